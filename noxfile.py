@@ -1,0 +1,110 @@
+"""Every check of the ato monorepo runs through nox.
+
+``nox`` (no arguments) runs the default sessions: one test session per package, the
+integration tests, lint and build. ``nox -s bench`` runs the benchmarks (never by default).
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+import tempfile
+
+import nox
+
+ROOT = pathlib.Path(__file__).parent
+PACKAGES_DIR = ROOT / "packages"
+TEST_TOOLS = ["pytest>=8", "hypothesis>=6.100"]
+TORCH = "torch==2.13.0"
+
+# Short name -> (distribution folder, ato siblings it needs, extras to install).
+PACKAGES: dict[str, tuple[str, list[str], str]] = {
+    "adict": ("ato-adict", [], ""),
+    "scope": ("ato-scope", ["ato-adict"], ""),
+    "tracker": ("ato-tracker", ["ato-adict"], "[postgres,mysql]"),
+    "hyperopt": ("ato-hyperopt", ["ato-adict"], ""),
+}
+
+nox.options.error_on_missing_interpreters = True
+nox.options.reuse_existing_virtualenvs = False
+
+
+def _pkg(folder: str) -> str:
+    return str(PACKAGES_DIR / folder)
+
+
+def _existing(short: str) -> bool:
+    return (PACKAGES_DIR / PACKAGES[short][0] / "pyproject.toml").exists()
+
+
+def _make_test_session(short: str):
+    folder, siblings, extras = PACKAGES[short]
+
+    @nox.session(name=f"tests-{short}")
+    def tests(session: nox.Session) -> None:
+        session.install(*TEST_TOOLS, *[_pkg(s) for s in siblings], _pkg(folder) + extras)
+        tests_dir = PACKAGES_DIR / folder / "tests"
+        session.run(
+            "pytest", "-q", "--import-mode=importlib", "-p", "no:cacheprovider",
+            str(tests_dir), *session.posargs,
+        )
+
+    return tests
+
+
+for _short in PACKAGES:
+    if _existing(_short):
+        _make_test_session(_short)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff lint and format check over the whole tree."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+def _built_packages() -> list[pathlib.Path]:
+    return sorted(p for p in PACKAGES_DIR.iterdir() if (p / "pyproject.toml").exists())
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Build every package's wheel and sdist, check wheel contents, install each alone."""
+    session.install("build", "hatchling")
+    dist = pathlib.Path(tempfile.mkdtemp(prefix="ato-dist-"))
+    for pkg in _built_packages():
+        session.run("python", "-m", "build", "--no-isolation", "--outdir", str(dist), str(pkg))
+    session.run("python", str(ROOT / "integration_tests" / "check_wheels.py"), str(dist))
+    shutil.rmtree(dist, ignore_errors=True)
+
+
+@nox.session
+def integration(session: nox.Session) -> None:
+    """Cross-package tests against the installed wheels (and real services when configured)."""
+    session.install(*TEST_TOOLS, "build", "hatchling")
+    session.run(
+        "pytest", "-q", "--import-mode=importlib", "-p", "no:cacheprovider",
+        str(ROOT / "integration_tests"), *session.posargs,
+    )
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Side-by-side benchmarks against peers; prints ratios. Never part of the default run."""
+    session.install(
+        *[_pkg(p.name) for p in _built_packages() if p.name != "ato"],
+        "addict", "python-box", "ml_collections", "omegaconf",
+    )
+    for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
+        session.run("python", str(script), *session.posargs)
+
+
+nox.options.sessions = [
+    *[f"tests-{s}" for s in PACKAGES if _existing(s)],
+    "integration",
+    "lint",
+    "build",
+]
