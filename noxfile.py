@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import pathlib
-import shutil
 import tempfile
 
 import nox
@@ -70,24 +69,45 @@ def _built_packages() -> list[pathlib.Path]:
     return sorted(p for p in PACKAGES_DIR.iterdir() if (p / "pyproject.toml").exists())
 
 
-@nox.session
-def build(session: nox.Session) -> None:
-    """Build every package's wheel and sdist, check wheel contents, install each alone."""
+def _build_all(session: nox.Session) -> dict[str, pathlib.Path]:
+    """Build wheel + sdist of every package into a temp dir; return {dist name: wheel}."""
     session.install("build", "hatchling")
     dist = pathlib.Path(tempfile.mkdtemp(prefix="ato-dist-"))
     for pkg in _built_packages():
-        session.run("python", "-m", "build", "--no-isolation", "--outdir", str(dist), str(pkg))
-    session.run("python", str(ROOT / "integration_tests" / "check_wheels.py"), str(dist))
-    shutil.rmtree(dist, ignore_errors=True)
+        session.run(
+            "python", "-m", "build", "--no-isolation", "--outdir", str(dist), str(pkg),
+            silent=True,
+        )
+    return {w.name.split("-")[0].replace("_", "-"): w for w in dist.glob("*.whl")}
+
+
+# Extras each distribution is installed with in the integration session.
+INTEGRATION_EXTRAS = {
+    "ato-tracker": "[postgres,mysql,hydra]",
+    "ato-hyperopt": "[distributed]",
+}
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Build every package, check each wheel's files, install each wheel alone in a fresh venv."""
+    wheels = _build_all(session)
+    checker = ROOT / "integration_tests" / "check_wheels.py"
+    session.run("python", str(checker), *map(str, wheels.values()))
 
 
 @nox.session
 def integration(session: nox.Session) -> None:
     """Cross-package tests against the installed wheels (and real services when configured)."""
-    session.install(*TEST_TOOLS, "build", "hatchling")
+    wheels = _build_all(session)
+    session.install(TORCH)  # the pinned CPU build first, so no extra pulls a CUDA torch
+    targets = [str(w) + INTEGRATION_EXTRAS.get(name, "") for name, w in wheels.items()]
+    session.install(*TEST_TOOLS, *targets, "omegaconf", "hydra-core", "scikit-learn")
+    session.chdir(tempfile.mkdtemp(prefix="ato-integration-"))
     session.run(
         "pytest", "-q", "--import-mode=importlib", "-p", "no:cacheprovider",
-        str(ROOT / "integration_tests"), *session.posargs,
+        "--rootdir", str(ROOT / "integration_tests"), str(ROOT / "integration_tests"),
+        *session.posargs,
     )
 
 
@@ -96,7 +116,7 @@ def bench(session: nox.Session) -> None:
     """Side-by-side benchmarks against peers; prints ratios. Never part of the default run."""
     session.install(
         *[_pkg(p.name) for p in _built_packages() if p.name != "ato"],
-        "addict", "python-box", "ml_collections", "omegaconf",
+        "addict", "python-box", "ml_collections", "omegaconf", TORCH,
     )
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)

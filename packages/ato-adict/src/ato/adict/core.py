@@ -1,0 +1,525 @@
+"""The ADict class: a dict with attribute access, nested conversion and config helpers.
+
+Design notes (why it is fast): an ADict is a ``dict`` subclass whose instance ``__dict__``
+*is the mapping itself*. Attribute reads (``cfg.model.lr``) therefore take CPython's native
+instance-attribute path, with no Python-level ``__getattr__`` call. Writes go through a small
+``__setitem__`` that converts nested mappings. Behaviour flags (auto-nesting, frozen,
+access tracking) are separate subclasses that an instance switches between, so the common
+path never tests a flag.
+
+A key that has the name of a method (``items``, ``update``, ``filter`` ...) hides that method
+for attribute access on that instance; call ``ADict.items(cfg)`` or use ``cfg['items']``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from .errors import ConfigKeyError, FrozenConfigError
+from .structure import structural_hash, structural_repr
+
+_MISSING: Any = object()
+_dict_set = dict.__setitem__
+_dict_get = dict.__getitem__
+_dict_contains = dict.__contains__
+_obj_setattr = object.__setattr__
+_SCALARS = frozenset({int, float, str, bool, type(None), bytes, complex})
+
+
+def _convert(value: Any, cls: type[ADict]) -> Any:
+    """Turn mappings (also inside lists/tuples) into ADicts of class ``cls``; keep the rest."""
+    vcls = value.__class__
+    if vcls in _SCALARS or isinstance(value, ADict):
+        return value
+    if vcls is dict or isinstance(value, Mapping):
+        return cls(value)
+    if vcls is list or vcls is tuple:
+        converted = [_convert(v, cls) for v in value]
+        if any(a is not b for a, b in zip(converted, value)):
+            return converted if vcls is list else tuple(converted)
+    return value
+
+
+def _suggest(key: Any, keys: Iterable[Any]) -> str:
+    import difflib
+
+    names = [k for k in keys if isinstance(k, str)]
+    close = difflib.get_close_matches(str(key), names, n=3, cutoff=0.6)
+    if close:
+        return f" Did you mean {', '.join(repr(c) for c in close)}?"
+    if names:
+        shown = ", ".join(repr(k) for k in names[:12]) + (" ..." if len(names) > 12 else "")
+        return f" Available keys: {shown}."
+    return " The config is empty."
+
+
+class ADict(dict):
+    """A ``dict`` whose keys are also attributes, built for experiment configs.
+
+    Construction mirrors ``dict``: ``ADict(mapping)``, ``ADict(iterable_of_pairs)``,
+    ``ADict(**kwargs)`` or a mix of one positional argument and keywords. Nested mappings,
+    including those inside lists and tuples, become ADicts, on construction and on every
+    assignment. Anything else as positional argument raises :class:`TypeError`.
+
+    Missing keys raise :class:`~ato.adict.errors.ConfigKeyError` (a ``KeyError`` and an
+    ``AttributeError``) with a "did you mean" hint. ``ADict.auto()`` builds an auto-nesting
+    ADict where reading a missing key creates an empty child, so ``cfg.a.b.c = 1`` works.
+
+    Multi-key access: ``cfg['a', 'b']`` returns ``[cfg.a, cfg.b]`` and
+    ``cfg['a', 'b'] = [1, 2]`` sets both.
+    """
+
+    # -- construction -------------------------------------------------------------------
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        _obj_setattr(self, "__dict__", self)
+        if len(args) > 1:
+            raise TypeError(f"ADict expected at most 1 positional argument, got {len(args)}")
+        cls = self.__class__
+        if args:
+            source = args[0]
+            if isinstance(source, Mapping):
+                items: Iterable[Any] = source.items()
+            elif isinstance(source, (str, bytes)) or not isinstance(source, Iterable):
+                raise TypeError(
+                    f"ADict() takes a mapping, an iterable of (key, value) pairs or keyword "
+                    f"arguments, not {type(source).__name__}"
+                )
+            else:
+                items = _pairs(source)
+            for key, value in items:
+                _dict_set(self, key, _convert(value, cls))
+        for key, value in kwargs.items():
+            _dict_set(self, key, _convert(value, cls))
+
+    @classmethod
+    def auto(cls, *args: Any, **kwargs: Any) -> ADict:
+        """Build an auto-nesting ADict: reading a missing key creates (and stores) an empty
+        auto ADict, so ``cfg.model.backbone.depth = 50`` needs no setup.
+
+        Names of the form ``__x__`` are never auto-created (they are Python protocol probes).
+        """
+        return _variant(_base_of(cls), auto=True)(*args, **kwargs)
+
+    # -- item and attribute writes ------------------------------------------------------
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if key.__class__ is tuple:
+            self._set_many(key, value)
+            return
+        if value.__class__ not in _SCALARS:
+            value = _convert(value, self.__class__)
+        _dict_set(self, key, value)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        if value.__class__ not in _SCALARS:
+            value = _convert(value, self.__class__)
+        _dict_set(self, key, value)
+
+    def _set_many(self, keys: tuple, values: Any) -> None:
+        values = list(values)
+        if len(values) != len(keys):
+            raise ValueError(f"cannot assign {len(values)} values to {len(keys)} keys {keys!r}")
+        for key, value in zip(keys, values):
+            self[key] = value
+
+    # -- misses -------------------------------------------------------------------------
+    def __missing__(self, key: Any) -> Any:
+        if key.__class__ is tuple:
+            return [self[k] for k in key]
+        raise ConfigKeyError(f"key {key!r} is not in this ADict.{_suggest(key, self)}")
+
+    def __getattr__(self, name: str) -> Any:  # only called when normal lookup fails
+        raise ConfigKeyError(f"key {name!r} is not in this ADict.{_suggest(name, self)}")
+
+    # -- dict methods that must keep conversion and return ADicts -----------------------
+    def update(self, *args: Any, recurrent: bool = False, **kwargs: Any) -> None:  # type: ignore[override]
+        """Update from a mapping / pairs / keywords, like ``dict.update``.
+
+        Args:
+            recurrent: if True, merge deeply: where both the current and the new value are
+                mappings, update the current one recursively instead of replacing it.
+        """
+        for key, value in _items_of(args, kwargs):
+            current = dict.get(self, key, _MISSING)
+            if recurrent and isinstance(current, ADict) and isinstance(value, Mapping):
+                ADict.update(current, value, recurrent=True)
+            else:
+                self[key] = value
+
+    def update_if_absent(self, *args: Any, **kwargs: Any) -> None:
+        """Add keys that are missing; never overwrite an existing value.
+
+        Where both the existing and the new value are mappings, missing nested keys are
+        filled in recursively.
+        """
+        for key, value in _items_of(args, kwargs):
+            current = dict.get(self, key, _MISSING)
+            if current is _MISSING:
+                self[key] = value
+            elif isinstance(current, ADict) and isinstance(value, Mapping):
+                ADict.update_if_absent(current, value)
+
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        if not _dict_contains(self, key):
+            self[key] = default
+        return _dict_get(self, key)
+
+    def copy(self) -> ADict:
+        """Shallow copy, as an ADict of the same kind (auto/frozen flags included)."""
+        return _rebuild(_flags(self), dict(self), _base_of(type(self)))
+
+    def __or__(self, other: Any) -> ADict:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        new = _variant(_base_of(type(self)))(self)
+        new.update(other)
+        return new
+
+    def __ror__(self, other: Any) -> ADict:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        new = _variant(_base_of(type(self)))(other)
+        new.update(self)
+        return new
+
+    def __ior__(self, other: Any) -> ADict:
+        self.update(other)
+        return self
+
+    # -- representation, copying, pickling ----------------------------------------------
+    def __repr__(self) -> str:
+        return f"ADict({dict.__repr__(self)})"
+
+    def __reduce__(self) -> tuple:
+        return (_rebuild, (_flags(self), dict(self), _base_of(type(self))))
+
+    def __copy__(self) -> ADict:
+        return ADict.copy(self)
+
+    def __deepcopy__(self, memo: dict) -> ADict:
+        new = _rebuild(_flags(self), {}, _base_of(type(self)))
+        memo[id(self)] = new
+        for key, value in dict.items(self):
+            _dict_set(new, copy.deepcopy(key, memo), copy.deepcopy(value, memo))
+        return new
+
+    def clone(self) -> ADict:
+        """Deep copy (nested ADicts, lists and values are copied; flags are kept)."""
+        return copy.deepcopy(self)
+
+    def to_dict(self) -> dict:
+        """Plain nested ``dict``/``list`` copy (tuples stay tuples)."""
+        return {k: _plain(v) for k, v in dict.items(self)}
+
+    def json(self, **kwargs: Any) -> str:
+        """Serialize with :func:`json.dumps`; keyword arguments are passed through."""
+        return json.dumps(self.to_dict(), **kwargs)
+
+    # -- small helpers ------------------------------------------------------------------
+    def raw(self, key: Any, default: Any = _MISSING) -> Any:
+        """Read ``key`` without auto-creating it and without recording an access.
+
+        Raises:
+            ConfigKeyError: if the key is missing and no ``default`` is given.
+        """
+        value = dict.get(self, key, _MISSING)
+        if value is _MISSING:
+            if default is _MISSING:
+                raise ConfigKeyError(f"key {key!r} is not in this ADict.{_suggest(key, self)}")
+            return default
+        return value
+
+    def filter(self, fn: Callable[[Any, Any], bool]) -> ADict:
+        """New ADict with the top-level items for which ``fn(key, value)`` is true."""
+        return _variant(_base_of(type(self)))({k: v for k, v in dict.items(self) if fn(k, v)})
+
+    def get_path(self, path: str, default: Any = _MISSING) -> Any:
+        """Read a dotted path such as ``'model.backbone.depth'``.
+
+        Raises:
+            ConfigKeyError: naming the first missing segment, if no ``default`` is given.
+        """
+        node: Any = self
+        for i, part in enumerate(path.split(".")):
+            if isinstance(node, Mapping) and part in node:
+                node = node[part]
+            elif isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                if default is not _MISSING:
+                    return default
+                where = ".".join(path.split(".")[:i]) or "<root>"
+                keys = node.keys() if isinstance(node, Mapping) else []
+                raise ConfigKeyError(
+                    f"path {path!r}: {part!r} is not in {where}.{_suggest(part, keys)}"
+                )
+        return node
+
+    def set_path(self, path: str, value: Any) -> None:
+        """Set a dotted path, creating intermediate ADicts as needed."""
+        *parents, last = path.split(".")
+        node: Any = self
+        for part in parents:
+            child = node.get(part, _MISSING) if isinstance(node, Mapping) else _MISSING
+            if not isinstance(child, Mapping):
+                child = _variant(_base_of(type(self)))()
+                node[part] = child
+                child = node[part]
+            node = child
+        node[last] = value
+
+    # -- structure ----------------------------------------------------------------------
+    def get_structural_repr(self) -> str:
+        """Sorted ``path: type`` lines describing keys and value types, not values.
+
+        See :func:`ato.adict.structure.structural_repr` for the exact algorithm.
+        """
+        return structural_repr(self)
+
+    def get_structural_hash(self) -> str:
+        """SHA-256 hex digest of :meth:`get_structural_repr` (stable across processes)."""
+        return structural_hash(self)
+
+    # -- freezing -----------------------------------------------------------------------
+    @property
+    def frozen(self) -> bool:
+        """True when this ADict is read-only (see :meth:`freeze`)."""
+        return isinstance(self, _FrozenMixin)
+
+    def freeze(self) -> ADict:
+        """Make this ADict and every nested ADict read-only, in place. Returns ``self``.
+
+        Writes afterwards raise :class:`~ato.adict.errors.FrozenConfigError`.
+        """
+        _walk_set_flag(self, "frozen", True)
+        return self
+
+    def defrost(self) -> ADict:
+        """Undo :meth:`freeze` on this ADict and every nested ADict. Returns ``self``."""
+        _walk_set_flag(self, "frozen", False)
+        return self
+
+    def convert_to_immutable(self) -> ADict:
+        """Freeze recursively and turn every nested list into a tuple. Returns ``self``."""
+        _walk_set_flag(self, "frozen", False)
+        for key, value in list(dict.items(self)):
+            _dict_set(self, key, _immutable(value))
+        return self.freeze()
+
+    def set_auto(self, enabled: bool = True) -> ADict:
+        """Switch auto-nesting on or off for this ADict and its nested ADicts."""
+        _walk_set_flag(self, "auto", enabled)
+        return self
+
+    @property
+    def is_auto(self) -> bool:
+        """True when reading a missing key creates a child (see :meth:`auto`)."""
+        return isinstance(self, _AutoMixin)
+
+    # -- access tracking ----------------------------------------------------------------
+    def track_access(self, enabled: bool = True) -> ADict:
+        """Start (or stop) recording which keys are read, for :attr:`accessed_keys`.
+
+        Tracking makes reads slower; it is off by default. Starting it clears earlier records.
+        """
+        from . import tracking
+
+        tracking.set_tracking(self, enabled)
+        return self
+
+    @property
+    def accessed_keys(self) -> list[str]:
+        """Sorted dotted paths read since :meth:`track_access` was called."""
+        from . import tracking
+
+        return tracking.accessed(self)
+
+    def get_minimal_config(self) -> ADict:
+        """An ADict holding only the keys the program read (see :meth:`track_access`)."""
+        from . import tracking
+
+        return tracking.minimal_config(self)
+
+    # -- files and formats (implemented in sibling modules, imported on use) ------------
+    @classmethod
+    def from_file(cls, path: Any) -> ADict:
+        """Load ``.json``, ``.yaml``/``.yml``, ``.toml``, ``.xyz`` or ``.py`` into an ADict.
+
+        ``.py`` files are executed (trusted input only); their public module-level names
+        become keys. See :mod:`ato.adict.files` for details and raised errors.
+        """
+        from .files import load_file
+
+        return cls(load_file(path))
+
+    def dump(self, path: Any) -> None:
+        """Write to ``path``; the format follows the extension (see :meth:`from_file`)."""
+        from .files import dump_file
+
+        dump_file(self.to_dict(), path)
+
+    def to_xyz(self) -> str:
+        """Render in ato's indentation-based XYZ text format (see :mod:`ato.adict.xyz`)."""
+        from .xyz import dumps
+
+        return dumps(self)
+
+    @classmethod
+    def compose_hierarchy(cls, root: Any, config_filename: str = "config", **kwargs: Any) -> ADict:
+        """Hydra-style composition of config groups; see :func:`ato.adict.compose.compose_hierarchy`."""
+        from .compose import compose_hierarchy
+
+        return cls(compose_hierarchy(root, config_filename=config_filename, **kwargs))
+
+    @classmethod
+    def from_mm_config(cls, path: Any) -> ADict:
+        """Load an OpenMMLab config (``_base_`` inheritance, ``_delete_``); see :mod:`ato.adict.mmconfig`."""
+        from .mmconfig import load_mm_config
+
+        return cls(load_mm_config(path))
+
+    def load_mm_config(self, path: Any) -> ADict:
+        """Deep-merge an OpenMMLab config file into this ADict. Returns ``self``."""
+        from .mmconfig import load_mm_config
+
+        self.update(load_mm_config(path), recurrent=True)
+        return self
+
+
+# -- behaviour variants -----------------------------------------------------------------
+def _frozen_error(self: ADict, *args: Any, **kwargs: Any) -> Any:
+    raise FrozenConfigError(
+        "this ADict is frozen (read-only); call .defrost() before changing it"
+    )
+
+
+class _FrozenMixin:
+    __slots__ = ()
+    __setitem__ = __setattr__ = __delitem__ = __delattr__ = _frozen_error
+    update = update_if_absent = setdefault = pop = popitem = clear = _frozen_error
+    __ior__ = set_path = _frozen_error
+
+
+class _AutoMixin:
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        if name[:2] == "__" and name[-2:] == "__":
+            raise AttributeError(name)
+        return _auto_child(self, name)
+
+    def __missing__(self, key: Any) -> Any:
+        if key.__class__ is tuple:
+            return [self[k] for k in key]
+        return _auto_child(self, key)
+
+
+def _auto_child(parent: Any, key: Any) -> ADict:
+    if isinstance(parent, _FrozenMixin):
+        raise ConfigKeyError(f"key {key!r} is not in this frozen ADict.{_suggest(key, parent)}")
+    child = type(parent)()
+    _dict_set(parent, key, child)
+    return child
+
+
+_MIXINS = {"track": None, "frozen": _FrozenMixin, "auto": _AutoMixin}
+_VARIANTS: dict[tuple, type] = {}
+
+
+def _base_of(cls: type) -> type:
+    return getattr(cls, "_ato_base", cls)
+
+
+def _flags(obj: ADict) -> tuple[bool, bool, bool]:
+    return (
+        getattr(type(obj), "_ato_track", False),
+        isinstance(obj, _FrozenMixin),
+        isinstance(obj, _AutoMixin),
+    )
+
+
+def _variant(base: type, track: bool = False, frozen: bool = False, auto: bool = False) -> type:
+    """The subclass of ``base`` implementing the given behaviour flags (cached)."""
+    if not (track or frozen or auto):
+        return base
+    key = (base, track, frozen, auto)
+    cls = _VARIANTS.get(key)
+    if cls is None:
+        from .tracking import TrackMixin
+
+        mixins = [m for m, on in ((TrackMixin, track), (_FrozenMixin, frozen), (_AutoMixin, auto)) if on]
+        ns = {"__slots__": (), "_ato_base": base, "_ato_track": track, "__module__": base.__module__}
+        cls = type(base.__name__, (*mixins, base), ns)
+        cls.__qualname__ = base.__qualname__
+        _VARIANTS[key] = cls
+    return cls
+
+
+def _rebuild(flags: tuple[bool, bool, bool], data: dict, base: type = ADict) -> ADict:
+    """Recreate an ADict of the given flags from already-converted items (pickle support)."""
+    cls = _variant(base, *flags)
+    obj = dict.__new__(cls)
+    _obj_setattr(obj, "__dict__", obj)
+    dict.update(obj, data)
+    return obj
+
+
+def _walk_set_flag(obj: Any, flag: str, value: bool, seen: set[int] | None = None) -> None:
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return
+    seen.add(id(obj))
+    if isinstance(obj, ADict):
+        track, frozen, auto = _flags(obj)
+        flags = {"track": track, "frozen": frozen, "auto": auto, flag: value}
+        _obj_setattr(obj, "__class__", _variant(_base_of(type(obj)), **flags))
+        children: Iterable[Any] = dict.values(obj)
+    elif isinstance(obj, (list, tuple)):
+        children = obj
+    else:
+        return
+    for child in children:
+        _walk_set_flag(child, flag, value, seen)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if value.__class__ is list:
+        return [_plain(v) for v in value]
+    if value.__class__ is tuple:
+        return tuple(_plain(v) for v in value)
+    return value
+
+
+def _immutable(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(_immutable(v) for v in value)
+    if isinstance(value, ADict):
+        return value.convert_to_immutable()
+    return value
+
+
+def _pairs(source: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
+    for i, item in enumerate(source):
+        try:
+            key, value = item
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"ADict() element #{i} is not a (key, value) pair: {item!r}"
+            ) from None
+        yield key, value
+
+
+def _items_of(args: tuple, kwargs: dict) -> Iterator[tuple[Any, Any]]:
+    if len(args) > 1:
+        raise TypeError(f"expected at most 1 positional argument, got {len(args)}")
+    if args:
+        source = args[0]
+        if isinstance(source, Mapping):
+            yield from source.items()
+        else:
+            yield from _pairs(source)
+    yield from kwargs.items()

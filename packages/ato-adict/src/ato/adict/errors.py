@@ -1,0 +1,51 @@
+"""Exceptions raised by ato.adict.
+
+Each derives from the builtin that existing ``except`` clauses expect, so code written
+against plain dicts keeps working.
+"""
+
+from __future__ import annotations
+
+
+class ADictError(Exception):
+    """Base class of every error raised by ato.adict."""
+
+
+class ConfigKeyError(ADictError, KeyError, AttributeError):
+    """A key is missing. Raised for both ``cfg['x']`` and ``cfg.x``.
+
+    It is a :class:`KeyError` *and* an :class:`AttributeError`, so ``hasattr``,
+    ``getattr(cfg, 'x', default)`` and ``except KeyError`` all behave as expected.
+    """
+
+    def __str__(self) -> str:  # KeyError quotes its argument; keep our message readable.
+        return str(self.args[0]) if self.args else ""
+
+
+class FrozenConfigError(ADictError, TypeError):
+    """A write was attempted on a frozen (read-only) ADict."""
+
+
+class ConfigFileError(ADictError, ValueError):
+    """A config file could not be read or written.
+
+    Attributes:
+        path: the file concerned (``str``).
+        line: 1-based line number the parser reported, or ``None``.
+    """
+
+    def __init__(self, message: str, path: object = None, line: int | None = None) -> None:
+        self.path = None if path is None else str(path)
+        self.line = line
+        where = ""
+        if self.path is not None:
+            where = f"{self.path}" + (f", line {line}" if line is not None else "") + ": "
+        super().__init__(where + message)
+
+
+class UnsupportedFormatError(ConfigFileError):
+    """The file extension is not one ato.adict can read or write."""
+
+
+class CompositionError(ADictError, ValueError):
+    """``compose_hierarchy`` or an OpenMMLab ``_base_`` chain could not be resolved."""

@@ -1,0 +1,45 @@
+"""Structural representation and hash of a config: its keys and value types, not its values.
+
+Algorithm (stable across processes, machines and Python versions; the tracker stores it):
+
+1. Walk the config depth-first. Every key path is written with dots (``model.backbone``).
+2. A mapping (``dict``, ADict, any ``Mapping``) with keys is descended into; an empty one
+   emits ``<path>: dict``.
+3. A ``list`` or ``tuple`` emits ``<path>: list``; its items are not descended into, so its
+   length and contents count as values.
+4. Any other value emits ``<path>: <type name>`` (``int``, ``float``, ``str``, ``bool``,
+   ``NoneType``, ...).
+5. The lines are sorted (so key order does not matter) and joined with ``\\n``: that is the
+   structural repr. The structural hash is the SHA-256 hex digest of its UTF-8 bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+
+def _lines(value: Any, path: str) -> Iterator[str]:
+    if isinstance(value, Mapping):
+        if not value:
+            yield f"{path}: dict"
+            return
+        for key, child in value.items():
+            yield from _lines(child, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, (list, tuple)):
+        yield f"{path}: list"
+    else:
+        yield f"{path}: {type(value).__name__}"
+
+
+def structural_repr(config: Mapping[str, Any]) -> str:
+    """Sorted ``path: type`` lines of ``config`` (see the module docstring)."""
+    if not config:
+        return ""
+    return "\n".join(sorted(_lines(config, "")))
+
+
+def structural_hash(config: Mapping[str, Any]) -> str:
+    """SHA-256 hex digest (64 characters) of :func:`structural_repr`."""
+    return hashlib.sha256(structural_repr(config).encode("utf-8")).hexdigest()
