@@ -112,6 +112,17 @@ def integration(session: nox.Session) -> None:
 
 
 @nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site (MkDocs + mkdocstrings); any warning fails the build."""
+    session.install(
+        "mkdocs>=1.6", "mkdocs-material>=9", "mkdocstrings[python]>=0.26",
+        *[_pkg(p.name) for p in _built_packages() if p.name != "ato"],
+    )
+    site = tempfile.mkdtemp(prefix="ato-site-")
+    session.run("mkdocs", "build", "--strict", "--site-dir", site, "-f", str(ROOT / "mkdocs.yml"))
+
+
+@nox.session
 def bench(session: nox.Session) -> None:
     """Side-by-side benchmarks against peers; prints ratios. Never part of the default run."""
     session.install(
