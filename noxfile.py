@@ -6,7 +6,6 @@ integration tests, lint and build. ``nox -s bench`` runs the benchmarks (never b
 
 from __future__ import annotations
 
-import os
 import pathlib
 import tempfile
 
@@ -45,8 +44,13 @@ def _make_test_session(short: str):
         session.install(*TEST_TOOLS, *[_pkg(s) for s in siblings], _pkg(folder) + extras)
         tests_dir = PACKAGES_DIR / folder / "tests"
         session.run(
-            "pytest", "-q", "--import-mode=importlib", "-p", "no:cacheprovider",
-            str(tests_dir), *session.posargs,
+            "pytest",
+            "-q",
+            "--import-mode=importlib",
+            "-p",
+            "no:cacheprovider",
+            str(tests_dir),
+            *session.posargs,
         )
 
     return tests
@@ -75,7 +79,13 @@ def _build_all(session: nox.Session) -> dict[str, pathlib.Path]:
     dist = pathlib.Path(tempfile.mkdtemp(prefix="ato-dist-"))
     for pkg in _built_packages():
         session.run(
-            "python", "-m", "build", "--no-isolation", "--outdir", str(dist), str(pkg),
+            "python",
+            "-m",
+            "build",
+            "--no-isolation",
+            "--outdir",
+            str(dist),
+            str(pkg),
             silent=True,
         )
     return {w.name.split("-")[0].replace("_", "-"): w for w in dist.glob("*.whl")}
@@ -105,8 +115,14 @@ def integration(session: nox.Session) -> None:
     session.install(*TEST_TOOLS, *targets, "omegaconf", "hydra-core", "scikit-learn")
     session.chdir(tempfile.mkdtemp(prefix="ato-integration-"))
     session.run(
-        "pytest", "-q", "--import-mode=importlib", "-p", "no:cacheprovider",
-        "--rootdir", str(ROOT / "integration_tests"), str(ROOT / "integration_tests"),
+        "pytest",
+        "-q",
+        "--import-mode=importlib",
+        "-p",
+        "no:cacheprovider",
+        "--rootdir",
+        str(ROOT / "integration_tests"),
+        str(ROOT / "integration_tests"),
         *session.posargs,
     )
 
@@ -115,11 +131,33 @@ def integration(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Build the documentation site (MkDocs + mkdocstrings); any warning fails the build."""
     session.install(
-        "mkdocs>=1.6", "mkdocs-material>=9", "mkdocstrings[python]>=0.26",
+        "mkdocs>=1.6",
+        "mkdocs-material>=9",
+        "mkdocstrings[python]>=0.26",
         *[_pkg(p.name) for p in _built_packages() if p.name != "ato"],
     )
     site = tempfile.mkdtemp(prefix="ato-site-")
     session.run("mkdocs", "build", "--strict", "--site-dir", site, "-f", str(ROOT / "mkdocs.yml"))
+
+
+@nox.session(python=False)
+def bump(session: nox.Session) -> None:
+    """Set one version everywhere: ``nox -s bump -- 3.1.0`` rewrites every package's version,
+    every ``__version__`` and the meta-package's ``==`` pins."""
+    import re
+
+    if len(session.posargs) != 1 or not re.fullmatch(r"\d+\.\d+\.\d+\S*", session.posargs[0]):
+        session.error("usage: nox -s bump -- X.Y.Z")
+    new = session.posargs[0]
+    for pkg in _built_packages():
+        pyproject = pkg / "pyproject.toml"
+        text = re.sub(r'(?m)^version = "[^"]+"', f'version = "{new}"', pyproject.read_text())
+        text = re.sub(r"(ato-[a-z]+(?:\[[a-z,]+\])?)==[0-9][^\"]*", rf"\1=={new}", text)
+        pyproject.write_text(text)
+        for init in (pkg / "src" / "ato").glob("*/__init__.py"):
+            code = re.sub(r'__version__ = "[^"]+"', f'__version__ = "{new}"', init.read_text())
+            init.write_text(code)
+    session.log(f"all packages now at {new}")
 
 
 @nox.session
@@ -127,7 +165,11 @@ def bench(session: nox.Session) -> None:
     """Side-by-side benchmarks against peers; prints ratios. Never part of the default run."""
     session.install(
         *[_pkg(p.name) for p in _built_packages() if p.name != "ato"],
-        "addict", "python-box", "ml_collections", "omegaconf", TORCH,
+        "addict",
+        "python-box",
+        "ml_collections",
+        "omegaconf",
+        TORCH,
     )
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)
