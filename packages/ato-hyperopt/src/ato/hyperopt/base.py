@@ -1,0 +1,176 @@
+"""Building blocks for search strategies: the grid (:class:`GridSpaceMixIn`), the base class
+(:class:`HyperOpt`) and the multi-process mix-in (:class:`DistributedMixIn`).
+
+A custom strategy subclasses ``GridSpaceMixIn`` and ``HyperOpt`` and implements ``main``::
+
+    class RandomSearch(GridSpaceMixIn, HyperOpt):
+        def main(self, func):
+            configs = self.prepare_distributions(self.config, self.search_spaces)
+            ...
+"""
+
+from __future__ import annotations
+
+import abc
+import itertools
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .configs import check_config, with_values
+from .distributed import DistributedMixIn
+from .errors import SearchSettingError
+from .metric import check_mode
+from .space import flatten_spaces, grid_values
+from .targets import ConfigTarget, ScopeTarget, make_target
+from .tracking import TrialRecorder
+from .trials import ON_ERROR, TrialOutcome, run_trial
+
+__all__ = ["DistributedMixIn", "GridSpaceMixIn", "HyperOpt"]
+
+
+class GridSpaceMixIn:
+    """The grid of a search space: the Cartesian product of every parameter's values.
+
+    See :mod:`ato.hyperopt.space` for the spec of one parameter.
+    """
+
+    @staticmethod
+    def grid_axes(search_spaces: Mapping[str, Any]) -> dict[str, list[Any]]:
+        """``{dotted name: values}`` for every parameter, in the search space's order.
+
+        Raises:
+            SearchSpaceError: a spec is invalid (the message names the parameter).
+        """
+        flat = flatten_spaces(search_spaces)
+        return {name: grid_values(name, spec) for name, spec in flat.items()}
+
+    @classmethod
+    def grid_points(cls, search_spaces: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Every grid point as ``{dotted name: value}``; the last parameter varies fastest."""
+        axes = cls.grid_axes(search_spaces)
+        names = list(axes)
+        return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*axes.values())]
+
+    @classmethod
+    def prepare_distributions(cls, base_config: Any, search_spaces: Mapping[str, Any]) -> list[Any]:
+        """One config per grid point: a copy of ``base_config`` (same type) with the point's
+        values set at their dotted paths. ``base_config`` is not modified.
+
+        Args:
+            base_config: an ADict, dict, OmegaConf ``DictConfig`` or dataclass instance.
+            search_spaces: parameter name -> spec (ADict or plain dict).
+
+        Raises:
+            SearchSpaceError: a spec is invalid.
+            ConfigTypeError: ``base_config`` is not a supported config.
+            ConfigPathError: a dotted name cannot be set in ``base_config``.
+        """
+        check_config(base_config)
+        return [with_values(base_config, point) for point in cls.grid_points(search_spaces)]
+
+
+class HyperOpt(abc.ABC):
+    """Base class of search strategies: holds the config source, search space, tracker and
+    mode, and runs single trials.
+
+    Args:
+        scope: an ato-scope ``Scope`` (duck-typed; trial values are injected through a lazy
+            default view it gets, see :mod:`ato.hyperopt.targets`) or a config object
+            (ADict, dict, OmegaConf ``DictConfig``, dataclass instance) that each trial
+            receives a modified copy of.
+        search_spaces: parameter name (dotted path) -> spec; see :mod:`ato.hyperopt.space`.
+        tracker: None, a logger with ``run(tags=)``, ``log_metric(key, value, step)`` and
+            ``finish(status=)``, or a factory ``config -> logger`` such as the ato-tracker
+            ``SQLLogger`` class; see :mod:`ato.hyperopt.tracking`.
+        mode: ``'max'`` if a larger metric is better, ``'min'`` if a smaller one is.
+        on_error: ``'continue'`` records a trial that raises as failed with the worst metric
+            and goes on; ``'raise'`` stops the search and re-raises.
+        metric_key: key the trial metric is logged under in the tracker.
+        progress: ``None`` shows a tqdm bar only on a terminal, ``True`` always (if tqdm is
+            installed), ``False`` turns bars and per-round log lines off.
+        search_id: identifies the search in tracker tags; a random 12-hex-digit id if None.
+
+    Raises:
+        SearchSettingError: ``mode`` or ``on_error`` is not one of the allowed values.
+        SearchSpaceError: the search space is invalid.
+        ConfigTypeError: ``scope`` is neither a Scope nor a supported config.
+        ConfigPathError: a dotted search key cannot be set in the config.
+    """
+
+    def __init__(
+        self,
+        scope: Any,
+        search_spaces: Mapping[str, Any],
+        tracker: Any = None,
+        mode: str = "max",
+        *,
+        on_error: str = "continue",
+        metric_key: str = "metric",
+        progress: bool | None = None,
+        search_id: str | None = None,
+    ) -> None:
+        self.mode = check_mode(mode)
+        if on_error not in ON_ERROR:
+            raise SearchSettingError(f"on_error must be 'continue' or 'raise', got {on_error!r}")
+        self.on_error = on_error
+        self.metric_key = metric_key
+        self.progress = progress
+        self.search_id = search_id
+        self.scope = scope
+        self.search_spaces = search_spaces
+        self.tracker = tracker
+        self._points = GridSpaceMixIn.grid_points(search_spaces)
+        self._target: ConfigTarget | ScopeTarget = make_target(scope)
+        if isinstance(self._target, ConfigTarget):
+            with_values(scope, self._points[0])  # surfaces ConfigPathError now, not per trial
+        super().__init__()
+
+    @property
+    def config(self) -> Any:
+        """The base config: the config object given, or what the Scope builds right now."""
+        return self._target.base_config()
+
+    @abc.abstractmethod
+    def main(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Wrap a trial function ``func(config, *args, **kwargs) -> metric`` into a launcher
+        that runs the search when called."""
+
+    # -- hooks a distributed strategy overrides (see DistributedMixIn) --------------------
+    rank = 0
+    world_size = 1
+
+    @property
+    def is_root(self) -> bool:
+        """True in the process that reports progress (always, without distribution)."""
+        return True
+
+    def shard(self, num_items: int) -> range:
+        """Positions of a round this process evaluates: all of them without distribution."""
+        return range(num_items)
+
+    def all_gather_object(self, obj: Any) -> list[Any]:
+        """Every process's ``obj``: ``[obj]`` without distribution."""
+        return [obj]
+
+    # -- trials ---------------------------------------------------------------------------
+    def run_trial(
+        self,
+        func: Callable[..., Any],
+        values: Mapping[str, Any],
+        round_index: int,
+        recorder: TrialRecorder,
+        args: tuple = (),
+        kwargs: dict | None = None,
+    ) -> TrialOutcome:
+        """Evaluate one grid point; see :func:`ato.hyperopt.trials.run_trial`."""
+        return run_trial(
+            self._target,
+            func,
+            values,
+            round_index,
+            self.mode,
+            self.on_error,
+            recorder,
+            args,
+            kwargs,
+        )

@@ -1,0 +1,182 @@
+"""Config objects a search can work on: copy one with sampled values applied at dotted paths.
+
+Supported: :class:`~ato.adict.ADict`, any ``dict``/mapping, OmegaConf ``DictConfig``
+(omegaconf is imported only when such a config is given) and dataclass instances
+(nested dataclasses and dicts inside them included). A copy never shares mutable state
+with the base config, and it keeps the base's type (a frozen ADict stays frozen).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import sys
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+from ato.adict import ADict
+
+from .errors import ConfigPathError, ConfigTypeError
+
+NUM_HALVED = "__num_halved__"
+
+
+def is_omegaconf(obj: Any) -> bool:
+    """True for an OmegaConf container, checked without importing omegaconf."""
+    if "omegaconf" not in sys.modules:
+        return False
+    from omegaconf import DictConfig
+
+    return isinstance(obj, DictConfig)
+
+
+def is_config(obj: Any) -> bool:
+    """True for a config object this module can copy and update."""
+    return isinstance(obj, Mapping) or is_omegaconf(obj) or _is_dataclass_instance(obj)
+
+
+def check_config(obj: Any) -> None:
+    """Raise :class:`ConfigTypeError` if ``obj`` cannot carry trial values.
+
+    Raises:
+        ConfigTypeError: for an unsupported type, or a dataclass with ``__slots__``
+            (it cannot carry ``__num_halved__``).
+    """
+    if _is_dataclass_instance(obj):
+        if not hasattr(obj, "__dict__"):
+            raise ConfigTypeError(
+                f"dataclass {type(obj).__name__} uses __slots__, so a trial copy cannot carry "
+                f"'{NUM_HALVED}'; declare it without slots=True"
+            )
+        return
+    if not is_config(obj):
+        raise ConfigTypeError(
+            f"expected a Scope or a config (ADict, dict, OmegaConf DictConfig or dataclass "
+            f"instance), got {type(obj).__name__}"
+        )
+
+
+def with_values(base: Any, values: Mapping[str, Any], num_halved: int | None = None) -> Any:
+    """Return a copy of ``base`` with each ``{dotted path: value}`` applied.
+
+    Args:
+        base: the config to copy (not modified).
+        values: dotted path -> value; missing intermediate mappings are created.
+        num_halved: if given, stored as ``__num_halved__`` at the top level of the copy.
+
+    Raises:
+        ConfigPathError: a path runs through a value that is neither a mapping nor a
+            dataclass, or names a field a dataclass does not have.
+    """
+    if isinstance(base, ADict):
+        return _adict_with(base, values, num_halved)
+    if is_omegaconf(base):
+        return _omegaconf_with(base, values, num_halved)
+    if isinstance(base, Mapping):
+        new = copy.deepcopy(base)
+        for path, value in values.items():
+            _set_in_mapping(new, path.split("."), value, path)
+        if num_halved is not None:
+            new[NUM_HALVED] = num_halved
+        return new
+    new = base
+    for path, value in values.items():
+        new = _replace_path(new, path.split("."), copy.deepcopy(value), path)
+    if new is base:
+        new = copy.deepcopy(base)
+    if num_halved is not None:
+        object.__setattr__(new, NUM_HALVED, num_halved)
+    return new
+
+
+def to_adict(config: Any) -> ADict:
+    """A detached ADict copy of any supported config (OmegaConf interpolations resolved,
+    dataclasses converted field by field, ``__num_halved__`` kept)."""
+    if isinstance(config, ADict):
+        return config.clone().defrost()
+    if is_omegaconf(config):
+        from omegaconf import OmegaConf
+
+        return ADict(OmegaConf.to_container(config, resolve=True))
+    if _is_dataclass_instance(config):
+        out = ADict(dataclasses.asdict(config))
+        if NUM_HALVED in vars(config):
+            out[NUM_HALVED] = vars(config)[NUM_HALVED]
+        return out
+    return ADict(copy.deepcopy(dict(config)))
+
+
+def set_path(config: Any, path: str, value: Any) -> None:
+    """Set a dotted ``path`` inside a mutable mapping config, in place (creating parents).
+
+    Raises:
+        ConfigPathError: a path segment holds something that is not a mapping.
+    """
+    _set_in_mapping(config, path.split("."), value, path)
+
+
+def _is_dataclass_instance(obj: Any) -> bool:
+    return dataclasses.is_dataclass(obj) and not isinstance(obj, type)
+
+
+def _adict_with(base: ADict, values: Mapping[str, Any], num_halved: int | None) -> ADict:
+    new = base.clone()
+    frozen = new.frozen
+    if frozen:
+        new.defrost()
+    for path, value in values.items():
+        _set_in_mapping(new, path.split("."), copy.deepcopy(value), path)
+    if num_halved is not None:
+        new[NUM_HALVED] = num_halved
+    return new.freeze() if frozen else new
+
+
+def _set_in_mapping(node: Any, parts: list[str], value: Any, path: str) -> None:
+    for i, part in enumerate(parts[:-1]):
+        child = dict.get(node, part) if isinstance(node, dict) else node.get(part)
+        if child is None:
+            node[part] = {}
+            child = node[part]
+        if _is_dataclass_instance(child):
+            node[part] = _replace_path(child, parts[i + 1 :], value, path)
+            return
+        if not isinstance(child, MutableMapping):
+            raise ConfigPathError(
+                f"search key {path!r}: {part!r} holds a {type(child).__name__}, not a mapping; "
+                f"a dotted key can only go through nested configs"
+            )
+        node = child
+    node[parts[-1]] = value
+
+
+def _replace_path(obj: Any, parts: list[str], value: Any, path: str) -> Any:
+    head, rest = parts[0], parts[1:]
+    if isinstance(obj, Mapping):
+        new = copy.copy(obj)
+        new[head] = _replace_path(new[head], rest, value, path) if rest else value
+        return new
+    if not _is_dataclass_instance(obj):
+        raise ConfigPathError(
+            f"search key {path!r}: {head!r} is looked up in a {type(obj).__name__}, "
+            f"which is neither a mapping nor a dataclass"
+        )
+    names = [f.name for f in dataclasses.fields(obj)]
+    if head not in names:
+        raise ConfigPathError(
+            f"search key {path!r}: dataclass {type(obj).__name__} has no field {head!r} "
+            f"(fields: {', '.join(names)})"
+        )
+    new_value = _replace_path(getattr(obj, head), rest, value, path) if rest else value
+    return dataclasses.replace(obj, **{head: new_value})
+
+
+def _omegaconf_with(base: Any, values: Mapping[str, Any], num_halved: int | None) -> Any:
+    from omegaconf import OmegaConf, open_dict
+
+    new = copy.deepcopy(base)
+    with open_dict(new):
+        for path, value in values.items():
+            OmegaConf.update(new, path, copy.deepcopy(value), merge=False, force_add=True)
+        if num_halved is not None:
+            new[NUM_HALVED] = num_halved
+    return new

@@ -1,0 +1,46 @@
+"""Every exception raised by ato.hyperopt.
+
+Each derives from the builtin that fits (``ValueError``, ``TypeError``, ``KeyError``,
+``RuntimeError``) so existing ``except`` clauses keep working.
+"""
+
+from __future__ import annotations
+
+
+class SearchSpaceError(ValueError):
+    """A search space is malformed (missing/unknown ``param_type``, bad ``param_range``, ...).
+
+    The message names the parameter (its dotted path) and what to change.
+    """
+
+
+class SearchSettingError(ValueError):
+    """A search setting is out of range (``halving_rate``, ``num_min_samples``, ``mode``,
+    ``on_error``, ``rank``/``world_size``/``backend``)."""
+
+
+class ConfigTypeError(TypeError):
+    """The first argument is neither a Scope nor a supported config object
+    (ADict, dict, OmegaConf ``DictConfig``, dataclass instance)."""
+
+
+class ConfigPathError(KeyError):
+    """A dotted search-space key does not lead to a settable place in the config
+    (for example a missing dataclass field)."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+class TrialResultError(TypeError):
+    """A trial function returned something that is not a real number."""
+
+
+class TrialFailedError(RuntimeError):
+    """Raised on every rank of a distributed search when a trial on another rank raised
+    and ``on_error='raise'`` is set (the rank where it happened re-raises the original)."""
+
+
+class DistributedSetupError(RuntimeError):
+    """``torch.distributed`` is not available or not initialized, or its rank/world size
+    disagree with the ones given to the search."""

@@ -1,0 +1,227 @@
+"""Search spaces: validation and the list of values each parameter takes on the grid.
+
+A search space maps a parameter name (a dotted path such as ``optimizer.lr``) to a spec:
+
+- ``FLOAT`` / ``INTEGER``: ``param_range=(low, high)`` (inclusive), ``num_samples`` (>= 1),
+  ``space_type`` ``'LINEAR'`` (default) or ``'LOG'``, ``base`` for LOG spacing (default 10 for
+  floats, 2 for integers).
+- ``CATEGORY``: ``categories`` (a non-empty list of any values).
+
+Values are plain Python ``int``/``float`` objects. LOG points are ``base ** e`` for evenly
+spaced exponents ``e``; each float is rounded to 12 significant digits, which removes
+floating-point noise (``10 ** -5`` comes out as ``1e-05``) and the endpoints are exactly
+``low`` and ``high``. Integer points are rounded to the nearest integer and de-duplicated.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from .errors import SearchSpaceError
+
+PARAM_TYPES = ("FLOAT", "INTEGER", "CATEGORY")
+SPACE_TYPES = ("LINEAR", "LOG")
+_NUMERIC_KEYS = frozenset({"param_type", "param_range", "num_samples", "space_type", "base"})
+_CATEGORY_KEYS = frozenset({"param_type", "categories"})
+_SIGNIFICANT_DIGITS = 12
+
+
+def flatten_spaces(search_spaces: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """Return ``{dotted path: spec}``; nested groups without ``param_type`` are flattened.
+
+    Args:
+        search_spaces: mapping of parameter name (may be dotted) to spec, or to a nested
+            mapping of such entries (``{'optimizer': {'lr': spec}}`` == ``{'optimizer.lr': spec}``).
+
+    Raises:
+        SearchSpaceError: if a spec is not a mapping, or the search space is empty.
+    """
+    if not isinstance(search_spaces, Mapping):
+        raise SearchSpaceError(
+            f"search_spaces must be a mapping of parameter name to spec, "
+            f"not {type(search_spaces).__name__}"
+        )
+    flat: dict[str, Mapping[str, Any]] = {}
+    _flatten_into(flat, "", search_spaces)
+    if not flat:
+        raise SearchSpaceError("search_spaces is empty; give at least one parameter")
+    return flat
+
+
+def _flatten_into(flat: dict[str, Mapping[str, Any]], prefix: str, node: Mapping) -> None:
+    for key, spec in node.items():
+        path = f"{prefix}{key}"
+        if not isinstance(spec, Mapping):
+            raise SearchSpaceError(
+                f"search space {path!r}: expected a mapping with 'param_type', "
+                f"got {type(spec).__name__} {spec!r}"
+            )
+        is_group = (
+            "param_type" not in spec and spec and all(isinstance(v, Mapping) for v in spec.values())
+        )
+        if is_group:
+            _flatten_into(flat, path + ".", spec)
+        else:
+            flat[path] = spec
+
+
+def grid_values(name: str, spec: Mapping[str, Any]) -> list[Any]:
+    """Validate one spec and return the values of parameter ``name`` on the grid.
+
+    Args:
+        name: the parameter's (dotted) name, used in error messages.
+        spec: the parameter's spec (see the module docstring).
+
+    Returns:
+        A non-empty list: floats (FLOAT), distinct ints in ascending order (INTEGER), or a
+        copy of ``categories`` (CATEGORY).
+
+    Raises:
+        SearchSpaceError: naming ``name`` for a missing or unknown ``param_type`` or
+            ``space_type``, unknown keys, ``param_range`` that is not ``(low, high)`` with
+            ``low <= high``, a LOG range touching values <= 0, a LOG ``base`` <= 0 or == 1,
+            ``num_samples`` < 1, or empty ``categories``.
+    """
+    param_type = _param_type(name, spec)
+    if param_type == "CATEGORY":
+        _check_keys(name, spec, _CATEGORY_KEYS)
+        return _categories(name, spec)
+    _check_keys(name, spec, _NUMERIC_KEYS)
+    is_int = param_type == "INTEGER"
+    low, high = _param_range(name, spec, is_int)
+    num = _num_samples(name, spec)
+    space_type = str(spec.get("space_type", "LINEAR")).upper()
+    if space_type not in SPACE_TYPES:
+        raise SearchSpaceError(
+            f"search space {name!r}: unknown space_type {spec.get('space_type')!r}; "
+            f"use one of {', '.join(SPACE_TYPES)}"
+        )
+    if space_type == "LOG":
+        points = _log_points(name, spec, low, high, num, default_base=2 if is_int else 10)
+    else:
+        points = _linear_points(low, high, num)
+    if is_int:
+        return _distinct_ints(points)
+    return [float(p) for p in points]
+
+
+def _param_type(name: str, spec: Mapping[str, Any]) -> str:
+    if "param_type" not in spec:
+        raise SearchSpaceError(
+            f"search space {name!r} has no 'param_type'; set it to one of {', '.join(PARAM_TYPES)}"
+        )
+    raw = spec["param_type"]
+    param_type = raw.upper() if isinstance(raw, str) else raw
+    if param_type not in PARAM_TYPES:
+        raise SearchSpaceError(
+            f"search space {name!r}: unknown param_type {raw!r}; use one of {', '.join(PARAM_TYPES)}"
+        )
+    return param_type
+
+
+def _check_keys(name: str, spec: Mapping[str, Any], allowed: frozenset[str]) -> None:
+    unknown = [k for k in spec if k not in allowed]
+    if unknown:
+        key = unknown[0]
+        close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise SearchSpaceError(
+            f"search space {name!r} ({str(spec['param_type']).upper()}): unknown key {key!r}."
+            f"{hint} Allowed keys: {', '.join(sorted(allowed))}"
+        )
+
+
+def _categories(name: str, spec: Mapping[str, Any]) -> list[Any]:
+    categories = spec.get("categories")
+    if isinstance(categories, (str, bytes, Mapping)) or not hasattr(categories, "__iter__"):
+        raise SearchSpaceError(
+            f"search space {name!r} (CATEGORY): 'categories' must be a list of values, "
+            f"got {categories!r}"
+        )
+    values = list(categories)
+    if not values:
+        raise SearchSpaceError(f"search space {name!r} (CATEGORY): 'categories' is empty")
+    return values
+
+
+def _param_range(name: str, spec: Mapping[str, Any], is_int: bool) -> tuple[Any, Any]:
+    where = f"search space {name!r}"
+    raw = spec.get("param_range")
+    if raw is None:
+        raise SearchSpaceError(f"{where} has no 'param_range'; give (low, high)")
+    try:
+        low, high = raw
+    except (TypeError, ValueError):
+        raise SearchSpaceError(f"{where}: param_range must be (low, high), got {raw!r}") from None
+    for bound in (low, high):
+        if (
+            isinstance(bound, bool)
+            or not isinstance(bound, (int, float))
+            or not math.isfinite(bound)
+        ):
+            raise SearchSpaceError(
+                f"{where}: param_range bounds must be finite numbers, got {raw!r}"
+            )
+        if is_int and bound != int(bound):
+            raise SearchSpaceError(
+                f"{where} (INTEGER): param_range bounds must be integers, got {raw!r}"
+            )
+    if low > high:
+        raise SearchSpaceError(f"{where}: param_range low {low!r} > high {high!r}; swap them")
+    if is_int:
+        return int(low), int(high)
+    return float(low), float(high)
+
+
+def _num_samples(name: str, spec: Mapping[str, Any]) -> int:
+    num = spec.get("num_samples")
+    if num is None:
+        raise SearchSpaceError(f"search space {name!r} has no 'num_samples'; give an int >= 1")
+    if isinstance(num, bool) or not isinstance(num, int) or num < 1:
+        raise SearchSpaceError(
+            f"search space {name!r}: num_samples must be an int >= 1, got {num!r}"
+        )
+    return num
+
+
+def _linear_points(low: float, high: float, num: int) -> list[float]:
+    if num == 1:
+        return [low]
+    step = (high - low) / (num - 1)
+    inner = [_clean(low + step * i) for i in range(1, num - 1)]
+    return [low, *inner, high]
+
+
+def _log_points(
+    name: str, spec: Mapping[str, Any], low: float, high: float, num: int, default_base: float
+) -> list[float]:
+    base = spec.get("base", default_base)
+    if isinstance(base, bool) or not isinstance(base, (int, float)) or base <= 0 or base == 1:
+        raise SearchSpaceError(
+            f"search space {name!r}: LOG base must be a number > 0 and != 1, got {base!r}"
+        )
+    if low <= 0:
+        raise SearchSpaceError(
+            f"search space {name!r}: a LOG space needs param_range > 0, got low={low!r}; "
+            f"use space_type='LINEAR' or a positive low bound"
+        )
+    if num == 1:
+        return [low]
+    lo_exp, hi_exp = math.log(low, base), math.log(high, base)
+    step = (hi_exp - lo_exp) / (num - 1)
+    inner = [_clean(base ** (lo_exp + step * i)) for i in range(1, num - 1)]
+    return [low, *inner, high]
+
+
+def _clean(value: float) -> float:
+    return float(f"{value:.{_SIGNIFICANT_DIGITS}g}")
+
+
+def _distinct_ints(points: list[float]) -> list[int]:
+    seen: dict[int, None] = {}
+    for p in points:
+        seen.setdefault(int(math.floor(p + 0.5)), None)
+    return list(seen)

@@ -1,0 +1,134 @@
+"""What a search runs trials on: a config object, or a Scope (duck-typed, no ato.scope import).
+
+A *target* builds each trial's config from the sampled values and calls the trial function
+with it. ``on_config(config)`` is called with the trial's config just before the function
+runs, so the search can log it and open a tracker run.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .configs import NUM_HALVED, check_config, is_config, set_path, with_values
+from .errors import ConfigTypeError
+
+TrialFn = Callable[..., Any]
+OnConfig = Callable[[Any], None]
+
+#: Name of the lazy default view a search registers on a Scope to inject trial values.
+TRIAL_VIEW_NAME = "hyperopt_trial"
+#: Its priority: the lowest of all lazy views, so trial values land right after the
+#: command-line overrides and before the user's own lazy (derived) views.
+TRIAL_VIEW_PRIORITY = -(2**31)
+
+
+class ConfigTarget:
+    """Trials on copies of a config object (ADict, dict, DictConfig or dataclass instance)."""
+
+    def __init__(self, base: Any) -> None:
+        check_config(base)
+        self._base = base
+
+    def base_config(self) -> Any:
+        """The config the search starts from (the object given by the caller)."""
+        return self._base
+
+    def call(
+        self,
+        func: TrialFn,
+        values: Mapping[str, Any],
+        num_halved: int,
+        args: tuple,
+        kwargs: dict,
+        on_config: OnConfig,
+    ) -> Any:
+        config = with_values(self._base, values, num_halved)
+        on_config(config)
+        return func(config, *args, **kwargs)
+
+
+class ScopeTarget:
+    """Trials through an ato-scope ``Scope``: the trial function is called through the scope
+    (views, command-line overrides), and the sampled values are applied by a lazy default
+    view registered once on the scope (see :data:`TRIAL_VIEW_NAME`). Outside a search that
+    view does nothing.
+    """
+
+    def __init__(self, scope: Any) -> None:
+        self._scope = scope
+        self._name = getattr(scope, "name", "config")
+        scope.observe(default=True, lazy=True, priority=TRIAL_VIEW_PRIORITY)(_trial_view(scope))
+
+    def base_config(self) -> Any:
+        """The config the scope builds right now (views and command line), without trial values."""
+        return self._scope(_capture_with(self._name, lambda config: config))()
+
+    def call(
+        self,
+        func: TrialFn,
+        values: Mapping[str, Any],
+        num_halved: int,
+        args: tuple,
+        kwargs: dict,
+        on_config: OnConfig,
+    ) -> Any:
+        def run(config: Any) -> Any:
+            on_config(config)
+            return func(config, *args, **kwargs)
+
+        _ACTIVE[id(self._scope)] = {**values, NUM_HALVED: num_halved}
+        try:
+            return self._scope(_capture_with(self._name, run))()
+        finally:
+            del _ACTIVE[id(self._scope)]
+
+
+# id(scope) -> {dotted path: value} of the trial running on that scope right now.
+_ACTIVE: dict[int, dict[str, Any]] = {}
+
+
+def _trial_view(scope: Any) -> Callable[[Any], None]:
+    key = id(scope)
+
+    def hyperopt_trial(config: Any) -> None:
+        for path, value in _ACTIVE.get(key, {}).items():
+            set_path(config, path, copy.deepcopy(value))
+
+    hyperopt_trial.__doc__ = "Values of the hyperparameter-search trial running now (if any)."
+    return hyperopt_trial
+
+
+def _capture_with(param: str, body: Callable[[Any], Any]) -> Callable[..., Any]:
+    """A function with one parameter named ``param`` (the name a Scope injects by)."""
+
+    def trial(**kwargs: Any) -> Any:
+        return body(kwargs[param])
+
+    trial.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY)]
+    )
+    return trial
+
+
+def is_scope(obj: Any) -> bool:
+    """Duck-typed Scope check: callable, has ``observe``, and is not a config object."""
+    return callable(obj) and callable(getattr(obj, "observe", None)) and not is_config(obj)
+
+
+def make_target(scope_or_config: Any) -> ConfigTarget | ScopeTarget:
+    """The target for a Scope or a config object.
+
+    Raises:
+        ConfigTypeError: if it is neither (see :func:`ato.hyperopt.configs.check_config`).
+    """
+    if is_scope(scope_or_config):
+        return ScopeTarget(scope_or_config)
+    if scope_or_config is None:
+        raise ConfigTypeError(
+            "the first argument is None; pass a Scope or a config (ADict, dict, OmegaConf "
+            "DictConfig or dataclass instance)"
+        )
+    return ConfigTarget(scope_or_config)

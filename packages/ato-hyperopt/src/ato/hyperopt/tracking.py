@@ -1,0 +1,71 @@
+"""Recording trials as tracker runs (duck-typed: no import of ato-tracker).
+
+A *tracker* is either
+
+- a logger object with the ato-tracker ``SQLLogger`` interface: ``run(tags=...) -> run_id``,
+  ``log_metric(key, value, step)`` and ``finish(status=...)``. If its ``run`` accepts a
+  ``config`` keyword, the trial's full config is passed there; or
+- a factory called with each trial's config that returns such a logger, for example the
+  ``SQLLogger`` class itself (``tracker=SQLLogger``): every trial then gets a logger built
+  from its own full config.
+
+Each trial becomes one run tagged ``search:<search id>`` and ``round:<k>``, with its metric
+logged at ``step=k`` and status ``completed`` or ``failed``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from typing import Any
+
+
+class TrialRecorder:
+    """Opens, fills and closes one tracker run per trial.
+
+    Args:
+        tracker: a logger or a logger factory (see the module docstring), or None.
+        search_id: identifies the search in the run tags.
+        metric_key: key the trial metric is logged under.
+    """
+
+    def __init__(self, tracker: Any, search_id: str, metric_key: str) -> None:
+        self._tracker = tracker
+        self.search_id = search_id
+        self.metric_key = metric_key
+        self._is_factory = tracker is not None and (
+            isinstance(tracker, type) or not hasattr(tracker, "log_metric")
+        )
+        self._passes_config = (
+            tracker is not None and not self._is_factory and _accepts_config(tracker.run)
+        )
+
+    @property
+    def enabled(self) -> bool:
+        return self._tracker is not None
+
+    def start(self, config: Any, round_index: int) -> tuple[Any, Any]:
+        """Open a run for a trial; returns ``(logger, run_id)`` (``(None, None)`` without tracker)."""
+        if self._tracker is None:
+            return None, None
+        tags = [f"search:{self.search_id}", f"round:{round_index}"]
+        logger = self._tracker(config) if self._is_factory else self._tracker
+        if self._passes_config:
+            return logger, logger.run(tags=tags, config=config)
+        return logger, logger.run(tags=tags)
+
+    def finish(self, logger: Any, metric: float | None, round_index: int, failed: bool) -> None:
+        """Log the metric (unless it is missing or NaN) at ``step=round_index`` and close the run."""
+        if logger is None:
+            return
+        if metric is not None and not math.isnan(metric) and not failed:
+            logger.log_metric(self.metric_key, metric, round_index)
+        logger.finish(status="failed" if failed else "completed")
+
+
+def _accepts_config(run: Any) -> bool:
+    try:
+        params = inspect.signature(run).parameters
+    except (TypeError, ValueError):
+        return False
+    return "config" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
