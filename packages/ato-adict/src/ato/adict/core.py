@@ -14,12 +14,17 @@ for attribute access on that instance; call ``ADict.items(cfg)`` or use ``cfg['i
 from __future__ import annotations
 
 import copy
-import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping
 
 from .errors import ConfigKeyError, FrozenConfigError
 from .structure import structural_hash, structural_repr
+
+# ``typing`` costs milliseconds to import; annotations are strings (PEP 563), so the names
+# below are needed only by type checkers.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from typing import Any
 
 _MISSING: Any = object()
 _dict_set = dict.__setitem__
@@ -38,7 +43,7 @@ def _convert(value: Any, cls: type[ADict]) -> Any:
         return cls(value)
     if vcls is list or vcls is tuple:
         converted = [_convert(v, cls) for v in value]
-        if any(a is not b for a, b in zip(converted, value)):
+        if any(a is not b for a, b in zip(converted, value, strict=True)):
             return converted if vcls is list else tuple(converted)
     return value
 
@@ -121,7 +126,7 @@ class ADict(dict):
         values = list(values)
         if len(values) != len(keys):
             raise ValueError(f"cannot assign {len(values)} values to {len(keys)} keys {keys!r}")
-        for key, value in zip(keys, values):
+        for key, value in zip(keys, values, strict=True):
             self[key] = value
 
     # -- misses -------------------------------------------------------------------------
@@ -215,6 +220,8 @@ class ADict(dict):
 
     def json(self, **kwargs: Any) -> str:
         """Serialize with :func:`json.dumps`; keyword arguments are passed through."""
+        import json
+
         return json.dumps(self.to_dict(), **kwargs)
 
     # -- small helpers ------------------------------------------------------------------
@@ -390,9 +397,7 @@ class ADict(dict):
 
 # -- behaviour variants -----------------------------------------------------------------
 def _frozen_error(self: ADict, *args: Any, **kwargs: Any) -> Any:
-    raise FrozenConfigError(
-        "this ADict is frozen (read-only); call .defrost() before changing it"
-    )
+    raise FrozenConfigError("this ADict is frozen (read-only); call .defrost() before changing it")
 
 
 class _FrozenMixin:
@@ -449,8 +454,15 @@ def _variant(base: type, track: bool = False, frozen: bool = False, auto: bool =
     if cls is None:
         from .tracking import TrackMixin
 
-        mixins = [m for m, on in ((TrackMixin, track), (_FrozenMixin, frozen), (_AutoMixin, auto)) if on]
-        ns = {"__slots__": (), "_ato_base": base, "_ato_track": track, "__module__": base.__module__}
+        mixins = [
+            m for m, on in ((TrackMixin, track), (_FrozenMixin, frozen), (_AutoMixin, auto)) if on
+        ]
+        ns = {
+            "__slots__": (),
+            "_ato_base": base,
+            "_ato_track": track,
+            "__module__": base.__module__,
+        }
         cls = type(base.__name__, (*mixins, base), ns)
         cls.__qualname__ = base.__qualname__
         _VARIANTS[key] = cls
@@ -507,9 +519,7 @@ def _pairs(source: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
         try:
             key, value = item
         except (TypeError, ValueError):
-            raise TypeError(
-                f"ADict() element #{i} is not a (key, value) pair: {item!r}"
-            ) from None
+            raise TypeError(f"ADict() element #{i} is not a (key, value) pair: {item!r}") from None
         yield key, value
 
 

@@ -43,9 +43,32 @@ class ConfigFileError(ADictError, ValueError):
         super().__init__(where + message)
 
 
+class ConfigFileNotFoundError(ADictError, FileNotFoundError):
+    """A config file does not exist. Also a :class:`FileNotFoundError`; ``str()`` names the path.
+
+    Attributes:
+        path: the missing file (``str``).
+    """
+
+    def __init__(self, path: object, hint: str = "") -> None:
+        self.path = str(path)
+        super().__init__(f"config file not found: {self.path}" + (f" ({hint})" if hint else ""))
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 class UnsupportedFormatError(ConfigFileError):
     """The file extension is not one ato.adict can read or write."""
 
 
+class XYZSyntaxError(ConfigFileError):
+    """XYZ text could not be parsed; ``line`` is the 1-based line number."""
+
+
 class CompositionError(ADictError, ValueError):
     """``compose_hierarchy`` or an OpenMMLab ``_base_`` chain could not be resolved."""
+
+
+class CompositionWarning(UserWarning):
+    """Issued by ``compose_hierarchy(..., on_missing='warn')`` for a missing config file."""

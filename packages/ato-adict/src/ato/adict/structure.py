@@ -15,9 +15,12 @@ Algorithm (stable across processes, machines and Python versions; the tracker st
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Mapping
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is slow to import and needed only by type checkers
+    from collections.abc import Iterator
+    from typing import Any
 
 
 def _lines(value: Any, path: str) -> Iterator[str]:
@@ -42,4 +45,6 @@ def structural_repr(config: Mapping[str, Any]) -> str:
 
 def structural_hash(config: Mapping[str, Any]) -> str:
     """SHA-256 hex digest (64 characters) of :func:`structural_repr`."""
+    import hashlib
+
     return hashlib.sha256(structural_repr(config).encode("utf-8")).hexdigest()
