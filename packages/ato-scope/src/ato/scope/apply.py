@@ -1,0 +1,238 @@
+"""Building one scope's config: initial config → argparse defaults → views → argparse flags
+→ CLI overrides → deferred lazy blocks → lazy views, with provenance recorded at each step."""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ato.adict import ADict
+
+from .cli import Override
+from .errors import UnknownKeyError, UnknownKeyWarning
+from .lazy import DeferredBlock, close_capture, open_capture
+from .provenance import DELETED, ProvenanceLog, Source, diff, flatten
+from .views import View, short_path
+
+_is_auto = ADict.is_auto.fget  # type: ignore[attr-defined]
+
+
+@dataclass
+class Request:
+    """What the command line asks of one scope."""
+
+    views: list[str] = field(default_factory=list)
+    overrides: list[Override] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
+    explain_keys: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ExternalArgs:
+    """The result of an argparse ``parse_args`` call: all values and the explicitly passed ones.
+
+    ``explicit`` maps each passed dest to the option string the user typed (``--gpu``).
+    """
+
+    values: dict[str, Any]
+    explicit: dict[str, str]
+
+
+@dataclass
+class BuildResult:
+    """A built config, its provenance and the names of the steps applied, in order."""
+
+    config: ADict
+    provenance: ProvenanceLog
+    applied: list[str]
+
+
+class _Builder:
+    def __init__(self, scope_name: str, strict: bool) -> None:
+        self.scope_name = scope_name
+        self.strict = strict
+        self.config = ADict.auto()
+        self.log = ProvenanceLog()
+        self.snapshot: dict[str, Any] = {}
+        self.applied: list[str] = []
+
+    def step(self, source: Source) -> dict[str, Any]:
+        after = _flatten_auto(self.config)
+        changes = diff(self.snapshot, after)
+        self.log.record(changes, source)
+        self.snapshot = after
+        return changes
+
+    def merge(self, mapping: Mapping, source: Source) -> None:
+        self.config.update(copy.deepcopy(mapping), recurrent=True)
+        self.step(source)
+
+
+def build(
+    scope_name: str,
+    initial: Mapping | None,
+    views: Sequence[View],
+    request: Request,
+    external: ExternalArgs | None,
+    strict: bool = False,
+) -> BuildResult:
+    """Apply every step to a fresh auto ADict and return it (auto-nesting switched off).
+
+    Raises:
+        UnknownKeyError: with ``strict``, a CLI override names a key no step defines.
+    Warns:
+        UnknownKeyWarning: (not strict) a CLI override creates a key close to an existing one.
+    """
+    b = _Builder(scope_name, strict)
+    if initial:
+        b.merge(initial, Source("initial", "Scope(config=...)"))
+    if external is not None:
+        defaults = {k: v for k, v in external.values.items() if k not in external.explicit}
+        b.merge(_nested(defaults), Source("argparse", "defaults"))
+        b.applied.append("(argparse defaults)")
+    blocks: list[tuple[View, DeferredBlock]] = []
+    for view in (v for v in views if not v.lazy):
+        _run_view(b, view, blocks)
+    if external is not None:
+        b.applied.append("(argparse flags)")
+        for dest, flag in external.explicit.items():
+            _set_dotted(b.config, dest, copy.deepcopy(external.values[dest]))
+            b.log.record_override(dest, external.values[dest], Source("argparse", flag))
+        if external.explicit:
+            b.snapshot = _flatten_auto(b.config)
+    before_cli = b.snapshot
+    _apply_overrides(b, request.overrides)
+    b.applied.append("(CLI Inputs)")
+    lazy_paths: set[str] = set()
+    for view, block in blocks:
+        block.run()
+        where = f"{short_path(block.file)}:{block.line}"
+        lazy_paths.update(b.step(Source("lazy", view.name, where)))
+    for view in (v for v in views if v.lazy):
+        lazy_paths.update(_run_view(b, view, None))
+    _check_unknown(b, request.overrides, before_cli, lazy_paths)
+    b.config.set_auto(False)
+    return BuildResult(b.config, b.log, b.applied)
+
+
+def _run_view(b: _Builder, view: View, blocks: list | None) -> dict[str, Any]:
+    source = Source("view", view.name, view.where)
+    b.applied.append(view.name)
+    if isinstance(view.source, Mapping):
+        b.config.update(copy.deepcopy(view.source), recurrent=True)
+        return b.step(source)
+    sink: list[DeferredBlock] = []
+    token = open_capture(sink) if blocks is not None else None
+    try:
+        view.source(b.config)
+    finally:
+        if token is not None:
+            close_capture(token)
+    if blocks is not None:
+        blocks.extend((view, block) for block in sink)
+    return b.step(source)
+
+
+def _apply_overrides(b: _Builder, overrides: Sequence[Override]) -> None:
+    if not overrides:
+        return
+    for ov in overrides:
+        _set_dotted(b.config, ov.key, copy.deepcopy(ov.value))
+        b.log.record_override(ov.key, ov.value, Source("cli", ov.token))
+    after = _flatten_auto(b.config)
+    for path in b.snapshot.keys() - after.keys():
+        owner = next(
+            (
+                ov
+                for ov in reversed(overrides)
+                if path == ov.key or path.startswith(ov.key + ".") or ov.key.startswith(path + ".")
+            ),
+            overrides[-1],
+        )
+        b.log.record({path: DELETED}, Source("cli", owner.token))
+    b.snapshot = after
+
+
+def _set_dotted(config: ADict, key: str, value: Any) -> None:
+    *parents, last = key.split(".")
+    node = config
+    for part in parents:
+        child = dict.get(node, part)
+        if not isinstance(child, ADict):
+            child = ADict.auto()
+            node[part] = child
+        node = child
+    node[last] = value
+
+
+def _nested(values: Mapping[str, Any]) -> ADict:
+    out = ADict.auto()
+    for key, value in values.items():
+        _set_dotted(out, key, value)
+    return out
+
+
+def _flatten_auto(config: ADict) -> dict[str, Any]:
+    _ensure_auto(config)
+    return flatten(config)
+
+
+def _ensure_auto(node: ADict) -> None:
+    """Turn ADicts a view assigned (``config.data = ADict(...)``) into auto ADicts too."""
+    for value in dict.values(node):
+        if isinstance(value, ADict):
+            if not _is_auto(value):
+                ADict.set_auto(value, True)
+            else:
+                _ensure_auto(value)
+
+
+def _prefixes(paths: Iterable[str]) -> set[str]:
+    out: set[str] = set()
+    for path in paths:
+        parts = path.split(".")
+        for i in range(1, len(parts) + 1):
+            out.add(".".join(parts[:i]))
+    return out
+
+
+def _check_unknown(
+    b: _Builder, overrides: Sequence[Override], before_cli: Mapping[str, Any], lazy: set[str]
+) -> None:
+    if not overrides:
+        return
+    known = _prefixes(before_cli) | _prefixes(lazy)
+    final_keys: list[str] | None = None
+    for ov in overrides:
+        if ov.key in known:
+            continue
+        if final_keys is None:
+            final_keys = sorted(known)
+        close = difflib.get_close_matches(ov.key, final_keys, n=3, cutoff=0.75)
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        message = (
+            f"CLI override {ov.token!r} sets key {ov.key!r}, which no view of scope "
+            f"{b.scope_name!r} defines.{hint}"
+        )
+        if b.strict:
+            raise UnknownKeyError(message + " (strict scope: define the key in a view first)")
+        if close:
+            warnings.warn(
+                message + " The key was added.", UnknownKeyWarning, stacklevel=_user_level()
+            )
+
+
+def _user_level() -> int:
+    """``stacklevel`` pointing at the first frame outside ato.scope (the user's call)."""
+    import os
+    import sys
+
+    here = os.path.dirname(__file__)
+    frame, level = sys._getframe(1), 1
+    while frame is not None and os.path.dirname(frame.f_code.co_filename) == here:
+        frame, level = frame.f_back, level + 1
+    return level

@@ -1,0 +1,55 @@
+"""Exceptions and warnings raised by ato.scope.
+
+Each error derives from the builtin that existing ``except`` clauses expect
+(``ValueError`` for bad input text, ``KeyError`` for unknown names, ``TypeError`` for misuse).
+"""
+
+from __future__ import annotations
+
+
+class ScopeError(Exception):
+    """Base class of every error raised by ato.scope."""
+
+    def __str__(self) -> str:  # KeyError subclasses would otherwise quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class CLIParseError(ScopeError, ValueError):
+    """A command-line token could not be parsed.
+
+    Attributes:
+        token: the offending argv token (``str``).
+    """
+
+    def __init__(self, message: str, token: str) -> None:
+        self.token = token
+        shown = token if len(token) <= 80 else token[:77] + "..."
+        super().__init__(f"cannot parse command-line token {shown!r}: {message}")
+
+
+class UnknownViewError(ScopeError, KeyError):
+    """A view name (on the command line or in ``chain_with``) matches no registered view."""
+
+
+class UnknownKeyError(ScopeError, KeyError):
+    """A command-line override names a key no view defines, under ``Scope(strict=True)``."""
+
+
+class ViewChainError(ScopeError, ValueError):
+    """``chain_with`` links form a cycle; the message names the cycle."""
+
+
+class ViewDefinitionError(ScopeError, TypeError):
+    """A view, manual or decorated function is defined in a way ato.scope cannot use."""
+
+
+class LazyBlockError(ScopeError, RuntimeError):
+    """A ``with Scope.lazy():`` block could not be located in its source file."""
+
+
+class TraceError(ScopeError, TypeError):
+    """A function passed to ``trace`` has no retrievable Python source."""
+
+
+class UnknownKeyWarning(UserWarning):
+    """A command-line override created a key no view defines (a likely typo)."""

@@ -1,0 +1,65 @@
+"""Passing built configs to a decorated function by parameter name."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from .errors import ViewDefinitionError
+
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+def check_parameters(fn: Callable[..., Any], names: Sequence[str]) -> inspect.Signature:
+    """The signature of ``fn``, after checking it has a parameter for each name.
+
+    Raises:
+        ViewDefinitionError: naming the missing parameter and what to do.
+    """
+    if not callable(fn):
+        raise ViewDefinitionError(f"a scope decorates functions, not {fn!r}")
+    signature = inspect.signature(fn)
+    for name in names:
+        if name not in signature.parameters:
+            raise ViewDefinitionError(
+                f"{getattr(fn, '__qualname__', fn)!r} has no parameter named {name!r}; the "
+                f"config is passed by name: add a parameter {name!r} or build the scope with "
+                f"Scope(name=...) matching an existing parameter"
+            )
+    return signature
+
+
+def call_with(
+    fn: Callable[..., Any],
+    signature: inspect.Signature,
+    injected: Mapping[str, Any],
+    args: tuple,
+    kwargs: dict[str, Any],
+) -> Any:
+    """Call ``fn`` with ``injected`` values in their parameters' slots.
+
+    Caller arguments fill the other parameters in order; an injected parameter passed by
+    keyword by the caller keeps the caller's value.
+    """
+    remaining = {k: v for k, v in injected.items() if k not in kwargs}
+    pending = list(args)
+    call_args: list[Any] = []
+    skipped = False
+    for param in signature.parameters.values():
+        if param.kind is inspect.Parameter.VAR_POSITIONAL:
+            call_args.extend(pending)
+            pending = []
+        elif param.kind not in _POSITIONAL:
+            continue
+        elif param.name in remaining and (pending or param.kind is param.POSITIONAL_ONLY):
+            if not skipped:
+                call_args.append(remaining.pop(param.name))
+        elif param.name in remaining:
+            continue
+        elif pending and not skipped:
+            call_args.append(pending.pop(0))
+        else:
+            skipped = True
+    call_args.extend(pending)
+    return fn(*call_args, **remaining, **kwargs)

@@ -1,0 +1,176 @@
+"""``MultiScope``: several independent scopes injected into one function by parameter name."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from ato.adict import ADict
+
+from .apply import Request
+from .cli import Override, parse_argv
+from .errors import CLIParseError, UnknownViewError, ViewDefinitionError
+from .fingerprint import Fingerprint
+from .injection import call_with, check_parameters
+from .scope import Scope, _Pause, iter_words
+from .workflow import run_commands
+
+F = Any
+T = TypeVar("T")
+
+
+class MultiScope:
+    """Independent scopes (each with its own views and priorities) used together.
+
+    ``@multi`` injects each scope's config into the parameter named after that scope. On the
+    command line ``model.lr=0.1`` reaches only the scope named ``model``, a bare view name goes
+    to the scope that defines it (``model.resnet101`` picks one explicitly), and ``manual``,
+    ``print``, ``explain`` report every scope.
+
+    Raises:
+        ViewDefinitionError: no scopes, a non-Scope argument, or two scopes with one name.
+    """
+
+    def __init__(self, *scopes: Scope) -> None:
+        if not scopes:
+            raise ViewDefinitionError("MultiScope needs at least one Scope")
+        names = [getattr(s, "name", None) for s in scopes]
+        for scope in scopes:
+            if not isinstance(scope, Scope):
+                raise ViewDefinitionError(f"MultiScope takes Scope objects, not {scope!r}")
+        if len(set(names)) != len(names):
+            raise ViewDefinitionError(
+                f"MultiScope scopes need distinct names, got {names}; use Scope(name=...)"
+            )
+        self.scopes: tuple[Scope, ...] = scopes
+        self._by_name = {s.name: s for s in scopes}
+        self._active = True
+
+    def __repr__(self) -> str:
+        return f"MultiScope({', '.join(repr(s) for s in self.scopes)})"
+
+    def build(self, argv: Sequence[str] | None = None) -> dict[str, ADict]:
+        """Build every scope for ``argv`` (default: the command line); ``{name: config}``.
+
+        Raises:
+            CLIParseError: an override without a scope prefix (``lr=1`` instead of ``model.lr=1``).
+            UnknownViewError: a view name no scope defines, or one defined by several scopes.
+        """
+        items = parse_argv(self._argv(argv))
+        requests = self.requests_from(items)
+        return run_commands(list(self.scopes), requests, multi=True)
+
+    def _argv(self, argv: Sequence[str] | None) -> list[str]:
+        if argv is not None:
+            return list(argv)
+        for scope in self.scopes:
+            if scope.use_external_parser:
+                return scope._argv(None)
+        return sys.argv[1:]
+
+    def requests_from(self, items: Sequence[Any]) -> dict[str, Request]:
+        """Split parsed argv items into one request per scope."""
+        shared = Request()
+        words = iter_words(items, self._is_view, shared)
+        requests = {
+            name: Request(commands=list(shared.commands), explain_keys=list(shared.explain_keys))
+            for name in self._by_name
+        }
+        for word in words:
+            owner, view = self._owner_of(word)
+            requests[owner].views.append(view)
+        for item in items:
+            if isinstance(item, Override):
+                name, _, key = item.key.partition(".")
+                if name not in self._by_name or not key:
+                    raise CLIParseError(
+                        f"under a MultiScope every key starts with a scope name "
+                        f"({', '.join(n + '.' + (key or name) for n in self._by_name)})",
+                        item.token,
+                    )
+                requests[name].overrides.append(Override(key, item.value, item.token))
+        return requests
+
+    def _is_view(self, word: str) -> bool:
+        try:
+            self._owner_of(word)
+        except UnknownViewError:
+            return False
+        return True
+
+    def _owner_of(self, word: str) -> tuple[str, str]:
+        head, _, rest = word.partition(".")
+        if rest and head in self._by_name:
+            scope = self._by_name[head]
+            if not scope.has_view(rest):
+                raise scope._views.unknown(rest, f" in scope {head!r}")
+            return head, rest
+        owners = [s.name for s in self.scopes if s.has_view(word)]
+        if len(owners) > 1:
+            raise UnknownViewError(
+                f"view {word!r} is defined by scopes {owners}; name one, e.g. {owners[0]}.{word}"
+            )
+        if not owners:
+            known = [f"{s.name}.{v}" for s in self.scopes for v in s.view_names]
+            plain = [v for s in self.scopes for v in s.view_names]
+            import difflib
+
+            close = difflib.get_close_matches(word, plain + known, n=3, cutoff=0.6)
+            hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+            raise UnknownViewError(
+                f"unknown view {word!r}.{hint} Known views: {', '.join(known) or '(none)'}."
+            )
+        return owners[0], word
+
+    def __call__(self, fn: T) -> T:
+        """Decorate ``fn``: each call builds all scopes and passes each config to the parameter
+        of its scope's name (unless the caller passes it by keyword, or the MultiScope is paused).
+
+        Raises:
+            ViewDefinitionError: ``fn`` lacks a parameter for one of the scopes.
+        """
+        names = list(self._by_name)
+        signature = check_parameters(fn, names)  # type: ignore[arg-type]
+
+        @functools.wraps(fn)  # type: ignore[arg-type]
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not self._active or all(n in kwargs for n in names):
+                return fn(*args, **kwargs)  # type: ignore[operator]
+            configs = self.build()
+            injected = {n: c for n, c in configs.items() if n not in kwargs}
+            return call_with(fn, signature, injected, args, kwargs)  # type: ignore[arg-type]
+
+        return wrapper  # type: ignore[return-value]
+
+    @property
+    def active(self) -> bool:
+        """False while injection is off (see :meth:`pause`)."""
+        return self._active
+
+    def activate(self) -> None:
+        """Turn config injection back on."""
+        self._active = True
+
+    def deactivate(self) -> None:
+        """Turn config injection off."""
+        self._active = False
+
+    def pause(self) -> _Pause:
+        """Turn injection off now; as a context manager, restore the previous state on exit."""
+        return _Pause(self)
+
+    @property
+    def fingerprints(self) -> Mapping[str, Fingerprint]:
+        """All scopes' fingerprints merged (``{trace_id: Fingerprint}``)."""
+        merged: dict[str, Fingerprint] = {}
+        for scope in self.scopes:
+            merged.update(scope.fingerprints)
+        return MappingProxyType(merged)
+
+    @property
+    def provenance(self) -> Mapping[str, Mapping[str, Any]]:
+        """``{scope name: that scope's provenance}`` of the latest build."""
+        return MappingProxyType({s.name: s.provenance for s in self.scopes})

@@ -1,0 +1,405 @@
+"""``Scope``: a named config built from priority-ordered views and the command line."""
+
+from __future__ import annotations
+
+import functools
+import linecache
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, TypeVar, overload
+
+from ato.adict import ADict
+
+from . import external
+from .apply import BuildResult, ExternalArgs, Request, build
+from .cli import KEY_RE, Command, Item, Override, Word, parse_argv
+from .errors import ViewDefinitionError
+from .fingerprint import Fingerprint, runtime_fingerprint, static_fingerprint
+from .injection import call_with, check_parameters
+from .lazy import LazyBlock
+from .provenance import Write, flatten
+from .views import View, ViewRegistry, check_view_name, normalize_chain
+from .workflow import run_commands
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Scope:
+    """A config built from *views*, command-line overrides and (optionally) argparse flags.
+
+    Args:
+        config: an initial mapping, applied below every view (deep-copied on each build).
+        name: the name of the parameter the config is injected into, and of the scope in
+            ``manual``/``explain`` output and under a :class:`MultiScope` (``name.key=v``).
+        use_external_parser: merge the values of ``argparse`` ``parse_args()`` calls: defaults
+            below the views, explicitly passed flags above them (see :mod:`ato.scope.external`).
+        strict: a CLI override of a key that no view defines raises
+            :class:`~ato.scope.errors.UnknownKeyError` instead of being added.
+
+    Order of application on every build: initial config → argparse defaults → default and
+    named views by priority (ties: definition order) → argparse flags → CLI overrides →
+    deferred ``with Scope.lazy():`` blocks → lazy views by priority.
+
+    Raises:
+        ViewDefinitionError: ``name`` is not an identifier.
+        TypeError: ``config`` is not a mapping.
+    """
+
+    def __init__(
+        self,
+        config: Mapping | None = None,
+        name: str = "config",
+        use_external_parser: bool = False,
+        strict: bool = False,
+    ) -> None:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ViewDefinitionError(f"Scope name must be an identifier, got {name!r}")
+        if config is not None and not isinstance(config, Mapping):
+            raise TypeError(f"Scope(config=...) takes a mapping, not {type(config).__name__}")
+        self.name = name
+        self.strict = strict
+        self.use_external_parser = use_external_parser
+        self._initial = config
+        self._views = ViewRegistry()
+        self._manuals: list[Callable[[Any], Any]] = []
+        self._active = True
+        self._fingerprints: dict[str, Fingerprint] = {}
+        self._last: BuildResult | None = None
+        if use_external_parser:
+            external.register(self)
+
+    def __repr__(self) -> str:
+        return f"Scope(name={self.name!r}, views={self._views.names()!r})"
+
+    # -- defining views ------------------------------------------------------------------
+    @overload
+    def observe(self, name_or_fn: F) -> F: ...
+
+    @overload
+    def observe(
+        self,
+        name_or_fn: str | None = None,
+        mapping: Mapping | None = None,
+        *,
+        default: bool = False,
+        priority: int = 0,
+        lazy: bool = False,
+        chain_with: str | Iterable[str] | None = None,
+    ) -> Any: ...
+
+    def observe(
+        self,
+        name_or_fn: Any = None,
+        mapping: Mapping | None = None,
+        *,
+        default: bool = False,
+        priority: int = 0,
+        lazy: bool = False,
+        chain_with: str | Iterable[str] | None = None,
+    ) -> Any:
+        """Register a view.
+
+        Forms:
+            ``@scope.observe(...)`` on ``def view(config): ...`` (named after the function);
+            ``@scope.observe`` without parentheses; ``@scope.observe('name', ...)`` to choose
+            the name; ``scope.observe('name', mapping, ...)`` for a config-valued view that is
+            deep-merged into the config.
+
+        Args:
+            default: apply on every run; otherwise only when named on the command line.
+            priority: lower first; ties keep definition order.
+            lazy: apply after the command-line overrides.
+            chain_with: a view name or list of names applied whenever this view is.
+
+        Re-defining a name replaces the old view (keeping its position among equal
+        priorities), so re-running a notebook cell never leaves stale views.
+
+        Raises:
+            ViewDefinitionError: bad name (not an identifier, or a command word) or arguments.
+        """
+        if not isinstance(priority, (int, float)) or isinstance(priority, bool):
+            raise ViewDefinitionError(f"priority must be a number, got {priority!r}")
+        chain = normalize_chain(chain_with)
+        options = {"default": default, "priority": priority, "lazy": lazy, "chain_with": chain}
+        if callable(name_or_fn) and mapping is None:
+            return self._add_function(name_or_fn, None, options)
+        if mapping is not None:
+            if not isinstance(mapping, Mapping):
+                raise ViewDefinitionError(
+                    f"scope.observe({name_or_fn!r}, ...) takes a mapping, not "
+                    f"{type(mapping).__name__}"
+                )
+            caller = sys._getframe(1)
+            check_view_name(name_or_fn)
+            self._views.add(
+                View(
+                    name_or_fn,
+                    mapping,
+                    priority,
+                    default,
+                    lazy,
+                    chain,
+                    caller.f_code.co_filename,
+                    caller.f_lineno,
+                )
+            )
+            return mapping
+        if name_or_fn is not None and not isinstance(name_or_fn, str):
+            raise ViewDefinitionError(
+                f"scope.observe takes a function, a name or (name, mapping), not {name_or_fn!r}"
+            )
+        return functools.partial(self._add_function, name=name_or_fn, options=options)
+
+    def _add_function(self, fn: F, name: str | None, options: dict[str, Any]) -> F:
+        if not callable(fn):
+            raise ViewDefinitionError(f"@scope.observe must decorate a function, not {fn!r}")
+        view_name = name or getattr(fn, "__name__", None)
+        check_view_name(view_name)  # type: ignore[arg-type]
+        file, line = definition_site(fn)
+        self._views.add(View(view_name, fn, file=file, line=line, **options))  # type: ignore[arg-type]
+        return fn
+
+    def manual(self, fn: F) -> F:
+        """Register a manual: ``fn(docs)`` sets ``docs.key = 'description'`` for each key.
+
+        ``manual`` (or ``-h``/``--help``) on the command line prints these entries.
+        """
+        if not callable(fn):
+            raise ViewDefinitionError(f"@scope.manual must decorate a function, not {fn!r}")
+        name = getattr(fn, "__qualname__", None)
+        self._manuals = [m for m in self._manuals if getattr(m, "__qualname__", 0) != name]
+        self._manuals.append(fn)
+        return fn
+
+    @staticmethod
+    def lazy() -> LazyBlock:
+        """``with Scope.lazy():`` inside a view defers the block until after the CLI overrides.
+
+        See :mod:`ato.scope.lazy` for how the block is captured and replayed.
+        """
+        return LazyBlock()
+
+    # -- building ------------------------------------------------------------------------
+    @property
+    def view_names(self) -> list[str]:
+        """Names of the registered views, in definition order."""
+        return self._views.names()
+
+    def has_view(self, name: str) -> bool:
+        return name in self._views
+
+    def build(self, argv: Sequence[str] | None = None) -> ADict:
+        """Build the config for ``argv`` (default: the process's command line).
+
+        ``manual``, ``-h``/``--help``, ``print`` and ``explain`` print their report and raise
+        ``SystemExit(0)`` (``explain KEY`` with an unknown key: ``SystemExit(2)``).
+
+        Returns:
+            a fresh ADict (auto-nesting off: a misspelt key raises with a suggestion).
+        Raises:
+            CLIParseError, UnknownViewError, ViewChainError, UnknownKeyError: see their docs.
+        """
+        items = parse_argv(self._argv(argv))
+        request = self.request_from(items)
+        return run_commands([self], {self.name: request}, multi=False)[self.name]
+
+    def request_from(self, items: Sequence[Item]) -> Request:
+        """Turn parsed argv items into this scope's :class:`~ato.scope.apply.Request`."""
+        request = Request()
+        words = iter_words(items, lambda w: w in self._views, request)
+        for word in words:
+            if word not in self._views:
+                raise self._views.unknown(word)
+            request.views.append(word)
+        request.overrides.extend(i for i in items if isinstance(i, Override))
+        return request
+
+    def _argv(self, argv: Sequence[str] | None) -> list[str]:
+        if argv is not None:
+            return list(argv)
+        parsed = external.last() if self.use_external_parser else None
+        return list(parsed.argv) if parsed is not None else sys.argv[1:]
+
+    def external_args(self) -> ExternalArgs | None:
+        """The argparse values this scope merges (None without an external parser call)."""
+        parsed = external.last() if self.use_external_parser else None
+        return parsed.args if parsed is not None else None
+
+    def build_request(self, request: Request) -> BuildResult:
+        """Apply views and overrides for ``request``; remembers the result for inspection."""
+        views = self._views.resolve(request.views)
+        result = build(self.name, self._initial, views, request, self.external_args(), self.strict)
+        self._last = result
+        return result
+
+    @property
+    def config(self) -> ADict | None:
+        """The config of the latest build (None before the first)."""
+        return self._last.config if self._last else None
+
+    @property
+    def provenance(self) -> Mapping[str, list[Write]]:
+        """Per-key writes of the latest build: ``{dotted key: [Write(value, source), ...]}``,
+        oldest first. Empty before the first build."""
+        return MappingProxyType(self._last.provenance.writes if self._last else {})
+
+    @property
+    def applied_views(self) -> list[str]:
+        """Step names of the latest build in order, with ``'(CLI Inputs)'`` marking the CLI."""
+        return list(self._last.applied) if self._last else []
+
+    def applying_order(self) -> list[str]:
+        """All views in the order they apply when selected (what ``manual`` shows)."""
+        views = self._views.all_in_order()
+        order = [v.name for v in views if not v.lazy]
+        if self.use_external_parser:
+            order = ["(argparse defaults)", *order, "(argparse flags)"]
+        return [*order, "(CLI Inputs)", *(v.name for v in views if v.lazy)]
+
+    def manual_entries(self) -> dict[str, str]:
+        """``{dotted key: description}`` from every ``@scope.manual`` function."""
+        entries: dict[str, str] = {}
+        for fn in self._manuals:
+            docs = ADict.auto()
+            fn(docs)
+            entries.update({k: str(v) for k, v in flatten(docs).items()})
+        return entries
+
+    # -- injection -----------------------------------------------------------------------
+    def __call__(self, fn: F) -> F:
+        """Decorate ``fn`` so each call builds the config and passes it as the parameter named
+        after the scope (positionally or by keyword; other arguments are left alone). Passing
+        that argument explicitly, or a paused scope, skips the build.
+
+        Raises:
+            ViewDefinitionError: ``fn`` has no parameter named after the scope.
+        """
+        signature = check_parameters(fn, [self.name])
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not self._active or self.name in kwargs:
+                return fn(*args, **kwargs)
+            return call_with(fn, signature, {self.name: self.build()}, args, kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    @property
+    def active(self) -> bool:
+        """False while injection is turned off by :meth:`pause`/:meth:`deactivate`."""
+        return self._active
+
+    def activate(self) -> None:
+        """Turn config injection back on."""
+        self._active = True
+
+    def deactivate(self) -> None:
+        """Turn config injection off: decorated functions are called with their own arguments."""
+        self._active = False
+
+    def pause(self) -> _Pause:
+        """Turn injection off now; as a context manager, restore the previous state on exit."""
+        return _Pause(self)
+
+    # -- fingerprints --------------------------------------------------------------------
+    @property
+    def fingerprints(self) -> Mapping[str, Fingerprint]:
+        """``{trace_id: Fingerprint(kind, sha256 hex)}`` recorded by :meth:`trace` and
+        :meth:`runtime_trace`, for the tracker to store with a run."""
+        return MappingProxyType(self._fingerprints)
+
+    def trace(self, trace_id: str | None = None) -> Callable[[F], F]:
+        """Decorator recording a static fingerprint of the function's normalized source
+        (algorithm: :mod:`ato.scope.fingerprint`) under ``trace_id`` (default: qualname).
+
+        Raises:
+            TraceError: the function has no retrievable source.
+        """
+
+        def decorate(fn: F) -> F:
+            key = trace_id or fn.__qualname__
+            self._fingerprints[key] = Fingerprint("static", static_fingerprint(fn))
+            return fn
+
+        return decorate
+
+    def runtime_trace(
+        self,
+        init_fn: Callable[[], Any] | None = None,
+        inspect_fn: Callable[[Any], Any] | None = None,
+        trace_id: str | None = None,
+    ) -> Callable[[F], F]:
+        """Decorator fingerprinting the function's output on every call.
+
+        Args:
+            init_fn: called with no arguments before each call (e.g. to seed RNGs).
+            inspect_fn: maps the output to what is hashed (e.g. ``lambda t: t.tolist()``).
+            trace_id: key in :attr:`fingerprints` (default: the function's qualname).
+
+        The output is returned unchanged; the hash is SHA-256 of its pickle (else repr).
+        """
+
+        def decorate(fn: F) -> F:
+            key = trace_id or fn.__qualname__
+
+            @functools.wraps(fn)
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                if init_fn is not None:
+                    init_fn()
+                output = fn(*args, **kwargs)
+                inspected = inspect_fn(output) if inspect_fn is not None else output
+                self._fingerprints[key] = Fingerprint("runtime", runtime_fingerprint(inspected))
+                return output
+
+            return wrapper  # type: ignore[return-value]
+
+        return decorate
+
+
+def definition_site(fn: Callable[..., Any]) -> tuple[str, int]:
+    """``(file, line of the def statement)`` of ``fn`` (decorator lines skipped)."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return "<unknown>", 0
+    line = code.co_firstlineno
+    lines = linecache.getlines(code.co_filename)
+    for number in range(line, min(line + 50, len(lines) + 1)):
+        if lines[number - 1].lstrip().startswith(("def ", "async def ")):
+            return code.co_filename, number
+    return code.co_filename, line
+
+
+class _Pause:
+    def __init__(self, scope: Any) -> None:
+        self._scope = scope
+        self._was_active = scope.active
+        scope.deactivate()
+
+    def __enter__(self) -> _Pause:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._was_active:
+            self._scope.activate()
+
+
+def iter_words(
+    items: Sequence[Item], is_view: Callable[[str], bool], request: Request
+) -> list[str]:
+    """Collect commands into ``request`` and return the bare words that name views.
+
+    The word right after ``explain`` is a key to explain unless it names a view.
+    """
+    words: list[str] = []
+    for index, item in enumerate(items):
+        if isinstance(item, Command):
+            request.commands.append(item.name)
+        elif isinstance(item, Word):
+            previous = items[index - 1] if index else None
+            after_explain = isinstance(previous, Command) and previous.name == "explain"
+            if after_explain and not is_view(item.name) and KEY_RE.match(item.name):
+                request.explain_keys.append(item.name)
+            else:
+                words.append(item.name)
+    return words

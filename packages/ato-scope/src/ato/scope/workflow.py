@@ -1,0 +1,90 @@
+"""Running a command line against one or more scopes: builds, then ``manual``/``print``/
+``explain`` reports (which end the process with ``SystemExit``)."""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ato.adict import ADict
+
+from . import external
+from .apply import Request
+from .report import explain_section, framed, manual_section, matches
+
+
+def run_commands(scopes: Sequence[Any], requests: Mapping[str, Request], multi: bool) -> dict:
+    """Build every scope for its request and handle the command words.
+
+    Returns:
+        ``{scope name: built ADict}`` when no command word was given.
+    Raises:
+        SystemExit: 0 after ``manual``/``print``/``explain``; 2 for ``explain`` of an unknown key.
+    """
+    commands = {c for r in requests.values() for c in r.commands}
+    if "manual" in commands:
+        print(manual_text(scopes, multi))
+        raise SystemExit(0)
+    results = {s.name: s.build_request(requests[s.name]) for s in scopes}
+    configs = {name: r.config for name, r in results.items()}
+    if "print" in commands:
+        shown = ADict(configs) if multi else configs[scopes[0].name]
+        text = shown.to_xyz()
+        print(text, end="" if text.endswith("\n") else "\n")
+    if "explain" in commands:
+        keys = [k for r in requests.values() for k in r.explain_keys]
+        code = explain(scopes, keys, multi)
+        raise SystemExit(code)
+    if commands:
+        raise SystemExit(0)
+    return configs
+
+
+def manual_text(scopes: Sequence[Any], multi: bool) -> str:
+    """The ``manual`` report of ``scopes`` (plus the argparse help when one was used)."""
+    sections = [
+        manual_section(
+            s.name, s.applying_order(), s.manual_entries(), f"{s.name}." if multi else ""
+        )
+        for s in scopes
+    ]
+    parsed = external.last()
+    if parsed is not None and any(s.use_external_parser for s in scopes):
+        sections.append("(Command-Line Flags)\n" + parsed.parser.format_help().rstrip())
+    return framed(sections)
+
+
+def explain(scopes: Sequence[Any], keys: Sequence[str], multi: bool) -> int:
+    """Print the provenance report; returns the exit status (2 if a key matches nothing)."""
+    sections = []
+    found: set[str] = set()
+    for scope in scopes:
+        writes = scope.provenance
+        hits = []
+        for key in keys:
+            local = _local_key(scope.name, key, multi)
+            if matches(writes, local):
+                hits.append(local)
+                found.add(key)
+        if keys and not hits:
+            continue
+        prefix = f"{scope.name}." if multi else ""
+        sections.append(
+            explain_section(scope.name, scope.applied_views, writes, hits or None, prefix)
+        )
+    missing = [k for k in keys if k not in found]
+    if sections:
+        print(framed(sections))
+    for key in missing:
+        known = [f"{s.name}.{k}" if multi else k for s in scopes for k in s.provenance]
+        close = difflib.get_close_matches(key, known, n=3, cutoff=0.6)
+        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        print(f"explain: no key {key!r} in the config.{hint}", file=sys.stderr)
+    return 2 if missing else 0
+
+
+def _local_key(name: str, key: str, multi: bool) -> str:
+    head, _, rest = key.partition(".")
+    return rest if multi and head == name and rest else key
