@@ -1,0 +1,1 @@
+"""Compatibility namespace: ``ato.db_routers.sql.manager`` is the import path older ato code uses."""

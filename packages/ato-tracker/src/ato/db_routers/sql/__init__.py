@@ -1,0 +1,1 @@
+"""SQL tracker under its historical import path (see :mod:`ato.tracker`)."""

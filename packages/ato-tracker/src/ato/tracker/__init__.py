@@ -1,0 +1,40 @@
+"""ato.tracker: experiment tracking in SQL.
+
+:class:`SQLLogger` records runs (config, tags, status), metrics, artifacts and code
+fingerprints; :class:`SQLFinder` queries them. SQLite is the embedded default
+(``sqlite:///experiments.db``); PostgreSQL and MySQL/MariaDB work by URL.
+"""
+
+from .errors import (
+    FingerprintFormatError,
+    InvalidModeError,
+    MetricValueError,
+    RunStateError,
+    TrackerConfigError,
+    TrackerError,
+)
+from .finder import SQLFinder
+from .logger import ActiveRun, SQLLogger
+from .normalize import normalize_config, structural_hash
+from .results import Artifact, Fingerprint, Metric, MetricSummary, Project, Run
+
+__all__ = [
+    "ActiveRun",
+    "Artifact",
+    "Fingerprint",
+    "FingerprintFormatError",
+    "InvalidModeError",
+    "Metric",
+    "MetricSummary",
+    "MetricValueError",
+    "Project",
+    "Run",
+    "RunStateError",
+    "SQLFinder",
+    "SQLLogger",
+    "TrackerConfigError",
+    "TrackerError",
+    "normalize_config",
+    "structural_hash",
+]
+__version__ = "3.0.0"

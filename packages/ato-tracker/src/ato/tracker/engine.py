@@ -1,0 +1,131 @@
+"""Engines per database URL: SQLite pragmas, schema creation and retried transactions.
+
+SQLite connections get ``busy_timeout`` (wait for other writers instead of failing),
+``journal_mode=WAL`` (readers never block the writer, a killed process leaves a consistent file)
+and ``synchronous=NORMAL`` (in WAL mode: durable across process crashes; a power loss may drop
+the last transactions). Several processes may write one file at once; a transaction that still
+fails with a lock error is retried with exponential backoff (see :func:`run_transaction`).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.pool import StaticPool
+
+from .models import Base
+
+T = TypeVar("T")
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+MAX_ATTEMPTS = 8
+FIRST_BACKOFF_S = 0.05
+
+_engines: dict[tuple[int, str], Engine] = {}
+_engines_lock = threading.Lock()
+
+
+def normalize_url(url: str) -> str:
+    """Return ``url`` as a SQLAlchemy URL; a bare file path becomes ``sqlite:///<path>``."""
+    return url if "://" in url else f"sqlite:///{url}"
+
+
+def get_engine(url: str) -> Engine:
+    """The engine for ``url`` in this process, created (with the schema) on first use.
+
+    Engines are cached per process id, so a forked child never reuses its parent's pooled
+    connections.
+
+    Raises:
+        sqlalchemy.exc.ArgumentError: ``url`` is not a valid SQLAlchemy URL.
+        sqlalchemy.exc.OperationalError: the database cannot be reached.
+    """
+    url = normalize_url(url)
+    cache_key = (os.getpid(), url)
+    with _engines_lock:
+        engine = _engines.get(cache_key)
+        if engine is None:
+            engine = _create(url)
+            run_transaction(engine, Base.metadata.create_all, schema_race=True)
+            _engines[cache_key] = engine
+    return engine
+
+
+def dispose_engines() -> None:
+    """Close every cached engine of this process (the next :func:`get_engine` recreates them)."""
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def _create(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    in_memory = parsed.database in (None, "", ":memory:")
+    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+    if in_memory:
+        kwargs["poolclass"] = StaticPool
+    engine = create_engine(url, **kwargs)
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def is_lock_error(error: BaseException) -> bool:
+    """True for transient contention errors: SQLite "database is locked"/"busy", MySQL
+    deadlocks and lock wait timeouts, PostgreSQL serialization failures."""
+    text = str(error).lower()
+    return isinstance(error, OperationalError) and any(
+        marker in text
+        for marker in ("locked", "busy", "deadlock", "lock wait timeout", "could not serialize")
+    )
+
+
+def _is_exists_error(error: BaseException) -> bool:
+    text = str(error).lower()
+    return "already exists" in text or "duplicate" in text
+
+
+def run_transaction(
+    engine: Engine,
+    work: Callable[[Connection], T],
+    *,
+    schema_race: bool = False,
+) -> T:
+    """Run ``work(connection)`` in one transaction, retrying on lock contention.
+
+    Up to ``MAX_ATTEMPTS`` attempts, sleeping ``FIRST_BACKOFF_S * 2**attempt`` seconds (with
+    jitter) between them. With ``schema_race`` an "already exists"/"duplicate" error is retried
+    too: concurrent processes may race to create the same table.
+
+    Raises:
+        sqlalchemy.exc.DBAPIError: the last error once the attempts are used up, or at once
+            for an error that is not a lock error.
+    """
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            with engine.begin() as connection:
+                return work(connection)
+        except DBAPIError as error:
+            retryable = is_lock_error(error) or schema_race and _is_exists_error(error)
+            if not retryable or attempt == MAX_ATTEMPTS - 1:
+                raise
+            time.sleep(FIRST_BACKOFF_S * 2**attempt * (0.5 + random.random()))
+    raise AssertionError("unreachable: the loop returns or raises")

@@ -1,0 +1,53 @@
+"""Every exception raised by ato.tracker.
+
+Each derives from the builtin that fits, so existing ``except ValueError`` / ``except
+RuntimeError`` clauses keep working, and from :class:`TrackerError` so callers can catch all
+tracker errors at once.
+"""
+
+from __future__ import annotations
+
+
+class TrackerError(Exception):
+    """Base class of every ato.tracker error."""
+
+
+_EXPECTED_SHAPE = (
+    "expected a config shaped like\n"
+    "    experiment:\n"
+    "      project_name: my_project\n"
+    "      sql:\n"
+    "        db_path: sqlite:///experiments.db   # optional, any SQLAlchemy URL"
+)
+
+
+class TrackerConfigError(TrackerError, ValueError):
+    """The config lacks a setting the tracker needs, or a setting has the wrong type."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(f"{problem}; {_EXPECTED_SHAPE}")
+
+
+class RunStateError(TrackerError, RuntimeError):
+    """An operation needs an active run (or no active run) and the logger is in the other state."""
+
+
+class InvalidModeError(TrackerError, ValueError):
+    """``mode`` is neither ``'max'`` nor ``'min'``."""
+
+    def __init__(self, mode: object) -> None:
+        super().__init__(f"mode must be 'max' or 'min', got {mode!r}")
+
+
+class MetricValueError(TrackerError, TypeError):
+    """A metric value cannot be converted to a float."""
+
+    def __init__(self, key: str, value: object) -> None:
+        super().__init__(
+            f"metric {key!r}: value {value!r} of type {type(value).__name__} is not a number; "
+            "pass an int, a float, or an object with __float__ (numpy/torch scalars work)"
+        )
+
+
+class FingerprintFormatError(TrackerError, TypeError):
+    """A fingerprint entry is not one of the accepted shapes."""

@@ -1,0 +1,173 @@
+"""SQLFinder: query projects and runs recorded by :class:`~ato.tracker.SQLLogger`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Engine, distinct, func, select
+
+from . import queries
+from .engine import get_engine
+from .models import FingerprintRecord, ProjectRecord, RunRecord
+from .results import MetricSummary, Project, Run
+from .settings import read_settings
+
+_runs = RunRecord.__table__
+_projects = ProjectRecord.__table__
+_fingerprints = FingerprintRecord.__table__
+
+
+class SQLFinder:
+    """Read-only queries over a tracker database.
+
+    Args:
+        config: a config with ``experiment.sql.db_path`` (as for :class:`SQLLogger`; the
+            project name is not needed) or a database URL string.
+
+    Every method returns plain objects from :mod:`ato.tracker.results` that stay usable after
+    the call: not-found cases return ``None`` (single objects) or ``[]`` (lists).
+    """
+
+    def __init__(self, config: Any) -> None:
+        self.db_url = read_settings(config, need_project=False).db_url
+        self.engine: Engine = get_engine(self.db_url)
+
+    def find_project(self, name: str) -> Project | None:
+        """The project called ``name``, or ``None``."""
+        with self.engine.connect() as conn:
+            return queries.find_project(conn, name)
+
+    def list_projects(self) -> list[Project]:
+        """Every project, by id."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(_projects).order_by(_projects.c.id))
+            return [Project(row.id, row.name, row.created_at) for row in rows]
+
+    def find_run(self, run_id: int, *, with_metrics: bool = True) -> Run | None:
+        """The run with id ``run_id`` (metrics, artifacts, fingerprints loaded), or ``None``."""
+        with self.engine.connect() as conn:
+            return queries.load_run(conn, run_id, with_metrics=with_metrics)
+
+    def find_runs(self, run_ids: Sequence[int], *, with_metrics: bool = True) -> list[Run]:
+        """The runs among ``run_ids`` that exist, by id."""
+        if not run_ids:
+            return []
+        with self.engine.connect() as conn:
+            return queries.load_runs(conn, _runs.c.id.in_(list(run_ids)), with_metrics=with_metrics)
+
+    def get_runs_in_project(self, project_name: str, *, with_metrics: bool = True) -> list[Run]:
+        """All runs of ``project_name`` by id (``[]`` if the project does not exist).
+
+        ``with_metrics=False`` skips loading metric rows (``run.metrics == []``), which is much
+        faster for projects with many logged values; see :meth:`get_metric_summaries`.
+        """
+        with self.engine.connect() as conn:
+            return queries.load_runs(
+                conn, _projects.c.name == project_name, with_metrics=with_metrics
+            )
+
+    def find_best_run(self, project_name: str, metric_key: str, mode: str = "max") -> Run | None:
+        """The run of ``project_name`` with the largest (``mode='max'``) or smallest
+        (``mode='min'``) finite value of ``metric_key`` ever logged; ``None`` if no run of the
+        project logged it.
+
+        Raises:
+            InvalidModeError: ``mode`` is not ``'max'`` or ``'min'`` (a ``ValueError``).
+        """
+        with self.engine.connect() as conn:
+            run_id = queries.best_run_id(conn, project_name, metric_key, mode)
+            return None if run_id is None else queries.load_run(conn, run_id)
+
+    def find_similar_runs(self, run_id: int) -> list[Run]:
+        """Runs of the same project whose config has the same structural hash (same keys and
+        value types, any values) as run ``run_id``, excluding it; ``[]`` if it does not exist."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(_runs.c.structural_hash, _runs.c.project_id).where(_runs.c.id == run_id)
+            ).first()
+            if row is None:
+                return []
+            where = (
+                (_runs.c.structural_hash == row.structural_hash)
+                & (_runs.c.project_id == row.project_id)
+                & (_runs.c.id != run_id)
+            )
+            return queries.load_runs(conn, where)
+
+    def find_similar_runs_by_trace(
+        self, run_id: int, trace_id: str, trace_type: str = "static"
+    ) -> list[Run]:
+        """Runs of the same project that recorded the same fingerprint for ``trace_id`` (of
+        ``trace_type``) as run ``run_id``, excluding it; ``[]`` if that run has no such
+        fingerprint."""
+        with self.engine.connect() as conn:
+            own = (
+                select(_fingerprints.c.fingerprint)
+                .where(_fingerprints.c.run_id == run_id)
+                .where(_fingerprints.c.trace_id == trace_id)
+                .where(_fingerprints.c.trace_type == trace_type)
+            )
+            fingerprints = list(conn.execute(own).scalars())
+            project_id = conn.execute(
+                select(_runs.c.project_id).where(_runs.c.id == run_id)
+            ).scalar()
+            if not fingerprints or project_id is None:
+                return []
+            matching = (
+                select(_fingerprints.c.run_id)
+                .where(_fingerprints.c.trace_id == trace_id)
+                .where(_fingerprints.c.trace_type == trace_type)
+                .where(_fingerprints.c.fingerprint.in_(fingerprints))
+            )
+            where = (
+                _runs.c.id.in_(matching)
+                & (_runs.c.project_id == project_id)
+                & (_runs.c.id != run_id)
+            )
+            return queries.load_runs(conn, where)
+
+    def get_trace_statistics(self, project_name: str, trace_id: str) -> dict[str, Any]:
+        """How many versions of the code traced as ``trace_id`` the runs of a project saw.
+
+        Returns:
+            ``{'trace_id': str, 'static_trace_versions': int, 'runtime_trace_versions': int,
+            'runs': int}`` - the numbers of distinct static and runtime fingerprints and of runs
+            that recorded the trace. All counts are 0 for an unknown project or trace.
+        """
+        stats: dict[str, Any] = {
+            "trace_id": trace_id,
+            "static_trace_versions": 0,
+            "runtime_trace_versions": 0,
+            "runs": 0,
+        }
+        fp = _fingerprints.c
+        base = (
+            select(
+                fp.trace_type, func.count(distinct(fp.fingerprint)), func.count(distinct(fp.run_id))
+            )
+            .join(_runs, _runs.c.id == fp.run_id)
+            .join(_projects, _projects.c.id == _runs.c.project_id)
+            .where(_projects.c.name == project_name, fp.trace_id == trace_id)
+        )
+        with self.engine.connect() as conn:
+            for trace_type, versions, _ in conn.execute(base.group_by(fp.trace_type)):
+                stats[f"{trace_type}_trace_versions"] = versions
+            stats["runs"] = conn.execute(
+                select(func.count(distinct(fp.run_id)))
+                .join(_runs, _runs.c.id == fp.run_id)
+                .join(_projects, _projects.c.id == _runs.c.project_id)
+                .where(_projects.c.name == project_name, fp.trace_id == trace_id)
+            ).scalar_one()
+        return stats
+
+    def get_metric_summaries(self, run_ids: Sequence[int]) -> dict[int, dict[str, MetricSummary]]:
+        """Per run id, per metric key: last value/step, min, max and count (one query per batch
+        of runs). Runs without metrics are absent."""
+        if not run_ids:
+            return {}
+        with self.engine.connect() as conn:
+            return queries.metric_summaries(conn, list(run_ids))
+
+    def __repr__(self) -> str:
+        return f"SQLFinder(db={self.engine.url!r})"

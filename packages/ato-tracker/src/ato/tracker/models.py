@@ -1,0 +1,163 @@
+"""SQLAlchemy 2.0 declarative schema: projects, experiments (runs), metrics, artifacts, fingerprints.
+
+Every timestamp column uses :class:`UTCDateTime`: values are written as UTC and always read
+back as timezone-aware UTC ``datetime`` objects, also on SQLite and MySQL, which store no
+time zone. Timestamps are passed in explicitly at write time (see :func:`utcnow`); there are
+no column defaults evaluated at import or at table creation.
+
+String columns that take part in an index have explicit lengths, which MySQL requires.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+KEY_LENGTH = 255
+STATUS_LENGTH = 32
+HASH_LENGTH = 128
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY, never a BIGINT one.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def utcnow() -> datetime:
+    """The current time as a timezone-aware UTC ``datetime`` (called at write time)."""
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A ``DateTime`` that stores UTC and reads back aware UTC on every backend.
+
+    PostgreSQL keeps the offset (``TIMESTAMP WITH TIME ZONE``); SQLite and MySQL store a naive
+    UTC value (MySQL with microseconds, ``DATETIME(6)``), which is marked UTC again on read.
+    Naive values passed in are taken to be UTC already.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc)
+            if dialect.name != "postgresql":
+                value = value.replace(tzinfo=None)
+        elif dialect.name == "postgresql":
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the tracker schema (``Base.metadata`` holds all five tables)."""
+
+
+class ProjectRecord(Base):
+    """A named project grouping runs."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(KEY_LENGTH), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RunRecord(Base):
+    """One run (an execution of an experiment) with its config, tags and status."""
+
+    __tablename__ = "experiments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+    config: Mapped[Any] = mapped_column(JSON)
+    structural_hash: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    tags: Mapped[Any] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(STATUS_LENGTH))
+    start_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    end_time: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    __table_args__ = (
+        Index("ix_experiments_project_id", "project_id"),
+        Index("ix_experiments_structural_hash", "structural_hash"),
+    )
+
+
+class MetricRecord(Base):
+    """One metric value of a run at a step. Non-finite values are stored as NULL."""
+
+    __tablename__ = "metrics"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("experiments.id"))
+    key: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    value: Mapped[float | None] = mapped_column(Double, nullable=True)
+    step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_metrics_run_id_key", "run_id", "key"),
+        Index("ix_metrics_key_value", "key", "value"),
+    )
+
+
+class ArtifactRecord(Base):
+    """A file (or other output) a run produced, referenced by path."""
+
+    __tablename__ = "artifacts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("experiments.id"))
+    path: Mapped[str] = mapped_column(Text)
+    data_type: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    # "metadata" is reserved on declarative classes, so the attribute is named meta.
+    meta: Mapped[Any] = mapped_column("metadata", JSON, nullable=True)
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_artifacts_run_id", "run_id"),)
+
+
+class FingerprintRecord(Base):
+    """A code fingerprint (hash of a traced function's source or output) recorded by a run."""
+
+    __tablename__ = "fingerprints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("experiments.id"))
+    trace_id: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    trace_type: Mapped[str] = mapped_column(String(STATUS_LENGTH))
+    fingerprint: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_fingerprints_trace", "trace_id", "trace_type"),
+        Index("ix_fingerprints_run_id", "run_id"),
+    )

@@ -1,0 +1,145 @@
+"""Turn any supported config object into plain JSON data and a structural hash.
+
+Supported configs: :class:`~ato.adict.ADict`, any ``Mapping`` (plain ``dict``), an OmegaConf
+``DictConfig``/``ListConfig`` (interpolations resolved; omegaconf is imported only when such an
+object is seen) and dataclass instances. Equal content gives equal JSON and an equal hash
+whatever the container type.
+
+Values JSON cannot hold are converted as follows (never raising):
+
+==========================================  =============================================
+value                                       stored as
+==========================================  =============================================
+``tuple``, ``list``                         JSON array
+``set``, ``frozenset``                      JSON array, sorted (by ``repr`` if unorderable)
+mapping keys that are not ``str``           ``str(key)``
+``float`` NaN / +inf / -inf                 the strings ``"nan"``, ``"inf"``, ``"-inf"``
+``enum.Enum`` member                        its normalized ``.value``
+``pathlib.PurePath``                        ``str(path)``
+``datetime``, ``date``, ``time``            ISO 8601 string (``.isoformat()``)
+``bytes``, ``bytearray``                    hexadecimal string
+``decimal.Decimal``, ``complex``, other     ``str(value)``
+numpy/torch scalars (have ``.item()``)      the Python scalar from ``.item()``
+arrays/tensors (have ``.tolist()``)         nested JSON arrays from ``.tolist()``
+classes and functions                       ``"module.QualifiedName"``
+any other object                            ``repr(value)``
+a container that contains itself            the string ``"<cycle>"`` at the repeat
+==========================================  =============================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import enum
+import math
+import pathlib
+from collections.abc import Mapping
+from typing import Any
+
+from ato.adict import ADict
+
+_JSON_SCALARS = frozenset({str, bool, int, type(None)})
+
+
+def normalize_config(config: Any) -> dict[str, Any]:
+    """Return ``config`` as a plain ``dict`` of JSON-compatible values (see module docstring).
+
+    Args:
+        config: an ADict, mapping, OmegaConf ``DictConfig``, dataclass instance or ``None``
+            (gives ``{}``). Any other object is wrapped as ``{"value": <normalized object>}``.
+    """
+    if config is None:
+        return {}
+    data = to_json_value(config)
+    return data if isinstance(data, dict) else {"value": data}
+
+
+def structural_hash(normalized: Mapping[str, Any]) -> str:
+    """ato.adict's structural hash (SHA-256 of sorted ``path: type`` lines) of a normalized config."""
+    return ADict(normalized).get_structural_hash()
+
+
+def to_json_value(value: Any, _active: frozenset[int] = frozenset()) -> Any:
+    """Convert one value to JSON-compatible data (rules in the module docstring)."""
+    cls = type(value)
+    if cls in _JSON_SCALARS:
+        return value
+    if cls is float:
+        return value if math.isfinite(value) else _non_finite(value)
+    if isinstance(value, enum.Enum):
+        return to_json_value(value.value, _active)
+    if isinstance(value, (str, int, float)):  # subclasses such as numpy.float64
+        base = str if isinstance(value, str) else float if isinstance(value, float) else int
+        return to_json_value(base(value), _active)
+    if id(value) in _active:
+        return "<cycle>"
+    inner = _active | {id(value)}
+    if _is_omegaconf(value):
+        from omegaconf import OmegaConf
+
+        return to_json_value(OmegaConf.to_container(value, resolve=True), inner)
+    if isinstance(value, Mapping):
+        return {_key(k): to_json_value(v, inner) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: to_json_value(getattr(value, f.name), inner) for f in dataclasses.fields(value)
+        }
+    if isinstance(value, (list, tuple)):
+        return [to_json_value(v, inner) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return _sorted_items([to_json_value(v, inner) for v in value])
+    return _convert_leaf(value, inner)
+
+
+def _convert_leaf(value: Any, active: frozenset[int]) -> Any:
+    if isinstance(value, pathlib.PurePath):
+        return str(value)
+    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).hex()
+    if isinstance(value, type) or callable(value) and hasattr(value, "__qualname__"):
+        return f"{getattr(value, '__module__', '?')}.{value.__qualname__}"
+    array_like = _array_value(value)
+    if array_like is not _NOT_ARRAY:
+        return to_json_value(array_like, active)
+    if isinstance(value, complex) or type(value).__module__ == "decimal":
+        return str(value)
+    return repr(value)
+
+
+_NOT_ARRAY: Any = object()
+
+
+def _array_value(value: Any) -> Any:
+    """Python data from a numpy/torch scalar or array, or ``_NOT_ARRAY``."""
+    for method in ("tolist", "item"):
+        convert = getattr(value, method, None)
+        if callable(convert):
+            try:
+                return convert()
+            except Exception:  # an unrelated object with such a method: fall back to repr
+                continue
+    return _NOT_ARRAY
+
+
+def _is_omegaconf(value: Any) -> bool:
+    return type(value).__module__.startswith("omegaconf")
+
+
+def _key(key: Any) -> str:
+    return key if isinstance(key, str) else str(to_json_value(key))
+
+
+def _non_finite(value: float) -> str:
+    if math.isnan(value):
+        return "nan"
+    return "inf" if value > 0 else "-inf"
+
+
+def _sorted_items(items: list[Any]) -> list[Any]:
+    try:
+        return sorted(items)
+    except TypeError:
+        return sorted(items, key=repr)

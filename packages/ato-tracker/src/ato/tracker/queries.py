@@ -1,0 +1,183 @@
+"""Read queries shared by :class:`~ato.tracker.SQLFinder` and :class:`~ato.tracker.SQLLogger`.
+
+All functions take an open :class:`sqlalchemy.Connection`, use Core statements (no ORM
+identity map, so nothing can be lazily loaded later) and return the plain objects of
+:mod:`ato.tracker.results`. Child rows (metrics, artifacts, fingerprints) of many runs are
+loaded with one query per batch of ``IN_BATCH`` runs, never one query per run.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Select, func, select
+
+from ato.adict import ADict
+
+from .errors import InvalidModeError
+from .models import ArtifactRecord, FingerprintRecord, MetricRecord, ProjectRecord, RunRecord
+from .results import Artifact, Fingerprint, Metric, MetricSummary, Project, Run
+
+IN_BATCH = 500
+NAN = float("nan")
+
+_runs = RunRecord.__table__
+_metrics = MetricRecord.__table__
+_artifacts = ArtifactRecord.__table__
+_fingerprints = FingerprintRecord.__table__
+_projects = ProjectRecord.__table__
+
+
+def check_mode(mode: str) -> str:
+    """Return ``mode`` if it is ``'max'`` or ``'min'``; raise :class:`InvalidModeError` otherwise."""
+    if mode not in ("max", "min"):
+        raise InvalidModeError(mode)
+    return mode
+
+
+def find_project(conn: Connection, name: str) -> Project | None:
+    """The project called ``name``, or ``None``."""
+    row = conn.execute(select(_projects).where(_projects.c.name == name)).first()
+    return Project(id=row.id, name=row.name, created_at=row.created_at) if row else None
+
+
+def load_runs(
+    conn: Connection, where: ColumnElement[bool], *, with_metrics: bool = True
+) -> list[Run]:
+    """Runs matching ``where`` (a condition on the experiments/projects tables), by id."""
+    stmt: Select[Any] = (
+        select(_runs, _projects.c.name.label("project_name"))
+        .join(_projects, _projects.c.id == _runs.c.project_id)
+        .where(where)
+        .order_by(_runs.c.id)
+    )
+    rows = conn.execute(stmt).all()
+    ids = [row.id for row in rows]
+    metrics = _load_metrics(conn, ids) if with_metrics else {}
+    artifacts = _load_artifacts(conn, ids)
+    fingerprints = _load_fingerprints(conn, ids)
+    return [
+        Run(
+            id=row.id,
+            project_id=row.project_id,
+            project_name=row.project_name,
+            config=ADict(row.config or {}),
+            structural_hash=row.structural_hash,
+            tags=list(row.tags or []),
+            status=row.status,
+            start_time=row.start_time,
+            end_time=row.end_time,
+            metrics=metrics.get(row.id, []),
+            artifacts=artifacts.get(row.id, []),
+            fingerprints=fingerprints.get(row.id, []),
+        )
+        for row in rows
+    ]
+
+
+def load_run(conn: Connection, run_id: int, *, with_metrics: bool = True) -> Run | None:
+    """The run with id ``run_id``, or ``None``."""
+    runs = load_runs(conn, _runs.c.id == run_id, with_metrics=with_metrics)
+    return runs[0] if runs else None
+
+
+def best_run_id(conn: Connection, project_name: str, key: str, mode: str) -> int | None:
+    """Id of the run of ``project_name`` holding the largest (``'max'``) or smallest
+    (``'min'``) finite value of metric ``key``; ``None`` if no run logged it.
+
+    Served by the ``(key, value)`` index: the rows of ``key`` are walked in value order and
+    the first one whose run belongs to the project wins (ties: the lower metric id).
+    """
+    order = _metrics.c.value.desc() if check_mode(mode) == "max" else _metrics.c.value.asc()
+    project_id = conn.execute(
+        select(_projects.c.id).where(_projects.c.name == project_name)
+    ).scalar()
+    if project_id is None:
+        return None
+    stmt = (
+        select(_metrics.c.run_id)
+        .join(_runs, _runs.c.id == _metrics.c.run_id)
+        .where(_metrics.c.key == key, _metrics.c.value.is_not(None))
+        .where(_runs.c.project_id == project_id)
+        .order_by(order, _metrics.c.id)
+        .limit(1)
+    )
+    return conn.execute(stmt).scalar()
+
+
+def metric_summaries(
+    conn: Connection, run_ids: Sequence[int]
+) -> dict[int, dict[str, MetricSummary]]:
+    """Per run id, per metric key: last/min/max/count (see :class:`MetricSummary`).
+
+    Runs without metrics are absent from the result. "Last" is the value logged last.
+    """
+    result: dict[int, dict[str, MetricSummary]] = defaultdict(dict)
+    for batch in _batches(run_ids):
+        agg = (
+            select(
+                _metrics.c.run_id,
+                _metrics.c.key,
+                func.min(_metrics.c.value).label("min"),
+                func.max(_metrics.c.value).label("max"),
+                func.count().label("n_values"),
+                func.max(_metrics.c.id).label("last_id"),
+            )
+            .where(_metrics.c.run_id.in_(batch))
+            .group_by(_metrics.c.run_id, _metrics.c.key)
+            .subquery()
+        )
+        stmt = select(agg, _metrics.c.value.label("last"), _metrics.c.step.label("last_step")).join(
+            _metrics, _metrics.c.id == agg.c.last_id
+        )
+        for row in conn.execute(stmt):
+            result[row.run_id][row.key] = MetricSummary(
+                key=row.key,
+                last=NAN if row.last is None else row.last,
+                last_step=row.last_step,
+                min=row.min,
+                max=row.max,
+                count=row.n_values,
+            )
+    return dict(result)
+
+
+def _batches(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    for start in range(0, len(ids), IN_BATCH):
+        yield ids[start : start + IN_BATCH]
+
+
+def _load_metrics(conn: Connection, ids: Sequence[int]) -> dict[int, list[Metric]]:
+    grouped: dict[int, list[Metric]] = defaultdict(list)
+    c = _metrics.c
+    for batch in _batches(ids):
+        stmt = select(c.run_id, c.key, c.value, c.step, c.timestamp).where(c.run_id.in_(batch))
+        for run_id, key, value, step, timestamp in conn.execute(stmt.order_by(c.id)):
+            grouped[run_id].append(Metric(key, NAN if value is None else value, step, timestamp))
+    return grouped
+
+
+def _load_artifacts(conn: Connection, ids: Sequence[int]) -> dict[int, list[Artifact]]:
+    grouped: dict[int, list[Artifact]] = defaultdict(list)
+    c = _artifacts.c
+    for batch in _batches(ids):
+        stmt = select(_artifacts).where(c.run_id.in_(batch)).order_by(c.id)
+        for row in conn.execute(stmt):
+            grouped[row.run_id].append(
+                Artifact(row.id, row.run_id, row.path, row.data_type, row.metadata, row.timestamp)
+            )
+    return grouped
+
+
+def _load_fingerprints(conn: Connection, ids: Sequence[int]) -> dict[int, list[Fingerprint]]:
+    grouped: dict[int, list[Fingerprint]] = defaultdict(list)
+    c = _fingerprints.c
+    for batch in _batches(ids):
+        stmt = select(_fingerprints).where(c.run_id.in_(batch)).order_by(c.id)
+        for row in conn.execute(stmt):
+            grouped[row.run_id].append(
+                Fingerprint(row.trace_id, row.trace_type, row.fingerprint, row.timestamp)
+            )
+    return grouped

@@ -1,0 +1,112 @@
+"""Plain, detached result objects returned by the logger and the finder.
+
+They hold copies of the data, not live ORM rows: every attribute stays readable after the
+database session that produced them has closed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ato.adict import ADict
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project: ``id``, unique ``name`` and ``created_at`` (aware UTC)."""
+
+    id: int
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One logged value: ``key``, ``value`` (``nan`` when a non-finite value was logged),
+    ``step`` (``None`` if none was given) and ``timestamp`` (aware UTC, when it was logged)."""
+
+    key: str
+    value: float
+    step: int | None
+    timestamp: datetime
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A run output: ``path``, ``data_type`` (free text such as ``'model'``), ``metadata``
+    (JSON data or ``None``) and ``timestamp`` (aware UTC)."""
+
+    id: int
+    run_id: int
+    path: str
+    data_type: str
+    metadata: Any
+    timestamp: datetime
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """A code fingerprint: ``trace_id``, ``trace_type`` (``'static'`` or ``'runtime'``), the
+    ``fingerprint`` hash string and ``timestamp`` (aware UTC)."""
+
+    trace_id: str
+    trace_type: str
+    fingerprint: str
+    timestamp: datetime
+
+
+@dataclass(frozen=True)
+class MetricSummary:
+    """Aggregate of one metric key of one run: ``last`` (value logged last; ``nan`` if it was
+    non-finite), ``last_step``, ``min``/``max`` over finite values (``None`` if there are none)
+    and ``count`` of logged values."""
+
+    key: str
+    last: float
+    last_step: int | None
+    min: float | None
+    max: float | None
+    count: int
+
+    def best(self, mode: str = "max") -> float | None:
+        """``max`` for ``mode='max'``, ``min`` for ``mode='min'``."""
+        return self.max if mode == "max" else self.min
+
+
+@dataclass(frozen=True)
+class Run:
+    """A run with everything recorded for it.
+
+    ``config`` is an :class:`~ato.adict.ADict` (attribute access: ``run.config.model.lr``);
+    ``tags`` a list of strings; ``status`` e.g. ``'running'``, ``'completed'``, ``'failed'``;
+    ``start_time``/``end_time`` aware UTC (``end_time`` is ``None`` while running); ``metrics``
+    in logging order (empty when loaded with ``with_metrics=False``); ``artifacts`` and
+    ``fingerprints`` in recording order.
+    """
+
+    id: int
+    project_id: int
+    project_name: str
+    config: ADict
+    structural_hash: str
+    tags: list[str]
+    status: str
+    start_time: datetime
+    end_time: datetime | None
+    metrics: list[Metric] = field(default_factory=list)
+    artifacts: list[Artifact] = field(default_factory=list)
+    fingerprints: list[Fingerprint] = field(default_factory=list)
+
+    def metric_values(self, key: str) -> list[float]:
+        """Values of metric ``key`` in logging order (``[]`` if never logged)."""
+        return [m.value for m in self.metrics if m.key == key]
+
+    def best_metric(self, key: str, mode: str = "max") -> float | None:
+        """Largest (``mode='max'``) or smallest (``'min'``) finite value of ``key``, else ``None``."""
+        values = [v for v in self.metric_values(key) if not math.isnan(v)]
+        if not values:
+            return None
+        return max(values) if mode == "max" else min(values)

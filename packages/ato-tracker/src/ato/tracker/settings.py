@@ -1,0 +1,55 @@
+"""Read the tracker's settings (project name, database URL) from a user config."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import TrackerConfigError
+from .normalize import to_json_value
+
+DEFAULT_DB_URL = "sqlite:///experiments.db"
+
+
+@dataclass(frozen=True)
+class TrackerSettings:
+    """Where runs are stored: ``db_url`` (a SQLAlchemy URL) and, for loggers, ``project_name``."""
+
+    db_url: str
+    project_name: str | None
+
+
+def read_settings(config: Any, *, need_project: bool) -> TrackerSettings:
+    """Extract ``experiment.project_name`` and ``experiment.sql.db_path`` from ``config``.
+
+    Args:
+        config: an ADict, mapping, OmegaConf ``DictConfig`` or dataclass instance shaped like
+            ``{'experiment': {'project_name': str, 'sql': {'db_path': str}}}``; a bare ``str`` is
+            taken as the database URL. ``db_path`` defaults to ``sqlite:///experiments.db``.
+        need_project: raise when ``project_name`` is missing (loggers need it, finders do not).
+
+    Raises:
+        TrackerConfigError: ``experiment`` or (when needed) ``experiment.project_name`` is
+            missing, or a setting is not a string.
+    """
+    if isinstance(config, str):
+        if need_project:
+            raise TrackerConfigError("got a bare database URL but a logger needs a project name")
+        return TrackerSettings(db_url=config, project_name=None)
+    data = to_json_value(config)
+    experiment = data.get("experiment") if isinstance(data, Mapping) else None
+    if not isinstance(experiment, Mapping):
+        raise TrackerConfigError(
+            f"config has no 'experiment' section (got {type(config).__name__})"
+        )
+    project = experiment.get("project_name")
+    if project is None and need_project:
+        raise TrackerConfigError("config is missing 'experiment.project_name'")
+    if project is not None and not isinstance(project, str):
+        raise TrackerConfigError(f"'experiment.project_name' must be a string, got {project!r}")
+    sql = experiment.get("sql") or {}
+    url = sql.get("db_path", DEFAULT_DB_URL) if isinstance(sql, Mapping) else DEFAULT_DB_URL
+    if not isinstance(url, str):
+        raise TrackerConfigError(f"'experiment.sql.db_path' must be a URL string, got {url!r}")
+    return TrackerSettings(db_url=url, project_name=project)

@@ -1,0 +1,71 @@
+"""Shared fixtures: ``db_url`` runs a test against SQLite and, when configured, real servers.
+
+Server URLs come from ``ATO_TEST_POSTGRES_URL`` and ``ATO_TEST_MYSQL_URL``. Without them the
+server variants skip, unless ``ATO_REQUIRE_SERVICES=1``, which turns the skip into a failure.
+Each server test starts from an empty schema (all tracker tables dropped first).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine
+
+from ato.adict import ADict
+from ato.tracker.engine import dispose_engines
+from ato.tracker.models import Base
+
+SERVERS = {"postgresql": "ATO_TEST_POSTGRES_URL", "mysql": "ATO_TEST_MYSQL_URL"}
+
+
+def server_url(env_var: str) -> str:
+    """The URL in ``env_var``; skip (or fail with ATO_REQUIRE_SERVICES=1) when unset."""
+    url = os.environ.get(env_var, "")
+    if url:
+        return url
+    if os.environ.get("ATO_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{env_var} is not set but ATO_REQUIRE_SERVICES=1 requires this server")
+    pytest.skip(f"{env_var} is not set")
+
+
+def _reset_schema(url: str) -> None:
+    dispose_engines()  # pooled connections would block DROP TABLE on MySQL
+    engine = create_engine(url)
+    try:
+        Base.metadata.drop_all(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """A database URL with no tracker data in it: a fresh SQLite file or an emptied server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tracker.db'}"
+    else:
+        url = server_url(SERVERS[request.param])
+        _reset_schema(url)
+        yield url
+    dispose_engines()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Any) -> Iterator[str]:
+    """A fresh SQLite file URL (for tests about SQLite itself: processes, crashes)."""
+    yield f"sqlite:///{tmp_path / 'tracker.db'}"
+    dispose_engines()
+
+
+@pytest.fixture
+def make_config(db_url: str) -> Callable[..., ADict]:
+    """``make_config(project='proj', **config)`` -> an ADict config pointing at ``db_url``."""
+
+    def make(project: str = "proj", **config: Any) -> ADict:
+        cfg = ADict(config)
+        cfg.experiment = ADict(project_name=project, sql=ADict(db_path=db_url))
+        return cfg
+
+    return make
