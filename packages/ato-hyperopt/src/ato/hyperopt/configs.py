@@ -79,11 +79,9 @@ def with_values(base: Any, values: Mapping[str, Any], num_halved: int | None = N
         if num_halved is not None:
             new[NUM_HALVED] = num_halved
         return new
-    new = base
+    new = copy.deepcopy(base)
     for path, value in values.items():
         new = _replace_path(new, path.split("."), copy.deepcopy(value), path)
-    if new is base:
-        new = copy.deepcopy(base)
     if num_halved is not None:
         object.__setattr__(new, NUM_HALVED, num_halved)
     return new

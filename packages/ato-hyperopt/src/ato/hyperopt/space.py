@@ -191,7 +191,7 @@ def _linear_points(low: float, high: float, num: int) -> list[float]:
     if num == 1:
         return [low]
     step = (high - low) / (num - 1)
-    inner = [_clean(low + step * i) for i in range(1, num - 1)]
+    inner = [_clean(low + step * i, low, high) for i in range(1, num - 1)]
     return [low, *inner, high]
 
 
@@ -212,12 +212,13 @@ def _log_points(
         return [low]
     lo_exp, hi_exp = math.log(low, base), math.log(high, base)
     step = (hi_exp - lo_exp) / (num - 1)
-    inner = [_clean(base ** (lo_exp + step * i)) for i in range(1, num - 1)]
+    inner = [_clean(base ** (lo_exp + step * i), low, high) for i in range(1, num - 1)]
     return [low, *inner, high]
 
 
-def _clean(value: float) -> float:
-    return float(f"{value:.{_SIGNIFICANT_DIGITS}g}")
+def _clean(value: float, low: float, high: float) -> float:
+    """``value`` rounded to 12 significant digits, kept inside ``[low, high]``."""
+    return min(max(float(f"{value:.{_SIGNIFICANT_DIGITS}g}"), low), high)
 
 
 def _distinct_ints(points: list[float]) -> list[int]:

@@ -1,0 +1,139 @@
+"""DistributedHyperBand without torch: world_size=1, argument checks, and the sharding and
+merging logic with two ranks simulated by threads (a real gloo run is in integration_tests)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import pytest
+
+from ato.adict import ADict
+from ato.hyperopt import (
+    DistributedHyperBand,
+    DistributedSetupError,
+    HyperBand,
+    SearchSettingError,
+    TrialFailedError,
+)
+
+X = dict(param_type="INTEGER", param_range=(0, 10), num_samples=11)
+
+
+def test_world_size_one_needs_no_process_group() -> None:
+    hb = DistributedHyperBand(
+        ADict(), {"x": X}, halving_rate=0.5, num_min_samples=2, rank=0, world_size=1
+    )
+    result = hb.main(lambda config: config.x)()
+    plain = HyperBand(ADict(), {"x": X}, halving_rate=0.5, num_min_samples=2).main(
+        lambda config: config.x
+    )()
+    assert result.config == plain.config and result.metric == plain.metric
+    assert [len(r) for r in result.logs] == [len(r) for r in plain.logs]
+
+
+def test_world_size_two_without_a_process_group_is_a_clear_error() -> None:
+    hb = DistributedHyperBand(
+        ADict(), {"x": X}, halving_rate=0.5, num_min_samples=2, rank=1, world_size=2
+    )
+    with pytest.raises(DistributedSetupError, match="torch"):
+        hb.main(lambda config: config.x)()
+
+
+@pytest.mark.parametrize(
+    "kwargs, fragment",
+    [
+        ({"rank": 2, "world_size": 2}, "rank must be an int in"),
+        ({"rank": -1, "world_size": 2}, "rank must be an int in"),
+        ({"world_size": 0}, "world_size must be an int >= 1"),
+        ({"backend": "mpi"}, "backend must be one of pytorch"),
+    ],
+)
+def test_bad_distribution_settings(kwargs: dict, fragment: str) -> None:
+    with pytest.raises(SearchSettingError, match=fragment):
+        DistributedHyperBand(ADict(), {"x": X}, halving_rate=0.5, num_min_samples=2, **kwargs)
+
+
+class _ThreadGroup:
+    """An all-gather between threads, standing in for torch.distributed."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.barrier = threading.Barrier(size)
+        self.slots: list = [None] * size
+
+    def gather(self, rank: int, obj):
+        self.barrier.wait()
+        self.slots[rank] = obj
+        self.barrier.wait()
+        out = list(self.slots)
+        self.barrier.wait()
+        return out
+
+
+def _run_ranks(size: int, trial, **options):
+    group = _ThreadGroup(size)
+    results: dict[int, object] = {}
+    evaluated: list[tuple[int, int, int]] = []
+    lock = threading.Lock()
+
+    class ThreadHyperBand(DistributedHyperBand):
+        def all_gather_object(self, obj):
+            return group.gather(self.rank, obj)
+
+    def worker(rank: int) -> None:
+        hb = ThreadHyperBand(
+            ADict(),
+            {"x": X},
+            halving_rate=0.5,
+            num_min_samples=2,
+            rank=rank,
+            world_size=size,
+            **options,
+        )
+
+        def recorded(config):
+            with lock:
+                evaluated.append((rank, config.__num_halved__, config.x))
+            return trial(config)
+
+        try:
+            results[rank] = hb.main(recorded)()
+        except Exception as exc:
+            results[rank] = exc
+
+    threads = [threading.Thread(target=worker, args=(r,)) for r in range(size)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return results, evaluated
+
+
+@pytest.mark.parametrize("size", [2, 3])
+def test_ranks_split_each_round_and_agree_on_the_result(size: int) -> None:
+    results, evaluated = _run_ranks(size, lambda config: -abs(config.x - 6))
+    first = results[0]
+    assert isinstance(first, ADict)
+    assert all(results[r] == first for r in range(size))
+    assert first.config.x == 6
+    per_round = Counter((k, x) for _, k, x in evaluated)
+    assert all(count == 1 for count in per_round.values())
+    for k, round_log in enumerate(first.logs):
+        assert sorted(x for (kk, x) in per_round if kk == k) == sorted(e.x for e in round_log)
+    ranks_in_round0 = Counter(rank for rank, k, _ in evaluated if k == 0)
+    assert max(ranks_in_round0.values()) - min(ranks_in_round0.values()) <= 1
+    assert [rank for rank, k, _ in evaluated if k == len(first.logs) - 1] == [0]
+
+
+def test_fatal_trial_on_one_rank_stops_every_rank() -> None:
+    def trial(config):
+        if config.x == 3:
+            raise RuntimeError("rank-local crash")
+        return config.x
+
+    results, _ = _run_ranks(2, trial, on_error="raise")
+    raised = {type(e) for e in results.values()}
+    assert raised == {RuntimeError, TrialFailedError}
+    failed = next(e for e in results.values() if isinstance(e, TrialFailedError))
+    assert "rank-local crash" in str(failed)

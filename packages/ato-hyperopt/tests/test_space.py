@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ato.adict import ADict
+from ato.hyperopt import GridSpaceMixIn, SearchSpaceError
+from ato.hyperopt.space import flatten_spaces, grid_values
+
+
+def test_log_float_grid_is_exact_powers_of_ten() -> None:
+    spec = dict(param_type="FLOAT", param_range=(1e-5, 1e-1), num_samples=5, space_type="LOG")
+    values = grid_values("lr", spec)
+    assert values == [1e-05, 1e-04, 0.001, 0.01, 0.1]
+    assert all(type(v) is float for v in values)
+    assert [repr(v) for v in values] == ["1e-05", "0.0001", "0.001", "0.01", "0.1"]
+
+
+def test_log_integer_grid_uses_base_two_by_default() -> None:
+    spec = dict(param_type="INTEGER", param_range=(16, 128), num_samples=4, space_type="LOG")
+    values = grid_values("batch_size", spec)
+    assert values == [16, 32, 64, 128]
+    assert all(type(v) is int for v in values)
+
+
+def test_log_base_can_be_chosen() -> None:
+    spec = dict(param_type="FLOAT", param_range=(1.0, 8.0), num_samples=4, space_type="LOG", base=2)
+    assert grid_values("x", spec) == [1.0, 2.0, 4.0, 8.0]
+
+
+def test_linear_float_grid_has_no_float_noise() -> None:
+    spec = dict(param_type="FLOAT", param_range=(0, 1), num_samples=11)
+    assert grid_values("p", spec) == [i / 10 for i in range(11)]
+
+
+def test_integer_grid_is_deduplicated() -> None:
+    spec = dict(param_type="INTEGER", param_range=(1, 4), num_samples=10)
+    assert grid_values("layers", spec) == [1, 2, 3, 4]
+    log = dict(param_type="integer", param_range=(1, 8), num_samples=20, space_type="log")
+    values = grid_values("width", log)
+    assert values == sorted(set(values)) and values[0] == 1 and values[-1] == 8
+
+
+def test_one_sample_is_the_low_bound() -> None:
+    assert grid_values("x", dict(param_type="FLOAT", param_range=(0.5, 2.0), num_samples=1)) == [
+        0.5
+    ]
+
+
+def test_category_keeps_values_and_order() -> None:
+    cats = ["b", {"depth": 3}, None]
+    assert grid_values("m", dict(param_type="CATEGORY", categories=cats)) == cats
+
+
+def test_nested_groups_flatten_to_dotted_names() -> None:
+    lr = dict(param_type="FLOAT", param_range=(0.1, 0.2), num_samples=2)
+    flat = flatten_spaces(
+        {"optimizer": {"lr": lr}, "seed": dict(param_type="CATEGORY", categories=[1])}
+    )
+    assert list(flat) == ["optimizer.lr", "seed"]
+
+
+def test_grid_is_the_product_with_last_parameter_fastest(seed_spaces: ADict) -> None:
+    points = GridSpaceMixIn.grid_points(seed_spaces)
+    assert len(points) == 40
+    assert points[0] == {"lr": 1e-05, "batch_size": 16, "model": "resnet50"}
+    assert points[1] == {"lr": 1e-05, "batch_size": 16, "model": "resnet101"}
+    assert len({tuple(p.values()) for p in points}) == 40
+
+
+@pytest.mark.parametrize(
+    "spec, fragment",
+    [
+        ({"param_range": (0, 1), "num_samples": 2}, "no 'param_type'"),
+        ({"param_type": "BOOL"}, "unknown param_type 'BOOL'"),
+        (
+            {"param_type": "FLOAT", "param_range": (0, 1), "num_samples": 2, "space_type": "EXP"},
+            "unknown space_type 'EXP'",
+        ),
+        ({"param_type": "FLOAT", "param_range": (1, 0), "num_samples": 2}, "low 1 > high 0"),
+        (
+            {"param_type": "FLOAT", "param_range": (0, 1), "num_samples": 2, "space_type": "LOG"},
+            "LOG space needs param_range > 0",
+        ),
+        (
+            {"param_type": "FLOAT", "param_range": (-1, 1), "num_samples": 2, "space_type": "LOG"},
+            "LOG space needs param_range > 0",
+        ),
+        (
+            {"param_type": "FLOAT", "param_range": (0, 1), "num_samples": 0},
+            "num_samples must be an int >= 1",
+        ),
+        (
+            {"param_type": "FLOAT", "param_range": (0, 1), "num_samples": 2.5},
+            "num_samples must be an int >= 1",
+        ),
+        ({"param_type": "FLOAT", "param_range": (0, 1)}, "no 'num_samples'"),
+        ({"param_type": "FLOAT", "num_samples": 3}, "no 'param_range'"),
+        (
+            {"param_type": "FLOAT", "param_range": (0, 1, 2), "num_samples": 3},
+            "must be (low, high)",
+        ),
+        ({"param_type": "FLOAT", "param_range": ("a", 1), "num_samples": 3}, "finite numbers"),
+        ({"param_type": "INTEGER", "param_range": (0.5, 3), "num_samples": 3}, "must be integers"),
+        ({"param_type": "CATEGORY", "categories": []}, "'categories' is empty"),
+        ({"param_type": "CATEGORY"}, "'categories' must be a list"),
+        ({"param_type": "CATEGORY", "categories": "abc"}, "'categories' must be a list"),
+        (
+            {"param_type": "FLOAT", "param_range": (0, 1), "num_sample": 3},
+            "Did you mean 'num_samples'",
+        ),
+        (
+            {"param_type": "CATEGORY", "categories": [1], "param_range": (0, 1)},
+            "unknown key 'param_range'",
+        ),
+        (
+            {
+                "param_type": "FLOAT",
+                "param_range": (1, 2),
+                "num_samples": 2,
+                "space_type": "LOG",
+                "base": 1,
+            },
+            "base must be",
+        ),
+    ],
+)
+def test_bad_specs_raise_naming_the_parameter(spec: dict, fragment: str) -> None:
+    with pytest.raises(SearchSpaceError) as info:
+        grid_values("optimizer.lr", spec)
+    assert "'optimizer.lr'" in str(info.value)
+    assert fragment in str(info.value)
+    assert isinstance(info.value, ValueError)
+
+
+def test_non_mapping_spec_and_empty_space_are_rejected() -> None:
+    with pytest.raises(SearchSpaceError, match="'lr'"):
+        flatten_spaces({"lr": [0.1, 0.2]})
+    with pytest.raises(SearchSpaceError, match="empty"):
+        flatten_spaces({})
+    with pytest.raises(SearchSpaceError, match="mapping"):
+        flatten_spaces([("lr", {})])  # type: ignore[arg-type]
+
+
+@given(
+    low=st.floats(1e-8, 1e3),
+    ratio=st.floats(1.0, 1e6),
+    num=st.integers(1, 30),
+    log=st.booleans(),
+)
+def test_float_grids_are_sorted_and_keep_exact_endpoints(
+    low: float, ratio: float, num: int, log: bool
+) -> None:
+    high = low * ratio
+    spec = dict(
+        param_type="FLOAT",
+        param_range=(low, high),
+        num_samples=num,
+        space_type="LOG" if log else "LINEAR",
+    )
+    values = grid_values("x", spec)
+    assert len(values) == num
+    assert values[0] == low
+    if num > 1:
+        assert values[-1] == high
+    assert values == sorted(values)
+    assert all(low <= v <= high and math.isfinite(v) for v in values)
+
+
+@given(
+    low=st.integers(-50, 50), span=st.integers(0, 300), num=st.integers(1, 40), log=st.booleans()
+)
+def test_integer_grids_are_distinct_sorted_ints_within_range(
+    low: int, span: int, num: int, log: bool
+) -> None:
+    if log:
+        low = abs(low) + 1
+    high = low + span
+    spec = dict(
+        param_type="INTEGER",
+        param_range=(low, high),
+        num_samples=num,
+        space_type="LOG" if log else "LINEAR",
+    )
+    values = grid_values("n", spec)
+    assert values == sorted(set(values))
+    assert all(type(v) is int and low <= v <= high for v in values)
+    assert values[0] == low and len(values) <= num

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import math
+
+from ato.adict import ADict
+from ato.hyperopt import HyperBand
+
+X = dict(param_type="INTEGER", param_range=(0, 5), num_samples=6)
+
+
+def _search(tracker, **options):
+    hb = HyperBand(
+        ADict(name="exp"), {"x": X}, halving_rate=0.5, num_min_samples=2, tracker=tracker, **options
+    )
+
+    @hb.main
+    def train(config):
+        if config.x == 1:
+            raise ValueError("bad x")
+        return config.x * 1.5
+
+    return train()
+
+
+def test_every_trial_is_a_tagged_run_with_its_config_and_metric(fake_logger) -> None:
+    result = _search(fake_logger, search_id="s1")
+    runs = fake_logger.runs
+    assert len(runs) == sum(len(r) for r in result.logs) == 6 + 3 + 1
+    for k, round_log in enumerate(result.logs):
+        for entry in round_log:
+            run = runs[entry.__run_id__]
+            assert run["tags"] == ["search:s1", f"round:{k}"]
+            assert run["config"].x == entry.x and run["config"].name == "exp"
+            assert run["config"].__num_halved__ == k
+            if "__error__" in entry:
+                assert run["status"] == "failed" and run["metrics"] == []
+            else:
+                assert run["status"] == "completed"
+                assert run["metrics"] == [("metric", entry.__metric__, k)]
+    assert result.search_id == "s1"
+    assert runs[result.run_id]["metrics"] == [("metric", 7.5, 2)]
+    assert result.logs[-1][0].__run_id__ == result.run_id
+
+
+def test_logger_without_config_keyword_still_records_runs(fake_logger_cls) -> None:
+    logger = fake_logger_cls(accept_config=False)
+    result = _search(logger, metric_key="val_acc")
+    assert len(logger.runs) == 10
+    tags = {t for run in logger.runs.values() for t in run["tags"]}
+    assert f"search:{result.search_id}" in tags and len(result.search_id) == 12
+    assert logger.runs[result.run_id]["metrics"] == [("val_acc", 7.5, 2)]
+
+
+def test_factory_tracker_gets_each_trial_config(fake_logger_cls) -> None:
+    created = []
+
+    class PerTrialLogger(fake_logger_cls):
+        def __init__(self, config):
+            super().__init__(config)
+            created.append(self)
+
+    result = _search(PerTrialLogger)
+    assert len(created) == 10
+    assert [c.config.x for c in created[:6]] == list(range(6))
+    assert created[-1].config.__num_halved__ == 2
+    final = created[-1].runs[result.run_id]
+    assert final["status"] == "completed"
+
+
+def test_nan_metric_is_not_logged_but_the_run_completes(fake_logger) -> None:
+    hb = HyperBand(ADict(), {"x": X}, halving_rate=0.5, num_min_samples=2, tracker=fake_logger)
+    hb.main(lambda config: math.nan if config.x == 0 else config.x)()
+    nan_runs = [r for r in fake_logger.runs.values() if r["config"].x == 0]
+    assert nan_runs[0]["status"] == "completed" and nan_runs[0]["metrics"] == []
