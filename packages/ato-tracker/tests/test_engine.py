@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.exc import OperationalError
+
+from ato.tracker import engine as engine_module
+
+
+def _failing(messages):
+    calls = []
+
+    def work(conn):
+        calls.append(conn)
+        if len(calls) <= len(messages):
+            raise OperationalError("INSERT ...", {}, Exception(messages[len(calls) - 1]))
+        return "done"
+
+    return work, calls
+
+
+@pytest.fixture
+def memory_engine(monkeypatch):
+    monkeypatch.setattr(engine_module, "FIRST_BACKOFF_S", 0.0)
+    engine = create_engine("sqlite://")
+    yield engine
+    engine.dispose()
+
+
+def test_lock_errors_are_retried(memory_engine):
+    work, calls = _failing(["database is locked", "database is locked"])
+    assert engine_module.run_transaction(memory_engine, work) == "done"
+    assert len(calls) == 3
+
+
+def test_lock_errors_give_up_after_max_attempts(memory_engine):
+    work, calls = _failing(["database is locked"] * engine_module.MAX_ATTEMPTS)
+    with pytest.raises(OperationalError, match="locked"):
+        engine_module.run_transaction(memory_engine, work)
+    assert len(calls) == engine_module.MAX_ATTEMPTS
+
+
+def test_other_errors_are_not_retried(memory_engine):
+    work, calls = _failing(["no such table: metrics"])
+    with pytest.raises(OperationalError, match="no such table"):
+        engine_module.run_transaction(memory_engine, work)
+    assert len(calls) == 1
+
+
+def test_schema_races_are_retried_only_when_asked(memory_engine):
+    work, calls = _failing(["table projects already exists"])
+    assert engine_module.run_transaction(memory_engine, work, schema_race=True) == "done"
+    work, calls = _failing(["table projects already exists"])
+    with pytest.raises(OperationalError):
+        engine_module.run_transaction(memory_engine, work)
+
+
+def test_engines_are_cached_per_url(sqlite_url):
+    assert engine_module.get_engine(sqlite_url) is engine_module.get_engine(sqlite_url)
+
+
+def test_importing_the_tracker_does_not_import_omegaconf_or_numpy():
+    code = (
+        "import sys, ato.tracker; print(sorted({'omegaconf', 'numpy', 'torch'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
