@@ -7,6 +7,7 @@ call is made, so a single process needs neither torch nor an initialized group.
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 from .errors import DistributedSetupError, SearchSettingError
@@ -88,6 +89,11 @@ class DistributedMixIn:
                 f"world_size={self.world_size} needs torch.distributed; install it with "
                 f"`pip install ato-hyperopt[distributed]`"
             ) from exc
+        if importlib.util.find_spec("numpy") is None:
+            raise DistributedSetupError(
+                "torch.distributed's object collectives need numpy; install it with "
+                "`pip install ato-hyperopt[distributed]`"
+            )
         if not dist.is_available() or not dist.is_initialized():
             raise DistributedSetupError(
                 "torch.distributed is not initialized; call torch.distributed.init_process_group"

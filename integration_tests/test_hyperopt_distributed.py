@@ -1,0 +1,95 @@
+"""DistributedHyperBand for real: two processes on the CPU with the gloo backend."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import socket
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+
+pytest.importorskip("torch")
+
+WORKER = pathlib.Path(__file__).with_name("hyperopt_dist_worker.py")
+WORLD_SIZE = 2
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def rank_outputs(tmp_path_factory) -> list[dict]:
+    out_dir = tmp_path_factory.mktemp("hyperopt-dist")
+    port = _free_port()
+    procs = []
+    for rank in range(WORLD_SIZE):
+        env = {
+            **os.environ,
+            "RANK": str(rank),
+            "WORLD_SIZE": str(WORLD_SIZE),
+            "MASTER_ADDR": "127.0.0.1",
+            "MASTER_PORT": str(port),
+        }
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, str(WORKER), str(out_dir / f"rank{rank}.json")],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        )
+    logs = []
+    try:
+        for proc in procs:
+            out, _ = proc.communicate(timeout=240)
+            logs.append(out)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+    for rank, proc in enumerate(procs):
+        assert proc.returncode == 0, f"rank {rank} failed:\n{logs[rank]}"
+    return [json.loads((out_dir / f"rank{r}.json").read_text()) for r in range(WORLD_SIZE)]
+
+
+def test_every_rank_returns_the_identical_result(rank_outputs: list[dict]) -> None:
+    first = rank_outputs[0]["result"]
+    assert all(out["result"] == first for out in rank_outputs[1:])
+    assert (first["config"]["x"], first["config"]["opt"]) == (6, "adam")
+    assert first["metric"] == pytest.approx(0.5 + 0.01 * (len(first["logs"]) - 1))
+
+
+def test_round_sizes_do_not_all_divide_by_the_world_size(rank_outputs: list[dict]) -> None:
+    sizes = rank_outputs[0]["round_sizes"]
+    assert sizes[0] == 33 and any(s % WORLD_SIZE for s in sizes)
+    assert [len(r) for r in rank_outputs[0]["result"]["logs"]] == sizes
+
+
+def test_every_config_of_each_round_is_evaluated_exactly_once(rank_outputs: list[dict]) -> None:
+    counts = Counter((k, x, opt) for out in rank_outputs for k, x, opt in out["evaluated"])
+    assert set(counts.values()) == {1}
+    logs = rank_outputs[0]["result"]["logs"]
+    for k, round_log in enumerate(logs):
+        logged = sorted((e["x"], e["opt"]) for e in round_log)
+        done = sorted((x, opt) for kk, x, opt in counts if kk == k)
+        assert logged == done
+    assert all(out["evaluated"] for out in rank_outputs), "both ranks must do work"
+
+
+def test_failed_trial_is_recorded_once_and_the_search_goes_on(rank_outputs: list[dict]) -> None:
+    round0 = rank_outputs[0]["result"]["logs"][0]
+    failed = [e for e in round0 if "__error__" in e]
+    assert [(e["x"], e["opt"]) for e in failed] == [(7, "lamb")]
+    assert failed[0]["__metric__"] == "-inf"
+
+
+def test_process_group_survives_the_search(rank_outputs: list[dict]) -> None:
+    assert all(out["group_alive_after_search"] for out in rank_outputs)
