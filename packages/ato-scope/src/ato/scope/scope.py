@@ -13,7 +13,7 @@ from ato.adict import ADict
 
 from . import external
 from .apply import BuildResult, ExternalArgs, Request, build
-from .cli import KEY_RE, Command, Item, Override, Word, parse_argv
+from .cli import Command, Item, Override, Word, parse_argv
 from .errors import ViewDefinitionError
 from .fingerprint import Fingerprint, runtime_fingerprint, static_fingerprint
 from .injection import call_with, check_parameters
@@ -389,17 +389,20 @@ def iter_words(
 ) -> list[str]:
     """Collect commands into ``request`` and return the bare words that name views.
 
-    The word right after ``explain`` is a key to explain unless it names a view.
+    Words right after ``explain`` are keys to explain, except words that name views.
     """
     words: list[str] = []
-    for index, item in enumerate(items):
+    after_explain = False
+    for item in items:
         if isinstance(item, Command):
             request.commands.append(item.name)
+            after_explain = item.name == "explain"
         elif isinstance(item, Word):
-            previous = items[index - 1] if index else None
-            after_explain = isinstance(previous, Command) and previous.name == "explain"
-            if after_explain and not is_view(item.name) and KEY_RE.match(item.name):
+            after_explain = after_explain and not is_view(item.name)
+            if after_explain:
                 request.explain_keys.append(item.name)
             else:
                 words.append(item.name)
+        else:
+            after_explain = False
     return words

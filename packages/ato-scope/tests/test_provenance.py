@@ -1,0 +1,107 @@
+"""Provenance records, unknown-key warnings and strict scopes."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from ato.scope import DELETED, Scope, UnknownKeyError, UnknownKeyWarning
+
+
+def lr_scope(strict: bool = False) -> Scope:
+    scope = Scope(strict=strict)
+
+    @scope.observe(default=True)
+    def defaults(config):
+        config.lr = 0.001
+        config.model.depth = 50
+        config.model.width = 64
+
+    @scope.observe(priority=1)
+    def experiment_config(config):
+        config.lr = 0.01
+
+    @scope.observe(priority=2)
+    def another_config(config):
+        config.lr = 0.1
+
+    return scope
+
+
+def test_history_of_a_key_in_order() -> None:
+    scope = lr_scope()
+    scope.build(["experiment_config", "another_config"])
+    history = scope.provenance["lr"]
+    assert [(w.value, w.source.label) for w in history] == [
+        (0.001, "defaults"),
+        (0.01, "experiment_config"),
+        (0.1, "another_config"),
+    ]
+    assert history[0].source.kind == "view" and "test_provenance.py:" in history[0].source.where
+
+
+def test_cli_writes_are_recorded_per_token() -> None:
+    scope = lr_scope()
+    scope.build(["lr=0.2", "lr=0.3"])
+    assert [(w.value, str(w.source)) for w in scope.provenance["lr"]] == [
+        (0.001, f"defaults ({scope.provenance['lr'][0].source.where})"),
+        (0.2, "CLI lr=0.2"),
+        (0.3, "CLI lr=0.3"),
+    ]
+
+
+def test_replacing_a_subtree_records_deletions() -> None:
+    scope = lr_scope()
+    config = scope.build(["model=%vit%"])
+    assert config.model == "vit"
+    assert scope.provenance["model.depth"][-1].value is DELETED
+    assert scope.provenance["model"][-1].value == "vit"
+
+
+def test_in_place_list_edits_are_seen() -> None:
+    scope = Scope()
+    scope.observe("a", {"layers": [1]}, default=True)
+
+    @scope.observe(default=True, priority=1)
+    def grow(config):
+        config.layers.append(2)
+
+    scope.build([])
+    assert [w.value for w in scope.provenance["layers"]] == [[1], [1, 2]]
+
+
+def test_unknown_cli_key_warns_with_suggestion_and_is_added() -> None:
+    with pytest.warns(UnknownKeyWarning, match="'lrr'.*Did you mean 'lr'"):
+        config = lr_scope().build(["lrr=1"])
+    assert config.lrr == 1
+
+
+def test_new_key_without_close_match_is_added_silently() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert lr_scope().build(["seed=3", "model.depth=18"]).seed == 3
+
+
+def test_key_set_by_a_lazy_view_is_known() -> None:
+    scope = lr_scope()
+    scope.observe("late", {"lr_decay": 0.9}, lazy=True, default=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert scope.build(["lr_decay=0.5"]).lr_decay == 0.9
+
+
+def test_strict_scope_rejects_unknown_keys() -> None:
+    with pytest.raises(UnknownKeyError, match="'model.dpth'.*Did you mean 'model.depth'"):
+        lr_scope(strict=True).build(["model.dpth=1"])
+    with pytest.raises(UnknownKeyError, match="'seed'"):
+        lr_scope(strict=True).build(["seed=1"])
+    assert lr_scope(strict=True).build(["model.depth=1"]).model.depth == 1
+
+
+def test_provenance_is_read_only_and_empty_before_build() -> None:
+    scope = lr_scope()
+    assert dict(scope.provenance) == {} and scope.config is None
+    scope.build([])
+    with pytest.raises(TypeError):
+        scope.provenance["x"] = []  # type: ignore[index]
