@@ -106,8 +106,9 @@ def test_one_line_lazy_block_is_rejected_clearly() -> None:
 
     @scope.observe(default=True)
     def oneliner(config):
-        with Scope.lazy():
-            config.x = 1  # noqa: E701
+        # fmt: off
+        with Scope.lazy(): config.x = 1  # noqa: E701
+        # fmt: on
 
     with pytest.raises(LazyBlockError, match="own lines"):
         scope.build([])
