@@ -256,7 +256,10 @@ def _write_json(data: dict[str, Any], file: Path) -> str:
 def _write_yaml(data: dict[str, Any], file: Path) -> str:
     import yaml
 
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    if "\x85" in text:  # PyYAML mangles a raw NEL on reading; escape non-ASCII instead
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=False, default_flow_style=False)
+    return text
 
 
 def _write_toml(data: dict[str, Any], file: Path) -> str:

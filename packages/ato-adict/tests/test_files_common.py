@@ -1,0 +1,101 @@
+"""Behaviour shared by every file format: dispatch, missing files, top-level checks, dump."""
+
+from __future__ import annotations
+
+import pytest
+
+from ato.adict import (
+    ADict,
+    ConfigFileError,
+    ConfigFileNotFoundError,
+    UnsupportedFormatError,
+    dump_file,
+    load_file,
+)
+
+SAMPLE = {"model": {"lr": 0.001, "layers": [64, 128]}, "name": "run", "debug": False}
+
+
+@pytest.mark.parametrize("ext", [".json", ".yaml", ".yml", ".toml", ".xyz"])
+def test_from_file_and_dump_round_trip(tmp_path, ext):
+    path = tmp_path / f"cfg{ext}"
+    ADict(SAMPLE).dump(path)
+    loaded = ADict.from_file(path)
+    assert loaded == SAMPLE and type(loaded.model) is ADict
+
+
+def test_extension_is_case_insensitive(tmp_path):
+    path = tmp_path / "CFG.JSON"
+    dump_file(SAMPLE, path)
+    assert load_file(path) == SAMPLE
+
+
+def test_unsupported_extension_lists_supported_ones(tmp_path):
+    path = tmp_path / "cfg.ini"
+    path.write_text("[a]\nb=1\n")
+    with pytest.raises(UnsupportedFormatError) as info:
+        load_file(path)
+    for ext in (".json", ".yaml", ".yml", ".toml", ".xyz", ".py"):
+        assert ext in str(info.value)
+    assert str(path) in str(info.value)
+    with pytest.raises(UnsupportedFormatError, match=r"\.json"):
+        ADict(a=1).dump(tmp_path / "out.ini")
+
+
+def test_dump_to_py_is_unsupported(tmp_path):
+    with pytest.raises(UnsupportedFormatError, match="cannot write"):
+        dump_file({"a": 1}, tmp_path / "out.py")
+
+
+def test_missing_file_is_a_file_not_found_error_naming_the_path(tmp_path):
+    path = tmp_path / "absent.yaml"
+    with pytest.raises(FileNotFoundError) as info:
+        ADict.from_file(path)
+    assert isinstance(info.value, ConfigFileNotFoundError)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("list.json", "[1, 2]"),
+        ("list.yaml", "- 1\n- 2\n"),
+        ("scalar.yaml", "3\n"),
+        ("empty.yaml", ""),
+    ],
+)
+def test_top_level_must_be_a_mapping(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(ConfigFileError, match="top level must be a mapping") as info:
+        load_file(path)
+    assert name in str(info.value)
+
+
+def test_dump_refuses_objects_naming_the_key(tmp_path):
+    for ext in (".json", ".yaml", ".toml", ".xyz"):
+        with pytest.raises(ConfigFileError, match=r"'model\.opt'.*object"):
+            dump_file({"model": {"opt": object()}}, tmp_path / f"o{ext}")
+
+
+def test_dump_refuses_non_string_keys(tmp_path):
+    with pytest.raises(ConfigFileError, match="string keys"):
+        dump_file({1: "a"}, tmp_path / "o.json")
+
+
+def test_dump_writes_tuples_as_lists(tmp_path):
+    path = tmp_path / "t.json"
+    ADict(a=(1, 2)).convert_to_immutable().dump(path)
+    assert load_file(path) == {"a": [1, 2]}
+
+
+def test_non_utf8_file_is_reported(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_bytes(b'{"a": "\xff"}')
+    with pytest.raises(ConfigFileError, match="UTF-8"):
+        load_file(path)
+
+
+def test_error_types_fit_builtin_excepts():
+    assert issubclass(ConfigFileError, ValueError)
+    assert issubclass(UnsupportedFormatError, ConfigFileError)
