@@ -8,7 +8,6 @@ runs, so the search can log it and open a tracker run.
 from __future__ import annotations
 
 import copy
-import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -51,20 +50,23 @@ class ConfigTarget:
 
 
 class ScopeTarget:
-    """Trials through an ato-scope ``Scope``: the trial function is called through the scope
-    (views, command-line overrides), and the sampled values are applied by a lazy default
-    view registered once on the scope (see :data:`TRIAL_VIEW_NAME`). Outside a search that
-    view does nothing.
+    """Trials through an ato-scope ``Scope`` (duck-typed: ``observe`` and ``build``).
+
+    Each trial builds the scope's config as usual (views, command line) with ``scope.build()``
+    and passes it to the trial function. The sampled values and ``__num_halved__`` are
+    written by a lazy default view that the search registers once on the scope
+    (:data:`TRIAL_VIEW_NAME`): it runs right after the command-line overrides, so the
+    searched values win over the command line, and the scope's own lazy views (derived
+    values) see them. Outside a search that view changes nothing.
     """
 
     def __init__(self, scope: Any) -> None:
         self._scope = scope
-        self._name = getattr(scope, "name", "config")
         scope.observe(default=True, lazy=True, priority=TRIAL_VIEW_PRIORITY)(_trial_view(scope))
 
     def base_config(self) -> Any:
         """The config the scope builds right now (views and command line), without trial values."""
-        return self._scope(_capture_with(self._name, lambda config: config))()
+        return self._scope.build()
 
     def call(
         self,
@@ -75,18 +77,16 @@ class ScopeTarget:
         kwargs: dict,
         on_config: OnConfig,
     ) -> Any:
-        def run(config: Any) -> Any:
-            on_config(config)
-            return func(config, *args, **kwargs)
-
         _ACTIVE[id(self._scope)] = {**values, NUM_HALVED: num_halved}
         try:
-            return self._scope(_capture_with(self._name, run))()
+            config = self._scope.build()
         finally:
             del _ACTIVE[id(self._scope)]
+        on_config(config)
+        return func(config, *args, **kwargs)
 
 
-# id(scope) -> {dotted path: value} of the trial running on that scope right now.
+# id(scope) -> {dotted path: value} of the trial whose config that scope is building now.
 _ACTIVE: dict[int, dict[str, Any]] = {}
 
 
@@ -97,25 +97,17 @@ def _trial_view(scope: Any) -> Callable[[Any], None]:
         for path, value in _ACTIVE.get(key, {}).items():
             set_path(config, path, copy.deepcopy(value))
 
-    hyperopt_trial.__doc__ = "Values of the hyperparameter-search trial running now (if any)."
+    hyperopt_trial.__doc__ = "Values of the hyperparameter-search trial being built (if any)."
     return hyperopt_trial
 
 
-def _capture_with(param: str, body: Callable[[Any], Any]) -> Callable[..., Any]:
-    """A function with one parameter named ``param`` (the name a Scope injects by)."""
-
-    def trial(**kwargs: Any) -> Any:
-        return body(kwargs[param])
-
-    trial.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY)]
-    )
-    return trial
-
-
 def is_scope(obj: Any) -> bool:
-    """Duck-typed Scope check: callable, has ``observe``, and is not a config object."""
-    return callable(obj) and callable(getattr(obj, "observe", None)) and not is_config(obj)
+    """Duck-typed Scope check: has callable ``observe`` and ``build``, and is not a config."""
+    return (
+        callable(getattr(obj, "observe", None))
+        and callable(getattr(obj, "build", None))
+        and not is_config(obj)
+    )
 
 
 def make_target(scope_or_config: Any) -> ConfigTarget | ScopeTarget:

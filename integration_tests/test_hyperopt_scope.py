@@ -1,0 +1,136 @@
+"""HyperBand driven by a real ato-scope Scope: trial values arrive through the scope."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+scope_mod = pytest.importorskip("ato.scope")
+
+from ato.adict import ADict  # noqa: E402
+from ato.hyperopt import HyperBand  # noqa: E402
+
+SPACES = ADict(
+    {
+        "train.lr": ADict(
+            param_type="FLOAT", param_range=(1e-4, 1e-1), num_samples=4, space_type="LOG"
+        ),
+        "model.depth": ADict(param_type="CATEGORY", categories=[18, 34, 50]),
+    }
+)
+
+
+def _scope() -> scope_mod.Scope:
+    scope = scope_mod.Scope()
+
+    @scope.observe(default=True)
+    def defaults(config):
+        config.train = ADict(lr=1.0, epochs=5)
+        config.model = ADict(depth=10, width=64)
+
+    @scope.observe(lazy=True, default=True)
+    def derived(config):
+        config.train.warmup_lr = config.train.lr / 10
+
+    @scope.observe(priority=1)
+    def wide(config):
+        config.model.width = 256
+
+    return scope
+
+
+def _metric(config) -> float:
+    return -abs(config.train.lr - 1e-2) * 100 - abs(config.model.depth - 34) / 100
+
+
+def test_trial_values_reach_the_function_through_the_scope(monkeypatch) -> None:
+    monkeypatch.setattr(sys, "argv", ["train.py", "wide", "train.epochs=9"])
+    scope = _scope()
+    hb = HyperBand(scope, SPACES, halving_rate=0.3, num_min_samples=3, mode="max")
+    seen = []
+
+    @hb.main
+    def train(config):
+        seen.append(config)
+        assert config.train.warmup_lr == pytest.approx(config.train.lr / 10)
+        return _metric(config)
+
+    result = train()
+    assert len(seen) == sum(len(r) for r in result.logs)
+    assert all(c.model.width == 256 and c.train.epochs == 9 for c in seen)
+    assert (result.config.train.lr, result.config.model.depth) == (1e-2, 34)
+    assert result.config.__num_halved__ == len(result.logs) - 1
+    assert {c.__num_halved__ for c in seen} == set(range(len(result.logs)))
+
+
+def test_searched_values_win_over_the_command_line(monkeypatch) -> None:
+    monkeypatch.setattr(sys, "argv", ["train.py", "train.lr=0.5"])
+    hb = HyperBand(_scope(), SPACES, halving_rate=0.3, num_min_samples=3)
+    lrs = set()
+
+    @hb.main
+    def train(config):
+        lrs.add(config.train.lr)
+        return _metric(config)
+
+    train()
+    assert lrs == {1e-4, 1e-3, 1e-2, 1e-1}
+
+
+def test_scope_provenance_names_the_trial_view(monkeypatch) -> None:
+    monkeypatch.setattr(sys, "argv", ["train.py"])
+    scope = _scope()
+    hb = HyperBand(scope, SPACES, halving_rate=0.3, num_min_samples=3)
+    hb.main(_metric)()
+    writes = scope.provenance["train.lr"]
+    assert any("hyperopt_trial" in str(w.source) for w in writes)
+
+
+def test_outside_a_search_the_scope_is_unchanged(monkeypatch) -> None:
+    monkeypatch.setattr(sys, "argv", ["train.py"])
+    scope = _scope()
+    hb = HyperBand(scope, SPACES, halving_rate=0.3, num_min_samples=3)
+    assert hb.config.train.lr == 1.0 and "__num_halved__" not in hb.config
+
+    @scope
+    def plain(config):
+        return config
+
+    assert plain().train.lr == 1.0
+
+
+def test_seed_style_scope_example_with_stand_in_training(monkeypatch) -> None:
+    monkeypatch.setattr(sys, "argv", ["train.py"])
+    scope = scope_mod.Scope()
+
+    @scope.observe(default=True)
+    def config(config):
+        config.lr = 0.001
+        config.batch_size = 32
+        config.model = "resnet50"
+
+    search_spaces = ADict(
+        lr=ADict(param_type="FLOAT", param_range=(1e-5, 1e-1), num_samples=5, space_type="LOG"),
+        batch_size=ADict(
+            param_type="INTEGER", param_range=(16, 128), num_samples=4, space_type="LOG"
+        ),
+        model=ADict(param_type="CATEGORY", categories=["resnet50", "resnet101"]),
+    )
+    hyperband = HyperBand(scope, search_spaces, halving_rate=0.3, num_min_samples=3, mode="max")
+    steps = hyperband.compute_optimized_initial_training_steps(1000)
+
+    @hyperband.main
+    def train(config):
+        budget = steps[config.__num_halved__]
+        return (
+            (config.model == "resnet101")
+            + config.batch_size / 128
+            - abs(config.lr - 1e-3)
+            + budget / 1e6
+        )
+
+    result = train()
+    assert result.config.model == "resnet101" and result.config.batch_size == 128
+    assert result.config.lr == 1e-3
+    assert [len(r) for r in result.logs] == [40, 12, 3, 1]

@@ -1,0 +1,79 @@
+"""The Scope path without ato-scope installed: any object with ``observe`` and ``build``."""
+
+from __future__ import annotations
+
+from ato.adict import ADict
+from ato.hyperopt import HyperBand
+from ato.hyperopt.targets import TRIAL_VIEW_NAME, is_scope
+
+
+class MiniScope:
+    """Just enough of ato-scope's Scope: views by priority, lazy views after the rest."""
+
+    def __init__(self) -> None:
+        self.views: dict[str, tuple[bool, float, object]] = {}
+        self.builds = 0
+
+    def observe(self, default: bool = False, lazy: bool = False, priority: float = 0):
+        def register(fn):
+            self.views[fn.__name__] = (lazy, priority, fn)
+            return fn
+
+        return register
+
+    def build(self) -> ADict:
+        self.builds += 1
+        config = ADict()
+        for _, _, fn in sorted(self.views.values(), key=lambda v: (v[0], v[1])):
+            fn(config)
+        return config
+
+    def __call__(self, fn):
+        return fn
+
+
+def _scope() -> MiniScope:
+    scope = MiniScope()
+
+    @scope.observe()
+    def defaults(config):
+        config.optimizer = ADict(lr=1.0, momentum=0.9)
+
+    @scope.observe(lazy=True)
+    def derived(config):
+        config.optimizer.min_lr = config.optimizer.lr / 100
+
+    return scope
+
+
+SPACES = {
+    "optimizer.lr": dict(
+        param_type="FLOAT", param_range=(0.001, 0.1), num_samples=3, space_type="LOG"
+    )
+}
+
+
+def test_duck_typed_scope_is_detected() -> None:
+    assert is_scope(_scope())
+    assert not is_scope(ADict(observe=1, build=2))
+    assert not is_scope({"observe": print})
+
+
+def test_trials_are_built_by_the_scope_with_the_trial_view_applied() -> None:
+    scope = _scope()
+    hb = HyperBand(scope, SPACES, halving_rate=0.5, num_min_samples=2, mode="min")
+    assert TRIAL_VIEW_NAME in scope.views
+    seen = []
+
+    @hb.main
+    def train(config):
+        seen.append(config)
+        assert config.optimizer.min_lr == config.optimizer.lr / 100
+        return abs(config.optimizer.lr - 0.01)
+
+    result = train()
+    assert [c.optimizer.lr for c in seen[:3]] == [0.001, 0.01, 0.1]
+    assert all(c.optimizer.momentum == 0.9 for c in seen)
+    assert result.config.optimizer.lr == 0.01 and result.config.optimizer.min_lr == 0.0001
+    assert scope.builds == len(seen)
+    assert hb.config.optimizer.lr == 1.0 and "__num_halved__" not in hb.config
