@@ -55,7 +55,7 @@ def test_set_auto_switches_recursively():
     assert cfg.a.b.c.d == 1
     cfg.set_auto(False)
     with pytest.raises(ConfigKeyError):
-        cfg.zzz
+        _ = cfg.zzz
 
 
 def test_auto_flag_survives_pickle_and_copies():
@@ -69,4 +69,4 @@ def test_auto_flag_survives_pickle_and_copies():
 def test_frozen_auto_does_not_create():
     cfg = ADict.auto(a=1).freeze()
     with pytest.raises(ConfigKeyError, match="frozen"):
-        cfg.b
+        _ = cfg.b

@@ -65,11 +65,11 @@ def test_nested_mappings_become_adicts_including_inside_lists_and_tuples():
 def test_missing_key_is_key_and_attribute_error_with_suggestion():
     cfg = ADict(learning_rate=0.1)
     with pytest.raises(ConfigKeyError, match="Did you mean 'learning_rate'"):
-        cfg.learning_rat
+        _ = cfg.learning_rat
     with pytest.raises(KeyError):
         cfg["nope"]
     with pytest.raises(AttributeError):
-        cfg.nope
+        _ = cfg.nope
     assert not hasattr(cfg, "nope")
     assert getattr(cfg, "nope", 5) == 5
     assert cfg.get("nope", 7) == 7
@@ -77,7 +77,7 @@ def test_missing_key_is_key_and_attribute_error_with_suggestion():
 
 def test_missing_key_on_empty_adict_says_empty():
     with pytest.raises(ConfigKeyError, match="empty"):
-        ADict().x
+        _ = ADict().x
 
 
 def test_key_named_like_a_method_shadows_it_for_attributes_only():

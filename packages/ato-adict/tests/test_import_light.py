@@ -34,7 +34,7 @@ def test_lazy_names_resolve_and_unknown_names_raise():
     assert ato.adict.load_file.__module__ == "ato.adict.files"
     assert ato.adict.compose_hierarchy.__module__ == "ato.adict.compose"
     try:
-        ato.adict.not_a_name  # noqa: B018
+        _ = ato.adict.not_a_name
     except AttributeError as exc:
         assert "not_a_name" in str(exc)
     else:

@@ -19,6 +19,12 @@ from .errors import (
     XYZSyntaxError,
 )
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # for type checkers and API docs; at run time see __getattr__ below
+    from .compose import compose_hierarchy
+    from .files import dump_file, load_file
+    from .mmconfig import load_mm_config
+
 # Functions served lazily from their modules (module-level __getattr__, PEP 562).
 _LAZY = {
     "load_file": "files",
@@ -38,7 +44,10 @@ __all__ = [
     "FrozenConfigError",
     "UnsupportedFormatError",
     "XYZSyntaxError",
-    *_LAZY,
+    "compose_hierarchy",
+    "dump_file",
+    "load_file",
+    "load_mm_config",
 ]
 __version__ = "3.0.0"
 

@@ -1,21 +1,19 @@
 """Reading and writing config files; the format follows the file extension.
 
-==================  =========  ==========================================================
-extension           read       write
-==================  =========  ==========================================================
-``.json``           yes        yes (UTF-8, indented)
-``.yaml``/``.yml``  yes        yes (``yaml.safe_dump``, key order kept)
-``.toml``           yes        yes (``tomli-w``; ``None`` cannot be written)
-``.xyz``            yes        yes (see :mod:`ato.adict.xyz`)
-``.py``             yes        no
-==================  =========  ==========================================================
+- ``.json``: read and write (UTF-8, indented two spaces).
+- ``.yaml`` / ``.yml``: read with ``yaml.safe_load``, written with ``yaml.safe_dump`` (key order kept).
+- ``.toml``: read with ``tomllib`` (``tomli`` before Python 3.11), written with ``tomli-w``;
+  ``None`` cannot be written.
+- ``.xyz``: read and write, see :mod:`ato.adict.xyz`.
+- ``.py``: read only (see below).
 
 YAML is read with ``yaml.safe_load``: tags that would construct Python objects
 (``!!python/object`` ...) are refused. The format libraries (PyYAML, tomllib/tomli, tomli-w)
 are imported only when a file of that format is used.
 
-``.py`` files are **code**: loading one runs it with :func:`runpy.run_path`, exactly like
-``python file.py`` would (only load files you trust). Its public module-level names (not
+``.py`` files are **code**: loading one runs it with :func:`runpy.run_path` under the module
+name ``__ato_config__`` (so an ``if __name__ == "__main__":`` block does not run); only load
+files you trust. Its public module-level names (not
 starting with ``_``) whose values are plain data (``None``, ``bool``, ``int``, ``float``,
 ``str``, and lists/tuples/dicts of those) become keys; modules, functions, classes and other
 objects are left out.
