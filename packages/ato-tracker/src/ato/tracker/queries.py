@@ -87,21 +87,28 @@ def best_run_id(conn: Connection, project_name: str, key: str, mode: str) -> int
     """Id of the run of ``project_name`` holding the largest (``'max'``) or smallest
     (``'min'``) finite value of metric ``key``; ``None`` if no run logged it.
 
-    Served by the ``(key, value)`` index: the rows of ``key`` are walked in value order and
-    the first one whose run belongs to the project wins (ties: the lower metric id).
+    Per run of the project, ``MAX``/``MIN`` of the key is one seek into the
+    ``(run_id, key, value)`` index; the runs are then ordered by it (ties: the lower run id).
     """
-    order = _metrics.c.value.desc() if check_mode(mode) == "max" else _metrics.c.value.asc()
-    project_id = conn.execute(
-        select(_projects.c.id).where(_projects.c.name == project_name)
-    ).scalar()
-    if project_id is None:
-        return None
+    aggregate = func.max if check_mode(mode) == "max" else func.min
+    m = _metrics.c
+    best = (
+        select(aggregate(m.value))
+        .where(m.run_id == _runs.c.id, m.key == key)
+        .scalar_subquery()
+        .label("best")
+    )
+    per_run = (
+        select(_runs.c.id, best)
+        .join(_projects, _projects.c.id == _runs.c.project_id)
+        .where(_projects.c.name == project_name)
+        .subquery()
+    )
+    order = per_run.c.best.desc() if mode == "max" else per_run.c.best.asc()
     stmt = (
-        select(_metrics.c.run_id)
-        .join(_runs, _runs.c.id == _metrics.c.run_id)
-        .where(_metrics.c.key == key, _metrics.c.value.is_not(None))
-        .where(_runs.c.project_id == project_id)
-        .order_by(order, _metrics.c.id)
+        select(per_run.c.id)
+        .where(per_run.c.best.is_not(None))
+        .order_by(order, per_run.c.id)
         .limit(1)
     )
     return conn.execute(stmt).scalar()
@@ -154,7 +161,7 @@ def _load_metrics(conn: Connection, ids: Sequence[int]) -> dict[int, list[Metric
     c = _metrics.c
     for batch in _batches(ids):
         stmt = select(c.run_id, c.key, c.value, c.step, c.timestamp).where(c.run_id.in_(batch))
-        for run_id, key, value, step, timestamp in conn.execute(stmt.order_by(c.id)):
+        for run_id, key, value, step, timestamp in conn.execute(stmt.order_by(c.id)).all():
             grouped[run_id].append(Metric(key, NAN if value is None else value, step, timestamp))
     return grouped
 
@@ -164,7 +171,7 @@ def _load_artifacts(conn: Connection, ids: Sequence[int]) -> dict[int, list[Arti
     c = _artifacts.c
     for batch in _batches(ids):
         stmt = select(_artifacts).where(c.run_id.in_(batch)).order_by(c.id)
-        for row in conn.execute(stmt):
+        for row in conn.execute(stmt).all():
             grouped[row.run_id].append(
                 Artifact(row.id, row.run_id, row.path, row.data_type, row.metadata, row.timestamp)
             )
@@ -176,7 +183,7 @@ def _load_fingerprints(conn: Connection, ids: Sequence[int]) -> dict[int, list[F
     c = _fingerprints.c
     for batch in _batches(ids):
         stmt = select(_fingerprints).where(c.run_id.in_(batch)).order_by(c.id)
-        for row in conn.execute(stmt):
+        for row in conn.execute(stmt).all():
             grouped[row.run_id].append(
                 Fingerprint(row.trace_id, row.trace_type, row.fingerprint, row.timestamp)
             )

@@ -1,0 +1,116 @@
+"""ato-tracker with a real ato-scope Scope (fingerprints) and with every supported config type."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+tracker = pytest.importorskip("ato.tracker")
+scope_module = pytest.importorskip("ato.scope")
+
+from ato.adict import ADict  # noqa: E402
+
+
+def _experiment(db: str, project: str) -> ADict:
+    return ADict(project_name=project, sql=ADict(db_path=db))
+
+
+def _traced_scope(scale: float) -> object:
+    scope = scope_module.Scope()
+
+    @scope.trace(trace_id="forward")
+    def forward(x):
+        return x * 2
+
+    @scope.runtime_trace(trace_id="output")
+    def output():
+        return [scale, scale * 2]
+
+    output()
+    return scope
+
+
+def test_scope_fingerprints_drive_trace_queries(tmp_path):
+    db = f"sqlite:///{tmp_path / 'runs.db'}"
+    cfg = ADict(lr=0.1, experiment=_experiment(db, "traced"))
+    run_ids = []
+    for scale in (1.0, 1.0, 2.0):
+        logger = tracker.SQLLogger(cfg)
+        run_ids.append(logger.run())
+        assert logger.log_fingerprints(_traced_scope(scale)) == 2
+        logger.finish()
+
+    finder = tracker.SQLFinder(cfg)
+    first, second, third = run_ids
+    same_code = finder.find_similar_runs_by_trace(first, "forward", "static")
+    assert [run.id for run in same_code] == [second, third]
+    same_output = finder.find_similar_runs_by_trace(first, "output", "runtime")
+    assert [run.id for run in same_output] == [second]
+    stats = finder.get_trace_statistics("traced", "output")
+    assert stats["runtime_trace_versions"] == 2 and stats["static_trace_versions"] == 0
+    assert finder.get_trace_statistics("traced", "forward")["static_trace_versions"] == 1
+
+
+@dataclasses.dataclass
+class Sql:
+    db_path: str
+
+
+@dataclasses.dataclass
+class Experiment:
+    project_name: str
+    sql: Sql
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    lr: float
+    layers: tuple
+    experiment: Experiment
+
+
+def test_omegaconf_dict_dataclass_and_adict_configs_are_equivalent(tmp_path):
+    from omegaconf import OmegaConf
+
+    db = f"sqlite:///{tmp_path / 'runs.db'}"
+    plain = {
+        "lr": 0.1,
+        "layers": [64, 64],
+        "experiment": {"project_name": "types", "sql": {"db_path": db}},
+    }
+    omega = OmegaConf.create(plain)
+    configs = [
+        ADict(plain),
+        plain,
+        omega,
+        TrainConfig(lr=0.1, layers=(64, 64), experiment=Experiment("types", Sql(db))),
+    ]
+    ids = []
+    for config in configs:
+        logger = tracker.SQLLogger(config)
+        ids.append(logger.run())
+        logger.log_metric("acc", 0.5, 0)
+        logger.finish()
+    finder = tracker.SQLFinder(db)
+    runs = finder.find_runs(ids)
+    assert len({run.structural_hash for run in runs}) == 1
+    assert all(run.config.to_dict() == {**plain} for run in runs)
+    assert [run.id for run in finder.find_similar_runs(ids[0])] == ids[1:]
+
+
+def test_omegaconf_interpolations_are_stored_resolved(tmp_path):
+    from omegaconf import OmegaConf
+
+    db = f"sqlite:///{tmp_path / 'runs.db'}"
+    config = OmegaConf.create(
+        {
+            "base_lr": 0.1,
+            "optimizer": {"lr": "${base_lr}"},
+            "experiment": {"project_name": "omega", "sql": {"db_path": db}},
+        }
+    )
+    logger = tracker.SQLLogger(config)
+    run_id = logger.run()
+    logger.finish()
+    assert tracker.SQLFinder(db).find_run(run_id).config.optimizer.lr == 0.1
