@@ -262,8 +262,12 @@ class DistributedHyperBand(DistributedMixIn, HyperBand):
     With ``world_size=1`` no process group is needed. The process group is never destroyed.
 
     Args:
-        scope, search_spaces, halving_rate, num_min_samples, tracker, mode: as for
-            :class:`HyperBand`.
+        scope: a Scope or a config object, as for :class:`HyperBand`.
+        search_spaces: parameter name -> spec, as for :class:`HyperBand`.
+        halving_rate: fraction kept per round, as for :class:`HyperBand`.
+        num_min_samples: minimum configs for another round, as for :class:`HyperBand`.
+        tracker: optional tracker; each rank records the trials it runs.
+        mode: ``'max'`` or ``'min'``.
         rank: this process's rank in the default process group.
         world_size: the group's size.
         backend: ``'pytorch'``.
