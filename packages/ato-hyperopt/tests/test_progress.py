@@ -36,3 +36,39 @@ def test_no_bar_when_stderr_is_not_a_terminal(capsys) -> None:
     hb = HyperBand(ADict(), {"x": X}, halving_rate=0.5, num_min_samples=2)
     hb.main(lambda config: config.x)()
     assert capsys.readouterr().err == ""
+
+
+def test_progress_true_shows_a_tqdm_bar_per_round(capsys) -> None:
+    import pytest
+
+    pytest.importorskip("tqdm")
+    hb = HyperBand(ADict(), {"x": X}, halving_rate=0.5, num_min_samples=2, progress=True)
+    hb.main(lambda config: config.x)()
+    err = capsys.readouterr().err
+    assert "round 1/4" in err and "round 4/4" in err and "0/8" in err
+
+
+def test_bar_is_closed_when_the_search_raises(monkeypatch) -> None:
+    import pytest
+
+    tqdm_auto = pytest.importorskip("tqdm.auto")
+    bars = []
+
+    class RecordingBar:
+        def __init__(self, total, desc, leave):
+            self.total, self.n, self.closed = total, 0, False
+            bars.append(self)
+
+        def update(self, count):
+            self.n += count
+
+        def close(self):
+            self.closed = True
+
+    monkeypatch.setattr(tqdm_auto, "tqdm", RecordingBar)
+    hb = HyperBand(
+        ADict(), {"x": X}, halving_rate=0.5, num_min_samples=2, progress=True, on_error="raise"
+    )
+    with pytest.raises(ZeroDivisionError):
+        hb.main(lambda config: 1 / (config.x - 2))()
+    assert len(bars) == 1 and bars[0].closed and bars[0].n == 3

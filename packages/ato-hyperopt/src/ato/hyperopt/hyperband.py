@@ -175,17 +175,21 @@ class HyperBand(HyperOpt, GridSpaceMixIn):
         survivors = list(range(len(self._points)))
         logs: list[list[ADict]] = []
         outcomes: list[TrialOutcome] = []
-        for k in range(len(sizes)):
-            if k == len(sizes) - 1:
-                survivors = survivors[:1]
-            outcomes = self._run_round(
-                func, survivors, k, len(sizes), recorder, progress, args, kwargs
-            )
-            logs.append([o.log_entry() for o in outcomes])
-            order = sorted(
-                range(len(outcomes)), key=lambda i: (rank_key(outcomes[i].metric, self.mode), i)
-            )
-            survivors = [survivors[i] for i in order[: self.num_kept(len(order))]]
+        try:
+            for k in range(len(sizes)):
+                if k == len(sizes) - 1:
+                    survivors = survivors[:1]
+                outcomes = self._run_round(
+                    func, survivors, k, len(sizes), recorder, progress, args, kwargs
+                )
+                logs.append([o.log_entry() for o in outcomes])
+                order = sorted(
+                    range(len(outcomes)),
+                    key=lambda i: (rank_key(outcomes[i].metric, self.mode), i),
+                )
+                survivors = [survivors[i] for i in order[: self.num_kept(len(order))]]
+        finally:
+            progress.close()
         final = outcomes[0]
         return ADict(
             config=final.config,

@@ -35,15 +35,20 @@ class RoundProgress:
         )
 
     def trial_done(self, count: int = 1) -> None:
+        """Advance the bar by ``count`` trials (capped at the round size)."""
         if self._bar is not None:
-            self._bar.update(count)
+            self._bar.update(min(count, self._bar.total - self._bar.n))
+
+    def close(self) -> None:
+        """Close the bar of the current round, if one is open (safe to call twice)."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
     def end_round(
         self, round_index: int, num_rounds: int, num_trials: int, num_failed: int, best: str
     ) -> None:
-        if self._bar is not None:
-            self._bar.close()
-            self._bar = None
+        self.close()
         if self._enabled:
             failed = f", {num_failed} failed" if num_failed else ""
             logger.info(
