@@ -72,3 +72,19 @@ def test_nan_metric_is_not_logged_but_the_run_completes(fake_logger) -> None:
     hb.main(lambda config: math.nan if config.x == 0 else config.x)()
     nan_runs = [r for r in fake_logger.runs.values() if r["config"].x == 0]
     assert nan_runs[0]["status"] == "completed" and nan_runs[0]["metrics"] == []
+
+
+def test_interrupt_closes_the_run_as_failed_and_propagates(fake_logger) -> None:
+    import pytest
+
+    hb = HyperBand(ADict(), {"x": X}, halving_rate=0.5, num_min_samples=2, tracker=fake_logger)
+
+    def train(config):
+        if config.x == 2:
+            raise KeyboardInterrupt
+        return config.x
+
+    with pytest.raises(KeyboardInterrupt):
+        hb.main(train)()
+    statuses = [run["status"] for run in fake_logger.runs.values()]
+    assert statuses == ["completed", "completed", "failed"]

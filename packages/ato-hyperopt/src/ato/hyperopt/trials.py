@@ -89,22 +89,39 @@ def run_trial(
         raw = target.call(func, values, round_index, args, kwargs or {}, on_config)
         metric = as_metric(raw, where)
     except Exception as exc:
-        fatal = on_error == "raise" or isinstance(exc, TrialResultError)
-        if not fatal:
-            logger.warning("%s failed; recorded with the worst metric", where, exc_info=True)
+        return _failed(exc, values, round_index, mode, on_error, recorder, state, where)
+    except BaseException:  # KeyboardInterrupt, SystemExit: close the run, then stop
         recorder.finish(state["logger"], None, round_index, failed=True)
-        return TrialOutcome(
-            config=state.get("config") or _values_only(values, round_index),
-            metric=worst(mode),
-            error=f"{type(exc).__name__}: {exc}",
-            run_id=state["run_id"],
-            fatal=fatal,
-            exception=exc,
-        )
+        raise
     recorder.finish(state["logger"], metric, round_index, failed=False)
     if math.isnan(metric):
         logger.warning("%s returned NaN; it ranks last", where)
     return TrialOutcome(config=state["config"], metric=metric, run_id=state["run_id"])
+
+
+def _failed(
+    exc: Exception,
+    values: Mapping[str, Any],
+    round_index: int,
+    mode: str,
+    on_error: str,
+    recorder: TrialRecorder,
+    state: dict[str, Any],
+    where: str,
+) -> TrialOutcome:
+    """The outcome of a trial that raised; ``fatal`` unless ``on_error='continue'``."""
+    fatal = on_error == "raise" or isinstance(exc, TrialResultError)
+    if not fatal:
+        logger.warning("%s failed; recorded with the worst metric", where, exc_info=exc)
+    recorder.finish(state["logger"], None, round_index, failed=True)
+    return TrialOutcome(
+        config=state.get("config") or _values_only(values, round_index),
+        metric=worst(mode),
+        error=f"{type(exc).__name__}: {exc}",
+        run_id=state["run_id"],
+        fatal=fatal,
+        exception=exc,
+    )
 
 
 def _values_only(values: Mapping[str, Any], round_index: int) -> ADict:
