@@ -136,3 +136,14 @@ def test_find_runs_by_ids_skips_missing(make_config):
         first,
         second,
     ]
+
+
+def test_result_helpers_reject_bad_modes(make_config):
+    run_id = _run(make_config(), [("acc", 0.5)])
+    finder = SQLFinder(make_config())
+    run = finder.find_run(run_id)
+    summary = finder.get_metric_summaries([run_id])[run_id]["acc"]
+    with pytest.raises(InvalidModeError):
+        run.best_metric("acc", "best")
+    with pytest.raises(InvalidModeError):
+        summary.best("best")

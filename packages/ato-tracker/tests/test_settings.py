@@ -61,3 +61,24 @@ def test_dataclass_config_and_bare_url():
 def test_bare_path_means_sqlite():
     assert normalize_url("runs/exp.db") == "sqlite:///runs/exp.db"
     assert normalize_url("postgresql://h/db") == "postgresql://h/db"
+
+
+def test_stored_config_hides_the_database_password():
+    from ato.tracker.settings import redact_db_password
+
+    cfg = {"experiment": {"project_name": "p", "sql": {"db_path": "postgresql://u:secret@h/db"}}}
+    assert redact_db_password(cfg)["experiment"]["sql"]["db_path"] == "postgresql://u:***@h/db"
+    untouched = {"experiment": {"project_name": "p"}}
+    assert redact_db_password(untouched) == {"experiment": {"project_name": "p"}}
+
+
+def test_finder_must_exist_refuses_a_missing_sqlite_file(tmp_path):
+    from ato.tracker import DatabaseNotFoundError, SQLFinder
+
+    url = f"sqlite:///{tmp_path / 'missing.db'}"
+    with pytest.raises(DatabaseNotFoundError, match="missing.db") as info:
+        SQLFinder(url, must_exist=True)
+    assert isinstance(info.value, FileNotFoundError)
+    assert not (tmp_path / "missing.db").exists()
+    SQLFinder(url)
+    assert SQLFinder(url, must_exist=True).list_projects() == []

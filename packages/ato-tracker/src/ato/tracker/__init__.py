@@ -6,6 +6,7 @@ fingerprints; :class:`SQLFinder` queries them. SQLite is the embedded default
 """
 
 from .errors import (
+    DatabaseNotFoundError,
     FingerprintFormatError,
     InvalidModeError,
     MetricValueError,
@@ -21,6 +22,7 @@ from .results import Artifact, Fingerprint, Metric, MetricSummary, Project, Run
 __all__ = [
     "ActiveRun",
     "Artifact",
+    "DatabaseNotFoundError",
     "Fingerprint",
     "FingerprintFormatError",
     "InvalidModeError",

@@ -14,6 +14,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -21,6 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import StaticPool
 
+from .errors import DatabaseNotFoundError
 from .models import Base
 
 T = TypeVar("T")
@@ -36,6 +38,22 @@ _engines_lock = threading.Lock()
 def normalize_url(url: str) -> str:
     """Return ``url`` as a SQLAlchemy URL; a bare file path becomes ``sqlite:///<path>``."""
     return url if "://" in url else f"sqlite:///{url}"
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL, or ``None`` for other backends and in-memory SQLite."""
+    parsed = make_url(normalize_url(url))
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def require_existing_database(url: str) -> None:
+    """Raise :class:`DatabaseNotFoundError` if ``url`` names a SQLite file that does not exist
+    (connecting would silently create an empty one). Server URLs are not checked here."""
+    path = sqlite_file(url)
+    if path is not None and not path.exists():
+        raise DatabaseNotFoundError(url, path)
 
 
 def get_engine(url: str) -> Engine:

@@ -51,3 +51,21 @@ class MetricValueError(TrackerError, TypeError):
 
 class FingerprintFormatError(TrackerError, TypeError):
     """A fingerprint entry is not one of the accepted shapes."""
+
+
+class DatabaseNotFoundError(TrackerError, FileNotFoundError):
+    """A SQLite database file that must already exist does not."""
+
+    def __init__(self, url: str, path: object) -> None:
+        super().__init__(
+            f"no tracker database at {path} (from URL {url!r}); check the path or the "
+            "current directory, or log a run first to create it"
+        )
+
+
+class RunNotFoundError(TrackerError, LookupError):
+    """No run has the requested id (in the selected project)."""
+
+
+class ProjectNotFoundError(TrackerError, LookupError):
+    """No project has the requested name."""

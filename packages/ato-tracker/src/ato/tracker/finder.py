@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, distinct, func, select
 
 from . import queries
-from .engine import get_engine
+from .engine import get_engine, require_existing_database
 from .models import FingerprintRecord, ProjectRecord, RunRecord
 from .results import MetricSummary, Project, Run
 from .settings import read_settings
@@ -24,13 +24,19 @@ class SQLFinder:
     Args:
         config: a config with ``experiment.sql.db_path`` (as for :class:`SQLLogger`; the
             project name is not needed) or a database URL string.
+        must_exist: refuse to create a new SQLite file (for read-only tools such as a CLI).
+
+    Raises:
+        DatabaseNotFoundError: ``must_exist`` is set and the SQLite file does not exist.
 
     Every method returns plain objects from :mod:`ato.tracker.results` that stay usable after
     the call: not-found cases return ``None`` (single objects) or ``[]`` (lists).
     """
 
-    def __init__(self, config: Any) -> None:
+    def __init__(self, config: Any, *, must_exist: bool = False) -> None:
         self.db_url = read_settings(config, need_project=False).db_url
+        if must_exist:
+            require_existing_database(self.db_url)
         self.engine: Engine = get_engine(self.db_url)
 
     def find_project(self, name: str) -> Project | None:
@@ -142,23 +148,19 @@ class SQLFinder:
             "runs": 0,
         }
         fp = _fingerprints.c
-        base = (
-            select(
-                fp.trace_type, func.count(distinct(fp.fingerprint)), func.count(distinct(fp.run_id))
-            )
+        in_project = (
+            select(fp.trace_type, fp.fingerprint, fp.run_id)
             .join(_runs, _runs.c.id == fp.run_id)
             .join(_projects, _projects.c.id == _runs.c.project_id)
             .where(_projects.c.name == project_name, fp.trace_id == trace_id)
+            .subquery()
         )
+        versions = select(in_project.c.trace_type, func.count(distinct(in_project.c.fingerprint)))
+        runs = select(func.count(distinct(in_project.c.run_id)))
         with self.engine.connect() as conn:
-            for trace_type, versions, _ in conn.execute(base.group_by(fp.trace_type)):
-                stats[f"{trace_type}_trace_versions"] = versions
-            stats["runs"] = conn.execute(
-                select(func.count(distinct(fp.run_id)))
-                .join(_runs, _runs.c.id == fp.run_id)
-                .join(_projects, _projects.c.id == _runs.c.project_id)
-                .where(_projects.c.name == project_name, fp.trace_id == trace_id)
-            ).scalar_one()
+            for trace_type, count in conn.execute(versions.group_by(in_project.c.trace_type)):
+                stats[f"{trace_type}_trace_versions"] = count
+            stats["runs"] = conn.execute(runs).scalar_one()
         return stats
 
     def get_metric_summaries(self, run_ids: Sequence[int]) -> dict[int, dict[str, MetricSummary]]:

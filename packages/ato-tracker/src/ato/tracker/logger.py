@@ -21,7 +21,7 @@ from .fingerprints import iter_fingerprints
 from .models import ArtifactRecord, FingerprintRecord, ProjectRecord, RunRecord, utcnow
 from .normalize import normalize_config, structural_hash, to_json_value
 from .results import Project, Run
-from .settings import read_settings
+from .settings import read_settings, redact_db_password
 
 RUNNING = "running"
 COMPLETED = "completed"
@@ -100,7 +100,7 @@ class SQLLogger:
                 f"run {self._run_id} is still active; call finish() before starting another run"
             )
         project = self.get_or_create_project()
-        config = normalize_config(self.config)
+        config = redact_db_password(normalize_config(self.config))
         values = {
             "project_id": project.id,
             "config": config,
@@ -200,6 +200,8 @@ class SQLLogger:
             raise MetricValueError(key, value) from None
         if number - number != 0:  # nan or +-inf
             number = None
+        if key.__class__ is not str:
+            key = str(key)
         if step is not None and step.__class__ is not int:
             step = operator.index(step)
         now = time()

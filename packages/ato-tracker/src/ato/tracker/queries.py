@@ -16,9 +16,8 @@ from sqlalchemy import ColumnElement, Connection, Select, func, select
 
 from ato.adict import ADict
 
-from .errors import InvalidModeError
 from .models import ArtifactRecord, FingerprintRecord, MetricRecord, ProjectRecord, RunRecord
-from .results import Artifact, Fingerprint, Metric, MetricSummary, Project, Run
+from .results import Artifact, Fingerprint, Metric, MetricSummary, Project, Run, check_mode
 
 IN_BATCH = 500
 NAN = float("nan")
@@ -28,13 +27,6 @@ _metrics = MetricRecord.__table__
 _artifacts = ArtifactRecord.__table__
 _fingerprints = FingerprintRecord.__table__
 _projects = ProjectRecord.__table__
-
-
-def check_mode(mode: str) -> str:
-    """Return ``mode`` if it is ``'max'`` or ``'min'``; raise :class:`InvalidModeError` otherwise."""
-    if mode not in ("max", "min"):
-        raise InvalidModeError(mode)
-    return mode
 
 
 def find_project(conn: Connection, name: str) -> Project | None:

@@ -13,6 +13,19 @@ from typing import Any, NamedTuple
 
 from ato.adict import ADict
 
+from .errors import InvalidModeError
+
+
+def check_mode(mode: str) -> str:
+    """Return ``mode`` if it is ``'max'`` or ``'min'``.
+
+    Raises:
+        InvalidModeError: any other value (a ``ValueError``).
+    """
+    if mode not in ("max", "min"):
+        raise InvalidModeError(mode)
+    return mode
+
 
 @dataclass(frozen=True)
 class Project:
@@ -74,8 +87,8 @@ class MetricSummary:
     count: int
 
     def best(self, mode: str = "max") -> float | None:
-        """``max`` for ``mode='max'``, ``min`` for ``mode='min'``."""
-        return self.max if mode == "max" else self.min
+        """``max`` for ``mode='max'``, ``min`` for ``mode='min'`` (else InvalidModeError)."""
+        return self.max if check_mode(mode) == "max" else self.min
 
 
 @dataclass(frozen=True)
@@ -107,7 +120,12 @@ class Run:
         return [m.value for m in self.metrics if m.key == key]
 
     def best_metric(self, key: str, mode: str = "max") -> float | None:
-        """Largest (``mode='max'``) or smallest (``'min'``) finite value of ``key``, else ``None``."""
+        """Largest (``mode='max'``) or smallest (``'min'``) finite value of ``key``, else ``None``.
+
+        Raises:
+            InvalidModeError: ``mode`` is neither ``'max'`` nor ``'min'``.
+        """
+        check_mode(mode)
         values = [v for v in self.metric_values(key) if not math.isnan(v)]
         if not values:
             return None

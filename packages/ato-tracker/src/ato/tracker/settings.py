@@ -6,6 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from .errors import TrackerConfigError
 from .normalize import to_json_value
 
@@ -53,3 +56,17 @@ def read_settings(config: Any, *, need_project: bool) -> TrackerSettings:
     if not isinstance(url, str):
         raise TrackerConfigError(f"'experiment.sql.db_path' must be a URL string, got {url!r}")
     return TrackerSettings(db_url=url, project_name=project)
+
+
+def redact_db_password(normalized: dict[str, Any]) -> dict[str, Any]:
+    """Replace the password in ``experiment.sql.db_path`` of a normalized config with ``***``
+    (the config is stored with every run; credentials must not be). Changes it in place."""
+    experiment = normalized.get("experiment")
+    sql = experiment.get("sql") if isinstance(experiment, dict) else None
+    url = sql.get("db_path") if isinstance(sql, dict) else None
+    if isinstance(url, str) and "://" in url:
+        try:
+            sql["db_path"] = make_url(url).render_as_string(hide_password=True)  # type: ignore[index]
+        except ArgumentError:
+            pass  # not a URL SQLAlchemy can parse; creating the engine reports it
+    return normalized
