@@ -15,7 +15,7 @@ from ato.adict import ADict
 from .cli import Override
 from .errors import UnknownKeyError, UnknownKeyWarning
 from .lazy import DeferredBlock, close_capture, open_capture
-from .provenance import DELETED, ProvenanceLog, Source, diff, flatten
+from .provenance import DELETED, ProvenanceLog, Source, all_paths, diff, leaves, snapshot
 from .views import View, short_path
 
 _is_auto = ADict.is_auto.fget  # type: ignore[attr-defined]
@@ -144,7 +144,7 @@ def _apply_overrides(b: _Builder, overrides: Sequence[Override]) -> None:
         _set_dotted(b.config, ov.key, copy.deepcopy(ov.value))
         b.log.record_override(ov.key, ov.value, Source("cli", ov.token))
     after = _flatten_auto(b.config)
-    for path in b.snapshot.keys() - after.keys():
+    for path in leaves(b.snapshot).keys() - leaves(after).keys():
         owner = next(
             (
                 ov
@@ -177,18 +177,13 @@ def _nested(values: Mapping[str, Any]) -> ADict:
 
 
 def _flatten_auto(config: ADict) -> dict[str, Any]:
-    _ensure_auto(config)
-    return flatten(config)
+    """Snapshot, turning ADicts a view assigned (``config.data = ADict(...)``) auto-nesting."""
+    return snapshot(config, on_mapping=_make_auto)
 
 
-def _ensure_auto(node: ADict) -> None:
-    """Turn ADicts a view assigned (``config.data = ADict(...)``) into auto ADicts too."""
-    for value in dict.values(node):
-        if isinstance(value, ADict):
-            if not _is_auto(value):
-                ADict.set_auto(value, True)
-            else:
-                _ensure_auto(value)
+def _make_auto(node: Any) -> None:
+    if isinstance(node, ADict) and not _is_auto(node):
+        ADict.set_auto(node, True)
 
 
 def _prefixes(paths: Iterable[str]) -> set[str]:
@@ -205,7 +200,7 @@ def _check_unknown(
 ) -> None:
     if not overrides:
         return
-    known = _prefixes(before_cli) | _prefixes(lazy)
+    known = all_paths(before_cli) | _prefixes(lazy)
     final_keys: list[str] | None = None
     for ov in overrides:
         if ov.key in known:

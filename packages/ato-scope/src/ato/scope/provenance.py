@@ -1,16 +1,19 @@
 """Per-key provenance: which step (view, lazy block, CLI token, argparse) wrote each key.
 
-Algorithm: the config is flattened to ``{dotted path: leaf value}`` before and after each step
-(a function view, a lazy block, the argparse merge); every path whose value changed, appeared
-or disappeared is recorded against that step. Command-line overrides are recorded directly,
-token by token. A step that writes a value equal to the one already there leaves no record.
-Leaves are scalars, lists/tuples and empty mappings; non-empty mappings are descended into.
+Algorithm: a *snapshot* of the config (nested plain dicts; scalar leaves shared, other leaves
+deep-copied, empty mappings as a marker) is taken before and after each step (a view, a lazy
+block, the argparse merge). The two snapshots are compared subtree by subtree, skipping equal
+subtrees with one C-level ``==``; every dotted path whose value changed, appeared or
+disappeared is recorded against that step. Command-line overrides are recorded directly,
+token by token. A step that writes a value equal (``==``) to the one already there leaves no
+record. Leaves are scalars, lists/tuples and empty mappings; non-empty mappings are descended
+into.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,17 +65,26 @@ class Write:
     source: Source
 
 
-def flatten(config: Mapping, prefix: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:
-    """``{dotted path: leaf}``; mutable leaves are copied so later in-place edits show up."""
+def flatten(
+    config: Mapping,
+    prefix: str = "",
+    out: dict[str, Any] | None = None,
+    on_mapping: Callable[[Mapping], None] | None = None,
+) -> dict[str, Any]:
+    """``{dotted path: leaf}``; mutable leaves are copied so later in-place edits show up.
+
+    ``on_mapping`` is called on every nested mapping before it is descended into.
+    """
     out = {} if out is None else out
     for key, value in dict.items(config) if isinstance(config, dict) else config.items():
-        path = f"{prefix}{key}"
         if value.__class__ in _SCALARS:
-            out[path] = value
+            out[f"{prefix}{key}"] = value
         elif isinstance(value, Mapping) and value:
-            flatten(value, path + ".", out)
+            if on_mapping is not None:
+                on_mapping(value)
+            flatten(value, f"{prefix}{key}.", out, on_mapping)
         else:
-            out[path] = _snapshot(value)
+            out[f"{prefix}{key}"] = _snapshot(value)
     return out
 
 
@@ -85,8 +97,15 @@ def _snapshot(value: Any) -> Any:
         return value
 
 
+def _differs(a: dict, b: dict) -> bool:
+    try:
+        return bool(a != b)
+    except Exception:  # values whose == is not a bool (arrays): compare leaf by leaf
+        return True
+
+
 def _same(a: Any, b: Any) -> bool:
-    if a is b:
+    if a is b or (a is EMPTY_MAPPING and b is EMPTY_MAPPING):
         return True
     if a.__class__ is not b.__class__:
         return False
@@ -96,12 +115,94 @@ def _same(a: Any, b: Any) -> bool:
         return False
 
 
-def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    """Paths whose leaf changed, appeared (new value) or disappeared (:data:`DELETED`)."""
-    changed = {k: v for k, v in after.items() if not _same(before.get(k, _MISSING), v)}
+class _EmptyMapping:
+    def __repr__(self) -> str:
+        return "{}"
+
+    def __reduce__(self) -> str:
+        return "EMPTY_MAPPING"
+
+
+EMPTY_MAPPING: Any = _EmptyMapping()
+
+
+def snapshot(config: Mapping, on_mapping: Callable[[Mapping], None] | None = None) -> dict:
+    """Nested plain-dict copy of ``config`` for :func:`diff` (see the module docstring).
+
+    ``on_mapping`` is called on every non-empty nested mapping.
+    """
+    out = dict(config)
+    if set(map(type, out.values())) <= _SCALARS:
+        return out
+    for key, value in out.items():
+        if value.__class__ in _SCALARS:
+            continue
+        if isinstance(value, Mapping):
+            if value:
+                if on_mapping is not None:
+                    on_mapping(value)
+                out[key] = snapshot(value, on_mapping)
+            else:
+                out[key] = EMPTY_MAPPING
+        else:
+            out[key] = _snapshot(value)
+    return out
+
+
+def leaves(snap: Mapping, prefix: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``{dotted path: leaf}`` of a snapshot."""
+    out = {} if out is None else out
+    for key, value in snap.items():
+        if value.__class__ is dict:
+            leaves(value, f"{prefix}{key}.", out)
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def all_paths(snap: Mapping, prefix: str = "", out: set[str] | None = None) -> set[str]:
+    """Every dotted path of a snapshot: leaves and the mappings above them."""
+    out = set() if out is None else out
+    if prefix:
+        out.add(prefix[:-1])
+    out.update(f"{prefix}{key}" for key in snap)
+    for key, value in snap.items():
+        if value.__class__ is dict:
+            all_paths(value, f"{prefix}{key}.", out)
+    return out
+
+
+def diff(before: dict, after: dict, prefix: str = "", out: dict | None = None) -> dict[str, Any]:
+    """Paths whose leaf changed, appeared (new value) or disappeared (:data:`DELETED`)
+    between two snapshots."""
+    out = {} if out is None else out
+    if not _differs(before, after):
+        return out
+    for key, new in after.items():
+        old = before.get(key, _MISSING)
+        if old is new:
+            continue
+        path = f"{prefix}{key}"
+        if new.__class__ is dict:
+            if old.__class__ is dict:
+                diff(old, new, path + ".", out)
+                continue
+            if old is not _MISSING:
+                out[path] = DELETED
+            leaves(new, path + ".", out)
+        else:
+            if old.__class__ is dict:
+                out.update(dict.fromkeys(leaves(old, path + "."), DELETED))
+                out[path] = new
+            elif not _same(old, new):
+                out[path] = new
     for key in before.keys() - after.keys():
-        changed[key] = DELETED
-    return changed
+        old = before[key]
+        if old.__class__ is dict:
+            out.update(dict.fromkeys(leaves(old, f"{prefix}{key}."), DELETED))
+        else:
+            out[f"{prefix}{key}"] = DELETED
+    return out
 
 
 class ProvenanceLog:
@@ -112,6 +213,8 @@ class ProvenanceLog:
 
     def record(self, changes: Mapping[str, Any], source: Source) -> None:
         for key, value in changes.items():
+            if value is EMPTY_MAPPING:
+                value = {}
             self.writes.setdefault(key, []).append(Write(value, source))
 
     def record_override(self, key: str, value: Any, source: Source) -> None:
