@@ -170,6 +170,7 @@ def bench(session: nox.Session) -> None:
         "ml_collections",
         "omegaconf",
         TORCH,
+        "numpy",  # torch.distributed object collectives (bench_hyperopt) need it
     )
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)
