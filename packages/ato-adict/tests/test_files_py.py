@@ -60,3 +60,23 @@ def test_exception_while_running_names_file_and_line(write):
 def test_main_guard_does_not_run(write):
     path = write("guard.py", "a = 1\nif __name__ == '__main__':\n    raise SystemExit('ran')\n")
     assert load_file(path) == {"a": 1}
+
+
+def test_dump_writes_readable_assignments_that_load_back(tmp_path):
+    cfg = ADict(model={"name": "unet", "widths": [32, 64]}, lr=1e-3, bad=float("nan"))
+    path = tmp_path / "out.py"
+    cfg.dump(path)
+    text = path.read_text()
+    assert "model = {\n    'name': 'unet',\n    'widths': [32, 64],\n}" in text
+    assert 'bad = float("nan")' in text
+    back = load_file(path)
+    assert back["model"] == {"name": "unet", "widths": [32, 64]} and back["lr"] == 1e-3
+    assert back["bad"] != back["bad"]
+
+
+@pytest.mark.parametrize("key", ["not valid", "class", "_private", "1st"])
+def test_dump_refuses_keys_that_are_not_public_identifiers(tmp_path, key):
+    path = tmp_path / "out.py"
+    with pytest.raises(ConfigFileError, match="identifier"):
+        ADict({key: 1}).dump(path)
+    assert not path.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keyword
 import math
 
 from hypothesis import HealthCheck, given, settings
@@ -79,3 +80,17 @@ def test_xyz_file_round_trip_through_adict(tmp_path, data):
     path = tmp_path / "p.xyz"
     ADict(data).dump(path)
     assert ADict.from_file(path).to_dict() == data
+
+
+identifiers = st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True).filter(
+    lambda name: not keyword.iskeyword(name)
+)
+
+
+@file_settings
+@given(data=st.dictionaries(identifiers, tree(json_scalars | st.floats()), max_size=5))
+def test_python_file_round_trip(tmp_path, data):
+    path = tmp_path / "p.py"
+    dump_file(data, path)
+    back = load_file(path)
+    assert dumps(back) == dumps(data)  # XYZ text compares nan as equal to nan

@@ -5,7 +5,8 @@
 - ``.toml``: read with ``tomllib`` (``tomli`` before Python 3.11), written with ``tomli-w``;
   ``None`` cannot be written.
 - ``.xyz``: read and write, see :mod:`ato.adict.xyz`.
-- ``.py``: read only (see below).
+- ``.py``: read (see below) and write (one ``name = literal`` assignment per top-level key;
+  keys must be public Python identifiers).
 
 YAML is read with ``yaml.safe_load``: tags that would construct Python objects
 (``!!python/object`` ...) are refused. The format libraries (PyYAML, tomllib/tomli, tomli-w)
@@ -37,7 +38,7 @@ from typing import Any
 from .errors import ConfigFileError, ConfigFileNotFoundError, UnsupportedFormatError
 
 READ_EXTENSIONS = (".json", ".yaml", ".yml", ".toml", ".xyz", ".py")
-WRITE_EXTENSIONS = (".json", ".yaml", ".yml", ".toml", ".xyz")
+WRITE_EXTENSIONS = (".json", ".yaml", ".yml", ".toml", ".xyz", ".py")
 
 _PLAIN = (type(None), bool, int, float, str)
 _DATES = (datetime.date, datetime.time)
@@ -294,6 +295,41 @@ def _write_xyz(data: dict[str, Any], file: Path) -> str:
     return dumps(data)
 
 
+def _write_py(data: dict[str, Any], file: Path) -> str:
+    import keyword
+
+    lines = ["# Config written by ato.adict. Loading it runs it as Python code.", ""]
+    for key, value in data.items():
+        if not key.isidentifier() or keyword.iskeyword(key) or key.startswith("_"):
+            raise ConfigFileError(
+                f"key {key!r} cannot be a module-level name (it must be a Python identifier "
+                "not starting with '_'); write this config as .json, .yaml, .toml or .xyz",
+                file,
+            )
+        lines.append(f"{key} = {_py_literal(value, '')}")
+    return "\n".join(lines) + "\n"
+
+
+def _py_literal(value: Any, indent: str) -> str:
+    """Python source for plain data, one container item per line for readability."""
+    if isinstance(value, float) and value != value:
+        return 'float("nan")'
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return f'{"-" if value < 0 else ""}float("inf")'
+    if isinstance(value, dict) and value:
+        inner = indent + "    "
+        body = "".join(f"{inner}{k!r}: {_py_literal(v, inner)},\n" for k, v in value.items())
+        return "{\n" + body + indent + "}"
+    if isinstance(value, list) and value:
+        inner = indent + "    "
+        flat = [_py_literal(v, inner) for v in value]
+        one_line = "[" + ", ".join(flat) + "]"
+        if len(one_line) <= 80 and "\n" not in one_line:
+            return one_line
+        return "[\n" + "".join(f"{inner}{item},\n" for item in flat) + indent + "]"
+    return repr(value)
+
+
 _READERS: dict[str, Callable[[Path], Any]] = {
     ".json": _read_json,
     ".yaml": _read_yaml,
@@ -308,4 +344,5 @@ _WRITERS: dict[str, Callable[[dict[str, Any], Path], str]] = {
     ".yml": _write_yaml,
     ".toml": _write_toml,
     ".xyz": _write_xyz,
+    ".py": _write_py,
 }
