@@ -4,11 +4,9 @@
 from __future__ import annotations
 
 import copy
-import difflib
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ato.adict import ADict
 
@@ -21,18 +19,24 @@ from .views import View, short_path
 _is_auto = ADict.is_auto.fget  # type: ignore[attr-defined]
 
 
-@dataclass
 class Request:
-    """What the command line asks of one scope."""
+    """What the command line asks of one scope: view names, overrides, command words and the
+    keys named after ``explain``."""
 
-    views: list[str] = field(default_factory=list)
-    overrides: list[Override] = field(default_factory=list)
-    commands: list[str] = field(default_factory=list)
-    explain_keys: list[str] = field(default_factory=list)
+    def __init__(
+        self,
+        views: list[str] | None = None,
+        overrides: list[Override] | None = None,
+        commands: list[str] | None = None,
+        explain_keys: list[str] | None = None,
+    ) -> None:
+        self.views = views or []
+        self.overrides = overrides or []
+        self.commands = commands or []
+        self.explain_keys = explain_keys or []
 
 
-@dataclass
-class ExternalArgs:
+class ExternalArgs(NamedTuple):
     """The result of an argparse ``parse_args`` call: all values and the explicitly passed ones.
 
     ``explicit`` maps each passed dest to the option string the user typed (``--gpu``).
@@ -42,8 +46,7 @@ class ExternalArgs:
     explicit: dict[str, str]
 
 
-@dataclass
-class BuildResult:
+class BuildResult(NamedTuple):
     """A built config, its provenance and the names of the steps applied, in order."""
 
     config: ADict
@@ -207,6 +210,8 @@ def _check_unknown(
             continue
         if final_keys is None:
             final_keys = sorted(known)
+        import difflib
+
         close = difflib.get_close_matches(ov.key, final_keys, n=3, cutoff=0.75)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         message = (

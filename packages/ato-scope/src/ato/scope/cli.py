@@ -20,10 +20,8 @@ Grammar (the shell has already split the command line into tokens):
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from .errors import CLIParseError
@@ -35,27 +33,60 @@ KEY_RE = re.compile(rf"{_SEGMENT}(?:\.{_SEGMENT})*\Z")
 _LITERAL_CHARS = frozenset("()[]{}'\"")
 
 
-@dataclass(frozen=True)
-class Override:
+class _Item:
+    """A small immutable record compared by type and fields (lighter to import than dataclasses)."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def __init__(self, *values: Any) -> None:
+        for name, value in zip(self.__slots__, values, strict=True):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and all(
+            getattr(self, n) == getattr(other, n) for n in self.__slots__
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
+        return f"{type(self).__name__}({fields})"
+
+
+class Override(_Item):
     """One ``key=value`` from the command line: dotted ``key``, parsed ``value``, source ``token``."""
 
+    __slots__ = ("key", "value", "token")
     key: str
     value: Any
     token: str
 
+    def __init__(self, key: str, value: Any, token: str) -> None:
+        super().__init__(key, value, token)
 
-@dataclass(frozen=True)
-class Word:
-    """A bare word: a view name, or the argument of ``explain``."""
 
+class Word(_Item):
+    """A bare word: a view name, or a key after ``explain``."""
+
+    __slots__ = ("name",)
     name: str
 
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
 
-@dataclass(frozen=True)
-class Command:
+
+class Command(_Item):
     """A reserved command word: ``manual``, ``print`` or ``explain``."""
 
+    __slots__ = ("name",)
     name: str
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
 
 
 Item = Override | Word | Command
@@ -132,10 +163,12 @@ def parse_value(text: str, token: str | None = None) -> Any:
     Raises:
         CLIParseError: if ``text`` holds brackets or quotes but is not a valid literal.
     """
+    from ast import literal_eval as read_literal
+
     if text == "":
         return ""
     try:
-        value = ast.literal_eval(text)
+        value = read_literal(text)
         if "#" not in text or not _has_comment(text):
             return value
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):

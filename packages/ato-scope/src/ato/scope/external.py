@@ -21,8 +21,7 @@ import argparse
 import sys
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .apply import ExternalArgs
 from .cli import HELP_FLAGS
@@ -32,8 +31,7 @@ _scopes: weakref.WeakSet[Any] = weakref.WeakSet()
 _last: ParsedCommandLine | None = None
 
 
-@dataclass
-class ParsedCommandLine:
+class ParsedCommandLine(NamedTuple):
     """One intercepted ``parse_args`` call: the parser, its values, and the leftover argv."""
 
     parser: argparse.ArgumentParser

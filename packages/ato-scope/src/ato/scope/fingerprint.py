@@ -16,13 +16,12 @@ hash randomization for strings; inspect such outputs into a sorted list first).
 
 from __future__ import annotations
 
-import ast
-import hashlib
-import inspect
-import pickle
-import textwrap
+import functools
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    import ast
 
 from .errors import TraceError
 
@@ -40,6 +39,9 @@ def static_fingerprint(fn: Callable[..., Any]) -> str:
     Raises:
         TraceError: ``fn`` has no Python source (builtins, code typed in a bare REPL).
     """
+    import inspect
+    import textwrap
+
     try:
         source = textwrap.dedent(inspect.getsource(fn))
     except (OSError, TypeError) as exc:
@@ -47,40 +49,62 @@ def static_fingerprint(fn: Callable[..., Any]) -> str:
             f"cannot read the source of {fn!r} to fingerprint it ({exc}); trace functions "
             "defined in a file or notebook cell"
         ) from None
+    import hashlib
+
     return hashlib.sha256(normalized_dump(source).encode("utf-8")).hexdigest()
 
 
 def normalized_dump(source: str) -> str:
     """The normalized ``ast.dump`` of ``source`` that :func:`static_fingerprint` hashes."""
+    import ast
+
     tree = ast.parse(source)
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             node.decorator_list = []
-    tree = _Normalizer().visit(tree)
+    tree = _normalizer()().visit(tree)
     return ast.dump(tree, include_attributes=False)
 
 
-class _Normalizer(ast.NodeTransformer):
-    def generic_visit(self, node: ast.AST) -> ast.AST:
-        super().generic_visit(node)
-        body = getattr(node, "body", None)
-        if isinstance(body, list) and body and all(isinstance(s, ast.stmt) for s in body):
-            node.body = _sort_imports(_drop_docstring(node, body))  # type: ignore[attr-defined]
-        return node
+@functools.cache
+def _normalizer() -> type:
+    """The AST transformer class (built on first use so importing ato.scope skips ``ast``)."""
+    import ast
 
-    def visit_Dict(self, node: ast.Dict) -> ast.AST:
-        self.generic_visit(node)
-        if node.keys and all(isinstance(k, ast.Constant) for k in node.keys):
-            pairs = sorted(
-                zip(node.keys, node.values, strict=True),
-                key=lambda kv: (type(kv[0].value).__name__, repr(kv[0].value)),  # type: ignore[union-attr]
-            )
-            node.keys = [k for k, _ in pairs]
-            node.values = [v for _, v in pairs]
-        return node
+    class Normalizer(ast.NodeTransformer):
+        generic_visit = _generic_visit
+        visit_Dict = _visit_dict
+
+    return Normalizer
+
+
+def _generic_visit(self: Any, node: ast.AST) -> ast.AST:
+    import ast
+
+    ast.NodeTransformer.generic_visit(self, node)
+    body = getattr(node, "body", None)
+    if isinstance(body, list) and body and all(isinstance(s, ast.stmt) for s in body):
+        node.body = _sort_imports(_drop_docstring(node, body))  # type: ignore[attr-defined]
+    return node
+
+
+def _visit_dict(self: Any, node: ast.Dict) -> ast.AST:
+    import ast
+
+    self.generic_visit(node)
+    if node.keys and all(isinstance(k, ast.Constant) for k in node.keys):
+        pairs = sorted(
+            zip(node.keys, node.values, strict=True),
+            key=lambda kv: (type(kv[0].value).__name__, repr(kv[0].value)),  # type: ignore[union-attr]
+        )
+        node.keys = [k for k, _ in pairs]  # type: ignore[misc]
+        node.values = [v for _, v in pairs]
+    return node
 
 
 def _drop_docstring(node: ast.AST, body: list[ast.stmt]) -> list[ast.stmt]:
+    import ast
+
     if not isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return body
     first = body[0]
@@ -91,6 +115,8 @@ def _drop_docstring(node: ast.AST, body: list[ast.stmt]) -> list[ast.stmt]:
 
 
 def _sort_imports(body: list[ast.stmt]) -> list[ast.stmt]:
+    import ast
+
     out: list[ast.stmt] = []
     run: list[ast.stmt] = []
     for stmt in body:
@@ -106,8 +132,12 @@ def _sort_imports(body: list[ast.stmt]) -> list[ast.stmt]:
 
 def runtime_fingerprint(output: Any) -> str:
     """SHA-256 hex digest of ``output`` (pickle protocol 4, else ``repr``)."""
+    import pickle
+
     try:
         data = pickle.dumps(output, protocol=4)
     except Exception:  # unpicklable objects: fall back to their text form
         data = repr(output).encode("utf-8", "backslashreplace")
+    import hashlib
+
     return hashlib.sha256(data).hexdigest()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import inspect
 
 from .errors import ViewDefinitionError
-
-_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
 
 def check_parameters(fn: Callable[..., Any], names: Sequence[str]) -> inspect.Signature:
@@ -17,6 +17,8 @@ def check_parameters(fn: Callable[..., Any], names: Sequence[str]) -> inspect.Si
     Raises:
         ViewDefinitionError: naming the missing parameter and what to do.
     """
+    import inspect
+
     if not callable(fn):
         raise ViewDefinitionError(f"a scope decorates functions, not {fn!r}")
     signature = inspect.signature(fn)
@@ -47,10 +49,10 @@ def call_with(
     call_args: list[Any] = []
     skipped = False
     for param in signature.parameters.values():
-        if param.kind is inspect.Parameter.VAR_POSITIONAL:
+        if param.kind is param.VAR_POSITIONAL:
             call_args.extend(pending)
             pending = []
-        elif param.kind not in _POSITIONAL:
+        elif param.kind not in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
             continue
         elif param.name in remaining and (pending or param.kind is param.POSITIONAL_ONLY):
             if not skipped:

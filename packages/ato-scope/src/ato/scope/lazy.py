@@ -22,16 +22,14 @@ local variable inside the block does not affect the rest of the view (which alre
 
 from __future__ import annotations
 
-import ast
-import copy
-import keyword
-import linecache
 import sys
-import types
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    import ast
+    import types
 
 from .errors import LazyBlockError
 
@@ -40,8 +38,7 @@ _BLOCK_NAME = "__ato_lazy_block__"
 _compiled: dict[tuple[str, int, tuple[str, ...], int], types.CodeType] = {}
 
 
-@dataclass
-class DeferredBlock:
+class DeferredBlock(NamedTuple):
     """A captured ``with Scope.lazy():`` body and the locals it runs with."""
 
     function: Callable[..., Any]
@@ -114,6 +111,9 @@ def capture(frame: Any) -> tuple[DeferredBlock, int, int]:
     Raises:
         LazyBlockError: the source file is unavailable or the body shares the ``with`` line.
     """
+    import keyword
+    import types
+
     filename = frame.f_code.co_filename
     node = _find_with(filename, frame.f_lineno, frame.f_globals)
     first, last = node.body[0].lineno, node.body[-1].end_lineno or node.body[-1].lineno
@@ -129,6 +129,9 @@ def capture(frame: Any) -> tuple[DeferredBlock, int, int]:
 
 
 def _find_with(filename: str, lineno: int, module_globals: dict) -> ast.With:
+    import ast
+    import linecache
+
     lines = linecache.getlines(filename, module_globals)
     if not lines:
         raise LazyBlockError(
@@ -149,6 +152,11 @@ def _find_with(filename: str, lineno: int, module_globals: dict) -> ast.With:
 
 
 def _compile(filename: str, node: ast.With, names: tuple[str, ...]) -> types.CodeType:
+    import ast
+    import copy
+    import linecache
+    import types
+
     key = (filename, node.lineno, names, len(linecache.getlines(filename)))
     cached = _compiled.get(key)
     if cached is not None:

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 _SCALARS = frozenset({int, float, str, bool, type(None), bytes, complex})
 _MISSING: Any = object()
@@ -30,8 +29,7 @@ DELETED: Any = _Deleted()
 """The value recorded when a step removed a key."""
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     """Where a write came from.
 
     Attributes:
@@ -57,8 +55,7 @@ class Source:
         return self.label
 
 
-@dataclass(frozen=True)
-class Write:
+class Write(NamedTuple):
     """One recorded write: ``value`` (or :data:`DELETED`) put at the key by ``source``."""
 
     value: Any

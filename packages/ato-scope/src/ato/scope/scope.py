@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import linecache
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
@@ -11,11 +10,10 @@ from typing import Any, TypeVar, overload
 
 from ato.adict import ADict
 
-from . import external
 from .apply import BuildResult, ExternalArgs, Request, build
 from .cli import Command, Item, Override, Word, parse_argv
 from .errors import ViewDefinitionError
-from .fingerprint import Fingerprint, runtime_fingerprint, static_fingerprint
+from .fingerprint import Fingerprint
 from .injection import call_with, check_parameters
 from .lazy import LazyBlock
 from .provenance import Write, flatten
@@ -67,6 +65,8 @@ class Scope:
         self._fingerprints: dict[str, Fingerprint] = {}
         self._last: BuildResult | None = None
         if use_external_parser:
+            from . import external
+
             external.register(self)
 
     def __repr__(self) -> str:
@@ -218,12 +218,19 @@ class Scope:
     def _argv(self, argv: Sequence[str] | None) -> list[str]:
         if argv is not None:
             return list(argv)
-        parsed = external.last() if self.use_external_parser else None
+        parsed = self._parsed_command_line()
         return list(parsed.argv) if parsed is not None else sys.argv[1:]
+
+    def _parsed_command_line(self) -> Any:
+        if not self.use_external_parser:
+            return None
+        from . import external
+
+        return external.last()
 
     def external_args(self) -> ExternalArgs | None:
         """The argparse values this scope merges (None without an external parser call)."""
-        parsed = external.last() if self.use_external_parser else None
+        parsed = self._parsed_command_line()
         return parsed.args if parsed is not None else None
 
     def build_request(self, request: Request) -> BuildResult:
@@ -317,6 +324,8 @@ class Scope:
             TraceError: the function has no retrievable source.
         """
 
+        from .fingerprint import static_fingerprint
+
         def decorate(fn: F) -> F:
             key = trace_id or fn.__qualname__
             self._fingerprints[key] = Fingerprint("static", static_fingerprint(fn))
@@ -340,6 +349,8 @@ class Scope:
         The output is returned unchanged; the hash is SHA-256 of its pickle (else repr).
         """
 
+        from .fingerprint import runtime_fingerprint
+
         def decorate(fn: F) -> F:
             key = trace_id or fn.__qualname__
 
@@ -359,6 +370,8 @@ class Scope:
 
 def definition_site(fn: Callable[..., Any]) -> tuple[str, int]:
     """``(file, line of the def statement)`` of ``fn`` (decorator lines skipped)."""
+    import linecache
+
     code = getattr(fn, "__code__", None)
     if code is None:
         return "<unknown>", 0

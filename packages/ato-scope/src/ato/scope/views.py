@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from .cli import COMMANDS, KEY_RE
 from .errors import UnknownViewError, ViewChainError, ViewDefinitionError
 
 
-@dataclass
 class View:
     """One registered view.
 
@@ -28,21 +25,35 @@ class View:
         order: definition order inside the scope (kept when a view is re-defined).
     """
 
-    name: str
-    source: Callable[[Any], Any] | Mapping
-    priority: int
-    default: bool
-    lazy: bool
-    chain_with: tuple[str, ...]
-    file: str
-    line: int
-    order: int = 0
+    def __init__(
+        self,
+        name: str,
+        source: Callable[[Any], Any] | Mapping,
+        priority: float,
+        default: bool,
+        lazy: bool,
+        chain_with: tuple[str, ...],
+        file: str,
+        line: int,
+    ) -> None:
+        self.name = name
+        self.source = source
+        self.priority = priority
+        self.default = default
+        self.lazy = lazy
+        self.chain_with = chain_with
+        self.file = file
+        self.line = line
+        self.order = 0
+
+    def __repr__(self) -> str:
+        return f"View({self.name!r}, priority={self.priority}, at {self.where})"
 
     @property
     def where(self) -> str:
         return f"{short_path(self.file)}:{self.line}"
 
-    def sort_key(self) -> tuple[int, int]:
+    def sort_key(self) -> tuple[float, int]:
         return (self.priority, self.order)
 
 
@@ -114,6 +125,8 @@ class ViewRegistry:
 
     def unknown(self, name: str, context: str = "") -> UnknownViewError:
         """The error for an unregistered view name, with a "did you mean" hint."""
+        import difflib
+
         close = difflib.get_close_matches(name, list(self._views), n=3, cutoff=0.6)
         hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         known = ", ".join(self._views) or "(none defined)"

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-import difflib
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ato.adict import ADict
 
-from . import external
 from .apply import Request
 from .report import explain_section, framed, manual_section, matches
 
@@ -50,8 +48,12 @@ def manual_text(scopes: Sequence[Any], multi: bool) -> str:
         )
         for s in scopes
     ]
-    parsed = external.last()
-    if parsed is not None and any(s.use_external_parser for s in scopes):
+    parsed = None
+    if any(s.use_external_parser for s in scopes):
+        from . import external
+
+        parsed = external.last()
+    if parsed is not None:
         sections.append("(Command-Line Flags)\n" + parsed.parser.format_help().rstrip())
     return framed(sections)
 
@@ -77,6 +79,8 @@ def explain(scopes: Sequence[Any], keys: Sequence[str], multi: bool) -> int:
     missing = [k for k in keys if k not in found]
     if sections:
         print(framed(sections))
+    import difflib
+
     for key in missing:
         known = [f"{s.name}.{k}" if multi else k for s in scopes for k in s.provenance]
         close = difflib.get_close_matches(key, known, n=3, cutoff=0.6)
