@@ -281,3 +281,15 @@ def test_bad_fingerprint_shape_raises_type_error(make_config):
     with pytest.raises(TypeError):
         logger.log_fingerprints(42)
     logger.finish()
+
+
+def test_bad_status_raises_value_error(make_config):
+    from ato.tracker import InvalidStatusError
+
+    logger = SQLLogger(make_config())
+    logger.run()
+    with pytest.raises(InvalidStatusError, match="32 characters"):
+        logger.update_status("x" * 33)
+    with pytest.raises(ValueError):
+        logger.finish("")
+    logger.finish()

@@ -39,6 +39,16 @@ class InvalidModeError(TrackerError, ValueError):
         super().__init__(f"mode must be 'max' or 'min', got {mode!r}")
 
 
+class InvalidStatusError(TrackerError, ValueError):
+    """A run status is not a non-empty string of at most 32 characters."""
+
+    def __init__(self, status: object) -> None:
+        super().__init__(
+            f"run status must be a non-empty string of at most 32 characters, got {status!r}; "
+            "common values: 'running', 'completed', 'failed'"
+        )
+
+
 class MetricValueError(TrackerError, TypeError):
     """A metric value cannot be converted to a float."""
 

@@ -16,9 +16,16 @@ from sqlalchemy.exc import IntegrityError
 from . import queries
 from .buffer import MetricBuffer
 from .engine import get_engine, run_transaction
-from .errors import MetricValueError, RunStateError
+from .errors import InvalidStatusError, MetricValueError, RunStateError
 from .fingerprints import iter_fingerprints
-from .models import ArtifactRecord, FingerprintRecord, ProjectRecord, RunRecord, utcnow
+from .models import (
+    STATUS_LENGTH,
+    ArtifactRecord,
+    FingerprintRecord,
+    ProjectRecord,
+    RunRecord,
+    utcnow,
+)
 from .normalize import normalize_config, structural_hash, to_json_value
 from .results import Project, Run
 from .settings import read_settings, redact_db_password
@@ -67,16 +74,16 @@ class SQLLogger:
     def get_or_create_project(self) -> Project:
         """The project named by ``experiment.project_name``, created if missing
         (safe when several processes create it at once)."""
-        for _ in range(2):
-            project = self._find_project()
-            if project is not None:
-                return project
-            try:
-                run_transaction(self.engine, self._insert_project)
-            except IntegrityError:  # another process created it first
-                continue
         project = self._find_project()
-        assert project is not None, "project row vanished right after creation"
+        if project is not None:
+            return project
+        try:
+            run_transaction(self.engine, self._insert_project)
+        except IntegrityError:  # another process inserted the same name first
+            pass
+        project = self._find_project()
+        if project is None:
+            raise RunStateError(f"project {self.project_name!r} could not be created")
         return project
 
     def _find_project(self) -> Project | None:
@@ -135,7 +142,9 @@ class SQLLogger:
 
         Raises:
             RunStateError: no run was started with this logger.
+            InvalidStatusError: ``status`` is empty or longer than 32 characters.
         """
+        check_status(status)
         run_id = self._require_run("update_status")
         self.flush()
         run_transaction(
@@ -150,7 +159,11 @@ class SQLLogger:
 
         Harmless when the run is already finished (by this logger or another process): the
         first status and end time are kept. Does nothing if no run was started.
+
+        Raises:
+            InvalidStatusError: ``status`` is empty or longer than 32 characters.
         """
+        check_status(status)
         if self._run_id is None:
             return
         try:
@@ -332,6 +345,13 @@ class ActiveRun:
 
     def __repr__(self) -> str:
         return f"ActiveRun(id={self.id})"
+
+
+def check_status(status: str) -> None:
+    """Raise :class:`InvalidStatusError` unless ``status`` is a non-empty string of at most
+    ``STATUS_LENGTH`` (32) characters."""
+    if not isinstance(status, str) or not 0 < len(status) <= STATUS_LENGTH:
+        raise InvalidStatusError(status)
 
 
 def _tag_list(tags: Any) -> list[str]:
