@@ -164,3 +164,36 @@ def test_fuzz_parses_or_raises_parse_error(argv: list[str]) -> None:
     for item in items:
         assert isinstance(item, (Override, Word, Command))
     assert not os.path.exists("PWNED")
+
+
+def _fuzz_scope():
+    from ato.scope import Scope
+
+    scope = Scope()
+    scope.observe("base", {"lr": 0.1, "model": {"depth": 18}}, default=True)
+    scope.observe("deep", {"model": {"depth": 50}}, priority=1)
+    return scope
+
+
+scope_token = st.one_of(
+    token_text,
+    st.sampled_from(["deep", "print", "manual", "explain", "lr", "to_dict=1", "update=2"]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(scope_token, max_size=5))
+def test_fuzz_scope_build_only_raises_scope_errors(argv: list[str]) -> None:
+    import contextlib
+    import io
+    import warnings
+
+    from ato.scope import ScopeError
+
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        try:
+            _fuzz_scope().build(argv)
+        except (ScopeError, SystemExit):
+            pass
+    assert not os.path.exists("PWNED")

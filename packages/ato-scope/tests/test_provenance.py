@@ -105,3 +105,20 @@ def test_provenance_is_read_only_and_empty_before_build() -> None:
     scope.build([])
     with pytest.raises(TypeError):
         scope.provenance["x"] = []  # type: ignore[index]
+
+
+def test_explain_words_that_name_views_are_views(capsys: pytest.CaptureFixture[str]) -> None:
+    scope = lr_scope()
+    with pytest.raises(SystemExit) as info:
+        scope.build(["explain", "lr", "another_config"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "lr = 0.1 ← another_config" in out and "model.depth" not in out
+
+
+def test_initial_config_source_and_method_named_keys() -> None:
+    scope = Scope(config={"update": 1})
+    scope.observe("v", {"to_dict": 2}, default=True)
+    config = scope.build(["items=3"])
+    assert dict(config) == {"update": 1, "to_dict": 2, "items": 3}
+    assert scope.provenance["update"][0].source.kind == "initial"

@@ -71,7 +71,7 @@ class _Builder:
         return changes
 
     def merge(self, mapping: Mapping, source: Source) -> None:
-        self.config.update(copy.deepcopy(mapping), recurrent=True)
+        ADict.update(self.config, copy.deepcopy(mapping), recurrent=True)
         self.step(source)
 
 
@@ -118,7 +118,7 @@ def build(
     for view in (v for v in views if v.lazy):
         lazy_paths.update(_run_view(b, view, None))
     _check_unknown(b, request.overrides, before_cli, lazy_paths)
-    b.config.set_auto(False)
+    ADict.set_auto(b.config, False)
     return BuildResult(b.config, b.log, b.applied)
 
 
@@ -126,7 +126,7 @@ def _run_view(b: _Builder, view: View, blocks: list | None) -> dict[str, Any]:
     source = Source("view", view.name, view.where)
     b.applied.append(view.name)
     if isinstance(view.source, Mapping):
-        b.config.update(copy.deepcopy(view.source), recurrent=True)
+        ADict.update(b.config, copy.deepcopy(view.source), recurrent=True)
         return b.step(source)
     sink: list[DeferredBlock] = []
     token = open_capture(sink) if blocks is not None else None

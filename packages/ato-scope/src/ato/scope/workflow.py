@@ -29,7 +29,7 @@ def run_commands(scopes: Sequence[Any], requests: Mapping[str, Request], multi: 
     configs = {name: r.config for name, r in results.items()}
     if "print" in commands:
         shown = ADict(configs) if multi else configs[scopes[0].name]
-        text = shown.to_xyz()
+        text = ADict.to_xyz(shown)
         print(text, end="" if text.endswith("\n") else "\n")
     if "explain" in commands:
         keys = [k for r in requests.values() for k in r.explain_keys]
