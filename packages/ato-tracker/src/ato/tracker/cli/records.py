@@ -1,0 +1,135 @@
+"""Plain data views of runs for the command line: metric summaries, flat configs, diffs, JSON.
+
+Everything here is pure (no database, no terminal) so tables and ``--json`` output share it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from ..results import Metric, MetricSummary, Run
+
+MISSING = object()
+"""Marks a config key that a run does not have (see :func:`config_diff`)."""
+
+
+def summarize(metrics: Iterable[Metric]) -> dict[str, MetricSummary]:
+    """Per metric key, the same aggregate :meth:`ato.tracker.SQLFinder.get_metric_summaries`
+    computes in SQL, computed from loaded metric rows (in logging order)."""
+    grouped: dict[str, list[Metric]] = {}
+    for metric in metrics:
+        grouped.setdefault(metric.key, []).append(metric)
+    summaries = {}
+    for key, rows in grouped.items():
+        finite = [m.value for m in rows if not math.isnan(m.value)]
+        summaries[key] = MetricSummary(
+            key=key,
+            last=rows[-1].value,
+            last_step=rows[-1].step,
+            min=min(finite) if finite else None,
+            max=max(finite) if finite else None,
+            count=len(rows),
+        )
+    return summaries
+
+
+def flatten_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{'model': {'lr': 0.1}}`` -> ``{'model.lr': 0.1}``; lists stay values; an empty
+    mapping stays as ``{}`` under its own path."""
+    flat: dict[str, Any] = {}
+    for key, value in dict.items(config) if isinstance(config, dict) else config.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            flat.update(flatten_config(value, f"{path}."))
+        else:
+            flat[path] = value
+    return flat
+
+
+def config_diff(runs: Sequence[Run]) -> dict[str, list[Any]]:
+    """Dotted config keys whose values are not the same in every run, each mapped to the
+    values per run (in the order of ``runs``; :data:`MISSING` where a run lacks the key).
+    Keys are sorted."""
+    flats = [flatten_config(run.config) for run in runs]
+    keys = sorted(set().union(*flats))
+    diff = {}
+    for key in keys:
+        values = [flat.get(key, MISSING) for flat in flats]
+        first = _typed(values[0])
+        if any(value is MISSING or _typed(value) != first for value in values):
+            diff[key] = values
+    return diff
+
+
+def _typed(value: Any) -> tuple[type, Any]:
+    # 1, 1.0 and True compare equal in Python but are different config values.
+    return type(value), value
+
+
+def all_metric_keys(summaries: Iterable[Mapping[str, MetricSummary]]) -> list[str]:
+    """Every metric key of the given per-run summaries, sorted."""
+    return sorted({key for per_run in summaries for key in per_run})
+
+
+def json_number(value: float | None) -> float | None:
+    """``value`` for JSON: NaN and infinities (not valid JSON) become ``None``."""
+    if value is None or math.isnan(value) or math.isinf(value):
+        return None
+    return value
+
+
+def summary_record(summary: MetricSummary) -> dict[str, Any]:
+    """A :class:`MetricSummary` as a JSON object (``last``, ``last_step``, ``min``, ``max``,
+    ``count``; non-finite numbers as ``null``)."""
+    return {
+        "last": json_number(summary.last),
+        "last_step": summary.last_step,
+        "min": json_number(summary.min),
+        "max": json_number(summary.max),
+        "count": summary.count,
+    }
+
+
+def run_record(
+    run: Run, summaries: Mapping[str, MetricSummary], *, details: bool = False
+) -> dict[str, Any]:
+    """A run as a JSON object: ``id``, ``project``, ``status``, ``tags``, ``start_time`` and
+    ``end_time`` (ISO 8601 UTC or ``null``), ``duration_s`` (seconds or ``null`` while
+    running), ``structural_hash``, ``config`` and ``metrics`` (key -> :func:`summary_record`).
+    With ``details``: also ``artifacts`` and ``fingerprints``."""
+    record: dict[str, Any] = {
+        "id": run.id,
+        "project": run.project_name,
+        "status": run.status,
+        "tags": list(run.tags),
+        "start_time": _iso(run.start_time),
+        "end_time": _iso(run.end_time),
+        "duration_s": duration_seconds(run),
+        "structural_hash": run.structural_hash,
+        "config": run.config.to_dict(),
+        "metrics": {key: summary_record(s) for key, s in sorted(summaries.items())},
+    }
+    if details:
+        record["artifacts"] = [
+            {"path": a.path, "data_type": a.data_type, "metadata": a.metadata}
+            for a in run.artifacts
+        ]
+        record["fingerprints"] = [
+            {"trace_id": f.trace_id, "trace_type": f.trace_type, "fingerprint": f.fingerprint}
+            for f in run.fingerprints
+        ]
+    return record
+
+
+def duration_seconds(run: Run) -> float | None:
+    """Seconds from start to end of ``run``; ``None`` while it has no end time."""
+    if run.end_time is None:
+        return None
+    return (run.end_time - run.start_time).total_seconds()
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()

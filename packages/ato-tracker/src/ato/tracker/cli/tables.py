@@ -1,0 +1,188 @@
+"""Rich renderables for runs: the runs table, one run in detail, and a comparison of runs."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from ..results import MetricSummary, Run
+from .records import (
+    MISSING,
+    all_metric_keys,
+    config_diff,
+    duration_seconds,
+    flatten_config,
+    summarize,
+)
+
+NO_VALUE = "-"
+STATUS_STYLES = {"completed": "green", "failed": "red", "running": "yellow"}
+
+
+def render_runs_table(
+    runs: Sequence[Run],
+    metric_keys: Sequence[str] | None = None,
+    summaries: Mapping[int, Mapping[str, MetricSummary]] | None = None,
+    *,
+    title: str | None = None,
+) -> Table:
+    """The table ``ato runs list`` prints: one row per run with id, project (when the runs
+    span several projects), status, start time (UTC), duration, tags and the last value of
+    each metric.
+
+    Args:
+        runs: runs as returned by :class:`~ato.tracker.SQLFinder`.
+        metric_keys: metric columns, in order; ``None`` shows every key any run logged, sorted.
+        summaries: per run id, per key, as from
+            :meth:`~ato.tracker.SQLFinder.get_metric_summaries`; ``None`` computes them from
+            ``run.metrics`` (so the runs must have been loaded with their metrics).
+        title: optional table title.
+
+    Returns:
+        A :class:`rich.table.Table`; print it with ``rich.print(table)`` or a
+        :class:`rich.console.Console`.
+    """
+    if summaries is None:
+        summaries = {run.id: summarize(run.metrics) for run in runs}
+    keys = list(metric_keys) if metric_keys is not None else all_metric_keys(summaries.values())
+    several_projects = len({run.project_name for run in runs}) > 1
+    table = Table(title=title)
+    table.add_column("ID", justify="right", style="bold")
+    if several_projects:
+        table.add_column("Project")
+    for name in ("Status", "Started (UTC)", "Duration", "Tags"):
+        table.add_column(name)
+    for key in keys:
+        table.add_column(key, justify="right")
+    for run in runs:
+        per_key = summaries.get(run.id, {})
+        cells: list[RenderableType] = [str(run.id)]
+        if several_projects:
+            cells.append(run.project_name)
+        cells += [status_text(run.status), format_time(run.start_time), format_duration(run)]
+        cells.append(", ".join(run.tags) or NO_VALUE)
+        cells += [format_number(per_key[k].last) if k in per_key else NO_VALUE for k in keys]
+        table.add_row(*cells)
+    return table
+
+
+def render_run(run: Run, summaries: Mapping[str, MetricSummary]) -> Group:
+    """Everything recorded for one run (``ato runs show``): overview, config (dotted keys),
+    metric summaries, artifacts and fingerprints (the last two only when present)."""
+    overview = Table(title=f"Run {run.id}", show_header=False)
+    overview.add_column("Field", style="bold")
+    overview.add_column("Value")
+    overview.add_row("Project", run.project_name)
+    overview.add_row("Status", status_text(run.status))
+    overview.add_row("Started (UTC)", format_time(run.start_time))
+    overview.add_row("Ended (UTC)", format_time(run.end_time))
+    overview.add_row("Duration", format_duration(run))
+    overview.add_row("Tags", ", ".join(run.tags) or NO_VALUE)
+    overview.add_row("Structural hash", run.structural_hash)
+    parts: list[RenderableType] = [overview, _config_table(run), _metrics_table(summaries)]
+    if run.artifacts:
+        artifacts = Table("Path", "Type", "Metadata", title="Artifacts")
+        for artifact in run.artifacts:
+            artifacts.add_row(artifact.path, artifact.data_type, format_value(artifact.metadata))
+        parts.append(artifacts)
+    if run.fingerprints:
+        fingerprints = Table("Trace", "Type", "Fingerprint", title="Fingerprints")
+        for fp in run.fingerprints:
+            fingerprints.add_row(fp.trace_id, fp.trace_type, fp.fingerprint)
+        parts.append(fingerprints)
+    return Group(*parts)
+
+
+def render_comparison(
+    runs: Sequence[Run], summaries: Mapping[int, Mapping[str, MetricSummary]], mode: str
+) -> Group:
+    """``ato runs compare``: the config keys that differ between ``runs`` and, per metric key,
+    each run's last value and best value (largest for ``mode='max'``, smallest for ``'min'``)."""
+    header = [f"run {run.id}" for run in runs]
+    diff = config_diff(runs)
+    config = Table("Config key", *header, title="Config differences")
+    for key, values in diff.items():
+        config.add_row(key, *[NO_VALUE if v is MISSING else format_value(v) for v in values])
+    if not diff:
+        config.add_row(Text("(identical configs)", style="dim"), *["" for _ in runs])
+    metrics = Table("Metric", title=f"Metrics (last / best, best = {mode})")
+    for name in header:
+        metrics.add_column(f"{name} last", justify="right")
+        metrics.add_column(f"{name} best", justify="right")
+    for key in all_metric_keys(summaries.get(run.id, {}) for run in runs):
+        cells = [key]
+        for run in runs:
+            summary = summaries.get(run.id, {}).get(key)
+            if summary is None:
+                cells += [NO_VALUE, NO_VALUE]
+            else:
+                cells += [format_number(summary.last), format_number(summary.best(mode))]
+        metrics.add_row(*cells)
+    return Group(config, metrics)
+
+
+def _config_table(run: Run) -> Table:
+    table = Table("Key", "Value", title="Config")
+    for key, value in flatten_config(run.config).items():
+        table.add_row(key, format_value(value))
+    return table
+
+
+def _metrics_table(summaries: Mapping[str, MetricSummary]) -> Table:
+    table = Table("Metric", title="Metrics")
+    for name in ("Last", "Last step", "Min", "Max", "Count"):
+        table.add_column(name, justify="right")
+    for key, s in sorted(summaries.items()):
+        step = NO_VALUE if s.last_step is None else str(s.last_step)
+        table.add_row(
+            key,
+            format_number(s.last),
+            step,
+            format_number(s.min),
+            format_number(s.max),
+            str(s.count),
+        )
+    return table
+
+
+def status_text(status: str) -> Text:
+    """``status`` coloured: completed green, failed red, running yellow."""
+    return Text(status, style=STATUS_STYLES.get(status, ""))
+
+
+def format_number(value: float | None) -> str:
+    """Up to 6 significant digits (``0.123457``, ``1.5e+06``); ``-`` for ``None``/NaN."""
+    if value is None or math.isnan(value):
+        return NO_VALUE
+    return f"{value:.6g}"
+
+
+def format_value(value: Any) -> str:
+    """A config or metadata value: strings as they are, anything else as compact JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(", ", ": "), default=str)
+
+
+def format_time(moment: datetime | None) -> str:
+    """``YYYY-MM-DD HH:MM:SS`` (the stored UTC time) or ``-``."""
+    return NO_VALUE if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def format_duration(run: Run) -> str:
+    """``2h05m09s``, ``5m09s`` or ``9.3s``; ``-`` while the run has no end time."""
+    seconds = duration_seconds(run)
+    if seconds is None:
+        return NO_VALUE
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
