@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 from ato.adict import ADict
 from ato.hyperopt import HyperBand
@@ -49,9 +50,10 @@ def test_progress_true_shows_a_tqdm_bar_per_round(capsys) -> None:
 
 
 def test_bar_is_closed_when_the_search_raises(monkeypatch) -> None:
+    import types
+
     import pytest
 
-    tqdm_auto = pytest.importorskip("tqdm.auto")
     bars = []
 
     class RecordingBar:
@@ -65,7 +67,11 @@ def test_bar_is_closed_when_the_search_raises(monkeypatch) -> None:
         def close(self):
             self.closed = True
 
-    monkeypatch.setattr(tqdm_auto, "tqdm", RecordingBar)
+    fake = types.ModuleType("tqdm")
+    fake.auto = types.ModuleType("tqdm.auto")  # type: ignore[attr-defined]
+    fake.auto.tqdm = RecordingBar  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "tqdm", fake)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", fake.auto)
     hb = HyperBand(
         ADict(), {"x": X}, halving_rate=0.5, num_min_samples=2, progress=True, on_error="raise"
     )
