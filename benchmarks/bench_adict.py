@@ -39,8 +39,31 @@ def nested_source(groups: int = 20, leaves: int = 50) -> dict[str, Any]:
     }
 
 
-def best_ns(stmt: Callable[[], Any], number: int) -> float:
-    return min(timeit.repeat(stmt, number=number, repeat=REPEAT)) / number * 1e9
+def _operations(make: Callable[[dict], Any] | None) -> dict[str, Callable[[], Any]]:
+    """The three timed callables for one library (``None``: the plain-dict baseline)."""
+    source = nested_source()
+    if make is None:
+        d = {"model": {"lr": 0.1}}
+
+        def get() -> Any:
+            return d["model"]["lr"]
+
+        def set_() -> None:
+            d["model"]["lr"] = 0.2
+
+        return {"get": get, "set": set_, "construct": lambda: copy.deepcopy(source)}
+
+    cfg = make({"model": {"lr": 0.1}})
+
+    def get_attr() -> Any:
+        return cfg.model.lr
+
+    def set_attr() -> None:
+        cfg.model.lr = 0.2
+
+    set_attr()
+    assert get_attr() == 0.2, "attribute write did not stick"
+    return {"get": get_attr, "set": set_attr, "construct": lambda: make(source)}
 
 
 def _peers() -> dict[str, Callable[[dict], Any]]:
@@ -59,47 +82,25 @@ def _peers() -> dict[str, Callable[[dict], Any]]:
     return makers
 
 
-def time_dict() -> dict[str, float]:
-    source = nested_source()
-    d = {"model": {"lr": 0.1}}
-    inner = d["model"]
-
-    def get() -> Any:
-        return d["model"]["lr"]
-
-    def set_() -> None:
-        d["model"]["lr"] = 0.2
-
-    assert inner is d["model"]
-    return {
-        "get": best_ns(get, 500_000),
-        "set": best_ns(set_, 500_000),
-        "construct": best_ns(lambda: copy.deepcopy(source), 50),
-    }
-
-
-def time_library(make: Callable[[dict], Any]) -> dict[str, float]:
-    source = nested_source()
-    cfg = make({"model": {"lr": 0.1}})
-
-    def get() -> Any:
-        return cfg.model.lr
-
-    def set_() -> None:
-        cfg.model.lr = 0.2
-
-    set_()
-    assert cfg.model.lr == 0.2
-    return {
-        "get": best_ns(get, 200_000),
-        "set": best_ns(set_, 200_000),
-        "construct": best_ns(lambda: make(source), 20),
-    }
+def measure(libraries: dict[str, dict[str, Callable[[], Any]]]) -> dict[str, dict[str, float]]:
+    """Best ns/op per library and operation; repeats are interleaved across libraries so
+    machine noise hits all of them alike."""
+    best: dict[str, dict[str, float]] = {name: {} for name in libraries}
+    for op in TARGETS:
+        timers = {name: timeit.Timer(ops[op]) for name, ops in libraries.items()}
+        numbers = {name: max(1, timer.autorange()[0] // 4) for name, timer in timers.items()}
+        for _ in range(REPEAT):
+            for name, timer in timers.items():
+                ns = timer.timeit(numbers[name]) / numbers[name] * 1e9
+                best[name][op] = min(ns, best[name].get(op, ns))
+    return best
 
 
 def main() -> None:
-    baseline = time_dict()
-    results = {name: time_library(make) for name, make in _peers().items()}
+    libraries = {"dict": _operations(None)}
+    libraries.update({name: _operations(make) for name, make in _peers().items()})
+    results = measure(libraries)
+    baseline = results.pop("dict")
     ops = list(TARGETS)
     print(f"Python {sys.version.split()[0]}; best of {REPEAT}; ns/op (ratio to plain dict)")
     print(f"{'library':<16}" + "".join(f"{op:>24}" for op in ops))

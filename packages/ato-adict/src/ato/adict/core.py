@@ -362,7 +362,8 @@ class ADict(dict):
         return cls(load_file(path))
 
     def dump(self, path: Any) -> None:
-        """Write to ``path``; the format follows the extension (see :meth:`from_file`)."""
+        """Write to ``path``; the format follows the extension (``.json``, ``.yaml``/``.yml``,
+        ``.toml``, ``.xyz``, ``.py``). See :func:`ato.adict.files.dump_file` for raised errors."""
         from .files import dump_file
 
         dump_file(self.to_dict(), path)
