@@ -124,3 +124,25 @@ def test_sqlite_connections_use_wal(sqlite_url):
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
+def test_a_forked_child_can_log_with_the_parents_logger(sqlite_url):
+    cfg = {"experiment": {"project_name": "fork", "sql": {"db_path": sqlite_url}}}
+    logger = SQLLogger(cfg, flush_interval=3600)
+    logger.get_or_create_project()  # the parent holds a pooled connection now
+    pid = os.fork()
+    if pid == 0:  # child: log a whole run, then leave without running parent cleanup
+        code = 1
+        try:
+            logger.run()
+            logger.log_metric("loss", 1.0, 0)
+            logger.finish()
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    (run,) = SQLFinder(sqlite_url).get_runs_in_project("fork")
+    assert run.status == "completed" and run.metric_values("loss") == [1.0]
+    assert logger.get_or_create_project().name == "fork"  # the parent's pool still works

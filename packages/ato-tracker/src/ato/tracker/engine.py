@@ -85,6 +85,17 @@ def dispose_engines() -> None:
         _engines.clear()
 
 
+def _forget_inherited_connections() -> None:
+    """In a forked child, drop the parent's pooled connections without closing them (closing
+    would break the parent's); the child's next use opens its own (SQLAlchemy's advice)."""
+    for engine in _engines.values():
+        engine.dispose(close=False)
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_inherited_connections)
+
+
 def _create(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
