@@ -293,3 +293,12 @@ def test_bad_status_raises_value_error(make_config):
     with pytest.raises(ValueError):
         logger.finish("")
     logger.finish()
+
+
+@pytest.mark.parametrize("kwargs", [{"batch_size": 0}, {"flush_interval": 0}])
+def test_bad_buffer_settings_raise_value_error(make_config, kwargs):
+    from ato.tracker import BufferSettingsError
+
+    with pytest.raises(BufferSettingsError, match="batch_size") as info:
+        SQLLogger(make_config(), **kwargs)
+    assert isinstance(info.value, ValueError)

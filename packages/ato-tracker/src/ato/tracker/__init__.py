@@ -6,6 +6,7 @@ fingerprints; :class:`SQLFinder` queries them. SQLite is the embedded default
 """
 
 from .errors import (
+    BufferSettingsError,
     DatabaseNotFoundError,
     FingerprintFormatError,
     InvalidModeError,
@@ -23,6 +24,7 @@ from .results import Artifact, Fingerprint, Metric, MetricSummary, Project, Run
 __all__ = [
     "ActiveRun",
     "Artifact",
+    "BufferSettingsError",
     "DatabaseNotFoundError",
     "Fingerprint",
     "FingerprintFormatError",

@@ -26,6 +26,7 @@ from sqlalchemy import Connection, Engine, insert
 from sqlalchemy.engine import Dialect
 
 from .engine import run_transaction
+from .errors import BufferSettingsError
 from .models import MetricRecord
 
 _log = logging.getLogger("ato.tracker")
@@ -44,14 +45,14 @@ class MetricBuffer:
         engine: where rows go.
         batch_size: rows per transaction and the size that triggers a flush (>= 1).
         flush_interval: seconds after which buffered rows are flushed (> 0).
+
+    Raises:
+        BufferSettingsError: ``batch_size < 1`` or ``flush_interval <= 0``.
     """
 
     def __init__(self, engine: Engine, batch_size: int, flush_interval: float) -> None:
         if batch_size < 1 or flush_interval <= 0:
-            raise ValueError(
-                f"batch_size must be >= 1 and flush_interval > 0 seconds, got "
-                f"batch_size={batch_size}, flush_interval={flush_interval}"
-            )
+            raise BufferSettingsError(batch_size, flush_interval)
         self.engine = engine
         self.batch_size = batch_size
         self.flush_interval = flush_interval

@@ -148,7 +148,8 @@ def run_transaction(
         sqlalchemy.exc.DBAPIError: the last error once the attempts are used up, or at once
             for an error that is not a lock error.
     """
-    for attempt in range(MAX_ATTEMPTS):
+    attempt = 0
+    while True:
         try:
             with engine.begin() as connection:
                 return work(connection)
@@ -157,4 +158,4 @@ def run_transaction(
             if not retryable or attempt == MAX_ATTEMPTS - 1:
                 raise
             time.sleep(FIRST_BACKOFF_S * 2**attempt * (0.5 + random.random()))
-    raise AssertionError("unreachable: the loop returns or raises")
+            attempt += 1

@@ -28,6 +28,16 @@ class TrackerConfigError(TrackerError, ValueError):
         super().__init__(f"{problem}; {_EXPECTED_SHAPE}")
 
 
+class BufferSettingsError(TrackerError, ValueError):
+    """``batch_size`` or ``flush_interval`` of a logger is out of range."""
+
+    def __init__(self, batch_size: object, flush_interval: object) -> None:
+        super().__init__(
+            f"SQLLogger needs batch_size >= 1 and flush_interval > 0 seconds, got "
+            f"batch_size={batch_size!r}, flush_interval={flush_interval!r}"
+        )
+
+
 class RunStateError(TrackerError, RuntimeError):
     """An operation needs an active run (or no active run) and the logger is in the other state."""
 

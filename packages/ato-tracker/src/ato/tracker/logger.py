@@ -53,6 +53,7 @@ class SQLLogger:
 
     Raises:
         TrackerConfigError: the config has no ``experiment.project_name``.
+        BufferSettingsError: ``batch_size < 1`` or ``flush_interval <= 0``.
 
     Metrics are buffered (see :mod:`ato.tracker.buffer`); they are durable after
     :meth:`flush`, :meth:`finish`, leaving ``with`` blocks, at interpreter exit, or at the
