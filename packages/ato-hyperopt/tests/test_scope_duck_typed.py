@@ -77,3 +77,49 @@ def test_trials_are_built_by_the_scope_with_the_trial_view_applied() -> None:
     assert result.config.optimizer.lr == 0.01 and result.config.optimizer.min_lr == 0.0001
     assert scope.builds == len(seen)
     assert hb.config.optimizer.lr == 1.0 and "__num_halved__" not in hb.config
+
+
+class FingerprintLogger:
+    """A logger that also stores code fingerprints, like ato-tracker's SQLLogger."""
+
+    def __init__(self, config) -> None:
+        self.stored: list[dict] = []
+        STORED.append(self)
+
+    def run(self, tags=None) -> int:
+        return len(STORED)
+
+    def log_metric(self, key, value, step) -> None:
+        pass
+
+    def log_fingerprints(self, source) -> int:
+        self.stored.append(dict(source.fingerprints))
+        return len(source.fingerprints)
+
+    def finish(self, status="completed") -> None:
+        pass
+
+
+STORED: list[FingerprintLogger] = []
+
+
+def test_scope_fingerprints_are_stored_with_every_trial_run() -> None:
+    scope = _scope()
+    scope.fingerprints = {"forward": ("static", "abc123")}
+    STORED.clear()
+    search = HyperBand(
+        scope, SPACES, halving_rate=0.5, num_min_samples=2, tracker=FingerprintLogger
+    )
+    search.main(lambda config: config.optimizer.lr)()
+    assert len(STORED) == sum(search.round_sizes())
+    assert all(logger.stored == [{"forward": ("static", "abc123")}] for logger in STORED)
+
+
+def test_config_searches_store_no_fingerprints() -> None:
+    STORED.clear()
+    config = ADict(optimizer=ADict(lr=1.0))
+    search = HyperBand(
+        config, SPACES, halving_rate=0.5, num_min_samples=2, tracker=FingerprintLogger
+    )
+    search.main(lambda config: config.optimizer.lr)()
+    assert STORED and all(logger.stored == [] for logger in STORED)

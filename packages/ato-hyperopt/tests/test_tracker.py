@@ -88,3 +88,26 @@ def test_interrupt_closes_the_run_as_failed_and_propagates(fake_logger) -> None:
         hb.main(train)()
     statuses = [run["status"] for run in fake_logger.runs.values()]
     assert statuses == ["completed", "completed", "failed"]
+
+
+def test_current_logger_is_the_trial_run_logger_only_inside_trials(fake_logger) -> None:
+    from ato.hyperopt import current_logger
+
+    spaces = {"x": {"param_type": "INTEGER", "param_range": (0, 3), "num_samples": 4}}
+    search = HyperBand(ADict(x=0), spaces, halving_rate=0.5, num_min_samples=2, tracker=fake_logger)
+    seen = []
+
+    @search.main
+    def train(config):
+        logger = current_logger()
+        seen.append(logger)
+        logger.log_metric("loss", 1.0 / (config.x + 1), 0)
+        return config.x
+
+    assert current_logger() is None
+    train()
+    assert current_logger() is None
+    assert seen and all(logger is fake_logger for logger in seen)
+    assert all(
+        ("loss", 1.0 / (r["config"].x + 1), 0) in r["metrics"] for r in fake_logger.runs.values()
+    )

@@ -19,6 +19,7 @@ from .errors import (
     TrialResultError,
 )
 from .hyperband import DistributedHyperBand, HyperBand
+from .tracking import current_logger
 
 __all__ = [
     "ConfigPathError",
@@ -33,6 +34,7 @@ __all__ = [
     "SearchSpaceError",
     "TrialFailedError",
     "TrialResultError",
+    "current_logger",
 ]
 
 __version__ = "3.0.0"

@@ -169,7 +169,9 @@ class HyperBand(HyperOpt, GridSpaceMixIn):
 
     def _search(self, func: Callable[..., Any], args: tuple, kwargs: dict) -> ADict:
         search_id = self._agree_on_search()
-        recorder = TrialRecorder(self.tracker, search_id, self.metric_key)
+        recorder = TrialRecorder(
+            self.tracker, search_id, self.metric_key, self._target.fingerprint_source()
+        )
         progress = RoundProgress(self.progress if self.is_root else False)
         sizes = self.round_sizes()
         survivors = list(range(len(self._points)))

@@ -35,6 +35,10 @@ class ConfigTarget:
         """The config the search starts from (the object given by the caller)."""
         return self._base
 
+    def fingerprint_source(self) -> Any:
+        """A config object carries no code fingerprints."""
+        return None
+
     def call(
         self,
         func: TrialFn,
@@ -67,6 +71,10 @@ class ScopeTarget:
     def base_config(self) -> Any:
         """The config the scope builds right now (views and command line), without trial values."""
         return self._scope.build()
+
+    def fingerprint_source(self) -> Any:
+        """The scope, when it records code fingerprints (``scope.fingerprints``)."""
+        return self._scope if hasattr(self._scope, "fingerprints") else None
 
     def call(
         self,

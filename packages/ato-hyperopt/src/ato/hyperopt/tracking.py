@@ -10,14 +10,26 @@ A *tracker* is either
   from its own full config.
 
 Each trial becomes one run tagged ``search:<search id>`` and ``round:<k>``, with its metric
-logged at ``step=k`` and status ``completed`` or ``failed``.
+logged at ``step=k`` and status ``completed`` or ``failed``. When the search runs through a
+Scope with code fingerprints (``scope.fingerprints``) and the logger has ``log_fingerprints``,
+the fingerprints are stored with every trial's run. Inside a trial, :func:`current_logger`
+returns the logger of the trial's run so the trial can log its own metrics.
 """
 
 from __future__ import annotations
 
+import contextvars
 import inspect
 import math
 from typing import Any
+
+_CURRENT: contextvars.ContextVar[Any] = contextvars.ContextVar("ato_hyperopt_logger", default=None)
+
+
+def current_logger() -> Any:
+    """The tracker logger of the trial running in this context, or None (no tracker, or
+    called outside a trial). Use it to log extra metrics, e.g. a loss per epoch."""
+    return _CURRENT.get()
 
 
 class TrialRecorder:
@@ -27,10 +39,15 @@ class TrialRecorder:
         tracker: a logger or a logger factory (see the module docstring), or None.
         search_id: identifies the search in the run tags.
         metric_key: key the trial metric is logged under.
+        fingerprints: an object with a ``fingerprints`` mapping (an ato Scope) whose code
+            fingerprints are stored with each run, or None.
     """
 
-    def __init__(self, tracker: Any, search_id: str, metric_key: str) -> None:
+    def __init__(
+        self, tracker: Any, search_id: str, metric_key: str, fingerprints: Any = None
+    ) -> None:
         self._tracker = tracker
+        self._fingerprints = fingerprints
         self.search_id = search_id
         self.metric_key = metric_key
         self._is_factory = tracker is not None and (
@@ -51,13 +68,19 @@ class TrialRecorder:
         tags = [f"search:{self.search_id}", f"round:{round_index}"]
         logger = self._tracker(config) if self._is_factory else self._tracker
         if self._passes_config:
-            return logger, logger.run(tags=tags, config=config)
-        return logger, logger.run(tags=tags)
+            run_id = logger.run(tags=tags, config=config)
+        else:
+            run_id = logger.run(tags=tags)
+        _CURRENT.set(logger)
+        return logger, run_id
 
     def finish(self, logger: Any, metric: float | None, round_index: int, failed: bool) -> None:
         """Log the metric (unless it is missing or NaN) at ``step=round_index`` and close the run."""
         if logger is None:
             return
+        _CURRENT.set(None)
+        if self._fingerprints is not None and hasattr(logger, "log_fingerprints"):
+            logger.log_fingerprints(self._fingerprints)
         if metric is not None and not math.isnan(metric) and not failed:
             logger.log_metric(self.metric_key, metric, round_index)
         logger.finish(status="failed" if failed else "completed")
