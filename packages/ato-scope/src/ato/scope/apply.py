@@ -4,9 +4,8 @@
 from __future__ import annotations
 
 import copy
-import warnings
+from collections import namedtuple
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
 
 from ato.adict import ADict
 
@@ -15,6 +14,10 @@ from .errors import UnknownKeyError, UnknownKeyWarning
 from .lazy import DeferredBlock, close_capture, open_capture
 from .provenance import DELETED, ProvenanceLog, Source, all_paths, diff, leaves, snapshot
 from .views import View, short_path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _is_auto = ADict.is_auto.fget  # type: ignore[attr-defined]
 
@@ -36,18 +39,22 @@ class Request:
         self.explain_keys = explain_keys or []
 
 
-class ExternalArgs(NamedTuple):
+class ExternalArgs(namedtuple("ExternalArgs", "values explicit")):
     """The result of an argparse ``parse_args`` call: all values and the explicitly passed ones.
 
     ``explicit`` maps each passed dest to the option string the user typed (``--gpu``).
     """
 
+    __slots__ = ()
+
     values: dict[str, Any]
     explicit: dict[str, str]
 
 
-class BuildResult(NamedTuple):
+class BuildResult(namedtuple("BuildResult", "config provenance applied")):
     """A built config, its provenance and the names of the steps applied, in order."""
+
+    __slots__ = ()
 
     config: ADict
     provenance: ProvenanceLog
@@ -221,6 +228,8 @@ def _check_unknown(
         if b.strict:
             raise UnknownKeyError(message + " (strict scope: define the key in a view first)")
         if close:
+            import warnings
+
             warnings.warn(
                 message + " The key was added.", UnknownKeyWarning, stacklevel=_user_level()
             )

@@ -20,16 +20,16 @@ Grammar (the shell has already split the command line into tokens):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from typing import Any
 
 from .errors import CLIParseError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 COMMANDS = frozenset({"manual", "print", "explain"})
 HELP_FLAGS = frozenset({"-h", "--help"})
-_SEGMENT = r"[^\W\d][\w\-]*"
-KEY_RE = re.compile(rf"{_SEGMENT}(?:\.{_SEGMENT})*\Z")
 _LITERAL_CHARS = frozenset("()[]{}'\"")
 
 
@@ -125,7 +125,7 @@ def _parse_override(token: str, tokens: list[str], i: int) -> tuple[Override, in
     raw = key.endswith(":")
     if raw:
         key = key[:-1]
-    if not KEY_RE.match(key):
+    if not is_key(key):
         raise CLIParseError(
             f"{key!r} is not a valid key; use dotted identifiers such as model.lr=0.1", token
         )
@@ -194,6 +194,17 @@ def _has_comment(text: str) -> bool:
     return any(t.type == tokenize.COMMENT for t in toks)
 
 
+def is_key(text: str) -> bool:
+    """True for dotted keys: segments of letters, digits, ``_`` and ``-``, not starting with a
+    digit or ``-`` (``model.backbone``, ``lr_2``, ``warm-up``)."""
+    for segment in text.split("."):
+        if not segment or not (segment[0].isalpha() or segment[0] == "_"):
+            return False
+        if not all(c.isalnum() or c in "_-" for c in segment):
+            return False
+    return True
+
+
 def _check_word(token: str) -> str:
     if token.startswith("-"):
         raise CLIParseError(
@@ -201,7 +212,7 @@ def _check_word(token: str) -> str:
             "Scope(use_external_parser=True) and declare the flag with argparse",
             token,
         )
-    if not KEY_RE.match(token):
+    if not is_key(token):
         raise CLIParseError(
             "this is neither key=value nor a view name (views are identifiers such as high_lr)",
             token,

@@ -20,8 +20,9 @@ from __future__ import annotations
 import argparse
 import sys
 import weakref
+from collections import namedtuple
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from .apply import ExternalArgs
 from .cli import HELP_FLAGS
@@ -31,8 +32,10 @@ _scopes: weakref.WeakSet[Any] = weakref.WeakSet()
 _last: ParsedCommandLine | None = None
 
 
-class ParsedCommandLine(NamedTuple):
+class ParsedCommandLine(namedtuple("ParsedCommandLine", "parser args argv")):
     """One intercepted ``parse_args`` call: the parser, its values, and the leftover argv."""
+
+    __slots__ = ()
 
     parser: argparse.ArgumentParser
     args: ExternalArgs

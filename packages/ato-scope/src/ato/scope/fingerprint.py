@@ -16,18 +16,21 @@ hash randomization for strings; inspect such outputs into a sorted list first).
 
 from __future__ import annotations
 
-import functools
+from collections import namedtuple
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
-
-if TYPE_CHECKING:
-    import ast
 
 from .errors import TraceError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import ast
+    from typing import Any
 
-class Fingerprint(NamedTuple):
+
+class Fingerprint(namedtuple("Fingerprint", "kind digest")):
     """``(kind, digest)``: kind is ``'static'`` or ``'runtime'``, digest a SHA-256 hex string."""
+
+    __slots__ = ()
 
     kind: str
     digest: str
@@ -66,16 +69,21 @@ def normalized_dump(source: str) -> str:
     return ast.dump(tree, include_attributes=False)
 
 
-@functools.cache
+_NORMALIZER: list[type] = []
+
+
 def _normalizer() -> type:
     """The AST transformer class (built on first use so importing ato.scope skips ``ast``)."""
     import ast
 
-    class Normalizer(ast.NodeTransformer):
-        generic_visit = _generic_visit
-        visit_Dict = _visit_dict
+    if not _NORMALIZER:
 
-    return Normalizer
+        class Normalizer(ast.NodeTransformer):
+            generic_visit = _generic_visit
+            visit_Dict = _visit_dict
+
+        _NORMALIZER.append(Normalizer)
+    return _NORMALIZER[0]
 
 
 def _generic_visit(self: Any, node: ast.AST) -> ast.AST:

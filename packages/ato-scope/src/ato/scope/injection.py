@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    import inspect
 
 from .errors import ViewDefinitionError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import inspect
+    from typing import Any
 
 
 def check_parameters(fn: Callable[..., Any], names: Sequence[str]) -> inspect.Signature:

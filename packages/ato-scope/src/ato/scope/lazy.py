@@ -23,23 +23,27 @@ local variable inside the block does not affect the rest of the view (which alre
 from __future__ import annotations
 
 import sys
+from collections import namedtuple
 from collections.abc import Callable
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .errors import LazyBlockError
+
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import ast
     import types
-
-from .errors import LazyBlockError
+    from typing import Any
 
 _CAPTURE: ContextVar[list[DeferredBlock] | None] = ContextVar("ato_scope_lazy", default=None)
 _BLOCK_NAME = "__ato_lazy_block__"
 _compiled: dict[tuple[str, int, tuple[str, ...], int], types.CodeType] = {}
 
 
-class DeferredBlock(NamedTuple):
+class DeferredBlock(namedtuple("DeferredBlock", "function arguments file line")):
     """A captured ``with Scope.lazy():`` body and the locals it runs with."""
+
+    __slots__ = ()
 
     function: Callable[..., Any]
     arguments: dict[str, Any]

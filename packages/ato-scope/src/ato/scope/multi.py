@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import sys
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, TypeVar
 
 from ato.adict import ADict
 
@@ -18,8 +16,11 @@ from .injection import call_with, check_parameters
 from .scope import Scope, _Pause, iter_words
 from .workflow import run_commands
 
-F = Any
-T = TypeVar("T")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
 
 
 class MultiScope:
@@ -134,6 +135,8 @@ class MultiScope:
         """
         names = list(self._by_name)
         signature = check_parameters(fn, names)  # type: ignore[arg-type]
+
+        import functools
 
         @functools.wraps(fn)  # type: ignore[arg-type]
         def wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -13,8 +13,12 @@ into.
 from __future__ import annotations
 
 import copy
+from collections import namedtuple
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _SCALARS = frozenset({int, float, str, bool, type(None), bytes, complex})
 _MISSING: Any = object()
@@ -29,7 +33,7 @@ DELETED: Any = _Deleted()
 """The value recorded when a step removed a key."""
 
 
-class Source(NamedTuple):
+class Source(namedtuple("Source", "kind label where", defaults=("",))):
     """Where a write came from.
 
     Attributes:
@@ -39,9 +43,11 @@ class Source(NamedTuple):
         where: ``file:line`` of the view or block, ``''`` for CLI and argparse.
     """
 
+    __slots__ = ()
+
     kind: str
     label: str
-    where: str = ""
+    where: str
 
     def __str__(self) -> str:
         if self.kind == "cli":
@@ -55,8 +61,10 @@ class Source(NamedTuple):
         return self.label
 
 
-class Write(NamedTuple):
+class Write(namedtuple("Write", "value source")):
     """One recorded write: ``value`` (or :data:`DELETED`) put at the key by ``source``."""
+
+    __slots__ = ()
 
     value: Any
     source: Source

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, TypeVar, overload
 
 from ato.adict import ADict
 
@@ -20,7 +18,11 @@ from .provenance import Write, flatten
 from .views import View, ViewRegistry, check_view_name, normalize_chain
 from .workflow import run_commands
 
-F = TypeVar("F", bound=Callable[..., Any])
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Scope:
@@ -73,21 +75,6 @@ class Scope:
         return f"Scope(name={self.name!r}, views={self._views.names()!r})"
 
     # -- defining views ------------------------------------------------------------------
-    @overload
-    def observe(self, name_or_fn: F) -> F: ...
-
-    @overload
-    def observe(
-        self,
-        name_or_fn: str | None = None,
-        mapping: Mapping | None = None,
-        *,
-        default: bool = False,
-        priority: int = 0,
-        lazy: bool = False,
-        chain_with: str | Iterable[str] | None = None,
-    ) -> Any: ...
-
     def observe(
         self,
         name_or_fn: Any = None,
@@ -149,7 +136,7 @@ class Scope:
             raise ViewDefinitionError(
                 f"scope.observe takes a function, a name or (name, mapping), not {name_or_fn!r}"
             )
-        return functools.partial(self._add_function, name=name_or_fn, options=options)
+        return lambda fn: self._add_function(fn, name_or_fn, options)
 
     def _add_function(self, fn: F, name: str | None, options: dict[str, Any]) -> F:
         if not callable(fn):
@@ -284,6 +271,8 @@ class Scope:
         """
         signature = check_parameters(fn, [self.name])
 
+        import functools
+
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not self._active or self.name in kwargs:
@@ -353,6 +342,8 @@ class Scope:
 
         def decorate(fn: F) -> F:
             key = trace_id or fn.__qualname__
+
+            import functools
 
             @functools.wraps(fn)
             def wrapper(*args: Any, **kwargs: Any) -> Any:

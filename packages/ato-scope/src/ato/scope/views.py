@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
 
-from .cli import COMMANDS, KEY_RE
+from .cli import COMMANDS, is_key
 from .errors import UnknownViewError, ViewChainError, ViewDefinitionError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class View:
@@ -81,7 +84,7 @@ def normalize_chain(chain_with: str | Iterable[str] | None) -> tuple[str, ...]:
 
 def check_view_name(name: str) -> None:
     """Raise ViewDefinitionError unless ``name`` can be typed on the command line."""
-    if not isinstance(name, str) or not KEY_RE.match(name) or "." in name:
+    if not isinstance(name, str) or not is_key(name) or "." in name:
         raise ViewDefinitionError(
             f"view name {name!r} cannot be used on the command line; use an identifier "
             "such as high_lr"

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from ato.adict import ADict
 
 from .apply import Request
 from .report import explain_section, framed, manual_section, matches
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def run_commands(scopes: Sequence[Any], requests: Mapping[str, Request], multi: bool) -> dict:
