@@ -339,6 +339,14 @@ def test_bad_url_and_usage_errors(capsys, tmp_path):
     assert code == 2 and "required" in err
     code, _, _ = ato(capsys, "runs", "show", "one")
     assert code == 2
+    code, _, err = ato(capsys, "runs", "list", "--limit", "-1")
+    assert code == 2 and "expected a whole number >= 0, got '-1'" in err
+
+
+def test_unreadable_database_is_reported(capsys, tmp_path):
+    code, out, err = ato(capsys, "--db", f"sqlite:///{tmp_path}", "runs", "list")  # a directory
+    assert code == 2 and out == ""
+    assert err.startswith("ato: error: cannot read sqlite:///")
 
 
 # -- console script ----------------------------------------------------------------------

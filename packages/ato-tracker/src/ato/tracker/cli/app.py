@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="metrics",
         help="metric column to show (repeat; default: every logged key)",
     )
-    listing.add_argument("--limit", type=int, help="show only the newest N runs")
+    listing.add_argument("--limit", type=_count, help="show only the newest N runs")
 
     show = actions.add_parser("show", parents=[common], help="everything recorded for a run")
     show.add_argument("run_id", type=int, metavar="ID")
@@ -70,6 +70,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--mode", choices=("max", "min"), default="max", help="which value is best (default: max)"
     )
     return parser
+
+
+def _count(text: str) -> int:
+    """argparse type: an integer >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return value
 
 
 def _add_global_options(parser: argparse.ArgumentParser, default: object) -> None:
@@ -138,7 +149,8 @@ def _dispatch(ctx: commands.Context, args: argparse.Namespace) -> None:
 
 def _console(out: IO[str]) -> Console:
     is_terminal = hasattr(out, "isatty") and out.isatty()
-    width = None if is_terminal else int(os.environ.get("COLUMNS") or PIPE_WIDTH)
+    columns = os.environ.get("COLUMNS", "")
+    width = None if is_terminal else int(columns) if columns.isdigit() else PIPE_WIDTH
     return Console(file=out, width=width, highlight=False)
 
 
