@@ -241,7 +241,8 @@ def _user_level() -> int:
     import sys
 
     here = os.path.dirname(__file__)
-    frame, level = sys._getframe(1), 1
+    frame: Any = sys._getframe(1)
+    level = 1
     while frame is not None and os.path.dirname(frame.f_code.co_filename) == here:
         frame, level = frame.f_back, level + 1
     return level

@@ -46,7 +46,7 @@ def register(scope: Any) -> None:
     """Start intercepting ``parse_args`` on behalf of ``scope`` (idempotent)."""
     _scopes.add(scope)
     if argparse.ArgumentParser.parse_args is not _parse_args:
-        argparse.ArgumentParser.parse_args = _parse_args  # type: ignore[method-assign]
+        argparse.ArgumentParser.parse_args = _parse_args  # type: ignore[method-assign,assignment]
 
 
 def last() -> ParsedCommandLine | None:
