@@ -123,7 +123,7 @@ class AtoTrackerCallback(Callback):
         """Log a numeric return value, then finish the run ``'completed'`` or ``'failed'``."""
         global _current
         logger, self._logger, _current = self._logger, None, None
-        if logger is None:  # on_job_start failed; Hydra has reported that error already
+        if logger is None:  # no run was started for this job
             return
         try:
             if job_return.status == JobStatus.COMPLETED:
