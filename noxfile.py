@@ -91,13 +91,6 @@ def _build_all(session: nox.Session) -> dict[str, pathlib.Path]:
     return {w.name.split("-")[0].replace("_", "-"): w for w in dist.glob("*.whl")}
 
 
-# Extras each distribution is installed with in the integration session.
-INTEGRATION_EXTRAS = {
-    "ato-tracker": "[postgres,mysql,hydra]",
-    "ato-hyperopt": "[distributed]",
-}
-
-
 @nox.session
 def build(session: nox.Session) -> None:
     """Build every package, check each wheel's files, install each wheel alone in a fresh venv."""
@@ -111,7 +104,8 @@ def integration(session: nox.Session) -> None:
     """Cross-package tests against the installed wheels (and real services when configured)."""
     wheels = _build_all(session)
     session.install(TORCH)  # the pinned CPU build first, so no extra pulls a CUDA torch
-    targets = [str(w) + INTEGRATION_EXTRAS.get(name, "") for name, w in wheels.items()]
+    targets = [str(w) for name, w in wheels.items() if name != "ato"]
+    targets.append(f"{wheels['ato']}[all]")  # the meta-package with every extra
     session.install(*TEST_TOOLS, *targets, "omegaconf", "hydra-core", "scikit-learn")
     session.chdir(tempfile.mkdtemp(prefix="ato-integration-"))
     session.run(
