@@ -143,8 +143,9 @@ def test_explain_unknown_key(run_script) -> None:
 
 def test_unknown_view_message(run_script) -> None:
     out = run_script(PRIORITIES, "another_confg")
-    assert out.returncode == 1
-    assert "UnknownViewError: unknown view 'another_confg'. Did you mean 'another_config'" in (
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr
+    assert "train.py: error: unknown view 'another_confg'. Did you mean 'another_config'" in (
         out.stderr
     )
 
@@ -305,4 +306,23 @@ def test_argparse_explain_labels(run_script) -> None:
 
 def test_flag_without_external_parser_is_parse_error(run_script) -> None:
     out = run_script(QUICKSTART, "--lr", "1")
-    assert out.returncode == 1 and "use_external_parser=True" in out.stderr
+    assert out.returncode == 2 and "use_external_parser=True" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_explicit_argv_still_raises_usage_errors() -> None:
+    import pytest
+
+    from ato.scope import Scope
+    from ato.scope.errors import CLIParseError, UnknownViewError
+
+    scope = Scope()
+
+    @scope.observe(default=True)
+    def defaults(config):
+        config.lr = 0.1
+
+    with pytest.raises(UnknownViewError):
+        scope.build(["nope"])
+    with pytest.raises(CLIParseError):
+        scope.build(["lr=[1,"])

@@ -20,9 +20,10 @@ Grammar (the shell has already split the command line into tokens):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Sequence
 
-from .errors import CLIParseError
+from .errors import CLIParseError, UnknownKeyError, UnknownViewError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -218,3 +219,16 @@ def _check_word(token: str) -> str:
             token,
         )
     return token
+
+
+def exit_on_usage_error(build: Callable[[], Any]) -> Any:
+    """Call ``build``; if it fails on a mistake in the process's own command line (a malformed
+    token, an unknown view, an unknown key under ``strict=True``), print one
+    ``prog: error: ...`` line to stderr and exit with status 2, as argparse does, instead of
+    showing a traceback. Programmatic calls with an explicit argv raise instead."""
+    try:
+        return build()
+    except (CLIParseError, UnknownViewError, UnknownKeyError) as exc:
+        prog = sys.argv[0].replace("\\", "/").rsplit("/", 1)[-1] if sys.argv else "python"
+        print(f"{prog}: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -9,7 +9,7 @@ from types import MappingProxyType
 from ato.adict import ADict
 
 from .apply import Request
-from .cli import Override, parse_argv
+from .cli import Override, exit_on_usage_error, parse_argv
 from .errors import CLIParseError, UnknownViewError, ViewDefinitionError
 from .fingerprint import Fingerprint
 from .injection import call_with, check_parameters
@@ -59,8 +59,12 @@ class MultiScope:
         Raises:
             CLIParseError: an override without a scope prefix (``lr=1`` instead of ``model.lr=1``).
             UnknownViewError: a view name no scope defines, or one defined by several scopes.
+                When ``argv`` is None (the real command line), these print
+                ``prog: error: ...`` to stderr and exit with status 2 instead.
         """
-        items = parse_argv(self._argv(argv))
+        if argv is None:
+            return exit_on_usage_error(lambda: self.build(self._argv(None)))
+        items = parse_argv(list(argv))
         requests = self.requests_from(items)
         return run_commands(list(self.scopes), requests, multi=True)
 

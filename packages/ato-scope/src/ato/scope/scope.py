@@ -9,7 +9,7 @@ from types import MappingProxyType
 from ato.adict import ADict
 
 from .apply import BuildResult, ExternalArgs, Request, build
-from .cli import Command, Item, Override, Word, parse_argv
+from .cli import Command, Item, Override, Word, exit_on_usage_error, parse_argv
 from .errors import ViewDefinitionError
 from .fingerprint import Fingerprint
 from .injection import call_with, check_parameters
@@ -186,8 +186,13 @@ class Scope:
             a fresh ADict (auto-nesting off: a misspelt key raises with a suggestion).
         Raises:
             CLIParseError, UnknownViewError, ViewChainError, UnknownKeyError: see their docs.
+                When ``argv`` is None (the real command line), the usage errors among them
+                (CLIParseError, UnknownViewError, UnknownKeyError) instead print
+                ``prog: error: ...`` to stderr and exit with status 2.
         """
-        items = parse_argv(self._argv(argv))
+        if argv is None:
+            return exit_on_usage_error(lambda: self.build(self._argv(None)))
+        items = parse_argv(list(argv))
         request = self.request_from(items)
         return run_commands([self], {self.name: request}, multi=False)[self.name]
 
