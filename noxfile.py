@@ -122,6 +122,16 @@ def integration(session: nox.Session) -> None:
 
 
 @nox.session
+def demo(session: nox.Session) -> None:
+    """The main demo: a tracked Hyperband search on scikit-learn's digits, then the best run
+    read back with the ``ato`` command. Extra arguments go to the script
+    (``nox -s demo -- quick``). Writes ``experiments.db`` in the repository root."""
+    session.install(_pkg("ato"), *[_pkg(PACKAGES[s][0]) for s in PACKAGES], "scikit-learn")
+    session.run("python", str(ROOT / "examples" / "digits" / "train.py"), *session.posargs)
+    session.run("ato", "runs", "best", "--metric", "val_accuracy", "--project", "digits")
+
+
+@nox.session
 def docs(session: nox.Session) -> None:
     """Build the documentation site (MkDocs + mkdocstrings); any warning fails the build."""
     session.install(

@@ -1,0 +1,183 @@
+"""Hyperband search for a small neural network on scikit-learn's handwritten digits.
+
+The data set (1,797 8x8 images) ships inside scikit-learn: nothing is downloaded.
+
+    python examples/digits/train.py                  # full search, tracked in experiments.db
+    python examples/digits/train.py quick            # a named view: a shorter search
+    python examples/digits/train.py optim.batch_size=32 train.max_epochs=60
+    python examples/digits/train.py manual           # what each key means, view order
+    python examples/digits/train.py explain          # where every value came from
+    ato runs best --metric val_accuracy              # afterwards, from the database
+
+Every trial of the search is one run in the tracker; the final evaluation of the best
+configuration also reports its accuracy on a held-out test split that the search never saw.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+import warnings
+
+import numpy as np
+from rich.console import Console
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.neural_network import MLPClassifier
+from sklearn.preprocessing import StandardScaler
+
+from ato.adict import ADict
+from ato.hyperopt import HyperBand, current_logger
+from ato.scope import Scope
+from ato.tracker import SQLFinder, SQLLogger
+from ato.tracker.cli import render_runs_table
+
+scope = Scope()
+
+
+@scope.observe(default=True)
+def defaults(config):
+    config.data = ADict(test_fraction=0.25, val_fraction=0.2, seed=0)
+    config.model = ADict(hidden=64, alpha=1e-4)
+    config.optim = ADict(lr=1e-3, batch_size=64)
+    config.train = ADict(max_epochs=40, seed=0)
+    config.search = ADict(halving_rate=0.3, num_min_samples=3, top_runs=8)
+    config.experiment = ADict(project_name="digits", sql=ADict(db_path="sqlite:///experiments.db"))
+
+
+@scope.observe(priority=1)
+def quick(config):
+    config.train.max_epochs = 12
+
+
+@scope.observe(priority=1)
+def small_batches(config):
+    config.optim.batch_size = 32
+
+
+@scope.manual
+def docs(config):
+    config.data.test_fraction = "share of the images held out for the final test"
+    config.data.val_fraction = "share of the remaining images used to rank trials"
+    config.model.hidden = "units in the hidden layer (searched)"
+    config.model.alpha = "L2 regularisation strength (searched)"
+    config.optim.lr = "initial learning rate of Adam (searched)"
+    config.optim.batch_size = "minibatch size"
+    config.train.max_epochs = "epochs given to the final evaluation; earlier rounds get fewer"
+    config.search.halving_rate = "share of trials kept after each round"
+    config.experiment.sql.db_path = "SQLAlchemy URL of the tracking database"
+
+
+SEARCH_SPACES = {
+    "optim.lr": {
+        "param_type": "FLOAT",
+        "param_range": (1e-4, 1e-1),
+        "num_samples": 4,
+        "space_type": "LOG",
+    },
+    "model.alpha": {
+        "param_type": "FLOAT",
+        "param_range": (1e-5, 1e-1),
+        "num_samples": 3,
+        "space_type": "LOG",
+    },
+    "model.hidden": {
+        "param_type": "INTEGER",
+        "param_range": (16, 128),
+        "num_samples": 4,
+        "space_type": "LOG",
+    },
+}
+
+
+@functools.lru_cache(maxsize=4)
+def load_splits(test_fraction: float, val_fraction: float, seed: int) -> tuple:
+    """Standardised (train, validation, test) splits of the digits data, stratified."""
+    x, y = load_digits(return_X_y=True)
+    x_rest, x_test, y_rest, y_test = train_test_split(
+        x, y, test_size=test_fraction, random_state=seed, stratify=y
+    )
+    x_train, x_val, y_train, y_val = train_test_split(
+        x_rest, y_rest, test_size=val_fraction, random_state=seed, stratify=y_rest
+    )
+    scaler = StandardScaler().fit(x_train)
+    return (
+        (scaler.transform(x_train), y_train),
+        (scaler.transform(x_val), y_val),
+        (scaler.transform(x_test), y_test),
+    )
+
+
+def fit(config, epochs: int) -> MLPClassifier:
+    """Train an MLP for ``epochs`` passes over the training split with ``partial_fit``.
+
+    Inside a tracked trial the training loss of every epoch is logged to the trial's run.
+    """
+    logger = current_logger()
+    (x, y), _, _ = load_splits(**config.data)
+    model = MLPClassifier(
+        hidden_layer_sizes=(config.model.hidden,),
+        alpha=config.model.alpha,
+        learning_rate_init=config.optim.lr,
+        batch_size=config.optim.batch_size,
+        random_state=config.train.seed,
+    )
+    classes = np.arange(10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for epoch in range(epochs):
+            model.partial_fit(x, y, classes=classes)
+            if logger is not None:
+                logger.log_metric("train_loss", model.loss_, step=epoch)
+    return model
+
+
+def _last(run, key: str) -> float:
+    values = [m.value for m in run.metrics if m.key == key]
+    return values[-1] if values else float("-inf")
+
+
+def main() -> None:
+    started = time.perf_counter()
+    settings = scope.build()  # also answers `manual`, `print` and `explain`, then exits
+    search = HyperBand(
+        scope,
+        SEARCH_SPACES,
+        halving_rate=settings.search.halving_rate,
+        num_min_samples=settings.search.num_min_samples,
+        tracker=SQLLogger,
+        metric_key="val_accuracy",
+        mode="max",
+    )
+    budgets = search.compute_optimized_initial_training_steps(settings.train.max_epochs)
+    print(f"trials per round: {search.round_sizes()}; epochs per round: {budgets}")
+
+    @search.main
+    def trial(config):
+        model = fit(config, epochs=budgets[config.__num_halved__])
+        _, (x_val, y_val), _ = load_splits(**config.data)
+        return model.score(x_val, y_val)
+
+    result = trial()
+    best = result.config
+    _, _, (x_test, y_test) = load_splits(**best.data)
+    test_accuracy = fit(best, epochs=budgets[-1]).score(x_test, y_test)
+
+    print("\nbest configuration:")
+    print(ADict(optim=best.optim, model=best.model).to_xyz())
+    print(f"validation accuracy {result.metric:.4f}, held-out test accuracy {test_accuracy:.4f}")
+    print(f"best run id {result.run_id}; search {result.search_id}")
+
+    finder = SQLFinder(settings)
+    runs = finder.get_runs_in_project(settings.experiment.project_name)
+    ours = [r for r in runs if f"search:{result.search_id}" in r.tags]
+    ours.sort(key=lambda run: _last(run, "val_accuracy"), reverse=True)
+    print(f"\ntop {settings.search.top_runs} of {len(ours)} runs of this search:")
+    top = ours[: settings.search.top_runs]
+    Console(width=120).print(render_runs_table(top, metric_keys=["val_accuracy", "train_loss"]))
+    print(f"\nwall time {time.perf_counter() - started:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
