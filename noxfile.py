@@ -185,4 +185,5 @@ nox.options.sessions = [
     "integration",
     "lint",
     "build",
+    "docs",
 ]
