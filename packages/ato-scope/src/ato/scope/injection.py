@@ -66,3 +66,42 @@ def call_with(
             skipped = True
     call_args.extend(pending)
     return fn(*call_args, **remaining, **kwargs)
+
+
+class InjectionSwitch:
+    """Turns config injection on and off; shared by :class:`Scope` and :class:`MultiScope`."""
+
+    _active = True
+
+    @property
+    def active(self) -> bool:
+        """False while injection is turned off by :meth:`pause` / :meth:`deactivate`."""
+        return self._active
+
+    def activate(self) -> None:
+        """Turn config injection back on."""
+        self._active = True
+
+    def deactivate(self) -> None:
+        """Turn config injection off: decorated functions are called with their own arguments."""
+        self._active = False
+
+    def pause(self) -> Pause:
+        """Turn injection off now; as a context manager, restore the previous state on exit."""
+        return Pause(self)
+
+
+class Pause:
+    """What :meth:`InjectionSwitch.pause` returns: injection is off until ``__exit__``."""
+
+    def __init__(self, switch: InjectionSwitch) -> None:
+        self._switch = switch
+        self._was_active = switch.active
+        switch.deactivate()
+
+    def __enter__(self) -> Pause:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._was_active:
+            self._switch.activate()

@@ -12,8 +12,8 @@ from .apply import Request
 from .cli import Override, exit_on_usage_error, parse_argv
 from .errors import CLIParseError, UnknownViewError, ViewDefinitionError
 from .fingerprint import Fingerprint
-from .injection import call_with, check_parameters
-from .scope import Scope, _Pause, iter_words
+from .injection import InjectionSwitch, call_with, check_parameters
+from .scope import Scope, iter_words
 from .workflow import run_commands
 
 TYPE_CHECKING = False
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     T = TypeVar("T")
 
 
-class MultiScope:
+class MultiScope(InjectionSwitch):
     """Independent scopes (each with its own views and priorities) used together.
 
     ``@multi`` injects each scope's config into the parameter named after that scope. On the
@@ -151,23 +151,6 @@ class MultiScope:
             return call_with(fn, signature, injected, args, kwargs)  # type: ignore[arg-type]
 
         return wrapper  # type: ignore[return-value]
-
-    @property
-    def active(self) -> bool:
-        """False while injection is off (see :meth:`pause`)."""
-        return self._active
-
-    def activate(self) -> None:
-        """Turn config injection back on."""
-        self._active = True
-
-    def deactivate(self) -> None:
-        """Turn config injection off."""
-        self._active = False
-
-    def pause(self) -> _Pause:
-        """Turn injection off now; as a context manager, restore the previous state on exit."""
-        return _Pause(self)
 
     @property
     def fingerprints(self) -> Mapping[str, Fingerprint]:

@@ -12,7 +12,7 @@ from .apply import BuildResult, ExternalArgs, Request, build
 from .cli import Command, Item, Override, Word, exit_on_usage_error, parse_argv
 from .errors import ViewDefinitionError
 from .fingerprint import Fingerprint
-from .injection import call_with, check_parameters
+from .injection import InjectionSwitch, call_with, check_parameters
 from .lazy import LazyBlock
 from .provenance import Write, flatten
 from .views import View, ViewRegistry, check_view_name, normalize_chain
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Scope:
+class Scope(InjectionSwitch):
     """A config built from *views*, command-line overrides and (optionally) argparse flags.
 
     Args:
@@ -286,23 +286,6 @@ class Scope:
 
         return wrapper  # type: ignore[return-value]
 
-    @property
-    def active(self) -> bool:
-        """False while injection is turned off by :meth:`pause`/:meth:`deactivate`."""
-        return self._active
-
-    def activate(self) -> None:
-        """Turn config injection back on."""
-        self._active = True
-
-    def deactivate(self) -> None:
-        """Turn config injection off: decorated functions are called with their own arguments."""
-        self._active = False
-
-    def pause(self) -> _Pause:
-        """Turn injection off now; as a context manager, restore the previous state on exit."""
-        return _Pause(self)
-
     # -- fingerprints --------------------------------------------------------------------
     @property
     def fingerprints(self) -> Mapping[str, Fingerprint]:
@@ -377,20 +360,6 @@ def definition_site(fn: Callable[..., Any]) -> tuple[str, int]:
         if lines[number - 1].lstrip().startswith(("def ", "async def ")):
             return code.co_filename, number
     return code.co_filename, line
-
-
-class _Pause:
-    def __init__(self, scope: Any) -> None:
-        self._scope = scope
-        self._was_active = scope.active
-        scope.deactivate()
-
-    def __enter__(self) -> _Pause:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._was_active:
-            self._scope.activate()
 
 
 def iter_words(
