@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -39,11 +38,10 @@ from sqlalchemy.engine import make_url
 from .engine import normalize_url
 from .errors import MetricValueError, RunStateError
 from .logger import COMPLETED, FAILED, SQLLogger
-from .settings import DEFAULT_DB_URL
+from .settings import default_db_url
 
 __all__ = ["AtoTrackerCallback", "current_logger"]
 
-DB_ENV_VAR = "ATO_DB"
 
 _log = logging.getLogger(__name__)
 _current: SQLLogger | None = None
@@ -159,7 +157,7 @@ def _select_str(data: dict[str, Any], dotted: str) -> str | None:
 
 
 def _default_db() -> str:
-    return os.environ.get(DB_ENV_VAR) or DEFAULT_DB_URL
+    return default_db_url()
 
 
 def _absolute_sqlite(url: str, base: str) -> str:

@@ -13,6 +13,15 @@ from .errors import TrackerConfigError
 from .normalize import to_json_value
 
 DEFAULT_DB_URL = "sqlite:///experiments.db"
+#: Environment variable the ``ato`` command and the Hydra callback read the database URL from.
+DB_ENV_VAR = "ATO_DB"
+
+
+def default_db_url() -> str:
+    """``$ATO_DB`` if set, else :data:`DEFAULT_DB_URL`."""
+    import os
+
+    return os.environ.get(DB_ENV_VAR) or DEFAULT_DB_URL
 
 
 @dataclass(frozen=True)

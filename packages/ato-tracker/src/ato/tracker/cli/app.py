@@ -13,10 +13,9 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from ..errors import DatabaseNotFoundError, ProjectNotFoundError, RunNotFoundError
 from ..finder import SQLFinder
-from ..settings import DEFAULT_DB_URL
+from ..settings import DB_ENV_VAR, DEFAULT_DB_URL, default_db_url
 from . import commands
 
-DB_ENV_VAR = "ATO_DB"
 EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE = 0, 1, 2
 PIPE_WIDTH = 160  # table width when stdout is not a terminal (COLUMNS overrides it)
 
@@ -112,7 +111,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None) ->
         return int(exit_.code or 0)
     if args.action == "compare" and len(args.run_ids) < 2:
         return _fail(parser, "compare needs at least two run ids", EXIT_USAGE)
-    db_url = args.db or os.environ.get(DB_ENV_VAR) or DEFAULT_DB_URL
+    db_url = args.db or default_db_url()
     out = stdout or sys.stdout
     try:
         ctx = commands.Context(
