@@ -111,6 +111,14 @@ def test_ties_keep_grid_order() -> None:
     assert result.config.x == 0
 
 
+def test_ties_in_later_rounds_also_go_to_the_first_config_on_the_grid() -> None:
+    hb = HyperBand(ADict(), {"x": X}, halving_rate=0.5, num_min_samples=2)
+    result = hb.main(lambda config: config.x if config.__num_halved__ == 0 else 1.0)()
+    assert [e.x for e in result.logs[1]] == [9, 8, 7, 6, 5]
+    assert sorted(e.x for e in result.logs[2]) == [5, 6]
+    assert result.config.x == 5
+
+
 def test_nan_ranks_last_in_both_modes() -> None:
     for mode in ("max", "min"):
         hb = HyperBand(ADict(), {"x": X}, halving_rate=0.5, num_min_samples=2, mode=mode)

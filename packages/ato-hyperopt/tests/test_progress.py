@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import logging
 import sys
+import types
+
+import pytest
 
 from ato.adict import ADict
 from ato.hyperopt import HyperBand
@@ -19,9 +22,7 @@ def test_one_log_line_per_round(caplog) -> None:
         if r.name == "ato.hyperopt" and r.levelno == logging.INFO
     ]
     assert len(lines) == hb.num_generations() == 4
-    assert lines[0].startswith(
-        "round 1/4: 8 trials evaluated, 1 failed; best of the round: metric=1 "
-    )
+    assert lines[0].startswith("round 1/4: 8 trials evaluated, 1 failed; best so far: metric=1 ")
     assert "{'x': 4}" in lines[0]
     assert lines[-1].startswith("round 4/4: 1 trials evaluated;")
 
@@ -33,15 +34,31 @@ def test_progress_false_is_silent(caplog) -> None:
     assert not [r for r in caplog.records if r.levelno == logging.INFO]
 
 
-def test_no_bar_when_stderr_is_not_a_terminal(capsys) -> None:
+class _TtyStream:
+    def __init__(self, is_tty: bool) -> None:
+        self.is_tty = is_tty
+
+    def isatty(self) -> bool:
+        return self.is_tty
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("is_tty, expected_bars", [(False, 0), (True, 4)])
+def test_default_bar_only_on_a_terminal(monkeypatch, is_tty: bool, expected_bars: int) -> None:
+    bars = _install_fake_tqdm(monkeypatch)
+    monkeypatch.setattr(sys, "stderr", _TtyStream(is_tty))
     hb = HyperBand(ADict(), {"x": X}, halving_rate=0.5, num_min_samples=2)
     hb.main(lambda config: config.x)()
-    assert capsys.readouterr().err == ""
+    assert len(bars) == expected_bars
+    assert all(bar.closed and bar.n == bar.total for bar in bars)
 
 
 def test_progress_true_shows_a_tqdm_bar_per_round(capsys) -> None:
-    import pytest
-
     pytest.importorskip("tqdm")
     hb = HyperBand(ADict(), {"x": X}, halving_rate=0.5, num_min_samples=2, progress=True)
     hb.main(lambda config: config.x)()
@@ -49,12 +66,9 @@ def test_progress_true_shows_a_tqdm_bar_per_round(capsys) -> None:
     assert "round 1/4" in err and "round 4/4" in err and "0/8" in err
 
 
-def test_bar_is_closed_when_the_search_raises(monkeypatch) -> None:
-    import types
-
-    import pytest
-
-    bars = []
+def _install_fake_tqdm(monkeypatch) -> list:
+    """Replace tqdm with a recorder; returns the list of bars created."""
+    bars: list = []
 
     class RecordingBar:
         def __init__(self, total, desc, leave):
@@ -72,6 +86,11 @@ def test_bar_is_closed_when_the_search_raises(monkeypatch) -> None:
     fake.auto.tqdm = RecordingBar  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "tqdm", fake)
     monkeypatch.setitem(sys.modules, "tqdm.auto", fake.auto)
+    return bars
+
+
+def test_bar_is_closed_when_the_search_raises(monkeypatch) -> None:
+    bars = _install_fake_tqdm(monkeypatch)
     hb = HyperBand(
         ADict(), {"x": X}, halving_rate=0.5, num_min_samples=2, progress=True, on_error="raise"
     )

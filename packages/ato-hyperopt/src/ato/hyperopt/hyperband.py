@@ -9,8 +9,10 @@ trial function, which reads ``config.__num_halved__`` (helped by
 :meth:`HyperBand.compute_optimized_initial_training_steps`).
 
 Rounds: round 0 evaluates every grid config. After each round the configs are ranked by
-metric (``mode``; NaN and failed trials rank last, ties keep grid order) and the top
-``floor(n * halving_rate)`` (at least one) survive with ``__num_halved__`` raised by one.
+metric (``mode``; NaN and failed trials rank last, ties go to the config that comes first
+on the grid) and the top ``floor(n * halving_rate)`` (at least one) survive with
+``__num_halved__`` raised by one (Jamieson & Talwalkar keep the top half; Hyperband keeps the
+top ``floor(n / eta)``, i.e. ``halving_rate = 1 / eta``).
 Rounds go on while at least ``num_min_samples`` (and more than one) configs remain. Then
 the best survivor is evaluated once more: that final round's metric is the result.
 """
@@ -187,7 +189,7 @@ class HyperBand(HyperOpt, GridSpaceMixIn):
                 logs.append([o.log_entry() for o in outcomes])
                 order = sorted(
                     range(len(outcomes)),
-                    key=lambda i: (rank_key(outcomes[i].metric, self.mode), i),
+                    key=lambda i: (rank_key(outcomes[i].metric, self.mode), survivors[i]),
                 )
                 survivors = [survivors[i] for i in order[: self.num_kept(len(order))]]
         finally:

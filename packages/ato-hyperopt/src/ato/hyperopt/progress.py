@@ -52,7 +52,7 @@ class RoundProgress:
         if self._enabled:
             failed = f", {num_failed} failed" if num_failed else ""
             logger.info(
-                "round %d/%d: %d trials evaluated%s; best of the round: %s",
+                "round %d/%d: %d trials evaluated%s; best so far: %s",
                 round_index + 1,
                 num_rounds,
                 num_trials,
