@@ -39,3 +39,64 @@ def test_each_trial_is_a_tracked_run_and_the_result_names_the_best(tmp_path) -> 
     assert [run.config.x for run in failed] == [2]
     best = finder.find_best_run("search", "metric", "max")
     assert best.config.x == 7
+
+
+def test_trials_log_their_own_curves_through_current_logger(tmp_path) -> None:
+    from ato.hyperopt import current_logger
+
+    db = f"sqlite:///{tmp_path / 'curves.db'}"
+    base = ADict(lr=0.0, experiment=ADict(project_name="curves", sql=ADict(db_path=db)))
+    spaces = {"lr": dict(param_type="FLOAT", param_range=(0.1, 0.4), num_samples=4)}
+    hb = HyperBand(base, spaces, halving_rate=0.5, num_min_samples=2, tracker=tracker.SQLLogger)
+
+    @hb.main
+    def train(config):
+        loss = 1.0
+        for epoch in range(2 + config.__num_halved__):
+            loss *= 1 - config.lr
+            current_logger().log_metric("loss", loss, epoch)
+        return -loss
+
+    result = train()
+    assert current_logger() is None
+    runs = tracker.SQLFinder(base).get_runs_in_project("curves")
+    assert len(runs) == sum(len(r) for r in result.logs)
+    for run in runs:
+        k = int(next(t for t in run.tags if t.startswith("round:")).split(":")[1])
+        losses = [(m.value, m.step) for m in run.metrics if m.key == "loss"]
+        assert [step for _, step in losses] == list(range(2 + k))
+        assert losses[-1][0] == pytest.approx((1 - run.config.lr) ** (2 + k))
+        assert [m.step for m in run.metrics if m.key == "metric"] == [k]
+
+
+def test_runtime_fingerprints_taken_during_a_trial_are_stored_with_its_run(
+    tmp_path, monkeypatch
+) -> None:
+    import sys
+
+    scope_mod = pytest.importorskip("ato.scope")
+    monkeypatch.setattr(sys, "argv", ["train.py"])
+    db = f"sqlite:///{tmp_path / 'fp.db'}"
+    scope = scope_mod.Scope()
+
+    @scope.observe(default=True)
+    def defaults(config):
+        config.width = 1
+        config.experiment = ADict(project_name="fp", sql=ADict(db_path=db))
+
+    @scope.runtime_trace(trace_id="head")
+    def head(width):
+        return [0.5] * width
+
+    spaces = {"width": dict(param_type="INTEGER", param_range=(1, 4), num_samples=4)}
+    hb = HyperBand(scope, spaces, halving_rate=0.5, num_min_samples=2, tracker=tracker.SQLLogger)
+    result = hb.main(lambda config: sum(head(config.width)))()
+
+    finder = tracker.SQLFinder(ADict(experiment=ADict(project_name="fp", sql=ADict(db_path=db))))
+    runs = finder.get_runs_in_project("fp")
+    assert len(runs) == sum(len(r) for r in result.logs)
+    assert all({fp.trace_id for fp in run.fingerprints} == {"head"} for run in runs)
+    round0 = [run for run in runs if "round:0" in run.tags]
+    assert len({fp.fingerprint for run in round0 for fp in run.fingerprints}) == 4
+    same_output = finder.find_similar_runs_by_trace(result.run_id, "head", "runtime")
+    assert {run.config.width for run in same_output} == {4}
