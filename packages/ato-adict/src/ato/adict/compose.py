@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+from ._mapping import mapping_items
 from .errors import CompositionError, CompositionWarning, ConfigKeyError
 from .files import READ_EXTENSIONS, load_file
 from .merge import deep_merge, get_path, set_path
@@ -75,12 +76,12 @@ def compose_hierarchy(
             _missing(f"no base config {config_filename}.<ext> in {str(base)!r}", on_missing)
         else:
             result = load_file(file)
-    for group, options in (select or {}).items():
+    for group, options in mapping_items(select or {}):
         for option in [options] if isinstance(options, str) else list(options):
             content = _load_option(base, group, option, on_missing)
             if content is not None:
                 _merge_group(result, group, content)
-    for dotted, value in (overrides or {}).items():
+    for dotted, value in mapping_items(overrides or {}):
         set_path(result, dotted, value)
     _check_required(result, required)
     return result

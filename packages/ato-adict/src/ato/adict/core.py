@@ -7,8 +7,10 @@ instance-attribute path, with no Python-level ``__getattr__`` call. Writes go th
 access tracking) are separate subclasses that an instance switches between, so the common
 path never tests a flag.
 
-A key that has the name of a method (``items``, ``update``, ``filter`` ...) hides that method
-for attribute access on that instance; call ``ADict.items(cfg)`` or use ``cfg['items']``.
+A key that has the name of a method or flag (``items``, ``update``, ``copy``, ``frozen`` ...)
+hides it for attribute access on that instance; call ``ADict.items(cfg)`` /
+``ADict.frozen(cfg)`` or use ``cfg['items']``. ato's own code never calls methods through the
+instance, so such configs still convert, copy, pickle, freeze, dump and hash correctly.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Mapping
 
+from ._mapping import mapping_get, mapping_items
 from .errors import ConfigKeyError, FrozenConfigError
 from .structure import structural_hash, structural_repr
 
@@ -61,6 +64,25 @@ def _suggest(key: Any, keys: Iterable[Any]) -> str:
     return " The config is empty."
 
 
+class _flag:
+    """A read-only computed attribute that, unlike ``property``, a key of the same name hides.
+
+    It is a non-data descriptor, like a method, so ``cfg.frozen`` reads a key named ``frozen``
+    when there is one. Through the class it is callable: ``ADict.frozen(cfg)``.
+    """
+
+    def __init__(self, fget: Callable[[Any], Any]) -> None:
+        self.fget = fget
+        self.__doc__ = fget.__doc__
+        self.__name__ = fget.__name__
+
+    def __get__(self, obj: Any, cls: Any = None) -> Any:
+        return self if obj is None else self.fget(obj)
+
+    def __call__(self, obj: Any) -> Any:
+        return self.fget(obj)
+
+
 class ADict(dict):
     """A ``dict`` whose keys are also attributes, built for experiment configs.
 
@@ -86,7 +108,7 @@ class ADict(dict):
         if args:
             source = args[0]
             if isinstance(source, Mapping):
-                items: Iterable[Any] = source.items()
+                items: Iterable[Any] = mapping_items(source)
             elif isinstance(source, (str, bytes)) or not isinstance(source, Iterable):
                 raise TypeError(
                     f"ADict() takes a mapping, an iterable of (key, value) pairs or keyword "
@@ -111,7 +133,7 @@ class ADict(dict):
     # -- item and attribute writes ------------------------------------------------------
     def __setitem__(self, key: Any, value: Any) -> None:
         if key.__class__ is tuple:
-            self._set_many(key, value)
+            _set_many(self, key, value)
             return
         if value.__class__ not in _SCALARS:
             value = _convert(value, self.__class__)
@@ -121,13 +143,6 @@ class ADict(dict):
         if value.__class__ not in _SCALARS:
             value = _convert(value, self.__class__)
         _dict_set(self, key, value)
-
-    def _set_many(self, keys: tuple, values: Any) -> None:
-        values = list(values)
-        if len(values) != len(keys):
-            raise ValueError(f"cannot assign {len(values)} values to {len(keys)} keys {keys!r}")
-        for key, value in zip(keys, values, strict=True):
-            self[key] = value
 
     # -- misses -------------------------------------------------------------------------
     def __missing__(self, key: Any) -> Any:
@@ -149,7 +164,7 @@ class ADict(dict):
         for key, value in _items_of(args, kwargs):
             current = dict.get(self, key, _MISSING)
             if recurrent and isinstance(current, ADict) and isinstance(value, Mapping):
-                ADict.update(current, value, recurrent=True)
+                type(current).update(current, value, recurrent=True)
             else:
                 self[key] = value
 
@@ -164,7 +179,7 @@ class ADict(dict):
             if current is _MISSING:
                 self[key] = value
             elif isinstance(current, ADict) and isinstance(value, Mapping):
-                ADict.update_if_absent(current, value)
+                type(current).update_if_absent(current, value)
 
     def setdefault(self, key: Any, default: Any = None) -> Any:
         if not _dict_contains(self, key):
@@ -179,18 +194,18 @@ class ADict(dict):
         if not isinstance(other, Mapping):
             return NotImplemented
         new = _variant(_base_of(type(self)))(self)
-        new.update(other)
+        type(new).update(new, other)
         return new
 
     def __ror__(self, other: Any) -> ADict:
         if not isinstance(other, Mapping):
             return NotImplemented
         new = _variant(_base_of(type(self)))(other)
-        new.update(self)
+        type(new).update(new, self)
         return new
 
     def __ior__(self, other: Any) -> ADict:
-        self.update(other)
+        type(self).update(self, other)
         return self
 
     # -- representation, copying, pickling ----------------------------------------------
@@ -222,7 +237,7 @@ class ADict(dict):
         """Serialize with :func:`json.dumps`; keyword arguments are passed through."""
         import json
 
-        return json.dumps(self.to_dict(), **kwargs)
+        return json.dumps(type(self).to_dict(self), **kwargs)
 
     # -- small helpers ------------------------------------------------------------------
     def raw(self, key: Any, default: Any = _MISSING) -> Any:
@@ -258,7 +273,7 @@ class ADict(dict):
                 if default is not _MISSING:
                     return default
                 where = ".".join(path.split(".")[:i]) or "<root>"
-                keys = node.keys() if isinstance(node, Mapping) else []
+                keys = list(node) if isinstance(node, Mapping) else []
                 raise ConfigKeyError(
                     f"path {path!r}: {part!r} is not in {where}.{_suggest(part, keys)}"
                 )
@@ -269,7 +284,7 @@ class ADict(dict):
         *parents, last = path.split(".")
         node: Any = self
         for part in parents:
-            child = node.get(part, _MISSING) if isinstance(node, Mapping) else _MISSING
+            child = mapping_get(node, part, _MISSING) if isinstance(node, Mapping) else _MISSING
             if not isinstance(child, Mapping):
                 child = _variant(_base_of(type(self)))()
                 node[part] = child
@@ -290,9 +305,13 @@ class ADict(dict):
         return structural_hash(self)
 
     # -- freezing -----------------------------------------------------------------------
-    @property
+    @_flag
     def frozen(self) -> bool:
-        """True when this ADict is read-only (see :meth:`freeze`)."""
+        """True when this ADict is read-only (see :meth:`freeze`).
+
+        A key named ``frozen`` (common in model configs) hides this flag on that instance;
+        ``ADict.frozen(cfg)`` always reads the flag.
+        """
         return isinstance(self, _FrozenMixin)
 
     def freeze(self) -> ADict:
@@ -313,38 +332,63 @@ class ADict(dict):
         _walk_set_flag(self, "frozen", False)
         for key, value in list(dict.items(self)):
             _dict_set(self, key, _immutable(value))
-        return self.freeze()
+        return type(self).freeze(self)
 
     def set_auto(self, enabled: bool = True) -> ADict:
         """Switch auto-nesting on or off for this ADict and its nested ADicts."""
         _walk_set_flag(self, "auto", enabled)
         return self
 
-    @property
+    @_flag
     def is_auto(self) -> bool:
-        """True when reading a missing key creates a child (see :meth:`auto`)."""
+        """True when reading a missing key creates a child (see :meth:`auto`).
+
+        ``ADict.is_auto(cfg)`` reads the flag even when a key named ``is_auto`` exists.
+        """
         return isinstance(self, _AutoMixin)
 
     # -- access tracking ----------------------------------------------------------------
     def track_access(self, enabled: bool = True) -> ADict:
         """Start (or stop) recording which keys are read, for :attr:`accessed_keys`.
 
+        Covers this ADict and everything below it, including values assigned later. A read is
+        ``cfg.key``, ``cfg['key']``, ``cfg['a', 'b']`` or ``cfg.get('key')`` on an existing key;
+        iteration, ``in``, :meth:`raw`, :meth:`to_dict` and ``**cfg`` record nothing.
         Tracking makes reads slower; it is off by default. Starting it clears earlier records.
+
+        Args:
+            enabled: True to start (or restart) recording, False to stop it.
+
+        Returns:
+            ``self``.
         """
         from . import tracking
 
         tracking.set_tracking(self, enabled)
         return self
 
-    @property
+    @_flag
     def accessed_keys(self) -> list[str]:
-        """Sorted dotted paths read since :meth:`track_access` was called."""
+        """Sorted dotted paths of the keys read below this ADict since :meth:`track_access`.
+
+        Paths are relative to the ADict asked (``cfg.model.accessed_keys`` gives ``['depth']``
+        where ``cfg.accessed_keys`` gives ``['model', 'model.depth']``); list items appear by
+        index (``'layers.1.k'``). Empty when tracking is off. A key named ``accessed_keys``
+        hides this attribute; use ``ADict.accessed_keys(cfg)`` then.
+        """
         from . import tracking
 
         return tracking.accessed(self)
 
     def get_minimal_config(self) -> ADict:
-        """An ADict holding only the keys the program read (see :meth:`track_access`)."""
+        """A new, independent ADict holding only the values the program read.
+
+        Only the deepest read paths are kept: reading ``cfg.model.depth`` keeps
+        ``model.depth`` but not ``model.width``, while reading just ``cfg.model`` (for example to
+        pass it on whole) keeps all of ``model``. Lists are kept whole: reading
+        ``cfg.layers[1].k`` keeps the list ``layers``. Keys deleted after being read are left out.
+        The result is a plain (untracked, unfrozen) ADict of copied containers.
+        """
         from . import tracking
 
         return tracking.minimal_config(self)
@@ -366,7 +410,7 @@ class ADict(dict):
         ``.toml``, ``.xyz``, ``.py``). See :func:`ato.adict.files.dump_file` for raised errors."""
         from .files import dump_file
 
-        dump_file(self.to_dict(), path)
+        dump_file(type(self).to_dict(self), path)
 
     def to_xyz(self) -> str:
         """Render in ato's indentation-based XYZ text format (see :mod:`ato.adict.xyz`)."""
@@ -392,7 +436,7 @@ class ADict(dict):
         """Deep-merge an OpenMMLab config file into this ADict. Returns ``self``."""
         from .mmconfig import load_mm_config
 
-        self.update(load_mm_config(path), recurrent=True)
+        type(self).update(self, load_mm_config(path), recurrent=True)
         return self
 
 
@@ -499,7 +543,7 @@ def _walk_set_flag(obj: Any, flag: str, value: bool, seen: set[int] | None = Non
 
 def _plain(value: Any) -> Any:
     if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: _plain(v) for k, v in mapping_items(value)}
     if value.__class__ is list:
         return [_plain(v) for v in value]
     if value.__class__ is tuple:
@@ -511,8 +555,16 @@ def _immutable(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return tuple(_immutable(v) for v in value)
     if isinstance(value, ADict):
-        return value.convert_to_immutable()
+        return type(value).convert_to_immutable(value)
     return value
+
+
+def _set_many(target: ADict, keys: tuple, values: Any) -> None:
+    values = list(values)
+    if len(values) != len(keys):
+        raise ValueError(f"cannot assign {len(values)} values to {len(keys)} keys {keys!r}")
+    for key, value in zip(keys, values, strict=True):
+        target[key] = value
 
 
 def _pairs(source: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
@@ -530,7 +582,7 @@ def _items_of(args: tuple, kwargs: dict) -> Iterator[tuple[Any, Any]]:
     if args:
         source = args[0]
         if isinstance(source, Mapping):
-            yield from source.items()
+            yield from mapping_items(source)
         else:
             yield from _pairs(source)
     yield from kwargs.items()

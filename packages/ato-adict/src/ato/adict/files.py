@@ -35,6 +35,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ._mapping import mapping_items
 from .errors import ConfigFileError, ConfigFileNotFoundError, UnsupportedFormatError
 
 READ_EXTENSIONS = (".json", ".yaml", ".yml", ".toml", ".xyz", ".py")
@@ -214,7 +215,7 @@ def is_plain_data(value: Any) -> bool:
     if isinstance(value, (list, tuple)):
         return all(is_plain_data(v) for v in value)
     if isinstance(value, dict):
-        return all(isinstance(k, str) and is_plain_data(v) for k, v in value.items())
+        return all(isinstance(k, str) and is_plain_data(v) for k, v in mapping_items(value))
     return False
 
 
@@ -223,7 +224,7 @@ def _to_plain(value: Any, file: Path, allow_dates: bool, path: str) -> Any:
     """Copy ``value`` as dicts/lists/scalars, or raise naming the key that can't be written."""
     if isinstance(value, Mapping):
         out = {}
-        for key, child in value.items():
+        for key, child in mapping_items(value):
             if not isinstance(key, str):
                 raise ConfigFileError(
                     f"key {key!r} under {path or '<root>'} is a {type(key).__name__}; "

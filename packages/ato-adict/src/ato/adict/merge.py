@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ._mapping import mapping_items
 from .errors import ConfigKeyError
 
 _MISSING: Any = object()
@@ -14,7 +15,7 @@ def deep_merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, 
     """A new dict: ``base`` with ``update`` merged in; nested mappings merge recursively,
     any other value in ``update`` replaces the one in ``base``. Inputs are not modified."""
     result = dict(base)
-    for key, value in update.items():
+    for key, value in mapping_items(update):
         current = result.get(key)
         if isinstance(current, Mapping) and isinstance(value, Mapping):
             result[key] = deep_merge(current, value)

@@ -23,6 +23,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from ._mapping import mapping_get, mapping_items
 from .errors import CompositionError
 from .files import load_file, run_python_file
 
@@ -95,9 +96,13 @@ def merge_with_delete(base: dict[str, Any], update: dict[str, Any]) -> dict[str,
     """Deep-merge ``update`` into a copy of ``base``; a dict in ``update`` with
     ``_delete_=True`` replaces the value in ``base`` instead of merging."""
     result = dict(base)
-    for key, value in update.items():
+    for key, value in mapping_items(update):
         current = result.get(key)
-        if isinstance(value, dict) and isinstance(current, dict) and not value.get(DELETE_KEY):
+        if (
+            isinstance(value, dict)
+            and isinstance(current, dict)
+            and not mapping_get(value, DELETE_KEY)
+        ):
             result[key] = merge_with_delete(current, value)
         else:
             result[key] = value
@@ -106,7 +111,7 @@ def merge_with_delete(base: dict[str, Any], update: dict[str, Any]) -> dict[str,
 
 def _strip_delete(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _strip_delete(v) for k, v in value.items() if k != DELETE_KEY}
+        return {k: _strip_delete(v) for k, v in mapping_items(value) if k != DELETE_KEY}
     if isinstance(value, (list, tuple)):
         return type(value)(_strip_delete(v) for v in value)
     return value

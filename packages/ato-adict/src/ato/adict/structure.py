@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ._mapping import mapping_items
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is slow to import and needed only by type checkers
     from collections.abc import Iterator
@@ -28,7 +30,7 @@ def _lines(value: Any, path: str) -> Iterator[str]:
         if not value:
             yield f"{path}: dict"
             return
-        for key, child in value.items():
+        for key, child in mapping_items(value):
             yield from _lines(child, f"{path}.{key}" if path else str(key))
     elif isinstance(value, (list, tuple)):
         yield f"{path}: list"

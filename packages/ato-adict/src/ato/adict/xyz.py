@@ -44,6 +44,7 @@ import re
 from collections.abc import Mapping, Set
 from typing import Any
 
+from ._mapping import mapping_items
 from .errors import XYZSyntaxError
 
 EMPTY_SEQUENCE = "[Empty Sequence]"
@@ -79,7 +80,7 @@ def dumps(mapping: Mapping[Any, Any]) -> str:
 
 
 def _write_mapping(mapping: Mapping[Any, Any], indent: str, lines: list[str]) -> None:
-    for key, value in mapping.items():
+    for key, value in mapping_items(mapping):
         _write_entry(f"{indent}{_format_key(key)}:", value, indent, lines)
 
 
