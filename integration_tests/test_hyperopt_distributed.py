@@ -93,3 +93,23 @@ def test_failed_trial_is_recorded_once_and_the_search_goes_on(rank_outputs: list
 
 def test_process_group_survives_the_search(rank_outputs: list[dict]) -> None:
     assert all(out["group_alive_after_search"] for out in rank_outputs)
+
+
+def test_world_size_one_runs_with_torch_installed_but_no_process_group() -> None:
+    import torch.distributed as dist
+
+    from ato.adict import ADict
+    from ato.hyperopt import HyperBand
+    from ato.hyperopt.hyperband import DistributedHyperBand
+
+    assert not dist.is_initialized()
+    spaces = {"x": dict(param_type="INTEGER", param_range=(0, 10), num_samples=11)}
+    single = DistributedHyperBand(
+        ADict(), spaces, halving_rate=0.3, num_min_samples=2, rank=0, world_size=1
+    ).main(lambda config: -abs(config.x - 4))()
+    plain = HyperBand(ADict(), spaces, halving_rate=0.3, num_min_samples=2).main(
+        lambda config: -abs(config.x - 4)
+    )()
+    assert not dist.is_initialized()
+    assert single.config == plain.config and single.config.x == 4
+    assert [[e.x for e in r] for r in single.logs] == [[e.x for e in r] for r in plain.logs]

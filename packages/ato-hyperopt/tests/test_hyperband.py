@@ -4,6 +4,8 @@ import math
 from collections import Counter
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from ato.adict import ADict
 from ato.hyperopt import HyperBand, SearchSettingError, TrialResultError
@@ -74,6 +76,49 @@ def test_training_steps_grow_geometrically_and_end_at_max_steps(seed_spaces: ADi
     assert small[-1] == 3 and all(s >= 1 for s in small) and small == sorted(small)
     with pytest.raises(SearchSettingError, match="max_steps"):
         hb.compute_optimized_initial_training_steps(0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rate=st.floats(0.05, 0.95),
+    grid=st.integers(1, 200),
+    min_samples=st.integers(1, 10),
+    max_steps=st.integers(1, 10**7),
+)
+def test_budgets_are_positive_geometric_and_end_at_max_steps(
+    rate: float, grid: int, min_samples: int, max_steps: int
+) -> None:
+    assume(min_samples <= grid)
+    spaces = {"x": dict(param_type="INTEGER", param_range=(1, grid), num_samples=grid)}
+    hb = HyperBand(ADict(), spaces, halving_rate=rate, num_min_samples=min_samples)
+    steps = hb.compute_optimized_initial_training_steps(max_steps)
+    assert len(steps) == hb.num_generations() == len(hb.round_sizes())
+    assert steps[-1] == max_steps
+    assert all(type(s) is int and s >= 1 for s in steps)
+    assert steps == sorted(steps)
+    for k, s in enumerate(steps):
+        exact = max_steps * rate ** (len(steps) - 1 - k)
+        assert exact - 1e-6 * max_steps <= s <= max(1, exact + 1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rate=st.floats(0.05, 0.95), grid=st.integers(1, 300), min_samples=st.integers(1, 10))
+def test_round_sizes_follow_the_halving_rules(rate: float, grid: int, min_samples: int) -> None:
+    assume(min_samples <= grid)
+    spaces = {"x": dict(param_type="INTEGER", param_range=(1, grid), num_samples=grid)}
+    hb = HyperBand(ADict(), spaces, halving_rate=rate, num_min_samples=min_samples)
+    sizes = hb.round_sizes()
+    assert sizes[-1] == 1  # the final re-evaluation
+    halving = sizes[:-1]
+    assert not halving or halving[0] == grid
+    for n, nxt in zip(halving, halving[1:], strict=False):
+        assert n >= min_samples and n > 1  # a round runs only with enough configs
+        assert nxt == max(1, math.floor(n * rate + 1e-9))  # top fraction, at least one
+    if halving:
+        after_last = max(1, math.floor(halving[-1] * rate + 1e-9))
+        assert after_last < min_samples or after_last == 1  # stop: too few remain
+    else:
+        assert grid < min_samples or grid == 1
 
 
 def test_budget_indexed_by_num_halved_in_a_trial(seed_spaces: ADict) -> None:

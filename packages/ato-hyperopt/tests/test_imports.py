@@ -19,6 +19,6 @@ def test_seed_import_paths() -> None:
     from ato.hyperopt.base import DistributedMixIn, GridSpaceMixIn, HyperOpt
     from ato.hyperopt.hyperband import DistributedHyperBand, HyperBand
 
-    assert issubclass(HyperBand, (HyperOpt, GridSpaceMixIn))
+    assert issubclass(HyperBand, HyperOpt) and issubclass(HyperBand, GridSpaceMixIn)
     assert issubclass(DistributedHyperBand, DistributedMixIn)
     assert issubclass(DistributedHyperBand, HyperBand)

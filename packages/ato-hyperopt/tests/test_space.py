@@ -80,7 +80,10 @@ def test_grid_is_the_product_with_last_parameter_fastest(seed_spaces: ADict) -> 
             {"param_type": "FLOAT", "param_range": (0, 1), "num_samples": 2, "space_type": "EXP"},
             "unknown space_type 'EXP'",
         ),
-        ({"param_type": "FLOAT", "param_range": (1, 0), "num_samples": 2}, "low 1 > high 0"),
+        (
+            {"param_type": "FLOAT", "param_range": (1, 0), "num_samples": 2},
+            "param_range low 1 > high 0",
+        ),
         (
             {"param_type": "FLOAT", "param_range": (0, 1), "num_samples": 2, "space_type": "LOG"},
             "LOG space needs param_range > 0",
@@ -96,6 +99,10 @@ def test_grid_is_the_product_with_last_parameter_fastest(seed_spaces: ADict) -> 
         (
             {"param_type": "FLOAT", "param_range": (0, 1), "num_samples": 2.5},
             "num_samples must be an int >= 1",
+        ),
+        (
+            {"param_type": "FLOAT", "param_range": (0, 1), "num_samples": -3},
+            "num_samples must be an int >= 1, got -3",
         ),
         ({"param_type": "FLOAT", "param_range": (0, 1)}, "no 'num_samples'"),
         ({"param_type": "FLOAT", "num_samples": 3}, "no 'param_range'"),
@@ -134,6 +141,33 @@ def test_bad_specs_raise_naming_the_parameter(spec: dict, fragment: str) -> None
     assert "'optimizer.lr'" in str(info.value)
     assert fragment in str(info.value)
     assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    "spec, fragment",
+    [
+        ({"param_range": (0, 1), "num_samples": 2}, "no 'param_type'"),
+        ({"param_type": "FLOAT", "param_range": (3, 1), "num_samples": 2}, "param_range low"),
+        (
+            {"param_type": "INTEGER", "param_range": (0, 8), "num_samples": 4, "space_type": "LOG"},
+            "LOG space needs param_range > 0",
+        ),
+        ({"param_type": "CATEGORY", "categories": []}, "'categories' is empty"),
+    ],
+)
+def test_search_construction_rejects_a_bad_nested_spec_by_its_dotted_name(
+    spec: dict, fragment: str
+) -> None:
+    from ato.hyperopt import HyperBand
+
+    spaces = {
+        "seed": {"param_type": "CATEGORY", "categories": [0, 1]},
+        "optimizer": {"lr": spec},
+    }
+    with pytest.raises(SearchSpaceError) as info:
+        HyperBand(ADict(), spaces, halving_rate=0.5, num_min_samples=1)
+    assert str(info.value).startswith("search space 'optimizer.lr'")
+    assert fragment in str(info.value)
 
 
 def test_non_mapping_spec_and_empty_space_are_rejected() -> None:

@@ -143,7 +143,9 @@ def _categories(name: str, spec: Mapping[str, Any]) -> list[Any]:
         )
     values = list(categories)
     if not values:
-        raise SearchSpaceError(f"search space {name!r} (CATEGORY): 'categories' is empty")
+        raise SearchSpaceError(
+            f"search space {name!r} (CATEGORY): 'categories' is empty; list at least one value"
+        )
     return values
 
 
