@@ -71,7 +71,7 @@ class _ThreadGroup:
         return out
 
 
-def _run_ranks(size: int, trial, **options):
+def _run_ranks(size: int, trial, spaces_for=lambda rank: {"x": X}, **options):
     group = _ThreadGroup(size)
     results: dict[int, object] = {}
     evaluated: list[tuple[int, int, int]] = []
@@ -84,7 +84,7 @@ def _run_ranks(size: int, trial, **options):
     def worker(rank: int) -> None:
         hb = ThreadHyperBand(
             ADict(),
-            {"x": X},
+            spaces_for(rank),
             halving_rate=0.5,
             num_min_samples=2,
             rank=rank,
@@ -137,3 +137,29 @@ def test_fatal_trial_on_one_rank_stops_every_rank() -> None:
     assert raised == {RuntimeError, TrialFailedError}
     failed = next(e for e in results.values() if isinstance(e, TrialFailedError))
     assert "rank-local crash" in str(failed)
+
+
+def test_ranks_with_different_grids_all_stop_with_a_clear_error() -> None:
+    def spaces_for(rank: int) -> dict:
+        return {"x": {**X, "num_samples": 11 - rank}}
+
+    results, evaluated = _run_ranks(2, lambda config: config.x, spaces_for)
+    assert all(isinstance(e, DistributedSetupError) for e in results.values())
+    assert "ranks disagree on the search grid" in str(results[0])
+    assert evaluated == []
+
+
+def test_function_categories_match_across_ranks_despite_different_addresses() -> None:
+    def make_activation(rank: int):
+        def relu(v):
+            return max(v, 0.0) + 0 * rank
+
+        return relu
+
+    def spaces_for(rank: int) -> dict:
+        # each rank builds its own function object, as separate processes would
+        return {"x": X, "act": {"param_type": "CATEGORY", "categories": [make_activation(rank)]}}
+
+    results, _ = _run_ranks(2, lambda config: -abs(config.x - 6), spaces_for)
+    assert all(isinstance(r, ADict) for r in results.values())
+    assert results[0].config.x == results[1].config.x == 6

@@ -205,7 +205,7 @@ class HyperBand(HyperOpt, GridSpaceMixIn):
 
     def _agree_on_search(self) -> str:
         """A search id shared by all ranks; also checks every rank has the same grid."""
-        mine = (self.search_id or uuid.uuid4().hex[:12], repr(self._points))
+        mine = (self.search_id or uuid.uuid4().hex[:12], _grid_signature(self._points))
         gathered = self.all_gather_object(mine)
         if any(grid != gathered[0][1] for _, grid in gathered):
             raise DistributedSetupError(
@@ -313,3 +313,21 @@ class DistributedHyperBand(DistributedMixIn, HyperBand):
             backend=backend,
             **options,
         )
+
+
+def _grid_signature(points: list[dict[str, Any]]) -> list[list[tuple[str, Any]]]:
+    """The grid in a form that compares equal across processes: plain values by ``repr``,
+    other objects (functions, classes, modules as categories) by their qualified name, never by
+    a memory address that differs from process to process."""
+    return [[(name, _portable(value)) for name, value in point.items()] for point in points]
+
+
+def _portable(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool, type(None))):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return [type(value).__name__, *(_portable(v) for v in value)]
+    if isinstance(value, Mapping):
+        return [type(value).__name__, *((str(k), _portable(v)) for k, v in value.items())]
+    name = getattr(value, "__qualname__", None) or type(value).__qualname__
+    return f"<{getattr(value, '__module__', '')}.{name}>"
