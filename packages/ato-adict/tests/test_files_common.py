@@ -61,7 +61,8 @@ def test_missing_file_is_a_file_not_found_error_naming_the_path(tmp_path):
         ("list.json", "[1, 2]"),
         ("list.yaml", "- 1\n- 2\n"),
         ("scalar.yaml", "3\n"),
-        ("empty.yaml", ""),
+        ("null.yaml", "~\n"),
+        ("scalar.json", '"text"'),
     ],
 )
 def test_top_level_must_be_a_mapping(tmp_path, name, text):
@@ -70,6 +71,20 @@ def test_top_level_must_be_a_mapping(tmp_path, name, text):
     with pytest.raises(ConfigFileError, match="top level must be a mapping") as info:
         load_file(path)
     assert name in str(info.value)
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n", "---\n"])
+def test_yaml_file_without_a_document_is_an_empty_config(tmp_path, text):
+    path = tmp_path / "empty.yaml"
+    path.write_text(text)
+    assert load_file(path) == {}
+
+
+def test_top_level_error_says_what_was_found(tmp_path):
+    path = tmp_path / "list.json"
+    path.write_text("[1, 2]")
+    with pytest.raises(ConfigFileError, match="not a list"):
+        load_file(path)
 
 
 def test_dump_refuses_objects_naming_the_key(tmp_path):

@@ -69,3 +69,23 @@ def test_frozen_adict_still_reads_and_copies():
     assert cfg.a.b == 1 and cfg.get("zz") is None
     clone = cfg.clone()
     assert clone.frozen and clone == cfg
+
+
+def test_frozen_error_names_the_write_the_key_and_the_way_out():
+    cfg = ADict(model={"depth": 50}).freeze()
+    with pytest.raises(FrozenConfigError, match=r"cannot set key 'depth'.*defrost") as info:
+        cfg.model.depth = 101
+    assert "clone().defrost()" in str(info.value)
+    with pytest.raises(FrozenConfigError, match=r"cannot delete key 'model'"):
+        del cfg["model"]
+    with pytest.raises(FrozenConfigError, match=r"cannot set path 'model\.depth'"):
+        cfg.set_path("model.depth", 1)
+    with pytest.raises(FrozenConfigError, match=r"cannot update"):
+        cfg.update(model={})
+
+
+def test_a_mutable_copy_of_a_frozen_config():
+    cfg = ADict(model={"depth": 50}).freeze()
+    copy = cfg.clone().defrost()
+    copy.model.depth = 101
+    assert cfg.model.depth == 50 and cfg.frozen and not copy.frozen

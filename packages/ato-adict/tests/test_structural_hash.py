@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from ato.adict import ADict
@@ -51,14 +51,6 @@ def test_structural_repr_lists_sorted_paths_and_type_names():
     ]
 
 
-def test_seed_example_same_structure_different_values():
-    first = ADict(lr=0.1, epochs=100, model="resnet50")
-    second = ADict(lr=0.01, epochs=200, model="resnet101")
-    third = ADict(lr=0.1, epochs="100", model="resnet50")
-    assert first.get_structural_hash() == second.get_structural_hash()
-    assert first.get_structural_hash() != third.get_structural_hash()
-
-
 def test_hash_is_sha256_hex_and_stable_across_processes():
     cfg = ADict(a={"b": 1}, c="x")
     code = "from ato.adict import ADict; print(ADict(c='y', a={'b': 7}).get_structural_hash())"
@@ -94,3 +86,37 @@ def test_hash_changes_with_a_value_type(data):
     changed = ADict(data)
     changed[key] = "a string" if not isinstance(data[key], str) else 1
     assert changed.get_structural_hash() != cfg.get_structural_hash()
+
+
+# Keys chosen to collide if paths were joined naively: dots, colons, quotes, ints vs strings.
+tricky_keys = st.sampled_from(["a", "b", "a.b", "", "1", 1, ":", "a: int", '"a"', "[1]", True])
+tricky_configs = st.recursive(
+    st.dictionaries(tricky_keys, st.integers() | st.text(max_size=2) | st.lists(st.none())),
+    lambda inner: st.dictionaries(tricky_keys, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+def _shape(value):
+    """The structure the hash must capture, as a comparable value."""
+    if isinstance(value, dict):
+        if not value:
+            return "dict"
+        return frozenset((type(k), k, _shape(v)) for k, v in value.items())
+    return "list" if isinstance(value, list) else type(value).__name__
+
+
+@given(tricky_configs, tricky_configs)
+@example({"a.b": 1}, {"a": {"b": 2}})
+@example({1: 0}, {"1": 0})
+@example({"a: int": 1}, {"a": 1})
+@example({"a": {"b": 1}}, {"a": {"b": 2}})
+def test_equal_hash_exactly_when_equal_structure(first, second):
+    same_hash = ADict(first).get_structural_hash() == ADict(second).get_structural_hash()
+    assert same_hash == (_shape(first) == _shape(second))
+
+
+def test_dotted_keys_and_int_keys_do_not_collide_with_nesting_and_strings():
+    assert ADict({"a.b": 1}).get_structural_hash() != ADict(a={"b": 1}).get_structural_hash()
+    assert ADict({1: 0}).get_structural_hash() != ADict({"1": 0}).get_structural_hash()
+    assert ADict({"a.b": 1, 2: "x"}).get_structural_repr() == '"a.b": int\n[2]: str'

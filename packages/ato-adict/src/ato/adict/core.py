@@ -441,15 +441,27 @@ class ADict(dict):
 
 
 # -- behaviour variants -----------------------------------------------------------------
-def _frozen_error(self: ADict, *args: Any, **kwargs: Any) -> Any:
-    raise FrozenConfigError("this ADict is frozen (read-only); call .defrost() before changing it")
+def _refuse(action: str, names_key: bool = True) -> Callable[..., Any]:
+    """A write method of frozen ADicts that raises, naming the write and the key."""
+
+    def refuse(self: ADict, *args: Any, **kwargs: Any) -> Any:
+        target = f" {args[0]!r}" if names_key and args else ""
+        raise FrozenConfigError(
+            f"cannot {action}{target}: this ADict is frozen (read-only). Call .defrost() on it "
+            "first, or change a mutable copy: cfg.clone().defrost()"
+        )
+
+    return refuse
 
 
 class _FrozenMixin:
     __slots__ = ()
-    __setitem__ = __setattr__ = __delitem__ = __delattr__ = _frozen_error
-    update = update_if_absent = setdefault = pop = popitem = clear = _frozen_error
-    __ior__ = set_path = _frozen_error
+    __setitem__ = __setattr__ = setdefault = _refuse("set key")
+    __delitem__ = __delattr__ = pop = _refuse("delete key")
+    set_path = _refuse("set path")
+    update = update_if_absent = __ior__ = _refuse("update it", names_key=False)
+    popitem = _refuse("pop an item", names_key=False)
+    clear = _refuse("clear it", names_key=False)
 
 
 class _AutoMixin:

@@ -2,6 +2,8 @@
 
 - ``.json``: read and write (UTF-8, indented two spaces).
 - ``.yaml`` / ``.yml``: read with ``yaml.safe_load``, written with ``yaml.safe_dump`` (key order kept).
+  A file with no content (empty, only comments, a bare ``---``) is an empty config, as in Hydra;
+  an explicit top-level ``null`` is an error like any other non-mapping.
 - ``.toml``: read with ``tomllib`` (``tomli`` before Python 3.11), written with ``tomli-w``;
   ``None`` cannot be written.
 - ``.xyz``: read and write, see :mod:`ato.adict.xyz`.
@@ -124,8 +126,9 @@ def _read_json(file: Path) -> Any:
 def _read_yaml(file: Path) -> Any:
     import yaml
 
+    text = _read_text(file)
     try:
-        return yaml.safe_load(_read_text(file))
+        data = yaml.safe_load(text)
     except yaml.constructor.ConstructorError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise ConfigFileError(
@@ -141,6 +144,14 @@ def _read_yaml(file: Path) -> Any:
         raise ConfigFileError(f"invalid YAML: {problem}", file, line) from None
     except yaml.YAMLError as exc:
         raise ConfigFileError(f"invalid YAML: {exc}", file) from None
+    if data is None and _yaml_is_blank(yaml.compose(text)):
+        return {}  # empty, comments only or a bare '---': an empty config, as in Hydra
+    return data
+
+
+def _yaml_is_blank(node: Any) -> bool:
+    """True for no document, or a document with no content (not an explicit ``null``/``~``)."""
+    return node is None or (node.tag == "tag:yaml.org,2002:null" and node.value == "")
 
 
 def _toml_module() -> Any:
