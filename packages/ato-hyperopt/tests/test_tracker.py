@@ -111,3 +111,22 @@ def test_current_logger_is_the_trial_run_logger_only_inside_trials(fake_logger) 
     assert all(
         ("loss", 1.0 / (r["config"].x + 1), 0) in r["metrics"] for r in fake_logger.runs.values()
     )
+
+
+def test_a_search_inside_a_trial_restores_the_outer_trial_logger(fake_logger_cls) -> None:
+    from ato.hyperopt import current_logger
+
+    outer_logger, inner_logger = fake_logger_cls(), fake_logger_cls()
+    small = {"x": {"param_type": "INTEGER", "param_range": (0, 1), "num_samples": 2}}
+    seen_after_inner = []
+
+    def outer_trial(config):
+        inner = HyperBand(ADict(), small, halving_rate=0.5, num_min_samples=2, tracker=inner_logger)
+        inner.main(lambda c: c.x)()
+        seen_after_inner.append(current_logger())
+        return config.x
+
+    outer = HyperBand(ADict(), small, halving_rate=0.5, num_min_samples=2, tracker=outer_logger)
+    outer.main(outer_trial)()
+    assert seen_after_inner and all(lg is outer_logger for lg in seen_after_inner)
+    assert current_logger() is None

@@ -24,6 +24,7 @@ class RoundProgress:
         self._bar: Any = None
 
     def start_round(self, round_index: int, num_rounds: int, num_trials: int) -> None:
+        """Open a bar for round ``round_index`` (0-based) of ``num_trials`` trials, if wanted."""
         if not self._want_bar:
             return
         try:
@@ -48,6 +49,8 @@ class RoundProgress:
     def end_round(
         self, round_index: int, num_rounds: int, num_trials: int, num_failed: int, best: str
     ) -> None:
+        """Close the round's bar and log one INFO line: trials evaluated, failures, and
+        ``best`` (a description of the leading config)."""
         self.close()
         if self._enabled:
             failed = f", {num_failed} failed" if num_failed else ""

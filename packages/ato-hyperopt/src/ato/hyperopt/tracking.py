@@ -56,9 +56,11 @@ class TrialRecorder:
         self._passes_config = (
             tracker is not None and not self._is_factory and _accepts_config(tracker.run)
         )
+        self._token: contextvars.Token[Any] | None = None
 
     @property
     def enabled(self) -> bool:
+        """True when trials are recorded (a tracker was given)."""
         return self._tracker is not None
 
     def start(self, config: Any, round_index: int) -> tuple[Any, Any]:
@@ -71,14 +73,16 @@ class TrialRecorder:
             run_id = logger.run(tags=tags, config=config)
         else:
             run_id = logger.run(tags=tags)
-        _CURRENT.set(logger)
+        self._token = _CURRENT.set(logger)
         return logger, run_id
 
     def finish(self, logger: Any, metric: float | None, round_index: int, failed: bool) -> None:
         """Log the metric (unless it is missing or NaN) at ``step=round_index`` and close the run."""
         if logger is None:
             return
-        _CURRENT.set(None)
+        if self._token is not None:  # restore what was current before (an outer trial's logger)
+            _CURRENT.reset(self._token)
+            self._token = None
         if self._fingerprints is not None and hasattr(logger, "log_fingerprints"):
             logger.log_fingerprints(self._fingerprints)
         if metric is not None and not math.isnan(metric) and not failed:
