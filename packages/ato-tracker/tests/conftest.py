@@ -53,6 +53,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
 
 
 @pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """The emptied PostgreSQL server alone (for tests about PostgreSQL itself)."""
+    url = server_url(SERVERS["postgresql"])
+    _reset_schema(url)
+    yield url
+    dispose_engines()
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Any) -> Iterator[str]:
     """A fresh SQLite file URL (for tests about SQLite itself: processes, crashes)."""
     yield f"sqlite:///{tmp_path / 'tracker.db'}"

@@ -387,3 +387,49 @@ def test_ato_console_script_is_declared():
     ]
     assert entry.value == "ato.tracker.cli:main"
     assert entry.load() is main
+
+
+def _tables_and_journal(path) -> tuple[list[str], str]:
+    import sqlite3
+
+    with sqlite3.connect(path) as con:
+        tables = [row[0] for row in con.execute("SELECT name FROM sqlite_master ORDER BY name")]
+        return tables, con.execute("PRAGMA journal_mode").fetchone()[0]
+
+
+def test_another_programs_sqlite_file_is_refused_and_left_untouched(capsys, tmp_path):
+    import sqlite3
+
+    path = tmp_path / "notes.db"
+    with sqlite3.connect(path) as con:
+        con.execute("CREATE TABLE notes (text TEXT)")
+    before = _tables_and_journal(path)
+    assert before == (["notes"], "delete")
+    for argv in (["runs", "list"], ["runs", "show", "1"], ["runs", "best", "--metric", "m"]):
+        code, out, err = ato(capsys, "--db", f"sqlite:///{path}", *argv)
+        assert code == 2 and out == ""
+        assert f"the database 'sqlite:///{path}' has no tracker tables" in err
+        assert "nothing was written" in err
+    assert _tables_and_journal(path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.db"]  # no -wal/-shm files
+
+
+def test_a_database_missing_some_tracker_tables_names_them(capsys, sqlite_url):
+    import sqlite3
+
+    SQLFinder(sqlite_url).list_projects()  # creates the schema
+    with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as con:
+        con.execute("DROP TABLE fingerprints")
+        con.execute("DROP TABLE artifacts")
+    code, _, err = ato(capsys, "--db", sqlite_url, "runs", "list")
+    assert code == 2
+    assert "lacks the tracker tables artifacts, fingerprints" in err
+
+
+def test_a_file_that_is_not_sqlite_is_reported(capsys, tmp_path):
+    path = tmp_path / "text.db"
+    path.write_text("not a database\n" * 100)
+    code, out, err = ato(capsys, "--db", str(path), "runs", "list")
+    assert code == 2 and out == ""
+    assert err.startswith(f"ato: error: cannot read {path}: file is not a database")
+    assert path.read_text() == "not a database\n" * 100

@@ -147,3 +147,22 @@ def test_result_helpers_reject_bad_modes(make_config):
         run.best_metric("acc", "best")
     with pytest.raises(InvalidModeError):
         summary.best("best")
+
+
+def test_must_exist_refuses_a_database_without_tracker_tables_and_creates_none(db_url):
+    from sqlalchemy import create_engine, inspect
+
+    from ato.tracker import NotATrackerDatabaseError
+
+    engine = create_engine(db_url)
+    try:
+        with engine.connect():  # an empty database (for SQLite: an existing empty file)
+            pass
+        with pytest.raises(NotATrackerDatabaseError, match="has no tracker tables") as info:
+            SQLFinder(db_url, must_exist=True)
+        assert isinstance(info.value, ValueError)
+        assert not {"projects", "experiments", "metrics"} & set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    SQLFinder(db_url)  # without must_exist the schema is created
+    assert SQLFinder(db_url, must_exist=True).list_projects() == []

@@ -302,3 +302,17 @@ def test_bad_buffer_settings_raise_value_error(make_config, kwargs):
     with pytest.raises(BufferSettingsError, match="batch_size") as info:
         SQLLogger(make_config(), **kwargs)
     assert isinstance(info.value, ValueError)
+
+
+def test_a_too_long_metric_key_is_refused_before_it_can_block_later_flushes(make_config):
+    from ato.tracker import MetricKeyError
+
+    logger = SQLLogger(make_config(), flush_interval=3600)
+    run_id = logger.run()
+    with pytest.raises(MetricKeyError, match="300 characters") as info:
+        logger.log_metric("k" * 300, 1.0, 0)
+    assert isinstance(info.value, ValueError)
+    logger.log_metric("k" * 255, 2.0, 1)
+    assert logger.flush() == 1
+    logger.finish()
+    assert SQLFinder(logger.config).find_run(run_id).metric_values("k" * 255) == [2.0]

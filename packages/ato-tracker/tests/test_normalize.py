@@ -145,3 +145,34 @@ def test_run_with_odd_config_values_is_stored(make_config, value):
     assert run.config.path == "a" and run.config.obj == "Opaque()" and run.config.color == "red"
     assert run.config.odd in ("nan", "inf")
     assert run.structural_hash == structural_hash(normalize_config(cfg))
+
+
+def test_adict_keys_that_shadow_methods_are_normalized():
+    cfg = ADict(items=1, keys=[2], to_dict="x", model=ADict(values=3, get=4))
+    out = normalize_config(cfg)
+    assert out == {"items": 1, "keys": [2], "to_dict": "x", "model": {"values": 3, "get": 4}}
+    assert structural_hash(out) == structural_hash(dict(out))
+
+
+class BrokenRepr:
+    def __repr__(self):
+        raise RuntimeError("repr is broken")
+
+
+def test_an_object_whose_repr_raises_is_stored_by_its_type_name():
+    assert normalize_config({"obj": BrokenRepr()}) == {
+        "obj": f"<{__name__}.BrokenRepr object>",
+    }
+
+
+def test_run_with_shadowing_keys_is_stored_and_shown(make_config):
+    from ato.tracker import SQLFinder, SQLLogger
+    from ato.tracker.cli.records import run_record
+
+    cfg = make_config(items=1, to_dict="x")
+    logger = SQLLogger(cfg)
+    run_id = logger.run()
+    logger.finish()
+    run = SQLFinder(cfg).find_run(run_id)
+    record = run_record(run, {})
+    assert (record["config"]["items"], record["config"]["to_dict"]) == (1, "x")

@@ -40,3 +40,28 @@ def test_try_finish_pattern(db_url):
     assert [r.id for r in finder.get_runs_in_project("seed_style")] == [run_id]
     assert finder.find_project("seed_style").name == "seed_style"
     assert logger.get_current_run().status == "completed"
+
+
+def test_finder_calls_with_the_keywords_older_code_uses(db_url):
+    from ato.db_routers.sql.manager import SQLFinder, SQLLogger
+
+    config = ADict(lr=0.1, experiment=ADict(project_name="image_classification"))
+    config.experiment.sql = ADict(db_path=db_url)
+    ids = []
+    for version in ("v1", "v1", "v2"):
+        logger = SQLLogger(config)
+        ids.append(logger.run(tags=["seed"]))
+        logger.log_fingerprint("model_forward", version, "static")
+        logger.log_metric("val_accuracy", 0.5, 0)
+        logger.finish()
+
+    finder = SQLFinder(config)
+    assert [r.id for r in finder.find_similar_runs(run_id=ids[0])] == ids[1:]
+    same_code = finder.find_similar_runs_by_trace(
+        run_id=ids[0], trace_id="model_forward", trace_type="static"
+    )
+    assert [r.id for r in same_code] == [ids[1]]
+    stats = finder.get_trace_statistics("image_classification", trace_id="model_forward")
+    assert stats["static_trace_versions"] == 2
+    run = finder.find_run(ids[0])
+    assert [(m.key, m.value, m.step) for m in run.metrics] == [("val_accuracy", 0.5, 0)]

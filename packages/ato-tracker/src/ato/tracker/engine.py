@@ -11,19 +11,22 @@ from __future__ import annotations
 
 import os
 import random
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.pool import StaticPool
+from sqlalchemy.pool import NullPool, StaticPool
 
-from .errors import DatabaseNotFoundError
+from .errors import DatabaseNotFoundError, NotATrackerDatabaseError
 from .models import Base
+from .settings import hide_password
 
 T = TypeVar("T")
 
@@ -32,6 +35,7 @@ MAX_ATTEMPTS = 8
 FIRST_BACKOFF_S = 0.05
 
 _engines: dict[tuple[int, str], Engine] = {}
+_schema_ready: set[tuple[int, str]] = set()
 _engines_lock = threading.Lock()
 
 
@@ -56,8 +60,14 @@ def require_existing_database(url: str) -> None:
         raise DatabaseNotFoundError(url, path)
 
 
-def get_engine(url: str) -> Engine:
-    """The engine for ``url`` in this process, created (with the schema) on first use.
+def get_engine(url: str, *, create_schema: bool = True) -> Engine:
+    """The engine for ``url`` in this process, created on first use.
+
+    Args:
+        url: a SQLAlchemy URL or a bare SQLite file path.
+        create_schema: create the tracker tables and indexes that are missing (once per
+            process and URL). Read-only callers pass ``False`` after
+            :func:`require_tracker_schema`.
 
     Engines are cached per process id, so a forked child never reuses its parent's pooled
     connections.
@@ -71,10 +81,52 @@ def get_engine(url: str) -> Engine:
     with _engines_lock:
         engine = _engines.get(cache_key)
         if engine is None:
-            engine = _create(url)
+            engine = _engines[cache_key] = _create(url)
+        if create_schema and cache_key not in _schema_ready:
             run_transaction(engine, Base.metadata.create_all, schema_race=True)
-            _engines[cache_key] = engine
+            _schema_ready.add(cache_key)
     return engine
+
+
+def missing_tracker_tables(url: str) -> list[str]:
+    """Names of the tracker tables that the database at ``url`` lacks (``[]``: all present).
+
+    Looks without changing anything: a SQLite file is opened read-only and without the
+    tracker's pragmas (which would switch it to WAL mode).
+
+    Raises:
+        sqlalchemy.exc.DBAPIError: the database cannot be opened or read (e.g. not a SQLite
+            file, or a directory).
+    """
+    url = normalize_url(url)
+    path = sqlite_file(url)
+    if path is None:
+        probe = create_engine(url)
+    else:
+        read_only = f"file:{quote(str(path.resolve()))}?mode=ro"
+        probe = create_engine(
+            "sqlite://", creator=lambda: sqlite3.connect(read_only, uri=True), poolclass=NullPool
+        )
+    try:
+        present = set(inspect(probe).get_table_names())
+    finally:
+        probe.dispose()
+    return [name for name in Base.metadata.tables if name not in present]
+
+
+def require_tracker_schema(url: str) -> None:
+    """Raise unless ``url`` names an existing database holding every tracker table.
+
+    Raises:
+        DatabaseNotFoundError: a SQLite file that does not exist.
+        NotATrackerDatabaseError: the database lacks some or all tracker tables.
+        sqlalchemy.exc.DBAPIError: the database cannot be opened or read.
+    """
+    require_existing_database(url)
+    missing = missing_tracker_tables(url)
+    if missing:
+        all_missing = len(missing) == len(Base.metadata.tables)
+        raise NotATrackerDatabaseError(hide_password(url), missing, all_missing=all_missing)
 
 
 def dispose_engines() -> None:
@@ -83,6 +135,7 @@ def dispose_engines() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
+        _schema_ready.clear()
 
 
 def _forget_inherited_connections() -> None:

@@ -69,6 +69,16 @@ class MetricValueError(TrackerError, TypeError):
         )
 
 
+class MetricKeyError(TrackerError, ValueError):
+    """A metric key is longer than the key column allows."""
+
+    def __init__(self, key: str, limit: int) -> None:
+        super().__init__(
+            f"metric key {key[:40]!r}... has {len(key)} characters, more than the {limit} "
+            "a key may have; use a shorter name"
+        )
+
+
 class FingerprintFormatError(TrackerError, TypeError):
     """A fingerprint entry is not one of the accepted shapes."""
 
@@ -81,6 +91,27 @@ class DatabaseNotFoundError(TrackerError, FileNotFoundError):
             f"no tracker database at {path} (from URL {url!r}); check the path or the "
             "current directory, or log a run first to create it"
         )
+
+
+class NotATrackerDatabaseError(TrackerError, ValueError):
+    """A database opened for reading only lacks the tracker's tables (it is another program's
+    database, or no run was ever logged to it); nothing was changed in it."""
+
+    def __init__(self, url: str, missing: list[str], *, all_missing: bool) -> None:
+        problem = (
+            "has no tracker tables"
+            if all_missing
+            else f"lacks the tracker tables {', '.join(missing)}"
+        )
+        super().__init__(
+            f"the database {url!r} {problem}, so it is not an ato.tracker database; "
+            "check --db / the URL, or log a run with SQLLogger first (nothing was written to it)"
+        )
+
+
+class UsageError(TrackerError, ValueError):
+    """A command-line usage problem found after parsing (``ato`` reports it like argparse
+    errors, exit code 2)."""
 
 
 class RunNotFoundError(TrackerError, LookupError):

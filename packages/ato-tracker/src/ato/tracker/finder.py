@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, distinct, func, select
 
 from . import queries
-from .engine import get_engine, require_existing_database
+from .engine import get_engine, require_tracker_schema
 from .models import FingerprintRecord, ProjectRecord, RunRecord
 from .results import MetricSummary, Project, Run
 from .settings import read_settings
@@ -24,10 +24,15 @@ class SQLFinder:
     Args:
         config: a config with ``experiment.sql.db_path`` (as for :class:`SQLLogger`; the
             project name is not needed) or a database URL string.
-        must_exist: refuse to create a new SQLite file (for read-only tools such as a CLI).
+        must_exist: open only an existing tracker database and change nothing in it (for
+            read-only tools such as the ``ato`` command). Without it, a missing SQLite file
+            is created and missing tracker tables are added.
 
     Raises:
         DatabaseNotFoundError: ``must_exist`` is set and the SQLite file does not exist.
+        NotATrackerDatabaseError: ``must_exist`` is set and the database lacks the tracker
+            tables (e.g. another program's SQLite file); it is left untouched.
+        sqlalchemy.exc.DBAPIError: the database cannot be opened or read.
 
     Every method returns plain objects from :mod:`ato.tracker.results` that stay usable after
     the call: not-found cases return ``None`` (single objects) or ``[]`` (lists).
@@ -36,8 +41,8 @@ class SQLFinder:
     def __init__(self, config: Any, *, must_exist: bool = False) -> None:
         self.db_url = read_settings(config, need_project=False).db_url
         if must_exist:
-            require_existing_database(self.db_url)
-        self.engine: Engine = get_engine(self.db_url)
+            require_tracker_schema(self.db_url)
+        self.engine: Engine = get_engine(self.db_url, create_schema=not must_exist)
 
     def find_project(self, name: str) -> Project | None:
         """The project called ``name``, or ``None``."""

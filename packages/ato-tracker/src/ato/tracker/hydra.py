@@ -113,8 +113,7 @@ class AtoTrackerCallback(Callback):
         )
         settings = {"experiment": {"project_name": project, "sql": {"db_path": db_url}}}
         logger = SQLLogger(settings)
-        logger.config = task_config  # stored with the run instead of the settings
-        logger.run(tags=[*self.tags, *_job_tags(hydra_node)])
+        logger.run(tags=[*self.tags, *_job_tags(hydra_node)], config=task_config)
         self._logger = _current = logger
 
     def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:

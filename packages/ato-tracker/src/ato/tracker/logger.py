@@ -16,9 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from . import queries
 from .buffer import MetricBuffer
 from .engine import get_engine, run_transaction
-from .errors import InvalidStatusError, MetricValueError, RunStateError
+from .errors import InvalidStatusError, MetricKeyError, MetricValueError, RunStateError
 from .fingerprints import iter_fingerprints
 from .models import (
+    KEY_LENGTH,
     STATUS_LENGTH,
     ArtifactRecord,
     FingerprintRecord,
@@ -46,7 +47,8 @@ class SQLLogger:
             ``experiment.project_name`` (str) and optionally ``experiment.sql.db_path`` (a
             SQLAlchemy URL such as ``sqlite:///experiments.db`` - the default -,
             ``postgresql+psycopg://user@host/db`` or ``mysql+pymysql://user@host/db``; a bare
-            file path means SQLite). The whole config is stored with each run.
+            file path means SQLite). The whole config is stored with each run, unless
+            :meth:`run` is given another one (``run(config=trial_config)``).
         batch_size: metrics per write transaction; reaching it triggers a flush.
         flush_interval: seconds after which buffered metrics are flushed even if the batch is
             not full.
@@ -94,11 +96,16 @@ class SQLLogger:
     def _insert_project(self, conn: Connection) -> None:
         conn.execute(insert(_projects).values(name=self.project_name, created_at=utcnow()))
 
-    def run(self, tags: Any = None) -> int:
+    def run(self, tags: Any = None, config: Any = None) -> int:
         """Start a new run with status ``'running'`` and return its id.
 
         Args:
             tags: a list of labels (each stored as ``str``), a single string, or ``None``.
+            config: the config to store with this run, of any type the logger accepts (ADict,
+                mapping, OmegaConf ``DictConfig``, dataclass instance), e.g. the config of one
+                trial of a search, so that one logger records many trials with their own
+                configs. ``None`` stores the logger's own config. The project and database
+                always come from the logger's config.
 
         Raises:
             RunStateError: a run of this logger is still active; call :meth:`finish` first.
@@ -108,11 +115,11 @@ class SQLLogger:
                 f"run {self._run_id} is still active; call finish() before starting another run"
             )
         project = self.get_or_create_project()
-        config = redact_db_password(normalize_config(self.config))
+        stored = redact_db_password(normalize_config(self.config if config is None else config))
         values = {
             "project_id": project.id,
-            "config": config,
-            "structural_hash": structural_hash(config),
+            "config": stored,
+            "structural_hash": structural_hash(stored),
             "tags": _tag_list(tags),
             "status": RUNNING,
             "start_time": utcnow(),
@@ -127,10 +134,15 @@ class SQLLogger:
         return self._run_id
 
     @contextmanager
-    def start_run(self, tags: Any = None) -> Iterator[ActiveRun]:
-        """Context manager around :meth:`run`: yields an :class:`ActiveRun`; on exit the run is
-        finished as ``'completed'``, or ``'failed'`` if an exception escapes (it propagates)."""
-        run_id = self.run(tags)
+    def start_run(self, tags: Any = None, config: Any = None) -> Iterator[ActiveRun]:
+        """Context manager around :meth:`run` (same arguments): yields an :class:`ActiveRun`;
+        on exit the run is finished as ``'completed'``, or ``'failed'`` if an exception escapes
+        (it propagates).
+
+        Raises:
+            RunStateError: a run of this logger is still active.
+        """
+        run_id = self.run(tags, config)
         try:
             yield ActiveRun(self, run_id)
         except BaseException:
@@ -197,14 +209,19 @@ class SQLLogger:
         """Buffer one metric value of the active run.
 
         Args:
-            key: metric name, e.g. ``'val/accuracy'`` (at most 255 characters).
+            key: metric name, e.g. ``'val/accuracy'`` (at most 255 characters; other types
+                are stored as ``str(key)``).
             value: anything ``float()`` accepts (numpy/torch scalars too). NaN and +-inf are
                 stored as NULL and read back as ``nan``.
             step: training step/epoch (an integer) or ``None``.
 
         Raises:
             RunStateError: no active run (call :meth:`run` first).
-            MetricValueError: ``value`` is not a number.
+            MetricValueError: ``value`` is not a number (a ``TypeError``).
+            MetricKeyError: ``key`` is longer than 255 characters (a ``ValueError``).
+            TypeError: ``step`` is not an integer (``operator.index`` fails).
+            sqlalchemy.exc.DBAPIError: this call triggered a flush that failed (the rows stay
+                buffered for the next flush).
         """
         if not self._active:
             raise RunStateError("log_metric() needs an active run; call run() first")
@@ -216,6 +233,8 @@ class SQLLogger:
             number = None
         if key.__class__ is not str:
             key = str(key)
+        if len(key) > KEY_LENGTH:  # checked now: a server would reject the whole batch later
+            raise MetricKeyError(key, KEY_LENGTH)
         if step is not None and step.__class__ is not int:
             step = operator.index(step)
         now = time()

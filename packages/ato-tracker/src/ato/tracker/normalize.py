@@ -22,7 +22,8 @@ mapping keys that are not ``str``           ``str(key)``
 numpy/torch scalars (have ``.item()``)      the Python scalar from ``.item()``
 arrays/tensors (have ``.tolist()``)         nested JSON arrays from ``.tolist()``
 classes and functions                       ``"module.QualifiedName"``
-any other object                            ``repr(value)``
+any other object                            ``repr(value)`` (``"<module.Class object>"``
+                                            if ``repr`` raises)
 a container that contains itself            the string ``"<cycle>"`` at the repeat
 ==========================================  =============================================
 """
@@ -80,7 +81,9 @@ def to_json_value(value: Any, _active: frozenset[int] = frozenset()) -> Any:
 
         return to_json_value(OmegaConf.to_container(value, resolve=True), inner)
     if isinstance(value, Mapping):
-        return {_key(k): to_json_value(v, inner) for k, v in value.items()}
+        # dict.items: an ADict key such as "items" shadows the method of the same name
+        items = dict.items(value) if isinstance(value, dict) else value.items()
+        return {_key(k): to_json_value(v, inner) for k, v in items}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
             f.name: to_json_value(getattr(value, f.name), inner) for f in dataclasses.fields(value)
@@ -106,7 +109,14 @@ def _convert_leaf(value: Any, active: frozenset[int]) -> Any:
         return to_json_value(array_like, active)
     if isinstance(value, complex) or type(value).__module__ == "decimal":
         return str(value)
-    return repr(value)
+    return _safe_repr(value)
+
+
+def _safe_repr(value: Any) -> str:
+    try:
+        return repr(value)
+    except Exception:  # a broken __repr__ must not fail the run
+        return f"<{type(value).__module__}.{type(value).__qualname__} object>"
 
 
 _NOT_ARRAY: Any = object()

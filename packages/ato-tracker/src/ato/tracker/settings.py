@@ -67,15 +67,23 @@ def read_settings(config: Any, *, need_project: bool) -> TrackerSettings:
     return TrackerSettings(db_url=url, project_name=project)
 
 
+def hide_password(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (for messages and stored configs); text
+    that is not a URL SQLAlchemy can parse is returned unchanged."""
+    if "://" not in url:
+        return url
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url  # creating the engine reports the bad URL
+
+
 def redact_db_password(normalized: dict[str, Any]) -> dict[str, Any]:
     """Replace the password in ``experiment.sql.db_path`` of a normalized config with ``***``
     (the config is stored with every run; credentials must not be). Changes it in place."""
     experiment = normalized.get("experiment")
     sql = experiment.get("sql") if isinstance(experiment, dict) else None
     url = sql.get("db_path") if isinstance(sql, dict) else None
-    if isinstance(url, str) and "://" in url:
-        try:
-            sql["db_path"] = make_url(url).render_as_string(hide_password=True)  # type: ignore[index]
-        except ArgumentError:
-            pass  # not a URL SQLAlchemy can parse; creating the engine reports it
+    if isinstance(url, str):
+        sql["db_path"] = hide_password(url)  # type: ignore[index]
     return normalized

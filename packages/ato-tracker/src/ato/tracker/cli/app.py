@@ -11,7 +11,13 @@ from typing import IO
 from rich.console import Console
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from ..errors import DatabaseNotFoundError, ProjectNotFoundError, RunNotFoundError
+from ..errors import (
+    DatabaseNotFoundError,
+    NotATrackerDatabaseError,
+    ProjectNotFoundError,
+    RunNotFoundError,
+    UsageError,
+)
 from ..finder import SQLFinder
 from ..settings import DB_ENV_VAR, DEFAULT_DB_URL, default_db_url
 from . import commands
@@ -123,7 +129,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None) ->
         _dispatch(ctx, args)
     except (RunNotFoundError, ProjectNotFoundError) as error:
         return _fail(parser, str(error), EXIT_NOT_FOUND)
-    except (commands.UsageError, DatabaseNotFoundError) as error:
+    except (UsageError, DatabaseNotFoundError, NotATrackerDatabaseError) as error:
         return _fail(parser, str(error), EXIT_USAGE)
     except ArgumentError as error:
         return _fail(parser, f"--db {db_url!r} is not a database URL: {error}", EXIT_USAGE)

@@ -10,26 +10,13 @@ from typing import Any
 
 from rich.console import Console, Group, RenderableType
 from rich.text import Text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
-from ..errors import ProjectNotFoundError, RunNotFoundError
+from ..errors import ProjectNotFoundError, RunNotFoundError, UsageError
 from ..finder import SQLFinder
 from ..results import Run
+from ..settings import hide_password as display_url
 from .records import MISSING, all_metric_keys, config_diff, json_number, run_record, summary_record
 from .tables import format_number, render_comparison, render_run, render_runs_table
-
-
-def display_url(url: str) -> str:
-    """``url`` with any password replaced by ``***`` (for messages)."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
-
-
-class UsageError(Exception):
-    """A command-line usage problem found after parsing (reported like argparse errors)."""
 
 
 @dataclass

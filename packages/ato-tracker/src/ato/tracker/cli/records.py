@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from ato.adict import ADict
+
 from ..results import Metric, MetricSummary, Run
 
 MISSING = object()
@@ -109,7 +111,7 @@ def run_record(
         "end_time": _iso(run.end_time),
         "duration_s": duration_seconds(run),
         "structural_hash": run.structural_hash,
-        "config": run.config.to_dict(),
+        "config": ADict.to_dict(run.config),  # not run.config.to_dict: a key may shadow it
         "metrics": {key: summary_record(s) for key, s in sorted(summaries.items())},
     }
     if details:
