@@ -138,3 +138,25 @@ def test_omegaconf_copy_keeps_type_struct_mode_and_interpolations() -> None:
     trial = with_values(base, {"new.key": 1}, num_halved=2)
     assert trial.new.key == 1 and trial["__num_halved__"] == 2
     assert to_adict(trial).tag == "d34"
+
+
+@pytest.mark.parametrize("base", [{"blocks": []}, ADict(blocks=[])], ids=["dict", "ADict"])
+def test_a_trial_mutating_a_category_value_does_not_change_the_grid(base) -> None:
+    from ato.hyperopt import HyperBand
+
+    spaces = {
+        "blocks": {"param_type": "CATEGORY", "categories": [[1, 2], [3]]},
+        "x": {"param_type": "INTEGER", "param_range": (0, 1), "num_samples": 2},
+    }
+    search = HyperBand(base, spaces, halving_rate=0.5, num_min_samples=2)
+    seen = []
+
+    @search.main
+    def train(config):
+        seen.append(list(config["blocks"]))
+        config["blocks"].append(99)
+        return config["x"] + len(config["blocks"])
+
+    search_result = train()
+    assert all(99 not in blocks for blocks in seen)
+    assert 99 not in search_result.config.blocks

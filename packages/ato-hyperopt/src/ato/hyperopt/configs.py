@@ -73,9 +73,9 @@ def with_values(base: Any, values: Mapping[str, Any], num_halved: int | None = N
     if is_omegaconf(base):
         return _omegaconf_with(base, values, num_halved)
     if isinstance(base, Mapping):
-        new = copy.deepcopy(base)
+        new: Any = copy.deepcopy(base)
         for path, value in values.items():
-            _set_in_mapping(new, path.split("."), value, path)
+            _set_in_mapping(new, path.split("."), copy.deepcopy(value), path)
         if num_halved is not None:
             new[NUM_HALVED] = num_halved
         return new
@@ -150,7 +150,7 @@ def _set_in_mapping(node: Any, parts: list[str], value: Any, path: str) -> None:
 def _replace_path(obj: Any, parts: list[str], value: Any, path: str) -> Any:
     head, rest = parts[0], parts[1:]
     if isinstance(obj, Mapping):
-        new = copy.copy(obj)
+        new: Any = copy.copy(obj)
         new[head] = _replace_path(new[head], rest, value, path) if rest else value
         return new
     if not _is_dataclass_instance(obj):

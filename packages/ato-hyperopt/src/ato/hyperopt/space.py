@@ -135,7 +135,7 @@ def _check_keys(name: str, spec: Mapping[str, Any], allowed: frozenset[str]) -> 
 
 
 def _categories(name: str, spec: Mapping[str, Any]) -> list[Any]:
-    categories = spec.get("categories")
+    categories: Any = spec.get("categories")
     if isinstance(categories, (str, bytes, Mapping)) or not hasattr(categories, "__iter__"):
         raise SearchSpaceError(
             f"search space {name!r} (CATEGORY): 'categories' must be a list of values, "
