@@ -1,6 +1,8 @@
 """One rank of a DistributedHyperBand search over gloo (launched by test_hyperopt_distributed.py).
 
-Usage: python hyperopt_dist_worker.py OUT_JSON  (with RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT set)
+Usage: torchrun --standalone --nproc-per-node=2 hyperopt_dist_worker.py OUT_DIR
+(torchrun sets RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT); each rank writes
+OUT_DIR/rank<RANK>.json.
 
 Writes the search result, the trials this rank evaluated and whether the process group was
 still usable after the search.
@@ -24,8 +26,9 @@ SPACES = ADict(
 )
 
 
-def main(out_path: str) -> None:
+def main(out_dir: str) -> None:
     rank, world_size = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    out_path = os.path.join(out_dir, f"rank{rank}.json")
     dist.init_process_group("gloo", rank=rank, world_size=world_size)
     evaluated = []
 
