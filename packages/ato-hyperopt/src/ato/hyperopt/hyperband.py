@@ -125,7 +125,9 @@ class HyperBand(HyperOpt, GridSpaceMixIn):
 
         Budgets grow geometrically by ``1 / halving_rate`` and the last (the final
         re-evaluation) equals ``max_steps``: ``steps[k] = ceil(max_steps * halving_rate **
-        (G - 1 - k))`` for ``G = num_generations()``, at least 1.
+        (G - 1 - k))`` for ``G = num_generations()``, at least 1. This is Hyperband's per-rung
+        resource ``r_i = R * eta ** (i - s)`` (Li et al., JMLR 2018, Algorithm 1) with
+        ``R = max_steps`` and ``eta = 1 / halving_rate``.
 
         Args:
             max_steps: the full training budget in steps (int >= 1).
