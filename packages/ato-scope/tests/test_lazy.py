@@ -112,3 +112,163 @@ def test_one_line_lazy_block_is_rejected_clearly() -> None:
 
     with pytest.raises(LazyBlockError, match="own lines"):
         scope.build([])
+
+
+def test_block_whose_body_catches_exception_is_still_deferred() -> None:
+    scope = Scope()
+    runs = []
+
+    @scope.observe(default=True)
+    def guarded(config):
+        config.x = 1
+        with Scope.lazy():
+            try:
+                runs.append(config.x)
+            except Exception:  # must not swallow the internal skip signal
+                runs.append("caught")
+
+    scope.build(["x=5"])
+    assert runs == [5]
+
+
+def test_block_inside_a_loop_captures_each_iteration() -> None:
+    scope = Scope()
+
+    @scope.observe(default=True)
+    def loop(config):
+        config.n = 3
+        for i in range(2):
+            with Scope.lazy():
+                config[f"x{i}"] = i * config.n
+
+    assert scope.build(["n=10"]).to_dict() == {"n": 10, "x0": 0, "x1": 10}
+
+
+def test_break_out_of_a_block_is_rejected() -> None:
+    scope = Scope()
+
+    @scope.observe(default=True)
+    def looping(config):
+        for _ in range(1):
+            with Scope.lazy():
+                break
+        config.x = 1
+
+    with pytest.raises(LazyBlockError, match=r"test_lazy.py:\d+: .*'break' outside loop"):
+        scope.build([])
+
+
+def test_yield_in_a_block_is_rejected() -> None:
+    scope = Scope()
+
+    def generator_view(config):
+        config.x = 1
+        with Scope.lazy():
+            yield
+
+    scope.observe("gen", default=True)(lambda config: list(generator_view(config)))
+    with pytest.raises(LazyBlockError, match=r"test_lazy.py:\d+: .*cannot contain 'yield'"):
+        scope.build([])
+
+
+def _tracing_scope() -> Scope:
+    scope = Scope()
+
+    @scope.observe(default=True)
+    def traced_view(config):
+        config.a = 1
+        with Scope.lazy():
+            config.b = config.a * 2
+        config.c = 3
+
+    return scope
+
+
+def test_previous_trace_function_is_restored_and_keeps_tracing() -> None:
+    """A debugger's or coverage's Python tracer survives a skipped block."""
+    import sys
+
+    scope = _tracing_scope()
+    lines: list[str] = []
+
+    def tracer(frame, event, arg):
+        if frame.f_code.co_name not in ("traced_view", "__ato_lazy_block__"):
+            return None
+        if event == "line":
+            import linecache
+
+            lines.append(linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip())
+        return tracer
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        config = scope.build(["a=10"])
+        assert sys.gettrace() is tracer
+    finally:
+        sys.settrace(previous)
+    assert config.to_dict() == {"a": 10, "c": 3, "b": 20}
+    assert "config.c = 3" in lines  # traced after the skipped block
+    assert lines.count("config.b = config.a * 2") == 1  # only the replay, never the skip
+
+
+def test_builds_in_parallel_threads_do_not_interfere() -> None:
+    import threading
+
+    scope = _tracing_scope()
+    wrong: list[tuple[int, dict]] = []
+
+    def worker(offset: int) -> None:
+        for j in range(50):
+            config = scope.build([f"a={offset + j}"])
+            if config.to_dict() != {"a": offset + j, "c": 3, "b": 2 * (offset + j)}:
+                wrong.append((offset + j, config.to_dict()))
+
+    threads = [threading.Thread(target=worker, args=(i * 1000,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert wrong == []
+
+
+BODY_FORMS = {
+    "try_except": "try:\n    runs.append(config.x)\nexcept Exception:\n    runs.append('caught')",
+    "try_finally": "try:\n    runs.append(config.x)\nfinally:\n    pass",
+    "for": "for _ in range(1):\n    runs.append(config.x)",
+    "while": "while True:\n    runs.append(config.x)\n    break",
+    "if": "if True:\n    runs.append(config.x)",
+    "with": "with open(os.devnull):\n    runs.append(config.x)",
+    "pass_first": "pass\nruns.append(config.x)",
+    "constant_first": "'text'\nruns.append(config.x)",
+    "nested_lazy": "with Scope.lazy():\n    runs.append(config.x)",
+    "match": "match config.x:\n    case _:\n        runs.append(config.x)",
+    "def_first": "def f():\n    return config.x\nruns.append(f())",
+    "import_first": "import json\nruns.append(config.x)",
+    "global_first": "global COUNT\nruns.append(config.x)",
+    "del_first": "del helper\nruns.append(config.x)",
+}
+
+
+@pytest.mark.parametrize("form", sorted(BODY_FORMS))
+def test_every_kind_of_first_statement_is_deferred(form: str, tmp_path, monkeypatch) -> None:
+    """The skip must hold whatever the body starts with (CPython lays out each differently)."""
+    import importlib.util
+    import textwrap
+
+    body = textwrap.indent(BODY_FORMS[form], " " * 8)
+    path = tmp_path / f"views_{form}.py"
+    path.write_text(
+        "import os\nfrom ato.scope import Scope\nruns = []\nCOUNT = 0\n\n\n"
+        f"def view(config):\n    config.x = 1\n    helper = 1\n    with Scope.lazy():\n{body}\n"
+        "    config.after = 1\n",
+        encoding="utf-8",
+    )
+    spec = importlib.util.spec_from_file_location(f"views_{form}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    scope = Scope()
+    scope.observe("view", default=True)(module.view)
+    config = scope.build(["x=5"])
+    assert module.runs == [5]
+    assert config.to_dict() == {"x": 5, "after": 1}
