@@ -193,8 +193,9 @@ def run_transaction(
 ) -> T:
     """Run ``work(connection)`` in one transaction, retrying on lock contention.
 
-    Up to ``MAX_ATTEMPTS`` attempts, sleeping ``FIRST_BACKOFF_S * 2**attempt`` seconds (with
-    jitter) between them. With ``schema_race`` an "already exists"/"duplicate" error is retried
+    Up to ``MAX_ATTEMPTS`` (8) attempts, sleeping ``FIRST_BACKOFF_S * 2**attempt`` seconds
+    times a random factor in [0.5, 1.5) between them (exponential backoff with jitter, as in
+    M. Brooker, "Exponential Backoff And Jitter", AWS Architecture Blog, 2015). With ``schema_race`` an "already exists"/"duplicate" error is retried
     too: concurrent processes may race to create the same table.
 
     Raises:

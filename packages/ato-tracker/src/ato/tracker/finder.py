@@ -56,12 +56,14 @@ class SQLFinder:
             return [Project(row.id, row.name, row.created_at) for row in rows]
 
     def find_run(self, run_id: int, *, with_metrics: bool = True) -> Run | None:
-        """The run with id ``run_id`` (metrics, artifacts, fingerprints loaded), or ``None``."""
+        """The run with id ``run_id`` (artifacts, fingerprints and - unless
+        ``with_metrics=False`` - metrics loaded), or ``None``."""
         with self.engine.connect() as conn:
             return queries.load_run(conn, run_id, with_metrics=with_metrics)
 
     def find_runs(self, run_ids: Sequence[int], *, with_metrics: bool = True) -> list[Run]:
-        """The runs among ``run_ids`` that exist, by id."""
+        """The runs among ``run_ids`` (a sequence of run ids) that exist, ordered by id;
+        ``with_metrics`` as for :meth:`find_run`."""
         if not run_ids:
             return []
         with self.engine.connect() as conn:
@@ -170,7 +172,7 @@ class SQLFinder:
 
     def get_metric_summaries(self, run_ids: Sequence[int]) -> dict[int, dict[str, MetricSummary]]:
         """Per run id, per metric key: last value/step, min, max and count (one query per batch
-        of runs). Runs without metrics are absent."""
+        of 500 runs), as ``{run_id: {key: MetricSummary}}``. Runs without metrics are absent."""
         if not run_ids:
             return {}
         with self.engine.connect() as conn:

@@ -98,7 +98,15 @@ class AtoTrackerCallback(Callback):
         self._logger: SQLLogger | None = None
 
     def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
-        """Start a run for the job: resolved task config (``hydra`` node removed) and tags."""
+        """Start a run for the job: resolved task config (``hydra`` node removed) and tags.
+
+        Args:
+            config: the job's full config, as Hydra passes it (with the ``hydra`` node).
+
+        Raises:
+            sqlalchemy.exc.ArgumentError: the database URL is not a valid SQLAlchemy URL.
+            sqlalchemy.exc.DBAPIError: the database cannot be reached; Hydra then fails the job.
+        """
         global _current
         task_config = _task_config(config)
         hydra_node = config.hydra

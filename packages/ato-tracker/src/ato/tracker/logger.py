@@ -76,7 +76,12 @@ class SQLLogger:
     # -- runs ---------------------------------------------------------------------------
     def get_or_create_project(self) -> Project:
         """The project named by ``experiment.project_name``, created if missing
-        (safe when several processes create it at once)."""
+        (safe when several processes create it at once).
+
+        Raises:
+            RunStateError: the project row could neither be found nor inserted.
+            sqlalchemy.exc.DBAPIError: the database cannot be reached or written.
+        """
         project = self._find_project()
         if project is not None:
             return project
@@ -244,12 +249,19 @@ class SQLLogger:
             buffer.flush()
 
     def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
-        """:meth:`log_metric` for each ``key: value`` of ``metrics`` at the same ``step``."""
+        """:meth:`log_metric` for each ``key: value`` of ``metrics`` (a mapping of metric name
+        to number) at the same ``step``; raises what :meth:`log_metric` raises."""
         for key, value in metrics.items():
             self.log_metric(key, value, step)
 
     def flush(self) -> int:
-        """Write all buffered metrics now (one transaction per batch); return how many."""
+        """Write all buffered metrics now (one transaction per batch of ``batch_size`` rows);
+        return how many rows were written.
+
+        Raises:
+            sqlalchemy.exc.DBAPIError: a batch could not be written after the retries of
+                :func:`~ato.tracker.engine.run_transaction`; its rows stay buffered.
+        """
         return self._buffer.flush()
 
     # -- artifacts and fingerprints ----------------------------------------------------
@@ -279,8 +291,12 @@ class SQLLogger:
         return run_transaction(self.engine, lambda conn: conn.execute(stmt).inserted_primary_key[0])
 
     def log_fingerprint(self, trace_id: str, fingerprint: str, trace_type: str = "static") -> None:
-        """Record one code fingerprint (``trace_type`` ``'static'`` or ``'runtime'``) for the
-        current run.
+        """Record one code fingerprint for the current run (written at once, not buffered).
+
+        Args:
+            trace_id: name of the traced code, e.g. ``'model_forward'`` (at most 255 characters).
+            fingerprint: the hash string (at most 128 characters).
+            trace_type: ``'static'`` (hash of the source) or ``'runtime'`` (hash of the output).
 
         Raises:
             RunStateError: no run was started.
