@@ -158,8 +158,14 @@ class ADict(dict):
         """Update from a mapping / pairs / keywords, like ``dict.update``.
 
         Args:
+            *args: at most one mapping or iterable of ``(key, value)`` pairs.
             recurrent: if True, merge deeply: where both the current and the new value are
                 mappings, update the current one recursively instead of replacing it.
+            **kwargs: more keys to set (applied after ``args``).
+
+        Raises:
+            TypeError: more than one positional argument, or an element that is not a pair.
+            FrozenConfigError: this ADict (or, with ``recurrent``, a nested one) is frozen.
         """
         for key, value in _items_of(args, kwargs):
             current = dict.get(self, key, _MISSING)
@@ -182,6 +188,8 @@ class ADict(dict):
                 type(current).update_if_absent(current, value)
 
     def setdefault(self, key: Any, default: Any = None) -> Any:
+        """Like ``dict.setdefault``, but a mapping ``default`` is stored (and returned) as an
+        ADict. Raises :class:`~ato.adict.errors.FrozenConfigError` on a frozen ADict."""
         if not _dict_contains(self, key):
             self[key] = default
         return _dict_get(self, key)
@@ -258,7 +266,8 @@ class ADict(dict):
         return _variant(_base_of(type(self)))({k: v for k, v in dict.items(self) if fn(k, v)})
 
     def get_path(self, path: str, default: Any = _MISSING) -> Any:
-        """Read a dotted path such as ``'model.backbone.depth'``.
+        """Read a dotted path such as ``'model.backbone.depth'``; a segment of digits indexes
+        a list or tuple (``'layers.0.width'``).
 
         Raises:
             ConfigKeyError: naming the first missing segment, if no ``default`` is given.
@@ -280,7 +289,12 @@ class ADict(dict):
         return node
 
     def set_path(self, path: str, value: Any) -> None:
-        """Set a dotted path, creating intermediate ADicts as needed."""
+        """Set a dotted path such as ``'model.backbone.depth'``, creating intermediate ADicts
+        as needed; a parent that exists but is not a mapping is replaced by one.
+
+        Raises:
+            FrozenConfigError: the ADict that would change is frozen.
+        """
         *parents, last = path.split(".")
         node: Any = self
         for part in parents:
