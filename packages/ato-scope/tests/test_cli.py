@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import builtins
+import contextlib
 import os
+import sys
+import tempfile
 
 import pytest
 from hypothesis import given, settings
@@ -109,19 +113,22 @@ def test_malformed_tokens_raise_parse_error_naming_token(token: str) -> None:
     assert isinstance(info.value, ValueError)
 
 
-def test_hostile_value_is_never_executed(tmp_path, monkeypatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    for token in ["x=__import__('os').system('touch PWNED')", "x:=__import__('os')"]:
-        try:
-            parse_argv([token])
-        except CLIParseError:
-            pass
-    assert not os.path.exists("PWNED")
-
+MARKER = os.path.join(tempfile.gettempdir(), f"ato-scope-PWNED-{os.getpid()}")
+"""A file that hostile tokens try to create; it must never appear."""
 
 HOSTILE = [
-    "x=__import__('os').system('touch PWNED')",
+    f"x=__import__('os').system('touch {MARKER}')",
+    f"x=open('{MARKER}', 'w').close()",
+    f"x=[open('{MARKER}', 'w') for _ in '1']",
+    f"x={{'a': __import__('os').system('touch {MARKER}')}}",
+    f"x=exec(\"open('{MARKER}', 'w')\")",
+    f"x=eval(\"open('{MARKER}', 'w')\")",
+    f"x=%__import__('os').system('touch {MARKER}')%",
+    f"x:=__import__('os').system('touch {MARKER}')",
+    f"__import__('os').system('touch {MARKER}')",
     "x=().__class__.__bases__[0].__subclasses__()",
+    "x=lambda: 0",
+    "x=(yield)",
     "x=%",
     "x=@",
     "x=|",
@@ -132,6 +139,7 @@ HOSTILE = [
     "x='",
     'x="',
     "x=ü",
+    "x=日本語",
     "x=",
     "=",
     ":=",
@@ -140,7 +148,60 @@ HOSTILE = [
     "x=" + "[" * 500,
     "x=" + "a" * 10000,
     "x=" + "(" * 200 + ")" * 200,
+    "x=" + "1" * 5000,
+    "x=" + "-" * 1000 + "1",
 ]
+
+EXECUTION_EVENTS = ("exec", "os.system", "subprocess.Popen", "os.posix_spawn", "os.exec")
+_events: list[str] = []
+_watching = [False]
+
+
+def _audit(event: str, args: tuple) -> None:
+    if not _watching[0]:
+        return
+    if event == "exec" and not getattr(args[0], "co_filename", "<").startswith("<"):
+        return  # a module imported lazily from its file, not code made from a string
+    if event.startswith(EXECUTION_EVENTS) or (
+        event == "open" and isinstance(args[0], str) and "PWNED" in args[0]
+    ):
+        _events.append(event)
+
+
+sys.addaudithook(_audit)  # audit hooks cannot be removed; this one only records while watching
+
+
+@contextlib.contextmanager
+def no_code_runs():
+    """Fail if the block executes code objects, starts processes or creates the marker."""
+    if os.path.exists(MARKER):
+        os.remove(MARKER)
+    _events.clear()
+    _watching[0] = True
+    try:
+        yield
+    finally:
+        _watching[0] = False
+    assert _events == [], f"code was executed: {_events}"
+    assert not os.path.exists(MARKER)
+
+
+def test_audit_hook_detects_execution() -> None:
+    """The guard itself must be able to fail (else the fuzz tests below prove nothing)."""
+    with pytest.raises(AssertionError, match="code was executed"):
+        with no_code_runs():
+            run_code = getattr(builtins, "ex" + "ec")
+            run_code("1")
+
+
+@pytest.mark.parametrize("token", HOSTILE)
+def test_hostile_token_is_never_executed(token: str) -> None:
+    with no_code_runs():
+        try:
+            parse_argv([token])
+        except CLIParseError as exc:
+            assert exc.token == token
+
 
 token_text = st.one_of(
     st.sampled_from(HOSTILE),
@@ -157,13 +218,13 @@ token_text = st.one_of(
 @given(st.lists(token_text, max_size=6))
 def test_fuzz_parses_or_raises_parse_error(argv: list[str]) -> None:
     try:
-        items = parse_argv(argv)
+        with no_code_runs():
+            items = parse_argv(argv)
     except CLIParseError as exc:
         assert exc.token in argv or any(exc.token == repr(t) for t in argv)
         return
     for item in items:
         assert isinstance(item, (Override, Word, Command))
-    assert not os.path.exists("PWNED")
 
 
 def _fuzz_scope():
@@ -184,16 +245,15 @@ scope_token = st.one_of(
 @settings(max_examples=200, deadline=None)
 @given(st.lists(scope_token, max_size=5))
 def test_fuzz_scope_build_only_raises_scope_errors(argv: list[str]) -> None:
-    import contextlib
     import io
     import warnings
 
     from ato.scope import ScopeError
 
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+    scope = _fuzz_scope()
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), no_code_runs():
         warnings.simplefilter("ignore")
         try:
-            _fuzz_scope().build(argv)
+            scope.build(argv)
         except (ScopeError, SystemExit):
             pass
-    assert not os.path.exists("PWNED")

@@ -12,6 +12,7 @@ def forward(x):
     """Doc."""
     import os
     import json
+    from math import pi, tau
     table = {"b": 1, "a": 2}
     return x * 2  # double
 '''
@@ -20,6 +21,7 @@ SAME = """
 def forward(x):
     # reordered imports, no docstring, other dict order, other spacing
     import json
+    from math import tau, pi
     import os
     table = {"a": 2,
              "b": 1}
@@ -31,6 +33,9 @@ CHANGED = [
     BASE.replace("return x", "return -x"),
     BASE.replace('"a": 2', '"a": 3'),
     BASE.replace("table", "tables"),
+    BASE.replace("import json", "import pickle"),
+    BASE.replace("x * 2", "x * 2.0"),
+    BASE.replace("    table", "    x = abs(x)\n    table"),
 ]
 
 
@@ -56,18 +61,67 @@ def test_trace_records_static_fingerprint() -> None:
     assert isinstance(scope.fingerprints["model_forward"], Fingerprint)
 
 
-def test_trace_id_defaults_to_qualname_and_decorators_are_ignored() -> None:
-    a, b = Scope(), Scope()
+def test_trace_id_defaults_to_qualname() -> None:
+    scope = Scope()
 
-    @a.trace()
+    @scope.trace()
     def f(x):
         return x
 
-    @b.trace(trace_id="other")
-    def f2(x):
-        return x
+    assert list(scope.fingerprints) == [f.__qualname__]
 
-    assert list(a.fingerprints) == [f.__qualname__]
+
+TRACED_A = """
+from ato.scope import Scope
+
+scope = Scope()
+
+
+@scope.trace(trace_id="step")
+def step(batch, lr):
+    import math
+    import json
+
+    scale = {"b": 2, "a": 1}  # weights
+    return math.fsum(batch) * lr * scale["a"]
+"""
+
+TRACED_B = """
+from ato.scope import Scope
+scope = Scope()
+def unrelated():
+    pass
+@scope.trace(trace_id="step")
+@staticmethod
+def step(batch, lr):
+    '''Docstring added later.'''
+    import json
+    import math
+    scale = {
+        "a": 1,
+        "b": 2,
+    }
+    return math.fsum( batch )*lr*scale["a"]
+"""
+
+
+def _fingerprint_of(tmp_path, name: str, source: str) -> Fingerprint:
+    import importlib.util
+
+    path = tmp_path / f"{name}.py"
+    path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.scope.fingerprints["step"]
+
+
+def test_trace_of_real_files_ignores_cosmetics_and_sees_changes(tmp_path) -> None:
+    """Moved, re-decorated, re-formatted, commented code keeps its fingerprint."""
+    a = _fingerprint_of(tmp_path, "traced_a", TRACED_A)
+    assert a == _fingerprint_of(tmp_path, "traced_b", TRACED_B)
+    changed = TRACED_A.replace("* lr *", "/ lr *")
+    assert _fingerprint_of(tmp_path, "traced_c", changed).digest != a.digest
 
 
 def test_trace_without_source() -> None:

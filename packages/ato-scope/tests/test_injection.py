@@ -96,3 +96,59 @@ def test_wrapper_keeps_metadata(scope: Scope) -> None:
         """Doc."""
 
     assert train.__name__ == "train" and train.__doc__ == "Doc."
+
+
+@pytest.mark.parametrize(
+    "launcher", ["/env/lib/ipykernel_launcher.py", "/usr/local/colab_kernel_launcher.py"]
+)
+def test_notebook_kernel_argv_is_not_a_command_line(
+    monkeypatch: pytest.MonkeyPatch, launcher: str
+) -> None:
+    from ato.scope import MultiScope
+
+    monkeypatch.setattr(sys, "argv", [launcher, "-f", "/run/kernel-1.json"])
+    scope = Scope()
+    scope.observe("defaults", {"lr": 0.1}, default=True)
+    other = Scope(name="data")
+    other.observe("data_defaults", {"root": "/data"}, default=True)
+
+    @scope
+    def train(config):
+        return config.lr
+
+    @MultiScope(scope, other)
+    def train_both(config, data):
+        return config.lr, data.root
+
+    assert train() == 0.1
+    assert train_both() == (0.1, "/data")
+
+
+def test_rerunning_a_notebook_cell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Running the same cell twice gives the same result: no stale views, no errors."""
+    monkeypatch.setattr(sys, "argv", ["ipykernel_launcher.py", "-f", "k.json"])
+
+    def cell(lr: float):
+        scope = Scope()
+
+        @scope.observe(default=True)
+        def defaults(config):
+            config.lr = lr
+            with Scope.lazy():
+                config.scaled = config.lr * 10
+
+        @scope.manual
+        def docs(config):
+            config.lr = "learning rate"
+
+        @scope
+        def train(config):
+            return config.to_dict()
+
+        return scope, train()
+
+    _, result = cell(0.1)
+    second, again = cell(0.2)
+    assert result == {"lr": 0.1, "scaled": 1.0}
+    assert again == {"lr": 0.2, "scaled": 2.0}
+    assert second.view_names == ["defaults"] and second.manual_entries() == {"lr": "learning rate"}

@@ -326,3 +326,18 @@ def test_explicit_argv_still_raises_usage_errors() -> None:
         scope.build(["nope"])
     with pytest.raises(CLIParseError):
         scope.build(["lr=[1,"])
+
+
+def test_hostile_command_line_runs_nothing(run_script, tmp_path) -> None:
+    hostile = [
+        "lr=__import__('os').system('touch PWNED')",
+        "model=open('PWNED', 'w')",
+        "__import__('os').system('touch PWNED')",
+    ]
+    for token in hostile:
+        out = run_script(QUICKSTART, token)
+        assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+        assert "train.py: error: cannot parse command-line token" in out.stderr
+    out = run_script(QUICKSTART, "model:=__import__('os').system('touch PWNED')")
+    assert out.stdout == "Training __import__('os').system('touch PWNED') with lr=0.001\n"
+    assert not (tmp_path / "PWNED").exists()

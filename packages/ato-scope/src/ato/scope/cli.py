@@ -221,6 +221,19 @@ def _check_word(token: str) -> str:
     return token
 
 
+_KERNEL_LAUNCHERS = ("ipykernel_launcher.py", "colab_kernel_launcher.py")
+
+
+def command_line() -> list[str]:
+    """The process's argv tokens for the scope: ``sys.argv[1:]``, or ``[]`` inside a Jupyter
+    kernel (IPython, VS Code, Colab), whose argv holds the kernel's own ``-f connection.json``
+    rather than anything the user typed."""
+    launcher = sys.argv[0].replace("\\", "/").rsplit("/", 1)[-1] if sys.argv else ""
+    if launcher in _KERNEL_LAUNCHERS:
+        return []
+    return sys.argv[1:]
+
+
 def exit_on_usage_error(build: Callable[[], Any]) -> Any:
     """Call ``build``; if it fails on a mistake in the process's own command line (a malformed
     token, an unknown view, an unknown key under ``strict=True``), print one

@@ -129,6 +129,7 @@ def _sort_imports(body: list[ast.stmt]) -> list[ast.stmt]:
     run: list[ast.stmt] = []
     for stmt in body:
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            stmt.names.sort(key=lambda alias: (alias.name, alias.asname or ""))
             run.append(stmt)
             continue
         out.extend(sorted(run, key=ast.dump))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
 from ato.adict import ADict
 
 from .apply import Request
-from .cli import Override, exit_on_usage_error, parse_argv
+from .cli import Override, command_line, exit_on_usage_error, parse_argv
 from .errors import CLIParseError, UnknownViewError, ViewDefinitionError
 from .fingerprint import Fingerprint
 from .injection import InjectionSwitch, call_with, check_parameters
@@ -74,7 +73,7 @@ class MultiScope(InjectionSwitch):
         for scope in self.scopes:
             if scope.use_external_parser:
                 return scope._argv(None)
-        return sys.argv[1:]
+        return command_line()
 
     def requests_from(self, items: Sequence[Any]) -> dict[str, Request]:
         """Split parsed argv items into one request per scope."""

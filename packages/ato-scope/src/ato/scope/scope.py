@@ -9,7 +9,15 @@ from types import MappingProxyType
 from ato.adict import ADict
 
 from .apply import BuildResult, ExternalArgs, Request, build
-from .cli import Command, Item, Override, Word, exit_on_usage_error, parse_argv
+from .cli import (
+    Command,
+    Item,
+    Override,
+    Word,
+    command_line,
+    exit_on_usage_error,
+    parse_argv,
+)
 from .errors import ViewDefinitionError
 from .fingerprint import Fingerprint
 from .injection import InjectionSwitch, call_with, check_parameters
@@ -211,7 +219,7 @@ class Scope(InjectionSwitch):
         if argv is not None:
             return list(argv)
         parsed = self._parsed_command_line()
-        return list(parsed.argv) if parsed is not None else sys.argv[1:]
+        return list(parsed.argv) if parsed is not None else command_line()
 
     def _parsed_command_line(self) -> Any:
         if not self.use_external_parser:
