@@ -60,19 +60,15 @@ def load_file(path: str | os.PathLike[str]) -> dict[str, Any]:
             is not a mapping, a YAML tag asks for a Python object, or a ``.py`` file raised.
     """
     file = Path(path)
-    reader = _READERS.get(file.suffix.lower())
-    if reader is None:
-        raise UnsupportedFormatError(
-            f"unsupported config file extension {file.suffix or '(none)'!r}; "
-            f"supported: {', '.join(READ_EXTENSIONS)}",
-            file,
-        )
+    reader = _handler(_READERS, file, "read")
     if not file.is_file():
         raise ConfigFileNotFoundError(file)
     data = reader(file)
     if not isinstance(data, dict):
         raise ConfigFileError(
-            f"the top level must be a mapping of keys to values, not {_kind(data)}", file
+            f"the top level must be a mapping of keys to values, not {_kind(data)}; "
+            "put the content under a key (e.g. 'items:')",
+            file,
         )
     return data
 
@@ -80,24 +76,32 @@ def load_file(path: str | os.PathLike[str]) -> dict[str, Any]:
 def dump_file(data: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
     """Write ``data`` (nested mappings/lists of plain values) to ``path``.
 
-    The parent directory must exist. Tuples are written as lists.
+    The parent directory must exist. Tuples are written as lists. Nothing is written when
+    an error is raised.
 
     Raises:
         UnsupportedFormatError: the extension is not one of :data:`WRITE_EXTENSIONS`.
         ConfigFileError: a value cannot be represented in the format (the message names its
             dotted key), e.g. ``None`` in TOML or an arbitrary object anywhere.
+        OSError: the file cannot be written (e.g. its directory does not exist).
     """
     file = Path(path)
-    writer = _WRITERS.get(file.suffix.lower())
-    if writer is None:
-        raise UnsupportedFormatError(
-            f"cannot write config files with extension {file.suffix or '(none)'!r}; "
-            f"supported: {', '.join(WRITE_EXTENSIONS)}",
-            file,
-        )
+    writer = _handler(_WRITERS, file, "write")
     allow_dates = writer in (_write_yaml, _write_toml)
     text = writer(_to_plain(data, file, allow_dates, path=""), file)
     file.write_text(text, encoding="utf-8")
+
+
+def _handler(table: Mapping[str, Callable[..., Any]], file: Path, verb: str) -> Any:
+    """The reader/writer for ``file``'s extension, or raise listing the supported ones."""
+    handler = table.get(file.suffix.lower())
+    if handler is None:
+        raise UnsupportedFormatError(
+            f"cannot {verb} config files with extension {file.suffix or '(none)'!r}; "
+            f"supported: {', '.join(table)}",
+            file,
+        )
+    return handler
 
 
 def _kind(value: Any) -> str:
