@@ -155,3 +155,14 @@ def test_a_frozen_key_is_a_value_and_the_flag_is_reached_through_the_class():
     assert cfg.backbone.frozen is False and cfg.backbone["frozen"] is False
     ADict.freeze(cfg)
     assert cfg.backbone.frozen is False and ADict.frozen(cfg.backbone) is True
+
+
+def test_builtin_dict_operations_ignore_shadowing_keys():
+    cfg = ADict(keys=1, items=2, values=3, __iter__=4)
+    assert dict(cfg) == {"keys": 1, "items": 2, "values": 3, "__iter__": 4}
+    assert {**cfg} == dict(cfg) and list(cfg) == ["keys", "items", "values", "__iter__"]
+
+    def takes(**kwargs):
+        return kwargs
+
+    assert takes(**cfg) == dict(cfg)
