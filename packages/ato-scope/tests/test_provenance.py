@@ -77,6 +77,13 @@ def test_unknown_cli_key_warns_with_suggestion_and_is_added() -> None:
     assert config.lrr == 1
 
 
+def test_key_at_the_wrong_level_suggests_the_nested_key() -> None:
+    scope = Scope()
+    scope.observe("base", {"optim": {"lr": 0.1}}, default=True)
+    with pytest.warns(UnknownKeyWarning, match="'lr'.*Did you mean 'optim.lr'"):
+        scope.build(["lr=1"])
+
+
 def test_new_key_without_close_match_is_added_silently() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")

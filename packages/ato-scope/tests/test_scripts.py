@@ -139,6 +139,9 @@ def test_explain_unknown_key(run_script) -> None:
     out = run_script(PRIORITIES, "explain", "lrr")
     assert out.returncode == 2
     assert "no key 'lrr'" in out.stderr and "Did you mean 'lr'" in out.stderr
+    nested = PRIORITIES.replace("config.batch_size = 32", "config.data.batch_size = 32")
+    out = run_script(nested, "explain", "batch_size")
+    assert out.returncode == 2 and "Did you mean 'data.batch_size'" in out.stderr
 
 
 def test_unknown_view_message(run_script) -> None:

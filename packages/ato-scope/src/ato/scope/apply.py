@@ -13,6 +13,7 @@ from .cli import Override
 from .errors import UnknownKeyError, UnknownKeyWarning
 from .lazy import DeferredBlock, close_capture, open_capture
 from .provenance import DELETED, ProvenanceLog, Source, all_paths, diff, leaves, snapshot
+from .suggest import did_you_mean
 from .views import View, short_path
 
 TYPE_CHECKING = False
@@ -217,17 +218,14 @@ def _check_unknown(
             continue
         if final_keys is None:
             final_keys = sorted(known)
-        import difflib
-
-        close = difflib.get_close_matches(ov.key, final_keys, n=3, cutoff=0.75)
-        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        hint = did_you_mean(ov.key, final_keys, cutoff=0.75)
         message = (
             f"CLI override {ov.token!r} sets key {ov.key!r}, which no view of scope "
             f"{b.scope_name!r} defines.{hint}"
         )
         if b.strict:
             raise UnknownKeyError(message + " (strict scope: define the key in a view first)")
-        if close:
+        if hint:
             import warnings
 
             warnings.warn(

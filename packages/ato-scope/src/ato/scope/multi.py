@@ -13,6 +13,7 @@ from .errors import CLIParseError, UnknownViewError, ViewDefinitionError
 from .fingerprint import Fingerprint
 from .injection import InjectionSwitch, call_with, check_parameters
 from .scope import Scope, iter_words
+from .suggest import did_you_mean
 from .workflow import run_commands
 
 TYPE_CHECKING = False
@@ -120,10 +121,7 @@ class MultiScope(InjectionSwitch):
         if not owners:
             known = [f"{s.name}.{v}" for s in self.scopes for v in s.view_names]
             plain = [v for s in self.scopes for v in s.view_names]
-            import difflib
-
-            close = difflib.get_close_matches(word, plain + known, n=3, cutoff=0.6)
-            hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+            hint = did_you_mean(word, plain + known)
             raise UnknownViewError(
                 f"unknown view {word!r}.{hint} Known views: {', '.join(known) or '(none)'}."
             )

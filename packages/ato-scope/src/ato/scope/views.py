@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from .cli import COMMANDS, is_key
 from .errors import UnknownViewError, ViewChainError, ViewDefinitionError
+from .suggest import did_you_mean
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -128,10 +129,7 @@ class ViewRegistry:
 
     def unknown(self, name: str, context: str = "") -> UnknownViewError:
         """The error for an unregistered view name, with a "did you mean" hint."""
-        import difflib
-
-        close = difflib.get_close_matches(name, list(self._views), n=3, cutoff=0.6)
-        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        hint = did_you_mean(name, self._views)
         known = ", ".join(self._views) or "(none defined)"
         return UnknownViewError(f"unknown view {name!r}{context}.{hint} Known views: {known}.")
 

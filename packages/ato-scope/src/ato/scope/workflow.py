@@ -10,6 +10,7 @@ from ato.adict import ADict
 
 from .apply import Request
 from .report import explain_section, framed, manual_section, matches
+from .suggest import did_you_mean
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -82,12 +83,9 @@ def explain(scopes: Sequence[Any], keys: Sequence[str], multi: bool) -> int:
     missing = [k for k in keys if k not in found]
     if sections:
         print(framed(sections))
-    import difflib
-
     for key in missing:
         known = [f"{s.name}.{k}" if multi else k for s in scopes for k in s.provenance]
-        close = difflib.get_close_matches(key, known, n=3, cutoff=0.6)
-        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        hint = did_you_mean(key, known)
         print(f"explain: no key {key!r} in the config.{hint}", file=sys.stderr)
     return 2 if missing else 0
 
