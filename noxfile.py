@@ -23,6 +23,12 @@ PACKAGES: dict[str, tuple[str, list[str], str]] = {
     "tracker": ("ato-tracker", ["ato-adict"], "[postgres,mysql]"),
     "hyperopt": ("ato-hyperopt", ["ato-adict"], ""),
 }
+# Third-party libraries a package's tests use to check interoperation (never ato siblings,
+# never dependencies of the package itself), so that no package test is skipped.
+TEST_PEERS: dict[str, list[str]] = {
+    "tracker": ["omegaconf"],
+    "hyperopt": ["omegaconf", "tqdm"],
+}
 
 nox.options.error_on_missing_interpreters = True
 nox.options.reuse_existing_virtualenvs = False
@@ -41,7 +47,8 @@ def _make_test_session(short: str):
 
     @nox.session(name=f"tests-{short}")
     def tests(session: nox.Session) -> None:
-        session.install(*TEST_TOOLS, *[_pkg(s) for s in siblings], _pkg(folder) + extras)
+        peers = TEST_PEERS.get(short, [])
+        session.install(*TEST_TOOLS, *peers, *[_pkg(s) for s in siblings], _pkg(folder) + extras)
         tests_dir = PACKAGES_DIR / folder / "tests"
         session.run(
             "pytest",
