@@ -90,3 +90,32 @@ def test_world_size_one_runs_with_torch_installed_but_no_process_group() -> None
     assert not dist.is_initialized()
     assert single.config == plain.config and single.config.x == 4
     assert [[e.x for e in r] for r in single.logs] == [[e.x for e in r] for r in plain.logs]
+
+
+def test_setup_errors_name_the_problem(tmp_path) -> None:
+    import torch.distributed as dist
+
+    from ato.adict import ADict
+    from ato.hyperopt import DistributedSetupError
+    from ato.hyperopt.hyperband import DistributedHyperBand
+
+    spaces = {"x": dict(param_type="INTEGER", param_range=(0, 3), num_samples=4)}
+
+    def search(world_size: int):
+        hb = DistributedHyperBand(
+            ADict(), spaces, halving_rate=0.5, num_min_samples=2, rank=0, world_size=world_size
+        )
+        return hb.main(lambda config: config.x)
+
+    with pytest.raises(DistributedSetupError, match="not initialized; call torch.distributed"):
+        search(2)()
+    dist.init_process_group(
+        "gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1
+    )
+    try:
+        with pytest.raises(DistributedSetupError, match="process group has rank=0, world_size=1"):
+            search(2)()
+        assert search(1)().config.x == 3
+        assert dist.is_initialized()
+    finally:
+        dist.destroy_process_group()
