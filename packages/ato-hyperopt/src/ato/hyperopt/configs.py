@@ -91,7 +91,7 @@ def to_adict(config: Any) -> ADict:
     """A detached ADict copy of any supported config (OmegaConf interpolations resolved,
     dataclasses converted field by field, ``__num_halved__`` kept)."""
     if isinstance(config, ADict):
-        return config.clone().defrost()
+        return ADict.defrost(ADict.clone(config))
     if is_omegaconf(config):
         from omegaconf import OmegaConf
 
@@ -118,15 +118,15 @@ def _is_dataclass_instance(obj: Any) -> bool:
 
 
 def _adict_with(base: ADict, values: Mapping[str, Any], num_halved: int | None) -> ADict:
-    new = base.clone()
-    frozen = new.frozen
+    new = ADict.clone(base)  # through the class: a config key may be named 'frozen' or 'clone'
+    frozen = ADict.frozen(new)
     if frozen:
-        new.defrost()
+        ADict.defrost(new)
     for path, value in values.items():
         _set_in_mapping(new, path.split("."), copy.deepcopy(value), path)
     if num_halved is not None:
         new[NUM_HALVED] = num_halved
-    return new.freeze() if frozen else new
+    return ADict.freeze(new) if frozen else new
 
 
 def _set_in_mapping(node: Any, parts: list[str], value: Any, path: str) -> None:

@@ -52,7 +52,7 @@ class TrialOutcome:
 
     def log_entry(self) -> ADict:
         """The trial's config with ``__metric__`` (and ``__error__``/``__run_id__`` if any)."""
-        entry = self.config.clone()
+        entry = ADict.clone(self.config)
         entry[METRIC] = self.metric
         if self.error is not None:
             entry[ERROR] = self.error

@@ -58,7 +58,7 @@ def normalize_config(config: Any) -> dict[str, Any]:
 
 def structural_hash(normalized: Mapping[str, Any]) -> str:
     """ato.adict's structural hash (SHA-256 of sorted ``path: type`` lines) of a normalized config."""
-    return ADict(normalized).get_structural_hash()
+    return ADict.get_structural_hash(ADict(normalized))  # a key may be named like the method
 
 
 def to_json_value(value: Any, _active: frozenset[int] = frozenset()) -> Any:
