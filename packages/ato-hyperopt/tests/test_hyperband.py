@@ -314,3 +314,19 @@ def test_search_spaces_may_be_plain_dicts_and_config_source_is_kept() -> None:
 
     result = train()
     assert result.config.optimizer == {"lr": 0.2, "momentum": 0.9}
+
+
+def test_parameters_named_like_adict_methods(caplog) -> None:
+    import logging
+
+    caplog.set_level(logging.INFO, logger="ato.hyperopt")
+    spaces = ADict(
+        items=ADict(param_type="INTEGER", param_range=(1, 4), num_samples=4),
+        get_path=ADict(param_type="CATEGORY", categories=["a"]),
+        optim=ADict(values=ADict(param_type="CATEGORY", categories=[1, 2])),
+    )
+    base = ADict(items=0, get_path="", optim=ADict(values=0))
+    hb = HyperBand(base, spaces, halving_rate=0.5, num_min_samples=2)
+    result = hb.main(lambda config: config["items"] * config["optim"]["values"])()
+    assert result.config["items"] == 4 and result.config["optim"]["values"] == 2
+    assert "'items': 4" in caplog.text

@@ -257,7 +257,7 @@ class HyperBand(HyperOpt, GridSpaceMixIn):
 
     def _best_text(self, outcomes: list[TrialOutcome]) -> str:
         best = min(outcomes, key=lambda o: rank_key(o.metric, self.mode))
-        point = {k: best.config.get_path(k, None) for k in self._points[0]}
+        point = {k: ADict.get_path(best.config, k, None) for k in self._points[0]}
         return f"metric={best.metric:.6g} {point}"
 
 

@@ -51,8 +51,13 @@ def flatten_spaces(search_spaces: Mapping[str, Any]) -> dict[str, Mapping[str, A
     return flat
 
 
+def _items(mapping: Mapping) -> Any:
+    """``mapping.items()``, also for an ADict with a parameter named ``items`` or ``values``."""
+    return dict.items(mapping) if isinstance(mapping, dict) else mapping.items()
+
+
 def _flatten_into(flat: dict[str, Mapping[str, Any]], prefix: str, node: Mapping) -> None:
-    for key, spec in node.items():
+    for key, spec in _items(node):
         path = f"{prefix}{key}"
         if not isinstance(spec, Mapping):
             raise SearchSpaceError(
@@ -60,7 +65,9 @@ def _flatten_into(flat: dict[str, Mapping[str, Any]], prefix: str, node: Mapping
                 f"got {type(spec).__name__} {spec!r}"
             )
         is_group = (
-            "param_type" not in spec and spec and all(isinstance(v, Mapping) for v in spec.values())
+            "param_type" not in spec
+            and spec
+            and all(isinstance(v, Mapping) for _, v in _items(spec))
         )
         if is_group:
             _flatten_into(flat, path + ".", spec)

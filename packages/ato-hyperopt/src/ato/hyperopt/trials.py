@@ -127,6 +127,6 @@ def _failed(
 def _values_only(values: Mapping[str, Any], round_index: int) -> ADict:
     config = ADict()
     for path, value in values.items():
-        config.set_path(path, value)
+        ADict.set_path(config, path, value)
     config[NUM_HALVED] = round_index
     return config
