@@ -139,3 +139,12 @@ def test_is_a_real_dict():
     assert isinstance(cfg, dict)
     assert json.dumps(cfg) == '{"a": 1}'
     assert vars(cfg) is cfg
+
+
+def test_keywords_named_self_and_cls_are_keys():
+    assert ADict(self=1, cls=2) == {"self": 1, "cls": 2}
+    assert ADict.auto(self=1).self == 1
+    cfg = ADict()
+    cfg.update(self={"a": 1})
+    cfg.update_if_absent(cls=3)
+    assert cfg.self.a == 1 and cfg.cls == 3

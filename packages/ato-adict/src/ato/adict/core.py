@@ -100,7 +100,7 @@ class ADict(dict):
     """
 
     # -- construction -------------------------------------------------------------------
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, /, *args: Any, **kwargs: Any) -> None:
         _obj_setattr(self, "__dict__", self)
         if len(args) > 1:
             raise TypeError(f"ADict expected at most 1 positional argument, got {len(args)}")
@@ -122,7 +122,7 @@ class ADict(dict):
             _dict_set(self, key, _convert(value, cls))
 
     @classmethod
-    def auto(cls, *args: Any, **kwargs: Any) -> ADict:
+    def auto(cls, /, *args: Any, **kwargs: Any) -> ADict:
         """Build an auto-nesting ADict: reading a missing key creates (and stores) an empty
         auto ADict, so ``cfg.model.backbone.depth = 50`` needs no setup.
 
@@ -154,7 +154,7 @@ class ADict(dict):
         raise ConfigKeyError(f"key {name!r} is not in this ADict.{_suggest(name, self)}")
 
     # -- dict methods that must keep conversion and return ADicts -----------------------
-    def update(self, *args: Any, recurrent: bool = False, **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, /, *args: Any, recurrent: bool = False, **kwargs: Any) -> None:  # type: ignore[override]
         """Update from a mapping / pairs / keywords, like ``dict.update``.
 
         Args:
@@ -174,7 +174,7 @@ class ADict(dict):
             else:
                 self[key] = value
 
-    def update_if_absent(self, *args: Any, **kwargs: Any) -> None:
+    def update_if_absent(self, /, *args: Any, **kwargs: Any) -> None:
         """Add keys that are missing; never overwrite an existing value.
 
         Where both the existing and the new value are mappings, missing nested keys are
