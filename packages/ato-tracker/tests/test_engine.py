@@ -68,3 +68,27 @@ def test_importing_the_tracker_does_not_import_omegaconf_or_numpy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_logger_creates_missing_folders_of_a_sqlite_path(tmp_path):
+    from ato.adict import ADict
+    from ato.tracker import SQLFinder, SQLLogger
+
+    db = tmp_path / "runs" / "2026" / "exp.db"
+    config = ADict(experiment=ADict(project_name="p", sql=ADict(db_path=f"sqlite:///{db}")))
+    logger = SQLLogger(config)
+    run_id = logger.run()
+    logger.log_metric("loss", 0.5, 0)
+    logger.finish()
+    assert db.exists()
+    assert [m.value for m in SQLFinder(config).find_run(run_id).metrics] == [0.5]
+
+
+def test_a_read_only_finder_does_not_create_folders(tmp_path):
+    from ato.tracker import SQLFinder
+    from ato.tracker.errors import DatabaseNotFoundError
+
+    db = tmp_path / "missing" / "exp.db"
+    with pytest.raises(DatabaseNotFoundError):
+        SQLFinder(f"sqlite:///{db}", must_exist=True)
+    assert not db.parent.exists()

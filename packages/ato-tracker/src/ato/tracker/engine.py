@@ -66,8 +66,8 @@ def get_engine(url: str, *, create_schema: bool = True) -> Engine:
     Args:
         url: a SQLAlchemy URL or a bare SQLite file path.
         create_schema: create the tracker tables and indexes that are missing (once per
-            process and URL). Read-only callers pass ``False`` after
-            :func:`require_tracker_schema`.
+            process and URL), and the missing parent directories of a SQLite file.
+            Read-only callers pass ``False`` after :func:`require_tracker_schema`.
 
     Engines are cached per process id, so a forked child never reuses its parent's pooled
     connections.
@@ -78,6 +78,9 @@ def get_engine(url: str, *, create_schema: bool = True) -> Engine:
     """
     url = normalize_url(url)
     cache_key = (os.getpid(), url)
+    path = sqlite_file(url)
+    if create_schema and path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
     with _engines_lock:
         engine = _engines.get(cache_key)
         if engine is None:
