@@ -134,3 +134,47 @@ def test_seed_style_scope_example_with_stand_in_training(monkeypatch) -> None:
     assert result.config.model == "resnet101" and result.config.batch_size == 128
     assert result.config.lr == 1e-3
     assert [len(r) for r in result.logs] == [40, 12, 3, 1]
+
+
+PRINT_SCRIPT = """
+from ato.adict import ADict
+from ato.hyperopt import HyperBand
+from ato.scope import Scope
+
+scope = Scope()
+
+
+@scope.observe(default=True)
+def defaults(config):
+    config.optim = ADict(lr=0.5, momentum=0.9)
+
+
+spaces = {"optim.lr": {"param_type": "FLOAT", "param_range": (0.001, 0.1), "num_samples": 3}}
+search = HyperBand(scope, spaces, halving_rate=0.5, num_min_samples=2)
+
+
+@search.main
+def train(config):
+    print("TRIAL RAN")
+    return config.optim.lr
+
+
+train()
+"""
+
+
+@pytest.mark.parametrize("command", ["print", "manual", "explain"])
+def test_command_words_report_the_users_config_before_any_trial(tmp_path, command) -> None:
+    import subprocess
+
+    script = tmp_path / "search.py"
+    script.write_text(PRINT_SCRIPT, encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, str(script), command], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "TRIAL RAN" not in proc.stdout
+    if command == "print":
+        assert "lr: 0.5" in proc.stdout and "__num_halved__" not in proc.stdout
+    if command == "explain":
+        assert "optim.lr = 0.5 ← defaults" in proc.stdout

@@ -160,3 +160,17 @@ def test_a_trial_mutating_a_category_value_does_not_change_the_grid(base) -> Non
     search_result = train()
     assert all(99 not in blocks for blocks in seen)
     assert 99 not in search_result.config.blocks
+
+
+def test_a_search_key_close_to_an_existing_key_warns() -> None:
+    import warnings
+
+    from ato.hyperopt.errors import NewKeyWarning
+
+    spaces = {"lrr": {"param_type": "FLOAT", "param_range": (0.1, 0.2), "num_samples": 2}}
+    with pytest.warns(NewKeyWarning, match=r"'lrr'.*the top level.*Did you mean 'lr'"):
+        HyperBand(ADict(lr=0.0, epochs=3), spaces, halving_rate=0.5, num_min_samples=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NewKeyWarning)  # a key with no look-alike is deliberate
+        HyperBand(ADict(epochs=3), {"dropout": spaces["lrr"]}, halving_rate=0.5, num_min_samples=1)
+        HyperBand({}, spaces, halving_rate=0.5, num_min_samples=1)

@@ -75,8 +75,36 @@ def test_trials_are_built_by_the_scope_with_the_trial_view_applied() -> None:
     assert [c.optimizer.lr for c in seen[:3]] == [0.001, 0.01, 0.1]
     assert all(c.optimizer.momentum == 0.9 for c in seen)
     assert result.config.optimizer.lr == 0.01 and result.config.optimizer.min_lr == 0.0001
-    assert scope.builds == len(seen)
+    assert scope.builds == len(seen) + 1  # one plain build before the first trial
     assert hb.config.optimizer.lr == 1.0 and "__num_halved__" not in hb.config
+
+
+def test_the_scope_is_built_once_without_trial_values_before_any_trial() -> None:
+    scope = _scope()
+    builds = []
+    plain_build = scope.build
+
+    def recording_build():
+        config = plain_build()
+        builds.append(config)
+        return config
+
+    scope.build = recording_build
+    hb = HyperBand(scope, SPACES, halving_rate=0.5, num_min_samples=2)
+    hb.main(lambda config: config.optimizer.lr)()
+    assert builds[0].optimizer.lr == 1.0 and "__num_halved__" not in builds[0]
+    assert all("__num_halved__" in config for config in builds[1:])
+
+
+def test_a_misspelt_search_key_warns_for_a_scope() -> None:
+    import pytest
+
+    from ato.hyperopt.errors import NewKeyWarning
+
+    spaces = {"optimizer.lrr": SPACES["optimizer.lr"]}
+    hb = HyperBand(_scope(), spaces, halving_rate=0.5, num_min_samples=2)
+    with pytest.warns(NewKeyWarning, match=r"'optimizer.lrr'.*Did you mean 'lr'"):
+        hb.main(lambda config: config.optimizer.lr)()
 
 
 class FingerprintLogger:

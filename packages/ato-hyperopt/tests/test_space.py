@@ -223,3 +223,9 @@ def test_integer_grids_are_distinct_sorted_ints_within_range(
     assert values == sorted(set(values))
     assert all(type(v) is int and low <= v <= high for v in values)
     assert values[0] == low and len(values) <= num
+
+
+def test_a_misspelt_param_type_key_is_named() -> None:
+    spec = {"param_tpye": "FLOAT", "param_range": (0.0, 1.0), "num_samples": 3}
+    with pytest.raises(SearchSpaceError, match=r"'lr' has no 'param_type' \(found 'param_tpye'"):
+        grid_values("lr", spec)

@@ -16,7 +16,7 @@ from typing import Any
 
 from ato.adict import ADict
 
-from .errors import ConfigPathError, ConfigTypeError
+from .errors import ConfigPathError, ConfigTypeError, NewKeyWarning
 
 NUM_HALVED = "__num_halved__"
 
@@ -178,3 +178,32 @@ def _omegaconf_with(base: Any, values: Mapping[str, Any], num_halved: int | None
         if num_halved is not None:
             new[NUM_HALVED] = num_halved
     return new
+
+
+def warn_new_keys(config: Any, paths: list[str]) -> None:
+    """Warn (:class:`NewKeyWarning`) for each dotted path that ``config`` lacks while a close
+    existing key is there (``lrr`` next to ``lr``): a likely typo that would otherwise add a
+    new key to every trial and leave the intended one untouched. A path with no close match
+    is taken as a deliberate new key. Paths through dataclasses are checked when values are
+    set (:class:`ConfigPathError`)."""
+    import difflib
+    import warnings
+
+    for path in paths:
+        node = config
+        for depth, part in enumerate(path.split(".")):
+            if not isinstance(node, Mapping):
+                break
+            if part not in node:
+                keys = [str(k) for k in node if not str(k).startswith("__")]
+                close = difflib.get_close_matches(part, keys, n=1)
+                if close:
+                    where = ".".join(path.split(".")[:depth]) or "the top level"
+                    warnings.warn(
+                        f"search space key {path!r}: {part!r} is not in {where} of the config, "
+                        f"so every trial gets it as a new key. Did you mean {close[0]!r}?",
+                        NewKeyWarning,
+                        stacklevel=4,
+                    )
+                break
+            node = node[part]

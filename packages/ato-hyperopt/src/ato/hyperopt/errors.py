@@ -44,3 +44,8 @@ class TrialFailedError(RuntimeError):
 class DistributedSetupError(RuntimeError):
     """``torch.distributed`` is not available or not initialized, or its rank/world size
     disagree with the ones given to the search."""
+
+
+class NewKeyWarning(UserWarning):
+    """A search-space key names a path the base config lacks, next to a close existing key
+    (``lrr`` beside ``lr``): likely a typo. The message names the key it probably meant."""

@@ -172,6 +172,7 @@ class HyperBand(HyperOpt, GridSpaceMixIn):
         return launch
 
     def _search(self, func: Callable[..., Any], args: tuple, kwargs: dict) -> ADict:
+        self._target.prepare(list(self._points[0]))
         search_id = self._agree_on_search()
         recorder = TrialRecorder(
             self.tracker, search_id, self.metric_key, self._target.fingerprint_source()

@@ -117,8 +117,11 @@ def grid_values(name: str, spec: Mapping[str, Any]) -> list[Any]:
 
 def _param_type(name: str, spec: Mapping[str, Any]) -> str:
     if "param_type" not in spec:
+        close = difflib.get_close_matches("param_type", [str(k) for k in spec], n=1)
+        hint = f" (found {close[0]!r}: did you mean 'param_type'?)" if close else ""
         raise SearchSpaceError(
-            f"search space {name!r} has no 'param_type'; set it to one of {', '.join(PARAM_TYPES)}"
+            f"search space {name!r} has no 'param_type'{hint}; set it to one of "
+            f"{', '.join(PARAM_TYPES)}"
         )
     raw = spec["param_type"]
     param_type = raw.upper() if isinstance(raw, str) else raw

@@ -11,7 +11,7 @@ import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .configs import NUM_HALVED, check_config, is_config, set_path, with_values
+from .configs import NUM_HALVED, check_config, is_config, set_path, warn_new_keys, with_values
 from .errors import ConfigTypeError
 
 TrialFn = Callable[..., Any]
@@ -38,6 +38,9 @@ class ConfigTarget:
     def fingerprint_source(self) -> Any:
         """A config object carries no code fingerprints."""
         return None
+
+    def prepare(self, paths: list[str]) -> None:
+        """Nothing to do: the config was checked when the search was created."""
 
     def call(
         self,
@@ -75,6 +78,12 @@ class ScopeTarget:
     def fingerprint_source(self) -> Any:
         """The scope, when it records code fingerprints (``scope.fingerprints``)."""
         return self._scope if hasattr(self._scope, "fingerprints") else None
+
+    def prepare(self, paths: list[str]) -> None:
+        """Build the scope once without trial values before the first trial: command words
+        (``manual``, ``print``, ``explain``) then report the user's config, not a trial's, and
+        searched keys the config lacks get a :class:`~ato.hyperopt.errors.NewKeyWarning`."""
+        warn_new_keys(self._scope.build(), paths)
 
     def call(
         self,
