@@ -217,6 +217,7 @@ class ProvenanceLog:
         self.writes: dict[str, list[Write]] = {}
 
     def record(self, changes: Mapping[str, Any], source: Source) -> None:
+        """Append ``Write(value, source)`` for each ``{dotted key: value}`` of ``changes``."""
         for key, value in changes.items():
             if value is EMPTY_MAPPING:
                 value = {}

@@ -182,6 +182,7 @@ class Scope(InjectionSwitch):
         return self._views.names()
 
     def has_view(self, name: str) -> bool:
+        """True when a view called ``name`` is registered."""
         return name in self._views
 
     def build(self, argv: Sequence[str] | None = None) -> ADict:

@@ -55,9 +55,11 @@ class View:
 
     @property
     def where(self) -> str:
+        """``file:line`` of the definition (file relative to the working directory)."""
         return f"{short_path(self.file)}:{self.line}"
 
     def sort_key(self) -> tuple[float, int]:
+        """``(priority, definition order)``: the application order among selected views."""
         return (self.priority, self.order)
 
 
@@ -105,6 +107,7 @@ class ViewRegistry:
         self._counter = 0
 
     def add(self, view: View) -> None:
+        """Register ``view``; one with the same name is replaced and keeps its position."""
         old = self._views.get(view.name)
         if old is not None:
             view.order = old.order
@@ -120,6 +123,7 @@ class ViewRegistry:
         return self._views[name]
 
     def names(self) -> list[str]:
+        """Registered view names in definition order."""
         return list(self._views)
 
     def all_in_order(self) -> list[View]:
