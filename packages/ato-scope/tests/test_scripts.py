@@ -250,6 +250,12 @@ def test_multiscope_print_and_explain(run_script) -> None:
     out = run_script(MULTI, "data.lr=0.5", "explain", "data.lr")
     assert '[Scope "data"]' in out.stdout and '[Scope "model"]' not in out.stdout
     assert "data.lr = 0.5 ← CLI data.lr=0.5\n    overrode 0.001 ← data_config" in out.stdout
+    out = run_script(MULTI, "explain", "model")
+    assert out.returncode == 0 and '[Scope "data"]' not in out.stdout
+    assert "model.backbone = 'resnet50' ← model_config" in out.stdout
+    assert "model.lr = 0.1 ← model_config" in out.stdout
+    out = run_script(MULTI, "explain", "lr")
+    assert "model.lr = 0.1" in out.stdout and "data.lr = 0.001" in out.stdout
 
 
 ARGPARSE = """

@@ -63,7 +63,12 @@ def manual_text(scopes: Sequence[Any], multi: bool) -> str:
 
 
 def explain(scopes: Sequence[Any], keys: Sequence[str], multi: bool) -> int:
-    """Print the provenance report; returns the exit status (2 if a key matches nothing)."""
+    """Print the provenance report; returns the exit status (2 if a key matches nothing).
+
+    ``keys`` empty: every key of every scope. Under a MultiScope a key may carry its scope's
+    prefix (``model.lr``) or not (``lr``: that key in every scope), and a bare scope name
+    (``model``) selects all of that scope's keys.
+    """
     sections = []
     found: set[str] = set()
     for scope in scopes:
@@ -74,12 +79,14 @@ def explain(scopes: Sequence[Any], keys: Sequence[str], multi: bool) -> int:
             if matches(writes, local):
                 hits.append(local)
                 found.add(key)
-        if keys and not hits:
+        whole = multi and scope.name in keys  # ``explain model``: every key of that scope
+        if whole:
+            found.add(scope.name)
+        if keys and not hits and not whole:
             continue
         prefix = f"{scope.name}." if multi else ""
-        sections.append(
-            explain_section(scope.name, scope.applied_views, writes, hits or None, prefix)
-        )
+        shown = None if whole else hits or None
+        sections.append(explain_section(scope.name, scope.applied_views, writes, shown, prefix))
     missing = [k for k in keys if k not in found]
     if sections:
         print(framed(sections))
