@@ -350,3 +350,17 @@ def test_hostile_command_line_runs_nothing(run_script, tmp_path) -> None:
     out = run_script(QUICKSTART, "model:=__import__('os').system('touch PWNED')")
     assert out.stdout == "Training __import__('os').system('touch PWNED') with lr=0.001\n"
     assert not (tmp_path / "PWNED").exists()
+
+
+def test_argparse_help_with_a_required_positional(run_script) -> None:
+    code = ARGPARSE.replace(
+        "parser.add_argument('--seed', type=int, default=42)",
+        "parser.add_argument('--seed', type=int, default=42)\nparser.add_argument('data_dir')",
+    )
+    out = run_script(code, "--help")
+    assert out.returncode == 0 and not out.stderr, out.stderr
+    assert '[Scope "config"]' in out.stdout and "data_dir" in out.stdout
+    out = run_script(code, "/data", "--gpu", "2", "fast")
+    assert out.stdout == "GPU: 2, LR: 0.1, seed: 7\n", out.stderr
+    out = run_script(code)
+    assert out.returncode == 2 and "required: data_dir" in out.stderr

@@ -28,7 +28,7 @@ from .apply import ExternalArgs
 from .cli import HELP_FLAGS
 
 _original_parse_args = argparse.ArgumentParser.parse_args
-_scopes: weakref.WeakSet[Any] = weakref.WeakSet()
+_scopes: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
 _last: ParsedCommandLine | None = None
 
 
@@ -44,7 +44,7 @@ class ParsedCommandLine(namedtuple("ParsedCommandLine", "parser args argv")):
 
 def register(scope: Any) -> None:
     """Start intercepting ``parse_args`` on behalf of ``scope`` (idempotent)."""
-    _scopes.add(scope)
+    _scopes[id(scope)] = scope
     if argparse.ArgumentParser.parse_args is not _parse_args:
         argparse.ArgumentParser.parse_args = _parse_args  # type: ignore[method-assign,assignment]
 
@@ -65,7 +65,10 @@ def _parse_args(
     argv = list(sys.argv[1:] if args is None else args)
     wants_help = any(token in HELP_FLAGS for token in argv)
     argv = [token for token in argv if token not in HELP_FLAGS]
-    result, extras = self.parse_known_args(argv, namespace)
+    if wants_help:
+        result, extras = _parse_for_help(self, argv, namespace)
+    else:
+        result, extras = self.parse_known_args(argv, namespace)
     flags = [t for t in extras if t.startswith("-") and t != "-"]
     if flags:
         self.error(f"unrecognized arguments: {' '.join(flags)}")
@@ -74,6 +77,35 @@ def _parse_args(
     leftover = [*extras, "manual"] if wants_help else list(extras)
     _last = ParsedCommandLine(self, ExternalArgs(values, explicit), leftover)
     return result
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _raise_usage(message: str) -> None:
+    raise _UsageError(message)
+
+
+def _parse_for_help(
+    parser: argparse.ArgumentParser, argv: list[str], namespace: argparse.Namespace | None
+) -> tuple[argparse.Namespace, list[str]]:
+    """Parse for ``-h``; if the rest of argv does not parse (e.g. a required positional is
+    missing), print the manual and the parser's help right away and exit 0, as argparse's
+    own ``-h`` does."""
+    global _last
+    parser.error = _raise_usage  # type: ignore[method-assign]
+    try:
+        return parser.parse_known_args(argv, namespace)
+    except _UsageError:
+        from .workflow import manual_text
+
+        scopes = list(_scopes.values())
+        _last = ParsedCommandLine(parser, ExternalArgs({}, {}), [])
+        print(manual_text(scopes, multi=len(scopes) > 1))
+        raise SystemExit(0) from None
+    finally:
+        del parser.error
 
 
 def _explicit(parser: argparse.ArgumentParser, argv: list[str]) -> dict[str, str]:
