@@ -212,17 +212,24 @@ def test_previous_trace_function_is_restored_and_keeps_tracing() -> None:
     assert lines.count("config.b = config.a * 2") == 1  # only the replay, never the skip
 
 
-def test_builds_in_parallel_threads_do_not_interfere() -> None:
+def test_builds_in_parallel_threads_do_not_interfere(monkeypatch) -> None:
     import threading
 
+    from ato.scope import lazy
+
+    monkeypatch.setattr(lazy, "_withs", {})  # make the threads parse the file concurrently
+    monkeypatch.setattr(lazy, "_compiled", {})
     scope = _tracing_scope()
     wrong: list[tuple[int, dict]] = []
 
     def worker(offset: int) -> None:
         for j in range(50):
-            config = scope.build([f"a={offset + j}"])
-            if config.to_dict() != {"a": offset + j, "c": 3, "b": 2 * (offset + j)}:
-                wrong.append((offset + j, config.to_dict()))
+            try:
+                config = scope.build([f"a={offset + j}"]).to_dict()
+            except BaseException as exc:  # a thread's exception would otherwise be lost
+                config = {"error": repr(exc)}
+            if config != {"a": offset + j, "c": 3, "b": 2 * (offset + j)}:
+                wrong.append((offset + j, config))
 
     threads = [threading.Thread(target=worker, args=(i * 1000,)) for i in range(4)]
     for thread in threads:

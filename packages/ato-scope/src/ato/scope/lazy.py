@@ -44,6 +44,7 @@ building scopes at the same time do not interfere. Limits:
 from __future__ import annotations
 
 import sys
+import threading
 from collections import namedtuple
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -59,6 +60,8 @@ if TYPE_CHECKING:
 _CAPTURE: ContextVar[list[DeferredBlock] | None] = ContextVar("ato_scope_lazy", default=None)
 _BLOCK_NAME = "__ato_lazy_block__"
 _CO_GENERATOR = 0x20  # inspect.CO_GENERATOR, without importing inspect
+_PARSE_LOCK = threading.Lock()
+_withs: dict[tuple[str, int, int], ast.With] = {}
 _compiled: dict[tuple[str, int, tuple[str, ...], int], types.CodeType] = {}
 
 
@@ -151,14 +154,16 @@ def capture(frame: Any) -> tuple[DeferredBlock, int, int]:
     import types
 
     filename = frame.f_code.co_filename
-    node = _find_with(filename, frame.f_lineno, frame.f_globals)
+    with _PARSE_LOCK:  # ast.parse is not thread-safe on CPython 3.11 (gh-106905)
+        node = _find_with(filename, frame.f_lineno, frame.f_globals)
     first, last = node.body[0].lineno, node.body[-1].end_lineno or node.body[-1].lineno
     if first == node.lineno:
         raise LazyBlockError(
             f"{filename}:{node.lineno}: put the body of 'with Scope.lazy():' on its own lines"
         )
     names = tuple(n for n in frame.f_locals if n.isidentifier() and not keyword.iskeyword(n))
-    code = _compile(filename, node, names)
+    with _PARSE_LOCK:
+        code = _compile(filename, node, names)
     function = types.FunctionType(code, frame.f_globals, _BLOCK_NAME)
     arguments = {n: frame.f_locals[n] for n in names}
     return DeferredBlock(function, arguments, filename, node.lineno), first, last
@@ -174,12 +179,17 @@ def _find_with(filename: str, lineno: int, module_globals: dict) -> ast.With:
             f"cannot read the source of {filename} to defer the 'with Scope.lazy():' block at "
             f"line {lineno}; lazy blocks need a source file. Use @scope.observe(lazy=True) instead"
         )
+    key = (filename, lineno, len(lines))
+    found = _withs.get(key)
+    if found is not None:
+        return found
     tree = ast.parse("".join(lines), filename)
     for node in ast.walk(tree):
         if isinstance(node, ast.With) and any(
             item.context_expr.lineno <= lineno <= (item.context_expr.end_lineno or lineno)
             for item in node.items
         ):
+            _withs[key] = node
             return node
     raise LazyBlockError(
         f"{filename}:{lineno}: no 'with Scope.lazy():' statement found at this line; "
