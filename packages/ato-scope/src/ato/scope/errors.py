@@ -1,7 +1,8 @@
 """Exceptions and warnings raised by ato.scope.
 
 Each error derives from the builtin that existing ``except`` clauses expect
-(``ValueError`` for bad input text, ``KeyError`` for unknown names, ``TypeError`` for misuse).
+(``ValueError`` for bad input text, ``KeyError`` for unknown names, ``TypeError`` for misuse,
+``RuntimeError`` for a ``with Scope.lazy():`` block that cannot be deferred).
 """
 
 from __future__ import annotations
@@ -44,7 +45,9 @@ class ViewDefinitionError(ScopeError, TypeError):
 
 
 class LazyBlockError(ScopeError, RuntimeError):
-    """A ``with Scope.lazy():`` block could not be located in its source file."""
+    """A ``with Scope.lazy():`` block cannot be deferred: its source file is unavailable, its
+    body shares the ``with`` line, or it holds ``break``/``continue``/``yield`` that only make
+    sense inside the view. The message gives ``file:line``."""
 
 
 class TraceError(ScopeError, TypeError):
