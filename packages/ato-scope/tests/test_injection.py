@@ -152,3 +152,16 @@ def test_rerunning_a_notebook_cell(monkeypatch: pytest.MonkeyPatch) -> None:
     assert result == {"lr": 0.1, "scaled": 1.0}
     assert again == {"lr": 0.2, "scaled": 2.0}
     assert second.view_names == ["defaults"] and second.manual_entries() == {"lr": "learning rate"}
+
+
+def test_import_pulls_in_no_heavy_libraries() -> None:
+    """``import ato.scope`` must not import sqlalchemy, torch, numpy, omegaconf or yaml."""
+    import subprocess
+
+    code = (
+        "import sys, ato.scope\n"
+        "heavy = {'sqlalchemy', 'torch', 'numpy', 'omegaconf', 'yaml'} & set(sys.modules)\n"
+        "print(sorted(heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
