@@ -11,10 +11,8 @@ Run: ``nox -s bench`` or ``python benchmarks/bench_scope.py``.
 
 from __future__ import annotations
 
-import statistics
-import time
-
 from omegaconf import OmegaConf
+from timing import median_ms
 
 from ato.scope import Scope
 
@@ -65,16 +63,6 @@ def omegaconf_build(base: dict, views: list[dict], dotlist: list[str]) -> object
     return OmegaConf.merge(config, OmegaConf.from_dotlist(dotlist))
 
 
-def median_ms(fn, repeats: int = REPEATS) -> float:
-    fn()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
-
-
 def main() -> None:
     scope, tokens = make_scope(), argv()
     views = [nested(view_values(v)) for v in range(VIEWS)]
@@ -84,9 +72,11 @@ def main() -> None:
     assert OmegaConf.to_container(omega) == ato_config.to_dict(), "both sides must agree"
 
     base_omega = OmegaConf.create(base)
-    ato_ms = median_ms(lambda: scope.build(tokens))
+    ato_ms = median_ms(lambda: scope.build(tokens), repeats=REPEATS)
     omega_ms = median_ms(lambda: omegaconf_build(base, views, tokens), repeats=5)
-    cli_ms = median_ms(lambda: OmegaConf.merge(base_omega, OmegaConf.from_dotlist(tokens)))
+    cli_ms = median_ms(
+        lambda: OmegaConf.merge(base_omega, OmegaConf.from_dotlist(tokens)), repeats=REPEATS
+    )
     keys = GROUPS * KEYS_PER_GROUP
     print(f"Scope build: {VIEWS} views + {OVERRIDES} CLI overrides on a {keys}-key config (median)")
     print(f"  ato-scope build (parse + views + CLI + provenance) : {ato_ms:9.2f} ms")

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import create_engine
+from timing import median_ms
 
 from ato.tracker import SQLFinder, SQLLogger
 from ato.tracker.engine import dispose_engines
@@ -87,16 +88,6 @@ def populate(db: Path, runs: int, per_run: int, project: str = "bench") -> None:
         logger.finish()
 
 
-def timed_ms(fn, repeats: int = 20) -> float:
-    fn()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
-
-
 def bench_queries(tmp: Path, runs: int, per_run: int) -> None:
     big = tmp / "big.db"
     start = time.perf_counter()
@@ -110,21 +101,21 @@ def bench_queries(tmp: Path, runs: int, per_run: int) -> None:
     )
     best_run = finder.find_best_run("bench", "acc")
     assert best_run.best_metric("acc") == con.execute(raw_sql).fetchone()[0]
-    best_max = timed_ms(lambda: finder.find_best_run("bench", "acc", "max"))
-    best_min = timed_ms(lambda: finder.find_best_run("bench", "loss", "min"))
-    raw = timed_ms(lambda: con.execute(raw_sql).fetchone())
+    best_max = median_ms(lambda: finder.find_best_run("bench", "acc", "max"))
+    best_min = median_ms(lambda: finder.find_best_run("bench", "loss", "min"))
+    raw = median_ms(lambda: con.execute(raw_sql).fetchone())
     print(f"find_best_run over {runs * per_run:,} rows (median, incl. loading the run):")
     print(f"  mode=max : {best_max:8.2f} ms   mode=min : {best_min:8.2f} ms   (target <= 50 ms)")
     print(f"  raw SQL MAX over the project (value only): {raw:8.3f} ms")
-    light = timed_ms(lambda: finder.get_runs_in_project("bench", with_metrics=False), 5)
+    light = median_ms(lambda: finder.get_runs_in_project("bench", with_metrics=False), 5)
     print(f"get_runs_in_project, {runs:,} runs, with_metrics=False: {light:8.1f} ms")
     con.close()
 
     small = tmp / "small.db"
     populate(small, runs, 20)
     finder = SQLFinder(config(small))
-    full = timed_ms(lambda: finder.get_runs_in_project("bench"), 5)
-    raw_rows = timed_ms(
+    full = median_ms(lambda: finder.get_runs_in_project("bench"), 5)
+    raw_rows = median_ms(
         lambda: sqlite3.connect(small).execute("SELECT * FROM metrics").fetchall(), 5
     )
     print(
