@@ -9,7 +9,7 @@ import pytest
 scope_mod = pytest.importorskip("ato.scope")
 
 from ato.adict import ADict  # noqa: E402
-from ato.hyperopt import HyperBand  # noqa: E402
+from ato.hyperopt import HyperBand, OverriddenBySearchWarning  # noqa: E402
 
 SPACES = ADict(
     {
@@ -74,7 +74,8 @@ def test_searched_values_win_over_the_command_line(monkeypatch) -> None:
         lrs.add(config.train.lr)
         return _metric(config)
 
-    train()
+    with pytest.warns(OverriddenBySearchWarning, match="train.lr=0.5 from the command line"):
+        train()
     assert lrs == {1e-4, 1e-3, 1e-2, 1e-1}
 
 
@@ -178,3 +179,23 @@ def test_command_words_report_the_users_config_before_any_trial(tmp_path, comman
         assert "lr: 0.5" in proc.stdout and "__num_halved__" not in proc.stdout
     if command == "explain":
         assert "optim.lr = 0.5 ← defaults" in proc.stdout
+
+
+def test_a_searched_key_set_on_the_command_line_warns(tmp_path) -> None:
+    import subprocess
+
+    script = tmp_path / "search.py"
+    script.write_text(PRINT_SCRIPT, encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, str(script), "optim.lr=0.5"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "OverriddenBySearchWarning" in proc.stderr
+    assert "optim.lr=0.5 from the command line is replaced by the search" in proc.stderr
+    quiet = subprocess.run(
+        [sys.executable, str(script), "optim.momentum=0.5"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert quiet.returncode == 0 and "Warning" not in quiet.stderr, quiet.stderr

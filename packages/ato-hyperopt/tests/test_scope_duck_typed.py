@@ -151,3 +151,28 @@ def test_config_searches_store_no_fingerprints() -> None:
     )
     search.main(lambda config: config.optimizer.lr)()
     assert STORED and all(logger.stored == [] for logger in STORED)
+
+
+def test_a_searched_key_set_on_the_command_line_warns() -> None:
+    import collections
+
+    import pytest
+
+    from ato.hyperopt import OverriddenBySearchWarning
+
+    Source = collections.namedtuple("Source", "kind label where")
+    Write = collections.namedtuple("Write", "value source")
+    scope = _scope()
+    scope.provenance = {
+        "optimizer.lr": [
+            Write(1.0, Source("view", "defaults", "")),
+            Write(0.5, Source("cli", "optimizer.lr=0.5", "")),
+        ],
+        "optimizer.momentum": [Write(0.9, Source("cli", "optimizer.momentum=0.9", ""))],
+    }
+    hb = HyperBand(scope, SPACES, halving_rate=0.5, num_min_samples=2)
+    with pytest.warns(
+        OverriddenBySearchWarning, match=r"optimizer.lr=0.5 from the command line"
+    ) as seen:
+        hb.main(lambda config: config.optimizer.lr)()
+    assert len([w for w in seen if w.category is OverriddenBySearchWarning]) == 1

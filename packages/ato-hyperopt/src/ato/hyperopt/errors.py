@@ -49,3 +49,8 @@ class DistributedSetupError(RuntimeError):
 class NewKeyWarning(UserWarning):
     """A search-space key names a path the base config lacks, next to a close existing key
     (``lrr`` beside ``lr``): likely a typo. The message names the key it probably meant."""
+
+
+class OverriddenBySearchWarning(UserWarning):
+    """A key set on the command line is also in the search space; every trial replaces it
+    with the trial's value, so the command-line value has no effect."""

@@ -81,9 +81,11 @@ class ScopeTarget:
 
     def prepare(self, paths: list[str]) -> None:
         """Build the scope once without trial values before the first trial: command words
-        (``manual``, ``print``, ``explain``) then report the user's config, not a trial's, and
-        searched keys the config lacks get a :class:`~ato.hyperopt.errors.NewKeyWarning`."""
+        (``manual``, ``print``, ``explain``) then report the user's config, not a trial's;
+        searched keys the config lacks get a :class:`~ato.hyperopt.errors.NewKeyWarning`, and
+        searched keys also set on the command line a :class:`~ato.hyperopt.errors.OverriddenBySearchWarning`."""
         warn_new_keys(self._scope.build(), paths)
+        _warn_cli_overrides(getattr(self._scope, "provenance", {}), paths)
 
     def call(
         self,
@@ -141,3 +143,22 @@ def make_target(scope_or_config: Any) -> ConfigTarget | ScopeTarget:
             "DictConfig or dataclass instance)"
         )
     return ConfigTarget(scope_or_config)
+
+
+def _warn_cli_overrides(provenance: Mapping[str, Any], paths: list[str]) -> None:
+    """Warn for each searched key the command line set: the search replaces it in every trial."""
+    import warnings
+
+    from .errors import OverriddenBySearchWarning
+
+    for path in paths:
+        for write in provenance.get(path, ()):
+            source = getattr(write, "source", None)
+            if getattr(source, "kind", None) == "cli":
+                warnings.warn(
+                    f"{getattr(source, 'label', path)} from the command line is replaced by the "
+                    f"search: {path!r} is in the search space, so every trial sets it. Remove "
+                    f"{path!r} from the search space to fix its value.",
+                    OverriddenBySearchWarning,
+                    stacklevel=5,
+                )
