@@ -146,3 +146,42 @@ def test_a_forked_child_can_log_with_the_parents_logger(sqlite_url):
     (run,) = SQLFinder(sqlite_url).get_runs_in_project("fork")
     assert run.status == "completed" and run.metric_values("loss") == [1.0]
     assert logger.get_or_create_project().name == "fork"  # the parent's pool still works
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
+def test_a_forked_child_does_not_write_the_parents_buffered_metrics(sqlite_url):
+    cfg = {"experiment": {"project_name": "fork-buffer", "sql": {"db_path": sqlite_url}}}
+    logger = SQLLogger(cfg, flush_interval=3600)
+    parent_run = logger.run()
+    logger.log_metric("loss", 1.0, 0)  # buffered in the parent when it forks
+    pid = os.fork()
+    if pid == 0:  # child: log and finish a run of its own with the inherited logger
+        code = 1
+        try:
+            logger.finish()
+            logger.run()
+            logger.log_metric("loss", 2.0, 0)
+            logger.finish()
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    logger.finish()
+    runs = {r.id: r for r in SQLFinder(sqlite_url).get_runs_in_project("fork-buffer")}
+    assert runs[parent_run].metric_values("loss") == [1.0]
+    (child_run,) = (r for r in runs.values() if r.id != parent_run)
+    assert child_run.metric_values("loss") == [2.0]
+
+
+def test_a_run_started_right_after_finish_has_a_running_flush_timer(sqlite_url):
+    cfg = {"experiment": {"project_name": "timer", "sql": {"db_path": sqlite_url}}}
+    logger = SQLLogger(cfg, flush_interval=3600)
+    for _ in range(20):
+        logger.run()
+        logger.finish()
+    logger.run()
+    timer = logger._buffer._timer
+    assert timer is not None and timer.is_alive()
+    assert not logger._buffer._stop.is_set()
+    logger.finish()

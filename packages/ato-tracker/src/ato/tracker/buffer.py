@@ -15,6 +15,7 @@ garbage collection and interpreter exit).
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import weakref
 from collections import deque
@@ -62,13 +63,18 @@ class MetricBuffer:
         self._flush_lock = threading.Lock()
         self._stop = threading.Event()
         self._timer: threading.Thread | None = None
+        _live_buffers.add(self)
 
     def flush(self) -> int:
         """Write every buffered row; return how many were written.
 
-        Rows of a batch whose transaction fails (after the retries of
-        :func:`~ato.tracker.engine.run_transaction`) go back to the front of the buffer, and
-        the error propagates; a later flush writes them.
+        Thread-safe: flushes are serialized by a lock, and rows appended meanwhile are either
+        taken by this flush or left for the next. Rows of a batch whose transaction fails
+        (after the retries of :func:`~ato.tracker.engine.run_transaction`) go back to the
+        front of the buffer, in order, and the error propagates; a later flush writes them.
+
+        Raises:
+            sqlalchemy.exc.DBAPIError: a batch could not be written.
         """
         written = 0
         with self._flush_lock:
@@ -90,10 +96,15 @@ class MetricBuffer:
         return [popleft() for _ in range(min(limit, len(self.pending)))]
 
     def start_timer(self) -> None:
-        """Start the daemon thread that flushes every ``flush_interval`` seconds (idempotent)."""
-        if self._timer is not None and self._timer.is_alive():
+        """Start the daemon thread that flushes every ``flush_interval`` seconds (idempotent).
+
+        A timer stopped by :meth:`stop_timer` that has not exited yet is replaced: each
+        thread gets its own stop event, so restarting right after a stop always leaves one
+        running timer.
+        """
+        if self._timer is not None and self._timer.is_alive() and not self._stop.is_set():
             return
-        self._stop.clear()
+        self._stop = threading.Event()
         self._timer = threading.Thread(
             target=_timer_loop,
             args=(weakref.ref(self), self._stop, self.flush_interval),
@@ -107,7 +118,8 @@ class MetricBuffer:
         self._stop.set()
 
     def close(self) -> None:
-        """Stop the timer and flush; errors are logged, not raised (runs at exit and on GC)."""
+        """Stop the timer and flush; errors are logged, not raised (runs at exit and on GC,
+        where nothing could handle them; the rows that could not be written are lost then)."""
         self.stop_timer()
         try:
             self.flush()
@@ -122,6 +134,9 @@ class MetricWriter:
     UTC ``datetime`` for PostgreSQL, a naive UTC one for MySQL, and for SQLite the exact text
     SQLAlchemy's SQLite ``DATETIME`` stores (``YYYY-MM-DD HH:MM:SS.ffffff``), formatted once per
     second and completed with the microseconds.
+
+    Args:
+        dialect: the dialect of the engine the rows go to.
     """
 
     def __init__(self, dialect: Dialect) -> None:
@@ -131,20 +146,29 @@ class MetricWriter:
             .compile(dialect=dialect, column_keys=list(_COLUMNS))
         )
         self.sql = str(compiled)
-        self.order = list(compiled.positiontup) if compiled.positional else None  # type: ignore[arg-type]
+        # The driver's parameter layout, fixed per dialect: named (dicts), or positional in
+        # the compiled statement's order (indexes into a row; None when that is _COLUMNS').
+        self.named = not compiled.positional
+        order = list(compiled.positiontup or ()) if compiled.positional else list(_COLUMNS)
+        self.index = None if order == list(_COLUMNS) else [_COLUMNS.index(n) for n in order]
         self.convert_time = {
             "sqlite": _SqliteTime(),
             "postgresql": lambda t: _from_timestamp(t, _UTC),
         }.get(dialect.name, lambda t: _from_timestamp(t, _UTC).replace(tzinfo=None))
 
     def write(self, conn: Connection, rows: list[MetricRow]) -> None:
-        """Insert ``rows`` on ``conn`` (inside the caller's transaction)."""
+        """Insert ``rows`` (:data:`MetricRow` tuples) on ``conn``, inside the caller's
+        transaction.
+
+        Raises:
+            sqlalchemy.exc.DBAPIError: the driver rejected the insert.
+        """
         convert = self.convert_time
         params: list[Any] = [(r, k, v, s, convert(t)) for r, k, v, s, t in rows]
-        if self.order is None:
+        if self.named:
             params = [dict(zip(_COLUMNS, p, strict=True)) for p in params]
-        elif self.order != list(_COLUMNS):
-            index = [_COLUMNS.index(name) for name in self.order]
+        elif self.index is not None:
+            index = self.index
             params = [tuple(p[i] for i in index) for p in params]
         conn.exec_driver_sql(self.sql, params)
 
@@ -175,3 +199,21 @@ def _timer_loop(ref: weakref.ref[MetricBuffer], stop: threading.Event, interval:
             except Exception:
                 _log.exception("ato.tracker: background flush failed; will retry")
         del buffer
+
+
+# Every buffer of this process, so that a forked child can drop what it inherited.
+_live_buffers: weakref.WeakSet[MetricBuffer] = weakref.WeakSet()
+
+
+def _forget_inherited_rows() -> None:
+    """In a forked child, drop the parent's buffered rows (the parent writes them; the child
+    writing them too would store every one twice) and its flush lock, which another thread of
+    the parent may have held at the fork."""
+    for buffer in list(_live_buffers):
+        buffer.pending.clear()
+        buffer._flush_lock = threading.Lock()
+        buffer._timer = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_inherited_rows)
