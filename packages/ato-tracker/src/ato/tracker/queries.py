@@ -9,15 +9,17 @@ loaded with one query per batch of ``IN_BATCH`` runs, never one query per run.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, Select, func, select
+from sqlalchemy import ColumnElement, Connection, FromClause, Row, Select, func, select
 
 from ato.adict import ADict
 
 from .models import ArtifactRecord, FingerprintRecord, MetricRecord, ProjectRecord, RunRecord
 from .results import Artifact, Fingerprint, Metric, MetricSummary, Project, Run, check_mode
+
+T = TypeVar("T")
 
 IN_BATCH = 500
 NAN = float("nan")
@@ -48,8 +50,8 @@ def load_runs(
     rows = conn.execute(stmt).all()
     ids = [row.id for row in rows]
     metrics = _load_metrics(conn, ids) if with_metrics else {}
-    artifacts = _load_artifacts(conn, ids)
-    fingerprints = _load_fingerprints(conn, ids)
+    artifacts = _load_children(conn, _artifacts, ids, _artifact)
+    fingerprints = _load_children(conn, _fingerprints, ids, _fingerprint)
     return [
         Run(
             id=row.id,
@@ -158,25 +160,22 @@ def _load_metrics(conn: Connection, ids: Sequence[int]) -> dict[int, list[Metric
     return grouped
 
 
-def _load_artifacts(conn: Connection, ids: Sequence[int]) -> dict[int, list[Artifact]]:
-    grouped: dict[int, list[Artifact]] = defaultdict(list)
-    c = _artifacts.c
+def _load_children(
+    conn: Connection, table: FromClause, ids: Sequence[int], make: Callable[[Row[Any]], T]
+) -> dict[int, list[T]]:
+    """Rows of ``table`` (a child table with ``run_id``) for runs ``ids``, as ``make(row)``
+    grouped by run id, in insertion (id) order."""
+    grouped: dict[int, list[T]] = defaultdict(list)
     for batch in _batches(ids):
-        stmt = select(_artifacts).where(c.run_id.in_(batch)).order_by(c.id)
+        stmt = select(table).where(table.c.run_id.in_(batch)).order_by(table.c.id)
         for row in conn.execute(stmt).all():
-            grouped[row.run_id].append(
-                Artifact(row.id, row.run_id, row.path, row.data_type, row.metadata, row.timestamp)
-            )
+            grouped[row.run_id].append(make(row))
     return grouped
 
 
-def _load_fingerprints(conn: Connection, ids: Sequence[int]) -> dict[int, list[Fingerprint]]:
-    grouped: dict[int, list[Fingerprint]] = defaultdict(list)
-    c = _fingerprints.c
-    for batch in _batches(ids):
-        stmt = select(_fingerprints).where(c.run_id.in_(batch)).order_by(c.id)
-        for row in conn.execute(stmt).all():
-            grouped[row.run_id].append(
-                Fingerprint(row.trace_id, row.trace_type, row.fingerprint, row.timestamp)
-            )
-    return grouped
+def _artifact(row: Row[Any]) -> Artifact:
+    return Artifact(row.id, row.run_id, row.path, row.data_type, row.metadata, row.timestamp)
+
+
+def _fingerprint(row: Row[Any]) -> Fingerprint:
+    return Fingerprint(row.trace_id, row.trace_type, row.fingerprint, row.timestamp)
