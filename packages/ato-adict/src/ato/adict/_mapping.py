@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     from collections.abc import ItemsView, Mapping
     from typing import Any
 
+# Default of "no default given" for lookups where ``None`` is a valid default.
+MISSING: Any = object()
 _dict_items = dict.items
 _dict_get = dict.get
 

@@ -28,7 +28,8 @@ from typing import Any, Literal
 from ._mapping import mapping_items
 from .errors import CompositionError, CompositionWarning, ConfigKeyError
 from .files import READ_EXTENSIONS, load_file
-from .merge import deep_merge, get_path, set_path
+from .merge import deep_merge
+from .paths import get_path, set_path
 
 OnMissing = Literal["error", "warn", "ignore"]
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Mapping
 
-from ._mapping import mapping_get, mapping_items
-from .errors import ConfigKeyError, FrozenConfigError
+from . import paths as _paths
+from ._mapping import MISSING, mapping_get, mapping_items
+from .errors import ConfigKeyError, FrozenConfigError, suggest_keys
 from .structure import structural_hash, structural_repr
 
 # ``typing`` costs milliseconds to import; annotations are strings (PEP 563), so the names
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from typing import Any
 
-_MISSING: Any = object()
 _dict_set = dict.__setitem__
 _dict_get = dict.__getitem__
 _dict_contains = dict.__contains__
@@ -51,17 +51,9 @@ def _convert(value: Any, cls: type[ADict]) -> Any:
     return value
 
 
-def _suggest(key: Any, keys: Iterable[Any]) -> str:
-    import difflib
-
-    names = [k for k in keys if isinstance(k, str)]
-    close = difflib.get_close_matches(str(key), names, n=3, cutoff=0.6)
-    if close:
-        return f" Did you mean {', '.join(repr(c) for c in close)}?"
-    if names:
-        shown = ", ".join(repr(k) for k in names[:12]) + (" ..." if len(names) > 12 else "")
-        return f" Available keys: {shown}."
-    return " The config is empty."
+def _missing_key(key: Any, mapping: Iterable[Any], where: str = "this ADict") -> ConfigKeyError:
+    """The error for a missing ``key``, with close matches among the keys of ``mapping``."""
+    return ConfigKeyError(f"key {key!r} is not in {where}.{suggest_keys(key, mapping)}")
 
 
 class _flag:
@@ -148,10 +140,10 @@ class ADict(dict):
     def __missing__(self, key: Any) -> Any:
         if key.__class__ is tuple:
             return [self[k] for k in key]
-        raise ConfigKeyError(f"key {key!r} is not in this ADict.{_suggest(key, self)}")
+        raise _missing_key(key, self)
 
     def __getattr__(self, name: str) -> Any:  # only called when normal lookup fails
-        raise ConfigKeyError(f"key {name!r} is not in this ADict.{_suggest(name, self)}")
+        raise _missing_key(name, self)
 
     # -- dict methods that must keep conversion and return ADicts -----------------------
     def update(self, /, *args: Any, recurrent: bool = False, **kwargs: Any) -> None:  # type: ignore[override]
@@ -168,7 +160,7 @@ class ADict(dict):
             FrozenConfigError: this ADict (or, with ``recurrent``, a nested one) is frozen.
         """
         for key, value in _items_of(args, kwargs):
-            current = dict.get(self, key, _MISSING)
+            current = dict.get(self, key, MISSING)
             if recurrent and isinstance(current, ADict) and isinstance(value, Mapping):
                 type(current).update(current, value, recurrent=True)
             else:
@@ -181,8 +173,8 @@ class ADict(dict):
         filled in recursively.
         """
         for key, value in _items_of(args, kwargs):
-            current = dict.get(self, key, _MISSING)
-            if current is _MISSING:
+            current = dict.get(self, key, MISSING)
+            if current is MISSING:
                 self[key] = value
             elif isinstance(current, ADict) and isinstance(value, Mapping):
                 type(current).update_if_absent(current, value)
@@ -201,16 +193,12 @@ class ADict(dict):
     def __or__(self, other: Any) -> ADict:
         if not isinstance(other, Mapping):
             return NotImplemented
-        new = _variant(_base_of(type(self)))(self)
-        type(new).update(new, other)
-        return new
+        return _union(type(self), self, other)
 
     def __ror__(self, other: Any) -> ADict:
         if not isinstance(other, Mapping):
             return NotImplemented
-        new = _variant(_base_of(type(self)))(other)
-        type(new).update(new, self)
-        return new
+        return _union(type(self), other, self)
 
     def __ior__(self, other: Any) -> ADict:
         type(self).update(self, other)
@@ -248,45 +236,31 @@ class ADict(dict):
         return json.dumps(type(self).to_dict(self), **kwargs)
 
     # -- small helpers ------------------------------------------------------------------
-    def raw(self, key: Any, default: Any = _MISSING) -> Any:
+    def raw(self, key: Any, default: Any = MISSING) -> Any:
         """Read ``key`` without auto-creating it and without recording an access.
 
         Raises:
             ConfigKeyError: if the key is missing and no ``default`` is given.
         """
-        value = dict.get(self, key, _MISSING)
-        if value is _MISSING:
-            if default is _MISSING:
-                raise ConfigKeyError(f"key {key!r} is not in this ADict.{_suggest(key, self)}")
+        value = dict.get(self, key, MISSING)
+        if value is MISSING:
+            if default is MISSING:
+                raise _missing_key(key, self)
             return default
         return value
 
     def filter(self, fn: Callable[[Any, Any], bool]) -> ADict:
         """New ADict with the top-level items for which ``fn(key, value)`` is true."""
-        return _variant(_base_of(type(self)))({k: v for k, v in dict.items(self) if fn(k, v)})
+        return _base_of(type(self))({k: v for k, v in dict.items(self) if fn(k, v)})
 
-    def get_path(self, path: str, default: Any = _MISSING) -> Any:
+    def get_path(self, path: str, default: Any = MISSING) -> Any:
         """Read a dotted path such as ``'model.backbone.depth'``; a segment of digits indexes
         a list or tuple (``'layers.0.width'``).
 
         Raises:
             ConfigKeyError: naming the first missing segment, if no ``default`` is given.
         """
-        node: Any = self
-        for i, part in enumerate(path.split(".")):
-            if isinstance(node, Mapping) and part in node:
-                node = node[part]
-            elif isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
-            else:
-                if default is not _MISSING:
-                    return default
-                where = ".".join(path.split(".")[:i]) or "<root>"
-                keys = list(node) if isinstance(node, Mapping) else []
-                raise ConfigKeyError(
-                    f"path {path!r}: {part!r} is not in {where}.{_suggest(part, keys)}"
-                )
-        return node
+        return _paths.get_path(self, path, default)
 
     def set_path(self, path: str, value: Any) -> None:
         """Set a dotted path such as ``'model.backbone.depth'``, creating intermediate ADicts
@@ -298,9 +272,9 @@ class ADict(dict):
         *parents, last = path.split(".")
         node: Any = self
         for part in parents:
-            child = mapping_get(node, part, _MISSING) if isinstance(node, Mapping) else _MISSING
+            child = mapping_get(node, part, MISSING) if isinstance(node, Mapping) else MISSING
             if not isinstance(child, Mapping):
-                child = _variant(_base_of(type(self)))()
+                child = _base_of(type(self))()
                 node[part] = child
                 child = node[part]
             node = child
@@ -343,9 +317,7 @@ class ADict(dict):
 
     def convert_to_immutable(self) -> ADict:
         """Freeze recursively and turn every nested list into a tuple. Returns ``self``."""
-        _walk_set_flag(self, "frozen", False)
-        for key, value in list(dict.items(self)):
-            _dict_set(self, key, _immutable(value))
+        _immutable(self)
         return type(self).freeze(self)
 
     def set_auto(self, enabled: bool = True) -> ADict:
@@ -494,13 +466,12 @@ class _AutoMixin:
 
 def _auto_child(parent: Any, key: Any) -> ADict:
     if isinstance(parent, _FrozenMixin):
-        raise ConfigKeyError(f"key {key!r} is not in this frozen ADict.{_suggest(key, parent)}")
+        raise _missing_key(key, parent, "this frozen ADict")
     child = type(parent)()
     _dict_set(parent, key, child)
     return child
 
 
-_MIXINS = {"track": None, "frozen": _FrozenMixin, "auto": _AutoMixin}
 _VARIANTS: dict[tuple, type] = {}
 
 
@@ -578,11 +549,20 @@ def _plain(value: Any) -> Any:
 
 
 def _immutable(value: Any) -> Any:
+    """``value`` with every nested list turned into a tuple; ADicts are changed in place."""
     if isinstance(value, (list, tuple)):
         return tuple(_immutable(v) for v in value)
     if isinstance(value, ADict):
-        return type(value).convert_to_immutable(value)
+        for key, child in list(dict.items(value)):
+            _dict_set(value, key, _immutable(child))
     return value
+
+
+def _union(cls: type, first: Mapping[Any, Any], second: Mapping[Any, Any]) -> ADict:
+    """``first | second`` as a new plain ADict of ``cls``'s base class (flags dropped)."""
+    new = _base_of(cls)(first)
+    type(new).update(new, second)
+    return new
 
 
 def _set_many(target: ADict, keys: tuple, values: Any) -> None:

@@ -6,6 +6,10 @@ against plain dicts keeps working.
 
 from __future__ import annotations
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
 
 class ADictError(Exception):
     """Base class of every error raised by ato.adict."""
@@ -72,3 +76,19 @@ class CompositionError(ADictError, ValueError):
 
 class CompositionWarning(UserWarning):
     """Issued by ``compose_hierarchy(..., on_missing='warn')`` for a missing config file."""
+
+
+def suggest_keys(key: object, keys: Iterable[object]) -> str:
+    """The hint that ends a missing-key message: up to three close matches of ``key`` among
+    the string ``keys`` (:func:`difflib.get_close_matches`, cutoff 0.6), else the first 12 keys,
+    else a note that the config is empty. Starts with a space."""
+    import difflib
+
+    names = [k for k in keys if isinstance(k, str)]
+    close = difflib.get_close_matches(str(key), names, n=3, cutoff=0.6)
+    if close:
+        return f" Did you mean {', '.join(repr(c) for c in close)}?"
+    if names:
+        shown = ", ".join(repr(k) for k in names[:12]) + (" ..." if len(names) > 12 else "")
+        return f" Available keys: {shown}."
+    return " The config is empty."

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import inspect
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 from ._mapping import mapping_get, mapping_items
 from .errors import CompositionError
 from .files import load_file, run_python_file
+from .merge import deep_merge
 
 BASE_KEY = "_base_"
 DELETE_KEY = "_delete_"
@@ -95,18 +97,11 @@ def _chain_text(files: tuple[Path, ...]) -> str:
 def merge_with_delete(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     """Deep-merge ``update`` into a copy of ``base``; a dict in ``update`` with
     ``_delete_=True`` replaces the value in ``base`` instead of merging."""
-    result = dict(base)
-    for key, value in mapping_items(update):
-        current = result.get(key)
-        if (
-            isinstance(value, dict)
-            and isinstance(current, dict)
-            and not mapping_get(value, DELETE_KEY)
-        ):
-            result[key] = merge_with_delete(current, value)
-        else:
-            result[key] = value
-    return result
+    return deep_merge(base, update, replaces=_asks_delete)
+
+
+def _asks_delete(value: Mapping[str, Any]) -> bool:
+    return bool(mapping_get(value, DELETE_KEY))
 
 
 def _strip_delete(value: Any) -> Any:
