@@ -111,7 +111,7 @@ class AtoTrackerCallback(Callback):
         task_config = _task_config(config)
         hydra_node = config.hydra
         db_url = _absolute_sqlite(
-            self.db_url or _select_str(task_config, "experiment.sql.db_path") or _default_db(),
+            self.db_url or _select_str(task_config, "experiment.sql.db_path") or default_db_url(),
             base=str(hydra_node.runtime.cwd),
         )
         project = (
@@ -161,10 +161,6 @@ def _select_str(data: dict[str, Any], dotted: str) -> str | None:
             return None
         node = node.get(part)
     return node if isinstance(node, str) and node else None
-
-
-def _default_db() -> str:
-    return default_db_url()
 
 
 def _absolute_sqlite(url: str, base: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,8 +20,6 @@ DB_ENV_VAR = "ATO_DB"
 
 def default_db_url() -> str:
     """``$ATO_DB`` if set, else :data:`DEFAULT_DB_URL`."""
-    import os
-
     return os.environ.get(DB_ENV_VAR) or DEFAULT_DB_URL
 
 
