@@ -40,9 +40,6 @@ from typing import Any
 from ._mapping import mapping_items
 from .errors import ConfigFileError, ConfigFileNotFoundError, UnsupportedFormatError
 
-READ_EXTENSIONS = (".json", ".yaml", ".yml", ".toml", ".xyz", ".py")
-WRITE_EXTENSIONS = (".json", ".yaml", ".yml", ".toml", ".xyz", ".py")
-
 _PLAIN = (type(None), bool, int, float, str)
 _DATES = (datetime.date, datetime.time)
 
@@ -362,3 +359,7 @@ _WRITERS: dict[str, Callable[[dict[str, Any], Path], str]] = {
     ".xyz": _write_xyz,
     ".py": _write_py,
 }
+READ_EXTENSIONS = tuple(_READERS)
+"""Extensions :func:`load_file` reads (lower case, with the dot)."""
+WRITE_EXTENSIONS = tuple(_WRITERS)
+"""Extensions :func:`dump_file` writes (lower case, with the dot)."""
