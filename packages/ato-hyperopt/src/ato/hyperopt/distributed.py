@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 from typing import Any
 
+from .checks import check_positive_int
 from .errors import DistributedSetupError, SearchSettingError
 
 BACKENDS = ("pytorch",)
@@ -35,8 +36,7 @@ class DistributedMixIn:
         backend: str = "pytorch",
         **kwargs: Any,
     ) -> None:
-        if isinstance(world_size, bool) or not isinstance(world_size, int) or world_size < 1:
-            raise SearchSettingError(f"world_size must be an int >= 1, got {world_size!r}")
+        check_positive_int("world_size", world_size)
         if isinstance(rank, bool) or not isinstance(rank, int) or not 0 <= rank < world_size:
             raise SearchSettingError(f"rank must be an int in [0, {world_size}), got {rank!r}")
         if backend not in BACKENDS:

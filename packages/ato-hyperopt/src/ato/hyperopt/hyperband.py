@@ -28,6 +28,7 @@ from typing import Any
 from ato.adict import ADict
 
 from .base import DistributedMixIn, GridSpaceMixIn, HyperOpt
+from .checks import check_positive_int
 from .errors import DistributedSetupError, SearchSettingError, TrialFailedError
 from .metric import rank_key
 from .progress import RoundProgress
@@ -85,16 +86,8 @@ class HyperBand(HyperOpt, GridSpaceMixIn):
                 f"halving_rate must be a number with 0 < halving_rate < 1 (the fraction of "
                 f"configs kept per round), got {halving_rate!r}"
             )
-        if (
-            isinstance(num_min_samples, bool)
-            or not isinstance(num_min_samples, int)
-            or num_min_samples < 1
-        ):
-            raise SearchSettingError(
-                f"num_min_samples must be an int >= 1, got {num_min_samples!r}"
-            )
         self.halving_rate = float(halving_rate)
-        self.num_min_samples = num_min_samples
+        self.num_min_samples = check_positive_int("num_min_samples", num_min_samples)
         super().__init__(scope, search_spaces, tracker, mode, **options)
         if len(self._points) < num_min_samples:
             raise SearchSettingError(
@@ -138,8 +131,7 @@ class HyperBand(HyperOpt, GridSpaceMixIn):
         Raises:
             SearchSettingError: ``max_steps`` is not an int >= 1.
         """
-        if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
-            raise SearchSettingError(f"max_steps must be an int >= 1, got {max_steps!r}")
+        check_positive_int("max_steps", max_steps)
         last = self.num_generations() - 1
         return [
             max(1, math.ceil(float(f"{max_steps * self.halving_rate ** (last - k):.12g}")))

@@ -8,11 +8,12 @@ runs, so the search can log it and open a tracker run.
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from .configs import NUM_HALVED, check_config, is_config, set_path, warn_new_keys, with_values
-from .errors import ConfigTypeError
+from .errors import ConfigTypeError, OverriddenBySearchWarning
 
 TrialFn = Callable[..., Any]
 OnConfig = Callable[[Any], None]
@@ -51,6 +52,14 @@ class ConfigTarget:
         kwargs: dict,
         on_config: OnConfig,
     ) -> Any:
+        """Run one trial: ``func(config, *args, **kwargs)`` on a copy of the base config with
+        ``values`` (``{dotted path: value}``) and ``__num_halved__ = num_halved`` (the round)
+        set; ``on_config(config)`` is called first. Returns what ``func`` returns.
+
+        Raises:
+            ConfigPathError: a path cannot be set in the config.
+            Exception: whatever ``func`` or ``on_config`` raises.
+        """
         config = with_values(self._base, values, num_halved)
         on_config(config)
         return func(config, *args, **kwargs)
@@ -96,6 +105,14 @@ class ScopeTarget:
         kwargs: dict,
         on_config: OnConfig,
     ) -> Any:
+        """Run one trial: ``func(config, *args, **kwargs)`` on the config ``scope.build()``
+        returns while the trial view injects ``values`` (``{dotted path: value}``) and
+        ``__num_halved__ = num_halved`` (the round); ``on_config(config)`` is called first.
+        Returns what ``func`` returns.
+
+        Raises:
+            Exception: whatever ``scope.build()``, ``func`` or ``on_config`` raises.
+        """
         _ACTIVE[id(self._scope)] = {**values, NUM_HALVED: num_halved}
         try:
             config = self._scope.build()
@@ -147,10 +164,6 @@ def make_target(scope_or_config: Any) -> ConfigTarget | ScopeTarget:
 
 def _warn_cli_overrides(provenance: Mapping[str, Any], paths: list[str]) -> None:
     """Warn for each searched key the command line set: the search replaces it in every trial."""
-    import warnings
-
-    from .errors import OverriddenBySearchWarning
-
     for path in paths:
         for write in provenance.get(path, ()):
             source = getattr(write, "source", None)
