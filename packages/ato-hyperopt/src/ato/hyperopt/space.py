@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .errors import SearchSpaceError
@@ -200,11 +200,8 @@ def _num_samples(name: str, spec: Mapping[str, Any]) -> int:
 
 
 def _linear_points(low: float, high: float, num: int) -> list[float]:
-    if num == 1:
-        return [low]
-    step = (high - low) / (num - 1)
-    inner = [_clean(low + step * i, low, high) for i in range(1, num - 1)]
-    return [low, *inner, high]
+    step = (high - low) / max(num - 1, 1)
+    return _spaced(low, high, num, lambda i: low + step * i)
 
 
 def _log_points(
@@ -220,11 +217,17 @@ def _log_points(
             f"search space {name!r}: a LOG space needs param_range > 0, got low={low!r}; "
             f"use space_type='LINEAR' or a positive low bound"
         )
+    lo_exp, hi_exp = math.log(low, base), math.log(high, base)
+    step = (hi_exp - lo_exp) / max(num - 1, 1)
+    return _spaced(low, high, num, lambda i: base ** (lo_exp + step * i))
+
+
+def _spaced(low: float, high: float, num: int, point: Callable[[int], float]) -> list[float]:
+    """``num`` points from exactly ``low`` to exactly ``high``; the inner ones are
+    ``point(i)`` for ``i = 1 .. num - 2``, cleaned by :func:`_clean`."""
     if num == 1:
         return [low]
-    lo_exp, hi_exp = math.log(low, base), math.log(high, base)
-    step = (hi_exp - lo_exp) / (num - 1)
-    inner = [_clean(base ** (lo_exp + step * i), low, high) for i in range(1, num - 1)]
+    inner = [_clean(point(i), low, high) for i in range(1, num - 1)]
     return [low, *inner, high]
 
 
