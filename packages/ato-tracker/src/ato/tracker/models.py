@@ -47,6 +47,7 @@ class _SQLiteDateTime(sqlite.DATETIME):
     faster than SQLAlchemy's regular expression), falling back to it for other text shapes."""
 
     def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        """SQLAlchemy hook: the function turning stored text into a ``datetime``."""
         fallback = super().result_processor(dialect, coltype)
         parse = datetime.fromisoformat
 
@@ -73,6 +74,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """SQLAlchemy hook: the column type used on ``dialect`` (see the class docstring)."""
         if dialect.name in ("mysql", "mariadb"):
             return dialect.type_descriptor(mysql.DATETIME(fsp=6))
         if dialect.name == "sqlite":
@@ -80,6 +82,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return dialect.type_descriptor(DateTime(timezone=True))
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """SQLAlchemy hook: ``value`` as UTC, aware for PostgreSQL and naive elsewhere."""
         if value is None:
             return None
         if value.tzinfo is not None:
@@ -91,6 +94,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """SQLAlchemy hook: a stored value as an aware UTC ``datetime``."""
         if value is None:
             return None
         if value.tzinfo is None:
