@@ -72,15 +72,17 @@ class _Builder:
         self.applied: list[str] = []
 
     def step(self, source: Source) -> dict[str, Any]:
+        """Record what changed since the previous step against ``source``; returns the changes."""
         after = _flatten_auto(self.config)
         changes = diff(self.snapshot, after)
         self.log.record(changes, source)
         self.snapshot = after
         return changes
 
-    def merge(self, mapping: Mapping, source: Source) -> None:
+    def merge(self, mapping: Mapping, source: Source) -> dict[str, Any]:
+        """Deep-merge a copy of ``mapping`` and record the step; returns its changes."""
         ADict.update(self.config, copy.deepcopy(mapping), recurrent=True)
-        self.step(source)
+        return self.step(source)
 
 
 def build(
@@ -134,8 +136,7 @@ def _run_view(b: _Builder, view: View, blocks: list | None) -> dict[str, Any]:
     source = Source("view", view.name, view.where)
     b.applied.append(view.name)
     if isinstance(view.source, Mapping):
-        ADict.update(b.config, copy.deepcopy(view.source), recurrent=True)
-        return b.step(source)
+        return b.merge(view.source, source)
     sink: list[DeferredBlock] = []
     token = open_capture(sink) if blocks is not None else None
     try:

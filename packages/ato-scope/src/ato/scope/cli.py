@@ -228,8 +228,7 @@ def command_line() -> list[str]:
     """The process's argv tokens for the scope: ``sys.argv[1:]``, or ``[]`` inside a Jupyter
     kernel (IPython, VS Code, Colab), whose argv holds the kernel's own ``-f connection.json``
     rather than anything the user typed."""
-    launcher = sys.argv[0].replace("\\", "/").rsplit("/", 1)[-1] if sys.argv else ""
-    if launcher in _KERNEL_LAUNCHERS:
+    if _program_name("") in _KERNEL_LAUNCHERS:
         return []
     return sys.argv[1:]
 
@@ -242,6 +241,10 @@ def exit_on_usage_error(build: Callable[[], Any]) -> Any:
     try:
         return build()
     except (CLIParseError, UnknownViewError, UnknownKeyError) as exc:
-        prog = sys.argv[0].replace("\\", "/").rsplit("/", 1)[-1] if sys.argv else "python"
-        print(f"{prog}: error: {exc}", file=sys.stderr)
+        print(f"{_program_name('python')}: error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def _program_name(default: str) -> str:
+    """The file name of ``sys.argv[0]`` (``train.py``), or ``default`` when argv is empty."""
+    return sys.argv[0].replace("\\", "/").rsplit("/", 1)[-1] if sys.argv else default

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
@@ -136,8 +137,6 @@ class MultiScope(InjectionSwitch):
         """
         names = list(self._by_name)
         signature = check_parameters(fn, names)  # type: ignore[arg-type]
-
-        import functools
 
         @functools.wraps(fn)  # type: ignore[arg-type]
         def wrapper(*args: Any, **kwargs: Any) -> Any:

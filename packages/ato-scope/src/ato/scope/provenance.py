@@ -70,29 +70,6 @@ class Write(namedtuple("Write", "value source")):
     source: Source
 
 
-def flatten(
-    config: Mapping,
-    prefix: str = "",
-    out: dict[str, Any] | None = None,
-    on_mapping: Callable[[Mapping], None] | None = None,
-) -> dict[str, Any]:
-    """``{dotted path: leaf}``; mutable leaves are copied so later in-place edits show up.
-
-    ``on_mapping`` is called on every nested mapping before it is descended into.
-    """
-    out = {} if out is None else out
-    for key, value in dict.items(config) if isinstance(config, dict) else config.items():
-        if value.__class__ in _SCALARS:
-            out[f"{prefix}{key}"] = value
-        elif isinstance(value, Mapping) and value:
-            if on_mapping is not None:
-                on_mapping(value)
-            flatten(value, f"{prefix}{key}.", out, on_mapping)
-        else:
-            out[f"{prefix}{key}"] = _snapshot(value)
-    return out
-
-
 def _snapshot(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {}
@@ -152,6 +129,13 @@ def snapshot(config: Mapping, on_mapping: Callable[[Mapping], None] | None = Non
         else:
             out[key] = _snapshot(value)
     return out
+
+
+def flatten(config: Mapping, prefix: str = "") -> dict[str, Any]:
+    """``{prefix + dotted path: leaf}`` of ``config``; mutable leaves are copied (as in
+    :func:`snapshot`) so later in-place edits do not change them, empty mappings are ``{}``."""
+    flat = leaves(snapshot(config), prefix)
+    return {k: {} if v is EMPTY_MAPPING else v for k, v in flat.items()}
 
 
 def leaves(snap: Mapping, prefix: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:

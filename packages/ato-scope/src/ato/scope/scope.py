@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
@@ -19,7 +20,7 @@ from .cli import (
     parse_argv,
 )
 from .errors import ViewDefinitionError
-from .fingerprint import Fingerprint
+from .fingerprint import Fingerprint, runtime_fingerprint, static_fingerprint
 from .injection import InjectionSwitch, call_with, check_parameters
 from .lazy import LazyBlock
 from .provenance import Write, flatten
@@ -127,18 +128,8 @@ class Scope(InjectionSwitch):
                 )
             caller = sys._getframe(1)
             check_view_name(name_or_fn)
-            self._views.add(
-                View(
-                    name_or_fn,
-                    mapping,
-                    priority,
-                    default,
-                    lazy,
-                    chain,
-                    caller.f_code.co_filename,
-                    caller.f_lineno,
-                )
-            )
+            file, line = caller.f_code.co_filename, caller.f_lineno
+            self._views.add(View(name_or_fn, mapping, file=file, line=line, **options))
             return mapping
         if name_or_fn is not None and not isinstance(name_or_fn, str):
             raise ViewDefinitionError(
@@ -285,8 +276,6 @@ class Scope(InjectionSwitch):
         """
         signature = check_parameters(fn, [self.name])
 
-        import functools
-
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not self._active or self.name in kwargs:
@@ -309,8 +298,6 @@ class Scope(InjectionSwitch):
         Raises:
             TraceError: the function has no retrievable source.
         """
-
-        from .fingerprint import static_fingerprint
 
         def decorate(fn: F) -> F:
             key = trace_id or fn.__qualname__
@@ -335,12 +322,8 @@ class Scope(InjectionSwitch):
         The output is returned unchanged; the hash is SHA-256 of its pickle (else repr).
         """
 
-        from .fingerprint import runtime_fingerprint
-
         def decorate(fn: F) -> F:
             key = trace_id or fn.__qualname__
-
-            import functools
 
             @functools.wraps(fn)
             def wrapper(*args: Any, **kwargs: Any) -> Any:

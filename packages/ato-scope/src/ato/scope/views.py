@@ -128,8 +128,7 @@ class ViewRegistry:
 
     def all_in_order(self) -> list[View]:
         """Every view: normal ones by priority, then lazy ones by priority."""
-        ordered = sorted(self._views.values(), key=View.sort_key)
-        return [v for v in ordered if not v.lazy] + [v for v in ordered if v.lazy]
+        return _in_application_order(self._views.values())
 
     def unknown(self, name: str, context: str = "") -> UnknownViewError:
         """The error for an unregistered view name, with a "did you mean" hint."""
@@ -151,8 +150,7 @@ class ViewRegistry:
         roots = [v.name for v in self._views.values() if v.default] + list(requested)
         for name in roots:
             self._collect(name, selected, [])
-        ordered = sorted(selected.values(), key=View.sort_key)
-        return [v for v in ordered if not v.lazy] + [v for v in ordered if v.lazy]
+        return _in_application_order(selected.values())
 
     def _collect(self, name: str, selected: dict[str, View], path: list[str]) -> None:
         if name in path:
@@ -166,3 +164,9 @@ class ViewRegistry:
         selected[name] = view
         for chained in view.chain_with:
             self._collect(chained, selected, [*path, name])
+
+
+def _in_application_order(views: Iterable[View]) -> list[View]:
+    """Normal views by :meth:`View.sort_key`, then lazy views by the same key."""
+    ordered = sorted(views, key=View.sort_key)
+    return [v for v in ordered if not v.lazy] + [v for v in ordered if v.lazy]
