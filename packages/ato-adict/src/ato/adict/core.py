@@ -191,16 +191,22 @@ class ADict(dict):
         return _rebuild(_flags(self), dict(self), _base_of(type(self)))
 
     def __or__(self, other: Any) -> ADict:
+        """``cfg | other``: a new ADict with ``other``'s keys set over ``cfg``'s (shallow, as for
+        ``dict``). The result is a plain ADict: auto/frozen/tracking flags are not carried over.
+        ``other`` must be a mapping (else ``NotImplemented``, so Python raises TypeError)."""
         if not isinstance(other, Mapping):
             return NotImplemented
         return _union(type(self), self, other)
 
     def __ror__(self, other: Any) -> ADict:
+        """``other | cfg`` for a mapping ``other``: like :meth:`__or__`, ``cfg``'s keys win."""
         if not isinstance(other, Mapping):
             return NotImplemented
         return _union(type(self), other, self)
 
     def __ior__(self, other: Any) -> ADict:
+        """``cfg |= other``: :meth:`update` in place (shallow). Raises FrozenConfigError when
+        frozen."""
         type(self).update(self, other)
         return self
 

@@ -81,6 +81,7 @@ class TrackMixin:
         return value
 
     def get(self, key: Any, default: Any = None) -> Any:
+        """``dict.get``; records the read when ``key`` exists."""
         if dict.__contains__(self, key):
             _record(self, key)
         return dict.get(self, key, default)
