@@ -18,7 +18,6 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Mapping
 
-from . import paths as _paths
 from ._mapping import MISSING, mapping_get, mapping_items
 from .errors import ConfigKeyError, FrozenConfigError, suggest_keys
 from .structure import structural_hash, structural_repr
@@ -266,7 +265,9 @@ class ADict(dict):
         Raises:
             ConfigKeyError: naming the first missing segment, if no ``default`` is given.
         """
-        return _paths.get_path(self, path, default)
+        from .paths import get_path
+
+        return get_path(self, path, default)
 
     def set_path(self, path: str, value: Any) -> None:
         """Set a dotted path such as ``'model.backbone.depth'``, creating intermediate ADicts
