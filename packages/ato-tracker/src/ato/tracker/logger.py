@@ -91,7 +91,10 @@ class SQLLogger:
             pass
         project = self._find_project()
         if project is None:
-            raise RunStateError(f"project {self.project_name!r} could not be created")
+            raise RunStateError(
+                f"project {self.project_name!r} could not be created in "
+                f"{self.engine.url!r}; check that the database is writable"
+            )
         return project
 
     def _find_project(self) -> Project | None:
