@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Mapping
 
-from ._mapping import MISSING, mapping_get, mapping_items
+from ._mapping import MISSING, mapping_items
 from .errors import ConfigKeyError, FrozenConfigError, suggest_keys
 from .structure import structural_hash, structural_repr
 
@@ -276,16 +276,9 @@ class ADict(dict):
         Raises:
             FrozenConfigError: the ADict that would change is frozen.
         """
-        *parents, last = path.split(".")
-        node: Any = self
-        for part in parents:
-            child = mapping_get(node, part, MISSING) if isinstance(node, Mapping) else MISSING
-            if not isinstance(child, Mapping):
-                child = _base_of(type(self))()
-                node[part] = child
-                child = node[part]
-            node = child
-        node[last] = value
+        from .paths import set_path
+
+        set_path(self, path, value, new_parent=_base_of(type(self)))
 
     # -- structure ----------------------------------------------------------------------
     def get_structural_repr(self) -> str:

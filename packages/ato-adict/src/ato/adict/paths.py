@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ._mapping import MISSING
+from ._mapping import MISSING, mapping_get
 from .errors import ConfigKeyError, suggest_keys
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is slow to import and needed only by type checkers
+    from collections.abc import Callable, MutableMapping
     from typing import Any
 
 
@@ -45,14 +46,25 @@ def get_path(data: Mapping[Any, Any], path: str, default: Any = MISSING) -> Any:
     return node
 
 
-def set_path(data: dict[str, Any], path: str, value: Any) -> None:
-    """Set the dotted ``path`` in nested plain dicts, creating (or replacing non-dict)
-    parents with new dicts. ``data`` is changed in place."""
+def set_path(
+    data: MutableMapping[Any, Any],
+    path: str,
+    value: Any,
+    new_parent: Callable[[], MutableMapping[Any, Any]] = dict,
+) -> None:
+    """Set the dotted ``path`` in ``data`` (changed in place).
+
+    A missing parent, or one that holds something other than a mapping, is replaced by
+    ``new_parent()`` (a plain ``dict`` by default; :meth:`ADict.set_path` passes its class).
+    Every write goes through ``node[key] = ...``, so a frozen ADict on the way raises
+    :class:`~ato.adict.errors.FrozenConfigError`.
+    """
     *parents, last = path.split(".")
     node = data
     for part in parents:
-        child = node.get(part)
-        if not isinstance(child, dict):
-            child = node[part] = {}
+        child = mapping_get(node, part)
+        if not isinstance(child, Mapping):
+            node[part] = new_parent()
+            child = node[part]
         node = child
     node[last] = value

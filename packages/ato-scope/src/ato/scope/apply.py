@@ -113,7 +113,7 @@ def build(
     if external is not None:
         b.applied.append("(argparse flags)")
         for dest, flag in external.explicit.items():
-            _set_dotted(b.config, dest, copy.deepcopy(external.values[dest]))
+            ADict.set_path(b.config, dest, copy.deepcopy(external.values[dest]))
             b.log.record_override(dest, external.values[dest], Source("argparse", flag))
         if external.explicit:
             b.snapshot = _flatten_auto(b.config)
@@ -153,7 +153,7 @@ def _apply_overrides(b: _Builder, overrides: Sequence[Override]) -> None:
     if not overrides:
         return
     for ov in overrides:
-        _set_dotted(b.config, ov.key, copy.deepcopy(ov.value))
+        ADict.set_path(b.config, ov.key, copy.deepcopy(ov.value))
         b.log.record_override(ov.key, ov.value, Source("cli", ov.token))
     after = _flatten_auto(b.config)
     for path in leaves(b.snapshot).keys() - leaves(after).keys():
@@ -169,22 +169,10 @@ def _apply_overrides(b: _Builder, overrides: Sequence[Override]) -> None:
     b.snapshot = after
 
 
-def _set_dotted(config: ADict, key: str, value: Any) -> None:
-    *parents, last = key.split(".")
-    node = config
-    for part in parents:
-        child = dict.get(node, part)
-        if not isinstance(child, ADict):
-            child = ADict.auto()
-            node[part] = child
-        node = child
-    node[last] = value
-
-
 def _nested(values: Mapping[str, Any]) -> ADict:
     out = ADict.auto()
     for key, value in values.items():
-        _set_dotted(out, key, value)
+        ADict.set_path(out, key, value)
     return out
 
 
