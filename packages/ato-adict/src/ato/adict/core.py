@@ -97,17 +97,7 @@ class ADict(dict):
             raise TypeError(f"ADict expected at most 1 positional argument, got {len(args)}")
         cls = self.__class__
         if args:
-            source = args[0]
-            if isinstance(source, Mapping):
-                items: Iterable[Any] = mapping_items(source)
-            elif isinstance(source, (str, bytes)) or not isinstance(source, Iterable):
-                raise TypeError(
-                    f"ADict() takes a mapping, an iterable of (key, value) pairs or keyword "
-                    f"arguments, not {type(source).__name__}"
-                )
-            else:
-                items = _pairs(source)
-            for key, value in items:
+            for key, value in _source_items(args[0], "ADict()"):
                 _dict_set(self, key, _convert(value, cls))
         for key, value in kwargs.items():
             _dict_set(self, key, _convert(value, cls))
@@ -158,7 +148,7 @@ class ADict(dict):
             TypeError: more than one positional argument, or an element that is not a pair.
             FrozenConfigError: this ADict (or, with ``recurrent``, a nested one) is frozen.
         """
-        for key, value in _items_of(args, kwargs):
+        for key, value in _items_of(args, kwargs, "update()"):
             current = dict.get(self, key, MISSING)
             if recurrent and isinstance(current, ADict) and isinstance(value, Mapping):
                 type(current).update(current, value, recurrent=True)
@@ -171,7 +161,7 @@ class ADict(dict):
         Where both the existing and the new value are mappings, missing nested keys are
         filled in recursively.
         """
-        for key, value in _items_of(args, kwargs):
+        for key, value in _items_of(args, kwargs, "update_if_absent()"):
             current = dict.get(self, key, MISSING)
             if current is MISSING:
                 self[key] = value
@@ -573,22 +563,36 @@ def _set_many(target: ADict, keys: tuple, values: Any) -> None:
         target[key] = value
 
 
-def _pairs(source: Iterable[Any]) -> Iterator[tuple[Any, Any]]:
+def _source_items(source: Any, caller: str) -> Iterable[tuple[Any, Any]]:
+    """The ``(key, value)`` pairs of ``source``: a mapping or an iterable of pairs.
+
+    Raises:
+        TypeError: ``source`` is a string, bytes or not iterable, or an element is not a pair
+            (lazily, as the pairs are consumed); the message starts with ``caller``.
+    """
+    if isinstance(source, Mapping):
+        return mapping_items(source)
+    if isinstance(source, (str, bytes)) or not isinstance(source, Iterable):
+        raise TypeError(
+            f"{caller} takes a mapping, an iterable of (key, value) pairs or keyword "
+            f"arguments, not {type(source).__name__}"
+        )
+    return _pairs(source, caller)
+
+
+def _pairs(source: Iterable[Any], caller: str) -> Iterator[tuple[Any, Any]]:
     for i, item in enumerate(source):
         try:
             key, value = item
         except (TypeError, ValueError):
-            raise TypeError(f"ADict() element #{i} is not a (key, value) pair: {item!r}") from None
+            raise TypeError(f"{caller} element #{i} is not a (key, value) pair: {item!r}") from None
         yield key, value
 
 
-def _items_of(args: tuple, kwargs: dict) -> Iterator[tuple[Any, Any]]:
+def _items_of(args: tuple, kwargs: dict, caller: str) -> Iterator[tuple[Any, Any]]:
+    """The pairs of ``update``-style arguments: at most one positional source, then keywords."""
     if len(args) > 1:
-        raise TypeError(f"expected at most 1 positional argument, got {len(args)}")
+        raise TypeError(f"{caller} expected at most 1 positional argument, got {len(args)}")
     if args:
-        source = args[0]
-        if isinstance(source, Mapping):
-            yield from mapping_items(source)
-        else:
-            yield from _pairs(source)
+        yield from _source_items(args[0], caller)
     yield from kwargs.items()
