@@ -182,6 +182,7 @@ def bench(session: nox.Session) -> None:
         "omegaconf",
         TORCH,
         "numpy",  # torch.distributed object collectives (bench_hyperopt) need it
+        *["mlflow-skinny", "alembic", "optuna"],  # peers: bench_tracker, bench_hyperopt
     )
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)
