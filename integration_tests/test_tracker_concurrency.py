@@ -41,7 +41,7 @@ def _url(request: pytest.FixtureRequest, tmp_path) -> str:
     if not url:
         if os.environ.get("ATO_REQUIRE_SERVICES") == "1":
             pytest.fail(f"{env} is not set but ATO_REQUIRE_SERVICES=1 requires this server")
-        pytest.skip(f"{env} is not set")
+        pytest.skip(f"{env} is not set (ATO_REQUIRE_SERVICES=1 turns this skip into a failure)")
     return url
 
 

@@ -28,7 +28,7 @@ def server_url(env_var: str) -> str:
         return url
     if os.environ.get("ATO_REQUIRE_SERVICES") == "1":
         pytest.fail(f"{env_var} is not set but ATO_REQUIRE_SERVICES=1 requires this server")
-    pytest.skip(f"{env_var} is not set")
+    pytest.skip(f"{env_var} is not set (ATO_REQUIRE_SERVICES=1 turns this skip into a failure)")
 
 
 def _reset_schema(url: str) -> None:
