@@ -175,4 +175,6 @@ def test_a_searched_key_set_on_the_command_line_warns() -> None:
         OverriddenBySearchWarning, match=r"optimizer.lr=0.5 from the command line"
     ) as seen:
         hb.main(lambda config: config.optimizer.lr)()
-    assert len([w for w in seen if w.category is OverriddenBySearchWarning]) == 1
+    overridden = [w for w in seen if w.category is OverriddenBySearchWarning]
+    assert len(overridden) == 1
+    assert overridden[0].filename == __file__  # the warning names the user's line

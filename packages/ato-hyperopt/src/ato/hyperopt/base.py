@@ -16,7 +16,7 @@ import itertools
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .configs import check_config, warn_new_keys, with_values
+from .configs import check_config, with_values
 from .distributed import DistributedMixIn
 from .errors import SearchSettingError
 from .metric import check_mode
@@ -120,10 +120,7 @@ class HyperOpt(abc.ABC):
         self.search_spaces = search_spaces
         self.tracker = tracker
         self._points = GridSpaceMixIn.grid_points(search_spaces)
-        self._target: ConfigTarget | ScopeTarget = make_target(scope)
-        if isinstance(self._target, ConfigTarget):
-            with_values(scope, self._points[0])  # surfaces ConfigPathError now, not per trial
-            warn_new_keys(scope, list(self._points[0]))
+        self._target: ConfigTarget | ScopeTarget = make_target(scope, self._points[0])
         super().__init__()
 
     @property

@@ -187,7 +187,8 @@ def warn_new_keys(config: Any, paths: list[str]) -> None:
     is taken as a deliberate new key. Paths through dataclasses are checked when values are
     set (:class:`ConfigPathError`)."""
     import difflib
-    import warnings
+
+    from .checks import warn_user
 
     for path in paths:
         node = config
@@ -199,11 +200,10 @@ def warn_new_keys(config: Any, paths: list[str]) -> None:
                 close = difflib.get_close_matches(part, keys, n=1)
                 if close:
                     where = ".".join(path.split(".")[:depth]) or "the top level"
-                    warnings.warn(
+                    warn_user(
                         f"search space key {path!r}: {part!r} is not in {where} of the config, "
                         f"so every trial gets it as a new key. Did you mean {close[0]!r}?",
                         NewKeyWarning,
-                        stacklevel=4,
                     )
                 break
             node = node[part]

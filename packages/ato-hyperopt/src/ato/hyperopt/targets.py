@@ -8,10 +8,10 @@ runs, so the search can log it and open a tracker run.
 from __future__ import annotations
 
 import copy
-import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from .checks import warn_user
 from .configs import NUM_HALVED, check_config, is_config, set_path, warn_new_keys, with_values
 from .errors import ConfigTypeError, OverriddenBySearchWarning
 
@@ -28,8 +28,17 @@ TRIAL_VIEW_PRIORITY = -(2**31)
 class ConfigTarget:
     """Trials on copies of a config object (ADict, dict, DictConfig or dataclass instance)."""
 
-    def __init__(self, base: Any) -> None:
+    def __init__(self, base: Any, sample: Mapping[str, Any]) -> None:
+        """Apply one grid point ``sample`` (``{dotted path: value}``) to a copy of ``base`` now,
+        so a bad path raises when the search is created rather than in its first trial.
+
+        Raises:
+            ConfigTypeError: ``base`` is not a supported config object.
+            ConfigPathError: a path cannot be set in ``base``.
+        """
         check_config(base)
+        with_values(base, sample)
+        warn_new_keys(base, list(sample))
         self._base = base
 
     def base_config(self) -> Any:
@@ -41,7 +50,7 @@ class ConfigTarget:
         return None
 
     def prepare(self, paths: list[str]) -> None:
-        """Nothing to do: the config was checked when the search was created."""
+        """Nothing to do: the config was checked when the target was created."""
 
     def call(
         self,
@@ -146,11 +155,13 @@ def is_scope(obj: Any) -> bool:
     )
 
 
-def make_target(scope_or_config: Any) -> ConfigTarget | ScopeTarget:
-    """The target for a Scope or a config object.
+def make_target(scope_or_config: Any, sample: Mapping[str, Any]) -> ConfigTarget | ScopeTarget:
+    """The target for a Scope or a config object; ``sample`` is one grid point
+    (``{dotted path: value}``), used to check a config object up front.
 
     Raises:
         ConfigTypeError: if it is neither (see :func:`ato.hyperopt.configs.check_config`).
+        ConfigPathError: a path cannot be set in the config object.
     """
     if is_scope(scope_or_config):
         return ScopeTarget(scope_or_config)
@@ -159,7 +170,7 @@ def make_target(scope_or_config: Any) -> ConfigTarget | ScopeTarget:
             "the first argument is None; pass a Scope or a config (ADict, dict, OmegaConf "
             "DictConfig or dataclass instance)"
         )
-    return ConfigTarget(scope_or_config)
+    return ConfigTarget(scope_or_config, sample)
 
 
 def _warn_cli_overrides(provenance: Mapping[str, Any], paths: list[str]) -> None:
@@ -168,10 +179,9 @@ def _warn_cli_overrides(provenance: Mapping[str, Any], paths: list[str]) -> None
         for write in provenance.get(path, ()):
             source = getattr(write, "source", None)
             if getattr(source, "kind", None) == "cli":
-                warnings.warn(
+                warn_user(
                     f"{getattr(source, 'label', path)} from the command line is replaced by the "
                     f"search: {path!r} is in the search space, so every trial sets it. Remove "
                     f"{path!r} from the search space to fix its value.",
                     OverriddenBySearchWarning,
-                    stacklevel=5,
                 )
