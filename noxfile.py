@@ -1,7 +1,8 @@
 """Every check of the ato monorepo runs through nox.
 
 ``nox`` (no arguments) runs the default sessions: one test session per package, the
-integration tests, lint and build. ``nox -s bench`` runs the benchmarks (never by default).
+integration tests, lint, build and docs. Not in the default run: ``demo``, ``bench`` (the
+side-by-side benchmarks) and ``bump`` (set one version everywhere).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ ROOT = pathlib.Path(__file__).parent
 PACKAGES_DIR = ROOT / "packages"
 TEST_TOOLS = ["pytest>=8", "hypothesis>=6.100"]
 TORCH = "torch==2.13.0"
+PYTEST = ["pytest", "-q", "--import-mode=importlib", "-p", "no:cacheprovider"]
 
 # Short name -> (distribution folder, ato siblings it needs, extras to install).
 PACKAGES: dict[str, tuple[str, list[str], str]] = {
@@ -38,34 +40,23 @@ def _pkg(folder: str) -> str:
     return str(PACKAGES_DIR / folder)
 
 
-def _existing(short: str) -> bool:
-    return (PACKAGES_DIR / PACKAGES[short][0] / "pyproject.toml").exists()
+LIBRARIES = [_pkg(folder) for folder, _, _ in PACKAGES.values()]  # the four, not the meta
 
 
-def _make_test_session(short: str):
+def _make_test_session(short: str) -> None:
     folder, siblings, extras = PACKAGES[short]
 
-    @nox.session(name=f"tests-{short}")
     def tests(session: nox.Session) -> None:
         peers = TEST_PEERS.get(short, [])
         session.install(*TEST_TOOLS, *peers, *[_pkg(s) for s in siblings], _pkg(folder) + extras)
-        tests_dir = PACKAGES_DIR / folder / "tests"
-        session.run(
-            "pytest",
-            "-q",
-            "--import-mode=importlib",
-            "-p",
-            "no:cacheprovider",
-            str(tests_dir),
-            *session.posargs,
-        )
+        session.run(*PYTEST, str(PACKAGES_DIR / folder / "tests"), *session.posargs)
 
-    return tests
+    tests.__doc__ = f"{folder}'s tests, in a venv holding only it and its ato dependencies."
+    nox.session(name=f"tests-{short}")(tests)
 
 
 for _short in PACKAGES:
-    if _existing(_short):
-        _make_test_session(_short)
+    _make_test_session(_short)
 
 
 @nox.session
@@ -115,17 +106,8 @@ def integration(session: nox.Session) -> None:
     targets.append(f"{wheels['ato']}[all]")  # the meta-package with every extra
     session.install(*TEST_TOOLS, *targets, "omegaconf", "hydra-core", "scikit-learn")
     session.chdir(tempfile.mkdtemp(prefix="ato-integration-"))
-    session.run(
-        "pytest",
-        "-q",
-        "--import-mode=importlib",
-        "-p",
-        "no:cacheprovider",
-        "--rootdir",
-        str(ROOT / "integration_tests"),
-        str(ROOT / "integration_tests"),
-        *session.posargs,
-    )
+    tests_dir = str(ROOT / "integration_tests")
+    session.run(*PYTEST, "--rootdir", tests_dir, tests_dir, *session.posargs)
 
 
 @nox.session
@@ -133,7 +115,7 @@ def demo(session: nox.Session) -> None:
     """The main demo: a tracked Hyperband search on scikit-learn's digits, then the best run
     read back with the ``ato`` command. Extra arguments go to the script
     (``nox -s demo -- quick``). Writes ``experiments.db`` in the repository root."""
-    session.install(_pkg("ato"), *[_pkg(PACKAGES[s][0]) for s in PACKAGES], "scikit-learn")
+    session.install(_pkg("ato"), *LIBRARIES, "scikit-learn")
     session.run("python", str(ROOT / "examples" / "digits" / "train.py"), *session.posargs)
     session.run("ato", "runs", "best", "--metric", "val_accuracy", "--project", "digits")
 
@@ -145,7 +127,7 @@ def docs(session: nox.Session) -> None:
         "mkdocs>=1.6",
         "mkdocs-material>=9",
         "mkdocstrings[python]>=0.26",
-        *[_pkg(p.name) for p in _built_packages() if p.name != "ato"],
+        *LIBRARIES,
     )
     site = tempfile.mkdtemp(prefix="ato-site-")
     session.run("mkdocs", "build", "--strict", "--site-dir", site, "-f", str(ROOT / "mkdocs.yml"))
@@ -175,7 +157,7 @@ def bump(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Side-by-side benchmarks against peers; prints ratios. Never part of the default run."""
     session.install(
-        *[_pkg(p.name) for p in _built_packages() if p.name != "ato"],
+        *LIBRARIES,
         "addict",
         "python-box",
         "ml_collections",
@@ -189,7 +171,7 @@ def bench(session: nox.Session) -> None:
 
 
 nox.options.sessions = [
-    *[f"tests-{s}" for s in PACKAGES if _existing(s)],
+    *[f"tests-{s}" for s in PACKAGES],
     "integration",
     "lint",
     "build",
