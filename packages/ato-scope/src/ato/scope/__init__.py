@@ -10,7 +10,10 @@ parsed as literals and never executed.
 from .cli import parse_argv, parse_value
 from .errors import (
     CLIParseError,
+    KeyExistsError,
     LazyBlockError,
+    OverrideTypeError,
+    OverrideTypeWarning,
     ScopeError,
     TraceError,
     UnknownKeyError,
@@ -28,8 +31,11 @@ __all__ = [
     "CLIParseError",
     "DELETED",
     "Fingerprint",
+    "KeyExistsError",
     "LazyBlockError",
     "MultiScope",
+    "OverrideTypeError",
+    "OverrideTypeWarning",
     "Scope",
     "ScopeError",
     "Source",

@@ -23,9 +23,10 @@ Grammar (the shell has already split the command line into tokens):
   between must be plain words. A ``%`` string that is not closed that way is an error naming
   the token (write ``key:=%H-%M`` for text that starts with ``%``).
 * ``key:=text``: the rest of the token is a raw string, kept exactly, except that one pair of
-  matching quotes around all of it is removed (``key:="a b"`` gives ``a b``, as in ato 2.x).
+  matching quotes around all of it is removed when no such quote is inside (``key:="a b"``
+  gives ``a b``, as in ato 2.x; ``key:="a" "b"`` is kept exactly).
 * ``manual``, ``print``, ``explain`` are commands; ``-h`` and ``--help`` mean ``manual``.
-* A token that starts with ``-`` is a flag (``--local-rank=0``): flags belong to an argparse
+* A token that starts with ``-`` and a letter, ``-`` or ``_`` is a flag (``--local-rank=0``): flags belong to an argparse
   parser (``Scope(use_external_parser=True)``), so without one they are an error saying so.
 * Any other bare word is the name of a view (``high_lr``, or ``model.resnet101`` to name the view
   of one scope under a MultiScope).
@@ -166,7 +167,7 @@ def parse_argv(argv: Sequence[str]) -> list[Item]:
             items.append(Command("manual"))
         elif token in COMMANDS:
             items.append(Command(token))
-        elif token.startswith("-"):
+        elif is_flag(token):
             raise _flag_error(token)
         elif "=" in token:
             override, i = _parse_override(token, tokens, i)
@@ -220,16 +221,22 @@ def _parse_override(token: str, tokens: list[str], i: int) -> tuple[Override, in
 
 
 def strip_quotes(text: str) -> str:
-    """``text`` without one pair of matching quotes around all of it (``"a b"`` -> ``a b``)."""
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+    """``text`` without the quotes when it is one quoted string (``"a b"`` -> ``a b``); text
+    with more quotes of that kind inside (``"a" and "b"``) is kept as it is."""
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"" and text[0] not in text[1:-1]:
         return text[1:-1]
     return text
+
+
+def is_flag(token: str) -> bool:
+    """True for ``-x``/``--name`` tokens (not for negative numbers such as ``-1`` or ``-.5``)."""
+    return len(token) > 1 and token[0] == "-" and (token[1].isalpha() or token[1] in "-_")
 
 
 def is_continuation(token: str) -> bool:
     """True for a token that can only be the rest of the previous value: not a command, a
     flag, or a ``key=value`` override of its own."""
-    if token in COMMANDS or token in HELP_FLAGS or token.startswith("-"):
+    if token in COMMANDS or token in HELP_FLAGS or is_flag(token):
         return False
     head, eq, _ = token.partition("=")
     return not (eq and is_key(head.lstrip("+").removesuffix(":")))
