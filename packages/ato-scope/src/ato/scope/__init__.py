@@ -8,6 +8,7 @@ parsed as literals and never executed.
 """
 
 from .cli import parse_argv, parse_value
+from .compat import parse_args_pythonic
 from .errors import (
     CLIParseError,
     KeyExistsError,
@@ -46,6 +47,7 @@ __all__ = [
     "ViewChainError",
     "ViewDefinitionError",
     "Write",
+    "parse_args_pythonic",
     "parse_argv",
     "parse_value",
 ]

@@ -170,7 +170,7 @@ def parse_argv(argv: Sequence[str]) -> list[Item]:
         elif is_flag(token):
             raise _flag_error(token)
         elif "=" in token:
-            override, i = _parse_override(token, tokens, i)
+            override, i = parse_override(token, tokens, i)
             items.append(override)
         else:
             items.append(Word(_check_word(token)))
@@ -206,7 +206,13 @@ def _split_key(token: str) -> tuple[str, str, bool, str]:
     return key, mode, raw, text
 
 
-def _parse_override(token: str, tokens: list[str], i: int) -> tuple[Override, int]:
+def parse_override(token: str, tokens: list[str], i: int) -> tuple[Override, int]:
+    """Parse the override ``token`` (``tokens[i - 1]``), taking continuation tokens from
+    ``tokens[i:]`` for ``%...%`` strings and open brackets; returns it and the next index.
+
+    Raises:
+        CLIParseError: an invalid key or a malformed or unclosed value (naming ``token``).
+    """
     key, mode, raw, text = _split_key(token)
     if raw:
         return Override(key, strip_quotes(text), token, mode), i
