@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import sys
-import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
 
@@ -38,8 +37,8 @@ if TYPE_CHECKING:
 class Scope(InjectionSwitch):
     """A config built from *views*, command-line overrides and (optionally) argparse flags.
 
-    ``Scope.registry`` maps each scope name to the latest live scope of that name (ato 2.x
-    code reads it); :meth:`initialize_registry` clears it between test cases.
+    ``Scope.registry`` maps each scope name to the latest scope created with that name (ato
+    2.x code reads it); :meth:`initialize_registry` clears it between test cases.
 
     Args:
         config: an initial mapping, applied below every view (deep-copied on each build).
@@ -85,7 +84,7 @@ class Scope(InjectionSwitch):
 
             external.register(self)
 
-    registry: weakref.WeakValueDictionary[str, Scope] = weakref.WeakValueDictionary()
+    registry: dict[str, Scope] = {}
 
     @classmethod
     def initialize_registry(cls) -> None:
