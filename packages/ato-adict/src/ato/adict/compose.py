@@ -168,7 +168,10 @@ def _package_argument(package: str | Mapping[str, str] | None, group: str) -> st
             f"package= takes a package name or a {{group: package}} mapping, not "
             f"{type(package).__name__}"
         )
-    return mapping_get(package, group)
+    chosen = mapping_get(package, group)
+    if chosen is not None and not isinstance(chosen, str):
+        raise CompositionError(f"package= for group {group!r} must be a str, not {chosen!r}")
+    return chosen
 
 
 def package_path(package: str, group: str, file: Path | None = None) -> str:

@@ -499,7 +499,7 @@ class _AutoMixin:
 def _auto_child(parent: Any, key: Any) -> ADict:
     if isinstance(parent, _FrozenMixin):
         raise _missing_key(key, parent, "this frozen ADict")
-    child = _variant(_base_of(type(parent)), *_flags(parent))()
+    child: ADict = _variant(_base_of(type(parent)), *_flags(parent))()
     _dict_set(parent, key, child)
     _guard(parent, key)
     return child

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Mapping
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from ato.adict import ADict
 from ato.adict import xyz as _xyz
@@ -57,9 +57,9 @@ def dump(mapping: Mapping[Any, Any], file: PathOrFile) -> None:
             handle.write(text)
         return
     try:
-        file.write(text)  # type: ignore[arg-type]
+        cast("IO[str]", file).write(text)
     except TypeError:  # a binary file
-        file.write(text.encode("utf-8"))  # type: ignore[arg-type]
+        cast("IO[bytes]", file).write(text.encode("utf-8"))
 
 
 def load(file: PathOrFile) -> ADict:

@@ -116,7 +116,7 @@ class Override(_Item):
             other.mode,
         )
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
     def with_key(self, key: str) -> Override:
         """The same override for another key (a MultiScope strips the scope prefix)."""
