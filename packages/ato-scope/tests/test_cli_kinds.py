@@ -373,3 +373,40 @@ def test_two_x_reproducer() -> None:
     scope = Scope()
     scope.observe("base", {"data": {"prompt": "x"}}, default=True)
     assert scope.build(['data.prompt:="hello world"']).data.prompt == "hello world"
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("[true, false]", [True, False]),
+        ("[True, null, None]", [True, None, None]),
+        ("{'amp': false, 'clip': none}", {"amp": False, "clip": None}),
+        ("(TRUE, -inf)", (True, -math.inf)),
+        ("{'nested': [[null], {'x': true}]}", {"nested": [[None], {"x": True}]}),
+    ],
+)
+def test_yaml_words_inside_literals(text: str, expected: object) -> None:
+    assert parse_value(text) == expected
+
+
+@pytest.mark.parametrize("text", ["[x]", "[true, f()]", "[-true]", "[yes]", "[true] # c"])
+def test_other_names_inside_literals_are_errors(text: str) -> None:
+    with pytest.raises(CLIParseError):
+        parse_value(text)
+
+
+def test_multiscope_overrides_are_typed_and_plus_works() -> None:
+    from ato.scope import MultiScope
+
+    model, data = Scope(name="model", strict=True), Scope(name="data")
+    model.observe("base", {"lr": 0.1, "depth": 18}, default=True)
+    data.observe("base", {"name": "cifar"}, default=True)
+    multi = MultiScope(model, data)
+    configs = multi.build(["model.lr=1", "+model.seed=3", "data.name=123", "++data.extra=true"])
+    assert configs["model"].lr == 1.0 and type(configs["model"].lr) is float
+    assert configs["model"].seed == 3 and configs["data"].name == "123"
+    assert configs["data"].extra is True
+    with pytest.raises(OverrideTypeError, match="'depth'"):
+        multi.build(["model.depth=1.5"])
+    with pytest.raises(UnknownKeyError, match=r"\+model.sed=1"):
+        multi.build(["model.sed=1"])

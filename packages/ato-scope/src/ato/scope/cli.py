@@ -10,7 +10,8 @@ Grammar (the shell has already split the command line into tokens):
 * ``value`` is read with :func:`ast.literal_eval` (numbers such as ``1e-3``, ``True``/``False``/
   ``None``, lists, tuples, dicts, sets, quoted strings). The YAML spellings Hydra users type
   are accepted too, in any letter case: ``true``/``false`` are bools, ``null``/``none`` are
-  ``None`` and ``inf``/``+inf``/``-inf``/``nan`` are floats. Any other value that holds
+  ``None`` and ``inf``/``+inf``/``-inf``/``nan`` are floats, alone or as items of a literal
+  (``[true, null]``; read from the syntax tree, never executed). Any other value that holds
   none of the characters ``( ) [ ] { } ' "`` is a plain string (``model=resnet50``). A value
   with those characters that is not a literal is an error: it was meant as a literal but is
   malformed, or it is code. Nothing is ever executed.
@@ -355,11 +356,51 @@ def parse_value(text: str, token: str | None = None) -> Any:
         return _YAML_WORDS[word]
     if _LITERAL_CHARS.isdisjoint(text):
         return text
+    found = _literal_with_yaml_words(text)
+    if found is not _NOT_LITERAL:
+        return found
     raise CLIParseError(
         "the value is not a Python literal (unbalanced brackets or quotes, or code); "
         "write a literal such as [1, 2] or 'text', or pass text as key=%text% or key:=text",
         token if token is not None else text,
     )
+
+
+_NOT_LITERAL: Any = object()
+
+
+def _literal_with_yaml_words(text: str) -> Any:
+    """A container literal whose items may be YAML-style words (``[true, null]``), read from
+    the syntax tree without executing anything; ``_NOT_LITERAL`` when it is not one."""
+    import ast
+
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+        if _has_comment(text):
+            return _NOT_LITERAL
+        return _node_value(tree.body)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return _NOT_LITERAL
+
+
+def _node_value(node: Any) -> Any:
+    import ast
+
+    if isinstance(node, ast.Constant) and node.value is not Ellipsis:
+        return node.value
+    if isinstance(node, ast.Name) and node.id.lower() in _YAML_WORDS:
+        return _YAML_WORDS[node.id.lower()]
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        items = [_node_value(item) for item in node.elts]
+        kind = {ast.List: list, ast.Tuple: tuple, ast.Set: set}[type(node)]
+        return kind(items)
+    if isinstance(node, ast.Dict) and None not in node.keys:
+        return {_node_value(k): _node_value(v) for k, v in zip(node.keys, node.values, strict=True)}
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        operand = _node_value(node.operand)
+        if isinstance(operand, (int, float)) and not isinstance(operand, bool):
+            return -operand if isinstance(node.op, ast.USub) else operand
+    raise ValueError("not a literal")
 
 
 def _has_comment(text: str) -> bool:
