@@ -15,6 +15,11 @@ deep-merges ``model/resnet50.yaml`` under the key ``model`` (Hydra's default pac
 group name). A group may be nested (``'model/backbone'`` -> key path ``model.backbone``).
 Unlike Hydra, options are chosen only through ``select``; a ``defaults`` list inside the base
 file is ordinary data.
+
+Every file stays inside ``root``: ``config_filename``, group names and options are relative
+paths of plain segments (no ``..``, ``.``, empty segments, backslashes or absolute paths);
+anything else is a :class:`~ato.adict.errors.CompositionError` naming it. To compose from
+another folder, pass that folder (or one above it) as ``root``.
 """
 
 from __future__ import annotations
@@ -61,7 +66,8 @@ def compose_hierarchy(
 
     Raises:
         CompositionError: a missing file (naming the group and the options that exist), two
-            files with the same stem and different extensions, or missing ``required`` keys.
+            files with the same stem and different extensions, missing ``required`` keys, or
+            a file name, group or option that would leave ``root`` (see the module docstring).
         ConfigFileError: a file could not be parsed.
         ValueError: ``on_missing`` is not one of the three values.
     """
@@ -72,13 +78,16 @@ def compose_hierarchy(
         raise CompositionError(f"config root {str(base)!r} is not a directory")
     result: dict[str, Any] = {}
     if config_filename is not None:
+        _check_inside("config_filename", config_filename)
         file = _find(base, config_filename)
         if file is None:
             _missing(f"no base config {config_filename}.<ext> in {str(base)!r}", on_missing)
         else:
             result = load_file(file)
     for group, options in mapping_items(select or {}):
+        _check_inside("group", group.rstrip("/"))
         for option in [options] if isinstance(options, str) else list(options):
+            _check_inside(f"option of group {group!r}", option)
             content = _load_option(base, group, option, on_missing)
             if content is not None:
                 _merge_group(result, group, content)
@@ -123,6 +132,18 @@ def _find(folder: Path, stem: str) -> Path | None:
         names = ", ".join(p.name for p in found)
         raise CompositionError(f"ambiguous config {stem!r} in {str(folder)!r}: {names}; keep one")
     return found[0] if found else None
+
+
+def _check_inside(what: str, name: object) -> None:
+    """Refuse a name that is not a plain relative path inside the config root."""
+    text = name if isinstance(name, str) else ""
+    parts = text.split("/")
+    if not text or "\\" in text or any(p in ("", ".", "..") for p in parts):
+        raise CompositionError(
+            f"{what} {name!r} must be a relative path inside the config root made of plain "
+            "names separated by '/' (no '..', '.', empty parts, '\\' or leading '/'); "
+            "to use files elsewhere, pass a root that contains them"
+        )
 
 
 def _missing(message: str, on_missing: str) -> None:
