@@ -81,7 +81,7 @@ def load_file(path: str | os.PathLike[str]) -> dict[str, Any]:
             "put the content under a key (e.g. 'items:')",
             file,
         )
-    if check_tree(data, file):
+    if check_tree(data, file, depth_line=lambda: _deep_line(file)):
         data = unshare(data)  # an alias is a copy, as in OmegaConf; never one shared object
     return data
 
@@ -201,8 +201,8 @@ def _duplicate_message(key: object, first_line: int | None) -> str:
     return f"duplicate key {key!r}{first}; each key may appear once per mapping"
 
 
-def _json_deep_line(text: str) -> int | None:
-    depth = 0
+def _json_deep_line(text: str, depth: int = 0) -> int | None:
+    """The line where brackets nest deeper than the limit (``depth``: levels outside them)."""
     for match in _JSON_TOKEN.finditer(text):
         token = match.group()
         depth += 1 if token in "[{" else -1 if token in "]}" else 0
@@ -217,6 +217,13 @@ def _long_digits_line(text: str) -> int | None:
         if limit and len(match.group().replace("_", "")) > limit:
             return _line_at(text, match.start())
     return None
+
+
+def _deep_line(file: Path) -> int | None:
+    """The line where a JSON or TOML file goes too deep (bracket nesting), else None."""
+    if file.suffix.lower() not in (".json", ".toml"):
+        return None
+    return _json_deep_line(_read_text(file), 1 if file.suffix.lower() == ".toml" else 0)
 
 
 def _too_deep() -> str:
@@ -298,7 +305,7 @@ def _read_toml(file: Path) -> Any:
         message = _TOML_LINE.sub("", str(exc)).replace("()", "").replace(" (, ", " (").strip()
         raise ConfigFileError(_toml_message(message, text, line), file, line) from None
     except RecursionError:
-        raise ConfigFileError(_too_deep(), file, _json_deep_line(text)) from None
+        raise ConfigFileError(_too_deep(), file, _json_deep_line(text, 1)) from None
     except ValueError as exc:  # an integer longer than Python's digit limit
         raise ConfigFileError(_too_long_int(exc), file, _long_digits_line(text)) from None
 

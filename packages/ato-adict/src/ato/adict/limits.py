@@ -24,7 +24,7 @@ from .errors import ConfigFileError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from typing import Any
 
 MAX_DEPTH = 100
@@ -79,13 +79,19 @@ class _Frame:
         self.height = 1
 
 
-def check_tree(data: Any, file: object = None, writing: bool = False) -> bool:
+def check_tree(
+    data: Any,
+    file: object = None,
+    writing: bool = False,
+    depth_line: Callable[[], int | None] | None = None,
+) -> bool:
     """Check the bounds above on nested mappings/lists, without recursion.
 
     Args:
         data: the document (mappings, lists, tuples, scalars).
         file: named in error messages.
         writing: also refuse integers too long to be written as decimal text.
+        depth_line: called for the line to report when the document is too deep.
 
     Returns:
         True when some container is referenced more than once (the document shares values).
@@ -132,10 +138,10 @@ def check_tree(data: Any, file: object = None, writing: bool = False) -> bool:
                 file,
             )
         if known is not None:
-            _check_depth(len(frames) + known[1], path, file)
+            _check_depth(len(frames) + known[1], path, file, depth_line)
             _add(frame, *known)
             continue
-        _check_depth(len(frames) + 1, path, file)
+        _check_depth(len(frames) + 1, path, file, depth_line)
         frames.append(_Frame(child, path, children))
         active.add(id(child))
     total = done[id(data)][0]
@@ -153,12 +159,15 @@ def _add(frame: _Frame, size: int, height: int) -> None:
     frame.height = max(frame.height, height + 1)
 
 
-def _check_depth(depth: int, path: str, file: object) -> None:
+def _check_depth(
+    depth: int, path: str, file: object, depth_line: Callable[[], int | None] | None
+) -> None:
     if depth > MAX_DEPTH:
         raise ConfigFileError(
             f"the value at key {show_path(path)} nests deeper than {MAX_DEPTH} levels of "
             "mappings and lists, the most ato reads or writes",
             file,
+            depth_line() if depth_line is not None else None,
         )
 
 
