@@ -82,7 +82,7 @@ def load_file(path: str | os.PathLike[str]) -> dict[str, Any]:
             file,
         )
     if check_tree(data, file, depth_line=lambda: _deep_line(file)):
-        data = unshare(data)  # an alias is a copy, as in OmegaConf; never one shared object
+        data = dict(unshare(data))  # an alias is a copy, as in OmegaConf; never one shared object
     return data
 
 

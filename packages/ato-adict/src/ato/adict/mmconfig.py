@@ -76,12 +76,11 @@ def load_mm_config(
     """
     file = Path(os.path.abspath(path))
     trusted = file.suffix.lower() == ".py"
+    top: Path | None = None if trusted else file.parent
     if root is not None:
         top = Path(os.path.abspath(root))
-    else:
-        top = None if trusted else file.parent
-    chain = _Chain(top, allow_python or trusted)
-    return _strip_delete(chain.load(file, ()))
+    result: dict[str, Any] = _strip_delete(_Chain(top, allow_python or trusted).load(file, ()))
+    return result
 
 
 class _Chain:

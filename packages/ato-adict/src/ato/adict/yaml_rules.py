@@ -76,7 +76,7 @@ class Loader(yaml.SafeLoader):
                 raise LimitError(
                     problem=f"nested deeper than {MAX_DEPTH} levels of mappings and lists, "
                     "the most ato reads",
-                    problem_mark=self.peek_event().start_mark,
+                    problem_mark=self.peek_event().start_mark,  # type: ignore[no-untyped-call]
                 )
             return super().compose_node(parent, index)
         finally:
