@@ -18,7 +18,7 @@ file is ordinary data.
 
 Every file stays inside ``root``: ``config_filename``, group names and options are relative
 paths of plain segments (no ``..``, ``.``, empty segments, backslashes or absolute paths);
-anything else is a :class:`~ato.adict.errors.CompositionError` naming it. To compose from
+anything else is a ``CompositionError`` naming it. To compose from
 another folder, pass that folder (or one above it) as ``root``.
 """
 

@@ -404,14 +404,14 @@ class ADict(dict):
     @classmethod
     def from_mm_config(cls, path: Any, **kwargs: Any) -> ADict:
         """Load an OpenMMLab config (``_base_`` inheritance, ``_delete_``); keyword arguments
-        (``root``, ``allow_python``) as for :func:`ato.adict.mmconfig.load_mm_config`."""
+        (``root``, ``allow_python``) as for ``ato.adict.mmconfig.load_mm_config``."""
         from .mmconfig import load_mm_config
 
         return cls(load_mm_config(path, **kwargs))
 
     def load_mm_config(self, path: Any, **kwargs: Any) -> ADict:
         """Deep-merge an OpenMMLab config file into this ADict (keyword arguments as for
-        :meth:`from_mm_config`). Returns ``self``."""
+        ``from_mm_config``). Returns ``self``."""
         from .mmconfig import load_mm_config
 
         type(self).update(self, load_mm_config(path, **kwargs), recurrent=True)

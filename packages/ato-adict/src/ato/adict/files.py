@@ -3,7 +3,7 @@
 - ``.json``: read and write (UTF-8, indented two spaces).
 - ``.yaml`` / ``.yml``: read with a safe loader following OmegaConf's rules (``1e-3`` is a float,
   no timestamps) and written with a safe dumper that quotes strings other YAML readers would
-  not read back as strings; see :mod:`ato.adict.yaml_rules`. A file with no content (empty,
+  not read back as strings; see ``ato.adict.yaml_rules``. A file with no content (empty,
   only comments, a bare ``---``) is an empty config, as in Hydra; an explicit top-level
   ``null`` is an error like any other non-mapping.
 - ``.toml``: read with ``tomllib`` (``tomli`` before Python 3.11), written with ``tomli-w``;
@@ -16,11 +16,11 @@ YAML is read with a ``yaml.SafeLoader`` subclass: tags that would construct Pyth
 (``!!python/object`` ...) are refused. The format libraries (PyYAML, tomllib/tomli, tomli-w)
 are imported only when a file of that format is used.
 
-Every format follows the same rules (see :mod:`ato.adict.limits`): a key written twice in one
+Every format follows the same rules (see ``ato.adict.limits``): a key written twice in one
 mapping is refused naming the key and line (``.py`` files follow Python: a later assignment
-replaces an earlier one); nesting deeper than :data:`~ato.adict.limits.MAX_DEPTH` levels,
+replaces an earlier one); nesting deeper than ``MAX_DEPTH`` levels,
 values that contain themselves, aliases adding more than
-:data:`~ato.adict.limits.MAX_ALIAS_NODES` values and integers longer than Python's
+``MAX_ALIAS_NODES`` values and integers longer than Python's
 digit limit are refused on reading, and the same limits are checked before writing, so
 every written file reads back.
 
@@ -68,7 +68,7 @@ def load_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         UnsupportedFormatError: the extension is not supported (the message lists those that are).
         ConfigFileError: the content is malformed (with the parser's line number), the top level
             is not a mapping, a YAML tag asks for a Python object, a key is duplicated, a limit
-            of :mod:`ato.adict.limits` is exceeded, or a ``.py`` file raised or exited.
+            of ``ato.adict.limits`` is exceeded, or a ``.py`` file raised or exited.
     """
     file = Path(path)
     reader = _handler(_READERS, file, "read")
@@ -91,7 +91,7 @@ def dump_file(data: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
 
     The parent directory must exist. Tuples are written as lists; values of subclasses of
     ``int``/``float``/``str`` (``IntEnum``, ``(str, Enum)``, ``numpy.float64``) and numpy
-    scalars are written as the plain value they equal (see :mod:`ato.adict.plain`), so the
+    scalars are written as the plain value they equal (see ``ato.adict.plain``), so the
     file loads back equal. Nothing is written when an error is raised.
 
     Raises:
@@ -99,7 +99,7 @@ def dump_file(data: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
         ConfigFileError: a value cannot be represented in the format (the message names its
             dotted key), e.g. ``None`` in TOML, a date outside TOML, a plain ``Enum`` member or
             an arbitrary object anywhere; the data nests deeper than
-            :data:`~ato.adict.limits.MAX_DEPTH`, contains itself or holds an integer too long
+            ``MAX_DEPTH``, contains itself or holds an integer too long
             to write.
         OSError: the file cannot be written (e.g. its directory does not exist).
     """

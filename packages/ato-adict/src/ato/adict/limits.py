@@ -1,9 +1,9 @@
 """Bounds that keep reading and writing config files cheap, whatever the file holds.
 
-* :data:`MAX_DEPTH`: a config nests at most this many mappings/lists (the top-level mapping is
+* ``MAX_DEPTH``: a config nests at most this many mappings/lists (the top-level mapping is
   level 1). Deeper documents are refused on reading and on writing, so every written file can
   be read back and no reader or converter runs out of Python stack.
-* :data:`MAX_ALIAS_NODES`: shared values (YAML aliases and merge keys, or one list placed
+* ``MAX_ALIAS_NODES``: shared values (YAML aliases and merge keys, or one list placed
   twice in a ``.py`` config) may add at most this many values to the document once every
   reference is counted as a copy. Converting a loaded document therefore costs time
   proportional to the file plus this bound, never to an exponential "billion laughs".
@@ -98,8 +98,8 @@ def check_tree(
 
     Raises:
         ConfigFileError: naming the dotted key where the document nests deeper than
-            :data:`MAX_DEPTH`, contains itself, holds an over-long integer (``writing``), or
-            when shared values add more than :data:`MAX_ALIAS_NODES` values.
+            ``MAX_DEPTH``, contains itself, holds an over-long integer (``writing``), or
+            when shared values add more than ``MAX_ALIAS_NODES`` values.
     """
     top = _children(data)
     if top is None:
@@ -175,7 +175,7 @@ def unshare(value: Any) -> Any:
     """A copy of a checked document in which no list or mapping appears twice.
 
     Mappings become plain ``dict``s and tuples stay tuples. Recursion is bounded by
-    :data:`MAX_DEPTH` (call :func:`check_tree` first).
+    ``MAX_DEPTH`` (call ``check_tree`` first).
     """
     if isinstance(value, Mapping):
         return {k: unshare(v) for k, v in mapping_items(value)}

@@ -14,12 +14,12 @@ if TYPE_CHECKING:
     from typing import Any
 
 NOT_PLAIN: Any = object()
-"""Returned by :func:`plain_scalar` for a value that is no plain scalar."""
+"""Returned by ``plain_scalar`` for a value that is no plain scalar."""
 _PLAIN = frozenset({type(None), bool, int, float, str})
 
 
 def plain_scalar(value: Any) -> Any:
-    """``value`` as ``None``/``bool``/``int``/``float``/``str``, or :data:`NOT_PLAIN`."""
+    """``value`` as ``None``/``bool``/``int``/``float``/``str``, or ``NOT_PLAIN``."""
     if value.__class__ in _PLAIN:
         return value
     if isinstance(value, int):  # IntEnum, IntFlag, other int subclasses (bool is final)

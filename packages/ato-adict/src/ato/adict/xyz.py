@@ -72,7 +72,7 @@ def dumps(mapping: Mapping[Any, Any]) -> str:
 
     Raises:
         TypeError: if ``mapping`` is not a mapping.
-        ConfigFileError: the data nests deeper than :data:`~ato.adict.limits.MAX_DEPTH`,
+        ConfigFileError: the data nests deeper than ``MAX_DEPTH``,
             contains itself or holds an integer too long to write (naming the key).
     """
     if not isinstance(mapping, Mapping):
@@ -174,7 +174,7 @@ def loads(text: str, path: Any = None) -> dict[str, Any]:
         XYZSyntaxError: (a :class:`~ato.adict.errors.ConfigFileError`) naming the line for
             bad indentation, a line that is neither ``key: value`` nor ``N) value``, a
             wrong item number, a duplicate key, a bad quoted string, a top level that is
-            a list, nesting deeper than :data:`~ato.adict.limits.MAX_DEPTH` levels or an
+            a list, nesting deeper than ``MAX_DEPTH`` levels or an
             integer longer than Python's digit limit.
     """
     lines = _split_lines(text, path)

@@ -1,6 +1,6 @@
 """How ato reads and writes YAML: the rules of OmegaConf/Hydra, safely, within bounds.
 
-Reading (:class:`Loader`, a ``yaml.SafeLoader`` subclass; the global PyYAML loaders are not
+Reading (``Loader``, a ``yaml.SafeLoader`` subclass; the global PyYAML loaders are not
 changed):
 
 * YAML 1.1 scalars as PyYAML's safe loader reads them, with OmegaConf's two changes: a number
@@ -9,12 +9,12 @@ changed):
   are bools and ``~``/``null`` is ``None``, as in OmegaConf.
 * A key written twice in one mapping is refused (a ``<<`` merge key's entries may be
   overridden by the mapping's own keys, as YAML intends).
-* Nesting deeper than :data:`~ato.adict.limits.MAX_DEPTH` (a ``<<`` merge counts as a level),
+* Nesting deeper than ``MAX_DEPTH`` (a ``<<`` merge counts as a level),
   recursive aliases, aliases expanding to more than
-  :data:`~ato.adict.limits.MAX_ALIAS_NODES` extra values and integers longer than Python's
+  ``MAX_ALIAS_NODES`` extra values and integers longer than Python's
   digit limit are refused before any Python object is built.
 
-Writing (:func:`dump`): ``yaml.safe_dump`` with key order kept, where a string is quoted
+Writing (``dump``): ``yaml.safe_dump`` with key order kept, where a string is quoted
 whenever a YAML 1.1 reader (PyYAML), a YAML 1.2 core-schema reader (ruamel.yaml, go-yaml v3,
 js-yaml) or OmegaConf would read it unquoted as a number, bool, null or date (a git hash such
 as ``695e0514`` is quoted).
