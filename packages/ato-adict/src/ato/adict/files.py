@@ -50,7 +50,7 @@ from typing import Any
 
 from ._mapping import mapping_items
 from .errors import ConfigFileError, ConfigFileNotFoundError, UnsupportedFormatError
-from .limits import MAX_DEPTH, check_tree, int_digit_limit, unshare
+from .limits import MAX_DEPTH, check_depth, check_tree, int_digit_limit, unshare
 from .plain import NOT_PLAIN, plain_scalar
 
 _PLAIN = (type(None), bool, int, float, str)
@@ -81,8 +81,10 @@ def load_file(path: str | os.PathLike[str]) -> dict[str, Any]:
             "put the content under a key (e.g. 'items:')",
             file,
         )
-    if check_tree(data, file, depth_line=lambda: _deep_line(file)):
-        data = dict(unshare(data))  # an alias is a copy, as in OmegaConf; never one shared object
+    if file.suffix.lower() in (".json", ".toml"):  # trees by construction: only depth to check
+        check_depth(data, file, depth_line=lambda: _deep_line(file))
+    elif check_tree(data, file):  # an alias becomes a copy, as in OmegaConf
+        data = dict(unshare(data))
     return data
 
 

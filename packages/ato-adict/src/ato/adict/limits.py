@@ -60,23 +60,38 @@ def show_path(path: str) -> str:
     return repr(f"{path[:40]}...{path[-30:]}")
 
 
-def _children(value: Any) -> Iterator[tuple[str, Any]] | None:
+_LEAVES = frozenset({type(None), bool, int, float, str})
+
+
+def _children(value: Any) -> Iterator[tuple[Any, Any]] | None:
+    cls = value.__class__
+    if cls is dict:
+        return iter(dict.items(value))
+    if cls is list or cls is tuple:
+        return enumerate(value)
+    if cls in _LEAVES:
+        return None
     if isinstance(value, Mapping):
-        return ((str(k), v) for k, v in mapping_items(value))
+        return iter(mapping_items(value))
     if isinstance(value, (list, tuple)):
-        return ((str(i), v) for i, v in enumerate(value))
+        return enumerate(value)
     return None
 
 
 class _Frame:
-    __slots__ = ("value", "path", "children", "size", "height")
+    __slots__ = ("value", "key", "children", "size", "height")
 
-    def __init__(self, value: Any, path: str, children: Iterator[tuple[str, Any]]) -> None:
+    def __init__(self, value: Any, key: Any, children: Iterator[tuple[Any, Any]]) -> None:
         self.value = value
-        self.path = path
+        self.key = key
         self.children = children
         self.size = 1
         self.height = 1
+
+
+def _path(frames: list[_Frame], key: Any) -> str:
+    """The dotted path of ``key`` below the open frames (built only for error messages)."""
+    return ".".join(str(k) for k in [*(f.key for f in frames[1:]), key])
 
 
 def check_tree(
@@ -107,7 +122,7 @@ def check_tree(
     done: dict[int, tuple[int, int]] = {}  # id -> (expanded size, height) of finished nodes
     active = {id(data)}
     written = 1
-    frames = [_Frame(data, "", top)]
+    frames = [_Frame(data, None, top)]
     while frames:
         frame = frames[-1]
         key, child = next(frame.children, (None, _END))
@@ -118,31 +133,27 @@ def check_tree(
             if frames:
                 _add(frames[-1], frame.size, frame.height)
             continue
-        path = f"{frame.path}.{key}" if frame.path else str(key)
         written += 1
         children = _children(child)
         if children is None:
             frame.size += 1
-            if writing and isinstance(child, int) and int_too_long(child):
-                raise ConfigFileError(
-                    f"the integer at key {show_path(path)} has more than {int_digit_limit()} "
-                    "digits, which Python cannot write as text; store it as a string",
-                    file,
-                )
+            if writing and child.__class__ is not bool and isinstance(child, int):
+                _check_int(child, frames, key, file)
             continue
         known = done.get(id(child))
         if id(child) in active:
             raise ConfigFileError(
-                f"the value at key {show_path(path)} contains itself (a recursive reference); "
-                "config files hold trees of values",
+                f"the value at key {show_path(_path(frames, key))} contains itself (a "
+                "recursive reference); config files hold trees of values",
                 file,
             )
+        depth = len(frames) + (known[1] if known is not None else 1)
+        if depth > MAX_DEPTH:
+            _too_deep(_path(frames, key), file, depth_line)
         if known is not None:
-            _check_depth(len(frames) + known[1], path, file, depth_line)
             _add(frame, *known)
             continue
-        _check_depth(len(frames) + 1, path, file, depth_line)
-        frames.append(_Frame(child, path, children))
+        frames.append(_Frame(child, key, children))
         active.add(id(child))
     total = done[id(data)][0]
     if total - written > MAX_ALIAS_NODES:
@@ -154,21 +165,60 @@ def check_tree(
     return total != written
 
 
+def check_depth(
+    data: Any, file: object = None, depth_line: Callable[[], int | None] | None = None
+) -> None:
+    """A fast ``check_tree`` for documents that are trees by construction (JSON, TOML): only
+    the depth can be out of bounds. Raises as ``check_tree`` does."""
+    if _deeper_than(data, MAX_DEPTH):
+        check_tree(data, file, depth_line=depth_line)
+
+
+def _deeper_than(value: Any, levels: int) -> bool:
+    """True if ``value`` nests more than ``levels`` mappings/lists (recursion <= ``levels``)."""
+    cls = value.__class__
+    if cls is dict:
+        children: Any = dict.values(value)
+    elif cls is list or cls is tuple:
+        children = value
+    elif cls in _LEAVES:
+        return False
+    elif isinstance(value, Mapping):
+        children = [v for _, v in mapping_items(value)]
+    elif isinstance(value, (list, tuple)):
+        children = value
+    else:
+        return False
+    if levels == 0:
+        return True
+    for child in children:
+        if child.__class__ not in _LEAVES and _deeper_than(child, levels - 1):
+            return True
+    return False
+
+
 def _add(frame: _Frame, size: int, height: int) -> None:
     frame.size += size
     frame.height = max(frame.height, height + 1)
 
 
-def _check_depth(
-    depth: int, path: str, file: object, depth_line: Callable[[], int | None] | None
-) -> None:
-    if depth > MAX_DEPTH:
+def _check_int(value: int, frames: list[_Frame], key: Any, file: object) -> None:
+    if int_too_long(value):
         raise ConfigFileError(
-            f"the value at key {show_path(path)} nests deeper than {MAX_DEPTH} levels of "
-            "mappings and lists, the most ato reads or writes",
+            f"the integer at key {show_path(_path(frames, key))} has more than "
+            f"{int_digit_limit()} digits, which Python cannot write as text; store it as a "
+            "string",
             file,
-            depth_line() if depth_line is not None else None,
         )
+
+
+def _too_deep(path: str, file: object, depth_line: Callable[[], int | None] | None) -> None:
+    raise ConfigFileError(
+        f"the value at key {show_path(path)} nests deeper than {MAX_DEPTH} levels of "
+        "mappings and lists, the most ato reads or writes",
+        file,
+        depth_line() if depth_line is not None else None,
+    )
 
 
 def unshare(value: Any) -> Any:

@@ -71,8 +71,9 @@ class Loader(yaml.SafeLoader):
     def compose_node(self, parent: Any, index: Any) -> Any:
         self._depth += 1
         try:
-            opens = self.check_event(yaml.SequenceStartEvent, yaml.MappingStartEvent)
-            if opens and self._depth > MAX_DEPTH:
+            if self._depth > MAX_DEPTH and self.check_event(
+                yaml.SequenceStartEvent, yaml.MappingStartEvent
+            ):
                 raise LimitError(
                     problem=f"nested deeper than {MAX_DEPTH} levels of mappings and lists, "
                     "the most ato reads",
@@ -133,26 +134,15 @@ def check_node(root: yaml.Node) -> None:
     """
     done: dict[int, tuple[int, int]] = {}  # id -> (expanded size, height)
     active: set[int] = set()
-    written = 0
+    written = 1
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:
         node, finished = stack.pop()
         if finished:
             active.discard(id(node))
-            below = [done[id(c)] for c in _node_children(node)]
-            height = 0
-            if not isinstance(node, yaml.ScalarNode):
-                height = 1 + max((h for _, h in below), default=0)
-            if height > MAX_DEPTH:
-                raise LimitError(
-                    problem=f"nested deeper than {MAX_DEPTH} levels of mappings and lists "
-                    "(counting each alias and '<<' merge as a copy), the most ato reads",
-                    problem_mark=node.start_mark,
-                )
-            done[id(node)] = (1 + sum(s for s, _ in below), height)
+            done[id(node)] = _measure(node, done)
             continue
-        written += 1
-        if id(node) in done:
+        if id(node) in done:  # named twice before it was measured
             continue
         if id(node) in active:
             raise LimitError(
@@ -162,7 +152,10 @@ def check_node(root: yaml.Node) -> None:
             )
         active.add(id(node))
         stack.append((node, True))
-        stack.extend((child, False) for child in _node_children(node))
+        for child in _node_children(node):
+            written += 1
+            if child.__class__ is not yaml.ScalarNode and id(child) not in done:
+                stack.append((child, False))
     extra = done[id(root)][0] - written
     if extra > MAX_ALIAS_NODES:
         raise LimitError(
@@ -170,6 +163,25 @@ def check_node(root: yaml.Node) -> None:
             f"{MAX_ALIAS_NODES} allowed",
             problem_mark=root.start_mark,
         )
+
+
+def _measure(node: yaml.Node, done: dict[int, tuple[int, int]]) -> tuple[int, int]:
+    """Expanded size and height of a collection node whose children are measured."""
+    size, height = 1, 0
+    for child in _node_children(node):
+        if child.__class__ is yaml.ScalarNode:
+            size += 1
+            continue
+        child_size, child_height = done[id(child)]
+        size += child_size
+        height = child_height if child_height > height else height
+    if height + 1 > MAX_DEPTH:
+        raise LimitError(
+            problem=f"nested deeper than {MAX_DEPTH} levels of mappings and lists "
+            "(counting each alias and '<<' merge as a copy), the most ato reads",
+            problem_mark=node.start_mark,
+        )
+    return size, height + 1
 
 
 def _node_children(node: yaml.Node) -> list[yaml.Node]:
