@@ -179,3 +179,45 @@ def test_python_config_sharing_one_list_is_bounded_and_unshared(write):
     bomb = "x = [0] * 10\nfor _ in range(9):\n    x = [x] * 10\n"
     with pytest.raises(ConfigFileError, match="expand"):
         load_file(write("bomb.py", bomb))
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("text", ["\ud800", "x\udfff y"])
+def test_lone_surrogates_round_trip_or_are_refused_naming_the_key(tmp_path, fmt, text):
+    path = tmp_path / f"s.{fmt}"
+    data = {"a": {"b": [text]}}
+    if fmt == "toml":  # TOML strings are Unicode scalar values only
+        with pytest.raises(ConfigFileError, match=r"key 'a\.b\.0' holds a lone surrogate"):
+            dump_file(data, path)
+        assert not path.exists()
+    else:
+        dump_file(data, path)
+        assert load_file(path) == data
+
+
+@st.composite
+def json_documents(draw):
+    """JSON text nesting lists and objects to a drawn depth, and that depth in levels."""
+    levels = draw(st.integers(1, MAX_DEPTH + 20))
+    kinds = draw(st.lists(st.booleans(), min_size=levels - 1, max_size=levels - 1))
+    text = "1"
+    for is_list in kinds:
+        text = f"[{text}, 2]" if is_list else f'{{"k": {text}, "z": null}}'
+    return '{"top": ' + text + "}", levels
+
+
+@settings(
+    max_examples=60, deadline=3000, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(doc=json_documents(), fmt=st.sampled_from(["json", "yaml"]))
+def test_nested_documents_load_exactly_up_to_the_limit(write, doc, fmt):
+    import json
+
+    text, levels = doc
+    path = write(f"n.{fmt}", text)  # JSON text is also a YAML flow document
+    if levels > MAX_DEPTH:
+        with pytest.raises(ConfigFileError, match="deeper than") as info:
+            load_file(path)
+        assert info.value.line == 1
+    else:
+        assert load_file(path) == json.loads(text)

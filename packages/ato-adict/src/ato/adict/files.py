@@ -110,7 +110,16 @@ def dump_file(data: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
     allow_dates = writer is _write_toml
     check_tree(data, file, writing=True)
     text = writer(_to_plain(data, file, allow_dates, path=""), file)
-    file.write_text(text, encoding="utf-8")
+    try:
+        payload = text.encode("utf-8")
+    except UnicodeEncodeError:
+        key = _find_value(data, "", _not_utf8)
+        raise ConfigFileError(
+            f"the text at key {key!r} holds a lone surrogate, which a {file.suffix} file "
+            "cannot store as UTF-8; write it as .json, .yaml or .py (escaped) or fix the text",
+            file,
+        ) from None
+    file.write_bytes(payload)
 
 
 def _handler(table: Mapping[str, Callable[..., Any]], file: Path, verb: str) -> Any:
@@ -423,9 +432,12 @@ def _write_json(data: dict[str, Any], file: Path) -> str:
     import json
 
     try:
-        return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=True) + "\n"
+        text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=True) + "\n"
     except ValueError as exc:
         raise ConfigFileError(f"cannot write JSON: {exc}", file) from None
+    if _not_utf8(text):  # lone surrogates: JSON's \ud800 escapes read back exactly
+        text = json.dumps(data, indent=2, ensure_ascii=True, allow_nan=True) + "\n"
+    return text
 
 
 def _write_yaml(data: dict[str, Any], file: Path) -> str:
@@ -440,7 +452,7 @@ def _write_yaml(data: dict[str, Any], file: Path) -> str:
 def _write_toml(data: dict[str, Any], file: Path) -> str:
     import tomli_w
 
-    none_key = _find_none(data, "")
+    none_key = _find_value(data, "", lambda v: v is None)
     if none_key is not None:
         raise ConfigFileError(
             f"the value at key {none_key!r} is None, which TOML cannot represent; "
@@ -450,19 +462,34 @@ def _write_toml(data: dict[str, Any], file: Path) -> str:
     return tomli_w.dumps(data)
 
 
-def _find_none(value: Any, path: str) -> str | None:
-    if value is None:
+_NO_KEY: Any = object()
+
+
+def _find_value(value: Any, path: str, bad: Callable[[Any], bool]) -> str | None:
+    """The dotted key of the first value (or key) for which ``bad`` is true, else None."""
+    if bad(value):
         return path
     children: Any = ()
     if isinstance(value, dict):
-        children = ((f"{path}.{k}" if path else k, v) for k, v in value.items())
+        children = ((f"{path}.{k}" if path else k, k, v) for k, v in value.items())
     elif isinstance(value, list):
-        children = ((f"{path}.{i}", v) for i, v in enumerate(value))
-    for child_path, child in children:
-        found = _find_none(child, child_path)
+        children = ((f"{path}.{i}", _NO_KEY, v) for i, v in enumerate(value))
+    for child_path, key, child in children:
+        found = child_path if key is not _NO_KEY and bad(key) else None
+        found = found or _find_value(child, child_path, bad)
         if found is not None:
             return found
     return None
+
+
+def _not_utf8(value: Any) -> bool:
+    if not isinstance(value, str) or value.isascii():
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _write_xyz(data: dict[str, Any], file: Path) -> str:
