@@ -18,19 +18,17 @@ are imported only when a file of that format is used.
 
 Every format follows the same rules (see ``ato.adict.limits``): a key written twice in one
 mapping is refused naming the key and line (``.py`` files follow Python: a later assignment
-replaces an earlier one); nesting deeper than ``MAX_DEPTH`` levels,
-values that contain themselves, aliases adding more than
-``MAX_ALIAS_NODES`` values and integers longer than Python's
-digit limit are refused on reading, and the same limits are checked before writing, so
-every written file reads back.
+replaces an earlier one); nesting deeper than ``MAX_DEPTH`` levels, values that contain
+themselves, aliases adding more than ``MAX_ALIAS_NODES`` values and integers longer than
+Python's digit limit are refused on reading, and the same limits are checked before writing,
+so every written file reads back.
 
 ``.py`` files are **code**: loading one runs it with :func:`runpy.run_path` under the module
 name ``__ato_config__`` (so an ``if __name__ == "__main__":`` block does not run); only load
 files you trust. A ``sys.exit()`` in the file is reported as a ``ConfigFileError`` instead of
-ending the program. Its public module-level names (not
-starting with ``_``) whose values are plain data (``None``, ``bool``, ``int``, ``float``,
-``str``, and lists/tuples/dicts of those) become keys; modules, functions, classes and other
-objects are left out.
+ending the program. Its public module-level names (not starting with ``_``) whose values
+are plain data (``None``, ``bool``, ``int``, ``float``, ``str``, and lists/tuples/dicts of
+those) become keys; modules, functions, classes and other objects are left out.
 
 A missing file raises :class:`~ato.adict.errors.ConfigFileNotFoundError` (a
 ``FileNotFoundError``); every other problem raises a
@@ -51,6 +49,7 @@ from typing import Any
 from ._mapping import mapping_items
 from .errors import ConfigFileError, ConfigFileNotFoundError, UnsupportedFormatError
 from .limits import MAX_DEPTH, check_depth, check_tree, int_digit_limit, unshare
+from .locate import duplicate_message, json_deep_line, json_duplicate, long_digits_line
 from .plain import NOT_PLAIN, plain_scalar
 
 _PLAIN = (type(None), bool, int, float, str)
@@ -99,10 +98,9 @@ def dump_file(data: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
     Raises:
         UnsupportedFormatError: the extension is not one of :data:`WRITE_EXTENSIONS`.
         ConfigFileError: a value cannot be represented in the format (the message names its
-            dotted key), e.g. ``None`` in TOML, a date outside TOML, a plain ``Enum`` member or
-            an arbitrary object anywhere; the data nests deeper than
-            ``MAX_DEPTH``, contains itself or holds an integer too long
-            to write.
+            dotted key), e.g. ``None`` in TOML, a date outside TOML, a plain ``Enum`` member,
+            a lone surrogate in TOML or an arbitrary object anywhere; the data nests deeper
+            than ``MAX_DEPTH``, contains itself or holds an integer too long to write.
         OSError: the file cannot be written (e.g. its directory does not exist).
     """
     file = Path(path)
@@ -157,12 +155,12 @@ def _read_json(file: Path) -> Any:
             f"invalid JSON: {exc.msg} (column {exc.colno})", file, exc.lineno
         ) from None
     except _DuplicateKey as exc:
-        line, message = _json_duplicate(text, exc.key)
+        line, message = json_duplicate(text, exc.key)
         raise ConfigFileError(message, file, line) from None
     except RecursionError:
-        raise ConfigFileError(_too_deep(), file, _json_deep_line(text)) from None
+        raise ConfigFileError(_too_deep(), file, json_deep_line(text)) from None
     except ValueError as exc:  # an integer longer than Python's digit limit
-        raise ConfigFileError(_too_long_int(exc), file, _long_digits_line(text)) from None
+        raise ConfigFileError(_too_long_int(exc), file, long_digits_line(text)) from None
 
 
 class _DuplicateKey(Exception):
@@ -171,70 +169,19 @@ class _DuplicateKey(Exception):
 
 
 def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        seen: set[str] = set()
-        raise _DuplicateKey(next(k for k, _ in pairs if k in seen or seen.add(k)))  # type: ignore[func-returns-value]
-    return result
-
-
-# A JSON string (with a following ':' when it is a key), or a bracket.
-_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"(?:\s*:)?|[\[\]{}]')
-_DIGITS = re.compile(r"[0-9_]+")
-
-
-def _line_at(text: str, position: int) -> int:
-    return text.count("\n", 0, position) + 1
-
-
-def _json_duplicate(text: str, key: str) -> tuple[int | None, str]:
-    """Line and message of the first key repeated in one JSON object (``key`` if not found)."""
-    import json
-
-    stack: list[dict[str, int] | None] = []
-    for match in _JSON_TOKEN.finditer(text):
-        token = match.group()
-        if token in "[{":
-            stack.append({} if token == "{" else None)
-        elif token in "]}":
-            stack.pop() if stack else None
-        elif token.endswith(":") and stack and stack[-1] is not None:
-            name = json.loads(token[:-1].rstrip())
-            line = _line_at(text, match.start())
-            if name in stack[-1]:
-                return line, _duplicate_message(name, stack[-1][name])
-            stack[-1][name] = line
-    return None, _duplicate_message(key, None)
-
-
-def _duplicate_message(key: object, first_line: int | None) -> str:
-    first = f" (first on line {first_line})" if first_line is not None else ""
-    return f"duplicate key {key!r}{first}; each key may appear once per mapping"
-
-
-def _json_deep_line(text: str, depth: int = 0) -> int | None:
-    """The line where brackets nest deeper than the limit (``depth``: levels outside them)."""
-    for match in _JSON_TOKEN.finditer(text):
-        token = match.group()
-        depth += 1 if token in "[{" else -1 if token in "]}" else 0
-        if depth > MAX_DEPTH:
-            return _line_at(text, match.start())
-    return None
-
-
-def _long_digits_line(text: str) -> int | None:
-    limit = int_digit_limit()
-    for match in _DIGITS.finditer(text):
-        if limit and len(match.group().replace("_", "")) > limit:
-            return _line_at(text, match.start())
-    return None
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise _DuplicateKey(key)
+        seen.add(key)
+    return dict(pairs)
 
 
 def _deep_line(file: Path) -> int | None:
     """The line where a JSON or TOML file goes too deep (bracket nesting), else None."""
     if file.suffix.lower() not in (".json", ".toml"):
         return None
-    return _json_deep_line(_read_text(file), 1 if file.suffix.lower() == ".toml" else 0)
+    return json_deep_line(_read_text(file), 1 if file.suffix.lower() == ".toml" else 0)
 
 
 def _too_deep() -> str:
@@ -316,9 +263,9 @@ def _read_toml(file: Path) -> Any:
         message = _TOML_LINE.sub("", str(exc)).replace("()", "").replace(" (, ", " (").strip()
         raise ConfigFileError(_toml_message(message, text, line), file, line) from None
     except RecursionError:
-        raise ConfigFileError(_too_deep(), file, _json_deep_line(text, 1)) from None
+        raise ConfigFileError(_too_deep(), file, json_deep_line(text, 1)) from None
     except ValueError as exc:  # an integer longer than Python's digit limit
-        raise ConfigFileError(_too_long_int(exc), file, _long_digits_line(text)) from None
+        raise ConfigFileError(_too_long_int(exc), file, long_digits_line(text)) from None
 
 
 _TOML_KEY = re.compile(r"\s*([^=#]+?)\s*=")
@@ -330,7 +277,7 @@ def _toml_message(message: str, text: str, line: int | None) -> str:
     if message.startswith("Cannot overwrite") and line is not None and line <= len(lines):
         found = _TOML_KEY.match(lines[line - 1])
         if found:
-            return _duplicate_message(found.group(1), None)
+            return duplicate_message(found.group(1), None)
     if message.startswith("Cannot declare") or message.startswith("Duplicate"):
         return f"duplicate key: {message}; each key may appear once per table"
     return f"invalid TOML: {message}"
