@@ -28,13 +28,11 @@ def config(entries: int) -> dict[str, object]:
     }
 
 
-def bomb(levels: int = 7) -> str:
-    text = "a: &a [x, x, x, x, x, x, x, x, x]\n"
-    for prev, name in zip("abcdefghij", "bcdefghijk", strict=False):
-        if ord(name) - ord("a") >= levels:
-            break
-        text += f"{name}: &{name} [{', '.join(['*' + prev] * 9)}]\n"
-    return text
+def bomb() -> str:
+    """The 254-byte reproducer: 7 levels of 9 aliases each (about 4.8 million values)."""
+    return "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
+        f"{c}: &{c} [{','.join(['*' + p] * 9)}]\n" for p, c in zip("abcdef", "bcdefg", strict=True)
+    )
 
 
 def main() -> None:
@@ -63,7 +61,7 @@ def main() -> None:
         load_file(path)
     except ConfigFileError:
         pass
-    print(f"254-byte alias bomb refused in {(time.perf_counter() - start) * 1000:.1f} ms")
+    print(f"{len(bomb())}-byte alias bomb refused in {(time.perf_counter() - start) * 1000:.1f} ms")
 
 
 if __name__ == "__main__":
