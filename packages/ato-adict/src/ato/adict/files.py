@@ -207,7 +207,7 @@ def _read_yaml(file: Path) -> Any:
     try:
         node = loader.get_single_node()
         if node is not None:
-            check_node(node)
+            check_node(node, loader.alias_uses)
         data = None if node is None else loader.construct_document(node)
     except LimitError as exc:
         mark = exc.problem_mark

@@ -30,6 +30,7 @@ from .limits import MAX_ALIAS_NODES, MAX_DEPTH, int_digit_limit
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import Any
 
 _FLOAT = "tag:yaml.org,2002:float"
@@ -67,6 +68,7 @@ class Loader(yaml.SafeLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self._depth = 0
+        self.alias_uses: list[tuple[Any, Any]] = []  # (node named, mark of the alias)
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         self._depth += 1
@@ -79,6 +81,11 @@ class Loader(yaml.SafeLoader):
                     "the most ato reads",
                     problem_mark=self.peek_event().start_mark,  # type: ignore[no-untyped-call]
                 )
+            if self.check_event(yaml.AliasEvent):
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                node = super().compose_node(parent, index)
+                self.alias_uses.append((node, mark))
+                return node
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -123,11 +130,15 @@ def _refuse_duplicates(loader: Loader, node: yaml.MappingNode) -> None:
         seen[key] = line
 
 
-def check_node(root: yaml.Node) -> None:
+def check_node(root: yaml.Node, alias_uses: Sequence[tuple[Any, Any]] = ()) -> None:
     """Refuse a composed document that would expand too much or contains itself.
 
     Counts values (mapping values, list items, ``<<`` merges) as if every alias were a copy,
     visiting each node once; the cost is linear in the size of the file.
+
+    Args:
+        root: the composed document.
+        alias_uses: the loader's ``alias_uses``, to name the alias that crosses the limit.
 
     Raises:
         LimitError: with the mark of the offending alias or node.
@@ -160,9 +171,19 @@ def check_node(root: yaml.Node) -> None:
     if extra > MAX_ALIAS_NODES:
         raise LimitError(
             problem=f"aliases expand this document by {extra} values, more than the "
-            f"{MAX_ALIAS_NODES} allowed",
-            problem_mark=root.start_mark,
+            f"{MAX_ALIAS_NODES} allowed (this alias crosses the limit)",
+            problem_mark=_crossing_alias(alias_uses, done) or root.start_mark,
         )
+
+
+def _crossing_alias(alias_uses: Sequence[tuple[Any, Any]], done: dict[int, tuple[int, int]]) -> Any:
+    """The mark of the first alias at which the values added so far exceed the limit."""
+    added = 0
+    for node, mark in alias_uses:
+        added += done.get(id(node), (1, 0))[0] - 1
+        if added > MAX_ALIAS_NODES:
+            return mark
+    return None
 
 
 def _measure(node: yaml.Node, done: dict[int, tuple[int, int]]) -> tuple[int, int]:
