@@ -60,3 +60,16 @@ def test_dates_are_refused_by_the_yaml_writer_since_yaml_dates_read_back_as_text
     with pytest.raises(ConfigFileError, match=r"key 'a\.when'.*isoformat") as info:
         ADict(a={"when": datetime.date(2024, 1, 2)}).dump(path)
     assert info.value.path == str(path) and not path.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("a: 1\n? [1, 2]\n: x\n", "unhashable key"),
+        ("a: 1\nb:\n  <<: [1, 2]\n", "expected a mapping for merging"),
+    ],
+)
+def test_construction_errors_that_are_not_tags_are_invalid_yaml(write, text, problem):
+    with pytest.raises(ConfigFileError, match=f"invalid YAML: .*{problem}") as info:
+        load_file(write("c.yaml", text))
+    assert info.value.line is not None and "tag" not in str(info.value)

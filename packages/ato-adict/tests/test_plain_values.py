@@ -154,7 +154,7 @@ identifiers = st.from_regex(r"[a-z]{1,4}", fullmatch=True).filter(lambda k: not 
 
 
 @settings(
-    max_examples=40, deadline=3000, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(data=st.dictionaries(identifiers, trees, max_size=4))
 def test_every_writer_loads_back_equal(tmp_path, data):

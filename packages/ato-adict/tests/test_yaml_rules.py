@@ -130,7 +130,7 @@ strings = numberish | st.text(st.characters(exclude_categories=("Cs",)), max_siz
 
 
 @settings(
-    max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(st.dictionaries(st.from_regex(r"[a-z]{1,5}", fullmatch=True), strings, max_size=5))
 def test_any_string_written_reads_back_as_the_same_string_in_ato_pyyaml_and_omegaconf(
@@ -144,7 +144,7 @@ def test_any_string_written_reads_back_as_the_same_string_in_ato_pyyaml_and_omeg
 
 
 @given(st.floats(allow_nan=False) | st.integers() | st.booleans() | st.none())
-@settings(max_examples=100, deadline=2000)
+@settings(max_examples=100, deadline=None)
 def test_numbers_written_by_ato_read_back_equal_in_omegaconf(value):
     text = yaml.dump({"v": value}, Dumper=Dumper)
     assert OmegaConf.to_container(OmegaConf.create(text))["v"] == value

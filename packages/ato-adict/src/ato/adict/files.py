@@ -49,7 +49,13 @@ from typing import Any
 from ._mapping import mapping_items
 from .errors import ConfigFileError, ConfigFileNotFoundError, UnsupportedFormatError
 from .limits import MAX_DEPTH, check_depth, check_tree, int_digit_limit, unshare
-from .locate import duplicate_message, json_deep_line, json_duplicate, long_digits_line
+from .locate import (
+    duplicate_message,
+    json_deep_line,
+    json_duplicate,
+    long_digits_line,
+    toml_long_key_line,
+)
 from .plain import NOT_PLAIN, plain_scalar
 
 _PLAIN = (type(None), bool, int, float, str)
@@ -213,7 +219,9 @@ def _read_yaml(file: Path) -> Any:
         mark = exc.problem_mark
         raise ConfigFileError(str(exc.problem), file, mark.line + 1 if mark else None) from None
     except yaml.constructor.ConstructorError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        if "constructor for the tag" not in str(exc.problem):  # e.g. an unhashable key
+            raise ConfigFileError(f"invalid YAML: {exc.problem}", file, _mark_line(exc)) from None
+        line = _mark_line(exc)
         raise ConfigFileError(
             f"refused YAML tag: {exc.problem}. ato reads YAML with a safe loader that never "
             "builds Python objects; replace the tagged node with plain data",
@@ -232,6 +240,11 @@ def _read_yaml(file: Path) -> Any:
     if data is None and _yaml_is_blank(node):
         return {}  # empty, comments only or a bare '---': an empty config, as in Hydra
     return data
+
+
+def _mark_line(exc: Any) -> int | None:
+    mark = exc.problem_mark or exc.context_mark
+    return int(mark.line) + 1 if mark else None
 
 
 def _yaml_is_blank(node: Any) -> bool:
@@ -255,6 +268,9 @@ _TOML_LINE = re.compile(r"at line (\d+)")
 def _read_toml(file: Path) -> Any:
     toml = _toml_module()
     text = _read_text(file)
+    long_key = toml_long_key_line(text)
+    if long_key is not None:
+        raise ConfigFileError(_too_deep(), file, long_key)
     try:
         return toml.loads(text)
     except toml.TOMLDecodeError as exc:
@@ -314,7 +330,9 @@ def run_python_file(file: Path) -> dict[str, Any]:
             file,
             _raising_line(exc, file),
         ) from None
-    except Exception as exc:
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # also GeneratorExit & co., which would end the program
         raise ConfigFileError(
             f"running the config raised {type(exc).__name__}: {exc}", file, _raising_line(exc, file)
         ) from exc

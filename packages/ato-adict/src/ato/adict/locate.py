@@ -65,3 +65,25 @@ def long_digits_line(text: str) -> int | None:
         if limit and len(match.group().replace("_", "")) > limit:
             return line_at(text, match.start())
     return None
+
+
+# TOML strings (basic, literal, multi-line) and comments: hidden before looking for keys.
+_TOML_HIDDEN = re.compile(
+    r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*'
+)
+_TOML_LONG_KEY = re.compile(
+    rf"(?:s|[A-Za-z0-9_-]+)(?:[ \t]*\.[ \t]*(?:s|[A-Za-z0-9_-]+)){{{MAX_DEPTH},}}"
+)
+
+
+def toml_long_key_line(text: str) -> int | None:
+    """The line of a dotted TOML key (or table header) of more than ``MAX_DEPTH`` parts.
+
+    Such a key nests too deep anyway, and ``tomllib`` takes time quadratic in its parts, so
+    it is found by this linear scan before parsing.
+    """
+    if text.count(".") < MAX_DEPTH:
+        return None
+    hidden = _TOML_HIDDEN.sub(lambda m: "s" + "\n" * m.group().count("\n"), text)
+    match = _TOML_LONG_KEY.search(hidden)
+    return None if match is None else line_at(hidden, match.start())
