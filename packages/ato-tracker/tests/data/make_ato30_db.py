@@ -29,8 +29,9 @@ def main(path: str) -> None:
         if index == 1:
             logger.log_metric("grad_norm", float("nan"), 5)
             logger.log_metric("final_note", 1.5)
-        logger.log_artifact(logger.get_current_run_id(), f"/ckpt/model_{index}.pt", "model",
-                            {"epoch": 4})
+        logger.log_artifact(
+            logger.get_current_run_id(), f"/ckpt/model_{index}.pt", "model", {"epoch": 4}
+        )
         logger.log_fingerprint("model_forward", f"{index:040x}")
         logger.finish("completed" if index != 2 else "failed")
 
