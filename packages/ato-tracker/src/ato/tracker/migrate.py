@@ -50,13 +50,13 @@ class CurrentRevision:
 
     Attributes:
         url: the database URL, password hidden.
-        revision: its revision (``None``: no tracker tables).
+        revision: its revision.
         versioned: read from the version table (``False``: recognised by the tables' shape).
         head: the revision this ato-tracker needs.
     """
 
     url: str
-    revision: str | None
+    revision: str
     versioned: bool
     head: str
 
@@ -124,11 +124,13 @@ def current(url: str) -> CurrentRevision:
 
     Raises:
         DatabaseNotFoundError: a SQLite file that does not exist.
-        NotATrackerDatabaseError: the tracker tables are incomplete or of an unknown shape.
+        NotATrackerDatabaseError: no tracker tables, or incomplete ones or of an unknown shape.
         sqlalchemy.exc.DBAPIError: the database cannot be opened or read.
     """
     require_existing_database(url)
     state = read_schema_state(url)
+    if state.revision is None:
+        raise NotATrackerDatabaseError(hide_password(normalize_url(url)), "has no tracker tables")
     return CurrentRevision(
         hide_password(normalize_url(url)), state.revision, state.versioned, HEAD_REVISION
     )
@@ -213,7 +215,7 @@ def _backup(url: str, revision: str) -> Path:
     path = sqlite_file(url)
     assert path is not None
     stamp_text = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    target = path.with_name(f"{path.name}.{revision}-{stamp_text}.bak")
+    target = path.resolve().with_name(f"{path.name}.{revision}-{stamp_text}.bak")
     source = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
     copy = sqlite3.connect(target)
     try:
