@@ -27,6 +27,7 @@ from sqlalchemy.pool import NullPool, StaticPool
 
 from .errors import DatabaseNotFoundError
 from .schema import (
+    HEAD_REVISION,
     SQLITE_IMMEDIATE,
     SchemaState,
     check_readable,
@@ -76,8 +77,8 @@ def get_engine(url: str, *, create_schema: bool = True) -> Engine:
         create_schema: make the database ready for writing (once per process and URL): create
             a new database's tables at the newest schema revision (and the missing parent
             directories of a SQLite file), or check that an existing one is at it (see
-            :func:`ato.tracker.schema.ensure_schema`). Read-only callers pass ``False`` after
-            :func:`require_tracker_schema`; ``ato db upgrade`` passes ``False`` too.
+            `ato.tracker.schema.ensure_schema`). Read-only callers pass ``False`` after
+            `require_tracker_schema`; ``ato db upgrade`` passes ``False`` too.
 
     Engines are cached per process id, so a forked child never reuses its parent's pooled
     connections.
@@ -99,11 +100,20 @@ def get_engine(url: str, *, create_schema: bool = True) -> Engine:
         if engine is None:
             engine = _engines[cache_key] = _create(url)
         if create_schema and cache_key not in _schema_ready:
-            if path is not None and path.exists():  # refuse before the pragmas change the file
-                check_writable(schema_state(url), hide_password(url), sqlite=True)
-            ensure_schema(engine, hide_password(url))
+            if not _current_sqlite_file(url, path):
+                ensure_schema(engine, hide_password(url))
             _schema_ready.add(cache_key)
     return engine
+
+
+def _current_sqlite_file(url: str, path: Path | None) -> bool:
+    """For an existing SQLite file: True if it is at the head revision; raise if it must not be
+    written - looked at read-only, before the tracker's pragmas would change the file."""
+    if path is None or not path.exists():
+        return False
+    state = schema_state(url)
+    check_writable(state, hide_password(url), sqlite=True)
+    return state.versioned and state.revision == HEAD_REVISION
 
 
 @contextmanager

@@ -68,7 +68,7 @@ class CurrentRevision:
 
 @dataclass(frozen=True)
 class UpgradeResult:
-    """What :func:`upgrade` did: the revision ``before`` and ``after``, the revisions
+    """What `upgrade` did: the revision ``before`` and ``after``, the revisions
     ``applied`` (oldest first; empty when already up to date) and the SQLite ``backup`` copy
     made first (``None`` for servers and when nothing was applied)."""
 

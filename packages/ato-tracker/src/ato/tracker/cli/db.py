@@ -37,7 +37,7 @@ def _label(revision: str | None) -> str:
 
 def upgrade(ctx: DbContext) -> None:
     """``ato db upgrade``: bring the database to the newest schema revision (see
-    :func:`ato.tracker.migrate.upgrade`); says what was applied and where the backup is."""
+    `ato.tracker.migrate.upgrade`); says what was applied and where the backup is."""
     result = migrate.upgrade(ctx.db_url)
     data = {
         "database": result.url,
