@@ -234,23 +234,16 @@ def is_lock_error(error: BaseException) -> bool:
     )
 
 
-def _is_exists_error(error: BaseException) -> bool:
-    text = str(error).lower()
-    return "already exists" in text or "duplicate" in text
-
-
 def run_transaction(
     engine: Engine,
     work: Callable[[Connection], T],
-    *,
-    schema_race: bool = False,
 ) -> T:
     """Run ``work(connection)`` in one transaction, retrying on lock contention.
 
     Up to ``MAX_ATTEMPTS`` (8) attempts, sleeping ``FIRST_BACKOFF_S * 2**attempt`` seconds
     times a random factor in [0.5, 1.5) between them (exponential backoff with jitter, as in
-    M. Brooker, "Exponential Backoff And Jitter", AWS Architecture Blog, 2015). With ``schema_race`` an "already exists"/"duplicate" error is retried
-    too: concurrent processes may race to create the same table.
+    M. Brooker, "Exponential Backoff And Jitter", AWS Architecture Blog, 2015). Schema
+    creation does not race: it runs under the schema lock (`ato.tracker.schema.schema_lock`).
 
     Raises:
         sqlalchemy.exc.DBAPIError: the last error once the attempts are used up, or at once
@@ -262,8 +255,7 @@ def run_transaction(
             with engine.begin() as connection:
                 return work(connection)
         except DBAPIError as error:
-            retryable = is_lock_error(error) or schema_race and _is_exists_error(error)
-            if not retryable or attempt == MAX_ATTEMPTS - 1:
+            if not is_lock_error(error) or attempt == MAX_ATTEMPTS - 1:
                 raise
             time.sleep(FIRST_BACKOFF_S * 2**attempt * (0.5 + random.random()))
             attempt += 1

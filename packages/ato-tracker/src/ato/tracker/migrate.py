@@ -19,7 +19,6 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
 from .engine import (
-    dispose_engines,
     get_engine,
     normalize_url,
     require_existing_database,
@@ -102,7 +101,7 @@ def history() -> list[Revision]:
         Revision(
             revision=str(rev.revision),
             down_revision=_single(rev.down_revision),
-            description=(rev.doc or "").strip().splitlines()[0] if rev.doc else "",
+            description=_first_line(rev.doc),
             head=rev.revision in heads,
         )
         for rev in script.walk_revisions()
@@ -165,7 +164,7 @@ def upgrade(url: str) -> UpgradeResult:
     except Exception as error:  # any failure inside a migration script
         raise SchemaUpgradeError(f"upgrading {shown!r} failed: {error}") from error
     finally:
-        dispose_engines()  # no connection of the old schema stays pooled
+        engine.dispose()  # no connection that saw the old schema stays pooled
 
 
 def _upgrade_locked(conn: Connection, url: str, shown: str) -> UpgradeResult:
@@ -224,6 +223,11 @@ def _backup(url: str, revision: str) -> Path:
         copy.close()
         source.close()
     return target
+
+
+def _first_line(text: str | None) -> str:
+    lines = (text or "").strip().splitlines()
+    return lines[0] if lines else ""
 
 
 def _single(value: object) -> str | None:
