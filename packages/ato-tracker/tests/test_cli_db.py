@@ -93,10 +93,21 @@ def test_upgrade_via_ato_db_then_the_runs_read_back(capsys, old_db, monkeypatch)
         "after": HEAD_REVISION,
         "applied": [],
         "backup": None,
+        "recorded": False,
     }
     code, out, _ = ato(capsys, "db", "upgrade")
     assert "already at schema revision" in out and "nothing to do" in out
     assert len(list(old_db.parent.glob("*.bak"))) == 1
+
+
+def test_upgrading_a_3_0_file_records_its_revision(capsys, tmp_path):
+    path = tmp_path / "v30.db"
+    shutil.copy(DATA / "ato-3.0.0-sqlite.db", path)
+    code, out, _ = ato(capsys, "db", "upgrade", "--db", str(path))
+    assert code == 0 and "recorded the revision in the database" in " ".join(out.split())
+    assert list(tmp_path.glob("*.bak")) == []  # nothing applied, nothing to back up
+    code, out, _ = ato(capsys, "db", "current", "--db", str(path))
+    assert "not recorded" not in out and "Up to date." in out
 
 
 @pytest.mark.parametrize("action", ["upgrade", "current"])

@@ -68,14 +68,16 @@ class CurrentRevision:
 @dataclass(frozen=True)
 class UpgradeResult:
     """What `upgrade` did: the revision ``before`` and ``after``, the revisions
-    ``applied`` (oldest first; empty when already up to date) and the SQLite ``backup`` copy
-    made first (``None`` for servers and when nothing was applied)."""
+    ``applied`` (oldest first; empty when already up to date), the SQLite ``backup`` copy
+    made first (``None`` for servers and when nothing was applied) and whether the revision
+    was ``recorded`` for the first time (a database from before versioning)."""
 
     url: str
     before: str
     after: str
     applied: list[str]
     backup: Path | None
+    recorded: bool = False
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -187,7 +189,7 @@ def _upgrade_steps(conn: Connection, url: str, shown: str, *, sqlite: bool) -> U
         command.upgrade(alembic_config(conn), "head")
         if not sqlite:
             conn.commit()
-    return UpgradeResult(shown, before, HEAD_REVISION, pending, backup)
+    return UpgradeResult(shown, before, HEAD_REVISION, pending, backup, not state.versioned)
 
 
 def _check_upgradable(state: SchemaState, shown: str) -> str:

@@ -45,6 +45,7 @@ def upgrade(ctx: DbContext) -> None:
         "after": result.after,
         "applied": result.applied,
         "backup": str(result.backup) if result.backup else None,
+        "recorded": result.recorded,
     }
     if result.applied:
         lines = [
@@ -54,6 +55,11 @@ def upgrade(ctx: DbContext) -> None:
         ]
         if result.backup:
             lines.append(f"Backup of the database before the upgrade: {result.backup}")
+    elif result.recorded:
+        lines = [
+            f"{result.url} is at schema revision {_label(result.after)}; recorded the revision "
+            "in the database (it was written before revisions were recorded)."
+        ]
     else:
         lines = [
             f"{result.url} is already at schema revision {_label(result.after)}; nothing to do."
