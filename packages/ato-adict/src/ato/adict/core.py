@@ -382,7 +382,10 @@ class ADict(dict):
         """
         from . import tracking
 
-        tracking.set_tracking(self, enabled)
+        tracking.stop(self)
+        _walk_set_flag(self, "track", enabled)
+        if enabled:
+            tracking.start(self)
         return self
 
     @_flag
@@ -409,7 +412,18 @@ class ADict(dict):
         """
         from . import tracking
 
-        return tracking.minimal_config(self)
+        result = ADict()
+        for path, value in tracking.read_leaves(self):
+            parent = result
+            for part in path[:-1]:
+                child = dict.get(parent, part)
+                if not isinstance(child, ADict):
+                    child = ADict()
+                    dict.__setitem__(parent, part, child)
+                    _guard(parent, part)
+                parent = child
+            parent[path[-1]] = _plain(value)
+        return result
 
     # -- files and formats (implemented in sibling modules, imported on use) ------------
     @classmethod

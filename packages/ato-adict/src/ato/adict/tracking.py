@@ -16,8 +16,6 @@ import weakref
 from collections.abc import Mapping
 from typing import Any
 
-from . import core
-
 Path = tuple[Any, ...]
 # id(adict) -> (the tree's shared set of read paths, this node's path, weak reference to it).
 # The weak reference's callback drops the entry when the ADict dies, so a new object that
@@ -36,7 +34,7 @@ def _forget(node_id: int) -> Any:
 
 
 def _register(node: Any, seen: set[Path], prefix: Path) -> None:
-    if isinstance(node, core.ADict):
+    if isinstance(node, TrackMixin):
         _REGISTRY[id(node)] = (seen, prefix, weakref.ref(node, _forget(id(node))))
         for key, child in dict.items(node):
             _register(child, seen, (*prefix, key))
@@ -46,7 +44,7 @@ def _register(node: Any, seen: set[Path], prefix: Path) -> None:
 
 
 def _unregister(node: Any) -> None:
-    if isinstance(node, core.ADict):
+    if isinstance(node, dict):
         _REGISTRY.pop(id(node), None)
         children: Any = dict.values(node)
     elif isinstance(node, (list, tuple)):
@@ -87,7 +85,7 @@ class TrackMixin:
         return dict.get(self, key, default)
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        core.ADict.__setitem__(self, key, value)
+        super().__setitem__(key, value)  # type: ignore[misc]
         info = _info(self)
         if info is not None and key.__class__ is not tuple:
             _register(dict.__getitem__(self, key), info[0], (*info[1], key))
@@ -96,16 +94,19 @@ class TrackMixin:
         TrackMixin.__setitem__(self, key, value)
 
 
-def set_tracking(root: core.ADict, enabled: bool) -> None:
-    """Switch ``root`` and everything below it to (or from) the tracking variant; a new
-    start clears earlier records."""
+def start(root: Any) -> None:
+    """Forget earlier records below ``root`` and start a new record set for its tree (the
+    caller has already switched the tree to its tracking variants)."""
     _unregister(root)
-    core._walk_set_flag(root, "track", enabled)
-    if enabled:
-        _register(root, set(), ())
+    _register(root, set(), ())
 
 
-def _relative_paths(node: core.ADict) -> list[Path]:
+def stop(root: Any) -> None:
+    """Forget the records below ``root``."""
+    _unregister(root)
+
+
+def _relative_paths(node: Any) -> list[Path]:
     info = _info(node)
     if info is None:
         return []
@@ -118,7 +119,7 @@ def _dotted(path: Path) -> str:
     return ".".join(str(part) for part in path)
 
 
-def accessed(node: core.ADict) -> list[str]:
+def accessed(node: Any) -> list[str]:
     """Sorted dotted paths, relative to ``node``, of the keys read below it."""
     return sorted(_dotted(p) for p in _relative_paths(node))
 
@@ -135,8 +136,9 @@ def _resolve(node: Any, path: Path) -> tuple[Path, Any] | None:
     return path, node
 
 
-def minimal_config(node: core.ADict) -> core.ADict:
-    """A new plain ADict with only the read leaves below ``node`` (see ``get_minimal_config``)."""
+def read_leaves(node: Any) -> list[tuple[Path, Any]]:
+    """``[(path, value)]`` of the deepest read paths below ``node``, sorted by dotted path:
+    what ``get_minimal_config`` keeps (values are the live objects, not copies)."""
     resolved: dict[Path, Any] = {}
     for path in _relative_paths(node):
         found = _resolve(node, path)
@@ -145,15 +147,4 @@ def minimal_config(node: core.ADict) -> core.ADict:
     leaves = [
         p for p in resolved if not any(len(q) > len(p) and q[: len(p)] == p for q in resolved)
     ]
-    result = core.ADict()
-    for path in sorted(leaves, key=_dotted):
-        parent = result
-        for part in path[:-1]:
-            child = dict.get(parent, part)
-            if not isinstance(child, core.ADict):
-                child = core.ADict()
-                dict.__setitem__(parent, part, child)
-                core._guard(parent, part)
-            parent = child
-        parent[path[-1]] = core._plain(resolved[path])
-    return result
+    return [(path, resolved[path]) for path in sorted(leaves, key=_dotted)]
