@@ -1,11 +1,12 @@
-"""Shared fixtures: run a script in a subprocess with real argv; reset argparse state."""
+"""Shared fixtures: run a script in a subprocess with real argv; no argparse capture leaks
+from one test into the next."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -32,5 +33,6 @@ def run_script(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess]:
 
 
 @pytest.fixture(autouse=True)
-def _no_previous_parse(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(external, "_last", None)
+def _no_waiting_capture() -> Iterator[None]:
+    yield
+    external.stop_capture()

@@ -31,8 +31,9 @@ _is_auto = ADict.is_auto.fget  # type: ignore[attr-defined]
 
 
 class Request:
-    """What the command line asks of one scope: view names, overrides, command words and the
-    keys named after ``explain``."""
+    """What a build asks of one scope: view names, overrides, command words and the keys
+    named after ``explain`` (from the command line), and ``extra`` values applied after the
+    command line under the provenance name ``extra_source``."""
 
     def __init__(
         self,
@@ -40,11 +41,37 @@ class Request:
         overrides: list[Override] | None = None,
         commands: list[str] | None = None,
         explain_keys: list[str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+        extra_source: str = "extra",
     ) -> None:
         self.views = views or []
         self.overrides = overrides or []
         self.commands = commands or []
         self.explain_keys = explain_keys or []
+        self.extra = extra
+        self.extra_source = extra_source
+
+
+def check_extra(extra: Any, source: Any) -> None:
+    """Check the ``extra=``/``source=`` arguments of ``Scope.build``.
+
+    Raises:
+        TypeError: ``extra`` is not a mapping (or None), a key is not a non-empty string
+            without empty dotted segments, or ``source`` is not a non-empty string.
+    """
+    if not isinstance(source, str) or not source:
+        raise TypeError(f"build(source=...) takes a non-empty string, not {source!r}")
+    if extra is None:
+        return
+    if not isinstance(extra, Mapping):
+        raise TypeError(
+            f"build(extra=...) takes a mapping of dotted keys to values, not {type(extra).__name__}"
+        )
+    for key in extra:
+        if not isinstance(key, str) or not all(key.split(".")):
+            raise TypeError(
+                f"build(extra=...): key {key!r} is not a key or dotted path such as 'optim.lr'"
+            )
 
 
 class ExternalArgs(namedtuple("ExternalArgs", "values explicit")):
@@ -132,6 +159,8 @@ def build(
     before_cli = b.snapshot
     _apply_overrides(b, request.overrides)
     b.applied.append("(CLI Inputs)")
+    if request.extra is not None:
+        _apply_extra(b, request.extra, request.extra_source)
     lazy_paths: set[str] = set()
     for view, block in blocks:
         block.run()
@@ -180,6 +209,19 @@ def _apply_overrides(b: _Builder, overrides: Sequence[Override]) -> None:
         )
         b.log.record({path: DELETED}, Source("cli", owner.token))
     b.snapshot = after
+
+
+def _apply_extra(b: _Builder, extra: Mapping[str, Any], label: str) -> None:
+    """Set each ``{dotted path: value}`` of ``extra`` (a copy), recorded as ``label``."""
+    source = Source("extra", label)
+    for key, value in extra.items():
+        ADict.set_path(b.config, key, copy.deepcopy(value))
+        b.log.record_override(key, value, source)
+    after = _flatten_auto(b.config)
+    gone = leaves(b.snapshot).keys() - leaves(after).keys()
+    b.log.record(dict.fromkeys(gone, DELETED), source)
+    b.snapshot = after
+    b.applied.append(f"({label})")
 
 
 def _checked_value(b: _Builder, ov: Override) -> Any:

@@ -1,18 +1,28 @@
-"""argparse integration for ``Scope(use_external_parser=True)``.
+"""argparse integration: merging the flags of an ``argparse`` parser into a Scope's config.
 
-Creating such a scope wraps :meth:`argparse.ArgumentParser.parse_args` (once per process).
-While at least one such scope is alive, ``parser.parse_args()``
+A parser is *registered* with a scope by ``Scope(parser=parser)`` or
+``scope.use_parser(parser)``. When the scope builds from the process's command line (a
+decorated function is called, or ``scope.build()`` without ``argv``), it parses the tokens with
+:func:`parse`:
 
-* hides ``-h``/``--help`` from argparse (the scope prints its manual plus the parser's help),
-* parses with ``parse_known_args``, so ato tokens (``lr=0.1``, view names, ``manual``) may be
+* ``-h``/``--help`` are hidden from argparse (the scope prints its manual plus the parser's
+  help),
+* ``parse_known_args`` parses, so ato tokens (``lr=0.1``, view names, ``manual``) may be
   mixed with the parser's flags; any *unknown flag* still fails the usual argparse way,
-* parses a second time with every default suppressed to learn which flags were passed
-  explicitly (``type=`` converters therefore run twice),
-* remembers the result for the scopes: argparse defaults go below the views, explicitly passed
-  flags above them, and the leftover tokens become the scope's command line.
+* a second parse with every default suppressed learns which flags were passed explicitly
+  (``type=`` converters therefore run twice),
+* argparse defaults go below the views, explicitly passed flags above them, and the leftover
+  tokens become the scope's command line.
 
-It returns the same ``Namespace`` argparse would. With no such scope alive, ``parse_args``
-behaves exactly as argparse's own.
+No ``ArgumentParser`` method is replaced for the process. Only while the scope sets up a
+decorated function's config does the *registered parser object* answer ``parse_args()`` the
+ato way (:func:`answering`), so a view may call it; the instance attribute is removed
+afterwards. Other parsers are never touched.
+
+ato 2.x form: ``Scope(use_external_parser=True)`` with no registered parser waits for the
+program's first ``parse_args()`` call (:func:`capture_next_parse`); that one call is answered
+the ato way, its parser becomes the scope's registered parser and argparse's own method is put
+back at once.
 """
 
 from __future__ import annotations
@@ -21,70 +31,141 @@ import argparse
 import sys
 import weakref
 from collections import namedtuple
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from .apply import ExternalArgs
 from .cli import HELP_FLAGS
 
-_original_parse_args = argparse.ArgumentParser.parse_args
-_scopes: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
-_last: ParsedCommandLine | None = None
+_argparse_parse_args = argparse.ArgumentParser.parse_args
 
 
-class ParsedCommandLine(namedtuple("ParsedCommandLine", "parser args argv")):
-    """One intercepted ``parse_args`` call: the parser, its values, and the leftover argv."""
+class ParsedCommandLine(namedtuple("ParsedCommandLine", "parser args argv namespace")):
+    """One ato-aware parse: the parser, its values, the leftover (ato) argv tokens and the
+    ``Namespace`` argparse's ``parse_args`` would have returned."""
 
     __slots__ = ()
 
     parser: argparse.ArgumentParser
     args: ExternalArgs
     argv: list[str]
+    namespace: argparse.Namespace
 
 
-def register(scope: Any) -> None:
-    """Start intercepting ``parse_args`` on behalf of ``scope`` (idempotent)."""
-    _scopes[id(scope)] = scope
-    if argparse.ArgumentParser.parse_args is not _parse_args:
-        argparse.ArgumentParser.parse_args = _parse_args  # type: ignore[method-assign,assignment]
+def parse(
+    parser: argparse.ArgumentParser,
+    argv: Sequence[str],
+    namespace: argparse.Namespace | None = None,
+) -> ParsedCommandLine:
+    """Parse ``argv`` with ``parser``, leaving ato's tokens for the scope (module docstring).
+
+    With ``-h``/``--help`` the leftover argv is ``[..., 'manual']``; if the rest does not parse
+    (a required argument is missing) the values are empty and the leftover is ``['manual']``,
+    so the manual and the parser's help are printed as argparse's own ``-h`` would.
+
+    Raises:
+        SystemExit: 2, argparse's error exit, for an unknown flag or a bad flag value.
+    """
+    tokens = list(argv)
+    wants_help = any(token in HELP_FLAGS for token in tokens)
+    tokens = [token for token in tokens if token not in HELP_FLAGS]
+    if wants_help:
+        parsed = _parse_for_help(parser, tokens, namespace)
+        if parsed is None:
+            empty = argparse.Namespace()
+            return ParsedCommandLine(parser, ExternalArgs({}, {}), ["manual"], empty)
+        result, extras = parsed
+    else:
+        result, extras = parser.parse_known_args(tokens, namespace)
+    flags = [t for t in extras if t.startswith("-") and t != "-"]
+    if flags:
+        parser.error(f"unrecognized arguments: {' '.join(flags)}")
+    values = {k: v for k, v in vars(result).items() if k != argparse.SUPPRESS}
+    leftover = [*extras, "manual"] if wants_help else list(extras)
+    return ParsedCommandLine(
+        parser, ExternalArgs(values, _explicit(parser, tokens)), leftover, result
+    )
 
 
-def reset() -> None:
-    """Stop intercepting on behalf of every scope so far and forget the last parse (used by
-    ``Scope.initialize_registry()``)."""
-    global _last
-    _scopes.clear()
-    _last = None
+@contextmanager
+def answering(parser: argparse.ArgumentParser) -> Iterator[None]:
+    """While inside, ``parser.parse_args(args=None, namespace=None)`` on this parser object
+    (only) parses the ato way (:func:`parse`; ``args=None`` means ``sys.argv[1:]``) and
+    returns the ``Namespace``. On exit the parser's own ``parse_args`` is back (an instance
+    attribute set before is restored)."""
+    had = "parse_args" in vars(parser)
+    before = vars(parser).get("parse_args")
+
+    def parse_args(
+        args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        return parse(parser, sys.argv[1:] if args is None else args, namespace).namespace
+
+    parser.parse_args = parse_args  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        if had:
+            parser.parse_args = before  # type: ignore[method-assign]
+        else:
+            del parser.parse_args
 
 
-def last() -> ParsedCommandLine | None:
-    """The latest intercepted ``parse_args`` result, or None if none happened."""
-    return _last
+# ato 2.x form: scopes waiting for the program's first parse_args() call.
+_waiting: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
-def _parse_args(
+def capture_next_parse(scope: Any) -> None:
+    """ato 2.x form: answer the next ``ArgumentParser.parse_args()`` call of the program the
+    ato way and register its parser with ``scope`` (``scope.adopt_parse(parsed)``); argparse's
+    own method is restored by that call (or by :func:`stop_capture`)."""
+    _waiting.add(scope)
+    argparse.ArgumentParser.parse_args = _capturing_parse_args  # type: ignore[method-assign,assignment]
+
+
+def stop_capture(scope: Any = None) -> None:
+    """Stop waiting on behalf of ``scope`` (None: every scope); restores argparse's own
+    ``parse_args`` when no scope waits any more."""
+    if scope is None:
+        _waiting.clear()
+    else:
+        _waiting.discard(scope)
+    if not _waiting:
+        argparse.ArgumentParser.parse_args = _argparse_parse_args  # type: ignore[method-assign]
+
+
+def is_capturing() -> bool:
+    """True while ``ArgumentParser.parse_args`` is replaced for an ato 2.x scope."""
+    return argparse.ArgumentParser.parse_args is _capturing_parse_args  # type: ignore[comparison-overlap]
+
+
+def _capturing_parse_args(
     self: argparse.ArgumentParser,
     args: Sequence[str] | None = None,
     namespace: argparse.Namespace | None = None,
 ) -> argparse.Namespace:
-    global _last
-    if not _scopes:
-        return _original_parse_args(self, args, namespace)
-    argv = list(sys.argv[1:] if args is None else args)
-    wants_help = any(token in HELP_FLAGS for token in argv)
-    argv = [token for token in argv if token not in HELP_FLAGS]
-    if wants_help:
-        result, extras = _parse_for_help(self, argv, namespace)
-    else:
-        result, extras = self.parse_known_args(argv, namespace)
-    flags = [t for t in extras if t.startswith("-") and t != "-"]
-    if flags:
-        self.error(f"unrecognized arguments: {' '.join(flags)}")
-    values = {k: v for k, v in vars(result).items() if k != argparse.SUPPRESS}
-    explicit = _explicit(self, argv)
-    leftover = [*extras, "manual"] if wants_help else list(extras)
-    _last = ParsedCommandLine(self, ExternalArgs(values, explicit), leftover)
-    return result
+    scopes = list(_waiting)
+    stop_capture()
+    if not scopes:
+        return _argparse_parse_args(self, args, namespace)
+    parsed = parse(self, sys.argv[1:] if args is None else args, namespace)
+    for scope in scopes:
+        scope.adopt_parse(parsed)
+    return parsed.namespace
+
+
+def _parse_for_help(
+    parser: argparse.ArgumentParser, argv: list[str], namespace: argparse.Namespace | None
+) -> tuple[argparse.Namespace, list[str]] | None:
+    """``parse_known_args`` for ``-h``; None when the rest of argv does not parse."""
+    parser.error = _raise_usage  # type: ignore[method-assign]
+    try:
+        return parser.parse_known_args(argv, namespace)
+    except _UsageError:
+        return None
+    finally:
+        del parser.error
 
 
 class _UsageError(Exception):
@@ -93,27 +174,6 @@ class _UsageError(Exception):
 
 def _raise_usage(message: str) -> None:
     raise _UsageError(message)
-
-
-def _parse_for_help(
-    parser: argparse.ArgumentParser, argv: list[str], namespace: argparse.Namespace | None
-) -> tuple[argparse.Namespace, list[str]]:
-    """Parse for ``-h``; if the rest of argv does not parse (e.g. a required positional is
-    missing), print the manual and the parser's help right away and exit 0, as argparse's
-    own ``-h`` does."""
-    global _last
-    parser.error = _raise_usage  # type: ignore[method-assign]
-    try:
-        return parser.parse_known_args(argv, namespace)
-    except _UsageError:
-        from .workflow import manual_text
-
-        scopes = list(_scopes.values())
-        _last = ParsedCommandLine(parser, ExternalArgs({}, {}), [])
-        print(manual_text(scopes, multi=len(scopes) > 1))
-        raise SystemExit(0) from None
-    finally:
-        del parser.error
 
 
 def _explicit(parser: argparse.ArgumentParser, argv: list[str]) -> dict[str, str]:

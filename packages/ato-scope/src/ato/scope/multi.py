@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from types import MappingProxyType
 
 from ato.adict import ADict
@@ -64,18 +65,25 @@ class MultiScope(InjectionSwitch):
                 ``prog: error: ...`` to stderr and exit with status 2 instead.
         """
         if argv is None:
-            return exit_on_usage_error(lambda: self.build(self._argv(None)))
-        items = parse_argv(list(argv))
-        requests = self.requests_from(items)
+            with ExitStack() as stack:
+                for scope in self.scopes:
+                    stack.enter_context(scope._answering())
+                return exit_on_usage_error(lambda: self._build_tokens(None))  # type: ignore[no-any-return]
+        return self._build_tokens(argv)
+
+    def _build_tokens(self, argv: Sequence[str] | None) -> dict[str, ADict]:
+        requests = self.requests_from(parse_argv(self._argv(argv)))
         return run_commands(list(self.scopes), requests, multi=True)
 
     def _argv(self, argv: Sequence[str] | None) -> list[str]:
-        if argv is not None:
-            return list(argv)
+        """The tokens for the scopes; the first scope with an argparse parser parses its flags
+        out of them (the others merge no argparse values)."""
         for scope in self.scopes:
-            if scope.use_external_parser:
-                return scope._argv(None)
-        return command_line()
+            scope._external = None
+        for scope in self.scopes:
+            if scope.parser is not None:
+                return scope._argv(argv)
+        return command_line() if argv is None else list(argv)
 
     def requests_from(self, items: Sequence[Any]) -> dict[str, Request]:
         """Split parsed argv items into one request per scope."""

@@ -38,8 +38,9 @@ class Source(namedtuple("Source", "kind label where", defaults=("",))):
 
     Attributes:
         kind: ``'initial'``, ``'view'``, ``'lazy'`` (a ``with Scope.lazy():`` block),
-            ``'cli'`` or ``'argparse'``.
-        label: a view name, the CLI token, or the argparse flag.
+            ``'cli'``, ``'argparse'`` or ``'extra'`` (``Scope.build(extra=...)``).
+        label: a view name, the CLI token, the argparse flag, or the ``source=`` name of
+            the extra values (``'search'``).
         where: ``file:line`` of the view or block, ``''`` for CLI and argparse.
     """
 

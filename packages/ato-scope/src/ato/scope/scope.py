@@ -5,11 +5,12 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from types import MappingProxyType
 
 from ato.adict import ADict
 
-from .apply import BuildResult, ExternalArgs, Request, build
+from .apply import BuildResult, ExternalArgs, Request, build, check_extra
 from .cli import (
     Command,
     Item,
@@ -29,7 +30,10 @@ from .workflow import run_commands
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import argparse
     from typing import Any, TypeVar
+
+    from .external import ParsedCommandLine
 
     F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,14 +48,19 @@ class Scope(InjectionSwitch):
         config: an initial mapping, applied below every view (deep-copied on each build).
         name: the name of the parameter the config is injected into, and of the scope in
             ``manual``/``explain`` output and under a :class:`MultiScope` (``name.key=v``).
-        use_external_parser: merge the values of ``argparse`` ``parse_args()`` calls: defaults
-            below the views, explicitly passed flags above them (see :mod:`ato.scope.external`).
+        use_external_parser: merge the flags of an ``argparse`` parser: defaults below the
+            views, explicitly passed flags above them (see `ato.scope.external`). Register
+            the parser with ``parser=`` or :meth:`use_parser`; without one, the program's
+            first ``parse_args()`` call is taken as the parser (the ato 2.x form).
         strict: a CLI override of a key that no view defines raises
             :class:`~ato.scope.errors.UnknownKeyError` instead of being added.
+        parser: an ``argparse.ArgumentParser`` whose flags this scope merges (implies
+            ``use_external_parser=True``); see :meth:`use_parser`.
 
     Order of application on every build: initial config → argparse defaults → default and
     named views by priority (ties: definition order) → argparse flags → CLI overrides →
-    deferred ``with Scope.lazy():`` blocks → lazy views by priority.
+    ``extra`` values given to :meth:`build` → deferred ``with Scope.lazy():`` blocks → lazy
+    views by priority.
 
     Raises:
         ViewDefinitionError: ``name`` is not an identifier.
@@ -64,6 +73,7 @@ class Scope(InjectionSwitch):
         name: str = "config",
         use_external_parser: bool = False,
         strict: bool = False,
+        parser: argparse.ArgumentParser | None = None,
     ) -> None:
         if not isinstance(name, str) or not name.isidentifier():
             raise ViewDefinitionError(f"Scope name must be an identifier, got {name!r}")
@@ -71,7 +81,10 @@ class Scope(InjectionSwitch):
             raise TypeError(f"Scope(config=...) takes a mapping, not {type(config).__name__}")
         self.name = name
         self.strict = strict
-        self.use_external_parser = use_external_parser
+        self.use_external_parser = use_external_parser or parser is not None
+        self._parser: argparse.ArgumentParser | None = None
+        self._adopted: ParsedCommandLine | None = None
+        self._external: ExternalArgs | None = None
         self._initial = config
         self._views = ViewRegistry()
         self._manuals: list[Callable[[Any], Any]] = []
@@ -79,26 +92,65 @@ class Scope(InjectionSwitch):
         self._fingerprints: dict[str, Fingerprint] = {}
         self._last: BuildResult | None = None
         Scope.registry[name] = self
-        if use_external_parser:
+        if parser is not None:
+            self.use_parser(parser)
+        elif use_external_parser:
             from . import external
 
-            external.register(self)
+            external.capture_next_parse(self)
 
     registry: dict[str, Scope] = {}
 
     @classmethod
     def initialize_registry(cls) -> None:
         """Forget every scope created so far (as tests of ato 2.x projects do between cases):
-        empties :attr:`registry`, and scopes built with ``use_external_parser=True`` stop
-        intercepting ``argparse`` and forget the last parsed command line. Scopes still
-        referenced keep working when used directly."""
-        cls.registry.clear()
+        empties :attr:`registry`; scopes built with ``use_external_parser=True`` and no
+        parser stop waiting for a ``parse_args()`` call and forget the one they took. Scopes
+        still referenced keep working when used directly."""
         from . import external
 
-        external.reset()
+        for scope in cls.registry.values():
+            scope._adopted = None
+        cls.registry.clear()
+        external.stop_capture()
 
     def __repr__(self) -> str:
         return f"Scope(name={self.name!r}, views={self._views.names()!r})"
+
+    # -- argparse ------------------------------------------------------------------------
+    def use_parser(self, parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        """Merge ``parser``'s flags into every build from the command line (returns ``parser``).
+
+        The scope parses the command line with it (ato tokens may sit next to its flags;
+        see `ato.scope.external`); while a decorated function's config is being built, a
+        ``parser.parse_args()`` call on this parser object returns the same values. No
+        ``ArgumentParser`` method is replaced for the process, and other parsers are untouched.
+
+        Raises:
+            TypeError: ``parser`` is not an ``argparse.ArgumentParser``.
+        """
+        import argparse
+
+        if not isinstance(parser, argparse.ArgumentParser):
+            raise TypeError(
+                f"use_parser takes an argparse.ArgumentParser, not {type(parser).__name__}"
+            )
+        from . import external
+
+        external.stop_capture(self)
+        self._parser, self._adopted = parser, None
+        self.use_external_parser = True
+        return parser
+
+    @property
+    def parser(self) -> argparse.ArgumentParser | None:
+        """The registered ``argparse`` parser (None without one)."""
+        return self._parser
+
+    def adopt_parse(self, parsed: ParsedCommandLine) -> None:
+        """ato 2.x form: take a ``parse_args()`` call the program made as this scope's parser
+        and command line (called by `ato.scope.external`)."""
+        self._parser, self._adopted = parsed.parser, parsed
 
     # -- defining views ------------------------------------------------------------------
     def observe(
@@ -193,8 +245,25 @@ class Scope(InjectionSwitch):
         """True when a view called ``name`` is registered."""
         return name in self._views
 
-    def build(self, argv: Sequence[str] | None = None) -> ADict:
+    def build(
+        self,
+        argv: Sequence[str] | None = None,
+        *,
+        extra: Mapping[str, Any] | None = None,
+        source: str = "extra",
+    ) -> ADict:
         """Build the config for ``argv`` (default: the process's command line).
+
+        Args:
+            argv: command-line tokens (``['high_lr', 'lr=0.1']``); with a registered parser
+                they may hold its flags too.
+            extra: ``{key or dotted path: value}`` applied after the command line, above
+                every view, argparse flag and CLI override; lazy blocks and lazy views run
+                after it and see its values. Values are deep-copied. A tool that drives the
+                program (a hyperparameter search) passes its values here.
+            source: the name ``explain`` and :attr:`provenance` show for the ``extra`` values
+                (``lr = 0.1 ← search``) and the step's name in :attr:`applied_views`
+                (``'(search)'``).
 
         ``manual``, ``-h``/``--help``, ``print`` and ``explain`` print their report and raise
         ``SystemExit(0)`` (``explain KEY`` with an unknown key: ``SystemExit(2)``).
@@ -207,11 +276,25 @@ class Scope(InjectionSwitch):
                 (CLIParseError, UnknownViewError, UnknownKeyError) instead print
                 ``prog: error: ...`` to stderr and exit with status 2.
         """
+        check_extra(extra, source)
         if argv is None:
-            return exit_on_usage_error(lambda: self.build(self._argv(None)))
-        items = parse_argv(list(argv))
-        request = self.request_from(items)
-        return run_commands([self], {self.name: request}, multi=False)[self.name]
+            with self._answering():
+                return exit_on_usage_error(lambda: self._build_tokens(None, extra, source))  # type: ignore[no-any-return]
+        return self._build_tokens(argv, extra, source)
+
+    def _build_tokens(
+        self, argv: Sequence[str] | None, extra: Mapping[str, Any] | None, source: str
+    ) -> ADict:
+        request = self.request_from(parse_argv(self._argv(argv)))
+        request.extra, request.extra_source = extra, source
+        return run_commands([self], {self.name: request}, multi=False)[self.name]  # type: ignore[no-any-return]
+
+    def _answering(self) -> Any:
+        if self._parser is None:
+            return nullcontext()
+        from . import external
+
+        return external.answering(self._parser)
 
     def request_from(self, items: Sequence[Item]) -> Request:
         """Turn parsed argv items into this scope's :class:`~ato.scope.apply.Request`."""
@@ -225,27 +308,28 @@ class Scope(InjectionSwitch):
         return request
 
     def _argv(self, argv: Sequence[str] | None) -> list[str]:
-        if argv is not None:
-            return list(argv)
-        parsed = self._parsed_command_line()
-        return list(parsed.argv) if parsed is not None else command_line()
-
-    def _parsed_command_line(self) -> Any:
-        if not self.use_external_parser:
-            return None
+        """The scope's tokens of ``argv`` (None: the command line); with a parser, parses its
+        flags out of them and keeps their values for the next build."""
+        self._external = None
+        if self._parser is None:
+            return command_line() if argv is None else list(argv)
         from . import external
 
-        return external.last()
+        if argv is None and self._adopted is not None:
+            parsed = self._adopted
+        else:
+            parsed = external.parse(self._parser, command_line() if argv is None else argv)
+        self._external = parsed.args
+        return list(parsed.argv)
 
     def external_args(self) -> ExternalArgs | None:
-        """The argparse values this scope merges (None without an external parser call)."""
-        parsed = self._parsed_command_line()
-        return parsed.args if parsed is not None else None
+        """The argparse values of the latest build's command line (None without a parser)."""
+        return self._external
 
     def build_request(self, request: Request) -> BuildResult:
         """Apply views and overrides for ``request``; remembers the result for inspection."""
         views = self._views.resolve(request.views)
-        result = build(self.name, self._initial, views, request, self.external_args(), self.strict)
+        result = build(self.name, self._initial, views, request, self._external, self.strict)
         self._last = result
         return result
 

@@ -52,13 +52,9 @@ def manual_text(scopes: Sequence[Any], multi: bool) -> str:
         )
         for s in scopes
     ]
-    parsed = None
-    if any(s.use_external_parser for s in scopes):
-        from . import external
-
-        parsed = external.last()
-    if parsed is not None:
-        sections.append("(Command-Line Flags)\n" + parsed.parser.format_help().rstrip())
+    parsers = list({id(s.parser): s.parser for s in scopes if s.parser is not None}.values())
+    for parser in parsers:
+        sections.append("(Command-Line Flags)\n" + parser.format_help().rstrip())
     return framed(sections)
 
 
