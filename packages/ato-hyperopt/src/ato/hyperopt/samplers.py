@@ -159,6 +159,7 @@ class OptunaSampler:
         self.study: Any = None
         self._space: SearchSpace | None = None
         self._trials: dict[int, Any] = {}
+        self._reported: dict[int, set[int]] = {}
         self._mode = "max"
 
     def setup(self, space: SearchSpace, mode: str) -> None:
@@ -168,7 +169,7 @@ class OptunaSampler:
         self._mode = mode
         direction = "maximize" if mode == "max" else "minimize"
         self.study = optuna.create_study(direction=direction, sampler=self.sampler)
-        self._trials = {}
+        self._trials, self._reported = {}, {}
 
     def ask(self, trial_id: int) -> dict[str, Any] | None:
         if self._space is None or self.study is None:
@@ -188,11 +189,14 @@ class OptunaSampler:
         if trial is None:
             return
         states = optuna.trial.TrialState
-        if math.isfinite(metric):
+        reported = self._reported.setdefault(trial_id, set())
+        if math.isfinite(metric) and rung not in reported:
             trial.report(metric, step=rung)
+            reported.add(rung)
         if state == CONTINUE:
             return
         del self._trials[trial_id]
+        self._reported.pop(trial_id, None)
         if not math.isfinite(metric):
             self.study.tell(trial, state=states.FAIL)
         elif state == COMPLETED:

@@ -27,6 +27,7 @@ from .errors import SearchSettingError, SearchSpaceError
 from .space import (
     _CATEGORY_KEYS,
     _NUMERIC_KEYS,
+    MAX_LOG_INT,
     SPACE_TYPES,
     _categories,
     _check_keys,
@@ -264,7 +265,7 @@ def _parse(name: str, spec: Mapping[str, Any]) -> Param:
             f"search space {name!r}: a LOG space needs param_range > 0, got low={low!r}; "
             f"use space_type='LINEAR' or a positive low bound"
         )
-    if log and is_int and high > 2**1000:
+    if log and is_int and high > MAX_LOG_INT:
         raise SearchSpaceError(
             f"search space {name!r}: LOG INTEGER bounds must be below 2**1000, got high={high!r}; "
             f"use space_type='LINEAR' for larger integers"

@@ -30,6 +30,7 @@ _NUMERIC_KEYS = frozenset(
 _CATEGORY_KEYS = frozenset({"param_type", "categories", "condition"})
 _SIGNIFICANT_DIGITS = 12
 _EXACT_FLOAT_INT = 2**53  # ints beyond this are not exact as floats
+MAX_LOG_INT = 2**1000  # LOG INTEGER bounds stay below this (points are computed in floats)
 
 
 def flatten_spaces(search_spaces: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -103,6 +104,8 @@ def grid_values(name: str, spec: Mapping[str, Any]) -> list[Any]:
     is_int = param_type == "INTEGER"
     low, high = _param_range(name, spec, is_int)
     num = _num_samples(name, spec)
+    if is_int:  # an integer range has at most high - low + 1 distinct points
+        num = min(num, high - low + 1)
     space_type = str(spec.get("space_type", "LINEAR")).upper()
     if space_type not in SPACE_TYPES:
         raise SearchSpaceError(
@@ -111,6 +114,11 @@ def grid_values(name: str, spec: Mapping[str, Any]) -> list[Any]:
         )
     if is_int and space_type == "LINEAR" and max(abs(low), abs(high)) > _EXACT_FLOAT_INT:
         return int_grid_values(name, low, high, num)
+    if is_int and space_type == "LOG" and high > MAX_LOG_INT:
+        raise SearchSpaceError(
+            f"search space {name!r}: LOG INTEGER bounds must be below 2**1000, got high={high!r}; "
+            f"use space_type='LINEAR' for larger integers"
+        )
     if space_type == "LOG":
         points = _log_points(name, spec, low, high, num, default_base=2 if is_int else 10)
     else:
