@@ -29,7 +29,7 @@ PACKAGES: dict[str, tuple[str, list[str], str]] = {
 # never dependencies of the package itself), so that no package test is skipped.
 TEST_PEERS: dict[str, list[str]] = {
     "tracker": ["omegaconf"],
-    "hyperopt": ["omegaconf", "tqdm"],
+    "hyperopt": ["omegaconf", "tqdm", "optuna"],
 }
 
 nox.options.error_on_missing_interpreters = True

@@ -164,7 +164,7 @@ class TorchDistributedExecutor(DistributedMixIn):
                     host, port, is_master=False, timeout=timedelta(seconds=self.timeout)
                 )
             store = self._own_store
-        return dist.PrefixStore(f"ato-hyperopt/{search_id}/", store)
+        return _Prefixed(store, f"ato-hyperopt/{search_id}/")
 
 
 def _torch_dist() -> Any:
@@ -176,6 +176,28 @@ def _torch_dist() -> Any:
             "`pip install ato-hyperopt[distributed]`"
         ) from exc
     return dist
+
+
+class _Prefixed:
+    """Keys of one search inside a shared store; waits by polling ``check`` so no thread holds
+    the interpreter while it blocks inside the store."""
+
+    def __init__(self, store: Any, prefix: str) -> None:
+        self._store, self._prefix = store, prefix
+
+    def add(self, key: str, amount: int) -> int:
+        return int(self._store.add(self._prefix + key, amount))
+
+    def set(self, key: str, value: bytes) -> None:
+        self._store.set(self._prefix + key, value)
+
+    def ready(self, key: str) -> bool:
+        return bool(self._store.check([self._prefix + key]))
+
+    def get(self, key: str) -> bytes:
+        while not self.ready(key):
+            time.sleep(_POLL_S / 5)
+        return bytes(self._store.get(self._prefix + key))
 
 
 def _work_loop(
@@ -228,9 +250,8 @@ class _QueueServer(threading.Thread):
         deadline = time.monotonic() + self._timeout
         while len(self._stopped) < self._world_size and time.monotonic() < deadline:
             key = f"request/{index + 1}"
-            try:
-                self._store.wait([key], timedelta(seconds=1))
-            except Exception:  # a timeout: poll again (the thread is a daemon)
+            if not self._store.ready(key):
+                time.sleep(_POLL_S / 5)
                 continue
             index += 1
             request = pickle.loads(self._store.get(key))
