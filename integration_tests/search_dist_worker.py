@@ -6,8 +6,9 @@ Usage:
 
 ``asha``: random sampling + ASHA over the ranks; each rank writes the jobs it ran with start/end
 times and the result. ``hyperband``: random sampling + Hyperband tracked in the SQLite file
-DB_FILE; with STOP_AT >= 0 every rank raises KeyboardInterrupt at its STOP_AT-th trial (mid-rung)
-and writes ``interrupted``; with ``resume`` the search resumes SEARCH_ID.
+DB_FILE; with STOP_AT >= 0 a rank raises KeyboardInterrupt when it reaches a trial with id >=
+STOP_AT at rung 0 (both ranks then stop inside the same rung, as on Ctrl-C) and writes
+``interrupted``; with ``resume`` the search resumes SEARCH_ID.
 """
 
 from __future__ import annotations
@@ -65,13 +66,15 @@ def asha(out_dir: str, rank: int) -> dict:
     return {"jobs": jobs, "result": _plain(result.to_dict())}
 
 
-def hyperband(out_dir: str, rank: int, db_file: str, search_id: str, stop_at: int, resume: bool) -> dict:
+def hyperband(
+    out_dir: str, rank: int, db_file: str, search_id: str, stop_at: int, resume: bool
+) -> dict:
     from ato.tracker import SQLLogger
 
     calls = []
 
     def train(config) -> float:
-        if len(calls) == stop_at:
+        if 0 <= stop_at <= config.__trial_id__ and config.__num_halved__ == 0:
             raise KeyboardInterrupt
         calls.append([config.__trial_id__, config.__num_halved__])
         return objective(config)
