@@ -103,11 +103,11 @@ class HyperBand(Search, GridSpaceMixIn):
     # -- schedule -------------------------------------------------------------------------
     def num_kept(self, num_configs: int) -> int:
         """How many of ``num_configs`` survive a round: ``floor(n * halving_rate)``, at least 1."""
-        return self.schedule.num_kept(num_configs)
+        return int(self.schedule.num_kept(num_configs))
 
     def round_sizes(self) -> list[int]:
         """Number of configs evaluated in each round, the final single re-evaluation included."""
-        return self.schedule.round_sizes(len(self._points))
+        return list(self.schedule.round_sizes(len(self._points)))
 
     def _num_rounds(self) -> int:
         return len(self.round_sizes())
@@ -136,7 +136,7 @@ class HyperBand(Search, GridSpaceMixIn):
             SearchSettingError: ``max_steps`` is not an int >= 1.
         """
         check_positive_int("max_steps", max_steps)
-        return self.schedule.budgets(self.num_generations(), max_steps)
+        return list(self.schedule.budgets(self.num_generations(), max_steps))
 
     def main(self, func: Callable[..., Any]) -> Callable[..., ADict]:
         """Turn ``func(config, *args, **kwargs) -> metric`` into a launcher running the search.

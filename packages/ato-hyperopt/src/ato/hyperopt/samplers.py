@@ -167,7 +167,9 @@ class OptunaSampler:
 
         self._space = space
         self._mode = mode
-        direction = "maximize" if mode == "max" else "minimize"
+        direction = optuna.study.StudyDirection.MAXIMIZE
+        if mode == "min":
+            direction = optuna.study.StudyDirection.MINIMIZE
         self.study = optuna.create_study(direction=direction, sampler=self.sampler)
         self._trials, self._reported = {}, {}
 

@@ -172,7 +172,9 @@ class Search(HyperOpt):
 
         return launch
 
-    def _search(self, func: Callable[..., Any], args: tuple, kwargs: dict) -> ADict:
+    def _search(
+        self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> ADict:
         self._target.prepare(list(self.space.names))
         search_id = self._agree_on_search()
         recorder = TrialRecorder(
@@ -270,8 +272,8 @@ class _Execution:
         self,
         search: Search,
         func: Callable[..., Any],
-        args: tuple,
-        kwargs: dict,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
         search_id: str,
         recorder: TrialRecorder,
         history: dict[tuple[int, int], PastRun],
@@ -472,7 +474,8 @@ def _next(batches: Any, metrics: list[float] | None) -> list[Job] | None:
     if batches is None:
         return None
     try:
-        return next(batches) if metrics is None else batches.send(metrics)
+        jobs: list[Job] = next(batches) if metrics is None else batches.send(metrics)
+        return jobs
     except StopIteration:
         return None
 

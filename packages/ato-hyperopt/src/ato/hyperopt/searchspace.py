@@ -82,8 +82,8 @@ class Param:
             if not self.log:
                 return rng.randint(self.low, self.high)
             lo, hi = math.log(self.low - 0.5), math.log(self.high + 0.5)
-            value = round(math.exp(rng.uniform(lo, hi)))
-            return min(max(value, self.low), self.high)
+            rounded = round(math.exp(rng.uniform(lo, hi)))
+            return min(max(rounded, self.low), self.high)
         if self.log:
             value = math.exp(rng.uniform(math.log(self.low), math.log(self.high)))
         else:
