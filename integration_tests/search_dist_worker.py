@@ -84,10 +84,14 @@ def hyperband(
         optim="sgd",
         experiment=ADict(project_name="dist-resume", sql=ADict(db_path=f"sqlite:///{db_file}")),
     )
+    sampler = RandomSampler(seed=4)
+    # the reference run lets every rank draw the same seeded points itself; the interrupted
+    # and resumed runs have rank 0 draw them and send each rung to the other rank
+    sampler.replicable = search_id == "reference"
     search = Search(
         config,
         SPACES,
-        sampler=RandomSampler(seed=4),
+        sampler=sampler,
         schedule=HyperbandSchedule(max_budget=9, reduction_factor=3),
         tracker=SQLLogger,
         executor=TorchDistributedExecutor(),

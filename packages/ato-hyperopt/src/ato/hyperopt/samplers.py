@@ -17,7 +17,9 @@ no base class needed). The search calls, in one process (rank 0 in a distributed
 
 Calls come in a deterministic order for synchronous schedules, so a sampler that is
 deterministic given its seed and this call sequence reproduces a search exactly (this is what
-resuming relies on).
+resuming relies on). A sampler may set ``replicable = True`` when it proposes the same points
+in every process whatever it is told (the grid, a seeded random sampler): a distributed search
+then runs the synchronous schedule on every rank instead of sending each rung from rank 0.
 """
 
 from __future__ import annotations
@@ -72,6 +74,9 @@ class GridSampler:
         SearchSpaceError: (in ``setup``) a numeric parameter lacks ``num_samples``.
     """
 
+    #: Proposes the same points in every process, so each rank can run the schedule itself.
+    replicable = True
+
     def __init__(self, max_size: int = MAX_GRID_SIZE) -> None:
         if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
             raise SearchSettingError(f"max_size must be an int >= 1, got {max_size!r}")
@@ -108,6 +113,8 @@ class RandomSampler:
 
     def __init__(self, seed: int | None = None) -> None:
         self.seed = seed
+        #: With a seed every rank draws the same points (see GridSampler.replicable).
+        self.replicable = seed is not None
         self._rng = random.Random(seed)
         self._space: SearchSpace | None = None
 

@@ -280,7 +280,12 @@ class _Execution:
     ) -> None:
         self.search, self.func, self.args, self.kwargs = search, func, args, kwargs
         self.search_id, self.recorder, self.history = search_id, recorder, history
-        self.book = _Book(search) if search.is_root else None
+        # a sampler that proposes the same points on every rank (the grid, a seeded random
+        # sampler) lets every rank run the schedule itself: no broadcast per rung
+        self.replicated = bool(getattr(search.sampler, "replicable", False)) and bool(
+            search.schedule.synchronous
+        )
+        self.book = _Book(search) if search.is_root or self.replicated else None
         self.values: dict[int, dict[str, Any]] = {}
         self.logs: list[list[ADict]] = []
         self.outcomes: dict[tuple[int, int], TrialOutcome] = {}
@@ -290,7 +295,7 @@ class _Execution:
 
     def run(self) -> ADict:
         search = self.search
-        if search.is_root:
+        if self.book is not None:
             search.sampler.setup(search.space, search.mode)
         try:
             if search.schedule.synchronous:
@@ -309,8 +314,9 @@ class _Execution:
         batches = search.schedule.batches(self.book, search.mode) if self.book else None
         jobs = _next(batches, None)
         while True:
-            payload = self._payload(jobs) if search.is_root else None
-            payload = search.share_from_root(payload)
+            payload = self._payload(jobs) if self.book is not None else None
+            if not self.replicated:
+                payload = search.share_from_root(payload)
             if payload is None:
                 return
             jobs, values = payload
@@ -441,11 +447,13 @@ class _Execution:
     def _finish(self) -> ADict:
         search = self.search
         answer = None
-        if search.is_root:
+        if self.book is not None:
             trial_id, rung, budget = search.schedule.answer()
-            assert self.book is not None
             answer = (trial_id, rung, budget, self.book.values.get(trial_id))
-        trial_id, rung, budget, values = search.share_from_root(answer)
+        if not self.replicated:
+            answer = search.share_from_root(answer)
+        assert answer is not None
+        trial_id, rung, budget, values = answer
         if values is None:
             raise SearchSettingError(
                 "the search ran no trial: the sampler proposed no configuration"
