@@ -29,7 +29,7 @@ _NUMERIC_KEYS = frozenset(
 )
 _CATEGORY_KEYS = frozenset({"param_type", "categories", "condition"})
 _SIGNIFICANT_DIGITS = 12
-_EXACT_FLOAT_INT = 2**53  # ints beyond this are not exact as floats
+_EXACT_FLOAT_INT = 2**50  # beyond this, float steps cannot round to the nearest int exactly
 MAX_LOG_INT = 2**1000  # LOG INTEGER bounds stay below this (points are computed in floats)
 
 
@@ -269,6 +269,8 @@ def _clean(value: float, low: float, high: float) -> float:
 
 def _distinct_ints(points: list[float]) -> list[int]:
     seen: dict[int, None] = {}
+    low, high = points[0], points[-1]  # exact ints: the endpoints are the bounds themselves
     for p in points:
-        seen.setdefault(int(math.floor(p + 0.5)), None)
+        value = p if isinstance(p, int) else int(math.floor(p + 0.5))
+        seen.setdefault(min(max(value, int(low)), int(high)), None)
     return list(seen)
