@@ -14,9 +14,17 @@ LIBRARIES = ["ato-adict", "ato-scope", "ato-tracker", "ato-hyperopt"]
 
 
 def _pyproject_version(folder: str) -> str:
-    text = (ROOT / "packages" / folder / "pyproject.toml").read_text(encoding="utf-8")
-    match = re.search(r'(?m)^version = "([^"]+)"', text)
-    assert match, f"no version in packages/{folder}/pyproject.toml"
+    """The version from the distribution's one source: the file named by
+    ``[tool.hatch.version]``, else the static ``version`` of its pyproject.toml."""
+    package = ROOT / "packages" / folder
+    text = (package / "pyproject.toml").read_text(encoding="utf-8")
+    source = re.search(r'(?ms)^\[tool\.hatch\.version\]\s*^path = "([^"]+)"', text)
+    if source:
+        assert re.search(r'(?m)^dynamic = \["version"\]', text), f"{folder}: version not dynamic"
+        assert not re.search(r"(?m)^version = ", text), f"{folder}: a second, static version"
+        text = (package / source.group(1)).read_text(encoding="utf-8")
+    match = re.search(r'(?m)^(?:__version__|version) = "([^"]+)"', text)
+    assert match, f"no version in packages/{folder}"
     return match.group(1)
 
 
