@@ -88,7 +88,7 @@ def compose_hierarchy(
     return result
 
 
-def _load_option(base: Path, group: str, option: str, on_missing: str) -> dict | None:
+def _load_option(base: Path, group: str, option: str, on_missing: str) -> dict[str, Any] | None:
     folder = base / group
     file = _find(folder, option) if folder.is_dir() else None
     if file is not None:

@@ -74,7 +74,7 @@ class _flag:
         return self.fget(obj)
 
 
-class ADict(dict):
+class ADict(dict[Any, Any]):
     """A ``dict`` whose keys are also attributes, built for experiment configs.
 
     Construction mirrors ``dict``: ``ADict(mapping)``, ``ADict(iterable_of_pairs)``,
@@ -135,7 +135,7 @@ class ADict(dict):
         raise _missing_key(name, self)
 
     # -- dict methods that must keep conversion and return ADicts -----------------------
-    def update(self, /, *args: Any, recurrent: bool = False, **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, /, *args: Any, recurrent: bool = False, **kwargs: Any) -> None:
         """Update from a mapping / pairs / keywords, like ``dict.update``.
 
         Args:
@@ -203,13 +203,13 @@ class ADict(dict):
     def __repr__(self) -> str:
         return f"ADict({dict.__repr__(self)})"
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (_flags(self), dict(self), _base_of(type(self))))
 
     def __copy__(self) -> ADict:
         return ADict.copy(self)
 
-    def __deepcopy__(self, memo: dict) -> ADict:
+    def __deepcopy__(self, memo: dict[int, Any]) -> ADict:
         new = _rebuild(_flags(self), {}, _base_of(type(self)))
         memo[id(self)] = new
         for key, value in dict.items(self):
@@ -220,7 +220,7 @@ class ADict(dict):
         """Deep copy (nested ADicts, lists and values are copied; flags are kept)."""
         return copy.deepcopy(self)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[Any, Any]:
         """Plain nested ``dict``/``list`` copy (tuples stay tuples)."""
         return {k: _plain(v) for k, v in dict.items(self)}
 
@@ -450,23 +450,25 @@ class _AutoMixin:
 
     def __missing__(self, key: Any) -> Any:
         if key.__class__ is tuple:
-            return [self[k] for k in key]
+            return [self[k] for k in key]  # type: ignore[index]  # mixed into ADict only
         return _auto_child(self, key)
 
 
 def _auto_child(parent: Any, key: Any) -> ADict:
-    if isinstance(parent, _FrozenMixin):
+    frozen = isinstance(parent, _FrozenMixin)  # a flag: narrowing would hide the dict type
+    if frozen:
         raise _missing_key(key, parent, "this frozen ADict")
-    child = type(parent)()
+    child: ADict = type(parent)()
     _dict_set(parent, key, child)
     return child
 
 
-_VARIANTS: dict[tuple, type] = {}
+_VARIANTS: dict[tuple[type, bool, bool, bool], type[ADict]] = {}
 
 
-def _base_of(cls: type) -> type:
-    return getattr(cls, "_ato_base", cls)
+def _base_of(cls: type) -> type[ADict]:
+    base: type[ADict] = getattr(cls, "_ato_base", cls)
+    return base
 
 
 def _flags(obj: ADict) -> tuple[bool, bool, bool]:
@@ -477,7 +479,9 @@ def _flags(obj: ADict) -> tuple[bool, bool, bool]:
     )
 
 
-def _variant(base: type, track: bool = False, frozen: bool = False, auto: bool = False) -> type:
+def _variant(
+    base: type[ADict], track: bool = False, frozen: bool = False, auto: bool = False
+) -> type[ADict]:
     """The subclass of ``base`` implementing the given behaviour flags (cached)."""
     if not (track or frozen or auto):
         return base
@@ -501,10 +505,12 @@ def _variant(base: type, track: bool = False, frozen: bool = False, auto: bool =
     return cls
 
 
-def _rebuild(flags: tuple[bool, bool, bool], data: dict, base: type = ADict) -> ADict:
+def _rebuild(
+    flags: tuple[bool, bool, bool], data: dict[Any, Any], base: type[ADict] = ADict
+) -> ADict:
     """Recreate an ADict of the given flags from already-converted items (pickle support)."""
     cls = _variant(base, *flags)
-    obj = dict.__new__(cls)
+    obj: ADict = dict.__new__(cls)
     _obj_setattr(obj, "__dict__", obj)
     dict.update(obj, data)
     return obj
@@ -555,7 +561,7 @@ def _union(cls: type, first: Mapping[Any, Any], second: Mapping[Any, Any]) -> AD
     return new
 
 
-def _set_many(target: ADict, keys: tuple, values: Any) -> None:
+def _set_many(target: ADict, keys: tuple[Any, ...], values: Any) -> None:
     values = list(values)
     if len(values) != len(keys):
         raise ValueError(f"cannot assign {len(values)} values to {len(keys)} keys {keys!r}")
@@ -589,7 +595,9 @@ def _pairs(source: Iterable[Any], caller: str) -> Iterator[tuple[Any, Any]]:
         yield key, value
 
 
-def _items_of(args: tuple, kwargs: dict, caller: str) -> Iterator[tuple[Any, Any]]:
+def _items_of(
+    args: tuple[Any, ...], kwargs: dict[str, Any], caller: str
+) -> Iterator[tuple[Any, Any]]:
     """The pairs of ``update``-style arguments: at most one positional source, then keywords."""
     if len(args) > 1:
         raise TypeError(f"{caller} expected at most 1 positional argument, got {len(args)}")

@@ -50,7 +50,8 @@ def load_mm_config(path: str | os.PathLike[str]) -> dict[str, Any]:
         ConfigFileError: a file could not be parsed or a ``.py`` file raised.
     """
     file = Path(path)
-    return _strip_delete(_load(file.resolve() if file.exists() else file, ()))
+    config: dict[str, Any] = _strip_delete(_load(file.resolve() if file.exists() else file, ()))
+    return config
 
 
 def _load(file: Path, chain: tuple[Path, ...]) -> dict[str, Any]:

@@ -41,7 +41,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Set
+from collections.abc import Iterator, Mapping, Set
 from typing import Any
 
 from ._mapping import mapping_items
@@ -212,7 +212,7 @@ class _Parser:
             return self.sequence(indent)
         return self.mapping(indent)
 
-    def _block_lines(self, indent: int):
+    def _block_lines(self, indent: int) -> Iterator[_Line]:
         while self.pos < len(self.lines):
             line = self.lines[self.pos]
             if line.indent < indent:
@@ -226,7 +226,7 @@ class _Parser:
 
     def mapping(self, indent: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        first = {}
+        first: dict[str, int] = {}
         for line in self._block_lines(indent):
             if _ITEM.match(line.text):
                 raise self.error("a list item among mapping keys at the same indentation", line)
