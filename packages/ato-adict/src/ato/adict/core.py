@@ -74,7 +74,7 @@ class _flag:
         return self.fget(obj)
 
 
-class ADict(dict[Any, Any]):
+class ADict(dict["Any", "Any"]):  # strings: typing is not imported at run time
     """A ``dict`` whose keys are also attributes, built for experiment configs.
 
     Construction mirrors ``dict``: ``ADict(mapping)``, ``ADict(iterable_of_pairs)``,
