@@ -20,7 +20,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-_is_auto = ADict.is_auto.fget  # type: ignore[attr-defined]
+_is_auto = ADict.is_auto.fget
 
 
 class Request:
@@ -79,7 +79,7 @@ class _Builder:
         self.snapshot = after
         return changes
 
-    def merge(self, mapping: Mapping, source: Source) -> dict[str, Any]:
+    def merge(self, mapping: Mapping[str, Any], source: Source) -> dict[str, Any]:
         """Deep-merge a copy of ``mapping`` and record the step; returns its changes."""
         ADict.update(self.config, copy.deepcopy(mapping), recurrent=True)
         return self.step(source)
@@ -87,7 +87,7 @@ class _Builder:
 
 def build(
     scope_name: str,
-    initial: Mapping | None,
+    initial: Mapping[str, Any] | None,
     views: Sequence[View],
     request: Request,
     external: ExternalArgs | None,
@@ -132,7 +132,9 @@ def build(
     return BuildResult(b.config, b.log, b.applied)
 
 
-def _run_view(b: _Builder, view: View, blocks: list | None) -> dict[str, Any]:
+def _run_view(
+    b: _Builder, view: View, blocks: list[tuple[View, DeferredBlock]] | None
+) -> dict[str, Any]:
     source = Source("view", view.name, view.where)
     b.applied.append(view.name)
     if isinstance(view.source, Mapping):

@@ -27,7 +27,9 @@ from .errors import CLIParseError, UnknownKeyError, UnknownViewError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
 
 COMMANDS = frozenset({"manual", "print", "explain"})
 HELP_FLAGS = frozenset({"-h", "--help"})
@@ -233,7 +235,7 @@ def command_line() -> list[str]:
     return sys.argv[1:]
 
 
-def exit_on_usage_error(build: Callable[[], Any]) -> Any:
+def exit_on_usage_error(build: Callable[[], T]) -> T:
     """Call ``build``; if it fails on a mistake in the process's own command line (a malformed
     token, an unknown view, an unknown key under ``strict=True``), print one
     ``prog: error: ...`` line to stderr and exit with status 2, as argparse does, instead of

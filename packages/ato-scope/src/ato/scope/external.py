@@ -22,7 +22,7 @@ import sys
 import weakref
 from collections import namedtuple
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from .apply import ExternalArgs
 from .cli import HELP_FLAGS
@@ -83,7 +83,7 @@ class _UsageError(Exception):
     pass
 
 
-def _raise_usage(message: str) -> None:
+def _raise_usage(message: str) -> NoReturn:
     raise _UsageError(message)
 
 

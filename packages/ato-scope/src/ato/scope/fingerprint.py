@@ -105,7 +105,7 @@ def _visit_dict(self: Any, node: ast.Dict) -> ast.AST:
             zip(node.keys, node.values, strict=True),
             key=lambda kv: (type(kv[0].value).__name__, repr(kv[0].value)),  # type: ignore[union-attr]
         )
-        node.keys = [k for k, _ in pairs]  # type: ignore[misc]
+        node.keys = [k for k, _ in pairs]
         node.values = [v for _, v in pairs]
     return node
 

@@ -37,7 +37,7 @@ def call_with(
     fn: Callable[..., Any],
     signature: inspect.Signature,
     injected: Mapping[str, Any],
-    args: tuple,
+    args: tuple[Any, ...],
     kwargs: dict[str, Any],
 ) -> Any:
     """Call ``fn`` with ``injected`` values in their parameters' slots.

@@ -169,7 +169,7 @@ def capture(frame: Any) -> tuple[DeferredBlock, int, int]:
     return DeferredBlock(function, arguments, filename, node.lineno), first, last
 
 
-def _find_with(filename: str, lineno: int, module_globals: dict) -> ast.With:
+def _find_with(filename: str, lineno: int, module_globals: dict[str, Any]) -> ast.With:
     import ast
     import linecache
 

@@ -57,7 +57,7 @@ class Scope(InjectionSwitch):
 
     def __init__(
         self,
-        config: Mapping | None = None,
+        config: Mapping[str, Any] | None = None,
         name: str = "config",
         use_external_parser: bool = False,
         strict: bool = False,
@@ -87,7 +87,7 @@ class Scope(InjectionSwitch):
     def observe(
         self,
         name_or_fn: Any = None,
-        mapping: Mapping | None = None,
+        mapping: Mapping[str, Any] | None = None,
         *,
         default: bool = False,
         priority: int = 0,
@@ -117,7 +117,12 @@ class Scope(InjectionSwitch):
         if not isinstance(priority, (int, float)) or isinstance(priority, bool):
             raise ViewDefinitionError(f"priority must be a number, got {priority!r}")
         chain = normalize_chain(chain_with)
-        options = {"default": default, "priority": priority, "lazy": lazy, "chain_with": chain}
+        options: dict[str, Any] = {
+            "default": default,
+            "priority": priority,
+            "lazy": lazy,
+            "chain_with": chain,
+        }
         if callable(name_or_fn) and mapping is None:
             return self._add_function(name_or_fn, None, options)
         if mapping is not None:

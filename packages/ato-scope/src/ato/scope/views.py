@@ -32,7 +32,7 @@ class View:
     def __init__(
         self,
         name: str,
-        source: Callable[[Any], Any] | Mapping,
+        source: Callable[[Any], Any] | Mapping[str, Any],
         priority: float,
         default: bool,
         lazy: bool,
