@@ -157,8 +157,8 @@ class HyperOpt(abc.ABC):
         values: Mapping[str, Any],
         round_index: int,
         recorder: TrialRecorder,
-        args: tuple = (),
-        kwargs: dict | None = None,
+        args: tuple[Any, ...] = (),
+        kwargs: dict[str, Any] | None = None,
     ) -> TrialOutcome:
         """Evaluate one grid point; see :func:`ato.hyperopt.trials.run_trial`."""
         return run_trial(

@@ -163,7 +163,9 @@ class HyperBand(HyperOpt, GridSpaceMixIn):
 
         return launch
 
-    def _search(self, func: Callable[..., Any], args: tuple, kwargs: dict) -> ADict:
+    def _search(
+        self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> ADict:
         self._target.prepare(list(self._points[0]))
         search_id = self._agree_on_search()
         recorder = TrialRecorder(
@@ -206,7 +208,8 @@ class HyperBand(HyperOpt, GridSpaceMixIn):
             raise DistributedSetupError(
                 "ranks disagree on the search grid; every rank must build the same search_spaces"
             )
-        return gathered[0][0]
+        search_id: str = gathered[0][0]
+        return search_id
 
     def _run_round(
         self,
@@ -216,8 +219,8 @@ class HyperBand(HyperOpt, GridSpaceMixIn):
         num_rounds: int,
         recorder: TrialRecorder,
         progress: RoundProgress,
-        args: tuple,
-        kwargs: dict,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
     ) -> list[TrialOutcome]:
         progress.start_round(k, num_rounds, len(indices))
         mine: dict[int, TrialOutcome] = {}

@@ -51,12 +51,12 @@ def flatten_spaces(search_spaces: Mapping[str, Any]) -> dict[str, Mapping[str, A
     return flat
 
 
-def _items(mapping: Mapping) -> Any:
+def _items(mapping: Mapping[str, Any]) -> Any:
     """``mapping.items()``, also for an ADict with a parameter named ``items`` or ``values``."""
     return dict.items(mapping) if isinstance(mapping, dict) else mapping.items()
 
 
-def _flatten_into(flat: dict[str, Mapping[str, Any]], prefix: str, node: Mapping) -> None:
+def _flatten_into(flat: dict[str, Mapping[str, Any]], prefix: str, node: Mapping[str, Any]) -> None:
     for key, spec in _items(node):
         path = f"{prefix}{key}"
         if not isinstance(spec, Mapping):

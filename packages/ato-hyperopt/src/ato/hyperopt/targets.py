@@ -57,8 +57,8 @@ class ConfigTarget:
         func: TrialFn,
         values: Mapping[str, Any],
         num_halved: int,
-        args: tuple,
-        kwargs: dict,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
         on_config: OnConfig,
     ) -> Any:
         """Run one trial: ``func(config, *args, **kwargs)`` on a copy of the base config with
@@ -110,8 +110,8 @@ class ScopeTarget:
         func: TrialFn,
         values: Mapping[str, Any],
         num_halved: int,
-        args: tuple,
-        kwargs: dict,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
         on_config: OnConfig,
     ) -> Any:
         """Run one trial: ``func(config, *args, **kwargs)`` on the config ``scope.build()``

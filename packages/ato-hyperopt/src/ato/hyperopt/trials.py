@@ -69,8 +69,8 @@ def run_trial(
     mode: str,
     on_error: str,
     recorder: TrialRecorder,
-    args: tuple = (),
-    kwargs: dict | None = None,
+    args: tuple[Any, ...] = (),
+    kwargs: dict[str, Any] | None = None,
 ) -> TrialOutcome:
     """Evaluate ``func`` on the config for ``values`` in round ``round_index``.
 
