@@ -14,16 +14,18 @@ garbage collection and interpreter exit).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
 import weakref
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime, timezone
 from time import time
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, insert
+from sqlalchemy import Connection, Engine, Table, insert
 from sqlalchemy.engine import Dialect
 
 from .engine import run_transaction
@@ -82,9 +84,7 @@ class MetricBuffer:
             while self.pending:
                 rows = self._take(self.batch_size)
                 try:
-                    run_transaction(
-                        self.engine, lambda conn, rows=rows: self.writer.write(conn, rows)
-                    )
+                    run_transaction(self.engine, functools.partial(self.writer.write, rows=rows))
                 except BaseException:
                     self.pending.extendleft(reversed(rows))
                     raise
@@ -141,7 +141,7 @@ class MetricWriter:
 
     def __init__(self, dialect: Dialect) -> None:
         compiled = (
-            insert(MetricRecord.__table__)
+            insert(cast(Table, MetricRecord.__table__))
             .inline()
             .compile(dialect=dialect, column_keys=list(_COLUMNS))
         )
@@ -151,10 +151,13 @@ class MetricWriter:
         self.named = not compiled.positional
         order = list(compiled.positiontup or ()) if compiled.positional else list(_COLUMNS)
         self.index = None if order == list(_COLUMNS) else [_COLUMNS.index(n) for n in order]
-        self.convert_time = {
+        by_dialect: dict[str, Callable[[float], Any]] = {
             "sqlite": _SqliteTime(),
             "postgresql": lambda t: _from_timestamp(t, _UTC),
-        }.get(dialect.name, lambda t: _from_timestamp(t, _UTC).replace(tzinfo=None))
+        }
+        self.convert_time: Callable[[float], Any] = by_dialect.get(
+            dialect.name, lambda t: _from_timestamp(t, _UTC).replace(tzinfo=None)
+        )
 
     def write(self, conn: Connection, rows: list[MetricRow]) -> None:
         """Insert ``rows`` (:data:`MetricRow` tuples) on ``conn``, inside the caller's

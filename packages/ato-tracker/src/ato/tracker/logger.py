@@ -8,9 +8,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from time import time
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection, Insert, Table, insert, update
 from sqlalchemy.exc import IntegrityError
 
 from . import queries
@@ -35,8 +35,8 @@ RUNNING = "running"
 COMPLETED = "completed"
 FAILED = "failed"
 
-_runs = RunRecord.__table__
-_projects = ProjectRecord.__table__
+_runs = cast(Table, RunRecord.__table__)  # declarative typing says FromClause
+_projects = cast(Table, ProjectRecord.__table__)
 
 
 class SQLLogger:
@@ -135,7 +135,7 @@ class SQLLogger:
         }
         self._run_id = run_transaction(
             self.engine,
-            lambda conn: conn.execute(insert(_runs).values(**values)).inserted_primary_key[0],
+            lambda conn: _new_id(conn, insert(_runs).values(**values)),
         )
         self._active = True
         self._buffer.start_timer()
@@ -233,8 +233,9 @@ class SQLLogger:
         """
         if not self._active:
             raise RunStateError("log_metric() needs an active run; call run() first")
+        number: float | None
         try:
-            number: float | None = float(value)
+            number = float(value)
         except (TypeError, ValueError):
             raise MetricValueError(key, value) from None
         if number - number != 0:  # nan or +-inf
@@ -291,7 +292,7 @@ class SQLLogger:
             "timestamp": utcnow(),
         }
         stmt = insert(ArtifactRecord).values(**values)
-        return run_transaction(self.engine, lambda conn: conn.execute(stmt).inserted_primary_key[0])
+        return run_transaction(self.engine, lambda conn: _new_id(conn, stmt))
 
     def log_fingerprint(self, trace_id: str, fingerprint: str, trace_type: str = "static") -> None:
         """Record one code fingerprint for the current run (written at once, not buffered).
@@ -399,3 +400,11 @@ def _tag_list(tags: Any) -> list[str]:
     if isinstance(tags, str):
         return [tags]
     return [str(to_json_value(tag)) for tag in tags]
+
+
+def _new_id(conn: Connection, stmt: Insert) -> int:
+    """Execute the single-row INSERT ``stmt`` on ``conn``; the primary key it created."""
+    key = conn.execute(stmt).inserted_primary_key
+    if key is None:  # SQLAlchemy gives None only for executemany, which this never is
+        raise RuntimeError(f"no primary key reported for {stmt}")
+    return int(key[0])
