@@ -53,6 +53,7 @@ class _Item:
             getattr(self, n) == getattr(other, n) for n in self.__slots__
         )
 
+    # Unhashable, as __eq__ is by value; typeshed declares __hash__ a method, hence the ignore.
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:

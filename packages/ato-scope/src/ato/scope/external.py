@@ -46,6 +46,7 @@ def register(scope: Any) -> None:
     """Start intercepting ``parse_args`` on behalf of ``scope`` (idempotent)."""
     _scopes[id(scope)] = scope
     if argparse.ArgumentParser.parse_args is not _parse_args:
+        # replacing the method is the point; _parse_args takes the same arguments
         argparse.ArgumentParser.parse_args = _parse_args  # type: ignore[method-assign,assignment]
 
 
@@ -94,7 +95,7 @@ def _parse_for_help(
     missing), print the manual and the parser's help right away and exit 0, as argparse's
     own ``-h`` does."""
     global _last
-    parser.error = _raise_usage  # type: ignore[method-assign]
+    parser.error = _raise_usage  # type: ignore[method-assign]  # on this parser only, on purpose
     try:
         return parser.parse_known_args(argv, namespace)
     except _UsageError:

@@ -92,6 +92,7 @@ def _generic_visit(self: Any, node: ast.AST) -> ast.AST:
     ast.NodeTransformer.generic_visit(self, node)
     body = getattr(node, "body", None)
     if isinstance(body, list) and body and all(isinstance(s, ast.stmt) for s in body):
+        # ``body`` was found with getattr above; ast.AST itself declares no such attribute.
         node.body = _sort_imports(_drop_docstring(node, body))  # type: ignore[attr-defined]
     return node
 
@@ -103,6 +104,7 @@ def _visit_dict(self: Any, node: ast.Dict) -> ast.AST:
     if node.keys and all(isinstance(k, ast.Constant) for k in node.keys):
         pairs = sorted(
             zip(node.keys, node.values, strict=True),
+            # keys were checked to be ast.Constant just above; typeshed says ``expr | None``
             key=lambda kv: (type(kv[0].value).__name__, repr(kv[0].value)),  # type: ignore[union-attr]
         )
         node.keys = [k for k, _ in pairs]

@@ -146,8 +146,9 @@ class Scope(InjectionSwitch):
         if not callable(fn):
             raise ViewDefinitionError(f"@scope.observe must decorate a function, not {fn!r}")
         view_name = name or getattr(fn, "__name__", None)
-        check_view_name(view_name)  # type: ignore[arg-type]
+        check_view_name(view_name)
         file, line = definition_site(fn)
+        # check_view_name raised unless view_name is a str; mypy cannot see that
         self._views.add(View(view_name, fn, file=file, line=line, **options))  # type: ignore[arg-type]
         return fn
 
@@ -287,6 +288,7 @@ class Scope(InjectionSwitch):
                 return fn(*args, **kwargs)
             return call_with(fn, signature, {self.name: self.build()}, args, kwargs)
 
+        # wraps() keeps fn's signature; naming F needs a run-time cast (typing is not imported)
         return wrapper  # type: ignore[return-value]
 
     # -- fingerprints --------------------------------------------------------------------
@@ -339,6 +341,7 @@ class Scope(InjectionSwitch):
                 self._fingerprints[key] = Fingerprint("runtime", runtime_fingerprint(inspected))
                 return output
 
+            # wraps() keeps fn's signature; naming F needs a run-time cast
             return wrapper  # type: ignore[return-value]
 
         return decorate

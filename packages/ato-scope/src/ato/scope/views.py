@@ -85,7 +85,7 @@ def normalize_chain(chain_with: str | Iterable[str] | None) -> tuple[str, ...]:
     return names
 
 
-def check_view_name(name: str) -> None:
+def check_view_name(name: object) -> None:
     """Raise ViewDefinitionError unless ``name`` can be typed on the command line."""
     if not isinstance(name, str) or not is_key(name) or "." in name:
         raise ViewDefinitionError(

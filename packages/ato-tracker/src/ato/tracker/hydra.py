@@ -151,6 +151,8 @@ def _task_config(config: DictConfig) -> dict[str, Any]:
         _log.warning("ato tracker: storing the unresolved config (%s)", error)
         data = OmegaConf.to_container(task, resolve=False)
     assert isinstance(data, dict)
+    # OmegaConf types keys as str | bytes | int | Enum | float | bool; a Hydra task config's
+    # top-level keys are str
     return data  # type: ignore[return-value]
 
 

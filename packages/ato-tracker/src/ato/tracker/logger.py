@@ -248,6 +248,7 @@ class SQLLogger:
             step = operator.index(step)
         now = time()
         buffer = self._buffer
+        # _active (checked first) implies run() has set _run_id
         buffer.pending.append((self._run_id, key, number, step, now))  # type: ignore[arg-type]
         if len(buffer.pending) >= buffer.batch_size or now >= buffer.flush_due:
             buffer.flush()

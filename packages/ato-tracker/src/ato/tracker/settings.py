@@ -83,6 +83,6 @@ def redact_db_password(normalized: dict[str, Any]) -> dict[str, Any]:
     experiment = normalized.get("experiment")
     sql = experiment.get("sql") if isinstance(experiment, dict) else None
     url = sql.get("db_path") if isinstance(sql, dict) else None
-    if isinstance(url, str):
-        sql["db_path"] = hide_password(url)  # type: ignore[index]
+    if isinstance(sql, dict) and isinstance(url, str):
+        sql["db_path"] = hide_password(url)
     return normalized
