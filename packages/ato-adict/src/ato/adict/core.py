@@ -80,9 +80,9 @@ class ADict(dict["Any", "Any"]):  # strings: typing is not imported at run time
     Construction mirrors ``dict``: ``ADict(mapping)``, ``ADict(iterable_of_pairs)``,
     ``ADict(**kwargs)`` or a mix of one positional argument and keywords. Nested mappings,
     including those inside lists and tuples, become ADicts, on construction and on every
-    assignment. Anything else as positional argument raises :class:`TypeError`.
+    assignment. Anything else as positional argument raises `TypeError`.
 
-    Missing keys raise :class:`~ato.adict.errors.ConfigKeyError` (a ``KeyError`` and an
+    Missing keys raise [`ConfigKeyError`][ato.adict.ConfigKeyError] (a ``KeyError`` and an
     ``AttributeError``) with a "did you mean" hint. ``ADict.auto()`` builds an auto-nesting
     ADict where reading a missing key creates an empty child, so ``cfg.a.b.c = 1`` works.
 
@@ -170,7 +170,7 @@ class ADict(dict["Any", "Any"]):  # strings: typing is not imported at run time
 
     def setdefault(self, key: Any, default: Any = None) -> Any:
         """Like ``dict.setdefault``, but a mapping ``default`` is stored (and returned) as an
-        ADict. Raises :class:`~ato.adict.errors.FrozenConfigError` on a frozen ADict."""
+        ADict. Raises [`FrozenConfigError`][ato.adict.FrozenConfigError] on a frozen ADict."""
         if not _dict_contains(self, key):
             self[key] = default
         return _dict_get(self, key)
@@ -188,13 +188,13 @@ class ADict(dict["Any", "Any"]):  # strings: typing is not imported at run time
         return _union(type(self), self, other)
 
     def __ror__(self, other: Any) -> ADict:
-        """``other | cfg`` for a mapping ``other``: like :meth:`__or__`, ``cfg``'s keys win."""
+        """``other | cfg`` for a mapping ``other``: like `__or__`, ``cfg``'s keys win."""
         if not isinstance(other, Mapping):
             return NotImplemented
         return _union(type(self), other, self)
 
     def __ior__(self, other: Any) -> ADict:
-        """``cfg |= other``: :meth:`update` in place (shallow). Raises FrozenConfigError when
+        """``cfg |= other``: `update` in place (shallow). Raises FrozenConfigError when
         frozen."""
         type(self).update(self, other)
         return self
@@ -225,7 +225,7 @@ class ADict(dict["Any", "Any"]):  # strings: typing is not imported at run time
         return {k: _plain(v) for k, v in dict.items(self)}
 
     def json(self, **kwargs: Any) -> str:
-        """Serialize with :func:`json.dumps`; keyword arguments are passed through."""
+        """Serialize with `json.dumps`; keyword arguments are passed through."""
         import json
 
         return json.dumps(type(self).to_dict(self), **kwargs)
@@ -274,18 +274,18 @@ class ADict(dict["Any", "Any"]):  # strings: typing is not imported at run time
     def get_structural_repr(self) -> str:
         """Sorted ``path: type`` lines describing keys and value types, not values.
 
-        See :func:`ato.adict.structure.structural_repr` for the exact algorithm.
+        See `ato.adict.structure.structural_repr` for the exact algorithm.
         """
         return structural_repr(self)
 
     def get_structural_hash(self) -> str:
-        """SHA-256 hex digest of :meth:`get_structural_repr` (stable across processes)."""
+        """SHA-256 hex digest of `get_structural_repr` (stable across processes)."""
         return structural_hash(self)
 
     # -- freezing -----------------------------------------------------------------------
     @_flag
     def frozen(self) -> bool:
-        """True when this ADict is read-only (see :meth:`freeze`).
+        """True when this ADict is read-only (see `freeze`).
 
         A key named ``frozen`` (common in model configs) hides this flag on that instance;
         ``ADict.frozen(cfg)`` always reads the flag.
@@ -295,13 +295,13 @@ class ADict(dict["Any", "Any"]):  # strings: typing is not imported at run time
     def freeze(self) -> ADict:
         """Make this ADict and every nested ADict read-only, in place. Returns ``self``.
 
-        Writes afterwards raise :class:`~ato.adict.errors.FrozenConfigError`.
+        Writes afterwards raise [`FrozenConfigError`][ato.adict.FrozenConfigError].
         """
         _walk_set_flag(self, "frozen", True)
         return self
 
     def defrost(self) -> ADict:
-        """Undo :meth:`freeze` on this ADict and every nested ADict. Returns ``self``."""
+        """Undo `freeze` on this ADict and every nested ADict. Returns ``self``."""
         _walk_set_flag(self, "frozen", False)
         return self
 
@@ -317,7 +317,7 @@ class ADict(dict["Any", "Any"]):  # strings: typing is not imported at run time
 
     @_flag
     def is_auto(self) -> bool:
-        """True when reading a missing key creates a child (see :meth:`auto`).
+        """True when reading a missing key creates a child (see `auto`).
 
         ``ADict.is_auto(cfg)`` reads the flag even when a key named ``is_auto`` exists.
         """
@@ -325,11 +325,11 @@ class ADict(dict["Any", "Any"]):  # strings: typing is not imported at run time
 
     # -- access tracking ----------------------------------------------------------------
     def track_access(self, enabled: bool = True) -> ADict:
-        """Start (or stop) recording which keys are read, for :attr:`accessed_keys`.
+        """Start (or stop) recording which keys are read, for `accessed_keys`.
 
         Covers this ADict and everything below it, including values assigned later. A read is
         ``cfg.key``, ``cfg['key']``, ``cfg['a', 'b']`` or ``cfg.get('key')`` on an existing key;
-        iteration, ``in``, :meth:`raw`, :meth:`to_dict` and ``**cfg`` record nothing.
+        iteration, ``in``, `raw`, `to_dict` and ``**cfg`` record nothing.
         Tracking makes reads slower; it is off by default. Starting it clears earlier records.
 
         Args:
@@ -345,7 +345,7 @@ class ADict(dict["Any", "Any"]):  # strings: typing is not imported at run time
 
     @_flag
     def accessed_keys(self) -> list[str]:
-        """Sorted dotted paths of the keys read below this ADict since :meth:`track_access`.
+        """Sorted dotted paths of the keys read below this ADict since `track_access`.
 
         Paths are relative to the ADict asked (``cfg.model.accessed_keys`` gives ``['depth']``
         where ``cfg.accessed_keys`` gives ``['model', 'model.depth']``); list items appear by
@@ -375,7 +375,7 @@ class ADict(dict["Any", "Any"]):  # strings: typing is not imported at run time
         """Load ``.json``, ``.yaml``/``.yml``, ``.toml``, ``.xyz`` or ``.py`` into an ADict.
 
         ``.py`` files are executed (trusted input only); their public module-level names
-        become keys. See :mod:`ato.adict.files` for details and raised errors.
+        become keys. See `ato.adict.files` for details and raised errors.
         """
         from .files import load_file
 
@@ -383,27 +383,27 @@ class ADict(dict["Any", "Any"]):  # strings: typing is not imported at run time
 
     def dump(self, path: Any) -> None:
         """Write to ``path``; the format follows the extension (``.json``, ``.yaml``/``.yml``,
-        ``.toml``, ``.xyz``, ``.py``). See :func:`ato.adict.files.dump_file` for raised errors."""
+        ``.toml``, ``.xyz``, ``.py``). See [`ato.adict.files.dump_file`][ato.adict.dump_file] for raised errors."""
         from .files import dump_file
 
         dump_file(type(self).to_dict(self), path)
 
     def to_xyz(self) -> str:
-        """Render in ato's indentation-based XYZ text format (see :mod:`ato.adict.xyz`)."""
+        """Render in ato's indentation-based XYZ text format (see `ato.adict.xyz`)."""
         from .xyz import dumps
 
         return dumps(self)
 
     @classmethod
     def compose_hierarchy(cls, root: Any, config_filename: str = "config", **kwargs: Any) -> ADict:
-        """Hydra-style composition of config groups; see :func:`ato.adict.compose.compose_hierarchy`."""
+        """Hydra-style composition of config groups; see [`ato.adict.compose.compose_hierarchy`][ato.adict.compose_hierarchy]."""
         from .compose import compose_hierarchy
 
         return cls(compose_hierarchy(root, config_filename=config_filename, **kwargs))
 
     @classmethod
     def from_mm_config(cls, path: Any) -> ADict:
-        """Load an OpenMMLab config (``_base_`` inheritance, ``_delete_``); see :mod:`ato.adict.mmconfig`."""
+        """Load an OpenMMLab config (``_base_`` inheritance, ``_delete_``); see `ato.adict.mmconfig`."""
         from .mmconfig import load_mm_config
 
         return cls(load_mm_config(path))

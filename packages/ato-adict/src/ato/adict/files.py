@@ -6,7 +6,7 @@
   an explicit top-level ``null`` is an error like any other non-mapping.
 - ``.toml``: read with ``tomllib`` (``tomli`` before Python 3.11), written with ``tomli-w``;
   ``None`` cannot be written.
-- ``.xyz``: read and write, see :mod:`ato.adict.xyz`.
+- ``.xyz``: read and write, see `ato.adict.xyz`.
 - ``.py``: read (see below) and write (one ``name = literal`` assignment per top-level key;
   keys must be public Python identifiers).
 
@@ -14,16 +14,16 @@ YAML is read with ``yaml.safe_load``: tags that would construct Python objects
 (``!!python/object`` ...) are refused. The format libraries (PyYAML, tomllib/tomli, tomli-w)
 are imported only when a file of that format is used.
 
-``.py`` files are **code**: loading one runs it with :func:`runpy.run_path` under the module
+``.py`` files are **code**: loading one runs it with `runpy.run_path` under the module
 name ``__ato_config__`` (so an ``if __name__ == "__main__":`` block does not run); only load
 files you trust. Its public module-level names (not
 starting with ``_``) whose values are plain data (``None``, ``bool``, ``int``, ``float``,
 ``str``, and lists/tuples/dicts of those) become keys; modules, functions, classes and other
 objects are left out.
 
-A missing file raises :class:`~ato.adict.errors.ConfigFileNotFoundError` (a
+A missing file raises [`ConfigFileNotFoundError`][ato.adict.ConfigFileNotFoundError] (a
 ``FileNotFoundError``); every other problem raises a
-:class:`~ato.adict.errors.ConfigFileError` (a ``ValueError``) naming the file and, where the
+[`ConfigFileError`][ato.adict.ConfigFileError] (a ``ValueError``) naming the file and, where the
 parser reports one, the line.
 """
 
@@ -48,7 +48,7 @@ def load_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a config file into a plain nested ``dict``.
 
     Args:
-        path: a file ending in one of :data:`READ_EXTENSIONS` (case-insensitive).
+        path: a file ending in one of `READ_EXTENSIONS` (case-insensitive).
 
     Raises:
         ConfigFileNotFoundError: the file does not exist.
@@ -77,7 +77,7 @@ def dump_file(data: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
     an error is raised.
 
     Raises:
-        UnsupportedFormatError: the extension is not one of :data:`WRITE_EXTENSIONS`.
+        UnsupportedFormatError: the extension is not one of `WRITE_EXTENSIONS`.
         ConfigFileError: a value cannot be represented in the format (the message names its
             dotted key), e.g. ``None`` in TOML or an arbitrary object anywhere.
         OSError: the file cannot be written (e.g. its directory does not exist).
@@ -191,7 +191,7 @@ def _read_py(file: Path) -> dict[str, Any]:
 
 
 def run_python_file(file: Path) -> dict[str, Any]:
-    """Run a trusted ``.py`` config with :func:`runpy.run_path`; return its non-dunder globals.
+    """Run a trusted ``.py`` config with `runpy.run_path`; return its non-dunder globals.
 
     Raises:
         ConfigFileError: the file has a syntax error or raised while running (with its line).
@@ -360,6 +360,6 @@ _WRITERS: dict[str, Callable[[dict[str, Any], Path], str]] = {
     ".py": _write_py,
 }
 READ_EXTENSIONS = tuple(_READERS)
-"""Extensions :func:`load_file` reads (lower case, with the dot)."""
+"""Extensions [`load_file`][ato.adict.load_file] reads (lower case, with the dot)."""
 WRITE_EXTENSIONS = tuple(_WRITERS)
-"""Extensions :func:`dump_file` writes (lower case, with the dot)."""
+"""Extensions [`dump_file`][ato.adict.dump_file] writes (lower case, with the dot)."""

@@ -1,6 +1,6 @@
 """Dotted key paths (``'model.backbone.depth'``) into nested mappings and lists.
 
-Shared by :meth:`ADict.get_path <ato.adict.ADict.get_path>` and the composition helpers.
+Shared by [`ADict.get_path`][ato.adict.ADict.get_path] and the composition helpers.
 A segment of digits indexes a ``list`` or ``tuple`` (``'layers.0.width'``).
 """
 
@@ -55,9 +55,9 @@ def set_path(
     """Set the dotted ``path`` in ``data`` (changed in place).
 
     A missing parent, or one that holds something other than a mapping, is replaced by
-    ``new_parent()`` (a plain ``dict`` by default; :meth:`ADict.set_path` passes its class).
+    ``new_parent()`` (a plain ``dict`` by default; [`ADict.set_path`][ato.adict.ADict.set_path] passes its class).
     Every write goes through ``node[key] = ...``, so a frozen ADict on the way raises
-    :class:`~ato.adict.errors.FrozenConfigError`.
+    [`FrozenConfigError`][ato.adict.FrozenConfigError].
     """
     *parents, last = path.split(".")
     node = data

@@ -163,7 +163,7 @@ def loads(text: str, path: Any = None) -> dict[str, Any]:
         path: the file it came from, used only in error messages.
 
     Raises:
-        XYZSyntaxError: (a :class:`~ato.adict.errors.ConfigFileError`) naming the line for
+        XYZSyntaxError: (a [`ConfigFileError`][ato.adict.ConfigFileError]) naming the line for
             bad indentation, a line that is neither ``key: value`` nor ``N) value``, a
             wrong item number, a duplicate key, a bad quoted string or a top level that is
             a list.

@@ -2,8 +2,8 @@
 
 Works on an ato-scope ``Scope`` or on a config object (ADict, dict, OmegaConf ``DictConfig``,
 dataclass instance), in one process or spread over ``torch.distributed`` ranks, optionally
-recording every trial as a tracker run. See :class:`HyperBand` and the module
-:mod:`ato.hyperopt.hyperband` for the algorithm and its sources.
+recording every trial as a tracker run. See [`HyperBand`][ato.hyperopt.HyperBand] and the module
+`ato.hyperopt.hyperband` for the algorithm and its sources.
 """
 
 from __future__ import annotations

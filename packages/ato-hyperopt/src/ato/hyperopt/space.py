@@ -224,7 +224,7 @@ def _log_points(
 
 def _spaced(low: float, high: float, num: int, point: Callable[[int], float]) -> list[float]:
     """``num`` points from exactly ``low`` to exactly ``high``; the inner ones are
-    ``point(i)`` for ``i = 1 .. num - 2``, cleaned by :func:`_clean`."""
+    ``point(i)`` for ``i = 1 .. num - 2``, cleaned by `_clean`."""
     if num == 1:
         return [low]
     inner = [_clean(point(i), low, high) for i in range(1, num - 1)]

@@ -4,7 +4,7 @@ Grammar (the shell has already split the command line into tokens):
 
 * ``key=value``: an override. ``key`` is a dotted path (``model.backbone.depth``) whose segments
   are identifiers (letters, digits, ``_`` and ``-``, not starting with a digit).
-* ``value`` is read with :func:`ast.literal_eval` (numbers such as ``1e-3``, ``True``/``False``/
+* ``value`` is read with `ast.literal_eval` (numbers such as ``1e-3``, ``True``/``False``/
   ``None``, lists, tuples, dicts, sets, quoted strings). A value that is not a literal and holds
   none of the characters ``( ) [ ] { } ' "`` is taken as a plain string (``model=resnet50``). A
   value with those characters that is not a literal is an error: it was meant as a literal but

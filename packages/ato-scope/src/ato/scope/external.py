@@ -1,6 +1,6 @@
 """argparse integration for ``Scope(use_external_parser=True)``.
 
-Creating such a scope wraps :meth:`argparse.ArgumentParser.parse_args` (once per process).
+Creating such a scope wraps `argparse.ArgumentParser.parse_args` (once per process).
 While at least one such scope is alive, ``parser.parse_args()``
 
 * hides ``-h``/``--help`` from argparse (the scope prints its manual plus the parser's help),

@@ -1,7 +1,7 @@
 """Code fingerprints: static (normalized source) and runtime (hash of a function's output).
 
-Static algorithm: the function's source (:func:`inspect.getsource`, dedented) is parsed with
-:mod:`ast`; then decorators of the traced function are dropped, docstrings are dropped, every
+Static algorithm: the function's source (`inspect.getsource`, dedented) is parsed with
+`ast`; then decorators of the traced function are dropped, docstrings are dropped, every
 run of consecutive ``import``/``from ... import`` statements is sorted, and dict literals whose
 keys are all constants are sorted by key. The result is dumped with ``ast.dump`` without line
 and column attributes and hashed with SHA-256. Comments, blank lines, formatting, docstrings,
@@ -58,7 +58,7 @@ def static_fingerprint(fn: Callable[..., Any]) -> str:
 
 
 def normalized_dump(source: str) -> str:
-    """The normalized ``ast.dump`` of ``source`` that :func:`static_fingerprint` hashes."""
+    """The normalized ``ast.dump`` of ``source`` that `static_fingerprint` hashes."""
     import ast
 
     tree = ast.parse(source)

@@ -62,7 +62,7 @@ class Source(namedtuple("Source", "kind label where", defaults=("",))):
 
 
 class Write(namedtuple("Write", "value source")):
-    """One recorded write: ``value`` (or :data:`DELETED`) put at the key by ``source``."""
+    """One recorded write: ``value`` (or [`DELETED`][ato.scope.DELETED]) put at the key by ``source``."""
 
     __slots__ = ()
 
@@ -111,7 +111,7 @@ EMPTY_MAPPING: Any = _EmptyMapping()
 def snapshot(
     config: Mapping[str, Any], on_mapping: Callable[[Mapping[str, Any]], None] | None = None
 ) -> dict[str, Any]:
-    """Nested plain-dict copy of ``config`` for :func:`diff` (see the module docstring).
+    """Nested plain-dict copy of ``config`` for `diff` (see the module docstring).
 
     ``on_mapping`` is called on every non-empty nested mapping.
     """
@@ -135,7 +135,7 @@ def snapshot(
 
 def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """``{prefix + dotted path: leaf}`` of ``config``; mutable leaves are copied (as in
-    :func:`snapshot`) so later in-place edits do not change them, empty mappings are ``{}``."""
+    `snapshot`) so later in-place edits do not change them, empty mappings are ``{}``."""
     flat = leaves(snapshot(config), prefix)
     return {k: {} if v is EMPTY_MAPPING else v for k, v in flat.items()}
 
@@ -171,7 +171,7 @@ def diff(
     prefix: str = "",
     out: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Paths whose leaf changed, appeared (new value) or disappeared (:data:`DELETED`)
+    """Paths whose leaf changed, appeared (new value) or disappeared ([`DELETED`][ato.scope.DELETED])
     between two snapshots."""
     out = {} if out is None else out
     if not _differs(before, after):

@@ -40,11 +40,11 @@ class Scope(InjectionSwitch):
     Args:
         config: an initial mapping, applied below every view (deep-copied on each build).
         name: the name of the parameter the config is injected into, and of the scope in
-            ``manual``/``explain`` output and under a :class:`MultiScope` (``name.key=v``).
+            ``manual``/``explain`` output and under a [`MultiScope`][ato.scope.MultiScope] (``name.key=v``).
         use_external_parser: merge the values of ``argparse`` ``parse_args()`` calls: defaults
-            below the views, explicitly passed flags above them (see :mod:`ato.scope.external`).
+            below the views, explicitly passed flags above them (see `ato.scope.external`).
         strict: a CLI override of a key that no view defines raises
-            :class:`~ato.scope.errors.UnknownKeyError` instead of being added.
+            [`UnknownKeyError`][ato.scope.UnknownKeyError] instead of being added.
 
     Order of application on every build: initial config → argparse defaults → default and
     named views by priority (ties: definition order) → argparse flags → CLI overrides →
@@ -168,7 +168,7 @@ class Scope(InjectionSwitch):
     def lazy() -> LazyBlock:
         """``with Scope.lazy():`` inside a view defers the block until after the CLI overrides.
 
-        See :mod:`ato.scope.lazy` for how the block is captured and replayed.
+        See `ato.scope.lazy` for how the block is captured and replayed.
         """
         return LazyBlock()
 
@@ -203,7 +203,7 @@ class Scope(InjectionSwitch):
         return run_commands([self], {self.name: request}, multi=False)[self.name]
 
     def request_from(self, items: Sequence[Item]) -> Request:
-        """Turn parsed argv items into this scope's :class:`~ato.scope.apply.Request`."""
+        """Turn parsed argv items into this scope's `Request`."""
         request = Request()
         words = iter_words(items, lambda w: w in self._views, request)
         for word in words:
@@ -294,13 +294,13 @@ class Scope(InjectionSwitch):
     # -- fingerprints --------------------------------------------------------------------
     @property
     def fingerprints(self) -> Mapping[str, Fingerprint]:
-        """``{trace_id: Fingerprint(kind, sha256 hex)}`` recorded by :meth:`trace` and
-        :meth:`runtime_trace`, for the tracker to store with a run."""
+        """``{trace_id: Fingerprint(kind, sha256 hex)}`` recorded by `trace` and
+        `runtime_trace`, for the tracker to store with a run."""
         return MappingProxyType(self._fingerprints)
 
     def trace(self, trace_id: str | None = None) -> Callable[[F], F]:
         """Decorator recording a static fingerprint of the function's normalized source
-        (algorithm: :mod:`ato.scope.fingerprint`) under ``trace_id`` (default: qualname).
+        (algorithm: `ato.scope.fingerprint`) under ``trace_id`` (default: qualname).
 
         Raises:
             TraceError: the function has no retrievable source.
@@ -324,7 +324,7 @@ class Scope(InjectionSwitch):
         Args:
             init_fn: called with no arguments before each call (e.g. to seed RNGs).
             inspect_fn: maps the output to what is hashed (e.g. ``lambda t: t.tolist()``).
-            trace_id: key in :attr:`fingerprints` (default: the function's qualname).
+            trace_id: key in `fingerprints` (default: the function's qualname).
 
         The output is returned unchanged; the hash is SHA-256 of its pickle (else repr).
         """

@@ -167,6 +167,6 @@ class ViewRegistry:
 
 
 def _in_application_order(views: Iterable[View]) -> list[View]:
-    """Normal views by :meth:`View.sort_key`, then lazy views by the same key."""
+    """Normal views by `View.sort_key`, then lazy views by the same key."""
     ordered = sorted(views, key=View.sort_key)
     return [v for v in ordered if not v.lazy] + [v for v in ordered if v.lazy]

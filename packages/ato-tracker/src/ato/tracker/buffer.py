@@ -4,11 +4,11 @@
 the hot path). A flush drains the deque and writes it with one ``INSERT`` executemany per
 batch of at most ``batch_size`` rows. The statement is a Core ``insert()`` compiled once per
 dialect; rows go to the driver's ``executemany`` as ready-made tuples (see
-:class:`MetricWriter`), skipping SQLAlchemy's per-row parameter processing, which otherwise
+`MetricWriter`), skipping SQLAlchemy's per-row parameter processing, which otherwise
 costs more than SQLite's own insert work. Flushes happen when the buffer reaches ``batch_size``
 rows, when ``flush_interval`` seconds have passed since the last flush (checked on every
 append and by a daemon timer thread, so metrics become durable even when logging pauses),
-and whenever the owner calls :meth:`MetricBuffer.flush` (``finish()``, context-manager exit,
+and whenever the owner calls `MetricBuffer.flush` (``finish()``, context-manager exit,
 garbage collection and interpreter exit).
 """
 
@@ -72,7 +72,7 @@ class MetricBuffer:
 
         Thread-safe: flushes are serialized by a lock, and rows appended meanwhile are either
         taken by this flush or left for the next. Rows of a batch whose transaction fails
-        (after the retries of :func:`~ato.tracker.engine.run_transaction`) go back to the
+        (after the retries of `run_transaction`) go back to the
         front of the buffer, in order, and the error propagates; a later flush writes them.
 
         Raises:
@@ -98,7 +98,7 @@ class MetricBuffer:
     def start_timer(self) -> None:
         """Start the daemon thread that flushes every ``flush_interval`` seconds (idempotent).
 
-        A timer stopped by :meth:`stop_timer` that has not exited yet is replaced: each
+        A timer stopped by `stop_timer` that has not exited yet is replaced: each
         thread gets its own stop event, so restarting right after a stop always leaves one
         running timer.
         """
@@ -130,7 +130,7 @@ class MetricBuffer:
 class MetricWriter:
     """Writes metric rows with the driver's ``executemany`` for one SQL dialect.
 
-    Timestamps are converted the way :class:`~ato.tracker.models.UTCDateTime` would: an aware
+    Timestamps are converted the way `UTCDateTime` would: an aware
     UTC ``datetime`` for PostgreSQL, a naive UTC one for MySQL, and for SQLite the exact text
     SQLAlchemy's SQLite ``DATETIME`` stores (``YYYY-MM-DD HH:MM:SS.ffffff``), formatted once per
     second and completed with the microseconds.
@@ -160,7 +160,7 @@ class MetricWriter:
         )
 
     def write(self, conn: Connection, rows: list[MetricRow]) -> None:
-        """Insert ``rows`` (:data:`MetricRow` tuples) on ``conn``, inside the caller's
+        """Insert ``rows`` (`MetricRow` tuples) on ``conn``, inside the caller's
         transaction.
 
         Raises:

@@ -19,7 +19,7 @@ DB_ENV_VAR = "ATO_DB"
 
 
 def default_db_url() -> str:
-    """``$ATO_DB`` if set, else :data:`DEFAULT_DB_URL`."""
+    """``$ATO_DB`` if set, else `DEFAULT_DB_URL`."""
     return os.environ.get(DB_ENV_VAR) or DEFAULT_DB_URL
 
 
