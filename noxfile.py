@@ -186,10 +186,35 @@ def _raw_roles(site: pathlib.Path) -> list[str]:
     return found
 
 
+def _public_names(module: str) -> list[str]:
+    """``__all__`` of ``ato.<x>``, read from its source."""
+    import ast
+
+    for init in PACKAGES_DIR.glob(f"*/src/ato/{module.split('.')[1]}/__init__.py"):
+        for node in ast.parse(init.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "__all__":
+                return list(ast.literal_eval(node.value))
+    return []
+
+
+def _undocumented(site: pathlib.Path) -> list[str]:
+    """Public names (``__all__``) that an API page of a package does not render."""
+    missing = []
+    for page in sorted((site / "api").glob("*/index.html")):
+        html = page.read_text(encoding="utf-8")
+        for module in re.findall(r'<h1 id="(ato\.\w+)"', html):
+            names = _public_names(module)
+            lost = [n for n in names if f'id="{module}.{n}"' not in html]
+            source = f"docs/api/{page.parent.name}.md"
+            missing += [f"{source}: add '::: {module}.{n}' under its group" for n in lost]
+    return missing
+
+
 @nox.session
 def docs(session: nox.Session) -> None:
     """Build the documentation site (MkDocs + mkdocstrings) and print where it was written;
-    any warning, or a raw Sphinx role (``:class:`` ...) in a page, fails the build.
+    any warning, a raw Sphinx role (``:class:`` ...) in a page, or a public name (``__all__``)
+    missing from its package's API page fails the build.
     ``nox -s docs -- serve`` serves the site locally instead (http://127.0.0.1:8000)."""
     session.install(
         "mkdocs>=1.6",
@@ -203,6 +228,9 @@ def docs(session: nox.Session) -> None:
         return
     site = pathlib.Path(tempfile.mkdtemp(prefix="ato-site-"))
     session.run("mkdocs", "build", "--strict", "--site-dir", str(site), "-f", config)
+    missing = _undocumented(site)
+    if missing:
+        session.error("public names missing from the API pages:\n" + "\n".join(missing))
     raw = _raw_roles(site)
     if raw:
         session.error(
