@@ -130,7 +130,15 @@ def build(session: nox.Session) -> None:
 
 # Third-party packages mypy needs to see the types of what the sources import: optional
 # peers (imported lazily), stubs for libraries without inline types, tomli for Python 3.10.
-TYPECHECK_DEPS = ["mypy>=1.11", "types-PyYAML", "tomli", "omegaconf", "hydra-core", "tqdm"]
+TYPECHECK_DEPS = [
+    "mypy>=1.11",
+    "types-PyYAML",
+    "types-tqdm",
+    "tomli",
+    "omegaconf",
+    "hydra-core",
+    "tqdm",
+]
 
 
 @nox.session
