@@ -74,3 +74,21 @@ def test_the_ato_command_is_installed() -> None:
     proc = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "runs" in proc.stdout
+
+
+def test_every_distribution_has_a_changelog_entry_for_its_version() -> None:
+    folders = sorted(
+        p.name for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").exists()
+    )
+    assert set(LIBRARIES) | {"ato"} <= set(folders)
+    for folder in folders:
+        changelog = ROOT / "packages" / folder / "CHANGELOG.md"
+        assert changelog.exists(), f"packages/{folder} has no CHANGELOG.md"
+        text = changelog.read_text(encoding="utf-8")
+        headings = re.findall(r"(?m)^## \[([^\]]+)\]", text)
+        assert headings[:1] == ["Unreleased"], f"{changelog}: first section must be [Unreleased]"
+        version = _pyproject_version(folder)
+        assert version in headings, f"{changelog}: no section for {version}"
+        docs_page = ROOT / "docs" / "changelog" / f"{folder}.md"
+        assert docs_page.exists(), f"no {docs_page} (and mkdocs.yml nav entry) showing it"
+        assert f"packages/{folder}/CHANGELOG.md" in docs_page.read_text(encoding="utf-8")
