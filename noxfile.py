@@ -8,6 +8,7 @@ benchmarks) and ``bump`` (set one version everywhere).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pathlib
 import re
@@ -55,7 +56,10 @@ def _link_pyenv_pythons() -> None:
     links.mkdir(parents=True, exist_ok=True)
     for version, executables in found.items():
         link = links / f"python{version}"
-        if executables and not link.exists():
+        if not executables or (link.is_symlink() and os.readlink(link) == str(executables[-1])):
+            continue
+        link.unlink(missing_ok=True)  # a link to a version pyenv no longer has
+        with contextlib.suppress(FileExistsError):  # another nox made it meanwhile
             link.symlink_to(executables[-1])
     os.environ["PATH"] = f"{links}{os.pathsep}{os.environ.get('PATH', '')}"
 
