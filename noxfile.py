@@ -154,9 +154,9 @@ def typecheck(session: nox.Session) -> None:
     if not sources:
         session.error(f"no src/ folder in {session.posargs}")
     session.install(TORCH)  # the pinned CPU build first, so nothing pulls a CUDA torch
-    session.install(*TYPECHECK_DEPS, *LIBRARIES)
-    every_src = [str(p / "src") for p in _built_packages() if (p / "src").is_dir()]
-    session.env["MYPYPATH"] = os.pathsep.join(every_src)
+    with_code = [p for p in _built_packages() if (p / "src").is_dir()]
+    session.install(*TYPECHECK_DEPS, *map(str, with_code))  # their dependencies come along
+    session.env["MYPYPATH"] = os.pathsep.join(str(p / "src") for p in with_code)
     session.run("mypy", "--config-file", str(ROOT / "mypy.ini"), *map(str, sources))
 
 
