@@ -4,7 +4,7 @@ One execution of a search:
 
 1. every rank agrees on the search id and checks that all built the same search space;
 2. with ``resume=True``, the finished (trial, rung) runs of that search id are read back from
-   the tracker (see :mod:`ato.hyperopt.history`);
+   the tracker (see ``ato.hyperopt.history``);
 3. the schedule runs on rank 0, drawing configurations from the sampler: a synchronous
    schedule hands out one rung at a time (split over the ranks, outcomes all-gathered), ASHA
    one job per free worker (a work queue);
@@ -58,8 +58,8 @@ class Search(HyperOpt):
     Args:
         config_or_scope: an ato-scope ``Scope`` or a config object (ADict, dict, OmegaConf
             ``DictConfig``, dataclass instance); each trial gets a copy with its values set.
-        search_spaces: parameter name (dotted path) -> spec; see :mod:`ato.hyperopt.space`
-            (``condition=`` for conditional parameters, see :mod:`ato.hyperopt.searchspace`).
+        search_spaces: parameter name (dotted path) -> spec; see ``ato.hyperopt.space``
+            (``condition=`` for conditional parameters, see ``ato.hyperopt.searchspace``).
         sampler: a [`GridSampler`][ato.hyperopt.GridSampler],
             [`RandomSampler`][ato.hyperopt.RandomSampler],
             [`OptunaSampler`][ato.hyperopt.OptunaSampler] or any object following

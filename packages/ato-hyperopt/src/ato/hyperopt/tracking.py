@@ -12,7 +12,7 @@ A *tracker* is either
 Each trial becomes one run tagged ``search:<search id>`` and ``round:<k>``, with its metric
 logged at ``step=k`` and status ``completed`` or ``failed``. When the search runs through a
 Scope with code fingerprints (``scope.fingerprints``) and the logger has ``log_fingerprints``,
-the fingerprints are stored with every trial's run. Inside a trial, :func:`current_logger`
+the fingerprints are stored with every trial's run. Inside a trial, [`current_logger`][ato.hyperopt.current_logger]
 returns the logger of the trial's run so the trial can log its own metrics.
 """
 
