@@ -7,7 +7,9 @@ Exits non-zero, listing every problem, if any wheel is wrong.
 
 from __future__ import annotations
 
+import email.parser
 import pathlib
+import re
 import subprocess
 import sys
 import tempfile
@@ -56,6 +58,47 @@ def check_contents(wheel: pathlib.Path) -> list[str]:
     return problems
 
 
+URL_LABELS = {"Documentation", "Source", "Changelog", "Issues"}
+
+
+def wheel_metadata(wheel: pathlib.Path) -> email.message.Message:
+    with zipfile.ZipFile(wheel) as zf:
+        name = next(f for f in zf.namelist() if f.endswith(".dist-info/METADATA"))
+        return email.parser.Parser().parsestr(zf.read(name).decode("utf-8"))
+
+
+def check_versions(wheels: dict[str, pathlib.Path]) -> list[str]:
+    """Every distribution carries the meta-package's version and the meta pins each one exactly
+    at it; every wheel names its documentation, source, changelog and issues."""
+    meta = {name: wheel_metadata(w) for name, w in wheels.items()}
+    problems = []
+    for name, data in meta.items():
+        labels = {u.split(",")[0].strip() for u in data.get_all("Project-URL") or []}
+        if URL_LABELS - labels:
+            problems.append(f"{name}: Project-URL missing {sorted(URL_LABELS - labels)}")
+    if "ato" not in meta:
+        return problems + ["the meta-package ato was not built"]
+    version = meta["ato"]["Version"]
+    for name, data in meta.items():
+        if data["Version"] != version:
+            problems.append(f"{name} is at {data['Version']}, the meta-package ato at {version}")
+    pins = {}
+    for req in meta["ato"].get_all("Requires-Dist") or []:
+        match = re.match(r"(ato-[a-z]+)(?:\[[a-z,]+\])?\s*\(?==\s*([^;\s)]+)", req)
+        if match is None:
+            problems.append(f"ato: requirement not pinned with ==: {req}")
+        else:
+            pins.setdefault(match.group(1), set()).add(match.group(2))
+    for name in sorted(set(meta) - {"ato"}):
+        if name not in pins:
+            problems.append(f"ato does not pin {name}")
+    for name, versions in sorted(pins.items()):
+        built = meta[name]["Version"] if name in meta else None
+        if versions != {built}:
+            problems.append(f"ato pins {name} at {sorted(versions)}, the wheel is {built}")
+    return problems
+
+
 def check_install(wheel: pathlib.Path, all_wheels: dict[str, pathlib.Path]) -> list[str]:
     name = dist_name(wheel)
     subs, siblings = EXPECTED[name]
@@ -77,6 +120,9 @@ def check_install(wheel: pathlib.Path, all_wheels: dict[str, pathlib.Path]) -> l
         "assert getattr(ato, '__file__', None) is None, 'ato has an __init__.py: ' + str(ato.__file__)\n"
         "assert type(ato.__path__).__name__ == '_NamespacePath', type(ato.__path__)\n"
         f"assert 'site-packages' in {module}.__file__, {module}.__file__\n"
+        "from importlib.metadata import version\n"
+        f"v = getattr({module}, '__version__', None)\n"
+        f"assert v in (None, version({name!r})), '__version__ ' + v + ' != ' + version({name!r})\n"
     )
     if name in LIGHT_IMPORTS:
         probe += f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
@@ -97,6 +143,8 @@ def main(argv: list[str]) -> int:
     for wheel in wheels:
         if dist_name(wheel) in EXPECTED:
             problems += check_contents(wheel)
+    if not problems:
+        problems += check_versions(by_name)
     if not problems:
         for wheel in wheels:
             problems += check_install(wheel, by_name)

@@ -1,5 +1,5 @@
-"""Building blocks for search strategies: the grid (:class:`GridSpaceMixIn`), the base class
-(:class:`HyperOpt`) and the multi-process mix-in (:class:`DistributedMixIn`).
+"""Building blocks for search strategies: the grid ([`GridSpaceMixIn`][ato.hyperopt.GridSpaceMixIn]), the base class
+([`HyperOpt`][ato.hyperopt.HyperOpt]) and the multi-process mix-in ([`DistributedMixIn`][ato.hyperopt.DistributedMixIn]).
 
 A custom strategy subclasses ``GridSpaceMixIn`` and ``HyperOpt`` and implements ``main``::
 
@@ -12,7 +12,6 @@ A custom strategy subclasses ``GridSpaceMixIn`` and ``HyperOpt`` and implements 
 from __future__ import annotations
 
 import abc
-import itertools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -20,7 +19,7 @@ from .configs import check_config, with_values
 from .distributed import DistributedMixIn
 from .errors import SearchSettingError
 from .metric import check_mode
-from .space import flatten_spaces, grid_values
+from .searchspace import MAX_GRID_SIZE, SearchSpace
 from .targets import ConfigTarget, ScopeTarget, make_target
 from .tracking import TrialRecorder
 from .trials import ON_ERROR, TrialOutcome, run_trial
@@ -31,25 +30,32 @@ __all__ = ["DistributedMixIn", "GridSpaceMixIn", "HyperOpt"]
 class GridSpaceMixIn:
     """The grid of a search space: the Cartesian product of every parameter's values.
 
-    See :mod:`ato.hyperopt.space` for the spec of one parameter.
+    See `ato.hyperopt.space` for the spec of one parameter.
     """
 
     @staticmethod
     def grid_axes(search_spaces: Mapping[str, Any]) -> dict[str, list[Any]]:
-        """``{dotted name: values}`` for every parameter, in the search space's order.
+        """``{dotted name: distinct values}`` for every parameter, in the search space's order.
 
         Raises:
             SearchSpaceError: a spec is invalid (the message names the parameter).
         """
-        flat = flatten_spaces(search_spaces)
-        return {name: grid_values(name, spec) for name, spec in flat.items()}
+        return SearchSpace(search_spaces).grid_axes()
 
     @classmethod
-    def grid_points(cls, search_spaces: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """Every grid point as ``{dotted name: value}``; the last parameter varies fastest."""
-        axes = cls.grid_axes(search_spaces)
-        names = list(axes)
-        return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*axes.values())]
+    def grid_points(
+        cls, search_spaces: Mapping[str, Any], max_size: int = MAX_GRID_SIZE
+    ) -> list[dict[str, Any]]:
+        """Every grid point as ``{dotted name: value}``; the last parameter varies fastest.
+        Parameters whose condition fails are left out of a point (see
+        ``ato.hyperopt.searchspace``).
+
+        Raises:
+            SearchSpaceError: a spec is invalid.
+            SearchSettingError: the grid has more than ``max_size`` points (computed before
+                expanding it); use a random sampler instead.
+        """
+        return SearchSpace(search_spaces).grid_points(max_size)
 
     @classmethod
     def prepare_distributions(cls, base_config: Any, search_spaces: Mapping[str, Any]) -> list[Any]:
@@ -75,13 +81,13 @@ class HyperOpt(abc.ABC):
 
     Args:
         scope: an ato-scope ``Scope`` (duck-typed; trial values are injected through a lazy
-            default view it gets, see :mod:`ato.hyperopt.targets`) or a config object
+            default view it gets, see `ato.hyperopt.targets`) or a config object
             (ADict, dict, OmegaConf ``DictConfig``, dataclass instance) that each trial
             receives a modified copy of.
-        search_spaces: parameter name (dotted path) -> spec; see :mod:`ato.hyperopt.space`.
+        search_spaces: parameter name (dotted path) -> spec; see `ato.hyperopt.space`.
         tracker: None, a logger with ``run(tags=)``, ``log_metric(key, value, step)`` and
             ``finish(status=)``, or a factory ``config -> logger`` such as the ato-tracker
-            ``SQLLogger`` class; see :mod:`ato.hyperopt.tracking`.
+            ``SQLLogger`` class; see `ato.hyperopt.tracking`.
         mode: ``'max'`` if a larger metric is better, ``'min'`` if a smaller one is.
         on_error: ``'continue'`` records a trial that raises as failed with the worst metric
             and goes on; ``'raise'`` stops the search and re-raises.
@@ -119,8 +125,11 @@ class HyperOpt(abc.ABC):
         self.scope = scope
         self.search_spaces = search_spaces
         self.tracker = tracker
-        self._points = GridSpaceMixIn.grid_points(search_spaces)
-        self._target: ConfigTarget | ScopeTarget = make_target(scope, self._points[0])
+        self.space = SearchSpace(search_spaces)
+        probe = {
+            p.name: p.categories[0] if p.kind == "CATEGORY" else p.low for p in self.space.params
+        }
+        self._target: ConfigTarget | ScopeTarget = make_target(scope, self.space.ordered(probe))
         super().__init__()
 
     @property
@@ -157,10 +166,10 @@ class HyperOpt(abc.ABC):
         values: Mapping[str, Any],
         round_index: int,
         recorder: TrialRecorder,
-        args: tuple = (),
-        kwargs: dict | None = None,
+        args: tuple[Any, ...] = (),
+        kwargs: dict[str, Any] | None = None,
     ) -> TrialOutcome:
-        """Evaluate one grid point; see :func:`ato.hyperopt.trials.run_trial`."""
+        """Evaluate one grid point; see `ato.hyperopt.trials.run_trial`."""
         return run_trial(
             self._target,
             func,

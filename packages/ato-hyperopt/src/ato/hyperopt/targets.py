@@ -52,24 +52,33 @@ class ConfigTarget:
     def prepare(self, paths: list[str]) -> None:
         """Nothing to do: the config was checked when the target was created."""
 
+    def build(
+        self, values: Mapping[str, Any], num_halved: int, extra: Mapping[str, Any] | None = None
+    ) -> Any:
+        """The trial config: a copy of the base config with ``values``, ``__num_halved__`` and
+        the top-level keys in ``extra`` set."""
+        return with_values(self._base, values, num_halved, extra)
+
     def call(
         self,
         func: TrialFn,
         values: Mapping[str, Any],
         num_halved: int,
-        args: tuple,
-        kwargs: dict,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
         on_config: OnConfig,
+        extra: Mapping[str, Any] | None = None,
     ) -> Any:
         """Run one trial: ``func(config, *args, **kwargs)`` on a copy of the base config with
         ``values`` (``{dotted path: value}``) and ``__num_halved__ = num_halved`` (the round)
-        set; ``on_config(config)`` is called first. Returns what ``func`` returns.
+        set (and the top-level keys in ``extra``); ``on_config(config)`` is called first.
+        Returns what ``func`` returns.
 
         Raises:
             ConfigPathError: a path cannot be set in the config.
             Exception: whatever ``func`` or ``on_config`` raises.
         """
-        config = with_values(self._base, values, num_halved)
+        config = self.build(values, num_halved, extra)
         on_config(config)
         return func(config, *args, **kwargs)
 
@@ -80,7 +89,7 @@ class ScopeTarget:
     Each trial builds the scope's config as usual (views, command line) with ``scope.build()``
     and passes it to the trial function. The sampled values and ``__num_halved__`` are
     written by a lazy default view that the search registers once on the scope
-    (:data:`TRIAL_VIEW_NAME`): it runs right after the command-line overrides, so the
+    (`TRIAL_VIEW_NAME`): it runs right after the command-line overrides, so the
     searched values win over the command line, and the scope's own lazy views (derived
     values) see them. Outside a search that view changes nothing.
     """
@@ -100,33 +109,41 @@ class ScopeTarget:
     def prepare(self, paths: list[str]) -> None:
         """Build the scope once without trial values before the first trial: command words
         (``manual``, ``print``, ``explain``) then report the user's config, not a trial's;
-        searched keys the config lacks get a :class:`~ato.hyperopt.errors.NewKeyWarning`, and
-        searched keys also set on the command line a :class:`~ato.hyperopt.errors.OverriddenBySearchWarning`."""
+        searched keys the config lacks get a [`NewKeyWarning`][ato.hyperopt.NewKeyWarning], and
+        searched keys also set on the command line a [`OverriddenBySearchWarning`][ato.hyperopt.OverriddenBySearchWarning]."""
         warn_new_keys(self._scope.build(), paths)
         _warn_cli_overrides(getattr(self._scope, "provenance", {}), paths)
+
+    def build(
+        self, values: Mapping[str, Any], num_halved: int, extra: Mapping[str, Any] | None = None
+    ) -> Any:
+        """The trial config: ``scope.build()`` while the trial view injects ``values``,
+        ``__num_halved__`` and the top-level keys in ``extra``."""
+        _ACTIVE[id(self._scope)] = {**values, NUM_HALVED: num_halved, **(extra or {})}
+        try:
+            return self._scope.build()
+        finally:
+            del _ACTIVE[id(self._scope)]
 
     def call(
         self,
         func: TrialFn,
         values: Mapping[str, Any],
         num_halved: int,
-        args: tuple,
-        kwargs: dict,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
         on_config: OnConfig,
+        extra: Mapping[str, Any] | None = None,
     ) -> Any:
         """Run one trial: ``func(config, *args, **kwargs)`` on the config ``scope.build()``
         returns while the trial view injects ``values`` (``{dotted path: value}``) and
-        ``__num_halved__ = num_halved`` (the round); ``on_config(config)`` is called first.
-        Returns what ``func`` returns.
+        ``__num_halved__ = num_halved`` (the round) and the top-level keys in ``extra``;
+        ``on_config(config)`` is called first. Returns what ``func`` returns.
 
         Raises:
             Exception: whatever ``scope.build()``, ``func`` or ``on_config`` raises.
         """
-        _ACTIVE[id(self._scope)] = {**values, NUM_HALVED: num_halved}
-        try:
-            config = self._scope.build()
-        finally:
-            del _ACTIVE[id(self._scope)]
+        config = self.build(values, num_halved, extra)
         on_config(config)
         return func(config, *args, **kwargs)
 
@@ -160,7 +177,7 @@ def make_target(scope_or_config: Any, sample: Mapping[str, Any]) -> ConfigTarget
     (``{dotted path: value}``), used to check a config object up front.
 
     Raises:
-        ConfigTypeError: if it is neither (see :func:`ato.hyperopt.configs.check_config`).
+        ConfigTypeError: if it is neither (see `ato.hyperopt.configs.check_config`).
         ConfigPathError: a path cannot be set in the config object.
     """
     if is_scope(scope_or_config):

@@ -3,7 +3,7 @@
 A parser is *registered* with a scope by ``Scope(parser=parser)`` or
 ``scope.use_parser(parser)``. When the scope builds from the process's command line (a
 decorated function is called, or ``scope.build()`` without ``argv``), it parses the tokens with
-:func:`parse`:
+`parse`:
 
 * ``-h``/``--help`` are hidden from argparse (the scope prints its manual plus the parser's
   help),
@@ -16,11 +16,11 @@ decorated function is called, or ``scope.build()`` without ``argv``), it parses 
 
 No ``ArgumentParser`` method is replaced for the process. Only while the scope sets up a
 decorated function's config does the *registered parser object* answer ``parse_args()`` the
-ato way (:func:`answering`), so a view may call it; the instance attribute is removed
+ato way (`answering`), so a view may call it; the instance attribute is removed
 afterwards. Other parsers are never touched.
 
 ato 2.x form: ``Scope(use_external_parser=True)`` with no registered parser waits for the
-program's first ``parse_args()`` call (:func:`capture_next_parse`); that one call is answered
+program's first ``parse_args()`` call (`capture_next_parse`); that one call is answered
 the ato way, its parser becomes the scope's registered parser and argparse's own method is put
 back at once.
 """
@@ -33,7 +33,7 @@ import weakref
 from collections import namedtuple
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 from .apply import ExternalArgs
 from .cli import HELP_FLAGS
@@ -91,7 +91,7 @@ def parse(
 @contextmanager
 def answering(parser: argparse.ArgumentParser) -> Iterator[None]:
     """While inside, ``parser.parse_args(args=None, namespace=None)`` on this parser object
-    (only) parses the ato way (:func:`parse`; ``args=None`` means ``sys.argv[1:]``) and
+    (only) parses the ato way (`parse`; ``args=None`` means ``sys.argv[1:]``) and
     returns the ``Namespace``. On exit the parser's own ``parse_args`` is back (an instance
     attribute set before is restored)."""
     had = "parse_args" in vars(parser)
@@ -102,7 +102,7 @@ def answering(parser: argparse.ArgumentParser) -> Iterator[None]:
     ) -> argparse.Namespace:
         return parse(parser, sys.argv[1:] if args is None else args, namespace).namespace
 
-    parser.parse_args = parse_args  # type: ignore[method-assign]
+    parser.parse_args = parse_args  # type: ignore[method-assign]  # this parser, this window
     try:
         yield
     finally:
@@ -119,7 +119,7 @@ _waiting: weakref.WeakSet[Any] = weakref.WeakSet()
 def capture_next_parse(scope: Any) -> None:
     """ato 2.x form: answer the next ``ArgumentParser.parse_args()`` call of the program the
     ato way and register its parser with ``scope`` (``scope.adopt_parse(parsed)``); argparse's
-    own method is restored by that call (or by :func:`stop_capture`)."""
+    own method is restored by that call (or by `stop_capture`)."""
     _waiting.add(scope)
     argparse.ArgumentParser.parse_args = _capturing_parse_args  # type: ignore[method-assign,assignment]
 
@@ -159,7 +159,7 @@ def _parse_for_help(
     parser: argparse.ArgumentParser, argv: list[str], namespace: argparse.Namespace | None
 ) -> tuple[argparse.Namespace, list[str]] | None:
     """``parse_known_args`` for ``-h``; None when the rest of argv does not parse."""
-    parser.error = _raise_usage  # type: ignore[method-assign]
+    parser.error = _raise_usage  # type: ignore[method-assign]  # on this parser only, on purpose
     try:
         return parser.parse_known_args(argv, namespace)
     except _UsageError:
@@ -172,7 +172,7 @@ class _UsageError(Exception):
     pass
 
 
-def _raise_usage(message: str) -> None:
+def _raise_usage(message: str) -> NoReturn:
     raise _UsageError(message)
 
 

@@ -42,24 +42,24 @@ class Scope(InjectionSwitch):
     """A config built from *views*, command-line overrides and (optionally) argparse flags.
 
     ``Scope.registry`` maps each scope name to the latest scope created with that name (ato
-    2.x code reads it); :meth:`initialize_registry` clears it between test cases.
+    2.x code reads it); ``initialize_registry`` clears it between test cases.
 
     Args:
         config: an initial mapping, applied below every view (deep-copied on each build).
         name: the name of the parameter the config is injected into, and of the scope in
-            ``manual``/``explain`` output and under a :class:`MultiScope` (``name.key=v``).
+            ``manual``/``explain`` output and under a [`MultiScope`][ato.scope.MultiScope] (``name.key=v``).
         use_external_parser: merge the flags of an ``argparse`` parser: defaults below the
             views, explicitly passed flags above them (see `ato.scope.external`). Register
-            the parser with ``parser=`` or :meth:`use_parser`; without one, the program's
-            first ``parse_args()`` call is taken as the parser (the ato 2.x form).
+            the parser with ``parser=`` or `use_parser`; without one, the program's first
+            ``parse_args()`` call is taken as the parser (the ato 2.x form).
         strict: a CLI override of a key that no view defines raises
-            :class:`~ato.scope.errors.UnknownKeyError` instead of being added.
+            [`UnknownKeyError`][ato.scope.UnknownKeyError] instead of being added.
         parser: an ``argparse.ArgumentParser`` whose flags this scope merges (implies
-            ``use_external_parser=True``); see :meth:`use_parser`.
+            ``use_external_parser=True``); see `use_parser`.
 
     Order of application on every build: initial config → argparse defaults → default and
     named views by priority (ties: definition order) → argparse flags → CLI overrides →
-    ``extra`` values given to :meth:`build` → deferred ``with Scope.lazy():`` blocks → lazy
+    ``extra`` values given to `build` → deferred ``with Scope.lazy():`` blocks → lazy
     views by priority.
 
     Raises:
@@ -69,7 +69,7 @@ class Scope(InjectionSwitch):
 
     def __init__(
         self,
-        config: Mapping | None = None,
+        config: Mapping[str, Any] | None = None,
         name: str = "config",
         use_external_parser: bool = False,
         strict: bool = False,
@@ -104,7 +104,7 @@ class Scope(InjectionSwitch):
     @classmethod
     def initialize_registry(cls) -> None:
         """Forget every scope created so far (as tests of ato 2.x projects do between cases):
-        empties :attr:`registry`; scopes built with ``use_external_parser=True`` and no
+        empties ``registry``; scopes built with ``use_external_parser=True`` and no
         parser stop waiting for a ``parse_args()`` call and forget the one they took. Scopes
         still referenced keep working when used directly."""
         from . import external
@@ -156,7 +156,7 @@ class Scope(InjectionSwitch):
     def observe(
         self,
         name_or_fn: Any = None,
-        mapping: Mapping | None = None,
+        mapping: Mapping[str, Any] | None = None,
         *,
         default: bool = False,
         priority: int = 0,
@@ -186,7 +186,12 @@ class Scope(InjectionSwitch):
         if not isinstance(priority, (int, float)) or isinstance(priority, bool):
             raise ViewDefinitionError(f"priority must be a number, got {priority!r}")
         chain = normalize_chain(chain_with)
-        options = {"default": default, "priority": priority, "lazy": lazy, "chain_with": chain}
+        options: dict[str, Any] = {
+            "default": default,
+            "priority": priority,
+            "lazy": lazy,
+            "chain_with": chain,
+        }
         if callable(name_or_fn) and mapping is None:
             return self._add_function(name_or_fn, None, options)
         if mapping is not None:
@@ -210,8 +215,9 @@ class Scope(InjectionSwitch):
         if not callable(fn):
             raise ViewDefinitionError(f"@scope.observe must decorate a function, not {fn!r}")
         view_name = name or getattr(fn, "__name__", None)
-        check_view_name(view_name)  # type: ignore[arg-type]
+        check_view_name(view_name)
         file, line = definition_site(fn)
+        # check_view_name raised unless view_name is a str; mypy cannot see that
         self._views.add(View(view_name, fn, file=file, line=line, **options))  # type: ignore[arg-type]
         return fn
 
@@ -231,7 +237,7 @@ class Scope(InjectionSwitch):
     def lazy() -> LazyBlock:
         """``with Scope.lazy():`` inside a view defers the block until after the CLI overrides.
 
-        See :mod:`ato.scope.lazy` for how the block is captured and replayed.
+        See `ato.scope.lazy` for how the block is captured and replayed.
         """
         return LazyBlock()
 
@@ -261,8 +267,8 @@ class Scope(InjectionSwitch):
                 every view, argparse flag and CLI override; lazy blocks and lazy views run
                 after it and see its values. Values are deep-copied. A tool that drives the
                 program (a hyperparameter search) passes its values here.
-            source: the name ``explain`` and :attr:`provenance` show for the ``extra`` values
-                (``lr = 0.1 ← search``) and the step's name in :attr:`applied_views`
+            source: the name ``explain`` and `provenance` show for the ``extra`` values
+                (``lr = 0.1 ← search``) and the step's name in `applied_views`
                 (``'(search)'``).
 
         ``manual``, ``-h``/``--help``, ``print`` and ``explain`` print their report and raise
@@ -297,7 +303,7 @@ class Scope(InjectionSwitch):
         return external.answering(self._parser)
 
     def request_from(self, items: Sequence[Item]) -> Request:
-        """Turn parsed argv items into this scope's :class:`~ato.scope.apply.Request`."""
+        """Turn parsed argv items into this scope's `Request`."""
         request = Request()
         words = iter_words(items, lambda w: w in self._views, request)
         for word in words:
@@ -383,18 +389,19 @@ class Scope(InjectionSwitch):
                 return fn(*args, **kwargs)
             return call_with(fn, signature, {self.name: self.build()}, args, kwargs)
 
+        # wraps() keeps fn's signature; naming F needs a run-time cast (typing is not imported)
         return wrapper  # type: ignore[return-value]
 
     # -- fingerprints --------------------------------------------------------------------
     @property
     def fingerprints(self) -> Mapping[str, Fingerprint]:
-        """``{trace_id: Fingerprint(kind, sha256 hex)}`` recorded by :meth:`trace` and
-        :meth:`runtime_trace`, for the tracker to store with a run."""
+        """``{trace_id: Fingerprint(kind, sha256 hex)}`` recorded by `trace` and
+        `runtime_trace`, for the tracker to store with a run."""
         return MappingProxyType(self._fingerprints)
 
     def trace(self, trace_id: str | None = None) -> Callable[[F], F]:
         """Decorator recording a static fingerprint of the function's normalized source
-        (algorithm: :mod:`ato.scope.fingerprint`) under ``trace_id`` (default: qualname).
+        (algorithm: `ato.scope.fingerprint`) under ``trace_id`` (default: qualname).
 
         Raises:
             TraceError: the function has no retrievable source.
@@ -418,7 +425,7 @@ class Scope(InjectionSwitch):
         Args:
             init_fn: called with no arguments before each call (e.g. to seed RNGs).
             inspect_fn: maps the output to what is hashed (e.g. ``lambda t: t.tolist()``).
-            trace_id: key in :attr:`fingerprints` (default: the function's qualname).
+            trace_id: key in `fingerprints` (default: the function's qualname).
 
         The output is returned unchanged; the hash is SHA-256 of its pickle (else repr).
         """
@@ -435,6 +442,7 @@ class Scope(InjectionSwitch):
                 self._fingerprints[key] = Fingerprint("runtime", runtime_fingerprint(inspected))
                 return output
 
+            # wraps() keeps fn's signature; naming F needs a run-time cast
             return wrapper  # type: ignore[return-value]
 
         return decorate

@@ -1,7 +1,7 @@
 """ato.tracker: experiment tracking in SQL.
 
-:class:`SQLLogger` records runs (config, tags, status), metrics, artifacts and code
-fingerprints; :class:`SQLFinder` queries them. SQLite is the embedded default
+[`SQLLogger`][ato.tracker.SQLLogger] records runs (config, tags, status), metrics, artifacts and code
+fingerprints; [`SQLFinder`][ato.tracker.SQLFinder] queries them. SQLite is the embedded default
 (``sqlite:///experiments.db``); PostgreSQL and MySQL/MariaDB work by URL.
 """
 

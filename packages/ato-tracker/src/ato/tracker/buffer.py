@@ -4,26 +4,28 @@
 the hot path). A flush drains the deque and writes it with one ``INSERT`` executemany per
 batch of at most ``batch_size`` rows. The statement is a Core ``insert()`` compiled once per
 dialect; rows go to the driver's ``executemany`` as ready-made tuples (see
-:class:`MetricWriter`), skipping SQLAlchemy's per-row parameter processing, which otherwise
+`MetricWriter`), skipping SQLAlchemy's per-row parameter processing, which otherwise
 costs more than SQLite's own insert work. Flushes happen when the buffer reaches ``batch_size``
 rows, when ``flush_interval`` seconds have passed since the last flush (checked on every
 append and by a daemon timer thread, so metrics become durable even when logging pauses),
-and whenever the owner calls :meth:`MetricBuffer.flush` (``finish()``, context-manager exit,
+and whenever the owner calls `MetricBuffer.flush` (``finish()``, context-manager exit,
 garbage collection and interpreter exit).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
 import weakref
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime, timezone
 from time import time
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, insert
+from sqlalchemy import Connection, Engine, Table, insert
 from sqlalchemy.engine import Dialect
 
 from .engine import run_transaction
@@ -70,7 +72,7 @@ class MetricBuffer:
 
         Thread-safe: flushes are serialized by a lock, and rows appended meanwhile are either
         taken by this flush or left for the next. Rows of a batch whose transaction fails
-        (after the retries of :func:`~ato.tracker.engine.run_transaction`) go back to the
+        (after the retries of `run_transaction`) go back to the
         front of the buffer, in order, and the error propagates; a later flush writes them.
 
         Raises:
@@ -82,9 +84,7 @@ class MetricBuffer:
             while self.pending:
                 rows = self._take(self.batch_size)
                 try:
-                    run_transaction(
-                        self.engine, lambda conn, rows=rows: self.writer.write(conn, rows)
-                    )
+                    run_transaction(self.engine, functools.partial(self.writer.write, rows=rows))
                 except BaseException:
                     self.pending.extendleft(reversed(rows))
                     raise
@@ -98,7 +98,7 @@ class MetricBuffer:
     def start_timer(self) -> None:
         """Start the daemon thread that flushes every ``flush_interval`` seconds (idempotent).
 
-        A timer stopped by :meth:`stop_timer` that has not exited yet is replaced: each
+        A timer stopped by `stop_timer` that has not exited yet is replaced: each
         thread gets its own stop event, so restarting right after a stop always leaves one
         running timer.
         """
@@ -130,7 +130,7 @@ class MetricBuffer:
 class MetricWriter:
     """Writes metric rows with the driver's ``executemany`` for one SQL dialect.
 
-    Timestamps are converted the way :class:`~ato.tracker.models.UTCDateTime` would: an aware
+    Timestamps are converted the way `UTCDateTime` would: an aware
     UTC ``datetime`` for PostgreSQL, a naive UTC one for MySQL, and for SQLite the exact text
     SQLAlchemy's SQLite ``DATETIME`` stores (``YYYY-MM-DD HH:MM:SS.ffffff``), formatted once per
     second and completed with the microseconds.
@@ -141,7 +141,7 @@ class MetricWriter:
 
     def __init__(self, dialect: Dialect) -> None:
         compiled = (
-            insert(MetricRecord.__table__)
+            insert(cast(Table, MetricRecord.__table__))
             .inline()
             .compile(dialect=dialect, column_keys=list(_COLUMNS))
         )
@@ -151,13 +151,16 @@ class MetricWriter:
         self.named = not compiled.positional
         order = list(compiled.positiontup or ()) if compiled.positional else list(_COLUMNS)
         self.index = None if order == list(_COLUMNS) else [_COLUMNS.index(n) for n in order]
-        self.convert_time = {
+        by_dialect: dict[str, Callable[[float], Any]] = {
             "sqlite": _SqliteTime(),
             "postgresql": lambda t: _from_timestamp(t, _UTC),
-        }.get(dialect.name, lambda t: _from_timestamp(t, _UTC).replace(tzinfo=None))
+        }
+        self.convert_time: Callable[[float], Any] = by_dialect.get(
+            dialect.name, lambda t: _from_timestamp(t, _UTC).replace(tzinfo=None)
+        )
 
     def write(self, conn: Connection, rows: list[MetricRow]) -> None:
-        """Insert ``rows`` (:data:`MetricRow` tuples) on ``conn``, inside the caller's
+        """Insert ``rows`` (`MetricRow` tuples) on ``conn``, inside the caller's
         transaction.
 
         Raises:

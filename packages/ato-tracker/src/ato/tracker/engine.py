@@ -4,7 +4,7 @@ SQLite connections get ``busy_timeout`` (wait for other writers instead of faili
 ``journal_mode=WAL`` (readers never block the writer, a killed process leaves a consistent file)
 and ``synchronous=NORMAL`` (in WAL mode: durable across process crashes; a power loss may drop
 the last transactions). Several processes may write one file at once; a transaction that still
-fails with a lock error is retried with exponential backoff (see :func:`run_transaction`).
+fails with a lock error is retried with exponential backoff (see `run_transaction`).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def sqlite_file(url: str) -> Path | None:
 
 
 def require_existing_database(url: str) -> None:
-    """Raise :class:`DatabaseNotFoundError` if ``url`` names a SQLite file that does not exist
+    """Raise [`DatabaseNotFoundError`][ato.tracker.DatabaseNotFoundError] if ``url`` names a SQLite file that does not exist
     (connecting would silently create an empty one). Server URLs are not checked here."""
     path = sqlite_file(url)
     if path is not None and not path.exists():
@@ -162,7 +162,7 @@ def require_tracker_schema(url: str) -> None:
 
 
 def dispose_engines() -> None:
-    """Close every cached engine of this process (the next :func:`get_engine` recreates them)."""
+    """Close every cached engine of this process (the next `get_engine` recreates them)."""
     with _engines_lock:
         for engine in _engines.values():
             engine.dispose()

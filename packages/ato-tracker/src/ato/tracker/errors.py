@@ -1,7 +1,7 @@
 """Every exception raised by ato.tracker.
 
 Each derives from the builtin that fits, so existing ``except ValueError`` / ``except
-RuntimeError`` clauses keep working, and from :class:`TrackerError` so callers can catch all
+RuntimeError`` clauses keep working, and from [`TrackerError`][ato.tracker.TrackerError] so callers can catch all
 tracker errors at once.
 """
 

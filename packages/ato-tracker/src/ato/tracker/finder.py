@@ -1,4 +1,4 @@
-"""SQLFinder: query projects and runs recorded by :class:`~ato.tracker.SQLLogger`."""
+"""SQLFinder: query projects and runs recorded by [`SQLLogger`][ato.tracker.SQLLogger]."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ class SQLFinder:
     """Read-only queries over a tracker database.
 
     Args:
-        config: a config with ``experiment.sql.db_path`` (as for :class:`SQLLogger`; the
+        config: a config with ``experiment.sql.db_path`` (as for [`SQLLogger`][ato.tracker.SQLLogger]; the
             project name is not needed) or a database URL string.
         must_exist: open only an existing tracker database and change nothing in it (for
             read-only tools such as the ``ato`` command). Without it, a missing SQLite file
@@ -34,7 +34,7 @@ class SQLFinder:
             tables (e.g. another program's SQLite file); it is left untouched.
         sqlalchemy.exc.DBAPIError: the database cannot be opened or read.
 
-    Every method returns plain objects from :mod:`ato.tracker.results` that stay usable after
+    Every method returns plain objects from `ato.tracker.results` that stay usable after
     the call: not-found cases return ``None`` (single objects) or ``[]`` (lists).
     """
 
@@ -63,7 +63,7 @@ class SQLFinder:
 
     def find_runs(self, run_ids: Sequence[int], *, with_metrics: bool = True) -> list[Run]:
         """The runs among ``run_ids`` (a sequence of run ids) that exist, ordered by id;
-        ``with_metrics`` as for :meth:`find_run`."""
+        ``with_metrics`` as for `find_run`."""
         if not run_ids:
             return []
         with self.engine.connect() as conn:
@@ -73,7 +73,7 @@ class SQLFinder:
         """All runs of ``project_name`` by id (``[]`` if the project does not exist).
 
         ``with_metrics=False`` skips loading metric rows (``run.metrics == []``), which is much
-        faster for projects with many logged values; see :meth:`get_metric_summaries`.
+        faster for projects with many logged values; see `get_metric_summaries`.
         """
         with self.engine.connect() as conn:
             return queries.load_runs(

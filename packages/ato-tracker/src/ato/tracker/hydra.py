@@ -14,10 +14,10 @@ in-process by Hydra's basic launcher - becomes a run holding the job's resolved 
 is tagged with the job name, the override strings and (in a sweep) the sweep directory and job
 number; it is finished ``'completed'`` or ``'failed'`` from the job's return status, and a
 numeric return value of the task function is logged as a metric. Inside the task function,
-:func:`current_logger` gives the :class:`~ato.tracker.SQLLogger` of the running job.
+`current_logger` gives the [`SQLLogger`][ato.tracker.SQLLogger] of the running job.
 
 This module imports ``hydra`` and ``omegaconf`` (install ``ato-tracker[hydra]``); nothing else in
-:mod:`ato.tracker` imports it.
+[`ato.tracker`][ato.tracker] imports it.
 """
 
 from __future__ import annotations
@@ -48,14 +48,14 @@ _current: SQLLogger | None = None
 
 
 def current_logger() -> SQLLogger:
-    """The :class:`~ato.tracker.SQLLogger` whose run records the Hydra job running now.
+    """The [`SQLLogger`][ato.tracker.SQLLogger] whose run records the Hydra job running now.
 
     Call it inside a task function to log metrics of the job's run::
 
         current_logger().log_metric("val/loss", loss, step=epoch)
 
     Raises:
-        RunStateError: no job is running under :class:`AtoTrackerCallback` (the callback is not
+        RunStateError: no job is running under `AtoTrackerCallback` (the callback is not
             configured in ``hydra.callbacks``, or this is called outside the task function).
     """
     if _current is None:
@@ -151,6 +151,8 @@ def _task_config(config: DictConfig) -> dict[str, Any]:
         _log.warning("ato tracker: storing the unresolved config (%s)", error)
         data = OmegaConf.to_container(task, resolve=False)
     assert isinstance(data, dict)
+    # OmegaConf types keys as str | bytes | int | Enum | float | bool; a Hydra task config's
+    # top-level keys are str
     return data  # type: ignore[return-value]
 
 

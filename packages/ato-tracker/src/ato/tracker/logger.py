@@ -8,9 +8,9 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from time import time
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection, Insert, Table, insert, update
 from sqlalchemy.exc import IntegrityError
 
 from . import queries
@@ -35,8 +35,8 @@ RUNNING = "running"
 COMPLETED = "completed"
 FAILED = "failed"
 
-_runs = RunRecord.__table__
-_projects = ProjectRecord.__table__
+_runs = cast(Table, RunRecord.__table__)  # declarative typing says FromClause
+_projects = cast(Table, ProjectRecord.__table__)
 
 
 class SQLLogger:
@@ -48,7 +48,7 @@ class SQLLogger:
             SQLAlchemy URL such as ``sqlite:///experiments.db`` - the default -,
             ``postgresql+psycopg://user@host/db`` or ``mysql+pymysql://user@host/db``; a bare
             file path means SQLite). The whole config is stored with each run, unless
-            :meth:`run` is given another one (``run(config=trial_config)``).
+            `run` is given another one (``run(config=trial_config)``).
         batch_size: metrics per write transaction; reaching it triggers a flush.
         flush_interval: seconds after which buffered metrics are flushed even if the batch is
             not full.
@@ -57,8 +57,8 @@ class SQLLogger:
         TrackerConfigError: the config has no ``experiment.project_name``.
         BufferSettingsError: ``batch_size < 1`` or ``flush_interval <= 0``.
 
-    Metrics are buffered (see :mod:`ato.tracker.buffer`); they are durable after
-    :meth:`flush`, :meth:`finish`, leaving ``with`` blocks, at interpreter exit, or at the
+    Metrics are buffered (see `ato.tracker.buffer`); they are durable after
+    `flush`, `finish`, leaving ``with`` blocks, at interpreter exit, or at the
     latest ``flush_interval`` seconds after being logged.
     """
 
@@ -116,7 +116,7 @@ class SQLLogger:
                 always come from the logger's config.
 
         Raises:
-            RunStateError: a run of this logger is still active; call :meth:`finish` first.
+            RunStateError: a run of this logger is still active; call `finish` first.
         """
         if self._active:
             raise RunStateError(
@@ -135,7 +135,7 @@ class SQLLogger:
         }
         self._run_id = run_transaction(
             self.engine,
-            lambda conn: conn.execute(insert(_runs).values(**values)).inserted_primary_key[0],
+            lambda conn: _new_id(conn, insert(_runs).values(**values)),
         )
         self._active = True
         self._buffer.start_timer()
@@ -143,7 +143,7 @@ class SQLLogger:
 
     @contextmanager
     def start_run(self, tags: Any = None, config: Any = None) -> Iterator[ActiveRun]:
-        """Context manager around :meth:`run` (same arguments): yields an :class:`ActiveRun`;
+        """Context manager around `run` (same arguments): yields an [`ActiveRun`][ato.tracker.ActiveRun];
         on exit the run is finished as ``'completed'``, or ``'failed'`` if an exception escapes
         (it propagates).
 
@@ -224,7 +224,7 @@ class SQLLogger:
             step: training step/epoch (an integer) or ``None``.
 
         Raises:
-            RunStateError: no active run (call :meth:`run` first).
+            RunStateError: no active run (call `run` first).
             MetricValueError: ``value`` is not a number (a ``TypeError``).
             MetricKeyError: ``key`` is longer than 255 characters (a ``ValueError``).
             TypeError: ``step`` is not an integer (``operator.index`` fails).
@@ -233,8 +233,9 @@ class SQLLogger:
         """
         if not self._active:
             raise RunStateError("log_metric() needs an active run; call run() first")
+        number: float | None
         try:
-            number: float | None = float(value)
+            number = float(value)
         except (TypeError, ValueError):
             raise MetricValueError(key, value) from None
         if number - number != 0:  # nan or +-inf
@@ -247,13 +248,14 @@ class SQLLogger:
             step = operator.index(step)
         now = time()
         buffer = self._buffer
+        # _active (checked first) implies run() has set _run_id
         buffer.pending.append((self._run_id, key, number, step, now))  # type: ignore[arg-type]
         if len(buffer.pending) >= buffer.batch_size or now >= buffer.flush_due:
             buffer.flush()
 
     def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
-        """:meth:`log_metric` for each ``key: value`` of ``metrics`` (a mapping of metric name
-        to number) at the same ``step``; raises what :meth:`log_metric` raises."""
+        """`log_metric` for each ``key: value`` of ``metrics`` (a mapping of metric name
+        to number) at the same ``step``; raises what `log_metric` raises."""
         for key, value in metrics.items():
             self.log_metric(key, value, step)
 
@@ -263,7 +265,7 @@ class SQLLogger:
 
         Raises:
             sqlalchemy.exc.DBAPIError: a batch could not be written after the retries of
-                :func:`~ato.tracker.engine.run_transaction`; its rows stay buffered.
+                `run_transaction`; its rows stay buffered.
         """
         return self._buffer.flush()
 
@@ -291,7 +293,7 @@ class SQLLogger:
             "timestamp": utcnow(),
         }
         stmt = insert(ArtifactRecord).values(**values)
-        return run_transaction(self.engine, lambda conn: conn.execute(stmt).inserted_primary_key[0])
+        return run_transaction(self.engine, lambda conn: _new_id(conn, stmt))
 
     def log_fingerprint(self, trace_id: str, fingerprint: str, trace_type: str = "static") -> None:
         """Record one code fingerprint for the current run (written at once, not buffered).
@@ -308,7 +310,7 @@ class SQLLogger:
 
     def log_fingerprints(self, source: Any) -> int:
         """Record every fingerprint of ``source`` (a Scope or a mapping; shapes accepted: see
-        :func:`ato.tracker.fingerprints.iter_fingerprints`) for the current run; return the count.
+        `ato.tracker.fingerprints.iter_fingerprints`) for the current run; return the count.
 
         Raises:
             RunStateError: no run was started.
@@ -360,26 +362,26 @@ class SQLLogger:
 
 
 class ActiveRun:
-    """Handle yielded by :meth:`SQLLogger.start_run`: the run ``id`` and logging shortcuts."""
+    """Handle yielded by [`SQLLogger.start_run`][ato.tracker.SQLLogger.start_run]: the run ``id`` and logging shortcuts."""
 
     def __init__(self, logger: SQLLogger, run_id: int) -> None:
         self.logger = logger
         self.id = run_id
 
     def log_metric(self, key: str, value: Any, step: int | None = None) -> None:
-        """See :meth:`SQLLogger.log_metric`."""
+        """See [`SQLLogger.log_metric`][ato.tracker.SQLLogger.log_metric]."""
         self.logger.log_metric(key, value, step)
 
     def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
-        """See :meth:`SQLLogger.log_metrics`."""
+        """See [`SQLLogger.log_metrics`][ato.tracker.SQLLogger.log_metrics]."""
         self.logger.log_metrics(metrics, step)
 
     def log_artifact(self, path: Any, data_type: str, metadata: Any = None) -> int:
-        """See :meth:`SQLLogger.log_artifact` (for this run)."""
+        """See [`SQLLogger.log_artifact`][ato.tracker.SQLLogger.log_artifact] (for this run)."""
         return self.logger.log_artifact(self.id, path, data_type, metadata)
 
     def log_fingerprint(self, trace_id: str, fingerprint: str, trace_type: str = "static") -> None:
-        """See :meth:`SQLLogger.log_fingerprint`."""
+        """See [`SQLLogger.log_fingerprint`][ato.tracker.SQLLogger.log_fingerprint]."""
         self.logger.log_fingerprint(trace_id, fingerprint, trace_type)
 
     def __repr__(self) -> str:
@@ -387,7 +389,7 @@ class ActiveRun:
 
 
 def check_status(status: str) -> None:
-    """Raise :class:`InvalidStatusError` unless ``status`` is a non-empty string of at most
+    """Raise [`InvalidStatusError`][ato.tracker.InvalidStatusError] unless ``status`` is a non-empty string of at most
     ``STATUS_LENGTH`` (32) characters."""
     if not isinstance(status, str) or not 0 < len(status) <= STATUS_LENGTH:
         raise InvalidStatusError(status)
@@ -399,3 +401,11 @@ def _tag_list(tags: Any) -> list[str]:
     if isinstance(tags, str):
         return [tags]
     return [str(to_json_value(tag)) for tag in tags]
+
+
+def _new_id(conn: Connection, stmt: Insert) -> int:
+    """Execute the single-row INSERT ``stmt`` on ``conn``; the primary key it created."""
+    key = conn.execute(stmt).inserted_primary_key
+    if key is None:  # SQLAlchemy gives None only for executemany, which this never is
+        raise RuntimeError(f"no primary key reported for {stmt}")
+    return int(key[0])

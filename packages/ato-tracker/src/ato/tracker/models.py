@@ -1,8 +1,8 @@
 """SQLAlchemy 2.0 declarative schema: projects, experiments (runs), metrics, artifacts, fingerprints.
 
-Every timestamp column uses :class:`UTCDateTime`: values are written as UTC and always read
+Every timestamp column uses `UTCDateTime`: values are written as UTC and always read
 back as timezone-aware UTC ``datetime`` objects, also on SQLite and MySQL, which store no
-time zone. Timestamps are passed in explicitly at write time (see :func:`utcnow`); there are
+time zone. Timestamps are passed in explicitly at write time (see `utcnow`); there are
 no column defaults evaluated at import or at table creation.
 
 String columns that take part in an index have explicit lengths, which MySQL requires.
@@ -78,7 +78,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         if dialect.name in ("mysql", "mariadb"):
             return dialect.type_descriptor(mysql.DATETIME(fsp=6))
         if dialect.name == "sqlite":
-            return dialect.type_descriptor(_SQLiteDateTime())
+            # SQLAlchemy leaves sqlite.DATETIME.__init__ unannotated.
+            return dialect.type_descriptor(_SQLiteDateTime())  # type: ignore[no-untyped-call]
         return dialect.type_descriptor(DateTime(timezone=True))
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:

@@ -1,6 +1,6 @@
 """Turn any supported config object into plain JSON data and a structural hash.
 
-Supported configs: :class:`~ato.adict.ADict`, any ``Mapping`` (plain ``dict``), an OmegaConf
+Supported configs: [`ADict`][ato.adict.ADict], any ``Mapping`` (plain ``dict``), an OmegaConf
 ``DictConfig``/``ListConfig`` (interpolations resolved; omegaconf is imported only when such an
 object is seen) and dataclass instances. Equal content gives equal JSON and an equal hash
 whatever the container type.

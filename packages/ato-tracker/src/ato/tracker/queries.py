@@ -1,8 +1,8 @@
-"""Read queries shared by :class:`~ato.tracker.SQLFinder` and :class:`~ato.tracker.SQLLogger`.
+"""Read queries shared by [`SQLFinder`][ato.tracker.SQLFinder] and [`SQLLogger`][ato.tracker.SQLLogger].
 
-All functions take an open :class:`sqlalchemy.Connection`, use Core statements (no ORM
+All functions take an open `sqlalchemy.Connection`, use Core statements (no ORM
 identity map, so nothing can be lazily loaded later) and return the plain objects of
-:mod:`ato.tracker.results`. Child rows (metrics, artifacts, fingerprints) of many runs are
+`ato.tracker.results`. Child rows (metrics, artifacts, fingerprints) of many runs are
 loaded with one query per batch of ``IN_BATCH`` runs, never one query per run.
 """
 
@@ -111,7 +111,7 @@ def best_run_id(conn: Connection, project_name: str, key: str, mode: str) -> int
 def metric_summaries(
     conn: Connection, run_ids: Sequence[int]
 ) -> dict[int, dict[str, MetricSummary]]:
-    """Per run id, per metric key: last/min/max/count (see :class:`MetricSummary`).
+    """Per run id, per metric key: last/min/max/count (see [`MetricSummary`][ato.tracker.MetricSummary]).
 
     Runs without metrics are absent from the result. "Last" is the value logged last.
     """

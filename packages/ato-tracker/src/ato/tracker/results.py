@@ -95,7 +95,7 @@ class MetricSummary:
 class Run:
     """A run with everything recorded for it.
 
-    ``config`` is an :class:`~ato.adict.ADict` (attribute access: ``run.config.model.lr``);
+    ``config`` is an [`ADict`][ato.adict.ADict] (attribute access: ``run.config.model.lr``);
     ``tags`` a list of strings; ``status`` e.g. ``'running'``, ``'completed'``, ``'failed'``;
     ``start_time``/``end_time`` aware UTC (``end_time`` is ``None`` while running); ``metrics``
     in logging order (empty when loaded with ``with_metrics=False``); ``artifacts`` and

@@ -19,7 +19,7 @@ DB_ENV_VAR = "ATO_DB"
 
 
 def default_db_url() -> str:
-    """``$ATO_DB`` if set, else :data:`DEFAULT_DB_URL`."""
+    """``$ATO_DB`` if set, else `DEFAULT_DB_URL`."""
     return os.environ.get(DB_ENV_VAR) or DEFAULT_DB_URL
 
 
@@ -83,6 +83,6 @@ def redact_db_password(normalized: dict[str, Any]) -> dict[str, Any]:
     experiment = normalized.get("experiment")
     sql = experiment.get("sql") if isinstance(experiment, dict) else None
     url = sql.get("db_path") if isinstance(sql, dict) else None
-    if isinstance(url, str):
-        sql["db_path"] = hide_password(url)  # type: ignore[index]
+    if isinstance(sql, dict) and isinstance(url, str):
+        sql["db_path"] = hide_password(url)
     return normalized

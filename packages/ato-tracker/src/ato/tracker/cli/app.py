@@ -20,7 +20,7 @@ from ..errors import (
     UsageError,
 )
 from ..finder import SQLFinder
-from ..settings import DB_ENV_VAR, DEFAULT_DB_URL, default_db_url
+from ..settings import DB_ENV_VAR, DEFAULT_DB_URL, default_db_url, hide_password
 from . import commands
 
 EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE = 0, 1, 2
@@ -155,7 +155,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None) ->
         return _fail(parser, f"--db {db_url!r} is not a database URL: {error}", EXIT_USAGE)
     except SQLAlchemyError as error:
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-        return _fail(parser, f"cannot read {commands.display_url(db_url)}: {reason}", EXIT_USAGE)
+        return _fail(parser, f"cannot read {hide_password(db_url)}: {reason}", EXIT_USAGE)
     return EXIT_OK
 
 

@@ -1,4 +1,4 @@
-"""The ``ato runs ...`` commands: each reads runs through :class:`~ato.tracker.SQLFinder` and
+"""The ``ato runs ...`` commands: each reads runs through [`SQLFinder`][ato.tracker.SQLFinder] and
 prints a rich table, or JSON with ``--json``."""
 
 from __future__ import annotations

@@ -15,11 +15,11 @@ from ato.adict import ADict
 from ..results import Metric, MetricSummary, Run
 
 MISSING = object()
-"""Marks a config key that a run does not have (see :func:`config_diff`)."""
+"""Marks a config key that a run does not have (see `config_diff`)."""
 
 
 def summarize(metrics: Iterable[Metric]) -> dict[str, MetricSummary]:
-    """Per metric key, the same aggregate :meth:`ato.tracker.SQLFinder.get_metric_summaries`
+    """Per metric key, the same aggregate [`ato.tracker.SQLFinder.get_metric_summaries`][ato.tracker.SQLFinder.get_metric_summaries]
     computes in SQL, computed from loaded metric rows (in logging order)."""
     grouped: dict[str, list[Metric]] = {}
     for metric in metrics:
@@ -53,7 +53,7 @@ def flatten_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any
 
 def config_diff(runs: Sequence[Run]) -> dict[str, list[Any]]:
     """Dotted config keys whose values are not the same in every run, each mapped to the
-    values per run (in the order of ``runs``; :data:`MISSING` where a run lacks the key).
+    values per run (in the order of ``runs``; `MISSING` where a run lacks the key).
     Keys are sorted."""
     flats = [flatten_config(run.config) for run in runs]
     keys = sorted(set().union(*flats))
@@ -84,7 +84,7 @@ def json_number(value: float | None) -> float | None:
 
 
 def summary_record(summary: MetricSummary) -> dict[str, Any]:
-    """A :class:`MetricSummary` as a JSON object (``last``, ``last_step``, ``min``, ``max``,
+    """A [`MetricSummary`][ato.tracker.MetricSummary] as a JSON object (``last``, ``last_step``, ``min``, ``max``,
     ``count``; non-finite numbers as ``null``)."""
     return {
         "last": json_number(summary.last),
@@ -100,7 +100,7 @@ def run_record(
 ) -> dict[str, Any]:
     """A run as a JSON object: ``id``, ``project``, ``status``, ``tags``, ``start_time`` and
     ``end_time`` (ISO 8601 UTC or ``null``), ``duration_s`` (seconds or ``null`` while
-    running), ``structural_hash``, ``config`` and ``metrics`` (key -> :func:`summary_record`).
+    running), ``structural_hash``, ``config`` and ``metrics`` (key -> `summary_record`).
     With ``details``: also ``artifacts`` and ``fingerprints``."""
     record: dict[str, Any] = {
         "id": run.id,

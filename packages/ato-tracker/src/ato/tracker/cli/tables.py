@@ -38,16 +38,16 @@ def render_runs_table(
     each metric.
 
     Args:
-        runs: runs as returned by :class:`~ato.tracker.SQLFinder`.
+        runs: runs as returned by [`SQLFinder`][ato.tracker.SQLFinder].
         metric_keys: metric columns, in order; ``None`` shows every key any run logged, sorted.
         summaries: per run id, per key, as from
-            :meth:`~ato.tracker.SQLFinder.get_metric_summaries`; ``None`` computes them from
+            [`get_metric_summaries`][ato.tracker.SQLFinder.get_metric_summaries]; ``None`` computes them from
             ``run.metrics`` (so the runs must have been loaded with their metrics).
         title: optional table title.
 
     Returns:
-        A :class:`rich.table.Table`; print it with ``rich.print(table)`` or a
-        :class:`rich.console.Console`.
+        A `rich.table.Table`; print it with ``rich.print(table)`` or a
+        `rich.console.Console`.
     """
     if summaries is None:
         summaries = {run.id: summarize(run.metrics) for run in runs}
