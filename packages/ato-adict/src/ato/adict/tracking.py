@@ -34,7 +34,7 @@ def _forget(node_id: int) -> Any:
 
 
 def _register(node: Any, seen: set[Path], prefix: Path) -> None:
-    if isinstance(node, TrackMixin):
+    if isinstance(node, TrackMixin) and isinstance(node, dict):
         _REGISTRY[id(node)] = (seen, prefix, weakref.ref(node, _forget(id(node))))
         for key, child in dict.items(node):
             _register(child, seen, (*prefix, key))
@@ -86,7 +86,7 @@ class TrackMixin:
         return dict.get(self, key, default)
 
     def __setitem__(self: Any, key: Any, value: Any) -> None:
-        super().__setitem__(key, value)
+        super().__setitem__(key, value)  # type: ignore[misc]  # the ADict behind the mixin
         info = _info(self)
         if info is not None and key.__class__ is not tuple:
             _register(dict.__getitem__(self, key), info[0], (*info[1], key))

@@ -102,12 +102,12 @@ def answering(parser: argparse.ArgumentParser) -> Iterator[None]:
     ) -> argparse.Namespace:
         return parse(parser, sys.argv[1:] if args is None else args, namespace).namespace
 
-    parser.parse_args = parse_args  # type: ignore[method-assign]  # this parser, this window
+    parser.parse_args = parse_args  # type: ignore[method-assign,assignment]  # this parser, this window
     try:
         yield
     finally:
         if had:
-            parser.parse_args = before  # type: ignore[method-assign]
+            parser.parse_args = before  # type: ignore[method-assign,assignment]  # restoring it
         else:
             del parser.parse_args
 
@@ -137,7 +137,7 @@ def stop_capture(scope: Any = None) -> None:
 
 def is_capturing() -> bool:
     """True while ``ArgumentParser.parse_args`` is replaced for an ato 2.x scope."""
-    return argparse.ArgumentParser.parse_args is _capturing_parse_args  # type: ignore[comparison-overlap]
+    return argparse.ArgumentParser.parse_args is _capturing_parse_args
 
 
 def _capturing_parse_args(

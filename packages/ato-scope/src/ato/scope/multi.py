@@ -69,7 +69,7 @@ class MultiScope(InjectionSwitch):
             with ExitStack() as stack:
                 for scope in self.scopes:
                     stack.enter_context(scope._answering())
-                return exit_on_usage_error(lambda: self._build_tokens(None))  # type: ignore[no-any-return]
+                return exit_on_usage_error(lambda: self._build_tokens(None))
         return self._build_tokens(argv)
 
     def _build_tokens(self, argv: Sequence[str] | None) -> dict[str, ADict]:

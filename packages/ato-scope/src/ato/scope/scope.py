@@ -285,7 +285,7 @@ class Scope(InjectionSwitch):
         check_extra(extra, source)
         if argv is None:
             with self._answering():
-                return exit_on_usage_error(lambda: self._build_tokens(None, extra, source))  # type: ignore[no-any-return]
+                return exit_on_usage_error(lambda: self._build_tokens(None, extra, source))
         return self._build_tokens(argv, extra, source)
 
     def _build_tokens(
@@ -293,7 +293,7 @@ class Scope(InjectionSwitch):
     ) -> ADict:
         request = self.request_from(parse_argv(self._argv(argv)))
         request.extra, request.extra_source = extra, source
-        return run_commands([self], {self.name: request}, multi=False)[self.name]  # type: ignore[no-any-return]
+        return run_commands([self], {self.name: request}, multi=False)[self.name]
 
     def _answering(self) -> Any:
         if self._parser is None:
