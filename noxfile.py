@@ -32,7 +32,12 @@ PACKAGES: dict[str, tuple[str, list[str], str]] = {
 # Third-party libraries a package's tests use to check interoperation (never ato siblings,
 # never dependencies of the package itself), so that no package test is skipped.
 TEST_PEERS: dict[str, list[str]] = {
-    "adict": ["numpy", "omegaconf"],  # numpy scalars in dumps; OmegaConf reads ato's YAML
+    "adict": [
+        "numpy",
+        "omegaconf",
+        "attrs",
+        "pydantic",
+    ],  # numpy in dumps; OmegaConf reads our YAML; interop
     "tracker": ["omegaconf"],
     "hyperopt": ["omegaconf", "tqdm", "optuna"],
 }

@@ -8,6 +8,7 @@ from collections import namedtuple
 from collections.abc import Iterable, Mapping, Sequence
 
 from ato.adict import ADict
+from ato.adict.suggest import did_you_mean
 
 from .cli import Override
 from .errors import (
@@ -20,7 +21,6 @@ from .errors import (
 from .lazy import DeferredBlock, close_capture, open_capture
 from .overrides import fit, is_missing, lookup
 from .provenance import DELETED, ProvenanceLog, Source, all_paths, diff, leaves, snapshot
-from .suggest import did_you_mean
 from .views import View, short_path
 
 TYPE_CHECKING = False

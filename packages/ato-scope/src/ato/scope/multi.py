@@ -8,6 +8,7 @@ from contextlib import ExitStack
 from types import MappingProxyType
 
 from ato.adict import ADict
+from ato.adict.suggest import did_you_mean
 
 from .apply import Request
 from .cli import Override, command_line, exit_on_usage_error, parse_argv
@@ -15,7 +16,6 @@ from .errors import CLIParseError, UnknownViewError, ViewDefinitionError
 from .fingerprint import Fingerprint
 from .injection import InjectionSwitch, call_with, check_parameters
 from .scope import Scope, iter_words
-from .suggest import did_you_mean
 from .workflow import run_commands
 
 TYPE_CHECKING = False

@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping
 
+from ato.adict.suggest import did_you_mean
+
 from .cli import COMMANDS, is_key
 from .errors import UnknownViewError, ViewChainError, ViewDefinitionError
-from .suggest import did_you_mean
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -7,10 +7,10 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from ato.adict import ADict
+from ato.adict.suggest import did_you_mean
 
 from .apply import Request
 from .report import explain_section, framed, manual_section, matches
-from .suggest import did_you_mean
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
