@@ -137,6 +137,7 @@ def build(session: nox.Session) -> None:
 # peers (imported lazily), stubs for libraries without inline types, tomli for Python 3.10.
 TYPECHECK_DEPS = [
     "mypy>=1.11",
+    "optuna",  # ato-hyperopt's OptunaSampler is checked against Optuna's own types
     "types-PyYAML",
     "types-tqdm",
     "tomli",
