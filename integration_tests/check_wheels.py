@@ -20,10 +20,20 @@ EXPECTED = {
     "ato-scope": (["scope"], ["ato-adict"]),
     "ato-tracker": (["tracker", "db_routers"], ["ato-adict"]),
     "ato-hyperopt": (["hyperopt"], ["ato-adict"]),
+    "ato-dashboard": (["dashboard"], ["ato-adict", "ato-tracker"]),
     "ato": ([], []),
 }
 HEAVY = ["sqlalchemy", "torch", "numpy", "omegaconf", "yaml"]
 LIGHT_IMPORTS = {"ato-adict": "ato.adict", "ato-scope": "ato.scope"}
+# Data files a wheel must carry besides its modules (the dashboard works offline from them).
+DATA_FILES = {
+    "ato-dashboard": [
+        "ato/dashboard/static/vendor/uPlot.iife.min.js",
+        "ato/dashboard/static/vendor/uPlot.LICENSE",
+        "ato/dashboard/static/dashboard.css",
+        "ato/dashboard/templates/base.html",
+    ],
+}
 
 
 def dist_name(wheel: pathlib.Path) -> str:
@@ -44,6 +54,9 @@ def check_contents(wheel: pathlib.Path) -> list[str]:
         problems.append(f"{wheel.name}: missing ato/{subs[0]}/py.typed")
     if subs and f"ato/{subs[0]}/__init__.py" not in files:
         problems.append(f"{wheel.name}: missing ato/{subs[0]}/__init__.py")
+    for data_file in DATA_FILES.get(name, []):
+        if data_file not in files:
+            problems.append(f"{wheel.name}: missing data file {data_file}")
     return problems
 
 

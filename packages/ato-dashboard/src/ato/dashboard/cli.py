@@ -17,13 +17,14 @@ DEFAULT_PORT = 8765
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser, *, db_default: object = None) -> None:
     """Add the dashboard's options (``--db``, ``--host``, ``--port``, ``--open``) to ``parser``
-    (used by ``ato dashboard`` and ``python -m ato.dashboard`` alike)."""
+    (used by ``ato dashboard`` and ``python -m ato.dashboard`` alike). ``db_default`` is
+    ``argparse.SUPPRESS`` under ``ato``, whose global ``--db`` may come before the command."""
     parser.add_argument(
         "--db",
         metavar="URL",
-        default=None,
+        default=db_default,
         help=f"SQLAlchemy URL or SQLite file (default: ${DB_ENV_VAR}, else {DEFAULT_DB_URL})",
     )
     parser.add_argument(
@@ -32,9 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"address to bind (default {DEFAULT_HOST}: this machine only; "
         "there is no authentication)",
     )
-    parser.add_argument(
-        "--port", type=_port, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}"
-    )
+    parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
     parser.add_argument("--open", action="store_true", help="open the dashboard in a browser")
 
 
@@ -70,7 +69,7 @@ def serve(args: argparse.Namespace) -> int:
 
     from .app import create_app
 
-    url = args.db or default_db_url()
+    url = getattr(args, "db", None) or default_db_url()
     try:
         app = create_app(url, host=args.host)
     except DashboardError as error:

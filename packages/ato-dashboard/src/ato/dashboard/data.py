@@ -70,7 +70,8 @@ def project_runs(
         "metric_modes": {key: records.guess_mode(key) for key in metric_keys},
         "statuses": sorted({run.status for run in runs}),
         "runs": [
-            _run_row(run, flat, summaries.get(run.id, {})) for run, flat in zip(runs, flats)
+            _run_row(run, flat, summaries.get(run.id, {}))
+            for run, flat in zip(runs, flats, strict=True)
         ],
     }
 

@@ -82,7 +82,9 @@ class ReadOnlyDatabase:
     def _create_engine(self) -> Engine:
         try:
             if self.sqlite_path is not None:
-                engine = create_engine("sqlite://", creator=self._sqlite_connect, poolclass=NullPool)
+                engine = create_engine(
+                    "sqlite://", creator=self._sqlite_connect, poolclass=NullPool
+                )
             elif self.backend == "postgresql":
                 options = {"options": "-c default_transaction_read_only=on"}
                 engine = create_engine(self.url, connect_args=options, pool_pre_ping=True)
@@ -146,7 +148,9 @@ class ReadOnlyDatabase:
             raise
         except DBAPIError as error:
             if error.connection_invalidated:
-                raise DatabaseUnavailableError(f"lost the connection to {self.display_url}") from None
+                raise DatabaseUnavailableError(
+                    f"lost the connection to {self.display_url}"
+                ) from None
             raise
 
     def dispose(self) -> None:

@@ -57,7 +57,7 @@ def search_detail(
         trial["metric"] = records.json_number(summary.last) if summary else None
     flats = [trial.pop("_flat") for trial in trials]
     params = [key for key in records.differing_keys(flats) if key not in records.SEARCH_KEYS]
-    for trial, flat in zip(trials, flats):
+    for trial, flat in zip(trials, flats, strict=True):
         trial["params"] = {key: flat.get(key) for key in params}
     return {
         "search_id": search_id,
@@ -131,7 +131,7 @@ def _links(trials: list[dict[str, Any]]) -> list[list[int]]:
     links = []
     for chain in seen.values():
         chain.sort(key=lambda trial: (trial["round"], trial["run_id"]))
-        links += [[a["run_id"], b["run_id"]] for a, b in zip(chain, chain[1:])]
+        links += [[a["run_id"], b["run_id"]] for a, b in zip(chain, chain[1:], strict=False)]
     return sorted(links)
 
 

@@ -41,7 +41,7 @@ const ato = (() => {
     if (typeof value !== "number") return String(value);
     if (Number.isInteger(value)) return String(value);
     const abs = Math.abs(value);
-    if (abs !== 0 && (abs < 1e-3 || abs >= 1e6)) return value.toExponential(3);
+    if (abs !== 0 && (abs < 1e-3 || abs >= 1e6)) return Number(value.toPrecision(4)).toExponential();
     return String(Number(value.toPrecision(4)));
   }
 
@@ -95,7 +95,9 @@ const ato = (() => {
     }));
     const joined = clean.length === 1 ? [clean[0].x, clean[0].y] :
       uPlot.join(clean.map((s) => [s.x, s.y]));
-    const width = Math.max(320, Math.min(container.clientWidth || 640, 900));
+    const holder = el("div", { cls: "chart", "data-chart": id });
+    container.append(holder);
+    const width = Math.max(300, (holder.clientWidth || 640) - 14);
     const options = {
       title, width, height: 260,
       scales: { x: { time: false }, y: logY ? { distr: 3 } : {} },
@@ -106,8 +108,6 @@ const ato = (() => {
       }))),
       cursor: { drag: { x: true, y: false } },
     };
-    const holder = el("div", { cls: "chart", "data-chart": id });
-    container.append(holder);
     const plot = new uPlot(options, joined, holder);
     window.__atoCharts[id] = { series: clean, plot };
     return plot;

@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_global_options(parser, default=None)
-    groups = parser.add_subparsers(dest="group", required=True, metavar="{runs}")
+    groups = parser.add_subparsers(dest="group", required=True, metavar="{runs,dashboard}")
     runs = groups.add_parser("runs", help="list, show, compare runs; find the best run")
     actions = runs.add_subparsers(dest="action", required=True, metavar="ACTION")
 
@@ -74,7 +74,22 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "--mode", choices=("max", "min"), default="max", help="which value is best (default: max)"
     )
+    _add_dashboard(groups)
     return parser
+
+
+def _add_dashboard(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``ato dashboard``: its options come from ato-dashboard, a separate package."""
+    dashboard = groups.add_parser(
+        "dashboard", help="serve a read-only web dashboard (package ato-dashboard)"
+    )
+    try:
+        from ato.dashboard.cli import add_arguments
+    except ImportError:
+        dashboard.add_argument("options", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+        dashboard.set_defaults(dashboard_missing=True)
+        return
+    add_arguments(dashboard, db_default=argparse.SUPPRESS)
 
 
 def _count(text: str) -> int:
@@ -115,6 +130,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None) ->
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help (0) or a usage error (2)
         return int(exit_.code or 0)
+    if args.group == "dashboard":
+        return _dashboard(parser, args)
     if args.action == "compare" and len(args.run_ids) < 2:
         return _fail(parser, "compare needs at least two run ids", EXIT_USAGE)
     db_url = args.db or default_db_url()
@@ -137,6 +154,19 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None) ->
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
         return _fail(parser, f"cannot read {commands.display_url(db_url)}: {reason}", EXIT_USAGE)
     return EXIT_OK
+
+
+def _dashboard(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if getattr(args, "dashboard_missing", False):
+        return _fail(
+            parser,
+            "the dashboard is a separate package; install it with: pip install ato-dashboard "
+            "(or pip install 'ato[dashboard]')",
+            EXIT_USAGE,
+        )
+    from ato.dashboard.cli import serve
+
+    return serve(args)
 
 
 def _dispatch(ctx: commands.Context, args: argparse.Namespace) -> None:
