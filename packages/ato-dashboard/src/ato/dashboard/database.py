@@ -56,11 +56,16 @@ class ReadOnlyDatabase:
     def __init__(self, url: str) -> None:
         self.url = normalize_url(url)
         #: The URL with any password replaced by ``***``: the only form ever shown.
-        self.display_url = hide_password(self.url)
+        self.display_url = _display(self.url)
         try:
             parsed = make_url(self.url)
-        except ArgumentError as error:
-            raise DatabaseUnavailableError(f"{url!r} is not a database URL: {error}") from None
+            parsed.get_dialect()
+        except (ArgumentError, ValueError) as error:
+            raise DatabaseUnavailableError(
+                f"{self.display_url!r} is not a database URL: {error}"
+            ) from None
+        except (NoSuchModuleError, ImportError) as error:
+            raise DatabaseUnavailableError(f"cannot open {self.display_url}: {error}") from None
         self.backend = parsed.get_backend_name()
         self.sqlite_path = sqlite_file(self.url)
         if self.backend == "sqlite" and self.sqlite_path is None:
@@ -162,6 +167,13 @@ class ReadOnlyDatabase:
     def location(self) -> Path | None:
         """The SQLite file, or ``None`` for a server."""
         return self.sqlite_path
+
+
+def _display(url: str) -> str:
+    try:
+        return hide_password(url)
+    except ValueError:  # unparseable: it may still hold a password, so show none of it
+        return "(the --db URL)"
 
 
 def _refuse_writes(
