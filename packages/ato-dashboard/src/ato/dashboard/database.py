@@ -60,12 +60,12 @@ class ReadOnlyDatabase:
         try:
             parsed = make_url(self.url)
             parsed.get_dialect()
+        except (NoSuchModuleError, ImportError) as error:  # NoSuchModuleError: ArgumentError
+            raise DatabaseUnavailableError(f"cannot open {self.display_url}: {error}") from None
         except (ArgumentError, ValueError) as error:
             raise DatabaseUnavailableError(
                 f"{self.display_url!r} is not a database URL: {error}"
             ) from None
-        except (NoSuchModuleError, ImportError) as error:
-            raise DatabaseUnavailableError(f"cannot open {self.display_url}: {error}") from None
         self.backend = parsed.get_backend_name()
         self.sqlite_path = sqlite_file(self.url)
         if self.backend == "sqlite" and self.sqlite_path is None:
