@@ -37,7 +37,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 XSS_SCRIPT = "<script>window.__xss = 1</script>"
-XSS_IMG = "<img src=x onerror=\"window.__xss = 2\">"
+XSS_IMG = '<img src=x onerror="window.__xss = 2">'
 SEARCH_ID = "s_1%"
 
 

@@ -143,8 +143,13 @@ def test_json_errors_are_clear(api: tuple[Any, TestClient], path: str, status: i
 
 @pytest.mark.parametrize(
     ("path", "status"),
-    [("/projects/nope", 404), ("/runs/999999", 404), ("/compare?runs=a", 400),
-     ("/searches/nope", 404), ("/no/such/page", 404)],
+    [
+        ("/projects/nope", 404),
+        ("/runs/999999", 404),
+        ("/compare?runs=a", 400),
+        ("/searches/nope", 404),
+        ("/no/such/page", 404),
+    ],
 )
 def test_html_errors_are_pages(api: tuple[Any, TestClient], path: str, status: int):
     _, c = api
@@ -157,8 +162,13 @@ def test_html_errors_are_pages(api: tuple[Any, TestClient], path: str, status: i
 def test_every_page_renders(api: tuple[Any, TestClient]):
     filled, c = api
     run_id = filled.runs["fast"]
-    for path in ["/", "/projects/vision", f"/runs/{run_id}", f"/compare?runs={run_id},1",
-                 f"/searches/{KIT.search_id}"]:
+    for path in [
+        "/",
+        "/projects/vision",
+        f"/runs/{run_id}",
+        f"/compare?runs={run_id},1",
+        f"/searches/{KIT.search_id}",
+    ]:
         response = c.get(path)
         assert response.status_code == 200, path
         assert "default-src 'none'" in response.headers["content-security-policy"]
@@ -174,7 +184,9 @@ def test_user_strings_are_escaped_in_html(api: tuple[Any, TestClient]):
 
 
 def test_project_without_runs_has_no_activity(sqlite_url: str):
-    SQLLogger({"experiment": {"project_name": "p", "sql": {"db_path": sqlite_url}}}).get_or_create_project()
+    SQLLogger(
+        {"experiment": {"project_name": "p", "sql": {"db_path": sqlite_url}}}
+    ).get_or_create_project()
     body = client(sqlite_url).get("/api/projects").json()
     assert [(p["name"], p["run_count"], p["last_activity"]) for p in body["projects"]] == [
         ("p", 0, None)
@@ -238,9 +250,9 @@ def test_password_in_url_is_never_shown(sqlite_url: str, monkeypatch: Any):
 
     db = ReadOnlyDatabase("postgresql+psycopg://user:s3cret-pw@127.0.0.1:1/db")
     assert "s3cret-pw" not in db.display_url and "***" in db.display_url
-    SQLLogger(
-        {"experiment": {"project_name": "p", "sql": {"db_path": sqlite_url}}}
-    ).run(config={"remote": "postgresql://u:s3cret-pw@host/db"})
+    SQLLogger({"experiment": {"project_name": "p", "sql": {"db_path": sqlite_url}}}).run(
+        config={"remote": "postgresql://u:s3cret-pw@host/db"}
+    )
     c = client(sqlite_url)
     assert "s3cret-pw" not in c.get("/api/runs/1").text
     assert "s3cret-pw" not in c.get("/api/projects/p/runs").text
@@ -257,5 +269,3 @@ def test_static_files_are_served_from_the_package(api: tuple[Any, TestClient]):
     script = c.get("/static/vendor/uPlot.iife.min.js")
     assert script.status_code == 200 and "uPlot (v1.6.32)" in script.text[:200]
     assert c.get("/static/../database.py").status_code == 404
-
-

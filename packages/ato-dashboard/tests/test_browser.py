@@ -10,8 +10,9 @@ TIMEOUT_MS = 15_000
 
 
 def _series(page: Any, chart: str) -> Any:
-    page.wait_for_function(f"() => window.__atoCharts && window.__atoCharts[{chart!r}]",
-                           timeout=TIMEOUT_MS)
+    page.wait_for_function(
+        f"() => window.__atoCharts && window.__atoCharts[{chart!r}]", timeout=TIMEOUT_MS
+    )
     return page.evaluate(
         f"() => window.__atoCharts[{chart!r}].series.map(s => ({{label: s.label, x: s.x, y: s.y}}))"
     )
@@ -62,7 +63,10 @@ def test_chart_points_equal_the_database(served: Any, page: Any):
 
 
 def _row_ids(p: Any) -> list[int]:
-    return [int(x) for x in p.eval_on_selector_all("#runs tbody tr", "rows => rows.map(r => r.dataset.runId)")]
+    return [
+        int(x)
+        for x in p.eval_on_selector_all("#runs tbody tr", "rows => rows.map(r => r.dataset.runId)")
+    ]
 
 
 def test_sort_and_filter_the_runs_table(served: Any, page: Any, kit: Any):
@@ -80,7 +84,9 @@ def test_sort_and_filter_the_runs_table(served: Any, page: Any, kit: Any):
     # runs without the metric always sort last; among ours the order flips with each click
     assert [i for i in second if i in ours] == list(reversed([i for i in first if i in ours]))
     assert {tuple(ours), tuple(reversed(ours))} == {
-        tuple(i for i in first if i in ours), tuple(i for i in second if i in ours)}
+        tuple(i for i in first if i in ours),
+        tuple(i for i in second if i in ours),
+    }
     assert first[: len(ours)] == [i for i in first if i in ours]
     p.click("th[data-key='p:optim.lr']")  # parameters sort ascending first
     by_lr = [filled.runs[n] for n in ("slow", "deep", "fast")]  # lr 0.001, 0.01, 0.1
@@ -122,7 +128,9 @@ def test_select_two_runs_opens_the_comparison(served: Any, page: Any):
     curves = _series(p, "loss")
     assert [c["label"] for c in curves] == [f"run {min(fast, deep)}", f"run {max(fast, deep)}"]
     p.wait_for_selector("#diff tbody tr", timeout=TIMEOUT_MS)
-    keys = p.eval_on_selector_all("#diff tbody tr td:first-child", "cells => cells.map(c => c.textContent)")
+    keys = p.eval_on_selector_all(
+        "#diff tbody tr td:first-child", "cells => cells.map(c => c.textContent)"
+    )
     assert keys == ["model.depth", "optim.lr"]
     _clean(page)
 
@@ -139,7 +147,9 @@ def test_a_running_run_gains_a_point_without_reload(served: Any, page: Any, make
     assert p.is_visible("#live")
     logger.log_metric("loss", 0.125, 3)
     logger.flush()
-    p.wait_for_function("() => window.__atoCharts.loss.series[0].x.length === 4", timeout=TIMEOUT_MS)
+    p.wait_for_function(
+        "() => window.__atoCharts.loss.series[0].x.length === 4", timeout=TIMEOUT_MS
+    )
     assert _series(p, "loss")[0]["y"][-1] == 0.125
     logger.finish()
     p.wait_for_selector("#live", state="hidden", timeout=TIMEOUT_MS)
@@ -151,8 +161,12 @@ def test_xss_canaries_stay_inert(served: Any, page: Any, kit: Any):
     xss_run = filled.runs["xss"]
     from urllib.parse import quote
 
-    paths = ["/", f"/projects/{quote(kit.xss_script, safe='')}", f"/runs/{xss_run}",
-             f"/compare?runs={xss_run},{filled.runs['fast']}"]
+    paths = [
+        "/",
+        f"/projects/{quote(kit.xss_script, safe='')}",
+        f"/runs/{xss_run}",
+        f"/compare?runs={xss_run},{filled.runs['fast']}",
+    ]
     for path in paths:
         p = page.goto(server.base + path)
         p.wait_for_timeout(300)

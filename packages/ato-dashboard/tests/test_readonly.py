@@ -19,10 +19,18 @@ from ato.dashboard.errors import ReadOnlyViolationError
 def _visit_everything(c: TestClient, filled: Any, search_id: str) -> None:
     run_id = filled.runs["fast"]
     paths = [
-        "/", "/api/projects", "/projects/vision", "/api/projects/vision/runs",
-        f"/runs/{run_id}", f"/api/runs/{run_id}", f"/api/runs/{run_id}/metrics/loss?max_points=6",
-        f"/compare?runs={run_id},1", f"/api/compare?runs={run_id},1&all=1",
-        f"/searches/{search_id}", f"/api/searches/{search_id}", "/api/runs/99999",
+        "/",
+        "/api/projects",
+        "/projects/vision",
+        "/api/projects/vision/runs",
+        f"/runs/{run_id}",
+        f"/api/runs/{run_id}",
+        f"/api/runs/{run_id}/metrics/loss?max_points=6",
+        f"/compare?runs={run_id},1",
+        f"/api/compare?runs={run_id},1&all=1",
+        f"/searches/{search_id}",
+        f"/api/searches/{search_id}",
+        "/api/runs/99999",
     ]
     for path in paths:
         assert c.get(path).status_code in (200, 404), path
@@ -75,15 +83,19 @@ def test_only_reads_reach_the_database(filled: Any, kit: Any):
     app = create_app(filled.url)
     statements: list[str] = []
     db = app.state.db
-    event.listen(db.engine, "before_cursor_execute",
-                 lambda conn, cur, statement, *args: statements.append(statement))
+    event.listen(
+        db.engine,
+        "before_cursor_execute",
+        lambda conn, cur, statement, *args: statements.append(statement),
+    )
     c = TestClient(app, base_url="http://127.0.0.1")
     _visit_everything(c, filled, kit.search_id)
     assert statements, "no statement was recorded"
     writes = [s for s in statements if not is_read_statement(s)]
     assert writes == []
-    assert all(s.lstrip().split()[0].upper() in {"SELECT", "WITH", "SHOW", "PRAGMA"}
-               for s in statements)
+    assert all(
+        s.lstrip().split()[0].upper() in {"SELECT", "WITH", "SHOW", "PRAGMA"} for s in statements
+    )
 
 
 def test_the_guard_refuses_a_write_before_it_is_sent(filled: Any):
@@ -112,11 +124,19 @@ def test_the_database_itself_refuses_writes(filled: Any):
 
 @pytest.mark.parametrize(
     ("statement", "is_read"),
-    [("SELECT 1", True), ("  with x as (select 1) select * from x", True),
-     ("SHOW VARIABLES", True), ("PRAGMA main.table_info(\"x\")", True),
-     ("PRAGMA journal_mode=WAL", False), ("INSERT INTO t VALUES (1)", False),
-     ("UPDATE t SET x=1", False), ("CREATE TABLE t (x int)", False), ("DROP TABLE t", False),
-     ("selectx", False), ("", False)],
+    [
+        ("SELECT 1", True),
+        ("  with x as (select 1) select * from x", True),
+        ("SHOW VARIABLES", True),
+        ('PRAGMA main.table_info("x")', True),
+        ("PRAGMA journal_mode=WAL", False),
+        ("INSERT INTO t VALUES (1)", False),
+        ("UPDATE t SET x=1", False),
+        ("CREATE TABLE t (x int)", False),
+        ("DROP TABLE t", False),
+        ("selectx", False),
+        ("", False),
+    ],
 )
 def test_read_statement_classifier(statement: str, is_read: bool):
     assert is_read_statement(statement) is is_read

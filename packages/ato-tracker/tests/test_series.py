@@ -47,8 +47,10 @@ def _reference(values: list[float], max_points: int) -> list[int]:
 
 @pytest.mark.parametrize("max_points", [4, 10, 101, 500])
 def test_downsampled_series_keeps_first_last_and_bucket_extremes(db_url: str, max_points: int):
-    values = [math.sin(i / 7.0) + (50.0 if i == 333 else 0.0) - (40.0 if i == 777 else 0.0)
-              for i in range(1000)]
+    values = [
+        math.sin(i / 7.0) + (50.0 if i == 333 else 0.0) - (40.0 if i == 777 else 0.0)
+        for i in range(1000)
+    ]
     run_id = _log(db_url, loss=values, other=[0.0] * 1000)
     with get_engine(db_url).connect() as conn:
         points = metric_series(conn, run_id, "loss", max_points)

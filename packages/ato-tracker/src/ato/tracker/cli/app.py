@@ -85,8 +85,10 @@ def _add_dashboard(groups: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     try:
         from ato.dashboard.cli import add_arguments
-    except ImportError:
-        dashboard.add_argument("options", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    except ImportError:  # accept its options, then say which package to install
+        for flag in ("--db", "--host", "--port"):
+            dashboard.add_argument(flag, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        dashboard.add_argument("--open", action="store_true", help=argparse.SUPPRESS)
         dashboard.set_defaults(dashboard_missing=True)
         return
     add_arguments(dashboard, db_default=argparse.SUPPRESS)
