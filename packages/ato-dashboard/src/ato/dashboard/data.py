@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 
 from ato.tracker import queries
 from ato.tracker.models import ProjectRecord, RunRecord
-from ato.tracker.overview import project_activity
+from ato.tracker.overview import RunRow, project_activity, project_run_rows
 from ato.tracker.results import Run
 from ato.tracker.series import metric_series, series_length
 
@@ -54,13 +54,13 @@ def project_runs(
     """
     if queries.find_project(conn, name) is None:
         raise NotFoundError(f"no project named {name!r}")
-    runs = queries.load_runs(conn, _projects.c.name == name, with_metrics=False)
+    runs = project_run_rows(conn, name)
     if status:
         runs = [run for run in runs if run.status == status]
     if tag:
         runs = [run for run in runs if tag in run.tags]
     summaries = queries.metric_summaries(conn, [run.id for run in runs]) if runs else {}
-    flats = [records.flatten(records.plain_config(run)) for run in runs]
+    flats = [records.flat_params(run.config) for run in runs]
     metric_keys = sorted({key for per_run in summaries.values() for key in per_run})
     return {
         "project": name,
@@ -76,16 +76,17 @@ def project_runs(
     }
 
 
-def _run_row(run: Run, flat: dict[str, Any], summaries: dict[str, Any]) -> dict[str, Any]:
-    tags = records.tag_values(run.tags)
+def _run_row(run: RunRow, flat: dict[str, Any], summaries: dict[str, Any]) -> dict[str, Any]:
+    search_id = next((tag[7:] for tag in run.tags if tag.startswith("search:")), None)
+    end = run.end_time
     return {
         "id": run.id,
         "status": run.status,
-        "start_time": records.iso(run.start_time),
-        "end_time": records.iso(run.end_time),
-        "duration_s": records.duration_s(run),
+        "start_time": run.start_time.isoformat(),
+        "end_time": None if end is None else end.isoformat(),
+        "duration_s": None if end is None else (end - run.start_time).total_seconds(),
         "tags": run.tags,
-        "search_id": tags.get("search"),
+        "search_id": search_id,
         "params": flat,
         "metrics": {key: records.summary(s) for key, s in summaries.items()},
     }

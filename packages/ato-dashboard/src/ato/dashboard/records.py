@@ -19,9 +19,7 @@ _LOWER_IS_BETTER = re.compile(r"loss|err|mse|mae|rmse|perplexity|nll|cost|regret
 
 def json_number(value: float | None) -> float | None:
     """``value`` for JSON: NaN and infinities (not valid JSON) become ``None``."""
-    if value is None or math.isnan(value) or math.isinf(value):
-        return None
-    return value
+    return value if value is None or math.isfinite(value) else None
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -43,7 +41,17 @@ def guess_mode(key: str) -> str:
 def plain_config(run: Run) -> dict[str, Any]:
     """The run's config as plain JSON data, any stored database password hidden."""
     config: dict[str, Any] = ADict.to_dict(run.config)
-    return _hide_url_passwords(config)
+    return _hide_url_passwords(config)  # type: ignore[no-any-return]
+
+
+def flat_params(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored config (plain JSON data) as dotted keys (see :func:`flatten`), any URL
+    password hidden."""
+    flat = flatten(config)
+    for key, value in flat.items():
+        if isinstance(value, str) and "://" in value and "@" in value:
+            flat[key] = hide_password(value)
+    return flat
 
 
 def _hide_url_passwords(value: Any) -> Any:
@@ -61,11 +69,10 @@ def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     mapping stays ``{}`` under its own path."""
     flat: dict[str, Any] = {}
     for key, value in config.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
-            flat.update(flatten(value, f"{path}."))
+        if value and (type(value) is dict or isinstance(value, Mapping)):  # dict: fast path
+            flat.update(flatten(value, f"{prefix}{key}."))
         else:
-            flat[path] = value
+            flat[f"{prefix}{key}"] = value
     return flat
 
 
@@ -90,11 +97,13 @@ def _typed(value: Any) -> tuple[type, Any]:
 
 def summary(summary_: MetricSummary) -> dict[str, Any]:
     """A metric summary as JSON: ``last``, ``last_step``, ``min``, ``max``, ``count``."""
+    finite = math.isfinite
+    last, low, high = summary_.last, summary_.min, summary_.max
     return {
-        "last": json_number(summary_.last),
+        "last": last if finite(last) else None,
         "last_step": summary_.last_step,
-        "min": json_number(summary_.min),
-        "max": json_number(summary_.max),
+        "min": low if low is None or finite(low) else None,
+        "max": high if high is None or finite(high) else None,
         "count": summary_.count,
     }
 

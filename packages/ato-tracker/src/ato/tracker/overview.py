@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, String, cast, func, or_, select
 
@@ -18,6 +18,45 @@ from .results import Project, Run
 
 _runs = RunRecord.__table__
 _projects = ProjectRecord.__table__
+
+
+class RunRow(NamedTuple):
+    """A run without its child rows, for tables of many runs: ``config`` is the stored JSON as
+    plain dicts and lists (no ADict), ``tags`` a list of strings, times aware UTC."""
+
+    id: int
+    project_name: str
+    status: str
+    start_time: datetime
+    end_time: datetime | None
+    tags: list[str]
+    config: dict[str, Any]
+    structural_hash: str
+
+
+def project_run_rows(conn: Connection, project_name: str) -> list[RunRow]:
+    """The runs of ``project_name`` by id, as light [`RunRow`][ato.tracker.overview.RunRow]s
+    (one query; no metrics, artifacts or fingerprints). ``[]`` for an unknown project."""
+    r = _runs.c
+    stmt = (
+        select(
+            r.id,
+            _projects.c.name,
+            r.status,
+            r.start_time,
+            r.end_time,
+            r.tags,
+            r.config,
+            r.structural_hash,
+        )
+        .join(_projects, _projects.c.id == r.project_id)
+        .where(_projects.c.name == project_name)
+        .order_by(r.id)
+    )
+    return [
+        RunRow(row[0], row[1], row[2], row[3], row[4], list(row[5] or []), row[6] or {}, row[7])
+        for row in conn.execute(stmt)
+    ]
 
 
 class ProjectActivity(NamedTuple):
