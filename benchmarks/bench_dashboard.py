@@ -200,7 +200,9 @@ def main() -> None:
     n_runs, points = (1_000, 100_000) if args.quick else (10_000, 1_000_000)
     logging.disable(logging.WARNING)
     tmp = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
-    print(f"filling databases: {n_runs} runs x {PARAMS} params x {METRICS} metrics, {points} points")
+    print(
+        f"filling databases: {n_runs} runs x {PARAMS} params x {METRICS} metrics, {points} points"
+    )
     series_run = fill_ato(tmp / "ato.db", n_runs, points)
     client, experiment = fill_mlflow(tmp / "mlflow.db", n_runs)
     server, base = serve(tmp / "ato.db")
@@ -223,8 +225,10 @@ def main() -> None:
     series_ms = median_ms(series, 5)
     server.should_exit = True
     ready = startup_s(tmp / "ato.db", 3)
-    print(f"runs table JSON, {n_runs} runs: ato {ato_ms:8.1f} ms   MLflow search_runs "
-          f"{mlflow_ms:8.1f} ms   ratio ato/MLflow {ato_ms / mlflow_ms:.2f}   (target <= 300 ms)")
+    print(
+        f"runs table JSON, {n_runs} runs: ato {ato_ms:8.1f} ms   MLflow search_runs "
+        f"{mlflow_ms:8.1f} ms   ratio ato/MLflow {ato_ms / mlflow_ms:.2f}   (target <= 300 ms)"
+    )
     print(f"{points:,}-point series to 2,000 points: {series_ms:8.1f} ms   (target <= 200 ms)")
     print(f"server ready after start: {ready:.2f} s   (target <= 1.5 s)")
 

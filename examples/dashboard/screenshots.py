@@ -23,6 +23,7 @@ from playwright.sync_api import sync_playwright
 from ato.dashboard import create_app
 
 CHROMIUM = "/usr/bin/chromium"
+LONG_PAGES = {"runs", "search"}  # one screen of these is enough to show them
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -72,14 +73,14 @@ def main(db: str, out_dir: str) -> None:
     server, base = serve(db)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         for name, path in pages(base).items():
             page.goto(base + path, wait_until="networkidle")
             page.wait_for_timeout(300)
             target = out / f"dashboard-{name}.png"
-            page.screenshot(path=str(target), full_page=True)
+            page.screenshot(path=str(target), full_page=name not in LONG_PAGES)
             print(f"wrote {target} ({path})")
         browser.close()
     server.should_exit = True

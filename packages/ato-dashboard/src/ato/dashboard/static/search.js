@@ -16,14 +16,15 @@
     return node;
   }
 
-  function ticks(lo, hi, log) {
+  function ticks(lo, hi, log, integers) {
     if (log) {
       const out = [];
       for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) out.push(10 ** e);
       return out.filter((v) => v >= lo / 1.0001 && v <= hi * 1.0001);
     }
     const step = 10 ** Math.floor(Math.log10((hi - lo) / 4 || 1));
-    const nice = [1, 2, 5, 10].map((m) => m * step).find((s) => (hi - lo) / s <= 6) || step * 10;
+    let nice = [1, 2, 5, 10].map((m) => m * step).find((s) => (hi - lo) / s <= 6) || step * 10;
+    if (integers) nice = Math.max(1, Math.round(nice));
     const out = [];
     for (let v = Math.ceil(lo / nice) * nice; v <= hi + nice * 1e-9; v += nice) out.push(Number(v.toPrecision(12)));
     return out;
@@ -44,7 +45,8 @@
     const pad = (t(max) - t(min)) * 0.06;
     const a = t(min) - pad, b = t(max) + pad;
     const f = (v) => lo + (hi - lo) * (t(v) - a) / (b - a);
-    return { f, ticks: ticks(min, max, log).map((v) => ({ at: f(v), label: fmtNum(v) })), log };
+    const integers = values.every((v) => Number.isInteger(v));
+    return { f, ticks: ticks(min, max, log, integers).map((v) => ({ at: f(v), label: fmtNum(v) })), log };
   }
 
   function frame(xs, ys, xLabel, yLabel) {
