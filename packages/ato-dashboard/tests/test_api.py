@@ -269,3 +269,16 @@ def test_static_files_are_served_from_the_package(api: tuple[Any, TestClient]):
     script = c.get("/static/vendor/uPlot.iife.min.js")
     assert script.status_code == 200 and "uPlot (v1.6.32)" in script.text[:200]
     assert c.get("/static/../database.py").status_code == 404
+
+
+def test_metric_keys_with_slashes_and_spaces(sqlite_url: str):
+    logger = SQLLogger({"experiment": {"project_name": "p/q", "sql": {"db_path": sqlite_url}}})
+    run_id = logger.run()
+    for step, value in enumerate([0.5, 0.25]):
+        logger.log_metric("val/top 1%", value, step)
+    logger.finish()
+    c = client(sqlite_url)
+    body = c.get(f"/api/runs/{run_id}/metrics/val%2Ftop%201%25").json()
+    assert body["key"] == "val/top 1%" and body["value"] == [0.5, 0.25]
+    assert c.get("/api/projects/p%2Fq/runs").json()["project"] == "p/q"
+    assert c.get("/projects/p%2Fq").status_code == 200

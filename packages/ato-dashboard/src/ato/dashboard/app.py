@@ -51,7 +51,10 @@ class JSON(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         """Serialise ``content`` (datetimes and other objects as text)."""
-        return json.dumps(content, allow_nan=False, default=str, ensure_ascii=False).encode()
+        text = json.dumps(
+            content, allow_nan=False, default=str, ensure_ascii=False, separators=(",", ":")
+        )
+        return text.encode()
 
 
 def create_app(db_url: str, *, host: str = "127.0.0.1") -> Starlette:
