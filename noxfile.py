@@ -142,7 +142,8 @@ def screenshots(session: nox.Session) -> None:
     if not (ROOT / "experiments.db").exists():
         session.run("python", str(ROOT / "examples" / "digits" / "train.py"))
     script = ROOT / "examples" / "dashboard" / "screenshots.py"
-    session.run("python", str(script), str(ROOT / "experiments.db"), str(ROOT / "docs" / "images"))
+    session.chdir(ROOT)  # a relative path: the pages show sqlite:///experiments.db
+    session.run("python", str(script), "experiments.db", str(ROOT / "docs" / "images"))
 
 
 @nox.session
