@@ -10,7 +10,7 @@ import pytest
 from ato.tracker import SQLLogger
 from ato.tracker.engine import get_engine
 from ato.tracker.overview import project_activity, runs_with_tag
-from ato.tracker.series import metric_series, series_length
+from ato.tracker.series import downsampled_series, metric_series, series_length
 
 
 def _log(url: str, project: str = "proj", tags: Any = None, **series: list[float]) -> int:
@@ -55,6 +55,7 @@ def test_downsampled_series_keeps_first_last_and_bucket_extremes(db_url: str, ma
     with get_engine(db_url).connect() as conn:
         points = metric_series(conn, run_id, "loss", max_points)
         assert series_length(conn, run_id, "loss") == 1000
+        assert downsampled_series(conn, run_id, "loss", max_points) == (points, 1000)
     assert len(points) <= max_points
     assert [p.step for p in points] == _reference(values, max_points)
     assert [p.value for p in points] == [values[p.step] for p in points]

@@ -15,7 +15,7 @@ from ato.tracker import queries
 from ato.tracker.models import ProjectRecord, RunRecord
 from ato.tracker.overview import RunRow, project_activity, project_run_rows
 from ato.tracker.results import Run
-from ato.tracker.series import metric_series, series_length
+from ato.tracker.series import downsampled_series
 
 from . import records
 from .errors import BadRequestError, NotFoundError
@@ -160,10 +160,9 @@ def series(
     run = queries.load_run(conn, run_id, with_metrics=False)
     if run is None:
         raise NotFoundError(f"no run with id {run_id}")
-    points = metric_series(conn, run_id, key, max_points)
+    points, total = downsampled_series(conn, run_id, key, max_points)
     if not points:
         raise NotFoundError(f"run {run_id} has no metric {key!r}")
-    total = series_length(conn, run_id, key) if len(points) >= max_points - 2 else len(points)
     return {
         "run_id": run_id,
         "key": key,

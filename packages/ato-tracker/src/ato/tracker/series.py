@@ -15,7 +15,7 @@ for the extreme rows), so only about ``max_points`` rows travel to Python.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Connection, and_, func, select
 
@@ -27,6 +27,14 @@ MIN_POINTS = 4
 _IN_BATCH = 500
 _metrics = MetricRecord.__table__
 _c = _metrics.c
+
+
+class Series(NamedTuple):
+    """A series as returned by [`downsampled_series`][ato.tracker.series.downsampled_series]:
+    the kept ``points`` and the ``total`` number of values logged."""
+
+    points: list[Metric]
+    total: int
 
 
 def metric_series(
@@ -48,6 +56,14 @@ def metric_series(
     Raises:
         ValueError: ``max_points`` is below 4.
     """
+    return downsampled_series(conn, run_id, key, max_points).points
+
+
+def downsampled_series(
+    conn: Connection, run_id: int, key: str, max_points: int | None = None
+) -> Series:
+    """[`metric_series`][ato.tracker.series.metric_series] together with the number of values
+    logged (counted by the same query). Same arguments and errors."""
     if max_points is not None and max_points < MIN_POINTS:
         raise ValueError(f"max_points must be at least {MIN_POINTS}, got {max_points}")
     where = and_(_c.run_id == run_id, _c.key == key)
@@ -55,12 +71,12 @@ def metric_series(
         select(func.count(), func.min(_c.id), func.max(_c.id)).where(where)
     ).one()
     if not count:
-        return []
+        return Series([], 0)
     if max_points is None or count <= max_points:
-        return _rows(conn, select(*_columns()).where(where).order_by(_c.id))
+        return Series(_rows(conn, select(*_columns()).where(where).order_by(_c.id)), count)
     buckets = (max_points - 2) // 2
     ids = _extreme_ids(conn, where, first_id, last_id, buckets) | {first_id, last_id}
-    return _rows_by_id(conn, sorted(ids))
+    return Series(_rows_by_id(conn, sorted(ids)), count)
 
 
 def series_length(conn: Connection, run_id: int, key: str) -> int:
