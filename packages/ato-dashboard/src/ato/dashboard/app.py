@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import Connection
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -85,47 +86,40 @@ def create_app(db_url: str, *, host: str = "127.0.0.1") -> Starlette:
         )
         return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
 
-    def api(build: Callable[[Request], Any]) -> Callable[[Request], Response]:
+    def api(build: Callable[[Connection, Request], Any]) -> Callable[[Request], Response]:
         def endpoint(request: Request) -> Response:
             with db.connect() as conn:
-                document = build_with(conn, request)
+                document = build(conn, request)
             return JSON(document, headers={"Cache-Control": "no-store", **SECURITY_HEADERS})
-
-        def build_with(conn: Any, request: Request) -> Any:
-            request.state.conn = conn
-            return build(request)
 
         return endpoint
 
-    def conn_of(request: Request) -> Any:
-        return request.state.conn
-
     # ---- JSON endpoints -------------------------------------------------------------
-    def api_projects(request: Request) -> Any:
-        return {"database": db.display_url, **data.projects(conn_of(request))}
+    def api_projects(conn: Connection, request: Request) -> Any:
+        return {"database": db.display_url, **data.projects(conn)}
 
-    def api_runs(request: Request) -> Any:
+    def api_runs(conn: Connection, request: Request) -> Any:
         q = request.query_params
         name = request.path_params["name"]
-        return data.project_runs(conn_of(request), name, status=q.get("status"), tag=q.get("tag"))
+        return data.project_runs(conn, name, status=q.get("status"), tag=q.get("tag"))
 
-    def api_run(request: Request) -> Any:
-        return data.run_detail(conn_of(request), request.path_params["run_id"])
+    def api_run(conn: Connection, request: Request) -> Any:
+        return data.run_detail(conn, request.path_params["run_id"])
 
-    def api_series(request: Request) -> Any:
+    def api_series(conn: Connection, request: Request) -> Any:
         max_points = _int_param(request, "max_points", data.DEFAULT_MAX_POINTS)
         run_id, key = request.path_params["run_id"], request.path_params["key"]
-        return data.series(conn_of(request), run_id, key, max_points)
+        return data.series(conn, run_id, key, max_points)
 
-    def api_compare(request: Request) -> Any:
+    def api_compare(conn: Connection, request: Request) -> Any:
         ids = data.parse_run_ids(request.query_params.get("runs"))
         all_keys = request.query_params.get("all") in ("1", "true", "yes")
-        return data.compare(conn_of(request), ids, all_keys=all_keys)
+        return data.compare(conn, ids, all_keys=all_keys)
 
-    def api_search(request: Request) -> Any:
+    def api_search(conn: Connection, request: Request) -> Any:
         q = request.query_params
         return search.search_detail(
-            conn_of(request),
+            conn,
             request.path_params["search_id"],
             metric=q.get("metric") or None,
             mode=q.get("mode") or None,
