@@ -28,6 +28,7 @@ PACKAGES: dict[str, tuple[str, list[str], str]] = {
     "scope": ("ato-scope", ["ato-adict"], ""),
     "tracker": ("ato-tracker", ["ato-adict"], "[postgres,mysql]"),
     "hyperopt": ("ato-hyperopt", ["ato-adict"], ""),
+    "dashboard": ("ato-dashboard", ["ato-adict", "ato-tracker[postgres,mysql]"], ""),
 }
 # Third-party libraries a package's tests use to check interoperation (never ato siblings,
 # never dependencies of the package itself), so that no package test is skipped.
@@ -40,6 +41,7 @@ TEST_PEERS: dict[str, list[str]] = {
     ],  # numpy in dumps; OmegaConf reads our YAML; interop
     "tracker": ["omegaconf"],
     "hyperopt": ["omegaconf", "tqdm", "optuna"],
+    "dashboard": ["playwright", "httpx"],  # a real browser (Debian's chromium) + TestClient
 }
 
 nox.options.error_on_missing_interpreters = True
@@ -77,7 +79,7 @@ def _pkg(folder: str) -> str:
     return str(PACKAGES_DIR / folder)
 
 
-LIBRARIES = [_pkg(folder) for folder, _, _ in PACKAGES.values()]  # the four, not the meta
+LIBRARIES = [_pkg(folder) for folder, _, _ in PACKAGES.values()]  # the libraries, not the meta
 
 
 def _make_test_session(short: str) -> None:
@@ -142,6 +144,7 @@ def build(session: nox.Session) -> None:
 # peers (imported lazily), stubs for libraries without inline types, tomli for Python 3.10.
 TYPECHECK_DEPS = [
     "mypy>=1.11",
+    "optuna",  # ato-hyperopt's OptunaSampler is checked against Optuna's own types
     "types-PyYAML",
     "types-tqdm",
     "tomli",
@@ -173,7 +176,7 @@ def integration(session: nox.Session) -> None:
     session.install(TORCH)  # the pinned CPU build first, so no extra pulls a CUDA torch
     targets = [str(w) for name, w in wheels.items() if name != "ato"]
     targets.append(f"{wheels['ato']}[all]")  # the meta-package with every extra
-    session.install(*TEST_TOOLS, *targets, "omegaconf", "hydra-core", "scikit-learn")
+    session.install(*TEST_TOOLS, *targets, "omegaconf", "hydra-core", "scikit-learn", "httpx")
     session.chdir(tempfile.mkdtemp(prefix="ato-integration-"))
     tests_dir = str(ROOT / "integration_tests")
     session.run(*PYTEST, "--rootdir", tests_dir, tests_dir, *session.posargs)
@@ -187,6 +190,30 @@ def demo(session: nox.Session) -> None:
     session.install(_pkg("ato"), *LIBRARIES, "scikit-learn")
     session.run("python", str(ROOT / "examples" / "digits" / "train.py"), *session.posargs)
     session.run("ato", "runs", "best", "--metric", "val_accuracy", "--project", "digits")
+    session.log("look at the runs in a browser: nox -s dashboard")
+    session.log("(or, with ato-dashboard installed: ato dashboard --db experiments.db --open)")
+
+
+@nox.session
+def dashboard(session: nox.Session) -> None:
+    """Serve the dashboard over the demo's ``experiments.db`` (running the demo first if the
+    file is missing) at http://127.0.0.1:8765/. Extra arguments go to ``ato dashboard``."""
+    session.install(_pkg("ato"), *LIBRARIES, "scikit-learn")
+    if not (ROOT / "experiments.db").exists():
+        session.run("python", str(ROOT / "examples" / "digits" / "train.py"))
+    session.run("ato", "dashboard", "--db", str(ROOT / "experiments.db"), *session.posargs)
+
+
+@nox.session
+def screenshots(session: nox.Session) -> None:
+    """PNGs of every dashboard page, made from the demo's ``experiments.db`` (run first if
+    missing) with Debian's chromium, written to ``docs/images/``."""
+    session.install(*LIBRARIES, "scikit-learn", "playwright", "httpx")
+    if not (ROOT / "experiments.db").exists():
+        session.run("python", str(ROOT / "examples" / "digits" / "train.py"))
+    script = ROOT / "examples" / "dashboard" / "screenshots.py"
+    session.chdir(ROOT)  # a relative path: the pages show sqlite:///experiments.db
+    session.run("python", str(script), "experiments.db", str(ROOT / "docs" / "images"))
 
 
 # Sphinx cross-reference roles; mkdocstrings prints them as raw text.
@@ -301,6 +328,7 @@ def bench(session: nox.Session) -> None:
         TORCH,
         "numpy",  # torch.distributed object collectives (bench_hyperopt) need it
         *["mlflow-skinny", "alembic", "optuna"],  # peers: bench_tracker, bench_hyperopt
+        "httpx",  # bench_dashboard's HTTP client
     )
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)

@@ -22,6 +22,7 @@ EXPECTED = {
     "ato-scope": (["scope", "parser"], ["ato-adict"]),  # ato.parser: 2.x module path
     "ato-tracker": (["tracker", "db_routers"], ["ato-adict"]),
     "ato-hyperopt": (["hyperopt"], ["ato-adict"]),
+    "ato-dashboard": (["dashboard"], ["ato-adict", "ato-tracker"]),
     "ato": ([], []),
 }
 HEAVY = ["sqlalchemy", "torch", "numpy", "omegaconf", "yaml"]
@@ -34,6 +35,15 @@ DATA_PROBES = {
         "assert (MIGRATIONS_DIR / 'script.py.mako').is_file(), MIGRATIONS_DIR\n"
         "assert history() and history()[-1].head, history()\n"
     ),
+}
+# Data files a wheel must carry besides its modules (the dashboard works offline from them).
+DATA_FILES = {
+    "ato-dashboard": [
+        "ato/dashboard/static/vendor/uPlot.iife.min.js",
+        "ato/dashboard/static/vendor/uPlot.LICENSE",
+        "ato/dashboard/static/dashboard.css",
+        "ato/dashboard/templates/base.html",
+    ],
 }
 
 
@@ -55,6 +65,9 @@ def check_contents(wheel: pathlib.Path) -> list[str]:
         problems.append(f"{wheel.name}: missing ato/{subs[0]}/py.typed")
     if subs and f"ato/{subs[0]}/__init__.py" not in files:
         problems.append(f"{wheel.name}: missing ato/{subs[0]}/__init__.py")
+    for data_file in DATA_FILES.get(name, []):
+        if data_file not in files:
+            problems.append(f"{wheel.name}: missing data file {data_file}")
     return problems
 
 

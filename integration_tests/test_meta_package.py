@@ -44,6 +44,7 @@ def test_meta_pins_each_library_exactly_at_its_version() -> None:
         "hydra",
         "postgres",
         "mysql",
+        "dashboard",
         "all",
     }
 

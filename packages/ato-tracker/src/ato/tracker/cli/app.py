@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_global_options(parser, default=None)
-    groups = parser.add_subparsers(dest="group", required=True, metavar="{runs,db}")
+    groups = parser.add_subparsers(dest="group", required=True, metavar="{runs,db,dashboard}")
     runs = groups.add_parser("runs", help="list, show, compare runs; find the best run")
     actions = runs.add_subparsers(dest="action", required=True, metavar="ACTION")
 
@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--mode", choices=("max", "min"), default="max", help="which value is best (default: max)"
     )
     _add_db_commands(groups, common)
+    _add_dashboard(groups)
     return parser
 
 
@@ -92,6 +93,22 @@ def _add_db_commands(groups: Any, common: argparse.ArgumentParser) -> None:
         "current", parents=[common], help="the database's schema revision, and if it is current"
     )
     actions.add_parser("history", parents=[common], help="every schema revision, oldest first")
+
+
+def _add_dashboard(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``ato dashboard``: its options come from ato-dashboard, a separate package."""
+    dashboard = groups.add_parser(
+        "dashboard", help="serve a read-only web dashboard (package ato-dashboard)"
+    )
+    try:
+        from ato.dashboard.cli import add_arguments
+    except ImportError:  # accept its options, then say which package to install
+        for flag in ("--db", "--host", "--port"):
+            dashboard.add_argument(flag, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        dashboard.add_argument("--open", action="store_true", help=argparse.SUPPRESS)
+        dashboard.set_defaults(dashboard_missing=True)
+        return
+    add_arguments(dashboard, db_default=argparse.SUPPRESS)
 
 
 def _count(text: str) -> int:
@@ -132,6 +149,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None) ->
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help (0) or a usage error (2)
         return int(exit_.code or 0)
+    if args.group == "dashboard":
+        return _dashboard(parser, args)
     if args.action == "compare" and len(args.run_ids) < 2:
         return _fail(parser, "compare needs at least two run ids", EXIT_USAGE)
     db_url = args.db or default_db_url()
@@ -164,6 +183,19 @@ def _dispatch_db(db_url: str, as_json: bool, out: IO[str], action: str) -> None:
 
     ctx = db.DbContext(db_url=db_url, as_json=as_json, console=_console(out))
     {"upgrade": db.upgrade, "current": db.current, "history": db.history}[action](ctx)
+
+
+def _dashboard(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if getattr(args, "dashboard_missing", False):
+        return _fail(
+            parser,
+            "the dashboard is a separate package; install it with: pip install ato-dashboard "
+            "(or pip install 'ato[dashboard]')",
+            EXIT_USAGE,
+        )
+    from ato.dashboard.cli import serve
+
+    return serve(args)
 
 
 def _dispatch(ctx: commands.Context, args: argparse.Namespace) -> None:
