@@ -176,7 +176,9 @@ def integration(session: nox.Session) -> None:
     session.install(TORCH)  # the pinned CPU build first, so no extra pulls a CUDA torch
     targets = [str(w) for name, w in wheels.items() if name != "ato"]
     targets.append(f"{wheels['ato']}[all]")  # the meta-package with every extra
-    session.install(*TEST_TOOLS, *targets, "omegaconf", "hydra-core", "scikit-learn", "httpx")
+    session.install(
+        *TEST_TOOLS, *targets, "omegaconf", "hydra-core", "scikit-learn", "httpx", "mypy"
+    )
     session.chdir(tempfile.mkdtemp(prefix="ato-integration-"))
     tests_dir = str(ROOT / "integration_tests")
     session.run(*PYTEST, "--rootdir", tests_dir, tests_dir, *session.posargs)

@@ -79,13 +79,14 @@ def test_searched_values_win_over_the_command_line(monkeypatch) -> None:
     assert lrs == {1e-4, 1e-3, 1e-2, 1e-1}
 
 
-def test_scope_provenance_names_the_trial_view(monkeypatch) -> None:
+def test_scope_provenance_names_the_search(monkeypatch) -> None:
     monkeypatch.setattr(sys, "argv", ["train.py"])
     scope = _scope()
     hb = HyperBand(scope, SPACES, halving_rate=0.3, num_min_samples=3)
     hb.main(_metric)()
     writes = scope.provenance["train.lr"]
-    assert any("hyperopt_trial" in str(w.source) for w in writes)
+    assert writes[-1].source.kind == "extra" and str(writes[-1].source) == "search"
+    assert "(search)" in scope.applied_views and "hyperopt_trial" not in scope.view_names
 
 
 def test_outside_a_search_the_scope_is_unchanged(monkeypatch) -> None:

@@ -1,18 +1,23 @@
-"""The Scope path without ato-scope installed: any object with ``observe`` and ``build``."""
+"""The Scope path without ato-scope installed: any object matching ``ScopeLike`` (a ``build``
+taking ``extra=`` and ``source=``)."""
 
 from __future__ import annotations
 
+import pytest
+
 from ato.adict import ADict
-from ato.hyperopt import HyperBand
-from ato.hyperopt.targets import TRIAL_VIEW_NAME, is_scope
+from ato.hyperopt import ConfigTypeError, HyperBand, HyperoptError, ScopeLike
+from ato.hyperopt.targets import SEARCH_SOURCE, is_scope
 
 
 class MiniScope:
-    """Just enough of ato-scope's Scope: views by priority, lazy views after the rest."""
+    """Just enough of ato-scope's Scope: views by priority, then the ``extra`` layer, then
+    lazy views."""
 
     def __init__(self) -> None:
         self.views: dict[str, tuple[bool, float, object]] = {}
         self.builds = 0
+        self.sources: list[str | None] = []
 
     def observe(self, default: bool = False, lazy: bool = False, priority: float = 0):
         def register(fn):
@@ -21,10 +26,16 @@ class MiniScope:
 
         return register
 
-    def build(self) -> ADict:
+    def build(self, argv=None, *, extra=None, source="extra") -> ADict:
         self.builds += 1
+        self.sources.append(source if extra is not None else None)
         config = ADict()
-        for _, _, fn in sorted(self.views.values(), key=lambda v: (v[0], v[1])):
+        ordered = sorted(self.views.values(), key=lambda v: (v[0], v[1]))
+        for _, _, fn in (v for v in ordered if not v[0]):
+            fn(config)
+        for path, value in (extra or {}).items():
+            ADict.set_path(config, path, value)
+        for _, _, fn in (v for v in ordered if v[0]):
             fn(config)
         return config
 
@@ -54,15 +65,15 @@ SPACES = {
 
 
 def test_duck_typed_scope_is_detected() -> None:
-    assert is_scope(_scope())
+    assert is_scope(_scope()) and isinstance(_scope(), ScopeLike)
     assert not is_scope(ADict(observe=1, build=2))
     assert not is_scope({"observe": print})
 
 
-def test_trials_are_built_by_the_scope_with_the_trial_view_applied() -> None:
+def test_trials_are_built_by_the_scope_with_the_search_layer() -> None:
     scope = _scope()
     hb = HyperBand(scope, SPACES, halving_rate=0.5, num_min_samples=2, mode="min")
-    assert TRIAL_VIEW_NAME in scope.views
+    assert set(scope.views) == {"defaults", "derived"}  # nothing registered on the scope
     seen = []
 
     @hb.main
@@ -76,6 +87,7 @@ def test_trials_are_built_by_the_scope_with_the_trial_view_applied() -> None:
     assert all(c.optimizer.momentum == 0.9 for c in seen)
     assert result.config.optimizer.lr == 0.01 and result.config.optimizer.min_lr == 0.0001
     assert scope.builds == len(seen) + 1  # one plain build before the first trial
+    assert scope.sources[0] is None and set(scope.sources[1:]) == {SEARCH_SOURCE}
     assert hb.config.optimizer.lr == 1.0 and "__num_halved__" not in hb.config
 
 
@@ -84,8 +96,8 @@ def test_the_scope_is_built_once_without_trial_values_before_any_trial() -> None
     builds = []
     plain_build = scope.build
 
-    def recording_build():
-        config = plain_build()
+    def recording_build(argv=None, *, extra=None, source="extra"):
+        config = plain_build(argv, extra=extra, source=source)
         builds.append(config)
         return config
 
@@ -178,3 +190,16 @@ def test_a_searched_key_set_on_the_command_line_warns() -> None:
     overridden = [w for w in seen if w.category is OverriddenBySearchWarning]
     assert len(overridden) == 1
     assert overridden[0].filename == __file__  # the warning names the user's line
+
+
+def test_a_scope_whose_build_takes_no_extra_is_a_clear_error() -> None:
+    class OldScope:
+        def observe(self, **kw):
+            return lambda fn: fn
+
+        def build(self):
+            return ADict(lr=1.0)
+
+    with pytest.raises(ConfigTypeError, match="extra") as info:
+        HyperBand(OldScope(), SPACES, halving_rate=0.5, num_min_samples=2)
+    assert isinstance(info.value, HyperoptError) and isinstance(info.value, TypeError)

@@ -16,6 +16,7 @@ from .errors import (
     ConfigPathError,
     ConfigTypeError,
     DistributedSetupError,
+    HyperoptError,
     NewKeyWarning,
     OutsideTrialError,
     OverriddenBySearchWarning,
@@ -27,6 +28,7 @@ from .errors import (
 )
 from .executors import InProcessExecutor, TorchDistributedExecutor
 from .hyperband import DistributedHyperBand, HyperBand
+from .protocols import ScopeLike, TrialLogger
 from .samplers import GridSampler, OptunaSampler, RandomSampler, Sampler
 from .schedules import ASHASchedule, HyperbandSchedule, SuccessiveHalvingSchedule
 from .search import ANSWER_TAG, Search
@@ -45,6 +47,7 @@ __all__ = [
     "GridSpaceMixIn",
     "HyperBand",
     "HyperOpt",
+    "HyperoptError",
     "HyperbandSchedule",
     "InProcessExecutor",
     "MAX_GRID_SIZE",
@@ -54,6 +57,7 @@ __all__ = [
     "OverriddenBySearchWarning",
     "RandomSampler",
     "Sampler",
+    "ScopeLike",
     "Search",
     "SearchInterrupted",
     "SearchSettingError",
@@ -63,6 +67,7 @@ __all__ = [
     "TorchDistributedExecutor",
     "TrialContext",
     "TrialFailedError",
+    "TrialLogger",
     "TrialResultError",
     "current_logger",
     "trial_context",

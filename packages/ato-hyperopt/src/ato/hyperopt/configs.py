@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import sys
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
-from ato.adict import ADict
+from ato.adict import ADict, interop
 
 from .errors import ConfigPathError, ConfigTypeError, NewKeyWarning
 
@@ -22,12 +21,9 @@ NUM_HALVED = "__num_halved__"
 
 
 def is_omegaconf(obj: Any) -> bool:
-    """True for an OmegaConf container, checked without importing omegaconf."""
-    if "omegaconf" not in sys.modules:
-        return False
-    from omegaconf import DictConfig
-
-    return isinstance(obj, DictConfig)
+    """True for an OmegaConf ``DictConfig`` (`ato.adict.interop.is_omegaconf`, without
+    importing omegaconf); a ``ListConfig`` cannot be a search's config."""
+    return interop.is_omegaconf(obj) and type(obj).__name__ == "DictConfig"
 
 
 def is_config(obj: Any) -> bool:
@@ -100,21 +96,18 @@ def _top_keys(num_halved: int | None, extra: Mapping[str, Any] | None) -> dict[s
 
 
 def to_adict(config: Any) -> ADict:
-    """A detached ADict copy of any supported config (OmegaConf interpolations resolved,
-    dataclasses converted field by field, ``__num_halved__`` kept)."""
+    """A detached ADict copy of any supported config, converted by
+    `ato.adict.interop.to_plain` (OmegaConf interpolations resolved where they resolve,
+    dataclasses field by field); the ``__x__`` run keys a trial copy of a dataclass carries
+    (``__num_halved__``) are kept."""
     if isinstance(config, ADict):
         return ADict.defrost(ADict.clone(config))
-    if is_omegaconf(config):
-        from omegaconf import OmegaConf
-
-        return ADict(OmegaConf.to_container(config, resolve=True))
+    out = ADict(copy.deepcopy(interop.to_plain(config)))
     if _is_dataclass_instance(config):
-        out = ADict(dataclasses.asdict(config))
         for key, value in vars(config).items():
             if key.startswith("__") and key.endswith("__"):
                 out[key] = value
-        return out
-    return ADict(copy.deepcopy(dict(config)))
+    return out
 
 
 def set_path(config: Any, path: str, value: Any) -> None:
@@ -126,8 +119,7 @@ def set_path(config: Any, path: str, value: Any) -> None:
     _set_in_mapping(config, path.split("."), value, path)
 
 
-def _is_dataclass_instance(obj: Any) -> bool:
-    return dataclasses.is_dataclass(obj) and not isinstance(obj, type)
+_is_dataclass_instance = interop.is_dataclass_instance
 
 
 def _adict_with(base: ADict, values: Mapping[str, Any], top: dict[str, Any]) -> ADict:
@@ -199,7 +191,7 @@ def warn_new_keys(config: Any, paths: list[str]) -> None:
     new key to every trial and leave the intended one untouched. A path with no close match
     is taken as a deliberate new key. Paths through dataclasses are checked when values are
     set ([`ConfigPathError`][ato.hyperopt.ConfigPathError])."""
-    import difflib
+    from ato.adict.suggest import did_you_mean
 
     from .checks import warn_user
 
@@ -210,12 +202,12 @@ def warn_new_keys(config: Any, paths: list[str]) -> None:
                 break
             if part not in node:
                 keys = [str(k) for k in node if not str(k).startswith("__")]
-                close = difflib.get_close_matches(part, keys, n=1)
-                if close:
+                hint = did_you_mean(part, keys, n=1)
+                if hint:
                     where = ".".join(path.split(".")[:depth]) or "the top level"
                     warn_user(
                         f"search space key {path!r}: {part!r} is not in {where} of the config, "
-                        f"so every trial gets it as a new key. Did you mean {close[0]!r}?",
+                        f"so every trial gets it as a new key.{hint}",
                         NewKeyWarning,
                     )
                 break

@@ -1,30 +1,35 @@
 """Every exception raised by ato.hyperopt.
 
-Each derives from the builtin that fits (``ValueError``, ``TypeError``, ``KeyError``,
-``RuntimeError``) so existing ``except`` clauses keep working.
+Every error derives from [`HyperoptError`][ato.hyperopt.HyperoptError] (``except
+HyperoptError`` catches them all) and from the builtin that fits (``ValueError``,
+``TypeError``, ``KeyError``, ``RuntimeError``), so existing ``except`` clauses keep working.
 """
 
 from __future__ import annotations
 
 
-class SearchSpaceError(ValueError):
+class HyperoptError(Exception):
+    """Root of the errors ato.hyperopt raises."""
+
+
+class SearchSpaceError(HyperoptError, ValueError):
     """A search space is malformed (missing/unknown ``param_type``, bad ``param_range``, ...).
 
     The message names the parameter (its dotted path) and what to change.
     """
 
 
-class SearchSettingError(ValueError):
+class SearchSettingError(HyperoptError, ValueError):
     """A search setting is out of range (``halving_rate``, ``num_min_samples``, ``mode``,
     ``on_error``, ``rank``/``world_size``/``backend``)."""
 
 
-class ConfigTypeError(TypeError):
+class ConfigTypeError(HyperoptError, TypeError):
     """The first argument is neither a Scope nor a supported config object
     (ADict, dict, OmegaConf ``DictConfig``, dataclass instance)."""
 
 
-class ConfigPathError(KeyError):
+class ConfigPathError(HyperoptError, KeyError):
     """A dotted search-space key does not lead to a settable place in the config
     (for example a missing dataclass field)."""
 
@@ -32,16 +37,16 @@ class ConfigPathError(KeyError):
         return str(self.args[0]) if self.args else ""
 
 
-class TrialResultError(TypeError):
+class TrialResultError(HyperoptError, TypeError):
     """A trial function returned something that is not a real number."""
 
 
-class TrialFailedError(RuntimeError):
+class TrialFailedError(HyperoptError, RuntimeError):
     """Raised on every rank of a distributed search when a trial on another rank raised
     and ``on_error='raise'`` is set (the rank where it happened re-raises the original)."""
 
 
-class DistributedSetupError(RuntimeError):
+class DistributedSetupError(HyperoptError, RuntimeError):
     """``torch.distributed`` is not available or not initialized, or its rank/world size
     disagree with the ones given to the search."""
 
@@ -56,7 +61,7 @@ class OverriddenBySearchWarning(UserWarning):
     with the trial's value, so the command-line value has no effect."""
 
 
-class OutsideTrialError(RuntimeError):
+class OutsideTrialError(HyperoptError, RuntimeError):
     """[`trial_context()`][ato.hyperopt.trial_context] was called outside a running trial."""
 
 

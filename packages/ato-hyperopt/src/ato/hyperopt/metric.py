@@ -6,20 +6,21 @@ import math
 import numbers
 from typing import Any
 
+from ato.adict.modes import MODES
+from ato.adict.modes import check_mode as _check_mode
+
 from .errors import SearchSettingError, TrialResultError
 
-MODES = ("max", "min")
+__all__ = ["MODES", "as_metric", "check_mode", "rank_key", "worst"]
 
 
 def check_mode(mode: Any) -> str:
-    """Return ``mode`` if it is ``'max'`` or ``'min'``.
+    """Return ``mode`` if it is ``'max'`` or ``'min'`` (`ato.adict.modes.check_mode`).
 
     Raises:
         SearchSettingError: for anything else.
     """
-    if mode not in MODES:
-        raise SearchSettingError(f"mode must be 'max' or 'min', got {mode!r}")
-    return str(mode)
+    return _check_mode(mode, SearchSettingError)
 
 
 def worst(mode: str) -> float:

@@ -295,13 +295,12 @@ def _parse_condition(name: str, raw: Any) -> dict[str, tuple[Any, ...]]:
 
 
 def _check_conditions(params: dict[str, Param]) -> None:
-    import difflib
+    from ato.adict.suggest import did_you_mean
 
     for param in params.values():
         for parent, allowed in param.condition.items():
             if parent not in params:
-                close = difflib.get_close_matches(parent, list(params), n=1)
-                hint = f" Did you mean {close[0]!r}?" if close else ""
+                hint = did_you_mean(parent, params, n=1)
                 raise SearchSpaceError(
                     f"search space {param.name!r}: condition names {parent!r}, which is not a "
                     f"parameter of the search space.{hint}"

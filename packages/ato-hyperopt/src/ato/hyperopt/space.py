@@ -15,10 +15,11 @@ floating-point noise (``10 ** -5`` comes out as ``1e-05``) and the endpoints are
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from ato.adict.suggest import close_matches, did_you_mean
 
 from .errors import SearchSpaceError
 
@@ -138,7 +139,7 @@ def int_grid_values(name: str, low: int, high: int, num: int) -> list[int]:
 
 def _param_type(name: str, spec: Mapping[str, Any]) -> str:
     if "param_type" not in spec:
-        close = difflib.get_close_matches("param_type", [str(k) for k in spec], n=1)
+        close = close_matches("param_type", spec, n=1)
         hint = f" (found {close[0]!r}: did you mean 'param_type'?)" if close else ""
         raise SearchSpaceError(
             f"search space {name!r} has no 'param_type'{hint}; set it to one of "
@@ -157,8 +158,7 @@ def _check_keys(name: str, spec: Mapping[str, Any], allowed: frozenset[str]) -> 
     unknown = [k for k in spec if k not in allowed]
     if unknown:
         key = unknown[0]
-        close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(key, sorted(allowed), n=1)
         raise SearchSpaceError(
             f"search space {name!r} ({str(spec['param_type']).upper()}): unknown key {key!r}."
             f"{hint} Allowed keys: {', '.join(sorted(allowed))}"

@@ -1,4 +1,5 @@
-"""What a search runs trials on: a config object, or a Scope (duck-typed, no ato.scope import).
+"""What a search runs trials on: a config object, or a Scope (duck-typed through
+[`ScopeLike`][ato.hyperopt.protocols.ScopeLike], no ato.scope import).
 
 A *target* builds each trial's config from the sampled values and calls the trial function
 with it. ``on_config(config)`` is called with the trial's config just before the function
@@ -7,22 +8,20 @@ runs, so the search can log it and open a tracker run.
 
 from __future__ import annotations
 
-import copy
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from .checks import warn_user
-from .configs import NUM_HALVED, check_config, is_config, set_path, warn_new_keys, with_values
+from .configs import NUM_HALVED, check_config, is_config, warn_new_keys, with_values
 from .errors import ConfigTypeError, OverriddenBySearchWarning
+from .protocols import ScopeLike
 
 TrialFn = Callable[..., Any]
 OnConfig = Callable[[Any], None]
 
-#: Name of the lazy default view a search registers on a Scope to inject trial values.
-TRIAL_VIEW_NAME = "hyperopt_trial"
-#: Its priority: the lowest of all lazy views, so trial values land right after the
-#: command-line overrides and before the user's own lazy (derived) views.
-TRIAL_VIEW_PRIORITY = -(2**31)
+#: The source name of the trial values in the scope's provenance (``explain``: ``← search``).
+SEARCH_SOURCE = "search"
 
 
 class ConfigTarget:
@@ -84,19 +83,24 @@ class ConfigTarget:
 
 
 class ScopeTarget:
-    """Trials through an ato-scope ``Scope`` (duck-typed: ``observe`` and ``build``).
+    """Trials through an ato-scope ``Scope`` (anything matching
+    [`ScopeLike`][ato.hyperopt.protocols.ScopeLike]).
 
-    Each trial builds the scope's config as usual (views, command line) with ``scope.build()``
-    and passes it to the trial function. The sampled values and ``__num_halved__`` are
-    written by a lazy default view that the search registers once on the scope
-    (`TRIAL_VIEW_NAME`): it runs right after the command-line overrides, so the
-    searched values win over the command line, and the scope's own lazy views (derived
-    values) see them. Outside a search that view changes nothing.
+    Each trial builds the scope's config as usual (views, command line) with
+    ``scope.build(extra=trial values, source="search")``: the sampled values and
+    ``__num_halved__`` form the scope's highest layer, set right after the command-line
+    overrides, so the searched values win over the command line while the scope's lazy blocks
+    and lazy views (derived values) see them. The scope's provenance names ``search`` as their
+    writer. Nothing is registered on the scope: outside a search it builds as before.
+
+    Raises:
+        ConfigTypeError: ``scope.build`` takes no ``extra``/``source`` keywords (a scope
+            older than ato-scope 3.0's seam).
     """
 
-    def __init__(self, scope: Any) -> None:
+    def __init__(self, scope: ScopeLike) -> None:
+        _check_build_signature(scope)
         self._scope = scope
-        scope.observe(default=True, lazy=True, priority=TRIAL_VIEW_PRIORITY)(_trial_view(scope))
 
     def base_config(self) -> Any:
         """The config the scope builds right now (views and command line), without trial values."""
@@ -117,13 +121,10 @@ class ScopeTarget:
     def build(
         self, values: Mapping[str, Any], num_halved: int, extra: Mapping[str, Any] | None = None
     ) -> Any:
-        """The trial config: ``scope.build()`` while the trial view injects ``values``,
-        ``__num_halved__`` and the top-level keys in ``extra``."""
-        _ACTIVE[id(self._scope)] = {**values, NUM_HALVED: num_halved, **(extra or {})}
-        try:
-            return self._scope.build()
-        finally:
-            del _ACTIVE[id(self._scope)]
+        """The trial config: ``scope.build(extra=...)`` with ``values``, ``__num_halved__`` and
+        the top-level keys in ``extra`` as the search's layer."""
+        layer = {**values, NUM_HALVED: num_halved, **(extra or {})}
+        return self._scope.build(extra=layer, source=SEARCH_SOURCE)
 
     def call(
         self,
@@ -135,10 +136,10 @@ class ScopeTarget:
         on_config: OnConfig,
         extra: Mapping[str, Any] | None = None,
     ) -> Any:
-        """Run one trial: ``func(config, *args, **kwargs)`` on the config ``scope.build()``
-        returns while the trial view injects ``values`` (``{dotted path: value}``) and
-        ``__num_halved__ = num_halved`` (the round) and the top-level keys in ``extra``;
-        ``on_config(config)`` is called first. Returns what ``func`` returns.
+        """Run one trial: ``func(config, *args, **kwargs)`` on the config `build` returns
+        (``values`` as ``{dotted path: value}``, ``__num_halved__ = num_halved``, the round, and
+        the top-level keys in ``extra``); ``on_config(config)`` is called first. Returns what
+        ``func`` returns.
 
         Raises:
             Exception: whatever ``scope.build()``, ``func`` or ``on_config`` raises.
@@ -148,28 +149,26 @@ class ScopeTarget:
         return func(config, *args, **kwargs)
 
 
-# id(scope) -> {dotted path: value} of the trial whose config that scope is building now.
-_ACTIVE: dict[int, dict[str, Any]] = {}
-
-
-def _trial_view(scope: Any) -> Callable[[Any], None]:
-    key = id(scope)
-
-    def hyperopt_trial(config: Any) -> None:
-        for path, value in _ACTIVE.get(key, {}).items():
-            set_path(config, path, copy.deepcopy(value))
-
-    hyperopt_trial.__doc__ = "Values of the hyperparameter-search trial being built (if any)."
-    return hyperopt_trial
+def _check_build_signature(scope: Any) -> None:
+    try:
+        params = inspect.signature(scope.build).parameters
+    except (TypeError, ValueError):  # a builtin or C callable: trust it
+        return
+    takes = {"extra", "source"} <= params.keys() or any(
+        p.kind is p.VAR_KEYWORD for p in params.values()
+    )
+    if not takes:
+        raise ConfigTypeError(
+            f"{type(scope).__name__}.build() takes no 'extra'/'source' keywords, through which "
+            "a search passes each trial's values; use ato-scope >= 3.0, or give your scope "
+            "build(argv=None, *, extra=None, source='extra') (see ato.hyperopt.protocols)"
+        )
 
 
 def is_scope(obj: Any) -> bool:
-    """Duck-typed Scope check: has callable ``observe`` and ``build``, and is not a config."""
-    return (
-        callable(getattr(obj, "observe", None))
-        and callable(getattr(obj, "build", None))
-        and not is_config(obj)
-    )
+    """Duck-typed Scope check: matches [`ScopeLike`][ato.hyperopt.protocols.ScopeLike] (a
+    callable ``build``) and is not a config object."""
+    return isinstance(obj, ScopeLike) and callable(obj.build) and not is_config(obj)
 
 
 def make_target(scope_or_config: Any, sample: Mapping[str, Any]) -> ConfigTarget | ScopeTarget:
