@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -158,8 +157,9 @@ def status_text(status: str) -> Text:
 
 
 def format_number(value: float | None) -> str:
-    """Up to 6 significant digits (``0.123457``, ``1.5e+06``); ``-`` for ``None``/NaN."""
-    if value is None or math.isnan(value):
+    """Up to 6 significant digits (``0.123457``, ``1.5e+06``); ``nan``, ``inf``, ``-inf`` as
+    such; ``-`` for ``None`` (no value)."""
+    if value is None:
         return NO_VALUE
     return f"{value:.6g}"
 
