@@ -25,6 +25,7 @@ ready-made tuples, skipping SQLAlchemy's per-row parameter processing.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import os
@@ -48,7 +49,7 @@ from .engine import run_transaction
 from .errors import BufferSettingsError, DatabaseTimeoutError
 from .models import MetricRecord
 from .settings import Timeouts, default_spool_dir, hide_password
-from .values import store_value
+from .values import DBL_MAX, FINITE, NAN, NEG_INF, POS_INF, store_value
 
 _log = logging.getLogger("ato.tracker")
 _from_timestamp = datetime.fromtimestamp
@@ -115,6 +116,7 @@ class MetricBuffer:
         self.pending: deque[MetricRow] = deque()
         self.rejected: list[RejectedMetric] = []
         self.writer = MetricWriter(engine.dialect)
+        self.inline = engine.dialect.name == "sqlite"
         self.writer_id = new_writer_id()
         self.next_seq = itertools.count(1).__next__
         self.flush_due = time() + flush_interval
@@ -132,14 +134,24 @@ class MetricBuffer:
         return spool.spool_path(self.spool_dir, self.db_url, self.writer_id)
 
     def append(self, run_id: int, key: str, value: float, step: int | None, now: float) -> None:
-        """Buffer one validated row; wake the flush thread when a flush is due."""
+        """Buffer one validated row; flush when due (see :meth:`flush_due_rows`)."""
         pending = self.pending
         pending.append((run_id, key, value, step, now, self.next_seq()))
         if len(pending) >= self.batch_size or now >= self.flush_due:
-            self.wake()
+            self.flush_due_rows()
 
-    def wake(self) -> None:
-        """Ask the flush thread for a flush now (starting it if it is not running)."""
+    def flush_due_rows(self) -> None:
+        """A flush is due: on a server, wake the flush thread (the caller never waits on the
+        network). On SQLite - a local file - the caller writes the rows itself when no other
+        flush is running (a background thread inserting while the caller computes would
+        contend for the GIL on every row), else it wakes the flush thread too."""
+        if self.inline and self._flush_lock.acquire(blocking=False):
+            self._flush_lock.release()
+            try:
+                self.flush(lock_timeout=0)
+                return
+            except Exception:  # busy or failing: the flush thread retries and reports
+                pass
         if self._timer is None or not self._timer.is_alive():
             self.start_timer()
         self._wake.set()
@@ -162,6 +174,7 @@ class MetricBuffer:
         """
         if not self._flush_lock.acquire(timeout=lock_timeout):
             raise TimeoutError(f"another flush held the metric buffer for {lock_timeout:g} s")
+        self._wake.clear()
         try:
             self.flush_due = time() + self.flush_interval
             try:
@@ -371,6 +384,8 @@ class MetricWriter:
             "postgresql": lambda t: _from_timestamp(t, _UTC),
         }.get(dialect.name, lambda t: _from_timestamp(t, _UTC).replace(tzinfo=None))
 
+        self.sqlite = dialect.name == "sqlite"
+
     def write(self, conn: Connection, rows: list[MetricRow], writer_id: int) -> None:
         """Insert ``rows`` (:data:`MetricRow` tuples) of writer ``writer_id`` on ``conn``,
         inside the caller's transaction, skipping rows already stored.
@@ -378,21 +393,43 @@ class MetricWriter:
         Raises:
             sqlalchemy.exc.DBAPIError: the driver rejected the insert.
         """
+        if self.sqlite:  # the buffered tuples go to the driver as they are
+            conn.exec_driver_sql(_sqlite_insert(writer_id), rows)  # type: ignore[arg-type]
+            return
         convert = self.convert_time
-        params: list[Any] = []
-        add = params.append
-        for r, k, v, s, t, q in rows:
-            if v - v == 0:
-                add((r, k, v, 0, s, convert(t), writer_id, q))
-            else:
-                stored, value_class = store_value(v)
-                add((r, k, stored, value_class, s, convert(t), writer_id, q))
+        w = writer_id
+        params: list[Any] = [
+            (r, k, v, 0, s, convert(t), w, q)
+            if v - v == 0
+            else (r, k, *store_value(v), s, convert(t), w, q)
+            for r, k, v, s, t, q in rows
+        ]
         if self.named:
             params = [dict(zip(_COLUMNS, p, strict=True)) for p in params]
         elif self.index is not None:
             index = self.index
             params = [tuple(p[i] for i in index) for p in params]
         conn.exec_driver_sql(self.sql, params)
+
+
+@functools.lru_cache(maxsize=64)
+def _sqlite_insert(writer_id: int) -> str:
+    """SQLite's insert of buffered tuples ``(run_id, key, value, step, unix_time, seq)``: SQLite
+    computes the value class, the stand-ins for infinities (NaN arrives as NULL: SQLite binds
+    NaN so) and the ``DATETIME`` text itself (the same text :class:`_SqliteTime` makes), so
+    no Python code runs per row. ``writer_id`` is an ``int``, inlined as a literal."""
+    big = repr(DBL_MAX)
+    return (
+        "INSERT INTO metrics (run_id, key, value, value_class, step, timestamp, writer, seq) "
+        "VALUES (?1, ?2, "
+        f"CASE WHEN ?3 > {big} THEN {big} WHEN ?3 < -{big} THEN -{big} ELSE ?3 END, "
+        f"CASE WHEN ?3 IS NULL THEN {NAN} WHEN ?3 > {big} THEN {POS_INF} "
+        f"WHEN ?3 < -{big} THEN {NEG_INF} ELSE {FINITE} END, "
+        "?4, "
+        "strftime('%Y-%m-%d %H:%M:%S', CAST(?5 AS INTEGER), 'unixepoch') || "
+        "printf('.%06d', CAST((?5 - CAST(?5 AS INTEGER)) * 1000000 AS INTEGER)), "
+        f"{int(writer_id)}, ?6) ON CONFLICT (run_id, writer, seq) DO NOTHING"
+    )
 
 
 def _insert_skipping_stored(dialect: Dialect) -> Any:

@@ -258,7 +258,9 @@ class SQLLogger:
     def log_metric(self, key: str, value: Any, step: int | None = None) -> None:
         """Buffer one metric value of the active run.
 
-        Never waits on the database: the row is buffered and a background thread writes it.
+        Never waits on a database server: the row is buffered and a background thread writes
+        it (with SQLite, a local file, a full batch is written by the calling thread when no
+        other flush is running).
         Everything is checked here against what every backend stores (see
         :mod:`ato.tracker.validation`), so a logged row is never refused later.
 
@@ -285,7 +287,12 @@ class SQLLogger:
         number = check_value(key, value) if value.__class__ is not float else value
         if step is not None and (step.__class__ is not int or not -(2**63) <= step < 2**63):
             step = check_step(key, step)
-        self._buffer.append(self._run_id, key, number, step, time())  # type: ignore[arg-type]
+        now = time()
+        buffer = self._buffer
+        pending = buffer.pending  # inline MetricBuffer.append: this is the hot path
+        pending.append((self._run_id, key, number, step, now, buffer.next_seq()))  # type: ignore[arg-type]
+        if len(pending) >= buffer.batch_size or now >= buffer.flush_due:
+            buffer.flush_due_rows()
 
     def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
         """:meth:`log_metric` for each ``key: value`` of ``metrics`` (a mapping of metric name
