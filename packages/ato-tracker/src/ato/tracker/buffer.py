@@ -122,6 +122,7 @@ class MetricBuffer:
         self.flush_due = time() + flush_interval
         self.failing_since: float | None = None
         self.spooled = False  # this buffer's spool file may hold rows
+        self.spilled_seq = 0  # rows up to this seq are saved in the spool file already
         self._flush_lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -238,7 +239,7 @@ class MetricBuffer:
         they are copied and also stay buffered - a later write and the spool replay then meet
         in the unique index and store each row once.
         """
-        rows = list(self.pending)
+        rows = [row for row in self.pending if row[5] > self.spilled_seq]  # not saved before
         if not rows and finish is None:
             return 0
         path = self.spool_file
@@ -253,8 +254,10 @@ class MetricBuffer:
             )
             return 0
         if locked:
-            for _ in rows:
+            for _ in range(len(self.pending)):
                 self.pending.popleft()
+        elif rows:
+            self.spilled_seq = rows[-1][5]
         self.spooled = True
         _log.warning(
             "ato.tracker: database %s unreachable; saved %d metrics%s to %s. They are written "
@@ -506,6 +509,7 @@ def _forget_inherited_rows() -> None:
         buffer.writer_id = new_writer_id()
         buffer.next_seq = itertools.count(1).__next__
         buffer.spooled = False
+        buffer.spilled_seq = 0
 
 
 if hasattr(os, "register_at_fork"):

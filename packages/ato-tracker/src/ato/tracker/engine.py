@@ -176,7 +176,7 @@ def _checked_sqlite_file(url: str) -> Path | None:
     """:func:`sqlite_file`, raising an ``ArgumentError`` whose message hides the password."""
     try:
         return sqlite_file(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: e.g. a port that is not a number
         raise ArgumentError(
             f"could not parse database URL {hide_password(url)!r}; expected "
             "dialect+driver://user:password@host:port/database or a SQLite file path"

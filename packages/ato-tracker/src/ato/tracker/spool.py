@@ -144,8 +144,8 @@ def replay(engine: Engine, spooled: SpoolFile, batch_size: int = 5000) -> tuple[
     """Write a spool file into ``engine``'s database exactly once, then delete the file.
 
     Returns:
-        ``(metric rows inserted now, runs whose end was recorded now)``; rows stored earlier
-        (by a flush or an earlier replay) are not inserted again.
+        ``(metric rows now stored - some may have been stored before and were skipped,
+        runs whose end was recorded now)``.
 
     Raises:
         sqlalchemy.exc.DBAPIError, DatabaseTimeoutError: the database cannot be written; the

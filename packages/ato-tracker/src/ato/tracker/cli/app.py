@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import IO
 
 from rich.console import Console
@@ -16,11 +17,20 @@ from ..errors import (
     NotATrackerDatabaseError,
     ProjectNotFoundError,
     RunNotFoundError,
+    TrackerError,
     UsageError,
 )
 from ..finder import SQLFinder
-from ..settings import DB_ENV_VAR, DEFAULT_DB_URL, default_db_url
+from ..settings import (
+    DB_ENV_VAR,
+    DEFAULT_DB_URL,
+    SPOOL_ENV_VAR,
+    default_db_url,
+    default_spool_dir,
+    hide_password,
+)
 from . import commands
+from .sync import sync
 
 EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE = 0, 1, 2
 PIPE_WIDTH = 160  # table width when stdout is not a terminal (COLUMNS overrides it)
@@ -43,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_global_options(parser, default=None)
-    groups = parser.add_subparsers(dest="group", required=True, metavar="{runs}")
+    groups = parser.add_subparsers(dest="group", required=True, metavar="{runs,sync}")
     runs = groups.add_parser("runs", help="list, show, compare runs; find the best run")
     actions = runs.add_subparsers(dest="action", required=True, metavar="ACTION")
 
@@ -73,6 +83,17 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("run_ids", type=int, nargs="+", metavar="ID")
     compare.add_argument(
         "--mode", choices=("max", "min"), default="max", help="which value is best (default: max)"
+    )
+    sync = groups.add_parser(
+        "sync",
+        parents=[common],
+        help="write metrics saved in the local spool (database was unreachable) into --db",
+    )
+    sync.add_argument(
+        "--spool-dir",
+        type=Path,
+        default=None,
+        help=f"spool directory (default: ${SPOOL_ENV_VAR}, else ~/.local/share/ato/spool)",
     )
     return parser
 
@@ -115,6 +136,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None) ->
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # --help (0) or a usage error (2)
         return int(exit_.code or 0)
+    if args.group == "sync":
+        return _sync(parser, args, stdout or sys.stdout)
     if args.action == "compare" and len(args.run_ids) < 2:
         return _fail(parser, "compare needs at least two run ids", EXIT_USAGE)
     db_url = args.db or default_db_url()
@@ -132,10 +155,21 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None) ->
     except (UsageError, DatabaseNotFoundError, NotATrackerDatabaseError) as error:
         return _fail(parser, str(error), EXIT_USAGE)
     except ArgumentError as error:
-        return _fail(parser, f"--db {db_url!r} is not a database URL: {error}", EXIT_USAGE)
+        shown = hide_password(db_url)
+        return _fail(parser, f"--db {shown!r} is not a database URL: {error}", EXIT_USAGE)
     except SQLAlchemyError as error:
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
         return _fail(parser, f"cannot read {commands.display_url(db_url)}: {reason}", EXIT_USAGE)
+    return EXIT_OK
+
+
+def _sync(parser: argparse.ArgumentParser, args: argparse.Namespace, out: IO[str]) -> int:
+    db_url = args.db or default_db_url()
+    try:
+        sync(db_url, args.spool_dir or default_spool_dir(), out)
+    except (ArgumentError, SQLAlchemyError, TrackerError, OSError) as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        return _fail(parser, f"cannot sync into {hide_password(db_url)}: {reason}", EXIT_USAGE)
     return EXIT_OK
 
 
