@@ -9,23 +9,25 @@ from sqlalchemy import Engine, distinct, func, select
 from sqlalchemy.exc import DBAPIError
 
 from . import queries
-from .engine import get_engine, missing_tracker_tables, require_tracker_schema, sqlite_file
+from .engine import get_engine, require_tracker_schema, schema_state, sqlite_file
+from .errors import TrackerError
 from .models import FingerprintRecord, ProjectRecord, RunRecord
 from .results import MetricSummary, Project, Run
+from .schema import HEAD_REVISION
 from .settings import hide_password, read_settings
 
 _runs = RunRecord.__table__
 
 
 def _is_existing_tracker_file(url: str) -> bool:
-    """A SQLite file that already holds every tracker table: read it read-only (it may be
-    on read-only media) instead of creating anything."""
+    """A SQLite file that already holds the tracker's tables at the newest revision: read it
+    read-only (it may be on read-only media) instead of preparing it for writing."""
     path = sqlite_file(url)
     if path is None or not path.is_file():
         return False
     try:
-        return not missing_tracker_tables(url)
-    except DBAPIError:
+        return schema_state(url).revision == HEAD_REVISION
+    except (DBAPIError, TrackerError):
         return False
 
 
@@ -60,7 +62,10 @@ class SQLFinder:
         if must_exist:
             require_tracker_schema(self.db_url)
         self.engine: Engine = get_engine(
-            self.db_url, create_schema=not read_only, timeouts=settings.timeouts
+            self.db_url,
+            create_schema=not read_only,
+            timeouts=settings.timeouts,
+            read_only=read_only,
         )
 
     def find_project(self, name: str) -> Project | None:
