@@ -7,8 +7,7 @@ the last transactions). Several processes may write one file at once; a transact
 fails with a lock error is retried with exponential backoff (see :func:`run_transaction`).
 
 Server engines are time-bounded (see :class:`~ato.tracker.settings.Timeouts`): the driver gets a
-connect timeout (and PyMySQL read/write timeouts, PostgreSQL a server-side
-``statement_timeout``), and every transaction of :func:`run_transaction` - including the pool's
+connect timeout (libpq also TCP keepalives and a TCP user timeout), and every transaction of :func:`run_transaction` - including the pool's
 liveness ping - runs under a watchdog that shuts the connection's socket down when the
 statement timeout passes, so a server that stops answering without closing the connection
 (frozen, or behind a hung proxy) cannot block a caller for longer.
@@ -67,8 +66,12 @@ def normalize_url(url: str) -> str:
 
 
 def sqlite_file(url: str) -> Path | None:
-    """The database file of a SQLite URL, or ``None`` for other backends and in-memory SQLite."""
-    parsed = make_url(normalize_url(url))
+    """The database file of a SQLite URL, or ``None`` for other backends and in-memory SQLite.
+
+    Raises:
+        sqlalchemy.exc.ArgumentError: ``url`` cannot be parsed (the message hides its password).
+    """
+    parsed = _parse_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     return Path(parsed.database)
@@ -199,9 +202,13 @@ if hasattr(os, "register_at_fork"):
 
 
 def _checked_sqlite_file(url: str) -> Path | None:
-    """:func:`sqlite_file`, raising an ``ArgumentError`` whose message hides the password."""
+    return sqlite_file(url)
+
+
+def _parse_url(url: str) -> URL:
+    """``make_url`` raising an ``ArgumentError`` whose message hides the password."""
     try:
-        return sqlite_file(url)
+        return make_url(normalize_url(url))
     except (ArgumentError, ValueError):  # ValueError: e.g. a port that is not a number
         raise ArgumentError(
             f"could not parse database URL {hide_password(url)!r}; expected "
@@ -254,17 +261,14 @@ def _server_connect_args(url: URL, timeouts: Timeouts) -> dict[str, Any]:
     args: dict[str, Any] = {}
     if driver in ("psycopg", "psycopg2"):
         statement_ms = int(timeouts.statement * 1000)
-        args = {
+        args = {  # no server-side statement_timeout: schema upgrades may rightly take longer
             "connect_timeout": seconds,
-            "options": f"-c statement_timeout={statement_ms}",
             "tcp_user_timeout": statement_ms,
             "keepalives": 1,
             "keepalives_idle": max(1, int(timeouts.statement)),
         }
     elif driver in ("pymysql", "mysqldb", "mariadbconnector"):
-        io_seconds = max(1, int(timeouts.statement))
-        args = {"connect_timeout": seconds, "read_timeout": io_seconds}
-        args["write_timeout"] = io_seconds
+        args = {"connect_timeout": seconds}  # no read timeout: schema upgrades may take long
     return {key: value for key, value in args.items() if key not in url.query}
 
 

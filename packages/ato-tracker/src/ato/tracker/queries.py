@@ -18,7 +18,7 @@ from ato.adict import ADict
 
 from .models import ArtifactRecord, FingerprintRecord, MetricRecord, ProjectRecord, RunRecord
 from .results import Artifact, Fingerprint, Metric, MetricSummary, Project, Run, check_mode
-from .values import NEG_INF, POS_INF, load_value
+from .values import DBL_MAX, NEG_INF, POS_INF, load_value
 
 T = TypeVar("T")
 
@@ -157,17 +157,21 @@ def metric_summaries(
                 key=row.key,
                 last=load_value(row.last, row.last_class),
                 last_step=row.last_step,
-                min=_extreme(row.min, row.has_neg_inf, NEG_INF),
-                max=_extreme(row.max, row.has_pos_inf, POS_INF),
+                min=_extreme(row.min, row.has_pos_inf, row.has_neg_inf),
+                max=_extreme(row.max, row.has_pos_inf, row.has_neg_inf),
                 count=row.n_values,
             )
     return dict(result)
 
 
-def _extreme(value: float | None, has_infinity: int | None, value_class: int) -> float | None:
-    """A stored ``MIN``/``MAX`` back as a float: the infinity of ``value_class`` when one was
-    logged (its stand-in is then the extreme), else the finite value or ``None``."""
-    return load_value(value, value_class) if has_infinity else value
+def _extreme(value: float | None, has_pos_inf: int | None, has_neg_inf: int | None) -> float | None:
+    """A stored ``MIN``/``MAX`` back as a float: an infinity's stand-in (the largest double of
+    its sign) is the infinity when the key logged one."""
+    if value == DBL_MAX and has_pos_inf:
+        return load_value(value, POS_INF)
+    if value == -DBL_MAX and has_neg_inf:
+        return load_value(value, NEG_INF)
+    return value
 
 
 def in_id_range(run_id: int) -> bool:
