@@ -7,7 +7,9 @@ fingerprints; :class:`SQLFinder` queries them. SQLite is the embedded default
 
 from .errors import (
     BufferSettingsError,
+    ConfigTooLargeError,
     DatabaseNotFoundError,
+    DatabaseTimeoutError,
     FingerprintFormatError,
     InvalidModeError,
     InvalidStatusError,
@@ -27,7 +29,9 @@ __all__ = [
     "ActiveRun",
     "Artifact",
     "BufferSettingsError",
+    "ConfigTooLargeError",
     "DatabaseNotFoundError",
+    "DatabaseTimeoutError",
     "Fingerprint",
     "FingerprintFormatError",
     "InvalidModeError",
