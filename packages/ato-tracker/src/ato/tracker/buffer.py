@@ -37,9 +37,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from time import monotonic, time
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, insert
+from sqlalchemy import Connection, Engine, Table, insert
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
@@ -397,9 +397,9 @@ class MetricWriter:
             sqlalchemy.exc.DBAPIError: the driver rejected the insert.
         """
         if self.sqlite:  # the buffered tuples go to the driver as they are
-            conn.exec_driver_sql(_sqlite_insert(writer_id), rows)  # type: ignore[arg-type]
+            conn.exec_driver_sql(_sqlite_insert(writer_id), cast(Any, rows))
             return
-        convert = self.convert_time
+        convert = cast(Callable[[float], Any], self.convert_time)
         w = writer_id
         params: list[Any] = [
             (r, k, v, 0, s, convert(t), w, q)
@@ -436,7 +436,7 @@ def _sqlite_insert(writer_id: int) -> str:
 
 
 def _insert_skipping_stored(dialect: Dialect) -> Any:
-    table = MetricRecord.__table__
+    table = cast(Table, MetricRecord.__table__)
     if dialect.name == "sqlite":
         return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(_UNIQUE))
     if dialect.name == "postgresql":

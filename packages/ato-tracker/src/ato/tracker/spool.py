@@ -26,9 +26,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, Table, update
 from sqlalchemy.engine import make_url
 
 from .engine import normalize_url, run_transaction, sqlite_file
@@ -37,7 +37,7 @@ from .settings import hide_password
 
 _log = logging.getLogger("ato.tracker")
 _write_lock = threading.Lock()
-_runs = RunRecord.__table__
+_runs = cast(Table, RunRecord.__table__)
 
 SPOOL_FORMAT = 1
 # (run_id, key, value, step, unix time, seq), as buffered (see ato.tracker.buffer)
@@ -116,9 +116,9 @@ def read(path: Path) -> SpoolFile | None:
     for number, line in enumerate(lines[1:], start=2):
         entry = _parse(line)
         if isinstance(entry, dict) and "m" in entry:
-            spooled.rows.append(tuple(entry["m"]))  # type: ignore[arg-type]
+            spooled.rows.append(cast(SpoolRow, tuple(entry["m"])))
         elif isinstance(entry, dict) and "finish" in entry:
-            spooled.finishes.append(tuple(entry["finish"]))  # type: ignore[arg-type]
+            spooled.finishes.append(cast(tuple[int, str, float], tuple(entry["finish"])))
         elif number != len(lines):  # only the last line may be cut short by a crash
             _log.warning("ato.tracker: %s line %d is not a spool entry; skipped", path, number)
     return spooled

@@ -23,14 +23,13 @@ STEP_MIN = -(2**63)
 STEP_MAX = 2**63 - 1
 
 
-def check_key(key: Any) -> str:
-    """``key`` as a ``str`` (non-strings via ``str()``) that every backend stores.
+def check_key(name: Any) -> str:
+    """The metric name ``name`` as a ``str`` (non-strings via ``str()``) every backend stores.
 
     Raises:
         MetricKeyError: longer than 255 characters, contains NUL, or is not valid Unicode.
     """
-    if key.__class__ is not str:
-        key = str(key)
+    key: str = name if name.__class__ is str else str(name)
     if len(key) > KEY_LENGTH:
         raise MetricKeyError(key, KEY_LENGTH)
     if "\x00" in key:
@@ -76,12 +75,11 @@ def check_step(key: str, step: Any) -> int | None:
     """
     if step is None:
         return None
-    if step.__class__ is not int:
-        step = operator.index(step)
-    if not STEP_MIN <= step <= STEP_MAX:
+    number: int = step if step.__class__ is int else operator.index(step)
+    if not STEP_MIN <= number <= STEP_MAX:
         raise MetricValueError(
             key,
             step,
             f"is not a storable step: steps are 64-bit integers from {STEP_MIN} to {STEP_MAX}",
         )
-    return step
+    return number

@@ -33,8 +33,8 @@ branch_labels = None
 depends_on = None
 
 DBL_MAX = repr(sys.float_info.max)
-NAME_COLUMNS = (("projects", "name", False), ("metrics", "key", False))
-NAME_COLUMNS += (("fingerprints", "trace_id", False),)
+NAME_COLUMNS = [("projects", "name", False), ("metrics", "key", False)]
+NAME_COLUMNS.append(("fingerprints", "trace_id", False))
 
 
 def upgrade() -> None:
