@@ -75,6 +75,7 @@ def test_a_huge_run_id_is_a_clear_error(sqlite_url, capsys):
 
 
 # -- item 10: secrets --------------------------------------------------------------------
+@pytest.mark.filterwarnings("ignore:Query string argument")  # pysqlite ignores them
 @pytest.mark.parametrize(
     "query",
     ["password=S3cret", "passwd=S3cret&charset=utf8", "sslpassword=S3cret", "PASSWORD=S3cret"],
@@ -88,6 +89,16 @@ def test_a_password_in_the_url_query_is_stored_and_shown_redacted(sqlite_url, qu
     assert "S3cret" not in repr(SQLFinder(url))
     stored = SQLFinder(url).find_run(run_id).config.experiment.sql.db_path
     assert "S3cret" not in stored and "***" in stored
+
+
+def test_the_reproducer_postgres_url_with_a_query_password(postgres_url, caplog):
+    url = f"{postgres_url}?password=S3cret"  # the local server trusts; the password is unused
+    logger = SQLLogger(_cfg(url))
+    with logger.start_run() as run:
+        run.log_metric("loss", 1.0, 0)
+    assert "S3cret" not in repr(logger) and "S3cret" not in caplog.text
+    stored = SQLFinder(url).find_run(run.id).config.experiment.sql.db_path
+    assert stored.endswith("?password=***")
 
 
 @pytest.mark.parametrize(
