@@ -224,3 +224,20 @@ def test_rows_both_committed_and_spooled_are_stored_once(fault_proxy, server_db_
     assert main(["sync", "--db", fault_proxy.url(server_db_url), "--spool-dir", str(tmp_path)]) == 0
     assert [step for step, _ in _stored(server_db_url, run_id)] == list(range(1000))
     assert _status(server_db_url, run_id) == "completed"
+
+
+def test_leaving_a_with_block_while_the_server_is_down_spools_instead_of_raising(
+    fault_proxy, server_db_url, tmp_path
+):
+    url = fault_proxy.url(server_db_url)
+    with SQLLogger(_cfg(url, tmp_path), flush_interval=3600) as logger:
+        run_id = logger.run()
+        for step in range(500):
+            logger.log_metric("loss", 1.0, step)
+        fault_proxy.refuse()
+    (spooled,) = list(tmp_path.glob("*.jsonl"))
+    fault_proxy.accept()
+    assert main(["sync", "--db", url, "--spool-dir", str(tmp_path)]) == 0
+    assert not spooled.exists()
+    assert [step for step, _ in _stored(server_db_url, run_id)] == list(range(500))
+    assert _status(server_db_url, run_id) == "completed"

@@ -401,10 +401,12 @@ class SQLLogger:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        """Flush; an active run is finished ``'completed'``, or ``'failed'`` on an exception."""
+        """Flush; an active run is finished ``'completed'``, or ``'failed'`` on an exception.
+        If the database cannot be reached, the metrics go to the spool file (a warning names
+        it) instead of raising here."""
         if self._active:
             self.finish(FAILED if exc_type is not None else COMPLETED)
-        self.close()
+        self._buffer.close()
 
     def __repr__(self) -> str:
         return (
