@@ -14,10 +14,10 @@ bad data). Retrying a batch whose COMMIT reply was lost therefore stores nothing
 
 A batch refused for a data reason (a value, key or step the database rejects) is split in
 halves until the refused rows are isolated: the good rows are written, each bad row is logged,
-kept in :attr:`MetricBuffer.rejected` and dropped, never retried. A batch that fails because
+kept in `rejected` and dropped, never retried. A batch that fails because
 the database cannot be reached stays buffered; if the database stays unreachable for
 ``spool_after`` seconds, or at exit, the buffered rows go to the spool file (see
-:mod:`ato.tracker.spool`), from which the next successful flush - or ``ato sync`` - writes them.
+`ato.tracker.spool`), from which the next successful flush - or ``ato sync`` - writes them.
 
 The statement is compiled once per dialect; rows go to the driver's ``executemany`` as
 ready-made tuples, skipping SQLAlchemy's per-row parameter processing.
@@ -72,7 +72,7 @@ def new_writer_id() -> int:
 
 @dataclass(frozen=True)
 class RejectedMetric:
-    """A buffered row the database refused for its data: the ``row`` (see :data:`MetricRow`)
+    """A buffered row the database refused for its data: the ``row`` (see `MetricRow`)
     and the database's ``reason``."""
 
     row: MetricRow
@@ -86,9 +86,9 @@ class MetricBuffer:
         engine: where rows go.
         batch_size: rows per transaction and the size that triggers a flush (>= 1).
         flush_interval: seconds after which buffered rows are flushed (> 0).
-        timeouts: ``spool_after`` is taken from it (default :class:`Timeouts`).
+        timeouts: ``spool_after`` is taken from it (default `Timeouts`).
         spool_dir: directory of the spool file (default
-            :func:`~ato.tracker.settings.default_spool_dir`).
+            `ato.tracker.settings.default_spool_dir`).
         db_url: the database URL, recorded in the spool file for ``ato sync``.
 
     Raises:
@@ -135,7 +135,7 @@ class MetricBuffer:
         return spool.spool_path(self.spool_dir, self.db_url, self.writer_id)
 
     def append(self, run_id: int, key: str, value: float, step: int | None, now: float) -> None:
-        """Buffer one validated row; flush when due (see :meth:`flush_due_rows`)."""
+        """Buffer one validated row; flush when due (see `flush_due_rows`)."""
         pending = self.pending
         pending.append((run_id, key, value, step, now, self.next_seq()))
         if len(pending) >= self.batch_size or now >= self.flush_due:
@@ -164,7 +164,7 @@ class MetricBuffer:
         Thread-safe: flushes are serialized by a lock (waited for at most ``lock_timeout``
         seconds; ``-1`` waits as long as the flush holding it, which is time-bounded). Rows
         appended meanwhile are either taken by this flush or left for the next. Rows refused
-        for their data are dropped into :attr:`rejected`. When a batch cannot be written the
+        for their data are dropped into `rejected`. When a batch cannot be written the
         error propagates and the rows stay buffered; if that has lasted ``spool_after``
         seconds, they are moved to the spool file first.
 
@@ -272,9 +272,9 @@ class MetricBuffer:
 
     def start_timer(self) -> None:
         """Start the daemon flush thread (idempotent). It flushes when woken by
-        :meth:`append` and every ``flush_interval`` seconds when rows are due.
+        `append` and every ``flush_interval`` seconds when rows are due.
 
-        A timer stopped by :meth:`stop_timer` that has not exited yet is replaced: each
+        A timer stopped by `stop_timer` that has not exited yet is replaced: each
         thread gets its own stop event, so restarting right after a stop always leaves one
         running timer.
         """
@@ -361,11 +361,11 @@ def _short(error: BaseException) -> str:
 class MetricWriter:
     """Writes metric rows exactly once with the driver's ``executemany`` for one SQL dialect.
 
-    Timestamps are converted the way :class:`~ato.tracker.models.UTCDateTime` would: an aware
+    Timestamps are converted the way `ato.tracker.models.UTCDateTime` would: an aware
     UTC ``datetime`` for PostgreSQL, a naive UTC one for MySQL, and for SQLite the exact text
     SQLAlchemy's SQLite ``DATETIME`` stores (``YYYY-MM-DD HH:MM:SS.ffffff``), formatted once per
     second and completed with the microseconds. Values become ``(value, value_class)`` pairs
-    (see :mod:`ato.tracker.values`).
+    (see `ato.tracker.values`).
 
     Args:
         dialect: the dialect of the engine the rows go to.
@@ -390,7 +390,7 @@ class MetricWriter:
         self.sqlite = dialect.name == "sqlite"
 
     def write(self, conn: Connection, rows: list[MetricRow], writer_id: int) -> None:
-        """Insert ``rows`` (:data:`MetricRow` tuples) of writer ``writer_id`` on ``conn``,
+        """Insert ``rows`` (`MetricRow` tuples) of writer ``writer_id`` on ``conn``,
         inside the caller's transaction, skipping rows already stored.
 
         Raises:
@@ -419,7 +419,7 @@ class MetricWriter:
 def _sqlite_insert(writer_id: int) -> str:
     """SQLite's insert of buffered tuples ``(run_id, key, value, step, unix_time, seq)``: SQLite
     computes the value class, the stand-ins for infinities (NaN arrives as NULL: SQLite binds
-    NaN so) and the ``DATETIME`` text itself (the same text :class:`_SqliteTime` makes), so
+    NaN so) and the ``DATETIME`` text itself (the same text `_SqliteTime` makes), so
     no Python code runs per row. ``writer_id`` is an ``int``, inlined as a literal."""
     big = repr(DBL_MAX)
     return (

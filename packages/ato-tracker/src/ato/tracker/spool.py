@@ -2,14 +2,14 @@
 
 When a database stays unreachable past ``spool_after`` seconds, or at exit, a buffer appends
 its rows to one JSON-lines file per writer in the spool directory (see
-:func:`~ato.tracker.settings.default_spool_dir`)::
+`ato.tracker.settings.default_spool_dir`)::
 
     {"ato_spool": 1, "db": "<URL, password hidden>", "writer": <writer id>}
     {"m": [run_id, key, value, step, unix_time, seq]}
     {"finish": [run_id, status, unix_time]}
 
 Each line is written whole and the file is ``fsync``-ed, so a crash loses at most the line
-being written (a truncated last line is skipped when read). :func:`replay` writes a file into
+being written (a truncated last line is skipped when read). `replay` writes a file into
 its database and deletes it; rows keep their writer id and sequence number, so replaying a
 file twice, or replaying rows a flush already wrote, stores each row once. Replays happen
 automatically on the next successful flush of the same logger, or with ``ato sync``.

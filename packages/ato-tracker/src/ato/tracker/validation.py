@@ -8,7 +8,7 @@ What SQLite, PostgreSQL and MariaDB all store:
 - ``key``: at most 255 characters of valid Unicode without NUL (PostgreSQL text cannot hold
   ``\\x00``; a lone surrogate cannot be encoded as UTF-8 for any backend);
 - ``value``: anything ``float()`` accepts that fits a 64-bit float (``10**400`` does not);
-  NaN and +-inf are stored exactly (see :mod:`ato.tracker.values`).
+  NaN and +-inf are stored exactly (see `ato.tracker.values`).
 """
 
 from __future__ import annotations

@@ -6,15 +6,15 @@ differently in comparisons, so a logged value is stored as a pair ``(value, valu
 =============  ==============  ============================================
 logged         ``value``       ``value_class``
 =============  ==============  ============================================
-finite ``x``   ``x``           :data:`FINITE` (0)
-NaN            NULL            :data:`NAN` (1)
-+inf           ``+DBL_MAX``    :data:`POS_INF` (2)
--inf           ``-DBL_MAX``    :data:`NEG_INF` (3)
+finite ``x``   ``x``           `FINITE` (0)
+NaN            NULL            `NAN` (1)
++inf           ``+DBL_MAX``    `POS_INF` (2)
+-inf           ``-DBL_MAX``    `NEG_INF` (3)
 =============  ==============  ============================================
 
 ``SQL MAX/MIN/ORDER BY value`` then rank +inf above and -inf below every finite value and skip
 NaN, which is the order ato.hyperopt ranks trial results in (NaN last, infinities by value).
-:func:`load_value` turns a stored pair back into the exact float.
+`load_value` turns a stored pair back into the exact float.
 """
 
 from __future__ import annotations
