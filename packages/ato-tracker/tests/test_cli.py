@@ -191,7 +191,7 @@ def test_show_json_includes_artifacts_and_fingerprints(capsys, sqlite_url):
     assert record["id"] == run.id
     assert record["config"]["lr"] == 0.5
     assert record["metrics"]["score"] == {
-        "last": None,  # NaN is not valid JSON
+        "last": "NaN",  # JSON has no NaN: spelled as a string
         "last_step": 0,
         "min": None,
         "max": None,

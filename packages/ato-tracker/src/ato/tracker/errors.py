@@ -60,23 +60,45 @@ class InvalidStatusError(TrackerError, ValueError):
 
 
 class MetricValueError(TrackerError, TypeError):
-    """A metric value cannot be converted to a float."""
+    """A metric value, or its step, cannot be stored: not a number, a number outside the range
+    of a 64-bit float, or a step outside the 64-bit integer range."""
 
-    def __init__(self, key: str, value: object) -> None:
-        super().__init__(
-            f"metric {key!r}: value {value!r} of type {type(value).__name__} is not a number; "
-            "pass an int, a float, or an object with __float__ (numpy/torch scalars work)"
+    def __init__(self, key: str, value: object, problem: str | None = None) -> None:
+        shown = repr(value)
+        shown = shown if len(shown) <= 60 else f"{shown[:40]}...({len(shown)} characters)"
+        problem = problem or (
+            f"of type {type(value).__name__} is not a number; pass an int, a float, or an "
+            "object with __float__ (numpy/torch scalars work)"
         )
+        super().__init__(f"metric {key!r}: {shown} {problem}")
 
 
 class MetricKeyError(TrackerError, ValueError):
-    """A metric key is longer than the key column allows."""
+    """A metric key cannot be stored on every backend: too long, or with a NUL character or a
+    lone surrogate (text that is not valid Unicode)."""
 
-    def __init__(self, key: str, limit: int) -> None:
-        super().__init__(
-            f"metric key {key[:40]!r}... has {len(key)} characters, more than the {limit} "
-            "a key may have; use a shorter name"
+    def __init__(self, key: str, limit: int, problem: str | None = None) -> None:
+        shown = repr(key[:40]) + ("..." if len(key) > 40 else "")
+        problem = problem or (
+            f"has {len(key)} characters, more than the {limit} a key may have; use a shorter name"
         )
+        super().__init__(f"metric key {shown} {problem}")
+
+
+class DatabaseTimeoutError(TrackerError, TimeoutError):
+    """The database server did not answer within the statement timeout; the connection was
+    aborted (the work is retried later or saved to the spool, see ``docs/tracker.md``)."""
+
+    def __init__(self, url: str, seconds: float) -> None:
+        super().__init__(
+            f"no answer from {url} within {seconds:g} s; the connection was aborted. Raise "
+            "experiment.sql.statement_timeout if the server is just slow"
+        )
+        self.seconds = seconds
+
+
+class ConfigTooLargeError(TrackerError, ValueError):
+    """A run's config is larger than the database server accepts in one statement."""
 
 
 class FingerprintFormatError(TrackerError, TypeError):

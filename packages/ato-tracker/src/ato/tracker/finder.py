@@ -6,14 +6,31 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Engine, distinct, func, select
+from sqlalchemy.exc import DBAPIError
 
 from . import queries
-from .engine import get_engine, require_tracker_schema
+from .engine import get_engine, require_tracker_schema, schema_state, sqlite_file
+from .errors import TrackerError
 from .models import FingerprintRecord, ProjectRecord, RunRecord
 from .results import MetricSummary, Project, Run
-from .settings import read_settings
+from .schema import HEAD_REVISION
+from .settings import hide_password, read_settings
 
 _runs = RunRecord.__table__
+
+
+def _is_existing_tracker_file(url: str) -> bool:
+    """A SQLite file that already holds the tracker's tables at the newest revision: read it
+    read-only (it may be on read-only media) instead of preparing it for writing."""
+    path = sqlite_file(url)
+    if path is None or not path.is_file():
+        return False
+    try:
+        return schema_state(url).revision == HEAD_REVISION
+    except (DBAPIError, TrackerError):
+        return False
+
+
 _projects = ProjectRecord.__table__
 _fingerprints = FingerprintRecord.__table__
 
@@ -39,10 +56,17 @@ class SQLFinder:
     """
 
     def __init__(self, config: Any, *, must_exist: bool = False) -> None:
-        self.db_url = read_settings(config, need_project=False).db_url
+        settings = read_settings(config, need_project=False)
+        self.db_url = settings.db_url
+        read_only = must_exist or _is_existing_tracker_file(self.db_url)
         if must_exist:
             require_tracker_schema(self.db_url)
-        self.engine: Engine = get_engine(self.db_url, create_schema=not must_exist)
+        self.engine: Engine = get_engine(
+            self.db_url,
+            create_schema=not read_only,
+            timeouts=settings.timeouts,
+            read_only=read_only,
+        )
 
     def find_project(self, name: str) -> Project | None:
         """The project called ``name``, or ``None``."""
@@ -57,17 +81,23 @@ class SQLFinder:
 
     def find_run(self, run_id: int, *, with_metrics: bool = True) -> Run | None:
         """The run with id ``run_id`` (artifacts, fingerprints and - unless
-        ``with_metrics=False`` - metrics loaded), or ``None``."""
+        ``with_metrics=False`` - metrics loaded), or ``None`` (also for ids no database can
+        hold, such as ``10**30``)."""
+        if not queries.in_id_range(run_id):
+            return None
         with self.engine.connect() as conn:
             return queries.load_run(conn, run_id, with_metrics=with_metrics)
 
     def find_runs(self, run_ids: Sequence[int], *, with_metrics: bool = True) -> list[Run]:
-        """The runs among ``run_ids`` (a sequence of run ids) that exist, ordered by id;
-        ``with_metrics`` as for `find_run`."""
-        if not run_ids:
-            return []
+        """The runs among ``run_ids`` (a sequence of run ids, any length: queried in batches)
+        that exist, ordered by id; ``with_metrics`` as for ``find_run``."""
+        ids = sorted({run_id for run_id in run_ids if queries.in_id_range(run_id)})
+        runs: list[Run] = []
         with self.engine.connect() as conn:
-            return queries.load_runs(conn, _runs.c.id.in_(list(run_ids)), with_metrics=with_metrics)
+            for batch in queries.batches(ids, queries.IN_BATCH * 10):
+                where = _runs.c.id.in_(list(batch))
+                runs += queries.load_runs(conn, where, with_metrics=with_metrics)
+        return runs
 
     def get_runs_in_project(self, project_name: str, *, with_metrics: bool = True) -> list[Run]:
         """All runs of ``project_name`` by id (``[]`` if the project does not exist).
@@ -173,10 +203,11 @@ class SQLFinder:
     def get_metric_summaries(self, run_ids: Sequence[int]) -> dict[int, dict[str, MetricSummary]]:
         """Per run id, per metric key: last value/step, min, max and count (one query per batch
         of 500 runs), as ``{run_id: {key: MetricSummary}}``. Runs without metrics are absent."""
-        if not run_ids:
+        ids = [run_id for run_id in run_ids if queries.in_id_range(run_id)]
+        if not ids:
             return {}
         with self.engine.connect() as conn:
-            return queries.metric_summaries(conn, list(run_ids))
+            return queries.metric_summaries(conn, ids)
 
     def __repr__(self) -> str:
-        return f"SQLFinder(db={self.engine.url!r})"
+        return f"SQLFinder(db={hide_password(self.db_url)!r})"

@@ -31,13 +31,13 @@ from typing import Any
 from hydra.core.utils import JobReturn, JobStatus
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
-from omegaconf import DictConfig, OmegaConf, open_dict, read_write
-from omegaconf.errors import OmegaConfBaseException
+from omegaconf import DictConfig, open_dict, read_write
 from sqlalchemy.engine import make_url
 
 from .engine import normalize_url
 from .errors import MetricValueError, RunStateError
 from .logger import COMPLETED, FAILED, SQLLogger
+from .normalize import omegaconf_container
 from .settings import default_db_url
 
 __all__ = ["AtoTrackerCallback", "current_logger"]
@@ -141,15 +141,13 @@ class AtoTrackerCallback(Callback):
 
 
 def _task_config(config: DictConfig) -> dict[str, Any]:
-    """The job's config without the ``hydra`` node, interpolations resolved when possible."""
+    """The job's config without the ``hydra`` node, interpolations resolved when possible
+    (an unresolvable one keeps its text: the same path as every config the tracker stores,
+    ``ato.tracker.normalize.omegaconf_container``)."""
     task = copy.deepcopy(config)
     with read_write(task), open_dict(task):
         task.pop("hydra", None)
-    try:
-        data = OmegaConf.to_container(task, resolve=True)
-    except OmegaConfBaseException as error:  # the task will hit the same error; keep the text
-        _log.warning("ato tracker: storing the unresolved config (%s)", error)
-        data = OmegaConf.to_container(task, resolve=False)
+    data = omegaconf_container(task)
     assert isinstance(data, dict)
     # OmegaConf types keys as str | bytes | int | Enum | float | bool; a Hydra task config's
     # top-level keys are str

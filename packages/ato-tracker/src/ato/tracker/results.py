@@ -37,7 +37,7 @@ class Project:
 
 
 class Metric(NamedTuple):
-    """One logged value: ``key``, ``value`` (``nan`` when a non-finite value was logged),
+    """One logged value: ``key``, ``value`` (exactly as logged, NaN and +-inf included),
     ``step`` (``None`` if none was given) and ``timestamp`` (aware UTC, when it was logged).
 
     A named tuple: runs can hold many thousands of them and they are built fastest this way.
@@ -75,9 +75,9 @@ class Fingerprint:
 
 @dataclass(frozen=True)
 class MetricSummary:
-    """Aggregate of one metric key of one run: ``last`` (value logged last; ``nan`` if it was
-    non-finite), ``last_step``, ``min``/``max`` over finite values (``None`` if there are none)
-    and ``count`` of logged values."""
+    """Aggregate of one metric key of one run: ``last`` (value logged last, NaN and +-inf
+    included), ``last_step``, ``min``/``max`` over the values that are not NaN (+-inf
+    included; ``None`` if all are NaN) and ``count`` of logged values."""
 
     key: str
     last: float
@@ -120,7 +120,8 @@ class Run:
         return [m.value for m in self.metrics if m.key == key]
 
     def best_metric(self, key: str, mode: str = "max") -> float | None:
-        """Largest (``mode='max'``) or smallest (``'min'``) finite value of ``key``, else ``None``.
+        """Largest (``mode='max'``) or smallest (``'min'``) value of ``key`` that is not NaN
+        (+-inf included), else ``None``.
 
         Raises:
             InvalidModeError: ``mode`` is neither ``'max'`` nor ``'min'``.

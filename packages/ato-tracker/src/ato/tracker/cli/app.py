@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import IO, Any
 
 from rich.console import Console
@@ -17,11 +18,20 @@ from ..errors import (
     ProjectNotFoundError,
     RunNotFoundError,
     SchemaError,
+    TrackerError,
     UsageError,
 )
 from ..finder import SQLFinder
-from ..settings import DB_ENV_VAR, DEFAULT_DB_URL, default_db_url, hide_password
+from ..settings import (
+    DB_ENV_VAR,
+    DEFAULT_DB_URL,
+    SPOOL_ENV_VAR,
+    default_db_url,
+    default_spool_dir,
+    hide_password,
+)
 from . import commands
+from .sync import sync
 
 EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE = 0, 1, 2
 PIPE_WIDTH = 160  # table width when stdout is not a terminal (COLUMNS overrides it)
@@ -45,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_global_options(parser, default=None)
-    groups = parser.add_subparsers(dest="group", required=True, metavar="{runs,db,dashboard}")
+    groups = parser.add_subparsers(dest="group", required=True, metavar="{runs,db,sync,dashboard}")
     runs = groups.add_parser("runs", help="list, show, compare runs; find the best run")
     actions = runs.add_subparsers(dest="action", required=True, metavar="ACTION")
 
@@ -77,6 +87,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--mode", choices=("max", "min"), default="max", help="which value is best (default: max)"
     )
     _add_db_commands(groups, common)
+    sync = groups.add_parser(
+        "sync",
+        parents=[common],
+        help="write metrics saved in the local spool (database was unreachable) into --db",
+    )
+    sync.add_argument(
+        "--spool-dir",
+        type=Path,
+        default=None,
+        help=f"spool directory (default: ${SPOOL_ENV_VAR}, else ~/.local/share/ato/spool)",
+    )
     _add_dashboard(groups)
     return parser
 
@@ -151,6 +172,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None) ->
         return int(exit_.code or 0)
     if args.group == "dashboard":
         return _dashboard(parser, args)
+    if args.group == "sync":
+        return _sync(parser, args, stdout or sys.stdout)
     if args.action == "compare" and len(args.run_ids) < 2:
         return _fail(parser, "compare needs at least two run ids", EXIT_USAGE)
     db_url = args.db or default_db_url()
@@ -171,10 +194,21 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None) ->
     except (UsageError, DatabaseNotFoundError, NotATrackerDatabaseError, SchemaError) as error:
         return _fail(parser, str(error), EXIT_USAGE)
     except ArgumentError as error:
-        return _fail(parser, f"--db {db_url!r} is not a database URL: {error}", EXIT_USAGE)
+        shown = hide_password(db_url)
+        return _fail(parser, f"--db {shown!r} is not a database URL: {error}", EXIT_USAGE)
     except SQLAlchemyError as error:
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
         return _fail(parser, f"cannot read {hide_password(db_url)}: {reason}", EXIT_USAGE)
+    return EXIT_OK
+
+
+def _sync(parser: argparse.ArgumentParser, args: argparse.Namespace, out: IO[str]) -> int:
+    db_url = args.db or default_db_url()
+    try:
+        sync(db_url, args.spool_dir or default_spool_dir(), out)
+    except (ArgumentError, SQLAlchemyError, TrackerError, OSError) as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        return _fail(parser, f"cannot sync into {hide_password(db_url)}: {reason}", EXIT_USAGE)
     return EXIT_OK
 
 

@@ -16,7 +16,7 @@ from ..finder import SQLFinder
 from ..results import Run
 from ..settings import hide_password as display_url
 from .records import MISSING, all_metric_keys, config_diff, json_number, run_record, summary_record
-from .tables import format_number, render_comparison, render_run, render_runs_table
+from .tables import format_number, literal, render_comparison, render_run, render_runs_table
 
 
 @dataclass
@@ -133,9 +133,9 @@ def best_run(ctx: Context, metric: str, mode: str) -> None:
         "run": run_record(run, summaries),
     }
     headline = Text.assemble(
-        f"Best run of project {project!r} by {metric} ({mode}): ",
+        literal(f"Best run of project {project!r} by {metric} ({mode}): "),
         (f"run {run.id}", "bold"),
-        f" with {metric} = {format_number(value)}",
+        literal(f" with {metric} = {format_number(value)}"),
     )
     ctx.emit(data, Group(headline, render_runs_table([run], [metric], {run.id: summaries})))
 

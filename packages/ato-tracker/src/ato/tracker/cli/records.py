@@ -76,16 +76,22 @@ def all_metric_keys(summaries: Iterable[Mapping[str, MetricSummary]]) -> list[st
     return sorted({key for per_run in summaries for key in per_run})
 
 
-def json_number(value: float | None) -> float | None:
-    """``value`` for JSON: NaN and infinities (not valid JSON) become ``None``."""
-    if value is None or math.isnan(value) or math.isinf(value):
+def json_number(value: float | None) -> float | str | None:
+    """``value`` for JSON, which has no NaN or infinity: those become the strings ``"NaN"``,
+    ``"Infinity"`` and ``"-Infinity"`` (JavaScript's and Python's spellings); ``None`` stays
+    ``null``."""
+    if value is None:
         return None
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
     return value
 
 
 def summary_record(summary: MetricSummary) -> dict[str, Any]:
-    """A [`MetricSummary`][ato.tracker.MetricSummary] as a JSON object (``last``, ``last_step``, ``min``, ``max``,
-    ``count``; non-finite numbers as ``null``)."""
+    """A ``MetricSummary`` as a JSON object (``last``, ``last_step``, ``min``, ``max``,
+    ``count``; NaN and +-inf as strings, see ``json_number``)."""
     return {
         "last": json_number(summary.last),
         "last_step": summary.last_step,

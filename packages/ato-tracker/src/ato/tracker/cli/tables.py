@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -60,14 +59,14 @@ def render_runs_table(
     for name in ("Status", "Started (UTC)", "Duration", "Tags"):
         table.add_column(name)
     for key in keys:
-        table.add_column(key, justify="right")
+        table.add_column(literal(key), justify="right")
     for run in runs:
         per_key = summaries.get(run.id, {})
         cells: list[RenderableType] = [str(run.id)]
         if several_projects:
-            cells.append(run.project_name)
+            cells.append(literal(run.project_name))
         cells += [status_text(run.status), format_time(run.start_time), format_duration(run)]
-        cells.append(", ".join(run.tags) or NO_VALUE)
+        cells.append(literal(", ".join(run.tags) or NO_VALUE))
         cells += [format_number(per_key[k].last) if k in per_key else NO_VALUE for k in keys]
         table.add_row(*cells)
     return table
@@ -79,23 +78,29 @@ def render_run(run: Run, summaries: Mapping[str, MetricSummary]) -> Group:
     overview = Table(title=f"Run {run.id}", show_header=False)
     overview.add_column("Field", style="bold")
     overview.add_column("Value")
-    overview.add_row("Project", run.project_name)
+    overview.add_row("Project", literal(run.project_name))
     overview.add_row("Status", status_text(run.status))
     overview.add_row("Started (UTC)", format_time(run.start_time))
     overview.add_row("Ended (UTC)", format_time(run.end_time))
     overview.add_row("Duration", format_duration(run))
-    overview.add_row("Tags", ", ".join(run.tags) or NO_VALUE)
-    overview.add_row("Structural hash", run.structural_hash)
+    overview.add_row("Tags", literal(", ".join(run.tags) or NO_VALUE))
+    overview.add_row("Structural hash", literal(run.structural_hash))
     parts: list[RenderableType] = [overview, _config_table(run), _metrics_table(summaries)]
     if run.artifacts:
         artifacts = Table("Path", "Type", "Metadata", title="Artifacts")
         for artifact in run.artifacts:
-            artifacts.add_row(artifact.path, artifact.data_type, format_value(artifact.metadata))
+            artifacts.add_row(
+                literal(artifact.path),
+                literal(artifact.data_type),
+                literal(format_value(artifact.metadata)),
+            )
         parts.append(artifacts)
     if run.fingerprints:
         fingerprints = Table("Trace", "Type", "Fingerprint", title="Fingerprints")
         for fp in run.fingerprints:
-            fingerprints.add_row(fp.trace_id, fp.trace_type, fp.fingerprint)
+            fingerprints.add_row(
+                literal(fp.trace_id), literal(fp.trace_type), literal(fp.fingerprint)
+            )
         parts.append(fingerprints)
     return Group(*parts)
 
@@ -109,7 +114,9 @@ def render_comparison(
     diff = config_diff(runs)
     config = Table("Config key", *header, title="Config differences")
     for key, values in diff.items():
-        config.add_row(key, *[NO_VALUE if v is MISSING else format_value(v) for v in values])
+        config.add_row(
+            literal(key), *[literal(NO_VALUE if v is MISSING else format_value(v)) for v in values]
+        )
     if not diff:
         config.add_row(Text("(identical configs)", style="dim"), *["" for _ in runs])
     metrics = Table("Metric", title=f"Metrics (last / best, best = {mode})")
@@ -117,7 +124,7 @@ def render_comparison(
         metrics.add_column(f"{name} last", justify="right")
         metrics.add_column(f"{name} best", justify="right")
     for key in all_metric_keys(summaries.get(run.id, {}) for run in runs):
-        cells = [key]
+        cells: list[RenderableType] = [literal(key)]
         for run in runs:
             summary = summaries.get(run.id, {}).get(key)
             if summary is None:
@@ -131,7 +138,7 @@ def render_comparison(
 def _config_table(run: Run) -> Table:
     table = Table("Key", "Value", title="Config")
     for key, value in flatten_config(run.config).items():
-        table.add_row(key, format_value(value))
+        table.add_row(literal(key), literal(format_value(value)))
     return table
 
 
@@ -142,7 +149,7 @@ def _metrics_table(summaries: Mapping[str, MetricSummary]) -> Table:
     for key, s in sorted(summaries.items()):
         step = NO_VALUE if s.last_step is None else str(s.last_step)
         table.add_row(
-            key,
+            literal(key),
             format_number(s.last),
             step,
             format_number(s.min),
@@ -154,12 +161,29 @@ def _metrics_table(summaries: Mapping[str, MetricSummary]) -> Table:
 
 def status_text(status: str) -> Text:
     """``status`` coloured: completed green, failed red, running yellow."""
-    return Text(status, style=STATUS_STYLES.get(status, ""))
+    return literal(status, style=STATUS_STYLES.get(status, ""))
+
+
+# C0/C1 controls, DEL, and the bidirectional overrides/isolates that reorder what follows.
+_INVISIBLE = {
+    code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    for code in [*range(0x00, 0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F)]
+    + [*range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C]
+}
+
+
+def literal(text: str, style: str = "") -> Text:
+    """Stored text (a name, tag, config value...) for the terminal exactly as stored: never
+    read as rich markup (``[bold]`` stays ``[bold]``, ``[/]`` cannot break a table) and with
+    control characters shown as escapes (``\\x1b``, ``\\n``, ``\\u202e``), so no ANSI or
+    OSC sequence stored in a database reaches the terminal."""
+    return Text(text.translate(_INVISIBLE), style=style)
 
 
 def format_number(value: float | None) -> str:
-    """Up to 6 significant digits (``0.123457``, ``1.5e+06``); ``-`` for ``None``/NaN."""
-    if value is None or math.isnan(value):
+    """Up to 6 significant digits (``0.123457``, ``1.5e+06``); ``nan``, ``inf``, ``-inf`` as
+    such; ``-`` for ``None`` (no value)."""
+    if value is None:
         return NO_VALUE
     return f"{value:.6g}"
 
