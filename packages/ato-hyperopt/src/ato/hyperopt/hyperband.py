@@ -171,6 +171,7 @@ class HyperBand(HyperOpt, GridSpaceMixIn):
         )
         progress = RoundProgress(self.progress if self.is_root else False)
         sizes = self.round_sizes()
+        recorder.final_round = len(sizes) - 1
         survivors = list(range(len(self._points)))
         logs: list[list[ADict]] = []
         outcomes: list[TrialOutcome] = []

@@ -9,7 +9,8 @@ A *tracker* is either
   ``SQLLogger`` class itself (``tracker=SQLLogger``): every trial then gets a logger built
   from its own full config.
 
-Each trial becomes one run tagged ``search:<search id>`` and ``round:<k>``, with its metric
+Each trial becomes one run tagged ``search:<search id>`` and ``round:<k>`` (the final
+re-evaluation of the best config, the search's answer, also ``final``), with its metric
 logged at ``step=k`` and status ``completed`` or ``failed``. When the search runs through a
 Scope with code fingerprints (``scope.fingerprints``) and the logger has ``log_fingerprints``,
 the fingerprints are stored with every trial's run. Inside a trial, :func:`current_logger`
@@ -57,6 +58,7 @@ class TrialRecorder:
             tracker is not None and not self._is_factory and _accepts_config(tracker.run)
         )
         self._token: contextvars.Token[Any] | None = None
+        self.final_round: int | None = None  # runs of this round are tagged "final"
 
     @property
     def enabled(self) -> bool:
@@ -68,6 +70,8 @@ class TrialRecorder:
         if self._tracker is None:
             return None, None
         tags = [f"search:{self.search_id}", f"round:{round_index}"]
+        if round_index == self.final_round:
+            tags.append("final")
         logger = self._tracker(config) if self._is_factory else self._tracker
         if self._passes_config:
             run_id = logger.run(tags=tags, config=config)

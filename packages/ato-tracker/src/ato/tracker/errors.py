@@ -120,3 +120,28 @@ class RunNotFoundError(TrackerError, LookupError):
 
 class ProjectNotFoundError(TrackerError, LookupError):
     """No project has the requested name."""
+
+
+class ModeSpecError(InvalidModeError):
+    """A ``--mode`` spec is malformed (expected ``max``, ``min`` or ``KEY=max|min,...``)."""
+
+    def __init__(self, spec: str, item: str) -> None:
+        Exception.__init__(
+            self,
+            f"bad metric direction {item!r} in {spec!r}: expected 'max', 'min' or "
+            "'KEY=max|min' items separated by commas, e.g. 'loss=min,acc=max'",
+        )
+
+
+class MissingDependencyError(TrackerError, ImportError):
+    """An optional dependency (an extra of ato-tracker) is not installed."""
+
+    def __init__(self, package: str, extra: str, feature: str) -> None:
+        super().__init__(
+            f"{feature} needs {package}, which is not installed; "
+            f"install it with: pip install 'ato-tracker[{extra}]'"
+        )
+
+
+class NameNotFoundError(TrackerError, LookupError):
+    """A project, metric or param name matches nothing; the message suggests close names."""

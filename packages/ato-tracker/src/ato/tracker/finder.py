@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, distinct, func, select
 
-from . import queries
+from . import frames, queries
 from .engine import get_engine, require_tracker_schema
-from .models import FingerprintRecord, ProjectRecord, RunRecord
-from .results import MetricSummary, Project, Run
+from .models import FingerprintRecord, MetricRecord, ProjectRecord, RunRecord
+from .results import Metric, MetricSummary, Project, ProjectSummary, Run
 from .settings import read_settings
+
+if TYPE_CHECKING:
+    import pandas
+
+#: Tag of the run holding a search's answer (its final re-evaluation), next to ``search:<id>``.
+SEARCH_ANSWER_TAG = "final"
+STREAM_BATCH = 10_000
 
 _runs = RunRecord.__table__
 _projects = ProjectRecord.__table__
 _fingerprints = FingerprintRecord.__table__
+_metrics = MetricRecord.__table__
 
 
 class SQLFinder:
@@ -177,6 +185,94 @@ class SQLFinder:
             return {}
         with self.engine.connect() as conn:
             return queries.metric_summaries(conn, list(run_ids))
+
+    def list_project_summaries(self) -> list[ProjectSummary]:
+        """Every project with its number of runs and last activity (latest start or end
+        time of a run), by id."""
+        with self.engine.connect() as conn:
+            return queries.project_summaries(conn)
+
+    def run_id_range(self) -> tuple[int, int] | None:
+        """``(lowest, highest)`` run id in the database, or ``None`` without runs."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(func.min(_runs.c.id), func.max(_runs.c.id))).one()
+        return None if row[0] is None else (row[0], row[1])
+
+    def get_metric_keys(self, run_ids: Sequence[int]) -> list[str]:
+        """The distinct metric keys the runs ``run_ids`` logged, sorted."""
+        if not run_ids:
+            return []
+        with self.engine.connect() as conn:
+            return queries.metric_keys(conn, _metrics.c.run_id.in_(list(run_ids)))
+
+    def iter_metrics(
+        self, run_id: int, keys: Sequence[str] | None = None, *, batch_size: int = STREAM_BATCH
+    ) -> Iterator[Metric]:
+        """Stream every logged value of run ``run_id`` (only ``keys`` if given) in logging
+        order, as :class:`~ato.tracker.Metric` tuples, fetching ``batch_size`` rows at a time
+        (a server-side cursor on PostgreSQL and MySQL), so a run with millions of values never
+        sits in memory. The connection stays open until the iterator is exhausted or closed.
+        """
+        c = _metrics.c
+        stmt = select(c.key, c.value, c.step, c.timestamp).where(c.run_id == run_id)
+        if keys is not None:
+            stmt = stmt.where(c.key.in_(list(keys)))
+        nan = float("nan")
+        with self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=batch_size).execute(
+                stmt.order_by(c.id)
+            )
+            for key, value, step, timestamp in result:
+                yield Metric(key, nan if value is None else value, step, timestamp)
+
+    def get_search_runs(self, search_id: str, project_name: str | None = None) -> list[Run]:
+        """The runs (trials) of hyperparameter search ``search_id`` - tagged
+        ``search:<search_id>`` by ato-hyperopt - by id, without metric rows; only those of
+        ``project_name`` if given. ``[]`` when there are none."""
+        tag = f"search:{search_id}"
+        where = queries.tagged(tag)
+        if project_name is not None:
+            where = where & (_projects.c.name == project_name)
+        with self.engine.connect() as conn:
+            runs = queries.load_runs(conn, where, with_metrics=False)
+        return [run for run in runs if tag in run.tags]
+
+    def find_search_answer(self, search_id: str, project_name: str | None = None) -> Run | None:
+        """The answer of search ``search_id``: its run tagged ``final`` (the final
+        re-evaluation of the best configuration, recorded by ato-hyperopt), with metrics;
+        ``None`` if the search has no such run (unfinished, or recorded by an older version).
+        With several (a resumed search), the latest."""
+        answers = [
+            run
+            for run in self.get_search_runs(search_id, project_name)
+            if SEARCH_ANSWER_TAG in run.tags
+        ]
+        return self.find_run(answers[-1].id) if answers else None
+
+    def runs_frame(
+        self,
+        project_name: str,
+        params: Sequence[str] | None = None,
+        metrics: Sequence[str] | None = None,
+    ) -> pandas.DataFrame:
+        """The runs of ``project_name`` as a pandas DataFrame, one row per run, shaped like
+        MLflow's ``search_runs``: ``run_id``, ``status``, ``start_time``, ``end_time`` (aware
+        UTC), ``tags`` (lists), ``params.<dotted config key>`` and ``metrics.<key>`` (the
+        value logged last, float, NaN when the run did not log it).
+
+        Args:
+            project_name: the project; an unknown one gives an empty frame with the run columns.
+            params: dotted config keys to include (``None``: every key of any run).
+            metrics: metric keys to include (``None``: every key any run logged).
+
+        Raises:
+            MissingDependencyError: pandas is not installed (``pip install 'ato-tracker[pandas]'``).
+        """
+        frames.import_pandas("SQLFinder.runs_frame")
+        runs = self.get_runs_in_project(project_name, with_metrics=False)
+        summaries = self.get_metric_summaries([run.id for run in runs])
+        columns, rows = frames.run_rows(runs, summaries, params, metrics)
+        return frames.runs_frame(columns, rows)
 
     def __repr__(self) -> str:
         return f"SQLFinder(db={self.engine.url!r})"

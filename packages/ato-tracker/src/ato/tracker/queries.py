@@ -12,12 +12,32 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, FromClause, Row, Select, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    FromClause,
+    Row,
+    Select,
+    Text,
+    cast,
+    func,
+    select,
+    true,
+)
 
 from ato.adict import ADict
 
 from .models import ArtifactRecord, FingerprintRecord, MetricRecord, ProjectRecord, RunRecord
-from .results import Artifact, Fingerprint, Metric, MetricSummary, Project, Run, check_mode
+from .results import (
+    Artifact,
+    Fingerprint,
+    Metric,
+    MetricSummary,
+    Project,
+    ProjectSummary,
+    Run,
+    check_mode,
+)
 
 T = TypeVar("T")
 
@@ -143,6 +163,42 @@ def metric_summaries(
                 count=row.n_values,
             )
     return dict(result)
+
+
+def project_summaries(conn: Connection) -> list[ProjectSummary]:
+    """Every project with its number of runs and latest start or end time, by id."""
+    r = _runs.c
+    activity = func.max(func.coalesce(r.end_time, r.start_time))
+    stmt = (
+        select(_projects, func.count(r.id).label("n_runs"), activity.label("last_activity"))
+        .outerjoin(_runs, r.project_id == _projects.c.id)
+        .group_by(_projects.c.id, _projects.c.name, _projects.c.created_at)
+        .order_by(_projects.c.id)
+    )
+    return [
+        ProjectSummary(row.id, row.name, row.created_at, row.n_runs, row.last_activity)
+        for row in conn.execute(stmt)
+    ]
+
+
+def metric_keys(conn: Connection, where: ColumnElement[bool]) -> list[str]:
+    """Distinct metric keys of the runs matching ``where`` (a condition on the metrics and
+    experiments tables), sorted."""
+    stmt = select(_metrics.c.key).distinct().join(_runs, _runs.c.id == _metrics.c.run_id)
+    return sorted(conn.execute(stmt.where(where)).scalars())
+
+
+def tagged(tag: str) -> ColumnElement[bool]:
+    """A condition matching runs whose JSON tag list *may* hold ``tag`` (a fast text
+    prefilter; callers keep only runs with ``tag in run.tags``)."""
+    if not tag.isascii() or '"' in tag or "\\" in tag:  # stored JSON-escaped: no text match
+        return true()
+    pattern = '%"' + _escape_like(tag) + '"%'
+    return cast(_runs.c.tags, Text).like(pattern, escape="\\")
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _batches(ids: Sequence[int]) -> Iterable[Sequence[int]]:

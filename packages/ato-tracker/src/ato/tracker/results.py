@@ -7,13 +7,17 @@ database session that produced them has closed.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ato.adict import ADict
 
 from .errors import InvalidModeError
+
+if TYPE_CHECKING:
+    import pandas
 
 
 def check_mode(mode: str) -> str:
@@ -34,6 +38,18 @@ class Project:
     id: int
     name: str
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class ProjectSummary:
+    """A project with ``runs`` (how many) and ``last_activity`` (latest start or end time of
+    its runs, aware UTC; ``None`` without runs)."""
+
+    id: int
+    name: str
+    created_at: datetime
+    runs: int
+    last_activity: datetime | None
 
 
 class Metric(NamedTuple):
@@ -130,3 +146,21 @@ class Run:
         if not values:
             return None
         return max(values) if mode == "max" else min(values)
+
+    def metric_frame(self, keys: Sequence[str] | None = None) -> pandas.DataFrame:
+        """This run's metrics as a long pandas DataFrame with columns ``step``, ``key``,
+        ``value`` and ``timestamp`` (aware UTC), one row per logged value in logging order.
+
+        Args:
+            keys: only these metric keys (a sequence of str); ``None`` keeps every key.
+
+        Raises:
+            MissingDependencyError: pandas is not installed (``pip install 'ato-tracker[pandas]'``).
+
+        The run must have been loaded with its metrics (the default of
+        :class:`~ato.tracker.SQLFinder`); for very long runs stream
+        :meth:`~ato.tracker.SQLFinder.iter_metrics` instead.
+        """
+        from .frames import metric_frame
+
+        return metric_frame(self.metrics, keys)

@@ -12,7 +12,11 @@ from typing import Any
 
 from ato.adict import ADict
 
+from ..frames import flat_params
 from ..results import Metric, MetricSummary, Run
+
+flatten_config = flat_params
+"""``{'model': {'lr': 0.1}}`` -> ``{'model.lr': 0.1}`` (see :func:`ato.tracker.frames.flat_params`)."""
 
 MISSING = object()
 """Marks a config key that a run does not have (see :func:`config_diff`)."""
@@ -36,19 +40,6 @@ def summarize(metrics: Iterable[Metric]) -> dict[str, MetricSummary]:
             count=len(rows),
         )
     return summaries
-
-
-def flatten_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{'model': {'lr': 0.1}}`` -> ``{'model.lr': 0.1}``; lists stay values; an empty
-    mapping stays as ``{}`` under its own path."""
-    flat: dict[str, Any] = {}
-    for key, value in dict.items(config) if isinstance(config, dict) else config.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
-            flat.update(flatten_config(value, f"{path}."))
-        else:
-            flat[path] = value
-    return flat
 
 
 def config_diff(runs: Sequence[Run]) -> dict[str, list[Any]]:
