@@ -66,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--version", nargs=0, action=_VersionAction, help="print every installed ato package"
     )
     groups = parser.add_subparsers(dest="group", required=True, metavar="{runs,projects}")
-    groups.add_parser("projects", parents=[common], help="projects with run counts")
+    projects = groups.add_parser("projects", parents=[common], help="projects with run counts")
+    projects.set_defaults(action="projects")
     runs = groups.add_parser("runs", help="list, show, compare, export runs; find the best run")
     actions = runs.add_subparsers(dest="action", required=True, metavar="ACTION")
 

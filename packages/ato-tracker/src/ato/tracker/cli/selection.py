@@ -130,7 +130,8 @@ def sort_runs(
     keyed = [(_sort_value(run, spec, summaries), run) for run in runs]
     present = [(value, run) for value, run in keyed if value is not None]
     absent = [run for value, run in keyed if value is None]
-    present.sort(key=lambda pair: (pair[0], pair[1].id), reverse=descending)
+    present.sort(key=lambda pair: pair[1].id)
+    present.sort(key=lambda pair: pair[0], reverse=descending)  # stable: ties keep id order
     return [run for _, run in present] + absent
 
 
