@@ -31,10 +31,15 @@ class TrackerConfigError(TrackerError, ValueError):
 class BufferSettingsError(TrackerError, ValueError):
     """``batch_size`` or ``flush_interval`` of a logger is out of range."""
 
-    def __init__(self, batch_size: object, flush_interval: object) -> None:
+    def __init__(
+        self, batch_size: object, flush_interval: object, heartbeat_interval: object = None
+    ) -> None:
+        heartbeat = (
+            "" if heartbeat_interval is None else f", heartbeat_interval={heartbeat_interval!r}"
+        )
         super().__init__(
-            f"SQLLogger needs batch_size >= 1 and flush_interval > 0 seconds, got "
-            f"batch_size={batch_size!r}, flush_interval={flush_interval!r}"
+            f"SQLLogger needs batch_size >= 1, flush_interval > 0 and heartbeat_interval > 0 "
+            f"seconds, got batch_size={batch_size!r}, flush_interval={flush_interval!r}{heartbeat}"
         )
 
 

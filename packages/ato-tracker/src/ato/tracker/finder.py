@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, distinct, func, select
+from sqlalchemy import Connection, Engine, distinct, func, select
 
-from . import frames, queries
+from . import frames, queries, status
 from .engine import get_engine, require_tracker_schema
 from .models import FingerprintRecord, MetricRecord, ProjectRecord, RunRecord
 from .results import Metric, MetricSummary, Project, ProjectSummary, Run
@@ -35,6 +35,9 @@ class SQLFinder:
         must_exist: open only an existing tracker database and change nothing in it (for
             read-only tools such as the ``ato`` command). Without it, a missing SQLite file
             is created and missing tracker tables are added.
+        crash_timeout: seconds without a heartbeat after which a ``running`` run is shown
+            as ``crashed`` (default ``$ATO_CRASH_TIMEOUT``, else 120; see
+            :mod:`ato.tracker.status`).
 
     Raises:
         DatabaseNotFoundError: ``must_exist`` is set and the SQLite file does not exist.
@@ -46,7 +49,10 @@ class SQLFinder:
     the call: not-found cases return ``None`` (single objects) or ``[]`` (lists).
     """
 
-    def __init__(self, config: Any, *, must_exist: bool = False) -> None:
+    def __init__(
+        self, config: Any, *, must_exist: bool = False, crash_timeout: float | None = None
+    ) -> None:
+        self.crash_timeout = status.crash_timeout(crash_timeout)
         self.db_url = read_settings(config, need_project=False).db_url
         if must_exist:
             require_tracker_schema(self.db_url)
@@ -67,7 +73,9 @@ class SQLFinder:
         """The run with id ``run_id`` (artifacts, fingerprints and - unless
         ``with_metrics=False`` - metrics loaded), or ``None``."""
         with self.engine.connect() as conn:
-            return queries.load_run(conn, run_id, with_metrics=with_metrics)
+            return queries.load_run(
+                conn, run_id, with_metrics=with_metrics, crash_timeout=self.crash_timeout
+            )
 
     def find_runs(self, run_ids: Sequence[int], *, with_metrics: bool = True) -> list[Run]:
         """The runs among ``run_ids`` (a sequence of run ids) that exist, ordered by id;
@@ -75,7 +83,10 @@ class SQLFinder:
         if not run_ids:
             return []
         with self.engine.connect() as conn:
-            return queries.load_runs(conn, _runs.c.id.in_(list(run_ids)), with_metrics=with_metrics)
+            where = _runs.c.id.in_(list(run_ids))
+            return queries.load_runs(
+                conn, where, with_metrics=with_metrics, crash_timeout=self.crash_timeout
+            )
 
     def get_runs_in_project(self, project_name: str, *, with_metrics: bool = True) -> list[Run]:
         """All runs of ``project_name`` by id (``[]`` if the project does not exist).
@@ -85,7 +96,10 @@ class SQLFinder:
         """
         with self.engine.connect() as conn:
             return queries.load_runs(
-                conn, _projects.c.name == project_name, with_metrics=with_metrics
+                conn,
+                _projects.c.name == project_name,
+                with_metrics=with_metrics,
+                crash_timeout=self.crash_timeout,
             )
 
     def find_best_run(self, project_name: str, metric_key: str, mode: str = "max") -> Run | None:
@@ -98,7 +112,7 @@ class SQLFinder:
         """
         with self.engine.connect() as conn:
             run_id = queries.best_run_id(conn, project_name, metric_key, mode)
-            return None if run_id is None else queries.load_run(conn, run_id)
+            return None if run_id is None else self._load_one(conn, run_id)
 
     def find_similar_runs(self, run_id: int) -> list[Run]:
         """Runs of the same project whose config has the same structural hash (same keys and
@@ -114,7 +128,7 @@ class SQLFinder:
                 & (_runs.c.project_id == row.project_id)
                 & (_runs.c.id != run_id)
             )
-            return queries.load_runs(conn, where)
+            return queries.load_runs(conn, where, crash_timeout=self.crash_timeout)
 
     def find_similar_runs_by_trace(
         self, run_id: int, trace_id: str, trace_type: str = "static"
@@ -146,7 +160,7 @@ class SQLFinder:
                 & (_runs.c.project_id == project_id)
                 & (_runs.c.id != run_id)
             )
-            return queries.load_runs(conn, where)
+            return queries.load_runs(conn, where, crash_timeout=self.crash_timeout)
 
     def get_trace_statistics(self, project_name: str, trace_id: str) -> dict[str, Any]:
         """How many versions of the code traced as ``trace_id`` the runs of a project saw.
@@ -234,7 +248,9 @@ class SQLFinder:
         if project_name is not None:
             where = where & (_projects.c.name == project_name)
         with self.engine.connect() as conn:
-            runs = queries.load_runs(conn, where, with_metrics=False)
+            runs = queries.load_runs(
+                conn, where, with_metrics=False, crash_timeout=self.crash_timeout
+            )
         return [run for run in runs if tag in run.tags]
 
     def find_search_answer(self, search_id: str, project_name: str | None = None) -> Run | None:
@@ -273,6 +289,9 @@ class SQLFinder:
         summaries = self.get_metric_summaries([run.id for run in runs])
         columns, rows = frames.run_rows(runs, summaries, params, metrics)
         return frames.runs_frame(columns, rows)
+
+    def _load_one(self, conn: Connection, run_id: int) -> Run | None:
+        return queries.load_run(conn, run_id, crash_timeout=self.crash_timeout)
 
     def __repr__(self) -> str:
         return f"SQLFinder(db={self.engine.url!r})"

@@ -16,8 +16,15 @@ from sqlalchemy.exc import IntegrityError
 from . import queries
 from .buffer import MetricBuffer
 from .engine import get_engine, run_transaction
-from .errors import InvalidStatusError, MetricKeyError, MetricValueError, RunStateError
+from .errors import (
+    BufferSettingsError,
+    InvalidStatusError,
+    MetricKeyError,
+    MetricValueError,
+    RunStateError,
+)
 from .fingerprints import iter_fingerprints
+from .heartbeat import Heartbeat
 from .models import (
     KEY_LENGTH,
     STATUS_LENGTH,
@@ -28,8 +35,10 @@ from .models import (
     utcnow,
 )
 from .normalize import normalize_config, structural_hash, to_json_value
+from .provenance import collect_provenance, scope_provenance
 from .results import Project, Run
 from .settings import read_settings, redact_db_password
+from .status import HEARTBEAT_INTERVAL_S
 
 RUNNING = "running"
 COMPLETED = "completed"
@@ -52,17 +61,33 @@ class SQLLogger:
         batch_size: metrics per write transaction; reaching it triggers a flush.
         flush_interval: seconds after which buffered metrics are flushed even if the batch is
             not full.
+        heartbeat_interval: seconds between the heartbeats an active run stores, by which
+            readers tell a live run from a dead process's (see :mod:`ato.tracker.status`).
+        scope: the ato ``Scope`` that built ``config`` (any object with ``applied_views``
+            and ``provenance``): each run's provenance then also holds the views applied, the
+            command-line overrides and where every key's value came from.
 
     Raises:
         TrackerConfigError: the config has no ``experiment.project_name``.
-        BufferSettingsError: ``batch_size < 1`` or ``flush_interval <= 0``.
+        BufferSettingsError: ``batch_size < 1``, ``flush_interval <= 0`` or
+            ``heartbeat_interval <= 0``.
 
     Metrics are buffered (see :mod:`ato.tracker.buffer`); they are durable after
     :meth:`flush`, :meth:`finish`, leaving ``with`` blocks, at interpreter exit, or at the
     latest ``flush_interval`` seconds after being logged.
     """
 
-    def __init__(self, config: Any, *, batch_size: int = 5000, flush_interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        config: Any,
+        *,
+        batch_size: int = 5000,
+        flush_interval: float = 1.0,
+        heartbeat_interval: float = HEARTBEAT_INTERVAL_S,
+        scope: Any = None,
+    ) -> None:
+        if not heartbeat_interval > 0:
+            raise BufferSettingsError(batch_size, flush_interval, heartbeat_interval)
         settings = read_settings(config, need_project=True)
         self.config = config
         self.project_name: str = settings.project_name or ""
@@ -72,6 +97,10 @@ class SQLLogger:
         self._finalizer = weakref.finalize(self, self._buffer.close)
         self._run_id: int | None = None
         self._active = False
+        self.scope = scope
+        self.heartbeat_interval = heartbeat_interval
+        self._heartbeat: Heartbeat | None = None
+        self._provenance: dict[str, Any] = {}
 
     # -- runs ---------------------------------------------------------------------------
     def get_or_create_project(self) -> Project:
@@ -124,14 +153,18 @@ class SQLLogger:
             )
         project = self.get_or_create_project()
         stored = redact_db_password(normalize_config(self.config if config is None else config))
+        self._provenance = collect_provenance(self.scope)
+        now = utcnow()
         values = {
             "project_id": project.id,
             "config": stored,
             "structural_hash": structural_hash(stored),
             "tags": _tag_list(tags),
             "status": RUNNING,
-            "start_time": utcnow(),
+            "start_time": now,
             "end_time": None,
+            "provenance": self._provenance,
+            "heartbeat": now,
         }
         self._run_id = run_transaction(
             self.engine,
@@ -139,7 +172,27 @@ class SQLLogger:
         )
         self._active = True
         self._buffer.start_timer()
+        self._heartbeat = Heartbeat(self.engine, self._run_id, self.heartbeat_interval)
+        self._heartbeat.start()
         return self._run_id
+
+    def log_scope(self, scope: Any) -> None:
+        """Store the provenance of ``scope``'s latest build (views applied, command-line
+        overrides, per-key writes; see :func:`ato.tracker.provenance.scope_provenance`) with
+        the current run, and use ``scope`` for the runs this logger starts later. Does nothing
+        to the current run when ``scope`` has not built a config.
+
+        Raises:
+            RunStateError: no run was started.
+        """
+        run_id = self._require_run("log_scope")
+        self.scope = scope
+        section = scope_provenance(scope)
+        if section is None:
+            return
+        self._provenance = {**self._provenance, "scope": section}
+        stmt = update(_runs).where(_runs.c.id == run_id).values(provenance=self._provenance)
+        run_transaction(self.engine, lambda conn: conn.execute(stmt))
 
     @contextmanager
     def start_run(self, tags: Any = None, config: Any = None) -> Iterator[ActiveRun]:
@@ -192,6 +245,8 @@ class SQLLogger:
         finally:
             self._active = False
             self._buffer.stop_timer()
+            if self._heartbeat is not None:
+                self._heartbeat.stop()
         run_id = self._run_id
         stmt = (
             update(_runs)

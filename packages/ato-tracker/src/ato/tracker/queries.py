@@ -27,7 +27,14 @@ from sqlalchemy import (
 
 from ato.adict import ADict
 
-from .models import ArtifactRecord, FingerprintRecord, MetricRecord, ProjectRecord, RunRecord
+from .models import (
+    ArtifactRecord,
+    FingerprintRecord,
+    MetricRecord,
+    ProjectRecord,
+    RunRecord,
+    utcnow,
+)
 from .results import (
     Artifact,
     Fingerprint,
@@ -38,6 +45,7 @@ from .results import (
     Run,
     check_mode,
 )
+from .status import CRASH_TIMEOUT_S, effective_status
 
 T = TypeVar("T")
 
@@ -58,9 +66,14 @@ def find_project(conn: Connection, name: str) -> Project | None:
 
 
 def load_runs(
-    conn: Connection, where: ColumnElement[bool], *, with_metrics: bool = True
+    conn: Connection,
+    where: ColumnElement[bool],
+    *,
+    with_metrics: bool = True,
+    crash_timeout: float = CRASH_TIMEOUT_S,
 ) -> list[Run]:
-    """Runs matching ``where`` (a condition on the experiments/projects tables), by id."""
+    """Runs matching ``where`` (a condition on the experiments/projects tables), by id; a
+    ``running`` run silent for over ``crash_timeout`` seconds has status ``crashed``."""
     stmt: Select[Any] = (
         select(_runs, _projects.c.name.label("project_name"))
         .join(_projects, _projects.c.id == _runs.c.project_id)
@@ -72,6 +85,7 @@ def load_runs(
     metrics = _load_metrics(conn, ids) if with_metrics else {}
     artifacts = _load_children(conn, _artifacts, ids, _artifact)
     fingerprints = _load_children(conn, _fingerprints, ids, _fingerprint)
+    now = utcnow()
     return [
         Run(
             id=row.id,
@@ -80,20 +94,30 @@ def load_runs(
             config=ADict(row.config or {}),
             structural_hash=row.structural_hash,
             tags=list(row.tags or []),
-            status=row.status,
+            status=effective_status(row.status, row.heartbeat, row.start_time, crash_timeout, now),
             start_time=row.start_time,
             end_time=row.end_time,
             metrics=metrics.get(row.id, []),
             artifacts=artifacts.get(row.id, []),
             fingerprints=fingerprints.get(row.id, []),
+            provenance=ADict(row.provenance or {}),
+            heartbeat=row.heartbeat,
         )
         for row in rows
     ]
 
 
-def load_run(conn: Connection, run_id: int, *, with_metrics: bool = True) -> Run | None:
-    """The run with id ``run_id``, or ``None``."""
-    runs = load_runs(conn, _runs.c.id == run_id, with_metrics=with_metrics)
+def load_run(
+    conn: Connection,
+    run_id: int,
+    *,
+    with_metrics: bool = True,
+    crash_timeout: float = CRASH_TIMEOUT_S,
+) -> Run | None:
+    """The run with id ``run_id``, or ``None`` (``crash_timeout`` as for :func:`load_runs`)."""
+    runs = load_runs(
+        conn, _runs.c.id == run_id, with_metrics=with_metrics, crash_timeout=crash_timeout
+    )
     return runs[0] if runs else None
 
 

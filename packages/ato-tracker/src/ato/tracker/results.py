@@ -112,10 +112,13 @@ class Run:
     """A run with everything recorded for it.
 
     ``config`` is an :class:`~ato.adict.ADict` (attribute access: ``run.config.model.lr``);
-    ``tags`` a list of strings; ``status`` e.g. ``'running'``, ``'completed'``, ``'failed'``;
-    ``start_time``/``end_time`` aware UTC (``end_time`` is ``None`` while running); ``metrics``
-    in logging order (empty when loaded with ``with_metrics=False``); ``artifacts`` and
-    ``fingerprints`` in recording order.
+    ``tags`` a list of strings; ``status`` e.g. ``'running'``, ``'completed'``, ``'failed'``,
+    ``'killed'`` or ``'crashed'`` (stored as running, but its writer stopped sending
+    heartbeats: see :mod:`ato.tracker.status`); ``start_time``/``end_time`` aware UTC
+    (``end_time`` is ``None`` while running); ``metrics`` in logging order (empty when loaded
+    with ``with_metrics=False``); ``artifacts`` and ``fingerprints`` in recording order;
+    ``provenance`` how the run was launched (see :mod:`ato.tracker.provenance`; empty for runs
+    of older versions); ``heartbeat`` the writer's latest sign of life (aware UTC or ``None``).
     """
 
     id: int
@@ -130,6 +133,8 @@ class Run:
     metrics: list[Metric] = field(default_factory=list)
     artifacts: list[Artifact] = field(default_factory=list)
     fingerprints: list[Fingerprint] = field(default_factory=list)
+    provenance: ADict = field(default_factory=ADict)
+    heartbeat: datetime | None = None
 
     def metric_values(self, key: str) -> list[float]:
         """Values of metric ``key`` in logging order (``[]`` if never logged)."""

@@ -23,6 +23,7 @@ from ..errors import (
 from ..finder import SQLFinder
 from ..modes import Modes
 from ..settings import DB_ENV_VAR, DEFAULT_DB_URL, default_db_url
+from ..status import MARKABLE
 from ..versions import ato_versions
 from . import commands
 from .export import FORMATS
@@ -124,6 +125,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--key", action="append", dest="keys", help="only this metric key (repeat)"
     )
     metrics.add_argument("--format", choices=FORMATS, default=None, help="default: table")
+
+    explain = actions.add_parser(
+        "explain", parents=[common], help="where a run's value of a config key came from"
+    )
+    explain.add_argument("run_id", type=int, metavar="RUN")
+    explain.add_argument("key", metavar="KEY", help="dotted config key, e.g. optim.lr")
+
+    marking = actions.add_parser(
+        "mark", parents=[common], help="store a final status, e.g. for a crashed run"
+    )
+    marking.add_argument("run_id", type=int, metavar="RUN")
+    marking.add_argument("--status", required=True, choices=MARKABLE, dest="new_status")
 
     exporting = actions.add_parser(
         "export", parents=[common], help="one row per run with params.* and metrics.* columns"
@@ -234,6 +247,10 @@ def _dispatch(ctx: commands.Context, args: argparse.Namespace) -> None:
     elif args.action == "metrics":
         fmt = args.format or ("json" if ctx.as_json else "table")
         commands.export_metrics(ctx, args.run_id, split_names(args.keys), fmt)
+    elif args.action == "explain":
+        commands.explain_key(ctx, args.run_id, args.key)
+    elif args.action == "mark":
+        commands.mark(ctx, args.run_id, args.new_status)
     elif args.action == "export":
         commands.export_runs(ctx, args.export_project, args.format, split_names(args.params))
 

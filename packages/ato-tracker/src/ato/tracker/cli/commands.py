@@ -12,6 +12,9 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from ato.adict import ADict
+
+from ..engine import run_transaction
 from ..errors import NameNotFoundError, ProjectNotFoundError, RunNotFoundError, UsageError
 from ..finder import SEARCH_ANSWER_TAG, SQLFinder
 from ..frames import param_keys, run_rows
@@ -19,17 +22,21 @@ from ..modes import Modes
 from ..names import hint
 from ..results import MetricSummary, ProjectSummary, Run
 from ..settings import hide_password as display_url
+from ..status import mark_run
 from . import export
 from .records import MISSING, all_metric_keys, config_diff, json_number, run_record, summary_record
 from .selection import SortSpec, check_names, differing_params, sort_runs
 from .tables import (
     ANSWER_MARK,
     best_run_id,
+    command_line,
+    explanation_text,
     format_number,
     format_time,
     render_comparison,
     render_run,
     render_runs_table,
+    status_text,
 )
 
 
@@ -371,3 +378,49 @@ def export_runs(ctx: Context, project: str | None, fmt: str, params: Sequence[st
         export.write_json_array(out, rows)
     else:
         export.write_csv(out, columns, ([row[c] for c in columns] for row in rows))
+
+
+def explain_key(ctx: Context, run_id: int, key: str) -> None:
+    """``ato runs explain RUN KEY``: where run ``RUN``'s value of ``KEY`` (and of the keys
+    below it) came from, as recorded from its Scope: each write, newest first.
+
+    Raises:
+        RunNotFoundError: no such run, or it recorded no Scope provenance.
+        NameNotFoundError: no recorded key is ``KEY`` or below it (did-you-mean).
+    """
+    run = ctx.load_run(run_id)
+    scope = run.provenance.get("scope") if run.provenance else None
+    if not scope:
+        launched = command_line(run.provenance.get("argv")) if run.provenance else "unknown"
+        raise RunNotFoundError(
+            f"run {run_id} recorded no Scope provenance (it was not launched under an ato "
+            f"Scope, or by an older version); its command line: {launched}"
+        )
+    writes: dict[str, Any] = dict(scope.get("keys", {}))
+    selected = {k: v for k, v in writes.items() if k == key or k.startswith(key + ".")}
+    if not selected:
+        raise NameNotFoundError(
+            f"run {run_id} recorded no key {key!r}." + hint(key, list(writes), "keys")
+        )
+    data = {"run": run.id, "key": key, "scope": scope.get("name"), "views": scope.get("views")}
+    data["keys"] = {
+        k: [ADict.to_dict(w) if isinstance(w, ADict) else w for w in v] for k, v in selected.items()
+    }
+    ctx.emit(data, explanation_text(run.id, scope, selected))
+
+
+def mark(ctx: Context, run_id: int, new_status: str) -> None:
+    """``ato runs mark RUN --status S``: store a final status (e.g. ``killed``) for a run.
+
+    Raises:
+        RunNotFoundError: no such run (in ``--project``).
+    """
+    run = ctx.load_run(run_id)
+    run_transaction(ctx.finder.engine, lambda conn: mark_run(conn, run.id, new_status))
+    updated = ctx.load_run(run_id)
+    text = Text.assemble(
+        f"run {run_id}: {run.status} → ",
+        status_text(updated.status),
+        f" (ended {format_time(updated.end_time)} UTC)",
+    )
+    ctx.emit({"id": run_id, "previous_status": run.status, "status": updated.status}, text)

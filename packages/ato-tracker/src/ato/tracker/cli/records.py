@@ -92,7 +92,7 @@ def run_record(
     """A run as a JSON object: ``id``, ``project``, ``status``, ``tags``, ``start_time`` and
     ``end_time`` (ISO 8601 UTC or ``null``), ``duration_s`` (seconds or ``null`` while
     running), ``structural_hash``, ``config`` and ``metrics`` (key -> :func:`summary_record`).
-    With ``details``: also ``artifacts`` and ``fingerprints``."""
+    With ``details``: also ``heartbeat``, ``provenance``, ``artifacts`` and ``fingerprints``."""
     record: dict[str, Any] = {
         "id": run.id,
         "project": run.project_name,
@@ -106,6 +106,8 @@ def run_record(
         "metrics": {key: summary_record(s) for key, s in sorted(summaries.items())},
     }
     if details:
+        record["heartbeat"] = _iso(run.heartbeat)
+        record["provenance"] = ADict.to_dict(run.provenance)
         record["artifacts"] = [
             {"path": a.path, "data_type": a.data_type, "metadata": a.metadata}
             for a in run.artifacts

@@ -105,6 +105,19 @@ def render_run(run: Run, summaries: Mapping[str, MetricSummary]) -> Group:
     overview.add_row("Duration", format_duration(run))
     overview.add_row("Tags", ", ".join(run.tags) or NO_VALUE)
     overview.add_row("Structural hash", run.structural_hash)
+    if run.heartbeat is not None and run.end_time is None:
+        overview.add_row("Last heartbeat (UTC)", format_time(run.heartbeat))
+    provenance = run.provenance
+    if provenance:
+        overview.add_row("Command", command_line(provenance.get("argv")))
+        overview.add_row("Directory", str(provenance.get("cwd", NO_VALUE)))
+        overview.add_row("Host", str(provenance.get("host", NO_VALUE)))
+        overview.add_row("Python", str(provenance.get("python", {}).get("version", NO_VALUE)))
+        overview.add_row("Git", format_git(provenance.get("git")))
+        scope = provenance.get("scope")
+        if scope:
+            overview.add_row("Scope views", " → ".join(scope.get("views", [])) or NO_VALUE)
+            overview.add_row("Overrides", " ".join(scope.get("overrides", [])) or NO_VALUE)
     parts: list[RenderableType] = [overview, _config_table(run), _metrics_table(summaries)]
     if run.artifacts:
         artifacts = Table("Path", "Type", "Metadata", title="Artifacts")
@@ -200,6 +213,48 @@ def _metrics_table(summaries: Mapping[str, MetricSummary]) -> Table:
             str(s.count),
         )
     return table
+
+
+def explanation_text(run_id: int, scope: Mapping[str, Any], writes: Mapping[str, Any]) -> Text:
+    """``ato runs explain``: the views a run's Scope applied, then per key its final value
+    and source, and the earlier writes it overrode (newest first)."""
+    lines = [
+        f'Run {run_id}, Scope "{scope.get("name", "")}"',
+        "Views applied: " + " → ".join(scope.get("views", [])),
+        "",
+    ]
+    for key, history in writes.items():
+        final, earlier = history[-1], list(history[:-1])
+        lines.append(f"{key} = {_shown(final)} ← {final.get('source', '?')}")
+        lines += [f"    overrode {_shown(w)} ← {w.get('source', '?')}" for w in reversed(earlier)]
+    return Text("\n".join(lines))
+
+
+def _shown(write: Mapping[str, Any]) -> str:
+    if write.get("deleted"):
+        return "<deleted>"
+    text = format_value(write.get("value"))
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def command_line(argv: Any) -> str:
+    """A stored ``argv`` list as one shell-quoted line; ``-`` when none was recorded."""
+    import shlex
+
+    if not isinstance(argv, list) or not argv:
+        return NO_VALUE
+    return shlex.join(str(arg) for arg in argv)
+
+
+def format_git(git: Any) -> str:
+    """``abc1234 (main, uncommitted changes)`` from a stored git record; ``-`` without one."""
+    if not isinstance(git, Mapping) or not git.get("commit"):
+        return NO_VALUE
+    notes = [str(git["branch"])] if git.get("branch") else []
+    if git.get("dirty"):
+        notes.append("uncommitted changes")
+    suffix = f" ({', '.join(notes)})" if notes else ""
+    return f"{str(git['commit'])[:12]}{suffix}"
 
 
 def status_text(status: str) -> Text:
