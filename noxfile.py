@@ -118,6 +118,9 @@ def demo(session: nox.Session) -> None:
     session.install(_pkg("ato"), *LIBRARIES, "scikit-learn")
     session.run("python", str(ROOT / "examples" / "digits" / "train.py"), *session.posargs)
     session.run("ato", "runs", "best", "--metric", "val_accuracy", "--project", "digits")
+    session.run(
+        "ato", "runs", "list", "--project", "digits", "--sort", "val_accuracy", "--limit", "10"
+    )
 
 
 @nox.session

@@ -183,6 +183,8 @@ def list_runs(ctx: Context, options: ListOptions) -> None:
         check_names(options.metrics, known_metrics, "metrics")
     if options.params:
         check_names(options.params, known_params, "params")
+    # columns are chosen over every matching run, so --limit pages keep the same columns
+    params = list(options.params) if options.params is not None else differing_params(runs)
     if options.sort is not None:
         spec = SortSpec.parse(options.sort, known_metrics, known_params)
         runs = sort_runs(runs, spec, summaries, options.modes)
@@ -190,7 +192,6 @@ def list_runs(ctx: Context, options: ListOptions) -> None:
             runs = runs[: options.limit]
     elif options.limit is not None:
         runs = runs[-options.limit :] if options.limit > 0 else []
-    params = list(options.params) if options.params is not None else differing_params(runs)
     keys = list(options.metrics) if options.metrics else known_metrics
     answers = [run.id for run in runs if options.search and SEARCH_ANSWER_TAG in run.tags]
     data = []
