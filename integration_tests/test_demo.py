@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import re
 import shutil
@@ -73,7 +74,10 @@ def test_demo_rejects_a_misspelt_view(demo_dir) -> None:
 
 def _ato(demo_dir: pathlib.Path, *argv: str) -> subprocess.CompletedProcess:
     ato = shutil.which("ato") or str(pathlib.Path(sys.executable).parent / "ato")
-    return subprocess.run([ato, *argv], cwd=demo_dir, capture_output=True, text=True, timeout=120)
+    env = {**os.environ, "COLUMNS": "400"}  # one line per row, however many columns
+    return subprocess.run(
+        [ato, *argv], cwd=demo_dir, capture_output=True, text=True, timeout=120, env=env
+    )
 
 
 def test_demo_runs_list_has_searched_params_and_sorts_by_accuracy(demo_run, demo_dir) -> None:

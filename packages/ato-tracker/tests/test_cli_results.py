@@ -401,3 +401,22 @@ def test_export_json_and_param_selection(capsys, search_db):
     assert records[0]["metrics.val/acc.max"] == 0.5
     code, _, err = ato(capsys, "--db", db, "runs", "export", "digts")
     assert code == 1 and "Did you mean 'digits'?" in err
+
+
+# -- default database ---------------------------------------------------------------------
+
+
+def test_logger_and_command_share_the_default_database(capsys, tmp_path, monkeypatch):
+    target = tmp_path / "shared.db"
+    monkeypatch.setenv("ATO_DB", f"sqlite:///{target}")
+    logger = SQLLogger(ADict(experiment=ADict(project_name="envdb")))  # no db_path
+    with logger.start_run():
+        pass
+    assert target.exists()
+    assert [p["name"] for p in ato_json(capsys, "projects")] == ["envdb"]
+
+
+def test_a_missing_database_is_named_by_its_absolute_path(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = ato(capsys, "--db", "sqlite:///nope.db", "runs", "list")
+    assert code == 2 and f"no tracker database at {tmp_path / 'nope.db'}" in err

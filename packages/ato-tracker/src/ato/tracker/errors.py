@@ -7,6 +7,8 @@ tracker errors at once.
 
 from __future__ import annotations
 
+import os
+
 
 class TrackerError(Exception):
     """Base class of every ato.tracker error."""
@@ -93,7 +95,7 @@ class DatabaseNotFoundError(TrackerError, FileNotFoundError):
 
     def __init__(self, url: str, path: object) -> None:
         super().__init__(
-            f"no tracker database at {path} (from URL {url!r}); check the path or the "
+            f"no tracker database at {os.path.abspath(str(path))} (from URL {url!r}); check the path or the "
             "current directory, or log a run first to create it"
         )
 
