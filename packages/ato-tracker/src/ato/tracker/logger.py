@@ -185,12 +185,22 @@ class SQLLogger:
         Raises:
             RunStateError: no run was started.
         """
-        run_id = self._require_run("log_scope")
+        self._require_run("log_scope")
         self.scope = scope
         section = scope_provenance(scope)
-        if section is None:
-            return
-        self._provenance = {**self._provenance, "scope": section}
+        if section is not None:
+            self.add_provenance("scope", section)
+
+    def add_provenance(self, name: str, data: Any) -> None:
+        """Store ``data`` (JSON-like) under ``name`` in the current run's provenance (for
+        launchers that know more about a run, e.g. the Hydra callback's ``hydra`` section);
+        an existing section of that name is replaced.
+
+        Raises:
+            RunStateError: no run was started.
+        """
+        run_id = self._require_run("add_provenance")
+        self._provenance = {**self._provenance, str(name): to_json_value(data)}
         stmt = update(_runs).where(_runs.c.id == run_id).values(provenance=self._provenance)
         run_transaction(self.engine, lambda conn: conn.execute(stmt))
 

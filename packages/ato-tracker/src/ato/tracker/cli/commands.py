@@ -24,7 +24,15 @@ from ..results import MetricSummary, ProjectSummary, Run
 from ..settings import hide_password as display_url
 from ..status import mark_run
 from . import export
-from .records import MISSING, all_metric_keys, config_diff, json_number, run_record, summary_record
+from .records import (
+    MISSING,
+    all_metric_keys,
+    config_diff,
+    flatten_config,
+    json_number,
+    run_record,
+    summary_record,
+)
 from .selection import SortSpec, check_names, differing_params, sort_runs
 from .tables import (
     ANSWER_MARK,
@@ -33,6 +41,7 @@ from .tables import (
     explanation_text,
     format_number,
     format_time,
+    format_value,
     render_comparison,
     render_run,
     render_runs_table,
@@ -391,6 +400,10 @@ def explain_key(ctx: Context, run_id: int, key: str) -> None:
     """
     run = ctx.load_run(run_id)
     scope = run.provenance.get("scope") if run.provenance else None
+    hydra = run.provenance.get("hydra") if run.provenance else None
+    if not scope and hydra:
+        _explain_hydra(ctx, run, key, hydra)
+        return
     if not scope:
         launched = command_line(run.provenance.get("argv")) if run.provenance else "unknown"
         raise RunNotFoundError(
@@ -408,6 +421,41 @@ def explain_key(ctx: Context, run_id: int, key: str) -> None:
         k: [ADict.to_dict(w) if isinstance(w, ADict) else w for w in v] for k, v in selected.items()
     }
     ctx.emit(data, explanation_text(run.id, scope, selected))
+
+
+def _explain_hydra(ctx: Context, run: Run, key: str, hydra: Any) -> None:
+    """``ato runs explain`` for a run recorded by the Hydra callback: Hydra does not record
+    which file set each key, so a key is explained by the command-line override that set it,
+    else by the composed config (primary config and the option chosen per config group)."""
+    flat = flatten_config(run.config)
+    selected = {k: v for k, v in flat.items() if k == key or k.startswith(key + ".")}
+    if not selected:
+        raise NameNotFoundError(
+            f"run {run.id} has no config key {key!r}." + hint(key, list(flat), "keys")
+        )
+    overrides = [str(o) for o in hydra.get("overrides", [])]
+    choices = dict(hydra.get("choices", {}))
+    groups = ", ".join(f"{group}={option}" for group, option in choices.items()) or "none"
+    composed = f"composed config {hydra.get('config_name')!r} (config groups: {groups})"
+    sources = {}
+    for name in selected:
+        token = next((o for o in reversed(overrides) if _override_key(o) == name), None)
+        sources[name] = f"CLI override {token}" if token else composed
+    lines = [
+        f"Run {run.id}, Hydra config {hydra.get('config_name')!r}",
+        f"Config groups: {groups}",
+        "",
+    ]
+    lines += [
+        f"{name} = {format_value(value)} ← {sources[name]}" for name, value in selected.items()
+    ]
+    data = {"run": run.id, "key": key, "hydra": ADict.to_dict(ADict(hydra)), "sources": sources}
+    ctx.emit(data, Text("\n".join(lines)))
+
+
+def _override_key(token: str) -> str:
+    """The dotted key a Hydra override sets: ``+a.b=1``, ``++a.b=1``, ``~a.b`` -> ``a.b``."""
+    return token.lstrip("+~").split("=", 1)[0].split("@", 1)[0]
 
 
 def mark(ctx: Context, run_id: int, new_status: str) -> None:
