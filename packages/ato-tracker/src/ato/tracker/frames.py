@@ -123,7 +123,7 @@ def _stat(summary: MetricSummary, stat: str) -> float | None:
 def runs_frame(columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> pandas.DataFrame:
     """A DataFrame of :func:`run_rows` output (metric columns as floats, NaN when missing)."""
     pd = import_pandas("SQLFinder.runs_frame")
-    frame = pd.DataFrame.from_records(list(rows), columns=list(columns))
+    frame: pandas.DataFrame = pd.DataFrame.from_records(list(rows), columns=list(columns))
     for column in columns:
         if column.startswith("metrics."):
             frame[column] = frame[column].astype("float64")
@@ -137,7 +137,9 @@ def metric_frame(metrics: Iterable[Metric], keys: Sequence[str] | None = None) -
     rows = [
         (m.step, m.key, m.value, m.timestamp) for m in metrics if wanted is None or m.key in wanted
     ]
-    frame = pd.DataFrame.from_records(rows, columns=["step", "key", "value", "timestamp"])
+    frame: pandas.DataFrame = pd.DataFrame.from_records(
+        rows, columns=["step", "key", "value", "timestamp"]
+    )
     frame["step"] = frame["step"].astype("Int64")
     frame["value"] = frame["value"].astype("float64")
     if rows:

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import cast
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, Table, update
 
 from .engine import run_transaction
 from .models import RunRecord, utcnow
 
 _log = logging.getLogger("ato.tracker")
-_runs = RunRecord.__table__
+_runs = cast(Table, RunRecord.__table__)
 
 
 class Heartbeat:

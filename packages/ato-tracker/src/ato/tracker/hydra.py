@@ -180,10 +180,11 @@ def _hydra_provenance(hydra_node: DictConfig) -> dict[str, Any]:
     """How Hydra composed the job's config: primary config name, the option chosen in each
     config group (Hydra's ``runtime.choices``, in defaults-list order), the command-line
     overrides of the task, and the job's output directory."""
-    choices = OmegaConf.to_container(hydra_node.runtime.choices, resolve=False) or {}
+    choices = OmegaConf.to_container(hydra_node.runtime.choices, resolve=False)
+    groups = choices if isinstance(choices, dict) else {}
     return {
         "config_name": _opt_str(hydra_node.job, "config_name"),
-        "choices": {str(k): v for k, v in dict(choices).items() if not str(k).startswith("hydra/")},  # type: ignore[union-attr]
+        "choices": {str(k): v for k, v in groups.items() if not str(k).startswith("hydra/")},
         "overrides": [str(o) for o in hydra_node.overrides.task],
         "output_dir": _opt_str(hydra_node.runtime, "output_dir"),
     }

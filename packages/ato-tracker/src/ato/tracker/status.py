@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Table, select, update
 
 from .errors import InvalidStatusError, RunNotFoundError, TrackerConfigError
 from .models import RunRecord, utcnow
@@ -29,7 +30,7 @@ HEARTBEAT_INTERVAL_S = 15.0
 CRASH_TIMEOUT_S = 120.0
 CRASH_TIMEOUT_ENV_VAR = "ATO_CRASH_TIMEOUT"
 
-_runs = RunRecord.__table__
+_runs = cast(Table, RunRecord.__table__)
 
 
 def crash_timeout(value: float | None = None) -> float:
