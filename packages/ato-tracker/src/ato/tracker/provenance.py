@@ -82,7 +82,7 @@ def git_state(directory: str) -> dict[str, Any] | None:
 def _git(directory: str, *args: str) -> str | None:
     try:
         done = subprocess.run(
-            ["git", *args],
+            ["git", "--no-optional-locks", *args],  # never touch the user's index lock
             cwd=directory,
             capture_output=True,
             text=True,
