@@ -14,7 +14,7 @@ re-evaluation of the best config, the search's answer, also ``final``), with its
 logged at ``step=k`` and status ``completed`` or ``failed``. When the search runs through a
 Scope with code fingerprints (``scope.fingerprints``) and the logger has ``log_fingerprints``,
 the fingerprints are stored with every trial's run, and a logger with ``log_scope`` also
-stores how the Scope built the trial's config (views, overrides, per-key provenance). Inside a trial, :func:`current_logger`
+stores how the Scope built the trial's config (views, overrides, per-key provenance). Inside a trial, ``current_logger``
 returns the logger of the trial's run so the trial can log its own metrics.
 """
 

@@ -37,7 +37,7 @@ class SQLFinder:
             is created and missing tracker tables are added.
         crash_timeout: seconds without a heartbeat after which a ``running`` run is shown
             as ``crashed`` (default ``$ATO_CRASH_TIMEOUT``, else 120; see
-            :mod:`ato.tracker.status`).
+            ``ato.tracker.status``).
 
     Raises:
         DatabaseNotFoundError: ``must_exist`` is set and the SQLite file does not exist.
@@ -223,7 +223,7 @@ class SQLFinder:
         self, run_id: int, keys: Sequence[str] | None = None, *, batch_size: int = STREAM_BATCH
     ) -> Iterator[Metric]:
         """Stream every logged value of run ``run_id`` (only ``keys`` if given) in logging
-        order, as :class:`~ato.tracker.Metric` tuples, fetching ``batch_size`` rows at a time
+        order, as ``ato.tracker.Metric`` tuples, fetching ``batch_size`` rows at a time
         (a server-side cursor on PostgreSQL and MySQL), so a run with millions of values never
         sits in memory. The connection stays open until the iterator is exhausted or closed.
         """

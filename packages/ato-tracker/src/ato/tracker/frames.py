@@ -1,5 +1,5 @@
 """Runs and metrics as rows: the shape shared by ``ato runs export`` and the pandas
-DataFrames of :meth:`SQLFinder.runs_frame` and :meth:`Run.metric_frame`.
+DataFrames of ``SQLFinder.runs_frame`` and ``Run.metric_frame``.
 
 One row per run, with the columns of MLflow's ``search_runs``: ``run_id``, ``status``,
 ``start_time``, ``end_time``, ``tags``, then ``params.<dotted config key>`` and
@@ -121,7 +121,7 @@ def _stat(summary: MetricSummary, stat: str) -> float | None:
 
 
 def runs_frame(columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> pandas.DataFrame:
-    """A DataFrame of :func:`run_rows` output (metric columns as floats, NaN when missing)."""
+    """A DataFrame of ``run_rows`` output (metric columns as floats, NaN when missing)."""
     pd = import_pandas("SQLFinder.runs_frame")
     frame: pandas.DataFrame = pd.DataFrame.from_records(list(rows), columns=list(columns))
     for column in columns:

@@ -1,9 +1,9 @@
 """The writer's sign of life: a daemon thread storing the time in ``experiments.heartbeat``.
 
-One :class:`Heartbeat` runs per active run of a :class:`~ato.tracker.SQLLogger`, from
+One ``Heartbeat`` runs per active run of a ``ato.tracker.SQLLogger``, from
 ``run()`` to ``finish()``. Every ``interval`` seconds it sets the run's heartbeat to now (one
 small ``UPDATE``, skipped once the run has an end time). Readers use it to tell a run that
-is still going from one whose process died (see :mod:`ato.tracker.status`). A failed beat
+is still going from one whose process died (see ``ato.tracker.status``). A failed beat
 (database briefly unreachable) is logged and retried at the next interval; it never stops
 the run.
 """

@@ -62,7 +62,7 @@ class SQLLogger:
         flush_interval: seconds after which buffered metrics are flushed even if the batch is
             not full.
         heartbeat_interval: seconds between the heartbeats an active run stores, by which
-            readers tell a live run from a dead process's (see :mod:`ato.tracker.status`).
+            readers tell a live run from a dead process's (see ``ato.tracker.status``).
         scope: the ato ``Scope`` that built ``config`` (any object with ``applied_views``
             and ``provenance``): each run's provenance then also holds the views applied, the
             command-line overrides and where every key's value came from.
@@ -178,7 +178,7 @@ class SQLLogger:
 
     def log_scope(self, scope: Any) -> None:
         """Store the provenance of ``scope``'s latest build (views applied, command-line
-        overrides, per-key writes; see :func:`ato.tracker.provenance.scope_provenance`) with
+        overrides, per-key writes; see ``ato.tracker.provenance.scope_provenance``) with
         the current run, and use ``scope`` for the runs this logger starts later. Does nothing
         to the current run when ``scope`` has not built a config.
 

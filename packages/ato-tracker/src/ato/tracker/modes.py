@@ -1,10 +1,10 @@
 """Metric directions: which value of a metric is best, per key.
 
-A :class:`Modes` answers ``mode_for(key) -> 'max' | 'min'``. It is built from the text the
+A ``Modes`` answers ``mode_for(key) -> 'max' | 'min'``. It is built from the text the
 ``ato`` command takes (``--mode loss=min,acc=max``; a bare ``min`` or ``max`` sets every key)
 or from a mapping. Keys without an explicit direction use the default: ``'min'`` when the
 key's last segment (after ``/`` or ``.``) names a quantity that is better when smaller
-(:data:`LOWER_IS_BETTER`: losses, errors, perplexity), else ``'max'``.
+(``LOWER_IS_BETTER``: losses, errors, perplexity), else ``'max'``.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class Modes:
 
     Attributes:
         per_key: ``{key: 'max' | 'min'}`` given explicitly.
-        default: direction of every other key; ``None`` means :func:`default_mode`.
+        default: direction of every other key; ``None`` means ``default_mode``.
     """
 
     per_key: Mapping[str, str] = field(default_factory=dict)
@@ -70,8 +70,8 @@ class Modes:
 
     @classmethod
     def of(cls, mode: str | Mapping[str, str] | Modes | None) -> Modes:
-        """A :class:`Modes` from a bare direction, a ``{key: direction}`` mapping, a spec
-        string for :meth:`parse`, or ``None``.
+        """A ``Modes`` from a bare direction, a ``{key: direction}`` mapping, a spec
+        string for ``parse``, or ``None``.
 
         Raises:
             ModeSpecError: a malformed spec string; InvalidModeError: a bad mapping value.

@@ -2,7 +2,7 @@
 
 Names are compared after folding case and treating ``_``, ``-``, ``/``, ``.``, ``:`` and
 spaces as one separator, so ``val_acc`` finds ``val/acc`` and ``Train-Loss`` finds
-``train/loss``; remaining near misses use :func:`difflib.get_close_matches` (Ratcliff/Obershelp
+``train/loss``; remaining near misses use ``difflib.get_close_matches`` (Ratcliff/Obershelp
 ratio >= 0.6) on the folded names.
 """
 
@@ -22,7 +22,7 @@ def fold(name: str) -> str:
 
 
 def close_names(word: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
-    """Up to ``limit`` candidates close to ``word``, best first: equal after :func:`fold`,
+    """Up to ``limit`` candidates close to ``word``, best first: equal after ``fold``,
     then the same last segment (``lr`` -> ``optim.lr``), then similar spellings."""
     names = list(dict.fromkeys(candidates))
     folded: dict[str, list[str]] = {}

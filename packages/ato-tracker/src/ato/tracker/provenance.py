@@ -1,6 +1,6 @@
 """How a run was launched: command line, machine, versions, git state and Scope provenance.
 
-:func:`collect_provenance` gathers what every run stores in its ``provenance`` field (read back
+``collect_provenance`` gathers what every run stores in its ``provenance`` field (read back
 as ``Run.provenance``, an ADict)::
 
     argv     the command line (sys.argv)          cwd    the working directory
@@ -8,10 +8,10 @@ as ``Run.provenance``, an ADict)::
     python   {'version', 'implementation', 'executable'}
     ato      {distribution: version} of every installed ato package
     git      {'commit', 'dirty', 'branch'} of the working directory, or None (no git / no repo)
-    scope    see :func:`scope_provenance` (only when the run was launched under a Scope)
+    scope    see ``scope_provenance`` (only when the run was launched under a Scope)
 
 Git is asked with the ``git`` command (``rev-parse``, ``status --porcelain``), each call
-limited to :data:`GIT_TIMEOUT_S` seconds; a missing or slow git, or a directory outside a
+limited to ``GIT_TIMEOUT_S`` seconds; a missing or slow git, or a directory outside a
 repository, gives ``None`` and never fails the run. The answer is cached per process and
 directory (a search opens many runs from one launch).
 

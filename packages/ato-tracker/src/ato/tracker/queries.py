@@ -114,7 +114,7 @@ def load_run(
     with_metrics: bool = True,
     crash_timeout: float = CRASH_TIMEOUT_S,
 ) -> Run | None:
-    """The run with id ``run_id``, or ``None`` (``crash_timeout`` as for :func:`load_runs`)."""
+    """The run with id ``run_id``, or ``None`` (``crash_timeout`` as for ``load_runs``)."""
     runs = load_runs(
         conn, _runs.c.id == run_id, with_metrics=with_metrics, crash_timeout=crash_timeout
     )

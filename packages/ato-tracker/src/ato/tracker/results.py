@@ -114,10 +114,10 @@ class Run:
     ``config`` is an :class:`~ato.adict.ADict` (attribute access: ``run.config.model.lr``);
     ``tags`` a list of strings; ``status`` e.g. ``'running'``, ``'completed'``, ``'failed'``,
     ``'killed'`` or ``'crashed'`` (stored as running, but its writer stopped sending
-    heartbeats: see :mod:`ato.tracker.status`); ``start_time``/``end_time`` aware UTC
+    heartbeats: see ``ato.tracker.status``); ``start_time``/``end_time`` aware UTC
     (``end_time`` is ``None`` while running); ``metrics`` in logging order (empty when loaded
     with ``with_metrics=False``); ``artifacts`` and ``fingerprints`` in recording order;
-    ``provenance`` how the run was launched (see :mod:`ato.tracker.provenance`; empty for runs
+    ``provenance`` how the run was launched (see ``ato.tracker.provenance``; empty for runs
     of older versions); ``heartbeat`` the writer's latest sign of life (aware UTC or ``None``).
     """
 
@@ -163,8 +163,8 @@ class Run:
             MissingDependencyError: pandas is not installed (``pip install 'ato-tracker[pandas]'``).
 
         The run must have been loaded with its metrics (the default of
-        :class:`~ato.tracker.SQLFinder`); for very long runs stream
-        :meth:`~ato.tracker.SQLFinder.iter_metrics` instead.
+        ``ato.tracker.SQLFinder``); for very long runs stream
+        ``ato.tracker.SQLFinder.iter_metrics`` instead.
         """
         from .frames import metric_frame
 

@@ -1,14 +1,14 @@
 """Run status as readers see it: a run whose process died shows as ``crashed``.
 
-A writing :class:`~ato.tracker.SQLLogger` stores a *heartbeat* (the time of its latest sign of
+A writing ``ato.tracker.SQLLogger`` stores a *heartbeat* (the time of its latest sign of
 life) when a run starts and then every ``heartbeat_interval`` seconds (default
-:data:`HEARTBEAT_INTERVAL_S`) until the run finishes (see :mod:`ato.tracker.heartbeat`).
-Readers show a run whose stored status is ``running`` as :data:`CRASHED` when its heartbeat
+``HEARTBEAT_INTERVAL_S``) until the run finishes (see ``ato.tracker.heartbeat``).
+Readers show a run whose stored status is ``running`` as ``CRASHED`` when its heartbeat
 (or, for runs written before heartbeats existed, its start time) is older than the crash
-timeout: :data:`CRASH_TIMEOUT_S` seconds by default, ``$ATO_CRASH_TIMEOUT`` if set, or the
-``crash_timeout`` given to :class:`~ato.tracker.SQLFinder`. Nothing is written for that:
+timeout: ``CRASH_TIMEOUT_S`` seconds by default, ``$ATO_CRASH_TIMEOUT`` if set, or the
+``crash_timeout`` given to ``ato.tracker.SQLFinder``. Nothing is written for that:
 readers need no write access. ``ato runs mark RUN --status failed|killed`` (or
-:func:`mark_run`) stores a final status explicitly.
+``mark_run``) stores a final status explicitly.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ _runs = cast(Table, RunRecord.__table__)
 
 
 def crash_timeout(value: float | None = None) -> float:
-    """``value`` if given, else ``$ATO_CRASH_TIMEOUT``, else :data:`CRASH_TIMEOUT_S` (seconds).
+    """``value`` if given, else ``$ATO_CRASH_TIMEOUT``, else ``CRASH_TIMEOUT_S`` (seconds).
 
     Raises:
         TrackerConfigError: the value (or the variable) is not a number > 0.
@@ -61,7 +61,7 @@ def effective_status(
     timeout: float,
     now: datetime | None = None,
 ) -> str:
-    """:data:`CRASHED` for a ``running`` run silent for more than ``timeout`` seconds, else
+    """``CRASHED`` for a ``running`` run silent for more than ``timeout`` seconds, else
     ``status`` unchanged."""
     if status != RUNNING:
         return status
@@ -72,11 +72,11 @@ def effective_status(
 
 
 def mark_run(conn: Connection, run_id: int, status: str) -> None:
-    """Store ``status`` (one of :data:`MARKABLE`) for run ``run_id``; a run without an end
+    """Store ``status`` (one of ``MARKABLE``) for run ``run_id``; a run without an end
     time gets one: its last heartbeat if it has one, else now.
 
     Raises:
-        InvalidStatusError: ``status`` is not in :data:`MARKABLE`.
+        InvalidStatusError: ``status`` is not in ``MARKABLE``.
         RunNotFoundError: no run has that id.
     """
     if status not in MARKABLE:

@@ -42,7 +42,7 @@ _MODE_HELP = (
 
 
 class _ShowVersions(Exception):
-    """Raised by ``--version`` so that :func:`main` prints to its own output stream."""
+    """Raised by ``--version`` so that ``main`` prints to its own output stream."""
 
 
 class _VersionAction(argparse.Action):
@@ -150,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _modes(text: str) -> Modes:
-    """argparse type: a metric direction spec (see :class:`~ato.tracker.modes.Modes`)."""
+    """argparse type: a metric direction spec (see ``ato.tracker.modes.Modes``)."""
     try:
         return Modes.parse(text)
     except InvalidModeError as error:

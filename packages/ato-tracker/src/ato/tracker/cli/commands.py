@@ -153,7 +153,7 @@ def _project_record(project: ProjectSummary) -> dict[str, Any]:
 
 @dataclass
 class ListOptions:
-    """The options of ``ato runs list`` (see :func:`list_runs`)."""
+    """The options of ``ato runs list`` (see ``list_runs``)."""
 
     status: str | None = None
     tags: Sequence[str] = ()

@@ -1,7 +1,7 @@
 """Streamed output of ``ato runs metrics`` and ``ato runs export``: CSV, JSON and plain text.
 
 Rows are written as they arrive, so memory stays flat however many rows there are: CSV through
-:mod:`csv`, JSON as one array written element by element (the output is still a single valid
+``csv``, JSON as one array written element by element (the output is still a single valid
 JSON document), and the table format as fixed-width text lines (a rich table would have to
 hold every row to size its columns).
 """

@@ -16,7 +16,7 @@ from ..frames import flat_params
 from ..results import Metric, MetricSummary, Run
 
 flatten_config = flat_params
-"""``{'model': {'lr': 0.1}}`` -> ``{'model.lr': 0.1}`` (see :func:`ato.tracker.frames.flat_params`)."""
+"""``{'model': {'lr': 0.1}}`` -> ``{'model.lr': 0.1}`` (see ``ato.tracker.frames.flat_params``)."""
 
 MISSING = object()
 """Marks a config key that a run does not have (see :func:`config_diff`)."""

@@ -39,7 +39,7 @@ def split_names(values: Sequence[str] | None) -> list[str] | None:
 
 
 def check_names(names: Sequence[str], known: Sequence[str], what: str) -> None:
-    """Raise :class:`NameNotFoundError` (with a did-you-mean) for the first of ``names`` not
+    """Raise ``NameNotFoundError`` (with a did-you-mean) for the first of ``names`` not
     in ``known``; ``what`` names the kind (``'metrics'``, ``'params'``)."""
     for name in names:
         if name not in known:

@@ -139,7 +139,7 @@ def render_comparison(
 ) -> Group:
     """``ato runs compare``: the config keys that differ between ``runs`` and, per metric key,
     each run's last value and best value in the key's own direction (see
-    :class:`~ato.tracker.modes.Modes`: ``mode`` is a bare ``'max'``/``'min'``, a spec such as
+    ``ato.tracker.modes.Modes``: ``mode`` is a bare ``'max'``/``'min'``, a spec such as
     ``'loss=min,acc=max'`` or ``None`` for per-key defaults). The run with the best value of
     each metric is marked ``★``."""
     modes = Modes.of(mode)
@@ -270,7 +270,7 @@ def format_number(value: float | None) -> str:
 
 
 def format_param(value: Any) -> str:
-    """A config value in a column: floats like :func:`format_number`, long text cut to
+    """A config value in a column: floats like ``format_number``, long text cut to
     ``PARAM_WIDTH`` characters."""
     if isinstance(value, float):
         return format_number(value) if not math.isnan(value) else "nan"
