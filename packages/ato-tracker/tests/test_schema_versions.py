@@ -14,7 +14,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import MetaData, create_engine, insert, select, text
+from sqlalchemy import MetaData, create_engine, insert, inspect, select, text
 
 from ato.tracker import SQLFinder, SQLLogger, migrate
 from ato.tracker.engine import dispose_engines
@@ -142,6 +142,30 @@ def test_migrations_build_the_models_schema(db_url):
     finally:
         engine.dispose()
     assert migrate.current(db_url).up_to_date
+
+
+def test_each_revision_downgrades_and_upgrades_again(db_url):
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            command.upgrade(migrate.alembic_config(conn), "head")
+            conn.commit()
+            for rev in reversed(migrate.history()):
+                command.downgrade(migrate.alembic_config(conn), f"{rev.revision}-1")
+                conn.commit()
+                command.upgrade(migrate.alembic_config(conn), rev.revision)
+                conn.commit()
+                command.downgrade(migrate.alembic_config(conn), f"{rev.revision}-1")
+                conn.commit()
+            assert set(inspect(conn).get_table_names()) <= {VERSION_TABLE}
+            command.upgrade(migrate.alembic_config(conn), "head")
+            conn.commit()
+            context = MigrationContext.configure(
+                conn, opts={"version_table": VERSION_TABLE, "compare_type": True}
+            )
+            assert compare_metadata(context, Base.metadata) == []
+    finally:
+        engine.dispose()
 
 
 # -- the files of ato 2.2.1 and ato-tracker 3.0.0 ----------------------------------------------
@@ -413,3 +437,54 @@ def test_an_ato2_schema_on_a_server_upgrades_and_reads_back(server, request):
         run.log_metric("acc", 0.2, 0)
     assert len(SQLFinder(url).get_runs_in_project("legacy_cls")) == 4
     assert migrate.upgrade(url).applied == []
+
+
+FAILING_TRIGGER = {
+    "postgresql": [
+        "CREATE FUNCTION fail() RETURNS trigger AS $$ BEGIN "
+        "RAISE EXCEPTION 'disk full (simulated)'; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER fail BEFORE UPDATE ON artifacts FOR EACH ROW EXECUTE FUNCTION fail()",
+    ],
+    "mysql": [
+        "CREATE TRIGGER fail BEFORE UPDATE ON artifacts FOR EACH ROW "
+        "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'disk full (simulated)'"
+    ],
+}
+DROP_TRIGGER = {
+    "postgresql": ["DROP TRIGGER fail ON artifacts", "DROP FUNCTION fail()"],
+    "mysql": ["DROP TRIGGER fail"],
+}
+
+
+@pytest.mark.parametrize("server", ["postgresql", "mysql"])
+def test_an_upgrade_interrupted_on_a_server_completes_when_run_again(server, request):
+    """PostgreSQL rolls the revision back; MariaDB keeps the DDL done before the failure, and
+    the rerun finishes the revision from there."""
+    url = request.getfixturevalue("postgres_url" if server == "postgresql" else "mysql_url")
+    _create_ato2_schema_with_fixture_rows(url)
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            for statement in FAILING_TRIGGER[server]:
+                conn.execute(text(statement))
+        with pytest.raises(SchemaUpgradeError, match="disk full"):
+            migrate.upgrade(url)
+        assert migrate.current(url).revision == "0001"
+        projects = {column["name"] for column in inspect(engine).get_columns("projects")}
+        assert ("description" in projects) == (server == "postgresql")  # MariaDB: half done
+        with engine.begin() as conn:
+            for statement in DROP_TRIGGER[server]:
+                conn.execute(text(statement))
+    finally:
+        engine.dispose()
+    assert migrate.upgrade(url).applied == ["0002"]
+    _assert_reads_back(url, "legacy_cls", _expected(ATO2))
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn, opts={"version_table": VERSION_TABLE, "compare_type": True}
+            )
+            assert compare_metadata(context, Base.metadata) == []
+    finally:
+        engine.dispose()

@@ -27,6 +27,7 @@ from sqlalchemy.pool import NullPool, StaticPool
 
 from .errors import DatabaseNotFoundError
 from .schema import (
+    HEAD_REVISION,
     SQLITE_IMMEDIATE,
     SchemaState,
     check_readable,
@@ -76,8 +77,8 @@ def get_engine(url: str, *, create_schema: bool = True) -> Engine:
         create_schema: make the database ready for writing (once per process and URL): create
             a new database's tables at the newest schema revision (and the missing parent
             directories of a SQLite file), or check that an existing one is at it (see
-            :func:`ato.tracker.schema.ensure_schema`). Read-only callers pass ``False`` after
-            :func:`require_tracker_schema`; ``ato db upgrade`` passes ``False`` too.
+            `ato.tracker.schema.ensure_schema`). Read-only callers pass ``False`` after
+            `require_tracker_schema`; ``ato db upgrade`` passes ``False`` too.
 
     Engines are cached per process id, so a forked child never reuses its parent's pooled
     connections.
@@ -99,11 +100,20 @@ def get_engine(url: str, *, create_schema: bool = True) -> Engine:
         if engine is None:
             engine = _engines[cache_key] = _create(url)
         if create_schema and cache_key not in _schema_ready:
-            if path is not None and path.exists():  # refuse before the pragmas change the file
-                check_writable(schema_state(url), hide_password(url), sqlite=True)
-            ensure_schema(engine, hide_password(url))
+            if not _current_sqlite_file(url, path):
+                ensure_schema(engine, hide_password(url))
             _schema_ready.add(cache_key)
     return engine
+
+
+def _current_sqlite_file(url: str, path: Path | None) -> bool:
+    """For an existing SQLite file: True if it is at the head revision; raise if it must not be
+    written - looked at read-only, before the tracker's pragmas would change the file."""
+    if path is None or not path.exists():
+        return False
+    state = schema_state(url)
+    check_writable(state, hide_password(url), sqlite=True)
+    return state.versioned and state.revision == HEAD_REVISION
 
 
 @contextmanager
@@ -224,23 +234,16 @@ def is_lock_error(error: BaseException) -> bool:
     )
 
 
-def _is_exists_error(error: BaseException) -> bool:
-    text = str(error).lower()
-    return "already exists" in text or "duplicate" in text
-
-
 def run_transaction(
     engine: Engine,
     work: Callable[[Connection], T],
-    *,
-    schema_race: bool = False,
 ) -> T:
     """Run ``work(connection)`` in one transaction, retrying on lock contention.
 
     Up to ``MAX_ATTEMPTS`` (8) attempts, sleeping ``FIRST_BACKOFF_S * 2**attempt`` seconds
     times a random factor in [0.5, 1.5) between them (exponential backoff with jitter, as in
-    M. Brooker, "Exponential Backoff And Jitter", AWS Architecture Blog, 2015). With ``schema_race`` an "already exists"/"duplicate" error is retried
-    too: concurrent processes may race to create the same table.
+    M. Brooker, "Exponential Backoff And Jitter", AWS Architecture Blog, 2015). Schema
+    creation does not race: it runs under the schema lock (`ato.tracker.schema.schema_lock`).
 
     Raises:
         sqlalchemy.exc.DBAPIError: the last error once the attempts are used up, or at once
@@ -252,8 +255,7 @@ def run_transaction(
             with engine.begin() as connection:
                 return work(connection)
         except DBAPIError as error:
-            retryable = is_lock_error(error) or schema_race and _is_exists_error(error)
-            if not retryable or attempt == MAX_ATTEMPTS - 1:
+            if not is_lock_error(error) or attempt == MAX_ATTEMPTS - 1:
                 raise
             time.sleep(FIRST_BACKOFF_S * 2**attempt * (0.5 + random.random()))
             attempt += 1

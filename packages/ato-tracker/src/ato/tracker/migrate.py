@@ -19,7 +19,6 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
 from .engine import (
-    dispose_engines,
     get_engine,
     normalize_url,
     require_existing_database,
@@ -50,13 +49,13 @@ class CurrentRevision:
 
     Attributes:
         url: the database URL, password hidden.
-        revision: its revision (``None``: no tracker tables).
+        revision: its revision.
         versioned: read from the version table (``False``: recognised by the tables' shape).
         head: the revision this ato-tracker needs.
     """
 
     url: str
-    revision: str | None
+    revision: str
     versioned: bool
     head: str
 
@@ -68,15 +67,17 @@ class CurrentRevision:
 
 @dataclass(frozen=True)
 class UpgradeResult:
-    """What :func:`upgrade` did: the revision ``before`` and ``after``, the revisions
-    ``applied`` (oldest first; empty when already up to date) and the SQLite ``backup`` copy
-    made first (``None`` for servers and when nothing was applied)."""
+    """What `upgrade` did: the revision ``before`` and ``after``, the revisions
+    ``applied`` (oldest first; empty when already up to date), the SQLite ``backup`` copy
+    made first (``None`` for servers and when nothing was applied) and whether the revision
+    was ``recorded`` for the first time (a database from before versioning)."""
 
     url: str
     before: str
     after: str
     applied: list[str]
     backup: Path | None
+    recorded: bool = False
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -102,7 +103,7 @@ def history() -> list[Revision]:
         Revision(
             revision=str(rev.revision),
             down_revision=_single(rev.down_revision),
-            description=(rev.doc or "").strip().splitlines()[0] if rev.doc else "",
+            description=_first_line(rev.doc),
             head=rev.revision in heads,
         )
         for rev in script.walk_revisions()
@@ -124,11 +125,13 @@ def current(url: str) -> CurrentRevision:
 
     Raises:
         DatabaseNotFoundError: a SQLite file that does not exist.
-        NotATrackerDatabaseError: the tracker tables are incomplete or of an unknown shape.
+        NotATrackerDatabaseError: no tracker tables, or incomplete ones or of an unknown shape.
         sqlalchemy.exc.DBAPIError: the database cannot be opened or read.
     """
     require_existing_database(url)
     state = read_schema_state(url)
+    if state.revision is None:
+        raise NotATrackerDatabaseError(hide_password(normalize_url(url)), "has no tracker tables")
     return CurrentRevision(
         hide_password(normalize_url(url)), state.revision, state.versioned, HEAD_REVISION
     )
@@ -163,7 +166,7 @@ def upgrade(url: str) -> UpgradeResult:
     except Exception as error:  # any failure inside a migration script
         raise SchemaUpgradeError(f"upgrading {shown!r} failed: {error}") from error
     finally:
-        dispose_engines()  # no connection of the old schema stays pooled
+        engine.dispose()  # no connection that saw the old schema stays pooled
 
 
 def _upgrade_locked(conn: Connection, url: str, shown: str) -> UpgradeResult:
@@ -186,7 +189,7 @@ def _upgrade_steps(conn: Connection, url: str, shown: str, *, sqlite: bool) -> U
         command.upgrade(alembic_config(conn), "head")
         if not sqlite:
             conn.commit()
-    return UpgradeResult(shown, before, HEAD_REVISION, pending, backup)
+    return UpgradeResult(shown, before, HEAD_REVISION, pending, backup, not state.versioned)
 
 
 def _check_upgradable(state: SchemaState, shown: str) -> str:
@@ -213,7 +216,7 @@ def _backup(url: str, revision: str) -> Path:
     path = sqlite_file(url)
     assert path is not None
     stamp_text = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    target = path.with_name(f"{path.name}.{revision}-{stamp_text}.bak")
+    target = path.resolve().with_name(f"{path.name}.{revision}-{stamp_text}.bak")
     source = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
     copy = sqlite3.connect(target)
     try:
@@ -222,6 +225,11 @@ def _backup(url: str, revision: str) -> Path:
         copy.close()
         source.close()
     return target
+
+
+def _first_line(text: str | None) -> str:
+    lines = (text or "").strip().splitlines()
+    return lines[0] if lines else ""
 
 
 def _single(value: object) -> str | None:

@@ -7,7 +7,7 @@ written before versioning are recognised by the shape of their tables: ato 2.x d
 ``artifacts.data_info`` column) are revision ``0001``, ato-tracker 3.0.0 databases are ``0002``.
 
 Opening costs one cached check per process and URL when the database is current; Alembic itself
-is imported only to describe a mismatch and by :mod:`ato.tracker.migrate`.
+is imported only to describe a mismatch and by `ato.tracker.migrate`.
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def _revision_by_shape(conn: Connection, url: str) -> str:
 
 
 def head_if_current(engine: Engine, url: str) -> bool:
-    """True if the database records :data:`HEAD_REVISION` (the cheap check done on every open:
+    """True if the database records `HEAD_REVISION` (the cheap check done on every open:
     two small catalog queries). Taken without the schema lock, so anything else - including
     tables another process is creating right now - is left to the locked check."""
     try:
@@ -137,11 +137,11 @@ def head_if_current(engine: Engine, url: str) -> bool:
 
 
 def ensure_schema(engine: Engine, url: str) -> None:
-    """Make the database usable for writing: create a new one at :data:`HEAD_REVISION`, record
+    """Make the database usable for writing: create a new one at `HEAD_REVISION`, record
     the revision of a current database written before versioning, refuse anything else.
 
     Safe when several processes open a new database at once: the check and the creation run
-    under a lock (see :func:`schema_lock`), so the schema is created exactly once.
+    under a lock (see `schema_lock`), so the schema is created exactly once.
 
     Args:
         engine: the engine of the database.
@@ -172,7 +172,7 @@ def check_writable(state: SchemaState, url: str, *, sqlite: bool) -> None:
 
     Raises:
         SchemaOutdatedError, SchemaTooNewError, NotATrackerDatabaseError: see
-            :func:`ensure_schema`.
+            `ensure_schema`.
     """
     if state.revision is None:
         if sqlite and state.other_tables:

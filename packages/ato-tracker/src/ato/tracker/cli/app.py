@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import IO
+from typing import IO, Any
 
 from rich.console import Console
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -18,6 +18,7 @@ from ..errors import (
     NotATrackerDatabaseError,
     ProjectNotFoundError,
     RunNotFoundError,
+    SchemaError,
     UsageError,
 )
 from ..finder import SQLFinder
@@ -34,7 +35,8 @@ PIPE_WIDTH = 160  # table width when stdout is not a terminal (COLUMNS overrides
 
 _EPILOG = f"""\
 exit codes: 0 success, {EXIT_NOT_FOUND} unknown run/project/metric/param or no run logged the
-metric, {EXIT_USAGE} usage error or unusable database (e.g. a SQLite file that does not exist)."""
+metric, {EXIT_USAGE} usage error or unusable database (e.g. a SQLite file that does not exist, a
+database of an older schema revision: run `ato db upgrade`, or a failed upgrade)."""
 _MODE_HELP = (
     "metric directions: KEY=max|min items separated by commas (e.g. loss=min,acc=max), or a "
     "bare max/min for every key; other keys: min for names like loss/error, else max"
@@ -58,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="ato",
-        description="Inspect runs recorded by ato.tracker.",
+        description="Inspect runs recorded by ato.tracker; check and upgrade the database schema.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -66,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--version", nargs=0, action=_VersionAction, help="print every installed ato package"
     )
-    groups = parser.add_subparsers(dest="group", required=True, metavar="{runs,projects}")
+    groups = parser.add_subparsers(dest="group", required=True, metavar="{runs,projects,db}")
     projects = groups.add_parser("projects", parents=[common], help="projects with run counts")
     projects.set_defaults(action="projects")
     runs = groups.add_parser("runs", help="list, show, compare, export runs; find the best run")
@@ -146,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     exporting.add_argument(
         "--params", action="append", metavar="KEY[,KEY...]", help="only these params"
     )
+    _add_db_commands(groups, common)
     return parser
 
 
@@ -155,6 +158,20 @@ def _modes(text: str) -> Modes:
         return Modes.parse(text)
     except InvalidModeError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _add_db_commands(groups: Any, common: argparse.ArgumentParser) -> None:
+    db = groups.add_parser("db", help="schema revision of the database; upgrade it")
+    actions = db.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser(
+        "upgrade",
+        parents=[common],
+        help="upgrade the database to the newest schema revision (SQLite: backup copy first)",
+    )
+    actions.add_parser(
+        "current", parents=[common], help="the database's schema revision, and if it is current"
+    )
+    actions.add_parser("history", parents=[common], help="every schema revision, oldest first")
 
 
 def _count(text: str) -> int:
@@ -204,6 +221,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None) ->
         return _fail(parser, "compare needs at least two run ids", EXIT_USAGE)
     db_url = args.db or default_db_url()
     try:
+        if args.group == "db":
+            _dispatch_db(db_url, bool(args.json), out, args.action)
+            return EXIT_OK
         ctx = commands.Context(
             finder=SQLFinder(db_url, must_exist=True),
             project=args.project,
@@ -213,7 +233,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None) ->
         _dispatch(ctx, args)
     except (RunNotFoundError, ProjectNotFoundError, NameNotFoundError) as error:
         return _fail(parser, str(error), EXIT_NOT_FOUND)
-    except (UsageError, DatabaseNotFoundError, NotATrackerDatabaseError) as error:
+    except (UsageError, DatabaseNotFoundError, NotATrackerDatabaseError, SchemaError) as error:
         return _fail(parser, str(error), EXIT_USAGE)
     except ArgumentError as error:
         return _fail(parser, f"--db {db_url!r} is not a database URL: {error}", EXIT_USAGE)
@@ -221,6 +241,13 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None) ->
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
         return _fail(parser, f"cannot read {commands.display_url(db_url)}: {reason}", EXIT_USAGE)
     return EXIT_OK
+
+
+def _dispatch_db(db_url: str, as_json: bool, out: IO[str], action: str) -> None:
+    from . import db  # loads Alembic only for these commands
+
+    ctx = db.DbContext(db_url=db_url, as_json=as_json, console=_console(out))
+    {"upgrade": db.upgrade, "current": db.current, "history": db.history}[action](ctx)
 
 
 def _dispatch(ctx: commands.Context, args: argparse.Namespace) -> None:

@@ -5,8 +5,9 @@ Revises:
 Create Date: 2026-11-29
 
 Databases written by ato 2.x have no version table and are recognised by their shape (the
-``artifacts.data_info`` column). This revision creates the tables as ato 2.2.1 did, so that the chain starts from an empty database. ato 2.x
-declared strings without a length; MySQL/MariaDB need one, 255 is used there.
+``artifacts.data_info`` column). This revision creates the tables as ato 2.2.1 did, so that
+the chain starts from an empty database. ato 2.x declared strings without a length;
+MySQL/MariaDB need one, 255 is used there.
 """
 
 from __future__ import annotations
