@@ -16,6 +16,8 @@ from .errors import (
     InvalidStatusError,
     MetricKeyError,
     MetricValueError,
+    MissingDependencyError,
+    NameNotFoundError,
     NotATrackerDatabaseError,
     RunStateError,
     SchemaError,
@@ -27,8 +29,9 @@ from .errors import (
 )
 from .finder import SQLFinder
 from .logger import ActiveRun, SQLLogger
+from .modes import Modes
 from .normalize import normalize_config, structural_hash
-from .results import Artifact, Fingerprint, Metric, MetricSummary, Project, Run
+from .results import Artifact, Fingerprint, Metric, MetricSummary, Project, ProjectSummary, Run
 
 __all__ = [
     "ActiveRun",
@@ -43,11 +46,15 @@ __all__ = [
     "InvalidModeError",
     "InvalidStatusError",
     "Metric",
+    "Modes",
     "MetricKeyError",
     "MetricSummary",
     "MetricValueError",
+    "MissingDependencyError",
+    "NameNotFoundError",
     "NotATrackerDatabaseError",
     "Project",
+    "ProjectSummary",
     "Run",
     "RunStateError",
     "SchemaError",

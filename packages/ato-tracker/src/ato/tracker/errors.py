@@ -7,6 +7,8 @@ tracker errors at once.
 
 from __future__ import annotations
 
+import os
+
 
 class TrackerError(Exception):
     """Base class of every ato.tracker error."""
@@ -31,10 +33,15 @@ class TrackerConfigError(TrackerError, ValueError):
 class BufferSettingsError(TrackerError, ValueError):
     """``batch_size`` or ``flush_interval`` of a logger is out of range."""
 
-    def __init__(self, batch_size: object, flush_interval: object) -> None:
+    def __init__(
+        self, batch_size: object, flush_interval: object, heartbeat_interval: object = None
+    ) -> None:
+        heartbeat = (
+            "" if heartbeat_interval is None else f", heartbeat_interval={heartbeat_interval!r}"
+        )
         super().__init__(
-            f"SQLLogger needs batch_size >= 1 and flush_interval > 0 seconds, got "
-            f"batch_size={batch_size!r}, flush_interval={flush_interval!r}"
+            f"SQLLogger needs batch_size >= 1, flush_interval > 0 and heartbeat_interval > 0 "
+            f"seconds, got batch_size={batch_size!r}, flush_interval={flush_interval!r}{heartbeat}"
         )
 
 
@@ -110,7 +117,7 @@ class DatabaseNotFoundError(TrackerError, FileNotFoundError):
 
     def __init__(self, url: str, path: object) -> None:
         super().__init__(
-            f"no tracker database at {path} (from URL {url!r}); check the path or the "
+            f"no tracker database at {os.path.abspath(str(path))} (from URL {url!r}); check the path or the "
             "current directory, or log a run first to create it"
         )
 
@@ -186,3 +193,28 @@ class ProjectNotFoundError(TrackerError, LookupError):
 class ConfigKeyCollisionError(TrackerError, ValueError):
     """Two keys of one config mapping become the same JSON key (``1`` and ``"1"``): storing
     the config would lose a value, so it is refused; the message names both keys."""
+
+
+class ModeSpecError(InvalidModeError):
+    """A ``--mode`` spec is malformed (expected ``max``, ``min`` or ``KEY=max|min,...``)."""
+
+    def __init__(self, spec: str, item: str) -> None:
+        Exception.__init__(
+            self,
+            f"bad metric direction {item!r} in {spec!r}: expected 'max', 'min' or "
+            "'KEY=max|min' items separated by commas, e.g. 'loss=min,acc=max'",
+        )
+
+
+class MissingDependencyError(TrackerError, ImportError):
+    """An optional dependency (an extra of ato-tracker) is not installed."""
+
+    def __init__(self, package: str, extra: str, feature: str) -> None:
+        super().__init__(
+            f"{feature} needs {package}, which is not installed; "
+            f"install it with: pip install 'ato-tracker[{extra}]'"
+        )
+
+
+class NameNotFoundError(TrackerError, LookupError):
+    """A project, metric or param name matches nothing; the message suggests close names."""

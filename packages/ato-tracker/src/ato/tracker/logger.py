@@ -17,8 +17,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from . import queries, signals
 from .buffer import UNREACHABLE, MetricBuffer, RejectedMetric
 from .engine import get_engine, run_transaction
-from .errors import ConfigTooLargeError, InvalidStatusError, RunStateError
+from .errors import (
+    BufferSettingsError,
+    ConfigTooLargeError,
+    InvalidStatusError,
+    RunStateError,
+)
 from .fingerprints import iter_fingerprints
+from .heartbeat import Heartbeat
 from .models import (
     STATUS_LENGTH,
     ArtifactRecord,
@@ -28,8 +34,10 @@ from .models import (
     utcnow,
 )
 from .normalize import normalize_config, structural_hash, to_json_value
+from .provenance import collect_provenance, scope_provenance
 from .results import Project, Run
 from .settings import hide_password, read_settings, redact_db_password
+from .status import HEARTBEAT_INTERVAL_S
 from .validation import check_key, check_step, check_value
 
 RUNNING = "running"
@@ -59,10 +67,16 @@ class SQLLogger:
         batch_size: metrics per write transaction; reaching it triggers a flush.
         flush_interval: seconds after which buffered metrics are flushed even if the batch is
             not full.
+        heartbeat_interval: seconds between the heartbeats an active run stores, by which
+            readers tell a live run from a dead process's (see ``ato.tracker.status``).
+        scope: the ato ``Scope`` that built ``config`` (any object with ``applied_views``
+            and ``provenance``): each run's provenance then also holds the views applied, the
+            command-line overrides and where every key's value came from.
 
     Raises:
         TrackerConfigError: the config has no ``experiment.project_name``.
-        BufferSettingsError: ``batch_size < 1`` or ``flush_interval <= 0``.
+        BufferSettingsError: ``batch_size < 1``, ``flush_interval <= 0`` or
+            ``heartbeat_interval <= 0``.
 
     Metrics are buffered and written by a background thread (see
     ``ato.tracker.buffer``), exactly once; they are durable after ``flush``,
@@ -72,7 +86,17 @@ class SQLLogger:
     (written later by the next flush or ``ato sync``).
     """
 
-    def __init__(self, config: Any, *, batch_size: int = 5000, flush_interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        config: Any,
+        *,
+        batch_size: int = 5000,
+        flush_interval: float = 1.0,
+        heartbeat_interval: float = HEARTBEAT_INTERVAL_S,
+        scope: Any = None,
+    ) -> None:
+        if not heartbeat_interval > 0:
+            raise BufferSettingsError(batch_size, flush_interval, heartbeat_interval)
         settings = read_settings(config, need_project=True)
         self.config = config
         self.project_name: str = settings.project_name or ""
@@ -91,6 +115,10 @@ class SQLLogger:
         self._run_id: int | None = None
         self._active = False
         self._keys: set[str] = set()  # metric keys already checked
+        self.scope = scope
+        self.heartbeat_interval = heartbeat_interval
+        self._heartbeat: Heartbeat | None = None
+        self._provenance: dict[str, Any] = {}
 
     # -- runs ---------------------------------------------------------------------------
     def get_or_create_project(self) -> Project:
@@ -144,14 +172,18 @@ class SQLLogger:
         project = self.get_or_create_project()
         stored = redact_db_password(normalize_config(self.config if config is None else config))
         _check_config_size(self.engine, stored)
+        self._provenance = collect_provenance(self.scope)
+        now = utcnow()
         values = {
             "project_id": project.id,
             "config": stored,
             "structural_hash": structural_hash(stored),
             "tags": _tag_list(tags),
             "status": RUNNING,
-            "start_time": utcnow(),
+            "start_time": now,
             "end_time": None,
+            "provenance": self._provenance,
+            "heartbeat": now,
         }
         self._run_id = run_transaction(
             self.engine,
@@ -160,7 +192,37 @@ class SQLLogger:
         self._active = True
         self._buffer.start_timer()
         signals.track(self)
+        self._heartbeat = Heartbeat(self.engine, self._run_id, self.heartbeat_interval)
+        self._heartbeat.start()
         return self._run_id
+
+    def log_scope(self, scope: Any) -> None:
+        """Store the provenance of ``scope``'s latest build (views applied, command-line
+        overrides, per-key writes; see ``ato.tracker.provenance.scope_provenance``) with
+        the current run, and use ``scope`` for the runs this logger starts later. Does nothing
+        to the current run when ``scope`` has not built a config.
+
+        Raises:
+            RunStateError: no run was started.
+        """
+        self._require_run("log_scope")
+        self.scope = scope
+        section = scope_provenance(scope)
+        if section is not None:
+            self.add_provenance("scope", section)
+
+    def add_provenance(self, name: str, data: Any) -> None:
+        """Store ``data`` (JSON-like) under ``name`` in the current run's provenance (for
+        launchers that know more about a run, e.g. the Hydra callback's ``hydra`` section);
+        an existing section of that name is replaced.
+
+        Raises:
+            RunStateError: no run was started.
+        """
+        run_id = self._require_run("add_provenance")
+        self._provenance = {**self._provenance, str(name): to_json_value(data)}
+        stmt = update(_runs).where(_runs.c.id == run_id).values(provenance=self._provenance)
+        run_transaction(self.engine, lambda conn: conn.execute(stmt))
 
     @contextmanager
     def start_run(self, tags: Any = None, config: Any = None) -> Iterator[ActiveRun]:
@@ -218,6 +280,8 @@ class SQLLogger:
         signals.untrack(self)
         self._active = False
         self._buffer.stop_timer()
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
         ended = time()
         try:
             self._buffer.flush(lock_timeout=lock_timeout)

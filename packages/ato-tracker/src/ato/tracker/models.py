@@ -166,6 +166,10 @@ class RunRecord(Base):
     status: Mapped[str] = mapped_column(String(STATUS_LENGTH))
     start_time: Mapped[datetime] = mapped_column(UTCDateTime())
     end_time: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # How the run was launched (argv, host, versions, git, Scope views/overrides/per-key
+    # writes) and the writer's latest sign of life; NULL for runs of older versions.
+    provenance: Mapped[Any] = mapped_column(JSON, nullable=True)
+    heartbeat: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (
         Index("ix_experiments_project_id", "project_id"),

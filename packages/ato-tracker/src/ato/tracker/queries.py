@@ -12,12 +12,41 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, FromClause, Row, Select, case, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    FromClause,
+    Row,
+    Select,
+    Text,
+    case,
+    cast,
+    func,
+    select,
+    true,
+)
 
 from ato.adict import ADict
 
-from .models import ArtifactRecord, FingerprintRecord, MetricRecord, ProjectRecord, RunRecord
-from .results import Artifact, Fingerprint, Metric, MetricSummary, Project, Run, check_mode
+from .models import (
+    ArtifactRecord,
+    FingerprintRecord,
+    MetricRecord,
+    ProjectRecord,
+    RunRecord,
+    utcnow,
+)
+from .results import (
+    Artifact,
+    Fingerprint,
+    Metric,
+    MetricSummary,
+    Project,
+    ProjectSummary,
+    Run,
+    check_mode,
+)
+from .status import CRASH_TIMEOUT_S, effective_status
 from .values import DBL_MAX, NEG_INF, POS_INF, load_value
 
 T = TypeVar("T")
@@ -39,9 +68,14 @@ def find_project(conn: Connection, name: str) -> Project | None:
 
 
 def load_runs(
-    conn: Connection, where: ColumnElement[bool], *, with_metrics: bool = True
+    conn: Connection,
+    where: ColumnElement[bool],
+    *,
+    with_metrics: bool = True,
+    crash_timeout: float = CRASH_TIMEOUT_S,
 ) -> list[Run]:
-    """Runs matching ``where`` (a condition on the experiments/projects tables), by id."""
+    """Runs matching ``where`` (a condition on the experiments/projects tables), by id; a
+    ``running`` run silent for over ``crash_timeout`` seconds has status ``crashed``."""
     stmt: Select[Any] = (
         select(_runs, _projects.c.name.label("project_name"))
         .join(_projects, _projects.c.id == _runs.c.project_id)
@@ -53,6 +87,7 @@ def load_runs(
     metrics = _load_metrics(conn, ids) if with_metrics else {}
     artifacts = _load_children(conn, _artifacts, ids, _artifact)
     fingerprints = _load_children(conn, _fingerprints, ids, _fingerprint)
+    now = utcnow()
     return [
         Run(
             id=row.id,
@@ -61,20 +96,30 @@ def load_runs(
             config=ADict(row.config or {}),
             structural_hash=row.structural_hash,
             tags=list(row.tags or []),
-            status=row.status,
+            status=effective_status(row.status, row.heartbeat, row.start_time, crash_timeout, now),
             start_time=row.start_time,
             end_time=row.end_time,
             metrics=metrics.get(row.id, []),
             artifacts=artifacts.get(row.id, []),
             fingerprints=fingerprints.get(row.id, []),
+            provenance=ADict(row.provenance or {}),
+            heartbeat=row.heartbeat,
         )
         for row in rows
     ]
 
 
-def load_run(conn: Connection, run_id: int, *, with_metrics: bool = True) -> Run | None:
-    """The run with id ``run_id``, or ``None``."""
-    runs = load_runs(conn, _runs.c.id == run_id, with_metrics=with_metrics)
+def load_run(
+    conn: Connection,
+    run_id: int,
+    *,
+    with_metrics: bool = True,
+    crash_timeout: float = CRASH_TIMEOUT_S,
+) -> Run | None:
+    """The run with id ``run_id``, or ``None`` (``crash_timeout`` as for ``load_runs``)."""
+    runs = load_runs(
+        conn, _runs.c.id == run_id, with_metrics=with_metrics, crash_timeout=crash_timeout
+    )
     return runs[0] if runs else None
 
 
@@ -184,6 +229,42 @@ def batches(ids: Sequence[T], size: int = IN_BATCH) -> Iterable[Sequence[T]]:
     bound the number of parameters of one statement, PostgreSQL at 65,535)."""
     for start in range(0, len(ids), size):
         yield ids[start : start + size]
+
+
+def project_summaries(conn: Connection) -> list[ProjectSummary]:
+    """Every project with its number of runs and latest start or end time, by id."""
+    r = _runs.c
+    activity = func.max(func.coalesce(r.end_time, r.start_time))
+    stmt = (
+        select(_projects, func.count(r.id).label("n_runs"), activity.label("last_activity"))
+        .outerjoin(_runs, r.project_id == _projects.c.id)
+        .group_by(_projects.c.id, _projects.c.name, _projects.c.created_at)
+        .order_by(_projects.c.id)
+    )
+    return [
+        ProjectSummary(row.id, row.name, row.created_at, row.n_runs, row.last_activity)
+        for row in conn.execute(stmt)
+    ]
+
+
+def metric_keys(conn: Connection, where: ColumnElement[bool]) -> list[str]:
+    """Distinct metric keys of the runs matching ``where`` (a condition on the metrics and
+    experiments tables), sorted."""
+    stmt = select(_metrics.c.key).distinct().join(_runs, _runs.c.id == _metrics.c.run_id)
+    return sorted(conn.execute(stmt.where(where)).scalars())
+
+
+def tagged(tag: str) -> ColumnElement[bool]:
+    """A condition matching runs whose JSON tag list *may* hold ``tag`` (a fast text
+    prefilter; callers keep only runs with ``tag in run.tags``)."""
+    if not tag.isascii() or '"' in tag or "\\" in tag:  # stored JSON-escaped: no text match
+        return true()
+    pattern = '%"' + _escape_like(tag) + '"%'
+    return cast(_runs.c.tags, Text).like(pattern, escape="\\")
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _batches(ids: Sequence[int]) -> Iterable[Sequence[int]]:

@@ -7,13 +7,17 @@ database session that produced them has closed.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ato.adict import ADict
 
 from .errors import InvalidModeError
+
+if TYPE_CHECKING:
+    import pandas
 
 
 def check_mode(mode: str) -> str:
@@ -34,6 +38,18 @@ class Project:
     id: int
     name: str
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class ProjectSummary:
+    """A project with ``runs`` (how many) and ``last_activity`` (latest start or end time of
+    its runs, aware UTC; ``None`` without runs)."""
+
+    id: int
+    name: str
+    created_at: datetime
+    runs: int
+    last_activity: datetime | None
 
 
 class Metric(NamedTuple):
@@ -95,11 +111,14 @@ class MetricSummary:
 class Run:
     """A run with everything recorded for it.
 
-    ``config`` is an [`ADict`][ato.adict.ADict] (attribute access: ``run.config.model.lr``);
-    ``tags`` a list of strings; ``status`` e.g. ``'running'``, ``'completed'``, ``'failed'``;
-    ``start_time``/``end_time`` aware UTC (``end_time`` is ``None`` while running); ``metrics``
-    in logging order (empty when loaded with ``with_metrics=False``); ``artifacts`` and
-    ``fingerprints`` in recording order.
+    ``config`` is an ``ato.adict.ADict`` (attribute access: ``run.config.model.lr``);
+    ``tags`` a list of strings; ``status`` e.g. ``'running'``, ``'completed'``, ``'failed'``,
+    ``'killed'`` or ``'crashed'`` (stored as running, but its writer stopped sending
+    heartbeats: see ``ato.tracker.status``); ``start_time``/``end_time`` aware UTC
+    (``end_time`` is ``None`` while running); ``metrics`` in logging order (empty when loaded
+    with ``with_metrics=False``); ``artifacts`` and ``fingerprints`` in recording order;
+    ``provenance`` how the run was launched (see ``ato.tracker.provenance``; empty for runs
+    of older versions); ``heartbeat`` the writer's latest sign of life (aware UTC or ``None``).
     """
 
     id: int
@@ -114,6 +133,8 @@ class Run:
     metrics: list[Metric] = field(default_factory=list)
     artifacts: list[Artifact] = field(default_factory=list)
     fingerprints: list[Fingerprint] = field(default_factory=list)
+    provenance: ADict = field(default_factory=ADict)
+    heartbeat: datetime | None = None
 
     def metric_values(self, key: str) -> list[float]:
         """Values of metric ``key`` in logging order (``[]`` if never logged)."""
@@ -131,3 +152,21 @@ class Run:
         if not values:
             return None
         return max(values) if mode == "max" else min(values)
+
+    def metric_frame(self, keys: Sequence[str] | None = None) -> pandas.DataFrame:
+        """This run's metrics as a long pandas DataFrame with columns ``step``, ``key``,
+        ``value`` and ``timestamp`` (aware UTC), one row per logged value in logging order.
+
+        Args:
+            keys: only these metric keys (a sequence of str); ``None`` keeps every key.
+
+        Raises:
+            MissingDependencyError: pandas is not installed (``pip install 'ato-tracker[pandas]'``).
+
+        The run must have been loaded with its metrics (the default of
+        ``ato.tracker.SQLFinder``); for very long runs stream
+        ``ato.tracker.SQLFinder.iter_metrics`` instead.
+        """
+        from .frames import metric_frame
+
+        return metric_frame(self.metrics, keys)

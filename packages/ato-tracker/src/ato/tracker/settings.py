@@ -85,7 +85,8 @@ def read_settings(config: Any, *, need_project: bool) -> TrackerSettings:
     Args:
         config: an ADict, mapping, OmegaConf ``DictConfig`` or dataclass instance shaped like
             ``{'experiment': {'project_name': str, 'sql': {'db_path': str}}}``; a bare ``str`` is
-            taken as the database URL. ``db_path`` defaults to ``sqlite:///experiments.db``.
+            taken as the database URL. ``db_path`` defaults to ``$ATO_DB`` if set, else
+            ``sqlite:///experiments.db`` - the same default as the ``ato`` command.
             Optional, under ``experiment.sql``: ``connect_timeout``, ``statement_timeout`` and
             ``spool_after`` (seconds, > 0; see ``Timeouts``) and ``spool_dir`` (a path;
             see ``default_spool_dir``).
@@ -111,7 +112,8 @@ def read_settings(config: Any, *, need_project: bool) -> TrackerSettings:
     if project is not None and not isinstance(project, str):
         raise TrackerConfigError(f"'experiment.project_name' must be a string, got {project!r}")
     sql = experiment.get("sql") or {}
-    url = sql.get("db_path", DEFAULT_DB_URL) if isinstance(sql, Mapping) else DEFAULT_DB_URL
+    fallback = default_db_url()
+    url = sql.get("db_path", fallback) if isinstance(sql, Mapping) else fallback
     if not isinstance(url, str):
         raise TrackerConfigError(f"'experiment.sql.db_path' must be a URL string, got {url!r}")
     sql = sql if isinstance(sql, Mapping) else {}

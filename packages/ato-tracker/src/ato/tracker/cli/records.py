@@ -12,7 +12,11 @@ from typing import Any
 
 from ato.adict import ADict
 
+from ..frames import flat_params
 from ..results import Metric, MetricSummary, Run
+
+flatten_config = flat_params
+"""``{'model': {'lr': 0.1}}`` -> ``{'model.lr': 0.1}`` (see ``ato.tracker.frames.flat_params``)."""
 
 MISSING = object()
 """Marks a config key that a run does not have (see `config_diff`)."""
@@ -36,19 +40,6 @@ def summarize(metrics: Iterable[Metric]) -> dict[str, MetricSummary]:
             count=len(rows),
         )
     return summaries
-
-
-def flatten_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{'model': {'lr': 0.1}}`` -> ``{'model.lr': 0.1}``; lists stay values; an empty
-    mapping stays as ``{}`` under its own path."""
-    flat: dict[str, Any] = {}
-    for key, value in dict.items(config) if isinstance(config, dict) else config.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
-            flat.update(flatten_config(value, f"{path}."))
-        else:
-            flat[path] = value
-    return flat
 
 
 def config_diff(runs: Sequence[Run]) -> dict[str, list[Any]]:
@@ -106,8 +97,8 @@ def run_record(
 ) -> dict[str, Any]:
     """A run as a JSON object: ``id``, ``project``, ``status``, ``tags``, ``start_time`` and
     ``end_time`` (ISO 8601 UTC or ``null``), ``duration_s`` (seconds or ``null`` while
-    running), ``structural_hash``, ``config`` and ``metrics`` (key -> `summary_record`).
-    With ``details``: also ``artifacts`` and ``fingerprints``."""
+    running), ``structural_hash``, ``config`` and ``metrics`` (key -> ``summary_record``).
+    With ``details``: also ``heartbeat``, ``provenance``, ``artifacts`` and ``fingerprints``."""
     record: dict[str, Any] = {
         "id": run.id,
         "project": run.project_name,
@@ -121,6 +112,8 @@ def run_record(
         "metrics": {key: summary_record(s) for key, s in sorted(summaries.items())},
     }
     if details:
+        record["heartbeat"] = _iso(run.heartbeat)
+        record["provenance"] = ADict.to_dict(run.provenance)
         record["artifacts"] = [
             {"path": a.path, "data_type": a.data_type, "metadata": a.metadata}
             for a in run.artifacts
