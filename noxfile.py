@@ -33,13 +33,9 @@ PACKAGES: dict[str, tuple[str, list[str], str]] = {
 # Third-party libraries a package's tests use to check interoperation (never ato siblings,
 # never dependencies of the package itself), so that no package test is skipped.
 TEST_PEERS: dict[str, list[str]] = {
-    "adict": [
-        "numpy",
-        "omegaconf",
-        "attrs",
-        "pydantic",
-    ],  # numpy in dumps; OmegaConf reads our YAML; interop
-    "tracker": ["omegaconf"],
+    # numpy in dumps; OmegaConf reads ato's YAML; attrs/pydantic for ato.adict.interop
+    "adict": ["numpy", "omegaconf", "attrs", "pydantic"],
+    "tracker": ["omegaconf", "pandas"],
     "hyperopt": ["omegaconf", "tqdm", "optuna"],
     "dashboard": ["playwright", "httpx"],  # a real browser (Debian's chromium) + TestClient
 }
@@ -192,6 +188,9 @@ def demo(session: nox.Session) -> None:
     session.install(_pkg("ato"), *LIBRARIES, "scikit-learn")
     session.run("python", str(ROOT / "examples" / "digits" / "train.py"), *session.posargs)
     session.run("ato", "runs", "best", "--metric", "val_accuracy", "--project", "digits")
+    session.run(
+        "ato", "runs", "list", "--project", "digits", "--sort", "val_accuracy", "--limit", "10"
+    )
     session.log("look at the runs in a browser: nox -s dashboard")
     session.log("(or, with ato-dashboard installed: ato dashboard --db experiments.db --open)")
 

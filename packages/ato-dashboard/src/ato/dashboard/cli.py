@@ -64,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    """Serve the dashboard for parsed arguments (see :func:`add_arguments`)."""
+    """Serve the dashboard for parsed arguments (see ``add_arguments``)."""
     import uvicorn
 
     from .app import create_app
