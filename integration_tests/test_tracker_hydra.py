@@ -106,10 +106,24 @@ def test_relative_sqlite_path_is_relative_to_the_launch_directory(tmp_path):
     assert run.metric_values("score") == [pytest.approx(0.2)]
 
 
-def test_current_logger_outside_a_job_raises():
+def test_current_logger_has_one_contract_none_outside_a_run():
+    """ato.tracker.hydra.current_logger and ato.hyperopt.current_logger: context variables,
+    None when no job/trial runs in this context (inside one, the app above logs through it)."""
+    import contextvars
+
+    from ato.hyperopt import current_logger as trial_logger
+
     hydra_module = pytest.importorskip("ato.tracker.hydra")
-    with pytest.raises(tracker.RunStateError, match="hydra.callbacks"):
-        hydra_module.current_logger()
+    assert hydra_module.current_logger() is None and trial_logger() is None
+    logger = tracker.SQLLogger.from_url("sqlite://", "contract")
+    token = hydra_module._CURRENT.set(logger)
+    try:
+        assert hydra_module.current_logger() is logger
+        assert contextvars.Context().run(hydra_module.current_logger) is None  # per context
+    finally:
+        hydra_module._CURRENT.reset(token)
+        logger.close()
+    assert hydra_module.current_logger() is None
 
 
 def test_hydra_runs_record_their_composition_and_can_be_explained(tmp_path, db_url, capsys):

@@ -145,6 +145,10 @@ def _omegaconf_content(node: Any) -> Any:
     interpolation does not resolve. Child containers stay OmegaConf objects (converted next)."""
     from omegaconf import OmegaConf
 
+    try:  # the common case, in one call: everything resolves
+        return OmegaConf.to_container(node, resolve=True)
+    except Exception:  # omegaconf's errors vary by version; resolve key by key below
+        pass
     raw: Any = OmegaConf.to_container(node, resolve=False)
     if isinstance(raw, list):
         return [_resolved(node, i, raw[i]) for i in range(len(raw))]

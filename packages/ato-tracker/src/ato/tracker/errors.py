@@ -50,10 +50,8 @@ class RunStateError(TrackerError, RuntimeError):
 
 
 class InvalidModeError(TrackerError, ValueError):
-    """``mode`` is neither ``'max'`` nor ``'min'``."""
-
-    def __init__(self, mode: object) -> None:
-        super().__init__(f"mode must be 'max' or 'min', got {mode!r}")
+    """``mode`` is neither ``'max'`` nor ``'min'``; the message (built by
+    `ato.adict.modes.check_mode`) names the value and suggests a near miss."""
 
 
 class InvalidStatusError(TrackerError, ValueError):

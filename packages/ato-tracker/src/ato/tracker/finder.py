@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from . import frames, queries, status
 from .engine import get_engine, require_tracker_schema, schema_state, sqlite_file
-from .errors import TrackerError
+from .errors import TrackerConfigError, TrackerError
 from .models import FingerprintRecord, MetricRecord, ProjectRecord, RunRecord
 from .results import Metric, MetricSummary, Project, ProjectSummary, Run
 from .schema import HEAD_REVISION
@@ -81,6 +81,22 @@ class SQLFinder:
             timeouts=settings.timeouts,
             read_only=read_only,
         )
+
+    @classmethod
+    def from_url(
+        cls, url: str, *, must_exist: bool = False, crash_timeout: float | None = None
+    ) -> SQLFinder:
+        """A finder over the database at ``url`` (a SQLAlchemy URL, or a bare SQLite file
+        path), without a config object; ``must_exist`` and ``crash_timeout`` as for
+        `SQLFinder`.
+
+        Raises:
+            TrackerConfigError: ``url`` is not a string.
+            DatabaseNotFoundError, NotATrackerDatabaseError: as for `SQLFinder`.
+        """
+        if not isinstance(url, str):
+            raise TrackerConfigError(f"SQLFinder.from_url takes a URL string, got {url!r}")
+        return cls(url, must_exist=must_exist, crash_timeout=crash_timeout)
 
     def find_project(self, name: str) -> Project | None:
         """The project called ``name``, or ``None``."""

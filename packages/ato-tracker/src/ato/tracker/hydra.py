@@ -14,7 +14,8 @@ in-process by Hydra's basic launcher - becomes a run holding the job's resolved 
 is tagged with the job name, the override strings and (in a sweep) the sweep directory and job
 number; it is finished ``'completed'`` or ``'failed'`` from the job's return status, and a
 numeric return value of the task function is logged as a metric. Inside the task function,
-`current_logger` gives the [`SQLLogger`][ato.tracker.SQLLogger] of the running job.
+`current_logger` gives the [`SQLLogger`][ato.tracker.SQLLogger] of the running job (None
+outside a job, the same contract as ``ato.hyperopt.current_logger``).
 
 This module imports ``hydra`` and ``omegaconf`` (install ``ato-tracker[hydra]``); nothing else in
 [`ato.tracker`][ato.tracker] imports it.
@@ -22,6 +23,7 @@ This module imports ``hydra`` and ``omegaconf`` (install ``ato-tracker[hydra]``)
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import logging
 from collections.abc import Sequence
@@ -34,36 +36,35 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 from sqlalchemy.engine import make_url
 
+from ato.adict.interop import to_plain
+
 from .engine import normalize_url
-from .errors import MetricValueError, RunStateError
+from .errors import MetricValueError
 from .logger import COMPLETED, FAILED, SQLLogger
-from .normalize import omegaconf_container
 from .settings import default_db_url
 
 __all__ = ["AtoTrackerCallback", "current_logger"]
 
 
 _log = logging.getLogger(__name__)
-_current: SQLLogger | None = None
+_CURRENT: contextvars.ContextVar[SQLLogger | None] = contextvars.ContextVar(
+    "ato_tracker_hydra_logger", default=None
+)
 
 
-def current_logger() -> SQLLogger:
-    """The [`SQLLogger`][ato.tracker.SQLLogger] whose run records the Hydra job running now.
+def current_logger() -> SQLLogger | None:
+    """The [`SQLLogger`][ato.tracker.SQLLogger] whose run records the Hydra job running in
+    this context, or None (no job is running under `AtoTrackerCallback`: the callback is not
+    configured in ``hydra.callbacks``, or this is called outside the task function).
 
-    Call it inside a task function to log metrics of the job's run::
+    The contract of every ``current_logger`` in ato (``ato.hyperopt.current_logger`` too): a
+    context variable, None when unset, never raising. Inside a task function::
 
-        current_logger().log_metric("val/loss", loss, step=epoch)
-
-    Raises:
-        RunStateError: no job is running under `AtoTrackerCallback` (the callback is not
-            configured in ``hydra.callbacks``, or this is called outside the task function).
+        logger = current_logger()
+        if logger is not None:
+            logger.log_metric("val/loss", loss, step=epoch)
     """
-    if _current is None:
-        raise RunStateError(
-            "current_logger() is only available inside a Hydra task function whose app lists "
-            "ato.tracker.hydra.AtoTrackerCallback under hydra.callbacks"
-        )
-    return _current
+    return _CURRENT.get()
 
 
 class AtoTrackerCallback(Callback):
@@ -96,6 +97,7 @@ class AtoTrackerCallback(Callback):
         self.metric_key = metric_key
         self.tags = [str(tag) for tag in tags or ()]
         self._logger: SQLLogger | None = None
+        self._token: contextvars.Token[SQLLogger | None] | None = None
 
     def on_job_start(self, config: DictConfig, **kwargs: Any) -> None:
         """Start a run for the job: resolved task config (``hydra`` node removed) and tags.
@@ -107,7 +109,6 @@ class AtoTrackerCallback(Callback):
             sqlalchemy.exc.ArgumentError: the database URL is not a valid SQLAlchemy URL.
             sqlalchemy.exc.DBAPIError: the database cannot be reached; Hydra then fails the job.
         """
-        global _current
         task_config = _task_config(config)
         hydra_node = config.hydra
         db_url = _absolute_sqlite(
@@ -119,16 +120,18 @@ class AtoTrackerCallback(Callback):
             or _select_str(task_config, "experiment.project_name")
             or str(hydra_node.job.name)
         )
-        settings = {"experiment": {"project_name": project, "sql": {"db_path": db_url}}}
-        logger = SQLLogger(settings)
+        logger = SQLLogger.from_url(db_url, project)
         logger.run(tags=[*self.tags, *_job_tags(hydra_node)], config=task_config)
         logger.add_provenance("hydra", _hydra_provenance(hydra_node))
-        self._logger = _current = logger
+        self._logger = logger
+        self._token = _CURRENT.set(logger)
 
     def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
         """Log a numeric return value, then finish the run ``'completed'`` or ``'failed'``."""
-        global _current
-        logger, self._logger, _current = self._logger, None, None
+        logger, self._logger = self._logger, None
+        if self._token is not None:
+            _CURRENT.reset(self._token)
+            self._token = None
         if logger is None:  # no run was started for this job
             return
         try:
@@ -143,16 +146,14 @@ class AtoTrackerCallback(Callback):
 
 def _task_config(config: DictConfig) -> dict[str, Any]:
     """The job's config without the ``hydra`` node, interpolations resolved when possible
-    (an unresolvable one keeps its text: the same path as every config the tracker stores,
-    ``ato.tracker.normalize.omegaconf_container``)."""
+    (an unresolvable one keeps its text: `ato.adict.interop.to_plain`, the same path as
+    every config the tracker stores)."""
     task = copy.deepcopy(config)
     with read_write(task), open_dict(task):
         task.pop("hydra", None)
-    data = omegaconf_container(task)
+    data = to_plain(task)
     assert isinstance(data, dict)
-    # OmegaConf types keys as str | bytes | int | Enum | float | bool; a Hydra task config's
-    # top-level keys are str
-    return data  # type: ignore[return-value]
+    return data
 
 
 def _select_str(data: dict[str, Any], dotted: str) -> str | None:

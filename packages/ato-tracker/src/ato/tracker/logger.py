@@ -22,6 +22,7 @@ from .errors import (
     ConfigTooLargeError,
     InvalidStatusError,
     RunStateError,
+    TrackerConfigError,
 )
 from .fingerprints import iter_fingerprints
 from .heartbeat import Heartbeat
@@ -36,7 +37,13 @@ from .models import (
 from .normalize import normalize_config, structural_hash, to_json_value
 from .provenance import collect_provenance, scope_provenance
 from .results import Project, Run
-from .settings import hide_password, read_settings, redact_db_password
+from .settings import (
+    TrackerSettings,
+    hide_password,
+    read_settings,
+    redact_db_password,
+    settings_for,
+)
 from .status import HEARTBEAT_INTERVAL_S
 from .validation import check_key, check_step, check_value
 
@@ -98,6 +105,66 @@ class SQLLogger:
         if not heartbeat_interval > 0:
             raise BufferSettingsError(batch_size, flush_interval, heartbeat_interval)
         settings = read_settings(config, need_project=True)
+        self._open(settings, config, batch_size, flush_interval, heartbeat_interval, scope)
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        project: str,
+        *,
+        batch_size: int = 5000,
+        flush_interval: float = 1.0,
+        heartbeat_interval: float = HEARTBEAT_INTERVAL_S,
+        scope: Any = None,
+        connect_timeout: float | None = None,
+        statement_timeout: float | None = None,
+        spool_after: float | None = None,
+        spool_dir: str | None = None,
+    ) -> SQLLogger:
+        """A logger for ``project`` in the database at ``url``, without a config object.
+
+        Args:
+            url: a SQLAlchemy URL (``sqlite:///experiments.db``,
+                ``postgresql+psycopg://user@host/db``; a bare file path means SQLite).
+            project: the project name (created on the first run).
+            connect_timeout, statement_timeout, spool_after: seconds (> 0); None keeps the
+                defaults (as the ``experiment.sql`` settings of `SQLLogger`).
+            spool_dir: where metrics are spooled while the database is unreachable.
+            batch_size, flush_interval, heartbeat_interval, scope: as for `SQLLogger`.
+
+        Runs store no config unless ``run(config=...)`` is given one.
+
+        Raises:
+            TrackerConfigError: ``url`` or ``project`` is not a (non-empty) string, a timeout
+                is not a positive number.
+            BufferSettingsError: as for `SQLLogger`.
+        """
+        if not heartbeat_interval > 0:
+            raise BufferSettingsError(batch_size, flush_interval, heartbeat_interval)
+        options = {
+            "connect_timeout": connect_timeout,
+            "statement_timeout": statement_timeout,
+            "spool_after": spool_after,
+            "spool_dir": spool_dir,
+        }
+        given = {k: v for k, v in options.items() if v is not None}
+        if not isinstance(project, str) or not project:
+            raise TrackerConfigError(f"SQLLogger.from_url needs a project name, got {project!r}")
+        settings = settings_for(url, project, given)
+        logger = cls.__new__(cls)
+        logger._open(settings, None, batch_size, flush_interval, heartbeat_interval, scope)
+        return logger
+
+    def _open(
+        self,
+        settings: TrackerSettings,
+        config: Any,
+        batch_size: int,
+        flush_interval: float,
+        heartbeat_interval: float,
+        scope: Any,
+    ) -> None:
         self.config = config
         self.project_name: str = settings.project_name or ""
         self.db_url = settings.db_url

@@ -13,9 +13,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ato.adict.modes import MODES, check_mode
+
 from .errors import InvalidModeError, ModeSpecError
 
-MODES = ("max", "min")
 #: Words that make a key default to ``'min'`` when they appear in its last segment.
 LOWER_IS_BETTER = ("loss", "error", "err", "mse", "mae", "rmse", "perplexity", "ppl", "wer", "cer")
 _WORD = re.compile(r"[a-z]+")
@@ -80,7 +81,6 @@ class Modes:
             return mode or cls()
         if isinstance(mode, str):
             return cls.parse(mode)
-        for value in mode.values():
-            if value not in MODES:
-                raise InvalidModeError(value)
+        for key, value in mode.items():
+            check_mode(value, InvalidModeError, what=f"the direction of metric {key!r}")
         return cls(dict(mode))

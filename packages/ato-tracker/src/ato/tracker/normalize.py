@@ -4,8 +4,9 @@ Supported configs: ``ato.adict.ADict``, any ``Mapping`` (plain ``dict``), an Ome
 ``DictConfig``/``ListConfig`` (interpolations resolved; one that cannot be resolved here, such
 as ``${hydra:runtime.output_dir}`` outside a running Hydra job, or a missing ``???`` value, is
 stored as its text - storing a config never fails a run; omegaconf is imported only when such
-an object is seen) and dataclass instances. Equal content gives equal JSON and an equal hash
-whatever the container type.
+an object is seen), dataclass, attrs and pydantic instances - all converted by
+``ato.adict.interop.to_plain``. Equal content gives equal JSON and an equal hash whatever the
+container type.
 
 Values JSON cannot hold are converted as follows (never raising):
 
@@ -33,7 +34,6 @@ a container that contains itself            the string ``"<cycle>"`` at the repe
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
 import enum
 import math
@@ -41,7 +41,7 @@ import pathlib
 from collections.abc import Mapping
 from typing import Any
 
-from ato.adict import ADict
+from ato.adict import ADict, interop
 
 from .errors import ConfigKeyCollisionError
 
@@ -81,16 +81,13 @@ def to_json_value(value: Any, _active: frozenset[int] = frozenset()) -> Any:
     if id(value) in _active:
         return "<cycle>"
     inner = _active | {id(value)}
-    if _is_omegaconf(value):
-        return to_json_value(omegaconf_container(value), inner)
+    if interop.is_omegaconf(value) or not isinstance(value, Mapping) and interop.is_config(value):
+        # OmegaConf (resolved leniently), dataclass, attrs, pydantic: ato.adict.interop
+        return to_json_value(interop.to_plain(value, on_cycle="<cycle>"), inner)
     if isinstance(value, Mapping):
         # dict.items: an ADict key such as "items" shadows the method of the same name
         items = dict.items(value) if isinstance(value, dict) else value.items()
         return _json_object(items, inner)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: to_json_value(getattr(value, f.name), inner) for f in dataclasses.fields(value)
-        }
     if isinstance(value, (list, tuple)):
         return [to_json_value(v, inner) for v in value]
     if isinstance(value, (set, frozenset)):
@@ -135,45 +132,6 @@ def _array_value(value: Any) -> Any:
             except Exception:  # an unrelated object with such a method: fall back to repr
                 continue
     return _NOT_ARRAY
-
-
-def omegaconf_container(config: Any) -> Any:
-    """An OmegaConf ``DictConfig``/``ListConfig`` as plain containers, interpolations resolved.
-
-    A node whose interpolation cannot be resolved (an unknown resolver such as ``hydra:``
-    outside a Hydra job, a missing key) or whose value is missing (``???``) keeps its text,
-    e.g. ``"${hydra:runtime.output_dir}"``; the other nodes are resolved as usual.
-    """
-    from omegaconf import OmegaConf
-    from omegaconf.errors import OmegaConfBaseException
-
-    try:
-        return OmegaConf.to_container(config, resolve=True)
-    except OmegaConfBaseException:
-        return _lenient_container(config)
-
-
-def _lenient_container(node: Any) -> Any:
-    from omegaconf import DictConfig, ListConfig
-    from omegaconf.errors import OmegaConfBaseException
-
-    if node._is_none() or node._is_missing():
-        return None if node._is_none() else "???"
-    keys: list[Any] = list(node.keys()) if isinstance(node, DictConfig) else list(range(len(node)))
-    items = []
-    for key in keys:
-        try:
-            value = node[key]
-        except OmegaConfBaseException:
-            value = node._get_node(key)._value()  # the text, e.g. "${hydra:...}" or "???"
-        if isinstance(value, (DictConfig, ListConfig)):
-            value = _lenient_container(value)
-        items.append((key, value))
-    return dict(items) if isinstance(node, DictConfig) else [v for _, v in items]
-
-
-def _is_omegaconf(value: Any) -> bool:
-    return type(value).__module__.startswith("omegaconf")
 
 
 def _json_object(items: Any, active: frozenset[int]) -> dict[str, Any]:

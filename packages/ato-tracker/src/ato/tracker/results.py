@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ato.adict import ADict
+from ato.adict.modes import check_mode as _check_mode
 
 from .errors import InvalidModeError
 
@@ -20,15 +21,13 @@ if TYPE_CHECKING:
     import pandas
 
 
-def check_mode(mode: str) -> str:
-    """Return ``mode`` if it is ``'max'`` or ``'min'``.
+def check_mode(mode: object) -> str:
+    """Return ``mode`` if it is ``'max'`` or ``'min'`` (`ato.adict.modes.check_mode`).
 
     Raises:
         InvalidModeError: any other value (a ``ValueError``).
     """
-    if mode not in ("max", "min"):
-        raise InvalidModeError(mode)
-    return mode
+    return _check_mode(mode, InvalidModeError)
 
 
 @dataclass(frozen=True)

@@ -114,9 +114,26 @@ def read_settings(config: Any, *, need_project: bool) -> TrackerSettings:
     sql = experiment.get("sql") or {}
     fallback = default_db_url()
     url = sql.get("db_path", fallback) if isinstance(sql, Mapping) else fallback
+    sql = sql if isinstance(sql, Mapping) else {}
+    return settings_for(url, project, sql)
+
+
+def settings_for(
+    url: Any, project: str | None, options: Mapping[str, Any] | None = None
+) -> TrackerSettings:
+    """Settings from a database URL, a project name (None for finders) and the optional
+    ``experiment.sql`` options (``connect_timeout``, ``statement_timeout``, ``spool_after``
+    in seconds, ``spool_dir``); what `read_settings` and ``SQLLogger.from_url`` share.
+
+    Raises:
+        TrackerConfigError: the URL is not a string, the project is not a non-empty string,
+            a timeout is not a positive number or ``spool_dir`` not a path.
+    """
     if not isinstance(url, str):
         raise TrackerConfigError(f"'experiment.sql.db_path' must be a URL string, got {url!r}")
-    sql = sql if isinstance(sql, Mapping) else {}
+    if project is not None and (not isinstance(project, str) or not project):
+        raise TrackerConfigError(f"the project name must be a non-empty string, got {project!r}")
+    sql = options or {}
     timeouts = Timeouts(
         connect=_seconds(sql, "connect_timeout", DEFAULT_CONNECT_TIMEOUT_S),
         statement=_seconds(sql, "statement_timeout", DEFAULT_STATEMENT_TIMEOUT_S),
