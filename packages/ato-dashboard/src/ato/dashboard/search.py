@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from ato.adict.modes import check_mode
 from ato.tracker import queries
 from ato.tracker.overview import runs_with_tag
 from ato.tracker.results import MetricSummary, Run
@@ -40,8 +41,8 @@ def search_detail(
         NotFoundError: no run carries the tag, or ``metric`` was never logged by a trial.
         BadRequestError: ``mode`` is not ``'max'``/``'min'``.
     """
-    if mode not in (None, "max", "min"):
-        raise BadRequestError(f"mode must be 'max' or 'min', got {mode!r}")
+    if mode is not None:
+        check_mode(mode, BadRequestError)
     runs = runs_with_tag(conn, f"search:{search_id}")
     if not runs:
         raise NotFoundError(f"no run is tagged search:{search_id}")

@@ -1,52 +1,31 @@
-"""Did-you-mean hints for mistyped project, run, metric and param names.
-
-Names are compared after folding case and treating ``_``, ``-``, ``/``, ``.``, ``:`` and
-spaces as one separator, so ``val_acc`` finds ``val/acc`` and ``Train-Loss`` finds
-``train/loss``; remaining near misses use ``difflib.get_close_matches`` (Ratcliff/Obershelp
-ratio >= 0.6) on the folded names.
-"""
+"""Did-you-mean hints for mistyped project, run, metric and param names: the shared
+algorithm of `ato.adict.suggest` (``val_acc`` finds ``val/acc``, ``Train-Loss`` finds
+``train/loss``), ending with the known names when nothing is close."""
 
 from __future__ import annotations
 
-import difflib
-import re
 from collections.abc import Iterable
 
-_SEPARATORS = re.compile(r"[\s_\-/.:]+")
+from ato.adict.suggest import close_matches, did_you_mean, fold
+
+__all__ = ["SHOWN", "close_names", "fold", "hint"]
+
 SHOWN = 12
 
 
-def fold(name: str) -> str:
-    """``name`` lower-cased with every run of separators replaced by a single ``_``."""
-    return _SEPARATORS.sub("_", name.strip().lower())
-
-
 def close_names(word: str, candidates: Iterable[str], limit: int = 3) -> list[str]:
-    """Up to ``limit`` candidates close to ``word``, best first: equal after ``fold``,
-    then the same last segment (``lr`` -> ``optim.lr``), then similar spellings."""
-    names = list(dict.fromkeys(candidates))
-    folded: dict[str, list[str]] = {}
-    for name in names:
-        folded.setdefault(fold(name), []).append(name)
-    target = fold(word)
-    exact = folded.get(target, [])
-    same_leaf = [n for n in names if re.split(r"[/.]", n)[-1].lower() == word.lower()]
-    similar = [
-        name
-        for match in difflib.get_close_matches(target, list(folded), n=limit, cutoff=0.6)
-        for name in folded[match]
-    ]
-    found = [n for n in dict.fromkeys(exact + same_leaf + similar) if n != word]
-    return found[:limit]
+    """Up to ``limit`` candidates close to ``word``, best first
+    (`ato.adict.suggest.close_matches`)."""
+    return close_matches(word, candidates, n=limit)
 
 
 def hint(word: str, candidates: Iterable[str], what: str) -> str:
     """The end of a not-found message: ``" Did you mean 'a'?"`` when something is close,
     else the known ``what`` (e.g. ``'metrics'``), at most 12 of them, or that there are none."""
     names = list(dict.fromkeys(candidates))
-    close = close_names(word, names)
+    close = did_you_mean(word, names)
     if close:
-        return f" Did you mean {', '.join(repr(c) for c in close)}?"
+        return close
     if not names:
         return f" There are no {what}."
     shown = ", ".join(repr(n) for n in names[:SHOWN])
