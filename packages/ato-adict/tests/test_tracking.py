@@ -132,3 +132,19 @@ def test_records_of_a_dead_config_never_reach_a_new_one():
         fresh = ADict(a=1, b={"c": 2})  # often gets the id of the config just freed
         assert fresh.accessed_keys == [] and fresh.get_minimal_config() == {}
     assert len(tracking._REGISTRY) == before  # no entries left behind for dead configs
+
+
+def test_a_frozen_tracked_adict_refuses_writes() -> None:
+    import pytest
+
+    from ato.adict import FrozenConfigError
+
+    cfg = ADict(a=1, model=ADict(depth=3))
+    cfg.track_access()
+    cfg.freeze()
+    with pytest.raises(FrozenConfigError):
+        cfg.a = 5
+    with pytest.raises(FrozenConfigError):
+        cfg.model["depth"] = 4
+    assert cfg.a == 1 and cfg.model.depth == 3
+    assert cfg.accessed_keys == ["a", "model", "model.depth"]
