@@ -1,5 +1,5 @@
 """What a search runs trials on: a config object, or a Scope (duck-typed through
-[`ScopeLike`][ato.hyperopt.protocols.ScopeLike], no ato.scope import).
+[`ScopeLike`][ato.hyperopt.ScopeLike], no ato.scope import).
 
 A *target* builds each trial's config from the sampled values and calls the trial function
 with it. ``on_config(config)`` is called with the trial's config just before the function
@@ -84,7 +84,7 @@ class ConfigTarget:
 
 class ScopeTarget:
     """Trials through an ato-scope ``Scope`` (anything matching
-    [`ScopeLike`][ato.hyperopt.protocols.ScopeLike]).
+    [`ScopeLike`][ato.hyperopt.ScopeLike]).
 
     Each trial builds the scope's config as usual (views, command line) with
     ``scope.build(extra=trial values, source="search")``: the sampled values and
@@ -166,7 +166,7 @@ def _check_build_signature(scope: Any) -> None:
 
 
 def is_scope(obj: Any) -> bool:
-    """Duck-typed Scope check: matches [`ScopeLike`][ato.hyperopt.protocols.ScopeLike] (a
+    """Duck-typed Scope check: matches [`ScopeLike`][ato.hyperopt.ScopeLike] (a
     callable ``build``) and is not a config object."""
     return isinstance(obj, ScopeLike) and callable(obj.build) and not is_config(obj)
 
