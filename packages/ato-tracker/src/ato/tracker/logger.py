@@ -128,10 +128,15 @@ class SQLLogger:
             url: a SQLAlchemy URL (``sqlite:///experiments.db``,
                 ``postgresql+psycopg://user@host/db``; a bare file path means SQLite).
             project: the project name (created on the first run).
-            connect_timeout, statement_timeout, spool_after: seconds (> 0); None keeps the
-                defaults (as the ``experiment.sql`` settings of `SQLLogger`).
+            batch_size: as for `SQLLogger`.
+            flush_interval: as for `SQLLogger` (seconds).
+            heartbeat_interval: as for `SQLLogger` (seconds).
+            scope: as for `SQLLogger`.
+            connect_timeout: seconds (> 0); None keeps the default (as the
+                ``experiment.sql`` settings of `SQLLogger`).
+            statement_timeout: seconds (> 0); None keeps the default.
+            spool_after: seconds (> 0); None keeps the default.
             spool_dir: where metrics are spooled while the database is unreachable.
-            batch_size, flush_interval, heartbeat_interval, scope: as for `SQLLogger`.
 
         Runs store no config unless ``run(config=...)`` is given one.
 
