@@ -74,7 +74,7 @@ def render_runs_table(
     for name in ("Status", "Started (UTC)", "Duration", "Tags"):
         table.add_column(name)
     for param in params:
-        table.add_column(param, justify="right", header_style="bold cyan")
+        table.add_column(literal(param), justify="right", header_style="bold cyan")
     for key in keys:
         table.add_column(literal(key), justify="right")
     for run in runs:
