@@ -16,8 +16,8 @@ import zipfile
 
 # distribution -> (sub-packages it must ship, ato siblings it depends on)
 EXPECTED = {
-    "ato-adict": (["adict"], []),
-    "ato-scope": (["scope"], ["ato-adict"]),
+    "ato-adict": (["adict", "xyz"], []),  # ato.xyz: the 2.x module path (an alias)
+    "ato-scope": (["scope", "parser"], ["ato-adict"]),  # ato.parser: 2.x module path
     "ato-tracker": (["tracker", "db_routers"], ["ato-adict"]),
     "ato-hyperopt": (["hyperopt"], ["ato-adict"]),
     "ato": ([], []),

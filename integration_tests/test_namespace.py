@@ -46,8 +46,8 @@ def test_no_distribution_ships_ato_init_or_top_level_files(dist):
 
 
 SUB_PACKAGES = {
-    "ato-adict": ["ato.adict"],
-    "ato-scope": ["ato.scope"],
+    "ato-adict": ["ato.adict", "ato.xyz"],  # ato.xyz, ato.parser: ato 2.x module paths
+    "ato-scope": ["ato.scope", "ato.parser"],
     "ato-tracker": ["ato.tracker"],
     "ato-hyperopt": ["ato.hyperopt"],
 }

@@ -11,6 +11,11 @@ A key that has the name of a method or flag (``items``, ``update``, ``copy``, ``
 hides it for attribute access on that instance; call ``ADict.items(cfg)`` /
 ``ADict.frozen(cfg)`` or use ``cfg['items']``. ato's own code never calls methods through the
 instance, so such configs still convert, copy, pickle, freeze, dump and hash correctly.
+
+Keys named like Python's protocol names (``__reduce_ex__``, ``__deepcopy__``, ``__version__``,
+any ``__x__``) are data only: an ADict holding one switches to a guarded variant whose
+``__x__`` attribute reads always resolve through the class, so pickle, copy, numpy and friends
+find their methods. The exceptions are :data:`RUN_KEYS`, ato's own trial keys.
 """
 
 from __future__ import annotations
@@ -34,6 +39,35 @@ _dict_get = dict.__getitem__
 _dict_contains = dict.__contains__
 _obj_setattr = object.__setattr__
 _SCALARS = frozenset({int, float, str, bool, type(None), bytes, complex})
+
+RUN_KEYS = frozenset({"__num_halved__", "__budget__", "__metric__", "__error__", "__run_id__"})
+"""``__x__`` keys that ato's search writes into trial configs and that *are* read as
+attributes (``config.__num_halved__``). Every other ``__x__`` name is a Python protocol name:
+``cfg.__x__`` never reads a key of that name (use ``cfg["__x__"]``)."""
+
+
+def is_protocol_name(key: Any) -> bool:
+    """True for a ``str`` key of the form ``__x__`` that is not one of :data:`RUN_KEYS`."""
+    return (
+        key.__class__ is str
+        and len(key) > 4
+        and key[:2] == "__"
+        and key[-2:] == "__"
+        and key not in RUN_KEYS
+    )
+
+
+def _guard(obj: Any, key: Any) -> None:
+    """Switch ``obj`` to its guarded variant when ``key`` is a protocol name."""
+    if is_protocol_name(key) and not isinstance(obj, _GuardMixin):
+        track, frozen, auto = _flags(obj)
+        _obj_setattr(obj, "__class__", _variant(_base_of(type(obj)), track, frozen, auto, True))
+
+
+def _guard_all(obj: Any) -> None:
+    for key in dict.keys(obj):
+        if key.__class__ is str and key[:2] == "__":
+            _guard(obj, key)
 
 
 def _convert(value: Any, cls: type[ADict]) -> Any:
@@ -101,6 +135,7 @@ class ADict(dict):
                 _dict_set(self, key, _convert(value, cls))
         for key, value in kwargs.items():
             _dict_set(self, key, _convert(value, cls))
+        _guard_all(self)
 
     @classmethod
     def auto(cls, /, *args: Any, **kwargs: Any) -> ADict:
@@ -119,11 +154,15 @@ class ADict(dict):
         if value.__class__ not in _SCALARS:
             value = _convert(value, self.__class__)
         _dict_set(self, key, value)
+        if key.__class__ is str and key[:2] == "__":
+            _guard(self, key)
 
     def __setattr__(self, key: str, value: Any) -> None:
         if value.__class__ not in _SCALARS:
             value = _convert(value, self.__class__)
         _dict_set(self, key, value)
+        if key[:2] == "__":
+            _guard(self, key)
 
     # -- misses -------------------------------------------------------------------------
     def __missing__(self, key: Any) -> Any:
@@ -132,6 +171,8 @@ class ADict(dict):
         raise _missing_key(key, self)
 
     def __getattr__(self, name: str) -> Any:  # only called when normal lookup fails
+        if is_protocol_name(name):
+            raise _protocol_miss(self, name)
         raise _missing_key(name, self)
 
     # -- dict methods that must keep conversion and return ADicts -----------------------
@@ -214,6 +255,7 @@ class ADict(dict):
         memo[id(self)] = new
         for key, value in dict.items(self):
             _dict_set(new, copy.deepcopy(key, memo), copy.deepcopy(value, memo))
+        _guard_all(new)
         return new
 
     def clone(self) -> ADict:
@@ -402,17 +444,19 @@ class ADict(dict):
         return cls(compose_hierarchy(root, config_filename=config_filename, **kwargs))
 
     @classmethod
-    def from_mm_config(cls, path: Any) -> ADict:
-        """Load an OpenMMLab config (``_base_`` inheritance, ``_delete_``); see :mod:`ato.adict.mmconfig`."""
+    def from_mm_config(cls, path: Any, **kwargs: Any) -> ADict:
+        """Load an OpenMMLab config (``_base_`` inheritance, ``_delete_``); keyword arguments
+        (``root``, ``allow_python``) as for ``ato.adict.mmconfig.load_mm_config``."""
         from .mmconfig import load_mm_config
 
-        return cls(load_mm_config(path))
+        return cls(load_mm_config(path, **kwargs))
 
-    def load_mm_config(self, path: Any) -> ADict:
-        """Deep-merge an OpenMMLab config file into this ADict. Returns ``self``."""
+    def load_mm_config(self, path: Any, **kwargs: Any) -> ADict:
+        """Deep-merge an OpenMMLab config file into this ADict (keyword arguments as for
+        ``from_mm_config``). Returns ``self``."""
         from .mmconfig import load_mm_config
 
-        type(self).update(self, load_mm_config(path), recurrent=True)
+        type(self).update(self, load_mm_config(path, **kwargs), recurrent=True)
         return self
 
 
@@ -445,7 +489,7 @@ class _AutoMixin:
 
     def __getattr__(self, name: str) -> Any:
         if name[:2] == "__" and name[-2:] == "__":
-            raise AttributeError(name)
+            raise _protocol_miss(self, name)
         return _auto_child(self, name)
 
     def __missing__(self, key: Any) -> Any:
@@ -457,9 +501,41 @@ class _AutoMixin:
 def _auto_child(parent: Any, key: Any) -> ADict:
     if isinstance(parent, _FrozenMixin):
         raise _missing_key(key, parent, "this frozen ADict")
-    child = type(parent)()
+    child: ADict = _variant(_base_of(type(parent)), *_flags(parent))()
     _dict_set(parent, key, child)
+    _guard(parent, key)
     return child
+
+
+class _GuardMixin:
+    """Variant of an ADict that holds a key named like a protocol name (``__reduce_ex__``):
+    such names resolve through the class, never to the key."""
+
+    __slots__ = ()
+
+    def __getattribute__(self, name: str) -> Any:
+        if is_protocol_name(name):
+            return _class_attribute(self, name)
+        return super().__getattribute__(name)
+
+
+def _class_attribute(obj: Any, name: str) -> Any:
+    """``obj.<name>`` looked up on its class only (the instance's keys are skipped)."""
+    cls = type(obj)
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            attr = klass.__dict__[name]
+            get = getattr(type(attr), "__get__", None)
+            return attr if get is None else get(attr, obj, cls)
+    raise AttributeError(name)
+
+
+def _protocol_miss(obj: Any, name: str) -> AttributeError:
+    held = " (this ADict has a key of that name)" if _dict_contains(obj, name) else ""
+    return AttributeError(
+        f"{type(obj).__name__} object has no attribute {name!r}{held}: names of the form "
+        f"__x__ are Python protocol names and are never read from the keys; use cfg[{name!r}]"
+    )
 
 
 _VARIANTS: dict[tuple, type] = {}
@@ -470,6 +546,7 @@ def _base_of(cls: type) -> type:
 
 
 def _flags(obj: ADict) -> tuple[bool, bool, bool]:
+    """``(track, frozen, auto)``: the flags a pickle carries (the guard follows the keys)."""
     return (
         getattr(type(obj), "_ato_track", False),
         isinstance(obj, _FrozenMixin),
@@ -477,18 +554,24 @@ def _flags(obj: ADict) -> tuple[bool, bool, bool]:
     )
 
 
-def _variant(base: type, track: bool = False, frozen: bool = False, auto: bool = False) -> type:
+def _variant(
+    base: type, track: bool = False, frozen: bool = False, auto: bool = False, guard: bool = False
+) -> type:
     """The subclass of ``base`` implementing the given behaviour flags (cached)."""
-    if not (track or frozen or auto):
+    if not (track or frozen or auto or guard):
         return base
-    key = (base, track, frozen, auto)
+    key = (base, track, frozen, auto, guard)
     cls = _VARIANTS.get(key)
     if cls is None:
         from .tracking import TrackMixin
 
-        mixins = [
-            m for m, on in ((TrackMixin, track), (_FrozenMixin, frozen), (_AutoMixin, auto)) if on
-        ]
+        chosen = (
+            (_GuardMixin, guard),
+            (TrackMixin, track),
+            (_FrozenMixin, frozen),
+            (_AutoMixin, auto),
+        )
+        mixins = [m for m, on in chosen if on]
         ns = {
             "__slots__": (),
             "_ato_base": base,
@@ -507,6 +590,7 @@ def _rebuild(flags: tuple[bool, bool, bool], data: dict, base: type = ADict) -> 
     obj = dict.__new__(cls)
     _obj_setattr(obj, "__dict__", obj)
     dict.update(obj, data)
+    _guard_all(obj)
     return obj
 
 
@@ -517,7 +601,8 @@ def _walk_set_flag(obj: Any, flag: str, value: bool, seen: set[int] | None = Non
     seen.add(id(obj))
     if isinstance(obj, ADict):
         track, frozen, auto = _flags(obj)
-        flags = {"track": track, "frozen": frozen, "auto": auto, flag: value}
+        guard = isinstance(obj, _GuardMixin)
+        flags = {"track": track, "frozen": frozen, "auto": auto, "guard": guard, flag: value}
         _obj_setattr(obj, "__class__", _variant(_base_of(type(obj)), **flags))
         children: Iterable[Any] = dict.values(obj)
     elif isinstance(obj, (list, tuple)):

@@ -80,15 +80,16 @@ class CompositionWarning(UserWarning):
 
 def suggest_keys(key: object, keys: Iterable[object]) -> str:
     """The hint that ends a missing-key message: up to three close matches of ``key`` among
-    the string ``keys`` (:func:`difflib.get_close_matches`, cutoff 0.6), else the first 12 keys,
-    else a note that the config is empty. Starts with a space."""
+    the string ``keys`` (:func:`difflib.get_close_matches`, cutoff 0.6), else the first 12 keys
+    (of any type), else a note that the config is empty. Starts with a space."""
     import difflib
 
-    names = [k for k in keys if isinstance(k, str)]
+    every = list(keys)
+    names = [k for k in every if isinstance(k, str)]
     close = difflib.get_close_matches(str(key), names, n=3, cutoff=0.6)
     if close:
         return f" Did you mean {', '.join(repr(c) for c in close)}?"
-    if names:
-        shown = ", ".join(repr(k) for k in names[:12]) + (" ..." if len(names) > 12 else "")
+    if every:
+        shown = ", ".join(repr(k) for k in every[:12]) + (" ..." if len(every) > 12 else "")
         return f" Available keys: {shown}."
     return " The config is empty."

@@ -1,14 +1,19 @@
 """Dotted key paths (``'model.backbone.depth'``) into nested mappings and lists.
 
 Shared by :meth:`ADict.get_path <ato.adict.ADict.get_path>` and the composition helpers.
-A segment of digits indexes a ``list`` or ``tuple`` (``'layers.0.width'``).
+
+A segment is a key. A segment written as an integer (``0``, ``12``, ``-1``) also matches:
+
+* an ``int`` key of a mapping, when the mapping has no ``str`` key of that spelling
+  (``{'demo': {0: 'a'}}`` at ``'demo.0'`` is ``'a'``; a ``'0'`` key wins over a ``0`` key);
+* an index of a ``list`` or ``tuple`` (non-negative, in range: ``'layers.0.width'``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ._mapping import MISSING, mapping_get
+from ._mapping import MISSING
 from .errors import ConfigKeyError, suggest_keys
 
 TYPE_CHECKING = False
@@ -31,10 +36,9 @@ def get_path(data: Mapping[Any, Any], path: str, default: Any = MISSING) -> Any:
     """
     node: Any = data
     for i, part in enumerate(path.split(".")):
-        if isinstance(node, Mapping) and part in node:
-            node = node[part]
-        elif isinstance(node, (list, tuple)) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
+        key = _key_in(node, part)
+        if key is not MISSING:
+            node = node[key]
         elif default is not MISSING:
             return default
         else:
@@ -46,6 +50,28 @@ def get_path(data: Mapping[Any, Any], path: str, default: Any = MISSING) -> Any:
     return node
 
 
+def as_int(part: str) -> int | None:
+    """The integer a path segment spells (``'0'``, ``'-3'``; not ``'007'`` or ``'+1'``)."""
+    digits = part[1:] if part[:1] == "-" else part
+    if digits.isdigit() and digits.isascii() and str(int(part)) == part:
+        return int(part)
+    return None
+
+
+def _key_in(node: Any, part: str) -> Any:
+    """The key or index ``part`` names in ``node`` (see the module docstring), or MISSING."""
+    if isinstance(node, Mapping):
+        if part in node:
+            return part
+        number = as_int(part)
+        return number if number is not None and number in node else MISSING
+    if isinstance(node, (list, tuple)):
+        number = as_int(part)
+        if number is not None and 0 <= number < len(node):
+            return number
+    return MISSING
+
+
 def set_path(
     data: MutableMapping[Any, Any],
     path: str,
@@ -54,17 +80,33 @@ def set_path(
 ) -> None:
     """Set the dotted ``path`` in ``data`` (changed in place).
 
-    A missing parent, or one that holds something other than a mapping, is replaced by
-    ``new_parent()`` (a plain ``dict`` by default; :meth:`ADict.set_path` passes its class).
-    Every write goes through ``node[key] = ...``, so a frozen ADict on the way raises
+    Segments are matched as in :func:`get_path`: an integer segment names an existing ``int``
+    key, or an item of a ``list`` (which is then assigned in place; a segment that is not an
+    index of the list raises :class:`~ato.adict.errors.ConfigKeyError`). A missing parent, or
+    one that holds something other than a mapping or list, is replaced by ``new_parent()`` (a
+    plain ``dict`` by default; :meth:`ADict.set_path` passes its class). Every write goes
+    through ``node[key] = ...``, so a frozen ADict on the way raises
     :class:`~ato.adict.errors.FrozenConfigError`.
     """
-    *parents, last = path.split(".")
-    node = data
-    for part in parents:
-        child = mapping_get(node, part)
-        if not isinstance(child, Mapping):
-            node[part] = new_parent()
-            child = node[part]
+    parts = path.split(".")
+    node: Any = data
+    for part, following in zip(parts[:-1], parts[1:], strict=True):
+        key = _key_in(node, part)
+        child = _read(node, key) if key is not MISSING else None
+        if isinstance(child, list) and _key_in(child, following) is MISSING:
+            raise ConfigKeyError(
+                f"path {path!r}: {following!r} is not an index of the list at {part!r} "
+                f"(length {len(child)}); use 0 to {len(child) - 1}, or assign the whole list"
+            )
+        if not isinstance(child, (Mapping, list)):
+            key = part if key is MISSING else key
+            node[key] = new_parent()
+            child = _read(node, key)
         node = child
-    node[last] = value
+    key = _key_in(node, parts[-1])
+    node[parts[-1] if key is MISSING else key] = value
+
+
+def _read(node: Any, key: Any) -> Any:
+    """``node[key]`` without recording an access on a tracking ADict."""
+    return dict.__getitem__(node, key) if isinstance(node, dict) else node[key]

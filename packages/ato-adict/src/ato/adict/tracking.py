@@ -153,6 +153,7 @@ def minimal_config(node: core.ADict) -> core.ADict:
             if not isinstance(child, core.ADict):
                 child = core.ADict()
                 dict.__setitem__(parent, part, child)
+                core._guard(parent, part)
             parent = child
         parent[path[-1]] = core._plain(resolved[path])
     return result

@@ -8,9 +8,13 @@ parsed as literals and never executed.
 """
 
 from .cli import parse_argv, parse_value
+from .compat import parse_args_pythonic
 from .errors import (
     CLIParseError,
+    KeyExistsError,
     LazyBlockError,
+    OverrideTypeError,
+    OverrideTypeWarning,
     ScopeError,
     TraceError,
     UnknownKeyError,
@@ -28,8 +32,11 @@ __all__ = [
     "CLIParseError",
     "DELETED",
     "Fingerprint",
+    "KeyExistsError",
     "LazyBlockError",
     "MultiScope",
+    "OverrideTypeError",
+    "OverrideTypeWarning",
     "Scope",
     "ScopeError",
     "Source",
@@ -40,6 +47,7 @@ __all__ = [
     "ViewChainError",
     "ViewDefinitionError",
     "Write",
+    "parse_args_pythonic",
     "parse_argv",
     "parse_value",
 ]

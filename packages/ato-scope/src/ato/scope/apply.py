@@ -10,8 +10,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from ato.adict import ADict
 
 from .cli import Override
-from .errors import UnknownKeyError, UnknownKeyWarning
+from .errors import (
+    KeyExistsError,
+    OverrideTypeError,
+    OverrideTypeWarning,
+    UnknownKeyError,
+    UnknownKeyWarning,
+)
 from .lazy import DeferredBlock, close_capture, open_capture
+from .overrides import fit, is_missing, lookup
 from .provenance import DELETED, ProvenanceLog, Source, all_paths, diff, leaves, snapshot
 from .suggest import did_you_mean
 from .views import View, short_path
@@ -96,9 +103,14 @@ def build(
     """Apply every step to a fresh auto ADict and return it (auto-nesting switched off).
 
     Raises:
-        UnknownKeyError: with ``strict``, a CLI override names a key no step defines.
+        UnknownKeyError: with ``strict``, a CLI override (``key=v``) names a key no step
+            defines; ``+key=v`` adds a key on purpose.
+        KeyExistsError: ``+key=v`` names a key that exists.
+        OverrideTypeError: with ``strict``, an override does not fit the key's type
+            (:mod:`ato.scope.overrides`).
     Warns:
         UnknownKeyWarning: (not strict) a CLI override creates a key close to an existing one.
+        OverrideTypeWarning: (not strict) an override does not fit the key's type.
     """
     b = _Builder(scope_name, strict)
     if initial:
@@ -153,8 +165,9 @@ def _apply_overrides(b: _Builder, overrides: Sequence[Override]) -> None:
     if not overrides:
         return
     for ov in overrides:
-        ADict.set_path(b.config, ov.key, copy.deepcopy(ov.value))
-        b.log.record_override(ov.key, ov.value, Source("cli", ov.token))
+        value = _checked_value(b, ov)
+        ADict.set_path(b.config, ov.key, copy.deepcopy(value))
+        b.log.record_override(ov.key, value, Source("cli", ov.token))
     after = _flatten_auto(b.config)
     for path in leaves(b.snapshot).keys() - leaves(after).keys():
         owner = next(
@@ -167,6 +180,27 @@ def _apply_overrides(b: _Builder, overrides: Sequence[Override]) -> None:
         )
         b.log.record({path: DELETED}, Source("cli", owner.token))
     b.snapshot = after
+
+
+def _checked_value(b: _Builder, ov: Override) -> Any:
+    """The value ``ov`` sets, after the ``+key`` and type rules of :mod:`ato.scope.overrides`."""
+    current = lookup(b.snapshot, ov.key)
+    if ov.mode == "add" and not is_missing(current):
+        raise KeyExistsError(
+            f"{ov.token!r} adds key {ov.key!r}, but scope {b.scope_name!r} already defines it "
+            f"({current!r}); write {ov.key}=... to change it (or ++{ov.key}=... to set it "
+            "either way)"
+        )
+    value, problem = fit(ov, current)
+    if problem is not None:
+        if b.strict:
+            raise OverrideTypeError(problem + " (strict scope)")
+        import warnings
+
+        warnings.warn(
+            problem + "; the value was used as given", OverrideTypeWarning, stacklevel=_user_level()
+        )
+    return value
 
 
 def _nested(values: Mapping[str, Any]) -> ADict:
@@ -203,7 +237,7 @@ def _check_unknown(
     known = all_paths(before_cli) | _prefixes(lazy)
     final_keys: list[str] | None = None
     for ov in overrides:
-        if ov.key in known:
+        if ov.key in known or ov.mode != "set":
             continue
         if final_keys is None:
             final_keys = sorted(known)
@@ -212,13 +246,19 @@ def _check_unknown(
             f"CLI override {ov.token!r} sets key {ov.key!r}, which no view of scope "
             f"{b.scope_name!r} defines.{hint}"
         )
+        on_purpose = f"+{ov.token.lstrip('+')}"
         if b.strict:
-            raise UnknownKeyError(message + " (strict scope: define the key in a view first)")
+            raise UnknownKeyError(
+                f"{message} (strict scope: to add a new key on purpose, write {on_purpose!r}; "
+                "or define the key in a view)"
+            )
         if hint:
             import warnings
 
             warnings.warn(
-                message + " The key was added.", UnknownKeyWarning, stacklevel=_user_level()
+                f"{message} The key was added; write {on_purpose!r} to add a new key on purpose.",
+                UnknownKeyWarning,
+                stacklevel=_user_level(),
             )
 
 

@@ -20,10 +20,12 @@ class CLIParseError(ScopeError, ValueError):
 
     Attributes:
         token: the offending argv token (``str``).
+        reason: what is wrong with it (``str``, the message without the token).
     """
 
     def __init__(self, message: str, token: str) -> None:
         self.token = token
+        self.reason = message
         shown = token if len(token) <= 80 else token[:77] + "..."
         super().__init__(f"cannot parse command-line token {shown!r}: {message}")
 
@@ -34,6 +36,16 @@ class UnknownViewError(ScopeError, KeyError):
 
 class UnknownKeyError(ScopeError, KeyError):
     """A command-line override names a key no view defines, under ``Scope(strict=True)``."""
+
+
+class KeyExistsError(ScopeError, KeyError):
+    """``+key=value`` (add a new key) names a key that a view already defines."""
+
+
+class OverrideTypeError(ScopeError, ValueError):
+    """Under ``Scope(strict=True)``, an override's value does not fit the type of the value
+    the views gave the key (``epochs=1.5`` where ``epochs`` is an int); see
+    :mod:`ato.scope.overrides` for the rules."""
 
 
 class ViewChainError(ScopeError, ValueError):
@@ -56,3 +68,8 @@ class TraceError(ScopeError, TypeError):
 
 class UnknownKeyWarning(UserWarning):
     """A command-line override created a key no view defines (a likely typo)."""
+
+
+class OverrideTypeWarning(UserWarning):
+    """An override's value does not fit the type the views gave the key (not strict: the
+    value is used as parsed)."""

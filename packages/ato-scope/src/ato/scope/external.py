@@ -49,6 +49,14 @@ def register(scope: Any) -> None:
         argparse.ArgumentParser.parse_args = _parse_args  # type: ignore[method-assign,assignment]
 
 
+def reset() -> None:
+    """Stop intercepting on behalf of every scope so far and forget the last parse (used by
+    ``Scope.initialize_registry()``)."""
+    global _last
+    _scopes.clear()
+    _last = None
+
+
 def last() -> ParsedCommandLine | None:
     """The latest intercepted ``parse_args`` result, or None if none happened."""
     return _last

@@ -97,7 +97,7 @@ class MultiScope(InjectionSwitch):
                         f"({', '.join(n + '.' + (key or name) for n in self._by_name)})",
                         item.token,
                     )
-                requests[name].overrides.append(Override(key, item.value, item.token))
+                requests[name].overrides.append(item.with_key(key))
         return requests
 
     def _is_view(self, word: str) -> bool:

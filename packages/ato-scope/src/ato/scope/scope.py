@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 class Scope(InjectionSwitch):
     """A config built from *views*, command-line overrides and (optionally) argparse flags.
 
+    ``Scope.registry`` maps each scope name to the latest scope created with that name (ato
+    2.x code reads it); :meth:`initialize_registry` clears it between test cases.
+
     Args:
         config: an initial mapping, applied below every view (deep-copied on each build).
         name: the name of the parameter the config is injected into, and of the scope in
@@ -75,10 +78,24 @@ class Scope(InjectionSwitch):
         self._active = True
         self._fingerprints: dict[str, Fingerprint] = {}
         self._last: BuildResult | None = None
+        Scope.registry[name] = self
         if use_external_parser:
             from . import external
 
             external.register(self)
+
+    registry: dict[str, Scope] = {}
+
+    @classmethod
+    def initialize_registry(cls) -> None:
+        """Forget every scope created so far (as tests of ato 2.x projects do between cases):
+        empties :attr:`registry`, and scopes built with ``use_external_parser=True`` stop
+        intercepting ``argparse`` and forget the last parsed command line. Scopes still
+        referenced keep working when used directly."""
+        cls.registry.clear()
+        from . import external
+
+        external.reset()
 
     def __repr__(self) -> str:
         return f"Scope(name={self.name!r}, views={self._views.names()!r})"

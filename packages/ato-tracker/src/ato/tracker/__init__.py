@@ -7,6 +7,7 @@ fingerprints; :class:`SQLFinder` queries them. SQLite is the embedded default
 
 from .errors import (
     BufferSettingsError,
+    ConfigKeyCollisionError,
     DatabaseNotFoundError,
     FingerprintFormatError,
     InvalidModeError,
@@ -27,6 +28,7 @@ __all__ = [
     "ActiveRun",
     "Artifact",
     "BufferSettingsError",
+    "ConfigKeyCollisionError",
     "DatabaseNotFoundError",
     "Fingerprint",
     "FingerprintFormatError",

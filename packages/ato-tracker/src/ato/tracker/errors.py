@@ -120,3 +120,8 @@ class RunNotFoundError(TrackerError, LookupError):
 
 class ProjectNotFoundError(TrackerError, LookupError):
     """No project has the requested name."""
+
+
+class ConfigKeyCollisionError(TrackerError, ValueError):
+    """Two keys of one config mapping become the same JSON key (``1`` and ``"1"``): storing
+    the config would lose a value, so it is refused; the message names both keys."""

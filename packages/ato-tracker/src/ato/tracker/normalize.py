@@ -12,7 +12,8 @@ value                                       stored as
 ==========================================  =============================================
 ``tuple``, ``list``                         JSON array
 ``set``, ``frozenset``                      JSON array, sorted (by ``repr`` if unorderable)
-mapping keys that are not ``str``           ``str(key)``
+mapping keys that are not ``str``           ``str(key)`` (two keys that give the same string,
+                                            ``1`` and ``"1"``, raise ConfigKeyCollisionError)
 ``float`` NaN / +inf / -inf                 the strings ``"nan"``, ``"inf"``, ``"-inf"``
 ``enum.Enum`` member                        its normalized ``.value``
 ``pathlib.PurePath``                        ``str(path)``
@@ -39,6 +40,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ato.adict import ADict
+
+from .errors import ConfigKeyCollisionError
 
 _JSON_SCALARS = frozenset({str, bool, int, type(None)})
 
@@ -83,7 +86,7 @@ def to_json_value(value: Any, _active: frozenset[int] = frozenset()) -> Any:
     if isinstance(value, Mapping):
         # dict.items: an ADict key such as "items" shadows the method of the same name
         items = dict.items(value) if isinstance(value, dict) else value.items()
-        return {_key(k): to_json_value(v, inner) for k, v in items}
+        return _json_object(items, inner)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {
             f.name: to_json_value(getattr(value, f.name), inner) for f in dataclasses.fields(value)
@@ -136,6 +139,22 @@ def _array_value(value: Any) -> Any:
 
 def _is_omegaconf(value: Any) -> bool:
     return type(value).__module__.startswith("omegaconf")
+
+
+def _json_object(items: Any, active: frozenset[int]) -> dict[str, Any]:
+    """A JSON object of ``items``; keys that collide once made strings raise (never dropped)."""
+    out: dict[str, Any] = {}
+    origin: dict[str, Any] = {}
+    for key, value in items:
+        name = _key(key)
+        if name in out:
+            raise ConfigKeyCollisionError(
+                f"config keys {origin[name]!r} and {key!r} both become the JSON key {name!r}, "
+                "so one value would be lost; rename one of them"
+            )
+        out[name] = to_json_value(value, active)
+        origin[name] = key
+    return out
 
 
 def _key(key: Any) -> str:
