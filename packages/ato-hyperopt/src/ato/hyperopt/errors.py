@@ -66,6 +66,6 @@ class SearchInterrupted(KeyboardInterrupt):
 
 class TrialTimeout(BaseException):
     """Raised inside a trial that ran past the search's ``trial_timeout`` (see
-    :mod:`ato.hyperopt.timeouts`). It derives from ``BaseException``, like
+    `ato.hyperopt.timeouts`). It derives from ``BaseException``, like
     ``KeyboardInterrupt``, so that a trial's own ``except Exception`` does not swallow it; the
     search catches it, records the trial as failed with a timeout reason and goes on."""

@@ -88,7 +88,7 @@ class Search(HyperOpt):
         trial_timeout: seconds one evaluation (a trial at one rung) may run; a trial running
             longer is stopped, recorded as failed (``__error__`` ``TrialTimeout: ...``; its
             tracker run ``failed`` with the metric ``timeout``) and the search goes on.
-            SIGALRM-based: POSIX, main thread only (see :mod:`ato.hyperopt.timeouts`).
+            SIGALRM-based: POSIX, main thread only (see `ato.hyperopt.timeouts`).
         timeout: seconds the whole search may take, as Optuna's ``optimize(timeout=)``: no
             job (new trial or promotion) starts after it (at least one runs); running ones
             finish, and the best result recorded so far (highest rung reached, then best

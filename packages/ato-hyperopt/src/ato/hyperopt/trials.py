@@ -89,7 +89,7 @@ def run_trial(
     search goes on) unless ``on_error='raise'``; a non-number result is always fatal. A fatal
     outcome carries the exception; the caller re-raises it. On KeyboardInterrupt/SystemExit the
     run is closed with ``interrupt_status`` and the exception propagates. With ``time_limit``
-    (see :mod:`ato.hyperopt.timeouts`) a trial running past it is stopped and recorded as
+    (see `ato.hyperopt.timeouts`) a trial running past it is stopped and recorded as
     failed (``__error__`` starts with ``TrialTimeout``; its run gets status ``failed`` and the
     metric ``timeout`` = the limit in seconds); this is never fatal.
     """
