@@ -166,6 +166,7 @@ def bench(session: nox.Session) -> None:
         TORCH,
         "numpy",  # torch.distributed object collectives (bench_hyperopt) need it
         *["mlflow-skinny", "alembic", "optuna"],  # peers: bench_tracker, bench_hyperopt
+        "scikit-learn",  # bench_search_quality: the digits MLP task
     )
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)
