@@ -231,3 +231,66 @@ def test_without_a_timeout_the_search_is_not_marked_timed_out() -> None:
     result = _search(timeout=30.0).main(lambda config: float(config.x))()
     assert result.timed_out is False and result.config.x == 5
     assert sum(len(log) for log in result.logs) == 6 + 3 + 1
+
+
+# -- whole-search timeout on several ranks (simulated by threads) ---------------------------
+class _ThreadExecutor:
+    """Two ranks as threads: the collectives a synchronous Search uses."""
+
+    def __init__(self, rank: int, group: dict[str, Any]) -> None:
+        self.rank, self.world_size, self.is_root = rank, group["size"], rank == 0
+        self._group = group
+
+    def shard(self, num_items: int) -> range:
+        return range(self.rank, num_items, self.world_size)
+
+    def all_gather_object(self, obj: Any) -> list[Any]:
+        barrier, slots = self._group["barrier"], self._group["slots"]
+        barrier.wait()
+        slots[self.rank] = obj
+        barrier.wait()
+        gathered = list(slots)
+        barrier.wait()
+        return gathered
+
+    def broadcast_object_from_root(self, obj: Any) -> Any:
+        return self.all_gather_object(obj)[0]
+
+
+def test_ranks_whose_clocks_disagree_stop_after_the_same_rung_with_the_same_answer() -> None:
+    group = {"size": 2, "barrier": threading.Barrier(2), "slots": [None, None]}
+    results: dict[int, Any] = {}
+
+    def rank_main(rank: int) -> None:
+        search = Search(
+            ADict(x=0),
+            X,
+            sampler=GridSampler(),
+            schedule=SuccessiveHalvingSchedule(0.5, 2, max_budget=4),
+            executor=_ThreadExecutor(rank, group),
+            progress=False,
+            timeout=0.15,
+        )
+
+        @search.main
+        def trial(config):
+            if rank == 1:
+                time.sleep(0.1)  # only rank 1 reaches the deadline inside rung 0
+            return float(config.x)
+
+        try:
+            results[rank] = trial()
+        except BaseException as exc:
+            results[rank] = exc
+
+    threads = [threading.Thread(target=rank_main, args=(r,)) for r in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert all(isinstance(r, ADict) for r in results.values()), results
+    assert results[0].timed_out and results[1].timed_out
+    assert results[0].config == results[1].config and results[0].metric == results[1].metric
+    ran = [e.x for e in results[0].logs[0]]
+    assert len(results[0].logs) == 1 and 4 <= len(ran) < 6  # rank 1 skipped its last job
+    assert results[0].config.x == max(ran)
