@@ -32,6 +32,10 @@ Methods: ato ``RandomSampler`` + ``HyperbandSchedule``, ``RandomSampler`` + ``AS
 ``RandomSampler`` + ``SuccessiveHalvingPruner`` (defaults, in-memory storage). All use
 reduction factor 3 and minimum budget 1.
 
+Printed per task and method: median and interquartile range over seeds, the ratio of medians
+to Optuna TPE + HyperbandPruner with a 90% bootstrap interval (seeds resampled), so "within
+noise" can be read off: an interval containing 1.
+
 Also printed: the scheduling cost per evaluation of the engine (no-op trials; goal <= 1 ms),
 and the fraction of wall time 2 gloo ranks spend in trials (10-100 ms sleeps) under ASHA and
 under synchronous schedules (goal ASHA >= 0.9).
@@ -386,6 +390,18 @@ def _stats(values: list[float]) -> tuple[float, float, float]:
     return median, q1, q3
 
 
+def ratio_interval(ours: list[float], peer: list[float], draws: int = 2000) -> tuple[float, float]:
+    """90% bootstrap interval of median(ours) / median(peer), seeds resampled independently."""
+    rng = random.Random(0)
+    ratios = []
+    for _ in range(draws):
+        a = statistics.median(rng.choices(ours, k=len(ours)))
+        b = statistics.median(rng.choices(peer, k=len(peer)))
+        ratios.append(a / b if b > 0 else math.inf)
+    ratios.sort()
+    return ratios[int(0.05 * draws)], ratios[int(0.95 * draws) - 1]
+
+
 def quality(quick: bool, seeds: int) -> list[str]:
     lines = []
     for task in make_tasks(quick):
@@ -408,35 +424,44 @@ def quality(quick: bool, seeds: int) -> list[str]:
                 results[label] = [b.best[1] if b.best else math.inf for b in budgets]
                 used[label] = statistics.mean(b.used for b in budgets)
         peer = statistics.median(results["Optuna TPE + Hyperband"])
-        header = f"  {'method':<26} {'median':>9} {'IQR':>21} {'ratio':>7} {'budget used':>12} {'s/run':>6}"
+        header = (
+            f"  {'method':<26} {'median':>9} {'IQR':>21} {'ratio':>7} {'90% CI':>13} "
+            f"{'budget used':>12} {'s/run':>6}"
+        )
         print(header)
         lines.append(
             f"**{task.name}** — {task.score_name}, {seeds} seeds, budget "
             f"{task.total_budget} units per run\n"
         )
-        lines.append("| method | median | IQR | ratio to Optuna TPE+HB | budget used |")
+        lines.append(
+            "| method | median | IQR | ratio to Optuna TPE+HB [90% bootstrap CI] | budget used |"
+        )
         lines.append("|---|---|---|---|---|")
         for label, values in results.items():
             median, q1, q3 = _stats(values)
             ratio = median / peer if peer > 0 else math.nan
+            low, high = ratio_interval(values, results["Optuna TPE + Hyperband"])
             print(
                 f"  {label:<26} {median:9.4f} [{q1:9.4f}, {q3:9.4f}] {ratio:7.2f} "
-                f"{used[label]:12.0f} {times[label]:6.2f}"
+                f"[{low:5.2f}, {high:5.2f}] {used[label]:12.0f} {times[label]:6.2f}"
             )
             lines.append(
-                f"| {label} | {median:.4f} | [{q1:.4f}, {q3:.4f}] | {ratio:.2f} | "
-                f"{used[label]:.0f} |"
+                f"| {label} | {median:.4f} | [{q1:.4f}, {q3:.4f}] | {ratio:.2f} "
+                f"[{low:.2f}, {high:.2f}] | {used[label]:.0f} |"
             )
         best_label = min(
             (k for k in results if k.startswith("ato")), key=lambda k: statistics.median(results[k])
         )
         best = statistics.median(results[best_label])
         sh = statistics.median(results["Optuna Random + SH"])
+        low, high = ratio_interval(results[best_label], results["Optuna TPE + Hyperband"])
+        sh_low, sh_high = ratio_interval(results[best_label], results["Optuna Random + SH"])
         verdict = (
             f"best ato ({best_label}) / Optuna TPE+Hyperband = "
-            f"{best / peer if peer > 0 else math.nan:.2f} (median {task.score_name}; <= 1 "
-            f"means ato at least as good); vs Optuna Random+SH: "
-            f"{best / sh if sh > 0 else math.nan:.2f}"
+            f"{best / peer if peer > 0 else math.nan:.2f} [90% CI {low:.2f}, {high:.2f}] "
+            f"(median {task.score_name}; <= 1 means ato at least as good); "
+            f"/ Optuna Random+SH = {best / sh if sh > 0 else math.nan:.2f} "
+            f"[{sh_low:.2f}, {sh_high:.2f}]"
         )
         print("  " + verdict)
         lines.append(f"\n{verdict}\n")
