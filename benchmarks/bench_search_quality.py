@@ -360,7 +360,11 @@ def run_optuna(task: Task, method: str, seed: int) -> Budget:
         sampler = optuna.samplers.RandomSampler(seed=seed)
         pruner = optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=ETA)
     direction = "maximize" if task.mode == "max" else "minimize"
-    study = optuna.create_study(direction=direction, sampler=sampler, pruner=pruner)
+    # a fixed study name: HyperbandPruner assigns trials to brackets by hashing it, so a random
+    # name would make the peer's runs irreproducible for a given seed
+    study = optuna.create_study(
+        study_name=f"bench-{seed}", direction=direction, sampler=sampler, pruner=pruner
+    )
 
     def objective(trial: Any) -> float:
         params = task.suggest(trial)
