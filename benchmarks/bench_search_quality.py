@@ -589,6 +589,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=None, help="seeds per method (default 10)")
     args, _ = parser.parse_known_args()
     seeds = args.seeds or (3 if args.quick else 10)
+    if seeds < 2:
+        parser.error("--seeds must be at least 2 (a median and quartiles over seeds)")
     # One BLAS thread per process, set before numpy loads (numpy comes with optuna and
     # scikit-learn, both imported below): on a shared machine threaded BLAS made small MLP
     # epochs 20-80x slower. Every method trains the same models, so this is neutral.
