@@ -24,6 +24,7 @@ from .errors import (
     SearchSpaceError,
     TrialFailedError,
     TrialResultError,
+    TrialTimeout,
 )
 from .executors import InProcessExecutor, TorchDistributedExecutor
 from .hyperband import DistributedHyperBand, HyperBand
@@ -64,6 +65,7 @@ __all__ = [
     "TrialContext",
     "TrialFailedError",
     "TrialResultError",
+    "TrialTimeout",
     "current_logger",
     "trial_context",
 ]
