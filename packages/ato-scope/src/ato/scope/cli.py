@@ -100,7 +100,7 @@ class Override(_Item):
             containers, quoted strings, ``%...%`` and ``:=`` values.
     """
 
-    __slots__ = ("key", "value", "token", "mode", "text")
+    __slots__ = ("key", "mode", "text", "token", "value")
     key: str
     value: Any
     token: str
