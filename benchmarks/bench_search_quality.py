@@ -81,7 +81,7 @@ BRANIN_MIN = 0.397887357729738
 
 
 # -- budget accounting --------------------------------------------------------------------
-class Exhausted(Exception):
+class Exhausted(Exception):  # noqa: N818 - a signal that the budget is spent, not an error
     """The method has spent its budget."""
 
 
@@ -324,7 +324,7 @@ def run_ato(task: Task, method: str, seed: int) -> Budget:
     while not budget.exhausted and (passes == 0 or method != "grid + SH"):
         schedule = _schedule(task, method, spaces)
         search = Search(
-            ADict({name: 0 for name in task.spaces}),
+            ADict(dict.fromkeys(task.spaces, 0)),
             spaces,
             sampler=sampler,
             schedule=schedule,

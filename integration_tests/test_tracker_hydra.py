@@ -108,7 +108,7 @@ def test_relative_sqlite_path_is_relative_to_the_launch_directory(tmp_path):
 
 def test_current_logger_outside_a_job_raises():
     hydra_module = pytest.importorskip("ato.tracker.hydra")
-    with pytest.raises(tracker.RunStateError, match="hydra.callbacks"):
+    with pytest.raises(tracker.RunStateError, match=r"hydra\.callbacks"):
         hydra_module.current_logger()
 
 

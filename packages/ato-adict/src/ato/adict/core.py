@@ -91,7 +91,7 @@ def _missing_key(key: Any, mapping: Iterable[Any], where: str = "this ADict") ->
     return ConfigKeyError(f"key {key!r} is not in {where}.{suggest_keys(key, mapping)}")
 
 
-class _flag:
+class _flag:  # noqa: N801 - a decorator spelled like the built-in `property`
     """A read-only computed attribute that, unlike ``property``, a key of the same name hides.
 
     It is a non-data descriptor, like a method, so ``cfg.frozen`` reads a key named ``frozen``

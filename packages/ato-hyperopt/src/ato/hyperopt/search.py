@@ -351,7 +351,7 @@ class _Execution:
     def _payload(self, jobs: list[Job] | None) -> tuple[list[Job], dict[int, Any]] | None:
         if jobs is None or self.timed_out:
             return None
-        assert self.book is not None
+        assert self.book is not None  # noqa: S101 - invariant, narrows the type
         return jobs, {j.trial_id: self.book.values[j.trial_id] for j in jobs}
 
     def _run_batch(self, jobs: list[Job], is_answer: bool = False) -> list[TrialOutcome]:
@@ -411,7 +411,7 @@ class _Execution:
                 return QUEUE_STOP
             if job == WAIT:
                 return QUEUE_WAIT
-            assert self.book is not None
+            assert self.book is not None  # noqa: S101 - invariant, narrows the type
             return job, self.book.values[job.trial_id]
 
         def done(item: Any, outcome: TrialOutcome) -> None:
@@ -501,7 +501,7 @@ class _Execution:
             answer = (trial_id, rung, budget, self.book.values.get(trial_id), self.timed_out)
         if not self.replicated:
             answer = search.share_from_root(answer)
-        assert answer is not None
+        assert answer is not None  # noqa: S101 - invariant, narrows the type
         trial_id, rung, budget, values, timed_out = answer
         if values is None:
             raise SearchSettingError(

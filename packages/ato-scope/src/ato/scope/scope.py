@@ -6,6 +6,7 @@ import functools
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import MappingProxyType
+from typing import ClassVar
 
 from ato.adict import ADict
 
@@ -84,7 +85,7 @@ class Scope(InjectionSwitch):
 
             external.register(self)
 
-    registry: dict[str, Scope] = {}
+    registry: ClassVar[dict[str, Scope]] = {}
 
     @classmethod
     def initialize_registry(cls) -> None:
