@@ -90,7 +90,7 @@ def check_versions(wheels: dict[str, pathlib.Path]) -> list[str]:
         if URL_LABELS - labels:
             problems.append(f"{name}: Project-URL missing {sorted(URL_LABELS - labels)}")
     if "ato" not in meta:
-        return problems + ["the meta-package ato was not built"]
+        return [*problems, "the meta-package ato was not built"]
     version = meta["ato"]["Version"]
     for name, data in meta.items():
         if data["Version"] != version:

@@ -38,7 +38,7 @@ def test_some_blocks_are_marked() -> None:
     assert len(BLOCKS) >= 4, "README/docs should carry runnable examples"
 
 
-@pytest.mark.parametrize("where,code", BLOCKS, ids=[b[0] for b in BLOCKS])
+@pytest.mark.parametrize(("where", "code"), BLOCKS, ids=[b[0] for b in BLOCKS])
 def test_runnable_block(where: str, code: str, tmp_path: pathlib.Path) -> None:
     script = tmp_path / "example.py"
     script.write_text(code, encoding="utf-8")

@@ -107,7 +107,7 @@ def test_setup_errors_name_the_problem(tmp_path) -> None:
         )
         return hb.main(lambda config: config.x)
 
-    with pytest.raises(DistributedSetupError, match="not initialized; call torch.distributed"):
+    with pytest.raises(DistributedSetupError, match=r"not initialized; call torch\.distributed"):
         search(2)()
     dist.init_process_group(
         "gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1

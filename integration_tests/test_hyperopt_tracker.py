@@ -100,3 +100,38 @@ def test_runtime_fingerprints_taken_during_a_trial_are_stored_with_its_run(
     assert len({fp.fingerprint for run in round0 for fp in run.fingerprints}) == 4
     same_output = finder.find_similar_runs_by_trace(result.run_id, "head", "runtime")
     assert {run.config.width for run in same_output} == {4}
+
+
+def test_a_timed_out_trial_is_a_failed_run_with_a_timeout_metric_not_left_running(
+    tmp_path,
+) -> None:
+    import time
+
+    from ato.hyperopt import GridSampler, Search, SuccessiveHalvingSchedule
+
+    db = f"sqlite:///{tmp_path / 'timeout.db'}"
+    base = ADict(x=0, experiment=ADict(project_name="timeouts", sql=ADict(db_path=db)))
+    spaces = {"x": dict(param_type="INTEGER", param_range=(0, 3), num_samples=4)}
+    search = Search(
+        base,
+        spaces,
+        sampler=GridSampler(),
+        schedule=SuccessiveHalvingSchedule(0.5, 2, max_budget=2),
+        tracker=tracker.SQLLogger,
+        trial_timeout=0.3,
+        progress=False,
+    )
+
+    @search.main
+    def train(config):
+        if config.x == 1:
+            time.sleep(3)  # hangs past trial_timeout
+        return float(config.x)
+
+    result = train()
+    runs = tracker.SQLFinder(base).get_runs_in_project("timeouts")
+    assert len(runs) == 4 + 2 + 1 and result.config.x == 3
+    assert sorted(run.status for run in runs) == ["completed"] * 6 + ["failed"]
+    (failed,) = [run for run in runs if run.status == "failed"]
+    assert failed.config.x == 1
+    assert [(m.key, m.value, m.step) for m in failed.metrics] == [("timeout", 0.3, 0)]

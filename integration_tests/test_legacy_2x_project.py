@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from ast import literal_eval
 from pathlib import Path
 
 import pytest
@@ -44,15 +45,15 @@ def test_quickstart_with_2x_command_lines(project: Path) -> None:
 
 
 def test_priorities_lazy_views_and_manual(project: Path) -> None:
-    config = eval(run(project, "priorities.py", "high_lr", "long_training"))  # noqa: S307 (our own output)
+    config = literal_eval(run(project, "priorities.py", "high_lr", "long_training"))
     assert config["lr"] == 0.01 and config["epochs"] == 300
-    config = eval(
+    config = literal_eval(
         run(project, "priorities.py", "base_config", "dataset=%cifar10%", "computed_config")
-    )  # noqa: S307
+    )
     assert (config["num_classes"], config["image_size"]) == (10, 32)
-    config = eval(run(project, "priorities.py", "base_config", "model=%resnet101%"))  # noqa: S307
+    config = literal_eval(run(project, "priorities.py", "base_config", "model=%resnet101%"))
     assert config["num_layers"] == 101
-    config = eval(run(project, "priorities.py", "batch_size=128", "adaptive_lr"))  # noqa: S307
+    config = literal_eval(run(project, "priorities.py", "batch_size=128", "adaptive_lr"))
     assert config["lr"] == 0.002
     manual = run(project, "priorities.py", "manual")
     assert "(The Applying Order of Views)" in manual and "lr: Learning rate for optimizer" in manual

@@ -100,7 +100,7 @@ def test_asha_search_is_tracked_with_budgets_per_rung(tmp_path) -> None:
         progress=False,
         checkpoint_root=tmp_path / "ckpt",
     ).main(_train())()
-    runs = [r for r in SQLFinder(config).get_runs_in_project("search")]
+    runs = list(SQLFinder(config).get_runs_in_project("search"))
     by_rung: dict[str, set[str]] = {}
     for run in runs:
         tags = _tags(run)

@@ -156,10 +156,7 @@ def continue_training(config) -> tuple[MLPClassifier, int]:
     ctx = trial_context()
     checkpoint = ctx.checkpoint_dir / "model.pkl"
     done = ctx.previous_budget or 0
-    if done:
-        model = pickle.loads(checkpoint.read_bytes())
-    else:
-        model = new_model(config)
+    model = pickle.loads(checkpoint.read_bytes()) if done else new_model(config)
     fit(config, model, epochs=ctx.budget - done, first_epoch=done)
     checkpoint.write_bytes(pickle.dumps(model))
     return model, ctx.budget - done

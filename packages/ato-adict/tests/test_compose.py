@@ -81,7 +81,7 @@ def test_invalid_on_missing_value(configs):
 
 
 def test_required_keys_missing_are_listed(configs):
-    with pytest.raises(CompositionError, match="model.name, data.size"):
+    with pytest.raises(CompositionError, match=r"model\.name, data\.size"):
         compose_hierarchy(configs, required=["model.name", "train.epochs", "data.size"])
     cfg = compose_hierarchy(configs, select={"model": "resnet50"}, required=["model.name"])
     assert cfg["model"]["name"] == "resnet50"
@@ -105,7 +105,7 @@ def test_other_base_name_and_extension(tmp_path, write):
 def test_ambiguous_stem_is_an_error(tmp_path, write):
     write("root/config.yaml", "a: 1\n")
     write("root/config.json", '{"a": 2}')
-    with pytest.raises(CompositionError, match="ambiguous.*config.json, config.yaml"):
+    with pytest.raises(CompositionError, match=r"ambiguous.*config\.json, config\.yaml"):
         compose_hierarchy(tmp_path / "root")
 
 

@@ -48,7 +48,7 @@ def test_per_group_package_argument(two_x: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "header,expected",
+    ("header", "expected"),
     [
         ("# @package _global_\nmodel:\n  name: vit\n", {"model": {"name": "vit"}}),
         ("# @package _group_\nname: vit\n", {"model": {"name": "vit"}}),
@@ -68,7 +68,7 @@ def test_package_header(tmp_path: Path, header: str, expected: dict) -> None:
 
 
 @pytest.mark.parametrize(
-    "ext,text",
+    ("ext", "text"),
     [
         (".toml", '# @package _global_\n[model]\nname = "vit"\n'),
         (".xyz", "# @package _global_\nmodel:\n  name: vit\n"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -15,7 +17,7 @@ def laughs(levels: int, width: int) -> str:
     """The "billion laughs" document: each level lists the previous one ``width`` times."""
     names = [f"l{i}" for i in range(levels)]
     text = f"{names[0]}: &{names[0]} [{', '.join(['x'] * width)}]\n"
-    for prev, name in zip(names, names[1:], strict=False):
+    for prev, name in itertools.pairwise(names):
         text += f"{name}: &{name} [{', '.join(['*' + prev] * width)}]\n"
     return text
 

@@ -27,7 +27,7 @@ def test_a_data_file_never_runs_a_python_base(tmp_path, write, top):
         "cfg.xyz": "_base_: helper.py\ny: 2\n",
     }[top]
     path = write(top, text)
-    with pytest.raises(CompositionError, match="'helper.py' is Python code") as info:
+    with pytest.raises(CompositionError, match=r"'helper\.py' is Python code") as info:
         load_mm_config(path)
     assert "allow_python=True" in str(info.value)
     assert not (tmp_path / "ran.txt").exists()

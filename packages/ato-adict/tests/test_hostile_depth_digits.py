@@ -166,7 +166,7 @@ def test_writers_refuse_values_that_contain_themselves(tmp_path, fmt):
     ],
 )
 def test_python_configs_with_cycles_or_deep_values_give_config_file_errors(write, code):
-    with pytest.raises(ConfigFileError, match="contains itself|deeper than") as info:
+    with pytest.raises(ConfigFileError, match=r"contains itself|deeper than") as info:
         load_file(write("c.py", code))
     assert info.value.path.endswith("c.py")
 

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 HEAVY = ["yaml", "tomllib", "tomli", "tomli_w", "sqlalchemy", "torch", "numpy", "omegaconf"]
 
 
@@ -33,9 +35,5 @@ def test_lazy_names_resolve_and_unknown_names_raise():
 
     assert ato.adict.load_file.__module__ == "ato.adict.files"
     assert ato.adict.compose_hierarchy.__module__ == "ato.adict.compose"
-    try:
+    with pytest.raises(AttributeError, match="not_a_name"):
         _ = ato.adict.not_a_name
-    except AttributeError as exc:
-        assert "not_a_name" in str(exc)
-    else:
-        raise AssertionError("expected AttributeError")

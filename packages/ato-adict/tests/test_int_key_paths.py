@@ -15,7 +15,7 @@ def test_reproducer_int_key_is_found_by_path() -> None:
 
 
 @pytest.mark.parametrize(
-    "data,path,expected",
+    ("data", "path", "expected"),
     [
         ({"a": {0: "x"}}, "a.0", "x"),
         ({"a": {-1: "neg"}}, "a.-1", "neg"),
@@ -31,7 +31,7 @@ def test_integer_segments(data: dict, path: str, expected: object) -> None:
     assert ADict(data).get_path(path) == expected
 
 
-@pytest.mark.parametrize("part", ["007", "+1", "1.0", "١", " 1", "-", ""])
+@pytest.mark.parametrize("part", ["007", "+1", "1.0", "\u0661", " 1", "-", ""])
 def test_only_canonical_integers_match_int_keys(part: str) -> None:
     assert as_int(part) is None
     assert get_path({7: "x", 1: "y", -1: "z"}, part, "missing") == "missing"

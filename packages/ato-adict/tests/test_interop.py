@@ -127,7 +127,7 @@ def test_suggestions() -> None:
 
 
 @pytest.mark.parametrize(
-    "bad,hint",
+    ("bad", "hint"),
     [("maximize", "'max'"), ("Min", "'min'"), ("MAXIMUM", "'max'"), ("best", None), (1, None)],
 )
 def test_check_mode(bad, hint) -> None:

@@ -65,7 +65,7 @@ def test_open_files(tmp_path) -> None:
 def test_errors_name_the_line(tmp_path) -> None:
     bad = tmp_path / "bad.xyz"
     bad.write_text("a:\n  b: 1\n c: 2\n")
-    with pytest.raises(XYZSyntaxError, match="bad.xyz"):
+    with pytest.raises(XYZSyntaxError, match=r"bad\.xyz"):
         xyz.load(bad)
     with pytest.raises(FileNotFoundError):
         xyz.load(tmp_path / "missing.xyz")

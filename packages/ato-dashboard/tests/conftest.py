@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import uvicorn
@@ -222,8 +222,8 @@ class Kit:
     search_id: str = SEARCH_ID
     xss_script: str = XSS_SCRIPT
     xss_img: str = XSS_IMG
-    fill: Callable[[str], Filled] = staticmethod(fill)  # type: ignore[assignment]
-    start_server: Callable[[str], Server] = staticmethod(start_server)  # type: ignore[assignment]
+    fill: ClassVar[Callable[[str], Filled]] = staticmethod(fill)  # type: ignore[assignment]
+    start_server: ClassVar[Callable[[str], Server]] = staticmethod(start_server)  # type: ignore[assignment]
 
 
 @pytest.fixture(scope="session")

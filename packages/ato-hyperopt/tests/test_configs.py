@@ -106,7 +106,7 @@ def test_path_through_a_scalar_is_a_clear_error() -> None:
 
 
 def test_search_reports_bad_paths_at_construction() -> None:
-    with pytest.raises(ConfigPathError, match="optimizer.beta"):
+    with pytest.raises(ConfigPathError, match=r"optimizer\.beta"):
         HyperBand(TrainConfig(), {"optimizer.beta": LR}, halving_rate=0.5, num_min_samples=1)
 
 

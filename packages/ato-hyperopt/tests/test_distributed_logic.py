@@ -41,7 +41,7 @@ def test_world_size_two_without_a_process_group_is_a_clear_error() -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs, fragment",
+    ("kwargs", "fragment"),
     [
         ({"rank": 2, "world_size": 2}, "rank must be an int in"),
         ({"rank": -1, "world_size": 2}, "rank must be an int in"),

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 
@@ -111,7 +112,7 @@ def test_round_sizes_follow_the_halving_rules(rate: float, grid: int, min_sample
     assert sizes[-1] == 1  # the final re-evaluation
     halving = sizes[:-1]
     assert not halving or halving[0] == grid
-    for n, nxt in zip(halving, halving[1:], strict=False):
+    for n, nxt in itertools.pairwise(halving):
         assert n >= min_samples and n > 1  # a round runs only with enough configs
         assert nxt == max(1, math.floor(n * rate + 1e-9))  # top fraction, at least one
     if halving:
@@ -234,7 +235,7 @@ def test_number_like_results_are_accepted() -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs, fragment",
+    ("kwargs", "fragment"),
     [
         ({"halving_rate": 0}, "halving_rate"),
         ({"halving_rate": 1}, "halving_rate"),

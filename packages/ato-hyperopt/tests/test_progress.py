@@ -48,7 +48,7 @@ class _TtyStream:
         pass
 
 
-@pytest.mark.parametrize("is_tty, expected_bars", [(False, 0), (True, 4)])
+@pytest.mark.parametrize(("is_tty", "expected_bars"), [(False, 0), (True, 4)])
 def test_default_bar_only_on_a_terminal(monkeypatch, is_tty: bool, expected_bars: int) -> None:
     bars = _install_fake_tqdm(monkeypatch)
     monkeypatch.setattr(sys, "stderr", _TtyStream(is_tty))

@@ -137,7 +137,7 @@ def test_inactive_parameters_keep_the_base_config_value() -> None:
 
 
 @pytest.mark.parametrize(
-    "spaces, fragment",
+    ("spaces", "fragment"),
     [
         (
             {
@@ -196,9 +196,9 @@ def test_huge_integer_ranges_are_exact_on_the_grid_and_when_sampled() -> None:
 
 def test_huge_log_integer_range_is_a_clear_error() -> None:
     spec = {"param_type": "INTEGER", "param_range": (1, 10**400), "space_type": "LOG"}
-    with pytest.raises(SearchSpaceError, match="'n'.*LOG INTEGER bounds"):
+    with pytest.raises(SearchSpaceError, match=r"'n'.*LOG INTEGER bounds"):
         SearchSpace({"n": spec})
-    with pytest.raises(SearchSpaceError, match="'n'.*LOG INTEGER bounds"):
+    with pytest.raises(SearchSpaceError, match=r"'n'.*LOG INTEGER bounds"):
         grid_values("n", {**spec, "num_samples": 3})
 
 
@@ -258,7 +258,7 @@ def test_a_category_equal_but_of_another_type_is_kept_apart() -> None:
     ],
 )
 def test_grid_above_the_limit_is_refused_before_expansion(spaces: dict) -> None:
-    with pytest.raises(SearchSettingError, match="above the limit of 100,000.*RandomSampler"):
+    with pytest.raises(SearchSettingError, match=r"above the limit of 100,000.*RandomSampler"):
         HyperBand(ADict(), spaces, halving_rate=0.5, num_min_samples=2)
     with pytest.raises(SearchSettingError, match="RandomSampler"):
         GridSampler().setup(SearchSpace(spaces), "max")

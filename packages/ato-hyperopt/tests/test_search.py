@@ -72,7 +72,7 @@ def test_hyperband_bracket_table_for_r81_eta3_matches_li_et_al() -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs, first",
+    ("kwargs", "first"),
     [
         ({"max_budget": 27, "reduction_factor": 3}, [(27, 1), (9, 3), (3, 9), (1, 27)]),
         (
@@ -345,7 +345,7 @@ def test_every_trial_rung_is_one_tagged_run_and_the_answer_is_tagged() -> None:
     for run in runs.values():
         assert run["tags"][:2] == ["search:hb1", f"round:{_tag(run, 'rung')}"]
         assert run["status"] == "completed"
-        ((key, value, step),) = run["metrics"]
+        ((key, _value, step),) = run["metrics"]
         assert key == "metric" and step == int(_tag(run, "rung"))
         assert _tag(run, "budget") in {"1", "3", "9"}
     answers = [i for i, r in runs.items() if ANSWER_TAG in r["tags"]]
@@ -369,7 +369,7 @@ def _interrupting(after: int, log: list) -> Any:
 
 
 @pytest.mark.parametrize(
-    "make_schedule, stop_after",
+    ("make_schedule", "stop_after"),
     [
         (lambda: HyperbandSchedule(27, 3), 20),  # inside rung 0 of the first bracket
         (lambda: HyperbandSchedule(27, 3), 31),  # inside rung 1

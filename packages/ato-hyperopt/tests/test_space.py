@@ -72,7 +72,7 @@ def test_grid_is_the_product_with_last_parameter_fastest(seed_spaces: ADict) -> 
 
 
 @pytest.mark.parametrize(
-    "spec, fragment",
+    ("spec", "fragment"),
     [
         ({"param_range": (0, 1), "num_samples": 2}, "no 'param_type'"),
         ({"param_type": "BOOL"}, "unknown param_type 'BOOL'"),
@@ -144,7 +144,7 @@ def test_bad_specs_raise_naming_the_parameter(spec: dict, fragment: str) -> None
 
 
 @pytest.mark.parametrize(
-    "spec, fragment",
+    ("spec", "fragment"),
     [
         ({"param_range": (0, 1), "num_samples": 2}, "no 'param_type'"),
         ({"param_type": "FLOAT", "param_range": (3, 1), "num_samples": 2}, "param_range low"),

@@ -21,7 +21,7 @@ def overrides(argv: list[str]) -> dict:
 
 
 @pytest.mark.parametrize(
-    "text,expected",
+    ("text", "expected"),
     [
         ("1", 1),
         ("-3", -3),
@@ -189,10 +189,9 @@ def no_code_runs():
 
 def test_audit_hook_detects_execution() -> None:
     """The guard itself must be able to fail (else the fuzz tests below prove nothing)."""
-    with pytest.raises(AssertionError, match="code was executed"):
-        with no_code_runs():
-            run_code = getattr(builtins, "ex" + "ec")
-            run_code("1")
+    run_code = getattr(builtins, "ex" + "ec")
+    with pytest.raises(AssertionError, match="code was executed"), no_code_runs():
+        run_code("1")
 
 
 @pytest.mark.parametrize("token", HOSTILE)
@@ -200,8 +199,8 @@ def test_hostile_token_is_never_executed(token: str) -> None:
     with no_code_runs():
         try:
             parse_argv([token])
-        except CLIParseError as exc:
-            assert exc.token == token
+        except CLIParseError as exc:  # either outcome is fine; a refusal names the token
+            assert exc.token == token  # noqa: PT017
 
 
 token_text = st.one_of(
@@ -221,8 +220,8 @@ def test_fuzz_parses_or_raises_parse_error(argv: list[str]) -> None:
     try:
         with no_code_runs():
             items = parse_argv(argv)
-    except CLIParseError as exc:
-        assert exc.token in argv or any(exc.token == repr(t) for t in argv)
+    except CLIParseError as exc:  # either outcome is fine; a refusal names the token
+        assert exc.token in argv or any(exc.token == repr(t) for t in argv)  # noqa: PT017
         return
     for item in items:
         assert isinstance(item, (Override, Word, Command))
@@ -254,7 +253,5 @@ def test_fuzz_scope_build_only_raises_scope_errors(argv: list[str]) -> None:
     scope = _fuzz_scope()
     with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), no_code_runs():
         warnings.simplefilter("ignore")
-        try:
+        with contextlib.suppress(ScopeError, SystemExit):
             scope.build(argv)
-        except (ScopeError, SystemExit):
-            pass

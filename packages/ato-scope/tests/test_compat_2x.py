@@ -27,7 +27,7 @@ parser = _parser_module()
 
 
 @pytest.mark.parametrize(
-    "command,tokens",
+    ("command", "tokens"),
     [
         (
             "train.py layers=[64, 128] name=%my run% lr=1e-3",
@@ -96,7 +96,7 @@ def test_initialize_registry_stops_argparse_interception(monkeypatch) -> None:
     cli.parse_args()
     assert scope.build().gpu == 1
     Scope.initialize_registry()
-    with pytest.raises(SystemExit):  # plain argparse again: 'lr=0.5' is not its argument
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(SystemExit):  # plain argparse again: 'lr=0.5' is not its argument
             cli.parse_args()

@@ -72,7 +72,7 @@ def test_a_build_without_extra_is_unchanged() -> None:
 
 
 @pytest.mark.parametrize(
-    "extra,source",
+    ("extra", "source"),
     [([("lr", 1)], "x"), ({1: 2}, "x"), ({"a..b": 1}, "x"), ({"": 1}, "x"), ({}, ""), ({}, 3)],
 )
 def test_bad_arguments(extra, source) -> None:

@@ -27,13 +27,13 @@ def test_overrides_reach_only_their_scope() -> None:
 
 
 def test_unprefixed_key_is_an_error_listing_prefixes() -> None:
-    with pytest.raises(CLIParseError, match="model.lr, data.lr"):
+    with pytest.raises(CLIParseError, match=r"model\.lr, data\.lr"):
         make()[2].build(["lr=1"])
 
 
 def test_view_in_two_scopes_needs_a_prefix() -> None:
     _, _, multi = make()
-    with pytest.raises(UnknownViewError, match="model.shared"):
+    with pytest.raises(UnknownViewError, match=r"model\.shared"):
         multi.build(["shared"])
     assert multi.build(["data.shared"])["data"].tag == "d"
 

@@ -100,7 +100,7 @@ def test_key_set_by_a_lazy_view_is_known() -> None:
 
 
 def test_strict_scope_rejects_unknown_keys() -> None:
-    with pytest.raises(UnknownKeyError, match="'model.dpth'.*Did you mean 'model.depth'"):
+    with pytest.raises(UnknownKeyError, match=r"'model\.dpth'.*Did you mean 'model\.depth'"):
         lr_scope(strict=True).build(["model.dpth=1"])
     with pytest.raises(UnknownKeyError, match="'seed'"):
         lr_scope(strict=True).build(["seed=1"])

@@ -97,7 +97,7 @@ def test_views_see_an_auto_config_but_result_is_not_auto() -> None:
 
     config = scope.build([])
     assert config.training.optimizer.name == "AdamW" and config.data.aug.flip is True
-    with pytest.raises(ConfigKeyError, match="did you mean|Did you mean"):
+    with pytest.raises(ConfigKeyError, match=r"did you mean|Did you mean"):
         config.trainin  # noqa: B018
 
 
@@ -124,12 +124,12 @@ def test_unknown_chain_target() -> None:
     scope = Scope()
     scope.observe("a", {"a": 1}, chain_with="hihg_lr")
     scope.observe("high_lr", {"lr": 1})
-    with pytest.raises(UnknownViewError, match="chain_with of 'a'.*Did you mean 'high_lr'"):
+    with pytest.raises(UnknownViewError, match=r"chain_with of 'a'.*Did you mean 'high_lr'"):
         scope.build(["a"])
 
 
 def test_unknown_view_on_cli_suggests() -> None:
-    with pytest.raises(UnknownViewError, match="'hihg_lr'.*Did you mean 'high_lr'") as info:
+    with pytest.raises(UnknownViewError, match=r"'hihg_lr'.*Did you mean 'high_lr'") as info:
         make_scope().build(["hihg_lr"])
     assert isinstance(info.value, KeyError)
 
@@ -138,7 +138,7 @@ def test_redefining_a_view_replaces_it() -> None:
     scope = make_scope()
 
     @scope.observe(priority=1)
-    def high_lr(config):  # noqa: F811 - a notebook cell re-run
+    def high_lr(config):
         config.lr = 0.02
 
     assert scope.view_names.count("high_lr") == 1

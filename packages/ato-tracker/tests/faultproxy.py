@@ -20,6 +20,7 @@ used.
 
 from __future__ import annotations
 
+import contextlib
 import select
 import socket
 import threading
@@ -39,10 +40,8 @@ class _Link:
     def close(self) -> None:
         self.closed = True
         for sock in (self.client, self.server):
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             sock.close()
 
 

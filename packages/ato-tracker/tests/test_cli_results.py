@@ -184,7 +184,7 @@ def test_unknown_param_suggests_close_names(capsys, search_db):
 
 
 def test_long_tag_lists_are_truncated_with_a_count(capsys, search_db):
-    code, out, _ = ato(capsys, "--db", search_db["db"], "--project", "digits", "runs", "list")
+    _code, out, _ = ato(capsys, "--db", search_db["db"], "--project", "digits", "runs", "list")
     assert rows_of(out)[str(search_db["lone"])][3] == "a, b, c +3"
 
 
@@ -325,7 +325,7 @@ def test_compare_marks_each_metrics_best_in_its_own_direction(capsys, search_db)
         capsys, "--db", db, "runs", "compare", str(s["t1"]), str(s["t2"]), "--mode", "min"
     )
     assert every["modes"] == {"train_loss": "min", "val/acc": "min"}
-    code, out, _ = ato(capsys, "--db", db, "runs", "compare", str(s["t1"]), str(s["t2"]))
+    _code, out, _ = ato(capsys, "--db", db, "runs", "compare", str(s["t1"]), str(s["t2"]))
     assert rows_of(out)["val/acc"] == ["max", "0.5", "0.5", "0.9", "0.9 ★"]
 
 
@@ -356,9 +356,9 @@ def test_metrics_key_filter_json_and_table(capsys, search_db):
     db, run = search_db["db"], str(search_db["t2"])
     data = ato_json(capsys, "--db", db, "runs", "metrics", run, "--key", "train_loss")
     assert [(r["step"], r["value"]) for r in data] == [(0, 1.5), (1, 0.5), (2, 0.25)]
-    code, out, _ = ato(capsys, "--db", db, "runs", "metrics", run, "--format", "json")
+    _code, out, _ = ato(capsys, "--db", db, "runs", "metrics", run, "--format", "json")
     assert len(json.loads(out)) == 4
-    code, out, _ = ato(capsys, "--db", db, "runs", "metrics", run, "--key", "val/acc")
+    _code, out, _ = ato(capsys, "--db", db, "runs", "metrics", run, "--key", "val/acc")
     lines = out.splitlines()
     assert lines[0].split() == ["step", "key", "value", "timestamp"]
     assert lines[1].split()[:3] == ["0", "val/acc", "0.9"] and len(lines) == 2

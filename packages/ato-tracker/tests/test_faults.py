@@ -159,8 +159,14 @@ def test_exiting_while_the_server_is_down_spools_everything_and_sync_writes_it_o
 ):
     spool_dir = tmp_path / "spool"
     child = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(CHILD), fault_proxy.url(server_db_url)]
-        + [str(spool_dir), finish],
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(CHILD),
+            fault_proxy.url(server_db_url),
+            str(spool_dir),
+            finish,
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -168,7 +174,7 @@ def test_exiting_while_the_server_is_down_spools_everything_and_sync_writes_it_o
     )
     run_id = int(child.stdout.readline())
     fault_proxy.refuse()
-    out, err = child.communicate("go\n", timeout=120)
+    _out, err = child.communicate("go\n", timeout=120)
     assert child.returncode == 0, err
     assert "saved 1500 metrics" in err and str(spool_dir) in err and "ato sync" in err
     assert _stored(server_db_url, run_id) == []

@@ -73,7 +73,7 @@ def test_missing_pandas_is_a_clear_error(finder, monkeypatch):
     monkeypatch.setitem(sys.modules, "pandas", None)  # makes `import pandas` fail
     with pytest.raises(MissingDependencyError, match=r"pip install 'ato-tracker\[pandas\]'"):
         finder.runs_frame("proj")
-    with pytest.raises(ImportError, match="Run.metric_frame needs pandas"):
+    with pytest.raises(ImportError, match=r"Run\.metric_frame needs pandas"):
         finder.find_run(1).metric_frame()
 
 

@@ -40,7 +40,7 @@ def test_config_constructor_and_from_url_agree(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "url,project,options,match",
+    ("url", "project", "options", "match"),
     [
         ("sqlite://", "", {}, "project name"),
         ("sqlite://", None, {}, "project name"),

@@ -172,10 +172,9 @@ def test_start_run_marks_completed(make_config):
 
 def test_start_run_marks_failed_and_propagates(make_config):
     logger = SQLLogger(make_config())
-    with pytest.raises(ZeroDivisionError):
-        with logger.start_run() as run:
-            run.log_metric("loss", 0.1, 1)
-            1 / 0  # noqa: B018
+    with pytest.raises(ZeroDivisionError), logger.start_run() as run:  # noqa: PT012 (fails inside the run)
+        run.log_metric("loss", 0.1, 1)
+        1 / 0  # noqa: B018
     found = SQLFinder(logger.config).find_run(run.id)
     assert found.status == "failed"
     assert found.metric_values("loss") == [0.1]
@@ -189,10 +188,9 @@ def test_logger_context_manager_flushes_and_finishes(make_config):
     run = SQLFinder(cfg).find_run(run_id)
     assert run.status == "completed" and run.metric_values("loss") == [1.0]
 
-    with pytest.raises(KeyError):
-        with SQLLogger(cfg) as logger:
-            failed_id = logger.run()
-            raise KeyError("boom")
+    with pytest.raises(KeyError), SQLLogger(cfg) as logger:  # noqa: PT012 (fails inside the block)
+        failed_id = logger.run()
+        raise KeyError("boom")
     assert SQLFinder(cfg).find_run(failed_id).status == "failed"
 
 
@@ -295,7 +293,7 @@ def test_bad_status_raises_value_error(make_config):
     logger.run()
     with pytest.raises(InvalidStatusError, match="32 characters"):
         logger.update_status("x" * 33)
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidStatusError, match="non-empty string"):
         logger.finish("")
     logger.finish()
 

@@ -18,7 +18,7 @@ class Color(enum.Enum):
 
 
 @pytest.mark.parametrize(
-    "config,names",
+    ("config", "names"),
     [
         ({1: "int", "1": "str"}, ("1", "'1'")),
         ({"a": {True: 1, "True": 2}}, ("True", "'True'")),

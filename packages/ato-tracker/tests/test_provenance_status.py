@@ -201,7 +201,7 @@ def test_a_running_run_without_heartbeats_reads_as_crashed(capsys, make_config, 
     _set_heartbeat(db_url, run_id, 600)
     assert finder.find_run(run_id).status == CRASHED
     assert SQLFinder(db_url, crash_timeout=3600).find_run(run_id).status == "running"
-    code, out, _ = ato(capsys, "--db", db_url, "runs", "list", "--status", "crashed", "--json")
+    _code, out, _ = ato(capsys, "--db", db_url, "runs", "list", "--status", "crashed", "--json")
     assert [r["id"] for r in json.loads(out)] == [run_id]
     logger.finish()
     assert finder.find_run(run_id).status == "completed"  # finished runs never read as crashed

@@ -11,7 +11,7 @@ from ato.tracker.settings import DEFAULT_DB_URL, read_settings
 
 
 def test_missing_project_name_shows_expected_shape():
-    with pytest.raises(TrackerConfigError, match="experiment.project_name") as info:
+    with pytest.raises(TrackerConfigError, match=r"experiment\.project_name") as info:
         SQLLogger(ADict(experiment=ADict(sql=ADict(db_path="sqlite://"))))
     assert isinstance(info.value, ValueError)
     assert "project_name: my_project" in str(info.value)
@@ -76,7 +76,7 @@ def test_finder_must_exist_refuses_a_missing_sqlite_file(tmp_path):
     from ato.tracker import DatabaseNotFoundError, SQLFinder
 
     url = f"sqlite:///{tmp_path / 'missing.db'}"
-    with pytest.raises(DatabaseNotFoundError, match="missing.db") as info:
+    with pytest.raises(DatabaseNotFoundError, match=r"missing\.db") as info:
         SQLFinder(url, must_exist=True)
     assert isinstance(info.value, FileNotFoundError)
     assert not (tmp_path / "missing.db").exists()

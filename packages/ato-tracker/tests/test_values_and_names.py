@@ -79,7 +79,9 @@ def test_cli_and_json_show_nan_and_infinities(make_config, db_url, capsys):
         "max": "Infinity",
         "count": 3,
     }
-    assert main(["--db", db_url, "--json", "runs", "best", "--metric", "loss"]) == 0
+    assert (
+        main(["--db", db_url, "--json", "runs", "best", "--metric", "loss", "--mode", "max"]) == 0
+    )
     assert json.loads(capsys.readouterr().out)["value"] == "Infinity"
 
 

@@ -40,7 +40,9 @@ _dict_contains = dict.__contains__
 _obj_setattr = object.__setattr__
 _SCALARS = frozenset({int, float, str, bool, type(None), bytes, complex})
 
-RUN_KEYS = frozenset({"__num_halved__", "__budget__", "__metric__", "__error__", "__run_id__"})
+RUN_KEYS = frozenset(
+    {"__num_halved__", "__budget__", "__trial_id__", "__metric__", "__error__", "__run_id__"}
+)
 """``__x__`` keys that ato's search writes into trial configs and that *are* read as
 attributes (``config.__num_halved__``). Every other ``__x__`` name is a Python protocol name:
 ``cfg.__x__`` never reads a key of that name (use ``cfg["__x__"]``)."""
@@ -89,7 +91,7 @@ def _missing_key(key: Any, mapping: Iterable[Any], where: str = "this ADict") ->
     return ConfigKeyError(f"key {key!r} is not in {where}.{suggest_keys(key, mapping)}")
 
 
-class _flag:
+class _flag:  # noqa: N801 - a decorator spelled like the built-in `property`
     """A read-only computed attribute that, unlike ``property``, a key of the same name hides.
 
     It is a non-data descriptor, like a method, so ``cfg.frozen`` reads a key named ``frozen``

@@ -160,7 +160,7 @@ def _read_json(file: Path) -> Any:
         raise ConfigFileError(
             f"invalid JSON: {exc.msg} (column {exc.colno})", file, exc.lineno
         ) from None
-    except _DuplicateKey as exc:
+    except _DuplicateKeyError as exc:
         line, message = json_duplicate(text, exc.key)
         raise ConfigFileError(message, file, line) from None
     except RecursionError:
@@ -169,7 +169,7 @@ def _read_json(file: Path) -> Any:
         raise ConfigFileError(_too_long_int(exc), file, long_digits_line(text)) from None
 
 
-class _DuplicateKey(Exception):
+class _DuplicateKeyError(Exception):
     def __init__(self, key: str) -> None:
         self.key = key
 
@@ -178,7 +178,7 @@ def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     seen: set[str] = set()
     for key, _ in pairs:
         if key in seen:
-            raise _DuplicateKey(key)
+            raise _DuplicateKeyError(key)
         seen.add(key)
     return dict(pairs)
 

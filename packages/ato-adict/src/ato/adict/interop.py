@@ -144,12 +144,12 @@ def _omegaconf_content(node: Any) -> Any:
     """One level of an OmegaConf container: resolved values, or the raw text of a value whose
     interpolation does not resolve. Child containers stay OmegaConf objects (converted next)."""
     from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
 
     try:  # the common case, in one call: everything resolves
         return OmegaConf.to_container(node, resolve=True)
-    except Exception:  # omegaconf's errors vary by version; resolve key by key below
-        pass
-    raw: Any = OmegaConf.to_container(node, resolve=False)
+    except OmegaConfBaseException:  # something does not resolve: key by key below
+        raw: Any = OmegaConf.to_container(node, resolve=False)
     if isinstance(raw, list):
         return [_resolved(node, i, raw[i]) for i in range(len(raw))]
     return {key: _resolved(node, key, value) for key, value in raw.items()}

@@ -79,7 +79,7 @@ def _children(value: Any) -> Iterator[tuple[Any, Any]] | None:
 
 
 class _Frame:
-    __slots__ = ("value", "key", "children", "size", "height")
+    __slots__ = ("children", "height", "key", "size", "value")
 
     def __init__(self, value: Any, key: Any, children: Iterator[tuple[Any, Any]]) -> None:
         self.value = value

@@ -11,6 +11,7 @@ A segment is a key. A segment written as an integer (``0``, ``12``, ``-1``) also
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 
 from ._mapping import MISSING
@@ -90,7 +91,7 @@ def set_path(
     """
     parts = path.split(".")
     node: Any = data
-    for part, following in zip(parts[:-1], parts[1:], strict=True):
+    for part, following in itertools.pairwise(parts):
         key = _key_in(node, part)
         child = _read(node, key) if key is not MISSING else None
         if isinstance(child, list) and _key_in(child, following) is MISSING:

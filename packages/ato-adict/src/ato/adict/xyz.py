@@ -155,7 +155,7 @@ def _format_key(key: Any) -> str:
 
 # -- reading ----------------------------------------------------------------------------
 class _Line:
-    __slots__ = ("number", "indent", "text")
+    __slots__ = ("indent", "number", "text")
 
     def __init__(self, number: int, indent: int, text: str) -> None:
         self.number = number

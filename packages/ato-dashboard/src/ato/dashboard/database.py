@@ -104,7 +104,7 @@ class ReadOnlyDatabase:
         return engine
 
     def _sqlite_connect(self) -> sqlite3.Connection:
-        assert self.sqlite_path is not None
+        assert self.sqlite_path is not None  # noqa: S101 - invariant, narrows the type
         path = self.sqlite_path.resolve()
         if not path.is_file():
             raise DatabaseUnavailableError(f"the SQLite file {path} does not exist (yet)")

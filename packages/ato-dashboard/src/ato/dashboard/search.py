@@ -10,6 +10,7 @@ search sets itself (``__num_halved__``, ``__budget__``...).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections import defaultdict
 from typing import Any
@@ -132,7 +133,7 @@ def _links(trials: list[dict[str, Any]]) -> list[list[int]]:
     links = []
     for chain in seen.values():
         chain.sort(key=lambda trial: (trial["round"], trial["run_id"]))
-        links += [[a["run_id"], b["run_id"]] for a, b in zip(chain, chain[1:], strict=False)]
+        links += [[a["run_id"], b["run_id"]] for a, b in itertools.pairwise(chain)]
     return sorted(links)
 
 

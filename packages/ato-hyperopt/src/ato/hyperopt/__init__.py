@@ -25,6 +25,7 @@ from .errors import (
     SearchSpaceError,
     TrialFailedError,
     TrialResultError,
+    TrialTimeout,
 )
 from .executors import InProcessExecutor, TorchDistributedExecutor
 from .hyperband import DistributedHyperBand, HyperBand
@@ -69,6 +70,7 @@ __all__ = [
     "TrialFailedError",
     "TrialLogger",
     "TrialResultError",
+    "TrialTimeout",
     "current_logger",
     "trial_context",
 ]

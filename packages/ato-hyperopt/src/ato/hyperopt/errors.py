@@ -67,3 +67,10 @@ class OutsideTrialError(HyperoptError, RuntimeError):
 
 class SearchInterrupted(KeyboardInterrupt):
     """A search was stopped by SIGINT or SIGTERM. The message says how to resume it."""
+
+
+class TrialTimeout(BaseException):
+    """Raised inside a trial that ran past the search's ``trial_timeout`` (see
+    `ato.hyperopt.timeouts`). It derives from ``BaseException``, like
+    ``KeyboardInterrupt``, so that a trial's own ``except Exception`` does not swallow it; the
+    search catches it, records the trial as failed with a timeout reason and goes on."""

@@ -66,7 +66,7 @@ class InProcessExecutor:
         mine: list[tuple[Any, Any]] = []
         while True:
             item = next_item()
-            if item == QUEUE_STOP or item == QUEUE_WAIT:
+            if item in (QUEUE_STOP, QUEUE_WAIT):
                 return mine
             outcome, fatal = work(item)
             mine.append((item, outcome))

@@ -387,7 +387,7 @@ class ASHASchedule:
 
     def next_job(self) -> Job | str | None:
         """A job for a free worker, ``WAIT``, or None when the search is over."""
-        assert self._source is not None, "start() first"
+        assert self._source is not None, "start() first"  # noqa: S101 - the search always calls start() first
         for k in range(self.top_rung - 1, -1, -1):
             trial = self.promotable(k)
             if trial is not None:
@@ -409,7 +409,7 @@ class ASHASchedule:
 
     def report(self, job: Job, metric: float) -> None:
         """Record the metric of a finished job."""
-        assert self._source is not None, "start() first"
+        assert self._source is not None, "start() first"  # noqa: S101 - the search always calls start() first
         self.running.discard((job.trial_id, job.rung))
         self.results[job.rung][job.trial_id] = metric
         top = job.rung == self.top_rung

@@ -40,6 +40,7 @@ from .metric import rank_key, worst
 from .progress import RoundProgress
 from .samplers import CONTINUE, STOPPED
 from .schedules import WAIT, Job
+from .timeouts import Deadline, TimeLimit, check_seconds, check_trial_timeout_usable
 from .tracking import TrialRecorder
 from .trials import TrialOutcome, run_trial
 
@@ -84,10 +85,20 @@ class Search(HyperOpt):
             ``final_evaluation`` (default True; False returns the best recorded result
             without re-evaluating it), ``on_error``, ``metric_key``, ``progress`` as for
             [`HyperOpt`][ato.hyperopt.HyperOpt].
+        trial_timeout: seconds one evaluation (a trial at one rung) may run; a trial running
+            longer is stopped, recorded as failed (``__error__`` ``TrialTimeout: ...``; its
+            tracker run ``failed`` with the metric ``timeout``) and the search goes on.
+            SIGALRM-based: POSIX, main thread only (see `ato.hyperopt.timeouts`).
+        timeout: seconds the whole search may take, as Optuna's ``optimize(timeout=)``: no
+            job (new trial or promotion) starts after it (at least one runs); running ones
+            finish, and the best result recorded so far (highest rung reached, then best
+            metric) is returned without a final re-evaluation, with ``timed_out=True``.
 
     Raises:
         SearchSettingError: a bad setting (mode, on_error, resume without search_id, a sampler
-            or schedule of the wrong kind, a grid above its size limit).
+            or schedule of the wrong kind, a grid above its size limit, a timeout that is not
+            positive seconds; ``trial_timeout`` outside the main thread or off POSIX, when the
+            search starts).
         SearchSpaceError: the search space is invalid.
         ConfigTypeError, ConfigPathError: the config cannot carry the searched values.
     """
@@ -110,9 +121,13 @@ class Search(HyperOpt):
         resume: bool = False,
         checkpoint_root: str | pathlib.Path = "searches",
         final_evaluation: bool = True,
+        trial_timeout: float | None = None,
+        timeout: float | None = None,
         **options: Any,
     ) -> None:
         _check_parts(sampler, schedule)
+        self.trial_timeout = check_seconds("trial_timeout", trial_timeout)
+        self.timeout = check_seconds("timeout", timeout)
         if resume and not search_id:
             raise SearchSettingError(
                 "resume=True needs the search_id of the search to resume (printed when it was "
@@ -175,13 +190,16 @@ class Search(HyperOpt):
     def _search(
         self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> ADict:
+        if self.trial_timeout is not None:
+            check_trial_timeout_usable()
+        deadline = Deadline(self.timeout)
         self._target.prepare(list(self.space.names))
         search_id = self._agree_on_search()
         recorder = TrialRecorder(
             self.tracker, search_id, self.metric_key, self._target.fingerprint_source()
         )
         history = self._history(search_id)
-        execution = _Execution(self, func, args, kwargs, search_id, recorder, history)
+        execution = _Execution(self, func, args, kwargs, search_id, recorder, history, deadline)
         try:
             with _sigterm_raises():
                 return execution.run()
@@ -277,8 +295,13 @@ class _Execution:
         search_id: str,
         recorder: TrialRecorder,
         history: dict[tuple[int, int], PastRun],
+        deadline: Deadline | None = None,
     ) -> None:
         self.search, self.func, self.args, self.kwargs = search, func, args, kwargs
+        self.deadline = deadline or Deadline(None)
+        self.time_limit = TimeLimit(search.trial_timeout)
+        self.timed_out = False
+        self.num_run = 0
         self.search_id, self.recorder, self.history = search_id, recorder, history
         # a sampler that proposes the same points on every rank (the grid, a seeded random
         # sampler) lets every rank run the schedule itself: no broadcast per rung
@@ -326,9 +349,9 @@ class _Execution:
                 jobs = _next(batches, [o.metric for o in outcomes])
 
     def _payload(self, jobs: list[Job] | None) -> tuple[list[Job], dict[int, Any]] | None:
-        if jobs is None:
+        if jobs is None or self.timed_out:
             return None
-        assert self.book is not None
+        assert self.book is not None  # noqa: S101 - invariant, narrows the type
         return jobs, {j.trial_id: self.book.values[j.trial_id] for j in jobs}
 
     def _run_batch(self, jobs: list[Job], is_answer: bool = False) -> list[TrialOutcome]:
@@ -343,6 +366,8 @@ class _Execution:
             if outcome.fatal:
                 break
         outcomes = _merge(search.all_gather_object(mine), len(jobs), mine)
+        if self.deadline.seconds is not None and not is_answer:
+            self._agree_on_timeout(any(o.skipped for o in outcomes))
         self._record(list(zip(jobs, outcomes, strict=True)))
         failed = sum(o.error is not None for o in outcomes)
         self.progress.end_round(
@@ -350,7 +375,23 @@ class _Execution:
         )
         return outcomes
 
+    def _out_of_time(self) -> bool:
+        """True (and remembered) once the search's ``timeout`` passed, by this rank's clock,
+        after at least one job ran here."""
+        if not self.timed_out and self.num_run and self.deadline.passed():
+            self.timed_out = True
+        return self.timed_out
+
+    def _agree_on_timeout(self, skipped: bool) -> None:
+        """After a rung batch: every rank stops if any rank skipped a job or saw the deadline
+        pass (one collective per batch, only when a ``timeout`` is set)."""
+        passed = self.search.all_gather_object(self._out_of_time())
+        self.timed_out = skipped or any(passed)
+
     def _record(self, done: list[tuple[Job, TrialOutcome]]) -> None:
+        done = [(job, outcome) for job, outcome in done if not outcome.skipped]
+        if not done:
+            return
         self.logs.append([o.log_entry() for _, o in done])
         for job, outcome in done:
             self.outcomes[(job.trial_id, job.rung)] = outcome
@@ -363,12 +404,14 @@ class _Execution:
             schedule.start(self.book, search.mode)
 
         def next_item() -> Any:
+            if self._out_of_time():
+                return QUEUE_STOP
             job = schedule.next_job()
             if job is None:
                 return QUEUE_STOP
             if job == WAIT:
                 return QUEUE_WAIT
-            assert self.book is not None
+            assert self.book is not None  # noqa: S101 - invariant, narrows the type
             return job, self.book.values[job.trial_id]
 
         def done(item: Any, outcome: TrialOutcome) -> None:
@@ -405,6 +448,11 @@ class _Execution:
             config = to_adict(search._target.build(values, job.rung, extra))
             error = "failed in an earlier execution of this search" if past.failed else None
             return TrialOutcome(config=config, metric=past.metric, error=error, run_id=past.run_id)
+        if self.num_run and not is_answer and self.deadline.passed():
+            config = to_adict(search._target.build(values, job.rung, extra))
+            error = "not run: the search timeout had passed"
+            return TrialOutcome(config=config, metric=worst(search.mode), error=error, skipped=True)
+        self.num_run += 1
         tags: tuple[str, ...] = (ANSWER_TAG,) if is_answer else ()
         if not search._LEGACY:
             tags = (
@@ -439,6 +487,7 @@ class _Execution:
                 extra=extra,
                 tags=tags,
                 interrupt_status="failed" if search._LEGACY else "killed",
+                time_limit=self.time_limit,
             )
         finally:
             reset_context(token)
@@ -448,18 +497,19 @@ class _Execution:
         search = self.search
         answer = None
         if self.book is not None:
-            trial_id, rung, budget = search.schedule.answer()
-            answer = (trial_id, rung, budget, self.book.values.get(trial_id))
+            trial_id, rung, budget = self._best_so_far() or search.schedule.answer()
+            answer = (trial_id, rung, budget, self.book.values.get(trial_id), self.timed_out)
         if not self.replicated:
             answer = search.share_from_root(answer)
-        assert answer is not None
-        trial_id, rung, budget, values = answer
+        assert answer is not None  # noqa: S101 - invariant, narrows the type
+        trial_id, rung, budget, values, timed_out = answer
         if values is None:
             raise SearchSettingError(
                 "the search ran no trial: the sampler proposed no configuration"
             )
         self.values[trial_id] = values
-        if search.final_evaluation or rung < 0:
+        evaluate = search.final_evaluation and not timed_out
+        if evaluate or rung < 0:
             bracket = getattr(self.jobs.get((trial_id, rung)), "bracket", 0)
             job = Job(trial_id, rung + 1, search.schedule.final_budget, budget, bracket)
             final = self._run_batch([job], is_answer=True)[0]
@@ -474,8 +524,23 @@ class _Execution:
         )
         if not search._LEGACY:
             result.trial_id = trial_id
-            result.budget = search.schedule.final_budget if search.final_evaluation else budget
+            result.budget = search.schedule.final_budget if evaluate else budget
+            result.timed_out = timed_out
         return result
+
+    def _best_so_far(self) -> tuple[int, int, Any] | None:
+        """After the search ``timeout``: ``(trial id, rung, budget)`` of the best successful
+        result at the highest rung reached (None if no timeout or no success)."""
+        if not self.timed_out:
+            return None
+        done = [(key, o) for key, o in self.outcomes.items() if o.error is None]
+        if not done:
+            return None
+        mode = self.search.mode
+        (trial_id, rung), _ = min(
+            done, key=lambda d: (-d[0][1], rank_key(d[1].metric, mode), d[0][0])
+        )
+        return trial_id, rung, self.jobs[(trial_id, rung)].budget
 
 
 def _next(batches: Any, metrics: list[float] | None) -> list[Job] | None:

@@ -271,6 +271,6 @@ def _distinct_ints(points: list[float]) -> list[int]:
     seen: dict[int, None] = {}
     low, high = points[0], points[-1]  # exact ints: the endpoints are the bounds themselves
     for p in points:
-        value = p if isinstance(p, int) else int(math.floor(p + 0.5))
+        value = p if isinstance(p, int) else math.floor(p + 0.5)
         seen.setdefault(min(max(value, int(low)), int(high)), None)
     return list(seen)

@@ -105,6 +105,17 @@ class TrialRecorder:
             logger.log_metric(self.metric_key, metric, round_index)
         logger.finish(status=status or ("failed" if failed else "completed"))
 
+    def finish_timed_out(self, logger: Any, round_index: int, seconds: float) -> None:
+        """Close a run whose trial hit its time limit: metric ``timeout`` = ``seconds`` at
+        ``step=round_index``, status ``failed``."""
+        if logger is None:
+            return
+        if self._token is not None:
+            _CURRENT.reset(self._token)
+            self._token = None
+        logger.log_metric("timeout", seconds, round_index)
+        logger.finish(status="failed")
+
 
 def _accepts_config(run: Any) -> bool:
     try:

@@ -11,9 +11,10 @@ from typing import Any
 from ato.adict import ADict
 
 from .configs import NUM_HALVED, to_adict
-from .errors import TrialResultError
+from .errors import TrialResultError, TrialTimeout
 from .metric import as_metric, worst
 from .targets import ConfigTarget, ScopeTarget, TrialFn
+from .timeouts import TimeLimit
 from .tracking import TrialRecorder
 
 logger = logging.getLogger("ato.hyperopt")
@@ -22,6 +23,8 @@ METRIC = "__metric__"
 ERROR = "__error__"
 RUN_ID = "__run_id__"
 ON_ERROR = ("continue", "raise")
+#: Metric a timed-out trial's tracker run gets (value: the limit in seconds) next to ``failed``.
+TIMEOUT_METRIC = "timeout"
 
 
 @dataclass
@@ -36,6 +39,7 @@ class TrialOutcome:
         fatal: True if this outcome must stop the search (``on_error='raise'`` or a
             trial that returned a non-number).
         exception: the exception itself, kept only in the process that ran the trial.
+        skipped: True if the job was not run because the search's ``timeout`` had passed.
     """
 
     config: ADict
@@ -44,6 +48,7 @@ class TrialOutcome:
     run_id: Any = None
     fatal: bool = False
     exception: BaseException | None = field(default=None, repr=False, compare=False)
+    skipped: bool = False
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -75,6 +80,7 @@ def run_trial(
     extra: Mapping[str, Any] | None = None,
     tags: tuple[str, ...] = (),
     interrupt_status: str = "failed",
+    time_limit: TimeLimit | None = None,
 ) -> TrialOutcome:
     """Evaluate ``func`` on the config for ``values`` in round ``round_index``.
 
@@ -82,7 +88,10 @@ def run_trial(
     keys and ``tags`` more tracker tags. Exceptions from the trial are caught and recorded (the
     search goes on) unless ``on_error='raise'``; a non-number result is always fatal. A fatal
     outcome carries the exception; the caller re-raises it. On KeyboardInterrupt/SystemExit the
-    run is closed with ``interrupt_status`` and the exception propagates.
+    run is closed with ``interrupt_status`` and the exception propagates. With ``time_limit``
+    (see `ato.hyperopt.timeouts`) a trial running past it is stopped and recorded as
+    failed (``__error__`` starts with ``TrialTimeout``; its run gets status ``failed`` and the
+    metric ``timeout`` = the limit in seconds); this is never fatal.
     """
     state: dict[str, Any] = {"logger": None, "run_id": None}
 
@@ -91,9 +100,15 @@ def run_trial(
         state["logger"], state["run_id"] = recorder.start(config, round_index, tags)
 
     where = f"trial {dict(values)!r} (round {round_index})"
+    limit = time_limit or TimeLimit(None)
     try:
-        raw = target.call(func, values, round_index, args, kwargs or {}, on_config, extra)
+        with limit.armed():
+            raw = target.call(func, values, round_index, args, kwargs or {}, on_config, extra)
+        if limit.fired:  # the trial swallowed TrialTimeout and returned anyway
+            raise TrialTimeout(f"the trial ran longer than trial_timeout={limit.seconds:g} s")
         metric = as_metric(raw, where)
+    except TrialTimeout as exc:
+        return _timed_out(exc, values, round_index, mode, recorder, state, where, limit)
     except Exception as exc:
         return _failed(exc, values, round_index, mode, on_error, recorder, state, where)
     except BaseException:  # KeyboardInterrupt, SystemExit: close the run, then stop
@@ -127,6 +142,28 @@ def _failed(
         run_id=state["run_id"],
         fatal=fatal,
         exception=exc,
+    )
+
+
+def _timed_out(
+    exc: TrialTimeout,
+    values: Mapping[str, Any],
+    round_index: int,
+    mode: str,
+    recorder: TrialRecorder,
+    state: dict[str, Any],
+    where: str,
+    limit: TimeLimit,
+) -> TrialOutcome:
+    """The outcome of a trial stopped by its time limit (failed, never fatal)."""
+    logger.warning("%s stopped: %s; recorded with the worst metric", where, exc)
+    if state["logger"] is not None:
+        recorder.finish_timed_out(state["logger"], round_index, limit.seconds or 0.0)
+    return TrialOutcome(
+        config=state.get("config") or _values_only(values, round_index),
+        metric=worst(mode),
+        error=f"TrialTimeout: {exc}",
+        run_id=state["run_id"],
     )
 
 

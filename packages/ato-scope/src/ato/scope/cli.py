@@ -100,7 +100,7 @@ class Override(_Item):
             containers, quoted strings, ``%...%`` and ``:=`` values.
     """
 
-    __slots__ = ("key", "value", "token", "mode", "text")
+    __slots__ = ("key", "value", "token", "mode", "text")  # noqa: RUF023 - the constructor's order
     key: str
     value: Any
     token: str

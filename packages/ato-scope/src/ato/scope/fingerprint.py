@@ -80,7 +80,7 @@ def _normalizer() -> type:
 
         class Normalizer(ast.NodeTransformer):
             generic_visit = _generic_visit
-            visit_Dict = _visit_dict
+            visit_Dict = _visit_dict  # noqa: N815 - the name NodeTransformer dispatches on
 
         _NORMALIZER.append(Normalizer)
     return _NORMALIZER[0]
@@ -118,9 +118,12 @@ def _drop_docstring(node: ast.AST, body: list[ast.stmt]) -> list[ast.stmt]:
     if not isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return body
     first = body[0]
-    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
-        if isinstance(first.value.value, str):
-            return body[1:] or [ast.Pass()]
+    if (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    ):
+        return body[1:] or [ast.Pass()]
     return body
 
 

@@ -210,7 +210,7 @@ def _compile(filename: str, node: ast.With, names: tuple[str, ...]) -> types.Cod
     params = f"*, {', '.join(names)}" if names else ""
     module = ast.parse(f"def {_BLOCK_NAME}({params}):\n    pass\n")
     function_def = module.body[0]
-    assert isinstance(function_def, ast.FunctionDef)
+    assert isinstance(function_def, ast.FunctionDef)  # noqa: S101 - invariant, narrows the type
     function_def.body = copy.deepcopy(node.body)
     ast.fix_missing_locations(module)
     try:

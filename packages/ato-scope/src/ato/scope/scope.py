@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import nullcontext
 from types import MappingProxyType
+from typing import ClassVar
 
 from ato.adict import ADict
 
@@ -99,7 +100,7 @@ class Scope(InjectionSwitch):
 
             external.capture_next_parse(self)
 
-    registry: dict[str, Scope] = {}
+    registry: ClassVar[dict[str, Scope]] = {}
 
     @classmethod
     def initialize_registry(cls) -> None:

@@ -151,7 +151,7 @@ class MetricBuffer:
             try:
                 self.flush(lock_timeout=0)
                 return
-            except Exception:  # busy or failing: the flush thread retries and reports
+            except Exception:  # noqa: S110 - busy or failing: the flush thread retries and reports
                 pass
         if self._timer is None or not self._timer.is_alive():
             self.start_timer()
@@ -426,7 +426,7 @@ def _sqlite_insert(writer_id: int) -> str:
     no Python code runs per row. ``writer_id`` is an ``int``, inlined as a literal."""
     big = repr(DBL_MAX)
     return (
-        "INSERT INTO metrics (run_id, key, value, value_class, step, timestamp, writer, seq) "
+        "INSERT INTO metrics (run_id, key, value, value_class, step, timestamp, writer, seq) "  # noqa: S608 - constants and an int only
         "VALUES (?1, ?2, "
         f"CASE WHEN ?3 > {big} THEN {big} WHEN ?3 < -{big} THEN -{big} ELSE ?3 END, "
         f"CASE WHEN ?3 IS NULL THEN {NAN} WHEN ?3 > {big} THEN {POS_INF} "

@@ -332,7 +332,7 @@ def abort_connection(dbapi_connection: Any) -> None:
         fd = pgconn.socket if pgconn is not None else dbapi_connection.fileno()
         with socket.socket(fileno=os.dup(fd)) as dup:
             dup.shutdown(socket.SHUT_RDWR)
-    except Exception:  # already closed: nothing is blocked on it
+    except Exception:  # noqa: S110 - already closed: nothing is blocked on it
         pass
 
 
@@ -409,7 +409,9 @@ def _attempt(engine: Engine, work: Callable[[Connection], T]) -> T:
         with engine.begin() as connection:
             return work(connection)
     seconds = _timeouts.get(id(engine), Timeouts()).statement
-    with engine.connect() as connection:
-        with _watchdog(connection.connection.dbapi_connection, seconds, engine):
-            with connection.begin():
-                return work(connection)
+    with (
+        engine.connect() as connection,
+        _watchdog(connection.connection.dbapi_connection, seconds, engine),
+        connection.begin(),
+    ):
+        return work(connection)

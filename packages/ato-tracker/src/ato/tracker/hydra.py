@@ -152,7 +152,7 @@ def _task_config(config: DictConfig) -> dict[str, Any]:
     with read_write(task), open_dict(task):
         task.pop("hydra", None)
     data = to_plain(task)
-    assert isinstance(data, dict)
+    assert isinstance(data, dict)  # noqa: S101 - invariant, narrows the type
     return data
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import weakref
@@ -204,10 +205,8 @@ class SQLLogger:
         project = self._find_project()
         if project is not None:
             return project
-        try:
+        with contextlib.suppress(IntegrityError):  # another process inserted the same name first
             run_transaction(self.engine, self._insert_project)
-        except IntegrityError:  # another process inserted the same name first
-            pass
         project = self._find_project()
         if project is None:
             raise RunStateError(

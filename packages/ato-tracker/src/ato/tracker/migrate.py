@@ -214,7 +214,7 @@ def _backup(url: str, revision: str) -> Path:
     """Copy the SQLite file of ``url`` (with its WAL contents) next to it, via SQLite's backup
     API so the copy is consistent; return the copy's path."""
     path = sqlite_file(url)
-    assert path is not None
+    assert path is not None  # noqa: S101 - invariant, narrows the type
     stamp_text = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     target = path.resolve().with_name(f"{path.name}.{revision}-{stamp_text}.bak")
     source = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)

@@ -81,7 +81,7 @@ def to_json_value(value: Any, _active: frozenset[int] = frozenset()) -> Any:
     if id(value) in _active:
         return "<cycle>"
     inner = _active | {id(value)}
-    if interop.is_omegaconf(value) or not isinstance(value, Mapping) and interop.is_config(value):
+    if interop.is_omegaconf(value) or (not isinstance(value, Mapping) and interop.is_config(value)):
         # OmegaConf (resolved leniently), dataclass, attrs, pydantic: ato.adict.interop
         return to_json_value(interop.to_plain(value, on_cycle="<cycle>"), inner)
     if isinstance(value, Mapping):
@@ -102,7 +102,7 @@ def _convert_leaf(value: Any, active: frozenset[int]) -> Any:
         return value.isoformat()
     if isinstance(value, (bytes, bytearray)):
         return bytes(value).hex()
-    if isinstance(value, type) or callable(value) and hasattr(value, "__qualname__"):
+    if isinstance(value, type) or (callable(value) and hasattr(value, "__qualname__")):
         return f"{getattr(value, '__module__', '?')}.{value.__qualname__}"
     array_like = _array_value(value)
     if array_like is not _NOT_ARRAY:
@@ -129,7 +129,7 @@ def _array_value(value: Any) -> Any:
         if callable(convert):
             try:
                 return convert()
-            except Exception:  # an unrelated object with such a method: fall back to repr
+            except Exception:  # noqa: S112 - an unrelated object with such a method: use repr
                 continue
     return _NOT_ARRAY
 

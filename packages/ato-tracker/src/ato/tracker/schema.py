@@ -30,6 +30,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.engine.reflection import Inspector
 
 from .errors import NotATrackerDatabaseError, SchemaError, SchemaOutdatedError, SchemaTooNewError
 from .models import Base
@@ -118,10 +119,21 @@ def _revision_by_shape(conn: Connection, url: str) -> str:
     if "data_info" in artifacts and "timestamp" not in fingerprints:
         return ATO2_REVISION
     if {"metadata", "timestamp"} <= artifacts and "timestamp" in fingerprints:
-        return ATO30_REVISION
+        return _revision_after_3_0(inspector)
     raise NotATrackerDatabaseError(
         url, "has tables named like the tracker's but of a shape no ato version wrote"
     )
+
+
+def _revision_after_3_0(inspector: Inspector) -> str:
+    """An unversioned database of 3.0 shape, or one made by ``create_all`` of today's models
+    (as code written for ato 2.x does through ``ato.db_routers.sql.schema``): the newest
+    revision whose columns it has."""
+    metrics = {column["name"] for column in inspector.get_columns("metrics")}
+    runs = {column["name"] for column in inspector.get_columns("experiments")}
+    if not {"writer", "seq", "value_class"} <= metrics:
+        return ATO30_REVISION
+    return "0004" if {"provenance", "heartbeat"} <= runs else "0003"
 
 
 def head_if_current(engine: Engine, url: str) -> bool:

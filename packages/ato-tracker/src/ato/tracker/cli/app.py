@@ -53,7 +53,7 @@ _MODE_HELP = (
 )
 
 
-class _ShowVersions(Exception):
+class _ShowVersions(Exception):  # noqa: N818 - a control-flow signal, not an error
     """Raised by ``--version`` so that ``main`` prints to its own output stream."""
 
 

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from ato.adict import ADict
 
-from ..engine import run_transaction
+from ..engine import get_engine, run_transaction
 from ..errors import NameNotFoundError, ProjectNotFoundError, RunNotFoundError, UsageError
 from ..finder import SEARCH_ANSWER_TAG, SQLFinder
 from ..frames import param_keys, run_rows
@@ -466,7 +466,8 @@ def mark(ctx: Context, run_id: int, new_status: str) -> None:
         RunNotFoundError: no such run (in ``--project``).
     """
     run = ctx.load_run(run_id)
-    run_transaction(ctx.finder.engine, lambda conn: mark_run(conn, run.id, new_status))
+    writer = get_engine(ctx.finder.db_url, create_schema=False)  # readers open SQLite read-only
+    run_transaction(writer, lambda conn: mark_run(conn, run.id, new_status))
     updated = ctx.load_run(run_id)
     text = Text.assemble(
         f"run {run_id}: {run.status} → ",

@@ -74,7 +74,7 @@ def render_runs_table(
     for name in ("Status", "Started (UTC)", "Duration", "Tags"):
         table.add_column(name)
     for param in params:
-        table.add_column(param, justify="right", header_style="bold cyan")
+        table.add_column(literal(param), justify="right", header_style="bold cyan")
     for key in keys:
         table.add_column(literal(key), justify="right")
     for run in runs:
@@ -273,8 +273,15 @@ def status_text(status: str) -> Text:
 # C0/C1 controls, DEL, and the bidirectional overrides/isolates that reorder what follows.
 _INVISIBLE = {
     code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-    for code in [*range(0x00, 0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F)]
-    + [*range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C]
+    for code in [
+        *range(0x00, 0x20),
+        *range(0x7F, 0xA0),
+        *range(0x202A, 0x202F),
+        *range(0x2066, 0x206A),
+        0x200E,
+        0x200F,
+        0x061C,
+    ]
 }
 
 
@@ -322,6 +329,6 @@ def format_duration(run: Run) -> str:
         return NO_VALUE
     if seconds < 60:
         return f"{seconds:.1f}s"
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"

@@ -30,6 +30,7 @@ MySQL/MariaDB (where DDL commits at once) finishes the job.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from datetime import datetime, timezone
 from typing import Any
@@ -204,10 +205,8 @@ def _redact_password(config: dict[str, Any]) -> dict[str, Any]:
     sql = experiment.get("sql") if isinstance(experiment, dict) else None
     url = sql.get("db_path") if isinstance(sql, dict) else None
     if isinstance(sql, dict) and isinstance(url, str) and "://" in url:
-        try:
+        with contextlib.suppress(ArgumentError):
             sql["db_path"] = make_url(url).render_as_string(hide_password=True)
-        except ArgumentError:
-            pass
     return config
 
 

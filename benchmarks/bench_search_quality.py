@@ -1,0 +1,621 @@
+"""Search quality of ato.hyperopt against Optuna, at equal compute budget (issue 13).
+
+Tasks (multi-fidelity: the budget of an evaluation is a number of resource units):
+
+- ``digits``: scikit-learn's ``MLPClassifier`` on the 8x8 digits (the demo of
+  ``examples/digits``); budget = epochs (``partial_fit`` passes), max 27. Searched: learning
+  rate, L2 ``alpha`` (both log), hidden units (log int). Selection on a validation split; the
+  score reported is the error of the chosen configuration on a held-out test split.
+- ``branin``: the multi-fidelity Branin function of Kandasamy et al., "Multi-fidelity Bayesian
+  Optimisation with Continuous Approximations" (BOCA), ICML 2017, with a three-dimensional
+  fidelity ``z``: ``f(z, x) = a (x2 - b(z1) x1^2 + c(z2) x1 - r)^2 + s (1 - t(z3)) cos(x1) + s``,
+  ``b(z1) = b - 0.01 (1 - z1)``, ``c(z2) = c - 0.1 (1 - z2)``, ``t(z3) = t + 0.05 (1 - z3)``, the
+  usual constants (a=1, b=5.1/(4 pi^2), c=5/pi, r=6, s=10, t=1/(8 pi)), x1 in [-5, 10], x2 in
+  [0, 15]. At ``z = (1, 1, 1)`` it is the Branin function, minimum 0.397887. Budget ``u`` in
+  1..81 maps to ``z1 = z2 = z3 = log(u) / log(81)``, so low budgets are *biased* (shifted
+  coefficients move the optima); we add Gaussian noise of standard deviation ``1 - z`` (1 at
+  budget 1, 0 at budget 81), so low budgets are also *noisy*. Score: simple regret
+  ``f(1, x) - 0.397887`` of the chosen point.
+
+Protocol, the same for every method: a method may spend ``B`` resource units per run (a
+promoted ato trial continues from its state and pays only the extra units; an Optuna trial
+pays one unit per step it reports). When ``B`` is spent, no unit more is trained. The method's
+answer is the configuration with the best validation value among evaluations at the full
+budget (ties: the first), as Hyperband papers score the incumbent. ato's Hyperband is run pass
+after pass (Li et al.'s outer loop) with the same sampler until ``B`` is spent; the grid runs
+its one bracket once. Each method runs on ``--seeds`` seeds (default 10; the seed is the
+sampler's and the MLP initialisation's).
+
+Methods: ato ``RandomSampler`` + ``HyperbandSchedule``, ``RandomSampler`` + ``ASHASchedule``,
+``OptunaSampler(TPESampler)`` + ``HyperbandSchedule``, ``GridSampler`` + the seed's
+``SuccessiveHalvingSchedule``; Optuna ``TPESampler`` + ``HyperbandPruner`` and
+``RandomSampler`` + ``SuccessiveHalvingPruner`` (defaults, in-memory storage). All use
+reduction factor 3 and minimum budget 1.
+
+Printed per task and method: median and interquartile range over seeds, the ratio of medians
+to Optuna TPE + HyperbandPruner with a 90% bootstrap interval (seeds resampled), so "within
+noise" can be read off: an interval containing 1.
+
+Also printed: the scheduling cost per evaluation of the engine (no-op trials; goal <= 1 ms),
+and the fraction of wall time 2 gloo ranks spend in trials (10-100 ms sleeps) under ASHA and
+under synchronous schedules (goal ASHA >= 0.9).
+
+Run: ``python benchmarks/bench_search_quality.py [--quick] [--seeds N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import logging
+import math
+import os
+import platform
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ato.adict import ADict
+from ato.hyperopt import (
+    ASHASchedule,
+    GridSampler,
+    HyperbandSchedule,
+    OptunaSampler,
+    RandomSampler,
+    Search,
+    SuccessiveHalvingSchedule,
+    trial_context,
+)
+
+ETA = 3
+BRANIN_MIN = 0.397887357729738
+
+
+# -- budget accounting --------------------------------------------------------------------
+class Exhausted(Exception):  # noqa: N818 - a signal that the budget is spent, not an error
+    """The method has spent its budget."""
+
+
+@dataclass
+class Budget:
+    """Resource units a method may spend, and its incumbent at the full budget."""
+
+    total: int
+    max_budget: int
+    mode: str
+    used: int = 0
+    best: tuple[float, float] | None = None  # (validation value, test score)
+
+    @property
+    def exhausted(self) -> bool:
+        return self.used >= self.total
+
+    def spend(self, units: int) -> None:
+        for _ in range(units):
+            if self.exhausted:
+                raise Exhausted
+            self.used += 1
+
+    def full_budget_result(self, value: float, test: float) -> None:
+        if self.best is None or (
+            value > self.best[0] if self.mode == "max" else value < self.best[0]
+        ):
+            self.best = (value, test)
+
+
+# -- tasks ----------------------------------------------------------------------------------
+@dataclass
+class Task:
+    name: str
+    max_budget: int
+    total_budget: int
+    mode: str
+    spaces: dict[str, dict[str, Any]]
+    score_name: str
+    # advance(state, params, from_units, to_units, seed, rng) -> (value, test score, state)
+    advance: Callable[..., tuple[float, float, Any]]
+
+    def grid_spaces(self) -> dict[str, dict[str, Any]]:
+        """The finest grid (same number of points per axis) whose successive-halving bracket
+        (with continuation) fits the budget."""
+        best = None
+        for points in range(2, 200):
+            spaces = {k: {**v, "num_samples": points} for k, v in self.spaces.items()}
+            if grid_bracket_cost(spaces, self.max_budget) > self.total_budget:
+                break
+            best = spaces
+        assert best is not None
+        return best
+
+    def suggest(self, trial: Any) -> dict[str, Any]:
+        params: dict[str, Any] = {}
+        for name, spec in self.spaces.items():
+            log = spec.get("space_type") == "LOG"
+            low, high = spec["param_range"]
+            if spec["param_type"] == "INTEGER":
+                params[name] = trial.suggest_int(name, low, high, log=log)
+            else:
+                params[name] = trial.suggest_float(name, low, high, log=log)
+        return params
+
+
+def grid_bracket_cost(spaces: dict[str, Any], max_budget: int) -> int:
+    """Units one grid bracket of the seed's schedule spends when trials continue."""
+    from ato.hyperopt import SearchSpace
+
+    size = math.prod(len(axis) for axis in SearchSpace(spaces).grid_axes().values())
+    schedule = SuccessiveHalvingSchedule(1 / ETA, 1, max_budget=max_budget)
+    sizes = schedule.round_sizes(size)
+    budgets = schedule.budgets(len(sizes), max_budget)
+    previous = [0, *budgets[:-1]]
+    return sum(n * (b - a) for n, a, b in zip(sizes, previous, budgets, strict=True))
+
+
+@functools.lru_cache(maxsize=1)
+def digits_splits() -> tuple[Any, ...]:
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    x, y = load_digits(return_X_y=True)
+    x_rest, x_test, y_rest, y_test = train_test_split(
+        x, y, test_size=0.25, random_state=0, stratify=y
+    )
+    x_train, x_val, y_train, y_val = train_test_split(
+        x_rest, y_rest, test_size=0.2, random_state=0, stratify=y_rest
+    )
+    scaler = StandardScaler().fit(x_train)
+    return (
+        scaler.transform(x_train),
+        y_train,
+        scaler.transform(x_val),
+        y_val,
+        scaler.transform(x_test),
+        y_test,
+    )
+
+
+def digits_advance(
+    state: Any, params: dict[str, Any], start: int, stop: int, seed: int, budget: Budget, rng: Any
+) -> tuple[float, float, Any]:
+    import numpy as np
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    x_train, y_train, x_val, y_val, x_test, y_test = digits_splits()
+    if state is None:
+        state = MLPClassifier(
+            hidden_layer_sizes=(int(params["hidden"]),),
+            alpha=params["alpha"],
+            learning_rate_init=params["lr"],
+            batch_size=128,
+            random_state=seed,
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for _ in range(start, stop):
+            budget.spend(1)
+            state.partial_fit(x_train, y_train, classes=np.arange(10))
+    test_error = 1.0 - state.score(x_test, y_test) if stop == budget.max_budget else math.nan
+    return state.score(x_val, y_val), test_error, state
+
+
+def branin(z: float, x1: float, x2: float) -> float:
+    a, b, c = 1.0, 5.1 / (4 * math.pi**2), 5 / math.pi
+    r, s, t = 6.0, 10.0, 1 / (8 * math.pi)
+    bz, cz, tz = b - 0.01 * (1 - z), c - 0.1 * (1 - z), t + 0.05 * (1 - z)
+    return a * (x2 - bz * x1**2 + cz * x1 - r) ** 2 + s * (1 - tz) * math.cos(x1) + s
+
+
+def branin_advance(
+    state: Any, params: dict[str, Any], start: int, stop: int, seed: int, budget: Budget, rng: Any
+) -> tuple[float, float, Any]:
+    budget.spend(stop - start)
+    z = math.log(stop) / math.log(budget.max_budget)
+    value = branin(z, params["x1"], params["x2"]) + rng.gauss(0.0, 1.0 - z)
+    regret = branin(1.0, params["x1"], params["x2"]) - BRANIN_MIN
+    return value, regret, None
+
+
+def make_tasks(quick: bool) -> list[Task]:
+    log_float = {"param_type": "FLOAT", "space_type": "LOG"}
+    return [
+        Task(
+            name="digits MLP (budget = epochs, R = 27)",
+            max_budget=27,
+            total_budget=150 if quick else 360,
+            mode="max",
+            spaces={
+                "lr": {**log_float, "param_range": (1e-4, 0.3)},
+                "alpha": {**log_float, "param_range": (1e-6, 1.0)},
+                "hidden": {"param_type": "INTEGER", "param_range": (8, 128), "space_type": "LOG"},
+            },
+            score_name="test error",
+            advance=digits_advance,
+        ),
+        Task(
+            name="multi-fidelity Branin, biased + noisy (R = 81)",
+            max_budget=81,
+            total_budget=1000 if quick else 2000,
+            mode="min",
+            spaces={
+                "x1": {"param_type": "FLOAT", "param_range": (-5.0, 10.0)},
+                "x2": {"param_type": "FLOAT", "param_range": (0.0, 15.0)},
+            },
+            score_name="regret",
+            advance=branin_advance,
+        ),
+    ]
+
+
+# -- ato methods ----------------------------------------------------------------------------
+@dataclass
+class Persistent:
+    """One sampler across Hyperband passes (Li et al.'s outer loop): set up once, with trial
+    ids that keep counting; asks nothing once the budget is spent."""
+
+    inner: Any
+    budget: Budget
+    offset: int = 0
+    ready: bool = False
+    asked: int = field(default=0)
+
+    def setup(self, space: Any, mode: str) -> None:
+        if not self.ready:
+            self.inner.setup(space, mode)
+            self.ready = True
+        self.offset = self.asked
+
+    def ask(self, trial_id: int) -> dict[str, Any] | None:
+        if self.budget.exhausted:
+            return None
+        self.asked = max(self.asked, self.offset + trial_id + 1)
+        return self.inner.ask(self.offset + trial_id)
+
+    def tell(self, trial_id: int, rung: int, budget: Any, metric: float, state: str) -> None:
+        self.inner.tell(self.offset + trial_id, rung, budget, metric, state)
+
+
+def run_ato(task: Task, method: str, seed: int) -> Budget:
+    budget = Budget(task.total_budget, task.max_budget, task.mode)
+    rng = random.Random(seed)
+    worst = -math.inf if task.mode == "max" else math.inf
+    if method == "grid + SH":
+        sampler: Any = Persistent(GridSampler(), budget)
+        spaces = task.grid_spaces()
+    else:
+        spaces = task.spaces
+        if method == "tpe + hyperband":
+            import optuna
+
+            inner: Any = OptunaSampler(optuna.samplers.TPESampler(seed=seed))
+        else:
+            inner = RandomSampler(seed=seed)
+        sampler = Persistent(inner, budget)
+    states: dict[int, Any] = {}
+
+    def trial(config: Any) -> float:
+        ctx = trial_context()
+        key = sampler.offset + ctx.trial_id
+        start = ctx.previous_budget or 0
+        if key not in states:
+            start = 0
+        params = {name: config[name] for name in task.spaces}
+        try:
+            value, test, states[key] = task.advance(
+                states.get(key), params, start, ctx.budget, seed, budget, rng
+            )
+        except Exhausted:
+            return worst
+        if ctx.budget == task.max_budget:
+            budget.full_budget_result(value, test)
+        return value
+
+    passes = 0
+    while not budget.exhausted and (passes == 0 or method != "grid + SH"):
+        schedule = _schedule(task, method, spaces)
+        search = Search(
+            ADict(dict.fromkeys(task.spaces, 0)),
+            spaces,
+            sampler=sampler,
+            schedule=schedule,
+            mode=task.mode,
+            progress=False,
+            checkpoint_root=tempfile.gettempdir(),
+        )
+        search.main(trial)()
+        passes += 1
+    return budget
+
+
+def _schedule(task: Task, method: str, spaces: dict[str, Any]) -> Any:
+    if method == "grid + SH":
+        return SuccessiveHalvingSchedule(1 / ETA, 1, max_budget=task.max_budget)
+    if method == "random + ASHA":
+        return ASHASchedule(task.max_budget, ETA, max_trials=10**6)
+    return HyperbandSchedule(task.max_budget, ETA)
+
+
+# -- Optuna methods -------------------------------------------------------------------------
+def run_optuna(task: Task, method: str, seed: int) -> Budget:
+    import optuna
+
+    budget = Budget(task.total_budget, task.max_budget, task.mode)
+    rng = random.Random(seed)
+    if method == "TPE + Hyperband":
+        sampler: Any = optuna.samplers.TPESampler(seed=seed)
+        pruner: Any = optuna.pruners.HyperbandPruner(
+            min_resource=1, max_resource=task.max_budget, reduction_factor=ETA
+        )
+    else:
+        sampler = optuna.samplers.RandomSampler(seed=seed)
+        pruner = optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=ETA)
+    direction = "maximize" if task.mode == "max" else "minimize"
+    # a fixed study name: HyperbandPruner assigns trials to brackets by hashing it, so a random
+    # name would make the peer's runs irreproducible for a given seed
+    study = optuna.create_study(
+        study_name=f"bench-{seed}", direction=direction, sampler=sampler, pruner=pruner
+    )
+
+    def objective(trial: Any) -> float:
+        params = task.suggest(trial)
+        state, value = None, math.nan
+        for step in range(1, task.max_budget + 1):
+            value, test, state = task.advance(state, params, step - 1, step, seed, budget, rng)
+            trial.report(value, step)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        budget.full_budget_result(value, test)
+        return value
+
+    def stop_when_spent(study: Any, trial: Any) -> None:
+        if budget.exhausted:
+            study.stop()
+
+    study.optimize(objective, n_trials=10**6, catch=(Exhausted,), callbacks=[stop_when_spent])
+    return budget
+
+
+ATO_METHODS = ["random + hyperband", "random + ASHA", "tpe + hyperband", "grid + SH"]
+OPTUNA_METHODS = ["TPE + Hyperband", "Random + SH"]
+
+
+def _stats(values: list[float]) -> tuple[float, float, float]:
+    q1, median, q3 = statistics.quantiles(values, n=4, method="inclusive")
+    return median, q1, q3
+
+
+def ratio_interval(ours: list[float], peer: list[float], draws: int = 2000) -> tuple[float, float]:
+    """90% bootstrap interval of median(ours) / median(peer), seeds resampled independently."""
+    rng = random.Random(0)
+    ratios = []
+    for _ in range(draws):
+        a = statistics.median(rng.choices(ours, k=len(ours)))
+        b = statistics.median(rng.choices(peer, k=len(peer)))
+        ratios.append(a / b if b > 0 else math.inf)
+    ratios.sort()
+    return ratios[int(0.05 * draws)], ratios[int(0.95 * draws) - 1]
+
+
+def quality(quick: bool, seeds: int) -> list[str]:
+    lines = []
+    for task in make_tasks(quick):
+        print(
+            f"\n{task.name}: {task.score_name} of the chosen config (lower is better), "
+            f"budget {task.total_budget} units/run, {seeds} seeds"
+        )
+        results: dict[str, list[float]] = {}
+        used: dict[str, float] = {}
+        times: dict[str, float] = {}
+        for lib, methods, runner in (
+            ("ato", ATO_METHODS, run_ato),
+            ("Optuna", OPTUNA_METHODS, run_optuna),
+        ):
+            for method in methods:
+                label = f"{lib} {method}"
+                started = time.perf_counter()
+                budgets = [runner(task, method, seed) for seed in range(seeds)]
+                times[label] = (time.perf_counter() - started) / seeds
+                results[label] = [b.best[1] if b.best else math.inf for b in budgets]
+                used[label] = statistics.mean(b.used for b in budgets)
+        peer = statistics.median(results["Optuna TPE + Hyperband"])
+        header = (
+            f"  {'method':<26} {'median':>9} {'IQR':>21} {'ratio':>7} {'90% CI':>13} "
+            f"{'budget used':>12} {'s/run':>6}"
+        )
+        print(header)
+        lines.append(
+            f"**{task.name}** — {task.score_name}, {seeds} seeds, budget "
+            f"{task.total_budget} units per run\n"
+        )
+        lines.append(
+            "| method | median | IQR | ratio to Optuna TPE+HB [90% bootstrap CI] | budget used |"
+        )
+        lines.append("|---|---|---|---|---|")
+        for label, values in results.items():
+            median, q1, q3 = _stats(values)
+            ratio = median / peer if peer > 0 else math.nan
+            low, high = ratio_interval(values, results["Optuna TPE + Hyperband"])
+            print(
+                f"  {label:<26} {median:9.4f} [{q1:9.4f}, {q3:9.4f}] {ratio:7.2f} "
+                f"[{low:5.2f}, {high:5.2f}] {used[label]:12.0f} {times[label]:6.2f}"
+            )
+            lines.append(
+                f"| {label} | {median:.4f} | [{q1:.4f}, {q3:.4f}] | {ratio:.2f} "
+                f"[{low:.2f}, {high:.2f}] | {used[label]:.0f} |"
+            )
+        best_label = min(
+            (k for k in results if k.startswith("ato")), key=lambda k: statistics.median(results[k])
+        )
+        best = statistics.median(results[best_label])
+        sh = statistics.median(results["Optuna Random + SH"])
+        low, high = ratio_interval(results[best_label], results["Optuna TPE + Hyperband"])
+        sh_low, sh_high = ratio_interval(results[best_label], results["Optuna Random + SH"])
+        verdict = (
+            f"best ato ({best_label}) / Optuna TPE+Hyperband = "
+            f"{best / peer if peer > 0 else math.nan:.2f} [90% CI {low:.2f}, {high:.2f}] "
+            f"(median {task.score_name}; <= 1 means ato at least as good); "
+            f"/ Optuna Random+SH = {best / sh if sh > 0 else math.nan:.2f} "
+            f"[{sh_low:.2f}, {sh_high:.2f}]"
+        )
+        print("  " + verdict)
+        lines.append(f"\n{verdict}\n")
+    return lines
+
+
+# -- scheduling overhead --------------------------------------------------------------------
+def overhead() -> list[str]:
+    space = {"x": {"param_type": "FLOAT", "param_range": (0.0, 1.0)}}
+    lines = []
+    print("\nscheduling cost per evaluation (no-op trials, in-process, no tracker)")
+    for label, schedule in (
+        ("random + Hyperband R=81", lambda: HyperbandSchedule(81, ETA)),
+        ("random + ASHA R=81, 1000 trials", lambda: ASHASchedule(81, ETA, max_trials=1000)),
+    ):
+        count = [0]
+
+        def noop(config: Any, count: list[int] = count) -> float:
+            count[0] += 1
+            return float(config.x)
+
+        search = Search(
+            ADict(x=0.0),
+            space,
+            sampler=RandomSampler(seed=0),
+            schedule=schedule(),
+            progress=False,
+            final_evaluation=False,
+        )
+        started = time.perf_counter()
+        search.main(noop)()
+        ms = (time.perf_counter() - started) / count[0] * 1e3
+        text = f"{label}: {count[0]} evaluations, {ms:.3f} ms each (goal <= 1 ms)"
+        print("  " + text)
+        lines.append(f"- {text}")
+    return lines
+
+
+# -- busy fraction on 2 gloo ranks ----------------------------------------------------------
+def busy_worker(rank: int, port: int, schedule_name: str) -> None:
+    import torch.distributed as dist
+
+    from ato.hyperopt import TorchDistributedExecutor
+
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=2)
+    schedules = {
+        "ASHA": lambda: ASHASchedule(27, ETA, max_trials=40),
+        "Hyperband": lambda: HyperbandSchedule(27, ETA),
+        "SH bracket": lambda: SuccessiveHalvingSchedule(1 / ETA, 1, num_configs=40, max_budget=27),
+    }
+    busy = [0.0]
+
+    def trial(config: Any) -> float:
+        ctx = trial_context()
+        duration = random.Random(ctx.trial_id * 1000 + ctx.rung).uniform(0.010, 0.100)
+        started = time.perf_counter()
+        time.sleep(duration)
+        busy[0] += time.perf_counter() - started
+        return float(config.x) * math.log(ctx.budget + 1)
+
+    search = Search(
+        ADict(x=0.0),
+        {"x": {"param_type": "FLOAT", "param_range": (0.0, 1.0)}},
+        sampler=RandomSampler(seed=0),
+        schedule=schedules[schedule_name](),
+        executor=TorchDistributedExecutor(),
+        progress=False,
+        final_evaluation=False,
+        checkpoint_root=tempfile.gettempdir(),
+    )
+    dist.barrier()
+    started = time.perf_counter()
+    search.main(trial)()
+    wall = time.perf_counter() - started
+    print(json.dumps({"rank": rank, "busy": busy[0], "wall": wall}))
+    dist.barrier()
+    dist.destroy_process_group()
+
+
+def busy_fraction(schedule_name: str) -> float | None:
+    try:
+        import torch.distributed  # noqa: F401
+    except ImportError:
+        return None
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--busy-worker", str(rank), str(port), schedule_name],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=os.environ.copy(),
+        )
+        for rank in range(2)
+    ]
+    outputs = [json.loads(p.communicate(timeout=300)[0].strip().splitlines()[-1]) for p in procs]
+    if any(p.returncode for p in procs):
+        raise RuntimeError("a busy-fraction worker failed")
+    return statistics.mean(o["busy"] / o["wall"] for o in outputs)
+
+
+def busy() -> list[str]:
+    lines = []
+    print("\n2 gloo ranks, trials sleeping 10-100 ms: fraction of wall time in trials")
+    for name in ("ASHA", "SH bracket", "Hyperband"):
+        fraction = busy_fraction(name)
+        if fraction is None:
+            print("  torch is not installed: not run")
+            return lines
+        goal = " (goal >= 0.9)" if name == "ASHA" else ""
+        text = f"{name}: {fraction:.2f}{goal}"
+        print("  " + text)
+        lines.append(f"- {text}")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller budgets (3 seeds)")
+    parser.add_argument("--seeds", type=int, default=None, help="seeds per method (default 10)")
+    args, _ = parser.parse_known_args()
+    seeds = args.seeds or (3 if args.quick else 10)
+    if seeds < 2:
+        parser.error("--seeds must be at least 2 (a median and quartiles over seeds)")
+    # One BLAS thread per process, set before numpy loads (numpy comes with optuna and
+    # scikit-learn, both imported below): on a shared machine threaded BLAS made small MLP
+    # epochs 20-80x slower. Every method trains the same models, so this is neutral.
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    logging.getLogger("ato.hyperopt").setLevel(logging.ERROR)
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    started = time.perf_counter()
+    lines = quality(args.quick, seeds)
+    lines += ["", *overhead(), *busy()]
+    print(
+        f"\nbench_search_quality: {time.perf_counter() - started:.0f} s on "
+        f"{platform.machine()} {platform.processor() or ''} ({os.cpu_count()} CPUs), "
+        f"Python {platform.python_version()}, optuna {optuna.__version__}"
+    )
+    if os.environ.get("ATO_BENCH_MARKDOWN"):
+        pathlib_out = os.environ["ATO_BENCH_MARKDOWN"]
+        with open(pathlib_out, "w") as fh:
+            fh.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--busy-worker":
+        busy_worker(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
+    else:
+        main()
