@@ -150,9 +150,7 @@ def _task_config(config: DictConfig) -> dict[str, Any]:
         task.pop("hydra", None)
     data = omegaconf_container(task)
     assert isinstance(data, dict)  # noqa: S101 - invariant, narrows the type
-    # OmegaConf types keys as str | bytes | int | Enum | float | bool; a Hydra task config's
-    # top-level keys are str
-    return data  # type: ignore[return-value]
+    return data
 
 
 def _select_str(data: dict[str, Any], dotted: str) -> str | None:
