@@ -150,6 +150,7 @@ def build(session: nox.Session) -> None:
 TYPECHECK_DEPS = [
     "mypy>=1.11",
     "optuna",  # ato-hyperopt's OptunaSampler is checked against Optuna's own types
+    "pandas-stubs",  # ato-tracker's DataFrames (runs_frame, metric_frame)
     "types-PyYAML",
     "types-tqdm",
     "tomli",

@@ -45,6 +45,8 @@ def test_meta_pins_each_library_exactly_at_its_version() -> None:
         "postgres",
         "mysql",
         "dashboard",
+        "optuna",
+        "pandas",
         "all",
     }
 

@@ -42,7 +42,25 @@ def _url(request: pytest.FixtureRequest, tmp_path) -> str:
         if os.environ.get("ATO_REQUIRE_SERVICES") == "1":
             pytest.fail(f"{env} is not set but ATO_REQUIRE_SERVICES=1 requires this server")
         pytest.skip(f"{env} is not set (ATO_REQUIRE_SERVICES=1 turns this skip into a failure)")
+    _reset_schema(url)
     return url
+
+
+def _reset_schema(url: str) -> None:
+    """Start from an empty server database: earlier sessions may leave tables of any revision."""
+    from sqlalchemy import create_engine
+
+    from ato.tracker.engine import dispose_engines
+    from ato.tracker.models import Base
+    from ato.tracker.schema import version_table
+
+    dispose_engines()
+    engine = create_engine(url)
+    try:
+        Base.metadata.drop_all(engine)
+        version_table.drop(engine, checkfirst=True)
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mysql"])

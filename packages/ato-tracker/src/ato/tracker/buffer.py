@@ -402,7 +402,7 @@ class MetricWriter:
         if self.sqlite:  # the buffered tuples go to the driver as they are
             conn.exec_driver_sql(_sqlite_insert(writer_id), cast(Any, rows))
             return
-        convert = cast(Callable[[float], Any], self.convert_time)
+        convert = self.convert_time
         w = writer_id
         params: list[Any] = [
             (r, k, v, 0, s, convert(t), w, q)
