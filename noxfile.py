@@ -34,7 +34,7 @@ PACKAGES: dict[str, tuple[str, list[str], str]] = {
 # never dependencies of the package itself), so that no package test is skipped.
 TEST_PEERS: dict[str, list[str]] = {
     "adict": ["numpy", "omegaconf"],  # numpy scalars in dumps; OmegaConf reads ato's YAML
-    "tracker": ["omegaconf"],
+    "tracker": ["omegaconf", "pandas"],
     "hyperopt": ["omegaconf", "tqdm", "optuna"],
     "dashboard": ["playwright", "httpx"],  # a real browser (Debian's chromium) + TestClient
 }
@@ -185,6 +185,9 @@ def demo(session: nox.Session) -> None:
     session.install(_pkg("ato"), *LIBRARIES, "scikit-learn")
     session.run("python", str(ROOT / "examples" / "digits" / "train.py"), *session.posargs)
     session.run("ato", "runs", "best", "--metric", "val_accuracy", "--project", "digits")
+    session.run(
+        "ato", "runs", "list", "--project", "digits", "--sort", "val_accuracy", "--limit", "10"
+    )
     session.log("look at the runs in a browser: nox -s dashboard")
     session.log("(or, with ato-dashboard installed: ato dashboard --db experiments.db --open)")
 

@@ -65,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    """Serve the dashboard for parsed arguments (see [`add_arguments`][ato.dashboard.cli.add_arguments]).
+    """Serve the dashboard for parsed arguments (see `add_arguments`).
 
     The listening socket is opened first, so a browser or script that connects while the web
     framework and SQLAlchemy are still being imported waits in the socket's queue instead of

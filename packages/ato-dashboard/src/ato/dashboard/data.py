@@ -1,7 +1,7 @@
 """The JSON documents behind every page, read through ato-tracker's query layer.
 
 Each function takes an open (read-only) connection and returns JSON-ready data; unknown
-projects, runs or metric keys raise :class:`~ato.dashboard.errors.NotFoundError`.
+projects, runs or metric keys raise ``ato.dashboard.errors.NotFoundError``.
 """
 
 from __future__ import annotations

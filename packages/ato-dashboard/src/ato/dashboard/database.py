@@ -143,7 +143,7 @@ class ReadOnlyDatabase:
         """A connection for one request's reads (its transaction is rolled back at the end).
 
         Raises:
-            DatabaseUnavailableError: see :meth:`check`.
+            DatabaseUnavailableError: see ``check``.
         """
         self.check()
         try:

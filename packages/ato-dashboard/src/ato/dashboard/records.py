@@ -45,7 +45,7 @@ def plain_config(run: Run) -> dict[str, Any]:
 
 
 def flat_params(config: Mapping[str, Any]) -> dict[str, Any]:
-    """A stored config (plain JSON data) as dotted keys (see :func:`flatten`), any URL
+    """A stored config (plain JSON data) as dotted keys (see ``flatten``), any URL
     password hidden."""
     flat = flatten(config)
     for key, value in flat.items():

@@ -1,6 +1,6 @@
 """Read queries for overviews of a database: projects with their activity, runs by tag.
 
-Like :mod:`ato.tracker.queries`, every function takes an open connection, uses Core statements
+Like ``ato.tracker.queries``, every function takes an open connection, uses Core statements
 and returns plain objects that stay usable after the connection closes.
 """
 

@@ -54,7 +54,7 @@ def metric_series(
             points returned, kept as described in the module docstring.
 
     Returns:
-        :class:`~ato.tracker.Metric` rows ordered by logging order (``[]`` if the run never
+        ``ato.tracker.Metric`` rows ordered by logging order (``[]`` if the run never
         logged ``key``); a non-finite value reads back as ``nan``.
 
     Raises:

@@ -6,6 +6,7 @@
     ato runs show ID
     ato runs best --metric KEY [--mode max|min]
     ato runs compare ID ID [ID ...] [--mode max|min]
+    ato sync [--spool-dir DIR]      # write metrics saved while the database was unreachable
 
 Global options: ``--db URL`` (default ``$ATO_DB``, else ``sqlite:///experiments.db``),
 ``--project NAME`` and ``--json``. Also runnable as ``python -m ato.tracker.cli``.
