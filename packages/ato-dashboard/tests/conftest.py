@@ -231,3 +231,8 @@ class Kit:
 @pytest.fixture(scope="session")
 def kit() -> Kit:
     return Kit()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``browser`` marker (the tests that drive chromium)."""
+    config.addinivalue_line("markers", "browser: drives a real browser (Debian's chromium)")
