@@ -151,9 +151,9 @@ def _extreme_ids(
     ]
     ids: set[int] = set()
     total = 0
-    for low_id, high_id, size in conn.execute(select(*first_with, agg.c.n).select_from(agg)):
-        ids.update(row_id for row_id in (low_id, high_id) if row_id is not None)
-        total += size
+    for row in conn.execute(select(*first_with, agg.c.n).select_from(agg)):
+        ids.update(int(row_id) for row_id in row[:2] if row_id is not None)
+        total += int(row[2])
     return ids, total
 
 
