@@ -24,6 +24,7 @@ from ato.dashboard import create_app
 from ato.tracker import SQLLogger
 from ato.tracker.engine import dispose_engines
 from ato.tracker.models import Base
+from ato.tracker.schema import version_table
 
 SERVERS = {"postgresql": "ATO_TEST_POSTGRES_URL", "mysql": "ATO_TEST_MYSQL_URL"}
 CHROMIUM = "/usr/bin/chromium"
@@ -56,6 +57,7 @@ def _reset_schema(url: str) -> None:
     engine = create_engine(url)
     try:
         Base.metadata.drop_all(engine)
+        version_table.drop(engine, checkfirst=True)  # else the empty database looks damaged
     finally:
         engine.dispose()
 
@@ -229,3 +231,8 @@ class Kit:
 @pytest.fixture(scope="session")
 def kit() -> Kit:
     return Kit()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``browser`` marker (the tests that drive chromium)."""
+    config.addinivalue_line("markers", "browser: drives a real browser (Debian's chromium)")

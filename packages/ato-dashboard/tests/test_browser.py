@@ -6,6 +6,9 @@ from typing import Any
 
 import pytest
 
+# Selected by nox (``-m browser`` / ``-m "not browser"``): the browser runs on one Python only.
+pytestmark = pytest.mark.browser
+
 TIMEOUT_MS = 15_000
 
 

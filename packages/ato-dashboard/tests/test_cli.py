@@ -119,8 +119,31 @@ def test_bad_port_is_a_usage_error(port: str, capsys: Any):
 
 
 def test_unusable_url_exits_2(capsys: Any):
-    assert ato_main(["dashboard", "--db", "sqlite://"]) == 2
+    assert ato_main(["dashboard", "--db", "sqlite://", "--port", "0"]) == 2
     assert "in-memory" in capsys.readouterr().err
+
+
+def test_a_port_in_use_is_a_clear_error(sqlite_url: str, capsys: Any):
+    from ato.dashboard.cli import main
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        assert main(["--db", sqlite_url, "--port", str(port)]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in err
+
+
+def test_the_cli_defaults_are_the_trackers():
+    from ato.dashboard import cli
+    from ato.tracker import settings
+
+    assert (cli.DB_ENV_VAR, cli.DEFAULT_DB_URL) == (settings.DB_ENV_VAR, settings.DEFAULT_DB_URL)
+
+
+def test_help_does_not_import_sqlalchemy():
+    probe = "import sys; from ato.dashboard.cli import build_parser; build_parser()\n"
+    probe += "assert 'sqlalchemy' not in sys.modules, 'sqlalchemy imported'"
+    subprocess.run([sys.executable, "-c", probe], check=True)
 
 
 def test_not_a_tracker_database_warns_but_serves(tmp_path: Any):

@@ -30,7 +30,12 @@ from ato.tracker.schema import HEAD_REVISION, VERSION_TABLE, version_table
 DATA = Path(__file__).parent / "data"
 ATO2 = DATA / "ato-2.2.1-sqlite.db"
 ATO30 = DATA / "ato-3.0.0-sqlite.db"
-SINCE_ATO2 = ["0002", "0003", "0004"]  # the revisions an ato 2.x database goes through to the head
+SINCE_ATO2 = [
+    "0002",
+    "0003",
+    "0004",
+    "0005",
+]  # the revisions an ato 2.x database goes through to the head
 FIXTURES = {"ato2": (ATO2, "legacy_cls", "0001"), "ato30": (ATO30, "cls30", "0002")}
 
 
@@ -293,7 +298,7 @@ def test_a_3_0_database_without_version_table_is_recognised_and_upgraded(tmp_pat
     assert (state.revision, state.versioned) == ("0002", False)  # recognised by its shape
     with pytest.raises(SchemaOutdatedError):  # revision 0003 added columns since 3.0.0
         SQLLogger(_config(url, "cls30"))
-    assert migrate.upgrade(url).applied == ["0003", "0004"]
+    assert migrate.upgrade(url).applied == SINCE_ATO2[1:]
     SQLLogger(_config(url, "cls30"))
     state = migrate.current(url)
     assert state.versioned and state.up_to_date

@@ -25,19 +25,21 @@ def _log(url: str, project: str = "proj", tags: Any = None, **series: list[float
     return run_id
 
 
-def _reference(values: list[float], max_points: int) -> list[int]:
-    """Steps the module docstring promises, computed in Python over the full series: the
+def _reference(
+    values: list[float], max_points: int, positions: list[int] | None = None
+) -> list[int]:
+    """Positions the module docstring promises, computed in Python over the full series: the
     first and last, and per bucket the first position of its minimum and of its maximum.
-    Buckets split the series' id range; with two interleaved keys ids are 2 apart."""
+    Buckets split the range of ``positions`` (the steps; default 0..n-1) evenly."""
     n = len(values)
     if n <= max_points:
         return list(range(n))
+    where = positions or list(range(n))
     buckets = (max_points - 2) // 2
-    first_id, last_id = 0, 2 * (n - 1)
-    width = last_id - first_id + 1
+    first, width = where[0], where[-1] - where[0] + 1
     groups: dict[int, list[int]] = {}
     for position in range(n):
-        groups.setdefault((2 * position - first_id) * buckets // width, []).append(position)
+        groups.setdefault((where[position] - first) * buckets // width, []).append(position)
     keep = {0, n - 1}
     for members in groups.values():
         keep.add(min(members, key=lambda p: (values[p], p)))
@@ -116,3 +118,32 @@ def test_runs_with_tag_matches_exactly(db_url: str):
         assert runs_with_tag(conn, "search:none") == []
         found = runs_with_tag(conn, "round:0", with_metrics=True)
     assert {r.id for r in found} == {wanted, wanted + 1}
+
+
+def test_a_series_without_steps_is_bucketed_along_its_logging_order(db_url: str):
+    values = [math.cos(i / 9.0) + (30.0 if i == 123 else 0.0) for i in range(600)]
+    logger = SQLLogger({"experiment": {"project_name": "p", "sql": {"db_path": db_url}}})
+    run_id = logger.run()
+    for value in values:
+        logger.log_metric("loss", value)  # no step
+    logger.finish()
+    with get_engine(db_url).connect() as conn:
+        points, total = downsampled_series(conn, run_id, "loss", 50)
+    assert total == 600 and len(points) <= 50
+    assert all(p.step is None for p in points)
+    kept = [values.index(p.value) for p in points]
+    assert kept == _reference(values, 50) and 123 in kept
+
+
+def test_uneven_steps_are_bucketed_by_step(db_url: str):
+    steps = [s * s for s in range(300)]  # dense at the start, sparse at the end
+    values = [math.sin(s / 11.0) for s in range(300)]
+    logger = SQLLogger({"experiment": {"project_name": "p", "sql": {"db_path": db_url}}})
+    run_id = logger.run()
+    for step, value in zip(steps, values, strict=True):
+        logger.log_metric("loss", value, step)
+    logger.finish()
+    with get_engine(db_url).connect() as conn:
+        points, total = downsampled_series(conn, run_id, "loss", 40)
+    assert total == 300
+    assert [steps.index(p.step) for p in points] == _reference(values, 40, steps)

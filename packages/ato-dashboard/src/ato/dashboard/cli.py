@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 import threading
-import webbrowser
 from collections.abc import Sequence
 
-from ato.tracker.settings import DB_ENV_VAR, DEFAULT_DB_URL, default_db_url
-
-from .errors import DashboardError
+# Only the standard library here: importing ato.tracker means importing SQLAlchemy, which
+# ``--help`` does not need and which ``serve`` imports after the socket is listening.
+DB_ENV_VAR = "ATO_DB"  # the same as ato.tracker.settings (a test keeps them equal)
+DEFAULT_DB_URL = "sqlite:///experiments.db"
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
@@ -64,10 +65,35 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    """Serve the dashboard for parsed arguments (see ``add_arguments``)."""
+    """Serve the dashboard for parsed arguments (see `add_arguments`).
+
+    The listening socket is opened first, so a browser or script that connects while the web
+    framework and SQLAlchemy are still being imported waits in the socket's queue instead of
+    being refused. Returns 1 when the address cannot be bound, 2 for an unusable database URL.
+    """
+    try:
+        listener = _listen(args.host, args.port)
+    except OSError as error:
+        sys.stderr.write(
+            f"ato dashboard: error: cannot listen on {args.host}:{args.port}: {error}\n"
+        )
+        return 1
+    with listener:
+        return _serve_on(listener, args)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family, backlog=2048)
+
+
+def _serve_on(listener: socket.socket, args: argparse.Namespace) -> int:
     import uvicorn
 
+    from ato.tracker.settings import default_db_url
+
     from .app import create_app
+    from .errors import DashboardError
 
     url = getattr(args, "db", None) or default_db_url()
     try:
@@ -87,10 +113,12 @@ def serve(args: argparse.Namespace) -> int:
     except DashboardError as error:
         sys.stderr.write(f"ato dashboard: warning: {error} (pages will say so until it is)\n")
     shown_host = f"[{args.host}]" if ":" in args.host else args.host
-    address = f"http://{shown_host}:{args.port}/"
+    address = f"http://{shown_host}:{listener.getsockname()[1]}/"
     print(f"ato dashboard {db.display_url} at {address} (read-only; Ctrl-C stops)", flush=True)
     if args.open:
+        import webbrowser
+
         threading.Timer(0.5, webbrowser.open, args=(address,)).start()
     config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
-    uvicorn.Server(config).run()
+    uvicorn.Server(config).run(sockets=[listener])
     return 0

@@ -206,8 +206,11 @@ class MetricRecord(Base):
 
     # One index serves loading a run's metrics and the per-run MAX/MIN of a key used by
     # find_best_run; new rows land at the end of it (run ids grow), which keeps writes fast.
+    # The second serves downsampled series (ato.tracker.series): step range and per-bucket
+    # extremes without reading table rows.
     __table_args__ = (
         Index("ix_metrics_run_key_value", "run_id", "key", "value"),
+        Index("ix_metrics_run_key_step_value", "run_id", "key", "step", "value"),
         Index("uq_metrics_run_writer_seq", "run_id", "writer", "seq", unique=True),
     )
 

@@ -176,14 +176,14 @@ def metric_summaries(
     result: dict[int, dict[str, MetricSummary]] = defaultdict(dict)
     m = _metrics.c
     for batch in _batches(run_ids):
+        # Only columns of the (run_id, key, value) index (and the row id): no table row is
+        # read for the aggregate; the last row of each key is then one primary-key lookup.
         agg = (
             select(
                 m.run_id,
                 m.key,
                 func.min(m.value).label("min"),
                 func.max(m.value).label("max"),
-                func.max(case((m.value_class == NEG_INF, 1), else_=0)).label("has_neg_inf"),
-                func.max(case((m.value_class == POS_INF, 1), else_=0)).label("has_pos_inf"),
                 func.count().label("n_values"),
                 func.max(m.id).label("last_id"),
             )
@@ -191,22 +191,33 @@ def metric_summaries(
             .group_by(m.run_id, m.key)
             .subquery()
         )
-        stmt = select(
-            agg,
-            m.value.label("last"),
-            m.value_class.label("last_class"),
-            m.step.label("last_step"),
-        ).join(_metrics, m.id == agg.c.last_id)
-        for row in conn.execute(stmt):
-            result[row.run_id][row.key] = MetricSummary(
-                key=row.key,
-                last=load_value(row.last, row.last_class),
-                last_step=row.last_step,
-                min=_extreme(row.min, row.has_pos_inf, row.has_neg_inf),
-                max=_extreme(row.max, row.has_pos_inf, row.has_neg_inf),
-                count=row.n_values,
+        stmt = select(agg, m.value, m.value_class, m.step).join(_metrics, m.id == agg.c.last_id)
+        for run_id, key, low, high, count, _, last, last_class, last_step in conn.execute(stmt):
+            if low == -DBL_MAX or high == DBL_MAX:  # an infinity's stand-in, or the double
+                low, high = _extremes(conn, run_id, key, low, high)
+            result[run_id][key] = MetricSummary(
+                key=key,
+                last=load_value(last, last_class),
+                last_step=last_step,
+                min=low,
+                max=high,
+                count=count,
             )
     return dict(result)
+
+
+def _extremes(
+    conn: Connection, run_id: int, key: str, low: float | None, high: float | None
+) -> tuple[float | None, float | None]:
+    """A stored ``MIN``/``MAX`` that is the largest double of its sign back as a float: the
+    infinity when the key logged one (its stand-in), else the double itself."""
+    m = _metrics.c
+    stmt = select(
+        func.max(case((m.value_class == NEG_INF, 1), else_=0)),
+        func.max(case((m.value_class == POS_INF, 1), else_=0)),
+    ).where(m.run_id == run_id, m.key == key)
+    has_neg_inf, has_pos_inf = conn.execute(stmt).one()
+    return _extreme(low, has_pos_inf, has_neg_inf), _extreme(high, has_pos_inf, has_neg_inf)
 
 
 def _extreme(value: float | None, has_pos_inf: int | None, has_neg_inf: int | None) -> float | None:

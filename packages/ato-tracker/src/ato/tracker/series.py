@@ -1,19 +1,23 @@
 """One metric series of a run, downsampled in SQL so that no spike is lost.
 
 A series of ``n`` logged values is returned whole when ``n <= max_points``. A longer one is cut
-into ``(max_points - 2) // 2`` buckets of equal *logging-order* width (metric row ids, so a
-series logged without steps works too); from each bucket the rows holding its smallest and its
-largest value are kept, plus the first and the last row of the series. This is the min/max
-("M4" without the first/last per bucket) aggregation of Jugel et al., "M4: A Visualization-
-Oriented Time Series Data Aggregation", VLDB 2014: drawn as a line, the kept points cover the
-same vertical range per bucket as all points would, so spikes and dips stay visible.
+into ``(max_points - 2) // 2`` buckets of equal width along its steps (along its logging
+order, i.e. metric row ids, when some of its values were logged without a step); from each
+bucket the rows holding its smallest and its largest value are kept, plus the first and the
+last row of the series. This is the min/max ("M4" without the first/last per bucket)
+aggregation of Jugel et al., "M4: A Visualization-Oriented Time Series Data Aggregation",
+VLDB 2014: drawn as a line, the kept points cover the same vertical range per bucket as all
+points would, so spikes and dips stay visible.
 
-The buckets are computed by the database (one ``GROUP BY`` over the series, then index seeks
-for the extreme rows), so only about ``max_points`` rows travel to Python.
+The database does the work in one pass: the step range is two seeks into the
+``(run_id, key, step, value)`` index, one ``GROUP BY`` over that index (no table rows read)
+gives each bucket's extremes and size, and an index seek per extreme finds its row, so only
+about ``max_points`` rows travel to Python.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -63,20 +67,51 @@ def downsampled_series(
     conn: Connection, run_id: int, key: str, max_points: int | None = None
 ) -> Series:
     """[`metric_series`][ato.tracker.series.metric_series] together with the number of values
-    logged (counted by the same query). Same arguments and errors."""
+    logged (counted by the same pass). Same arguments and errors."""
     if max_points is not None and max_points < MIN_POINTS:
         raise ValueError(f"max_points must be at least {MIN_POINTS}, got {max_points}")
     where = and_(_c.run_id == run_id, _c.key == key)
-    count, first_id, last_id = conn.execute(
-        select(func.count(), func.min(_c.id), func.max(_c.id)).where(where)
-    ).one()
-    if not count:
-        return Series([], 0)
-    if max_points is None or count <= max_points:
-        return Series(_rows(conn, select(*_columns()).where(where).order_by(_c.id)), count)
+    if max_points is None or _at_most(conn, where, max_points):
+        points = _rows(conn, select(*_columns()).where(where).order_by(_c.id))
+        return Series(points, len(points))
     buckets = (max_points - 2) // 2
-    ids = _extreme_ids(conn, where, first_id, last_id, buckets) | {first_id, last_id}
-    return Series(_rows_by_id(conn, sorted(ids)), count)
+    steps = _step_range(conn, where)
+    if steps is None:  # some values have no step: buckets along the logging order
+        return _by_id(conn, where, buckets)
+    first_step, last_step = steps
+    ends = {_id_at(conn, where, first_step, last=False), _id_at(conn, where, last_step, last=True)}
+    if conn.dialect.name == "sqlite":
+        ids, total = _sqlite_extreme_ids(conn, run_id, key, first_step, last_step, buckets)
+    else:
+        ids, total = _extreme_ids(conn, where, _bucket(_c.step, first_step, last_step, buckets))
+    return Series(_rows_by_id(conn, sorted(ids | ends)), total)
+
+
+def _at_most(conn: Connection, where: ColumnElement[bool], n: int) -> bool:
+    """Whether the series has at most ``n`` values (reads at most ``n + 1`` index entries)."""
+    probe = select(_c.id).where(where).limit(n + 1).subquery()
+    return int(conn.execute(select(func.count()).select_from(probe)).scalar_one()) <= n
+
+
+def _step_range(conn: Connection, where: ColumnElement[bool]) -> tuple[int, int] | None:
+    """The smallest and largest step (two index seeks), or ``None`` when a value has none."""
+    if conn.execute(select(_c.id).where(where, _c.step.is_(None)).limit(1)).first():
+        return None
+    low = conn.execute(select(func.min(_c.step)).where(where)).scalar_one()
+    high = conn.execute(select(func.max(_c.step)).where(where)).scalar_one()
+    return int(low), int(high)
+
+
+def _id_at(conn: Connection, where: ColumnElement[bool], step: int, *, last: bool) -> int:
+    """The id of the first (or ``last``) row logged at ``step``."""
+    pick = func.max(_c.id) if last else func.min(_c.id)
+    return int(conn.execute(select(pick).where(where, _c.step == step)).scalar_one())
+
+
+def _by_id(conn: Connection, where: ColumnElement[bool], buckets: int) -> Series:
+    first_id, last_id = conn.execute(select(func.min(_c.id), func.max(_c.id)).where(where)).one()
+    ids, total = _extreme_ids(conn, where, _bucket(_c.id, first_id, last_id, buckets))
+    return Series(_rows_by_id(conn, sorted(ids | {first_id, last_id})), total)
 
 
 def series_length(conn: Connection, run_id: int, key: str) -> int:
@@ -85,20 +120,24 @@ def series_length(conn: Connection, run_id: int, key: str) -> int:
     return int(conn.execute(stmt).scalar_one())
 
 
-def _bucket(first_id: int, last_id: int, buckets: int) -> ColumnElement[Any]:
-    """Bucket number 0..buckets-1 of a metric row, by its id within [first_id, last_id]."""
-    width = last_id - first_id + 1
-    return ((_c.id - first_id) * buckets) // width
+def _bucket(column: ColumnElement[Any], first: int, last: int, buckets: int) -> ColumnElement[Any]:
+    """Bucket number 0..buckets-1 of a metric row, by ``column`` within [first, last]."""
+    return ((column - first) * buckets) // (last - first + 1)
 
 
 def _extreme_ids(
-    conn: Connection, where: ColumnElement[bool], first_id: int, last_id: int, buckets: int
-) -> set[int]:
-    """Ids of the first row holding each bucket's minimum and maximum value: one aggregate
-    over the series, then per bucket a seek into the ``(run_id, key, value)`` index."""
-    bucket = _bucket(first_id, last_id, buckets)
+    conn: Connection, where: ColumnElement[bool], bucket: ColumnElement[Any]
+) -> tuple[set[int], int]:
+    """Ids of the first row holding each bucket's minimum and maximum value, and the number of
+    values in all buckets: one aggregate over the series, then per bucket a seek into the
+    ``(run_id, key, value)`` index."""
     agg = (
-        select(bucket.label("b"), func.min(_c.value).label("lo"), func.max(_c.value).label("hi"))
+        select(
+            bucket.label("b"),
+            func.min(_c.value).label("lo"),
+            func.max(_c.value).label("hi"),
+            func.count().label("n"),
+        )
         .where(where)
         .group_by(bucket)
         .subquery()
@@ -110,8 +149,49 @@ def _extreme_ids(
         .scalar_subquery()
         for extreme in (agg.c.lo, agg.c.hi)
     ]
-    rows = conn.execute(select(*first_with).select_from(agg))
-    return {row_id for pair in rows for row_id in pair if row_id is not None}
+    ids: set[int] = set()
+    total = 0
+    for row in conn.execute(select(*first_with, agg.c.n).select_from(agg)):
+        ids.update(int(row_id) for row_id in row[:2] if row_id is not None)
+        total += int(row[2])
+    return ids, total
+
+
+# One bucket's extremes and size, read from the (run_id, key, step, value) index alone.
+_SQLITE_BUCKET = (
+    'SELECT min(value), max(value), count(*) FROM metrics WHERE run_id = ? AND "key" = ? '
+    "AND step >= ? AND step < ?"
+)
+# The first row of a bucket holding a value: a seek into the (run_id, key, value) index.
+_SQLITE_ROW = (
+    "SELECT min(id) FROM metrics INDEXED BY ix_metrics_run_key_value "
+    'WHERE run_id = ? AND "key" = ? AND value = ? '
+    "AND step >= ? AND step < ?"
+)
+
+
+def _sqlite_extreme_ids(
+    conn: Connection, run_id: int, key: str, first: int, last: int, buckets: int
+) -> tuple[set[int], int]:
+    """[`_extreme_ids`][ato.tracker.series._extreme_ids] for SQLite, whose ``GROUP BY`` over
+    an expression sorts every row: one index range per bucket instead (in process, so the
+    statements cost microseconds), then a seek for each extreme's row."""
+    width = last - first + 1
+    edges = [first - (-(i * width) // buckets) for i in range(buckets + 1)]  # ceil division
+    found: list[tuple[int, int, float, float]] = []
+    total = 0
+    for low, high in itertools.pairwise(edges):
+        if low == high:
+            continue
+        row = conn.exec_driver_sql(_SQLITE_BUCKET, (run_id, key, low, high)).one()
+        total += row[2]
+        if row[0] is not None:
+            found.append((low, high, row[0], row[1]))
+    ids: set[int] = set()
+    for low, high, *extremes in found:
+        for extreme in extremes:
+            ids.add(conn.exec_driver_sql(_SQLITE_ROW, (run_id, key, extreme, low, high)).one()[0])
+    return ids, total
 
 
 def _columns() -> tuple[Any, ...]:

@@ -85,6 +85,10 @@ const ato = (() => {
   const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
     "#e377c2", "#17becf", "#7f7f7f", "#bcbd22", "#393b79", "#637939"];
 
+  /* Tick spacings for whole-number axes (steps): 1, 2, 5, 10, 20, 50, ... never 2.5. */
+  const WHOLE_INCRS = [];
+  for (let e = 0; e < 16; e++) [1, 2, 5].forEach((m) => WHOLE_INCRS.push(m * 10 ** e));
+
   /* One uPlot line chart. series: [{label, x: [], y: []}] (x ascending per series). */
   function lineChart(container, id, title, series, opts) {
     const logY = !!opts.logY;
@@ -101,7 +105,8 @@ const ato = (() => {
     const options = {
       title, width, height: 260,
       scales: { x: { time: false }, y: logY ? { distr: 3 } : {} },
-      axes: [{ label: opts.xLabel }, { size: 60 }],
+      axes: [opts.xLabel === "step" ? { label: "step", incrs: WHOLE_INCRS } : { label: opts.xLabel },
+        { size: 60 }],
       series: [{ label: opts.xLabel }].concat(clean.map((s, i) => ({
         label: s.label, stroke: PALETTE[i % PALETTE.length], width: 1.5, spanGaps: true,
         points: { show: s.x.length <= 60 },

@@ -19,7 +19,10 @@
   function ticks(lo, hi, log, integers) {
     if (log) {
       const out = [];
-      for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) out.push(10 ** e);
+      const steps = hi / lo > 1000 ? [1] : [1, 2, 5];  // few decades: 1-2-5 ticks in each
+      for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) {
+        for (const m of steps) out.push(Number((m * 10 ** e).toPrecision(12)));
+      }
       return out.filter((v) => v >= lo / 1.0001 && v <= hi * 1.0001);
     }
     const step = 10 ** Math.floor(Math.log10((hi - lo) / 4 || 1));
@@ -31,7 +34,7 @@
   }
 
   /* A scale for numbers, or for categories (strings) placed at even spacing. */
-  function scale(values, lo, hi) {
+  function scale(values, lo, hi, logRatio) {
     const numeric = values.every((v) => typeof v === "number");
     if (!numeric) {
       const cats = [...new Set(values.map((v) => fmtValue(v)))].sort();
@@ -39,7 +42,7 @@
       return { f, ticks: cats.map((c) => ({ at: f(c), label: c })), log: false };
     }
     let min = Math.min(...values), max = Math.max(...values);
-    const log = min > 0 && max / min >= 100;
+    const log = min > 0 && max / min >= logRatio;
     if (min === max) { min -= Math.abs(min) * 0.1 || 1; max += Math.abs(max) * 0.1 || 1; }
     const t = log ? (v) => Math.log10(v) : (v) => v;
     const pad = (t(max) - t(min)) * 0.06;
@@ -51,7 +54,9 @@
 
   function frame(xs, ys, xLabel, yLabel) {
     const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "plot", role: "img" });
-    const x = scale(xs, M.l, W - M.r), y = scale(ys, H - M.b, M.t);
+    // x (budgets, learning rates) often grows geometrically; y is a metric: log only when
+    // it spans two decades.
+    const x = scale(xs, M.l, W - M.r, 8), y = scale(ys, H - M.b, M.t, 100);
     root.append(svg("rect", { x: M.l, y: M.t, width: W - M.l - M.r, height: H - M.t - M.b, class: "plot-bg" }));
     for (const t of x.ticks) {
       root.append(svg("line", { x1: t.at, x2: t.at, y1: M.t, y2: H - M.b, class: "grid-line" }));
