@@ -125,6 +125,9 @@ def _revision_by_shape(conn: Connection, url: str) -> str:
     )
 
 
+SERIES_INDEX = "ix_metrics_run_key_step_value"  # added by revision 0005
+
+
 def _revision_after_3_0(inspector: Inspector) -> str:
     """An unversioned database of 3.0 shape, or one made by ``create_all`` of today's models
     (as code written for ato 2.x does through ``ato.db_routers.sql.schema``): the newest
@@ -133,7 +136,10 @@ def _revision_after_3_0(inspector: Inspector) -> str:
     runs = {column["name"] for column in inspector.get_columns("experiments")}
     if not {"writer", "seq", "value_class"} <= metrics:
         return ATO30_REVISION
-    return "0004" if {"provenance", "heartbeat"} <= runs else "0003"
+    if not {"provenance", "heartbeat"} <= runs:
+        return "0003"
+    indexes = {index["name"] for index in inspector.get_indexes("metrics")}
+    return "0005" if SERIES_INDEX in indexes else "0004"
 
 
 def head_if_current(engine: Engine, url: str) -> bool:
