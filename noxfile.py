@@ -28,6 +28,7 @@ PACKAGES: dict[str, tuple[str, list[str], str]] = {
 # Third-party libraries a package's tests use to check interoperation (never ato siblings,
 # never dependencies of the package itself), so that no package test is skipped.
 TEST_PEERS: dict[str, list[str]] = {
+    "adict": ["numpy", "omegaconf"],  # numpy scalars in dumps; OmegaConf reads ato's YAML
     "tracker": ["omegaconf"],
     "hyperopt": ["omegaconf", "tqdm"],
 }

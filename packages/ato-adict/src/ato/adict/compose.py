@@ -29,6 +29,11 @@ An option file chooses its package with a ``# @package <package>`` comment among
 lines at its top (YAML, TOML, XYZ and ``.py`` files; JSON has no comments). The ``package``
 argument of :func:`compose_hierarchy` (one package for every group, or ``{group: package}``)
 wins over the file's header.
+
+Every file stays inside ``root``: ``config_filename``, group names and options are relative
+paths of plain segments (no ``..``, ``.``, empty segments, backslashes or absolute paths);
+anything else is a ``CompositionError`` naming it. To compose from
+another folder, pass that folder (or one above it) as ``root``.
 """
 
 from __future__ import annotations
@@ -82,7 +87,8 @@ def compose_hierarchy(
     Raises:
         CompositionError: a missing file (naming the group and the options that exist), two
             files with the same stem and different extensions, missing ``required`` keys, or
-            an invalid package (naming the file and line, or the argument).
+            an invalid package (naming the file and line, or the argument), or a file name,
+            group or option that would leave ``root`` (see the module docstring).
         ConfigFileError: a file could not be parsed.
         ValueError: ``on_missing`` is not one of the three values.
     """
@@ -93,14 +99,17 @@ def compose_hierarchy(
         raise CompositionError(f"config root {str(base)!r} is not a directory")
     result: dict[str, Any] = {}
     if config_filename is not None:
+        _check_inside("config_filename", config_filename)
         file = _find(base, config_filename)
         if file is None:
             _missing(f"no base config {config_filename}.<ext> in {str(base)!r}", on_missing)
         else:
             result = load_file(file)
     for group, options in mapping_items(select or {}):
+        _check_inside("group", group.rstrip("/"))
         chosen = _package_argument(package, group)
         for option in [options] if isinstance(options, str) else list(options):
+            _check_inside(f"option of group {group!r}", option)
             loaded = _load_option(base, group, option, on_missing)
             if loaded is not None:
                 file, content = loaded
@@ -208,6 +217,18 @@ def _find(folder: Path, stem: str) -> Path | None:
         names = ", ".join(p.name for p in found)
         raise CompositionError(f"ambiguous config {stem!r} in {str(folder)!r}: {names}; keep one")
     return found[0] if found else None
+
+
+def _check_inside(what: str, name: object) -> None:
+    """Refuse a name that is not a plain relative path inside the config root."""
+    text = name if isinstance(name, str) else ""
+    parts = text.split("/")
+    if not text or "\\" in text or any(p in ("", ".", "..") for p in parts):
+        raise CompositionError(
+            f"{what} {name!r} must be a relative path inside the config root made of plain "
+            "names separated by '/' (no '..', '.', empty parts, '\\' or leading '/'); "
+            "to use files elsewhere, pass a root that contains them"
+        )
 
 
 def _missing(message: str, on_missing: str) -> None:

@@ -444,17 +444,19 @@ class ADict(dict):
         return cls(compose_hierarchy(root, config_filename=config_filename, **kwargs))
 
     @classmethod
-    def from_mm_config(cls, path: Any) -> ADict:
-        """Load an OpenMMLab config (``_base_`` inheritance, ``_delete_``); see :mod:`ato.adict.mmconfig`."""
+    def from_mm_config(cls, path: Any, **kwargs: Any) -> ADict:
+        """Load an OpenMMLab config (``_base_`` inheritance, ``_delete_``); keyword arguments
+        (``root``, ``allow_python``) as for ``ato.adict.mmconfig.load_mm_config``."""
         from .mmconfig import load_mm_config
 
-        return cls(load_mm_config(path))
+        return cls(load_mm_config(path, **kwargs))
 
-    def load_mm_config(self, path: Any) -> ADict:
-        """Deep-merge an OpenMMLab config file into this ADict. Returns ``self``."""
+    def load_mm_config(self, path: Any, **kwargs: Any) -> ADict:
+        """Deep-merge an OpenMMLab config file into this ADict (keyword arguments as for
+        ``from_mm_config``). Returns ``self``."""
         from .mmconfig import load_mm_config
 
-        type(self).update(self, load_mm_config(path), recurrent=True)
+        type(self).update(self, load_mm_config(path, **kwargs), recurrent=True)
         return self
 
 

@@ -1,25 +1,34 @@
 """Reading and writing config files; the format follows the file extension.
 
 - ``.json``: read and write (UTF-8, indented two spaces).
-- ``.yaml`` / ``.yml``: read with ``yaml.safe_load``, written with ``yaml.safe_dump`` (key order kept).
-  A file with no content (empty, only comments, a bare ``---``) is an empty config, as in Hydra;
-  an explicit top-level ``null`` is an error like any other non-mapping.
+- ``.yaml`` / ``.yml``: read with a safe loader following OmegaConf's rules (``1e-3`` is a float,
+  no timestamps) and written with a safe dumper that quotes strings other YAML readers would
+  not read back as strings; see ``ato.adict.yaml_rules``. A file with no content (empty,
+  only comments, a bare ``---``) is an empty config, as in Hydra; an explicit top-level
+  ``null`` is an error like any other non-mapping.
 - ``.toml``: read with ``tomllib`` (``tomli`` before Python 3.11), written with ``tomli-w``;
   ``None`` cannot be written.
 - ``.xyz``: read and write, see :mod:`ato.adict.xyz`.
 - ``.py``: read (see below) and write (one ``name = literal`` assignment per top-level key;
   keys must be public Python identifiers).
 
-YAML is read with ``yaml.safe_load``: tags that would construct Python objects
+YAML is read with a ``yaml.SafeLoader`` subclass: tags that would construct Python objects
 (``!!python/object`` ...) are refused. The format libraries (PyYAML, tomllib/tomli, tomli-w)
 are imported only when a file of that format is used.
 
+Every format follows the same rules (see ``ato.adict.limits``): a key written twice in one
+mapping is refused naming the key and line (``.py`` files follow Python: a later assignment
+replaces an earlier one); nesting deeper than ``MAX_DEPTH`` levels, values that contain
+themselves, aliases adding more than ``MAX_ALIAS_NODES`` values and integers longer than
+Python's digit limit are refused on reading, and the same limits are checked before writing,
+so every written file reads back.
+
 ``.py`` files are **code**: loading one runs it with :func:`runpy.run_path` under the module
 name ``__ato_config__`` (so an ``if __name__ == "__main__":`` block does not run); only load
-files you trust. Its public module-level names (not
-starting with ``_``) whose values are plain data (``None``, ``bool``, ``int``, ``float``,
-``str``, and lists/tuples/dicts of those) become keys; modules, functions, classes and other
-objects are left out.
+files you trust. A ``sys.exit()`` in the file is reported as a ``ConfigFileError`` instead of
+ending the program. Its public module-level names (not starting with ``_``) whose values
+are plain data (``None``, ``bool``, ``int``, ``float``, ``str``, and lists/tuples/dicts of
+those) become keys; modules, functions, classes and other objects are left out.
 
 A missing file raises :class:`~ato.adict.errors.ConfigFileNotFoundError` (a
 ``FileNotFoundError``); every other problem raises a
@@ -39,6 +48,15 @@ from typing import Any
 
 from ._mapping import mapping_items
 from .errors import ConfigFileError, ConfigFileNotFoundError, UnsupportedFormatError
+from .limits import MAX_DEPTH, check_depth, check_tree, int_digit_limit, unshare
+from .locate import (
+    duplicate_message,
+    json_deep_line,
+    json_duplicate,
+    long_digits_line,
+    toml_long_key_line,
+)
+from .plain import NOT_PLAIN, plain_scalar
 
 _PLAIN = (type(None), bool, int, float, str)
 _DATES = (datetime.date, datetime.time)
@@ -54,7 +72,8 @@ def load_file(path: str | os.PathLike[str]) -> dict[str, Any]:
         ConfigFileNotFoundError: the file does not exist.
         UnsupportedFormatError: the extension is not supported (the message lists those that are).
         ConfigFileError: the content is malformed (with the parser's line number), the top level
-            is not a mapping, a YAML tag asks for a Python object, or a ``.py`` file raised.
+            is not a mapping, a YAML tag asks for a Python object, a key is duplicated, a limit
+            of ``ato.adict.limits`` is exceeded, or a ``.py`` file raised or exited.
     """
     file = Path(path)
     reader = _handler(_READERS, file, "read")
@@ -67,26 +86,44 @@ def load_file(path: str | os.PathLike[str]) -> dict[str, Any]:
             "put the content under a key (e.g. 'items:')",
             file,
         )
+    if file.suffix.lower() in (".json", ".toml"):  # trees by construction: only depth to check
+        check_depth(data, file, depth_line=lambda: _deep_line(file))
+    elif check_tree(data, file):  # an alias becomes a copy, as in OmegaConf
+        data = dict(unshare(data))
     return data
 
 
 def dump_file(data: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
     """Write ``data`` (nested mappings/lists of plain values) to ``path``.
 
-    The parent directory must exist. Tuples are written as lists. Nothing is written when
-    an error is raised.
+    The parent directory must exist. Tuples are written as lists; values of subclasses of
+    ``int``/``float``/``str`` (``IntEnum``, ``(str, Enum)``, ``numpy.float64``) and numpy
+    scalars are written as the plain value they equal (see ``ato.adict.plain``), so the
+    file loads back equal. Nothing is written when an error is raised.
 
     Raises:
         UnsupportedFormatError: the extension is not one of :data:`WRITE_EXTENSIONS`.
         ConfigFileError: a value cannot be represented in the format (the message names its
-            dotted key), e.g. ``None`` in TOML or an arbitrary object anywhere.
+            dotted key), e.g. ``None`` in TOML, a date outside TOML, a plain ``Enum`` member,
+            a lone surrogate in TOML or an arbitrary object anywhere; the data nests deeper
+            than ``MAX_DEPTH``, contains itself or holds an integer too long to write.
         OSError: the file cannot be written (e.g. its directory does not exist).
     """
     file = Path(path)
     writer = _handler(_WRITERS, file, "write")
-    allow_dates = writer in (_write_yaml, _write_toml)
+    allow_dates = writer is _write_toml
+    check_tree(data, file, writing=True)
     text = writer(_to_plain(data, file, allow_dates, path=""), file)
-    file.write_text(text, encoding="utf-8")
+    try:
+        payload = text.encode("utf-8")
+    except UnicodeEncodeError:
+        key = _find_value(data, "", _not_utf8)
+        raise ConfigFileError(
+            f"the text at key {key!r} holds a lone surrogate, which a {file.suffix} file "
+            "cannot store as UTF-8; write it as .json, .yaml or .py (escaped) or fix the text",
+            file,
+        ) from None
+    file.write_bytes(payload)
 
 
 def _handler(table: Mapping[str, Callable[..., Any]], file: Path, verb: str) -> Any:
@@ -116,22 +153,75 @@ def _read_text(file: Path) -> str:
 def _read_json(file: Path) -> Any:
     import json
 
+    text = _read_text(file)
     try:
-        return json.loads(_read_text(file))
+        return json.loads(text, object_pairs_hook=_json_object)
     except json.JSONDecodeError as exc:
         raise ConfigFileError(
             f"invalid JSON: {exc.msg} (column {exc.colno})", file, exc.lineno
         ) from None
+    except _DuplicateKey as exc:
+        line, message = json_duplicate(text, exc.key)
+        raise ConfigFileError(message, file, line) from None
+    except RecursionError:
+        raise ConfigFileError(_too_deep(), file, json_deep_line(text)) from None
+    except ValueError as exc:  # an integer longer than Python's digit limit
+        raise ConfigFileError(_too_long_int(exc), file, long_digits_line(text)) from None
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            raise _DuplicateKey(key)
+        seen.add(key)
+    return dict(pairs)
+
+
+def _deep_line(file: Path) -> int | None:
+    """The line where a JSON or TOML file goes too deep (bracket nesting), else None."""
+    if file.suffix.lower() not in (".json", ".toml"):
+        return None
+    return json_deep_line(_read_text(file), 1 if file.suffix.lower() == ".toml" else 0)
+
+
+def _too_deep() -> str:
+    return f"nested deeper than {MAX_DEPTH} levels of mappings and lists, the most ato reads"
+
+
+def _too_long_int(exc: ValueError) -> str:
+    if "digits" not in str(exc):
+        return f"invalid value: {exc}"
+    return (
+        f"an integer with more than {int_digit_limit()} digits, more than Python reads; "
+        "write it as a string"
+    )
 
 
 def _read_yaml(file: Path) -> Any:
     import yaml
 
+    from .yaml_rules import LimitError, Loader, check_node
+
     text = _read_text(file)
+    loader = Loader(text)
     try:
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        if node is not None:
+            check_node(node, loader.alias_uses)
+        data = None if node is None else loader.construct_document(node)
+    except LimitError as exc:
+        mark = exc.problem_mark
+        raise ConfigFileError(str(exc.problem), file, mark.line + 1 if mark else None) from None
     except yaml.constructor.ConstructorError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        if "constructor for the tag" not in str(exc.problem):  # e.g. an unhashable key
+            raise ConfigFileError(f"invalid YAML: {exc.problem}", file, _mark_line(exc)) from None
+        line = _mark_line(exc)
         raise ConfigFileError(
             f"refused YAML tag: {exc.problem}. ato reads YAML with a safe loader that never "
             "builds Python objects; replace the tagged node with plain data",
@@ -145,9 +235,16 @@ def _read_yaml(file: Path) -> Any:
         raise ConfigFileError(f"invalid YAML: {problem}", file, line) from None
     except yaml.YAMLError as exc:
         raise ConfigFileError(f"invalid YAML: {exc}", file) from None
-    if data is None and _yaml_is_blank(yaml.compose(text)):
+    finally:
+        loader.dispose()
+    if data is None and _yaml_is_blank(node):
         return {}  # empty, comments only or a bare '---': an empty config, as in Hydra
     return data
+
+
+def _mark_line(exc: Any) -> int | None:
+    mark = exc.problem_mark or exc.context_mark
+    return int(mark.line) + 1 if mark else None
 
 
 def _yaml_is_blank(node: Any) -> bool:
@@ -170,13 +267,36 @@ _TOML_LINE = re.compile(r"at line (\d+)")
 
 def _read_toml(file: Path) -> Any:
     toml = _toml_module()
+    text = _read_text(file)
+    long_key = toml_long_key_line(text)
+    if long_key is not None:
+        raise ConfigFileError(_too_deep(), file, long_key)
     try:
-        return toml.loads(_read_text(file))
+        return toml.loads(text)
     except toml.TOMLDecodeError as exc:
         match = _TOML_LINE.search(str(exc))
         line = int(match.group(1)) if match else None
         message = _TOML_LINE.sub("", str(exc)).replace("()", "").replace(" (, ", " (").strip()
-        raise ConfigFileError(f"invalid TOML: {message}", file, line) from None
+        raise ConfigFileError(_toml_message(message, text, line), file, line) from None
+    except RecursionError:
+        raise ConfigFileError(_too_deep(), file, json_deep_line(text, 1)) from None
+    except ValueError as exc:  # an integer longer than Python's digit limit
+        raise ConfigFileError(_too_long_int(exc), file, long_digits_line(text)) from None
+
+
+_TOML_KEY = re.compile(r"\s*([^=#]+?)\s*=")
+
+
+def _toml_message(message: str, text: str, line: int | None) -> str:
+    """tomllib's message, naming the key when it reports one set twice."""
+    lines = text.splitlines()
+    if message.startswith("Cannot overwrite") and line is not None and line <= len(lines):
+        found = _TOML_KEY.match(lines[line - 1])
+        if found:
+            return duplicate_message(found.group(1), None)
+    if message.startswith("Cannot declare") or message.startswith("Duplicate"):
+        return f"duplicate key: {message}; each key may appear once per table"
+    return f"invalid TOML: {message}"
 
 
 def _read_xyz(file: Path) -> Any:
@@ -186,15 +306,17 @@ def _read_xyz(file: Path) -> Any:
 
 
 def _read_py(file: Path) -> dict[str, Any]:
-    names = run_python_file(file)
-    return {k: v for k, v in names.items() if not k.startswith("_") and is_plain_data(v)}
+    public = {k: v for k, v in run_python_file(file).items() if not k.startswith("_")}
+    check_tree({k: v for k, v in public.items() if isinstance(v, (list, tuple, dict))}, file)
+    return {k: v for k, v in public.items() if is_plain_data(v)}
 
 
 def run_python_file(file: Path) -> dict[str, Any]:
     """Run a trusted ``.py`` config with :func:`runpy.run_path`; return its non-dunder globals.
 
     Raises:
-        ConfigFileError: the file has a syntax error or raised while running (with its line).
+        ConfigFileError: the file has a syntax error, raised while running or called
+            ``sys.exit()`` (with its line). ``KeyboardInterrupt`` passes through.
     """
     import runpy
 
@@ -202,7 +324,15 @@ def run_python_file(file: Path) -> dict[str, Any]:
         namespace = runpy.run_path(str(file), run_name="__ato_config__")
     except SyntaxError as exc:
         raise ConfigFileError(f"invalid Python: {exc.msg}", file, exc.lineno) from None
-    except Exception as exc:
+    except SystemExit as exc:
+        raise ConfigFileError(
+            f"the config called sys.exit({exc.code!r}); loading a config never ends the program",
+            file,
+            _raising_line(exc, file),
+        ) from None
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # also GeneratorExit & co., which would end the program
         raise ConfigFileError(
             f"running the config raised {type(exc).__name__}: {exc}", file, _raising_line(exc, file)
         ) from exc
@@ -237,6 +367,7 @@ def _to_plain(value: Any, file: Path, allow_dates: bool, path: str) -> Any:
     if isinstance(value, Mapping):
         out = {}
         for key, child in mapping_items(value):
+            key = str.__str__(key) if isinstance(key, str) else key
             if not isinstance(key, str):
                 raise ConfigFileError(
                     f"key {key!r} under {path or '<root>'} is a {type(key).__name__}; "
@@ -247,11 +378,17 @@ def _to_plain(value: Any, file: Path, allow_dates: bool, path: str) -> Any:
         return out
     if isinstance(value, (list, tuple)):
         return [_to_plain(v, file, allow_dates, f"{path}.{i}") for i, v in enumerate(value)]
-    if isinstance(value, _PLAIN) or (allow_dates and isinstance(value, _DATES)):
+    plain = plain_scalar(value)
+    if plain is not NOT_PLAIN:
+        return plain
+    if allow_dates and isinstance(value, _DATES):
         return value
+    hint = "convert it to a string, number, list or mapping first"
+    if isinstance(value, _DATES):
+        hint = "write it as a string (value.isoformat()) or use a .toml file, which has dates"
     raise ConfigFileError(
         f"the value at key {path!r} has type {type(value).__name__}, which cannot be written "
-        f"to a {file.suffix} file; convert it to a string, number, list or mapping first",
+        f"to a {file.suffix} file; {hint}",
         file,
     )
 
@@ -260,24 +397,27 @@ def _write_json(data: dict[str, Any], file: Path) -> str:
     import json
 
     try:
-        return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=True) + "\n"
+        text = json.dumps(data, indent=2, ensure_ascii=False, allow_nan=True) + "\n"
     except ValueError as exc:
         raise ConfigFileError(f"cannot write JSON: {exc}", file) from None
+    if _not_utf8(text):  # lone surrogates: JSON's \ud800 escapes read back exactly
+        text = json.dumps(data, indent=2, ensure_ascii=True, allow_nan=True) + "\n"
+    return text
 
 
 def _write_yaml(data: dict[str, Any], file: Path) -> str:
-    import yaml
+    from .yaml_rules import dump
 
-    text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
+    text = dump(data, allow_unicode=True)
     if "\x85" in text:  # PyYAML mangles a raw NEL on reading; escape non-ASCII instead
-        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=False, default_flow_style=False)
+        text = dump(data, allow_unicode=False)
     return text
 
 
 def _write_toml(data: dict[str, Any], file: Path) -> str:
     import tomli_w
 
-    none_key = _find_none(data, "")
+    none_key = _find_value(data, "", lambda v: v is None)
     if none_key is not None:
         raise ConfigFileError(
             f"the value at key {none_key!r} is None, which TOML cannot represent; "
@@ -287,19 +427,34 @@ def _write_toml(data: dict[str, Any], file: Path) -> str:
     return tomli_w.dumps(data)
 
 
-def _find_none(value: Any, path: str) -> str | None:
-    if value is None:
+_NO_KEY: Any = object()
+
+
+def _find_value(value: Any, path: str, bad: Callable[[Any], bool]) -> str | None:
+    """The dotted key of the first value (or key) for which ``bad`` is true, else None."""
+    if bad(value):
         return path
     children: Any = ()
     if isinstance(value, dict):
-        children = ((f"{path}.{k}" if path else k, v) for k, v in value.items())
+        children = ((f"{path}.{k}" if path else k, k, v) for k, v in value.items())
     elif isinstance(value, list):
-        children = ((f"{path}.{i}", v) for i, v in enumerate(value))
-    for child_path, child in children:
-        found = _find_none(child, child_path)
+        children = ((f"{path}.{i}", _NO_KEY, v) for i, v in enumerate(value))
+    for child_path, key, child in children:
+        found = child_path if key is not _NO_KEY and bad(key) else None
+        found = found or _find_value(child, child_path, bad)
         if found is not None:
             return found
     return None
+
+
+def _not_utf8(value: Any) -> bool:
+    if not isinstance(value, str) or value.isascii():
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _write_xyz(data: dict[str, Any], file: Path) -> str:

@@ -46,6 +46,8 @@ from typing import Any
 
 from ._mapping import mapping_items
 from .errors import XYZSyntaxError
+from .limits import MAX_DEPTH, check_tree, int_digit_limit
+from .plain import NOT_PLAIN, plain_scalar
 
 EMPTY_SEQUENCE = "[Empty Sequence]"
 EMPTY_MAPPING = "[Empty Mapping]"
@@ -65,13 +67,17 @@ _decoder = json.JSONDecoder()
 def dumps(mapping: Mapping[Any, Any]) -> str:
     """Render ``mapping`` (nested mappings/lists allowed) as XYZ text ending in a newline.
 
-    An empty mapping renders as ``[Empty Mapping]``.
+    An empty mapping renders as ``[Empty Mapping]``. Subclasses of ``int``/``float``/``str``
+    (``IntEnum``, ``(str, Enum)``) and numpy scalars are written as the plain value they equal.
 
     Raises:
         TypeError: if ``mapping`` is not a mapping.
+        ConfigFileError: the data nests deeper than ``MAX_DEPTH``,
+            contains itself or holds an integer too long to write (naming the key).
     """
     if not isinstance(mapping, Mapping):
         raise TypeError(f"xyz.dumps() needs a mapping, not {type(mapping).__name__}")
+    check_tree(mapping, writing=True)
     if not mapping:
         return EMPTY_MAPPING + "\n"
     lines: list[str] = []
@@ -108,6 +114,8 @@ def _write_entry(head: str, value: Any, indent: str, lines: list[str]) -> None:
 
 def format_scalar(value: Any) -> str:
     """The XYZ text of one scalar (quoted when a plain rendering would read back differently)."""
+    plain = plain_scalar(value)
+    value = value if plain is NOT_PLAIN else plain
     if value is None or value is True or value is False:
         return str(value)
     if isinstance(value, int) and not isinstance(value, bool):
@@ -133,7 +141,7 @@ def _reads_back_as(text: str) -> bool:
 
 
 def _format_key(key: Any) -> str:
-    text = key if isinstance(key, str) else str(key)
+    text = str.__str__(key) if isinstance(key, str) else str(key)
     plain = (
         text
         and text == text.strip()
@@ -165,8 +173,9 @@ def loads(text: str, path: Any = None) -> dict[str, Any]:
     Raises:
         XYZSyntaxError: (a :class:`~ato.adict.errors.ConfigFileError`) naming the line for
             bad indentation, a line that is neither ``key: value`` nor ``N) value``, a
-            wrong item number, a duplicate key, a bad quoted string or a top level that is
-            a list.
+            wrong item number, a duplicate key, a bad quoted string, a top level that is
+            a list, nesting deeper than ``MAX_DEPTH`` levels or an
+            integer longer than Python's digit limit.
     """
     lines = _split_lines(text, path)
     if not lines:
@@ -279,6 +288,12 @@ class _Parser:
                     f"nested entries must be indented by exactly {len(INDENT)} more spaces",
                     child,
                 )
+            if child.indent // len(INDENT) >= MAX_DEPTH:
+                raise self.error(
+                    f"nested deeper than {MAX_DEPTH} levels of mappings and lists, "
+                    "the most ato reads",
+                    child,
+                )
             return self.block(child.indent)
         raise self.error(
             "no value and no indented block follows; write a value, "
@@ -295,7 +310,14 @@ class _Parser:
             if end != len(text) or not isinstance(value, str):
                 raise self.error("unexpected text after a quoted string", line)
             return value
-        return parse_scalar(text)
+        try:
+            return parse_scalar(text)
+        except ValueError:
+            raise self.error(
+                f"an integer with more than {int_digit_limit()} digits, more than Python "
+                "reads; quote it to keep it as a string",
+                line,
+            ) from None
 
 
 def parse_scalar(text: str) -> Any:
