@@ -30,7 +30,7 @@ PACKAGES: dict[str, tuple[str, list[str], str]] = {
 TEST_PEERS: dict[str, list[str]] = {
     "adict": ["numpy", "omegaconf"],  # numpy scalars in dumps; OmegaConf reads ato's YAML
     "tracker": ["omegaconf"],
-    "hyperopt": ["omegaconf", "tqdm"],
+    "hyperopt": ["omegaconf", "tqdm", "optuna"],
 }
 
 nox.options.error_on_missing_interpreters = True

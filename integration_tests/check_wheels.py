@@ -24,6 +24,15 @@ EXPECTED = {
 }
 HEAVY = ["sqlalchemy", "torch", "numpy", "omegaconf", "yaml"]
 LIGHT_IMPORTS = {"ato-adict": "ato.adict", "ato-scope": "ato.scope"}
+# Extra checks run in the fresh venv: package data that must ship in the wheel.
+DATA_PROBES = {
+    # the Alembic scripts: env.py, the template and the revisions load from the installed wheel
+    "ato-tracker": (
+        "from ato.tracker.migrate import MIGRATIONS_DIR, history\n"
+        "assert (MIGRATIONS_DIR / 'script.py.mako').is_file(), MIGRATIONS_DIR\n"
+        "assert history() and history()[-1].head, history()\n"
+    ),
+}
 
 
 def dist_name(wheel: pathlib.Path) -> str:
@@ -72,6 +81,7 @@ def check_install(wheel: pathlib.Path, all_wheels: dict[str, pathlib.Path]) -> l
     if name in LIGHT_IMPORTS:
         probe += f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
         probe += "assert not heavy, 'importing pulled in ' + repr(heavy)\n"
+    probe += DATA_PROBES.get(name, "")
     run = subprocess.run([python, "-c", probe], capture_output=True, text=True, cwd=tmp)
     if run.returncode:
         return [f"{wheel.name}: import check failed:\n{run.stderr}"]

@@ -9,13 +9,16 @@ The data set (1,797 8x8 images) ships inside scikit-learn: nothing is downloaded
     python examples/digits/train.py explain          # where every value came from
     ato runs best --metric val_accuracy              # afterwards, from the database
 
-Every trial of the search is one run in the tracker; the final evaluation of the best
-configuration also reports its accuracy on a held-out test split that the search never saw.
+Every (trial, rung) of the search is one run in the tracker. Trials continue instead of
+retraining: each saves its model in its checkpoint directory (``trial_context()``), and when it
+is promoted it loads that model and trains only the extra epochs of the next rung. The best
+configuration's model then reports its accuracy on a held-out test split the search never saw.
 """
 
 from __future__ import annotations
 
 import functools
+import pickle
 import time
 import warnings
 
@@ -28,7 +31,13 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import StandardScaler
 
 from ato.adict import ADict
-from ato.hyperopt import HyperBand, current_logger
+from ato.hyperopt import (
+    GridSampler,
+    Search,
+    SuccessiveHalvingSchedule,
+    current_logger,
+    trial_context,
+)
 from ato.scope import Scope
 from ato.tracker import SQLFinder, SQLLogger
 from ato.tracker.cli import render_runs_table
@@ -42,7 +51,9 @@ def defaults(config):
     config.model = ADict(hidden=64, alpha=1e-4)
     config.optim = ADict(lr=1e-3, batch_size=64)
     config.train = ADict(max_epochs=40, seed=0)
-    config.search = ADict(halving_rate=0.3, num_min_samples=3, top_runs=8)
+    config.search = ADict(
+        halving_rate=0.3, num_min_samples=3, top_runs=8, checkpoint_root="searches"
+    )
     config.experiment = ADict(project_name="digits", sql=ADict(db_path="sqlite:///experiments.db"))
 
 
@@ -66,6 +77,7 @@ def docs(config):
     config.optim.batch_size = "minibatch size"
     config.train.max_epochs = "epochs given to the final evaluation; earlier rounds get fewer"
     config.search.halving_rate = "share of trials kept after each round"
+    config.search.checkpoint_root = "folder of the per-trial model checkpoints"
     config.experiment.sql.db_path = "SQLAlchemy URL of the tracking database"
 
 
@@ -109,28 +121,47 @@ def load_splits(test_fraction: float, val_fraction: float, seed: int) -> tuple:
     )
 
 
-def fit(config, epochs: int) -> MLPClassifier:
-    """Train an MLP for ``epochs`` passes over the training split with ``partial_fit``.
-
-    Inside a tracked trial the training loss of every epoch is logged to the trial's run.
-    """
-    logger = current_logger()
-    (x, y), _, _ = load_splits(**config.data)
-    model = MLPClassifier(
+def new_model(config) -> MLPClassifier:
+    """An untrained MLP for ``config``."""
+    return MLPClassifier(
         hidden_layer_sizes=(config.model.hidden,),
         alpha=config.model.alpha,
         learning_rate_init=config.optim.lr,
         batch_size=config.optim.batch_size,
         random_state=config.train.seed,
     )
+
+
+def fit(config, model: MLPClassifier, epochs: int, first_epoch: int = 0) -> MLPClassifier:
+    """Train ``model`` for ``epochs`` more passes over the training split (``partial_fit``).
+
+    Inside a tracked trial the training loss of every epoch is logged to the trial's run.
+    """
+    logger = current_logger()
+    (x, y), _, _ = load_splits(**config.data)
     classes = np.arange(10)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        for epoch in range(epochs):
+        for epoch in range(first_epoch, first_epoch + epochs):
             model.partial_fit(x, y, classes=classes)
             if logger is not None:
                 logger.log_metric("train_loss", model.loss_, step=epoch)
     return model
+
+
+def continue_training(config) -> tuple[MLPClassifier, int]:
+    """Train the trial's model up to its budget: a promoted trial loads the model its previous
+    rung saved and trains only the extra epochs. Returns the model and the epochs trained now."""
+    ctx = trial_context()
+    checkpoint = ctx.checkpoint_dir / "model.pkl"
+    done = ctx.previous_budget or 0
+    if done:
+        model = pickle.loads(checkpoint.read_bytes())
+    else:
+        model = new_model(config)
+    fit(config, model, epochs=ctx.budget - done, first_epoch=done)
+    checkpoint.write_bytes(pickle.dumps(model))
+    return model, ctx.budget - done
 
 
 def _last(run, key: str) -> float:
@@ -141,28 +172,46 @@ def _last(run, key: str) -> float:
 def main() -> None:
     started = time.perf_counter()
     settings = scope.build()  # also answers `manual`, `print` and `explain`, then exits
-    search = HyperBand(
+    schedule = SuccessiveHalvingSchedule(
+        settings.search.halving_rate,
+        settings.search.num_min_samples,
+        max_budget=settings.train.max_epochs,
+    )
+    search = Search(
         scope,
         SEARCH_SPACES,
-        halving_rate=settings.search.halving_rate,
-        num_min_samples=settings.search.num_min_samples,
+        sampler=GridSampler(),
+        schedule=schedule,
         tracker=SQLLogger,
         metric_key="val_accuracy",
         mode="max",
+        checkpoint_root=settings.search.checkpoint_root,
     )
-    budgets = search.compute_optimized_initial_training_steps(settings.train.max_epochs)
-    print(f"trials per round: {search.round_sizes()}; epochs per round: {budgets}")
+    num_configs = len(search.space.grid_points())
+    sizes = schedule.round_sizes(num_configs)
+    budgets = schedule.budgets(len(sizes), settings.train.max_epochs)
+    print(f"trials per round: {sizes}; epochs per round: {budgets}")
+    epochs = {"trained": 0}
 
     @search.main
     def trial(config):
-        model = fit(config, epochs=budgets[config.__num_halved__])
+        model, trained = continue_training(config)
+        epochs["trained"] += trained
         _, (x_val, y_val), _ = load_splits(**config.data)
         return model.score(x_val, y_val)
 
     result = trial()
     best = result.config
+    from_scratch = sum(n * b for n, b in zip(sizes, budgets, strict=True))
+    print(
+        f"epochs trained: {epochs['trained']} (retraining every promoted trial from scratch: "
+        f"{from_scratch})"
+    )
+    answer_dir = settings.search.checkpoint_root + f"/{result.search_id}/trial-{result.trial_id}"
+    with open(answer_dir + "/model.pkl", "rb") as fh:
+        best_model = pickle.load(fh)  # trained for the full budget by the search itself
     _, _, (x_test, y_test) = load_splits(**best.data)
-    test_accuracy = fit(best, epochs=budgets[-1]).score(x_test, y_test)
+    test_accuracy = best_model.score(x_test, y_test)
 
     print("\nbest configuration:")
     print(ADict(optim=best.optim, model=best.model).to_xyz())

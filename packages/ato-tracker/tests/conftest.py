@@ -2,7 +2,7 @@
 
 Server URLs come from ``ATO_TEST_POSTGRES_URL`` and ``ATO_TEST_MYSQL_URL``. Without them the
 server variants skip, unless ``ATO_REQUIRE_SERVICES=1``, which turns the skip into a failure.
-Each server test starts from an empty schema (all tracker tables dropped first).
+Each server test starts from an empty schema (all tracker tables and the schema version table dropped first).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlalchemy import create_engine
 from ato.adict import ADict
 from ato.tracker.engine import dispose_engines
 from ato.tracker.models import Base
+from ato.tracker.schema import version_table
 
 SERVERS = {"postgresql": "ATO_TEST_POSTGRES_URL", "mysql": "ATO_TEST_MYSQL_URL"}
 
@@ -36,6 +37,7 @@ def _reset_schema(url: str) -> None:
     engine = create_engine(url)
     try:
         Base.metadata.drop_all(engine)
+        version_table.drop(engine, checkfirst=True)
     finally:
         engine.dispose()
 
@@ -56,6 +58,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
 def postgres_url() -> Iterator[str]:
     """The emptied PostgreSQL server alone (for tests about PostgreSQL itself)."""
     url = server_url(SERVERS["postgresql"])
+    _reset_schema(url)
+    yield url
+    dispose_engines()
+
+
+@pytest.fixture
+def mysql_url() -> Iterator[str]:
+    """The emptied MySQL/MariaDB server alone (for tests about MySQL/MariaDB itself)."""
+    url = server_url(SERVERS["mysql"])
     _reset_schema(url)
     yield url
     dispose_engines()

@@ -50,12 +50,11 @@ def test_other_errors_are_not_retried(memory_engine):
     assert len(calls) == 1
 
 
-def test_schema_races_are_retried_only_when_asked(memory_engine):
+def test_already_exists_errors_are_not_retried(memory_engine):
     work, calls = _failing(["table projects already exists"])
-    assert engine_module.run_transaction(memory_engine, work, schema_race=True) == "done"
-    work, calls = _failing(["table projects already exists"])
-    with pytest.raises(OperationalError):
+    with pytest.raises(OperationalError, match="already exists"):
         engine_module.run_transaction(memory_engine, work)
+    assert len(calls) == 1
 
 
 def test_engines_are_cached_per_url(sqlite_url):

@@ -1,44 +1,71 @@
-"""ato.hyperopt: successive-halving (Hyperband-style) hyperparameter search over a grid.
+"""ato.hyperopt: multi-fidelity hyperparameter search.
 
-Works on an ato-scope ``Scope`` or on a config object (ADict, dict, OmegaConf ``DictConfig``,
-dataclass instance), in one process or spread over ``torch.distributed`` ranks, optionally
-recording every trial as a tracker run. See :class:`HyperBand` and the module
-:mod:`ato.hyperopt.hyperband` for the algorithm and its sources.
+[`Search`][ato.hyperopt.Search] composes a sampler (grid, random, any Optuna sampler, or your
+own), a schedule (one successive-halving bracket, Hyperband, ASHA) and an executor (in-process
+or ``torch.distributed``). [`HyperBand`][ato.hyperopt.HyperBand] and
+[`DistributedHyperBand`][ato.hyperopt.DistributedHyperBand] are presets with the seed's
+behaviour. Works on an ato-scope ``Scope`` or on a config object (ADict, dict, OmegaConf
+``DictConfig``, dataclass instance), optionally recording every trial as a tracker run.
 """
 
 from __future__ import annotations
 
 from .base import DistributedMixIn, GridSpaceMixIn, HyperOpt
+from .context import TrialContext, trial_context
 from .errors import (
     ConfigPathError,
     ConfigTypeError,
     DistributedSetupError,
     NewKeyWarning,
+    OutsideTrialError,
     OverriddenBySearchWarning,
+    SearchInterrupted,
     SearchSettingError,
     SearchSpaceError,
     TrialFailedError,
     TrialResultError,
 )
+from .executors import InProcessExecutor, TorchDistributedExecutor
 from .hyperband import DistributedHyperBand, HyperBand
+from .samplers import GridSampler, OptunaSampler, RandomSampler, Sampler
+from .schedules import ASHASchedule, HyperbandSchedule, SuccessiveHalvingSchedule
+from .search import ANSWER_TAG, Search
+from .searchspace import MAX_GRID_SIZE, SearchSpace
 from .tracking import current_logger
 
 __all__ = [
+    "ANSWER_TAG",
+    "ASHASchedule",
     "ConfigPathError",
     "ConfigTypeError",
     "DistributedHyperBand",
     "DistributedMixIn",
     "DistributedSetupError",
+    "GridSampler",
     "GridSpaceMixIn",
     "HyperBand",
     "HyperOpt",
+    "HyperbandSchedule",
+    "InProcessExecutor",
+    "MAX_GRID_SIZE",
     "NewKeyWarning",
+    "OptunaSampler",
+    "OutsideTrialError",
     "OverriddenBySearchWarning",
+    "RandomSampler",
+    "Sampler",
+    "Search",
+    "SearchInterrupted",
     "SearchSettingError",
+    "SearchSpace",
     "SearchSpaceError",
+    "SuccessiveHalvingSchedule",
+    "TorchDistributedExecutor",
+    "TrialContext",
     "TrialFailedError",
     "TrialResultError",
     "current_logger",
+    "trial_context",
 ]
 
 __version__ = "3.0.0"

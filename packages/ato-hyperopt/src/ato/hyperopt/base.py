@@ -12,7 +12,6 @@ A custom strategy subclasses ``GridSpaceMixIn`` and ``HyperOpt`` and implements 
 from __future__ import annotations
 
 import abc
-import itertools
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -20,7 +19,7 @@ from .configs import check_config, with_values
 from .distributed import DistributedMixIn
 from .errors import SearchSettingError
 from .metric import check_mode
-from .space import flatten_spaces, grid_values
+from .searchspace import MAX_GRID_SIZE, SearchSpace
 from .targets import ConfigTarget, ScopeTarget, make_target
 from .tracking import TrialRecorder
 from .trials import ON_ERROR, TrialOutcome, run_trial
@@ -36,20 +35,27 @@ class GridSpaceMixIn:
 
     @staticmethod
     def grid_axes(search_spaces: Mapping[str, Any]) -> dict[str, list[Any]]:
-        """``{dotted name: values}`` for every parameter, in the search space's order.
+        """``{dotted name: distinct values}`` for every parameter, in the search space's order.
 
         Raises:
             SearchSpaceError: a spec is invalid (the message names the parameter).
         """
-        flat = flatten_spaces(search_spaces)
-        return {name: grid_values(name, spec) for name, spec in flat.items()}
+        return SearchSpace(search_spaces).grid_axes()
 
     @classmethod
-    def grid_points(cls, search_spaces: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """Every grid point as ``{dotted name: value}``; the last parameter varies fastest."""
-        axes = cls.grid_axes(search_spaces)
-        names = list(axes)
-        return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*axes.values())]
+    def grid_points(
+        cls, search_spaces: Mapping[str, Any], max_size: int = MAX_GRID_SIZE
+    ) -> list[dict[str, Any]]:
+        """Every grid point as ``{dotted name: value}``; the last parameter varies fastest.
+        Parameters whose condition fails are left out of a point (see
+        :mod:`ato.hyperopt.searchspace`).
+
+        Raises:
+            SearchSpaceError: a spec is invalid.
+            SearchSettingError: the grid has more than ``max_size`` points (computed before
+                expanding it); use a random sampler instead.
+        """
+        return SearchSpace(search_spaces).grid_points(max_size)
 
     @classmethod
     def prepare_distributions(cls, base_config: Any, search_spaces: Mapping[str, Any]) -> list[Any]:
@@ -119,8 +125,11 @@ class HyperOpt(abc.ABC):
         self.scope = scope
         self.search_spaces = search_spaces
         self.tracker = tracker
-        self._points = GridSpaceMixIn.grid_points(search_spaces)
-        self._target: ConfigTarget | ScopeTarget = make_target(scope, self._points[0])
+        self.space = SearchSpace(search_spaces)
+        probe = {
+            p.name: p.categories[0] if p.kind == "CATEGORY" else p.low for p in self.space.params
+        }
+        self._target: ConfigTarget | ScopeTarget = make_target(scope, self.space.ordered(probe))
         super().__init__()
 
     @property

@@ -56,35 +56,47 @@ def check_config(obj: Any) -> None:
         )
 
 
-def with_values(base: Any, values: Mapping[str, Any], num_halved: int | None = None) -> Any:
+def with_values(
+    base: Any,
+    values: Mapping[str, Any],
+    num_halved: int | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> Any:
     """Return a copy of ``base`` with each ``{dotted path: value}`` applied.
 
     Args:
         base: the config to copy (not modified).
         values: dotted path -> value; missing intermediate mappings are created.
         num_halved: if given, stored as ``__num_halved__`` at the top level of the copy.
+        extra: more top-level keys to store (``__budget__``, ``__trial_id__``).
 
     Raises:
         ConfigPathError: a path runs through a value that is neither a mapping nor a
             dataclass, or names a field a dataclass does not have.
     """
+    top = _top_keys(num_halved, extra)
     if isinstance(base, ADict):
-        return _adict_with(base, values, num_halved)
+        return _adict_with(base, values, top)
     if is_omegaconf(base):
-        return _omegaconf_with(base, values, num_halved)
+        return _omegaconf_with(base, values, top)
     if isinstance(base, Mapping):
         new: Any = copy.deepcopy(base)
         for path, value in values.items():
             _set_in_mapping(new, path.split("."), copy.deepcopy(value), path)
-        if num_halved is not None:
-            new[NUM_HALVED] = num_halved
+        new.update(top)
         return new
     new = copy.deepcopy(base)
     for path, value in values.items():
         new = _replace_path(new, path.split("."), copy.deepcopy(value), path)
-    if num_halved is not None:
-        object.__setattr__(new, NUM_HALVED, num_halved)
+    for key, value in top.items():
+        object.__setattr__(new, key, value)
     return new
+
+
+def _top_keys(num_halved: int | None, extra: Mapping[str, Any] | None) -> dict[str, Any]:
+    top = {} if num_halved is None else {NUM_HALVED: num_halved}
+    top.update(extra or {})
+    return top
 
 
 def to_adict(config: Any) -> ADict:
@@ -98,8 +110,9 @@ def to_adict(config: Any) -> ADict:
         return ADict(OmegaConf.to_container(config, resolve=True))
     if _is_dataclass_instance(config):
         out = ADict(dataclasses.asdict(config))
-        if NUM_HALVED in vars(config):
-            out[NUM_HALVED] = vars(config)[NUM_HALVED]
+        for key, value in vars(config).items():
+            if key.startswith("__") and key.endswith("__"):
+                out[key] = value
         return out
     return ADict(copy.deepcopy(dict(config)))
 
@@ -117,15 +130,15 @@ def _is_dataclass_instance(obj: Any) -> bool:
     return dataclasses.is_dataclass(obj) and not isinstance(obj, type)
 
 
-def _adict_with(base: ADict, values: Mapping[str, Any], num_halved: int | None) -> ADict:
+def _adict_with(base: ADict, values: Mapping[str, Any], top: dict[str, Any]) -> ADict:
     new = ADict.clone(base)  # through the class: a config key may be named 'frozen' or 'clone'
     frozen = ADict.frozen(new)
     if frozen:
         ADict.defrost(new)
     for path, value in values.items():
         _set_in_mapping(new, path.split("."), copy.deepcopy(value), path)
-    if num_halved is not None:
-        new[NUM_HALVED] = num_halved
+    for key, value in top.items():
+        new[key] = value
     return ADict.freeze(new) if frozen else new
 
 
@@ -168,15 +181,15 @@ def _replace_path(obj: Any, parts: list[str], value: Any, path: str) -> Any:
     return dataclasses.replace(obj, **{head: new_value})
 
 
-def _omegaconf_with(base: Any, values: Mapping[str, Any], num_halved: int | None) -> Any:
+def _omegaconf_with(base: Any, values: Mapping[str, Any], top: dict[str, Any]) -> Any:
     from omegaconf import OmegaConf, open_dict
 
     new = copy.deepcopy(base)
     with open_dict(new):
         for path, value in values.items():
             OmegaConf.update(new, path, copy.deepcopy(value), merge=False, force_add=True)
-        if num_halved is not None:
-            new[NUM_HALVED] = num_halved
+        for key, value in top.items():
+            new[key] = value
     return new
 
 

@@ -54,3 +54,11 @@ class NewKeyWarning(UserWarning):
 class OverriddenBySearchWarning(UserWarning):
     """A key set on the command line is also in the search space; every trial replaces it
     with the trial's value, so the command-line value has no effect."""
+
+
+class OutsideTrialError(RuntimeError):
+    """[`trial_context()`][ato.hyperopt.trial_context] was called outside a running trial."""
+
+
+class SearchInterrupted(KeyboardInterrupt):
+    """A search was stopped by SIGINT or SIGTERM. The message says how to resume it."""

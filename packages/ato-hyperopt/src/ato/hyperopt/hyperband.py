@@ -19,27 +19,28 @@ the best survivor is evaluated once more: that final round's metric is the resul
 
 from __future__ import annotations
 
-import functools
-import math
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from ato.adict import ADict
 
-from .base import DistributedMixIn, GridSpaceMixIn, HyperOpt
+from .base import DistributedMixIn, GridSpaceMixIn
 from .checks import check_positive_int
-from .errors import DistributedSetupError, SearchSettingError, TrialFailedError
-from .metric import rank_key
-from .progress import RoundProgress
-from .tracking import TrialRecorder
-from .trials import TrialOutcome
+from .errors import SearchSettingError
+from .samplers import GridSampler
+from .schedules import SuccessiveHalvingSchedule
+from .search import Search
 
 __all__ = ["DistributedHyperBand", "HyperBand"]
 
 
-class HyperBand(HyperOpt, GridSpaceMixIn):
-    """Successive-halving search over the grid of ``search_spaces``.
+class HyperBand(Search, GridSpaceMixIn):
+    """Successive-halving search over the grid of ``search_spaces``: a preset of
+    [`Search`][ato.hyperopt.Search] with a [`GridSampler`][ato.hyperopt.GridSampler] and one
+    [`SuccessiveHalvingSchedule`][ato.hyperopt.SuccessiveHalvingSchedule] bracket, recording
+    trials as the seed did (configs carry ``__num_halved__`` only, runs are tagged
+    ``search:<id>`` and ``round:<k>``). For budgets, random or model-based sampling, every
+    Hyperband bracket, ASHA or resuming, use ``Search`` directly.
 
     Args:
         scope: a Scope or a config object; see :class:`~ato.hyperopt.base.HyperOpt`.
@@ -48,12 +49,13 @@ class HyperBand(HyperOpt, GridSpaceMixIn):
         num_min_samples: rounds continue while at least this many configs remain (int >= 1).
         tracker: optional tracker; see :class:`~ato.hyperopt.base.HyperOpt`.
         mode: ``'max'`` or ``'min'``.
-        **options: ``on_error``, ``metric_key``, ``progress``, ``search_id``; see
-            :class:`~ato.hyperopt.base.HyperOpt`.
+        **options: ``on_error``, ``metric_key``, ``progress``, ``search_id``,
+            ``checkpoint_root``; see :class:`~ato.hyperopt.base.HyperOpt` and ``Search``.
 
     Raises:
         SearchSettingError: ``halving_rate`` outside (0, 1), ``num_min_samples`` < 1, a bad
-            ``mode``/``on_error``, or a grid with fewer than ``num_min_samples`` configs.
+            ``mode``/``on_error``, a grid with fewer than ``num_min_samples`` configs, or a
+            grid above 100,000 points.
         SearchSpaceError: the search space is invalid (the message names the parameter).
 
     Example::
@@ -67,6 +69,8 @@ class HyperBand(HyperOpt, GridSpaceMixIn):
         result = train()   # ADict(config=..., metric=..., logs=[[...round 0...], ...])
     """
 
+    _LEGACY = True
+
     def __init__(
         self,
         scope: Any,
@@ -77,18 +81,19 @@ class HyperBand(HyperOpt, GridSpaceMixIn):
         mode: str = "max",
         **options: Any,
     ) -> None:
-        if (
-            isinstance(halving_rate, bool)
-            or not isinstance(halving_rate, (int, float))
-            or not 0 < halving_rate < 1
-        ):
-            raise SearchSettingError(
-                f"halving_rate must be a number with 0 < halving_rate < 1 (the fraction of "
-                f"configs kept per round), got {halving_rate!r}"
-            )
-        self.halving_rate = float(halving_rate)
-        self.num_min_samples = check_positive_int("num_min_samples", num_min_samples)
-        super().__init__(scope, search_spaces, tracker, mode, **options)
+        schedule = SuccessiveHalvingSchedule(halving_rate, num_min_samples)
+        self.halving_rate = schedule.halving_rate
+        self.num_min_samples = schedule.num_min_samples
+        super().__init__(
+            scope,
+            search_spaces,
+            sampler=GridSampler(),
+            schedule=schedule,
+            tracker=tracker,
+            mode=mode,
+            **options,
+        )
+        self._points = self.space.grid_points()
         if len(self._points) < num_min_samples:
             raise SearchSettingError(
                 f"the grid has {len(self._points)} configs, fewer than num_min_samples="
@@ -98,15 +103,14 @@ class HyperBand(HyperOpt, GridSpaceMixIn):
     # -- schedule -------------------------------------------------------------------------
     def num_kept(self, num_configs: int) -> int:
         """How many of ``num_configs`` survive a round: ``floor(n * halving_rate)``, at least 1."""
-        return max(1, math.floor(num_configs * self.halving_rate + 1e-9))
+        return int(self.schedule.num_kept(num_configs))
 
     def round_sizes(self) -> list[int]:
         """Number of configs evaluated in each round, the final single re-evaluation included."""
-        sizes, n = [], len(self._points)
-        while n >= self.num_min_samples and n > 1:
-            sizes.append(n)
-            n = self.num_kept(n)
-        return [*sizes, 1]
+        return list(self.schedule.round_sizes(len(self._points)))
+
+    def _num_rounds(self) -> int:
+        return len(self.round_sizes())
 
     def num_generations(self) -> int:
         """Number of rounds (generations) including the final re-evaluation of the best
@@ -132,13 +136,8 @@ class HyperBand(HyperOpt, GridSpaceMixIn):
             SearchSettingError: ``max_steps`` is not an int >= 1.
         """
         check_positive_int("max_steps", max_steps)
-        last = self.num_generations() - 1
-        return [
-            max(1, math.ceil(float(f"{max_steps * self.halving_rate ** (last - k):.12g}")))
-            for k in range(last + 1)
-        ]
+        return list(self.schedule.budgets(self.num_generations(), max_steps))
 
-    # -- the search -----------------------------------------------------------------------
     def main(self, func: Callable[..., Any]) -> Callable[..., ADict]:
         """Turn ``func(config, *args, **kwargs) -> metric`` into a launcher running the search.
 
@@ -156,102 +155,7 @@ class HyperBand(HyperOpt, GridSpaceMixIn):
             TrialFailedError: in a distributed search, a trial on another rank was fatal.
             DistributedSetupError: see :class:`~ato.hyperopt.base.DistributedMixIn`.
         """
-
-        @functools.wraps(func)
-        def launch(*args: Any, **kwargs: Any) -> ADict:
-            return self._search(func, args, kwargs)
-
-        return launch
-
-    def _search(self, func: Callable[..., Any], args: tuple, kwargs: dict) -> ADict:
-        self._target.prepare(list(self._points[0]))
-        search_id = self._agree_on_search()
-        recorder = TrialRecorder(
-            self.tracker, search_id, self.metric_key, self._target.fingerprint_source()
-        )
-        progress = RoundProgress(self.progress if self.is_root else False)
-        sizes = self.round_sizes()
-        survivors = list(range(len(self._points)))
-        logs: list[list[ADict]] = []
-        outcomes: list[TrialOutcome] = []
-        try:
-            for k in range(len(sizes)):
-                if k == len(sizes) - 1:
-                    survivors = survivors[:1]
-                outcomes = self._run_round(
-                    func, survivors, k, len(sizes), recorder, progress, args, kwargs
-                )
-                logs.append([o.log_entry() for o in outcomes])
-                order = sorted(
-                    range(len(outcomes)),
-                    key=lambda i: (rank_key(outcomes[i].metric, self.mode), survivors[i]),
-                )
-                survivors = [survivors[i] for i in order[: self.num_kept(len(order))]]
-        finally:
-            progress.close()
-        final = outcomes[0]
-        return ADict(
-            config=final.config,
-            metric=final.metric,
-            logs=logs,
-            search_id=search_id,
-            run_id=final.run_id,
-        )
-
-    def _agree_on_search(self) -> str:
-        """A search id shared by all ranks; also checks every rank has the same grid."""
-        mine = (self.search_id or uuid.uuid4().hex[:12], _grid_signature(self._points))
-        gathered = self.all_gather_object(mine)
-        if any(grid != gathered[0][1] for _, grid in gathered):
-            raise DistributedSetupError(
-                "ranks disagree on the search grid; every rank must build the same search_spaces"
-            )
-        return gathered[0][0]
-
-    def _run_round(
-        self,
-        func: Callable[..., Any],
-        indices: list[int],
-        k: int,
-        num_rounds: int,
-        recorder: TrialRecorder,
-        progress: RoundProgress,
-        args: tuple,
-        kwargs: dict,
-    ) -> list[TrialOutcome]:
-        progress.start_round(k, num_rounds, len(indices))
-        mine: dict[int, TrialOutcome] = {}
-        for pos in self.shard(len(indices)):
-            outcome = self.run_trial(func, self._points[indices[pos]], k, recorder, args, kwargs)
-            mine[pos] = outcome
-            progress.trial_done(self.world_size)
-            if outcome.fatal:
-                break
-        outcomes = self._merge(self.all_gather_object(mine), len(indices), mine)
-        failed = sum(o.error is not None for o in outcomes)
-        progress.end_round(k, num_rounds, len(outcomes), failed, self._best_text(outcomes))
-        return outcomes
-
-    def _merge(
-        self, gathered: list[dict[int, TrialOutcome]], size: int, mine: dict[int, TrialOutcome]
-    ) -> list[TrialOutcome]:
-        for outcome in mine.values():
-            if outcome.fatal and outcome.exception is not None:
-                raise outcome.exception
-        merged: dict[int, TrialOutcome] = {}
-        for rank, part in enumerate(gathered):
-            for pos, outcome in part.items():
-                if outcome.fatal:
-                    raise TrialFailedError(
-                        f"a trial on rank {rank} stopped the search: {outcome.error}"
-                    )
-                merged[pos] = outcome
-        return [merged[pos] for pos in range(size)]
-
-    def _best_text(self, outcomes: list[TrialOutcome]) -> str:
-        best = min(outcomes, key=lambda o: rank_key(o.metric, self.mode))
-        point = {k: ADict.get_path(best.config, k, None) for k in self._points[0]}
-        return f"metric={best.metric:.6g} {point}"
+        return super().main(func)
 
 
 class DistributedHyperBand(DistributedMixIn, HyperBand):
@@ -308,21 +212,3 @@ class DistributedHyperBand(DistributedMixIn, HyperBand):
             backend=backend,
             **options,
         )
-
-
-def _grid_signature(points: list[dict[str, Any]]) -> list[list[tuple[str, Any]]]:
-    """The grid in a form that compares equal across processes: plain values by ``repr``,
-    other objects (functions, classes, modules as categories) by their qualified name, never by
-    a memory address that differs from process to process."""
-    return [[(name, _portable(value)) for name, value in point.items()] for point in points]
-
-
-def _portable(value: Any) -> Any:
-    if isinstance(value, (str, int, float, bool, type(None))):
-        return repr(value)
-    if isinstance(value, (list, tuple)):
-        return [type(value).__name__, *(_portable(v) for v in value)]
-    if isinstance(value, Mapping):
-        return [type(value).__name__, *((str(k), _portable(v)) for k, v in value.items())]
-    name = getattr(value, "__qualname__", None) or type(value).__qualname__
-    return f"<{getattr(value, '__module__', '')}.{name}>"

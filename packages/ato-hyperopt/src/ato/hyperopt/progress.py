@@ -31,9 +31,7 @@ class RoundProgress:
             from tqdm.auto import tqdm
         except ImportError:
             return
-        self._bar = tqdm(
-            total=num_trials, desc=f"round {round_index + 1}/{num_rounds}", leave=False
-        )
+        self._bar = tqdm(total=num_trials, desc=_label(round_index, num_rounds), leave=False)
 
     def trial_done(self, count: int = 1) -> None:
         """Advance the bar by ``count`` trials (capped at the round size)."""
@@ -55,13 +53,19 @@ class RoundProgress:
         if self._enabled:
             failed = f", {num_failed} failed" if num_failed else ""
             logger.info(
-                "round %d/%d: %d trials evaluated%s; best so far: %s",
-                round_index + 1,
-                num_rounds,
+                "%s: %d trials evaluated%s; best so far: %s",
+                _label(round_index, num_rounds),
                 num_trials,
                 failed,
                 best,
             )
+
+
+def _label(round_index: int, num_rounds: int) -> str:
+    """``round k/N``, or ``round k`` when the number of rounds is not known (0)."""
+    if num_rounds:
+        return f"round {round_index + 1}/{num_rounds}"
+    return f"round {round_index + 1}"
 
 
 def _stderr_is_tty() -> bool:

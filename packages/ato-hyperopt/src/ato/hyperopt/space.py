@@ -24,9 +24,13 @@ from .errors import SearchSpaceError
 
 PARAM_TYPES = ("FLOAT", "INTEGER", "CATEGORY")
 SPACE_TYPES = ("LINEAR", "LOG")
-_NUMERIC_KEYS = frozenset({"param_type", "param_range", "num_samples", "space_type", "base"})
-_CATEGORY_KEYS = frozenset({"param_type", "categories"})
+_NUMERIC_KEYS = frozenset(
+    {"param_type", "param_range", "num_samples", "space_type", "base", "condition"}
+)
+_CATEGORY_KEYS = frozenset({"param_type", "categories", "condition"})
 _SIGNIFICANT_DIGITS = 12
+_EXACT_FLOAT_INT = 2**50  # beyond this, float steps cannot round to the nearest int exactly
+MAX_LOG_INT = 2**1000  # LOG INTEGER bounds stay below this (points are computed in floats)
 
 
 def flatten_spaces(search_spaces: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -100,11 +104,20 @@ def grid_values(name: str, spec: Mapping[str, Any]) -> list[Any]:
     is_int = param_type == "INTEGER"
     low, high = _param_range(name, spec, is_int)
     num = _num_samples(name, spec)
+    if is_int:  # an integer range has at most high - low + 1 distinct points
+        num = min(num, high - low + 1)
     space_type = str(spec.get("space_type", "LINEAR")).upper()
     if space_type not in SPACE_TYPES:
         raise SearchSpaceError(
             f"search space {name!r}: unknown space_type {spec.get('space_type')!r}; "
             f"use one of {', '.join(SPACE_TYPES)}"
+        )
+    if is_int and space_type == "LINEAR" and max(abs(low), abs(high)) > _EXACT_FLOAT_INT:
+        return int_grid_values(name, low, high, num)
+    if is_int and space_type == "LOG" and high > MAX_LOG_INT:
+        raise SearchSpaceError(
+            f"search space {name!r}: LOG INTEGER bounds must be below 2**1000, got high={high!r}; "
+            f"use space_type='LINEAR' for larger integers"
         )
     if space_type == "LOG":
         points = _log_points(name, spec, low, high, num, default_base=2 if is_int else 10)
@@ -113,6 +126,14 @@ def grid_values(name: str, spec: Mapping[str, Any]) -> list[Any]:
     if is_int:
         return _distinct_ints(points)
     return [float(p) for p in points]
+
+
+def int_grid_values(name: str, low: int, high: int, num: int) -> list[int]:
+    """Evenly spaced distinct ints from ``low`` to ``high`` computed exactly (any size)."""
+    if num == 1 or low == high:
+        return [low]
+    span, steps = high - low, num - 1
+    return list(dict.fromkeys(low + (2 * span * i + steps) // (2 * steps) for i in range(num)))
 
 
 def _param_type(name: str, spec: Mapping[str, Any]) -> str:
@@ -172,7 +193,7 @@ def _param_range(name: str, spec: Mapping[str, Any], is_int: bool) -> tuple[Any,
         if (
             isinstance(bound, bool)
             or not isinstance(bound, (int, float))
-            or not math.isfinite(bound)
+            or (isinstance(bound, float) and not math.isfinite(bound))
         ):
             raise SearchSpaceError(
                 f"{where}: param_range bounds must be finite numbers, got {raw!r}"
@@ -200,8 +221,12 @@ def _num_samples(name: str, spec: Mapping[str, Any]) -> int:
 
 
 def _linear_points(low: float, high: float, num: int) -> list[float]:
-    step = (high - low) / max(num - 1, 1)
-    return _spaced(low, high, num, lambda i: low + step * i)
+    steps = max(num - 1, 1)
+    step = (high - low) / steps
+    if math.isfinite(step):
+        return _spaced(low, high, num, lambda i: low + step * i)
+    # the span overflows a float (e.g. -1e308 .. 1e308): interpolate between the bounds instead
+    return _spaced(low, high, num, lambda i: low * (1 - i / steps) + high * (i / steps))
 
 
 def _log_points(
@@ -219,7 +244,13 @@ def _log_points(
         )
     lo_exp, hi_exp = math.log(low, base), math.log(high, base)
     step = (hi_exp - lo_exp) / max(num - 1, 1)
-    return _spaced(low, high, num, lambda i: base ** (lo_exp + step * i))
+    try:
+        return _spaced(low, high, num, lambda i: base ** (lo_exp + step * i))
+    except OverflowError:
+        raise SearchSpaceError(
+            f"search space {name!r}: LOG points between {low!r} and {high!r} overflow a float; "
+            f"keep LOG bounds below 1e308 or use space_type='LINEAR'"
+        ) from None
 
 
 def _spaced(low: float, high: float, num: int, point: Callable[[int], float]) -> list[float]:
@@ -238,6 +269,8 @@ def _clean(value: float, low: float, high: float) -> float:
 
 def _distinct_ints(points: list[float]) -> list[int]:
     seen: dict[int, None] = {}
+    low, high = points[0], points[-1]  # exact ints: the endpoints are the bounds themselves
     for p in points:
-        seen.setdefault(int(math.floor(p + 0.5)), None)
+        value = p if isinstance(p, int) else int(math.floor(p + 0.5))
+        seen.setdefault(min(max(value, int(low)), int(high)), None)
     return list(seen)

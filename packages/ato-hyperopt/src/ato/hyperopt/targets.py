@@ -52,6 +52,13 @@ class ConfigTarget:
     def prepare(self, paths: list[str]) -> None:
         """Nothing to do: the config was checked when the target was created."""
 
+    def build(
+        self, values: Mapping[str, Any], num_halved: int, extra: Mapping[str, Any] | None = None
+    ) -> Any:
+        """The trial config: a copy of the base config with ``values``, ``__num_halved__`` and
+        the top-level keys in ``extra`` set."""
+        return with_values(self._base, values, num_halved, extra)
+
     def call(
         self,
         func: TrialFn,
@@ -60,16 +67,18 @@ class ConfigTarget:
         args: tuple,
         kwargs: dict,
         on_config: OnConfig,
+        extra: Mapping[str, Any] | None = None,
     ) -> Any:
         """Run one trial: ``func(config, *args, **kwargs)`` on a copy of the base config with
         ``values`` (``{dotted path: value}``) and ``__num_halved__ = num_halved`` (the round)
-        set; ``on_config(config)`` is called first. Returns what ``func`` returns.
+        set (and the top-level keys in ``extra``); ``on_config(config)`` is called first.
+        Returns what ``func`` returns.
 
         Raises:
             ConfigPathError: a path cannot be set in the config.
             Exception: whatever ``func`` or ``on_config`` raises.
         """
-        config = with_values(self._base, values, num_halved)
+        config = self.build(values, num_halved, extra)
         on_config(config)
         return func(config, *args, **kwargs)
 
@@ -105,6 +114,17 @@ class ScopeTarget:
         warn_new_keys(self._scope.build(), paths)
         _warn_cli_overrides(getattr(self._scope, "provenance", {}), paths)
 
+    def build(
+        self, values: Mapping[str, Any], num_halved: int, extra: Mapping[str, Any] | None = None
+    ) -> Any:
+        """The trial config: ``scope.build()`` while the trial view injects ``values``,
+        ``__num_halved__`` and the top-level keys in ``extra``."""
+        _ACTIVE[id(self._scope)] = {**values, NUM_HALVED: num_halved, **(extra or {})}
+        try:
+            return self._scope.build()
+        finally:
+            del _ACTIVE[id(self._scope)]
+
     def call(
         self,
         func: TrialFn,
@@ -113,20 +133,17 @@ class ScopeTarget:
         args: tuple,
         kwargs: dict,
         on_config: OnConfig,
+        extra: Mapping[str, Any] | None = None,
     ) -> Any:
         """Run one trial: ``func(config, *args, **kwargs)`` on the config ``scope.build()``
         returns while the trial view injects ``values`` (``{dotted path: value}``) and
-        ``__num_halved__ = num_halved`` (the round); ``on_config(config)`` is called first.
-        Returns what ``func`` returns.
+        ``__num_halved__ = num_halved`` (the round) and the top-level keys in ``extra``;
+        ``on_config(config)`` is called first. Returns what ``func`` returns.
 
         Raises:
             Exception: whatever ``scope.build()``, ``func`` or ``on_config`` raises.
         """
-        _ACTIVE[id(self._scope)] = {**values, NUM_HALVED: num_halved}
-        try:
-            config = self._scope.build()
-        finally:
-            del _ACTIVE[id(self._scope)]
+        config = self.build(values, num_halved, extra)
         on_config(config)
         return func(config, *args, **kwargs)
 

@@ -63,11 +63,14 @@ class TrialRecorder:
         """True when trials are recorded (a tracker was given)."""
         return self._tracker is not None
 
-    def start(self, config: Any, round_index: int) -> tuple[Any, Any]:
-        """Open a run for a trial; returns ``(logger, run_id)`` (``(None, None)`` without tracker)."""
+    def start(
+        self, config: Any, round_index: int, extra_tags: tuple[str, ...] = ()
+    ) -> tuple[Any, Any]:
+        """Open a run for a trial, tagged ``search:<id>``, ``round:<k>`` and ``extra_tags``;
+        returns ``(logger, run_id)`` (``(None, None)`` without tracker)."""
         if self._tracker is None:
             return None, None
-        tags = [f"search:{self.search_id}", f"round:{round_index}"]
+        tags = [f"search:{self.search_id}", f"round:{round_index}", *extra_tags]
         logger = self._tracker(config) if self._is_factory else self._tracker
         if self._passes_config:
             run_id = logger.run(tags=tags, config=config)
@@ -76,8 +79,16 @@ class TrialRecorder:
         self._token = _CURRENT.set(logger)
         return logger, run_id
 
-    def finish(self, logger: Any, metric: float | None, round_index: int, failed: bool) -> None:
-        """Log the metric (unless it is missing or NaN) at ``step=round_index`` and close the run."""
+    def finish(
+        self,
+        logger: Any,
+        metric: float | None,
+        round_index: int,
+        failed: bool,
+        status: str | None = None,
+    ) -> None:
+        """Log the metric (unless it is missing or NaN) at ``step=round_index`` and close the
+        run as ``status`` (default ``failed`` or ``completed``)."""
         if logger is None:
             return
         if self._token is not None:  # restore what was current before (an outer trial's logger)
@@ -87,7 +98,7 @@ class TrialRecorder:
             logger.log_fingerprints(self._fingerprints)
         if metric is not None and not math.isnan(metric) and not failed:
             logger.log_metric(self.metric_key, metric, round_index)
-        logger.finish(status="failed" if failed else "completed")
+        logger.finish(status=status or ("failed" if failed else "completed"))
 
 
 def _accepts_config(run: Any) -> bool:

@@ -71,27 +71,33 @@ def run_trial(
     recorder: TrialRecorder,
     args: tuple = (),
     kwargs: dict | None = None,
+    *,
+    extra: Mapping[str, Any] | None = None,
+    tags: tuple[str, ...] = (),
+    interrupt_status: str = "failed",
 ) -> TrialOutcome:
     """Evaluate ``func`` on the config for ``values`` in round ``round_index``.
 
-    ``__num_halved__`` of the trial config is ``round_index``. Exceptions from the trial are
-    caught and recorded (the search goes on) unless ``on_error='raise'``; a non-number result
-    is always fatal. A fatal outcome carries the exception; the caller re-raises it.
+    ``__num_halved__`` of the trial config is ``round_index``; ``extra`` holds more top-level
+    keys and ``tags`` more tracker tags. Exceptions from the trial are caught and recorded (the
+    search goes on) unless ``on_error='raise'``; a non-number result is always fatal. A fatal
+    outcome carries the exception; the caller re-raises it. On KeyboardInterrupt/SystemExit the
+    run is closed with ``interrupt_status`` and the exception propagates.
     """
     state: dict[str, Any] = {"logger": None, "run_id": None}
 
     def on_config(config: Any) -> None:
         state["config"] = to_adict(config)
-        state["logger"], state["run_id"] = recorder.start(config, round_index)
+        state["logger"], state["run_id"] = recorder.start(config, round_index, tags)
 
     where = f"trial {dict(values)!r} (round {round_index})"
     try:
-        raw = target.call(func, values, round_index, args, kwargs or {}, on_config)
+        raw = target.call(func, values, round_index, args, kwargs or {}, on_config, extra)
         metric = as_metric(raw, where)
     except Exception as exc:
         return _failed(exc, values, round_index, mode, on_error, recorder, state, where)
     except BaseException:  # KeyboardInterrupt, SystemExit: close the run, then stop
-        recorder.finish(state["logger"], None, round_index, failed=True)
+        recorder.finish(state["logger"], None, round_index, failed=True, status=interrupt_status)
         raise
     recorder.finish(state["logger"], metric, round_index, failed=False)
     if math.isnan(metric):

@@ -14,18 +14,27 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool, StaticPool
 
-from .errors import DatabaseNotFoundError, NotATrackerDatabaseError
-from .models import Base
+from .errors import DatabaseNotFoundError
+from .schema import (
+    HEAD_REVISION,
+    SQLITE_IMMEDIATE,
+    SchemaState,
+    check_readable,
+    check_writable,
+    ensure_schema,
+    read_state,
+)
 from .settings import hide_password
 
 T = TypeVar("T")
@@ -65,14 +74,19 @@ def get_engine(url: str, *, create_schema: bool = True) -> Engine:
 
     Args:
         url: a SQLAlchemy URL or a bare SQLite file path.
-        create_schema: create the tracker tables and indexes that are missing (once per
-            process and URL), and the missing parent directories of a SQLite file.
-            Read-only callers pass ``False`` after :func:`require_tracker_schema`.
+        create_schema: make the database ready for writing (once per process and URL): create
+            a new database's tables at the newest schema revision (and the missing parent
+            directories of a SQLite file), or check that an existing one is at it (see
+            `ato.tracker.schema.ensure_schema`). Read-only callers pass ``False`` after
+            `require_tracker_schema`; ``ato db upgrade`` passes ``False`` too.
 
     Engines are cached per process id, so a forked child never reuses its parent's pooled
     connections.
 
     Raises:
+        SchemaOutdatedError: the database has an older schema revision (``ato db upgrade``).
+        SchemaTooNewError: the database was upgraded by a newer ato.
+        NotATrackerDatabaseError: the database belongs to another program (left unchanged).
         sqlalchemy.exc.ArgumentError: ``url`` is not a valid SQLAlchemy URL.
         sqlalchemy.exc.OperationalError: the database cannot be reached.
     """
@@ -86,50 +100,65 @@ def get_engine(url: str, *, create_schema: bool = True) -> Engine:
         if engine is None:
             engine = _engines[cache_key] = _create(url)
         if create_schema and cache_key not in _schema_ready:
-            run_transaction(engine, Base.metadata.create_all, schema_race=True)
+            if not _current_sqlite_file(url, path):
+                ensure_schema(engine, hide_password(url))
             _schema_ready.add(cache_key)
     return engine
 
 
-def missing_tracker_tables(url: str) -> list[str]:
-    """Names of the tracker tables that the database at ``url`` lacks (``[]``: all present).
+def _current_sqlite_file(url: str, path: Path | None) -> bool:
+    """For an existing SQLite file: True if it is at the head revision; raise if it must not be
+    written - looked at read-only, before the tracker's pragmas would change the file."""
+    if path is None or not path.exists():
+        return False
+    state = schema_state(url)
+    check_writable(state, hide_password(url), sqlite=True)
+    return state.versioned and state.revision == HEAD_REVISION
 
-    Looks without changing anything: a SQLite file is opened read-only and without the
-    tracker's pragmas (which would switch it to WAL mode).
 
-    Raises:
-        sqlalchemy.exc.DBAPIError: the database cannot be opened or read (e.g. not a SQLite
-            file, or a directory).
-    """
+@contextmanager
+def probe_engine(url: str) -> Iterator[Engine]:
+    """A throwaway engine that looks without changing anything: a SQLite file is opened
+    read-only and without the tracker's pragmas (which would switch it to WAL mode)."""
     url = normalize_url(url)
     path = sqlite_file(url)
     if path is None:
-        probe = create_engine(url)
+        probe = create_engine(url, poolclass=NullPool)
     else:
         read_only = f"file:{quote(str(path.resolve()))}?mode=ro"
         probe = create_engine(
             "sqlite://", creator=lambda: sqlite3.connect(read_only, uri=True), poolclass=NullPool
         )
     try:
-        present = set(inspect(probe).get_table_names())
+        yield probe
     finally:
         probe.dispose()
-    return [name for name in Base.metadata.tables if name not in present]
+
+
+def schema_state(url: str) -> SchemaState:
+    """The schema state of the database at ``url``, read without changing anything.
+
+    Raises:
+        NotATrackerDatabaseError: the tracker tables are incomplete or of an unknown shape.
+        sqlalchemy.exc.DBAPIError: the database cannot be opened or read (e.g. not a SQLite
+            file, or a directory).
+    """
+    with probe_engine(url) as probe, probe.connect() as conn:
+        return read_state(conn, hide_password(normalize_url(url)))
 
 
 def require_tracker_schema(url: str) -> None:
-    """Raise unless ``url`` names an existing database holding every tracker table.
+    """Raise unless ``url`` names an existing tracker database at the newest schema revision.
 
     Raises:
         DatabaseNotFoundError: a SQLite file that does not exist.
         NotATrackerDatabaseError: the database lacks some or all tracker tables.
+        SchemaOutdatedError: the database has an older revision (``ato db upgrade``).
+        SchemaTooNewError: the database was upgraded by a newer ato.
         sqlalchemy.exc.DBAPIError: the database cannot be opened or read.
     """
     require_existing_database(url)
-    missing = missing_tracker_tables(url)
-    if missing:
-        all_missing = len(missing) == len(Base.metadata.tables)
-        raise NotATrackerDatabaseError(hide_password(url), missing, all_missing=all_missing)
+    check_readable(schema_state(url), hide_password(normalize_url(url)))
 
 
 def dispose_engines() -> None:
@@ -162,15 +191,37 @@ def _create(url: str) -> Engine:
         kwargs["poolclass"] = StaticPool
     engine = create_engine(url, **kwargs)
     event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """Start the transaction with ``BEGIN IMMEDIATE`` on connections that ask for it (the
+    schema lock); the driver otherwise defers BEGIN until the first data change."""
+    if conn.get_execution_options().get(SQLITE_IMMEDIATE):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _switch_to_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """``PRAGMA journal_mode=WAL``, retried while another process holds the lock it needs
+    (SQLite does not apply the busy timeout to it; this happens while a new file is created)."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(FIRST_BACKOFF_S * (0.5 + random.random()))
 
 
 def is_lock_error(error: BaseException) -> bool:
@@ -183,23 +234,16 @@ def is_lock_error(error: BaseException) -> bool:
     )
 
 
-def _is_exists_error(error: BaseException) -> bool:
-    text = str(error).lower()
-    return "already exists" in text or "duplicate" in text
-
-
 def run_transaction(
     engine: Engine,
     work: Callable[[Connection], T],
-    *,
-    schema_race: bool = False,
 ) -> T:
     """Run ``work(connection)`` in one transaction, retrying on lock contention.
 
     Up to ``MAX_ATTEMPTS`` (8) attempts, sleeping ``FIRST_BACKOFF_S * 2**attempt`` seconds
     times a random factor in [0.5, 1.5) between them (exponential backoff with jitter, as in
-    M. Brooker, "Exponential Backoff And Jitter", AWS Architecture Blog, 2015). With ``schema_race`` an "already exists"/"duplicate" error is retried
-    too: concurrent processes may race to create the same table.
+    M. Brooker, "Exponential Backoff And Jitter", AWS Architecture Blog, 2015). Schema
+    creation does not race: it runs under the schema lock (`ato.tracker.schema.schema_lock`).
 
     Raises:
         sqlalchemy.exc.DBAPIError: the last error once the attempts are used up, or at once
@@ -211,8 +255,7 @@ def run_transaction(
             with engine.begin() as connection:
                 return work(connection)
         except DBAPIError as error:
-            retryable = is_lock_error(error) or schema_race and _is_exists_error(error)
-            if not retryable or attempt == MAX_ATTEMPTS - 1:
+            if not is_lock_error(error) or attempt == MAX_ATTEMPTS - 1:
                 raise
             time.sleep(FIRST_BACKOFF_S * 2**attempt * (0.5 + random.random()))
             attempt += 1

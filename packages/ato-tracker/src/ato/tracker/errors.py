@@ -94,19 +94,58 @@ class DatabaseNotFoundError(TrackerError, FileNotFoundError):
 
 
 class NotATrackerDatabaseError(TrackerError, ValueError):
-    """A database opened for reading only lacks the tracker's tables (it is another program's
-    database, or no run was ever logged to it); nothing was changed in it."""
+    """A database lacks the tracker's tables or holds tables of another shape (it is another
+    program's database, or - when opened for reading - no run was ever logged to it); nothing
+    was changed in it."""
 
-    def __init__(self, url: str, missing: list[str], *, all_missing: bool) -> None:
-        problem = (
-            "has no tracker tables"
-            if all_missing
-            else f"lacks the tracker tables {', '.join(missing)}"
-        )
+    def __init__(self, url: str, problem: str, *, hint: str | None = None) -> None:
+        advice = hint or "check --db / the URL, or log a run with SQLLogger first"
         super().__init__(
             f"the database {url!r} {problem}, so it is not an ato.tracker database; "
-            "check --db / the URL, or log a run with SQLLogger first (nothing was written to it)"
+            f"{advice} (nothing was written to it)"
         )
+
+
+def _upgrade_command(url: str) -> str:
+    command = f"ato db upgrade --db '{url}'"
+    if "***" in url:
+        command += " (with the real password in place of ***, or the URL in $ATO_DB)"
+    return command
+
+
+class SchemaError(TrackerError, RuntimeError):
+    """Base class of the schema-version errors: the database's tracker schema revision is not
+    the one this ato-tracker works with."""
+
+
+class SchemaOutdatedError(SchemaError):
+    """The database was written by an older ato (an older schema revision); it must be upgraded
+    with ``ato db upgrade`` before this version can use it."""
+
+    def __init__(self, url: str, revision: str, expected: str, described: str) -> None:
+        self.url, self.revision, self.expected = url, revision, expected
+        super().__init__(
+            f"the tracker database {url!r} has schema revision {revision} ({described}), but "
+            f"this ato-tracker needs revision {expected}; nothing was written to it. Upgrade it "
+            f"once with: {_upgrade_command(url)}"
+        )
+
+
+class SchemaTooNewError(SchemaError):
+    """The database was upgraded by a newer ato than the one installed."""
+
+    def __init__(self, url: str, revision: str, expected: str, version: str) -> None:
+        self.url, self.revision, self.expected = url, revision, expected
+        super().__init__(
+            f"the tracker database {url!r} has schema revision {revision}, which is newer than "
+            f"this ato-tracker {version} knows (its newest is {expected}); the database was "
+            "upgraded by a newer ato. Upgrade ato: pip install -U ato-tracker"
+        )
+
+
+class SchemaUpgradeError(SchemaError):
+    """``ato db upgrade`` could not upgrade the database (the cause is chained); the revisions
+    applied before the failure stay applied and the command can be run again."""
 
 
 class UsageError(TrackerError, ValueError):

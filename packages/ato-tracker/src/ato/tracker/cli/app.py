@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import IO
+from typing import IO, Any
 
 from rich.console import Console
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -16,6 +16,7 @@ from ..errors import (
     NotATrackerDatabaseError,
     ProjectNotFoundError,
     RunNotFoundError,
+    SchemaError,
     UsageError,
 )
 from ..finder import SQLFinder
@@ -27,7 +28,8 @@ PIPE_WIDTH = 160  # table width when stdout is not a terminal (COLUMNS overrides
 
 _EPILOG = f"""\
 exit codes: 0 success, {EXIT_NOT_FOUND} unknown run/project or no run logged the metric,
-{EXIT_USAGE} usage error or unusable database (e.g. a SQLite file that does not exist)."""
+{EXIT_USAGE} usage error or unusable database (e.g. a SQLite file that does not exist, a
+database of an older schema revision: run `ato db upgrade`, or a failed upgrade)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,12 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="ato",
-        description="Inspect runs recorded by ato.tracker.",
+        description="Inspect runs recorded by ato.tracker; check and upgrade the database schema.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     _add_global_options(parser, default=None)
-    groups = parser.add_subparsers(dest="group", required=True, metavar="{runs}")
+    groups = parser.add_subparsers(dest="group", required=True, metavar="{runs,db}")
     runs = groups.add_parser("runs", help="list, show, compare runs; find the best run")
     actions = runs.add_subparsers(dest="action", required=True, metavar="ACTION")
 
@@ -74,7 +76,22 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument(
         "--mode", choices=("max", "min"), default="max", help="which value is best (default: max)"
     )
+    _add_db_commands(groups, common)
     return parser
+
+
+def _add_db_commands(groups: Any, common: argparse.ArgumentParser) -> None:
+    db = groups.add_parser("db", help="schema revision of the database; upgrade it")
+    actions = db.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser(
+        "upgrade",
+        parents=[common],
+        help="upgrade the database to the newest schema revision (SQLite: backup copy first)",
+    )
+    actions.add_parser(
+        "current", parents=[common], help="the database's schema revision, and if it is current"
+    )
+    actions.add_parser("history", parents=[common], help="every schema revision, oldest first")
 
 
 def _count(text: str) -> int:
@@ -120,6 +137,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None) ->
     db_url = args.db or default_db_url()
     out = stdout or sys.stdout
     try:
+        if args.group == "db":
+            _dispatch_db(db_url, bool(args.json), out, args.action)
+            return EXIT_OK
         ctx = commands.Context(
             finder=SQLFinder(db_url, must_exist=True),
             project=args.project,
@@ -129,7 +149,7 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None) ->
         _dispatch(ctx, args)
     except (RunNotFoundError, ProjectNotFoundError) as error:
         return _fail(parser, str(error), EXIT_NOT_FOUND)
-    except (UsageError, DatabaseNotFoundError, NotATrackerDatabaseError) as error:
+    except (UsageError, DatabaseNotFoundError, NotATrackerDatabaseError, SchemaError) as error:
         return _fail(parser, str(error), EXIT_USAGE)
     except ArgumentError as error:
         return _fail(parser, f"--db {db_url!r} is not a database URL: {error}", EXIT_USAGE)
@@ -137,6 +157,13 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None) ->
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
         return _fail(parser, f"cannot read {commands.display_url(db_url)}: {reason}", EXIT_USAGE)
     return EXIT_OK
+
+
+def _dispatch_db(db_url: str, as_json: bool, out: IO[str], action: str) -> None:
+    from . import db  # loads Alembic only for these commands
+
+    ctx = db.DbContext(db_url=db_url, as_json=as_json, console=_console(out))
+    {"upgrade": db.upgrade, "current": db.current, "history": db.history}[action](ctx)
 
 
 def _dispatch(ctx: commands.Context, args: argparse.Namespace) -> None:

@@ -1,0 +1,134 @@
+"""One rank of a Search over gloo (launched by test_search_distributed.py with torchrun).
+
+Usage:
+    torchrun --standalone --nproc-per-node=2 search_dist_worker.py asha OUT_DIR
+    torchrun ... search_dist_worker.py hyperband OUT_DIR DB_FILE SEARCH_ID STOP_AT [resume]
+
+``asha``: random sampling + ASHA over the ranks; each rank writes the jobs it ran with start/end
+times and the result. ``hyperband``: random sampling + Hyperband tracked in the SQLite file
+DB_FILE; with STOP_AT >= 0 a rank raises KeyboardInterrupt when it reaches a trial with id >=
+STOP_AT at rung 0 (both ranks then stop inside the same rung, as on Ctrl-C) and writes
+``interrupted``; with ``resume`` the search resumes SEARCH_ID.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+
+import torch.distributed as dist
+
+from ato.adict import ADict
+from ato.hyperopt import (
+    ASHASchedule,
+    HyperbandSchedule,
+    RandomSampler,
+    Search,
+    TorchDistributedExecutor,
+    trial_context,
+)
+
+SPACES = {
+    "lr": dict(param_type="FLOAT", param_range=(1e-4, 1e-1), space_type="LOG"),
+    "optim": dict(param_type="CATEGORY", categories=["sgd", "adam"]),
+    "momentum": dict(param_type="FLOAT", param_range=(0.0, 0.99), condition={"optim": "sgd"}),
+}
+
+
+def objective(config) -> float:
+    bonus = 0.3 if config.optim == "adam" else 0.3 * config.get("momentum", 0.0)
+    return -abs(math.log10(config.lr) + 2) + bonus + 0.05 * math.log(config.__budget__)
+
+
+def asha(out_dir: str, rank: int) -> dict:
+    jobs = []
+
+    def train(config) -> float:
+        ctx = trial_context()
+        start = time.time()
+        time.sleep(0.01 + 0.04 * ((ctx.trial_id * 7919) % 10) / 10)  # uneven 10-50 ms trials
+        jobs.append([ctx.trial_id, ctx.rung, start, time.time(), ctx.is_answer])
+        return objective(config)
+
+    search = Search(
+        ADict(lr=0.1, optim="sgd"),
+        SPACES,
+        sampler=RandomSampler(seed=0),
+        schedule=ASHASchedule(max_budget=27, reduction_factor=3, max_trials=40),
+        executor=TorchDistributedExecutor(),
+        progress=False,
+        checkpoint_root=os.path.join(out_dir, "checkpoints"),
+    )
+    result = search.main(train)()
+    return {"jobs": jobs, "result": _plain(result.to_dict())}
+
+
+def hyperband(
+    out_dir: str, rank: int, db_file: str, search_id: str, stop_at: int, resume: bool
+) -> dict:
+    from ato.tracker import SQLLogger
+
+    calls = []
+
+    def train(config) -> float:
+        if 0 <= stop_at <= config.__trial_id__ and config.__num_halved__ == 0:
+            raise KeyboardInterrupt
+        calls.append([config.__trial_id__, config.__num_halved__])
+        return objective(config)
+
+    config = ADict(
+        lr=0.1,
+        optim="sgd",
+        experiment=ADict(project_name="dist-resume", sql=ADict(db_path=f"sqlite:///{db_file}")),
+    )
+    sampler = RandomSampler(seed=4)
+    # the reference run lets every rank draw the same seeded points itself; the interrupted
+    # and resumed runs have rank 0 draw them and send each rung to the other rank
+    sampler.replicable = search_id == "reference"
+    search = Search(
+        config,
+        SPACES,
+        sampler=sampler,
+        schedule=HyperbandSchedule(max_budget=9, reduction_factor=3),
+        tracker=SQLLogger,
+        executor=TorchDistributedExecutor(),
+        search_id=search_id,
+        resume=resume,
+        progress=False,
+    )
+    try:
+        result = search.main(train)()
+    except KeyboardInterrupt:
+        return {"interrupted": True, "calls": calls}
+    return {"interrupted": False, "calls": calls, "result": _plain(result.to_dict())}
+
+
+def main() -> None:
+    mode, out_dir = sys.argv[1], sys.argv[2]
+    rank = int(os.environ["RANK"])
+    dist.init_process_group("gloo")
+    if mode == "asha":
+        payload = asha(out_dir, rank)
+    else:
+        db_file, search_id, stop_at = sys.argv[3], sys.argv[4], int(sys.argv[5])
+        payload = hyperband(out_dir, rank, db_file, search_id, stop_at, "resume" in sys.argv[6:])
+    with open(os.path.join(out_dir, f"{mode}-rank{rank}.json"), "w", encoding="utf-8") as fh:
+        json.dump(payload, fh)
+    dist.destroy_process_group()
+
+
+def _plain(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,277 @@
+"""Executors: where the trials of a search run.
+
+- [`InProcessExecutor`][ato.hyperopt.InProcessExecutor] (the default): one process, one trial
+  at a time.
+- [`TorchDistributedExecutor`][ato.hyperopt.TorchDistributedExecutor]: every rank of a
+  ``torch.distributed`` process group runs the same program and calls the search. A
+  synchronous schedule deals each rung's jobs out round-robin and all-gathers the outcomes (a
+  barrier per rung). ASHA runs as a work queue: rank 0 keeps the schedule in a background
+  thread and answers requests that every rank (rank 0's main thread included) posts to a
+  ``torch.distributed.TCPStore`` whenever it is free, so no rank waits for a rung to finish.
+
+An executor is used through three collectives (``all_gather_object``,
+``broadcast_object_from_root``, ``shard``) and ``run_queue`` (see :class:`InProcessExecutor`).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from .distributed import DistributedMixIn
+from .errors import DistributedSetupError, TrialFailedError
+
+__all__ = ["InProcessExecutor", "TorchDistributedExecutor"]
+
+#: ``next_item()`` answers of a work queue: wait and ask again / no more work.
+QUEUE_WAIT, QUEUE_STOP = "wait", "stop"
+_POLL_S = 0.005
+
+
+class InProcessExecutor:
+    """Runs every trial in the calling process."""
+
+    rank = 0
+    world_size = 1
+    is_root = True
+
+    def shard(self, num_items: int) -> range:
+        """Positions of a batch this process runs: all of them."""
+        return range(num_items)
+
+    def all_gather_object(self, obj: Any) -> list[Any]:
+        """``[obj]``."""
+        return [obj]
+
+    def broadcast_object_from_root(self, obj: Any) -> Any:
+        """``obj``."""
+        return obj
+
+    def run_queue(
+        self,
+        search_id: str,
+        next_item: Callable[[], Any],
+        done: Callable[[Any, Any], None],
+        work: Callable[[Any], tuple[Any, bool]],
+    ) -> list[tuple[Any, Any]]:
+        """Run a work queue: ``next_item()`` gives an item, ``QUEUE_WAIT`` or ``QUEUE_STOP``;
+        ``work(item)`` returns ``(outcome, fatal)``; ``done(item, outcome)`` records it.
+        ``next_item``/``done`` are called on the root only. Returns this process's
+        ``[(item, outcome)]``; stops after a fatal outcome."""
+        mine: list[tuple[Any, Any]] = []
+        while True:
+            item = next_item()
+            if item == QUEUE_STOP or item == QUEUE_WAIT:
+                return mine
+            outcome, fatal = work(item)
+            mine.append((item, outcome))
+            done(item, outcome)
+            if fatal:
+                return mine
+
+
+class TorchDistributedExecutor(DistributedMixIn):
+    """Trials spread over the ranks of the default ``torch.distributed`` process group.
+
+    Create the process group first (``torch.distributed.init_process_group``, any backend);
+    the search never destroys it.
+
+    Args:
+        rank: this process's rank (default: from the process group).
+        world_size: number of ranks (default: from the process group).
+        store: a ``torch.distributed.Store`` all ranks reach, for ASHA's work queue (default:
+            rank 0 opens a ``TCPStore`` on a free port of ``MASTER_ADDR`` (or 127.0.0.1) and
+            tells the other ranks where it is).
+        timeout: seconds a rank may wait for the work queue (default 7 days: a long trial on
+            every rank keeps rank 0's scheduler thread waiting that long).
+
+    Raises:
+        DistributedSetupError: rank/world size not given and the process group is not
+            initialized (or torch is missing).
+        SearchSettingError: a bad rank or world size.
+    """
+
+    def __init__(
+        self,
+        rank: int | None = None,
+        world_size: int | None = None,
+        *,
+        store: Any = None,
+        timeout: float = 7 * 24 * 3600.0,
+    ) -> None:
+        if rank is None or world_size is None:
+            dist = _torch_dist()
+            if not dist.is_available() or not dist.is_initialized():
+                raise DistributedSetupError(
+                    "TorchDistributedExecutor() needs an initialized process group to read its "
+                    "rank and world size; call torch.distributed.init_process_group(...) first "
+                    "or pass rank= and world_size="
+                )
+            rank = dist.get_rank() if rank is None else rank
+            world_size = dist.get_world_size() if world_size is None else world_size
+        super().__init__(rank=rank, world_size=world_size, backend="pytorch")
+        self.store = store
+        self.timeout = timeout
+
+    def run_queue(
+        self,
+        search_id: str,
+        next_item: Callable[[], Any],
+        done: Callable[[Any, Any], None],
+        work: Callable[[Any], tuple[Any, bool]],
+    ) -> list[tuple[Any, Any]]:
+        """The work queue over the store (see the module docstring); arguments as for
+        [`InProcessExecutor.run_queue`][ato.hyperopt.InProcessExecutor.run_queue].
+
+        Raises:
+            TrialFailedError: a trial on another rank was fatal, or the scheduler failed.
+        """
+        if self.world_size == 1:
+            return InProcessExecutor().run_queue(search_id, next_item, done, work)
+        store = self._queue_store(search_id)
+        server: _QueueServer | None = None
+        if self.is_root:
+            server = _QueueServer(store, self.world_size, next_item, done, self.timeout)
+            server.start()
+        mine = _work_loop(store, self.rank, work)  # on an exception the daemon thread is left
+        if server is not None:
+            server.join()  # until every rank got its last answer
+        return mine
+
+    def _queue_store(self, search_id: str) -> Any:
+        dist = _torch_dist()
+        store = self.store
+        if store is None:
+            where = None
+            if self.is_root:
+                host = os.environ.get("MASTER_ADDR", "127.0.0.1")
+                self._own_store = dist.TCPStore(
+                    host,
+                    0,
+                    is_master=True,
+                    timeout=timedelta(seconds=self.timeout),
+                    wait_for_workers=False,
+                )
+                where = (host, self._own_store.port)
+            host, port = self.broadcast_object_from_root(where)
+            if not self.is_root:
+                self._own_store = dist.TCPStore(
+                    host, port, is_master=False, timeout=timedelta(seconds=self.timeout)
+                )
+            store = self._own_store
+        return _Prefixed(store, f"ato-hyperopt/{search_id}/")
+
+
+def _torch_dist() -> Any:
+    try:
+        import torch.distributed as dist
+    except ImportError as exc:
+        raise DistributedSetupError(
+            "TorchDistributedExecutor needs torch; install it with "
+            "`pip install ato-hyperopt[distributed]`"
+        ) from exc
+    return dist
+
+
+class _Prefixed:
+    """Keys of one search inside a shared store; waits by polling ``check`` so no thread holds
+    the interpreter while it blocks inside the store."""
+
+    def __init__(self, store: Any, prefix: str) -> None:
+        self._store, self._prefix = store, prefix
+
+    def add(self, key: str, amount: int) -> int:
+        return int(self._store.add(self._prefix + key, amount))
+
+    def set(self, key: str, value: bytes) -> None:
+        self._store.set(self._prefix + key, value)
+
+    def ready(self, key: str) -> bool:
+        return bool(self._store.check([self._prefix + key]))
+
+    def get(self, key: str) -> bytes:
+        while not self.ready(key):
+            time.sleep(_POLL_S / 5)
+        return bytes(self._store.get(self._prefix + key))
+
+
+def _work_loop(
+    store: Any, rank: int, work: Callable[[Any], tuple[Any, bool]]
+) -> list[tuple[Any, Any]]:
+    """Ask the queue for items until it says stop; post each result with the next request."""
+    mine: list[tuple[Any, Any]] = []
+    seq, finished = 0, None
+    while True:
+        index = store.add("requests", 1)
+        store.set(f"request/{index}", pickle.dumps((rank, seq, finished)))
+        reply = pickle.loads(store.get(f"reply/{rank}/{seq}"))
+        seq, finished = seq + 1, None
+        if isinstance(reply, tuple) and reply and reply[0] == "error":
+            raise TrialFailedError(reply[1])
+        if reply == QUEUE_STOP:
+            return mine
+        if reply == QUEUE_WAIT:
+            time.sleep(_POLL_S)
+            continue
+        outcome, fatal = work(reply)
+        mine.append((reply, outcome))
+        finished = (reply, outcome)
+        if fatal:  # tell the scheduler, then stop this rank
+            index = store.add("requests", 1)
+            store.set(f"request/{index}", pickle.dumps((rank, seq, finished, True)))
+            return mine
+
+
+class _QueueServer(threading.Thread):
+    """Rank 0's scheduler thread: answers requests in the order they were posted."""
+
+    def __init__(
+        self,
+        store: Any,
+        world_size: int,
+        next_item: Callable[[], Any],
+        done: Callable[[Any, Any], None],
+        timeout: float,
+    ) -> None:
+        super().__init__(name="ato-hyperopt-queue", daemon=True)
+        self._store, self._world_size = store, world_size
+        self._next_item, self._done = next_item, done
+        self._timeout = timeout
+        self._error: str | None = None
+        self._stopped: set[int] = set()
+
+    def run(self) -> None:
+        index = 0
+        deadline = time.monotonic() + self._timeout
+        while len(self._stopped) < self._world_size and time.monotonic() < deadline:
+            key = f"request/{index + 1}"
+            if not self._store.ready(key):
+                time.sleep(_POLL_S / 5)
+                continue
+            index += 1
+            request = pickle.loads(self._store.get(key))
+            self._serve(request)
+
+    def _serve(self, request: tuple[Any, ...]) -> None:
+        rank, seq, finished = request[:3]
+        fatal = len(request) > 3
+        reply: Any
+        try:
+            if finished is not None:
+                self._done(*finished)
+            if fatal:
+                self._error = f"a trial on rank {rank} stopped the search"
+                self._stopped.add(rank)
+                return
+            reply = ("error", self._error) if self._error else self._next_item()
+        except Exception as exc:  # the schedule or sampler failed: stop every rank
+            self._error = f"the search scheduler on rank 0 failed: {type(exc).__name__}: {exc}"
+            reply = ("error", self._error)
+        if reply == QUEUE_STOP or (isinstance(reply, tuple) and reply and reply[0] == "error"):
+            self._stopped.add(rank)
+        self._store.set(f"reply/{rank}/{seq}", pickle.dumps(reply))

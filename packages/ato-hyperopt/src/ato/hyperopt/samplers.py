@@ -1,0 +1,226 @@
+"""Samplers: where the configurations of a search come from.
+
+A sampler is any object with the three methods of :class:`Sampler` (a ``typing.Protocol``;
+no base class needed). The search calls, in one process (rank 0 in a distributed search):
+
+1. ``setup(space, mode)`` once, with the parsed [`SearchSpace`][ato.hyperopt.searchspace.SearchSpace]
+   and ``'max'``/``'min'``;
+2. ``ask(trial_id)`` each time the schedule needs a new configuration: return
+   ``{dotted name: value}`` holding the active parameters only, or ``None`` when the sampler
+   has nothing more to offer (a finished grid);
+3. ``tell(trial_id, rung, budget, metric, state)`` after every evaluation of a trial at a rung
+   (``metric`` is ``-inf``/``+inf`` for a failed trial, may be NaN). ``state`` is
+   :data:`CONTINUE` (``'continue'``: the trial may be promoted later), :data:`STOPPED`
+   (``'stopped'``: the schedule will not run it again) or :data:`COMPLETED` (``'completed'``:
+   it finished the top rung). Every trial gets exactly one ``STOPPED``/``COMPLETED`` tell; a
+   trial still open when the search ends is told ``STOPPED`` with its last metric.
+
+Calls come in a deterministic order for synchronous schedules, so a sampler that is
+deterministic given its seed and this call sequence reproduces a search exactly (this is what
+resuming relies on). A sampler may set ``replicable = True`` when it proposes the same points
+in every process whatever it is told (the grid, a seeded random sampler): a distributed search
+then runs the synchronous schedule on every rank instead of sending each rung from rank 0.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Any, Protocol, runtime_checkable
+
+from .errors import SearchSettingError
+from .searchspace import MAX_GRID_SIZE, Param, SearchSpace
+
+__all__ = [
+    "COMPLETED",
+    "CONTINUE",
+    "STOPPED",
+    "GridSampler",
+    "OptunaSampler",
+    "RandomSampler",
+    "Sampler",
+]
+
+#: ``state`` values passed to ``Sampler.tell``.
+CONTINUE, STOPPED, COMPLETED = "continue", "stopped", "completed"
+
+
+@runtime_checkable
+class Sampler(Protocol):
+    """What a search needs from a sampler (see the module docstring for the call order)."""
+
+    def setup(self, space: SearchSpace, mode: str) -> None:
+        """Receive the search space and the direction (``'max'`` or ``'min'``)."""
+
+    def ask(self, trial_id: int) -> dict[str, Any] | None:
+        """A new configuration ``{dotted name: value}`` for trial ``trial_id``, or None."""
+
+    def tell(self, trial_id: int, rung: int, budget: Any, metric: float, state: str) -> None:
+        """The metric of trial ``trial_id`` at ``rung`` (trained with ``budget``); ``state``
+        says whether the trial goes on."""
+
+
+class GridSampler:
+    """Every point of the grid of the search space, in grid order (the last parameter varies
+    fastest), then ``None``. Each FLOAT/INTEGER parameter needs ``num_samples``.
+
+    Args:
+        max_size: largest grid accepted (default :data:`~ato.hyperopt.searchspace.MAX_GRID_SIZE`,
+            100,000 points). The size is computed before the grid is expanded.
+
+    Raises:
+        SearchSettingError: (in ``setup``) the grid has more than ``max_size`` points; the
+            message suggests a [`RandomSampler`][ato.hyperopt.RandomSampler].
+        SearchSpaceError: (in ``setup``) a numeric parameter lacks ``num_samples``.
+    """
+
+    #: Proposes the same points in every process, so each rank can run the schedule itself.
+    replicable = True
+
+    def __init__(self, max_size: int = MAX_GRID_SIZE) -> None:
+        if isinstance(max_size, bool) or not isinstance(max_size, int) or max_size < 1:
+            raise SearchSettingError(f"max_size must be an int >= 1, got {max_size!r}")
+        self.max_size = max_size
+        self.points: list[dict[str, Any]] = []
+
+    def setup(self, space: SearchSpace, mode: str) -> None:
+        self.points = space.grid_points(self.max_size)
+
+    def size(self) -> int:
+        """Number of grid points (after ``setup``)."""
+        return len(self.points)
+
+    def ask(self, trial_id: int) -> dict[str, Any] | None:
+        return dict(self.points[trial_id]) if trial_id < len(self.points) else None
+
+    def tell(self, trial_id: int, rung: int, budget: Any, metric: float, state: str) -> None:
+        """The grid does not learn from results."""
+
+
+class RandomSampler:
+    """Independent random configurations: uniform for LINEAR FLOAT/INTEGER, log-uniform for
+    LOG (``base`` does not change a log-uniform distribution), uniform over categories.
+    Values are continuous (``num_samples`` is ignored). Parameters whose condition fails are
+    left out.
+
+    Args:
+        seed: seed of the sampler's own ``random.Random`` (None: from the OS). With a seed, the
+            same search space gives the same sequence of configurations.
+
+    Source: random search, Bergstra & Bengio, "Random Search for Hyper-Parameter
+    Optimization", JMLR 13, 2012.
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        self.seed = seed
+        #: With a seed every rank draws the same points (see GridSampler.replicable).
+        self.replicable = seed is not None
+        self._rng = random.Random(seed)
+        self._space: SearchSpace | None = None
+
+    def setup(self, space: SearchSpace, mode: str) -> None:
+        self._space = space
+        self._rng = random.Random(self.seed)
+
+    def ask(self, trial_id: int) -> dict[str, Any] | None:
+        if self._space is None:
+            raise SearchSettingError("RandomSampler.ask() before setup(); pass it to a Search")
+        return self._space.sample(self._rng)
+
+    def tell(self, trial_id: int, rung: int, budget: Any, metric: float, state: str) -> None:
+        """Random search does not learn from results."""
+
+
+class OptunaSampler:
+    """Any Optuna sampler (TPE, CMA-ES, GP, QMC, ...) through Optuna's ask-and-tell interface.
+
+    Needs ``pip install "ato-hyperopt[optuna]"``. The adapter keeps an in-memory Optuna study
+    (direction from the search's ``mode``). Each new trial is ``study.ask()``; its parameters
+    are suggested define-by-run in dependency order, so conditional parameters are simply not
+    suggested when inactive. Each rung result is reported with ``trial.report(metric,
+    step=rung)``; when the schedule stops a trial it is told ``COMPLETE`` with its metric if
+    it finished the top rung, ``PRUNED`` otherwise, ``FAIL`` if it failed (Optuna's samplers use
+    pruned trials' last intermediate values, as with Optuna's own pruners). Under ASHA a trial
+    is open until it is finished or the search ends, so the model learns from top-rung results
+    during the search.
+
+    Args:
+        sampler: an ``optuna.samplers.BaseSampler`` instance, e.g. ``TPESampler(seed=0)``.
+            Seed it to make the search reproducible (and resumable with the same decisions).
+
+    Raises:
+        SearchSettingError: optuna is not installed.
+
+    Source: Akiba et al., "Optuna: A Next-generation Hyperparameter Optimization Framework",
+    KDD 2019; TPE: Bergstra et al., NeurIPS 2011.
+    """
+
+    def __init__(self, sampler: Any) -> None:
+        try:
+            import optuna  # noqa: F401
+        except ImportError as exc:
+            raise SearchSettingError(
+                'OptunaSampler needs optuna; install it with pip install "ato-hyperopt[optuna]"'
+            ) from exc
+        self.sampler = sampler
+        self.study: Any = None
+        self._space: SearchSpace | None = None
+        self._trials: dict[int, Any] = {}
+        self._reported: dict[int, set[int]] = {}
+        self._mode = "max"
+
+    def setup(self, space: SearchSpace, mode: str) -> None:
+        import optuna
+
+        self._space = space
+        self._mode = mode
+        direction = optuna.study.StudyDirection.MAXIMIZE
+        if mode == "min":
+            direction = optuna.study.StudyDirection.MINIMIZE
+        self.study = optuna.create_study(direction=direction, sampler=self.sampler)
+        self._trials, self._reported = {}, {}
+
+    def ask(self, trial_id: int) -> dict[str, Any] | None:
+        if self._space is None or self.study is None:
+            raise SearchSettingError("OptunaSampler.ask() before setup(); pass it to a Search")
+        trial = self.study.ask()
+        point: dict[str, Any] = {}
+        for param in self._space.params:
+            if param.is_active(point):
+                point[param.name] = _suggest(trial, param)
+        self._trials[trial_id] = trial
+        return self._space.ordered(point)
+
+    def tell(self, trial_id: int, rung: int, budget: Any, metric: float, state: str) -> None:
+        import optuna
+
+        trial = self._trials.get(trial_id)
+        if trial is None:
+            return
+        states = optuna.trial.TrialState
+        reported = self._reported.setdefault(trial_id, set())
+        if math.isfinite(metric) and rung not in reported:
+            trial.report(metric, step=rung)
+            reported.add(rung)
+        if state == CONTINUE:
+            return
+        del self._trials[trial_id]
+        self._reported.pop(trial_id, None)
+        if not math.isfinite(metric):
+            self.study.tell(trial, state=states.FAIL)
+        elif state == COMPLETED:
+            self.study.tell(trial, metric, state=states.COMPLETE)
+        else:
+            self.study.tell(trial, state=states.PRUNED)
+
+
+def _suggest(trial: Any, param: Param) -> Any:
+    if param.kind == "FLOAT":
+        return trial.suggest_float(param.name, float(param.low), float(param.high), log=param.log)
+    if param.kind == "INTEGER":
+        return trial.suggest_int(param.name, param.low, param.high, log=param.log)
+    plain = all(isinstance(c, (type(None), bool, int, float, str)) for c in param.categories)
+    if plain:
+        return trial.suggest_categorical(param.name, list(param.categories))
+    index = trial.suggest_categorical(param.name, list(range(len(param.categories))))
+    return param.categories[index]

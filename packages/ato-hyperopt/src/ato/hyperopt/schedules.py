@@ -1,0 +1,432 @@
+"""Schedules: which trial runs next, with how much budget, and which trials are promoted.
+
+*Budget* is the resource a trial spends, in units the trial chooses (epochs, steps, samples);
+the trial reads it from ``config.__budget__`` or [`trial_context()`][ato.hyperopt.trial_context].
+A *rung* is one level of budget; ``config.__num_halved__`` is the rung index.
+
+- [`SuccessiveHalvingSchedule`][ato.hyperopt.SuccessiveHalvingSchedule]: one bracket of
+  synchronous successive halving (Jamieson & Talwalkar, AISTATS 2016) - the seed's
+  ``HyperBand`` behaviour.
+- [`HyperbandSchedule`][ato.hyperopt.HyperbandSchedule]: every bracket of Hyperband (Li et al.,
+  JMLR 18(185), 2018, Algorithm 1).
+- [`ASHASchedule`][ato.hyperopt.ASHASchedule]: asynchronous successive halving (Li et al.,
+  "A System for Massively Parallel Hyperparameter Tuning", MLSys 2020, Algorithm 2).
+
+Synchronous schedules hand out a whole rung at a time (a barrier between rungs); ASHA hands
+out one job whenever a worker is free. Every schedule ranks by metric (NaN and failures
+last), ties going to the trial sampled first.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Protocol
+
+from .checks import check_positive_int
+from .errors import SearchSettingError
+from .metric import rank_key
+from .samplers import COMPLETED, CONTINUE, STOPPED
+
+__all__ = [
+    "ASHASchedule",
+    "HyperbandSchedule",
+    "Job",
+    "SuccessiveHalvingSchedule",
+    "WAIT",
+]
+
+#: Returned by an asynchronous schedule when no job can start until a running one finishes.
+WAIT = "wait"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One evaluation: trial ``trial_id`` at ``rung`` with ``budget`` (its previous rung had
+    ``previous_budget``; None on its first rung), in Hyperband bracket ``bracket``."""
+
+    trial_id: int
+    rung: int
+    budget: Any
+    previous_budget: Any = None
+    bracket: int = 0
+
+
+class TrialSource(Protocol):
+    """What a schedule gets from the search: new trials and a channel to the sampler."""
+
+    def new_trial(self) -> int | None:
+        """Sample a new configuration; its trial id, or None when the sampler is exhausted."""
+
+    def report(self, job: Job, metric: float, state: str) -> None:
+        """Pass a result on to the sampler (``state`` as in ``Sampler.tell``)."""
+
+
+Batches = Generator[list[Job], list[float], None]
+
+
+def _order(results: list[tuple[int, float]], mode: str) -> list[tuple[int, float]]:
+    return sorted(results, key=lambda r: (rank_key(r[1], mode), r[0]))
+
+
+def _budget(value: Fraction) -> int | float:
+    return int(value) if value.denominator == 1 else float(value)
+
+
+def _check_eta(reduction_factor: Any) -> int:
+    if (
+        isinstance(reduction_factor, bool)
+        or not isinstance(reduction_factor, int)
+        or reduction_factor < 2
+    ):
+        raise SearchSettingError(f"reduction_factor must be an int >= 2, got {reduction_factor!r}")
+    return reduction_factor
+
+
+def _check_budget(name: str, value: Any) -> Fraction:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+        raise SearchSettingError(f"{name} must be a positive finite number, got {value!r}")
+    return Fraction(value)
+
+
+def num_rungs_above(max_budget: Fraction, min_budget: Fraction, eta: int) -> int:
+    """``s_max = floor(log_eta(max_budget / min_budget))``, computed exactly."""
+    if min_budget > max_budget:
+        raise SearchSettingError(
+            f"min_budget {float(min_budget):g} is above max_budget {float(max_budget):g}"
+        )
+    s = 0
+    while min_budget * eta ** (s + 1) <= max_budget:
+        s += 1
+    return s
+
+
+class SuccessiveHalvingSchedule:
+    """One synchronous successive-halving bracket: the seed's ``HyperBand`` schedule.
+
+    Rung 0 evaluates ``num_configs`` new configurations. After each rung the configs are ranked
+    and the top ``floor(n * halving_rate)`` (at least 1) survive to the next rung; rungs go on
+    while at least ``num_min_samples`` (and more than one) configs remain. The search then
+    re-evaluates the best survivor once (its answer).
+
+    Args:
+        halving_rate: fraction kept per rung, ``0 < halving_rate < 1`` (``1/eta`` in Hyperband).
+        num_min_samples: another rung runs while at least this many configs remain (int >= 1).
+        num_configs: configurations sampled for rung 0; None = every point of a finite
+            sampler (the grid).
+        max_budget: if given, rung ``k`` of ``G`` rungs (the final re-evaluation included) has
+            budget ``ceil(max_budget * halving_rate ** (G - 1 - k))`` (at least 1); if None the
+            trial picks its own budget from ``__num_halved__`` and ``__budget__`` is not set.
+
+    Raises:
+        SearchSettingError: a setting is out of range.
+    """
+
+    synchronous = True
+
+    def __init__(
+        self,
+        halving_rate: float,
+        num_min_samples: int,
+        num_configs: int | None = None,
+        max_budget: int | None = None,
+    ) -> None:
+        if (
+            isinstance(halving_rate, bool)
+            or not isinstance(halving_rate, (int, float))
+            or not 0 < halving_rate < 1
+        ):
+            raise SearchSettingError(
+                f"halving_rate must be a number with 0 < halving_rate < 1 (the fraction of "
+                f"configs kept per round), got {halving_rate!r}"
+            )
+        self.halving_rate = float(halving_rate)
+        self.num_min_samples = check_positive_int("num_min_samples", num_min_samples)
+        self.num_configs = (
+            None if num_configs is None else check_positive_int("num_configs", num_configs)
+        )
+        self.max_budget = (
+            None if max_budget is None else check_positive_int("max_budget", max_budget)
+        )
+        self._answer: tuple[int, int, Any] = (0, -1, None)
+        self._sizes: list[int] = []
+
+    def num_kept(self, num_configs: int) -> int:
+        """How many of ``num_configs`` survive a rung: ``floor(n * halving_rate)``, at least 1."""
+        return max(1, math.floor(num_configs * self.halving_rate + 1e-9))
+
+    def round_sizes(self, num_configs: int) -> list[int]:
+        """Configs evaluated per rung for ``num_configs`` at rung 0, the final
+        re-evaluation (1) included."""
+        sizes, n = [], num_configs
+        while n >= self.num_min_samples and n > 1:
+            sizes.append(n)
+            n = self.num_kept(n)
+        return [*sizes, 1]
+
+    def budgets(self, num_generations: int, max_budget: int) -> list[int]:
+        """Budget per rung: ``ceil(max_budget * halving_rate ** (G - 1 - k))``, at least 1."""
+        last = num_generations - 1
+        return [
+            max(1, math.ceil(float(f"{max_budget * self.halving_rate ** (last - k):.12g}")))
+            for k in range(last + 1)
+        ]
+
+    @property
+    def final_budget(self) -> Any:
+        """Budget of the final re-evaluation (``max_budget``, or None)."""
+        return self.max_budget
+
+    def batches(self, source: TrialSource, mode: str) -> Batches:
+        """Yield each rung's jobs; receive their metrics (same order) through ``send``."""
+        trials: list[int] = []
+        while self.num_configs is None or len(trials) < self.num_configs:
+            trial = source.new_trial()
+            if trial is None:
+                break
+            trials.append(trial)
+        if self.num_configs is not None and len(trials) < self.num_configs:
+            pass  # a finite sampler ran out: the bracket starts with what it gave
+        sizes = self.round_sizes(len(trials))
+        self._sizes = sizes
+        budgets = self.budgets(len(sizes), self.max_budget) if self.max_budget else None
+        survivors = trials
+        self._answer = (trials[0] if trials else 0, -1, None)
+        for k in range(len(sizes) - 1):
+            budget = budgets[k] if budgets else None
+            previous = budgets[k - 1] if budgets and k else None
+            jobs = [Job(t, k, budget, previous) for t in survivors]
+            metrics = yield jobs
+            ranked = _order(list(zip(survivors, metrics, strict=True)), mode)
+            kept = self.num_kept(len(ranked))
+            last_rung = k == len(sizes) - 2
+            for i, (trial, metric) in enumerate(ranked):
+                state = COMPLETED if last_rung else (STOPPED if i >= kept else CONTINUE)
+                source.report(Job(trial, k, budget, previous), metric, state)
+            survivors = [trial for trial, _ in ranked[:kept]]
+            self._answer = (survivors[0], k, budget)
+
+    def answer(self) -> tuple[int, int, Any]:
+        """``(trial id, rung, budget)`` of the best trial at the last rung (rung -1 if none ran)."""
+        return self._answer
+
+
+class HyperbandSchedule:
+    """Hyperband: successive-halving brackets from aggressive to none (Li et al., JMLR 2018,
+    Algorithm 1), run one after another.
+
+    With ``eta = reduction_factor``, ``R = max_budget`` and ``r = min_budget``:
+    ``s_max = floor(log_eta(R / r))`` (computed exactly with integer powers). Bracket
+    ``s = s_max, ..., 0`` samples ``n = ceil((s_max + 1) / (s + 1) * eta**s)`` new configs
+    (exact rational arithmetic, then ceiling) and runs rungs ``i = 0..s``: ``n_i = floor(n /
+    eta**i)`` configs with budget ``R * eta**(i - s)`` each; after rung ``i`` the top
+    ``floor(n_i / eta)`` go on. Budgets are exact fractions, given as ``int`` when whole and as
+    ``float`` otherwise (``R = 81, eta = 3``: 1, 3, 9, 27, 81). For ``R = 81, eta = 3``:
+
+    | bracket s | rungs (configs @ budget)          |
+    |-----------|-----------------------------------|
+    | 4         | 81@1, 27@3, 9@9, 3@27, 1@81       |
+    | 3         | 34@3, 11@9, 3@27, 1@81            |
+    | 2         | 15@9, 5@27, 1@81                  |
+    | 1         | 8@27, 2@81                        |
+    | 0         | 5@81                              |
+
+    If a finite sampler (a grid) runs out, a bracket starts with the configs it got and keeps
+    ``max(1, floor(n_i / eta))`` per rung. The answer is the best result at budget ``R`` over all
+    brackets (ties: the earlier trial).
+
+    Args:
+        max_budget: ``R``, the largest budget one trial gets (> 0).
+        reduction_factor: ``eta``, int >= 2.
+        min_budget: ``r``, the smallest budget (> 0, <= ``max_budget``).
+
+    Raises:
+        SearchSettingError: a setting is out of range.
+    """
+
+    synchronous = True
+
+    def __init__(self, max_budget: float, reduction_factor: int = 3, min_budget: float = 1) -> None:
+        self.eta = _check_eta(reduction_factor)
+        self._max = _check_budget("max_budget", max_budget)
+        self._min = _check_budget("min_budget", min_budget)
+        self.s_max = num_rungs_above(self._max, self._min, self.eta)
+        self.max_budget = _budget(self._max)
+        self.reduction_factor = self.eta
+        self.min_budget = min_budget
+        self._best: tuple[float, int, int, Any] | None = None
+        self._fallback: tuple[int, int, Any] = (0, -1, None)
+        self._mode = "max"
+
+    def brackets(self) -> list[list[tuple[int, int | float]]]:
+        """Per bracket (``s = s_max .. 0``), the rungs as ``(configs, budget)``."""
+        return [self._bracket_rungs(s) for s in range(self.s_max, -1, -1)]
+
+    def _bracket_rungs(self, s: int) -> list[tuple[int, int | float]]:
+        n = math.ceil(Fraction(self.s_max + 1, s + 1) * self.eta**s)
+        return [
+            (n // self.eta**i, _budget(self._max * Fraction(self.eta) ** (i - s)))
+            for i in range(s + 1)
+        ]
+
+    @property
+    def final_budget(self) -> Any:
+        return self.max_budget
+
+    def batches(self, source: TrialSource, mode: str) -> Batches:
+        self._mode = mode
+        self._best = None
+        for s in range(self.s_max, -1, -1):
+            rungs = self._bracket_rungs(s)
+            survivors: list[int] = []
+            for _ in range(rungs[0][0]):
+                trial = source.new_trial()
+                if trial is None:
+                    break
+                survivors.append(trial)
+            if not survivors:
+                return
+            previous = None
+            for i, (_, budget) in enumerate(rungs):
+                jobs = [Job(t, i, budget, previous, bracket=s) for t in survivors]
+                metrics = yield jobs
+                ranked = _order(list(zip(survivors, metrics, strict=True)), mode)
+                top = i == len(rungs) - 1
+                kept = max(1, len(ranked) // self.eta)
+                for j, (trial, metric) in enumerate(ranked):
+                    state = COMPLETED if top else (CONTINUE if j < kept else STOPPED)
+                    source.report(Job(trial, i, budget, previous, s), metric, state)
+                self._fallback = (ranked[0][0], i, budget)
+                if top:
+                    self._consider(ranked[0], i, budget)
+                survivors = [trial for trial, _ in ranked[:kept]]
+                previous = budget
+
+    def _consider(self, best: tuple[int, float], rung: int, budget: Any) -> None:
+        key = rank_key(best[1], self._mode)
+        if self._best is None or key < self._best[0]:
+            self._best = (key, best[0], rung, budget)
+
+    def answer(self) -> tuple[int, int, Any]:
+        if self._best is None:
+            return self._fallback
+        return self._best[1], self._best[2], self._best[3]
+
+
+class ASHASchedule:
+    """Asynchronous successive halving (Li et al., MLSys 2020, Algorithm 2).
+
+    Rungs ``k = 0..K`` with ``K = floor(log_eta(R / r))`` have budgets ``R * eta**(k - K)`` (the
+    top rung gets exactly ``R``; the bottom one at least ``r``). Whenever a worker is free:
+    going from the highest rung below the top downwards, the best trial of rung ``k`` that is in
+    the top ``floor(n_k / eta)`` of the ``n_k`` results recorded at rung ``k`` and not yet
+    promoted is promoted to rung ``k + 1``; if there is none, a new trial starts at rung 0 while
+    fewer than ``max_trials`` have been started; otherwise the worker waits for running jobs,
+    and the search ends when nothing is running. There is no barrier between rungs.
+
+    Args:
+        max_budget: ``R`` (> 0).
+        reduction_factor: ``eta``, int >= 2.
+        min_budget: ``r`` (> 0, <= ``max_budget``).
+        max_trials: number of configurations started (int >= 1).
+
+    Raises:
+        SearchSettingError: a setting is out of range.
+    """
+
+    synchronous = False
+
+    def __init__(
+        self,
+        max_budget: float,
+        reduction_factor: int = 3,
+        min_budget: float = 1,
+        max_trials: int = 100,
+    ) -> None:
+        self.eta = _check_eta(reduction_factor)
+        self._max = _check_budget("max_budget", max_budget)
+        self._min = _check_budget("min_budget", min_budget)
+        self.top_rung = num_rungs_above(self._max, self._min, self.eta)
+        self.max_trials = check_positive_int("max_trials", max_trials)
+        self.max_budget = _budget(self._max)
+        self.reduction_factor = self.eta
+        self.min_budget = min_budget
+        self.rung_budgets = [
+            _budget(self._max * Fraction(self.eta) ** (k - self.top_rung))
+            for k in range(self.top_rung + 1)
+        ]
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every result (the search calls it when it starts)."""
+        self.results: list[dict[int, float]] = [{} for _ in self.rung_budgets]
+        self.promoted: list[set[int]] = [set() for _ in self.rung_budgets]
+        self.started = 0
+        self.running: set[tuple[int, int]] = set()
+        self._source: TrialSource | None = None
+        self._mode = "max"
+
+    @property
+    def final_budget(self) -> Any:
+        return self.max_budget
+
+    def start(self, source: TrialSource, mode: str) -> None:
+        """Begin a search drawing new trials from ``source``."""
+        self.reset()
+        self._source, self._mode = source, mode
+
+    def promotable(self, rung: int) -> int | None:
+        """The best not-yet-promoted trial of ``rung`` within its top ``floor(n / eta)``."""
+        ranked = _order(list(self.results[rung].items()), self._mode)
+        for trial, metric in ranked[: len(ranked) // self.eta]:
+            if trial not in self.promoted[rung] and not math.isinf(metric):
+                return trial
+        return None
+
+    def next_job(self) -> Job | str | None:
+        """A job for a free worker, :data:`WAIT`, or None when the search is over."""
+        assert self._source is not None, "start() first"
+        for k in range(self.top_rung - 1, -1, -1):
+            trial = self.promotable(k)
+            if trial is not None:
+                self.promoted[k].add(trial)
+                return self._launch(
+                    Job(trial, k + 1, self.rung_budgets[k + 1], self.rung_budgets[k])
+                )
+        if self.started < self.max_trials:
+            trial = self._source.new_trial()
+            if trial is not None:
+                self.started += 1
+                return self._launch(Job(trial, 0, self.rung_budgets[0]))
+            self.max_trials = self.started  # a finite sampler ran out
+        return WAIT if self.running else None
+
+    def _launch(self, job: Job) -> Job:
+        self.running.add((job.trial_id, job.rung))
+        return job
+
+    def report(self, job: Job, metric: float) -> None:
+        """Record the metric of a finished job."""
+        assert self._source is not None, "start() first"
+        self.running.discard((job.trial_id, job.rung))
+        self.results[job.rung][job.trial_id] = metric
+        top = job.rung == self.top_rung
+        self._source.report(job, metric, COMPLETED if top else CONTINUE)
+
+    def open_trials(self) -> dict[int, tuple[int, float]]:
+        """``{trial id: (rung, metric)}`` of trials that never finished the top rung."""
+        last: dict[int, tuple[int, float]] = {}
+        for k, results in enumerate(self.results[: self.top_rung]):
+            for trial, metric in results.items():
+                last[trial] = (k, metric)
+        return {t: v for t, v in last.items() if t not in self.results[self.top_rung]}
+
+    def answer(self) -> tuple[int, int, Any]:
+        """Best trial at the highest rung that has results (ties: the earlier trial)."""
+        for k in range(self.top_rung, -1, -1):
+            if self.results[k]:
+                trial, _ = _order(list(self.results[k].items()), self._mode)[0]
+                return trial, k, self.rung_budgets[k]
+        return 0, -1, None

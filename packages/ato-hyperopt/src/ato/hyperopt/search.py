@@ -1,0 +1,554 @@
+"""The search engine: a sampler, a schedule and an executor composed by [`Search`][ato.hyperopt.Search].
+
+One execution of a search:
+
+1. every rank agrees on the search id and checks that all built the same search space;
+2. with ``resume=True``, the finished (trial, rung) runs of that search id are read back from
+   the tracker (see :mod:`ato.hyperopt.history`);
+3. the schedule runs on rank 0, drawing configurations from the sampler: a synchronous
+   schedule hands out one rung at a time (split over the ranks, outcomes all-gathered), ASHA
+   one job per free worker (a work queue);
+4. the best trial (the schedule's answer) is evaluated once more at the final budget, on rank 0;
+   that run is tagged ``search_answer`` and is the result.
+
+A (trial, rung) found in the history is not run: its recorded metric is used, so a seeded
+sampler and a deterministic trial function make the resumed search take exactly the decisions
+of an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import pathlib
+import signal
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from ato.adict import ADict
+
+from .base import HyperOpt
+from .configs import to_adict
+from .context import TrialContext, reset_context, set_context
+from .errors import DistributedSetupError, SearchInterrupted, SearchSettingError, TrialFailedError
+from .executors import QUEUE_STOP, QUEUE_WAIT, InProcessExecutor
+from .history import PastRun, load_history
+from .metric import rank_key, worst
+from .progress import RoundProgress
+from .samplers import CONTINUE, STOPPED
+from .schedules import WAIT, Job
+from .tracking import TrialRecorder
+from .trials import TrialOutcome, run_trial
+
+__all__ = ["ANSWER_TAG", "Search"]
+
+#: Tag of the tracker run that holds a search's answer (the final re-evaluation of its best trial).
+ANSWER_TAG = "search_answer"
+#: Top-level config keys a trial of a [`Search`][ato.hyperopt.Search] receives.
+BUDGET, TRIAL_ID = "__budget__", "__trial_id__"
+
+
+class Search(HyperOpt):
+    """A hyperparameter search: ``sampler`` proposes configurations, ``schedule`` decides
+    budgets and promotions, ``executor`` runs the trials.
+
+    Args:
+        config_or_scope: an ato-scope ``Scope`` or a config object (ADict, dict, OmegaConf
+            ``DictConfig``, dataclass instance); each trial gets a copy with its values set.
+        search_spaces: parameter name (dotted path) -> spec; see :mod:`ato.hyperopt.space`
+            (``condition=`` for conditional parameters, see :mod:`ato.hyperopt.searchspace`).
+        sampler: a [`GridSampler`][ato.hyperopt.GridSampler],
+            [`RandomSampler`][ato.hyperopt.RandomSampler],
+            [`OptunaSampler`][ato.hyperopt.OptunaSampler] or any object following
+            [`Sampler`][ato.hyperopt.Sampler].
+        schedule: a [`SuccessiveHalvingSchedule`][ato.hyperopt.SuccessiveHalvingSchedule],
+            [`HyperbandSchedule`][ato.hyperopt.HyperbandSchedule] or
+            [`ASHASchedule`][ato.hyperopt.ASHASchedule].
+        tracker: None, a logger (``run(tags=)``, ``log_metric``, ``finish``) or a logger factory
+            such as the ato-tracker ``SQLLogger`` class. Each (trial, rung) is one run tagged
+            ``search:<id>``, ``round:<rung>``, ``trial:<trial id>``, ``rung:<rung>``,
+            ``budget:<budget>``, ``bracket:<s>``; the final re-evaluation also ``search_answer``.
+            The metric is logged under ``metric_key`` at ``step=rung``.
+        mode: ``'max'`` or ``'min'``.
+        executor: None (in-process) or a
+            [`TorchDistributedExecutor`][ato.hyperopt.TorchDistributedExecutor].
+        search_id: names the search in the tracker and the checkpoint folder (random 12 hex
+            digits if None); required with ``resume=True``.
+        resume: read the finished runs of ``search_id`` from ``tracker`` and do not run them
+            again.
+        **options: ``checkpoint_root`` (folder for per-trial checkpoint directories, default
+            ``"searches"``: ``<checkpoint_root>/<search_id>/trial-<id>``),
+            ``final_evaluation`` (default True; False returns the best recorded result
+            without re-evaluating it), ``on_error``, ``metric_key``, ``progress`` as for
+            [`HyperOpt`][ato.hyperopt.HyperOpt].
+
+    Raises:
+        SearchSettingError: a bad setting (mode, on_error, resume without search_id, a sampler
+            or schedule of the wrong kind, a grid above its size limit).
+        SearchSpaceError: the search space is invalid.
+        ConfigTypeError, ConfigPathError: the config cannot carry the searched values.
+    """
+
+    #: Presets that keep the seed's records: only ``__num_halved__`` in configs, only
+    #: ``search:``/``round:`` tags, interrupted runs marked ``failed``.
+    _LEGACY = False
+
+    def __init__(
+        self,
+        config_or_scope: Any,
+        search_spaces: Mapping[str, Any],
+        *,
+        sampler: Any,
+        schedule: Any,
+        tracker: Any = None,
+        mode: str = "max",
+        executor: Any = None,
+        search_id: str | None = None,
+        resume: bool = False,
+        checkpoint_root: str | pathlib.Path = "searches",
+        final_evaluation: bool = True,
+        **options: Any,
+    ) -> None:
+        _check_parts(sampler, schedule)
+        if resume and not search_id:
+            raise SearchSettingError(
+                "resume=True needs the search_id of the search to resume (printed when it was "
+                "interrupted, and in the tracker tags search:<id>)"
+            )
+        self.sampler = sampler
+        self.schedule = schedule
+        self.executor = executor if executor is not None else InProcessExecutor()
+        if executor is not None:
+            self.rank, self.world_size = executor.rank, executor.world_size
+        self.resume = bool(resume)
+        self.checkpoint_root = pathlib.Path(checkpoint_root)
+        self.final_evaluation = bool(final_evaluation)
+        super().__init__(
+            config_or_scope, search_spaces, tracker, mode, search_id=search_id, **options
+        )
+
+    # -- collectives (DistributedMixIn overrides them in DistributedHyperBand) -------------
+    @property
+    def is_root(self) -> bool:
+        return bool(self.executor.is_root)
+
+    def shard(self, num_items: int) -> range:
+        return self.executor.shard(num_items)
+
+    def all_gather_object(self, obj: Any) -> list[Any]:
+        return self.executor.all_gather_object(obj)
+
+    def broadcast_object_from_root(self, obj: Any) -> Any:
+        return self.executor.broadcast_object_from_root(obj)
+
+    def share_from_root(self, obj: Any) -> Any:
+        """Rank 0's ``obj`` on every rank, through ``all_gather_object`` (the one collective a
+        distributed strategy must provide)."""
+        return self.all_gather_object(obj if self.is_root else None)[0]
+
+    # -- the search -----------------------------------------------------------------------
+    def main(self, func: Callable[..., Any]) -> Callable[..., ADict]:
+        """Turn ``func(config, *args, **kwargs) -> metric`` into a launcher running the search.
+
+        The launcher passes its arguments on to every trial and returns
+        ``ADict(config=, metric=, logs=, search_id=, run_id=, trial_id=, budget=)``: the
+        answer's config and metric (its final re-evaluation), ``logs`` one list per executed
+        rung batch (ASHA: per rung) of trial configs with ``__metric__`` (and ``__error__``,
+        ``__run_id__``), the final re-evaluation last; ``run_id`` its tracker run.
+
+        Raises:
+            TrialResultError: a trial returned a non-number.
+            Exception: whatever a trial raised, with ``on_error='raise'``.
+            TrialFailedError: in a distributed search, a trial on another rank was fatal.
+            SearchInterrupted, KeyboardInterrupt: SIGTERM/SIGINT; the message says how to resume.
+        """
+
+        @functools.wraps(func)
+        def launch(*args: Any, **kwargs: Any) -> ADict:
+            return self._search(func, args, kwargs)
+
+        return launch
+
+    def _search(
+        self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> ADict:
+        self._target.prepare(list(self.space.names))
+        search_id = self._agree_on_search()
+        recorder = TrialRecorder(
+            self.tracker, search_id, self.metric_key, self._target.fingerprint_source()
+        )
+        history = self._history(search_id)
+        execution = _Execution(self, func, args, kwargs, search_id, recorder, history)
+        try:
+            with _sigterm_raises():
+                return execution.run()
+        except KeyboardInterrupt:
+            if self.is_root:
+                print(self._resume_hint(search_id), file=sys.stderr)
+            raise
+
+    def _agree_on_search(self) -> str:
+        """A search id shared by all ranks; also checks every rank has the same search space."""
+        mine = (self.search_id or uuid.uuid4().hex[:12], _portable(dict(self.space.specs)))
+        gathered = self.all_gather_object(mine)
+        if any(space != gathered[0][1] for _, space in gathered):
+            raise DistributedSetupError(
+                "ranks disagree on the search grid (search space); every rank must build the "
+                "same search_spaces"
+            )
+        return str(gathered[0][0])
+
+    def _history(self, search_id: str) -> dict[tuple[int, int], PastRun]:
+        if not self.resume:
+            return {}
+        history = None
+        if self.is_root:
+            history = load_history(
+                self.tracker, self.config, search_id, self.metric_key, worst(self.mode)
+            )
+        return dict(self.share_from_root(history))
+
+    def _resume_hint(self, search_id: str) -> str:
+        if self._LEGACY or self.tracker is None:
+            return (
+                f"ato.hyperopt: search {search_id} interrupted. To make a search resumable, "
+                f"run it with Search(..., tracker=...) and resume with search_id and resume=True."
+            )
+        return (
+            f"ato.hyperopt: search {search_id} interrupted; its finished trials are kept in the "
+            f"tracker. Resume it with Search(..., search_id={search_id!r}, resume=True) and the "
+            f"same tracker, search space, sampler (and seed) and schedule."
+        )
+
+    def _best_text(self, outcomes: list[TrialOutcome]) -> str:
+        best = min(outcomes, key=lambda o: rank_key(o.metric, self.mode))
+        point = {k: ADict.get_path(best.config, k, None) for k in self.space.names}
+        return f"metric={best.metric:.6g} {point}"
+
+
+class _Book:
+    """Rank 0's table of trials: asks the sampler for new ones, passes results on to it."""
+
+    def __init__(self, search: Search) -> None:
+        self._sampler, self._names = search.sampler, set(search.space.names)
+        self._ordered = search.space.ordered
+        self.values: dict[int, dict[str, Any]] = {}
+        self._open: dict[int, tuple[Job, float]] = {}
+
+    def new_trial(self) -> int | None:
+        trial_id = len(self.values)
+        point = self._sampler.ask(trial_id)
+        if point is None:
+            return None
+        unknown = set(point) - self._names
+        if unknown:
+            raise SearchSettingError(
+                f"the sampler proposed parameters that are not in the search space: "
+                f"{sorted(unknown)}"
+            )
+        self.values[trial_id] = self._ordered(point)
+        return trial_id
+
+    def report(self, job: Job, metric: float, state: str) -> None:
+        self._sampler.tell(job.trial_id, job.rung, job.budget, metric, state)
+        if state == CONTINUE:
+            self._open[job.trial_id] = (job, metric)
+        else:
+            self._open.pop(job.trial_id, None)
+
+    def close_open_trials(self) -> None:
+        """Tell the sampler that trials still open when the search ends were stopped."""
+        for job, metric in list(self._open.values()):
+            self.report(job, metric, STOPPED)
+
+
+class _Execution:
+    """One run of a search (all ranks)."""
+
+    def __init__(
+        self,
+        search: Search,
+        func: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        search_id: str,
+        recorder: TrialRecorder,
+        history: dict[tuple[int, int], PastRun],
+    ) -> None:
+        self.search, self.func, self.args, self.kwargs = search, func, args, kwargs
+        self.search_id, self.recorder, self.history = search_id, recorder, history
+        # a sampler that proposes the same points on every rank (the grid, a seeded random
+        # sampler) lets every rank run the schedule itself: no broadcast per rung
+        self.replicated = bool(getattr(search.sampler, "replicable", False)) and bool(
+            search.schedule.synchronous
+        )
+        self.book = _Book(search) if search.is_root or self.replicated else None
+        self.values: dict[int, dict[str, Any]] = {}
+        self.logs: list[list[ADict]] = []
+        self.outcomes: dict[tuple[int, int], TrialOutcome] = {}
+        self.jobs: dict[tuple[int, int], Job] = {}
+        self.progress = RoundProgress(search.progress if search.is_root else False)
+        self.num_rounds = getattr(search, "_num_rounds", lambda: 0)()
+
+    def run(self) -> ADict:
+        search = self.search
+        if self.book is not None:
+            search.sampler.setup(search.space, search.mode)
+        try:
+            if search.schedule.synchronous:
+                self._run_synchronous()
+            else:
+                self._run_asynchronous()
+            if self.book is not None:
+                self.book.close_open_trials()
+            return self._finish()
+        finally:
+            self.progress.close()
+
+    # -- synchronous schedules: one rung batch at a time -----------------------------------
+    def _run_synchronous(self) -> None:
+        search = self.search
+        batches = search.schedule.batches(self.book, search.mode) if self.book else None
+        jobs = _next(batches, None)
+        while True:
+            payload = self._payload(jobs) if self.book is not None else None
+            if not self.replicated:
+                payload = search.share_from_root(payload)
+            if payload is None:
+                return
+            jobs, values = payload
+            self.values.update(values)
+            outcomes = self._run_batch(jobs)
+            if batches is not None:
+                jobs = _next(batches, [o.metric for o in outcomes])
+
+    def _payload(self, jobs: list[Job] | None) -> tuple[list[Job], dict[int, Any]] | None:
+        if jobs is None:
+            return None
+        assert self.book is not None
+        return jobs, {j.trial_id: self.book.values[j.trial_id] for j in jobs}
+
+    def _run_batch(self, jobs: list[Job], is_answer: bool = False) -> list[TrialOutcome]:
+        search = self.search
+        k = len(self.logs)
+        self.progress.start_round(k, self.num_rounds, len(jobs))
+        mine: dict[int, TrialOutcome] = {}
+        for pos in search.shard(len(jobs)):
+            outcome = self._run_job(jobs[pos], is_answer)
+            mine[pos] = outcome
+            self.progress.trial_done(search.world_size)
+            if outcome.fatal:
+                break
+        outcomes = _merge(search.all_gather_object(mine), len(jobs), mine)
+        self._record(list(zip(jobs, outcomes, strict=True)))
+        failed = sum(o.error is not None for o in outcomes)
+        self.progress.end_round(
+            k, self.num_rounds, len(outcomes), failed, search._best_text(outcomes)
+        )
+        return outcomes
+
+    def _record(self, done: list[tuple[Job, TrialOutcome]]) -> None:
+        self.logs.append([o.log_entry() for _, o in done])
+        for job, outcome in done:
+            self.outcomes[(job.trial_id, job.rung)] = outcome
+            self.jobs[(job.trial_id, job.rung)] = job
+
+    # -- asynchronous schedules: a work queue ---------------------------------------------
+    def _run_asynchronous(self) -> None:
+        search, schedule = self.search, self.search.schedule
+        if self.book is not None:
+            schedule.start(self.book, search.mode)
+
+        def next_item() -> Any:
+            job = schedule.next_job()
+            if job is None:
+                return QUEUE_STOP
+            if job == WAIT:
+                return QUEUE_WAIT
+            assert self.book is not None
+            return job, self.book.values[job.trial_id]
+
+        def done(item: Any, outcome: TrialOutcome) -> None:
+            schedule.report(item[0], outcome.metric)
+
+        def work(item: Any) -> tuple[TrialOutcome, bool]:
+            job, values = item
+            self.values[job.trial_id] = values
+            outcome = self._run_job(job)
+            return outcome, outcome.fatal
+
+        self.progress.start_round(0, 0, getattr(schedule, "max_trials", 0))
+        mine = search.executor.run_queue(self.search_id, next_item, done, work)
+        for _, outcome in mine:
+            if outcome.fatal and outcome.exception is not None:
+                raise outcome.exception
+        gathered = search.all_gather_object([(job, values, o) for (job, values), o in mine])
+        everything = sorted(
+            (entry for part in gathered for entry in part), key=lambda e: (e[0].rung, e[0].trial_id)
+        )
+        for job, values, _ in everything:
+            self.values.setdefault(job.trial_id, values)
+        for rung in sorted({job.rung for job, _, _ in everything}):
+            self._record([(job, o) for job, _, o in everything if job.rung == rung])
+        self.progress.close()
+
+    # -- one job ---------------------------------------------------------------------------
+    def _run_job(self, job: Job, is_answer: bool = False) -> TrialOutcome:
+        search = self.search
+        values = self.values[job.trial_id]
+        extra = None if search._LEGACY else {BUDGET: job.budget, TRIAL_ID: job.trial_id}
+        past = self.history.get((job.trial_id, job.rung))
+        if past is not None:
+            config = to_adict(search._target.build(values, job.rung, extra))
+            error = "failed in an earlier execution of this search" if past.failed else None
+            return TrialOutcome(config=config, metric=past.metric, error=error, run_id=past.run_id)
+        tags: tuple[str, ...] = ()
+        if not search._LEGACY:
+            tags = (
+                f"trial:{job.trial_id}",
+                f"rung:{job.rung}",
+                f"budget:{job.budget}",
+                f"bracket:{job.bracket}",
+                *((ANSWER_TAG,) if is_answer else ()),
+            )
+        context = TrialContext(
+            search_id=self.search_id,
+            trial_id=job.trial_id,
+            rung=job.rung,
+            budget=job.budget,
+            previous_budget=job.previous_budget,
+            bracket=job.bracket,
+            is_answer=is_answer,
+            search_dir=search.checkpoint_root / self.search_id,
+        )
+        token = set_context(context)
+        try:
+            return run_trial(
+                search._target,
+                self.func,
+                values,
+                job.rung,
+                search.mode,
+                search.on_error,
+                self.recorder,
+                self.args,
+                self.kwargs,
+                extra=extra,
+                tags=tags,
+                interrupt_status="failed" if search._LEGACY else "killed",
+            )
+        finally:
+            reset_context(token)
+
+    # -- the answer ------------------------------------------------------------------------
+    def _finish(self) -> ADict:
+        search = self.search
+        answer = None
+        if self.book is not None:
+            trial_id, rung, budget = search.schedule.answer()
+            answer = (trial_id, rung, budget, self.book.values.get(trial_id))
+        if not self.replicated:
+            answer = search.share_from_root(answer)
+        assert answer is not None
+        trial_id, rung, budget, values = answer
+        if values is None:
+            raise SearchSettingError(
+                "the search ran no trial: the sampler proposed no configuration"
+            )
+        self.values[trial_id] = values
+        if search.final_evaluation or rung < 0:
+            bracket = getattr(self.jobs.get((trial_id, rung)), "bracket", 0)
+            job = Job(trial_id, rung + 1, search.schedule.final_budget, budget, bracket)
+            final = self._run_batch([job], is_answer=True)[0]
+        else:
+            final = self.outcomes[(trial_id, rung)]
+        result = ADict(
+            config=final.config,
+            metric=final.metric,
+            logs=self.logs,
+            search_id=self.search_id,
+            run_id=final.run_id,
+        )
+        if not search._LEGACY:
+            result.trial_id = trial_id
+            result.budget = search.schedule.final_budget if search.final_evaluation else budget
+        return result
+
+
+def _next(batches: Any, metrics: list[float] | None) -> list[Job] | None:
+    if batches is None:
+        return None
+    try:
+        jobs: list[Job] = next(batches) if metrics is None else batches.send(metrics)
+        return jobs
+    except StopIteration:
+        return None
+
+
+def _merge(
+    gathered: list[dict[int, TrialOutcome]], size: int, mine: dict[int, TrialOutcome]
+) -> list[TrialOutcome]:
+    for outcome in mine.values():
+        if outcome.fatal and outcome.exception is not None:
+            raise outcome.exception
+    merged: dict[int, TrialOutcome] = {}
+    for rank, part in enumerate(gathered):
+        for pos, outcome in part.items():
+            if outcome.fatal:
+                raise TrialFailedError(
+                    f"a trial on rank {rank} stopped the search: {outcome.error}"
+                )
+            merged[pos] = outcome
+    return [merged[pos] for pos in range(size)]
+
+
+@contextlib.contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """While the search runs in the main thread, SIGTERM raises SearchInterrupted (like
+    SIGINT raises KeyboardInterrupt) so the running trial's run is closed and the search
+    stops cleanly."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise SearchInterrupted(f"received signal {signal.Signals(signum).name}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _check_parts(sampler: Any, schedule: Any) -> None:
+    missing = [m for m in ("setup", "ask", "tell") if not callable(getattr(sampler, m, None))]
+    if missing:
+        raise SearchSettingError(
+            f"sampler {type(sampler).__name__} lacks {', '.join(missing)}; use GridSampler(), "
+            f"RandomSampler(seed), OptunaSampler(...) or an object with setup/ask/tell"
+        )
+    sync = getattr(schedule, "synchronous", None)
+    needed = ("batches", "answer") if sync else ("start", "next_job", "report", "answer")
+    if sync is None or any(not callable(getattr(schedule, m, None)) for m in needed):
+        raise SearchSettingError(
+            f"schedule {type(schedule).__name__} is not a schedule; use "
+            f"SuccessiveHalvingSchedule, HyperbandSchedule or ASHASchedule"
+        )
+
+
+def _portable(value: Any) -> Any:
+    """``value`` in a form that compares equal across processes (no memory addresses)."""
+    if isinstance(value, (str, int, float, bool, type(None))):
+        return repr(value)
+    if isinstance(value, (set, frozenset)):
+        return [type(value).__name__, *sorted(str(_portable(v)) for v in value)]
+    if isinstance(value, (list, tuple)):
+        return [type(value).__name__, *(_portable(v) for v in value)]
+    if isinstance(value, Mapping):
+        return [type(value).__name__, *((str(k), _portable(v)) for k, v in value.items())]
+    name = getattr(value, "__qualname__", None) or type(value).__qualname__
+    return f"<{getattr(value, '__module__', '')}.{name}>"

@@ -1,0 +1,240 @@
+"""Upgrading tracker databases with Alembic (``ato db upgrade / current / history``).
+
+The migration scripts live in ``ato/tracker/migrations/versions`` (shipped in the wheel); each
+revision's docstring says what it changes. See ``ato/tracker/migrations/README.md`` for adding one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import quote
+
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
+
+from .engine import (
+    get_engine,
+    normalize_url,
+    require_existing_database,
+    sqlite_file,
+)
+from .engine import schema_state as read_schema_state
+from .errors import NotATrackerDatabaseError, SchemaTooNewError, SchemaUpgradeError, TrackerError
+from .schema import HEAD_REVISION, SchemaState, read_state, schema_lock, stamp
+from .settings import hide_password
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One schema revision: ``revision`` id, the one it follows (``down_revision``, ``None`` for
+    the first), its one-line ``description`` and whether it is the ``head`` (newest)."""
+
+    revision: str
+    down_revision: str | None
+    description: str
+    head: bool
+
+
+@dataclass(frozen=True)
+class CurrentRevision:
+    """The schema revision of a database.
+
+    Attributes:
+        url: the database URL, password hidden.
+        revision: its revision.
+        versioned: read from the version table (``False``: recognised by the tables' shape).
+        head: the revision this ato-tracker needs.
+    """
+
+    url: str
+    revision: str
+    versioned: bool
+    head: str
+
+    @property
+    def up_to_date(self) -> bool:
+        """True if the database is at the head revision."""
+        return self.revision == self.head
+
+
+@dataclass(frozen=True)
+class UpgradeResult:
+    """What `upgrade` did: the revision ``before`` and ``after``, the revisions
+    ``applied`` (oldest first; empty when already up to date), the SQLite ``backup`` copy
+    made first (``None`` for servers and when nothing was applied) and whether the revision
+    was ``recorded`` for the first time (a database from before versioning)."""
+
+    url: str
+    before: str
+    after: str
+    applied: list[str]
+    backup: Path | None
+    recorded: bool = False
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic ``Config`` for the tracker's migrations, running on ``connection``."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("file_template", "r%%(rev)s_%%(slug)s")  # importable module names
+    config.attributes["connection"] = connection
+    return config
+
+
+@lru_cache(maxsize=1)
+def script_directory() -> ScriptDirectory:
+    """The tracker's migration scripts (loaded once per process)."""
+    return ScriptDirectory.from_config(alembic_config())
+
+
+def history() -> list[Revision]:
+    """Every schema revision, oldest first."""
+    script = script_directory()
+    heads = set(script.get_heads())
+    revisions = [
+        Revision(
+            revision=str(rev.revision),
+            down_revision=_single(rev.down_revision),
+            description=_first_line(rev.doc),
+            head=rev.revision in heads,
+        )
+        for rev in script.walk_revisions()
+    ]
+    return revisions[::-1]
+
+
+def describe_revision(revision: str) -> str | None:
+    """The one-line description of ``revision``, or ``None`` if no migration script has it
+    (a revision written by a newer ato)."""
+    for known in history():
+        if known.revision == revision:
+            return known.description
+    return None
+
+
+def current(url: str) -> CurrentRevision:
+    """The schema revision of the database at ``url``, read without changing anything.
+
+    Raises:
+        DatabaseNotFoundError: a SQLite file that does not exist.
+        NotATrackerDatabaseError: no tracker tables, or incomplete ones or of an unknown shape.
+        sqlalchemy.exc.DBAPIError: the database cannot be opened or read.
+    """
+    require_existing_database(url)
+    state = read_schema_state(url)
+    if state.revision is None:
+        raise NotATrackerDatabaseError(hide_password(normalize_url(url)), "has no tracker tables")
+    return CurrentRevision(
+        hide_password(normalize_url(url)), state.revision, state.versioned, HEAD_REVISION
+    )
+
+
+def upgrade(url: str) -> UpgradeResult:
+    """Upgrade the tracker database at ``url`` to the head revision.
+
+    Idempotent: an up-to-date database is left as it is (a database written before versions
+    were recorded gets its revision recorded). One process at a time (the schema lock). On
+    PostgreSQL and MySQL/MariaDB each revision runs in its own transaction and records itself
+    when done, so an interrupted upgrade resumes where it stopped (MySQL/MariaDB commit DDL at
+    once; the revisions check what is already done). On SQLite a backup copy
+    ``<file>.<revision>-<UTC time>.bak`` is made first and the whole upgrade is one transaction.
+
+    Raises:
+        DatabaseNotFoundError: a SQLite file that does not exist.
+        NotATrackerDatabaseError: no tracker tables, or tables of an unknown shape.
+        SchemaTooNewError: the database was upgraded by a newer ato.
+        SchemaUpgradeError: a revision failed (the cause is chained; rerun after fixing it).
+    """
+    require_existing_database(url)
+    url = normalize_url(url)
+    shown = hide_password(url)
+    _check_upgradable(read_schema_state(url), shown)  # before connecting changes anything
+    engine = get_engine(url, create_schema=False)
+    try:
+        with schema_lock(engine) as conn:
+            return _upgrade_locked(conn, url, shown)
+    except TrackerError:
+        raise
+    except Exception as error:  # any failure inside a migration script
+        raise SchemaUpgradeError(f"upgrading {shown!r} failed: {error}") from error
+    finally:
+        engine.dispose()  # no connection that saw the old schema stays pooled
+
+
+def _upgrade_locked(conn: Connection, url: str, shown: str) -> UpgradeResult:
+    if conn.dialect.name == "sqlite":
+        with conn.begin():  # BEGIN IMMEDIATE: the whole upgrade is one transaction
+            return _upgrade_steps(conn, url, shown, sqlite=True)
+    return _upgrade_steps(conn, url, shown, sqlite=False)
+
+
+def _upgrade_steps(conn: Connection, url: str, shown: str, *, sqlite: bool) -> UpgradeResult:
+    state = read_state(conn, shown)
+    before = _check_upgradable(state, shown)
+    pending = _pending(before)
+    backup = _backup(url, before) if sqlite and pending else None
+    if not state.versioned:
+        stamp(conn, before)
+    if not sqlite:
+        conn.commit()  # Alembic then runs each revision in a transaction of its own
+    if pending:
+        command.upgrade(alembic_config(conn), "head")
+        if not sqlite:
+            conn.commit()
+    return UpgradeResult(shown, before, HEAD_REVISION, pending, backup, not state.versioned)
+
+
+def _check_upgradable(state: SchemaState, shown: str) -> str:
+    """The revision of a database in ``state``; raise if it has none or one newer than ours."""
+    if state.revision is None:
+        raise NotATrackerDatabaseError(shown, "has no tracker tables")
+    if describe_revision(state.revision) is None:
+        from . import __version__
+
+        raise SchemaTooNewError(shown, state.revision, HEAD_REVISION, __version__)
+    return state.revision
+
+
+def _pending(revision: str) -> list[str]:
+    """Revisions after ``revision`` up to the head, oldest first."""
+    script = script_directory()
+    newer = [str(rev.revision) for rev in script.iterate_revisions("head", revision)]
+    return [rev for rev in reversed(newer) if rev != revision]
+
+
+def _backup(url: str, revision: str) -> Path:
+    """Copy the SQLite file of ``url`` (with its WAL contents) next to it, via SQLite's backup
+    API so the copy is consistent; return the copy's path."""
+    path = sqlite_file(url)
+    assert path is not None
+    stamp_text = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    target = path.resolve().with_name(f"{path.name}.{revision}-{stamp_text}.bak")
+    source = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+    copy = sqlite3.connect(target)
+    try:
+        source.backup(copy)
+    finally:
+        copy.close()
+        source.close()
+    return target
+
+
+def _first_line(text: str | None) -> str:
+    lines = (text or "").strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def _single(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (tuple, list)):
+        return ", ".join(map(str, value))
+    return str(value)
