@@ -372,3 +372,12 @@ def test_adicts_work_with_variants_built_from_an_empty_cache(
     frozen = pickle.loads(pickle.dumps(cfg.freeze()))
     assert isinstance(frozen, Settings) and ADict.frozen(frozen) and ADict.is_auto(frozen)
     assert frozen.b.c == 2 and frozen["__weird__"] == 3
+
+
+@pytest.mark.parametrize("base", [ADict, Settings])
+def test_auto_builds_the_same_kind_of_adict_as_set_auto(base: type) -> None:
+    made = base.auto(a=1)  # type: ignore[attr-defined]
+    switched = base(a=1).set_auto()
+    assert type(made) is type(switched)
+    assert (ADict.is_auto(made), ADict.frozen(made)) == (True, False)
+    assert type(made.freeze().defrost()) is type(switched)
