@@ -1,13 +1,17 @@
 """Every check of the ato monorepo runs through nox.
 
-``nox`` (no arguments) runs the default sessions: one test session per package, the
-integration tests, lint, build and docs. Not in the default run: ``demo``, ``bench`` (the
-side-by-side benchmarks) and ``bump`` (set one version everywhere).
+``nox`` (no arguments) runs the default sessions: one test session per package and supported
+Python (``tests-adict`` runs all of them, ``tests-adict-3.12`` one), the integration tests, lint,
+typecheck, build and docs. Not in the default run: ``demo``, ``bench`` (the side-by-side
+benchmarks) and ``bump`` (set one version everywhere).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import pathlib
+import re
 import tempfile
 
 import nox
@@ -24,24 +28,53 @@ PACKAGES: dict[str, tuple[str, list[str], str]] = {
     "scope": ("ato-scope", ["ato-adict"], ""),
     "tracker": ("ato-tracker", ["ato-adict"], "[postgres,mysql]"),
     "hyperopt": ("ato-hyperopt", ["ato-adict"], ""),
+    "dashboard": ("ato-dashboard", ["ato-adict", "ato-tracker[postgres,mysql]"], ""),
 }
 # Third-party libraries a package's tests use to check interoperation (never ato siblings,
 # never dependencies of the package itself), so that no package test is skipped.
 TEST_PEERS: dict[str, list[str]] = {
     "adict": ["numpy", "omegaconf"],  # numpy scalars in dumps; OmegaConf reads ato's YAML
-    "tracker": ["omegaconf"],
+    "tracker": ["omegaconf", "pandas"],
     "hyperopt": ["omegaconf", "tqdm", "optuna"],
+    "dashboard": ["playwright", "httpx"],  # a real browser (Debian's chromium) + TestClient
 }
 
 nox.options.error_on_missing_interpreters = True
 nox.options.reuse_existing_virtualenvs = False
+
+# The CPythons every package supports (its classifiers say the same); tests run on each.
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+
+
+def _link_pyenv_pythons() -> None:
+    """pyenv's shims answer only for its selected version, so nox could not find the other
+    installed CPythons; link each supported one into .nox/pythons and put that first on PATH."""
+    versions = (
+        pathlib.Path(os.environ.get("PYENV_ROOT", pathlib.Path.home() / ".pyenv")) / "versions"
+    )
+    found = {v: sorted(versions.glob(f"{v}.*/bin/python{v}")) for v in PYTHONS}
+    if not any(found.values()):
+        return
+    links = ROOT / ".nox" / "pythons"
+    links.mkdir(parents=True, exist_ok=True)
+    for version, executables in found.items():
+        link = links / f"python{version}"
+        if not executables or (link.is_symlink() and os.readlink(link) == str(executables[-1])):
+            continue
+        link.unlink(missing_ok=True)  # a link to a version pyenv no longer has
+        with contextlib.suppress(FileExistsError):  # another nox made it meanwhile
+            link.symlink_to(executables[-1])
+    os.environ["PATH"] = f"{links}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+_link_pyenv_pythons()
 
 
 def _pkg(folder: str) -> str:
     return str(PACKAGES_DIR / folder)
 
 
-LIBRARIES = [_pkg(folder) for folder, _, _ in PACKAGES.values()]  # the four, not the meta
+LIBRARIES = [_pkg(folder) for folder, _, _ in PACKAGES.values()]  # the libraries, not the meta
 
 
 def _make_test_session(short: str) -> None:
@@ -53,7 +86,7 @@ def _make_test_session(short: str) -> None:
         session.run(*PYTEST, str(PACKAGES_DIR / folder / "tests"), *session.posargs)
 
     tests.__doc__ = f"{folder}'s tests, in a venv holding only it and its ato dependencies."
-    nox.session(name=f"tests-{short}")(tests)
+    nox.session(name=f"tests-{short}", python=PYTHONS)(tests)
 
 
 for _short in PACKAGES:
@@ -92,10 +125,43 @@ def _build_all(session: nox.Session) -> dict[str, pathlib.Path]:
 
 @nox.session
 def build(session: nox.Session) -> None:
-    """Build every package, check each wheel's files, install each wheel alone in a fresh venv."""
+    """Build every package, ``twine check`` each wheel and sdist, check each wheel's files and
+    that versions and the meta-package's pins agree, install each wheel alone in a fresh venv."""
     wheels = _build_all(session)
+    dist = next(iter(wheels.values())).parent
+    session.install("twine>=5")
+    session.run("twine", "check", "--strict", *map(str, sorted(dist.iterdir())))
     checker = ROOT / "integration_tests" / "check_wheels.py"
     session.run("python", str(checker), *map(str, wheels.values()))
+
+
+# Third-party packages mypy needs to see the types of what the sources import: optional
+# peers (imported lazily), stubs for libraries without inline types, tomli for Python 3.10.
+TYPECHECK_DEPS = [
+    "mypy>=1.11",
+    "optuna",  # ato-hyperopt's OptunaSampler is checked against Optuna's own types
+    "types-PyYAML",
+    "types-tqdm",
+    "tomli",
+    "omegaconf",
+    "hydra-core",
+    "tqdm",
+]
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict (config: mypy.ini) over the ``src/`` of every package, or of the package
+    folders given: ``nox -s typecheck -- packages/ato-tracker``."""
+    folders = [pathlib.Path(a).resolve() for a in session.posargs] or _built_packages()
+    sources = [f / "src" for f in folders if (f / "src").is_dir()]
+    if not sources:
+        session.error(f"no src/ folder in {session.posargs}")
+    session.install(TORCH)  # the pinned CPU build first, so nothing pulls a CUDA torch
+    with_code = [p for p in _built_packages() if (p / "src").is_dir()]
+    session.install(*TYPECHECK_DEPS, *map(str, with_code))  # their dependencies come along
+    session.env["MYPYPATH"] = os.pathsep.join(str(p / "src") for p in with_code)
+    session.run("mypy", "--config-file", str(ROOT / "mypy.ini"), *map(str, sources))
 
 
 @nox.session
@@ -105,7 +171,7 @@ def integration(session: nox.Session) -> None:
     session.install(TORCH)  # the pinned CPU build first, so no extra pulls a CUDA torch
     targets = [str(w) for name, w in wheels.items() if name != "ato"]
     targets.append(f"{wheels['ato']}[all]")  # the meta-package with every extra
-    session.install(*TEST_TOOLS, *targets, "omegaconf", "hydra-core", "scikit-learn")
+    session.install(*TEST_TOOLS, *targets, "omegaconf", "hydra-core", "scikit-learn", "httpx")
     session.chdir(tempfile.mkdtemp(prefix="ato-integration-"))
     tests_dir = str(ROOT / "integration_tests")
     session.run(*PYTEST, "--rootdir", tests_dir, tests_dir, *session.posargs)
@@ -119,39 +185,133 @@ def demo(session: nox.Session) -> None:
     session.install(_pkg("ato"), *LIBRARIES, "scikit-learn")
     session.run("python", str(ROOT / "examples" / "digits" / "train.py"), *session.posargs)
     session.run("ato", "runs", "best", "--metric", "val_accuracy", "--project", "digits")
+    session.run(
+        "ato", "runs", "list", "--project", "digits", "--sort", "val_accuracy", "--limit", "10"
+    )
+    session.log("look at the runs in a browser: nox -s dashboard")
+    session.log("(or, with ato-dashboard installed: ato dashboard --db experiments.db --open)")
+
+
+@nox.session
+def dashboard(session: nox.Session) -> None:
+    """Serve the dashboard over the demo's ``experiments.db`` (running the demo first if the
+    file is missing) at http://127.0.0.1:8765/. Extra arguments go to ``ato dashboard``."""
+    session.install(_pkg("ato"), *LIBRARIES, "scikit-learn")
+    if not (ROOT / "experiments.db").exists():
+        session.run("python", str(ROOT / "examples" / "digits" / "train.py"))
+    session.run("ato", "dashboard", "--db", str(ROOT / "experiments.db"), *session.posargs)
+
+
+@nox.session
+def screenshots(session: nox.Session) -> None:
+    """PNGs of every dashboard page, made from the demo's ``experiments.db`` (run first if
+    missing) with Debian's chromium, written to ``docs/images/``."""
+    session.install(*LIBRARIES, "scikit-learn", "playwright", "httpx")
+    if not (ROOT / "experiments.db").exists():
+        session.run("python", str(ROOT / "examples" / "digits" / "train.py"))
+    script = ROOT / "examples" / "dashboard" / "screenshots.py"
+    session.chdir(ROOT)  # a relative path: the pages show sqlite:///experiments.db
+    session.run("python", str(script), "experiments.db", str(ROOT / "docs" / "images"))
+
+
+# Sphinx cross-reference roles; mkdocstrings prints them as raw text.
+RAW_ROLE = re.compile(r":(?:py:)?(?:class|func|meth|attr|mod|exc|data|obj):`?")
+
+
+def _raw_roles(site: pathlib.Path) -> list[str]:
+    """Lines of the built pages' text (HTML tags stripped) that still show a Sphinx role."""
+    found = []
+    for page in sorted(site.rglob("*.html")):
+        text = re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8"))
+        for number, line in enumerate(text.splitlines(), 1):
+            if RAW_ROLE.search(line):
+                found.append(f"{page.relative_to(site)}:{number}: {line.strip()[:120]}")
+    return found
+
+
+def _public_names(module: str) -> list[str]:
+    """``__all__`` of ``ato.<x>``, read from its source."""
+    import ast
+
+    for init in PACKAGES_DIR.glob(f"*/src/ato/{module.split('.')[1]}/__init__.py"):
+        for node in ast.parse(init.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "__all__":
+                return list(ast.literal_eval(node.value))
+    return []
+
+
+def _undocumented(site: pathlib.Path) -> list[str]:
+    """Public names (``__all__``) that an API page of a package does not render."""
+    missing = []
+    for page in sorted((site / "api").glob("*/index.html")):
+        html = page.read_text(encoding="utf-8")
+        for module in re.findall(r'<h1 id="(ato\.\w+)"', html):
+            names = _public_names(module)
+            lost = [n for n in names if f'id="{module}.{n}"' not in html]
+            source = f"docs/api/{page.parent.name}.md"
+            missing += [f"{source}: add '::: {module}.{n}' under its group" for n in lost]
+    return missing
 
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Build the documentation site (MkDocs + mkdocstrings); any warning fails the build."""
+    """Build the documentation site (MkDocs + mkdocstrings) and print where it was written;
+    any warning, a raw Sphinx role (``:class:`` ...) in a page, or a public name (``__all__``)
+    missing from its package's API page fails the build.
+    ``nox -s docs -- serve`` serves the site locally instead (http://127.0.0.1:8000)."""
     session.install(
         "mkdocs>=1.6",
         "mkdocs-material>=9",
         "mkdocstrings[python]>=0.26",
         *LIBRARIES,
     )
-    site = tempfile.mkdtemp(prefix="ato-site-")
-    session.run("mkdocs", "build", "--strict", "--site-dir", site, "-f", str(ROOT / "mkdocs.yml"))
+    config = str(ROOT / "mkdocs.yml")
+    if session.posargs[:1] == ["serve"]:
+        session.run("mkdocs", "serve", "--strict", "-f", config, *session.posargs[1:])
+        return
+    site = pathlib.Path(tempfile.mkdtemp(prefix="ato-site-"))
+    session.run("mkdocs", "build", "--strict", "--site-dir", str(site), "-f", config)
+    missing = _undocumented(site)
+    if missing:
+        session.error("public names missing from the API pages:\n" + "\n".join(missing))
+    raw = _raw_roles(site)
+    if raw:
+        session.error(
+            "raw Sphinx roles in the built docs; write [`Name`][ato.x.Name]:\n" + "\n".join(raw)
+        )
+    session.log(f"docs site written to {site} (open {site / 'index.html'})")
+
+
+def _version_file(pkg: pathlib.Path) -> pathlib.Path:
+    """The one file that holds a distribution's version: the file named by its
+    ``[tool.hatch.version]`` path, else its pyproject.toml (static ``version = ...``)."""
+    pyproject = (pkg / "pyproject.toml").read_text(encoding="utf-8")
+    match = re.search(r'(?ms)^\[tool\.hatch\.version\]\s*^path = "([^"]+)"', pyproject)
+    return pkg / match.group(1) if match else pkg / "pyproject.toml"
+
+
+VERSION_LINE = re.compile(r'(?m)^(__version__|version) = "[^"]+"')
+EXACT_PIN = re.compile(r"(ato(?:-[a-z]+)?(?:\[[a-z,]+\])?)==[0-9][^\";, ]*")
 
 
 @nox.session(python=False)
 def bump(session: nox.Session) -> None:
-    """Set one version everywhere: ``nox -s bump -- 3.1.0`` rewrites every package's version,
-    every ``__version__`` and the meta-package's ``==`` pins."""
-    import re
-
+    """Set one version everywhere: ``nox -s bump -- 3.1.0`` rewrites each distribution's one
+    version source (``__version__`` of a library, ``version`` of the meta-package) and the
+    meta-package's ``==`` pins; nothing else. Add the release to each CHANGELOG.md yourself."""
     if len(session.posargs) != 1 or not re.fullmatch(r"\d+\.\d+\.\d+\S*", session.posargs[0]):
         session.error("usage: nox -s bump -- X.Y.Z")
     new = session.posargs[0]
     for pkg in _built_packages():
-        pyproject = pkg / "pyproject.toml"
-        text = re.sub(r'(?m)^version = "[^"]+"', f'version = "{new}"', pyproject.read_text())
-        text = re.sub(r"(ato-[a-z]+(?:\[[a-z,]+\])?)==[0-9][^\"]*", rf"\1=={new}", text)
-        pyproject.write_text(text)
-        for init in (pkg / "src" / "ato").glob("*/__init__.py"):
-            code = re.sub(r'__version__ = "[^"]+"', f'__version__ = "{new}"', init.read_text())
-            init.write_text(code)
-    session.log(f"all packages now at {new}")
+        source = _version_file(pkg)
+        text, count = VERSION_LINE.subn(rf'\1 = "{new}"', source.read_text(encoding="utf-8"), 1)
+        if count != 1:
+            session.error(f"no version line in {source}")
+        if pkg.name == "ato":
+            text = EXACT_PIN.sub(rf"\1=={new}", text)
+        source.write_text(text, encoding="utf-8")
+        session.log(f"{source.relative_to(ROOT)}: {new}")
+    session.log(f"all packages now at {new}; sibling ranges (ato-adict>=3.0,<4) are not touched")
 
 
 @nox.session
@@ -166,6 +326,7 @@ def bench(session: nox.Session) -> None:
         TORCH,
         "numpy",  # torch.distributed object collectives (bench_hyperopt) need it
         *["mlflow-skinny", "alembic", "optuna"],  # peers: bench_tracker, bench_hyperopt
+        "httpx",  # bench_dashboard's HTTP client
     )
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)
@@ -213,6 +374,7 @@ nox.options.sessions = [
     *[f"tests-{s}" for s in PACKAGES],
     "integration",
     "lint",
+    "typecheck",
     "build",
     "docs",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import pathlib
 import re
 import shutil
@@ -68,3 +70,43 @@ def test_demo_rejects_a_misspelt_view(demo_dir) -> None:
     proc = _run(["quikc"], demo_dir)
     assert proc.returncode != 0
     assert "quick" in proc.stderr
+
+
+def _ato(demo_dir: pathlib.Path, *argv: str) -> subprocess.CompletedProcess:
+    ato = shutil.which("ato") or str(pathlib.Path(sys.executable).parent / "ato")
+    env = {**os.environ, "COLUMNS": "400"}  # one line per row, however many columns
+    return subprocess.run(
+        [ato, *argv], cwd=demo_dir, capture_output=True, text=True, timeout=120, env=env
+    )
+
+
+def test_demo_runs_list_has_searched_params_and_sorts_by_accuracy(demo_run, demo_dir) -> None:
+    proc = _ato(demo_dir, "runs", "list", "--project", "digits", "--sort", "val_accuracy")
+    assert proc.returncode == 0, proc.stderr
+    header = next(line for line in proc.stdout.splitlines() if line.startswith("┃"))
+    for param in ("optim.lr", "model.alpha", "model.hidden"):
+        assert param in header
+    runs = json.loads(
+        _ato(
+            demo_dir, "runs", "list", "--project", "digits", "--sort", "val_accuracy", "--json"
+        ).stdout
+    )
+    accuracies = [
+        r["metrics"]["val_accuracy"]["last"] for r in runs if "val_accuracy" in r["metrics"]
+    ]
+    assert accuracies == sorted(accuracies, reverse=True) and len(accuracies) > 10
+
+
+def test_demo_final_curve_and_explain(demo_run, demo_dir) -> None:
+    match = re.search(r"final evaluation: run (\d+); search (\w+)", demo_run.stdout)
+    assert match, demo_run.stdout
+    run_id, search_id = match.groups()
+    best = json.loads(_ato(demo_dir, "runs", "best", "--search", search_id, "--json").stdout)
+    assert str(best["run"]["id"]) == run_id
+    curve = _ato(demo_dir, "runs", "metrics", run_id, "--key", "train_loss", "--format", "csv")
+    assert curve.returncode == 0, curve.stderr
+    lines = curve.stdout.splitlines()
+    assert lines[0] == "step,key,value,timestamp" and len(lines) > 5
+    explain = _ato(demo_dir, "runs", "explain", run_id, "optim.lr")
+    assert explain.returncode == 0, explain.stderr
+    assert "hyperopt_trial" in explain.stdout and "overrode" in explain.stdout

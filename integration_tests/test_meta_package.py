@@ -14,9 +14,17 @@ LIBRARIES = ["ato-adict", "ato-scope", "ato-tracker", "ato-hyperopt"]
 
 
 def _pyproject_version(folder: str) -> str:
-    text = (ROOT / "packages" / folder / "pyproject.toml").read_text(encoding="utf-8")
-    match = re.search(r'(?m)^version = "([^"]+)"', text)
-    assert match, f"no version in packages/{folder}/pyproject.toml"
+    """The version from the distribution's one source: the file named by
+    ``[tool.hatch.version]``, else the static ``version`` of its pyproject.toml."""
+    package = ROOT / "packages" / folder
+    text = (package / "pyproject.toml").read_text(encoding="utf-8")
+    source = re.search(r'(?ms)^\[tool\.hatch\.version\]\s*^path = "([^"]+)"', text)
+    if source:
+        assert re.search(r'(?m)^dynamic = \["version"\]', text), f"{folder}: version not dynamic"
+        assert not re.search(r"(?m)^version = ", text), f"{folder}: a second, static version"
+        text = (package / source.group(1)).read_text(encoding="utf-8")
+    match = re.search(r'(?m)^(?:__version__|version) = "([^"]+)"', text)
+    assert match, f"no version in packages/{folder}"
     return match.group(1)
 
 
@@ -36,6 +44,7 @@ def test_meta_pins_each_library_exactly_at_its_version() -> None:
         "hydra",
         "postgres",
         "mysql",
+        "dashboard",
         "all",
     }
 
@@ -66,3 +75,21 @@ def test_the_ato_command_is_installed() -> None:
     proc = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "runs" in proc.stdout
+
+
+def test_every_distribution_has_a_changelog_entry_for_its_version() -> None:
+    folders = sorted(
+        p.name for p in (ROOT / "packages").iterdir() if (p / "pyproject.toml").exists()
+    )
+    assert set(LIBRARIES) | {"ato"} <= set(folders)
+    for folder in folders:
+        changelog = ROOT / "packages" / folder / "CHANGELOG.md"
+        assert changelog.exists(), f"packages/{folder} has no CHANGELOG.md"
+        text = changelog.read_text(encoding="utf-8")
+        headings = re.findall(r"(?m)^## \[([^\]]+)\]", text)
+        assert headings[:1] == ["Unreleased"], f"{changelog}: first section must be [Unreleased]"
+        version = _pyproject_version(folder)
+        assert version in headings, f"{changelog}: no section for {version}"
+        docs_page = ROOT / "docs" / "changelog" / f"{folder}.md"
+        assert docs_page.exists(), f"no {docs_page} (and mkdocs.yml nav entry) showing it"
+        assert f"packages/{folder}/CHANGELOG.md" in docs_page.read_text(encoding="utf-8")

@@ -101,7 +101,7 @@ def test_distributed_search_resumes_with_the_same_decisions(tmp_path: pathlib.Pa
         if "search:cut" in run.tags
     ]
     assert sorted({run.status for run in runs}) == ["completed", "killed"]
-    answers = [run for run in runs if "search_answer" in run.tags]
+    answers = [run for run in runs if "final" in run.tags]
     assert [run.id for run in answers] == [got["run_id"]]
     for run in runs:
         assert any(tag.startswith("trial:") for tag in run.tags)

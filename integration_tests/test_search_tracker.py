@@ -72,7 +72,7 @@ def test_each_trial_rung_is_a_run_and_a_resumed_search_skips_finished_ones(
         tags = _tags(run)
         assert float(tags["budget"]) in (1, 3, 9) and run.status == "completed"
         assert [(m.key, m.step) for m in run.metrics] == [("metric", int(tags["rung"]))]
-    (answer,) = [r for r in runs if "search_answer" in r.tags]
+    (answer,) = [r for r in runs if "final" in r.tags]
     assert answer.id == reference.run_id and _tags(answer)["trial"] == str(reference.trial_id)
     assert answer.config["__trial_id__"] == reference.trial_id
 

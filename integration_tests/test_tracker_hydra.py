@@ -110,3 +110,19 @@ def test_current_logger_outside_a_job_raises():
     hydra_module = pytest.importorskip("ato.tracker.hydra")
     with pytest.raises(tracker.RunStateError, match="hydra.callbacks"):
         hydra_module.current_logger()
+
+
+def test_hydra_runs_record_their_composition_and_can_be_explained(tmp_path, db_url, capsys):
+    from ato.tracker.cli import main
+
+    proc = run_app(tmp_path, db_url, "lr=0.5")
+    assert proc.returncode == 0, proc.stderr
+    (run,) = runs_of(db_url)
+    hydra = run.provenance.hydra
+    assert hydra.overrides == ["lr=0.5"] and hydra.config_name
+    assert run.provenance.argv and run.provenance.python.version
+    assert main(["--db", db_url, "runs", "explain", str(run.id), "lr"]) == 0
+    assert "lr = 0.5 ← CLI override lr=0.5" in capsys.readouterr().out
+    assert main(["--db", db_url, "runs", "explain", str(run.id), "model"]) == 0
+    out = capsys.readouterr().out
+    assert "model.depth = 2 ← composed config" in out

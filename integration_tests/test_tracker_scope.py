@@ -114,3 +114,31 @@ def test_omegaconf_interpolations_are_stored_resolved(tmp_path):
     run_id = logger.run()
     logger.finish()
     assert tracker.SQLFinder(db).find_run(run_id).config.optimizer.lr == 0.1
+
+
+def test_a_run_under_a_scope_can_be_explained_afterwards(tmp_path, capsys):
+    from ato.tracker.cli import main
+
+    db = f"sqlite:///{tmp_path / 'runs.db'}"
+    scope = scope_module.Scope()
+
+    @scope.observe(default=True)
+    def defaults(config):
+        config.lr = 0.1
+        config.experiment = _experiment(db, "scoped")
+
+    @scope.observe(priority=1)
+    def fast(config):
+        config.lr = 0.5
+
+    config = scope.build(["fast", "epochs=3"])
+    logger = tracker.SQLLogger(config, scope=scope)
+    with logger.start_run() as run:
+        pass
+    stored = tracker.SQLFinder(db).find_run(run.id).provenance.scope
+    assert stored.views[:2] == ["defaults", "fast"] and stored.overrides == ["epochs=3"]
+    assert main(["--db", db, "runs", "explain", str(run.id), "lr"]) == 0
+    out = capsys.readouterr().out
+    assert "lr = 0.5 ← fast" in out and "overrode 0.1 ← defaults" in out
+    assert main(["--db", db, "runs", "explain", str(run.id), "epochs"]) == 0
+    assert "epochs = 3 ← CLI epochs=3" in capsys.readouterr().out

@@ -8,6 +8,7 @@ The data set (1,797 8x8 images) ships inside scikit-learn: nothing is downloaded
     python examples/digits/train.py manual           # what each key means, view order
     python examples/digits/train.py explain          # where every value came from
     ato runs best --metric val_accuracy              # afterwards, from the database
+    ato runs list --project digits --sort val_accuracy   # searched params as columns
 
 Every (trial, rung) of the search is one run in the tracker. Trials continue instead of
 retraining: each saves its model in its checkpoint directory (``trial_context()``), and when it
@@ -224,7 +225,11 @@ def main() -> None:
     ours.sort(key=lambda run: _last(run, "val_accuracy"), reverse=True)
     print(f"\ntop {settings.search.top_runs} of {len(ours)} runs of this search:")
     top = ours[: settings.search.top_runs]
-    Console(width=120).print(render_runs_table(top, metric_keys=["val_accuracy", "train_loss"]))
+    table = render_runs_table(top, ["val_accuracy", "train_loss"], params=list(SEARCH_SPACES))
+    Console(width=140).print(table)
+    print(
+        f"\nafterwards: ato runs list --project digits --search {result.search_id} --sort val_accuracy"
+    )
     print(f"\nwall time {time.perf_counter() - started:.1f} s")
 
 

@@ -29,7 +29,8 @@ def test_every_trial_is_a_tagged_run_with_its_config_and_metric(fake_logger) -> 
     for k, round_log in enumerate(result.logs):
         for entry in round_log:
             run = runs[entry.__run_id__]
-            assert run["tags"] == ["search:s1", f"round:{k}"]
+            final = ["final"] if k == len(result.logs) - 1 else []  # the search's answer
+            assert run["tags"] == ["search:s1", f"round:{k}", *final]
             assert run["config"].x == entry.x and run["config"].name == "exp"
             assert run["config"].__num_halved__ == k
             if "__error__" in entry:

@@ -8,7 +8,9 @@ Each server test starts from an empty schema (all tracker tables and the schema 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +22,8 @@ from ato.tracker.models import Base
 from ato.tracker.schema import version_table
 
 SERVERS = {"postgresql": "ATO_TEST_POSTGRES_URL", "mysql": "ATO_TEST_MYSQL_URL"}
+
+sys.path.insert(0, str(Path(__file__).parent))  # helper modules next to the tests (faultproxy)
 
 
 def server_url(env_var: str) -> str:
@@ -89,3 +93,23 @@ def make_config(db_url: str) -> Callable[..., ADict]:
         return cfg
 
     return make
+
+
+@pytest.fixture(params=["postgresql", "mysql"])
+def server_db_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Each real server in turn (emptied), for fault tests that need a network link."""
+    url = server_url(SERVERS[request.param])
+    _reset_schema(url)
+    yield url
+    dispose_engines()
+
+
+@pytest.fixture
+def fault_proxy(server_db_url: str) -> Iterator[Any]:
+    """A :class:`faultproxy.FaultProxy` in front of ``server_db_url``'s server."""
+    from faultproxy import FaultProxy
+
+    proxy = FaultProxy.for_url(server_db_url)
+    yield proxy
+    proxy.close()
+    dispose_engines()

@@ -100,14 +100,15 @@ def test_list_table_shows_every_run_with_last_metric_values(capsys, db):
         assert column in header
     rows = table_rows(out)
     assert set(rows) == {"1", "2", "3", "4"}
-    # columns: project, status, started, duration, tags, acc, bleu, loss
+    # columns: project, status, started, duration, tags, then the params that differ most
+    # (lr, model.depth: 3 distinct values; model.act, dropout: 2), then acc, bleu, loss
     assert rows["1"][0:2] == ["vision", "completed"]
-    assert rows["1"][4:] == ["baseline", "0.7", "-", "0.5"]
-    assert rows["2"][5:] == ["0.8", "-", "0.4"]
+    assert rows["1"][4:] == ["baseline", "0.1", "2", "relu", "-", "0.7", "-", "0.5"]
+    assert rows["2"][9:] == ["0.8", "-", "0.4"]
     assert rows["3"][1] == "failed"
-    assert rows["3"][4:] == ["deep, baseline", "-", "-", "2"]
+    assert rows["3"][4:] == ["deep, baseline", "0.1", "3", "relu", "0.2", "-", "-", "2"]
     assert rows["4"][0] == "nlp"
-    assert rows["4"][5:] == ["-", "27.25", "-"]
+    assert rows["4"][5:] == ["0.001", "-", "-", "-", "-", "27.25", "-"]
 
 
 def test_list_json_is_machine_readable(capsys, db):
@@ -157,11 +158,14 @@ def test_database_url_defaults_to_the_ato_db_variable(capsys, db, monkeypatch):
 
 def test_render_runs_table_prints_what_runs_list_prints(capsys, db, monkeypatch):
     monkeypatch.delenv("COLUMNS", raising=False)  # the CLI's width when piped
-    code, cli_out, _ = ato(capsys, "--db", db, "--project", "vision", "runs", "list")
+    code, cli_out, _ = ato(
+        capsys, "--db", db, "--project", "vision", "runs", "list", "--params", "model.depth,lr"
+    )
     assert code == 0
     runs = SQLFinder(db).get_runs_in_project("vision")
     buffer = io.StringIO()
-    Console(file=buffer, width=160, highlight=False).print(render_runs_table(runs))
+    table = render_runs_table(runs, params=["model.depth", "lr"])
+    Console(file=buffer, width=160, highlight=False).print(table)
     assert buffer.getvalue() == cli_out
 
 
@@ -191,7 +195,7 @@ def test_show_json_includes_artifacts_and_fingerprints(capsys, sqlite_url):
     assert record["id"] == run.id
     assert record["config"]["lr"] == 0.5
     assert record["metrics"]["score"] == {
-        "last": None,  # NaN is not valid JSON
+        "last": "NaN",  # JSON has no NaN: spelled as a string
         "last_step": 0,
         "min": None,
         "max": None,
@@ -225,8 +229,13 @@ def test_best_by_max_and_min(capsys, db):
         "min",
     )
     assert (lowest["run"]["id"], lowest["value"]) == (2, 0.4)
-    highest = ato_json(
+    by_default = ato_json(
         capsys, "--db", db, "--project", "vision", "runs", "best", "--metric", "loss"
+    )
+    assert (by_default["run"]["id"], by_default["value"], by_default["mode"]) == (2, 0.4, "min")
+    highest = ato_json(
+        capsys,
+        *("--db", db, "--project", "vision", "runs", "best", "--metric", "loss", "--mode", "max"),
     )
     assert (highest["run"]["id"], highest["value"]) == (3, 2.0)
 
@@ -259,7 +268,7 @@ def test_best_of_a_metric_nobody_logged_is_not_found(capsys, db):
 def test_best_rejects_an_unknown_mode(capsys, db):
     code, _, err = ato(capsys, "--db", db, "runs", "best", "--metric", "acc", "--mode", "avg")
     assert code == 2
-    assert "invalid choice: 'avg'" in err
+    assert "bad metric direction 'avg'" in err
 
 
 # -- runs compare ------------------------------------------------------------------------
@@ -272,8 +281,9 @@ def test_compare_shows_only_differing_config_keys_and_metrics(capsys, db):
     assert "lr" not in rows and "model.act" not in rows  # equal values are not listed
     assert rows["model.depth"] == ["2", "3"]
     assert rows["dropout"] == ["-", "0.2"]
-    assert rows["loss"] == ["0.5", "1", "2", "2"]  # run 1 last/best, run 3 last/best (max)
-    assert rows["acc"] == ["0.7", "0.7", "-", "-"]
+    # direction, run 1 last/best, run 3 last/best; loss is best when smallest
+    assert rows["loss"] == ["min", "0.5", "0.5 ★", "2", "2"]
+    assert rows["acc"] == ["max", "0.7", "0.7 ★", "-", "-"]
 
 
 def test_compare_json(capsys, db):

@@ -70,19 +70,16 @@ def test_config_diff_tells_numbers_and_booleans_apart():
     assert config_diff(runs[:1] + runs[:1]) == {}
 
 
-def test_json_number_drops_non_finite_values():
-    assert [json_number(v) for v in (1.5, float("nan"), float("inf"), None)] == [
-        1.5,
-        None,
-        None,
-        None,
-    ]
+def test_json_number_spells_non_finite_values_as_strings():
+    values = (1.5, float("nan"), float("inf"), float("-inf"), None)
+    assert [json_number(v) for v in values] == [1.5, "NaN", "Infinity", "-Infinity", None]
 
 
 def test_formats():
     assert format_number(0.123456789) == "0.123457"
     assert format_number(1_500_000.0) == "1.5e+06"
-    assert format_number(None) == format_number(float("nan")) == "-"
+    assert format_number(None) == "-"
+    assert [format_number(float(v)) for v in ("nan", "inf", "-inf")] == ["nan", "inf", "-inf"]
     assert format_value("relu") == "relu"
     assert format_value([1, "a", None]) == '[1, "a", null]'
     assert format_value({"k": False}) == '{"k": false}'

@@ -67,13 +67,13 @@ def test_runs_in_project_are_complete_and_detached(make_config):
 def test_find_best_run_max_min_and_project_scope(make_config):
     low = _run(make_config(), [("acc", 0.2), ("acc", 0.6), ("loss", 0.9)])
     high = _run(make_config(), [("acc", 0.8), ("loss", 0.5), ("loss", 0.4)])
-    _run(make_config(), [("acc", float("nan")), ("loss", float("inf"))])
+    diverged = _run(make_config(), [("acc", float("nan")), ("loss", float("inf"))])
     _run(make_config(project="other"), [("acc", 0.99), ("loss", 0.01)])
     finder = SQLFinder(make_config())
-    assert finder.find_best_run("proj", "acc").id == high
+    assert finder.find_best_run("proj", "acc").id == high  # NaN ranks last
     assert finder.find_best_run("proj", "acc", mode="min").id == low
     assert finder.find_best_run("proj", "loss", "min").id == high
-    assert finder.find_best_run("proj", "loss", "max").id == low
+    assert finder.find_best_run("proj", "loss", "max").id == diverged  # +inf by value
     assert finder.find_best_run("proj", "missing") is None
     best = finder.find_best_run("proj", "acc")
     assert best.metric_values("acc") == [0.8] and best.status == "completed"

@@ -69,17 +69,19 @@ def test_metrics_round_trip_in_order_with_steps_and_timestamps(make_config):
     assert run.best_metric("loss", "min") == 0.2
 
 
-def test_non_finite_values_read_back_as_nan_and_are_ignored_by_best(make_config):
+def test_non_finite_values_read_back_exactly_and_nan_is_ignored_by_best(make_config):
     logger = SQLLogger(make_config())
     run_id = logger.run()
     logger.log_metric("loss", float("nan"), 0)
     logger.log_metric("loss", float("inf"), 1)
     logger.log_metric("loss", 0.3, 2)
+    logger.log_metric("loss", float("-inf"), 3)
     logger.finish()
     run = SQLFinder(logger.config).find_run(run_id)
     values = run.metric_values("loss")
-    assert math.isnan(values[0]) and math.isnan(values[1]) and values[2] == 0.3
-    assert run.best_metric("loss") == 0.3
+    assert math.isnan(values[0]) and values[1:] == [math.inf, 0.3, -math.inf]
+    assert run.best_metric("loss") == math.inf
+    assert run.best_metric("loss", "min") == -math.inf
 
 
 class _Scalar:
@@ -201,7 +203,10 @@ def test_batch_size_triggers_a_flush(make_config):
     for step in range(2):
         logger.log_metric("loss", 1.0, step)
     assert finder.find_run(run_id).metrics == []
-    logger.log_metric("loss", 1.0, 2)
+    logger.log_metric("loss", 1.0, 2)  # wakes the background flush; log_metric does not wait
+    deadline = time.monotonic() + 10
+    while len(finder.find_run(run_id).metrics) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert len(finder.find_run(run_id).metrics) == 3
     logger.finish()
 
@@ -219,10 +224,10 @@ def test_time_threshold_flushes_without_further_logging(make_config):
 
 
 def test_flush_returns_the_number_written(make_config):
-    logger = SQLLogger(make_config(), batch_size=2, flush_interval=3600)
+    logger = SQLLogger(make_config(), batch_size=10, flush_interval=3600)
     logger.run()
     logger.log_metrics({"a": 1, "b": 2, "c": 3}, 0)
-    assert logger.flush() == 1
+    assert logger.flush() == 3
     assert logger.flush() == 0
     logger.finish()
 

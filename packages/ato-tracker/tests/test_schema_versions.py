@@ -30,6 +30,7 @@ from ato.tracker.schema import HEAD_REVISION, VERSION_TABLE, version_table
 DATA = Path(__file__).parent / "data"
 ATO2 = DATA / "ato-2.2.1-sqlite.db"
 ATO30 = DATA / "ato-3.0.0-sqlite.db"
+SINCE_ATO2 = ["0002", "0003", "0004"]  # the revisions an ato 2.x database goes through to the head
 FIXTURES = {"ato2": (ATO2, "legacy_cls", "0001"), "ato30": (ATO30, "cls30", "0002")}
 
 
@@ -188,7 +189,7 @@ def test_old_files_upgrade_and_read_back(name, tmp_path):
 def test_ato2_upgrade_backs_up_the_file_first(tmp_path):
     path = _copy("ato2", tmp_path)
     result = migrate.upgrade(str(path))
-    assert result.applied == ["0002"] and result.backup is not None
+    assert result.applied == SINCE_ATO2 and result.backup is not None
     assert result.backup.parent == tmp_path and result.backup.name.startswith(path.name + ".0001-")
     assert _schema_sql(result.backup) == _schema_sql(ATO2)
     assert _expected(result.backup) == _expected(ATO2)
@@ -220,7 +221,7 @@ def test_a_failed_upgrade_leaves_a_sqlite_file_as_it_was(tmp_path):
     assert _expected(path) == _expected(ATO2)
     with sqlite3.connect(path) as con:
         con.execute("DROP TRIGGER fail")
-    assert migrate.upgrade(url).applied == ["0002"]
+    assert migrate.upgrade(url).applied == SINCE_ATO2
     _assert_reads_back(url, "legacy_cls", _expected(ATO2))
 
 
@@ -280,11 +281,19 @@ def test_a_database_from_a_newer_ato_says_to_upgrade_ato(db_url):
         migrate.upgrade(db_url)
 
 
-def test_a_3_0_database_without_version_table_is_stamped_on_first_write(tmp_path):
+def test_a_3_0_database_without_version_table_is_recognised_and_upgraded(tmp_path):
     path = _copy("ato30", tmp_path)
     url = f"sqlite:///{path}"
-    SQLFinder(url, must_exist=True).list_projects()  # reading changes nothing
-    assert not migrate.current(url).versioned
+    before = path.read_bytes()
+    with pytest.raises(SchemaOutdatedError, match="0002"):
+        SQLFinder(url, must_exist=True)  # an older revision: reading changes nothing
+    assert path.read_bytes() == before
+    assert migrate.current(url).revision == "0002" and not migrate.current(url).versioned
+    state = migrate.current(url)
+    assert (state.revision, state.versioned) == ("0002", False)  # recognised by its shape
+    with pytest.raises(SchemaOutdatedError):  # revision 0003 added columns since 3.0.0
+        SQLLogger(_config(url, "cls30"))
+    assert migrate.upgrade(url).applied == ["0003"]
     SQLLogger(_config(url, "cls30"))
     state = migrate.current(url)
     assert state.versioned and state.up_to_date
@@ -414,7 +423,7 @@ def test_an_ato2_schema_on_a_server_upgrades_and_reads_back(server, request):
     with pytest.raises(SchemaOutdatedError):
         SQLLogger(_config(url, "legacy_cls"))
     result = migrate.upgrade(url)
-    assert (result.before, result.applied, result.backup) == ("0001", ["0002"], None)
+    assert (result.before, result.applied, result.backup) == ("0001", SINCE_ATO2, None)
     _assert_reads_back(url, "legacy_cls", _expected(ATO2))
     engine = create_engine(url)
     try:
@@ -473,7 +482,7 @@ def test_an_upgrade_interrupted_on_a_server_completes_when_run_again(server, req
                 conn.execute(text(statement))
     finally:
         engine.dispose()
-    assert migrate.upgrade(url).applied == ["0002"]
+    assert migrate.upgrade(url).applied == SINCE_ATO2
     _assert_reads_back(url, "legacy_cls", _expected(ATO2))
     engine = create_engine(url)
     try:

@@ -1,6 +1,6 @@
 """Hydra-style composition of a config from a directory of config groups.
 
-Layout (any supported extension, see :mod:`ato.adict.files`)::
+Layout (any supported extension, see `ato.adict.files`)::
 
     configs/
       config.yaml          # the base config (``config_filename``)
@@ -27,7 +27,7 @@ Packages (where an option's content goes), as in Hydra:
 
 An option file chooses its package with a ``# @package <package>`` comment among the comment
 lines at its top (YAML, TOML, XYZ and ``.py`` files; JSON has no comments). The ``package``
-argument of :func:`compose_hierarchy` (one package for every group, or ``{group: package}``)
+argument of ``compose_hierarchy`` (one package for every group, or ``{group: package}``)
 wins over the file's header.
 
 Every file stays inside ``root``: ``config_filename``, group names and options are relative
@@ -73,7 +73,7 @@ def compose_hierarchy(
             (``'a/b'`` for nested ones) and its content goes under the dotted key ``a.b``.
         overrides: ``{'dotted.key': value}`` set after everything else is merged.
         on_missing: what a missing base file or group option does: ``'error'`` raises
-            :class:`CompositionError`, ``'warn'`` issues a :class:`CompositionWarning` and
+            [`CompositionError`][ato.adict.CompositionError], ``'warn'`` issues a [`CompositionWarning`][ato.adict.CompositionWarning] and
             skips it, ``'ignore'`` skips it silently.
         required: dotted keys that must exist in the result.
         package: where selected options go (see the module docstring): one package for

@@ -15,7 +15,7 @@ instance, so such configs still convert, copy, pickle, freeze, dump and hash cor
 Keys named like Python's protocol names (``__reduce_ex__``, ``__deepcopy__``, ``__version__``,
 any ``__x__``) are data only: an ADict holding one switches to a guarded variant whose
 ``__x__`` attribute reads always resolve through the class, so pickle, copy, numpy and friends
-find their methods. The exceptions are :data:`RUN_KEYS`, ato's own trial keys.
+find their methods. The exceptions are ``RUN_KEYS``, ato's own trial keys.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ attributes (``config.__num_halved__``). Every other ``__x__`` name is a Python p
 
 
 def is_protocol_name(key: Any) -> bool:
-    """True for a ``str`` key of the form ``__x__`` that is not one of :data:`RUN_KEYS`."""
+    """True for a ``str`` key of the form ``__x__`` that is not one of ``RUN_KEYS``."""
     return (
         key.__class__ is str
         and len(key) > 4
@@ -108,15 +108,15 @@ class _flag:
         return self.fget(obj)
 
 
-class ADict(dict):
+class ADict(dict["Any", "Any"]):  # strings: typing is not imported at run time
     """A ``dict`` whose keys are also attributes, built for experiment configs.
 
     Construction mirrors ``dict``: ``ADict(mapping)``, ``ADict(iterable_of_pairs)``,
     ``ADict(**kwargs)`` or a mix of one positional argument and keywords. Nested mappings,
     including those inside lists and tuples, become ADicts, on construction and on every
-    assignment. Anything else as positional argument raises :class:`TypeError`.
+    assignment. Anything else as positional argument raises `TypeError`.
 
-    Missing keys raise :class:`~ato.adict.errors.ConfigKeyError` (a ``KeyError`` and an
+    Missing keys raise [`ConfigKeyError`][ato.adict.ConfigKeyError] (a ``KeyError`` and an
     ``AttributeError``) with a "did you mean" hint. ``ADict.auto()`` builds an auto-nesting
     ADict where reading a missing key creates an empty child, so ``cfg.a.b.c = 1`` works.
 
@@ -176,7 +176,7 @@ class ADict(dict):
         raise _missing_key(name, self)
 
     # -- dict methods that must keep conversion and return ADicts -----------------------
-    def update(self, /, *args: Any, recurrent: bool = False, **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, /, *args: Any, recurrent: bool = False, **kwargs: Any) -> None:
         """Update from a mapping / pairs / keywords, like ``dict.update``.
 
         Args:
@@ -211,7 +211,7 @@ class ADict(dict):
 
     def setdefault(self, key: Any, default: Any = None) -> Any:
         """Like ``dict.setdefault``, but a mapping ``default`` is stored (and returned) as an
-        ADict. Raises :class:`~ato.adict.errors.FrozenConfigError` on a frozen ADict."""
+        ADict. Raises [`FrozenConfigError`][ato.adict.FrozenConfigError] on a frozen ADict."""
         if not _dict_contains(self, key):
             self[key] = default
         return _dict_get(self, key)
@@ -229,13 +229,13 @@ class ADict(dict):
         return _union(type(self), self, other)
 
     def __ror__(self, other: Any) -> ADict:
-        """``other | cfg`` for a mapping ``other``: like :meth:`__or__`, ``cfg``'s keys win."""
+        """``other | cfg`` for a mapping ``other``: like `__or__`, ``cfg``'s keys win."""
         if not isinstance(other, Mapping):
             return NotImplemented
         return _union(type(self), other, self)
 
     def __ior__(self, other: Any) -> ADict:
-        """``cfg |= other``: :meth:`update` in place (shallow). Raises FrozenConfigError when
+        """``cfg |= other``: `update` in place (shallow). Raises FrozenConfigError when
         frozen."""
         type(self).update(self, other)
         return self
@@ -244,13 +244,13 @@ class ADict(dict):
     def __repr__(self) -> str:
         return f"ADict({dict.__repr__(self)})"
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (_flags(self), dict(self), _base_of(type(self))))
 
     def __copy__(self) -> ADict:
         return ADict.copy(self)
 
-    def __deepcopy__(self, memo: dict) -> ADict:
+    def __deepcopy__(self, memo: dict[int, Any]) -> ADict:
         new = _rebuild(_flags(self), {}, _base_of(type(self)))
         memo[id(self)] = new
         for key, value in dict.items(self):
@@ -262,12 +262,12 @@ class ADict(dict):
         """Deep copy (nested ADicts, lists and values are copied; flags are kept)."""
         return copy.deepcopy(self)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[Any, Any]:
         """Plain nested ``dict``/``list`` copy (tuples stay tuples)."""
         return {k: _plain(v) for k, v in dict.items(self)}
 
     def json(self, **kwargs: Any) -> str:
-        """Serialize with :func:`json.dumps`; keyword arguments are passed through."""
+        """Serialize with `json.dumps`; keyword arguments are passed through."""
         import json
 
         return json.dumps(type(self).to_dict(self), **kwargs)
@@ -316,18 +316,18 @@ class ADict(dict):
     def get_structural_repr(self) -> str:
         """Sorted ``path: type`` lines describing keys and value types, not values.
 
-        See :func:`ato.adict.structure.structural_repr` for the exact algorithm.
+        See `ato.adict.structure.structural_repr` for the exact algorithm.
         """
         return structural_repr(self)
 
     def get_structural_hash(self) -> str:
-        """SHA-256 hex digest of :meth:`get_structural_repr` (stable across processes)."""
+        """SHA-256 hex digest of `get_structural_repr` (stable across processes)."""
         return structural_hash(self)
 
     # -- freezing -----------------------------------------------------------------------
     @_flag
     def frozen(self) -> bool:
-        """True when this ADict is read-only (see :meth:`freeze`).
+        """True when this ADict is read-only (see `freeze`).
 
         A key named ``frozen`` (common in model configs) hides this flag on that instance;
         ``ADict.frozen(cfg)`` always reads the flag.
@@ -337,13 +337,13 @@ class ADict(dict):
     def freeze(self) -> ADict:
         """Make this ADict and every nested ADict read-only, in place. Returns ``self``.
 
-        Writes afterwards raise :class:`~ato.adict.errors.FrozenConfigError`.
+        Writes afterwards raise [`FrozenConfigError`][ato.adict.FrozenConfigError].
         """
         _walk_set_flag(self, "frozen", True)
         return self
 
     def defrost(self) -> ADict:
-        """Undo :meth:`freeze` on this ADict and every nested ADict. Returns ``self``."""
+        """Undo `freeze` on this ADict and every nested ADict. Returns ``self``."""
         _walk_set_flag(self, "frozen", False)
         return self
 
@@ -359,7 +359,7 @@ class ADict(dict):
 
     @_flag
     def is_auto(self) -> bool:
-        """True when reading a missing key creates a child (see :meth:`auto`).
+        """True when reading a missing key creates a child (see `auto`).
 
         ``ADict.is_auto(cfg)`` reads the flag even when a key named ``is_auto`` exists.
         """
@@ -367,11 +367,11 @@ class ADict(dict):
 
     # -- access tracking ----------------------------------------------------------------
     def track_access(self, enabled: bool = True) -> ADict:
-        """Start (or stop) recording which keys are read, for :attr:`accessed_keys`.
+        """Start (or stop) recording which keys are read, for `accessed_keys`.
 
         Covers this ADict and everything below it, including values assigned later. A read is
         ``cfg.key``, ``cfg['key']``, ``cfg['a', 'b']`` or ``cfg.get('key')`` on an existing key;
-        iteration, ``in``, :meth:`raw`, :meth:`to_dict` and ``**cfg`` record nothing.
+        iteration, ``in``, `raw`, `to_dict` and ``**cfg`` record nothing.
         Tracking makes reads slower; it is off by default. Starting it clears earlier records.
 
         Args:
@@ -387,7 +387,7 @@ class ADict(dict):
 
     @_flag
     def accessed_keys(self) -> list[str]:
-        """Sorted dotted paths of the keys read below this ADict since :meth:`track_access`.
+        """Sorted dotted paths of the keys read below this ADict since `track_access`.
 
         Paths are relative to the ADict asked (``cfg.model.accessed_keys`` gives ``['depth']``
         where ``cfg.accessed_keys`` gives ``['model', 'model.depth']``); list items appear by
@@ -417,7 +417,7 @@ class ADict(dict):
         """Load ``.json``, ``.yaml``/``.yml``, ``.toml``, ``.xyz`` or ``.py`` into an ADict.
 
         ``.py`` files are executed (trusted input only); their public module-level names
-        become keys. See :mod:`ato.adict.files` for details and raised errors.
+        become keys. See `ato.adict.files` for details and raised errors.
         """
         from .files import load_file
 
@@ -425,20 +425,20 @@ class ADict(dict):
 
     def dump(self, path: Any) -> None:
         """Write to ``path``; the format follows the extension (``.json``, ``.yaml``/``.yml``,
-        ``.toml``, ``.xyz``, ``.py``). See :func:`ato.adict.files.dump_file` for raised errors."""
+        ``.toml``, ``.xyz``, ``.py``). See [`ato.adict.files.dump_file`][ato.adict.dump_file] for raised errors."""
         from .files import dump_file
 
         dump_file(type(self).to_dict(self), path)
 
     def to_xyz(self) -> str:
-        """Render in ato's indentation-based XYZ text format (see :mod:`ato.adict.xyz`)."""
+        """Render in ato's indentation-based XYZ text format (see `ato.adict.xyz`)."""
         from .xyz import dumps
 
         return dumps(self)
 
     @classmethod
     def compose_hierarchy(cls, root: Any, config_filename: str = "config", **kwargs: Any) -> ADict:
-        """Hydra-style composition of config groups; see :func:`ato.adict.compose.compose_hierarchy`."""
+        """Hydra-style composition of config groups; see [`ato.adict.compose.compose_hierarchy`][ato.adict.compose_hierarchy]."""
         from .compose import compose_hierarchy
 
         return cls(compose_hierarchy(root, config_filename=config_filename, **kwargs))
@@ -494,12 +494,13 @@ class _AutoMixin:
 
     def __missing__(self, key: Any) -> Any:
         if key.__class__ is tuple:
-            return [self[k] for k in key]
+            return [self[k] for k in key]  # type: ignore[index]  # mixed into ADict only
         return _auto_child(self, key)
 
 
 def _auto_child(parent: Any, key: Any) -> ADict:
-    if isinstance(parent, _FrozenMixin):
+    frozen = isinstance(parent, _FrozenMixin)  # a flag: narrowing would hide the dict type
+    if frozen:
         raise _missing_key(key, parent, "this frozen ADict")
     child: ADict = _variant(_base_of(type(parent)), *_flags(parent))()
     _dict_set(parent, key, child)
@@ -538,11 +539,12 @@ def _protocol_miss(obj: Any, name: str) -> AttributeError:
     )
 
 
-_VARIANTS: dict[tuple, type] = {}
+_VARIANTS: dict[tuple[type, bool, bool, bool, bool], type[ADict]] = {}
 
 
-def _base_of(cls: type) -> type:
-    return getattr(cls, "_ato_base", cls)
+def _base_of(cls: type) -> type[ADict]:
+    base: type[ADict] = getattr(cls, "_ato_base", cls)
+    return base
 
 
 def _flags(obj: ADict) -> tuple[bool, bool, bool]:
@@ -555,8 +557,12 @@ def _flags(obj: ADict) -> tuple[bool, bool, bool]:
 
 
 def _variant(
-    base: type, track: bool = False, frozen: bool = False, auto: bool = False, guard: bool = False
-) -> type:
+    base: type[ADict],
+    track: bool = False,
+    frozen: bool = False,
+    auto: bool = False,
+    guard: bool = False,
+) -> type[ADict]:
     """The subclass of ``base`` implementing the given behaviour flags (cached)."""
     if not (track or frozen or auto or guard):
         return base
@@ -584,10 +590,12 @@ def _variant(
     return cls
 
 
-def _rebuild(flags: tuple[bool, bool, bool], data: dict, base: type = ADict) -> ADict:
+def _rebuild(
+    flags: tuple[bool, bool, bool], data: dict[Any, Any], base: type[ADict] = ADict
+) -> ADict:
     """Recreate an ADict of the given flags from already-converted items (pickle support)."""
     cls = _variant(base, *flags)
-    obj = dict.__new__(cls)
+    obj: ADict = dict.__new__(cls)
     _obj_setattr(obj, "__dict__", obj)
     dict.update(obj, data)
     _guard_all(obj)
@@ -640,7 +648,7 @@ def _union(cls: type, first: Mapping[Any, Any], second: Mapping[Any, Any]) -> AD
     return new
 
 
-def _set_many(target: ADict, keys: tuple, values: Any) -> None:
+def _set_many(target: ADict, keys: tuple[Any, ...], values: Any) -> None:
     values = list(values)
     if len(values) != len(keys):
         raise ValueError(f"cannot assign {len(values)} values to {len(keys)} keys {keys!r}")
@@ -674,7 +682,9 @@ def _pairs(source: Iterable[Any], caller: str) -> Iterator[tuple[Any, Any]]:
         yield key, value
 
 
-def _items_of(args: tuple, kwargs: dict, caller: str) -> Iterator[tuple[Any, Any]]:
+def _items_of(
+    args: tuple[Any, ...], kwargs: dict[str, Any], caller: str
+) -> Iterator[tuple[Any, Any]]:
     """The pairs of ``update``-style arguments: at most one positional source, then keywords."""
     if len(args) > 1:
         raise TypeError(f"{caller} expected at most 1 positional argument, got {len(args)}")

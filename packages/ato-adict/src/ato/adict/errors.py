@@ -18,7 +18,7 @@ class ADictError(Exception):
 class ConfigKeyError(ADictError, KeyError, AttributeError):
     """A key is missing. Raised for both ``cfg['x']`` and ``cfg.x``.
 
-    It is a :class:`KeyError` *and* an :class:`AttributeError`, so ``hasattr``,
+    It is a `KeyError` *and* an `AttributeError`, so ``hasattr``,
     ``getattr(cfg, 'x', default)`` and ``except KeyError`` all behave as expected.
     """
 
@@ -48,7 +48,7 @@ class ConfigFileError(ADictError, ValueError):
 
 
 class ConfigFileNotFoundError(ADictError, FileNotFoundError):
-    """A config file does not exist. Also a :class:`FileNotFoundError`; ``str()`` names the path.
+    """A config file does not exist. Also a `FileNotFoundError`; ``str()`` names the path.
 
     Attributes:
         path: the missing file (``str``).
@@ -80,7 +80,7 @@ class CompositionWarning(UserWarning):
 
 def suggest_keys(key: object, keys: Iterable[object]) -> str:
     """The hint that ends a missing-key message: up to three close matches of ``key`` among
-    the string ``keys`` (:func:`difflib.get_close_matches`, cutoff 0.6), else the first 12 keys
+    the string ``keys`` (``difflib.get_close_matches``, cutoff 0.6), else the first 12 keys
     (of any type), else a note that the config is empty. Starts with a space."""
     import difflib
 

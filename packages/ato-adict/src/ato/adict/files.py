@@ -8,7 +8,7 @@
   ``null`` is an error like any other non-mapping.
 - ``.toml``: read with ``tomllib`` (``tomli`` before Python 3.11), written with ``tomli-w``;
   ``None`` cannot be written.
-- ``.xyz``: read and write, see :mod:`ato.adict.xyz`.
+- ``.xyz``: read and write, see `ato.adict.xyz`.
 - ``.py``: read (see below) and write (one ``name = literal`` assignment per top-level key;
   keys must be public Python identifiers).
 
@@ -23,16 +23,16 @@ themselves, aliases adding more than ``MAX_ALIAS_NODES`` values and integers lon
 Python's digit limit are refused on reading, and the same limits are checked before writing,
 so every written file reads back.
 
-``.py`` files are **code**: loading one runs it with :func:`runpy.run_path` under the module
+``.py`` files are **code**: loading one runs it with ``runpy.run_path`` under the module
 name ``__ato_config__`` (so an ``if __name__ == "__main__":`` block does not run); only load
 files you trust. A ``sys.exit()`` in the file is reported as a ``ConfigFileError`` instead of
 ending the program. Its public module-level names (not starting with ``_``) whose values
 are plain data (``None``, ``bool``, ``int``, ``float``, ``str``, and lists/tuples/dicts of
 those) become keys; modules, functions, classes and other objects are left out.
 
-A missing file raises :class:`~ato.adict.errors.ConfigFileNotFoundError` (a
+A missing file raises [`ConfigFileNotFoundError`][ato.adict.ConfigFileNotFoundError] (a
 ``FileNotFoundError``); every other problem raises a
-:class:`~ato.adict.errors.ConfigFileError` (a ``ValueError``) naming the file and, where the
+[`ConfigFileError`][ato.adict.ConfigFileError] (a ``ValueError``) naming the file and, where the
 parser reports one, the line.
 """
 
@@ -66,7 +66,7 @@ def load_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a config file into a plain nested ``dict``.
 
     Args:
-        path: a file ending in one of :data:`READ_EXTENSIONS` (case-insensitive).
+        path: a file ending in one of `READ_EXTENSIONS` (case-insensitive).
 
     Raises:
         ConfigFileNotFoundError: the file does not exist.
@@ -102,7 +102,7 @@ def dump_file(data: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
     file loads back equal. Nothing is written when an error is raised.
 
     Raises:
-        UnsupportedFormatError: the extension is not one of :data:`WRITE_EXTENSIONS`.
+        UnsupportedFormatError: the extension is not one of `WRITE_EXTENSIONS`.
         ConfigFileError: a value cannot be represented in the format (the message names its
             dotted key), e.g. ``None`` in TOML, a date outside TOML, a plain ``Enum`` member,
             a lone surrogate in TOML or an arbitrary object anywhere; the data nests deeper
@@ -312,7 +312,7 @@ def _read_py(file: Path) -> dict[str, Any]:
 
 
 def run_python_file(file: Path) -> dict[str, Any]:
-    """Run a trusted ``.py`` config with :func:`runpy.run_path`; return its non-dunder globals.
+    """Run a trusted ``.py`` config with `runpy.run_path`; return its non-dunder globals.
 
     Raises:
         ConfigFileError: the file has a syntax error, raised while running or called
@@ -515,6 +515,6 @@ _WRITERS: dict[str, Callable[[dict[str, Any], Path], str]] = {
     ".py": _write_py,
 }
 READ_EXTENSIONS = tuple(_READERS)
-"""Extensions :func:`load_file` reads (lower case, with the dot)."""
+"""Extensions [`load_file`][ato.adict.load_file] reads (lower case, with the dot)."""
 WRITE_EXTENSIONS = tuple(_WRITERS)
-"""Extensions :func:`dump_file` writes (lower case, with the dot)."""
+"""Extensions [`dump_file`][ato.adict.dump_file] writes (lower case, with the dot)."""

@@ -6,7 +6,7 @@ Semantics follow ``mmengine.Config`` (OpenMMLab, https://github.com/open-mmlab/m
   loaded (recursively) and deep-merged in list order; then the file's own keys are
   deep-merged on top. (mmengine rejects a key defined by two bases; here the later base wins.)
 * A mapping holding ``_delete_=True`` replaces the inherited mapping instead of merging into it.
-* ``.py`` configs are run with :func:`runpy.run_path` (trusted files only). Every module-level
+* ``.py`` configs are run with `runpy.run_path` (trusted files only). Every module-level
   name except dunders, modules, functions and classes becomes a key (private names such as
   ``_base_`` included), as in mmengine.
 * ``.json``, ``.yaml``/``.yml``, ``.toml`` and ``.xyz`` configs may use ``_base_`` too.

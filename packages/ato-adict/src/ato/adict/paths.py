@@ -1,6 +1,6 @@
 """Dotted key paths (``'model.backbone.depth'``) into nested mappings and lists.
 
-Shared by :meth:`ADict.get_path <ato.adict.ADict.get_path>` and the composition helpers.
+Shared by ``ADict.get_path`` and the composition helpers.
 
 A segment is a key. A segment written as an integer (``0``, ``12``, ``-1``) also matches:
 
@@ -80,13 +80,13 @@ def set_path(
 ) -> None:
     """Set the dotted ``path`` in ``data`` (changed in place).
 
-    Segments are matched as in :func:`get_path`: an integer segment names an existing ``int``
+    Segments are matched as in ``get_path``: an integer segment names an existing ``int``
     key, or an item of a ``list`` (which is then assigned in place; a segment that is not an
-    index of the list raises :class:`~ato.adict.errors.ConfigKeyError`). A missing parent, or
+    index of the list raises ``ato.adict.errors.ConfigKeyError``). A missing parent, or
     one that holds something other than a mapping or list, is replaced by ``new_parent()`` (a
-    plain ``dict`` by default; :meth:`ADict.set_path` passes its class). Every write goes
+    plain ``dict`` by default; ``ADict.set_path`` passes its class). Every write goes
     through ``node[key] = ...``, so a frozen ADict on the way raises
-    :class:`~ato.adict.errors.FrozenConfigError`.
+    ``ato.adict.errors.FrozenConfigError``.
     """
     parts = path.split(".")
     node: Any = data

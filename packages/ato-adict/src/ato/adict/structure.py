@@ -62,7 +62,7 @@ def structural_repr(config: Mapping[str, Any]) -> str:
 
 
 def structural_hash(config: Mapping[str, Any]) -> str:
-    """SHA-256 hex digest (64 characters) of :func:`structural_repr`."""
+    """SHA-256 hex digest (64 characters) of `structural_repr`."""
     import hashlib
 
     return hashlib.sha256(structural_repr(config).encode("utf-8")).hexdigest()

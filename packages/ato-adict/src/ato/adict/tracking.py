@@ -22,7 +22,7 @@ Path = tuple[Any, ...]
 # id(adict) -> (the tree's shared set of read paths, this node's path, weak reference to it).
 # The weak reference's callback drops the entry when the ADict dies, so a new object that
 # reuses the id never inherits stale records.
-_REGISTRY: dict[int, tuple[set[Path], Path, weakref.ref]] = {}
+_REGISTRY: dict[int, tuple[set[Path], Path, weakref.ref[Any]]] = {}
 
 
 def _record(node: Any, key: Any) -> None:
@@ -69,24 +69,25 @@ class TrackMixin:
 
     __slots__ = ()
 
-    def __getattribute__(self, name: str) -> Any:
+    # ``self: Any``: the mixin only ever sits in front of ADict, a dict.
+    def __getattribute__(self: Any, name: str) -> Any:
         if name[:2] != "__" and dict.__contains__(self, name):
             _record(self, name)
         return object.__getattribute__(self, name)
 
-    def __getitem__(self, key: Any) -> Any:
+    def __getitem__(self: Any, key: Any) -> Any:
         value = dict.__getitem__(self, key)
         if key.__class__ is not tuple:
             _record(self, key)
         return value
 
-    def get(self, key: Any, default: Any = None) -> Any:
+    def get(self: Any, key: Any, default: Any = None) -> Any:
         """``dict.get``; records the read when ``key`` exists."""
         if dict.__contains__(self, key):
             _record(self, key)
         return dict.get(self, key, default)
 
-    def __setitem__(self, key: Any, value: Any) -> None:
+    def __setitem__(self: Any, key: Any, value: Any) -> None:
         core.ADict.__setitem__(self, key, value)
         info = _info(self)
         if info is not None and key.__class__ is not tuple:

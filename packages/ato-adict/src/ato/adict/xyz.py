@@ -41,7 +41,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Set
+from collections.abc import Iterator, Mapping, Set
 from typing import Any
 
 from ._mapping import mapping_items
@@ -171,7 +171,7 @@ def loads(text: str, path: Any = None) -> dict[str, Any]:
         path: the file it came from, used only in error messages.
 
     Raises:
-        XYZSyntaxError: (a :class:`~ato.adict.errors.ConfigFileError`) naming the line for
+        XYZSyntaxError: (a [`ConfigFileError`][ato.adict.ConfigFileError]) naming the line for
             bad indentation, a line that is neither ``key: value`` nor ``N) value``, a
             wrong item number, a duplicate key, a bad quoted string, a top level that is
             a list, nesting deeper than ``MAX_DEPTH`` levels or an
@@ -221,7 +221,7 @@ class _Parser:
             return self.sequence(indent)
         return self.mapping(indent)
 
-    def _block_lines(self, indent: int):
+    def _block_lines(self, indent: int) -> Iterator[_Line]:
         while self.pos < len(self.lines):
             line = self.lines[self.pos]
             if line.indent < indent:
@@ -235,7 +235,7 @@ class _Parser:
 
     def mapping(self, indent: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        first = {}
+        first: dict[str, int] = {}
         for line in self._block_lines(indent):
             if _ITEM.match(line.text):
                 raise self.error("a list item among mapping keys at the same indentation", line)

@@ -1,8 +1,8 @@
 """``ato.xyz``: the module path ato 2.x code imports for the XYZ text format.
 
 A thin alias kept so that 2.x code runs unchanged; new code uses ``ADict.to_xyz()``,
-``ADict.from_file('c.xyz')`` / ``cfg.dump('c.xyz')`` or :mod:`ato.adict.xyz`. Importing it
-issues a :class:`DeprecationWarning`. The format itself is described in :mod:`ato.adict.xyz`.
+``ADict.from_file('c.xyz')`` / ``cfg.dump('c.xyz')`` or ``ato.adict.xyz``. Importing it
+issues a ``DeprecationWarning``. The format itself is described in ``ato.adict.xyz``.
 
 Functions:
     dumps(mapping) -> str

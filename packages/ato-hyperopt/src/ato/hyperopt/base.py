@@ -1,5 +1,5 @@
-"""Building blocks for search strategies: the grid (:class:`GridSpaceMixIn`), the base class
-(:class:`HyperOpt`) and the multi-process mix-in (:class:`DistributedMixIn`).
+"""Building blocks for search strategies: the grid ([`GridSpaceMixIn`][ato.hyperopt.GridSpaceMixIn]), the base class
+([`HyperOpt`][ato.hyperopt.HyperOpt]) and the multi-process mix-in ([`DistributedMixIn`][ato.hyperopt.DistributedMixIn]).
 
 A custom strategy subclasses ``GridSpaceMixIn`` and ``HyperOpt`` and implements ``main``::
 
@@ -30,7 +30,7 @@ __all__ = ["DistributedMixIn", "GridSpaceMixIn", "HyperOpt"]
 class GridSpaceMixIn:
     """The grid of a search space: the Cartesian product of every parameter's values.
 
-    See :mod:`ato.hyperopt.space` for the spec of one parameter.
+    See `ato.hyperopt.space` for the spec of one parameter.
     """
 
     @staticmethod
@@ -48,7 +48,7 @@ class GridSpaceMixIn:
     ) -> list[dict[str, Any]]:
         """Every grid point as ``{dotted name: value}``; the last parameter varies fastest.
         Parameters whose condition fails are left out of a point (see
-        :mod:`ato.hyperopt.searchspace`).
+        ``ato.hyperopt.searchspace``).
 
         Raises:
             SearchSpaceError: a spec is invalid.
@@ -81,13 +81,13 @@ class HyperOpt(abc.ABC):
 
     Args:
         scope: an ato-scope ``Scope`` (duck-typed; trial values are injected through a lazy
-            default view it gets, see :mod:`ato.hyperopt.targets`) or a config object
+            default view it gets, see `ato.hyperopt.targets`) or a config object
             (ADict, dict, OmegaConf ``DictConfig``, dataclass instance) that each trial
             receives a modified copy of.
-        search_spaces: parameter name (dotted path) -> spec; see :mod:`ato.hyperopt.space`.
+        search_spaces: parameter name (dotted path) -> spec; see `ato.hyperopt.space`.
         tracker: None, a logger with ``run(tags=)``, ``log_metric(key, value, step)`` and
             ``finish(status=)``, or a factory ``config -> logger`` such as the ato-tracker
-            ``SQLLogger`` class; see :mod:`ato.hyperopt.tracking`.
+            ``SQLLogger`` class; see `ato.hyperopt.tracking`.
         mode: ``'max'`` if a larger metric is better, ``'min'`` if a smaller one is.
         on_error: ``'continue'`` records a trial that raises as failed with the worst metric
             and goes on; ``'raise'`` stops the search and re-raises.
@@ -166,10 +166,10 @@ class HyperOpt(abc.ABC):
         values: Mapping[str, Any],
         round_index: int,
         recorder: TrialRecorder,
-        args: tuple = (),
-        kwargs: dict | None = None,
+        args: tuple[Any, ...] = (),
+        kwargs: dict[str, Any] | None = None,
     ) -> TrialOutcome:
-        """Evaluate one grid point; see :func:`ato.hyperopt.trials.run_trial`."""
+        """Evaluate one grid point; see `ato.hyperopt.trials.run_trial`."""
         return run_trial(
             self._target,
             func,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from types import FrameType
 from typing import Any
 
 from .errors import SearchSettingError
@@ -32,7 +33,8 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 def warn_user(message: str, category: type[Warning]) -> None:
     """Issue ``warnings.warn(message, category)`` attributed to the first stack frame outside
     ato.hyperopt, so the warning names the user's line however deep the call came from."""
-    level, frame = 2, sys._getframe(1)  # stacklevel 2 is the caller of warn_user
+    level = 2  # stacklevel 2 is the caller of warn_user
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and os.path.dirname(frame.f_code.co_filename) == _PACKAGE_DIR:
         level, frame = level + 1, frame.f_back
     warnings.warn(message, category, stacklevel=level)

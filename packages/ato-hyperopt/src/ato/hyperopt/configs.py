@@ -1,6 +1,6 @@
 """Config objects a search can work on: copy one with sampled values applied at dotted paths.
 
-Supported: :class:`~ato.adict.ADict`, any ``dict``/mapping, OmegaConf ``DictConfig``
+Supported: [`ADict`][ato.adict.ADict], any ``dict``/mapping, OmegaConf ``DictConfig``
 (omegaconf is imported only when such a config is given) and dataclass instances
 (nested dataclasses and dicts inside them included). A copy never shares mutable state
 with the base config, and it keeps the base's type (a frozen ADict stays frozen).
@@ -36,7 +36,7 @@ def is_config(obj: Any) -> bool:
 
 
 def check_config(obj: Any) -> None:
-    """Raise :class:`ConfigTypeError` if ``obj`` cannot carry trial values.
+    """Raise [`ConfigTypeError`][ato.hyperopt.ConfigTypeError] if ``obj`` cannot carry trial values.
 
     Raises:
         ConfigTypeError: for an unsupported type, or a dataclass with ``__slots__``
@@ -194,11 +194,11 @@ def _omegaconf_with(base: Any, values: Mapping[str, Any], top: dict[str, Any]) -
 
 
 def warn_new_keys(config: Any, paths: list[str]) -> None:
-    """Warn (:class:`NewKeyWarning`) for each dotted path that ``config`` lacks while a close
+    """Warn ([`NewKeyWarning`][ato.hyperopt.NewKeyWarning]) for each dotted path that ``config`` lacks while a close
     existing key is there (``lrr`` next to ``lr``): a likely typo that would otherwise add a
     new key to every trial and leave the intended one untouched. A path with no close match
     is taken as a deliberate new key. Paths through dataclasses are checked when values are
-    set (:class:`ConfigPathError`)."""
+    set ([`ConfigPathError`][ato.hyperopt.ConfigPathError])."""
     import difflib
 
     from .checks import warn_user

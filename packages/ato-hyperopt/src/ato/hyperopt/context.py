@@ -80,5 +80,5 @@ def set_context(context: TrialContext | None) -> contextvars.Token[TrialContext 
 
 
 def reset_context(token: contextvars.Token[TrialContext | None]) -> None:
-    """Restore the context that was current before :func:`set_context`."""
+    """Restore the context that was current before ``set_context``."""
     _CONTEXT.reset(token)

@@ -10,7 +10,7 @@
   ``torch.distributed.TCPStore`` whenever it is free, so no rank waits for a rung to finish.
 
 An executor is used through three collectives (``all_gather_object``,
-``broadcast_object_from_root``, ``shard``) and ``run_queue`` (see :class:`InProcessExecutor`).
+``broadcast_object_from_root``, ``shard``) and ``run_queue`` (see ``InProcessExecutor``).
 """
 
 from __future__ import annotations

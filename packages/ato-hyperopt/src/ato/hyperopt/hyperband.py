@@ -6,7 +6,7 @@ DeSalvo, Rostamizadeh & Talwalkar, "Hyperband: A Novel Bandit-Based Approach to
 Hyperparameter Optimization", JMLR 18(185), 2018). Here the candidate set is the full grid
 of the search space rather than random samples, and the budget per round is left to the
 trial function, which reads ``config.__num_halved__`` (helped by
-:meth:`HyperBand.compute_optimized_initial_training_steps`).
+[`HyperBand.compute_optimized_initial_training_steps`][ato.hyperopt.HyperBand.compute_optimized_initial_training_steps]).
 
 Rounds: round 0 evaluates every grid config. After each round the configs are ranked by
 metric (``mode``; NaN and failed trials rank last, ties go to the config that comes first
@@ -43,14 +43,14 @@ class HyperBand(Search, GridSpaceMixIn):
     Hyperband bracket, ASHA or resuming, use ``Search`` directly.
 
     Args:
-        scope: a Scope or a config object; see :class:`~ato.hyperopt.base.HyperOpt`.
-        search_spaces: parameter name (dotted path) -> spec; see :mod:`ato.hyperopt.space`.
+        scope: a Scope or a config object; see [`HyperOpt`][ato.hyperopt.HyperOpt].
+        search_spaces: parameter name (dotted path) -> spec; see `ato.hyperopt.space`.
         halving_rate: fraction of configs kept after each round, ``0 < halving_rate < 1``.
         num_min_samples: rounds continue while at least this many configs remain (int >= 1).
-        tracker: optional tracker; see :class:`~ato.hyperopt.base.HyperOpt`.
+        tracker: optional tracker; see [`HyperOpt`][ato.hyperopt.HyperOpt].
         mode: ``'max'`` or ``'min'``.
         **options: ``on_error``, ``metric_key``, ``progress``, ``search_id``,
-            ``checkpoint_root``; see :class:`~ato.hyperopt.base.HyperOpt` and ``Search``.
+            ``checkpoint_root``; see ``ato.hyperopt.base.HyperOpt`` and ``Search``.
 
     Raises:
         SearchSettingError: ``halving_rate`` outside (0, 1), ``num_min_samples`` < 1, a bad
@@ -153,13 +153,13 @@ class HyperBand(Search, GridSpaceMixIn):
             TrialResultError: a trial returned a non-number.
             Exception: whatever a trial raised, with ``on_error='raise'``.
             TrialFailedError: in a distributed search, a trial on another rank was fatal.
-            DistributedSetupError: see :class:`~ato.hyperopt.base.DistributedMixIn`.
+            DistributedSetupError: see [`DistributedMixIn`][ato.hyperopt.DistributedMixIn].
         """
         return super().main(func)
 
 
 class DistributedHyperBand(DistributedMixIn, HyperBand):
-    """:class:`HyperBand` with each round's trials spread over ``torch.distributed`` ranks.
+    """[`HyperBand`][ato.hyperopt.HyperBand] with each round's trials spread over ``torch.distributed`` ranks.
 
     Every rank runs the same program and calls the launcher. A round's configs are dealt out
     round-robin (rank ``r`` evaluates positions ``r, r + world_size, ...``; sizes that do not
@@ -169,19 +169,19 @@ class DistributedHyperBand(DistributedMixIn, HyperBand):
     With ``world_size=1`` no process group is needed. The process group is never destroyed.
 
     Args:
-        scope: a Scope or a config object, as for :class:`HyperBand`.
-        search_spaces: parameter name -> spec, as for :class:`HyperBand`.
-        halving_rate: fraction kept per round, as for :class:`HyperBand`.
-        num_min_samples: minimum configs for another round, as for :class:`HyperBand`.
+        scope: a Scope or a config object, as for [`HyperBand`][ato.hyperopt.HyperBand].
+        search_spaces: parameter name -> spec, as for [`HyperBand`][ato.hyperopt.HyperBand].
+        halving_rate: fraction kept per round, as for [`HyperBand`][ato.hyperopt.HyperBand].
+        num_min_samples: minimum configs for another round, as for [`HyperBand`][ato.hyperopt.HyperBand].
         tracker: optional tracker; each rank records the trials it runs.
         mode: ``'max'`` or ``'min'``.
         rank: this process's rank in the default process group.
         world_size: the group's size.
         backend: ``'pytorch'``.
-        **options: as for :class:`HyperBand`.
+        **options: as for [`HyperBand`][ato.hyperopt.HyperBand].
 
     Raises:
-        SearchSettingError: as :class:`HyperBand`, and for a bad rank/world size/backend.
+        SearchSettingError: as [`HyperBand`][ato.hyperopt.HyperBand], and for a bad rank/world size/backend.
         DistributedSetupError: (when the search runs) the process group is not initialized
             or its rank/size differ from the given ones, or ranks built different grids.
     """

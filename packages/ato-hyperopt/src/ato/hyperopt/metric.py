@@ -19,7 +19,7 @@ def check_mode(mode: Any) -> str:
     """
     if mode not in MODES:
         raise SearchSettingError(f"mode must be 'max' or 'min', got {mode!r}")
-    return mode
+    return str(mode)
 
 
 def worst(mode: str) -> float:

@@ -1,6 +1,6 @@
 """Samplers: where the configurations of a search come from.
 
-A sampler is any object with the three methods of :class:`Sampler` (a ``typing.Protocol``;
+A sampler is any object with the three methods of ``Sampler`` (a ``typing.Protocol``;
 no base class needed). The search calls, in one process (rank 0 in a distributed search):
 
 1. ``setup(space, mode)`` once, with the parsed [`SearchSpace`][ato.hyperopt.searchspace.SearchSpace]
@@ -10,8 +10,8 @@ no base class needed). The search calls, in one process (rank 0 in a distributed
    has nothing more to offer (a finished grid);
 3. ``tell(trial_id, rung, budget, metric, state)`` after every evaluation of a trial at a rung
    (``metric`` is ``-inf``/``+inf`` for a failed trial, may be NaN). ``state`` is
-   :data:`CONTINUE` (``'continue'``: the trial may be promoted later), :data:`STOPPED`
-   (``'stopped'``: the schedule will not run it again) or :data:`COMPLETED` (``'completed'``:
+   ``CONTINUE`` (``'continue'``: the trial may be promoted later), ``STOPPED``
+   (``'stopped'``: the schedule will not run it again) or ``COMPLETED`` (``'completed'``:
    it finished the top rung). Every trial gets exactly one ``STOPPED``/``COMPLETED`` tell; a
    trial still open when the search ends is told ``STOPPED`` with its last metric.
 
@@ -65,7 +65,7 @@ class GridSampler:
     fastest), then ``None``. Each FLOAT/INTEGER parameter needs ``num_samples``.
 
     Args:
-        max_size: largest grid accepted (default :data:`~ato.hyperopt.searchspace.MAX_GRID_SIZE`,
+        max_size: largest grid accepted (default ``ato.hyperopt.searchspace.MAX_GRID_SIZE``,
             100,000 points). The size is computed before the grid is expanded.
 
     Raises:

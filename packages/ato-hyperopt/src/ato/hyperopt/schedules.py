@@ -386,7 +386,7 @@ class ASHASchedule:
         return None
 
     def next_job(self) -> Job | str | None:
-        """A job for a free worker, :data:`WAIT`, or None when the search is over."""
+        """A job for a free worker, ``WAIT``, or None when the search is over."""
         assert self._source is not None, "start() first"
         for k in range(self.top_rung - 1, -1, -1):
             trial = self.promotable(k)

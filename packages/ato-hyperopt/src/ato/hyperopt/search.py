@@ -4,12 +4,12 @@ One execution of a search:
 
 1. every rank agrees on the search id and checks that all built the same search space;
 2. with ``resume=True``, the finished (trial, rung) runs of that search id are read back from
-   the tracker (see :mod:`ato.hyperopt.history`);
+   the tracker (see ``ato.hyperopt.history``);
 3. the schedule runs on rank 0, drawing configurations from the sampler: a synchronous
    schedule hands out one rung at a time (split over the ranks, outcomes all-gathered), ASHA
    one job per free worker (a work queue);
 4. the best trial (the schedule's answer) is evaluated once more at the final budget, on rank 0;
-   that run is tagged ``search_answer`` and is the result.
+   that run is tagged ``final`` and is the result.
 
 A (trial, rung) found in the history is not run: its recorded metric is used, so a seeded
 sampler and a deterministic trial function make the resumed search take exactly the decisions
@@ -46,7 +46,7 @@ from .trials import TrialOutcome, run_trial
 __all__ = ["ANSWER_TAG", "Search"]
 
 #: Tag of the tracker run that holds a search's answer (the final re-evaluation of its best trial).
-ANSWER_TAG = "search_answer"
+ANSWER_TAG = "final"  # the tag ato-tracker's find_final looks for
 #: Top-level config keys a trial of a [`Search`][ato.hyperopt.Search] receives.
 BUDGET, TRIAL_ID = "__budget__", "__trial_id__"
 
@@ -58,8 +58,8 @@ class Search(HyperOpt):
     Args:
         config_or_scope: an ato-scope ``Scope`` or a config object (ADict, dict, OmegaConf
             ``DictConfig``, dataclass instance); each trial gets a copy with its values set.
-        search_spaces: parameter name (dotted path) -> spec; see :mod:`ato.hyperopt.space`
-            (``condition=`` for conditional parameters, see :mod:`ato.hyperopt.searchspace`).
+        search_spaces: parameter name (dotted path) -> spec; see ``ato.hyperopt.space``
+            (``condition=`` for conditional parameters, see ``ato.hyperopt.searchspace``).
         sampler: a [`GridSampler`][ato.hyperopt.GridSampler],
             [`RandomSampler`][ato.hyperopt.RandomSampler],
             [`OptunaSampler`][ato.hyperopt.OptunaSampler] or any object following
@@ -70,7 +70,7 @@ class Search(HyperOpt):
         tracker: None, a logger (``run(tags=)``, ``log_metric``, ``finish``) or a logger factory
             such as the ato-tracker ``SQLLogger`` class. Each (trial, rung) is one run tagged
             ``search:<id>``, ``round:<rung>``, ``trial:<trial id>``, ``rung:<rung>``,
-            ``budget:<budget>``, ``bracket:<s>``; the final re-evaluation also ``search_answer``.
+            ``budget:<budget>``, ``bracket:<s>``; the final re-evaluation also ``final`` (also for the presets).
             The metric is logged under ``metric_key`` at ``step=rung``.
         mode: ``'max'`` or ``'min'``.
         executor: None (in-process) or a
@@ -405,14 +405,14 @@ class _Execution:
             config = to_adict(search._target.build(values, job.rung, extra))
             error = "failed in an earlier execution of this search" if past.failed else None
             return TrialOutcome(config=config, metric=past.metric, error=error, run_id=past.run_id)
-        tags: tuple[str, ...] = ()
+        tags: tuple[str, ...] = (ANSWER_TAG,) if is_answer else ()
         if not search._LEGACY:
             tags = (
                 f"trial:{job.trial_id}",
                 f"rung:{job.rung}",
                 f"budget:{job.budget}",
                 f"bracket:{job.bracket}",
-                *((ANSWER_TAG,) if is_answer else ()),
+                *tags,
             )
         context = TrialContext(
             search_id=self.search_id,

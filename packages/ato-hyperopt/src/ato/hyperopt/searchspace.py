@@ -1,6 +1,6 @@
 """A parsed search space: parameters with their domains and conditions, as samplers see it.
 
-Each parameter is a :class:`Param`. A spec (see :mod:`ato.hyperopt.space`) may carry
+Each parameter is a ``Param``. A spec (see ``ato.hyperopt.space``) may carry
 ``condition={'optim.name': 'sgd'}``: the parameter exists in a trial only when every named
 parameter is itself active and has that value (or one of the values, when a list, tuple or set
 is given). Conditions may chain (``a`` on ``b`` on ``c``) but never form a cycle.
@@ -10,8 +10,8 @@ condition fails is left out of the point instead of multiplying it, so the grid 
 ``{optim.name: [sgd, adam], momentum: 3 values if sgd}`` has 3 + 1 = 4 points, not 6. Repeated
 values of an axis (a degenerate range ``(0.3, 0.3)``, or points that coincide after rounding)
 count once. The number of points is computed before anything is expanded; above
-:data:`MAX_GRID_SIZE` (or the limit given to the grid sampler) the grid is refused with a
-:class:`~ato.hyperopt.errors.SearchSettingError`.
+``MAX_GRID_SIZE`` (or the limit given to the grid sampler) the grid is refused with a
+``ato.hyperopt.errors.SearchSettingError``.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ class SearchSpace:
 
     Args:
         search_spaces: parameter name (dotted, or nested groups) -> spec; see
-            :mod:`ato.hyperopt.space`. ``num_samples`` is needed only by the grid.
+            ``ato.hyperopt.space``. ``num_samples`` is needed only by the grid.
 
     Raises:
         SearchSpaceError: a spec is invalid, a condition names an unknown parameter or a value

@@ -57,12 +57,12 @@ def flatten_spaces(search_spaces: Mapping[str, Any]) -> dict[str, Mapping[str, A
     return flat
 
 
-def _items(mapping: Mapping) -> Any:
+def _items(mapping: Mapping[str, Any]) -> Any:
     """``mapping.items()``, also for an ADict with a parameter named ``items`` or ``values``."""
     return dict.items(mapping) if isinstance(mapping, dict) else mapping.items()
 
 
-def _flatten_into(flat: dict[str, Mapping[str, Any]], prefix: str, node: Mapping) -> None:
+def _flatten_into(flat: dict[str, Mapping[str, Any]], prefix: str, node: Mapping[str, Any]) -> None:
     for key, spec in _items(node):
         path = f"{prefix}{key}"
         if not isinstance(spec, Mapping):
@@ -263,7 +263,7 @@ def _log_points(
 
 def _spaced(low: float, high: float, num: int, point: Callable[[int], float]) -> list[float]:
     """``num`` points from exactly ``low`` to exactly ``high``; the inner ones are
-    ``point(i)`` for ``i = 1 .. num - 2``, cleaned by :func:`_clean`."""
+    ``point(i)`` for ``i = 1 .. num - 2``, cleaned by `_clean`."""
     if num == 1:
         return [low]
     inner = [_clean(point(i), low, high) for i in range(1, num - 1)]

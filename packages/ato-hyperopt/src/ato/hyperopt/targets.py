@@ -64,8 +64,8 @@ class ConfigTarget:
         func: TrialFn,
         values: Mapping[str, Any],
         num_halved: int,
-        args: tuple,
-        kwargs: dict,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
         on_config: OnConfig,
         extra: Mapping[str, Any] | None = None,
     ) -> Any:
@@ -89,7 +89,7 @@ class ScopeTarget:
     Each trial builds the scope's config as usual (views, command line) with ``scope.build()``
     and passes it to the trial function. The sampled values and ``__num_halved__`` are
     written by a lazy default view that the search registers once on the scope
-    (:data:`TRIAL_VIEW_NAME`): it runs right after the command-line overrides, so the
+    (`TRIAL_VIEW_NAME`): it runs right after the command-line overrides, so the
     searched values win over the command line, and the scope's own lazy views (derived
     values) see them. Outside a search that view changes nothing.
     """
@@ -109,8 +109,8 @@ class ScopeTarget:
     def prepare(self, paths: list[str]) -> None:
         """Build the scope once without trial values before the first trial: command words
         (``manual``, ``print``, ``explain``) then report the user's config, not a trial's;
-        searched keys the config lacks get a :class:`~ato.hyperopt.errors.NewKeyWarning`, and
-        searched keys also set on the command line a :class:`~ato.hyperopt.errors.OverriddenBySearchWarning`."""
+        searched keys the config lacks get a [`NewKeyWarning`][ato.hyperopt.NewKeyWarning], and
+        searched keys also set on the command line a [`OverriddenBySearchWarning`][ato.hyperopt.OverriddenBySearchWarning]."""
         warn_new_keys(self._scope.build(), paths)
         _warn_cli_overrides(getattr(self._scope, "provenance", {}), paths)
 
@@ -130,8 +130,8 @@ class ScopeTarget:
         func: TrialFn,
         values: Mapping[str, Any],
         num_halved: int,
-        args: tuple,
-        kwargs: dict,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
         on_config: OnConfig,
         extra: Mapping[str, Any] | None = None,
     ) -> Any:
@@ -177,7 +177,7 @@ def make_target(scope_or_config: Any, sample: Mapping[str, Any]) -> ConfigTarget
     (``{dotted path: value}``), used to check a config object up front.
 
     Raises:
-        ConfigTypeError: if it is neither (see :func:`ato.hyperopt.configs.check_config`).
+        ConfigTypeError: if it is neither (see `ato.hyperopt.configs.check_config`).
         ConfigPathError: a path cannot be set in the config object.
     """
     if is_scope(scope_or_config):

@@ -9,10 +9,13 @@ A *tracker* is either
   ``SQLLogger`` class itself (``tracker=SQLLogger``): every trial then gets a logger built
   from its own full config.
 
-Each trial becomes one run tagged ``search:<search id>`` and ``round:<k>``, with its metric
+Each trial becomes one run tagged ``search:<search id>`` and ``round:<k>`` (the final
+re-evaluation of the best config, the search's answer, also ``final``), with its metric
 logged at ``step=k`` and status ``completed`` or ``failed``. When the search runs through a
 Scope with code fingerprints (``scope.fingerprints``) and the logger has ``log_fingerprints``,
-the fingerprints are stored with every trial's run. Inside a trial, :func:`current_logger`
+the fingerprints are stored with every trial's run, and a logger with ``log_scope`` also
+stores how the Scope built the trial's config (views, overrides, per-key provenance). Inside a
+trial, [`current_logger`][ato.hyperopt.current_logger]
 returns the logger of the trial's run so the trial can log its own metrics.
 """
 
@@ -76,6 +79,8 @@ class TrialRecorder:
             run_id = logger.run(tags=tags, config=config)
         else:
             run_id = logger.run(tags=tags)
+        if self._fingerprints is not None and hasattr(logger, "log_scope"):
+            logger.log_scope(self._fingerprints)  # how the scope built this trial's config
         self._token = _CURRENT.set(logger)
         return logger, run_id
 

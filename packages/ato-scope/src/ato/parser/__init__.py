@@ -1,13 +1,13 @@
 """``ato.parser``: the module path ato 2.x code imports for command-line parsing.
 
 A thin alias kept so that 2.x code runs unchanged (importing it issues a
-:class:`DeprecationWarning`); new code uses :mod:`ato.scope` (``Scope.build``,
-:func:`ato.scope.parse_argv`, :func:`ato.scope.parse_value`).
+``DeprecationWarning``); new code uses ``ato.scope`` (``Scope.build``,
+``ato.scope.parse_argv``, ``ato.scope.parse_value``).
 
 * ``parse_command(command) -> list[str]``: a command string split into override tokens,
-  keeping bracketed values and ``%...%`` strings whole (:func:`ato.scope.compat.parse_command`).
+  keeping bracketed values and ``%...%`` strings whole (``ato.scope.compat.parse_command``).
 * ``parse_args_pythonic(argv=None) -> ADict``: the overrides as a nested ADict.
-* ``parse_argv``, ``parse_value``: the 3.0 grammar (:mod:`ato.scope.cli`).
+* ``parse_argv``, ``parse_value``: the 3.0 grammar (``ato.scope.cli``).
 """
 
 from __future__ import annotations

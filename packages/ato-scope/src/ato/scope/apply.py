@@ -27,7 +27,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-_is_auto = ADict.is_auto.fget  # type: ignore[attr-defined]
+_is_auto = ADict.is_auto.fget
 
 
 class Request:
@@ -86,7 +86,7 @@ class _Builder:
         self.snapshot = after
         return changes
 
-    def merge(self, mapping: Mapping, source: Source) -> dict[str, Any]:
+    def merge(self, mapping: Mapping[str, Any], source: Source) -> dict[str, Any]:
         """Deep-merge a copy of ``mapping`` and record the step; returns its changes."""
         ADict.update(self.config, copy.deepcopy(mapping), recurrent=True)
         return self.step(source)
@@ -94,7 +94,7 @@ class _Builder:
 
 def build(
     scope_name: str,
-    initial: Mapping | None,
+    initial: Mapping[str, Any] | None,
     views: Sequence[View],
     request: Request,
     external: ExternalArgs | None,
@@ -107,7 +107,7 @@ def build(
             defines; ``+key=v`` adds a key on purpose.
         KeyExistsError: ``+key=v`` names a key that exists.
         OverrideTypeError: with ``strict``, an override does not fit the key's type
-            (:mod:`ato.scope.overrides`).
+            (``ato.scope.overrides``).
     Warns:
         UnknownKeyWarning: (not strict) a CLI override creates a key close to an existing one.
         OverrideTypeWarning: (not strict) an override does not fit the key's type.
@@ -144,7 +144,9 @@ def build(
     return BuildResult(b.config, b.log, b.applied)
 
 
-def _run_view(b: _Builder, view: View, blocks: list | None) -> dict[str, Any]:
+def _run_view(
+    b: _Builder, view: View, blocks: list[tuple[View, DeferredBlock]] | None
+) -> dict[str, Any]:
     source = Source("view", view.name, view.where)
     b.applied.append(view.name)
     if isinstance(view.source, Mapping):
@@ -183,7 +185,7 @@ def _apply_overrides(b: _Builder, overrides: Sequence[Override]) -> None:
 
 
 def _checked_value(b: _Builder, ov: Override) -> Any:
-    """The value ``ov`` sets, after the ``+key`` and type rules of :mod:`ato.scope.overrides`."""
+    """The value ``ov`` sets, after the ``+key`` and type rules of ``ato.scope.overrides``."""
     current = lookup(b.snapshot, ov.key)
     if ov.mode == "add" and not is_missing(current):
         raise KeyExistsError(

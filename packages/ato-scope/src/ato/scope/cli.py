@@ -7,7 +7,7 @@ Grammar (the shell has already split the command line into tokens):
 * ``+key=value`` adds a key that no view defines, on purpose (no warning, allowed under
   ``strict``); it is an error if the key exists. ``++key=value`` sets the key whether or not
   it exists. (The spellings are Hydra's.)
-* ``value`` is read with :func:`ast.literal_eval` (numbers such as ``1e-3``, ``True``/``False``/
+* ``value`` is read with ``ast.literal_eval`` (numbers such as ``1e-3``, ``True``/``False``/
   ``None``, lists, tuples, dicts, sets, quoted strings). The YAML spellings Hydra users type
   are accepted too, in any letter case: ``true``/``false`` are bools, ``null``/``none`` are
   ``None`` and ``inf``/``+inf``/``-inf``/``nan`` are floats, alone or as items of a literal
@@ -33,7 +33,7 @@ Grammar (the shell has already split the command line into tokens):
   of one scope under a MultiScope).
 
 After parsing, the scope checks every override against the type of the value the views gave
-the key (see :mod:`ato.scope.overrides`).
+the key (see ``ato.scope.overrides``).
 """
 
 from __future__ import annotations
@@ -51,7 +51,9 @@ from .errors import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, TypeVar
+
+    T = TypeVar("T")
 
 COMMANDS = frozenset({"manual", "print", "explain"})
 HELP_FLAGS = frozenset({"-h", "--help"})
@@ -75,6 +77,7 @@ class _Item:
             getattr(self, n) == getattr(other, n) for n in self.__slots__
         )
 
+    # Unhashable, as __eq__ is by value; typeshed declares __hash__ a method, hence the ignore.
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
@@ -447,7 +450,7 @@ def command_line() -> list[str]:
     return sys.argv[1:]
 
 
-def exit_on_usage_error(build: Callable[[], Any]) -> Any:
+def exit_on_usage_error(build: Callable[[], T]) -> T:
     """Call ``build``; if it fails on a mistake in the process's own command line (a malformed
     token, an unknown view, ``+key`` on an existing key, an unknown key or a mistyped value
     under ``strict=True``), print one

@@ -1,12 +1,12 @@
 """What ato 2.x code calls that 3.0 spells differently: thin, documented aliases.
 
-* :func:`parse_args_pythonic` (``from ato.scope import parse_args_pythonic``): the overrides
+* ``parse_args_pythonic`` (``from ato.scope import parse_args_pythonic``): the overrides
   of a command line as one nested ADict.
-* :func:`parse_command` (also importable as ``ato.parser.parse_command``): a command string
+* ``parse_command`` (also importable as ``ato.parser.parse_command``): a command string
   split into argv-style tokens, keeping bracketed values and ``%...%`` strings whole.
-* ``Scope.registry`` / ``Scope.initialize_registry()`` live on :class:`~ato.scope.Scope`.
+* ``Scope.registry`` / ``Scope.initialize_registry()`` live on ``ato.scope.Scope``.
 
-The grammar is 3.0's (:mod:`ato.scope.cli`); the deliberate differences from 2.x are listed
+The grammar is 3.0's (``ato.scope.cli``); the deliberate differences from 2.x are listed
 in the documentation page "Coming from ato 2.x".
 """
 
@@ -41,7 +41,7 @@ def parse_command(command: str) -> list[str]:
 
     ``parse_command("train.py layers=[64, 128] name=%my run% lr=1e-3")`` gives
     ``['train.py', 'layers=[64, 128]', 'name=%my run%', 'lr=1e-3']``. Quotes are kept (the
-    tokens are what :meth:`Scope.build <ato.scope.Scope.build>` reads).
+    tokens are what ``Scope.build`` reads).
 
     Raises:
         CLIParseError: a bracket, quote or ``%`` string that never closes (naming its token).

@@ -45,7 +45,7 @@ class KeyExistsError(ScopeError, KeyError):
 class OverrideTypeError(ScopeError, ValueError):
     """Under ``Scope(strict=True)``, an override's value does not fit the type of the value
     the views gave the key (``epochs=1.5`` where ``epochs`` is an int); see
-    :mod:`ato.scope.overrides` for the rules."""
+    ``ato.scope.overrides`` for the rules."""
 
 
 class ViewChainError(ScopeError, ValueError):

@@ -1,6 +1,6 @@
 """argparse integration for ``Scope(use_external_parser=True)``.
 
-Creating such a scope wraps :meth:`argparse.ArgumentParser.parse_args` (once per process).
+Creating such a scope wraps `argparse.ArgumentParser.parse_args` (once per process).
 While at least one such scope is alive, ``parser.parse_args()``
 
 * hides ``-h``/``--help`` from argparse (the scope prints its manual plus the parser's help),
@@ -22,7 +22,7 @@ import sys
 import weakref
 from collections import namedtuple
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from .apply import ExternalArgs
 from .cli import HELP_FLAGS
@@ -46,6 +46,7 @@ def register(scope: Any) -> None:
     """Start intercepting ``parse_args`` on behalf of ``scope`` (idempotent)."""
     _scopes[id(scope)] = scope
     if argparse.ArgumentParser.parse_args is not _parse_args:
+        # replacing the method is the point; _parse_args takes the same arguments
         argparse.ArgumentParser.parse_args = _parse_args  # type: ignore[method-assign,assignment]
 
 
@@ -91,7 +92,7 @@ class _UsageError(Exception):
     pass
 
 
-def _raise_usage(message: str) -> None:
+def _raise_usage(message: str) -> NoReturn:
     raise _UsageError(message)
 
 
@@ -102,7 +103,7 @@ def _parse_for_help(
     missing), print the manual and the parser's help right away and exit 0, as argparse's
     own ``-h`` does."""
     global _last
-    parser.error = _raise_usage  # type: ignore[method-assign]
+    parser.error = _raise_usage  # type: ignore[method-assign]  # on this parser only, on purpose
     try:
         return parser.parse_known_args(argv, namespace)
     except _UsageError:

@@ -1,7 +1,7 @@
 """Code fingerprints: static (normalized source) and runtime (hash of a function's output).
 
-Static algorithm: the function's source (:func:`inspect.getsource`, dedented) is parsed with
-:mod:`ast`; then decorators of the traced function are dropped, docstrings are dropped, every
+Static algorithm: the function's source (`inspect.getsource`, dedented) is parsed with
+`ast`; then decorators of the traced function are dropped, docstrings are dropped, every
 run of consecutive ``import``/``from ... import`` statements is sorted, and dict literals whose
 keys are all constants are sorted by key. The result is dumped with ``ast.dump`` without line
 and column attributes and hashed with SHA-256. Comments, blank lines, formatting, docstrings,
@@ -58,7 +58,7 @@ def static_fingerprint(fn: Callable[..., Any]) -> str:
 
 
 def normalized_dump(source: str) -> str:
-    """The normalized ``ast.dump`` of ``source`` that :func:`static_fingerprint` hashes."""
+    """The normalized ``ast.dump`` of ``source`` that `static_fingerprint` hashes."""
     import ast
 
     tree = ast.parse(source)
@@ -92,6 +92,7 @@ def _generic_visit(self: Any, node: ast.AST) -> ast.AST:
     ast.NodeTransformer.generic_visit(self, node)
     body = getattr(node, "body", None)
     if isinstance(body, list) and body and all(isinstance(s, ast.stmt) for s in body):
+        # ``body`` was found with getattr above; ast.AST itself declares no such attribute.
         node.body = _sort_imports(_drop_docstring(node, body))  # type: ignore[attr-defined]
     return node
 
@@ -103,9 +104,10 @@ def _visit_dict(self: Any, node: ast.Dict) -> ast.AST:
     if node.keys and all(isinstance(k, ast.Constant) for k in node.keys):
         pairs = sorted(
             zip(node.keys, node.values, strict=True),
+            # keys were checked to be ast.Constant just above; typeshed says ``expr | None``
             key=lambda kv: (type(kv[0].value).__name__, repr(kv[0].value)),  # type: ignore[union-attr]
         )
-        node.keys = [k for k, _ in pairs]  # type: ignore[misc]
+        node.keys = [k for k, _ in pairs]
         node.values = [v for _, v in pairs]
     return node
 

@@ -37,7 +37,7 @@ def call_with(
     fn: Callable[..., Any],
     signature: inspect.Signature,
     injected: Mapping[str, Any],
-    args: tuple,
+    args: tuple[Any, ...],
     kwargs: dict[str, Any],
 ) -> Any:
     """Call ``fn`` with ``injected`` values in their parameters' slots.
@@ -69,13 +69,13 @@ def call_with(
 
 
 class InjectionSwitch:
-    """Turns config injection on and off; shared by :class:`Scope` and :class:`MultiScope`."""
+    """Turns config injection on and off; shared by [`Scope`][ato.scope.Scope] and [`MultiScope`][ato.scope.MultiScope]."""
 
     _active = True
 
     @property
     def active(self) -> bool:
-        """False while injection is turned off by :meth:`pause` / :meth:`deactivate`."""
+        """False while injection is turned off by `pause` / `deactivate`."""
         return self._active
 
     def activate(self) -> None:
@@ -92,7 +92,7 @@ class InjectionSwitch:
 
 
 class Pause:
-    """What :meth:`InjectionSwitch.pause` returns: injection is off until ``__exit__``."""
+    """What `InjectionSwitch.pause` returns: injection is off until ``__exit__``."""
 
     def __init__(self, switch: InjectionSwitch) -> None:
         self._switch = switch

@@ -3,11 +3,11 @@
 How it works. While a scope runs its normal views it opens a *capture* (a context variable).
 Entering ``Scope.lazy()`` inside a capture
 
-1. locates the ``with`` statement in the view's source file (via :mod:`linecache` and
-   :mod:`ast`), compiles its body as a function whose keyword-only parameters are the view's
+1. locates the ``with`` statement in the view's source file (via `linecache` and
+   `ast`), compiles its body as a function whose keyword-only parameters are the view's
    local variables at that moment (so ``config`` and any helper variables are available), and
    records it with those locals;
-2. skips the body: :func:`sys.settrace` plus a line-trace hook on the view's frame raise an
+2. skips the body: `sys.settrace` plus a line-trace hook on the view's frame raise an
    internal signal (a ``BaseException``, so ``except Exception`` in user code never sees it) on
    the first line of the body, which ``__exit__`` swallows, so the view continues after the
    block. The trace function and the frame's own trace hook that were installed before
@@ -21,12 +21,12 @@ The compiled code is the program's own source file, never command-line text. Lin
 kept, so tracebacks from a deferred block point at the original file and line.
 
 Verified with CPython 3.10 to 3.13, under coverage.py (C, Python and ``sys.monitoring`` cores)
-and pdb; :func:`sys.settrace` is per thread and the capture is a context variable, so threads
+and pdb; `sys.settrace` is per thread and the capture is a context variable, so threads
 building scopes at the same time do not interfere. Limits:
 
 * the view must come from a source file (a script, a module, a notebook cell); code typed
   into a bare ``python`` prompt or run from ``.pyc`` files only raises
-  :class:`~ato.scope.errors.LazyBlockError`;
+  [`LazyBlockError`][ato.scope.LazyBlockError];
 * the body must start on its own line (not ``with Scope.lazy(): x = 1``);
 * the body runs later as a function of its own: rebinding a local variable inside it does not
   affect the rest of the view (which already ran), ``return`` only ends the block, and
@@ -89,7 +89,7 @@ def _ignore_events(frame: Any, event: str, arg: Any) -> None:
 
 
 class LazyBlock:
-    """The context manager returned by :meth:`ato.scope.Scope.lazy`."""
+    """The context manager returned by [`ato.scope.Scope.lazy`][ato.scope.Scope.lazy]."""
 
     def __init__(self) -> None:
         self._frame: Any = None
@@ -133,12 +133,12 @@ class LazyBlock:
 
 
 def open_capture(sink: list[DeferredBlock]) -> Any:
-    """Start capturing lazy blocks into ``sink``; returns the token for :func:`close_capture`."""
+    """Start capturing lazy blocks into ``sink``; returns the token for `close_capture`."""
     return _CAPTURE.set(sink)
 
 
 def close_capture(token: Any) -> None:
-    """End the capture started by :func:`open_capture` (restores the enclosing one)."""
+    """End the capture started by `open_capture` (restores the enclosing one)."""
     _CAPTURE.reset(token)
 
 
@@ -169,7 +169,7 @@ def capture(frame: Any) -> tuple[DeferredBlock, int, int]:
     return DeferredBlock(function, arguments, filename, node.lineno), first, last
 
 
-def _find_with(filename: str, lineno: int, module_globals: dict) -> ast.With:
+def _find_with(filename: str, lineno: int, module_globals: dict[str, Any]) -> ast.With:
     import ast
     import linecache
 

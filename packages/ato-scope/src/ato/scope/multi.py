@@ -19,9 +19,10 @@ from .workflow import run_commands
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, TypeVar
 
-    T = TypeVar("T")
+    T = TypeVar("T", bound=Callable[..., Any])
 
 
 class MultiScope(InjectionSwitch):
@@ -136,16 +137,17 @@ class MultiScope(InjectionSwitch):
             ViewDefinitionError: ``fn`` lacks a parameter for one of the scopes.
         """
         names = list(self._by_name)
-        signature = check_parameters(fn, names)  # type: ignore[arg-type]
+        signature = check_parameters(fn, names)
 
-        @functools.wraps(fn)  # type: ignore[arg-type]
+        @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not self._active or all(n in kwargs for n in names):
-                return fn(*args, **kwargs)  # type: ignore[operator]
+                return fn(*args, **kwargs)
             configs = self.build()
             injected = {n: c for n, c in configs.items() if n not in kwargs}
-            return call_with(fn, signature, injected, args, kwargs)  # type: ignore[arg-type]
+            return call_with(fn, signature, injected, args, kwargs)
 
+        # wraps() keeps fn's signature; naming T needs a run-time cast (typing is not imported)
         return wrapper  # type: ignore[return-value]
 
     @property

@@ -18,8 +18,8 @@ other       anything (no check)
 
 ``None`` fits every key (the Python spelling ``None`` unsets a value), and a key the views
 hold as ``None`` takes any value. An override that does not fit raises
-:class:`~ato.scope.errors.OverrideTypeError` under ``Scope(strict=True)`` and issues an
-:class:`~ato.scope.errors.OverrideTypeWarning` otherwise (the value is then used as parsed).
+``ato.scope.errors.OverrideTypeError`` under ``Scope(strict=True)`` and issues an
+``ato.scope.errors.OverrideTypeWarning`` otherwise (the value is then used as parsed).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def lookup(snapshot: Mapping[str, Any], key: str) -> Any:
 
 
 def is_missing(value: Any) -> bool:
-    """True for the marker :func:`lookup` returns when the key is absent."""
+    """True for the marker ``lookup`` returns when the key is absent."""
     return value is _MISSING
 
 

@@ -62,7 +62,7 @@ class Source(namedtuple("Source", "kind label where", defaults=("",))):
 
 
 class Write(namedtuple("Write", "value source")):
-    """One recorded write: ``value`` (or :data:`DELETED`) put at the key by ``source``."""
+    """One recorded write: ``value`` (or [`DELETED`][ato.scope.DELETED]) put at the key by ``source``."""
 
     __slots__ = ()
 
@@ -79,7 +79,7 @@ def _snapshot(value: Any) -> Any:
         return value
 
 
-def _differs(a: dict, b: dict) -> bool:
+def _differs(a: dict[str, Any], b: dict[str, Any]) -> bool:
     try:
         return bool(a != b)
     except Exception:  # values whose == is not a bool (arrays): compare leaf by leaf
@@ -108,8 +108,10 @@ class _EmptyMapping:
 EMPTY_MAPPING: Any = _EmptyMapping()
 
 
-def snapshot(config: Mapping, on_mapping: Callable[[Mapping], None] | None = None) -> dict:
-    """Nested plain-dict copy of ``config`` for :func:`diff` (see the module docstring).
+def snapshot(
+    config: Mapping[str, Any], on_mapping: Callable[[Mapping[str, Any]], None] | None = None
+) -> dict[str, Any]:
+    """Nested plain-dict copy of ``config`` for `diff` (see the module docstring).
 
     ``on_mapping`` is called on every non-empty nested mapping.
     """
@@ -131,14 +133,16 @@ def snapshot(config: Mapping, on_mapping: Callable[[Mapping], None] | None = Non
     return out
 
 
-def flatten(config: Mapping, prefix: str = "") -> dict[str, Any]:
+def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """``{prefix + dotted path: leaf}`` of ``config``; mutable leaves are copied (as in
-    :func:`snapshot`) so later in-place edits do not change them, empty mappings are ``{}``."""
+    `snapshot`) so later in-place edits do not change them, empty mappings are ``{}``."""
     flat = leaves(snapshot(config), prefix)
     return {k: {} if v is EMPTY_MAPPING else v for k, v in flat.items()}
 
 
-def leaves(snap: Mapping, prefix: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:
+def leaves(
+    snap: Mapping[str, Any], prefix: str = "", out: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """``{dotted path: leaf}`` of a snapshot."""
     out = {} if out is None else out
     for key, value in snap.items():
@@ -149,7 +153,7 @@ def leaves(snap: Mapping, prefix: str = "", out: dict[str, Any] | None = None) -
     return out
 
 
-def all_paths(snap: Mapping, prefix: str = "", out: set[str] | None = None) -> set[str]:
+def all_paths(snap: Mapping[str, Any], prefix: str = "", out: set[str] | None = None) -> set[str]:
     """Every dotted path of a snapshot: leaves and the mappings above them."""
     out = set() if out is None else out
     if prefix:
@@ -161,8 +165,13 @@ def all_paths(snap: Mapping, prefix: str = "", out: set[str] | None = None) -> s
     return out
 
 
-def diff(before: dict, after: dict, prefix: str = "", out: dict | None = None) -> dict[str, Any]:
-    """Paths whose leaf changed, appeared (new value) or disappeared (:data:`DELETED`)
+def diff(
+    before: dict[str, Any],
+    after: dict[str, Any],
+    prefix: str = "",
+    out: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Paths whose leaf changed, appeared (new value) or disappeared ([`DELETED`][ato.scope.DELETED])
     between two snapshots."""
     out = {} if out is None else out
     if not _differs(before, after):

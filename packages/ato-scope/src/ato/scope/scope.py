@@ -38,16 +38,16 @@ class Scope(InjectionSwitch):
     """A config built from *views*, command-line overrides and (optionally) argparse flags.
 
     ``Scope.registry`` maps each scope name to the latest scope created with that name (ato
-    2.x code reads it); :meth:`initialize_registry` clears it between test cases.
+    2.x code reads it); ``initialize_registry`` clears it between test cases.
 
     Args:
         config: an initial mapping, applied below every view (deep-copied on each build).
         name: the name of the parameter the config is injected into, and of the scope in
-            ``manual``/``explain`` output and under a :class:`MultiScope` (``name.key=v``).
+            ``manual``/``explain`` output and under a [`MultiScope`][ato.scope.MultiScope] (``name.key=v``).
         use_external_parser: merge the values of ``argparse`` ``parse_args()`` calls: defaults
-            below the views, explicitly passed flags above them (see :mod:`ato.scope.external`).
+            below the views, explicitly passed flags above them (see `ato.scope.external`).
         strict: a CLI override of a key that no view defines raises
-            :class:`~ato.scope.errors.UnknownKeyError` instead of being added.
+            [`UnknownKeyError`][ato.scope.UnknownKeyError] instead of being added.
 
     Order of application on every build: initial config → argparse defaults → default and
     named views by priority (ties: definition order) → argparse flags → CLI overrides →
@@ -60,7 +60,7 @@ class Scope(InjectionSwitch):
 
     def __init__(
         self,
-        config: Mapping | None = None,
+        config: Mapping[str, Any] | None = None,
         name: str = "config",
         use_external_parser: bool = False,
         strict: bool = False,
@@ -89,7 +89,7 @@ class Scope(InjectionSwitch):
     @classmethod
     def initialize_registry(cls) -> None:
         """Forget every scope created so far (as tests of ato 2.x projects do between cases):
-        empties :attr:`registry`, and scopes built with ``use_external_parser=True`` stop
+        empties ``registry``, and scopes built with ``use_external_parser=True`` stop
         intercepting ``argparse`` and forget the last parsed command line. Scopes still
         referenced keep working when used directly."""
         cls.registry.clear()
@@ -104,7 +104,7 @@ class Scope(InjectionSwitch):
     def observe(
         self,
         name_or_fn: Any = None,
-        mapping: Mapping | None = None,
+        mapping: Mapping[str, Any] | None = None,
         *,
         default: bool = False,
         priority: int = 0,
@@ -134,7 +134,12 @@ class Scope(InjectionSwitch):
         if not isinstance(priority, (int, float)) or isinstance(priority, bool):
             raise ViewDefinitionError(f"priority must be a number, got {priority!r}")
         chain = normalize_chain(chain_with)
-        options = {"default": default, "priority": priority, "lazy": lazy, "chain_with": chain}
+        options: dict[str, Any] = {
+            "default": default,
+            "priority": priority,
+            "lazy": lazy,
+            "chain_with": chain,
+        }
         if callable(name_or_fn) and mapping is None:
             return self._add_function(name_or_fn, None, options)
         if mapping is not None:
@@ -158,8 +163,9 @@ class Scope(InjectionSwitch):
         if not callable(fn):
             raise ViewDefinitionError(f"@scope.observe must decorate a function, not {fn!r}")
         view_name = name or getattr(fn, "__name__", None)
-        check_view_name(view_name)  # type: ignore[arg-type]
+        check_view_name(view_name)
         file, line = definition_site(fn)
+        # check_view_name raised unless view_name is a str; mypy cannot see that
         self._views.add(View(view_name, fn, file=file, line=line, **options))  # type: ignore[arg-type]
         return fn
 
@@ -179,7 +185,7 @@ class Scope(InjectionSwitch):
     def lazy() -> LazyBlock:
         """``with Scope.lazy():`` inside a view defers the block until after the CLI overrides.
 
-        See :mod:`ato.scope.lazy` for how the block is captured and replayed.
+        See `ato.scope.lazy` for how the block is captured and replayed.
         """
         return LazyBlock()
 
@@ -214,7 +220,7 @@ class Scope(InjectionSwitch):
         return run_commands([self], {self.name: request}, multi=False)[self.name]
 
     def request_from(self, items: Sequence[Item]) -> Request:
-        """Turn parsed argv items into this scope's :class:`~ato.scope.apply.Request`."""
+        """Turn parsed argv items into this scope's `Request`."""
         request = Request()
         words = iter_words(items, lambda w: w in self._views, request)
         for word in words:
@@ -299,18 +305,19 @@ class Scope(InjectionSwitch):
                 return fn(*args, **kwargs)
             return call_with(fn, signature, {self.name: self.build()}, args, kwargs)
 
+        # wraps() keeps fn's signature; naming F needs a run-time cast (typing is not imported)
         return wrapper  # type: ignore[return-value]
 
     # -- fingerprints --------------------------------------------------------------------
     @property
     def fingerprints(self) -> Mapping[str, Fingerprint]:
-        """``{trace_id: Fingerprint(kind, sha256 hex)}`` recorded by :meth:`trace` and
-        :meth:`runtime_trace`, for the tracker to store with a run."""
+        """``{trace_id: Fingerprint(kind, sha256 hex)}`` recorded by `trace` and
+        `runtime_trace`, for the tracker to store with a run."""
         return MappingProxyType(self._fingerprints)
 
     def trace(self, trace_id: str | None = None) -> Callable[[F], F]:
         """Decorator recording a static fingerprint of the function's normalized source
-        (algorithm: :mod:`ato.scope.fingerprint`) under ``trace_id`` (default: qualname).
+        (algorithm: `ato.scope.fingerprint`) under ``trace_id`` (default: qualname).
 
         Raises:
             TraceError: the function has no retrievable source.
@@ -334,7 +341,7 @@ class Scope(InjectionSwitch):
         Args:
             init_fn: called with no arguments before each call (e.g. to seed RNGs).
             inspect_fn: maps the output to what is hashed (e.g. ``lambda t: t.tolist()``).
-            trace_id: key in :attr:`fingerprints` (default: the function's qualname).
+            trace_id: key in `fingerprints` (default: the function's qualname).
 
         The output is returned unchanged; the hash is SHA-256 of its pickle (else repr).
         """
@@ -351,6 +358,7 @@ class Scope(InjectionSwitch):
                 self._fingerprints[key] = Fingerprint("runtime", runtime_fingerprint(inspected))
                 return output
 
+            # wraps() keeps fn's signature; naming F needs a run-time cast
             return wrapper  # type: ignore[return-value]
 
         return decorate

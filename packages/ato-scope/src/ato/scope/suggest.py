@@ -8,7 +8,7 @@ from collections.abc import Iterable
 def close_names(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> list[str]:
     """Up to three candidates similar to ``word``, best first.
 
-    Similarity is :func:`difflib.get_close_matches` (Ratcliff/Obershelp ratio ≥ ``cutoff``,
+    Similarity is `difflib.get_close_matches` (Ratcliff/Obershelp ratio ≥ ``cutoff``,
     0..1). For dotted keys, candidates whose last segment equals ``word``'s last segment come
     first, so ``lr`` suggests ``optim.lr``.
     """
@@ -22,6 +22,6 @@ def close_names(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> li
 
 
 def did_you_mean(word: str, candidates: Iterable[str], cutoff: float = 0.6) -> str:
-    """``" Did you mean 'a', 'b'?"`` for :func:`close_names`, or ``""`` when nothing is close."""
+    """``" Did you mean 'a', 'b'?"`` for `close_names`, or ``""`` when nothing is close."""
     close = close_names(word, candidates, cutoff)
     return f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""

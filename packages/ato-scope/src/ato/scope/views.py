@@ -32,7 +32,7 @@ class View:
     def __init__(
         self,
         name: str,
-        source: Callable[[Any], Any] | Mapping,
+        source: Callable[[Any], Any] | Mapping[str, Any],
         priority: float,
         default: bool,
         lazy: bool,
@@ -85,7 +85,7 @@ def normalize_chain(chain_with: str | Iterable[str] | None) -> tuple[str, ...]:
     return names
 
 
-def check_view_name(name: str) -> None:
+def check_view_name(name: object) -> None:
     """Raise ViewDefinitionError unless ``name`` can be typed on the command line."""
     if not isinstance(name, str) or not is_key(name) or "." in name:
         raise ViewDefinitionError(
@@ -167,6 +167,6 @@ class ViewRegistry:
 
 
 def _in_application_order(views: Iterable[View]) -> list[View]:
-    """Normal views by :meth:`View.sort_key`, then lazy views by the same key."""
+    """Normal views by `View.sort_key`, then lazy views by the same key."""
     ordered = sorted(views, key=View.sort_key)
     return [v for v in ordered if not v.lazy] + [v for v in ordered if v.lazy]

@@ -17,7 +17,9 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def run_commands(scopes: Sequence[Any], requests: Mapping[str, Request], multi: bool) -> dict:
+def run_commands(
+    scopes: Sequence[Any], requests: Mapping[str, Request], multi: bool
+) -> dict[str, ADict]:
     """Build every scope for its request and handle the command words.
 
     Returns:

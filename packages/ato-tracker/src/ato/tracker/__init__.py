@@ -1,19 +1,23 @@
 """ato.tracker: experiment tracking in SQL.
 
-:class:`SQLLogger` records runs (config, tags, status), metrics, artifacts and code
-fingerprints; :class:`SQLFinder` queries them. SQLite is the embedded default
+[`SQLLogger`][ato.tracker.SQLLogger] records runs (config, tags, status), metrics, artifacts and code
+fingerprints; [`SQLFinder`][ato.tracker.SQLFinder] queries them. SQLite is the embedded default
 (``sqlite:///experiments.db``); PostgreSQL and MySQL/MariaDB work by URL.
 """
 
 from .errors import (
     BufferSettingsError,
     ConfigKeyCollisionError,
+    ConfigTooLargeError,
     DatabaseNotFoundError,
+    DatabaseTimeoutError,
     FingerprintFormatError,
     InvalidModeError,
     InvalidStatusError,
     MetricKeyError,
     MetricValueError,
+    MissingDependencyError,
+    NameNotFoundError,
     NotATrackerDatabaseError,
     RunStateError,
     SchemaError,
@@ -25,25 +29,32 @@ from .errors import (
 )
 from .finder import SQLFinder
 from .logger import ActiveRun, SQLLogger
+from .modes import Modes
 from .normalize import normalize_config, structural_hash
-from .results import Artifact, Fingerprint, Metric, MetricSummary, Project, Run
+from .results import Artifact, Fingerprint, Metric, MetricSummary, Project, ProjectSummary, Run
 
 __all__ = [
     "ActiveRun",
     "Artifact",
     "BufferSettingsError",
     "ConfigKeyCollisionError",
+    "ConfigTooLargeError",
     "DatabaseNotFoundError",
+    "DatabaseTimeoutError",
     "Fingerprint",
     "FingerprintFormatError",
     "InvalidModeError",
     "InvalidStatusError",
     "Metric",
+    "Modes",
     "MetricKeyError",
     "MetricSummary",
     "MetricValueError",
+    "MissingDependencyError",
+    "NameNotFoundError",
     "NotATrackerDatabaseError",
     "Project",
+    "ProjectSummary",
     "Run",
     "RunStateError",
     "SchemaError",

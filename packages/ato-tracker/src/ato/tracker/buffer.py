@@ -1,42 +1,82 @@
-"""The metric write path: an in-memory buffer flushed in batches, one transaction per batch.
+"""The metric write path: an in-memory buffer written in batches by a background thread.
 
-``append`` only puts a tuple on a ``collections.deque`` (atomic under the GIL, so no lock on
-the hot path). A flush drains the deque and writes it with one ``INSERT`` executemany per
-batch of at most ``batch_size`` rows. The statement is a Core ``insert()`` compiled once per
-dialect; rows go to the driver's ``executemany`` as ready-made tuples (see
-:class:`MetricWriter`), skipping SQLAlchemy's per-row parameter processing, which otherwise
-costs more than SQLite's own insert work. Flushes happen when the buffer reaches ``batch_size``
-rows, when ``flush_interval`` seconds have passed since the last flush (checked on every
-append and by a daemon timer thread, so metrics become durable even when logging pauses),
-and whenever the owner calls :meth:`MetricBuffer.flush` (``finish()``, context-manager exit,
-garbage collection and interpreter exit).
+``append`` puts a tuple on a ``collections.deque`` (atomic under the GIL, no lock) and, when the
+batch is full or ``flush_interval`` has passed, wakes the buffer's flush thread: the thread
+that logs never waits on the database. A flush writes the buffered rows with one ``INSERT``
+executemany per batch of at most ``batch_size`` rows, one transaction per batch. Rows stay in
+the deque until their transaction committed, so a row is always either stored or buffered.
+
+Delivery is exactly-once: every row carries this buffer's random ``writer`` id and its own
+sequence number, the ``metrics`` table has a unique index on ``(run_id, writer, seq)``, and the
+insert skips rows already stored (``ON CONFLICT DO NOTHING`` on SQLite and PostgreSQL, a no-op
+``ON DUPLICATE KEY UPDATE`` on MySQL/MariaDB, which unlike ``INSERT IGNORE`` keeps rejecting
+bad data). Retrying a batch whose COMMIT reply was lost therefore stores nothing twice.
+
+A batch refused for a data reason (a value, key or step the database rejects) is split in
+halves until the refused rows are isolated: the good rows are written, each bad row is logged,
+kept in `rejected` and dropped, never retried. A batch that fails because
+the database cannot be reached stays buffered; if the database stays unreachable for
+``spool_after`` seconds, or at exit, the buffered rows go to the spool file (see
+`ato.tracker.spool`), from which the next successful flush - or ``ato sync`` - writes them.
+
+The statement is compiled once per dialect; rows go to the driver's ``executemany`` as
+ready-made tuples, skipping SQLAlchemy's per-row parameter processing.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import logging
 import os
 import threading
 import weakref
 from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from time import time
-from typing import Any
+from pathlib import Path
+from time import monotonic, time
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, insert
+from sqlalchemy import Connection, Engine, Table, insert
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
+from . import spool
 from .engine import run_transaction
-from .errors import BufferSettingsError
+from .errors import BufferSettingsError, DatabaseTimeoutError
 from .models import MetricRecord
+from .settings import Timeouts, default_spool_dir, hide_password
+from .values import DBL_MAX, FINITE, NAN, NEG_INF, POS_INF, store_value
 
 _log = logging.getLogger("ato.tracker")
 _from_timestamp = datetime.fromtimestamp
 _UTC = timezone.utc
-_COLUMNS = ("run_id", "key", "value", "step", "timestamp")
+_COLUMNS = ("run_id", "key", "value", "value_class", "step", "timestamp", "writer", "seq")
+_UNIQUE = ("run_id", "writer", "seq")
 
-# (run_id, key, value or None, step or None, unix time in seconds)
-MetricRow = tuple[int, str, "float | None", "int | None", float]
+# (run_id, key, value as logged (nan/inf included), step or None, unix time in seconds, seq)
+MetricRow = tuple[int, str, float, "int | None", float, int]
+# Errors a driver raises for the data of a row (not for the connection).
+_DATA_ERRORS = (DataError, IntegrityError, OverflowError, UnicodeError, ValueError, TypeError)
+# Errors meaning "the database could not be reached or did not answer".
+UNREACHABLE = (DBAPIError, DatabaseTimeoutError, OSError)
+
+
+def new_writer_id() -> int:
+    """A random positive 63-bit id for one buffer (one process's writes to one run)."""
+    return int.from_bytes(os.urandom(8), "big") >> 1 or 1
+
+
+@dataclass(frozen=True)
+class RejectedMetric:
+    """A buffered row the database refused for its data: the ``row`` (see `MetricRow`)
+    and the database's ``reason``."""
+
+    row: MetricRow
+    reason: str
 
 
 class MetricBuffer:
@@ -46,59 +86,195 @@ class MetricBuffer:
         engine: where rows go.
         batch_size: rows per transaction and the size that triggers a flush (>= 1).
         flush_interval: seconds after which buffered rows are flushed (> 0).
+        timeouts: ``spool_after`` is taken from it (default `Timeouts`).
+        spool_dir: directory of the spool file (default
+            `ato.tracker.settings.default_spool_dir`).
+        db_url: the database URL, recorded in the spool file for ``ato sync``.
 
     Raises:
         BufferSettingsError: ``batch_size < 1`` or ``flush_interval <= 0``.
     """
 
-    def __init__(self, engine: Engine, batch_size: int, flush_interval: float) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        batch_size: int,
+        flush_interval: float,
+        *,
+        timeouts: Timeouts | None = None,
+        spool_dir: Path | None = None,
+        db_url: str | None = None,
+    ) -> None:
         if batch_size < 1 or flush_interval <= 0:
             raise BufferSettingsError(batch_size, flush_interval)
         self.engine = engine
         self.batch_size = batch_size
         self.flush_interval = flush_interval
+        self.spool_after = (timeouts or Timeouts()).spool_after
+        self.spool_dir = spool_dir or default_spool_dir()
+        self.db_url = db_url or engine.url.render_as_string(hide_password=False)
         self.pending: deque[MetricRow] = deque()
+        self.rejected: list[RejectedMetric] = []
         self.writer = MetricWriter(engine.dialect)
+        self.inline = engine.dialect.name == "sqlite"
+        self.writer_id = new_writer_id()
+        self.next_seq = itertools.count(1).__next__
         self.flush_due = time() + flush_interval
+        self.failing_since: float | None = None
+        self.spooled = False  # this buffer's spool file may hold rows
+        self.spilled_seq = 0  # rows up to this seq are saved in the spool file already
         self._flush_lock = threading.Lock()
+        self._wake = threading.Event()
         self._stop = threading.Event()
         self._timer: threading.Thread | None = None
         _live_buffers.add(self)
 
-    def flush(self) -> int:
-        """Write every buffered row; return how many were written.
+    @property
+    def spool_file(self) -> Path:
+        """This buffer's spool file (it exists only once rows were spooled)."""
+        return spool.spool_path(self.spool_dir, self.db_url, self.writer_id)
 
-        Thread-safe: flushes are serialized by a lock, and rows appended meanwhile are either
-        taken by this flush or left for the next. Rows of a batch whose transaction fails
-        (after the retries of :func:`~ato.tracker.engine.run_transaction`) go back to the
-        front of the buffer, in order, and the error propagates; a later flush writes them.
+    def append(self, run_id: int, key: str, value: float, step: int | None, now: float) -> None:
+        """Buffer one validated row; flush when due (see `flush_due_rows`)."""
+        pending = self.pending
+        pending.append((run_id, key, value, step, now, self.next_seq()))
+        if len(pending) >= self.batch_size or now >= self.flush_due:
+            self.flush_due_rows()
+
+    def flush_due_rows(self) -> None:
+        """A flush is due: on a server, wake the flush thread (the caller never waits on the
+        network). On SQLite - a local file - the caller writes the rows itself when no other
+        flush is running (a background thread inserting while the caller computes would
+        contend for the GIL on every row), else it wakes the flush thread too."""
+        if self.inline and self._flush_lock.acquire(blocking=False):
+            self._flush_lock.release()
+            try:
+                self.flush(lock_timeout=0)
+                return
+            except Exception:  # busy or failing: the flush thread retries and reports
+                pass
+        if self._timer is None or not self._timer.is_alive():
+            self.start_timer()
+        self._wake.set()
+
+    def flush(self, *, lock_timeout: float = -1) -> int:
+        """Write every buffered row (and first this buffer's spooled rows); return how many
+        buffered rows were written or found already stored.
+
+        Thread-safe: flushes are serialized by a lock (waited for at most ``lock_timeout``
+        seconds; ``-1`` waits as long as the flush holding it, which is time-bounded). Rows
+        appended meanwhile are either taken by this flush or left for the next. Rows refused
+        for their data are dropped into `rejected`. When a batch cannot be written the
+        error propagates and the rows stay buffered; if that has lasted ``spool_after``
+        seconds, they are moved to the spool file first.
 
         Raises:
-            sqlalchemy.exc.DBAPIError: a batch could not be written.
+            sqlalchemy.exc.DBAPIError, DatabaseTimeoutError: the database could not be
+                reached or did not answer in time.
+            TimeoutError: the lock was not free within ``lock_timeout``.
         """
-        written = 0
-        with self._flush_lock:
+        if not self._flush_lock.acquire(timeout=lock_timeout):
+            raise TimeoutError(f"another flush held the metric buffer for {lock_timeout:g} s")
+        self._wake.clear()
+        try:
             self.flush_due = time() + self.flush_interval
-            while self.pending:
-                rows = self._take(self.batch_size)
-                try:
-                    run_transaction(
-                        self.engine, lambda conn, rows=rows: self.writer.write(conn, rows)
-                    )
-                except BaseException:
-                    self.pending.extendleft(reversed(rows))
-                    raise
-                written += len(rows)
+            try:
+                if self.spooled:
+                    self._replay_spool()
+                written = self._write_pending()
+            except UNREACHABLE:
+                self._note_failure()
+                raise
+            self.failing_since = None
+            return written
+        finally:
+            self._flush_lock.release()
+
+    def _write_pending(self) -> int:
+        written = 0
+        pending = self.pending
+        while pending:
+            rows = list(itertools.islice(pending, self.batch_size))
+            written += write_isolating(self.engine, self.writer, rows, self.writer_id, self._reject)
+            for _ in rows:
+                pending.popleft()
         return written
 
-    def _take(self, limit: int) -> list[MetricRow]:
-        popleft = self.pending.popleft
-        return [popleft() for _ in range(min(limit, len(self.pending)))]
+    def _replay_spool(self) -> None:
+        spooled = spool.read(self.spool_file)
+        if spooled is not None:
+            inserted, _ = spool.replay(self.engine, spooled, self.batch_size)
+            _log.warning(
+                "ato.tracker: %s is reachable again; wrote %d spooled metrics from %s",
+                hide_password(self.db_url),
+                inserted,
+                spooled.path,
+            )
+        self.spooled = False
+
+    def _reject(self, row: MetricRow, error: BaseException) -> None:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        self.rejected.append(RejectedMetric(row, reason))
+        _log.error(
+            "ato.tracker: the database refused metric %r = %r at step %r of run %d (%s); "
+            "that row is dropped, the rest of its batch is written",
+            row[1],
+            row[2],
+            row[3],
+            row[0],
+            reason,
+        )
+
+    def _note_failure(self) -> None:
+        now = monotonic()
+        if self.failing_since is None:
+            self.failing_since = now
+        elif now - self.failing_since >= self.spool_after and self.pending:
+            self.spill(locked=True)
+
+    def spill(self, finish: tuple[int, str, float] | None = None, *, locked: bool = False) -> int:
+        """Move every buffered row (and the run ending ``finish``, ``(run_id, status,
+        unix_time)``) to the spool file; return the number of rows moved. With ``locked`` the
+        caller holds the flush lock and the rows leave the buffer; otherwise (exit, signal)
+        they are copied and also stay buffered - a later write and the spool replay then meet
+        in the unique index and store each row once.
+        """
+        rows = [row for row in self.pending if row[5] > self.spilled_seq]  # not saved before
+        if not rows and finish is None:
+            return 0
+        path = self.spool_file
+        try:
+            spool.save(path, self.db_url, self.writer_id, rows, [finish] if finish else [])
+        except OSError as error:
+            _log.error(
+                "ato.tracker: could not save %d metrics to the spool file %s (%s); they are lost",
+                len(rows),
+                path,
+                error,
+            )
+            return 0
+        if locked:
+            for _ in range(len(self.pending)):
+                self.pending.popleft()
+        elif rows:
+            self.spilled_seq = rows[-1][5]
+        self.spooled = True
+        _log.warning(
+            "ato.tracker: database %s unreachable; saved %d metrics%s to %s. They are written "
+            "exactly once by the next successful flush of this logger or by "
+            "`ato sync --db URL`",
+            hide_password(self.db_url),
+            len(rows),
+            f" and the end of run {finish[0]} ({finish[1]})" if finish else "",
+            path,
+        )
+        return len(rows)
 
     def start_timer(self) -> None:
-        """Start the daemon thread that flushes every ``flush_interval`` seconds (idempotent).
+        """Start the daemon flush thread (idempotent). It flushes when woken by
+        `append` and every ``flush_interval`` seconds when rows are due.
 
-        A timer stopped by :meth:`stop_timer` that has not exited yet is replaced: each
+        A timer stopped by `stop_timer` that has not exited yet is replaced: each
         thread gets its own stop event, so restarting right after a stop always leaves one
         running timer.
         """
@@ -107,70 +283,171 @@ class MetricBuffer:
         self._stop = threading.Event()
         self._timer = threading.Thread(
             target=_timer_loop,
-            args=(weakref.ref(self), self._stop, self.flush_interval),
+            args=(weakref.ref(self), self._stop, self._wake, self.flush_interval),
             name="ato-tracker-flush",
             daemon=True,
         )
         self._timer.start()
 
     def stop_timer(self) -> None:
-        """Stop the timer thread (it exits within ``flush_interval`` seconds)."""
+        """Stop the flush thread (it exits after its current flush)."""
         self._stop.set()
+        self._wake.set()
 
     def close(self) -> None:
-        """Stop the timer and flush; errors are logged, not raised (runs at exit and on GC,
-        where nothing could handle them; the rows that could not be written are lost then)."""
+        """Stop the flush thread and flush; if the database cannot be reached, the rows go to
+        the spool file. Errors are logged, not raised (this runs at exit and on GC, where
+        nothing could handle them)."""
         self.stop_timer()
         try:
             self.flush()
+        except UNREACHABLE as error:
+            _log.warning("ato.tracker: final flush failed: %s", _short(error))
+            self.spill()
         except Exception:
             _log.exception("ato.tracker: could not flush %d buffered metrics", len(self.pending))
+            self.spill()
+
+
+def write_isolating(
+    engine: Engine,
+    writer: MetricWriter,
+    rows: list[MetricRow],
+    writer_id: int,
+    reject: Callable[[MetricRow, BaseException], None] | None = None,
+) -> int:
+    """Write ``rows`` exactly once in one transaction; if the database refuses them for their
+    data, write halves recursively so that only the refused rows are left out (each passed to
+    ``reject``, or logged). Returns the number of rows stored (now or before).
+
+    Raises:
+        sqlalchemy.exc.DBAPIError, DatabaseTimeoutError: the database could not be reached.
+    """
+    try:
+        _write_once(engine, writer, rows, writer_id)
+        return len(rows)
+    except _DATA_ERRORS as error:
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            raise
+        if len(rows) == 1:
+            if reject is None:
+                _log.error("ato.tracker: the database refused metric row %r: %s", rows[0], error)
+            else:
+                reject(rows[0], error)
+            return 0
+    middle = len(rows) // 2
+    return write_isolating(engine, writer, rows[:middle], writer_id, reject) + write_isolating(
+        engine, writer, rows[middle:], writer_id, reject
+    )
+
+
+def _write_once(
+    engine: Engine, writer: MetricWriter, rows: list[MetricRow], writer_id: int
+) -> None:
+    """One transaction; on a dropped connection, one more attempt on a fresh connection (safe:
+    rows that did commit are skipped by the unique index)."""
+    try:
+        run_transaction(engine, lambda conn: writer.write(conn, rows, writer_id))
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        run_transaction(engine, lambda conn: writer.write(conn, rows, writer_id))
+
+
+def _short(error: BaseException) -> str:
+    return str(getattr(error, "orig", None) or error).strip().splitlines()[0]
 
 
 class MetricWriter:
-    """Writes metric rows with the driver's ``executemany`` for one SQL dialect.
+    """Writes metric rows exactly once with the driver's ``executemany`` for one SQL dialect.
 
-    Timestamps are converted the way :class:`~ato.tracker.models.UTCDateTime` would: an aware
+    Timestamps are converted the way `ato.tracker.models.UTCDateTime` would: an aware
     UTC ``datetime`` for PostgreSQL, a naive UTC one for MySQL, and for SQLite the exact text
     SQLAlchemy's SQLite ``DATETIME`` stores (``YYYY-MM-DD HH:MM:SS.ffffff``), formatted once per
-    second and completed with the microseconds.
+    second and completed with the microseconds. Values become ``(value, value_class)`` pairs
+    (see `ato.tracker.values`).
 
     Args:
         dialect: the dialect of the engine the rows go to.
     """
 
     def __init__(self, dialect: Dialect) -> None:
-        compiled = (
-            insert(MetricRecord.__table__)
-            .inline()
-            .compile(dialect=dialect, column_keys=list(_COLUMNS))
+        compiled = _insert_skipping_stored(dialect).compile(
+            dialect=dialect, column_keys=list(_COLUMNS)
         )
         self.sql = str(compiled)
         # The driver's parameter layout, fixed per dialect: named (dicts), or positional in
         # the compiled statement's order (indexes into a row; None when that is _COLUMNS').
         self.named = not compiled.positional
         order = list(compiled.positiontup or ()) if compiled.positional else list(_COLUMNS)
+        order = order[: len(_COLUMNS)]  # MySQL's ON DUPLICATE KEY clause binds nothing
         self.index = None if order == list(_COLUMNS) else [_COLUMNS.index(n) for n in order]
-        self.convert_time = {
+        by_dialect: dict[str, Callable[[float], Any]] = {
             "sqlite": _SqliteTime(),
             "postgresql": lambda t: _from_timestamp(t, _UTC),
-        }.get(dialect.name, lambda t: _from_timestamp(t, _UTC).replace(tzinfo=None))
+        }
+        self.convert_time: Callable[[float], Any] = by_dialect.get(
+            dialect.name, lambda t: _from_timestamp(t, _UTC).replace(tzinfo=None)
+        )
 
-    def write(self, conn: Connection, rows: list[MetricRow]) -> None:
-        """Insert ``rows`` (:data:`MetricRow` tuples) on ``conn``, inside the caller's
-        transaction.
+        self.sqlite = dialect.name == "sqlite"
+
+    def write(self, conn: Connection, rows: list[MetricRow], writer_id: int) -> None:
+        """Insert ``rows`` (`MetricRow` tuples) of writer ``writer_id`` on ``conn``,
+        inside the caller's transaction, skipping rows already stored.
 
         Raises:
             sqlalchemy.exc.DBAPIError: the driver rejected the insert.
         """
-        convert = self.convert_time
-        params: list[Any] = [(r, k, v, s, convert(t)) for r, k, v, s, t in rows]
+        if self.sqlite:  # the buffered tuples go to the driver as they are
+            conn.exec_driver_sql(_sqlite_insert(writer_id), cast(Any, rows))
+            return
+        convert = cast(Callable[[float], Any], self.convert_time)
+        w = writer_id
+        params: list[Any] = [
+            (r, k, v, 0, s, convert(t), w, q)
+            if v - v == 0
+            else (r, k, *store_value(v), s, convert(t), w, q)
+            for r, k, v, s, t, q in rows
+        ]
         if self.named:
             params = [dict(zip(_COLUMNS, p, strict=True)) for p in params]
         elif self.index is not None:
             index = self.index
             params = [tuple(p[i] for i in index) for p in params]
         conn.exec_driver_sql(self.sql, params)
+
+
+@functools.lru_cache(maxsize=64)
+def _sqlite_insert(writer_id: int) -> str:
+    """SQLite's insert of buffered tuples ``(run_id, key, value, step, unix_time, seq)``: SQLite
+    computes the value class, the stand-ins for infinities (NaN arrives as NULL: SQLite binds
+    NaN so) and the ``DATETIME`` text itself (the same text `_SqliteTime` makes), so
+    no Python code runs per row. ``writer_id`` is an ``int``, inlined as a literal."""
+    big = repr(DBL_MAX)
+    return (
+        "INSERT INTO metrics (run_id, key, value, value_class, step, timestamp, writer, seq) "
+        "VALUES (?1, ?2, "
+        f"CASE WHEN ?3 > {big} THEN {big} WHEN ?3 < -{big} THEN -{big} ELSE ?3 END, "
+        f"CASE WHEN ?3 IS NULL THEN {NAN} WHEN ?3 > {big} THEN {POS_INF} "
+        f"WHEN ?3 < -{big} THEN {NEG_INF} ELSE {FINITE} END, "
+        "?4, "
+        "strftime('%Y-%m-%d %H:%M:%S', CAST(?5 AS INTEGER), 'unixepoch') || "
+        "printf('.%06d', CAST((?5 - CAST(?5 AS INTEGER)) * 1000000 AS INTEGER)), "
+        f"{int(writer_id)}, ?6) ON CONFLICT (run_id, writer, seq) DO NOTHING"
+    )
+
+
+def _insert_skipping_stored(dialect: Dialect) -> Any:
+    table = cast(Table, MetricRecord.__table__)
+    if dialect.name == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(_UNIQUE))
+    if dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=list(_UNIQUE))
+    if dialect.name in ("mysql", "mariadb"):
+        statement = mysql.insert(table)
+        return statement.on_duplicate_key_update(seq=statement.inserted.seq)
+    return insert(table).inline()
 
 
 class _SqliteTime:
@@ -188,14 +465,32 @@ class _SqliteTime:
         return f"{self.prefix}.{int((t - second) * 1e6):06d}"
 
 
-def _timer_loop(ref: weakref.ref[MetricBuffer], stop: threading.Event, interval: float) -> None:
-    while not stop.wait(interval):
+def _timer_loop(
+    ref: weakref.ref[MetricBuffer],
+    stop: threading.Event,
+    wake: threading.Event,
+    interval: float,
+) -> None:
+    reported = False
+    while True:
+        wake.wait(interval)
+        wake.clear()
+        if stop.is_set():
+            return
         buffer = ref()
         if buffer is None:
             return
-        if buffer.pending and time() >= buffer.flush_due:
+        due = len(buffer.pending) >= buffer.batch_size or time() >= buffer.flush_due
+        if (buffer.pending and due) or buffer.spooled:
             try:
                 buffer.flush()
+                reported = False
+            except UNREACHABLE as error:
+                if not reported:  # once per outage, not once per interval
+                    _log.warning(
+                        "ato.tracker: background flush failed, will retry: %s", _short(error)
+                    )
+                    reported = True
             except Exception:
                 _log.exception("ato.tracker: background flush failed; will retry")
         del buffer
@@ -207,12 +502,17 @@ _live_buffers: weakref.WeakSet[MetricBuffer] = weakref.WeakSet()
 
 def _forget_inherited_rows() -> None:
     """In a forked child, drop the parent's buffered rows (the parent writes them; the child
-    writing them too would store every one twice) and its flush lock, which another thread of
-    the parent may have held at the fork."""
+    writing them too would store every one twice), its flush lock, which another thread of
+    the parent may have held at the fork, and its writer id: the child numbers its own rows."""
     for buffer in list(_live_buffers):
         buffer.pending.clear()
         buffer._flush_lock = threading.Lock()
+        buffer._wake = threading.Event()
         buffer._timer = None
+        buffer.writer_id = new_writer_id()
+        buffer.next_seq = itertools.count(1).__next__
+        buffer.spooled = False
+        buffer.spilled_seq = 0
 
 
 if hasattr(os, "register_at_fork"):

@@ -4,13 +4,24 @@ SQLite connections get ``busy_timeout`` (wait for other writers instead of faili
 ``journal_mode=WAL`` (readers never block the writer, a killed process leaves a consistent file)
 and ``synchronous=NORMAL`` (in WAL mode: durable across process crashes; a power loss may drop
 the last transactions). Several processes may write one file at once; a transaction that still
-fails with a lock error is retried with exponential backoff (see :func:`run_transaction`).
+fails with a lock error is retried with exponential backoff (see ``run_transaction``).
+
+Server engines are time-bounded (see ``ato.tracker.settings.Timeouts``): the driver gets a
+connect timeout (libpq also TCP keepalives and a TCP user timeout), and every transaction of ``run_transaction`` - including the pool's
+liveness ping - runs under a watchdog that shuts the connection's socket down when the
+statement timeout passes, so a server that stops answering without closing the connection
+(frozen, or behind a hung proxy) cannot block a caller for longer.
+
+Readers (``get_engine(..., read_only=True)``) open a SQLite file read-only, and
+``immutable`` when the file or its directory cannot be written (read-only media, an archive
+without write permission), so such databases stay readable.
 """
 
 from __future__ import annotations
 
 import os
 import random
+import socket
 import sqlite3
 import threading
 import time
@@ -21,11 +32,11 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool, StaticPool
 
-from .errors import DatabaseNotFoundError
+from .errors import DatabaseNotFoundError, DatabaseTimeoutError
 from .schema import (
     HEAD_REVISION,
     SQLITE_IMMEDIATE,
@@ -35,7 +46,7 @@ from .schema import (
     ensure_schema,
     read_state,
 )
-from .settings import hide_password
+from .settings import Timeouts, hide_password
 
 T = TypeVar("T")
 
@@ -43,8 +54,10 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 MAX_ATTEMPTS = 8
 FIRST_BACKOFF_S = 0.05
 
-_engines: dict[tuple[int, str], Engine] = {}
-_schema_ready: set[tuple[int, str]] = set()
+_EngineKey = tuple[int, str, Timeouts, bool]
+_engines: dict[_EngineKey, Engine] = {}
+_schema_ready: set[_EngineKey] = set()
+_timeouts: dict[int, Timeouts] = {}  # id(engine) -> its timeouts, for run_transaction
 _engines_lock = threading.Lock()
 
 
@@ -54,22 +67,32 @@ def normalize_url(url: str) -> str:
 
 
 def sqlite_file(url: str) -> Path | None:
-    """The database file of a SQLite URL, or ``None`` for other backends and in-memory SQLite."""
-    parsed = make_url(normalize_url(url))
+    """The database file of a SQLite URL, or ``None`` for other backends and in-memory SQLite.
+
+    Raises:
+        sqlalchemy.exc.ArgumentError: ``url`` cannot be parsed (the message hides its password).
+    """
+    parsed = _parse_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     return Path(parsed.database)
 
 
 def require_existing_database(url: str) -> None:
-    """Raise :class:`DatabaseNotFoundError` if ``url`` names a SQLite file that does not exist
+    """Raise [`DatabaseNotFoundError`][ato.tracker.DatabaseNotFoundError] if ``url`` names a SQLite file that does not exist
     (connecting would silently create an empty one). Server URLs are not checked here."""
     path = sqlite_file(url)
     if path is not None and not path.exists():
         raise DatabaseNotFoundError(url, path)
 
 
-def get_engine(url: str, *, create_schema: bool = True) -> Engine:
+def get_engine(
+    url: str,
+    *,
+    create_schema: bool = True,
+    timeouts: Timeouts | None = None,
+    read_only: bool = False,
+) -> Engine:
     """The engine for ``url`` in this process, created on first use.
 
     Args:
@@ -77,8 +100,11 @@ def get_engine(url: str, *, create_schema: bool = True) -> Engine:
         create_schema: make the database ready for writing (once per process and URL): create
             a new database's tables at the newest schema revision (and the missing parent
             directories of a SQLite file), or check that an existing one is at it (see
-            `ato.tracker.schema.ensure_schema`). Read-only callers pass ``False`` after
-            `require_tracker_schema`; ``ato db upgrade`` passes ``False`` too.
+            ``ato.tracker.schema.ensure_schema``). Read-only callers pass ``False`` after
+            ``require_tracker_schema``; ``ato db upgrade`` passes ``False`` too.
+        timeouts: connect and statement timeouts (default: ``Timeouts`` defaults).
+        read_only: open a SQLite file read-only (readers; see the module docstring); implies
+            ``create_schema=False``.
 
     Engines are cached per process id, so a forked child never reuses its parent's pooled
     connections.
@@ -87,18 +113,22 @@ def get_engine(url: str, *, create_schema: bool = True) -> Engine:
         SchemaOutdatedError: the database has an older schema revision (``ato db upgrade``).
         SchemaTooNewError: the database was upgraded by a newer ato.
         NotATrackerDatabaseError: the database belongs to another program (left unchanged).
-        sqlalchemy.exc.ArgumentError: ``url`` is not a valid SQLAlchemy URL.
+        sqlalchemy.exc.ArgumentError: ``url`` is not a valid SQLAlchemy URL (the message shows
+            it with its password hidden).
         sqlalchemy.exc.OperationalError: the database cannot be reached.
     """
     url = normalize_url(url)
-    cache_key = (os.getpid(), url)
-    path = sqlite_file(url)
+    timeouts = timeouts or Timeouts()
+    create_schema = create_schema and not read_only
+    cache_key = (os.getpid(), url, timeouts, read_only)
+    path = _checked_sqlite_file(url)
     if create_schema and path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     with _engines_lock:
         engine = _engines.get(cache_key)
         if engine is None:
-            engine = _engines[cache_key] = _create(url)
+            engine = _engines[cache_key] = _create(url, timeouts, read_only=read_only)
+            _timeouts[id(engine)] = timeouts
         if create_schema and cache_key not in _schema_ready:
             if not _current_sqlite_file(url, path):
                 ensure_schema(engine, hide_password(url))
@@ -121,13 +151,12 @@ def probe_engine(url: str) -> Iterator[Engine]:
     """A throwaway engine that looks without changing anything: a SQLite file is opened
     read-only and without the tracker's pragmas (which would switch it to WAL mode)."""
     url = normalize_url(url)
-    path = sqlite_file(url)
+    path = _checked_sqlite_file(url)
     if path is None:
         probe = create_engine(url, poolclass=NullPool)
     else:
-        read_only = f"file:{quote(str(path.resolve()))}?mode=ro"
         probe = create_engine(
-            "sqlite://", creator=lambda: sqlite3.connect(read_only, uri=True), poolclass=NullPool
+            "sqlite://", creator=lambda: _connect_read_only(path), poolclass=NullPool
         )
     try:
         yield probe
@@ -162,12 +191,13 @@ def require_tracker_schema(url: str) -> None:
 
 
 def dispose_engines() -> None:
-    """Close every cached engine of this process (the next :func:`get_engine` recreates them)."""
+    """Close every cached engine of this process (the next `get_engine` recreates them)."""
     with _engines_lock:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
         _schema_ready.clear()
+        _timeouts.clear()
 
 
 def _forget_inherited_connections() -> None:
@@ -181,18 +211,129 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_inherited_connections)
 
 
-def _create(url: str) -> Engine:
+def _checked_sqlite_file(url: str) -> Path | None:
+    return sqlite_file(url)
+
+
+def _parse_url(url: str) -> URL:
+    """``make_url`` raising an ``ArgumentError`` whose message hides the password."""
+    try:
+        return make_url(normalize_url(url))
+    except (ArgumentError, ValueError):  # ValueError: e.g. a port that is not a number
+        raise ArgumentError(
+            f"could not parse database URL {hide_password(url)!r}; expected "
+            "dialect+driver://user:password@host:port/database or a SQLite file path"
+        ) from None
+
+
+def _create(url: str, timeouts: Timeouts, *, read_only: bool) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(
+            url, pool_pre_ping=True, connect_args=_server_connect_args(parsed, timeouts)
+        )
+        _bound_pings(engine, timeouts.statement)
+        return engine
     in_memory = parsed.database in (None, "", ":memory:")
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
     if in_memory:
         kwargs["poolclass"] = StaticPool
+    elif read_only:
+        path = Path(parsed.database or "")
+        kwargs["creator"] = lambda: _connect_read_only(path)
+        return create_engine("sqlite://", **kwargs)
     engine = create_engine(url, **kwargs)
     event.listen(engine, "connect", _sqlite_pragmas)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """Open ``path`` read-only; ``immutable`` (no locks, no ``-shm``/``-wal`` files created)
+    when the file or its directory is not writable, e.g. on read-only media."""
+    resolved = path.resolve()
+    uri = f"file:{quote(str(resolved))}?mode=ro"
+    writable = os.access(resolved, os.W_OK) and os.access(resolved.parent, os.W_OK)
+    if writable:
+        try:
+            connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            connection.execute("SELECT 1 FROM sqlite_master LIMIT 1")
+            return connection
+        except sqlite3.OperationalError:  # e.g. a read-only mount that os.access misses
+            pass
+    return sqlite3.connect(uri + "&immutable=1", uri=True, check_same_thread=False)
+
+
+def _server_connect_args(url: URL, timeouts: Timeouts) -> dict[str, Any]:
+    """Timeout arguments for the driver of ``url`` (those not already in its query)."""
+    driver = url.get_driver_name()
+    seconds = timeouts.connect_seconds()
+    args: dict[str, Any] = {}
+    if driver in ("psycopg", "psycopg2"):
+        statement_ms = int(timeouts.statement * 1000)
+        args = {  # no server-side statement_timeout: schema upgrades may rightly take longer
+            "connect_timeout": seconds,
+            "tcp_user_timeout": statement_ms,
+            "keepalives": 1,
+            "keepalives_idle": max(1, int(timeouts.statement)),
+        }
+    elif driver in ("pymysql", "mysqldb", "mariadbconnector"):
+        args = {"connect_timeout": seconds}  # no read timeout: schema upgrades may take long
+    return {key: value for key, value in args.items() if key not in url.query}
+
+
+def _bound_pings(engine: Engine, seconds: float) -> None:
+    """Run the pool's liveness ping (``pool_pre_ping``) under the watchdog too."""
+    dialect = engine.dialect
+    ping = dialect.do_ping
+
+    def bounded_ping(dbapi_connection: Any) -> bool:
+        with _watchdog(dbapi_connection, seconds, engine):
+            return ping(dbapi_connection)
+
+    setattr(dialect, "do_ping", bounded_ping)  # noqa: B010 - an instance override, on purpose
+
+
+@contextmanager
+def _watchdog(dbapi_connection: Any, seconds: float, engine: Engine) -> Iterator[None]:
+    """Abort ``dbapi_connection`` if the block takes longer than ``seconds``; the driver's
+    resulting error becomes ``DatabaseTimeoutError``."""
+    fired = threading.Event()
+
+    def abort() -> None:
+        fired.set()
+        abort_connection(dbapi_connection)
+
+    timer = threading.Timer(seconds, abort)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    except Exception as error:
+        if fired.is_set():
+            raise DatabaseTimeoutError(hide_password(str(engine.url)), seconds) from error
+        raise
+    finally:
+        timer.cancel()
+
+
+def abort_connection(dbapi_connection: Any) -> None:
+    """Shut down the socket under a DB-API connection (psycopg, psycopg2, PyMySQL) so that a
+    call blocked on it returns with an error; a SQLite connection is interrupted instead."""
+    try:
+        if hasattr(dbapi_connection, "interrupt"):  # sqlite3
+            dbapi_connection.interrupt()
+            return
+        sock = getattr(dbapi_connection, "_sock", None)  # PyMySQL
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
+            return
+        pgconn = getattr(dbapi_connection, "pgconn", None)  # psycopg 3
+        fd = pgconn.socket if pgconn is not None else dbapi_connection.fileno()
+        with socket.socket(fileno=os.dup(fd)) as dup:
+            dup.shutdown(socket.SHUT_RDWR)
+    except Exception:  # already closed: nothing is blocked on it
+        pass
 
 
 def _sqlite_begin(conn: Connection) -> None:
@@ -244,18 +385,31 @@ def run_transaction(
     times a random factor in [0.5, 1.5) between them (exponential backoff with jitter, as in
     M. Brooker, "Exponential Backoff And Jitter", AWS Architecture Blog, 2015). Schema
     creation does not race: it runs under the schema lock (`ato.tracker.schema.schema_lock`).
+    On a server, each attempt (statements and COMMIT) is bounded by the engine's statement
+    timeout.
 
     Raises:
+        DatabaseTimeoutError: the server did not answer within the statement timeout.
         sqlalchemy.exc.DBAPIError: the last error once the attempts are used up, or at once
             for an error that is not a lock error.
     """
     attempt = 0
     while True:
         try:
-            with engine.begin() as connection:
-                return work(connection)
+            return _attempt(engine, work)
         except DBAPIError as error:
             if not is_lock_error(error) or attempt == MAX_ATTEMPTS - 1:
                 raise
             time.sleep(FIRST_BACKOFF_S * 2**attempt * (0.5 + random.random()))
             attempt += 1
+
+
+def _attempt(engine: Engine, work: Callable[[Connection], T]) -> T:
+    if engine.dialect.name == "sqlite":
+        with engine.begin() as connection:
+            return work(connection)
+    seconds = _timeouts.get(id(engine), Timeouts()).statement
+    with engine.connect() as connection:
+        with _watchdog(connection.connection.dbapi_connection, seconds, engine):
+            with connection.begin():
+                return work(connection)

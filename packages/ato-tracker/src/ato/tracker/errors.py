@@ -1,11 +1,13 @@
 """Every exception raised by ato.tracker.
 
 Each derives from the builtin that fits, so existing ``except ValueError`` / ``except
-RuntimeError`` clauses keep working, and from :class:`TrackerError` so callers can catch all
+RuntimeError`` clauses keep working, and from [`TrackerError`][ato.tracker.TrackerError] so callers can catch all
 tracker errors at once.
 """
 
 from __future__ import annotations
+
+import os
 
 
 class TrackerError(Exception):
@@ -31,10 +33,15 @@ class TrackerConfigError(TrackerError, ValueError):
 class BufferSettingsError(TrackerError, ValueError):
     """``batch_size`` or ``flush_interval`` of a logger is out of range."""
 
-    def __init__(self, batch_size: object, flush_interval: object) -> None:
+    def __init__(
+        self, batch_size: object, flush_interval: object, heartbeat_interval: object = None
+    ) -> None:
+        heartbeat = (
+            "" if heartbeat_interval is None else f", heartbeat_interval={heartbeat_interval!r}"
+        )
         super().__init__(
-            f"SQLLogger needs batch_size >= 1 and flush_interval > 0 seconds, got "
-            f"batch_size={batch_size!r}, flush_interval={flush_interval!r}"
+            f"SQLLogger needs batch_size >= 1, flush_interval > 0 and heartbeat_interval > 0 "
+            f"seconds, got batch_size={batch_size!r}, flush_interval={flush_interval!r}{heartbeat}"
         )
 
 
@@ -60,23 +67,45 @@ class InvalidStatusError(TrackerError, ValueError):
 
 
 class MetricValueError(TrackerError, TypeError):
-    """A metric value cannot be converted to a float."""
+    """A metric value, or its step, cannot be stored: not a number, a number outside the range
+    of a 64-bit float, or a step outside the 64-bit integer range."""
 
-    def __init__(self, key: str, value: object) -> None:
-        super().__init__(
-            f"metric {key!r}: value {value!r} of type {type(value).__name__} is not a number; "
-            "pass an int, a float, or an object with __float__ (numpy/torch scalars work)"
+    def __init__(self, key: str, value: object, problem: str | None = None) -> None:
+        shown = repr(value)
+        shown = shown if len(shown) <= 60 else f"{shown[:40]}...({len(shown)} characters)"
+        problem = problem or (
+            f"of type {type(value).__name__} is not a number; pass an int, a float, or an "
+            "object with __float__ (numpy/torch scalars work)"
         )
+        super().__init__(f"metric {key!r}: {shown} {problem}")
 
 
 class MetricKeyError(TrackerError, ValueError):
-    """A metric key is longer than the key column allows."""
+    """A metric key cannot be stored on every backend: too long, or with a NUL character or a
+    lone surrogate (text that is not valid Unicode)."""
 
-    def __init__(self, key: str, limit: int) -> None:
-        super().__init__(
-            f"metric key {key[:40]!r}... has {len(key)} characters, more than the {limit} "
-            "a key may have; use a shorter name"
+    def __init__(self, key: str, limit: int, problem: str | None = None) -> None:
+        shown = repr(key[:40]) + ("..." if len(key) > 40 else "")
+        problem = problem or (
+            f"has {len(key)} characters, more than the {limit} a key may have; use a shorter name"
         )
+        super().__init__(f"metric key {shown} {problem}")
+
+
+class DatabaseTimeoutError(TrackerError, TimeoutError):
+    """The database server did not answer within the statement timeout; the connection was
+    aborted (the work is retried later or saved to the spool, see ``docs/tracker.md``)."""
+
+    def __init__(self, url: str, seconds: float) -> None:
+        super().__init__(
+            f"no answer from {url} within {seconds:g} s; the connection was aborted. Raise "
+            "experiment.sql.statement_timeout if the server is just slow"
+        )
+        self.seconds = seconds
+
+
+class ConfigTooLargeError(TrackerError, ValueError):
+    """A run's config is larger than the database server accepts in one statement."""
 
 
 class FingerprintFormatError(TrackerError, TypeError):
@@ -88,7 +117,7 @@ class DatabaseNotFoundError(TrackerError, FileNotFoundError):
 
     def __init__(self, url: str, path: object) -> None:
         super().__init__(
-            f"no tracker database at {path} (from URL {url!r}); check the path or the "
+            f"no tracker database at {os.path.abspath(str(path))} (from URL {url!r}); check the path or the "
             "current directory, or log a run first to create it"
         )
 
@@ -164,3 +193,28 @@ class ProjectNotFoundError(TrackerError, LookupError):
 class ConfigKeyCollisionError(TrackerError, ValueError):
     """Two keys of one config mapping become the same JSON key (``1`` and ``"1"``): storing
     the config would lose a value, so it is refused; the message names both keys."""
+
+
+class ModeSpecError(InvalidModeError):
+    """A ``--mode`` spec is malformed (expected ``max``, ``min`` or ``KEY=max|min,...``)."""
+
+    def __init__(self, spec: str, item: str) -> None:
+        Exception.__init__(
+            self,
+            f"bad metric direction {item!r} in {spec!r}: expected 'max', 'min' or "
+            "'KEY=max|min' items separated by commas, e.g. 'loss=min,acc=max'",
+        )
+
+
+class MissingDependencyError(TrackerError, ImportError):
+    """An optional dependency (an extra of ato-tracker) is not installed."""
+
+    def __init__(self, package: str, extra: str, feature: str) -> None:
+        super().__init__(
+            f"{feature} needs {package}, which is not installed; "
+            f"install it with: pip install 'ato-tracker[{extra}]'"
+        )
+
+
+class NameNotFoundError(TrackerError, LookupError):
+    """A project, metric or param name matches nothing; the message suggests close names."""

@@ -1,32 +1,60 @@
-"""SQLFinder: query projects and runs recorded by :class:`~ato.tracker.SQLLogger`."""
+"""SQLFinder: query projects and runs recorded by [`SQLLogger`][ato.tracker.SQLLogger]."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, distinct, func, select
+from sqlalchemy import Connection, Engine, distinct, func, select
+from sqlalchemy.exc import DBAPIError
 
-from . import queries
-from .engine import get_engine, require_tracker_schema
-from .models import FingerprintRecord, ProjectRecord, RunRecord
-from .results import MetricSummary, Project, Run
-from .settings import read_settings
+from . import frames, queries, status
+from .engine import get_engine, require_tracker_schema, schema_state, sqlite_file
+from .errors import TrackerError
+from .models import FingerprintRecord, MetricRecord, ProjectRecord, RunRecord
+from .results import Metric, MetricSummary, Project, ProjectSummary, Run
+from .schema import HEAD_REVISION
+from .settings import hide_password, read_settings
+
+if TYPE_CHECKING:
+    import pandas
+
+#: Tag of the run holding a search's answer (its final re-evaluation), next to ``search:<id>``.
+SEARCH_ANSWER_TAG = "final"
+STREAM_BATCH = 10_000
 
 _runs = RunRecord.__table__
+
+
+def _is_existing_tracker_file(url: str) -> bool:
+    """A SQLite file that already holds the tracker's tables at the newest revision: read it
+    read-only (it may be on read-only media) instead of preparing it for writing."""
+    path = sqlite_file(url)
+    if path is None or not path.is_file():
+        return False
+    try:
+        return schema_state(url).revision == HEAD_REVISION
+    except (DBAPIError, TrackerError):
+        return False
+
+
 _projects = ProjectRecord.__table__
 _fingerprints = FingerprintRecord.__table__
+_metrics = MetricRecord.__table__
 
 
 class SQLFinder:
     """Read-only queries over a tracker database.
 
     Args:
-        config: a config with ``experiment.sql.db_path`` (as for :class:`SQLLogger`; the
+        config: a config with ``experiment.sql.db_path`` (as for [`SQLLogger`][ato.tracker.SQLLogger]; the
             project name is not needed) or a database URL string.
         must_exist: open only an existing tracker database and change nothing in it (for
             read-only tools such as the ``ato`` command). Without it, a missing SQLite file
             is created and missing tracker tables are added.
+        crash_timeout: seconds without a heartbeat after which a ``running`` run is shown
+            as ``crashed`` (default ``$ATO_CRASH_TIMEOUT``, else 120; see
+            ``ato.tracker.status``).
 
     Raises:
         DatabaseNotFoundError: ``must_exist`` is set and the SQLite file does not exist.
@@ -34,15 +62,25 @@ class SQLFinder:
             tables (e.g. another program's SQLite file); it is left untouched.
         sqlalchemy.exc.DBAPIError: the database cannot be opened or read.
 
-    Every method returns plain objects from :mod:`ato.tracker.results` that stay usable after
+    Every method returns plain objects from `ato.tracker.results` that stay usable after
     the call: not-found cases return ``None`` (single objects) or ``[]`` (lists).
     """
 
-    def __init__(self, config: Any, *, must_exist: bool = False) -> None:
-        self.db_url = read_settings(config, need_project=False).db_url
+    def __init__(
+        self, config: Any, *, must_exist: bool = False, crash_timeout: float | None = None
+    ) -> None:
+        self.crash_timeout = status.crash_timeout(crash_timeout)
+        settings = read_settings(config, need_project=False)
+        self.db_url = settings.db_url
+        read_only = must_exist or _is_existing_tracker_file(self.db_url)
         if must_exist:
             require_tracker_schema(self.db_url)
-        self.engine: Engine = get_engine(self.db_url, create_schema=not must_exist)
+        self.engine: Engine = get_engine(
+            self.db_url,
+            create_schema=not read_only,
+            timeouts=settings.timeouts,
+            read_only=read_only,
+        )
 
     def find_project(self, name: str) -> Project | None:
         """The project called ``name``, or ``None``."""
@@ -57,27 +95,40 @@ class SQLFinder:
 
     def find_run(self, run_id: int, *, with_metrics: bool = True) -> Run | None:
         """The run with id ``run_id`` (artifacts, fingerprints and - unless
-        ``with_metrics=False`` - metrics loaded), or ``None``."""
+        ``with_metrics=False`` - metrics loaded), or ``None`` (also for ids no database can
+        hold, such as ``10**30``)."""
+        if not queries.in_id_range(run_id):
+            return None
         with self.engine.connect() as conn:
-            return queries.load_run(conn, run_id, with_metrics=with_metrics)
+            return queries.load_run(
+                conn, run_id, with_metrics=with_metrics, crash_timeout=self.crash_timeout
+            )
 
     def find_runs(self, run_ids: Sequence[int], *, with_metrics: bool = True) -> list[Run]:
-        """The runs among ``run_ids`` (a sequence of run ids) that exist, ordered by id;
-        ``with_metrics`` as for :meth:`find_run`."""
-        if not run_ids:
-            return []
+        """The runs among ``run_ids`` (a sequence of run ids, any length: queried in batches)
+        that exist, ordered by id; ``with_metrics`` as for ``find_run``."""
+        ids = sorted({run_id for run_id in run_ids if queries.in_id_range(run_id)})
+        runs: list[Run] = []
         with self.engine.connect() as conn:
-            return queries.load_runs(conn, _runs.c.id.in_(list(run_ids)), with_metrics=with_metrics)
+            for batch in queries.batches(ids, queries.IN_BATCH * 10):
+                where = _runs.c.id.in_(list(batch))
+                runs += queries.load_runs(
+                    conn, where, with_metrics=with_metrics, crash_timeout=self.crash_timeout
+                )
+        return runs
 
     def get_runs_in_project(self, project_name: str, *, with_metrics: bool = True) -> list[Run]:
         """All runs of ``project_name`` by id (``[]`` if the project does not exist).
 
         ``with_metrics=False`` skips loading metric rows (``run.metrics == []``), which is much
-        faster for projects with many logged values; see :meth:`get_metric_summaries`.
+        faster for projects with many logged values; see `get_metric_summaries`.
         """
         with self.engine.connect() as conn:
             return queries.load_runs(
-                conn, _projects.c.name == project_name, with_metrics=with_metrics
+                conn,
+                _projects.c.name == project_name,
+                with_metrics=with_metrics,
+                crash_timeout=self.crash_timeout,
             )
 
     def find_best_run(self, project_name: str, metric_key: str, mode: str = "max") -> Run | None:
@@ -90,7 +141,7 @@ class SQLFinder:
         """
         with self.engine.connect() as conn:
             run_id = queries.best_run_id(conn, project_name, metric_key, mode)
-            return None if run_id is None else queries.load_run(conn, run_id)
+            return None if run_id is None else self._load_one(conn, run_id)
 
     def find_similar_runs(self, run_id: int) -> list[Run]:
         """Runs of the same project whose config has the same structural hash (same keys and
@@ -106,7 +157,7 @@ class SQLFinder:
                 & (_runs.c.project_id == row.project_id)
                 & (_runs.c.id != run_id)
             )
-            return queries.load_runs(conn, where)
+            return queries.load_runs(conn, where, crash_timeout=self.crash_timeout)
 
     def find_similar_runs_by_trace(
         self, run_id: int, trace_id: str, trace_type: str = "static"
@@ -138,7 +189,7 @@ class SQLFinder:
                 & (_runs.c.project_id == project_id)
                 & (_runs.c.id != run_id)
             )
-            return queries.load_runs(conn, where)
+            return queries.load_runs(conn, where, crash_timeout=self.crash_timeout)
 
     def get_trace_statistics(self, project_name: str, trace_id: str) -> dict[str, Any]:
         """How many versions of the code traced as ``trace_id`` the runs of a project saw.
@@ -173,10 +224,104 @@ class SQLFinder:
     def get_metric_summaries(self, run_ids: Sequence[int]) -> dict[int, dict[str, MetricSummary]]:
         """Per run id, per metric key: last value/step, min, max and count (one query per batch
         of 500 runs), as ``{run_id: {key: MetricSummary}}``. Runs without metrics are absent."""
-        if not run_ids:
+        ids = [run_id for run_id in run_ids if queries.in_id_range(run_id)]
+        if not ids:
             return {}
         with self.engine.connect() as conn:
-            return queries.metric_summaries(conn, list(run_ids))
+            return queries.metric_summaries(conn, ids)
+
+    def list_project_summaries(self) -> list[ProjectSummary]:
+        """Every project with its number of runs and last activity (latest start or end
+        time of a run), by id."""
+        with self.engine.connect() as conn:
+            return queries.project_summaries(conn)
+
+    def run_id_range(self) -> tuple[int, int] | None:
+        """``(lowest, highest)`` run id in the database, or ``None`` without runs."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(func.min(_runs.c.id), func.max(_runs.c.id))).one()
+        return None if row[0] is None else (row[0], row[1])
+
+    def get_metric_keys(self, run_ids: Sequence[int]) -> list[str]:
+        """The distinct metric keys the runs ``run_ids`` logged, sorted."""
+        if not run_ids:
+            return []
+        with self.engine.connect() as conn:
+            return queries.metric_keys(conn, _metrics.c.run_id.in_(list(run_ids)))
+
+    def iter_metrics(
+        self, run_id: int, keys: Sequence[str] | None = None, *, batch_size: int = STREAM_BATCH
+    ) -> Iterator[Metric]:
+        """Stream every logged value of run ``run_id`` (only ``keys`` if given) in logging
+        order, as ``ato.tracker.Metric`` tuples, fetching ``batch_size`` rows at a time
+        (a server-side cursor on PostgreSQL and MySQL), so a run with millions of values never
+        sits in memory. The connection stays open until the iterator is exhausted or closed.
+        """
+        c = _metrics.c
+        stmt = select(c.key, c.value, c.step, c.timestamp).where(c.run_id == run_id)
+        if keys is not None:
+            stmt = stmt.where(c.key.in_(list(keys)))
+        nan = float("nan")
+        with self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=batch_size).execute(
+                stmt.order_by(c.id)
+            )
+            for key, value, step, timestamp in result:
+                yield Metric(key, nan if value is None else value, step, timestamp)
+
+    def get_search_runs(self, search_id: str, project_name: str | None = None) -> list[Run]:
+        """The runs (trials) of hyperparameter search ``search_id`` - tagged
+        ``search:<search_id>`` by ato-hyperopt - by id, without metric rows; only those of
+        ``project_name`` if given. ``[]`` when there are none."""
+        tag = f"search:{search_id}"
+        where = queries.tagged(tag)
+        if project_name is not None:
+            where = where & (_projects.c.name == project_name)
+        with self.engine.connect() as conn:
+            runs = queries.load_runs(
+                conn, where, with_metrics=False, crash_timeout=self.crash_timeout
+            )
+        return [run for run in runs if tag in run.tags]
+
+    def find_final(self, search_id: str, project_name: str | None = None) -> Run | None:
+        """The answer of search ``search_id``: its run tagged ``final`` (the final
+        re-evaluation of the best configuration, recorded by ato-hyperopt), with metrics;
+        ``None`` if the search has no such run (unfinished, or recorded by an older version).
+        With several (a resumed search), the latest."""
+        answers = [
+            run
+            for run in self.get_search_runs(search_id, project_name)
+            if SEARCH_ANSWER_TAG in run.tags
+        ]
+        return self.find_run(answers[-1].id) if answers else None
+
+    def runs_frame(
+        self,
+        project_name: str,
+        params: Sequence[str] | None = None,
+        metrics: Sequence[str] | None = None,
+    ) -> pandas.DataFrame:
+        """The runs of ``project_name`` as a pandas DataFrame, one row per run, shaped like
+        MLflow's ``search_runs``: ``run_id``, ``status``, ``start_time``, ``end_time`` (aware
+        UTC), ``tags`` (lists), ``params.<dotted config key>`` and ``metrics.<key>`` (the
+        value logged last, float, NaN when the run did not log it).
+
+        Args:
+            project_name: the project; an unknown one gives an empty frame with the run columns.
+            params: dotted config keys to include (``None``: every key of any run).
+            metrics: metric keys to include (``None``: every key any run logged).
+
+        Raises:
+            MissingDependencyError: pandas is not installed (``pip install 'ato-tracker[pandas]'``).
+        """
+        frames.import_pandas("SQLFinder.runs_frame")
+        runs = self.get_runs_in_project(project_name, with_metrics=False)
+        summaries = self.get_metric_summaries([run.id for run in runs])
+        columns, rows = frames.run_rows(runs, summaries, params, metrics)
+        return frames.runs_frame(columns, rows)
+
+    def _load_one(self, conn: Connection, run_id: int) -> Run | None:
+        return queries.load_run(conn, run_id, crash_timeout=self.crash_timeout)
 
     def __repr__(self) -> str:
-        return f"SQLFinder(db={self.engine.url!r})"
+        return f"SQLFinder(db={hide_password(self.db_url)!r})"

@@ -14,10 +14,10 @@ in-process by Hydra's basic launcher - becomes a run holding the job's resolved 
 is tagged with the job name, the override strings and (in a sweep) the sweep directory and job
 number; it is finished ``'completed'`` or ``'failed'`` from the job's return status, and a
 numeric return value of the task function is logged as a metric. Inside the task function,
-:func:`current_logger` gives the :class:`~ato.tracker.SQLLogger` of the running job.
+`current_logger` gives the [`SQLLogger`][ato.tracker.SQLLogger] of the running job.
 
 This module imports ``hydra`` and ``omegaconf`` (install ``ato-tracker[hydra]``); nothing else in
-:mod:`ato.tracker` imports it.
+[`ato.tracker`][ato.tracker] imports it.
 """
 
 from __future__ import annotations
@@ -32,12 +32,12 @@ from hydra.core.utils import JobReturn, JobStatus
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
-from omegaconf.errors import OmegaConfBaseException
 from sqlalchemy.engine import make_url
 
 from .engine import normalize_url
 from .errors import MetricValueError, RunStateError
 from .logger import COMPLETED, FAILED, SQLLogger
+from .normalize import omegaconf_container
 from .settings import default_db_url
 
 __all__ = ["AtoTrackerCallback", "current_logger"]
@@ -48,14 +48,14 @@ _current: SQLLogger | None = None
 
 
 def current_logger() -> SQLLogger:
-    """The :class:`~ato.tracker.SQLLogger` whose run records the Hydra job running now.
+    """The [`SQLLogger`][ato.tracker.SQLLogger] whose run records the Hydra job running now.
 
     Call it inside a task function to log metrics of the job's run::
 
         current_logger().log_metric("val/loss", loss, step=epoch)
 
     Raises:
-        RunStateError: no job is running under :class:`AtoTrackerCallback` (the callback is not
+        RunStateError: no job is running under `AtoTrackerCallback` (the callback is not
             configured in ``hydra.callbacks``, or this is called outside the task function).
     """
     if _current is None:
@@ -122,6 +122,7 @@ class AtoTrackerCallback(Callback):
         settings = {"experiment": {"project_name": project, "sql": {"db_path": db_url}}}
         logger = SQLLogger(settings)
         logger.run(tags=[*self.tags, *_job_tags(hydra_node)], config=task_config)
+        logger.add_provenance("hydra", _hydra_provenance(hydra_node))
         self._logger = _current = logger
 
     def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
@@ -141,16 +142,16 @@ class AtoTrackerCallback(Callback):
 
 
 def _task_config(config: DictConfig) -> dict[str, Any]:
-    """The job's config without the ``hydra`` node, interpolations resolved when possible."""
+    """The job's config without the ``hydra`` node, interpolations resolved when possible
+    (an unresolvable one keeps its text: the same path as every config the tracker stores,
+    ``ato.tracker.normalize.omegaconf_container``)."""
     task = copy.deepcopy(config)
     with read_write(task), open_dict(task):
         task.pop("hydra", None)
-    try:
-        data = OmegaConf.to_container(task, resolve=True)
-    except OmegaConfBaseException as error:  # the task will hit the same error; keep the text
-        _log.warning("ato tracker: storing the unresolved config (%s)", error)
-        data = OmegaConf.to_container(task, resolve=False)
+    data = omegaconf_container(task)
     assert isinstance(data, dict)
+    # OmegaConf types keys as str | bytes | int | Enum | float | bool; a Hydra task config's
+    # top-level keys are str
     return data  # type: ignore[return-value]
 
 
@@ -173,6 +174,25 @@ def _absolute_sqlite(url: str, base: str) -> str:
         return url
     absolute = str(Path(base) / database)
     return parsed.set(database=absolute).render_as_string(hide_password=False)
+
+
+def _hydra_provenance(hydra_node: DictConfig) -> dict[str, Any]:
+    """How Hydra composed the job's config: primary config name, the option chosen in each
+    config group (Hydra's ``runtime.choices``, in defaults-list order), the command-line
+    overrides of the task, and the job's output directory."""
+    choices = OmegaConf.to_container(hydra_node.runtime.choices, resolve=False)
+    groups = choices if isinstance(choices, dict) else {}
+    return {
+        "config_name": _opt_str(hydra_node.job, "config_name"),
+        "choices": {str(k): v for k, v in groups.items() if not str(k).startswith("hydra/")},
+        "overrides": [str(o) for o in hydra_node.overrides.task],
+        "output_dir": _opt_str(hydra_node.runtime, "output_dir"),
+    }
+
+
+def _opt_str(node: DictConfig, key: str) -> str | None:
+    value = node.get(key)
+    return None if value is None else str(value)
 
 
 def _job_tags(hydra_node: DictConfig) -> list[str]:

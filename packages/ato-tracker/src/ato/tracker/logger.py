@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
-import operator
+import json
+import logging
 import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from time import time
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, insert, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, Engine, Insert, Table, insert, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from . import queries
-from .buffer import MetricBuffer
+from . import queries, signals
+from .buffer import UNREACHABLE, MetricBuffer, RejectedMetric
 from .engine import get_engine, run_transaction
-from .errors import InvalidStatusError, MetricKeyError, MetricValueError, RunStateError
+from .errors import (
+    BufferSettingsError,
+    ConfigTooLargeError,
+    InvalidStatusError,
+    RunStateError,
+)
 from .fingerprints import iter_fingerprints
+from .heartbeat import Heartbeat
 from .models import (
-    KEY_LENGTH,
     STATUS_LENGTH,
     ArtifactRecord,
     FingerprintRecord,
@@ -28,15 +34,22 @@ from .models import (
     utcnow,
 )
 from .normalize import normalize_config, structural_hash, to_json_value
+from .provenance import collect_provenance, scope_provenance
 from .results import Project, Run
-from .settings import read_settings, redact_db_password
+from .settings import hide_password, read_settings, redact_db_password
+from .status import HEARTBEAT_INTERVAL_S
+from .validation import check_key, check_step, check_value
 
 RUNNING = "running"
 COMPLETED = "completed"
 FAILED = "failed"
+KILLED = signals.KILLED
 
-_runs = RunRecord.__table__
-_projects = ProjectRecord.__table__
+_log = logging.getLogger("ato.tracker")
+_packet_limits: dict[int, int] = {}  # id(engine) -> MySQL max_allowed_packet
+
+_runs = cast(Table, RunRecord.__table__)  # declarative typing says FromClause
+_projects = cast(Table, ProjectRecord.__table__)
 
 
 class SQLLogger:
@@ -48,30 +61,64 @@ class SQLLogger:
             SQLAlchemy URL such as ``sqlite:///experiments.db`` - the default -,
             ``postgresql+psycopg://user@host/db`` or ``mysql+pymysql://user@host/db``; a bare
             file path means SQLite). The whole config is stored with each run, unless
-            :meth:`run` is given another one (``run(config=trial_config)``).
+            ``run`` is given another one (``run(config=trial_config)``).
+            ``experiment.sql`` may also set ``connect_timeout``, ``statement_timeout``,
+            ``spool_after`` (seconds) and ``spool_dir`` (see ``docs/tracker.md``).
         batch_size: metrics per write transaction; reaching it triggers a flush.
         flush_interval: seconds after which buffered metrics are flushed even if the batch is
             not full.
+        heartbeat_interval: seconds between the heartbeats an active run stores, by which
+            readers tell a live run from a dead process's (see ``ato.tracker.status``).
+        scope: the ato ``Scope`` that built ``config`` (any object with ``applied_views``
+            and ``provenance``): each run's provenance then also holds the views applied, the
+            command-line overrides and where every key's value came from.
 
     Raises:
         TrackerConfigError: the config has no ``experiment.project_name``.
-        BufferSettingsError: ``batch_size < 1`` or ``flush_interval <= 0``.
+        BufferSettingsError: ``batch_size < 1``, ``flush_interval <= 0`` or
+            ``heartbeat_interval <= 0``.
 
-    Metrics are buffered (see :mod:`ato.tracker.buffer`); they are durable after
-    :meth:`flush`, :meth:`finish`, leaving ``with`` blocks, at interpreter exit, or at the
-    latest ``flush_interval`` seconds after being logged.
+    Metrics are buffered and written by a background thread (see
+    ``ato.tracker.buffer``), exactly once; they are durable after ``flush``,
+    ``finish``, leaving ``with`` blocks, at interpreter exit, on SIGTERM, or at the latest
+    ``flush_interval`` seconds after being logged while the database is reachable. When it is
+    not, they are kept and, past ``spool_after`` seconds or at exit, saved to the local spool
+    (written later by the next flush or ``ato sync``).
     """
 
-    def __init__(self, config: Any, *, batch_size: int = 5000, flush_interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        config: Any,
+        *,
+        batch_size: int = 5000,
+        flush_interval: float = 1.0,
+        heartbeat_interval: float = HEARTBEAT_INTERVAL_S,
+        scope: Any = None,
+    ) -> None:
+        if not heartbeat_interval > 0:
+            raise BufferSettingsError(batch_size, flush_interval, heartbeat_interval)
         settings = read_settings(config, need_project=True)
         self.config = config
         self.project_name: str = settings.project_name or ""
         self.db_url = settings.db_url
-        self.engine = get_engine(settings.db_url)
-        self._buffer = MetricBuffer(self.engine, batch_size, flush_interval)
+        self.timeouts = settings.timeouts
+        self.engine = get_engine(settings.db_url, timeouts=settings.timeouts)
+        self._buffer = MetricBuffer(
+            self.engine,
+            batch_size,
+            flush_interval,
+            timeouts=settings.timeouts,
+            spool_dir=settings.spool_dir,
+            db_url=settings.db_url,
+        )
         self._finalizer = weakref.finalize(self, self._buffer.close)
         self._run_id: int | None = None
         self._active = False
+        self._keys: set[str] = set()  # metric keys already checked
+        self.scope = scope
+        self.heartbeat_interval = heartbeat_interval
+        self._heartbeat: Heartbeat | None = None
+        self._provenance: dict[str, Any] = {}
 
     # -- runs ---------------------------------------------------------------------------
     def get_or_create_project(self) -> Project:
@@ -93,7 +140,7 @@ class SQLLogger:
         if project is None:
             raise RunStateError(
                 f"project {self.project_name!r} could not be created in "
-                f"{self.engine.url!r}; check that the database is writable"
+                f"{hide_password(self.db_url)!r}; check that the database is writable"
             )
         return project
 
@@ -116,7 +163,7 @@ class SQLLogger:
                 always come from the logger's config.
 
         Raises:
-            RunStateError: a run of this logger is still active; call :meth:`finish` first.
+            RunStateError: a run of this logger is still active; call `finish` first.
         """
         if self._active:
             raise RunStateError(
@@ -124,26 +171,62 @@ class SQLLogger:
             )
         project = self.get_or_create_project()
         stored = redact_db_password(normalize_config(self.config if config is None else config))
+        _check_config_size(self.engine, stored)
+        self._provenance = collect_provenance(self.scope)
+        now = utcnow()
         values = {
             "project_id": project.id,
             "config": stored,
             "structural_hash": structural_hash(stored),
             "tags": _tag_list(tags),
             "status": RUNNING,
-            "start_time": utcnow(),
+            "start_time": now,
             "end_time": None,
+            "provenance": self._provenance,
+            "heartbeat": now,
         }
         self._run_id = run_transaction(
             self.engine,
-            lambda conn: conn.execute(insert(_runs).values(**values)).inserted_primary_key[0],
+            lambda conn: _new_id(conn, insert(_runs).values(**values)),
         )
         self._active = True
         self._buffer.start_timer()
+        signals.track(self)
+        self._heartbeat = Heartbeat(self.engine, self._run_id, self.heartbeat_interval)
+        self._heartbeat.start()
         return self._run_id
+
+    def log_scope(self, scope: Any) -> None:
+        """Store the provenance of ``scope``'s latest build (views applied, command-line
+        overrides, per-key writes; see ``ato.tracker.provenance.scope_provenance``) with
+        the current run, and use ``scope`` for the runs this logger starts later. Does nothing
+        to the current run when ``scope`` has not built a config.
+
+        Raises:
+            RunStateError: no run was started.
+        """
+        self._require_run("log_scope")
+        self.scope = scope
+        section = scope_provenance(scope)
+        if section is not None:
+            self.add_provenance("scope", section)
+
+    def add_provenance(self, name: str, data: Any) -> None:
+        """Store ``data`` (JSON-like) under ``name`` in the current run's provenance (for
+        launchers that know more about a run, e.g. the Hydra callback's ``hydra`` section);
+        an existing section of that name is replaced.
+
+        Raises:
+            RunStateError: no run was started.
+        """
+        run_id = self._require_run("add_provenance")
+        self._provenance = {**self._provenance, str(name): to_json_value(data)}
+        stmt = update(_runs).where(_runs.c.id == run_id).values(provenance=self._provenance)
+        run_transaction(self.engine, lambda conn: conn.execute(stmt))
 
     @contextmanager
     def start_run(self, tags: Any = None, config: Any = None) -> Iterator[ActiveRun]:
-        """Context manager around :meth:`run` (same arguments): yields an :class:`ActiveRun`;
+        """Context manager around `run` (same arguments): yields an [`ActiveRun`][ato.tracker.ActiveRun];
         on exit the run is finished as ``'completed'``, or ``'failed'`` if an exception escapes
         (it propagates).
 
@@ -179,26 +262,49 @@ class SQLLogger:
         """Flush, then mark the current run ``status`` with ``end_time`` = now (UTC).
 
         Harmless when the run is already finished (by this logger or another process): the
-        first status and end time are kept. Does nothing if no run was started.
+        first status and end time are kept. Does nothing if no run was started. If the
+        database cannot be reached (within the timeouts), the buffered metrics and the run's
+        end are saved to the spool file and a warning names it; they are written by the next
+        successful flush of this logger or by ``ato sync``.
 
         Raises:
             InvalidStatusError: ``status`` is empty or longer than 32 characters.
         """
         check_status(status)
+        self._finish(status)
+
+    def _finish(self, status: str, lock_timeout: float = -1) -> None:
         if self._run_id is None:
             return
-        try:
-            self.flush()
-        finally:
-            self._active = False
-            self._buffer.stop_timer()
         run_id = self._run_id
-        stmt = (
-            update(_runs)
-            .where(_runs.c.id == run_id, _runs.c.end_time.is_(None))
-            .values(status=status, end_time=utcnow())
-        )
-        run_transaction(self.engine, lambda conn: conn.execute(stmt))
+        signals.untrack(self)
+        self._active = False
+        self._buffer.stop_timer()
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
+        ended = time()
+        try:
+            self._buffer.flush(lock_timeout=lock_timeout)
+            stmt = (
+                update(_runs)
+                .where(_runs.c.id == run_id, _runs.c.end_time.is_(None))
+                .values(status=status, end_time=utcnow())
+            )
+            run_transaction(self.engine, lambda conn: conn.execute(stmt))
+        except (*UNREACHABLE, TimeoutError) as error:
+            _log.warning("ato.tracker: could not finish run %d: %s", run_id, error)
+            self._buffer.spill((run_id, status, ended))
+
+    def stop_on_signal(self) -> None:
+        """SIGTERM: flush and mark the active run ``'killed'`` (see ``ato.tracker.signals``);
+        waits for a flush in progress at most the statement timeout."""
+        if self._active:
+            self._finish(KILLED, lock_timeout=self.timeouts.statement + self.timeouts.connect)
+
+    @property
+    def rejected_metrics(self) -> list[RejectedMetric]:
+        """Rows the database refused for their data (dropped, not retried), oldest first."""
+        return list(self._buffer.rejected)
 
     def get_current_run_id(self) -> int | None:
         """Id of the run started last by this logger (also after it finished), or ``None``."""
@@ -216,44 +322,45 @@ class SQLLogger:
     def log_metric(self, key: str, value: Any, step: int | None = None) -> None:
         """Buffer one metric value of the active run.
 
+        Never waits on a database server: the row is buffered and a background thread writes
+        it (with SQLite, a local file, a full batch is written by the calling thread when no
+        other flush is running).
+        Everything is checked here against what every backend stores (see
+        ``ato.tracker.validation``), so a logged row is never refused later.
+
         Args:
-            key: metric name, e.g. ``'val/accuracy'`` (at most 255 characters; other types
-                are stored as ``str(key)``).
-            value: anything ``float()`` accepts (numpy/torch scalars too). NaN and +-inf are
-                stored as NULL and read back as ``nan``.
-            step: training step/epoch (an integer) or ``None``.
+            key: metric name, e.g. ``'val/accuracy'`` (at most 255 characters, no NUL, valid
+                Unicode; other types are stored as ``str(key)``).
+            value: anything ``float()`` accepts (numpy/torch scalars too) within the range of
+                a 64-bit float. NaN, +inf and -inf are stored and read back exactly.
+            step: training step/epoch (an integer from ``-2**63`` to ``2**63 - 1``) or ``None``.
 
         Raises:
-            RunStateError: no active run (call :meth:`run` first).
-            MetricValueError: ``value`` is not a number (a ``TypeError``).
-            MetricKeyError: ``key`` is longer than 255 characters (a ``ValueError``).
+            RunStateError: no active run (call ``run`` first).
+            MetricValueError: ``value`` is not a number or out of range, or ``step`` is out
+                of range (a ``TypeError``).
+            MetricKeyError: ``key`` is too long, contains NUL or is not valid Unicode (a
+                ``ValueError``).
             TypeError: ``step`` is not an integer (``operator.index`` fails).
-            sqlalchemy.exc.DBAPIError: this call triggered a flush that failed (the rows stay
-                buffered for the next flush).
         """
         if not self._active:
             raise RunStateError("log_metric() needs an active run; call run() first")
-        try:
-            number: float | None = float(value)
-        except (TypeError, ValueError):
-            raise MetricValueError(key, value) from None
-        if number - number != 0:  # nan or +-inf
-            number = None
-        if key.__class__ is not str:
-            key = str(key)
-        if len(key) > KEY_LENGTH:  # checked now: a server would reject the whole batch later
-            raise MetricKeyError(key, KEY_LENGTH)
-        if step is not None and step.__class__ is not int:
-            step = operator.index(step)
+        if key not in self._keys:
+            key = check_key(key)
+            self._keys.add(key)
+        number = check_value(key, value) if value.__class__ is not float else value
+        if step is not None and (step.__class__ is not int or not -(2**63) <= step < 2**63):
+            step = check_step(key, step)
         now = time()
         buffer = self._buffer
-        buffer.pending.append((self._run_id, key, number, step, now))  # type: ignore[arg-type]
-        if len(buffer.pending) >= buffer.batch_size or now >= buffer.flush_due:
-            buffer.flush()
+        pending = buffer.pending  # inline MetricBuffer.append: this is the hot path
+        pending.append((self._run_id, key, number, step, now, buffer.next_seq()))  # type: ignore[arg-type]
+        if len(pending) >= buffer.batch_size or now >= buffer.flush_due:
+            buffer.flush_due_rows()
 
     def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
-        """:meth:`log_metric` for each ``key: value`` of ``metrics`` (a mapping of metric name
-        to number) at the same ``step``; raises what :meth:`log_metric` raises."""
+        """`log_metric` for each ``key: value`` of ``metrics`` (a mapping of metric name
+        to number) at the same ``step``; raises what `log_metric` raises."""
         for key, value in metrics.items():
             self.log_metric(key, value, step)
 
@@ -261,9 +368,15 @@ class SQLLogger:
         """Write all buffered metrics now (one transaction per batch of ``batch_size`` rows);
         return how many rows were written.
 
+        Bounded in time by the timeouts (``experiment.sql.connect_timeout`` and
+        ``statement_timeout``). Rows the database refuses for their data are dropped and
+        listed in ``rejected_metrics``.
+
         Raises:
             sqlalchemy.exc.DBAPIError: a batch could not be written after the retries of
-                :func:`~ato.tracker.engine.run_transaction`; its rows stay buffered.
+                ``ato.tracker.engine.run_transaction``; its rows stay buffered (and go to
+                the spool file once the database has been unreachable for ``spool_after``).
+            DatabaseTimeoutError: the server did not answer within the statement timeout.
         """
         return self._buffer.flush()
 
@@ -291,7 +404,7 @@ class SQLLogger:
             "timestamp": utcnow(),
         }
         stmt = insert(ArtifactRecord).values(**values)
-        return run_transaction(self.engine, lambda conn: conn.execute(stmt).inserted_primary_key[0])
+        return run_transaction(self.engine, lambda conn: _new_id(conn, stmt))
 
     def log_fingerprint(self, trace_id: str, fingerprint: str, trace_type: str = "static") -> None:
         """Record one code fingerprint for the current run (written at once, not buffered).
@@ -308,7 +421,7 @@ class SQLLogger:
 
     def log_fingerprints(self, source: Any) -> int:
         """Record every fingerprint of ``source`` (a Scope or a mapping; shapes accepted: see
-        :func:`ato.tracker.fingerprints.iter_fingerprints`) for the current run; return the count.
+        `ato.tracker.fingerprints.iter_fingerprints`) for the current run; return the count.
 
         Raises:
             RunStateError: no run was started.
@@ -335,7 +448,11 @@ class SQLLogger:
 
     # -- lifetime -----------------------------------------------------------------------
     def close(self) -> None:
-        """Flush and stop the background flusher. The logger can still start new runs."""
+        """Flush and stop the background flusher. The logger can still start new runs.
+
+        Raises:
+            sqlalchemy.exc.DBAPIError, DatabaseTimeoutError: as for ``flush``.
+        """
         self._buffer.stop_timer()
         self.flush()
 
@@ -348,38 +465,41 @@ class SQLLogger:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        """Flush; an active run is finished ``'completed'``, or ``'failed'`` on an exception."""
+        """Flush; an active run is finished ``'completed'``, or ``'failed'`` on an exception.
+        If the database cannot be reached, the metrics go to the spool file (a warning names
+        it) instead of raising here."""
         if self._active:
             self.finish(FAILED if exc_type is not None else COMPLETED)
-        self.close()
+        self._buffer.close()
 
     def __repr__(self) -> str:
         return (
-            f"SQLLogger(project={self.project_name!r}, db={self.engine.url!r}, run={self._run_id})"
+            f"SQLLogger(project={self.project_name!r}, db={hide_password(self.db_url)!r}, "
+            f"run={self._run_id})"
         )
 
 
 class ActiveRun:
-    """Handle yielded by :meth:`SQLLogger.start_run`: the run ``id`` and logging shortcuts."""
+    """Handle yielded by [`SQLLogger.start_run`][ato.tracker.SQLLogger.start_run]: the run ``id`` and logging shortcuts."""
 
     def __init__(self, logger: SQLLogger, run_id: int) -> None:
         self.logger = logger
         self.id = run_id
 
     def log_metric(self, key: str, value: Any, step: int | None = None) -> None:
-        """See :meth:`SQLLogger.log_metric`."""
+        """See [`SQLLogger.log_metric`][ato.tracker.SQLLogger.log_metric]."""
         self.logger.log_metric(key, value, step)
 
     def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
-        """See :meth:`SQLLogger.log_metrics`."""
+        """See [`SQLLogger.log_metrics`][ato.tracker.SQLLogger.log_metrics]."""
         self.logger.log_metrics(metrics, step)
 
     def log_artifact(self, path: Any, data_type: str, metadata: Any = None) -> int:
-        """See :meth:`SQLLogger.log_artifact` (for this run)."""
+        """See [`SQLLogger.log_artifact`][ato.tracker.SQLLogger.log_artifact] (for this run)."""
         return self.logger.log_artifact(self.id, path, data_type, metadata)
 
     def log_fingerprint(self, trace_id: str, fingerprint: str, trace_type: str = "static") -> None:
-        """See :meth:`SQLLogger.log_fingerprint`."""
+        """See [`SQLLogger.log_fingerprint`][ato.tracker.SQLLogger.log_fingerprint]."""
         self.logger.log_fingerprint(trace_id, fingerprint, trace_type)
 
     def __repr__(self) -> str:
@@ -387,7 +507,7 @@ class ActiveRun:
 
 
 def check_status(status: str) -> None:
-    """Raise :class:`InvalidStatusError` unless ``status`` is a non-empty string of at most
+    """Raise [`InvalidStatusError`][ato.tracker.InvalidStatusError] unless ``status`` is a non-empty string of at most
     ``STATUS_LENGTH`` (32) characters."""
     if not isinstance(status, str) or not 0 < len(status) <= STATUS_LENGTH:
         raise InvalidStatusError(status)
@@ -399,3 +519,41 @@ def _tag_list(tags: Any) -> list[str]:
     if isinstance(tags, str):
         return [tags]
     return [str(to_json_value(tag)) for tag in tags]
+
+
+def _new_id(conn: Connection, stmt: Insert) -> int:
+    """Execute the single-row INSERT ``stmt`` on ``conn``; the primary key it created."""
+    key = conn.execute(stmt).inserted_primary_key
+    if key is None:  # SQLAlchemy gives None only for executemany, which this never is
+        raise RuntimeError(f"no primary key reported for {stmt}")
+    return int(key[0])
+
+
+def _check_config_size(engine: Engine, config: dict[str, Any]) -> None:
+    """On MySQL/MariaDB, raise ``ConfigTooLargeError`` for a config the server would
+    refuse as one packet (it answers by dropping the connection, "Lost connection")."""
+    if engine.dialect.name not in ("mysql", "mariadb"):
+        return
+    size = len(json.dumps(config).encode("utf-8"))
+    if size < 1_000_000:  # below the smallest max_allowed_packet default (MySQL 5.x: 1 MiB)
+        return
+    limit = _packet_limit(engine)
+    if size + 64 * 1024 > limit:  # room for the rest of the INSERT
+        raise ConfigTooLargeError(
+            f"the run's config is {size:,} bytes as JSON, more than this MySQL/MariaDB server "
+            f"accepts in one statement (max_allowed_packet = {limit:,} bytes); store large data "
+            "as an artifact (log_artifact) instead of in the config, or raise max_allowed_packet"
+            " on the server"
+        )
+
+
+def _packet_limit(engine: Engine) -> int:
+    limit = _packet_limits.get(id(engine))
+    if limit is None:
+        try:
+            with engine.connect() as conn:
+                limit = int(conn.execute(text("SELECT @@max_allowed_packet")).scalar_one())
+        except DBAPIError:
+            return 1 << 62  # let the insert report what the server says
+        _packet_limits[id(engine)] = limit
+    return limit

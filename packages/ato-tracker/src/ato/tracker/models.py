@@ -1,11 +1,13 @@
 """SQLAlchemy 2.0 declarative schema: projects, experiments (runs), metrics, artifacts, fingerprints.
 
-Every timestamp column uses :class:`UTCDateTime`: values are written as UTC and always read
+Every timestamp column uses `UTCDateTime`: values are written as UTC and always read
 back as timezone-aware UTC ``datetime`` objects, also on SQLite and MySQL, which store no
-time zone. Timestamps are passed in explicitly at write time (see :func:`utcnow`); there are
+time zone. Timestamps are passed in explicitly at write time (see `utcnow`); there are
 no column defaults evaluated at import or at table creation.
 
 String columns that take part in an index have explicit lengths, which MySQL requires.
+Names and keys (``Name``) compare exactly on every backend: MySQL/MariaDB get a binary,
+no-pad collation instead of their case- and trailing-space-insensitive default.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
 )
@@ -29,9 +32,14 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from .values import FINITE
+
 KEY_LENGTH = 255
 STATUS_LENGTH = 32
 HASH_LENGTH = 128
+
+MARIADB_NAME_COLLATION = "utf8mb4_nopad_bin"
+MYSQL_NAME_COLLATION = "utf8mb4_0900_bin"
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY, never a BIGINT one.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -78,7 +86,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         if dialect.name in ("mysql", "mariadb"):
             return dialect.type_descriptor(mysql.DATETIME(fsp=6))
         if dialect.name == "sqlite":
-            return dialect.type_descriptor(_SQLiteDateTime())
+            # SQLAlchemy leaves sqlite.DATETIME.__init__ unannotated.
+            return dialect.type_descriptor(_SQLiteDateTime())  # type: ignore[no-untyped-call]
         return dialect.type_descriptor(DateTime(timezone=True))
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
@@ -104,6 +113,32 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(timezone.utc)
 
 
+class Name(TypeDecorator[str]):
+    """A ``VARCHAR(255)`` name or key compared byte for byte on every backend.
+
+    SQLite (``BINARY``) and PostgreSQL (deterministic collations) already compare exactly;
+    MySQL and MariaDB default to collations where ``'Loss' = 'loss' = 'loss '``, so there the
+    column gets a binary collation without trailing-space padding (``utf8mb4_nopad_bin`` on
+    MariaDB, ``utf8mb4_0900_bin`` on MySQL 8).
+    """
+
+    impl = String(KEY_LENGTH)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """SQLAlchemy hook: a binary no-pad ``VARCHAR`` on MySQL/MariaDB."""
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(
+                mysql.VARCHAR(KEY_LENGTH, collation=name_collation(dialect))
+            )
+        return dialect.type_descriptor(String(KEY_LENGTH))
+
+
+def name_collation(dialect: Dialect) -> str:
+    """The exact (binary, no-pad) collation for names on a MySQL or MariaDB ``dialect``."""
+    return MARIADB_NAME_COLLATION if getattr(dialect, "is_mariadb", False) else MYSQL_NAME_COLLATION
+
+
 class Base(DeclarativeBase):
     """Declarative base of the tracker schema (``Base.metadata`` holds all five tables)."""
 
@@ -114,7 +149,7 @@ class ProjectRecord(Base):
     __tablename__ = "projects"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    name: Mapped[str] = mapped_column(String(KEY_LENGTH), unique=True)
+    name: Mapped[str] = mapped_column(Name(), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -131,6 +166,10 @@ class RunRecord(Base):
     status: Mapped[str] = mapped_column(String(STATUS_LENGTH))
     start_time: Mapped[datetime] = mapped_column(UTCDateTime())
     end_time: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # How the run was launched (argv, host, versions, git, Scope views/overrides/per-key
+    # writes) and the writer's latest sign of life; NULL for runs of older versions.
+    provenance: Mapped[Any] = mapped_column(JSON, nullable=True)
+    heartbeat: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (
         Index("ix_experiments_project_id", "project_id"),
@@ -139,20 +178,38 @@ class RunRecord(Base):
 
 
 class MetricRecord(Base):
-    """One metric value of a run at a step. Non-finite values are stored as NULL."""
+    """One metric value of a run at a step.
+
+    ``value_class`` tells finite values from NaN, +inf and -inf (see
+    ``ato.tracker.values``): NaN is stored with ``value`` NULL, +-inf with ``value`` the
+    largest finite double of the same sign, so that SQL ``MAX``/``MIN``/``ORDER BY`` over
+    ``value`` rank infinities beyond every finite value on every backend (MLflow stores
+    infinities the same way). ``writer``/``seq`` identify a row for exactly-once delivery: each
+    buffer has a random writer id and numbers its rows; the unique index on
+    ``(run_id, writer, seq)`` makes a retried insert of an already committed row a no-op.
+    Rows written before these columns existed have ``writer``/``seq`` NULL.
+    """
 
     __tablename__ = "metrics"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("experiments.id"))
-    key: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    key: Mapped[str] = mapped_column(Name())
     value: Mapped[float | None] = mapped_column(Double, nullable=True)
+    value_class: Mapped[int] = mapped_column(
+        SmallInteger, nullable=False, default=FINITE, server_default=str(FINITE)
+    )
     step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime())
+    writer: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
     # One index serves loading a run's metrics and the per-run MAX/MIN of a key used by
     # find_best_run; new rows land at the end of it (run ids grow), which keeps writes fast.
-    __table_args__ = (Index("ix_metrics_run_key_value", "run_id", "key", "value"),)
+    __table_args__ = (
+        Index("ix_metrics_run_key_value", "run_id", "key", "value"),
+        Index("uq_metrics_run_writer_seq", "run_id", "writer", "seq", unique=True),
+    )
 
 
 class ArtifactRecord(Base):
@@ -178,7 +235,7 @@ class FingerprintRecord(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("experiments.id"))
-    trace_id: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    trace_id: Mapped[str] = mapped_column(Name())
     trace_type: Mapped[str] = mapped_column(String(STATUS_LENGTH))
     fingerprint: Mapped[str] = mapped_column(String(HASH_LENGTH))
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,8 +1,10 @@
 """Turn any supported config object into plain JSON data and a structural hash.
 
-Supported configs: :class:`~ato.adict.ADict`, any ``Mapping`` (plain ``dict``), an OmegaConf
-``DictConfig``/``ListConfig`` (interpolations resolved; omegaconf is imported only when such an
-object is seen) and dataclass instances. Equal content gives equal JSON and an equal hash
+Supported configs: ``ato.adict.ADict``, any ``Mapping`` (plain ``dict``), an OmegaConf
+``DictConfig``/``ListConfig`` (interpolations resolved; one that cannot be resolved here, such
+as ``${hydra:runtime.output_dir}`` outside a running Hydra job, or a missing ``???`` value, is
+stored as its text - storing a config never fails a run; omegaconf is imported only when such
+an object is seen) and dataclass instances. Equal content gives equal JSON and an equal hash
 whatever the container type.
 
 Values JSON cannot hold are converted as follows (never raising):
@@ -80,9 +82,7 @@ def to_json_value(value: Any, _active: frozenset[int] = frozenset()) -> Any:
         return "<cycle>"
     inner = _active | {id(value)}
     if _is_omegaconf(value):
-        from omegaconf import OmegaConf
-
-        return to_json_value(OmegaConf.to_container(value, resolve=True), inner)
+        return to_json_value(omegaconf_container(value), inner)
     if isinstance(value, Mapping):
         # dict.items: an ADict key such as "items" shadows the method of the same name
         items = dict.items(value) if isinstance(value, dict) else value.items()
@@ -135,6 +135,41 @@ def _array_value(value: Any) -> Any:
             except Exception:  # an unrelated object with such a method: fall back to repr
                 continue
     return _NOT_ARRAY
+
+
+def omegaconf_container(config: Any) -> Any:
+    """An OmegaConf ``DictConfig``/``ListConfig`` as plain containers, interpolations resolved.
+
+    A node whose interpolation cannot be resolved (an unknown resolver such as ``hydra:``
+    outside a Hydra job, a missing key) or whose value is missing (``???``) keeps its text,
+    e.g. ``"${hydra:runtime.output_dir}"``; the other nodes are resolved as usual.
+    """
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        return OmegaConf.to_container(config, resolve=True)
+    except OmegaConfBaseException:
+        return _lenient_container(config)
+
+
+def _lenient_container(node: Any) -> Any:
+    from omegaconf import DictConfig, ListConfig
+    from omegaconf.errors import OmegaConfBaseException
+
+    if node._is_none() or node._is_missing():
+        return None if node._is_none() else "???"
+    keys: list[Any] = list(node.keys()) if isinstance(node, DictConfig) else list(range(len(node)))
+    items = []
+    for key in keys:
+        try:
+            value = node[key]
+        except OmegaConfBaseException:
+            value = node._get_node(key)._value()  # the text, e.g. "${hydra:...}" or "???"
+        if isinstance(value, (DictConfig, ListConfig)):
+            value = _lenient_container(value)
+        items.append((key, value))
+    return dict(items) if isinstance(node, DictConfig) else [v for _, v in items]
 
 
 def _is_omegaconf(value: Any) -> bool:

@@ -1,8 +1,8 @@
-"""Read queries shared by :class:`~ato.tracker.SQLFinder` and :class:`~ato.tracker.SQLLogger`.
+"""Read queries shared by [`SQLFinder`][ato.tracker.SQLFinder] and [`SQLLogger`][ato.tracker.SQLLogger].
 
-All functions take an open :class:`sqlalchemy.Connection`, use Core statements (no ORM
+All functions take an open `sqlalchemy.Connection`, use Core statements (no ORM
 identity map, so nothing can be lazily loaded later) and return the plain objects of
-:mod:`ato.tracker.results`. Child rows (metrics, artifacts, fingerprints) of many runs are
+`ato.tracker.results`. Child rows (metrics, artifacts, fingerprints) of many runs are
 loaded with one query per batch of ``IN_BATCH`` runs, never one query per run.
 """
 
@@ -12,17 +12,47 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, FromClause, Row, Select, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    FromClause,
+    Row,
+    Select,
+    Text,
+    case,
+    cast,
+    func,
+    select,
+    true,
+)
 
 from ato.adict import ADict
 
-from .models import ArtifactRecord, FingerprintRecord, MetricRecord, ProjectRecord, RunRecord
-from .results import Artifact, Fingerprint, Metric, MetricSummary, Project, Run, check_mode
+from .models import (
+    ArtifactRecord,
+    FingerprintRecord,
+    MetricRecord,
+    ProjectRecord,
+    RunRecord,
+    utcnow,
+)
+from .results import (
+    Artifact,
+    Fingerprint,
+    Metric,
+    MetricSummary,
+    Project,
+    ProjectSummary,
+    Run,
+    check_mode,
+)
+from .status import CRASH_TIMEOUT_S, effective_status
+from .values import DBL_MAX, NEG_INF, POS_INF, load_value
 
 T = TypeVar("T")
 
 IN_BATCH = 500
-NAN = float("nan")
+ID_MIN, ID_MAX = 1, 2**63 - 1  # ids outside this range cannot exist (and overflow drivers)
 
 _runs = RunRecord.__table__
 _metrics = MetricRecord.__table__
@@ -38,9 +68,14 @@ def find_project(conn: Connection, name: str) -> Project | None:
 
 
 def load_runs(
-    conn: Connection, where: ColumnElement[bool], *, with_metrics: bool = True
+    conn: Connection,
+    where: ColumnElement[bool],
+    *,
+    with_metrics: bool = True,
+    crash_timeout: float = CRASH_TIMEOUT_S,
 ) -> list[Run]:
-    """Runs matching ``where`` (a condition on the experiments/projects tables), by id."""
+    """Runs matching ``where`` (a condition on the experiments/projects tables), by id; a
+    ``running`` run silent for over ``crash_timeout`` seconds has status ``crashed``."""
     stmt: Select[Any] = (
         select(_runs, _projects.c.name.label("project_name"))
         .join(_projects, _projects.c.id == _runs.c.project_id)
@@ -52,6 +87,7 @@ def load_runs(
     metrics = _load_metrics(conn, ids) if with_metrics else {}
     artifacts = _load_children(conn, _artifacts, ids, _artifact)
     fingerprints = _load_children(conn, _fingerprints, ids, _fingerprint)
+    now = utcnow()
     return [
         Run(
             id=row.id,
@@ -60,29 +96,42 @@ def load_runs(
             config=ADict(row.config or {}),
             structural_hash=row.structural_hash,
             tags=list(row.tags or []),
-            status=row.status,
+            status=effective_status(row.status, row.heartbeat, row.start_time, crash_timeout, now),
             start_time=row.start_time,
             end_time=row.end_time,
             metrics=metrics.get(row.id, []),
             artifacts=artifacts.get(row.id, []),
             fingerprints=fingerprints.get(row.id, []),
+            provenance=ADict(row.provenance or {}),
+            heartbeat=row.heartbeat,
         )
         for row in rows
     ]
 
 
-def load_run(conn: Connection, run_id: int, *, with_metrics: bool = True) -> Run | None:
-    """The run with id ``run_id``, or ``None``."""
-    runs = load_runs(conn, _runs.c.id == run_id, with_metrics=with_metrics)
+def load_run(
+    conn: Connection,
+    run_id: int,
+    *,
+    with_metrics: bool = True,
+    crash_timeout: float = CRASH_TIMEOUT_S,
+) -> Run | None:
+    """The run with id ``run_id``, or ``None`` (``crash_timeout`` as for ``load_runs``)."""
+    runs = load_runs(
+        conn, _runs.c.id == run_id, with_metrics=with_metrics, crash_timeout=crash_timeout
+    )
     return runs[0] if runs else None
 
 
 def best_run_id(conn: Connection, project_name: str, key: str, mode: str) -> int | None:
     """Id of the run of ``project_name`` holding the largest (``'max'``) or smallest
-    (``'min'``) finite value of metric ``key``; ``None`` if no run logged it.
+    (``'min'``) value of metric ``key``; ``None`` if no run logged it.
 
-    Per run of the project, ``MAX``/``MIN`` of the key is one seek into the
-    ``(run_id, key, value)`` index; the runs are then ordered by it (ties: the lower run id).
+    Ranked as ato.hyperopt ranks trials: +inf and -inf by value (an infinite value is stored
+    as the largest finite double of its sign, see ``ato.tracker.values``), NaN last - a
+    run that logged only NaN is returned only when no run has another value. Per run of the
+    project, ``MAX``/``MIN`` of the key is one seek into the ``(run_id, key, value)`` index;
+    the runs are then ordered by it (ties: the lower run id).
     """
     aggregate = func.max if check_mode(mode) == "max" else func.min
     m = _metrics.c
@@ -105,44 +154,117 @@ def best_run_id(conn: Connection, project_name: str, key: str, mode: str) -> int
         .order_by(order, per_run.c.id)
         .limit(1)
     )
-    return conn.execute(stmt).scalar()
+    found = conn.execute(stmt).scalar()
+    if found is not None:
+        return int(found)
+    only_nan = (  # NaN ranks last: a run that logged the key with NaN values only
+        select(func.min(m.run_id))
+        .join(_runs, _runs.c.id == m.run_id)
+        .join(_projects, _projects.c.id == _runs.c.project_id)
+        .where(_projects.c.name == project_name, m.key == key)
+    )
+    return conn.execute(only_nan).scalar()
 
 
 def metric_summaries(
     conn: Connection, run_ids: Sequence[int]
 ) -> dict[int, dict[str, MetricSummary]]:
-    """Per run id, per metric key: last/min/max/count (see :class:`MetricSummary`).
+    """Per run id, per metric key: last/min/max/count (see [`MetricSummary`][ato.tracker.MetricSummary]).
 
     Runs without metrics are absent from the result. "Last" is the value logged last.
     """
     result: dict[int, dict[str, MetricSummary]] = defaultdict(dict)
+    m = _metrics.c
     for batch in _batches(run_ids):
         agg = (
             select(
-                _metrics.c.run_id,
-                _metrics.c.key,
-                func.min(_metrics.c.value).label("min"),
-                func.max(_metrics.c.value).label("max"),
+                m.run_id,
+                m.key,
+                func.min(m.value).label("min"),
+                func.max(m.value).label("max"),
+                func.max(case((m.value_class == NEG_INF, 1), else_=0)).label("has_neg_inf"),
+                func.max(case((m.value_class == POS_INF, 1), else_=0)).label("has_pos_inf"),
                 func.count().label("n_values"),
-                func.max(_metrics.c.id).label("last_id"),
+                func.max(m.id).label("last_id"),
             )
-            .where(_metrics.c.run_id.in_(batch))
-            .group_by(_metrics.c.run_id, _metrics.c.key)
+            .where(m.run_id.in_(batch))
+            .group_by(m.run_id, m.key)
             .subquery()
         )
-        stmt = select(agg, _metrics.c.value.label("last"), _metrics.c.step.label("last_step")).join(
-            _metrics, _metrics.c.id == agg.c.last_id
-        )
+        stmt = select(
+            agg,
+            m.value.label("last"),
+            m.value_class.label("last_class"),
+            m.step.label("last_step"),
+        ).join(_metrics, m.id == agg.c.last_id)
         for row in conn.execute(stmt):
             result[row.run_id][row.key] = MetricSummary(
                 key=row.key,
-                last=NAN if row.last is None else row.last,
+                last=load_value(row.last, row.last_class),
                 last_step=row.last_step,
-                min=row.min,
-                max=row.max,
+                min=_extreme(row.min, row.has_pos_inf, row.has_neg_inf),
+                max=_extreme(row.max, row.has_pos_inf, row.has_neg_inf),
                 count=row.n_values,
             )
     return dict(result)
+
+
+def _extreme(value: float | None, has_pos_inf: int | None, has_neg_inf: int | None) -> float | None:
+    """A stored ``MIN``/``MAX`` back as a float: an infinity's stand-in (the largest double of
+    its sign) is the infinity when the key logged one."""
+    if value == DBL_MAX and has_pos_inf:
+        return load_value(value, POS_INF)
+    if value == -DBL_MAX and has_neg_inf:
+        return load_value(value, NEG_INF)
+    return value
+
+
+def in_id_range(run_id: int) -> bool:
+    """Whether ``run_id`` can be a stored id (``1 <= id < 2**63``)."""
+    return ID_MIN <= run_id <= ID_MAX
+
+
+def batches(ids: Sequence[T], size: int = IN_BATCH) -> Iterable[Sequence[T]]:
+    """``ids`` in consecutive slices of at most ``size`` items (for ``IN`` lists: servers
+    bound the number of parameters of one statement, PostgreSQL at 65,535)."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def project_summaries(conn: Connection) -> list[ProjectSummary]:
+    """Every project with its number of runs and latest start or end time, by id."""
+    r = _runs.c
+    activity = func.max(func.coalesce(r.end_time, r.start_time))
+    stmt = (
+        select(_projects, func.count(r.id).label("n_runs"), activity.label("last_activity"))
+        .outerjoin(_runs, r.project_id == _projects.c.id)
+        .group_by(_projects.c.id, _projects.c.name, _projects.c.created_at)
+        .order_by(_projects.c.id)
+    )
+    return [
+        ProjectSummary(row.id, row.name, row.created_at, row.n_runs, row.last_activity)
+        for row in conn.execute(stmt)
+    ]
+
+
+def metric_keys(conn: Connection, where: ColumnElement[bool]) -> list[str]:
+    """Distinct metric keys of the runs matching ``where`` (a condition on the metrics and
+    experiments tables), sorted."""
+    stmt = select(_metrics.c.key).distinct().join(_runs, _runs.c.id == _metrics.c.run_id)
+    return sorted(conn.execute(stmt.where(where)).scalars())
+
+
+def tagged(tag: str) -> ColumnElement[bool]:
+    """A condition matching runs whose JSON tag list *may* hold ``tag`` (a fast text
+    prefilter; callers keep only runs with ``tag in run.tags``)."""
+    if not tag.isascii() or '"' in tag or "\\" in tag:  # stored JSON-escaped: no text match
+        return true()
+    pattern = '%"' + _escape_like(tag) + '"%'
+    return cast(_runs.c.tags, Text).like(pattern, escape="\\")
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _batches(ids: Sequence[int]) -> Iterable[Sequence[int]]:
@@ -154,9 +276,17 @@ def _load_metrics(conn: Connection, ids: Sequence[int]) -> dict[int, list[Metric
     grouped: dict[int, list[Metric]] = defaultdict(list)
     c = _metrics.c
     for batch in _batches(ids):
-        stmt = select(c.run_id, c.key, c.value, c.step, c.timestamp).where(c.run_id.in_(batch))
-        for run_id, key, value, step, timestamp in conn.execute(stmt.order_by(c.id)).all():
-            grouped[run_id].append(Metric(key, NAN if value is None else value, step, timestamp))
+        stmt = select(c.run_id, c.key, c.value, c.value_class, c.step, c.timestamp).where(
+            c.run_id.in_(batch)
+        )
+        for run_id, key, value, value_class, step, timestamp in conn.execute(
+            stmt.order_by(c.id)
+        ).all():
+            if value_class:
+                value = load_value(value, value_class)
+            elif value is None:
+                value = load_value(None, None)
+            grouped[run_id].append(Metric(key, value, step, timestamp))
     return grouped
 
 

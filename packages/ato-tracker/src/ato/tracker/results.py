@@ -7,13 +7,17 @@ database session that produced them has closed.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ato.adict import ADict
 
 from .errors import InvalidModeError
+
+if TYPE_CHECKING:
+    import pandas
 
 
 def check_mode(mode: str) -> str:
@@ -36,8 +40,20 @@ class Project:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class ProjectSummary:
+    """A project with ``runs`` (how many) and ``last_activity`` (latest start or end time of
+    its runs, aware UTC; ``None`` without runs)."""
+
+    id: int
+    name: str
+    created_at: datetime
+    runs: int
+    last_activity: datetime | None
+
+
 class Metric(NamedTuple):
-    """One logged value: ``key``, ``value`` (``nan`` when a non-finite value was logged),
+    """One logged value: ``key``, ``value`` (exactly as logged, NaN and +-inf included),
     ``step`` (``None`` if none was given) and ``timestamp`` (aware UTC, when it was logged).
 
     A named tuple: runs can hold many thousands of them and they are built fastest this way.
@@ -75,9 +91,9 @@ class Fingerprint:
 
 @dataclass(frozen=True)
 class MetricSummary:
-    """Aggregate of one metric key of one run: ``last`` (value logged last; ``nan`` if it was
-    non-finite), ``last_step``, ``min``/``max`` over finite values (``None`` if there are none)
-    and ``count`` of logged values."""
+    """Aggregate of one metric key of one run: ``last`` (value logged last, NaN and +-inf
+    included), ``last_step``, ``min``/``max`` over the values that are not NaN (+-inf
+    included; ``None`` if all are NaN) and ``count`` of logged values."""
 
     key: str
     last: float
@@ -95,11 +111,14 @@ class MetricSummary:
 class Run:
     """A run with everything recorded for it.
 
-    ``config`` is an :class:`~ato.adict.ADict` (attribute access: ``run.config.model.lr``);
-    ``tags`` a list of strings; ``status`` e.g. ``'running'``, ``'completed'``, ``'failed'``;
-    ``start_time``/``end_time`` aware UTC (``end_time`` is ``None`` while running); ``metrics``
-    in logging order (empty when loaded with ``with_metrics=False``); ``artifacts`` and
-    ``fingerprints`` in recording order.
+    ``config`` is an ``ato.adict.ADict`` (attribute access: ``run.config.model.lr``);
+    ``tags`` a list of strings; ``status`` e.g. ``'running'``, ``'completed'``, ``'failed'``,
+    ``'killed'`` or ``'crashed'`` (stored as running, but its writer stopped sending
+    heartbeats: see ``ato.tracker.status``); ``start_time``/``end_time`` aware UTC
+    (``end_time`` is ``None`` while running); ``metrics`` in logging order (empty when loaded
+    with ``with_metrics=False``); ``artifacts`` and ``fingerprints`` in recording order;
+    ``provenance`` how the run was launched (see ``ato.tracker.provenance``; empty for runs
+    of older versions); ``heartbeat`` the writer's latest sign of life (aware UTC or ``None``).
     """
 
     id: int
@@ -114,13 +133,16 @@ class Run:
     metrics: list[Metric] = field(default_factory=list)
     artifacts: list[Artifact] = field(default_factory=list)
     fingerprints: list[Fingerprint] = field(default_factory=list)
+    provenance: ADict = field(default_factory=ADict)
+    heartbeat: datetime | None = None
 
     def metric_values(self, key: str) -> list[float]:
         """Values of metric ``key`` in logging order (``[]`` if never logged)."""
         return [m.value for m in self.metrics if m.key == key]
 
     def best_metric(self, key: str, mode: str = "max") -> float | None:
-        """Largest (``mode='max'``) or smallest (``'min'``) finite value of ``key``, else ``None``.
+        """Largest (``mode='max'``) or smallest (``'min'``) value of ``key`` that is not NaN
+        (+-inf included), else ``None``.
 
         Raises:
             InvalidModeError: ``mode`` is neither ``'max'`` nor ``'min'``.
@@ -130,3 +152,21 @@ class Run:
         if not values:
             return None
         return max(values) if mode == "max" else min(values)
+
+    def metric_frame(self, keys: Sequence[str] | None = None) -> pandas.DataFrame:
+        """This run's metrics as a long pandas DataFrame with columns ``step``, ``key``,
+        ``value`` and ``timestamp`` (aware UTC), one row per logged value in logging order.
+
+        Args:
+            keys: only these metric keys (a sequence of str); ``None`` keeps every key.
+
+        Raises:
+            MissingDependencyError: pandas is not installed (``pip install 'ato-tracker[pandas]'``).
+
+        The run must have been loaded with its metrics (the default of
+        ``ato.tracker.SQLFinder``); for very long runs stream
+        ``ato.tracker.SQLFinder.iter_metrics`` instead.
+        """
+        from .frames import metric_frame
+
+        return metric_frame(self.metrics, keys)

@@ -35,7 +35,7 @@ from .errors import NotATrackerDatabaseError, SchemaError, SchemaOutdatedError, 
 from .models import Base
 
 #: The newest schema revision, the one this ato-tracker reads and writes (the migrations' head).
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0004"
 #: Revision of databases written by ato 2.x.
 ATO2_REVISION = "0001"
 #: Revision of databases written by ato-tracker 3.0.0 (which stored no version).

@@ -1,1 +1,1 @@
-"""SQL tracker under its historical import path (see :mod:`ato.tracker`)."""
+"""SQL tracker under its historical import path (see [`ato.tracker`][ato.tracker])."""

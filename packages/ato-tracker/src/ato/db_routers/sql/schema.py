@@ -2,9 +2,9 @@
 tables.
 
 A thin alias kept so that 2.x code (``session.query(Experiment).filter_by(...)``,
-``Base.metadata.create_all(engine)``) runs unchanged; new code uses :class:`ato.tracker.SQLFinder`
-or :mod:`ato.tracker.models`. The classes are mapped onto the very ``Table`` objects of
-:mod:`ato.tracker.models` (one ``MetaData``), with the 2.x attribute names and relationships:
+``Base.metadata.create_all(engine)``) runs unchanged; new code uses ``ato.tracker.SQLFinder``
+or ``ato.tracker.models``. The classes are mapped onto the very ``Table`` objects of
+``ato.tracker.models`` (one ``MetaData``), with the 2.x attribute names and relationships:
 
 =============  ===================  ==================================================
 class          table                2.x attributes beyond the columns
@@ -17,7 +17,7 @@ class          table                2.x attributes beyond the columns
 =============  ===================  ==================================================
 
 Columns 2.x had and 3.0 has not (``Project.description``) are absent. Rows written through
-these classes are ordinary 3.0 rows; timestamps are UTC-aware as in :mod:`ato.tracker.models`.
+these classes are ordinary 3.0 rows; timestamps are UTC-aware as in ``ato.tracker.models``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The ``ato`` command line: inspect runs recorded by :mod:`ato.tracker`.
+"""The ``ato`` command line: inspect runs recorded by [`ato.tracker`][ato.tracker].
 
 ::
 
@@ -6,10 +6,11 @@
     ato runs show ID
     ato runs best --metric KEY [--mode max|min]
     ato runs compare ID ID [ID ...] [--mode max|min]
+    ato sync [--spool-dir DIR]      # write metrics saved while the database was unreachable
 
 Global options: ``--db URL`` (default ``$ATO_DB``, else ``sqlite:///experiments.db``),
 ``--project NAME`` and ``--json``. Also runnable as ``python -m ato.tracker.cli``.
-:func:`render_runs_table` builds the same table ``ato runs list`` prints, for use in scripts.
+`render_runs_table` builds the same table ``ato runs list`` prints, for use in scripts.
 """
 
 from .app import build_parser, main

@@ -1,22 +1,53 @@
-"""The ``ato runs ...`` commands: each reads runs through :class:`~ato.tracker.SQLFinder` and
+"""The ``ato runs ...`` commands: each reads runs through [`SQLFinder`][ato.tracker.SQLFinder] and
 prints a rich table, or JSON with ``--json``."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Console, Group, RenderableType
+from rich.table import Table
 from rich.text import Text
 
-from ..errors import ProjectNotFoundError, RunNotFoundError, UsageError
-from ..finder import SQLFinder
-from ..results import Run
+from ato.adict import ADict
+
+from ..engine import run_transaction
+from ..errors import NameNotFoundError, ProjectNotFoundError, RunNotFoundError, UsageError
+from ..finder import SEARCH_ANSWER_TAG, SQLFinder
+from ..frames import param_keys, run_rows
+from ..modes import Modes
+from ..names import hint
+from ..results import MetricSummary, ProjectSummary, Run
 from ..settings import hide_password as display_url
-from .records import MISSING, all_metric_keys, config_diff, json_number, run_record, summary_record
-from .tables import format_number, render_comparison, render_run, render_runs_table
+from ..status import mark_run
+from . import export
+from .records import (
+    MISSING,
+    all_metric_keys,
+    config_diff,
+    flatten_config,
+    json_number,
+    run_record,
+    summary_record,
+)
+from .selection import SortSpec, check_names, differing_params, sort_runs
+from .tables import (
+    ANSWER_MARK,
+    best_run_id,
+    command_line,
+    explanation_text,
+    format_number,
+    format_time,
+    format_value,
+    literal,
+    render_comparison,
+    render_run,
+    render_runs_table,
+    status_text,
+)
 
 
 @dataclass
@@ -39,12 +70,21 @@ class Context:
         """``[--project]`` (checked to exist) or every project of the database."""
         if self.project is None:
             return [project.name for project in self.finder.list_projects()]
-        if self.finder.find_project(self.project) is None:
+        return [self.require_project(self.project)]
+
+    def require_project(self, name: str) -> str:
+        """``name`` if such a project exists.
+
+        Raises:
+            ProjectNotFoundError: it does not; the message suggests close names.
+        """
+        if self.finder.find_project(name) is None:
+            known = [p.name for p in self.finder.list_projects()]
             raise ProjectNotFoundError(
-                f"no project named {self.project!r} in {display_url(self.finder.db_url)}; "
-                f"known projects: {self._known()}"
+                f"no project named {name!r} in {display_url(self.finder.db_url)}; "
+                f"known projects: {self._known()}.{hint(name, known, 'projects')}"
             )
-        return [self.project]
+        return name
 
     def single_project(self) -> str:
         """``--project``, or the database's only project.
@@ -68,42 +108,135 @@ class Context:
         Raises:
             RunNotFoundError: no such run, or it belongs to another project.
         """
-        run = self.finder.find_run(run_id)
+        run = self.finder.find_run(run_id, with_metrics=False)
         if run is None:
-            raise RunNotFoundError(f"no run with id {run_id} in {display_url(self.finder.db_url)}")
+            raise RunNotFoundError(
+                f"no run with id {run_id} in {display_url(self.finder.db_url)}; "
+                f"{self._id_range()} ('ato runs list' shows them)"
+            )
         if self.project is not None and run.project_name != self.project:
             raise RunNotFoundError(
                 f"run {run_id} belongs to project {run.project_name!r}, not {self.project!r}"
             )
         return run
 
+    def _id_range(self) -> str:
+        ids = self.finder.run_id_range()
+        if ids is None:
+            return "the database has no runs"
+        return f"run ids go from {ids[0]} to {ids[1]}"
+
     def _known(self) -> str:
         return ", ".join(repr(p.name) for p in self.finder.list_projects()) or "none"
 
 
-def list_runs(
-    ctx: Context,
-    *,
-    status: str | None,
-    tags: Sequence[str],
-    metrics: Sequence[str] | None,
-    limit: int | None,
-) -> None:
+def list_projects(ctx: Context) -> None:
+    """``ato projects``: every project with its number of runs and last activity."""
+    projects = ctx.finder.list_project_summaries()
+    data = [_project_record(p) for p in projects]
+    table = Table(title=f"Projects in {display_url(ctx.finder.db_url)}")
+    for name, justify in (("Project", "left"), ("Runs", "right"), ("Last activity (UTC)", "left")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for p in projects:
+        table.add_row(p.name, str(p.runs), format_time(p.last_activity))
+    ctx.emit(data, table)
+
+
+def _project_record(project: ProjectSummary) -> dict[str, Any]:
+    last = project.last_activity
+    return {
+        "name": project.name,
+        "runs": project.runs,
+        "created_at": project.created_at.isoformat(),
+        "last_activity": None if last is None else last.isoformat(),
+    }
+
+
+@dataclass
+class ListOptions:
+    """The options of ``ato runs list`` (see ``list_runs``)."""
+
+    status: str | None = None
+    tags: Sequence[str] = ()
+    metrics: Sequence[str] | None = None
+    limit: int | None = None
+    params: Sequence[str] | None = None
+    sort: str | None = None
+    search: str | None = None
+    modes: Modes = field(default_factory=Modes)
+
+
+def list_runs(ctx: Context, options: ListOptions) -> None:
     """``ato runs list``: runs of ``--project`` (or of every project) by id, optionally only
-    those with ``status`` and all of ``tags``; ``limit`` keeps the newest ``limit`` runs."""
+    those with ``status``, all of ``tags`` and of one ``search``; with param columns
+    (``--params``, else the few params that differ most), sorted by ``--sort``; ``limit``
+    keeps the newest runs, or the first ones of the sort order."""
+    if options.search is not None:
+        runs = search_runs(ctx, options.search)
+    else:
+        runs = [
+            run
+            for name in ctx.project_names()
+            for run in ctx.finder.get_runs_in_project(name, with_metrics=False)
+        ]
     runs = [
         run
-        for name in ctx.project_names()
-        for run in ctx.finder.get_runs_in_project(name, with_metrics=False)
-        if (status is None or run.status == status) and all(tag in run.tags for tag in tags)
+        for run in runs
+        if (options.status is None or run.status == options.status)
+        and all(tag in run.tags for tag in options.tags)
     ]
     runs.sort(key=lambda run: run.id)
-    if limit is not None:
-        runs = runs[-limit:] if limit > 0 else []
     summaries = ctx.finder.get_metric_summaries([run.id for run in runs])
-    keys = list(metrics) if metrics else all_metric_keys(summaries.values())
-    data = [run_record(run, summaries.get(run.id, {})) for run in runs]
-    ctx.emit(data, render_runs_table(runs, keys, summaries))
+    known_metrics = all_metric_keys(summaries.values())
+    known_params = param_keys(runs)
+    if options.metrics:
+        check_names(options.metrics, known_metrics, "metrics")
+    if options.params:
+        check_names(options.params, known_params, "params")
+    # columns are chosen over every matching run, so --limit pages keep the same columns
+    params = list(options.params) if options.params is not None else differing_params(runs)
+    if options.sort is not None:
+        spec = SortSpec.parse(options.sort, known_metrics, known_params)
+        runs = sort_runs(runs, spec, summaries, options.modes)
+        if options.limit is not None:
+            runs = runs[: options.limit]
+    elif options.limit is not None:
+        runs = runs[-options.limit :] if options.limit > 0 else []
+    keys = list(options.metrics) if options.metrics else known_metrics
+    answers = [run.id for run in runs if options.search and SEARCH_ANSWER_TAG in run.tags]
+    data = []
+    for run in runs:
+        record = run_record(run, summaries.get(run.id, {}))
+        if options.search is not None:
+            record["final"] = run.id in answers
+        data.append(record)
+    table = render_runs_table(runs, keys, summaries, params=params, marked=answers)
+    if answers:
+        table.caption = f"{ANSWER_MARK} the search's answer (its final re-evaluation)"
+    ctx.emit(data, table)
+
+
+def search_runs(ctx: Context, search_id: str) -> list[Run]:
+    """The runs of search ``search_id`` (in ``--project`` if given).
+
+    Raises:
+        NameNotFoundError: no run belongs to that search; suggests known search ids.
+    """
+    project = None if ctx.project is None else ctx.require_project(ctx.project)
+    runs = ctx.finder.get_search_runs(search_id, project)
+    if runs:
+        return runs
+    known = [
+        tag[len("search:") :]
+        for name in ([project] if project else ctx.project_names())
+        for run in ctx.finder.get_runs_in_project(name, with_metrics=False)
+        for tag in run.tags
+        if tag.startswith("search:")
+    ]
+    raise NameNotFoundError(
+        f"no runs of search {search_id!r} in {display_url(ctx.finder.db_url)}."
+        + hint(search_id, known, "searches")
+    )
 
 
 def show_run(ctx: Context, run_id: int) -> None:
@@ -113,41 +246,103 @@ def show_run(ctx: Context, run_id: int) -> None:
     ctx.emit(run_record(run, summaries, details=True), render_run(run, summaries))
 
 
-def best_run(ctx: Context, metric: str, mode: str) -> None:
-    """``ato runs best --metric KEY``: the run of the project with the best value of ``metric``.
+def best_run(ctx: Context, metric: str | None, modes: Modes, search: str | None = None) -> None:
+    """``ato runs best --metric KEY``: the run of the project with the best value of
+    ``metric``; with ``--search ID``: the search's answer (its final re-evaluation), or,
+    for a search without one, its best trial by ``metric``.
 
     Raises:
-        RunNotFoundError: no run of the project logged ``metric``.
+        UsageError: neither ``--metric`` nor ``--search``.
+        NameNotFoundError: ``metric`` was never logged in the project (did-you-mean).
+        RunNotFoundError: no run logged ``metric``, or the search has no answer and no
+            ``--metric`` was given.
     """
+    if search is not None:
+        _best_of_search(ctx, search, metric, modes)
+        return
+    if metric is None:
+        raise UsageError("runs best needs --metric KEY (or --search ID for a search's answer)")
     project = ctx.single_project()
+    mode = modes.mode_for(metric)
     run = ctx.finder.find_best_run(project, metric, mode)
     if run is None:
+        ids = [r.id for r in ctx.finder.get_runs_in_project(project, with_metrics=False)]
+        known = ctx.finder.get_metric_keys(ids)
+        if known and metric not in known:
+            raise NameNotFoundError(
+                f"no run of project {project!r} logged metric {metric!r}."
+                + hint(metric, known, "metrics")
+            )
         raise RunNotFoundError(f"no run of project {project!r} logged metric {metric!r}")
+    _print_best(ctx, run, metric, mode, f"Best run of project {project!r} by {metric} ({mode})")
+
+
+def _best_of_search(ctx: Context, search: str, metric: str | None, modes: Modes) -> None:
+    runs = search_runs(ctx, search)
+    answer = ctx.finder.find_final(search, ctx.project)
+    if answer is not None:
+        keys = [metric] if metric else None
+        _print_best(ctx, answer, metric, None, f"Answer of search {search!r}", keys)
+        return
+    if metric is None:
+        raise RunNotFoundError(
+            f"search {search!r} has no final run (tag {SEARCH_ANSWER_TAG!r}): it did not finish "
+            "or was recorded by an older ato-hyperopt; pass --metric KEY for its best trial"
+        )
+    summaries = ctx.finder.get_metric_summaries([run.id for run in runs])
+    mode = modes.mode_for(metric)
+    winner = best_run_id(runs, summaries, metric, mode)
+    if winner is None:
+        known = all_metric_keys(summaries.values())
+        raise NameNotFoundError(
+            f"no trial of search {search!r} logged metric {metric!r}."
+            + hint(metric, known, "metrics")
+        )
+    run = next(r for r in runs if r.id == winner)
+    title = f"Best trial of search {search!r} (it has no final run) by {metric} ({mode})"
+    _print_best(ctx, run, metric, mode, title)
+
+
+def _print_best(
+    ctx: Context,
+    run: Run,
+    metric: str | None,
+    mode: str | None,
+    title: str,
+    keys: Sequence[str] | None = None,
+) -> None:
     summaries = ctx.finder.get_metric_summaries([run.id]).get(run.id, {})
-    value = summaries[metric].best(mode)
+    value = None
+    if metric is not None and metric in summaries:
+        summary: MetricSummary = summaries[metric]
+        value = summary.best(mode) if mode else summary.last
     data = {
-        "project": project,
+        "project": run.project_name,
         "metric": metric,
         "mode": mode,
         "value": json_number(value),
         "run": run_record(run, summaries),
     }
-    headline = Text.assemble(
-        f"Best run of project {project!r} by {metric} ({mode}): ",
-        (f"run {run.id}", "bold"),
-        f" with {metric} = {format_number(value)}",
-    )
-    ctx.emit(data, Group(headline, render_runs_table([run], [metric], {run.id: summaries})))
+    parts: list[Any] = [literal(f"{title}: "), (f"run {run.id}", "bold")]
+    if metric is not None:
+        parts.append(literal(f" with {metric} = {format_number(value)}"))
+    headline = Text.assemble(*parts)
+    columns = list(keys) if keys is not None else ([metric] if metric else None)
+    table = render_runs_table([run], columns, {run.id: summaries})
+    ctx.emit(data, Group(headline, table))
 
 
-def compare_runs(ctx: Context, run_ids: Sequence[int], mode: str) -> None:
-    """``ato runs compare ID ID [ID ...]``: config differences and last/best metric values."""
+def compare_runs(ctx: Context, run_ids: Sequence[int], modes: Modes) -> None:
+    """``ato runs compare ID ID [ID ...]``: config differences and, per metric, last and best
+    values in the metric's own direction, with the best run marked."""
     runs = [ctx.load_run(run_id) for run_id in run_ids]
     summaries = ctx.finder.get_metric_summaries([run.id for run in runs])
     diff = config_diff(runs)
+    keys = all_metric_keys(summaries.get(run.id, {}) for run in runs)
     data = {
         "runs": [run.id for run in runs],
-        "mode": mode,
+        "modes": {key: modes.mode_for(key) for key in keys},
+        "best_runs": {key: best_run_id(runs, summaries, key, modes.mode_for(key)) for key in keys},
         "config_diff": {
             key: {str(run.id): v for run, v in zip(runs, values, strict=True) if v is not MISSING}
             for key, values in diff.items()
@@ -156,12 +351,126 @@ def compare_runs(ctx: Context, run_ids: Sequence[int], mode: str) -> None:
             key: {
                 str(run.id): {
                     "last": summary_record(s)["last"],
-                    "best": json_number(s.best(mode)),
+                    "best": json_number(s.best(modes.mode_for(key))),
                 }
                 for run in runs
                 if (s := summaries.get(run.id, {}).get(key)) is not None
             }
-            for key in all_metric_keys(summaries.get(run.id, {}) for run in runs)
+            for key in keys
         },
     }
-    ctx.emit(data, render_comparison(runs, summaries, mode))
+    ctx.emit(data, render_comparison(runs, summaries, modes))
+
+
+def export_metrics(ctx: Context, run_id: int, keys: Sequence[str] | None, fmt: str) -> None:
+    """``ato runs metrics RUN``: every logged (step, key, value, timestamp) of a run, streamed.
+
+    Raises:
+        NameNotFoundError: a ``--key`` the run never logged (did-you-mean).
+    """
+    run = ctx.load_run(run_id)
+    if keys:
+        check_names(keys, ctx.finder.get_metric_keys([run.id]), "metrics")
+    metrics = ctx.finder.iter_metrics(run.id, keys or None)
+    export.write_metrics(ctx.console.file, metrics, fmt)
+
+
+def export_runs(ctx: Context, project: str | None, fmt: str, params: Sequence[str] | None) -> None:
+    """``ato runs export PROJECT``: one row per run with ``params.*`` and ``metrics.*``
+    columns (``metrics.K`` the last value, ``metrics.K.min`` / ``.max``)."""
+    name = ctx.require_project(project) if project is not None else ctx.single_project()
+    runs = ctx.finder.get_runs_in_project(name, with_metrics=False)
+    if params:
+        check_names(params, param_keys(runs), "params")
+    summaries = ctx.finder.get_metric_summaries([run.id for run in runs])
+    columns, rows = run_rows(runs, summaries, params, None, stats=("last", "min", "max"))
+    out = ctx.console.file
+    if fmt == "json":
+        export.write_json_array(out, rows)
+    else:
+        export.write_csv(out, columns, ([row[c] for c in columns] for row in rows))
+
+
+def explain_key(ctx: Context, run_id: int, key: str) -> None:
+    """``ato runs explain RUN KEY``: where run ``RUN``'s value of ``KEY`` (and of the keys
+    below it) came from, as recorded from its Scope: each write, newest first.
+
+    Raises:
+        RunNotFoundError: no such run, or it recorded no Scope provenance.
+        NameNotFoundError: no recorded key is ``KEY`` or below it (did-you-mean).
+    """
+    run = ctx.load_run(run_id)
+    scope = run.provenance.get("scope") if run.provenance else None
+    hydra = run.provenance.get("hydra") if run.provenance else None
+    if not scope and hydra:
+        _explain_hydra(ctx, run, key, hydra)
+        return
+    if not scope:
+        launched = command_line(run.provenance.get("argv")) if run.provenance else "unknown"
+        raise RunNotFoundError(
+            f"run {run_id} recorded no Scope provenance (it was not launched under an ato "
+            f"Scope, or by an older version); its command line: {launched}"
+        )
+    writes: dict[str, Any] = dict(scope.get("keys", {}))
+    selected = {k: v for k, v in writes.items() if k == key or k.startswith(key + ".")}
+    if not selected:
+        raise NameNotFoundError(
+            f"run {run_id} recorded no key {key!r}." + hint(key, list(writes), "keys")
+        )
+    data = {"run": run.id, "key": key, "scope": scope.get("name"), "views": scope.get("views")}
+    data["keys"] = {
+        k: [ADict.to_dict(w) if isinstance(w, ADict) else w for w in v] for k, v in selected.items()
+    }
+    ctx.emit(data, explanation_text(run.id, scope, selected))
+
+
+def _explain_hydra(ctx: Context, run: Run, key: str, hydra: Any) -> None:
+    """``ato runs explain`` for a run recorded by the Hydra callback: Hydra does not record
+    which file set each key, so a key is explained by the command-line override that set it,
+    else by the composed config (primary config and the option chosen per config group)."""
+    flat = flatten_config(run.config)
+    selected = {k: v for k, v in flat.items() if k == key or k.startswith(key + ".")}
+    if not selected:
+        raise NameNotFoundError(
+            f"run {run.id} has no config key {key!r}." + hint(key, list(flat), "keys")
+        )
+    overrides = [str(o) for o in hydra.get("overrides", [])]
+    choices = dict(hydra.get("choices", {}))
+    groups = ", ".join(f"{group}={option}" for group, option in choices.items()) or "none"
+    composed = f"composed config {hydra.get('config_name')!r} (config groups: {groups})"
+    sources = {}
+    for name in selected:
+        token = next((o for o in reversed(overrides) if _override_key(o) == name), None)
+        sources[name] = f"CLI override {token}" if token else composed
+    lines = [
+        f"Run {run.id}, Hydra config {hydra.get('config_name')!r}",
+        f"Config groups: {groups}",
+        "",
+    ]
+    lines += [
+        f"{name} = {format_value(value)} ← {sources[name]}" for name, value in selected.items()
+    ]
+    data = {"run": run.id, "key": key, "hydra": ADict.to_dict(ADict(hydra)), "sources": sources}
+    ctx.emit(data, Text("\n".join(lines)))
+
+
+def _override_key(token: str) -> str:
+    """The dotted key a Hydra override sets: ``+a.b=1``, ``++a.b=1``, ``~a.b`` -> ``a.b``."""
+    return token.lstrip("+~").split("=", 1)[0].split("@", 1)[0]
+
+
+def mark(ctx: Context, run_id: int, new_status: str) -> None:
+    """``ato runs mark RUN --status S``: store a final status (e.g. ``killed``) for a run.
+
+    Raises:
+        RunNotFoundError: no such run (in ``--project``).
+    """
+    run = ctx.load_run(run_id)
+    run_transaction(ctx.finder.engine, lambda conn: mark_run(conn, run.id, new_status))
+    updated = ctx.load_run(run_id)
+    text = Text.assemble(
+        f"run {run_id}: {run.status} → ",
+        status_text(updated.status),
+        f" (ended {format_time(updated.end_time)} UTC)",
+    )
+    ctx.emit({"id": run_id, "previous_status": run.status, "status": updated.status}, text)

@@ -12,14 +12,18 @@ from typing import Any
 
 from ato.adict import ADict
 
+from ..frames import flat_params
 from ..results import Metric, MetricSummary, Run
 
+flatten_config = flat_params
+"""``{'model': {'lr': 0.1}}`` -> ``{'model.lr': 0.1}`` (see ``ato.tracker.frames.flat_params``)."""
+
 MISSING = object()
-"""Marks a config key that a run does not have (see :func:`config_diff`)."""
+"""Marks a config key that a run does not have (see `config_diff`)."""
 
 
 def summarize(metrics: Iterable[Metric]) -> dict[str, MetricSummary]:
-    """Per metric key, the same aggregate :meth:`ato.tracker.SQLFinder.get_metric_summaries`
+    """Per metric key, the same aggregate [`ato.tracker.SQLFinder.get_metric_summaries`][ato.tracker.SQLFinder.get_metric_summaries]
     computes in SQL, computed from loaded metric rows (in logging order)."""
     grouped: dict[str, list[Metric]] = {}
     for metric in metrics:
@@ -38,22 +42,9 @@ def summarize(metrics: Iterable[Metric]) -> dict[str, MetricSummary]:
     return summaries
 
 
-def flatten_config(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{'model': {'lr': 0.1}}`` -> ``{'model.lr': 0.1}``; lists stay values; an empty
-    mapping stays as ``{}`` under its own path."""
-    flat: dict[str, Any] = {}
-    for key, value in dict.items(config) if isinstance(config, dict) else config.items():
-        path = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
-            flat.update(flatten_config(value, f"{path}."))
-        else:
-            flat[path] = value
-    return flat
-
-
 def config_diff(runs: Sequence[Run]) -> dict[str, list[Any]]:
     """Dotted config keys whose values are not the same in every run, each mapped to the
-    values per run (in the order of ``runs``; :data:`MISSING` where a run lacks the key).
+    values per run (in the order of ``runs``; `MISSING` where a run lacks the key).
     Keys are sorted."""
     flats = [flatten_config(run.config) for run in runs]
     keys = sorted(set().union(*flats))
@@ -76,16 +67,22 @@ def all_metric_keys(summaries: Iterable[Mapping[str, MetricSummary]]) -> list[st
     return sorted({key for per_run in summaries for key in per_run})
 
 
-def json_number(value: float | None) -> float | None:
-    """``value`` for JSON: NaN and infinities (not valid JSON) become ``None``."""
-    if value is None or math.isnan(value) or math.isinf(value):
+def json_number(value: float | None) -> float | str | None:
+    """``value`` for JSON, which has no NaN or infinity: those become the strings ``"NaN"``,
+    ``"Infinity"`` and ``"-Infinity"`` (JavaScript's and Python's spellings); ``None`` stays
+    ``null``."""
+    if value is None:
         return None
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
     return value
 
 
 def summary_record(summary: MetricSummary) -> dict[str, Any]:
-    """A :class:`MetricSummary` as a JSON object (``last``, ``last_step``, ``min``, ``max``,
-    ``count``; non-finite numbers as ``null``)."""
+    """A ``MetricSummary`` as a JSON object (``last``, ``last_step``, ``min``, ``max``,
+    ``count``; NaN and +-inf as strings, see ``json_number``)."""
     return {
         "last": json_number(summary.last),
         "last_step": summary.last_step,
@@ -100,8 +97,8 @@ def run_record(
 ) -> dict[str, Any]:
     """A run as a JSON object: ``id``, ``project``, ``status``, ``tags``, ``start_time`` and
     ``end_time`` (ISO 8601 UTC or ``null``), ``duration_s`` (seconds or ``null`` while
-    running), ``structural_hash``, ``config`` and ``metrics`` (key -> :func:`summary_record`).
-    With ``details``: also ``artifacts`` and ``fingerprints``."""
+    running), ``structural_hash``, ``config`` and ``metrics`` (key -> ``summary_record``).
+    With ``details``: also ``heartbeat``, ``provenance``, ``artifacts`` and ``fingerprints``."""
     record: dict[str, Any] = {
         "id": run.id,
         "project": run.project_name,
@@ -115,6 +112,8 @@ def run_record(
         "metrics": {key: summary_record(s) for key, s in sorted(summaries.items())},
     }
     if details:
+        record["heartbeat"] = _iso(run.heartbeat)
+        record["provenance"] = ADict.to_dict(run.provenance)
         record["artifacts"] = [
             {"path": a.path, "data_type": a.data_type, "metadata": a.metadata}
             for a in run.artifacts

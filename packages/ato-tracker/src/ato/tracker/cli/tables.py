@@ -12,6 +12,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from ..modes import Modes
 from ..results import MetricSummary, Run
 from .records import (
     MISSING,
@@ -21,9 +22,18 @@ from .records import (
     flatten_config,
     summarize,
 )
+from .selection import compact_tags
 
 NO_VALUE = "-"
-STATUS_STYLES = {"completed": "green", "failed": "red", "running": "yellow"}
+STATUS_STYLES = {
+    "completed": "green",
+    "failed": "red",
+    "running": "yellow",
+    "crashed": "bold red",
+    "killed": "red",
+}
+ANSWER_MARK = "★"
+PARAM_WIDTH = 24
 
 
 def render_runs_table(
@@ -32,22 +42,26 @@ def render_runs_table(
     summaries: Mapping[int, Mapping[str, MetricSummary]] | None = None,
     *,
     title: str | None = None,
+    params: Sequence[str] = (),
+    marked: Sequence[int] = (),
 ) -> Table:
     """The table ``ato runs list`` prints: one row per run with id, project (when the runs
-    span several projects), status, start time (UTC), duration, tags and the last value of
-    each metric.
+    span several projects), status, start time (UTC), duration, tags (at most three, then
+    ``+N``), the value of each config param in ``params`` and the last value of each metric.
 
     Args:
-        runs: runs as returned by :class:`~ato.tracker.SQLFinder`.
+        runs: runs as returned by [`SQLFinder`][ato.tracker.SQLFinder].
         metric_keys: metric columns, in order; ``None`` shows every key any run logged, sorted.
         summaries: per run id, per key, as from
-            :meth:`~ato.tracker.SQLFinder.get_metric_summaries`; ``None`` computes them from
+            [`get_metric_summaries`][ato.tracker.SQLFinder.get_metric_summaries]; ``None`` computes them from
             ``run.metrics`` (so the runs must have been loaded with their metrics).
         title: optional table title.
+        params: dotted config keys shown as columns after the tags (e.g. ``['optim.lr']``).
+        marked: ids of runs whose id gets a ``★`` (a search's answer).
 
     Returns:
-        A :class:`rich.table.Table`; print it with ``rich.print(table)`` or a
-        :class:`rich.console.Console`.
+        A `rich.table.Table`; print it with ``rich.print(table)`` or a
+        `rich.console.Console`.
     """
     if summaries is None:
         summaries = {run.id: summarize(run.metrics) for run in runs}
@@ -59,15 +73,20 @@ def render_runs_table(
         table.add_column("Project")
     for name in ("Status", "Started (UTC)", "Duration", "Tags"):
         table.add_column(name)
+    for param in params:
+        table.add_column(param, justify="right", header_style="bold cyan")
     for key in keys:
-        table.add_column(key, justify="right")
+        table.add_column(literal(key), justify="right")
     for run in runs:
         per_key = summaries.get(run.id, {})
-        cells: list[RenderableType] = [str(run.id)]
+        mark = f" {ANSWER_MARK}" if run.id in marked else ""
+        cells: list[RenderableType] = [f"{run.id}{mark}"]
         if several_projects:
-            cells.append(run.project_name)
+            cells.append(literal(run.project_name))
         cells += [status_text(run.status), format_time(run.start_time), format_duration(run)]
-        cells.append(", ".join(run.tags) or NO_VALUE)
+        cells.append(literal(compact_tags(run.tags) or NO_VALUE))
+        flat = flatten_config(run.config) if params else {}
+        cells += [literal(format_param(flat[p])) if p in flat else NO_VALUE for p in params]
         cells += [format_number(per_key[k].last) if k in per_key else NO_VALUE for k in keys]
         table.add_row(*cells)
     return table
@@ -79,59 +98,111 @@ def render_run(run: Run, summaries: Mapping[str, MetricSummary]) -> Group:
     overview = Table(title=f"Run {run.id}", show_header=False)
     overview.add_column("Field", style="bold")
     overview.add_column("Value")
-    overview.add_row("Project", run.project_name)
+    overview.add_row("Project", literal(run.project_name))
     overview.add_row("Status", status_text(run.status))
     overview.add_row("Started (UTC)", format_time(run.start_time))
     overview.add_row("Ended (UTC)", format_time(run.end_time))
     overview.add_row("Duration", format_duration(run))
-    overview.add_row("Tags", ", ".join(run.tags) or NO_VALUE)
-    overview.add_row("Structural hash", run.structural_hash)
+    overview.add_row("Tags", literal(", ".join(run.tags) or NO_VALUE))
+    overview.add_row("Structural hash", literal(run.structural_hash))
+    if run.heartbeat is not None and run.end_time is None:
+        overview.add_row("Last heartbeat (UTC)", format_time(run.heartbeat))
+    provenance = run.provenance
+    if provenance:
+        overview.add_row("Command", literal(command_line(provenance.get("argv"))))
+        overview.add_row("Directory", literal(str(provenance.get("cwd", NO_VALUE))))
+        overview.add_row("Host", literal(str(provenance.get("host", NO_VALUE))))
+        overview.add_row("Python", str(provenance.get("python", {}).get("version", NO_VALUE)))
+        overview.add_row("Git", literal(format_git(provenance.get("git"))))
+        scope = provenance.get("scope")
+        if scope:
+            overview.add_row("Scope views", literal(" → ".join(scope.get("views", [])) or NO_VALUE))
+            overview.add_row("Overrides", literal(" ".join(scope.get("overrides", [])) or NO_VALUE))
     parts: list[RenderableType] = [overview, _config_table(run), _metrics_table(summaries)]
     if run.artifacts:
         artifacts = Table("Path", "Type", "Metadata", title="Artifacts")
         for artifact in run.artifacts:
-            artifacts.add_row(artifact.path, artifact.data_type, format_value(artifact.metadata))
+            artifacts.add_row(
+                literal(artifact.path),
+                literal(artifact.data_type),
+                literal(format_value(artifact.metadata)),
+            )
         parts.append(artifacts)
     if run.fingerprints:
         fingerprints = Table("Trace", "Type", "Fingerprint", title="Fingerprints")
         for fp in run.fingerprints:
-            fingerprints.add_row(fp.trace_id, fp.trace_type, fp.fingerprint)
+            fingerprints.add_row(
+                literal(fp.trace_id), literal(fp.trace_type), literal(fp.fingerprint)
+            )
         parts.append(fingerprints)
     return Group(*parts)
 
 
 def render_comparison(
-    runs: Sequence[Run], summaries: Mapping[int, Mapping[str, MetricSummary]], mode: str
+    runs: Sequence[Run],
+    summaries: Mapping[int, Mapping[str, MetricSummary]],
+    mode: str | Modes | None = None,
 ) -> Group:
     """``ato runs compare``: the config keys that differ between ``runs`` and, per metric key,
-    each run's last value and best value (largest for ``mode='max'``, smallest for ``'min'``)."""
+    each run's last value and best value in the key's own direction (see
+    ``ato.tracker.modes.Modes``: ``mode`` is a bare ``'max'``/``'min'``, a spec such as
+    ``'loss=min,acc=max'`` or ``None`` for per-key defaults). The run with the best value of
+    each metric is marked ``★``."""
+    modes = Modes.of(mode)
     header = [f"run {run.id}" for run in runs]
     diff = config_diff(runs)
     config = Table("Config key", *header, title="Config differences")
     for key, values in diff.items():
-        config.add_row(key, *[NO_VALUE if v is MISSING else format_value(v) for v in values])
+        config.add_row(
+            literal(key), *[literal(NO_VALUE if v is MISSING else format_value(v)) for v in values]
+        )
     if not diff:
         config.add_row(Text("(identical configs)", style="dim"), *["" for _ in runs])
-    metrics = Table("Metric", title=f"Metrics (last / best, best = {mode})")
+    metrics = Table("Metric", "Best", title=f"Metrics (last / best; {ANSWER_MARK} = best run)")
     for name in header:
         metrics.add_column(f"{name} last", justify="right")
         metrics.add_column(f"{name} best", justify="right")
     for key in all_metric_keys(summaries.get(run.id, {}) for run in runs):
-        cells = [key]
+        direction = modes.mode_for(key)
+        winner = best_run_id(runs, summaries, key, direction)
+        cells: list[RenderableType] = [literal(key), direction]
         for run in runs:
             summary = summaries.get(run.id, {}).get(key)
             if summary is None:
                 cells += [NO_VALUE, NO_VALUE]
             else:
-                cells += [format_number(summary.last), format_number(summary.best(mode))]
+                mark = f" {ANSWER_MARK}" if run.id == winner else ""
+                cells += [
+                    format_number(summary.last),
+                    format_number(summary.best(direction)) + mark,
+                ]
         metrics.add_row(*cells)
     return Group(config, metrics)
+
+
+def best_run_id(
+    runs: Sequence[Run],
+    summaries: Mapping[int, Mapping[str, MetricSummary]],
+    key: str,
+    mode: str,
+) -> int | None:
+    """Id of the run among ``runs`` with the best finite value of ``key`` in direction
+    ``mode`` (ties: the first run); ``None`` if none logged a finite value."""
+    best: tuple[float, int] | None = None
+    for run in runs:
+        summary = summaries.get(run.id, {}).get(key)
+        value = None if summary is None else summary.best(mode)
+        if value is None:
+            continue
+        if best is None or (value > best[0] if mode == "max" else value < best[0]):
+            best = (value, run.id)
+    return None if best is None else best[1]
 
 
 def _config_table(run: Run) -> Table:
     table = Table("Key", "Value", title="Config")
     for key, value in flatten_config(run.config).items():
-        table.add_row(key, format_value(value))
+        table.add_row(literal(key), literal(format_value(value)))
     return table
 
 
@@ -142,7 +213,7 @@ def _metrics_table(summaries: Mapping[str, MetricSummary]) -> Table:
     for key, s in sorted(summaries.items()):
         step = NO_VALUE if s.last_step is None else str(s.last_step)
         table.add_row(
-            key,
+            literal(key),
             format_number(s.last),
             step,
             format_number(s.min),
@@ -152,16 +223,84 @@ def _metrics_table(summaries: Mapping[str, MetricSummary]) -> Table:
     return table
 
 
+def explanation_text(run_id: int, scope: Mapping[str, Any], writes: Mapping[str, Any]) -> Text:
+    """``ato runs explain``: the views a run's Scope applied, then per key its final value
+    and source, and the earlier writes it overrode (newest first)."""
+    lines = [
+        f'Run {run_id}, Scope "{scope.get("name", "")}"',
+        "Views applied: " + " → ".join(scope.get("views", [])),
+        "",
+    ]
+    for key, history in writes.items():
+        final, earlier = history[-1], list(history[:-1])
+        lines.append(f"{key} = {_shown(final)} ← {final.get('source', '?')}")
+        lines += [f"    overrode {_shown(w)} ← {w.get('source', '?')}" for w in reversed(earlier)]
+    return Text("\n".join(lines))
+
+
+def _shown(write: Mapping[str, Any]) -> str:
+    if write.get("deleted"):
+        return "<deleted>"
+    text = format_value(write.get("value"))
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def command_line(argv: Any) -> str:
+    """A stored ``argv`` list as one shell-quoted line; ``-`` when none was recorded."""
+    import shlex
+
+    if not isinstance(argv, list) or not argv:
+        return NO_VALUE
+    return shlex.join(str(arg) for arg in argv)
+
+
+def format_git(git: Any) -> str:
+    """``abc1234 (main, uncommitted changes)`` from a stored git record; ``-`` without one."""
+    if not isinstance(git, Mapping) or not git.get("commit"):
+        return NO_VALUE
+    notes = [str(git["branch"])] if git.get("branch") else []
+    if git.get("dirty"):
+        notes.append("uncommitted changes")
+    suffix = f" ({', '.join(notes)})" if notes else ""
+    return f"{str(git['commit'])[:12]}{suffix}"
+
+
 def status_text(status: str) -> Text:
     """``status`` coloured: completed green, failed red, running yellow."""
-    return Text(status, style=STATUS_STYLES.get(status, ""))
+    return literal(status, style=STATUS_STYLES.get(status, ""))
+
+
+# C0/C1 controls, DEL, and the bidirectional overrides/isolates that reorder what follows.
+_INVISIBLE = {
+    code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    for code in [*range(0x00, 0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F)]
+    + [*range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C]
+}
+
+
+def literal(text: str, style: str = "") -> Text:
+    """Stored text (a name, tag, config value...) for the terminal exactly as stored: never
+    read as rich markup (``[bold]`` stays ``[bold]``, ``[/]`` cannot break a table) and with
+    control characters shown as escapes (``\\x1b``, ``\\n``, ``\\u202e``), so no ANSI or
+    OSC sequence stored in a database reaches the terminal."""
+    return Text(text.translate(_INVISIBLE), style=style)
 
 
 def format_number(value: float | None) -> str:
-    """Up to 6 significant digits (``0.123457``, ``1.5e+06``); ``-`` for ``None``/NaN."""
-    if value is None or math.isnan(value):
+    """Up to 6 significant digits (``0.123457``, ``1.5e+06``); ``nan``, ``inf``, ``-inf`` as
+    such; ``-`` for ``None`` (no value)."""
+    if value is None:
         return NO_VALUE
     return f"{value:.6g}"
+
+
+def format_param(value: Any) -> str:
+    """A config value in a column: floats like ``format_number``, long text cut to
+    ``PARAM_WIDTH`` characters."""
+    if isinstance(value, float):
+        return format_number(value) if not math.isnan(value) else "nan"
+    text = format_value(value)
+    return text if len(text) <= PARAM_WIDTH else text[: PARAM_WIDTH - 1] + "…"
 
 
 def format_value(value: Any) -> str:

@@ -1,5 +1,5 @@
 """Alembic environment of the tracker schema: runs on the connection that
-:mod:`ato.tracker.migrate` passes in ``config.attributes["connection"]`` (there is no alembic.ini;
+``ato.tracker.migrate`` passes in ``config.attributes["connection"]`` (there is no alembic.ini;
 use ``ato db upgrade``)."""
 
 from __future__ import annotations

@@ -1,0 +1,94 @@
+"""Screenshots of every dashboard page, taken with Playwright driving Debian's Chromium.
+
+    python examples/dashboard/screenshots.py experiments.db docs/images
+
+Serves the dashboard over the given database on a free local port, opens the projects page,
+the first project's runs, the best run of its newest search, a comparison of that search's
+three best finalists, and the search page, and writes ``dashboard-<page>.png`` files.
+Run by ``nox -s screenshots`` on the demo's database.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import uvicorn
+from playwright.sync_api import sync_playwright
+
+from ato.dashboard import create_app
+
+CHROMIUM = "/usr/bin/chromium"
+LONG_PAGES = {"runs", "search"}  # one screen of these is enough to show them
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def serve(db: str) -> tuple[uvicorn.Server, str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(db), port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    return server, f"http://127.0.0.1:{port}"
+
+
+def pages(base: str) -> dict[str, str]:
+    projects = httpx.get(f"{base}/api/projects").json()["projects"]
+    name = projects[0]["name"]
+    runs = httpx.get(f"{base}/api/projects/{name}/runs").json()["runs"]
+    search_id = next(run["search_id"] for run in reversed(runs) if run["search_id"])
+    search = httpx.get(f"{base}/api/searches/{search_id}").json()
+    finalists = sorted(
+        (t for r in search["rounds"][-2:] for t in r["trials"] if t["metric"] is not None),
+        key=lambda t: t["metric"],
+        reverse=search["mode"] == "max",
+    )
+    compare = ",".join(str(t["run_id"]) for t in finalists[:3])
+    return {
+        "projects": "/",
+        "runs": f"/projects/{name}",
+        "run": f"/runs/{search['best']['run_id']}",
+        "compare": f"/compare?runs={compare}",
+        "search": f"/searches/{search_id}",
+    }
+
+
+def main(db: str, out_dir: str) -> None:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    server, base = serve(db)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        for name, path in pages(base).items():
+            page.goto(base + path, wait_until="networkidle")
+            page.wait_for_timeout(300)
+            target = out / f"dashboard-{name}.png"
+            page.screenshot(path=str(target), full_page=name not in LONG_PAGES)
+            print(f"wrote {target} ({path})")
+        browser.close()
+    server.should_exit = True
+    if errors:
+        sys.exit(f"console errors: {errors}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    main(sys.argv[1], sys.argv[2])

@@ -1,0 +1,223 @@
+"""The Starlette application: HTML pages (drawn in the browser from the JSON endpoints) and the
+JSON endpoints themselves. Every route only reads; errors become a clear page or a JSON
+``{"error": ..., "status": ...}`` document, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import Connection
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ato.tracker import queries
+from ato.tracker.overview import runs_with_tag
+
+from . import __version__, data, search
+from .database import ReadOnlyDatabase
+from .errors import BadRequestError, DashboardError, NotFoundError
+
+log = logging.getLogger("ato.dashboard")
+
+PACKAGE_DIR = Path(str(resources.files("ato.dashboard")))
+POLL_INTERVAL_MS = 2000
+#: Only this page's own scripts, styles and requests: nothing is loaded from elsewhere.
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+class JSON(JSONResponse):
+    """A JSON response that never caches and never emits NaN (not valid JSON)."""
+
+    def render(self, content: Any) -> bytes:
+        """Serialise ``content`` (datetimes and other objects as text)."""
+        text = json.dumps(
+            content, allow_nan=False, default=str, ensure_ascii=False, separators=(",", ":")
+        )
+        return text.encode()
+
+
+def create_app(db_url: str, *, host: str = "127.0.0.1") -> Starlette:
+    """The dashboard as an ASGI app over the database at ``db_url`` (opened read-only).
+
+    Args:
+        db_url: a SQLAlchemy URL or SQLite file path.
+        host: the address the server binds; requests must name it (or localhost) in their
+            ``Host`` header, which defeats DNS-rebinding attacks from web pages.
+
+    Raises:
+        DatabaseUnavailableError: ``db_url`` is not a usable URL (a database that is missing
+            or not a tracker database is reported on every page instead).
+    """
+    db = ReadOnlyDatabase(db_url)
+    templates = Environment(
+        loader=FileSystemLoader(str(PACKAGE_DIR / "templates")),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+    )
+
+    def page(template: str, request: Request, status: int = 200, **context: Any) -> HTMLResponse:
+        html = templates.get_template(template).render(
+            request=request,
+            database=db.display_url,
+            version=__version__,
+            poll_ms=POLL_INTERVAL_MS,
+            **context,
+        )
+        return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+
+    def api(build: Callable[[Connection, Request], Any]) -> Callable[[Request], Response]:
+        def endpoint(request: Request) -> Response:
+            with db.connect() as conn:
+                document = build(conn, request)
+            return JSON(document, headers={"Cache-Control": "no-store", **SECURITY_HEADERS})
+
+        return endpoint
+
+    # ---- JSON endpoints -------------------------------------------------------------
+    def api_projects(conn: Connection, request: Request) -> Any:
+        return {"database": db.display_url, **data.projects(conn)}
+
+    def api_runs(conn: Connection, request: Request) -> Any:
+        q = request.query_params
+        name = request.path_params["name"]
+        return data.project_runs(conn, name, status=q.get("status"), tag=q.get("tag"))
+
+    def api_run(conn: Connection, request: Request) -> Any:
+        return data.run_detail(conn, request.path_params["run_id"])
+
+    def api_series(conn: Connection, request: Request) -> Any:
+        max_points = _int_param(request, "max_points", data.DEFAULT_MAX_POINTS)
+        run_id, key = request.path_params["run_id"], request.path_params["key"]
+        return data.series(conn, run_id, key, max_points)
+
+    def api_compare(conn: Connection, request: Request) -> Any:
+        ids = data.parse_run_ids(request.query_params.get("runs"))
+        all_keys = request.query_params.get("all") in ("1", "true", "yes")
+        return data.compare(conn, ids, all_keys=all_keys)
+
+    def api_search(conn: Connection, request: Request) -> Any:
+        q = request.query_params
+        return search.search_detail(
+            conn,
+            request.path_params["search_id"],
+            metric=q.get("metric") or None,
+            mode=q.get("mode") or None,
+        )
+
+    # ---- HTML pages (existence checked here so an unknown id is a 404 page) -----------
+    def index(request: Request) -> Response:
+        db.check()
+        return page("index.html", request, title="Projects")
+
+    def project(request: Request) -> Response:
+        name = request.path_params["name"]
+        with db.connect() as conn:
+            if queries.find_project(conn, name) is None:
+                raise NotFoundError(f"no project named {name!r}")
+        return page("project.html", request, title=name, project=name)
+
+    def run(request: Request) -> Response:
+        run_id = request.path_params["run_id"]
+        with db.connect() as conn:
+            found = queries.load_run(conn, run_id, with_metrics=False)
+        if found is None:
+            raise NotFoundError(f"no run with id {run_id}")
+        return page("run.html", request, title=f"Run {run_id}", run=found)
+
+    def compare(request: Request) -> Response:
+        ids = data.parse_run_ids(request.query_params.get("runs"))
+        with db.connect() as conn:
+            data.compare(conn, ids)  # raises NotFoundError for an unknown id
+        return page("compare.html", request, title="Compare runs", run_ids=ids)
+
+    def search_page(request: Request) -> Response:
+        search_id = request.path_params["search_id"]
+        with db.connect() as conn:
+            if not runs_with_tag(conn, f"search:{search_id}"):
+                raise NotFoundError(f"no run is tagged search:{search_id}")
+        return page("search.html", request, title=f"Search {search_id}", search_id=search_id)
+
+    # ---- errors ---------------------------------------------------------------------
+    def error_response(request: Request, status: int, message: str) -> Response:
+        if request.url.path.startswith("/api/"):
+            return JSON({"error": message, "status": status}, status_code=status)
+        return page("error.html", request, status=status, title=f"Error {status}", message=message)
+
+    def on_dashboard_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, DashboardError)
+        return error_response(request, exc.status, str(exc))
+
+    def on_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        message = "no such page" if exc.status_code == 404 else str(exc.detail)
+        return error_response(request, exc.status_code, f"{message}: {request.url.path}")
+
+    def on_unexpected(request: Request, exc: Exception) -> Response:
+        log.error("error serving %s: %s: %s", request.url.path, type(exc).__name__, exc)
+        message = f"the dashboard could not answer this request ({type(exc).__name__})"
+        return error_response(request, 500, message)
+
+    routes = [
+        Route("/", index),
+        Route("/projects/{name:path}", project),
+        Route("/runs/{run_id:int}", run),
+        Route("/compare", compare),
+        Route("/searches/{search_id:path}", search_page),
+        Route("/api/projects", api(api_projects)),
+        Route("/api/projects/{name:path}/runs", api(api_runs)),
+        Route("/api/runs/{run_id:int}", api(api_run)),
+        Route("/api/runs/{run_id:int}/metrics/{key:path}", api(api_series)),
+        Route("/api/compare", api(api_compare)),
+        Route("/api/searches/{search_id:path}", api(api_search)),
+        Mount("/static", StaticFiles(directory=str(PACKAGE_DIR / "static")), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=_allowed_hosts(host))],
+        exception_handlers={
+            DashboardError: on_dashboard_error,
+            HTTPException: on_http_error,
+            Exception: on_unexpected,
+        },
+    )
+    app.state.db = db
+    return app
+
+
+def _allowed_hosts(host: str) -> list[str]:
+    hosts = {"127.0.0.1", "localhost", "[::1]"}
+    if host not in ("0.0.0.0", "::", ""):
+        hosts.add(host if ":" not in host else f"[{host}]")
+    else:
+        hosts.add("*")  # bound to every interface: any name that reaches it
+    return sorted(hosts)
+
+
+def _int_param(request: Request, name: str, default: int) -> int:
+    text = request.query_params.get(name)
+    if text is None or text == "":
+        return default
+    if not text.isdigit():
+        raise BadRequestError(f"{name} must be a whole number, got {text!r}")
+    return int(text)

@@ -1,0 +1,235 @@
+"""The JSON documents behind every page, read through ato-tracker's query layer.
+
+Each function takes an open (read-only) connection and returns JSON-ready data; unknown
+projects, runs or metric keys raise ``ato.dashboard.errors.NotFoundError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+
+from ato.tracker import queries
+from ato.tracker.models import ProjectRecord, RunRecord
+from ato.tracker.overview import RunRow, project_activity, project_run_rows
+from ato.tracker.results import Run
+from ato.tracker.series import downsampled_series
+
+from . import records
+from .errors import BadRequestError, NotFoundError
+
+DEFAULT_MAX_POINTS = 2000
+MAX_COMPARE = 12
+
+_projects = ProjectRecord.__table__
+_runs = RunRecord.__table__
+
+
+def projects(conn: Connection) -> dict[str, Any]:
+    """``/api/projects``: ``{'projects': [{'name', 'created_at', 'run_count',
+    'last_activity'}]}`` ordered by creation."""
+    return {
+        "projects": [
+            {
+                "name": item.project.name,
+                "created_at": records.iso(item.project.created_at),
+                "run_count": item.run_count,
+                "last_activity": records.iso(item.last_activity),
+            }
+            for item in project_activity(conn)
+        ]
+    }
+
+
+def project_runs(
+    conn: Connection, name: str, *, status: str | None = None, tag: str | None = None
+) -> dict[str, Any]:
+    """``/api/projects/{name}/runs``: every run of the project with its flat config and
+    metric summaries (see ``docs/dashboard.md`` for the fields).
+
+    Raises:
+        NotFoundError: no project called ``name``.
+    """
+    if queries.find_project(conn, name) is None:
+        raise NotFoundError(f"no project named {name!r}")
+    runs = project_run_rows(conn, name)
+    if status:
+        runs = [run for run in runs if run.status == status]
+    if tag:
+        runs = [run for run in runs if tag in run.tags]
+    summaries = queries.metric_summaries(conn, [run.id for run in runs]) if runs else {}
+    flats = [records.flat_params(run.config) for run in runs]
+    metric_keys = sorted({key for per_run in summaries.values() for key in per_run})
+    return {
+        "project": name,
+        "param_keys": sorted(set().union(*flats)) if flats else [],
+        "differing_param_keys": records.differing_keys(flats),
+        "metric_keys": metric_keys,
+        "metric_modes": {key: records.guess_mode(key) for key in metric_keys},
+        "statuses": sorted({run.status for run in runs}),
+        "runs": [
+            _run_row(run, flat, summaries.get(run.id, {}))
+            for run, flat in zip(runs, flats, strict=True)
+        ],
+    }
+
+
+def _run_row(run: RunRow, flat: dict[str, Any], summaries: dict[str, Any]) -> dict[str, Any]:
+    search_id = next((tag[7:] for tag in run.tags if tag.startswith("search:")), None)
+    end = run.end_time
+    return {
+        "id": run.id,
+        "status": run.status,
+        "start_time": run.start_time.isoformat(),
+        "end_time": None if end is None else end.isoformat(),
+        "duration_s": None if end is None else (end - run.start_time).total_seconds(),
+        "tags": run.tags,
+        "search_id": search_id,
+        "params": flat,
+        "metrics": {key: records.summary(s) for key, s in summaries.items()},
+    }
+
+
+def run_detail(conn: Connection, run_id: int) -> dict[str, Any]:
+    """``/api/runs/{id}``: the run's status, times, tags, config tree, artifacts (paths only),
+    fingerprints and metric summaries.
+
+    Raises:
+        NotFoundError: no run ``run_id``.
+    """
+    run = _load_run(conn, run_id)
+    summaries = queries.metric_summaries(conn, [run.id]).get(run.id, {})
+    tags = records.tag_values(run.tags)
+    return {
+        "id": run.id,
+        "project": run.project_name,
+        "status": run.status,
+        "live": run.status == "running",
+        "start_time": records.iso(run.start_time),
+        "end_time": records.iso(run.end_time),
+        "duration_s": records.duration_s(run),
+        "tags": run.tags,
+        "search_id": tags.get("search"),
+        "structural_hash": run.structural_hash,
+        "config": records.plain_config(run),
+        "metric_keys": sorted(summaries),
+        "metrics": {key: records.summary(s) for key, s in sorted(summaries.items())},
+        "artifacts": [
+            {
+                "path": a.path,
+                "data_type": a.data_type,
+                "metadata": a.metadata,
+                "timestamp": records.iso(a.timestamp),
+            }
+            for a in run.artifacts
+        ],
+        "fingerprints": [
+            {
+                "trace_id": f.trace_id,
+                "trace_type": f.trace_type,
+                "fingerprint": f.fingerprint,
+                "timestamp": records.iso(f.timestamp),
+            }
+            for f in run.fingerprints
+        ],
+    }
+
+
+def _load_run(conn: Connection, run_id: int) -> Run:
+    run = queries.load_run(conn, run_id, with_metrics=False)
+    if run is None:
+        raise NotFoundError(f"no run with id {run_id}")
+    return run
+
+
+def series(
+    conn: Connection, run_id: int, key: str, max_points: int = DEFAULT_MAX_POINTS
+) -> dict[str, Any]:
+    """``/api/runs/{id}/metrics/{key}``: the series as columns ``step``, ``value`` and
+    ``time`` (seconds since the Unix epoch), downsampled to at most ``max_points`` keeping the
+    first and last point and every bucket's extremes; ``total`` counts the logged values.
+
+    Raises:
+        NotFoundError: no run ``run_id``, or it never logged ``key``.
+        BadRequestError: ``max_points`` below 4.
+    """
+    if max_points < 4:
+        raise BadRequestError(f"max_points must be at least 4, got {max_points}")
+    run = queries.load_run(conn, run_id, with_metrics=False)
+    if run is None:
+        raise NotFoundError(f"no run with id {run_id}")
+    points, total = downsampled_series(conn, run_id, key, max_points)
+    if not points:
+        raise NotFoundError(f"run {run_id} has no metric {key!r}")
+    return {
+        "run_id": run_id,
+        "key": key,
+        "status": run.status,
+        "total": total,
+        "downsampled": total > len(points),
+        "step": [p.step for p in points],
+        "value": [records.json_number(p.value) for p in points],
+        "time": [p.timestamp.timestamp() for p in points],
+    }
+
+
+def parse_run_ids(text: str | None) -> list[int]:
+    """``'3,1,2'`` -> ``[3, 1, 2]`` (order kept, duplicates dropped).
+
+    Raises:
+        BadRequestError: empty, not comma-separated integers, or more than 12 ids.
+    """
+    parts = [part.strip() for part in (text or "").split(",") if part.strip()]
+    if not parts:
+        raise BadRequestError("pass the runs to compare as ?runs=1,2,3")
+    ids: list[int] = []
+    for part in parts:
+        if not part.isdigit():
+            raise BadRequestError(f"run ids must be whole numbers, got {part!r} in runs={text!r}")
+        if int(part) not in ids:
+            ids.append(int(part))
+    if len(ids) > MAX_COMPARE:
+        raise BadRequestError(f"compare at most {MAX_COMPARE} runs at once, got {len(ids)}")
+    return ids
+
+
+def compare(conn: Connection, run_ids: Sequence[int], *, all_keys: bool = False) -> dict[str, Any]:
+    """``/api/compare?runs=...``: the runs' summaries, the union of their metric keys and a
+    config table (only keys whose values differ, unless ``all_keys``).
+
+    Raises:
+        NotFoundError: one of the runs does not exist.
+    """
+    where = _runs.c.id.in_(list(run_ids))
+    loaded = {run.id: run for run in queries.load_runs(conn, where, with_metrics=False)}
+    unknown = [run_id for run_id in run_ids if run_id not in loaded]
+    if unknown:
+        raise NotFoundError(f"no run with id {', '.join(map(str, unknown))}")
+    runs = [loaded[run_id] for run_id in run_ids]
+    summaries = queries.metric_summaries(conn, list(run_ids))
+    flats = [records.flatten(records.plain_config(run)) for run in runs]
+    keys = sorted(set().union(*flats)) if all_keys else records.differing_keys(flats)
+    marker = {"missing": True}
+    return {
+        "runs": [
+            {
+                "id": run.id,
+                "project": run.project_name,
+                "status": run.status,
+                "live": run.status == "running",
+                "tags": run.tags,
+                "start_time": records.iso(run.start_time),
+                "duration_s": records.duration_s(run),
+                "metrics": {
+                    key: records.summary(s) for key, s in summaries.get(run.id, {}).items()
+                },
+            }
+            for run in runs
+        ],
+        "metric_keys": sorted({key for per_run in summaries.values() for key in per_run}),
+        "config_keys": keys,
+        "config": {key: [flat.get(key, marker) for flat in flats] for key in keys},
+        "all_keys": all_keys,
+    }

@@ -1,0 +1,109 @@
+/* Page "/runs/{id}": facts, one chart per metric key, config tree, artifacts, fingerprints.
+   Data: /api/runs/{id} and /api/runs/{id}/metrics/{key}. While the run is "running" the page
+   polls both every couple of seconds. */
+"use strict";
+(async () => {
+  const { app, el, clear, getJSON, showError, fmtNum, fmtValue, fmtTime, fmtDuration,
+    statusBadge, table, lineChart, poll, relativeTimes } = ato;
+  const runId = app.dataset.runId;
+  const $ = (id) => document.getElementById(id);
+  const seriesCache = new Map();
+  let run;
+
+  function facts() {
+    const box = clear($("facts"));
+    const dl = el("dl");
+    const add = (term, ...value) => dl.append(el("dt", { text: term }), el("dd", {}, ...value));
+    add("project", el("a", { href: `/projects/${encodeURIComponent(run.project)}`, text: run.project }));
+    add("started", fmtTime(run.start_time));
+    add("ended", fmtTime(run.end_time));
+    add("duration", fmtDuration(run.duration_s));
+    add("tags", run.tags.length ? el("span", { cls: "tags" }, run.tags.map((t) =>
+      t.startsWith("search:") ? el("a", { cls: "tag", href: `/searches/${encodeURIComponent(t.slice(7))}`, text: t })
+        : el("span", { cls: "tag", text: t }))) : "–");
+    add("structural hash", el("code", { text: run.structural_hash }));
+    const summaries = Object.entries(run.metrics).map(([k, m]) =>
+      el("span", { cls: "metric-summary" }, el("b", { text: k }),
+        ` last ${fmtNum(m.last)} · min ${fmtNum(m.min)} · max ${fmtNum(m.max)} · ${m.count} values`));
+    add("metrics", summaries.length ? summaries : "none logged");
+    box.append(dl);
+    const status = clear($("status"));
+    status.append(statusBadge(run.status));
+    $("live").hidden = !run.live;
+  }
+
+  function configTree(value, depth) {
+    if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+      const list = el("ul");
+      for (const [key, child] of Object.entries(value)) {
+        if (child !== null && typeof child === "object" && !Array.isArray(child) && Object.keys(child).length) {
+          const details = el("details", { open: depth < 2 }, el("summary", { text: key }), configTree(child, depth + 1));
+          list.append(el("li", {}, details));
+        } else {
+          list.append(el("li", {}, el("span", { cls: "key", text: key }), ": ",
+            el("span", { cls: "value", text: fmtValue(child) })));
+        }
+      }
+      return list;
+    }
+    return el("span", { cls: "value", text: fmtValue(value) });
+  }
+
+  function artifacts() {
+    const target = clear($("artifacts"));
+    if (!run.artifacts.length) { target.append(el("p", { cls: "muted", text: "none" })); return; }
+    const t = el("table", { cls: "grid" });
+    target.append(el("div", { cls: "table-wrap" }, t));
+    table(t, ["path", "type", "metadata", "logged"], run.artifacts.map((a) => [
+      el("code", { text: a.path }), a.data_type, a.metadata === null ? "" : JSON.stringify(a.metadata), fmtTime(a.timestamp),
+    ]));
+  }
+
+  function fingerprints() {
+    const target = clear($("fingerprints"));
+    if (!run.fingerprints.length) { target.append(el("p", { cls: "muted", text: "none" })); return; }
+    const t = el("table", { cls: "grid" });
+    target.append(el("div", { cls: "table-wrap" }, t));
+    table(t, ["trace", "type", "fingerprint"], run.fingerprints.map((f) => [
+      f.trace_id, f.trace_type, el("code", { text: f.fingerprint }),
+    ]));
+  }
+
+  async function loadSeries() {
+    await Promise.all(run.metric_keys.map(async (key) => {
+      seriesCache.set(key, await getJSON(`/api/runs/${runId}/metrics/${encodeURIComponent(key)}`));
+    }));
+  }
+
+  function drawCharts() {
+    const target = clear($("charts"));
+    const byTime = $("x-axis").value === "time";
+    if (!run.metric_keys.length) { target.append(el("p", { cls: "muted", text: "no metrics logged" })); return; }
+    for (const key of run.metric_keys) {
+      const s = seriesCache.get(key);
+      if (!s) continue;
+      const x = byTime ? relativeTimes(s.time) : s.step.map((step, i) => (step === null ? i : step));
+      const note = s.downsampled ? ` (${s.value.length} of ${s.total} points)` : "";
+      lineChart(target, key, key + note, [{ label: key, x, y: s.value }],
+        { xLabel: byTime ? "seconds since first value" : "step", logY: $("log-y").checked });
+    }
+  }
+
+  async function refresh() {
+    run = await getJSON(`/api/runs/${runId}`);
+    await loadSeries();
+    facts();
+    drawCharts();
+    return run.live;
+  }
+
+  try {
+    await refresh();
+    clear($("config")).append(configTree(run.config, 0));
+    artifacts();
+    fingerprints();
+  } catch (error) { showError($("facts"), error); return; }
+  $("x-axis").addEventListener("change", drawCharts);
+  $("log-y").addEventListener("change", drawCharts);
+  if (run.live) poll(refresh);
+})();

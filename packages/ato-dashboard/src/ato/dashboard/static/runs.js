@@ -1,0 +1,171 @@
+/* Page "/projects/{name}": the runs table. Data: /api/projects/{name}/runs.
+   Columns: id, status, start, duration, tags, one column per metric (last or best value)
+   and config parameters (default: the keys whose values differ between runs). */
+"use strict";
+(async () => {
+  const { app, el, clear, getJSON, showError, fmtNum, fmtValue, fmtTime, fmtDuration,
+    statusBadge, runLink } = ato;
+  const PAGE_SIZE = 100;
+  const project = app.dataset.project;
+  const tableNode = document.getElementById("runs");
+  const $ = (id) => document.getElementById(id);
+  let data;
+  try {
+    data = await getJSON(`/api/projects/${encodeURIComponent(project)}/runs`);
+  } catch (error) { showError(tableNode.parentElement, error); return; }
+
+  const state = {
+    sortKey: "id", sortDir: -1, page: 0, selected: new Set(),
+    params: new Set(data.differing_param_keys.length ? data.differing_param_keys :
+      data.param_keys.slice(0, 8)),
+    metricView: "last",
+  };
+
+  function fillSelect(select, values) {
+    for (const v of values) select.append(el("option", { value: v, text: v }));
+  }
+  fillSelect($("f-status"), data.statuses);
+  const tags = new Set(); const searches = new Set();
+  for (const run of data.runs) {
+    for (const tag of run.tags) if (!tag.startsWith("search:") && !tag.startsWith("round:")) tags.add(tag);
+    if (run.search_id !== null) searches.add(run.search_id);
+  }
+  fillSelect($("f-tag"), [...tags].sort());
+  fillSelect($("f-search"), [...searches].sort());
+
+  const picker = $("column-picker");
+  for (const key of data.param_keys) {
+    const box = el("input", { type: "checkbox", value: key, checked: state.params.has(key) });
+    box.addEventListener("change", () => {
+      if (box.checked) state.params.add(key); else state.params.delete(key);
+      render();
+    });
+    picker.append(el("label", { cls: "pick" }, box, key));
+  }
+
+  function metricValue(run, key) {
+    const m = run.metrics[key];
+    if (!m) return null;
+    if (state.metricView === "last") return m.last;
+    return data.metric_modes[key] === "min" ? m.min : m.max;
+  }
+
+  function columns() {
+    const cols = [
+      { key: "id", label: "run", get: (r) => r.id, show: (r) => runLink(r.id) },
+      { key: "status", label: "status", get: (r) => r.status, show: (r) => statusBadge(r.status) },
+      { key: "start", label: "start", get: (r) => r.start_time, show: (r) => fmtTime(r.start_time) },
+      { key: "duration", label: "duration", get: (r) => r.duration_s, show: (r) => fmtDuration(r.duration_s) },
+      { key: "tags", label: "tags", get: (r) => r.tags.join(" "), show: (r) => tagCell(r) },
+    ];
+    for (const key of data.metric_keys) {
+      const label = state.metricView === "last" ? key : `${key} (${data.metric_modes[key]})`;
+      cols.push({ key: `m:${key}`, label, cls: "num metric", get: (r) => metricValue(r, key),
+        show: (r) => fmtNum(metricValue(r, key)) });
+    }
+    for (const key of data.param_keys) {
+      if (!state.params.has(key)) continue;
+      cols.push({ key: `p:${key}`, label: key, cls: "param", get: (r) => r.params[key],
+        show: (r) => fmtValue(r.params[key]) });
+    }
+    return cols;
+  }
+
+  function tagCell(run) {
+    const items = run.tags.map((tag) => {
+      if (tag.startsWith("search:")) {
+        return el("a", { cls: "tag", href: `/searches/${encodeURIComponent(tag.slice(7))}`, text: tag });
+      }
+      return el("span", { cls: "tag", text: tag });
+    });
+    return el("span", { cls: "tags" }, items);
+  }
+
+  function searchable(run) {
+    return [run.id, run.status, ...run.tags,
+      ...Object.entries(run.params).map(([k, v]) => `${k}=${fmtValue(v)}`)].join(" ").toLowerCase();
+  }
+  const haystacks = new Map(data.runs.map((run) => [run.id, searchable(run)]));
+
+  function filtered() {
+    const status = $("f-status").value, tag = $("f-tag").value, search = $("f-search").value;
+    const words = $("f-text").value.toLowerCase().split(/\s+/).filter(Boolean);
+    return data.runs.filter((run) =>
+      (!status || run.status === status) &&
+      (!tag || run.tags.includes(tag)) &&
+      (!search || run.search_id === search) &&
+      words.every((w) => haystacks.get(run.id).includes(w)));
+  }
+
+  function compareValues(a, b) {
+    const missingA = a === null || a === undefined, missingB = b === null || b === undefined;
+    if (missingA || missingB) return missingA === missingB ? 0 : missingA ? 1 : -1;
+    if (typeof a === "number" && typeof b === "number") return a - b;
+    return String(a).localeCompare(String(b), undefined, { numeric: true });
+  }
+
+  function render() {
+    const cols = columns();
+    const col = cols.find((c) => c.key === state.sortKey) || cols[0];
+    const rows = filtered().sort((a, b) => {
+      const order = compareValues(col.get(a), col.get(b));
+      const missing = col.get(a) == null || col.get(b) == null;
+      return (missing ? order : order * state.sortDir) || (a.id - b.id) * state.sortDir;
+    });
+    const pages = Math.max(1, Math.ceil(rows.length / PAGE_SIZE));
+    state.page = Math.min(state.page, pages - 1);
+    const shown = rows.slice(state.page * PAGE_SIZE, (state.page + 1) * PAGE_SIZE);
+
+    clear(tableNode);
+    const head = el("tr", {}, el("th", { cls: "select" }, ""));
+    for (const c of cols) {
+      const arrow = c.key === state.sortKey ? (state.sortDir > 0 ? " ▲" : " ▼") : "";
+      head.append(el("th", { cls: `sortable ${c.cls || ""}`, "data-key": c.key, title: "sort",
+        onclick: () => {
+          if (state.sortKey === c.key) state.sortDir = -state.sortDir;
+          else { state.sortKey = c.key; state.sortDir = c.key.startsWith("m:") || c.key === "id" ? -1 : 1; }
+          render();
+        } }, c.label + arrow));
+    }
+    tableNode.append(el("thead", {}, head));
+    const body = el("tbody");
+    for (const run of shown) {
+      const box = el("input", { type: "checkbox", cls: "pick-run", "data-run-id": run.id,
+        checked: state.selected.has(run.id) });
+      box.addEventListener("change", () => {
+        if (box.checked) state.selected.add(run.id); else state.selected.delete(run.id);
+        updateCompare();
+      });
+      body.append(el("tr", { "data-run-id": run.id }, el("td", { cls: "select" }, box),
+        cols.map((c) => el("td", { cls: c.cls || "" }, c.show(run)))));
+    }
+    tableNode.append(body);
+    $("count").textContent = `${rows.length} of ${data.runs.length} runs`;
+    const pager = clear($("pager"));
+    if (pages > 1) {
+      pager.append(
+        el("button", { type: "button", disabled: state.page === 0, onclick: () => { state.page--; render(); } }, "◀ previous"),
+        el("span", { text: ` page ${state.page + 1} of ${pages} ` }),
+        el("button", { type: "button", disabled: state.page >= pages - 1, onclick: () => { state.page++; render(); } }, "next ▶"));
+    }
+    updateCompare();
+  }
+
+  function updateCompare() {
+    const button = $("compare");
+    button.disabled = state.selected.size < 2;
+    button.textContent = `compare selected (${state.selected.size})`;
+  }
+  $("compare").addEventListener("click", () => {
+    const ids = [...state.selected].sort((a, b) => a - b).join(",");
+    window.location.href = `/compare?runs=${ids}`;
+  });
+  for (const id of ["f-status", "f-tag", "f-search", "f-text"]) {
+    $(id).addEventListener("input", () => { state.page = 0; render(); });
+  }
+  $("f-metric-view").addEventListener("change", (e) => { state.metricView = e.target.value; render(); });
+  if (data.runs.length === 0) {
+    tableNode.parentElement.append(el("p", { cls: "empty", text: "This project has no runs." }));
+  }
+  render();
+})();

@@ -1,0 +1,160 @@
+/* Page "/searches/{id}": trials per round (budget or round on x, metric on y, a line from a
+   trial to its next round when it survived), each searched parameter against the metric, the
+   best trial highlighted. Data: /api/searches/{id}?metric=&mode=. Charts are SVG. */
+"use strict";
+(async () => {
+  const { app, el, clear, getJSON, showError, fmtNum, fmtValue, statusBadge, runLink, table } = ato;
+  const searchId = app.dataset.searchId;
+  const $ = (id) => document.getElementById(id);
+  const SVG = "http://www.w3.org/2000/svg";
+  const W = 640, H = 300, M = { l: 64, r: 16, t: 12, b: 44 };
+
+  function svg(tag, attrs, text) {
+    const node = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, String(v));
+    if (text !== undefined) node.textContent = String(text);
+    return node;
+  }
+
+  function ticks(lo, hi, log, integers) {
+    if (log) {
+      const out = [];
+      for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) out.push(10 ** e);
+      return out.filter((v) => v >= lo / 1.0001 && v <= hi * 1.0001);
+    }
+    const step = 10 ** Math.floor(Math.log10((hi - lo) / 4 || 1));
+    let nice = [1, 2, 5, 10].map((m) => m * step).find((s) => (hi - lo) / s <= 6) || step * 10;
+    if (integers) nice = Math.max(1, Math.round(nice));
+    const out = [];
+    for (let v = Math.ceil(lo / nice) * nice; v <= hi + nice * 1e-9; v += nice) out.push(Number(v.toPrecision(12)));
+    return out;
+  }
+
+  /* A scale for numbers, or for categories (strings) placed at even spacing. */
+  function scale(values, lo, hi) {
+    const numeric = values.every((v) => typeof v === "number");
+    if (!numeric) {
+      const cats = [...new Set(values.map((v) => fmtValue(v)))].sort();
+      const f = (v) => lo + (hi - lo) * (cats.indexOf(fmtValue(v)) + 0.5) / cats.length;
+      return { f, ticks: cats.map((c) => ({ at: f(c), label: c })), log: false };
+    }
+    let min = Math.min(...values), max = Math.max(...values);
+    const log = min > 0 && max / min >= 100;
+    if (min === max) { min -= Math.abs(min) * 0.1 || 1; max += Math.abs(max) * 0.1 || 1; }
+    const t = log ? (v) => Math.log10(v) : (v) => v;
+    const pad = (t(max) - t(min)) * 0.06;
+    const a = t(min) - pad, b = t(max) + pad;
+    const f = (v) => lo + (hi - lo) * (t(v) - a) / (b - a);
+    const integers = values.every((v) => Number.isInteger(v));
+    return { f, ticks: ticks(min, max, log, integers).map((v) => ({ at: f(v), label: fmtNum(v) })), log };
+  }
+
+  function frame(xs, ys, xLabel, yLabel) {
+    const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, class: "plot", role: "img" });
+    const x = scale(xs, M.l, W - M.r), y = scale(ys, H - M.b, M.t);
+    root.append(svg("rect", { x: M.l, y: M.t, width: W - M.l - M.r, height: H - M.t - M.b, class: "plot-bg" }));
+    for (const t of x.ticks) {
+      root.append(svg("line", { x1: t.at, x2: t.at, y1: M.t, y2: H - M.b, class: "grid-line" }));
+      root.append(svg("text", { x: t.at, y: H - M.b + 16, "text-anchor": "middle", class: "tick" }, t.label));
+    }
+    for (const t of y.ticks) {
+      root.append(svg("line", { x1: M.l, x2: W - M.r, y1: t.at, y2: t.at, class: "grid-line" }));
+      root.append(svg("text", { x: M.l - 6, y: t.at + 4, "text-anchor": "end", class: "tick" }, t.label));
+    }
+    root.append(svg("text", { x: (M.l + W - M.r) / 2, y: H - 6, "text-anchor": "middle", class: "axis-label" },
+      xLabel + (x.log ? " (log)" : "")));
+    root.append(svg("text", { x: 14, y: (M.t + H - M.b) / 2, "text-anchor": "middle", class: "axis-label",
+      transform: `rotate(-90 14 ${(M.t + H - M.b) / 2})` }, yLabel));
+    return { root, x, y };
+  }
+
+  function dot(plot, cx, cy, trial, best) {
+    const link = svg("a", { href: `/runs/${trial.run_id}` });
+    const circle = svg("circle", { cx, cy, r: best ? 6 : 4, class: best ? "dot best" : "dot",
+      "data-run-id": trial.run_id });
+    circle.append(svg("title", {}, `run ${trial.run_id}: ${fmtNum(trial.metric)}`));
+    link.append(circle);
+    plot.append(link);
+  }
+
+  function roundsChart(data) {
+    const target = clear($("rounds-chart"));
+    const trials = data.rounds.flatMap((r) => r.trials).filter((t) => t.metric !== null);
+    if (!trials.length) { target.append(el("p", { cls: "muted", text: "no trial has a value for this metric" })); return; }
+    const xOf = (t) => (data.x_axis === "budget" ? t.budget : t.round);
+    const { root, x, y } = frame(trials.map(xOf), trials.map((t) => t.metric), data.x_axis, data.metric);
+    const byRun = new Map(trials.map((t) => [t.run_id, t]));
+    const bestChain = new Set();
+    if (data.best) {
+      let current = data.best.run_id;
+      bestChain.add(current);
+      for (let changed = true; changed;) {
+        changed = false;
+        for (const [a, b] of data.links) if (b === current && !bestChain.has(a)) { bestChain.add(a); current = a; changed = true; }
+      }
+    }
+    for (const [a, b] of data.links) {
+      const ta = byRun.get(a), tb = byRun.get(b);
+      if (!ta || !tb) continue;
+      const best = bestChain.has(a) && bestChain.has(b);
+      root.append(svg("line", { x1: x.f(xOf(ta)), y1: y.f(ta.metric), x2: x.f(xOf(tb)), y2: y.f(tb.metric),
+        class: best ? "link best" : "link" }));
+    }
+    for (const t of trials) dot(root, x.f(xOf(t)), y.f(t.metric), t, bestChain.has(t.run_id));
+    target.append(root);
+  }
+
+  function paramCharts(data) {
+    const target = clear($("param-charts"));
+    const trials = data.rounds.flatMap((r) => r.trials).filter((t) => t.metric !== null);
+    if (!data.params.length) { target.append(el("p", { cls: "muted", text: "the trials' configs do not differ" })); return; }
+    for (const key of data.params) {
+      const points = trials.filter((t) => t.params[key] !== null && t.params[key] !== undefined);
+      if (!points.length) continue;
+      const { root, x, y } = frame(points.map((t) => t.params[key]), points.map((t) => t.metric), key, data.metric);
+      for (const t of points) {
+        dot(root, x.f(t.params[key]), y.f(t.metric), t, data.best !== null && t.run_id === data.best.run_id);
+      }
+      target.append(el("figure", { cls: "param-chart", "data-param": key }, root));
+    }
+  }
+
+  function best(data) {
+    const target = clear($("best"));
+    if (!data.best) { target.append(el("p", { cls: "muted", text: "no trial has a value for this metric yet" })); return; }
+    const params = el("dl", { cls: "inline" });
+    for (const [k, v] of Object.entries(data.best.params)) params.append(el("dt", { text: k }), el("dd", { text: fmtValue(v) }));
+    target.append(el("h2", {}, "Best trial: ", runLink(data.best.run_id),
+      ` ${data.metric} = ${fmtNum(data.best.metric)} (round ${data.best.round})`), params);
+  }
+
+  function trialsTable(data) {
+    const trials = data.rounds.flatMap((r) => r.trials);
+    const sign = data.mode === "max" ? -1 : 1;
+    trials.sort((a, b) => (b.round - a.round) ||
+      ((a.metric === null) - (b.metric === null)) || sign * ((a.metric ?? 0) - (b.metric ?? 0)));
+    table($("trials"), ["run", "round", "budget", "status", data.metric || "metric", ...data.params],
+      trials.map((t) => [runLink(t.run_id), String(t.round), fmtNum(t.budget), statusBadge(t.status),
+        fmtNum(t.metric), ...data.params.map((k) => fmtValue(t.params[k]))]));
+    const bestRow = data.best && $("trials").querySelector(`tbody tr:nth-child(${trials.findIndex((t) => t.run_id === data.best.run_id) + 1})`);
+    if (bestRow) bestRow.classList.add("best-row");
+  }
+
+  async function load(metric, mode) {
+    const q = new URLSearchParams();
+    if (metric) q.set("metric", metric);
+    if (mode) q.set("mode", mode);
+    const data = await getJSON(`/api/searches/${encodeURIComponent(searchId)}?${q}`);
+    const select = clear($("metric"));
+    for (const k of data.metric_keys) select.append(el("option", { value: k, text: k, selected: k === data.metric }));
+    $("mode").value = data.mode;
+    const counts = Object.entries(data.status_counts).map(([s, n]) => `${n} ${s}`).join(", ");
+    $("summary").textContent = `${data.rounds.length} rounds · ${counts} · project ${data.projects.join(", ")}`;
+    best(data); roundsChart(data); paramCharts(data); trialsTable(data);
+  }
+
+  try { await load(null, null); } catch (error) { showError($("rounds-chart"), error); return; }
+  const reload = () => load($("metric").value, $("mode").value).catch((error) => showError($("rounds-chart"), error));
+  $("metric").addEventListener("change", () => load($("metric").value, null).catch((error) => showError($("rounds-chart"), error)));
+  $("mode").addEventListener("change", reload);
+})();

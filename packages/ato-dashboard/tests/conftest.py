@@ -1,0 +1,231 @@
+"""Fixtures: databases on every backend filled with known runs, a live dashboard server and a
+Chromium browser driven by Playwright.
+
+Server URLs come from ``ATO_TEST_POSTGRES_URL`` / ``ATO_TEST_MYSQL_URL``; without them the server
+variants skip, unless ``ATO_REQUIRE_SERVICES=1`` turns the skip into a failure. The browser is
+Debian's chromium at ``/usr/bin/chromium`` (``.ci/run`` installs it); Playwright never downloads one.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import uvicorn
+from sqlalchemy import create_engine
+
+from ato.dashboard import create_app
+from ato.tracker import SQLLogger
+from ato.tracker.engine import dispose_engines
+from ato.tracker.models import Base
+
+SERVERS = {"postgresql": "ATO_TEST_POSTGRES_URL", "mysql": "ATO_TEST_MYSQL_URL"}
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+XSS_SCRIPT = "<script>window.__xss = 1</script>"
+XSS_IMG = '<img src=x onerror="window.__xss = 2">'
+SEARCH_ID = "s_1%"
+
+
+def server_url(env_var: str) -> str:
+    """The URL in ``env_var``; skip (or fail with ATO_REQUIRE_SERVICES=1) when unset."""
+    url = os.environ.get(env_var, "")
+    if url:
+        return url
+    if os.environ.get("ATO_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{env_var} is not set but ATO_REQUIRE_SERVICES=1 requires this server")
+    pytest.skip(f"{env_var} is not set (ATO_REQUIRE_SERVICES=1 turns this skip into a failure)")
+
+
+def _reset_schema(url: str) -> None:
+    dispose_engines()
+    engine = create_engine(url)
+    try:
+        Base.metadata.drop_all(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """An empty database URL: a fresh SQLite file or an emptied server database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tracker.db'}"
+    else:
+        url = server_url(SERVERS[request.param])
+        _reset_schema(url)
+        yield url
+    dispose_engines()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Any) -> Iterator[str]:
+    yield f"sqlite:///{tmp_path / 'tracker.db'}"
+    dispose_engines()
+
+
+def logger(url: str, project: str, **config: Any) -> SQLLogger:
+    cfg = {"experiment": {"project_name": project, "sql": {"db_path": url}}, **config}
+    return SQLLogger(cfg, flush_interval=0.05)
+
+
+@dataclass
+class Filled:
+    """What :func:`fill` wrote: the URL and the ids of its runs by role."""
+
+    url: str
+    runs: dict[str, int] = field(default_factory=dict)
+    loss: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+
+
+def fill(url: str) -> Filled:
+    """Two projects with known runs, a three-round search and stored XSS canaries."""
+    filled = Filled(url)
+    specs = [
+        ("fast", {"optim": {"lr": 0.1}, "model": {"depth": 2}}, "completed", ["baseline"]),
+        ("slow", {"optim": {"lr": 0.001}, "model": {"depth": 2}}, "failed", ["ablation"]),
+        ("deep", {"optim": {"lr": 0.01}, "model": {"depth": 8}}, "completed", ["ablation"]),
+    ]
+    for index, (name, config, status, tags) in enumerate(specs):
+        log = logger(url, "vision", **config)
+        filled.runs[name] = log.run(tags=tags)
+        points = [(step, 1.0 / (step + 1 + index)) for step in range(30)]
+        for step, value in points:
+            log.log_metric("loss", value, step)
+        log.log_metric("accuracy", 0.5 + 0.1 * index, 29)
+        filled.loss[name] = points
+        log.finish(status)
+    canary = logger(url, XSS_SCRIPT, **{XSS_IMG: XSS_SCRIPT, "note": XSS_IMG})
+    filled.runs["xss"] = canary.run(tags=[XSS_SCRIPT, XSS_IMG])
+    canary.log_metric(XSS_IMG, 1.0, 0)
+    canary.log_artifact(filled.runs["xss"], f"/tmp/{XSS_IMG}.pt", XSS_SCRIPT, {"k": XSS_IMG})
+    canary.log_fingerprint(XSS_SCRIPT, XSS_IMG)
+    canary.finish()
+    _fill_search(url, filled)
+    dispose_engines()
+    return filled
+
+
+def _fill_search(url: str, filled: Filled) -> None:
+    """Round 0: four trials (lr 0.1, 0.01, 0.001, 0.0001); round 1: the best two; round 2: one."""
+    rounds = [[0.1, 0.01, 0.001, 0.0001], [0.01, 0.001], [0.01]]
+    score = {0.1: 0.6, 0.01: 0.9, 0.001: 0.8, 0.0001: 0.3}
+    for round_index, lrs in enumerate(rounds):
+        for lr in lrs:
+            log = logger(url, "vision", optim={"lr": lr}, __num_halved__=round_index)
+            run_id = log.run(tags=[f"search:{SEARCH_ID}", f"round:{round_index}"])
+            for epoch in range(3):
+                log.log_metric("train_loss", 1.0 / (epoch + 1), epoch)
+            log.log_metric("val_acc", score[lr] + 0.01 * round_index, round_index)
+            log.finish()
+            filled.runs[f"trial-{round_index}-{lr}"] = run_id
+
+
+@pytest.fixture
+def filled(db_url: str) -> Filled:
+    return fill(db_url)
+
+
+@dataclass
+class Server:
+    base: str
+    server: uvicorn.Server
+
+
+def start_server(url: str) -> Server:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(create_app(url), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    threading.Thread(target=server.run, daemon=True).start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the dashboard server did not start")
+        time.sleep(0.02)
+    return Server(f"http://127.0.0.1:{port}", server)
+
+
+@pytest.fixture
+def served(filled: Filled) -> Iterator[tuple[Filled, Server]]:
+    server = start_server(filled.url)
+    yield filled, server
+    server.server.should_exit = True
+    time.sleep(0.1)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (as .ci/run does)")
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class Page:
+    """A browser page that records console errors, page errors and requests leaving 127.0.0.1."""
+
+    page: Any
+    errors: list[str]
+    outside: list[str]
+
+    def goto(self, url: str) -> Any:
+        self.page.goto(url, wait_until="networkidle")
+        return self.page
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    raw = context.new_page()
+    recorded = Page(raw, [], [])
+    raw.on("console", lambda m: recorded.errors.append(m.text) if m.type == "error" else None)
+    raw.on("pageerror", lambda e: recorded.errors.append(str(e)))
+
+    def check(request: Any) -> None:
+        if not request.url.startswith(("http://127.0.0.1", "data:")):
+            recorded.outside.append(request.url)
+
+    raw.on("request", check)
+    yield recorded
+    context.close()
+
+
+@pytest.fixture
+def make_logger() -> Callable[..., SQLLogger]:
+    return logger
+
+
+@dataclass(frozen=True)
+class Kit:
+    """Constants and helpers the test modules share (importlib mode cannot import conftest)."""
+
+    search_id: str = SEARCH_ID
+    xss_script: str = XSS_SCRIPT
+    xss_img: str = XSS_IMG
+    fill: Callable[[str], Filled] = staticmethod(fill)  # type: ignore[assignment]
+    start_server: Callable[[str], Server] = staticmethod(start_server)  # type: ignore[assignment]
+
+
+@pytest.fixture(scope="session")
+def kit() -> Kit:
+    return Kit()

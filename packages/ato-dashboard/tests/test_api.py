@@ -1,0 +1,284 @@
+"""The JSON endpoints and the HTML error pages, through Starlette's TestClient."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from ato.dashboard import create_app
+from ato.dashboard.errors import DatabaseUnavailableError
+from ato.tracker import SQLLogger
+
+BASE = "http://127.0.0.1"
+KIT: Any = None
+
+
+def client(url: str) -> TestClient:
+    return TestClient(create_app(url), base_url=BASE, raise_server_exceptions=False)
+
+
+@pytest.fixture(autouse=True)
+def _kit(kit: Any) -> None:
+    global KIT
+    KIT = kit
+
+
+@pytest.fixture
+def api(filled: Any) -> tuple[Any, TestClient]:
+    return filled, client(filled.url)
+
+
+def test_projects_list_counts_runs(api: tuple[Any, TestClient]):
+    _, c = api
+    body = c.get("/api/projects").json()
+    counts = {p["name"]: p["run_count"] for p in body["projects"]}
+    assert counts == {"vision": 3 + 7, KIT.xss_script: 1}
+    assert all(p["last_activity"] and p["created_at"] for p in body["projects"])
+
+
+def test_runs_table_has_params_that_differ_and_metric_summaries(api: tuple[Any, TestClient]):
+    filled, c = api
+    body = c.get("/api/projects/vision/runs").json()
+    assert "optim.lr" in body["differing_param_keys"]
+    assert "experiment.project_name" not in body["differing_param_keys"]
+    assert {"loss", "accuracy", "val_acc", "train_loss"} <= set(body["metric_keys"])
+    assert body["metric_modes"]["loss"] == "min" and body["metric_modes"]["accuracy"] == "max"
+    rows = {row["id"]: row for row in body["runs"]}
+    fast = rows[filled.runs["fast"]]
+    assert fast["params"]["optim.lr"] == 0.1 and fast["params"]["model.depth"] == 2
+    assert fast["metrics"]["loss"]["last"] == filled.loss["fast"][-1][1]
+    assert fast["metrics"]["loss"]["min"] == min(v for _, v in filled.loss["fast"])
+    assert fast["metrics"]["loss"]["count"] == 30
+    assert rows[filled.runs["trial-0-0.1"]]["search_id"] == KIT.search_id
+    failed = c.get("/api/projects/vision/runs", params={"status": "failed"}).json()["runs"]
+    assert [r["id"] for r in failed] == [filled.runs["slow"]]
+    tagged = c.get("/api/projects/vision/runs", params={"tag": "ablation"}).json()["runs"]
+    assert {r["id"] for r in tagged} == {filled.runs["slow"], filled.runs["deep"]}
+
+
+def test_run_detail_and_series_match_the_database(api: tuple[Any, TestClient]):
+    filled, c = api
+    run_id = filled.runs["deep"]
+    run = c.get(f"/api/runs/{run_id}").json()
+    assert run["status"] == "completed" and run["live"] is False
+    assert run["config"]["model"]["depth"] == 8 and run["metric_keys"] == ["accuracy", "loss"]
+    series = c.get(f"/api/runs/{run_id}/metrics/loss").json()
+    assert series["step"] == [s for s, _ in filled.loss["deep"]]
+    assert series["value"] == [v for _, v in filled.loss["deep"]]
+    assert series["total"] == 30 and series["downsampled"] is False
+    small = c.get(f"/api/runs/{run_id}/metrics/loss", params={"max_points": 6}).json()
+    assert len(small["step"]) <= 6 and small["downsampled"] is True and small["total"] == 30
+    assert small["step"][0] == 0 and small["step"][-1] == 29
+
+
+def test_compare_lists_config_differences(api: tuple[Any, TestClient]):
+    filled, c = api
+    ids = f"{filled.runs['fast']},{filled.runs['deep']}"
+    body = c.get("/api/compare", params={"runs": ids}).json()
+    assert [r["id"] for r in body["runs"]] == [filled.runs["fast"], filled.runs["deep"]]
+    assert body["config_keys"] == ["model.depth", "optim.lr"]
+    assert body["config"]["optim.lr"] == [0.1, 0.01]
+    everything = c.get("/api/compare", params={"runs": ids, "all": "1"}).json()
+    assert "experiment.project_name" in everything["config_keys"]
+
+
+def test_search_rounds_links_and_best(api: tuple[Any, TestClient]):
+    filled, c = api
+    body = c.get(f"/api/searches/{KIT.search_id}").json()
+    assert body["metric"] == "val_acc" and body["mode"] == "max"
+    assert body["params"] == ["optim.lr"] and body["x_axis"] == "round"
+    assert [len(r["trials"]) for r in body["rounds"]] == [4, 2, 1]
+    runs = filled.runs
+    assert [runs["trial-0-0.01"], runs["trial-1-0.01"]] in body["links"]
+    assert [runs["trial-1-0.01"], runs["trial-2-0.01"]] in body["links"]
+    assert [runs["trial-0-0.001"], runs["trial-1-0.001"]] in body["links"]
+    assert len(body["links"]) == 3
+    assert body["best"]["run_id"] == runs["trial-2-0.01"]
+    assert body["best"]["params"] == {"optim.lr": 0.01}
+    by_loss = c.get(f"/api/searches/{KIT.search_id}", params={"metric": "train_loss"}).json()
+    assert by_loss["mode"] == "min"
+
+
+def test_search_with_trial_budget_and_rung_tags(sqlite_url: str):
+    for trial, rung, budget, score in [("t1", 0, 3, 0.5), ("t2", 0, 3, 0.7), ("t2", 1, 9, 0.8)]:
+        logger = SQLLogger({"experiment": {"project_name": "p", "sql": {"db_path": sqlite_url}}})
+        tags = ["search:x", f"trial_id:{trial}", f"rung:{rung}", f"budget:{budget}"]
+        logger.run(tags=tags, config={"seed": trial})
+        logger.log_metric("score", score, rung)
+        logger.finish()
+    body = client(sqlite_url).get("/api/searches/x").json()
+    assert body["x_axis"] == "budget"
+    assert [(r["round"], r["budget"]) for r in body["rounds"]] == [(0, 3.0), (1, 9.0)]
+    assert body["links"] == [[2, 3]] and body["best"]["run_id"] == 3
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "text"),
+    [
+        ("/api/projects/nope/runs", 404, "no project named 'nope'"),
+        ("/api/runs/999999", 404, "no run with id 999999"),
+        ("/api/runs/1/metrics/nope", 404, "has no metric 'nope'"),
+        ("/api/runs/1/metrics/loss?max_points=2", 400, "at least 4"),
+        ("/api/runs/1/metrics/loss?max_points=x", 400, "whole number"),
+        ("/api/compare?runs=1,x", 400, "whole numbers"),
+        ("/api/compare", 400, "?runs=1,2,3"),
+        ("/api/compare?runs=1,999999", 404, "999999"),
+        ("/api/searches/nope", 404, "search:nope"),
+        ("/api/searches/s?mode=best", 400, "'max' or 'min'"),
+        ("/api/nothing", 404, "no such page"),
+    ],
+)
+def test_json_errors_are_clear(api: tuple[Any, TestClient], path: str, status: int, text: str):
+    _, c = api
+    response = c.get(path)
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("application/json")
+    assert text in response.json()["error"] and response.json()["status"] == status
+    assert "Traceback" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/projects/nope", 404),
+        ("/runs/999999", 404),
+        ("/compare?runs=a", 400),
+        ("/searches/nope", 404),
+        ("/no/such/page", 404),
+    ],
+)
+def test_html_errors_are_pages(api: tuple[Any, TestClient], path: str, status: int):
+    _, c = api
+    response = c.get(path)
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith("text/html")
+    assert "error-message" in response.text and "Traceback" not in response.text
+
+
+def test_every_page_renders(api: tuple[Any, TestClient]):
+    filled, c = api
+    run_id = filled.runs["fast"]
+    for path in [
+        "/",
+        "/projects/vision",
+        f"/runs/{run_id}",
+        f"/compare?runs={run_id},1",
+        f"/searches/{KIT.search_id}",
+    ]:
+        response = c.get(path)
+        assert response.status_code == 200, path
+        assert "default-src 'none'" in response.headers["content-security-policy"]
+
+
+def test_user_strings_are_escaped_in_html(api: tuple[Any, TestClient]):
+    filled, c = api
+    for path in [f"/projects/{KIT.xss_script}", f"/runs/{filled.runs['xss']}"]:
+        html = c.get(path).text
+        assert KIT.xss_script not in html and KIT.xss_img not in html
+        if "projects" in path:
+            assert "&lt;script&gt;window.__xss = 1&lt;/script&gt;" in html
+
+
+def test_project_without_runs_has_no_activity(sqlite_url: str):
+    SQLLogger(
+        {"experiment": {"project_name": "p", "sql": {"db_path": sqlite_url}}}
+    ).get_or_create_project()
+    body = client(sqlite_url).get("/api/projects").json()
+    assert [(p["name"], p["run_count"], p["last_activity"]) for p in body["projects"]] == [
+        ("p", 0, None)
+    ]
+
+
+def test_tables_without_projects_say_so(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    fill_empty_schema(url)
+    assert client(url).get("/api/projects").json()["projects"] == []
+    assert client(url).get("/").status_code == 200  # the page says so (see the browser tests)
+
+
+def fill_empty_schema(url: str) -> None:
+    from sqlalchemy import create_engine
+
+    from ato.tracker.models import Base
+
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+
+
+def test_not_a_tracker_database_is_a_409_everywhere(tmp_path: Path):
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as con:
+        con.execute("CREATE TABLE t (x INTEGER)")
+    c = client(str(path))
+    api_response = c.get("/api/projects")
+    assert api_response.status_code == 409
+    assert "not an ato tracker database" in api_response.json()["error"]
+    page = c.get("/")
+    assert page.status_code == 409 and "not an ato tracker database" in page.text
+
+
+def test_missing_sqlite_file_is_reported_and_not_created(tmp_path: Path):
+    path = tmp_path / "missing.db"
+    response = client(str(path)).get("/api/projects")
+    assert response.status_code == 409 and "does not exist" in response.json()["error"]
+    assert not path.exists()
+
+
+def test_garbage_file_is_reported(tmp_path: Path):
+    path = tmp_path / "garbage.db"
+    path.write_bytes(b"this is not a database" * 100)
+    response = client(str(path)).get("/api/projects")
+    assert response.status_code == 409 and "cannot read" in response.json()["error"]
+
+
+def test_bad_urls_are_refused_up_front():
+    with pytest.raises(DatabaseUnavailableError, match="in-memory"):
+        create_app("sqlite://")
+    with pytest.raises(DatabaseUnavailableError, match="not a database URL"):
+        create_app("postgresql://u:pw@host:notaport/db")
+    with pytest.raises(DatabaseUnavailableError, match="cannot open nope://u:\\*\\*\\*@h/db"):
+        create_app("nope://u:secret@h/db")
+
+
+def test_password_in_url_is_never_shown(sqlite_url: str, monkeypatch: Any):
+    from ato.dashboard.database import ReadOnlyDatabase
+
+    db = ReadOnlyDatabase("postgresql+psycopg://user:s3cret-pw@127.0.0.1:1/db")
+    assert "s3cret-pw" not in db.display_url and "***" in db.display_url
+    SQLLogger({"experiment": {"project_name": "p", "sql": {"db_path": sqlite_url}}}).run(
+        config={"remote": "postgresql://u:s3cret-pw@host/db"}
+    )
+    c = client(sqlite_url)
+    assert "s3cret-pw" not in c.get("/api/runs/1").text
+    assert "s3cret-pw" not in c.get("/api/projects/p/runs").text
+
+
+def test_foreign_host_header_is_refused(api: tuple[Any, TestClient]):
+    filled, _ = api
+    c = TestClient(create_app(filled.url), base_url="http://evil.example")
+    assert c.get("/api/projects").status_code == 400
+
+
+def test_static_files_are_served_from_the_package(api: tuple[Any, TestClient]):
+    _, c = api
+    script = c.get("/static/vendor/uPlot.iife.min.js")
+    assert script.status_code == 200 and "uPlot (v1.6.32)" in script.text[:200]
+    assert c.get("/static/../database.py").status_code == 404
+
+
+def test_metric_keys_with_slashes_and_spaces(sqlite_url: str):
+    logger = SQLLogger({"experiment": {"project_name": "p/q", "sql": {"db_path": sqlite_url}}})
+    run_id = logger.run()
+    for step, value in enumerate([0.5, 0.25]):
+        logger.log_metric("val/top 1%", value, step)
+    logger.finish()
+    c = client(sqlite_url)
+    body = c.get(f"/api/runs/{run_id}/metrics/val%2Ftop%201%25").json()
+    assert body["key"] == "val/top 1%" and body["value"] == [0.5, 0.25]
+    assert c.get("/api/projects/p%2Fq/runs").json()["project"] == "p/q"
+    assert c.get("/projects/p%2Fq").status_code == 200

@@ -1,0 +1,170 @@
+"""Choosing what ``ato runs list`` shows: param columns, the sort order, compact tags.
+
+Pure functions over loaded runs and metric summaries (no database, no terminal).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import NameNotFoundError, UsageError
+from ..frames import flat_params, param_keys
+from ..modes import Modes
+from ..names import hint
+from ..results import MetricSummary, Run
+from .records import duration_seconds
+
+AUTO_PARAMS = 4
+"""How many differing params ``ato runs list`` shows when ``--params`` is not given."""
+BUILTIN_SORTS = {
+    "id": "id",
+    "start": "start_time",
+    "start_time": "start_time",
+    "started": "start_time",
+    "end_time": "end_time",
+    "duration": "duration",
+    "status": "status",
+}
+
+
+def split_names(values: Sequence[str] | None) -> list[str] | None:
+    """``['a,b', 'c']`` (repeated, comma-separated options) -> ``['a', 'b', 'c']``."""
+    if values is None:
+        return None
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
+def check_names(names: Sequence[str], known: Sequence[str], what: str) -> None:
+    """Raise ``NameNotFoundError`` (with a did-you-mean) for the first of ``names`` not
+    in ``known``; ``what`` names the kind (``'metrics'``, ``'params'``)."""
+    for name in names:
+        if name not in known:
+            raise NameNotFoundError(f"unknown {what[:-1]} {name!r}.{hint(name, known, what)}")
+
+
+def differing_params(runs: Sequence[Run], limit: int = AUTO_PARAMS) -> list[str]:
+    """Up to ``limit`` dotted config keys whose values differ between ``runs``, the ones with
+    the most distinct values first (ties: order of first appearance). Keys under
+    ``experiment`` (tracker settings) and names starting with ``__`` (ato bookkeeping such as
+    ``__num_halved__``) are left out."""
+    flats = [flat_params(run.config) for run in runs]
+    counts: dict[str, int] = {}
+    for key in param_keys(runs):
+        if key.startswith("experiment.") or any(p.startswith("__") for p in key.split(".")):
+            continue
+        distinct = {_fingerprint(flat.get(key, _ABSENT)) for flat in flats}
+        if len(distinct) > 1:
+            counts[key] = len(distinct)
+    order = sorted(counts, key=lambda key: -counts[key])  # stable: ties keep appearance order
+    return order[:limit]
+
+
+_ABSENT = object()
+
+
+def _fingerprint(value: Any) -> str:
+    if value is _ABSENT:
+        return "\0absent"
+    return f"{type(value).__name__}:{json.dumps(value, sort_keys=True, default=str)}"
+
+
+@dataclass(frozen=True)
+class SortSpec:
+    """A parsed ``--sort``: ``kind`` (``'builtin'``, ``'metric'`` or ``'param'``), the column
+    ``name`` and ``descending`` (``None``: the column's natural order)."""
+
+    kind: str
+    name: str
+    descending: bool | None
+
+    @classmethod
+    def parse(cls, text: str, metric_keys: Sequence[str], params: Sequence[str]) -> SortSpec:
+        """``COLUMN[:asc|desc]``: a metric key, a dotted param, ``start``, ``duration``,
+        ``id``, ``status`` or ``end_time``; ``metrics.KEY`` / ``params.KEY`` force the kind.
+
+        Raises:
+            UsageError: an empty column.
+            NameNotFoundError: the column matches nothing (with a did-you-mean).
+        """
+        column, descending = text, None
+        head, sep, tail = text.rpartition(":")
+        if sep and tail.lower() in ("asc", "desc"):
+            column, descending = head, tail.lower() == "desc"
+        column = column.strip()
+        if not column:
+            raise UsageError(f"--sort {text!r}: expected COLUMN[:asc|desc]")
+        if column.startswith("metrics.") and column[8:] in metric_keys:
+            return cls("metric", column[8:], descending)
+        if column.startswith("params.") and column[7:] in params:
+            return cls("param", column[7:], descending)
+        if column in metric_keys:
+            return cls("metric", column, descending)
+        if column in params:
+            return cls("param", column, descending)
+        if column.lower() in BUILTIN_SORTS:
+            return cls("builtin", BUILTIN_SORTS[column.lower()], descending)
+        known = [*BUILTIN_SORTS, *metric_keys, *params]
+        raise NameNotFoundError(
+            f"--sort: no metric, param or column named {column!r}.{hint(column, known, 'columns')}"
+        )
+
+
+def sort_runs(
+    runs: Sequence[Run],
+    spec: SortSpec,
+    summaries: Mapping[int, Mapping[str, MetricSummary]],
+    modes: Modes,
+) -> list[Run]:
+    """``runs`` ordered by ``spec``; runs lacking the value always come last.
+
+    Natural orders: a metric best first (by its direction in ``modes``; its last value
+    counts, as the table shows it), everything else ascending.
+    """
+    descending = spec.descending
+    if descending is None:
+        descending = spec.kind == "metric" and modes.mode_for(spec.name) == "max"
+    keyed = [(_sort_value(run, spec, summaries), run) for run in runs]
+    present = [(value, run) for value, run in keyed if value is not None]
+    absent = [run for value, run in keyed if value is None]
+    present.sort(key=lambda pair: pair[1].id)
+    present.sort(key=lambda pair: pair[0], reverse=descending)  # stable: ties keep id order
+    return [run for _, run in present] + absent
+
+
+def _sort_value(
+    run: Run, spec: SortSpec, summaries: Mapping[int, Mapping[str, MetricSummary]]
+) -> tuple[int, Any] | None:
+    if spec.kind == "metric":
+        summary = summaries.get(run.id, {}).get(spec.name)
+        if summary is None or math.isnan(summary.last):
+            return None
+        return (0, summary.last)
+    if spec.kind == "param":
+        value = flat_params(run.config).get(spec.name, _ABSENT)
+        return None if value is _ABSENT or value is None else _orderable(value)
+    if spec.name == "duration":
+        seconds = duration_seconds(run)
+        return None if seconds is None else (0, seconds)
+    value = getattr(run, spec.name)
+    return None if value is None else (0, value)
+
+
+def _orderable(value: Any) -> tuple[int, Any]:
+    """Numbers sort among numbers, strings among strings, anything else by its JSON text."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (0, value)
+    if isinstance(value, str):
+        return (1, value)
+    return (2, json.dumps(value, sort_keys=True, default=str))
+
+
+def compact_tags(tags: Sequence[str], limit: int = 3, width: int = 24) -> str:
+    """At most ``limit`` tags, each cut to ``width`` characters, then ``+N``:
+    ``'a, b, c +2'``; ``''`` without tags."""
+    shown = [tag if len(tag) <= width else tag[: width - 1] + "…" for tag in tags[:limit]]
+    more = f" +{len(tags) - limit}" if len(tags) > limit else ""
+    return ", ".join(shown) + more

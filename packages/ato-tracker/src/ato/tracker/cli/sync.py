@@ -1,0 +1,39 @@
+"""``ato sync``: write the metrics waiting in the local spool into their database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import IO
+
+from .. import spool
+from ..engine import get_engine
+from ..settings import hide_password
+
+
+def sync(db_url: str, spool_dir: Path, out: IO[str]) -> int:
+    """Replay every spool file of ``db_url`` found in ``spool_dir`` (exactly once: rows
+    already stored are skipped) and delete it; print one line per file and a total.
+
+    Returns:
+        The number of spool files replayed.
+
+    Raises:
+        sqlalchemy.exc.DBAPIError, DatabaseTimeoutError: the database cannot be written;
+            the files not yet replayed stay.
+    """
+    files = spool.pending_files(spool_dir, db_url)
+    shown = hide_password(db_url)
+    if not files:
+        out.write(f"nothing to sync: no spool files for {shown} in {spool_dir}\n")
+        return 0
+    engine = get_engine(db_url)
+    total = 0
+    for spooled in files:
+        inserted, ended = spool.replay(engine, spooled)
+        total += inserted
+        out.write(
+            f"{spooled.path.name}: {len(spooled.rows)} metrics stored (rows stored before were "
+            f"skipped), {ended} run end(s) recorded\n"
+        )
+    out.write(f"synced {len(files)} spool file(s), {total} metrics, into {shown}\n")
+    return len(files)

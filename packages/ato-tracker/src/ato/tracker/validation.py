@@ -1,0 +1,85 @@
+"""Checks at ``log_metric`` time against what every backend stores.
+
+A row the database would refuse must be refused when it is logged, with an error naming the
+metric, not later when its batch is written (one refused row used to block its whole batch).
+What SQLite, PostgreSQL and MariaDB all store:
+
+- ``step``: a 64-bit signed integer (``BIGINT``), ``-2**63 <= step < 2**63``, or ``None``;
+- ``key``: at most 255 characters of valid Unicode without NUL (PostgreSQL text cannot hold
+  ``\\x00``; a lone surrogate cannot be encoded as UTF-8 for any backend);
+- ``value``: anything ``float()`` accepts that fits a 64-bit float (``10**400`` does not);
+  NaN and +-inf are stored exactly (see `ato.tracker.values`).
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+from .errors import MetricKeyError, MetricValueError
+from .models import KEY_LENGTH
+
+STEP_MIN = -(2**63)
+STEP_MAX = 2**63 - 1
+
+
+def check_key(name: Any) -> str:
+    """The metric name ``name`` as a ``str`` (non-strings via ``str()``) every backend stores.
+
+    Raises:
+        MetricKeyError: longer than 255 characters, contains NUL, or is not valid Unicode.
+    """
+    key: str = name if name.__class__ is str else str(name)
+    if len(key) > KEY_LENGTH:
+        raise MetricKeyError(key, KEY_LENGTH)
+    if "\x00" in key:
+        raise MetricKeyError(key, KEY_LENGTH, "contains a NUL character (\\x00); remove it")
+    if not key.isascii():
+        try:
+            key.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise MetricKeyError(
+                key,
+                KEY_LENGTH,
+                f"is not valid Unicode (lone surrogate {key[error.start]!r} at index "
+                f"{error.start}); decode the name properly before logging",
+            ) from None
+    return key
+
+
+def check_value(key: str, value: Any) -> float:
+    """``value`` as a float.
+
+    Raises:
+        MetricValueError: not a number, or outside the range of a 64-bit float.
+    """
+    try:
+        return float(value)
+    except OverflowError:
+        raise MetricValueError(
+            key,
+            value,
+            "is outside the range of a 64-bit float (about +-1.8e308); log a scaled value or "
+            "float('inf')",
+        ) from None
+    except (TypeError, ValueError):
+        raise MetricValueError(key, value) from None
+
+
+def check_step(key: str, step: Any) -> int | None:
+    """``step`` as an ``int`` (or ``None``).
+
+    Raises:
+        TypeError: ``step`` is not an integer (``operator.index`` fails).
+        MetricValueError: outside the 64-bit signed integer range.
+    """
+    if step is None:
+        return None
+    number: int = step if step.__class__ is int else operator.index(step)
+    if not STEP_MIN <= number <= STEP_MAX:
+        raise MetricValueError(
+            key,
+            step,
+            f"is not a storable step: steps are 64-bit integers from {STEP_MIN} to {STEP_MAX}",
+        )
+    return number
