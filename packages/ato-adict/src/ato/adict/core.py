@@ -40,7 +40,9 @@ _dict_contains = dict.__contains__
 _obj_setattr = object.__setattr__
 _SCALARS = frozenset({int, float, str, bool, type(None), bytes, complex})
 
-RUN_KEYS = frozenset({"__num_halved__", "__budget__", "__metric__", "__error__", "__run_id__"})
+RUN_KEYS = frozenset(
+    {"__num_halved__", "__budget__", "__metric__", "__error__", "__run_id__", "__trial_id__"}
+)
 """``__x__`` keys that ato's search writes into trial configs and that *are* read as
 attributes (``config.__num_halved__``). Every other ``__x__`` name is a Python protocol name:
 ``cfg.__x__`` never reads a key of that name (use ``cfg["__x__"]``)."""
