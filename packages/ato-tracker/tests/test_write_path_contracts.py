@@ -207,7 +207,7 @@ def test_the_timer_loop_holds_no_reference_between_rounds(tmp_path) -> None:
 
 
 # -- timestamps -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("fraction", [0.25, 0.5, 0.75, 0.125, 0.0])
+@pytest.mark.parametrize("fraction", [0.25, 0.5, 0.0625, 0.001953125, 0.0])
 def test_metric_timestamps_keep_the_exact_fraction_of_a_second(
     make_config, monkeypatch: pytest.MonkeyPatch, fraction: float
 ) -> None:
@@ -220,5 +220,6 @@ def test_metric_timestamps_keep_the_exact_fraction_of_a_second(
     monkeypatch.undo()
     logger.finish()
     [metric] = SQLFinder(logger.config).find_run(run_id).metrics
-    expected = datetime(2023, 11, 14, 22, 13, 20, int(fraction * 1_000_000), tzinfo=timezone.utc)
+    micro = int(fraction * 1_000_000)  # 0.001953125 s -> 1953 us (a leading zero kept)
+    expected = datetime(2023, 11, 14, 22, 13, 20, micro, tzinfo=timezone.utc)
     assert metric.timestamp == expected
