@@ -199,3 +199,25 @@ def test_ranks_agree_when_the_last_halving_round_keeps_several_configs(size: int
     assert [[e.x for e in r] for r in first.logs] == [list(range(11)), [6]]
     assert sorted((k, x) for _, k, x in evaluated) == [(0, x) for x in range(11)] + [(1, 6)]
     assert [rank for rank, k, _ in evaluated if k == 1] == [0]
+
+
+def test_tracker_and_mode_reach_the_distributed_search() -> None:
+    runs: list[dict] = []
+
+    class Tracker:
+        def run(self, tags=None):  # type: ignore[no-untyped-def]
+            runs.append({"tags": list(tags or [])})
+            return len(runs)
+
+        def log_metric(self, key, value, step=None):  # type: ignore[no-untyped-def]
+            runs[-1][key] = value
+
+        def finish(self, status="completed"):  # type: ignore[no-untyped-def]
+            runs[-1]["status"] = status
+
+    tracker = Tracker()
+    hb = DistributedHyperBand(ADict(), {"x": X}, 0.5, 2, tracker, "min")
+    assert hb.tracker is tracker and hb.mode == "min"
+    result = hb.main(lambda config: config.x)()
+    assert result.config.x == 0 and result.metric == 0
+    assert len(runs) == 11 + 5 + 2 + 1 and all(r["status"] == "completed" for r in runs)

@@ -74,7 +74,7 @@ def test_training_steps_grow_geometrically_and_end_at_max_steps(seed_spaces: ADi
     assert len(steps) == hb.num_generations()
     small = hb.compute_optimized_initial_training_steps(3)
     assert small[-1] == 3 and all(s >= 1 for s in small) and small == sorted(small)
-    with pytest.raises(SearchSettingError, match="max_steps"):
+    with pytest.raises(SearchSettingError, match=r"^max_steps must be an int >= 1, got 0$"):
         hb.compute_optimized_initial_training_steps(0)
 
 

@@ -288,3 +288,11 @@ def test_of_two_unknown_keys_the_first_in_the_spec_is_named() -> None:
         SearchSpaceError, match=r"unknown key 'spaec_type'\. Did you mean 'space_type'\?"
     ):
         grid_values("lr", swapped)
+
+
+def test_log_grids_reaching_the_float_limits_stay_finite_and_inside() -> None:
+    top = 1.7976931348623157e308
+    spec = dict(param_type="FLOAT", param_range=(5e-324, top), num_samples=7, space_type="LOG")
+    values = grid_values("x", spec)
+    assert values[0] == 5e-324 and values[-1] == top
+    assert all(math.isfinite(v) for v in values) and values == sorted(values)
