@@ -365,3 +365,8 @@ def test_a_last_halving_round_that_keeps_several_configs_reevaluates_only_the_be
     assert result.config.x == 6 and result.config.__num_halved__ == final
     assert result.metric == sign * 0.25 * final
     assert result.logs[-1][0].__metric__ == result.metric
+
+
+def test_the_halving_settings_are_kept_on_the_search() -> None:
+    hb = HyperBand(ADict(x=0), {"x": X}, halving_rate=0.25, num_min_samples=3)
+    assert (hb.halving_rate, hb.num_min_samples) == (0.25, 3)

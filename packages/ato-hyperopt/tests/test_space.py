@@ -296,3 +296,60 @@ def test_log_grids_reaching_the_float_limits_stay_finite_and_inside() -> None:
     values = grid_values("x", spec)
     assert values[0] == 5e-324 and values[-1] == top
     assert all(math.isfinite(v) for v in values) and values == sorted(values)
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (
+            dict(param_type="FLOAT", param_range=(0, 1), num_samples=2, colour=1),
+            "search space 'lr' (FLOAT): unknown key 'colour'. Allowed keys: base, condition, "
+            "num_samples, param_range, param_type, space_type",
+        ),
+        (
+            dict(param_typ="FLOAT", param_range=(0, 1)),
+            "search space 'lr' has no 'param_type' (found 'param_typ': did you mean "
+            "'param_type'?); set it to one of FLOAT, INTEGER, CATEGORY",
+        ),
+        (
+            dict(kind="FLOAT"),
+            "search space 'lr' has no 'param_type'; set it to one of FLOAT, INTEGER, CATEGORY",
+        ),
+        (
+            dict(param_type="BOOL"),
+            "search space 'lr': unknown param_type 'BOOL'; use one of FLOAT, INTEGER, CATEGORY",
+        ),
+        (
+            dict(param_type=3),
+            "search space 'lr': unknown param_type 3; use one of FLOAT, INTEGER, CATEGORY",
+        ),
+        (
+            dict(param_type="FLOAT", param_range=(0, 1), num_samples=2, space_type="EXP"),
+            "search space 'lr': unknown space_type 'EXP'; use one of LINEAR, LOG",
+        ),
+    ],
+)
+def test_spec_errors_read_exactly(spec: dict, message: str) -> None:
+    with pytest.raises(SearchSpaceError) as info:
+        grid_values("lr", spec)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("spaces", "message"),
+    [
+        ([1], "search_spaces must be a mapping of parameter name to spec, not list"),
+        ({}, "search_spaces is empty; give at least one parameter"),
+        ({"a": 3}, "search space 'a': expected a mapping with 'param_type', got int 3"),
+    ],
+)
+def test_search_space_shape_errors_read_exactly(spaces: object, message: str) -> None:
+    with pytest.raises(SearchSpaceError) as info:
+        flatten_spaces(spaces)  # type: ignore[arg-type]
+    assert str(info.value) == message
+
+
+def test_a_group_holding_a_key_named_param_type_is_a_spec() -> None:
+    spec = {"param_type": {"x": 1}}
+    with pytest.raises(SearchSpaceError, match="unknown param_type"):
+        grid_values("g", flatten_spaces({"g": spec})["g"])
