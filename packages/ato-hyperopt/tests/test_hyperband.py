@@ -370,3 +370,13 @@ def test_a_last_halving_round_that_keeps_several_configs_reevaluates_only_the_be
 def test_the_halving_settings_are_kept_on_the_search() -> None:
     hb = HyperBand(ADict(x=0), {"x": X}, halving_rate=0.25, num_min_samples=3)
     assert (hb.halving_rate, hb.num_min_samples) == (0.25, 3)
+
+
+@pytest.mark.parametrize(
+    ("rate", "n", "kept"), [(0.5, 10, 5), (0.5, 3, 1), (0.5, 1, 1), (0.3, 40, 12), (0.3, 3, 1)]
+)
+def test_num_kept_is_the_floor_of_the_fraction_and_at_least_one(
+    rate: float, n: int, kept: int
+) -> None:
+    hb = HyperBand(ADict(x=0), {"x": X}, halving_rate=rate, num_min_samples=2)
+    assert hb.num_kept(n) == kept and type(hb.num_kept(n)) is int
