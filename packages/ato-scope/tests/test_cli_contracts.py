@@ -38,6 +38,7 @@ def test_a_token_that_is_not_a_string_is_named_with_its_type() -> None:
         ("--opt=a=b", "--opt", "opt", "a=b"),
         ("--=1", "--", "name", "1"),
         ("-v", "-v", "v", "..."),
+        ("--Xla", "--Xla", "Xla", "..."),
     ],
 )
 def test_a_flag_error_says_how_to_declare_it_and_how_to_write_it_as_an_override(
@@ -116,6 +117,7 @@ def test_every_override_form_keeps_its_mode(
         "++y=2",
         "y:=2",
         "+y:=2",
+        "X1=2",
     ],
 )
 def test_a_command_flag_or_override_is_never_swallowed_by_an_open_value(stopper: str) -> None:
@@ -152,6 +154,8 @@ def test_a_token_that_is_no_override_of_its_own_continues_an_open_value(
         (["model=Xception"], "Xception"),
         (["x=(1),(2,", "3)"], (1, (2, 3))),
         (["x=[true, +1, -2]"], [True, 1, -2]),
+        (["x=[[1, 2],", "3]"], [[1, 2], 3]),
+        (["x=('#', 1+2j)"], ("#", 1 + 2j)),
         (["_private=1"], 1),
         (["x:='''"], "'''"),
         (["x:='a''"], "'a''"),
