@@ -356,8 +356,18 @@ def bench(session: nox.Session) -> None:
 MUTATION_TARGETS: dict[str, list[str]] = {
     "adict": ["src/ato/adict/core.py"],
     "scope": ["src/ato/scope/cli.py"],
-    "tracker": ["src/ato/tracker/buffer.py"],
-    "hyperopt": ["src/ato/hyperopt/hyperband.py", "src/ato/hyperopt/space.py"],
+    # the metric write path: buffer, spool file, stored value encoding
+    "tracker": [
+        "src/ato/tracker/buffer.py",
+        "src/ato/tracker/spool.py",
+        "src/ato/tracker/values.py",
+    ],
+    "hyperopt": [
+        "src/ato/hyperopt/hyperband.py",
+        "src/ato/hyperopt/space.py",
+        "src/ato/hyperopt/schedules.py",
+        "src/ato/hyperopt/samplers.py",
+    ],
 }
 
 

@@ -39,7 +39,7 @@ def test_construct_from_bad_pairs_names_the_element():
 
 
 def test_two_positional_arguments_raise():
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"^ADict expected at most 1 positional argument, got 2$"):
         ADict({}, {})
 
 

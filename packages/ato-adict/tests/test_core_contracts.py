@@ -140,7 +140,8 @@ def test_auto_never_creates_dunder_names(name: str) -> None:
     cfg = ADict.auto()
     with pytest.raises(AttributeError) as info:
         getattr(cfg, name)
-    assert f"no attribute {name!r}" in str(info.value)
+    assert str(info.value).startswith(f"ADict object has no attribute {name!r}: names of the form")
+    assert f"use cfg[{name!r}]" in str(info.value)
     assert cfg == {}
 
 
@@ -246,3 +247,137 @@ def test_clone_of_a_self_referencing_adict_keeps_the_cycle() -> None:
     assert clone is not cfg
     assert clone["me"] is clone
     assert clone["items"][1] is clone and clone["items"][0] is clone["items"]
+
+
+# -- keys named like protocol names ---------------------------------------------------------
+@pytest.mark.parametrize("make", [ADict, ADict.auto], ids=["plain", "auto"])
+def test_reading_a_held_protocol_name_as_attribute_says_the_key_exists(make: object) -> None:
+    cfg = make()  # type: ignore[operator]
+    cfg["__weird__"] = 1
+    with pytest.raises(AttributeError) as info:
+        _ = cfg.__weird__
+    assert str(info.value) == (
+        "ADict object has no attribute '__weird__' (this ADict has a key of that name): names "
+        "of the form __x__ are Python protocol names and are never read from the keys; "
+        "use cfg['__weird__']"
+    )
+    with pytest.raises(AttributeError) as other:
+        _ = cfg.__other__
+    assert str(other.value).startswith("ADict object has no attribute '__other__': names")
+
+
+class _Owner:
+    """A descriptor reporting the class it was looked up through."""
+
+    def __get__(self, obj: object, owner: type | None = None) -> object:
+        return owner
+
+
+class WithDescriptor(ADict):
+    __schema__ = _Owner()
+
+
+def test_a_guarded_adict_passes_its_class_to_protocol_named_descriptors() -> None:
+    cfg = WithDescriptor(a=1)
+    assert cfg.__schema__ is WithDescriptor
+    cfg["__schema__"] = "a key"  # switches to the guarded variant
+    assert cfg.__schema__ is type(cfg) and issubclass(type(cfg), WithDescriptor)
+    assert cfg["__schema__"] == "a key"
+
+
+@pytest.mark.parametrize("key", ["____", "___", "__"])
+def test_keys_of_underscores_only_are_plain_keys(key: str) -> None:
+    cfg = ADict()
+    cfg[key] = 1
+    assert type(cfg) is ADict
+    assert getattr(cfg, key) == 1
+
+
+def test_a_key_of_five_underscores_is_a_protocol_name() -> None:
+    cfg = ADict()
+    cfg["_____"] = 1
+    assert type(cfg) is not ADict and isinstance(cfg, ADict)
+    with pytest.raises(AttributeError, match="has a key of that name"):
+        _ = cfg._____
+
+
+@pytest.mark.parametrize("make", [ADict, Settings, ADict.auto, Settings.auto])
+def test_freeze_then_defrost_returns_a_guarded_adict_to_its_class(make: object) -> None:
+    cfg = make(a=1)  # type: ignore[operator]
+    cfg["__weird__"] = 2
+    guarded = type(cfg)
+    assert cfg.freeze().defrost() is cfg
+    assert type(cfg) is guarded
+    other = make()  # type: ignore[operator]
+    other["__other__"] = 3
+    assert type(other) is guarded
+
+
+# -- variant classes built from a cold cache ------------------------------------------------
+FLAG_SETS = [
+    (track, frozen, auto, guard)
+    for track in (False, True)
+    for frozen in (False, True)
+    for auto in (False, True)
+    for guard in (False, True)
+]
+
+
+@pytest.mark.parametrize("base", [ADict, Settings])
+@pytest.mark.parametrize(
+    "flags", FLAG_SETS, ids=lambda f: "".join("TFAG"[i] for i, on in enumerate(f) if on) or "none"
+)
+def test_variants_built_from_an_empty_cache(
+    monkeypatch: pytest.MonkeyPatch, base: type, flags: tuple[bool, bool, bool, bool]
+) -> None:
+    from ato.adict import core
+    from ato.adict.tracking import TrackMixin
+
+    monkeypatch.setattr(core, "_VARIANTS", {})
+    track, frozen, auto, guard = flags
+    cls = core._variant(base, track, frozen, auto, guard)
+    if not any(flags):
+        assert cls is base and core._VARIANTS == {}
+        return
+    assert {(base, track, frozen, auto, guard): cls} == core._VARIANTS
+    assert core._variant(base, track, frozen, auto, guard) is cls
+    expected = [
+        m
+        for m, on in zip(
+            (core._GuardMixin, TrackMixin, core._FrozenMixin, core._AutoMixin),
+            (guard, track, frozen, auto),
+            strict=True,
+        )
+        if on
+    ]
+    assert list(cls.__bases__) == [*expected, base]
+    assert (cls.__name__, cls.__qualname__, cls.__module__) == (
+        base.__name__,
+        base.__qualname__,
+        base.__module__,
+    )
+    assert cls.__slots__ == () and cls._ato_base is base and cls._ato_track is track
+
+
+def test_adicts_work_with_variants_built_from_an_empty_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ato.adict import core
+
+    monkeypatch.setattr(core, "_VARIANTS", {})
+    cfg = Settings.auto(a=1)
+    cfg.b.c = 2
+    cfg["__weird__"] = 3
+    assert cfg.to_dict() == {"a": 1, "b": {"c": 2}, "__weird__": 3}
+    frozen = pickle.loads(pickle.dumps(cfg.freeze()))
+    assert isinstance(frozen, Settings) and ADict.frozen(frozen) and ADict.is_auto(frozen)
+    assert frozen.b.c == 2 and frozen["__weird__"] == 3
+
+
+@pytest.mark.parametrize("base", [ADict, Settings])
+def test_auto_builds_the_same_kind_of_adict_as_set_auto(base: type) -> None:
+    made = base.auto(a=1)  # type: ignore[attr-defined]
+    switched = base(a=1).set_auto()
+    assert type(made) is type(switched)
+    assert (ADict.is_auto(made), ADict.frozen(made)) == (True, False)
+    assert type(made.freeze().defrost()) is type(switched)

@@ -37,7 +37,7 @@ def test_every_write_to_a_frozen_adict_raises():
 
 def test_frozen_error_is_a_type_error():
     cfg = ADict(a=1).freeze()
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"^cannot set key 'a': this ADict is frozen"):
         cfg.a = 2
 
 

@@ -35,7 +35,9 @@ def test_update_accepts_pairs_and_kwargs():
 
 
 def test_update_rejects_two_positionals():
-    with pytest.raises(TypeError):
+    with pytest.raises(
+        TypeError, match=r"^update\(\) expected at most 1 positional argument, got 2$"
+    ):
         ADict().update({}, {})
 
 

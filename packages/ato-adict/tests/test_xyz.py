@@ -131,5 +131,5 @@ def test_malformed_xyz_file_names_file_and_line(write):
 
 
 def test_dumps_needs_a_mapping():
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"^xyz\.dumps\(\) needs a mapping, not list$"):
         dumps([1, 2])

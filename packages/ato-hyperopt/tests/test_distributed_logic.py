@@ -71,7 +71,9 @@ class _ThreadGroup:
         return out
 
 
-def _run_ranks(size: int, trial, spaces_for=lambda rank: {"x": X}, **options):
+def _run_ranks(
+    size: int, trial, spaces_for=lambda rank: {"x": X}, num_min_samples: int = 2, **options
+):
     group = _ThreadGroup(size)
     results: dict[int, object] = {}
     evaluated: list[tuple[int, int, int]] = []
@@ -86,7 +88,7 @@ def _run_ranks(size: int, trial, spaces_for=lambda rank: {"x": X}, **options):
             ADict(),
             spaces_for(rank),
             halving_rate=0.5,
-            num_min_samples=2,
+            num_min_samples=num_min_samples,
             rank=rank,
             world_size=size,
             **options,
@@ -163,3 +165,59 @@ def test_function_categories_match_across_ranks_despite_different_addresses() ->
     results, _ = _run_ranks(2, lambda config: -abs(config.x - 6), spaces_for)
     assert all(isinstance(r, ADict) for r in results.values())
     assert results[0].config.x == results[1].config.x == 6
+
+
+@pytest.mark.parametrize(
+    "spaces_for",
+    [
+        lambda rank: {"x": {**X, "param_range": (rank, 10 + rank)}},
+        lambda rank: {"x": {"param_type": "CATEGORY", "categories": [0, 1, 2 + rank]}},
+        lambda rank: {"y" if rank else "x": X},
+    ],
+    ids=["shifted-range", "one-category", "renamed"],
+)
+def test_ranks_whose_grids_have_the_same_size_but_other_values_disagree(spaces_for) -> None:
+    results, evaluated = _run_ranks(2, lambda config: 0.0, spaces_for)
+    assert all(isinstance(e, DistributedSetupError) for e in results.values())
+    assert all("ranks disagree on the search grid" in str(e) for e in results.values())
+    assert evaluated == []
+
+
+def test_default_distribution_is_a_single_rank_zero_process() -> None:
+    hb = DistributedHyperBand(ADict(), {"x": X}, halving_rate=0.5, num_min_samples=2)
+    assert (hb.rank, hb.world_size, hb.backend) == (0, 1, "pytorch")
+    assert list(hb.shard(5)) == [0, 1, 2, 3, 4]
+    result = hb.main(lambda config: config.x)()
+    assert result.config.x == 10 and [len(r) for r in result.logs] == [11, 5, 2, 1]
+
+
+@pytest.mark.parametrize("size", [2, 3])
+def test_ranks_agree_when_the_last_halving_round_keeps_several_configs(size: int) -> None:
+    results, evaluated = _run_ranks(size, lambda config: -abs(config.x - 6), num_min_samples=6)
+    first = results[0]
+    assert isinstance(first, ADict) and all(results[r] == first for r in range(size))
+    assert [[e.x for e in r] for r in first.logs] == [list(range(11)), [6]]
+    assert sorted((k, x) for _, k, x in evaluated) == [(0, x) for x in range(11)] + [(1, 6)]
+    assert [rank for rank, k, _ in evaluated if k == 1] == [0]
+
+
+def test_tracker_and_mode_reach_the_distributed_search() -> None:
+    runs: list[dict] = []
+
+    class Tracker:
+        def run(self, tags=None):  # type: ignore[no-untyped-def]
+            runs.append({"tags": list(tags or [])})
+            return len(runs)
+
+        def log_metric(self, key, value, step=None):  # type: ignore[no-untyped-def]
+            runs[-1][key] = value
+
+        def finish(self, status="completed"):  # type: ignore[no-untyped-def]
+            runs[-1]["status"] = status
+
+    tracker = Tracker()
+    hb = DistributedHyperBand(ADict(), {"x": X}, 0.5, 2, tracker, "min")
+    assert hb.tracker is tracker and hb.mode == "min"
+    result = hb.main(lambda config: config.x)()
+    assert result.config.x == 0 and result.metric == 0
+    assert len(runs) == 11 + 5 + 2 + 1 and all(r["status"] == "completed" for r in runs)

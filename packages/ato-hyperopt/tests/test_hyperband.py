@@ -75,7 +75,7 @@ def test_training_steps_grow_geometrically_and_end_at_max_steps(seed_spaces: ADi
     assert len(steps) == hb.num_generations()
     small = hb.compute_optimized_initial_training_steps(3)
     assert small[-1] == 3 and all(s >= 1 for s in small) and small == sorted(small)
-    with pytest.raises(SearchSettingError, match="max_steps"):
+    with pytest.raises(SearchSettingError, match=r"^max_steps must be an int >= 1, got 0$"):
         hb.compute_optimized_initial_training_steps(0)
 
 
@@ -331,3 +331,53 @@ def test_parameters_named_like_adict_methods(caplog) -> None:
     result = hb.main(lambda config: config["items"] * config["optim"]["values"])()
     assert result.config["items"] == 4 and result.config["optim"]["values"] == 2
     assert "'items': 4" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("grid", "sizes", "rounds"),
+    [
+        # 10 configs, rate 0.5, at least 6 for another round: round 0 keeps 5 and stops there
+        (10, [10, 1], [list(range(10)), [6]]),
+        # 20 configs: 20 -> 10 -> 5 (< 6): the last halving round leaves 5 configs
+        (20, [20, 10, 1], [list(range(20)), [6, 5, 7, 4, 8, 3, 9, 2, 10, 1], [6]]),
+    ],
+)
+@pytest.mark.parametrize("mode", ["max", "min"])
+def test_a_last_halving_round_that_keeps_several_configs_reevaluates_only_the_best(
+    grid: int, sizes: list[int], rounds: list[list[int]], mode: str
+) -> None:
+    space = {"x": dict(param_type="INTEGER", param_range=(0, grid - 1), num_samples=grid)}
+    hb = HyperBand(ADict(x=0), space, halving_rate=0.5, num_min_samples=6, mode=mode)
+    assert hb.round_sizes() == sizes and hb.num_generations() == len(sizes)
+    sign = 1 if mode == "max" else -1
+    calls: list[tuple[int, int]] = []
+
+    def trial(config) -> float:
+        calls.append((config.__num_halved__, config.x))
+        return sign * (-abs(config.x - 6) + 0.25 * config.__num_halved__)
+
+    result = hb.main(trial)()
+    assert [[e.x for e in r] for r in result.logs] == rounds
+    assert calls == [(k, x) for k, r in enumerate(rounds) for x in r]
+    assert [e.__num_halved__ for r in result.logs for e in r] == [
+        k for k, r in enumerate(rounds) for _ in r
+    ]
+    final = len(sizes) - 1
+    assert result.config.x == 6 and result.config.__num_halved__ == final
+    assert result.metric == sign * 0.25 * final
+    assert result.logs[-1][0].__metric__ == result.metric
+
+
+def test_the_halving_settings_are_kept_on_the_search() -> None:
+    hb = HyperBand(ADict(x=0), {"x": X}, halving_rate=0.25, num_min_samples=3)
+    assert (hb.halving_rate, hb.num_min_samples) == (0.25, 3)
+
+
+@pytest.mark.parametrize(
+    ("rate", "n", "kept"), [(0.5, 10, 5), (0.5, 3, 1), (0.5, 1, 1), (0.3, 40, 12), (0.3, 3, 1)]
+)
+def test_num_kept_is_the_floor_of_the_fraction_and_at_least_one(
+    rate: float, n: int, kept: int
+) -> None:
+    hb = HyperBand(ADict(x=0), {"x": X}, halving_rate=rate, num_min_samples=2)
+    assert hb.num_kept(n) == kept and type(hb.num_kept(n)) is int

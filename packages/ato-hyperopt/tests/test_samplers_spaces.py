@@ -14,6 +14,7 @@ from ato.adict import ADict
 from ato.hyperopt import (
     GridSampler,
     HyperBand,
+    OptunaSampler,
     RandomSampler,
     SearchSettingError,
     SearchSpace,
@@ -297,3 +298,71 @@ def test_random_points_of_a_seed_stay_in_range(seed: int) -> None:
     space = SearchSpace(SPACES)
     point = space.sample(rng)
     assert 1e-5 <= point["lr"] <= 1e-1 and 8 <= point["width"] <= 512
+
+
+# -- sampler contracts ------------------------------------------------------------------------------
+def test_a_random_sampler_is_replicable_only_with_a_seed() -> None:
+    assert RandomSampler(seed=0).replicable is True
+    assert RandomSampler().replicable is False
+
+
+@pytest.mark.parametrize("name", ["RandomSampler", "OptunaSampler"])
+def test_asking_before_setup_says_to_pass_the_sampler_to_a_search(name: str) -> None:
+    if name == "OptunaSampler":
+        optuna = pytest.importorskip("optuna")
+        sampler = OptunaSampler(optuna.samplers.RandomSampler(seed=0))
+    else:
+        sampler = RandomSampler(seed=0)
+    with pytest.raises(SearchSettingError) as info:
+        sampler.ask(0)
+    assert str(info.value) == f"{name}.ask() before setup(); pass it to a Search"
+
+
+def test_optuna_study_learns_direction_params_rungs_and_final_states() -> None:
+    optuna = pytest.importorskip("optuna")
+    from ato.hyperopt import Search, SuccessiveHalvingSchedule
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    spaces = {
+        "lr": {"param_type": "FLOAT", "param_range": (1e-4, 1e-1), "space_type": "LOG"},
+        "width": {"param_type": "INTEGER", "param_range": (8, 64), "space_type": "LOG"},
+        "depth": {"param_type": "INTEGER", "param_range": (1, 4)},
+        "act": {"param_type": "CATEGORY", "categories": ["relu", "gelu"]},
+        "norm": {"param_type": "CATEGORY", "categories": [{"kind": "bn"}, {"kind": "ln"}]},
+    }
+    sampler = OptunaSampler(optuna.samplers.RandomSampler(seed=1))
+    schedule = SuccessiveHalvingSchedule(0.5, 2, num_configs=8)
+    seen: list[int] = []
+
+    def trial(config) -> float:
+        seen.append(config.depth)
+        if len(seen) == 2:
+            raise RuntimeError("diverged")
+        return abs(config.lr - 1e-2) + config.__num_halved__
+
+    search = Search(
+        ADict(lr=0.0, width=0, depth=0, act="", norm={}),
+        spaces,
+        sampler=sampler,
+        schedule=schedule,
+        mode="min",
+        on_error="continue",
+    )
+    result = search.main(trial)()
+    study = sampler.study
+    assert study.direction == optuna.study.StudyDirection.MINIMIZE
+    dists = study.trials[0].distributions
+    assert dists["lr"].log is True and dists["width"].log is True and dists["depth"].log is False
+    assert list(dists["act"].choices) == ["relu", "gelu"] and list(dists["norm"].choices) == [0, 1]
+    assert isinstance(result.config.norm.kind, str)
+    states = [t.state.name for t in study.trials]
+    assert states.count("FAIL") == 1 and states[1] == "FAIL"
+    completed = [t for t in study.trials if t.state.name == "COMPLETE"]
+    assert len(completed) == 2 and states.count("PRUNED") == 5
+    for t in completed:
+        assert sorted(t.intermediate_values) == [0, 1, 2]
+        assert t.value == t.intermediate_values[2]
+    for t in study.trials:
+        if t.state.name == "PRUNED":
+            assert sorted(t.intermediate_values) in ([0], [0, 1])
+    assert sampler._trials == {} and sampler._reported == {}

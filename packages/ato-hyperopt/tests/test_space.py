@@ -229,3 +229,127 @@ def test_a_misspelt_param_type_key_is_named() -> None:
     spec = {"param_tpye": "FLOAT", "param_range": (0.0, 1.0), "num_samples": 3}
     with pytest.raises(SearchSpaceError, match=r"'lr' has no 'param_type' \(found 'param_tpye'"):
         grid_values("lr", spec)
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "num", "expected"),
+    [
+        (
+            1e-4,
+            1e-1,
+            7,
+            [0.0001, 0.000316227766017, 0.001, 0.00316227766017, 0.01, 0.0316227766017, 0.1],
+        ),
+        (1.0, 2.0, 4, [1.0, 1.25992104989, 1.58740105197, 2.0]),  # 2 ** (1/3), 2 ** (2/3)
+        (3e-4, 3e-1, 4, [0.0003, 0.003, 0.03, 0.3]),
+    ],
+)
+def test_log_float_inner_points_are_pinned_exactly(
+    low: float, high: float, num: int, expected: list[float]
+) -> None:
+    spec = dict(param_type="FLOAT", param_range=(low, high), num_samples=num, space_type="LOG")
+    assert grid_values("lr", spec) == expected
+
+
+def test_log_integer_inner_points_round_to_the_nearest_integer() -> None:
+    spec = dict(param_type="INTEGER", param_range=(1, 100), num_samples=5, space_type="LOG")
+    assert grid_values("width", spec) == [1, 3, 10, 32, 100]  # 3.16 -> 3, 31.6 -> 32
+
+
+@pytest.mark.parametrize("param_type", ["FLOAT", "INTEGER"])
+@pytest.mark.parametrize("base", [2, 10, math.e, 0.5, 7])
+def test_log_base_never_changes_the_points(param_type: str, base: float) -> None:
+    spec = dict(param_type=param_type, param_range=(1, 1000), num_samples=6, space_type="LOG")
+    assert grid_values("x", {**spec, "base": base}) == grid_values("x", spec)
+
+
+@pytest.mark.parametrize("base", [0, -2, 1, 1.0, math.inf, math.nan, True, "10", None])
+@pytest.mark.parametrize("param_type", ["FLOAT", "INTEGER"])
+def test_a_bad_log_base_is_rejected_naming_the_parameter(base: object, param_type: str) -> None:
+    spec = dict(
+        param_type=param_type, param_range=(1, 8), num_samples=4, space_type="LOG", base=base
+    )
+    with pytest.raises(SearchSpaceError) as info:
+        grid_values("optimizer.lr", spec)
+    assert str(info.value).startswith(
+        f"search space 'optimizer.lr': LOG base must be a finite number > 0 and != 1, got {base!r}"
+    )
+
+
+def test_of_two_unknown_keys_the_first_in_the_spec_is_named() -> None:
+    spec = dict(param_type="FLOAT", param_range=(0, 1), num_samples=2, colour=1, spaec_type=2)
+    with pytest.raises(SearchSpaceError) as info:
+        grid_values("lr", spec)
+    message = str(info.value)
+    assert message.startswith("search space 'lr' (FLOAT): unknown key 'colour'.")
+    assert "'spaec_type'" not in message
+    swapped = dict(param_type="FLOAT", param_range=(0, 1), num_samples=2, spaec_type=2, colour=1)
+    with pytest.raises(
+        SearchSpaceError, match=r"unknown key 'spaec_type'\. Did you mean 'space_type'\?"
+    ):
+        grid_values("lr", swapped)
+
+
+def test_log_grids_reaching_the_float_limits_stay_finite_and_inside() -> None:
+    top = 1.7976931348623157e308
+    spec = dict(param_type="FLOAT", param_range=(5e-324, top), num_samples=7, space_type="LOG")
+    values = grid_values("x", spec)
+    assert values[0] == 5e-324 and values[-1] == top
+    assert all(math.isfinite(v) for v in values) and values == sorted(values)
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (
+            dict(param_type="FLOAT", param_range=(0, 1), num_samples=2, colour=1),
+            "search space 'lr' (FLOAT): unknown key 'colour'. Allowed keys: base, condition, "
+            "num_samples, param_range, param_type, space_type",
+        ),
+        (
+            dict(param_typ="FLOAT", param_range=(0, 1)),
+            "search space 'lr' has no 'param_type' (found 'param_typ': did you mean "
+            "'param_type'?); set it to one of FLOAT, INTEGER, CATEGORY",
+        ),
+        (
+            dict(kind="FLOAT"),
+            "search space 'lr' has no 'param_type'; set it to one of FLOAT, INTEGER, CATEGORY",
+        ),
+        (
+            dict(param_type="BOOL"),
+            "search space 'lr': unknown param_type 'BOOL'; use one of FLOAT, INTEGER, CATEGORY",
+        ),
+        (
+            dict(param_type=3),
+            "search space 'lr': unknown param_type 3; use one of FLOAT, INTEGER, CATEGORY",
+        ),
+        (
+            dict(param_type="FLOAT", param_range=(0, 1), num_samples=2, space_type="EXP"),
+            "search space 'lr': unknown space_type 'EXP'; use one of LINEAR, LOG",
+        ),
+    ],
+)
+def test_spec_errors_read_exactly(spec: dict, message: str) -> None:
+    with pytest.raises(SearchSpaceError) as info:
+        grid_values("lr", spec)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("spaces", "message"),
+    [
+        ([1], "search_spaces must be a mapping of parameter name to spec, not list"),
+        ({}, "search_spaces is empty; give at least one parameter"),
+        ({"a": 3}, "search space 'a': expected a mapping with 'param_type', got int 3"),
+    ],
+)
+def test_search_space_shape_errors_read_exactly(spaces: object, message: str) -> None:
+    with pytest.raises(SearchSpaceError) as info:
+        flatten_spaces(spaces)  # type: ignore[arg-type]
+    assert str(info.value) == message
+
+
+def test_a_group_holding_a_key_named_param_type_is_a_spec() -> None:
+    spec = {"param_type": {"x": 1}}
+    with pytest.raises(SearchSpaceError, match="unknown param_type"):
+        grid_values("g", flatten_spaces({"g": spec})["g"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import contextlib
 import os
+import re
 import sys
 import tempfile
 
@@ -77,6 +78,74 @@ def test_raw_text() -> None:
     assert overrides(["x:=1"]) == {"x": "1"}
 
 
+# -- the token types compare by type and every field -----------------------------------------
+def test_overrides_differing_in_any_compared_field_are_unequal() -> None:
+    base = Override("lr", 1, "lr=1")
+    assert base == Override("lr", 1, "lr=1", "set", "1")  # `text` is a hint, not identity
+    for other in (
+        Override("lx", 1, "lr=1"),
+        Override("lr", 2, "lr=1"),
+        Override("lr", 1, "lr=2"),
+        Override("lr", 1, "lr=1", "add"),
+        Word("lr"),
+        "lr=1",
+    ):
+        assert base != other and other != base
+
+
+def test_words_and_commands_compare_by_type_and_name() -> None:
+    assert Word("high_lr") == Word("high_lr") and Command("print") == Command("print")
+    assert Word("high_lr") != Word("low_lr") and Command("print") != Command("manual")
+    assert Word("print") != Command("print") and Command("print") != Word("print")
+    assert parse_argv(["print"]) != [Word("print")]
+    assert parse_argv(["lr=1", "deep"]) != [Override("lr", 1, "lr=1"), Word("shallow")]
+
+
+def test_tokens_are_immutable_unhashable_and_readable() -> None:
+    item = Override("lr", 0.1, "lr=0.1", "force", "0.1")
+    with pytest.raises(AttributeError, match=r"^Override is immutable$"):
+        item.key = "x"  # type: ignore[misc]
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(item)
+    assert repr(item) == "Override(key='lr', value=0.1, token='lr=0.1', mode='force', text='0.1')"
+    assert repr(Word("w")) == "Word(name='w')" and repr(Command("print")) == "Command(name='print')"
+    moved = item.with_key("model.lr")
+    assert (moved.key, moved.value, moved.token, moved.mode, moved.text) == (
+        "model.lr",
+        0.1,
+        "lr=0.1",
+        "force",
+        "0.1",
+    )
+
+
+# -- grammar edges ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("token", "value"),
+    [
+        ("color='#ff0000'", "#ff0000"),
+        ('color="#ff0000"', "#ff0000"),
+        ("color=#ff0000", "#ff0000"),
+        ("colors=['#ff0000', '#00ff00']", ["#ff0000", "#00ff00"]),
+        ("pair=('#', 1)", ("#", 1)),
+    ],
+)
+def test_hash_inside_a_quoted_literal_is_text_not_a_comment(token: str, value: object) -> None:
+    [item] = parse_argv([token])
+    assert item.value == value and type(item.value) is type(value)
+
+
+@pytest.mark.parametrize(
+    ("argv", "after"),
+    [(["x=%"], ""), (["x=%", "lr=1"], " (the next token 'lr=1' is not part of it)")],
+)
+def test_a_lone_percent_is_a_string_never_closed(argv: list[str], after: str) -> None:
+    with pytest.raises(CLIParseError, match="never closed") as info:
+        parse_argv(argv)
+    assert info.value.token == "x=%"
+    assert f"the %-quoted string is never closed{after};" in str(info.value)
+
+
 def test_commands_and_help_flags() -> None:
     assert parse_argv(["manual", "print", "explain", "-h", "--help"]) == [
         Command("manual"),
@@ -117,41 +186,56 @@ def test_malformed_tokens_raise_parse_error_naming_token(token: str) -> None:
 MARKER = os.path.join(tempfile.gettempdir(), f"ato-scope-PWNED-{os.getpid()}")
 """A file that hostile tokens try to create; it must never appear."""
 
-HOSTILE = [
-    f"x=__import__('os').system('touch {MARKER}')",
-    f"x=open('{MARKER}', 'w').close()",
-    f"x=[open('{MARKER}', 'w') for _ in '1']",
-    f"x={{'a': __import__('os').system('touch {MARKER}')}}",
-    f"x=exec(\"open('{MARKER}', 'w')\")",
-    f"x=eval(\"open('{MARKER}', 'w')\")",
-    f"x=%__import__('os').system('touch {MARKER}')%",
-    f"x:=__import__('os').system('touch {MARKER}')",
-    f"__import__('os').system('touch {MARKER}')",
-    "x=().__class__.__bases__[0].__subclasses__()",
-    "x=lambda: 0",
-    "x=(yield)",
-    "x=%",
-    "x=@",
-    "x=|",
-    "x=#",
-    "x==",
-    "x=:",
-    "x=\\",
-    "x='",
-    'x="',
-    "x=ü",
-    "x=日本語",
-    "x=",
-    "=",
-    ":=",
-    "x:=",
-    "%",
-    "x=" + "[" * 500,
-    "x=" + "a" * 10000,
-    "x=" + "(" * 200 + ")" * 200,
-    "x=" + "1" * 5000,
-    "x=" + "-" * 1000 + "1",
+
+class Rejected(str):
+    """The expected outcome of a token the parser must refuse: a fragment of the message."""
+
+
+NOT_LITERAL = Rejected("the value is not a Python literal")
+UNCLOSED = Rejected("brackets or quotes are not closed by the end of argv")
+NEVER_CLOSED = Rejected("the %-quoted string is never closed")
+BAD_KEY = Rejected("'' is not a valid key")
+NOT_A_WORD = Rejected("this is neither key=value nor a view name")
+
+HOSTILE_CASES: list[tuple[str, object]] = [
+    (f"x=__import__('os').system('touch {MARKER}')", NOT_LITERAL),
+    (f"x=open('{MARKER}', 'w').close()", NOT_LITERAL),
+    (f"x=[open('{MARKER}', 'w') for _ in '1']", NOT_LITERAL),
+    (f"x={{'a': __import__('os').system('touch {MARKER}')}}", NOT_LITERAL),
+    (f"x=exec(\"open('{MARKER}', 'w')\")", NOT_LITERAL),
+    (f"x=eval(\"open('{MARKER}', 'w')\")", NOT_LITERAL),
+    (
+        f"x=%__import__('os').system('touch {MARKER}')%",
+        f"__import__('os').system('touch {MARKER}')",
+    ),
+    (f"x:=__import__('os').system('touch {MARKER}')", f"__import__('os').system('touch {MARKER}')"),
+    (f"__import__('os').system('touch {MARKER}')", NOT_A_WORD),
+    ("x=().__class__.__bases__[0].__subclasses__()", NOT_LITERAL),
+    ("x=lambda: 0", "lambda: 0"),
+    ("x=(yield)", NOT_LITERAL),
+    ("x=%", NEVER_CLOSED),
+    ("x=@", "@"),
+    ("x=|", "|"),
+    ("x=#", "#"),
+    ("x==", "="),
+    ("x=:", ":"),
+    ("x=\\", "\\"),
+    ("x='", UNCLOSED),
+    ('x="', UNCLOSED),
+    ("x=ü", "ü"),
+    ("x=日本語", "日本語"),
+    ("x=", ""),
+    ("=", BAD_KEY),
+    (":=", BAD_KEY),
+    ("x:=", ""),
+    ("%", NOT_A_WORD),
+    ("x=" + "[" * 500, UNCLOSED),
+    ("x=" + "a" * 10000, "a" * 10000),
+    ("x=" + "(" * 200 + ")" * 200, ()),
+    ("x=" + "1" * 5000, "1" * 5000),  # over int()'s digit limit: kept as text, not an error
+    ("x=" + "-" * 1000 + "1", "-" * 1000 + "1"),
 ]
+HOSTILE = [token for token, _ in HOSTILE_CASES]
 
 EXECUTION_EVENTS = ("exec", "os.system", "subprocess.Popen", "os.posix_spawn", "os.exec")
 _events: list[str] = []
@@ -194,13 +278,18 @@ def test_audit_hook_detects_execution() -> None:
         run_code("1")
 
 
-@pytest.mark.parametrize("token", HOSTILE)
-def test_hostile_token_is_never_executed(token: str) -> None:
+@pytest.mark.parametrize(("token", "expected"), HOSTILE_CASES)
+def test_hostile_token_is_never_executed(token: str, expected: object) -> None:
     with no_code_runs():
-        try:
-            parse_argv([token])
-        except CLIParseError as exc:  # either outcome is fine; a refusal names the token
-            assert exc.token == token  # noqa: PT017
+        if isinstance(expected, Rejected):
+            with pytest.raises(CLIParseError, match=re.escape(expected)) as info:
+                parse_argv([token])
+            assert info.value.token == token
+        else:
+            items = parse_argv([token])
+    if not isinstance(expected, Rejected):
+        assert items == [Override("x", expected, token)]
+        assert type(items[0].value) is type(expected)
 
 
 token_text = st.one_of(
@@ -223,8 +312,29 @@ def test_fuzz_parses_or_raises_parse_error(argv: list[str]) -> None:
     except CLIParseError as exc:  # either outcome is fine; a refusal names the token
         assert exc.token in argv or any(exc.token == repr(t) for t in argv)  # noqa: PT017
         return
+    assert_items_cover(argv, items)
+
+
+def assert_items_cover(argv: list[str], items: list) -> None:
+    """Every token is accounted for, in order, by exactly one item built from it."""
+    i = 0
     for item in items:
-        assert isinstance(item, (Override, Word, Command))
+        token = argv[i]
+        if isinstance(item, Command):
+            assert token == item.name or (item.name == "manual" and token in ("-h", "--help"))
+            i += 1
+        elif isinstance(item, Word):
+            assert token == item.name
+            i += 1
+        else:
+            assert type(item) is Override
+            ends = [j for j in range(i + 1, len(argv) + 1) if " ".join(argv[i:j]) == item.token]
+            assert ends, f"{item!r} was not built from the tokens at {i}"
+            head = token.partition("=")[0]
+            mode = "force" if head.startswith("++") else "add" if head.startswith("+") else "set"
+            assert (item.key, item.mode) == (head.lstrip("+").removesuffix(":"), mode)
+            i = ends[0]
+    assert i == len(argv)
 
 
 def _fuzz_scope():

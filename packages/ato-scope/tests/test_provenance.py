@@ -111,7 +111,7 @@ def test_provenance_is_read_only_and_empty_before_build() -> None:
     scope = lr_scope()
     assert dict(scope.provenance) == {} and scope.config is None
     scope.build([])
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="does not support item assignment"):
         scope.provenance["x"] = []  # type: ignore[index]
 
 

@@ -181,5 +181,5 @@ def test_observe_forms() -> None:
 def test_bad_scope_arguments() -> None:
     with pytest.raises(ViewDefinitionError):
         Scope(name="not valid")
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"^Scope\(config=\.\.\.\) takes a mapping, not list$"):
         Scope(config=[1, 2])  # type: ignore[arg-type]

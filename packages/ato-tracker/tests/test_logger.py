@@ -281,7 +281,7 @@ def test_bad_fingerprint_shape_raises_type_error(make_config):
     logger.run()
     with pytest.raises(FingerprintFormatError, match="'fwd'"):
         logger.log_fingerprints({"fwd": 42})
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match=r"an object with a 'fingerprints' mapping, got int$"):
         logger.log_fingerprints(42)
     logger.finish()
 

@@ -4,11 +4,13 @@ A search space maps a parameter name (a dotted path such as ``optimizer.lr``) to
 
 - ``FLOAT`` / ``INTEGER``: ``param_range=(low, high)`` (inclusive), ``num_samples`` (>= 1),
   ``space_type`` ``'LINEAR'`` (default) or ``'LOG'``, ``base`` for LOG spacing (default 10 for
-  floats, 2 for integers).
+  floats, 2 for integers; checked, but it never changes the points, see below).
 - ``CATEGORY``: ``categories`` (a non-empty list of any values).
 
 Values are plain Python ``int``/``float`` objects. LOG points are ``base ** e`` for evenly
-spaced exponents ``e``; each float is rounded to 12 significant digits, which removes
+spaced exponents ``e``, which is the same geometric sequence ``low * (high / low) ** (i / (n - 1))``
+in every base, so ``base`` is accepted (ato 2.x specs carry it) and must be a finite number
+> 0 and != 1, but the points do not depend on it (they are computed with natural logs); each float is rounded to 12 significant digits, which removes
 floating-point noise (``10 ** -5`` comes out as ``1e-05``) and the endpoints are exactly
 ``low`` and ``high``. Integer points are rounded to the nearest integer and de-duplicated.
 """
@@ -233,24 +235,25 @@ def _log_points(
     name: str, spec: Mapping[str, Any], low: float, high: float, num: int, default_base: float
 ) -> list[float]:
     base = spec.get("base", default_base)
-    if isinstance(base, bool) or not isinstance(base, (int, float)) or base <= 0 or base == 1:
+    if (
+        isinstance(base, bool)
+        or not isinstance(base, (int, float))
+        or not 0 < base < math.inf
+        or base == 1
+    ):
         raise SearchSpaceError(
-            f"search space {name!r}: LOG base must be a number > 0 and != 1, got {base!r}"
+            f"search space {name!r}: LOG base must be a finite number > 0 and != 1, got {base!r} "
+            f"(it does not change the points: a geometric grid is the same in every base)"
         )
     if low <= 0:
         raise SearchSpaceError(
             f"search space {name!r}: a LOG space needs param_range > 0, got low={low!r}; "
             f"use space_type='LINEAR' or a positive low bound"
         )
-    lo_exp, hi_exp = math.log(low, base), math.log(high, base)
+    lo_exp, hi_exp = math.log(low), math.log(high)
     step = (hi_exp - lo_exp) / max(num - 1, 1)
-    try:
-        return _spaced(low, high, num, lambda i: base ** (lo_exp + step * i))
-    except OverflowError:
-        raise SearchSpaceError(
-            f"search space {name!r}: LOG points between {low!r} and {high!r} overflow a float; "
-            f"keep LOG bounds below 1e308 or use space_type='LINEAR'"
-        ) from None
+    # inner exponents stay below log(high), so exp() cannot overflow for finite bounds
+    return _spaced(low, high, num, lambda i: math.exp(lo_exp + step * i))
 
 
 def _spaced(low: float, high: float, num: int, point: Callable[[int], float]) -> list[float]:

@@ -362,10 +362,10 @@ class MetricWriter:
     """Writes metric rows exactly once with the driver's ``executemany`` for one SQL dialect.
 
     Timestamps are converted the way `ato.tracker.models.UTCDateTime` would: an aware
-    UTC ``datetime`` for PostgreSQL, a naive UTC one for MySQL, and for SQLite the exact text
-    SQLAlchemy's SQLite ``DATETIME`` stores (``YYYY-MM-DD HH:MM:SS.ffffff``), formatted once per
-    second and completed with the microseconds. Values become ``(value, value_class)`` pairs
-    (see `ato.tracker.values`).
+    UTC ``datetime`` for PostgreSQL and a naive UTC one for MySQL; on SQLite the insert
+    statement itself makes the exact text SQLAlchemy's SQLite ``DATETIME`` stores
+    (``YYYY-MM-DD HH:MM:SS.ffffff``, see `_sqlite_insert`). Values become
+    ``(value, value_class)`` pairs (see `ato.tracker.values`).
 
     Args:
         dialect: the dialect of the engine the rows go to.
@@ -382,12 +382,10 @@ class MetricWriter:
         order = list(compiled.positiontup or ()) if compiled.positional else list(_COLUMNS)
         order = order[: len(_COLUMNS)]  # MySQL's ON DUPLICATE KEY clause binds nothing
         self.index = None if order == list(_COLUMNS) else [_COLUMNS.index(n) for n in order]
-        by_dialect: dict[str, Callable[[float], Any]] = {
-            "sqlite": _SqliteTime(),
-            "postgresql": lambda t: _from_timestamp(t, _UTC),
-        }
-        self.convert_time: Callable[[float], Any] = by_dialect.get(
-            dialect.name, lambda t: _from_timestamp(t, _UTC).replace(tzinfo=None)
+        self.convert_time: Callable[[float], Any] = (
+            (lambda t: _from_timestamp(t, _UTC))
+            if dialect.name == "postgresql"
+            else (lambda t: _from_timestamp(t, _UTC).replace(tzinfo=None))
         )
 
         self.sqlite = dialect.name == "sqlite"
@@ -422,8 +420,9 @@ class MetricWriter:
 def _sqlite_insert(writer_id: int) -> str:
     """SQLite's insert of buffered tuples ``(run_id, key, value, step, unix_time, seq)``: SQLite
     computes the value class, the stand-ins for infinities (NaN arrives as NULL: SQLite binds
-    NaN so) and the ``DATETIME`` text itself (the same text `_SqliteTime` makes), so
-    no Python code runs per row. ``writer_id`` is an ``int``, inlined as a literal."""
+    NaN so) and the ``DATETIME`` text itself (``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC, the text
+    SQLAlchemy's SQLite ``DATETIME`` stores), so no Python code runs per row. ``writer_id``
+    is an ``int``, inlined as a literal."""
     big = repr(DBL_MAX)
     return (
         "INSERT INTO metrics (run_id, key, value, value_class, step, timestamp, writer, seq) "  # noqa: S608 - constants and an int only
@@ -448,21 +447,6 @@ def _insert_skipping_stored(dialect: Dialect) -> Any:
         statement = mysql.insert(table)
         return statement.on_duplicate_key_update(seq=statement.inserted.seq)
     return insert(table).inline()
-
-
-class _SqliteTime:
-    """Unix time -> SQLite DATETIME text in UTC, caching the formatted second."""
-
-    def __init__(self) -> None:
-        self.second = -1
-        self.prefix = ""
-
-    def __call__(self, t: float) -> str:
-        second = int(t)
-        if second != self.second:
-            self.second = second
-            self.prefix = _from_timestamp(second, _UTC).strftime("%Y-%m-%d %H:%M:%S")
-        return f"{self.prefix}.{int((t - second) * 1e6):06d}"
 
 
 def _timer_loop(
