@@ -109,4 +109,5 @@ def test_demo_final_curve_and_explain(demo_run, demo_dir) -> None:
     assert lines[0] == "step,key,value,timestamp" and len(lines) > 5
     explain = _ato(demo_dir, "runs", "explain", run_id, "optim.lr")
     assert explain.returncode == 0, explain.stderr
-    assert "hyperopt_trial" in explain.stdout and "overrode" in explain.stdout
+    assert "optim.lr = " in explain.stdout and "← search" in explain.stdout
+    assert "overrode" in explain.stdout
