@@ -178,19 +178,26 @@ def _sqlite_extreme_ids(
     statements cost microseconds), then a seek for each extreme's row."""
     width = last - first + 1
     edges = [first - (-(i * width) // buckets) for i in range(buckets + 1)]  # ceil division
-    found: list[tuple[int, int, float, float]] = []
-    total = 0
-    for low, high in itertools.pairwise(edges):
-        if low == high:
-            continue
-        row = conn.exec_driver_sql(_SQLITE_BUCKET, (run_id, key, low, high)).one()
-        total += row[2]
-        if row[0] is not None:
-            found.append((low, high, row[0], row[1]))
-    ids: set[int] = set()
-    for low, high, *extremes in found:
-        for extreme in extremes:
-            ids.add(conn.exec_driver_sql(_SQLITE_ROW, (run_id, key, extreme, low, high)).one()[0])
+    # The driver's cursor directly: a few thousand tiny statements, each a few microseconds.
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        found: list[tuple[int, int, float, float]] = []
+        total = 0
+        for low, high in itertools.pairwise(edges):
+            if low == high:
+                continue
+            row = cursor.execute(_SQLITE_BUCKET, (run_id, key, low, high)).fetchone()
+            total += row[2]
+            if row[0] is not None:
+                found.append((low, high, row[0], row[1]))
+        ids: set[int] = set()
+        for low, high, *extremes in found:
+            for extreme in extremes:
+                ids.add(
+                    cursor.execute(_SQLITE_ROW, (run_id, key, extreme, low, high)).fetchone()[0]
+                )
+    finally:
+        cursor.close()
     return ids, total
 
 

@@ -16,13 +16,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from sqlalchemy import Connection, Table, and_, case, func, insert, or_, select, tuple_
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
-from .models import MetricRecord, MetricSummaryRecord
+from .models import MetricRecord, MetricSummaryRecord, ProjectRecord, RunRecord
 from .results import MetricSummary
 from .values import DBL_MAX, NEG_INF, POS_INF, load_value, store_value
 
@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 _summaries = cast(Table, MetricSummaryRecord.__table__)
 _metrics = cast(Table, MetricRecord.__table__)
+_runs = cast(Table, RunRecord.__table__)
+_projects = cast(Table, ProjectRecord.__table__)
 _UTC = timezone.utc
 _INF = float("inf")
 _BATCH = 500  # ids or keys per IN (...) list
@@ -184,6 +186,45 @@ def read(conn: Connection, run_ids: Sequence[int]) -> dict[int, dict[str, Metric
                 count=count,
             )
     return dict(result)
+
+
+class SummaryRow(NamedTuple):
+    """One run's summary of one metric key, for tables of many runs (see
+    `project_summary_rows`); ``min``/``max`` skip NaN (``None`` if the key logged only NaN),
+    ``last`` is the value written last (NaN and infinities included)."""
+
+    run_id: int
+    key: str
+    count: int
+    min: float | None
+    max: float | None
+    last: float
+    last_step: int | None
+
+
+def project_summary_rows(conn: Connection, project_name: str) -> list[SummaryRow]:
+    """Every summary of every run of ``project_name`` (one query over the summaries table,
+    ordered by run id and key; ``[]`` for an unknown project)."""
+    s, r, p = _summaries.c, _runs.c, _projects.c
+    stmt = (
+        select(s.run_id, s.key, s.value_count, s.min_value, s.max_value, s.has_pos_inf)
+        .add_columns(s.has_neg_inf, s.last_value, s.last_class, s.last_step)
+        .join(_runs, r.id == s.run_id)
+        .join(_projects, p.id == r.project_id)
+        .where(p.name == project_name)
+        .order_by(s.run_id, s.key)
+    )
+    big = DBL_MAX
+    result = []
+    for run_id, key, count, low, high, pos, neg, last, last_class, step in conn.execute(stmt).all():
+        if last_class:
+            last = load_value(last, last_class)
+        if (low == -big or low == big) and (pos or neg):
+            low = _extreme(low, pos, neg)
+        if (high == -big or high == big) and (pos or neg):
+            high = _extreme(high, pos, neg)
+        result.append(SummaryRow(run_id, key, count, low, high, last, step))
+    return result
 
 
 def _extreme(value: float | None, has_pos_inf: int, has_neg_inf: int) -> float | None:
