@@ -241,6 +241,9 @@ class MetricSummaryRecord(Base):
     last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     last_timestamp: Mapped[datetime] = mapped_column(UTCDateTime())
 
+    # SQLite: the table is its primary key's B-tree (one lookup per row, not two).
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - SQLAlchemy's own attribute
+
 
 class ArtifactRecord(Base):
     """A file (or other output) a run produced, referenced by path."""

@@ -190,40 +190,35 @@ def read(conn: Connection, run_ids: Sequence[int]) -> dict[int, dict[str, Metric
 
 class SummaryRow(NamedTuple):
     """One run's summary of one metric key, for tables of many runs (see
-    `project_summary_rows`); ``min``/``max`` skip NaN (``None`` if the key logged only NaN),
+    `project_summary_rows`): ``min``/``max`` skip NaN (``None`` if the key logged only NaN),
     ``last`` is the value written last (NaN and infinities included)."""
 
     run_id: int
     key: str
-    count: int
     min: float | None
     max: float | None
     last: float
-    last_step: int | None
 
 
 def project_summary_rows(conn: Connection, project_name: str) -> list[SummaryRow]:
-    """Every summary of every run of ``project_name`` (one query over the summaries table,
-    ordered by run id and key; ``[]`` for an unknown project)."""
+    """Every summary of every run of ``project_name``, in no particular order (one query over
+    the summaries table; ``[]`` for an unknown project)."""
     s, r, p = _summaries.c, _runs.c, _projects.c
-    stmt = (
-        select(s.run_id, s.key, s.value_count, s.min_value, s.max_value, s.has_pos_inf)
-        .add_columns(s.has_neg_inf, s.last_value, s.last_class, s.last_step)
-        .join(_runs, r.id == s.run_id)
-        .join(_projects, p.id == r.project_id)
-        .where(p.name == project_name)
-        .order_by(s.run_id, s.key)
-    )
+    runs = select(r.id).join(_projects, p.id == r.project_id).where(p.name == project_name)
+    stmt = select(
+        s.run_id, s.key, s.min_value, s.max_value, s.has_pos_inf, s.has_neg_inf,
+        s.last_value, s.last_class,
+    ).where(s.run_id.in_(runs.scalar_subquery()))  # fmt: skip
     big = DBL_MAX
     result = []
-    for run_id, key, count, low, high, pos, neg, last, last_class, step in conn.execute(stmt).all():
+    for run_id, key, low, high, pos, neg, last, last_class in conn.execute(stmt).all():
         if last_class:
             last = load_value(last, last_class)
         if (low == -big or low == big) and (pos or neg):
             low = _extreme(low, pos, neg)
         if (high == -big or high == big) and (pos or neg):
             high = _extreme(high, pos, neg)
-        result.append(SummaryRow(run_id, key, count, low, high, last, step))
+        result.append(SummaryRow(run_id, key, low, high, last))
     return result
 
 

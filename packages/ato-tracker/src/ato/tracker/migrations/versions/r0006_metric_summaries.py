@@ -55,6 +55,7 @@ def upgrade() -> None:
             sa.Column("last_step", sa.BigInteger(), nullable=True),
             sa.Column("last_timestamp", TIMESTAMP, nullable=False),
             sa.PrimaryKeyConstraint("run_id", "key"),
+            sqlite_with_rowid=False,
         )
     summaries = sa.table(TABLE, *map(sa.column, SUMMARY_COLUMNS))
     op.execute(summaries.delete())
