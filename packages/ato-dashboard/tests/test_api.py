@@ -331,3 +331,38 @@ def test_metric_keys_with_slashes_and_spaces(sqlite_url: str):
     assert body["key"] == "val/top 1%" and body["value"] == [0.5, 0.25]
     assert c.get("/api/projects/p%2Fq/runs").json()["project"] == "p/q"
     assert c.get("/projects/p%2Fq").status_code == 200
+
+
+def test_series_json_shows_non_finite_values_as_gaps_and_counts_them(tmp_path: Any):
+    url = f"sqlite:///{tmp_path / 'gaps.db'}"
+    values = [0.5, float("nan"), 0.25, float("inf"), float("-inf"), 0.125]
+    logger = SQLLogger({"experiment": {"project_name": "p", "sql": {"db_path": url}}})
+    run_id = logger.run()
+    for step, value in enumerate(values):
+        logger.log_metric("loss", value, step)
+    logger.finish()
+    dispose_engines()
+    c = client(url)
+    whole = c.get(f"/api/runs/{run_id}/metrics/loss").json()
+    assert whole["value"] == [0.5, None, 0.25, None, None, 0.125]
+    assert whole["non_finite"] == {"nan": 1, "inf": 1, "-inf": 1}
+    small = c.get(f"/api/runs/{run_id}/metrics/loss", params={"max_points": 4}).json()
+    assert small["downsampled"] and small["total"] == 6
+    assert small["non_finite"]["nan"] == 1  # the bucket's NaN is kept as a gap
+
+
+def test_run_detail_has_the_provenance_with_passwords_hidden(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+):
+    url = f"sqlite:///{tmp_path / 'prov.db'}"
+    argv = ["train.py", "--db", "postgresql://ann:s3cret@db.example/ml", "lr=0.1"]
+    monkeypatch.setattr("sys.argv", argv)
+    logger = SQLLogger({"experiment": {"project_name": "p", "sql": {"db_path": url}}})
+    run_id = logger.run()
+    logger.finish()
+    dispose_engines()
+    body = client(url).get(f"/api/runs/{run_id}").json()
+    provenance = body["provenance"]
+    assert provenance["argv"][0] == "train.py" and provenance["argv"][3] == "lr=0.1"
+    assert "s3cret" not in str(provenance) and "ann:" in provenance["argv"][2]
+    assert provenance["cwd"] and provenance["python"]["version"]

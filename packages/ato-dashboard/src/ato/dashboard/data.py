@@ -121,8 +121,9 @@ def _metric_columns(rows: list[SummaryRow], runs: list[RunRow]) -> dict[str, dic
 
 
 def run_detail(conn: Connection, run_id: int) -> dict[str, Any]:
-    """``/api/runs/{id}``: the run's status, times, tags, config tree, artifacts (paths only),
-    fingerprints and metric summaries.
+    """``/api/runs/{id}``: the run's status, times, tags, config tree, provenance (how it was
+    launched; ``{}`` for runs that did not record it), artifacts (paths only), fingerprints
+    and metric summaries.
 
     Raises:
         NotFoundError: no run ``run_id``.
@@ -142,6 +143,7 @@ def run_detail(conn: Connection, run_id: int) -> dict[str, Any]:
         "search_id": tags.get("search"),
         "structural_hash": run.structural_hash,
         "config": records.plain_config(run),
+        "provenance": records.plain_provenance(run),
         "metric_keys": sorted(summaries),
         "metrics": {key: records.summary(s) for key, s in sorted(summaries.items())},
         "artifacts": [
@@ -177,7 +179,9 @@ def series(
 ) -> dict[str, Any]:
     """``/api/runs/{id}/metrics/{key}``: the series as columns ``step``, ``value`` and
     ``time`` (seconds since the Unix epoch), downsampled to at most ``max_points`` keeping the
-    first and last point and every bucket's extremes; ``total`` counts the logged values.
+    first and last point, every bucket's extremes and its first NaN; ``total`` counts the
+    logged values. NaN and infinities are ``null`` in ``value`` (gaps in a chart), counted by
+    kind in ``non_finite`` (``{'nan': n, 'inf': n, '-inf': n}``).
 
     Raises:
         NotFoundError: no run ``run_id``, or it never logged ``key``.
@@ -199,6 +203,7 @@ def series(
         "downsampled": total > len(points),
         "step": [p.step for p in points],
         "value": [records.json_number(p.value) for p in points],
+        "non_finite": records.non_finite_counts(p.value for p in points),
         "time": [p.timestamp.timestamp() for p in points],
     }
 

@@ -23,6 +23,15 @@ def json_number(value: float | None) -> float | None:
     return value if value is None or math.isfinite(value) else None
 
 
+def non_finite_counts(values: Iterable[float]) -> dict[str, int]:
+    """How many of ``values`` are NaN, +inf and -inf: ``{'nan': n, 'inf': n, '-inf': n}``."""
+    counts = {"nan": 0, "inf": 0, "-inf": 0}
+    for value in values:
+        if value - value != 0:  # not finite
+            counts["nan" if value != value else "inf" if value > 0 else "-inf"] += 1
+    return counts
+
+
 def iso(moment: datetime | None) -> str | None:
     """ISO 8601 text of an aware UTC ``datetime`` (or ``None``)."""
     return None if moment is None else moment.isoformat()
@@ -43,6 +52,13 @@ def plain_config(run: Run) -> dict[str, Any]:
     """The run's config as plain JSON data, any stored database password hidden."""
     config: dict[str, Any] = ADict.to_dict(run.config)
     return _hide_url_passwords(config)  # type: ignore[no-any-return]
+
+
+def plain_provenance(run: Run) -> dict[str, Any]:
+    """How the run was launched (``{}`` when not recorded) as plain JSON data, any database
+    password in it (a ``--db`` URL in ``argv``, say) hidden."""
+    provenance: dict[str, Any] = ADict.to_dict(run.provenance) if run.provenance else {}
+    return _hide_url_passwords(provenance)  # type: ignore[no-any-return]
 
 
 def flat_params(config: Mapping[str, Any]) -> dict[str, Any]:
