@@ -223,7 +223,8 @@ def main() -> None:
 
     def ato_runs() -> None:
         body = http.get(f"{base}/api/projects/bench/runs").json()
-        assert len(body["runs"]) == n_runs and len(body["runs"][0]["params"]) == PARAMS
+        assert body["count"] == n_runs and len(body["params"]) == PARAMS
+        assert all(len(column) == n_runs for column in body["params"].values())
 
     def mlflow_runs() -> None:
         runs = client.search_runs([experiment], max_results=n_runs)
