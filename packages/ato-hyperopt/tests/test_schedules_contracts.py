@@ -26,15 +26,15 @@ NONE_RAN = (0, -1, None)
 class Source:
     """A sampler of ``size`` trials (None: endless) that records what the schedule reports."""
 
-    def __init__(self, size: int | None = None) -> None:
-        self.size, self.given = size, 0
+    def __init__(self, size: int | None = None, first: int = 0) -> None:
+        self.size, self.given, self.first = size, 0, first
         self.reports: list[tuple[Job, float, str]] = []
 
     def new_trial(self) -> int | None:
         if self.size is not None and self.given >= self.size:
             return None
         self.given += 1
-        return self.given - 1
+        return self.first + self.given - 1
 
     def report(self, job: Job, metric: float, state: str) -> None:
         self.reports.append((job, metric, state))
@@ -185,6 +185,12 @@ def test_successive_halving_starts_with_what_a_finite_sampler_gave() -> None:
     assert [len(b) for b in batches] == [3] and source.given == 3
     assert source.states() == [(2, 0, COMPLETED), (1, 0, COMPLETED), (0, 0, COMPLETED)]
     assert schedule.answer() == (2, 0, 2)
+
+
+def test_successive_halving_with_one_config_answers_it_without_a_rung() -> None:
+    schedule = SuccessiveHalvingSchedule(0.5, 2, max_budget=4)
+    assert run(schedule, Source(size=1, first=7)) == []
+    assert schedule.answer() == (7, -1, None)  # the search evaluates it once, at max_budget
 
 
 def test_a_schedule_that_got_no_trial_answers_that_none_ran() -> None:
