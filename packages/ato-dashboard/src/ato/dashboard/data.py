@@ -6,7 +6,6 @@ projects, runs or metric keys raise ``ato.dashboard.errors.NotFoundError``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,7 +16,7 @@ from ato.tracker.models import ProjectRecord, RunRecord
 from ato.tracker.overview import RunRow, project_activity, project_run_rows
 from ato.tracker.results import Run
 from ato.tracker.series import downsampled_series
-from ato.tracker.summaries import SummaryRow, project_summary_rows
+from ato.tracker.summaries import project_summary_rows
 
 from . import records
 from .errors import BadRequestError, NotFoundError
@@ -64,7 +63,7 @@ def project_runs(
         runs = [run for run in runs if run.status == status]
     if tag:
         runs = [run for run in runs if tag in run.tags]
-    params, missing = records.param_columns([records.flat_params(run.config) for run in runs])
+    params, missing = records.config_columns([run.config for run in runs])
     metrics = _metric_columns(project_summary_rows(conn, name), runs)
     return {
         "project": name,
@@ -99,24 +98,24 @@ def _run_columns(runs: list[RunRow]) -> dict[str, list[Any]]:
     }
 
 
-def _metric_columns(rows: list[SummaryRow], runs: list[RunRow]) -> dict[str, dict[str, list[Any]]]:
+def _metric_columns(rows: Sequence[Any], runs: list[RunRow]) -> dict[str, dict[str, list[Any]]]:
     """Per metric key: ``last`` and ``best`` (by `records.guess_mode`) per run, ``None``
-    where the run did not log the key or the value is NaN or infinite (not valid JSON)."""
+    where the run did not log the key or the value is NaN or infinite (not valid JSON).
+    ``rows`` are `ato.tracker.summaries.project_summary_rows`."""
     index = {run.id: i for i, run in enumerate(runs)}
     columns: dict[str, dict[str, list[Any]]] = {}
-    lower_is_better: dict[str, bool] = {}
-    finite = math.isfinite
+    best_position: dict[str, int] = {}  # where a row holds the best value: 3 (min) or 4 (max)
     for row in rows:
-        i = index.get(row.run_id)
+        i = index.get(row[0])
         if i is None:  # filtered out
             continue
-        column = columns.get(row.key)
+        key = row[1]
+        column = columns.get(key)
         if column is None:
-            column = columns[row.key] = {"last": [None] * len(runs), "best": [None] * len(runs)}
-            lower_is_better[row.key] = records.guess_mode(row.key) == "min"
-        best = row.min if lower_is_better[row.key] else row.max
-        column["last"][i] = row.last if finite(row.last) else None
-        column["best"][i] = best if best is not None and finite(best) else None
+            column = columns[key] = {"last": [None] * len(runs), "best": [None] * len(runs)}
+            best_position[key] = 3 if records.guess_mode(key) == "min" else 4
+        column["last"][i] = row[2]
+        column["best"][i] = row[best_position[key]]
     return columns
 
 
