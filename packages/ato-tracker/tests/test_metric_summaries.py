@@ -201,3 +201,29 @@ def test_revision_0006_computes_the_summaries_of_old_rows(db_url: str):
         assert set(after[run_id]) == set(SERIES)
         for key in SERIES:
             assert _same(_as_dict(after[run_id][key]), _as_dict(before[run_id][key])), key
+
+
+def test_project_summary_rows_give_finite_values_and_none_for_nan_and_infinities(db_url: str):
+    logger = SQLLogger(_config(db_url))
+    run_id = logger.run()
+    for key, values in SERIES.items():
+        for step, value in enumerate(values):
+            logger.log_metric(key, value, step)
+    logger.finish()
+    other = SQLLogger({"experiment": {"project_name": "other", "sql": {"db_path": db_url}}})
+    other.run()
+    other.log_metric("plain", 1.0, 0)
+    other.finish()
+
+    def finite(value: float | None) -> float | None:
+        return value if value is not None and math.isfinite(value) else None
+
+    with get_engine(db_url).connect() as conn:
+        rows = summaries.project_summary_rows(conn, "p")
+        assert summaries.project_summary_rows(conn, "nope") == []
+    assert {row.run_id for row in rows} == {run_id}
+    got = {row.key: (row.last, row.min, row.max) for row in rows}
+    assert set(got) == set(SERIES)
+    for key, values in SERIES.items():
+        want = _expected(values, [None] * len(values))
+        assert got[key] == (finite(want["last"]), finite(want["min"]), finite(want["max"])), key
