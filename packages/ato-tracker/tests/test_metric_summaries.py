@@ -18,8 +18,10 @@ from ato.tracker import SQLLogger, migrate, queries, summaries
 from ato.tracker.buffer import MetricWriter, new_writer_id, write_isolating
 from ato.tracker.engine import dispose_engines, get_engine
 from ato.tracker.results import MetricSummary
+from ato.tracker.values import store_value
 
 BIG = sys.float_info.max
+LMM = ("last", "min", "max")
 INF, NAN = math.inf, math.nan
 SERIES: dict[str, list[float]] = {
     "plain": [0.5, 0.25, 0.75, 0.125],
@@ -222,8 +224,15 @@ def test_project_summary_rows_give_finite_values_and_none_for_nan_and_infinities
         rows = summaries.project_summary_rows(conn, "p")
         assert summaries.project_summary_rows(conn, "nope") == []
     assert {row.run_id for row in rows} == {run_id}
-    got = {row.key: (row.last, row.min, row.max) for row in rows}
+    got = {row.key: row for row in rows}
     assert set(got) == set(SERIES)
+
+    def infinity(value: float | None) -> int:
+        return 0 if value is None or not math.isinf(value) else (1 if value > 0 else -1)
+
     for key, values in SERIES.items():
         want = _expected(values, [None] * len(values))
-        assert got[key] == (finite(want["last"]), finite(want["min"]), finite(want["max"])), key
+        row = got[key]
+        assert (row.last, row.min, row.max) == tuple(map(finite, [want[k] for k in LMM])), key
+        assert (row.min_inf, row.max_inf) == (infinity(want["min"]), infinity(want["max"])), key
+        assert row.last_class == store_value(want["last"])[1], key

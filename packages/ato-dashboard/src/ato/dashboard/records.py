@@ -14,6 +14,8 @@ from ato.tracker.settings import hide_password
 
 #: Config keys the searches themselves set on each trial (round index, budget): not parameters.
 SEARCH_KEYS = frozenset({"__num_halved__", "__budget__", "__rung__", "__trial_id__"})
+#: (is NaN, is positive) of a non-finite float -> its JSON text.
+NON_FINITE_TEXT = {(True, False): "nan", (False, True): "inf", (False, False): "-inf"}
 _MISSING = object()  # a key a config lacks
 _LEAF_TYPES = frozenset({str, int, float, bool, list, type(None)})  # never a mapping
 _LOWER_IS_BETTER = re.compile(r"loss|err|mse|mae|rmse|perplexity|nll|cost|regret|time", re.I)
@@ -167,16 +169,24 @@ def _all_same(column: list[Any]) -> bool:
 
 
 def summary(summary_: MetricSummary) -> dict[str, Any]:
-    """A metric summary as JSON: ``last``, ``last_step``, ``min``, ``max``, ``count``."""
-    finite = math.isfinite
-    last, low, high = summary_.last, summary_.min, summary_.max
+    """A metric summary as JSON: ``last``, ``last_step``, ``min``, ``max``, ``count``; a NaN
+    or infinite value as the text ``'nan'``, ``'inf'`` or ``'-inf'`` (see `json_value`)."""
     return {
-        "last": last if finite(last) else None,
+        "last": json_value(summary_.last),
         "last_step": summary_.last_step,
-        "min": low if low is None or finite(low) else None,
-        "max": high if high is None or finite(high) else None,
+        "min": json_value(summary_.min),
+        "max": json_value(summary_.max),
         "count": summary_.count,
     }
+
+
+def json_value(value: float | None) -> float | str | None:
+    """A summary value for JSON, which has no NaN or infinity: those become the texts
+    ``'nan'``, ``'inf'`` and ``'-inf'`` (what Python prints), so that a table can show that
+    a run diverged instead of a blank."""
+    if value is None or value - value == 0:
+        return value
+    return NON_FINITE_TEXT[value != value, value > 0]
 
 
 def tag_values(tags: Iterable[str]) -> dict[str, str]:

@@ -188,33 +188,38 @@ def read(conn: Connection, run_ids: Sequence[int]) -> dict[int, dict[str, Metric
     return dict(result)
 
 
-def project_summary_rows(
-    conn: Connection, project_name: str
-) -> Sequence[Row[tuple[int, str, float | None, float | None, float | None]]]:
-    """Every summary of every run of ``project_name`` as rows ``(run_id, key, last, min,
-    max)`` (also readable as attributes), in no particular order; one query, no per-row Python
-    (made for tables of thousands of runs). Values that are NaN or infinite are ``None``: a
-    table shows no number there (`read` has them exactly). ``[]`` for an unknown project."""
+def project_summary_rows(conn: Connection, project_name: str) -> Sequence[Row[Any]]:
+    """Every summary of every run of ``project_name`` as rows ``(run_id, key, last, min, max,
+    last_class, min_inf, max_inf)`` (also readable as attributes), in no particular order; one
+    query, no per-row Python (made for tables of thousands of runs). ``last``/``min``/``max``
+    are the finite values, ``None`` where the value is NaN or infinite: ``last_class`` (see
+    ``ato.tracker.values``) and ``min_inf``/``max_inf`` (``1`` for +inf, ``-1`` for -inf, else
+    ``0``) tell which. `read` gives the values exactly. ``[]`` for an unknown project."""
     s, r, p = _summaries.c, _runs.c, _projects.c
     runs = select(r.id).join(_projects, p.id == r.project_id).where(p.name == project_name)
+    min_inf, max_inf = _infinity(s.min_value), _infinity(s.max_value)
     stmt = select(
         s.run_id,
         s.key,
         case((s.last_class == FINITE, s.last_value), else_=None).label("last"),
-        _finite(s.min_value).label("min"),
-        _finite(s.max_value).label("max"),
+        case((min_inf != 0, None), else_=s.min_value).label("min"),
+        case((max_inf != 0, None), else_=s.max_value).label("max"),
+        s.last_class,
+        min_inf.label("min_inf"),
+        max_inf.label("max_inf"),
     ).where(s.run_id.in_(runs.scalar_subquery()))
     return conn.execute(stmt).all()
 
 
-def _finite(extreme: Any) -> Any:
-    """A stored extreme, or NULL when it is an infinity's stand-in (see `_extreme`)."""
+def _infinity(extreme: Any) -> Any:
+    """``1``/``-1`` when a stored extreme is the stand-in of +inf/-inf (see `_extreme`),
+    else ``0``."""
     s = _summaries.c
-    infinite = or_(
-        and_(extreme == DBL_MAX, s.has_pos_inf == 1),
-        and_(extreme == -DBL_MAX, s.has_neg_inf == 1),
+    return case(
+        (and_(extreme == DBL_MAX, s.has_pos_inf == 1), 1),
+        (and_(extreme == -DBL_MAX, s.has_neg_inf == 1), -1),
+        else_=0,
     )
-    return case((infinite, None), else_=extreme)
 
 
 def _extreme(value: float | None, has_pos_inf: int, has_neg_inf: int) -> float | None:
