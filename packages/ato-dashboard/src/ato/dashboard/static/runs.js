@@ -73,7 +73,7 @@
       { key: "status", label: "status", get: (r) => r.status, show: (r) => statusBadge(r.status) },
       { key: "start", label: "start", get: (r) => r.start_time, show: (r) => fmtTime(r.start_time) },
       { key: "duration", label: "duration", get: (r) => r.duration_s, show: (r) => fmtDuration(r.duration_s) },
-      { key: "tags", label: "tags", get: (r) => r.tags.join(" "), show: (r) => tagCell(r) },
+      { key: "tags", label: "tags", cls: "tags-col", get: (r) => r.tags.join(" "), show: (r) => tagCell(r) },
     ];
     for (const key of data.metric_keys) {
       const label = state.metricView === "last" ? key : `${key} (${data.metric_modes[key]})`;
@@ -95,7 +95,7 @@
       }
       return el("span", { cls: "tag", text: tag });
     });
-    return el("span", { cls: "tags" }, items);
+    return el("span", { cls: "tags", title: run.tags.join(" ") }, items);
   }
 
   function searchable(run) {
