@@ -356,11 +356,12 @@ def bench(session: nox.Session) -> None:
 MUTATION_TARGETS: dict[str, list[str]] = {
     "adict": ["src/ato/adict/core.py"],
     "scope": ["src/ato/scope/cli.py"],
-    # the metric write path: buffer, spool file, stored value encoding
+    # the metric write path: buffer, spool file, stored value encoding, metric summaries
     "tracker": [
         "src/ato/tracker/buffer.py",
         "src/ato/tracker/spool.py",
         "src/ato/tracker/values.py",
+        "src/ato/tracker/summaries.py",
     ],
     "hyperopt": [
         "src/ato/hyperopt/hyperband.py",

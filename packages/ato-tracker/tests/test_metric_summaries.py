@@ -6,17 +6,22 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import sys
 import threading
+import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 
-from ato.tracker import SQLLogger, migrate, queries, summaries
+from ato.tracker import SQLFinder, SQLLogger, migrate, queries, summaries
 from ato.tracker.buffer import MetricWriter, new_writer_id, write_isolating
 from ato.tracker.engine import dispose_engines, get_engine
+from ato.tracker.models import MetricSummaryRecord
 from ato.tracker.results import MetricSummary
 from ato.tracker.values import store_value
 
@@ -236,3 +241,80 @@ def test_project_summary_rows_give_finite_values_and_none_for_nan_and_infinities
         assert (row.last, row.min, row.max) == tuple(map(finite, [want[k] for k in LMM])), key
         assert (row.min_inf, row.max_inf) == (infinity(want["min"]), infinity(want["max"])), key
         assert row.last_class == store_value(want["last"])[1], key
+
+
+def _assigned_columns(sql: str, marker: str) -> list[str]:
+    """The columns an upsert's update part assigns (top-level ``name = ...`` after ``marker``)."""
+    return re.findall(r", [`\"]?(\w+)[`\"]? = ", ", " + sql.split(marker, 1)[1].strip())
+
+
+@pytest.mark.parametrize(
+    ("dialect", "marker"),
+    [
+        (sqlite.dialect(), 'ON CONFLICT (run_id, "key") DO UPDATE SET'),
+        (postgresql.dialect(), "ON CONFLICT (run_id, key) DO UPDATE SET"),
+        (mysql.dialect(), "ON DUPLICATE KEY UPDATE"),
+        (mysql.dialect(is_mariadb=True), "ON DUPLICATE KEY UPDATE"),
+    ],
+    ids=["sqlite", "postgresql", "mysql", "mariadb"],
+)
+def test_the_merge_statement_of_each_backend_updates_every_summary_column(dialect, marker):
+    sql = str(summaries._merge_statement(dialect).compile(dialect=dialect))
+    assert marker in sql
+    expected = [c.name for c in MetricSummaryRecord.__table__.columns][2:]  # not the key
+    assert _assigned_columns(sql, marker) == expected
+
+
+def test_one_batch_of_several_runs_sharing_a_key_keeps_their_summaries_apart():
+    rows = [
+        (1, "loss", 3.0, 0, 10.5, 1),
+        (2, "loss", -1.0, 0, 11.5, 2),
+        (1, "loss", 5.0, 1, 12.5, 3),
+    ]
+    got = {(r["run_id"], r["key"]): r for r in summaries.batch_summaries(rows)}
+    assert set(got) == {(1, "loss"), (2, "loss")}
+    assert (got[1, "loss"]["value_count"], got[1, "loss"]["min_value"]) == (2, 3.0)
+    assert (got[1, "loss"]["max_value"], got[1, "loss"]["last_value"]) == (5.0, 5.0)
+    assert (got[2, "loss"]["value_count"], got[2, "loss"]["last_step"]) == (1, 0)
+
+
+def test_a_partly_stored_batch_is_recomputed_in_its_own_transaction(db_url: str, monkeypatch):
+    logger = SQLLogger(_config(db_url))
+    run_id = logger.run()
+    engine = get_engine(db_url)
+    writer, writer_id = MetricWriter(engine.dialect), new_writer_id()
+    rows = _rows(run_id, "loss", [4.0, 2.0, 8.0, 6.0])
+    write_isolating(engine, writer, rows[:2], writer_id)
+    calls: list[int] = []
+    real = MetricWriter.write
+    monkeypatch.setattr(
+        MetricWriter, "write", lambda self, c, r, w: (calls.append(len(r)), real(self, c, r, w))
+    )
+    assert write_isolating(engine, writer, rows, writer_id) == 4
+    assert calls == [4]  # one transaction: the recomputation did not fail into a bisection
+    logger.finish()
+    summary = _summaries(db_url, [run_id])[run_id]["loss"]
+    assert (summary.count, summary.min, summary.max, summary.last) == (4, 2.0, 8.0, 6.0)
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Asia/Kolkata"])
+def test_the_last_timestamp_is_the_last_rows_time_in_utc_whatever_the_local_zone(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, zone: str
+):
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        logger = SQLLogger(_config(db_url))
+        run_id = logger.run()
+        for step in range(3):
+            logger.log_metric("loss", 1.0 / (step + 1), step)
+        logger.finish()
+        stored = SQLFinder(db_url).find_run(run_id).metrics[-1].timestamp
+        table = MetricSummaryRecord.__table__
+        with get_engine(db_url).connect() as conn:
+            last = conn.execute(select(table.c.last_timestamp)).scalar_one()
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    # SQLite's insert truncates the time to the microsecond, the summary rounds it
+    assert abs(last - stored) <= timedelta(microseconds=1) and last.utcoffset() == timedelta(0)

@@ -28,6 +28,7 @@ from ato.tracker.overview import runs_with_tag
 from . import __version__, data, search
 from .database import ReadOnlyDatabase
 from .errors import BadRequestError, DashboardError, NotFoundError
+from .gc_pause import collection_paused
 
 log = logging.getLogger("ato.dashboard")
 
@@ -86,9 +87,9 @@ def create_app(db_url: str, *, host: str = "127.0.0.1") -> Starlette:
 
     def api(build: Callable[[Connection, Request], Any]) -> Callable[[Request], Response]:
         def endpoint(request: Request) -> Response:
-            with db.connect() as conn:
+            with collection_paused(), db.connect() as conn:
                 document = build(conn, request)
-            return JSON(document, headers={"Cache-Control": "no-store", **SECURITY_HEADERS})
+                return JSON(document, headers={"Cache-Control": "no-store", **SECURITY_HEADERS})
 
         return endpoint
 

@@ -98,26 +98,22 @@ def _merge_statement(dialect: Dialect) -> Any:
 
 def _merged(new: Any) -> dict[str, Any]:
     """SET clauses merging ``new`` (the batch's summary) into the stored row. Each clause
-    reads only its own column, so MySQL's left-to-right assignment gives the same result."""
+    reads only its own column, so MySQL's left-to-right assignment gives the same result.
+    A NULL extreme (a key that logged only NaN) never replaces a value: ``NULL < x`` is not
+    true."""
     c = _summaries.c
     return {
         "value_count": c.value_count + new.value_count,
         "min_value": case(
-            (new.min_value.is_(None), c.min_value),
             (or_(c.min_value.is_(None), new.min_value < c.min_value), new.min_value),
             else_=c.min_value,
         ),
         "max_value": case(
-            (new.max_value.is_(None), c.max_value),
             (or_(c.max_value.is_(None), new.max_value > c.max_value), new.max_value),
             else_=c.max_value,
         ),
-        "has_pos_inf": case(
-            (new.has_pos_inf > c.has_pos_inf, new.has_pos_inf), else_=c.has_pos_inf
-        ),
-        "has_neg_inf": case(
-            (new.has_neg_inf > c.has_neg_inf, new.has_neg_inf), else_=c.has_neg_inf
-        ),
+        "has_pos_inf": case((new.has_pos_inf == 1, 1), else_=c.has_pos_inf),
+        "has_neg_inf": case((new.has_neg_inf == 1, 1), else_=c.has_neg_inf),
         "last_value": new.last_value,
         "last_class": new.last_class,
         "last_step": new.last_step,
