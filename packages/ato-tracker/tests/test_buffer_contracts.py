@@ -11,16 +11,19 @@ the test moves: no test waits for time to pass.
 from __future__ import annotations
 
 import logging
+import math
 import sqlite3
 import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ato.tracker import SQLFinder, SQLLogger, spool
@@ -28,6 +31,7 @@ from ato.tracker import buffer as buffer_module
 from ato.tracker.buffer import MetricBuffer, MetricWriter, new_writer_id
 from ato.tracker.cli import main
 from ato.tracker.settings import Timeouts, default_spool_dir
+from ato.tracker.values import DBL_MAX, FINITE, NAN, NEG_INF, POS_INF
 
 OUTAGE = OperationalError("INSERT INTO metrics", {}, ConnectionError("server went away"))
 T0 = 1_700_000_000.0
@@ -606,3 +610,111 @@ def test_a_forked_child_starts_with_an_empty_buffer_of_its_own(
     assert buffer._flush_lock is not parent_lock and buffer._flush_lock.acquire(blocking=False)
     buffer._flush_lock.release()
     assert buffer._wake is not parent_wake and not buffer._wake.is_set()
+
+
+# -- what the writer sends to each kind of database -----------------------------------------------
+class Driver:
+    """A connection that records what the writer hands to the driver."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+
+    def exec_driver_sql(self, sql: str, params: Any) -> None:
+        self.calls.append((sql, params))
+
+
+ROWS = [
+    (1, "loss", 0.5, 3, T0 + 0.25, 1),
+    (1, "acc", math.nan, None, T0, 2),
+    (2, "x", math.inf, 0, T0 + 1, 3),
+    (2, "y", -math.inf, -5, T0 + 0.0625, 4),
+]
+MOMENTS = [
+    datetime(2023, 11, 14, 22, 13, 20, 250000, tzinfo=timezone.utc),
+    datetime(2023, 11, 14, 22, 13, 20, tzinfo=timezone.utc),
+    datetime(2023, 11, 14, 22, 13, 21, tzinfo=timezone.utc),
+    datetime(2023, 11, 14, 22, 13, 20, 62500, tzinfo=timezone.utc),
+]
+STORED = [(0.5, FINITE), (None, NAN), (DBL_MAX, POS_INF), (-DBL_MAX, NEG_INF)]
+
+
+def _dialect(url: str) -> Any:
+    return make_url(url).get_dialect()()
+
+
+def test_postgresql_gets_named_parameters_with_aware_utc_times_and_encoded_values() -> None:
+    writer = MetricWriter(_dialect("postgresql+psycopg://"))
+    driver = Driver()
+    writer.write(driver, ROWS, 77)  # type: ignore[arg-type]
+    [(sql, params)] = driver.calls
+    assert sql == writer.sql and sql.startswith("INSERT INTO metrics (run_id, key, value, ")
+    assert "ON CONFLICT (run_id, writer, seq) DO NOTHING" in sql
+    expected = [
+        {
+            "run_id": r,
+            "key": k,
+            "value": value,
+            "value_class": value_class,
+            "step": s,
+            "timestamp": moment,
+            "writer": 77,
+            "seq": q,
+        }
+        for (r, k, _, s, _, q), (value, value_class), moment in zip(
+            ROWS, STORED, MOMENTS, strict=True
+        )
+    ]
+    assert params == expected
+    assert all(p["timestamp"].tzinfo is timezone.utc for p in params)
+
+
+@pytest.mark.parametrize("url", ["mysql+pymysql://", "mariadb+pymysql://"])
+def test_mysql_gets_positional_rows_with_naive_utc_times_and_encoded_values(url: str) -> None:
+    writer = MetricWriter(_dialect(url))
+    driver = Driver()
+    writer.write(driver, ROWS, 5)  # type: ignore[arg-type]
+    [(sql, params)] = driver.calls
+    assert sql.startswith("INSERT INTO metrics (run_id, `key`, value, value_class, step, ")
+    assert sql.endswith("ON DUPLICATE KEY UPDATE seq = VALUES(seq)")  # keeps refusing bad data
+    assert "IGNORE" not in sql
+    assert params == [
+        (r, k, value, value_class, s, moment.replace(tzinfo=None), 5, q)
+        for (r, k, _, s, _, q), (value, value_class), moment in zip(
+            ROWS, STORED, MOMENTS, strict=True
+        )
+    ]
+
+
+def test_another_database_gets_a_plain_insert() -> None:
+    writer = MetricWriter(_dialect("mssql+pyodbc://"))
+    assert writer.sql == (
+        "INSERT INTO metrics (run_id, [key], value, value_class, step, timestamp, writer, seq) "
+        "VALUES (:run_id, :key, :value, :value_class, :step, :timestamp, :writer, :seq)"
+    )  # no OUTPUT clause asking for the new ids
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.25, 0.5, 0.0625, 0.001953125, 0.75])
+def test_sqlite_stores_the_timestamp_text_sqlalchemy_would(rig: Rig, fraction: float) -> None:
+    """``YYYY-MM-DD HH:MM:SS.ffffff``, six digits always: whole seconds included."""
+    for offset in (0, 1, 86_399):
+        rig.buffer.pending.append(
+            (rig.run_id, "t", 1.0, offset, T0 + offset + fraction, rig.buffer.next_seq())
+        )
+    assert rig.buffer.flush() == 3
+    with sqlite3.connect(rig.path) as con:
+        stored = [row[0] for row in con.execute("SELECT timestamp FROM metrics ORDER BY id")]
+    micro = f"{int(fraction * 1_000_000):06d}"
+    assert stored == [
+        f"2023-11-14 22:13:20.{micro}",
+        f"2023-11-14 22:13:21.{micro}",
+        f"2023-11-15 22:13:19.{micro}",
+    ]
+
+
+def test_sqlite_stores_the_value_and_its_class_like_the_servers(rig: Rig) -> None:
+    for _, key, value, step, t, _ in ROWS:
+        rig.buffer.pending.append((rig.run_id, key, value, step, t, rig.buffer.next_seq()))
+    assert rig.buffer.flush() == 4
+    with sqlite3.connect(rig.path) as con:
+        stored = con.execute("SELECT value, value_class FROM metrics ORDER BY id").fetchall()
+    assert stored == STORED
