@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import sqlite3
 import threading
 import time
@@ -91,10 +92,22 @@ class Rig:
     def steps(self) -> list[int]:
         return [row[0] for row in self.stored()]
 
+    def saved_message(self, rows: int, end: str = "") -> str:
+        """The warning that ``rows`` metrics (and ``end``) were saved to the spool file."""
+        return (
+            f"ato.tracker: database {self.url} unreachable; saved {rows} metrics{end} to "
+            f"{self.buffer.spool_file}. They are written exactly once by the next successful "
+            "flush of this logger or by `ato sync --db URL`"
+        )
+
     def spooled_steps(self) -> list[int]:
         spooled = spool.read(self.buffer.spool_file)
         assert spooled is not None
         return [row[3] for row in spooled.rows]
+
+
+def _messages(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "ato.tracker"]
 
 
 @pytest.fixture
@@ -116,7 +129,9 @@ def small_rig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rig]:
 # -- settings -----------------------------------------------------------------------------------
 def test_a_buffer_without_options_spools_to_the_default_place_for_its_engine(tmp_path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    before = time.time()
     buffer = MetricBuffer(engine, 10, 1.0)
+    assert before + 1.0 <= buffer.flush_due <= time.time() + 1.0  # one interval from now
     assert buffer.spool_dir == default_spool_dir()
     assert buffer.db_url == f"sqlite:///{tmp_path / 'x.db'}"
     assert buffer.spool_after == Timeouts().spool_after
@@ -256,7 +271,9 @@ def test_a_flush_waits_at_most_lock_timeout_for_another_flush(rig: Rig) -> None:
 
 
 # -- a failing database: retried, then spooled -----------------------------------------------------
-def test_an_outage_spools_the_rows_exactly_when_it_lasted_spool_after(rig: Rig) -> None:
+def test_an_outage_spools_the_rows_exactly_when_it_lasted_spool_after(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
     rig.log(0, 1, 2)
     rig.down = True
     with pytest.raises(OperationalError, match="server went away"):
@@ -267,8 +284,9 @@ def test_an_outage_spools_the_rows_exactly_when_it_lasted_spool_after(rig: Rig) 
     assert [row[3] for row in rig.buffer.pending] == [0, 1, 2]
     assert not rig.buffer.spool_file.exists() and not rig.buffer.spooled
     rig.clock = 110.0  # spool_after = 10 s
-    with pytest.raises(OperationalError):
+    with caplog.at_level(logging.WARNING, logger="ato.tracker"), pytest.raises(OperationalError):
         rig.buffer.flush()
+    assert _messages(caplog) == [rig.saved_message(3)]
     assert not rig.buffer.pending and rig.buffer.spooled
     assert rig.spooled_steps() == [0, 1, 2]
     assert rig.stored() == []
@@ -304,9 +322,12 @@ def test_spooled_rows_are_written_once_by_the_next_successful_flush(
     assert path.exists()
     rig.log(3, 4)
     rig.down = False
+    caplog.clear()
     with caplog.at_level(logging.WARNING, logger="ato.tracker"):
         assert rig.buffer.flush() == 2  # the buffered rows; the spooled ones are reported
-    assert f"is reachable again; wrote 3 spooled metrics from {path}" in caplog.text
+    assert _messages(caplog) == [
+        f"ato.tracker: {rig.url} is reachable again; wrote 3 spooled metrics from {path}"
+    ]
     assert rig.steps() == [0, 1, 2, 3, 4]
     assert not path.exists() and not rig.buffer.spooled
     assert {row[3] for row in rig.stored()} == {rig.buffer.writer_id}
@@ -337,8 +358,10 @@ def test_close_during_an_outage_saves_the_rows_and_keeps_them_for_a_later_flush(
     rig.down = True
     with caplog.at_level(logging.WARNING, logger="ato.tracker"):
         rig.buffer.close()
-    assert "final flush failed: server went away" in caplog.text
-    assert f"saved 2 metrics to {rig.buffer.spool_file}" in caplog.text
+    assert _messages(caplog) == [
+        "ato.tracker: final flush failed: server went away",
+        rig.saved_message(2),
+    ]
     assert rig.spooled_steps() == [0, 1]
     assert [row[3] for row in rig.buffer.pending] == [0, 1]  # copied, not moved
     rig.log(2)
@@ -363,7 +386,11 @@ def test_close_saves_the_rows_when_the_flush_fails_unexpectedly(
     monkeypatch.setattr(buffer_module, "write_isolating", broken)
     with caplog.at_level(logging.WARNING, logger="ato.tracker"):
         rig.buffer.close()
-    assert "could not flush 2 buffered metrics" in caplog.text
+    assert _messages(caplog) == [
+        "ato.tracker: could not flush 2 buffered metrics",
+        rig.saved_message(2),
+    ]
+    assert caplog.records[0].exc_info is not None
     assert rig.spooled_steps() == [0, 1]
     monkeypatch.undo()
 
@@ -379,8 +406,13 @@ def test_a_spool_file_that_cannot_be_written_loses_the_rows_loudly(
     made.down = True
     with caplog.at_level(logging.ERROR, logger="ato.tracker"):
         assert made.buffer.spill() == 0
-    assert "could not save 3 metrics to the spool file" in caplog.text
-    assert "they are lost" in caplog.text
+    [message] = _messages(caplog)
+    path = re.escape(str(made.buffer.spool_file))
+    assert re.fullmatch(
+        rf"ato\.tracker: could not save 3 metrics to the spool file {path} "
+        r"\(\[Errno \d+\] .+\); they are lost",
+        message,
+    ), message
     assert not made.buffer.spooled and made.buffer.spilled_seq == 0
     made.buffer.spool_dir = tmp_path / "spool"
     assert made.buffer.spill() == 3  # not marked saved: a later save still has them
@@ -390,12 +422,19 @@ def test_a_spool_file_that_cannot_be_written_loses_the_rows_loudly(
 
 
 def test_finish_during_an_outage_spools_rows_and_end_and_sync_writes_them_once(
-    rig: Rig, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    rig: Rig,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     rig.log(0, 1, 2)
     rig.down = True
     monkeypatch.setattr("ato.tracker.logger.time", lambda: T0 + 60.25)
-    rig.logger.finish("failed")
+    with caplog.at_level(logging.WARNING, logger="ato.tracker"):
+        rig.logger.finish("failed")
+    assert _messages(caplog)[-1] == rig.saved_message(
+        3, f" and the end of run {rig.run_id} (failed)"
+    )
     spooled = spool.read(rig.buffer.spool_file)
     assert spooled is not None
     assert [row[3] for row in spooled.rows] == [0, 1, 2]
