@@ -11,6 +11,7 @@ import os
 import re
 import sqlite3
 import stat
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -170,19 +171,20 @@ def test_pending_files_of_a_missing_directory_are_none(tmp_path: Path) -> None:
 # -- replay ------------------------------------------------------------------------------------------------
 @pytest.fixture
 def db(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """A SQLite database with two runs of project 'p': the first still running (its end
-    never reached the database), the second completed."""
+    """A SQLite database with three runs of project 'p': the first and the third still
+    running (their ends never reached the database), the second completed."""
     url = f"sqlite:///{tmp_path / 't.db'}"
     logger = SQLLogger.from_url(url, "p", flush_interval=3600)
-    first = logger.run()
-    logger.finish()
+    runs = []
+    for _ in range(3):
+        runs.append(logger.run())
+        logger.finish("completed")
     with sqlite3.connect(tmp_path / "t.db") as con:
         con.execute(
-            "UPDATE experiments SET status = 'running', end_time = NULL WHERE id = ?", (first,)
+            "UPDATE experiments SET status = 'running', end_time = NULL WHERE id IN (?, ?)",
+            (runs[0], runs[2]),
         )
-    second = logger.run()
-    logger.finish("completed")
-    return url, first, second, logger.engine
+    return url, *runs, logger.engine
 
 
 def _stored(url: str) -> list[tuple[int, int, float, int, int]]:
@@ -195,7 +197,7 @@ def _stored(url: str) -> list[tuple[int, int, float, int, int]]:
 def test_replay_writes_the_rows_once_records_new_ends_and_deletes_the_file(
     db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url, first, second, engine = db
+    url, first, second, third, engine = db
     path = tmp_path / "spool" / "f.jsonl"
     rows = [(first, "loss", float(i), i, T0 + i, i + 1) for i in range(7)]
     spool.save(path, url, 99, rows, [(first, "killed", T0 + 60.5), (second, "failed", T0)])
@@ -218,6 +220,7 @@ def test_replay_writes_the_rows_once_records_new_ends_and_deletes_the_file(
     assert ended.status == "killed"
     assert ended.end_time == datetime.fromtimestamp(T0 + 60.5, timezone.utc)
     assert finder.find_run(second).status == "completed"  # its first end is kept
+    assert finder.find_run(third).status == "running"  # no end was spooled for it
     # the same file again (e.g. two syncs at once): nothing stored twice, no end recorded
     assert spool.replay(engine, spooled) == (7, 0)
     assert len(_stored(url)) == 7
@@ -226,7 +229,7 @@ def test_replay_writes_the_rows_once_records_new_ends_and_deletes_the_file(
 def test_replay_skips_a_row_the_database_refuses_and_writes_the_rest(
     db, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    url, first, _, engine = db
+    url, first, _, _, engine = db
     path = tmp_path / "f.jsonl"
     rows = [(first, "loss", 1.0, 0, T0, 1), (first, None, 2.0, 1, T0, 2)]
     spool.save(path, url, 5, [*rows, (first, "loss", 3.0, 2, T0, 3)])
@@ -243,7 +246,7 @@ def test_replay_skips_a_row_the_database_refuses_and_writes_the_rest(
 
 
 def test_replay_of_a_file_another_sync_deleted_still_succeeds(db, tmp_path: Path) -> None:
-    url, first, _, engine = db
+    url, first, _, _, engine = db
     path = tmp_path / "f.jsonl"
     spool.save(path, url, 5, [(first, "loss", 1.0, 0, T0, 1)])
     spooled = spool.read(path)
@@ -251,3 +254,42 @@ def test_replay_of_a_file_another_sync_deleted_still_succeeds(db, tmp_path: Path
     path.unlink()
     assert spool.replay(engine, spooled) == (1, 0)
     assert len(_stored(url)) == 1
+
+
+def test_a_run_end_is_recorded_in_utc_whatever_the_local_zone(
+    db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, first, _, _, engine = db
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        path = tmp_path / "f.jsonl"
+        spool.save(path, url, 5, [], [(first, "completed", T0 + 0.5)])
+        spooled = spool.read(path)
+        assert spooled is not None
+        assert spool.replay(engine, spooled) == (0, 1)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    ended = SQLFinder(url).find_run(first).end_time
+    assert ended == datetime(2023, 11, 14, 22, 13, 20, 500000, tzinfo=timezone.utc)
+
+
+def test_sync_writes_a_spool_file_in_transactions_of_5000_rows(
+    db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, first, _, _, engine = db
+    path = tmp_path / "f.jsonl"
+    spool.save(path, url, 5, [(first, "loss", 1.0, i, T0, i + 1) for i in range(5001)])
+    batches: list[int] = []
+    real = buffer_module.MetricWriter.write
+
+    def write(self, conn, batch, writer_id):  # type: ignore[no-untyped-def]
+        batches.append(len(batch))
+        return real(self, conn, batch, writer_id)
+
+    monkeypatch.setattr(buffer_module.MetricWriter, "write", write)
+    spooled = spool.read(path)
+    assert spooled is not None
+    assert spool.replay(engine, spooled) == (5001, 0)
+    assert batches == [5000, 1]
