@@ -338,6 +338,29 @@ def test_spooled_rows_are_written_once_by_the_next_successful_flush(
     assert "reachable again" not in caplog.text
 
 
+def test_the_outage_messages_never_show_the_database_password(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    rig.buffer.db_url = "postgresql+psycopg://ato:secret@db.example/exp"  # names the spool file
+    rig.log(0)
+    rig.down = True
+    with caplog.at_level(logging.WARNING, logger="ato.tracker"):
+        for rig.clock in (100.0, 110.0):
+            with pytest.raises(OperationalError):
+                rig.buffer.flush()
+        rig.down = False
+        assert rig.buffer.flush() == 0
+    shown = "postgresql+psycopg://ato:***@db.example/exp"
+    path = spool.spool_path(rig.spool_dir, shown, rig.buffer.writer_id)
+    assert _messages(caplog) == [
+        f"ato.tracker: database {shown} unreachable; saved 1 metrics to {path}. They are "
+        "written exactly once by the next successful flush of this logger or by "
+        "`ato sync --db URL`",
+        f"ato.tracker: {shown} is reachable again; wrote 1 spooled metrics from {path}",
+    ]
+    assert rig.steps() == [0]
+
+
 def test_a_spool_file_that_vanished_is_forgotten(rig: Rig, caplog) -> None:
     rig.log(0)
     rig.down = True
@@ -354,24 +377,24 @@ def test_a_spool_file_that_vanished_is_forgotten(rig: Rig, caplog) -> None:
 def test_close_during_an_outage_saves_the_rows_and_keeps_them_for_a_later_flush(
     rig: Rig, caplog: pytest.LogCaptureFixture
 ) -> None:
-    rig.log(0, 1)
+    rig.log(0, 1, 2)
     rig.down = True
     with caplog.at_level(logging.WARNING, logger="ato.tracker"):
         rig.buffer.close()
     assert _messages(caplog) == [
         "ato.tracker: final flush failed: server went away",
-        rig.saved_message(2),
+        rig.saved_message(3),
     ]
-    assert rig.spooled_steps() == [0, 1]
-    assert [row[3] for row in rig.buffer.pending] == [0, 1]  # copied, not moved
-    rig.log(2)
+    assert rig.spooled_steps() == [0, 1, 2]
+    assert [row[3] for row in rig.buffer.pending] == [0, 1, 2]  # copied, not moved
+    rig.log(3)
     rig.buffer.close()  # a second save adds only the rows not saved before
-    assert rig.spooled_steps() == [0, 1, 2]
+    assert rig.spooled_steps() == [0, 1, 2, 3]
     assert rig.buffer.spill() == 0  # nothing new to save
-    assert rig.spooled_steps() == [0, 1, 2]
+    assert rig.spooled_steps() == [0, 1, 2, 3]
     rig.down = False
-    assert rig.buffer.flush() == 3
-    assert rig.steps() == [0, 1, 2]  # spooled and buffered: each stored once
+    assert rig.buffer.flush() == 4
+    assert rig.steps() == [0, 1, 2, 3]  # spooled and buffered: each stored once
     assert not rig.buffer.spool_file.exists()
 
 
