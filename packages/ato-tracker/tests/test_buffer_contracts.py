@@ -361,6 +361,53 @@ def test_the_outage_messages_never_show_the_database_password(
     assert rig.steps() == [0]
 
 
+def test_spooled_rows_are_replayed_in_the_buffers_batch_size(
+    small_rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small_rig.log(0, 1, 2, 3, 4)
+    small_rig.down = True
+    for small_rig.clock in (100.0, 110.0):
+        with pytest.raises(OperationalError):
+            small_rig.buffer.flush()
+    assert small_rig.spooled_steps() == [0, 1, 2, 3, 4]
+    small_rig.down = False
+    calls = _count_writes(monkeypatch, [])
+    small_rig.log(5)
+    assert small_rig.buffer.flush() == 1
+    assert calls == [3, 2, 1]  # the spooled rows in batches of 3, then the buffered row
+    assert small_rig.steps() == [0, 1, 2, 3, 4, 5]
+
+
+def test_an_outage_with_nothing_buffered_saves_nothing(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    rig.down = True
+    with caplog.at_level(logging.WARNING, logger="ato.tracker"):
+        assert rig.buffer.spill() == 0
+        rig.buffer.close()
+    assert _messages(caplog) == []
+    assert not rig.buffer.spool_file.exists() and not rig.buffer.spooled
+
+
+def test_finish_with_nothing_buffered_during_an_outage_still_saves_the_runs_end(
+    rig: Rig, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unreachable(engine: Any, work: Any) -> Any:
+        raise OUTAGE
+
+    monkeypatch.setattr("ato.tracker.logger.run_transaction", unreachable)  # the run's end
+    rig.logger.finish()
+    spooled = spool.read(rig.buffer.spool_file)
+    assert spooled is not None and spooled.rows == []
+    assert [f[:2] for f in spooled.finishes] == [(rig.run_id, "completed")]
+    monkeypatch.undo()
+    assert main(["sync", "--db", rig.url, "--spool-dir", str(rig.spool_dir)]) == 0
+    assert "0 metrics stored (rows stored before were skipped), 1 run end(s) recorded" in (
+        capsys.readouterr().out
+    )
+    assert SQLFinder(rig.url).find_run(rig.run_id).status == "completed"
+
+
 def test_a_spool_file_that_vanished_is_forgotten(rig: Rig, caplog) -> None:
     rig.log(0)
     rig.down = True
@@ -616,7 +663,12 @@ def test_the_flush_thread_reports_an_outage_once_and_a_bug_every_time(
     rig: Rig, caplog: pytest.LogCaptureFixture
 ) -> None:
     buffer = rig.buffer
-    results: list[BaseException | None] = [OUTAGE, OUTAGE, None, OUTAGE, KeyError("x"), OUTAGE]
+    unreachable = OSError("network is unreachable")  # no driver error wrapped in it
+    results: list[BaseException | None] = [
+        *(OUTAGE, OUTAGE, None),  # one outage, reported once
+        *(unreachable, KeyError("x"), OUTAGE),  # another, and a bug in between
+        *(None, OUTAGE),  # a third
+    ]
 
     def flush() -> int:
         outcome = results.pop(0)
@@ -626,13 +678,14 @@ def test_the_flush_thread_reports_an_outage_once_and_a_bug_every_time(
 
     buffer.spooled = True  # every round flushes
     with caplog.at_level(logging.WARNING, logger="ato.tracker"):
-        _run_rounds(buffer, flush, [lambda: None] * 6)
+        _run_rounds(buffer, flush, [lambda: None] * 8)
     buffer.spooled = False
     assert results == []
     assert [r.getMessage() for r in caplog.records] == [
         "ato.tracker: background flush failed, will retry: server went away",
-        "ato.tracker: background flush failed, will retry: server went away",
+        "ato.tracker: background flush failed, will retry: network is unreachable",
         "ato.tracker: background flush failed; will retry",
+        "ato.tracker: background flush failed, will retry: server went away",
     ]
     assert caplog.records[2].exc_info is not None
 
@@ -666,6 +719,7 @@ def test_a_forked_child_starts_with_an_empty_buffer_of_its_own(
     finally:
         parent_lock.release()
     assert not buffer.pending and buffer.writer_id != parent_id
+    assert isinstance(buffer.writer_id, int) and 0 < buffer.writer_id < 2**63
     assert buffer.next_seq() == 1 and buffer.next_seq() == 2
     assert not buffer.spooled and buffer.spilled_seq == 0
     assert buffer._timer is None
