@@ -34,10 +34,11 @@ from pathlib import Path
 
 import httpx
 import uvicorn
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, insert, true
 
 from ato.dashboard import create_app
-from ato.tracker.models import Base
+from ato.tracker import summaries
+from ato.tracker.models import Base, MetricSummaryRecord
 
 PARAMS = 20
 METRICS = 5
@@ -87,7 +88,19 @@ def fill_ato(path: Path, n_runs: int, series_points: int) -> int:
             ((series_run, math.sin(s / 5000) + s * 1e-6, s, STAMP) for s in range(series_points)),
         )
     con.close()
+    _fill_summaries(path)
     return series_run
+
+
+def _fill_summaries(path: Path) -> None:
+    """The per run and key summaries a logger keeps at write time, computed at once from the
+    bulk-inserted rows (as ``ato db upgrade`` does for old rows)."""
+    engine = create_engine(f"sqlite:///{path}")
+    table = MetricSummaryRecord.__table__
+    with engine.begin() as conn:
+        columns = [column.name for column in table.columns]
+        conn.execute(insert(table).from_select(columns, summaries.aggregated(true())))
+    engine.dispose()
 
 
 def fill_mlflow(path: Path, n_runs: int) -> tuple[object, str]:
@@ -210,7 +223,8 @@ def main() -> None:
 
     def ato_runs() -> None:
         body = http.get(f"{base}/api/projects/bench/runs").json()
-        assert len(body["runs"]) == n_runs and len(body["runs"][0]["params"]) == PARAMS
+        assert body["count"] == n_runs and len(body["params"]) == PARAMS
+        assert all(len(column) == n_runs for column in body["params"].values())
 
     def mlflow_runs() -> None:
         runs = client.search_runs([experiment], max_results=n_runs)

@@ -49,8 +49,8 @@ def serve(db: str) -> tuple[uvicorn.Server, str]:
 def pages(base: str) -> dict[str, str]:
     projects = httpx.get(f"{base}/api/projects").json()["projects"]
     name = projects[0]["name"]
-    runs = httpx.get(f"{base}/api/projects/{name}/runs").json()["runs"]
-    search_id = next(run["search_id"] for run in reversed(runs) if run["search_id"])
+    runs = httpx.get(f"{base}/api/projects/{name}/runs").json()["runs"]  # columns
+    search_id = next(search for search in reversed(runs["search_id"]) if search)
     search = httpx.get(f"{base}/api/searches/{search_id}").json()
     finalists = sorted(
         (t for r in search["rounds"][-2:] for t in r["trials"] if t["metric"] is not None),

@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 from ato.dashboard import create_app
 from ato.dashboard.errors import DatabaseUnavailableError
 from ato.tracker import SQLLogger
+from ato.tracker.engine import dispose_engines
 
 BASE = "http://127.0.0.1"
 KIT: Any = None
@@ -40,6 +41,24 @@ def test_projects_list_counts_runs(api: tuple[Any, TestClient]):
     assert all(p["last_activity"] and p["created_at"] for p in body["projects"])
 
 
+def _rows(body: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    """The runs table's columns back as one dict per run id (absent params left out)."""
+    cols, rows = body["runs"], {}
+    assert all(len(column) == body["count"] for column in cols.values())
+    for i, run_id in enumerate(cols["id"]):
+        row = {field: column[i] for field, column in cols.items()}
+        row["params"] = {
+            key: values[i]
+            for key, values in body["params"].items()
+            if i not in body["params_missing"].get(key, [])
+        }
+        row["metrics"] = {
+            key: {"last": m["last"][i], "best": m["best"][i]} for key, m in body["metrics"].items()
+        }
+        rows[run_id] = row
+    return rows
+
+
 def test_runs_table_has_params_that_differ_and_metric_summaries(api: tuple[Any, TestClient]):
     filled, c = api
     body = c.get("/api/projects/vision/runs").json()
@@ -47,17 +66,47 @@ def test_runs_table_has_params_that_differ_and_metric_summaries(api: tuple[Any, 
     assert "experiment.project_name" not in body["differing_param_keys"]
     assert {"loss", "accuracy", "val_acc", "train_loss"} <= set(body["metric_keys"])
     assert body["metric_modes"]["loss"] == "min" and body["metric_modes"]["accuracy"] == "max"
-    rows = {row["id"]: row for row in body["runs"]}
+    rows = _rows(body)
+    assert list(rows) == sorted(rows) and body["count"] == 10
     fast = rows[filled.runs["fast"]]
     assert fast["params"]["optim.lr"] == 0.1 and fast["params"]["model.depth"] == 2
     assert fast["metrics"]["loss"]["last"] == filled.loss["fast"][-1][1]
-    assert fast["metrics"]["loss"]["min"] == min(v for _, v in filled.loss["fast"])
-    assert fast["metrics"]["loss"]["count"] == 30
+    assert fast["metrics"]["loss"]["best"] == min(v for _, v in filled.loss["fast"])
+    accuracy = [m for m in (r["metrics"]["accuracy"]["best"] for r in rows.values()) if m]
+    assert accuracy and all(0 <= a <= 1 for a in accuracy)
     assert rows[filled.runs["trial-0-0.1"]]["search_id"] == KIT.search_id
-    failed = c.get("/api/projects/vision/runs", params={"status": "failed"}).json()["runs"]
-    assert [r["id"] for r in failed] == [filled.runs["slow"]]
-    tagged = c.get("/api/projects/vision/runs", params={"tag": "ablation"}).json()["runs"]
-    assert {r["id"] for r in tagged} == {filled.runs["slow"], filled.runs["deep"]}
+    failed = c.get("/api/projects/vision/runs", params={"status": "failed"}).json()
+    assert failed["runs"]["id"] == [filled.runs["slow"]] and failed["count"] == 1
+    tagged = c.get("/api/projects/vision/runs", params={"tag": "ablation"}).json()
+    assert set(tagged["runs"]["id"]) == {filled.runs["slow"], filled.runs["deep"]}
+
+
+def test_runs_table_columns_keep_absent_params_apart_from_null_and_best_follows_the_mode(
+    tmp_path: Any,
+):
+    url = f"sqlite:///{tmp_path / 'cols.db'}"
+    configs = [{"a": 1, "b": None}, {"a": 1, "c": {"d": [1, 2]}}, {"a": 1.0, "b": None}]
+    logged = [
+        {"val_loss": [0.5, 0.2, 0.3], "acc": [0.1, 0.7, 0.6]},
+        {"val_loss": [float("nan")], "acc": [float("inf"), 0.2]},
+        {},
+    ]
+    logger = SQLLogger({"experiment": {"project_name": "p", "sql": {"db_path": url}}})
+    for config, metrics in zip(configs, logged, strict=True):
+        logger.run(config=config)
+        for key, values in metrics.items():
+            for step, value in enumerate(values):
+                logger.log_metric(key, value, step)
+        logger.finish()
+    dispose_engines()
+    body = client(url).get("/api/projects/p/runs").json()
+    assert body["params_missing"] == {"b": [1], "c.d": [0, 2]}
+    assert body["params"]["b"] == [None, None, None]
+    assert body["params"]["c.d"] == [None, [1, 2], None]
+    assert body["differing_param_keys"] == ["a", "b", "c.d"]  # 1 vs 1.0; absent vs null
+    assert body["metric_modes"] == {"acc": "max", "val_loss": "min"}
+    assert body["metrics"]["val_loss"] == {"last": [0.3, None, None], "best": [0.2, None, None]}
+    assert body["metrics"]["acc"] == {"last": [0.6, 0.2, None], "best": [0.7, None, None]}
 
 
 def test_run_detail_and_series_match_the_database(api: tuple[Any, TestClient]):
@@ -282,3 +331,38 @@ def test_metric_keys_with_slashes_and_spaces(sqlite_url: str):
     assert body["key"] == "val/top 1%" and body["value"] == [0.5, 0.25]
     assert c.get("/api/projects/p%2Fq/runs").json()["project"] == "p/q"
     assert c.get("/projects/p%2Fq").status_code == 200
+
+
+def test_series_json_shows_non_finite_values_as_gaps_and_counts_them(tmp_path: Any):
+    url = f"sqlite:///{tmp_path / 'gaps.db'}"
+    values = [0.5, float("nan"), 0.25, float("inf"), float("-inf"), 0.125]
+    logger = SQLLogger({"experiment": {"project_name": "p", "sql": {"db_path": url}}})
+    run_id = logger.run()
+    for step, value in enumerate(values):
+        logger.log_metric("loss", value, step)
+    logger.finish()
+    dispose_engines()
+    c = client(url)
+    whole = c.get(f"/api/runs/{run_id}/metrics/loss").json()
+    assert whole["value"] == [0.5, None, 0.25, None, None, 0.125]
+    assert whole["non_finite"] == {"nan": 1, "inf": 1, "-inf": 1}
+    small = c.get(f"/api/runs/{run_id}/metrics/loss", params={"max_points": 4}).json()
+    assert small["downsampled"] and small["total"] == 6
+    assert small["non_finite"]["nan"] == 1  # the bucket's NaN is kept as a gap
+
+
+def test_run_detail_has_the_provenance_with_passwords_hidden(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+):
+    url = f"sqlite:///{tmp_path / 'prov.db'}"
+    argv = ["train.py", "--db", "postgresql://ann:s3cret@db.example/ml", "lr=0.1"]
+    monkeypatch.setattr("sys.argv", argv)
+    logger = SQLLogger({"experiment": {"project_name": "p", "sql": {"db_path": url}}})
+    run_id = logger.run()
+    logger.finish()
+    dispose_engines()
+    body = client(url).get(f"/api/runs/{run_id}").json()
+    provenance = body["provenance"]
+    assert provenance["argv"][0] == "train.py" and provenance["argv"][3] == "lr=0.1"
+    assert "s3cret" not in str(provenance) and "ann:" in provenance["argv"][2]
+    assert provenance["cwd"] and provenance["python"]["version"]

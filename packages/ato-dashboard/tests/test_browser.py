@@ -62,6 +62,8 @@ def test_chart_points_equal_the_database(served: Any, page: Any):
     page.page.select_option("#x-axis", "time")
     (timed,) = _series(page.page, "loss")
     assert timed["x"][0] == 0 and timed["x"] == sorted(timed["x"])
+    facts = page.page.inner_text("#provenance dl")  # how the run was launched
+    assert "command" in facts and "directory" in facts and "python" in facts
     _clean(page)
 
 

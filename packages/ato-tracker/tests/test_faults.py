@@ -35,6 +35,20 @@ def _cfg(url: str, spool_dir: Path, **sql: object) -> dict:
     return {"experiment": {"project_name": "faults", "sql": settings}}
 
 
+def _summary_count(url: str, run_id: int) -> int:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(
+                    text("SELECT value_count FROM metric_summaries WHERE run_id = :r"),
+                    {"r": run_id},
+                ).scalar_one()
+            )
+    finally:
+        engine.dispose()
+
+
 def _stored(url: str, run_id: int) -> list[tuple[int, int]]:
     """(step, seq) of every metric row of ``run_id``, read directly (not through the proxy)."""
     engine = create_engine(url)
@@ -135,6 +149,7 @@ def test_a_lost_commit_reply_stores_every_row_exactly_once(
     stored = _stored(server_db_url, run_id)
     assert [step for step, _ in stored] == list(range(1000))
     assert len({seq for _, seq in stored}) == 1000
+    assert _summary_count(server_db_url, run_id) == 1000  # the summary counted each row once
 
 
 # -- item 4: the server is down while the program logs and exits ---------------------------

@@ -147,3 +147,44 @@ def test_uneven_steps_are_bucketed_by_step(db_url: str):
         points, total = downsampled_series(conn, run_id, "loss", 40)
     assert total == 300
     assert [steps.index(p.step) for p in points] == _reference(values, 40, steps)
+
+
+def _reference_with_gaps(values: list[float], max_points: int) -> list[int]:
+    """`_reference` for a series holding NaN and infinities: extremes rank infinities beyond
+    every finite value and skip NaN; each bucket also keeps its first NaN."""
+    n, buckets = len(values), (max_points - 2) // 2
+    groups: dict[int, list[int]] = {}
+    for position in range(n):
+        groups.setdefault(position * buckets // n, []).append(position)
+    keep = {0, n - 1}
+    for members in groups.values():
+        ranked = [p for p in members if not math.isnan(values[p])]
+        if ranked:
+            keep.add(min(ranked, key=lambda p: (values[p], p)))
+            keep.add(min(ranked, key=lambda p: (-values[p], p)))
+        nans = [p for p in members if math.isnan(values[p])]
+        keep.update(nans[:1])
+    return sorted(keep)
+
+
+@pytest.mark.parametrize(
+    ("max_points", "odd"),
+    [
+        (10, {17: math.nan, 410: math.inf, 777: -math.inf}),
+        (50, {0: math.nan, 1: math.nan, 500: math.inf, 999: math.nan}),
+        (101, dict.fromkeys(range(300, 420), math.nan) | {650: -math.inf, 651: math.inf}),
+    ],
+)
+def test_downsampled_series_keeps_a_nan_per_bucket_and_reads_infinities_back(
+    db_url: str, max_points: int, odd: dict[int, float]
+):
+    values = [odd.get(i, math.cos(i / 9.0)) for i in range(1000)]
+    run_id = _log(db_url, loss=values)
+    with get_engine(db_url).connect() as conn:
+        points = metric_series(conn, run_id, "loss", max_points)
+        whole = metric_series(conn, run_id, "loss")
+    assert [p.step for p in points] == _reference_with_gaps(values, max_points)
+    for point in [*points, *whole]:
+        expected = values[point.step]
+        assert point.value == expected or (math.isnan(expected) and math.isnan(point.value))
+    assert [str(p.value) for p in whole] == [str(v) for v in values]

@@ -4,13 +4,13 @@ JSON endpoints themselves. Every route only reads; errors become a clear page or
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import orjson
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import Connection
 from starlette.applications import Starlette
@@ -51,11 +51,9 @@ class JSON(JSONResponse):
     """A JSON response that never caches and never emits NaN (not valid JSON)."""
 
     def render(self, content: Any) -> bytes:
-        """Serialise ``content`` (datetimes and other objects as text)."""
-        text = json.dumps(
-            content, allow_nan=False, default=str, ensure_ascii=False, separators=(",", ":")
-        )
-        return text.encode()
+        """Serialise ``content`` with orjson (NaN and infinities as ``null``, datetimes in
+        ISO 8601, other objects as text)."""
+        return orjson.dumps(content, default=str, option=orjson.OPT_NON_STR_KEYS)
 
 
 def create_app(db_url: str, *, host: str = "127.0.0.1") -> Starlette:

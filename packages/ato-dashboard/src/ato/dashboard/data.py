@@ -6,6 +6,7 @@ projects, runs or metric keys raise ``ato.dashboard.errors.NotFoundError``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ from ato.tracker.models import ProjectRecord, RunRecord
 from ato.tracker.overview import RunRow, project_activity, project_run_rows
 from ato.tracker.results import Run
 from ato.tracker.series import downsampled_series
+from ato.tracker.summaries import SummaryRow, project_summary_rows
 
 from . import records
 from .errors import BadRequestError, NotFoundError
@@ -46,8 +48,11 @@ def projects(conn: Connection) -> dict[str, Any]:
 def project_runs(
     conn: Connection, name: str, *, status: str | None = None, tag: str | None = None
 ) -> dict[str, Any]:
-    """``/api/projects/{name}/runs``: every run of the project with its flat config and
-    metric summaries (see ``docs/dashboard.md`` for the fields).
+    """``/api/projects/{name}/runs``: every run of the project, oldest first, as columns (one
+    list per field, entry ``i`` of each belongs to run ``i``): run fields in ``runs``, the flat
+    config in ``params`` (one list per dotted key; runs that lack a key are listed in
+    ``params_missing``) and per metric key its ``last`` value and ``best`` in the direction of
+    ``metric_modes`` (see ``docs/dashboard.md``).
 
     Raises:
         NotFoundError: no project called ``name``.
@@ -59,42 +64,66 @@ def project_runs(
         runs = [run for run in runs if run.status == status]
     if tag:
         runs = [run for run in runs if tag in run.tags]
-    summaries = queries.metric_summaries(conn, [run.id for run in runs]) if runs else {}
-    flats = [records.flat_params(run.config) for run in runs]
-    metric_keys = sorted({key for per_run in summaries.values() for key in per_run})
+    params, missing = records.param_columns([records.flat_params(run.config) for run in runs])
+    metrics = _metric_columns(project_summary_rows(conn, name), runs)
     return {
         "project": name,
-        "param_keys": sorted(set().union(*flats)) if flats else [],
-        "differing_param_keys": records.differing_keys(flats),
-        "metric_keys": metric_keys,
-        "metric_modes": {key: records.guess_mode(key) for key in metric_keys},
+        "count": len(runs),
+        "param_keys": sorted(params),
+        "differing_param_keys": records.differing_columns(params, missing),
+        "metric_keys": sorted(metrics),
+        "metric_modes": {key: records.guess_mode(key) for key in sorted(metrics)},
         "statuses": sorted({run.status for run in runs}),
-        "runs": [
-            _run_row(run, flat, summaries.get(run.id, {}))
-            for run, flat in zip(runs, flats, strict=True)
+        "runs": _run_columns(runs),
+        "params": params,
+        "params_missing": missing,
+        "metrics": metrics,
+    }
+
+
+def _run_columns(runs: list[RunRow]) -> dict[str, list[Any]]:
+    ends = [run.end_time for run in runs]
+    return {
+        "id": [run.id for run in runs],
+        "status": [run.status for run in runs],
+        "start_time": [run.start_time.isoformat() for run in runs],
+        "end_time": [None if end is None else end.isoformat() for end in ends],
+        "duration_s": [
+            None if end is None else (end - run.start_time).total_seconds()
+            for run, end in zip(runs, ends, strict=True)
+        ],
+        "tags": [run.tags for run in runs],
+        "search_id": [
+            next((tag[7:] for tag in run.tags if tag.startswith("search:")), None) for run in runs
         ],
     }
 
 
-def _run_row(run: RunRow, flat: dict[str, Any], summaries: dict[str, Any]) -> dict[str, Any]:
-    search_id = next((tag[7:] for tag in run.tags if tag.startswith("search:")), None)
-    end = run.end_time
-    return {
-        "id": run.id,
-        "status": run.status,
-        "start_time": run.start_time.isoformat(),
-        "end_time": None if end is None else end.isoformat(),
-        "duration_s": None if end is None else (end - run.start_time).total_seconds(),
-        "tags": run.tags,
-        "search_id": search_id,
-        "params": flat,
-        "metrics": {key: records.summary(s) for key, s in summaries.items()},
-    }
+def _metric_columns(rows: list[SummaryRow], runs: list[RunRow]) -> dict[str, dict[str, list[Any]]]:
+    """Per metric key: ``last`` and ``best`` (by `records.guess_mode`) per run, ``None``
+    where the run did not log the key or the value is NaN or infinite (not valid JSON)."""
+    index = {run.id: i for i, run in enumerate(runs)}
+    columns: dict[str, dict[str, list[Any]]] = {}
+    lower_is_better: dict[str, bool] = {}
+    finite = math.isfinite
+    for row in rows:
+        i = index.get(row.run_id)
+        if i is None:  # filtered out
+            continue
+        column = columns.get(row.key)
+        if column is None:
+            column = columns[row.key] = {"last": [None] * len(runs), "best": [None] * len(runs)}
+            lower_is_better[row.key] = records.guess_mode(row.key) == "min"
+        best = row.min if lower_is_better[row.key] else row.max
+        column["last"][i] = row.last if finite(row.last) else None
+        column["best"][i] = best if best is not None and finite(best) else None
+    return columns
 
 
 def run_detail(conn: Connection, run_id: int) -> dict[str, Any]:
-    """``/api/runs/{id}``: the run's status, times, tags, config tree, artifacts (paths only),
-    fingerprints and metric summaries.
+    """``/api/runs/{id}``: the run's status, times, tags, config tree, provenance (how it was
+    launched; ``{}`` for runs that did not record it), artifacts (paths only), fingerprints
+    and metric summaries.
 
     Raises:
         NotFoundError: no run ``run_id``.
@@ -114,6 +143,7 @@ def run_detail(conn: Connection, run_id: int) -> dict[str, Any]:
         "search_id": tags.get("search"),
         "structural_hash": run.structural_hash,
         "config": records.plain_config(run),
+        "provenance": records.plain_provenance(run),
         "metric_keys": sorted(summaries),
         "metrics": {key: records.summary(s) for key, s in sorted(summaries.items())},
         "artifacts": [
@@ -149,7 +179,9 @@ def series(
 ) -> dict[str, Any]:
     """``/api/runs/{id}/metrics/{key}``: the series as columns ``step``, ``value`` and
     ``time`` (seconds since the Unix epoch), downsampled to at most ``max_points`` keeping the
-    first and last point and every bucket's extremes; ``total`` counts the logged values.
+    first and last point, every bucket's extremes and its first NaN; ``total`` counts the
+    logged values. NaN and infinities are ``null`` in ``value`` (gaps in a chart), counted by
+    kind in ``non_finite`` (``{'nan': n, 'inf': n, '-inf': n}``).
 
     Raises:
         NotFoundError: no run ``run_id``, or it never logged ``key``.
@@ -171,6 +203,7 @@ def series(
         "downsampled": total > len(points),
         "step": [p.step for p in points],
         "value": [records.json_number(p.value) for p in points],
+        "non_finite": records.non_finite_counts(p.value for p in points),
         "time": [p.timestamp.timestamp() for p in points],
     }
 

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
@@ -85,19 +87,23 @@ class ReadOnlyDatabase:
             return self._engine
 
     def _create_engine(self) -> Engine:
+        # Stored configs and tags are parsed by orjson: a runs table parses thousands of them.
+        common: dict[str, Any] = {"json_deserializer": _load_json}
         try:
             if self.sqlite_path is not None:
                 engine = create_engine(
-                    "sqlite://", creator=self._sqlite_connect, poolclass=NullPool
+                    "sqlite://", creator=self._sqlite_connect, poolclass=NullPool, **common
                 )
-            elif self.backend == "postgresql":
-                options = {"options": "-c default_transaction_read_only=on"}
-                engine = create_engine(self.url, connect_args=options, pool_pre_ping=True)
-            elif self.backend in ("mysql", "mariadb"):
-                init = {"init_command": "SET SESSION TRANSACTION READ ONLY"}
-                engine = create_engine(self.url, connect_args=init, pool_pre_ping=True)
             else:
-                engine = create_engine(self.url, pool_pre_ping=True)
+                common["pool_pre_ping"] = True
+                if self.backend == "postgresql":
+                    options = {"options": "-c default_transaction_read_only=on"}
+                    engine = create_engine(self.url, connect_args=options, **common)
+                elif self.backend in ("mysql", "mariadb"):
+                    init = {"init_command": "SET SESSION TRANSACTION READ ONLY"}
+                    engine = create_engine(self.url, connect_args=init, **common)
+                else:
+                    engine = create_engine(self.url, **common)
         except (ArgumentError, NoSuchModuleError, ImportError) as error:
             raise DatabaseUnavailableError(f"cannot open {self.display_url}: {error}") from None
         event.listen(engine, "before_cursor_execute", _refuse_writes)
@@ -167,6 +173,15 @@ class ReadOnlyDatabase:
     def location(self) -> Path | None:
         """The SQLite file, or ``None`` for a server."""
         return self.sqlite_path
+
+
+def _load_json(text: str) -> Any:
+    """A stored JSON document: orjson, or the standard library for what only it reads (the
+    ``NaN``/``Infinity`` that Python's ``json.dumps`` writes for such floats)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def _display(url: str) -> str:

@@ -14,12 +14,22 @@ from ato.tracker.settings import hide_password
 
 #: Config keys the searches themselves set on each trial (round index, budget): not parameters.
 SEARCH_KEYS = frozenset({"__num_halved__", "__budget__", "__rung__", "__trial_id__"})
+_LEAF_TYPES = frozenset({str, int, float, bool, list, type(None)})  # never a mapping
 _LOWER_IS_BETTER = re.compile(r"loss|err|mse|mae|rmse|perplexity|nll|cost|regret|time", re.I)
 
 
 def json_number(value: float | None) -> float | None:
     """``value`` for JSON: NaN and infinities (not valid JSON) become ``None``."""
     return value if value is None or math.isfinite(value) else None
+
+
+def non_finite_counts(values: Iterable[float]) -> dict[str, int]:
+    """How many of ``values`` are NaN, +inf and -inf: ``{'nan': n, 'inf': n, '-inf': n}``."""
+    counts = {"nan": 0, "inf": 0, "-inf": 0}
+    for value in values:
+        if value - value != 0:  # not finite
+            counts["nan" if value != value else "inf" if value > 0 else "-inf"] += 1
+    return counts
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -42,6 +52,13 @@ def plain_config(run: Run) -> dict[str, Any]:
     """The run's config as plain JSON data, any stored database password hidden."""
     config: dict[str, Any] = ADict.to_dict(run.config)
     return _hide_url_passwords(config)  # type: ignore[no-any-return]
+
+
+def plain_provenance(run: Run) -> dict[str, Any]:
+    """How the run was launched (``{}`` when not recorded) as plain JSON data, any database
+    password in it (a ``--db`` URL in ``argv``, say) hidden."""
+    provenance: dict[str, Any] = ADict.to_dict(run.provenance) if run.provenance else {}
+    return _hide_url_passwords(provenance)  # type: ignore[no-any-return]
 
 
 def flat_params(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -69,7 +86,10 @@ def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     mapping stays ``{}`` under its own path."""
     flat: dict[str, Any] = {}
     for key, value in config.items():
-        if value and (type(value) is dict or isinstance(value, Mapping)):  # dict: fast path
+        kind = type(value)
+        if kind in _LEAF_TYPES or not value:
+            flat[f"{prefix}{key}"] = value
+        elif kind is dict or isinstance(value, Mapping):
             flat.update(flatten(value, f"{prefix}{key}."))
         else:
             flat[f"{prefix}{key}"] = value
@@ -79,20 +99,47 @@ def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 def differing_keys(flats: Sequence[Mapping[str, Any]]) -> list[str]:
     """Sorted dotted keys whose value (or presence) is not the same in every flat config
     (``1``, ``1.0`` and ``True`` count as different values)."""
-    if not flats:
-        return []
-    keys = sorted(set().union(*flats))
+    return differing_columns(*param_columns(flats))
+
+
+def param_columns(
+    flats: Sequence[Mapping[str, Any]],
+) -> tuple[dict[str, list[Any]], dict[str, list[int]]]:
+    """Flat configs as columns: ``({key: [value of config i, ...]}, {key: [i, ...]})``, the
+    second listing, for keys some configs lack, the indexes of those configs (their entry in
+    the first is ``None``)."""
+    keys = sorted(set().union(*flats)) if flats else []
     marker = object()
-    differing = []
+    columns: dict[str, list[Any]] = {}
+    missing: dict[str, list[int]] = {}
     for key in keys:
-        first = _typed(flats[0].get(key, marker))
-        if any(_typed(flat.get(key, marker)) != first for flat in flats[1:]):
+        column = [flat.get(key, marker) for flat in flats]
+        if marker in column:
+            missing[key] = [i for i, value in enumerate(column) if value is marker]
+            column = [None if value is marker else value for value in column]
+        columns[key] = column
+    return columns, missing
+
+
+def differing_columns(
+    columns: Mapping[str, list[Any]], missing: Mapping[str, list[int]]
+) -> list[str]:
+    """Sorted keys of `param_columns` whose value (or presence) is not the same in every
+    config (``1``, ``1.0`` and ``True`` count as different values)."""
+    differing = []
+    for key in sorted(columns):
+        column = columns[key]
+        if key in missing or (column and not _all_same(column)):
             differing.append(key)
     return differing
 
 
-def _typed(value: Any) -> tuple[type, Any]:
-    return type(value), value if not isinstance(value, (list, dict)) else repr(value)
+def _all_same(column: list[Any]) -> bool:
+    first = column[0]
+    kind = type(first)
+    if isinstance(first, (list, dict)):
+        return all(type(v) is kind and repr(v) == repr(first) for v in column)
+    return column.count(first) == len(column) and all(type(v) is kind for v in column)
 
 
 def summary(summary_: MetricSummary) -> dict[str, Any]:

@@ -39,12 +39,12 @@ from pathlib import Path
 from time import monotonic, time
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, insert
+from sqlalchemy import Connection, Engine, Table, insert, select
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
-from . import spool
+from . import spool, summaries
 from .engine import run_transaction
 from .errors import BufferSettingsError, DatabaseTimeoutError
 from .models import MetricRecord
@@ -389,6 +389,7 @@ class MetricWriter:
         )
 
         self.sqlite = dialect.name == "sqlite"
+        self.mysql = dialect.name in ("mysql", "mariadb")
 
     def write(self, conn: Connection, rows: list[MetricRow], writer_id: int) -> None:
         """Insert ``rows`` (`MetricRow` tuples) of writer ``writer_id`` on ``conn``,
@@ -398,8 +399,10 @@ class MetricWriter:
             sqlalchemy.exc.DBAPIError: the driver rejected the insert.
         """
         if self.sqlite:  # the buffered tuples go to the driver as they are
-            conn.exec_driver_sql(_sqlite_insert(writer_id), cast(Any, rows))
+            result = conn.exec_driver_sql(_sqlite_insert(writer_id), cast(Any, rows))
+            summaries.fold(conn, rows, result.rowcount)
             return
+        stored_before = _stored_already(conn, rows, writer_id) if self.mysql else 0
         convert = self.convert_time
         w = writer_id
         params: list[Any] = [
@@ -413,7 +416,27 @@ class MetricWriter:
         elif self.index is not None:
             index = self.index
             params = [tuple(p[i] for i in index) for p in params]
-        conn.exec_driver_sql(self.sql, params)
+        result = conn.exec_driver_sql(self.sql, params)
+        # MySQL drivers count a duplicate as a changed row, hence the locking read before.
+        stored = len(rows) - stored_before if self.mysql else result.rowcount
+        summaries.fold(conn, rows, stored)
+
+
+def _stored_already(conn: Connection, rows: list[MetricRow], writer_id: int) -> int:
+    """How many of ``rows`` are stored already, read with ``FOR UPDATE``: InnoDB then locks the
+    seq range, so no concurrent writer can store them between this read and the insert."""
+    seqs = {row[5] for row in rows}
+    m = cast(Table, MetricRecord.__table__).c
+    stmt = (
+        select(m.seq)
+        .where(
+            m.run_id.in_({row[0] for row in rows}),
+            m.writer == writer_id,
+            m.seq.between(min(seqs), max(seqs)),
+        )
+        .with_for_update()
+    )
+    return sum(1 for seq in conn.execute(stmt).scalars() if seq in seqs)
 
 
 @functools.lru_cache(maxsize=64)

@@ -1,4 +1,5 @@
-"""SQLAlchemy 2.0 declarative schema: projects, experiments (runs), metrics, artifacts, fingerprints.
+"""SQLAlchemy 2.0 declarative schema: projects, experiments (runs), metrics, metric summaries,
+artifacts, fingerprints.
 
 Every timestamp column uses `UTCDateTime`: values are written as UTC and always read
 back as timezone-aware UTC ``datetime`` objects, also on SQLite and MySQL, which store no
@@ -140,7 +141,7 @@ def name_collation(dialect: Dialect) -> str:
 
 
 class Base(DeclarativeBase):
-    """Declarative base of the tracker schema (``Base.metadata`` holds all five tables)."""
+    """Declarative base of the tracker schema (``Base.metadata`` holds all six tables)."""
 
 
 class ProjectRecord(Base):
@@ -213,6 +214,35 @@ class MetricRecord(Base):
         Index("ix_metrics_run_key_step_value", "run_id", "key", "step", "value"),
         Index("uq_metrics_run_writer_seq", "run_id", "writer", "seq", unique=True),
     )
+
+
+class MetricSummaryRecord(Base):
+    """Per run and metric key: how many values were logged, their extremes and the last one.
+
+    Kept up to date inside the transaction of every metric write (see
+    ``ato.tracker.summaries``), so that run tables need not read the ``metrics`` rows (the same
+    idea as MLflow's ``latest_metrics``). ``min_value``/``max_value`` are stored values (an
+    infinity's stand-in is the largest double of its sign, NaN is skipped; NULL when the key
+    logged only NaN); ``has_pos_inf``/``has_neg_inf`` say whether a stand-in is an infinity.
+    The ``last_*`` columns hold the value, class, step and time of the row written last.
+    """
+
+    __tablename__ = "metric_summaries"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("experiments.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(Name(), primary_key=True)
+    value_count: Mapped[int] = mapped_column(BigInteger)
+    min_value: Mapped[float | None] = mapped_column(Double, nullable=True)
+    max_value: Mapped[float | None] = mapped_column(Double, nullable=True)
+    has_pos_inf: Mapped[int] = mapped_column(SmallInteger)
+    has_neg_inf: Mapped[int] = mapped_column(SmallInteger)
+    last_value: Mapped[float | None] = mapped_column(Double, nullable=True)
+    last_class: Mapped[int] = mapped_column(SmallInteger)
+    last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_timestamp: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    # SQLite: the table is its primary key's B-tree (one lookup per row, not two).
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - SQLAlchemy's own attribute
 
 
 class ArtifactRecord(Base):

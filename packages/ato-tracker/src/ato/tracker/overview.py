@@ -13,8 +13,9 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, String, cast, func, or_, select
 
 from . import queries
-from .models import ProjectRecord, RunRecord
+from .models import ProjectRecord, RunRecord, utcnow
 from .results import Project, Run
+from .status import CRASH_TIMEOUT_S, effective_status
 
 _runs = RunRecord.__table__
 _projects = ProjectRecord.__table__
@@ -34,9 +35,15 @@ class RunRow(NamedTuple):
     structural_hash: str
 
 
-def project_run_rows(conn: Connection, project_name: str) -> list[RunRow]:
+def project_run_rows(
+    conn: Connection, project_name: str, *, crash_timeout: float = CRASH_TIMEOUT_S
+) -> list[RunRow]:
     """The runs of ``project_name`` by id, as light [`RunRow`][ato.tracker.overview.RunRow]s
-    (one query; no metrics, artifacts or fingerprints). ``[]`` for an unknown project."""
+    (one query; no metrics, artifacts or fingerprints). ``[]`` for an unknown project.
+
+    A ``running`` run whose writer has been silent for more than ``crash_timeout`` seconds
+    reads as ``crashed`` (see ``ato.tracker.status``).
+    """
     r = _runs.c
     stmt = (
         select(
@@ -48,14 +55,25 @@ def project_run_rows(conn: Connection, project_name: str) -> list[RunRow]:
             r.tags,
             r.config,
             r.structural_hash,
+            r.heartbeat,
         )
         .join(_projects, _projects.c.id == r.project_id)
         .where(_projects.c.name == project_name)
         .order_by(r.id)
     )
+    now = utcnow()
     return [
-        RunRow(row[0], row[1], row[2], row[3], row[4], list(row[5] or []), row[6] or {}, row[7])
-        for row in conn.execute(stmt)
+        RunRow(
+            row[0],
+            row[1],
+            effective_status(row[2], row[8], row[3], crash_timeout, now),
+            row[3],
+            row[4],
+            list(row[5] or []),
+            row[6] or {},
+            row[7],
+        )
+        for row in conn.execute(stmt).all()
     ]
 
 

@@ -19,7 +19,6 @@ from sqlalchemy import (
     Row,
     Select,
     Text,
-    case,
     cast,
     func,
     select,
@@ -28,6 +27,7 @@ from sqlalchemy import (
 
 from ato.adict import ADict
 
+from . import summaries
 from .models import (
     ArtifactRecord,
     FingerprintRecord,
@@ -47,7 +47,7 @@ from .results import (
     check_mode,
 )
 from .status import CRASH_TIMEOUT_S, effective_status
-from .values import DBL_MAX, NEG_INF, POS_INF, load_value
+from .values import load_value
 
 T = TypeVar("T")
 
@@ -171,63 +171,10 @@ def metric_summaries(
 ) -> dict[int, dict[str, MetricSummary]]:
     """Per run id, per metric key: last/min/max/count (see [`MetricSummary`][ato.tracker.MetricSummary]).
 
-    Runs without metrics are absent from the result. "Last" is the value logged last.
+    Runs without metrics are absent from the result. "Last" is the value logged last. Read
+    from the summaries kept at write time (`ato.tracker.summaries`): one row per run and key.
     """
-    result: dict[int, dict[str, MetricSummary]] = defaultdict(dict)
-    m = _metrics.c
-    for batch in _batches(run_ids):
-        # Only columns of the (run_id, key, value) index (and the row id): no table row is
-        # read for the aggregate; the last row of each key is then one primary-key lookup.
-        agg = (
-            select(
-                m.run_id,
-                m.key,
-                func.min(m.value).label("min"),
-                func.max(m.value).label("max"),
-                func.count().label("n_values"),
-                func.max(m.id).label("last_id"),
-            )
-            .where(m.run_id.in_(batch))
-            .group_by(m.run_id, m.key)
-            .subquery()
-        )
-        stmt = select(agg, m.value, m.value_class, m.step).join(_metrics, m.id == agg.c.last_id)
-        for run_id, key, low, high, count, _, last, last_class, last_step in conn.execute(stmt):
-            if low == -DBL_MAX or high == DBL_MAX:  # an infinity's stand-in, or the double
-                low, high = _extremes(conn, run_id, key, low, high)
-            result[run_id][key] = MetricSummary(
-                key=key,
-                last=load_value(last, last_class),
-                last_step=last_step,
-                min=low,
-                max=high,
-                count=count,
-            )
-    return dict(result)
-
-
-def _extremes(
-    conn: Connection, run_id: int, key: str, low: float | None, high: float | None
-) -> tuple[float | None, float | None]:
-    """A stored ``MIN``/``MAX`` that is the largest double of its sign back as a float: the
-    infinity when the key logged one (its stand-in), else the double itself."""
-    m = _metrics.c
-    stmt = select(
-        func.max(case((m.value_class == NEG_INF, 1), else_=0)),
-        func.max(case((m.value_class == POS_INF, 1), else_=0)),
-    ).where(m.run_id == run_id, m.key == key)
-    has_neg_inf, has_pos_inf = conn.execute(stmt).one()
-    return _extreme(low, has_pos_inf, has_neg_inf), _extreme(high, has_pos_inf, has_neg_inf)
-
-
-def _extreme(value: float | None, has_pos_inf: int | None, has_neg_inf: int | None) -> float | None:
-    """A stored ``MIN``/``MAX`` back as a float: an infinity's stand-in (the largest double of
-    its sign) is the infinity when the key logged one."""
-    if value == DBL_MAX and has_pos_inf:
-        return load_value(value, POS_INF)
-    if value == -DBL_MAX and has_neg_inf:
-        return load_value(value, NEG_INF)
-    return value
+    return summaries.read(conn, run_ids)
 
 
 def in_id_range(run_id: int) -> bool:

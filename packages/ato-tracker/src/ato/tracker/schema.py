@@ -36,13 +36,16 @@ from .errors import NotATrackerDatabaseError, SchemaError, SchemaOutdatedError, 
 from .models import Base
 
 #: The newest schema revision, the one this ato-tracker reads and writes (the migrations' head).
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 #: Revision of databases written by ato 2.x.
 ATO2_REVISION = "0001"
 #: Revision of databases written by ato-tracker 3.0.0 (which stored no version).
 ATO30_REVISION = "0002"
 VERSION_TABLE = "ato_schema_version"
 TRACKER_TABLES = tuple(Base.metadata.tables)
+SUMMARY_TABLE = "metric_summaries"  # added by revision 0006: older databases lack it
+#: The tables every tracker database has, whatever its revision.
+CORE_TABLES = tuple(name for name in TRACKER_TABLES if name != SUMMARY_TABLE)
 
 #: Execution option asking a SQLite connection to start its transactions with BEGIN IMMEDIATE.
 SQLITE_IMMEDIATE = "ato_begin_immediate"
@@ -92,7 +95,7 @@ def read_state(conn: Connection, url: str) -> SchemaState:
     present = tables & set(TRACKER_TABLES)
     if not present and revision is None:
         return SchemaState(None, False, others)
-    missing = [name for name in TRACKER_TABLES if name not in present]
+    missing = [name for name in CORE_TABLES if name not in present]
     if missing:
         problem = "has no tracker tables" if not present else "lacks the tracker tables"
         raise NotATrackerDatabaseError(url, f"{problem} {', '.join(missing)}".strip())
@@ -139,7 +142,9 @@ def _revision_after_3_0(inspector: Inspector) -> str:
     if not {"provenance", "heartbeat"} <= runs:
         return "0003"
     indexes = {index["name"] for index in inspector.get_indexes("metrics")}
-    return "0005" if SERIES_INDEX in indexes else "0004"
+    if SERIES_INDEX not in indexes:
+        return "0004"
+    return "0006" if inspector.has_table(SUMMARY_TABLE) else "0005"
 
 
 def head_if_current(engine: Engine, url: str) -> bool:

@@ -3,8 +3,8 @@
 A series of ``n`` logged values is returned whole when ``n <= max_points``. A longer one is cut
 into ``(max_points - 2) // 2`` buckets of equal width along its steps (along its logging
 order, i.e. metric row ids, when some of its values were logged without a step); from each
-bucket the rows holding its smallest and its largest value are kept, plus the first and the
-last row of the series. This is the min/max ("M4" without the first/last per bucket)
+bucket the rows holding its smallest and its largest value are kept (and its first NaN, so
+that a gap in the series stays a gap), plus the first and the last row of the series. This is the min/max ("M4" without the first/last per bucket)
 aggregation of Jugel et al., "M4: A Visualization-Oriented Time Series Data Aggregation",
 VLDB 2014: drawn as a line, the kept points cover the same vertical range per bucket as all
 points would, so spikes and dips stay visible.
@@ -25,8 +25,8 @@ from sqlalchemy import ColumnElement, Connection, and_, func, select
 
 from .models import MetricRecord
 from .results import Metric
+from .values import FINITE, load_value
 
-NAN = float("nan")
 MIN_POINTS = 4
 _IN_BATCH = 500
 _metrics = MetricRecord.__table__
@@ -128,9 +128,9 @@ def _bucket(column: ColumnElement[Any], first: int, last: int, buckets: int) -> 
 def _extreme_ids(
     conn: Connection, where: ColumnElement[bool], bucket: ColumnElement[Any]
 ) -> tuple[set[int], int]:
-    """Ids of the first row holding each bucket's minimum and maximum value, and the number of
-    values in all buckets: one aggregate over the series, then per bucket a seek into the
-    ``(run_id, key, value)`` index."""
+    """Ids of the first row holding each bucket's minimum and maximum value and of its first
+    NaN, and the number of values in all buckets: one aggregate over the series, then per
+    bucket seeks into the ``(run_id, key, value)`` index."""
     agg = (
         select(
             bucket.label("b"),
@@ -144,22 +144,28 @@ def _extreme_ids(
     )
     first_with = [
         select(func.min(_c.id))
-        .where(where, _c.value == extreme, bucket == agg.c.b)
+        .where(where, condition, bucket == agg.c.b)
         .correlate(agg)
         .scalar_subquery()
-        for extreme in (agg.c.lo, agg.c.hi)
+        for condition in (_c.value == agg.c.lo, _c.value == agg.c.hi, _c.value.is_(None))
     ]
     ids: set[int] = set()
     total = 0
     for row in conn.execute(select(*first_with, agg.c.n).select_from(agg)):
-        ids.update(int(row_id) for row_id in row[:2] if row_id is not None)
-        total += int(row[2])
+        ids.update(int(row_id) for row_id in row[:3] if row_id is not None)
+        total += int(row[3])
     return ids, total
 
 
-# One bucket's extremes and size, read from the (run_id, key, step, value) index alone.
+# One bucket's extremes, size and number of NaN (NULL) values, from the
+# (run_id, key, step, value) index alone.
 _SQLITE_BUCKET = (
-    'SELECT min(value), max(value), count(*) FROM metrics WHERE run_id = ? AND "key" = ? '
+    "SELECT min(value), max(value), count(*), count(*) - count(value) FROM metrics "
+    'WHERE run_id = ? AND "key" = ? AND step >= ? AND step < ?'
+)
+# The first NaN row of a bucket.
+_SQLITE_NAN_ROW = (
+    'SELECT min(id) FROM metrics WHERE run_id = ? AND "key" = ? AND value IS NULL '
     "AND step >= ? AND step < ?"
 )
 # The first row of a bucket holding a value: a seek into the (run_id, key, value) index.
@@ -178,24 +184,34 @@ def _sqlite_extreme_ids(
     statements cost microseconds), then a seek for each extreme's row."""
     width = last - first + 1
     edges = [first - (-(i * width) // buckets) for i in range(buckets + 1)]  # ceil division
-    found: list[tuple[int, int, float, float]] = []
-    total = 0
-    for low, high in itertools.pairwise(edges):
-        if low == high:
-            continue
-        row = conn.exec_driver_sql(_SQLITE_BUCKET, (run_id, key, low, high)).one()
-        total += row[2]
-        if row[0] is not None:
-            found.append((low, high, row[0], row[1]))
+    # The driver's cursor directly: a few thousand tiny statements, each a few microseconds.
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     ids: set[int] = set()
-    for low, high, *extremes in found:
-        for extreme in extremes:
-            ids.add(conn.exec_driver_sql(_SQLITE_ROW, (run_id, key, extreme, low, high)).one()[0])
+    try:
+        found: list[tuple[int, int, float, float]] = []
+        total = 0
+        for low, high in itertools.pairwise(edges):
+            if low == high:
+                continue
+            row = cursor.execute(_SQLITE_BUCKET, (run_id, key, low, high)).fetchone()
+            total += row[2]
+            if row[0] is not None:
+                found.append((low, high, row[0], row[1]))
+            if row[3]:
+                nan_row = (run_id, key, low, high)
+                ids.add(cursor.execute(_SQLITE_NAN_ROW, nan_row).fetchone()[0])
+        for low, high, *extremes in found:
+            for extreme in extremes:
+                ids.add(
+                    cursor.execute(_SQLITE_ROW, (run_id, key, extreme, low, high)).fetchone()[0]
+                )
+    finally:
+        cursor.close()
     return ids, total
 
 
 def _columns() -> tuple[Any, ...]:
-    return (_c.key, _c.value, _c.step, _c.timestamp)
+    return (_c.key, _c.value, _c.value_class, _c.step, _c.timestamp)
 
 
 def _rows_by_id(conn: Connection, ids: Sequence[int]) -> list[Metric]:
@@ -208,6 +224,6 @@ def _rows_by_id(conn: Connection, ids: Sequence[int]) -> list[Metric]:
 
 def _rows(conn: Connection, stmt: Any) -> list[Metric]:
     return [
-        Metric(key, NAN if value is None else value, step, timestamp)
-        for key, value, step, timestamp in conn.execute(stmt)
+        Metric(key, value if value_class == FINITE else load_value(value, value_class), step, ts)
+        for key, value, value_class, step, ts in conn.execute(stmt)
     ]

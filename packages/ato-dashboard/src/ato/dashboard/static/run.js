@@ -49,6 +49,36 @@
     return el("span", { cls: "value", text: fmtValue(value) });
   }
 
+  /* How the run was launched: command, directory, host, Python, ato and git as facts; the
+     rest (Scope views/overrides, Hydra composition) as a collapsible tree. */
+  function provenance() {
+    const target = clear($("provenance"));
+    const p = run.provenance;
+    if (!Object.keys(p).length) { target.append(el("p", { cls: "muted", text: "not recorded" })); return; }
+    const dl = el("dl", { cls: "provenance" });
+    const add = (term, value) => dl.append(el("dt", { text: term }), el("dd", {}, value));
+    const known = new Set(["argv", "cwd", "host", "pid", "python", "ato", "git"]);
+    if (p.argv) add("command", el("code", { text: p.argv.map(shellWord).join(" ") }));
+    if (p.cwd) add("directory", el("code", { text: p.cwd }));
+    if (p.host) add("host", p.pid ? `${p.host} (pid ${p.pid})` : p.host);
+    if (p.python) add("python", `${p.python.implementation || ""} ${p.python.version || ""}`.trim());
+    if (p.ato) add("ato", Object.entries(p.ato).map(([k, v]) => `${k} ${v}`).join(", "));
+    if ("git" in p) {
+      const g = p.git;
+      add("git", g ? `${g.commit.slice(0, 12)}${g.branch ? ` on ${g.branch}` : ""}${g.dirty ? " (uncommitted changes)" : ""}`
+        : "not a git work tree");
+    }
+    target.append(dl);
+    const rest = Object.fromEntries(Object.entries(p).filter(([k]) => !known.has(k)));
+    for (const [key, value] of Object.entries(rest)) {
+      target.append(el("details", { cls: "tree" }, el("summary", { text: key }), configTree(value, 1)));
+    }
+  }
+
+  function shellWord(word) {
+    return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
+  }
+
   function artifacts() {
     const target = clear($("artifacts"));
     if (!run.artifacts.length) { target.append(el("p", { cls: "muted", text: "none" })); return; }
@@ -83,7 +113,9 @@
       const s = seriesCache.get(key);
       if (!s) continue;
       const x = byTime ? relativeTimes(s.time) : s.step.map((step, i) => (step === null ? i : step));
-      const note = s.downsampled ? ` (${s.value.length} of ${s.total} points)` : "";
+      const odd = Object.entries(s.non_finite).filter(([, n]) => n).map(([kind, n]) => `${n} ${kind}`);
+      const note = (s.downsampled ? ` (${s.value.length} of ${s.total} points)` : "") +
+        (odd.length ? ` · not drawn: ${odd.join(", ")}` : "");
       lineChart(target, key, key + note, [{ label: key, x, y: s.value }],
         { xLabel: byTime ? "seconds since first value" : "step", logY: $("log-y").checked });
     }
@@ -100,6 +132,7 @@
   try {
     await refresh();
     clear($("config")).append(configTree(run.config, 0));
+    provenance();
     artifacts();
     fingerprints();
   } catch (error) { showError($("facts"), error); return; }

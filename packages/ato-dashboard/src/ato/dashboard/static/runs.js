@@ -13,6 +13,19 @@
   try {
     data = await getJSON(`/api/projects/${encodeURIComponent(project)}/runs`);
   } catch (error) { showError(tableNode.parentElement, error); return; }
+  data.runs = rowsOf(data);
+
+  /* The JSON holds columns (entry i of each list is run i); the table works on one object per
+     run whose params and metrics read its entry of the columns. */
+  function rowsOf(body) {
+    const cols = body.runs;
+    const missing = new Map(Object.entries(body.params_missing).map(([k, ids]) => [k, new Set(ids)]));
+    return cols.id.map((id, i) => ({
+      id, i, status: cols.status[i], start_time: cols.start_time[i], end_time: cols.end_time[i],
+      duration_s: cols.duration_s[i], tags: cols.tags[i], search_id: cols.search_id[i],
+      param: (key) => (missing.get(key)?.has(i) ? undefined : body.params[key][i]),
+    }));
+  }
 
   const state = {
     sortKey: "id", sortDir: -1, page: 0, selected: new Set(),
@@ -44,10 +57,7 @@
   }
 
   function metricValue(run, key) {
-    const m = run.metrics[key];
-    if (!m) return null;
-    if (state.metricView === "last") return m.last;
-    return data.metric_modes[key] === "min" ? m.min : m.max;
+    return data.metrics[key][state.metricView === "last" ? "last" : "best"][run.i];
   }
 
   function columns() {
@@ -65,8 +75,8 @@
     }
     for (const key of data.param_keys) {
       if (!state.params.has(key)) continue;
-      cols.push({ key: `p:${key}`, label: key, cls: "param", get: (r) => r.params[key],
-        show: (r) => fmtValue(r.params[key]) });
+      cols.push({ key: `p:${key}`, label: key, cls: "param", get: (r) => r.param(key),
+        show: (r) => fmtValue(r.param(key)) });
     }
     return cols;
   }
@@ -83,7 +93,8 @@
 
   function searchable(run) {
     return [run.id, run.status, ...run.tags,
-      ...Object.entries(run.params).map(([k, v]) => `${k}=${fmtValue(v)}`)].join(" ").toLowerCase();
+      ...data.param_keys.filter((k) => run.param(k) !== undefined)
+        .map((k) => `${k}=${fmtValue(run.param(k))}`)].join(" ").toLowerCase();
   }
   const haystacks = new Map(data.runs.map((run) => [run.id, searchable(run)]));
 

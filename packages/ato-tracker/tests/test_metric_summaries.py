@@ -1,0 +1,203 @@
+"""Metric summaries kept at write time (``metric_summaries``, revision 0006): after any mix of
+values, batch sizes, retried and partly stored batches and concurrent writers, each run and
+key's summary equals what its logged values say; revision 0006 fills them for old rows."""
+
+from __future__ import annotations
+
+import math
+import random
+import sys
+import threading
+from typing import Any
+
+import pytest
+from alembic import command
+from sqlalchemy import create_engine, text
+
+from ato.tracker import SQLLogger, migrate, queries, summaries
+from ato.tracker.buffer import MetricWriter, new_writer_id, write_isolating
+from ato.tracker.engine import dispose_engines, get_engine
+from ato.tracker.results import MetricSummary
+
+BIG = sys.float_info.max
+INF, NAN = math.inf, math.nan
+SERIES: dict[str, list[float]] = {
+    "plain": [0.5, 0.25, 0.75, 0.125],
+    "one": [3.0],
+    "nan_only": [NAN, NAN],
+    "nan_last": [1.0, -2.0, NAN],
+    "nan_first": [NAN, 4.0, -1.5],
+    "infinities": [1.0, INF, -INF, 2.0],
+    "pos_inf_last": [-3.0, INF],
+    "doubles_and_inf": [BIG, -BIG, 0.0],
+    "big_then_inf": [BIG, INF, -BIG],
+    "negative_zero": [-0.0, 0.0, -1e-300],
+}
+
+
+def _config(url: str) -> dict[str, Any]:
+    return {"experiment": {"project_name": "p", "sql": {"db_path": url}}}
+
+
+def _expected(values: list[float], steps: list[int | None]) -> dict[str, Any]:
+    """What the summary must say, computed from the logged values alone."""
+    ranked = [v for v in values if not math.isnan(v)]
+    return {
+        "count": len(values),
+        "min": min(ranked) if ranked else None,
+        "max": max(ranked) if ranked else None,
+        "last": values[-1],
+        "last_step": steps[-1],
+    }
+
+
+def _as_dict(summary: MetricSummary) -> dict[str, Any]:
+    return {
+        "count": summary.count,
+        "min": summary.min,
+        "max": summary.max,
+        "last": summary.last,
+        "last_step": summary.last_step,
+    }
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    def eq(x: Any, y: Any) -> bool:
+        if isinstance(x, float) and isinstance(y, float) and math.isnan(x):
+            return math.isnan(y)
+        return bool(x == y)
+
+    return a.keys() == b.keys() and all(eq(a[k], b[k]) for k in a)
+
+
+def _summaries(url: str, run_ids: list[int]) -> dict[int, dict[str, MetricSummary]]:
+    with get_engine(url).connect() as conn:
+        return queries.metric_summaries(conn, run_ids)
+
+
+def _recomputed(url: str, run_id: int) -> dict[str, dict[str, Any]]:
+    """The summaries built from the metrics rows alone (what revision 0006 computes)."""
+    engine = get_engine(url)
+    with engine.begin() as conn:
+        keys = [k for (k,) in conn.execute(text("SELECT DISTINCT m.key FROM metrics m"))]
+        summaries.recompute(conn, {(run_id, key) for key in keys})
+    return {k: _as_dict(s) for k, s in _summaries(url, [run_id])[run_id].items()}
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 1000])
+def test_summaries_match_the_logged_values_for_every_kind_of_value(
+    make_config, db_url: str, batch_size: int
+):
+    logger = SQLLogger(make_config(), batch_size=batch_size, flush_interval=3600)
+    run_id = logger.run()
+    steps: dict[str, list[int | None]] = {}
+    for key, values in SERIES.items():
+        steps[key] = [None if key == "one" else 10 * i for i in range(len(values))]
+    for i in range(max(map(len, SERIES.values()))):  # keys interleaved, as training logs them
+        for key, values in SERIES.items():
+            if i < len(values):
+                logger.log_metric(key, values[i], steps[key][i])
+    logger.finish()
+
+    got = _summaries(db_url, [run_id])[run_id]
+    assert set(got) == set(SERIES)
+    for key, values in SERIES.items():
+        assert _same(_as_dict(got[key]), _expected(values, steps[key])), key
+
+
+def test_summaries_of_random_series_in_several_runs_equal_a_recomputation(make_config, db_url):
+    rng = random.Random(20261130)
+    logger = SQLLogger(make_config(), batch_size=37, flush_interval=3600)
+    logged: dict[tuple[int, str], list[float]] = {}
+    for _ in range(3):
+        run_id = logger.run()
+        for step in range(200):
+            key = rng.choice(["loss", "acc", "lr"])
+            value = rng.choice([rng.uniform(-5, 5), rng.uniform(-5, 5), NAN, INF, -INF])
+            logger.log_metric(key, value, step)
+            logged.setdefault((run_id, key), []).append(value)
+        logger.finish()
+    run_ids = sorted({run for run, _ in logged})
+    got = _summaries(db_url, run_ids)
+    for (run_id, key), values in logged.items():
+        assert got[run_id][key].count == len(values)
+        ranked = [v for v in values if not math.isnan(v)]
+        assert (got[run_id][key].min, got[run_id][key].max) == (min(ranked), max(ranked))
+    for run_id in run_ids:
+        folded = {k: _as_dict(s) for k, s in got[run_id].items()}
+        recomputed = _recomputed(db_url, run_id)
+        assert all(_same(folded[k], recomputed[k]) for k in folded)
+
+
+def _rows(run_id: int, key: str, values: list[float], first_seq: int = 1) -> list[Any]:
+    return [
+        (run_id, key, v, step, 1_700_000_000.25 + step, first_seq + step)
+        for step, v in enumerate(values)
+    ]
+
+
+@pytest.mark.parametrize("stored_first", [0, 4, 10])
+def test_a_retried_batch_is_counted_once_whatever_part_was_stored_before(
+    make_config, db_url: str, stored_first: int
+):
+    logger = SQLLogger(make_config())
+    run_id = logger.run()
+    engine = get_engine(db_url)
+    writer, writer_id = MetricWriter(engine.dialect), new_writer_id()
+    values = [float(v) for v in [5, 3, 9, 1, 7, 2, 8, 6, 4, 0]]
+    rows = _rows(run_id, "loss", values)
+    if stored_first:  # an earlier attempt whose COMMIT went through (its reply was lost)
+        assert write_isolating(engine, writer, rows[:stored_first], writer_id) == stored_first
+    assert write_isolating(engine, writer, rows, writer_id) == len(rows)
+    assert write_isolating(engine, writer, rows, writer_id) == len(rows)  # a replay: no-op
+    logger.finish()
+    summary = _summaries(db_url, [run_id])[run_id]["loss"]
+    assert _as_dict(summary) == {"count": 10, "min": 0.0, "max": 9.0, "last": 0.0, "last_step": 9}
+
+
+def test_concurrent_writers_to_one_run_and_key_add_up(server_db_url: str):
+    logger = SQLLogger(_config(server_db_url), batch_size=50)
+    run_id = logger.run()
+    engine = get_engine(server_db_url)
+    per_writer = 400
+
+    def write(offset: float) -> None:
+        writer, writer_id = MetricWriter(engine.dialect), new_writer_id()
+        rows = _rows(run_id, "loss", [offset + i for i in range(per_writer)])
+        for start in range(0, per_writer, 50):
+            write_isolating(engine, writer, rows[start : start + 50], writer_id)
+
+    threads = [threading.Thread(target=write, args=(1000.0 * t,)) for t in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    logger.finish()
+    summary = _summaries(server_db_url, [run_id])[run_id]["loss"]
+    assert (summary.count, summary.min, summary.max) == (4 * per_writer, 0.0, 3000.0 + 399)
+
+
+def test_revision_0006_computes_the_summaries_of_old_rows(db_url: str):
+    logger = SQLLogger(_config(db_url))
+    run_ids = []
+    for offset in (0, 1):
+        run_ids.append(logger.run())
+        for key, values in SERIES.items():
+            for step, value in enumerate(values):
+                logger.log_metric(key, value if not offset else -value, step)
+        logger.finish()
+    before = _summaries(db_url, run_ids)
+    dispose_engines()
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        command.downgrade(migrate.alembic_config(conn), "0005")
+        assert "metric_summaries" not in conn.dialect.get_table_names(conn)
+    engine.dispose()
+
+    result = migrate.upgrade(db_url)
+    assert result.applied == ["0006"]
+    after = _summaries(db_url, run_ids)
+    for run_id in run_ids:
+        assert set(after[run_id]) == set(SERIES)
+        for key in SERIES:
+            assert _same(_as_dict(after[run_id][key]), _as_dict(before[run_id][key])), key
