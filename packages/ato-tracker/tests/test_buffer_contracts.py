@@ -20,6 +20,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -730,13 +731,22 @@ def test_a_forked_child_starts_with_an_empty_buffer_of_its_own(
 
 # -- what the writer sends to each kind of database -----------------------------------------------
 class Driver:
-    """A connection that records what the writer hands to the driver."""
+    """A connection that records what the writer hands to the driver: the insert's rows
+    (``rowcount`` of them reported stored) and other statements, whose result holds
+    ``found`` (the seqs a locking read finds)."""
 
-    def __init__(self) -> None:
+    def __init__(self, rowcount: int = 0, found: tuple[int, ...] = ()) -> None:
         self.calls: list[tuple[str, Any]] = []
+        self.executed: list[Any] = []
+        self.rowcount, self.found = rowcount, found
 
-    def exec_driver_sql(self, sql: str, params: Any) -> None:
+    def exec_driver_sql(self, sql: str, params: Any) -> Any:
         self.calls.append((sql, params))
+        return SimpleNamespace(rowcount=self.rowcount)
+
+    def execute(self, statement: Any) -> Any:
+        self.executed.append(statement)
+        return SimpleNamespace(scalars=lambda: iter(self.found))
 
 
 ROWS = [
@@ -758,9 +768,21 @@ def _dialect(url: str) -> Any:
     return make_url(url).get_dialect()()
 
 
-def test_postgresql_gets_named_parameters_with_aware_utc_times_and_encoded_values() -> None:
+@pytest.fixture
+def folds(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[Any], int]]:
+    """``(rows, stored)`` of every fold of written rows into the metric summaries."""
+    calls: list[tuple[list[Any], int]] = []
+    monkeypatch.setattr(
+        buffer_module.summaries, "fold", lambda conn, rows, stored: calls.append((rows, stored))
+    )
+    return calls
+
+
+def test_postgresql_gets_named_parameters_with_aware_utc_times_and_encoded_values(
+    folds: list[tuple[list[Any], int]],
+) -> None:
     writer = MetricWriter(_dialect("postgresql+psycopg://"))
-    driver = Driver()
+    driver = Driver(rowcount=3)  # one of the rows was stored before
     writer.write(driver, ROWS, 77)  # type: ignore[arg-type]
     [(sql, params)] = driver.calls
     assert sql == writer.sql and sql.startswith("INSERT INTO metrics (run_id, key, value, ")
@@ -782,12 +804,17 @@ def test_postgresql_gets_named_parameters_with_aware_utc_times_and_encoded_value
     ]
     assert params == expected
     assert all(p["timestamp"].tzinfo is timezone.utc for p in params)
+    assert driver.executed == []  # the insert's row count is exact: no read before
+    assert folds == [(ROWS, 3)]
 
 
 @pytest.mark.parametrize("url", ["mysql+pymysql://", "mariadb+pymysql://"])
-def test_mysql_gets_positional_rows_with_naive_utc_times_and_encoded_values(url: str) -> None:
-    writer = MetricWriter(_dialect(url))
-    driver = Driver()
+def test_mysql_gets_positional_rows_with_naive_utc_times_and_encoded_values(
+    url: str, folds: list[tuple[list[Any], int]]
+) -> None:
+    dialect = _dialect(url)
+    writer = MetricWriter(dialect)
+    driver = Driver(rowcount=6, found=(2, 3))  # MySQL counts a duplicate as 2 changed rows
     writer.write(driver, ROWS, 5)  # type: ignore[arg-type]
     [(sql, params)] = driver.calls
     assert sql.startswith("INSERT INTO metrics (run_id, `key`, value, value_class, step, ")
@@ -799,6 +826,21 @@ def test_mysql_gets_positional_rows_with_naive_utc_times_and_encoded_values(url:
             ROWS, STORED, MOMENTS, strict=True
         )
     ]
+    [read] = driver.executed  # the rows stored before, read (and locked) first
+    assert str(read.compile(dialect=dialect, compile_kwargs={"literal_binds": True})) == (
+        "SELECT metrics.seq \nFROM metrics \nWHERE metrics.run_id IN (1, 2) AND "
+        "metrics.writer = 5 AND metrics.seq BETWEEN 1 AND 4 FOR UPDATE"
+    )
+    assert folds == [(ROWS, 2)]
+
+
+def test_mysql_counts_only_the_batchs_own_rows_as_stored_before(
+    folds: list[tuple[list[Any], int]],
+) -> None:
+    rows = [(1, "loss", 1.0, 0, T0, 2), (1, "loss", 2.0, 1, T0, 5), (1, "loss", 3.0, 2, T0, 7)]
+    driver = Driver(rowcount=3, found=(2, 3, 4, 7))  # 3 and 4: this writer's, another batch
+    MetricWriter(_dialect("mysql+pymysql://")).write(driver, rows, 5)  # type: ignore[arg-type]
+    assert folds == [(rows, 1)]
 
 
 def test_another_database_gets_a_plain_insert() -> None:
