@@ -633,8 +633,11 @@ def _run_rounds(
         del buffer.flush
 
 
-def test_the_flush_thread_flushes_only_when_rows_are_due_or_spooled(rig: Rig) -> None:
+def test_the_flush_thread_flushes_only_when_rows_are_due_or_spooled(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
     buffer = rig.buffer
+    monkeypatch.setattr(buffer_module, "time", lambda: 5000.0)
     flushed: list[int] = []
     buffer.batch_size = 2
     buffer.flush_due = float("inf")
@@ -649,7 +652,7 @@ def test_the_flush_thread_flushes_only_when_rows_are_due_or_spooled(rig: Rig) ->
     def late() -> None:
         buffer.spooled = False
         rig.log(0)
-        buffer.flush_due = 0.0
+        buffer.flush_due = 5000.0  # due now
 
     def due_but_empty() -> None:
         buffer.pending.clear()
@@ -778,6 +781,7 @@ def folds(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[Any], int]]:
     return calls
 
 
+@pytest.mark.usefixtures("tokyo")
 def test_postgresql_gets_named_parameters_with_aware_utc_times_and_encoded_values(
     folds: list[tuple[list[Any], int]],
 ) -> None:
@@ -808,7 +812,18 @@ def test_postgresql_gets_named_parameters_with_aware_utc_times_and_encoded_value
     assert folds == [(ROWS, 3)]
 
 
+@pytest.fixture
+def tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The process's local zone is UTC+9 (naive times must still be UTC)."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
 @pytest.mark.parametrize("url", ["mysql+pymysql://", "mariadb+pymysql://"])
+@pytest.mark.usefixtures("tokyo")
 def test_mysql_gets_positional_rows_with_naive_utc_times_and_encoded_values(
     url: str, folds: list[tuple[list[Any], int]]
 ) -> None:
