@@ -772,18 +772,20 @@ def _dialect(url: str) -> Any:
 
 
 @pytest.fixture
-def folds(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[Any], int]]:
-    """``(rows, stored)`` of every fold of written rows into the metric summaries."""
-    calls: list[tuple[list[Any], int]] = []
+def folds(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, list[Any], int]]:
+    """``(connection, rows, stored)`` of every fold of written rows into the summaries."""
+    calls: list[tuple[Any, list[Any], int]] = []
     monkeypatch.setattr(
-        buffer_module.summaries, "fold", lambda conn, rows, stored: calls.append((rows, stored))
+        buffer_module.summaries,
+        "fold",
+        lambda conn, rows, stored: calls.append((conn, rows, stored)),
     )
     return calls
 
 
 @pytest.mark.usefixtures("tokyo")
 def test_postgresql_gets_named_parameters_with_aware_utc_times_and_encoded_values(
-    folds: list[tuple[list[Any], int]],
+    folds: list[tuple[Any, list[Any], int]],
 ) -> None:
     writer = MetricWriter(_dialect("postgresql+psycopg://"))
     driver = Driver(rowcount=3)  # one of the rows was stored before
@@ -809,7 +811,7 @@ def test_postgresql_gets_named_parameters_with_aware_utc_times_and_encoded_value
     assert params == expected
     assert all(p["timestamp"].tzinfo is timezone.utc for p in params)
     assert driver.executed == []  # the insert's row count is exact: no read before
-    assert folds == [(ROWS, 3)]
+    assert folds == [(driver, ROWS, 3)]  # in the insert's transaction
 
 
 @pytest.fixture
@@ -825,7 +827,7 @@ def tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.mark.parametrize("url", ["mysql+pymysql://", "mariadb+pymysql://"])
 @pytest.mark.usefixtures("tokyo")
 def test_mysql_gets_positional_rows_with_naive_utc_times_and_encoded_values(
-    url: str, folds: list[tuple[list[Any], int]]
+    url: str, folds: list[tuple[Any, list[Any], int]]
 ) -> None:
     dialect = _dialect(url)
     writer = MetricWriter(dialect)
@@ -846,16 +848,16 @@ def test_mysql_gets_positional_rows_with_naive_utc_times_and_encoded_values(
         "SELECT metrics.seq \nFROM metrics \nWHERE metrics.run_id IN (1, 2) AND "
         "metrics.writer = 5 AND metrics.seq BETWEEN 1 AND 4 FOR UPDATE"
     )
-    assert folds == [(ROWS, 2)]
+    assert folds == [(driver, ROWS, 2)]
 
 
 def test_mysql_counts_only_the_batchs_own_rows_as_stored_before(
-    folds: list[tuple[list[Any], int]],
+    folds: list[tuple[Any, list[Any], int]],
 ) -> None:
     rows = [(1, "loss", 1.0, 0, T0, 2), (1, "loss", 2.0, 1, T0, 5), (1, "loss", 3.0, 2, T0, 7)]
     driver = Driver(rowcount=3, found=(2, 3, 4, 7))  # 3 and 4: this writer's, another batch
     MetricWriter(_dialect("mysql+pymysql://")).write(driver, rows, 5)  # type: ignore[arg-type]
-    assert folds == [(rows, 1)]
+    assert folds == [(driver, rows, 1)]
 
 
 def test_another_database_gets_a_plain_insert() -> None:
