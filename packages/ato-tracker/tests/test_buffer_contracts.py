@@ -28,7 +28,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from ato.tracker import SQLFinder, SQLLogger, spool
+from ato.tracker import BufferSettingsError, SQLFinder, SQLLogger, spool
 from ato.tracker import buffer as buffer_module
 from ato.tracker.buffer import MetricBuffer, MetricWriter, new_writer_id
 from ato.tracker.cli import main
@@ -137,6 +137,19 @@ def test_a_buffer_without_options_spools_to_the_default_place_for_its_engine(tmp
     assert buffer.db_url == f"sqlite:///{tmp_path / 'x.db'}"
     assert buffer.spool_after == Timeouts().spool_after
     assert buffer.rejected == [] and not buffer.pending and not buffer.spooled
+    engine.dispose()
+
+
+@pytest.mark.parametrize(("batch_size", "flush_interval"), [(0, 2.5), (7, 0.0)])
+def test_refused_buffer_settings_are_named_in_the_error(
+    tmp_path, batch_size: int, flush_interval: float
+) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with pytest.raises(BufferSettingsError) as info:
+        MetricBuffer(engine, batch_size, flush_interval, spool_dir=tmp_path)
+    assert str(info.value).endswith(
+        f"got batch_size={batch_size!r}, flush_interval={flush_interval!r}"
+    )
     engine.dispose()
 
 
