@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from starlette.testclient import TestClient
 
 from ato.dashboard import create_app
 from ato.dashboard.errors import DatabaseUnavailableError
-from ato.tracker import SQLLogger
+from ato.tracker import SQLLogger, migrate
 from ato.tracker.engine import dispose_engines
 
 BASE = "http://127.0.0.1"
@@ -67,7 +68,9 @@ def test_runs_table_has_params_that_differ_and_metric_summaries(api: tuple[Any, 
     assert {"loss", "accuracy", "val_acc", "train_loss"} <= set(body["metric_keys"])
     assert body["metric_modes"]["loss"] == "min" and body["metric_modes"]["accuracy"] == "max"
     rows = _rows(body)
-    assert list(rows) == sorted(rows) and body["count"] == 10
+    assert list(rows) == sorted(rows) and body["count"] == 10 and body["max_compare"] == 12
+    assert not [k for k in body["differing_param_keys"] if k.startswith(("__", "experiment."))]
+    assert "__num_halved__" in body["param_keys"]  # still offered in the column menu
     fast = rows[filled.runs["fast"]]
     assert fast["params"]["optim.lr"] == 0.1 and fast["params"]["model.depth"] == 2
     assert fast["metrics"]["loss"]["last"] == filled.loss["fast"][-1][1]
@@ -87,8 +90,8 @@ def test_runs_table_columns_keep_absent_params_apart_from_null_and_best_follows_
     url = f"sqlite:///{tmp_path / 'cols.db'}"
     configs = [{"a": 1, "b": None}, {"a": 1, "c": {"d": [1, 2]}}, {"a": 1.0, "b": None}]
     logged = [
-        {"val_loss": [0.5, 0.2, 0.3], "acc": [0.1, 0.7, 0.6]},
-        {"val_loss": [float("nan")], "acc": [float("inf"), 0.2]},
+        {"val_loss": [0.5, 0.2, 0.3], "acc": [0.1, 0.7, 0.6], "err": [float("-inf"), 1.0]},
+        {"val_loss": [float("nan")], "acc": [float("inf"), 0.2], "err": [float("inf")]},
         {},
     ]
     logger = SQLLogger({"experiment": {"project_name": "p", "sql": {"db_path": url}}})
@@ -104,9 +107,11 @@ def test_runs_table_columns_keep_absent_params_apart_from_null_and_best_follows_
     assert body["params"]["b"] == [None, None, None]
     assert body["params"]["c.d"] == [None, [1, 2], None]
     assert body["differing_param_keys"] == ["a", "b", "c.d"]  # 1 vs 1.0; absent vs null
-    assert body["metric_modes"] == {"acc": "max", "val_loss": "min"}
-    assert body["metrics"]["val_loss"] == {"last": [0.3, None, None], "best": [0.2, None, None]}
-    assert body["metrics"]["acc"] == {"last": [0.6, 0.2, None], "best": [0.7, None, None]}
+    assert body["metric_modes"] == {"acc": "max", "err": "min", "val_loss": "min"}
+    assert body["metrics"]["err"] == {"last": [1.0, "inf", None], "best": ["-inf", "inf", None]}
+    # NaN and infinities as texts (a diverged run shows so), None where a run lacks the key
+    assert body["metrics"]["val_loss"] == {"last": [0.3, "nan", None], "best": [0.2, None, None]}
+    assert body["metrics"]["acc"] == {"last": [0.6, 0.2, None], "best": [0.7, "inf", None]}
 
 
 def test_run_detail_and_series_match_the_database(api: tuple[Any, TestClient]):
@@ -271,6 +276,32 @@ def test_not_a_tracker_database_is_a_409_everywhere(tmp_path: Path):
     assert page.status_code == 409 and "not an ato tracker database" in page.text
 
 
+OLD_DATABASES = Path(__file__).parents[2] / "ato-tracker" / "tests" / "data"
+
+
+@pytest.mark.parametrize(
+    ("fixture", "revision"), [("ato-2.2.1-sqlite.db", "0001"), ("ato-3.0.0-sqlite.db", "0002")]
+)
+def test_an_older_schema_says_to_upgrade_and_shows_once_upgraded(
+    tmp_path: Path, fixture: str, revision: str
+):
+    path = tmp_path / fixture
+    shutil.copy(OLD_DATABASES / fixture, path)
+    c = client(str(path))
+    api_response = c.get("/api/projects")
+    assert api_response.status_code == 409
+    error = api_response.json()["error"]
+    assert f"schema revision {revision}" in error and "ato db upgrade --db" in error
+    page = c.get("/")
+    assert page.status_code == 409 and "ato db upgrade" in page.text
+    migrate.upgrade(f"sqlite:///{path}")  # while the dashboard runs
+    dispose_engines()
+    projects = c.get("/api/projects").json()["projects"]
+    assert projects and all(p["run_count"] >= 1 for p in projects)
+    runs = c.get(f"/api/projects/{projects[0]['name']}/runs").json()
+    assert runs["count"] == projects[0]["run_count"] and runs["metric_keys"]
+
+
 def test_missing_sqlite_file_is_reported_and_not_created(tmp_path: Path):
     path = tmp_path / "missing.db"
     response = client(str(path)).get("/api/projects")
@@ -349,6 +380,8 @@ def test_series_json_shows_non_finite_values_as_gaps_and_counts_them(tmp_path: A
     small = c.get(f"/api/runs/{run_id}/metrics/loss", params={"max_points": 4}).json()
     assert small["downsampled"] and small["total"] == 6
     assert small["non_finite"]["nan"] == 1  # the bucket's NaN is kept as a gap
+    summary = c.get(f"/api/runs/{run_id}").json()["metrics"]["loss"]
+    assert summary == {"last": 0.125, "last_step": 5, "min": "-inf", "max": "inf", "count": 6}
 
 
 def test_run_detail_has_the_provenance_with_passwords_hidden(

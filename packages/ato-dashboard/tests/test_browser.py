@@ -110,6 +110,17 @@ def test_sort_and_filter_the_runs_table(served: Any, page: Any, kit: Any):
     p.select_option("#f-status", "")
     p.fill("#f-text", "model.depth=8")
     assert _row_ids(p) == [filled.runs["deep"]]
+    lr = p.evaluate(
+        "async () => (await (await fetch('/api/projects/vision/runs')).json()).params['optim.lr']"
+    )
+    ids = p.evaluate(
+        "async () => (await (await fetch('/api/projects/vision/runs')).json()).runs.id"
+    )
+    with_lr = sorted(i for i, v in zip(ids, lr, strict=True) if v == 0.001)
+    assert filled.runs["slow"] in with_lr
+    for written in ("optim.lr=1e-3", "OPTIM.LR=0.001", "optim.lr=1e-03"):  # a number, any form
+        p.fill("#f-text", written)
+        assert sorted(_row_ids(p)) == with_lr, written
     p.fill("#f-text", "")
     p.select_option("#f-tag", "ablation")
     assert sorted(_row_ids(p)) == sorted([filled.runs["slow"], filled.runs["deep"]])

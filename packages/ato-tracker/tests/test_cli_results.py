@@ -420,3 +420,24 @@ def test_a_missing_database_is_named_by_its_absolute_path(capsys, tmp_path, monk
     monkeypatch.chdir(tmp_path)
     code, _, err = ato(capsys, "--db", "sqlite:///nope.db", "runs", "list")
     assert code == 2 and f"no tracker database at {tmp_path / 'nope.db'}" in err
+
+
+def test_compare_leaves_out_search_bookkeeping_and_tracker_settings(capsys, search_db):
+    s = search_db
+    t1, final = str(s["t1"]), str(s["final"])
+    data = ato_json(capsys, "--db", s["db"], "runs", "compare", t1, final)
+    assert data["config_diff"], "the two runs differ in their parameters"
+    assert not [key for key in data["config_diff"] if key.startswith(("__", "experiment."))]
+    _code, out, _ = ato(capsys, "--db", s["db"], "runs", "compare", t1, final)
+    assert "__num_halved__" not in out and "__budget__" not in out
+
+
+@pytest.mark.parametrize("width", ["120", "160"])
+def test_list_prints_one_line_per_run_when_the_terminal_is_wide_enough(
+    capsys, search_db, monkeypatch, width
+):
+    monkeypatch.setenv("COLUMNS", width)
+    _code, out, _ = ato(capsys, "--db", search_db["db"], "runs", "list", "--project", "digits")
+    body = [line for line in out.splitlines() if line.startswith("│")]
+    assert len(body) == 5  # the five runs of 'digits', each on one line (tags cut, not wrapped)
+    assert all(" 20" in line for line in body)  # the whole start time on that line

@@ -18,8 +18,10 @@ from ato.tracker import SQLLogger, migrate, queries, summaries
 from ato.tracker.buffer import MetricWriter, new_writer_id, write_isolating
 from ato.tracker.engine import dispose_engines, get_engine
 from ato.tracker.results import MetricSummary
+from ato.tracker.values import store_value
 
 BIG = sys.float_info.max
+LMM = ("last", "min", "max")
 INF, NAN = math.inf, math.nan
 SERIES: dict[str, list[float]] = {
     "plain": [0.5, 0.25, 0.75, 0.125],
@@ -201,3 +203,36 @@ def test_revision_0006_computes_the_summaries_of_old_rows(db_url: str):
         assert set(after[run_id]) == set(SERIES)
         for key in SERIES:
             assert _same(_as_dict(after[run_id][key]), _as_dict(before[run_id][key])), key
+
+
+def test_project_summary_rows_give_finite_values_and_none_for_nan_and_infinities(db_url: str):
+    logger = SQLLogger(_config(db_url))
+    run_id = logger.run()
+    for key, values in SERIES.items():
+        for step, value in enumerate(values):
+            logger.log_metric(key, value, step)
+    logger.finish()
+    other = SQLLogger({"experiment": {"project_name": "other", "sql": {"db_path": db_url}}})
+    other.run()
+    other.log_metric("plain", 1.0, 0)
+    other.finish()
+
+    def finite(value: float | None) -> float | None:
+        return value if value is not None and math.isfinite(value) else None
+
+    with get_engine(db_url).connect() as conn:
+        rows = summaries.project_summary_rows(conn, "p")
+        assert summaries.project_summary_rows(conn, "nope") == []
+    assert {row.run_id for row in rows} == {run_id}
+    got = {row.key: row for row in rows}
+    assert set(got) == set(SERIES)
+
+    def infinity(value: float | None) -> int:
+        return 0 if value is None or not math.isinf(value) else (1 if value > 0 else -1)
+
+    for key, values in SERIES.items():
+        want = _expected(values, [None] * len(values))
+        row = got[key]
+        assert (row.last, row.min, row.max) == tuple(map(finite, [want[k] for k in LMM])), key
+        assert (row.min_inf, row.max_inf) == (infinity(want["min"]), infinity(want["max"])), key
+        assert row.last_class == store_value(want["last"])[1], key

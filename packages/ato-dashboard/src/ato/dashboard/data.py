@@ -6,7 +6,6 @@ projects, runs or metric keys raise ``ato.dashboard.errors.NotFoundError``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,14 +14,17 @@ from sqlalchemy import Connection
 from ato.tracker import queries
 from ato.tracker.models import ProjectRecord, RunRecord
 from ato.tracker.overview import RunRow, project_activity, project_run_rows
+from ato.tracker.params import is_bookkeeping
 from ato.tracker.results import Run
 from ato.tracker.series import downsampled_series
-from ato.tracker.summaries import SummaryRow, project_summary_rows
+from ato.tracker.summaries import project_summary_rows
+from ato.tracker.values import NAN, NEG_INF, POS_INF
 
 from . import records
 from .errors import BadRequestError, NotFoundError
 
 DEFAULT_MAX_POINTS = 2000
+_LAST_TEXT = {NAN: "nan", POS_INF: "inf", NEG_INF: "-inf"}  # a non-finite last value
 MAX_COMPARE = 12
 
 _projects = ProjectRecord.__table__
@@ -64,13 +66,16 @@ def project_runs(
         runs = [run for run in runs if run.status == status]
     if tag:
         runs = [run for run in runs if tag in run.tags]
-    params, missing = records.param_columns([records.flat_params(run.config) for run in runs])
+    params, missing = records.config_columns([run.config for run in runs])
     metrics = _metric_columns(project_summary_rows(conn, name), runs)
     return {
         "project": name,
         "count": len(runs),
         "param_keys": sorted(params),
-        "differing_param_keys": records.differing_columns(params, missing),
+        "differing_param_keys": [
+            key for key in records.differing_columns(params, missing) if not is_bookkeeping(key)
+        ],
+        "max_compare": MAX_COMPARE,
         "metric_keys": sorted(metrics),
         "metric_modes": {key: records.guess_mode(key) for key in sorted(metrics)},
         "statuses": sorted({run.status for run in runs}),
@@ -99,24 +104,24 @@ def _run_columns(runs: list[RunRow]) -> dict[str, list[Any]]:
     }
 
 
-def _metric_columns(rows: list[SummaryRow], runs: list[RunRow]) -> dict[str, dict[str, list[Any]]]:
+def _metric_columns(rows: Sequence[Any], runs: list[RunRow]) -> dict[str, dict[str, list[Any]]]:
     """Per metric key: ``last`` and ``best`` (by `records.guess_mode`) per run, ``None``
-    where the run did not log the key or the value is NaN or infinite (not valid JSON)."""
+    where the run did not log the key; NaN and infinities as the texts of
+    `records.json_value`. ``rows`` are `ato.tracker.summaries.project_summary_rows`."""
     index = {run.id: i for i, run in enumerate(runs)}
     columns: dict[str, dict[str, list[Any]]] = {}
     lower_is_better: dict[str, bool] = {}
-    finite = math.isfinite
-    for row in rows:
-        i = index.get(row.run_id)
+    for run_id, key, last, low, high, last_class, low_inf, high_inf in rows:
+        i = index.get(run_id)
         if i is None:  # filtered out
             continue
-        column = columns.get(row.key)
+        column = columns.get(key)
         if column is None:
-            column = columns[row.key] = {"last": [None] * len(runs), "best": [None] * len(runs)}
-            lower_is_better[row.key] = records.guess_mode(row.key) == "min"
-        best = row.min if lower_is_better[row.key] else row.max
-        column["last"][i] = row.last if finite(row.last) else None
-        column["best"][i] = best if best is not None and finite(best) else None
+            column = columns[key] = {"last": [None] * len(runs), "best": [None] * len(runs)}
+            lower_is_better[key] = records.guess_mode(key) == "min"
+        best, best_inf = (low, low_inf) if lower_is_better[key] else (high, high_inf)
+        column["last"][i] = last if last is not None else _LAST_TEXT.get(last_class)
+        column["best"][i] = best if not best_inf else ("inf" if best_inf > 0 else "-inf")
     return columns
 
 
@@ -230,7 +235,8 @@ def parse_run_ids(text: str | None) -> list[int]:
 
 def compare(conn: Connection, run_ids: Sequence[int], *, all_keys: bool = False) -> dict[str, Any]:
     """``/api/compare?runs=...``: the runs' summaries, the union of their metric keys and a
-    config table (only keys whose values differ, unless ``all_keys``).
+    config table (only keys whose values differ, without ato's bookkeeping keys - see
+    `ato.tracker.params.is_bookkeeping` - unless ``all_keys``).
 
     Raises:
         NotFoundError: one of the runs does not exist.
@@ -243,7 +249,10 @@ def compare(conn: Connection, run_ids: Sequence[int], *, all_keys: bool = False)
     runs = [loaded[run_id] for run_id in run_ids]
     summaries = queries.metric_summaries(conn, list(run_ids))
     flats = [records.flatten(records.plain_config(run)) for run in runs]
-    keys = sorted(set().union(*flats)) if all_keys else records.differing_keys(flats)
+    if all_keys:
+        keys = sorted(set().union(*flats))
+    else:
+        keys = [key for key in records.differing_keys(flats) if not is_bookkeeping(key)]
     marker = {"missing": True}
     return {
         "runs": [

@@ -23,13 +23,14 @@ from typing import Any
 from urllib.parse import quote
 
 import orjson
-from sqlalchemy import Connection, Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import NullPool
 
 from ato.tracker.engine import normalize_url, sqlite_file
-from ato.tracker.models import Base
+from ato.tracker.errors import NotATrackerDatabaseError, SchemaError
+from ato.tracker.schema import check_readable, read_state
 from ato.tracker.settings import hide_password
 
 from .errors import DatabaseUnavailableError, ReadOnlyViolationError
@@ -122,26 +123,33 @@ class ReadOnlyDatabase:
         return connection
 
     def check(self) -> None:
-        """Make sure the database can be read and holds every tracker table (checked until it
-        succeeds once, so a database created after the dashboard started is picked up).
+        """Make sure the database can be read and holds the tracker's tables at the schema
+        revision this ato-tracker reads (checked until it succeeds once, so a database created
+        or upgraded after the dashboard started is picked up).
 
         Raises:
-            DatabaseUnavailableError: it cannot be opened, or it is not a tracker database.
+            DatabaseUnavailableError: it cannot be opened, it is not a tracker database, or
+                its schema is older (run ``ato db upgrade``) or newer than this ato-tracker's.
         """
         if self._schema_ok:
             return
         try:
-            present = set(inspect(self.engine).get_table_names())
+            with self.engine.connect() as conn:
+                state = read_state(conn, self.display_url)
         except DBAPIError as error:
             reason = str(error.orig or error).strip().splitlines()[0]
             raise DatabaseUnavailableError(f"cannot read {self.display_url}: {reason}") from None
-        missing = sorted(name for name in Base.metadata.tables if name not in present)
-        if missing:
+        except NotATrackerDatabaseError as error:
+            raise DatabaseUnavailableError(f"{error}. {_POINT_AT_IT}") from None
+        if state.revision is None:
             raise DatabaseUnavailableError(
-                f"{self.display_url} is not an ato tracker database: it has no "
-                f"{', '.join(missing)} table{'s' if len(missing) > 1 else ''}. Point --db at the "
-                "database your SQLLogger writes to (experiment.sql.db_path)."
+                f"{self.display_url} is not an ato tracker database: it has no tracker tables. "
+                + _POINT_AT_IT
             )
+        try:
+            check_readable(state, self.display_url)
+        except SchemaError as error:
+            raise DatabaseUnavailableError(str(error)) from None
         self._schema_ok = True
 
     @contextmanager
@@ -173,6 +181,9 @@ class ReadOnlyDatabase:
     def location(self) -> Path | None:
         """The SQLite file, or ``None`` for a server."""
         return self.sqlite_path
+
+
+_POINT_AT_IT = "Point --db at the database your SQLLogger writes to (experiment.sql.db_path)."
 
 
 def _load_json(text: str) -> Any:

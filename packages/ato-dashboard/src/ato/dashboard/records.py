@@ -14,6 +14,9 @@ from ato.tracker.settings import hide_password
 
 #: Config keys the searches themselves set on each trial (round index, budget): not parameters.
 SEARCH_KEYS = frozenset({"__num_halved__", "__budget__", "__rung__", "__trial_id__"})
+#: (is NaN, is positive) of a non-finite float -> its JSON text.
+NON_FINITE_TEXT = {(True, False): "nan", (False, True): "inf", (False, False): "-inf"}
+_MISSING = object()  # a key a config lacks
 _LEAF_TYPES = frozenset({str, int, float, bool, list, type(None)})  # never a mapping
 _LOWER_IS_BETTER = re.compile(r"loss|err|mse|mae|rmse|perplexity|nll|cost|regret|time", re.I)
 
@@ -61,16 +64,6 @@ def plain_provenance(run: Run) -> dict[str, Any]:
     return _hide_url_passwords(provenance)  # type: ignore[no-any-return]
 
 
-def flat_params(config: Mapping[str, Any]) -> dict[str, Any]:
-    """A stored config (plain JSON data) as dotted keys (see ``flatten``), any URL
-    password hidden."""
-    flat = flatten(config)
-    for key, value in flat.items():
-        if isinstance(value, str) and "://" in value and "@" in value:
-            flat[key] = hide_password(value)
-    return flat
-
-
 def _hide_url_passwords(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _hide_url_passwords(v) for k, v in value.items()}
@@ -94,6 +87,39 @@ def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[f"{prefix}{key}"] = value
     return flat
+
+
+def config_columns(
+    configs: Sequence[Mapping[str, Any]],
+) -> tuple[dict[str, list[Any]], dict[str, list[int]]]:
+    """Stored configs (plain JSON data) as the columns of `param_columns` - one list per
+    dotted key (see `flatten`), any URL password hidden - in one pass, without a flat dict
+    per config (a runs table flattens thousands)."""
+    columns: dict[str, list[Any]] = {}
+    marker = _MISSING
+    size = len(configs)
+
+    def walk(config: Mapping[str, Any], prefix: str, i: int) -> None:
+        for key, value in config.items():
+            kind = type(value)
+            if kind not in _LEAF_TYPES and value and (kind is dict or isinstance(value, Mapping)):
+                walk(value, f"{prefix}{key}.", i)
+                continue
+            if kind is str and "://" in value and "@" in value:
+                value = hide_password(value)
+            column = columns.get(path := f"{prefix}{key}")
+            if column is None:
+                column = columns[path] = [marker] * size
+            column[i] = value
+
+    for i, config in enumerate(configs):
+        walk(config, "", i)
+    missing: dict[str, list[int]] = {}
+    for path, column in columns.items():
+        if marker in column:
+            missing[path] = [i for i, value in enumerate(column) if value is marker]
+            columns[path] = [None if value is marker else value for value in column]
+    return dict(sorted(columns.items())), missing
 
 
 def differing_keys(flats: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -143,16 +169,24 @@ def _all_same(column: list[Any]) -> bool:
 
 
 def summary(summary_: MetricSummary) -> dict[str, Any]:
-    """A metric summary as JSON: ``last``, ``last_step``, ``min``, ``max``, ``count``."""
-    finite = math.isfinite
-    last, low, high = summary_.last, summary_.min, summary_.max
+    """A metric summary as JSON: ``last``, ``last_step``, ``min``, ``max``, ``count``; a NaN
+    or infinite value as the text ``'nan'``, ``'inf'`` or ``'-inf'`` (see `json_value`)."""
     return {
-        "last": last if finite(last) else None,
+        "last": json_value(summary_.last),
         "last_step": summary_.last_step,
-        "min": low if low is None or finite(low) else None,
-        "max": high if high is None or finite(high) else None,
+        "min": json_value(summary_.min),
+        "max": json_value(summary_.max),
         "count": summary_.count,
     }
+
+
+def json_value(value: float | None) -> float | str | None:
+    """A summary value for JSON, which has no NaN or infinity: those become the texts
+    ``'nan'``, ``'inf'`` and ``'-inf'`` (what Python prints), so that a table can show that
+    a run diverged instead of a blank."""
+    if value is None or value - value == 0:
+        return value
+    return NON_FINITE_TEXT[value != value, value > 0]
 
 
 def tag_values(tags: Iterable[str]) -> dict[str, str]:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from .errors import SearchSettingError
 from .searchspace import MAX_GRID_SIZE, Param, SearchSpace
@@ -148,6 +148,9 @@ class OptunaSampler:
         sampler: an ``optuna.samplers.BaseSampler`` instance, e.g. ``TPESampler(seed=0)``.
             Seed it to make the search reproducible (and resumable with the same decisions).
 
+    Attributes:
+        study: the in-memory ``optuna.Study`` of the search (None until ``setup``).
+
     Raises:
         SearchSettingError: optuna is not installed.
 
@@ -165,47 +168,42 @@ class OptunaSampler:
         self.sampler = sampler
         self.study: Any = None
         self._space: SearchSpace | None = None
-        self._trials: dict[int, Any] = {}
-        self._reported: dict[int, set[int]] = {}
-        self._mode = "max"
+        # trial id -> (its open Optuna trial, the rungs already reported to it)
+        self._trials: dict[int, tuple[Any, set[int]]] = {}
 
     def setup(self, space: SearchSpace, mode: str) -> None:
         import optuna
 
-        self._space = space
-        self._mode = mode
-        direction = optuna.study.StudyDirection.MAXIMIZE
-        if mode == "min":
-            direction = optuna.study.StudyDirection.MINIMIZE
+        direction: Literal["minimize", "maximize"] = "minimize" if mode == "min" else "maximize"
         self.study = optuna.create_study(direction=direction, sampler=self.sampler)
-        self._trials, self._reported = {}, {}
+        self._space, self._trials = space, {}
 
     def ask(self, trial_id: int) -> dict[str, Any] | None:
-        if self._space is None or self.study is None:
+        if self._space is None:
             raise SearchSettingError("OptunaSampler.ask() before setup(); pass it to a Search")
         trial = self.study.ask()
         point: dict[str, Any] = {}
         for param in self._space.params:
             if param.is_active(point):
                 point[param.name] = _suggest(trial, param)
-        self._trials[trial_id] = trial
+        self._trials[trial_id] = (trial, set())
         return self._space.ordered(point)
 
     def tell(self, trial_id: int, rung: int, budget: Any, metric: float, state: str) -> None:
+        """Report ``metric`` at step ``rung`` (once per rung, finite metrics only); close the
+        Optuna trial unless ``state`` is ``CONTINUE``. Trials it did not propose are ignored."""
         import optuna
 
-        trial = self._trials.get(trial_id)
-        if trial is None:
+        if trial_id not in self._trials:
             return
-        states = optuna.trial.TrialState
-        reported = self._reported.setdefault(trial_id, set())
+        trial, reported = self._trials[trial_id]
         if math.isfinite(metric) and rung not in reported:
             trial.report(metric, step=rung)
             reported.add(rung)
         if state == CONTINUE:
             return
         del self._trials[trial_id]
-        self._reported.pop(trial_id, None)
+        states = optuna.trial.TrialState
         if not math.isfinite(metric):
             self.study.tell(trial, state=states.FAIL)
         elif state == COMPLETED:

@@ -151,7 +151,6 @@ class SuccessiveHalvingSchedule:
             None if max_budget is None else check_positive_int("max_budget", max_budget)
         )
         self._answer: tuple[int, int, Any] = (0, -1, None)
-        self._sizes: list[int] = []
 
     def num_kept(self, num_configs: int) -> int:
         """How many of ``num_configs`` survive a rung: ``floor(n * halving_rate)``, at least 1."""
@@ -184,13 +183,10 @@ class SuccessiveHalvingSchedule:
         trials: list[int] = []
         while self.num_configs is None or len(trials) < self.num_configs:
             trial = source.new_trial()
-            if trial is None:
+            if trial is None:  # a finite sampler ran out: the bracket starts with what it gave
                 break
             trials.append(trial)
-        if self.num_configs is not None and len(trials) < self.num_configs:
-            pass  # a finite sampler ran out: the bracket starts with what it gave
         sizes = self.round_sizes(len(trials))
-        self._sizes = sizes
         budgets = self.budgets(len(sizes), self.max_budget) if self.max_budget else None
         survivors = trials
         self._answer = (trials[0] if trials else 0, -1, None)
@@ -258,7 +254,6 @@ class HyperbandSchedule:
         self.min_budget = min_budget
         self._best: tuple[float, int, int, Any] | None = None
         self._fallback: tuple[int, int, Any] = (0, -1, None)
-        self._mode = "max"
 
     def brackets(self) -> list[list[tuple[int, int | float]]]:
         """Per bracket (``s = s_max .. 0``), the rungs as ``(configs, budget)``."""
@@ -276,8 +271,7 @@ class HyperbandSchedule:
         return self.max_budget
 
     def batches(self, source: TrialSource, mode: str) -> Batches:
-        self._mode = mode
-        self._best = None
+        self._best, self._fallback = None, (0, -1, None)
         for s in range(self.s_max, -1, -1):
             rungs = self._bracket_rungs(s)
             survivors: list[int] = []
@@ -300,12 +294,12 @@ class HyperbandSchedule:
                     source.report(Job(trial, i, budget, previous, s), metric, state)
                 self._fallback = (ranked[0][0], i, budget)
                 if top:
-                    self._consider(ranked[0], i, budget)
+                    self._consider(ranked[0], i, budget, mode)
                 survivors = [trial for trial, _ in ranked[:kept]]
                 previous = budget
 
-    def _consider(self, best: tuple[int, float], rung: int, budget: Any) -> None:
-        key = rank_key(best[1], self._mode)
+    def _consider(self, best: tuple[int, float], rung: int, budget: Any, mode: str) -> None:
+        key = rank_key(best[1], mode)
         if self._best is None or key < self._best[0]:
             self._best = (key, best[0], rung, budget)
 
@@ -385,9 +379,20 @@ class ASHASchedule:
                 return trial
         return None
 
+    def _started(self, method: str) -> TrialSource:
+        if self._source is None:
+            raise SearchSettingError(
+                f"ASHASchedule.{method}() before start(); pass the schedule to a Search"
+            )
+        return self._source
+
     def next_job(self) -> Job | str | None:
-        """A job for a free worker, ``WAIT``, or None when the search is over."""
-        assert self._source is not None, "start() first"  # noqa: S101 - the search always calls start() first
+        """A job for a free worker, ``WAIT``, or None when the search is over.
+
+        Raises:
+            SearchSettingError: ``start()`` was not called.
+        """
+        source = self._started("next_job")
         for k in range(self.top_rung - 1, -1, -1):
             trial = self.promotable(k)
             if trial is not None:
@@ -396,7 +401,7 @@ class ASHASchedule:
                     Job(trial, k + 1, self.rung_budgets[k + 1], self.rung_budgets[k])
                 )
         if self.started < self.max_trials:
-            trial = self._source.new_trial()
+            trial = source.new_trial()
             if trial is not None:
                 self.started += 1
                 return self._launch(Job(trial, 0, self.rung_budgets[0]))
@@ -408,12 +413,16 @@ class ASHASchedule:
         return job
 
     def report(self, job: Job, metric: float) -> None:
-        """Record the metric of a finished job."""
-        assert self._source is not None, "start() first"  # noqa: S101 - the search always calls start() first
+        """Record the metric of a finished job.
+
+        Raises:
+            SearchSettingError: ``start()`` was not called.
+        """
+        source = self._started("report")
         self.running.discard((job.trial_id, job.rung))
         self.results[job.rung][job.trial_id] = metric
         top = job.rung == self.top_rung
-        self._source.report(job, metric, COMPLETED if top else CONTINUE)
+        source.report(job, metric, COMPLETED if top else CONTINUE)
 
     def open_trials(self) -> dict[int, tuple[int, float]]:
         """``{trial id: (rung, metric)}`` of trials that never finished the top rung."""

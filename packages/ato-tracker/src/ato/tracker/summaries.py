@@ -16,15 +16,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Connection, Table, and_, case, func, insert, or_, select, tuple_
+from sqlalchemy import Connection, Row, Table, and_, case, func, insert, or_, select, tuple_
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
 from .models import MetricRecord, MetricSummaryRecord, ProjectRecord, RunRecord
 from .results import MetricSummary
-from .values import DBL_MAX, NEG_INF, POS_INF, load_value, store_value
+from .values import DBL_MAX, FINITE, NEG_INF, POS_INF, load_value, store_value
 
 if TYPE_CHECKING:
     from .buffer import MetricRow
@@ -188,38 +188,38 @@ def read(conn: Connection, run_ids: Sequence[int]) -> dict[int, dict[str, Metric
     return dict(result)
 
 
-class SummaryRow(NamedTuple):
-    """One run's summary of one metric key, for tables of many runs (see
-    `project_summary_rows`): ``min``/``max`` skip NaN (``None`` if the key logged only NaN),
-    ``last`` is the value written last (NaN and infinities included)."""
-
-    run_id: int
-    key: str
-    min: float | None
-    max: float | None
-    last: float
-
-
-def project_summary_rows(conn: Connection, project_name: str) -> list[SummaryRow]:
-    """Every summary of every run of ``project_name``, in no particular order (one query over
-    the summaries table; ``[]`` for an unknown project)."""
+def project_summary_rows(conn: Connection, project_name: str) -> Sequence[Row[Any]]:
+    """Every summary of every run of ``project_name`` as rows ``(run_id, key, last, min, max,
+    last_class, min_inf, max_inf)`` (also readable as attributes), in no particular order; one
+    query, no per-row Python (made for tables of thousands of runs). ``last``/``min``/``max``
+    are the finite values, ``None`` where the value is NaN or infinite: ``last_class`` (see
+    ``ato.tracker.values``) and ``min_inf``/``max_inf`` (``1`` for +inf, ``-1`` for -inf, else
+    ``0``) tell which. `read` gives the values exactly. ``[]`` for an unknown project."""
     s, r, p = _summaries.c, _runs.c, _projects.c
     runs = select(r.id).join(_projects, p.id == r.project_id).where(p.name == project_name)
+    min_inf, max_inf = _infinity(s.min_value), _infinity(s.max_value)
     stmt = select(
-        s.run_id, s.key, s.min_value, s.max_value, s.has_pos_inf, s.has_neg_inf,
-        s.last_value, s.last_class,
-    ).where(s.run_id.in_(runs.scalar_subquery()))  # fmt: skip
-    big = DBL_MAX
-    result = []
-    for run_id, key, low, high, pos, neg, last, last_class in conn.execute(stmt).all():
-        if last_class:
-            last = load_value(last, last_class)
-        if (low == -big or low == big) and (pos or neg):
-            low = _extreme(low, pos, neg)
-        if (high == -big or high == big) and (pos or neg):
-            high = _extreme(high, pos, neg)
-        result.append(SummaryRow(run_id, key, low, high, last))
-    return result
+        s.run_id,
+        s.key,
+        case((s.last_class == FINITE, s.last_value), else_=None).label("last"),
+        case((min_inf != 0, None), else_=s.min_value).label("min"),
+        case((max_inf != 0, None), else_=s.max_value).label("max"),
+        s.last_class,
+        min_inf.label("min_inf"),
+        max_inf.label("max_inf"),
+    ).where(s.run_id.in_(runs.scalar_subquery()))
+    return conn.execute(stmt).all()
+
+
+def _infinity(extreme: Any) -> Any:
+    """``1``/``-1`` when a stored extreme is the stand-in of +inf/-inf (see `_extreme`),
+    else ``0``."""
+    s = _summaries.c
+    return case(
+        (and_(extreme == DBL_MAX, s.has_pos_inf == 1), 1),
+        (and_(extreme == -DBL_MAX, s.has_neg_inf == 1), -1),
+        else_=0,
+    )
 
 
 def _extreme(value: float | None, has_pos_inf: int, has_neg_inf: int) -> float | None:

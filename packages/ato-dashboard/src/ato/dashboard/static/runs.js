@@ -23,7 +23,7 @@
     return cols.id.map((id, i) => ({
       id, i, status: cols.status[i], start_time: cols.start_time[i], end_time: cols.end_time[i],
       duration_s: cols.duration_s[i], tags: cols.tags[i], search_id: cols.search_id[i],
-      param: (key) => (missing.get(key)?.has(i) ? undefined : body.params[key][i]),
+      param: (key) => (key in body.params && !missing.get(key)?.has(i) ? body.params[key][i] : undefined),
     }));
   }
 
@@ -56,6 +56,13 @@
     picker.append(el("label", { cls: "pick" }, box, key));
   }
 
+  /* Infinite values arrive as the texts "inf"/"-inf" and sort beyond every number; "nan"
+     sorts with the runs that lack the metric. */
+  const NON_FINITE = { inf: Infinity, "-inf": -Infinity, nan: null };
+  function sortable(value) {
+    return typeof value === "string" && value in NON_FINITE ? NON_FINITE[value] : value;
+  }
+
   function metricValue(run, key) {
     return data.metrics[key][state.metricView === "last" ? "last" : "best"][run.i];
   }
@@ -66,11 +73,11 @@
       { key: "status", label: "status", get: (r) => r.status, show: (r) => statusBadge(r.status) },
       { key: "start", label: "start", get: (r) => r.start_time, show: (r) => fmtTime(r.start_time) },
       { key: "duration", label: "duration", get: (r) => r.duration_s, show: (r) => fmtDuration(r.duration_s) },
-      { key: "tags", label: "tags", get: (r) => r.tags.join(" "), show: (r) => tagCell(r) },
+      { key: "tags", label: "tags", cls: "tags-col", get: (r) => r.tags.join(" "), show: (r) => tagCell(r) },
     ];
     for (const key of data.metric_keys) {
       const label = state.metricView === "last" ? key : `${key} (${data.metric_modes[key]})`;
-      cols.push({ key: `m:${key}`, label, cls: "num metric", get: (r) => metricValue(r, key),
+      cols.push({ key: `m:${key}`, label, cls: "num metric", get: (r) => sortable(metricValue(r, key)),
         show: (r) => fmtNum(metricValue(r, key)) });
     }
     for (const key of data.param_keys) {
@@ -88,7 +95,7 @@
       }
       return el("span", { cls: "tag", text: tag });
     });
-    return el("span", { cls: "tags" }, items);
+    return el("span", { cls: "tags", title: run.tags.join(" ") }, items);
   }
 
   function searchable(run) {
@@ -98,6 +105,19 @@
   }
   const haystacks = new Map(data.runs.map((run) => [run.id, searchable(run)]));
 
+  const paramByLowerName = new Map(data.param_keys.map((k) => [k.toLowerCase(), k]));
+  /* A word "key=number" matches a run whose param equals that number, however it is
+     written (1e-05, 1e-5 and 0.00001 alike); any other word is found in the run's text. */
+  function matches(run, word) {
+    const eq = word.indexOf("=");
+    if (eq > 0 && word.slice(eq + 1).trim() !== "") {
+      const wanted = Number(word.slice(eq + 1));
+      const value = run.param(paramByLowerName.get(word.slice(0, eq)));
+      if (Number.isFinite(wanted) && typeof value === "number" && value === wanted) return true;
+    }
+    return haystacks.get(run.id).includes(word);
+  }
+
   function filtered() {
     const status = $("f-status").value, tag = $("f-tag").value, search = $("f-search").value;
     const words = $("f-text").value.toLowerCase().split(/\s+/).filter(Boolean);
@@ -105,13 +125,13 @@
       (!status || run.status === status) &&
       (!tag || run.tags.includes(tag)) &&
       (!search || run.search_id === search) &&
-      words.every((w) => haystacks.get(run.id).includes(w)));
+      words.every((w) => matches(run, w)));
   }
 
   function compareValues(a, b) {
     const missingA = a === null || a === undefined, missingB = b === null || b === undefined;
     if (missingA || missingB) return missingA === missingB ? 0 : missingA ? 1 : -1;
-    if (typeof a === "number" && typeof b === "number") return a - b;
+    if (typeof a === "number" && typeof b === "number") return a === b ? 0 : a - b;
     return String(a).localeCompare(String(b), undefined, { numeric: true });
   }
 
@@ -163,9 +183,10 @@
   }
 
   function updateCompare() {
-    const button = $("compare");
-    button.disabled = state.selected.size < 2;
-    button.textContent = `compare selected (${state.selected.size})`;
+    const button = $("compare"), n = state.selected.size;
+    button.disabled = n < 2 || n > data.max_compare;
+    button.textContent = n > data.max_compare
+      ? `compare at most ${data.max_compare} (${n} selected)` : `compare selected (${n})`;
   }
   $("compare").addEventListener("click", () => {
     const ids = [...state.selected].sort((a, b) => a - b).join(",");

@@ -49,7 +49,10 @@
     const a = t(min) - pad, b = t(max) + pad;
     const f = (v) => lo + (hi - lo) * (t(v) - a) / (b - a);
     const integers = values.every((v) => Number.isInteger(v));
-    return { f, ticks: ticks(min, max, log, integers).map((v) => ({ at: f(v), label: fmtNum(v) })), log };
+    // A log axis over a few distinct values (the budgets 2, 4, 12, 40) ticks at those values.
+    const distinct = [...new Set(values)].sort((p, q) => p - q);
+    const at = log && distinct.length <= 8 ? distinct : ticks(min, max, log, integers);
+    return { f, ticks: at.map((v) => ({ at: f(v), label: fmtNum(v) })), log };
   }
 
   function frame(xs, ys, xLabel, yLabel) {

@@ -13,6 +13,7 @@ from typing import Any
 from ato.adict import ADict
 
 from ..frames import flat_params
+from ..params import is_bookkeeping
 from ..results import Metric, MetricSummary, Run
 
 flatten_config = flat_params
@@ -45,9 +46,10 @@ def summarize(metrics: Iterable[Metric]) -> dict[str, MetricSummary]:
 def config_diff(runs: Sequence[Run]) -> dict[str, list[Any]]:
     """Dotted config keys whose values are not the same in every run, each mapped to the
     values per run (in the order of ``runs``; `MISSING` where a run lacks the key).
-    Keys are sorted."""
+    Keys are sorted; ato's bookkeeping keys (`ato.tracker.params.is_bookkeeping`) are left
+    out."""
     flats = [flatten_config(run.config) for run in runs]
-    keys = sorted(set().union(*flats))
+    keys = sorted(key for key in set().union(*flats) if not is_bookkeeping(key))
     diff = {}
     for key in keys:
         values = [flat.get(key, MISSING) for flat in flats]

@@ -15,6 +15,7 @@ from ..errors import NameNotFoundError, UsageError
 from ..frames import flat_params, param_keys
 from ..modes import Modes
 from ..names import hint
+from ..params import is_bookkeeping
 from ..results import MetricSummary, Run
 from .records import duration_seconds
 
@@ -54,7 +55,7 @@ def differing_params(runs: Sequence[Run], limit: int = AUTO_PARAMS) -> list[str]
     flats = [flat_params(run.config) for run in runs]
     counts: dict[str, int] = {}
     for key in param_keys(runs):
-        if key.startswith("experiment.") or any(p.startswith("__") for p in key.split(".")):
+        if is_bookkeeping(key):
             continue
         distinct = {_fingerprint(flat.get(key, _ABSENT)) for flat in flats}
         if len(distinct) > 1:

@@ -71,8 +71,12 @@ def render_runs_table(
     table.add_column("ID", justify="right", style="bold")
     if several_projects:
         table.add_column("Project")
-    for name in ("Status", "Started (UTC)", "Duration", "Tags"):
-        table.add_column(name)
+    # One line per run where the terminal allows: the tags column gives way first (its cells
+    # are cut with an ellipsis, never wrapped).
+    table.add_column("Status")
+    table.add_column("Started (UTC)", no_wrap=True)
+    table.add_column("Duration")
+    table.add_column("Tags", min_width=8)
     for param in params:
         table.add_column(literal(param), justify="right", header_style="bold cyan")
     for key in keys:
@@ -84,7 +88,9 @@ def render_runs_table(
         if several_projects:
             cells.append(literal(run.project_name))
         cells += [status_text(run.status), format_time(run.start_time), format_duration(run)]
-        cells.append(literal(compact_tags(run.tags) or NO_VALUE))
+        tags = literal(compact_tags(run.tags) or NO_VALUE)
+        tags.no_wrap, tags.overflow = True, "ellipsis"
+        cells.append(tags)
         flat = flatten_config(run.config) if params else {}
         cells += [literal(format_param(flat[p])) if p in flat else NO_VALUE for p in params]
         cells += [format_number(per_key[k].last) if k in per_key else NO_VALUE for k in keys]
