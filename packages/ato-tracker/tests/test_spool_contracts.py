@@ -1,0 +1,295 @@
+"""The spool file (``ato.tracker.spool``): which database and writer a file belongs to, its
+format on disk, what reading tolerates (a crash cuts at most the last line), which files
+``ato sync`` picks up and in what order, and that replaying writes every row once and records
+only run ends not recorded yet. On SQLite; the server variants are in test_faults."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sqlite3
+import stat
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from ato.tracker import SQLFinder, SQLLogger, spool
+from ato.tracker import buffer as buffer_module
+
+T0 = 1_700_000_000.0
+
+
+# -- which database a file belongs to ------------------------------------------------------------
+def test_a_sqlite_path_is_named_absolute_so_sync_can_run_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    absolute = f"sqlite:///{tmp_path.resolve() / 'exp.db'}"
+    assert spool.spool_identity("sqlite:///exp.db") == absolute
+    assert spool.spool_identity("exp.db") == absolute  # a bare path is a SQLite file
+    assert spool.spool_identity(absolute) == absolute
+
+
+def test_a_server_url_is_named_without_its_password() -> None:
+    url = "postgresql+psycopg://ato:secret@db.example:5432/exp"
+    assert spool.spool_identity(url) == "postgresql+psycopg://ato:***@db.example:5432/exp"
+
+
+def test_the_spool_file_name_is_per_database_and_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = spool.spool_path(tmp_path / "spool", "sqlite:///exp.db", 42)
+    assert path.parent == tmp_path / "spool"
+    assert re.fullmatch(r"[0-9a-f]{12}-000000000000002a\.jsonl", path.name), path.name
+    same_db = spool.spool_path(tmp_path / "spool", f"sqlite:///{tmp_path / 'exp.db'}", 42)
+    assert same_db == path
+    assert (
+        spool.spool_path(tmp_path / "spool", "sqlite:///other.db", 42).name[:12] != (path.name[:12])
+    )
+    assert spool.spool_path(tmp_path / "spool", "sqlite:///exp.db", 2**63 - 1).name.endswith(
+        "-7fffffffffffffff.jsonl"
+    )
+    password = spool.spool_path(tmp_path, "postgresql://u:one@h/db", 1)
+    assert password == spool.spool_path(tmp_path, "postgresql://u:two@h/db", 1)
+
+
+# -- the file on disk --------------------------------------------------------------------------------
+def test_save_writes_a_private_file_with_one_header_and_a_line_per_entry(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "dir" / "f.jsonl"
+    rows = [(1, "loss", 0.5, 0, T0, 1), (1, "acc", float("inf"), None, T0 + 0.25, 2)]
+    assert spool.save(path, "sqlite:////x.db", 7, rows, [(1, "failed", T0 + 1)]) == 2
+    assert spool.save(path, "sqlite:////x.db", 7, [(1, "loss", 0.25, 1, T0 + 2, 3)]) == 1
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in lines] == [
+        {"ato_spool": 1, "db": "sqlite:////x.db", "writer": 7},
+        {"m": [1, "loss", 0.5, 0, T0, 1]},
+        {"m": [1, "acc", float("inf"), None, T0 + 0.25, 2]},
+        {"finish": [1, "failed", T0 + 1]},
+        {"m": [1, "loss", 0.25, 1, T0 + 2, 3]},
+    ]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) & 0o077 == 0  # the directory is private
+
+
+def test_save_of_run_ends_alone_counts_no_rows(tmp_path: Path) -> None:
+    path = tmp_path / "f.jsonl"
+    assert spool.save(path, "sqlite:////x.db", 7, [], [(3, "killed", T0)]) == 0
+    spooled = spool.read(path)
+    assert spooled is not None
+    assert spooled.rows == [] and spooled.finishes == [(3, "killed", T0)]
+
+
+def test_save_of_nothing_makes_no_file(tmp_path: Path) -> None:
+    path = tmp_path / "spool" / "f.jsonl"
+    assert spool.save(path, "sqlite:////x.db", 7, []) == 0
+    assert not path.parent.exists()
+
+
+def test_read_gives_back_what_save_wrote(tmp_path: Path) -> None:
+    path = tmp_path / "f.jsonl"
+    rows = [(1, "loss", 0.5, 0, T0, 1), (2, "acc", -1.0, None, T0 + 0.125, 2)]
+    spool.save(path, "postgresql://u:pw@h/db", 2**62, rows, [(1, "completed", T0 + 5)])
+    spooled = spool.read(path)
+    assert spooled is not None
+    assert spooled.path == path and spooled.writer == 2**62
+    assert spooled.db == "postgresql://u:***@h/db"
+    assert spooled.rows == rows and spooled.finishes == [(1, "completed", T0 + 5)]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"not json\n",
+        b'[1, 2]\n{"m": [1, "k", 1.0, 0, 0.0, 1]}\n',
+        b'{"ato_spool": 2, "db": "x", "writer": 1}\n',
+        b'{"db": "x", "writer": 1}\n',
+        b'{"ato_spool": 1, "db": "x", "writer": 1}\n\xff\xfe\n',
+    ],
+    ids=["empty", "not json", "header not an object", "newer format", "no format", "not utf-8"],
+)
+def test_read_refuses_a_file_that_is_not_a_spool_file(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "f.jsonl"
+    path.write_bytes(content)
+    assert spool.read(path) is None
+
+
+def test_read_of_a_missing_file_is_none(tmp_path: Path) -> None:
+    assert spool.read(tmp_path / "gone.jsonl") is None
+
+
+def test_read_skips_a_damaged_line_with_a_warning_and_a_cut_last_line_silently(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "f.jsonl"
+    path.write_text(
+        '{"ato_spool": 1, "db": "sqlite:////x.db"}\n'
+        '{"m": [1, "loss", 1.0, 0, 1.5, 1]}\n'
+        "garbage\n"
+        '{"other": 1}\n'
+        '{"finish": [1, "completed", 2.5]}\n'
+        '{"m": [1, "loss", 2.0, 1, 1.5, 2]}\n'
+        '{"m": [1, "lo',
+        encoding="utf-8",
+    )
+    with caplog.at_level(logging.WARNING, logger="ato.tracker"):
+        spooled = spool.read(path)
+    assert spooled is not None
+    assert spooled.writer == 0  # a header without a writer
+    assert spooled.rows == [(1, "loss", 1.0, 0, 1.5, 1), (1, "loss", 2.0, 1, 1.5, 2)]
+    assert spooled.finishes == [(1, "completed", 2.5)]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"ato.tracker: {path} line 3 is not a spool entry; skipped",
+        f"ato.tracker: {path} line 4 is not a spool entry; skipped",
+    ]
+
+
+# -- which files sync picks up -------------------------------------------------------------------------
+def test_pending_files_are_the_databases_spool_files_oldest_first(tmp_path: Path) -> None:
+    directory = tmp_path / "spool"
+    mine, other = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
+    for writer, mtime in [(1, 300), (2, 100), (3, 200)]:
+        path = spool.spool_path(directory, mine, writer)
+        spool.save(path, mine, writer, [(1, "loss", 1.0, writer, T0, 1)])
+        os.utime(path, (mtime, mtime))
+    spool.save(spool.spool_path(directory, other, 4), other, 4, [(1, "loss", 1.0, 0, T0, 1)])
+    (directory / "notes.jsonl").write_text("not a spool file\n", encoding="utf-8")
+    (directory / "x.txt").write_text(json.dumps({"ato_spool": 1, "db": mine}) + "\n")
+    assert [f.writer for f in spool.pending_files(directory, mine)] == [2, 3, 1]
+    assert [f.writer for f in spool.pending_files(directory, other)] == [4]
+
+
+def test_pending_files_of_a_missing_directory_are_none(tmp_path: Path) -> None:
+    assert spool.pending_files(tmp_path / "nowhere", "sqlite:////x.db") == []
+
+
+# -- replay ------------------------------------------------------------------------------------------------
+@pytest.fixture
+def db(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A SQLite database with three runs of project 'p': the first and the third still
+    running (their ends never reached the database), the second completed."""
+    url = f"sqlite:///{tmp_path / 't.db'}"
+    logger = SQLLogger.from_url(url, "p", flush_interval=3600)
+    runs = []
+    for _ in range(3):
+        runs.append(logger.run())
+        logger.finish("completed")
+    with sqlite3.connect(tmp_path / "t.db") as con:
+        con.execute(
+            "UPDATE experiments SET status = 'running', end_time = NULL WHERE id IN (?, ?)",
+            (runs[0], runs[2]),
+        )
+    return url, *runs, logger.engine
+
+
+def _stored(url: str) -> list[tuple[int, int, float, int, int]]:
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as con:
+        return con.execute(
+            "SELECT run_id, step, value, writer, seq FROM metrics ORDER BY id"
+        ).fetchall()
+
+
+def test_replay_writes_the_rows_once_records_new_ends_and_deletes_the_file(
+    db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, first, second, third, engine = db
+    path = tmp_path / "spool" / "f.jsonl"
+    rows = [(first, "loss", float(i), i, T0 + i, i + 1) for i in range(7)]
+    spool.save(path, url, 99, rows, [(first, "killed", T0 + 60.5), (second, "failed", T0)])
+    batches: list[int] = []
+    real = buffer_module.MetricWriter.write
+
+    def write(self, conn, batch, writer_id):  # type: ignore[no-untyped-def]
+        batches.append(len(batch))
+        return real(self, conn, batch, writer_id)
+
+    monkeypatch.setattr(buffer_module.MetricWriter, "write", write)
+    spooled = spool.read(path)
+    assert spooled is not None
+    assert spool.replay(engine, spooled, batch_size=3) == (7, 1)
+    assert batches == [3, 3, 1]
+    assert not path.exists()
+    assert _stored(url) == [(first, i, float(i), 99, i + 1) for i in range(7)]
+    finder = SQLFinder(url)
+    ended = finder.find_run(first)
+    assert ended.status == "killed"
+    assert ended.end_time == datetime.fromtimestamp(T0 + 60.5, timezone.utc)
+    assert finder.find_run(second).status == "completed"  # its first end is kept
+    assert finder.find_run(third).status == "running"  # no end was spooled for it
+    # the same file again (e.g. two syncs at once): nothing stored twice, no end recorded
+    assert spool.replay(engine, spooled) == (7, 0)
+    assert len(_stored(url)) == 7
+
+
+def test_replay_skips_a_row_the_database_refuses_and_writes_the_rest(
+    db, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    url, first, _, _, engine = db
+    path = tmp_path / "f.jsonl"
+    rows = [(first, "loss", 1.0, 0, T0, 1), (first, None, 2.0, 1, T0, 2)]
+    spool.save(path, url, 5, [*rows, (first, "loss", 3.0, 2, T0, 3)])
+    spooled = spool.read(path)
+    assert spooled is not None
+    with caplog.at_level(logging.ERROR, logger="ato.tracker"):
+        assert spool.replay(engine, spooled) == (2, 0)
+    assert [row[1] for row in _stored(url)] == [0, 2]
+    [message] = [r.getMessage() for r in caplog.records]
+    assert message.startswith(
+        f"ato.tracker: the database refused metric row {rows[1]!r}: "
+        "(sqlite3.IntegrityError) NOT NULL constraint failed: metrics.key"
+    )
+
+
+def test_replay_of_a_file_another_sync_deleted_still_succeeds(db, tmp_path: Path) -> None:
+    url, first, _, _, engine = db
+    path = tmp_path / "f.jsonl"
+    spool.save(path, url, 5, [(first, "loss", 1.0, 0, T0, 1)])
+    spooled = spool.read(path)
+    assert spooled is not None
+    path.unlink()
+    assert spool.replay(engine, spooled) == (1, 0)
+    assert len(_stored(url)) == 1
+
+
+def test_a_run_end_is_recorded_in_utc_whatever_the_local_zone(
+    db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, first, _, _, engine = db
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        path = tmp_path / "f.jsonl"
+        spool.save(path, url, 5, [], [(first, "completed", T0 + 0.5)])
+        spooled = spool.read(path)
+        assert spooled is not None
+        assert spool.replay(engine, spooled) == (0, 1)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    ended = SQLFinder(url).find_run(first).end_time
+    assert ended == datetime(2023, 11, 14, 22, 13, 20, 500000, tzinfo=timezone.utc)
+
+
+def test_sync_writes_a_spool_file_in_transactions_of_5000_rows(
+    db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, first, _, _, engine = db
+    path = tmp_path / "f.jsonl"
+    spool.save(path, url, 5, [(first, "loss", 1.0, i, T0, i + 1) for i in range(5001)])
+    batches: list[int] = []
+    real = buffer_module.MetricWriter.write
+
+    def write(self, conn, batch, writer_id):  # type: ignore[no-untyped-def]
+        batches.append(len(batch))
+        return real(self, conn, batch, writer_id)
+
+    monkeypatch.setattr(buffer_module.MetricWriter, "write", write)
+    spooled = spool.read(path)
+    assert spooled is not None
+    assert spool.replay(engine, spooled) == (5001, 0)
+    assert batches == [5000, 1]
