@@ -39,6 +39,9 @@ SERIES: dict[str, list[float]] = {
     "doubles_and_inf": [BIG, -BIG, 0.0],
     "big_then_inf": [BIG, INF, -BIG],
     "negative_zero": [-0.0, 0.0, -1e-300],
+    "all_pos_inf": [INF, INF],
+    "neg_inf_and_finite": [-INF, 3.0],
+    "pos_inf_and_finite": [INF, -3.0],
 }
 
 
@@ -210,8 +213,11 @@ def test_revision_0006_computes_the_summaries_of_old_rows(db_url: str):
             assert _same(_as_dict(after[run_id][key]), _as_dict(before[run_id][key])), key
 
 
-def test_project_summary_rows_give_finite_values_and_none_for_nan_and_infinities(db_url: str):
-    logger = SQLLogger(_config(db_url))
+@pytest.mark.parametrize("batch_size", [1, 1000])
+def test_project_summary_rows_give_finite_values_and_none_for_nan_and_infinities(
+    db_url: str, batch_size: int
+):
+    logger = SQLLogger(_config(db_url), batch_size=batch_size)
     run_id = logger.run()
     for key, values in SERIES.items():
         for step, value in enumerate(values):
@@ -255,8 +261,9 @@ def _assigned_columns(sql: str, marker: str) -> list[str]:
         (postgresql.dialect(), "ON CONFLICT (run_id, key) DO UPDATE SET"),
         (mysql.dialect(), "ON DUPLICATE KEY UPDATE"),
         (mysql.dialect(is_mariadb=True), "ON DUPLICATE KEY UPDATE"),
+        (create_engine("mariadb+pymysql://u@h/db").dialect, "ON DUPLICATE KEY UPDATE"),
     ],
-    ids=["sqlite", "postgresql", "mysql", "mariadb"],
+    ids=["sqlite", "postgresql", "mysql", "mariadb-as-mysql", "mariadb"],
 )
 def test_the_merge_statement_of_each_backend_updates_every_summary_column(dialect, marker):
     sql = str(summaries._merge_statement(dialect).compile(dialect=dialect))
@@ -283,6 +290,8 @@ def test_a_partly_stored_batch_is_recomputed_in_its_own_transaction(db_url: str,
     run_id = logger.run()
     engine = get_engine(db_url)
     writer, writer_id = MetricWriter(engine.dialect), new_writer_id()
+    logger.log_metric("acc", 0.5, 0)  # another key of the run, stored and summarised before
+    logger.flush()
     rows = _rows(run_id, "loss", [4.0, 2.0, 8.0, 6.0])
     write_isolating(engine, writer, rows[:2], writer_id)
     calls: list[int] = []
@@ -293,8 +302,10 @@ def test_a_partly_stored_batch_is_recomputed_in_its_own_transaction(db_url: str,
     assert write_isolating(engine, writer, rows, writer_id) == 4
     assert calls == [4]  # one transaction: the recomputation did not fail into a bisection
     logger.finish()
-    summary = _summaries(db_url, [run_id])[run_id]["loss"]
+    both = _summaries(db_url, [run_id])[run_id]
+    summary = both["loss"]
     assert (summary.count, summary.min, summary.max, summary.last) == (4, 2.0, 8.0, 6.0)
+    assert (both["acc"].key, both["acc"].count, both["acc"].last) == ("acc", 1, 0.5)
 
 
 @pytest.mark.parametrize("zone", ["America/New_York", "Asia/Kolkata"])
@@ -318,3 +329,27 @@ def test_the_last_timestamp_is_the_last_rows_time_in_utc_whatever_the_local_zone
         time.tzset()
     # SQLite's insert truncates the time to the microsecond, the summary rounds it
     assert abs(last - stored) <= timedelta(microseconds=1) and last.utcoffset() == timedelta(0)
+
+
+def test_recomputing_from_the_metric_rows_gives_the_summaries_kept_at_write_time(db_url: str):
+    logger = SQLLogger(_config(db_url), batch_size=2)
+    run_ids = []
+    for sign in (1.0, -1.0):  # two runs logging the same keys
+        run_ids.append(logger.run())
+        for key, values in SERIES.items():
+            for step, value in enumerate(values):
+                logger.log_metric(key, sign * value, step)
+        logger.finish()
+    engine = get_engine(db_url)
+    with engine.connect() as conn:
+        kept = summaries.read(conn, run_ids)
+        kept_rows = sorted(map(tuple, summaries.project_summary_rows(conn, "p")))
+    with engine.begin() as conn:
+        summaries.recompute(conn, {(run, key) for run in run_ids for key in SERIES})
+    with engine.connect() as conn:
+        again = summaries.read(conn, run_ids)
+        assert sorted(map(tuple, summaries.project_summary_rows(conn, "p"))) == kept_rows
+    for run_id in run_ids:
+        assert {k: s.key for k, s in again[run_id].items()} == {k: k for k in SERIES}
+        for key in SERIES:
+            assert _same(_as_dict(again[run_id][key]), _as_dict(kept[run_id][key])), key

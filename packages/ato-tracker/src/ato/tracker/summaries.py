@@ -154,7 +154,7 @@ def aggregated(where: Any) -> Any:
         .group_by(m.run_id, m.key)
         .subquery()
     )
-    last = _metrics.alias("last_row")
+    last = _metrics.alias()
     a, lr = agg.c, last.c
     return select(
         a.run_id, a.key, a.n, a.low, a.high, a.pos_inf, a.neg_inf,
@@ -191,13 +191,14 @@ def project_summary_rows(conn: Connection, project_name: str) -> Sequence[Row[An
     are the finite values, ``None`` where the value is NaN or infinite: ``last_class`` (see
     ``ato.tracker.values``) and ``min_inf``/``max_inf`` (``1`` for +inf, ``-1`` for -inf, else
     ``0``) tell which. `read` gives the values exactly. ``[]`` for an unknown project."""
-    s, r, p = _summaries.c, _runs.c, _projects.c
-    runs = select(r.id).join(_projects, p.id == r.project_id).where(p.name == project_name)
+    r, p = _runs.c, _projects.c
+    s = _summaries.c
+    runs = select(r.id).join(_projects).where(p.name == project_name)
     min_inf, max_inf = _infinity(s.min_value), _infinity(s.max_value)
     stmt = select(
         s.run_id,
         s.key,
-        case((s.last_class == FINITE, s.last_value), else_=None).label("last"),
+        case((s.last_class == FINITE, s.last_value)).label("last"),
         case((min_inf != 0, None), else_=s.min_value).label("min"),
         case((max_inf != 0, None), else_=s.max_value).label("max"),
         s.last_class,
