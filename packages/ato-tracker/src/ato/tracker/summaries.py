@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Connection, Row, Table, and_, case, func, insert, or_, select, tuple_
+from sqlalchemy import Connection, Table, and_, case, func, insert, or_, select, tuple_
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
@@ -184,7 +184,7 @@ def read(conn: Connection, run_ids: Sequence[int]) -> dict[int, dict[str, Metric
     return dict(result)
 
 
-def project_summary_rows(conn: Connection, project_name: str) -> Sequence[Row[Any]]:
+def project_summary_rows(conn: Connection, project_name: str) -> Sequence[Any]:
     """Every summary of every run of ``project_name`` as rows ``(run_id, key, last, min, max,
     last_class, min_inf, max_inf)`` (also readable as attributes), in no particular order; one
     query, no per-row Python (made for tables of thousands of runs). ``last``/``min``/``max``
