@@ -111,20 +111,21 @@ def _messages(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.name == "ato.tracker"]
 
 
-@pytest.fixture
-def rig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rig]:
-    made = Rig(tmp_path, monkeypatch, batch_size=1000)
+def _rig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, batch_size: int) -> Iterator[Rig]:
+    made = Rig(tmp_path, monkeypatch, batch_size=batch_size)
     yield made
     made.down = False
     made.logger.finish()
+
+
+@pytest.fixture
+def rig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rig]:
+    yield from _rig(tmp_path, monkeypatch, batch_size=1000)
 
 
 @pytest.fixture
 def small_rig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rig]:
-    made = Rig(tmp_path, monkeypatch, batch_size=3)
-    yield made
-    made.down = False
-    made.logger.finish()
+    yield from _rig(tmp_path, monkeypatch, batch_size=3)
 
 
 # -- settings -----------------------------------------------------------------------------------

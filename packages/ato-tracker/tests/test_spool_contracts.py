@@ -14,6 +14,7 @@ import stat
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -93,9 +94,7 @@ def test_save_of_nothing_makes_no_file(tmp_path: Path) -> None:
 def test_read_gives_back_what_save_wrote(tmp_path: Path) -> None:
     path = tmp_path / "f.jsonl"
     rows = [(1, "loss", 0.5, 0, T0, 1), (2, "acc", -1.0, None, T0 + 0.125, 2)]
-    spool.save(path, "postgresql://u:pw@h/db", 2**62, rows, [(1, "completed", T0 + 5)])
-    spooled = spool.read(path)
-    assert spooled is not None
+    spooled = _saved(path, "postgresql://u:pw@h/db", 2**62, rows, [(1, "completed", T0 + 5)])
     assert spooled.path == path and spooled.writer == 2**62
     assert spooled.db == "postgresql://u:***@h/db"
     assert spooled.rows == rows and spooled.finishes == [(1, "completed", T0 + 5)]
@@ -194,13 +193,16 @@ def _stored(url: str) -> list[tuple[int, int, float, int, int]]:
         ).fetchall()
 
 
-def test_replay_writes_the_rows_once_records_new_ends_and_deletes_the_file(
-    db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    url, first, second, third, engine = db
-    path = tmp_path / "spool" / "f.jsonl"
-    rows = [(first, "loss", float(i), i, T0 + i, i + 1) for i in range(7)]
-    spool.save(path, url, 99, rows, [(first, "killed", T0 + 60.5), (second, "failed", T0)])
+def _saved(path: Path, *args: Any) -> spool.SpoolFile:
+    """``spool.save(path, *args)``, then the file read back."""
+    spool.save(path, *args)
+    spooled = spool.read(path)
+    assert spooled is not None
+    return spooled
+
+
+def _count_batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Spy on ``MetricWriter.write``: the returned list gets the size of every batch written."""
     batches: list[int] = []
     real = buffer_module.MetricWriter.write
 
@@ -209,8 +211,17 @@ def test_replay_writes_the_rows_once_records_new_ends_and_deletes_the_file(
         return real(self, conn, batch, writer_id)
 
     monkeypatch.setattr(buffer_module.MetricWriter, "write", write)
-    spooled = spool.read(path)
-    assert spooled is not None
+    return batches
+
+
+def test_replay_writes_the_rows_once_records_new_ends_and_deletes_the_file(
+    db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, first, second, third, engine = db
+    path = tmp_path / "spool" / "f.jsonl"
+    rows = [(first, "loss", float(i), i, T0 + i, i + 1) for i in range(7)]
+    batches = _count_batches(monkeypatch)
+    spooled = _saved(path, url, 99, rows, [(first, "killed", T0 + 60.5), (second, "failed", T0)])
     assert spool.replay(engine, spooled, batch_size=3) == (7, 1)
     assert batches == [3, 3, 1]
     assert not path.exists()
@@ -232,9 +243,7 @@ def test_replay_skips_a_row_the_database_refuses_and_writes_the_rest(
     url, first, _, _, engine = db
     path = tmp_path / "f.jsonl"
     rows = [(first, "loss", 1.0, 0, T0, 1), (first, None, 2.0, 1, T0, 2)]
-    spool.save(path, url, 5, [*rows, (first, "loss", 3.0, 2, T0, 3)])
-    spooled = spool.read(path)
-    assert spooled is not None
+    spooled = _saved(path, url, 5, [*rows, (first, "loss", 3.0, 2, T0, 3)])
     with caplog.at_level(logging.ERROR, logger="ato.tracker"):
         assert spool.replay(engine, spooled) == (2, 0)
     assert [row[1] for row in _stored(url)] == [0, 2]
@@ -248,9 +257,7 @@ def test_replay_skips_a_row_the_database_refuses_and_writes_the_rest(
 def test_replay_of_a_file_another_sync_deleted_still_succeeds(db, tmp_path: Path) -> None:
     url, first, _, _, engine = db
     path = tmp_path / "f.jsonl"
-    spool.save(path, url, 5, [(first, "loss", 1.0, 0, T0, 1)])
-    spooled = spool.read(path)
-    assert spooled is not None
+    spooled = _saved(path, url, 5, [(first, "loss", 1.0, 0, T0, 1)])
     path.unlink()
     assert spool.replay(engine, spooled) == (1, 0)
     assert len(_stored(url)) == 1
@@ -280,16 +287,7 @@ def test_sync_writes_a_spool_file_in_transactions_of_5000_rows(
 ) -> None:
     url, first, _, _, engine = db
     path = tmp_path / "f.jsonl"
-    spool.save(path, url, 5, [(first, "loss", 1.0, i, T0, i + 1) for i in range(5001)])
-    batches: list[int] = []
-    real = buffer_module.MetricWriter.write
-
-    def write(self, conn, batch, writer_id):  # type: ignore[no-untyped-def]
-        batches.append(len(batch))
-        return real(self, conn, batch, writer_id)
-
-    monkeypatch.setattr(buffer_module.MetricWriter, "write", write)
-    spooled = spool.read(path)
-    assert spooled is not None
+    batches = _count_batches(monkeypatch)
+    spooled = _saved(path, url, 5, [(first, "loss", 1.0, i, T0, i + 1) for i in range(5001)])
     assert spool.replay(engine, spooled) == (5001, 0)
     assert batches == [5000, 1]
