@@ -1,13 +1,28 @@
-"""No import cycle among the modules of ato.hyperopt: every ``import`` statement counts, also
-those inside functions (a cycle there still ties two modules into one unit of change)."""
+"""No import cycle among the modules of a package: every ``import`` statement counts, also
+those inside functions (a cycle there still ties two modules into one unit of change).
+
+Run by ``nox -s lint`` over the packages listed in ``CHECKED`` (read from their sources; nothing
+is imported). Before checking them it makes sure it finds cycles at all, on a small package it
+writes with a known cycle, so a broken checker fails instead of passing.
+
+Usage: python tools/import_cycles.py
+"""
 
 from __future__ import annotations
 
 import ast
-import importlib.util
 import pathlib
+import sys
+import tempfile
 
-PACKAGE = "ato.hyperopt"
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+# Package -> its source folder. ato.tracker and ato.dashboard still have cycles (see the
+# closing note of 2026-11-30) and join this list once they are untangled.
+CHECKED = {
+    "ato.adict": ROOT / "packages/ato-adict/src/ato/adict",
+    "ato.scope": ROOT / "packages/ato-scope/src/ato/scope",
+    "ato.hyperopt": ROOT / "packages/ato-hyperopt/src/ato/hyperopt",
+}
 
 
 def module_graph(package_dir: pathlib.Path, package: str) -> dict[str, set[str]]:
@@ -76,23 +91,45 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return out
 
 
-def test_no_import_cycle_among_modules() -> None:
-    spec = importlib.util.find_spec(PACKAGE)
-    assert spec is not None and spec.submodule_search_locations
-    graph = module_graph(pathlib.Path(next(iter(spec.submodule_search_locations))), PACKAGE)
-    assert len(graph) > 5
-    assert cycles(graph) == []
+def self_check() -> None:
+    """The checker must find a three-module cycle, a cycle through a function-level relative
+    import, and nothing in an acyclic graph.
+
+    Raises:
+        SystemExit: it does not (the checker itself is broken).
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        pkg = pathlib.Path(tmp) / "p"
+        pkg.mkdir()
+        (pkg / "__init__.py").write_text("from .a import x\n")
+        (pkg / "a.py").write_text("def f():\n    from . import b\nx = 1\n")
+        (pkg / "b.py").write_text("from p.a import x\n")
+        found = cycles(module_graph(pkg, "p"))
+    expected = [
+        (cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}), [["a", "b", "c"]]),
+        (cycles({"a": {"b"}, "b": set()}), []),
+        (found, [["p.a", "p.b"]]),
+    ]
+    for got, want in expected:
+        if got != want:
+            raise SystemExit(f"import_cycles.py is broken: found {got}, expected {want}")
 
 
-def test_the_check_finds_a_cycle() -> None:
-    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
-    assert cycles({"a": {"b"}, "b": set()}) == []
+def main() -> int:
+    self_check()
+    failed = False
+    for package, folder in CHECKED.items():
+        graph = module_graph(folder, package)
+        if len(graph) < 5:
+            print(f"{package}: only {len(graph)} modules found in {folder}")
+            failed = True
+        for cycle in cycles(graph):
+            print(f"{package}: import cycle among {', '.join(cycle)}")
+            failed = True
+    if not failed:
+        print(f"no import cycle in {', '.join(CHECKED)}")
+    return 1 if failed else 0
 
 
-def test_function_level_and_relative_imports_count(tmp_path: pathlib.Path) -> None:
-    pkg = tmp_path / "p"
-    pkg.mkdir()
-    (pkg / "__init__.py").write_text("from .a import x\n")
-    (pkg / "a.py").write_text("def f():\n    from . import b\nx = 1\n")
-    (pkg / "b.py").write_text("from p.a import x\n")
-    assert cycles(module_graph(pkg, "p")) == [["p.a", "p.b"]]
+if __name__ == "__main__":
+    sys.exit(main())
