@@ -35,6 +35,7 @@ from pathlib import Path
 import httpx
 import uvicorn
 from sqlalchemy import create_engine, insert, true
+from timing import median_ms
 
 from ato.dashboard import create_app
 from ato.tracker import summaries
@@ -170,16 +171,6 @@ def serve(db: Path) -> tuple[uvicorn.Server, str]:
     while not server.started:
         time.sleep(0.02)
     return server, f"http://127.0.0.1:{port}"
-
-
-def median_ms(fn, repeats: int) -> float:
-    fn()  # warm-up
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
 
 
 def startup_s(db: Path, repeats: int) -> float:

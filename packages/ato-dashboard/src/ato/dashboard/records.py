@@ -74,27 +74,21 @@ def _hide_url_passwords(value: Any) -> Any:
     return value
 
 
-def flatten(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{'model': {'lr': 0.1}}`` -> ``{'model.lr': 0.1}``; lists stay values, an empty
-    mapping stays ``{}`` under its own path."""
-    flat: dict[str, Any] = {}
-    for key, value in config.items():
-        kind = type(value)
-        if kind in _LEAF_TYPES or not value:
-            flat[f"{prefix}{key}"] = value
-        elif kind is dict or isinstance(value, Mapping):
-            flat.update(flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
+def flatten(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``{'model': {'lr': 0.1}}`` -> ``{'model.lr': 0.1}`` (keys sorted; lists stay values, an
+    empty mapping stays ``{}`` under its own path, any URL password hidden): one config
+    through `config_columns`, which holds the flattening rule."""
+    columns, _ = config_columns([config])
+    return {path: column[0] for path, column in columns.items()}
 
 
 def config_columns(
     configs: Sequence[Mapping[str, Any]],
 ) -> tuple[dict[str, list[Any]], dict[str, list[int]]]:
     """Stored configs (plain JSON data) as the columns of `param_columns` - one list per
-    dotted key (see `flatten`), any URL password hidden - in one pass, without a flat dict
-    per config (a runs table flattens thousands)."""
+    dotted key (``{'model': {'lr': 0.1}}`` gives ``model.lr``; lists stay values, an empty
+    mapping stays ``{}`` under its own path), any URL password hidden - in one pass, without
+    a flat dict per config (a runs table flattens thousands)."""
     columns: dict[str, list[Any]] = {}
     marker = _MISSING
     size = len(configs)

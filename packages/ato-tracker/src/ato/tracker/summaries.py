@@ -13,6 +13,7 @@ retried batch was stored only in part, the batch's keys are recomputed from ``me
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
@@ -86,8 +87,10 @@ def _summary_row(last: MetricRow, logged: list[float]) -> dict[str, Any]:
     }
 
 
+@functools.lru_cache(maxsize=8)
 def _merge_statement(dialect: Dialect) -> Any:
-    """An upsert adding a batch's summary to the stored one (see `_merged`)."""
+    """An upsert adding a batch's summary to the stored one (see `_merged`); built once per
+    dialect, as every flush runs it."""
     if dialect.name in ("mysql", "mariadb"):
         stmt = mysql.insert(_summaries)
         return stmt.on_duplicate_key_update(_merged(stmt.inserted))
