@@ -100,3 +100,112 @@ def test_initialize_registry_stops_argparse_interception(monkeypatch) -> None:
         warnings.simplefilter("ignore")
         with pytest.raises(SystemExit):  # plain argparse again: 'lr=0.5' is not its argument
             cli.parse_args()
+
+
+# -- parse_backtick_string ----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("command", "start", "expected"),
+    [
+        ("name=%my run% lr=1", 5, ("%my run%", 13)),
+        ("%a%", 0, ("%a%", 3)),
+        ("x=%100%% sure% y=2", 2, ("%100%% sure%", 14)),
+        ("%%", 0, ("%%", 2)),
+        ("p=%a\\%b% q", 2, ("%a\\%b%", 8)),
+        ("%[1, 2]% tail", 0, ("%[1, 2]%", 8)),
+    ],
+)
+def test_parse_backtick_string(command: str, start: int, expected: tuple[str, int]) -> None:
+    assert parser.parse_backtick_string(command, start) == expected
+
+
+@pytest.mark.parametrize(
+    ("command", "start", "reason"),
+    [
+        ("name=%open", 5, "never closes"),
+        ("a=%x\\%", 2, "never closes"),
+        ("%a%%", 0, "never closes"),
+        ("name=x", 5, "no '%' at index 5"),
+        ("abc", 7, "no '%' at index 7"),
+        ("%a%", -1, "no '%' at index -1"),
+    ],
+)
+def test_parse_backtick_string_refuses_what_is_not_one(
+    command: str, start: int, reason: str
+) -> None:
+    with pytest.raises(CLIParseError, match=reason):
+        parser.parse_backtick_string(command, start)
+
+
+# -- Scope.assign / Scope.apply -------------------------------------------------------------
+def _two_step_scope() -> Scope:
+    scope = Scope(name="config")
+
+    @scope.observe(default=True)
+    def defaults(config):
+        config.lr, config.model = 0.1, "resnet"
+
+    @scope.observe()
+    def high_lr(config):
+        config.lr = 1.0
+
+    @scope.observe(lazy=True)
+    def wide(config):
+        config.width = 2 * config.depth if "depth" in config else 64
+
+    return scope
+
+
+@pytest.mark.parametrize(
+    ("literals", "expected"),
+    [
+        ((), {"lr": 0.1, "model": "resnet"}),
+        (("high_lr",), {"lr": 1.0, "model": "resnet"}),
+        (("high_lr", "lr=0.5"), {"lr": 0.5, "model": "resnet"}),
+        ((["high_lr", "model=%vit b%"],), {"lr": 1.0, "model": "vit b"}),
+        (("defaults", "wide", "depth=8"), {"lr": 0.1, "model": "resnet", "depth": 8, "width": 16}),
+        (
+            ({"model": "mlp", "opt.name": "adam"},),
+            {"lr": 0.1, "model": "mlp", "opt": {"name": "adam"}},
+        ),
+        (("lr=0.2", {"lr": 0.3}), {"lr": 0.3, "model": "resnet"}),
+        ((("wide",), "model:=a b"), {"lr": 0.1, "model": "a b", "width": 64}),
+    ],
+)
+def test_assign_then_apply_builds_like_2x(literals: tuple, expected: dict) -> None:
+    scope = _two_step_scope()
+    scope.assign(*literals)
+    config = scope.apply()
+    assert config.to_dict() == expected
+    assert scope.config == expected
+
+
+def test_assign_accumulates_until_reset() -> None:
+    scope = _two_step_scope()
+    scope.assign("high_lr")
+    scope.assign("model=%vit%")
+    assert scope.apply().to_dict() == {"lr": 1.0, "model": "vit"}
+    assert scope.apply().to_dict() == {"lr": 1.0, "model": "vit"}  # applying twice: same
+    scope.reset_user_inputs()
+    assert scope.apply().to_dict() == {"lr": 0.1, "model": "resnet"}
+
+
+@pytest.mark.parametrize(
+    ("literal", "error"),
+    [
+        ("hihg_lr", "(?i)did you mean"),
+        ("wdie", "(?i)did you mean"),
+        ("x=[1, 2", "x=\\[1, 2"),
+        ("name=%open", "name=%open"),
+    ],
+)
+def test_apply_raises_what_build_raises(literal: str, error: str) -> None:
+    scope = _two_step_scope()
+    scope.assign(literal)
+    with pytest.raises((CLIParseError, KeyError), match=error):
+        scope.apply()
+
+
+@pytest.mark.parametrize("literal", [3, None, 1.5, b"lr=1", {"a"}])
+def test_assign_refuses_other_types(literal: object) -> None:
+    with pytest.raises(TypeError, match="#1"):
+        _two_step_scope().assign("high_lr", literal)

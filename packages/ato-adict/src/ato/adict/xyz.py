@@ -30,6 +30,9 @@ Rules:
   has surrounding whitespace.
 * Blank lines and lines whose first non-space character is ``#`` are ignored when reading.
 
+`dumps`/`loads` hold a config (a mapping at the top level); `dumps_value`/`loads_value` also
+take a list document (``N)`` lines at the top level) or a one-line scalar document.
+
 Round trips are exact for JSON-like data (string keys; ``None``/``bool``/``int``/``float``/
 ``str``/``list``/``dict`` values). Tuples and sets are written as lists; keys that are not
 strings and values of other types are written as their ``str()``/``repr()`` and read back
@@ -83,6 +86,30 @@ def dumps(mapping: Mapping[Any, Any]) -> str:
     lines: list[str] = []
     _write_mapping(mapping, "", lines)
     return "\n".join(lines) + "\n"
+
+
+def dumps_value(value: Any) -> str:
+    """Render any JSON-like ``value`` as XYZ text ending in a newline: a mapping as `dumps`
+    does, a list/tuple/set as top-level ``N)`` items (``[Empty Sequence]`` when empty), any
+    other value as one scalar line (a string that would read back as an entry is quoted).
+
+    Raises:
+        ConfigFileError: as for `dumps`.
+    """
+    if isinstance(value, Mapping):
+        return dumps(value)
+    if isinstance(value, (list, tuple, Set)):
+        check_tree(value, writing=True)
+        if not value:
+            return EMPTY_SEQUENCE + "\n"
+        lines: list[str] = []
+        _write_sequence(value, "", lines)
+        return "\n".join(lines) + "\n"
+    check_tree([value], writing=True)
+    text = format_scalar(value)
+    if isinstance(value, str) and (":" in text or text[0] == "#" or _ITEM.match(text)):
+        text = _quote(value)
+    return text + "\n"
 
 
 def _write_mapping(mapping: Mapping[Any, Any], indent: str, lines: list[str]) -> None:
@@ -192,6 +219,34 @@ def loads(text: str, path: Any = None) -> dict[str, Any]:
             first.number,
         )
     return _Parser(lines, path).mapping(0)
+
+
+def loads_value(text: str, path: Any = None) -> Any:
+    """Parse an XYZ document of any shape written by `dumps_value`: a mapping (as `loads`,
+    into ``dict``), top-level ``N)`` items (into a ``list``) or one scalar line.
+
+    Raises:
+        XYZSyntaxError: as for `loads`, naming the line.
+    """
+    lines = _split_lines(text, path)
+    if len(lines) == 1 and _is_scalar_line(lines[0].text):
+        return _Parser(lines, path).scalar(lines[0].text, lines[0])
+    if lines and _ITEM.match(lines[0].text):
+        if lines[0].indent != 0:
+            raise XYZSyntaxError("the first entry must not be indented", path, lines[0].number)
+        return _Parser(lines, path).sequence(0)
+    return loads(text, path)
+
+
+def _is_scalar_line(text: str) -> bool:
+    """True for a line that is a whole scalar, not ``key: ...`` or ``N) ...``."""
+    if text[0] == '"':
+        try:
+            _, end = _decoder.raw_decode(text)
+        except json.JSONDecodeError:
+            return False
+        return end == len(text)
+    return ":" not in text and not _ITEM.match(text)
 
 
 def _split_lines(text: str, path: Any) -> list[_Line]:

@@ -4,22 +4,28 @@ A thin alias kept so that 2.x code runs unchanged; new code uses ``ADict.to_xyz(
 ``ADict.from_file('c.xyz')`` / ``cfg.dump('c.xyz')`` or ``ato.adict.xyz``. Importing it
 issues a ``DeprecationWarning``. The format itself is described in ``ato.adict.xyz``.
 
+As in 2.x, a document may hold a mapping, a list (top-level ``N)`` items) or one scalar;
+mappings are read back as ``ADict`` (also inside lists).
+
 Functions:
-    dumps(mapping) -> str
-    loads(text) -> ADict             (``str`` or UTF-8 ``bytes``)
-    dump(mapping, file) -> None      (a path, or an open text/binary file)
-    load(file) -> ADict              (a path, or an open text/binary file)
+    dumps(obj) -> str
+    loads(text) -> ADict | list | scalar   (``str`` or UTF-8 ``bytes``)
+    dump(obj, file) -> None                (a path, or an open text/binary file)
+    load(file) -> ADict | list | scalar    (a path, or an open text/binary file)
+    convert_structure_to_tree(obj) -> Node, convert_tree_to_structure(node) -> obj
+        (2.x's node tree of a document, ``ato.xyz.tree``)
 """
 
 from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Mapping
 from typing import IO, Any, cast
 
 from ato.adict import ADict
 from ato.adict import xyz as _xyz
+
+from .tree import Node, convert_structure_to_tree, convert_tree_to_structure
 
 warnings.warn(
     "ato.xyz is the ato 2.x module path; use ADict.to_xyz(), ADict.from_file() / cfg.dump() "
@@ -28,30 +34,46 @@ warnings.warn(
     stacklevel=2,
 )
 
-__all__ = ["dump", "dumps", "load", "loads"]
+__all__ = [
+    "Node",
+    "convert_structure_to_tree",
+    "convert_tree_to_structure",
+    "dump",
+    "dumps",
+    "load",
+    "loads",
+]
 
 PathOrFile = str | os.PathLike[str] | IO[str] | IO[bytes]
 
 
-def dumps(mapping: Mapping[Any, Any]) -> str:
-    """XYZ text of ``mapping`` (what ``ADict.to_xyz()`` gives)."""
-    return _xyz.dumps(mapping)
+def dumps(obj: Any) -> str:
+    """XYZ text of ``obj``: a mapping (what ``ADict.to_xyz()`` gives), a list or a scalar
+    (``ato.adict.xyz.dumps_value``)."""
+    return _xyz.dumps_value(obj)
 
 
-def loads(text: str | bytes) -> ADict:
-    """Parse XYZ text (``str``, or ``bytes`` in UTF-8) into an ADict.
+def loads(text: str | bytes) -> Any:
+    """Parse XYZ text (``str``, or ``bytes`` in UTF-8): a mapping document into an ADict, a
+    list document into a list (its mappings as ADicts), a one-line scalar into the value.
 
     Raises:
         XYZSyntaxError: the text is not valid XYZ (the message gives the line).
     """
     if isinstance(text, (bytes, bytearray)):
         text = bytes(text).decode("utf-8")
-    return ADict(_xyz.loads(text))
+    return _as_adicts(_xyz.loads_value(text))
 
 
-def dump(mapping: Mapping[Any, Any], file: PathOrFile) -> None:
-    """Write ``mapping`` as XYZ to a path (UTF-8) or to an open text or binary file."""
-    text = dumps(mapping)
+def _as_adicts(value: Any) -> Any:
+    """``value`` with its mappings (also inside lists) turned into ADicts."""
+    return ADict(value=value)["value"]
+
+
+def dump(obj: Any, file: PathOrFile) -> None:
+    """Write ``obj`` (a mapping, list or scalar) as XYZ to a path (UTF-8) or to an open text
+    or binary file."""
+    text = dumps(obj)
     if isinstance(file, (str, os.PathLike)):
         with open(file, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -62,8 +84,8 @@ def dump(mapping: Mapping[Any, Any], file: PathOrFile) -> None:
         cast("IO[bytes]", file).write(text.encode("utf-8"))
 
 
-def load(file: PathOrFile) -> ADict:
-    """Read XYZ from a path or from an open text or binary file into an ADict.
+def load(file: PathOrFile) -> Any:
+    """Read XYZ from a path or from an open text or binary file, as `loads` reads text.
 
     Raises:
         FileNotFoundError: the path does not exist.
@@ -71,5 +93,5 @@ def load(file: PathOrFile) -> ADict:
     """
     if isinstance(file, (str, os.PathLike)):
         with open(file, encoding="utf-8") as handle:
-            return ADict(_xyz.loads(handle.read(), path=file))
+            return _as_adicts(_xyz.loads_value(handle.read(), path=file))
     return loads(file.read())

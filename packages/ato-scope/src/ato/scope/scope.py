@@ -21,6 +21,7 @@ from .cli import (
     exit_on_usage_error,
     parse_argv,
 )
+from .compat import AssignApply
 from .errors import ViewDefinitionError
 from .fingerprint import Fingerprint, runtime_fingerprint, static_fingerprint
 from .injection import InjectionSwitch, call_with, check_parameters
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Scope(InjectionSwitch):
+class Scope(InjectionSwitch, AssignApply):
     """A config built from *views*, command-line overrides and (optionally) argparse flags.
 
     ``Scope.registry`` maps each scope name to the latest scope created with that name (ato
