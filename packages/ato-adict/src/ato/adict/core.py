@@ -121,6 +121,9 @@ class ADict(dict["Any", "Any"]):  # strings: typing is not imported at run time
     Missing keys raise [`ConfigKeyError`][ato.adict.ConfigKeyError] (a ``KeyError`` and an
     ``AttributeError``) with a "did you mean" hint. ``ADict.auto()`` builds an auto-nesting
     ADict where reading a missing key creates an empty child, so ``cfg.a.b.c = 1`` works.
+    A callable passed as the keyword ``default`` is ato 2.x's default factory, not a key:
+    ``ADict(default=list)`` creates each missing key it is asked for as ``[]`` (see
+    `ato.adict.defaults`); any other ``default=`` value is an ordinary key.
 
     Multi-key access: ``cfg['a', 'b']`` returns ``[cfg.a, cfg.b]`` and
     ``cfg['a', 'b'] = [1, 2]`` sets both.
@@ -131,6 +134,10 @@ class ADict(dict["Any", "Any"]):  # strings: typing is not imported at run time
         _obj_setattr(self, "__dict__", self)
         if len(args) > 1:
             raise TypeError(f"ADict expected at most 1 positional argument, got {len(args)}")
+        if kwargs and callable(kwargs.get("default")):
+            from .defaults import with_default
+
+            _obj_setattr(self, "__class__", with_default(type(self), kwargs.pop("default")))
         cls = self.__class__
         if args:
             for key, value in _source_items(args[0], "ADict()"):
