@@ -21,7 +21,7 @@ print(sorted(Scope.registry))
 engine = create_engine('sqlite:///experiments.db')
 with Session(engine) as session:
     project = session.query(Project).filter_by(name='my_project').one()
-    for run in project.experiments:
+    for run in project.runs:
         metrics = session.query(Metric).filter_by(run_id=run.id, key='val_accuracy').all()
         best = max(m.value for m in metrics)
         print(run.id, run.status, run.config['train']['lr'], round(best, 3),

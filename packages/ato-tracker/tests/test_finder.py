@@ -29,6 +29,7 @@ def test_not_found_cases_return_none_or_empty(make_config):
     assert finder.find_similar_runs_by_trace(12345, "fwd") == []
     assert finder.find_runs([]) == [] and finder.get_metric_summaries([]) == {}
     assert finder.get_trace_statistics("nope", "fwd") == {
+        "project_name": "nope",
         "trace_id": "fwd",
         "static_trace_versions": 0,
         "runtime_trace_versions": 0,

@@ -34,11 +34,11 @@ def test_rows_written_by_the_logger_read_through_2x_classes(url: str) -> None:
     logger.finish()
     with Session(create_engine(url)) as session:
         project = session.scalars(select(Project).where(Project.name == "legacy")).one()
-        (run,) = project.experiments
+        (run,) = project.runs
         assert run.id == run_id and run.project is project and run.status == "completed"
         assert run.config["lr"] == 0.1 and run.tags == ["a"]
         assert [(m.key, m.step) for m in run.metrics] == [("loss", 0), ("loss", 1), ("loss", 2)]
-        assert run.metrics[0].experiment is run
+        assert run.metrics[0].run is run
         (artifact,) = run.artifacts
         assert artifact.data_info == {"size": 3} and artifact.data_type == "model"
         assert session.query(Metric).filter_by(run_id=run_id, key="loss").count() == 3

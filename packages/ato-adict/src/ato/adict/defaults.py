@@ -49,7 +49,8 @@ class DefaultMixin:
 
 
 def _created(adict: Any, key: Any) -> Any:
-    if isinstance(adict, core._FrozenMixin):
+    frozen = isinstance(adict, core._FrozenMixin)  # a flag: narrowing would hide the dict type
+    if frozen:
         raise core._missing_key(key, adict, "this frozen ADict")
     adict[key] = type(adict)._ato_default()
     return core._dict_get(adict, key)

@@ -211,11 +211,13 @@ class SQLFinder:
         """How many versions of the code traced as ``trace_id`` the runs of a project saw.
 
         Returns:
-            ``{'trace_id': str, 'static_trace_versions': int, 'runtime_trace_versions': int,
-            'runs': int}`` - the numbers of distinct static and runtime fingerprints and of runs
+            ``{'project_name': str, 'trace_id': str, 'static_trace_versions': int,
+            'runtime_trace_versions': int, 'runs': int}`` - the names asked for (as ato 2.x
+            returned them), the numbers of distinct static and runtime fingerprints and of runs
             that recorded the trace. All counts are 0 for an unknown project or trace.
         """
         stats: dict[str, Any] = {
+            "project_name": project_name,
             "trace_id": trace_id,
             "static_trace_versions": 0,
             "runtime_trace_versions": 0,

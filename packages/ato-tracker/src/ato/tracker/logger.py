@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Insert, Table, insert, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
 
 from . import queries, signals
 from .buffer import UNREACHABLE, MetricBuffer, RejectedMetric
@@ -192,6 +193,7 @@ class SQLLogger:
         self.heartbeat_interval = heartbeat_interval
         self._heartbeat: Heartbeat | None = None
         self._provenance: dict[str, Any] = {}
+        self._session: Session | None = None
 
     # -- runs ---------------------------------------------------------------------------
     def get_or_create_project(self) -> Project:
@@ -517,15 +519,35 @@ class SQLLogger:
             raise RunStateError(f"{operation}() needs a run; call run() first")
         return self._run_id
 
+    # -- ato 2.x ORM session -----------------------------------------------------------
+    @property
+    def session(self) -> Session:
+        """ato 2.x's ORM session of the logger, for code that queries its database with the
+        classes of ``ato.db_routers.sql.schema``:
+        ``logger.session.query(Experiment).filter(Experiment.status == "completed")``.
+
+        Made on first use; each query first writes the buffered metrics and sees the
+        latest rows (see ``ato.db_routers.sql.session``). `close` closes it. New code
+        reads through ``SQLFinder`` instead.
+        """
+        if self._session is None:
+            from ato.db_routers.sql.session import logger_session
+
+            self._session = logger_session(self)
+        return self._session
+
     # -- lifetime -----------------------------------------------------------------------
     def close(self) -> None:
-        """Flush and stop the background flusher. The logger can still start new runs.
+        """Flush and stop the background flusher, and close the `session` if one was made.
+        The logger can still start new runs.
 
         Raises:
             sqlalchemy.exc.DBAPIError, DatabaseTimeoutError: as for ``flush``.
         """
         self._buffer.stop_timer()
         self.flush()
+        if self._session is not None:
+            self._session.close()
 
     def __enter__(self) -> SQLLogger:
         return self

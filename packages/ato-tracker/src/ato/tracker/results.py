@@ -67,7 +67,7 @@ class Metric(NamedTuple):
 @dataclass(frozen=True)
 class Artifact:
     """A run output: ``path``, ``data_type`` (free text such as ``'model'``), ``metadata``
-    (JSON data or ``None``) and ``timestamp`` (aware UTC)."""
+    (JSON data or ``None``; ``data_info`` is its ato 2.x name) and ``timestamp`` (aware UTC)."""
 
     id: int
     run_id: int
@@ -75,6 +75,11 @@ class Artifact:
     data_type: str
     metadata: Any
     timestamp: datetime
+
+    @property
+    def data_info(self) -> Any:
+        """``metadata`` under its ato 2.x name."""
+        return self.metadata
 
 
 @dataclass(frozen=True)
