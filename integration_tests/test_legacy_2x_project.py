@@ -115,3 +115,62 @@ def test_help_flag_and_2x_raw_text(project: Path) -> None:
     assert "Training a b with" in run(project, "quickstart.py", 'model:="a b"')
     err = run(project, "quickstart.py", "--local-rank=0", code=2)
     assert "is a flag" in err and "use_external_parser=True" in err
+
+
+def test_assign_then_apply(project: Path) -> None:
+    lines = run(project, "two_step.py", "lr=0.5", "high_lr").splitlines()
+    assert lines[:2] == ["0.01 64 0.02", "vit b 0.001 cifar10"]
+    assert literal_eval(lines[2]) == {"lr": 0.5, "batch_size": 32, "model": "resnet50"}
+    lines = run(project, "two_step.py", "scaled", "batch_size=128").splitlines()
+    assert literal_eval(lines[2])["effective_lr"] == 0.004
+    err = run(project, "two_step.py", "hihg_lr", code=1)
+    assert "high_lr" in err and "UnknownViewError" in err
+
+
+def test_default_factory_auto_nesting(project: Path) -> None:
+    lines = run(project, "auto_nesting.py").splitlines()
+    assert literal_eval(lines[0]) == {
+        "training": {"optimizer": {"name": "AdamW", "lr": 0.001}},
+        "model": {"encoder": {"num_layers": 12}},
+    }
+    assert literal_eval(lines[1]) == {"loss": [0.9, 0.5, 0.3], "epoch": [0, 1, 2]}
+    assert literal_eval(lines[2]) == {"cnn": 2, "vit": 1}
+    assert lines[3] == "frozen: ConfigKeyError"
+
+
+def test_xyz_documents_and_trees(project: Path) -> None:
+    out = run(project, "xyz_documents.py")
+    assert "[64, 128, 256] -> 0) 64 | 1) 128 | 2) 256" in out
+    assert "[[1, 2], [3, [4, 5]]] -> 0) |   0) 1 |   1) 2 | 1) |   0) 3 |" in out
+    assert "0.001 -> 0.001" in out and "'resnet50' -> resnet50" in out and "None -> None" in out
+    assert "[[0.1, 0.2], [0.3]]" in out
+    assert "dict [('model', 'dict'), ('lr', 'item')]" in out and "layers [0, 1]" in out
+    assert "model: |   layers: |     0) 64 |     1) 128 | lr: 0.1" in out
+    assert "format_dict: " in out and "drop the argument" in out
+
+
+def test_backtick_strings(project: Path) -> None:
+    out = run(project, "backticks.py")
+    assert out.splitlines() == ["'%my first run%' 28", "'%100%% sure%' 46"]
+    out = run(project, "backticks.py", "a=%x%", "b=%y", code=1)
+    assert "'%x%' 5" in out and "CLIParseError" in out and "never closes" in out
+
+
+def test_tracker_session_best_run_and_trace_statistics(project: Path) -> None:
+    lines = run(project, "tracker_queries.py").splitlines()
+    assert lines[:6] == [
+        "1 completed 0.1 0.62 [{'lr': 0.1}]",
+        "2 completed 0.01 0.74 [{'lr': 0.01}]",
+        "3 running 0.001 0.4 [{'lr': 0.001}]",
+        "running [3]",
+        "above 0.6 2",
+        "running after finish 0",
+    ]
+    assert lines[6] == "best 2 1 0.01 completed True ['sweep'] True [{'lr': 0.01}]"
+    assert literal_eval(lines[7]) == {
+        "project_name": "queries",
+        "trace_id": "model.forward",
+        "static_trace_versions": 2,
+        "runtime_trace_versions": 0,
+        "runs": 3,
+    }

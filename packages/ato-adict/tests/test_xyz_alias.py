@@ -173,3 +173,12 @@ def test_hand_built_tree_converts_and_bad_trees_raise() -> None:
     odd.node_type = "set"
     with pytest.raises(ValueError, match="node_type"):
         xyz.convert_tree_to_structure(odd)
+
+
+@pytest.mark.parametrize("format_dict", [{}, {"key_prefix": "-"}, {"index_postfix": "]"}])
+def test_2x_custom_formats_are_refused_naming_the_way_out(tmp_path, format_dict) -> None:
+    with pytest.raises(TypeError, match="drop the argument"):
+        xyz.dumps({"a": 1}, format_dict=format_dict)
+    with pytest.raises(TypeError, match="drop the argument"):
+        xyz.dump([1], tmp_path / "x.xyz", format_dict)
+    assert xyz.dumps({"a": 1}, format_dict=None) == "a: 1\n"

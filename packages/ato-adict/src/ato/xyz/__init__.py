@@ -47,10 +47,23 @@ __all__ = [
 PathOrFile = str | os.PathLike[str] | IO[str] | IO[bytes]
 
 
-def dumps(obj: Any) -> str:
+def dumps(obj: Any, format_dict: Any = None) -> str:
     """XYZ text of ``obj``: a mapping (what ``ADict.to_xyz()`` gives), a list or a scalar
-    (``ato.adict.xyz.dumps_value``)."""
+    (``ato.adict.xyz.dumps_value``).
+
+    Raises:
+        TypeError: ``format_dict`` is given: 3.0 writes the one standard XYZ format.
+    """
+    _no_custom_format(format_dict)
     return _xyz.dumps_value(obj)
+
+
+def _no_custom_format(format_dict: Any) -> None:
+    if format_dict is not None:
+        raise TypeError(
+            "format_dict (ato 2.x's custom key/index prefixes and postfixes) is not supported: "
+            "ato 3.0 reads and writes the one standard XYZ format; drop the argument"
+        )
 
 
 def loads(text: str | bytes) -> Any:
@@ -70,10 +83,14 @@ def _as_adicts(value: Any) -> Any:
     return ADict(value=value)["value"]
 
 
-def dump(obj: Any, file: PathOrFile) -> None:
+def dump(obj: Any, file: PathOrFile, format_dict: Any = None) -> None:
     """Write ``obj`` (a mapping, list or scalar) as XYZ to a path (UTF-8) or to an open text
-    or binary file."""
-    text = dumps(obj)
+    or binary file.
+
+    Raises:
+        TypeError: ``format_dict`` is given (see `dumps`).
+    """
+    text = dumps(obj, format_dict)
     if isinstance(file, (str, os.PathLike)):
         with open(file, "w", encoding="utf-8") as handle:
             handle.write(text)
