@@ -143,3 +143,35 @@ def test_session_closes_with_the_logger(make_config) -> None:
     logger.close()
     assert not session.in_transaction()
     assert select(Experiment.id) is not None
+
+
+def test_a_database_of_ato_2_2_1_reads_through_the_2x_classes_after_upgrade(tmp_path) -> None:
+    import shutil
+    from pathlib import Path
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from ato.tracker.migrate import upgrade
+
+    target = tmp_path / "ato2.db"
+    shutil.copy(Path(__file__).parent / "data" / "ato-2.2.1-sqlite.db", target)
+    url = f"sqlite:///{target}"
+    upgrade(url)
+    engine = create_engine(url)
+    with Session(engine) as session:
+        project = session.query(Project).filter_by(name="legacy_cls").one()
+        assert [run.tags for run in project.runs] == [
+            ["baseline", "r0"],
+            ["baseline", "r1"],
+            ["baseline", "r2"],
+        ]
+        first = project.runs[0]
+        assert first.config["model"] == {"name": "resnet18", "depth": 18}
+        assert [a.data_info for a in first.artifacts] == [{"epoch": 4}]
+        assert {m.key for m in first.metrics} == {"loss", "acc"}
+        top = session.query(Metric).filter_by(key="acc").order_by(Metric.value.desc()).first()
+        best = SQLFinder(url).find_best_run("legacy_cls", "acc")
+        assert top is not None and best is not None and best.id == top.run.id
+        assert best.artifacts[0].data_info == {"epoch": 4}
+    engine.dispose()
