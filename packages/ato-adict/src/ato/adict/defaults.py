@@ -18,7 +18,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from . import core
+from .errors import ConfigKeyError, suggest_keys
 
 _CLASSES: weakref.WeakKeyDictionary[Callable[[], Any], dict[type, type]] = (
     weakref.WeakKeyDictionary()
@@ -26,14 +26,15 @@ _CLASSES: weakref.WeakKeyDictionary[Callable[[], Any], dict[type, type]] = (
 
 
 class DefaultMixin:
-    """Creates missing keys with the class's ``_ato_default`` factory."""
+    """Creates missing keys with the class's ``_ato_default`` factory; it comes before
+    ``ADict`` in the class's bases, whose methods answer what it does not."""
 
     __slots__ = ()
     _ato_default: Callable[[], Any]
 
     def __getattr__(self, name: str) -> Any:
         if name[:2] == "__" and name[-2:] == "__":
-            raise core._protocol_miss(self, name)
+            return super().__getattr__(name)  # type: ignore[misc]  # ADict's: raises
         return _created(self, name)
 
     def __missing__(self, key: Any) -> Any:
@@ -49,15 +50,18 @@ class DefaultMixin:
 
 
 def _created(adict: Any, key: Any) -> Any:
-    frozen = isinstance(adict, core._FrozenMixin)  # a flag: narrowing would hide the dict type
-    if frozen:
-        raise core._missing_key(key, adict, "this frozen ADict")
+    if type(adict).frozen(adict):  # through the class: a key may be named "frozen"
+        raise ConfigKeyError(
+            f"key {key!r} is not in this frozen ADict, which creates no keys; "
+            f"defrost() it first.{suggest_keys(key, adict)}"
+        )
     adict[key] = type(adict)._ato_default()
-    return core._dict_get(adict, key)
+    return dict.__getitem__(adict, key)
 
 
-def with_default(cls: type[core.ADict], factory: Callable[[], Any]) -> type[core.ADict]:
-    """The subclass of ``cls`` whose instances create missing keys with ``factory``.
+def with_default(cls: type[Any], factory: Callable[[], Any]) -> type[Any]:
+    """The subclass of ``cls`` (an ADict class) whose instances create missing keys with
+    ``factory``.
 
     Raises:
         TypeError: ``factory`` is not callable.
