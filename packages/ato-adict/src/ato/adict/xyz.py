@@ -44,7 +44,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping, Set
+from collections.abc import Callable, Iterator, Mapping, Set
 from typing import Any
 
 from ._mapping import mapping_items
@@ -80,11 +80,17 @@ def dumps(mapping: Mapping[Any, Any]) -> str:
     """
     if not isinstance(mapping, Mapping):
         raise TypeError(f"xyz.dumps() needs a mapping, not {type(mapping).__name__}")
-    check_tree(mapping, writing=True)
-    if not mapping:
-        return EMPTY_MAPPING + "\n"
+    return _document(mapping, EMPTY_MAPPING, _write_mapping)
+
+
+def _document(container: Any, empty: str, write: Callable[[Any, str, list[str]], None]) -> str:
+    """The text of a top-level mapping or list: ``empty`` when it is empty, else ``write``'s
+    lines."""
+    check_tree(container, writing=True)
+    if not container:
+        return empty + "\n"
     lines: list[str] = []
-    _write_mapping(mapping, "", lines)
+    write(container, "", lines)
     return "\n".join(lines) + "\n"
 
 
@@ -99,12 +105,7 @@ def dumps_value(value: Any) -> str:
     if isinstance(value, Mapping):
         return dumps(value)
     if isinstance(value, (list, tuple, Set)):
-        check_tree(value, writing=True)
-        if not value:
-            return EMPTY_SEQUENCE + "\n"
-        lines: list[str] = []
-        _write_sequence(value, "", lines)
-        return "\n".join(lines) + "\n"
+        return _document(value, EMPTY_SEQUENCE, _write_sequence)
     check_tree([value], writing=True)
     text = format_scalar(value)
     if isinstance(value, str) and (":" in text or text[0] == "#" or _ITEM.match(text)):
