@@ -23,30 +23,37 @@ from ato.tracker.normalize import normalize_config, structural_hash
 
 UNKNOWN_DATA_TYPE = "unknown"
 
+Defaults = Callable[[Any], dict[str, Callable[[], Any]]]  # row -> {attribute: make value}
 
-def _run_defaults(target: Any) -> dict[str, Callable[[], Any]]:
+
+def _run_defaults(run: Any) -> dict[str, Callable[[], Any]]:
     return {
         "tags": list,
         "status": lambda: "running",
         "start_time": utcnow,
-        "structural_hash": lambda: structural_hash(normalize_config(target.config or {})),
+        "structural_hash": lambda: structural_hash(normalize_config(run.config or {})),
     }
 
 
-def _defaults(name: str, target: Any) -> dict[str, Callable[[], Any]]:
-    if name == "Experiment":
-        return _run_defaults(target)
-    if name == "Project":
-        return {"created_at": utcnow}
-    if name == "Artifact":
-        return {"timestamp": utcnow, "data_type": lambda: UNKNOWN_DATA_TYPE}
-    return {"timestamp": utcnow}  # Metric, Fingerprint
+def _project_defaults(project: Any) -> dict[str, Callable[[], Any]]:
+    return {"created_at": utcnow}
 
 
-def _fill(mapper: Mapper[Any], connection: Connection, target: Any) -> None:
-    for attribute, make in _defaults(mapper.class_.__name__, target).items():
-        if getattr(target, attribute) is None:
-            setattr(target, attribute, make())
+def _artifact_defaults(artifact: Any) -> dict[str, Callable[[], Any]]:
+    return {"timestamp": utcnow, "data_type": lambda: UNKNOWN_DATA_TYPE}
+
+
+def _timestamp_default(row: Any) -> dict[str, Callable[[], Any]]:
+    return {"timestamp": utcnow}
+
+
+def _fill_in(defaults: Defaults) -> Callable[[Mapper[Any], Connection, Any], None]:
+    def fill(mapper: Mapper[Any], connection: Connection, row: Any) -> None:
+        for attribute, make in defaults(row).items():
+            if getattr(row, attribute) is None:
+                setattr(row, attribute, make())
+
+    return fill
 
 
 def _metric_pairs(session: Session, metric_class: type[Any]) -> set[tuple[int, str]]:
@@ -54,15 +61,23 @@ def _metric_pairs(session: Session, metric_class: type[Any]) -> set[tuple[int, s
     return {(m.run_id, m.key) for m in changed if isinstance(m, metric_class)}
 
 
-def fill_in_like_2x(*classes: type) -> None:
-    """Register the insert defaults on ``classes`` (the 2.x ORM classes, by name) and the
-    summary upkeep for the one named ``Metric``."""
-    for cls in classes:
-        event.listen(cls, "before_insert", _fill)
-    (metric_class,) = [cls for cls in classes if cls.__name__ == "Metric"]
+def fill_in_like_2x(
+    project: type, experiment: type, metric: type, artifact: type, fingerprint: type
+) -> None:
+    """Register the insert defaults on the 2.x ORM classes and the summary upkeep for
+    ``metric`` rows (module docstring)."""
+    defaults: dict[type, Defaults] = {
+        project: _project_defaults,
+        experiment: _run_defaults,
+        metric: _timestamp_default,
+        artifact: _artifact_defaults,
+        fingerprint: _timestamp_default,
+    }
+    for cls, made in defaults.items():
+        event.listen(cls, "before_insert", _fill_in(made))
 
     def recompute(session: Session, flush: UOWTransaction) -> None:
-        pairs = _metric_pairs(session, metric_class)
+        pairs = _metric_pairs(session, metric)
         if pairs:
             summaries.recompute(session.connection(), pairs)
 
