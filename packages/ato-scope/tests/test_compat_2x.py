@@ -162,7 +162,7 @@ def _two_step_scope() -> Scope:
         (("high_lr",), {"lr": 1.0, "model": "resnet"}),
         (("high_lr", "lr=0.5"), {"lr": 0.5, "model": "resnet"}),
         ((["high_lr", "model=%vit b%"],), {"lr": 1.0, "model": "vit b"}),
-        (("defaults", "wide", "depth=8"), {"lr": 0.1, "model": "resnet", "depth": 8, "width": 16}),
+        (("defaults", "wide", "+depth=8"), {"lr": 0.1, "model": "resnet", "depth": 8, "width": 16}),
         (
             ({"model": "mlp", "opt.name": "adam"},),
             {"lr": 0.1, "model": "mlp", "opt": {"name": "adam"}},
