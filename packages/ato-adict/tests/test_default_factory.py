@@ -51,11 +51,12 @@ def test_created_values_are_updated_in_place():
 
 
 @pytest.mark.parametrize("value", [0, None, "x", [1], {"a": 1}])
-def test_a_default_that_is_not_callable_is_an_ordinary_key(value):
+def test_only_a_callable_default_is_a_factory(value):
     cfg = ADict(default=value)
     assert dict(cfg) == {"default": value}
     with pytest.raises(ConfigKeyError):
         _ = cfg.missing
+    assert ADict(default=lambda: value).missing == value
 
 
 def test_membership_get_and_dunders_create_nothing():
