@@ -75,9 +75,10 @@ def _hang_swallowing(config: Any) -> None:
             return  # ... and returns a number anyway
 
 
-@pytest.mark.parametrize("hang", [_hang_sleeping, _hang_busy, _hang_swallowing])
-def test_a_hanging_trial_is_stopped_recorded_as_timeout_and_the_search_goes_on(hang) -> None:
-    search = _search(trial_timeout=0.2)
+def _hang_at_4(hang: Any, **options: Any) -> ADict:
+    """The result of a search with ``trial_timeout=0.2`` whose trial x=4 calls ``hang``,
+    checked to end well before the hang would."""
+    search = _search(trial_timeout=0.2, **options)
 
     @search.main
     def trial(config):
@@ -88,6 +89,12 @@ def test_a_hanging_trial_is_stopped_recorded_as_timeout_and_the_search_goes_on(h
     started = time.monotonic()
     result = trial()
     assert time.monotonic() - started < HANG_S  # one timeout of 0.2 s, not the hang
+    return result
+
+
+@pytest.mark.parametrize("hang", [_hang_sleeping, _hang_busy, _hang_swallowing])
+def test_a_hanging_trial_is_stopped_recorded_as_timeout_and_the_search_goes_on(hang) -> None:
+    result = _hang_at_4(hang)
     errors = _errors(result)
     assert list(errors) == [4] and errors[4].startswith("TrialTimeout: ")
     assert "trial_timeout=0.2 s" in errors[4]
@@ -356,10 +363,6 @@ def _log_ignoring_the_flag(config: Any) -> None:
             time.sleep(0.001)
 
 
-def _sleep(config: Any) -> None:
-    time.sleep(HANG_S)
-
-
 def _wait_holding_a_lock(config: Any) -> None:
     lock = threading.Lock()
     with lock:
@@ -372,7 +375,7 @@ def _wait_holding_a_lock(config: Any) -> None:
         (_log_in_a_tight_loop, 0.01),  # inside the logger's locked window most of the time
         (_log_in_a_tight_loop, 1.0),  # blocked in a lock-holding call past the limit
         (_log_ignoring_the_flag, 0.001),
-        (_sleep, 0.0),
+        (_hang_sleeping, 0.0),
         (_wait_holding_a_lock, 0.0),
     ],
 )
@@ -380,17 +383,7 @@ def test_a_stopped_trial_leaves_no_lock_held_its_run_is_failed_and_the_search_go
     fake_logger, hang, block_s: float
 ) -> None:
     tracker = _LockingLogger(fake_logger, block_s)
-    search = _search(trial_timeout=0.2, tracker=tracker)
-
-    @search.main
-    def trial(config):
-        if config.x == 4:
-            hang(config)
-        return float(config.x)
-
-    started = time.monotonic()
-    result = trial()
-    assert time.monotonic() - started < HANG_S
+    result = _hang_at_4(hang, tracker=tracker)
     assert result.config.x == 5 and sum(len(log) for log in result.logs) == 6 + 3 + 1
     (stopped,) = [e.__run_id__ for log in result.logs for e in log if "__error__" in e]
     _join_trial_threads()  # an abandoned trial has ended: its later calls are all in
