@@ -10,6 +10,7 @@ instead of hanging CI.
 from __future__ import annotations
 
 import faulthandler
+import os
 import signal
 import threading
 import time
@@ -22,6 +23,7 @@ from ato.hyperopt import (
     ASHASchedule,
     GridSampler,
     Search,
+    SearchInterrupted,
     SearchSettingError,
     SuccessiveHalvingSchedule,
     TrialTimeout,
@@ -31,7 +33,8 @@ from ato.hyperopt import (
 
 X = {"x": dict(param_type="INTEGER", param_range=(0, 5), num_samples=6)}
 HANG_S = 3.0  # longer than any limit below; a test that waits this long has failed its point
-GUARD_S = 120.0  # a test still running after this is deadlocked: dump tracebacks and exit
+GUARD_S = 120.0  # a test still running after this is deadlocked: dump tracebacks (shown with
+# pytest -s; pytest's capture hides them otherwise) and end the process with status 1
 
 
 @pytest.fixture(autouse=True)
@@ -427,3 +430,38 @@ def test_check_trial_time_is_a_no_op_outside_a_time_limited_trial() -> None:
     check_trial_time()
     result = _search().main(lambda config: check_trial_time() or float(config.x))()
     assert result.config.x == 5 and _errors(result) == {}
+
+
+def _sigterm_to_this_thread() -> None:
+    signal.raise_signal(signal.SIGTERM)  # from a timer thread: not the waiting main thread
+
+
+def _sigterm_to_the_process() -> None:
+    os.kill(os.getpid(), signal.SIGTERM)  # as SLURM or Kubernetes send it
+
+
+@pytest.mark.parametrize(
+    ("block_s", "send"), [(0.01, _sigterm_to_this_thread), (1.0, _sigterm_to_the_process)]
+)
+def test_sigterm_while_a_time_limited_trial_logs_ends_the_search_and_closes_its_run(
+    fake_logger, block_s: float, send: Any
+) -> None:
+    tracker = _LockingLogger(fake_logger, block_s)
+    search = _search(trial_timeout=HANG_S * 10, tracker=tracker)
+
+    @search.main
+    def trial(config):
+        if config.x == 2:
+            threading.Timer(0.3, send).start()
+            _log_in_a_tight_loop(config)
+        return float(config.x)
+
+    started = time.monotonic()
+    with pytest.raises(SearchInterrupted):
+        trial()
+    assert time.monotonic() - started < HANG_S
+    _join_trial_threads()
+    interrupted = [r for r in fake_logger.runs.values() if r["config"].x == 2]
+    assert [r["status"] for r in interrupted] == ["killed"]
+    assert all(r["status"] != "running" for r in fake_logger.runs.values())
+    assert not tracker.lock.locked()
