@@ -114,3 +114,54 @@ def test_non_utf8_file_is_reported(tmp_path):
 def test_error_types_fit_builtin_excepts():
     assert issubclass(ConfigFileError, ValueError)
     assert issubclass(UnsupportedFormatError, ConfigFileError)
+
+
+# -- a UTF-8 byte order mark is not part of the config (issue 29, item 12) ------------------
+BOM_TEXTS = {
+    ".json": '{"lr": 0.1, "name": "a\ufeffb"}',
+    ".yaml": 'lr: 0.1\nname: "a\ufeffb"\n',
+    ".yml": 'lr: 0.1\nname: "a\ufeffb"\n',
+    ".toml": 'lr = 0.1\nname = "a\ufeffb"\n',
+    ".xyz": "lr: 0.1\nname: a\ufeffb\n",
+    ".py": "lr = 0.1\nname = 'a\\ufeffb'\n",
+}
+
+
+@pytest.mark.parametrize("ext", sorted(BOM_TEXTS))
+def test_a_leading_byte_order_mark_is_ignored_by_every_loader(tmp_path, ext):
+    path = tmp_path / f"cfg{ext}"
+    path.write_bytes(b"\xef\xbb\xbf" + BOM_TEXTS[ext].encode("utf-8"))
+    assert load_file(path) == {"lr": 0.1, "name": "a\ufeffb"}  # only the leading mark goes
+
+
+@pytest.mark.parametrize("ext", [".yaml", ".toml", ".xyz"])
+def test_a_byte_order_mark_does_not_hide_a_package_header(tmp_path, ext):
+    from ato.adict import compose_hierarchy
+
+    body = {".yaml": "name: vit\n", ".toml": 'name = "vit"\n', ".xyz": "name: vit\n"}[ext]
+    (tmp_path / "model").mkdir()
+    text = "# @package _global_.net\n" + body
+    (tmp_path / "model" / f"vit{ext}").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert compose_hierarchy(tmp_path, None, select={"model": "vit"}) == {"net": {"name": "vit"}}
+
+
+def test_xyz_text_and_streams_ignore_a_leading_byte_order_mark(tmp_path):
+    import io
+    import warnings
+
+    from ato.adict.xyz import loads
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the 2.x module path, still served
+        from ato import xyz
+
+    text = "\ufefflr: 0.1\nlayers:\n  0) 64\n"
+    expected = {"lr": 0.1, "layers": [64]}
+    assert loads(text) == expected
+    assert xyz.loads(text) == expected
+    assert xyz.loads(text.encode("utf-8")) == expected
+    assert xyz.load(io.BytesIO(text.encode("utf-8"))) == expected
+    assert xyz.load(io.StringIO(text)) == expected
+    path = tmp_path / "cfg.xyz"
+    path.write_text(text, encoding="utf-8")
+    assert xyz.load(path) == expected

@@ -21,6 +21,7 @@ import uvicorn
 from sqlalchemy import create_engine
 
 from ato.dashboard import create_app
+from ato.dashboard.serving import server_config
 from ato.tracker import SQLLogger
 from ato.tracker.engine import dispose_engines
 from ato.tracker.models import Base
@@ -152,8 +153,7 @@ def start_server(url: str) -> Server:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(url), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(server_config(create_app(url), "127.0.0.1", port))
     threading.Thread(target=server.run, daemon=True).start()
     deadline = time.monotonic() + 20
     while not server.started:

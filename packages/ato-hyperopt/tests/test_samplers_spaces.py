@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -366,3 +367,73 @@ def test_optuna_study_learns_direction_params_rungs_and_final_states() -> None:
         if t.state.name == "PRUNED":
             assert sorted(t.intermediate_values) in ([0], [0, 1])
     assert sampler._trials == {}
+
+
+# -- grid construction does work linear in the categories (issue 29, item 11) ---------------
+class _Counted:
+    """A category value that counts the equality comparisons made between such values."""
+
+    comparisons = 0
+
+    def __init__(self, tag: Any) -> None:
+        self.tag = tag
+
+    def __eq__(self, other: object) -> bool:
+        type(self).comparisons += 1
+        return isinstance(other, _Counted) and self.tag == other.tag
+
+    def __hash__(self) -> int:
+        return hash(self.tag)
+
+
+def _category(values: list[Any]) -> dict[str, Any]:
+    return {"param_type": "CATEGORY", "categories": values}
+
+
+@pytest.mark.parametrize(
+    ("values", "distinct"),
+    [
+        ([_Counted(i) for i in range(3000)], 3000),  # hashable, all distinct
+        ([_Counted(i % 7) for i in range(3000)], 7),  # hashable, repeated
+        ([[_Counted(i)] for i in range(3000)], 3000),  # lists (unhashable) of them
+        ([{"k": _Counted(i % 11)} for i in range(3000)], 11),  # dicts, repeated
+        ([(_Counted(i), [i % 5]) for i in range(3000)], 3000),  # tuples holding a list
+    ],
+)
+def test_categories_are_deduplicated_with_linear_work(values: list[Any], distinct: int) -> None:
+    _Counted.comparisons = 0
+    axes = SearchSpace({"x": _category(values)}).grid_axes()
+    assert len(axes["x"]) == distinct
+    assert _Counted.comparisons <= len(values)  # pairwise would be ~4.5 million
+
+
+def test_values_without_a_hashable_key_are_still_deduplicated() -> None:
+    class Unhashable:
+        __hash__ = None  # type: ignore[assignment]
+
+        def __init__(self, tag: int) -> None:
+            self.tag = tag
+
+        def __eq__(self, other: object) -> bool:
+            return isinstance(other, Unhashable) and self.tag == other.tag
+
+    values = [Unhashable(i % 3) for i in range(30)] + [1, 1, "a"]
+    assert len(SearchSpace({"x": _category(values)}).grid_axes()["x"]) == 3 + 2
+
+
+@pytest.mark.parametrize(
+    "spaces",
+    [
+        {k: _category([_Counted((k, i)) for i in range(40_000)]) for k in "abc"},  # 6.4e13
+        {"x": _category([_Counted(i) for i in range(200_001)])},  # one axis over the limit
+        {
+            "x": _category([_Counted(i) for i in range(50_000)]),
+            "y": dict(param_type="FLOAT", param_range=(0, 1), num_samples=1000),
+        },
+    ],
+)
+def test_a_huge_category_grid_is_refused_from_counts_with_linear_work(spaces: dict) -> None:
+    _Counted.comparisons = 0
+    with pytest.raises(SearchSettingError, match="above the limit of 100,000"):
+        GridSampler().setup(SearchSpace(spaces), "max")
+    assert _Counted.comparisons <= 3 * 200_001

@@ -158,7 +158,7 @@ def header_package(file: Path) -> str | None:
     ``file`` (blank lines allowed), or ``None``."""
     if file.suffix.lower() == ".json":
         return None
-    with open(file, encoding="utf-8", errors="replace") as handle:
+    with open(file, encoding="utf-8-sig", errors="replace") as handle:
         for line in handle:
             text = line.strip()
             if text and not text.startswith("#"):

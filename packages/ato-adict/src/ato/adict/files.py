@@ -143,8 +143,9 @@ def _kind(value: Any) -> str:
 
 
 def _read_text(file: Path) -> str:
+    """The file's UTF-8 text, without the byte order mark some editors write first."""
     try:
-        return file.read_text(encoding="utf-8")
+        return file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ConfigFileError(f"not valid UTF-8 text ({exc.reason})", file) from None
 

@@ -191,11 +191,15 @@ class _Line:
         self.text = text
 
 
+#: The byte order mark a UTF-8 file may start with (never part of the config).
+BOM = "\ufeff"
+
+
 def loads(text: str, path: Any = None) -> dict[str, Any]:
     """Parse XYZ ``text`` into nested ``dict``/``list`` values.
 
     Args:
-        text: the XYZ document.
+        text: the XYZ document (a leading byte order mark is ignored).
         path: the file it came from, used only in error messages.
 
     Raises:
@@ -205,7 +209,7 @@ def loads(text: str, path: Any = None) -> dict[str, Any]:
             a list, nesting deeper than ``MAX_DEPTH`` levels or an
             integer longer than Python's digit limit.
     """
-    lines = _split_lines(text, path)
+    lines = _split_lines(text.removeprefix(BOM), path)
     if not lines:
         return {}
     first = lines[0]

@@ -4,8 +4,9 @@ JSON endpoints themselves. Every route only reads; errors become a clear page or
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -25,9 +26,9 @@ from starlette.staticfiles import StaticFiles
 from ato.tracker import queries
 from ato.tracker.overview import runs_with_tag
 
-from . import __version__, data, search
+from . import __version__, admission, data, search
 from .database import ReadOnlyDatabase
-from .errors import BadRequestError, DashboardError, NotFoundError
+from .errors import DashboardError, NotFoundError
 from .gc_pause import collection_paused
 
 log = logging.getLogger("ato.dashboard")
@@ -57,13 +58,20 @@ class JSON(JSONResponse):
         return orjson.dumps(content, default=str, option=orjson.OPT_NON_STR_KEYS)
 
 
-def create_app(db_url: str, *, host: str = "127.0.0.1") -> Starlette:
+def create_app(
+    db_url: str, *, host: str = "127.0.0.1", allow_hosts: Sequence[str] = ()
+) -> Starlette:
     """The dashboard as an ASGI app over the database at ``db_url`` (opened read-only).
+
+    Every route first checks the request as `ato.dashboard.admission` says (same origin, no
+    NUL in its parameters, bounded numbers).
 
     Args:
         db_url: a SQLAlchemy URL or SQLite file path.
-        host: the address the server binds; requests must name it (or localhost) in their
-            ``Host`` header, which defeats DNS-rebinding attacks from web pages.
+        host: the address the server binds; requests must name it (or localhost; for
+            ``0.0.0.0``/``::`` this machine's names and addresses) in their ``Host`` header,
+            which defeats DNS-rebinding attacks from web pages.
+        allow_hosts: more ``Host`` names to accept (e.g. the name of a reverse proxy).
 
     Raises:
         DatabaseUnavailableError: ``db_url`` is not a usable URL (a database that is missing
@@ -86,6 +94,7 @@ def create_app(db_url: str, *, host: str = "127.0.0.1") -> Starlette:
         return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
 
     def api(build: Callable[[Connection, Request], Any]) -> Callable[[Request], Response]:
+        @admitted
         def endpoint(request: Request) -> Response:
             with collection_paused(), db.connect() as conn:
                 document = build(conn, request)
@@ -103,12 +112,18 @@ def create_app(db_url: str, *, host: str = "127.0.0.1") -> Starlette:
         return data.project_runs(conn, name, status=q.get("status"), tag=q.get("tag"))
 
     def api_run(conn: Connection, request: Request) -> Any:
-        return data.run_detail(conn, request.path_params["run_id"])
+        return data.run_detail(conn, admission.run_id(request.path_params["run_id"]))
 
     def api_series(conn: Connection, request: Request) -> Any:
-        max_points = _int_param(request, "max_points", data.DEFAULT_MAX_POINTS)
-        run_id, key = request.path_params["run_id"], request.path_params["key"]
-        return data.series(conn, run_id, key, max_points)
+        max_points = admission.int_param(
+            request.query_params.get("max_points"),
+            "max_points",
+            data.DEFAULT_MAX_POINTS,
+            4,
+            admission.MAX_POINTS_LIMIT,
+        )
+        run_id = admission.run_id(request.path_params["run_id"])
+        return data.series(conn, run_id, request.path_params["key"], max_points)
 
     def api_compare(conn: Connection, request: Request) -> Any:
         ids = data.parse_run_ids(request.query_params.get("runs"))
@@ -125,10 +140,12 @@ def create_app(db_url: str, *, host: str = "127.0.0.1") -> Starlette:
         )
 
     # ---- HTML pages (existence checked here so an unknown id is a 404 page) -----------
+    @admitted
     def index(request: Request) -> Response:
         db.check()
         return page("index.html", request, title="Projects")
 
+    @admitted
     def project(request: Request) -> Response:
         name = request.path_params["name"]
         with db.connect() as conn:
@@ -136,20 +153,23 @@ def create_app(db_url: str, *, host: str = "127.0.0.1") -> Starlette:
                 raise NotFoundError(f"no project named {name!r}")
         return page("project.html", request, title=name, project=name)
 
+    @admitted
     def run(request: Request) -> Response:
-        run_id = request.path_params["run_id"]
+        run_id = admission.run_id(request.path_params["run_id"])
         with db.connect() as conn:
             found = queries.load_run(conn, run_id, with_metrics=False)
         if found is None:
             raise NotFoundError(f"no run with id {run_id}")
         return page("run.html", request, title=f"Run {run_id}", run=found)
 
+    @admitted
     def compare(request: Request) -> Response:
         ids = data.parse_run_ids(request.query_params.get("runs"))
         with db.connect() as conn:
             data.compare(conn, ids)  # raises NotFoundError for an unknown id
         return page("compare.html", request, title="Compare runs", run_ids=ids)
 
+    @admitted
     def search_page(request: Request) -> Response:
         search_id = request.path_params["search_id"]
         with db.connect() as conn:
@@ -180,20 +200,26 @@ def create_app(db_url: str, *, host: str = "127.0.0.1") -> Starlette:
     routes = [
         Route("/", index),
         Route("/projects/{name:path}", project),
-        Route("/runs/{run_id:int}", run),
+        Route("/runs/{run_id}", run),
         Route("/compare", compare),
         Route("/searches/{search_id:path}", search_page),
         Route("/api/projects", api(api_projects)),
         Route("/api/projects/{name:path}/runs", api(api_runs)),
-        Route("/api/runs/{run_id:int}", api(api_run)),
-        Route("/api/runs/{run_id:int}/metrics/{key:path}", api(api_series)),
+        Route("/api/runs/{run_id}", api(api_run)),
+        Route("/api/runs/{run_id}/metrics/{key:path}", api(api_series)),
         Route("/api/compare", api(api_compare)),
         Route("/api/searches/{search_id:path}", api(api_search)),
         Mount("/static", StaticFiles(directory=str(PACKAGE_DIR / "static")), name="static"),
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=_allowed_hosts(host))],
+        middleware=[
+            Middleware(
+                TrustedHostMiddleware,
+                allowed_hosts=admission.allowed_hosts(host, allow_hosts),
+                www_redirect=False,
+            )
+        ],
         exception_handlers={
             DashboardError: on_dashboard_error,
             HTTPException: on_http_error,
@@ -204,19 +230,13 @@ def create_app(db_url: str, *, host: str = "127.0.0.1") -> Starlette:
     return app
 
 
-def _allowed_hosts(host: str) -> list[str]:
-    hosts = {"127.0.0.1", "localhost", "[::1]"}
-    if host not in ("0.0.0.0", "::", ""):  # noqa: S104 - recognises the wildcard, binds nothing
-        hosts.add(host if ":" not in host else f"[{host}]")
-    else:
-        hosts.add("*")  # bound to every interface: any name that reaches it
-    return sorted(hosts)
+def admitted(endpoint: Callable[[Request], Response]) -> Callable[[Request], Response]:
+    """``endpoint`` answering only requests that pass `ato.dashboard.admission`'s checks."""
 
+    @functools.wraps(endpoint)
+    def checked(request: Request) -> Response:
+        admission.check_same_origin(request.headers, request.url.path)
+        admission.check_text([*request.path_params.items(), *request.query_params.multi_items()])
+        return endpoint(request)
 
-def _int_param(request: Request, name: str, default: int) -> int:
-    text = request.query_params.get(name)
-    if text is None or text == "":
-        return default
-    if not text.isdigit():
-        raise BadRequestError(f"{name} must be a whole number, got {text!r}")
-    return int(text)
+    return checked

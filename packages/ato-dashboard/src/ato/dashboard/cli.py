@@ -19,7 +19,8 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 def add_arguments(parser: argparse.ArgumentParser, *, db_default: object = None) -> None:
-    """Add the dashboard's options (``--db``, ``--host``, ``--port``, ``--open``) to ``parser``
+    """Add the dashboard's options (``--db``, ``--host``, ``--port``, ``--allow-host``,
+    ``--open``) to ``parser``
     (used by ``ato dashboard`` and ``python -m ato.dashboard`` alike). ``db_default`` is
     ``argparse.SUPPRESS`` under ``ato``, whose global ``--db`` may come before the command."""
     parser.add_argument(
@@ -35,6 +36,14 @@ def add_arguments(parser: argparse.ArgumentParser, *, db_default: object = None)
         "there is no authentication)",
     )
     parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests whose Host header names NAME (e.g. a reverse proxy's name; "
+        "repeatable). By default only localhost names and the bound address are answered",
+    )
     parser.add_argument("--open", action="store_true", help="open the dashboard in a browser")
 
 
@@ -92,22 +101,20 @@ def _serve_on(listener: socket.socket, args: argparse.Namespace) -> int:
 
     from ato.tracker.settings import default_db_url
 
+    from .admission import allowed_hosts
     from .app import create_app
     from .errors import DashboardError
+    from .serving import server_config
 
     url = getattr(args, "db", None) or default_db_url()
     try:
-        app = create_app(url, host=args.host)
+        app = create_app(url, host=args.host, allow_hosts=args.allow_host)
     except DashboardError as error:
         sys.stderr.write(f"ato dashboard: error: {error}\n")
         return 2
     db = app.state.db
     if args.host not in LOOPBACK:
-        sys.stderr.write(
-            f"ato dashboard: warning: listening on {args.host}, reachable from other machines; "
-            "the dashboard has no authentication: anyone who can reach this port can read "
-            "every run in the database.\n"
-        )
+        sys.stderr.write(exposure_warning(args.host, allowed_hosts(args.host, args.allow_host)))
     try:
         db.check()
     except DashboardError as error:
@@ -119,6 +126,16 @@ def _serve_on(listener: socket.socket, args: argparse.Namespace) -> int:
         import webbrowser
 
         threading.Timer(0.5, webbrowser.open, args=(address,)).start()
-    config = uvicorn.Config(app, host=args.host, port=args.port, log_level="warning")
-    uvicorn.Server(config).run(sockets=[listener])
+    uvicorn.Server(server_config(app, args.host, args.port)).run(sockets=[listener])
     return 0
+
+
+def exposure_warning(host: str, allowed: Sequence[str]) -> str:
+    """The warning printed when the dashboard listens on ``host``, beyond this machine."""
+    return (
+        f"ato dashboard: warning: listening on {host}, reachable from other machines; the "
+        "dashboard has no authentication: anyone who can reach this port can read every run "
+        f"in the database. Only requests whose Host header is one of {', '.join(allowed)} are "
+        "answered (others get HTTP 400, which stops DNS-rebinding pages); add names with "
+        "--allow-host NAME.\n"
+    )

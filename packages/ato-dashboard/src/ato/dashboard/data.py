@@ -21,6 +21,7 @@ from ato.tracker.summaries import project_summary_rows
 from ato.tracker.values import NAN, NEG_INF, POS_INF
 
 from . import records
+from .admission import MAX_POINTS_LIMIT, is_run_id
 from .errors import BadRequestError, NotFoundError
 
 DEFAULT_MAX_POINTS = 2000
@@ -190,10 +191,12 @@ def series(
 
     Raises:
         NotFoundError: no run ``run_id``, or it never logged ``key``.
-        BadRequestError: ``max_points`` below 4.
+        BadRequestError: ``max_points`` below 4 or above ``MAX_POINTS_LIMIT``.
     """
-    if max_points < 4:
-        raise BadRequestError(f"max_points must be at least 4, got {max_points}")
+    if not 4 <= max_points <= MAX_POINTS_LIMIT:
+        raise BadRequestError(
+            f"max_points must be at least 4 and at most {MAX_POINTS_LIMIT:,}, got {max_points}"
+        )
     run = queries.load_run(conn, run_id, with_metrics=False)
     if run is None:
         raise NotFoundError(f"no run with id {run_id}")
@@ -217,19 +220,22 @@ def parse_run_ids(text: str | None) -> list[int]:
     """``'3,1,2'`` -> ``[3, 1, 2]`` (order kept, duplicates dropped).
 
     Raises:
-        BadRequestError: empty, not comma-separated integers, or more than 12 ids.
+        BadRequestError: empty, not comma-separated run ids (ASCII digits below 2^31), or
+            more than 12 ids.
     """
     parts = [part.strip() for part in (text or "").split(",") if part.strip()]
     if not parts:
         raise BadRequestError("pass the runs to compare as ?runs=1,2,3")
     ids: list[int] = []
     for part in parts:
-        if not part.isdigit():
-            raise BadRequestError(f"run ids must be whole numbers, got {part!r} in runs={text!r}")
+        if not is_run_id(part):
+            raise BadRequestError(
+                f"run ids must be whole numbers below 2^31, got {part[:40]!r} in ?runs"
+            )
         if int(part) not in ids:
             ids.append(int(part))
-    if len(ids) > MAX_COMPARE:
-        raise BadRequestError(f"compare at most {MAX_COMPARE} runs at once, got {len(ids)}")
+        if len(ids) > MAX_COMPARE:
+            raise BadRequestError(f"compare at most {MAX_COMPARE} runs at once")
     return ids
 
 

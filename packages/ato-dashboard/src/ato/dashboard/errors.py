@@ -31,3 +31,10 @@ class DatabaseUnavailableError(DashboardError, RuntimeError):
 class ReadOnlyViolationError(DashboardError, PermissionError):
     """A statement other than a read was about to be sent to the database; the dashboard
     never writes, so this is a bug, and the statement is not sent."""
+
+
+class ForbiddenError(DashboardError, PermissionError):
+    """A request the dashboard refuses to answer whatever its parameters: one sent by a page
+    of another site (HTTP 403)."""
+
+    status = 403

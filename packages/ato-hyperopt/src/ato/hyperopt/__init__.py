@@ -34,6 +34,7 @@ from .samplers import GridSampler, OptunaSampler, RandomSampler, Sampler
 from .schedules import ASHASchedule, HyperbandSchedule, SuccessiveHalvingSchedule
 from .search import ANSWER_TAG, Search
 from .searchspace import MAX_GRID_SIZE, SearchSpace
+from .timeouts import check_trial_time
 from .tracking import current_logger
 
 __all__ = [
@@ -71,6 +72,7 @@ __all__ = [
     "TrialLogger",
     "TrialResultError",
     "TrialTimeout",
+    "check_trial_time",
     "current_logger",
     "trial_context",
 ]

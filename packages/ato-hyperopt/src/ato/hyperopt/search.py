@@ -40,7 +40,7 @@ from .metric import rank_key, worst
 from .progress import RoundProgress
 from .samplers import CONTINUE, STOPPED
 from .schedules import WAIT, Job
-from .timeouts import Deadline, TimeLimit, check_seconds, check_trial_timeout_usable
+from .timeouts import Deadline, TimeLimit, check_seconds
 from .tracking import TrialRecorder
 from .trials import TrialOutcome, run_trial
 
@@ -88,7 +88,8 @@ class Search(HyperOpt):
         trial_timeout: seconds one evaluation (a trial at one rung) may run; a trial running
             longer is stopped, recorded as failed (``__error__`` ``TrialTimeout: ...``; its
             tracker run ``failed`` with the metric ``timeout``) and the search goes on.
-            SIGALRM-based: POSIX, main thread only (see `ato.hyperopt.timeouts`).
+            The trial runs in a worker thread and stops at its next cooperative check (see
+            `ato.hyperopt.timeouts`).
         timeout: seconds the whole search may take, as Optuna's ``optimize(timeout=)``: no
             job (new trial or promotion) starts after it (at least one runs); running ones
             finish, and the best result recorded so far (highest rung reached, then best
@@ -97,8 +98,7 @@ class Search(HyperOpt):
     Raises:
         SearchSettingError: a bad setting (mode, on_error, resume without search_id, a sampler
             or schedule of the wrong kind, a grid above its size limit, a timeout that is not
-            positive seconds; ``trial_timeout`` outside the main thread or off POSIX, when the
-            search starts).
+            positive seconds).
         SearchSpaceError: the search space is invalid.
         ConfigTypeError, ConfigPathError: the config cannot carry the searched values.
     """
@@ -190,8 +190,6 @@ class Search(HyperOpt):
     def _search(
         self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> ADict:
-        if self.trial_timeout is not None:
-            check_trial_timeout_usable()
         deadline = Deadline(self.timeout)
         self._target.prepare(list(self.space.names))
         search_id = self._agree_on_search()

@@ -8,10 +8,11 @@ is given). Conditions may chain (``a`` on ``b`` on ``c``) but never form a cycle
 The grid of a space is expanded parameter by parameter in dependency order; a parameter whose
 condition fails is left out of the point instead of multiplying it, so the grid of
 ``{optim.name: [sgd, adam], momentum: 3 values if sgd}`` has 3 + 1 = 4 points, not 6. Repeated
-values of an axis (a degenerate range ``(0.3, 0.3)``, or points that coincide after rounding)
-count once. The number of points is computed before anything is expanded; above
-``MAX_GRID_SIZE`` (or the limit given to the grid sampler) the grid is refused with a
-``ato.hyperopt.errors.SearchSettingError``.
+values of an axis (a degenerate range ``(0.3, 0.3)``, or points that coincide after rounding,
+or repeated categories) count once; they are found in linear time by hashing. The number of
+points is computed from the number of distinct values of each axis before anything is
+expanded; above ``MAX_GRID_SIZE`` (or the limit given to the grid sampler) the grid is refused
+with a ``ato.hyperopt.errors.SearchSettingError``.
 """
 
 from __future__ import annotations
@@ -131,23 +132,41 @@ class SearchSpace:
         return {name: point[name] for name in self.names if name in point}
 
     # -- the grid -------------------------------------------------------------------------
-    def grid_axes(self) -> dict[str, list[Any]]:
+    def grid_axes(self, limit: int | None = None) -> dict[str, list[Any]]:
         """``{name: distinct grid values}`` in the search space's order.
+
+        Args:
+            limit: refuse as soon as one axis has more than ``limit`` distinct values (each of
+                them is in at least one grid point), before the other axes are built.
 
         Raises:
             SearchSpaceError: a numeric spec lacks ``num_samples`` or is otherwise invalid.
+            SearchSettingError: an axis has more than ``limit`` distinct values.
         """
-        return {name: _distinct(grid_values(name, self.specs[name])) for name in self.names}
+        axes: dict[str, list[Any]] = {}
+        for name in self.names:
+            values = grid_values(name, self.specs[name])
+            axes[name] = _distinct(values, limit)
+            if limit is not None and len(axes[name]) > limit:
+                complete = len(axes[name]) == len(values)  # else cut short: more than that
+                self._too_big(len(values) if complete else None, limit)
+        return axes
 
     def grid_size(self, limit: int = MAX_GRID_SIZE) -> int:
-        """Number of grid points, computed without expanding the grid when there are no
-        conditions (and with at most ``limit`` partial points when there are).
+        """Number of grid points, computed from the number of distinct values of each axis
+        without expanding the grid when there are no conditions (and with at most ``limit``
+        partial points when there are). Each axis is de-duplicated in linear time and at most
+        ``limit + 1`` of its distinct values are collected.
 
         Raises:
             SearchSettingError: the grid has more than ``limit`` points.
         """
+        return self._sized_axes(limit)[0]
+
+    def _sized_axes(self, limit: int) -> tuple[int, dict[str, list[Any]]]:
+        """``(grid size, axes)``, refusing above ``limit`` before anything is expanded."""
         self._check_axis_bounds(limit)
-        axes = self.grid_axes()
+        axes = self.grid_axes(limit)
         linked = self._linked_names()
         free = math.prod(len(axes[name]) for name in self.names if name not in linked)
         if free > limit:
@@ -155,7 +174,7 @@ class SearchSpace:
         count = free * sum(1 for _ in self._expand(axes, linked, limit // max(free, 1)))
         if count > limit:
             self._too_big(count, limit)
-        return count
+        return count, axes
 
     def grid_points(self, limit: int = MAX_GRID_SIZE) -> list[dict[str, Any]]:
         """Every grid point as ``{name: value}`` (active parameters only); the last parameter of
@@ -164,8 +183,7 @@ class SearchSpace:
         Raises:
             SearchSettingError: the grid has more than ``limit`` points (checked first).
         """
-        self.grid_size(limit)
-        axes = self.grid_axes()
+        axes = self._sized_axes(limit)[1]
         if not self.is_conditional:
             names = self.names
             return [
@@ -233,13 +251,57 @@ def _is_among(value: Any, allowed: tuple[Any, ...]) -> bool:
     )
 
 
-def _distinct(values: list[Any]) -> list[Any]:
-    """``values`` without repeats (same type and equal value), first occurrence kept."""
+def _distinct(values: list[Any], limit: int | None = None) -> list[Any]:
+    """``values`` without repeats (same type and equal value), first occurrence kept; stops
+    once it holds more than ``limit`` values.
+
+    Linear time: values are looked up by a hashable key (``_identity_key``); only values with
+    none (unhashable objects other than lists, tuples, sets and dicts) are compared one by one,
+    and only with each other.
+    """
     out: list[Any] = []
+    keys: set[Any] = set()
+    unkeyed: list[Any] = []
     for value in values:
-        if not any(type(value) is type(seen) and value == seen for seen in out):
-            out.append(value)
+        key = _identity_key(value)
+        if key is None:
+            if any(type(value) is type(seen) and value == seen for seen in unkeyed):
+                continue
+            unkeyed.append(value)
+        elif key in keys:
+            continue
+        else:
+            keys.add(key)
+        out.append(value)
+        if limit is not None and len(out) > limit:
+            break
     return out
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None), bytes})
+
+
+def _identity_key(value: Any) -> Any:
+    """A hashable key equal for two values exactly when they have the same type and are equal
+    (containers: element by element, with the same rule), or None when there is none."""
+    if type(value) in _SCALARS:
+        return (type(value), value)
+    if isinstance(value, (list, tuple)):
+        items = tuple(_identity_key(v) for v in value)
+        return None if None in items else (type(value), items)
+    if isinstance(value, dict):
+        pairs = [(_identity_key(k), _identity_key(v)) for k, v in value.items()]
+        if any(None in pair for pair in pairs):
+            return None
+        return (type(value), frozenset(pairs))
+    if isinstance(value, (set, frozenset)):
+        items = tuple(_identity_key(v) for v in value)
+        return None if None in items else (type(value), frozenset(items))
+    try:
+        hash(value)
+    except TypeError:
+        return None
+    return (type(value), value)
 
 
 def _parse(name: str, spec: Mapping[str, Any]) -> Param:

@@ -1,44 +1,77 @@
 """Time limits of a search: a per-trial ``trial_timeout`` and a whole-search ``timeout``.
 
-Per trial, the limit is enforced with ``SIGALRM`` (``signal.setitimer(ITIMER_REAL)``): when it
-fires, [`TrialTimeout`][ato.hyperopt.TrialTimeout] is raised inside the trial function, so the
-trial really stops (its ``finally`` blocks and context managers run, its memory is freed) and
-the search goes on with the next trial. This was chosen over running each trial in a worker
-thread and abandoning it, because an abandoned thread cannot be stopped: it keeps the CPU, the
-GPU memory and open files, and may go on writing its checkpoint while the next trial runs.
+Per trial, nothing is ever raised *into* a trial from outside. An exception delivered
+asynchronously (from a ``SIGALRM`` handler, or ``PyThreadState_SetAsyncExc``) can land
+anywhere, including inside library code between taking a lock and the ``try`` that releases
+it — ``threading.Event.set()`` inside a tracker's ``log_metric`` is one such place — and the
+search's own timeout handling then blocks forever on that lock. So with ``trial_timeout``:
 
-Limits of this approach:
+1. The trial runs in a worker thread (the search waits for it with ``Thread.join(timeout)``,
+   a bounded wait that works in any thread and on every platform).
+2. When the limit passes, the trial's *stop flag* is set. The trial stops at its next
+   cooperative check, where raising is safe because the trial's own code is running there:
+   every attribute of [`current_logger`][ato.hyperopt.current_logger] (so a trial that logs
+   stops at its next ``log_metric``), and [`check_trial_time`][ato.hyperopt.check_trial_time],
+   which a long computation that logs nothing can call. Both raise
+   [`TrialTimeout`][ato.hyperopt.TrialTimeout] in the trial's thread.
+3. The trial gets a grace period (``min(trial_timeout, 5 s)``) to reach a check and unwind
+   (its ``finally`` blocks run). A trial still running after it — blocked in a call that never
+   returns, sleeping, or ignoring the flag — is *abandoned*: a warning names it, its run is
+   closed ``failed`` and the search goes on while the daemon thread runs to its end. Its
+   logger refuses every further call, so it cannot write into later runs.
+4. The run is closed by the search thread, with a bound (30 s) on the wait for a logger that
+   is itself stuck; every lock the trial held was taken and released by ordinary code, so no
+   lock is left held by an interrupted owner.
 
-- POSIX only (Linux, macOS), and only when the search runs in the main thread of the
-  process (Python delivers signals to the main thread); otherwise ``trial_timeout`` is a
-  [`SearchSettingError`][ato.hyperopt.SearchSettingError] when the search starts.
-- Python handles a signal between bytecodes: a trial stuck inside one long C call that does
-  not return to the interpreter (a huge matrix product, a lock acquired without timeout in an
-  extension) is stopped only when that call returns. ``time.sleep``, socket reads and most
-  I/O are interrupted promptly.
-- The search owns ``SIGALRM`` while a trial runs (a handler set by the trial's own code is
-  replaced for that time and restored afterwards).
-- A trial that catches ``BaseException`` and carries on is still recorded as timed out when it
-  returns.
+An abandoned thread still uses CPU, memory and open files until it returns: Python cannot
+stop a thread from outside safely. Call ``check_trial_time()`` in long loops that do not log.
+Without ``trial_timeout`` the trial runs in the calling thread, as before.
 
-The whole-search ``timeout`` needs no signal: the search checks the clock before it starts
+The whole-search ``timeout`` needs no flag: the search checks the clock before it starts
 each job (a new trial or a promotion) and starts none after the deadline.
 """
 
 from __future__ import annotations
 
-import contextlib
+import contextvars
+import logging
 import math
-import signal
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from .errors import SearchSettingError, TrialTimeout
 
-__all__ = ["Deadline", "TimeLimit", "check_seconds", "check_trial_timeout_usable"]
+__all__ = ["Deadline", "TimeLimit", "check_seconds", "check_trial_time", "guarded"]
+
+T = TypeVar("T")
+logger = logging.getLogger("ato.hyperopt")
+
+#: Longest grace a stopped trial gets to reach a cooperative check before it is abandoned.
+MAX_GRACE_S = 5.0
+#: Longest wait for one tracker call that closes a stopped trial's run.
+CLOSE_BOUND_S = 30.0
+
+
+class _Clock:
+    """One trial's stop flag (set once its ``trial_timeout`` passed)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.stop = threading.Event()
+
+    def message(self) -> str:
+        return f"the trial ran longer than trial_timeout={self.seconds:g} s"
+
+    def check(self) -> None:
+        if self.stop.is_set():
+            raise TrialTimeout(self.message())
+
+
+_CLOCK: contextvars.ContextVar[_Clock | None] = contextvars.ContextVar(
+    "ato_hyperopt_trial_clock", default=None
+)
 
 
 def check_seconds(name: str, value: Any) -> float | None:
@@ -56,51 +89,160 @@ def check_seconds(name: str, value: Any) -> float | None:
     return float(value)
 
 
-def check_trial_timeout_usable() -> None:
-    """Raise if ``SIGALRM`` cannot limit trials here (not POSIX, or not the main thread).
+def check_trial_time() -> None:
+    """Stop the running trial here if it is past the search's ``trial_timeout``.
+
+    A no-op outside a trial and without ``trial_timeout``. Call it in long loops that do not
+    log through [`current_logger`][ato.hyperopt.current_logger] (whose calls check already).
 
     Raises:
-        SearchSettingError: with what to do instead.
+        TrialTimeout: the trial's time is up (the search records it as timed out).
     """
-    if not hasattr(signal, "setitimer") or sys.platform == "win32":
-        raise SearchSettingError(
-            "trial_timeout uses SIGALRM, which this platform lacks (POSIX only); run without "
-            "trial_timeout, or stop hung trials from inside the trial function"
-        )
-    if threading.current_thread() is not threading.main_thread():
-        raise SearchSettingError(
-            "trial_timeout uses SIGALRM, which Python delivers to the main thread only; run "
-            "the search in the main thread of its process, or without trial_timeout"
-        )
+    clock = _CLOCK.get()
+    if clock is not None:
+        clock.check()
+
+
+class _Guarded:
+    """A trial's view of its tracker logger: every attribute first checks the trial's stop flag
+    (raising [`TrialTimeout`][ato.hyperopt.TrialTimeout] in the trial's own thread, never inside
+    the logger), then is the logger's own."""
+
+    def __init__(self, target: Any, clock: _Clock) -> None:
+        object.__setattr__(self, "_ato_target", target)
+        object.__setattr__(self, "_ato_clock", clock)
+
+    def __getattr__(self, name: str) -> Any:
+        self._ato_clock.check()
+        return getattr(self._ato_target, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._ato_clock.check()
+        setattr(self._ato_target, name, value)
+
+    def __repr__(self) -> str:
+        return f"<time-limited {self._ato_target!r}>"
+
+
+def guarded(target: Any) -> Any:
+    """``target`` as the running trial should see it: behind its stop flag when the trial runs
+    under a ``trial_timeout``, else ``target`` itself (also when it is None)."""
+    clock = _CLOCK.get()
+    return target if clock is None or target is None else _Guarded(target, clock)
+
+
+class _Ending:
+    """How a trial's worker thread ended: a value or an exception."""
+
+    def __init__(self) -> None:
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+    def capture(self, func: Callable[[], Any]) -> None:
+        try:
+            self.value = func()
+        except BaseException as exc:  # handed to the waiting thread, which re-raises it
+            self.error = exc
+
+    def result(self, clock: _Clock) -> Any:
+        if isinstance(self.error, (KeyboardInterrupt, SystemExit)):
+            raise self.error
+        if clock.stop.is_set():  # past the limit, however the trial ended
+            raise TrialTimeout(clock.message()) from self.error
+        if self.error is not None:
+            raise self.error
+        return self.value
 
 
 class TimeLimit:
-    """Raises [`TrialTimeout`][ato.hyperopt.TrialTimeout] in the main thread ``seconds`` after
-    ``armed()`` is entered (no-op when ``seconds`` is None). ``fired`` tells afterwards whether
-    the limit was reached."""
+    """Runs trials under ``seconds`` each (no limit when None), as the module docstring says.
 
-    def __init__(self, seconds: float | None) -> None:
+    Attributes:
+        seconds: the limit, or None.
+        grace: seconds a stopped trial gets to reach a cooperative check before it is
+            abandoned (default ``min(seconds, 5)``).
+        fired: the last trial ran past the limit.
+        abandoned: the last trial was still running after the grace period.
+    """
+
+    def __init__(self, seconds: float | None, grace: float | None = None) -> None:
         self.seconds = seconds
+        default_grace = 0.0 if seconds is None else min(seconds, MAX_GRACE_S)
+        self.grace = default_grace if grace is None else grace
         self.fired = False
+        self.abandoned = False
 
-    @contextlib.contextmanager
-    def armed(self) -> Iterator[None]:
+    def call(self, func: Callable[[], T]) -> T:
+        """``func()``: in this thread without a limit, else in a worker thread that is asked to
+        stop when the limit passes (see the module docstring).
+
+        Raises:
+            TrialTimeout: the limit passed, whether ``func`` then raised, returned or is still
+                running (abandoned).
+            BaseException: whatever ``func`` raised before the limit (``KeyboardInterrupt`` and
+                ``SystemExit`` always).
+        """
+        self.fired = self.abandoned = False
         if self.seconds is None:
-            yield
-            return
-        self.fired = False
-
-        def expire(signum: int, frame: Any) -> None:
-            self.fired = True
-            raise TrialTimeout(f"the trial ran longer than trial_timeout={self.seconds:g} s")
-
-        previous = signal.signal(signal.SIGALRM, expire)
-        signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            return func()
+        clock = _Clock(self.seconds)
+        context = contextvars.copy_context()
+        context.run(_CLOCK.set, clock)
+        ending = _Ending()
+        worker = threading.Thread(
+            target=context.run, args=(ending.capture, func), name="ato-hyperopt-trial", daemon=True
+        )
+        worker.start()
         try:
-            yield
+            worker.join(self.seconds)
+        except BaseException:  # Ctrl-C while waiting: stop the trial as well
+            self._stop(worker, clock)
+            raise
+        if worker.is_alive():
+            self.fired = True
+            self._stop(worker, clock)
+            if self.abandoned:
+                raise TrialTimeout(clock.message())
+        result: T = ending.result(clock)
+        return result
+
+    def _stop(self, worker: threading.Thread, clock: _Clock) -> None:
+        clock.stop.set()
+        worker.join(self.grace)
+        self.abandoned = worker.is_alive()
+        if self.abandoned:
+            logger.warning(
+                "a trial did not stop within %g s after its trial_timeout=%g s (it neither logs "
+                "through current_logger() nor calls check_trial_time()); its thread %s is "
+                "abandoned and runs on by itself",
+                self.grace,
+                clock.seconds,
+                worker.name,
+            )
+
+    def close(self, close_run: Callable[[], None], opening: threading.Lock) -> None:
+        """Call ``close_run`` (which closes the last trial's tracker run). After an abandoned
+        trial, first wait for ``opening`` (held while the trial opens its run) and then for
+        ``close_run``, each at most ``CLOSE_BOUND_S``, logging an error when a wait runs out.
+        """
+        if not self.abandoned:
+            close_run()
+            return
+        if not opening.acquire(timeout=CLOSE_BOUND_S):
+            logger.error("an abandoned trial is still opening its run; it was not closed")
+            return
+        try:
+            closer = threading.Thread(target=close_run, name="ato-hyperopt-close", daemon=True)
+            closer.start()
+            closer.join(CLOSE_BOUND_S)
+            if closer.is_alive():
+                logger.error(
+                    "closing an abandoned trial's run took over %g s (its logger is blocked); "
+                    "the search goes on without waiting",
+                    CLOSE_BOUND_S,
+                )
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
+            opening.release()
 
 
 class Deadline:

@@ -24,14 +24,20 @@ from __future__ import annotations
 import contextvars
 import inspect
 import math
+import threading
 from typing import Any
+
+from .timeouts import guarded
 
 _CURRENT: contextvars.ContextVar[Any] = contextvars.ContextVar("ato_hyperopt_logger", default=None)
 
 
 def current_logger() -> Any:
     """The tracker logger of the trial running in this context, or None (no tracker, or
-    called outside a trial). Use it to log extra metrics, e.g. a loss per epoch."""
+    called outside a trial). Use it to log extra metrics, e.g. a loss per epoch. Under a
+    ``trial_timeout`` it is a view of the logger that raises
+    [`TrialTimeout`][ato.hyperopt.TrialTimeout] on any use once the trial's time is up (see
+    `ato.hyperopt.timeouts`)."""
     return _CURRENT.get()
 
 
@@ -60,6 +66,7 @@ class TrialRecorder:
             tracker is not None and not self._is_factory and _accepts_config(tracker.run)
         )
         self._token: contextvars.Token[Any] | None = None
+        self._token_thread = 0
 
     @property
     def enabled(self) -> bool:
@@ -81,7 +88,8 @@ class TrialRecorder:
             run_id = logger.run(tags=tags)
         if self._fingerprints is not None and hasattr(logger, "log_scope"):
             logger.log_scope(self._fingerprints)  # how the scope built this trial's config
-        self._token = _CURRENT.set(logger)
+        self._token = _CURRENT.set(guarded(logger))
+        self._token_thread = threading.get_ident()
         return logger, run_id
 
     def finish(
@@ -96,9 +104,7 @@ class TrialRecorder:
         run as ``status`` (default ``failed`` or ``completed``)."""
         if logger is None:
             return
-        if self._token is not None:  # restore what was current before (an outer trial's logger)
-            _CURRENT.reset(self._token)
-            self._token = None
+        self._restore_current()
         if self._fingerprints is not None and hasattr(logger, "log_fingerprints"):
             logger.log_fingerprints(self._fingerprints)
         if metric is not None and not math.isnan(metric) and not failed:
@@ -110,11 +116,17 @@ class TrialRecorder:
         ``step=round_index``, status ``failed``."""
         if logger is None:
             return
-        if self._token is not None:
-            _CURRENT.reset(self._token)
-            self._token = None
+        self._restore_current()
         logger.log_metric("timeout", seconds, round_index)
         logger.finish(status="failed")
+
+    def _restore_current(self) -> None:
+        """Make the logger current before the trial (an outer trial's) current again. A trial
+        run in a worker thread (under a ``trial_timeout``) set its logger in that thread's own
+        context, which ended with it: nothing to restore here."""
+        if self._token is not None and self._token_thread == threading.get_ident():
+            _CURRENT.reset(self._token)
+        self._token = None
 
 
 def _accepts_config(run: Any) -> bool:

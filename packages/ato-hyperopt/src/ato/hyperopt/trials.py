@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,7 +15,7 @@ from .configs import NUM_HALVED, to_adict
 from .errors import TrialResultError, TrialTimeout
 from .metric import as_metric, worst
 from .targets import ConfigTarget, ScopeTarget, TrialFn
-from .timeouts import TimeLimit
+from .timeouts import TimeLimit, check_trial_time
 from .tracking import TrialRecorder
 
 logger = logging.getLogger("ato.hyperopt")
@@ -89,30 +90,43 @@ def run_trial(
     search goes on) unless ``on_error='raise'``; a non-number result is always fatal. A fatal
     outcome carries the exception; the caller re-raises it. On KeyboardInterrupt/SystemExit the
     run is closed with ``interrupt_status`` and the exception propagates. With ``time_limit``
-    (see `ato.hyperopt.timeouts`) a trial running past it is stopped and recorded as
-    failed (``__error__`` starts with ``TrialTimeout``; its run gets status ``failed`` and the
-    metric ``timeout`` = the limit in seconds); this is never fatal.
+    (see `ato.hyperopt.timeouts`: the trial then runs in a worker thread) a trial running past
+    it is stopped and recorded as failed (``__error__`` starts with ``TrialTimeout``; its run
+    gets status ``failed`` and the metric ``timeout`` = the limit in seconds); this is never
+    fatal.
     """
     state: dict[str, Any] = {"logger": None, "run_id": None}
+    opening = threading.Lock()  # see TimeLimit.close
 
     def on_config(config: Any) -> None:
-        state["config"] = to_adict(config)
-        state["logger"], state["run_id"] = recorder.start(config, round_index, tags)
+        with opening:
+            check_trial_time()  # a trial stopped before its run opened opens none
+            state["config"] = to_adict(config)
+            state["logger"], state["run_id"] = recorder.start(config, round_index, tags)
+
+    def call() -> Any:
+        return target.call(func, values, round_index, args, kwargs or {}, on_config, extra)
 
     where = f"trial {dict(values)!r} (round {round_index})"
     limit = time_limit or TimeLimit(None)
     try:
-        with limit.armed():
-            raw = target.call(func, values, round_index, args, kwargs or {}, on_config, extra)
-        if limit.fired:  # the trial swallowed TrialTimeout and returned anyway
-            raise TrialTimeout(f"the trial ran longer than trial_timeout={limit.seconds:g} s")
-        metric = as_metric(raw, where)
+        metric = as_metric(limit.call(call), where)
     except TrialTimeout as exc:
-        return _timed_out(exc, values, round_index, mode, recorder, state, where, limit)
+        logger.warning("%s stopped: %s; recorded with the worst metric", where, exc)
+        limit.close(
+            lambda: recorder.finish_timed_out(state["logger"], round_index, limit.seconds or 0.0),
+            opening,
+        )
+        return _timed_out(exc, values, round_index, mode, state)
     except Exception as exc:
         return _failed(exc, values, round_index, mode, on_error, recorder, state, where)
     except BaseException:  # KeyboardInterrupt, SystemExit: close the run, then stop
-        recorder.finish(state["logger"], None, round_index, failed=True, status=interrupt_status)
+        limit.close(
+            lambda: recorder.finish(
+                state["logger"], None, round_index, failed=True, status=interrupt_status
+            ),
+            opening,
+        )
         raise
     recorder.finish(state["logger"], metric, round_index, failed=False)
     if math.isnan(metric):
@@ -150,15 +164,9 @@ def _timed_out(
     values: Mapping[str, Any],
     round_index: int,
     mode: str,
-    recorder: TrialRecorder,
     state: dict[str, Any],
-    where: str,
-    limit: TimeLimit,
 ) -> TrialOutcome:
     """The outcome of a trial stopped by its time limit (failed, never fatal)."""
-    logger.warning("%s stopped: %s; recorded with the worst metric", where, exc)
-    if state["logger"] is not None:
-        recorder.finish_timed_out(state["logger"], round_index, limit.seconds or 0.0)
     return TrialOutcome(
         config=state.get("config") or _values_only(values, round_index),
         metric=worst(mode),
