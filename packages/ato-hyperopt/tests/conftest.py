@@ -60,6 +60,12 @@ class FakeLogger:
         self.runs[self.current]["status"] = status
         self.current = None
 
+    def add_tags(self, tags: list[str], run_id: int | None = None) -> list[str]:
+        """ato-tracker's SQLLogger.add_tags: tag a run, also after it finished."""
+        run = self.runs[run_id if run_id is not None else max(self.runs)]
+        run["tags"] += [tag for tag in tags if tag not in run["tags"]]
+        return list(run["tags"])
+
 
 @pytest.fixture
 def fake_logger() -> FakeLogger:

@@ -100,15 +100,14 @@ def test_hyperband_search_runs_every_rung_of_every_bracket_with_its_budget() -> 
 
     result = _search(HyperbandSchedule(81, 3)).main(train)()
     batches = [[(n, b) for n, b in bracket] for bracket in R81]
-    seen = [(len(log), log[0].__budget__) for log in result.logs[:-1]]
-    assert seen == [rung for bracket in batches for rung in bracket]
+    seen = [(len(log), log[0].__budget__) for log in result.logs]
+    assert seen == [rung for bracket in batches for rung in bracket]  # nothing after them
     assert len({t for *_, t in calls}) == 81 + 34 + 15 + 8 + 5  # new trials per bracket
-    # the answer is the best result at budget 81, re-evaluated once
-    top = [e for log in result.logs[:-1] for e in log if e.__budget__ == 81]
+    # the answer is the best result at budget 81, not evaluated again
+    top = [e for log in result.logs for e in log if e.__budget__ == 81]
     best = max(top, key=lambda e: e.__metric__)
     assert result.trial_id == best.__trial_id__ and result.budget == 81
-    assert result.logs[-1][0].__trial_id__ == best.__trial_id__
-    assert result.metric == pytest.approx(best.__metric__)
+    assert result.metric == best.__metric__ and result.run_id is None
 
 
 def test_promotions_keep_the_top_third_of_each_rung() -> None:
@@ -238,8 +237,8 @@ def test_a_user_written_sampler_follows_the_protocol() -> None:
     sampler = Halton()
     result = _search(SuccessiveHalvingSchedule(1 / 3, 2, max_budget=9), sampler).main(objective)()
     assert [len(log) for log in result.logs] == [9, 3, 1]
-    assert len([t for t in sampler.told if t[2] == STOPPED]) == 6
-    assert len([t for t in sampler.told if t[2] == COMPLETED]) == 3
+    assert len([t for t in sampler.told if t[2] == STOPPED]) == 6 + 2
+    assert len([t for t in sampler.told if t[2] == COMPLETED]) == 1  # the top rung's trial
     assert result.config.lr == pytest.approx(10 ** (-4 + 3 * 6.5 / 9))
 
 
@@ -297,7 +296,7 @@ def test_promoted_trials_continue_from_their_checkpoint(tmp_path) -> None:
         for entry in log:
             reached[entry.__trial_id__] = max(reached.get(entry.__trial_id__, 0), entry.__budget__)
     assert trained == reached  # every trial trained exactly up to its highest budget once
-    assert result.logs[-1][0].__budget__ == 27 and trained[result.trial_id] == 27
+    assert result.budget == 27 and trained[result.trial_id] == 27
 
 
 # -- tracker records ------------------------------------------------------------------------
@@ -323,6 +322,12 @@ class SearchLogger:
         self.runs[self.current]["status"] = status
         self.current = None
 
+    def add_tags(self, tags: list[str], run_id: int | None = None) -> list[str]:
+        """ato-tracker's SQLLogger.add_tags: tag a run, also after it finished."""
+        run = self.runs[run_id if run_id is not None else max(self.runs)]
+        run["tags"] += [tag for tag in tags if tag not in run["tags"]]
+        return list(run["tags"])
+
     def search_runs(self, search_id: str) -> list[SimpleNamespace]:
         return [
             SimpleNamespace(id=i, tags=r["tags"], status=r["status"], metrics=r["metrics"])
@@ -346,8 +351,10 @@ def test_every_trial_rung_is_one_tagged_run_and_the_answer_is_tagged() -> None:
         assert run["tags"][:2] == ["search:hb1", f"round:{_tag(run, 'rung')}"]
         assert run["status"] == "completed"
         ((key, _value, step),) = run["metrics"]
-        assert key == "metric" and step == int(_tag(run, "rung"))
+        assert key == "search/metric" and step == int(_tag(run, "rung"))
         assert _tag(run, "budget") in {"1", "3", "9"}
+        assert (_tag(run, "mode"), _tag(run, "metric_key")) == ("max", "metric")
+        assert _tag(run, "bracket") in ({"2"} if _tag(run, "budget") == "1" else {"0", "1", "2"})
     answers = [i for i, r in runs.items() if ANSWER_TAG in r["tags"]]
     assert answers == [result.run_id]
     assert _tag(runs[result.run_id], "trial") == str(result.trial_id)
