@@ -259,6 +259,10 @@ def test_the_run_that_holds_the_answer_is_tagged_final_and_no_run_is_added(sched
     assert [i for i, r in logger.runs.items() if ANSWER_TAG in r["tags"]] == [result.run_id]
     tags = logger.runs[result.run_id]["tags"]
     assert f"trial:{result.trial_id}" in tags and f"budget:{result.budget}" in tags
+    budgets = [
+        e.__budget__ for log in result.logs for e in log if e.__trial_id__ == result.trial_id
+    ]
+    assert len(budgets) == len(set(budgets))  # the answer's trial ran no budget twice
 
 
 def test_a_tracker_without_add_tags_keeps_the_answer_and_says_so(caplog) -> None:

@@ -7,6 +7,8 @@ HyperoptError`` catches them all) and from the builtin that fits (``ValueError``
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class HyperoptError(Exception):
     """Root of the errors ato.hyperopt raises."""
@@ -74,7 +76,9 @@ class NoAnswerError(HyperoptError, RuntimeError):
         logs: the search's logs, as a result would carry them (every evaluation, failed).
     """
 
-    def __init__(self, message: str, search_id: str = "", logs: list[list[object]] | None = None):
+    def __init__(
+        self, message: str, search_id: str = "", logs: list[list[Any]] | None = None
+    ) -> None:
         super().__init__(message)
         self.search_id = search_id
         self.logs = logs or []

@@ -106,7 +106,7 @@ class Search(HyperOpt):
             ``trial-<id>`` folders of all but that many best trials, the answer's first, are
             deleted; ``"all"`` keeps them; see ``ato.hyperopt.checkpoints``),
             ``final_evaluation`` (default False; True evaluates the answer's trial once more
-            at the final budget, as ato < 3.1 always did, and answers with that evaluation
+            at the final budget, as ato-hyperopt 3.0 always did, and answers with that evaluation
             when it completes), ``on_error``, ``metric_key``, ``progress`` as for
             [`HyperOpt`][ato.hyperopt.HyperOpt].
         trial_timeout: seconds one evaluation (a trial at one rung) may run; a trial running
