@@ -504,7 +504,6 @@ def overhead() -> list[str]:
             sampler=RandomSampler(seed=0),
             schedule=schedule(),
             progress=False,
-            final_evaluation=False,
         )
         started = time.perf_counter()
         search.main(noop)()
