@@ -12,6 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from helpers import FakeLogger, lr_search, quality
 
 from ato.adict import ADict
 from ato.hyperopt import (
@@ -20,26 +21,15 @@ from ato.hyperopt import (
     HyperBand,
     HyperbandSchedule,
     NoAnswerError,
-    RandomSampler,
     Search,
     SuccessiveHalvingSchedule,
     current_logger,
     trial_context,
 )
 
-SPACES = {"lr": dict(param_type="FLOAT", param_range=(1e-4, 1e-1), space_type="LOG")}
-
-
-def quality(config: Any) -> float:
-    """Deterministic: better with lr near 1e-2 and with more budget."""
-    return -abs(math.log10(config.lr) + 2) + 0.01 * math.log(config.__budget__ or 1)
-
 
 def _search(schedule: Any, **options: Any) -> Search:
-    options.setdefault("progress", False)
-    return Search(
-        ADict(lr=0.1), SPACES, sampler=RandomSampler(seed=3), schedule=schedule, **options
-    )
+    return lr_search(schedule, seed=3, **options)
 
 
 def _budgets(calls: list[tuple[int, Any]]) -> dict[Any, int]:
@@ -215,33 +205,10 @@ def test_a_failed_final_evaluation_leaves_the_rules_answer() -> None:
 
 
 # -- the tracker: the answer's own run tagged final, the ranked value under search/<key> ---------
-class TaggingLogger:
-    """SQLLogger's interface, ``add_tags`` included (``has_add_tags=False`` leaves it out)."""
+class WithoutAddTags(FakeLogger):
+    """A tracker that cannot tag a finished run."""
 
-    def __init__(self, has_add_tags: bool = True) -> None:
-        self.runs: dict[int, dict[str, Any]] = {}
-        self.current: int | None = None
-        if has_add_tags:
-            self.add_tags = self._add_tags
-
-    def run(self, tags: list[str] | None = None, config: Any = None) -> int:
-        self.current = len(self.runs) + 1
-        self.runs[self.current] = {"tags": list(tags or []), "metrics": [], "status": "running"}
-        return self.current
-
-    def log_metric(self, key: str, value: float, step: int) -> None:
-        assert self.current is not None
-        self.runs[self.current]["metrics"].append((key, value, step))
-
-    def finish(self, status: str = "completed") -> None:
-        assert self.current is not None
-        self.runs[self.current]["status"] = status
-        self.current = None
-
-    def _add_tags(self, tags: list[str], run_id: int | None = None) -> list[str]:
-        assert self.current is None and run_id is not None  # after the run finished
-        self.runs[run_id]["tags"] += tags
-        return list(self.runs[run_id]["tags"])
+    add_tags = None  # type: ignore[assignment]
 
 
 @pytest.mark.parametrize(
@@ -253,10 +220,11 @@ class TaggingLogger:
     ],
 )
 def test_the_run_that_holds_the_answer_is_tagged_final_and_no_run_is_added(schedule: Any) -> None:
-    logger = TaggingLogger()
+    logger = FakeLogger()
     result = _search(schedule(), tracker=logger, search_id="t").main(quality)()
     assert len(logger.runs) == sum(len(log) for log in result.logs)
     assert [i for i, r in logger.runs.items() if ANSWER_TAG in r["tags"]] == [result.run_id]
+    assert logger.tagged == [([ANSWER_TAG], result.run_id, None)]  # by id, after the runs
     tags = logger.runs[result.run_id]["tags"]
     assert f"trial:{result.trial_id}" in tags and f"budget:{result.budget}" in tags
     budgets = [
@@ -266,7 +234,7 @@ def test_the_run_that_holds_the_answer_is_tagged_final_and_no_run_is_added(sched
 
 
 def test_a_tracker_without_add_tags_keeps_the_answer_and_says_so(caplog) -> None:
-    logger = TaggingLogger(has_add_tags=False)
+    logger = WithoutAddTags()
     result = _search(HyperbandSchedule(9, 3), tracker=logger).main(quality)()
     assert not any(ANSWER_TAG in r["tags"] for r in logger.runs.values())
     assert result.run_id in logger.runs and logger.runs[result.run_id]["status"] == "completed"
@@ -275,7 +243,7 @@ def test_a_tracker_without_add_tags_keeps_the_answer_and_says_so(caplog) -> None
 
 @pytest.mark.parametrize("metric_key", ["val/acc", "metric", "acc"])
 def test_the_ranked_value_never_touches_the_users_series(metric_key: str) -> None:
-    logger = TaggingLogger()
+    logger = FakeLogger()
 
     def train(config: Any) -> float:
         ctx = trial_context()

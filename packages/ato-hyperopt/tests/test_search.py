@@ -8,10 +8,10 @@ import json
 import math
 import os
 import signal
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from helpers import FakeLogger
 
 from ato.adict import ADict
 from ato.hyperopt import (
@@ -300,40 +300,7 @@ def test_promoted_trials_continue_from_their_checkpoint(tmp_path) -> None:
 
 
 # -- tracker records ------------------------------------------------------------------------
-class SearchLogger:
-    """A logger with the SQLLogger interface that can also list a search's runs (resume)."""
-
-    def __init__(self) -> None:
-        self.runs: dict[int, dict[str, Any]] = {}
-        self.current: int | None = None
-
-    def run(self, tags: list[str] | None = None, config: Any = None) -> int:
-        run_id = len(self.runs) + 1
-        self.runs[run_id] = {"tags": list(tags or []), "metrics": [], "status": "running"}
-        self.current = run_id
-        return run_id
-
-    def log_metric(self, key: str, value: float, step: int) -> None:
-        assert self.current is not None
-        self.runs[self.current]["metrics"].append((key, value, step))
-
-    def finish(self, status: str = "completed") -> None:
-        assert self.current is not None
-        self.runs[self.current]["status"] = status
-        self.current = None
-
-    def add_tags(self, tags: list[str], run_id: int | None = None) -> list[str]:
-        """ato-tracker's SQLLogger.add_tags: tag a run, also after it finished."""
-        run = self.runs[run_id if run_id is not None else max(self.runs)]
-        run["tags"] += [tag for tag in tags if tag not in run["tags"]]
-        return list(run["tags"])
-
-    def search_runs(self, search_id: str) -> list[SimpleNamespace]:
-        return [
-            SimpleNamespace(id=i, tags=r["tags"], status=r["status"], metrics=r["metrics"])
-            for i, r in self.runs.items()
-            if f"search:{search_id}" in r["tags"]
-        ]
+SearchLogger = FakeLogger  # runs, tags, metrics and search_runs (resume)
 
 
 def _tag(run: dict, name: str) -> str:

@@ -16,16 +16,14 @@ import sys
 import textwrap
 import time
 from collections import Counter
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from helpers import FakeLogger, lr_search, quality
 
-from ato.adict import ADict
 from ato.hyperopt import (
     ASHASchedule,
     HyperbandSchedule,
-    RandomSampler,
     Search,
     SearchLockedError,
     SearchSettingError,
@@ -35,47 +33,9 @@ from ato.hyperopt import (
 )
 from ato.hyperopt.lock import LOCK_NAME, SearchLock
 
-SPACES = {"lr": dict(param_type="FLOAT", param_range=(1e-4, 1e-1), space_type="LOG")}
-
-
-def quality(config: Any) -> float:
-    return -abs(math.log10(config.lr) + 2) + 0.01 * math.log(config.__budget__ or 1)
-
 
 def _search(schedule: Any, **options: Any) -> Search:
-    options.setdefault("progress", False)
-    return Search(
-        ADict(lr=0.1), SPACES, sampler=RandomSampler(seed=5), schedule=schedule, **options
-    )
-
-
-class ResumableLogger:
-    """SQLLogger's interface plus ``search_runs`` (what resume reads)."""
-
-    def __init__(self) -> None:
-        self.runs: dict[int, dict[str, Any]] = {}
-        self.current: int | None = None
-
-    def run(self, tags: list[str] | None = None, config: Any = None) -> int:
-        self.current = len(self.runs) + 1
-        self.runs[self.current] = {"tags": list(tags or []), "metrics": [], "status": "running"}
-        return self.current
-
-    def log_metric(self, key: str, value: float, step: int) -> None:
-        assert self.current is not None
-        self.runs[self.current]["metrics"].append((key, value, step))
-
-    def finish(self, status: str = "completed") -> None:
-        assert self.current is not None
-        self.runs[self.current]["status"] = status
-        self.current = None
-
-    def search_runs(self, search_id: str) -> list[SimpleNamespace]:
-        return [
-            SimpleNamespace(id=i, tags=r["tags"], status=r["status"], metrics=r["metrics"])
-            for i, r in self.runs.items()
-            if f"search:{search_id}" in r["tags"]
-        ]
+    return lr_search(schedule, seed=5, **options)
 
 
 # -- resume ---------------------------------------------------------------------------------
@@ -105,7 +65,7 @@ def test_resume_trains_every_evaluation_exactly_once(make_schedule: Any, stop_af
     answer = _search(make_schedule()).main(_train(reference))()
     assert set(Counter(reference).values()) == {1}  # uninterrupted: once each
 
-    logger, done = ResumableLogger(), []
+    logger, done = FakeLogger(), []
     with pytest.raises(KeyboardInterrupt):
         _search(make_schedule(), tracker=logger, search_id="cut").main(_train(done, stop_after))()
     assert len(done) == stop_after
