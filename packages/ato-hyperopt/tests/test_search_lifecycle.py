@@ -94,6 +94,16 @@ def test_a_second_holder_of_the_same_search_is_refused_while_the_first_runs(tmp_
     assert search.main(quality)().search_id == "s1"
 
 
+def test_a_checkpoint_root_that_cannot_hold_a_lock_warns_and_the_search_runs(
+    tmp_path, caplog
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    search = _search(HyperbandSchedule(3, 3), search_id="ro", checkpoint_root=blocker / "ckpt")
+    assert search.main(quality)().budget == 3
+    assert "could not lock search ro" in caplog.text
+
+
 def _dead_pid() -> int:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()

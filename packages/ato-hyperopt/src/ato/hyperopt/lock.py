@@ -10,7 +10,8 @@ A lock left by a process that died (SIGKILL, power loss) is *stale*: when its pi
 runs on this host, the next search moves it aside and takes the lock. A lock written on
 another host is never taken as stale (its pid cannot be checked from here); the error says
 which file to delete. The lock guards searches that share a checkpoint folder (one machine,
-or a shared disk).
+or a shared disk). Where the folder cannot be written (a read-only disk), the search logs a
+warning and runs without the lock.
 """
 
 from __future__ import annotations

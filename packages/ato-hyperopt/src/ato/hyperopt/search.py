@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import pathlib
 import signal
 import sys
@@ -62,6 +63,8 @@ from .tracking import TrialRecorder
 from .trials import TrialOutcome, run_trial
 
 __all__ = ["ANSWER_TAG", "Search"]
+
+_log = logging.getLogger("ato.hyperopt")
 
 #: Prefix of the metric key a search logs the value it ranks by under (``search/<metric_key>``).
 SEARCH_KEY_PREFIX = "search/"
@@ -255,6 +258,12 @@ class Search(HyperOpt):
                 lock.acquire()
             except SearchLockedError as exc:
                 refused = str(exc)
+            except OSError as exc:  # a read-only disk: the search runs, unguarded
+                _log.warning(
+                    "could not lock search %s (%s); a second process could run it at once",
+                    search_id,
+                    exc,
+                )
         refused = self.share_from_root(refused)
         if refused:
             raise SearchLockedError(refused)
