@@ -232,9 +232,7 @@ def main() -> None:
     top = ours[: settings.search.top_runs]
     table = render_runs_table(top, ["val_accuracy", "train_loss"], params=list(SEARCH_SPACES))
     Console(width=140).print(table)
-    print(
-        f"\nthe same answer from the database: ato runs best --search {result.search_id}"
-    )
+    print(f"\nthe same answer from the database: ato runs best --search {result.search_id}")
     print(f"\nwall time {time.perf_counter() - started:.1f} s")
 
 
