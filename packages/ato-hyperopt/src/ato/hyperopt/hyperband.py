@@ -52,7 +52,8 @@ class HyperBand(Search, GridSpaceMixIn):
         tracker: optional tracker; see [`HyperOpt`][ato.hyperopt.HyperOpt].
         mode: ``'max'`` or ``'min'``.
         **options: ``on_error``, ``metric_key``, ``progress``, ``search_id``,
-            ``checkpoint_root``; see ``ato.hyperopt.base.HyperOpt`` and ``Search``.
+            ``checkpoint_root``, ``keep_checkpoints``; see ``ato.hyperopt.base.HyperOpt`` and
+            ``Search``.
 
     Raises:
         SearchSettingError: ``halving_rate`` outside (0, 1), ``num_min_samples`` < 1, a bad
