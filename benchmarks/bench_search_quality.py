@@ -34,7 +34,8 @@ reduction factor 3 and minimum budget 1.
 
 Printed per task and method: median and interquartile range over seeds, the ratio of medians
 to Optuna TPE + HyperbandPruner with a 90% bootstrap interval (seeds resampled), so "within
-noise" can be read off: an interval containing 1.
+noise" can be read off: an interval containing 1; and, for ato's methods, the trial evaluations
+one search (one Hyperband pass) ran.
 
 Also printed: the scheduling cost per evaluation of the engine (no-op trials; goal <= 1 ms),
 and the fraction of wall time 2 gloo ranks spend in trials (10-100 ms sleeps) under ASHA and
@@ -94,6 +95,8 @@ class Budget:
     mode: str
     used: int = 0
     best: tuple[float, float] | None = None  # (validation value, test score)
+    evaluations: int = 0  # trial evaluations an ato method ran (each search pass)
+    searches: int = 0  # ato search passes
 
     @property
     def exhausted(self) -> bool:
@@ -305,6 +308,7 @@ def run_ato(task: Task, method: str, seed: int) -> Budget:
 
     def trial(config: Any) -> float:
         ctx = trial_context()
+        budget.evaluations += 1
         key = sampler.offset + ctx.trial_id
         start = ctx.previous_budget or 0
         if key not in states:
@@ -334,6 +338,7 @@ def run_ato(task: Task, method: str, seed: int) -> Budget:
         )
         search.main(trial)()
         passes += 1
+    budget.searches = passes
     return budget
 
 
@@ -415,6 +420,7 @@ def quality(quick: bool, seeds: int) -> list[str]:
         )
         results: dict[str, list[float]] = {}
         used: dict[str, float] = {}
+        per_search: dict[str, float] = {}
         times: dict[str, float] = {}
         for lib, methods, runner in (
             ("ato", ATO_METHODS, run_ato),
@@ -427,10 +433,13 @@ def quality(quick: bool, seeds: int) -> list[str]:
                 times[label] = (time.perf_counter() - started) / seeds
                 results[label] = [b.best[1] if b.best else math.inf for b in budgets]
                 used[label] = statistics.mean(b.used for b in budgets)
+                per_search[label] = statistics.mean(
+                    b.evaluations / b.searches if b.searches else math.nan for b in budgets
+                )
         peer = statistics.median(results["Optuna TPE + Hyperband"])
         header = (
             f"  {'method':<26} {'median':>9} {'IQR':>21} {'ratio':>7} {'90% CI':>13} "
-            f"{'budget used':>12} {'s/run':>6}"
+            f"{'budget used':>12} {'evals/search':>12} {'s/run':>6}"
         )
         print(header)
         lines.append(
@@ -438,20 +447,22 @@ def quality(quick: bool, seeds: int) -> list[str]:
             f"{task.total_budget} units per run\n"
         )
         lines.append(
-            "| method | median | IQR | ratio to Optuna TPE+HB [90% bootstrap CI] | budget used |"
+            "| method | median | IQR | ratio to Optuna TPE+HB [90% bootstrap CI] | budget used "
+            "| evaluations per search |"
         )
-        lines.append("|---|---|---|---|---|")
+        lines.append("|---|---|---|---|---|---|")
         for label, values in results.items():
             median, q1, q3 = _stats(values)
             ratio = median / peer if peer > 0 else math.nan
             low, high = ratio_interval(values, results["Optuna TPE + Hyperband"])
             print(
                 f"  {label:<26} {median:9.4f} [{q1:9.4f}, {q3:9.4f}] {ratio:7.2f} "
-                f"[{low:5.2f}, {high:5.2f}] {used[label]:12.0f} {times[label]:6.2f}"
+                f"[{low:5.2f}, {high:5.2f}] {used[label]:12.0f} {per_search[label]:12.1f} "
+                f"{times[label]:6.2f}"
             )
             lines.append(
                 f"| {label} | {median:.4f} | [{q1:.4f}, {q3:.4f}] | {ratio:.2f} "
-                f"[{low:.2f}, {high:.2f}] | {used[label]:.0f} |"
+                f"[{low:.2f}, {high:.2f}] | {used[label]:.0f} | {per_search[label]:.1f} |"
             )
         best_label = min(
             (k for k in results if k.startswith("ato")), key=lambda k: statistics.median(results[k])
@@ -493,7 +504,6 @@ def overhead() -> list[str]:
             sampler=RandomSampler(seed=0),
             schedule=schedule(),
             progress=False,
-            final_evaluation=False,
         )
         started = time.perf_counter()
         search.main(noop)()

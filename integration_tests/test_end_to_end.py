@@ -79,11 +79,12 @@ def test_search_results_are_found_in_the_database(tmp_path) -> None:
     finder = tracker.SQLFinder(
         ADict(experiment=ADict(project_name="e2e", sql=ADict(db_path=db_url)))
     )
-    best = finder.find_best_run("e2e", "score", mode="max")
+    best = finder.find_best_run("e2e", "search/score", mode="max")  # the ranked value
     assert best is not None
     assert best.config.optim.lr == result.config.optim.lr == 1e-2
     assert best.config.model.width == result.config.model.width
-    assert max(m.value for m in best.metrics if m.key == "score") == pytest.approx(result.metric)
+    ranked = [m.value for m in best.metrics if m.key == "search/score"]
+    assert max(ranked) == pytest.approx(result.metric)
     assert f"search:{result.search_id}" in best.tags
     assert best.status == "completed"
 

@@ -33,11 +33,11 @@ def test_each_trial_is_a_tracked_run_and_the_result_names_the_best(tmp_path) -> 
         f"search:{result.search_id}" in final.tags and f"round:{len(result.logs) - 1}" in final.tags
     )
     assert [(m.key, m.value, m.step) for m in final.metrics] == [
-        ("metric", 0.7, len(result.logs) - 1)
+        ("search/metric", 0.7, len(result.logs) - 1)
     ]
     failed = [run for run in runs if run.status == "failed"]
     assert [run.config.x for run in failed] == [2]
-    best = finder.find_best_run("search", "metric", "max")
+    best = finder.find_best_run("search", "search/metric", "max")
     assert best.config.x == 7
 
 
@@ -66,7 +66,7 @@ def test_trials_log_their_own_curves_through_current_logger(tmp_path) -> None:
         losses = [(m.value, m.step) for m in run.metrics if m.key == "loss"]
         assert [step for _, step in losses] == list(range(2 + k))
         assert losses[-1][0] == pytest.approx((1 - run.config.lr) ** (2 + k))
-        assert [m.step for m in run.metrics if m.key == "metric"] == [k]
+        assert [m.step for m in run.metrics if m.key == "search/metric"] == [k]
 
 
 def test_runtime_fingerprints_taken_during_a_trial_are_stored_with_its_run(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import itertools
-from typing import Any
+import sys
+from pathlib import Path
 
 import pytest
 
 from ato.adict import ADict
+
+sys.path.insert(0, str(Path(__file__).parent))  # helpers.py, next to the tests
+from helpers import FakeLogger
 
 
 @pytest.fixture
@@ -20,45 +23,6 @@ def seed_spaces() -> ADict:
         ),
         model=ADict(param_type="CATEGORY", categories=["resnet50", "resnet101"]),
     )
-
-
-class FakeLogger:
-    """Records calls the way ato-tracker's SQLLogger would receive them."""
-
-    _ids = itertools.count(1)
-
-    def __init__(self, config: Any = None, accept_config: bool = True) -> None:
-        self.config = config
-        self.runs: dict[int, dict[str, Any]] = {}
-        self.current: int | None = None
-        if not accept_config:
-            self.run = self._run_without_config  # type: ignore[method-assign]
-
-    def run(self, tags: list[str] | None = None, config: Any = None) -> int:
-        return self._open(tags, config)
-
-    def _run_without_config(self, tags: list[str] | None = None) -> int:
-        return self._open(tags, None)
-
-    def _open(self, tags: list[str] | None, config: Any) -> int:
-        run_id = next(self._ids)
-        self.runs[run_id] = {
-            "tags": list(tags or []),
-            "config": config,
-            "metrics": [],
-            "status": "running",
-        }
-        self.current = run_id
-        return run_id
-
-    def log_metric(self, key: str, value: float, step: int) -> None:
-        assert self.current is not None, "log_metric before run()"
-        self.runs[self.current]["metrics"].append((key, value, step))
-
-    def finish(self, status: str = "completed") -> None:
-        assert self.current is not None, "finish() before run()"
-        self.runs[self.current]["status"] = status
-        self.current = None
 
 
 @pytest.fixture

@@ -359,13 +359,14 @@ def test_optuna_study_learns_direction_params_rungs_and_final_states() -> None:
     states = [t.state.name for t in study.trials]
     assert states.count("FAIL") == 1 and states[1] == "FAIL"
     completed = [t for t in study.trials if t.state.name == "COMPLETE"]
-    assert len(completed) == 2 and states.count("PRUNED") == 5
+    # rungs of 8, 4, 2 and 1 (the top rung, run by the schedule): one trial completes
+    assert len(completed) == 1 and states.count("PRUNED") == 6
     for t in completed:
-        assert sorted(t.intermediate_values) == [0, 1, 2]
-        assert t.value == t.intermediate_values[2]
+        assert sorted(t.intermediate_values) == [0, 1, 2, 3]
+        assert t.value == t.intermediate_values[3]
     for t in study.trials:
         if t.state.name == "PRUNED":
-            assert sorted(t.intermediate_values) in ([0], [0, 1])
+            assert sorted(t.intermediate_values) in ([0], [0, 1], [0, 1, 2])
     assert sampler._trials == {}
 
 

@@ -138,24 +138,27 @@ def test_successive_halving_rungs_budgets_and_states() -> None:
     source = Source()
     schedule = SuccessiveHalvingSchedule(0.5, 2, num_configs=4, max_budget=8)
     batches = run(schedule, source)
-    # sizes 4, 2 (then the final re-evaluation of 1 at 8, run by the search)
+    # sizes 4, 2, then the best survivor alone at the top budget: a rung of the schedule
     assert [fields(b) for b in batches] == [
         [(t, 0, 2, None, 0) for t in range(4)],
         [(3, 1, 4, 2, 0), (2, 1, 4, 2, 0)],
+        [(3, 2, 8, 4, 0)],
     ]
     assert source.states() == [
         (3, 0, CONTINUE),
         (2, 0, CONTINUE),
         (1, 0, STOPPED),
         (0, 0, STOPPED),
-        (3, 1, COMPLETED),
-        (2, 1, COMPLETED),
+        (3, 1, CONTINUE),
+        (2, 1, STOPPED),
+        (3, 2, COMPLETED),
     ]
-    assert [(job.budget, job.previous_budget, m) for job, m, _ in source.reports[-2:]] == [
+    assert [(job.budget, job.previous_budget, m) for job, m, _ in source.reports[-3:]] == [
         (4, 2, 0.3),
         (4, 2, 0.2),
+        (8, 4, 0.3),
     ]
-    assert schedule.answer() == (3, 1, 4) and schedule.final_budget == 8
+    assert schedule.answer() == (3, 2, 8) and schedule.final_budget == 8
 
 
 def test_successive_halving_without_a_budget_leaves_it_to_the_trial() -> None:
@@ -165,9 +168,10 @@ def test_successive_halving_without_a_budget_leaves_it_to_the_trial() -> None:
     assert [fields(b) for b in batches] == [
         [(t, 0, None, None, 0) for t in range(4)],
         [(0, 1, None, None, 0), (1, 1, None, None, 0)],
+        [(0, 2, None, None, 0)],
     ]
     assert all(job.budget is None for job, _, _ in source.reports)
-    assert schedule.answer() == (0, 1, None) and schedule.final_budget is None
+    assert schedule.answer() == (0, 2, None) and schedule.final_budget is None
 
 
 def test_successive_halving_ties_keep_the_trial_sampled_first() -> None:
@@ -175,22 +179,28 @@ def test_successive_halving_ties_keep_the_trial_sampled_first() -> None:
     schedule = SuccessiveHalvingSchedule(0.5, 2, num_configs=4, max_budget=4)
     batches = run(schedule, source, metric=lambda job: 1.0)
     assert [j.trial_id for j in batches[1]] == [0, 1]
-    assert schedule.answer() == (0, 1, 2)
+    assert [j.trial_id for j in batches[2]] == [0]
+    assert schedule.answer() == (0, 2, 4)
 
 
 def test_successive_halving_starts_with_what_a_finite_sampler_gave() -> None:
     source = Source(size=3)
     schedule = SuccessiveHalvingSchedule(0.5, 2, num_configs=8, max_budget=4)
     batches = run(schedule, source)
-    assert [len(b) for b in batches] == [3] and source.given == 3
-    assert source.states() == [(2, 0, COMPLETED), (1, 0, COMPLETED), (0, 0, COMPLETED)]
-    assert schedule.answer() == (2, 0, 2)
+    assert [len(b) for b in batches] == [3, 1] and source.given == 3
+    assert source.states() == [
+        (2, 0, CONTINUE),
+        (1, 0, STOPPED),
+        (0, 0, STOPPED),
+        (2, 1, COMPLETED),
+    ]
+    assert schedule.answer() == (2, 1, 4)
 
 
-def test_successive_halving_with_one_config_answers_it_without_a_rung() -> None:
+def test_successive_halving_with_one_config_trains_it_at_the_top_budget() -> None:
     schedule = SuccessiveHalvingSchedule(0.5, 2, max_budget=4)
-    assert run(schedule, Source(size=1, first=7)) == []
-    assert schedule.answer() == (7, -1, None)  # the search evaluates it once, at max_budget
+    assert [fields(b) for b in run(schedule, Source(size=1, first=7))] == [[(7, 0, 4, None, 0)]]
+    assert schedule.answer() == (7, 0, 4)
 
 
 def test_a_schedule_that_got_no_trial_answers_that_none_ran() -> None:

@@ -8,10 +8,10 @@ import json
 import math
 import os
 import signal
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from helpers import FakeLogger
 
 from ato.adict import ADict
 from ato.hyperopt import (
@@ -100,15 +100,14 @@ def test_hyperband_search_runs_every_rung_of_every_bracket_with_its_budget() -> 
 
     result = _search(HyperbandSchedule(81, 3)).main(train)()
     batches = [[(n, b) for n, b in bracket] for bracket in R81]
-    seen = [(len(log), log[0].__budget__) for log in result.logs[:-1]]
-    assert seen == [rung for bracket in batches for rung in bracket]
+    seen = [(len(log), log[0].__budget__) for log in result.logs]
+    assert seen == [rung for bracket in batches for rung in bracket]  # nothing after them
     assert len({t for *_, t in calls}) == 81 + 34 + 15 + 8 + 5  # new trials per bracket
-    # the answer is the best result at budget 81, re-evaluated once
-    top = [e for log in result.logs[:-1] for e in log if e.__budget__ == 81]
+    # the answer is the best result at budget 81, not evaluated again
+    top = [e for log in result.logs for e in log if e.__budget__ == 81]
     best = max(top, key=lambda e: e.__metric__)
     assert result.trial_id == best.__trial_id__ and result.budget == 81
-    assert result.logs[-1][0].__trial_id__ == best.__trial_id__
-    assert result.metric == pytest.approx(best.__metric__)
+    assert result.metric == best.__metric__ and result.run_id is None
 
 
 def test_promotions_keep_the_top_third_of_each_rung() -> None:
@@ -238,8 +237,8 @@ def test_a_user_written_sampler_follows_the_protocol() -> None:
     sampler = Halton()
     result = _search(SuccessiveHalvingSchedule(1 / 3, 2, max_budget=9), sampler).main(objective)()
     assert [len(log) for log in result.logs] == [9, 3, 1]
-    assert len([t for t in sampler.told if t[2] == STOPPED]) == 6
-    assert len([t for t in sampler.told if t[2] == COMPLETED]) == 3
+    assert len([t for t in sampler.told if t[2] == STOPPED]) == 6 + 2
+    assert len([t for t in sampler.told if t[2] == COMPLETED]) == 1  # the top rung's trial
     assert result.config.lr == pytest.approx(10 ** (-4 + 3 * 6.5 / 9))
 
 
@@ -297,38 +296,11 @@ def test_promoted_trials_continue_from_their_checkpoint(tmp_path) -> None:
         for entry in log:
             reached[entry.__trial_id__] = max(reached.get(entry.__trial_id__, 0), entry.__budget__)
     assert trained == reached  # every trial trained exactly up to its highest budget once
-    assert result.logs[-1][0].__budget__ == 27 and trained[result.trial_id] == 27
+    assert result.budget == 27 and trained[result.trial_id] == 27
 
 
 # -- tracker records ------------------------------------------------------------------------
-class SearchLogger:
-    """A logger with the SQLLogger interface that can also list a search's runs (resume)."""
-
-    def __init__(self) -> None:
-        self.runs: dict[int, dict[str, Any]] = {}
-        self.current: int | None = None
-
-    def run(self, tags: list[str] | None = None, config: Any = None) -> int:
-        run_id = len(self.runs) + 1
-        self.runs[run_id] = {"tags": list(tags or []), "metrics": [], "status": "running"}
-        self.current = run_id
-        return run_id
-
-    def log_metric(self, key: str, value: float, step: int) -> None:
-        assert self.current is not None
-        self.runs[self.current]["metrics"].append((key, value, step))
-
-    def finish(self, status: str = "completed") -> None:
-        assert self.current is not None
-        self.runs[self.current]["status"] = status
-        self.current = None
-
-    def search_runs(self, search_id: str) -> list[SimpleNamespace]:
-        return [
-            SimpleNamespace(id=i, tags=r["tags"], status=r["status"], metrics=r["metrics"])
-            for i, r in self.runs.items()
-            if f"search:{search_id}" in r["tags"]
-        ]
+SearchLogger = FakeLogger  # runs, tags, metrics and search_runs (resume)
 
 
 def _tag(run: dict, name: str) -> str:
@@ -346,8 +318,10 @@ def test_every_trial_rung_is_one_tagged_run_and_the_answer_is_tagged() -> None:
         assert run["tags"][:2] == ["search:hb1", f"round:{_tag(run, 'rung')}"]
         assert run["status"] == "completed"
         ((key, _value, step),) = run["metrics"]
-        assert key == "metric" and step == int(_tag(run, "rung"))
+        assert key == "search/metric" and step == int(_tag(run, "rung"))
         assert _tag(run, "budget") in {"1", "3", "9"}
+        assert (_tag(run, "mode"), _tag(run, "metric_key")) == ("max", "metric")
+        assert _tag(run, "bracket") in ({"2"} if _tag(run, "budget") == "1" else {"0", "1", "2"})
     answers = [i for i, r in runs.items() if ANSWER_TAG in r["tags"]]
     assert answers == [result.run_id]
     assert _tag(runs[result.run_id], "trial") == str(result.trial_id)

@@ -30,16 +30,23 @@ def test_every_trial_is_a_tagged_run_with_its_config_and_metric(fake_logger) -> 
         for entry in round_log:
             run = runs[entry.__run_id__]
             final = ["final"] if k == len(result.logs) - 1 else []  # the search's answer
-            assert run["tags"] == ["search:s1", f"round:{k}", *final]
+            contract = [
+                f"trial:{entry.x}",
+                f"rung:{k}",
+                "bracket:0",
+                "mode:max",
+                "metric_key:metric",
+            ]
+            assert run["tags"] == ["search:s1", f"round:{k}", *contract, *final]
             assert run["config"].x == entry.x and run["config"].name == "exp"
             assert run["config"].__num_halved__ == k
             if "__error__" in entry:
                 assert run["status"] == "failed" and run["metrics"] == []
             else:
                 assert run["status"] == "completed"
-                assert run["metrics"] == [("metric", entry.__metric__, k)]
+                assert run["metrics"] == [("search/metric", entry.__metric__, k)]
     assert result.search_id == "s1"
-    assert runs[result.run_id]["metrics"] == [("metric", 7.5, 2)]
+    assert runs[result.run_id]["metrics"] == [("search/metric", 7.5, 2)]
     assert result.logs[-1][0].__run_id__ == result.run_id
 
 
@@ -49,7 +56,7 @@ def test_logger_without_config_keyword_still_records_runs(fake_logger_cls) -> No
     assert len(logger.runs) == 10
     tags = {t for run in logger.runs.values() for t in run["tags"]}
     assert f"search:{result.search_id}" in tags and len(result.search_id) == 12
-    assert logger.runs[result.run_id]["metrics"] == [("val_acc", 7.5, 2)]
+    assert logger.runs[result.run_id]["metrics"] == [("search/val_acc", 7.5, 2)]
 
 
 def test_factory_tracker_gets_each_trial_config(fake_logger_cls) -> None:
@@ -61,11 +68,11 @@ def test_factory_tracker_gets_each_trial_config(fake_logger_cls) -> None:
             created.append(self)
 
     result = _search(PerTrialLogger)
-    assert len(created) == 10
+    assert len(created) == 10 + 1  # one per trial, and one to tag the answer's run
     assert [c.config.x for c in created[:6]] == list(range(6))
-    assert created[-1].config.__num_halved__ == 2
-    final = created[-1].runs[result.run_id]
-    assert final["status"] == "completed"
+    assert created[-2].config.__num_halved__ == 2 and created[-1].config == created[-2].config
+    final = created[-2].runs[result.run_id]
+    assert final["status"] == "completed" and created[-1].runs == {}
 
 
 def test_nan_metric_is_not_logged_but_the_run_completes(fake_logger) -> None:

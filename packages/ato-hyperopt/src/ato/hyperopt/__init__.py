@@ -11,6 +11,7 @@ behaviour. Works on an ato-scope ``Scope`` or on a config object (ADict, dict, O
 from __future__ import annotations
 
 from .base import DistributedMixIn, GridSpaceMixIn, HyperOpt
+from .checkpoints import remove_old_searches
 from .context import TrialContext, trial_context
 from .errors import (
     ConfigPathError,
@@ -18,9 +19,11 @@ from .errors import (
     DistributedSetupError,
     HyperoptError,
     NewKeyWarning,
+    NoAnswerError,
     OutsideTrialError,
     OverriddenBySearchWarning,
     SearchInterrupted,
+    SearchLockedError,
     SearchSettingError,
     SearchSpaceError,
     TrialFailedError,
@@ -30,6 +33,7 @@ from .errors import (
 from .executors import InProcessExecutor, TorchDistributedExecutor
 from .hyperband import DistributedHyperBand, HyperBand
 from .protocols import ScopeLike, TrialLogger
+from .result import SearchResult
 from .samplers import GridSampler, OptunaSampler, RandomSampler, Sampler
 from .schedules import ASHASchedule, HyperbandSchedule, SuccessiveHalvingSchedule
 from .search import ANSWER_TAG, Search
@@ -54,6 +58,7 @@ __all__ = [
     "InProcessExecutor",
     "MAX_GRID_SIZE",
     "NewKeyWarning",
+    "NoAnswerError",
     "OptunaSampler",
     "OutsideTrialError",
     "OverriddenBySearchWarning",
@@ -62,6 +67,8 @@ __all__ = [
     "ScopeLike",
     "Search",
     "SearchInterrupted",
+    "SearchLockedError",
+    "SearchResult",
     "SearchSettingError",
     "SearchSpace",
     "SearchSpaceError",
@@ -74,6 +81,7 @@ __all__ = [
     "TrialTimeout",
     "check_trial_time",
     "current_logger",
+    "remove_old_searches",
     "trial_context",
 ]
 

@@ -31,13 +31,16 @@ class TrialContext:
     Attributes:
         search_id: id of the search.
         trial_id: the configuration's id, stable across rungs (0, 1, 2, ... in sampling order).
-        rung: rung index (``config.__num_halved__``); the final re-evaluation is one rung above
+        rung: rung index (``config.__num_halved__``); with ``final_evaluation=True`` the extra
+            evaluation of the answer is one rung above
             the rung its trial reached.
         budget: budget of this evaluation (``config.__budget__``; None when the schedule has
             no budgets).
         previous_budget: budget the trial had reached on its previous rung (None on its first).
         bracket: Hyperband bracket ``s`` (0 for other schedules).
-        is_answer: True for the search's final re-evaluation of its best trial.
+        is_answer: True for the extra evaluation of the answer's trial that
+            ``final_evaluation=True`` asks for (never otherwise: no evaluation is run only to
+            produce the answer).
         search_dir: folder of the search (``<checkpoint_root>/<search_id>``).
     """
 

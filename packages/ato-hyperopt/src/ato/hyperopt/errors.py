@@ -7,6 +7,8 @@ HyperoptError`` catches them all) and from the builtin that fits (``ValueError``
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class HyperoptError(Exception):
     """Root of the errors ato.hyperopt raises."""
@@ -63,6 +65,28 @@ class OverriddenBySearchWarning(UserWarning):
 
 class OutsideTrialError(HyperoptError, RuntimeError):
     """[`trial_context()`][ato.hyperopt.trial_context] was called outside a running trial."""
+
+
+class NoAnswerError(HyperoptError, RuntimeError):
+    """No evaluation of a search completed with a finite metric, so the search has no answer
+    (see `ato.hyperopt.answer`). The message counts the failures and quotes the first error.
+
+    Attributes:
+        search_id: the search's id.
+        logs: the search's logs, as a result would carry them (every evaluation, failed).
+    """
+
+    def __init__(
+        self, message: str, search_id: str = "", logs: list[list[Any]] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.search_id = search_id
+        self.logs = logs or []
+
+
+class SearchLockedError(HyperoptError, RuntimeError):
+    """Another running process holds the search's lock (it runs the same search id with the
+    same checkpoint folder); see `ato.hyperopt.lock`."""
 
 
 class SearchInterrupted(KeyboardInterrupt):

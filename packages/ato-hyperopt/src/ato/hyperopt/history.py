@@ -2,8 +2,10 @@
 
 Each run of a search made by [`Search`][ato.hyperopt.Search] carries the tags
 ``search:<id>``, ``trial:<id>`` and ``rung:<k>``. A run with status ``completed`` (its metric is
-the last value logged under the search's metric key) or ``failed`` (the worst metric) counts
-as finished and is not run again; ``running``, ``killed`` and other statuses are run again.
+the last value logged under ``search/<metric_key>``, or, for runs of searches made before that
+key existed (no ``metric_key:`` tag), under the metric key itself) or ``failed`` (the worst
+metric) counts as finished and is not run again; ``running``, ``killed`` and other statuses are
+run again.
 
 Where the runs come from (duck-typed, no import of ato-tracker unless it is used):
 
@@ -54,7 +56,8 @@ def load_history(
         status = getattr(run, "status", None)
         if status == "completed":
             values = [_metric(m) for m in getattr(run, "metrics", None) or []]
-            mine = [v for k, v, _ in values if k == metric_key]
+            stored = f"search/{metric_key}" if "metric_key" in tags else metric_key
+            mine = [v for k, v, _ in values if k == stored]
             metric = mine[-1] if mine else math.nan
             history[key] = PastRun(getattr(run, "id", None), metric, False)
         elif status == "failed":

@@ -14,7 +14,9 @@ on the grid) and the top ``floor(n * halving_rate)`` (at least one) survive with
 ``__num_halved__`` raised by one (Jamieson & Talwalkar keep the top half; Hyperband keeps the
 top ``floor(n / eta)``, i.e. ``halving_rate = 1 / eta``).
 Rounds go on while at least ``num_min_samples`` (and more than one) configs remain. Then
-the best survivor is evaluated once more: that final round's metric is the result.
+the best survivor alone is trained in one last round at the largest budget: that round's
+metric is the result (if it fails, the best config of the round below: see
+``ato.hyperopt.answer``).
 """
 
 from __future__ import annotations
@@ -50,7 +52,8 @@ class HyperBand(Search, GridSpaceMixIn):
         tracker: optional tracker; see [`HyperOpt`][ato.hyperopt.HyperOpt].
         mode: ``'max'`` or ``'min'``.
         **options: ``on_error``, ``metric_key``, ``progress``, ``search_id``,
-            ``checkpoint_root``; see ``ato.hyperopt.base.HyperOpt`` and ``Search``.
+            ``checkpoint_root``, ``keep_checkpoints``; see ``ato.hyperopt.base.HyperOpt`` and
+            ``Search``.
 
     Raises:
         SearchSettingError: ``halving_rate`` outside (0, 1), ``num_min_samples`` < 1, a bad
@@ -106,22 +109,23 @@ class HyperBand(Search, GridSpaceMixIn):
         return int(self.schedule.num_kept(num_configs))
 
     def round_sizes(self) -> list[int]:
-        """Number of configs evaluated in each round, the final single re-evaluation included."""
+        """Number of configs evaluated in each round, the last round (the best survivor alone)
+        included."""
         return list(self.schedule.round_sizes(len(self._points)))
 
     def _num_rounds(self) -> int:
         return len(self.round_sizes())
 
     def num_generations(self) -> int:
-        """Number of rounds (generations) including the final re-evaluation of the best
+        """Number of rounds (generations) including the last round of the best
         config; ``config.__num_halved__`` ranges over ``0 .. num_generations() - 1``."""
         return len(self.round_sizes())
 
     def compute_optimized_initial_training_steps(self, max_steps: int) -> list[int]:
         """A training budget (in steps) per round, to index with ``config.__num_halved__``.
 
-        Budgets grow geometrically by ``1 / halving_rate`` and the last (the final
-        re-evaluation) equals ``max_steps``: ``steps[k] = ceil(max_steps * halving_rate **
+        Budgets grow geometrically by ``1 / halving_rate`` and the last (the last round, the
+        best survivor alone) equals ``max_steps``: ``steps[k] = ceil(max_steps * halving_rate **
         (G - 1 - k))`` for ``G = num_generations()``, at least 1. This is Hyperband's per-rung
         resource ``r_i = R * eta ** (i - s)`` (Li et al., JMLR 2018, Algorithm 1) with
         ``R = max_steps`` and ``eta = 1 / halving_rate``.
@@ -144,10 +148,11 @@ class HyperBand(Search, GridSpaceMixIn):
         The launcher passes its own arguments on to every trial and returns
         ``ADict(config=best, metric=final_metric, logs=[[round 0 entries], ...], search_id=...,
         run_id=...)``: ``config`` is the best config (an ADict, with ``__num_halved__``),
-        ``metric`` its final re-evaluation, ``logs[k]`` every config evaluated in round ``k``
+        ``metric`` its metric in the last round, ``logs[k]`` every config evaluated in round ``k``
         (ADicts with ``__metric__``, ``__num_halved__``, and ``__error__``/``__run_id__``
-        where they apply; the last round is the final re-evaluation), ``run_id`` the tracker
-        run of the final re-evaluation (None without a tracker).
+        where they apply; the last round holds the best survivor alone), ``run_id`` the tracker
+        run holding the answer, tagged ``final`` (None without a tracker). The answer follows
+        ``ato.hyperopt.answer``: a failed or NaN last round is never it.
 
         Raises:
             TrialResultError: a trial returned a non-number.
@@ -165,7 +170,7 @@ class DistributedHyperBand(DistributedMixIn, HyperBand):
     round-robin (rank ``r`` evaluates positions ``r, r + world_size, ...``; sizes that do not
     divide by ``world_size`` are fine), the outcomes are exchanged with
     ``all_gather_object``, and every rank ranks the same results, so all ranks walk through
-    identical rounds and return identical results. The final re-evaluation runs on rank 0.
+    identical rounds and return identical results.
     With ``world_size=1`` no process group is needed. The process group is never destroyed.
 
     Args:

@@ -1,4 +1,6 @@
-"""Progress reporting: one log line per round, plus a tqdm bar on an interactive terminal."""
+"""Progress reporting: one log line per round, a tqdm bar on an interactive terminal, and,
+when stdout is not a terminal (a batch job, ``nohup``, a pipe), one printed line per finished
+rung and one when the search ends, so a log file shows how far a search got."""
 
 from __future__ import annotations
 
@@ -15,13 +17,20 @@ class RoundProgress:
     Args:
         enabled: ``True`` always shows a bar (if tqdm is installed), ``False`` never,
             ``None`` shows one only when stderr is a terminal. Log lines (logger
-            ``ato.hyperopt``, level INFO) are emitted whenever ``enabled`` is not ``False``.
+            ``ato.hyperopt``, level INFO) are emitted whenever ``enabled`` is not ``False``,
+            and printed to stdout as well when stdout is not a terminal.
     """
 
     def __init__(self, enabled: bool | None) -> None:
         self._enabled = enabled is not False
-        self._want_bar = enabled is True or (enabled is None and _stderr_is_tty())
+        self._want_bar = enabled is True or (enabled is None and _is_tty(sys.stderr))
+        self._print = self._enabled and not _is_tty(sys.stdout)
         self._bar: Any = None
+
+    def say(self, text: str) -> None:
+        """Print ``ato.hyperopt: <text>`` to stdout when stdout is not a terminal."""
+        if self._print:
+            print(f"ato.hyperopt: {text}", flush=True)
 
     def start_round(self, round_index: int, num_rounds: int, num_trials: int) -> None:
         """Open a bar for round ``round_index`` (0-based) of ``num_trials`` trials, if wanted."""
@@ -45,20 +54,26 @@ class RoundProgress:
             self._bar = None
 
     def end_round(
-        self, round_index: int, num_rounds: int, num_trials: int, num_failed: int, best: str
+        self,
+        round_index: int,
+        num_rounds: int,
+        num_trials: int,
+        num_failed: int,
+        best: str,
+        where: str | None = None,
     ) -> None:
-        """Close the round's bar and log one INFO line: trials evaluated, failures, and
-        ``best`` (a description of the leading config)."""
+        """Close the round's bar and log one INFO line (printed too, see `say`): the round
+        (``where``, e.g. its bracket and rung, else ``round k/N``), trials evaluated, failures,
+        and ``best`` (a description of the leading config)."""
         self.close()
         if self._enabled:
             failed = f", {num_failed} failed" if num_failed else ""
-            logger.info(
-                "%s: %d trials evaluated%s; best so far: %s",
-                _label(round_index, num_rounds),
-                num_trials,
-                failed,
-                best,
+            text = (
+                f"{where or _label(round_index, num_rounds)}: {num_trials} trials evaluated"
+                f"{failed}; best so far: {best}"
             )
+            logger.info("%s", text)
+            self.say(text)
 
 
 def _label(round_index: int, num_rounds: int) -> str:
@@ -68,8 +83,8 @@ def _label(round_index: int, num_rounds: int) -> str:
     return f"round {round_index + 1}"
 
 
-def _stderr_is_tty() -> bool:
+def _is_tty(stream: Any) -> bool:
     try:
-        return sys.stderr.isatty()
+        return bool(stream.isatty())
     except (AttributeError, ValueError):
         return False

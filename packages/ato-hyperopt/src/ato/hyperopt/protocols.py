@@ -42,7 +42,9 @@ class TrialLogger(Protocol):
     Each trial calls ``run(tags=[...])`` (with ``config=`` too when ``run`` accepts it), then
     ``log_metric(key, value, step)`` with the trial's metric and ``finish(status=...)`` with
     ``'completed'`` or ``'failed'``. Optional: ``log_fingerprints(source)``, called with the
-    scope (an object with ``fingerprints``) before the run is finished.
+    scope (an object with ``fingerprints``) before the run is finished, and
+    ``add_tags(tags, run_id=...)``, called once when the search ends to tag the run holding its
+    answer ``final`` (see `ato.hyperopt.tagging`).
     """
 
     def run(self, tags: list[str] | None = None) -> Any:

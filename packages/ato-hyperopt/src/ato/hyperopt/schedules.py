@@ -108,15 +108,17 @@ class SuccessiveHalvingSchedule:
 
     Rung 0 evaluates ``num_configs`` new configurations. After each rung the configs are ranked
     and the top ``floor(n * halving_rate)`` (at least 1) survive to the next rung; rungs go on
-    while at least ``num_min_samples`` (and more than one) configs remain. The search then
-    re-evaluates the best survivor once (its answer).
+    while at least ``num_min_samples`` (and more than one) configs remain. The last rung then
+    trains the best survivor alone at the top budget (``max_budget``): with ``halving_rate =
+    1/eta`` and ``eta**s`` configs this is Hyperband's bracket ``s`` (Li et al., JMLR 2018,
+    Table 1: 81@1, 27@3, 9@9, 3@27, 1@81 for 81 configs, ``eta = 3``).
 
     Args:
         halving_rate: fraction kept per rung, ``0 < halving_rate < 1`` (``1/eta`` in Hyperband).
         num_min_samples: another rung runs while at least this many configs remain (int >= 1).
         num_configs: configurations sampled for rung 0; None = every point of a finite
             sampler (the grid).
-        max_budget: if given, rung ``k`` of ``G`` rungs (the final re-evaluation included) has
+        max_budget: if given, rung ``k`` of ``G`` rungs (the last one included) has
             budget ``ceil(max_budget * halving_rate ** (G - 1 - k))`` (at least 1); if None the
             trial picks its own budget from ``__num_halved__`` and ``__budget__`` is not set.
 
@@ -157,8 +159,8 @@ class SuccessiveHalvingSchedule:
         return max(1, math.floor(num_configs * self.halving_rate + 1e-9))
 
     def round_sizes(self, num_configs: int) -> list[int]:
-        """Configs evaluated per rung for ``num_configs`` at rung 0, the final
-        re-evaluation (1) included."""
+        """Configs evaluated per rung for ``num_configs`` at rung 0, the last rung (the best
+        survivor alone, at the top budget) included."""
         sizes, n = [], num_configs
         while n >= self.num_min_samples and n > 1:
             sizes.append(n)
@@ -175,7 +177,7 @@ class SuccessiveHalvingSchedule:
 
     @property
     def final_budget(self) -> Any:
-        """Budget of the final re-evaluation (``max_budget``, or None)."""
+        """Budget of the top rung (``max_budget``, or None)."""
         return self.max_budget
 
     def batches(self, source: TrialSource, mode: str) -> Batches:
@@ -186,23 +188,24 @@ class SuccessiveHalvingSchedule:
             if trial is None:  # a finite sampler ran out: the bracket starts with what it gave
                 break
             trials.append(trial)
+        self._answer = (trials[0] if trials else 0, -1, None)
+        if not trials:
+            return
         sizes = self.round_sizes(len(trials))
         budgets = self.budgets(len(sizes), self.max_budget) if self.max_budget else None
         survivors = trials
-        self._answer = (trials[0] if trials else 0, -1, None)
-        for k in range(len(sizes) - 1):
+        for k in range(len(sizes)):
             budget = budgets[k] if budgets else None
             previous = budgets[k - 1] if budgets and k else None
             jobs = [Job(t, k, budget, previous) for t in survivors]
             metrics = yield jobs
             ranked = _order(list(zip(survivors, metrics, strict=True)), mode)
-            kept = self.num_kept(len(ranked))
-            last_rung = k == len(sizes) - 2
+            kept = sizes[k + 1] if k + 1 < len(sizes) else 0
             for i, (trial, metric) in enumerate(ranked):
-                state = COMPLETED if last_rung else (STOPPED if i >= kept else CONTINUE)
+                state = COMPLETED if not kept else (CONTINUE if i < kept else STOPPED)
                 source.report(Job(trial, k, budget, previous), metric, state)
             survivors = [trial for trial, _ in ranked[:kept]]
-            self._answer = (survivors[0], k, budget)
+            self._answer = (ranked[0][0], k, budget)
 
     def answer(self) -> tuple[int, int, Any]:
         """``(trial id, rung, budget)`` of the best trial at the last rung (rung -1 if none ran)."""

@@ -8,8 +8,13 @@ One execution of a search:
 3. the schedule runs on rank 0, drawing configurations from the sampler: a synchronous
    schedule hands out one rung at a time (split over the ranks, outcomes all-gathered), ASHA
    one job per free worker (a work queue);
-4. the best trial (the schedule's answer) is evaluated once more at the final budget, on rank 0;
-   that run is tagged ``final`` and is the result.
+4. the answer is chosen by one rule (``ato.hyperopt.answer``): the best completed evaluation
+   at the largest budget reached. No evaluation is run to produce it (unless
+   ``final_evaluation=True`` asks for one more): the run that holds it is tagged ``final``
+   afterwards, and the other trials' checkpoint folders are deleted (``keep_checkpoints``).
+
+One process at a time runs a search id (a lock file in its checkpoint folder, see
+``ato.hyperopt.lock``).
 
 A (trial, rung) found in the history is not run: its recorded metric is used, so a seeded
 sampler and a deterministic trial function make the resumed search take exactly the decisions
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import pathlib
 import signal
 import sys
@@ -30,24 +36,38 @@ from typing import Any
 
 from ato.adict import ADict
 
+from .answer import Evaluation, find_answer, rank_trials
 from .base import HyperOpt
+from .checkpoints import check_keep, prune_checkpoints
 from .configs import to_adict
 from .context import TrialContext, reset_context, set_context
-from .errors import DistributedSetupError, SearchInterrupted, SearchSettingError, TrialFailedError
+from .errors import (
+    DistributedSetupError,
+    NoAnswerError,
+    SearchInterrupted,
+    SearchLockedError,
+    SearchSettingError,
+    TrialFailedError,
+)
 from .executors import QUEUE_STOP, QUEUE_WAIT, InProcessExecutor
 from .history import PastRun, load_history
+from .lock import SearchLock
 from .metric import rank_key, worst
 from .progress import RoundProgress
+from .result import SearchResult
 from .samplers import CONTINUE, STOPPED
 from .schedules import WAIT, Job
+from .tagging import ANSWER_TAG, tag_answer
 from .timeouts import Deadline, TimeLimit, check_seconds
 from .tracking import TrialRecorder
 from .trials import TrialOutcome, run_trial
 
 __all__ = ["ANSWER_TAG", "Search"]
 
-#: Tag of the tracker run that holds a search's answer (the final re-evaluation of its best trial).
-ANSWER_TAG = "final"  # the tag ato-tracker's find_final looks for
+_log = logging.getLogger("ato.hyperopt")
+
+#: Prefix of the metric key a search logs the value it ranks by under (``search/<metric_key>``).
+SEARCH_KEY_PREFIX = "search/"
 #: Top-level config keys a trial of a [`Search`][ato.hyperopt.Search] receives.
 BUDGET, TRIAL_ID = "__budget__", "__trial_id__"
 
@@ -71,8 +91,11 @@ class Search(HyperOpt):
         tracker: None, a logger (``run(tags=)``, ``log_metric``, ``finish``) or a logger factory
             such as the ato-tracker ``SQLLogger`` class. Each (trial, rung) is one run tagged
             ``search:<id>``, ``round:<rung>``, ``trial:<trial id>``, ``rung:<rung>``,
-            ``budget:<budget>``, ``bracket:<s>``; the final re-evaluation also ``final`` (also for the presets).
-            The metric is logged under ``metric_key`` at ``step=rung``.
+            ``budget:<budget>`` (when the schedule has budgets), ``bracket:<s>``,
+            ``mode:<mode>`` and ``metric_key:<metric_key>``; the returned metric is logged under
+            ``search/<metric_key>`` at ``step=rung`` (never under ``metric_key`` itself, which
+            stays the trial's own). The answer's run is tagged ``final`` when the search ends
+            (through the tracker's ``add_tags``; see ``ato.hyperopt.tagging``).
         mode: ``'max'`` or ``'min'``.
         executor: None (in-process) or a
             [`TorchDistributedExecutor`][ato.hyperopt.TorchDistributedExecutor].
@@ -82,8 +105,12 @@ class Search(HyperOpt):
             again.
         **options: ``checkpoint_root`` (folder for per-trial checkpoint directories, default
             ``"searches"``: ``<checkpoint_root>/<search_id>/trial-<id>``),
-            ``final_evaluation`` (default True; False returns the best recorded result
-            without re-evaluating it), ``on_error``, ``metric_key``, ``progress`` as for
+            ``keep_checkpoints`` (default 1: when the search ends with an answer, the
+            ``trial-<id>`` folders of all but that many best trials, the answer's first, are
+            deleted; ``"all"`` keeps them; see ``ato.hyperopt.checkpoints``),
+            ``final_evaluation`` (default False; True evaluates the answer's trial once more
+            at the final budget, as ato-hyperopt 3.0 always did, and answers with that evaluation
+            when it completes), ``on_error``, ``metric_key``, ``progress`` as for
             [`HyperOpt`][ato.hyperopt.HyperOpt].
         trial_timeout: seconds one evaluation (a trial at one rung) may run; a trial running
             longer is stopped, recorded as failed (``__error__`` ``TrialTimeout: ...``; its
@@ -92,8 +119,8 @@ class Search(HyperOpt):
             `ato.hyperopt.timeouts`).
         timeout: seconds the whole search may take, as Optuna's ``optimize(timeout=)``: no
             job (new trial or promotion) starts after it (at least one runs); running ones
-            finish, and the best result recorded so far (highest rung reached, then best
-            metric) is returned without a final re-evaluation, with ``timed_out=True``.
+            finish, and the answer of what was recorded so far is returned with
+            ``timed_out=True`` (``final_evaluation`` is then skipped).
 
     Raises:
         SearchSettingError: a bad setting (mode, on_error, resume without search_id, a sampler
@@ -120,7 +147,8 @@ class Search(HyperOpt):
         search_id: str | None = None,
         resume: bool = False,
         checkpoint_root: str | pathlib.Path = "searches",
-        final_evaluation: bool = True,
+        final_evaluation: bool = False,
+        keep_checkpoints: int | str = 1,
         trial_timeout: float | None = None,
         timeout: float | None = None,
         **options: Any,
@@ -141,6 +169,7 @@ class Search(HyperOpt):
         self.resume = bool(resume)
         self.checkpoint_root = pathlib.Path(checkpoint_root)
         self.final_evaluation = bool(final_evaluation)
+        self.keep_checkpoints = check_keep(keep_checkpoints)
         super().__init__(
             config_or_scope, search_spaces, tracker, mode, search_id=search_id, **options
         )
@@ -168,17 +197,23 @@ class Search(HyperOpt):
     def main(self, func: Callable[..., Any]) -> Callable[..., ADict]:
         """Turn ``func(config, *args, **kwargs) -> metric`` into a launcher running the search.
 
-        The launcher passes its arguments on to every trial and returns
-        ``ADict(config=, metric=, logs=, search_id=, run_id=, trial_id=, budget=)``: the
-        answer's config and metric (its final re-evaluation), ``logs`` one list per executed
+        The launcher passes its arguments on to every trial and returns a
+        [`SearchResult`][ato.hyperopt.SearchResult] (an ADict) with ``config``, ``metric``,
+        ``logs``, ``search_id``, ``run_id``, ``trial_id``, ``budget`` and ``timed_out``: the
+        answer's config and metric (the answer rule of ``ato.hyperopt.answer``: the best
+        completed evaluation at the largest budget reached), ``logs`` one list per executed
         rung batch (ASHA: per rung) of trial configs with ``__metric__`` (and ``__error__``,
-        ``__run_id__``), the final re-evaluation last; ``run_id`` its tracker run.
+        ``__run_id__``), ``run_id`` the answer's tracker run.
 
         Raises:
+            NoAnswerError: no evaluation completed with a finite metric.
+            SearchLockedError: another running process runs the same search id (with the
+                same ``checkpoint_root``).
             TrialResultError: a trial returned a non-number.
             Exception: whatever a trial raised, with ``on_error='raise'``.
             TrialFailedError: in a distributed search, a trial on another rank was fatal.
-            SearchInterrupted, KeyboardInterrupt: SIGTERM/SIGINT; the message says how to resume.
+            SearchInterrupted: SIGTERM/SIGINT (a ``KeyboardInterrupt``, raised with a short
+                traceback); the resume hint is printed to stderr.
         """
 
         @functools.wraps(func)
@@ -193,18 +228,47 @@ class Search(HyperOpt):
         deadline = Deadline(self.timeout)
         self._target.prepare(list(self.space.names))
         search_id = self._agree_on_search()
-        recorder = TrialRecorder(
-            self.tracker, search_id, self.metric_key, self._target.fingerprint_source()
-        )
-        history = self._history(search_id)
-        execution = _Execution(self, func, args, kwargs, search_id, recorder, history, deadline)
+        with self._locked(search_id):
+            recorder = TrialRecorder(
+                self.tracker,
+                search_id,
+                SEARCH_KEY_PREFIX + self.metric_key,
+                self._target.fingerprint_source(),
+            )
+            history = self._history(search_id)
+            execution = _Execution(self, func, args, kwargs, search_id, recorder, history, deadline)
+            try:
+                with _sigterm_raises():
+                    return execution.run()
+            except KeyboardInterrupt as exc:
+                if self.is_root:
+                    print(self._resume_hint(search_id), file=sys.stderr)
+                reason = str(exc) or type(exc).__name__
+                raise SearchInterrupted(f"search {search_id} stopped: {reason}") from None
+
+    @contextlib.contextmanager
+    def _locked(self, search_id: str) -> Iterator[None]:
+        """Hold the search's lock (rank 0 takes it) while the search runs."""
+        lock = SearchLock(self.checkpoint_root / search_id)
+        refused = None
+        if self.is_root:
+            try:
+                lock.acquire()
+            except SearchLockedError as exc:
+                refused = str(exc)
+            except OSError as exc:  # a read-only disk: the search runs, unguarded
+                _log.warning(
+                    "could not lock search %s (%s); a second process could run it at once",
+                    search_id,
+                    exc,
+                )
+        refused = self.share_from_root(refused)
+        if refused:
+            raise SearchLockedError(refused)
         try:
-            with _sigterm_raises():
-                return execution.run()
-        except KeyboardInterrupt:
-            if self.is_root:
-                print(self._resume_hint(search_id), file=sys.stderr)
-            raise
+            yield
+        finally:
+            lock.release()
 
     def _agree_on_search(self) -> str:
         """A search id shared by all ranks; also checks every rank has the same search space."""
@@ -369,7 +433,12 @@ class _Execution:
         self._record(list(zip(jobs, outcomes, strict=True)))
         failed = sum(o.error is not None for o in outcomes)
         self.progress.end_round(
-            k, self.num_rounds, len(outcomes), failed, search._best_text(outcomes)
+            k,
+            self.num_rounds,
+            len(outcomes),
+            failed,
+            search._best_text(outcomes),
+            where=None if search._LEGACY else _where(jobs[0]),
         )
         return outcomes
 
@@ -412,8 +481,15 @@ class _Execution:
             assert self.book is not None  # noqa: S101 - invariant, narrows the type
             return job, self.book.values[job.trial_id]
 
+        top = [-1]
+
         def done(item: Any, outcome: TrialOutcome) -> None:
             schedule.report(item[0], outcome.metric)
+            if item[0].rung > top[0]:  # one line per rung reached (there is no rung barrier)
+                top[0] = item[0].rung
+                self.progress.say(
+                    f"{_where(item[0])}: first result, {search._best_text([outcome])}"
+                )
 
         def work(item: Any) -> tuple[TrialOutcome, bool]:
             job, values = item
@@ -451,15 +527,7 @@ class _Execution:
             error = "not run: the search timeout had passed"
             return TrialOutcome(config=config, metric=worst(search.mode), error=error, skipped=True)
         self.num_run += 1
-        tags: tuple[str, ...] = (ANSWER_TAG,) if is_answer else ()
-        if not search._LEGACY:
-            tags = (
-                f"trial:{job.trial_id}",
-                f"rung:{job.rung}",
-                f"budget:{job.budget}",
-                f"bracket:{job.bracket}",
-                *tags,
-            )
+        tags = _tags(job, search.mode, search.metric_key)
         context = TrialContext(
             search_id=self.search_id,
             trial_id=job.trial_id,
@@ -491,54 +559,106 @@ class _Execution:
             reset_context(token)
 
     # -- the answer ------------------------------------------------------------------------
-    def _finish(self) -> ADict:
+    def _finish(self) -> SearchResult:
         search = self.search
-        answer = None
-        if self.book is not None:
-            trial_id, rung, budget = self._best_so_far() or search.schedule.answer()
-            answer = (trial_id, rung, budget, self.book.values.get(trial_id), self.timed_out)
-        if not self.replicated:
-            answer = search.share_from_root(answer)
-        assert answer is not None  # noqa: S101 - invariant, narrows the type
-        trial_id, rung, budget, values, timed_out = answer
-        if values is None:
+        evaluations = [
+            Evaluation(
+                key[0], key[1], self.jobs[key].budget, o.metric, o.error is not None, o.run_id
+            )
+            for key, o in self.outcomes.items()
+        ]
+        if not evaluations:
             raise SearchSettingError(
                 "the search ran no trial: the sampler proposed no configuration"
             )
-        self.values[trial_id] = values
-        evaluate = search.final_evaluation and not timed_out
-        if evaluate or rung < 0:
-            bracket = getattr(self.jobs.get((trial_id, rung)), "bracket", 0)
-            job = Job(trial_id, rung + 1, search.schedule.final_budget, budget, bracket)
-            final = self._run_batch([job], is_answer=True)[0]
-        else:
-            final = self.outcomes[(trial_id, rung)]
-        result = ADict(
-            config=final.config,
-            metric=final.metric,
+        answer = find_answer(evaluations, search.mode)
+        if answer is None:
+            raise self._no_answer()
+        if search.final_evaluation and not self.timed_out:
+            answer = self._evaluate_again(answer)
+        outcome = self.outcomes[(answer.trial_id, answer.rung)]
+        if search.is_root:
+            tag_answer(search.tracker, outcome.config, outcome.run_id)
+        ranked = rank_trials(evaluations, search.mode)
+        ranked.remove(answer.trial_id)
+        search_dir = search.checkpoint_root / self.search_id
+        prune_checkpoints(search_dir, [answer.trial_id, *ranked], search.keep_checkpoints)
+        result = SearchResult(
+            config=outcome.config,
+            metric=outcome.metric,
             logs=self.logs,
             search_id=self.search_id,
-            run_id=final.run_id,
+            run_id=outcome.run_id,
         )
         if not search._LEGACY:
-            result.trial_id = trial_id
-            result.budget = search.schedule.final_budget if evaluate else budget
-            result.timed_out = timed_out
+            result.trial_id = answer.trial_id
+            result.budget = answer.budget
+            result.timed_out = self.timed_out
+        self.progress.say(_summary(self.search_id, answer, self.outcomes.values()))
         return result
 
-    def _best_so_far(self) -> tuple[int, int, Any] | None:
-        """After the search ``timeout``: ``(trial id, rung, budget)`` of the best successful
-        result at the highest rung reached (None if no timeout or no success)."""
-        if not self.timed_out:
-            return None
-        done = [(key, o) for key, o in self.outcomes.items() if o.error is None]
-        if not done:
-            return None
-        mode = self.search.mode
-        (trial_id, rung), _ = min(
-            done, key=lambda d: (-d[0][1], rank_key(d[1].metric, mode), d[0][0])
+    def _evaluate_again(self, answer: Evaluation) -> Evaluation:
+        """``final_evaluation=True``: the answer's trial once more at the final budget; that
+        evaluation is the answer if it completed, else the rule's answer stands."""
+        bracket = self.jobs[(answer.trial_id, answer.rung)].bracket
+        job = Job(
+            answer.trial_id,
+            answer.rung + 1,
+            self.search.schedule.final_budget,
+            answer.budget,
+            bracket,
         )
-        return trial_id, rung, self.jobs[(trial_id, rung)].budget
+        outcome = self._run_batch([job], is_answer=True)[0]
+        again = Evaluation(
+            job.trial_id,
+            job.rung,
+            job.budget,
+            outcome.metric,
+            outcome.error is not None,
+            outcome.run_id,
+        )
+        return again if again.completed else answer
+
+    def _no_answer(self) -> NoAnswerError:
+        outcomes = list(self.outcomes.values())
+        failed = [o.error for o in outcomes if o.error is not None]
+        first = f"; the first error: {failed[0]}" if failed else ""
+        return NoAnswerError(
+            f"search {self.search_id} has no answer: none of its {len(outcomes)} evaluations "
+            f"completed with a finite metric ({len(failed)} failed, "
+            f"{len(outcomes) - len(failed)} returned NaN or an infinite value{first})",
+            self.search_id,
+            list(self.logs),
+        )
+
+
+def _tags(job: Job, mode: str, metric_key: str) -> tuple[str, ...]:
+    """The tracker tags of an evaluation besides ``search:``/``round:`` (the search-run
+    contract shared with ato-tracker and the dashboard)."""
+    budget = () if job.budget is None else (f"budget:{job.budget}",)
+    return (
+        f"trial:{job.trial_id}",
+        f"rung:{job.rung}",
+        *budget,
+        f"bracket:{job.bracket}",
+        f"mode:{mode}",
+        f"metric_key:{metric_key}",
+    )
+
+
+def _where(job: Job) -> str:
+    budget = "" if job.budget is None else f" (budget {job.budget})"
+    return f"bracket {job.bracket}, rung {job.rung}{budget}"
+
+
+def _summary(search_id: str, answer: Evaluation, outcomes: Any) -> str:
+    outcomes = list(outcomes)
+    failed = sum(o.error is not None for o in outcomes)
+    budget = "" if answer.budget is None else f" at budget {answer.budget}"
+    return (
+        f"search {search_id} done: answer trial {answer.trial_id}{budget} (rung {answer.rung}), "
+        f"metric={answer.metric:.6g}; {len(outcomes)} evaluations, {failed} failed"
+    )
 
 
 def _next(batches: Any, metrics: list[float] | None) -> list[Job] | None:

@@ -9,8 +9,8 @@ A *tracker* is either
   ``SQLLogger`` class itself (``tracker=SQLLogger``): every trial then gets a logger built
   from its own full config.
 
-Each trial becomes one run tagged ``search:<search id>`` and ``round:<k>`` (the final
-re-evaluation of the best config, the search's answer, also ``final``), with its metric
+Each trial becomes one run tagged ``search:<search id>`` and ``round:<k>`` (a search adds the
+tags of ``ato.hyperopt.search``, and tags its answer's run ``final`` afterwards), with its metric
 logged at ``step=k`` and status ``completed`` or ``failed``. When the search runs through a
 Scope with code fingerprints (``scope.fingerprints``) and the logger has ``log_fingerprints``,
 the fingerprints are stored with every trial's run, and a logger with ``log_scope`` also
