@@ -118,14 +118,14 @@ def test_a_timed_out_trial_is_a_failed_run_with_a_timeout_metric_not_left_runnin
         sampler=GridSampler(),
         schedule=SuccessiveHalvingSchedule(0.5, 2, max_budget=2),
         tracker=tracker.SQLLogger,
-        trial_timeout=0.3,
+        trial_timeout=2.0,  # room for each trial's SQLLogger to open on a loaded machine
         progress=False,
     )
 
     @search.main
     def train(config):
         if config.x == 1:
-            time.sleep(3)  # hangs past trial_timeout
+            time.sleep(8)  # hangs past trial_timeout (and its grace period)
         return float(config.x)
 
     result = train()
@@ -134,4 +134,4 @@ def test_a_timed_out_trial_is_a_failed_run_with_a_timeout_metric_not_left_runnin
     assert sorted(run.status for run in runs) == ["completed"] * 6 + ["failed"]
     (failed,) = [run for run in runs if run.status == "failed"]
     assert failed.config.x == 1
-    assert [(m.key, m.value, m.step) for m in failed.metrics] == [("timeout", 0.3, 0)]
+    assert [(m.key, m.value, m.step) for m in failed.metrics] == [("timeout", 2.0, 0)]
