@@ -399,3 +399,29 @@ def test_run_detail_has_the_provenance_with_passwords_hidden(
     assert provenance["argv"][0] == "train.py" and provenance["argv"][3] == "lr=0.1"
     assert "s3cret" not in str(provenance) and "ann:" in provenance["argv"][2]
     assert provenance["cwd"] and provenance["python"]["version"]
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        [*range(9, 27), 3],  # a search appended its value at step=rung after the epochs
+        list(range(20, 0, -1)),  # logged backwards
+        [0, 5, 1, 6, 2, 7, 3, 8, 4, 9, 2, 12, 10, 11],  # interleaved, step 2 twice
+    ],
+    ids=["appended-early-step", "reversed", "interleaved"],
+)
+def test_series_are_ordered_by_step_then_time(db_url: str, steps: list[int]):
+    logger = SQLLogger({"experiment": {"project_name": "p", "sql": {"db_path": db_url}}})
+    run_id = logger.run()
+    for n, step in enumerate(steps):
+        logger.log_metric("val/acc", n / 100, step)
+    logger.finish()
+    dispose_engines()
+    c = client(db_url)
+    by_step = sorted(range(len(steps)), key=lambda n: (steps[n], n))  # ties: logged first
+    whole = c.get(f"/api/runs/{run_id}/metrics/val%2Facc").json()
+    assert whole["step"] == [steps[n] for n in by_step]
+    assert whole["value"] == [n / 100 for n in by_step]
+    small = c.get(f"/api/runs/{run_id}/metrics/val%2Facc", params={"max_points": 6}).json()
+    assert small["downsampled"] and small["step"] == sorted(small["step"])
+    assert (small["step"][0], small["step"][-1]) == (min(steps), max(steps))
