@@ -143,7 +143,7 @@
       typeof t.metric === "number" && (chosen === "" || String(t.budget) === chosen));
     if (!data.params.length) { target.append(el("p", { cls: "muted", text: "the trials' configs do not differ" })); return; }
     const keys = legend("budget", data.budgets, fmtNum);
-    if (keys && chosen === "") target.append(keys);
+    clear($("budget-legend")).append(...(keys && chosen === "" ? [keys] : []));
     for (const key of data.params) {
       const points = trials.filter((t) => t.params[key] !== null && t.params[key] !== undefined);
       if (!points.length) continue;
@@ -194,7 +194,8 @@
     const trials = data.rounds.flatMap((r) => r.trials);
     const sign = data.mode === "max" ? -1 : 1;
     const num = (v) => (typeof v === "number" ? v : null);
-    trials.sort((a, b) => ((b.budget ?? b.round) - (a.budget ?? a.round)) ||
+    const done = (t) => (t.status === "completed" ? 0 : 1);  // failed ones after, whatever they logged
+    trials.sort((a, b) => ((b.budget ?? b.round) - (a.budget ?? a.round)) || (done(a) - done(b)) ||
       ((num(a.metric) === null) - (num(b.metric) === null)) || sign * ((num(a.metric) ?? 0) - (num(b.metric) ?? 0)) ||
       (a.run_id - b.run_id));
     table($("trials"), ["run", "bracket", "rung", "budget", "status", data.metric || "metric", ...data.params],
