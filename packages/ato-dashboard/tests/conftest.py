@@ -167,7 +167,9 @@ def fill_search(
     Each trial also logs the user's ``val/acc`` per epoch (which the answer must ignore)."""
     ids = {}
     for trial, bracket, rung, budget, value, status in layout:
-        log = logger(url, "digits", optim={"lr": 0.001 * (trial + 1)}, model={"hidden": 16 * (1 + trial % 3)})
+        log = logger(
+            url, "digits", optim={"lr": 0.001 * (trial + 1)}, model={"hidden": 16 * (1 + trial % 3)}
+        )
         tags = [f"search:{search}", f"round:{rung}", f"trial_id:{trial}", f"rung:{rung}"]
         tags += [f"budget:{budget}", f"bracket:{bracket}", f"mode:{mode}", "metric_key:val/acc"]
         run_id = log.run(tags=tags)
@@ -269,7 +271,9 @@ class Kit:
     xss_script: str = XSS_SCRIPT
     xss_img: str = XSS_IMG
     fill: ClassVar[Callable[[str], Filled]] = staticmethod(fill)  # type: ignore[assignment]
-    fill_search: ClassVar[Callable[..., dict[tuple[int, int, int], int]]] = staticmethod(fill_search)  # type: ignore[assignment]
+    fill_search: ClassVar[Callable[..., dict[tuple[int, int, int], int]]] = staticmethod(
+        fill_search
+    )  # type: ignore[assignment]
     hyperband: ClassVar[list[tuple[Any, ...]]] = HYPERBAND
     hyperband_answer: ClassVar[tuple[int, int, int]] = HYPERBAND_ANSWER
     start_server: ClassVar[Callable[[str], Server]] = staticmethod(start_server)  # type: ignore[assignment]

@@ -441,7 +441,11 @@ _LAYOUTS = {
         (3, 1, 0),
     ),
     "ties": (
-        [(5, 0, 0, 3, 0.9, "completed"), (2, 1, 0, 3, 0.9, "completed"), (7, 1, 0, 3, 0.4, "completed")],
+        [
+            (5, 0, 0, 3, 0.9, "completed"),
+            (2, 1, 0, 3, 0.9, "completed"),
+            (7, 1, 0, 3, 0.4, "completed"),
+        ],
         (2, 1, 0),
     ),
     "asha-failed-top-rung": (

@@ -233,14 +233,17 @@ def test_search_page_names_the_answer_of_a_multi_bracket_hyperband(
         marked = p.eval_on_selector_all("circle.best", "cs => cs.map(c => Number(c.dataset.runId))")
         assert set(marked) == {answer}
         assert p.inner_text("#trials tr.best-row td:first-child") == f"#{answer}"
-        rungs = p.eval_on_selector_all("#rungs tbody tr", "rs => rs.map(r => r.cells[2].textContent)")
+        rungs = p.eval_on_selector_all(
+            "#rungs tbody tr", "rs => rs.map(r => r.cells[2].textContent)"
+        )
         assert len(rungs) == 10  # one row per (bracket, budget)
         legend = p.inner_text("#budget-legend .legend")
         assert all(b in legend for b in ("1", "3", "9", "27"))
         p.select_option("#budget", "27")
         p.wait_for_function("() => !document.querySelector('#budget-legend .legend')")
         dots = p.eval_on_selector_all(
-            "#param-charts figure:first-of-type circle", "cs => cs.map(c => Number(c.dataset.runId))"
+            "#param-charts figure:first-of-type circle",
+            "cs => cs.map(c => Number(c.dataset.runId))",
         )
         at_27 = {ids[k] for k in ids if k in {(8, 0, 3), (11, 1, 2), (12, 2, 1), (14, 3, 0)}}
         assert set(dots) == at_27  # completed evaluations at budget 27 only

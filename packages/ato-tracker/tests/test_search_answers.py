@@ -9,7 +9,7 @@ under ``search/<key>`` at ``step=rung``; older searches as ``round:`` tags and t
 from __future__ import annotations
 
 import json
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import pytest
 
@@ -168,7 +168,11 @@ def test_answer_is_the_best_completed_at_the_largest_budget(capsys, db_url, case
     code, out, err = ato(capsys, "--db", db_url, "--json", "runs", "best", "--search", "s1")
     assert code == 0, err
     data = json.loads(out)
-    assert (data["run"]["id"], data["value"], data["metric"]) == (ids[where], value, f"search/{key}")
+    assert (data["run"]["id"], data["value"], data["metric"]) == (
+        ids[where],
+        value,
+        f"search/{key}",
+    )
     assert data["search"]["budget"] == budget
     code, out, _ = ato(capsys, "--db", db_url, "runs", "best", "--search", "s1", "--metric", key)
     assert code == 0 and f"run {ids[where]} with search/{key} = " in out  # the user's key too
@@ -212,10 +216,34 @@ def test_the_final_tag_is_reported_but_the_rule_decides(db_url):
 @pytest.mark.parametrize(
     ("rounds", "expected", "value"),
     [
-        ([(0, 0.5, "completed", False), (0, 0.9, "completed", False), (1, 0.85, "completed", True)], 2, 0.85),
-        ([(0, 0.5, "completed", False), (0, 0.9, "completed", False), (1, 0.0, "failed", True)], 1, 0.9),
-        ([(0, 0.5, "completed", False), (1, 0.6, "completed", False), (1, 0.0, "killed", True)], 1, 0.6),
-        ([(0, 0.9, "completed", False), (1, 0.6, "completed", False), (1, 0.7, "completed", False)], 2, 0.7),
+        (
+            [
+                (0, 0.5, "completed", False),
+                (0, 0.9, "completed", False),
+                (1, 0.85, "completed", True),
+            ],
+            2,
+            0.85,
+        ),
+        (
+            [(0, 0.5, "completed", False), (0, 0.9, "completed", False), (1, 0.0, "failed", True)],
+            1,
+            0.9,
+        ),
+        (
+            [(0, 0.5, "completed", False), (1, 0.6, "completed", False), (1, 0.0, "killed", True)],
+            1,
+            0.6,
+        ),
+        (
+            [
+                (0, 0.9, "completed", False),
+                (1, 0.6, "completed", False),
+                (1, 0.7, "completed", False),
+            ],
+            2,
+            0.7,
+        ),
     ],
     ids=["final-completed", "final-failed", "final-killed", "no-final"],
 )

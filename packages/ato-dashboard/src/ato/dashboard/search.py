@@ -56,8 +56,7 @@ def search_detail(
         raise NotFoundError(f"no trial of search {search_id} logged a metric {metric!r}")
     answer = search_answer(runs, summaries, metric, mode)
     trials = [
-        _trial(run, evaluation)
-        for run, evaluation in zip(runs, answer.evaluations, strict=True)
+        _trial(run, evaluation) for run, evaluation in zip(runs, answer.evaluations, strict=True)
     ]
     flats = [trial.pop("_flat") for trial in trials]
     params = [key for key in records.differing_keys(flats) if key not in records.SEARCH_KEYS]

@@ -249,7 +249,9 @@ def _no_answer(
     else:
         counts: dict[str, int] = defaultdict(int)
         for e in evaluations:
-            counts[e.status if e.value is None or e.status != COMPLETED else "completed (NaN/inf)"] += 1
+            counts[
+                e.status if e.value is None or e.status != COMPLETED else "completed (NaN/inf)"
+            ] += 1
         listed = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
         reason = (
             f"no evaluation completed with a finite value of {key!r} "

@@ -156,7 +156,7 @@ class SQLFinder:
         (``mode='min'``) value of ``metric_key``; ``None`` if no run of the project logged it.
 
         Args:
-            by: which value of each run is compared: ``'best'`` (default, as before 3.1) the
+            by: which value of each run is compared: ``'best'`` (default, unchanged) the
                 best finite value it ever logged in ``mode``'s direction, ``'last'`` the value
                 it logged last (the one run tables show; ``ato runs best`` ranks by it unless
                 given ``--by best``). Ties go to the lower run id; NaN ranks last.

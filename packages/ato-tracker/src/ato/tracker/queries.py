@@ -185,7 +185,9 @@ def check_reduction(by: str) -> str:
         ValueError: any other value; the message names the choices.
     """
     if by not in REDUCTIONS:
-        raise ValueError(f"by must be 'last' or 'best' (how a run's values are reduced), got {by!r}")
+        raise ValueError(
+            f"by must be 'last' or 'best' (how a run's values are reduced), got {by!r}"
+        )
     return by
 
 

@@ -14,9 +14,9 @@ from rich.text import Text
 
 from ato.adict import ADict
 
+from ..answers import SearchAnswer, search_answer
 from ..engine import get_engine, run_transaction
 from ..errors import NameNotFoundError, ProjectNotFoundError, RunNotFoundError, UsageError
-from ..answers import SearchAnswer, search_answer
 from ..finder import SQLFinder
 from ..frames import param_keys, run_rows
 from ..modes import Modes
