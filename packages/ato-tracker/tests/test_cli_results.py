@@ -245,6 +245,7 @@ def test_list_search_shows_its_trials_and_marks_the_answer(capsys, search_db):
     runs = ato_json(capsys, "--db", db, "runs", "list", "--search", "abc123")
     assert [r["id"] for r in runs] == [s["t1"], s["t2"], s["t3"], s["final"]]
     assert [r["final"] for r in runs] == [False, False, False, True]
+    assert [r["answer"] for r in runs] == [False, False, False, True]
     code, out, _ = ato(capsys, "--db", db, "runs", "list", "--search", "abc123")
     assert code == 0
     assert f"{s['final']} ★" in rows_of(out)

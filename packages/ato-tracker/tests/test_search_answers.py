@@ -358,3 +358,15 @@ def test_add_tags_errors(db_url):
     for bad in (None, 3.5, {"a": 1}):
         with pytest.raises(TrackerConfigError, match="a tag string or a list of tags"):
             logger.add_tags(bad)
+
+
+def test_list_search_marks_the_answer_by_the_rule(capsys, db_url):
+    ids = write_search(db_url, FAILED_TOP)
+    _logger(db_url).add_tags("final", run_id=ids[(0, 1, 0)])  # a failed run wrongly tagged
+    code, out, err = ato(capsys, "--db", db_url, "--json", "runs", "list", "--search", "s1")
+    assert code == 0, err
+    rows = {run["id"]: run for run in json.loads(out)}
+    assert [i for i in rows if rows[i]["answer"]] == [ids[(3, 1, 0)]]
+    assert [i for i in rows if rows[i]["final"]] == [ids[(0, 1, 0)]]
+    code, out, _ = ato(capsys, "--db", db_url, "runs", "list", "--search", "s1")
+    assert f"{ids[(3, 1, 0)]} ★" in out and f"{ids[(0, 1, 0)]} ★" not in out

@@ -249,9 +249,7 @@ def _no_answer(
     else:
         counts: dict[str, int] = defaultdict(int)
         for e in evaluations:
-            counts[
-                e.status if e.value is None or e.status != COMPLETED else "completed (NaN/inf)"
-            ] += 1
+            counts[_state(e)] += 1
         listed = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
         reason = (
             f"no evaluation completed with a finite value of {key!r} "
@@ -260,6 +258,13 @@ def _no_answer(
     return SearchAnswer(
         None, None, key, mode, None, None, None, None, False, contract, reason, tuple(evaluations)
     )
+
+
+def _state(evaluation: Evaluation) -> str:
+    """The run's status, telling a completed run without a finite value apart."""
+    if evaluation.status != COMPLETED:
+        return evaluation.status
+    return "completed without a value" if evaluation.value is None else "completed with NaN/inf"
 
 
 def _tags(run: Run) -> dict[str, str]:
@@ -288,7 +293,7 @@ def _budget(run: Run, tags: Mapping[str, str]) -> float | None:
 
 def _config_value(run: Run, keys: Iterable[str]) -> str | None:
     for key in keys:
-        value = run.config.get(key) if hasattr(run.config, "get") else None
+        value = run.config.get(key)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return str(value)
     return None

@@ -17,7 +17,7 @@ from ato.adict import ADict
 from ..answers import SearchAnswer, search_answer
 from ..engine import get_engine, run_transaction
 from ..errors import NameNotFoundError, ProjectNotFoundError, RunNotFoundError, UsageError
-from ..finder import SQLFinder
+from ..finder import SEARCH_ANSWER_TAG, SQLFinder
 from ..frames import param_keys, run_rows
 from ..modes import Modes
 from ..names import hint
@@ -211,7 +211,8 @@ def list_runs(ctx: Context, options: ListOptions) -> None:
     for run in runs:
         record = run_record(run, summaries.get(run.id, {}))
         if options.search is not None:
-            record["final"] = run.id in answers
+            record["final"] = SEARCH_ANSWER_TAG in run.tags
+            record["answer"] = run.id in answers  # by the rule of ato.tracker.answers
         data.append(record)
     table = render_runs_table(runs, keys, summaries, params=params, marked=answers)
     if answers:
