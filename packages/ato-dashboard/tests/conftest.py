@@ -138,6 +138,52 @@ def _fill_search(url: str, filled: Filled) -> None:
             filled.runs[f"trial-{round_index}-{lr}"] = run_id
 
 
+# A Hyperband search (R=27, eta=3) as ato-hyperopt records it (the search-run contract):
+# (trial, bracket, rung, budget, value under search/val/acc or None, status). The highest rung
+# index (bracket 0, rung 3) is not the best, budget 9 holds the highest completed value, a failed
+# evaluation at budget 27 logged more: the answer is trial 12 (bracket 2, rung 1, budget 27).
+HYPERBAND = [
+    *((t, 0, 0, 1, 0.50 + 0.01 * t, "completed") for t in range(9)),
+    (6, 0, 1, 3, 0.80, "completed"),
+    (7, 0, 1, 3, 0.81, "completed"),
+    (8, 0, 1, 3, 0.82, "completed"),
+    (8, 0, 2, 9, 0.995, "completed"),
+    (8, 0, 3, 27, 0.95, "completed"),
+    *((t, 1, 0, 3, 0.70 + 0.01 * t, "completed") for t in range(9, 12)),
+    (11, 1, 1, 9, 0.90, "completed"),
+    (11, 1, 2, 27, 0.96, "completed"),
+    (12, 2, 0, 9, 0.93, "completed"),
+    (13, 2, 0, 9, 0.92, "completed"),
+    (12, 2, 1, 27, 0.98, "completed"),
+    (13, 2, 1, 27, 0.999, "failed"),
+    (14, 3, 0, 27, 0.97, "completed"),
+]
+HYPERBAND_ANSWER = (12, 2, 1)
+
+
+def fill_search(
+    url: str, layout: list[tuple[Any, ...]], search: str = "hb", mode: str = "max"
+) -> dict[tuple[int, int, int], int]:
+    """Write ``layout`` as contract runs of ``search``; ``{(trial, bracket, rung): run_id}``.
+    Each trial also logs the user's ``val/acc`` per epoch (which the answer must ignore)."""
+    ids = {}
+    for trial, bracket, rung, budget, value, status in layout:
+        log = logger(
+            url, "digits", optim={"lr": 0.001 * (trial + 1)}, model={"hidden": 16 * (1 + trial % 3)}
+        )
+        tags = [f"search:{search}", f"round:{rung}", f"trial_id:{trial}", f"rung:{rung}"]
+        tags += [f"budget:{budget}", f"bracket:{bracket}", f"mode:{mode}", "metric_key:val/acc"]
+        run_id = log.run(tags=tags)
+        for epoch in range(budget):
+            log.log_metric("val/acc", 0.999 if mode == "max" else 0.0, epoch)
+        if value is not None:
+            log.log_metric("search/val/acc", value, rung)
+        log.finish(status)
+        ids[(trial, bracket, rung)] = run_id
+    dispose_engines()
+    return ids
+
+
 @pytest.fixture
 def filled(db_url: str) -> Filled:
     return fill(db_url)
@@ -225,6 +271,11 @@ class Kit:
     xss_script: str = XSS_SCRIPT
     xss_img: str = XSS_IMG
     fill: ClassVar[Callable[[str], Filled]] = staticmethod(fill)  # type: ignore[assignment]
+    fill_search: ClassVar[Callable[..., dict[tuple[int, int, int], int]]] = staticmethod(
+        fill_search
+    )  # type: ignore[assignment]
+    hyperband: ClassVar[list[tuple[Any, ...]]] = HYPERBAND
+    hyperband_answer: ClassVar[tuple[int, int, int]] = HYPERBAND_ANSWER
     start_server: ClassVar[Callable[[str], Server]] = staticmethod(start_server)  # type: ignore[assignment]
 
 

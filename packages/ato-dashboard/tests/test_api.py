@@ -399,3 +399,113 @@ def test_run_detail_has_the_provenance_with_passwords_hidden(
     assert provenance["argv"][0] == "train.py" and provenance["argv"][3] == "lr=0.1"
     assert "s3cret" not in str(provenance) and "ann:" in provenance["argv"][2]
     assert provenance["cwd"] and provenance["python"]["version"]
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        [*range(9, 27), 3],  # a search appended its value at step=rung after the epochs
+        list(range(20, 0, -1)),  # logged backwards
+        [0, 5, 1, 6, 2, 7, 3, 8, 4, 9, 2, 12, 10, 11],  # interleaved, step 2 twice
+    ],
+    ids=["appended-early-step", "reversed", "interleaved"],
+)
+def test_series_are_ordered_by_step_then_time(db_url: str, steps: list[int]):
+    logger = SQLLogger({"experiment": {"project_name": "p", "sql": {"db_path": db_url}}})
+    run_id = logger.run()
+    for n, step in enumerate(steps):
+        logger.log_metric("val/acc", n / 100, step)
+    logger.finish()
+    dispose_engines()
+    c = client(db_url)
+    by_step = sorted(range(len(steps)), key=lambda n: (steps[n], n))  # ties: logged first
+    whole = c.get(f"/api/runs/{run_id}/metrics/val%2Facc").json()
+    assert whole["step"] == [steps[n] for n in by_step]
+    assert whole["value"] == [n / 100 for n in by_step]
+    small = c.get(f"/api/runs/{run_id}/metrics/val%2Facc", params={"max_points": 6}).json()
+    assert small["downsampled"] and small["step"] == sorted(small["step"])
+    assert (small["step"][0], small["step"][-1]) == (min(steps), max(steps))
+
+
+# Layouts of (trial, bracket, rung, budget, value, status) and the answer's (trial, bracket, rung).
+_LAYOUTS = {
+    "failed-top": (
+        [
+            (0, 0, 0, 3, 0.7, "completed"),
+            (1, 0, 0, 3, 0.8, "completed"),
+            (0, 0, 1, 9, 0.99, "failed"),
+            (1, 0, 1, 9, 0.985, "killed"),
+            (2, 1, 0, 9, float("nan"), "completed"),
+            (3, 1, 0, 9, 0.6, "completed"),
+        ],
+        (3, 1, 0),
+    ),
+    "ties": (
+        [
+            (5, 0, 0, 3, 0.9, "completed"),
+            (2, 1, 0, 3, 0.9, "completed"),
+            (7, 1, 0, 3, 0.4, "completed"),
+        ],
+        (2, 1, 0),
+    ),
+    "asha-failed-top-rung": (
+        [
+            (0, 0, 0, 1, 0.5, "completed"),
+            (1, 0, 0, 1, 0.9, "completed"),
+            (1, 0, 1, 3, 0.8, "completed"),
+            (0, 0, 1, 3, 0.6, "completed"),
+            (1, 0, 2, 9, None, "failed"),
+        ],
+        (1, 0, 1),
+    ),
+}
+
+
+@pytest.mark.parametrize("layout", ["hyperband", *_LAYOUTS])
+def test_search_answer_is_the_best_completed_at_the_largest_budget(db_url: str, layout: str):
+    evaluations, where = (
+        (KIT.hyperband, KIT.hyperband_answer) if layout == "hyperband" else _LAYOUTS[layout]
+    )
+    ids = KIT.fill_search(db_url, evaluations)
+    body = client(db_url).get("/api/searches/hb").json()
+    assert body["metric"] == "search/val/acc" and body["mode"] == "max" and body["contract"]
+    assert body["best"]["run_id"] == ids[where]
+    assert (body["best"]["bracket"], body["best"]["round"]) == where[1:]
+    groups = [(r["bracket"], r["round"], r["budget"]) for r in body["rounds"]]
+    assert groups == sorted(groups) and len(groups) == len({(e[1], e[2]) for e in evaluations})
+    assert body["budgets"] == sorted({float(e[3]) for e in evaluations})
+
+
+def test_search_page_groups_hyperband_by_bracket_and_budget_and_shows_the_final_tag(db_url: str):
+    ids = KIT.fill_search(db_url, KIT.hyperband)
+    answer = ids[KIT.hyperband_answer]
+    SQLLogger({"experiment": {"project_name": "digits", "sql": {"db_path": db_url}}}).add_tags(
+        ["final"], run_id=answer
+    )
+    body = client(db_url).get("/api/searches/hb").json()
+    assert body["brackets"] == [0, 1, 2, 3] and body["best"]["final"]
+    by_group = {(r["bracket"], r["budget"]): len(r["trials"]) for r in body["rounds"]}
+    assert by_group == {
+        (0, 1.0): 9, (0, 3.0): 3, (0, 9.0): 1, (0, 27.0): 1,
+        (1, 3.0): 3, (1, 9.0): 1, (1, 27.0): 1,
+        (2, 9.0): 2, (2, 27.0): 2,
+        (3, 27.0): 1,
+    }  # fmt: skip
+    user_key = client(db_url).get("/api/searches/hb", params={"metric": "val/acc"}).json()
+    assert user_key["metric"] == "search/val/acc"  # the user's key means the search's value
+    assert user_key["best"]["run_id"] == answer
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        [(0, 0, 0, 1, None, "failed"), (1, 0, 0, 1, None, "killed")],
+        [(0, 0, 0, 1, float("nan"), "completed"), (1, 0, 0, 1, 0.9, "failed")],
+    ],
+    ids=["failed-killed", "nan-failed"],
+)
+def test_search_without_a_completed_evaluation_has_no_answer(db_url: str, layout: list[Any]):
+    KIT.fill_search(db_url, layout)
+    body = client(db_url).get("/api/searches/hb").json()
+    assert body["best"] is None
+    assert "no evaluation completed with a finite value of 'search/val/acc'" in body["no_answer"]

@@ -214,3 +214,39 @@ def test_empty_database_page_says_so(db_url: str, page: Any, kit: Any):
     finally:
         server.server.should_exit = True
     _clean(page)
+
+
+def test_search_page_names_the_answer_of_a_multi_bracket_hyperband(
+    db_url: str, page: Any, kit: Any
+):
+    ids = kit.fill_search(db_url, kit.hyperband)
+    answer = ids[kit.hyperband_answer]
+    highest_rung = ids[(8, 0, 3)]  # the old "best trial": highest rung index, not the best
+    server = kit.start_server(db_url)
+    try:
+        p = page.goto(f"{server.base}/searches/hb")
+        p.wait_for_selector("#rounds-chart circle.best", timeout=TIMEOUT_MS)
+        headline = p.inner_text("#best h2")
+        assert headline.startswith(f"Answer: #{answer} search/val/acc = 0.98")
+        assert "budget 27" in headline and "bracket 2" in headline
+        assert f"#{highest_rung} " not in headline
+        marked = p.eval_on_selector_all("circle.best", "cs => cs.map(c => Number(c.dataset.runId))")
+        assert set(marked) == {answer}
+        assert p.inner_text("#trials tr.best-row td:first-child") == f"#{answer}"
+        rungs = p.eval_on_selector_all(
+            "#rungs tbody tr", "rs => rs.map(r => r.cells[2].textContent)"
+        )
+        assert len(rungs) == 10  # one row per (bracket, budget)
+        legend = p.inner_text("#budget-legend .legend")
+        assert all(b in legend for b in ("1", "3", "9", "27"))
+        p.select_option("#budget", "27")
+        p.wait_for_function("() => !document.querySelector('#budget-legend .legend')")
+        dots = p.eval_on_selector_all(
+            "#param-charts figure:first-of-type circle",
+            "cs => cs.map(c => Number(c.dataset.runId))",
+        )
+        at_27 = {ids[k] for k in ids if k in {(8, 0, 3), (11, 1, 2), (12, 2, 1), (14, 3, 0)}}
+        assert set(dots) == at_27  # completed evaluations at budget 27 only
+        _clean(page)
+    finally:
+        server.server.should_exit = True

@@ -245,6 +245,7 @@ def test_list_search_shows_its_trials_and_marks_the_answer(capsys, search_db):
     runs = ato_json(capsys, "--db", db, "runs", "list", "--search", "abc123")
     assert [r["id"] for r in runs] == [s["t1"], s["t2"], s["t3"], s["final"]]
     assert [r["final"] for r in runs] == [False, False, False, True]
+    assert [r["answer"] for r in runs] == [False, False, False, True]
     code, out, _ = ato(capsys, "--db", db, "runs", "list", "--search", "abc123")
     assert code == 0
     assert f"{s['final']} ★" in rows_of(out)
@@ -263,7 +264,7 @@ def test_best_of_a_search_is_its_final_run(capsys, search_db):
     assert best["run"]["id"] == search_db["final"]  # not the higher-scoring round-0 trial
     code, out, _ = ato(capsys, "--db", db, "runs", "best", "--search", "abc123")
     assert code == 0
-    assert f"Answer of search 'abc123': run {search_db['final']}" in out
+    assert f"Answer of search 'abc123' by val/acc (max): run {search_db['final']}" in out
     with_metric = ato_json(
         capsys, "--db", db, "runs", "best", "--search", "abc123", "--metric", "val/acc"
     )
@@ -273,8 +274,8 @@ def test_best_of_a_search_is_its_final_run(capsys, search_db):
 def test_best_of_a_search_without_final_run(capsys, db_url):
     for lr, acc in ((0.1, 0.4), (0.2, 0.6)):
         _run(db_url, "p", _trial(lr, 8, 0), ["search:s9", "round:0"], {"acc": [acc]})
-    code, _, err = ato(capsys, "--db", db_url, "runs", "best", "--search", "s9")
-    assert code == 1 and "has no final run" in err and "--metric" in err
+    guessed = ato_json(capsys, "--db", db_url, "runs", "best", "--search", "s9")
+    assert (guessed["metric"], guessed["value"]) == ("acc", 0.6)  # the key logged at its round
     best = ato_json(capsys, "--db", db_url, "runs", "best", "--search", "s9", "--metric", "acc")
     assert best["value"] == 0.6
 

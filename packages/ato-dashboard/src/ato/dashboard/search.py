@@ -1,10 +1,12 @@
 """``/api/searches/{search_id}``: a hyperparameter search reconstructed from its trials' runs.
 
-ato-hyperopt records each trial as a run tagged ``search:<id>`` and ``round:<k>`` and logs the
-search metric once, at ``step=k``. Newer searches also tag ``trial_id:<id>``, ``rung:<k>`` and
-``budget:<b>``; both forms are read. A trial that survives a round appears again in the next
+ato-hyperopt records each evaluation of a trial as a run tagged ``search:<id>``, ``trial_id:<n>``,
+``rung:<k>``, ``budget:<b>``, ``bracket:<i>``, ``mode:`` and ``metric_key:<key>``, and logs the value
+it ranks by under ``search/<key>``. Older searches tagged ``round:<k>`` and logged the metric
+itself at ``step=k``; both forms are read. A trial that survives a rung appears again in the next
 one: it is recognised by its ``trial_id`` tag or, without one, by its config minus the keys the
-search sets itself (``__num_halved__``, ``__budget__``...).
+search sets itself (``__num_halved__``, ``__budget__``...). The answer is the one
+``ato runs best --search`` names: `ato.tracker.answers.search_answer`.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from sqlalchemy import Connection
 
 from ato.adict.modes import check_mode
 from ato.tracker import queries
+from ato.tracker.answers import Evaluation, SearchAnswer, search_answer
 from ato.tracker.overview import runs_with_tag
-from ato.tracker.results import MetricSummary, Run
+from ato.tracker.results import Run
 
 from . import records
 from .errors import BadRequestError, NotFoundError
@@ -29,14 +32,14 @@ from .errors import BadRequestError, NotFoundError
 def search_detail(
     conn: Connection, search_id: str, *, metric: str | None = None, mode: str | None = None
 ) -> dict[str, Any]:
-    """The search's trials per round, survivor links, searched parameters and best trial.
+    """The search's trials per bracket and rung, survivor links, searched parameters and answer.
 
     Args:
         search_id: the id in the runs' ``search:<id>`` tag.
-        metric: the metric key to rank by (default: the key each trial logged once, at the
-            step of its round, as ato-hyperopt does).
-        mode: ``'max'`` or ``'min'`` (default: guessed from the key, see
-            [`guess_mode`][ato.dashboard.records.guess_mode]).
+        metric: the metric key to rank by (default: the search's own, ``search/<key>``, or for
+            older searches the key each trial logged once, at the step of its round).
+        mode: ``'max'`` or ``'min'`` (default: the search's ``mode:`` tag, else guessed from
+            the key, see [`default_mode`][ato.tracker.modes.default_mode]).
 
     Raises:
         NotFoundError: no run carries the tag, or ``metric`` was never logged by a trial.
@@ -48,15 +51,13 @@ def search_detail(
     if not runs:
         raise NotFoundError(f"no run is tagged search:{search_id}")
     summaries = queries.metric_summaries(conn, [run.id for run in runs])
-    trials = [_trial(run, summaries.get(run.id, {})) for run in runs]
     keys = sorted({key for per_run in summaries.values() for key in per_run})
-    metric = metric or _search_metric(trials, summaries)
     if metric is not None and metric not in keys:
         raise NotFoundError(f"no trial of search {search_id} logged a metric {metric!r}")
-    mode = mode or (records.guess_mode(metric) if metric else "max")
-    for trial in trials:
-        summary = summaries.get(trial["run_id"], {}).get(metric or "")
-        trial["metric"] = records.json_number(summary.last) if summary else None
+    answer = search_answer(runs, summaries, metric, mode)
+    trials = [
+        _trial(run, evaluation) for run, evaluation in zip(runs, answer.evaluations, strict=True)
+    ]
     flats = [trial.pop("_flat") for trial in trials]
     params = [key for key in records.differing_keys(flats) if key not in records.SEARCH_KEYS]
     for trial, flat in zip(trials, flats, strict=True):
@@ -64,29 +65,25 @@ def search_detail(
     return {
         "search_id": search_id,
         "projects": sorted({run.project_name for run in runs}),
-        "metric": metric,
-        "mode": mode,
+        "metric": answer.key,
+        "mode": answer.mode,
         "metric_keys": keys,
         "params": params,
         "x_axis": "budget" if all(t["budget"] is not None for t in trials) else "round",
+        "brackets": sorted({t["bracket"] for t in trials if t["bracket"] is not None}),
+        "budgets": sorted({t["budget"] for t in trials if t["budget"] is not None}),
         "rounds": _rounds(trials),
         "links": _links(trials),
-        "best": _best(trials, mode),
+        "best": _best(trials, answer),
+        "no_answer": answer.reason,
+        "contract": answer.contract,
         "status_counts": _count(trial["status"] for trial in trials),
     }
 
 
-def _trial(run: Run, summaries: dict[str, MetricSummary]) -> dict[str, Any]:
-    tags = records.tag_values(run.tags)
-    config = records.plain_config(run)
-    flat = records.flatten(config)
-    rung = records.as_number(tags.get("rung", tags.get("round")))
-    if rung is None:
-        rung = records.as_number(str(flat.get("__num_halved__", "")))
-    budget = records.as_number(tags.get("budget"))
-    if budget is None and isinstance(flat.get("__budget__"), (int, float)):
-        budget = float(flat["__budget__"])
-    identity = tags.get("trial_id") or tags.get("trial")
+def _trial(run: Run, evaluation: Evaluation) -> dict[str, Any]:
+    flat = records.flatten(records.plain_config(run))
+    identity = evaluation.trial
     if identity is None:
         searched = {k: v for k, v in flat.items() if k not in records.SEARCH_KEYS}
         text = json.dumps(searched, sort_keys=True, default=str)
@@ -94,59 +91,53 @@ def _trial(run: Run, summaries: dict[str, MetricSummary]) -> dict[str, Any]:
     return {
         "run_id": run.id,
         "status": run.status,
-        "round": int(rung) if rung is not None else 0,
-        "budget": budget,
+        "bracket": evaluation.bracket,
+        "round": evaluation.rung,
+        "budget": evaluation.budget,
         "trial": identity,
+        "final": evaluation.final,
+        "metric": None if evaluation.value is None else records.json_number(evaluation.value),
         "_flat": flat,
     }
 
 
-def _search_metric(
-    trials: list[dict[str, Any]], summaries: dict[int, dict[str, MetricSummary]]
-) -> str | None:
-    """The key most trials logged at the step of their round, fewest values per trial first."""
-    scores: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for trial in trials:
-        for key, summary in summaries.get(trial["run_id"], {}).items():
-            scores[key][0] += summary.last_step == trial["round"]
-            scores[key][1] -= summary.count
-    if not scores:
-        return None
-    return max(sorted(scores), key=lambda key: tuple(scores[key]))
-
-
 def _rounds(trials: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    by_round: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    """The trials grouped by (bracket, rung): one group per budget of each bracket."""
+    groups: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
     for trial in trials:
-        by_round[trial["round"]].append(trial)
+        groups[(trial["bracket"] if trial["bracket"] is not None else -1, trial["round"])].append(
+            trial
+        )
     return [
-        {"round": index, "budget": by_round[index][0]["budget"], "trials": by_round[index]}
-        for index in sorted(by_round)
+        {
+            "bracket": groups[key][0]["bracket"],
+            "round": key[1],
+            "budget": groups[key][0]["budget"],
+            "trials": groups[key],
+        }
+        for key in sorted(groups)
     ]
 
 
 def _links(trials: list[dict[str, Any]]) -> list[list[int]]:
-    """``[from_run, to_run]`` for each trial seen again in a later round (its next one)."""
+    """``[from_run, to_run]`` for each trial seen again at a later rung (its next one)."""
     seen: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for trial in trials:
         seen[trial["trial"]].append(trial)
     links = []
     for chain in seen.values():
-        chain.sort(key=lambda trial: (trial["round"], trial["run_id"]))
+        chain.sort(key=lambda trial: (trial["bracket"] or 0, trial["round"], trial["run_id"]))
         links += [[a["run_id"], b["run_id"]] for a, b in itertools.pairwise(chain)]
     return sorted(links)
 
 
-def _best(trials: list[dict[str, Any]], mode: str) -> dict[str, Any] | None:
-    """The best-scoring trial of the highest round that has a score."""
-    scored = [trial for trial in trials if trial["metric"] is not None]
-    if not scored:
+def _best(trials: list[dict[str, Any]], answer: SearchAnswer) -> dict[str, Any] | None:
+    """The search's answer (see `ato.tracker.answers`), ``None`` without one."""
+    if answer.run_id is None:
         return None
-    last_round = max(trial["round"] for trial in scored)
-    finalists = [trial for trial in scored if trial["round"] == last_round]
-    pick = max if mode == "max" else min
-    best = pick(finalists, key=lambda trial: trial["metric"])
-    return {key: best[key] for key in ("run_id", "round", "metric", "params")}
+    trial = next(t for t in trials if t["run_id"] == answer.run_id)
+    keys = ("run_id", "bracket", "round", "budget", "metric", "final", "params")
+    return {key: trial[key] for key in keys}
 
 
 def _count(values: Any) -> dict[str, int]:

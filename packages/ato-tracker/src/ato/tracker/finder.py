@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, distinct, func, select
 from sqlalchemy.exc import DBAPIError
 
 from . import frames, queries, status
+from .answers import ANSWER_TAG, SearchAnswer, search_answer
 from .engine import get_engine, require_tracker_schema, schema_state, sqlite_file
 from .errors import TrackerConfigError, TrackerError
 from .models import FingerprintRecord, MetricRecord, ProjectRecord, RunRecord
@@ -19,8 +21,8 @@ from .settings import hide_password, read_settings
 if TYPE_CHECKING:
     import pandas
 
-#: Tag of the run holding a search's answer (its final re-evaluation), next to ``search:<id>``.
-SEARCH_ANSWER_TAG = "final"
+#: Tag of the run holding a search's answer, next to ``search:<id>`` (see ``ato.tracker.answers``).
+SEARCH_ANSWER_TAG = ANSWER_TAG
 STREAM_BATCH = 10_000
 
 _runs = RunRecord.__table__
@@ -147,16 +149,24 @@ class SQLFinder:
                 crash_timeout=self.crash_timeout,
             )
 
-    def find_best_run(self, project_name: str, metric_key: str, mode: str = "max") -> Run | None:
+    def find_best_run(
+        self, project_name: str, metric_key: str, mode: str = "max", by: str = "best"
+    ) -> Run | None:
         """The run of ``project_name`` with the largest (``mode='max'``) or smallest
-        (``mode='min'``) finite value of ``metric_key`` ever logged; ``None`` if no run of the
-        project logged it.
+        (``mode='min'``) value of ``metric_key``; ``None`` if no run of the project logged it.
+
+        Args:
+            by: which value of each run is compared: ``'best'`` (default, unchanged) the
+                best finite value it ever logged in ``mode``'s direction, ``'last'`` the value
+                it logged last (the one run tables show; ``ato runs best`` ranks by it unless
+                given ``--by best``). Ties go to the lower run id; NaN ranks last.
 
         Raises:
             InvalidModeError: ``mode`` is not ``'max'`` or ``'min'`` (a ``ValueError``).
+            ValueError: ``by`` is not ``'best'`` or ``'last'``.
         """
         with self.engine.connect() as conn:
-            run_id = queries.best_run_id(conn, project_name, metric_key, mode)
+            run_id = queries.best_run_id(conn, project_name, metric_key, mode, by)
             return None if run_id is None else self._load_one(conn, run_id)
 
     def find_similar_runs(self, run_id: int) -> list[Run]:
@@ -312,6 +322,32 @@ class SQLFinder:
             if SEARCH_ANSWER_TAG in run.tags
         ]
         return self.find_run(answers[-1].id) if answers else None
+
+    def find_search_answer(
+        self,
+        search_id: str,
+        project_name: str | None = None,
+        metric: str | None = None,
+        mode: str | None = None,
+    ) -> SearchAnswer:
+        """The answer of search ``search_id`` by the rule of ``ato.tracker.answers``: the
+        best completed evaluation at the largest budget any completed evaluation reached, ties
+        to the earlier trial; ``metric`` and ``mode`` as for
+        [`search_answer`][ato.tracker.answers.search_answer].
+
+        Returns:
+            A [`SearchAnswer`][ato.tracker.answers.SearchAnswer]; its ``run_id`` is ``None``
+            (and ``reason`` says why) when no evaluation completed, or no run carries the tag.
+
+        Raises:
+            InvalidModeError: ``mode`` is not ``'max'``/``'min'``.
+        """
+        runs = self.get_search_runs(search_id, project_name)
+        summaries = self.get_metric_summaries([run.id for run in runs])
+        answer = search_answer(runs, summaries, metric, mode)
+        if not runs:
+            return replace(answer, reason=f"no run is tagged search:{search_id}")
+        return answer
 
     def runs_frame(
         self,

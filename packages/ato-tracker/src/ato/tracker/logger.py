@@ -12,7 +12,7 @@ from time import time
 from types import TracebackType
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Insert, Table, insert, text, update
+from sqlalchemy import Connection, Engine, Insert, Table, insert, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,7 @@ from .errors import (
     BufferSettingsError,
     ConfigTooLargeError,
     InvalidStatusError,
+    RunNotFoundError,
     RunStateError,
     TrackerConfigError,
 )
@@ -296,6 +297,35 @@ class SQLLogger:
         self._provenance = {**self._provenance, str(name): to_json_value(data)}
         stmt = update(_runs).where(_runs.c.id == run_id).values(provenance=self._provenance)
         run_transaction(self.engine, lambda conn: conn.execute(stmt))
+
+    def add_tags(self, tags: Any, run_id: int | None = None) -> list[str]:
+        """Add ``tags`` to an existing run (default: the run started last by this logger), also
+        after it finished; tags it already has are not added again, so calling twice is
+        harmless. ato-hyperopt tags the run holding a search's answer ``final`` this way.
+
+        Args:
+            tags: a list of labels (each stored as ``str``) or a single string, as for `run`.
+            run_id: the run to tag (any run of the database), ``None`` for the current run.
+                The order ``add_tags(run_id, tags)`` is accepted too.
+
+        Returns:
+            The run's tags afterwards, in order (old ones first, then the new ones).
+
+        Raises:
+            RunStateError: ``run_id`` is ``None`` and this logger started no run.
+            RunNotFoundError: no run has id ``run_id``.
+            TrackerConfigError: ``tags`` is not a string or a list of labels.
+        """
+        if isinstance(tags, int) and not isinstance(tags, bool) and not isinstance(run_id, int):
+            tags, run_id = run_id, tags  # add_tags(run_id, tags)
+        if tags is None or isinstance(tags, (int, float, Mapping)):
+            raise TrackerConfigError(
+                f"add_tags takes a tag string or a list of tags, got {tags!r}; "
+                "e.g. logger.add_tags(['final'], run_id=12)"
+            )
+        target = self._require_run("add_tags") if run_id is None else int(run_id)
+        new = _tag_list(tags)
+        return run_transaction(self.engine, lambda conn: _merge_tags(conn, target, new))
 
     @contextmanager
     def start_run(self, tags: Any = None, config: Any = None) -> Iterator[ActiveRun]:
@@ -612,6 +642,20 @@ def _tag_list(tags: Any) -> list[str]:
     if isinstance(tags, str):
         return [tags]
     return [str(to_json_value(tag)) for tag in tags]
+
+
+def _merge_tags(conn: Connection, run_id: int, new: list[str]) -> list[str]:
+    """Append the tags of ``new`` that run ``run_id`` lacks (row locked on servers)."""
+    stmt = select(_runs.c.tags).where(_runs.c.id == run_id).with_for_update()
+    row = conn.execute(stmt).first()
+    if row is None:
+        raise RunNotFoundError(f"add_tags: no run with id {run_id}")
+    tags = list(row.tags or [])
+    added = [tag for tag in dict.fromkeys(new) if tag not in tags]
+    if added:
+        tags += added
+        conn.execute(update(_runs).where(_runs.c.id == run_id).values(tags=tags))
+    return tags
 
 
 def _new_id(conn: Connection, stmt: Insert) -> int:

@@ -32,6 +32,7 @@ from .models import (
     ArtifactRecord,
     FingerprintRecord,
     MetricRecord,
+    MetricSummaryRecord,
     ProjectRecord,
     RunRecord,
     utcnow,
@@ -59,6 +60,7 @@ _metrics = MetricRecord.__table__
 _artifacts = ArtifactRecord.__table__
 _fingerprints = FingerprintRecord.__table__
 _projects = ProjectRecord.__table__
+_summaries = MetricSummaryRecord.__table__
 
 
 def find_project(conn: Connection, name: str) -> Project | None:
@@ -123,24 +125,30 @@ def load_run(
     return runs[0] if runs else None
 
 
-def best_run_id(conn: Connection, project_name: str, key: str, mode: str) -> int | None:
+def best_run_id(
+    conn: Connection, project_name: str, key: str, mode: str, by: str = "best"
+) -> int | None:
     """Id of the run of ``project_name`` holding the largest (``'max'``) or smallest
     (``'min'``) value of metric ``key``; ``None`` if no run logged it.
 
+    ``by`` picks the value of each run that is compared: ``'best'`` its best value ever logged
+    (``MAX``/``MIN`` in ``mode``'s direction), ``'last'`` the value it logged last (what the
+    runs tables show).
+
     Ranked as ato.hyperopt ranks trials: +inf and -inf by value (an infinite value is stored
     as the largest finite double of its sign, see ``ato.tracker.values``), NaN last - a
-    run that logged only NaN is returned only when no run has another value. Per run of the
-    project, ``MAX``/``MIN`` of the key is one seek into the ``(run_id, key, value)`` index;
-    the runs are then ordered by it (ties: the lower run id).
+    run whose compared value is NaN is returned only when no run has another value. Per run of
+    the project, the compared value is one seek into the ``(run_id, key, value)`` index (or
+    the run's summary row for ``'last'``); the runs are then ordered by it (ties: the lower
+    run id).
+
+    Raises:
+        InvalidModeError: ``mode`` is not ``'max'``/``'min'``; ValueError: ``by`` is not
+            ``'best'``/``'last'``.
     """
-    aggregate = func.max if check_mode(mode) == "max" else func.min
+    check_mode(mode)
     m = _metrics.c
-    best = (
-        select(aggregate(m.value))
-        .where(m.run_id == _runs.c.id, m.key == key)
-        .scalar_subquery()
-        .label("best")
-    )
+    best = _compared_value(key, mode, check_reduction(by))
     per_run = (
         select(_runs.c.id, best)
         .join(_projects, _projects.c.id == _runs.c.project_id)
@@ -157,13 +165,42 @@ def best_run_id(conn: Connection, project_name: str, key: str, mode: str) -> int
     found = conn.execute(stmt).scalar()
     if found is not None:
         return int(found)
-    only_nan = (  # NaN ranks last: a run that logged the key with NaN values only
+    only_nan = (  # NaN ranks last: a run that logged the key but has no value to compare
         select(func.min(m.run_id))
         .join(_runs, _runs.c.id == m.run_id)
         .join(_projects, _projects.c.id == _runs.c.project_id)
         .where(_projects.c.name == project_name, m.key == key)
     )
     return conn.execute(only_nan).scalar()
+
+
+#: The reductions a run's series of one metric can be ranked by.
+REDUCTIONS = ("last", "best")
+
+
+def check_reduction(by: str) -> str:
+    """``by`` if it is ``'last'`` or ``'best'``.
+
+    Raises:
+        ValueError: any other value; the message names the choices.
+    """
+    if by not in REDUCTIONS:
+        raise ValueError(
+            f"by must be 'last' or 'best' (how a run's values are reduced), got {by!r}"
+        )
+    return by
+
+
+def _compared_value(key: str, mode: str, by: str) -> Any:
+    """The value of each run compared by ``best_run_id``, as a labelled scalar subquery."""
+    if by == "last":
+        s = _summaries.c
+        stmt = select(s.last_value).where(s.run_id == _runs.c.id, s.key == key)
+    else:
+        aggregate = func.max if mode == "max" else func.min
+        m = _metrics.c
+        stmt = select(aggregate(m.value)).where(m.run_id == _runs.c.id, m.key == key)
+    return stmt.scalar_subquery().label("best")
 
 
 def metric_summaries(

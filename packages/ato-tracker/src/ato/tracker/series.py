@@ -44,7 +44,7 @@ class Series(NamedTuple):
 def metric_series(
     conn: Connection, run_id: int, key: str, max_points: int | None = None
 ) -> list[Metric]:
-    """The values of metric ``key`` of run ``run_id`` in logging order, at most ``max_points``.
+    """The values of metric ``key`` of run ``run_id`` in step order, at most ``max_points``.
 
     Args:
         conn: an open connection to a tracker database.
@@ -54,8 +54,9 @@ def metric_series(
             points returned, kept as described in the module docstring.
 
     Returns:
-        ``ato.tracker.Metric`` rows ordered by logging order (``[]`` if the run never
-        logged ``key``); a non-finite value reads back as ``nan``.
+        ``ato.tracker.Metric`` rows ordered by step, then time, then logging order (values
+        without a step last; ``[]`` if the run never logged ``key``), so a value logged late
+        at an early step is drawn where its step is; a non-finite value reads back as ``nan``.
 
     Raises:
         ValueError: ``max_points`` is below 4.
@@ -72,7 +73,7 @@ def downsampled_series(
         raise ValueError(f"max_points must be at least {MIN_POINTS}, got {max_points}")
     where = and_(_c.run_id == run_id, _c.key == key)
     if max_points is None or _at_most(conn, where, max_points):
-        points = _rows(conn, select(*_columns()).where(where).order_by(_c.id))
+        points = _rows(conn, select(*_columns()).where(where).order_by(*_STEP_ORDER))
         return Series(points, len(points))
     buckets = (max_points - 2) // 2
     steps = _step_range(conn, where)
@@ -210,6 +211,10 @@ def _sqlite_extreme_ids(
     return ids, total
 
 
+# Points in step order (then time, then logging order); values logged without a step last.
+_STEP_ORDER = (_c.step.is_(None), _c.step, _c.timestamp, _c.id)
+
+
 def _columns() -> tuple[Any, ...]:
     return (_c.key, _c.value, _c.value_class, _c.step, _c.timestamp)
 
@@ -219,7 +224,12 @@ def _rows_by_id(conn: Connection, ids: Sequence[int]) -> list[Metric]:
     for start in range(0, len(ids), _IN_BATCH):
         batch = ids[start : start + _IN_BATCH]
         rows += _rows(conn, select(*_columns()).where(_c.id.in_(batch)).order_by(_c.id))
-    return rows
+    return sorted(rows, key=_step_key)  # stable: equal steps and times stay in id order
+
+
+def _step_key(row: Metric) -> tuple[bool, int, Any]:
+    """The order of ``_STEP_ORDER`` for rows read by id (ids follow logging order)."""
+    return (row.step is None, row.step or 0, row.timestamp)
 
 
 def _rows(conn: Connection, stmt: Any) -> list[Metric]:

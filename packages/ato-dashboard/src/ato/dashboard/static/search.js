@@ -1,9 +1,11 @@
-/* Page "/searches/{id}": trials per round (budget or round on x, metric on y, a line from a
-   trial to its next round when it survived), each searched parameter against the metric, the
-   best trial highlighted. Data: /api/searches/{id}?metric=&mode=. Charts are SVG. */
+/* Page "/searches/{id}": the search's answer (the best completed evaluation at the largest
+   budget reached, as `ato runs best --search` names it), its brackets and budgets, trials per
+   rung (budget on x, metric on y, one colour per bracket, a line from a trial to its next rung
+   when it survived), each searched parameter against the metric (one colour per budget, or one
+   budget), the answer highlighted. Data: /api/searches/{id}?metric=&mode=. Charts are SVG. */
 "use strict";
 (async () => {
-  const { app, el, clear, getJSON, showError, fmtNum, fmtValue, statusBadge, runLink, table } = ato;
+  const { app, el, clear, getJSON, showError, fmtNum, fmtValue, statusBadge, runLink, table, PALETTE } = ato;
   const searchId = app.dataset.searchId;
   const $ = (id) => document.getElementById(id);
   const SVG = "http://www.w3.org/2000/svg";
@@ -76,21 +78,36 @@
     return { root, x, y };
   }
 
-  function dot(plot, cx, cy, trial, best) {
+  const COLOURS = PALETTE.filter((c) => c !== "#d62728");  // red marks the answer
+  const colour = (values, v) => COLOURS[Math.max(0, values.indexOf(v)) % COLOURS.length];
+  const where = (t) => [t.bracket !== null ? `bracket ${t.bracket}` : null, `rung ${t.round}`,
+    t.budget !== null ? `budget ${fmtNum(t.budget)}` : null].filter(Boolean).join(", ");
+
+  function dot(plot, cx, cy, trial, best, fill) {
     const link = svg("a", { href: `/runs/${trial.run_id}` });
-    const circle = svg("circle", { cx, cy, r: best ? 6 : 4, class: best ? "dot best" : "dot",
-      "data-run-id": trial.run_id });
-    circle.append(svg("title", {}, `run ${trial.run_id}: ${fmtNum(trial.metric)}`));
+    const circle = svg("circle", { cx, cy, r: best ? 7 : 4, class: best ? "dot best" : "dot",
+      "data-run-id": trial.run_id, ...(fill && !best ? { style: `fill: ${fill}` } : {}) });
+    circle.append(svg("title", {}, `run ${trial.run_id} (${where(trial)}): ${fmtNum(trial.metric)}`));
     link.append(circle);
     plot.append(link);
   }
 
+  function legend(title, values, label) {
+    if (values.length < 2) return null;
+    return el("p", { cls: "legend" }, `${title}: `, ...values.map((v) =>
+      el("span", { cls: "key" }, el("i", { style: `background: ${colour(values, v)}` }), label(v))));
+  }
+
   function roundsChart(data) {
     const target = clear($("rounds-chart"));
-    const trials = data.rounds.flatMap((r) => r.trials).filter((t) => t.metric !== null);
+    const trials = data.rounds.flatMap((r) => r.trials).filter((t) => typeof t.metric === "number");
     if (!trials.length) { target.append(el("p", { cls: "muted", text: "no trial has a value for this metric" })); return; }
     const xOf = (t) => (data.x_axis === "budget" ? t.budget : t.round);
     const { root, x, y } = frame(trials.map(xOf), trials.map((t) => t.metric), data.x_axis, data.metric);
+    // Brackets share budgets: each bracket's dots sit a few pixels apart so none hides another.
+    const nb = data.brackets.length;
+    const shift = (t) => (nb > 1 ? (data.brackets.indexOf(t.bracket) - (nb - 1) / 2) * 7 : 0);
+    const px = (t) => x.f(xOf(t)) + shift(t);
     const byRun = new Map(trials.map((t) => [t.run_id, t]));
     const bestChain = new Set();
     if (data.best) {
@@ -105,45 +122,85 @@
       const ta = byRun.get(a), tb = byRun.get(b);
       if (!ta || !tb) continue;
       const best = bestChain.has(a) && bestChain.has(b);
-      root.append(svg("line", { x1: x.f(xOf(ta)), y1: y.f(ta.metric), x2: x.f(xOf(tb)), y2: y.f(tb.metric),
+      root.append(svg("line", { x1: px(ta), y1: y.f(ta.metric), x2: px(tb), y2: y.f(tb.metric),
         class: best ? "link best" : "link" }));
     }
-    for (const t of trials) dot(root, x.f(xOf(t)), y.f(t.metric), t, bestChain.has(t.run_id));
+    for (const t of trials) {
+      const isAnswer = data.best !== null && t.run_id === data.best.run_id;
+      dot(root, px(t), y.f(t.metric), t, isAnswer, nb > 1 ? colour(data.brackets, t.bracket) : null);
+    }
     target.append(root);
+    const keys = legend("bracket", data.brackets, (b) => String(b));
+    if (keys) target.append(keys);
   }
 
+  /* Budgets are not comparable (a trial at budget 1 scores lower than at 27): one colour per
+     budget, and the selector shows one budget alone. */
   function paramCharts(data) {
     const target = clear($("param-charts"));
-    const trials = data.rounds.flatMap((r) => r.trials).filter((t) => t.metric !== null);
+    const chosen = $("budget").value;
+    const trials = data.rounds.flatMap((r) => r.trials).filter((t) => t.status === "completed" &&
+      typeof t.metric === "number" && (chosen === "" || String(t.budget) === chosen));
     if (!data.params.length) { target.append(el("p", { cls: "muted", text: "the trials' configs do not differ" })); return; }
+    const keys = legend("budget", data.budgets, fmtNum);
+    clear($("budget-legend")).append(...(keys && chosen === "" ? [keys] : []));
     for (const key of data.params) {
       const points = trials.filter((t) => t.params[key] !== null && t.params[key] !== undefined);
       if (!points.length) continue;
       const { root, x, y } = frame(points.map((t) => t.params[key]), points.map((t) => t.metric), key, data.metric);
       for (const t of points) {
-        dot(root, x.f(t.params[key]), y.f(t.metric), t, data.best !== null && t.run_id === data.best.run_id);
+        dot(root, x.f(t.params[key]), y.f(t.metric), t, data.best !== null && t.run_id === data.best.run_id,
+          data.budgets.length > 1 ? colour(data.budgets, t.budget) : null);
       }
       target.append(el("figure", { cls: "param-chart", "data-param": key }, root));
     }
   }
 
+  function budgetSelect(data) {
+    const select = $("budget"), before = select.value;
+    clear(select).append(el("option", { value: "", text: "all budgets" }));
+    for (const b of data.budgets) select.append(el("option", { value: String(b), text: fmtNum(b), selected: String(b) === before }));
+    select.closest("label").hidden = data.budgets.length < 2;
+  }
+
+  function rungsTable(data) {
+    const better = (a, b) => (data.mode === "max" ? a > b : a < b);
+    table($("rungs"), ["bracket", "rung", "budget", "trials", "completed", `best ${data.metric || "metric"}`],
+      data.rounds.map((r) => {
+        const done = r.trials.filter((t) => t.status === "completed" && typeof t.metric === "number");
+        const top = done.reduce((acc, t) => (acc === null || better(t.metric, acc) ? t.metric : acc), null);
+        return [r.bracket === null ? "–" : String(r.bracket), String(r.round), fmtNum(r.budget),
+          String(r.trials.length), String(done.length), fmtNum(top)];
+      }));
+  }
+
   function best(data) {
     const target = clear($("best"));
-    if (!data.best) { target.append(el("p", { cls: "muted", text: "no trial has a value for this metric yet" })); return; }
+    if (!data.best) {
+      target.append(el("h2", {}, "No answer"), el("p", { cls: "muted", text: `This search has no answer: ${data.no_answer}` }));
+      return;
+    }
     const params = el("dl", { cls: "inline" });
     for (const [k, v] of Object.entries(data.best.params)) params.append(el("dt", { text: k }), el("dd", { text: fmtValue(v) }));
-    target.append(el("h2", {}, "Best trial: ", runLink(data.best.run_id),
-      ` ${data.metric} = ${fmtNum(data.best.metric)} (round ${data.best.round})`), params);
+    const b = data.best;
+    target.append(el("h2", {}, "Answer: ", runLink(b.run_id), ` ${data.metric} = ${fmtNum(b.metric)} (${where(b)})`,
+      b.final ? el("span", { cls: "tag final", text: "final" }) : ""),
+      el("p", { cls: "muted", text: "The best completed evaluation at the largest budget any completed " +
+        "evaluation reached; ties go to the earlier trial. Failed, killed and NaN evaluations never count." }),
+      params);
   }
 
   function trialsTable(data) {
     const trials = data.rounds.flatMap((r) => r.trials);
     const sign = data.mode === "max" ? -1 : 1;
-    trials.sort((a, b) => (b.round - a.round) ||
-      ((a.metric === null) - (b.metric === null)) || sign * ((a.metric ?? 0) - (b.metric ?? 0)));
-    table($("trials"), ["run", "round", "budget", "status", data.metric || "metric", ...data.params],
-      trials.map((t) => [runLink(t.run_id), String(t.round), fmtNum(t.budget), statusBadge(t.status),
-        fmtNum(t.metric), ...data.params.map((k) => fmtValue(t.params[k]))]));
+    const num = (v) => (typeof v === "number" ? v : null);
+    const done = (t) => (t.status === "completed" ? 0 : 1);  // failed ones after, whatever they logged
+    trials.sort((a, b) => ((b.budget ?? b.round) - (a.budget ?? a.round)) || (done(a) - done(b)) ||
+      ((num(a.metric) === null) - (num(b.metric) === null)) || sign * ((num(a.metric) ?? 0) - (num(b.metric) ?? 0)) ||
+      (a.run_id - b.run_id));
+    table($("trials"), ["run", "bracket", "rung", "budget", "status", data.metric || "metric", ...data.params],
+      trials.map((t) => [runLink(t.run_id), t.bracket === null ? "–" : String(t.bracket), String(t.round),
+        fmtNum(t.budget), statusBadge(t.status), fmtNum(t.metric), ...data.params.map((k) => fmtValue(t.params[k]))]));
     const bestRow = data.best && $("trials").querySelector(`tbody tr:nth-child(${trials.findIndex((t) => t.run_id === data.best.run_id) + 1})`);
     if (bestRow) bestRow.classList.add("best-row");
   }
@@ -157,12 +214,16 @@
     for (const k of data.metric_keys) select.append(el("option", { value: k, text: k, selected: k === data.metric }));
     $("mode").value = data.mode;
     const counts = Object.entries(data.status_counts).map(([s, n]) => `${n} ${s}`).join(", ");
-    $("summary").textContent = `${data.rounds.length} rounds · ${counts} · project ${data.projects.join(", ")}`;
-    best(data); roundsChart(data); paramCharts(data); trialsTable(data);
+    const shape = data.brackets.length ? `${data.brackets.length} brackets · ${data.budgets.length} budgets`
+      : `${data.rounds.length} rounds`;
+    $("summary").textContent = `${shape} · ${counts} · project ${data.projects.join(", ")}`;
+    budgetSelect(data);
+    best(data); rungsTable(data); roundsChart(data); paramCharts(data); trialsTable(data);
   }
 
   try { await load(null, null); } catch (error) { showError($("rounds-chart"), error); return; }
   const reload = () => load($("metric").value, $("mode").value).catch((error) => showError($("rounds-chart"), error));
   $("metric").addEventListener("change", () => load($("metric").value, null).catch((error) => showError($("rounds-chart"), error)));
   $("mode").addEventListener("change", reload);
+  $("budget").addEventListener("change", reload);
 })();

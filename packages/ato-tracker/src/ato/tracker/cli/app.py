@@ -122,7 +122,17 @@ def build_parser() -> argparse.ArgumentParser:
     best.add_argument("--metric", help="metric key, e.g. val/accuracy")
     best.add_argument("--mode", type=_modes, default=Modes(), help=_MODE_HELP)
     best.add_argument(
-        "--search", metavar="ID", help="the answer of this search (its final re-evaluation)"
+        "--search",
+        metavar="ID",
+        help="the answer of this search: its best completed evaluation at the largest budget "
+        "reached (ties: the earlier trial)",
+    )
+    best.add_argument(
+        "--by",
+        choices=("last", "best"),
+        default="last",
+        help="with --metric: compare each run's last logged value (default, as `runs list` "
+        "shows) or its best value ever logged",
     )
 
     compare = actions.add_parser(
@@ -336,7 +346,7 @@ def _dispatch(ctx: commands.Context, args: argparse.Namespace) -> None:
     elif args.action == "show":
         commands.show_run(ctx, args.run_id)
     elif args.action == "best":
-        commands.best_run(ctx, args.metric, args.mode, args.search)
+        commands.best_run(ctx, args.metric, args.mode, args.search, args.by)
     elif args.action == "compare":
         commands.compare_runs(ctx, args.run_ids, args.mode)
     elif args.action == "metrics":

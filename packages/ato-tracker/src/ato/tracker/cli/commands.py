@@ -14,6 +14,7 @@ from rich.text import Text
 
 from ato.adict import ADict
 
+from ..answers import SearchAnswer, search_answer
 from ..engine import get_engine, run_transaction
 from ..errors import NameNotFoundError, ProjectNotFoundError, RunNotFoundError, UsageError
 from ..finder import SEARCH_ANSWER_TAG, SQLFinder
@@ -171,8 +172,11 @@ def list_runs(ctx: Context, options: ListOptions) -> None:
     those with ``status``, all of ``tags`` and of one ``search``; with param columns
     (``--params``, else the few params that differ most), sorted by ``--sort``; ``limit``
     keeps the newest runs, or the first ones of the sort order."""
+    answers: list[int] = []
     if options.search is not None:
         runs = search_runs(ctx, options.search)
+        answer = _answer_of(ctx, runs, None, None)
+        answers = [answer.run_id] if answer.run_id is not None else []
     else:
         runs = [
             run
@@ -203,16 +207,19 @@ def list_runs(ctx: Context, options: ListOptions) -> None:
     elif options.limit is not None:
         runs = runs[-options.limit :] if options.limit > 0 else []
     keys = list(options.metrics) if options.metrics else known_metrics
-    answers = [run.id for run in runs if options.search and SEARCH_ANSWER_TAG in run.tags]
     data = []
     for run in runs:
         record = run_record(run, summaries.get(run.id, {}))
         if options.search is not None:
-            record["final"] = run.id in answers
+            record["final"] = SEARCH_ANSWER_TAG in run.tags
+            record["answer"] = run.id in answers  # by the rule of ato.tracker.answers
         data.append(record)
     table = render_runs_table(runs, keys, summaries, params=params, marked=answers)
     if answers:
-        table.caption = f"{ANSWER_MARK} the search's answer (its final re-evaluation)"
+        table.caption = (
+            f"{ANSWER_MARK} the search's answer "
+            "(the best completed evaluation at the largest budget reached)"
+        )
     ctx.emit(data, table)
 
 
@@ -246,16 +253,19 @@ def show_run(ctx: Context, run_id: int) -> None:
     ctx.emit(run_record(run, summaries, details=True), render_run(run, summaries))
 
 
-def best_run(ctx: Context, metric: str | None, modes: Modes, search: str | None = None) -> None:
+def best_run(
+    ctx: Context, metric: str | None, modes: Modes, search: str | None = None, by: str = "last"
+) -> None:
     """``ato runs best --metric KEY``: the run of the project with the best value of
-    ``metric``; with ``--search ID``: the search's answer (its final re-evaluation), or,
-    for a search without one, its best trial by ``metric``.
+    ``metric``, comparing each run's ``by`` value (``'last'``: the value logged last, as the
+    runs table shows; ``'best'``: its best value ever logged); with ``--search ID``: the
+    search's answer (see ``ato.tracker.answers``).
 
     Raises:
         UsageError: neither ``--metric`` nor ``--search``.
         NameNotFoundError: ``metric`` was never logged in the project (did-you-mean).
-        RunNotFoundError: no run logged ``metric``, or the search has no answer and no
-            ``--metric`` was given.
+        RunNotFoundError: no run logged ``metric``, or the search has no answer (no
+            evaluation completed with a finite value).
     """
     if search is not None:
         _best_of_search(ctx, search, metric, modes)
@@ -264,7 +274,7 @@ def best_run(ctx: Context, metric: str | None, modes: Modes, search: str | None 
         raise UsageError("runs best needs --metric KEY (or --search ID for a search's answer)")
     project = ctx.single_project()
     mode = modes.mode_for(metric)
-    run = ctx.finder.find_best_run(project, metric, mode)
+    run = ctx.finder.find_best_run(project, metric, mode, by)
     if run is None:
         ids = [r.id for r in ctx.finder.get_runs_in_project(project, with_metrics=False)]
         known = ctx.finder.get_metric_keys(ids)
@@ -274,60 +284,75 @@ def best_run(ctx: Context, metric: str | None, modes: Modes, search: str | None 
                 + hint(metric, known, "metrics")
             )
         raise RunNotFoundError(f"no run of project {project!r} logged metric {metric!r}")
-    _print_best(ctx, run, metric, mode, f"Best run of project {project!r} by {metric} ({mode})")
+    title = f"Best run of project {project!r} by the {by} value of {metric} ({mode})"
+    _print_best(ctx, run, metric, mode, title, by=by)
+
+
+def _answer_of(
+    ctx: Context, runs: Sequence[Run], metric: str | None, modes: Modes | None
+) -> SearchAnswer:
+    summaries = ctx.finder.get_metric_summaries([run.id for run in runs])
+    mode = None
+    if modes is not None:
+        mode = modes.per_key.get(metric, modes.default) if metric else modes.default
+    return search_answer(runs, summaries, metric, mode)
 
 
 def _best_of_search(ctx: Context, search: str, metric: str | None, modes: Modes) -> None:
     runs = search_runs(ctx, search)
-    answer = ctx.finder.find_final(search, ctx.project)
-    if answer is not None:
-        keys = [metric] if metric else None
-        _print_best(ctx, answer, metric, None, f"Answer of search {search!r}", keys)
-        return
-    if metric is None:
-        raise RunNotFoundError(
-            f"search {search!r} has no final run (tag {SEARCH_ANSWER_TAG!r}): it did not finish "
-            "or was recorded by an older ato-hyperopt; pass --metric KEY for its best trial"
-        )
-    summaries = ctx.finder.get_metric_summaries([run.id for run in runs])
-    mode = modes.mode_for(metric)
-    winner = best_run_id(runs, summaries, metric, mode)
-    if winner is None:
-        known = all_metric_keys(summaries.values())
-        raise NameNotFoundError(
-            f"no trial of search {search!r} logged metric {metric!r}."
-            + hint(metric, known, "metrics")
-        )
-    run = next(r for r in runs if r.id == winner)
-    title = f"Best trial of search {search!r} (it has no final run) by {metric} ({mode})"
-    _print_best(ctx, run, metric, mode, title)
+    answer = _answer_of(ctx, runs, metric, modes)
+    if answer.run_id is None:
+        if metric is not None and all(e.value is None for e in answer.evaluations):
+            known = all_metric_keys(ctx.finder.get_metric_summaries([r.id for r in runs]).values())
+            raise NameNotFoundError(
+                f"no trial of search {search!r} logged metric {metric!r}."
+                + hint(metric, known, "metrics")
+            )
+        raise RunNotFoundError(f"search {search!r} has no answer: {answer.reason}")
+    run = next(r for r in runs if r.id == answer.run_id)
+    where = [f"budget {format_number(answer.budget)}" if answer.budget is not None else ""]
+    where.append(f"bracket {answer.bracket}" if answer.bracket is not None else "")
+    detail = ", ".join(part for part in [answer.mode, *where] if part)
+    title = f"Answer of search {search!r} by {answer.key} ({detail})"
+    _print_best(ctx, run, answer.key, answer.mode, title, by="last", answer=answer)
 
 
 def _print_best(
     ctx: Context,
     run: Run,
     metric: str | None,
-    mode: str | None,
+    mode: str,
     title: str,
-    keys: Sequence[str] | None = None,
+    *,
+    by: str,
+    answer: SearchAnswer | None = None,
 ) -> None:
     summaries = ctx.finder.get_metric_summaries([run.id]).get(run.id, {})
     value = None
     if metric is not None and metric in summaries:
         summary: MetricSummary = summaries[metric]
-        value = summary.best(mode) if mode else summary.last
+        value = summary.best(mode) if by == "best" else summary.last
     data = {
         "project": run.project_name,
         "metric": metric,
         "mode": mode,
+        "by": by,
         "value": json_number(value),
         "run": run_record(run, summaries),
     }
+    if answer is not None:
+        data["search"] = {
+            "budget": json_number(answer.budget),
+            "bracket": answer.bracket,
+            "rung": answer.rung,
+            "trial": answer.trial,
+            "final": answer.tagged_final,
+        }
     parts: list[Any] = [literal(f"{title}: "), (f"run {run.id}", "bold")]
     if metric is not None:
         parts.append(literal(f" with {metric} = {format_number(value)}"))
     headline = Text.assemble(*parts)
-    columns = list(keys) if keys is not None else ([metric] if metric else None)
+    columns = [metric] if metric else None
     table = render_runs_table([run], columns, {run.id: summaries})
     ctx.emit(data, Group(headline, table))
 
