@@ -33,7 +33,7 @@ def test_search_page_data_matches_the_search(tmp_path) -> None:
     result = train()
     client = testclient.TestClient(create_app(db), base_url="http://127.0.0.1")
     body = client.get(f"/api/searches/{result.search_id}").json()
-    assert body["metric"] == "val_acc" and body["mode"] == "max"
+    assert body["metric"] == "search/val_acc" and body["mode"] == "max"  # the ranked value
     assert sorted(body["params"]) == ["lr", "width"]
     assert [len(r["trials"]) for r in body["rounds"]] == [len(logs) for logs in result.logs]
     assert body["best"]["run_id"] == result.run_id

@@ -31,9 +31,6 @@ from ato.tracker import SQLFinder, SQLLogger
 
 KEY = "val/acc"
 SPACES = {"lr": dict(param_type="FLOAT", param_range=(1e-4, 1e-1), space_type="LOG")}
-# ato-tracker's SQLLogger.add_tags tags the answer's run; with a tracker without it the search
-# warns and tags nothing (the answer rule still finds the run)
-TAGS_ANSWERS = hasattr(SQLLogger, "add_tags")
 
 
 def _config(db_url: str) -> ADict:
@@ -123,7 +120,7 @@ def test_the_answer_is_the_run_holding_it_and_the_users_curve_stays_clean(
     answer = next(r for r in runs if r.id == result.run_id)
     assert answer.status == "completed" and _tags(answer)["trial"] == str(result.trial_id)
     tagged = [r.id for r in runs if "final" in r.tags]
-    assert tagged == ([result.run_id] if TAGS_ANSWERS else [])
+    assert tagged == [result.run_id]
 
 
 @pytest.mark.parametrize(
@@ -153,7 +150,7 @@ def test_a_resumed_search_trains_each_trial_budget_once(
     runs = _runs(config, "cut")
     assert got.run_id == _rule(runs, "search/" + KEY)
     assert [r.status for r in runs].count("killed") == 1
-    assert [r.id for r in runs if "final" in r.tags] == ([got.run_id] if TAGS_ANSWERS else [])
+    assert [r.id for r in runs if "final" in r.tags] == [got.run_id]
 
 
 RESUMER = textwrap.dedent(
