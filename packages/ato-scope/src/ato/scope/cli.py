@@ -344,7 +344,7 @@ def parse_value(text: str, token: str | None = None) -> Any:
     Raises:
         CLIParseError: if ``text`` holds brackets or quotes but is not a valid literal.
     """
-    from ast import literal_eval as read_literal
+    from .syntax import literal as read_literal
 
     if text == "":
         return ""
@@ -375,10 +375,10 @@ _NOT_LITERAL: Any = object()
 def _literal_with_yaml_words(text: str) -> Any:
     """A container literal whose items may be YAML-style words (``[true, null]``), read from
     the syntax tree without executing anything; ``_NOT_LITERAL`` when it is not one."""
-    import ast
+    from .syntax import parse_expression
 
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = parse_expression(text.strip())
         if _has_comment(text):
             return _NOT_LITERAL
         return _node_value(tree.body)
