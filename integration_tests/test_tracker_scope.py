@@ -131,14 +131,14 @@ def test_a_run_under_a_scope_can_be_explained_afterwards(tmp_path, capsys):
     def fast(config):
         config.lr = 0.5
 
-    config = scope.build(["fast", "epochs=3"])
+    config = scope.build(["fast", "+epochs=3"])
     logger = tracker.SQLLogger(config, scope=scope)
     with logger.start_run() as run:
         pass
     stored = tracker.SQLFinder(db).find_run(run.id).provenance.scope
-    assert stored.views[:2] == ["defaults", "fast"] and stored.overrides == ["epochs=3"]
+    assert stored.views[:2] == ["defaults", "fast"] and stored.overrides == ["+epochs=3"]
     assert main(["--db", db, "runs", "explain", str(run.id), "lr"]) == 0
     out = capsys.readouterr().out
     assert "lr = 0.5 ← fast" in out and "overrode 0.1 ← defaults" in out
     assert main(["--db", db, "runs", "explain", str(run.id), "epochs"]) == 0
-    assert "epochs = 3 ← CLI epochs=3" in capsys.readouterr().out
+    assert "epochs = 3 ← CLI +epochs=3" in capsys.readouterr().out

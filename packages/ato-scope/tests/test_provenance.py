@@ -81,6 +81,9 @@ def test_unknown_cli_key_warns_with_suggestion_and_is_added() -> None:
 def test_key_at_the_wrong_level_suggests_the_nested_key() -> None:
     scope = Scope()
     scope.observe("base", {"optim": {"lr": 0.1}}, default=True)
+    with pytest.raises(UnknownKeyError, match=r"'lr'.*Did you mean 'optim\.lr'"):
+        scope.build(["lr=1"])
+    scope.strict = False
     with pytest.warns(UnknownKeyWarning, match="'lr'.*Did you mean 'optim.lr'"):
         scope.build(["lr=1"])
 
@@ -127,6 +130,6 @@ def test_explain_words_that_name_views_are_views(capsys: pytest.CaptureFixture[s
 def test_initial_config_source_and_method_named_keys() -> None:
     scope = Scope(config={"update": 1})
     scope.observe("v", {"to_dict": 2}, default=True)
-    config = scope.build(["items=3"])
+    config = scope.build(["+items=3"])
     assert dict(config) == {"update": 1, "to_dict": 2, "items": 3}
     assert scope.provenance["update"][0].source.kind == "initial"

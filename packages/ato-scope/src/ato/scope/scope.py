@@ -53,8 +53,15 @@ class Scope(InjectionSwitch):
             views, explicitly passed flags above them (see `ato.scope.external`). Register
             the parser with ``parser=`` or `use_parser`; without one, the program's first
             ``parse_args()`` call is taken as the parser (the ato 2.x form).
-        strict: a CLI override of a key that no view defines raises
-            [`UnknownKeyError`][ato.scope.UnknownKeyError] instead of being added.
+        strict: True (the default, as Hydra): a CLI override of a key that no view defines
+            raises [`UnknownKeyError`][ato.scope.UnknownKeyError] unless written ``+key=value``
+            (add) or ``++key=value`` (add or override), and a value that cannot be converted to
+            the key's type raises [`OverrideTypeError`][ato.scope.OverrideTypeError] (from the
+            command line: ``prog: error: ...`` and exit status 2). False keeps ato 2.x's
+            permissive behaviour: such keys are added (an
+            [`UnknownKeyWarning`][ato.scope.UnknownKeyWarning] when one is close to a defined
+            key) and such values used as parsed, with an
+            [`OverrideTypeWarning`][ato.scope.OverrideTypeWarning].
         parser: an ``argparse.ArgumentParser`` whose flags this scope merges (implies
             ``use_external_parser=True``); see `use_parser`.
 
@@ -73,7 +80,7 @@ class Scope(InjectionSwitch):
         config: Mapping[str, Any] | None = None,
         name: str = "config",
         use_external_parser: bool = False,
-        strict: bool = False,
+        strict: bool = True,
         parser: argparse.ArgumentParser | None = None,
     ) -> None:
         if not isinstance(name, str) or not name.isidentifier():
