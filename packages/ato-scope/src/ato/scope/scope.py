@@ -363,13 +363,31 @@ class Scope(InjectionSwitch):
         """Step names of the latest build in order, with ``'(CLI Inputs)'`` marking the CLI."""
         return list(self._last.applied) if self._last else []
 
-    def applying_order(self) -> list[str]:
-        """All views in the order they apply when selected (what ``manual`` shows)."""
-        views = self._views.all_in_order()
+    def applying_order(self, requested: Sequence[str] | None = None) -> list[str]:
+        """The steps in the order they apply, with ``'(CLI Inputs)'`` marking the command line.
+
+        Args:
+            requested: view names typed on a command line: only the views that apply then
+                (the default views, these, and the views they chain with; what ``manual``
+                shows). ``None``: every view, as if all were selected.
+        Raises:
+            UnknownViewError: a requested name is not a view.
+        """
+        views = self._views.all_in_order() if requested is None else self._views.resolve(requested)
         order = [v.name for v in views if not v.lazy]
         if self.use_external_parser:
             order = ["(argparse defaults)", *order, "(argparse flags)"]
         return [*order, "(CLI Inputs)", *(v.name for v in views if v.lazy)]
+
+    def views_not_applied(self, requested: Sequence[str] = ()) -> list[str]:
+        """Views that do not apply for the view names ``requested`` (in the order they would
+        apply if named); ``manual`` lists them apart from the applying order.
+
+        Raises:
+            UnknownViewError: a requested name is not a view.
+        """
+        applying = {v.name for v in self._views.resolve(requested)}
+        return [v.name for v in self._views.all_in_order() if v.name not in applying]
 
     def manual_entries(self) -> dict[str, str]:
         """``{dotted key: description}`` from every ``@scope.manual`` function."""
