@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from ato.adict import ADict
 from ato.adict.suggest import did_you_mean
 
+from .built import BuildRecord, attach, new_config
 from .cli import Override
 from .errors import (
     KeyExistsError,
@@ -100,7 +101,7 @@ class _Builder:
     def __init__(self, scope_name: str, strict: bool) -> None:
         self.scope_name = scope_name
         self.strict = strict
-        self.config = ADict.auto()
+        self.config = new_config()
         self.log = ProvenanceLog()
         self.snapshot: dict[str, Any] = {}
         self.applied: list[str] = []
@@ -127,7 +128,8 @@ def build(
     external: ExternalArgs | None,
     strict: bool = True,
 ) -> BuildResult:
-    """Apply every step to a fresh auto ADict and return it (auto-nesting switched off).
+    """Apply every step to a fresh auto ADict and return it (auto-nesting switched off),
+    carrying the record of this build (`ato.scope.built`).
 
     Raises:
         UnknownKeyError: with ``strict``, a CLI override (``key=v``) names a key no step
@@ -170,6 +172,7 @@ def build(
         lazy_paths.update(_written(_run_view(b, view, None)))
     _check_unknown(b, request.overrides, before_cli, lazy_paths)
     ADict.set_auto(b.config, False)
+    attach(b.config, BuildRecord(scope_name, b.applied, b.log.writes))
     return BuildResult(b.config, b.log, b.applied)
 
 
