@@ -58,6 +58,8 @@ def test_ato_command_answers_from_the_demo_database(demo_run, demo_dir) -> None:
 def test_demo_manual_and_explain(demo_dir) -> None:
     manual = _run(["manual"], demo_dir)
     assert manual.returncode == 0, manual.stderr
+    assert "defaults → (CLI Inputs)\n" in manual.stdout and "quick, small_batches" in manual.stdout
+    manual = _run(["quick", "small_batches", "manual"], demo_dir)
     assert "defaults → quick → small_batches → (CLI Inputs)" in manual.stdout
     assert "optim.lr: initial learning rate" in manual.stdout
 

@@ -57,6 +57,10 @@ def test_priorities_lazy_views_and_manual(project: Path) -> None:
     assert config["lr"] == 0.002
     manual = run(project, "priorities.py", "manual")
     assert "(The Applying Order of Views)" in manual and "lr: Learning rate for optimizer" in manual
+    assert "defaults → (CLI Inputs)\n" in manual  # only the views that apply, in order
+    views = ["base_config", "high_lr", "long_training", "computed_config", "adaptive_lr"]
+    assert ", ".join(views) in manual  # listed apart: they apply only when named
+    manual = run(project, "priorities.py", *views, "manual")
     order = "defaults → base_config → high_lr → long_training → (CLI Inputs) → computed_config"
     assert order + " → adaptive_lr" in manual
 

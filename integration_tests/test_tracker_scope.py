@@ -131,14 +131,75 @@ def test_a_run_under_a_scope_can_be_explained_afterwards(tmp_path, capsys):
     def fast(config):
         config.lr = 0.5
 
-    config = scope.build(["fast", "epochs=3"])
+    config = scope.build(["fast", "+epochs=3"])
     logger = tracker.SQLLogger(config, scope=scope)
     with logger.start_run() as run:
         pass
     stored = tracker.SQLFinder(db).find_run(run.id).provenance.scope
-    assert stored.views[:2] == ["defaults", "fast"] and stored.overrides == ["epochs=3"]
+    assert stored.views[:2] == ["defaults", "fast"] and stored.overrides == ["+epochs=3"]
     assert main(["--db", db, "runs", "explain", str(run.id), "lr"]) == 0
     out = capsys.readouterr().out
     assert "lr = 0.5 ← fast" in out and "overrode 0.1 ← defaults" in out
     assert main(["--db", db, "runs", "explain", str(run.id), "epochs"]) == 0
-    assert "epochs = 3 ← CLI epochs=3" in capsys.readouterr().out
+    assert "epochs = 3 ← CLI +epochs=3" in capsys.readouterr().out
+
+
+README_SCOPE_WITH_TRACKER = """
+from ato.scope import Scope
+from ato.tracker import SQLLogger
+
+scope = Scope()
+
+
+@scope.observe(default=True)
+def defaults(config):
+    config.lr = 1e-3
+    config.epochs = 10
+    config.experiment.project_name = "readme"
+    config.experiment.sql.db_path = "sqlite:///experiments.db"
+
+
+@scope.observe()
+def long_run(config):
+    config.epochs = 100
+
+
+@scope
+def train(config):
+    print(f"training for {config.epochs} epochs at lr={config.lr}")
+    with SQLLogger(config).start_run() as run:
+        run.log_metric("loss", 0.5, 0)
+    print("run", run.id)
+
+
+if __name__ == "__main__":
+    train()
+"""
+
+
+def test_the_readme_scope_example_with_a_tracker_is_explained_without_wiring(tmp_path, capsys):
+    """The README's Scope example plus a logger made from the injected config alone (no
+    ``scope=``): ``ato runs explain`` answers for the run."""
+    import subprocess
+    import sys
+
+    from ato.tracker.cli import main
+
+    (tmp_path / "train.py").write_text(README_SCOPE_WITH_TRACKER, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "train.py", "long_run", "lr=0.01"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "training for 100 epochs at lr=0.01" in done.stdout
+    run_id = done.stdout.split("run ")[-1].strip()
+    db = f"sqlite:///{tmp_path / 'experiments.db'}"
+    assert main(["--db", db, "runs", "explain", run_id, "epochs"]) == 0
+    out = capsys.readouterr().out
+    assert "Views applied: defaults → long_run → (CLI Inputs)" in out
+    assert "epochs = 100 ← long_run (train.py:" in out and "overrode 10 ← defaults" in out
+    assert main(["--db", db, "runs", "explain", run_id, "lr"]) == 0
+    assert "lr = 0.01 ← CLI lr=0.01" in capsys.readouterr().out

@@ -60,9 +60,9 @@ def test_scope_without_external_parser_ignores_argparse() -> None:
 
 def test_explicit_argv_bypasses_parsed_leftovers() -> None:
     scope = Scope(use_external_parser=True)
-    make_parser().parse_args(["lr=2"])
+    make_parser().parse_args(["+lr=2"])
     assert scope.build().lr == 2
-    assert scope.build(["lr=4"]).lr == 4
+    assert scope.build(["+lr=4"]).lr == 4
 
 
 # -- a registered parser: nothing is replaced for the process ------------------------------

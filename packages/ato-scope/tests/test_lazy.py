@@ -212,31 +212,79 @@ def test_previous_trace_function_is_restored_and_keeps_tracing() -> None:
     assert lines.count("config.b = config.a * 2") == 1  # only the replay, never the skip
 
 
-def test_builds_in_parallel_threads_do_not_interfere(monkeypatch) -> None:
+_AUDIT = {"installed": False, "on": False}
+
+
+def _audit(event: str, args: tuple) -> None:
+    if _AUDIT["on"] and event == "sys.settrace":
+        sum(range(20))  # Python code inside sys.settrace: the GIL may change hands here
+
+
+@pytest.fixture
+def thread_switches_everywhere():
+    """Make the races of CPython 3.10/3.11 likely: the GIL changes hands after 1 µs; every
+    young garbage collection (one per few allocations) runs Python code, so another thread can
+    run while one is inside ``ast.parse`` building its syntax tree (gh-106905); and an audit
+    hook runs Python code inside every ``sys.settrace`` call. Audit hooks cannot be removed,
+    so this one does nothing outside the fixture."""
+    import gc
+    import sys
+
+    if not _AUDIT["installed"]:
+        sys.addaudithook(_audit)
+        _AUDIT["installed"] = True
+    interval, thresholds = sys.getswitchinterval(), gc.get_threshold()
+
+    def busy(phase: str, info: dict) -> None:
+        sum(range(20))
+
+    sys.setswitchinterval(1e-6)
+    gc.set_threshold(5, 1000, 1000)  # young collections only: full ones are slow
+    gc.callbacks.append(busy)
+    _AUDIT["on"] = True
+    try:
+        yield
+    finally:
+        _AUDIT["on"] = False
+        gc.callbacks.remove(busy)
+        gc.set_threshold(*thresholds)
+        sys.setswitchinterval(interval)
+
+
+def test_builds_in_parallel_threads_do_not_interfere(monkeypatch, thread_switches_everywhere):
+    """200 rounds of 4 threads building at once (lazy blocks parsed anew each round, command-line
+    values with nested literals). Unguarded, CPython 3.11 raised ``SystemError('AST constructor
+    recursion depth mismatch')`` in ``ast.parse`` (gh-106905), and 3.10/3.11 raised
+    ``RuntimeError('Cannot install a trace function while another trace function is being
+    installed')`` when two lazy blocks were skipped at once."""
     import threading
 
     from ato.scope import lazy
 
-    monkeypatch.setattr(lazy, "_withs", {})  # make the threads parse the file concurrently
-    monkeypatch.setattr(lazy, "_compiled", {})
     scope = _tracing_scope()
     wrong: list[tuple[int, dict]] = []
 
     def worker(offset: int) -> None:
-        for j in range(50):
+        for j in range(5):
+            value = offset + j
+            argv = [f"a={value}", f"+nested=[[{value}, {{'k': ({value}, [1, 2])}}], [[3]]]"]
             try:
-                config = scope.build([f"a={offset + j}"]).to_dict()
+                config = scope.build(argv).to_dict()
             except BaseException as exc:  # a thread's exception would otherwise be lost
                 config = {"error": repr(exc)}
-            if config != {"a": offset + j, "c": 3, "b": 2 * (offset + j)}:
-                wrong.append((offset + j, config))
+            nested = [[value, {"k": (value, [1, 2])}], [[3]]]
+            if config != {"a": value, "c": 3, "b": 2 * value, "nested": nested}:
+                wrong.append((value, config))
 
-    threads = [threading.Thread(target=worker, args=(i * 1000,)) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert wrong == []
+    for round_ in range(200):
+        monkeypatch.setattr(lazy, "_withs", {})  # make the threads parse the file concurrently
+        monkeypatch.setattr(lazy, "_compiled", {})
+        threads = [threading.Thread(target=worker, args=(i * 1000,)) for i in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert wrong == [], f"round {round_}: {wrong[:3]}"
 
 
 BODY_FORMS = {

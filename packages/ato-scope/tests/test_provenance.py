@@ -6,6 +6,7 @@ import warnings
 
 import pytest
 
+from ato.adict import ADict
 from ato.scope import DELETED, OverrideTypeWarning, Scope, UnknownKeyError, UnknownKeyWarning
 
 
@@ -81,6 +82,9 @@ def test_unknown_cli_key_warns_with_suggestion_and_is_added() -> None:
 def test_key_at_the_wrong_level_suggests_the_nested_key() -> None:
     scope = Scope()
     scope.observe("base", {"optim": {"lr": 0.1}}, default=True)
+    with pytest.raises(UnknownKeyError, match=r"'lr'.*Did you mean 'optim\.lr'"):
+        scope.build(["lr=1"])
+    scope.strict = False
     with pytest.warns(UnknownKeyWarning, match="'lr'.*Did you mean 'optim.lr'"):
         scope.build(["lr=1"])
 
@@ -127,6 +131,38 @@ def test_explain_words_that_name_views_are_views(capsys: pytest.CaptureFixture[s
 def test_initial_config_source_and_method_named_keys() -> None:
     scope = Scope(config={"update": 1})
     scope.observe("v", {"to_dict": 2}, default=True)
-    config = scope.build(["items=3"])
+    config = scope.build(["+items=3"])
     assert dict(config) == {"update": 1, "to_dict": 2, "items": 3}
     assert scope.provenance["update"][0].source.kind == "initial"
+
+
+# -- the record a built config carries (read by the tracker without scope=) -----------------
+def test_a_built_config_carries_the_record_of_its_own_build() -> None:
+    import pickle
+
+    scope = lr_scope(strict=True)
+    first = scope.build(["lr=0.5"])
+    second = scope.build([], extra={"lr": 0.25}, source="search")
+    for config, lr_sources in ((first, ["view", "cli"]), (second, ["view", "extra"])):
+        record = config.__ato_scope__
+        assert record.name == "config"
+        assert [w.source.kind for w in record.provenance["lr"]] == lr_sources
+        assert "__ato_scope__" not in config and "__ato_scope__" not in config.to_dict()
+    assert first.__ato_scope__.applied_views == ["defaults", "(CLI Inputs)"]
+    assert second.__ato_scope__.applied_views == scope.applied_views  # the latest build
+    for copied in (first.copy(), first.clone(), pickle.loads(pickle.dumps(first))):
+        assert copied == first and getattr(copied, "__ato_scope__", None) is None
+    assert type(pickle.loads(pickle.dumps(first))) is ADict
+    assert getattr(ADict(lr=1), "__ato_scope__", None) is None
+
+
+def test_each_scope_of_a_multiscope_config_carries_its_own_record() -> None:
+    from ato.scope import MultiScope
+
+    model, data = Scope(name="model"), Scope(name="data")
+    model.observe("model_base", {"lr": 0.1}, default=True)
+    data.observe("data_base", {"root": "/data"}, default=True)
+    configs = MultiScope(model, data).build(["data.root=/tmp"])
+    assert configs["model"].__ato_scope__.applied_views == ["model_base", "(CLI Inputs)"]
+    assert configs["data"].__ato_scope__.name == "data"
+    assert configs["data"].__ato_scope__.provenance["root"][-1].source.label == "data.root=/tmp"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 QUICKSTART = """
 from ato.scope import Scope
 
@@ -90,11 +92,35 @@ def test_manual_golden(run_script) -> None:
         assert run_script(QUICKSTART, flag).stdout == out.stdout
 
 
-def test_manual_shows_full_applying_order(run_script) -> None:
-    out = run_script(PRIORITIES, "manual")
-    assert "defaults → experiment_config → another_config → (CLI Inputs) → adaptive_lr\n" in (
-        out.stdout
-    )
+@pytest.mark.parametrize(
+    ("argv", "applying", "not_applied"),
+    [
+        ([], "defaults → (CLI Inputs)", "experiment_config, another_config, adaptive_lr"),
+        (
+            ["another_config", "adaptive_lr"],
+            "defaults → another_config → (CLI Inputs) → adaptive_lr",
+            "experiment_config",
+        ),
+        (
+            ["adaptive_lr", "experiment_config", "another_config"],
+            "defaults → experiment_config → another_config → (CLI Inputs) → adaptive_lr",
+            None,
+        ),
+        (["lr=0.5"], "defaults → (CLI Inputs)", "experiment_config, another_config, adaptive_lr"),
+    ],
+)
+def test_manual_orders_the_views_that_apply_and_lists_the_others_apart(
+    run_script, argv: list[str], applying: str, not_applied: str | None
+) -> None:
+    out = run_script(PRIORITIES, *argv, "manual")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[3] == applying
+    heading = "(Views Not Applied: name one on the command line to apply it)"
+    if not_applied is None:
+        assert heading not in lines
+    else:
+        assert lines[5:7] == [heading, not_applied]
 
 
 def test_priorities_and_lazy_view(run_script) -> None:
@@ -227,7 +253,10 @@ def test_multiscope_manual_golden(run_script) -> None:
         "--------------------------------------------------\n"
         '[Scope "model"]\n'
         "(The Applying Order of Views)\n"
-        "model_config → resnet101 → (CLI Inputs)\n"
+        "model_config → (CLI Inputs)\n"
+        "\n"
+        "(Views Not Applied: name one on the command line to apply it)\n"
+        "resnet101\n"
         "\n"
         "(User Manuals)\n"
         "model.backbone: Backbone network\n"
@@ -240,6 +269,9 @@ def test_multiscope_manual_golden(run_script) -> None:
         "(none: document keys with @scope.manual)\n"
         "--------------------------------------------------\n"
     )
+    named = run_script(MULTI, "model.resnet101", "manual").stdout.splitlines()
+    assert named[3] == "model_config → resnet101 → (CLI Inputs)"
+    assert "resnet101" not in named[4:]
 
 
 def test_multiscope_print_and_explain(run_script) -> None:
@@ -296,8 +328,10 @@ def test_argparse_defaults_below_views_flags_above(run_script) -> None:
 def test_argparse_help_shows_manual_and_flags(run_script) -> None:
     out = run_script(ARGPARSE, "--help")
     assert out.returncode == 0 and not out.stderr
-    assert "(argparse defaults) → config → fast → (argparse flags) → (CLI Inputs)" in out.stdout
+    assert "(argparse defaults) → config → (argparse flags) → (CLI Inputs)\n" in out.stdout
     assert "--gpu GPU" in out.stdout
+    out = run_script(ARGPARSE, "--gpu", "1", "fast", "--help")
+    assert "(argparse defaults) → config → fast → (argparse flags) → (CLI Inputs)" in out.stdout
 
 
 def test_argparse_unknown_flag_is_argparse_error(run_script) -> None:

@@ -16,6 +16,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
+from ato.adict import ADict
 from ato.tracker import SQLFinder, SQLLogger
 from ato.tracker.cli import main
 from ato.tracker.engine import get_engine
@@ -157,6 +158,50 @@ def test_explain_errors_suggest_keys_and_need_scope_provenance(capsys, make_conf
     assert code == 1 and "Did you mean 'optim.lr'?" in err
     code, _, err = ato(capsys, "--db", db_url, "runs", "explain", str(unscoped.id), "lr")
     assert code == 1 and "recorded no Scope provenance" in err and "command line" in err
+
+
+class BuiltConfig(ADict):
+    """Like the ADict an ato-scope Scope builds: it carries the record of its build in the
+    ``__ato_scope__`` slot (not a key)."""
+
+    __slots__ = ("__ato_scope__",)
+
+
+def built(config: ADict, record: object) -> ADict:
+    carrier = BuiltConfig(config)
+    object.__setattr__(carrier, "__ato_scope__", record)
+    return carrier
+
+
+class OtherScope(FakeScope):
+    name = "other"
+    applied_views = ["other_defaults", "(CLI Inputs)"]
+
+
+def test_a_config_built_by_a_scope_records_its_provenance_without_wiring(
+    capsys, make_config, db_url
+):
+    config = built(make_config(lr=0.1), FakeScope())
+    with SQLLogger(config).start_run() as active:
+        pass
+    run = SQLFinder(db_url).find_run(active.id)
+    assert run.provenance.scope.views == ["defaults", "quick", "(CLI Inputs)"]
+    assert "__ato_scope__" not in run.config and run.config.lr == 0.1
+    code, out, err = ato(capsys, "--db", db_url, "runs", "explain", str(active.id), "optim.lr")
+    assert code == 0, err
+    assert out.splitlines()[-2].startswith("optim.lr = 0.01 ← ")
+
+    logger = SQLLogger(make_config(lr=0.2))  # a plain config: no Scope section
+    with logger.start_run(config=built(make_config(lr=0.3), OtherScope())) as trial:
+        pass
+    with logger.start_run() as plain:
+        pass
+    with SQLLogger(config, scope=OtherScope()).start_run() as given:  # scope= wins
+        pass
+    finder = SQLFinder(db_url)
+    assert finder.find_run(trial.id).provenance.scope.name == "other"
+    assert "scope" not in finder.find_run(plain.id).provenance
+    assert finder.find_run(given.id).provenance.scope.name == "other"
 
 
 def test_log_scope_adds_the_scope_to_the_current_run(make_config, db_url):

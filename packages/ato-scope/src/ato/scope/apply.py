@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from ato.adict import ADict
 from ato.adict.suggest import did_you_mean
 
+from .built import BuildRecord, attach, new_config
 from .cli import Override
 from .errors import (
     KeyExistsError,
@@ -100,7 +101,7 @@ class _Builder:
     def __init__(self, scope_name: str, strict: bool) -> None:
         self.scope_name = scope_name
         self.strict = strict
-        self.config = ADict.auto()
+        self.config = new_config()
         self.log = ProvenanceLog()
         self.snapshot: dict[str, Any] = {}
         self.applied: list[str] = []
@@ -125,16 +126,17 @@ def build(
     views: Sequence[View],
     request: Request,
     external: ExternalArgs | None,
-    strict: bool = False,
+    strict: bool = True,
 ) -> BuildResult:
-    """Apply every step to a fresh auto ADict and return it (auto-nesting switched off).
+    """Apply every step to a fresh auto ADict and return it (auto-nesting switched off),
+    carrying the record of this build (`ato.scope.built`).
 
     Raises:
         UnknownKeyError: with ``strict``, a CLI override (``key=v``) names a key no step
-            defines; ``+key=v`` adds a key on purpose.
+            defines; ``+key=v`` adds a key on purpose, ``++key=v`` adds or overrides.
         KeyExistsError: ``+key=v`` names a key that exists.
-        OverrideTypeError: with ``strict``, an override does not fit the key's type
-            (``ato.scope.overrides``).
+        OverrideTypeError: with ``strict``, an override cannot be converted to the key's type
+            (``ato.scope.overrides``), also for a key only a lazy step writes.
     Warns:
         UnknownKeyWarning: (not strict) a CLI override creates a key close to an existing one.
         OverrideTypeWarning: (not strict) an override does not fit the key's type.
@@ -165,12 +167,18 @@ def build(
     for view, block in blocks:
         block.run()
         where = f"{short_path(block.file)}:{block.line}"
-        lazy_paths.update(b.step(Source("lazy", view.name, where)))
+        lazy_paths.update(_written(b.step(Source("lazy", view.name, where))))
     for view in (v for v in views if v.lazy):
-        lazy_paths.update(_run_view(b, view, None))
+        lazy_paths.update(_written(_run_view(b, view, None)))
     _check_unknown(b, request.overrides, before_cli, lazy_paths)
     ADict.set_auto(b.config, False)
+    attach(b.config, BuildRecord(scope_name, b.applied, b.log.writes))
     return BuildResult(b.config, b.log, b.applied)
+
+
+def _written(changes: Mapping[str, Any]) -> list[str]:
+    """The paths of a step's changes that it wrote (not the ones it removed)."""
+    return [path for path, value in changes.items() if value is not DELETED]
 
 
 def _run_view(
@@ -237,14 +245,21 @@ def _checked_value(b: _Builder, ov: Override) -> Any:
         )
     value, problem = fit(ov, current)
     if problem is not None:
-        if b.strict:
-            raise OverrideTypeError(problem + " (strict scope)")
-        import warnings
-
-        warnings.warn(
-            problem + "; the value was used as given", OverrideTypeWarning, stacklevel=_user_level()
-        )
+        _type_problem(b, problem)
     return value
+
+
+def _type_problem(b: _Builder, problem: str) -> None:
+    """Raise OverrideTypeError (strict) or warn OverrideTypeWarning for ``problem``."""
+    if b.strict:
+        raise OverrideTypeError(problem)
+    import warnings
+
+    warnings.warn(
+        problem + "; the value was used as given (Scope(strict=False))",
+        OverrideTypeWarning,
+        stacklevel=_user_level(),
+    )
 
 
 def _nested(values: Mapping[str, Any]) -> ADict:
@@ -276,34 +291,43 @@ def _prefixes(paths: Iterable[str]) -> set[str]:
 def _check_unknown(
     b: _Builder, overrides: Sequence[Override], before_cli: Mapping[str, Any], lazy: set[str]
 ) -> None:
+    """After the lazy steps: an override (``key=v``) of a key that no step before the command
+    line defined must name a key a lazy step wrote, and fit the type of what it wrote."""
     if not overrides:
         return
-    known = all_paths(before_cli) | _prefixes(lazy)
-    final_keys: list[str] | None = None
+    defined = all_paths(before_cli)
+    written_lazily = _prefixes(lazy)
     for ov in overrides:
-        if ov.key in known or ov.mode != "set":
+        if ov.mode != "set" or ov.key in defined:
             continue
-        if final_keys is None:
-            final_keys = sorted(known)
-        hint = did_you_mean(ov.key, final_keys, cutoff=0.75)
-        message = (
-            f"CLI override {ov.token!r} sets key {ov.key!r}, which no view of scope "
-            f"{b.scope_name!r} defines.{hint}"
-        )
-        on_purpose = f"+{ov.token.lstrip('+')}"
-        if b.strict:
-            raise UnknownKeyError(
-                f"{message} (strict scope: to add a new key on purpose, write {on_purpose!r}; "
-                "or define the key in a view)"
-            )
-        if hint:
-            import warnings
+        if ov.key in written_lazily:
+            problem = fit(ov, lookup(b.snapshot, ov.key))[1]
+            if problem is not None:
+                _type_problem(b, f"{problem} (a lazy step writes it)")
+            continue
+        _unknown_key(b, ov, sorted(defined | written_lazily))
 
-            warnings.warn(
-                f"{message} The key was added; write {on_purpose!r} to add a new key on purpose.",
-                UnknownKeyWarning,
-                stacklevel=_user_level(),
-            )
+
+def _unknown_key(b: _Builder, ov: Override, known: list[str]) -> None:
+    hint = did_you_mean(ov.key, known, cutoff=0.75)
+    message = (
+        f"CLI override {ov.token!r} sets key {ov.key!r}, which no view of scope "
+        f"{b.scope_name!r} defines.{hint}"
+    )
+    on_purpose = f"+{ov.token.lstrip('+')}"
+    if b.strict:
+        raise UnknownKeyError(
+            f"{message} To add a new key on purpose, write {on_purpose!r} (or define the key "
+            "in a view)."
+        )
+    if hint:
+        import warnings
+
+        warnings.warn(
+            f"{message} The key was added; write {on_purpose!r} to add a new key on purpose.",
+            UnknownKeyWarning,
+            stacklevel=_user_level(),
+        )
 
 
 def _user_level() -> int:

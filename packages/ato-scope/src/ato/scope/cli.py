@@ -4,9 +4,9 @@ Grammar (the shell has already split the command line into tokens):
 
 * ``key=value``: an override. ``key`` is a dotted path (``model.backbone.depth``) whose segments
   are identifiers (letters, digits, ``_`` and ``-``, not starting with a digit).
-* ``+key=value`` adds a key that no view defines, on purpose (no warning, allowed under
-  ``strict``); it is an error if the key exists. ``++key=value`` sets the key whether or not
-  it exists. (The spellings are Hydra's.)
+* ``+key=value`` adds a key that no view defines, on purpose (a plain ``key=value`` of such a
+  key is an error under ``Scope(strict=True)``, the default); it is an error if the key exists.
+  ``++key=value`` adds the key or overrides it. (The spellings are Hydra's.)
 * ``value`` is read with ``ast.literal_eval`` (numbers such as ``1e-3``, ``True``/``False``/
   ``None``, lists, tuples, dicts, sets, quoted strings). The YAML spellings Hydra users type
   are accepted too, in any letter case: ``true``/``false`` are bools, ``null``/``none`` are
@@ -32,8 +32,8 @@ Grammar (the shell has already split the command line into tokens):
 * Any other bare word is the name of a view (``high_lr``, or ``model.resnet101`` to name the view
   of one scope under a MultiScope).
 
-After parsing, the scope checks every override against the type of the value the views gave
-the key (see ``ato.scope.overrides``).
+After parsing, the scope converts every override to the type of the value the views gave the
+key, or refuses it (see ``ato.scope.overrides``).
 """
 
 from __future__ import annotations
@@ -344,7 +344,7 @@ def parse_value(text: str, token: str | None = None) -> Any:
     Raises:
         CLIParseError: if ``text`` holds brackets or quotes but is not a valid literal.
     """
-    from ast import literal_eval as read_literal
+    from .syntax import literal as read_literal
 
     if text == "":
         return ""
@@ -375,10 +375,10 @@ _NOT_LITERAL: Any = object()
 def _literal_with_yaml_words(text: str) -> Any:
     """A container literal whose items may be YAML-style words (``[true, null]``), read from
     the syntax tree without executing anything; ``_NOT_LITERAL`` when it is not one."""
-    import ast
+    from .syntax import parse_expression
 
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = parse_expression(text.strip())
         if _has_comment(text):
             return _NOT_LITERAL
         return _node_value(tree.body)
@@ -452,8 +452,8 @@ def command_line() -> list[str]:
 
 def exit_on_usage_error(build: Callable[[], T]) -> T:
     """Call ``build``; if it fails on a mistake in the process's own command line (a malformed
-    token, an unknown view, ``+key`` on an existing key, an unknown key or a mistyped value
-    under ``strict=True``), print one
+    token, an unknown view, ``+key`` on an existing key, an unknown key or a value of the wrong
+    type under ``strict=True``, the default), print one
     ``prog: error: ...`` line to stderr and exit with status 2, as argparse does, instead of
     showing a traceback. Programmatic calls with an explicit argv raise instead."""
     try:

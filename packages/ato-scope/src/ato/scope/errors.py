@@ -35,7 +35,8 @@ class UnknownViewError(ScopeError, KeyError):
 
 
 class UnknownKeyError(ScopeError, KeyError):
-    """A command-line override names a key no view defines, under ``Scope(strict=True)``."""
+    """A command-line override (``key=value``) names a key no view defines (``Scope(strict=True)``,
+    the default); ``+key=value`` adds a key on purpose."""
 
 
 class KeyExistsError(ScopeError, KeyError):
@@ -43,9 +44,10 @@ class KeyExistsError(ScopeError, KeyError):
 
 
 class OverrideTypeError(ScopeError, ValueError):
-    """Under ``Scope(strict=True)``, an override's value does not fit the type of the value
-    the views gave the key (``epochs=1.5`` where ``epochs`` is an int); see
-    ``ato.scope.overrides`` for the rules."""
+    """An override's value cannot be converted to the type of the value the views gave the key
+    (``epochs=1.5`` where ``epochs`` is an int, ``use_amp=maybe`` where it is a bool), under
+    ``Scope(strict=True)``, the default; the message names the key, the value and the expected
+    type. See ``ato.scope.overrides`` for the rules."""
 
 
 class ViewChainError(ScopeError, ValueError):
@@ -67,9 +69,10 @@ class TraceError(ScopeError, TypeError):
 
 
 class UnknownKeyWarning(UserWarning):
-    """A command-line override created a key no view defines (a likely typo)."""
+    """Under ``Scope(strict=False)``, a command-line override created a key no view defines,
+    close to one that is defined (a likely typo)."""
 
 
 class OverrideTypeWarning(UserWarning):
-    """An override's value does not fit the type the views gave the key (not strict: the
-    value is used as parsed)."""
+    """Under ``Scope(strict=False)``, an override's value does not fit the type the views gave
+    the key; the value is used as parsed."""

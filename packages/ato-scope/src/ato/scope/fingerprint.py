@@ -61,7 +61,9 @@ def normalized_dump(source: str) -> str:
     """The normalized ``ast.dump`` of ``source`` that `static_fingerprint` hashes."""
     import ast
 
-    tree = ast.parse(source)
+    from .syntax import parse_module
+
+    tree = parse_module(source)
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             node.decorator_list = []

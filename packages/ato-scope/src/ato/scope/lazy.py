@@ -22,7 +22,8 @@ kept, so tracebacks from a deferred block point at the original file and line.
 
 Verified with CPython 3.10 to 3.13, under coverage.py (C, Python and ``sys.monitoring`` cores)
 and pdb; `sys.settrace` is per thread and the capture is a context variable, so threads
-building scopes at the same time do not interfere. Limits:
+building scopes at the same time do not interfere (their skips take turns, and sources are
+parsed through `ato.scope.syntax`). Limits:
 
 * the view must come from a source file (a script, a module, a notebook cell); code typed
   into a bare ``python`` prompt or run from ``.pyc`` files only raises
@@ -50,6 +51,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 
 from .errors import LazyBlockError
+from .syntax import compile_tree, parse_module
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -59,8 +61,12 @@ if TYPE_CHECKING:
 
 _CAPTURE: ContextVar[list[DeferredBlock] | None] = ContextVar("ato_scope_lazy", default=None)
 _BLOCK_NAME = "__ato_lazy_block__"
+# Held from a skip's first sys.settrace to its last (CPython itself calls it when the skip
+# signal leaves the trace function): on CPython 3.10 and 3.11, a thread calling sys.settrace
+# while another is inside it (running an audit hook, which may hand the GIL over) raises
+# RuntimeError('Cannot install a trace function while another ... is being installed').
+_TRACE_LOCK = threading.RLock()
 _CO_GENERATOR = 0x20  # inspect.CO_GENERATOR, without importing inspect
-_PARSE_LOCK = threading.Lock()
 _withs: dict[tuple[str, int, int], ast.With] = {}
 _compiled: dict[tuple[str, int, tuple[str, ...], int], types.CodeType] = {}
 
@@ -116,7 +122,12 @@ class LazyBlock:
                 raise _SkipBlock
             return skip
 
-        sys.settrace(_ignore_events)
+        _TRACE_LOCK.acquire()  # released by __exit__, after the skip
+        try:
+            sys.settrace(_ignore_events)
+        except BaseException:
+            _TRACE_LOCK.release()
+            raise
         frame.f_trace_lines = True
         frame.f_trace = skip
         return self
@@ -127,8 +138,11 @@ class LazyBlock:
         global_trace, frame_trace, trace_lines = self._saved
         self._frame.f_trace = frame_trace
         self._frame.f_trace_lines = trace_lines
-        sys.settrace(global_trace)
-        self._frame = None
+        try:
+            sys.settrace(global_trace)
+        finally:
+            self._frame = None
+            _TRACE_LOCK.release()
         return exc_type is _SkipBlock
 
 
@@ -154,16 +168,14 @@ def capture(frame: Any) -> tuple[DeferredBlock, int, int]:
     import types
 
     filename = frame.f_code.co_filename
-    with _PARSE_LOCK:  # ast.parse is not thread-safe on CPython 3.11 (gh-106905)
-        node = _find_with(filename, frame.f_lineno, frame.f_globals)
+    node = _find_with(filename, frame.f_lineno, frame.f_globals)
     first, last = node.body[0].lineno, node.body[-1].end_lineno or node.body[-1].lineno
     if first == node.lineno:
         raise LazyBlockError(
             f"{filename}:{node.lineno}: put the body of 'with Scope.lazy():' on its own lines"
         )
     names = tuple(n for n in frame.f_locals if n.isidentifier() and not keyword.iskeyword(n))
-    with _PARSE_LOCK:
-        code = _compile(filename, node, names)
+    code = _compile(filename, node, names)
     function = types.FunctionType(code, frame.f_globals, _BLOCK_NAME)
     arguments = {n: frame.f_locals[n] for n in names}
     return DeferredBlock(function, arguments, filename, node.lineno), first, last
@@ -183,7 +195,7 @@ def _find_with(filename: str, lineno: int, module_globals: dict[str, Any]) -> as
     found = _withs.get(key)
     if found is not None:
         return found
-    tree = ast.parse("".join(lines), filename)
+    tree = parse_module("".join(lines), filename)
     for node in ast.walk(tree):
         if isinstance(node, ast.With) and any(
             item.context_expr.lineno <= lineno <= (item.context_expr.end_lineno or lineno)
@@ -208,13 +220,13 @@ def _compile(filename: str, node: ast.With, names: tuple[str, ...]) -> types.Cod
     if cached is not None:
         return cached
     params = f"*, {', '.join(names)}" if names else ""
-    module = ast.parse(f"def {_BLOCK_NAME}({params}):\n    pass\n")
+    module = parse_module(f"def {_BLOCK_NAME}({params}):\n    pass\n")
     function_def = module.body[0]
     assert isinstance(function_def, ast.FunctionDef)  # noqa: S101 - invariant, narrows the type
     function_def.body = copy.deepcopy(node.body)
     ast.fix_missing_locations(module)
     try:
-        module_code = compile(module, filename, "exec")
+        module_code = compile_tree(module, filename)
     except SyntaxError as exc:
         raise LazyBlockError(
             f"{filename}:{exc.lineno or node.lineno}: the 'with Scope.lazy():' block cannot run "

@@ -15,13 +15,21 @@ ARROW = " → "
 
 
 def manual_section(
-    name: str, order: Sequence[str], entries: Mapping[str, str], prefix: str = ""
+    name: str,
+    order: Sequence[str],
+    entries: Mapping[str, str],
+    prefix: str = "",
+    not_applied: Sequence[str] = (),
 ) -> str:
-    """One scope's manual: applying order of views, then ``key: text`` lines.
+    """One scope's manual: the order of the views that apply, the views that do not (if any),
+    then ``key: text`` lines.
 
     ``prefix`` (``'model.'`` under a MultiScope) is put before every manual key.
     """
     lines = [f'[Scope "{name}"]', "(The Applying Order of Views)", ARROW.join(order), ""]
+    if not_applied:
+        lines += ["(Views Not Applied: name one on the command line to apply it)"]
+        lines += [", ".join(not_applied), ""]
     lines.append("(User Manuals)")
     if entries:
         lines.extend(f"{prefix}{key}: {text}" for key, text in entries.items())

@@ -54,8 +54,15 @@ class Scope(InjectionSwitch, AssignApply):
             views, explicitly passed flags above them (see `ato.scope.external`). Register
             the parser with ``parser=`` or `use_parser`; without one, the program's first
             ``parse_args()`` call is taken as the parser (the ato 2.x form).
-        strict: a CLI override of a key that no view defines raises
-            [`UnknownKeyError`][ato.scope.UnknownKeyError] instead of being added.
+        strict: True (the default, as Hydra): a CLI override of a key that no view defines
+            raises [`UnknownKeyError`][ato.scope.UnknownKeyError] unless written ``+key=value``
+            (add) or ``++key=value`` (add or override), and a value that cannot be converted to
+            the key's type raises [`OverrideTypeError`][ato.scope.OverrideTypeError] (from the
+            command line: ``prog: error: ...`` and exit status 2). False keeps ato 2.x's
+            permissive behaviour: such keys are added (an
+            [`UnknownKeyWarning`][ato.scope.UnknownKeyWarning] when one is close to a defined
+            key) and such values used as parsed, with an
+            [`OverrideTypeWarning`][ato.scope.OverrideTypeWarning].
         parser: an ``argparse.ArgumentParser`` whose flags this scope merges (implies
             ``use_external_parser=True``); see `use_parser`.
 
@@ -74,7 +81,7 @@ class Scope(InjectionSwitch, AssignApply):
         config: Mapping[str, Any] | None = None,
         name: str = "config",
         use_external_parser: bool = False,
-        strict: bool = False,
+        strict: bool = True,
         parser: argparse.ArgumentParser | None = None,
     ) -> None:
         if not isinstance(name, str) or not name.isidentifier():
@@ -357,13 +364,31 @@ class Scope(InjectionSwitch, AssignApply):
         """Step names of the latest build in order, with ``'(CLI Inputs)'`` marking the CLI."""
         return list(self._last.applied) if self._last else []
 
-    def applying_order(self) -> list[str]:
-        """All views in the order they apply when selected (what ``manual`` shows)."""
-        views = self._views.all_in_order()
+    def applying_order(self, requested: Sequence[str] | None = None) -> list[str]:
+        """The steps in the order they apply, with ``'(CLI Inputs)'`` marking the command line.
+
+        Args:
+            requested: view names typed on a command line: only the views that apply then
+                (the default views, these, and the views they chain with; what ``manual``
+                shows). ``None``: every view, as if all were selected.
+        Raises:
+            UnknownViewError: a requested name is not a view.
+        """
+        views = self._views.all_in_order() if requested is None else self._views.resolve(requested)
         order = [v.name for v in views if not v.lazy]
         if self.use_external_parser:
             order = ["(argparse defaults)", *order, "(argparse flags)"]
         return [*order, "(CLI Inputs)", *(v.name for v in views if v.lazy)]
+
+    def views_not_applied(self, requested: Sequence[str] = ()) -> list[str]:
+        """Views that do not apply for the view names ``requested`` (in the order they would
+        apply if named); ``manual`` lists them apart from the applying order.
+
+        Raises:
+            UnknownViewError: a requested name is not a view.
+        """
+        applying = {v.name for v in self._views.resolve(requested)}
+        return [v.name for v in self._views.all_in_order() if v.name not in applying]
 
     def manual_entries(self) -> dict[str, str]:
         """``{dotted key: description}`` from every ``@scope.manual`` function."""

@@ -29,7 +29,7 @@ def run_commands(
     """
     commands = {c for r in requests.values() for c in r.commands}
     if "manual" in commands:
-        print(manual_text(scopes, multi))
+        print(manual_text(scopes, multi, requests))
         raise SystemExit(0)
     results = {s.name: s.build_request(requests[s.name]) for s in scopes}
     configs = {name: r.config for name, r in results.items()}
@@ -46,14 +46,18 @@ def run_commands(
     return configs
 
 
-def manual_text(scopes: Sequence[Any], multi: bool) -> str:
-    """The ``manual`` report of ``scopes`` (plus the argparse help when one was used)."""
-    sections = [
-        manual_section(
-            s.name, s.applying_order(), s.manual_entries(), f"{s.name}." if multi else ""
-        )
-        for s in scopes
-    ]
+def manual_text(
+    scopes: Sequence[Any], multi: bool, requests: Mapping[str, Request] | None = None
+) -> str:
+    """The ``manual`` report of ``scopes`` (plus the argparse help when one was used): per
+    scope, the order of the views that apply for its request (none: no views named) and,
+    apart, the views that do not apply."""
+    sections = []
+    for s in scopes:
+        named = requests[s.name].views if requests is not None else []
+        prefix = f"{s.name}." if multi else ""
+        order, idle = s.applying_order(named), s.views_not_applied(named)
+        sections.append(manual_section(s.name, order, s.manual_entries(), prefix, idle))
     parsers = list({id(s.parser): s.parser for s in scopes if s.parser is not None}.values())
     for parser in parsers:
         sections.append("(Command-Line Flags)\n" + parser.format_help().rstrip())

@@ -38,7 +38,7 @@ from .models import (
     utcnow,
 )
 from .normalize import normalize_config, structural_hash, to_json_value
-from .provenance import collect_provenance, scope_provenance
+from .provenance import collect_provenance, scope_of, scope_provenance
 from .results import Project, Run
 from .settings import (
     TrackerSettings,
@@ -81,7 +81,9 @@ class SQLLogger:
             readers tell a live run from a dead process's (see ``ato.tracker.status``).
         scope: the ato ``Scope`` that built ``config`` (any object with ``applied_views``
             and ``provenance``): each run's provenance then also holds the views applied, the
-            command-line overrides and where every key's value came from.
+            command-line overrides and where every key's value came from. Not needed for a
+            config a Scope built (it carries that record itself, ``__ato_scope__``): give it
+            for a config assembled elsewhere.
 
     Raises:
         TrackerConfigError: the config has no ``experiment.project_name``.
@@ -244,9 +246,11 @@ class SQLLogger:
                 f"run {self._run_id} is still active; call finish() before starting another run"
             )
         project = self.get_or_create_project()
-        stored = redact_db_password(normalize_config(self.config if config is None else config))
+        run_config = self.config if config is None else config
+        stored = redact_db_password(normalize_config(run_config))
         _check_config_size(self.engine, stored)
-        self._provenance = collect_provenance(self.scope)
+        scope = self.scope if self.scope is not None else scope_of(run_config)
+        self._provenance = collect_provenance(scope)
         now = utcnow()
         values = {
             "project_id": project.id,

@@ -18,6 +18,8 @@ directory (a search opens many runs from one launch).
 The Scope part is read by duck typing (no import of ato-scope): any object with
 ``applied_views`` (step names in order) and ``provenance`` (``{dotted key: [write, ...]}``
 where a write has ``value`` and ``source`` with ``kind``, ``label`` and ``where``) works.
+A config built by an ato ``Scope`` carries such a record of its build in its attribute
+``__ato_scope__`` (``scope_of``), so the logger finds it without being handed the scope.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from .versions import ato_versions
 
 GIT_TIMEOUT_S = 2.0
 OVERRIDE_KINDS = ("cli", "argparse")
+SCOPE_ATTRIBUTE = "__ato_scope__"
 
 
 def collect_provenance(scope: Any = None) -> dict[str, Any]:
@@ -92,6 +95,15 @@ def _git(directory: str, *args: str) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() if done.returncode == 0 else None
+
+
+def scope_of(config: Any) -> Any:
+    """The record of the Scope build that made ``config`` (its ``__ato_scope__`` attribute,
+    which ato-scope sets on the configs it builds), or ``None`` for any other object."""
+    try:
+        return getattr(config, SCOPE_ATTRIBUTE, None)
+    except Exception:  # a config type whose attribute lookup fails in its own way
+        return None
 
 
 def scope_provenance(scope: Any) -> dict[str, Any] | None:
