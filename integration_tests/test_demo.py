@@ -98,7 +98,7 @@ def test_demo_runs_list_has_searched_params_and_sorts_by_accuracy(demo_run, demo
 
 
 def test_demo_final_curve_and_explain(demo_run, demo_dir) -> None:
-    match = re.search(r"final evaluation: run (\d+); search (\w+)", demo_run.stdout)
+    match = re.search(r"answer: run (\d+); search (\w+)", demo_run.stdout)
     assert match, demo_run.stdout
     run_id, search_id = match.groups()
     best = json.loads(_ato(demo_dir, "runs", "best", "--search", search_id, "--json").stdout)
