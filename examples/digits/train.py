@@ -208,7 +208,7 @@ def main() -> None:
     print("\nbest configuration:")
     print(ADict(optim=best.optim, model=best.model).to_xyz())
     print(f"validation accuracy {result.metric:.4f}, held-out test accuracy {test_accuracy:.4f}")
-    print(f"answer: run {result.run_id}; search {result.search_id}")
+    print(f"answer: run {result.run_id} (trial {result.trial_id}); search {result.search_id}")
 
     finder = SQLFinder(settings)
     runs = finder.get_runs_in_project(settings.experiment.project_name)
