@@ -278,7 +278,8 @@ def _undocumented(site: pathlib.Path) -> list[str]:
 def docs(session: nox.Session) -> None:
     """Build the documentation site (MkDocs + mkdocstrings) and print where it was written;
     any warning, a raw Sphinx role (``:class:`` ...) in a page, or a public name (``__all__``)
-    missing from its package's API page fails the build.
+    missing from its package's API page fails the build, and so does a table of README.md or
+    docs/ that calls a feature missing while a public name provides it (tools/doc_claims.py).
     ``nox -s docs -- serve`` serves the site locally instead (http://127.0.0.1:8000)."""
     session.install(
         "mkdocs>=1.6",
@@ -287,6 +288,7 @@ def docs(session: nox.Session) -> None:
         *LIBRARIES,
     )
     config = str(ROOT / "mkdocs.yml")
+    session.run("python", str(ROOT / "tools" / "doc_claims.py"))
     if session.posargs[:1] == ["serve"]:
         session.run("mkdocs", "serve", "--strict", "-f", config, *session.posargs[1:])
         return

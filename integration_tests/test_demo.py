@@ -99,16 +99,30 @@ def test_demo_runs_list_has_searched_params_and_sorts_by_accuracy(demo_run, demo
     assert accuracies == sorted(accuracies, reverse=True) and len(accuracies) > 10
 
 
-def test_demo_final_curve_and_explain(demo_run, demo_dir) -> None:
-    match = re.search(r"the answer: run (\d+) .*; search (\w+)", demo_run.stdout)
+def test_demo_answer_trained_each_epoch_once_and_explains(demo_run, demo_dir) -> None:
+    match = re.search(
+        r"the answer: run (\d+) \(trial (\d+), [^)]*\); search (\w+)", demo_run.stdout
+    )
     assert match, demo_run.stdout
-    run_id, search_id = match.groups()
+    run_id, trial_id, search_id = match.groups()
     best = json.loads(_ato(demo_dir, "runs", "best", "--search", search_id, "--json").stdout)
     assert str(best["run"]["id"]) == run_id
-    curve = _ato(demo_dir, "runs", "metrics", run_id, "--key", "train_loss", "--format", "csv")
-    assert curve.returncode == 0, curve.stderr
-    lines = curve.stdout.splitlines()
-    assert lines[0] == "step,key,value,timestamp" and len(lines) > 5
+    listed = _ato(demo_dir, "runs", "list", "--project", "digits", "--search", search_id, "--json")
+    rungs = [
+        r["id"]
+        for r in json.loads(listed.stdout)
+        if f"trial:{trial_id}" in r["tags"] and "train_loss" in r["metrics"]
+    ]
+    epochs = []
+    for rung_run in rungs:
+        curve = _ato(
+            demo_dir, "runs", "metrics", str(rung_run), "--key", "train_loss", "--format", "csv"
+        )
+        assert curve.returncode == 0, curve.stderr
+        assert curve.stdout.splitlines()[0] == "step,key,value,timestamp"
+        epochs += [int(line.split(",")[0]) for line in curve.stdout.splitlines()[1:]]
+    # promoted from rung to rung, the answer's trial trained each of the 27 epochs once
+    assert sorted(epochs) == list(range(27))
     explain = _ato(demo_dir, "runs", "explain", run_id, "optim.lr")
     assert explain.returncode == 0, explain.stderr
     assert "optim.lr = " in explain.stdout and "← search" in explain.stdout

@@ -1,22 +1,27 @@
-"""Hyperband search for a small neural network on scikit-learn's handwritten digits.
+"""A tracked Hyperband search (random sampling) for a small neural network on scikit-learn's
+handwritten digits.
 
 The data set (1,797 8x8 images) ships inside scikit-learn: nothing is downloaded.
 
     python examples/digits/train.py                  # full search, tracked in experiments.db
     python examples/digits/train.py quick            # a named view: a shorter search
-    python examples/digits/train.py optim.batch_size=32 train.max_epochs=60
+    python examples/digits/train.py optim.batch_size=32 train.max_epochs=81
     python examples/digits/train.py manual           # what each key means, view order
     python examples/digits/train.py explain          # where every value came from
     ato runs best --metric val_accuracy              # afterwards, from the database
     ato runs list --project digits --sort val_accuracy   # searched params as columns
 
-Every (trial, rung) of the search is one run in the tracker. Trials continue instead of
-retraining: each saves its model in its checkpoint directory (``trial_context()``), and when it
-is promoted it loads that model and trains only the extra epochs of the next rung. Each trial
-logs its own ``train_loss`` and ``val_accuracy`` per epoch; the search stores the value it
-ranks by under ``search/val_accuracy``. The search's answer is the best trial at the largest
-budget any trial completed (no extra training): its model, the only checkpoint the search keeps,
-then reports its accuracy on a held-out test split the search never saw.
+The search composes a sampler (``RandomSampler``: learning rate, L2 strength and hidden size
+drawn log-uniformly) with a schedule (``HyperbandSchedule``: several brackets of successive
+halving, each trading the number of configurations against the epochs each gets; Li et al.,
+JMLR 18(185), 2018). Every (trial, rung) of the search is one run in the tracker, with its
+training loss and validation accuracy per epoch. Trials continue instead of retraining: each
+saves its model in its checkpoint directory (``trial_context()``), and when it is promoted it
+loads that model and trains only the extra epochs of the next rung. The answer's model then
+reports its accuracy on a held-out test split the search never saw. The search stores the
+value it ranks by under ``search/val_accuracy``; its answer is the best trial at the largest budget
+any trial completed (no extra training), and only its checkpoint is kept. Look at the runs in a
+browser afterwards with ``nox -s dashboard`` (or ``ato dashboard --db experiments.db --open``).
 """
 
 from __future__ import annotations
@@ -36,9 +41,9 @@ from sklearn.preprocessing import StandardScaler
 
 from ato.adict import ADict
 from ato.hyperopt import (
-    GridSampler,
+    HyperbandSchedule,
+    RandomSampler,
     Search,
-    SuccessiveHalvingSchedule,
     current_logger,
     trial_context,
 )
@@ -54,16 +59,16 @@ def defaults(config):
     config.data = ADict(test_fraction=0.25, val_fraction=0.2, seed=0)
     config.model = ADict(hidden=64, alpha=1e-4)
     config.optim = ADict(lr=1e-3, batch_size=64)
-    config.train = ADict(max_epochs=40, seed=0)
+    config.train = ADict(max_epochs=27, min_epochs=3, seed=0)
     config.search = ADict(
-        halving_rate=0.3, num_min_samples=3, top_runs=8, checkpoint_root="searches"
+        reduction_factor=3, sampler_seed=0, top_runs=8, checkpoint_root="searches"
     )
     config.experiment = ADict(project_name="digits", sql=ADict(db_path="sqlite:///experiments.db"))
 
 
 @scope.observe(priority=1)
 def quick(config):
-    config.train.max_epochs = 12
+    config.train.max_epochs = 9
 
 
 @scope.observe(priority=1)
@@ -79,31 +84,18 @@ def docs(config):
     config.model.alpha = "L2 regularisation strength (searched)"
     config.optim.lr = "initial learning rate of Adam (searched)"
     config.optim.batch_size = "minibatch size"
-    config.train.max_epochs = "epochs given to the final evaluation; earlier rounds get fewer"
-    config.search.halving_rate = "share of trials kept after each round"
+    config.train.max_epochs = "epochs of a trial that reaches the top rung (Hyperband's R)"
+    config.train.min_epochs = "epochs of the lowest rung (Hyperband's r)"
+    config.search.reduction_factor = "Hyperband's eta: a rung keeps 1/eta of its trials"
+    config.search.sampler_seed = "seed of the random sampler (same seed, same search)"
     config.search.checkpoint_root = "folder of the per-trial model checkpoints"
     config.experiment.sql.db_path = "SQLAlchemy URL of the tracking database"
 
 
 SEARCH_SPACES = {
-    "optim.lr": {
-        "param_type": "FLOAT",
-        "param_range": (1e-4, 1e-1),
-        "num_samples": 4,
-        "space_type": "LOG",
-    },
-    "model.alpha": {
-        "param_type": "FLOAT",
-        "param_range": (1e-5, 1e-1),
-        "num_samples": 3,
-        "space_type": "LOG",
-    },
-    "model.hidden": {
-        "param_type": "INTEGER",
-        "param_range": (16, 128),
-        "num_samples": 4,
-        "space_type": "LOG",
-    },
+    "optim.lr": {"param_type": "FLOAT", "param_range": (1e-4, 1e-1), "space_type": "LOG"},
+    "model.alpha": {"param_type": "FLOAT", "param_range": (1e-5, 1e-1), "space_type": "LOG"},
+    "model.hidden": {"param_type": "INTEGER", "param_range": (16, 128), "space_type": "LOG"},
 }
 
 
@@ -140,7 +132,7 @@ def fit(config, model: MLPClassifier, epochs: int, first_epoch: int = 0) -> MLPC
     """Train ``model`` for ``epochs`` more passes over the training split (``partial_fit``).
 
     Inside a tracked trial the training loss and the validation accuracy of every epoch are
-    logged to the trial's run.
+    logged to the trial's run (its learning curves).
     """
     logger = current_logger()
     (x, y), (x_val, y_val), _ = load_splits(**config.data)
@@ -175,40 +167,39 @@ def _last(run, key: str) -> float:
 def main() -> None:
     started = time.perf_counter()
     settings = scope.build()  # also answers `manual`, `print` and `explain`, then exits
-    schedule = SuccessiveHalvingSchedule(
-        settings.search.halving_rate,
-        settings.search.num_min_samples,
+    schedule = HyperbandSchedule(
         max_budget=settings.train.max_epochs,
+        reduction_factor=settings.search.reduction_factor,
+        min_budget=settings.train.min_epochs,
     )
     search = Search(
         scope,
         SEARCH_SPACES,
-        sampler=GridSampler(),
+        sampler=RandomSampler(seed=settings.search.sampler_seed),
         schedule=schedule,
         tracker=SQLLogger,
         metric_key="val_accuracy",
         mode="max",
         checkpoint_root=settings.search.checkpoint_root,
     )
-    num_configs = len(search.space.grid_points())
-    sizes = schedule.round_sizes(num_configs)
-    budgets = schedule.budgets(len(sizes), settings.train.max_epochs)
-    print(f"trials per round: {sizes}; epochs per round: {budgets}")
-    epochs = {"trained": 0}
+    print("Hyperband brackets (rungs as trials@epochs):")
+    for rungs in schedule.brackets():
+        print("  " + " → ".join(f"{n}@{e}" for n, e in rungs))
+    epochs = {"trained": 0, "from_scratch": 0}
 
     @search.main
     def trial(config):
         model, trained = continue_training(config)
         epochs["trained"] += trained
+        epochs["from_scratch"] += trial_context().budget
         _, (x_val, y_val), _ = load_splits(**config.data)
         return model.score(x_val, y_val)
 
     result = trial()
     best = result.config
-    from_scratch = sum(n * b for n, b in zip(sizes, budgets, strict=True))
     print(
         f"epochs trained: {epochs['trained']} (retraining every promoted trial from scratch: "
-        f"{from_scratch})"
+        f"{epochs['from_scratch']})"
     )
     answer_dir = settings.search.checkpoint_root + f"/{result.search_id}/trial-{result.trial_id}"
     with open(answer_dir + "/model.pkl", "rb") as fh:
@@ -233,6 +224,10 @@ def main() -> None:
     table = render_runs_table(top, ["val_accuracy", "train_loss"], params=list(SEARCH_SPACES))
     Console(width=140).print(table)
     print(f"\nthe same answer from the database: ato runs best --search {result.search_id}")
+    print(
+        f"afterwards: ato runs list --project digits --search {result.search_id} --sort val_accuracy"
+    )
+    print("in a browser: nox -s dashboard  (or: ato dashboard --db experiments.db --open)")
     print(f"\nwall time {time.perf_counter() - started:.1f} s")
 
 

@@ -20,7 +20,8 @@ the database cannot be reached stays buffered; if the database stays unreachable
 `ato.tracker.spool`), from which the next successful flush - or ``ato sync`` - writes them.
 
 The statement is compiled once per dialect; rows go to the driver's ``executemany`` as
-ready-made tuples, skipping SQLAlchemy's per-row parameter processing.
+ready-made tuples, skipping SQLAlchemy's per-row parameter processing (on SQLite into a
+connection-private staging table, moved into ``metrics`` by one statement, see `_sqlite_insert`).
 """
 
 from __future__ import annotations
@@ -399,7 +400,10 @@ class MetricWriter:
             sqlalchemy.exc.DBAPIError: the driver rejected the insert.
         """
         if self.sqlite:  # the buffered tuples go to the driver as they are
-            result = conn.exec_driver_sql(_sqlite_insert(writer_id), cast(Any, rows))
+            conn.exec_driver_sql(_SQLITE_STAGING)
+            conn.exec_driver_sql(_SQLITE_STAGE_ROWS, cast(Any, rows))
+            result = conn.exec_driver_sql(_sqlite_insert(writer_id))
+            conn.exec_driver_sql(_SQLITE_CLEAR_STAGED)
             summaries.fold(conn, rows, result.rowcount)
             return
         stored_before = _stored_already(conn, rows, writer_id) if self.mysql else 0
@@ -439,24 +443,36 @@ def _stored_already(conn: Connection, rows: list[MetricRow], writer_id: int) -> 
     return sum(1 for seq in conn.execute(stmt).scalars() if seq in seqs)
 
 
+# SQLite stages a batch in a connection-private table with nameless ``?`` placeholders (the
+# DB-API's qmark style; numbered ``?1`` ones bound from a sequence are deprecated since Python
+# 3.12.0), then moves it into ``metrics`` with one INSERT ... SELECT that reads each column once.
+_SQLITE_STAGING = (
+    "CREATE TEMP TABLE IF NOT EXISTS ato_staged_metrics (run_id, key, value, step, unix_time, seq)"
+)
+_SQLITE_STAGE_ROWS = "INSERT INTO temp.ato_staged_metrics VALUES (?, ?, ?, ?, ?, ?)"
+_SQLITE_CLEAR_STAGED = "DELETE FROM temp.ato_staged_metrics"
+
+
 @functools.lru_cache(maxsize=64)
 def _sqlite_insert(writer_id: int) -> str:
-    """SQLite's insert of buffered tuples ``(run_id, key, value, step, unix_time, seq)``: SQLite
-    computes the value class, the stand-ins for infinities (NaN arrives as NULL: SQLite binds
-    NaN so) and the ``DATETIME`` text itself (``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC, the text
-    SQLAlchemy's SQLite ``DATETIME`` stores), so no Python code runs per row. ``writer_id``
-    is an ``int``, inlined as a literal."""
+    """SQLite's move of the staged tuples ``(run_id, key, value, step, unix_time, seq)`` into
+    ``metrics``: SQLite computes the value class, the stand-ins for infinities (NaN arrives as
+    NULL: SQLite binds NaN so) and the ``DATETIME`` text itself (``YYYY-MM-DD HH:MM:SS.ffffff``
+    in UTC, the text SQLAlchemy's SQLite ``DATETIME`` stores), so no Python code runs per row.
+    ``writer_id`` is an ``int``, inlined as a literal. ``WHERE true`` keeps SQLite from reading
+    the ``ON`` of ``ON CONFLICT`` as a join constraint (its documented upsert ambiguity)."""
     big = repr(DBL_MAX)
     return (
         "INSERT INTO metrics (run_id, key, value, value_class, step, timestamp, writer, seq) "  # noqa: S608 - constants and an int only
-        "VALUES (?1, ?2, "
-        f"CASE WHEN ?3 > {big} THEN {big} WHEN ?3 < -{big} THEN -{big} ELSE ?3 END, "
-        f"CASE WHEN ?3 IS NULL THEN {NAN} WHEN ?3 > {big} THEN {POS_INF} "
-        f"WHEN ?3 < -{big} THEN {NEG_INF} ELSE {FINITE} END, "
-        "?4, "
-        "strftime('%Y-%m-%d %H:%M:%S', CAST(?5 AS INTEGER), 'unixepoch') || "
-        "printf('.%06d', CAST((?5 - CAST(?5 AS INTEGER)) * 1000000 AS INTEGER)), "
-        f"{int(writer_id)}, ?6) ON CONFLICT (run_id, writer, seq) DO NOTHING"
+        "SELECT run_id, key, "
+        f"CASE WHEN value > {big} THEN {big} WHEN value < -{big} THEN -{big} ELSE value END, "
+        f"CASE WHEN value IS NULL THEN {NAN} WHEN value > {big} THEN {POS_INF} "
+        f"WHEN value < -{big} THEN {NEG_INF} ELSE {FINITE} END, "
+        "step, "
+        "strftime('%Y-%m-%d %H:%M:%S', CAST(unix_time AS INTEGER), 'unixepoch') || "
+        "printf('.%06d', CAST((unix_time - CAST(unix_time AS INTEGER)) * 1000000 AS INTEGER)), "
+        f"{int(writer_id)}, seq FROM temp.ato_staged_metrics WHERE true ORDER BY rowid "
+        "ON CONFLICT (run_id, writer, seq) DO NOTHING"
     )
 
 

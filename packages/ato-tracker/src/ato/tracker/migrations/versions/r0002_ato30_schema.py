@@ -114,7 +114,12 @@ def _timestamp(column: str, *, nullable: bool = False) -> dict[str, Any]:
 
 
 def _fill(sql: str, now: datetime) -> None:
-    op.get_bind().execute(sa.text(sql), {"now": now})
+    """Run ``sql`` with ``:now`` bound as a ``DateTime``: SQLAlchemy writes the text, not the
+    sqlite3 default datetime adapter (deprecated since Python 3.12)."""
+    statement = sa.text(sql)
+    if ":now" in sql:
+        statement = statement.bindparams(sa.bindparam("now", now, type_=sa.DateTime()))
+    op.get_bind().execute(statement)
 
 
 def _run_time(column: str) -> str:
