@@ -248,8 +248,16 @@ def pending_files(directory: Path, db_url: str) -> list[SpoolFile]:
     if not directory.is_dir():
         return []
     identity = spool_identity(db_url)
-    files = sorted(directory.glob("*.jsonl"), key=lambda p: p.stat().st_mtime)
-    return [s for p in files if (s := read(p)) is not None and s.db == identity]
+    files = sorted((m, p) for p in directory.glob("*.jsonl") if (m := _mtime(p)) is not None)
+    return [s for _, p in files if (s := read(p)) is not None and s.db == identity]
+
+
+def _mtime(path: Path) -> float | None:
+    """``path``'s modification time, or ``None`` if it vanished (a replay took it)."""
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return None
 
 
 def replay(engine: Engine, spooled: SpoolFile, batch_size: int = 5000) -> tuple[int, int]:
