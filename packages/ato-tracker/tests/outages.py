@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+
 def require_root() -> None:
     """Skip unless root, who can mount a tmpfs (CI runs the tests as root)."""
     if not hasattr(os, "geteuid") or os.geteuid() != 0:
@@ -31,7 +32,9 @@ class SmallDisk:
     def __init__(self, path: Path, size: str = "32m") -> None:
         self.path = path
         path.mkdir(parents=True, exist_ok=True)
-        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], check=True)
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], check=True
+        )
         self._filler = path / f"filler-{uuid.uuid4().hex}"
 
     def fill(self) -> None:

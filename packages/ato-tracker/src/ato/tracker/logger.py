@@ -15,7 +15,11 @@ from typing import Any, cast
 from sqlalchemy import Connection, Engine, Insert, Table, insert, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from . import exits, queries, signals
+from . import (
+    exits,  # noqa: F401 - installs the exit and fork hooks of the buffers
+    queries,
+    signals,
+)
 from .buffer import UNREACHABLE, MetricBuffer, RejectedMetric, close_quietly
 from .engine import get_engine, run_transaction
 from .errors import (

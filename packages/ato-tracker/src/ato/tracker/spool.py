@@ -142,8 +142,7 @@ def _lock(fd: int, path: Path, deadline: float) -> None:
         except BlockingIOError:
             if time.monotonic() >= deadline:
                 raise TimeoutError(
-                    f"the spool file {path} stayed locked by another process for "
-                    f"{LOCK_WAIT_S:g} s"
+                    f"the spool file {path} stayed locked by another process for {LOCK_WAIT_S:g} s"
                 ) from None
             time.sleep(0.002)
 
