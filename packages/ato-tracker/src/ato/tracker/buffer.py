@@ -131,7 +131,9 @@ class MetricBuffer:
         self.spilled_seq = 0  # rows up to this seq are saved in the spool file already
         self.run_ends: dict[int, tuple[int, str, float]] = {}  # ends no store could take yet
         self.stranded = False  # rows no store could take are kept in memory
-        self.lock_bound = (timeouts or Timeouts()).statement + (timeouts or Timeouts()).connect
+        self.closed = False  # close() stored or spooled everything once
+        bounds = timeouts or Timeouts()
+        self.lock_bound = bounds.statement + bounds.connect  # a flush takes at most about this
         self._flush_lock = threading.Lock()
         self._flusher: int | None = None  # the thread holding the flush lock
         self._wake = threading.Event()
@@ -366,6 +368,7 @@ class MetricBuffer:
         self.stop_timer()
         try:
             self.flush(lock_timeout=lock_timeout)
+            self.closed = True
             return
         except (*UNREACHABLE, TimeoutError) as error:
             _log.warning("ato.tracker: final flush failed: %s", _short(error))
@@ -376,6 +379,14 @@ class MetricBuffer:
         except MetricsNotStoredError:
             self.strand()
             raise
+        self.closed = True
+
+    def needs_closing(self) -> bool:
+        """Whether `close` has work to do: it never completed, or rows (or run ends) came
+        since that are neither stored nor spooled."""
+        spilled = self.spilled_seq
+        unsaved = any(row[5] > spilled for row in list(self.pending))
+        return not self.closed or unsaved or bool(self.run_ends)
 
 
 def write_isolating(
@@ -586,6 +597,8 @@ def live_buffers() -> list[MetricBuffer]:
 def close_quietly(buffer: MetricBuffer) -> None:
     """`MetricBuffer.close` for finalizers, where nothing could catch an error: rows no store
     could take are logged and kept (see `MetricBuffer.strand`)."""
+    if not buffer.needs_closing():
+        return
     try:
         buffer.close()
     except MetricsNotStoredError as error:

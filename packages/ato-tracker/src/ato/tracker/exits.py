@@ -43,6 +43,8 @@ def close_buffers() -> int:
     buffer's are logged as an ERROR)."""
     lost = 0
     for buffer in live_buffers():
+        if not buffer.needs_closing():  # e.g. closed by its logger's finalizer already
+            continue
         try:
             buffer.close(buffer.lock_bound)
         except MetricsNotStoredError as error:

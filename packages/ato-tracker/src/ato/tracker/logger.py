@@ -387,7 +387,8 @@ class SQLLogger:
         waits for a flush in progress at most the statement timeout. Rows no store can keep
         are logged, not raised into the interrupted code."""
         if self._active:
-            self._finish(KILLED, lock_timeout=self._buffer.lock_bound, raising=False)
+            bound = self.timeouts.statement + self.timeouts.connect
+            self._finish(KILLED, lock_timeout=bound, raising=False)
 
     @property
     def rejected_metrics(self) -> list[RejectedMetric]:
