@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 
 def require_root() -> None:
@@ -66,3 +67,17 @@ class Outage:
     direct_url: str
     down: Callable[[], None]
     up: Callable[[], None]
+
+
+def stored_steps(url: str, run_id: int) -> list[int]:
+    """The steps of every metric row of ``run_id`` stored at ``url``, ascending (read directly,
+    past any proxy)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT step FROM metrics WHERE run_id = :r ORDER BY step"), {"r": run_id}
+            )
+            return [row[0] for row in rows]
+    finally:
+        engine.dispose()

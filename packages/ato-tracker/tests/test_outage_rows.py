@@ -17,8 +17,7 @@ from typing import Any
 
 import pytest
 from faultproxy import wait_until
-from outages import SmallDisk, require_root
-from sqlalchemy import create_engine, text
+from outages import SmallDisk, require_root, stored_steps
 from sqlalchemy.exc import DBAPIError
 
 from ato.tracker import MetricsNotStoredError, SQLFinder, SQLLogger
@@ -30,18 +29,6 @@ OUTAGE_ERRORS = (DBAPIError, DatabaseTimeoutError)
 def _logger(outage: Any, spool_dir: Path, **options: Any) -> SQLLogger:
     settings = {"connect_timeout": 1, "statement_timeout": 2, "spool_dir": str(spool_dir)}
     return SQLLogger.from_url(outage.url, "outage", **{**settings, **options})
-
-
-def _steps(url: str, run_id: int) -> list[int]:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                text("SELECT step FROM metrics WHERE run_id = :r ORDER BY step"), {"r": run_id}
-            )
-            return [row[0] for row in rows]
-    finally:
-        engine.dispose()
 
 
 def _status(url: str, run_id: int) -> str:
@@ -83,7 +70,7 @@ def test_rows_logged_while_the_spool_copy_is_saved_stay_buffered(
     assert [row[3] for row in logger._buffer.pending] == list(range(5000, 5000 + during))
     outage.up()
     logger.finish()
-    assert _steps(outage.direct_url, run_id) == list(range(5000 + during))
+    assert stored_steps(outage.direct_url, run_id) == list(range(5000 + during))
 
 
 def test_a_training_thread_logging_through_an_outage_loses_no_row(
@@ -101,7 +88,7 @@ def test_a_training_thread_logging_through_an_outage_loses_no_row(
     assert wait_until(lambda: not logger._buffer.pending, timeout=30)
     outage.up()
     logger.finish()
-    stored = _steps(outage.direct_url, run_id)
+    stored = stored_steps(outage.direct_url, run_id)
     assert len(set(range(20_000)) - set(stored)) == 0  # rows lost
     assert stored == list(range(20_000))
 
@@ -139,7 +126,7 @@ def test_finish_says_when_no_store_keeps_the_rows_and_ends_the_run_once_the_data
     assert len(logger._buffer.pending) == 3000  # kept in memory
     outage.up()
     assert wait_until(lambda: _status(outage.direct_url, run_id) == "completed", timeout=60)
-    assert _steps(outage.direct_url, run_id) == list(range(3000))
+    assert stored_steps(outage.direct_url, run_id) == list(range(3000))
 
 
 def test_the_rows_kept_in_memory_go_to_the_spool_once_it_can_be_written(
@@ -157,7 +144,7 @@ def test_the_rows_kept_in_memory_go_to_the_spool_once_it_can_be_written(
     assert wait_until(lambda: not logger._buffer.pending and not logger._buffer.run_ends)
     outage.up()
     assert wait_until(lambda: _status(outage.direct_url, run_id) == "failed", timeout=60)
-    assert _steps(outage.direct_url, run_id) == list(range(1000))
+    assert stored_steps(outage.direct_url, run_id) == list(range(1000))
 
 
 EXITING = """
@@ -201,7 +188,7 @@ def test_a_process_ending_with_rows_no_store_keeps_exits_with_status_1(
     assert "the process exits with status 1" in err
     assert ("finish raised MetricsNotStoredError" in out) == (ending == "finish")
     outage.up()
-    assert _steps(outage.direct_url, run_id) == []
+    assert stored_steps(outage.direct_url, run_id) == []
 
 
 def test_a_forked_child_ending_with_rows_no_store_keeps_exits_with_status_1(

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from outages import stored_steps
 
 from ato.tracker import SQLLogger, spool
 from ato.tracker import buffer as buffer_module
@@ -28,18 +28,6 @@ T0 = 1_700_000_000.0
 def _rows(run_id: int, first: int, count: int) -> list[tuple[Any, ...]]:
     """Rows of ``WRITER`` with steps and seqs ``first + 1 ...``."""
     return [(run_id, "loss", float(s), s, T0, s + 1) for s in range(first, first + count)]
-
-
-def _steps(url: str, run_id: int) -> list[int]:
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            rows = conn.execute(
-                text("SELECT step FROM metrics WHERE run_id = :r ORDER BY step"), {"r": run_id}
-            )
-            return [row[0] for row in rows]
-    finally:
-        engine.dispose()
 
 
 def _sync(url: str, spool_dir: Path) -> None:
@@ -73,7 +61,7 @@ def test_rows_appended_while_a_replay_writes_are_kept(
     _sync(db_url, tmp_path)
     monkeypatch.undo()
     _sync(db_url, tmp_path)
-    assert _steps(db_url, run_id) == list(range(1000 + appended))
+    assert stored_steps(db_url, run_id) == list(range(1000 + appended))
     assert list(tmp_path.glob("*.jsonl")) == []
 
 
@@ -115,7 +103,7 @@ def test_syncs_racing_an_appending_writer_lose_no_row(
         syncs += 1
     appender.join()
     _sync(db_url, tmp_path)
-    stored = _steps(db_url, run_id)
+    stored = stored_steps(db_url, run_id)
     assert len(set(range(total)) - set(stored)) == 0  # rows lost
     assert stored == list(range(total))
 
@@ -157,6 +145,6 @@ def test_syncs_racing_a_live_logger_that_spills_lose_no_row(
     logger.finish()
     _sync(server_db_url, tmp_path)
     assert len(syncs) >= 2
-    stored = _steps(server_db_url, run_id)
+    stored = stored_steps(server_db_url, run_id)
     assert len(set(range(20_000)) - set(stored)) == 0  # rows lost
     assert stored == list(range(20_000))

@@ -107,6 +107,16 @@ def save(
     return count
 
 
+def _new_write_lock_in_child() -> None:
+    """A forked child's copy of the lock may be held by a parent thread that is not there."""
+    global _write_lock
+    _write_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_write_lock_in_child)
+
+
 def _open_current(path: Path) -> int:
     """A descriptor appending to ``path``, locked (closing it unlocks), of the file that is
     at ``path`` now: a file a replayer claimed before the lock was ours is left alone.
