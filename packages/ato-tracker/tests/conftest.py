@@ -113,3 +113,25 @@ def fault_proxy(server_db_url: str) -> Iterator[Any]:
     yield proxy
     proxy.close()
     dispose_engines()
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
+def outage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """An :class:`outages.Outage` of each backend: SQLite on a small disk that ``down`` fills
+    (needs root), a server behind a proxy that ``down`` makes refuse connections."""
+    from faultproxy import FaultProxy
+    from outages import Outage, SmallDisk, require_root
+
+    if request.param == "sqlite":
+        require_root()
+        disk = SmallDisk(tmp_path / "db-disk")
+        url = f"sqlite:///{disk.path / 'tracker.db'}"
+        yield Outage("sqlite", url, url, disk.fill, disk.free)
+        dispose_engines()
+        disk.close()
+        return
+    url = request.getfixturevalue(f"{request.param.replace('postgresql', 'postgres')}_url")
+    proxy = FaultProxy.for_url(url)
+    yield Outage(request.param, proxy.url(url), url, proxy.refuse, proxy.accept)
+    proxy.close()
+    dispose_engines()

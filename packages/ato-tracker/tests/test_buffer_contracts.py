@@ -28,7 +28,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from ato.tracker import BufferSettingsError, SQLFinder, SQLLogger, spool
+from ato.tracker import BufferSettingsError, MetricsNotStoredError, SQLFinder, SQLLogger, spool
 from ato.tracker import buffer as buffer_module
 from ato.tracker.buffer import MetricBuffer, MetricWriter, new_writer_id
 from ato.tracker.cli import main
@@ -480,8 +480,8 @@ def test_close_saves_the_rows_when_the_flush_fails_unexpectedly(
     monkeypatch.undo()
 
 
-def test_a_spool_file_that_cannot_be_written_loses_the_rows_loudly(
-    tmp_path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+def test_a_spool_file_that_cannot_be_written_keeps_the_rows_and_says_so(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("")
@@ -489,15 +489,15 @@ def test_a_spool_file_that_cannot_be_written_loses_the_rows_loudly(
     made.buffer.spool_dir = blocker / "spool"
     made.log(0, 1, 2)
     made.down = True
-    with caplog.at_level(logging.ERROR, logger="ato.tracker"):
-        assert made.buffer.spill() == 0
-    [message] = _messages(caplog)
+    with pytest.raises(MetricsNotStoredError) as info:
+        made.buffer.spill()
     path = re.escape(str(made.buffer.spool_file))
-    assert re.fullmatch(
-        rf"ato\.tracker: could not save 3 metrics to the spool file {path} "
-        r"\(\[Errno \d+\] .+\); they are lost",
-        message,
-    ), message
+    assert re.match(
+        rf"3 buffered metrics could be kept neither in the database \(unreachable\) nor in "
+        rf"the spool file {path} \(\[Errno \d+\] .+\)\. They stay in memory",
+        str(info.value),
+    ), info.value
+    assert info.value.count == 3 and len(made.buffer.pending) == 3
     assert not made.buffer.spooled and made.buffer.spilled_seq == 0
     made.buffer.spool_dir = tmp_path / "spool"
     assert made.buffer.spill() == 3  # not marked saved: a later save still has them

@@ -18,6 +18,11 @@ kept in `rejected` and dropped, never retried. A batch that fails because
 the database cannot be reached stays buffered; if the database stays unreachable for
 ``spool_after`` seconds, or at exit, the buffered rows go to the spool file (see
 `ato.tracker.spool`), from which the next successful flush - or ``ato sync`` - writes them.
+Rows leave the buffer only once stored: in the database, or in the spool file after its
+``fsync`` (exactly the rows saved; rows appended meanwhile stay). If the spool file cannot be
+written either (disk full), the rows stay in memory and the flush thread keeps retrying while
+the process lives; ``finish``/``close`` then raise `MetricsNotStoredError` and the exit status
+of the process becomes 1 (see `ato.tracker.exits`).
 
 The statement is compiled once per dialect; rows go to the driver's ``executemany`` as
 ready-made tuples, skipping SQLAlchemy's per-row parameter processing (on SQLite into a
@@ -26,6 +31,7 @@ connection-private staging table, moved into ``metrics`` by one statement, see `
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import logging
@@ -47,7 +53,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from . import spool, summaries
 from .engine import run_transaction
-from .errors import BufferSettingsError, DatabaseTimeoutError
+from .errors import BufferSettingsError, DatabaseTimeoutError, MetricsNotStoredError
 from .models import MetricRecord
 from .settings import Timeouts, default_spool_dir, hide_password
 from .values import DBL_MAX, FINITE, NAN, NEG_INF, POS_INF, store_value
@@ -124,7 +130,13 @@ class MetricBuffer:
         self.failing_since: float | None = None
         self.spooled = False  # this buffer's spool file may hold rows
         self.spilled_seq = 0  # rows up to this seq are saved in the spool file already
+        self.run_ends: dict[int, tuple[int, str, float]] = {}  # ends no store could take yet
+        self.stranded = False  # rows no store could take are kept in memory
+        self.closed = False  # close() stored or spooled everything once
+        bounds = timeouts or Timeouts()
+        self.lock_bound = bounds.statement + bounds.connect  # a flush takes at most about this
         self._flush_lock = threading.Lock()
+        self._flusher: int | None = None  # the thread holding the flush lock
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._timer: threading.Thread | None = None
@@ -172,10 +184,14 @@ class MetricBuffer:
         Raises:
             sqlalchemy.exc.DBAPIError, DatabaseTimeoutError: the database could not be
                 reached or did not answer in time.
-            TimeoutError: the lock was not free within ``lock_timeout``.
+            TimeoutError: the lock was not free within ``lock_timeout``, or the flush this
+                thread was running was interrupted by a signal whose handler flushes.
         """
+        if self._flusher == threading.get_ident():
+            raise TimeoutError("a signal interrupted this thread's flush of the metric buffer")
         if not self._flush_lock.acquire(timeout=lock_timeout):
             raise TimeoutError(f"another flush held the metric buffer for {lock_timeout:g} s")
+        self._flusher = threading.get_ident()
         self._wake.clear()
         try:
             self.flush_due = time() + self.flush_interval
@@ -183,12 +199,17 @@ class MetricBuffer:
                 if self.spooled:
                     self._replay_spool()
                 written = self._write_pending()
+                if self.run_ends:
+                    self._record_run_ends()
             except UNREACHABLE:
                 self._note_failure()
                 raise
             self.failing_since = None
+            if self.stranded:
+                self._unstrand(written)
             return written
         finally:
+            self._flusher = None
             self._flush_lock.release()
 
     def _write_pending(self) -> int:
@@ -202,16 +223,44 @@ class MetricBuffer:
         return written
 
     def _replay_spool(self) -> None:
-        spooled = spool.read(self.spool_file)
-        if spooled is not None:
-            inserted, _ = spool.replay(self.engine, spooled, self.batch_size)
-            _log.warning(
-                "ato.tracker: %s is reachable again; wrote %d spooled metrics from %s",
-                hide_password(self.db_url),
-                inserted,
-                spooled.path,
-            )
-        self.spooled = False
+        self.spooled = False  # a spill during the replay sets it again
+        try:
+            for path in spool.writer_files(self.spool_file):
+                spooled = spool.read(path)
+                if spooled is None:
+                    continue
+                inserted, _ = spool.replay(self.engine, spooled, self.batch_size)
+                _log.warning(
+                    "ato.tracker: %s is reachable again; wrote %d spooled metrics from %s",
+                    hide_password(self.db_url),
+                    inserted,
+                    spooled.path,
+                )
+        except BaseException:
+            self.spooled = True
+            raise
+
+    def _record_run_ends(self) -> None:
+        for run_id, end in list(self.run_ends.items()):
+            spool.record_end(self.engine, *end)
+            del self.run_ends[run_id]
+
+    def _unstrand(self, written: int) -> None:
+        self.stranded = False
+        _stranded.discard(self)
+        _log.warning(
+            "ato.tracker: %s is reachable again; wrote the %d metrics kept in memory",
+            hide_password(self.db_url),
+            written,
+        )
+
+    def strand(self) -> None:
+        """Keep the buffered rows (and run ends) no store could take, and the flush thread
+        retrying, for as long as the process lives (also after the logger is dropped)."""
+        self.stranded = True
+        _stranded.add(self)
+        with contextlib.suppress(RuntimeError):  # at interpreter shutdown: no new threads
+            self.start_timer()
 
     def _reject(self, row: MetricRow, error: BaseException) -> None:
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
@@ -230,36 +279,48 @@ class MetricBuffer:
         now = monotonic()
         if self.failing_since is None:
             self.failing_since = now
-        elif now - self.failing_since >= self.spool_after and self.pending:
-            self.spill(locked=True)
+        elif now - self.failing_since >= self.spool_after and (self.pending or self.run_ends):
+            try:
+                self.spill(locked=True)
+            except MetricsNotStoredError as error:
+                if not self.stranded:  # once per outage, not once per interval
+                    _log.error("ato.tracker: %s", error)
+                    self.stranded = True
 
     def spill(self, finish: tuple[int, str, float] | None = None, *, locked: bool = False) -> int:
         """Move every buffered row (and the run ending ``finish``, ``(run_id, status,
-        unix_time)``) to the spool file; return the number of rows moved. With ``locked`` the
-        caller holds the flush lock and the rows leave the buffer; otherwise (exit, signal)
-        they are copied and also stay buffered - a later write and the spool replay then meet
-        in the unique index and store each row once.
+        unix_time)``, with the ends kept from earlier failures) to the spool file; return the
+        number of rows moved. With ``locked`` the caller holds the flush lock and the rows
+        saved leave the buffer (rows appended meanwhile stay); otherwise (exit, signal) they
+        are copied and also stay buffered - a later write and the spool replay then meet in
+        the unique index and store each row once.
+
+        Raises:
+            MetricsNotStoredError: the spool file cannot be written; the rows stay buffered
+                and ``finish`` is kept to be recorded by the next successful flush or spill.
         """
-        rows = [row for row in self.pending if row[5] > self.spilled_seq]  # not saved before
-        if not rows and finish is None:
+        buffered = list(self.pending)  # one copy in C: safe while another thread appends
+        rows = [row for row in buffered if row[5] > self.spilled_seq]  # not saved before
+        if finish is not None:
+            self.run_ends[finish[0]] = finish
+        ends = list(self.run_ends.values())
+        if not rows and not ends:
             return 0
         path = self.spool_file
         try:
-            spool.save(path, self.db_url, self.writer_id, rows, [finish] if finish else [])
+            spool.save(path, self.db_url, self.writer_id, rows, ends)
         except OSError as error:
-            _log.error(
-                "ato.tracker: could not save %d metrics to the spool file %s (%s); they are lost",
-                len(rows),
-                path,
-                error,
-            )
-            return 0
+            raise MetricsNotStoredError(len(buffered), finish, path, error) from error
+        for run_id, _, _ in ends:
+            self.run_ends.pop(run_id, None)
         if locked:
-            for _ in range(len(self.pending)):
+            for _ in buffered:
                 self.pending.popleft()
         elif rows:
             self.spilled_seq = rows[-1][5]
         self.spooled = True
+        self.stranded = False
+        _stranded.discard(self)
         _log.warning(
             "ato.tracker: database %s unreachable; saved %d metrics%s to %s. They are written "
             "exactly once by the next successful flush of this logger or by "
@@ -295,19 +356,38 @@ class MetricBuffer:
         self._stop.set()
         self._wake.set()
 
-    def close(self) -> None:
-        """Stop the flush thread and flush; if the database cannot be reached, the rows go to
-        the spool file. Errors are logged, not raised (this runs at exit and on GC, where
-        nothing could handle them)."""
+    def close(self, lock_timeout: float = -1) -> None:
+        """Stop the flush thread and flush (waiting for a flush in progress at most
+        ``lock_timeout`` seconds, ``-1``: as long as it takes, which is time-bounded); if the
+        database cannot be reached, the rows go to the spool file. Database errors are
+        logged, not raised.
+
+        Raises:
+            MetricsNotStoredError: the spool file cannot be written either: the rows stay in
+                memory and the flush thread retries (see `strand`).
+        """
         self.stop_timer()
         try:
-            self.flush()
-        except UNREACHABLE as error:
+            self.flush(lock_timeout=lock_timeout)
+            self.closed = True
+            return
+        except (*UNREACHABLE, TimeoutError) as error:
             _log.warning("ato.tracker: final flush failed: %s", _short(error))
-            self.spill()
         except Exception:
             _log.exception("ato.tracker: could not flush %d buffered metrics", len(self.pending))
+        try:
             self.spill()
+        except MetricsNotStoredError:
+            self.strand()
+            raise
+        self.closed = True
+
+    def needs_closing(self) -> bool:
+        """Whether `close` has work to do: it never completed, or rows (or run ends) came
+        since that are neither stored nor spooled."""
+        spilled = self.spilled_seq
+        unsaved = any(row[5] > spilled for row in list(self.pending))
+        return not self.closed or unsaved or bool(self.run_ends)
 
 
 def write_isolating(
@@ -504,7 +584,7 @@ def _timer_loop(
         if buffer is None:
             return
         due = len(buffer.pending) >= buffer.batch_size or time() >= buffer.flush_due
-        if (buffer.pending and due) or buffer.spooled:
+        if (buffer.pending and due) or buffer.spooled or buffer.run_ends:
             try:
                 buffer.flush()
                 reported = False
@@ -521,6 +601,24 @@ def _timer_loop(
 
 # Every buffer of this process, so that a forked child can drop what it inherited.
 _live_buffers: weakref.WeakSet[MetricBuffer] = weakref.WeakSet()
+# Buffers holding rows no store could take, kept alive (and retrying) until written.
+_stranded: set[MetricBuffer] = set()
+
+
+def live_buffers() -> list[MetricBuffer]:
+    """Every metric buffer of this process that still exists."""
+    return list(_live_buffers)
+
+
+def close_quietly(buffer: MetricBuffer) -> None:
+    """`MetricBuffer.close` for finalizers, where nothing could catch an error: rows no store
+    could take are logged and kept (see `MetricBuffer.strand`)."""
+    if not buffer.needs_closing():
+        return
+    try:
+        buffer.close()
+    except MetricsNotStoredError as error:
+        _log.error("ato.tracker: %s", error)
 
 
 def _forget_inherited_rows() -> None:
@@ -530,12 +628,16 @@ def _forget_inherited_rows() -> None:
     for buffer in list(_live_buffers):
         buffer.pending.clear()
         buffer._flush_lock = threading.Lock()
+        buffer._flusher = None
         buffer._wake = threading.Event()
         buffer._timer = None
         buffer.writer_id = new_writer_id()
         buffer.next_seq = itertools.count(1).__next__
         buffer.spooled = False
         buffer.spilled_seq = 0
+        buffer.run_ends = {}
+        buffer.stranded = False
+    _stranded.clear()
 
 
 if hasattr(os, "register_at_fork"):

@@ -102,6 +102,27 @@ class DatabaseTimeoutError(TrackerError, TimeoutError):
         self.seconds = seconds
 
 
+class MetricsNotStoredError(TrackerError, RuntimeError):
+    """Buffered metrics could be kept neither in the database (unreachable) nor in the spool
+    file (``error``: disk full, no permission...). The rows stay in memory and the flush thread
+    keeps retrying while the process lives; ``count`` is how many, ``run_end`` the run end
+    ``(run_id, status, unix_time)`` waiting with them, if any."""
+
+    def __init__(
+        self, count: int, run_end: tuple[int, str, float] | None, path: object, error: object
+    ) -> None:
+        end = f" and the end of run {run_end[0]} ({run_end[1]!r})" if run_end else ""
+        super().__init__(
+            f"{count} buffered metrics{end} could be kept neither in the database (unreachable) "
+            f"nor in the spool file {path} ({error}). They stay in memory and are written when "
+            "the database is reachable again (the flush thread retries; flush() or finish() "
+            "again does too), but are lost if this process ends first: free space there or set "
+            "experiment.sql.spool_dir to a writable directory"
+        )
+        self.count = count
+        self.run_end = run_end
+
+
 class ConfigTooLargeError(TrackerError, ValueError):
     """A run's config is larger than the database server accepts in one statement."""
 

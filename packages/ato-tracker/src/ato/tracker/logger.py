@@ -16,13 +16,18 @@ from sqlalchemy import Connection, Engine, Insert, Table, insert, select, text, 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from . import queries, signals
-from .buffer import UNREACHABLE, MetricBuffer, RejectedMetric
+from . import (
+    exits,  # noqa: F401 - installs the exit and fork hooks of the buffers
+    queries,
+    signals,
+)
+from .buffer import UNREACHABLE, MetricBuffer, RejectedMetric, close_quietly
 from .engine import get_engine, run_transaction
 from .errors import (
     BufferSettingsError,
     ConfigTooLargeError,
     InvalidStatusError,
+    MetricsNotStoredError,
     RunNotFoundError,
     RunStateError,
     TrackerConfigError,
@@ -188,7 +193,7 @@ class SQLLogger:
             spool_dir=settings.spool_dir,
             db_url=settings.db_url,
         )
-        self._finalizer = weakref.finalize(self, self._buffer.close)
+        self._finalizer = weakref.finalize(self, close_quietly, self._buffer)
         self._run_id: int | None = None
         self._active = False
         self._keys: set[str] = set()  # metric keys already checked
@@ -376,11 +381,16 @@ class SQLLogger:
 
         Raises:
             InvalidStatusError: ``status`` is empty or longer than 32 characters.
+            MetricsNotStoredError: the spool file could not be written either (disk full,
+                no permission): the metrics and the run's end stay in memory and the flush
+                thread writes them when the database is reachable again (or the spool file
+                writable); they are lost if the process ends first, and then its exit status
+                is 1 (see ``ato.tracker.exits``).
         """
         check_status(status)
         self._finish(status)
 
-    def _finish(self, status: str, lock_timeout: float = -1) -> None:
+    def _finish(self, status: str, lock_timeout: float = -1, *, raising: bool = True) -> None:
         if self._run_id is None:
             return
         run_id = self._run_id
@@ -400,13 +410,21 @@ class SQLLogger:
             run_transaction(self.engine, lambda conn: conn.execute(stmt))
         except (*UNREACHABLE, TimeoutError) as error:
             _log.warning("ato.tracker: could not finish run %d: %s", run_id, error)
-            self._buffer.spill((run_id, status, ended))
+            try:
+                self._buffer.spill((run_id, status, ended))
+            except MetricsNotStoredError as lost:
+                self._buffer.strand()
+                if raising:
+                    raise
+                _log.error("ato.tracker: %s", lost)
 
     def stop_on_signal(self) -> None:
         """SIGTERM: flush and mark the active run ``'killed'`` (see ``ato.tracker.signals``);
-        waits for a flush in progress at most the statement timeout."""
+        waits for a flush in progress at most the statement timeout. Rows no store can keep
+        are logged, not raised into the interrupted code."""
         if self._active:
-            self._finish(KILLED, lock_timeout=self.timeouts.statement + self.timeouts.connect)
+            bound = self.timeouts.statement + self.timeouts.connect
+            self._finish(KILLED, lock_timeout=bound, raising=False)
 
     @property
     def rejected_metrics(self) -> list[RejectedMetric]:
@@ -594,7 +612,8 @@ class SQLLogger:
     ) -> None:
         """Flush; an active run is finished ``'completed'``, or ``'failed'`` on an exception.
         If the database cannot be reached, the metrics go to the spool file (a warning names
-        it) instead of raising here."""
+        it) instead of raising here; if that cannot be written either, `MetricsNotStoredError`
+        is raised (see `finish`)."""
         if self._active:
             self.finish(FAILED if exc_type is not None else COMPLETED)
         self._buffer.close()

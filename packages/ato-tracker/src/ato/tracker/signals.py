@@ -5,6 +5,7 @@ cannot reach the database go to the spool file), then the previous handler runs:
 handler is called, the default action terminates the process by the signal as it would have
 without ato. A process that ignored SIGTERM keeps ignoring it (no handler is installed).
 The handler is installed from the main thread only (Python's rule for signal handlers).
+A forked child forgets the parent's runs: it never ends them (see ``ato.tracker.exits``).
 """
 
 from __future__ import annotations
@@ -50,6 +51,14 @@ def _install() -> None:
         return  # ours already, set outside Python, or ignored on purpose
     _previous = current
     signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def _forget_parents_runs() -> None:
+    _active.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_parents_runs)
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:

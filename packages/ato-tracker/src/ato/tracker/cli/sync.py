@@ -32,7 +32,7 @@ def sync(db_url: str, spool_dir: Path, out: IO[str]) -> int:
         inserted, ended = spool.replay(engine, spooled)
         total += inserted
         out.write(
-            f"{spooled.path.name}: {len(spooled.rows)} metrics stored (rows stored before were "
+            f"{spooled.path.name}: {inserted} metrics stored (rows stored before were "
             f"skipped), {ended} run end(s) recorded\n"
         )
     out.write(f"synced {len(files)} spool file(s), {total} metrics, into {shown}\n")
