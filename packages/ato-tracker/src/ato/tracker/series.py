@@ -11,8 +11,12 @@ points would, so spikes and dips stay visible.
 
 The database does the work in one pass: the step range is two seeks into the
 ``(run_id, key, step, value)`` index, one ``GROUP BY`` over that index (no table rows read)
-gives each bucket's extremes and size, and an index seek per extreme finds its row, so only
-about ``max_points`` rows travel to Python.
+gives each bucket's extremes and size, and a walk along the bucket's part of the same index,
+stopping at the first entry holding the extreme, finds each extreme's row, so only about
+``max_points`` rows travel to Python. That walk reads at most the bucket, so the whole
+downsampling reads each index entry a bounded number of times, however many values are tied:
+a seek into the ``(run_id, key, value)`` index instead would read every row of the series
+holding the extreme, all of them for a constant series (quadratic time for flat series).
 """
 
 from __future__ import annotations
@@ -83,7 +87,7 @@ def downsampled_series(
     if conn.dialect.name == "sqlite":
         ids, total = _sqlite_extreme_ids(conn, run_id, key, first_step, last_step, buckets)
     else:
-        ids, total = _extreme_ids(conn, where, _bucket(_c.step, first_step, last_step, buckets))
+        ids, total = _extreme_ids(conn, where, _c.step, first_step, last_step, buckets)
     return Series(_rows_by_id(conn, sorted(ids | ends)), total)
 
 
@@ -110,7 +114,7 @@ def _id_at(conn: Connection, where: ColumnElement[bool], step: int, *, last: boo
 
 def _by_id(conn: Connection, where: ColumnElement[bool], buckets: int) -> Series:
     first_id, last_id = conn.execute(select(func.min(_c.id), func.max(_c.id)).where(where)).one()
-    ids, total = _extreme_ids(conn, where, _bucket(_c.id, first_id, last_id, buckets))
+    ids, total = _extreme_ids(conn, where, _c.id, first_id, last_id, buckets)
     return Series(_rows_by_id(conn, sorted(ids | {first_id, last_id})), total)
 
 
@@ -126,11 +130,18 @@ def _bucket(column: ColumnElement[Any], first: int, last: int, buckets: int) -> 
 
 
 def _extreme_ids(
-    conn: Connection, where: ColumnElement[bool], bucket: ColumnElement[Any]
+    conn: Connection,
+    where: ColumnElement[bool],
+    column: ColumnElement[Any],
+    first: int,
+    last: int,
+    buckets: int,
 ) -> tuple[set[int], int]:
-    """Ids of the first row holding each bucket's minimum and maximum value and of its first
-    NaN, and the number of values in all buckets: one aggregate over the series, then per
-    bucket seeks into the ``(run_id, key, value)`` index."""
+    """Ids of the first row (along ``column``) holding each bucket's minimum and maximum value
+    and of its first NaN, and the number of values in all buckets: one aggregate over the
+    series, then per bucket a walk along ``column`` within the bucket, stopping at the first
+    row holding the extreme."""
+    bucket = _bucket(column, first, last, buckets)
     agg = (
         select(
             bucket.label("b"),
@@ -142,12 +153,19 @@ def _extreme_ids(
         .group_by(bucket)
         .subquery()
     )
+    low, high = (_bucket_start(agg.c.b + i, first, last, buckets) for i in (0, 1))
+    # ``value + 0``: an expression no planner answers from the (run_id, key, value) index,
+    # whose seek would read every row of the series holding the value (planners pick it when
+    # their statistics are stale, as they are right after a run was logged).
+    unindexed = _c.value + 0
     first_with = [
-        select(func.min(_c.id))
-        .where(where, condition, bucket == agg.c.b)
+        select(_c.id)
+        .where(where, column >= low, column < high, condition)
+        .order_by(column, _c.id)
+        .limit(1)
         .correlate(agg)
         .scalar_subquery()
-        for condition in (_c.value == agg.c.lo, _c.value == agg.c.hi, _c.value.is_(None))
+        for condition in (unindexed == agg.c.lo, unindexed == agg.c.hi, unindexed.is_(None))
     ]
     ids: set[int] = set()
     total = 0
@@ -155,6 +173,12 @@ def _extreme_ids(
         ids.update(int(row_id) for row_id in row[:3] if row_id is not None)
         total += int(row[3])
     return ids, total
+
+
+def _bucket_start(bucket: ColumnElement[Any], first: int, last: int, buckets: int) -> Any:
+    """The smallest position of bucket ``bucket`` (see `_bucket`): ``first`` plus the
+    ceiling of ``bucket * width / buckets``."""
+    return first + (bucket * (last - first + 1) + (buckets - 1)) // buckets
 
 
 # One bucket's extremes, size and number of NaN (NULL) values, from the
@@ -168,11 +192,12 @@ _SQLITE_NAN_ROW = (
     'SELECT min(id) FROM metrics WHERE run_id = ? AND "key" = ? AND value IS NULL '
     "AND step >= ? AND step < ?"
 )
-# The first row of a bucket holding a value: a seek into the (run_id, key, value) index.
+# The first row of a bucket (by step, then id) holding a value: a walk along the bucket's
+# part of the (run_id, key, step, value) index that stops at the first entry holding it.
 _SQLITE_ROW = (
-    "SELECT min(id) FROM metrics INDEXED BY ix_metrics_run_key_value "
-    'WHERE run_id = ? AND "key" = ? AND value = ? '
-    "AND step >= ? AND step < ?"
+    "SELECT id FROM metrics INDEXED BY ix_metrics_run_key_step_value "
+    'WHERE run_id = ? AND "key" = ? AND step >= ? AND step < ? AND value = ? '
+    "ORDER BY step LIMIT 1"
 )
 
 
@@ -181,7 +206,7 @@ def _sqlite_extreme_ids(
 ) -> tuple[set[int], int]:
     """[`_extreme_ids`][ato.tracker.series._extreme_ids] for SQLite, whose ``GROUP BY`` over
     an expression sorts every row: one index range per bucket instead (in process, so the
-    statements cost microseconds), then a seek for each extreme's row."""
+    statements cost microseconds), then a walk within the bucket for each extreme's row."""
     width = last - first + 1
     edges = [first - (-(i * width) // buckets) for i in range(buckets + 1)]  # ceil division
     # The driver's cursor directly: a few thousand tiny statements, each a few microseconds.
@@ -203,7 +228,7 @@ def _sqlite_extreme_ids(
         for low, high, *extremes in found:
             for extreme in extremes:
                 ids.add(
-                    cursor.execute(_SQLITE_ROW, (run_id, key, extreme, low, high)).fetchone()[0]
+                    cursor.execute(_SQLITE_ROW, (run_id, key, low, high, extreme)).fetchone()[0]
                 )
     finally:
         cursor.close()
