@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from ato.tracker import SQLLogger
 from ato.tracker.engine import dispose_engines, get_engine
@@ -84,7 +85,7 @@ def test_a_server_that_stays_away_still_fails_the_call(fault_proxy: Any, server_
     logger = _logger_through(fault_proxy, server_db_url)
     logger.run()
     fault_proxy.drop_reply_to(b"INSERT INTO artifacts", 10)
-    with pytest.raises(Exception, match="(?i)lost connection|closed|consuming input"):
+    with pytest.raises(OperationalError, match=r"(?i)lost connection|closed|consuming input"):
         logger.log_artifact(None, "/ckpt/model.pt", "model")
     assert fault_proxy.replies_dropped == 4  # DISCONNECT_ATTEMPTS, then the error
     assert _count(server_db_url, ArtifactRecord.__table__) == 0
