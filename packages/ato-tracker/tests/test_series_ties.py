@@ -22,15 +22,15 @@ from ato.tracker import SQLLogger
 from ato.tracker.engine import get_engine
 from ato.tracker.series import downsampled_series
 
-N = 6000
-MAX_POINTS = 202  # 100 buckets of 60 points
+N = 3000
+MAX_POINTS = 202  # 100 buckets of 30 points
 SHAPES: dict[str, Callable[[int], float]] = {
     "varying": lambda i: math.sin(i / 7.0) + i / N,
     "constant": lambda i: 0.001,
     "stuck_at_one": lambda i: 1.0 if i > 50 else i / 50,
     "flag": lambda i: float((i // 3) % 2),
     "sparse_flag": lambda i: float(i % 997 == 0),
-    "plateaus": lambda i: float(i // 1500),
+    "plateaus": lambda i: float(i // 750),
 }
 
 

@@ -25,7 +25,18 @@ import itertools
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Connection, and_, func, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    Double,
+    Integer,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+)
 
 from .models import MetricRecord
 from .results import Metric
@@ -33,6 +44,7 @@ from .values import FINITE, load_value
 
 MIN_POINTS = 4
 _IN_BATCH = 500
+_WALKS_PER_STATEMENT = 100
 _metrics = MetricRecord.__table__
 _c = _metrics.c
 
@@ -129,6 +141,41 @@ def _bucket(column: ColumnElement[Any], first: int, last: int, buckets: int) -> 
     return ((column - first) * buckets) // (last - first + 1)
 
 
+def _walks(where: ColumnElement[bool], column: ColumnElement[Any]) -> Any:
+    """One statement of `_WALKS_PER_STATEMENT` walks, walk ``i`` taking the parameters
+    ``walk<i>_low``, ``_high`` (its bucket), ``_value`` and ``_nan`` (1: look for a NaN): the
+    id of the first row along ``column`` in [low, high) holding that value (or NaN).
+
+    ``value + 0``: an expression no planner answers from the (run_id, key, value) index,
+    whose seek would read every row of the series holding the value (planners pick it when
+    their statistics are stale, as they are right after a run was logged)."""
+    unindexed = _c.value + 0
+
+    def walk(i: int) -> Any:
+        nan = and_(_c.value.is_(None), bindparam(f"walk{i}_nan", type_=Integer) == 1)
+        return (
+            select(_c.id)
+            .where(
+                where,
+                column >= bindparam(f"walk{i}_low", type_=BigInteger),
+                column < bindparam(f"walk{i}_high", type_=BigInteger),
+                or_(unindexed == bindparam(f"walk{i}_value", type_=Double), nan),
+            )
+            .order_by(column)
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    return select(*(walk(i) for i in range(_WALKS_PER_STATEMENT)))
+
+
+def _edges(first: int, last: int, buckets: int) -> list[int]:
+    """The ``buckets + 1`` bucket boundaries of [first, last] (see `_bucket`): bucket ``b``
+    holds the positions from ``edges[b]`` up to, not including, ``edges[b + 1]``."""
+    width = last - first + 1
+    return [first - (-(i * width) // buckets) for i in range(buckets + 1)]  # ceil division
+
+
 def _extreme_ids(
     conn: Connection,
     where: ColumnElement[bool],
@@ -139,8 +186,23 @@ def _extreme_ids(
 ) -> tuple[set[int], int]:
     """Ids of the first row (along ``column``) holding each bucket's minimum and maximum value
     and of its first NaN, and the number of values in all buckets: one aggregate over the
-    series, then per bucket a walk along ``column`` within the bucket, stopping at the first
-    row holding the extreme."""
+    series, then per extreme a walk along ``column`` within its bucket that stops at the first
+    row holding it (reading at most the bucket, however many rows tie)."""
+    if conn.dialect.name in ("mysql", "mariadb"):
+        return _walked_extreme_ids(conn, where, column, first, last, buckets)
+    return _correlated_extreme_ids(conn, where, column, first, last, buckets)
+
+
+def _correlated_extreme_ids(
+    conn: Connection,
+    where: ColumnElement[bool],
+    column: ColumnElement[Any],
+    first: int,
+    last: int,
+    buckets: int,
+) -> tuple[set[int], int]:
+    """`_extreme_ids` in one statement: the walks are subqueries correlated with the
+    aggregate, planned once."""
     bucket = _bucket(column, first, last, buckets)
     agg = (
         select(
@@ -154,14 +216,11 @@ def _extreme_ids(
         .subquery()
     )
     low, high = (_bucket_start(agg.c.b + i, first, last, buckets) for i in (0, 1))
-    # ``value + 0``: an expression no planner answers from the (run_id, key, value) index,
-    # whose seek would read every row of the series holding the value (planners pick it when
-    # their statistics are stale, as they are right after a run was logged).
-    unindexed = _c.value + 0
+    unindexed = _c.value + 0  # see `_walks`
     first_with = [
         select(_c.id)
         .where(where, column >= low, column < high, condition)
-        .order_by(column, _c.id)
+        .order_by(column)
         .limit(1)
         .correlate(agg)
         .scalar_subquery()
@@ -179,6 +238,45 @@ def _bucket_start(bucket: ColumnElement[Any], first: int, last: int, buckets: in
     """The smallest position of bucket ``bucket`` (see `_bucket`): ``first`` plus the
     ceiling of ``bucket * width / buckets``."""
     return first + (bucket * (last - first + 1) + (buckets - 1)) // buckets
+
+
+def _walked_extreme_ids(
+    conn: Connection,
+    where: ColumnElement[bool],
+    column: ColumnElement[Any],
+    first: int,
+    last: int,
+    buckets: int,
+) -> tuple[set[int], int]:
+    """`_extreme_ids` for MySQL/MariaDB, which read the whole series for a bound taken
+    from an outer query: the walks are batched into a few statements of `_walks`, each bound
+    by parameters."""
+    bucket = _bucket(column, first, last, buckets)
+    agg = (
+        select(bucket, func.min(_c.value), func.max(_c.value), func.count(), func.count(_c.value))
+        .where(where)
+        .group_by(bucket)
+    )
+    edges = _edges(first, last, buckets)
+    walks: list[dict[str, Any]] = []  # the parameters of each walk (see `_walks`)
+    total = 0
+    for b, lo, hi, count, finite in conn.execute(agg):
+        total += int(count)
+        bounds = {"low": edges[int(b)], "high": edges[int(b) + 1]}
+        if finite:
+            walks += [{**bounds, "value": lo, "nan": 0}, {**bounds, "value": hi, "nan": 0}]
+        if finite < count:
+            walks.append({**bounds, "value": None, "nan": 1})
+    ids: set[int] = set()
+    statement = _walks(where, column)
+    empty = {"low": 0, "high": 0, "value": None, "nan": 0}  # pads the last statement
+    for start in range(0, len(walks), _WALKS_PER_STATEMENT):
+        chunk = walks[start : start + _WALKS_PER_STATEMENT]
+        chunk += [empty] * (_WALKS_PER_STATEMENT - len(chunk))
+        params = {f"walk{i}_{name}": v for i, walk in enumerate(chunk) for name, v in walk.items()}
+        row = conn.execute(statement, params).one()
+        ids.update(int(row_id) for row_id in row if row_id is not None)
+    return ids, total
 
 
 # One bucket's extremes, size and number of NaN (NULL) values, from the
@@ -207,8 +305,7 @@ def _sqlite_extreme_ids(
     """[`_extreme_ids`][ato.tracker.series._extreme_ids] for SQLite, whose ``GROUP BY`` over
     an expression sorts every row: one index range per bucket instead (in process, so the
     statements cost microseconds), then a walk within the bucket for each extreme's row."""
-    width = last - first + 1
-    edges = [first - (-(i * width) // buckets) for i in range(buckets + 1)]  # ceil division
+    edges = _edges(first, last, buckets)
     # The driver's cursor directly: a few thousand tiny statements, each a few microseconds.
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     ids: set[int] = set()
