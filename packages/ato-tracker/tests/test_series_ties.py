@@ -64,9 +64,10 @@ def _work(conn: Connection) -> Iterator[list[int]]:
             raw.set_progress_handler(None, 0)  # type: ignore[union-attr]
         result.append(steps[0])
     elif dialect == "postgresql":
-        with conn.begin():
+        with conn.begin():  # counts not yet reported stay pending across transactions
+            before = int(conn.execute(text(_PG_TUPLES_READ)).scalar_one())
             yield result
-            result.append(int(conn.execute(text(_PG_TUPLES_READ)).scalar_one()))
+            result.append(int(conn.execute(text(_PG_TUPLES_READ)).scalar_one()) - before)
     else:
         before = _handler_reads(conn)
         yield result
