@@ -31,14 +31,15 @@ def _logger_through(fault_proxy: Any, server_db_url: str) -> SQLLogger:
     return SQLLogger.from_url(fault_proxy.url(server_db_url), "p")
 
 
-@pytest.mark.parametrize("pattern", [b"ato_schema_version", b"information_schema", b"SELECT"])
+@pytest.mark.parametrize("pattern", [b"ato_schema_version", b"<catalog>", b"SELECT"])
 def test_a_connection_dropped_during_the_schema_check_is_retried(
     fault_proxy: Any, server_db_url: str, pattern: bytes
 ):
     SQLLogger.from_url(server_db_url, "p")  # the schema exists: opening only checks it
     dispose_engines()
-    if pattern == b"information_schema" and server_db_url.startswith("postgresql"):
-        pattern = b"pg_catalog"
+    if pattern == b"<catalog>":  # the listing of the tables
+        postgres = server_db_url.startswith("postgresql")
+        pattern = b"pg_catalog" if postgres else b"SHOW FULL TABLES"
     fault_proxy.drop_reply_to(pattern)
     logger = SQLLogger.from_url(fault_proxy.url(server_db_url), "p")
     assert fault_proxy.replies_dropped == 1
