@@ -131,9 +131,9 @@ def small_rig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Rig]:
 # -- settings -----------------------------------------------------------------------------------
 def test_a_buffer_without_options_spools_to_the_default_place_for_its_engine(tmp_path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path / 'x.db'}")
-    before = time.time()
+    before = time.monotonic()
     buffer = MetricBuffer(engine, 10, 1.0)
-    assert before + 1.0 <= buffer.flush_due <= time.time() + 1.0  # one interval from now
+    assert before + 1.0 <= buffer.flush_due <= time.monotonic() + 1.0  # one interval from now
     assert buffer.spool_dir == default_spool_dir()
     assert buffer.db_url == f"sqlite:///{tmp_path / 'x.db'}"
     assert buffer.spool_after == Timeouts().spool_after
@@ -201,13 +201,12 @@ def test_append_numbers_rows_from_one_and_writes_a_full_batch_in_the_calling_thr
 
 def test_append_writes_once_the_flush_interval_has_passed_and_not_before(rig: Rig) -> None:
     buffer, run_id = rig.buffer, rig.run_id
-    due = buffer.flush_due
-    buffer.append(run_id, "loss", 1.0, 0, due - 0.5)
+    buffer.append(run_id, "loss", 1.0, 0, time.time())
     assert len(buffer.pending) == 1 and rig.stored() == []
-    before = time.time()
-    buffer.append(run_id, "loss", 2.0, 1, due)
+    rig.clock = buffer.flush_due  # the interval has passed on the monotonic clock
+    buffer.append(run_id, "loss", 2.0, 1, time.time() - 3600)  # the wall clock plays no part
     assert not buffer.pending and rig.steps() == [0, 1]
-    assert before + 3600 <= buffer.flush_due <= time.time() + 3600  # an interval from now
+    assert buffer.flush_due == rig.clock + 3600  # an interval from now
 
 
 def test_a_flush_due_while_another_flush_runs_is_left_to_the_flush_thread(
@@ -651,7 +650,7 @@ def test_the_flush_thread_flushes_only_when_rows_are_due_or_spooled(
     rig: Rig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     buffer = rig.buffer
-    monkeypatch.setattr(buffer_module, "time", lambda: 5000.0)
+    rig.clock = 5000.0
     flushed: list[int] = []
     buffer.batch_size = 2
     buffer.flush_due = float("inf")

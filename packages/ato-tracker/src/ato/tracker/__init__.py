@@ -6,6 +6,7 @@ fingerprints; [`SQLFinder`][ato.tracker.SQLFinder] queries them. SQLite is the e
 """
 
 from .errors import (
+    ArtifactPathError,
     BufferSettingsError,
     ConfigKeyCollisionError,
     ConfigTooLargeError,
@@ -37,6 +38,7 @@ from .results import Artifact, Fingerprint, Metric, MetricSummary, Project, Proj
 __all__ = [
     "ActiveRun",
     "Artifact",
+    "ArtifactPathError",
     "BufferSettingsError",
     "ConfigKeyCollisionError",
     "ConfigTooLargeError",

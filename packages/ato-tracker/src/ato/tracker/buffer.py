@@ -43,7 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from time import monotonic, time
+from time import monotonic
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, insert, select
@@ -126,7 +126,7 @@ class MetricBuffer:
         self.inline = engine.dialect.name == "sqlite"
         self.writer_id = new_writer_id()
         self.next_seq = itertools.count(1).__next__
-        self.flush_due = time() + flush_interval
+        self.flush_due = monotonic() + flush_interval  # a step of the wall clock moves nothing
         self.failing_since: float | None = None
         self.spooled = False  # this buffer's spool file may hold rows
         self.spilled_seq = 0  # rows up to this seq are saved in the spool file already
@@ -151,7 +151,7 @@ class MetricBuffer:
         """Buffer one validated row; flush when due (see `flush_due_rows`)."""
         pending = self.pending
         pending.append((run_id, key, value, step, now, self.next_seq()))
-        if len(pending) >= self.batch_size or now >= self.flush_due:
+        if len(pending) >= self.batch_size or monotonic() >= self.flush_due:
             self.flush_due_rows()
 
     def flush_due_rows(self) -> None:
@@ -194,7 +194,7 @@ class MetricBuffer:
         self._flusher = threading.get_ident()
         self._wake.clear()
         try:
-            self.flush_due = time() + self.flush_interval
+            self.flush_due = monotonic() + self.flush_interval
             try:
                 if self.spooled:
                     self._replay_spool()
@@ -583,7 +583,7 @@ def _timer_loop(
         buffer = ref()
         if buffer is None:
             return
-        due = len(buffer.pending) >= buffer.batch_size or time() >= buffer.flush_due
+        due = len(buffer.pending) >= buffer.batch_size or monotonic() >= buffer.flush_due
         if (buffer.pending and due) or buffer.spooled or buffer.run_ends:
             try:
                 buffer.flush()

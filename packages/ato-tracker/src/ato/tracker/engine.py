@@ -53,6 +53,8 @@ T = TypeVar("T")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 MAX_ATTEMPTS = 8
 FIRST_BACKOFF_S = 0.05
+#: Attempts in all of a call repeated by `retry_disconnects` when its connection drops.
+DISCONNECT_ATTEMPTS = 4
 
 _EngineKey = tuple[int, str, Timeouts, bool]
 _engines: dict[_EngineKey, Engine] = {}
@@ -131,7 +133,7 @@ def get_engine(
             _timeouts[id(engine)] = timeouts
         if create_schema and cache_key not in _schema_ready:
             if not _current_sqlite_file(url, path):
-                ensure_schema(engine, hide_password(url))
+                retry_disconnects(lambda: ensure_schema(engine, hide_password(url)))
             _schema_ready.add(cache_key)
     return engine
 
@@ -373,6 +375,52 @@ def is_lock_error(error: BaseException) -> bool:
         marker in text
         for marker in ("locked", "busy", "deadlock", "lock wait timeout", "could not serialize")
     )
+
+
+# Driver messages of a connection that dropped while it was being opened, when SQLAlchemy
+# has no connection to ask (libpq's; PyMySQL's error codes are recognised by SQLAlchemy).
+_DISCONNECT_MARKERS = (
+    "server closed the connection",
+    "consuming input failed",
+    "connection reset",
+    "broken pipe",
+    "lost connection",
+)
+
+
+def is_disconnect(error: BaseException) -> bool:
+    """True for an error meaning the connection dropped (reset, closed by the server or a
+    proxy), also while it was being opened: the pool then opens a new one."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    text = str(error.orig).lower()
+    return isinstance(error, OperationalError) and any(m in text for m in _DISCONNECT_MARKERS)
+
+
+def retry_disconnects(call: Callable[[], T], attempts: int = DISCONNECT_ATTEMPTS) -> T:
+    """``call()``, called again (``attempts`` times in all) while it fails because its
+    connection dropped, with the backoff of `run_transaction`.
+
+    Only for calls that are safe to repeat: reads, idempotent writes, or writes that check
+    first whether an earlier attempt was stored (a connection lost during COMMIT leaves that
+    unknown). A server that stops answering (`DatabaseTimeoutError`) is not retried: each try
+    would wait the whole statement timeout again.
+
+    Raises:
+        sqlalchemy.exc.DBAPIError: the last disconnect once the attempts are used up, or at
+            once any other error ``call`` raises.
+    """
+    attempt = 0
+    while True:
+        try:
+            return call()
+        except DBAPIError as error:
+            if not is_disconnect(error) or attempt >= attempts - 1:
+                raise
+            time.sleep(FIRST_BACKOFF_S * 2**attempt * (0.5 + random.random()))
+            attempt += 1
 
 
 def run_transaction(

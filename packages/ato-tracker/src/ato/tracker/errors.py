@@ -90,6 +90,15 @@ class MetricKeyError(TrackerError, ValueError):
         super().__init__(f"metric key {shown} {problem}")
 
 
+class ArtifactPathError(TrackerError, ValueError):
+    """An artifact's path or data type cannot be stored as text: it is not valid Unicode (a
+    file name in another encoding than the file system's) or contains a NUL character."""
+
+    def __init__(self, what: str, text: str, problem: str) -> None:
+        shown = repr(text[:80]) + ("..." if len(text) > 80 else "")
+        super().__init__(f"artifact {what} {shown} {problem}")
+
+
 class DatabaseTimeoutError(TrackerError, TimeoutError):
     """The database server did not answer within the statement timeout; the connection was
     aborted (the work is retried later or saved to the spool, see ``docs/tracker.md``)."""

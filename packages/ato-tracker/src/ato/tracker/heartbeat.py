@@ -1,8 +1,9 @@
 """The writer's sign of life: a daemon thread storing the time in ``experiments.heartbeat``.
 
 One ``Heartbeat`` runs per active run of a ``ato.tracker.SQLLogger``, from
-``run()`` to ``finish()``. Every ``interval`` seconds it sets the run's heartbeat to now (one
-small ``UPDATE``, skipped once the run has an end time). Readers use it to tell a run that
+``run()`` to ``finish()``. Every ``interval`` seconds (a monotonic wait, so a step of the
+system clock changes nothing) it sets the run's heartbeat to the database's current time (one
+small ``UPDATE``, skipped once the run has an end time; see ``ato.tracker.clock``). Readers use it to tell a run that
 is still going from one whose process died (see ``ato.tracker.status``). A failed beat
 (database briefly unreachable) is logged and retried at the next interval; it never stops
 the run.
@@ -16,8 +17,9 @@ from typing import cast
 
 from sqlalchemy import Engine, Table, update
 
+from .clock import database_now
 from .engine import run_transaction
-from .models import RunRecord, utcnow
+from .models import RunRecord
 
 _log = logging.getLogger("ato.tracker")
 _runs = cast(Table, RunRecord.__table__)
@@ -51,7 +53,7 @@ class Heartbeat:
         self._stop.set()
 
     def beat(self) -> None:
-        """Store now as the run's heartbeat (unless the run has ended).
+        """Store the database's current time as the run's heartbeat (unless the run has ended).
 
         Raises:
             sqlalchemy.exc.DBAPIError: the update failed after retries.
@@ -59,7 +61,7 @@ class Heartbeat:
         stmt = (
             update(_runs)
             .where(_runs.c.id == self.run_id, _runs.c.end_time.is_(None))
-            .values(heartbeat=utcnow())
+            .values(heartbeat=database_now(self.engine.dialect))
         )
         run_transaction(self.engine, lambda conn: conn.execute(stmt))
 

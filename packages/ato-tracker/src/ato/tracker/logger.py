@@ -8,7 +8,7 @@ import logging
 import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from time import time
+from time import monotonic, time
 from types import TracebackType
 from typing import Any, cast
 
@@ -22,7 +22,8 @@ from . import (
     signals,
 )
 from .buffer import UNREACHABLE, MetricBuffer, RejectedMetric, close_quietly
-from .engine import get_engine, run_transaction
+from .clock import database_now
+from .engine import get_engine, retry_disconnects, run_transaction
 from .errors import (
     BufferSettingsError,
     ConfigTooLargeError,
@@ -53,7 +54,7 @@ from .settings import (
     settings_for,
 )
 from .status import HEARTBEAT_INTERVAL_S
-from .validation import check_key, check_step, check_value
+from .validation import artifact_text, check_key, check_step, check_value
 
 RUNNING = "running"
 COMPLETED = "completed"
@@ -206,12 +207,15 @@ class SQLLogger:
     # -- runs ---------------------------------------------------------------------------
     def get_or_create_project(self) -> Project:
         """The project named by ``experiment.project_name``, created if missing
-        (safe when several processes create it at once).
+        (safe when several processes create it at once; retried when the connection drops).
 
         Raises:
             RunStateError: the project row could neither be found nor inserted.
             sqlalchemy.exc.DBAPIError: the database cannot be reached or written.
         """
+        return retry_disconnects(self._get_or_create_project)
+
+    def _get_or_create_project(self) -> Project:
         project = self._find_project()
         if project is not None:
             return project
@@ -243,6 +247,10 @@ class SQLLogger:
                 configs. ``None`` stores the logger's own config. The project and database
                 always come from the logger's config.
 
+        A connection dropped meanwhile is retried (see
+        `ato.tracker.engine.retry_disconnects`); a run stored by an attempt whose COMMIT
+        reply was lost is found again by its start time, so the run is created exactly once.
+
         Raises:
             RunStateError: a run of this logger is still active; call `finish` first.
         """
@@ -266,12 +274,15 @@ class SQLLogger:
             "start_time": now,
             "end_time": None,
             "provenance": self._provenance,
-            "heartbeat": now,
+            "heartbeat": database_now(self.engine.dialect),  # compared with it by readers
         }
-        self._run_id = run_transaction(
-            self.engine,
-            lambda conn: _new_id(conn, insert(_runs).values(**values)),
+        stmt = insert(_runs).values(**values)
+        match = (
+            (_runs.c.project_id, project.id),
+            (_runs.c.start_time, now),
+            (_runs.c.structural_hash, values["structural_hash"]),
         )
+        self._run_id = _insert_once(self.engine, _runs, stmt, match)
         self._active = True
         self._buffer.start_timer()
         signals.track(self)
@@ -305,7 +316,7 @@ class SQLLogger:
         run_id = self._require_run("add_provenance")
         self._provenance = {**self._provenance, str(name): to_json_value(data)}
         stmt = update(_runs).where(_runs.c.id == run_id).values(provenance=self._provenance)
-        run_transaction(self.engine, lambda conn: conn.execute(stmt))
+        retry_disconnects(lambda: run_transaction(self.engine, lambda conn: conn.execute(stmt)))
 
     def add_tags(self, tags: Any, run_id: int | None = None) -> list[str]:
         """Add ``tags`` to an existing run (default: the run started last by this logger), also
@@ -363,12 +374,8 @@ class SQLLogger:
         check_status(status)
         run_id = self._require_run("update_status")
         self.flush()
-        run_transaction(
-            self.engine,
-            lambda conn: conn.execute(
-                update(_runs).where(_runs.c.id == run_id).values(status=status)
-            ),
-        )
+        stmt = update(_runs).where(_runs.c.id == run_id).values(status=status)
+        retry_disconnects(lambda: run_transaction(self.engine, lambda conn: conn.execute(stmt)))
 
     def finish(self, status: str = COMPLETED) -> None:
         """Flush, then mark the current run ``status`` with ``end_time`` = now (UTC).
@@ -480,7 +487,7 @@ class SQLLogger:
         buffer = self._buffer
         pending = buffer.pending  # inline MetricBuffer.append: this is the hot path
         pending.append((self._run_id, key, number, step, now, buffer.next_seq()))  # type: ignore[arg-type]
-        if len(pending) >= buffer.batch_size or now >= buffer.flush_due:
+        if len(pending) >= buffer.batch_size or monotonic() >= buffer.flush_due:
             buffer.flush_due_rows()
 
     def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
@@ -511,25 +518,37 @@ class SQLLogger:
     ) -> int:
         """Record an artifact (e.g. a checkpoint file) of run ``run_id`` and return its id.
 
+        Stored exactly once, also when the connection drops meanwhile (retried; an attempt
+        whose COMMIT reply was lost is found again by its time stamp).
+
         Args:
             run_id: the run it belongs to; ``None`` means the current run.
-            path: file path or URI (stored as ``str``).
+            path: file path (``str``, ``bytes`` or ``os.PathLike``, decoded with
+                ``os.fsdecode``) or URI; other objects are stored as ``str(path)``.
             data_type: free-form kind, e.g. ``'model'``, ``'image'``.
             metadata: optional JSON-like data (normalized like configs).
 
         Raises:
             RunStateError: ``run_id`` is ``None`` and no run was started.
+            ArtifactPathError: ``path`` or ``data_type`` is not valid Unicode (e.g. a file name
+                in another encoding than the file system's).
         """
         target = self._require_run("log_artifact") if run_id is None else run_id
         values = {
             "run_id": target,
-            "path": str(path),
-            "data_type": str(data_type),
+            "path": artifact_text(path, "path"),
+            "data_type": artifact_text(data_type, "data_type"),
             "meta": None if metadata is None else to_json_value(metadata),
             "timestamp": utcnow(),
         }
         stmt = insert(ArtifactRecord).values(**values)
-        return run_transaction(self.engine, lambda conn: _new_id(conn, stmt))
+        match = (
+            (ArtifactRecord.run_id, target),
+            (ArtifactRecord.path, values["path"]),
+            (ArtifactRecord.timestamp, values["timestamp"]),
+        )
+        table = cast(Table, ArtifactRecord.__table__)
+        return _insert_once(self.engine, table, stmt, match)
 
     def log_fingerprint(self, trace_id: str, fingerprint: str, trace_type: str = "static") -> None:
         """Record one code fingerprint for the current run (written at once, not buffered).
@@ -679,6 +698,32 @@ def _merge_tags(conn: Connection, run_id: int, new: list[str]) -> list[str]:
         tags += added
         conn.execute(update(_runs).where(_runs.c.id == run_id).values(tags=tags))
     return tags
+
+
+def _insert_once(
+    engine: Engine, table: Table, stmt: Insert, match: tuple[tuple[Any, Any], ...]
+) -> int:
+    """Run the single-row INSERT ``stmt`` into ``table``, retried when the connection drops;
+    before a retry, a row whose ``(column, value)`` pairs ``match`` (values unique to this
+    insert, such as its microsecond time stamp) is taken as stored by the lost attempt.
+    Returns the row's id."""
+    attempts = 0
+
+    def attempt(conn: Connection) -> int:
+        if attempts > 1:
+            found = conn.execute(
+                select(table.c.id).where(*(column == value for column, value in match))
+            ).scalar()
+            if found is not None:
+                return int(found)
+        return _new_id(conn, stmt)
+
+    def once() -> int:
+        nonlocal attempts
+        attempts += 1
+        return run_transaction(engine, attempt)
+
+    return retry_disconnects(once)
 
 
 def _new_id(conn: Connection, stmt: Insert) -> int:

@@ -6,6 +6,7 @@ revision's docstring says what it changes. See ``ato/tracker/migrations/README.m
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -145,13 +146,15 @@ def upgrade(url: str) -> UpgradeResult:
     PostgreSQL and MySQL/MariaDB each revision runs in its own transaction and records itself
     when done, so an interrupted upgrade resumes where it stopped (MySQL/MariaDB commit DDL at
     once; the revisions check what is already done). On SQLite a backup copy
-    ``<file>.<revision>-<UTC time>.bak`` is made first and the whole upgrade is one transaction.
+    ``<file>.<revision>-<UTC time>.bak`` is made first (written under a temporary name, synced
+    and checked, then renamed) and the whole upgrade is one transaction.
 
     Raises:
         DatabaseNotFoundError: a SQLite file that does not exist.
         NotATrackerDatabaseError: no tracker tables, or tables of an unknown shape.
         SchemaTooNewError: the database was upgraded by a newer ato.
-        SchemaUpgradeError: a revision failed (the cause is chained; rerun after fixing it).
+        SchemaUpgradeError: a revision failed (the cause is chained; rerun after fixing it),
+            or the SQLite backup copy could not be written (nothing was changed then).
     """
     require_existing_database(url)
     url = normalize_url(url)
@@ -212,19 +215,66 @@ def _pending(revision: str) -> list[str]:
 
 def _backup(url: str, revision: str) -> Path:
     """Copy the SQLite file of ``url`` (with its WAL contents) next to it, via SQLite's backup
-    API so the copy is consistent; return the copy's path."""
+    API so the copy is consistent; return the copy's path.
+
+    The copy is written under a temporary name, synced to disk and checked (SQLite's
+    ``quick_check`` and the page count) before it is renamed to its final name, so a file named
+    like a backup is always a whole one.
+
+    Raises:
+        SchemaUpgradeError: the copy could not be written or did not check out (a full disk,
+            say); the partial copy is removed and nothing was upgraded.
+    """
     path = sqlite_file(url)
     assert path is not None  # noqa: S101 - invariant, narrows the type
     stamp_text = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     target = path.resolve().with_name(f"{path.name}.{revision}-{stamp_text}.bak")
+    partial = target.with_name(target.name + ".partial")
+    try:
+        _copy_checked(path, partial)
+        os.replace(partial, target)
+        _sync_directory(target.parent)
+    except (OSError, sqlite3.Error) as error:
+        for leftover in (partial, partial.with_name(partial.name + "-journal")):
+            leftover.unlink(missing_ok=True)
+        raise SchemaUpgradeError(
+            f"could not write the backup copy {target} before upgrading {hide_password(url)!r} "
+            f"({error}); the partial copy was removed and the database was not changed. Free "
+            f"disk space in {target.parent} (the copy needs about {path.stat().st_size:,} "
+            "bytes) and run `ato db upgrade` again"
+        ) from error
+    return target
+
+
+def _copy_checked(path: Path, copy_path: Path) -> None:
+    """Back ``path`` up into ``copy_path``, fsync it and check it is a whole copy."""
     source = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
-    copy = sqlite3.connect(target)
+    copy = sqlite3.connect(copy_path)
     try:
         source.backup(copy)
+        pages = source.execute("PRAGMA page_count").fetchone()[0]
+        check = copy.execute("PRAGMA quick_check").fetchone()[0]
+        copied = copy.execute("PRAGMA page_count").fetchone()[0]
+        if check != "ok" or copied != pages:
+            raise sqlite3.DatabaseError(
+                f"the copy does not check out ({check}; {copied} of {pages} pages)"
+            )
     finally:
         copy.close()
         source.close()
-    return target
+    with open(copy_path, "rb+") as written:
+        os.fsync(written.fileno())
+
+
+def _sync_directory(directory: Path) -> None:
+    """fsync ``directory`` so that a rename in it survives a crash (where supported)."""
+    if os.name != "posix":
+        return
+    handle = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 def _first_line(text: str | None) -> str:

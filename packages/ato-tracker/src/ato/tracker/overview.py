@@ -13,7 +13,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, String, cast, func, or_, select
 
 from . import queries
-from .models import ProjectRecord, RunRecord, utcnow
+from .clock import read_database_now
+from .models import ProjectRecord, RunRecord
 from .results import Project, Run
 from .status import CRASH_TIMEOUT_S, effective_status
 
@@ -61,7 +62,7 @@ def project_run_rows(
         .where(_projects.c.name == project_name)
         .order_by(r.id)
     )
-    now = utcnow()
+    now = read_database_now(conn)  # the clock heartbeats are written in
     return [
         RunRow(
             row[0],

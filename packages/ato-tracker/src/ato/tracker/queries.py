@@ -28,6 +28,7 @@ from sqlalchemy import (
 from ato.adict import ADict
 
 from . import summaries
+from .clock import read_database_now
 from .models import (
     ArtifactRecord,
     FingerprintRecord,
@@ -35,7 +36,6 @@ from .models import (
     MetricSummaryRecord,
     ProjectRecord,
     RunRecord,
-    utcnow,
 )
 from .results import (
     Artifact,
@@ -89,7 +89,7 @@ def load_runs(
     metrics = _load_metrics(conn, ids) if with_metrics else {}
     artifacts = _load_children(conn, _artifacts, ids, _artifact)
     fingerprints = _load_children(conn, _fingerprints, ids, _fingerprint)
-    now = utcnow()
+    now = read_database_now(conn)  # the clock heartbeats are written in
     return [
         Run(
             id=row.id,

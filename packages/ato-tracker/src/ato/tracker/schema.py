@@ -31,6 +31,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine.reflection import Inspector
+from sqlalchemy.exc import DBAPIError
 
 from .errors import NotATrackerDatabaseError, SchemaError, SchemaOutdatedError, SchemaTooNewError
 from .models import Base
@@ -49,9 +50,13 @@ CORE_TABLES = tuple(name for name in TRACKER_TABLES if name != SUMMARY_TABLE)
 
 #: Execution option asking a SQLite connection to start its transactions with BEGIN IMMEDIATE.
 SQLITE_IMMEDIATE = "ato_begin_immediate"
-MYSQL_LOCK_TIMEOUT_S = 60
+#: Seconds a process waits for the schema lock (held by another process checking, creating or
+#: upgrading the schema) before giving up with a `SchemaError` naming the holder.
+SCHEMA_LOCK_TIMEOUT_S = 60
+MYSQL_LOCK_TIMEOUT_S = SCHEMA_LOCK_TIMEOUT_S  # the name before PostgreSQL's wait was bounded too
 _LOCK_NAME = "ato.tracker.schema"
 _PG_LOCK_KEY = zlib.crc32(_LOCK_NAME.encode())
+_PG_LOCK_NOT_AVAILABLE = "55P03"  # SQLSTATE of a lock_timeout expiry
 
 # Alembic's own version table layout, so that Alembic reads what is written here.
 version_table = Table(
@@ -248,11 +253,13 @@ def schema_lock(engine: Engine) -> Iterator[Connection]:
 
     SQLite: every transaction of the connection starts with ``BEGIN IMMEDIATE`` (the write
     lock; others wait up to the busy timeout), so the lock is held inside ``conn.begin()``.
-    PostgreSQL: a session advisory lock. MySQL/MariaDB: ``GET_LOCK`` on a name per database.
-    Other backends: no lock beyond the transaction.
+    PostgreSQL: a session advisory lock, waited for under ``lock_timeout``. MySQL/MariaDB:
+    ``GET_LOCK`` on a name per database. Other backends: no lock beyond the transaction.
 
     Raises:
-        SchemaError: MySQL/MariaDB did not grant the lock within 60 seconds.
+        SchemaError: the lock was not granted within `SCHEMA_LOCK_TIMEOUT_S` seconds (60); the
+            message names the process holding it (a suspended creator, an upgrade waiting for a
+            reader that stays idle in a transaction, ...) so that it can be ended.
     """
     with engine.connect() as conn:
         dialect = engine.dialect.name
@@ -273,20 +280,65 @@ def schema_lock(engine: Engine) -> Iterator[Connection]:
 
 def _acquire(conn: Connection, dialect: str) -> TextClause | None:
     if dialect == "postgresql":
-        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PG_LOCK_KEY})
-        conn.commit()
+        _pg_lock(conn)
         return text(f"SELECT pg_advisory_unlock({_PG_LOCK_KEY})")
     if dialect in ("mysql", "mariadb"):
         name = f"{_LOCK_NAME}:{conn.engine.url.database}"[:64]
         granted = conn.execute(
             text("SELECT GET_LOCK(:name, :timeout)"),
-            {"name": name, "timeout": MYSQL_LOCK_TIMEOUT_S},
+            {"name": name, "timeout": SCHEMA_LOCK_TIMEOUT_S},
         ).scalar()
+        holder = None
+        if granted != 1:
+            holder = conn.execute(text("SELECT IS_USED_LOCK(:name)"), {"name": name}).scalar()
         conn.commit()
         if granted != 1:
-            raise SchemaError(
-                f"another process held the tracker's schema lock {name!r} for more than "
-                f"{MYSQL_LOCK_TIMEOUT_S} seconds (an upgrade running?); try again later"
-            )
+            raise _lock_error(name, f"connection id {holder}" if holder else None)
         return text("SELECT RELEASE_LOCK(:name)").bindparams(name=name)
     return None
+
+
+def _pg_lock(conn: Connection) -> None:
+    """Take the session advisory lock, waiting at most `SCHEMA_LOCK_TIMEOUT_S` (the server's
+    ``lock_timeout``, set for this one transaction: the session lock outlives it)."""
+    try:
+        conn.execute(text(f"SET LOCAL lock_timeout = '{int(SCHEMA_LOCK_TIMEOUT_S * 1000)}ms'"))
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _PG_LOCK_KEY})
+        conn.commit()
+    except DBAPIError as error:
+        code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+        if code != _PG_LOCK_NOT_AVAILABLE:
+            raise
+        conn.rollback()
+        raise _lock_error(f"advisory lock {_PG_LOCK_KEY}", _pg_lock_holder(conn)) from None
+
+
+def _pg_lock_holder(conn: Connection) -> str | None:
+    """Who holds the schema lock: pid, state and what that backend itself waits for."""
+    row = conn.execute(
+        text(
+            "SELECT a.pid, a.state, a.application_name, pg_blocking_pids(a.pid) "
+            "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 "
+            "AND CAST(l.objid AS bigint) = :key AND l.objsubid = 1"
+        ),
+        {"key": _PG_LOCK_KEY},
+    ).first()
+    conn.rollback()
+    if row is None:
+        return None
+    pid, state, application, blockers = row
+    described = f"PostgreSQL pid {pid} ({state or 'unknown state'}"
+    described += f", application {application!r})" if application else ")"
+    if blockers:
+        described += f", itself waiting for pid {', '.join(str(b) for b in blockers)}"
+    return described
+
+
+def _lock_error(lock: str, holder: str | None) -> SchemaError:
+    who = f"{holder} holds it" if holder else "another process holds it"
+    return SchemaError(
+        f"the tracker's schema lock ({lock}) was not granted within {SCHEMA_LOCK_TIMEOUT_S} "
+        f"seconds: {who} (creating or upgrading the schema?). Try again later, or end that "
+        "process/session if it is stuck (PostgreSQL: SELECT pg_terminate_backend(pid))"
+    )

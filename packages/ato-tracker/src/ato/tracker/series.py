@@ -11,8 +11,12 @@ points would, so spikes and dips stay visible.
 
 The database does the work in one pass: the step range is two seeks into the
 ``(run_id, key, step, value)`` index, one ``GROUP BY`` over that index (no table rows read)
-gives each bucket's extremes and size, and an index seek per extreme finds its row, so only
-about ``max_points`` rows travel to Python.
+gives each bucket's extremes and size, and a walk along the bucket's part of the same index,
+stopping at the first entry holding the extreme, finds each extreme's row, so only about
+``max_points`` rows travel to Python. That walk reads at most the bucket, so the whole
+downsampling reads each index entry a bounded number of times, however many values are tied:
+a seek into the ``(run_id, key, value)`` index instead would read every row of the series
+holding the extreme, all of them for a constant series (quadratic time for flat series).
 """
 
 from __future__ import annotations
@@ -21,7 +25,18 @@ import itertools
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Connection, and_, func, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    Double,
+    Integer,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+)
 
 from .models import MetricRecord
 from .results import Metric
@@ -29,6 +44,7 @@ from .values import FINITE, load_value
 
 MIN_POINTS = 4
 _IN_BATCH = 500
+_WALKS_PER_STATEMENT = 100
 _metrics = MetricRecord.__table__
 _c = _metrics.c
 
@@ -84,7 +100,7 @@ def downsampled_series(
     if conn.dialect.name == "sqlite":
         ids, total = _sqlite_extreme_ids(conn, run_id, key, first_step, last_step, buckets)
     else:
-        ids, total = _extreme_ids(conn, where, _bucket(_c.step, first_step, last_step, buckets))
+        ids, total = _extreme_ids(conn, where, _c.step, first_step, last_step, buckets)
     return Series(_rows_by_id(conn, sorted(ids | ends)), total)
 
 
@@ -111,7 +127,7 @@ def _id_at(conn: Connection, where: ColumnElement[bool], step: int, *, last: boo
 
 def _by_id(conn: Connection, where: ColumnElement[bool], buckets: int) -> Series:
     first_id, last_id = conn.execute(select(func.min(_c.id), func.max(_c.id)).where(where)).one()
-    ids, total = _extreme_ids(conn, where, _bucket(_c.id, first_id, last_id, buckets))
+    ids, total = _extreme_ids(conn, where, _c.id, first_id, last_id, buckets)
     return Series(_rows_by_id(conn, sorted(ids | {first_id, last_id})), total)
 
 
@@ -126,12 +142,69 @@ def _bucket(column: ColumnElement[Any], first: int, last: int, buckets: int) -> 
     return ((column - first) * buckets) // (last - first + 1)
 
 
+def _walks(where: ColumnElement[bool], column: ColumnElement[Any]) -> Any:
+    """One statement of `_WALKS_PER_STATEMENT` walks, walk ``i`` taking the parameters
+    ``walk<i>_low``, ``_high`` (its bucket), ``_value`` and ``_nan`` (1: look for a NaN): the
+    id of the first row along ``column`` in [low, high) holding that value (or NaN).
+
+    ``value + 0``: an expression no planner answers from the (run_id, key, value) index,
+    whose seek would read every row of the series holding the value (planners pick it when
+    their statistics are stale, as they are right after a run was logged)."""
+    unindexed = _c.value + 0
+
+    def walk(i: int) -> Any:
+        nan = and_(_c.value.is_(None), bindparam(f"walk{i}_nan", type_=Integer) == 1)
+        return (
+            select(_c.id)
+            .where(
+                where,
+                column >= bindparam(f"walk{i}_low", type_=BigInteger),
+                column < bindparam(f"walk{i}_high", type_=BigInteger),
+                or_(unindexed == bindparam(f"walk{i}_value", type_=Double), nan),
+            )
+            .order_by(column)
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    return select(*(walk(i) for i in range(_WALKS_PER_STATEMENT)))
+
+
+def _edges(first: int, last: int, buckets: int) -> list[int]:
+    """The ``buckets + 1`` bucket boundaries of [first, last] (see `_bucket`): bucket ``b``
+    holds the positions from ``edges[b]`` up to, not including, ``edges[b + 1]``."""
+    width = last - first + 1
+    return [first - (-(i * width) // buckets) for i in range(buckets + 1)]  # ceil division
+
+
 def _extreme_ids(
-    conn: Connection, where: ColumnElement[bool], bucket: ColumnElement[Any]
+    conn: Connection,
+    where: ColumnElement[bool],
+    column: ColumnElement[Any],
+    first: int,
+    last: int,
+    buckets: int,
 ) -> tuple[set[int], int]:
-    """Ids of the first row holding each bucket's minimum and maximum value and of its first
-    NaN, and the number of values in all buckets: one aggregate over the series, then per
-    bucket seeks into the ``(run_id, key, value)`` index."""
+    """Ids of the first row (along ``column``) holding each bucket's minimum and maximum value
+    and of its first NaN, and the number of values in all buckets: one aggregate over the
+    series, then per extreme a walk along ``column`` within its bucket that stops at the first
+    row holding it (reading at most the bucket, however many rows tie)."""
+    if conn.dialect.name in ("mysql", "mariadb"):
+        return _walked_extreme_ids(conn, where, column, first, last, buckets)
+    return _correlated_extreme_ids(conn, where, column, first, last, buckets)
+
+
+def _correlated_extreme_ids(
+    conn: Connection,
+    where: ColumnElement[bool],
+    column: ColumnElement[Any],
+    first: int,
+    last: int,
+    buckets: int,
+) -> tuple[set[int], int]:
+    """`_extreme_ids` in one statement: the walks are subqueries correlated with the
+    aggregate, planned once."""
+    bucket = _bucket(column, first, last, buckets)
     agg = (
         select(
             bucket.label("b"),
@@ -143,18 +216,67 @@ def _extreme_ids(
         .group_by(bucket)
         .subquery()
     )
+    low, high = (_bucket_start(agg.c.b + i, first, last, buckets) for i in (0, 1))
+    unindexed = _c.value + 0  # see `_walks`
     first_with = [
-        select(func.min(_c.id))
-        .where(where, condition, bucket == agg.c.b)
+        select(_c.id)
+        .where(where, column >= low, column < high, condition)
+        .order_by(column)
+        .limit(1)
         .correlate(agg)
         .scalar_subquery()
-        for condition in (_c.value == agg.c.lo, _c.value == agg.c.hi, _c.value.is_(None))
+        for condition in (unindexed == agg.c.lo, unindexed == agg.c.hi, unindexed.is_(None))
     ]
     ids: set[int] = set()
     total = 0
     for row in conn.execute(select(*first_with, agg.c.n).select_from(agg)):
         ids.update(int(row_id) for row_id in row[:3] if row_id is not None)
         total += int(row[3])
+    return ids, total
+
+
+def _bucket_start(bucket: ColumnElement[Any], first: int, last: int, buckets: int) -> Any:
+    """The smallest position of bucket ``bucket`` (see `_bucket`): ``first`` plus the
+    ceiling of ``bucket * width / buckets``."""
+    return first + (bucket * (last - first + 1) + (buckets - 1)) // buckets
+
+
+def _walked_extreme_ids(
+    conn: Connection,
+    where: ColumnElement[bool],
+    column: ColumnElement[Any],
+    first: int,
+    last: int,
+    buckets: int,
+) -> tuple[set[int], int]:
+    """`_extreme_ids` for MySQL/MariaDB, which read the whole series for a bound taken
+    from an outer query: the walks are batched into a few statements of `_walks`, each bound
+    by parameters."""
+    bucket = _bucket(column, first, last, buckets)
+    agg = (
+        select(bucket, func.min(_c.value), func.max(_c.value), func.count(), func.count(_c.value))
+        .where(where)
+        .group_by(bucket)
+    )
+    edges = _edges(first, last, buckets)
+    walks: list[dict[str, Any]] = []  # the parameters of each walk (see `_walks`)
+    total = 0
+    for b, lo, hi, count, finite in conn.execute(agg):
+        total += int(count)
+        bounds = {"low": edges[int(b)], "high": edges[int(b) + 1]}
+        if finite:
+            walks += [{**bounds, "value": lo, "nan": 0}, {**bounds, "value": hi, "nan": 0}]
+        if finite < count:
+            walks.append({**bounds, "value": None, "nan": 1})
+    ids: set[int] = set()
+    statement = _walks(where, column)
+    empty = {"low": 0, "high": 0, "value": None, "nan": 0}  # pads the last statement
+    for start in range(0, len(walks), _WALKS_PER_STATEMENT):
+        chunk = walks[start : start + _WALKS_PER_STATEMENT]
+        chunk += [empty] * (_WALKS_PER_STATEMENT - len(chunk))
+        params = {f"walk{i}_{name}": v for i, walk in enumerate(chunk) for name, v in walk.items()}
+        row = conn.execute(statement, params).one()
+        ids.update(int(row_id) for row_id in row if row_id is not None)
     return ids, total
 
 
@@ -169,11 +291,12 @@ _SQLITE_NAN_ROW = (
     'SELECT min(id) FROM metrics WHERE run_id = ? AND "key" = ? AND value IS NULL '
     "AND step >= ? AND step < ?"
 )
-# The first row of a bucket holding a value: a seek into the (run_id, key, value) index.
+# The first row of a bucket (by step, then id) holding a value: a walk along the bucket's
+# part of the (run_id, key, step, value) index that stops at the first entry holding it.
 _SQLITE_ROW = (
-    "SELECT min(id) FROM metrics INDEXED BY ix_metrics_run_key_value "
-    'WHERE run_id = ? AND "key" = ? AND value = ? '
-    "AND step >= ? AND step < ?"
+    "SELECT id FROM metrics INDEXED BY ix_metrics_run_key_step_value "
+    'WHERE run_id = ? AND "key" = ? AND step >= ? AND step < ? AND value = ? '
+    "ORDER BY step LIMIT 1"
 )
 
 
@@ -182,9 +305,8 @@ def _sqlite_extreme_ids(
 ) -> tuple[set[int], int]:
     """[`_extreme_ids`][ato.tracker.series._extreme_ids] for SQLite, whose ``GROUP BY`` over
     an expression sorts every row: one index range per bucket instead (in process, so the
-    statements cost microseconds), then a seek for each extreme's row."""
-    width = last - first + 1
-    edges = [first - (-(i * width) // buckets) for i in range(buckets + 1)]  # ceil division
+    statements cost microseconds), then a walk within the bucket for each extreme's row."""
+    edges = _edges(first, last, buckets)
     # The driver's cursor directly: a few thousand tiny statements, each a few microseconds.
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     ids: set[int] = set()
@@ -204,7 +326,7 @@ def _sqlite_extreme_ids(
         for low, high, *extremes in found:
             for extreme in extremes:
                 ids.add(
-                    cursor.execute(_SQLITE_ROW, (run_id, key, extreme, low, high)).fetchone()[0]
+                    cursor.execute(_SQLITE_ROW, (run_id, key, low, high, extreme)).fetchone()[0]
                 )
     finally:
         cursor.close()

@@ -14,9 +14,10 @@ What SQLite, PostgreSQL and MariaDB all store:
 from __future__ import annotations
 
 import operator
+import os
 from typing import Any
 
-from .errors import MetricKeyError, MetricValueError
+from .errors import ArtifactPathError, MetricKeyError, MetricValueError
 from .models import KEY_LENGTH
 
 STEP_MIN = -(2**63)
@@ -83,3 +84,29 @@ def check_step(key: str, step: Any) -> int | None:
             f"is not a storable step: steps are 64-bit integers from {STEP_MIN} to {STEP_MAX}",
         )
     return number
+
+
+def artifact_text(value: Any, what: str) -> str:
+    """An artifact's ``path`` or ``data_type`` (``what``) as storable text: ``str``, ``bytes`` and
+    ``os.PathLike`` values are decoded as file names (``os.fsdecode``), anything else goes
+    through ``str()``.
+
+    Raises:
+        ArtifactPathError: the text is not valid Unicode (a name in another encoding than the
+            file system's decodes to lone surrogates) or contains NUL.
+    """
+    text = os.fsdecode(value) if isinstance(value, (str, bytes, os.PathLike)) else str(value)
+    if "\x00" in text:
+        raise ArtifactPathError(what, text, "contains a NUL character (\\x00); remove it")
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise ArtifactPathError(
+                what,
+                text,
+                f"is not valid Unicode (undecodable byte {text[error.start]!r} at index "
+                f"{error.start}); rename the file to a UTF-8 name or pass the name as a str "
+                "decoded with its real encoding",
+            ) from None
+    return text
