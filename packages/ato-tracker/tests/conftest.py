@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from ato.adict import ADict
+from ato.tracker import buffer as metric_buffers
 from ato.tracker.engine import dispose_engines
 from ato.tracker.models import Base
 from ato.tracker.schema import version_table
@@ -36,7 +37,20 @@ def server_url(env_var: str) -> str:
     pytest.skip(f"{env_var} is not set (ATO_REQUIRE_SERVICES=1 turns this skip into a failure)")
 
 
+def _forget_earlier_buffers() -> None:
+    """Stop the metric buffers earlier tests left behind (a logger a fault test never closed,
+    rows no store could take): each keeps retrying until its rows are stored, and would write
+    them into the fresh schema of the next test, under run ids that test reuses."""
+    for buffer in metric_buffers.live_buffers():
+        buffer.stop_timer()
+        buffer.pending.clear()
+        buffer.spooled = False
+        buffer.run_ends = {}
+    metric_buffers._stranded.clear()
+
+
 def _reset_schema(url: str) -> None:
+    _forget_earlier_buffers()
     dispose_engines()  # pooled connections would block DROP TABLE on MySQL
     engine = create_engine(url)
     try:
