@@ -403,8 +403,21 @@ def mutation(session: nox.Session) -> None:
         session.error(f"mutation score under 90% in: {', '.join(failed)}")
 
 
+IMPORTER_EXTRAS = "[postgres,mysql,optuna,mlflow,tensorboard]"
+
+
+@nox.session(name="tests-importers", python=SERVER_PYTHON)
+def tests_importers(session: nox.Session) -> None:
+    """ato-tracker's importers (``ato import``) on data written by Optuna, MLflow and
+    TensorBoard themselves, on SQLite, PostgreSQL and MariaDB."""
+    session.install(*TEST_TOOLS, _pkg("ato-adict"), _pkg("ato-tracker") + IMPORTER_EXTRAS)
+    tests_dir = str(PACKAGES_DIR / "ato-tracker" / "tests_importers")
+    session.run(*PYTEST, tests_dir, *session.posargs)
+
+
 nox.options.sessions = [
     *[f"tests-{s}" for s in PACKAGES],
+    "tests-importers",
     "integration",
     "lint",
     "typecheck",

@@ -445,8 +445,11 @@ def _sqlite_insert(writer_id: int) -> str:
     computes the value class, the stand-ins for infinities (NaN arrives as NULL: SQLite binds
     NaN so) and the ``DATETIME`` text itself (``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC, the text
     SQLAlchemy's SQLite ``DATETIME`` stores), so no Python code runs per row. ``writer_id``
-    is an ``int``, inlined as a literal."""
+    is an ``int``, inlined as a literal. The time is rounded to whole microseconds first,
+    as ``datetime.fromtimestamp`` does for the other backends (``1700000000.123`` is stored as
+    ``.123000``, not truncated to ``.122999``)."""
     big = repr(DBL_MAX)
+    micros = "CAST(ROUND(?5 * 1000000) AS INTEGER)"
     return (
         "INSERT INTO metrics (run_id, key, value, value_class, step, timestamp, writer, seq) "  # noqa: S608 - constants and an int only
         "VALUES (?1, ?2, "
@@ -454,8 +457,8 @@ def _sqlite_insert(writer_id: int) -> str:
         f"CASE WHEN ?3 IS NULL THEN {NAN} WHEN ?3 > {big} THEN {POS_INF} "
         f"WHEN ?3 < -{big} THEN {NEG_INF} ELSE {FINITE} END, "
         "?4, "
-        "strftime('%Y-%m-%d %H:%M:%S', CAST(?5 AS INTEGER), 'unixepoch') || "
-        "printf('.%06d', CAST((?5 - CAST(?5 AS INTEGER)) * 1000000 AS INTEGER)), "
+        f"strftime('%Y-%m-%d %H:%M:%S', {micros} / 1000000, 'unixepoch') || "
+        f"printf('.%06d', {micros} % 1000000), "
         f"{int(writer_id)}, ?6) ON CONFLICT (run_id, writer, seq) DO NOTHING"
     )
 
