@@ -20,7 +20,18 @@ def add_import_commands(groups: Any, common: argparse.ArgumentParser) -> None:
     optuna.add_argument("--storage", required=True, metavar="URL", help="Optuna storage URL")
     optuna.add_argument("--study", required=True, metavar="NAME", help="the study's name")
     optuna.add_argument("--metric-key", metavar="KEY", help="objective's key (default: value)")
-    for parser in (optuna,):
+    mlflow = sources.add_parser("mlflow", parents=[common], help="MLflow experiments and runs")
+    mlflow.add_argument(
+        "--from", required=True, dest="uri", metavar="URI", help="mlruns folder or tracking URI"
+    )
+    mlflow.add_argument(
+        "--experiment",
+        action="append",
+        dest="experiments",
+        metavar="NAME",
+        help="only this experiment (repeat; default: all)",
+    )
+    for parser in (optuna, mlflow):
         parser.add_argument(
             "--no-progress", action="store_true", help="no progress bar, even on a terminal"
         )
@@ -46,10 +57,14 @@ def run_import(args: argparse.Namespace, out: IO[str]) -> None:
             metric_key=args.metric_key,
             show_progress=show,
         )
+    elif args.source == "mlflow":
+        report = importers.from_mlflow(
+            args.uri, db, experiments=args.experiments, show_progress=show
+        )
     else:  # argparse allows no other value
         raise TrackerError(f"unknown import source {args.source!r}")
     if args.json:
-        out.write(json.dumps({**vars(report)}, default=list) + "\n")
+        out.write(json.dumps(vars(report)) + "\n")
         return
     out.write(report.summary() + "\n")
     for source_id, reason in report.skipped:

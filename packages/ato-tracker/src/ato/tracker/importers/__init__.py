@@ -10,7 +10,8 @@ and returns an [`ImportReport`][ato.tracker.importers.ImportReport].
 """
 
 from .errors import ImportSourceError
+from .mlflow_store import from_mlflow
 from .optuna_study import from_optuna
 from .report import ImportReport
 
-__all__ = ["ImportReport", "ImportSourceError", "from_optuna"]
+__all__ = ["ImportReport", "ImportSourceError", "from_mlflow", "from_optuna"]
