@@ -410,7 +410,8 @@ IMPORTER_EXTRAS = "[postgres,mysql,optuna,mlflow,tensorboard]"
 def tests_importers(session: nox.Session) -> None:
     """ato-tracker's importers (``ato import``) on data written by Optuna, MLflow and
     TensorBoard themselves, on SQLite, PostgreSQL and MariaDB."""
-    session.install(*TEST_TOOLS, _pkg("ato-adict"), _pkg("ato-tracker") + IMPORTER_EXTRAS)
+    # torch: its SummaryWriter writes the TensorBoard logs the tests import
+    session.install(*TEST_TOOLS, TORCH, _pkg("ato-adict"), _pkg("ato-tracker") + IMPORTER_EXTRAS)
     tests_dir = str(PACKAGES_DIR / "ato-tracker" / "tests_importers")
     session.run(*PYTEST, tests_dir, *session.posargs)
 

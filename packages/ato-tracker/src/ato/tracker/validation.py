@@ -16,6 +16,7 @@ What SQLite, PostgreSQL and MariaDB all store:
 from __future__ import annotations
 
 import operator
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .errors import MetricKeyError, MetricValueError
@@ -24,6 +25,8 @@ from .models import KEY_LENGTH
 STEP_MIN = -(2**63)
 STEP_MAX = 2**63 - 1
 TIMESTAMP_MAX = 253_402_300_800.0  # 10000-01-01T00:00:00Z
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+SECOND = timedelta(seconds=1)
 
 
 def check_key(name: Any) -> str:
@@ -89,7 +92,10 @@ def check_step(key: str, step: Any) -> int | None:
 
 
 def check_timestamp(key: str, timestamp: Any) -> float:
-    """``timestamp`` (seconds since the Unix epoch) as a float.
+    """``timestamp`` (seconds since the Unix epoch) as a float of whole microseconds: the
+    nearest float to the microsecond ``datetime.fromtimestamp`` gives, so that every backend
+    stores that same microsecond (SQLite converts the float in SQL, see
+    ``ato.tracker.buffer``).
 
     Raises:
         TypeError: not a real number (``float()`` fails).
@@ -108,4 +114,4 @@ def check_timestamp(key: str, timestamp: Any) -> float:
             timestamp,
             "is not a storable timestamp: seconds since 1970-01-01 UTC, before year 10000",
         )
-    return seconds
+    return (datetime.fromtimestamp(seconds, timezone.utc) - EPOCH) / SECOND

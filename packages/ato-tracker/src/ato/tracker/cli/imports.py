@@ -31,7 +31,11 @@ def add_import_commands(groups: Any, common: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="only this experiment (repeat; default: all)",
     )
-    for parser in (optuna, mlflow):
+    tensorboard = sources.add_parser(
+        "tensorboard", parents=[common], help="TensorBoard logs: each run directory a run"
+    )
+    tensorboard.add_argument("logdir", metavar="DIR", help="the log directory")
+    for parser in (optuna, mlflow, tensorboard):
         parser.add_argument(
             "--no-progress", action="store_true", help="no progress bar, even on a terminal"
         )
@@ -60,6 +64,10 @@ def run_import(args: argparse.Namespace, out: IO[str]) -> None:
     elif args.source == "mlflow":
         report = importers.from_mlflow(
             args.uri, db, experiments=args.experiments, show_progress=show
+        )
+    elif args.source == "tensorboard":
+        report = importers.from_tensorboard(
+            args.logdir, db, project=args.project, show_progress=show
         )
     else:  # argparse allows no other value
         raise TrackerError(f"unknown import source {args.source!r}")

@@ -13,5 +13,6 @@ from .errors import ImportSourceError
 from .mlflow_store import from_mlflow
 from .optuna_study import from_optuna
 from .report import ImportReport
+from .tensorboard_logs import from_tensorboard
 
-__all__ = ["ImportReport", "ImportSourceError", "from_mlflow", "from_optuna"]
+__all__ = ["ImportReport", "ImportSourceError", "from_mlflow", "from_optuna", "from_tensorboard"]
