@@ -20,9 +20,17 @@ from ato.tracker.importers import ImportSourceError, from_mlflow
 PARAMS = {"optim.lr": 0.001, "optim/wd": 1e-4, "layers": 3, "act": "gelu", "aug": True}
 
 
+def _experiment(client: MlflowClient, name: str, tmp: Path) -> None:
+    """Make the experiment with its artifacts under ``tmp`` (not ./mlruns) and select it."""
+    if client.get_experiment_by_name(name) is None:
+        client.create_experiment(name, artifact_location=(tmp / "artifacts" / name).as_uri())
+    mlflow.set_experiment(name)
+
+
 def _log_runs(uri: str, tmp: Path) -> None:
     mlflow.set_tracking_uri(uri)
-    mlflow.set_experiment("vision")
+    client = MlflowClient(uri)
+    _experiment(client, "vision", tmp)
     with mlflow.start_run(run_name="baseline"):
         mlflow.log_params(PARAMS)
         mlflow.set_tag("team", "cv")
@@ -36,11 +44,10 @@ def _log_runs(uri: str, tmp: Path) -> None:
         mlflow.log_param("optim.lr", 10)
         mlflow.log_metric("loss", 1e30)
         mlflow.end_run("FAILED")
-    mlflow.set_experiment("nlp")
+    _experiment(client, "nlp", tmp)
     with mlflow.start_run():
         mlflow.log_metric("loss", 2.0, step=7)
         mlflow.end_run("KILLED")
-    client = MlflowClient(uri)
     client.create_run(client.get_experiment_by_name("nlp").experiment_id)  # left running
 
 
