@@ -18,6 +18,7 @@ from typing import Any, cast
 
 from sqlalchemy import Engine, Table, delete, select
 
+from .. import queries
 from ..logger import SQLLogger
 from ..models import (
     ArtifactRecord,
@@ -101,7 +102,8 @@ class ImportTarget:
         logger = self._loggers.get(project)
         if logger is None:
             logger = SQLLogger.from_url(self.db_url, project, batch_size=self.batch_size)
-            existed = logger._find_project()
+            with logger.engine.connect() as conn:
+                existed = queries.find_project(conn, project)
             project_id = logger.get_or_create_project().id
             if existed is None:
                 self._new_projects.append(project_id)
