@@ -405,8 +405,22 @@ def mutation(session: nox.Session) -> None:
         session.error(f"mutation score under 90% in: {', '.join(failed)}")
 
 
+IMPORTER_EXTRAS = "[postgres,mysql,optuna,mlflow,tensorboard]"
+
+
+@nox.session(name="tests-importers", python=SERVER_PYTHON)
+def tests_importers(session: nox.Session) -> None:
+    """ato-tracker's importers (``ato import``) on data written by Optuna, MLflow and
+    TensorBoard themselves, on SQLite, PostgreSQL and MariaDB."""
+    # torch: its SummaryWriter writes the TensorBoard logs the tests import
+    session.install(*TEST_TOOLS, TORCH, _pkg("ato-adict"), _pkg("ato-tracker") + IMPORTER_EXTRAS)
+    tests_dir = str(PACKAGES_DIR / "ato-tracker" / "tests_importers")
+    session.run(*PYTEST, tests_dir, *session.posargs)
+
+
 nox.options.sessions = [
     *[f"tests-{s}" for s in PACKAGES],
+    "tests-importers",
     "integration",
     "lint",
     "typecheck",

@@ -75,4 +75,5 @@ def test_run_with_config_still_refuses_a_second_active_run(make_config):
 def test_run_signature_advertises_config_for_callers_that_probe_it(make_config):
     # ato-hyperopt passes config= only when the signature of run() has that parameter.
     params = inspect.signature(SQLLogger(make_config()).run).parameters
-    assert list(params) == ["tags", "config"]
+    assert list(params) == ["tags", "config", "start_time"]
+    assert params["start_time"].kind is inspect.Parameter.KEYWORD_ONLY  # for importers only

@@ -539,9 +539,13 @@ def _sqlite_insert(writer_id: int) -> str:
     ``metrics``: SQLite computes the value class, the stand-ins for infinities (NaN arrives as
     NULL: SQLite binds NaN so) and the ``DATETIME`` text itself (``YYYY-MM-DD HH:MM:SS.ffffff``
     in UTC, the text SQLAlchemy's SQLite ``DATETIME`` stores), so no Python code runs per row.
-    ``writer_id`` is an ``int``, inlined as a literal. ``WHERE true`` keeps SQLite from reading
-    the ``ON`` of ``ON CONFLICT`` as a join constraint (its documented upsert ambiguity)."""
+    ``writer_id`` is an ``int``, inlined as a literal. The time is rounded to whole
+    microseconds first, as ``datetime.fromtimestamp`` does for the other backends
+    (``1700000000.123`` is stored as ``.123000``, not truncated to ``.122999``). ``WHERE true``
+    keeps SQLite from reading the ``ON`` of ``ON CONFLICT`` as a join constraint (its
+    documented upsert ambiguity)."""
     big = repr(DBL_MAX)
+    micros = "CAST(ROUND(unix_time * 1000000) AS INTEGER)"
     return (
         "INSERT INTO metrics (run_id, key, value, value_class, step, timestamp, writer, seq) "  # noqa: S608 - constants and an int only
         "SELECT run_id, key, "
@@ -549,8 +553,8 @@ def _sqlite_insert(writer_id: int) -> str:
         f"CASE WHEN value IS NULL THEN {NAN} WHEN value > {big} THEN {POS_INF} "
         f"WHEN value < -{big} THEN {NEG_INF} ELSE {FINITE} END, "
         "step, "
-        "strftime('%Y-%m-%d %H:%M:%S', CAST(unix_time AS INTEGER), 'unixepoch') || "
-        "printf('.%06d', CAST((unix_time - CAST(unix_time AS INTEGER)) * 1000000 AS INTEGER)), "
+        f"strftime('%Y-%m-%d %H:%M:%S', {micros} / 1000000, 'unixepoch') || "
+        f"printf('.%06d', {micros} % 1000000), "
         f"{int(writer_id)}, seq FROM temp.ato_staged_metrics WHERE true ORDER BY rowid "
         "ON CONFLICT (run_id, writer, seq) DO NOTHING"
     )

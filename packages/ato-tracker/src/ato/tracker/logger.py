@@ -8,6 +8,7 @@ import logging
 import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from time import monotonic, time
 from types import TracebackType
 from typing import Any, cast
@@ -54,7 +55,7 @@ from .settings import (
     settings_for,
 )
 from .status import HEARTBEAT_INTERVAL_S
-from .validation import artifact_text, check_key, check_step, check_value
+from .validation import artifact_text, check_key, check_step, check_timestamp, check_value
 
 RUNNING = "running"
 COMPLETED = "completed"
@@ -236,7 +237,9 @@ class SQLLogger:
     def _insert_project(self, conn: Connection) -> None:
         conn.execute(insert(_projects).values(name=self.project_name, created_at=utcnow()))
 
-    def run(self, tags: Any = None, config: Any = None) -> int:
+    def run(
+        self, tags: Any = None, config: Any = None, *, start_time: datetime | None = None
+    ) -> int:
         """Start a new run with status ``'running'`` and return its id.
 
         Args:
@@ -246,6 +249,8 @@ class SQLLogger:
                 trial of a search, so that one logger records many trials with their own
                 configs. ``None`` stores the logger's own config. The project and database
                 always come from the logger's config.
+            start_time: when the run started (a ``datetime``; naive means UTC), for runs
+                recorded after the fact, e.g. by ``ato.tracker.importers``; default now.
 
         A connection dropped meanwhile is retried (see
         `ato.tracker.engine.retry_disconnects`); a run stored by an attempt whose COMMIT
@@ -271,7 +276,7 @@ class SQLLogger:
             "structural_hash": structural_hash(stored),
             "tags": _tag_list(tags),
             "status": RUNNING,
-            "start_time": now,
+            "start_time": now if start_time is None else _utc(start_time),
             "end_time": None,
             "provenance": self._provenance,
             "heartbeat": database_now(self.engine.dialect),  # compared with it by readers
@@ -377,8 +382,9 @@ class SQLLogger:
         stmt = update(_runs).where(_runs.c.id == run_id).values(status=status)
         retry_disconnects(lambda: run_transaction(self.engine, lambda conn: conn.execute(stmt)))
 
-    def finish(self, status: str = COMPLETED) -> None:
-        """Flush, then mark the current run ``status`` with ``end_time`` = now (UTC).
+    def finish(self, status: str = COMPLETED, *, end_time: datetime | None = None) -> None:
+        """Flush, then mark the current run ``status`` with ``end_time`` (a ``datetime``,
+        naive means UTC; default now), e.g. the recorded end of an imported run.
 
         Harmless when the run is already finished (by this logger or another process): the
         first status and end time are kept. Does nothing if no run was started. If the
@@ -395,9 +401,16 @@ class SQLLogger:
                 is 1 (see ``ato.tracker.exits``).
         """
         check_status(status)
-        self._finish(status)
+        self._finish(status, end_time=None if end_time is None else _utc(end_time))
 
-    def _finish(self, status: str, lock_timeout: float = -1, *, raising: bool = True) -> None:
+    def _finish(
+        self,
+        status: str,
+        lock_timeout: float = -1,
+        end_time: datetime | None = None,
+        *,
+        raising: bool = True,
+    ) -> None:
         if self._run_id is None:
             return
         run_id = self._run_id
@@ -406,13 +419,13 @@ class SQLLogger:
         self._buffer.stop_timer()
         if self._heartbeat is not None:
             self._heartbeat.stop()
-        ended = time()
+        ended = time() if end_time is None else end_time.timestamp()
         try:
             self._buffer.flush(lock_timeout=lock_timeout)
             stmt = (
                 update(_runs)
                 .where(_runs.c.id == run_id, _runs.c.end_time.is_(None))
-                .values(status=status, end_time=utcnow())
+                .values(status=status, end_time=end_time or utcnow())
             )
             run_transaction(self.engine, lambda conn: conn.execute(stmt))
         except (*UNREACHABLE, TimeoutError) as error:
@@ -451,7 +464,9 @@ class SQLLogger:
             return queries.load_run(conn, self._run_id)
 
     # -- metrics ------------------------------------------------------------------------
-    def log_metric(self, key: str, value: Any, step: int | None = None) -> None:
+    def log_metric(
+        self, key: str, value: Any, step: int | None = None, *, timestamp: float | None = None
+    ) -> None:
         """Buffer one metric value of the active run.
 
         Never waits on a database server: the row is buffered and a background thread writes
@@ -466,6 +481,9 @@ class SQLLogger:
             value: anything ``float()`` accepts (numpy/torch scalars too) within the range of
                 a 64-bit float. NaN, +inf and -inf are stored and read back exactly.
             step: training step/epoch (an integer from ``-2**63`` to ``2**63 - 1``) or ``None``.
+            timestamp: when the value was recorded, in seconds since the Unix epoch (UTC, as
+                ``time.time()``; stored to the microsecond, rounded), for values recorded
+                after the fact, e.g. by ``ato.tracker.importers``; default now.
 
         Raises:
             RunStateError: no active run (call ``run`` first).
@@ -473,7 +491,8 @@ class SQLLogger:
                 of range (a ``TypeError``).
             MetricKeyError: ``key`` is too long, contains NUL or is not valid Unicode (a
                 ``ValueError``).
-            TypeError: ``step`` is not an integer (``operator.index`` fails).
+            TypeError: ``step`` is not an integer (``operator.index`` fails) or
+                ``timestamp`` is not a number.
         """
         if not self._active:
             raise RunStateError("log_metric() needs an active run; call run() first")
@@ -484,9 +503,12 @@ class SQLLogger:
         if step is not None and (step.__class__ is not int or not -(2**63) <= step < 2**63):
             step = check_step(key, step)
         now = time()
+        if timestamp is not None:
+            timestamp = check_timestamp(key, timestamp)
         buffer = self._buffer
         pending = buffer.pending  # inline MetricBuffer.append: this is the hot path
-        pending.append((self._run_id, key, number, step, now, buffer.next_seq()))  # type: ignore[arg-type]
+        row = (self._run_id, key, number, step, now if timestamp is None else timestamp)
+        pending.append((*row, buffer.next_seq()))  # type: ignore[arg-type]
         if len(pending) >= buffer.batch_size or monotonic() >= buffer.flush_due:
             buffer.flush_due_rows()
 
@@ -676,6 +698,19 @@ def check_status(status: str) -> None:
     ``STATUS_LENGTH`` (32) characters."""
     if not isinstance(status, str) or not 0 < len(status) <= STATUS_LENGTH:
         raise InvalidStatusError(status)
+
+
+def _utc(moment: datetime) -> datetime:
+    """``moment`` as an aware UTC ``datetime`` (a naive one is taken to be UTC already).
+
+    Raises:
+        TypeError: ``moment`` is not a ``datetime``.
+    """
+    if not isinstance(moment, datetime):
+        raise TypeError(f"expected a datetime, got {type(moment).__name__}: {moment!r}")
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
 
 
 def _tag_list(tags: Any) -> list[str]:

@@ -8,13 +8,16 @@ What SQLite, PostgreSQL and MariaDB all store:
 - ``key``: at most 255 characters of valid Unicode without NUL (PostgreSQL text cannot hold
   ``\\x00``; a lone surrogate cannot be encoded as UTF-8 for any backend);
 - ``value``: anything ``float()`` accepts that fits a 64-bit float (``10**400`` does not);
-  NaN and +-inf are stored exactly (see `ato.tracker.values`).
+  NaN and +-inf are stored exactly (see `ato.tracker.values`);
+- ``timestamp`` (given explicitly): seconds since the Unix epoch from 0 (1970-01-01 UTC) to
+  before year 10000, the range of every backend's ``DATETIME``.
 """
 
 from __future__ import annotations
 
 import operator
 import os
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .errors import ArtifactPathError, MetricKeyError, MetricValueError
@@ -22,6 +25,9 @@ from .models import KEY_LENGTH
 
 STEP_MIN = -(2**63)
 STEP_MAX = 2**63 - 1
+TIMESTAMP_MAX = 253_402_300_800.0  # 10000-01-01T00:00:00Z
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+SECOND = timedelta(seconds=1)
 
 
 def check_key(name: Any) -> str:
@@ -110,3 +116,29 @@ def artifact_text(value: Any, what: str) -> str:
                 "decoded with its real encoding",
             ) from None
     return text
+
+
+def check_timestamp(key: str, timestamp: Any) -> float:
+    """``timestamp`` (seconds since the Unix epoch) as a float of whole microseconds: the
+    nearest float to the microsecond ``datetime.fromtimestamp`` gives, so that every backend
+    stores that same microsecond (SQLite converts the float in SQL, see
+    ``ato.tracker.buffer``).
+
+    Raises:
+        TypeError: not a real number (``float()`` fails).
+        MetricValueError: not from 0 (1970-01-01 UTC) to before year 10000 (NaN included).
+    """
+    try:
+        seconds = float(timestamp)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"metric {key!r}: timestamp must be seconds since the Unix epoch (a number), "
+            f"got {type(timestamp).__name__}: {timestamp!r}"
+        ) from None
+    if not 0.0 <= seconds < TIMESTAMP_MAX:
+        raise MetricValueError(
+            key,
+            timestamp,
+            "is not a storable timestamp: seconds since 1970-01-01 UTC, before year 10000",
+        )
+    return (datetime.fromtimestamp(seconds, timezone.utc) - EPOCH) / SECOND

@@ -37,6 +37,7 @@ from ..status import MARKABLE
 from ..versions import ato_versions
 from . import commands
 from .export import FORMATS
+from .imports import add_import_commands, run_import
 from .selection import split_names
 from .sync import sync
 
@@ -79,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--version", nargs=0, action=_VersionAction, help="print every installed ato package"
     )
     groups = parser.add_subparsers(
-        dest="group", required=True, metavar="{runs,projects,db,sync,dashboard}"
+        dest="group", required=True, metavar="{runs,projects,db,sync,import,dashboard}"
     )
     projects = groups.add_parser("projects", parents=[common], help="projects with run counts")
     projects.set_defaults(action="projects")
@@ -182,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help=f"spool directory (default: ${SPOOL_ENV_VAR}, else ~/.local/share/ato/spool)",
     )
+    add_import_commands(groups, common)
     _add_dashboard(groups)
     return parser
 
@@ -271,6 +273,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None) ->
         return _dashboard(parser, args)
     if args.group == "sync":
         return _sync(parser, args, stdout or sys.stdout)
+    if args.group == "import":
+        return _import(parser, args, out)
     if args.action == "compare" and len(args.run_ids) < 2:
         return _fail(parser, "compare needs at least two run ids", EXIT_USAGE)
     db_url = args.db or default_db_url()
@@ -305,6 +309,15 @@ def _sync(parser: argparse.ArgumentParser, args: argparse.Namespace, out: IO[str
     except (ArgumentError, SQLAlchemyError, TrackerError, OSError) as error:
         reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
         return _fail(parser, f"cannot sync into {hide_password(db_url)}: {reason}", EXIT_USAGE)
+    return EXIT_OK
+
+
+def _import(parser: argparse.ArgumentParser, args: argparse.Namespace, out: IO[str]) -> int:
+    try:
+        run_import(args, out)
+    except (ArgumentError, SQLAlchemyError, TrackerError, OSError) as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        return _fail(parser, f"import failed: {reason}", EXIT_USAGE)
     return EXIT_OK
 
 
