@@ -21,6 +21,7 @@ from ..finder import SEARCH_ANSWER_TAG, SQLFinder
 from ..frames import param_keys, run_rows
 from ..modes import Modes
 from ..names import hint
+from ..overview import RunRow
 from ..results import MetricSummary, ProjectSummary, Run
 from ..settings import hide_password as display_url
 from ..status import mark_run
@@ -220,7 +221,7 @@ class _Listed:
         self.known_metrics = listing.metric_keys(ctx.finder, [row.id for row in self.rows])
         self._configs_read = False
 
-    def _read(self, *, with_config: bool) -> list[listing.RunRow]:
+    def _read(self, *, with_config: bool) -> list[RunRow]:
         ctx, options = self.ctx, self.options
         if options.search is not None:
             tag = f"search:{options.search}"
@@ -247,7 +248,7 @@ class _Listed:
             self._configs_read = True
         return list({key: None for row in self.rows for key in flatten_config(row.config)})
 
-    def page(self) -> list[listing.RunRow]:
+    def page(self) -> list[RunRow]:
         """The rows shown: the first ``limit`` of the sort order, or the newest ``limit``."""
         options, limit = self.options, self.options.limit
         if limit is None and not options.show_all and not self.ctx.as_json:
