@@ -13,7 +13,7 @@ import pytest
 
 from ato.adict import ADict
 from ato.tracker import SQLLogger
-from ato.tracker.cli import main
+from ato.tracker.cli import commands, main
 
 
 def _run(
@@ -186,6 +186,54 @@ def test_unknown_param_suggests_close_names(capsys, search_db):
 def test_long_tag_lists_are_truncated_with_a_count(capsys, search_db):
     _code, out, _ = ato(capsys, "--db", search_db["db"], "--project", "digits", "runs", "list")
     assert rows_of(out)[str(search_db["lone"])][3] == "a, b, c +3"
+
+
+# -- runs list: the default page -----------------------------------------------------------
+
+
+def caption_of(out: str) -> str:
+    return " ".join(line.strip() for line in out.splitlines() if "runs shown" in line)
+
+
+def test_list_table_shows_a_page_and_counts_the_rest(capsys, search_db, monkeypatch):
+    monkeypatch.setattr(commands, "DEFAULT_PAGE", 2)
+    s, db = search_db, search_db["db"]
+    digits = ("--db", db, "--project", "digits", "runs", "list")
+    _code, out, _ = ato(capsys, *digits)
+    assert set(rows_of(out)) == {str(s["final"]), str(s["lone"])}  # the newest two
+    assert caption_of(out) == "2 of 5 runs shown (the newest); --limit N or --all shows more"
+    _code, out, _ = ato(capsys, *digits, "--limit", "3")
+    assert set(rows_of(out)) == {str(s["t3"]), str(s["final"]), str(s["lone"])}
+    assert caption_of(out).startswith("3 of 5 runs shown (the newest)")
+    _code, out, _ = ato(capsys, *digits, "--sort", "optim.lr")  # sorted over every run
+    assert list(rows_of(out)) == [str(s["t3"]), str(s["t2"])]
+    assert caption_of(out).startswith("2 of 5 runs shown (the first by --sort)")
+    for every in (("--all",), ("--limit", "5")):
+        code, out, err = ato(capsys, *digits, *every)
+        assert code == 0 and len(rows_of(out)) == 5 and caption_of(out) == "", err
+    assert list_ids(capsys, db) == [s["t1"], s["t2"], s["t3"], s["final"], s["lone"]]  # --json
+    assert len(list_ids(capsys, db, "--all")) == 5
+    code, _, err = ato(capsys, *digits, "--all", "--limit", "2")
+    assert code == 2 and "not allowed with argument" in err
+
+
+def test_param_columns_differ_between_the_shown_runs(capsys, search_db, monkeypatch):
+    monkeypatch.setattr(commands, "DEFAULT_PAGE", 1)
+    db = search_db["db"]
+    digits = ("--db", db, "--project", "digits", "runs", "list")
+    # the two best trials share lr and hidden (only bookkeeping differs): no param column
+    _code, out, _ = ato(capsys, *digits, "--sort", "val/acc", "--limit", "2")
+    assert header_of(out)[4:] == ["Tags", "train_loss", "val/acc"]
+    _code, out, _ = ato(capsys, *digits, "--limit", "2")
+    assert header_of(out)[5:7] == ["optim.lr", "model.hidden"]
+    # a param only hidden runs have is still a known name; the shown run lacks it
+    code, out, err = ato(capsys, "--db", db, "runs", "list", "--params", "optim.lr")
+    assert code == 0, err
+    assert header_of(out)[5] == "optim.lr"
+    assert rows_of(out)[str(search_db["other"])][4] == "-"
+    assert caption_of(out).startswith("1 of 6 runs shown")
+    code, _, err = ato(capsys, *digits, "--params", "optim.lrr")
+    assert code == 1 and "Did you mean 'optim.lr'?" in err
 
 
 # -- runs list: sorting -------------------------------------------------------------------

@@ -19,6 +19,7 @@ last), ties going to the trial sampled first.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -360,6 +361,10 @@ class ASHASchedule:
         """Forget every result (the search calls it when it starts)."""
         self.results: list[dict[int, float]] = [{} for _ in self.rung_budgets]
         self.promoted: list[set[int]] = [set() for _ in self.rung_budgets]
+        # Per rung, sorted (rank_key, trial) pairs: of every result, and of the results that
+        # may still be promoted (not promoted yet, finite metric).
+        self._ranked: list[list[tuple[float, int]]] = [[] for _ in self.rung_budgets]
+        self._waiting: list[list[tuple[float, int]]] = [[] for _ in self.rung_budgets]
         self.started = 0
         self.running: set[tuple[int, int]] = set()
         self._source: TrialSource | None = None
@@ -375,12 +380,13 @@ class ASHASchedule:
         self._source, self._mode = source, mode
 
     def promotable(self, rung: int) -> int | None:
-        """The best not-yet-promoted trial of ``rung`` within its top ``floor(n / eta)``."""
-        ranked = _order(list(self.results[rung].items()), self._mode)
-        for trial, metric in ranked[: len(ranked) // self.eta]:
-            if trial not in self.promoted[rung] and not math.isinf(metric):
-                return trial
-        return None
+        """The best not-yet-promoted trial of ``rung`` within its top ``floor(n / eta)``
+        (never one with an infinite metric): the best waiting trial, if its rank among the
+        ``n`` results is below ``floor(n / eta)``; O(log n)."""
+        waiting, ranked = self._waiting[rung], self._ranked[rung]
+        if not waiting or bisect.bisect_left(ranked, waiting[0]) >= len(ranked) // self.eta:
+            return None
+        return waiting[0][1]
 
     def _started(self, method: str) -> TrialSource:
         if self._source is None:
@@ -400,6 +406,7 @@ class ASHASchedule:
             trial = self.promotable(k)
             if trial is not None:
                 self.promoted[k].add(trial)
+                del self._waiting[k][0]  # the promoted trial is the best waiting one
                 return self._launch(
                     Job(trial, k + 1, self.rung_budgets[k + 1], self.rung_budgets[k])
                 )
@@ -423,9 +430,24 @@ class ASHASchedule:
         """
         source = self._started("report")
         self.running.discard((job.trial_id, job.rung))
-        self.results[job.rung][job.trial_id] = metric
+        self._record(job.rung, job.trial_id, metric)
         top = job.rung == self.top_rung
         source.report(job, metric, COMPLETED if top else CONTINUE)
+
+    def _record(self, rung: int, trial: int, metric: float) -> None:
+        """Store ``metric`` as ``trial``'s result at ``rung`` (replacing an earlier one)."""
+        results, ranked, waiting = self.results[rung], self._ranked[rung], self._waiting[rung]
+        if trial in results:
+            old = (rank_key(results[trial], self._mode), trial)
+            del ranked[bisect.bisect_left(ranked, old)]
+            place = bisect.bisect_left(waiting, old)
+            if waiting[place : place + 1] == [old]:
+                del waiting[place]
+        results[trial] = metric
+        key = (rank_key(metric, self._mode), trial)
+        bisect.insort(ranked, key)
+        if trial not in self.promoted[rung] and not math.isinf(metric):
+            bisect.insort(waiting, key)
 
     def open_trials(self) -> dict[int, tuple[int, float]]:
         """``{trial id: (rung, metric)}`` of trials that never finished the top rung."""
@@ -438,7 +460,6 @@ class ASHASchedule:
     def answer(self) -> tuple[int, int, Any]:
         """Best trial at the highest rung that has results (ties: the earlier trial)."""
         for k in range(self.top_rung, -1, -1):
-            if self.results[k]:
-                trial, _ = _order(list(self.results[k].items()), self._mode)[0]
-                return trial, k, self.rung_budgets[k]
+            if self._ranked[k]:
+                return self._ranked[k][0][1], k, self.rung_budgets[k]
         return 0, -1, None

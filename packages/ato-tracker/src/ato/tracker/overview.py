@@ -10,7 +10,7 @@ import json
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, String, cast, func, or_, select
+from sqlalchemy import ColumnElement, Connection, String, cast, func, null, or_, select
 
 from . import queries
 from .clock import read_database_now
@@ -45,6 +45,19 @@ def project_run_rows(
     A ``running`` run whose writer has been silent for more than ``crash_timeout`` seconds
     reads as ``crashed`` (see ``ato.tracker.status``).
     """
+    return run_rows(conn, _projects.c.name == project_name, crash_timeout=crash_timeout)
+
+
+def run_rows(
+    conn: Connection,
+    where: ColumnElement[bool],
+    *,
+    crash_timeout: float = CRASH_TIMEOUT_S,
+    with_config: bool = True,
+) -> list[RunRow]:
+    """The runs matching ``where`` (a condition on the experiments and projects tables) by
+    id, as light ``RunRow``s; without ``with_config`` their ``config`` is ``{}`` (not read).
+    Statuses as for ``project_run_rows``."""
     r = _runs.c
     stmt = (
         select(
@@ -54,12 +67,12 @@ def project_run_rows(
             r.start_time,
             r.end_time,
             r.tags,
-            r.config,
+            r.config if with_config else null(),
             r.structural_hash,
             r.heartbeat,
         )
         .join(_projects, _projects.c.id == r.project_id)
-        .where(_projects.c.name == project_name)
+        .where(where)
         .order_by(r.id)
     )
     now = read_database_now(conn)  # the clock heartbeats are written in

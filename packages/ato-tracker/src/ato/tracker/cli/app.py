@@ -98,9 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
         dest="metrics",
         help="metric column to show (repeat; default: every logged key)",
     )
-    listing.add_argument(
-        "--limit", type=_count, help="show only the newest N runs (with --sort: the first N)"
+    page = listing.add_mutually_exclusive_group()
+    page.add_argument(
+        "--limit",
+        type=_count,
+        help="show only the newest N runs (with --sort: the first N); default: "
+        f"{commands.DEFAULT_PAGE} in the table, every run with --json",
     )
+    page.add_argument("--all", action="store_true", dest="show_all", help="show every matching run")
     listing.add_argument(
         "--params",
         action="append",
@@ -354,6 +359,7 @@ def _dispatch(ctx: commands.Context, args: argparse.Namespace) -> None:
             sort=args.sort,
             search=args.search,
             modes=args.mode,
+            show_all=args.show_all,
         )
         commands.list_runs(ctx, options)
     elif args.action == "show":

@@ -3,6 +3,7 @@ prints a rich table, or JSON with ``--json``."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,10 +22,11 @@ from ..finder import SEARCH_ANSWER_TAG, SQLFinder
 from ..frames import param_keys, run_rows
 from ..modes import Modes
 from ..names import hint
+from ..overview import RunRow
 from ..results import MetricSummary, ProjectSummary, Run
 from ..settings import hide_password as display_url
 from ..status import mark_run
-from . import export
+from . import export, listing
 from .records import (
     MISSING,
     all_metric_keys,
@@ -153,9 +155,15 @@ def _project_record(project: ProjectSummary) -> dict[str, Any]:
     }
 
 
+DEFAULT_PAGE = 20
+"""How many runs the ``ato runs list`` table shows without ``--limit``/``--all``."""
+
+
 @dataclass
 class ListOptions:
-    """The options of ``ato runs list`` (see ``list_runs``)."""
+    """The options of ``ato runs list`` (see ``list_runs``). ``limit`` ``None`` shows the
+    default page: `DEFAULT_PAGE` runs in the table, every run with ``--json``;
+    ``show_all`` shows every run in either."""
 
     status: str | None = None
     tags: Sequence[str] = ()
@@ -165,48 +173,35 @@ class ListOptions:
     sort: str | None = None
     search: str | None = None
     modes: Modes = field(default_factory=Modes)
+    show_all: bool = False
 
 
 def list_runs(ctx: Context, options: ListOptions) -> None:
     """``ato runs list``: runs of ``--project`` (or of every project) by id, optionally only
     those with ``status``, all of ``tags`` and of one ``search``; with param columns
-    (``--params``, else the few params that differ most), sorted by ``--sort``; ``limit``
-    keeps the newest runs, or the first ones of the sort order."""
+    (``--params``, else the few params that differ most between the shown runs), sorted by
+    ``--sort``. One page is shown: the newest runs, or the first ones of the sort order
+    (``--limit``, else `DEFAULT_PAGE` in the table; ``--all``: every run); a caption counts
+    the runs left out. Only the shown runs are loaded in full and rendered; the configs of
+    the others are read only to sort by a param or to check an unknown ``--params`` name."""
+    listed = _Listed(ctx, options)
     answers: list[int] = []
-    if options.search is not None:
-        runs = search_runs(ctx, options.search)
-        answer = _answer_of(ctx, runs, None, None)
+    if options.search is not None:  # by the rule of ato.tracker.answers, over the whole search
+        answer = _answer_of(ctx, search_runs(ctx, options.search), None, None)
         answers = [answer.run_id] if answer.run_id is not None else []
-    else:
-        runs = [
-            run
-            for name in ctx.project_names()
-            for run in ctx.finder.get_runs_in_project(name, with_metrics=False)
-        ]
-    runs = [
-        run
-        for run in runs
-        if (options.status is None or run.status == options.status)
-        and all(tag in run.tags for tag in options.tags)
-    ]
-    runs.sort(key=lambda run: run.id)
-    summaries = ctx.finder.get_metric_summaries([run.id for run in runs])
-    known_metrics = all_metric_keys(summaries.values())
-    known_params = param_keys(runs)
     if options.metrics:
-        check_names(options.metrics, known_metrics, "metrics")
+        check_names(options.metrics, listed.known_metrics, "metrics")
+    page = listed.page()
+    order = {row.id: index for index, row in enumerate(page)}
+    runs = sorted(ctx.finder.find_runs(list(order), with_metrics=False), key=lambda r: order[r.id])
+    summaries = ctx.finder.get_metric_summaries(list(order))
+    flats = [flatten_config(run.config) for run in runs]
     if options.params:
-        check_names(options.params, known_params, "params")
-    # columns are chosen over every matching run, so --limit pages keep the same columns
-    params = list(options.params) if options.params is not None else differing_params(runs)
-    if options.sort is not None:
-        spec = SortSpec.parse(options.sort, known_metrics, known_params)
-        runs = sort_runs(runs, spec, summaries, options.modes)
-        if options.limit is not None:
-            runs = runs[: options.limit]
-    elif options.limit is not None:
-        runs = runs[-options.limit :] if options.limit > 0 else []
-    keys = list(options.metrics) if options.metrics else known_metrics
+        shown = {key for flat in flats for key in flat}
+        if any(name not in shown for name in options.params):
+            check_names(options.params, listed.known_params(), "params")
+    params = list(options.params) if options.params is not None else differing_params(flats)
+    keys = list(options.metrics) if options.metrics else listed.known_metrics
     data = []
     for run in runs:
         record = run_record(run, summaries.get(run.id, {}))
@@ -215,12 +210,81 @@ def list_runs(ctx: Context, options: ListOptions) -> None:
             record["answer"] = run.id in answers  # by the rule of ato.tracker.answers
         data.append(record)
     table = render_runs_table(runs, keys, summaries, params=params, marked=answers)
-    if answers:
-        table.caption = (
+    notes: list[str] = []
+    if any(run.id in answers for run in runs):
+        notes.append(
             f"{ANSWER_MARK} the search's answer "
             "(the best completed evaluation at the largest budget reached)"
         )
+    if len(page) < len(listed.rows):
+        notes.append(_hidden_note(len(page), len(listed.rows), options.sort))
+    table.caption = "\n".join(notes) or None
     ctx.emit(data, table)
+
+
+class _Listed:
+    """The runs ``ato runs list`` matches, as light rows by id (configs read on demand)."""
+
+    def __init__(self, ctx: Context, options: ListOptions) -> None:
+        self.ctx, self.options = ctx, options
+        self.rows = self._read(with_config=False)
+        self.known_metrics = listing.metric_keys(ctx.finder, [row.id for row in self.rows])
+        self._configs_read = False
+
+    def _read(self, *, with_config: bool) -> list[RunRow]:
+        ctx, options = self.ctx, self.options
+        if options.search is not None:
+            tag = f"search:{options.search}"
+            projects = None if ctx.project is None else [ctx.require_project(ctx.project)]
+            where = listing.matching(projects, tag)
+            rows = listing.run_rows(ctx.finder, where, with_config=with_config)
+            rows = [row for row in rows if tag in row.tags]
+            if not rows:
+                search_runs(ctx, options.search)  # raises, naming the known searches
+        else:
+            where = listing.matching(ctx.project_names())
+            rows = listing.run_rows(ctx.finder, where, with_config=with_config)
+        return [
+            row
+            for row in rows
+            if (options.status is None or row.status == options.status)
+            and all(tag in row.tags for tag in options.tags)
+        ]
+
+    def known_params(self) -> list[str]:
+        """Every dotted config key of the matching runs, in order of first appearance."""
+        if not self._configs_read:
+            self.rows = self._read(with_config=True)
+            self._configs_read = True
+        return list({key: None for row in self.rows for key in flatten_config(row.config)})
+
+    def page(self) -> list[RunRow]:
+        """The rows shown: the first ``limit`` of the sort order, or the newest ``limit``."""
+        options, limit = self.options, self.options.limit
+        if limit is None and not options.show_all and not self.ctx.as_json:
+            limit = DEFAULT_PAGE
+        if options.sort is None:
+            if limit is None:
+                return self.rows
+            return self.rows[-limit:] if limit > 0 else []
+        spec = self._sort_spec(options.sort)
+        ids = [row.id for row in self.rows] if spec.kind == "metric" else []
+        summaries = self.ctx.finder.get_metric_summaries(ids)
+        rows = sort_runs(self.rows, spec, summaries, options.modes)
+        return rows if limit is None else rows[:limit]
+
+    def _sort_spec(self, text: str) -> SortSpec:
+        """``--sort`` parsed; the configs are read unless it names a metric."""
+        with contextlib.suppress(NameNotFoundError):
+            spec = SortSpec.parse(text, self.known_metrics, ())
+            if spec.kind == "metric":
+                return spec
+        return SortSpec.parse(text, self.known_metrics, self.known_params())
+
+
+def _hidden_note(shown: int, total: int, sort: str | None) -> str:
+    which = "the first by --sort" if sort is not None else "the newest"
+    return f"{shown:,} of {total:,} runs shown ({which}); --limit N or --all shows more"
 
 
 def search_runs(ctx: Context, search_id: str) -> list[Run]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from ato.adict import ADict
 
@@ -127,7 +127,16 @@ def run_record(
     return record
 
 
-def duration_seconds(run: Run) -> float | None:
+class Timed(Protocol):
+    """Anything with a start and an end time (a `ato.tracker.Run`, a light row)."""
+
+    @property
+    def start_time(self) -> datetime: ...
+    @property
+    def end_time(self) -> datetime | None: ...
+
+
+def duration_seconds(run: Timed) -> float | None:
     """Seconds from start to end of ``run``; ``None`` while it has no end time."""
     if run.end_time is None:
         return None

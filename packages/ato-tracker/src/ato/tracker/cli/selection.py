@@ -9,18 +9,37 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
 
 from ..errors import NameNotFoundError, UsageError
-from ..frames import flat_params, param_keys
+from ..frames import flat_params
 from ..modes import Modes
 from ..names import hint
 from ..params import is_bookkeeping
-from ..results import MetricSummary, Run
+from ..results import MetricSummary
 from .records import duration_seconds
 
 AUTO_PARAMS = 4
 """How many differing params ``ato runs list`` shows when ``--params`` is not given."""
+
+
+class Listable(Protocol):
+    """What ordering a run needs: a `ato.tracker.Run` or a light row of ``ato runs list``."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def start_time(self) -> datetime: ...
+    @property
+    def end_time(self) -> datetime | None: ...
+    @property
+    def config(self) -> Mapping[str, Any]: ...
+
+
+R = TypeVar("R", bound=Listable)
 BUILTIN_SORTS = {
     "id": "id",
     "start": "start_time",
@@ -47,30 +66,39 @@ def check_names(names: Sequence[str], known: Sequence[str], what: str) -> None:
             raise NameNotFoundError(f"unknown {what[:-1]} {name!r}.{hint(name, known, what)}")
 
 
-def differing_params(runs: Sequence[Run], limit: int = AUTO_PARAMS) -> list[str]:
-    """Up to ``limit`` dotted config keys whose values differ between ``runs``, the ones with
-    the most distinct values first (ties: order of first appearance). Keys under
-    ``experiment`` (tracker settings) and names starting with ``__`` (ato bookkeeping such as
-    ``__num_halved__``) are left out."""
-    flats = [flat_params(run.config) for run in runs]
+def differing_params(flats: Sequence[Mapping[str, Any]], limit: int = AUTO_PARAMS) -> list[str]:
+    """Up to ``limit`` dotted config keys whose values differ between the flat configs
+    ``flats`` (one per run, as from ``flat_params``), the ones with the most distinct values
+    first (ties: order of first appearance; a run lacking the key counts as one more value).
+    Keys under ``experiment`` (tracker settings) and names starting with ``__`` (ato
+    bookkeeping such as ``__num_halved__``) are left out."""
+    distinct: dict[str, set[tuple[type, Any]]] = {}
+    present: dict[str, int] = {}
+    for flat in flats:
+        for key, value in flat.items():
+            distinct.setdefault(key, set()).add(_fingerprint(value))
+            present[key] = present.get(key, 0) + 1
     counts: dict[str, int] = {}
-    for key in param_keys(runs):
-        if is_bookkeeping(key):
-            continue
-        distinct = {_fingerprint(flat.get(key, _ABSENT)) for flat in flats}
-        if len(distinct) > 1:
-            counts[key] = len(distinct)
+    for key, values in distinct.items():
+        count = len(values) + (present[key] < len(flats))
+        if count > 1 and not is_bookkeeping(key):
+            counts[key] = count
     order = sorted(counts, key=lambda key: -counts[key])  # stable: ties keep appearance order
     return order[:limit]
 
 
+def _fingerprint(value: Any) -> tuple[type, Any]:
+    """Equal for equal config values of the same type (``1``, ``1.0`` and ``True`` differ;
+    every NaN is the same value), hashable for lists and mappings too."""
+    kind = type(value)
+    if value is None or kind is str or kind is int or kind is bool:
+        return kind, value
+    if kind is float:
+        return kind, repr(value)
+    return kind, json.dumps(value, sort_keys=True, default=str)
+
+
 _ABSENT = object()
-
-
-def _fingerprint(value: Any) -> str:
-    if value is _ABSENT:
-        return "\0absent"
-    return f"{type(value).__name__}:{json.dumps(value, sort_keys=True, default=str)}"
 
 
 @dataclass(frozen=True)
@@ -115,11 +143,11 @@ class SortSpec:
 
 
 def sort_runs(
-    runs: Sequence[Run],
+    runs: Sequence[R],
     spec: SortSpec,
     summaries: Mapping[int, Mapping[str, MetricSummary]],
     modes: Modes,
-) -> list[Run]:
+) -> list[R]:
     """``runs`` ordered by ``spec``; runs lacking the value always come last.
 
     Natural orders: a metric best first (by its direction in ``modes``; its last value
@@ -137,7 +165,7 @@ def sort_runs(
 
 
 def _sort_value(
-    run: Run, spec: SortSpec, summaries: Mapping[int, Mapping[str, MetricSummary]]
+    run: Listable, spec: SortSpec, summaries: Mapping[int, Mapping[str, MetricSummary]]
 ) -> tuple[int, Any] | None:
     if spec.kind == "metric":
         summary = summaries.get(run.id, {}).get(spec.name)
