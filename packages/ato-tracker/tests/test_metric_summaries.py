@@ -353,3 +353,30 @@ def test_recomputing_from_the_metric_rows_gives_the_summaries_kept_at_write_time
         assert {k: s.key for k, s in again[run_id].items()} == {k: k for k in SERIES}
         for key in SERIES:
             assert _same(_as_dict(again[run_id][key]), _as_dict(kept[run_id][key])), key
+
+
+@pytest.mark.parametrize("keys", [1, 2, 5])
+def test_a_batch_is_written_by_a_few_statements_whatever_its_keys(db_url: str, keys: int):
+    """One flush of a batch (rows of several keys, whose summaries are merged by one upsert)
+    runs a bounded number of statements, not one per row: a bound parameter in MySQL's
+    ON DUPLICATE KEY UPDATE once made PyMySQL refuse the batch, which was then written row
+    by row (60,009 statements for 10,000 rows of two keys)."""
+    from sqlalchemy import event
+
+    logger = SQLLogger(_config(db_url), batch_size=100_000, flush_interval=3600)
+    run_id = logger.run()
+    statements: list[str] = []
+    counter = lambda *args: statements.append(args[2])  # noqa: E731 - a listener
+    event.listen(logger.engine, "before_cursor_execute", counter)
+    try:
+        for step in range(300):
+            for k in range(keys):
+                logger.log_metric(f"key{k}", float(step * (k + 1)), step)
+        assert logger.flush() == 300 * keys
+    finally:
+        event.remove(logger.engine, "before_cursor_execute", counter)
+    logger.finish()
+    assert len(statements) <= 12, statements[:20]
+    stored = _summaries(db_url, [run_id])[run_id]
+    assert sorted(stored) == [f"key{k}" for k in range(keys)]
+    assert all(stored[f"key{k}"].count == 300 for k in range(keys))

@@ -19,7 +19,18 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Connection, Table, and_, case, func, insert, or_, select, tuple_
+from sqlalchemy import (
+    Connection,
+    Table,
+    and_,
+    case,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    tuple_,
+)
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
@@ -99,6 +110,11 @@ def _merge_statement(dialect: Dialect) -> Any:
     return stmt.on_conflict_do_update(index_elements=["run_id", "key"], set_=_merged(stmt.excluded))
 
 
+# Inlined, not bound: PyMySQL's executemany fails on a bound parameter in ON DUPLICATE KEY
+# UPDATE ("format requires a mapping"), which split every batch into single-row inserts.
+_ONE = literal_column("1")
+
+
 def _merged(new: Any) -> dict[str, Any]:
     """SET clauses merging ``new`` (the batch's summary) into the stored row. Each clause
     reads only its own column, so MySQL's left-to-right assignment gives the same result.
@@ -115,8 +131,8 @@ def _merged(new: Any) -> dict[str, Any]:
             (or_(c.max_value.is_(None), new.max_value > c.max_value), new.max_value),
             else_=c.max_value,
         ),
-        "has_pos_inf": case((new.has_pos_inf == 1, 1), else_=c.has_pos_inf),
-        "has_neg_inf": case((new.has_neg_inf == 1, 1), else_=c.has_neg_inf),
+        "has_pos_inf": case((new.has_pos_inf == _ONE, _ONE), else_=c.has_pos_inf),
+        "has_neg_inf": case((new.has_neg_inf == _ONE, _ONE), else_=c.has_neg_inf),
         "last_value": new.last_value,
         "last_class": new.last_class,
         "last_step": new.last_step,
