@@ -363,6 +363,7 @@ def test_on_a_terminal_or_with_progress_false_nothing_is_printed(
 CTRL_C = textwrap.dedent(
     """
     import os, signal
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal
     from ato.adict import ADict
     from ato.hyperopt import HyperbandSchedule, RandomSampler, Search
 

@@ -20,7 +20,8 @@ TESTS = pathlib.Path(__file__).parent
 
 CHILD = textwrap.dedent(
     """
-    import itertools, json, pathlib, sys, time, warnings
+    import itertools, json, pathlib, signal, sys, time, warnings
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal
     sys.path.insert(0, sys.argv[4])
     from helpers import FakeLogger, lr_search, quality
     from ato.hyperopt import HyperbandSchedule, current_logger
