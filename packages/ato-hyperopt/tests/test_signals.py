@@ -86,7 +86,9 @@ CHILD = textwrap.dedent(
 )
 
 
-def _child(folder: pathlib.Path, kind: str, mode: str) -> tuple[subprocess.Popen[str], pathlib.Path]:
+def _child(
+    folder: pathlib.Path, kind: str, mode: str
+) -> tuple[subprocess.Popen[str], pathlib.Path]:
     err = folder / f"{mode}.err"
     args = [sys.executable, "-c", CHILD, str(folder), kind, mode, str(TESTS)]
     with err.open("w") as stream:

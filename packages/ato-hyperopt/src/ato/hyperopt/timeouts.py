@@ -186,7 +186,10 @@ class TimeLimit:
     """
 
     def __init__(
-        self, seconds: float | None, grace: float | None = None, interrupts: Interrupts | None = None
+        self,
+        seconds: float | None,
+        grace: float | None = None,
+        interrupts: Interrupts | None = None,
     ) -> None:
         self.seconds = seconds
         self.interrupts = interrupts or Interrupts()
