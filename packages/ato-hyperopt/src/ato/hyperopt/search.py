@@ -27,9 +27,7 @@ import contextlib
 import functools
 import logging
 import pathlib
-import signal
 import sys
-import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -51,6 +49,7 @@ from .errors import (
 )
 from .executors import QUEUE_STOP, QUEUE_WAIT, InProcessExecutor
 from .history import PastRun, load_history
+from .interrupts import Interrupts
 from .lock import SearchLock
 from .metric import rank_key, worst
 from .progress import RoundProgress
@@ -213,7 +212,9 @@ class Search(HyperOpt):
             Exception: whatever a trial raised, with ``on_error='raise'``.
             TrialFailedError: in a distributed search, a trial on another rank was fatal.
             SearchInterrupted: SIGTERM/SIGINT (a ``KeyboardInterrupt``, raised with a short
-                traceback); the resume hint is printed to stderr.
+                traceback); the running trial stops at its next cooperative check (see
+                `ato.hyperopt.interrupts`), its run is closed ``killed`` and the resume hint is
+                printed to stderr.
         """
 
         @functools.wraps(func)
@@ -236,9 +237,12 @@ class Search(HyperOpt):
                 self._target.fingerprint_source(),
             )
             history = self._history(search_id)
-            execution = _Execution(self, func, args, kwargs, search_id, recorder, history, deadline)
+            interrupts = Interrupts()
+            execution = _Execution(
+                self, func, args, kwargs, search_id, recorder, history, deadline, interrupts
+            )
             try:
-                with _sigterm_raises():
+                with interrupts.installed():
                     return execution.run()
             except KeyboardInterrupt as exc:
                 if self.is_root:
@@ -358,10 +362,11 @@ class _Execution:
         recorder: TrialRecorder,
         history: dict[tuple[int, int], PastRun],
         deadline: Deadline | None = None,
+        interrupts: Interrupts | None = None,
     ) -> None:
         self.search, self.func, self.args, self.kwargs = search, func, args, kwargs
         self.deadline = deadline or Deadline(None)
-        self.time_limit = TimeLimit(search.trial_timeout)
+        self.time_limit = TimeLimit(search.trial_timeout, interrupts=interrupts)
         self.timed_out = False
         self.num_run = 0
         self.search_id, self.recorder, self.history = search_id, recorder, history
@@ -686,25 +691,6 @@ def _merge(
                 )
             merged[pos] = outcome
     return [merged[pos] for pos in range(size)]
-
-
-@contextlib.contextmanager
-def _sigterm_raises() -> Iterator[None]:
-    """While the search runs in the main thread, SIGTERM raises SearchInterrupted (like
-    SIGINT raises KeyboardInterrupt) so the running trial's run is closed and the search
-    stops cleanly."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: Any) -> None:
-        raise SearchInterrupted(f"received signal {signal.Signals(signum).name}")
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _check_parts(sampler: Any, schedule: Any) -> None:

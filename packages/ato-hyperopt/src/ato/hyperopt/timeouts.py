@@ -27,6 +27,10 @@ An abandoned thread still uses CPU, memory and open files until it returns: Pyth
 stop a thread from outside safely. Call ``check_trial_time()`` in long loops that do not log.
 Without ``trial_timeout`` the trial runs in the calling thread, as before.
 
+Ctrl-C and SIGTERM set a second stop flag (see `ato.hyperopt.interrupts`), checked at the same
+cooperative points before the time limit's; they raise
+[`SearchInterrupted`][ato.hyperopt.SearchInterrupted] there, with or without ``trial_timeout``.
+
 The whole-search ``timeout`` needs no flag: the search checks the clock before it starts
 each job (a new trial or a promotion) and starts none after the deadline.
 """
@@ -42,6 +46,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .errors import SearchSettingError, TrialTimeout
+from .interrupts import Interrupts
 
 __all__ = ["Deadline", "TimeLimit", "check_seconds", "check_trial_time", "guarded"]
 
@@ -55,18 +60,28 @@ CLOSE_BOUND_S = 30.0
 
 
 class _Clock:
-    """One trial's stop flag (set once its ``trial_timeout`` passed)."""
+    """One trial's stop flags: ``stop`` (set once its ``trial_timeout`` passed) and the
+    search's ``interrupts``."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float | None, interrupts: Interrupts) -> None:
         self.seconds = seconds
         self.stop = threading.Event()
+        self.interrupts = interrupts
 
     def message(self) -> str:
-        return f"the trial ran longer than trial_timeout={self.seconds:g} s"
+        return f"the trial ran longer than trial_timeout={self.seconds or 0:g} s"
+
+    def stopped(self) -> BaseException | None:
+        """Why the trial must stop (a signal first, then its time), or None."""
+        interrupted = self.interrupts.error()
+        if interrupted is not None:
+            return interrupted
+        return TrialTimeout(self.message()) if self.stop.is_set() else None
 
     def check(self) -> None:
-        if self.stop.is_set():
-            raise TrialTimeout(self.message())
+        error = self.stopped()
+        if error is not None:
+            raise error
 
 
 _CLOCK: contextvars.ContextVar[_Clock | None] = contextvars.ContextVar(
@@ -90,12 +105,14 @@ def check_seconds(name: str, value: Any) -> float | None:
 
 
 def check_trial_time() -> None:
-    """Stop the running trial here if it is past the search's ``trial_timeout``.
+    """Stop the running trial here if it is past the search's ``trial_timeout`` or the search
+    received Ctrl-C or SIGTERM.
 
-    A no-op outside a trial and without ``trial_timeout``. Call it in long loops that do not
-    log through [`current_logger`][ato.hyperopt.current_logger] (whose calls check already).
+    A no-op outside a trial. Call it in long loops that do not log through
+    [`current_logger`][ato.hyperopt.current_logger] (whose calls check already).
 
     Raises:
+        SearchInterrupted: the search received SIGINT or SIGTERM (the run is closed ``killed``).
         TrialTimeout: the trial's time is up (the search records it as timed out).
     """
     clock = _CLOCK.get()
@@ -104,9 +121,10 @@ def check_trial_time() -> None:
 
 
 class _Guarded:
-    """A trial's view of its tracker logger: every attribute first checks the trial's stop flag
-    (raising [`TrialTimeout`][ato.hyperopt.TrialTimeout] in the trial's own thread, never inside
-    the logger), then is the logger's own."""
+    """A trial's view of its tracker logger: every attribute first checks the trial's stop flags
+    (raising [`SearchInterrupted`][ato.hyperopt.SearchInterrupted] or
+    [`TrialTimeout`][ato.hyperopt.TrialTimeout] in the trial's own code, never inside the
+    logger), then is the logger's own."""
 
     def __init__(self, target: Any, clock: _Clock) -> None:
         object.__setattr__(self, "_ato_target", target)
@@ -121,12 +139,12 @@ class _Guarded:
         setattr(self._ato_target, name, value)
 
     def __repr__(self) -> str:
-        return f"<time-limited {self._ato_target!r}>"
+        return f"<guarded {self._ato_target!r}>"
 
 
 def guarded(target: Any) -> Any:
-    """``target`` as the running trial should see it: behind its stop flag when the trial runs
-    under a ``trial_timeout``, else ``target`` itself (also when it is None)."""
+    """``target`` as the running trial should see it: behind its stop flags inside a search's
+    trial, else ``target`` itself (also when it is None)."""
     clock = _CLOCK.get()
     return target if clock is None or target is None else _Guarded(target, clock)
 
@@ -147,8 +165,9 @@ class _Ending:
     def result(self, clock: _Clock) -> Any:
         if isinstance(self.error, (KeyboardInterrupt, SystemExit)):
             raise self.error
-        if clock.stop.is_set():  # past the limit, however the trial ended
-            raise TrialTimeout(clock.message()) from self.error
+        stopped = clock.stopped()
+        if stopped is not None:  # interrupted or past the limit, however the trial ended
+            raise stopped from self.error
         if self.error is not None:
             raise self.error
         return self.value
@@ -159,14 +178,21 @@ class TimeLimit:
 
     Attributes:
         seconds: the limit, or None.
+        interrupts: the search's Ctrl-C/SIGTERM flag (see `ato.hyperopt.interrupts`).
         grace: seconds a stopped trial gets to reach a cooperative check before it is
             abandoned (default ``min(seconds, 5)``).
         fired: the last trial ran past the limit.
         abandoned: the last trial was still running after the grace period.
     """
 
-    def __init__(self, seconds: float | None, grace: float | None = None) -> None:
+    def __init__(
+        self,
+        seconds: float | None,
+        grace: float | None = None,
+        interrupts: Interrupts | None = None,
+    ) -> None:
         self.seconds = seconds
+        self.interrupts = interrupts or Interrupts()
         default_grace = 0.0 if seconds is None else min(seconds, MAX_GRACE_S)
         self.grace = default_grace if grace is None else grace
         self.fired = False
@@ -174,21 +200,29 @@ class TimeLimit:
 
     def call(self, func: Callable[[], T]) -> T:
         """``func()``: in this thread without a limit, else in a worker thread that is asked to
-        stop when the limit passes (see the module docstring).
+        stop when the limit passes (see the module docstring). Not started after a signal.
 
         Raises:
+            SearchInterrupted: a signal was received before ``func`` started, while it ran or
+                before it returned (also when ``func`` caught it and returned).
             TrialTimeout: the limit passed, whether ``func`` then raised, returned or is still
                 running (abandoned).
             BaseException: whatever ``func`` raised before the limit (``KeyboardInterrupt`` and
                 ``SystemExit`` always).
         """
         self.fired = self.abandoned = False
+        self.interrupts.check()
+        clock = _Clock(self.seconds, self.interrupts)
+        ending = _Ending()
         if self.seconds is None:
-            return func()
-        clock = _Clock(self.seconds)
+            token = _CLOCK.set(clock)
+            try:
+                ending.capture(func)
+            finally:
+                _CLOCK.reset(token)
+            return ending.result(clock)  # type: ignore[no-any-return]
         context = contextvars.copy_context()
         context.run(_CLOCK.set, clock)
-        ending = _Ending()
         worker = threading.Thread(
             target=context.run, args=(ending.capture, func), name="ato-hyperopt-trial", daemon=True
         )
@@ -202,7 +236,7 @@ class TimeLimit:
             self.fired = True
             self._stop(worker, clock)
             if self.abandoned:
-                raise TrialTimeout(clock.message())
+                raise clock.stopped() or TrialTimeout(clock.message())
         result: T = ending.result(clock)
         return result
 

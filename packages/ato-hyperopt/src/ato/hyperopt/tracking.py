@@ -34,9 +34,10 @@ _CURRENT: contextvars.ContextVar[Any] = contextvars.ContextVar("ato_hyperopt_log
 
 def current_logger() -> Any:
     """The tracker logger of the trial running in this context, or None (no tracker, or
-    called outside a trial). Use it to log extra metrics, e.g. a loss per epoch. Under a
-    ``trial_timeout`` it is a view of the logger that raises
-    [`TrialTimeout`][ato.hyperopt.TrialTimeout] on any use once the trial's time is up (see
+    called outside a trial). Use it to log extra metrics, e.g. a loss per epoch. It is a view
+    of the logger that raises [`SearchInterrupted`][ato.hyperopt.SearchInterrupted] on any use
+    once the search received Ctrl-C or SIGTERM (see `ato.hyperopt.interrupts`), and
+    [`TrialTimeout`][ato.hyperopt.TrialTimeout] once the trial's ``trial_timeout`` passed (see
     `ato.hyperopt.timeouts`)."""
     return _CURRENT.get()
 
