@@ -37,10 +37,17 @@ def _logger(db: str) -> SQLLogger:
 
 
 def write_search(
-    db: str, evaluations: list[Ev], *, search: str = "s1", mode: str = "max", key: str = "val/acc"
+    db: str,
+    evaluations: list[Ev],
+    *,
+    search: str = "s1",
+    mode: str = "max",
+    key: str = "val/acc",
+    own_curve: bool = True,
 ) -> dict[tuple[int, int, int], int]:
     """Write ``evaluations`` in order as contract runs; ``{(trial, bracket, rung): run_id}``.
-    Each trial also logs the user's own ``key`` per epoch, which the answer must ignore."""
+    Each trial also logs the user's own ``key`` per epoch (unless not ``own_curve``), which
+    the answer must ignore."""
     logger = _logger(db)
     ids = {}
     for ev in evaluations:
@@ -55,7 +62,7 @@ def write_search(
             f"metric_key:{key}",
         ]
         run_id = logger.run(tags=tags, config={"lr": 0.1 * (ev.trial + 1), "hidden": 16})
-        for epoch in range(int(ev.budget)):
+        for epoch in range(int(ev.budget) if own_curve else 0):
             logger.log_metric(key, 0.99 if mode == "max" else 0.01, epoch)  # a mid-run peak
         if ev.value is not None:
             logger.log_metric(f"search/{key}", ev.value, ev.rung)
@@ -193,6 +200,9 @@ def test_search_answer_ranks_the_given_key_as_logged(capsys, db_url, metric):
     args = ["--db", db_url, "--json", "runs", "best", "--search", "s1"]
     code, out, _ = ato(capsys, *args, *(["--metric", metric] if metric else []))
     assert code == 0 and json.loads(out)["metric"] == answer.key
+    write_search(db_url, [Ev(0, 0, 0, 3, 0.5), Ev(1, 0, 0, 3, 0.7)], search="s2", own_curve=False)
+    alias = SQLFinder(db_url).find_search_answer("s2", metric=metric)
+    assert alias.key == "search/val/acc" and alias.value == 0.7  # no trial logged val/acc
 
 
 @pytest.mark.parametrize(
