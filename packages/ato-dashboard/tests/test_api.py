@@ -491,9 +491,29 @@ def test_search_page_groups_hyperband_by_bracket_and_budget_and_shows_the_final_
         (2, 9.0): 2, (2, 27.0): 2,
         (3, 27.0): 1,
     }  # fmt: skip
-    user_key = client(db_url).get("/api/searches/hb", params={"metric": "val/acc"}).json()
-    assert user_key["metric"] == "search/val/acc"  # the user's key means the search's value
-    assert user_key["best"]["run_id"] == answer
+    own = client(db_url).get("/api/searches/hb", params={"metric": "search/val/acc"}).json()
+    assert own["metric"] == "search/val/acc" and own["best"]["run_id"] == answer
+
+
+@pytest.mark.parametrize("query", ["metric=val/acc", "metric=val%2Facc", "metric=val%2facc"])
+def test_search_metric_menu_key_is_honoured(db_url: str, query: str):
+    """A key of ``metric_keys`` other than the search's own is ranked by as logged (here the
+    user's ``val/acc``, 0.999 in every trial: the tie goes to the earliest trial at budget 27)."""
+    ids = KIT.fill_search(db_url, KIT.hyperband)
+    body = client(db_url).get(f"/api/searches/hb?{query}").json()
+    assert body["metric_keys"] == ["search/val/acc", "val/acc"]
+    assert (body["metric"], body["mode"]) == ("val/acc", "max")
+    done = [
+        (t, b, r, budget) for t, b, r, budget, _, status in KIT.hyperband if status == "completed"
+    ]
+    at_27 = [(t, b, r) for t, b, r, budget in done if budget == 27]
+    first = min(at_27, key=lambda where: (where[0], ids[where]))
+    assert body["best"]["run_id"] == ids[first] != ids[KIT.hyperband_answer]
+    assert body["best"]["metric"] == 0.999
+    for unknown in ("val/loss", "val", "search/val", "VAL/ACC", "val%2Facc%20"):
+        response = client(db_url).get(f"/api/searches/hb?metric={unknown}")
+        assert response.status_code == 404
+        assert "no trial of search hb logged a metric" in response.json()["error"]
 
 
 @pytest.mark.parametrize(

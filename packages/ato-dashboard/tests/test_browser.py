@@ -247,6 +247,12 @@ def test_search_page_names_the_answer_of_a_multi_bracket_hyperband(
         )
         at_27 = {ids[k] for k in ids if k in {(8, 0, 3), (11, 1, 2), (12, 2, 1), (14, 3, 0)}}
         assert set(dots) == at_27  # completed evaluations at budget 27 only
+        p.select_option("#metric", "val/acc")  # the user's own curve: 0.999 in every trial
+        p.wait_for_function(
+            "() => document.querySelector('#best h2').textContent.includes(' val/acc = ')"
+        )
+        assert p.input_value("#metric") == "val/acc"
+        assert p.inner_text("#best h2").startswith(f"Answer: #{ids[(8, 0, 3)]} val/acc = 0.999")
         _clean(page)
     finally:
         server.server.should_exit = True

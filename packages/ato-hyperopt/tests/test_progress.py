@@ -24,7 +24,7 @@ def test_one_log_line_per_round(caplog) -> None:
     assert len(lines) == hb.num_generations() == 4
     assert lines[0].startswith("round 1/4: 8 trials evaluated, 1 failed; best so far: metric=1 ")
     assert "{'x': 4}" in lines[0]
-    assert lines[-1].startswith("round 4/4: 1 trials evaluated;")
+    assert lines[-1].startswith("round 4/4: 1 trial evaluated;")  # singular
 
 
 def test_progress_false_is_silent(caplog) -> None:
@@ -36,12 +36,13 @@ def test_progress_false_is_silent(caplog) -> None:
 
 class _TtyStream:
     def __init__(self, is_tty: bool) -> None:
-        self.is_tty = is_tty
+        self.is_tty, self.text = is_tty, ""
 
     def isatty(self) -> bool:
         return self.is_tty
 
     def write(self, text: str) -> int:
+        self.text += text
         return len(text)
 
     def flush(self) -> None:
@@ -97,3 +98,23 @@ def test_bar_is_closed_when_the_search_raises(monkeypatch) -> None:
     with pytest.raises(ZeroDivisionError):
         hb.main(lambda config: 1 / (config.x - 2))()
     assert len(bars) == 1 and bars[0].closed and bars[0].n == 3
+
+
+@pytest.mark.parametrize(("progress", "stderr_tty"), [(None, True), (None, False), (True, True)])
+def test_on_a_terminal_without_tqdm_each_round_and_the_end_print_a_line(
+    monkeypatch, progress: bool | None, stderr_tty: bool
+) -> None:
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm raises ImportError
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    stdout = _TtyStream(True)
+    monkeypatch.setattr(sys, "stdout", stdout)
+    monkeypatch.setattr(sys, "stderr", _TtyStream(stderr_tty))
+    hb = HyperBand(ADict(), {"x": X}, halving_rate=0.5, num_min_samples=2, progress=progress)
+    hb.main(lambda config: config.x)()
+    lines = stdout.text.splitlines()
+    assert [line.split(":")[1].strip() for line in lines[:4]] == [
+        f"round {k}/4" for k in range(1, 5)
+    ]
+    assert "8 trials evaluated" in lines[0] and "1 trial evaluated;" in lines[3]
+    assert len(lines) == 5 and " done: " in lines[-1]
+    assert all(line.startswith("ato.hyperopt: ") for line in lines)

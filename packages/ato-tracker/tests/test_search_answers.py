@@ -37,10 +37,17 @@ def _logger(db: str) -> SQLLogger:
 
 
 def write_search(
-    db: str, evaluations: list[Ev], *, search: str = "s1", mode: str = "max", key: str = "val/acc"
+    db: str,
+    evaluations: list[Ev],
+    *,
+    search: str = "s1",
+    mode: str = "max",
+    key: str = "val/acc",
+    own_curve: bool = True,
 ) -> dict[tuple[int, int, int], int]:
     """Write ``evaluations`` in order as contract runs; ``{(trial, bracket, rung): run_id}``.
-    Each trial also logs the user's own ``key`` per epoch, which the answer must ignore."""
+    Each trial also logs the user's own ``key`` per epoch (unless not ``own_curve``), which
+    the answer must ignore."""
     logger = _logger(db)
     ids = {}
     for ev in evaluations:
@@ -55,7 +62,7 @@ def write_search(
             f"metric_key:{key}",
         ]
         run_id = logger.run(tags=tags, config={"lr": 0.1 * (ev.trial + 1), "hidden": 16})
-        for epoch in range(int(ev.budget)):
+        for epoch in range(int(ev.budget) if own_curve else 0):
             logger.log_metric(key, 0.99 if mode == "max" else 0.01, epoch)  # a mid-run peak
         if ev.value is not None:
             logger.log_metric(f"search/{key}", ev.value, ev.rung)
@@ -175,7 +182,39 @@ def test_answer_is_the_best_completed_at_the_largest_budget(capsys, db_url, case
     )
     assert data["search"]["budget"] == budget
     code, out, _ = ato(capsys, "--db", db_url, "runs", "best", "--search", "s1", "--metric", key)
-    assert code == 0 and f"run {ids[where]} with search/{key} = " in out  # the user's key too
+    assert code == 0 and f"by {key} ({mode}" in out  # the user's own curve, as logged
+    assert f"with {key} = {0.99 if mode == 'max' else 0.01:g}" in out
+
+
+@pytest.mark.parametrize("metric", [None, "val/acc", "search/val/acc"])
+def test_search_answer_ranks_the_given_key_as_logged(capsys, db_url, metric):
+    """The trials' own ``val/acc`` (0.99 in each) differs from the search's value: ranked by
+    it, the tie at the largest budget goes to the earliest trial."""
+    ids = write_search(
+        db_url, [Ev(0, 0, 0, 3, 0.5), Ev(1, 0, 0, 3, 0.7), Ev(1, 0, 1, 9, 0.6), Ev(0, 0, 1, 9, 0.8)]
+    )
+    answer = SQLFinder(db_url).find_search_answer("s1", metric=metric)
+    own = metric in (None, "search/val/acc")
+    assert answer.key == (metric or "search/val/acc") and answer.mode == "max"
+    assert answer.run_id == ids[(0, 0, 1)] and answer.value == (0.8 if own else 0.99)
+    args = ["--db", db_url, "--json", "runs", "best", "--search", "s1"]
+    code, out, _ = ato(capsys, *args, *(["--metric", metric] if metric else []))
+    assert code == 0 and json.loads(out)["metric"] == answer.key
+    write_search(db_url, [Ev(0, 0, 0, 3, 0.5), Ev(1, 0, 0, 3, 0.7)], search="s2", own_curve=False)
+    alias = SQLFinder(db_url).find_search_answer("s2", metric=metric)
+    assert alias.key == "search/val/acc" and alias.value == 0.7  # no trial logged val/acc
+
+
+@pytest.mark.parametrize(
+    "extra", [[], ["--metric", "val/acc"], ["--metric", "search/val/acc", "--json"]]
+)
+def test_runs_best_search_refuses_by_best(capsys, db_url, extra):
+    write_search(db_url, [Ev(0, 0, 0, 3, 0.5)])
+    code, out, err = ato(
+        capsys, "--db", db_url, "runs", "best", "--search", "s1", "--by", "best", *extra
+    )
+    assert code == 2 and out == ""
+    assert "not --by best" in err and "ato runs best --metric KEY --by best" in err
 
 
 def test_equal_trial_ids_tie_to_the_lower_run(db_url):

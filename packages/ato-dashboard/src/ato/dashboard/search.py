@@ -1,6 +1,6 @@
 """``/api/searches/{search_id}``: a hyperparameter search reconstructed from its trials' runs.
 
-ato-hyperopt records each evaluation of a trial as a run tagged ``search:<id>``, ``trial_id:<n>``,
+ato-hyperopt records each evaluation of a trial as a run tagged ``search:<id>``, ``trial:<n>``,
 ``rung:<k>``, ``budget:<b>``, ``bracket:<i>``, ``mode:`` and ``metric_key:<key>``, and logs the value
 it ranks by under ``search/<key>``. Older searches tagged ``round:<k>`` and logged the metric
 itself at ``step=k``; both forms are read. A trial that survives a rung appears again in the next

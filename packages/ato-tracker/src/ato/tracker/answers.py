@@ -11,7 +11,7 @@ and a search without a completed evaluation has no answer (`SearchAnswer.run_id`
 Two layouts of runs are read:
 
 - **contract** (ato-hyperopt with ``bracket:`` / ``mode:`` tags): each evaluation is a run
-  tagged ``search:<id>``, ``trial_id:<n>``, ``rung:<k>``, ``budget:<b>``, ``bracket:<i>``,
+  tagged ``search:<id>``, ``trial:<n>``, ``rung:<k>``, ``budget:<b>``, ``bracket:<i>``,
   ``mode:max|min`` and ``metric_key:<key>``; the value ranked is the one logged under
   ``search/<key>``. The run holding the answer carries the ``final`` tag, which is shown but
   not needed: the rule decides.
@@ -131,11 +131,13 @@ def search_answer(
         runs: the search's runs (``Run`` objects; metrics need not be loaded).
         summaries: ``{run_id: {key: MetricSummary}}`` of those runs, as from
             `SQLFinder.get_metric_summaries`.
-        metric: key to rank by. ``None``: the search's own (``search/<metric_key>`` of a
-            contract search, else the guessed key). The user's key of a contract search
-            (e.g. ``val/acc`` for ``metric_key:val/acc``) also means ``search/val/acc``.
+        metric: key to rank by, each evaluation's last value of it. ``None``: the search's own
+            (``search/<metric_key>`` of a contract search, else the guessed key). The user's
+            key of a contract search (e.g. ``val/acc`` for ``metric_key:val/acc``) is ranked
+            as logged by the trials, and means ``search/val/acc`` only when no trial logged it.
         mode: ``'max'`` or ``'min'``; ``None``: the ``mode:`` tag of a contract search when
-            ranking by its own key, else guessed from the key (`ato.tracker.modes.default_mode`).
+            ranking by its own key (``search/<key>`` or ``<key>``), else guessed from the key
+            (`ato.tracker.modes.default_mode`).
 
     Returns:
         A `SearchAnswer`; ``run_id`` is ``None`` when no evaluation completed with a finite
@@ -193,10 +195,16 @@ def _ranked_key(
     tags = [_tags(run) for run in runs]
     own = _first(t.get("metric_key") for t in tags)
     own_mode = _first(t.get("mode") for t in tags if t.get("mode") in ("max", "min"))
-    if metric is None or metric == own:
+    if metric is None:
         metric = SEARCH_PREFIX + own if own else _logged_search_key(summaries)
-    is_own = metric is not None and metric.startswith(SEARCH_PREFIX)
+    elif metric == own and not _logged(summaries, metric):
+        metric = SEARCH_PREFIX + own
+    is_own = metric is not None and (metric == own or metric == SEARCH_PREFIX + (own or ""))
     return metric, own_mode if is_own else None
+
+
+def _logged(summaries: Summaries, key: str) -> bool:
+    return any(key in per_run for per_run in summaries.values())
 
 
 def _logged_search_key(summaries: Summaries) -> str | None:

@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("last", "best"),
         default="last",
         help="with --metric: compare each run's last logged value (default, as `runs list` "
-        "shows) or its best value ever logged",
+        "shows) or its best value ever logged; not with --search (its answer ranks last values)",
     )
 
     compare = actions.add_parser(

@@ -323,15 +323,22 @@ def best_run(
     """``ato runs best --metric KEY``: the run of the project with the best value of
     ``metric``, comparing each run's ``by`` value (``'last'``: the value logged last, as the
     runs table shows; ``'best'``: its best value ever logged); with ``--search ID``: the
-    search's answer (see ``ato.tracker.answers``).
+    search's answer (see ``ato.tracker.answers``), ranked by the last value of ``metric``
+    (default: the search's own) of each evaluation at the largest budget.
 
     Raises:
-        UsageError: neither ``--metric`` nor ``--search``.
+        UsageError: neither ``--metric`` nor ``--search``, or ``--by best`` with ``--search``.
         NameNotFoundError: ``metric`` was never logged in the project (did-you-mean).
         RunNotFoundError: no run logged ``metric``, or the search has no answer (no
             evaluation completed with a finite value).
     """
     if search is not None:
+        if by != "last":
+            raise UsageError(
+                f"runs best --search ranks each evaluation's last value (the answer rule), "
+                f"not --by {by}; drop --by, or use `ato runs best --metric KEY --by {by}` "
+                "without --search for the run with the best value ever logged"
+            )
         _best_of_search(ctx, search, metric, modes)
         return
     if metric is None:
