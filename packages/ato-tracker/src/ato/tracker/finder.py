@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, distinct, func, select
 from sqlalchemy.exc import DBAPIError
 
-from . import frames, queries, status
+from . import frames, queries, status, summaries
 from .answers import ANSWER_TAG, SearchAnswer, search_answer
 from .engine import get_engine, require_tracker_schema, schema_state, sqlite_file
 from .errors import TrackerConfigError, TrackerError
@@ -257,6 +257,19 @@ class SQLFinder:
             return {}
         with self.engine.connect() as conn:
             return queries.metric_summaries(conn, ids)
+
+    def get_metric_summary_page(
+        self, run_id: int, pattern: str | None = None, limit: int | None = None
+    ) -> tuple[dict[str, MetricSummary], int]:
+        """The metric summaries of one run, filtered and bounded: those whose key matches
+        ``pattern`` (a glob with ``*``/``?``; without either, a key prefix; ``None``: every
+        key), the first ``limit`` in key order (``None``: all), and the number of matching
+        keys in all, as ``({key: MetricSummary}, total)``. Reads only the returned rows, so
+        it stays fast for runs with 100,000 keys."""
+        if not queries.in_id_range(run_id):
+            return {}, 0
+        with self.engine.connect() as conn:
+            return summaries.read_page(conn, run_id, pattern, limit)
 
     def list_project_summaries(self) -> list[ProjectSummary]:
         """Every project with its number of runs and last activity (latest start or end

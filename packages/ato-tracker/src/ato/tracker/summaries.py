@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
+from .keypatterns import key_matches
 from .models import MetricRecord, MetricSummaryRecord, ProjectRecord, RunRecord
 from .results import MetricSummary
 from .values import DBL_MAX, FINITE, NEG_INF, POS_INF, load_value, store_value
@@ -186,21 +187,51 @@ def read(conn: Connection, run_ids: Sequence[int]) -> dict[int, dict[str, Metric
     metric are absent)."""
     result: defaultdict[int, dict[str, MetricSummary]] = defaultdict(dict)
     s = _summaries.c
-    columns = [s.run_id, s.key, s.value_count, s.min_value, s.max_value, s.has_pos_inf]
-    columns += [s.has_neg_inf, s.last_value, s.last_class, s.last_step]
     ids = list(run_ids)
     for start in range(0, len(ids), _BATCH * 10):
-        stmt = select(*columns).where(s.run_id.in_(ids[start : start + _BATCH * 10]))
-        for run_id, key, count, low, high, pos, neg, last, last_class, step in conn.execute(stmt):
-            result[run_id][key] = MetricSummary(
-                key=key,
-                last=load_value(last, last_class),
-                last_step=step,
-                min=_extreme(low, pos, neg),
-                max=_extreme(high, pos, neg),
-                count=count,
-            )
+        stmt = select(s.run_id, *_columns()).where(s.run_id.in_(ids[start : start + _BATCH * 10]))
+        for run_id, *row in conn.execute(stmt):
+            summary = _summary(*row)
+            result[run_id][summary.key] = summary
     return dict(result)
+
+
+def read_page(
+    conn: Connection, run_id: int, pattern: str | None, limit: int | None
+) -> tuple[dict[str, MetricSummary], int]:
+    """The summaries of run ``run_id`` whose key matches ``pattern`` (see
+    ``ato.tracker.keypatterns``; ``None``: every key), the first ``limit`` of them in key order
+    (code point order on every backend; ``None``: all), and how many keys match in all. Reads
+    only the rows it returns plus one count."""
+    s = _summaries.c
+    where = s.run_id == run_id
+    if pattern is not None:
+        where = and_(where, key_matches(s.key, pattern, conn.dialect.name))
+    total = conn.execute(select(func.count()).select_from(_summaries).where(where)).scalar_one()
+    order = s.key.collate("C") if conn.dialect.name == "postgresql" else s.key
+    stmt = select(*_columns()).where(where).order_by(order).limit(limit)
+    summaries = [_summary(*row) for row in conn.execute(stmt)]
+    return {summary.key: summary for summary in summaries}, total
+
+
+def _columns() -> list[Any]:
+    s = _summaries.c
+    return [s.key, s.value_count, s.min_value, s.max_value, s.has_pos_inf, s.has_neg_inf,
+            s.last_value, s.last_class, s.last_step]  # fmt: skip
+
+
+def _summary(
+    key: str, count: int, low: float | None, high: float | None, pos: int, neg: int,
+    last: float | None, last_class: int, step: int | None,
+) -> MetricSummary:  # fmt: skip
+    return MetricSummary(
+        key=key,
+        last=load_value(last, last_class),
+        last_step=step,
+        min=_extreme(low, pos, neg),
+        max=_extreme(high, pos, neg),
+        count=count,
+    )
 
 
 def project_summary_rows(conn: Connection, project_name: str) -> Sequence[Any]:

@@ -123,6 +123,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     show = actions.add_parser("show", parents=[common], help="everything recorded for a run")
     show.add_argument("run_id", type=int, metavar="ID")
+    show.add_argument(
+        "--keys",
+        metavar="PATTERN",
+        help="only the metric keys matching this glob (* and ?), or starting with it if it "
+        "has no wildcard, e.g. 'val/' or '*loss*'",
+    )
+    shown = show.add_mutually_exclusive_group()
+    shown.add_argument(
+        "--max-keys",
+        type=_count,
+        help="show only the first N metric keys (in key order); default: "
+        f"{commands.DEFAULT_KEYS} in the table, every key with --json",
+    )
+    shown.add_argument("--all-keys", action="store_true", help="show every metric key")
 
     best = actions.add_parser("best", parents=[common], help="the run with the best metric value")
     best.add_argument("--metric", help="metric key, e.g. val/accuracy")
@@ -363,7 +377,7 @@ def _dispatch(ctx: commands.Context, args: argparse.Namespace) -> None:
         )
         commands.list_runs(ctx, options)
     elif args.action == "show":
-        commands.show_run(ctx, args.run_id)
+        commands.show_run(ctx, args.run_id, args.keys, args.max_keys, args.all_keys)
     elif args.action == "best":
         commands.best_run(ctx, args.metric, args.mode, args.search, args.by)
     elif args.action == "compare":

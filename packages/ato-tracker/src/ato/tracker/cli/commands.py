@@ -310,11 +310,44 @@ def search_runs(ctx: Context, search_id: str) -> list[Run]:
     )
 
 
-def show_run(ctx: Context, run_id: int) -> None:
-    """``ato runs show ID``: one run with config, metric summaries, artifacts, fingerprints."""
+DEFAULT_KEYS = 50
+"""How many metric keys the ``ato runs show`` table shows without ``--max-keys``/``--all-keys``."""
+
+
+def show_run(
+    ctx: Context,
+    run_id: int,
+    pattern: str | None = None,
+    max_keys: int | None = None,
+    all_keys: bool = False,
+) -> None:
+    """``ato runs show ID``: one run with config, metric summaries, artifacts, fingerprints.
+
+    Only the metric keys matching ``pattern`` (``--keys``: a glob, or a key prefix) are
+    shown, the first ``max_keys`` of them in key order (default: `DEFAULT_KEYS` in the table,
+    every one with ``--json``; ``all_keys``: every one in either); a caption (``--json``:
+    ``metric_keys``) counts the matching keys. Only the shown summaries are read."""
     run = ctx.load_run(run_id)
-    summaries = ctx.finder.get_metric_summaries([run.id]).get(run.id, {})
-    ctx.emit(run_record(run, summaries, details=True), render_run(run, summaries))
+    if max_keys is None and not all_keys and not ctx.as_json:
+        max_keys = DEFAULT_KEYS
+    summaries, total = ctx.finder.get_metric_summary_page(run.id, pattern, max_keys)
+    data = run_record(run, summaries, details=True)
+    data["metric_keys"] = total
+    renderable = render_run(run, summaries)
+    note = _keys_note(len(summaries), total, pattern)
+    ctx.emit(data, Group(renderable, literal(note)) if note else renderable)
+
+
+def _keys_note(shown: int, total: int, pattern: str | None) -> str:
+    matching = "" if pattern is None else f" matching {pattern!r}"
+    if shown < total:
+        return (
+            f"{shown} of {total:,} metric keys{matching} shown; "
+            "--all-keys shows every one, --keys PATTERN filters (e.g. 'val/' or '*loss*')"
+        )
+    if pattern is not None and not total:
+        return f"no metric key matches {pattern!r}"
+    return ""
 
 
 def best_run(
