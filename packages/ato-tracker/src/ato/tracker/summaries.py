@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
     Connection,
+    Integer,
     Table,
     and_,
     case,
@@ -113,7 +114,7 @@ def _merge_statement(dialect: Dialect) -> Any:
 
 # Inlined, not bound: PyMySQL's executemany fails on a bound parameter in ON DUPLICATE KEY
 # UPDATE ("format requires a mapping"), which split every batch into single-row inserts.
-_ONE = literal_column("1")
+_ONE = literal_column("1", Integer())
 
 
 def _merged(new: Any) -> dict[str, Any]:
