@@ -106,7 +106,8 @@ class FaultProxy:
             link.close()
 
     def refuse(self) -> None:
-        self._refusing = True
+        with self._lock:
+            self._refusing = True
         self.cut()
 
     def accept(self) -> None:
@@ -137,6 +138,9 @@ class FaultProxy:
             link = _Link(client, server)
             with self._lock:
                 self._links.append(link)
+            if self._refusing:  # refuse() ran between the check above and the append
+                self.cut()
+                continue
             threading.Thread(target=self._pump, args=(link, True), daemon=True).start()
             threading.Thread(target=self._pump, args=(link, False), daemon=True).start()
 
