@@ -81,3 +81,20 @@ class FakeLogger:
             for i, r in self.runs.items()
             if f"search:{search_id}" in r["tags"]
         ]
+
+
+class FakeStream:
+    """A text stream that says whether it is a terminal and keeps what is written to it."""
+
+    def __init__(self, is_tty: bool) -> None:
+        self.is_tty, self.text = is_tty, ""
+
+    def isatty(self) -> bool:
+        return self.is_tty
+
+    def write(self, text: str) -> int:
+        self.text += text
+        return len(text)
+
+    def flush(self) -> None:
+        pass

@@ -5,6 +5,7 @@ import sys
 import types
 
 import pytest
+from helpers import FakeStream
 
 from ato.adict import ADict
 from ato.hyperopt import HyperBand
@@ -34,25 +35,10 @@ def test_progress_false_is_silent(caplog) -> None:
     assert not [r for r in caplog.records if r.levelno == logging.INFO]
 
 
-class _TtyStream:
-    def __init__(self, is_tty: bool) -> None:
-        self.is_tty, self.text = is_tty, ""
-
-    def isatty(self) -> bool:
-        return self.is_tty
-
-    def write(self, text: str) -> int:
-        self.text += text
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-
 @pytest.mark.parametrize(("is_tty", "expected_bars"), [(False, 0), (True, 4)])
 def test_default_bar_only_on_a_terminal(monkeypatch, is_tty: bool, expected_bars: int) -> None:
     bars = _install_fake_tqdm(monkeypatch)
-    monkeypatch.setattr(sys, "stderr", _TtyStream(is_tty))
+    monkeypatch.setattr(sys, "stderr", FakeStream(is_tty))
     hb = HyperBand(ADict(), {"x": X}, halving_rate=0.5, num_min_samples=2)
     hb.main(lambda config: config.x)()
     assert len(bars) == expected_bars
@@ -106,9 +92,9 @@ def test_on_a_terminal_without_tqdm_each_round_and_the_end_print_a_line(
 ) -> None:
     monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm raises ImportError
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)
-    stdout = _TtyStream(True)
+    stdout = FakeStream(True)
     monkeypatch.setattr(sys, "stdout", stdout)
-    monkeypatch.setattr(sys, "stderr", _TtyStream(stderr_tty))
+    monkeypatch.setattr(sys, "stderr", FakeStream(stderr_tty))
     hb = HyperBand(ADict(), {"x": X}, halving_rate=0.5, num_min_samples=2, progress=progress)
     hb.main(lambda config: config.x)()
     lines = stdout.text.splitlines()

@@ -19,7 +19,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from helpers import FakeLogger, lr_search, quality
+from helpers import FakeLogger, FakeStream, lr_search, quality
 
 from ato.hyperopt import (
     ASHASchedule,
@@ -311,21 +311,6 @@ def test_remove_old_searches_needs_an_age_in_days(tmp_path, bad: Any) -> None:
 
 
 # -- visible off a terminal -------------------------------------------------------------------
-class _Stream:
-    def __init__(self, is_tty: bool) -> None:
-        self.is_tty, self.text = is_tty, ""
-
-    def isatty(self) -> bool:
-        return self.is_tty
-
-    def write(self, text: str) -> int:
-        self.text += text
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-
 @pytest.mark.parametrize(
     ("make_schedule", "progress_lines"),
     [
@@ -337,7 +322,7 @@ class _Stream:
 def test_off_a_terminal_each_rung_and_the_end_print_a_line(
     monkeypatch, make_schedule: Any, progress_lines: int
 ) -> None:
-    stream = _Stream(is_tty=False)
+    stream = FakeStream(is_tty=False)
     monkeypatch.setattr(sys, "stdout", stream)
     result = _search(make_schedule(), search_id="p", progress=None).main(quality)()
     lines = stream.text.splitlines()
@@ -354,7 +339,7 @@ def test_off_a_terminal_each_rung_and_the_end_print_a_line(
 def test_on_a_terminal_or_with_progress_false_nothing_is_printed(
     monkeypatch, is_tty: bool, progress: Any
 ) -> None:
-    stream = _Stream(is_tty=is_tty)
+    stream = FakeStream(is_tty=is_tty)
     monkeypatch.setattr(sys, "stdout", stream)
     _search(HyperbandSchedule(9, 3), progress=progress).main(quality)()
     assert stream.text == ""
