@@ -458,7 +458,9 @@ def _print_best(
     headline = Text.assemble(*parts)
     columns = [metric] if metric else None
     table = render_runs_table([run], columns, {run.id: summaries})
-    ctx.emit(data, Group(headline, table))
+    if not ctx.as_json:  # the headline stays one line whatever the width (grep, scripts)
+        ctx.console.print(headline, soft_wrap=True)
+    ctx.emit(data, table)
 
 
 def compare_runs(ctx: Context, run_ids: Sequence[int], modes: Modes) -> None:
