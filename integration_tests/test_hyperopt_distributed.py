@@ -10,8 +10,6 @@ from collections import Counter
 
 import pytest
 
-pytest.importorskip("torch")
-
 WORKER = pathlib.Path(__file__).with_name("hyperopt_dist_worker.py")
 WORLD_SIZE = 2
 

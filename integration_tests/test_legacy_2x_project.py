@@ -11,9 +11,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("ato.tracker")
-pytest.importorskip("ato.hyperopt")
-
 PROJECT = Path(__file__).parent / "legacy_2x_project"
 
 

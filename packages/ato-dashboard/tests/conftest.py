@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import playwright.sync_api as playwright_api
 import pytest
 import uvicorn
 from sqlalchemy import create_engine
@@ -219,7 +220,6 @@ def served(filled: Filled) -> Iterator[tuple[Filled, Server]]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (as .ci/run does)")
     with playwright_api.sync_playwright() as playwright:

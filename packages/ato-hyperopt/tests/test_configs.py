@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import omegaconf
 import pytest
 
 from ato.adict import ADict
@@ -125,7 +126,6 @@ def test_unsupported_config_types_are_rejected() -> None:
 
 
 def test_omegaconf_copy_keeps_type_struct_mode_and_interpolations() -> None:
-    omegaconf = pytest.importorskip("omegaconf")
     base = omegaconf.OmegaConf.create(
         {"optimizer": {"lr": 0.5}, "model": {"depth": 34}, "tag": "d${model.depth}"}
     )

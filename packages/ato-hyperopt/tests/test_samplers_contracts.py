@@ -7,12 +7,12 @@ from __future__ import annotations
 import sys
 import warnings
 
+import optuna
 import pytest
 
 from ato.hyperopt import GridSampler, OptunaSampler, SearchSettingError, SearchSpace
 from ato.hyperopt.samplers import COMPLETED, CONTINUE, STOPPED
 
-optuna = pytest.importorskip("optuna")
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 PAIR = {"x": {"param_type": "CATEGORY", "categories": ["a", "b"]}}

@@ -7,6 +7,7 @@ import math
 import random
 from typing import Any
 
+import optuna
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -310,7 +311,6 @@ def test_a_random_sampler_is_replicable_only_with_a_seed() -> None:
 @pytest.mark.parametrize("name", ["RandomSampler", "OptunaSampler"])
 def test_asking_before_setup_says_to_pass_the_sampler_to_a_search(name: str) -> None:
     if name == "OptunaSampler":
-        optuna = pytest.importorskip("optuna")
         sampler = OptunaSampler(optuna.samplers.RandomSampler(seed=0))
     else:
         sampler = RandomSampler(seed=0)
@@ -320,7 +320,6 @@ def test_asking_before_setup_says_to_pass_the_sampler_to_a_search(name: str) -> 
 
 
 def test_optuna_study_learns_direction_params_rungs_and_final_states() -> None:
-    optuna = pytest.importorskip("optuna")
     from ato.hyperopt import Search, SuccessiveHalvingSchedule
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)

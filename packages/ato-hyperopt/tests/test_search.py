@@ -10,6 +10,7 @@ import os
 import signal
 from typing import Any
 
+import optuna
 import pytest
 from helpers import FakeLogger
 
@@ -197,7 +198,6 @@ def test_random_hyperband_is_reproducible_with_a_seed_and_finds_a_good_config() 
 
 
 def test_optuna_tpe_sampled_hyperband_search() -> None:
-    optuna = pytest.importorskip("optuna")
     from ato.hyperopt import OptunaSampler
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)

@@ -12,8 +12,6 @@ import pytest
 from ato.tracker import MissingDependencyError, SQLFinder, SQLLogger
 from ato.tracker.cli.export import write_metrics
 
-pd = pytest.importorskip("pandas", reason="pandas is a test peer of tests-tracker (noxfile)")
-
 
 @pytest.fixture
 def finder(make_config) -> SQLFinder:

@@ -6,6 +6,7 @@ import enum
 import json
 import pathlib
 
+import omegaconf
 import pytest
 
 from ato.adict import ADict
@@ -36,7 +37,6 @@ def test_adict_dict_and_dataclass_give_the_same_json_and_hash():
 
 
 def test_omegaconf_is_resolved():
-    omegaconf = pytest.importorskip("omegaconf")
     cfg = omegaconf.OmegaConf.create(
         {"model": {"backbone": "resnet", "depth": 50}, "lr": 0.1, "layers": [1, 2], "lr2": "${lr}"}
     )

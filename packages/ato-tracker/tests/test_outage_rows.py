@@ -194,8 +194,6 @@ def test_a_process_ending_with_rows_no_store_keeps_exits_with_status_1(
 def test_a_forked_child_ending_with_rows_no_store_keeps_exits_with_status_1(
     outage: Any, tmp_path: Path
 ) -> None:
-    if not hasattr(os, "fork"):
-        pytest.skip("needs os.fork (POSIX)")
     (tmp_path / "a-file").write_text("")
     logger = _logger(outage, tmp_path / "a-file" / "spool", flush_interval=3600)
     run_id = logger.run()

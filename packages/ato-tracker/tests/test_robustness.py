@@ -13,6 +13,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+import omegaconf
 import pytest
 from sqlalchemy.exc import ArgumentError
 
@@ -187,7 +188,6 @@ def test_a_finished_database_on_read_only_storage_stays_readable(lock):
     ],
 )
 def test_an_unresolvable_interpolation_is_stored_as_its_text(sqlite_url, node, stored):
-    omegaconf = pytest.importorskip("omegaconf")
     config = omegaconf.OmegaConf.create(
         {"out": node, "lr": 0.1, "nested": {"deep": [node, "${lr}"]}, **_cfg(sqlite_url)}
     )
