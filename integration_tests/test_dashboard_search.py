@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from starlette import testclient
 
-pytest.importorskip("ato.dashboard")
-testclient = pytest.importorskip("starlette.testclient")
-
-from ato.adict import ADict  # noqa: E402
-from ato.dashboard import create_app  # noqa: E402
-from ato.hyperopt import HyperBand, current_logger  # noqa: E402
-from ato.tracker import SQLLogger  # noqa: E402
+from ato.adict import ADict
+from ato.dashboard import create_app
+from ato.hyperopt import HyperBand, current_logger
+from ato.tracker import SQLLogger
 
 
 def test_search_page_data_matches_the_search(tmp_path) -> None:

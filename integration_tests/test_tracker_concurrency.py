@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 
-tracker = pytest.importorskip("ato.tracker")
+from ato import tracker
 
 PROCESSES = 4
 METRICS_PER_PROCESS = 5_000

@@ -7,10 +7,10 @@ import pathlib
 import subprocess
 import sys
 
+import hydra  # noqa: F401 - the callback under test runs inside Hydra
 import pytest
 
-pytest.importorskip("hydra")
-tracker = pytest.importorskip("ato.tracker")
+from ato import tracker
 
 APP = pathlib.Path(__file__).parent / "hydra_app" / "train.py"
 PROJECT = "hydra_demo"  # set in hydra_app/conf/config.yaml
@@ -112,8 +112,8 @@ def test_current_logger_has_one_contract_none_outside_a_run():
     import contextvars
 
     from ato.hyperopt import current_logger as trial_logger
+    from ato.tracker import hydra as hydra_module
 
-    hydra_module = pytest.importorskip("ato.tracker.hydra")
     assert hydra_module.current_logger() is None and trial_logger() is None
     logger = tracker.SQLLogger.from_url("sqlite://", "contract")
     token = hydra_module._CURRENT.set(logger)

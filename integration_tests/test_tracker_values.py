@@ -8,11 +8,8 @@ import enum
 import json
 import pathlib
 
-import pytest
-
-tracker = pytest.importorskip("ato.tracker")
-
-from ato.adict import ADict  # noqa: E402
+from ato import tracker
+from ato.adict import ADict
 
 
 class Optimizer(enum.Enum):
@@ -27,7 +24,8 @@ def _store(config) -> object:
 
 
 def test_numpy_values_are_stored_as_plain_json(tmp_path):
-    np = pytest.importorskip("numpy")
+    import numpy as np
+
     config = ADict(
         lr=np.float32(0.5),
         steps=np.int64(10),
@@ -48,7 +46,8 @@ def test_numpy_values_are_stored_as_plain_json(tmp_path):
 
 
 def test_torch_tensors_are_stored_as_numbers_and_lists(tmp_path):
-    torch = pytest.importorskip("torch")
+    import torch
+
     config = {
         "scale": torch.tensor(2.5),
         "mean": torch.tensor([0.5, 0.25]),
