@@ -6,11 +6,9 @@ import sys
 
 import pytest
 
+from ato import hyperopt, tracker
+from ato import scope as scope_module
 from ato.adict import ADict
-
-scope_module = pytest.importorskip("ato.scope")
-hyperopt = pytest.importorskip("ato.hyperopt")
-tracker = pytest.importorskip("ato.tracker")
 
 SPACES = {
     "optim.lr": {

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 
-import pytest
+import omegaconf
 
 from ato.adict import ADict
 from ato.hyperopt import HyperBand
-
-omegaconf = pytest.importorskip("omegaconf")
 
 SPACES = {
     "optim.lr": dict(param_type="FLOAT", param_range=(1e-4, 1e-1), num_samples=4, space_type="LOG"),

@@ -6,10 +6,9 @@ import sys
 
 import pytest
 
-scope_mod = pytest.importorskip("ato.scope")
-
-from ato.adict import ADict  # noqa: E402
-from ato.hyperopt import HyperBand, OverriddenBySearchWarning  # noqa: E402
+from ato import scope as scope_mod
+from ato.adict import ADict
+from ato.hyperopt import HyperBand, OverriddenBySearchWarning
 
 SPACES = ADict(
     {

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-tracker = pytest.importorskip("ato.tracker")
-
-from ato.adict import ADict  # noqa: E402
-from ato.hyperopt import HyperBand  # noqa: E402
+from ato import tracker
+from ato.adict import ADict
+from ato.hyperopt import HyperBand
 
 
 def test_each_trial_is_a_tracked_run_and_the_result_names_the_best(tmp_path) -> None:
@@ -74,7 +73,8 @@ def test_runtime_fingerprints_taken_during_a_trial_are_stored_with_its_run(
 ) -> None:
     import sys
 
-    scope_mod = pytest.importorskip("ato.scope")
+    from ato import scope as scope_mod
+
     monkeypatch.setattr(sys, "argv", ["train.py"])
     db = f"sqlite:///{tmp_path / 'fp.db'}"
     scope = scope_mod.Scope()

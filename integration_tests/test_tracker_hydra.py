@@ -7,7 +7,7 @@ import pathlib
 import subprocess
 import sys
 
-import hydra  # noqa: F401 - the callback under test runs inside Hydra
+import hydra as hydra_core  # noqa: F401 - the callback under test runs inside Hydra
 import pytest
 
 from ato import tracker

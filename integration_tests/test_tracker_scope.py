@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
-import pytest
-
-tracker = pytest.importorskip("ato.tracker")
-scope_module = pytest.importorskip("ato.scope")
-
-from ato.adict import ADict  # noqa: E402
+from ato import scope as scope_module
+from ato import tracker
+from ato.adict import ADict
 
 
 def _experiment(db: str, project: str) -> ADict:
