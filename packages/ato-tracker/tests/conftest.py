@@ -136,6 +136,8 @@ def outage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     from faultproxy import FaultProxy
     from outages import Outage, SmallDisk, require_root
 
+    _forget_earlier_buffers()  # a stranded buffer of an earlier test must not share this outage
+    dispose_engines()
     if request.param == "sqlite":
         require_root()
         disk = SmallDisk(tmp_path / "db-disk")
