@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import queue
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,9 +35,14 @@ def _pool_task(chunk: int) -> int:
 
 
 def _worker(logger: SQLLogger, tasks: multiprocessing.Queue, done: multiprocessing.Queue) -> None:
-    """A DataLoader-style worker: takes work until terminated."""
+    """A DataLoader-style worker: takes work until terminated. Like torch's DataLoader
+    workers it waits with a timeout: CPython runs a signal handler only between bytecodes, so
+    a SIGTERM that lands just before an untimed semaphore wait would never be handled."""
     while True:
-        first = tasks.get()
+        try:
+            first = tasks.get(timeout=0.2)
+        except queue.Empty:
+            continue
         _log_rows(logger, first, 100)
         done.put(first)
 
@@ -129,3 +136,24 @@ def test_dataloader_style_workers_terminated_while_waiting_keep_their_rows(
         worker.terminate()
         worker.join(60)
     _check(db_url, logger, ROWS)
+
+
+def test_sigterm_before_the_fork_hooks_ran_leaves_the_parents_run_alone(
+    logger: SQLLogger, db_url: str
+) -> None:
+    """A SIGTERM can reach a child (``Pool.terminate()`` right after a fast ``map``) while
+    its fork hooks still run, before the parent's runs were forgotten: the child must not
+    end them. The child puts the parent's logger back as the parent had it, then is killed."""
+    from ato.tracker import signals
+
+    logger.run()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            signals._active[logger] = parent
+            os.kill(os.getpid(), signal.SIGTERM)
+        finally:
+            os._exit(3)  # reached only if SIGTERM did not end the child
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == -signal.SIGTERM
+    _check(db_url, logger, 0)

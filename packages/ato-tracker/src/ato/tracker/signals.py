@@ -27,19 +27,19 @@ class _Stoppable(Protocol):
     def stop_on_signal(self) -> None: ...
 
 
-_active: weakref.WeakSet[Any] = weakref.WeakSet()
+_active: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()  # -> tracking pid
 _previous: _Handler = signal.SIG_DFL
 
 
 def track(logger: _Stoppable) -> None:
     """Finish ``logger``'s active run on SIGTERM (installs the handler when possible)."""
-    _active.add(logger)
+    _active[logger] = os.getpid()
     _install()
 
 
 def untrack(logger: _Stoppable) -> None:
     """``logger`` has no active run any more."""
-    _active.discard(logger)
+    _active.pop(logger, None)
 
 
 def _install() -> None:
@@ -62,8 +62,12 @@ if hasattr(os, "register_at_fork"):
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    for logger in list(_active):
-        logger.stop_on_signal()
+    # A SIGTERM can reach a just-forked child before its fork hooks cleared the parent's
+    # runs: only the loggers this very process tracked are stopped.
+    pid = os.getpid()
+    for logger, tracked_by in list(_active.items()):
+        if tracked_by == pid:
+            logger.stop_on_signal()
     previous = _previous
     if callable(previous):
         previous(signum, frame)
