@@ -66,7 +66,8 @@ class FaultProxy:
         self._refuse_after_drop = False
         self.replies_dropped = 0
         self._closed = False
-        threading.Thread(target=self._accept_loop, daemon=True).start()
+        self._acceptor = threading.Thread(target=self._accept_loop, daemon=True)
+        self._acceptor.start()
 
     @classmethod
     def for_url(cls, url: str) -> FaultProxy:
@@ -114,9 +115,15 @@ class FaultProxy:
         self._refusing = False
 
     def close(self) -> None:
+        """Stop forwarding and listening. The accept thread is woken (``shutdown``) and joined
+        before this returns: left blocked, it could accept on a listening socket a later proxy
+        got under the same file descriptor number, and let connections past that proxy."""
         self._closed = True
         self._running.set()
         self.cut()
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
+        self._acceptor.join(timeout=10)
         self._listener.close()
 
     # -- forwarding -----------------------------------------------------------------------
@@ -125,6 +132,9 @@ class FaultProxy:
             try:
                 client, _ = self._listener.accept()
             except OSError:
+                return
+            if self._closed:
+                client.close()
                 return
             if self._refusing:
                 client.close()
