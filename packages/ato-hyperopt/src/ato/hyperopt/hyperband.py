@@ -29,6 +29,7 @@ from ato.adict import ADict
 from .base import DistributedMixIn, GridSpaceMixIn
 from .checks import check_positive_int
 from .errors import SearchSettingError
+from .recording import SEED_RECORDS
 from .samplers import GridSampler
 from .schedules import SuccessiveHalvingSchedule
 from .search import Search
@@ -72,8 +73,6 @@ class HyperBand(Search, GridSpaceMixIn):
         result = train()   # ADict(config=..., metric=..., logs=[[...round 0...], ...])
     """
 
-    _LEGACY = True
-
     def __init__(
         self,
         scope: Any,
@@ -94,6 +93,7 @@ class HyperBand(Search, GridSpaceMixIn):
             schedule=schedule,
             tracker=tracker,
             mode=mode,
+            records=SEED_RECORDS,
             **options,
         )
         self._points = self.space.grid_points()
@@ -113,7 +113,8 @@ class HyperBand(Search, GridSpaceMixIn):
         included."""
         return list(self.schedule.round_sizes(len(self._points)))
 
-    def _num_rounds(self) -> int:
+    def planned_rounds(self) -> int:
+        """Number of rounds, the last one included (the same as `num_generations`)."""
         return len(self.round_sizes())
 
     def num_generations(self) -> int:

@@ -24,7 +24,7 @@ import math
 from collections.abc import Generator
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from .checks import check_positive_int
 from .errors import SearchSettingError
@@ -33,9 +33,13 @@ from .samplers import COMPLETED, CONTINUE, STOPPED
 
 __all__ = [
     "ASHASchedule",
+    "AsyncSchedule",
     "HyperbandSchedule",
     "Job",
+    "Schedule",
     "SuccessiveHalvingSchedule",
+    "SyncSchedule",
+    "TrialSource",
     "WAIT",
 ]
 
@@ -66,6 +70,63 @@ class TrialSource(Protocol):
 
 
 Batches = Generator[list[Job], list[float], None]
+
+
+@runtime_checkable
+class SyncSchedule(Protocol):
+    """A schedule that hands out one rung batch at a time (a barrier between rungs), such as
+    [`SuccessiveHalvingSchedule`][ato.hyperopt.SuccessiveHalvingSchedule] and
+    [`HyperbandSchedule`][ato.hyperopt.HyperbandSchedule]."""
+
+    synchronous: Literal[True]
+
+    @property
+    def final_budget(self) -> Any:
+        """Budget of the top rung (None without budgets)."""
+        ...
+
+    def batches(self, source: TrialSource, mode: str) -> Batches:
+        """Yield each rung's jobs and receive their metrics (same order) through ``send``."""
+        ...
+
+    def answer(self) -> tuple[int, int, Any]:
+        """``(trial id, rung, budget)`` of the schedule's best evaluation."""
+        ...
+
+
+@runtime_checkable
+class AsyncSchedule(Protocol):
+    """A schedule that hands out one job whenever a worker is free, such as
+    [`ASHASchedule`][ato.hyperopt.ASHASchedule]."""
+
+    synchronous: Literal[False]
+    #: Number of configurations the schedule starts at most.
+    max_trials: int
+
+    @property
+    def final_budget(self) -> Any:
+        """Budget of the top rung."""
+        ...
+
+    def start(self, source: TrialSource, mode: str) -> None:
+        """Begin a search drawing new trials from ``source``."""
+        ...
+
+    def next_job(self) -> Job | str | None:
+        """A job for a free worker, ``WAIT``, or None when the search is over."""
+        ...
+
+    def report(self, job: Job, metric: float) -> None:
+        """Record the metric of a finished job."""
+        ...
+
+    def answer(self) -> tuple[int, int, Any]:
+        """``(trial id, rung, budget)`` of the schedule's best evaluation."""
+        ...
+
+
+#: What a [`Search`][ato.hyperopt.Search] accepts as its schedule.
+Schedule = SyncSchedule | AsyncSchedule
 
 
 def _order(results: list[tuple[int, float]], mode: str) -> list[tuple[int, float]]:
@@ -127,7 +188,7 @@ class SuccessiveHalvingSchedule:
         SearchSettingError: a setting is out of range.
     """
 
-    synchronous = True
+    synchronous: Literal[True] = True
 
     def __init__(
         self,
@@ -246,7 +307,7 @@ class HyperbandSchedule:
         SearchSettingError: a setting is out of range.
     """
 
-    synchronous = True
+    synchronous: Literal[True] = True
 
     def __init__(self, max_budget: float, reduction_factor: int = 3, min_budget: float = 1) -> None:
         self.eta = _check_eta(reduction_factor)
@@ -334,7 +395,7 @@ class ASHASchedule:
         SearchSettingError: a setting is out of range.
     """
 
-    synchronous = False
+    synchronous: Literal[False] = False
 
     def __init__(
         self,
