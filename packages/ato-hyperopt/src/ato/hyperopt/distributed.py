@@ -42,4 +42,5 @@ class DistributedMixIn:
     ) -> None:
         executor = TorchDistributedExecutor(rank, world_size, backend=backend)
         self.backend = backend
-        super().__init__(*args, executor=executor, **kwargs)
+        kwargs["executor"] = executor
+        super().__init__(*args, **kwargs)

@@ -20,10 +20,12 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["ANSWER_TAG", "SearchRunFacts"]
+__all__ = ["ANSWER_TAG", "SEARCH_KEY_PREFIX", "SearchRunFacts"]
 
 #: Tag of the tracker run that holds a search's answer.
 ANSWER_TAG = "final"
+#: Prefix of the metric key a search logs the value it ranks by under (``search/<metric_key>``).
+SEARCH_KEY_PREFIX = "search/"
 
 
 @dataclass(frozen=True)
@@ -81,16 +83,19 @@ class SearchRunFacts:
         if search is None or trial is None or rung is None:
             return None
         bracket = values.get("bracket")
-        return cls(
-            search_id=search,
-            rung=int(rung),
-            trial_id=int(trial),
-            bracket=None if bracket is None else int(bracket),
-            budget=_number(values.get("budget")),
-            mode=values.get("mode"),
-            metric_key=values.get("metric_key"),
-            answer=ANSWER_TAG in tags,
-        )
+        try:
+            return cls(
+                search_id=search,
+                rung=int(rung),
+                trial_id=int(trial),
+                bracket=None if bracket is None else int(bracket),
+                budget=_number(values.get("budget")),
+                mode=values.get("mode"),
+                metric_key=values.get("metric_key"),
+                answer=ANSWER_TAG in tags,
+            )
+        except ValueError:  # not written by ato-hyperopt (e.g. an imported study's trial names)
+            return None
 
 
 def _number(text: str | None) -> int | float | None:

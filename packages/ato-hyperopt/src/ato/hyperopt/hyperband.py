@@ -84,6 +84,7 @@ class HyperBand(Search, GridSpaceMixIn):
         **options: Any,
     ) -> None:
         schedule = SuccessiveHalvingSchedule(halving_rate, num_min_samples)
+        self._bracket = schedule
         self.halving_rate = schedule.halving_rate
         self.num_min_samples = schedule.num_min_samples
         super().__init__(
@@ -106,12 +107,12 @@ class HyperBand(Search, GridSpaceMixIn):
     # -- schedule -------------------------------------------------------------------------
     def num_kept(self, num_configs: int) -> int:
         """How many of ``num_configs`` survive a round: ``floor(n * halving_rate)``, at least 1."""
-        return int(self.schedule.num_kept(num_configs))
+        return int(self._bracket.num_kept(num_configs))
 
     def round_sizes(self) -> list[int]:
         """Number of configs evaluated in each round, the last round (the best survivor alone)
         included."""
-        return list(self.schedule.round_sizes(len(self._points)))
+        return list(self._bracket.round_sizes(len(self._points)))
 
     def planned_rounds(self) -> int:
         """Number of rounds, the last one included (the same as `num_generations`)."""
@@ -141,7 +142,7 @@ class HyperBand(Search, GridSpaceMixIn):
             SearchSettingError: ``max_steps`` is not an int >= 1.
         """
         check_positive_int("max_steps", max_steps)
-        return list(self.schedule.budgets(self.num_generations(), max_steps))
+        return list(self._bracket.budgets(self.num_generations(), max_steps))
 
     def main(self, func: Callable[..., Any]) -> Callable[..., ADict]:
         """Turn ``func(config, *args, **kwargs) -> metric`` into a launcher running the search.

@@ -48,16 +48,16 @@ from .errors import (
     TrialFailedError,
 )
 from .executors import QUEUE_STOP, QUEUE_WAIT, Executor
-from .facts import ANSWER_TAG, SearchRunFacts
+from .facts import ANSWER_TAG, SEARCH_KEY_PREFIX, SearchRunFacts
 from .history import PastRun, load_history
 from .interrupts import Interrupts
 from .lock import SearchLock
 from .metric import rank_key, worst
 from .progress import RoundProgress
-from .result import SearchResult
 from .recording import FULL_RECORDS, Records
+from .result import SearchResult
 from .samplers import CONTINUE, STOPPED, ReplicableSampler, Sampler
-from .schedules import WAIT, AsyncSchedule, Job, Schedule, SyncSchedule
+from .schedules import AsyncSchedule, Job, Schedule, SyncSchedule
 from .tagging import tag_answer
 from .timeouts import Deadline, TimeLimit, check_seconds
 from .tracking import TrialRecorder
@@ -67,8 +67,6 @@ __all__ = ["ANSWER_TAG", "Search"]
 
 _log = logging.getLogger("ato.hyperopt")
 
-#: Prefix of the metric key a search logs the value it ranks by under (``search/<metric_key>``).
-SEARCH_KEY_PREFIX = "search/"
 #: Top-level config keys a trial of a [`Search`][ato.hyperopt.Search] receives.
 BUDGET, TRIAL_ID = "__budget__", "__trial_id__"
 
@@ -487,7 +485,7 @@ class _Execution:
             job = schedule.next_job()
             if job is None:
                 return QUEUE_STOP
-            if job == WAIT:
+            if isinstance(job, str):  # WAIT
                 return QUEUE_WAIT
             assert self.book is not None  # noqa: S101 - invariant, narrows the type
             return job, self.book.values[job.trial_id]
