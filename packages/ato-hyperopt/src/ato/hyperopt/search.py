@@ -51,6 +51,7 @@ from .executors import QUEUE_STOP, QUEUE_WAIT, Executor
 from .facts import ANSWER_TAG, SEARCH_KEY_PREFIX, SearchRunFacts
 from .history import PastRun, load_history
 from .interrupts import Interrupts
+from .keys import BUDGET, TRIAL_ID
 from .lock import SearchLock
 from .metric import rank_key, worst
 from .progress import RoundProgress
@@ -66,9 +67,6 @@ from .trials import TrialOutcome, TrialRunner
 __all__ = ["ANSWER_TAG", "Search"]
 
 _log = logging.getLogger("ato.hyperopt")
-
-#: Top-level config keys a trial of a [`Search`][ato.hyperopt.Search] receives.
-BUDGET, TRIAL_ID = "__budget__", "__trial_id__"
 
 
 class Search(HyperOpt):

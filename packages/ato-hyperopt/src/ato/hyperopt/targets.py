@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .checks import warn_user
-from .configs import NUM_HALVED, check_config, is_config, warn_new_keys, with_values
+from .configs import check_config, is_config, warn_new_keys, with_values
 from .errors import ConfigTypeError, OverriddenBySearchWarning
+from .keys import NUM_HALVED
 from .protocols import ScopeLike
 
 TrialFn = Callable[..., Any]

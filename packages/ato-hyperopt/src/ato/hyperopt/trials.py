@@ -11,9 +11,10 @@ from typing import Any
 
 from ato.adict import ADict
 
-from .configs import NUM_HALVED, to_adict
+from .configs import to_adict
 from .errors import TrialResultError, TrialTimeout
 from .facts import SearchRunFacts
+from .keys import ERROR, METRIC, NUM_HALVED, RUN_ID
 from .metric import as_metric, worst
 from .targets import ConfigTarget, ScopeTarget, TrialFn
 from .timeouts import TimeLimit, check_trial_time
@@ -21,9 +22,6 @@ from .tracking import TrialRecorder
 
 logger = logging.getLogger("ato.hyperopt")
 
-METRIC = "__metric__"
-ERROR = "__error__"
-RUN_ID = "__run_id__"
 ON_ERROR = ("continue", "raise")
 #: Metric a timed-out trial's tracker run gets (value: the limit in seconds) next to ``failed``.
 TIMEOUT_METRIC = "timeout"
