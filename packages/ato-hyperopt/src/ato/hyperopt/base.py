@@ -192,7 +192,7 @@ class HyperOpt(abc.ABC):
         kwargs: dict[str, Any] | None = None,
     ) -> TrialOutcome:
         """Evaluate one grid point at ``rung``, recorded with the seed's facts (search id and
-        rung); see [`TrialRunner.run`][ato.hyperopt.trials.TrialRunner.run]."""
+        rung); see ``ato.hyperopt.trials.TrialRunner.run``."""
         runner = TrialRunner(
             self._target, func, self.mode, self.on_error, recorder, args, kwargs or {}
         )

@@ -122,7 +122,7 @@ class Search(HyperOpt):
             finish, and the answer of what was recorded so far is returned with
             ``timed_out=True`` (``final_evaluation`` is then skipped).
         records: what the search records besides metrics (a
-            [`Records`][ato.hyperopt.recording.Records]); the default records everything,
+            [`Records`][ato.hyperopt.Records]); the default records everything,
             the ``HyperBand`` presets pass the seed's ``SEED_RECORDS``.
 
     Raises:
