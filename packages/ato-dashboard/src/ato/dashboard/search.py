@@ -95,6 +95,7 @@ def _trial(run: Run, evaluation: Evaluation) -> dict[str, Any]:
         "status": run.status,
         "bracket": evaluation.bracket,
         "round": evaluation.rung,
+        "rung": evaluation.rung,
         "budget": evaluation.budget,
         "trial": identity,
         "final": evaluation.final,

@@ -153,6 +153,19 @@ def _check_budget(name: str, value: Any) -> Fraction:
     return Fraction(value)
 
 
+def _rate_of(reduction_factor: Any) -> float:
+    if (
+        isinstance(reduction_factor, bool)
+        or not isinstance(reduction_factor, (int, float))
+        or not 1 < reduction_factor < math.inf
+    ):
+        raise SearchSettingError(
+            f"reduction_factor must be a number > 1 (a rung keeps 1 / reduction_factor of its "
+            f"configs), got {reduction_factor!r}"
+        )
+    return 1 / reduction_factor
+
+
 def num_rungs_above(max_budget: Fraction, min_budget: Fraction, eta: int) -> int:
     """``s_max = floor(log_eta(max_budget / min_budget))``, computed exactly."""
     if min_budget > max_budget:
@@ -169,34 +182,48 @@ class SuccessiveHalvingSchedule:
     """One synchronous successive-halving bracket: the seed's ``HyperBand`` schedule.
 
     Rung 0 evaluates ``num_configs`` new configurations. After each rung the configs are ranked
-    and the top ``floor(n * halving_rate)`` (at least 1) survive to the next rung; rungs go on
-    while at least ``num_min_samples`` (and more than one) configs remain. The last rung then
-    trains the best survivor alone at the top budget (``max_budget``): with ``halving_rate =
-    1/eta`` and ``eta**s`` configs this is Hyperband's bracket ``s`` (Li et al., JMLR 2018,
-    Table 1: 81@1, 27@3, 9@9, 3@27, 1@81 for 81 configs, ``eta = 3``).
+    and the top ``floor(n / reduction_factor)`` (at least 1) survive to the next rung; rungs go
+    on while at least ``num_min_samples`` (and more than one) configs remain. The last rung then
+    trains the best survivor alone at the top budget (``max_budget``): with ``reduction_factor
+    = eta`` and ``eta**s`` configs this is Hyperband's bracket ``s`` (Li et al., JMLR 2018,
+    Table 1: 81@1, 27@3, 9@9, 3@27, 1@81 for 81 configs, ``eta = 3``). The seed's
+    ``halving_rate`` (the fraction kept, ``1 / reduction_factor``) is accepted instead.
 
     Args:
-        halving_rate: fraction kept per rung, ``0 < halving_rate < 1`` (``1/eta`` in Hyperband).
+        halving_rate: fraction kept per rung, ``0 < halving_rate < 1``; give it or
+            ``reduction_factor``.
         num_min_samples: another rung runs while at least this many configs remain (int >= 1).
         num_configs: configurations sampled for rung 0; None = every point of a finite
             sampler (the grid).
         max_budget: if given, rung ``k`` of ``G`` rungs (the last one included) has
             budget ``ceil(max_budget * halving_rate ** (G - 1 - k))`` (at least 1); if None the
             trial picks its own budget from ``__num_halved__`` and ``__budget__`` is not set.
+        reduction_factor: ``eta``, a number > 1: a rung keeps ``1 / eta`` of its configs
+            (Hyperband's and ASHA's name for it); give it or ``halving_rate``.
 
     Raises:
-        SearchSettingError: a setting is out of range.
+        SearchSettingError: a setting is out of range, or neither or both of
+            ``halving_rate`` and ``reduction_factor`` are given.
     """
 
     synchronous: Literal[True] = True
 
     def __init__(
         self,
-        halving_rate: float,
-        num_min_samples: int,
+        halving_rate: float | None = None,
+        num_min_samples: int = 1,
         num_configs: int | None = None,
         max_budget: int | None = None,
+        *,
+        reduction_factor: float | None = None,
     ) -> None:
+        if (halving_rate is None) == (reduction_factor is None):
+            raise SearchSettingError(
+                "give SuccessiveHalvingSchedule either reduction_factor (eta > 1) or the "
+                "seed's halving_rate (the fraction kept, 1 / eta), not both or neither"
+            )
+        if reduction_factor is not None:
+            halving_rate = _rate_of(reduction_factor)
         if (
             isinstance(halving_rate, bool)
             or not isinstance(halving_rate, (int, float))
@@ -207,6 +234,10 @@ class SuccessiveHalvingSchedule:
                 f"configs kept per round), got {halving_rate!r}"
             )
         self.halving_rate = float(halving_rate)
+        #: ``eta``: a rung keeps ``1 / eta`` of its configs.
+        self.reduction_factor = (
+            reduction_factor if reduction_factor is not None else 1 / self.halving_rate
+        )
         self.num_min_samples = check_positive_int("num_min_samples", num_min_samples)
         self.num_configs = (
             None if num_configs is None else check_positive_int("num_configs", num_configs)
