@@ -25,6 +25,7 @@ def test_reduction_factor_and_halving_rate_are_one_setting() -> None:
         ({"halving_rate": 0.5, "reduction_factor": 2}, "not both"),
         ({"reduction_factor": 1}, "reduction_factor must be a number > 1"),
         ({"reduction_factor": True}, "reduction_factor must be a number > 1"),
+        ({"reduction_factor": "3"}, "reduction_factor must be a number > 1"),
         ({"reduction_factor": float("inf")}, "reduction_factor must be a number > 1"),
     ],
 )
