@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ato.adict import ADict
-from ato.adict.core import RUN_KEYS
+from ato.adict.core import attribute_keys, register_attribute_keys
 
 PROTOCOL_NAMES = [
     "__reduce_ex__",
@@ -93,11 +93,22 @@ def test_class_attributes_come_from_the_class() -> None:
     assert cfg["__doc__"] == 4 and cfg.__doc__ != 4
 
 
-def test_run_keys_are_readable_as_attributes() -> None:
-    cfg = ADict({key: i for i, key in enumerate(sorted(RUN_KEYS))})
-    assert [getattr(cfg, key) for key in sorted(RUN_KEYS)] == list(range(len(RUN_KEYS)))
-    cfg.__num_halved__ = 7
-    assert cfg.__num_halved__ == 7 and pickle.loads(pickle.dumps(cfg)).__num_halved__ == 7
+def test_registered_keys_are_readable_as_attributes() -> None:
+    register_attribute_keys(["__registered_key__"])
+    assert "__registered_key__" in attribute_keys()
+    cfg = ADict({"__registered_key__": 1, "model": {"__registered_key__": 2}})
+    assert type(cfg) is ADict and type(cfg.model) is ADict  # no guard for registered keys
+    assert cfg.__registered_key__ == 1 and cfg.model.__registered_key__ == 2
+    cfg.__registered_key__ = 7
+    assert pickle.loads(pickle.dumps(cfg)).__registered_key__ == 7
+
+
+@pytest.mark.parametrize("bad", ["plain", "__x", "x__", "____", 5, None])
+def test_register_attribute_keys_takes_dunder_strings_only(bad: object) -> None:
+    before = attribute_keys()
+    with pytest.raises(TypeError, match="__name__"):
+        register_attribute_keys(["__fine_one__", bad])  # type: ignore[list-item]
+    assert attribute_keys() == before  # nothing registered
 
 
 def test_guard_survives_freeze_auto_and_tracking() -> None:
@@ -112,11 +123,6 @@ def test_guard_survives_freeze_auto_and_tracking() -> None:
     assert pickle.loads(pickle.dumps(cfg)) == cfg
 
 
-def test_plain_configs_stay_on_the_fast_class() -> None:
-    cfg = ADict(lr=0.1, model={"depth": 50}, __num_halved__=2)
-    assert type(cfg) is ADict and type(cfg.model) is ADict
-
-
 dunder = st.from_regex(r"__[a-z][a-z_]{0,10}__", fullmatch=True)
 
 
@@ -127,5 +133,10 @@ def test_any_keys_pickle_and_deepcopy(data: dict) -> None:
     for copied in _copies(cfg):
         assert copied == cfg
     for key in data:
-        if key.startswith("__") and key.endswith("__") and key not in RUN_KEYS and len(key) > 4:
+        if (
+            key.startswith("__")
+            and key.endswith("__")
+            and key not in attribute_keys()
+            and len(key) > 4
+        ):
             assert type(getattr(cfg, key, None)) is not int  # never the key's value

@@ -15,7 +15,8 @@ instance, so such configs still convert, copy, pickle, freeze, dump and hash cor
 Keys named like Python's protocol names (``__reduce_ex__``, ``__deepcopy__``, ``__version__``,
 any ``__x__``) are data only: an ADict holding one switches to a guarded variant whose
 ``__x__`` attribute reads always resolve through the class, so pickle, copy, numpy and friends
-find their methods. The exceptions are ``RUN_KEYS``, ato's own trial keys.
+find their methods. The exceptions are the keys a package registers with
+`register_attribute_keys` (ato-hyperopt registers its trial keys, ``__num_halved__`` ...).
 """
 
 from __future__ import annotations
@@ -40,22 +41,44 @@ _dict_contains = dict.__contains__
 _obj_setattr = object.__setattr__
 _SCALARS = frozenset({int, float, str, bool, type(None), bytes, complex})
 
-RUN_KEYS = frozenset(
-    {"__num_halved__", "__budget__", "__trial_id__", "__metric__", "__error__", "__run_id__"}
-)
-"""``__x__`` keys that ato's search writes into trial configs and that *are* read as
-attributes (``config.__num_halved__``). Every other ``__x__`` name is a Python protocol name:
-``cfg.__x__`` never reads a key of that name (use ``cfg["__x__"]``)."""
+_ATTRIBUTE_KEYS: set[str] = set()  # see register_attribute_keys
+
+
+def register_attribute_keys(keys: Iterable[str]) -> None:
+    """Let the ``__x__`` keys in ``keys`` be read as attributes (``config.__num_halved__``) in
+    this process. Every other ``__x__`` name is a Python protocol name: ``cfg.__x__`` never
+    reads a key of that name (use ``cfg["__x__"]``). A package that writes such keys into
+    configs registers them when it is imported (ato-hyperopt: its trial keys, see
+    ``ato.hyperopt.keys``). Register keys before building configs that hold them.
+
+    Args:
+        keys: ``__x__`` strings (at least one character between the underscores).
+
+    Raises:
+        TypeError: a key is not a string of the form ``__x__``; nothing is registered then.
+    """
+    keys = list(keys)
+    for key in keys:
+        if key.__class__ is not str or len(key) <= 4 or key[:2] != "__" or key[-2:] != "__":
+            raise TypeError(
+                f"register_attribute_keys takes keys of the form '__name__', got {key!r}"
+            )
+    _ATTRIBUTE_KEYS.update(keys)
+
+
+def attribute_keys() -> frozenset[str]:
+    """The ``__x__`` keys registered with `register_attribute_keys` so far."""
+    return frozenset(_ATTRIBUTE_KEYS)
 
 
 def is_protocol_name(key: Any) -> bool:
-    """True for a ``str`` key of the form ``__x__`` that is not one of ``RUN_KEYS``."""
+    """True for a ``str`` key of the form ``__x__`` that is not a registered attribute key."""
     return (
         key.__class__ is str
         and len(key) > 4
         and key[:2] == "__"
         and key[-2:] == "__"
-        and key not in RUN_KEYS
+        and key not in _ATTRIBUTE_KEYS
     )
 
 

@@ -23,7 +23,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ato.tracker import queries
+from ato.tracker import queries, search_runs
 from ato.tracker.overview import runs_with_tag
 
 from . import __version__, admission, data, search
@@ -173,8 +173,9 @@ def create_app(
     def search_page(request: Request) -> Response:
         search_id = request.path_params["search_id"]
         with db.connect() as conn:
-            if not runs_with_tag(conn, f"search:{search_id}"):
-                raise NotFoundError(f"no run is tagged search:{search_id}")
+            tag = search_runs.search_tag(search_id)
+            if not runs_with_tag(conn, tag):
+                raise NotFoundError(f"no run is tagged {tag}")
         return page("search.html", request, title=f"Search {search_id}", search_id=search_id)
 
     # ---- errors ---------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from ato.tracker import queries
+from ato.tracker import queries, search_runs
 from ato.tracker.models import ProjectRecord, RunRecord
 from ato.tracker.overview import RunRow, project_activity, project_run_rows
 from ato.tracker.params import is_bookkeeping
@@ -99,10 +99,28 @@ def _run_columns(runs: list[RunRow]) -> dict[str, list[Any]]:
             for run, end in zip(runs, ends, strict=True)
         ],
         "tags": [run.tags for run in runs],
-        "search_id": [
-            next((tag[7:] for tag in run.tags if tag.startswith("search:")), None) for run in runs
-        ],
+        **_search_columns(runs),
     }
+
+
+def _search_columns(runs: list[RunRow]) -> dict[str, list[Any]]:
+    """The search-run contract facts of each run (`ato.tracker.search_runs`): ``search_id``,
+    ``search_tag`` (the tag to link to the search page), ``contract_tags`` (the tags the
+    search wrote, not the user's labels), ``rung``, ``budget`` and ``trial``; ``None`` (``[]``)
+    for runs outside a search."""
+    facts = [search_runs.parse_tags(run.tags) for run in runs]
+    return {
+        "search_id": [f.search_id for f in facts],
+        "search_tag": [_search_tag(f.search_id) for f in facts],
+        "contract_tags": [search_runs.contract_tags(run.tags) for run in runs],
+        "rung": [f.rung for f in facts],
+        "budget": [records.json_number(f.budget) for f in facts],
+        "trial": [f.trial_id for f in facts],
+    }
+
+
+def _search_tag(search_id: str | None) -> str | None:
+    return None if search_id is None else search_runs.search_tag(search_id)
 
 
 def _metric_columns(rows: Sequence[Any], runs: list[RunRow]) -> dict[str, dict[str, list[Any]]]:
@@ -136,7 +154,7 @@ def run_detail(conn: Connection, run_id: int) -> dict[str, Any]:
     """
     run = _load_run(conn, run_id)
     summaries = queries.metric_summaries(conn, [run.id]).get(run.id, {})
-    tags = records.tag_values(run.tags)
+    facts = search_runs.parse_tags(run.tags)
     return {
         "id": run.id,
         "project": run.project_name,
@@ -146,7 +164,12 @@ def run_detail(conn: Connection, run_id: int) -> dict[str, Any]:
         "end_time": records.iso(run.end_time),
         "duration_s": records.duration_s(run),
         "tags": run.tags,
-        "search_id": tags.get("search"),
+        "search_id": facts.search_id,
+        "search_tag": _search_tag(facts.search_id),
+        "contract_tags": search_runs.contract_tags(run.tags),
+        "rung": facts.rung,
+        "budget": records.json_number(facts.budget),
+        "trial": facts.trial_id,
         "structural_hash": run.structural_hash,
         "config": records.plain_config(run),
         "provenance": records.plain_provenance(run),

@@ -183,17 +183,6 @@ def json_value(value: float | None) -> float | str | None:
     return NON_FINITE_TEXT[value != value, value > 0]
 
 
-def tag_values(tags: Iterable[str]) -> dict[str, str]:
-    """``['search:ab12', 'round:1', 'baseline']`` -> ``{'search': 'ab12', 'round': '1'}``
-    (``name:value`` tags only; the first one of a name wins)."""
-    values: dict[str, str] = {}
-    for tag in tags:
-        name, sep, value = tag.partition(":")
-        if sep and name and name not in values:
-            values[name] = value
-    return values
-
-
 def as_number(text: str | None) -> float | None:
     """``'3'`` -> ``3.0``; ``None`` for missing or non-numeric text."""
     if text is None:

@@ -1,6 +1,7 @@
 """``/api/searches/{search_id}``: a hyperparameter search reconstructed from its trials' runs.
 
-ato-hyperopt records each evaluation of a trial as a run tagged ``search:<id>``, ``trial:<n>``,
+The tags are read through `ato.tracker.search_runs` (the search-run contract's owner) and
+`ato.tracker.answers`; this module only shapes them for the page. ato-hyperopt records each evaluation of a trial as a run tagged ``search:<id>``, ``trial:<n>``,
 ``rung:<k>``, ``budget:<b>``, ``bracket:<i>``, ``mode:`` and ``metric_key:<key>``, and logs the value
 it ranks by under ``search/<key>``. Older searches tagged ``round:<k>`` and logged the metric
 itself at ``step=k``; both forms are read. A trial that survives a rung appears again in the next
@@ -20,7 +21,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ato.adict.modes import check_mode
-from ato.tracker import queries
+from ato.tracker import queries, search_runs
 from ato.tracker.answers import Evaluation, SearchAnswer, search_answer
 from ato.tracker.overview import runs_with_tag
 from ato.tracker.results import Run
@@ -47,9 +48,10 @@ def search_detail(
     """
     if mode is not None:
         check_mode(mode, BadRequestError)
-    runs = runs_with_tag(conn, f"search:{search_id}")
+    tag = search_runs.search_tag(search_id)
+    runs = runs_with_tag(conn, tag)
     if not runs:
-        raise NotFoundError(f"no run is tagged search:{search_id}")
+        raise NotFoundError(f"no run is tagged {tag}")
     summaries = queries.metric_summaries(conn, [run.id for run in runs])
     keys = sorted({key for per_run in summaries.values() for key in per_run})
     if metric is not None and metric not in keys:
@@ -93,6 +95,7 @@ def _trial(run: Run, evaluation: Evaluation) -> dict[str, Any]:
         "status": run.status,
         "bracket": evaluation.bracket,
         "round": evaluation.rung,
+        "rung": evaluation.rung,
         "budget": evaluation.budget,
         "trial": identity,
         "final": evaluation.final,

@@ -30,12 +30,21 @@ from .errors import (
     TrialResultError,
     TrialTimeout,
 )
-from .executors import InProcessExecutor, TorchDistributedExecutor
+from .executors import Executor, InProcessExecutor, TorchDistributedExecutor
+from .facts import SearchRunFacts
 from .hyperband import DistributedHyperBand, HyperBand
-from .protocols import ScopeLike, TrialLogger
+from .protocols import ScopeLike, SearchRunLogger, TrialLogger
+from .recording import Records
 from .result import SearchResult
 from .samplers import GridSampler, OptunaSampler, RandomSampler, Sampler
-from .schedules import ASHASchedule, HyperbandSchedule, SuccessiveHalvingSchedule
+from .schedules import (
+    ASHASchedule,
+    AsyncSchedule,
+    HyperbandSchedule,
+    Schedule,
+    SuccessiveHalvingSchedule,
+    SyncSchedule,
+)
 from .search import ANSWER_TAG, Search
 from .searchspace import MAX_GRID_SIZE, SearchSpace
 from .timeouts import check_trial_time
@@ -44,11 +53,13 @@ from .tracking import current_logger
 __all__ = [
     "ANSWER_TAG",
     "ASHASchedule",
+    "AsyncSchedule",
     "ConfigPathError",
     "ConfigTypeError",
     "DistributedHyperBand",
     "DistributedMixIn",
     "DistributedSetupError",
+    "Executor",
     "GridSampler",
     "GridSpaceMixIn",
     "HyperBand",
@@ -63,9 +74,13 @@ __all__ = [
     "OutsideTrialError",
     "OverriddenBySearchWarning",
     "RandomSampler",
+    "Records",
     "Sampler",
+    "Schedule",
     "ScopeLike",
     "Search",
+    "SearchRunFacts",
+    "SearchRunLogger",
     "SearchInterrupted",
     "SearchLockedError",
     "SearchResult",
@@ -73,6 +88,7 @@ __all__ = [
     "SearchSpace",
     "SearchSpaceError",
     "SuccessiveHalvingSchedule",
+    "SyncSchedule",
     "TorchDistributedExecutor",
     "TrialContext",
     "TrialFailedError",

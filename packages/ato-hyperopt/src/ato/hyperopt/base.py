@@ -18,11 +18,13 @@ from typing import Any
 from .configs import check_config, with_values
 from .distributed import DistributedMixIn
 from .errors import SearchSettingError
+from .executors import Executor, InProcessExecutor
+from .facts import SearchRunFacts
 from .metric import check_mode
 from .searchspace import MAX_GRID_SIZE, SearchSpace
 from .targets import ConfigTarget, ScopeTarget, make_target
 from .tracking import TrialRecorder
-from .trials import ON_ERROR, TrialOutcome, run_trial
+from .trials import ON_ERROR, TrialOutcome, TrialRunner
 
 __all__ = ["DistributedMixIn", "GridSpaceMixIn", "HyperOpt"]
 
@@ -95,6 +97,8 @@ class HyperOpt(abc.ABC):
         progress: ``None`` shows a tqdm bar only on a terminal, ``True`` always (if tqdm is
             installed), ``False`` turns bars and per-round log lines off.
         search_id: identifies the search in tracker tags; a random 12-hex-digit id if None.
+        executor: where trials run (see [`Executor`][ato.hyperopt.Executor]); None runs them
+            in this process. ``DistributedMixIn`` passes a ``TorchDistributedExecutor``.
 
     Raises:
         SearchSettingError: ``mode`` or ``on_error`` is not one of the allowed values.
@@ -114,7 +118,9 @@ class HyperOpt(abc.ABC):
         metric_key: str = "metric",
         progress: bool | None = None,
         search_id: str | None = None,
+        executor: Executor | None = None,
     ) -> None:
+        self.executor: Executor = executor if executor is not None else InProcessExecutor()
         self.mode = check_mode(mode)
         if on_error not in ON_ERROR:
             raise SearchSettingError(f"on_error must be 'continue' or 'raise', got {on_error!r}")
@@ -142,42 +148,52 @@ class HyperOpt(abc.ABC):
         """Wrap a trial function ``func(config, *args, **kwargs) -> metric`` into a launcher
         that runs the search when called."""
 
-    # -- hooks a distributed strategy overrides (see DistributedMixIn) --------------------
-    rank = 0
-    world_size = 1
+    # -- where trials run: the executor's rank and collectives ----------------------------
+    @property
+    def rank(self) -> int:
+        """This process's rank (0 without distribution)."""
+        return self.executor.rank
+
+    @property
+    def world_size(self) -> int:
+        """Number of processes running the search (1 without distribution)."""
+        return self.executor.world_size
 
     @property
     def is_root(self) -> bool:
-        """True in the process that reports progress (always, without distribution)."""
-        return True
+        """True in the process that reports progress (rank 0; always, without distribution)."""
+        return self.executor.is_root
 
     def shard(self, num_items: int) -> range:
         """Positions of a round this process evaluates: all of them without distribution."""
-        return range(num_items)
+        return self.executor.shard(num_items)
 
     def all_gather_object(self, obj: Any) -> list[Any]:
-        """Every process's ``obj``: ``[obj]`` without distribution."""
-        return [obj]
+        """Every process's ``obj``: ``[obj]`` without distribution (a collective call)."""
+        return self.executor.all_gather_object(obj)
+
+    def broadcast_object_from_root(self, obj: Any) -> Any:
+        """Rank 0's ``obj`` on every process (a collective call)."""
+        return self.executor.broadcast_object_from_root(obj)
+
+    def share_from_root(self, obj: Any) -> Any:
+        """Rank 0's ``obj`` on every rank, through ``all_gather_object`` (so a strategy that
+        overrides that one collective overrides every exchange of the search)."""
+        return self.all_gather_object(obj if self.is_root else None)[0]
 
     # -- trials ---------------------------------------------------------------------------
     def run_trial(
         self,
         func: Callable[..., Any],
         values: Mapping[str, Any],
-        round_index: int,
+        rung: int,
         recorder: TrialRecorder,
         args: tuple[Any, ...] = (),
         kwargs: dict[str, Any] | None = None,
     ) -> TrialOutcome:
-        """Evaluate one grid point; see `ato.hyperopt.trials.run_trial`."""
-        return run_trial(
-            self._target,
-            func,
-            values,
-            round_index,
-            self.mode,
-            self.on_error,
-            recorder,
-            args,
-            kwargs,
+        """Evaluate one grid point at ``rung``, recorded with the seed's facts (search id and
+        rung); see ``ato.hyperopt.trials.TrialRunner.run``."""
+        runner = TrialRunner(
+            self._target, func, self.mode, self.on_error, recorder, args, kwargs or {}
         )
+        return runner.run(values, SearchRunFacts(recorder.search_id, rung))

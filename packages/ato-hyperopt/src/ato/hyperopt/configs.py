@@ -16,8 +16,7 @@ from typing import Any
 from ato.adict import ADict, interop
 
 from .errors import ConfigPathError, ConfigTypeError, NewKeyWarning
-
-NUM_HALVED = "__num_halved__"
+from .keys import NUM_HALVED
 
 
 def is_omegaconf(obj: Any) -> bool:

@@ -9,28 +9,77 @@
   thread and answers requests that every rank (rank 0's main thread included) posts to a
   ``torch.distributed.TCPStore`` whenever it is free, so no rank waits for a rung to finish.
 
-An executor is used through three collectives (``all_gather_object``,
-``broadcast_object_from_root``, ``shard``) and ``run_queue`` (see ``InProcessExecutor``).
+An executor follows [`Executor`][ato.hyperopt.Executor]: rank bookkeeping, three
+collectives (``all_gather_object``, ``broadcast_object_from_root``, ``shard``) and
+``run_queue``. These are the only definitions of the collectives: a search (and the
+``DistributedMixIn`` of the seed's custom strategies) calls its executor's.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pickle
 import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from .distributed import DistributedMixIn
-from .errors import DistributedSetupError, TrialFailedError
+from .checks import check_positive_int
+from .errors import DistributedSetupError, SearchSettingError, TrialFailedError
 
-__all__ = ["InProcessExecutor", "TorchDistributedExecutor"]
+__all__ = ["BACKENDS", "Executor", "InProcessExecutor", "TorchDistributedExecutor"]
+
+#: Values of the ``backend`` argument of the distributed presets.
+BACKENDS = ("pytorch",)
 
 #: ``next_item()`` answers of a work queue: wait and ask again / no more work.
 QUEUE_WAIT, QUEUE_STOP = "wait", "stop"
 _POLL_S = 0.005
+
+
+class Executor(Protocol):
+    """Where the trials of a search run: this process's place among the processes running the
+    search, the collectives that share work and results between them, and the work queue of
+    asynchronous schedules."""
+
+    @property
+    def rank(self) -> int:
+        """This process's rank, ``0 <= rank < world_size``."""
+        ...
+
+    @property
+    def world_size(self) -> int:
+        """Number of processes running the search."""
+        ...
+
+    @property
+    def is_root(self) -> bool:
+        """True in the process that runs the schedule and reports progress (rank 0)."""
+        ...
+
+    def shard(self, num_items: int) -> range:
+        """Positions of a batch of ``num_items`` this process runs."""
+        ...
+
+    def all_gather_object(self, obj: Any) -> list[Any]:
+        """Every process's ``obj``, indexed by rank (a collective call)."""
+        ...
+
+    def broadcast_object_from_root(self, obj: Any) -> Any:
+        """Rank 0's ``obj`` on every process (a collective call)."""
+        ...
+
+    def run_queue(
+        self,
+        search_id: str,
+        next_item: Callable[[], Any],
+        done: Callable[[Any, Any], None],
+        work: Callable[[Any], tuple[Any, bool]],
+    ) -> list[tuple[Any, Any]]:
+        """Run a work queue (see [`InProcessExecutor.run_queue`][ato.hyperopt.InProcessExecutor.run_queue])."""
+        ...
 
 
 class InProcessExecutor:
@@ -75,7 +124,7 @@ class InProcessExecutor:
                 return mine
 
 
-class TorchDistributedExecutor(DistributedMixIn):
+class TorchDistributedExecutor:
     """Trials spread over the ranks of the default ``torch.distributed`` process group.
 
     Create the process group first (``torch.distributed.init_process_group``, any backend);
@@ -89,11 +138,12 @@ class TorchDistributedExecutor(DistributedMixIn):
             tells the other ranks where it is).
         timeout: seconds a rank may wait for the work queue (default 7 days: a long trial on
             every rank keeps rank 0's scheduler thread waiting that long).
+        backend: ``'pytorch'`` (``torch.distributed``, any of its backends, e.g. gloo or nccl).
 
     Raises:
         DistributedSetupError: rank/world size not given and the process group is not
             initialized (or torch is missing).
-        SearchSettingError: a bad rank or world size.
+        SearchSettingError: a bad rank, world size or backend.
     """
 
     def __init__(
@@ -103,6 +153,7 @@ class TorchDistributedExecutor(DistributedMixIn):
         *,
         store: Any = None,
         timeout: float = 7 * 24 * 3600.0,
+        backend: str = "pytorch",
     ) -> None:
         if rank is None or world_size is None:
             dist = _torch_dist()
@@ -114,9 +165,74 @@ class TorchDistributedExecutor(DistributedMixIn):
                 )
             rank = dist.get_rank() if rank is None else rank
             world_size = dist.get_world_size() if world_size is None else world_size
-        super().__init__(rank=rank, world_size=world_size, backend="pytorch")
+        check_positive_int("world_size", world_size)
+        if isinstance(rank, bool) or not isinstance(rank, int) or not 0 <= rank < world_size:
+            raise SearchSettingError(f"rank must be an int in [0, {world_size}), got {rank!r}")
+        if backend not in BACKENDS:
+            raise SearchSettingError(
+                f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}"
+            )
+        self.rank, self.world_size, self.backend = rank, world_size, backend
         self.store = store
         self.timeout = timeout
+
+    @property
+    def is_root(self) -> bool:
+        """True on rank 0."""
+        return self.rank == 0
+
+    def shard(self, num_items: int) -> range:
+        """Positions ``0..num_items-1`` this rank handles: every ``world_size``-th one,
+        starting at ``rank`` (sizes differ by at most one between ranks)."""
+        return range(self.rank, num_items, self.world_size)
+
+    def all_gather_object(self, obj: Any) -> list[Any]:
+        """Every rank's ``obj``, indexed by rank (picklable objects; a collective call).
+
+        Raises:
+            DistributedSetupError: torch is missing, or the process group is not
+                initialized or disagrees with ``rank``/``world_size``.
+        """
+        if self.world_size == 1:
+            return [obj]
+        dist = self._process_group()
+        gathered: list[Any] = [None] * self.world_size
+        dist.all_gather_object(gathered, obj)
+        return gathered
+
+    def broadcast_object_from_root(self, obj: Any) -> Any:
+        """Rank 0's ``obj`` on every rank (a collective call)."""
+        if self.world_size == 1:
+            return obj
+        dist = self._process_group()
+        box = [obj if self.is_root else None]
+        dist.broadcast_object_list(box, src=0)
+        return box[0]
+
+    def _process_group(self) -> Any:
+        try:
+            import torch.distributed as dist
+        except ImportError as exc:
+            raise DistributedSetupError(
+                f"world_size={self.world_size} needs torch.distributed; install it with "
+                f"`pip install ato-hyperopt[distributed]`"
+            ) from exc
+        if importlib.util.find_spec("numpy") is None:
+            raise DistributedSetupError(
+                "torch.distributed's object collectives need numpy; install it with "
+                "`pip install ato-hyperopt[distributed]`"
+            )
+        if not dist.is_available() or not dist.is_initialized():
+            raise DistributedSetupError(
+                "torch.distributed is not initialized; call torch.distributed.init_process_group"
+                "(...) in every process before the search starts"
+            )
+        if (dist.get_rank(), dist.get_world_size()) != (self.rank, self.world_size):
+            raise DistributedSetupError(
+                f"the search was given rank={self.rank}, world_size={self.world_size} but the "
+                f"process group has rank={dist.get_rank()}, world_size={dist.get_world_size()}"
+            )
+        return dist
 
     def run_queue(
         self,

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import SearchSettingError
+from .facts import SEARCH_KEY_PREFIX, SearchRunFacts
 
 
 @dataclass(frozen=True)
@@ -49,29 +50,21 @@ def load_history(
         )
     history: dict[tuple[int, int], PastRun] = {}
     for run in _runs(tracker, base_config, search_id):
-        tags = _tag_values(getattr(run, "tags", None) or [])
-        if tags.get("search") != search_id or "trial" not in tags or "rung" not in tags:
+        facts = SearchRunFacts.from_tags(getattr(run, "tags", None) or [])
+        if facts is None or facts.search_id != search_id or facts.trial_id is None:
             continue
-        key = (int(tags["trial"]), int(tags["rung"]))
+        key = (facts.trial_id, facts.rung)
         status = getattr(run, "status", None)
         if status == "completed":
             values = [_metric(m) for m in getattr(run, "metrics", None) or []]
-            stored = f"search/{metric_key}" if "metric_key" in tags else metric_key
+            own = facts.metric_key is not None
+            stored = SEARCH_KEY_PREFIX + metric_key if own else metric_key
             mine = [v for k, v, _ in values if k == stored]
             metric = mine[-1] if mine else math.nan
             history[key] = PastRun(getattr(run, "id", None), metric, False)
         elif status == "failed":
             history[key] = PastRun(getattr(run, "id", None), worst, True)
     return history
-
-
-def _tag_values(tags: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for tag in tags:
-        name, sep, value = str(tag).partition(":")
-        if sep:
-            out.setdefault(name, value)
-    return out
 
 
 def _metric(item: Any) -> tuple[str, float, Any]:
@@ -107,5 +100,9 @@ def _runs(tracker: Any, base_config: Any, search_id: str) -> list[Any]:
         finder = SQLFinder(config)
     else:
         finder = SQLFinder(db_url)
-    tag = f"search:{search_id}"
-    return [run for run in finder.get_runs_in_project(project) if tag in run.tags]
+    return [
+        run
+        for run in finder.get_runs_in_project(project)
+        if (facts := SearchRunFacts.from_tags(run.tags)) is not None
+        and facts.search_id == search_id
+    ]

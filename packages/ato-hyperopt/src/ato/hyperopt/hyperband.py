@@ -29,6 +29,7 @@ from ato.adict import ADict
 from .base import DistributedMixIn, GridSpaceMixIn
 from .checks import check_positive_int
 from .errors import SearchSettingError
+from .recording import SEED_RECORDS
 from .samplers import GridSampler
 from .schedules import SuccessiveHalvingSchedule
 from .search import Search
@@ -72,8 +73,6 @@ class HyperBand(Search, GridSpaceMixIn):
         result = train()   # ADict(config=..., metric=..., logs=[[...round 0...], ...])
     """
 
-    _LEGACY = True
-
     def __init__(
         self,
         scope: Any,
@@ -85,6 +84,7 @@ class HyperBand(Search, GridSpaceMixIn):
         **options: Any,
     ) -> None:
         schedule = SuccessiveHalvingSchedule(halving_rate, num_min_samples)
+        self._bracket = schedule
         self.halving_rate = schedule.halving_rate
         self.num_min_samples = schedule.num_min_samples
         super().__init__(
@@ -94,6 +94,7 @@ class HyperBand(Search, GridSpaceMixIn):
             schedule=schedule,
             tracker=tracker,
             mode=mode,
+            records=SEED_RECORDS,
             **options,
         )
         self._points = self.space.grid_points()
@@ -106,14 +107,15 @@ class HyperBand(Search, GridSpaceMixIn):
     # -- schedule -------------------------------------------------------------------------
     def num_kept(self, num_configs: int) -> int:
         """How many of ``num_configs`` survive a round: ``floor(n * halving_rate)``, at least 1."""
-        return int(self.schedule.num_kept(num_configs))
+        return int(self._bracket.num_kept(num_configs))
 
     def round_sizes(self) -> list[int]:
         """Number of configs evaluated in each round, the last round (the best survivor alone)
         included."""
-        return list(self.schedule.round_sizes(len(self._points)))
+        return list(self._bracket.round_sizes(len(self._points)))
 
-    def _num_rounds(self) -> int:
+    def planned_rounds(self) -> int:
+        """Number of rounds, the last one included (the same as `num_generations`)."""
         return len(self.round_sizes())
 
     def num_generations(self) -> int:
@@ -140,7 +142,7 @@ class HyperBand(Search, GridSpaceMixIn):
             SearchSettingError: ``max_steps`` is not an int >= 1.
         """
         check_positive_int("max_steps", max_steps)
-        return list(self.schedule.budgets(self.num_generations(), max_steps))
+        return list(self._bracket.budgets(self.num_generations(), max_steps))
 
     def main(self, func: Callable[..., Any]) -> Callable[..., ADict]:
         """Turn ``func(config, *args, **kwargs) -> metric`` into a launcher running the search.

@@ -34,11 +34,11 @@ class RoundProgress:
         if self._print:
             print(f"ato.hyperopt: {text}", flush=True)
 
-    def start_round(self, round_index: int, num_rounds: int, num_trials: int) -> None:
-        """Open a bar for round ``round_index`` (0-based) of ``num_trials`` trials, if wanted."""
+    def start_round(self, rung: int, num_rounds: int, num_trials: int) -> None:
+        """Open a bar for round ``rung`` (0-based) of ``num_trials`` trials, if wanted."""
         tqdm = _tqdm() if self._want_bar else None
         if tqdm is not None:
-            self._bar = tqdm(total=num_trials, desc=_label(round_index, num_rounds), leave=False)
+            self._bar = tqdm(total=num_trials, desc=_label(rung, num_rounds), leave=False)
 
     def trial_done(self, count: int = 1) -> None:
         """Advance the bar by ``count`` trials (capped at the round size)."""
@@ -53,7 +53,7 @@ class RoundProgress:
 
     def end_round(
         self,
-        round_index: int,
+        rung: int,
         num_rounds: int,
         num_trials: int,
         num_failed: int,
@@ -68,18 +68,18 @@ class RoundProgress:
             failed = f", {num_failed} failed" if num_failed else ""
             trials = "1 trial" if num_trials == 1 else f"{num_trials} trials"
             text = (
-                f"{where or _label(round_index, num_rounds)}: {trials} evaluated"
+                f"{where or _label(rung, num_rounds)}: {trials} evaluated"
                 f"{failed}; best so far: {best}"
             )
             logger.info("%s", text)
             self.say(text)
 
 
-def _label(round_index: int, num_rounds: int) -> str:
+def _label(rung: int, num_rounds: int) -> str:
     """``round k/N``, or ``round k`` when the number of rounds is not known (0)."""
     if num_rounds:
-        return f"round {round_index + 1}/{num_rounds}"
-    return f"round {round_index + 1}"
+        return f"round {rung + 1}/{num_rounds}"
+    return f"round {rung + 1}"
 
 
 def _tqdm() -> Any:

@@ -11,6 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from .facts import SearchRunFacts
+
+__all__ = ["ScopeLike", "SearchRunLogger", "Tracker", "TrialLogger"]
+
 
 @runtime_checkable
 class ScopeLike(Protocol):
@@ -44,7 +48,8 @@ class TrialLogger(Protocol):
     ``'completed'`` or ``'failed'``. Optional: ``log_fingerprints(source)``, called with the
     scope (an object with ``fingerprints``) before the run is finished, and
     ``add_tags(tags, run_id=...)``, called once when the search ends to tag the run holding its
-    answer ``final`` (see `ato.hyperopt.tagging`).
+    answer ``final`` (see `ato.hyperopt.tagging`). The tags are `SearchRunFacts.tags`; a
+    logger that stores the facts itself follows [`SearchRunLogger`][ato.hyperopt.SearchRunLogger].
     """
 
     def run(self, tags: list[str] | None = None) -> Any:
@@ -57,6 +62,23 @@ class TrialLogger(Protocol):
 
     def finish(self, status: str = "completed") -> Any:
         """Close the run with ``status``."""
+        ...
+
+
+@runtime_checkable
+class SearchRunLogger(TrialLogger, Protocol):
+    """A [`TrialLogger`][ato.hyperopt.TrialLogger] that owns how the search-run contract is
+    stored (ato-tracker's ``SQLLogger``, through ``ato.tracker.search_runs``): the search hands
+    it structured facts instead of tags.
+    """
+
+    def start_search_run(self, facts: SearchRunFacts, config: Any = None) -> Any:
+        """Open the run of one evaluation described by ``facts`` (with the trial's ``config``,
+        or None for the logger's own) and return its id."""
+        ...
+
+    def mark_search_answer(self, run_id: Any) -> Any:
+        """Record that run ``run_id`` (finished) holds its search's answer."""
         ...
 
 

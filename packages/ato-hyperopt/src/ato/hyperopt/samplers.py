@@ -38,6 +38,7 @@ __all__ = [
     "GridSampler",
     "OptunaSampler",
     "RandomSampler",
+    "ReplicableSampler",
     "Sampler",
 ]
 
@@ -58,6 +59,14 @@ class Sampler(Protocol):
     def tell(self, trial_id: int, rung: int, budget: Any, metric: float, state: str) -> None:
         """The metric of trial ``trial_id`` at ``rung`` (trained with ``budget``); ``state``
         says whether the trial goes on."""
+
+
+@runtime_checkable
+class ReplicableSampler(Protocol):
+    """A sampler that says whether it proposes the same points in every process whatever it
+    is told (``replicable``; see the module docstring)."""
+
+    replicable: bool
 
 
 class GridSampler:

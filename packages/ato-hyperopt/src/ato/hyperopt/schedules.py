@@ -24,7 +24,7 @@ import math
 from collections.abc import Generator
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from .checks import check_positive_int
 from .errors import SearchSettingError
@@ -33,9 +33,13 @@ from .samplers import COMPLETED, CONTINUE, STOPPED
 
 __all__ = [
     "ASHASchedule",
+    "AsyncSchedule",
     "HyperbandSchedule",
     "Job",
+    "Schedule",
     "SuccessiveHalvingSchedule",
+    "SyncSchedule",
+    "TrialSource",
     "WAIT",
 ]
 
@@ -68,6 +72,63 @@ class TrialSource(Protocol):
 Batches = Generator[list[Job], list[float], None]
 
 
+@runtime_checkable
+class SyncSchedule(Protocol):
+    """A schedule that hands out one rung batch at a time (a barrier between rungs), such as
+    [`SuccessiveHalvingSchedule`][ato.hyperopt.SuccessiveHalvingSchedule] and
+    [`HyperbandSchedule`][ato.hyperopt.HyperbandSchedule]."""
+
+    synchronous: Literal[True]
+
+    @property
+    def final_budget(self) -> Any:
+        """Budget of the top rung (None without budgets)."""
+        ...
+
+    def batches(self, source: TrialSource, mode: str) -> Batches:
+        """Yield each rung's jobs and receive their metrics (same order) through ``send``."""
+        ...
+
+    def answer(self) -> tuple[int, int, Any]:
+        """``(trial id, rung, budget)`` of the schedule's best evaluation."""
+        ...
+
+
+@runtime_checkable
+class AsyncSchedule(Protocol):
+    """A schedule that hands out one job whenever a worker is free, such as
+    [`ASHASchedule`][ato.hyperopt.ASHASchedule]."""
+
+    synchronous: Literal[False]
+    #: Number of configurations the schedule starts at most.
+    max_trials: int
+
+    @property
+    def final_budget(self) -> Any:
+        """Budget of the top rung."""
+        ...
+
+    def start(self, source: TrialSource, mode: str) -> None:
+        """Begin a search drawing new trials from ``source``."""
+        ...
+
+    def next_job(self) -> Job | str | None:
+        """A job for a free worker, ``WAIT``, or None when the search is over."""
+        ...
+
+    def report(self, job: Job, metric: float) -> None:
+        """Record the metric of a finished job."""
+        ...
+
+    def answer(self) -> tuple[int, int, Any]:
+        """``(trial id, rung, budget)`` of the schedule's best evaluation."""
+        ...
+
+
+#: What a [`Search`][ato.hyperopt.Search] accepts as its schedule.
+Schedule = SyncSchedule | AsyncSchedule
+
+
 def _order(results: list[tuple[int, float]], mode: str) -> list[tuple[int, float]]:
     return sorted(results, key=lambda r: (rank_key(r[1], mode), r[0]))
 
@@ -92,6 +153,19 @@ def _check_budget(name: str, value: Any) -> Fraction:
     return Fraction(value)
 
 
+def _rate_of(reduction_factor: Any) -> float:
+    if (
+        isinstance(reduction_factor, bool)
+        or not isinstance(reduction_factor, (int, float))
+        or not 1 < reduction_factor < math.inf
+    ):
+        raise SearchSettingError(
+            f"reduction_factor must be a number > 1 (a rung keeps 1 / reduction_factor of its "
+            f"configs), got {reduction_factor!r}"
+        )
+    return 1 / reduction_factor
+
+
 def num_rungs_above(max_budget: Fraction, min_budget: Fraction, eta: int) -> int:
     """``s_max = floor(log_eta(max_budget / min_budget))``, computed exactly."""
     if min_budget > max_budget:
@@ -108,34 +182,48 @@ class SuccessiveHalvingSchedule:
     """One synchronous successive-halving bracket: the seed's ``HyperBand`` schedule.
 
     Rung 0 evaluates ``num_configs`` new configurations. After each rung the configs are ranked
-    and the top ``floor(n * halving_rate)`` (at least 1) survive to the next rung; rungs go on
-    while at least ``num_min_samples`` (and more than one) configs remain. The last rung then
-    trains the best survivor alone at the top budget (``max_budget``): with ``halving_rate =
-    1/eta`` and ``eta**s`` configs this is Hyperband's bracket ``s`` (Li et al., JMLR 2018,
-    Table 1: 81@1, 27@3, 9@9, 3@27, 1@81 for 81 configs, ``eta = 3``).
+    and the top ``floor(n / reduction_factor)`` (at least 1) survive to the next rung; rungs go
+    on while at least ``num_min_samples`` (and more than one) configs remain. The last rung then
+    trains the best survivor alone at the top budget (``max_budget``): with ``reduction_factor
+    = eta`` and ``eta**s`` configs this is Hyperband's bracket ``s`` (Li et al., JMLR 2018,
+    Table 1: 81@1, 27@3, 9@9, 3@27, 1@81 for 81 configs, ``eta = 3``). The seed's
+    ``halving_rate`` (the fraction kept, ``1 / reduction_factor``) is accepted instead.
 
     Args:
-        halving_rate: fraction kept per rung, ``0 < halving_rate < 1`` (``1/eta`` in Hyperband).
+        halving_rate: fraction kept per rung, ``0 < halving_rate < 1``; give it or
+            ``reduction_factor``.
         num_min_samples: another rung runs while at least this many configs remain (int >= 1).
         num_configs: configurations sampled for rung 0; None = every point of a finite
             sampler (the grid).
         max_budget: if given, rung ``k`` of ``G`` rungs (the last one included) has
             budget ``ceil(max_budget * halving_rate ** (G - 1 - k))`` (at least 1); if None the
             trial picks its own budget from ``__num_halved__`` and ``__budget__`` is not set.
+        reduction_factor: ``eta``, a number > 1: a rung keeps ``1 / eta`` of its configs
+            (Hyperband's and ASHA's name for it); give it or ``halving_rate``.
 
     Raises:
-        SearchSettingError: a setting is out of range.
+        SearchSettingError: a setting is out of range, or neither or both of
+            ``halving_rate`` and ``reduction_factor`` are given.
     """
 
-    synchronous = True
+    synchronous: Literal[True] = True
 
     def __init__(
         self,
-        halving_rate: float,
-        num_min_samples: int,
+        halving_rate: float | None = None,
+        num_min_samples: int = 1,
         num_configs: int | None = None,
         max_budget: int | None = None,
+        *,
+        reduction_factor: float | None = None,
     ) -> None:
+        if (halving_rate is None) == (reduction_factor is None):
+            raise SearchSettingError(
+                "give SuccessiveHalvingSchedule either reduction_factor (eta > 1) or the "
+                "seed's halving_rate (the fraction kept, 1 / eta), not both or neither"
+            )
+        if reduction_factor is not None:
+            halving_rate = _rate_of(reduction_factor)
         if (
             isinstance(halving_rate, bool)
             or not isinstance(halving_rate, (int, float))
@@ -146,6 +234,10 @@ class SuccessiveHalvingSchedule:
                 f"configs kept per round), got {halving_rate!r}"
             )
         self.halving_rate = float(halving_rate)
+        #: ``eta``: a rung keeps ``1 / eta`` of its configs.
+        self.reduction_factor = (
+            reduction_factor if reduction_factor is not None else 1 / self.halving_rate
+        )
         self.num_min_samples = check_positive_int("num_min_samples", num_min_samples)
         self.num_configs = (
             None if num_configs is None else check_positive_int("num_configs", num_configs)
@@ -246,7 +338,7 @@ class HyperbandSchedule:
         SearchSettingError: a setting is out of range.
     """
 
-    synchronous = True
+    synchronous: Literal[True] = True
 
     def __init__(self, max_budget: float, reduction_factor: int = 3, min_budget: float = 1) -> None:
         self.eta = _check_eta(reduction_factor)
@@ -334,7 +426,7 @@ class ASHASchedule:
         SearchSettingError: a setting is out of range.
     """
 
-    synchronous = False
+    synchronous: Literal[False] = False
 
     def __init__(
         self,

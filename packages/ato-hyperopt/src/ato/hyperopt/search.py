@@ -47,28 +47,26 @@ from .errors import (
     SearchSettingError,
     TrialFailedError,
 )
-from .executors import QUEUE_STOP, QUEUE_WAIT, InProcessExecutor
+from .executors import QUEUE_STOP, QUEUE_WAIT, Executor
+from .facts import ANSWER_TAG, SEARCH_KEY_PREFIX, SearchRunFacts
 from .history import PastRun, load_history
 from .interrupts import Interrupts
+from .keys import BUDGET, TRIAL_ID
 from .lock import SearchLock
 from .metric import rank_key, worst
 from .progress import RoundProgress
+from .recording import FULL_RECORDS, Records
 from .result import SearchResult
-from .samplers import CONTINUE, STOPPED
-from .schedules import WAIT, Job
-from .tagging import ANSWER_TAG, tag_answer
+from .samplers import CONTINUE, STOPPED, ReplicableSampler, Sampler
+from .schedules import AsyncSchedule, Job, Schedule, SyncSchedule
+from .tagging import tag_answer
 from .timeouts import Deadline, TimeLimit, check_seconds
 from .tracking import TrialRecorder
-from .trials import TrialOutcome, run_trial
+from .trials import TrialOutcome, TrialRunner
 
 __all__ = ["ANSWER_TAG", "Search"]
 
 _log = logging.getLogger("ato.hyperopt")
-
-#: Prefix of the metric key a search logs the value it ranks by under (``search/<metric_key>``).
-SEARCH_KEY_PREFIX = "search/"
-#: Top-level config keys a trial of a [`Search`][ato.hyperopt.Search] receives.
-BUDGET, TRIAL_ID = "__budget__", "__trial_id__"
 
 
 class Search(HyperOpt):
@@ -88,16 +86,19 @@ class Search(HyperOpt):
             [`HyperbandSchedule`][ato.hyperopt.HyperbandSchedule] or
             [`ASHASchedule`][ato.hyperopt.ASHASchedule].
         tracker: None, a logger (``run(tags=)``, ``log_metric``, ``finish``) or a logger factory
-            such as the ato-tracker ``SQLLogger`` class. Each (trial, rung) is one run tagged
-            ``search:<id>``, ``round:<rung>``, ``trial:<trial id>``, ``rung:<rung>``,
-            ``budget:<budget>`` (when the schedule has budgets), ``bracket:<s>``,
-            ``mode:<mode>`` and ``metric_key:<metric_key>``; the returned metric is logged under
+            such as the ato-tracker ``SQLLogger`` class. Each (trial, rung) is one run with the
+            facts of a [`SearchRunFacts`][ato.hyperopt.SearchRunFacts] (search id, rung, trial
+            id, budget when the schedule has budgets, bracket, mode and metric key), stored as
+            the tags ``search:<id>``, ``round:<rung>``, ``trial:<trial id>``, ``rung:<rung>``,
+            ``budget:<budget>``, ``bracket:<s>``, ``mode:<mode>`` and
+            ``metric_key:<metric_key>``; the returned metric is logged under
             ``search/<metric_key>`` at ``step=rung`` (never under ``metric_key`` itself, which
-            stays the trial's own). The answer's run is tagged ``final`` when the search ends
-            (through the tracker's ``add_tags``; see ``ato.hyperopt.tagging``).
+            stays the trial's own). The answer's run is marked (tagged ``final``) when the
+            search ends (see ``ato.hyperopt.tagging``).
         mode: ``'max'`` or ``'min'``.
-        executor: None (in-process) or a
-            [`TorchDistributedExecutor`][ato.hyperopt.TorchDistributedExecutor].
+        executor: None (in-process), a
+            [`TorchDistributedExecutor`][ato.hyperopt.TorchDistributedExecutor] or any
+            [`Executor`][ato.hyperopt.Executor].
         search_id: names the search in the tracker and the checkpoint folder (random 12 hex
             digits if None); required with ``resume=True``.
         resume: read the finished runs of ``search_id`` from ``tracker`` and do not run them
@@ -120,6 +121,9 @@ class Search(HyperOpt):
             job (new trial or promotion) starts after it (at least one runs); running ones
             finish, and the answer of what was recorded so far is returned with
             ``timed_out=True`` (``final_evaluation`` is then skipped).
+        records: what the search records besides metrics (a
+            [`Records`][ato.hyperopt.Records]); the default records everything,
+            the ``HyperBand`` presets pass the seed's ``SEED_RECORDS``.
 
     Raises:
         SearchSettingError: a bad setting (mode, on_error, resume without search_id, a sampler
@@ -129,20 +133,16 @@ class Search(HyperOpt):
         ConfigTypeError, ConfigPathError: the config cannot carry the searched values.
     """
 
-    #: Presets that keep the seed's records: only ``__num_halved__`` in configs, only
-    #: ``search:``/``round:`` tags, interrupted runs marked ``failed``.
-    _LEGACY = False
-
     def __init__(
         self,
         config_or_scope: Any,
         search_spaces: Mapping[str, Any],
         *,
-        sampler: Any,
-        schedule: Any,
+        sampler: Sampler,
+        schedule: Schedule,
         tracker: Any = None,
         mode: str = "max",
-        executor: Any = None,
+        executor: Executor | None = None,
         search_id: str | None = None,
         resume: bool = False,
         checkpoint_root: str | pathlib.Path = "searches",
@@ -150,6 +150,7 @@ class Search(HyperOpt):
         keep_checkpoints: int | str = 1,
         trial_timeout: float | None = None,
         timeout: float | None = None,
+        records: Records = FULL_RECORDS,
         **options: Any,
     ) -> None:
         _check_parts(sampler, schedule)
@@ -162,35 +163,25 @@ class Search(HyperOpt):
             )
         self.sampler = sampler
         self.schedule = schedule
-        self.executor = executor if executor is not None else InProcessExecutor()
-        if executor is not None:
-            self.rank, self.world_size = executor.rank, executor.world_size
+        self.records = records
         self.resume = bool(resume)
         self.checkpoint_root = pathlib.Path(checkpoint_root)
         self.final_evaluation = bool(final_evaluation)
         self.keep_checkpoints = check_keep(keep_checkpoints)
         super().__init__(
-            config_or_scope, search_spaces, tracker, mode, search_id=search_id, **options
+            config_or_scope,
+            search_spaces,
+            tracker,
+            mode,
+            search_id=search_id,
+            executor=executor,
+            **options,
         )
 
-    # -- collectives (DistributedMixIn overrides them in DistributedHyperBand) -------------
-    @property
-    def is_root(self) -> bool:
-        return bool(self.executor.is_root)
-
-    def shard(self, num_items: int) -> range:
-        return self.executor.shard(num_items)
-
-    def all_gather_object(self, obj: Any) -> list[Any]:
-        return self.executor.all_gather_object(obj)
-
-    def broadcast_object_from_root(self, obj: Any) -> Any:
-        return self.executor.broadcast_object_from_root(obj)
-
-    def share_from_root(self, obj: Any) -> Any:
-        """Rank 0's ``obj`` on every rank, through ``all_gather_object`` (the one collective a
-        distributed strategy must provide)."""
-        return self.all_gather_object(obj if self.is_root else None)[0]
+    def planned_rounds(self) -> int:
+        """Number of rung batches the search will run, when known before it starts (for the
+        progress lines ``round k/N``); 0 when it depends on the results."""
+        return 0
 
     # -- the search -----------------------------------------------------------------------
     def main(self, func: Callable[..., Any]) -> Callable[..., ADict]:
@@ -296,7 +287,7 @@ class Search(HyperOpt):
         return dict(self.share_from_root(history))
 
     def _resume_hint(self, search_id: str) -> str:
-        if self._LEGACY or self.tracker is None:
+        if not self.records.engine_messages or self.tracker is None:
             return (
                 f"ato.hyperopt: search {search_id} interrupted. To make a search resumable, "
                 f"run it with Search(..., tracker=...) and resume with search_id and resume=True."
@@ -372,8 +363,8 @@ class _Execution:
         self.search_id, self.recorder, self.history = search_id, recorder, history
         # a sampler that proposes the same points on every rank (the grid, a seeded random
         # sampler) lets every rank run the schedule itself: no broadcast per rung
-        self.replicated = bool(getattr(search.sampler, "replicable", False)) and bool(
-            search.schedule.synchronous
+        self.replicated = isinstance(search.sampler, ReplicableSampler) and bool(
+            search.sampler.replicable and isinstance(search.schedule, SyncSchedule)
         )
         self.book = _Book(search) if search.is_root or self.replicated else None
         self.values: dict[int, dict[str, Any]] = {}
@@ -381,17 +372,28 @@ class _Execution:
         self.outcomes: dict[tuple[int, int], TrialOutcome] = {}
         self.jobs: dict[tuple[int, int], Job] = {}
         self.progress = RoundProgress(search.progress if search.is_root else False)
-        self.num_rounds = getattr(search, "_num_rounds", lambda: 0)()
+        self.num_rounds = search.planned_rounds()
+        self.runner = TrialRunner(
+            search._target,
+            func,
+            search.mode,
+            search.on_error,
+            recorder,
+            args,
+            kwargs,
+            interrupt_status=search.records.interrupt_status,
+            time_limit=self.time_limit,
+        )
 
     def run(self) -> ADict:
         search = self.search
         if self.book is not None:
             search.sampler.setup(search.space, search.mode)
         try:
-            if search.schedule.synchronous:
-                self._run_synchronous()
+            if isinstance(search.schedule, SyncSchedule):
+                self._run_synchronous(search.schedule)
             else:
-                self._run_asynchronous()
+                self._run_asynchronous(search.schedule)
             if self.book is not None:
                 self.book.close_open_trials()
             return self._finish()
@@ -399,9 +401,9 @@ class _Execution:
             self.progress.close()
 
     # -- synchronous schedules: one rung batch at a time -----------------------------------
-    def _run_synchronous(self) -> None:
+    def _run_synchronous(self, schedule: SyncSchedule) -> None:
         search = self.search
-        batches = search.schedule.batches(self.book, search.mode) if self.book else None
+        batches = schedule.batches(self.book, search.mode) if self.book else None
         jobs = _next(batches, None)
         while True:
             payload = self._payload(jobs) if self.book is not None else None
@@ -443,7 +445,7 @@ class _Execution:
             len(outcomes),
             failed,
             search._best_text(outcomes),
-            where=None if search._LEGACY else _where(jobs[0]),
+            where=_where(jobs[0]) if search.records.engine_messages else None,
         )
         return outcomes
 
@@ -470,8 +472,8 @@ class _Execution:
             self.jobs[(job.trial_id, job.rung)] = job
 
     # -- asynchronous schedules: a work queue ---------------------------------------------
-    def _run_asynchronous(self) -> None:
-        search, schedule = self.search, self.search.schedule
+    def _run_asynchronous(self, schedule: AsyncSchedule) -> None:
+        search = self.search
         if self.book is not None:
             schedule.start(self.book, search.mode)
 
@@ -481,7 +483,7 @@ class _Execution:
             job = schedule.next_job()
             if job is None:
                 return QUEUE_STOP
-            if job == WAIT:
+            if isinstance(job, str):  # WAIT
                 return QUEUE_WAIT
             assert self.book is not None  # noqa: S101 - invariant, narrows the type
             return job, self.book.values[job.trial_id]
@@ -502,7 +504,7 @@ class _Execution:
             outcome = self._run_job(job)
             return outcome, outcome.fatal
 
-        self.progress.start_round(0, 0, getattr(schedule, "max_trials", 0))
+        self.progress.start_round(0, 0, schedule.max_trials)
         mine = search.executor.run_queue(self.search_id, next_item, done, work)
         for _, outcome in mine:
             if outcome.fatal and outcome.exception is not None:
@@ -521,7 +523,8 @@ class _Execution:
     def _run_job(self, job: Job, is_answer: bool = False) -> TrialOutcome:
         search = self.search
         values = self.values[job.trial_id]
-        extra = None if search._LEGACY else {BUDGET: job.budget, TRIAL_ID: job.trial_id}
+        records = search.records
+        extra = {BUDGET: job.budget, TRIAL_ID: job.trial_id} if records.trial_keys else None
         past = self.history.get((job.trial_id, job.rung))
         if past is not None:
             config = to_adict(search._target.build(values, job.rung, extra))
@@ -532,7 +535,6 @@ class _Execution:
             error = "not run: the search timeout had passed"
             return TrialOutcome(config=config, metric=worst(search.mode), error=error, skipped=True)
         self.num_run += 1
-        tags = _tags(job, search.mode, search.metric_key)
         context = TrialContext(
             search_id=self.search_id,
             trial_id=job.trial_id,
@@ -545,23 +547,22 @@ class _Execution:
         )
         token = set_context(context)
         try:
-            return run_trial(
-                search._target,
-                self.func,
-                values,
-                job.rung,
-                search.mode,
-                search.on_error,
-                self.recorder,
-                self.args,
-                self.kwargs,
-                extra=extra,
-                tags=tags,
-                interrupt_status="failed" if search._LEGACY else "killed",
-                time_limit=self.time_limit,
-            )
+            return self.runner.run(values, self._facts(job), extra)
         finally:
             reset_context(token)
+
+    def _facts(self, job: Job) -> SearchRunFacts:
+        """What the tracker records about ``job``'s run (the search-run contract)."""
+        search = self.search
+        return SearchRunFacts(
+            self.search_id,
+            job.rung,
+            trial_id=job.trial_id,
+            bracket=job.bracket,
+            budget=job.budget,
+            mode=search.mode,
+            metric_key=search.metric_key,
+        )
 
     # -- the answer ------------------------------------------------------------------------
     def _finish(self) -> SearchResult:
@@ -595,7 +596,7 @@ class _Execution:
             search_id=self.search_id,
             run_id=outcome.run_id,
         )
-        if not search._LEGACY:
+        if search.records.result_facts:
             result.trial_id = answer.trial_id
             result.budget = answer.budget
             result.timed_out = self.timed_out
@@ -635,20 +636,6 @@ class _Execution:
             self.search_id,
             list(self.logs),
         )
-
-
-def _tags(job: Job, mode: str, metric_key: str) -> tuple[str, ...]:
-    """The tracker tags of an evaluation besides ``search:``/``round:`` (the search-run
-    contract shared with ato-tracker and the dashboard)."""
-    budget = () if job.budget is None else (f"budget:{job.budget}",)
-    return (
-        f"trial:{job.trial_id}",
-        f"rung:{job.rung}",
-        *budget,
-        f"bracket:{job.bracket}",
-        f"mode:{mode}",
-        f"metric_key:{metric_key}",
-    )
 
 
 def _where(job: Job) -> str:
@@ -693,16 +680,17 @@ def _merge(
     return [merged[pos] for pos in range(size)]
 
 
-def _check_parts(sampler: Any, schedule: Any) -> None:
-    missing = [m for m in ("setup", "ask", "tell") if not callable(getattr(sampler, m, None))]
-    if missing:
+def _check_parts(sampler: object, schedule: object) -> None:
+    """The run-time check of what mypy checks statically: ``sampler`` follows ``Sampler`` and
+    ``schedule`` one of ``SyncSchedule``/``AsyncSchedule``."""
+    if not isinstance(sampler, Sampler):
+        missing = [m for m in ("setup", "ask", "tell") if not hasattr(sampler, m)]
         raise SearchSettingError(
             f"sampler {type(sampler).__name__} lacks {', '.join(missing)}; use GridSampler(), "
             f"RandomSampler(seed), OptunaSampler(...) or an object with setup/ask/tell"
         )
-    sync = getattr(schedule, "synchronous", None)
-    needed = ("batches", "answer") if sync else ("start", "next_job", "report", "answer")
-    if sync is None or any(not callable(getattr(schedule, m, None)) for m in needed):
+    sync = isinstance(schedule, SyncSchedule) and schedule.synchronous is True
+    if not sync and not (isinstance(schedule, AsyncSchedule) and schedule.synchronous is False):
         raise SearchSettingError(
             f"schedule {type(schedule).__name__} is not a schedule; use "
             f"SuccessiveHalvingSchedule, HyperbandSchedule or ASHASchedule"

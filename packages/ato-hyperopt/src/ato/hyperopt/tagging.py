@@ -1,8 +1,9 @@
 """Tagging the tracker run that holds a search's answer, after the search (duck-typed).
 
-The search ends before it knows which run holds its answer, so the ``final`` tag is added to
-that run afterwards through the logger's ``add_tags(tags, run_id=...)`` (ato-tracker's
-``SQLLogger.add_tags``). A tracker without ``add_tags`` cannot tag a finished run: the search
+The search ends before it knows which run holds its answer, so that run is marked afterwards:
+through ``mark_search_answer(run_id)`` of a [`SearchRunLogger`][ato.hyperopt.SearchRunLogger]
+(ato-tracker's ``SQLLogger``, which stores the mark as the ``final`` tag), else by adding the
+``final`` tag through the logger's ``add_tags(tags, run_id=...)``. A tracker without ``add_tags`` cannot tag a finished run: the search
 then logs a warning naming the run and leaves the tags as they are; readers find the answer by
 the same rule anyway (`ato.hyperopt.answer`). A failure to tag is a warning too: the search's
 result is never lost to it.
@@ -13,10 +14,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-__all__ = ["ANSWER_TAG", "tag_answer"]
+from .facts import ANSWER_TAG
+from .protocols import SearchRunLogger
 
-#: Tag of the tracker run that holds a search's answer.
-ANSWER_TAG = "final"  # the tag ato-tracker's find_final looks for
+__all__ = ["ANSWER_TAG", "tag_answer"]
 
 _log = logging.getLogger("ato.hyperopt")
 
@@ -33,7 +34,11 @@ def tag_answer(tracker: Any, config: Any, run_id: Any) -> bool:
     if tracker is None or run_id is None:
         return False
     factory = isinstance(tracker, type) or not hasattr(tracker, "log_metric")
-    if isinstance(tracker, type) and not hasattr(tracker, "add_tags"):
+    if (
+        isinstance(tracker, type)
+        and not hasattr(tracker, "add_tags")
+        and not issubclass(tracker, SearchRunLogger)
+    ):
         return _add(tracker, run_id)  # says why, without building a logger for nothing
     try:
         logger = tracker(config) if factory else tracker
@@ -48,6 +53,13 @@ def tag_answer(tracker: Any, config: Any, run_id: Any) -> bool:
 
 
 def _add(logger: Any, run_id: Any) -> bool:
+    if isinstance(logger, SearchRunLogger):
+        try:
+            logger.mark_search_answer(run_id)
+        except Exception as exc:
+            _log.warning("could not mark the answer's run %s: %s", run_id, exc)
+            return False
+        return True
     add_tags = getattr(logger, "add_tags", None)
     if not callable(add_tags):
         _log.warning(

@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .checks import warn_user
-from .configs import NUM_HALVED, check_config, is_config, warn_new_keys, with_values
+from .configs import check_config, is_config, warn_new_keys, with_values
 from .errors import ConfigTypeError, OverriddenBySearchWarning
+from .keys import NUM_HALVED
 from .protocols import ScopeLike
 
 TrialFn = Callable[..., Any]
@@ -52,24 +53,24 @@ class ConfigTarget:
         """Nothing to do: the config was checked when the target was created."""
 
     def build(
-        self, values: Mapping[str, Any], num_halved: int, extra: Mapping[str, Any] | None = None
+        self, values: Mapping[str, Any], rung: int, extra: Mapping[str, Any] | None = None
     ) -> Any:
         """The trial config: a copy of the base config with ``values``, ``__num_halved__`` and
         the top-level keys in ``extra`` set."""
-        return with_values(self._base, values, num_halved, extra)
+        return with_values(self._base, values, rung, extra)
 
     def call(
         self,
         func: TrialFn,
         values: Mapping[str, Any],
-        num_halved: int,
+        rung: int,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         on_config: OnConfig,
         extra: Mapping[str, Any] | None = None,
     ) -> Any:
         """Run one trial: ``func(config, *args, **kwargs)`` on a copy of the base config with
-        ``values`` (``{dotted path: value}``) and ``__num_halved__ = num_halved`` (the round)
+        ``values`` (``{dotted path: value}``) and ``__num_halved__ = rung`` (the round)
         set (and the top-level keys in ``extra``); ``on_config(config)`` is called first.
         Returns what ``func`` returns.
 
@@ -77,7 +78,7 @@ class ConfigTarget:
             ConfigPathError: a path cannot be set in the config.
             Exception: whatever ``func`` or ``on_config`` raises.
         """
-        config = self.build(values, num_halved, extra)
+        config = self.build(values, rung, extra)
         on_config(config)
         return func(config, *args, **kwargs)
 
@@ -119,32 +120,32 @@ class ScopeTarget:
         _warn_cli_overrides(getattr(self._scope, "provenance", {}), paths)
 
     def build(
-        self, values: Mapping[str, Any], num_halved: int, extra: Mapping[str, Any] | None = None
+        self, values: Mapping[str, Any], rung: int, extra: Mapping[str, Any] | None = None
     ) -> Any:
         """The trial config: ``scope.build(extra=...)`` with ``values``, ``__num_halved__`` and
         the top-level keys in ``extra`` as the search's layer."""
-        layer = {**values, NUM_HALVED: num_halved, **(extra or {})}
+        layer = {**values, NUM_HALVED: rung, **(extra or {})}
         return self._scope.build(extra=layer, source=SEARCH_SOURCE)
 
     def call(
         self,
         func: TrialFn,
         values: Mapping[str, Any],
-        num_halved: int,
+        rung: int,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         on_config: OnConfig,
         extra: Mapping[str, Any] | None = None,
     ) -> Any:
         """Run one trial: ``func(config, *args, **kwargs)`` on the config `build` returns
-        (``values`` as ``{dotted path: value}``, ``__num_halved__ = num_halved``, the round, and
+        (``values`` as ``{dotted path: value}``, ``__num_halved__ = rung``, the round, and
         the top-level keys in ``extra``); ``on_config(config)`` is called first. Returns what
         ``func`` returns.
 
         Raises:
             Exception: whatever ``scope.build()``, ``func`` or ``on_config`` raises.
         """
-        config = self.build(values, num_halved, extra)
+        config = self.build(values, rung, extra)
         on_config(config)
         return func(config, *args, **kwargs)
 

@@ -9,9 +9,12 @@ A *tracker* is either
   ``SQLLogger`` class itself (``tracker=SQLLogger``): every trial then gets a logger built
   from its own full config.
 
-Each trial becomes one run tagged ``search:<search id>`` and ``round:<k>`` (a search adds the
-tags of ``ato.hyperopt.search``, and tags its answer's run ``final`` afterwards), with its metric
-logged at ``step=k`` and status ``completed`` or ``failed``. When the search runs through a
+Each evaluation becomes one run described by a [`SearchRunFacts`][ato.hyperopt.SearchRunFacts]
+(search id, rung, and for a [`Search`][ato.hyperopt.Search] trial id, budget, bracket, mode and
+metric key; its answer's run is marked afterwards), with its metric logged at ``step=rung`` and
+status ``completed`` or ``failed``. A logger following
+[`SearchRunLogger`][ato.hyperopt.SearchRunLogger] receives the facts and stores them its own way;
+any other logger gets them as tags (`SearchRunFacts.tags`: ``search:<id>``, ``round:<rung>``, ...). When the search runs through a
 Scope with code fingerprints (``scope.fingerprints``) and the logger has ``log_fingerprints``,
 the fingerprints are stored with every trial's run, and a logger with ``log_scope`` also
 stores how the Scope built the trial's config (views, overrides, per-key provenance). Inside a
@@ -27,6 +30,8 @@ import math
 import threading
 from typing import Any
 
+from .facts import SearchRunFacts
+from .protocols import SearchRunLogger
 from .timeouts import guarded
 
 _CURRENT: contextvars.ContextVar[Any] = contextvars.ContextVar("ato_hyperopt_logger", default=None)
@@ -74,19 +79,18 @@ class TrialRecorder:
         """True when trials are recorded (a tracker was given)."""
         return self._tracker is not None
 
-    def start(
-        self, config: Any, round_index: int, extra_tags: tuple[str, ...] = ()
-    ) -> tuple[Any, Any]:
-        """Open a run for a trial, tagged ``search:<id>``, ``round:<k>`` and ``extra_tags``;
-        returns ``(logger, run_id)`` (``(None, None)`` without tracker)."""
+    def start(self, config: Any, facts: SearchRunFacts) -> tuple[Any, Any]:
+        """Open a run for one evaluation described by ``facts``; returns ``(logger, run_id)``
+        (``(None, None)`` without tracker)."""
         if self._tracker is None:
             return None, None
-        tags = [f"search:{self.search_id}", f"round:{round_index}", *extra_tags]
         logger = self._tracker(config) if self._is_factory else self._tracker
-        if self._passes_config:
-            run_id = logger.run(tags=tags, config=config)
+        if isinstance(logger, SearchRunLogger):
+            run_id = logger.start_search_run(facts, config if self._passes_config else None)
+        elif self._passes_config:
+            run_id = logger.run(tags=facts.tags(), config=config)
         else:
-            run_id = logger.run(tags=tags)
+            run_id = logger.run(tags=facts.tags())
         if self._fingerprints is not None and hasattr(logger, "log_scope"):
             logger.log_scope(self._fingerprints)  # how the scope built this trial's config
         self._token = _CURRENT.set(guarded(logger))
@@ -97,11 +101,11 @@ class TrialRecorder:
         self,
         logger: Any,
         metric: float | None,
-        round_index: int,
+        rung: int,
         failed: bool,
         status: str | None = None,
     ) -> None:
-        """Log the metric (unless it is missing or NaN) at ``step=round_index`` and close the
+        """Log the metric (unless it is missing or NaN) at ``step=rung`` and close the
         run as ``status`` (default ``failed`` or ``completed``)."""
         if logger is None:
             return
@@ -109,16 +113,16 @@ class TrialRecorder:
         if self._fingerprints is not None and hasattr(logger, "log_fingerprints"):
             logger.log_fingerprints(self._fingerprints)
         if metric is not None and not math.isnan(metric) and not failed:
-            logger.log_metric(self.metric_key, metric, round_index)
+            logger.log_metric(self.metric_key, metric, rung)
         logger.finish(status=status or ("failed" if failed else "completed"))
 
-    def finish_timed_out(self, logger: Any, round_index: int, seconds: float) -> None:
+    def finish_timed_out(self, logger: Any, rung: int, seconds: float) -> None:
         """Close a run whose trial hit its time limit: metric ``timeout`` = ``seconds`` at
-        ``step=round_index``, status ``failed``."""
+        ``step=rung``, status ``failed``."""
         if logger is None:
             return
         self._restore_current()
-        logger.log_metric("timeout", seconds, round_index)
+        logger.log_metric("timeout", seconds, rung)
         logger.finish(status="failed")
 
     def _restore_current(self) -> None:

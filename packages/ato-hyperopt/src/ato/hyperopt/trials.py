@@ -11,8 +11,10 @@ from typing import Any
 
 from ato.adict import ADict
 
-from .configs import NUM_HALVED, to_adict
+from .configs import to_adict
 from .errors import TrialResultError, TrialTimeout
+from .facts import SearchRunFacts
+from .keys import ERROR, METRIC, NUM_HALVED, RUN_ID
 from .metric import as_metric, worst
 from .targets import ConfigTarget, ScopeTarget, TrialFn
 from .timeouts import TimeLimit, check_trial_time
@@ -20,9 +22,6 @@ from .tracking import TrialRecorder
 
 logger = logging.getLogger("ato.hyperopt")
 
-METRIC = "__metric__"
-ERROR = "__error__"
-RUN_ID = "__run_id__"
 ON_ERROR = ("continue", "raise")
 #: Metric a timed-out trial's tracker run gets (value: the limit in seconds) next to ``failed``.
 TIMEOUT_METRIC = "timeout"
@@ -67,91 +66,111 @@ class TrialOutcome:
         return entry
 
 
-def run_trial(
-    target: ConfigTarget | ScopeTarget,
-    func: TrialFn,
-    values: Mapping[str, Any],
-    round_index: int,
-    mode: str,
-    on_error: str,
-    recorder: TrialRecorder,
-    args: tuple[Any, ...] = (),
-    kwargs: dict[str, Any] | None = None,
-    *,
-    extra: Mapping[str, Any] | None = None,
-    tags: tuple[str, ...] = (),
-    interrupt_status: str = "failed",
-    time_limit: TimeLimit | None = None,
-) -> TrialOutcome:
-    """Evaluate ``func`` on the config for ``values`` in round ``round_index``.
+@dataclass(frozen=True)
+class TrialRunner:
+    """How the trials of one search are run and recorded: what `run` needs besides the trial's
+    values and facts.
 
-    ``__num_halved__`` of the trial config is ``round_index``; ``extra`` holds more top-level
-    keys and ``tags`` more tracker tags. Exceptions from the trial are caught and recorded (the
-    search goes on) unless ``on_error='raise'``; a non-number result is always fatal. A fatal
-    outcome carries the exception; the caller re-raises it. On KeyboardInterrupt/SystemExit the
-    run is closed with ``interrupt_status`` and the exception propagates. With ``time_limit``
-    (see `ato.hyperopt.timeouts`: the trial then runs in a worker thread) a trial running past
-    it is stopped and recorded as failed (``__error__`` starts with ``TrialTimeout``; its run
-    gets status ``failed`` and the metric ``timeout`` = the limit in seconds); this is never
-    fatal.
+    Attributes:
+        target: builds each trial's config and calls the trial function
+            (see `ato.hyperopt.targets`).
+        func: the trial function ``func(config, *args, **kwargs) -> metric``.
+        mode: ``'max'`` or ``'min'`` (a failed trial gets the worst metric for it).
+        on_error: ``'continue'`` records a trial that raises as failed; ``'raise'`` makes
+            its outcome fatal.
+        recorder: opens and closes the tracker run of each evaluation.
+        args, kwargs: passed on to every call of ``func``.
+        interrupt_status: the status a run gets when KeyboardInterrupt/SystemExit stops its
+            trial (``'killed'``; the seed's presets: ``'failed'``).
+        time_limit: a per-evaluation time limit (see `ato.hyperopt.timeouts`), or None.
     """
-    state: dict[str, Any] = {"logger": None, "run_id": None}
-    opening = threading.Lock()  # see TimeLimit.close
 
-    def on_config(config: Any) -> None:
-        with opening:
-            check_trial_time()  # a trial stopped before its run opened opens none
-            state["config"] = to_adict(config)
-            state["logger"], state["run_id"] = recorder.start(config, round_index, tags)
+    target: ConfigTarget | ScopeTarget
+    func: TrialFn
+    mode: str
+    on_error: str
+    recorder: TrialRecorder
+    args: tuple[Any, ...] = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    interrupt_status: str = "failed"
+    time_limit: TimeLimit | None = None
 
-    def call() -> Any:
-        return target.call(func, values, round_index, args, kwargs or {}, on_config, extra)
+    def run(
+        self,
+        values: Mapping[str, Any],
+        facts: SearchRunFacts,
+        extra: Mapping[str, Any] | None = None,
+    ) -> TrialOutcome:
+        """Evaluate the trial function on the config for ``values`` at rung ``facts.rung``.
 
-    where = f"trial {dict(values)!r} (round {round_index})"
-    limit = time_limit or TimeLimit(None)
-    try:
-        metric = as_metric(limit.call(call), where)
-    except TrialTimeout as exc:
-        logger.warning("%s stopped: %s; recorded with the worst metric", where, exc)
-        limit.close(
-            lambda: recorder.finish_timed_out(state["logger"], round_index, limit.seconds or 0.0),
-            opening,
-        )
-        return _timed_out(exc, values, round_index, mode, state)
-    except Exception as exc:
-        return _failed(exc, values, round_index, mode, on_error, recorder, state, where)
-    except BaseException:  # KeyboardInterrupt, SystemExit: close the run, then stop
-        limit.close(
-            lambda: recorder.finish(
-                state["logger"], None, round_index, failed=True, status=interrupt_status
-            ),
-            opening,
-        )
-        raise
-    recorder.finish(state["logger"], metric, round_index, failed=False)
-    if math.isnan(metric):
-        logger.warning("%s returned NaN; it ranks last", where)
-    return TrialOutcome(config=state["config"], metric=metric, run_id=state["run_id"])
+        ``__num_halved__`` of the trial config is the rung; ``extra`` holds more top-level
+        keys; ``facts`` describe the tracker run. Exceptions from the trial are caught and
+        recorded (the search goes on) unless ``on_error='raise'``; a non-number result is always
+        fatal. A fatal outcome carries the exception; the caller re-raises it. On
+        KeyboardInterrupt/SystemExit the run is closed with ``interrupt_status`` and the
+        exception propagates. With ``time_limit`` (the trial then runs in a worker thread) a
+        trial running past it is stopped and recorded as failed (``__error__`` starts with
+        ``TrialTimeout``; its run gets status ``failed`` and the metric ``timeout`` = the limit
+        in seconds); this is never fatal.
+        """
+        rung, recorder = facts.rung, self.recorder
+        state: dict[str, Any] = {"logger": None, "run_id": None}
+        opening = threading.Lock()  # see TimeLimit.close
+
+        def on_config(config: Any) -> None:
+            with opening:
+                check_trial_time()  # a trial stopped before its run opened opens none
+                state["config"] = to_adict(config)
+                state["logger"], state["run_id"] = recorder.start(config, facts)
+
+        def call() -> Any:
+            return self.target.call(
+                self.func, values, rung, self.args, dict(self.kwargs), on_config, extra
+            )
+
+        where = f"trial {dict(values)!r} (round {rung})"
+        limit = self.time_limit or TimeLimit(None)
+        try:
+            metric = as_metric(limit.call(call), where)
+        except TrialTimeout as exc:
+            logger.warning("%s stopped: %s; recorded with the worst metric", where, exc)
+            limit.close(
+                lambda: recorder.finish_timed_out(state["logger"], rung, limit.seconds or 0.0),
+                opening,
+            )
+            return _timed_out(exc, values, rung, self.mode, state)
+        except Exception as exc:
+            return _failed(exc, values, rung, self, state, where)
+        except BaseException:  # KeyboardInterrupt, SystemExit: close the run, then stop
+            limit.close(
+                lambda: recorder.finish(
+                    state["logger"], None, rung, failed=True, status=self.interrupt_status
+                ),
+                opening,
+            )
+            raise
+        recorder.finish(state["logger"], metric, rung, failed=False)
+        if math.isnan(metric):
+            logger.warning("%s returned NaN; it ranks last", where)
+        return TrialOutcome(config=state["config"], metric=metric, run_id=state["run_id"])
 
 
 def _failed(
     exc: Exception,
     values: Mapping[str, Any],
-    round_index: int,
-    mode: str,
-    on_error: str,
-    recorder: TrialRecorder,
+    rung: int,
+    runner: TrialRunner,
     state: dict[str, Any],
     where: str,
 ) -> TrialOutcome:
     """The outcome of a trial that raised; ``fatal`` unless ``on_error='continue'``."""
-    fatal = on_error == "raise" or isinstance(exc, TrialResultError)
+    fatal = runner.on_error == "raise" or isinstance(exc, TrialResultError)
     if not fatal:
         logger.warning("%s failed; recorded with the worst metric", where, exc_info=exc)
-    recorder.finish(state["logger"], None, round_index, failed=True)
+    runner.recorder.finish(state["logger"], None, rung, failed=True)
     return TrialOutcome(
-        config=state.get("config") or _values_only(values, round_index),
-        metric=worst(mode),
+        config=state.get("config") or _values_only(values, rung),
+        metric=worst(runner.mode),
         error=f"{type(exc).__name__}: {exc}",
         run_id=state["run_id"],
         fatal=fatal,
@@ -162,22 +181,22 @@ def _failed(
 def _timed_out(
     exc: TrialTimeout,
     values: Mapping[str, Any],
-    round_index: int,
+    rung: int,
     mode: str,
     state: dict[str, Any],
 ) -> TrialOutcome:
     """The outcome of a trial stopped by its time limit (failed, never fatal)."""
     return TrialOutcome(
-        config=state.get("config") or _values_only(values, round_index),
+        config=state.get("config") or _values_only(values, rung),
         metric=worst(mode),
         error=f"TrialTimeout: {exc}",
         run_id=state["run_id"],
     )
 
 
-def _values_only(values: Mapping[str, Any], round_index: int) -> ADict:
+def _values_only(values: Mapping[str, Any], rung: int) -> ADict:
     config = ADict()
     for path, value in values.items():
         ADict.set_path(config, path, value)
-    config[NUM_HALVED] = round_index
+    config[NUM_HALVED] = rung
     return config

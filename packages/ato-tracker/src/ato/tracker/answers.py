@@ -8,7 +8,8 @@ value is finite: failed, killed, crashed, timed-out or NaN evaluations are never
 and a search without a completed evaluation has no answer (`SearchAnswer.run_id` is
 ``None`` and `SearchAnswer.reason` says why). For ASHA the budget is that of the rung.
 
-Two layouts of runs are read:
+Two layouts of runs are read (the tags are parsed by `ato.tracker.search_runs`, which owns
+the search-run contract):
 
 - **contract** (ato-hyperopt with ``bracket:`` / ``mode:`` tags): each evaluation is a run
   tagged ``search:<id>``, ``trial:<n>``, ``rung:<k>``, ``budget:<b>``, ``bracket:<i>``,
@@ -34,13 +35,9 @@ from ato.adict.modes import check_mode
 from .errors import InvalidModeError
 from .modes import default_mode
 from .results import MetricSummary, Run
+from .search_runs import SEARCH_PREFIX, SearchRun, parse_tags
 
-#: Tag of the run holding a search's answer.
-ANSWER_TAG = "final"
-#: Prefix of the metric key under which a search stores the value it ranks by.
-SEARCH_PREFIX = "search/"
 COMPLETED = "completed"
-_CONTRACT_TAGS = ("bracket", "mode")
 _BUDGET_KEYS = ("__budget__",)
 _RUNG_KEYS = ("__num_halved__", "__rung__")
 
@@ -148,7 +145,7 @@ def search_answer(
     """
     if mode is not None:
         check_mode(mode, InvalidModeError)
-    contract = any(_tags(run).keys() & set(_CONTRACT_TAGS) for run in runs)
+    contract = any(parse_tags(run.tags).contract for run in runs)
     key, own_mode = _ranked_key(runs, summaries, metric, contract)
     mode = mode or own_mode or (default_mode(key) if key else "max")
     evaluations = tuple(_evaluation(run, summaries.get(run.id, {}), key) for run in runs)
@@ -177,7 +174,7 @@ def guess_search_metric(runs: Sequence[Run], summaries: Summaries) -> str | None
     ``None`` when the runs logged nothing."""
     scores: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for run in runs:
-        rung = _rung(run, _tags(run))
+        rung = _rung(run, parse_tags(run.tags))
         for key, summary in summaries.get(run.id, {}).items():
             scores[key][0] += summary.last_step == rung
             scores[key][1] -= summary.count
@@ -192,9 +189,9 @@ def _ranked_key(
     """The key to rank by and, when it is the search's own key, the search's direction."""
     if not contract:
         return metric or guess_search_metric(runs, summaries), None
-    tags = [_tags(run) for run in runs]
-    own = _first(t.get("metric_key") for t in tags)
-    own_mode = _first(t.get("mode") for t in tags if t.get("mode") in ("max", "min"))
+    facts = [parse_tags(run.tags) for run in runs]
+    own = _first(f.metric_key for f in facts)
+    own_mode = _first(f.mode for f in facts if f.mode in ("max", "min"))
     if metric is None:
         metric = SEARCH_PREFIX + own if own else _logged_search_key(summaries)
     elif metric == own and not _logged(summaries, metric):
@@ -213,17 +210,17 @@ def _logged_search_key(summaries: Summaries) -> str | None:
 
 
 def _evaluation(run: Run, summaries: Mapping[str, MetricSummary], key: str | None) -> Evaluation:
-    tags = _tags(run)
+    facts = parse_tags(run.tags)
     summary = summaries.get(key) if key else None
     return Evaluation(
         run_id=run.id,
         status=run.status,
-        trial=tags.get("trial_id", tags.get("trial")),
-        bracket=_int(tags.get("bracket")),
-        rung=_rung(run, tags),
-        budget=_budget(run, tags),
+        trial=facts.trial_id,
+        bracket=facts.bracket,
+        rung=_rung(run, facts),
+        budget=_budget(run, facts),
         value=None if summary is None else float(summary.last),
-        final=ANSWER_TAG in run.tags,
+        final=facts.answer,
     )
 
 
@@ -275,25 +272,15 @@ def _state(evaluation: Evaluation) -> str:
     return "completed without a value" if evaluation.value is None else "completed with NaN/inf"
 
 
-def _tags(run: Run) -> dict[str, str]:
-    """``name:value`` tags of ``run`` as a dict (the first of a name wins)."""
-    values: dict[str, str] = {}
-    for tag in run.tags:
-        name, sep, value = tag.partition(":")
-        if sep and name and name not in values:
-            values[name] = value
-    return values
-
-
-def _rung(run: Run, tags: Mapping[str, str]) -> int:
-    rung = _int(tags.get("rung", tags.get("round")))
+def _rung(run: Run, facts: SearchRun) -> int:
+    rung = facts.rung
     if rung is None:
         rung = _int(_config_value(run, _RUNG_KEYS))
     return rung if rung is not None else 0
 
 
-def _budget(run: Run, tags: Mapping[str, str]) -> float | None:
-    budget = _number(tags.get("budget"))
+def _budget(run: Run, facts: SearchRun) -> float | None:
+    budget = facts.budget
     if budget is None:
         budget = _number(_config_value(run, _BUDGET_KEYS))
     return budget

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, distinct, func, select
 from sqlalchemy.exc import DBAPIError
 
-from . import frames, queries, status, summaries
-from .answers import ANSWER_TAG, SearchAnswer, search_answer
+from . import frames, queries, search_runs, status, summaries
+from .answers import SearchAnswer, search_answer
 from .engine import get_engine, require_tracker_schema, schema_state, sqlite_file
 from .errors import TrackerConfigError, TrackerError
 from .models import FingerprintRecord, MetricRecord, ProjectRecord, RunRecord
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import pandas
 
 #: Tag of the run holding a search's answer, next to ``search:<id>`` (see ``ato.tracker.answers``).
-SEARCH_ANSWER_TAG = ANSWER_TAG
+SEARCH_ANSWER_TAG = search_runs.ANSWER_TAG
 STREAM_BATCH = 10_000
 
 _runs = RunRecord.__table__
@@ -314,7 +314,7 @@ class SQLFinder:
         """The runs (trials) of hyperparameter search ``search_id`` - tagged
         ``search:<search_id>`` by ato-hyperopt - by id, without metric rows; only those of
         ``project_name`` if given. ``[]`` when there are none."""
-        tag = f"search:{search_id}"
+        tag = search_runs.search_tag(search_id)
         where = queries.tagged(tag)
         if project_name is not None:
             where = where & (_projects.c.name == project_name)
@@ -332,7 +332,7 @@ class SQLFinder:
         answers = [
             run
             for run in self.get_search_runs(search_id, project_name)
-            if SEARCH_ANSWER_TAG in run.tags
+            if search_runs.is_answer(run.tags)
         ]
         return self.find_run(answers[-1].id) if answers else None
 
@@ -359,7 +359,7 @@ class SQLFinder:
         summaries = self.get_metric_summaries([run.id for run in runs])
         answer = search_answer(runs, summaries, metric, mode)
         if not runs:
-            return replace(answer, reason=f"no run is tagged search:{search_id}")
+            return replace(answer, reason=f"no run is tagged {search_runs.search_tag(search_id)}")
         return answer
 
     def runs_frame(

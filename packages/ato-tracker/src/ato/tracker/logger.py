@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from . import (
     exits,  # noqa: F401 - installs the exit and fork hooks of the buffers
     queries,
+    search_runs,
     signals,
 )
 from .buffer import UNREACHABLE, MetricBuffer, RejectedMetric, close_quietly
@@ -351,6 +352,32 @@ class SQLLogger:
         target = self._require_run("add_tags") if run_id is None else int(run_id)
         new = _tag_list(tags)
         return run_transaction(self.engine, lambda conn: _merge_tags(conn, target, new))
+
+    def start_search_run(self, facts: search_runs.SearchFacts, config: Any = None) -> int:
+        """Start the run of one evaluation of a hyperparameter search (ato-hyperopt's
+        ``SearchRunLogger`` protocol): the run is tagged as `ato.tracker.search_runs` stores
+        ``facts`` (``search:<id>``, ``round:<rung>``, ``trial:<n>``, ...); otherwise as `run`.
+
+        Args:
+            facts: the evaluation's facts, e.g. an ``ato.hyperopt.SearchRunFacts``.
+            config: the trial's config, or ``None`` for the logger's own (as for `run`).
+
+        Returns:
+            The new run's id.
+
+        Raises:
+            RunStateError: a run of this logger is still active.
+        """
+        return self.run(tags=search_runs.build_tags(facts), config=config)
+
+    def mark_search_answer(self, run_id: int) -> list[str]:
+        """Mark run ``run_id`` as holding its search's answer (the ``final`` tag of
+        `ato.tracker.search_runs`), also after it finished; returns the run's tags.
+
+        Raises:
+            RunNotFoundError: no run has id ``run_id``.
+        """
+        return self.add_tags([search_runs.ANSWER_TAG], run_id=run_id)
 
     @contextmanager
     def start_run(self, tags: Any = None, config: Any = None) -> Iterator[ActiveRun]:

@@ -19,7 +19,7 @@
     add("ended", fmtTime(run.end_time));
     add("duration", fmtDuration(run.duration_s));
     add("tags", run.tags.length ? el("span", { cls: "tags" }, run.tags.map((t) =>
-      t.startsWith("search:") ? el("a", { cls: "tag", href: `/searches/${encodeURIComponent(t.slice(7))}`, text: t })
+      t === run.search_tag ? el("a", { cls: "tag", href: `/searches/${encodeURIComponent(run.search_id)}`, text: t })
         : el("span", { cls: "tag", text: t }))) : "–");
     add("structural hash", el("code", { text: run.structural_hash }));
     const summaries = Object.entries(run.metrics).map(([k, m]) =>

@@ -23,6 +23,8 @@
     return cols.id.map((id, i) => ({
       id, i, status: cols.status[i], start_time: cols.start_time[i], end_time: cols.end_time[i],
       duration_s: cols.duration_s[i], tags: cols.tags[i], search_id: cols.search_id[i],
+      search_tag: cols.search_tag[i], contract_tags: cols.contract_tags[i], rung: cols.rung[i],
+      budget: cols.budget[i], trial: cols.trial[i],
       param: (key) => (key in body.params && !missing.get(key)?.has(i) ? body.params[key][i] : undefined),
     }));
   }
@@ -40,7 +42,7 @@
   fillSelect($("f-status"), data.statuses);
   const tags = new Set(); const searches = new Set();
   for (const run of data.runs) {
-    for (const tag of run.tags) if (!tag.startsWith("search:") && !tag.startsWith("round:")) tags.add(tag);
+    for (const tag of run.tags) if (!run.contract_tags.includes(tag)) tags.add(tag);
     if (run.search_id !== null) searches.add(run.search_id);
   }
   fillSelect($("f-tag"), [...tags].sort());
@@ -90,8 +92,8 @@
 
   function tagCell(run) {
     const items = run.tags.map((tag) => {
-      if (tag.startsWith("search:")) {
-        return el("a", { cls: "tag", href: `/searches/${encodeURIComponent(tag.slice(7))}`, text: tag });
+      if (tag === run.search_tag) {
+        return el("a", { cls: "tag", href: `/searches/${encodeURIComponent(run.search_id)}`, text: tag });
       }
       return el("span", { cls: "tag", text: tag });
     });

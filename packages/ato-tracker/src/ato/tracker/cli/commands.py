@@ -18,12 +18,13 @@ from ato.adict import ADict
 from ..answers import SearchAnswer, search_answer
 from ..engine import get_engine, run_transaction
 from ..errors import NameNotFoundError, ProjectNotFoundError, RunNotFoundError, UsageError
-from ..finder import SEARCH_ANSWER_TAG, SQLFinder
+from ..finder import SQLFinder
 from ..frames import param_keys, run_rows
 from ..modes import Modes
 from ..names import hint
 from ..overview import RunRow
 from ..results import MetricSummary, ProjectSummary, Run
+from ..search_runs import is_answer, search_id_of, search_tag
 from ..settings import hide_password as display_url
 from ..status import mark_run
 from . import export, listing
@@ -206,7 +207,7 @@ def list_runs(ctx: Context, options: ListOptions) -> None:
     for run in runs:
         record = run_record(run, summaries.get(run.id, {}))
         if options.search is not None:
-            record["final"] = SEARCH_ANSWER_TAG in run.tags
+            record["final"] = is_answer(run.tags)
             record["answer"] = run.id in answers  # by the rule of ato.tracker.answers
         data.append(record)
     table = render_runs_table(runs, keys, summaries, params=params, marked=answers)
@@ -234,7 +235,7 @@ class _Listed:
     def _read(self, *, with_config: bool) -> list[RunRow]:
         ctx, options = self.ctx, self.options
         if options.search is not None:
-            tag = f"search:{options.search}"
+            tag = search_tag(options.search)
             projects = None if ctx.project is None else [ctx.require_project(ctx.project)]
             where = listing.matching(projects, tag)
             rows = listing.run_rows(ctx.finder, where, with_config=with_config)
@@ -297,13 +298,12 @@ def search_runs(ctx: Context, search_id: str) -> list[Run]:
     runs = ctx.finder.get_search_runs(search_id, project)
     if runs:
         return runs
-    known = [
-        tag[len("search:") :]
+    found = (
+        search_id_of(run.tags)
         for name in ([project] if project else ctx.project_names())
         for run in ctx.finder.get_runs_in_project(name, with_metrics=False)
-        for tag in run.tags
-        if tag.startswith("search:")
-    ]
+    )
+    known = [search_id for search_id in found if search_id is not None]
     raise NameNotFoundError(
         f"no runs of search {search_id!r} in {display_url(ctx.finder.db_url)}."
         + hint(search_id, known, "searches")

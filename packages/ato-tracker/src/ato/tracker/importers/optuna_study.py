@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from ..normalize import to_json_value
+from ..search_runs import SEARCH_PREFIX, SearchRun, build_tags
 from .dependencies import require
 from .errors import ImportSourceError
 from .progress import progress_bar
@@ -126,7 +127,8 @@ def _trial_run(optuna: Any, trial: Any, study: str, project: str, key: str, mode
     state = trial.state
     started = _utc(trial.datetime_start or trial.datetime_complete or datetime.now())
     ended = _utc(trial.datetime_complete) if trial.datetime_complete else None
-    tags = [f"search:{study}", f"trial:{trial.number}", f"mode:{mode}", f"metric_key:{key}"]
+    facts = SearchRun(search_id=study, trial_id=str(trial.number), mode=mode, metric_key=key)
+    tags = build_tags(facts)
     run = SourceRun(
         source=SOURCE,
         source_id=f"optuna:{study}/{trial.number}",
@@ -158,7 +160,7 @@ def _points(trial: Any, key: str, moment: float) -> Iterator[MetricPoint]:
     for step, value in sorted(trial.intermediate_values.items()):
         yield key, value, step, moment
     if trial.value is not None:
-        yield f"search/{key}", trial.value, None, moment
+        yield SEARCH_PREFIX + key, trial.value, None, moment
 
 
 def _utc(moment: datetime) -> datetime:
