@@ -6,7 +6,7 @@ it ranks by under ``search/<key>``. Older searches tagged ``round:<k>`` and logg
 itself at ``step=k``; both forms are read. A trial that survives a rung appears again in the next
 one: it is recognised by its ``trial_id`` tag or, without one, by its config minus the keys the
 search sets itself (``__num_halved__``, ``__budget__``...). The answer is the one
-``ato runs best --search`` names: `ato.tracker.answers.search_answer`.
+``ato runs best --search`` names: [`SQLFinder.get_search`][ato.tracker.SQLFinder.get_search].
 """
 
 from __future__ import annotations
@@ -17,20 +17,15 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Connection
-
 from ato.adict.modes import check_mode
-from ato.tracker import queries
-from ato.tracker.answers import Evaluation, SearchAnswer, search_answer
-from ato.tracker.overview import runs_with_tag
-from ato.tracker.results import Run
+from ato.tracker import Evaluation, Run, SearchAnswer, SQLFinder
 
 from . import records
 from .errors import BadRequestError, NotFoundError
 
 
 def search_detail(
-    conn: Connection, search_id: str, *, metric: str | None = None, mode: str | None = None
+    finder: SQLFinder, search_id: str, *, metric: str | None = None, mode: str | None = None
 ) -> dict[str, Any]:
     """The search's trials per bracket and rung, survivor links, searched parameters and answer.
 
@@ -39,7 +34,7 @@ def search_detail(
         metric: the metric key to rank by (default: the search's own, ``search/<key>``, or for
             older searches the key each trial logged once, at the step of its round).
         mode: ``'max'`` or ``'min'`` (default: the search's ``mode:`` tag, else guessed from
-            the key, see [`default_mode`][ato.tracker.modes.default_mode]).
+            the key).
 
     Raises:
         NotFoundError: no run carries the tag, or ``metric`` was never logged by a trial.
@@ -47,14 +42,12 @@ def search_detail(
     """
     if mode is not None:
         check_mode(mode, BadRequestError)
-    runs = runs_with_tag(conn, f"search:{search_id}")
-    if not runs:
+    found = finder.get_search(search_id, metric=metric, mode=mode)
+    if found is None:
         raise NotFoundError(f"no run is tagged search:{search_id}")
-    summaries = queries.metric_summaries(conn, [run.id for run in runs])
-    keys = sorted({key for per_run in summaries.values() for key in per_run})
+    runs, keys, answer = found.runs, found.metric_keys, found.answer
     if metric is not None and metric not in keys:
         raise NotFoundError(f"no trial of search {search_id} logged a metric {metric!r}")
-    answer = search_answer(runs, summaries, metric, mode)
     trials = [
         _trial(run, evaluation) for run, evaluation in zip(runs, answer.evaluations, strict=True)
     ]
@@ -132,7 +125,8 @@ def _links(trials: list[dict[str, Any]]) -> list[list[int]]:
 
 
 def _best(trials: list[dict[str, Any]], answer: SearchAnswer) -> dict[str, Any] | None:
-    """The search's answer (see `ato.tracker.answers`), ``None`` without one."""
+    """The search's answer (see [`SearchAnswer`][ato.tracker.SearchAnswer]), ``None``
+    without one."""
     if answer.run_id is None:
         return None
     trial = next(t for t in trials if t["run_id"] == answer.run_id)

@@ -20,6 +20,9 @@ from .errors import InvalidModeError
 if TYPE_CHECKING:
     import pandas
 
+    from .answers import SearchAnswer
+    from .overview import RunRow
+
 
 def check_mode(mode: object) -> str:
     """Return ``mode`` if it is ``'max'`` or ``'min'`` (`ato.adict.modes.check_mode`).
@@ -174,3 +177,131 @@ class Run:
         from .frames import metric_frame
 
         return metric_frame(self.metrics, keys)
+
+
+# ---- Results of the read API shared by the ``ato`` command, the dashboard and users ----------
+
+
+class SummaryRow(NamedTuple):
+    """One metric key of one run in a table of runs: ``last`` (the value logged last), ``min``
+    and ``max`` (over the values that are not NaN; ``None`` if all are NaN). NaN and +-inf are
+    kept as floats. A named tuple: a runs table holds one per run and key."""
+
+    run_id: int
+    key: str
+    last: float | None
+    min: float | None
+    max: float | None
+
+
+@dataclass(frozen=True)
+class RunsPage:
+    """A page of the runs of a project, as returned by
+    [`SQLFinder.get_runs_page`][ato.tracker.SQLFinder.get_runs_page].
+
+    Attributes:
+        project_name: the project.
+        total: how many runs match the filters (all pages together).
+        offset: index of the first returned run among the matching ones, in the sort order.
+        runs: the page's runs as light [`RunRow`][ato.tracker.RunRow]s (config as plain
+            dicts, no metrics, artifacts or fingerprints).
+        summaries: the metric summaries of the page's runs (every key each run logged), in no
+            particular order; empty when asked ``with_summaries=False``.
+    """
+
+    project_name: str
+    total: int
+    offset: int
+    runs: list[RunRow]
+    summaries: list[SummaryRow]
+
+
+@dataclass(frozen=True)
+class MetricSeries:
+    """One metric of one run, as returned by
+    [`SQLFinder.get_metric_series`][ato.tracker.SQLFinder.get_metric_series].
+
+    Attributes:
+        run_id: the run.
+        key: the metric key.
+        points: the kept values as [`Metric`][ato.tracker.Metric] rows in step order (all of
+            them when not downsampled); ``[]`` when the run never logged ``key``.
+        total: how many values the run logged under ``key``.
+    """
+
+    run_id: int
+    key: str
+    points: list[Metric]
+    total: int
+
+    @property
+    def downsampled(self) -> bool:
+        """Whether some logged values were left out."""
+        return self.total > len(self.points)
+
+
+@dataclass(frozen=True)
+class MetricKeyPage:
+    """Some metric keys of one run with their summaries, as returned by
+    [`SQLFinder.get_metric_key_page`][ato.tracker.SQLFinder.get_metric_key_page].
+
+    Attributes:
+        run_id: the run.
+        summaries: the page's summaries by key, in key order (code point order).
+        total: how many keys match the pattern (all pages together).
+        offset: index of the page's first key among the matching ones.
+    """
+
+    run_id: int
+    summaries: dict[str, MetricSummary]
+    total: int
+    offset: int
+
+    @property
+    def keys(self) -> list[str]:
+        """The page's keys, in key order."""
+        return list(self.summaries)
+
+
+@dataclass(frozen=True)
+class SearchInfo:
+    """A hyperparameter search seen from a project's runs, as listed by
+    [`SQLFinder.list_searches`][ato.tracker.SQLFinder.list_searches].
+
+    Attributes:
+        search_id: the id in the runs' ``search:<id>`` tag.
+        runs: how many runs (evaluations of trials) of the project carry it.
+        statuses: how many of them have each status (``{'completed': 12, 'failed': 1}``).
+        first_start: the earliest start time of those runs (aware UTC).
+        last_activity: their latest start or end time (aware UTC).
+    """
+
+    search_id: str
+    runs: int
+    statuses: dict[str, int]
+    first_start: datetime
+    last_activity: datetime
+
+
+@dataclass(frozen=True)
+class SearchTrials:
+    """A hyperparameter search with its trials' runs and its answer, as returned by
+    [`SQLFinder.get_search`][ato.tracker.SQLFinder.get_search].
+
+    Attributes:
+        search_id: the id in the runs' ``search:<id>`` tag.
+        runs: every run of the search (one per evaluation of a trial), by id, without metric
+            rows.
+        summaries: per run id, per metric key, its [`MetricSummary`][ato.tracker.MetricSummary].
+        metric_keys: every metric key any of the runs logged, sorted.
+        answer: the search's answer by the rule of ``ato.tracker.answers`` (best completed
+            evaluation at the largest budget reached, ties to the earlier trial), a
+            [`SearchAnswer`][ato.tracker.SearchAnswer]; its ``evaluations`` are in the order
+            of ``runs``.
+    """
+
+    search_id: str
+    runs: list[Run]
+    summaries: dict[int, dict[str, MetricSummary]]
+    metric_keys: list[str]
+    answer: SearchAnswer
