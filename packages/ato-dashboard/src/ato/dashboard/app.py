@@ -300,7 +300,7 @@ def create_app(
                 www_redirect=False,
             )
         ],
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=EXCEPTION_HANDLERS,
     )
     app.state.db = db
     return app

@@ -7,10 +7,10 @@ metric keys raise ``ato.dashboard.errors.NotFoundError``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ato.tracker import Run, RunRow, SQLFinder, SummaryRow, is_bookkeeping, search_id_of
+from ato.tracker import MetricColumns, Run, RunRow, SQLFinder, is_bookkeeping, search_id_of
 
 from . import records
 from .admission import MAX_POINTS_LIMIT, is_run_id
@@ -53,7 +53,7 @@ def project_runs(
         raise NotFoundError(f"no project named {name!r}")
     runs = page.runs
     params, missing = records.config_columns([run.config for run in runs])
-    metrics = _metric_columns(page.summaries, runs)
+    metrics = _metric_columns(page.metrics)
     return {
         "project": name,
         "count": len(runs),
@@ -88,33 +88,23 @@ def _run_columns(runs: list[RunRow]) -> dict[str, list[Any]]:
     }
 
 
-def _metric_columns(
-    rows: Sequence[SummaryRow], runs: list[RunRow]
-) -> dict[str, dict[str, list[Any]]]:
+def _metric_columns(metrics: Mapping[str, MetricColumns]) -> dict[str, dict[str, list[Any]]]:
     """Per metric key: ``last`` and ``best`` (by `records.guess_mode`) per run, ``None``
     where the run did not log the key; NaN and infinities as the texts of
     `records.json_value`."""
-    index = {run.id: i for i, run in enumerate(runs)}
-    columns: dict[str, dict[str, list[Any]]] = {}
-    lower_is_better: dict[str, bool] = {}
+    return {
+        key: {
+            "last": _json_values(column.last),
+            "best": _json_values(column.min if records.guess_mode(key) == "min" else column.max),
+        }
+        for key, column in metrics.items()
+    }
+
+
+def _json_values(values: list[float | None]) -> list[float | str | None]:
+    """`records.json_value` of each of ``values``, inlined (one value per run and key)."""
     text = records.NON_FINITE_TEXT
-    for run_id, key, last, low, high in rows:
-        i = index.get(run_id)
-        if i is None:  # filtered out
-            continue
-        column = columns.get(key)
-        if column is None:
-            column = columns[key] = {"last": [None] * len(runs), "best": [None] * len(runs)}
-            lower_is_better[key] = records.guess_mode(key) == "min"
-        best = low if lower_is_better[key] else high
-        # records.json_value, inlined: a runs table has one value per run and key
-        if last is not None and last - last != 0:
-            last = text[last != last, last > 0]
-        if best is not None and best - best != 0:
-            best = text[best != best, best > 0]
-        column["last"][i] = last
-        column["best"][i] = best
-    return columns
+    return [v if v is None or v - v == 0 else text[v != v, v > 0] for v in values]
 
 
 def run_detail(finder: SQLFinder, run_id: int) -> dict[str, Any]:

@@ -40,6 +40,7 @@ from .results import (
     Artifact,
     Fingerprint,
     Metric,
+    MetricColumns,
     MetricKeyPage,
     MetricSeries,
     MetricSummary,
@@ -49,7 +50,6 @@ from .results import (
     RunsPage,
     SearchInfo,
     SearchTrials,
-    SummaryRow,
 )
 from .settings import default_db_url, hide_password
 
@@ -70,6 +70,7 @@ __all__ = [
     "InvalidStatusError",
     "Metric",
     "Modes",
+    "MetricColumns",
     "MetricKeyError",
     "MetricKeyPage",
     "MetricSeries",
@@ -94,7 +95,6 @@ __all__ = [
     "SearchTrials",
     "SQLFinder",
     "SQLLogger",
-    "SummaryRow",
     "TrackerConfigError",
     "TrackerError",
     "default_db_url",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from .models import FingerprintRecord, MetricRecord, ProjectRecord, RunRecord
 from .overview import RunRow
 from .results import (
     Metric,
+    MetricColumns,
     MetricKeyPage,
     MetricSeries,
     MetricSummary,
@@ -30,7 +32,6 @@ from .results import (
     RunsPage,
     SearchInfo,
     SearchTrials,
-    SummaryRow,
 )
 from .schema import HEAD_REVISION
 from .settings import hide_password, read_settings
@@ -532,7 +533,8 @@ class SQLFinder:
 
         Returns:
             A [`RunsPage`][ato.tracker.RunsPage]: ``total`` matching runs, the page's
-            [`RunRow`][ato.tracker.RunRow]s and their [`SummaryRow`][ato.tracker.SummaryRow]s.
+            [`RunRow`][ato.tracker.RunRow]s and, per metric key, the
+            [`MetricColumns`][ato.tracker.MetricColumns] of their summaries.
 
         Raises:
             ValueError: ``sort_by`` names no field, or ``offset``/``limit`` is negative.
@@ -545,29 +547,28 @@ class SQLFinder:
             if queries.find_project(conn, project_name) is None:
                 return None
             rows = overview.project_run_rows(conn, project_name, crash_timeout=self.crash_timeout)
-            stored = (
-                summaries.project_summary_rows(conn, project_name)
-                if with_summaries or by_metric
-                else []
-            )
-        if status is not None:
-            rows = [row for row in rows if row.status == status]
-        if tag is not None:
-            rows = [row for row in rows if tag in row.tags]
-        if by_metric:
-            key = sort_by.removeprefix("metrics.")
-            lasts = {row[0]: _last_value(row) for row in stored if row[1] == key}
-            rows = _sorted(rows, lambda row: lasts.get(row.id), descending)
-        elif sort_by != "id" or descending:
-            rows = _sorted(rows, sort_key, descending)
+            if status is not None:
+                rows = [row for row in rows if row.status == status]
+            if tag is not None:
+                rows = [row for row in rows if tag in row.tags]
+            columns: dict[str, MetricColumns] = {}
+            if with_summaries or by_metric:
+                stored = conn.execute(summaries.project_summary_statement(project_name))
+                columns = _metric_columns(stored, rows)
         total = len(rows)
+        order: list[int] | None = None
+        if by_metric:
+            lasts = columns.get(sort_by.removeprefix("metrics."), MetricColumns([], [], [])).last
+            order = _order(range(total), lambda i: lasts[i] if lasts else None, descending)
+        elif sort_by != "id" or descending:
+            order = _order(range(total), lambda i: sort_key(rows[i]), descending)
         if offset or limit is not None:
-            rows = rows[offset : None if limit is None else offset + limit]
-        kept: list[SummaryRow] = []
-        if with_summaries:
-            ids = {row.id for row in rows} if len(rows) < total else None
-            kept = [_summary_row(row) for row in stored if ids is None or row[0] in ids]
-        return RunsPage(project_name, total, offset, rows, kept)
+            order = list(range(total)) if order is None else order
+            order = order[offset : None if limit is None else offset + limit]
+        if order is not None:
+            rows = [rows[i] for i in order]
+            columns = _reordered(columns, order)
+        return RunsPage(project_name, total, offset, rows, columns if with_summaries else {})
 
     def get_metric_series(
         self, run_id: int, key: str, max_points: int | None = None
@@ -703,20 +704,36 @@ def search_id_of(tags: Sequence[str]) -> str | None:
     return None
 
 
-def _last_value(row: Any) -> float | None:
-    """The last value of a ``summaries.project_summary_rows`` row, non-finite ones included."""
-    return row[2] if row[2] is not None else _NON_FINITE.get(row[5])
+def _metric_columns(stored: Iterable[Any], rows: Sequence[RunRow]) -> dict[str, MetricColumns]:
+    """The summary rows ``stored`` (see ``summaries.project_summary_statement``; streamed, so
+    no row object outlives its turn) as columns aligned with ``rows``."""
+    index = {row.id: i for i, row in enumerate(rows)}
+    size = len(rows)
+    columns: dict[str, MetricColumns] = {}
+    non_finite = _NON_FINITE
+    for run_id, key, last, low, high, last_class, low_inf, high_inf in stored:
+        i = index.get(run_id)
+        if i is None:  # filtered out
+            continue
+        column = columns.get(key)
+        if column is None:
+            column = columns[key] = MetricColumns([None] * size, [None] * size, [None] * size)
+        column.last[i] = last if last is not None else non_finite.get(last_class)
+        column.min[i] = low if not low_inf else _INF * low_inf
+        column.max[i] = high if not high_inf else _INF * high_inf
+    return columns
 
 
-def _summary_row(row: Any) -> SummaryRow:
-    run_id, key, last, low, high, last_class, low_inf, high_inf = row
-    return SummaryRow(
-        run_id,
-        key,
-        last if last is not None else _NON_FINITE.get(last_class),
-        low if not low_inf else _INF * low_inf,
-        high if not high_inf else _INF * high_inf,
-    )
+def _reordered(columns: dict[str, MetricColumns], order: list[int]) -> dict[str, MetricColumns]:
+    """``columns`` with their entries in ``order`` (a page of them); keys no run of the page
+    logged are dropped."""
+    kept: dict[str, MetricColumns] = {}
+    for key, column in columns.items():
+        last = [column.last[i] for i in order]
+        low = [column.min[i] for i in order]
+        if last.count(None) < len(last) or low.count(None) < len(low):
+            kept[key] = MetricColumns(last, low, [column.max[i] for i in order])
+    return kept
 
 
 def _run_sort_key(sort_by: str) -> Callable[[RunRow], Any]:
@@ -748,20 +765,19 @@ def _dig(config: Any, path: Sequence[str]) -> Any:
     return config
 
 
-def _sorted(rows: list[RunRow], value: Callable[[RunRow], Any], descending: bool) -> list[RunRow]:
-    """``rows`` ordered by ``value`` (numbers before text, each in its own order), the runs
-    without a value (``None``, NaN) last in either direction; stable, so ties keep id order."""
-    present: list[tuple[tuple[int, Any], RunRow]] = []
-    missing: list[RunRow] = []
-    for row in rows:
-        v = value(row)
+def _order(indexes: Iterable[int], value: Callable[[int], Any], descending: bool) -> list[int]:
+    """``indexes`` ordered by ``value`` (numbers before text, each in its own order; other
+    values by their ``repr``), those without a value (``None``, NaN) last in either direction;
+    stable, so ties keep id order."""
+    present: list[tuple[tuple[int, Any], int]] = []
+    missing: list[int] = []
+    for i in indexes:
+        v = value(i)
         if v is None or (isinstance(v, float) and math.isnan(v)):
-            missing.append(row)
-        elif isinstance(v, (int, float)):
-            present.append(((0, v), row))
-        elif isinstance(v, str):
-            present.append(((1, v), row))
+            missing.append(i)
+        elif isinstance(v, (int, float, datetime, timedelta)):
+            present.append(((0, v), i))
         else:
-            present.append(((0, v) if hasattr(v, "isoformat") else (1, repr(v)), row))
+            present.append(((1, v if isinstance(v, str) else repr(v)), i))
     present.sort(key=lambda pair: pair[0], reverse=descending)
-    return [row for _, row in present] + missing
+    return [i for _, i in present] + missing

@@ -182,16 +182,16 @@ class Run:
 # ---- Results of the read API shared by the ``ato`` command, the dashboard and users ----------
 
 
-class SummaryRow(NamedTuple):
-    """One metric key of one run in a table of runs: ``last`` (the value logged last), ``min``
-    and ``max`` (over the values that are not NaN; ``None`` if all are NaN). NaN and +-inf are
-    kept as floats. A named tuple: a runs table holds one per run and key."""
+class MetricColumns(NamedTuple):
+    """One metric key over the runs of a [`RunsPage`][ato.tracker.RunsPage]: entry ``i`` of
+    each list belongs to ``page.runs[i]``, ``None`` where that run did not log the key.
+    ``last`` is the value logged last, ``min``/``max`` are taken over the values that are not
+    NaN (``None`` if all are NaN); NaN and +-inf are kept as floats. Columns, not a row per run
+    and key: a table of 100,000 runs holds no object per cell."""
 
-    run_id: int
-    key: str
-    last: float | None
-    min: float | None
-    max: float | None
+    last: list[float | None]
+    min: list[float | None]
+    max: list[float | None]
 
 
 @dataclass(frozen=True)
@@ -205,15 +205,16 @@ class RunsPage:
         offset: index of the first returned run among the matching ones, in the sort order.
         runs: the page's runs as light [`RunRow`][ato.tracker.RunRow]s (config as plain
             dicts, no metrics, artifacts or fingerprints).
-        summaries: the metric summaries of the page's runs (every key each run logged), in no
-            particular order; empty when asked ``with_summaries=False``.
+        metrics: per metric key any run of the page logged, its
+            [`MetricColumns`][ato.tracker.MetricColumns] (aligned with ``runs``); empty when
+            asked ``with_summaries=False``.
     """
 
     project_name: str
     total: int
     offset: int
     runs: list[RunRow]
-    summaries: list[SummaryRow]
+    metrics: dict[str, MetricColumns]
 
 
 @dataclass(frozen=True)
