@@ -30,7 +30,7 @@ from .errors import (
     TrackerConfigError,
     TrackerError,
 )
-from .finder import DatabaseLocation, SQLFinder, search_id_of
+from .finder import DatabaseLocation, RunsPage, SearchTrials, SQLFinder, search_id_of
 from .logger import ActiveRun, SQLLogger
 from .modes import Modes
 from .normalize import normalize_config, structural_hash
@@ -47,9 +47,7 @@ from .results import (
     Project,
     ProjectSummary,
     Run,
-    RunsPage,
     SearchInfo,
-    SearchTrials,
 )
 from .settings import default_db_url, hide_password
 

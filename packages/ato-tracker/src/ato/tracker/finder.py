@@ -29,9 +29,7 @@ from .results import (
     Project,
     ProjectSummary,
     Run,
-    RunsPage,
     SearchInfo,
-    SearchTrials,
 )
 from .schema import HEAD_REVISION
 from .settings import hide_password, read_settings
@@ -113,6 +111,53 @@ class DatabaseLocation:
             backend=parsed.get_backend_name(),
             sqlite_path=sqlite_file(normalized),
         )
+
+
+@dataclass(frozen=True)
+class RunsPage:
+    """A page of the runs of a project, as returned by
+    [`SQLFinder.get_runs_page`][ato.tracker.SQLFinder.get_runs_page].
+
+    Attributes:
+        project_name: the project.
+        total: how many runs match the filters (all pages together).
+        offset: index of the first returned run among the matching ones, in the sort order.
+        runs: the page's runs as light [`RunRow`][ato.tracker.RunRow]s (config as plain
+            dicts, no metrics, artifacts or fingerprints).
+        metrics: per metric key any run of the page logged, its
+            [`MetricColumns`][ato.tracker.MetricColumns] (aligned with ``runs``); empty when
+            asked ``with_summaries=False``.
+    """
+
+    project_name: str
+    total: int
+    offset: int
+    runs: list[RunRow]
+    metrics: dict[str, MetricColumns]
+
+
+@dataclass(frozen=True)
+class SearchTrials:
+    """A hyperparameter search with its trials' runs and its answer, as returned by
+    [`SQLFinder.get_search`][ato.tracker.SQLFinder.get_search].
+
+    Attributes:
+        search_id: the id in the runs' ``search:<id>`` tag.
+        runs: every run of the search (one per evaluation of a trial), by id, without metric
+            rows.
+        summaries: per run id, per metric key, its [`MetricSummary`][ato.tracker.MetricSummary].
+        metric_keys: every metric key any of the runs logged, sorted.
+        answer: the search's answer by the rule of ``ato.tracker.answers`` (best completed
+            evaluation at the largest budget reached, ties to the earlier trial), a
+            [`SearchAnswer`][ato.tracker.SearchAnswer]; its ``evaluations`` are in the order
+            of ``runs``.
+    """
+
+    search_id: str
+    runs: list[Run]
+    summaries: dict[int, dict[str, MetricSummary]]
+    metric_keys: list[str]
+    answer: SearchAnswer
 
 
 def _shown_url(url: str) -> str:

@@ -20,9 +20,6 @@ from .errors import InvalidModeError
 if TYPE_CHECKING:
     import pandas
 
-    from .answers import SearchAnswer
-    from .overview import RunRow
-
 
 def check_mode(mode: object) -> str:
     """Return ``mode`` if it is ``'max'`` or ``'min'`` (`ato.adict.modes.check_mode`).
@@ -195,29 +192,6 @@ class MetricColumns(NamedTuple):
 
 
 @dataclass(frozen=True)
-class RunsPage:
-    """A page of the runs of a project, as returned by
-    [`SQLFinder.get_runs_page`][ato.tracker.SQLFinder.get_runs_page].
-
-    Attributes:
-        project_name: the project.
-        total: how many runs match the filters (all pages together).
-        offset: index of the first returned run among the matching ones, in the sort order.
-        runs: the page's runs as light [`RunRow`][ato.tracker.RunRow]s (config as plain
-            dicts, no metrics, artifacts or fingerprints).
-        metrics: per metric key any run of the page logged, its
-            [`MetricColumns`][ato.tracker.MetricColumns] (aligned with ``runs``); empty when
-            asked ``with_summaries=False``.
-    """
-
-    project_name: str
-    total: int
-    offset: int
-    runs: list[RunRow]
-    metrics: dict[str, MetricColumns]
-
-
-@dataclass(frozen=True)
 class MetricSeries:
     """One metric of one run, as returned by
     [`SQLFinder.get_metric_series`][ato.tracker.SQLFinder.get_metric_series].
@@ -282,27 +256,3 @@ class SearchInfo:
     statuses: dict[str, int]
     first_start: datetime
     last_activity: datetime
-
-
-@dataclass(frozen=True)
-class SearchTrials:
-    """A hyperparameter search with its trials' runs and its answer, as returned by
-    [`SQLFinder.get_search`][ato.tracker.SQLFinder.get_search].
-
-    Attributes:
-        search_id: the id in the runs' ``search:<id>`` tag.
-        runs: every run of the search (one per evaluation of a trial), by id, without metric
-            rows.
-        summaries: per run id, per metric key, its [`MetricSummary`][ato.tracker.MetricSummary].
-        metric_keys: every metric key any of the runs logged, sorted.
-        answer: the search's answer by the rule of ``ato.tracker.answers`` (best completed
-            evaluation at the largest budget reached, ties to the earlier trial), a
-            [`SearchAnswer`][ato.tracker.SearchAnswer]; its ``evaluations`` are in the order
-            of ``runs``.
-    """
-
-    search_id: str
-    runs: list[Run]
-    summaries: dict[int, dict[str, MetricSummary]]
-    metric_keys: list[str]
-    answer: SearchAnswer
