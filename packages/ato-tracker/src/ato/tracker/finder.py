@@ -245,9 +245,12 @@ class SQLFinder:
         nothing can be written to it (see ``read_only`` of `SQLFinder`).
 
         Raises:
-            TrackerConfigError, DatabaseNotFoundError, NotATrackerDatabaseError,
-            SchemaOutdatedError, SchemaTooNewError, sqlalchemy.exc.DBAPIError: as for
-            `SQLFinder` with ``must_exist``.
+            TrackerConfigError: ``url`` is not a string.
+            DatabaseNotFoundError: a SQLite file that does not exist (none is created).
+            NotATrackerDatabaseError: the database lacks the tracker's tables.
+            SchemaOutdatedError: an older schema revision (run ``ato db upgrade``).
+            SchemaTooNewError: a newer schema revision (upgrade ato-tracker).
+            sqlalchemy.exc.DBAPIError: the database cannot be opened or read.
         """
         return cls.from_url(url, read_only=True, crash_timeout=crash_timeout)
 
