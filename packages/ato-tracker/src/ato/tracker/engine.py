@@ -250,6 +250,9 @@ def _create(url: str, timeouts: Timeouts, *, read_only: bool) -> Engine:
     elif read_only:
         path = Path(parsed.database or "")
         kwargs["creator"] = lambda: _connect_read_only(path)
+        # A connection per checkout: readers may serve many threads at once (the dashboard),
+        # which the pool SQLAlchemy picks for a "sqlite://" URL (one per thread) cannot bear.
+        kwargs["poolclass"] = NullPool
         return create_engine("sqlite://", **kwargs)
     engine = create_engine(url, **kwargs)
     event.listen(engine, "connect", _sqlite_pragmas)
