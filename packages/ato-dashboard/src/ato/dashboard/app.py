@@ -1,6 +1,12 @@
 """The Starlette application: HTML pages (drawn in the browser from the JSON endpoints) and the
-JSON endpoints themselves. Every route only reads; errors become a clear page or a JSON
-``{"error": ..., "status": ...}`` document, never a traceback."""
+JSON endpoints themselves, as module-level endpoints in one route table (`ROUTES`). Every
+route only reads, through ato-tracker's read API; errors become a clear page or a JSON
+``{"error": ..., "status": ...}`` document, never a traceback.
+
+The database of an app is ``request.app.state.db`` (an
+[`ReadOnlyDatabase`][ato.dashboard.database.ReadOnlyDatabase]); the templates are rendered by
+Starlette's ``Jinja2Templates``, which give them ``url_for``.
+"""
 
 from __future__ import annotations
 
@@ -12,24 +18,21 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import Connection
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
 
-from ato.tracker import queries, search_runs
-from ato.tracker.overview import runs_with_tag
+from ato.tracker import search_runs
 
 from . import __version__, admission, data, search
 from .database import ReadOnlyDatabase
 from .errors import DashboardError, NotFoundError
-from .gc_pause import collection_paused
 
 log = logging.getLogger("ato.dashboard")
 
@@ -47,6 +50,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
+#: The pages' templates (``.html``: autoescaped; ``url_for`` is Starlette's).
+templates = Jinja2Templates(directory=PACKAGE_DIR / "templates")
 
 
 class JSON(JSONResponse):
@@ -56,6 +61,216 @@ class JSON(JSONResponse):
         """Serialise ``content`` with orjson (NaN and infinities as ``null``, datetimes in
         ISO 8601, other objects as text)."""
         return orjson.dumps(content, default=str, option=orjson.OPT_NON_STR_KEYS)
+
+
+Endpoint = Callable[[Request], Response]
+
+
+def admitted(endpoint: Endpoint) -> Endpoint:
+    """``endpoint`` answering only requests that pass `ato.dashboard.admission`'s checks."""
+
+    @functools.wraps(endpoint)
+    def checked(request: Request) -> Response:
+        admission.check_same_origin(request.headers, request.url.path)
+        admission.check_text([*request.path_params.items(), *request.query_params.multi_items()])
+        return endpoint(request)
+
+    return checked
+
+
+def database(request: Request) -> ReadOnlyDatabase:
+    """The database of the app that received ``request``."""
+    db: ReadOnlyDatabase = request.app.state.db
+    return db
+
+
+def page(template: str, request: Request, status: int = 200, **context: Any) -> Response:
+    """The HTML page ``template`` with the values every page shows."""
+    return templates.TemplateResponse(
+        request,
+        template,
+        {
+            "database": database(request).display_url,
+            "version": __version__,
+            "poll_ms": POLL_INTERVAL_MS,
+            **context,
+        },
+        status_code=status,
+        headers=SECURITY_HEADERS,
+    )
+
+
+def document(content: Any) -> Response:
+    """A JSON endpoint's answer."""
+    return JSON(content, headers={"Cache-Control": "no-store", **SECURITY_HEADERS})
+
+
+# ---- JSON endpoints -----------------------------------------------------------------
+
+
+@admitted
+def api_projects(request: Request) -> Response:
+    """``/api/projects``: see `ato.dashboard.data.projects`."""
+    db = database(request)
+    with db.reading() as finder:
+        return document({"database": db.display_url, **data.projects(finder)})
+
+
+@admitted
+def api_runs(request: Request) -> Response:
+    """``/api/projects/{name}/runs``: see `ato.dashboard.data.project_runs`."""
+    q = request.query_params
+    name = request.path_params["name"]
+    with database(request).reading() as finder:
+        return document(data.project_runs(finder, name, status=q.get("status"), tag=q.get("tag")))
+
+
+@admitted
+def api_run(request: Request) -> Response:
+    """``/api/runs/{run_id}``: see `ato.dashboard.data.run_detail`."""
+    run_id = admission.run_id(request.path_params["run_id"])
+    with database(request).reading() as finder:
+        return document(data.run_detail(finder, run_id))
+
+
+@admitted
+def api_series(request: Request) -> Response:
+    """``/api/runs/{run_id}/metrics/{key}``: see `ato.dashboard.data.series`."""
+    max_points = admission.int_param(
+        request.query_params.get("max_points"),
+        "max_points",
+        data.DEFAULT_MAX_POINTS,
+        4,
+        admission.MAX_POINTS_LIMIT,
+    )
+    run_id = admission.run_id(request.path_params["run_id"])
+    with database(request).reading() as finder:
+        return document(data.series(finder, run_id, request.path_params["key"], max_points))
+
+
+@admitted
+def api_compare(request: Request) -> Response:
+    """``/api/compare?runs=...``: see `ato.dashboard.data.compare`."""
+    ids = data.parse_run_ids(request.query_params.get("runs"))
+    all_keys = request.query_params.get("all") in ("1", "true", "yes")
+    with database(request).reading() as finder:
+        return document(data.compare(finder, ids, all_keys=all_keys))
+
+
+@admitted
+def api_search(request: Request) -> Response:
+    """``/api/searches/{search_id}``: see `ato.dashboard.search.search_detail`."""
+    q = request.query_params
+    with database(request).reading() as finder:
+        return document(
+            search.search_detail(
+                finder,
+                request.path_params["search_id"],
+                metric=q.get("metric") or None,
+                mode=q.get("mode") or None,
+            )
+        )
+
+
+# ---- HTML pages (existence checked here so an unknown id is a 404 page) ---------------
+
+
+@admitted
+def index(request: Request) -> Response:
+    """The projects."""
+    database(request).check()
+    return page("index.html", request, title="Projects")
+
+
+@admitted
+def project(request: Request) -> Response:
+    """A project's runs."""
+    name = request.path_params["name"]
+    with database(request).reading() as finder:
+        if finder.find_project(name) is None:
+            raise NotFoundError(f"no project named {name!r}")
+    return page("project.html", request, title=name, project=name)
+
+
+@admitted
+def run(request: Request) -> Response:
+    """One run."""
+    run_id = admission.run_id(request.path_params["run_id"])
+    with database(request).reading() as finder:
+        found = finder.find_run(run_id, with_metrics=False)
+    if found is None:
+        raise NotFoundError(f"no run with id {run_id}")
+    return page("run.html", request, title=f"Run {run_id}", run=found)
+
+
+@admitted
+def compare(request: Request) -> Response:
+    """Runs side by side."""
+    ids = data.parse_run_ids(request.query_params.get("runs"))
+    with database(request).reading() as finder:
+        data.compare(finder, ids)  # raises NotFoundError for an unknown id
+    return page("compare.html", request, title="Compare runs", run_ids=ids)
+
+
+@admitted
+def search_page(request: Request) -> Response:
+    """One hyperparameter search."""
+    search_id = request.path_params["search_id"]
+    with database(request).reading() as finder:
+        if not finder.get_search_runs(search_id):
+            raise NotFoundError(f"no run is tagged {search_runs.search_tag(search_id)}")
+    return page("search.html", request, title=f"Search {search_id}", search_id=search_id)
+
+
+# ---- errors -------------------------------------------------------------------------
+
+
+def error_response(request: Request, status: int, message: str) -> Response:
+    """The error as JSON under ``/api/``, else as a page."""
+    if request.url.path.startswith("/api/"):
+        return JSON({"error": message, "status": status}, status_code=status)
+    return page("error.html", request, status=status, title=f"Error {status}", message=message)
+
+
+def on_dashboard_error(request: Request, exc: Exception) -> Response:
+    """A `DashboardError`: its own status and message."""
+    assert isinstance(exc, DashboardError)  # noqa: S101 - invariant, narrows the type
+    return error_response(request, exc.status, str(exc))
+
+
+def on_http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own errors (no such route, method not allowed)."""
+    assert isinstance(exc, HTTPException)  # noqa: S101 - invariant, narrows the type
+    message = "no such page" if exc.status_code == 404 else str(exc.detail)
+    return error_response(request, exc.status_code, f"{message}: {request.url.path}")
+
+
+def on_unexpected(request: Request, exc: Exception) -> Response:
+    """Anything else: logged, and a 500 that names only the kind of error."""
+    log.error("error serving %s: %s: %s", request.url.path, type(exc).__name__, exc)
+    message = f"the dashboard could not answer this request ({type(exc).__name__})"
+    return error_response(request, 500, message)
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/", index, name="index"),
+    Route("/projects/{name:path}", project, name="project"),
+    Route("/runs/{run_id}", run, name="run"),
+    Route("/compare", compare, name="compare"),
+    Route("/searches/{search_id:path}", search_page, name="search"),
+    Route("/api/projects", api_projects, name="api_projects"),
+    Route("/api/projects/{name:path}/runs", api_runs, name="api_runs"),
+    Route("/api/runs/{run_id}", api_run, name="api_run"),
+    Route("/api/runs/{run_id}/metrics/{key:path}", api_series, name="api_series"),
+    Route("/api/compare", api_compare, name="api_compare"),
+    Route("/api/searches/{search_id:path}", api_search, name="api_search"),
+    Mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static"),
+]
+EXCEPTION_HANDLERS = {
+    DashboardError: on_dashboard_error,
+    HTTPException: on_http_error,
+    Exception: on_unexpected,
+}
 
 
 def create_app(
@@ -78,142 +293,8 @@ def create_app(
             or not a tracker database is reported on every page instead).
     """
     db = ReadOnlyDatabase(db_url)
-    templates = Environment(
-        loader=FileSystemLoader(str(PACKAGE_DIR / "templates")),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-    )
-
-    def page(template: str, request: Request, status: int = 200, **context: Any) -> HTMLResponse:
-        html = templates.get_template(template).render(
-            request=request,
-            database=db.display_url,
-            version=__version__,
-            poll_ms=POLL_INTERVAL_MS,
-            **context,
-        )
-        return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
-
-    def api(build: Callable[[Connection, Request], Any]) -> Callable[[Request], Response]:
-        @admitted
-        def endpoint(request: Request) -> Response:
-            with collection_paused(), db.connect() as conn:
-                document = build(conn, request)
-                return JSON(document, headers={"Cache-Control": "no-store", **SECURITY_HEADERS})
-
-        return endpoint
-
-    # ---- JSON endpoints -------------------------------------------------------------
-    def api_projects(conn: Connection, request: Request) -> Any:
-        return {"database": db.display_url, **data.projects(conn)}
-
-    def api_runs(conn: Connection, request: Request) -> Any:
-        q = request.query_params
-        name = request.path_params["name"]
-        return data.project_runs(conn, name, status=q.get("status"), tag=q.get("tag"))
-
-    def api_run(conn: Connection, request: Request) -> Any:
-        return data.run_detail(conn, admission.run_id(request.path_params["run_id"]))
-
-    def api_series(conn: Connection, request: Request) -> Any:
-        max_points = admission.int_param(
-            request.query_params.get("max_points"),
-            "max_points",
-            data.DEFAULT_MAX_POINTS,
-            4,
-            admission.MAX_POINTS_LIMIT,
-        )
-        run_id = admission.run_id(request.path_params["run_id"])
-        return data.series(conn, run_id, request.path_params["key"], max_points)
-
-    def api_compare(conn: Connection, request: Request) -> Any:
-        ids = data.parse_run_ids(request.query_params.get("runs"))
-        all_keys = request.query_params.get("all") in ("1", "true", "yes")
-        return data.compare(conn, ids, all_keys=all_keys)
-
-    def api_search(conn: Connection, request: Request) -> Any:
-        q = request.query_params
-        return search.search_detail(
-            conn,
-            request.path_params["search_id"],
-            metric=q.get("metric") or None,
-            mode=q.get("mode") or None,
-        )
-
-    # ---- HTML pages (existence checked here so an unknown id is a 404 page) -----------
-    @admitted
-    def index(request: Request) -> Response:
-        db.check()
-        return page("index.html", request, title="Projects")
-
-    @admitted
-    def project(request: Request) -> Response:
-        name = request.path_params["name"]
-        with db.connect() as conn:
-            if queries.find_project(conn, name) is None:
-                raise NotFoundError(f"no project named {name!r}")
-        return page("project.html", request, title=name, project=name)
-
-    @admitted
-    def run(request: Request) -> Response:
-        run_id = admission.run_id(request.path_params["run_id"])
-        with db.connect() as conn:
-            found = queries.load_run(conn, run_id, with_metrics=False)
-        if found is None:
-            raise NotFoundError(f"no run with id {run_id}")
-        return page("run.html", request, title=f"Run {run_id}", run=found)
-
-    @admitted
-    def compare(request: Request) -> Response:
-        ids = data.parse_run_ids(request.query_params.get("runs"))
-        with db.connect() as conn:
-            data.compare(conn, ids)  # raises NotFoundError for an unknown id
-        return page("compare.html", request, title="Compare runs", run_ids=ids)
-
-    @admitted
-    def search_page(request: Request) -> Response:
-        search_id = request.path_params["search_id"]
-        with db.connect() as conn:
-            tag = search_runs.search_tag(search_id)
-            if not runs_with_tag(conn, tag):
-                raise NotFoundError(f"no run is tagged {tag}")
-        return page("search.html", request, title=f"Search {search_id}", search_id=search_id)
-
-    # ---- errors ---------------------------------------------------------------------
-    def error_response(request: Request, status: int, message: str) -> Response:
-        if request.url.path.startswith("/api/"):
-            return JSON({"error": message, "status": status}, status_code=status)
-        return page("error.html", request, status=status, title=f"Error {status}", message=message)
-
-    def on_dashboard_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, DashboardError)  # noqa: S101 - invariant, narrows the type
-        return error_response(request, exc.status, str(exc))
-
-    def on_http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HTTPException)  # noqa: S101 - invariant, narrows the type
-        message = "no such page" if exc.status_code == 404 else str(exc.detail)
-        return error_response(request, exc.status_code, f"{message}: {request.url.path}")
-
-    def on_unexpected(request: Request, exc: Exception) -> Response:
-        log.error("error serving %s: %s: %s", request.url.path, type(exc).__name__, exc)
-        message = f"the dashboard could not answer this request ({type(exc).__name__})"
-        return error_response(request, 500, message)
-
-    routes = [
-        Route("/", index),
-        Route("/projects/{name:path}", project),
-        Route("/runs/{run_id}", run),
-        Route("/compare", compare),
-        Route("/searches/{search_id:path}", search_page),
-        Route("/api/projects", api(api_projects)),
-        Route("/api/projects/{name:path}/runs", api(api_runs)),
-        Route("/api/runs/{run_id}", api(api_run)),
-        Route("/api/runs/{run_id}/metrics/{key:path}", api(api_series)),
-        Route("/api/compare", api(api_compare)),
-        Route("/api/searches/{search_id:path}", api(api_search)),
-        Mount("/static", StaticFiles(directory=str(PACKAGE_DIR / "static")), name="static"),
-    ]
     app = Starlette(
-        routes=routes,
+        routes=ROUTES,
         middleware=[
             Middleware(
                 TrustedHostMiddleware,
@@ -221,23 +302,7 @@ def create_app(
                 www_redirect=False,
             )
         ],
-        exception_handlers={
-            DashboardError: on_dashboard_error,
-            HTTPException: on_http_error,
-            Exception: on_unexpected,
-        },
+        exception_handlers=EXCEPTION_HANDLERS,
     )
     app.state.db = db
     return app
-
-
-def admitted(endpoint: Callable[[Request], Response]) -> Callable[[Request], Response]:
-    """``endpoint`` answering only requests that pass `ato.dashboard.admission`'s checks."""
-
-    @functools.wraps(endpoint)
-    def checked(request: Request) -> Response:
-        admission.check_same_origin(request.headers, request.url.path)
-        admission.check_text([*request.path_params.items(), *request.query_params.multi_items()])
-        return endpoint(request)
-
-    return checked

@@ -99,7 +99,7 @@ def _listen(host: str, port: int) -> socket.socket:
 def _serve_on(listener: socket.socket, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from ato.tracker.settings import default_db_url
+    from ato.tracker import default_db_url
 
     from .admission import allowed_hosts
     from .app import create_app

@@ -1,55 +1,43 @@
-"""The JSON documents behind every page, read through ato-tracker's query layer.
+"""The JSON documents behind every page, read through ato-tracker's public read API
+([`SQLFinder`][ato.tracker.SQLFinder]).
 
-Each function takes an open (read-only) connection and returns JSON-ready data; unknown
-projects, runs or metric keys raise ``ato.dashboard.errors.NotFoundError``.
+Each function takes a (read-only) finder and returns JSON-ready data; unknown projects, runs or
+metric keys raise ``ato.dashboard.errors.NotFoundError``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection
-
-from ato.tracker import queries, search_runs
-from ato.tracker.models import ProjectRecord, RunRecord
-from ato.tracker.overview import RunRow, project_activity, project_run_rows
-from ato.tracker.params import is_bookkeeping
-from ato.tracker.results import Run
-from ato.tracker.series import downsampled_series
-from ato.tracker.summaries import project_summary_rows
-from ato.tracker.values import NAN, NEG_INF, POS_INF
+from ato.tracker import MetricColumns, Run, RunRow, SQLFinder, is_bookkeeping, search_runs
 
 from . import records
 from .admission import MAX_POINTS_LIMIT, is_run_id
 from .errors import BadRequestError, NotFoundError
 
 DEFAULT_MAX_POINTS = 2000
-_LAST_TEXT = {NAN: "nan", POS_INF: "inf", NEG_INF: "-inf"}  # a non-finite last value
 MAX_COMPARE = 12
 
-_projects = ProjectRecord.__table__
-_runs = RunRecord.__table__
 
-
-def projects(conn: Connection) -> dict[str, Any]:
+def projects(finder: SQLFinder) -> dict[str, Any]:
     """``/api/projects``: ``{'projects': [{'name', 'created_at', 'run_count',
     'last_activity'}]}`` ordered by creation."""
     return {
         "projects": [
             {
-                "name": item.project.name,
-                "created_at": records.iso(item.project.created_at),
-                "run_count": item.run_count,
+                "name": item.name,
+                "created_at": records.iso(item.created_at),
+                "run_count": item.runs,
                 "last_activity": records.iso(item.last_activity),
             }
-            for item in project_activity(conn)
+            for item in finder.list_project_summaries()
         ]
     }
 
 
 def project_runs(
-    conn: Connection, name: str, *, status: str | None = None, tag: str | None = None
+    finder: SQLFinder, name: str, *, status: str | None = None, tag: str | None = None
 ) -> dict[str, Any]:
     """``/api/projects/{name}/runs``: every run of the project, oldest first, as columns (one
     list per field, entry ``i`` of each belongs to run ``i``): run fields in ``runs``, the flat
@@ -60,15 +48,12 @@ def project_runs(
     Raises:
         NotFoundError: no project called ``name``.
     """
-    if queries.find_project(conn, name) is None:
+    page = finder.get_runs_page(name, status=status or None, tag=tag or None)
+    if page is None:
         raise NotFoundError(f"no project named {name!r}")
-    runs = project_run_rows(conn, name)
-    if status:
-        runs = [run for run in runs if run.status == status]
-    if tag:
-        runs = [run for run in runs if tag in run.tags]
+    runs = page.runs
     params, missing = records.config_columns([run.config for run in runs])
-    metrics = _metric_columns(project_summary_rows(conn, name), runs)
+    metrics = _metric_columns(page.metrics)
     return {
         "project": name,
         "count": len(runs),
@@ -123,28 +108,26 @@ def _search_tag(search_id: str | None) -> str | None:
     return None if search_id is None else search_runs.search_tag(search_id)
 
 
-def _metric_columns(rows: Sequence[Any], runs: list[RunRow]) -> dict[str, dict[str, list[Any]]]:
+def _metric_columns(metrics: Mapping[str, MetricColumns]) -> dict[str, dict[str, list[Any]]]:
     """Per metric key: ``last`` and ``best`` (by `records.guess_mode`) per run, ``None``
     where the run did not log the key; NaN and infinities as the texts of
-    `records.json_value`. ``rows`` are `ato.tracker.summaries.project_summary_rows`."""
-    index = {run.id: i for i, run in enumerate(runs)}
-    columns: dict[str, dict[str, list[Any]]] = {}
-    lower_is_better: dict[str, bool] = {}
-    for run_id, key, last, low, high, last_class, low_inf, high_inf in rows:
-        i = index.get(run_id)
-        if i is None:  # filtered out
-            continue
-        column = columns.get(key)
-        if column is None:
-            column = columns[key] = {"last": [None] * len(runs), "best": [None] * len(runs)}
-            lower_is_better[key] = records.guess_mode(key) == "min"
-        best, best_inf = (low, low_inf) if lower_is_better[key] else (high, high_inf)
-        column["last"][i] = last if last is not None else _LAST_TEXT.get(last_class)
-        column["best"][i] = best if not best_inf else ("inf" if best_inf > 0 else "-inf")
-    return columns
+    `records.json_value`."""
+    return {
+        key: {
+            "last": _json_values(column.last),
+            "best": _json_values(column.min if records.guess_mode(key) == "min" else column.max),
+        }
+        for key, column in metrics.items()
+    }
 
 
-def run_detail(conn: Connection, run_id: int) -> dict[str, Any]:
+def _json_values(values: list[float | None]) -> list[float | str | None]:
+    """`records.json_value` of each of ``values``, inlined (one value per run and key)."""
+    text = records.NON_FINITE_TEXT
+    return [v if v is None or v - v == 0 else text[v != v, v > 0] for v in values]
+
+
+def run_detail(finder: SQLFinder, run_id: int) -> dict[str, Any]:
     """``/api/runs/{id}``: the run's status, times, tags, config tree, provenance (how it was
     launched; ``{}`` for runs that did not record it), artifacts (paths only), fingerprints
     and metric summaries.
@@ -152,8 +135,8 @@ def run_detail(conn: Connection, run_id: int) -> dict[str, Any]:
     Raises:
         NotFoundError: no run ``run_id``.
     """
-    run = _load_run(conn, run_id)
-    summaries = queries.metric_summaries(conn, [run.id]).get(run.id, {})
+    run = _load_run(finder, run_id)
+    summaries = finder.get_metric_summaries([run.id]).get(run.id, {})
     facts = search_runs.parse_tags(run.tags)
     return {
         "id": run.id,
@@ -196,15 +179,15 @@ def run_detail(conn: Connection, run_id: int) -> dict[str, Any]:
     }
 
 
-def _load_run(conn: Connection, run_id: int) -> Run:
-    run = queries.load_run(conn, run_id, with_metrics=False)
+def _load_run(finder: SQLFinder, run_id: int) -> Run:
+    run = finder.find_run(run_id, with_metrics=False)
     if run is None:
         raise NotFoundError(f"no run with id {run_id}")
     return run
 
 
 def series(
-    conn: Connection, run_id: int, key: str, max_points: int = DEFAULT_MAX_POINTS
+    finder: SQLFinder, run_id: int, key: str, max_points: int = DEFAULT_MAX_POINTS
 ) -> dict[str, Any]:
     """``/api/runs/{id}/metrics/{key}``: the series as columns ``step``, ``value`` and
     ``time`` (seconds since the Unix epoch), downsampled to at most ``max_points`` keeping the
@@ -220,10 +203,9 @@ def series(
         raise BadRequestError(
             f"max_points must be at least 4 and at most {MAX_POINTS_LIMIT:,}, got {max_points}"
         )
-    run = queries.load_run(conn, run_id, with_metrics=False)
-    if run is None:
-        raise NotFoundError(f"no run with id {run_id}")
-    points, total = downsampled_series(conn, run_id, key, max_points)
+    run = _load_run(finder, run_id)
+    found = finder.get_metric_series(run_id, key, max_points)
+    points, total = found.points, found.total
     if not points:
         raise NotFoundError(f"run {run_id} has no metric {key!r}")
     return {
@@ -262,21 +244,20 @@ def parse_run_ids(text: str | None) -> list[int]:
     return ids
 
 
-def compare(conn: Connection, run_ids: Sequence[int], *, all_keys: bool = False) -> dict[str, Any]:
+def compare(finder: SQLFinder, run_ids: Sequence[int], *, all_keys: bool = False) -> dict[str, Any]:
     """``/api/compare?runs=...``: the runs' summaries, the union of their metric keys and a
     config table (only keys whose values differ, without ato's bookkeeping keys - see
-    `ato.tracker.params.is_bookkeeping` - unless ``all_keys``).
+    `ato.tracker.is_bookkeeping` - unless ``all_keys``).
 
     Raises:
         NotFoundError: one of the runs does not exist.
     """
-    where = _runs.c.id.in_(list(run_ids))
-    loaded = {run.id: run for run in queries.load_runs(conn, where, with_metrics=False)}
+    loaded = {run.id: run for run in finder.find_runs(run_ids, with_metrics=False)}
     unknown = [run_id for run_id in run_ids if run_id not in loaded]
     if unknown:
         raise NotFoundError(f"no run with id {', '.join(map(str, unknown))}")
     runs = [loaded[run_id] for run_id in run_ids]
-    summaries = queries.metric_summaries(conn, list(run_ids))
+    summaries = finder.get_metric_summaries(list(run_ids))
     flats = [records.flatten(records.plain_config(run)) for run in runs]
     if all_keys:
         keys = sorted(set().union(*flats))

@@ -1,42 +1,40 @@
-"""A read-only connection to a tracker database.
+"""The tracker database the dashboard shows, opened read-only through ato-tracker.
 
-- SQLite is opened through a ``file:`` URI with ``mode=ro`` (the file is never created, changed
-  or switched to WAL mode), or with ``immutable=1`` when its directory is not writable (a
-  read-only WAL database cannot be opened otherwise; nobody can be writing to it then).
-- On PostgreSQL every session is started with ``default_transaction_read_only=on`` and on
-  MySQL/MariaDB with ``SET SESSION TRANSACTION READ ONLY``: the server itself refuses writes.
-- On every backend a guard rejects, before it is sent, any statement that is not a read
-  (``SELECT``, ``WITH``, ``SHOW``, ``EXPLAIN`` or a query-only ``PRAGMA``).
+ato-tracker opens it ([`SQLFinder.open_read_only`][ato.tracker.SQLFinder.open_read_only]): a
+SQLite file through a ``file:`` URI with ``mode=ro`` (never created, changed or switched to WAL
+mode), or ``immutable=1`` when its directory is not writable; PostgreSQL sessions with
+``default_transaction_read_only=on`` and MySQL/MariaDB ones with ``SET SESSION TRANSACTION READ
+ONLY``, so the server itself refuses writes. On top of that the dashboard rejects, before it is
+sent, any statement that is not a read (``SELECT``, ``WITH``, ``SHOW``, ``EXPLAIN`` or a
+query-only ``PRAGMA``).
 """
 
 from __future__ import annotations
 
-import json
-import os
+import os  # noqa: F401 - tests fake os.access through this module (the tracker reads it)
 import re
-import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-import orjson
-from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
-from sqlalchemy.pool import NullPool
 
-from ato.tracker.engine import normalize_url, sqlite_file
-from ato.tracker.errors import NotATrackerDatabaseError, SchemaError
-from ato.tracker.schema import check_readable, read_state
-from ato.tracker.settings import hide_password
+from ato.tracker import (
+    DatabaseLocation,
+    DatabaseNotFoundError,
+    NotATrackerDatabaseError,
+    SchemaError,
+    SQLFinder,
+    hide_password,
+)
 
 from .errors import DatabaseUnavailableError, ReadOnlyViolationError
 
-SQLITE_BUSY_TIMEOUT_MS = 5_000
 _READ = re.compile(r"\s*(select|with|show|explain)\b|\s*pragma\s+[\w.]+\s*(\(|;|$)", re.I)
+_POINT_AT_IT = "Point --db at the database your SQLLogger writes to (experiment.sql.db_path)."
 
 
 def is_read_statement(statement: str) -> bool:
@@ -57,114 +55,92 @@ class ReadOnlyDatabase:
     """
 
     def __init__(self, url: str) -> None:
-        self.url = normalize_url(url)
         #: The URL with any password replaced by ``***``: the only form ever shown.
-        self.display_url = _display(self.url)
+        self.display_url = _display(url)
         try:
-            parsed = make_url(self.url)
-            parsed.get_dialect()
+            location = DatabaseLocation.parse(url)
         except (NoSuchModuleError, ImportError) as error:  # NoSuchModuleError: ArgumentError
             raise DatabaseUnavailableError(f"cannot open {self.display_url}: {error}") from None
-        except (ArgumentError, ValueError) as error:
+        except ArgumentError as error:
             raise DatabaseUnavailableError(
                 f"{self.display_url!r} is not a database URL: {error}"
             ) from None
-        self.backend = parsed.get_backend_name()
-        self.sqlite_path = sqlite_file(self.url)
+        self.url = location.url
+        self.display_url = location.display_url
+        self.backend = location.backend
+        self.sqlite_path = location.sqlite_path
         if self.backend == "sqlite" and self.sqlite_path is None:
             raise DatabaseUnavailableError(
                 "an in-memory SQLite database is empty in every new process; pass a file path"
             )
-        self._engine: Engine | None = None
-        self._schema_ok = False
+        self._finder: SQLFinder | None = None
         self._lock = threading.Lock()
 
     @property
-    def engine(self) -> Engine:
-        """The read-only engine (created on first use)."""
-        with self._lock:
-            if self._engine is None:
-                self._engine = self._create_engine()
-            return self._engine
-
-    def _create_engine(self) -> Engine:
-        # Stored configs and tags are parsed by orjson: a runs table parses thousands of them.
-        common: dict[str, Any] = {"json_deserializer": _load_json}
-        try:
-            if self.sqlite_path is not None:
-                engine = create_engine(
-                    "sqlite://", creator=self._sqlite_connect, poolclass=NullPool, **common
-                )
-            else:
-                common["pool_pre_ping"] = True
-                if self.backend == "postgresql":
-                    options = {"options": "-c default_transaction_read_only=on"}
-                    engine = create_engine(self.url, connect_args=options, **common)
-                elif self.backend in ("mysql", "mariadb"):
-                    init = {"init_command": "SET SESSION TRANSACTION READ ONLY"}
-                    engine = create_engine(self.url, connect_args=init, **common)
-                else:
-                    engine = create_engine(self.url, **common)
-        except (ArgumentError, NoSuchModuleError, ImportError) as error:
-            raise DatabaseUnavailableError(f"cannot open {self.display_url}: {error}") from None
-        event.listen(engine, "before_cursor_execute", _refuse_writes)
-        return engine
-
-    def _sqlite_connect(self) -> sqlite3.Connection:
-        assert self.sqlite_path is not None  # noqa: S101 - invariant, narrows the type
-        path = self.sqlite_path.resolve()
-        if not path.is_file():
-            raise DatabaseUnavailableError(f"the SQLite file {path} does not exist (yet)")
-        mode = "mode=ro" if os.access(path.parent, os.W_OK) else "immutable=1"
-        connection = sqlite3.connect(
-            f"file:{quote(str(path))}?{mode}", uri=True, check_same_thread=False
-        )
-        connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        return connection
-
-    def check(self) -> None:
-        """Make sure the database can be read and holds the tracker's tables at the schema
-        revision this ato-tracker reads (checked until it succeeds once, so a database created
-        or upgraded after the dashboard started is picked up).
+    def finder(self) -> SQLFinder:
+        """The read-only finder (opened on first use, once the database is a readable tracker
+        database at this ato-tracker's schema revision; tried again on every use until then,
+        so a database created or upgraded after the dashboard started is picked up).
 
         Raises:
             DatabaseUnavailableError: it cannot be opened, it is not a tracker database, or
                 its schema is older (run ``ato db upgrade``) or newer than this ato-tracker's.
         """
-        if self._schema_ok:
-            return
+        finder = self._finder
+        if finder is None:
+            with self._lock:
+                if self._finder is None:
+                    self._finder = self._open()
+                finder = self._finder
+        return finder
+
+    def _open(self) -> SQLFinder:
         try:
-            with self.engine.connect() as conn:
-                state = read_state(conn, self.display_url)
+            finder = SQLFinder.open_read_only(self.url)
+        except DatabaseNotFoundError:
+            raise DatabaseUnavailableError(
+                f"the SQLite file {self._resolved_path()} does not exist (yet)"
+            ) from None
+        except NotATrackerDatabaseError as error:
+            raise DatabaseUnavailableError(
+                f"{self.display_url} is not an ato tracker database: it {error.problem}. "
+                + _POINT_AT_IT
+            ) from None
+        except SchemaError as error:
+            raise DatabaseUnavailableError(str(error)) from None
         except DBAPIError as error:
             reason = str(error.orig or error).strip().splitlines()[0]
             raise DatabaseUnavailableError(f"cannot read {self.display_url}: {reason}") from None
-        except NotATrackerDatabaseError as error:
-            raise DatabaseUnavailableError(f"{error}. {_POINT_AT_IT}") from None
-        if state.revision is None:
-            raise DatabaseUnavailableError(
-                f"{self.display_url} is not an ato tracker database: it has no tracker tables. "
-                + _POINT_AT_IT
-            )
-        try:
-            check_readable(state, self.display_url)
-        except SchemaError as error:
-            raise DatabaseUnavailableError(str(error)) from None
-        self._schema_ok = True
+        if not event.contains(finder.engine, "before_cursor_execute", _refuse_writes):
+            event.listen(finder.engine, "before_cursor_execute", _refuse_writes)
+        return finder
 
-    @contextmanager
-    def connect(self) -> Iterator[Connection]:
-        """A connection for one request's reads (its transaction is rolled back at the end).
+    def _resolved_path(self) -> Path | None:
+        return None if self.sqlite_path is None else self.sqlite_path.resolve()
+
+    @property
+    def engine(self) -> Engine:
+        """The read-only engine (see `finder`)."""
+        return self.finder.engine
+
+    def check(self) -> None:
+        """Make sure the database can be read (see `finder`).
 
         Raises:
-            DatabaseUnavailableError: see ``check``.
+            DatabaseUnavailableError: see `finder`.
         """
-        self.check()
+        self.finder  # noqa: B018 - opened for its checks
+
+    @contextmanager
+    def reading(self) -> Iterator[SQLFinder]:
+        """The finder, for one request's reads; a dropped server connection becomes a
+        `DatabaseUnavailableError` (HTTP 409) instead of a server error.
+
+        Raises:
+            DatabaseUnavailableError: see `finder`, or the connection was lost.
+        """
         try:
-            with self.engine.connect() as conn:
-                yield conn
-        except DatabaseUnavailableError:
-            raise
+            yield self.finder
         except DBAPIError as error:
             if error.connection_invalidated:
                 raise DatabaseUnavailableError(
@@ -172,10 +148,20 @@ class ReadOnlyDatabase:
                 ) from None
             raise
 
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A connection for reads of one's own (its transaction is rolled back at the end).
+
+        Raises:
+            DatabaseUnavailableError: as for `reading`.
+        """
+        with self.reading() as finder, finder.engine.connect() as conn:
+            yield conn
+
     def dispose(self) -> None:
         """Close pooled connections."""
-        if self._engine is not None:
-            self._engine.dispose()
+        if self._finder is not None:
+            self._finder.engine.dispose()
 
     @property
     def location(self) -> Path | None:
@@ -183,21 +169,9 @@ class ReadOnlyDatabase:
         return self.sqlite_path
 
 
-_POINT_AT_IT = "Point --db at the database your SQLLogger writes to (experiment.sql.db_path)."
-
-
-def _load_json(text: str) -> Any:
-    """A stored JSON document: orjson, or the standard library for what only it reads (the
-    ``NaN``/``Infinity`` that Python's ``json.dumps`` writes for such floats)."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
-
-
 def _display(url: str) -> str:
     try:
-        return hide_password(url)
+        return hide_password(url if "://" in url else f"sqlite:///{url}")
     except ValueError:  # unparseable: it may still hold a password, so show none of it
         return "(the --db URL)"
 

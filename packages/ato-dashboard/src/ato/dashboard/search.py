@@ -1,13 +1,13 @@
 """``/api/searches/{search_id}``: a hyperparameter search reconstructed from its trials' runs.
 
-The tags are read through `ato.tracker.search_runs` (the search-run contract's owner) and
-`ato.tracker.answers`; this module only shapes them for the page. ato-hyperopt records each evaluation of a trial as a run tagged ``search:<id>``, ``trial:<n>``,
+The tags are read through `ato.tracker.search_runs` (the search-run contract's owner) and the
+tracker's read API; this module only shapes them for the page. ato-hyperopt records each evaluation of a trial as a run tagged ``search:<id>``, ``trial:<n>``,
 ``rung:<k>``, ``budget:<b>``, ``bracket:<i>``, ``mode:`` and ``metric_key:<key>``, and logs the value
 it ranks by under ``search/<key>``. Older searches tagged ``round:<k>`` and logged the metric
 itself at ``step=k``; both forms are read. A trial that survives a rung appears again in the next
 one: it is recognised by its ``trial_id`` tag or, without one, by its config minus the keys the
 search sets itself (``__num_halved__``, ``__budget__``...). The answer is the one
-``ato runs best --search`` names: `ato.tracker.answers.search_answer`.
+``ato runs best --search`` names: [`SQLFinder.get_search`][ato.tracker.SQLFinder.get_search].
 """
 
 from __future__ import annotations
@@ -18,20 +18,15 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Connection
-
 from ato.adict.modes import check_mode
-from ato.tracker import queries, search_runs
-from ato.tracker.answers import Evaluation, SearchAnswer, search_answer
-from ato.tracker.overview import runs_with_tag
-from ato.tracker.results import Run
+from ato.tracker import Evaluation, Run, SearchAnswer, SQLFinder, search_runs
 
 from . import records
 from .errors import BadRequestError, NotFoundError
 
 
 def search_detail(
-    conn: Connection, search_id: str, *, metric: str | None = None, mode: str | None = None
+    finder: SQLFinder, search_id: str, *, metric: str | None = None, mode: str | None = None
 ) -> dict[str, Any]:
     """The search's trials per bracket and rung, survivor links, searched parameters and answer.
 
@@ -40,7 +35,7 @@ def search_detail(
         metric: the metric key to rank by (default: the search's own, ``search/<key>``, or for
             older searches the key each trial logged once, at the step of its round).
         mode: ``'max'`` or ``'min'`` (default: the search's ``mode:`` tag, else guessed from
-            the key, see [`default_mode`][ato.tracker.modes.default_mode]).
+            the key).
 
     Raises:
         NotFoundError: no run carries the tag, or ``metric`` was never logged by a trial.
@@ -48,15 +43,12 @@ def search_detail(
     """
     if mode is not None:
         check_mode(mode, BadRequestError)
-    tag = search_runs.search_tag(search_id)
-    runs = runs_with_tag(conn, tag)
-    if not runs:
-        raise NotFoundError(f"no run is tagged {tag}")
-    summaries = queries.metric_summaries(conn, [run.id for run in runs])
-    keys = sorted({key for per_run in summaries.values() for key in per_run})
+    found = finder.get_search(search_id, metric=metric, mode=mode)
+    if found is None:
+        raise NotFoundError(f"no run is tagged {search_runs.search_tag(search_id)}")
+    runs, keys, answer = found.runs, found.metric_keys, found.answer
     if metric is not None and metric not in keys:
         raise NotFoundError(f"no trial of search {search_id} logged a metric {metric!r}")
-    answer = search_answer(runs, summaries, metric, mode)
     trials = [
         _trial(run, evaluation) for run, evaluation in zip(runs, answer.evaluations, strict=True)
     ]
@@ -135,7 +127,8 @@ def _links(trials: list[dict[str, Any]]) -> list[list[int]]:
 
 
 def _best(trials: list[dict[str, Any]], answer: SearchAnswer) -> dict[str, Any] | None:
-    """The search's answer (see `ato.tracker.answers`), ``None`` without one."""
+    """The search's answer (see [`SearchAnswer`][ato.tracker.SearchAnswer]), ``None``
+    without one."""
     if answer.run_id is None:
         return None
     trial = next(t for t in trials if t["run_id"] == answer.run_id)

@@ -5,6 +5,7 @@ fingerprints; [`SQLFinder`][ato.tracker.SQLFinder] queries them. SQLite is the e
 (``sqlite:///experiments.db``); PostgreSQL and MySQL/MariaDB work by URL.
 """
 
+from .answers import Evaluation, SearchAnswer
 from .errors import (
     ArtifactPathError,
     BufferSettingsError,
@@ -29,11 +30,28 @@ from .errors import (
     TrackerConfigError,
     TrackerError,
 )
-from .finder import SQLFinder
+from .finder import DatabaseLocation, RunsPage, SearchTrials, SQLFinder
+from . import search_runs
+from .search_runs import search_id_of
 from .logger import ActiveRun, SQLLogger
 from .modes import Modes
 from .normalize import normalize_config, structural_hash
-from .results import Artifact, Fingerprint, Metric, MetricSummary, Project, ProjectSummary, Run
+from .overview import RunRow
+from .params import is_bookkeeping
+from .results import (
+    Artifact,
+    Fingerprint,
+    Metric,
+    MetricColumns,
+    MetricKeyPage,
+    MetricSeries,
+    MetricSummary,
+    Project,
+    ProjectSummary,
+    Run,
+    SearchInfo,
+)
+from .settings import default_db_url, hide_password
 
 __all__ = [
     "ActiveRun",
@@ -42,15 +60,20 @@ __all__ = [
     "BufferSettingsError",
     "ConfigKeyCollisionError",
     "ConfigTooLargeError",
+    "DatabaseLocation",
     "DatabaseNotFoundError",
     "DatabaseTimeoutError",
+    "Evaluation",
     "Fingerprint",
     "FingerprintFormatError",
     "InvalidModeError",
     "InvalidStatusError",
     "Metric",
     "Modes",
+    "MetricColumns",
     "MetricKeyError",
+    "MetricKeyPage",
+    "MetricSeries",
     "MetricSummary",
     "MetricValueError",
     "MetricsNotStoredError",
@@ -60,16 +83,26 @@ __all__ = [
     "Project",
     "ProjectSummary",
     "Run",
+    "RunRow",
     "RunStateError",
+    "RunsPage",
     "SchemaError",
     "SchemaOutdatedError",
     "SchemaTooNewError",
     "SchemaUpgradeError",
+    "SearchAnswer",
+    "SearchInfo",
+    "SearchTrials",
     "SQLFinder",
     "SQLLogger",
     "TrackerConfigError",
     "TrackerError",
+    "default_db_url",
+    "hide_password",
+    "is_bookkeeping",
     "normalize_config",
+    "search_id_of",
+    "search_runs",
     "structural_hash",
 ]
 __version__ = "3.0.0"

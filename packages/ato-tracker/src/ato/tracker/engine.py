@@ -12,13 +12,18 @@ liveness ping - runs under a watchdog that shuts the connection's socket down wh
 statement timeout passes, so a server that stops answering without closing the connection
 (frozen, or behind a hung proxy) cannot block a caller for longer.
 
-Readers (``get_engine(..., read_only=True)``) open a SQLite file read-only, and
-``immutable`` when the file or its directory cannot be written (read-only media, an archive
-without write permission), so such databases stay readable.
+Readers (``get_engine(..., read_only=True)``) open a SQLite file read-only (``mode=ro``, waiting
+up to ``SQLITE_BUSY_TIMEOUT_MS`` for a writer's lock like writers do), and ``immutable`` when the
+file or its directory cannot be written (read-only media, an archive without write permission),
+so such databases stay readable. On PostgreSQL a reader's sessions start with
+``default_transaction_read_only=on`` and on MySQL/MariaDB with ``SET SESSION TRANSACTION READ
+ONLY``: the server itself refuses writes. Readers parse stored JSON (configs, tags) with orjson
+when it is installed (a runs table parses thousands of documents), else with the standard library.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import socket
@@ -230,19 +235,24 @@ def _parse_url(url: str) -> URL:
 
 def _create(url: str, timeouts: Timeouts, *, read_only: bool) -> Engine:
     parsed = make_url(url)
+    reading: dict[str, Any] = {"json_deserializer": _json_loader()} if read_only else {}
     if parsed.get_backend_name() != "sqlite":
-        engine = create_engine(
-            url, pool_pre_ping=True, connect_args=_server_connect_args(parsed, timeouts)
-        )
+        connect_args = _server_connect_args(parsed, timeouts)
+        if read_only:
+            connect_args.update(_read_only_session_args(parsed))
+        engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args, **reading)
         _bound_pings(engine, timeouts.statement)
         return engine
     in_memory = parsed.database in (None, "", ":memory:")
-    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}, **reading}
     if in_memory:
         kwargs["poolclass"] = StaticPool
     elif read_only:
         path = Path(parsed.database or "")
         kwargs["creator"] = lambda: _connect_read_only(path)
+        # A connection per checkout: readers may serve many threads at once (the dashboard),
+        # which the pool SQLAlchemy picks for a "sqlite://" URL (one per thread) cannot bear.
+        kwargs["poolclass"] = NullPool
         return create_engine("sqlite://", **kwargs)
     engine = create_engine(url, **kwargs)
     event.listen(engine, "connect", _sqlite_pragmas)
@@ -255,15 +265,46 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
     when the file or its directory is not writable, e.g. on read-only media."""
     resolved = path.resolve()
     uri = f"file:{quote(str(resolved))}?mode=ro"
+    wait_s = SQLITE_BUSY_TIMEOUT_MS / 1000
     writable = os.access(resolved, os.W_OK) and os.access(resolved.parent, os.W_OK)
     if writable:
         try:
-            connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            connection = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=wait_s)
             connection.execute("SELECT 1 FROM sqlite_master LIMIT 1")
             return connection
         except sqlite3.OperationalError:  # e.g. a read-only mount that os.access misses
             pass
-    return sqlite3.connect(uri + "&immutable=1", uri=True, check_same_thread=False)
+    return sqlite3.connect(uri + "&immutable=1", uri=True, check_same_thread=False, timeout=wait_s)
+
+
+def _read_only_session_args(url: URL) -> dict[str, Any]:
+    """Driver arguments that make every session of a server reader read-only (those not
+    already in the URL's query)."""
+    driver = url.get_driver_name()
+    args: dict[str, Any] = {}
+    if driver in ("psycopg", "psycopg2"):
+        args = {"options": "-c default_transaction_read_only=on"}
+    elif driver in ("pymysql", "mysqldb", "mariadbconnector"):
+        args = {"init_command": "SET SESSION TRANSACTION READ ONLY"}
+    return {key: value for key, value in args.items() if key not in url.query}
+
+
+def _json_loader() -> Callable[[str], Any]:
+    """How a reader parses stored JSON documents: orjson when it is installed (falling back to
+    the standard library for what orjson refuses: ``NaN``/``Infinity``, which ``json.dumps``
+    writes for such floats, and integers beyond 64 bits), else the standard library."""
+    try:
+        import orjson
+    except ImportError:
+        return json.loads
+
+    def load(text: str) -> Any:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            return json.loads(text)
+
+    return load
 
 
 def _server_connect_args(url: URL, timeouts: Timeouts) -> dict[str, Any]:

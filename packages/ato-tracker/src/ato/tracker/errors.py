@@ -157,6 +157,8 @@ class NotATrackerDatabaseError(TrackerError, ValueError):
 
     def __init__(self, url: str, problem: str, *, hint: str | None = None) -> None:
         advice = hint or "check --db / the URL, or log a run with SQLLogger first"
+        #: What is wrong with the database, e.g. ``'has no tracker tables'``.
+        self.problem = problem
         super().__init__(
             f"the database {url!r} {problem}, so it is not an ato.tracker database; "
             f"{advice} (nothing was written to it)"

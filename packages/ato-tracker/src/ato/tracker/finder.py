@@ -2,21 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import replace
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, distinct, func, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from . import frames, queries, search_runs, status, summaries
+from . import frames, overview, queries, search_runs, series, status, summaries
 from .answers import SearchAnswer, search_answer
-from .engine import get_engine, require_tracker_schema, schema_state, sqlite_file
+from .engine import get_engine, normalize_url, require_tracker_schema, schema_state, sqlite_file
 from .errors import TrackerConfigError, TrackerError
 from .models import FingerprintRecord, MetricRecord, ProjectRecord, RunRecord
-from .results import Metric, MetricSummary, Project, ProjectSummary, Run
+from .overview import RunRow
+from .results import (
+    Metric,
+    MetricColumns,
+    MetricKeyPage,
+    MetricSeries,
+    MetricSummary,
+    Project,
+    ProjectSummary,
+    Run,
+    SearchInfo,
+)
 from .schema import HEAD_REVISION
 from .settings import hide_password, read_settings
+from .values import NAN, NEG_INF, POS_INF
 
 if TYPE_CHECKING:
     import pandas
@@ -24,6 +41,10 @@ if TYPE_CHECKING:
 #: Tag of the run holding a search's answer, next to ``search:<id>`` (see ``ato.tracker.answers``).
 SEARCH_ANSWER_TAG = search_runs.ANSWER_TAG
 STREAM_BATCH = 10_000
+#: Run fields `SQLFinder.get_runs_page` sorts by (besides ``params.<key>``/``metrics.<key>``).
+RUN_SORT_FIELDS = ("id", "status", "start_time", "end_time", "duration")
+_INF = float("inf")
+_NON_FINITE = {NAN: math.nan, POS_INF: _INF, NEG_INF: -_INF}
 
 _runs = RunRecord.__table__
 
@@ -45,6 +66,105 @@ _fingerprints = FingerprintRecord.__table__
 _metrics = MetricRecord.__table__
 
 
+@dataclass(frozen=True)
+class DatabaseLocation:
+    """Where a tracker database is, read from its URL without connecting.
+
+    Attributes:
+        url: the SQLAlchemy URL (a bare SQLite file path becomes ``sqlite:///<path>``).
+        display_url: ``url`` with any password replaced by ``***``: the form to show people.
+        backend: ``'sqlite'``, ``'postgresql'``, ``'mysql'``, ``'mariadb'``...
+        sqlite_path: the SQLite file, ``None`` for a server or an in-memory SQLite database.
+    """
+
+    url: str
+    display_url: str
+    backend: str
+    sqlite_path: Path | None
+
+    @classmethod
+    def parse(cls, url: str) -> DatabaseLocation:
+        """The location of the database at ``url`` (a SQLAlchemy URL or a SQLite file path).
+
+        Raises:
+            sqlalchemy.exc.NoSuchModuleError: no SQLAlchemy dialect or driver of that name is
+                installed (e.g. ``postgresql+psycopg`` without ``ato-tracker[postgres]``);
+                also an ``ArgumentError``, so catch it first.
+            sqlalchemy.exc.ArgumentError: ``url`` is not a database URL (the message hides
+                its password).
+            ImportError: the dialect exists but its driver package is not installed.
+        """
+        normalized = normalize_url(url)
+        try:
+            parsed = make_url(normalized)
+        except (ArgumentError, ValueError) as error:  # ValueError: e.g. a port not a number
+            raise ArgumentError(
+                f"could not parse database URL {_shown_url(normalized)!r} ({error}); expected "
+                "dialect+driver://user:password@host:port/database or a SQLite file path"
+            ) from None
+        parsed.get_dialect()  # NoSuchModuleError/ImportError when the driver is missing
+        return cls(
+            url=normalized,
+            display_url=_shown_url(normalized),
+            backend=parsed.get_backend_name(),
+            sqlite_path=sqlite_file(normalized),
+        )
+
+
+@dataclass(frozen=True)
+class RunsPage:
+    """A page of the runs of a project, as returned by
+    [`SQLFinder.get_runs_page`][ato.tracker.SQLFinder.get_runs_page].
+
+    Attributes:
+        project_name: the project.
+        total: how many runs match the filters (all pages together).
+        offset: index of the first returned run among the matching ones, in the sort order.
+        runs: the page's runs as light [`RunRow`][ato.tracker.RunRow]s (config as plain
+            dicts, no metrics, artifacts or fingerprints).
+        metrics: per metric key any run of the page logged, its
+            [`MetricColumns`][ato.tracker.MetricColumns] (aligned with ``runs``); empty when
+            asked ``with_summaries=False``.
+    """
+
+    project_name: str
+    total: int
+    offset: int
+    runs: list[RunRow]
+    metrics: dict[str, MetricColumns]
+
+
+@dataclass(frozen=True)
+class SearchTrials:
+    """A hyperparameter search with its trials' runs and its answer, as returned by
+    [`SQLFinder.get_search`][ato.tracker.SQLFinder.get_search].
+
+    Attributes:
+        search_id: the id in the runs' ``search:<id>`` tag.
+        runs: every run of the search (one per evaluation of a trial), by id, without metric
+            rows.
+        summaries: per run id, per metric key, its [`MetricSummary`][ato.tracker.MetricSummary].
+        metric_keys: every metric key any of the runs logged, sorted.
+        answer: the search's answer by the rule of ``ato.tracker.answers`` (best completed
+            evaluation at the largest budget reached, ties to the earlier trial), a
+            [`SearchAnswer`][ato.tracker.SearchAnswer]; its ``evaluations`` are in the order
+            of ``runs``.
+    """
+
+    search_id: str
+    runs: list[Run]
+    summaries: dict[int, dict[str, MetricSummary]]
+    metric_keys: list[str]
+    answer: SearchAnswer
+
+
+def _shown_url(url: str) -> str:
+    try:
+        return hide_password(url)
+    except ValueError:  # unparseable: it may still hold a password, so show none of it
+        return "(the database URL)"
+
+
 class SQLFinder:
     """Read-only queries over a tracker database.
 
@@ -54,6 +174,10 @@ class SQLFinder:
         must_exist: open only an existing tracker database and change nothing in it (for
             read-only tools such as the ``ato`` command). Without it, a missing SQLite file
             is created and missing tracker tables are added.
+        read_only: open the database read-only (implies ``must_exist``): a SQLite file with
+            ``mode=ro`` (``immutable`` where its directory cannot be written), waiting up to
+            30 s for a writer's lock; PostgreSQL and MySQL/MariaDB sessions that the server
+            itself keeps read-only. For dashboards and other tools that must never write.
         crash_timeout: seconds without a heartbeat after which a ``running`` run is shown
             as ``crashed`` (default ``$ATO_CRASH_TIMEOUT``, else 120; see
             ``ato.tracker.status``).
@@ -62,6 +186,8 @@ class SQLFinder:
         DatabaseNotFoundError: ``must_exist`` is set and the SQLite file does not exist.
         NotATrackerDatabaseError: ``must_exist`` is set and the database lacks the tracker
             tables (e.g. another program's SQLite file); it is left untouched.
+        SchemaOutdatedError, SchemaTooNewError: ``must_exist`` is set and the database's
+            schema revision is not this ato-tracker's (``ato db upgrade``).
         sqlalchemy.exc.DBAPIError: the database cannot be opened or read.
 
     Every method returns plain objects from `ato.tracker.results` that stay usable after
@@ -69,11 +195,17 @@ class SQLFinder:
     """
 
     def __init__(
-        self, config: Any, *, must_exist: bool = False, crash_timeout: float | None = None
+        self,
+        config: Any,
+        *,
+        must_exist: bool = False,
+        read_only: bool = False,
+        crash_timeout: float | None = None,
     ) -> None:
         self.crash_timeout = status.crash_timeout(crash_timeout)
         settings = read_settings(config, need_project=False)
         self.db_url = settings.db_url
+        must_exist = must_exist or read_only
         read_only = must_exist or _is_existing_tracker_file(self.db_url)
         if must_exist:
             require_tracker_schema(self.db_url)
@@ -86,11 +218,16 @@ class SQLFinder:
 
     @classmethod
     def from_url(
-        cls, url: str, *, must_exist: bool = False, crash_timeout: float | None = None
+        cls,
+        url: str,
+        *,
+        must_exist: bool = False,
+        read_only: bool = False,
+        crash_timeout: float | None = None,
     ) -> SQLFinder:
         """A finder over the database at ``url`` (a SQLAlchemy URL, or a bare SQLite file
-        path), without a config object; ``must_exist`` and ``crash_timeout`` as for
-        `SQLFinder`.
+        path), without a config object; ``must_exist``, ``read_only`` and ``crash_timeout``
+        as for `SQLFinder`.
 
         Raises:
             TrackerConfigError: ``url`` is not a string.
@@ -98,7 +235,27 @@ class SQLFinder:
         """
         if not isinstance(url, str):
             raise TrackerConfigError(f"SQLFinder.from_url takes a URL string, got {url!r}")
-        return cls(url, must_exist=must_exist, crash_timeout=crash_timeout)
+        return cls(url, must_exist=must_exist, read_only=read_only, crash_timeout=crash_timeout)
+
+    @classmethod
+    def open_read_only(cls, url: str, *, crash_timeout: float | None = None) -> SQLFinder:
+        """``SQLFinder.from_url(url, read_only=True)``: the database at ``url`` opened so that
+        nothing can be written to it (see ``read_only`` of `SQLFinder`).
+
+        Raises:
+            TrackerConfigError: ``url`` is not a string.
+            DatabaseNotFoundError: a SQLite file that does not exist (none is created).
+            NotATrackerDatabaseError: the database lacks the tracker's tables.
+            SchemaOutdatedError: an older schema revision (run ``ato db upgrade``).
+            SchemaTooNewError: a newer schema revision (upgrade ato-tracker).
+            sqlalchemy.exc.DBAPIError: the database cannot be opened or read.
+        """
+        return cls.from_url(url, read_only=True, crash_timeout=crash_timeout)
+
+    @property
+    def display_url(self) -> str:
+        """The database URL with any password replaced by ``***`` (the form to show)."""
+        return _shown_url(self.db_url)
 
     def find_project(self, name: str) -> Project | None:
         """The project called ``name``, or ``None``."""
@@ -387,8 +544,278 @@ class SQLFinder:
         columns, rows = frames.run_rows(runs, summaries, params, metrics)
         return frames.runs_frame(columns, rows)
 
+    # ---- The read API the ``ato`` command, the dashboard and users share -------------------
+
+    def get_runs_page(
+        self,
+        project_name: str,
+        *,
+        status: str | None = None,
+        tag: str | None = None,
+        sort_by: str = "id",
+        descending: bool = False,
+        offset: int = 0,
+        limit: int | None = None,
+        with_summaries: bool = True,
+    ) -> RunsPage | None:
+        """A page of the runs of ``project_name`` with their config and metric summaries,
+        made for tables of many runs (two queries; no metric rows, artifacts or fingerprints
+        are read). ``None`` if there is no such project.
+
+        Args:
+            project_name: the project (exact name).
+            status: only runs with this status (str, e.g. ``'completed'``; ``'crashed'`` for
+                runs whose writer stopped sending heartbeats).
+            tag: only runs carrying exactly this tag (str).
+            sort_by: ``'id'`` (default: logging order), ``'status'``, ``'start_time'``,
+                ``'end_time'``, ``'duration'`` (seconds from start to end),
+                ``'params.<dotted config key>'`` or ``'metrics.<key>'`` (the value logged
+                last). Runs without a value (and NaN) come last in either direction; ties keep
+                id order.
+            descending: largest first.
+            offset: number of matching runs to skip (int >= 0).
+            limit: at most this many runs (int >= 0; ``None``: all).
+            with_summaries: also read the metric summaries of the page's runs.
+
+        Returns:
+            A [`RunsPage`][ato.tracker.RunsPage]: ``total`` matching runs, the page's
+            [`RunRow`][ato.tracker.RunRow]s and, per metric key, the
+            [`MetricColumns`][ato.tracker.MetricColumns] of their summaries.
+
+        Raises:
+            ValueError: ``sort_by`` names no field, or ``offset``/``limit`` is negative.
+        """
+        sort_key = _run_sort_key(sort_by)
+        if offset < 0 or (limit is not None and limit < 0):
+            raise ValueError(f"offset and limit must be >= 0, got offset={offset}, limit={limit}")
+        by_metric = sort_by.startswith("metrics.")
+        with self.engine.connect() as conn:
+            if queries.find_project(conn, project_name) is None:
+                return None
+            rows = overview.project_run_rows(conn, project_name, crash_timeout=self.crash_timeout)
+            if status is not None:
+                rows = [row for row in rows if row.status == status]
+            if tag is not None:
+                rows = [row for row in rows if tag in row.tags]
+            columns: dict[str, MetricColumns] = {}
+            if with_summaries or by_metric:
+                stored = conn.execute(summaries.project_summary_statement(project_name))
+                columns = _metric_columns(stored, rows)
+        total = len(rows)
+        order: list[int] | None = None
+        if by_metric:
+            lasts = columns.get(sort_by.removeprefix("metrics."), MetricColumns([], [], [])).last
+            order = _order(range(total), lambda i: lasts[i] if lasts else None, descending)
+        elif sort_by != "id" or descending:
+            order = _order(range(total), lambda i: sort_key(rows[i]), descending)
+        if offset or limit is not None:
+            order = list(range(total)) if order is None else order
+            order = order[offset : None if limit is None else offset + limit]
+        if order is not None:
+            rows = [rows[i] for i in order]
+            columns = _reordered(columns, order)
+        return RunsPage(project_name, total, offset, rows, columns if with_summaries else {})
+
+    def get_metric_series(
+        self, run_id: int, key: str, max_points: int | None = None
+    ) -> MetricSeries:
+        """The values of metric ``key`` of run ``run_id`` in step order, downsampled in the
+        database to at most ``max_points`` points keeping each bucket's extremes (min/max per
+        bucket, after Jugel et al., "M4: A Visualization-Oriented Time Series Data
+        Aggregation", VLDB 2014; see ``ato.tracker.series``), its first NaN, and the first and
+        last value, so spikes and gaps stay visible.
+
+        Args:
+            run_id: the run's id (int).
+            key: the metric key (exact match).
+            max_points: ``None`` for every value, else an upper bound (int >= 4).
+
+        Returns:
+            A [`MetricSeries`][ato.tracker.MetricSeries]: the kept points (NaN and +-inf as
+            logged; steps as logged; timestamps aware UTC) and ``total`` values logged. An
+            unknown run or key gives ``points == []`` and ``total == 0``.
+
+        Raises:
+            ValueError: ``max_points`` is below 4.
+        """
+        if max_points is not None and max_points < series.MIN_POINTS:
+            raise ValueError(f"max_points must be at least {series.MIN_POINTS}, got {max_points}")
+        if not queries.in_id_range(run_id):
+            return MetricSeries(run_id, key, [], 0)
+        with self.engine.connect() as conn:
+            points, total = series.downsampled_series(conn, run_id, key, max_points)
+        return MetricSeries(run_id, key, points, total)
+
+    def get_metric_key_page(
+        self, run_id: int, *, pattern: str | None = None, offset: int = 0, limit: int | None = None
+    ) -> MetricKeyPage:
+        """A page of the metric keys of run ``run_id`` with their summaries, in key order
+        (code point order on every backend); reads only the rows it returns plus one count, so
+        it stays fast for runs with 100,000 keys.
+
+        Args:
+            run_id: the run's id (int).
+            pattern: only keys matching it: a glob with ``*``/``?``, else a key prefix
+                (``None``: every key).
+            offset: number of matching keys to skip (int >= 0).
+            limit: at most this many keys (int >= 0; ``None``: all).
+
+        Returns:
+            A [`MetricKeyPage`][ato.tracker.MetricKeyPage]; an unknown run gives an empty
+            page with ``total == 0``.
+
+        Raises:
+            ValueError: ``offset`` or ``limit`` is negative.
+        """
+        if offset < 0 or (limit is not None and limit < 0):
+            raise ValueError(f"offset and limit must be >= 0, got offset={offset}, limit={limit}")
+        upto = None if limit is None else offset + limit
+        found, total = self.get_metric_summary_page(run_id, pattern, upto)
+        page = dict(list(found.items())[offset:])
+        return MetricKeyPage(run_id, page, total, offset)
+
+    def list_searches(self, project_name: str) -> list[SearchInfo]:
+        """The hyperparameter searches whose runs (tagged ``search:<id>`` by ato-hyperopt)
+        belong to ``project_name``, by their first run's start; ``[]`` for an unknown project
+        or one without searches."""
+        where = _projects.c.name == project_name
+        with self.engine.connect() as conn:
+            rows = overview.run_rows(
+                conn, where, crash_timeout=self.crash_timeout, with_config=False
+            )
+        grouped: dict[str, list[RunRow]] = {}
+        for row in rows:
+            search_id = search_runs.search_id_of(row.tags)
+            if search_id is not None:
+                grouped.setdefault(search_id, []).append(row)
+        infos = [
+            SearchInfo(
+                search_id=search_id,
+                runs=len(members),
+                statuses=dict(Counter(row.status for row in members)),
+                first_start=min(row.start_time for row in members),
+                last_activity=max(row.end_time or row.start_time for row in members),
+            )
+            for search_id, members in grouped.items()
+        ]
+        return sorted(infos, key=lambda info: (info.first_start, info.search_id))
+
+    def get_search(
+        self,
+        search_id: str,
+        project_name: str | None = None,
+        *,
+        metric: str | None = None,
+        mode: str | None = None,
+    ) -> SearchTrials | None:
+        """Search ``search_id``: its runs (tagged ``search:<search_id>``; only those of
+        ``project_name`` if given), their metric summaries and its answer. ``None`` when no
+        run carries the tag.
+
+        Args:
+            search_id: the id in the runs' ``search:<id>`` tag.
+            project_name: only runs of this project (``None``: any project).
+            metric: the metric key to rank by (default: the search's own ``search/<key>``,
+                or for older searches the key each trial logged at the step of its round).
+            mode: ``'max'`` or ``'min'`` (default: the search's ``mode:`` tag, else guessed
+                from the key).
+
+        Returns:
+            A [`SearchTrials`][ato.tracker.SearchTrials] whose ``answer`` follows the rule of
+            [`find_search_answer`][ato.tracker.SQLFinder.find_search_answer].
+
+        Raises:
+            InvalidModeError: ``mode`` is not ``'max'``/``'min'``.
+        """
+        runs = self.get_search_runs(search_id, project_name)
+        if not runs:
+            return None
+        found = self.get_metric_summaries([run.id for run in runs])
+        answer = search_answer(runs, found, metric, mode)
+        keys = sorted({key for per_run in found.values() for key in per_run})
+        return SearchTrials(search_id, runs, found, keys, answer)
+
     def _load_one(self, conn: Connection, run_id: int) -> Run | None:
         return queries.load_run(conn, run_id, crash_timeout=self.crash_timeout)
 
     def __repr__(self) -> str:
         return f"SQLFinder(db={hide_password(self.db_url)!r})"
+
+
+def _metric_columns(stored: Iterable[Any], rows: Sequence[RunRow]) -> dict[str, MetricColumns]:
+    """The summary rows ``stored`` (see ``summaries.project_summary_statement``; streamed, so
+    no row object outlives its turn) as columns aligned with ``rows``."""
+    index = {row.id: i for i, row in enumerate(rows)}
+    size = len(rows)
+    columns: dict[str, MetricColumns] = {}
+    non_finite = _NON_FINITE
+    for run_id, key, last, low, high, last_class, low_inf, high_inf in stored:
+        i = index.get(run_id)
+        if i is None:  # filtered out
+            continue
+        column = columns.get(key)
+        if column is None:
+            column = columns[key] = MetricColumns([None] * size, [None] * size, [None] * size)
+        column.last[i] = last if last is not None else non_finite.get(last_class)
+        column.min[i] = low if not low_inf else _INF * low_inf
+        column.max[i] = high if not high_inf else _INF * high_inf
+    return columns
+
+
+def _reordered(columns: dict[str, MetricColumns], order: list[int]) -> dict[str, MetricColumns]:
+    """``columns`` with their entries in ``order`` (a page of them); keys no run of the page
+    logged are dropped."""
+    kept: dict[str, MetricColumns] = {}
+    for key, column in columns.items():
+        last = [column.last[i] for i in order]
+        low = [column.min[i] for i in order]
+        if last.count(None) < len(last) or low.count(None) < len(low):
+            kept[key] = MetricColumns(last, low, [column.max[i] for i in order])
+    return kept
+
+
+def _run_sort_key(sort_by: str) -> Callable[[RunRow], Any]:
+    """How `SQLFinder.get_runs_page` reads the value it sorts a run by.
+
+    Raises:
+        ValueError: ``sort_by`` is not a run field, ``params.<key>`` or ``metrics.<key>``.
+    """
+    if sort_by in ("id", "status", "start_time", "end_time"):
+        return lambda row: getattr(row, sort_by)
+    if sort_by == "duration":
+        return lambda row: None if row.end_time is None else row.end_time - row.start_time
+    if sort_by.startswith("params.") and len(sort_by) > len("params."):
+        path = sort_by.removeprefix("params.").split(".")
+        return lambda row: _dig(row.config, path)
+    if sort_by.startswith("metrics.") and len(sort_by) > len("metrics."):
+        return lambda row: None  # sorted by the summaries, see get_runs_page
+    raise ValueError(
+        f"cannot sort runs by {sort_by!r}: use one of {', '.join(RUN_SORT_FIELDS)}, "
+        "'params.<dotted config key>' or 'metrics.<metric key>'"
+    )
+
+
+def _dig(config: Any, path: Sequence[str]) -> Any:
+    for part in path:
+        if not isinstance(config, dict) or part not in config:
+            return None
+        config = config[part]
+    return config
+
+
+def _order(indexes: Iterable[int], value: Callable[[int], Any], descending: bool) -> list[int]:
+    """``indexes`` ordered by ``value`` (numbers before text, each in its own order; other
+    values by their ``repr``), those without a value (``None``, NaN) last in either direction;
+    stable, so ties keep id order."""
+    present: list[tuple[tuple[int, Any], int]] = []
+    missing: list[int] = []
+    for i in indexes:
+        v = value(i)
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            missing.append(i)
+        elif isinstance(v, (int, float, datetime, timedelta)):
+            present.append(((0, v), i))
+        else:
+            present.append(((1, v if isinstance(v, str) else repr(v)), i))
+    present.sort(key=lambda pair: pair[0], reverse=descending)
+    return [i for _, i in present] + missing

@@ -83,11 +83,11 @@ def run_rows(
             effective_status(row[2], row[8], row[3], crash_timeout, now),
             row[3],
             row[4],
-            list(row[5] or []),
+            row[5] if type(row[5]) is list else list(row[5] or []),
             row[6] or {},
             row[7],
         )
-        for row in conn.execute(stmt).all()
+        for row in conn.execute(stmt)  # streamed: no row object outlives its turn
     ]
 
 

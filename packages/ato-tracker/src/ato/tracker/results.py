@@ -174,3 +174,85 @@ class Run:
         from .frames import metric_frame
 
         return metric_frame(self.metrics, keys)
+
+
+# ---- Results of the read API shared by the ``ato`` command, the dashboard and users ----------
+
+
+class MetricColumns(NamedTuple):
+    """One metric key over the runs of a [`RunsPage`][ato.tracker.RunsPage]: entry ``i`` of
+    each list belongs to ``page.runs[i]``, ``None`` where that run did not log the key.
+    ``last`` is the value logged last, ``min``/``max`` are taken over the values that are not
+    NaN (``None`` if all are NaN); NaN and +-inf are kept as floats. Columns, not a row per run
+    and key: a table of 100,000 runs holds no object per cell."""
+
+    last: list[float | None]
+    min: list[float | None]
+    max: list[float | None]
+
+
+@dataclass(frozen=True)
+class MetricSeries:
+    """One metric of one run, as returned by
+    [`SQLFinder.get_metric_series`][ato.tracker.SQLFinder.get_metric_series].
+
+    Attributes:
+        run_id: the run.
+        key: the metric key.
+        points: the kept values as [`Metric`][ato.tracker.Metric] rows in step order (all of
+            them when not downsampled); ``[]`` when the run never logged ``key``.
+        total: how many values the run logged under ``key``.
+    """
+
+    run_id: int
+    key: str
+    points: list[Metric]
+    total: int
+
+    @property
+    def downsampled(self) -> bool:
+        """Whether some logged values were left out."""
+        return self.total > len(self.points)
+
+
+@dataclass(frozen=True)
+class MetricKeyPage:
+    """Some metric keys of one run with their summaries, as returned by
+    [`SQLFinder.get_metric_key_page`][ato.tracker.SQLFinder.get_metric_key_page].
+
+    Attributes:
+        run_id: the run.
+        summaries: the page's summaries by key, in key order (code point order).
+        total: how many keys match the pattern (all pages together).
+        offset: index of the page's first key among the matching ones.
+    """
+
+    run_id: int
+    summaries: dict[str, MetricSummary]
+    total: int
+    offset: int
+
+    @property
+    def keys(self) -> list[str]:
+        """The page's keys, in key order."""
+        return list(self.summaries)
+
+
+@dataclass(frozen=True)
+class SearchInfo:
+    """A hyperparameter search seen from a project's runs, as listed by
+    [`SQLFinder.list_searches`][ato.tracker.SQLFinder.list_searches].
+
+    Attributes:
+        search_id: the id in the runs' ``search:<id>`` tag.
+        runs: how many runs (evaluations of trials) of the project carry it.
+        statuses: how many of them have each status (``{'completed': 12, 'failed': 1}``).
+        first_start: the earliest start time of those runs (aware UTC).
+        last_activity: their latest start or end time (aware UTC).
+    """
+
+    search_id: str
+    runs: int
+    statuses: dict[str, int]
+    first_start: datetime
+    last_activity: datetime

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import (
     Connection,
     Integer,
+    Select,
     Table,
     and_,
     case,
@@ -242,11 +243,16 @@ def project_summary_rows(conn: Connection, project_name: str) -> Sequence[Any]:
     are the finite values, ``None`` where the value is NaN or infinite: ``last_class`` (see
     ``ato.tracker.values``) and ``min_inf``/``max_inf`` (``1`` for +inf, ``-1`` for -inf, else
     ``0``) tell which. `read` gives the values exactly. ``[]`` for an unknown project."""
+    return conn.execute(project_summary_statement(project_name)).all()
+
+
+def project_summary_statement(project_name: str) -> Select[Any]:
+    """The query of `project_summary_rows`, for callers that stream its rows."""
     r, p = _runs.c, _projects.c
     s = _summaries.c
     runs = select(r.id).join(_projects).where(p.name == project_name)
     min_inf, max_inf = _infinity(s.min_value), _infinity(s.max_value)
-    stmt = select(
+    return select(
         s.run_id,
         s.key,
         case((s.last_class == FINITE, s.last_value)).label("last"),
@@ -256,7 +262,6 @@ def project_summary_rows(conn: Connection, project_name: str) -> Sequence[Any]:
         min_inf.label("min_inf"),
         max_inf.label("max_inf"),
     ).where(s.run_id.in_(runs.scalar_subquery()))
-    return conn.execute(stmt).all()
 
 
 def _infinity(extreme: Any) -> Any:
