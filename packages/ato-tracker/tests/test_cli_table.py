@@ -91,7 +91,7 @@ def test_without_ato_dashboard_the_dashboard_command_says_what_to_install(
         raise metadata.PackageNotFoundError(name)
 
     monkeypatch.setattr(external_module.metadata, "version", absent)
-    assert main(["dashboard", "--db", "x.db", "--port", "1", "--open"]) == 2
+    assert main(["dashboard", "--db", "x.db", "--port", "1", "--allow-host", "h", "--open"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("ato: error: `ato dashboard` comes from a separate package")
     assert "pip install ato-dashboard (or pip install 'ato[dashboard]')" in err
