@@ -6,7 +6,6 @@ set (with ``ATO_REQUIRE_SERVICES=1`` a missing URL fails instead of skipping).
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -33,39 +32,10 @@ WRITER = textwrap.dedent(
 )
 
 
-def _url(request: pytest.FixtureRequest, tmp_path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'shared.db'}"
-    env = {"postgresql": "ATO_TEST_POSTGRES_URL", "mysql": "ATO_TEST_MYSQL_URL"}[request.param]
-    url = os.environ.get(env, "")
-    if not url:
-        if os.environ.get("ATO_REQUIRE_SERVICES") == "1":
-            pytest.fail(f"{env} is not set but ATO_REQUIRE_SERVICES=1 requires this server")
-        pytest.skip(f"{env} is not set (ATO_REQUIRE_SERVICES=1 turns this skip into a failure)")
-    _reset_schema(url)
-    return url
-
-
-def _reset_schema(url: str) -> None:
-    """Start from an empty server database: earlier sessions may leave tables of any revision."""
-    from sqlalchemy import create_engine
-
-    from ato.tracker.engine import dispose_engines
-    from ato.tracker.models import Base
-    from ato.tracker.schema import version_table
-
-    dispose_engines()
-    engine = create_engine(url)
-    try:
-        Base.metadata.drop_all(engine)
-        version_table.drop(engine, checkfirst=True)
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
-def shared_db(request, tmp_path) -> str:
-    return _url(request, tmp_path)
+@pytest.fixture
+def shared_db(db_url: str) -> str:
+    """The database the writers share: each backend of ``db_url`` (ato.tracker.testing)."""
+    return db_url
 
 
 def test_four_writers_lose_nothing_and_all_runs_complete(shared_db):

@@ -1,9 +1,11 @@
 """Fixtures: databases on every backend filled with known runs, a live dashboard server and a
 Chromium browser driven by Playwright.
 
-Server URLs come from ``ATO_TEST_POSTGRES_URL`` / ``ATO_TEST_MYSQL_URL``; without them the server
-variants skip, unless ``ATO_REQUIRE_SERVICES=1`` turns the skip into a failure. The browser is
-Debian's chromium at ``/usr/bin/chromium`` (``.ci/run`` installs it); Playwright never downloads one.
+The database URLs (``db_url`` on SQLite, PostgreSQL and MariaDB, ``sqlite_url``) come from the
+plugin `ato.tracker.testing`: server URLs from ``ATO_TEST_POSTGRES_URL`` /
+``ATO_TEST_MYSQL_URL``; without them the server variants skip, unless ``ATO_REQUIRE_SERVICES=1``
+turns the skip into a failure. The browser is Debian's chromium at ``/usr/bin/chromium``
+(``.ci/run`` installs it); Playwright never downloads one.
 """
 
 from __future__ import annotations
@@ -19,16 +21,14 @@ from typing import Any, ClassVar
 import playwright.sync_api as playwright_api
 import pytest
 import uvicorn
-from sqlalchemy import create_engine
 
 from ato.dashboard import create_app
 from ato.dashboard.serving import server_config
 from ato.tracker import SQLLogger
 from ato.tracker.engine import dispose_engines
-from ato.tracker.models import Base
-from ato.tracker.schema import version_table
 
-SERVERS = {"postgresql": "ATO_TEST_POSTGRES_URL", "mysql": "ATO_TEST_MYSQL_URL"}
+pytest_plugins = ["ato.tracker.testing"]
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -42,44 +42,6 @@ CHROMIUM_ARGS = [
 XSS_SCRIPT = "<script>window.__xss = 1</script>"
 XSS_IMG = '<img src=x onerror="window.__xss = 2">'
 SEARCH_ID = "s_1%"
-
-
-def server_url(env_var: str) -> str:
-    """The URL in ``env_var``; skip (or fail with ATO_REQUIRE_SERVICES=1) when unset."""
-    url = os.environ.get(env_var, "")
-    if url:
-        return url
-    if os.environ.get("ATO_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{env_var} is not set but ATO_REQUIRE_SERVICES=1 requires this server")
-    pytest.skip(f"{env_var} is not set (ATO_REQUIRE_SERVICES=1 turns this skip into a failure)")
-
-
-def _reset_schema(url: str) -> None:
-    dispose_engines()
-    engine = create_engine(url)
-    try:
-        Base.metadata.drop_all(engine)
-        version_table.drop(engine, checkfirst=True)  # else the empty database looks damaged
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
-    """An empty database URL: a fresh SQLite file or an emptied server database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'tracker.db'}"
-    else:
-        url = server_url(SERVERS[request.param])
-        _reset_schema(url)
-        yield url
-    dispose_engines()
-
-
-@pytest.fixture
-def sqlite_url(tmp_path: Any) -> Iterator[str]:
-    yield f"sqlite:///{tmp_path / 'tracker.db'}"
-    dispose_engines()
 
 
 def logger(url: str, project: str, **config: Any) -> SQLLogger:

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
+from helpers import FakeLogger  # next to the tests: pyproject.toml's pytest pythonpath
 
 from ato.adict import ADict
-
-sys.path.insert(0, str(Path(__file__).parent))  # helpers.py, next to the tests
-from helpers import FakeLogger
 
 
 @pytest.fixture

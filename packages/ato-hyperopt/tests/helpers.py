@@ -1,5 +1,6 @@
-"""Test doubles and a small search shared by the ato-hyperopt tests (``conftest.py`` puts this
-folder on ``sys.path``: importlib mode cannot import conftest)."""
+"""Test doubles and a small search shared by the ato-hyperopt tests (imported by name: the
+pytest ``pythonpath`` of pyproject.toml names this folder; importlib mode cannot import
+conftest)."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ evaluation again. Each case is a child process that receives a real signal."""
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import signal
 import subprocess
@@ -22,7 +23,6 @@ CHILD = textwrap.dedent(
     """
     import itertools, json, pathlib, signal, sys, time, warnings
     signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal
-    sys.path.insert(0, sys.argv[4])
     from helpers import FakeLogger, lr_search, quality
     from ato.hyperopt import HyperbandSchedule, current_logger
 
@@ -90,9 +90,11 @@ def _child(
     folder: pathlib.Path, kind: str, mode: str
 ) -> tuple[subprocess.Popen[str], pathlib.Path]:
     err = folder / f"{mode}.err"
-    args = [sys.executable, "-c", CHILD, str(folder), kind, mode, str(TESTS)]
+    args = [sys.executable, "-c", CHILD, str(folder), kind, mode]
+    paths = [str(TESTS), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}  # the child imports helpers
     with err.open("w") as stream:
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=stream, text=True)
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=stream, text=True, env=env)
     return proc, err
 
 

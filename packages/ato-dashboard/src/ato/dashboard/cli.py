@@ -91,6 +91,11 @@ def serve(args: argparse.Namespace) -> int:
         return _serve_on(listener, args)
 
 
+run = serve
+"""``ato dashboard``: the name ato-tracker's ``ato`` command calls (entry point group
+``ato.commands``, see ``ato.tracker.cli.external``)."""
+
+
 def _listen(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     return socket.create_server((host, port), family=family, backlog=2048)

@@ -5,6 +5,7 @@ fingerprints; [`SQLFinder`][ato.tracker.SQLFinder] queries them. SQLite is the e
 (``sqlite:///experiments.db``); PostgreSQL and MySQL/MariaDB work by URL.
 """
 
+from . import search_runs
 from .answers import Evaluation, SearchAnswer
 from .errors import (
     ArtifactPathError,
@@ -31,8 +32,6 @@ from .errors import (
     TrackerError,
 )
 from .finder import DatabaseLocation, RunsPage, SearchTrials, SQLFinder
-from . import search_runs
-from .search_runs import search_id_of
 from .logger import ActiveRun, SQLLogger
 from .modes import Modes
 from .normalize import normalize_config, structural_hash
@@ -51,6 +50,7 @@ from .results import (
     Run,
     SearchInfo,
 )
+from .search_runs import search_id_of
 from .settings import default_db_url, hide_password
 
 __all__ = [
