@@ -418,9 +418,30 @@ def tests_importers(session: nox.Session) -> None:
     session.run(*PYTEST, tests_dir, *session.posargs)
 
 
+INTEGRATION_EXTRAS = "[postgres,mysql,keras,xgboost,lightgbm,optuna]"
+
+
+@nox.session(python=SERVER_PYTHON)
+def integrations(session: nox.Session) -> None:
+    """ato-tracker's framework integrations (``ato.tracker.integrations``) against the real
+    frameworks on CPU: Keras 3 on torch, XGBoost, LightGBM, Optuna; offline, on SQLite,
+    PostgreSQL and MariaDB."""
+    session.install(TORCH)  # the pinned CPU build first, so nothing pulls a CUDA torch
+    session.install(
+        *TEST_TOOLS,
+        _pkg("ato-adict"),
+        _pkg("ato-tracker") + INTEGRATION_EXTRAS,
+        "scikit-learn",  # xgboost's scikit-learn estimators
+    )
+    session.env["KERAS_BACKEND"] = "torch"
+    tests_dir = str(PACKAGES_DIR / "ato-tracker" / "tests-integrations")
+    session.run(*PYTEST, tests_dir, *session.posargs)
+
+
 nox.options.sessions = [
     *[f"tests-{s}" for s in PACKAGES],
     "tests-importers",
+    "integrations",
     "integration",
     "lint",
     "typecheck",
