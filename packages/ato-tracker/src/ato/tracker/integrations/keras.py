@@ -78,6 +78,7 @@ class AtoCallback(keras.callbacks.Callback):
         self.monitor = monitor
         self.mode = mode
         self._best = BestStep(None, mode)
+        self._keys: dict[str, str] = {}
 
     def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
         """Start the run with the fit parameters, model and optimizer."""
@@ -89,12 +90,16 @@ class AtoCallback(keras.callbacks.Callback):
         if not logs:
             return
         log = self.run.logger.log_metric
+        keys = self._keys
         for name, value in logs.items():
-            log(metric_key(name), float(value), epoch)
+            key = keys.get(name)
+            if key is None:
+                key = keys[name] = metric_key(name)
+            log(key, float(value), epoch)
         monitor = self.monitor or ("val_loss" if "val_loss" in logs else "loss")
         if monitor in logs:
             higher = any(part in monitor for part in _MAXIMISED)
-            self._best.offer(metric_key(monitor), float(logs[monitor]), epoch, higher)
+            self._best.offer(keys[monitor], float(logs[monitor]), epoch, higher)
 
     def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
         """Log the best epoch and finish the run."""

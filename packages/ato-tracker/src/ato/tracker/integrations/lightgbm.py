@@ -55,6 +55,8 @@ class AtoLightGBMCallback:
         self.mode = mode
         self._best = BestStep(monitor, mode)
         self._booster: Any = None
+        self._train_name = "training"
+        self._keys: dict[tuple[str, str], str] = {}
 
     def __call__(self, env: Any) -> None:
         """Log round ``env.iteration``'s evaluation results (start the run at the first
@@ -63,13 +65,16 @@ class AtoLightGBMCallback:
             self._begin(env)
         log = self.run.logger.log_metric
         step = env.iteration
-        train_name = getattr(env.model, "_train_data_name", "training")
+        keys = self._keys
+        best = self._best
         for result in env.evaluation_result_list or ():
-            dataset, metric, value, higher = result[0], result[1], result[2], result[3]
-            key = f"{dataset}/{metric}"
+            dataset, metric, value = result[0], result[1], result[2]
+            key = keys.get((dataset, metric))
+            if key is None:
+                key = keys[(dataset, metric)] = f"{dataset}/{metric}"
             log(key, value, step)
-            if self._best.key is not None or dataset != train_name:
-                self._best.offer(key, float(value), step, bool(higher))
+            if key == best.key or (best.key is None and dataset != self._train_name):
+                best.offer(key, float(value), step, bool(result[3]))
         if env.iteration == env.end_iteration - 1:
             self.finish()
 
@@ -78,6 +83,7 @@ class AtoLightGBMCallback:
             self.finish()
         self._best = BestStep(self.monitor, self.mode)
         self._booster = env.model
+        self._train_name = getattr(env.model, "_train_data_name", "training")
         self.run.start(_json_params(env.params))
 
     def finish(self, status: str = "completed") -> None:

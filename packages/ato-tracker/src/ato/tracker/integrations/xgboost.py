@@ -81,7 +81,7 @@ class AtoCallback(xgboost.callback.TrainingCallback):
         self.monitor = monitor
         self.mode = mode
         self._best = BestStep(monitor, mode)
-        self._logged = 0
+        self._keys: dict[tuple[str, str], str] = {}
 
     def before_training(self, model: Any) -> Any:
         """Start the run with the training parameters; returns ``model`` unchanged."""
@@ -93,22 +93,23 @@ class AtoCallback(xgboost.callback.TrainingCallback):
     def after_iteration(self, model: Any, epoch: int, evals_log: Mapping[str, Any]) -> bool:
         """Log round ``epoch``'s latest evaluation results; never asks to stop (False)."""
         log = self.run.logger.log_metric
-        last_key = None
+        keys = self._keys
+        watched = self.monitor
+        latest: tuple[str, str, float] | None = None
         for dataset, metrics in evals_log.items():
             for metric, history in metrics.items():
                 value = history[-1]
                 if isinstance(value, tuple):  # xgboost.cv: (mean, std)
                     value = value[0]
-                key = f"{dataset}/{metric}"
+                key = keys.get((dataset, metric))
+                if key is None:
+                    key = keys[(dataset, metric)] = f"{dataset}/{metric}"
                 log(key, value, epoch)
-                last_key = key
-        if self.monitor is None and last_key is not None:
-            self._best.key = last_key
-        if self._best.key is not None:
-            metric = self._best.key.rsplit("/", 1)[-1]
-            value = _latest(evals_log, self._best.key)
-            if value is not None:
-                self._best.offer(self._best.key, value, epoch, _maximised(metric))
+                if watched is None or key == watched:
+                    latest = (key, metric, value)
+        if latest is not None:  # the monitored metric, by default the last one logged
+            key, metric, value = latest
+            self._best.offer(key, float(value), epoch, _maximised(metric))
         return False
 
     def after_training(self, model: Any) -> Any:
@@ -136,15 +137,6 @@ def booster_params(model: Any) -> dict[str, Any]:
     metrics = saved.get("learner", {}).get("metrics", [])
     params["eval_metric"] = [m.get("name") for m in metrics]
     return params
-
-
-def _latest(evals_log: Mapping[str, Any], key: str) -> float | None:
-    dataset, _, metric = key.rpartition("/")
-    history = evals_log.get(dataset, {}).get(metric)
-    if not history:
-        return None
-    value = history[-1]
-    return float(value[0] if isinstance(value, tuple) else value)
 
 
 def _maximised(metric: str) -> bool:
