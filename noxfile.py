@@ -158,6 +158,9 @@ def build(session: nox.Session) -> None:
 TYPECHECK_DEPS = [
     "mypy>=1.11",
     "optuna",  # ato-hyperopt's OptunaSampler is checked against Optuna's own types
+    "keras",  # ato-tracker's integrations subclass the frameworks' callback classes
+    "xgboost-cpu",
+    "lightgbm",
     "pandas-stubs",  # ato-tracker's DataFrames (runs_frame, metric_frame)
     "types-PyYAML",
     "types-tqdm",

@@ -187,10 +187,7 @@ def main() -> None:
     print(f"Callback overhead: {steps} steps x 4 values, SQLite, best of {REPEATS}")
     print(f"  log_metric directly : {base / values * 1e6:8.2f} us/value")
     for name, seconds in best.items():
-        print(
-            f"  {name:<19} : {seconds / values * 1e6:8.2f} us/value"
-            f"  ratio {seconds / base:5.2f}"
-        )
+        print(f"  {name:<19} : {seconds / values * 1e6:8.2f} us/value  ratio {seconds / base:5.2f}")
     study, trials = _finished_trials(n_trials)
     dbs = {f"{kind}{i}": f"sqlite:///{folder / f'{kind}{i}.db'}" for kind in "cd" for i in (0, 1)}
     for db in dbs.values():
@@ -199,10 +196,7 @@ def main() -> None:
     by_hand = min(optuna_direct(dbs[f"d{i}"], trials) for i in range(2))
     print(f"Optuna: {n_trials} finished trials (3 intermediate values + the value each)")
     print(f"  runs by hand        : {by_hand / n_trials * 1e3:8.2f} ms/trial")
-    print(
-        f"  optuna AtoCallback  : {cb / n_trials * 1e3:8.2f} ms/trial"
-        f"  ratio {cb / by_hand:5.2f}"
-    )
+    print(f"  optuna AtoCallback  : {cb / n_trials * 1e3:8.2f} ms/trial  ratio {cb / by_hand:5.2f}")
 
 
 if __name__ == "__main__":

@@ -12,9 +12,7 @@ FRAMEWORKS = ("keras", "xgboost", "lightgbm", "optuna", "torch")
 
 def _imported_after(statement: str) -> set[str]:
     code = f"{statement}\nimport sys\nprint(' '.join(sorted(sys.modules)))"
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return set(done.stdout.split()) & set(FRAMEWORKS)
 
 

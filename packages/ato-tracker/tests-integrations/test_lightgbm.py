@@ -105,9 +105,9 @@ def test_an_error_inside_the_with_block_fails_the_run(sqlite_url: str) -> None:
         if env.iteration == 1:
             raise RuntimeError("diverged")
 
-    with pytest.raises(RuntimeError, match="diverged"):
-        with ato_callback(db=sqlite_url, project="gbm") as callback:
-            lightgbm.train(PARAMS, train, 5, valid_sets=[valid], callbacks=[callback, explode])
+    callback = ato_callback(db=sqlite_url, project="gbm")
+    with pytest.raises(RuntimeError, match="diverged"), callback:
+        lightgbm.train(PARAMS, train, 5, valid_sets=[valid], callbacks=[callback, explode])
     run, stored = _metrics(sqlite_url, "gbm")
     assert run.status == "failed"
     assert [step for step, _ in stored["valid_0/l2"]] == [0, 1]

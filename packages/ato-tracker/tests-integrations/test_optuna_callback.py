@@ -95,8 +95,9 @@ def test_ato_runs_best_search_names_the_best_trial(sqlite_url: str) -> None:
 def test_a_maximised_study_with_a_named_metric(sqlite_url: str) -> None:
     callback = AtoCallback(sqlite_url, project="p", metric_key="val/acc")
     study = optuna.create_study(study_name=STUDY, direction="maximize")
-    study.optimize(lambda t: -((t.suggest_float("x", -1, 1) - 0.2) ** 2), n_trials=4,
-                   callbacks=[callback])
+    study.optimize(
+        lambda t: -((t.suggest_float("x", -1, 1) - 0.2) ** 2), n_trials=4, callbacks=[callback]
+    )
     runs = SQLFinder(sqlite_url).get_search_runs(STUDY)
     assert [r.tags[2:] for r in runs] == [["mode:max", "metric_key:val/acc"]] * 4
     answer = SQLFinder(sqlite_url).find_search_answer(STUDY)
@@ -124,9 +125,10 @@ def test_several_objectives_log_each_value(sqlite_url: str) -> None:
 
 def test_a_wrong_number_of_metric_keys_is_refused(sqlite_url: str) -> None:
     study = optuna.create_study(directions=["minimize", "maximize"])
-    with pytest.raises(ImportSourceError, match="names 1 key.*2 objective"):
-        study.optimize(lambda t: (0.0, 1.0), n_trials=1,
-                       callbacks=[AtoCallback(sqlite_url, metric_key="loss")])
+    with pytest.raises(ImportSourceError, match=r"names 1 key.*2 objective"):
+        study.optimize(
+            lambda t: (0.0, 1.0), n_trials=1, callbacks=[AtoCallback(sqlite_url, metric_key="loss")]
+        )
 
 
 def test_importing_the_study_afterwards_adds_nothing_twice(sqlite_url: str, tmp_path: Path) -> None:

@@ -102,10 +102,12 @@ def test_the_scikit_learn_estimator_logs_its_eval_sets_by_xgboost_s_names(db_url
     model.fit(x, y, eval_set=[(x[:30], y[:30]), (x[30:], y[30:])], verbose=False)
     stored = _metrics(db_url, _only_run(db_url, "sk").id)
     history = model.evals_result()
-    assert sorted(stored) == sorted(
-        ["validation_0/logloss", "validation_1/logloss", "best_iteration"]
-        + ["best/validation_1/logloss"]
-    )
+    assert sorted(stored) == [
+        "best/validation_1/logloss",
+        "best_iteration",
+        "validation_0/logloss",
+        "validation_1/logloss",
+    ]
     assert stored["validation_1/logloss"] == list(enumerate(history["validation_1"]["logloss"]))
 
 

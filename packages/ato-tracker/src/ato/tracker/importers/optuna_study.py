@@ -176,9 +176,7 @@ def trial_status(optuna: Any, state: Any) -> str | None:
     """The run status of a trial in ``state`` (an ``optuna.trial.TrialState``): ``completed``,
     ``pruned`` or ``failed``; ``None`` for a trial not finished (running or waiting)."""
     states = optuna.trial.TrialState
-    return {states.COMPLETE: "completed", states.PRUNED: "pruned", states.FAIL: "failed"}.get(
-        state
-    )
+    return {states.COMPLETE: "completed", states.PRUNED: "pruned", states.FAIL: "failed"}.get(state)
 
 
 def trial_run(

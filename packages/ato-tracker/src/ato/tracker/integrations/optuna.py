@@ -21,7 +21,6 @@ callback (Optuna re-raises first) and is not recorded.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import optuna
 
