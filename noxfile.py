@@ -354,7 +354,9 @@ def bench(session: nox.Session) -> None:
         *["mlflow-skinny", "alembic", "optuna"],  # peers: bench_tracker, bench_hyperopt
         "httpx",  # bench_dashboard's HTTP client
         "scikit-learn",  # bench_search_quality: the digits MLP task
+        *["keras", "xgboost-cpu", "lightgbm"],  # bench_integrations: the callbacks
     )
+    session.env["KERAS_BACKEND"] = "torch"
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)
 
