@@ -158,6 +158,9 @@ def build(session: nox.Session) -> None:
 TYPECHECK_DEPS = [
     "mypy>=1.11",
     "optuna",  # ato-hyperopt's OptunaSampler is checked against Optuna's own types
+    "keras",  # ato-tracker's integrations subclass the frameworks' callback classes
+    "xgboost-cpu",
+    "lightgbm",
     "pandas-stubs",  # ato-tracker's DataFrames (runs_frame, metric_frame)
     "types-PyYAML",
     "types-tqdm",
@@ -351,7 +354,9 @@ def bench(session: nox.Session) -> None:
         *["mlflow-skinny", "alembic", "optuna"],  # peers: bench_tracker, bench_hyperopt
         "httpx",  # bench_dashboard's HTTP client
         "scikit-learn",  # bench_search_quality: the digits MLP task
+        *["keras", "xgboost-cpu", "lightgbm"],  # bench_integrations: the callbacks
     )
+    session.env["KERAS_BACKEND"] = "torch"
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)
 
@@ -418,9 +423,30 @@ def tests_importers(session: nox.Session) -> None:
     session.run(*PYTEST, tests_dir, *session.posargs)
 
 
+INTEGRATION_EXTRAS = "[postgres,mysql,keras,xgboost,lightgbm,optuna]"
+
+
+@nox.session(python=SERVER_PYTHON)
+def integrations(session: nox.Session) -> None:
+    """ato-tracker's framework integrations (``ato.tracker.integrations``) against the real
+    frameworks on CPU: Keras 3 on torch, XGBoost, LightGBM, Optuna; offline, on SQLite,
+    PostgreSQL and MariaDB."""
+    session.install(TORCH)  # the pinned CPU build first, so nothing pulls a CUDA torch
+    session.install(
+        *TEST_TOOLS,
+        _pkg("ato-adict"),
+        _pkg("ato-tracker") + INTEGRATION_EXTRAS,
+        "scikit-learn",  # xgboost's scikit-learn estimators
+    )
+    session.env["KERAS_BACKEND"] = "torch"
+    tests_dir = str(PACKAGES_DIR / "ato-tracker" / "tests-integrations")
+    session.run(*PYTEST, tests_dir, *session.posargs)
+
+
 nox.options.sessions = [
     *[f"tests-{s}" for s in PACKAGES],
     "tests-importers",
+    "integrations",
     "integration",
     "lint",
     "typecheck",

@@ -70,7 +70,7 @@ def test_every_trial_value_step_and_time_round_trips(db_url: str, storage: str) 
             "metric_key:value",
         ]
         state = trial.state.name
-        assert run.status == {"COMPLETE": "completed", "PRUNED": "completed"}.get(state, "failed")
+        assert run.status == {"COMPLETE": "completed", "PRUNED": "pruned"}.get(state, "failed")
         assert ("pruned" in run.tags) == (state == "PRUNED")
     assert report.metrics == sum(len(points(r)) for r in runs.values())
 

@@ -2,11 +2,17 @@
 
 The mapping follows what ato-hyperopt writes, so the dashboard's search page shows the study:
 each trial's run is tagged ``search:<study name>``, ``trial:<number>``, ``mode:max|min`` and
-``metric_key:<key>``; its params are the run's config; its value is logged as
-``search/<key>`` and its intermediate values as the ``<key>`` series at their steps. States:
-``COMPLETE`` → ``completed``; ``PRUNED`` → ``completed`` with the tag ``pruned`` (the tracker
-has no status of its own for a stopped trial; ato-hyperopt counts such trials as finished);
-``FAIL`` → ``failed``; ``RUNNING`` and ``WAITING`` trials are skipped (not finished).
+``metric_key:<key>`` (built by `trial_tags`, the one place these tags are made); its params
+are the run's config; its value is logged as ``search/<key>`` and its intermediate values as
+the ``<key>`` series at their steps. States (`trial_status`): ``COMPLETE`` → ``completed``;
+``PRUNED`` → ``pruned`` (also tagged ``pruned``); ``FAIL`` → ``failed``; ``RUNNING`` and
+``WAITING`` trials are skipped (not finished). Only ``completed`` runs can be a search's answer
+(`ato.tracker.answers`), so the answer is Optuna's own ``study.best_trial``: a pruned trial's
+value (Optuna keeps its last intermediate value) never wins.
+
+The same mapping records trials as they finish: `ato.tracker.integrations.optuna.AtoCallback`
+calls `trial_run` for each, so a study recorded live and one imported later look alike (and
+importing it afterwards skips the trials the callback recorded).
 
 Optuna records no time per intermediate value: every value of a trial gets the trial's
 completion time (its start time when it has none). Optuna's ``datetime_start`` and
@@ -16,7 +22,7 @@ completion time (its start time when it has none). Optuna's ``datetime_start`` a
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -76,11 +82,10 @@ def from_optuna(
             f"Optuna study {study!r} has {len(loaded.directions)} objectives; only "
             "single-objective studies map to an ato search"
         )
-    names = getattr(loaded, "metric_names", None)
-    key = metric_key or (names[0] if names and names[0] else DEFAULT_METRIC_KEY)
-    mode = "max" if loaded.direction == optuna.study.StudyDirection.MAXIMIZE else "min"
+    keys = metric_keys(loaded, metric_key)
+    mode = study_mode(optuna, loaded)
     trials = loaded.get_trials(deepcopy=False)
-    runs = (_trial_run(optuna, trial, study, project or study, key, mode) for trial in trials)
+    runs = (trial_run(optuna, trial, study, project or study, keys, mode) for trial in trials)
     report = ImportReport(SOURCE)
     bar = progress_bar(f"optuna trials of {study}", len(trials), show_progress)
     return import_runs(db, report, runs, (), _no_error, bar)
@@ -122,45 +127,110 @@ def _study_names(optuna: Any, storage: str) -> list[str]:
     return sorted(s.study_name for s in optuna.get_all_study_summaries(storage))
 
 
-def _trial_run(optuna: Any, trial: Any, study: str, project: str, key: str, mode: str) -> SourceRun:
+def metric_keys(study: Any, metric_key: str | Sequence[str] | None = None) -> list[str]:
+    """The metric key of each objective of ``study`` (an ``optuna.Study``): ``metric_key``
+    (a string for one objective, a sequence of strings for several) if given, else the
+    study's ``metric_names`` when it set them, else ``'value'`` (one objective) or
+    ``'value_0'``, ``'value_1'``... (several).
+
+    Raises:
+        ImportSourceError: ``metric_key`` names another number of keys than the study has
+            objectives.
+    """
+    count = len(study.directions)
+    if metric_key is not None:
+        keys = [metric_key] if isinstance(metric_key, str) else [str(k) for k in metric_key]
+        if len(keys) != count:
+            raise ImportSourceError(
+                f"metric_key names {len(keys)} key(s) but study {study.study_name!r} has "
+                f"{count} objective(s); give one key per objective"
+            )
+        return keys
+    names = getattr(study, "metric_names", None)
+    if names and all(names):
+        return [str(name) for name in names]
+    if count == 1:
+        return [DEFAULT_METRIC_KEY]
+    return [f"{DEFAULT_METRIC_KEY}_{i}" for i in range(count)]
+
+
+def study_mode(optuna: Any, study: Any) -> str:
+    """``'max'`` or ``'min'``: the direction of ``study``'s first objective."""
+    maximize = study.directions[0] == optuna.study.StudyDirection.MAXIMIZE
+    return "max" if maximize else "min"
+
+
+def trial_tags(study: str, number: int, mode: str, key: str) -> list[str]:
+    """The tags of the run of trial ``number`` of ``study``: those by which the dashboard's
+    search page and ``ato runs best --search`` read a search (see ``ato.tracker.answers``).
+
+    Args:
+        study: the study's name (the search id).
+        number: the trial's number in the study.
+        mode: ``'max'`` or ``'min'``, the direction of the ranked objective.
+        key: the metric key of the ranked objective (its value is ``search/<key>``).
+    """
+    facts = SearchRun(search_id=study, trial_id=str(number), mode=mode, metric_key=key)
+    return build_tags(facts)
+
+
+def trial_status(optuna: Any, state: Any) -> str | None:
+    """The run status of a trial in ``state`` (an ``optuna.trial.TrialState``): ``completed``,
+    ``pruned`` or ``failed``; ``None`` for a trial not finished (running or waiting)."""
     states = optuna.trial.TrialState
-    state = trial.state
+    return {states.COMPLETE: "completed", states.PRUNED: "pruned", states.FAIL: "failed"}.get(state)
+
+
+def trial_run(
+    optuna: Any, trial: Any, study: str, project: str, keys: Sequence[str], mode: str
+) -> SourceRun:
+    """Trial ``trial`` (an ``optuna.trial.FrozenTrial``) of study ``study`` as a run of
+    ``project``, mapped as the module docstring says.
+
+    Args:
+        optuna: the ``optuna`` module.
+        keys: the metric key of each objective (see `metric_keys`); intermediate values go
+            to the first.
+        mode: the first objective's direction (see `study_mode`).
+
+    A trial not finished comes back with ``skip`` set (and nothing to write).
+    """
     started = _utc(trial.datetime_start or trial.datetime_complete or datetime.now())
     ended = _utc(trial.datetime_complete) if trial.datetime_complete else None
-    facts = SearchRun(search_id=study, trial_id=str(trial.number), mode=mode, metric_key=key)
-    tags = build_tags(facts)
     run = SourceRun(
         source=SOURCE,
         source_id=f"optuna:{study}/{trial.number}",
         project=project,
         start_time=started,
         end_time=ended,
-        tags=tags,
+        tags=trial_tags(study, trial.number, mode, keys[0]),
         config=dict(trial.params),
         details={
             "study": study,
             "trial": trial.number,
-            "state": state.name,
+            "state": trial.state.name,
             "user_attrs": to_json_value(trial.user_attrs),
             "system_attrs": to_json_value(trial.system_attrs),
         },
     )
-    if state in (states.RUNNING, states.WAITING):
-        run.skip = f"trial {trial.number} is {state.name.lower()}, not finished"
+    status = trial_status(optuna, trial.state)
+    if status is None:
+        run.skip = f"trial {trial.number} is {trial.state.name.lower()}, not finished"
         return run
-    run.status = "failed" if state == states.FAIL else "completed"
-    if state == states.PRUNED:
+    run.status = status
+    if status == "pruned":
         run.tags.append("pruned")
     moment = (ended or started).timestamp()
-    run.metrics = lambda: _points(trial, key, moment)
+    run.metrics = lambda: _points(trial, keys, moment)
     return run
 
 
-def _points(trial: Any, key: str, moment: float) -> Iterator[MetricPoint]:
+def _points(trial: Any, keys: Sequence[str], moment: float) -> Iterator[MetricPoint]:
     for step, value in sorted(trial.intermediate_values.items()):
-        yield key, value, step, moment
-    if trial.value is not None:
-        yield SEARCH_PREFIX + key, trial.value, None, moment
+        yield keys[0], value, step, moment
+    for key, value in zip(keys, trial.values or (), strict=False):
+        if value is not None:
+            yield SEARCH_PREFIX + key, value, None, moment
 
 
 def _utc(moment: datetime) -> datetime:
