@@ -31,6 +31,12 @@ def add_import_commands(groups: Any, common: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="only this experiment (repeat; default: all)",
     )
+    mlflow.add_argument(
+        "--via-client",
+        action="store_true",
+        help="read an MLflow database through MLflow's client, not its tables directly "
+        "(for a schema revision the direct reader does not know)",
+    )
     tensorboard = sources.add_parser(
         "tensorboard", parents=[common], help="TensorBoard logs: each run directory a run"
     )
@@ -63,7 +69,11 @@ def run_import(args: argparse.Namespace, out: IO[str]) -> None:
         )
     elif args.source == "mlflow":
         report = importers.from_mlflow(
-            args.uri, db, experiments=args.experiments, show_progress=show
+            args.uri,
+            db,
+            experiments=args.experiments,
+            show_progress=show,
+            via_client=args.via_client,
         )
     elif args.source == "tensorboard":
         report = importers.from_tensorboard(
