@@ -33,6 +33,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    func,
     select,
 )
 
@@ -166,8 +167,8 @@ def experiment_rows(conn: Connection) -> list[tuple[int, str]]:
 
 def count_runs(conn: Connection, experiment_id: int) -> int:
     """How many runs (deleted ones too) experiment ``experiment_id`` has."""
-    rows = conn.execute(select(runs.c.run_uuid).where(runs.c.experiment_id == experiment_id))
-    return sum(1 for _ in rows)
+    stmt = select(func.count()).select_from(runs).where(runs.c.experiment_id == experiment_id)
+    return int(conn.execute(stmt).scalar_one())
 
 
 def run_pages(conn: Connection, experiment_id: int, page: int) -> Iterator[list[dict[str, Any]]]:
@@ -175,13 +176,13 @@ def run_pages(conn: Connection, experiment_id: int, page: int) -> Iterator[list[
     a time, each a dict of the ``runs`` columns plus ``params`` and ``tags`` (dicts) and
     ``metric_keys`` (sorted); a keyset page query each, so memory is bounded by ``page``."""
     after: tuple[int, str] | None = None
-    order = (runs.c.start_time, runs.c.run_uuid)
+    start = func.coalesce(runs.c.start_time, 0)  # a run without one: at 0, as the client has it
+    order = (start, runs.c.run_uuid)
     while True:
         stmt = select(*runs.c).where(runs.c.experiment_id == experiment_id)
         if after is not None:
             stmt = stmt.where(
-                (runs.c.start_time > after[0])
-                | ((runs.c.start_time == after[0]) & (runs.c.run_uuid > after[1]))
+                (start > after[0]) | ((start == after[0]) & (runs.c.run_uuid > after[1]))
             )
         rows = [dict(row._mapping) for row in conn.execute(stmt.order_by(*order).limit(page))]
         if not rows:
