@@ -1,7 +1,8 @@
 """MLflow import rate against the tracker's own bulk write rate (issue 28's target: >= 0.5),
 and the importer's memory on one long metric series.
 
-Run: ``python benchmarks/bench_importers.py [RUNS] [STEPS] [--client] [--memory POINTS]``
+Run: ``python benchmarks/bench_importers.py [RUNS] [STEPS] [--client] [--memory POINTS]
+[--store FILE]``
 (or ``nox -s bench``). The issue's size is ``1000 1000`` (1,000 runs x 5 metrics x 1,000
 steps); the default ``20 1000`` keeps the run short.
 
@@ -142,11 +143,14 @@ def tracker_write(db: str, runs: int, steps: int) -> float:
     return time.perf_counter() - start
 
 
-def rate(runs: int, steps: int, with_client: bool, tmp: Path) -> None:
-    uri = f"sqlite:///{tmp / 'mlflow.db'}"
-    start = time.perf_counter()
-    insert_metrics(uri, make_runs(uri, runs), KEYS, steps)
-    print(f"(MLflow store filled in {time.perf_counter() - start:.0f} s)", flush=True)
+def rate(runs: int, steps: int, with_client: bool, store: str | None, tmp: Path) -> None:
+    if store:
+        uri = f"sqlite:///{Path(store).resolve()}"
+    else:
+        uri = f"sqlite:///{tmp / 'mlflow.db'}"
+        start = time.perf_counter()
+        insert_metrics(uri, make_runs(uri, runs), KEYS, steps)
+        print(f"(MLflow store {uri} filled in {time.perf_counter() - start:.0f} s)", flush=True)
     points, direct_s, peak_mb, _ = run_import(uri, f"sqlite:///{tmp / 'direct.db'}")
     client_s = None
     if with_client:
@@ -187,6 +191,12 @@ def main() -> None:
     parser.add_argument("steps", nargs="?", type=int, default=1000)
     parser.add_argument("--client", action="store_true", help="also via MLflow's client")
     parser.add_argument("--memory", type=int, metavar="POINTS", help="the memory check instead")
+    parser.add_argument(
+        "--store",
+        metavar="FILE",
+        help="an MLflow SQLite file an earlier run with the same RUNS and STEPS filled "
+        "(filling 1,000 runs takes ~20 minutes)",
+    )
     args, _ = parser.parse_known_args()  # nox -s bench passes its posargs to every script
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -195,7 +205,7 @@ def main() -> None:
     if args.memory:
         memory(args.memory, tmp)
     else:
-        rate(args.runs, args.steps, args.client, tmp)
+        rate(args.runs, args.steps, args.client, args.store, tmp)
 
 
 if __name__ == "__main__":

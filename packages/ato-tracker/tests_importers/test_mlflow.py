@@ -190,7 +190,8 @@ def test_cli_imports_the_named_experiments(mlruns: str, tmp_path: Path) -> None:
 
 def _log_edge_cases(uri: str, tmp: Path) -> None:
     """Runs the direct reader must read as MLflow's client does: ties in time, ±inf and NaN,
-    a deleted run, a tag without value, a history longer than a read batch."""
+    a deleted run, a tag without value, a history longer than a read batch, keys a locale
+    would sort otherwise than Python."""
     mlflow.set_tracking_uri(uri)
     client = MlflowClient(uri)
     _experiment(client, "edges", tmp)
@@ -205,7 +206,8 @@ def _log_edge_cases(uri: str, tmp: Path) -> None:
                 for step, value in [(2, 1.0), (1, 3.0), (1, -2.0), (0, float("-inf"))]
             ]
             + [Metric("nan", float("nan"), same_ms + i, i) for i in range(3)]
-            + [Metric("long", i / 7, same_ms + i, i) for i in range(40)],
+            + [Metric("long", i / 7, same_ms + i, i) for i in range(40)]
+            + [Metric(key, 1.0, same_ms, 0) for key in ("Big", "_under", "Ä", "a b")],
         )
     with mlflow.start_run(run_name="gone") as run:
         mlflow.log_metric("loss", 0.5, step=1)

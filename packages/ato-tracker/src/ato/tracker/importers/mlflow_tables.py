@@ -134,6 +134,7 @@ metrics = Table(
     Column("run_uuid", String(32)),
 )
 _RUN_NAME_TAG = "mlflow.runName"
+_BINARY_COLLATION = {"sqlite": "BINARY", "postgresql": "C"}
 
 
 class UnsupportedSchemaError(Exception):
@@ -223,19 +224,26 @@ def metric_history(
     conn: Connection, run_id: str, keys: Sequence[str], batch: int
 ) -> Iterator[tuple[str, float, int, int]]:
     """``(key, value, step, timestamp in ms)`` of every value of run ``run_id`` for each of
-    ``keys`` in turn, each key's values in MLflow's order (timestamp, step, value).
+    ``keys`` (sorted), each key's values in MLflow's order (timestamp, step, value): what
+    MLflow's ``get_metric_history`` returns for each key in turn.
 
-    Streamed: a server-side cursor (PostgreSQL) or SQLite's own stepping, fetched
-    ``batch`` rows at a time, so memory does not grow with the length of a history.
+    One query per run, by the ``run_uuid`` index: a query per key would use MLflow's primary
+    key (it starts with ``key``) and scan that key's values of every run. Keys are ordered by
+    code point (SQLite's ``BINARY``, PostgreSQL's ``"C"`` collation), as Python sorts them.
+    Streamed: a server-side cursor (PostgreSQL) or SQLite's own stepping, fetched ``batch``
+    rows at a time, so memory does not grow with the length of a history.
     """
-    columns = (metrics.c.value, metrics.c.step, metrics.c.timestamp, metrics.c.is_nan)
-    order = (metrics.c.timestamp, metrics.c.step, metrics.c.value)
-    for key in keys:
-        stmt = (
-            select(*columns)
-            .where(metrics.c.run_uuid == run_id, metrics.c.key == key)
-            .order_by(*order)
-            .execution_options(yield_per=batch)
+    wanted = set(keys)
+    binary = _BINARY_COLLATION.get(conn.dialect.name)
+    key = metrics.c.key.collate(binary) if binary else metrics.c.key
+    stmt = (
+        select(
+            metrics.c.key, metrics.c.value, metrics.c.step, metrics.c.timestamp, metrics.c.is_nan
         )
-        for value, step, timestamp, is_nan in conn.execute(stmt):
-            yield key, float("nan") if is_nan else value, step, timestamp
+        .where(metrics.c.run_uuid == run_id)
+        .order_by(key, metrics.c.timestamp, metrics.c.step, metrics.c.value)
+        .execution_options(yield_per=batch)
+    )
+    for name, value, step, timestamp, is_nan in conn.execute(stmt):
+        if name in wanted:  # MLflow's client reads the keys of latest_metrics only
+            yield name, float("nan") if is_nan else value, step, timestamp
