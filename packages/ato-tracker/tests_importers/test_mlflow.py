@@ -6,6 +6,7 @@ import io
 import math
 import os
 import sqlite3
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,17 @@ from ato.tracker.importers import ImportSourceError, from_mlflow, mlflow_store
 from ato.tracker.importers.target import delete_runs
 
 PARAMS = {"optim.lr": 0.001, "optim/wd": 1e-4, "layers": 3, "act": "gelu", "aug": True}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _mlflow_environment() -> Iterator[None]:
+    """``mlflow.set_tracking_uri``/``set_experiment`` set ``MLFLOW_*`` variables, which child
+    processes of later test modules (the docs page examples) would inherit: put them back."""
+    before = {k: v for k, v in os.environ.items() if k.startswith("MLFLOW_")}
+    yield
+    for key in [k for k in os.environ if k.startswith("MLFLOW_")]:
+        del os.environ[key]
+    os.environ.update(before)
 
 
 def _experiment(client: MlflowClient, name: str, tmp: Path) -> None:

@@ -130,7 +130,9 @@ def _import_tables(
         total = sum(_read(uri, tables.count_runs, conn, exp_id) for exp_id, _ in chosen)
         runs = _table_runs(conn, chosen)
         bar = progress_bar("mlflow runs", total, show_progress)
-        errors = (_SourceReadError, OSError)
+        from mlflow.exceptions import MlflowException  # listing a run's artifacts
+
+        errors = (_SourceReadError, MlflowException, OSError)
         return import_runs(db, report, runs, errors, _source_error(uri), bar)
     finally:
         conn.close()
@@ -151,6 +153,7 @@ def _source_connection(uri: str) -> Connection:
         tables.check_revision(conn)
     except tables.UnsupportedSchemaError as error:
         conn.close()
+        conn.engine.dispose()
         raise ImportSourceError(
             f"cannot read the MLflow database {uri!r} directly: {error}; this importer reads "
             f"MLflow schema revisions {tables.SUPPORTED_REVISIONS[0]} (MLflow 1.25) to "
