@@ -17,7 +17,8 @@ points, with their timestamps, through ``SQLLogger.log_metric`` into another new
 Prints points per second and the ratios.
 
 Memory (``--memory POINTS``): one run with one series of POINTS values (and, to compare,
-one of POINTS / 10) imported directly, each in a fresh child process; prints the growth of
+one of POINTS / 10) imported directly (and with ``--client`` through MLflow's client, which
+returns a key's whole history at once), each in a fresh child process; prints the growth of
 the child's peak resident memory (``ru_maxrss``) during the import. Bounded memory means
 the two are about equal: the reader holds one batch (``target.BATCH_SIZE``) of rows.
 """
@@ -170,19 +171,21 @@ def rate(runs: int, steps: int, with_client: bool, store: str | None, tmp: Path)
     print(f"  import peak RSS (direct) : {peak_mb:12.0f} MB")
 
 
-def memory(points: int, tmp: Path) -> None:
+def memory(points: int, with_client: bool, tmp: Path) -> None:
     from ato.tracker.importers.target import BATCH_SIZE
 
     print(f"One run, one series; read batch {BATCH_SIZE:,} rows; peak RSS growth of the import:")
+    ways = [("direct", False), ("via client", True)] if with_client else [("direct", False)]
     for length in (points // 10, points):
         uri = f"sqlite:///{tmp / f'mlflow-{length}.db'}"
         insert_metrics(uri, make_runs(uri, 1), ("loss",), length)
-        db = f"sqlite:///{tmp / f'tracker-{length}.db'}"
-        stored, seconds, peak_mb, growth_mb = run_import(uri, db)
-        print(
-            f"  {stored:>10,} points: +{growth_mb:6.1f} MB during the import "
-            f"(peak RSS {peak_mb:.0f} MB, {stored / seconds:,.0f} points/s)"
-        )
+        for way, via_client in ways:
+            db = f"sqlite:///{tmp / f'tracker-{length}-{via_client}.db'}"
+            stored, seconds, peak_mb, growth_mb = run_import(uri, db, via_client)
+            print(
+                f"  {stored:>10,} points, {way:10}: +{growth_mb:6.1f} MB during the import "
+                f"(peak RSS {peak_mb:.0f} MB, {stored / seconds:,.0f} points/s)"
+            )
 
 
 def main() -> None:
@@ -203,7 +206,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="ato-bench-import-"))
     os.chdir(tmp)  # MLflow's default artifact folder ./mlruns goes there
     if args.memory:
-        memory(args.memory, tmp)
+        memory(args.memory, args.client, tmp)
     else:
         rate(args.runs, args.steps, args.client, args.store, tmp)
 
