@@ -163,6 +163,10 @@ def test_an_mlflow_sqlite_store_round_trips(mlruns: str, tmp_path: Path) -> None
     db = f"sqlite:///{tmp_path / 'tracker.db'}"
     assert from_mlflow(store, db).runs == 3
     _check_round_trip(store, db)
+    via_client = f"sqlite:///{tmp_path / 'via-client.db'}"
+    args = ["import", "mlflow", "--from", store, "--db", via_client, "--via-client"]
+    assert main(args, stdout=io.StringIO()) == 0
+    _check_round_trip(store, via_client)
 
 
 def _not_mlflow(tmp: Path) -> str:
