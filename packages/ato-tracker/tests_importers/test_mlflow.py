@@ -5,19 +5,35 @@ from __future__ import annotations
 import io
 import math
 import os
+import sqlite3
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import mlflow
 import pytest
+from mlflow.entities import Metric
 from mlflow.tracking import MlflowClient
 from stored import points, row_counts, stored_runs
 
 from ato.tracker.cli import main
-from ato.tracker.importers import ImportSourceError, from_mlflow
+from ato.tracker.engine import get_engine
+from ato.tracker.importers import ImportSourceError, from_mlflow, mlflow_store
+from ato.tracker.importers.target import delete_runs
 
 PARAMS = {"optim.lr": 0.001, "optim/wd": 1e-4, "layers": 3, "act": "gelu", "aug": True}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _mlflow_environment() -> Iterator[None]:
+    """``mlflow.set_tracking_uri``/``set_experiment`` set ``MLFLOW_*`` variables, which child
+    processes of later test modules (the docs page examples) would inherit: put them back."""
+    before = {k: v for k, v in os.environ.items() if k.startswith("MLFLOW_")}
+    yield
+    for key in [k for k in os.environ if k.startswith("MLFLOW_")]:
+        del os.environ[key]
+    os.environ.update(before)
 
 
 def _experiment(client: MlflowClient, name: str, tmp: Path) -> None:
@@ -147,6 +163,10 @@ def test_an_mlflow_sqlite_store_round_trips(mlruns: str, tmp_path: Path) -> None
     db = f"sqlite:///{tmp_path / 'tracker.db'}"
     assert from_mlflow(store, db).runs == 3
     _check_round_trip(store, db)
+    via_client = f"sqlite:///{tmp_path / 'via-client.db'}"
+    args = ["import", "mlflow", "--from", store, "--db", via_client, "--via-client"]
+    assert main(args, stdout=io.StringIO()) == 0
+    _check_round_trip(store, via_client)
 
 
 def _not_mlflow(tmp: Path) -> str:
@@ -182,3 +202,115 @@ def test_cli_imports_the_named_experiments(mlruns: str, tmp_path: Path) -> None:
     assert main(args, stdout=out) == 0
     assert out.getvalue() == "mlflow: 2 runs, 103 metric values, 1 artifacts imported; 0 skipped\n"
     assert main(["import", "mlflow", "--from", str(tmp_path / "x"), "--db", db]) == 2
+
+
+def _log_edge_cases(uri: str, tmp: Path) -> None:
+    """Runs the direct reader must read as MLflow's client does: ties in time, ±inf and NaN,
+    a deleted run, a tag without value, a history longer than a read batch, keys a locale
+    would sort otherwise than Python."""
+    mlflow.set_tracking_uri(uri)
+    client = MlflowClient(uri)
+    _experiment(client, "edges", tmp)
+    with mlflow.start_run(run_name="ties") as run:
+        mlflow.set_tags({"empty": "", "note": "a/b c"})
+        mlflow.log_params({"a.b": "1", "a.c": "[1, 2]", "path/x": "None"})
+        same_ms = 1_700_000_000_000
+        client.log_batch(
+            run.info.run_id,
+            metrics=[
+                Metric("tie", value, same_ms, step)
+                for step, value in [(2, 1.0), (1, 3.0), (1, -2.0), (0, float("-inf"))]
+            ]
+            + [Metric("nan", float("nan"), same_ms + i, i) for i in range(3)]
+            + [Metric("long", i / 7, same_ms + i, i) for i in range(40)]
+            + [Metric(key, 1.0, same_ms, 0) for key in ("Big", "_under", "Ä", "a b")],
+        )
+    with mlflow.start_run(run_name="gone") as run:
+        mlflow.log_metric("loss", 0.5, step=1)
+    client.delete_run(run.info.run_id)
+
+
+def _import_both_ways(
+    store: str, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[Any], list[Any]]:
+    """What the client path stores and what the direct path stores, from one MLflow store
+    into ``db_url`` (the client's import removed again before the direct one)."""
+    experiments = ("vision", "nlp", "edges")
+
+    def snapshot() -> list[Any]:
+        return sorted(
+            (
+                r.provenance["import"]["id"],
+                r.status,
+                r.start_time,
+                r.end_time,
+                r.tags,
+                r.config.to_dict(),
+                dict(r.provenance["import"]),
+                [(k, repr(v), s, t) for k, v, s, t in points(r)],
+                [(a.path, a.data_type, a.metadata) for a in r.artifacts],
+            )
+            for p in experiments
+            for r in stored_runs(db_url, p)
+        )
+
+    client_report = from_mlflow(store, db_url, via_client=True)
+    by_client = snapshot()
+    delete_runs(get_engine(db_url), client_report.run_ids)
+    monkeypatch.setattr(mlflow_store, "_client", None)  # the direct path makes no client
+    direct_report = from_mlflow(store, db_url)
+    assert (direct_report.runs, direct_report.metrics, direct_report.artifacts) == (
+        client_report.runs,
+        client_report.metrics,
+        client_report.artifacts,
+    )
+    return by_client, snapshot()
+
+
+def test_the_direct_reader_stores_what_the_client_path_stores(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    _log_runs(store, tmp_path)
+    _log_edge_cases(store, tmp_path)
+    monkeypatch.setattr(mlflow_store, "BATCH_SIZE", 7)  # histories span several read batches
+    monkeypatch.setattr(mlflow_store, "PAGE", 2)  # runs span several pages
+    by_client, direct = _import_both_ways(store, db_url, monkeypatch)
+    assert len(direct) == 5 and direct == by_client
+    edges = {run[6]["name"]: run for run in direct}
+    assert [p[:3] for p in edges["ties"][7] if p[0] == "tie"] == [
+        ("tie", "-1.7976931348623157e+308", 0),  # MLflow stores -inf as the lowest float
+        ("tie", "-2.0", 1),
+        ("tie", "3.0", 1),
+        ("tie", "1.0", 2),
+    ]
+    assert edges["ties"][4] == ["empty", "note:a/b c"]
+
+
+def test_an_mlflow_postgresql_store_is_read_directly_as_the_client_reads_it(
+    postgres_mlflow_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _log_runs(postgres_mlflow_uri, tmp_path)
+    _log_edge_cases(postgres_mlflow_uri, tmp_path)
+    monkeypatch.setattr(mlflow_store, "BATCH_SIZE", 7)  # several fetches of a server-side cursor
+    by_client, direct = _import_both_ways(
+        postgres_mlflow_uri, f"sqlite:///{tmp_path / 't.db'}", monkeypatch
+    )
+    assert len(direct) == 5 and direct == by_client
+
+
+def test_an_mlflow_database_at_an_unknown_revision_is_refused_unchanged(
+    db_url: str, tmp_path: Path
+) -> None:
+    store = tmp_path / "mlflow.db"
+    _log_runs(f"sqlite:///{store}", tmp_path)
+    with sqlite3.connect(store) as conn:
+        conn.execute("update alembic_version set version_num = 'f00000000000'")
+    counts = row_counts(db_url)
+    with pytest.raises(ImportSourceError, match=r"revision is f00000000000.*--via-client"):
+        from_mlflow(f"sqlite:///{store}", db_url)
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).close()
+    with pytest.raises(ImportSourceError, match="no alembic_version table"):
+        from_mlflow(f"sqlite:///{other}", db_url)
+    assert row_counts(db_url) == counts

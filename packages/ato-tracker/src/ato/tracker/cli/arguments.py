@@ -203,6 +203,12 @@ def import_mlflow(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="only this experiment (repeat; default: all)",
     )
+    parser.add_argument(
+        "--via-client",
+        action="store_true",
+        help="read an MLflow database through MLflow's client, not its tables directly "
+        "(for a schema revision the direct reader does not know)",
+    )
     _progress(parser)
 
 

@@ -212,7 +212,11 @@ def import_mlflow(args: argparse.Namespace, out: IO[str]) -> int:
     from ..importers import from_mlflow
 
     report = from_mlflow(
-        args.uri, db_url_of(args), experiments=args.experiments, show_progress=_progress(args)
+        args.uri,
+        db_url_of(args),
+        experiments=args.experiments,
+        show_progress=_progress(args),
+        via_client=args.via_client,
     )
     return _report(report, args, out)
 
