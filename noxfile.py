@@ -360,12 +360,14 @@ def bench(session: nox.Session) -> None:
 MUTATION_TARGETS: dict[str, list[str]] = {
     "adict": ["src/ato/adict/core.py"],
     "scope": ["src/ato/scope/cli.py"],
-    # the metric write path: buffer, spool file, stored value encoding, metric summaries
+    # the metric write path: buffer, inserts, spool file, stored value encoding, metric summaries
     "tracker": [
-        "src/ato/tracker/buffer.py",
-        "src/ato/tracker/spool.py",
-        "src/ato/tracker/values.py",
-        "src/ato/tracker/summaries.py",
+        "src/ato/tracker/write/buffer.py",
+        "src/ato/tracker/write/inserts.py",
+        "src/ato/tracker/write/spool.py",
+        "src/ato/tracker/storage/values.py",
+        "src/ato/tracker/write/fold.py",
+        "src/ato/tracker/read/summaries.py",
     ],
     "hyperopt": [
         "src/ato/hyperopt/hyperband.py",

@@ -50,9 +50,9 @@ def _reset_schema(url: str) -> None:
     """Start from an empty server database: earlier sessions may leave tables of any revision."""
     from sqlalchemy import create_engine
 
-    from ato.tracker.engine import dispose_engines
-    from ato.tracker.models import Base
-    from ato.tracker.schema import version_table
+    from ato.tracker.storage.engine import dispose_engines
+    from ato.tracker.storage.models import Base
+    from ato.tracker.storage.schema import version_table
 
     dispose_engines()
     engine = create_engine(url)

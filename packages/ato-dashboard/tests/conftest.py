@@ -24,9 +24,9 @@ from sqlalchemy import create_engine
 from ato.dashboard import create_app
 from ato.dashboard.serving import server_config
 from ato.tracker import SQLLogger
-from ato.tracker.engine import dispose_engines
-from ato.tracker.models import Base
-from ato.tracker.schema import version_table
+from ato.tracker.storage.engine import dispose_engines
+from ato.tracker.storage.models import Base
+from ato.tracker.storage.schema import version_table
 
 SERVERS = {"postgresql": "ATO_TEST_POSTGRES_URL", "mysql": "ATO_TEST_MYSQL_URL"}
 CHROMIUM = "/usr/bin/chromium"

@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import create_engine
 
 from ato.adict import ADict
-from ato.tracker import buffer as metric_buffers
-from ato.tracker.engine import dispose_engines
-from ato.tracker.models import Base
-from ato.tracker.schema import version_table
+from ato.tracker.storage.engine import dispose_engines
+from ato.tracker.storage.models import Base
+from ato.tracker.storage.schema import version_table
+from ato.tracker.write import buffer as metric_buffers
 
 SERVERS = {"postgresql": "ATO_TEST_POSTGRES_URL", "mysql": "ATO_TEST_MYSQL_URL"}
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
 
-from ato.tracker import engine as engine_module
+from ato.tracker.storage import engine as engine_module
 
 
 def _failing(messages):

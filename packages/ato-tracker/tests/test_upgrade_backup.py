@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from test_cli_db import DATA, ato
 
-from ato.tracker import migrate
-from ato.tracker.engine import dispose_engines, schema_state
+from ato.tracker.storage import migrate
+from ato.tracker.storage.engine import dispose_engines, schema_state
 
 # Run ``ato db upgrade`` with the file size limited to LIMIT bytes: writes past it fail with
 # EFBIG, as they would with ENOSPC on a full disk (SIGXFSZ ignored so that write() fails).

@@ -23,13 +23,14 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ato.tracker import queries
-from ato.tracker.overview import runs_with_tag
+from ato.tracker.read import queries
+from ato.tracker.read.overview import runs_with_tag
 
-from . import __version__, admission, data, search
+from . import admission, data, search
 from .database import ReadOnlyDatabase
 from .errors import DashboardError, NotFoundError
 from .gc_pause import collection_paused
+from .version import __version__
 
 log = logging.getLogger("ato.dashboard")
 

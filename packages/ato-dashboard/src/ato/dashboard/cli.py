@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 # Only the standard library here: importing ato.tracker means importing SQLAlchemy, which
 # ``--help`` does not need and which ``serve`` imports after the socket is listening.
-DB_ENV_VAR = "ATO_DB"  # the same as ato.tracker.settings (a test keeps them equal)
+DB_ENV_VAR = "ATO_DB"  # the same as ato.tracker.storage.settings (a test keeps them equal)
 DEFAULT_DB_URL = "sqlite:///experiments.db"
 
 DEFAULT_HOST = "127.0.0.1"
@@ -99,7 +99,7 @@ def _listen(host: str, port: int) -> socket.socket:
 def _serve_on(listener: socket.socket, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from ato.tracker.settings import default_db_url
+    from ato.tracker.storage.settings import default_db_url
 
     from .admission import allowed_hosts
     from .app import create_app

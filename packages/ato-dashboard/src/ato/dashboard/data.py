@@ -11,14 +11,14 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from ato.tracker import queries
-from ato.tracker.models import ProjectRecord, RunRecord
-from ato.tracker.overview import RunRow, project_activity, project_run_rows
-from ato.tracker.params import is_bookkeeping
-from ato.tracker.results import Run
-from ato.tracker.series import downsampled_series
-from ato.tracker.summaries import project_summary_rows
-from ato.tracker.values import NAN, NEG_INF, POS_INF
+from ato.tracker.read import queries
+from ato.tracker.read.overview import RunRow, project_activity, project_run_rows
+from ato.tracker.read.params import is_bookkeeping
+from ato.tracker.read.results import Run
+from ato.tracker.read.series import downsampled_series
+from ato.tracker.read.summaries import project_summary_rows
+from ato.tracker.storage.models import ProjectRecord, RunRecord
+from ato.tracker.storage.values import NAN, NEG_INF, POS_INF
 
 from . import records
 from .admission import MAX_POINTS_LIMIT, is_run_id
@@ -108,7 +108,7 @@ def _run_columns(runs: list[RunRow]) -> dict[str, list[Any]]:
 def _metric_columns(rows: Sequence[Any], runs: list[RunRow]) -> dict[str, dict[str, list[Any]]]:
     """Per metric key: ``last`` and ``best`` (by `records.guess_mode`) per run, ``None``
     where the run did not log the key; NaN and infinities as the texts of
-    `records.json_value`. ``rows`` are `ato.tracker.summaries.project_summary_rows`."""
+    `records.json_value`. ``rows`` are `ato.tracker.read.summaries.project_summary_rows`."""
     index = {run.id: i for i, run in enumerate(runs)}
     columns: dict[str, dict[str, list[Any]]] = {}
     lower_is_better: dict[str, bool] = {}
@@ -242,7 +242,7 @@ def parse_run_ids(text: str | None) -> list[int]:
 def compare(conn: Connection, run_ids: Sequence[int], *, all_keys: bool = False) -> dict[str, Any]:
     """``/api/compare?runs=...``: the runs' summaries, the union of their metric keys and a
     config table (only keys whose values differ, without ato's bookkeeping keys - see
-    `ato.tracker.params.is_bookkeeping` - unless ``all_keys``).
+    `ato.tracker.read.params.is_bookkeeping` - unless ``all_keys``).
 
     Raises:
         NotFoundError: one of the runs does not exist.

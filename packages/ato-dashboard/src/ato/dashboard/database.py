@@ -28,10 +28,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import NullPool
 
-from ato.tracker.engine import normalize_url, sqlite_file
 from ato.tracker.errors import NotATrackerDatabaseError, SchemaError
-from ato.tracker.schema import check_readable, read_state
-from ato.tracker.settings import hide_password
+from ato.tracker.storage.engine import normalize_url, sqlite_file
+from ato.tracker.storage.schema import check_readable, read_state
+from ato.tracker.storage.settings import hide_password
 
 from .errors import DatabaseUnavailableError, ReadOnlyViolationError
 

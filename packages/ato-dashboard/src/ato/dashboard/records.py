@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from ato.adict import ADict
-from ato.tracker.results import MetricSummary, Run
-from ato.tracker.settings import hide_password
+from ato.tracker.read.results import MetricSummary, Run
+from ato.tracker.storage.settings import hide_password
 
 #: Config keys the searches themselves set on each trial (round index, budget): not parameters.
 SEARCH_KEYS = frozenset({"__num_halved__", "__budget__", "__rung__", "__trial_id__"})

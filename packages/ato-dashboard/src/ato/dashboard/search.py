@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ato.adict.modes import check_mode
-from ato.tracker import queries
-from ato.tracker.answers import Evaluation, SearchAnswer, search_answer
-from ato.tracker.overview import runs_with_tag
-from ato.tracker.results import Run
+from ato.tracker.read import queries
+from ato.tracker.read.answers import Evaluation, SearchAnswer, search_answer
+from ato.tracker.read.overview import runs_with_tag
+from ato.tracker.read.results import Run
 
 from . import records
 from .errors import BadRequestError, NotFoundError
@@ -39,7 +39,7 @@ def search_detail(
         metric: the metric key to rank by (default: the search's own, ``search/<key>``, or for
             older searches the key each trial logged once, at the step of its round).
         mode: ``'max'`` or ``'min'`` (default: the search's ``mode:`` tag, else guessed from
-            the key, see [`default_mode`][ato.tracker.modes.default_mode]).
+            the key, see [`default_mode`][ato.tracker.read.modes.default_mode]).
 
     Raises:
         NotFoundError: no run carries the tag, or ``metric`` was never logged by a trial.

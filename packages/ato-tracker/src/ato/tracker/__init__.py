@@ -29,11 +29,12 @@ from .errors import (
     TrackerConfigError,
     TrackerError,
 )
-from .finder import SQLFinder
-from .logger import ActiveRun, SQLLogger
-from .modes import Modes
-from .normalize import normalize_config, structural_hash
-from .results import Artifact, Fingerprint, Metric, MetricSummary, Project, ProjectSummary, Run
+from .read.finder import SQLFinder
+from .read.modes import Modes
+from .read.results import Artifact, Fingerprint, Metric, MetricSummary, Project, ProjectSummary, Run
+from .storage.normalize import normalize_config, structural_hash
+from .storage.versions import __version__ as __version__
+from .write.logger import ActiveRun, SQLLogger
 
 __all__ = [
     "ActiveRun",
@@ -72,4 +73,3 @@ __all__ = [
     "normalize_config",
     "structural_hash",
 ]
-__version__ = "3.0.0"

@@ -38,10 +38,10 @@ from sqlalchemy.engine import make_url
 
 from ato.adict.interop import to_plain
 
-from .engine import normalize_url
 from .errors import MetricValueError
-from .logger import COMPLETED, FAILED, SQLLogger
-from .settings import default_db_url
+from .storage.engine import normalize_url
+from .storage.settings import default_db_url
+from .write.logger import COMPLETED, FAILED, SQLLogger
 
 __all__ = ["AtoTrackerCallback", "current_logger"]
 

@@ -23,9 +23,10 @@ from ..errors import (
     TrackerError,
     UsageError,
 )
-from ..finder import SQLFinder
-from ..modes import Modes
-from ..settings import (
+from ..read.finder import SQLFinder
+from ..read.modes import Modes
+from ..read.status import MARKABLE
+from ..storage.settings import (
     DB_ENV_VAR,
     DEFAULT_DB_URL,
     SPOOL_ENV_VAR,
@@ -33,8 +34,7 @@ from ..settings import (
     default_spool_dir,
     hide_password,
 )
-from ..status import MARKABLE
-from ..versions import ato_versions
+from ..storage.versions import ato_versions
 from . import commands
 from .export import FORMATS
 from .imports import add_import_commands, run_import
@@ -208,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _modes(text: str) -> Modes:
-    """argparse type: a metric direction spec (see ``ato.tracker.modes.Modes``)."""
+    """argparse type: a metric direction spec (see ``ato.tracker.read.modes.Modes``)."""
     try:
         return Modes.parse(text)
     except InvalidModeError as error:

@@ -15,17 +15,17 @@ from rich.text import Text
 
 from ato.adict import ADict
 
-from ..answers import SearchAnswer, search_answer
-from ..engine import get_engine, run_transaction
 from ..errors import NameNotFoundError, ProjectNotFoundError, RunNotFoundError, UsageError
-from ..finder import SEARCH_ANSWER_TAG, SQLFinder
-from ..frames import param_keys, run_rows
-from ..modes import Modes
-from ..names import hint
-from ..overview import RunRow
-from ..results import MetricSummary, ProjectSummary, Run
-from ..settings import hide_password as display_url
-from ..status import mark_run
+from ..read.answers import SearchAnswer, search_answer
+from ..read.finder import SEARCH_ANSWER_TAG, SQLFinder
+from ..read.frames import param_keys, run_rows
+from ..read.modes import Modes
+from ..read.names import hint
+from ..read.overview import RunRow
+from ..read.results import MetricSummary, ProjectSummary, Run
+from ..read.status import mark_run
+from ..storage.engine import get_engine, run_transaction
+from ..storage.settings import hide_password as display_url
 from . import export, listing
 from .records import (
     MISSING,

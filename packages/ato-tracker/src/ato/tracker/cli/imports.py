@@ -7,7 +7,7 @@ import json
 from typing import IO, Any
 
 from ..errors import TrackerError
-from ..settings import default_db_url
+from ..storage.settings import default_db_url
 
 
 def add_import_commands(groups: Any, common: argparse.ArgumentParser) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import IO
 
-from .. import spool
-from ..engine import get_engine
-from ..settings import hide_password
+from ..storage.engine import get_engine
+from ..storage.settings import hide_password
+from ..write import spool
 
 
 def sync(db_url: str, spool_dir: Path, out: IO[str]) -> int:

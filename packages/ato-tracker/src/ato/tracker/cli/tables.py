@@ -12,8 +12,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ..modes import Modes
-from ..results import MetricSummary, Run
+from ..read.modes import Modes
+from ..read.results import MetricSummary, Run
 from .records import (
     MISSING,
     all_metric_keys,
@@ -151,7 +151,7 @@ def render_comparison(
 ) -> Group:
     """``ato runs compare``: the config keys that differ between ``runs`` and, per metric key,
     each run's last value and best value in the key's own direction (see
-    ``ato.tracker.modes.Modes``: ``mode`` is a bare ``'max'``/``'min'``, a spec such as
+    ``ato.tracker.read.modes.Modes``: ``mode`` is a bare ``'max'``/``'min'``, a spec such as
     ``'loss=min,acc=max'`` or ``None`` for per-key defaults). The run with the best value of
     each metric is marked ``★``."""
     modes = Modes.of(mode)

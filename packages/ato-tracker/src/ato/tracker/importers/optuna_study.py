@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from ..normalize import to_json_value
+from ..storage.normalize import to_json_value
 from .dependencies import require
 from .errors import ImportSourceError
 from .progress import progress_bar

@@ -18,9 +18,8 @@ from typing import Any, cast
 
 from sqlalchemy import Engine, Table, delete, select
 
-from .. import queries
-from ..logger import SQLLogger
-from ..models import (
+from ..read import queries
+from ..storage.models import (
     ArtifactRecord,
     FingerprintRecord,
     MetricRecord,
@@ -28,6 +27,7 @@ from ..models import (
     ProjectRecord,
     RunRecord,
 )
+from ..write.logger import SQLLogger
 from .report import ImportReport
 from .source import SourceRun
 

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, distinct, func, select
 from sqlalchemy.exc import DBAPIError
 
-from . import frames, queries, status, summaries
+from ..errors import TrackerConfigError, TrackerError
+from ..storage.engine import get_engine, require_tracker_schema, schema_state, sqlite_file
+from ..storage.models import FingerprintRecord, MetricRecord, ProjectRecord, RunRecord
+from ..storage.schema import HEAD_REVISION
+from ..storage.settings import hide_password, read_settings
+from . import dataframes, frames, queries, status, summaries
 from .answers import ANSWER_TAG, SearchAnswer, search_answer
-from .engine import get_engine, require_tracker_schema, schema_state, sqlite_file
-from .errors import TrackerConfigError, TrackerError
-from .models import FingerprintRecord, MetricRecord, ProjectRecord, RunRecord
 from .results import Metric, MetricSummary, Project, ProjectSummary, Run
-from .schema import HEAD_REVISION
-from .settings import hide_password, read_settings
 
 if TYPE_CHECKING:
     import pandas
@@ -56,7 +56,7 @@ class SQLFinder:
             is created and missing tracker tables are added.
         crash_timeout: seconds without a heartbeat after which a ``running`` run is shown
             as ``crashed`` (default ``$ATO_CRASH_TIMEOUT``, else 120; see
-            ``ato.tracker.status``).
+            ``ato.tracker.read.status``).
 
     Raises:
         DatabaseNotFoundError: ``must_exist`` is set and the SQLite file does not exist.
@@ -64,7 +64,7 @@ class SQLFinder:
             tables (e.g. another program's SQLite file); it is left untouched.
         sqlalchemy.exc.DBAPIError: the database cannot be opened or read.
 
-    Every method returns plain objects from `ato.tracker.results` that stay usable after
+    Every method returns plain objects from `ato.tracker.read.results` that stay usable after
     the call: not-found cases return ``None`` (single objects) or ``[]`` (lists).
     """
 
@@ -381,7 +381,7 @@ class SQLFinder:
         Raises:
             MissingDependencyError: pandas is not installed (``pip install 'ato-tracker[pandas]'``).
         """
-        frames.import_pandas("SQLFinder.runs_frame")
+        dataframes.import_pandas("SQLFinder.runs_frame")
         runs = self.get_runs_in_project(project_name, with_metrics=False)
         summaries = self.get_metric_summaries([run.id for run in runs])
         columns, rows = frames.run_rows(runs, summaries, params, metrics)

@@ -43,7 +43,7 @@ from typing import Any
 
 from ato.adict import ADict, interop
 
-from .errors import ConfigKeyCollisionError
+from ..errors import ConfigKeyCollisionError
 
 _JSON_SCALARS = frozenset({str, bool, int, type(None)})
 

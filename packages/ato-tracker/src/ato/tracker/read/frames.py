@@ -1,5 +1,6 @@
 """Runs and metrics as rows: the shape shared by ``ato runs export`` and the pandas
-DataFrames of ``SQLFinder.runs_frame`` and ``Run.metric_frame``.
+DataFrames of ``SQLFinder.runs_frame`` (``Run.metric_frame`` builds its own, see
+`ato.tracker.read.results`).
 
 One row per run, with the columns of MLflow's ``search_runs``: ``run_id``, ``status``,
 ``start_time``, ``end_time``, ``tags``, then ``params.<dotted config key>`` and
@@ -13,8 +14,8 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .errors import MissingDependencyError
-from .results import Metric, MetricSummary, Run
+from .dataframes import import_pandas
+from .results import MetricSummary, Run
 
 if TYPE_CHECKING:
     import pandas
@@ -22,19 +23,6 @@ if TYPE_CHECKING:
 MISSING_VALUE = None
 RUN_COLUMNS = ("run_id", "status", "start_time", "end_time", "tags")
 STATS = ("last", "min", "max")
-
-
-def import_pandas(feature: str) -> Any:
-    """The ``pandas`` module.
-
-    Raises:
-        MissingDependencyError: pandas is not installed (an ``ImportError``).
-    """
-    try:
-        import pandas
-    except ImportError:
-        raise MissingDependencyError("pandas", "pandas", feature) from None
-    return pandas
 
 
 def flat_params(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -127,21 +115,4 @@ def runs_frame(columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> pan
     for column in columns:
         if column.startswith("metrics."):
             frame[column] = frame[column].astype("float64")
-    return frame
-
-
-def metric_frame(metrics: Iterable[Metric], keys: Sequence[str] | None = None) -> pandas.DataFrame:
-    """The long table ``step, key, value, timestamp`` of ``metrics`` (only ``keys`` if given)."""
-    pd = import_pandas("Run.metric_frame")
-    wanted = None if keys is None else set(keys)
-    rows = [
-        (m.step, m.key, m.value, m.timestamp) for m in metrics if wanted is None or m.key in wanted
-    ]
-    frame: pandas.DataFrame = pd.DataFrame.from_records(
-        rows, columns=["step", "key", "value", "timestamp"]
-    )
-    frame["step"] = frame["step"].astype("Int64")
-    frame["value"] = frame["value"].astype("float64")
-    if rows:
-        frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
     return frame

@@ -5,7 +5,7 @@ cannot reach the database go to the spool file), then the previous handler runs:
 handler is called, the default action terminates the process by the signal as it would have
 without ato. A process that ignored SIGTERM keeps ignoring it (no handler is installed).
 The handler is installed from the main thread only (Python's rule for signal handlers).
-A forked child forgets the parent's runs: it never ends them (see ``ato.tracker.exits``).
+A forked child forgets the parent's runs: it never ends them (see ``ato.tracker.write.exits``).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 When a database stays unreachable past ``spool_after`` seconds, or at exit, a buffer appends
 its rows to one JSON-lines file per writer in the spool directory (see
-`ato.tracker.settings.default_spool_dir`)::
+`ato.tracker.storage.settings.default_spool_dir`)::
 
     {"ato_spool": 1, "db": "<URL, password hidden>", "writer": <writer id>}
     {"m": [run_id, key, value, step, unix_time, seq]}
@@ -42,9 +42,10 @@ from typing import Any, cast
 from sqlalchemy import Engine, Table, update
 from sqlalchemy.engine import make_url
 
-from .engine import normalize_url, run_transaction, sqlite_file
-from .models import RunRecord
-from .settings import hide_password
+from ..storage.engine import normalize_url, run_transaction, sqlite_file
+from ..storage.models import RunRecord
+from ..storage.settings import hide_password
+from .inserts import MetricWriter, write_isolating
 
 try:
     import fcntl
@@ -57,7 +58,7 @@ _runs = cast(Table, RunRecord.__table__)
 
 SPOOL_FORMAT = 1
 LOCK_WAIT_S = 30.0  # at most this long for another process's append or rename of a file
-# (run_id, key, value, step, unix time, seq), as buffered (see ato.tracker.buffer)
+# (run_id, key, value, step, unix time, seq), as buffered (see ato.tracker.write.buffer)
 SpoolRow = tuple[int, str, float, "int | None", float, int]
 
 
@@ -286,8 +287,6 @@ def replay(engine: Engine, spooled: SpoolFile, batch_size: int = 5000) -> tuple[
             (claimed) file stays for the next attempt.
         TimeoutError: another process held the file's lock for `LOCK_WAIT_S` seconds.
     """
-    from .buffer import MetricWriter, write_isolating  # the buffer imports this module
-
     with _claimed(spooled.path) as claimed:
         if claimed is not None:
             spooled = read(claimed) or SpoolFile(claimed, spooled.db, spooled.writer)

@@ -3,8 +3,8 @@
 One ``Heartbeat`` runs per active run of a ``ato.tracker.SQLLogger``, from
 ``run()`` to ``finish()``. Every ``interval`` seconds (a monotonic wait, so a step of the
 system clock changes nothing) it sets the run's heartbeat to the database's current time (one
-small ``UPDATE``, skipped once the run has an end time; see ``ato.tracker.clock``). Readers use it to tell a run that
-is still going from one whose process died (see ``ato.tracker.status``). A failed beat
+small ``UPDATE``, skipped once the run has an end time; see ``ato.tracker.storage.clock``). Readers use it to tell a run that
+is still going from one whose process died (see ``ato.tracker.read.status``). A failed beat
 (database briefly unreachable) is logged and retried at the next interval; it never stops
 the run.
 """
@@ -17,9 +17,9 @@ from typing import cast
 
 from sqlalchemy import Engine, Table, update
 
-from .clock import database_now
-from .engine import run_transaction
-from .models import RunRecord
+from ..storage.clock import database_now
+from ..storage.engine import run_transaction
+from ..storage.models import RunRecord
 
 _log = logging.getLogger("ato.tracker")
 _runs = cast(Table, RunRecord.__table__)

@@ -182,7 +182,7 @@ class MetricRecord(Base):
     """One metric value of a run at a step.
 
     ``value_class`` tells finite values from NaN, +inf and -inf (see
-    ``ato.tracker.values``): NaN is stored with ``value`` NULL, +-inf with ``value`` the
+    ``ato.tracker.storage.values``): NaN is stored with ``value`` NULL, +-inf with ``value`` the
     largest finite double of the same sign, so that SQL ``MAX``/``MIN``/``ORDER BY`` over
     ``value`` rank infinities beyond every finite value on every backend (MLflow stores
     infinities the same way). ``writer``/``seq`` identify a row for exactly-once delivery: each
@@ -207,7 +207,7 @@ class MetricRecord(Base):
 
     # One index serves loading a run's metrics and the per-run MAX/MIN of a key used by
     # find_best_run; new rows land at the end of it (run ids grow), which keeps writes fast.
-    # The second serves downsampled series (ato.tracker.series): step range and per-bucket
+    # The second serves downsampled series (ato.tracker.read.series): step range and per-bucket
     # extremes without reading table rows.
     __table_args__ = (
         Index("ix_metrics_run_key_value", "run_id", "key", "value"),
@@ -220,7 +220,7 @@ class MetricSummaryRecord(Base):
     """Per run and metric key: how many values were logged, their extremes and the last one.
 
     Kept up to date inside the transaction of every metric write (see
-    ``ato.tracker.summaries``), so that run tables need not read the ``metrics`` rows (the same
+    ``ato.tracker.read.summaries``), so that run tables need not read the ``metrics`` rows (the same
     idea as MLflow's ``latest_metrics``). ``min_value``/``max_value`` are stored values (an
     infinity's stand-in is the largest double of its sign, NaN is skipped; NULL when the key
     logged only NaN); ``has_pos_inf``/``has_neg_inf`` say whether a stand-in is an infinity.

@@ -33,8 +33,8 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
-from .normalize import to_json_value
-from .versions import ato_versions
+from ..storage.normalize import to_json_value
+from ..storage.versions import ato_versions
 
 GIT_TIMEOUT_S = 2.0
 OVERRIDE_KINDS = ("cli", "argparse")

@@ -4,7 +4,7 @@ A pattern is a glob with ``*`` (any run of characters, also none) and ``?`` (one
 a pattern without either matches the keys that start with it (``val/`` -> ``val/*``). Matching
 is case-sensitive on every backend: ``GLOB`` on SQLite (whose ``LIKE`` ignores ASCII case),
 ``LIKE`` elsewhere (PostgreSQL's is case-sensitive, and MySQL/MariaDB key columns have a binary
-collation, see ``ato.tracker.models.Name``).
+collation, see ``ato.tracker.storage.models.Name``).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from .errors import TrackerConfigError
+from ..errors import TrackerConfigError
 from .normalize import to_json_value
 
 DEFAULT_DB_URL = "sqlite:///experiments.db"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from ato.adict import ADict
 from ato.adict.modes import check_mode as _check_mode
 
-from .errors import InvalidModeError
+from ..errors import InvalidModeError
 
 if TYPE_CHECKING:
     import pandas
@@ -118,10 +118,10 @@ class Run:
     ``config`` is an ``ato.adict.ADict`` (attribute access: ``run.config.model.lr``);
     ``tags`` a list of strings; ``status`` e.g. ``'running'``, ``'completed'``, ``'failed'``,
     ``'killed'`` or ``'crashed'`` (stored as running, but its writer stopped sending
-    heartbeats: see ``ato.tracker.status``); ``start_time``/``end_time`` aware UTC
+    heartbeats: see ``ato.tracker.read.status``); ``start_time``/``end_time`` aware UTC
     (``end_time`` is ``None`` while running); ``metrics`` in logging order (empty when loaded
     with ``with_metrics=False``); ``artifacts`` and ``fingerprints`` in recording order;
-    ``provenance`` how the run was launched (see ``ato.tracker.provenance``; empty for runs
+    ``provenance`` how the run was launched (see ``ato.tracker.write.provenance``; empty for runs
     of older versions); ``heartbeat`` the writer's latest sign of life (aware UTC or ``None``).
     """
 
@@ -171,6 +171,20 @@ class Run:
         ``ato.tracker.SQLFinder``); for very long runs stream
         ``ato.tracker.SQLFinder.iter_metrics`` instead.
         """
-        from .frames import metric_frame
+        from .dataframes import import_pandas
 
-        return metric_frame(self.metrics, keys)
+        pd = import_pandas("Run.metric_frame")
+        wanted = None if keys is None else set(keys)
+        rows = [
+            (m.step, m.key, m.value, m.timestamp)
+            for m in self.metrics
+            if wanted is None or m.key in wanted
+        ]
+        frame: pandas.DataFrame = pd.DataFrame.from_records(
+            rows, columns=["step", "key", "value", "timestamp"]
+        )
+        frame["step"] = frame["step"].astype("Int64")
+        frame["value"] = frame["value"].astype("float64")
+        if rows:
+            frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
+        return frame

@@ -2,7 +2,7 @@
 
 A writing ``ato.tracker.SQLLogger`` stores a *heartbeat* (the time of its latest sign of
 life) when a run starts and then every ``heartbeat_interval`` seconds (default
-``HEARTBEAT_INTERVAL_S``) until the run finishes (see ``ato.tracker.heartbeat``).
+``HEARTBEAT_INTERVAL_S``) until the run finishes (see ``ato.tracker.write.heartbeat``).
 Readers show a run whose stored status is ``running`` as ``CRASHED`` when its heartbeat
 (or, for runs written before heartbeats existed, its start time) is older than the crash
 timeout: ``CRASH_TIMEOUT_S`` seconds by default, ``$ATO_CRASH_TIMEOUT`` if set, or the
@@ -19,8 +19,8 @@ from typing import cast
 
 from sqlalchemy import Connection, Table, select, update
 
-from .errors import InvalidStatusError, RunNotFoundError, TrackerConfigError
-from .models import RunRecord, utcnow
+from ..errors import InvalidStatusError, RunNotFoundError, TrackerConfigError
+from ..storage.models import RunRecord, utcnow
 
 RUNNING = "running"
 CRASHED = "crashed"

@@ -38,9 +38,9 @@ from sqlalchemy import (
     select,
 )
 
-from .models import MetricRecord
+from ..storage.models import MetricRecord
+from ..storage.values import FINITE, load_value
 from .results import Metric
-from .values import FINITE, load_value
 
 MIN_POINTS = 4
 _IN_BATCH = 500
@@ -50,7 +50,7 @@ _c = _metrics.c
 
 
 class Series(NamedTuple):
-    """A series as returned by [`downsampled_series`][ato.tracker.series.downsampled_series]:
+    """A series as returned by [`downsampled_series`][ato.tracker.read.series.downsampled_series]:
     the kept ``points`` and the ``total`` number of values logged."""
 
     points: list[Metric]
@@ -83,7 +83,7 @@ def metric_series(
 def downsampled_series(
     conn: Connection, run_id: int, key: str, max_points: int | None = None
 ) -> Series:
-    """[`metric_series`][ato.tracker.series.metric_series] together with the number of values
+    """[`metric_series`][ato.tracker.read.series.metric_series] together with the number of values
     logged (counted by the same pass). Same arguments and errors."""
     if max_points is not None and max_points < MIN_POINTS:
         raise ValueError(f"max_points must be at least {MIN_POINTS}, got {max_points}")
@@ -303,7 +303,7 @@ _SQLITE_ROW = (
 def _sqlite_extreme_ids(
     conn: Connection, run_id: int, key: str, first: int, last: int, buckets: int
 ) -> tuple[set[int], int]:
-    """[`_extreme_ids`][ato.tracker.series._extreme_ids] for SQLite, whose ``GROUP BY`` over
+    """[`_extreme_ids`][ato.tracker.read.series._extreme_ids] for SQLite, whose ``GROUP BY`` over
     an expression sorts every row: one index range per bucket instead (in process, so the
     statements cost microseconds), then a walk within the bucket for each extreme's row."""
     edges = _edges(first, last, buckets)

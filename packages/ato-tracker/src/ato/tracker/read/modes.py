@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from ato.adict.modes import MODES, check_mode
 
-from .errors import InvalidModeError, ModeSpecError
+from ..errors import InvalidModeError, ModeSpecError
 
 #: Words that make a key default to ``'min'`` when they appear in its last segment.
 LOWER_IS_BETTER = ("loss", "error", "err", "mse", "mae", "rmse", "perplexity", "ppl", "wer", "cer")

@@ -17,15 +17,7 @@ from sqlalchemy import Connection, Engine, Insert, Table, insert, select, text, 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from . import (
-    exits,  # noqa: F401 - installs the exit and fork hooks of the buffers
-    queries,
-    signals,
-)
-from .buffer import UNREACHABLE, MetricBuffer, RejectedMetric, close_quietly
-from .clock import database_now
-from .engine import get_engine, retry_disconnects, run_transaction
-from .errors import (
+from ..errors import (
     BufferSettingsError,
     ConfigTooLargeError,
     InvalidStatusError,
@@ -34,9 +26,12 @@ from .errors import (
     RunStateError,
     TrackerConfigError,
 )
-from .fingerprints import iter_fingerprints
-from .heartbeat import Heartbeat
-from .models import (
+from ..read import queries
+from ..read.results import Project, Run
+from ..read.status import HEARTBEAT_INTERVAL_S
+from ..storage.clock import database_now
+from ..storage.engine import get_engine, retry_disconnects, run_transaction
+from ..storage.models import (
     STATUS_LENGTH,
     ArtifactRecord,
     FingerprintRecord,
@@ -44,17 +39,22 @@ from .models import (
     RunRecord,
     utcnow,
 )
-from .normalize import normalize_config, structural_hash, to_json_value
-from .provenance import collect_provenance, scope_of, scope_provenance
-from .results import Project, Run
-from .settings import (
+from ..storage.normalize import normalize_config, structural_hash, to_json_value
+from ..storage.settings import (
     TrackerSettings,
     hide_password,
     read_settings,
     redact_db_password,
     settings_for,
 )
-from .status import HEARTBEAT_INTERVAL_S
+from . import (
+    exits,  # noqa: F401 - installs the exit and fork hooks of the buffers
+    signals,
+)
+from .buffer import UNREACHABLE, MetricBuffer, RejectedMetric, close_quietly
+from .fingerprints import iter_fingerprints
+from .heartbeat import Heartbeat
+from .provenance import collect_provenance, scope_of, scope_provenance
 from .validation import artifact_text, check_key, check_step, check_timestamp, check_value
 
 RUNNING = "running"
@@ -85,7 +85,7 @@ class SQLLogger:
         flush_interval: seconds after which buffered metrics are flushed even if the batch is
             not full.
         heartbeat_interval: seconds between the heartbeats an active run stores, by which
-            readers tell a live run from a dead process's (see ``ato.tracker.status``).
+            readers tell a live run from a dead process's (see ``ato.tracker.read.status``).
         scope: the ato ``Scope`` that built ``config`` (any object with ``applied_views``
             and ``provenance``): each run's provenance then also holds the views applied, the
             command-line overrides and where every key's value came from. Not needed for a
@@ -98,7 +98,7 @@ class SQLLogger:
             ``heartbeat_interval <= 0``.
 
     Metrics are buffered and written by a background thread (see
-    ``ato.tracker.buffer``), exactly once; they are durable after ``flush``,
+    ``ato.tracker.write.buffer``), exactly once; they are durable after ``flush``,
     ``finish``, leaving ``with`` blocks, at interpreter exit, on SIGTERM, or at the latest
     ``flush_interval`` seconds after being logged while the database is reachable. When it is
     not, they are kept and, past ``spool_after`` seconds or at exit, saved to the local spool
@@ -253,7 +253,7 @@ class SQLLogger:
                 recorded after the fact, e.g. by ``ato.tracker.importers``; default now.
 
         A connection dropped meanwhile is retried (see
-        `ato.tracker.engine.retry_disconnects`); a run stored by an attempt whose COMMIT
+        `ato.tracker.storage.engine.retry_disconnects`); a run stored by an attempt whose COMMIT
         reply was lost is found again by its start time, so the run is created exactly once.
 
         Raises:
@@ -297,7 +297,7 @@ class SQLLogger:
 
     def log_scope(self, scope: Any) -> None:
         """Store the provenance of ``scope``'s latest build (views applied, command-line
-        overrides, per-key writes; see ``ato.tracker.provenance.scope_provenance``) with
+        overrides, per-key writes; see ``ato.tracker.write.provenance.scope_provenance``) with
         the current run, and use ``scope`` for the runs this logger starts later. Does nothing
         to the current run when ``scope`` has not built a config.
 
@@ -398,7 +398,7 @@ class SQLLogger:
                 no permission): the metrics and the run's end stay in memory and the flush
                 thread writes them when the database is reachable again (or the spool file
                 writable); they are lost if the process ends first, and then its exit status
-                is 1 (see ``ato.tracker.exits``).
+                is 1 (see ``ato.tracker.write.exits``).
         """
         check_status(status)
         self._finish(status, end_time=None if end_time is None else _utc(end_time))
@@ -439,7 +439,7 @@ class SQLLogger:
                 _log.error("ato.tracker: %s", lost)
 
     def stop_on_signal(self) -> None:
-        """SIGTERM: flush and mark the active run ``'killed'`` (see ``ato.tracker.signals``);
+        """SIGTERM: flush and mark the active run ``'killed'`` (see ``ato.tracker.write.signals``);
         waits for a flush in progress at most the statement timeout. Rows no store can keep
         are logged, not raised into the interrupted code."""
         if self._active:
@@ -473,7 +473,7 @@ class SQLLogger:
         it (with SQLite, a local file, a full batch is written by the calling thread when no
         other flush is running).
         Everything is checked here against what every backend stores (see
-        ``ato.tracker.validation``), so a logged row is never refused later.
+        ``ato.tracker.write.validation``), so a logged row is never refused later.
 
         Args:
             key: metric name, e.g. ``'val/accuracy'`` (at most 255 characters, no NUL, valid
@@ -528,7 +528,7 @@ class SQLLogger:
 
         Raises:
             sqlalchemy.exc.DBAPIError: a batch could not be written after the retries of
-                ``ato.tracker.engine.run_transaction``; its rows stay buffered (and go to
+                ``ato.tracker.storage.engine.run_transaction``; its rows stay buffered (and go to
                 the spool file once the database has been unreachable for ``spool_after``).
             DatabaseTimeoutError: the server did not answer within the statement timeout.
         """
@@ -587,7 +587,7 @@ class SQLLogger:
 
     def log_fingerprints(self, source: Any) -> int:
         """Record every fingerprint of ``source`` (a Scope or a mapping; shapes accepted: see
-        `ato.tracker.fingerprints.iter_fingerprints`) for the current run; return the count.
+        `ato.tracker.write.fingerprints.iter_fingerprints`) for the current run; return the count.
 
         Raises:
             RunStateError: no run was started.

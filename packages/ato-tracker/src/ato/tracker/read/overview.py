@@ -1,6 +1,6 @@
 """Read queries for overviews of a database: projects with their activity, runs by tag.
 
-Like ``ato.tracker.queries``, every function takes an open connection, uses Core statements
+Like ``ato.tracker.read.queries``, every function takes an open connection, uses Core statements
 and returns plain objects that stay usable after the connection closes.
 """
 
@@ -12,9 +12,9 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Connection, String, cast, func, null, or_, select
 
+from ..storage.clock import read_database_now
+from ..storage.models import ProjectRecord, RunRecord
 from . import queries
-from .clock import read_database_now
-from .models import ProjectRecord, RunRecord
 from .results import Project, Run
 from .status import CRASH_TIMEOUT_S, effective_status
 
@@ -39,11 +39,11 @@ class RunRow(NamedTuple):
 def project_run_rows(
     conn: Connection, project_name: str, *, crash_timeout: float = CRASH_TIMEOUT_S
 ) -> list[RunRow]:
-    """The runs of ``project_name`` by id, as light [`RunRow`][ato.tracker.overview.RunRow]s
+    """The runs of ``project_name`` by id, as light [`RunRow`][ato.tracker.read.overview.RunRow]s
     (one query; no metrics, artifacts or fingerprints). ``[]`` for an unknown project.
 
     A ``running`` run whose writer has been silent for more than ``crash_timeout`` seconds
-    reads as ``crashed`` (see ``ato.tracker.status``).
+    reads as ``crashed`` (see ``ato.tracker.read.status``).
     """
     return run_rows(conn, _projects.c.name == project_name, crash_timeout=crash_timeout)
 

@@ -8,7 +8,7 @@ What SQLite, PostgreSQL and MariaDB all store:
 - ``key``: at most 255 characters of valid Unicode without NUL (PostgreSQL text cannot hold
   ``\\x00``; a lone surrogate cannot be encoded as UTF-8 for any backend);
 - ``value``: anything ``float()`` accepts that fits a 64-bit float (``10**400`` does not);
-  NaN and +-inf are stored exactly (see `ato.tracker.values`);
+  NaN and +-inf are stored exactly (see `ato.tracker.storage.values`);
 - ``timestamp`` (given explicitly): seconds since the Unix epoch from 0 (1970-01-01 UTC) to
   before year 10000, the range of every backend's ``DATETIME``.
 """
@@ -20,8 +20,8 @@ import os
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from .errors import ArtifactPathError, MetricKeyError, MetricValueError
-from .models import KEY_LENGTH
+from ..errors import ArtifactPathError, MetricKeyError, MetricValueError
+from ..storage.models import KEY_LENGTH
 
 STEP_MIN = -(2**63)
 STEP_MAX = 2**63 - 1
@@ -122,7 +122,7 @@ def check_timestamp(key: str, timestamp: Any) -> float:
     """``timestamp`` (seconds since the Unix epoch) as a float of whole microseconds: the
     nearest float to the microsecond ``datetime.fromtimestamp`` gives, so that every backend
     stores that same microsecond (SQLite converts the float in SQL, see
-    ``ato.tracker.buffer``).
+    ``ato.tracker.write.buffer``).
 
     Raises:
         TypeError: not a real number (``float()`` fails).

@@ -6,6 +6,9 @@ import functools
 import importlib.metadata
 import re
 
+#: The version of ato-tracker (the one source the wheel's version is read from).
+__version__ = "3.0.0"
+
 _ATO = re.compile(r"ato(?:[-_].+)?")
 
 

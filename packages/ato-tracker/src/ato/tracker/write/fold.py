@@ -1,6 +1,6 @@
 """Per run and metric key summaries (count, extremes, last value), kept at write time.
 
-Every metric write (`ato.tracker.buffer.MetricWriter`) folds the rows it stored into the
+Every metric write (`ato.tracker.write.inserts.MetricWriter`) folds the rows it stored into the
 ``metric_summaries`` table inside the same transaction, so run tables read one small row per
 run and key instead of aggregating every logged value (MLflow keeps ``latest_metrics`` for the
 same reason). The fold is exactly-once like the write itself: it counts only the rows the
@@ -17,7 +17,7 @@ import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from sqlalchemy import (
     Connection,
@@ -35,25 +35,19 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Dialect
 
-from .keypatterns import key_matches
-from .models import MetricRecord, MetricSummaryRecord, ProjectRecord, RunRecord
-from .results import MetricSummary
-from .values import DBL_MAX, FINITE, NEG_INF, POS_INF, load_value, store_value
-
-if TYPE_CHECKING:
-    from .buffer import MetricRow
+from ..storage.models import MetricRecord, MetricSummaryRecord
+from ..storage.values import DBL_MAX, NEG_INF, POS_INF, store_value
+from .rows import MetricRow
 
 _summaries = cast(Table, MetricSummaryRecord.__table__)
 _metrics = cast(Table, MetricRecord.__table__)
-_runs = cast(Table, RunRecord.__table__)
-_projects = cast(Table, ProjectRecord.__table__)
 _UTC = timezone.utc
 _INF = float("inf")
 _BATCH = 500  # ids or keys per IN (...) list
 
 
 def fold(conn: Connection, rows: Sequence[MetricRow], stored: int) -> None:
-    """Fold ``rows`` (`ato.tracker.buffer.MetricRow` tuples, in write order), of which the
+    """Fold ``rows`` (`ato.tracker.write.rows.MetricRow` tuples, in write order), of which the
     insert just stored ``stored`` (the others were stored before), into the summaries, inside
     the caller's transaction."""
     if stored == len(rows):
@@ -181,100 +175,3 @@ def aggregated(where: Any) -> Any:
         a.run_id, a.key, a.n, a.low, a.high, a.pos_inf, a.neg_inf,
         lr.value, lr.value_class, lr.step, lr.timestamp,
     ).join_from(agg, last, lr.id == a.last_id)  # fmt: skip
-
-
-def read(conn: Connection, run_ids: Sequence[int]) -> dict[int, dict[str, MetricSummary]]:
-    """Per run id, per metric key: its `ato.tracker.MetricSummary` (runs that logged no
-    metric are absent)."""
-    result: defaultdict[int, dict[str, MetricSummary]] = defaultdict(dict)
-    s = _summaries.c
-    ids = list(run_ids)
-    for start in range(0, len(ids), _BATCH * 10):
-        stmt = select(s.run_id, *_columns()).where(s.run_id.in_(ids[start : start + _BATCH * 10]))
-        for run_id, *row in conn.execute(stmt):
-            summary = _summary(*row)
-            result[run_id][summary.key] = summary
-    return dict(result)
-
-
-def read_page(
-    conn: Connection, run_id: int, pattern: str | None, limit: int | None
-) -> tuple[dict[str, MetricSummary], int]:
-    """The summaries of run ``run_id`` whose key matches ``pattern`` (see
-    ``ato.tracker.keypatterns``; ``None``: every key), the first ``limit`` of them in key order
-    (code point order on every backend; ``None``: all), and how many keys match in all. Reads
-    only the rows it returns plus one count."""
-    s = _summaries.c
-    where = s.run_id == run_id
-    if pattern is not None:
-        where = and_(where, key_matches(s.key, pattern, conn.dialect.name))
-    total = conn.execute(select(func.count()).select_from(_summaries).where(where)).scalar_one()
-    order = s.key.collate("C") if conn.dialect.name == "postgresql" else s.key
-    stmt = select(*_columns()).where(where).order_by(order).limit(limit)
-    summaries = [_summary(*row) for row in conn.execute(stmt)]
-    return {summary.key: summary for summary in summaries}, total
-
-
-def _columns() -> list[Any]:
-    s = _summaries.c
-    return [s.key, s.value_count, s.min_value, s.max_value, s.has_pos_inf, s.has_neg_inf,
-            s.last_value, s.last_class, s.last_step]  # fmt: skip
-
-
-def _summary(
-    key: str, count: int, low: float | None, high: float | None, pos: int, neg: int,
-    last: float | None, last_class: int, step: int | None,
-) -> MetricSummary:  # fmt: skip
-    return MetricSummary(
-        key=key,
-        last=load_value(last, last_class),
-        last_step=step,
-        min=_extreme(low, pos, neg),
-        max=_extreme(high, pos, neg),
-        count=count,
-    )
-
-
-def project_summary_rows(conn: Connection, project_name: str) -> Sequence[Any]:
-    """Every summary of every run of ``project_name`` as rows ``(run_id, key, last, min, max,
-    last_class, min_inf, max_inf)`` (also readable as attributes), in no particular order; one
-    query, no per-row Python (made for tables of thousands of runs). ``last``/``min``/``max``
-    are the finite values, ``None`` where the value is NaN or infinite: ``last_class`` (see
-    ``ato.tracker.values``) and ``min_inf``/``max_inf`` (``1`` for +inf, ``-1`` for -inf, else
-    ``0``) tell which. `read` gives the values exactly. ``[]`` for an unknown project."""
-    r, p = _runs.c, _projects.c
-    s = _summaries.c
-    runs = select(r.id).join(_projects).where(p.name == project_name)
-    min_inf, max_inf = _infinity(s.min_value), _infinity(s.max_value)
-    stmt = select(
-        s.run_id,
-        s.key,
-        case((s.last_class == FINITE, s.last_value)).label("last"),
-        case((min_inf != 0, None), else_=s.min_value).label("min"),
-        case((max_inf != 0, None), else_=s.max_value).label("max"),
-        s.last_class,
-        min_inf.label("min_inf"),
-        max_inf.label("max_inf"),
-    ).where(s.run_id.in_(runs.scalar_subquery()))
-    return conn.execute(stmt).all()
-
-
-def _infinity(extreme: Any) -> Any:
-    """``1``/``-1`` when a stored extreme is the stand-in of +inf/-inf (see `_extreme`),
-    else ``0``."""
-    s = _summaries.c
-    return case(
-        (and_(extreme == DBL_MAX, s.has_pos_inf == 1), 1),
-        (and_(extreme == -DBL_MAX, s.has_neg_inf == 1), -1),
-        else_=0,
-    )
-
-
-def _extreme(value: float | None, has_pos_inf: int, has_neg_inf: int) -> float | None:
-    """A stored extreme back as a float: an infinity's stand-in (the largest double of its
-    sign) is the infinity when the key logged one."""
-    if value == DBL_MAX and has_pos_inf:
-        return _INF
-    if value == -DBL_MAX and has_neg_inf:
-        return -_INF
-    return value

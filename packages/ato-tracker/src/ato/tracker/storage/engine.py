@@ -6,7 +6,7 @@ and ``synchronous=NORMAL`` (in WAL mode: durable across process crashes; a power
 the last transactions). Several processes may write one file at once; a transaction that still
 fails with a lock error is retried with exponential backoff (see ``run_transaction``).
 
-Server engines are time-bounded (see ``ato.tracker.settings.Timeouts``): the driver gets a
+Server engines are time-bounded (see ``ato.tracker.storage.settings.Timeouts``): the driver gets a
 connect timeout (libpq also TCP keepalives and a TCP user timeout), and every transaction of ``run_transaction`` - including the pool's
 liveness ping - runs under a watchdog that shuts the connection's socket down when the
 statement timeout passes, so a server that stops answering without closing the connection
@@ -36,7 +36,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool, StaticPool
 
-from .errors import DatabaseNotFoundError, DatabaseTimeoutError
+from ..errors import DatabaseNotFoundError, DatabaseTimeoutError
 from .schema import (
     HEAD_REVISION,
     SQLITE_IMMEDIATE,
@@ -102,7 +102,7 @@ def get_engine(
         create_schema: make the database ready for writing (once per process and URL): create
             a new database's tables at the newest schema revision (and the missing parent
             directories of a SQLite file), or check that an existing one is at it (see
-            ``ato.tracker.schema.ensure_schema``). Read-only callers pass ``False`` after
+            ``ato.tracker.storage.schema.ensure_schema``). Read-only callers pass ``False`` after
             ``require_tracker_schema``; ``ato db upgrade`` passes ``False`` too.
         timeouts: connect and statement timeouts (default: ``Timeouts`` defaults).
         read_only: open a SQLite file read-only (readers; see the module docstring); implies
@@ -432,7 +432,7 @@ def run_transaction(
     Up to ``MAX_ATTEMPTS`` (8) attempts, sleeping ``FIRST_BACKOFF_S * 2**attempt`` seconds
     times a random factor in [0.5, 1.5) between them (exponential backoff with jitter, as in
     M. Brooker, "Exponential Backoff And Jitter", AWS Architecture Blog, 2015). Schema
-    creation does not race: it runs under the schema lock (`ato.tracker.schema.schema_lock`).
+    creation does not race: it runs under the schema lock (`ato.tracker.storage.schema.schema_lock`).
     On a server, each attempt (statements and COMMIT) is bounded by the engine's statement
     timeout.
 

@@ -2,7 +2,7 @@
 
 All functions take an open `sqlalchemy.Connection`, use Core statements (no ORM
 identity map, so nothing can be lazily loaded later) and return the plain objects of
-`ato.tracker.results`. Child rows (metrics, artifacts, fingerprints) of many runs are
+`ato.tracker.read.results`. Child rows (metrics, artifacts, fingerprints) of many runs are
 loaded with one query per batch of ``IN_BATCH`` runs, never one query per run.
 """
 
@@ -27,9 +27,8 @@ from sqlalchemy import (
 
 from ato.adict import ADict
 
-from . import summaries
-from .clock import read_database_now
-from .models import (
+from ..storage.clock import read_database_now
+from ..storage.models import (
     ArtifactRecord,
     FingerprintRecord,
     MetricRecord,
@@ -37,6 +36,8 @@ from .models import (
     ProjectRecord,
     RunRecord,
 )
+from ..storage.values import load_value
+from . import summaries
 from .results import (
     Artifact,
     Fingerprint,
@@ -48,7 +49,6 @@ from .results import (
     check_mode,
 )
 from .status import CRASH_TIMEOUT_S, effective_status
-from .values import load_value
 
 T = TypeVar("T")
 
@@ -136,7 +136,7 @@ def best_run_id(
     runs tables show).
 
     Ranked as ato.hyperopt ranks trials: +inf and -inf by value (an infinite value is stored
-    as the largest finite double of its sign, see ``ato.tracker.values``), NaN last - a
+    as the largest finite double of its sign, see ``ato.tracker.storage.values``), NaN last - a
     run whose compared value is NaN is returned only when no run has another value. Per run of
     the project, the compared value is one seek into the ``(run_id, key, value)`` index (or
     the run's summary row for ``'last'``); the runs are then ordered by it (ties: the lower
@@ -209,7 +209,7 @@ def metric_summaries(
     """Per run id, per metric key: last/min/max/count (see [`MetricSummary`][ato.tracker.MetricSummary]).
 
     Runs without metrics are absent from the result. "Last" is the value logged last. Read
-    from the summaries kept at write time (`ato.tracker.summaries`): one row per run and key.
+    from the summaries kept at write time (`ato.tracker.read.summaries`): one row per run and key.
     """
     return summaries.read(conn, run_ids)
 

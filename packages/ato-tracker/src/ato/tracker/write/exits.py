@@ -1,7 +1,7 @@
 """Buffered metrics when a process ends: at interpreter exit and in forked children.
 
 At interpreter exit every metric buffer of the process is closed: flushed, or saved to the
-spool file when the database cannot be reached (see `ato.tracker.buffer`). Rows that neither
+spool file when the database cannot be reached (see `ato.tracker.write.buffer`). Rows that neither
 could keep are named in an ERROR and the process exits with status 1, so that a scheduler or
 a shell sees the loss (an exception cannot reach anyone at that point). That exit uses
 ``os._exit`` after flushing the log handlers and standard streams: exit handlers registered
@@ -9,9 +9,9 @@ before ``ato.tracker`` was imported do not run then.
 
 Forked children (``os.fork``, and multiprocessing's ``fork`` start method: ``Process``,
 ``Pool``, DataLoader-style workers) may log through a ``SQLLogger`` inherited from the parent.
-At the fork each buffer is emptied and gets a writer id of its own (`ato.tracker.buffer`), the
-engines get fresh connection pools (`ato.tracker.engine`) and the child forgets the parent's
-runs for SIGTERM (`ato.tracker.signals`): the child writes its own rows, over its own
+At the fork each buffer is emptied and gets a writer id of its own (`ato.tracker.write.buffer`), the
+engines get fresh connection pools (`ato.tracker.storage.engine`) and the child forgets the parent's
+runs for SIGTERM (`ato.tracker.write.signals`): the child writes its own rows, over its own
 connections, into the parent's run, and never ends that run. A multiprocessing child ends with
 ``os._exit()``, which skips exit handlers, so in a forked child ``os._exit`` is wrapped to
 close every buffer first (status 1 instead of 0 when rows could be kept neither in the
@@ -28,9 +28,9 @@ import os
 import sys
 from typing import NoReturn
 
+from ..errors import MetricsNotStoredError
 from . import signals
 from .buffer import live_buffers
-from .errors import MetricsNotStoredError
 
 _log = logging.getLogger("ato.tracker")
 _real_exit = os._exit
@@ -76,7 +76,7 @@ def _exit_closing_buffers(status: int) -> NoReturn:
 
 
 class _ChildBuffers:
-    """Stands for this forked child's buffers in `ato.tracker.signals`: SIGTERM closes them."""
+    """Stands for this forked child's buffers in `ato.tracker.write.signals`: SIGTERM closes them."""
 
     def stop_on_signal(self) -> None:
         close_buffers()

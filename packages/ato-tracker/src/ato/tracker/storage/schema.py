@@ -7,7 +7,8 @@ written before versioning are recognised by the shape of their tables: ato 2.x d
 ``artifacts.data_info`` column) are revision ``0001``, ato-tracker 3.0.0 databases are ``0002``.
 
 Opening costs one cached check per process and URL when the database is current; Alembic itself
-is imported only to describe a mismatch and by `ato.tracker.migrate`.
+is imported only to describe a mismatch (`ato.tracker.storage.revisions`) and by
+`ato.tracker.migrate`.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.engine.reflection import Inspector
 from sqlalchemy.exc import DBAPIError
 
-from .errors import NotATrackerDatabaseError, SchemaError, SchemaOutdatedError, SchemaTooNewError
+from ..errors import NotATrackerDatabaseError, SchemaError, SchemaOutdatedError, SchemaTooNewError
 from .models import Base
 
 #: The newest schema revision, the one this ato-tracker reads and writes (the migrations' head).
@@ -54,7 +55,7 @@ SQLITE_IMMEDIATE = "ato_begin_immediate"
 #: upgrading the schema) before giving up with a `SchemaError` naming the holder.
 SCHEMA_LOCK_TIMEOUT_S = 60
 MYSQL_LOCK_TIMEOUT_S = SCHEMA_LOCK_TIMEOUT_S  # the name before PostgreSQL's wait was bounded too
-_LOCK_NAME = "ato.tracker.schema"
+_LOCK_NAME = "ato.tracker.storage.schema"
 _PG_LOCK_KEY = zlib.crc32(_LOCK_NAME.encode())
 _PG_LOCK_NOT_AVAILABLE = "55P03"  # SQLSTATE of a lock_timeout expiry
 
@@ -237,8 +238,8 @@ def stamp(conn: Connection, revision: str) -> None:
 def mismatch_error(url: str, revision: str) -> SchemaError:
     """The error for a database at ``revision`` (not the head): outdated if the migrations know
     the revision, else too new."""
-    from . import __version__
-    from .migrate import describe_revision
+    from .revisions import describe_revision
+    from .versions import __version__
 
     described = describe_revision(revision)
     if described is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .errors import FingerprintFormatError
+from ..errors import FingerprintFormatError
 
 TRACE_TYPES = ("static", "runtime")
 
