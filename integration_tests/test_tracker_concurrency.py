@@ -50,7 +50,7 @@ def _reset_schema(url: str) -> None:
     """Start from an empty server database: earlier sessions may leave tables of any revision."""
     from sqlalchemy import create_engine
 
-    from ato.tracker.storage.engine import dispose_engines
+    from ato.tracker.storage.database import dispose_engines
     from ato.tracker.storage.models import Base
     from ato.tracker.storage.schema import version_table
 

@@ -24,7 +24,7 @@ from sqlalchemy import create_engine
 from ato.dashboard import create_app
 from ato.dashboard.serving import server_config
 from ato.tracker import SQLLogger
-from ato.tracker.storage.engine import dispose_engines
+from ato.tracker.storage.database import dispose_engines
 from ato.tracker.storage.models import Base
 from ato.tracker.storage.schema import version_table
 

@@ -14,7 +14,7 @@ from ato.dashboard import create_app
 from ato.dashboard.errors import DatabaseUnavailableError
 from ato.tracker import SQLLogger
 from ato.tracker.storage import migrate
-from ato.tracker.storage.engine import dispose_engines
+from ato.tracker.storage.database import dispose_engines
 
 BASE = "http://127.0.0.1"
 KIT: Any = None

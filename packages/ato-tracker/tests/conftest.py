@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from ato.adict import ADict
-from ato.tracker.storage.engine import dispose_engines
+from ato.tracker.storage.database import dispose_engines
 from ato.tracker.storage.models import Base
 from ato.tracker.storage.schema import version_table
 from ato.tracker.write import buffer as metric_buffers

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, update
 from ato.tracker import SQLFinder, SQLLogger
 from ato.tracker.read import overview, queries
 from ato.tracker.storage.clock import database_now, read_database_now
-from ato.tracker.storage.engine import get_engine
+from ato.tracker.storage.database import get_engine
 from ato.tracker.storage.models import MetricRecord, RunRecord
 from ato.tracker.write import buffer as buffer_module
 from ato.tracker.write import heartbeat as heartbeat_module

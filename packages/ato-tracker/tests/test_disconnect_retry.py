@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from ato.tracker import SQLLogger
-from ato.tracker.storage.engine import dispose_engines, get_engine
+from ato.tracker.storage.database import dispose_engines, get_engine
 from ato.tracker.storage.models import ArtifactRecord, ProjectRecord, RunRecord
 
 

@@ -22,7 +22,7 @@ from ato.tracker import SQLFinder, SQLLogger
 from ato.tracker.read import queries, summaries
 from ato.tracker.read.results import MetricSummary
 from ato.tracker.storage import migrate
-from ato.tracker.storage.engine import dispose_engines, get_engine
+from ato.tracker.storage.database import dispose_engines, get_engine
 from ato.tracker.storage.models import MetricSummaryRecord
 from ato.tracker.storage.values import store_value
 from ato.tracker.write import fold

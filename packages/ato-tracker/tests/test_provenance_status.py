@@ -20,7 +20,7 @@ from ato.adict import ADict
 from ato.tracker import SQLFinder, SQLLogger
 from ato.tracker.cli import main
 from ato.tracker.read.status import CRASHED, crash_timeout, effective_status
-from ato.tracker.storage.engine import get_engine
+from ato.tracker.storage.database import get_engine
 from ato.tracker.storage.models import RunRecord, utcnow
 from ato.tracker.write.provenance import git_state
 

@@ -24,7 +24,7 @@ from ato.tracker.errors import (
     SchemaUpgradeError,
 )
 from ato.tracker.storage import migrate
-from ato.tracker.storage.engine import dispose_engines
+from ato.tracker.storage.database import dispose_engines
 from ato.tracker.storage.models import Base
 from ato.tracker.storage.schema import HEAD_REVISION, VERSION_TABLE, version_table
 

@@ -6,7 +6,7 @@ import pytest
 
 from ato.adict import ADict
 from ato.tracker import SQLLogger, TrackerConfigError
-from ato.tracker.storage.engine import normalize_url
+from ato.tracker.storage.database import normalize_url
 from ato.tracker.storage.settings import DEFAULT_DB_URL, read_settings
 
 

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import Engine, event
 
 from ato.tracker import SQLFinder, SQLLogger
-from ato.tracker.storage.engine import dispose_engines, get_engine
+from ato.tracker.storage.database import dispose_engines, get_engine
 from ato.tracker.write.spool import SpoolFile, replay
 
 QUOTED = re.compile(r"'(?:[^']|'')*'")  # SQL string literals ('%H:%M:%S' is not a parameter)

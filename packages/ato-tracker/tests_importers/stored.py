@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from ato.tracker import SQLFinder
-from ato.tracker.storage.engine import get_engine
+from ato.tracker.storage.database import get_engine
 from ato.tracker.storage.models import MetricRecord, ProjectRecord, RunRecord
 
 

@@ -29,7 +29,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.pool import NullPool
 
 from ato.tracker.errors import NotATrackerDatabaseError, SchemaError
-from ato.tracker.storage.engine import normalize_url, sqlite_file
+from ato.tracker.storage.database import normalize_url, sqlite_file
 from ato.tracker.storage.schema import check_readable, read_state
 from ato.tracker.storage.settings import hide_password
 

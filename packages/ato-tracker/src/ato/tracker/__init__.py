@@ -32,6 +32,7 @@ from .errors import (
 from .read.finder import SQLFinder
 from .read.modes import Modes
 from .read.results import Artifact, Fingerprint, Metric, MetricSummary, Project, ProjectSummary, Run
+from .storage.database import Database
 from .storage.normalize import normalize_config, structural_hash
 from .storage.versions import __version__ as __version__
 from .write.logger import ActiveRun, SQLLogger
@@ -39,6 +40,7 @@ from .write.logger import ActiveRun, SQLLogger
 __all__ = [
     "ActiveRun",
     "Artifact",
+    "Database",
     "ArtifactPathError",
     "BufferSettingsError",
     "ConfigKeyCollisionError",

@@ -24,8 +24,7 @@ from ..read.names import hint
 from ..read.overview import RunRow
 from ..read.results import MetricSummary, ProjectSummary, Run
 from ..read.status import mark_run
-from ..storage.engine import get_engine, run_transaction
-from ..storage.settings import hide_password as display_url
+from ..storage.engine import run_transaction
 from . import export, listing
 from .records import (
     MISSING,
@@ -84,7 +83,7 @@ class Context:
         if self.finder.find_project(name) is None:
             known = [p.name for p in self.finder.list_projects()]
             raise ProjectNotFoundError(
-                f"no project named {name!r} in {display_url(self.finder.db_url)}; "
+                f"no project named {name!r} in {self.finder.database.shown_url}; "
                 f"known projects: {self._known()}.{hint(name, known, 'projects')}"
             )
         return name
@@ -99,7 +98,7 @@ class Context:
         names = self.project_names()
         if not names:
             raise ProjectNotFoundError(
-                f"the database {display_url(self.finder.db_url)} has no projects yet"
+                f"the database {self.finder.database.shown_url} has no projects yet"
             )
         if len(names) > 1:
             raise UsageError(f"the database has several projects ({self._known()}); pass --project")
@@ -114,7 +113,7 @@ class Context:
         run = self.finder.find_run(run_id, with_metrics=False)
         if run is None:
             raise RunNotFoundError(
-                f"no run with id {run_id} in {display_url(self.finder.db_url)}; "
+                f"no run with id {run_id} in {self.finder.database.shown_url}; "
                 f"{self._id_range()} ('ato runs list' shows them)"
             )
         if self.project is not None and run.project_name != self.project:
@@ -137,7 +136,7 @@ def list_projects(ctx: Context) -> None:
     """``ato projects``: every project with its number of runs and last activity."""
     projects = ctx.finder.list_project_summaries()
     data = [_project_record(p) for p in projects]
-    table = Table(title=f"Projects in {display_url(ctx.finder.db_url)}")
+    table = Table(title=f"Projects in {ctx.finder.database.shown_url}")
     for name, justify in (("Project", "left"), ("Runs", "right"), ("Last activity (UTC)", "left")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for p in projects:
@@ -305,7 +304,7 @@ def search_runs(ctx: Context, search_id: str) -> list[Run]:
         if tag.startswith("search:")
     ]
     raise NameNotFoundError(
-        f"no runs of search {search_id!r} in {display_url(ctx.finder.db_url)}."
+        f"no runs of search {search_id!r} in {ctx.finder.database.shown_url}."
         + hint(search_id, known, "searches")
     )
 
@@ -597,7 +596,7 @@ def mark(ctx: Context, run_id: int, new_status: str) -> None:
         RunNotFoundError: no such run (in ``--project``).
     """
     run = ctx.load_run(run_id)
-    writer = get_engine(ctx.finder.db_url, create_schema=False)  # readers open SQLite read-only
+    writer = ctx.finder.database.engine(create_schema=False)  # readers open SQLite read-only
     run_transaction(writer, lambda conn: mark_run(conn, run.id, new_status))
     updated = ctx.load_run(run_id)
     text = Text.assemble(

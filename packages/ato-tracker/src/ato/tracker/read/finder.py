@@ -10,10 +10,10 @@ from sqlalchemy import Connection, Engine, distinct, func, select
 from sqlalchemy.exc import DBAPIError
 
 from ..errors import TrackerConfigError, TrackerError
-from ..storage.engine import get_engine, require_tracker_schema, schema_state, sqlite_file
+from ..storage.database import Database
 from ..storage.models import FingerprintRecord, MetricRecord, ProjectRecord, RunRecord
 from ..storage.schema import HEAD_REVISION
-from ..storage.settings import hide_password, read_settings
+from ..storage.settings import read_settings
 from . import dataframes, frames, queries, status, summaries
 from .answers import ANSWER_TAG, SearchAnswer, search_answer
 from .results import Metric, MetricSummary, Project, ProjectSummary, Run
@@ -28,14 +28,14 @@ STREAM_BATCH = 10_000
 _runs = RunRecord.__table__
 
 
-def _is_existing_tracker_file(url: str) -> bool:
+def _is_existing_tracker_file(database: Database) -> bool:
     """A SQLite file that already holds the tracker's tables at the newest revision: read it
     read-only (it may be on read-only media) instead of preparing it for writing."""
-    path = sqlite_file(url)
+    path = database.sqlite_path
     if path is None or not path.is_file():
         return False
     try:
-        return schema_state(url).revision == HEAD_REVISION
+        return database.schema_state().revision == HEAD_REVISION
     except (DBAPIError, TrackerError):
         return False
 
@@ -74,15 +74,11 @@ class SQLFinder:
         self.crash_timeout = status.crash_timeout(crash_timeout)
         settings = read_settings(config, need_project=False)
         self.db_url = settings.db_url
-        read_only = must_exist or _is_existing_tracker_file(self.db_url)
+        self.database = Database.from_url(settings.db_url, settings.timeouts)
+        read_only = must_exist or _is_existing_tracker_file(self.database)
         if must_exist:
-            require_tracker_schema(self.db_url)
-        self.engine: Engine = get_engine(
-            self.db_url,
-            create_schema=not read_only,
-            timeouts=settings.timeouts,
-            read_only=read_only,
-        )
+            self.database.require_tracker_schema()
+        self.engine: Engine = self.database.read_engine() if read_only else self.database.engine()
 
     @classmethod
     def from_url(
@@ -391,4 +387,4 @@ class SQLFinder:
         return queries.load_run(conn, run_id, crash_timeout=self.crash_timeout)
 
     def __repr__(self) -> str:
-        return f"SQLFinder(db={hide_password(self.db_url)!r})"
+        return f"SQLFinder(db={self.database.shown_url!r})"

@@ -1,4 +1,5 @@
-"""Engines per database URL: SQLite pragmas, schema creation and retried transactions.
+"""Engines of tracker databases: SQLite pragmas, time-bounded server connections and retried
+transactions (the engines are cached and made ready by ``ato.tracker.storage.database``).
 
 SQLite connections get ``busy_timeout`` (wait for other writers instead of failing),
 ``journal_mode=WAL`` (readers never block the writer, a killed process leaves a consistent file)
@@ -12,7 +13,7 @@ liveness ping - runs under a watchdog that shuts the connection's socket down wh
 statement timeout passes, so a server that stops answering without closing the connection
 (frozen, or behind a hung proxy) cannot block a caller for longer.
 
-Readers (``get_engine(..., read_only=True)``) open a SQLite file read-only, and
+Readers (``Database.read_engine``) open a SQLite file read-only, and
 ``immutable`` when the file or its directory cannot be written (read-only media, an archive
 without write permission), so such databases stay readable.
 """
@@ -33,20 +34,14 @@ from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
-from sqlalchemy.pool import NullPool, StaticPool
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.pool import StaticPool
 
-from ..errors import DatabaseNotFoundError, DatabaseTimeoutError
+from ..errors import DatabaseTimeoutError
 from .schema import (
-    HEAD_REVISION,
     SQLITE_IMMEDIATE,
-    SchemaState,
-    check_readable,
-    check_writable,
-    ensure_schema,
-    read_state,
 )
-from .settings import Timeouts, hide_password
+from .settings import Timeouts
 
 T = TypeVar("T")
 
@@ -55,194 +50,39 @@ MAX_ATTEMPTS = 8
 FIRST_BACKOFF_S = 0.05
 #: Attempts in all of a call repeated by `retry_disconnects` when its connection drops.
 DISCONNECT_ATTEMPTS = 4
-
-_EngineKey = tuple[int, str, Timeouts, bool]
-_engines: dict[_EngineKey, Engine] = {}
-_schema_ready: set[_EngineKey] = set()
-_timeouts: dict[int, Timeouts] = {}  # id(engine) -> its timeouts, for run_transaction
-_engines_lock = threading.Lock()
+# Execution options of the tracker's engines (per-engine state on the engine itself).
+STATEMENT_TIMEOUT_OPTION = "ato_statement_timeout"
+SHOWN_URL_OPTION = "ato_shown_url"
 
 
-def normalize_url(url: str) -> str:
-    """Return ``url`` as a SQLAlchemy URL; a bare file path becomes ``sqlite:///<path>``."""
-    return url if "://" in url else f"sqlite:///{url}"
-
-
-def sqlite_file(url: str) -> Path | None:
-    """The database file of a SQLite URL, or ``None`` for other backends and in-memory SQLite.
-
-    Raises:
-        sqlalchemy.exc.ArgumentError: ``url`` cannot be parsed (the message hides its password).
-    """
-    parsed = _parse_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    return Path(parsed.database)
-
-
-def require_existing_database(url: str) -> None:
-    """Raise [`DatabaseNotFoundError`][ato.tracker.DatabaseNotFoundError] if ``url`` names a SQLite file that does not exist
-    (connecting would silently create an empty one). Server URLs are not checked here."""
-    path = sqlite_file(url)
-    if path is not None and not path.exists():
-        raise DatabaseNotFoundError(url, path)
-
-
-def get_engine(
-    url: str,
-    *,
-    create_schema: bool = True,
-    timeouts: Timeouts | None = None,
-    read_only: bool = False,
+def create_tracker_engine(
+    url: str, shown_url: str, timeouts: Timeouts, *, read_only: bool
 ) -> Engine:
-    """The engine for ``url`` in this process, created on first use.
-
-    Args:
-        url: a SQLAlchemy URL or a bare SQLite file path.
-        create_schema: make the database ready for writing (once per process and URL): create
-            a new database's tables at the newest schema revision (and the missing parent
-            directories of a SQLite file), or check that an existing one is at it (see
-            ``ato.tracker.storage.schema.ensure_schema``). Read-only callers pass ``False`` after
-            ``require_tracker_schema``; ``ato db upgrade`` passes ``False`` too.
-        timeouts: connect and statement timeouts (default: ``Timeouts`` defaults).
-        read_only: open a SQLite file read-only (readers; see the module docstring); implies
-            ``create_schema=False``.
-
-    Engines are cached per process id, so a forked child never reuses its parent's pooled
-    connections.
-
-    Raises:
-        SchemaOutdatedError: the database has an older schema revision (``ato db upgrade``).
-        SchemaTooNewError: the database was upgraded by a newer ato.
-        NotATrackerDatabaseError: the database belongs to another program (left unchanged).
-        sqlalchemy.exc.ArgumentError: ``url`` is not a valid SQLAlchemy URL (the message shows
-            it with its password hidden).
-        sqlalchemy.exc.OperationalError: the database cannot be reached.
-    """
-    url = normalize_url(url)
-    timeouts = timeouts or Timeouts()
-    create_schema = create_schema and not read_only
-    cache_key = (os.getpid(), url, timeouts, read_only)
-    path = _checked_sqlite_file(url)
-    if create_schema and path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    with _engines_lock:
-        engine = _engines.get(cache_key)
-        if engine is None:
-            engine = _engines[cache_key] = _create(url, timeouts, read_only=read_only)
-            _timeouts[id(engine)] = timeouts
-        if create_schema and cache_key not in _schema_ready:
-            if not _current_sqlite_file(url, path):
-                retry_disconnects(lambda: ensure_schema(engine, hide_password(url)))
-            _schema_ready.add(cache_key)
-    return engine
-
-
-def _current_sqlite_file(url: str, path: Path | None) -> bool:
-    """For an existing SQLite file: True if it is at the head revision; raise if it must not be
-    written - looked at read-only, before the tracker's pragmas would change the file."""
-    if path is None or not path.exists():
-        return False
-    state = schema_state(url)
-    check_writable(state, hide_password(url), sqlite=True)
-    return state.versioned and state.revision == HEAD_REVISION
-
-
-@contextmanager
-def probe_engine(url: str) -> Iterator[Engine]:
-    """A throwaway engine that looks without changing anything: a SQLite file is opened
-    read-only and without the tracker's pragmas (which would switch it to WAL mode)."""
-    url = normalize_url(url)
-    path = _checked_sqlite_file(url)
-    if path is None:
-        probe = create_engine(url, poolclass=NullPool)
-    else:
-        probe = create_engine(
-            "sqlite://", creator=lambda: _connect_read_only(path), poolclass=NullPool
-        )
-    try:
-        yield probe
-    finally:
-        probe.dispose()
-
-
-def schema_state(url: str) -> SchemaState:
-    """The schema state of the database at ``url``, read without changing anything.
-
-    Raises:
-        NotATrackerDatabaseError: the tracker tables are incomplete or of an unknown shape.
-        sqlalchemy.exc.DBAPIError: the database cannot be opened or read (e.g. not a SQLite
-            file, or a directory).
-    """
-    with probe_engine(url) as probe, probe.connect() as conn:
-        return read_state(conn, hide_password(normalize_url(url)))
-
-
-def require_tracker_schema(url: str) -> None:
-    """Raise unless ``url`` names an existing tracker database at the newest schema revision.
-
-    Raises:
-        DatabaseNotFoundError: a SQLite file that does not exist.
-        NotATrackerDatabaseError: the database lacks some or all tracker tables.
-        SchemaOutdatedError: the database has an older revision (``ato db upgrade``).
-        SchemaTooNewError: the database was upgraded by a newer ato.
-        sqlalchemy.exc.DBAPIError: the database cannot be opened or read.
-    """
-    require_existing_database(url)
-    check_readable(schema_state(url), hide_password(normalize_url(url)))
-
-
-def dispose_engines() -> None:
-    """Close every cached engine of this process (the next `get_engine` recreates them)."""
-    with _engines_lock:
-        for engine in _engines.values():
-            engine.dispose()
-        _engines.clear()
-        _schema_ready.clear()
-        _timeouts.clear()
-
-
-def _forget_inherited_connections() -> None:
-    """In a forked child, drop the parent's pooled connections without closing them (closing
-    would break the parent's); the child's next use opens its own (SQLAlchemy's advice)."""
-    for engine in _engines.values():
-        engine.dispose(close=False)
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_inherited_connections)
-
-
-def _checked_sqlite_file(url: str) -> Path | None:
-    return sqlite_file(url)
-
-
-def _parse_url(url: str) -> URL:
-    """``make_url`` raising an ``ArgumentError`` whose message hides the password."""
-    try:
-        return make_url(normalize_url(url))
-    except (ArgumentError, ValueError):  # ValueError: e.g. a port that is not a number
-        raise ArgumentError(
-            f"could not parse database URL {hide_password(url)!r}; expected "
-            "dialect+driver://user:password@host:port/database or a SQLite file path"
-        ) from None
-
-
-def _create(url: str, timeouts: Timeouts, *, read_only: bool) -> Engine:
+    """A new engine for the normalized ``url`` (``shown_url``: the same, password hidden): SQLite with the tracker's pragmas (or opened
+    read-only), a server with bounded connects, pings and transactions (``timeouts``). The
+    statement timeout and the URL shown in messages ride on the engine as execution options,
+    where `run_transaction` reads them."""
     parsed = make_url(url)
+    options = {STATEMENT_TIMEOUT_OPTION: timeouts.statement, SHOWN_URL_OPTION: shown_url}
     if parsed.get_backend_name() != "sqlite":
         engine = create_engine(
-            url, pool_pre_ping=True, connect_args=_server_connect_args(parsed, timeouts)
+            url,
+            pool_pre_ping=True,
+            connect_args=_server_connect_args(parsed, timeouts),
+            execution_options=options,
         )
         _bound_pings(engine, timeouts.statement)
         return engine
     in_memory = parsed.database in (None, "", ":memory:")
-    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+    kwargs: dict[str, Any] = {
+        "connect_args": {"check_same_thread": False},
+        "execution_options": options,
+    }
     if in_memory:
         kwargs["poolclass"] = StaticPool
     elif read_only:
         path = Path(parsed.database or "")
-        kwargs["creator"] = lambda: _connect_read_only(path)
+        kwargs["creator"] = lambda: connect_read_only(path)
         return create_engine("sqlite://", **kwargs)
     engine = create_engine(url, **kwargs)
     event.listen(engine, "connect", _sqlite_pragmas)
@@ -250,7 +90,7 @@ def _create(url: str, timeouts: Timeouts, *, read_only: bool) -> Engine:
     return engine
 
 
-def _connect_read_only(path: Path) -> sqlite3.Connection:
+def connect_read_only(path: Path) -> sqlite3.Connection:
     """Open ``path`` read-only; ``immutable`` (no locks, no ``-shm``/``-wal`` files created)
     when the file or its directory is not writable, e.g. on read-only media."""
     resolved = path.resolve()
@@ -313,7 +153,7 @@ def _watchdog(dbapi_connection: Any, seconds: float, engine: Engine) -> Iterator
         yield
     except Exception as error:
         if fired.is_set():
-            raise DatabaseTimeoutError(hide_password(str(engine.url)), seconds) from error
+            raise DatabaseTimeoutError(_shown_url(engine), seconds) from error
         raise
     finally:
         timer.cancel()
@@ -456,10 +296,16 @@ def _attempt(engine: Engine, work: Callable[[Connection], T]) -> T:
     if engine.dialect.name == "sqlite":
         with engine.begin() as connection:
             return work(connection)
-    seconds = _timeouts.get(id(engine), Timeouts()).statement
+    seconds = engine.get_execution_options().get(STATEMENT_TIMEOUT_OPTION, Timeouts().statement)
     with (
         engine.connect() as connection,
         _watchdog(connection.connection.dbapi_connection, seconds, engine),
         connection.begin(),
     ):
         return work(connection)
+
+
+def _shown_url(engine: Engine) -> str:
+    """The URL of ``engine`` for messages, password hidden."""
+    shown = engine.get_execution_options().get(SHOWN_URL_OPTION)
+    return str(shown) if shown is not None else engine.url.render_as_string(hide_password=True)

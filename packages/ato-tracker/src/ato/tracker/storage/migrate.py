@@ -17,11 +17,9 @@ from alembic import command
 from sqlalchemy import Connection
 
 from ..errors import NotATrackerDatabaseError, SchemaTooNewError, SchemaUpgradeError, TrackerError
-from .engine import get_engine, normalize_url, require_existing_database, sqlite_file
-from .engine import schema_state as read_schema_state
+from .database import Database
 from .revisions import Revision, alembic_config, describe_revision, history, script_directory
 from .schema import HEAD_REVISION, SchemaState, read_state, schema_lock, stamp
-from .settings import hide_password
 from .versions import __version__
 
 __all__ = [
@@ -82,13 +80,13 @@ def current(url: str) -> CurrentRevision:
         NotATrackerDatabaseError: no tracker tables, or incomplete ones or of an unknown shape.
         sqlalchemy.exc.DBAPIError: the database cannot be opened or read.
     """
-    require_existing_database(url)
-    state = read_schema_state(url)
+    database = Database.from_url(url)
+    database.require_exists()
+    state = database.schema_state()
+    shown = database.shown_sqlalchemy_url
     if state.revision is None:
-        raise NotATrackerDatabaseError(hide_password(normalize_url(url)), "has no tracker tables")
-    return CurrentRevision(
-        hide_password(normalize_url(url)), state.revision, state.versioned, HEAD_REVISION
-    )
+        raise NotATrackerDatabaseError(shown, "has no tracker tables")
+    return CurrentRevision(shown, state.revision, state.versioned, HEAD_REVISION)
 
 
 def upgrade(url: str) -> UpgradeResult:
@@ -109,14 +107,14 @@ def upgrade(url: str) -> UpgradeResult:
         SchemaUpgradeError: a revision failed (the cause is chained; rerun after fixing it),
             or the SQLite backup copy could not be written (nothing was changed then).
     """
-    require_existing_database(url)
-    url = normalize_url(url)
-    shown = hide_password(url)
-    _check_upgradable(read_schema_state(url), shown)  # before connecting changes anything
-    engine = get_engine(url, create_schema=False)
+    database = Database.from_url(url)
+    database.require_exists()
+    shown = database.shown_sqlalchemy_url
+    _check_upgradable(database.schema_state(), shown)  # before connecting changes anything
+    engine = database.engine(create_schema=False)
     try:
         with schema_lock(engine) as conn:
-            return _upgrade_locked(conn, url, shown)
+            return _upgrade_locked(conn, database)
     except TrackerError:
         raise
     except Exception as error:  # any failure inside a migration script
@@ -125,18 +123,19 @@ def upgrade(url: str) -> UpgradeResult:
         engine.dispose()  # no connection that saw the old schema stays pooled
 
 
-def _upgrade_locked(conn: Connection, url: str, shown: str) -> UpgradeResult:
+def _upgrade_locked(conn: Connection, database: Database) -> UpgradeResult:
     if conn.dialect.name == "sqlite":
         with conn.begin():  # BEGIN IMMEDIATE: the whole upgrade is one transaction
-            return _upgrade_steps(conn, url, shown, sqlite=True)
-    return _upgrade_steps(conn, url, shown, sqlite=False)
+            return _upgrade_steps(conn, database, sqlite=True)
+    return _upgrade_steps(conn, database, sqlite=False)
 
 
-def _upgrade_steps(conn: Connection, url: str, shown: str, *, sqlite: bool) -> UpgradeResult:
+def _upgrade_steps(conn: Connection, database: Database, *, sqlite: bool) -> UpgradeResult:
+    shown = database.shown_sqlalchemy_url
     state = read_state(conn, shown)
     before = _check_upgradable(state, shown)
     pending = _pending(before)
-    backup = _backup(url, before) if sqlite and pending else None
+    backup = _backup(database, before) if sqlite and pending else None
     if not state.versioned:
         stamp(conn, before)
     if not sqlite:
@@ -164,8 +163,8 @@ def _pending(revision: str) -> list[str]:
     return [rev for rev in reversed(newer) if rev != revision]
 
 
-def _backup(url: str, revision: str) -> Path:
-    """Copy the SQLite file of ``url`` (with its WAL contents) next to it, via SQLite's backup
+def _backup(database: Database, revision: str) -> Path:
+    """Copy the SQLite file of ``database`` (with its WAL contents) next to it, via SQLite's backup
     API so the copy is consistent; return the copy's path.
 
     The copy is written under a temporary name, synced to disk and checked (SQLite's
@@ -176,7 +175,7 @@ def _backup(url: str, revision: str) -> Path:
         SchemaUpgradeError: the copy could not be written or did not check out (a full disk,
             say); the partial copy is removed and nothing was upgraded.
     """
-    path = sqlite_file(url)
+    path = database.sqlite_path
     assert path is not None  # noqa: S101 - invariant, narrows the type
     stamp_text = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     target = path.resolve().with_name(f"{path.name}.{revision}-{stamp_text}.bak")
@@ -189,7 +188,7 @@ def _backup(url: str, revision: str) -> Path:
         for leftover in (partial, partial.with_name(partial.name + "-journal")):
             leftover.unlink(missing_ok=True)
         raise SchemaUpgradeError(
-            f"could not write the backup copy {target} before upgrading {hide_password(url)!r} "
+            f"could not write the backup copy {target} before upgrading {database.shown_sqlalchemy_url!r} "
             f"({error}); the partial copy was removed and the database was not changed. Free "
             f"disk space in {target.parent} (the copy needs about {path.stat().st_size:,} "
             "bytes) and run `ato db upgrade` again"

@@ -47,7 +47,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from ..errors import BufferSettingsError, DatabaseTimeoutError, MetricsNotStoredError
-from ..storage.settings import Timeouts, default_spool_dir, hide_password
+from ..storage.database import Database
+from ..storage.settings import Timeouts, default_spool_dir
 from . import spool
 from .inserts import MetricWriter, write_isolating
 from .rows import MetricRow
@@ -86,7 +87,8 @@ class MetricBuffer:
         timeouts: ``spool_after`` is taken from it (default `Timeouts`).
         spool_dir: directory of the spool file (default
             `ato.tracker.storage.settings.default_spool_dir`).
-        db_url: the database URL, recorded in the spool file for ``ato sync``.
+        database: the database of ``engine``, named in the spool file for ``ato sync``
+            (default: made from ``engine.url``).
 
     Raises:
         BufferSettingsError: ``batch_size < 1`` or ``flush_interval <= 0``.
@@ -100,7 +102,7 @@ class MetricBuffer:
         *,
         timeouts: Timeouts | None = None,
         spool_dir: Path | None = None,
-        db_url: str | None = None,
+        database: Database | None = None,
     ) -> None:
         if batch_size < 1 or flush_interval <= 0:
             raise BufferSettingsError(batch_size, flush_interval)
@@ -109,7 +111,9 @@ class MetricBuffer:
         self.flush_interval = flush_interval
         self.spool_after = (timeouts or Timeouts()).spool_after
         self.spool_dir = spool_dir or default_spool_dir()
-        self.db_url = db_url or engine.url.render_as_string(hide_password=False)
+        self.database = database or Database.from_url(
+            engine.url.render_as_string(hide_password=False)
+        )
         self.pending: deque[MetricRow] = deque()
         self.rejected: list[RejectedMetric] = []
         self.writer = MetricWriter(engine.dialect)
@@ -135,7 +139,16 @@ class MetricBuffer:
     @property
     def spool_file(self) -> Path:
         """This buffer's spool file (it exists only once rows were spooled)."""
-        return spool.spool_path(self.spool_dir, self.db_url, self.writer_id)
+        return spool.spool_path(self.spool_dir, self.database, self.writer_id)
+
+    @property
+    def db_url(self) -> str:
+        """The URL of this buffer's database (with its password)."""
+        return self.database.url
+
+    @db_url.setter
+    def db_url(self, url: str) -> None:
+        self.database = Database.from_url(url, self.database.timeouts)
 
     def append(self, run_id: int, key: str, value: float, step: int | None, now: float) -> None:
         """Buffer one validated row; flush when due (see `flush_due_rows`)."""
@@ -222,7 +235,7 @@ class MetricBuffer:
                 inserted, _ = spool.replay(self.engine, spooled, self.batch_size)
                 _log.warning(
                     "ato.tracker: %s is reachable again; wrote %d spooled metrics from %s",
-                    hide_password(self.db_url),
+                    self.database.shown_url,
                     inserted,
                     spooled.path,
                 )
@@ -240,7 +253,7 @@ class MetricBuffer:
         _stranded.discard(self)
         _log.warning(
             "ato.tracker: %s is reachable again; wrote the %d metrics kept in memory",
-            hide_password(self.db_url),
+            self.database.shown_url,
             written,
         )
 
@@ -298,7 +311,7 @@ class MetricBuffer:
             return 0
         path = self.spool_file
         try:
-            spool.save(path, self.db_url, self.writer_id, rows, ends)
+            spool.save(path, self.database, self.writer_id, rows, ends)
         except OSError as error:
             raise MetricsNotStoredError(len(buffered), finish, path, error) from error
         for run_id, _, _ in ends:
@@ -315,7 +328,7 @@ class MetricBuffer:
             "ato.tracker: database %s unreachable; saved %d metrics%s to %s. They are written "
             "exactly once by the next successful flush of this logger or by "
             "`ato sync --db URL`",
-            hide_password(self.db_url),
+            self.database.shown_url,
             len(rows),
             f" and the end of run {finish[0]} ({finish[1]})" if finish else "",
             path,

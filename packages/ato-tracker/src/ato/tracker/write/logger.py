@@ -30,7 +30,8 @@ from ..read import queries
 from ..read.results import Project, Run
 from ..read.status import HEARTBEAT_INTERVAL_S
 from ..storage.clock import database_now
-from ..storage.engine import get_engine, retry_disconnects, run_transaction
+from ..storage.database import Database
+from ..storage.engine import retry_disconnects, run_transaction
 from ..storage.models import (
     STATUS_LENGTH,
     ArtifactRecord,
@@ -42,7 +43,6 @@ from ..storage.models import (
 from ..storage.normalize import normalize_config, structural_hash, to_json_value
 from ..storage.settings import (
     TrackerSettings,
-    hide_password,
     read_settings,
     redact_db_password,
     settings_for,
@@ -63,7 +63,8 @@ FAILED = "failed"
 KILLED = signals.KILLED
 
 _log = logging.getLogger("ato.tracker")
-_packet_limits: dict[int, int] = {}  # id(engine) -> MySQL max_allowed_packet
+# Execution option caching a MySQL engine's max_allowed_packet on the engine itself.
+_PACKET_LIMIT_OPTION = "ato_max_allowed_packet"
 
 _runs = cast(Table, RunRecord.__table__)  # declarative typing says FromClause
 _projects = cast(Table, ProjectRecord.__table__)
@@ -113,10 +114,11 @@ class SQLLogger:
         flush_interval: float = 1.0,
         heartbeat_interval: float = HEARTBEAT_INTERVAL_S,
         scope: Any = None,
+        _settings: TrackerSettings | None = None,
     ) -> None:
         if not heartbeat_interval > 0:
             raise BufferSettingsError(batch_size, flush_interval, heartbeat_interval)
-        settings = read_settings(config, need_project=True)
+        settings = _settings or read_settings(config, need_project=True)
         self._open(settings, config, batch_size, flush_interval, heartbeat_interval, scope)
 
     @classmethod
@@ -169,9 +171,14 @@ class SQLLogger:
         if not isinstance(project, str) or not project:
             raise TrackerConfigError(f"SQLLogger.from_url needs a project name, got {project!r}")
         settings = settings_for(url, project, given)
-        logger = cls.__new__(cls)
-        logger._open(settings, None, batch_size, flush_interval, heartbeat_interval, scope)
-        return logger
+        return cls(
+            None,
+            batch_size=batch_size,
+            flush_interval=flush_interval,
+            heartbeat_interval=heartbeat_interval,
+            scope=scope,
+            _settings=settings,
+        )
 
     def _open(
         self,
@@ -186,14 +193,15 @@ class SQLLogger:
         self.project_name: str = settings.project_name or ""
         self.db_url = settings.db_url
         self.timeouts = settings.timeouts
-        self.engine = get_engine(settings.db_url, timeouts=settings.timeouts)
+        self.database = Database.from_url(settings.db_url, settings.timeouts)
+        self.engine = self.database.engine()
         self._buffer = MetricBuffer(
             self.engine,
             batch_size,
             flush_interval,
             timeouts=settings.timeouts,
             spool_dir=settings.spool_dir,
-            db_url=settings.db_url,
+            database=self.database,
         )
         self._finalizer = weakref.finalize(self, close_quietly, self._buffer)
         self._run_id: int | None = None
@@ -226,7 +234,7 @@ class SQLLogger:
         if project is None:
             raise RunStateError(
                 f"project {self.project_name!r} could not be created in "
-                f"{hide_password(self.db_url)!r}; check that the database is writable"
+                f"{self.database.shown_url!r}; check that the database is writable"
             )
         return project
 
@@ -661,7 +669,7 @@ class SQLLogger:
 
     def __repr__(self) -> str:
         return (
-            f"SQLLogger(project={self.project_name!r}, db={hide_password(self.db_url)!r}, "
+            f"SQLLogger(project={self.project_name!r}, db={self.database.shown_url!r}, "
             f"run={self._run_id})"
         )
 
@@ -788,12 +796,13 @@ def _check_config_size(engine: Engine, config: dict[str, Any]) -> None:
 
 
 def _packet_limit(engine: Engine) -> int:
-    limit = _packet_limits.get(id(engine))
-    if limit is None:
-        try:
-            with engine.connect() as conn:
-                limit = int(conn.execute(text("SELECT @@max_allowed_packet")).scalar_one())
-        except DBAPIError:
-            return 1 << 62  # let the insert report what the server says
-        _packet_limits[id(engine)] = limit
+    cached = engine.get_execution_options().get(_PACKET_LIMIT_OPTION)
+    if cached is not None:
+        return int(cached)
+    try:
+        with engine.connect() as conn:
+            limit = int(conn.execute(text("SELECT @@max_allowed_packet")).scalar_one())
+    except DBAPIError:
+        return 1 << 62  # let the insert report what the server says
+    engine.update_execution_options(**{_PACKET_LIMIT_OPTION: limit})
     return limit

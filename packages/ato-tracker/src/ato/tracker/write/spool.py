@@ -40,11 +40,10 @@ from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Engine, Table, update
-from sqlalchemy.engine import make_url
 
-from ..storage.engine import normalize_url, run_transaction, sqlite_file
+from ..storage.database import Database
+from ..storage.engine import run_transaction
 from ..storage.models import RunRecord
-from ..storage.settings import hide_password
 from .inserts import MetricWriter, write_isolating
 
 try:
@@ -62,25 +61,27 @@ LOCK_WAIT_S = 30.0  # at most this long for another process's append or rename o
 SpoolRow = tuple[int, str, float, "int | None", float, int]
 
 
-def spool_identity(db_url: str) -> str:
+def spool_identity(db: Database | str) -> str:
     """The database as a spool file names it: the URL with the password hidden and a SQLite
-    path made absolute (``ato sync`` may run from another directory)."""
-    url = normalize_url(db_url)
-    path = sqlite_file(url)
-    if path is not None:
-        url = make_url(url).set(database=str(path.resolve())).render_as_string(False)
-    return hide_password(url)
+    path made absolute (``ato sync`` may run from another directory); see
+    `ato.tracker.storage.database.Database.identity`. ``db``: a `Database`, or a URL string
+    made into one."""
+    return _database(db).identity
 
 
-def spool_path(directory: Path, db_url: str, writer: int) -> Path:
-    """The spool file of ``writer`` for ``db_url`` in ``directory``."""
-    digest = hashlib.sha256(spool_identity(db_url).encode()).hexdigest()[:12]
+def _database(db: Database | str) -> Database:
+    return db if isinstance(db, Database) else Database.from_url(db)
+
+
+def spool_path(directory: Path, db: Database | str, writer: int) -> Path:
+    """The spool file of ``writer`` for the database ``db`` in ``directory``."""
+    digest = hashlib.sha256(spool_identity(db).encode()).hexdigest()[:12]
     return directory / f"{digest}-{writer:016x}.jsonl"
 
 
 def save(
     path: Path,
-    db_url: str,
+    db: Database | str,
     writer: int,
     rows: Iterable[SpoolRow],
     finishes: Iterable[tuple[int, str, float]] = (),
@@ -100,7 +101,7 @@ def save(
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         with os.fdopen(_open_current(path), "a", encoding="utf-8") as out:
             if out.tell() == 0:
-                header = {"ato_spool": SPOOL_FORMAT, "db": spool_identity(db_url), "writer": writer}
+                header = {"ato_spool": SPOOL_FORMAT, "db": spool_identity(db), "writer": writer}
                 out.write(json.dumps(header) + "\n")
             out.write("\n".join(lines) + "\n")
             out.flush()
@@ -253,11 +254,12 @@ def _parse(line: str) -> Any:
         return None
 
 
-def pending_files(directory: Path, db_url: str) -> list[SpoolFile]:
-    """The spool files in ``directory`` that belong to the database ``db_url``, oldest first."""
+def pending_files(directory: Path, db: Database | str) -> list[SpoolFile]:
+    """The spool files in ``directory`` that belong to the database ``db`` (a `Database` or a
+    URL string), oldest first."""
     if not directory.is_dir():
         return []
-    identity = spool_identity(db_url)
+    identity = spool_identity(db)
     files = sorted((m, p) for p in directory.glob("*.jsonl") if (m := _mtime(p)) is not None)
     return [s for _, p in files if (s := read(p)) is not None and s.db == identity]
 
