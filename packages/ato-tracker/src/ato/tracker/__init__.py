@@ -34,6 +34,7 @@ from .read.modes import Modes
 from .read.results import Artifact, Fingerprint, Metric, MetricSummary, Project, ProjectSummary, Run
 from .storage.database import Database
 from .storage.normalize import normalize_config, structural_hash
+from .storage.statuses import RunStatus
 from .storage.versions import __version__ as __version__
 from .write.logger import ActiveRun, SQLLogger
 
@@ -63,6 +64,7 @@ __all__ = [
     "Project",
     "ProjectSummary",
     "Run",
+    "RunStatus",
     "RunStateError",
     "SchemaError",
     "SchemaOutdatedError",

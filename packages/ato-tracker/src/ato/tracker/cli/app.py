@@ -25,7 +25,6 @@ from ..errors import (
 )
 from ..read.finder import SQLFinder
 from ..read.modes import Modes
-from ..read.status import MARKABLE
 from ..storage.settings import (
     DB_ENV_VAR,
     DEFAULT_DB_URL,
@@ -34,6 +33,7 @@ from ..storage.settings import (
     default_spool_dir,
     hide_password,
 )
+from ..storage.statuses import MARKABLE
 from ..storage.versions import ato_versions
 from . import commands
 from .export import FORMATS

@@ -23,8 +23,8 @@ from ..read.modes import Modes
 from ..read.names import hint
 from ..read.overview import RunRow
 from ..read.results import MetricSummary, ProjectSummary, Run
-from ..read.status import mark_run
 from ..storage.engine import run_transaction
+from ..write.marks import mark_run
 from . import export, listing
 from .records import (
     MISSING,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from ato.adict.modes import check_mode
 
 from ..errors import InvalidModeError
+from ..storage.statuses import RunStatus
 from .modes import default_mode
 from .results import MetricSummary, Run
 
@@ -17,7 +18,7 @@ from .results import MetricSummary, Run
 ANSWER_TAG = "final"
 #: Prefix of the metric key under which a search stores the value it ranks by.
 SEARCH_PREFIX = "search/"
-COMPLETED = "completed"
+COMPLETED = RunStatus.COMPLETED
 _CONTRACT_TAGS = ("bracket", "mode")
 _BUDGET_KEYS = ("__budget__",)
 _RUNG_KEYS = ("__num_halved__", "__rung__")

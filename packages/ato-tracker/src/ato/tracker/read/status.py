@@ -8,7 +8,7 @@ Readers show a run whose stored status is ``running`` as ``CRASHED`` when its he
 timeout: ``CRASH_TIMEOUT_S`` seconds by default, ``$ATO_CRASH_TIMEOUT`` if set, or the
 ``crash_timeout`` given to ``ato.tracker.SQLFinder``. Nothing is written for that:
 readers need no write access. ``ato runs mark RUN --status failed|killed`` (or
-``mark_run``) stores a final status explicitly.
+`ato.tracker.write.marks.mark_run`) stores a final status explicitly.
 """
 
 from __future__ import annotations
@@ -17,15 +17,14 @@ import os
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Connection, Table, select, update
+from sqlalchemy import Table
 
-from ..errors import InvalidStatusError, RunNotFoundError, TrackerConfigError
+from ..errors import TrackerConfigError
 from ..storage.models import RunRecord, utcnow
+from ..storage.statuses import RunStatus
 
-RUNNING = "running"
-CRASHED = "crashed"
-#: Statuses ``ato runs mark`` may set.
-MARKABLE = ("failed", "killed", "completed")
+RUNNING = RunStatus.RUNNING
+CRASHED = RunStatus.CRASHED
 HEARTBEAT_INTERVAL_S = 15.0
 CRASH_TIMEOUT_S = 120.0
 CRASH_TIMEOUT_ENV_VAR = "ATO_CRASH_TIMEOUT"
@@ -67,24 +66,5 @@ def effective_status(
         return status
     last = heartbeat or start_time
     if (now or utcnow()) - last > timedelta(seconds=timeout):
-        return CRASHED
+        return CRASHED.value
     return status
-
-
-def mark_run(conn: Connection, run_id: int, status: str) -> None:
-    """Store ``status`` (one of ``MARKABLE``) for run ``run_id``; a run without an end
-    time gets one: its last heartbeat if it has one, else now.
-
-    Raises:
-        InvalidStatusError: ``status`` is not in ``MARKABLE``.
-        RunNotFoundError: no run has that id.
-    """
-    if status not in MARKABLE:
-        raise InvalidStatusError(status)
-    row = conn.execute(
-        select(_runs.c.end_time, _runs.c.heartbeat).where(_runs.c.id == run_id)
-    ).first()
-    if row is None:
-        raise RunNotFoundError(f"no run with id {run_id}")
-    end_time = row.end_time or row.heartbeat or utcnow()
-    conn.execute(update(_runs).where(_runs.c.id == run_id).values(status=status, end_time=end_time))

@@ -47,6 +47,7 @@ from ..storage.settings import (
     redact_db_password,
     settings_for,
 )
+from ..storage.statuses import RunStatus, stored
 from . import (
     exits,  # noqa: F401 - installs the exit and fork hooks of the buffers
     signals,
@@ -57,10 +58,10 @@ from .heartbeat import Heartbeat
 from .provenance import collect_provenance, scope_of, scope_provenance
 from .validation import artifact_text, check_key, check_step, check_timestamp, check_value
 
-RUNNING = "running"
-COMPLETED = "completed"
-FAILED = "failed"
-KILLED = signals.KILLED
+RUNNING = RunStatus.RUNNING
+COMPLETED = RunStatus.COMPLETED
+FAILED = RunStatus.FAILED
+KILLED = RunStatus.KILLED
 
 _log = logging.getLogger("ato.tracker")
 # Execution option caching a MySQL engine's max_allowed_packet on the engine itself.
@@ -283,7 +284,7 @@ class SQLLogger:
             "config": stored,
             "structural_hash": structural_hash(stored),
             "tags": _tag_list(tags),
-            "status": RUNNING,
+            "status": RUNNING.value,
             "start_time": now if start_time is None else _utc(start_time),
             "end_time": None,
             "provenance": self._provenance,
@@ -387,7 +388,7 @@ class SQLLogger:
         check_status(status)
         run_id = self._require_run("update_status")
         self.flush()
-        stmt = update(_runs).where(_runs.c.id == run_id).values(status=status)
+        stmt = update(_runs).where(_runs.c.id == run_id).values(status=stored(status))
         retry_disconnects(lambda: run_transaction(self.engine, lambda conn: conn.execute(stmt)))
 
     def finish(self, status: str = COMPLETED, *, end_time: datetime | None = None) -> None:
@@ -409,7 +410,7 @@ class SQLLogger:
                 is 1 (see ``ato.tracker.write.exits``).
         """
         check_status(status)
-        self._finish(status, end_time=None if end_time is None else _utc(end_time))
+        self._finish(stored(status), end_time=None if end_time is None else _utc(end_time))
 
     def _finish(
         self,

@@ -18,7 +18,9 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any, Protocol
 
-KILLED = "killed"
+from ..storage.statuses import RunStatus
+
+KILLED = RunStatus.KILLED.value
 
 _Handler = Callable[[int, "FrameType | None"], Any] | int | signal.Handlers | None
 
