@@ -14,6 +14,7 @@ from rich.text import Text
 
 from ..read.modes import Modes
 from ..read.results import MetricSummary, Run
+from ..storage.statuses import RunStatus
 from .records import (
     MISSING,
     all_metric_keys,
@@ -25,12 +26,12 @@ from .records import (
 from .selection import compact_tags
 
 NO_VALUE = "-"
-STATUS_STYLES = {
-    "completed": "green",
-    "failed": "red",
-    "running": "yellow",
-    "crashed": "bold red",
-    "killed": "red",
+STATUS_STYLES: dict[str, str] = {
+    RunStatus.COMPLETED: "green",
+    RunStatus.FAILED: "red",
+    RunStatus.RUNNING: "yellow",
+    RunStatus.CRASHED: "bold red",
+    RunStatus.KILLED: "red",
 }
 ANSWER_MARK = "★"
 PARAM_WIDTH = 24

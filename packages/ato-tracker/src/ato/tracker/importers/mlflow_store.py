@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
+from ..storage.statuses import RunStatus
 from .dependencies import require
 from .errors import ImportSourceError
 from .params import nested_config
@@ -40,7 +41,11 @@ from .target import import_runs
 
 SOURCE = "mlflow"
 PAGE = 1000
-STATUSES = {"FINISHED": "completed", "FAILED": "failed", "KILLED": "killed"}
+STATUSES = {
+    "FINISHED": RunStatus.COMPLETED.value,
+    "FAILED": RunStatus.FAILED.value,
+    "KILLED": RunStatus.KILLED.value,
+}
 _FILE_STORE_ENV = "MLFLOW_ALLOW_FILE_STORE"
 
 
@@ -187,7 +192,7 @@ def _source_run(client: Any, run: Any, experiment: str) -> SourceRun:
         project=experiment,
         start_time=_from_ms(info.start_time or 0),
         end_time=_from_ms(info.end_time) if info.end_time else None,
-        status=STATUSES.get(info.status, "completed"),
+        status=STATUSES.get(info.status, RunStatus.COMPLETED.value),
         tags=[f"{k}:{v}" if v else k for k, v in sorted(user_tags.items())],
         config=nested_config(data.params),
         details={

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from ..storage.normalize import to_json_value
+from ..storage.statuses import RunStatus
 from .dependencies import require
 from .errors import ImportSourceError
 from .progress import progress_bar
@@ -146,7 +147,7 @@ def _trial_run(optuna: Any, trial: Any, study: str, project: str, key: str, mode
     if state in (states.RUNNING, states.WAITING):
         run.skip = f"trial {trial.number} is {state.name.lower()}, not finished"
         return run
-    run.status = "failed" if state == states.FAIL else "completed"
+    run.status = (RunStatus.FAILED if state == states.FAIL else RunStatus.COMPLETED).value
     if state == states.PRUNED:
         run.tags.append("pruned")
     moment = (ended or started).timestamp()
