@@ -111,12 +111,14 @@ for _short in PACKAGES:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff lint and format check over the whole tree, and no import cycle inside the
-    packages listed in tools/import_cycles.py."""
+    """ruff lint and format check over the whole tree, no import cycle inside the packages
+    listed in tools/import_cycles.py, and no private ato.tracker module imported by another
+    package (tools/private_imports.py)."""
     session.install("ruff>=0.6")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("python", str(ROOT / "tools" / "import_cycles.py"))
+    session.run("python", str(ROOT / "tools" / "private_imports.py"))
 
 
 def _built_packages() -> list[pathlib.Path]:
