@@ -16,7 +16,7 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine
@@ -62,13 +62,13 @@ class Database:
             a SQLite file.
     """
 
-    url: str
+    url: str = field(repr=False)  # holds the password
     shown_url: str
-    shown_sqlalchemy_url: str
+    shown_sqlalchemy_url: str = field(repr=False)
     backend: str
     sqlite_path: Path | None
     timeouts: Timeouts
-    given_url: str
+    given_url: str = field(repr=False)  # may hold the password
 
     @classmethod
     def from_url(cls, url: str, timeouts: Timeouts | None = None) -> Database:
