@@ -111,12 +111,14 @@ for _short in PACKAGES:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff lint and format check over the whole tree, and no import cycle inside the
-    packages listed in tools/import_cycles.py."""
+    """ruff lint and format check over the whole tree, no import cycle inside the packages
+    listed in tools/import_cycles.py, and no private ato.tracker module imported by another
+    package (tools/private_imports.py)."""
     session.install("ruff>=0.6")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("python", str(ROOT / "tools" / "import_cycles.py"))
+    session.run("python", str(ROOT / "tools" / "private_imports.py"))
 
 
 def _built_packages() -> list[pathlib.Path]:
@@ -365,12 +367,14 @@ def bench(session: nox.Session) -> None:
 MUTATION_TARGETS: dict[str, list[str]] = {
     "adict": ["src/ato/adict/core.py"],
     "scope": ["src/ato/scope/cli.py"],
-    # the metric write path: buffer, spool file, stored value encoding, metric summaries
+    # the metric write path: buffer, inserts, spool file, stored value encoding, metric summaries
     "tracker": [
-        "src/ato/tracker/buffer.py",
-        "src/ato/tracker/spool.py",
-        "src/ato/tracker/values.py",
-        "src/ato/tracker/summaries.py",
+        "src/ato/tracker/write/buffer.py",
+        "src/ato/tracker/write/inserts.py",
+        "src/ato/tracker/write/spool.py",
+        "src/ato/tracker/storage/values.py",
+        "src/ato/tracker/write/fold.py",
+        "src/ato/tracker/read/summaries.py",
     ],
     "hyperopt": [
         "src/ato/hyperopt/hyperband.py",

@@ -38,8 +38,8 @@ from sqlalchemy import create_engine, insert, true
 from timing import median_ms
 
 from ato.dashboard import create_app
-from ato.tracker import summaries
-from ato.tracker.models import Base, MetricSummaryRecord
+from ato.tracker.storage.models import Base, MetricSummaryRecord
+from ato.tracker.write import fold
 
 PARAMS = 20
 METRICS = 5
@@ -100,7 +100,7 @@ def _fill_summaries(path: Path) -> None:
     table = MetricSummaryRecord.__table__
     with engine.begin() as conn:
         columns = [column.name for column in table.columns]
-        conn.execute(insert(table).from_select(columns, summaries.aggregated(true())))
+        conn.execute(insert(table).from_select(columns, fold.aggregated(true())))
     engine.dispose()
 
 

@@ -32,8 +32,8 @@ from sqlalchemy import create_engine
 from timing import median_ms
 
 from ato.tracker import SQLFinder, SQLLogger
-from ato.tracker.engine import dispose_engines
-from ato.tracker.models import Base
+from ato.tracker.storage.database import dispose_engines
+from ato.tracker.storage.models import Base
 
 MLFLOW_MAX_BATCH = 1000  # metrics per log_batch call, MLflow's documented maximum
 

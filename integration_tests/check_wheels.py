@@ -31,7 +31,7 @@ LIGHT_IMPORTS = {"ato-adict": "ato.adict", "ato-scope": "ato.scope"}
 DATA_PROBES = {
     # the Alembic scripts: env.py, the template and the revisions load from the installed wheel
     "ato-tracker": (
-        "from ato.tracker.migrate import MIGRATIONS_DIR, history\n"
+        "from ato.tracker.storage.revisions import MIGRATIONS_DIR, history\n"
         "assert (MIGRATIONS_DIR / 'script.py.mako').is_file(), MIGRATIONS_DIR\n"
         "assert history() and history()[-1].head, history()\n"
     ),

@@ -1,5 +1,5 @@
 """Config values from the libraries users train with (numpy, torch, OmegaConf structured
-configs) are stored without crashing, as the JSON ``ato.tracker.normalize`` documents."""
+configs) are stored without crashing, as the JSON ``ato.tracker.storage.normalize`` documents."""
 
 from __future__ import annotations
 

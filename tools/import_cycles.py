@@ -1,5 +1,6 @@
-"""No import cycle among the modules of a package: every ``import`` statement counts, also
-those inside functions (a cycle there still ties two modules into one unit of change).
+"""No import cycle among the modules of a package, and no import from a room of a package into
+a later one (``ROOMS``): every ``import`` statement counts, also those inside functions (a cycle
+there still ties two modules into one unit of change).
 
 Run by ``nox -s lint`` over the packages listed in ``CHECKED`` (read from their sources; nothing
 is imported). Before checking them it makes sure it finds cycles at all, on a small package it
@@ -16,13 +17,39 @@ import sys
 import tempfile
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-# Package -> its source folder. ato.tracker and ato.dashboard still have cycles (see the
-# closing note of 2026-11-30) and join this list once they are untangled.
+# Package -> its source folder: every package of the monorepo.
 CHECKED = {
     "ato.adict": ROOT / "packages/ato-adict/src/ato/adict",
     "ato.scope": ROOT / "packages/ato-scope/src/ato/scope",
+    "ato.tracker": ROOT / "packages/ato-tracker/src/ato/tracker",
     "ato.hyperopt": ROOT / "packages/ato-hyperopt/src/ato/hyperopt",
+    "ato.dashboard": ROOT / "packages/ato-dashboard/src/ato/dashboard",
 }
+
+
+# Rooms of a package, lowest first: a module of a room may import its own room and the rooms
+# before it, never one after it (the storage never imports the write or read path, and the
+# read path never imports the write path).
+ROOMS = {
+    "ato.tracker": ["storage", "read", "write"],
+}
+
+
+def upward_imports(graph: dict[str, set[str]], package: str, rooms: list[str]) -> list[str]:
+    """``'a imports b'`` for each import from a room into a later room of ``package``."""
+
+    def room(module: str) -> int | None:
+        parts = module.removeprefix(package + ".").split(".")
+        return rooms.index(parts[0]) if module != package and parts[0] in rooms else None
+
+    out = []
+    for module in sorted(graph):
+        here = room(module)
+        for target in sorted(graph[module]):
+            there = room(target)
+            if here is not None and there is not None and there > here:
+                out.append(f"{module} imports {target}")
+    return out
 
 
 def module_graph(package_dir: pathlib.Path, package: str) -> dict[str, set[str]]:
@@ -109,6 +136,12 @@ def self_check() -> None:
         (cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}), [["a", "b", "c"]]),
         (cycles({"a": {"b"}, "b": set()}), []),
         (found, [["p.a", "p.b"]]),
+        (
+            upward_imports(
+                {"p.low.a": {"p.high.b"}, "p.high.b": {"p.low.a"}}, "p", ["low", "high"]
+            ),
+            ["p.low.a imports p.high.b"],
+        ),
     ]
     for got, want in expected:
         if got != want:
@@ -126,8 +159,11 @@ def main() -> int:
         for cycle in cycles(graph):
             print(f"{package}: import cycle among {', '.join(cycle)}")
             failed = True
+        for line in upward_imports(graph, package, ROOMS.get(package, [])):
+            print(f"{package}: {line} (rooms, lowest first: {', '.join(ROOMS[package])})")
+            failed = True
     if not failed:
-        print(f"no import cycle in {', '.join(CHECKED)}")
+        print(f"no import cycle in {', '.join(CHECKED)}; rooms in order in {', '.join(ROOMS)}")
     return 1 if failed else 0
 
 

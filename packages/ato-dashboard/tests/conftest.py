@@ -25,7 +25,7 @@ import uvicorn
 from ato.dashboard import create_app
 from ato.dashboard.serving import server_config
 from ato.tracker import SQLLogger
-from ato.tracker.engine import dispose_engines
+from ato.tracker.storage.database import dispose_engines
 
 pytest_plugins = ["ato.tracker.testing"]
 

@@ -12,8 +12,9 @@ from starlette.testclient import TestClient
 
 from ato.dashboard import create_app
 from ato.dashboard.errors import DatabaseUnavailableError
-from ato.tracker import SQLLogger, migrate
-from ato.tracker.engine import dispose_engines
+from ato.tracker import SQLLogger
+from ato.tracker.storage import migrate
+from ato.tracker.storage.database import dispose_engines
 
 BASE = "http://127.0.0.1"
 KIT: Any = None
@@ -257,7 +258,7 @@ def test_tables_without_projects_say_so(tmp_path: Path):
 def fill_empty_schema(url: str) -> None:
     from sqlalchemy import create_engine
 
-    from ato.tracker.models import Base
+    from ato.tracker.storage.models import Base
 
     engine = create_engine(url)
     Base.metadata.create_all(engine)

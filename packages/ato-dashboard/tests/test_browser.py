@@ -201,7 +201,7 @@ def test_xss_canaries_stay_inert(served: Any, page: Any, kit: Any):
 def test_empty_database_page_says_so(db_url: str, page: Any, kit: Any):
     from sqlalchemy import create_engine
 
-    from ato.tracker.models import Base
+    from ato.tracker.storage.models import Base
 
     engine = create_engine(db_url)
     Base.metadata.create_all(engine)

@@ -135,7 +135,7 @@ def test_a_port_in_use_is_a_clear_error(sqlite_url: str, capsys: Any):
 
 def test_the_cli_defaults_are_the_trackers():
     from ato.dashboard import cli
-    from ato.tracker import settings
+    from ato.tracker.storage import settings
 
     assert (cli.DB_ENV_VAR, cli.DEFAULT_DB_URL) == (settings.DB_ENV_VAR, settings.DEFAULT_DB_URL)
 

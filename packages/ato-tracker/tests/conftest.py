@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from ato.adict import ADict
-from ato.tracker.engine import dispose_engines
+from ato.tracker.storage.database import dispose_engines
 
 pytest_plugins = ["ato.tracker.testing"]
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from ato.db_routers.sql.manager import SQLFinder, SQLLogger
 from ato.db_routers.sql.schema import Artifact, Experiment, Fingerprint, Metric, Project
-from ato.tracker.normalize import normalize_config, structural_hash
+from ato.tracker.storage.normalize import normalize_config, structural_hash
 
 RUN_COLUMNS = ("id", "project_id", "config", "structural_hash", "tags", "status")
 RUN_TIMES = ("start_time", "end_time")
@@ -152,7 +152,7 @@ def test_a_database_of_ato_2_2_1_reads_through_the_2x_classes_after_upgrade(tmp_
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
 
-    from ato.tracker.migrate import upgrade
+    from ato.tracker.storage.migrate import upgrade
 
     target = tmp_path / "ato2.db"
     shutil.copy(Path(__file__).parent / "data" / "ato-2.2.1-sqlite.db", target)

@@ -28,12 +28,14 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from ato.tracker import BufferSettingsError, MetricsNotStoredError, SQLFinder, SQLLogger, spool
-from ato.tracker import buffer as buffer_module
-from ato.tracker.buffer import MetricBuffer, MetricWriter, new_writer_id
+from ato.tracker import BufferSettingsError, MetricsNotStoredError, SQLFinder, SQLLogger
 from ato.tracker.cli import main
-from ato.tracker.settings import Timeouts, default_spool_dir
-from ato.tracker.values import DBL_MAX, FINITE, NAN, NEG_INF, POS_INF
+from ato.tracker.storage.settings import Timeouts, default_spool_dir
+from ato.tracker.storage.values import DBL_MAX, FINITE, NAN, NEG_INF, POS_INF
+from ato.tracker.write import buffer as buffer_module
+from ato.tracker.write import inserts as inserts_module
+from ato.tracker.write import spool
+from ato.tracker.write.buffer import MetricBuffer, MetricWriter, new_writer_id
 
 OUTAGE = OperationalError("INSERT INTO metrics", {}, ConnectionError("server went away"))
 T0 = 1_700_000_000.0
@@ -61,14 +63,14 @@ class Rig:
         self.down = False
         self.clock = 100.0
         self.writes: list[int] = []  # rows per transaction attempt
-        real = buffer_module.run_transaction
+        real = inserts_module.run_transaction
 
         def run_transaction(engine: Any, work: Callable[[Any], Any]) -> Any:
             if self.down:
                 raise OUTAGE
             return real(engine, work)
 
-        monkeypatch.setattr(buffer_module, "run_transaction", run_transaction)
+        monkeypatch.setattr(inserts_module, "run_transaction", run_transaction)
         monkeypatch.setattr(buffer_module, "monotonic", lambda: self.clock)
 
     def stop_thread(self) -> None:
@@ -409,7 +411,7 @@ def test_finish_with_nothing_buffered_during_an_outage_still_saves_the_runs_end(
     def unreachable(engine: Any, work: Any) -> Any:
         raise OUTAGE
 
-    monkeypatch.setattr("ato.tracker.logger.run_transaction", unreachable)  # the run's end
+    monkeypatch.setattr("ato.tracker.write.logger.run_transaction", unreachable)  # the run's end
     rig.logger.finish()
     spooled = spool.read(rig.buffer.spool_file)
     assert spooled is not None and spooled.rows == []
@@ -513,7 +515,7 @@ def test_finish_during_an_outage_spools_rows_and_end_and_sync_writes_them_once(
 ) -> None:
     rig.log(0, 1, 2)
     rig.down = True
-    monkeypatch.setattr("ato.tracker.logger.time", lambda: T0 + 60.25)
+    monkeypatch.setattr("ato.tracker.write.logger.time", lambda: T0 + 60.25)
     with caplog.at_level(logging.WARNING, logger="ato.tracker"):
         rig.logger.finish("failed")
     assert _messages(caplog)[-1] == rig.saved_message(
@@ -789,7 +791,7 @@ def folds(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, list[Any], int]]:
     """``(connection, rows, stored)`` of every fold of written rows into the summaries."""
     calls: list[tuple[Any, list[Any], int]] = []
     monkeypatch.setattr(
-        buffer_module.summaries,
+        inserts_module.fold,
         "fold",
         lambda conn, rows, stored: calls.append((conn, rows, stored)),
     )

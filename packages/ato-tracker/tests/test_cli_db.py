@@ -16,8 +16,8 @@ from sqlalchemy import create_engine
 
 from ato.tracker import SQLFinder
 from ato.tracker.cli import main
-from ato.tracker.engine import dispose_engines
-from ato.tracker.schema import HEAD_REVISION, version_table
+from ato.tracker.storage.database import dispose_engines
+from ato.tracker.storage.schema import HEAD_REVISION, version_table
 
 DATA = Path(__file__).parent / "data"
 

@@ -14,7 +14,7 @@ from ato.tracker.cli.records import (
     summarize,
 )
 from ato.tracker.cli.tables import format_duration, format_number, format_value
-from ato.tracker.results import Metric, Run
+from ato.tracker.read.results import Metric, Run
 
 T0 = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
 

@@ -12,13 +12,14 @@ import pytest
 from faultproxy import wait_until
 from sqlalchemy import func, select, update
 
-from ato.tracker import SQLFinder, SQLLogger, overview, queries
-from ato.tracker import buffer as buffer_module
-from ato.tracker import heartbeat as heartbeat_module
-from ato.tracker import logger as logger_module
-from ato.tracker.clock import database_now, read_database_now
-from ato.tracker.engine import get_engine
-from ato.tracker.models import MetricRecord, RunRecord
+from ato.tracker import SQLFinder, SQLLogger
+from ato.tracker.read import overview, queries
+from ato.tracker.storage.clock import database_now, read_database_now
+from ato.tracker.storage.database import get_engine
+from ato.tracker.storage.models import MetricRecord, RunRecord
+from ato.tracker.write import buffer as buffer_module
+from ato.tracker.write import heartbeat as heartbeat_module
+from ato.tracker.write import logger as logger_module
 
 HOUR = 3600.0
 _real_time = time.time

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from ato.tracker import SQLLogger
-from ato.tracker.engine import dispose_engines, get_engine
-from ato.tracker.models import ArtifactRecord, ProjectRecord, RunRecord
+from ato.tracker.storage.database import dispose_engines, get_engine
+from ato.tracker.storage.models import ArtifactRecord, ProjectRecord, RunRecord
 
 
 def _count(url: str, table: Any) -> int:

@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
 
-from ato.tracker import engine as engine_module
+from ato.tracker.storage import engine as engine_module
+from ato.tracker.storage.database import get_engine
 
 
 def _failing(messages):
@@ -58,7 +59,7 @@ def test_already_exists_errors_are_not_retried(memory_engine):
 
 
 def test_engines_are_cached_per_url(sqlite_url):
-    assert engine_module.get_engine(sqlite_url) is engine_module.get_engine(sqlite_url)
+    assert get_engine(sqlite_url) is get_engine(sqlite_url)
 
 
 def test_importing_the_tracker_does_not_import_omegaconf_or_numpy():

@@ -144,7 +144,7 @@ def test_sigterm_before_the_fork_hooks_ran_leaves_the_parents_run_alone(
     """A SIGTERM can reach a child (``Pool.terminate()`` right after a fast ``map``) while
     its fork hooks still run, before the parent's runs were forgotten: the child must not
     end them. The child puts the parent's logger back as the parent had it, then is killed."""
-    from ato.tracker import signals
+    from ato.tracker.write import signals
 
     logger.run()
     parent = os.getpid()

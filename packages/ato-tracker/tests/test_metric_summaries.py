@@ -18,12 +18,16 @@ from alembic import command
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 
-from ato.tracker import SQLFinder, SQLLogger, migrate, queries, summaries
-from ato.tracker.buffer import MetricWriter, new_writer_id, write_isolating
-from ato.tracker.engine import dispose_engines, get_engine
-from ato.tracker.models import MetricSummaryRecord
-from ato.tracker.results import MetricSummary
-from ato.tracker.values import store_value
+from ato.tracker import SQLFinder, SQLLogger
+from ato.tracker.read import queries, summaries
+from ato.tracker.read.results import MetricSummary
+from ato.tracker.storage import migrate
+from ato.tracker.storage.database import dispose_engines, get_engine
+from ato.tracker.storage.models import MetricSummaryRecord
+from ato.tracker.storage.values import store_value
+from ato.tracker.write import fold
+from ato.tracker.write.buffer import new_writer_id
+from ato.tracker.write.inserts import MetricWriter, write_isolating
 
 BIG = sys.float_info.max
 LMM = ("last", "min", "max")
@@ -90,7 +94,7 @@ def _recomputed(url: str, run_id: int) -> dict[str, dict[str, Any]]:
     engine = get_engine(url)
     with engine.begin() as conn:
         keys = [k for (k,) in conn.execute(text("SELECT DISTINCT m.key FROM metrics m"))]
-        summaries.recompute(conn, {(run_id, key) for key in keys})
+        fold.recompute(conn, {(run_id, key) for key in keys})
     return {k: _as_dict(s) for k, s in _summaries(url, [run_id])[run_id].items()}
 
 
@@ -266,7 +270,7 @@ def _assigned_columns(sql: str, marker: str) -> list[str]:
     ids=["sqlite", "postgresql", "mysql", "mariadb-as-mysql", "mariadb"],
 )
 def test_the_merge_statement_of_each_backend_updates_every_summary_column(dialect, marker):
-    sql = str(summaries._merge_statement(dialect).compile(dialect=dialect))
+    sql = str(fold._merge_statement(dialect).compile(dialect=dialect))
     assert marker in sql
     expected = [c.name for c in MetricSummaryRecord.__table__.columns][2:]  # not the key
     assert _assigned_columns(sql, marker) == expected
@@ -278,7 +282,7 @@ def test_one_batch_of_several_runs_sharing_a_key_keeps_their_summaries_apart():
         (2, "loss", -1.0, 0, 11.5, 2),
         (1, "loss", 5.0, 1, 12.5, 3),
     ]
-    got = {(r["run_id"], r["key"]): r for r in summaries.batch_summaries(rows)}
+    got = {(r["run_id"], r["key"]): r for r in fold.batch_summaries(rows)}
     assert set(got) == {(1, "loss"), (2, "loss")}
     assert (got[1, "loss"]["value_count"], got[1, "loss"]["min_value"]) == (2, 3.0)
     assert (got[1, "loss"]["max_value"], got[1, "loss"]["last_value"]) == (5.0, 5.0)
@@ -345,7 +349,7 @@ def test_recomputing_from_the_metric_rows_gives_the_summaries_kept_at_write_time
         kept = summaries.read(conn, run_ids)
         kept_rows = sorted(map(tuple, summaries.project_summary_rows(conn, "p")))
     with engine.begin() as conn:
-        summaries.recompute(conn, {(run, key) for run in run_ids for key in SERIES})
+        fold.recompute(conn, {(run, key) for run in run_ids for key in SERIES})
     with engine.connect() as conn:
         again = summaries.read(conn, run_ids)
         assert sorted(map(tuple, summaries.project_summary_rows(conn, "p"))) == kept_rows

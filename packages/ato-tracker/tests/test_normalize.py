@@ -104,7 +104,7 @@ def test_values_json_cannot_hold_are_converted_and_serializable():
     assert (out["nan"], out["inf"]) == ("nan", "-inf")
     assert out["cplx"] == "(1+2j)"
     assert out["obj"] == "Opaque()"
-    assert out["fn"] == "ato.tracker.normalize.normalize_config"
+    assert out["fn"] == "ato.tracker.storage.normalize.normalize_config"
     assert out["scalar"] == 3
     assert out["array"] == [[1, 2], [3, 4]]
     assert out["3"] == "int key"

@@ -19,10 +19,10 @@ from sqlalchemy import update
 from ato.adict import ADict
 from ato.tracker import SQLFinder, SQLLogger
 from ato.tracker.cli import main
-from ato.tracker.engine import get_engine
-from ato.tracker.models import RunRecord, utcnow
-from ato.tracker.provenance import git_state
-from ato.tracker.status import CRASHED, crash_timeout, effective_status
+from ato.tracker.read.status import CRASHED, crash_timeout, effective_status
+from ato.tracker.storage.database import get_engine
+from ato.tracker.storage.models import RunRecord, utcnow
+from ato.tracker.write.provenance import git_state
 
 Source = namedtuple("Source", "kind label where")
 Write = namedtuple("Write", "value source")

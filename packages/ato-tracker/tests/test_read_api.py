@@ -13,7 +13,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from ato.adict import ADict
 from ato.tracker import (
-    DatabaseLocation,
+    Database,
     DatabaseNotFoundError,
     MetricColumns,
     NotATrackerDatabaseError,
@@ -161,7 +161,7 @@ def test_read_only_finder_reads_and_cannot_write(table: Any):
         "failed",
     }
     shown = SQLFinder.from_url(url, read_only=True).display_url
-    assert shown == DatabaseLocation.parse(url).display_url
+    assert shown == Database.from_url(url).shown_sqlalchemy_url
 
 
 def test_read_only_finder_refuses_what_it_cannot_read(tmp_path: Any):
@@ -177,16 +177,16 @@ def test_read_only_finder_refuses_what_it_cannot_read(tmp_path: Any):
     assert caught.value.problem == "has no tracker tables"
 
 
-def test_database_location():
-    location = DatabaseLocation.parse("runs/x.db")
+def test_database_handle_reads_the_url_once():
+    location = Database.from_url("runs/x.db")
     assert location.url == "sqlite:///runs/x.db" and location.backend == "sqlite"
     assert location.sqlite_path is not None and location.sqlite_path.name == "x.db"
-    server = DatabaseLocation.parse("postgresql+psycopg://u:s3cret@h/db")
+    server = Database.from_url("postgresql+psycopg://u:s3cret@h/db")
     assert server.backend == "postgresql" and server.sqlite_path is None
-    assert "s3cret" not in server.display_url and "***" in server.display_url
-    assert DatabaseLocation.parse("sqlite://").sqlite_path is None
+    assert "s3cret" not in server.shown_url and "***" in server.shown_url
+    assert Database.from_url("sqlite://").sqlite_path is None
     with pytest.raises(NoSuchModuleError):
-        DatabaseLocation.parse("nope://u:secret@h/db")
+        Database.from_url("nope://u:secret@h/db").require_driver()
     with pytest.raises(ArgumentError, match="could not parse") as caught:
-        DatabaseLocation.parse("postgresql://u:pw@host:notaport/db")
+        Database.from_url("postgresql://u:pw@host:notaport/db")
     assert "pw@" not in str(caught.value)

@@ -153,7 +153,7 @@ def test_a_finished_database_on_read_only_storage_stays_readable(lock):
         for run in range(2):
             with logger.start_run() as active:
                 active.log_metric("loss", 0.5 + run, 0)
-        from ato.tracker.engine import dispose_engines
+        from ato.tracker.storage.database import dispose_engines
 
         dispose_engines()  # the last connection checkpoints and removes the WAL
         db.chmod(0o444)

@@ -9,8 +9,9 @@ from datetime import datetime, timezone
 
 from sqlalchemy import MetaData, create_engine, insert, select
 
-from ato.tracker import SQLFinder, SQLLogger, migrate
-from ato.tracker.migrate import alembic_config
+from ato.tracker import SQLFinder, SQLLogger
+from ato.tracker.storage import migrate
+from ato.tracker.storage.migrate import alembic_config
 
 
 def _database_at_0002_with_rows(url: str) -> None:

@@ -12,9 +12,10 @@ import pytest
 from alembic import command
 from sqlalchemy import create_engine, inspect, text
 
-from ato.tracker import SQLFinder, SQLLogger, migrate
-from ato.tracker.engine import dispose_engines
+from ato.tracker import SQLFinder, SQLLogger
 from ato.tracker.errors import SchemaOutdatedError
+from ato.tracker.storage import migrate
+from ato.tracker.storage.database import dispose_engines
 
 ATO30 = Path(__file__).parent / "data" / "ato-3.0.0-sqlite.db"
 

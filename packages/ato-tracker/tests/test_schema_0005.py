@@ -9,9 +9,10 @@ import math
 from alembic import command
 from sqlalchemy import create_engine, inspect
 
-from ato.tracker import SQLFinder, SQLLogger, migrate
-from ato.tracker.engine import dispose_engines, get_engine
-from ato.tracker.series import downsampled_series
+from ato.tracker import SQLFinder, SQLLogger
+from ato.tracker.read.series import downsampled_series
+from ato.tracker.storage import migrate
+from ato.tracker.storage.database import dispose_engines, get_engine
 
 INDEX = "ix_metrics_run_key_step_value"
 

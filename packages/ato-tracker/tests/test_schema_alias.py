@@ -7,7 +7,8 @@ from sqlalchemy import create_engine, inspect, select
 from sqlalchemy.orm import Session
 
 from ato.db_routers.sql.schema import Artifact, Base, Experiment, Fingerprint, Metric, Project
-from ato.tracker import SQLFinder, SQLLogger, models
+from ato.tracker import SQLFinder, SQLLogger
+from ato.tracker.storage import models
 
 
 def _config(url: str) -> dict:

@@ -9,7 +9,7 @@ import textwrap
 from sqlalchemy import create_engine, func, select
 
 from ato.tracker import SQLFinder
-from ato.tracker.schema import HEAD_REVISION, version_table
+from ato.tracker.storage.schema import HEAD_REVISION, version_table
 
 PROCESSES = 12
 

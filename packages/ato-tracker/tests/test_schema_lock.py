@@ -13,7 +13,7 @@ from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.pool import NullPool
 
 from ato.tracker import SchemaError, SQLLogger
-from ato.tracker import schema as schema_module
+from ato.tracker.storage import schema as schema_module
 
 GUARD_S = 30  # far beyond the 1 s bound set below; reached only if opening hangs
 
@@ -138,7 +138,7 @@ def test_a_held_mysql_lock_fails_opening_naming_the_connection(
     mysql_url: str, other_session: Callable[[str], Connection]
 ):
     holder = other_session(mysql_url)
-    name = f"ato.tracker.schema:{holder.engine.url.database}"[:64]
+    name = f"ato.tracker.storage.schema:{holder.engine.url.database}"[:64]
     assert holder.execute(text("SELECT GET_LOCK(:n, 0)"), {"n": name}).scalar() == 1
     connection_id = holder.execute(text("SELECT CONNECTION_ID()")).scalar_one()
     error = _open_logger(mysql_url)

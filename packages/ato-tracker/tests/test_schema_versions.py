@@ -16,16 +16,17 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, create_engine, insert, inspect, select, text
 
-from ato.tracker import SQLFinder, SQLLogger, migrate
-from ato.tracker.engine import dispose_engines
+from ato.tracker import SQLFinder, SQLLogger
 from ato.tracker.errors import (
     NotATrackerDatabaseError,
     SchemaOutdatedError,
     SchemaTooNewError,
     SchemaUpgradeError,
 )
-from ato.tracker.models import Base
-from ato.tracker.schema import HEAD_REVISION, VERSION_TABLE, version_table
+from ato.tracker.storage import migrate
+from ato.tracker.storage.database import dispose_engines
+from ato.tracker.storage.models import Base
+from ato.tracker.storage.schema import HEAD_REVISION, VERSION_TABLE, version_table
 
 DATA = Path(__file__).parent / "data"
 ATO2 = DATA / "ato-2.2.1-sqlite.db"

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from ato.tracker import SQLLogger
-from ato.tracker.engine import get_engine
-from ato.tracker.overview import project_activity, runs_with_tag
-from ato.tracker.series import downsampled_series, metric_series, series_length
+from ato.tracker.read.overview import project_activity, runs_with_tag
+from ato.tracker.read.series import downsampled_series, metric_series, series_length
+from ato.tracker.storage.database import get_engine
 
 
 def _log(url: str, project: str = "proj", tags: Any = None, **series: list[float]) -> int:

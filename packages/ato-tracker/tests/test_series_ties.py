@@ -19,8 +19,8 @@ from sqlalchemy import Connection, text
 from test_series import _reference
 
 from ato.tracker import SQLLogger
-from ato.tracker.engine import get_engine
-from ato.tracker.series import downsampled_series
+from ato.tracker.read.series import downsampled_series
+from ato.tracker.storage.database import get_engine
 
 N = 3000
 MAX_POINTS = 202  # 100 buckets of 30 points

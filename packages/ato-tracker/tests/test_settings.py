@@ -6,8 +6,8 @@ import pytest
 
 from ato.adict import ADict
 from ato.tracker import SQLLogger, TrackerConfigError
-from ato.tracker.engine import normalize_url
-from ato.tracker.settings import DEFAULT_DB_URL, read_settings
+from ato.tracker.storage.database import normalize_url
+from ato.tracker.storage.settings import DEFAULT_DB_URL, read_settings
 
 
 def test_missing_project_name_shows_expected_shape():
@@ -64,7 +64,7 @@ def test_bare_path_means_sqlite():
 
 
 def test_stored_config_hides_the_database_password():
-    from ato.tracker.settings import redact_db_password
+    from ato.tracker.storage.settings import redact_db_password
 
     cfg = {"experiment": {"project_name": "p", "sql": {"db_path": "postgresql://u:secret@h/db"}}}
     assert redact_db_password(cfg)["experiment"]["sql"]["db_path"] == "postgresql://u:***@h/db"

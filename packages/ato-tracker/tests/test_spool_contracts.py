@@ -1,4 +1,4 @@
-"""The spool file (``ato.tracker.spool``): which database and writer a file belongs to, its
+"""The spool file (``ato.tracker.write.spool``): which database and writer a file belongs to, its
 format on disk, what reading tolerates (a crash cuts at most the last line), which files
 ``ato sync`` picks up and in what order, and that replaying writes every row once and records
 only run ends not recorded yet. On SQLite; the server variants are in test_faults."""
@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 
-from ato.tracker import SQLFinder, SQLLogger, spool
-from ato.tracker import buffer as buffer_module
+from ato.tracker import SQLFinder, SQLLogger
+from ato.tracker.write import buffer as buffer_module
+from ato.tracker.write import spool
 
 T0 = 1_700_000_000.0
 

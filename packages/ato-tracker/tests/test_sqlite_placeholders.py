@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import Engine, event
 
 from ato.tracker import SQLFinder, SQLLogger
-from ato.tracker.engine import dispose_engines, get_engine
-from ato.tracker.spool import SpoolFile, replay
+from ato.tracker.storage.database import dispose_engines, get_engine
+from ato.tracker.write.spool import SpoolFile, replay
 
 QUOTED = re.compile(r"'(?:[^']|'')*'")  # SQL string literals ('%H:%M:%S' is not a parameter)
 NOT_QMARK = re.compile(r"\?\d+|[:@$][A-Za-z_]\w*")

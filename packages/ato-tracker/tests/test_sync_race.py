@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from outages import stored_steps
 
-from ato.tracker import SQLLogger, spool
-from ato.tracker import buffer as buffer_module
+from ato.tracker import SQLLogger
 from ato.tracker.cli.sync import sync
+from ato.tracker.write import spool
 
 WRITER = 77
 T0 = 1_700_000_000.0
@@ -48,7 +48,7 @@ def test_rows_appended_while_a_replay_writes_are_kept(
 ) -> None:
     path = spool.spool_path(tmp_path, db_url, WRITER)
     spool.save(path, db_url, WRITER, _rows(run_id, 0, 1000))
-    real = buffer_module.write_isolating
+    real = spool.write_isolating
     calls: list[int] = []
 
     def write_while_the_logger_appends(*args: Any, **kwargs: Any) -> int:
@@ -57,7 +57,7 @@ def test_rows_appended_while_a_replay_writes_are_kept(
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(buffer_module, "write_isolating", write_while_the_logger_appends)
+    monkeypatch.setattr(spool, "write_isolating", write_while_the_logger_appends)
     _sync(db_url, tmp_path)
     monkeypatch.undo()
     _sync(db_url, tmp_path)
@@ -68,7 +68,7 @@ def test_rows_appended_while_a_replay_writes_are_kept(
 APPENDER = """
 import sys
 from pathlib import Path
-from ato.tracker import spool
+from ato.tracker.write import spool
 path, url, run_id, first, count = sys.argv[1:6]
 for start in range(int(first), int(first) + int(count), 50):
     rows = [(int(run_id), "loss", float(s), s, 0.0, s + 1) for s in range(start, start + 50)]

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, inspect
 
 from ato.tracker import SQLLogger
-from ato.tracker.engine import dispose_engines
+from ato.tracker.storage.database import dispose_engines
 from ato.tracker.testing import SERVER_ENV_VARS, reset_schema, server_url
 
 

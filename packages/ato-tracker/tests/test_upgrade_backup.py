@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from test_cli_db import DATA, ato
 
-from ato.tracker import migrate
-from ato.tracker.engine import dispose_engines, schema_state
+from ato.tracker.storage import migrate
+from ato.tracker.storage.database import Database, dispose_engines
 
 # Run ``ato db upgrade`` with the file size limited to LIMIT bytes: writes past it fail with
 # EFBIG, as they would with ENOSPC on a full disk (SIGXFSZ ignored so that write() fails).
@@ -46,7 +46,7 @@ def test_a_backup_cut_short_by_a_full_disk_is_removed_and_nothing_upgraded(
     tmp_path: Path, name: str, fraction: float
 ):
     path = _database(tmp_path, name)
-    before = schema_state(str(path)).revision
+    before = Database.from_url(str(path)).schema_state().revision
     limit = int(path.stat().st_size * fraction)
     done = subprocess.run(
         [sys.executable, "-c", _LIMITED_UPGRADE, str(limit), str(path)],
@@ -59,7 +59,7 @@ def test_a_backup_cut_short_by_a_full_disk_is_removed_and_nothing_upgraded(
     assert "could not write the backup copy" in done.stderr
     assert "the partial copy was removed and the database was not changed" in done.stderr
     assert [n for n in _left_over(path) if ".bak" in n] == []  # no truncated backup
-    assert schema_state(str(path)).revision == before
+    assert Database.from_url(str(path)).schema_state().revision == before
 
 
 @pytest.mark.parametrize("failing", ["fsync", "replace"])
@@ -81,7 +81,7 @@ def test_a_backup_that_cannot_be_synced_or_renamed_is_removed(
     assert code != 0
     assert "could not write the backup copy" in err and "No space left on device" in err
     assert [n for n in _left_over(path) if ".bak" in n] == []
-    assert schema_state(str(path)).revision == "0001"
+    assert Database.from_url(str(path)).schema_state().revision == "0001"
 
 
 def test_a_good_backup_is_whole_and_no_temporary_file_stays(
@@ -98,4 +98,4 @@ def test_a_good_backup_is_whole_and_no_temporary_file_stays(
         assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         copy.close()
-    assert schema_state(str(path.parent / backups[0])).revision == "0001"
+    assert Database.from_url(str(path.parent / backups[0])).schema_state().revision == "0001"

@@ -1,4 +1,4 @@
-"""The stored form of a metric value, ``(value, value_class)`` (see ``ato.tracker.values``):
+"""The stored form of a metric value, ``(value, value_class)`` (see ``ato.tracker.storage.values``):
 every logged float maps to its documented pair and reads back as itself, and rows written
 before ``value_class`` existed (NULL class) read back as the value, or NaN for NULL. These
 are the pairs the PostgreSQL and MariaDB writers send; SQLite computes the same ones in SQL."""
@@ -10,7 +10,15 @@ import sys
 
 import pytest
 
-from ato.tracker.values import DBL_MAX, FINITE, NAN, NEG_INF, POS_INF, load_value, store_value
+from ato.tracker.storage.values import (
+    DBL_MAX,
+    FINITE,
+    NAN,
+    NEG_INF,
+    POS_INF,
+    load_value,
+    store_value,
+)
 
 FINITE_VALUES = [0.0, -0.0, 1.5, -2.25, 5e-324, -5e-324, DBL_MAX, -DBL_MAX, 1e308]
 

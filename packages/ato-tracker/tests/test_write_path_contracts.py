@@ -16,8 +16,8 @@ from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
 
 from ato.tracker import BufferSettingsError, SQLFinder, SQLLogger
-from ato.tracker import buffer as buffer_module
-from ato.tracker.buffer import MetricBuffer, MetricWriter, _timer_loop
+from ato.tracker.write import inserts as inserts_module
+from ato.tracker.write.buffer import MetricBuffer, MetricWriter, _timer_loop
 
 OUTAGE = OperationalError("INSERT INTO metrics", {}, ConnectionError("server went away"))
 
@@ -35,7 +35,7 @@ def _fail_writes(monkeypatch: pytest.MonkeyPatch, failures: list[int]) -> list[i
         return real(self, conn, rows, writer_id)
 
     monkeypatch.setattr(MetricWriter, "write", write)
-    monkeypatch.setattr(buffer_module, "run_transaction", lambda engine, work: _once(engine, work))
+    monkeypatch.setattr(inserts_module, "run_transaction", lambda engine, work: _once(engine, work))
     return calls
 
 
@@ -214,7 +214,7 @@ def test_metric_timestamps_keep_the_exact_fraction_of_a_second(
     moment = 1_700_000_000 + fraction  # 2023-11-14 22:13:20 UTC
     logger = SQLLogger(make_config(), batch_size=1000, flush_interval=3600)
     run_id = logger.run()
-    monkeypatch.setattr("ato.tracker.logger.time", lambda: moment)
+    monkeypatch.setattr("ato.tracker.write.logger.time", lambda: moment)
     logger.log_metric("loss", 1.0, 0)
     logger.flush()
     monkeypatch.undo()

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from ato.tracker import SQLFinder
-from ato.tracker.engine import get_engine
-from ato.tracker.models import MetricRecord, ProjectRecord, RunRecord
+from ato.tracker.storage.database import get_engine
+from ato.tracker.storage.models import MetricRecord, ProjectRecord, RunRecord
 
 
 def row_counts(url: str) -> tuple[int, int, int]:

@@ -18,9 +18,9 @@ from mlflow.tracking import MlflowClient
 from stored import points, row_counts, stored_runs
 
 from ato.tracker.cli import main
-from ato.tracker.engine import get_engine
 from ato.tracker.importers import ImportSourceError, from_mlflow, mlflow_store
 from ato.tracker.importers.target import delete_runs
+from ato.tracker.storage.database import get_engine
 
 PARAMS = {"optim.lr": 0.001, "optim/wd": 1e-4, "layers": 3, "act": "gelu", "aug": True}
 

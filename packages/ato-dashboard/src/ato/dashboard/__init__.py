@@ -15,6 +15,7 @@ from .errors import (
     NotFoundError,
     ReadOnlyViolationError,
 )
+from .version import __version__ as __version__
 
 __all__ = [
     "BadRequestError",
@@ -24,7 +25,6 @@ __all__ = [
     "ReadOnlyViolationError",
     "create_app",
 ]
-__version__ = "3.0.0"
 
 if TYPE_CHECKING:
     from .app import create_app

@@ -30,9 +30,10 @@ from starlette.templating import Jinja2Templates
 
 from ato.tracker import search_runs
 
-from . import __version__, admission, data, search
+from . import admission, data, search
 from .database import ReadOnlyDatabase
 from .errors import DashboardError, NotFoundError
+from .version import __version__
 
 log = logging.getLogger("ato.dashboard")
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 # Only the standard library here: importing ato.tracker means importing SQLAlchemy, which
 # ``--help`` does not need and which ``serve`` imports after the socket is listening.
-DB_ENV_VAR = "ATO_DB"  # the same as ato.tracker.settings (a test keeps them equal)
+DB_ENV_VAR = "ATO_DB"  # the same as ato.tracker.storage.settings (a test keeps them equal)
 DEFAULT_DB_URL = "sqlite:///experiments.db"
 
 DEFAULT_HOST = "127.0.0.1"

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, event
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from ato.tracker import (
-    DatabaseLocation,
+    Database,
     DatabaseNotFoundError,
     NotATrackerDatabaseError,
     SchemaError,
@@ -58,7 +58,8 @@ class ReadOnlyDatabase:
         #: The URL with any password replaced by ``***``: the only form ever shown.
         self.display_url = _display(url)
         try:
-            location = DatabaseLocation.parse(url)
+            location = Database.from_url(url)
+            location.require_driver()
         except (NoSuchModuleError, ImportError) as error:  # NoSuchModuleError: ArgumentError
             raise DatabaseUnavailableError(f"cannot open {self.display_url}: {error}") from None
         except ArgumentError as error:
@@ -66,7 +67,7 @@ class ReadOnlyDatabase:
                 f"{self.display_url!r} is not a database URL: {error}"
             ) from None
         self.url = location.url
-        self.display_url = location.display_url
+        self.display_url = location.shown_sqlalchemy_url
         self.backend = location.backend
         self.sqlite_path = location.sqlite_path
         if self.backend == "sqlite" and self.sqlite_path is None:

@@ -31,13 +31,11 @@ from .errors import (
     TrackerConfigError,
     TrackerError,
 )
-from .finder import DatabaseLocation, RunsPage, SearchTrials, SQLFinder
-from .logger import ActiveRun, SQLLogger
-from .modes import Modes
-from .normalize import normalize_config, structural_hash
-from .overview import RunRow
-from .params import is_bookkeeping
-from .results import (
+from .read.finder import RunsPage, SearchTrials, SQLFinder
+from .read.modes import Modes
+from .read.overview import RunRow
+from .read.params import is_bookkeeping
+from .read.results import (
     Artifact,
     Fingerprint,
     Metric,
@@ -51,16 +49,21 @@ from .results import (
     SearchInfo,
 )
 from .search_runs import search_id_of
-from .settings import default_db_url, hide_password
+from .storage.database import Database
+from .storage.normalize import normalize_config, structural_hash
+from .storage.settings import default_db_url, hide_password
+from .storage.statuses import RunStatus
+from .storage.versions import __version__ as __version__
+from .write.logger import ActiveRun, SQLLogger
 
 __all__ = [
     "ActiveRun",
     "Artifact",
+    "Database",
     "ArtifactPathError",
     "BufferSettingsError",
     "ConfigKeyCollisionError",
     "ConfigTooLargeError",
-    "DatabaseLocation",
     "DatabaseNotFoundError",
     "DatabaseTimeoutError",
     "Evaluation",
@@ -84,6 +87,7 @@ __all__ = [
     "ProjectSummary",
     "Run",
     "RunRow",
+    "RunStatus",
     "RunStateError",
     "RunsPage",
     "SchemaError",
@@ -105,4 +109,3 @@ __all__ = [
     "search_runs",
     "structural_hash",
 ]
-__version__ = "3.0.0"

@@ -38,10 +38,10 @@ from sqlalchemy.engine import make_url
 
 from ato.adict.interop import to_plain
 
-from .engine import normalize_url
 from .errors import MetricValueError
-from .logger import COMPLETED, FAILED, SQLLogger
-from .settings import default_db_url
+from .storage.database import Database
+from .storage.settings import default_db_url
+from .write.logger import COMPLETED, FAILED, SQLLogger
 
 __all__ = ["AtoTrackerCallback", "current_logger"]
 
@@ -167,14 +167,12 @@ def _select_str(data: dict[str, Any], dotted: str) -> str | None:
 
 def _absolute_sqlite(url: str, base: str) -> str:
     """Make the file path of a SQLite URL absolute, relative to ``base``; other URLs unchanged."""
-    parsed = make_url(normalize_url(url))
-    database = parsed.database
-    if parsed.get_backend_name() != "sqlite" or database in (None, "", ":memory:"):
+    database = Database.from_url(url)
+    path = database.sqlite_path
+    if path is None or str(path).startswith("file:") or path.is_absolute():
         return url
-    if database.startswith("file:") or Path(database).is_absolute():
-        return url
-    absolute = str(Path(base) / database)
-    return parsed.set(database=absolute).render_as_string(hide_password=False)
+    absolute = str(Path(base) / path)
+    return make_url(database.url).set(database=absolute).render_as_string(hide_password=False)
 
 
 def _hydra_provenance(hydra_node: DictConfig) -> dict[str, Any]:

@@ -35,10 +35,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
-from . import buffer as _buffers
-from .engine import dispose_engines
-from .models import Base
-from .schema import version_table
+from .storage.database import dispose_engines
+from .storage.models import Base
+from .storage.schema import version_table
+from .write import buffer as _buffers
 
 __all__ = [
     "REQUIRE_SERVICES_ENV_VAR",

@@ -3,8 +3,8 @@ tables.
 
 A thin alias kept so that 2.x code (``session.query(Experiment).filter_by(...)``,
 ``Base.metadata.create_all(engine)``, ``SQLLogger.session``) runs unchanged; new code uses
-``ato.tracker.SQLFinder`` or ``ato.tracker.models``. The classes are mapped onto the very
-``Table`` objects of ``ato.tracker.models`` (one ``MetaData``), with the 2.x attribute names
+``ato.tracker.SQLFinder`` or ``ato.tracker.storage.models``. The classes are mapped onto the very
+``Table`` objects of ``ato.tracker.storage.models`` (one ``MetaData``), with the 2.x attribute names
 and relationships:
 
 ==============  ================  ==========================================================
@@ -31,8 +31,8 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, relationship
 
-from ato.tracker import models
-from ato.tracker.values import load_value, store_value
+from ato.tracker.storage import models
+from ato.tracker.storage.values import load_value, store_value
 
 from . import writes
 

@@ -22,7 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session
 
 if TYPE_CHECKING:
-    from ato.tracker.logger import SQLLogger
+    from ato.tracker.write.logger import SQLLogger
 
 
 def logger_session(logger: SQLLogger) -> Session:

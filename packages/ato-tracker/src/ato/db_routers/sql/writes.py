@@ -6,7 +6,7 @@ become ordinary 3.0 rows.
   ``status`` (``'running'``), ``structural_hash`` (of the config, as ``SQLLogger`` computes
   it) and ``data_type`` (``'unknown'``, as ``ato db upgrade`` fills old artifacts).
 * After a session flush that added, changed or deleted metric rows, the summaries of those
-  ``(run, key)`` pairs (``ato.tracker.summaries``) are recomputed in the same transaction.
+  ``(run, key)`` pairs (``ato.tracker.write.fold``) are recomputed in the same transaction.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import Connection, event
 from sqlalchemy.orm import Mapper, Session, UOWTransaction
 
-from ato.tracker import summaries
-from ato.tracker.models import utcnow
-from ato.tracker.normalize import normalize_config, structural_hash
+from ato.tracker.storage.models import utcnow
+from ato.tracker.storage.normalize import normalize_config, structural_hash
+from ato.tracker.write import fold
 
 UNKNOWN_DATA_TYPE = "unknown"
 
@@ -79,6 +79,6 @@ def fill_in_like_2x(
     def recompute(session: Session, flush: UOWTransaction) -> None:
         pairs = _metric_pairs(session, metric)
         if pairs:
-            summaries.recompute(session.connection(), pairs)
+            fold.recompute(session.connection(), pairs)
 
     event.listen(Session, "after_flush", recompute)

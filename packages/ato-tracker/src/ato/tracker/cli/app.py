@@ -7,7 +7,7 @@ import sys
 from collections.abc import Collection, Sequence
 from typing import IO
 
-from ..versions import ato_versions
+from ..storage.versions import ato_versions
 from .arguments import global_options
 from .failures import EXIT_NOT_FOUND, EXIT_OK, EXIT_USAGE
 from .handlers import PIPE_WIDTH, db_url_of

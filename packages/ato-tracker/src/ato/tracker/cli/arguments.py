@@ -11,9 +11,9 @@ import argparse
 from pathlib import Path
 
 from ..errors import InvalidModeError
-from ..modes import Modes
-from ..settings import DB_ENV_VAR, DEFAULT_DB_URL, SPOOL_ENV_VAR
-from ..status import MARKABLE
+from ..read.modes import Modes
+from ..storage.settings import DB_ENV_VAR, DEFAULT_DB_URL, SPOOL_ENV_VAR
+from ..storage.statuses import MARKABLE
 from .commands import DEFAULT_KEYS, DEFAULT_PAGE
 from .export import FORMATS
 

@@ -15,18 +15,17 @@ from rich.text import Text
 
 from ato.adict import ADict
 
-from ..answers import SearchAnswer, search_answer
-from ..engine import get_engine, run_transaction
 from ..errors import NameNotFoundError, ProjectNotFoundError, RunNotFoundError, UsageError
-from ..finder import SQLFinder
-from ..frames import param_keys, run_rows
-from ..modes import Modes
-from ..names import hint
-from ..overview import RunRow
-from ..results import MetricSummary, ProjectSummary, Run
-from ..search_runs import is_answer, search_id_of, search_tag
-from ..settings import hide_password as display_url
-from ..status import mark_run
+from ..read.answers import SearchAnswer, search_answer
+from ..read.finder import SQLFinder
+from ..read.frames import param_keys, run_rows
+from ..read.modes import Modes
+from ..read.names import hint
+from ..read.overview import RunRow
+from ..read.results import MetricSummary, ProjectSummary, Run
+from ..storage.engine import run_transaction
+from ..storage.search_runs import is_answer, search_id_of, search_tag
+from ..write.marks import mark_run
 from . import export, listing
 from .records import (
     MISSING,
@@ -85,7 +84,7 @@ class Context:
         if self.finder.find_project(name) is None:
             known = [p.name for p in self.finder.list_projects()]
             raise ProjectNotFoundError(
-                f"no project named {name!r} in {display_url(self.finder.db_url)}; "
+                f"no project named {name!r} in {self.finder.database.shown_url}; "
                 f"known projects: {self._known()}.{hint(name, known, 'projects')}"
             )
         return name
@@ -100,7 +99,7 @@ class Context:
         names = self.project_names()
         if not names:
             raise ProjectNotFoundError(
-                f"the database {display_url(self.finder.db_url)} has no projects yet"
+                f"the database {self.finder.database.shown_url} has no projects yet"
             )
         if len(names) > 1:
             raise UsageError(f"the database has several projects ({self._known()}); pass --project")
@@ -115,7 +114,7 @@ class Context:
         run = self.finder.find_run(run_id, with_metrics=False)
         if run is None:
             raise RunNotFoundError(
-                f"no run with id {run_id} in {display_url(self.finder.db_url)}; "
+                f"no run with id {run_id} in {self.finder.database.shown_url}; "
                 f"{self._id_range()} ('ato runs list' shows them)"
             )
         if self.project is not None and run.project_name != self.project:
@@ -138,7 +137,7 @@ def list_projects(ctx: Context) -> None:
     """``ato projects``: every project with its number of runs and last activity."""
     projects = ctx.finder.list_project_summaries()
     data = [_project_record(p) for p in projects]
-    table = Table(title=f"Projects in {display_url(ctx.finder.db_url)}")
+    table = Table(title=f"Projects in {ctx.finder.database.shown_url}")
     for name, justify in (("Project", "left"), ("Runs", "right"), ("Last activity (UTC)", "left")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for p in projects:
@@ -305,7 +304,7 @@ def search_runs(ctx: Context, search_id: str) -> list[Run]:
     )
     known = [search_id for search_id in found if search_id is not None]
     raise NameNotFoundError(
-        f"no runs of search {search_id!r} in {display_url(ctx.finder.db_url)}."
+        f"no runs of search {search_id!r} in {ctx.finder.database.shown_url}."
         + hint(search_id, known, "searches")
     )
 
@@ -597,7 +596,7 @@ def mark(ctx: Context, run_id: int, new_status: str) -> None:
         RunNotFoundError: no such run (in ``--project``).
     """
     run = ctx.load_run(run_id)
-    writer = get_engine(ctx.finder.db_url, create_schema=False)  # readers open SQLite read-only
+    writer = ctx.finder.database.engine(create_schema=False)  # readers open SQLite read-only
     run_transaction(writer, lambda conn: mark_run(conn, run.id, new_status))
     updated = ctx.load_run(run_id)
     text = Text.assemble(

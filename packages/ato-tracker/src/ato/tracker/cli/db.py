@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from .. import migrate
+from ..storage import migrate
 
 
 @dataclass

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import IO, Any
 
-from ..results import Metric
+from ..read.results import Metric
 from .records import json_number
 
 FORMATS = ("table", "csv", "json")

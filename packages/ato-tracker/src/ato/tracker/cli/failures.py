@@ -21,7 +21,7 @@ from ..errors import (
     TrackerError,
     UsageError,
 )
-from ..settings import hide_password
+from ..storage.settings import hide_password
 
 EXIT_OK, EXIT_NOT_FOUND, EXIT_USAGE = 0, 1, 2
 

@@ -17,8 +17,8 @@ from typing import IO, TYPE_CHECKING
 from rich.console import Console
 
 from ..errors import UsageError
-from ..finder import SQLFinder
-from ..settings import default_db_url, default_spool_dir
+from ..read.finder import SQLFinder
+from ..storage.settings import default_db_url, default_spool_dir
 from . import commands
 from .failures import EXIT_OK
 from .selection import split_names

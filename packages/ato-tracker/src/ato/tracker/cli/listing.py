@@ -1,4 +1,4 @@
-"""What ``ato runs list`` reads: one light row per matching run (``ato.tracker.overview.RunRow``:
+"""What ``ato runs list`` reads: one light row per matching run (``ato.tracker.read.overview.RunRow``:
 no metrics, artifacts, fingerprints or provenance; the config only when asked) and the metric
 keys those runs logged. Only the page that is shown is then loaded in full
 (``SQLFinder.find_runs``)."""
@@ -9,11 +9,11 @@ from collections.abc import Sequence
 
 from sqlalchemy import ColumnElement, select, true
 
-from .. import overview
-from ..finder import SQLFinder
-from ..models import MetricSummaryRecord, ProjectRecord
-from ..overview import RunRow
-from ..queries import IN_BATCH, batches, tagged
+from ..read import overview
+from ..read.finder import SQLFinder
+from ..read.overview import RunRow
+from ..read.queries import IN_BATCH, batches, tagged
+from ..storage.models import MetricSummaryRecord, ProjectRecord
 
 _projects = ProjectRecord.__table__
 _summaries = MetricSummaryRecord.__table__

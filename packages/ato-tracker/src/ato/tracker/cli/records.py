@@ -12,12 +12,12 @@ from typing import Any, Protocol
 
 from ato.adict import ADict
 
-from ..frames import flat_params
-from ..params import is_bookkeeping
-from ..results import Metric, MetricSummary, Run
+from ..read.frames import flat_params
+from ..read.params import is_bookkeeping
+from ..read.results import Metric, MetricSummary, Run
 
 flatten_config = flat_params
-"""``{'model': {'lr': 0.1}}`` -> ``{'model.lr': 0.1}`` (see ``ato.tracker.frames.flat_params``)."""
+"""``{'model': {'lr': 0.1}}`` -> ``{'model.lr': 0.1}`` (see ``ato.tracker.read.frames.flat_params``)."""
 
 MISSING = object()
 """Marks a config key that a run does not have (see `config_diff`)."""
@@ -46,7 +46,7 @@ def summarize(metrics: Iterable[Metric]) -> dict[str, MetricSummary]:
 def config_diff(runs: Sequence[Run]) -> dict[str, list[Any]]:
     """Dotted config keys whose values are not the same in every run, each mapped to the
     values per run (in the order of ``runs``; `MISSING` where a run lacks the key).
-    Keys are sorted; ato's bookkeeping keys (`ato.tracker.params.is_bookkeeping`) are left
+    Keys are sorted; ato's bookkeeping keys (`ato.tracker.read.params.is_bookkeeping`) are left
     out."""
     flats = [flatten_config(run.config) for run in runs]
     keys = sorted(key for key in set().union(*flats) if not is_bookkeeping(key))

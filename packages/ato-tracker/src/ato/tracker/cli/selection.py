@@ -13,11 +13,11 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from ..errors import NameNotFoundError, UsageError
-from ..frames import flat_params
-from ..modes import Modes
-from ..names import hint
-from ..params import is_bookkeeping
-from ..results import MetricSummary
+from ..read.frames import flat_params
+from ..read.modes import Modes
+from ..read.names import hint
+from ..read.params import is_bookkeeping
+from ..read.results import MetricSummary
 from .records import duration_seconds
 
 AUTO_PARAMS = 4

@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import IO
 
-from .. import spool
-from ..engine import get_engine
-from ..settings import hide_password
+from ..storage.database import Database
+from ..write import spool
 
 
 def sync(db_url: str, spool_dir: Path, out: IO[str]) -> int:
@@ -21,12 +20,13 @@ def sync(db_url: str, spool_dir: Path, out: IO[str]) -> int:
         sqlalchemy.exc.DBAPIError, DatabaseTimeoutError: the database cannot be written;
             the files not yet replayed stay.
     """
-    files = spool.pending_files(spool_dir, db_url)
-    shown = hide_password(db_url)
+    database = Database.from_url(db_url)
+    files = spool.pending_files(spool_dir, database)
+    shown = database.shown_url
     if not files:
         out.write(f"nothing to sync: no spool files for {shown} in {spool_dir}\n")
         return 0
-    engine = get_engine(db_url)
+    engine = database.engine()
     total = 0
     for spooled in files:
         inserted, ended = spool.replay(engine, spooled)

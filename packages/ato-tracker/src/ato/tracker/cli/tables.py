@@ -12,8 +12,9 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ..modes import Modes
-from ..results import MetricSummary, Run
+from ..read.modes import Modes
+from ..read.results import MetricSummary, Run
+from ..storage.statuses import RunStatus
 from .records import (
     MISSING,
     all_metric_keys,
@@ -25,12 +26,12 @@ from .records import (
 from .selection import compact_tags
 
 NO_VALUE = "-"
-STATUS_STYLES = {
-    "completed": "green",
-    "failed": "red",
-    "running": "yellow",
-    "crashed": "bold red",
-    "killed": "red",
+STATUS_STYLES: dict[str, str] = {
+    RunStatus.COMPLETED: "green",
+    RunStatus.FAILED: "red",
+    RunStatus.RUNNING: "yellow",
+    RunStatus.CRASHED: "bold red",
+    RunStatus.KILLED: "red",
 }
 ANSWER_MARK = "★"
 PARAM_WIDTH = 24
@@ -151,7 +152,7 @@ def render_comparison(
 ) -> Group:
     """``ato runs compare``: the config keys that differ between ``runs`` and, per metric key,
     each run's last value and best value in the key's own direction (see
-    ``ato.tracker.modes.Modes``: ``mode`` is a bare ``'max'``/``'min'``, a spec such as
+    ``ato.tracker.read.modes.Modes``: ``mode`` is a bare ``'max'``/``'min'``, a spec such as
     ``'loss=min,acc=max'`` or ``None`` for per-key defaults). The run with the best value of
     each metric is marked ``★``."""
     modes = Modes.of(mode)

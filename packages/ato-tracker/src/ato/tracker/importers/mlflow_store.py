@@ -37,6 +37,7 @@ from urllib.request import url2pathname
 from sqlalchemy import Connection, create_engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..storage.statuses import RunStatus
 from . import mlflow_tables as tables
 from .dependencies import require
 from .errors import ImportSourceError
@@ -48,7 +49,11 @@ from .target import BATCH_SIZE, import_runs
 
 SOURCE = "mlflow"
 PAGE = 1000
-STATUSES = {"FINISHED": "completed", "FAILED": "failed", "KILLED": "killed"}
+STATUSES = {
+    "FINISHED": RunStatus.COMPLETED.value,
+    "FAILED": RunStatus.FAILED.value,
+    "KILLED": RunStatus.KILLED.value,
+}
 _FILE_STORE_ENV = "MLFLOW_ALLOW_FILE_STORE"
 # MLflow databases read directly (the URL's dialect; the ones the tests cover); other
 # schemes (MySQL, SQL Server, folders, servers) go through MLflow's client
@@ -345,7 +350,7 @@ def _source_run(
         project=experiment,
         start_time=_from_ms(row["start_time"]),
         end_time=_from_ms(row["end_time"]) if row["end_time"] else None,
-        status=STATUSES.get(status, "completed"),
+        status=STATUSES.get(status, RunStatus.COMPLETED.value),
         tags=[f"{k}:{v}" if v else k for k, v in sorted(user_tags.items())],
         config=nested_config(row["params"]),
         details={

@@ -26,8 +26,9 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from ..normalize import to_json_value
-from ..search_runs import SEARCH_PREFIX, SearchRun, build_tags
+from ..storage.normalize import to_json_value
+from ..storage.search_runs import SEARCH_PREFIX, SearchRun, build_tags
+from ..storage.statuses import RunStatus
 from .dependencies import require
 from .errors import ImportSourceError
 from .progress import progress_bar
@@ -178,7 +179,13 @@ def trial_status(optuna: Any, state: Any) -> str | None:
     """The run status of a trial in ``state`` (an ``optuna.trial.TrialState``): ``completed``,
     ``pruned`` or ``failed``; ``None`` for a trial not finished (running or waiting)."""
     states = optuna.trial.TrialState
-    return {states.COMPLETE: "completed", states.PRUNED: "pruned", states.FAIL: "failed"}.get(state)
+    statuses = {
+        states.COMPLETE: RunStatus.COMPLETED,
+        states.PRUNED: RunStatus.PRUNED,
+        states.FAIL: RunStatus.FAILED,
+    }
+    status = statuses.get(state)
+    return None if status is None else status.value
 
 
 def trial_run(
@@ -218,7 +225,7 @@ def trial_run(
         run.skip = f"trial {trial.number} is {trial.state.name.lower()}, not finished"
         return run
     run.status = status
-    if status == "pruned":
+    if status == RunStatus.PRUNED:
         run.tags.append("pruned")
     moment = (ended or started).timestamp()
     run.metrics = lambda: _points(trial, keys, moment)

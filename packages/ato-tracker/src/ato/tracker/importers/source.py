@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ..storage.statuses import RunStatus
+
 # (key, value, step or None, seconds since the Unix epoch)
 MetricPoint = tuple[str, float, "int | None", float]
 # (path or URI, data type, metadata or None)
@@ -32,7 +34,7 @@ class SourceRun:
     project: str
     start_time: datetime
     end_time: datetime | None = None
-    status: str = "completed"
+    status: str = RunStatus.COMPLETED.value
     tags: list[str] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)

@@ -18,9 +18,8 @@ from typing import Any, cast
 
 from sqlalchemy import Engine, Table, delete, select
 
-from .. import queries
-from ..logger import SQLLogger
-from ..models import (
+from ..read import queries
+from ..storage.models import (
     ArtifactRecord,
     FingerprintRecord,
     MetricRecord,
@@ -28,6 +27,8 @@ from ..models import (
     ProjectRecord,
     RunRecord,
 )
+from ..storage.statuses import RunStatus
+from ..write.logger import SQLLogger
 from .report import ImportReport
 from .source import SourceRun
 
@@ -81,7 +82,7 @@ class ImportTarget:
                 logger.log_artifact(run_id, path, data_type, meta)
                 self.report.artifacts += 1
         except BaseException:
-            logger.finish("failed")
+            logger.finish(RunStatus.FAILED)
             raise
         logger.finish(run.status, end_time=run.end_time or run.start_time)
         logger.add_provenance(SECTION, {**marker, "complete": True})

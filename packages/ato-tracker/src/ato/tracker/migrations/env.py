@@ -8,8 +8,8 @@ from alembic import context
 from sqlalchemy import Connection
 
 from ato.tracker.errors import SchemaError
-from ato.tracker.models import Base
-from ato.tracker.schema import VERSION_TABLE
+from ato.tracker.storage.models import Base
+from ato.tracker.storage.schema import VERSION_TABLE
 
 connection = context.config.attributes.get("connection")
 if not isinstance(connection, Connection):

@@ -5,7 +5,7 @@ Revises: 0004
 Create Date: 2026-11-30
 
 - ``metrics``: new index ``ix_metrics_run_key_step_value`` on ``(run_id, key, step, value)``.
-  A downsampled series (``ato.tracker.series``, the dashboard's charts) reads its step range
+  A downsampled series (``ato.tracker.read.series``, the dashboard's charts) reads its step range
   with two seeks and each bucket's extremes from this index alone, without reading table rows.
   Old rows need no new values; building the index reads the table once.
 

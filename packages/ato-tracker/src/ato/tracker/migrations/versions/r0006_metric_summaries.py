@@ -30,7 +30,7 @@ depends_on = None
 
 TABLE = "metric_summaries"
 TIMESTAMP = sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")
-POS_INF, NEG_INF = 2, 3  # value classes (ato.tracker.values)
+POS_INF, NEG_INF = 2, 3  # value classes (ato.tracker.storage.values)
 
 SUMMARY_COLUMNS = (
     "run_id", "key", "value_count", "min_value", "max_value", "has_pos_inf", "has_neg_inf",

@@ -1,0 +1,33 @@
+"""``ato runs mark``: store a final status for a run whose process cannot (it died, or was
+killed without SIGTERM)."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from sqlalchemy import Connection, Table, select, update
+
+from ..errors import InvalidStatusError, RunNotFoundError
+from ..storage.models import RunRecord, utcnow
+from ..storage.statuses import MARKABLE
+
+_runs = cast(Table, RunRecord.__table__)
+
+
+def mark_run(conn: Connection, run_id: int, status: str) -> None:
+    """Store ``status`` (one of ``MARKABLE``) for run ``run_id``; a run without an end
+    time gets one: its last heartbeat if it has one, else now.
+
+    Raises:
+        InvalidStatusError: ``status`` is not in ``MARKABLE``.
+        RunNotFoundError: no run has that id.
+    """
+    if status not in MARKABLE:
+        raise InvalidStatusError(status)
+    row = conn.execute(
+        select(_runs.c.end_time, _runs.c.heartbeat).where(_runs.c.id == run_id)
+    ).first()
+    if row is None:
+        raise RunNotFoundError(f"no run with id {run_id}")
+    end_time = row.end_time or row.heartbeat or utcnow()
+    conn.execute(update(_runs).where(_runs.c.id == run_id).values(status=status, end_time=end_time))

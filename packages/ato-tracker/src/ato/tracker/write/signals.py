@@ -1,0 +1,78 @@
+"""Finish runs on SIGTERM: the signal SLURM, Kubernetes and ``timeout`` send before killing.
+
+On SIGTERM every active run of this process is flushed and marked ``'killed'`` (rows that
+cannot reach the database go to the spool file), then the previous handler runs: a Python
+handler is called, the default action terminates the process by the signal as it would have
+without ato. A process that ignored SIGTERM keeps ignoring it (no handler is installed).
+The handler is installed from the main thread only (Python's rule for signal handlers).
+A forked child forgets the parent's runs: it never ends them (see ``ato.tracker.write.exits``).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import weakref
+from collections.abc import Callable
+from types import FrameType
+from typing import Any, Protocol
+
+from ..storage.statuses import RunStatus
+
+KILLED = RunStatus.KILLED.value
+
+_Handler = Callable[[int, "FrameType | None"], Any] | int | signal.Handlers | None
+
+
+class _Stoppable(Protocol):
+    def stop_on_signal(self) -> None: ...
+
+
+_active: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()  # -> tracking pid
+_previous: _Handler = signal.SIG_DFL
+
+
+def track(logger: _Stoppable) -> None:
+    """Finish ``logger``'s active run on SIGTERM (installs the handler when possible)."""
+    _active[logger] = os.getpid()
+    _install()
+
+
+def untrack(logger: _Stoppable) -> None:
+    """``logger`` has no active run any more."""
+    _active.pop(logger, None)
+
+
+def _install() -> None:
+    global _previous
+    if threading.current_thread() is not threading.main_thread():
+        return
+    current = signal.getsignal(signal.SIGTERM)
+    if current is _on_sigterm or current is None or current == signal.SIG_IGN:
+        return  # ours already, set outside Python, or ignored on purpose
+    _previous = current
+    signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def _forget_parents_runs() -> None:
+    _active.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_parents_runs)
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # A SIGTERM can reach a just-forked child before its fork hooks cleared the parent's
+    # runs: only the loggers this very process tracked are stopped.
+    pid = os.getpid()
+    for logger, tracked_by in list(_active.items()):
+        if tracked_by == pid:
+            logger.stop_on_signal()
+    previous = _previous
+    if callable(previous):
+        previous(signum, frame)
+        return
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
