@@ -447,8 +447,14 @@ def integrations(session: nox.Session) -> None:
     session.run(*PYTEST, tests_dir, *session.posargs)
 
 
+# The default run tests every package on the oldest and newest supported CPython and on
+# SERVER_PYTHON (the real PostgreSQL/MariaDB and browser tests, and the torch build on disk);
+# the others (3.12) run with ``nox -s tests-<package>`` or ``nox -s tests-<package>-3.12``.
+# This keeps a full default run within its time budget on a 2-core machine.
+DEFAULT_TEST_PYTHONS = sorted({PYTHONS[0], SERVER_PYTHON, PYTHONS[-1]}, key=PYTHONS.index)
+
 nox.options.sessions = [
-    *[f"tests-{s}" for s in PACKAGES],
+    *[f"tests-{s}-{py}" for s in PACKAGES for py in DEFAULT_TEST_PYTHONS],
     "tests-importers",
     "integrations",
     "integration",
