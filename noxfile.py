@@ -165,6 +165,8 @@ TYPECHECK_DEPS = [
     "omegaconf",
     "hydra-core",
     "tqdm",
+    "lightning",  # ato.tracker.integrations: each checked against its framework's own types
+    "transformers",
 ]
 
 
@@ -418,9 +420,27 @@ def tests_importers(session: nox.Session) -> None:
     session.run(*PYTEST, tests_dir, *session.posargs)
 
 
+# The framework extras of ato-tracker that ``integrations`` installs (ato.tracker.integrations).
+INTEGRATION_EXTRAS = ["postgres", "mysql", "lightning", "transformers"]
+
+
+@nox.session(python=SERVER_PYTHON)
+def integrations(session: nox.Session) -> None:
+    """ato-tracker's framework integrations (``ato.tracker.integrations``) against the real
+    frameworks on CPU, offline: tiny models, a few steps, 2-process runs (Lightning's
+    ``ddp_spawn``, ``torchrun`` with gloo); SQLite, PostgreSQL and MariaDB."""
+    session.install(TORCH)  # the pinned CPU build first, so no framework pulls a CUDA torch
+    extras = ",".join(INTEGRATION_EXTRAS)
+    session.install(*TEST_TOOLS, _pkg("ato-adict"), f"{_pkg('ato-tracker')}[{extras}]")
+    session.env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
+    tests_dir = str(PACKAGES_DIR / "ato-tracker" / "tests-integrations")
+    session.run(*PYTEST, tests_dir, *session.posargs)
+
+
 nox.options.sessions = [
     *[f"tests-{s}" for s in PACKAGES],
     "tests-importers",
+    "integrations",
     "integration",
     "lint",
     "typecheck",

@@ -36,7 +36,7 @@ try:
     from lightning.pytorch.loggers.logger import Logger as _LightningLogger
 except ImportError:  # pragma: no cover - exercised only where lightning is missing
     try:
-        from pytorch_lightning.loggers.logger import (  # type: ignore[no-redef]
+        from pytorch_lightning.loggers.logger import (  # type: ignore[assignment]
             Logger as _LightningLogger,
         )
     except ImportError as error:
@@ -53,7 +53,11 @@ _LIVE: dict[str, SQLLogger] = {}  # AtoLogger token -> the SQLLogger holding its
 
 def _global_rank() -> int:
     """The process's global rank as Lightning set it (0 outside distributed training)."""
-    ranks = [getattr(sys.modules[name].rank_zero_only, "rank", 0) for name in _RANK_MODULES if name in sys.modules]
+    ranks = [
+        getattr(sys.modules[name].rank_zero_only, "rank", 0)
+        for name in _RANK_MODULES
+        if name in sys.modules
+    ]
     return max([0, *[int(rank or 0) for rank in ranks]])
 
 
@@ -67,7 +71,7 @@ class _NoExperiment:
         return None
 
 
-class AtoLogger(_LightningLogger):  # type: ignore[misc]  # Lightning's classes are untyped for mypy here
+class AtoLogger(_LightningLogger):
     """Record Lightning's metrics, hyperparameters and checkpoints in one ato run.
 
     Args:
