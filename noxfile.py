@@ -353,6 +353,7 @@ def bench(session: nox.Session) -> None:
         *["mlflow-skinny", "alembic", "optuna"],  # peers: bench_tracker, bench_hyperopt
         "httpx",  # bench_dashboard's HTTP client
         "scikit-learn",  # bench_search_quality: the digits MLP task
+        *["lightning", "transformers", "accelerate>=1.1"],  # bench_integrations
     )
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)

@@ -205,7 +205,7 @@ class AtoLogger(_LightningLogger):
         `ato.tracker.SQLLogger.log_metric` raises for a bad name or value."""
         if _global_rank() > 0:
             return
-        logger = self.experiment
+        logger = _LIVE.get(self._token) or self.experiment
         join = self.LOGGER_JOIN_CHAR
         for key, value in metrics.items():
             name = f"{self._prefix}{join}{key}" if self._prefix else key
