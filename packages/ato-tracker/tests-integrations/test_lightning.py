@@ -276,3 +276,30 @@ def test_rows_written_through_the_logger_match_a_plain_sqllogger(
     assert run.tags == ["lightning"]
     assert len(run.metrics) == 50
     assert [m.value for m in run.metrics if m.key == "loss"] == [1.0 / (s + 1) for s in range(25)]
+
+
+def test_a_pytorch_lightning_trainer_takes_the_logger_too(db_url: str, project: str) -> None:
+    import pytorch_lightning  # the standalone distribution (installed with lightning 2.x)
+    from pytorch_lightning.demos.boring_classes import BoringModel as PlainBoringModel
+
+    class Model(PlainBoringModel):
+        def training_step(self, batch: Any, batch_idx: int) -> Any:
+            out = super().training_step(batch, batch_idx)
+            self.log("loss", out["loss"])
+            return out
+
+    logger = AtoLogger(db_url, project)
+    trainer = pytorch_lightning.Trainer(
+        logger=logger,
+        max_steps=3,
+        limit_val_batches=0,
+        log_every_n_steps=1,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        enable_checkpointing=False,
+    )
+    trainer.fit(Model())
+    logger.finish()
+    (run,) = _runs(db_url, project)
+    assert [s for k, s in _series(run) if k == "loss"] == [0, 1, 2]
+    assert run.status == "completed"
