@@ -432,7 +432,8 @@ def integrations(session: nox.Session) -> None:
     ``ddp_spawn``, ``torchrun`` with gloo); SQLite, PostgreSQL and MariaDB."""
     session.install(TORCH)  # the pinned CPU build first, so no framework pulls a CUDA torch
     extras = ",".join(INTEGRATION_EXTRAS)
-    session.install(*TEST_TOOLS, _pkg("ato-adict"), f"{_pkg('ato-tracker')}[{extras}]")
+    peers = ["pytorch-lightning"]  # the standalone package, also tested with AtoLogger
+    session.install(*TEST_TOOLS, *peers, _pkg("ato-adict"), f"{_pkg('ato-tracker')}[{extras}]")
     session.env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
     tests_dir = str(PACKAGES_DIR / "ato-tracker" / "tests-integrations")
     session.run(*PYTEST, tests_dir, *session.posargs)
