@@ -6,9 +6,10 @@
    store (``sqlite:///<tmp>/mlflow.db``; each call is one committed MLflow batch, so it runs on
    a smaller N and its rate is reported as measured, not extrapolated).
 2. The same Lightning training (BoringModel, CPU, the same steps, two metrics logged per step)
-   with no logger, with a LightningModule calling ``SQLLogger.log_metric`` directly, with
-   ``AtoLogger`` and with ``MLFlowLogger``: the overhead per step is the wall time minus the
-   no-logger time, divided by the steps (median of a few repeats).
+   logging nothing (the baseline), calling ``SQLLogger.log_metric`` directly in the step, and
+   logging through ``self.log`` into ``AtoLogger`` or ``MLFlowLogger`` (so those include
+   Lightning's own logging machinery): the overhead per step is the wall time minus the
+   baseline's, divided by the steps (median of a few repeats).
 
 Ratios printed: AtoLogger / direct ``log_metric``, AtoCallback / direct, MLFlowLogger /
 AtoLogger. Usage: python benchmarks/bench_integrations.py [--quick]
@@ -97,26 +98,31 @@ def mlflow_logger_calls(folder: Path, steps: int) -> float:
 
 # -- 2. the same Lightning training --------------------------------------------------------
 class TwoMetrics(BoringModel):
-    """BoringModel logging two metrics each step, through Lightning or straight to ato."""
+    """BoringModel logging two metrics each step through Lightning's ``self.log``
+    (``mode="lightning"``), straight to an ato ``SQLLogger`` (``"direct"``) or not at all
+    (``"silent"``, the baseline)."""
 
-    def __init__(self, direct: SQLLogger | None = None) -> None:
+    def __init__(self, mode: str, direct: SQLLogger | None = None) -> None:
         super().__init__()
+        self.mode = mode
         self.direct = direct
 
     def training_step(self, batch: Any, batch_idx: int) -> Any:
         out = super().training_step(batch, batch_idx)
         loss = out["loss"]
-        if self.direct is not None:
+        if self.mode == "direct" and self.direct is not None:
             value = loss.item()
             self.direct.log_metric("loss", value, self.global_step)
             self.direct.log_metric("acc", value * 0.5, self.global_step)
-        else:
+        elif self.mode == "lightning":
             self.log("loss", loss)
             self.log("acc", loss * 0.5)
         return out
 
 
-def fit_seconds(folder: Path, steps: int, logger: Any, direct: SQLLogger | None = None) -> float:
+def fit_seconds(
+    folder: Path, steps: int, logger: Any, mode: str, direct: SQLLogger | None = None
+) -> float:
     trainer = pl.Trainer(
         logger=logger,
         max_steps=steps,
@@ -129,7 +135,7 @@ def fit_seconds(folder: Path, steps: int, logger: Any, direct: SQLLogger | None 
         devices=1,
         default_root_dir=folder,
     )
-    model = TwoMetrics(direct)
+    model = TwoMetrics(mode, direct)
     start = time.perf_counter()
     trainer.fit(model)
     if direct is not None:
@@ -139,20 +145,21 @@ def fit_seconds(folder: Path, steps: int, logger: Any, direct: SQLLogger | None 
 
 def fit_case(folder: Path, steps: int, case: str, index: int) -> float:
     if case == "none":
-        return fit_seconds(folder, steps, False)
+        return fit_seconds(folder, steps, False, "silent")
     if case == "direct":
         logger = SQLLogger.from_url(f"sqlite:///{folder / f'fit-direct-{index}.db'}", "bench")
         logger.run()
-        elapsed = fit_seconds(folder, steps, False, direct=logger)
+        elapsed = fit_seconds(folder, steps, False, "direct", direct=logger)
         logger.finish()
         return elapsed
     if case == "ato":
         ato = AtoLogger(f"sqlite:///{folder / f'fit-ato-{index}.db'}", "bench")
-        elapsed = fit_seconds(folder, steps, ato)
+        elapsed = fit_seconds(folder, steps, ato, "lightning")
         ato.finish()
         return elapsed
     uri = f"sqlite:///{folder / f'fit-mlflow-{index}.db'}"
-    return fit_seconds(folder, steps, MLFlowLogger(experiment_name="bench", tracking_uri=uri))
+    mlflow = MLFlowLogger(experiment_name="bench", tracking_uri=uri)
+    return fit_seconds(folder, steps, mlflow, "lightning")
 
 
 def main() -> None:
@@ -191,7 +198,7 @@ def main() -> None:
         base = statistics.median(seconds["none"])
         over = {c: (statistics.median(s) - base) / fit_steps * 1e6 for c, s in seconds.items()}
         print(
-            f"   no logger                          {base / fit_steps * 1e6:10.1f} us/step (training itself)"
+            f"   no metrics logged                  {base / fit_steps * 1e6:10.1f} us/step (training itself)"
         )
         for case, label in (
             ("direct", "SQLLogger.log_metric in the step"),
@@ -200,7 +207,7 @@ def main() -> None:
         ):
             print(f"   + {label:33s}{over[case]:10.1f} us/step overhead")
         spread = (max(seconds["none"]) - min(seconds["none"])) / fit_steps * 1e6
-        print(f"   noise: the no-logger runs spread over {spread:.1f} us/step")
+        print(f"   noise: the baseline runs spread over {spread:.1f} us/step")
         if over["direct"] > spread:
             print(f"   ratio AtoLogger / direct log_metric: {over['ato'] / over['direct']:.1f}x")
         else:
