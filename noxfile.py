@@ -170,6 +170,8 @@ TYPECHECK_DEPS = [
     "omegaconf",
     "hydra-core",
     "tqdm",
+    "lightning",  # ato.tracker.integrations: each checked against its framework's own types
+    "transformers",
 ]
 
 
@@ -356,7 +358,8 @@ def bench(session: nox.Session) -> None:
         *["mlflow-skinny", "alembic", "optuna"],  # peers: bench_tracker, bench_hyperopt
         "httpx",  # bench_dashboard's HTTP client
         "scikit-learn",  # bench_search_quality: the digits MLP task
-        *["keras", "xgboost-cpu", "lightgbm"],  # bench_integrations: the callbacks
+        # bench_integrations: every framework of ato.tracker.integrations
+        *["lightning", "transformers", "accelerate>=1.1", "keras", "xgboost-cpu", "lightgbm"],
     )
     session.env["KERAS_BACKEND"] = "torch"
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
@@ -427,23 +430,31 @@ def tests_importers(session: nox.Session) -> None:
     session.run(*PYTEST, tests_dir, *session.posargs)
 
 
-INTEGRATION_EXTRAS = "[postgres,mysql,keras,xgboost,lightgbm,optuna]"
+# The extras of ato-tracker that ``integrations`` installs: the server drivers and every
+# framework of ato.tracker.integrations.
+INTEGRATION_EXTRAS = [
+    *["postgres", "mysql"],
+    *["lightning", "transformers", "keras", "xgboost", "lightgbm", "optuna"],
+]
 
 
 @nox.session(python=SERVER_PYTHON)
 def integrations(session: nox.Session) -> None:
     """ato-tracker's framework integrations (``ato.tracker.integrations``) against the real
-    frameworks on CPU: Keras 3 on torch, XGBoost, LightGBM, Optuna; offline, on SQLite,
-    PostgreSQL and MariaDB."""
-    session.install(TORCH)  # the pinned CPU build first, so nothing pulls a CUDA torch
-    session.install(
-        *TEST_TOOLS,
-        _pkg("ato-adict"),
-        _pkg("ato-tracker") + INTEGRATION_EXTRAS,
+    frameworks on CPU, offline: Lightning, Hugging Face transformers, Keras 3 on torch,
+    XGBoost, LightGBM, Optuna; tiny models, a few steps, 2-process runs (Lightning's
+    ``ddp_spawn``, ``torchrun`` with gloo); SQLite, PostgreSQL and MariaDB."""
+    session.install(TORCH)  # the pinned CPU build first, so no framework pulls a CUDA torch
+    extras = ",".join(INTEGRATION_EXTRAS)
+    peers = [
+        "pytorch-lightning",  # the standalone package, also tested with AtoLogger
         "scikit-learn",  # xgboost's scikit-learn estimators
+    ]
+    session.install(*TEST_TOOLS, *peers, _pkg("ato-adict"), f"{_pkg('ato-tracker')}[{extras}]")
+    session.env.update(
+        {"KERAS_BACKEND": "torch", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     )
-    session.env["KERAS_BACKEND"] = "torch"
-    tests_dir = str(PACKAGES_DIR / "ato-tracker" / "tests-integrations")
+    tests_dir = str(PACKAGES_DIR / "ato-tracker" / "tests_integrations")
     session.run(*PYTEST, tests_dir, *session.posargs)
 
 

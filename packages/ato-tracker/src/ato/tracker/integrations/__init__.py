@@ -1,9 +1,29 @@
-"""Integrations: ato-tracker inside the training frameworks' own callback interfaces.
+"""Integrations: ato-tracker inside the training frameworks' own callback interfaces; each
+module records a framework's training as ato runs.
 
-Each submodule imports its framework, so import the one you use (importing ``ato.tracker``
-imports none of them): `ato.tracker.integrations.keras` (a Keras 3 ``Callback``),
-`ato.tracker.integrations.xgboost` (an XGBoost ``TrainingCallback``),
-`ato.tracker.integrations.lightgbm` (a LightGBM callback) and
-`ato.tracker.integrations.optuna` (an Optuna study callback). Each framework is installed by
-the ato-tracker extra of the same name (``pip install 'ato-tracker[xgboost]'``).
+==========================================  ==================================  ==========================
+module                                      what it gives                       install
+==========================================  ==================================  ==========================
+``ato.tracker.integrations.lightning``      ``AtoLogger``, a Lightning          ``ato-tracker[lightning]``
+                                            ``Logger`` (``lightning`` or
+                                            ``pytorch_lightning`` 2.x)
+``ato.tracker.integrations.transformers``   ``AtoCallback``, a Hugging Face     ``ato-tracker[transformers]``
+                                            ``TrainerCallback``
+``ato.tracker.integrations.keras``          ``AtoCallback``, a Keras 3          ``ato-tracker[keras]``
+                                            ``Callback``
+``ato.tracker.integrations.xgboost``        ``AtoCallback``, an XGBoost         ``ato-tracker[xgboost]``
+                                            ``TrainingCallback``
+``ato.tracker.integrations.lightgbm``       ``ato_callback()``, a LightGBM      ``ato-tracker[lightgbm]``
+                                            callback
+``ato.tracker.integrations.optuna``         ``AtoCallback``, an Optuna study    ``ato-tracker[optuna]``
+                                            callback (each trial a run)
+==========================================  ==================================  ==========================
+
+Each module imports its framework when it is itself imported, never before: importing
+``ato.tracker`` or this package imports no framework, so import the module you use. Importing
+``lightning`` or ``transformers`` without its framework raises
+`ato.tracker.MissingDependencyError` naming the extra to install; the other modules raise the
+framework's own ``ImportError``. The modules use only the public API of
+[`ato.tracker`][ato.tracker] (a [`SQLLogger`][ato.tracker.SQLLogger] per run), and write from
+one process only when training runs on several (rank 0, the main process).
 """
