@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from importlib import metadata
 from typing import Any
 
 import httpx
@@ -162,3 +163,12 @@ def test_not_a_tracker_database_warns_but_serves(tmp_path: Any):
     finally:
         _, err = _stop(process)
     assert "not an ato tracker database" in err
+
+
+def test_the_dashboard_command_comes_from_the_entry_point():
+    """ato-tracker finds `ato dashboard` through this package's ``ato.commands`` entry point,
+    without importing the dashboard itself (ato-dashboard depends on ato-tracker)."""
+    (entry_point,) = metadata.entry_points(group="ato.commands").select(name="dashboard")
+    assert entry_point.value == "ato.dashboard.cli"
+    args = build_parser().parse_args(["dashboard", "--port", "9000"])
+    assert args.external is entry_point.load() and args.port == 9000

@@ -108,13 +108,6 @@ def test_an_ato_dashboard_without_the_entry_point_asks_for_a_reinstall(
     assert "pip install ato-dashboard" in err
 
 
-def test_the_dashboard_command_comes_from_the_entry_point():
-    (entry_point,) = metadata.entry_points(group="ato.commands").select(name="dashboard")
-    assert entry_point.value == "ato.dashboard.cli"
-    args = build_parser().parse_args(["dashboard", "--port", "9000"])
-    assert args.external is entry_point.load() and args.port == 9000
-
-
 def test_other_commands_do_not_load_the_dashboard(tmp_path: Path):
     probe = (
         "import sys; from ato.tracker.cli import main; "
