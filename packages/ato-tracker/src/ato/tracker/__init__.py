@@ -8,6 +8,8 @@ fingerprints; [`SQLFinder`][ato.tracker.SQLFinder] queries them. SQLite is the e
 from . import search_runs
 from .answers import Evaluation, SearchAnswer
 from .errors import (
+    ArtifactIntegrityError,
+    ArtifactNotFoundError,
     ArtifactPathError,
     BufferSettingsError,
     ConfigKeyCollisionError,
@@ -60,6 +62,8 @@ __all__ = [
     "ActiveRun",
     "Artifact",
     "Database",
+    "ArtifactIntegrityError",
+    "ArtifactNotFoundError",
     "ArtifactPathError",
     "BufferSettingsError",
     "ConfigKeyCollisionError",
