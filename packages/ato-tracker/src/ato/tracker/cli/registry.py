@@ -140,6 +140,18 @@ COMMANDS: tuple[Command, ...] = (
         arguments.runs_explain,
     ),
     Command(
+        ("runs", "artifacts"),
+        "a run's artifacts: name, size, SHA-256, stored or reference",
+        handlers.runs_artifacts,
+        arguments.runs_artifacts,
+    ),
+    Command(
+        ("runs", "get"),
+        "copy a stored artifact out of the artifact store (hash checked)",
+        handlers.runs_get,
+        arguments.runs_get,
+    ),
+    Command(
         ("runs", "mark"),
         "store a final status, e.g. for a crashed run",
         handlers.runs_mark,
