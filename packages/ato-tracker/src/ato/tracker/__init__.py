@@ -51,6 +51,7 @@ from .read.results import (
     SearchInfo,
 )
 from .search_runs import search_id_of
+from .storage.artifact_store import check_name as check_artifact_name
 from .storage.database import Database
 from .storage.normalize import normalize_config, structural_hash
 from .storage.settings import default_db_url, hide_password
@@ -65,6 +66,7 @@ __all__ = [
     "ArtifactIntegrityError",
     "ArtifactNotFoundError",
     "ArtifactPathError",
+    "check_artifact_name",
     "BufferSettingsError",
     "ConfigKeyCollisionError",
     "ConfigTooLargeError",

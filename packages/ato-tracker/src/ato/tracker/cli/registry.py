@@ -92,7 +92,7 @@ def _external_options(name: str) -> Callable[[argparse.ArgumentParser], None]:
         try:
             command = find(name, provider.distribution, provider.extra)
         except MissingCommandError as error:
-            for flag in ("--db", "--host", "--port", "--allow-host"):
+            for flag in ("--db", "--host", "--port", "--allow-host", "--artifact-root"):
                 parser.add_argument(flag, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
             parser.add_argument("--open", action="store_true", help=argparse.SUPPRESS)
             parser.set_defaults(external=None, missing=str(error))
