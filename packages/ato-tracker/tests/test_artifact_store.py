@@ -120,6 +120,30 @@ def test_the_seed_form_still_records_a_reference(logger: SQLLogger, db_url: str,
     assert (second.data_type, second.metadata, second.stored) == ("model", {"k": 2}, False)
 
 
+def test_the_seed_form_names_an_existing_file_by_its_path_too(
+    logger: SQLLogger, db_url: str, store: Path, tmp_path: Path
+):
+    source = tmp_path / "real.pt"
+    source.write_bytes(b"real")
+    logger.log_artifact(None, source, "model")
+    logger.log_artifact(None, source, "model", copy=True)
+    run_id = logger.get_current_run_id()
+    assert run_id is not None
+    reference, stored = _finder(db_url, store).get_artifacts(run_id)
+    assert (reference.name, reference.sha256, reference.stored) == (
+        str(source),
+        _sha(b"real"),
+        False,
+    )
+    assert (stored.name, stored.stored) == ("real.pt", True)
+
+
+def test_an_empty_directory_is_refused(logger: SQLLogger, tmp_path: Path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ArtifactPathError, match="without files"):
+        logger.log_artifact(tmp_path / "empty")
+
+
 def test_bad_input_raises_and_loses_nothing_already_logged(
     logger: SQLLogger, db_url: str, store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):

@@ -16,7 +16,7 @@ import os
 import stat
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
@@ -59,6 +59,7 @@ def prepare(
     root: Path | None,
     max_files: int = MAX_FILES,
     must_exist: bool = True,
+    named_by_path: bool = False,
 ) -> list[ArtifactFile]:
     """The files of ``path`` (a file, or a directory's regular files, recursively), hashed
     and, with ``copy``, copied into the store at ``root``.
@@ -73,11 +74,13 @@ def prepare(
         root: the store directory (created when first needed).
         max_files: most files a directory may hold.
         must_exist: raise for a path that does not exist (else it becomes a reference).
+        named_by_path: a file referenced without ``name`` gets no name of its own (readers
+            name it by its path, as ato 2.x's references).
 
     Raises:
         ArtifactPathError: the path does not exist (``must_exist``), is neither a file nor a
             directory, a file cannot be read (when copying), a directory holds more than
-            ``max_files`` files, or ``name`` is not a safe relative name.
+            ``max_files`` files or none, or ``name`` is not a safe relative name.
     """
     text = artifact_text(path, "path")
     if name is not None:
@@ -94,12 +97,14 @@ def prepare(
         return [ArtifactFile(name, text, None, None, False)]
     if source.is_dir():
         base = name if name is not None else _default_name(source)
-        return [
-            _one(file, f"{base}/{relative}", copy, root)
-            for relative, file in _directory_files(source, max_files)
-        ]
+        files = _directory_files(source, max_files)
+        if not files:
+            raise ArtifactPathError("path", text, "is a directory without files; nothing to log")
+        return [_one(file, f"{base}/{relative}", copy, root) for relative, file in files]
     if not source.is_file():
         raise ArtifactPathError("path", text, "is neither a regular file nor a directory")
+    if name is None and named_by_path and not copy:
+        return [replace(_one(source, _default_name(source), copy, root), name=None)]
     return [_one(source, name if name is not None else _default_name(source), copy, root)]
 
 

@@ -664,6 +664,7 @@ class SQLLogger:
             root=self._artifacts_at,
             max_files=max_files,
             must_exist=wanted,
+            named_by_path=seed,
         )
         return artifacts.insert_rows(self.engine, target, files, kind, metadata)
 
