@@ -48,6 +48,8 @@ def test_every_command_parses_to_its_own_table_row():
         "runs metrics": ["1"],
         "runs explain": ["1", "optim.lr"],
         "runs mark": ["1", "--status", "killed"],
+        "runs artifacts": ["1"],
+        "runs get": ["1", "model.pt"],
         "import optuna": ["--storage", "sqlite://", "--study", "s"],
         "import mlflow": ["--from", "mlruns"],
         "import tensorboard": ["logs"],

@@ -14,7 +14,7 @@ import functools
 import logging
 from collections.abc import Callable, Sequence
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import orjson
@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -150,6 +150,22 @@ def api_series(request: Request) -> Response:
 
 
 @admitted
+def api_artifact(request: Request) -> Response:
+    """``/api/runs/{run_id}/artifacts/{name}``: a stored artifact's file, read-only, as a
+    download (``application/octet-stream``, attachment); see `ato.dashboard.data.artifact_file`."""
+    run_id = admission.run_id(request.path_params["run_id"])
+    name = request.path_params["name"]
+    with database(request).reading() as finder:
+        path = data.artifact_file(finder, run_id, name)
+    return FileResponse(
+        path,
+        media_type="application/octet-stream",
+        filename=PurePosixPath(name).name,
+        headers={"Cache-Control": "no-store", **SECURITY_HEADERS},
+    )
+
+
+@admitted
 def api_compare(request: Request) -> Response:
     """``/api/compare?runs=...``: see `ato.dashboard.data.compare`."""
     ids = data.parse_run_ids(request.query_params.get("runs"))
@@ -263,6 +279,7 @@ ROUTES: list[BaseRoute] = [
     Route("/api/projects/{name:path}/runs", api_runs, name="api_runs"),
     Route("/api/runs/{run_id}", api_run, name="api_run"),
     Route("/api/runs/{run_id}/metrics/{key:path}", api_series, name="api_series"),
+    Route("/api/runs/{run_id}/artifacts/{name:path}", api_artifact, name="api_artifact"),
     Route("/api/compare", api_compare, name="api_compare"),
     Route("/api/searches/{search_id:path}", api_search, name="api_search"),
     Mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static"),
@@ -275,7 +292,11 @@ EXCEPTION_HANDLERS = {
 
 
 def create_app(
-    db_url: str, *, host: str = "127.0.0.1", allow_hosts: Sequence[str] = ()
+    db_url: str,
+    *,
+    host: str = "127.0.0.1",
+    allow_hosts: Sequence[str] = (),
+    artifact_root: str | None = None,
 ) -> Starlette:
     """The dashboard as an ASGI app over the database at ``db_url`` (opened read-only).
 
@@ -288,12 +309,15 @@ def create_app(
             ``0.0.0.0``/``::`` this machine's names and addresses) in their ``Host`` header,
             which defeats DNS-rebinding attacks from web pages.
         allow_hosts: more ``Host`` names to accept (e.g. the name of a reverse proxy).
+        artifact_root: the database's artifact store, whose stored files the run pages offer
+            for download (default ``$ATO_ARTIFACT_ROOT``, else ``<file>.artifacts`` next to a
+            SQLite file; a server database without one lists artifacts but serves none).
 
     Raises:
         DatabaseUnavailableError: ``db_url`` is not a usable URL (a database that is missing
             or not a tracker database is reported on every page instead).
     """
-    db = ReadOnlyDatabase(db_url)
+    db = ReadOnlyDatabase(db_url, artifact_root=artifact_root)
     app = Starlette(
         routes=ROUTES,
         middleware=[

@@ -44,6 +44,13 @@ def add_arguments(parser: argparse.ArgumentParser, *, db_default: object = None)
         help="also answer requests whose Host header names NAME (e.g. a reverse proxy's name; "
         "repeatable). By default only localhost names and the bound address are answered",
     )
+    parser.add_argument(
+        "--artifact-root",
+        metavar="DIR",
+        default=None,
+        help="the artifact store whose stored files run pages offer for download (default: "
+        "$ATO_ARTIFACT_ROOT, else <file>.artifacts next to a SQLite file)",
+    )
     parser.add_argument("--open", action="store_true", help="open the dashboard in a browser")
 
 
@@ -113,7 +120,12 @@ def _serve_on(listener: socket.socket, args: argparse.Namespace) -> int:
 
     url = getattr(args, "db", None) or default_db_url()
     try:
-        app = create_app(url, host=args.host, allow_hosts=args.allow_host)
+        app = create_app(
+            url,
+            host=args.host,
+            allow_hosts=args.allow_host,
+            artifact_root=getattr(args, "artifact_root", None),
+        )
     except DashboardError as error:
         sys.stderr.write(f"ato dashboard: error: {error}\n")
         return 2

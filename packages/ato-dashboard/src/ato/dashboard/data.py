@@ -8,9 +8,22 @@ metric keys raise ``ato.dashboard.errors.NotFoundError``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from ato.tracker import MetricColumns, Run, RunRow, SQLFinder, is_bookkeeping, search_runs
+from ato.tracker import (
+    Artifact,
+    ArtifactNotFoundError,
+    ArtifactPathError,
+    MetricColumns,
+    Run,
+    RunRow,
+    SQLFinder,
+    check_artifact_name,
+    is_bookkeeping,
+    search_runs,
+)
 
 from . import records
 from .admission import MAX_POINTS_LIMIT, is_run_id
@@ -129,8 +142,9 @@ def _json_values(values: list[float | None]) -> list[float | str | None]:
 
 def run_detail(finder: SQLFinder, run_id: int) -> dict[str, Any]:
     """``/api/runs/{id}``: the run's status, times, tags, config tree, provenance (how it was
-    launched; ``{}`` for runs that did not record it), artifacts (paths only), fingerprints
-    and metric summaries.
+    launched; ``{}`` for runs that did not record it), artifacts (name, size, SHA-256, stored
+    or reference, and for stored files the ``download`` URL), fingerprints and metric
+    summaries.
 
     Raises:
         NotFoundError: no run ``run_id``.
@@ -158,15 +172,7 @@ def run_detail(finder: SQLFinder, run_id: int) -> dict[str, Any]:
         "provenance": records.plain_provenance(run),
         "metric_keys": sorted(summaries),
         "metrics": {key: records.summary(s) for key, s in sorted(summaries.items())},
-        "artifacts": [
-            {
-                "path": a.path,
-                "data_type": a.data_type,
-                "metadata": a.metadata,
-                "timestamp": records.iso(a.timestamp),
-            }
-            for a in run.artifacts
-        ],
+        "artifacts": [artifact_record(run.id, a) for a in run.artifacts],
         "fingerprints": [
             {
                 "trace_id": f.trace_id,
@@ -177,6 +183,48 @@ def run_detail(finder: SQLFinder, run_id: int) -> dict[str, Any]:
             for f in run.fingerprints
         ],
     }
+
+
+def artifact_record(run_id: int, artifact: Artifact) -> dict[str, Any]:
+    """One artifact of ``/api/runs/{id}``: ``name``, ``path`` (where it was logged from),
+    ``data_type``, ``metadata``, ``timestamp``, ``size`` (bytes) and ``sha256`` (``None`` when
+    unknown), ``stored``, and ``download``: the URL serving a stored file (``None`` for a
+    reference)."""
+    download = None
+    if artifact.stored:
+        download = f"/api/runs/{run_id}/artifacts/{quote(artifact.name, safe='/')}"
+    return {
+        "name": artifact.name,
+        "path": artifact.path,
+        "data_type": artifact.data_type,
+        "metadata": artifact.metadata,
+        "timestamp": records.iso(artifact.timestamp),
+        "size": artifact.size,
+        "sha256": artifact.sha256,
+        "stored": artifact.stored,
+        "download": download,
+    }
+
+
+def artifact_file(finder: SQLFinder, run_id: int, name: str) -> Path:
+    """``/api/runs/{id}/artifacts/{name}``: the stored file of run ``run_id``'s artifact
+    ``name``, inside the artifact store (never a path outside it; see
+    `ato.tracker.SQLFinder.artifact_file`).
+
+    Raises:
+        BadRequestError: ``name`` is not a safe relative name (absolute, ``..``, ...).
+        NotFoundError: no run ``run_id``, no such artifact, a reference only, no store
+            configured, or the file is missing from the store.
+    """
+    try:
+        check_artifact_name(name)
+    except ArtifactPathError as error:
+        raise BadRequestError(str(error)) from None
+    _load_run(finder, run_id)
+    try:
+        return finder.artifact_file(run_id, name)
+    except ArtifactNotFoundError as error:
+        raise NotFoundError(str(error)) from None
 
 
 def _load_run(finder: SQLFinder, run_id: int) -> Run:

@@ -48,13 +48,15 @@ class ReadOnlyDatabase:
 
     Args:
         url: a SQLAlchemy URL or a bare SQLite file path (the ``ato`` command's ``--db``).
+        artifact_root: the artifact store directory (see ``SQLFinder``'s ``artifact_root``).
 
     Raises:
         DatabaseUnavailableError: ``url`` is not a database URL, names an in-memory SQLite
             database (nothing to show), or its driver is not installed.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, artifact_root: str | None = None) -> None:
+        self.artifact_root = artifact_root
         #: The URL with any password replaced by ``***``: the only form ever shown.
         self.display_url = _display(url)
         try:
@@ -97,7 +99,7 @@ class ReadOnlyDatabase:
 
     def _open(self) -> SQLFinder:
         try:
-            finder = SQLFinder.open_read_only(self.url)
+            finder = SQLFinder.open_read_only(self.url, artifact_root=self.artifact_root)
         except DatabaseNotFoundError:
             raise DatabaseUnavailableError(
                 f"the SQLite file {self._resolved_path()} does not exist (yet)"

@@ -8,6 +8,8 @@ fingerprints; [`SQLFinder`][ato.tracker.SQLFinder] queries them. SQLite is the e
 from . import search_runs
 from .answers import Evaluation, SearchAnswer
 from .errors import (
+    ArtifactIntegrityError,
+    ArtifactNotFoundError,
     ArtifactPathError,
     BufferSettingsError,
     ConfigKeyCollisionError,
@@ -49,6 +51,7 @@ from .read.results import (
     SearchInfo,
 )
 from .search_runs import search_id_of
+from .storage.artifact_store import check_name as check_artifact_name
 from .storage.database import Database
 from .storage.normalize import normalize_config, structural_hash
 from .storage.settings import default_db_url, hide_password
@@ -60,7 +63,10 @@ __all__ = [
     "ActiveRun",
     "Artifact",
     "Database",
+    "ArtifactIntegrityError",
+    "ArtifactNotFoundError",
     "ArtifactPathError",
+    "check_artifact_name",
     "BufferSettingsError",
     "ConfigKeyCollisionError",
     "ConfigTooLargeError",

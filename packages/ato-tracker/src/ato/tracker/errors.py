@@ -248,3 +248,11 @@ class MissingDependencyError(TrackerError, ImportError):
 
 class NameNotFoundError(TrackerError, LookupError):
     """A project, metric or param name matches nothing; the message suggests close names."""
+
+
+class ArtifactNotFoundError(TrackerError, LookupError):
+    """A run has no artifact of the name asked for, or its stored file is not in the store."""
+
+
+class ArtifactIntegrityError(TrackerError, ValueError):
+    """A stored artifact's file no longer has the SHA-256 digest recorded when it was logged."""

@@ -84,9 +84,25 @@
     if (!run.artifacts.length) { target.append(el("p", { cls: "muted", text: "none" })); return; }
     const t = el("table", { cls: "grid" });
     target.append(el("div", { cls: "table-wrap" }, t));
-    table(t, ["path", "type", "metadata", "logged"], run.artifacts.map((a) => [
-      el("code", { text: a.path }), a.data_type, a.metadata === null ? "" : JSON.stringify(a.metadata), fmtTime(a.timestamp),
+    table(t, ["name", "size", "sha256", "kept", "type", "metadata", "logged"], run.artifacts.map((a) => [
+      a.download ? el("a", { href: a.download, text: a.name, download: "" }) : el("code", { text: a.name }),
+      fmtBytes(a.size),
+      a.sha256 ? el("code", { text: a.sha256.slice(0, 12), title: a.sha256 }) : "?",
+      a.stored ? "stored" : el("span", { cls: "muted", text: `reference: ${a.path}` }),
+      a.data_type, a.metadata === null ? "" : JSON.stringify(a.metadata), fmtTime(a.timestamp),
     ]));
+  }
+
+  /* 1536 -> "1.5 KiB"; null (not readable when logged) -> "?". */
+  function fmtBytes(size) {
+    if (size === null || size === undefined) return "?";
+    if (size < 1024) return `${size} B`;
+    let value = size / 1024;
+    for (const unit of ["KiB", "MiB", "GiB"]) {
+      if (value < 1024) return `${value.toFixed(1)} ${unit}`;
+      value /= 1024;
+    }
+    return `${value.toFixed(1)} TiB`;
   }
 
   function fingerprints() {

@@ -9,6 +9,8 @@
     ato runs compare ID ID [ID ...] [--mode SPEC]            # config diff and metrics
     ato runs metrics RUN [--key K] [--format table|csv|json] # every logged value
     ato runs explain RUN KEY                                 # where a config value came from
+    ato runs artifacts RUN                                   # name, size, sha256, stored?
+    ato runs get RUN NAME [-o PATH] [--force]                # copy a stored artifact out
     ato runs mark RUN --status S                             # e.g. killed, for a crashed run
     ato runs export [PROJECT] [--format csv|json] [--params K,..]
     ato projects                                             # projects with run counts

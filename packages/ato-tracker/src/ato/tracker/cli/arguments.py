@@ -152,6 +152,32 @@ def runs_explain(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("key", metavar="KEY", help="dotted config key, e.g. optim.lr")
 
 
+def _artifact_root(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--artifact-root",
+        metavar="DIR",
+        help="the database's artifact store (default: $ATO_ARTIFACT_ROOT, else <file>.artifacts "
+        "next to a SQLite file)",
+    )
+
+
+def runs_artifacts(parser: argparse.ArgumentParser) -> None:
+    """``ato runs artifacts RUN``."""
+    parser.add_argument("run_id", type=int, metavar="RUN")
+    _artifact_root(parser)
+
+
+def runs_get(parser: argparse.ArgumentParser) -> None:
+    """``ato runs get RUN NAME [-o PATH] [--force]``."""
+    parser.add_argument("run_id", type=int, metavar="RUN")
+    parser.add_argument("name", metavar="NAME", help="the artifact's name (ato runs artifacts)")
+    parser.add_argument(
+        "-o", "--output", metavar="PATH", help="file or directory to write (default: ./NAME's base)"
+    )
+    parser.add_argument("--force", action="store_true", help="overwrite an existing file")
+    _artifact_root(parser)
+
+
 def runs_mark(parser: argparse.ArgumentParser) -> None:
     """``ato runs mark RUN --status S``."""
     parser.add_argument("run_id", type=int, metavar="RUN")

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from ..errors import (
+    ArtifactIntegrityError,
+    ArtifactNotFoundError,
     DatabaseNotFoundError,
     NameNotFoundError,
     NotATrackerDatabaseError,
@@ -31,8 +33,14 @@ Failure = tuple[str, int]
 Policy = Callable[[Exception, str], "Failure | None"]
 """``policy(error, db_url) -> Failure | None``; ``db_url`` is the ``--db`` in effect."""
 
-_NOT_FOUND = (RunNotFoundError, ProjectNotFoundError, NameNotFoundError)
-_UNUSABLE = (UsageError, DatabaseNotFoundError, NotATrackerDatabaseError, SchemaError)
+_NOT_FOUND = (RunNotFoundError, ProjectNotFoundError, NameNotFoundError, ArtifactNotFoundError)
+_UNUSABLE = (
+    UsageError,
+    DatabaseNotFoundError,
+    NotATrackerDatabaseError,
+    SchemaError,
+    ArtifactIntegrityError,
+)
 _WRITING = (ArgumentError, SQLAlchemyError, TrackerError, OSError)
 
 
@@ -42,9 +50,10 @@ def _reason(error: Exception) -> str:
 
 
 def reading(error: Exception, db_url: str) -> Failure | None:
-    """Commands that read (or mark, or upgrade) runs: an unknown run, project, metric or
-    param exits 1; a usage error or an unusable database (missing SQLite file, not a tracker
-    database, old schema, bad URL, driver error) exits 2."""
+    """Commands that read (or mark, or upgrade) runs: an unknown run, project, metric,
+    param or artifact exits 1; a usage error, a damaged stored artifact or an unusable
+    database (missing SQLite file, not a tracker database, old schema, bad URL, driver
+    error) exits 2."""
     if isinstance(error, _NOT_FOUND):
         return str(error), EXIT_NOT_FOUND
     if isinstance(error, _UNUSABLE):

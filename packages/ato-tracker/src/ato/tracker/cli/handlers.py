@@ -19,7 +19,7 @@ from rich.console import Console
 from ..errors import UsageError
 from ..read.finder import SQLFinder
 from ..storage.settings import default_db_url, default_spool_dir
-from . import commands
+from . import artifacts, commands
 from .failures import EXIT_OK
 from .selection import split_names
 from .sync import sync as sync_spool
@@ -48,7 +48,9 @@ def console(out: IO[str]) -> Console:
 def _context(args: argparse.Namespace, out: IO[str]) -> commands.Context:
     """What the ``runs``/``projects`` commands read through; the database must exist."""
     return commands.Context(
-        finder=SQLFinder(db_url_of(args), must_exist=True),
+        finder=SQLFinder(
+            db_url_of(args), must_exist=True, artifact_root=getattr(args, "artifact_root", None)
+        ),
         project=args.project,
         as_json=bool(args.json),
         console=console(out),
@@ -114,6 +116,20 @@ def runs_metrics(args: argparse.Namespace, out: IO[str]) -> int:
 def runs_explain(args: argparse.Namespace, out: IO[str]) -> int:
     """``ato runs explain RUN KEY``."""
     commands.explain_key(_context(args, out), args.run_id, args.key)
+    return EXIT_OK
+
+
+def runs_artifacts(args: argparse.Namespace, out: IO[str]) -> int:
+    """``ato runs artifacts RUN``."""
+    artifacts.list_artifacts(_context(args, out), args.run_id)
+    return EXIT_OK
+
+
+def runs_get(args: argparse.Namespace, out: IO[str]) -> int:
+    """``ato runs get RUN NAME [-o PATH]``."""
+    artifacts.get_artifact(
+        _context(args, out), args.run_id, args.name, args.output, force=args.force
+    )
     return EXIT_OK
 
 

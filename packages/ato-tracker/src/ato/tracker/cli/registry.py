@@ -92,7 +92,7 @@ def _external_options(name: str) -> Callable[[argparse.ArgumentParser], None]:
         try:
             command = find(name, provider.distribution, provider.extra)
         except MissingCommandError as error:
-            for flag in ("--db", "--host", "--port", "--allow-host"):
+            for flag in ("--db", "--host", "--port", "--allow-host", "--artifact-root"):
                 parser.add_argument(flag, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
             parser.add_argument("--open", action="store_true", help=argparse.SUPPRESS)
             parser.set_defaults(external=None, missing=str(error))
@@ -138,6 +138,18 @@ COMMANDS: tuple[Command, ...] = (
         "where a run's value of a config key came from",
         handlers.runs_explain,
         arguments.runs_explain,
+    ),
+    Command(
+        ("runs", "artifacts"),
+        "a run's artifacts: name, size, SHA-256, stored or reference",
+        handlers.runs_artifacts,
+        arguments.runs_artifacts,
+    ),
+    Command(
+        ("runs", "get"),
+        "copy a stored artifact out of the artifact store (hash checked)",
+        handlers.runs_get,
+        arguments.runs_get,
     ),
     Command(
         ("runs", "mark"),

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import math
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, distinct, func, select
 from sqlalchemy.exc import DBAPIError
 
-from ..errors import TrackerConfigError, TrackerError
-from ..storage import search_runs
+from ..errors import ArtifactNotFoundError, TrackerConfigError, TrackerError
+from ..storage import artifact_store, search_runs
 from ..storage.database import Database
 from ..storage.models import FingerprintRecord, MetricRecord, ProjectRecord, RunRecord
 from ..storage.schema import HEAD_REVISION
@@ -23,6 +25,7 @@ from . import dataframes, frames, overview, queries, series, status, summaries
 from .answers import SearchAnswer, search_answer
 from .overview import RunRow
 from .results import (
+    Artifact,
     Metric,
     MetricColumns,
     MetricKeyPage,
@@ -128,6 +131,9 @@ class SQLFinder:
         crash_timeout: seconds without a heartbeat after which a ``running`` run is shown
             as ``crashed`` (default ``$ATO_CRASH_TIMEOUT``, else 120; see
             ``ato.tracker.read.status``).
+        artifact_root: the database's artifact store directory (default
+            ``$ATO_ARTIFACT_ROOT``, else ``<file>.artifacts`` next to a SQLite file; see
+            ``ato.tracker.storage.artifact_store``), where `artifact_file` finds stored files.
 
     Raises:
         DatabaseNotFoundError: ``must_exist`` is set and the SQLite file does not exist.
@@ -148,6 +154,7 @@ class SQLFinder:
         must_exist: bool = False,
         read_only: bool = False,
         crash_timeout: float | None = None,
+        artifact_root: str | os.PathLike[str] | None = None,
     ) -> None:
         self.crash_timeout = status.crash_timeout(crash_timeout)
         settings = read_settings(config, need_project=False)
@@ -158,6 +165,8 @@ class SQLFinder:
         if must_exist:
             self.database.require_tracker_schema()
         self.engine: Engine = self.database.read_engine() if read_only else self.database.engine()
+        #: The artifact store directory, ``None`` when none is configured for a server.
+        self.artifact_root: Path | None = artifact_store.store_root(self.database, artifact_root)
 
     @classmethod
     def from_url(
@@ -167,10 +176,11 @@ class SQLFinder:
         must_exist: bool = False,
         read_only: bool = False,
         crash_timeout: float | None = None,
+        artifact_root: str | os.PathLike[str] | None = None,
     ) -> SQLFinder:
         """A finder over the database at ``url`` (a SQLAlchemy URL, or a bare SQLite file
-        path), without a config object; ``must_exist``, ``read_only`` and ``crash_timeout``
-        as for `SQLFinder`.
+        path), without a config object; ``must_exist``, ``read_only``, ``crash_timeout`` and
+        ``artifact_root`` as for `SQLFinder`.
 
         Raises:
             TrackerConfigError: ``url`` is not a string.
@@ -178,10 +188,22 @@ class SQLFinder:
         """
         if not isinstance(url, str):
             raise TrackerConfigError(f"SQLFinder.from_url takes a URL string, got {url!r}")
-        return cls(url, must_exist=must_exist, read_only=read_only, crash_timeout=crash_timeout)
+        return cls(
+            url,
+            must_exist=must_exist,
+            read_only=read_only,
+            crash_timeout=crash_timeout,
+            artifact_root=artifact_root,
+        )
 
     @classmethod
-    def open_read_only(cls, url: str, *, crash_timeout: float | None = None) -> SQLFinder:
+    def open_read_only(
+        cls,
+        url: str,
+        *,
+        crash_timeout: float | None = None,
+        artifact_root: str | os.PathLike[str] | None = None,
+    ) -> SQLFinder:
         """``SQLFinder.from_url(url, read_only=True)``: the database at ``url`` opened so that
         nothing can be written to it (see ``read_only`` of `SQLFinder`).
 
@@ -193,7 +215,9 @@ class SQLFinder:
             SchemaTooNewError: a newer schema revision (upgrade ato-tracker).
             sqlalchemy.exc.DBAPIError: the database cannot be opened or read.
         """
-        return cls.from_url(url, read_only=True, crash_timeout=crash_timeout)
+        return cls.from_url(
+            url, read_only=True, crash_timeout=crash_timeout, artifact_root=artifact_root
+        )
 
     @property
     def display_url(self) -> str:
@@ -221,6 +245,48 @@ class SQLFinder:
             return queries.load_run(
                 conn, run_id, with_metrics=with_metrics, crash_timeout=self.crash_timeout
             )
+
+    def get_artifacts(self, run_id: int) -> list[Artifact]:
+        """The artifacts of run ``run_id`` in logging order (``[]`` for none or no such run);
+        each with its ``name``, ``size``, ``sha256`` and whether it is ``stored``."""
+        if not queries.in_id_range(run_id):
+            return []
+        with self.engine.connect() as conn:
+            return queries.load_artifacts(conn, run_id)
+
+    def find_artifact(self, run_id: int, name: str) -> Artifact | None:
+        """The artifact of run ``run_id`` called ``name`` (compared exactly; the one logged
+        last when several share the name), or ``None``."""
+        found = [a for a in self.get_artifacts(run_id) if a.name == name]
+        return found[-1] if found else None
+
+    def artifact_file(self, run_id: int, name: str) -> Path:
+        """The stored file of run ``run_id``'s artifact ``name``, inside the artifact store
+        (symbolic links resolved; never a path outside the store). Read it, do not change it.
+
+        Raises:
+            ArtifactNotFoundError: the run has no artifact ``name``; it is a reference (not
+                stored: its ``path`` says where it was); no store is configured for this
+                database (server: give ``artifact_root`` or set ``$ATO_ARTIFACT_ROOT``); or
+                the file is missing from the store.
+        """
+        found = self.find_artifact(run_id, name)
+        if found is None:
+            raise ArtifactNotFoundError(
+                f"run {run_id} has no artifact named {name!r}; `ato runs artifacts {run_id}` "
+                "lists them"
+            )
+        if not found.stored or found.sha256 is None:
+            raise ArtifactNotFoundError(
+                f"artifact {name!r} of run {run_id} is a reference, not stored: it was "
+                f"logged from {found.path!r} (copy=False or no artifact store)"
+            )
+        if self.artifact_root is None:
+            raise ArtifactNotFoundError(
+                f"no artifact store is configured for {self.display_url}; set "
+                f"${artifact_store.ARTIFACT_ROOT_ENV} (or artifact_root=) to its directory"
+            )
+        return artifact_store.stored_file(self.artifact_root, found.sha256)
 
     def find_runs(self, run_ids: Sequence[int], *, with_metrics: bool = True) -> list[Run]:
         """The runs among ``run_ids`` (a sequence of run ids, any length: queried in batches)

@@ -299,7 +299,23 @@ def _load_children(
 
 
 def _artifact(row: Row[Any]) -> Artifact:
-    return Artifact(row.id, row.run_id, row.path, row.data_type, row.metadata, row.timestamp)
+    return Artifact(
+        row.id,
+        row.run_id,
+        row.path,
+        row.data_type,
+        row.metadata,
+        row.timestamp,
+        name=row.name if row.name is not None else row.path,
+        size=row.size,
+        sha256=row.sha256,
+        stored=bool(row.stored),
+    )
+
+
+def load_artifacts(conn: Connection, run_id: int) -> list[Artifact]:
+    """The artifacts of run ``run_id`` in logging order (``[]`` for none or no such run)."""
+    return _load_children(conn, _artifacts, [run_id], _artifact).get(run_id, [])
 
 
 def _fingerprint(row: Row[Any]) -> Fingerprint:

@@ -66,8 +66,12 @@ class Metric(NamedTuple):
 
 @dataclass(frozen=True)
 class Artifact:
-    """A run output: ``path``, ``data_type`` (free text such as ``'model'``), ``metadata``
-    (JSON data or ``None``; ``data_info`` is its ato 2.x name) and ``timestamp`` (aware UTC)."""
+    """A run output: ``path`` (where it was logged from, or the reference), ``data_type``
+    (free text such as ``'model'``), ``metadata`` (JSON data or ``None``; ``data_info`` is its
+    ato 2.x name), ``timestamp`` (aware UTC), the ``name`` it is fetched by (``path`` for
+    artifacts logged before names existed), ``size`` in bytes and ``sha256`` (hex digest;
+    both ``None`` when the file could not be read at logging time) and ``stored``: whether a
+    copy is in the database's artifact store (else ``path`` is a reference only)."""
 
     id: int
     run_id: int
@@ -75,6 +79,10 @@ class Artifact:
     data_type: str
     metadata: Any
     timestamp: datetime
+    name: str = ""
+    size: int | None = None
+    sha256: str | None = None
+    stored: bool = False
 
     @property
     def data_info(self) -> Any:

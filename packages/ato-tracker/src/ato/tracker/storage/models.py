@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Double,
     ForeignKey,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    false,
 )
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.engine import Dialect
@@ -38,6 +40,7 @@ from .values import FINITE
 KEY_LENGTH = 255
 STATUS_LENGTH = 32
 HASH_LENGTH = 128
+SHA256_LENGTH = 64
 
 MARIADB_NAME_COLLATION = "utf8mb4_nopad_bin"
 MYSQL_NAME_COLLATION = "utf8mb4_0900_bin"
@@ -246,7 +249,10 @@ class MetricSummaryRecord(Base):
 
 
 class ArtifactRecord(Base):
-    """A file (or other output) a run produced, referenced by path."""
+    """A file (or other output) a run produced: its source ``path``, and since revision 0007
+    the ``name`` it is listed and fetched by, its ``size`` in bytes and ``sha256`` digest
+    (when the file was readable) and whether a copy is ``stored`` in the database's artifact
+    store (`ato.tracker.storage.artifact_store`) or the row is a reference only."""
 
     __tablename__ = "artifacts"
 
@@ -257,6 +263,10 @@ class ArtifactRecord(Base):
     # "metadata" is reserved on declarative classes, so the attribute is named meta.
     meta: Mapped[Any] = mapped_column("metadata", JSON, nullable=True)
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime())
+    name: Mapped[str | None] = mapped_column(Text, nullable=True)
+    size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    sha256: Mapped[str | None] = mapped_column(String(SHA256_LENGTH), nullable=True)
+    stored: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=false())
 
     __table_args__ = (Index("ix_artifacts_run_id", "run_id"),)
 

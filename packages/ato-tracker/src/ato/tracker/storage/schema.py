@@ -38,7 +38,7 @@ from ..errors import NotATrackerDatabaseError, SchemaError, SchemaOutdatedError,
 from .models import Base
 
 #: The newest schema revision, the one this ato-tracker reads and writes (the migrations' head).
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 #: Revision of databases written by ato 2.x.
 ATO2_REVISION = "0001"
 #: Revision of databases written by ato-tracker 3.0.0 (which stored no version).
@@ -150,7 +150,10 @@ def _revision_after_3_0(inspector: Inspector) -> str:
     indexes = {index["name"] for index in inspector.get_indexes("metrics")}
     if SERIES_INDEX not in indexes:
         return "0004"
-    return "0006" if inspector.has_table(SUMMARY_TABLE) else "0005"
+    if not inspector.has_table(SUMMARY_TABLE):
+        return "0005"
+    artifacts = {column["name"] for column in inspector.get_columns("artifacts")}
+    return "0007" if "sha256" in artifacts else "0006"
 
 
 def head_if_current(engine: Engine, url: str) -> bool:

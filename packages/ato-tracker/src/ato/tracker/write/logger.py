@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from pathlib import Path
 from time import monotonic, time
 from types import TracebackType
 from typing import Any, cast
@@ -29,13 +31,12 @@ from ..errors import (
 from ..read import queries
 from ..read.results import Project, Run
 from ..read.status import HEARTBEAT_INTERVAL_S
-from ..storage import search_runs
+from ..storage import artifact_store, search_runs
 from ..storage.clock import database_now
 from ..storage.database import Database
 from ..storage.engine import retry_disconnects, run_transaction
 from ..storage.models import (
     STATUS_LENGTH,
-    ArtifactRecord,
     FingerprintRecord,
     ProjectRecord,
     RunRecord,
@@ -50,8 +51,12 @@ from ..storage.settings import (
 )
 from ..storage.statuses import RunStatus, stored
 from . import (
+    artifacts,
     exits,  # noqa: F401 - installs the exit and fork hooks of the buffers
     signals,
+)
+from . import (
+    run_dir as run_dirs,
 )
 from .buffer import UNREACHABLE, MetricBuffer, RejectedMetric, close_quietly
 from .fingerprints import iter_fingerprints
@@ -94,6 +99,12 @@ class SQLLogger:
             command-line overrides and where every key's value came from. Not needed for a
             config a Scope built (it carries that record itself, ``__ato_scope__``): give it
             for a config assembled elsewhere.
+        artifact_root: the directory of the database's artifact store (default
+            ``$ATO_ARTIFACT_ROOT``, else ``<file>.artifacts`` next to a SQLite file; a
+            server database needs one for `log_artifact` to copy files, else artifacts are
+            recorded as references with a warning). See ``ato.tracker.write.artifacts``.
+        run_root: where `run_dir` makes run directories (default ``$ATO_RUN_ROOT``, else
+            ``./ato_runs``); see ``ato.tracker.write.run_dir``.
 
     Raises:
         TrackerConfigError: the config has no ``experiment.project_name``.
@@ -116,12 +127,17 @@ class SQLLogger:
         flush_interval: float = 1.0,
         heartbeat_interval: float = HEARTBEAT_INTERVAL_S,
         scope: Any = None,
+        artifact_root: str | os.PathLike[str] | None = None,
+        run_root: str | os.PathLike[str] | None = None,
         _settings: TrackerSettings | None = None,
     ) -> None:
         if not heartbeat_interval > 0:
             raise BufferSettingsError(batch_size, flush_interval, heartbeat_interval)
         settings = _settings or read_settings(config, need_project=True)
         self._open(settings, config, batch_size, flush_interval, heartbeat_interval, scope)
+        self._artifacts_at = artifact_store.store_root(self.database, artifact_root)
+        self._run_root = run_root
+        self._run_dir: Path | None = None
 
     @classmethod
     def from_url(
@@ -137,6 +153,8 @@ class SQLLogger:
         statement_timeout: float | None = None,
         spool_after: float | None = None,
         spool_dir: str | None = None,
+        artifact_root: str | os.PathLike[str] | None = None,
+        run_root: str | os.PathLike[str] | None = None,
     ) -> SQLLogger:
         """A logger for ``project`` in the database at ``url``, without a config object.
 
@@ -153,6 +171,8 @@ class SQLLogger:
             statement_timeout: seconds (> 0); None keeps the default.
             spool_after: seconds (> 0); None keeps the default.
             spool_dir: where metrics are spooled while the database is unreachable.
+            artifact_root: as for `SQLLogger`.
+            run_root: as for `SQLLogger`.
 
         Runs store no config unless ``run(config=...)`` is given one.
 
@@ -179,6 +199,8 @@ class SQLLogger:
             flush_interval=flush_interval,
             heartbeat_interval=heartbeat_interval,
             scope=scope,
+            artifact_root=artifact_root,
+            run_root=run_root,
             _settings=settings,
         )
 
@@ -298,6 +320,7 @@ class SQLLogger:
             (_runs.c.structural_hash, values["structural_hash"]),
         )
         self._run_id = _insert_once(self.engine, _runs, stmt, match)
+        self._run_dir = None
         self._active = True
         self._buffer.start_timer()
         signals.track(self)
@@ -572,41 +595,112 @@ class SQLLogger:
 
     # -- artifacts and fingerprints ----------------------------------------------------
     def log_artifact(
-        self, run_id: int | None, path: Any, data_type: str, metadata: Any = None
+        self,
+        path: Any,
+        *legacy: Any,
+        data_type: str = "file",
+        metadata: Any = None,
+        name: str | None = None,
+        copy: bool | None = None,
+        run_id: int | None = None,
+        max_files: int = artifacts.MAX_FILES,
     ) -> int:
-        """Record an artifact (e.g. a checkpoint file) of run ``run_id`` and return its id.
+        """Record a file or directory a run produced (e.g. a checkpoint) and return the id of
+        its (first) row.
+
+        ``log_artifact(path, data_type="file", metadata=None, *, name=None, copy=True,
+        run_id=None)``: the file is hashed (SHA-256) and copied into the database's artifact
+        store (``ato.tracker.storage.artifact_store``), so it survives the original; a
+        directory is stored as its regular files, one row each, named
+        ``<name>/<relative path>``. ``copy=False`` records a reference to ``path`` only (for
+        big checkpoints), still with size and hash when the file is readable.
+
+        ato 2.x's form ``log_artifact(run_id, path, data_type, metadata=None)`` (``run_id``
+        an int or ``None`` for the current run) still works and records a reference, as it
+        always did (``copy=True`` stores the file).
 
         Stored exactly once, also when the connection drops meanwhile (retried; an attempt
-        whose COMMIT reply was lost is found again by its time stamp).
+        whose COMMIT reply was lost is found again by its time stamp). Every file is read
+        before a row is written: an error leaves the database as it was.
 
         Args:
-            run_id: the run it belongs to; ``None`` means the current run.
-            path: file path (``str``, ``bytes`` or ``os.PathLike``, decoded with
-                ``os.fsdecode``) or URI; other objects are stored as ``str(path)``.
+            path: file or directory (``str``, ``bytes`` or ``os.PathLike``, decoded with
+                ``os.fsdecode``); for references also a URI.
             data_type: free-form kind, e.g. ``'model'``, ``'image'``.
             metadata: optional JSON-like data (normalized like configs).
+            name: the name to list and fetch it by (``ato runs get RUN NAME``): a relative
+                POSIX path such as ``'ckpt/best.pt'``; default the file or directory name.
+            copy: store a copy (default for the new form) or a reference (``False``). Without
+                an artifact store (a server database and no ``artifact_root``), a reference
+                is recorded and a warning says how to configure one.
+            run_id: the run it belongs to; ``None`` means the current run.
+            max_files: most files a directory may hold (default 10,000).
 
         Raises:
             RunStateError: ``run_id`` is ``None`` and no run was started.
-            ArtifactPathError: ``path`` or ``data_type`` is not valid Unicode (e.g. a file name
-                in another encoding than the file system's).
+            ArtifactPathError: ``path`` does not exist (when copying, or with the new form),
+                cannot be read when copying, is a directory of more than ``max_files``
+                files; ``name`` is empty, absolute or has ``..``; or ``path`` or
+                ``data_type`` is not valid Unicode or contains NUL.
+            TypeError: more positional arguments than either form takes.
         """
-        target = self._require_run("log_artifact") if run_id is None else run_id
-        values = {
-            "run_id": target,
-            "path": artifact_text(path, "path"),
-            "data_type": artifact_text(data_type, "data_type"),
-            "meta": None if metadata is None else to_json_value(metadata),
-            "timestamp": utcnow(),
-        }
-        stmt = insert(ArtifactRecord).values(**values)
-        match = (
-            (ArtifactRecord.run_id, target),
-            (ArtifactRecord.path, values["path"]),
-            (ArtifactRecord.timestamp, values["timestamp"]),
+        seed = bool(legacy) and (path is None or (isinstance(path, int) and path is not True))
+        if seed:
+            if len(legacy) > 3:
+                raise TypeError("log_artifact(run_id, path, data_type, metadata) takes 4 values")
+            run_id, path = path, legacy[0]
+            data_type, metadata = (*legacy[1:], data_type, metadata)[:2]
+        elif len(legacy) > 2:
+            raise TypeError("log_artifact(path, data_type, metadata) takes at most 3 values")
+        elif legacy:
+            data_type, metadata = (*legacy, metadata)[:2]
+        target = self._require_run("log_artifact") if run_id is None else int(run_id)
+        kind = artifact_text(data_type, "data_type")
+        wanted = not seed if copy is None else copy
+        files = artifacts.prepare(
+            path,
+            name=name,
+            copy=wanted and self._artifact_store_for_copy(),
+            root=self._artifacts_at,
+            max_files=max_files,
+            must_exist=wanted,
+            named_by_path=seed,
         )
-        table = cast(Table, ArtifactRecord.__table__)
-        return _insert_once(self.engine, table, stmt, match)
+        return artifacts.insert_rows(self.engine, target, files, kind, metadata)
+
+    def _artifact_store_for_copy(self) -> bool:
+        if self._artifacts_at is not None:
+            return True
+        _log.warning(
+            "ato.tracker: no artifact store for %s (a server database needs one); the "
+            "artifact is recorded as a reference only. Pass SQLLogger(artifact_root=DIR) or "
+            "set $%s to a directory every reader can reach",
+            self.database.shown_url,
+            artifact_store.ARTIFACT_ROOT_ENV,
+        )
+        return False
+
+    @property
+    def artifact_root(self) -> Path | None:
+        """The artifact store directory, ``None`` when none is configured (server database)."""
+        return self._artifacts_at
+
+    @property
+    def run_dir(self) -> Path:
+        """The current run's own directory, ``<run_root>/<project>/<run id>`` (see
+        ``ato.tracker.write.run_dir``) for checkpoints and outputs: created on first use and
+        recorded in the run's provenance under ``run_dir``.
+
+        Raises:
+            RunStateError: no run was started.
+            OSError: the directory cannot be created.
+        """
+        run_id = self._require_run("run_dir")
+        if self._run_dir is None:
+            path = run_dirs.make_run_dir(self._run_root, self.project_name, run_id)
+            self.add_provenance("run_dir", str(path))
+            self._run_dir = path
+        return self._run_dir
 
     def log_fingerprint(self, trace_id: str, fingerprint: str, trace_type: str = "static") -> None:
         """Record one code fingerprint for the current run (written at once, not buffered).
@@ -717,9 +811,20 @@ class ActiveRun:
         """See [`SQLLogger.log_metrics`][ato.tracker.SQLLogger.log_metrics]."""
         self.logger.log_metrics(metrics, step)
 
-    def log_artifact(self, path: Any, data_type: str, metadata: Any = None) -> int:
-        """See [`SQLLogger.log_artifact`][ato.tracker.SQLLogger.log_artifact] (for this run)."""
-        return self.logger.log_artifact(self.id, path, data_type, metadata)
+    def log_artifact(
+        self, path: Any, data_type: str = "file", metadata: Any = None, **options: Any
+    ) -> int:
+        """See [`SQLLogger.log_artifact`][ato.tracker.SQLLogger.log_artifact] (for this run).
+        As in ato 2.x, a reference unless ``copy=True``; ``name=``, ``max_files=`` too."""
+        options.setdefault("copy", False)
+        return self.logger.log_artifact(
+            path, data_type=data_type, metadata=metadata, run_id=self.id, **options
+        )
+
+    @property
+    def run_dir(self) -> Path:
+        """See [`SQLLogger.run_dir`][ato.tracker.SQLLogger.run_dir]."""
+        return self.logger.run_dir
 
     def log_fingerprint(self, trace_id: str, fingerprint: str, trace_type: str = "static") -> None:
         """See [`SQLLogger.log_fingerprint`][ato.tracker.SQLLogger.log_fingerprint]."""
