@@ -10,6 +10,7 @@ import multiprocessing
 import os
 import queue
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -157,3 +158,36 @@ def test_sigterm_before_the_fork_hooks_ran_leaves_the_parents_run_alone(
             os._exit(3)  # reached only if SIGTERM did not end the child
     assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == -signal.SIGTERM
     _check(db_url, logger, 0)
+
+
+def test_a_child_whose_main_thread_misses_sigterm_still_saves_its_rows_and_ends(
+    logger: SQLLogger, db_url: str
+) -> None:
+    """A worker whose main thread waits in C when SIGTERM lands (a Pool worker in its untimed
+    task-queue wait) never runs the Python handler; ``Pool.terminate()`` would wait for it
+    forever. Here the child's main thread blocks SIGTERM and waits in ``os.read``, so ato's
+    watcher thread must act: it saves the child's rows and ends it (status 143)."""
+    logger.run()
+    ready_r, ready_w = os.pipe()
+    never_r, _never_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _log_rows(logger, 0, ROWS)
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+            os.write(ready_w, b"x")
+            os.read(never_r, 1)  # waits in C, never interrupted: SIGTERM goes to another thread
+        finally:
+            os._exit(3)
+    assert os.read(ready_r, 1) == b"x"
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 60
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if done[0] == 0:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail("the child ignored SIGTERM while its main thread waited in C")
+    # 143 from the watcher; -SIGTERM if the main thread got to run the handler after all
+    assert os.waitstatus_to_exitcode(done[1]) in (128 + signal.SIGTERM, -signal.SIGTERM)
+    _check(db_url, logger, ROWS)

@@ -89,6 +89,7 @@ def _in_forked_child() -> None:
     os._exit = _exit_closing_buffers
     if live_buffers():
         signals.track(_CHILD)
+        signals.watch_from_thread()
 
 
 atexit.register(_close_at_exit)

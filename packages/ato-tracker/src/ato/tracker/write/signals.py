@@ -29,6 +29,9 @@ class _Stoppable(Protocol):
     def stop_on_signal(self) -> None: ...
 
 
+WATCH_GRACE_S = 0.5
+_stop_lock = threading.Lock()
+_stopped = threading.Event()
 _active: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()  # -> tracking pid
 _previous: _Handler = signal.SIG_DFL
 
@@ -56,20 +59,67 @@ def _install() -> None:
 
 
 def _forget_parents_runs() -> None:
+    global _stop_lock
     _active.clear()
+    _stopped.clear()
+    _stop_lock = threading.Lock()  # another thread of the parent may have held it at the fork
+
+
+def watch_from_thread() -> None:
+    """In this (forked) process, also act on SIGTERM from a daemon thread (see the module
+    docstring). Does nothing off the main thread, when SIGTERM is not handled by
+    `_on_sigterm`, or when a wakeup file descriptor is set already (e.g. by asyncio)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is not _on_sigterm:
+        return
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    try:
+        previous = signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    except ValueError:
+        previous = -2
+    if previous != -1:  # someone else's: leave it in place
+        if previous != -2:
+            signal.set_wakeup_fd(previous)
+        os.close(read_end)
+        os.close(write_end)
+        return
+    threading.Thread(
+        target=_watch, args=(read_end,), name="ato-tracker-sigterm", daemon=True
+    ).start()
+
+
+def _watch(read_end: int) -> None:
+    while signal.SIGTERM not in os.read(read_end, 64):
+        pass
+    if _stopped.wait(WATCH_GRACE_S):
+        return  # the main thread handled it and ends the process
+    with _stop_lock:
+        if _stopped.is_set():
+            return
+        _stop_tracked()
+        _stopped.set()
+    os._exit(128 + signal.SIGTERM)
 
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_parents_runs)
 
 
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+def _stop_tracked() -> None:
     # A SIGTERM can reach a just-forked child before its fork hooks cleared the parent's
     # runs: only the loggers this very process tracked are stopped.
     pid = os.getpid()
     for logger, tracked_by in list(_active.items()):
         if tracked_by == pid:
             logger.stop_on_signal()
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    with _stop_lock:
+        _stop_tracked()
+        _stopped.set()
     previous = _previous
     if callable(previous):
         previous(signum, frame)
