@@ -17,6 +17,7 @@ import pytest
 
 from ato.tracker import MissingDependencyError, SQLFinder, SQLLogger, TrackerConfigError
 from ato.tracker.write import system_metrics
+from ato.tracker.write.buffer import MetricBuffer
 from ato.tracker.write.system_metrics import (
     DEFAULT_INTERVAL_S,
     ENV_VAR,
@@ -297,3 +298,26 @@ def test_gpu_readings_per_device_in_standard_units(monkeypatch: pytest.MonkeyPat
     assert "gpu1/power_watts" not in values  # unsupported reading: left out, no error
     reader.close()
     assert fake.shut
+
+
+def test_samples_are_written_by_the_flush_thread_never_by_the_sampler(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flushers: list[int] = []
+    real_flush = MetricBuffer.flush
+
+    def flush(self: MetricBuffer, *, lock_timeout: float = -1) -> int:
+        flushers.append(threading.get_ident())
+        return real_flush(self, lock_timeout=lock_timeout)
+
+    monkeypatch.setattr(MetricBuffer, "flush", flush)
+    logger = SQLLogger.from_url(db_url, "proj", flush_interval=0.05, system_metrics=0.02)
+    run_id = logger.run()
+    sampler = logger._sampler
+    assert sampler is not None
+    end = time.monotonic() + 30
+    while len(_system_rows(db_url, run_id)) < 2 * len(HOST_KEYS):  # the caller stays idle
+        assert time.monotonic() < end, "samples were not written by the flush thread"
+        time.sleep(0.02)
+    logger.finish()
+    assert sampler.thread.ident not in flushers

@@ -5,7 +5,10 @@ Opt-in (``SQLLogger(..., system_metrics=True)``, an interval in seconds, or the
 active run samples every ``interval`` seconds on a daemon thread, from ``run()`` until
 ``finish()`` (or interpreter exit), and logs each value with ``SQLLogger.log_metric``: the rows
 take the same buffered, exactly-once write path as the run's own metrics, and the training
-thread never reads a counter or waits for a sample.
+thread never reads a counter or waits for a sample. The sampler only appends: on SQLite its rows
+are written by the training thread's next flush or by the flush thread within
+``flush_interval`` (see `ato.tracker.write.buffer.appends_only`), never by the sampler itself,
+which would contend with the training thread for the GIL.
 
 Keys live under ``system/``; the x axis is wall-clock time (each row's timestamp is the moment
 of its sample) and the step is the sample number (0, 1, 2, ... within the run). Host values come
@@ -42,6 +45,7 @@ from typing import Any
 
 from ..errors import MissingDependencyError, RunStateError, TrackerConfigError
 from . import exits  # noqa: F401 - buffers close at exit after the samplers stopped (atexit LIFO)
+from .buffer import appends_only
 
 ENV_VAR = "ATO_SYSTEM_METRICS"
 DEFAULT_INTERVAL_S = 10.0  # MLflow's default; W&B samples every 15 s
@@ -289,6 +293,7 @@ class SystemSampler:
         return self._strong if self._record is None else self._record()
 
     def _loop(self) -> None:
+        appends_only()  # the training thread or the flush thread writes the samples
         try:
             readers: list[Any] = [HostReader(self.psutil)]
         except Exception as error:
