@@ -35,7 +35,7 @@ PACKAGES: dict[str, tuple[str, list[str], str]] = {
 TEST_PEERS: dict[str, list[str]] = {
     # numpy in dumps; OmegaConf reads ato's YAML; attrs/pydantic for ato.adict.interop
     "adict": ["numpy", "omegaconf", "attrs", "pydantic"],
-    "tracker": ["omegaconf", "pandas"],
+    "tracker": ["omegaconf", "pandas", "psutil"],  # psutil: system metrics
     "hyperopt": ["omegaconf", "tqdm", "optuna"],
     "dashboard": ["playwright", "httpx"],  # a real browser (Debian's chromium) + TestClient
 }

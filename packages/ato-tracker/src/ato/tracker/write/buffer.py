@@ -162,6 +162,12 @@ class MetricBuffer:
         network). On SQLite - a local file - the caller writes the rows itself when no other
         flush is running (a background thread inserting while the caller computes would
         contend for the GIL on every row), else it wakes the flush thread too."""
+        if self.inline and getattr(_helper_thread, "appends_only", False):
+            # A helper thread's rows (system metrics) wait for the caller's next flush or the
+            # flush thread's next tick: written here, they would contend with the caller.
+            if self._timer is None or not self._timer.is_alive():
+                self.start_timer()
+            return
         if self.inline and self._flush_lock.acquire(blocking=False):
             self._flush_lock.release()
             try:
@@ -428,10 +434,18 @@ def _timer_loop(
         del buffer
 
 
+# Threads marked by `appends_only`.
+_helper_thread = threading.local()
 # Every buffer of this process, so that a forked child can drop what it inherited.
 _live_buffers: weakref.WeakSet[MetricBuffer] = weakref.WeakSet()
 # Buffers holding rows no store could take, kept alive (and retrying) until written.
 _stranded: set[MetricBuffer] = set()
+
+
+def appends_only() -> None:
+    """Mark the calling thread as a helper that appends rows but never writes them inline on
+    SQLite (see `MetricBuffer.flush_due_rows`); the system metrics sampler is one."""
+    _helper_thread.appends_only = True
 
 
 def live_buffers() -> list[MetricBuffer]:

@@ -62,6 +62,7 @@ from .buffer import UNREACHABLE, MetricBuffer, RejectedMetric, close_quietly
 from .fingerprints import iter_fingerprints
 from .heartbeat import Heartbeat
 from .provenance import collect_provenance, scope_of, scope_provenance
+from .system_metrics import SystemSampler, require_psutil, sampling_interval, start_sampler
 from .validation import artifact_text, check_key, check_step, check_timestamp, check_value
 
 RUNNING = RunStatus.RUNNING
@@ -105,9 +106,16 @@ class SQLLogger:
             recorded as references with a warning). See ``ato.tracker.write.artifacts``.
         run_root: where `run_dir` makes run directories (default ``$ATO_RUN_ROOT``, else
             ``./ato_runs``); see ``ato.tracker.write.run_dir``.
+        system_metrics: sample CPU, memory, disk, network and GPU metrics under ``system/``
+            while a run is active: ``True`` (every 10 s), an interval in seconds, ``False``,
+            or ``None`` (the default: the ``ATO_SYSTEM_METRICS`` environment variable decides;
+            see ``ato.tracker.write.system_metrics``).
 
     Raises:
-        TrackerConfigError: the config has no ``experiment.project_name``.
+        TrackerConfigError: the config has no ``experiment.project_name``, or
+            ``system_metrics`` (or ``ATO_SYSTEM_METRICS``) is not a sampling setting.
+        MissingDependencyError: system metrics are asked for and psutil is not installed
+            (``pip install "ato-tracker[system]"``).
         BufferSettingsError: ``batch_size < 1``, ``flush_interval <= 0`` or
             ``heartbeat_interval <= 0``.
 
@@ -129,10 +137,15 @@ class SQLLogger:
         scope: Any = None,
         artifact_root: str | os.PathLike[str] | None = None,
         run_root: str | os.PathLike[str] | None = None,
+        system_metrics: bool | float | None = None,
         _settings: TrackerSettings | None = None,
     ) -> None:
         if not heartbeat_interval > 0:
             raise BufferSettingsError(batch_size, flush_interval, heartbeat_interval)
+        self._system_interval = sampling_interval(system_metrics)
+        if self._system_interval is not None:
+            require_psutil()  # fail here, not at run()
+        self._sampler: SystemSampler | None = None
         settings = _settings or read_settings(config, need_project=True)
         self._open(settings, config, batch_size, flush_interval, heartbeat_interval, scope)
         self._artifacts_at = artifact_store.store_root(self.database, artifact_root)
@@ -155,6 +168,7 @@ class SQLLogger:
         spool_dir: str | None = None,
         artifact_root: str | os.PathLike[str] | None = None,
         run_root: str | os.PathLike[str] | None = None,
+        system_metrics: bool | float | None = None,
     ) -> SQLLogger:
         """A logger for ``project`` in the database at ``url``, without a config object.
 
@@ -173,6 +187,7 @@ class SQLLogger:
             spool_dir: where metrics are spooled while the database is unreachable.
             artifact_root: as for `SQLLogger`.
             run_root: as for `SQLLogger`.
+            system_metrics: as for `SQLLogger`.
 
         Runs store no config unless ``run(config=...)`` is given one.
 
@@ -201,6 +216,7 @@ class SQLLogger:
             scope=scope,
             artifact_root=artifact_root,
             run_root=run_root,
+            system_metrics=system_metrics,
             _settings=settings,
         )
 
@@ -326,6 +342,7 @@ class SQLLogger:
         signals.track(self)
         self._heartbeat = Heartbeat(self.engine, self._run_id, self.heartbeat_interval)
         self._heartbeat.start()
+        self._sampler = start_sampler(self._system_interval, self.log_metric, self._run_id)
         return self._run_id
 
     def log_scope(self, scope: Any) -> None:
@@ -473,6 +490,9 @@ class SQLLogger:
         if self._run_id is None:
             return
         run_id = self._run_id
+        if self._sampler is not None:  # its last sample goes in before the final flush
+            self._sampler.stop()
+            self._sampler = None
         signals.untrack(self)
         self._active = False
         self._buffer.stop_timer()
