@@ -248,7 +248,10 @@ def dispose_engines() -> None:
 
 def _forget_inherited_connections() -> None:
     """In a forked child, drop the parent's pooled connections without closing them (closing
-    would break the parent's); the child's next use opens its own (SQLAlchemy's advice)."""
+    would break the parent's); the child's next use opens its own (SQLAlchemy's advice). The
+    cache's lock is made anew: another thread of the parent may have held it at the fork."""
+    global _engines_lock
+    _engines_lock = threading.Lock()
     for engine in _engines.values():
         engine.dispose(close=False)
 

@@ -466,13 +466,16 @@ def close_quietly(buffer: MetricBuffer) -> None:
 
 def _forget_inherited_rows() -> None:
     """In a forked child, drop the parent's buffered rows (the parent writes them; the child
-    writing them too would store every one twice), its flush lock, which another thread of
-    the parent may have held at the fork, and its writer id: the child numbers its own rows."""
+    writing them too would store every one twice), its flush lock and thread events, whose
+    locks another thread of the parent may have held at the fork (a SIGTERM handler setting
+    such an event in the child would wait forever), and its writer id: the child numbers its
+    own rows."""
     for buffer in list(_live_buffers):
         buffer.pending.clear()
         buffer._flush_lock = threading.Lock()
         buffer._flusher = None
         buffer._wake = threading.Event()
+        buffer._stop = threading.Event()
         buffer._timer = None
         buffer.writer_id = new_writer_id()
         buffer.next_seq = itertools.count(1).__next__

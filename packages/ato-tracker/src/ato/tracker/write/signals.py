@@ -30,6 +30,7 @@ class _Stoppable(Protocol):
 
 
 WATCH_GRACE_S = 0.5
+WATCH_LOCK_S = 120.0
 _stop_lock = threading.Lock()
 _stopped = threading.Event()
 _active: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()  # -> tracking pid
@@ -95,11 +96,16 @@ def _watch(read_end: int) -> None:
         pass
     if _stopped.wait(WATCH_GRACE_S):
         return  # the main thread handled it and ends the process
-    with _stop_lock:
-        if _stopped.is_set():
-            return
-        _stop_tracked()
-        _stopped.set()
+    # The main thread may hold the lock for a flush (bounded by the timeouts) or be stuck
+    # in its handler: past WATCH_LOCK_S the process ends without saving rather than hang.
+    if _stop_lock.acquire(timeout=WATCH_LOCK_S):
+        try:
+            if _stopped.is_set():
+                return
+            _stop_tracked()
+            _stopped.set()
+        finally:
+            _stop_lock.release()
     os._exit(128 + signal.SIGTERM)
 
 
