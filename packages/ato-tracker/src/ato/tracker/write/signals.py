@@ -6,6 +6,16 @@ handler is called, the default action terminates the process by the signal as it
 without ato. A process that ignored SIGTERM keeps ignoring it (no handler is installed).
 The handler is installed from the main thread only (Python's rule for signal handlers).
 A forked child forgets the parent's runs: it never ends them (see ``ato.tracker.write.exits``).
+
+CPython runs a Python signal handler only between bytecodes of the main thread. A forked worker
+whose main thread waits in C (a ``multiprocessing.Pool`` worker in its untimed task-queue wait)
+can miss a SIGTERM that lands just before that wait: without more, ``Pool.terminate()`` would
+then wait for it forever. So in a forked child that has metric buffers, `watch_from_thread`
+also receives SIGTERM through the signal module's wakeup file descriptor on a daemon thread:
+if the main thread has not handled the signal after ``WATCH_GRACE_S`` seconds, that thread
+saves the buffers and ends the process with status ``128 + SIGTERM`` (143); if the main thread
+still holds the stop lock after ``WATCH_LOCK_S`` seconds, it ends the process without saving
+rather than let it hang.
 """
 
 from __future__ import annotations
