@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from ato.adict.modes import check_mode
 
 from ..errors import InvalidModeError
-from ..storage.search_runs import SEARCH_PREFIX, SearchRun, parse_tags
+from ..storage.search_runs import (
+    SEARCH_PREFIX,
+    SearchRun,
+    finite_number,
+    parse_tags,
+    whole_number,
+)
 from ..storage.statuses import RunStatus
 from .modes import default_mode
 from .results import MetricSummary, Run
@@ -220,7 +226,7 @@ def _trial_order(evaluation: Evaluation) -> tuple[int, float | str]:
     """Numeric trial ids in number order, before other ids; no trial id last."""
     if evaluation.trial is None:
         return (2, "")
-    number = _number(evaluation.trial)
+    number = finite_number(evaluation.trial)
     return (0, number) if number is not None else (1, evaluation.trial)
 
 
@@ -253,14 +259,14 @@ def _state(evaluation: Evaluation) -> str:
 def _rung(run: Run, facts: SearchRun) -> int:
     rung = facts.rung
     if rung is None:
-        rung = _int(_config_value(run, _RUNG_KEYS))
+        rung = whole_number(_config_value(run, _RUNG_KEYS))
     return rung if rung is not None else 0
 
 
 def _budget(run: Run, facts: SearchRun) -> float | None:
     budget = facts.budget
     if budget is None:
-        budget = _number(_config_value(run, _BUDGET_KEYS))
+        budget = finite_number(_config_value(run, _BUDGET_KEYS))
     return budget
 
 
@@ -270,19 +276,6 @@ def _config_value(run: Run, keys: Iterable[str]) -> str | None:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return str(value)
     return None
-
-
-def _number(text: str | None) -> float | None:
-    try:
-        number = float(text) if text is not None else None
-    except ValueError:
-        return None
-    return number if number is not None and math.isfinite(number) else None
-
-
-def _int(text: str | None) -> int | None:
-    number = _number(text)
-    return int(number) if number is not None and number == int(number) else None
 
 
 def _first(values: Iterable[str | None]) -> str | None:

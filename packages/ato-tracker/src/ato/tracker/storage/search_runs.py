@@ -151,10 +151,10 @@ def parse_tags(tags: Iterable[str]) -> SearchRun:
             values[name] = value
     return SearchRun(
         search_id=values.get(_SEARCH),
-        rung=_int(values.get("rung", values.get("round"))),
+        rung=whole_number(values.get("rung", values.get("round"))),
         trial_id=values.get("trial_id", values.get("trial")),
-        bracket=_int(values.get("bracket")),
-        budget=_number(values.get("budget")),
+        bracket=whole_number(values.get("bracket")),
+        budget=finite_number(values.get("budget")),
         mode=values.get("mode"),
         metric_key=values.get("metric_key"),
         answer=ANSWER_TAG in tags,
@@ -179,7 +179,8 @@ def is_answer(tags: Iterable[str]) -> bool:
     return ANSWER_TAG in tags
 
 
-def _number(text: str | None) -> float | None:
+def finite_number(text: str | None) -> float | None:
+    """``text`` as a finite float, ``None`` if it is missing, not a number or not finite."""
     try:
         number = float(text) if text is not None else None
     except ValueError:
@@ -187,6 +188,7 @@ def _number(text: str | None) -> float | None:
     return number if number is not None and math.isfinite(number) else None
 
 
-def _int(text: str | None) -> int | None:
-    number = _number(text)
+def whole_number(text: str | None) -> int | None:
+    """``text`` as an int when it names a finite whole number, else ``None``."""
+    number = finite_number(text)
     return int(number) if number is not None and number == int(number) else None
