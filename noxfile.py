@@ -159,6 +159,7 @@ def build(session: nox.Session) -> None:
 # peers (imported lazily), stubs for libraries without inline types, tomli for Python 3.10.
 TYPECHECK_DEPS = [
     "mypy>=1.11",
+    "pytest>=8",  # ato.tracker.testing is a pytest plugin
     "optuna",  # ato-hyperopt's OptunaSampler is checked against Optuna's own types
     "keras",  # ato-tracker's integrations subclass the frameworks' callback classes
     "xgboost-cpu",

@@ -272,3 +272,22 @@ def test_run_dir_is_made_lazily_and_recorded(db_url: str, tmp_path: Path, monkey
     other = SQLLogger.from_url(db_url, "p", run_root=tmp_path / "given")
     with other.start_run() as active:
         assert active.run_dir == tmp_path / "given" / "p" / str(active.id)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda log, rid: log.log_artifact(rid, "ckpt/a.pt", "model", metadata={"lr": 0.1}),
+        lambda log, rid: log.log_artifact(rid, "ckpt/a.pt", "model", {"lr": 0.1}),
+        lambda log, rid: log.log_artifact(
+            None, "ckpt/a.pt", data_type="model", metadata={"lr": 0.1}
+        ),
+    ],
+)
+def test_the_2x_form_keeps_data_type_and_metadata_however_they_are_passed(tmp_path, call):
+    logger = SQLLogger.from_url(f"sqlite:///{tmp_path / 'db.sqlite'}", "legacy")
+    run_id = logger.run()
+    call(logger, run_id)
+    logger.finish()
+    (artifact,) = SQLFinder(f"sqlite:///{tmp_path / 'db.sqlite'}").find_run(run_id).artifacts
+    assert (artifact.data_type, dict(artifact.metadata)) == ("model", {"lr": 0.1})

@@ -57,9 +57,13 @@ def test_checkpoints_are_artifacts_only_when_asked(
     hf_helpers.make_trainer(tmp_path / "b", asked, max_steps=2, save_steps=1).train()
     first, second = _runs(sqlite_url, project)
     assert first.artifacts == []
-    assert [Path(a.path).name for a in second.artifacts] == ["checkpoint-1", "checkpoint-2"]
+    # a checkpoint folder is recorded file by file, named <folder>/<file> (ato.tracker artifacts)
+    assert sorted({a.name.split("/")[0] for a in second.artifacts}) == [
+        "checkpoint-1",
+        "checkpoint-2",
+    ]
     assert {a.data_type for a in second.artifacts} == {"checkpoint"}
-    assert all(Path(a.path).is_dir() for a in second.artifacts)
+    assert all(Path(a.path).is_file() and a.sha256 for a in second.artifacts)
 
 
 def test_evaluate_after_training_goes_to_a_new_run(

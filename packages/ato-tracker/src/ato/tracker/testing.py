@@ -39,6 +39,7 @@ from .storage.database import dispose_engines
 from .storage.models import Base
 from .storage.schema import version_table
 from .write import buffer as _buffers
+from .write.heartbeat import live_heartbeats
 
 __all__ = [
     "REQUIRE_SERVICES_ENV_VAR",
@@ -109,6 +110,8 @@ def forget_buffers() -> None:
         buffer.spooled = False
         buffer.run_ends = {}
     _buffers._stranded.clear()
+    for beat in live_heartbeats():  # it would beat for a run id the next test reuses
+        beat.stop()
 
 
 def _emptied_server(backend: str) -> Iterator[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from typing import cast
 
 from sqlalchemy import Engine, Table, update
@@ -23,6 +24,15 @@ from ..storage.models import RunRecord
 
 _log = logging.getLogger("ato.tracker")
 _runs = cast(Table, RunRecord.__table__)
+
+
+_live: weakref.WeakSet[Heartbeat] = weakref.WeakSet()
+
+
+def live_heartbeats() -> list[Heartbeat]:
+    """The heartbeats of this process that were started and not stopped (for test fixtures
+    that reuse run ids in a fresh schema)."""
+    return [beat for beat in list(_live) if not beat._stop.is_set()]
 
 
 class Heartbeat:
@@ -46,6 +56,7 @@ class Heartbeat:
     def start(self) -> None:
         """Start beating (the first beat comes after ``interval`` seconds: ``run()`` stores
         the starting heartbeat itself)."""
+        _live.add(self)
         self._thread.start()
 
     def stop(self) -> None:

@@ -669,11 +669,12 @@ class SQLLogger:
             if len(legacy) > 3:
                 raise TypeError("log_artifact(run_id, path, data_type, metadata) takes 4 values")
             run_id, path = path, legacy[0]
-            data_type, metadata = (*legacy[1:], data_type, metadata)[:2]
+            legacy = legacy[1:]
         elif len(legacy) > 2:
             raise TypeError("log_artifact(path, data_type, metadata) takes at most 3 values")
-        elif legacy:
-            data_type, metadata = (*legacy, metadata)[:2]
+        if legacy:  # positional data_type (and metadata); keywords keep the rest
+            data_type = legacy[0]
+            metadata = legacy[1] if len(legacy) > 1 else metadata
         target = self._require_run("log_artifact") if run_id is None else int(run_id)
         kind = artifact_text(data_type, "data_type")
         wanted = not seed if copy is None else copy

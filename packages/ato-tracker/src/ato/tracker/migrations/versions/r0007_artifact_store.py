@@ -18,6 +18,8 @@ Each column is added only if missing, so rerunning after an interruption on MySQ
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -32,7 +34,7 @@ COLUMNS = ("name", "size", "sha256", "stored")
 def upgrade() -> None:
     """Add the four columns to ``artifacts`` (existing rows: references, no name/size/hash)."""
     present = {column["name"] for column in sa.inspect(op.get_bind()).get_columns("artifacts")}
-    new = {
+    new: dict[str, sa.Column[Any]] = {
         "name": sa.Column("name", sa.Text(), nullable=True),
         "size": sa.Column("size", sa.BigInteger(), nullable=True),
         "sha256": sa.Column("sha256", sa.String(64), nullable=True),
