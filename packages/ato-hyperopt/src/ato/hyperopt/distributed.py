@@ -23,10 +23,11 @@ class DistributedMixIn:
     ``torch.distributed`` process group (put it first among the bases).
 
     Args:
-        *args, **kwargs: passed on to the strategy.
+        *args: passed on to the strategy.
         rank: this process's rank, ``0 <= rank < world_size``.
         world_size: number of processes taking part (each runs the same search code).
         backend: ``'pytorch'`` (``torch.distributed``, any of its backends, e.g. gloo or nccl).
+        **kwargs: passed on to the strategy.
 
     Raises:
         SearchSettingError: for a bad rank, world size or backend.
