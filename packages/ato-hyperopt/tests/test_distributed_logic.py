@@ -3,6 +3,7 @@ merging logic with two ranks simulated by threads (a real gloo run is in integra
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections import Counter
 
@@ -55,7 +56,9 @@ def test_bad_distribution_settings(kwargs: dict, fragment: str) -> None:
 
 
 class _ThreadGroup:
-    """An all-gather between threads, standing in for torch.distributed."""
+    """An all-gather between threads, standing in for torch.distributed: every rank receives
+    its own copy of each object, as torch's object collectives send pickles, so no two ranks
+    share (and race on) one mutable object."""
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -66,7 +69,7 @@ class _ThreadGroup:
         self.barrier.wait()
         self.slots[rank] = obj
         self.barrier.wait()
-        out = list(self.slots)
+        out = copy.deepcopy(self.slots)
         self.barrier.wait()
         return out
 
