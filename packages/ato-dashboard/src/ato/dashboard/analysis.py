@@ -34,7 +34,7 @@ from typing import Any
 
 from ato.adict.modes import check_mode
 from ato.tracker import SearchAnswer, SearchTrials, SQLFinder, search_runs
-from ato.tracker.answers import search_answer
+from ato.tracker.answers import running_answers
 
 from . import admission, importance, records, search
 from .errors import BadRequestError, NotFoundError
@@ -154,11 +154,9 @@ def history(finder: SQLFinder, data: SearchData, query: Query) -> dict[str, Any]
     sign = 1.0 if answer.mode == "max" else -1.0
     best: dict[float, dict[str, list[Any]]] = defaultdict(lambda: {"number": [], "best": []})
     spent, cumulative = 0.0, []
-    runs = {run.id: run for run in data.found.runs}
-    held = None  # the run holding the answer so far
     by_run = {t["run_id"]: t for t in trials}
     path: dict[str, list[Any]] = {"run_id": [], "value": [], "level": []}
-    for number, trial in enumerate(trials, 1):
+    for number, (trial, held) in enumerate(zip(trials, running_answers(answer), strict=True), 1):
         spent += trial["budget"] or 0.0
         cumulative.append(spent if data.level_kind == "budget" else None)
         if _completed(trial):
@@ -168,7 +166,6 @@ def history(finder: SQLFinder, data: SearchData, query: Query) -> dict[str, Any]
                 value = line["best"][-1]
             line["number"].append(number)
             line["best"].append(value)
-        held = _answer_after(data, runs, held, trial["run_id"])
         holder = by_run[held] if held is not None else None
         path["run_id"].append(held)
         path["value"].append(None if holder is None else holder["metric"])
@@ -186,18 +183,6 @@ def history(finder: SQLFinder, data: SearchData, query: Query) -> dict[str, Any]
         "best_by_level": [{"level": lv, **best[lv]} for lv in sorted(best)],
         "answer_path": path,
     }
-
-
-def _answer_after(
-    data: SearchData, runs: Mapping[int, Any], held: int | None, run_id: int
-) -> int | None:
-    """The answer of the evaluations so far, given the answer ``held`` before ``run_id``: the
-    tracker's rule picks the best of a set by one order, so the best of everything so far is
-    the best of the previous answer and the new evaluation."""
-    answer = data.answer
-    pair = [runs[held], runs[run_id]] if held is not None else [runs[run_id]]
-    picked = search_answer(pair, data.found.summaries, answer.key, answer.mode)
-    return picked.run_id if picked.run_id is not None else held
 
 
 # ---- one level: parallel coordinates, slice, contour ---------------------------------

@@ -323,11 +323,16 @@
       pair().y ? fetchView("contour", { budget: budget(), ...pair() }) : Promise.resolve(null)]);
     parallel(p); slice(s);
     if (c) contour(c); else clear($("contour")).append(el("p", { cls: "muted", text: "a contour needs two searched parameters" }));
+    shown.drawnBudget = p.budget;  // parallel, slice and contour now show this budget
     await importanceLoad();
   }
 
   async function importanceLoad() {
-    try { importance(await fetchView("importance", { budget: budget(), method: $("method").value })); }
+    try {
+      const d = await fetchView("importance", { budget: budget(), method: $("method").value });
+      importance(d);
+      shown.drawnImportance = `${d.method}@${d.budget}`;
+    }
     catch (error) { showError($("importance"), error); }
   }
 
