@@ -109,17 +109,28 @@ def _fill_search(con: sqlite3.Connection, first_id: int) -> None:
     rng = random.Random(0)
     con.execute("INSERT INTO projects (id, name, created_at) VALUES (3, 'search', ?)", (STAMP,))
     configs = [
-        {"lr": 10 ** rng.uniform(-4, -1), "wd": 10 ** rng.uniform(-6, -2),
-         "depth": rng.randint(2, 12), "act": rng.choice(["relu", "gelu", "tanh"])}
+        {
+            "lr": 10 ** rng.uniform(-4, -1),
+            "wd": 10 ** rng.uniform(-6, -2),
+            "depth": rng.randint(2, 12),
+            "act": rng.choice(["relu", "gelu", "tanh"]),
+        }
         for _ in range(SEARCH_TRIALS)
-    ]  # fmt: skip
+    ]
     quality = [-abs(math.log10(c["lr"]) + 2.5) - 0.1 * abs(c["depth"] - 6) for c in configs]
     alive, run_id, previous = list(range(SEARCH_TRIALS)), first_id, 0
     for rung, budget in enumerate(BUDGETS):
         scores = {}
         for trial in alive:
-            tags = [f"search:bench", f"trial_id:{trial}", f"rung:{rung}", f"budget:{budget}",
-                    "bracket:0", "mode:max", "metric_key:acc"]  # fmt: skip
+            tags = [
+                "search:bench",
+                f"trial_id:{trial}",
+                f"rung:{rung}",
+                f"budget:{budget}",
+                "bracket:0",
+                "mode:max",
+                "metric_key:acc",
+            ]
             con.execute(
                 "INSERT INTO experiments (id, project_id, config, structural_hash, tags, status, "
                 "start_time, end_time) VALUES (?, 3, ?, 'h', ?, 'completed', ?, ?)",

@@ -30,10 +30,19 @@ def hb(db_url: str, kit: Any) -> tuple[TestClient, dict[tuple[int, int, int], in
 def _layout(kit: Any, ids: dict[tuple[int, int, int], int]) -> list[dict[str, Any]]:
     """The written evaluations in run-id order, with their ids and searched parameters."""
     rows = [
-        {"trial": t, "bracket": b, "rung": r, "budget": float(budget), "value": v, "status": s,
-         "run_id": ids[(t, b, r)], "optim.lr": 0.001 * (t + 1), "model.hidden": 16 * (1 + t % 3)}
+        {
+            "trial": t,
+            "bracket": b,
+            "rung": r,
+            "budget": float(budget),
+            "value": v,
+            "status": s,
+            "run_id": ids[(t, b, r)],
+            "optim.lr": 0.001 * (t + 1),
+            "model.hidden": 16 * (1 + t % 3),
+        }
         for t, b, r, budget, v, s in kit.hyperband
-    ]  # fmt: skip
+    ]
     return sorted(rows, key=lambda row: row["run_id"])
 
 
@@ -57,8 +66,11 @@ def test_history_follows_the_tracker_answer_rule_after_every_evaluation(hb: Any,
     assert ev["level"] == [r["budget"] for r in rows]
     assert ev["cumulative_budget"] == list(itertools.accumulate(r["budget"] for r in rows))
     for line in body["best_by_level"]:
-        done = [(n, r["value"]) for n, r in enumerate(rows, 1)
-                if r["budget"] == line["level"] and r["status"] == "completed"]  # fmt: skip
+        done = [
+            (n, r["value"])
+            for n, r in enumerate(rows, 1)
+            if r["budget"] == line["level"] and r["status"] == "completed"
+        ]
         assert line["number"] == [n for n, _ in done]
         assert line["best"] == list(itertools.accumulate((v for _, v in done), max))
     finder = SQLFinder(db_url, must_exist=True)
@@ -86,8 +98,13 @@ def test_parallel_slice_and_contour_at_one_budget(hb: Any):
     for key in body["params"]:
         assert body["columns"][key] == [r[key] for r in at_27]
     lr_axis = body["axes"][1]
-    assert lr_axis == {"key": "optim.lr", "kind": "numeric", "low": min(r["optim.lr"] for r in at_27),
-                       "high": max(r["optim.lr"] for r in at_27), "log": False}  # fmt: skip
+    assert lr_axis == {
+        "key": "optim.lr",
+        "kind": "numeric",
+        "low": min(r["optim.lr"] for r in at_27),
+        "high": max(r["optim.lr"] for r in at_27),
+        "log": False,
+    }
     default = _get(client, f"{ROOT}/parallel")  # the budget with most completed evaluations
     assert default["budget"] == 1.0 and default["count"] == 9
     assert [lv["completed"] for lv in default["levels"]] == [9, 6, 4, 4]
@@ -99,7 +116,9 @@ def test_parallel_slice_and_contour_at_one_budget(hb: Any):
 
     grid = _get(client, f"{ROOT}/contour?budget=1&x=optim.lr&y=model.hidden")
     at_1 = [r for r in rows if r["budget"] == 1.0]
-    assert grid["x"] == [r["optim.lr"] for r in at_1] and grid["y"] == [r["model.hidden"] for r in at_1]
+    assert grid["x"] == [r["optim.lr"] for r in at_1] and grid["y"] == [
+        r["model.hidden"] for r in at_1
+    ]
     gx, gy, values = grid["grid"]["x"], grid["grid"]["y"], grid["grid"]["value"]
     assert len(gx) == len(gy) == 24 and len(values) == 24 and all(len(v) == 24 for v in values)
     assert grid["x_axis"]["log"] is True  # lr 0.001..0.009: a factor of 9
@@ -109,8 +128,10 @@ def test_parallel_slice_and_contour_at_one_budget(hb: Any):
         return (t(v) - t(low)) / (t(high) - t(low))
 
     low, high = min(r["optim.lr"] for r in at_1), max(r["optim.lr"] for r in at_1)
-    known = [(unit(r["optim.lr"], low, high, True), unit(r["model.hidden"], 16, 48, False),
-              r["value"]) for r in at_1]  # fmt: skip
+    known = [
+        (unit(r["optim.lr"], low, high, True), unit(r["model.hidden"], 16, 48, False), r["value"])
+        for r in at_1
+    ]
     px, py = unit(gx[5], low, high, True), unit(gy[7], 16, 48, False)
     weights = [1 / ((x - px) ** 2 + (y - py) ** 2) for x, y, _ in known]
     expected = sum(w * v for w, (_, _, v) in zip(weights, known, strict=True)) / sum(weights)
@@ -130,12 +151,14 @@ def test_importance_equals_optunas_evaluator_on_the_same_trials(hb: Any):
         ),
     }
     study = optuna.create_study(direction="maximize")
-    study.add_trials([
-        optuna.trial.create_trial(
-            params={k: r[k] for k in spaces}, distributions=spaces, value=r["value"]
-        )
-        for r in rows
-    ])  # fmt: skip
+    study.add_trials(
+        [
+            optuna.trial.create_trial(
+                params={k: r[k] for k in spaces}, distributions=spaces, value=r["value"]
+            )
+            for r in rows
+        ]
+    )
     expected = optuna.importance.get_param_importances(
         study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0)
     )
@@ -168,7 +191,9 @@ def test_learning_curves_carry_each_evaluations_outcome(hb: Any):
         c = curves[r["run_id"]]
         assert c["step"] == list(range(int(r["budget"])))
         assert c["value"] == [0.999] * int(r["budget"])
-        assert c["outcome"] == outcome(r) and c["answer"] == (r["run_id"] == ids[kit.hyperband_answer])
+        assert c["outcome"] == outcome(r) and c["answer"] == (
+            r["run_id"] == ids[kit.hyperband_answer]
+        )
     assert body["outcomes"] == {"promoted": 9, "stopped": 14, "failed": 1}
     thin = _get(client, f"{ROOT}/curves?max_points=2&key=val/acc")
     longest = next(c for c in thin["curves"] if c["total"] == 27)

@@ -27,7 +27,9 @@ def test_analysis_page_draws_the_database(db_url: str, page: Any, kit: Any):
     try:
         p = page.goto(f"{server.base}/searches/hb")
         p.click("#analysis-link")
-        p.wait_for_function("() => window.__atoAnalysis && window.__atoAnalysis.ready", timeout=TIMEOUT_MS)
+        p.wait_for_function(
+            "() => window.__atoAnalysis && window.__atoAnalysis.ready", timeout=TIMEOUT_MS
+        )
         p.wait_for_function("() => window.__atoAnalysis.drawnImportance === 'ped-anova@1'")
         completed = sorted(i for i, (_, _, _, s) in layout.items() if s == "completed")
         assert sorted(_run_ids(p, "#history-number circle")) == completed
@@ -47,7 +49,9 @@ def test_analysis_page_draws_the_database(db_url: str, page: Any, kit: Any):
         top = sorted(i for i in at_1 if layout[i][0] % 3 == 2)
         assert sorted(p.evaluate("() => window.__atoAnalysis.parallelSelected")) == top
         assert sorted(_run_ids(p, "#parallel path.pc-line:not(.off)")) == top
-        assert p.inner_text("#parallel-count") == f"{len(top)} of 9 evaluations at budget 1 selected"
+        assert (
+            p.inner_text("#parallel-count") == f"{len(top)} of 9 evaluations at budget 1 selected"
+        )
         p.mouse.click(x, box["y"] + box["height"] * 0.6)  # a click clears the axis
         assert sorted(_run_ids(p, "#parallel path.pc-line:not(.off)")) == at_1
 

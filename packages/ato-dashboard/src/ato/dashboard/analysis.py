@@ -41,8 +41,6 @@ from .errors import BadRequestError, NotFoundError
 
 #: Cells per numeric axis of the contour grid.
 GRID = 24
-#: A numeric parameter is drawn on a log axis when positive and spanning this ratio.
-LOG_RATIO = 8.0
 #: Default and largest number of points per learning curve.
 CURVE_POINTS, MAX_CURVE_POINTS = 200, 10_000
 _STOPPED = frozenset({"completed", "pruned"})
@@ -132,8 +130,13 @@ def view(finder: SQLFinder, search_id: str, name: str, query: Query) -> dict[str
 def _answer(answer: SearchAnswer) -> dict[str, Any] | None:
     if answer.run_id is None:
         return None
-    return {"run_id": answer.run_id, "value": answer.value, "budget": answer.budget,
-            "rung": answer.rung, "trial": answer.trial}  # fmt: skip
+    return {
+        "run_id": answer.run_id,
+        "value": answer.value,
+        "budget": answer.budget,
+        "rung": answer.rung,
+        "trial": answer.trial,
+    }
 
 
 def _level_counts(data: SearchData) -> list[dict[str, Any]]:
@@ -216,8 +219,13 @@ def _axis(key: str, values: list[Any]) -> dict[str, Any]:
     numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in present)
     if numeric and present:
         low, high = min(present), max(present)
-        return {"key": key, "kind": "numeric", "low": low, "high": high,
-                "log": low > 0 and high / low >= LOG_RATIO}  # fmt: skip
+        return {
+            "key": key,
+            "kind": "numeric",
+            "low": low,
+            "high": high,
+            "log": low > 0 and high / low >= records.LOG_RATIO,
+        }
     return {"key": key, "kind": "categorical", "categories": sorted({_text(v) for v in present})}
 
 
@@ -353,9 +361,12 @@ def importance_view(finder: SQLFinder, data: SearchData, query: Query) -> dict[s
     method = importance.check_method(query.get("method") or importance.DEFAULT_METHOD)
     rows = data.completed_at(level)
     found = importance.evaluate(
-        [t["params"] for t in rows], [t["metric"] for t in rows], data.params,
-        data.answer.mode, method,
-    )  # fmt: skip
+        [t["params"] for t in rows],
+        [t["metric"] for t in rows],
+        data.params,
+        data.answer.mode,
+        method,
+    )
     return {"budget": level, **found}
 
 
@@ -382,13 +393,19 @@ def curves(finder: SQLFinder, data: SearchData, query: Query) -> dict[str, Any]:
         series = found.get(trial["run_id"])
         if series is None:
             continue
-        out.append({
-            "run_id": trial["run_id"], "trial": trial["trial"], "level": trial["level"],
-            "status": trial["status"], "outcome": _outcome(trial, promoted),
-            "answer": trial["run_id"] == data.answer.run_id, "total": series.total,
-            "step": [p.step for p in series.points],
-            "value": [records.json_number(p.value) for p in series.points],
-        })  # fmt: skip
+        out.append(
+            {
+                "run_id": trial["run_id"],
+                "trial": trial["trial"],
+                "level": trial["level"],
+                "status": trial["status"],
+                "outcome": _outcome(trial, promoted),
+                "answer": trial["run_id"] == data.answer.run_id,
+                "total": series.total,
+                "step": [p.step for p in series.points],
+                "value": [records.json_number(p.value) for p in series.points],
+            }
+        )
     return {
         "key": key,
         "max_points": limit,

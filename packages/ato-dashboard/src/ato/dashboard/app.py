@@ -300,9 +300,7 @@ ROUTES: list[BaseRoute] = [
     Route("/api/runs/{run_id}/metrics/{key:path}", api_series, name="api_series"),
     Route("/api/runs/{run_id}/artifacts/{name:path}", api_artifact, name="api_artifact"),
     Route("/api/compare", api_compare, name="api_compare"),
-    Route(
-        "/api/searches/{search_id:path}/analysis/{view}", api_analysis, name="api_analysis"
-    ),
+    Route("/api/searches/{search_id:path}/analysis/{view}", api_analysis, name="api_analysis"),
     Route("/api/searches/{search_id:path}", api_search, name="api_search"),
     Mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static"),
 ]

@@ -27,6 +27,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from . import records
 from .errors import BadRequestError, FeatureUnavailableError
 
 DEFAULT_METHOD = "ped-anova"
@@ -84,8 +85,11 @@ def evaluate(
     name, citation = METHODS[method]
     head = {"method": method, "method_name": name, "citation": citation, "n_trials": len(rows)}
     if len(rows) < 2 or not varying:
-        reason = "needs two or more completed evaluations" if len(rows) < 2 else (
-            "no parameter takes two values among these evaluations")  # fmt: skip
+        reason = (
+            "needs two or more completed evaluations"
+            if len(rows) < 2
+            else ("no parameter takes two values among these evaluations")
+        )
         return {**head, "importances": [], "cached": False, "reason": reason}
     digest = _digest(method, mode, varying, rows)
     with _lock:
@@ -102,8 +106,9 @@ def evaluate(
 
 
 def _digest(method: str, mode: str, keys: list[str], rows: list[tuple[Any, float]]) -> str:
-    text = json.dumps([method, mode, keys, [[p[k] for k in keys] + [v] for p, v in rows]],
-                      default=str)  # fmt: skip
+    text = json.dumps(
+        [method, mode, keys, [[p[k] for k in keys] + [v] for p, v in rows]], default=str
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -148,12 +153,13 @@ def _distribution(optuna: Any, values: list[Any]) -> Any:
     numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
     if numeric:
         low, high = min(values), max(values)
-        log = low > 0 and high / low >= 8  # noqa: PLR2004 - analysis.LOG_RATIO, no cycle
+        log = low > 0 and high / low >= records.LOG_RATIO
         if all(isinstance(v, int) for v in values):
             return optuna.distributions.IntDistribution(int(low), int(high), log=log)
         return optuna.distributions.FloatDistribution(float(low), float(high), log=log)
-    return optuna.distributions.CategoricalDistribution(sorted({_scalar(v) for v in values},
-                                                               key=str))  # fmt: skip
+    return optuna.distributions.CategoricalDistribution(
+        sorted({_scalar(v) for v in values}, key=str)
+    )
 
 
 def _scalar(value: Any) -> Any:

@@ -161,8 +161,9 @@ def running_answers(answer: SearchAnswer) -> list[int | None]:
     held: Evaluation | None = None
     path: list[int | None] = []
     for evaluation in answer.evaluations:
-        pick = _pick([evaluation] if held is None else [held, evaluation], answer.mode,
-                     answer.contract)  # fmt: skip
+        pick = _pick(
+            [evaluation] if held is None else [held, evaluation], answer.mode, answer.contract
+        )
         held = pick if pick is not None else held
         path.append(None if held is None else held.run_id)
     return path
