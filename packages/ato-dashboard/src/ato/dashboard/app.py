@@ -237,23 +237,30 @@ def compare(request: Request) -> Response:
     return page("compare.html", request, title="Compare runs", run_ids=ids)
 
 
-@admitted
-def search_page(request: Request) -> Response:
-    """One hyperparameter search."""
-    search_id = request.path_params["search_id"]
+def existing_search(request: Request) -> str:
+    """The ``search_id`` of the request's path.
+
+    Raises:
+        NotFoundError: no run carries its tag.
+    """
+    search_id: str = request.path_params["search_id"]
     with database(request).reading() as finder:
         if not finder.get_search_runs(search_id):
             raise NotFoundError(f"no run is tagged {search_runs.search_tag(search_id)}")
+    return search_id
+
+
+@admitted
+def search_page(request: Request) -> Response:
+    """One hyperparameter search."""
+    search_id = existing_search(request)
     return page("search.html", request, title=f"Search {search_id}", search_id=search_id)
 
 
 @admitted
 def analysis_page(request: Request) -> Response:
     """Why a search found what it found: history, parameters, importance, learning curves."""
-    search_id = request.path_params["search_id"]
-    with database(request).reading() as finder:
-        if not finder.get_search_runs(search_id):
-            raise NotFoundError(f"no run is tagged {search_runs.search_tag(search_id)}")
+    search_id = existing_search(request)
     return page("analysis.html", request, title=f"Analysis of {search_id}", search_id=search_id)
 
 
