@@ -240,3 +240,26 @@ def test_metric_curves_read_many_runs_at_once(hb: Any, db_url: str):
     assert found[ids[(0, 0, 0)]].points[0].value == 0.999
     with pytest.raises(ValueError, match="at least 2"):
         finder.get_metric_curves(run_ids, "val/acc", max_points=1)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_an_older_search_is_analysed_by_rung(filled: Any, kit: Any):
+    client = TestClient(create_app(filled.url), base_url=BASE, raise_server_exceptions=False)
+    root = f"/api/searches/{kit.search_id.replace('%', '%25')}/analysis"
+    body = _get(client, f"{root}/history")
+    assert body["level_kind"] == "rung" and body["metric"] == "val_acc"
+    assert [lv["level"] for lv in body["levels"]] == [0, 1, 2]
+    assert body["evaluations"]["cumulative_budget"] == [None] * 7
+    ids = [
+        filled.runs[f"trial-{r}-{lr}"]
+        for r, lrs in enumerate([[0.1, 0.01, 0.001, 0.0001], [0.01, 0.001], [0.01]])
+        for lr in lrs
+    ]
+    assert body["evaluations"]["run_id"] == ids
+    assert body["answer"]["run_id"] == filled.runs["trial-2-0.01"]
+    parallel = _get(client, f"{root}/parallel")
+    assert parallel["budget"] == 0 and parallel["columns"]["optim.lr"] == [0.1, 0.01, 0.001, 0.0001]
+    assert _get(client, f"{root}/parallel?budget=2")["run_id"] == [filled.runs["trial-2-0.01"]]
+    response = client.get(f"{root}/contour")
+    assert response.status_code == 400
+    assert response.json()["error"] == "this search varies 1 parameter(s): nothing to draw for y"

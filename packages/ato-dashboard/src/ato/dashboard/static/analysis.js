@@ -319,9 +319,10 @@
 
   async function perLevel() {
     const [p, s, c] = await Promise.all([fetchView("parallel", { budget: budget() }),
-      fetchView("slice", { budget: budget(), param: pair().x }),
+      pair().x ? fetchView("slice", { budget: budget(), param: pair().x }) : Promise.resolve(null),
       pair().y ? fetchView("contour", { budget: budget(), ...pair() }) : Promise.resolve(null)]);
-    parallel(p); slice(s);
+    parallel(p);
+    if (s) slice(s); else clear($("slice")).append(el("p", { cls: "muted", text: "the trials' configs do not differ" }));
     if (c) contour(c); else clear($("contour")).append(el("p", { cls: "muted", text: "a contour needs two searched parameters" }));
     shown.drawnBudget = p.budget;  // parallel, slice and contour now show this budget
     await importanceLoad();
