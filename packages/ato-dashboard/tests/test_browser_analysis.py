@@ -11,7 +11,7 @@ from ato.dashboard import importance
 
 pytestmark = pytest.mark.browser
 
-TIMEOUT_MS = 15_000
+TIMEOUT_MS = 60_000  # the page waits for every view, importance included
 
 
 def _run_ids(p: Any, selector: str) -> list[int]:
@@ -30,7 +30,9 @@ def test_analysis_page_draws_the_database(db_url: str, page: Any, kit: Any):
         p.wait_for_function(
             "() => window.__atoAnalysis && window.__atoAnalysis.ready", timeout=TIMEOUT_MS
         )
-        p.wait_for_function("() => window.__atoAnalysis.drawnImportance === 'ped-anova@1'")
+        p.wait_for_function(
+            "() => window.__atoAnalysis.drawnImportance === 'ped-anova@1'", timeout=TIMEOUT_MS
+        )
         completed = sorted(i for i, (_, _, _, s) in layout.items() if s == "completed")
         assert sorted(_run_ids(p, "#history-number circle")) == completed
         assert sorted(_run_ids(p, "#history-budget circle")) == completed
@@ -80,6 +82,10 @@ def test_analysis_page_draws_the_database(db_url: str, page: Any, kit: Any):
         assert sum(o == "promoted" for _, o in outcomes) == 9
         assert [i for i, o in outcomes if o == "failed"] == [ids[(13, 2, 1)]]
         assert _run_ids(p, "#curves path.curve.answer") == [answer]
+        p.select_option("#metric", "val/acc")  # the user's own key: 0.999 in every evaluation
+        p.wait_for_function("() => window.__atoAnalysis.history.metric === 'val/acc'")
+        assert p.evaluate("() => window.__atoAnalysis.history.answer.run_id") == ids[(8, 0, 3)]
+        assert p.input_value("#mode") == "max"
         assert page.errors == [], page.errors
         assert page.outside == [], page.outside
     finally:

@@ -107,8 +107,10 @@
   const levelName = (d, lv) => `${d.level_kind} ${fmtNum(lv)}`;
   const levelColour = (d, lv) => PALETTE.filter((c) => c !== "#d62728")[d.levels.findIndex((l) => l.level === lv) % 11];
 
+  let modeChosen = false;  // the direction is the metric's own until the menu is used
   async function fetchView(view, extra) {
-    const q = new URLSearchParams(Object.entries({ metric: $("metric").value, mode: $("mode").value, ...extra })
+    const mode = modeChosen ? $("mode").value : "";
+    const q = new URLSearchParams(Object.entries({ metric: $("metric").value, mode, ...extra })
       .filter(([, v]) => v !== "" && v !== null && v !== undefined));
     const data = await getJSON(`/api/searches/${encodeURIComponent(searchId)}/analysis/${view}?${q}`);
     shown[view] = data;
@@ -362,8 +364,9 @@
 
   const guard = (fn, target) => () => fn().catch((error) => showError($(target), error));
   try { await all(); } catch (error) { showError($("history-number"), error); return; }
-  $("metric").addEventListener("change", guard(async () => { await history(); await perLevel(); }, "history-number"));
-  $("mode").addEventListener("change", guard(async () => { await history(); await perLevel(); }, "history-number"));
+  const reload = async () => { $("mode").value = (await history()).mode; await perLevel(); };
+  $("metric").addEventListener("change", guard(async () => { modeChosen = false; await reload(); }, "history-number"));
+  $("mode").addEventListener("change", guard(async () => { modeChosen = true; await reload(); }, "history-number"));
   $("budget").addEventListener("change", guard(perLevel, "parallel"));
   $("method").addEventListener("change", guard(importanceLoad, "importance"));
   $("param-x").addEventListener("change", guard(perLevel, "slice"));
