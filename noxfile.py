@@ -28,7 +28,7 @@ PACKAGES: dict[str, tuple[str, list[str], str]] = {
     "scope": ("ato-scope", ["ato-adict"], ""),
     "tracker": ("ato-tracker", ["ato-adict"], "[postgres,mysql]"),
     "hyperopt": ("ato-hyperopt", ["ato-adict"], ""),
-    "dashboard": ("ato-dashboard", ["ato-adict", "ato-tracker[postgres,mysql]"], ""),
+    "dashboard": ("ato-dashboard", ["ato-adict", "ato-tracker[postgres,mysql]"], "[importance]"),
 }
 # Third-party libraries a package's tests use to check interoperation (never ato siblings,
 # never dependencies of the package itself), so that no package test is skipped.
@@ -225,7 +225,7 @@ def demo(session: nox.Session) -> None:
 def dashboard(session: nox.Session) -> None:
     """Serve the dashboard over the demo's ``experiments.db`` (running the demo first if the
     file is missing) at http://127.0.0.1:8765/. Extra arguments go to ``ato dashboard``."""
-    session.install(_pkg("ato"), *LIBRARIES, "scikit-learn")
+    session.install(_pkg("ato"), *LIBRARIES, "scikit-learn", "optuna")  # optuna: importance
     if not (ROOT / "experiments.db").exists():
         session.run("python", str(ROOT / "examples" / "digits" / "train.py"))
     session.run("ato", "dashboard", "--db", str(ROOT / "experiments.db"), *session.posargs)
@@ -235,7 +235,7 @@ def dashboard(session: nox.Session) -> None:
 def screenshots(session: nox.Session) -> None:
     """PNGs of every dashboard page, made from the demo's ``experiments.db`` (run first if
     missing) with Debian's chromium, written to ``docs/images/``."""
-    session.install(*LIBRARIES, "scikit-learn", "playwright", "httpx")
+    session.install(*LIBRARIES, "scikit-learn", "optuna", "playwright", "httpx")
     if not (ROOT / "experiments.db").exists():
         session.run("python", str(ROOT / "examples" / "digits" / "train.py"))
     script = ROOT / "examples" / "dashboard" / "screenshots.py"

@@ -4,7 +4,8 @@
 
 Serves the dashboard over the given database on a free local port, opens the projects page,
 the first project's runs, the best run of its newest search, a comparison of that search's
-three best finalists, and the search page, and writes ``dashboard-<page>.png`` files.
+three best finalists, the search page and its analysis page, and writes
+``dashboard-<page>.png`` files, plus one ``dashboard-analysis-<view>.png`` per analysis view.
 Run by ``nox -s screenshots`` on the demo's database.
 """
 
@@ -15,6 +16,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -23,7 +25,15 @@ from playwright.sync_api import sync_playwright
 from ato.dashboard import create_app
 
 CHROMIUM = "/usr/bin/chromium"
-LONG_PAGES = {"runs", "search"}  # one screen of these is enough to show them
+LONG_PAGES = {"runs", "search", "analysis"}  # one screen of these is enough to show them
+#: The analysis page's views: file name -> the section holding it.
+ANALYSIS_VIEWS = {
+    "history": "#history-section",
+    "parallel": "#parallel-section",
+    "importance": "#importance-section",
+    "slice-contour": "#slice-section",
+    "curves": "#curves-section",
+}
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -64,7 +74,19 @@ def pages(base: str) -> dict[str, str]:
         "run": f"/runs/{search['best']['run_id']}",
         "compare": f"/compare?runs={compare}",
         "search": f"/searches/{search_id}",
+        "analysis": f"/searches/{search_id}/analysis",
     }
+
+
+def shoot_views(page: Any, out: Path) -> None:
+    """One PNG per section of the analysis page, once every view has drawn."""
+    page.wait_for_function(
+        "() => window.__atoAnalysis && window.__atoAnalysis.ready && window.__atoAnalysis.drawnImportance"
+    )
+    for view, selector in ANALYSIS_VIEWS.items():
+        target = out / f"dashboard-analysis-{view}.png"
+        page.locator(selector).screenshot(path=str(target))
+        print(f"wrote {target} ({selector})")
 
 
 def main(db: str, out_dir: str) -> None:
@@ -82,6 +104,8 @@ def main(db: str, out_dir: str) -> None:
             target = out / f"dashboard-{name}.png"
             page.screenshot(path=str(target), full_page=name not in LONG_PAGES)
             print(f"wrote {target} ({path})")
+            if name == "analysis":
+                shoot_views(page, out)
         browser.close()
     server.should_exit = True
     if errors:

@@ -15,6 +15,7 @@ import pytest
 
 from ato.adict import ADict
 from ato.tracker import RunStateError, SQLFinder, SQLLogger, TrackerConfigError
+from ato.tracker.answers import running_answers, search_answer
 from ato.tracker.cli import main
 from ato.tracker.errors import RunNotFoundError
 
@@ -409,3 +410,34 @@ def test_list_search_marks_the_answer_by_the_rule(capsys, db_url):
     assert [i for i in rows if rows[i]["final"]] == [ids[(0, 1, 0)]]
     code, out, _ = ato(capsys, "--db", db_url, "runs", "list", "--search", "s1")
     assert f"{ids[(3, 1, 0)]} ★" in out and f"{ids[(0, 1, 0)]} ★" not in out
+
+
+def _prefix_answers(finder: SQLFinder, search: str) -> tuple[list[int | None], list[int | None]]:
+    """`running_answers` of the search, and the rule applied to each prefix of its runs."""
+    found = finder.get_search(search)
+    assert found is not None
+    prefixes = [
+        search_answer(found.runs[:n], found.summaries).run_id for n in range(1, len(found.runs) + 1)
+    ]
+    return running_answers(found.answer), prefixes
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_running_answers_equal_the_rule_over_every_prefix(db_url, case):
+    evaluations, mode, where, _, _ = CASES[case]
+    ids = write_search(
+        db_url, evaluations, mode=mode, key="val/loss" if mode == "min" else "val/acc"
+    )
+    running, prefixes = _prefix_answers(SQLFinder(db_url), "s1")
+    assert running == prefixes and running[-1] == ids[where]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_running_answers_of_an_older_search_with_a_final_run(db_url):
+    ids = write_old_search(
+        db_url,
+        [(0, 0.9, "completed", False), (1, 0.6, "completed", False), (1, 0.7, "completed", True)],
+    )
+    running, prefixes = _prefix_answers(SQLFinder(db_url), "old")
+    assert running == prefixes and running[-1] == ids[2] and running[0] == ids[0]

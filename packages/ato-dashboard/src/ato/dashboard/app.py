@@ -30,7 +30,7 @@ from starlette.templating import Jinja2Templates
 
 from ato.tracker import search_runs
 
-from . import admission, data, search
+from . import admission, analysis, data, search
 from .database import ReadOnlyDatabase
 from .errors import DashboardError, NotFoundError
 from .version import __version__
@@ -189,6 +189,14 @@ def api_search(request: Request) -> Response:
         )
 
 
+@admitted
+def api_analysis(request: Request) -> Response:
+    """``/api/searches/{search_id}/analysis/{view}``: see `ato.dashboard.analysis`."""
+    p = request.path_params
+    with database(request).reading() as finder:
+        return document(analysis.view(finder, p["search_id"], p["view"], request.query_params))
+
+
 # ---- HTML pages (existence checked here so an unknown id is a 404 page) ---------------
 
 
@@ -229,14 +237,31 @@ def compare(request: Request) -> Response:
     return page("compare.html", request, title="Compare runs", run_ids=ids)
 
 
-@admitted
-def search_page(request: Request) -> Response:
-    """One hyperparameter search."""
-    search_id = request.path_params["search_id"]
+def existing_search(request: Request) -> str:
+    """The ``search_id`` of the request's path.
+
+    Raises:
+        NotFoundError: no run carries its tag.
+    """
+    search_id: str = request.path_params["search_id"]
     with database(request).reading() as finder:
         if not finder.get_search_runs(search_id):
             raise NotFoundError(f"no run is tagged {search_runs.search_tag(search_id)}")
+    return search_id
+
+
+@admitted
+def search_page(request: Request) -> Response:
+    """One hyperparameter search."""
+    search_id = existing_search(request)
     return page("search.html", request, title=f"Search {search_id}", search_id=search_id)
+
+
+@admitted
+def analysis_page(request: Request) -> Response:
+    """Why a search found what it found: history, parameters, importance, learning curves."""
+    search_id = existing_search(request)
+    return page("analysis.html", request, title=f"Analysis of {search_id}", search_id=search_id)
 
 
 # ---- errors -------------------------------------------------------------------------
@@ -274,6 +299,7 @@ ROUTES: list[BaseRoute] = [
     Route("/projects/{name:path}", project, name="project"),
     Route("/runs/{run_id}", run, name="run"),
     Route("/compare", compare, name="compare"),
+    Route("/searches/{search_id:path}/analysis", analysis_page, name="analysis"),
     Route("/searches/{search_id:path}", search_page, name="search"),
     Route("/api/projects", api_projects, name="api_projects"),
     Route("/api/projects/{name:path}/runs", api_runs, name="api_runs"),
@@ -281,6 +307,7 @@ ROUTES: list[BaseRoute] = [
     Route("/api/runs/{run_id}/metrics/{key:path}", api_series, name="api_series"),
     Route("/api/runs/{run_id}/artifacts/{name:path}", api_artifact, name="api_artifact"),
     Route("/api/compare", api_compare, name="api_compare"),
+    Route("/api/searches/{search_id:path}/analysis/{view}", api_analysis, name="api_analysis"),
     Route("/api/searches/{search_id:path}", api_search, name="api_search"),
     Mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static"),
 ]

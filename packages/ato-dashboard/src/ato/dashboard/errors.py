@@ -38,3 +38,10 @@ class ForbiddenError(DashboardError, PermissionError):
     of another site (HTTP 403)."""
 
     status = 403
+
+
+class FeatureUnavailableError(DashboardError, RuntimeError):
+    """A view needs an optional extra that is not installed, e.g. parameter importance
+    without Optuna (HTTP 501); the message names the ``pip install`` to run."""
+
+    status = 501

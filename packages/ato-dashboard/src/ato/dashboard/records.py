@@ -15,6 +15,8 @@ from ato.tracker import MetricSummary, Run, hide_password
 SEARCH_KEYS = frozenset({"__num_halved__", "__budget__", "__rung__", "__trial_id__"})
 #: (is NaN, is positive) of a non-finite float -> its JSON text.
 NON_FINITE_TEXT = {(True, False): "nan", (False, True): "inf", (False, False): "-inf"}
+#: A positive numeric parameter spanning this factor or more is drawn (and analysed) on a log scale.
+LOG_RATIO = 8.0
 _MISSING = object()  # a key a config lacks
 _LEAF_TYPES = frozenset({str, int, float, bool, list, type(None)})  # never a mapping
 _LOWER_IS_BETTER = re.compile(r"loss|err|mse|mae|rmse|perplexity|nll|cost|regret|time", re.I)

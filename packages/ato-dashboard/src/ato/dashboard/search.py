@@ -19,7 +19,7 @@ from collections import defaultdict
 from typing import Any
 
 from ato.adict.modes import check_mode
-from ato.tracker import Evaluation, Run, SearchAnswer, SQLFinder, search_runs
+from ato.tracker import Evaluation, Run, SearchAnswer, SearchTrials, SQLFinder, search_runs
 
 from . import records
 from .errors import BadRequestError, NotFoundError
@@ -49,13 +49,7 @@ def search_detail(
     runs, keys, answer = found.runs, found.metric_keys, found.answer
     if metric is not None and metric not in keys:
         raise NotFoundError(f"no trial of search {search_id} logged a metric {metric!r}")
-    trials = [
-        _trial(run, evaluation) for run, evaluation in zip(runs, answer.evaluations, strict=True)
-    ]
-    flats = [trial.pop("_flat") for trial in trials]
-    params = [key for key in records.differing_keys(flats) if key not in records.SEARCH_KEYS]
-    for trial, flat in zip(trials, flats, strict=True):
-        trial["params"] = {key: flat.get(key) for key in params}
+    trials, params = trial_records(found)
     return {
         "search_id": search_id,
         "projects": sorted({run.project_name for run in runs}),
@@ -73,6 +67,22 @@ def search_detail(
         "contract": answer.contract,
         "status_counts": _count(trial["status"] for trial in trials),
     }
+
+
+def trial_records(found: SearchTrials) -> tuple[list[dict[str, Any]], list[str]]:
+    """One record per run of ``found`` (``run_id``, ``status``, ``bracket``, ``round``,
+    ``rung``, ``budget``, ``trial``, ``final``, ``metric``: the ranked value or ``None``, and
+    ``params``) and the searched parameters: the dotted config keys whose values differ
+    between the runs, without the keys a search sets itself."""
+    runs, answer = found.runs, found.answer
+    trials = [
+        _trial(run, evaluation) for run, evaluation in zip(runs, answer.evaluations, strict=True)
+    ]
+    flats = [trial.pop("_flat") for trial in trials]
+    params = [key for key in records.differing_keys(flats) if key not in records.SEARCH_KEYS]
+    for trial, flat in zip(trials, flats, strict=True):
+        trial["params"] = {key: flat.get(key) for key in params}
+    return trials, params
 
 
 def _trial(run: Run, evaluation: Evaluation) -> dict[str, Any]:

@@ -23,6 +23,12 @@ the search-run contract):
   it completed with a finite value; otherwise the rule above picks one.
 """
 
-from .read.answers import Evaluation, SearchAnswer, guess_search_metric, search_answer
+from .read.answers import (
+    Evaluation,
+    SearchAnswer,
+    guess_search_metric,
+    running_answers,
+    search_answer,
+)
 
-__all__ = ["Evaluation", "SearchAnswer", "guess_search_metric", "search_answer"]
+__all__ = ["Evaluation", "SearchAnswer", "guess_search_metric", "running_answers", "search_answer"]

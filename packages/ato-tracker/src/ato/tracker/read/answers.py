@@ -152,6 +152,23 @@ def search_answer(
     )
 
 
+def running_answers(answer: SearchAnswer) -> list[int | None]:
+    """The answer the search had after each of ``answer.evaluations`` (in their order): this
+    module's rule applied to the first 1, 2, ... evaluations, as run ids (``None`` while no
+    evaluation has completed). The rule picks the first of one total order (largest budget,
+    best value, earlier trial, lower run id), so each step compares only the previous answer
+    with the new evaluation: linear in the number of evaluations."""
+    held: Evaluation | None = None
+    path: list[int | None] = []
+    for evaluation in answer.evaluations:
+        pick = _pick(
+            [evaluation] if held is None else [held, evaluation], answer.mode, answer.contract
+        )
+        held = pick if pick is not None else held
+        path.append(None if held is None else held.run_id)
+    return path
+
+
 def guess_search_metric(runs: Sequence[Run], summaries: Summaries) -> str | None:
     """The metric key of an older search: the key most runs logged at the step of their
     round (ato-hyperopt logged it once, at ``step=round``), fewest values per run first;

@@ -21,7 +21,7 @@ from ..storage.models import FingerprintRecord, MetricRecord, ProjectRecord, Run
 from ..storage.schema import HEAD_REVISION
 from ..storage.settings import read_settings
 from ..storage.values import NAN, NEG_INF, POS_INF
-from . import dataframes, frames, overview, queries, series, status, summaries
+from . import curves, dataframes, frames, overview, queries, series, status, summaries
 from .answers import SearchAnswer, search_answer
 from .overview import RunRow
 from .results import (
@@ -654,6 +654,28 @@ class SQLFinder:
         with self.engine.connect() as conn:
             points, total = series.downsampled_series(conn, run_id, key, max_points)
         return MetricSeries(run_id, key, points, total)
+
+    def get_metric_curves(
+        self, run_ids: Sequence[int], key: str, max_points: int | None = None
+    ) -> dict[int, MetricSeries]:
+        """The values of metric ``key`` of each of the runs ``run_ids`` (learning curves of a
+        search, say) in one query per 500 runs, in step order (values without a step last).
+
+        Args:
+            run_ids: the runs (ints; unknown ids are left out).
+            key: the metric key (exact match).
+            max_points: ``None`` for every value; else at most this many points per run (int
+                >= 2): the first, the last and evenly spaced values between them.
+
+        Returns:
+            ``{run_id: MetricSeries}`` for the runs that logged ``key`` (``total`` counts every
+            logged value).
+
+        Raises:
+            ValueError: ``max_points`` is below 2.
+        """
+        with self.engine.connect() as conn:
+            return curves.metric_curves(conn, run_ids, key, max_points)
 
     def get_metric_key_page(
         self, run_id: int, *, pattern: str | None = None, offset: int = 0, limit: int | None = None
