@@ -47,10 +47,12 @@ standard deviation ``0.2 (1 - log u / log 27)`` (exact at the full budget). Each
 front of every evaluation it made at the full budget; its score is the hypervolume of that
 front with the reference point ``(1.1, 11)`` (which every point dominates), as a fraction of
 the true front's (``12.1 - 1/3``), and the gap ``1 - fraction`` (lower is better). Methods:
-ato ``RandomSampler`` and ``OptunaSampler(NSGAIISampler)`` with ``HyperbandSchedule`` (its
+ato ``RandomSampler``, ``OptunaSampler(NSGAIISampler)`` and ``OptunaSampler(TPESampler)``
+with ``HyperbandSchedule`` (its
 promotions by non-dominated sorting and crowding distance), passes until the budget is spent;
 Optuna ``NSGAIISampler`` (``population_size=20``; multi-objective studies have no pruning, so
-each trial runs to the full budget) and ``RandomSampler``. Printed: median fraction and gap,
+each trial runs to the full budget), ``TPESampler`` (multi-objective TPE) and
+``RandomSampler``. Printed: median fraction and gap,
 the gap ratio to Optuna NSGA-II with a 90% bootstrap interval, and the hypervolume ratio.
 
 Also printed: the scheduling cost per evaluation of the engine (no-op trials; goal <= 1 ms),
@@ -543,6 +545,8 @@ def _mo_ato(method: str, seed: int, total: int) -> list[tuple[float, float]]:
     full: list[tuple[float, float]] = []
     if method == "NSGA-II + Hyperband":
         inner: Any = OptunaSampler(optuna.samplers.NSGAIISampler(population_size=20, seed=seed))
+    elif method == "TPE + Hyperband":
+        inner = OptunaSampler(optuna.samplers.TPESampler(seed=seed))
     else:
         inner = RandomSampler(seed=seed)
     budget = Budget(total, ZDT1_MAX_BUDGET, "min")
@@ -584,6 +588,8 @@ def _mo_optuna(method: str, seed: int, total: int) -> list[tuple[float, float]]:
     rng = random.Random(seed)
     if method == "NSGA-II":
         sampler: Any = optuna.samplers.NSGAIISampler(population_size=20, seed=seed)
+    elif method == "TPE":
+        sampler = optuna.samplers.TPESampler(seed=seed)
     else:
         sampler = optuna.samplers.RandomSampler(seed=seed)
     study = optuna.create_study(directions=["minimize", "minimize"], sampler=sampler)
@@ -605,7 +611,9 @@ def multi_objective(quick: bool, seeds: int) -> list[str]:
     methods: dict[str, Callable[[int], list[tuple[float, float]]]] = {
         "ato random + Hyperband": functools.partial(_mo_ato, "random + Hyperband", total=total),
         "ato NSGA-II + Hyperband": functools.partial(_mo_ato, "NSGA-II + Hyperband", total=total),
+        "ato TPE + Hyperband": functools.partial(_mo_ato, "TPE + Hyperband", total=total),
         "Optuna NSGA-II": functools.partial(_mo_optuna, "NSGA-II", total=total),
+        "Optuna TPE": functools.partial(_mo_optuna, "TPE", total=total),
         "Optuna Random": functools.partial(_mo_optuna, "Random", total=total),
     }
     print(

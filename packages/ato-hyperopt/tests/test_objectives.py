@@ -224,7 +224,8 @@ def test_one_objective_with_a_constraint() -> None:
 def test_a_search_without_feasible_trials_has_no_answer() -> None:
     from ato.hyperopt import NoAnswerError
 
-    with pytest.raises(NoAnswerError):
+    match = "none of its 3 evaluations completed feasible with finite values \\(0 failed, 3 were"
+    with pytest.raises(NoAnswerError, match=match):
         _search(ASHASchedule(1, max_trials=3), constraint_keys=["c"]).main(
             lambda config: {"f1": 0, "f2": 0, "c": 1}
         )()

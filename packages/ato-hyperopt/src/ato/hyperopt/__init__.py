@@ -37,7 +37,14 @@ from .objectives import Objectives, Score
 from .protocols import ScopeLike, SearchRunLogger, TrialLogger
 from .recording import Records
 from .result import SearchResult
-from .samplers import GridSampler, OptunaSampler, RandomSampler, Sampler, optuna_constraints
+from .samplers import (
+    GridSampler,
+    ObjectivesSampler,
+    OptunaSampler,
+    RandomSampler,
+    Sampler,
+    optuna_constraints,
+)
 from .schedules import (
     ASHASchedule,
     AsyncSchedule,
@@ -72,6 +79,7 @@ __all__ = [
     "NewKeyWarning",
     "NoAnswerError",
     "Objectives",
+    "ObjectivesSampler",
     "OptunaSampler",
     "OutsideTrialError",
     "OverriddenBySearchWarning",

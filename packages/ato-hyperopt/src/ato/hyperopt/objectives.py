@@ -40,6 +40,7 @@ from .errors import SearchSettingError, TrialResultError
 from .metric import as_metric, check_mode
 
 __all__ = [
+    "Metric",
     "Objectives",
     "Score",
     "crowding_distance",
@@ -211,6 +212,11 @@ _Key = tuple[bool, bool, float, tuple[float, ...]]
 
 def _key(score: Score) -> _Key:
     return (score.completed, score.feasible, score.violation, score.minimized)
+
+
+#: A metric as schedules and samplers see it: a float, or a `Score` in a search with several
+#: objectives or constraints.
+Metric = float | Score
 
 
 def dominates(a: Score, b: Score) -> bool:

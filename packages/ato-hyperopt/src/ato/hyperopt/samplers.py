@@ -34,7 +34,7 @@ import random
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from .errors import SearchSettingError
-from .objectives import Objectives, Score
+from .objectives import Metric, Objectives, Score
 from .searchspace import MAX_GRID_SIZE, Param, SearchSpace
 
 __all__ = [
@@ -44,6 +44,7 @@ __all__ = [
     "GridSampler",
     "OptunaSampler",
     "RandomSampler",
+    "ObjectivesSampler",
     "ReplicableSampler",
     "Sampler",
     "optuna_constraints",
@@ -63,9 +64,18 @@ class Sampler(Protocol):
     def ask(self, trial_id: int) -> dict[str, Any] | None:
         """A new configuration ``{dotted name: value}`` for trial ``trial_id``, or None."""
 
-    def tell(self, trial_id: int, rung: int, budget: Any, metric: float, state: str) -> None:
+    def tell(self, trial_id: int, rung: int, budget: Any, metric: Metric, state: str) -> None:
         """The metric of trial ``trial_id`` at ``rung`` (trained with ``budget``); ``state``
         says whether the trial goes on."""
+
+
+@runtime_checkable
+class ObjectivesSampler(Protocol):
+    """A sampler that takes every objective of a search with several objectives or
+    constraints (called before ``setup``)."""
+
+    def use_objectives(self, objectives: Objectives) -> None:
+        """Receive the search's objectives and constraint keys."""
 
 
 @runtime_checkable
@@ -109,7 +119,7 @@ class GridSampler:
     def ask(self, trial_id: int) -> dict[str, Any] | None:
         return dict(self.points[trial_id]) if trial_id < len(self.points) else None
 
-    def tell(self, trial_id: int, rung: int, budget: Any, metric: float, state: str) -> None:
+    def tell(self, trial_id: int, rung: int, budget: Any, metric: Metric, state: str) -> None:
         """The grid does not learn from results."""
 
 
@@ -143,7 +153,7 @@ class RandomSampler:
             raise SearchSettingError("RandomSampler.ask() before setup(); pass it to a Search")
         return self._space.sample(self._rng)
 
-    def tell(self, trial_id: int, rung: int, budget: Any, metric: float, state: str) -> None:
+    def tell(self, trial_id: int, rung: int, budget: Any, metric: Metric, state: str) -> None:
         """Random search does not learn from results."""
 
 
@@ -222,9 +232,7 @@ class OptunaSampler:
         self._trials[trial_id] = (trial, set())
         return self._space.ordered(point)
 
-    def tell(
-        self, trial_id: int, rung: int, budget: Any, metric: float | Score, state: str
-    ) -> None:
+    def tell(self, trial_id: int, rung: int, budget: Any, metric: Metric, state: str) -> None:
         """Report ``metric`` at step ``rung`` (once per rung, finite metrics only); close the
         Optuna trial unless ``state`` is ``CONTINUE``. Trials it did not propose are ignored."""
         if trial_id not in self._trials:

@@ -33,7 +33,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from .checks import check_positive_int
 from .errors import SearchSettingError
 from .metric import rank_key
-from .objectives import Score, rank_scores
+from .objectives import Metric, Score, rank_scores
 from .samplers import COMPLETED, CONTINUE, STOPPED
 
 __all__ = [
@@ -74,8 +74,6 @@ class TrialSource(Protocol):
         """Pass a result on to the sampler (``state`` as in ``Sampler.tell``)."""
 
 
-#: A metric as a schedule sees it: a float, or a `Score` with several objectives/constraints.
-Metric = float | Score
 Batches = Generator[list[Job], list[Metric], None]
 
 
@@ -141,7 +139,9 @@ def _order(results: list[tuple[int, Metric]], mode: str) -> list[tuple[int, Metr
     scores = [(trial, m) for trial, m in results if isinstance(m, Score)]
     if scores:
         return list(rank_scores(scores))
-    return sorted(results, key=lambda r: (rank_key(float(r[1]), mode), r[0]))
+    plain: list[tuple[int, float]] = [(t, m) for t, m in results if not isinstance(m, Score)]
+    plain.sort(key=lambda r: (rank_key(r[1], mode), r[0]))
+    return [(trial, metric) for trial, metric in plain]
 
 
 def _budget(value: Fraction) -> int | float:
@@ -555,8 +555,9 @@ class ASHASchedule:
             self.results[rung][trial] = metric
             return
         results, ranked, waiting = self.results[rung], self._ranked[rung], self._waiting[rung]
-        if trial in results:
-            old = (rank_key(results[trial], self._mode), trial)
+        earlier = results.get(trial)
+        if earlier is not None and not isinstance(earlier, Score):
+            old = (rank_key(earlier, self._mode), trial)
             del ranked[bisect.bisect_left(ranked, old)]
             place = bisect.bisect_left(waiting, old)
             if waiting[place : place + 1] == [old]:

@@ -54,11 +54,11 @@ from .interrupts import Interrupts
 from .keys import BUDGET, TRIAL_ID
 from .lock import SearchLock
 from .metric import rank_key, worst
-from .objectives import Objectives, Score, pareto_front
+from .objectives import Metric, Objectives, Score, pareto_front
 from .progress import RoundProgress
 from .recording import FULL_RECORDS, Records
 from .result import SearchResult
-from .samplers import CONTINUE, STOPPED, ReplicableSampler, Sampler
+from .samplers import CONTINUE, STOPPED, ObjectivesSampler, ReplicableSampler, Sampler
 from .schedules import AsyncSchedule, Job, Schedule, SyncSchedule
 from .tagging import tag_answer
 from .timeouts import Deadline, TimeLimit, check_seconds
@@ -339,7 +339,7 @@ class _Book:
         self._sampler, self._names = search.sampler, set(search.space.names)
         self._ordered = search.space.ordered
         self.values: dict[int, dict[str, Any]] = {}
-        self._open: dict[int, tuple[Job, float]] = {}
+        self._open: dict[int, tuple[Job, Metric]] = {}
 
     def new_trial(self) -> int | None:
         trial_id = len(self.values)
@@ -355,7 +355,7 @@ class _Book:
         self.values[trial_id] = self._ordered(point)
         return trial_id
 
-    def report(self, job: Job, metric: float, state: str) -> None:
+    def report(self, job: Job, metric: Metric, state: str) -> None:
         self._sampler.tell(job.trial_id, job.rung, job.budget, metric, state)
         if state == CONTINUE:
             self._open[job.trial_id] = (job, metric)
@@ -417,9 +417,8 @@ class _Execution:
     def run(self) -> ADict:
         search = self.search
         if self.book is not None:
-            use_objectives = getattr(search.sampler, "use_objectives", None)
-            if callable(use_objectives):
-                use_objectives(search.objectives)
+            if isinstance(search.sampler, ObjectivesSampler):
+                search.sampler.use_objectives(search.objectives)
             search.sampler.setup(search.space, search.mode)
         try:
             if isinstance(search.schedule, SyncSchedule):
@@ -551,12 +550,18 @@ class _Execution:
             self._record([(job, o) for job, _, o in everything if job.rung == rung])
         self.progress.close()
 
-    def _ranked(self, outcome: TrialOutcome) -> Any:
+    def _ranked(self, outcome: TrialOutcome) -> Metric:
         """What the schedule ranks ``outcome`` by: its metric, or with several objectives or
         constraints its `Score` (NaN everywhere when it failed)."""
+        score = self._score(outcome)
+        return outcome.metric if score is None else score
+
+    def _score(self, outcome: TrialOutcome) -> Score | None:
+        """``outcome``'s `Score` in a search with several objectives or constraints (NaN
+        everywhere when it failed); None otherwise."""
         objectives = self.search.objectives
         if not objectives.several:
-            return outcome.metric
+            return None
         if outcome.score is None or outcome.error is not None:
             return objectives.failed()
         return outcome.score
@@ -627,7 +632,7 @@ class _Execution:
                 o.metric,
                 o.error is not None,
                 o.run_id,
-                self._ranked(o) if search.objectives.several else None,
+                self._score(o),
             )
             for key, o in self.outcomes.items()
         ]
@@ -661,7 +666,8 @@ class _Execution:
             result.trial_id = answer.trial_id
             result.budget = answer.budget
             result.timed_out = self.timed_out
-        self.progress.say(_summary(self.search_id, answer, self.outcomes.values()))
+        front = f" (picked from a Pareto front of {len(result.front)})" if "front" in result else ""
+        self.progress.say(_summary(self.search_id, answer, self.outcomes.values()) + front)
         return result
 
     def _named(self, score: Score | None) -> ADict:
@@ -699,7 +705,7 @@ class _Execution:
             outcome.metric,
             outcome.error is not None,
             outcome.run_id,
-            self._ranked(outcome) if self.search.objectives.several else None,
+            self._score(outcome),
         )
         return again if again.completed else answer
 
@@ -707,10 +713,14 @@ class _Execution:
         outcomes = list(self.outcomes.values())
         failed = [o.error for o in outcomes if o.error is not None]
         first = f"; the first error: {failed[0]}" if failed else ""
+        if self.search.objectives.several:
+            what, other = "feasible with finite values", "were infeasible or returned NaN/inf"
+        else:
+            what, other = "with a finite metric", "returned NaN or an infinite value"
         return NoAnswerError(
             f"search {self.search_id} has no answer: none of its {len(outcomes)} evaluations "
-            f"completed with a finite metric ({len(failed)} failed, "
-            f"{len(outcomes) - len(failed)} returned NaN or an infinite value{first})",
+            f"completed {what} ({len(failed)} failed, "
+            f"{len(outcomes) - len(failed)} {other}{first})",
             self.search_id,
             list(self.logs),
         )
@@ -731,7 +741,7 @@ def _summary(search_id: str, answer: Evaluation, outcomes: Any) -> str:
     )
 
 
-def _next(batches: Any, metrics: list[float] | None) -> list[Job] | None:
+def _next(batches: Any, metrics: list[Metric] | None) -> list[Job] | None:
     if batches is None:
         return None
     try:
