@@ -4,6 +4,7 @@ constraints, resume and the tracker records."""
 from __future__ import annotations
 
 import math
+import random
 from typing import Any
 
 import pytest
@@ -81,6 +82,23 @@ def test_nondominated_sort_and_crowding_distance_are_nsga2s() -> None:
     assert crowding_distance(front) == pytest.approx([math.inf, 1.0, 1.2, 1.0, math.inf])
     ranked = rank_scores(list(enumerate(front)))
     assert [trial for trial, _ in ranked] == [0, 4, 2, 1, 3]
+
+
+@pytest.mark.parametrize("num_objectives", [1, 2])
+def test_the_sort_for_one_or_two_objectives_equals_the_general_one(num_objectives: int) -> None:
+    from ato.hyperopt.objectives import _sort_any
+
+    rng = random.Random(num_objectives)
+    for _ in range(200):
+        scores = []
+        for _ in range(rng.randint(0, 25)):
+            values = tuple(float(rng.randint(0, 4)) for _ in range(num_objectives))
+            if rng.random() < 0.1:
+                values = (math.nan, *values[1:])
+            constraint = rng.choice([-1.0, 0.0, 0.0, 0.5, 1.0, math.nan])
+            modes = tuple(rng.choice(["min", "max"]) for _ in range(num_objectives))
+            scores.append(Score(values, modes, (constraint,)))
+        assert nondominated_sort(scores) == _sort_any(scores)
 
 
 def test_the_pick_is_the_member_nearest_the_ideal_point() -> None:

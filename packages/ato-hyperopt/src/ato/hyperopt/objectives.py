@@ -31,6 +31,7 @@ and constraints the front is the best feasible evaluation, as with no constraint
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -69,22 +70,22 @@ class Score:
     modes: tuple[str, ...]
     constraints: tuple[float, ...] = ()
 
-    @property
+    @functools.cached_property
     def completed(self) -> bool:
         """Every objective and constraint value is finite."""
         return all(math.isfinite(v) for v in (*self.values, *self.constraints))
 
-    @property
+    @functools.cached_property
     def feasible(self) -> bool:
         """Completed and every constraint value ``<= 0``."""
         return self.completed and all(c <= 0 for c in self.constraints)
 
-    @property
+    @functools.cached_property
     def violation(self) -> float:
         """``sum(max(0, c))`` over the constraints (0 for a feasible score)."""
         return sum(max(0.0, c) for c in self.constraints)
 
-    @property
+    @functools.cached_property
     def minimized(self) -> tuple[float, ...]:
         """The values turned so that smaller is better in every objective."""
         return tuple(-v if m == "max" else v for v, m in zip(self.values, self.modes, strict=True))
@@ -245,8 +246,59 @@ def _dominates(a: _Key, b: _Key) -> bool:
 
 def nondominated_sort(scores: Sequence[Score]) -> list[list[int]]:
     """Positions of ``scores`` by front (front 0 first; each front in position order), by
-    constrained domination: NSGA-II's fast non-dominated sort, O(M N^2). Scores that did not
-    complete form the last front."""
+    constrained domination. Scores that did not complete form the last front. With one or two
+    objectives the feasible fronts come from one sort and a sweep (O(N log N + N F) for F
+    fronts; Jensen, "Reducing the run-time complexity of multiobjective EAs: the NSGA-II and
+    other algorithms", IEEE TEC 7(5), 2003); otherwise NSGA-II's fast non-dominated sort,
+    O(M N^2)."""
+    if all(len(score.values) <= 2 for score in scores):
+        return _sort_two(scores)
+    return _sort_any(scores)
+
+
+def _sort_two(scores: Sequence[Score]) -> list[list[int]]:
+    feasible: list[tuple[tuple[float, float], int]] = []
+    infeasible: dict[float, list[int]] = {}
+    incomplete: list[int] = []
+    for pos, score in enumerate(scores):
+        if not score.completed:
+            incomplete.append(pos)
+        elif not score.feasible:
+            infeasible.setdefault(score.violation, []).append(pos)
+        else:
+            point = score.minimized
+            feasible.append(((point[0], point[1] if len(point) > 1 else 0.0), pos))
+    feasible.sort()
+    fronts: list[list[int]] = []
+    last: list[tuple[float, float]] = []  # per front, its point with the smallest second value
+    for point, pos in feasible:
+        # a front's last point (largest first value so far, smallest second) dominates
+        # ``point`` exactly when one of the front's points does; and a point dominated by
+        # front k is dominated by every front before it: binary search for the first that
+        # does not dominate it
+        low, high = 0, len(last)
+        while low < high:
+            middle = (low + high) // 2
+            if _beats(last[middle], point):
+                low = middle + 1
+            else:
+                high = middle
+        k = low
+        if k == len(last):
+            fronts.append([])
+            last.append(point)
+        fronts[k].append(pos)
+        last[k] = point
+    fronts += [infeasible[v] for v in sorted(infeasible)]
+    fronts += [incomplete] if incomplete else []
+    return [sorted(front) for front in fronts]
+
+
+def _beats(q: tuple[float, float], p: tuple[float, float]) -> bool:
+    return q[0] <= p[0] and q[1] <= p[1] and q != p
+
+
+def _sort_any(scores: Sequence[Score]) -> list[list[int]]:
     size = len(scores)
     keys = [_key(score) for score in scores]
     beaten_by = [0] * size

@@ -469,6 +469,8 @@ class ASHASchedule:
         # may still be promoted (not promoted yet, finite metric).
         self._ranked: list[list[tuple[float, int]]] = [[] for _ in self.rung_budgets]
         self._waiting: list[list[tuple[float, int]]] = [[] for _ in self.rung_budgets]
+        # Per rung, with several objectives: the scores in NSGA-II order (None: stale).
+        self._score_order: list[list[tuple[int, Score]] | None] = [None for _ in self.rung_budgets]
         self.started = 0
         self.running: set[tuple[int, int]] = set()
         self._source: TrialSource | None = None
@@ -491,7 +493,7 @@ class ASHASchedule:
         (MO-ASHA's NSGA-II selection); O(n^2)."""
         scored = self._scored(rung)
         if scored:
-            top = rank_scores(scored)[: len(scored) // self.eta]
+            top = scored[: len(scored) // self.eta]
             waiting_ = [t for t, m in top if t not in self.promoted[rung] and m.completed]
             return waiting_[0] if waiting_ else None
         waiting, ranked = self._waiting[rung], self._ranked[rung]
@@ -500,7 +502,12 @@ class ASHASchedule:
         return waiting[0][1]
 
     def _scored(self, rung: int) -> list[tuple[int, Score]]:
-        return [(t, m) for t, m in self.results[rung].items() if isinstance(m, Score)]
+        """The scores of ``rung`` in NSGA-II order (computed once per new result)."""
+        cached = self._score_order[rung]
+        if cached is None:
+            scores = [(t, m) for t, m in self.results[rung].items() if isinstance(m, Score)]
+            cached = self._score_order[rung] = rank_scores(scores)
+        return cached
 
     def _started(self, method: str) -> TrialSource:
         if self._source is None:
@@ -553,6 +560,7 @@ class ASHASchedule:
         """Store ``metric`` as ``trial``'s result at ``rung`` (replacing an earlier one)."""
         if isinstance(metric, Score):  # ranked when asked (promotable)
             self.results[rung][trial] = metric
+            self._score_order[rung] = None
             return
         results, ranked, waiting = self.results[rung], self._ranked[rung], self._waiting[rung]
         earlier = results.get(trial)
@@ -581,7 +589,7 @@ class ASHASchedule:
         for k in range(self.top_rung, -1, -1):
             scored = self._scored(k)
             if scored:
-                return rank_scores(scored)[0][0], k, self.rung_budgets[k]
+                return scored[0][0], k, self.rung_budgets[k]
             if self._ranked[k]:
                 return self._ranked[k][0][1], k, self.rung_budgets[k]
         return 0, -1, None
