@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from ato.adict.modes import check_mode
 
@@ -165,6 +165,17 @@ def search_answer(
     pick = _pick(evaluations, mode, contract)
     if pick is None:
         return _no_answer(evaluations, key, mode, contract)
+    return _found(pick, key, mode, contract, evaluations)
+
+
+def _found(
+    pick: Evaluation,
+    key: str | None,
+    mode: str,
+    contract: bool,
+    evaluations: tuple[Evaluation, ...],
+) -> SearchAnswer:
+    """The answer held by ``pick``."""
     return SearchAnswer(
         run_id=pick.run_id,
         value=pick.value,
@@ -265,17 +276,22 @@ def _no_answer(
     if key is None:
         reason = "its runs logged no metric to rank by; pass the metric key"
     else:
-        counts: dict[str, int] = defaultdict(int)
-        for e in evaluations:
-            counts[_state(e)] += 1
-        listed = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
         reason = (
             f"no evaluation completed with a finite value of {key!r} "
-            f"({len(evaluations)} runs: {listed or 'none'})"
+            f"{_counted(evaluations, _state)}"
         )
     return SearchAnswer(
         None, None, key, mode, None, None, None, None, False, contract, reason, tuple(evaluations)
     )
+
+
+def _counted(evaluations: Sequence[Evaluation], state: Callable[[Evaluation], str]) -> str:
+    """``(N runs: 2 completed, 1 failed)``: the evaluations counted by ``state``."""
+    counts: dict[str, int] = defaultdict(int)
+    for evaluation in evaluations:
+        counts[state(evaluation)] += 1
+    listed = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    return f"({len(evaluations)} runs: {listed or 'none'})"
 
 
 def _state(evaluation: Evaluation) -> str:
@@ -338,30 +354,12 @@ def _front_answer(
     feasible = [e for e in evaluations if e.feasible(size)]
     mode = objectives[0][0]
     if not feasible:
-        counts: dict[str, int] = defaultdict(int)
-        for e in evaluations:
-            counts[_front_state(e)] += 1
-        listed = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
         reason = (
             f"no evaluation completed feasible with finite values of {', '.join(keys)} "
-            f"({len(evaluations)} runs: {listed or 'none'})"
+            f"{_counted(evaluations, _front_state)}"
         )
-        return SearchAnswer(
-            None,
-            None,
-            keys[0],
-            mode,
-            None,
-            None,
-            None,
-            None,
-            False,
-            True,
-            reason,
-            evaluations,
-            objectives,
-            constraints,
-        )
+        none = _no_answer(evaluations, keys[0], mode, True)
+        return replace(none, reason=reason, objectives=objectives, constraint_keys=constraints)
     top = max(e.level for e in feasible)
     at_top = sorted(
         (e for e in feasible if e.level == top), key=lambda e: (_trial_order(e), e.run_id)
@@ -376,23 +374,8 @@ def _front_answer(
     ]
     front_points = [p for p, e in zip(points, at_top, strict=True) if e in front]
     pick = front[_nearest_ideal(front_points)]
-    return SearchAnswer(
-        run_id=pick.run_id,
-        value=pick.value,
-        key=keys[0],
-        mode=mode,
-        budget=pick.budget,
-        bracket=pick.bracket,
-        rung=pick.rung,
-        trial=pick.trial,
-        tagged_final=pick.final,
-        contract=True,
-        reason="",
-        evaluations=evaluations,
-        objectives=objectives,
-        constraint_keys=constraints,
-        front=tuple(front),
-    )
+    found = _found(pick, keys[0], mode, True, evaluations)
+    return replace(found, objectives=objectives, constraint_keys=constraints, front=tuple(front))
 
 
 def _front_state(evaluation: Evaluation) -> str:
