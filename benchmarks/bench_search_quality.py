@@ -37,6 +37,24 @@ to Optuna TPE + HyperbandPruner with a 90% bootstrap interval (seeds resampled),
 noise" can be read off: an interval containing 1; and, for ato's methods, the trial evaluations
 one search (one Hyperband pass) ran.
 
+Multi-objective task (``zdt1``, `multi_objective`): ZDT1 with three variables (Zitzler, Deb &
+Thiele, "Comparison of Multiobjective Evolutionary Algorithms: Empirical Results", Evolutionary
+Computation 8(2), 2000): ``f1 = x1``, ``g = 1 + 9 (x2 + x3) / 2``, ``f2 = g (1 - sqrt(f1 / g))``,
+both minimised, ``x`` in ``[0, 1]^3``; the Pareto front is ``f2 = 1 - sqrt(f1)`` (``g = 1``).
+Budget ``u`` in 1..27; an evaluation at ``u`` sees both objectives with Gaussian noise of
+standard deviation ``0.2 (1 - log u / log 27)`` (exact at the full budget). Each run spends
+``27 * 60`` units (a promoted trial pays only its extra units). A method's answer is the Pareto
+front of every evaluation it made at the full budget; its score is the hypervolume of that
+front with the reference point ``(1.1, 11)`` (which every point dominates), as a fraction of
+the true front's (``12.1 - 1/3``), and the gap ``1 - fraction`` (lower is better). Methods:
+ato ``RandomSampler``, ``OptunaSampler(NSGAIISampler)`` and ``OptunaSampler(TPESampler)``
+with ``HyperbandSchedule`` (its
+promotions by non-dominated sorting and crowding distance), passes until the budget is spent;
+Optuna ``NSGAIISampler`` (``population_size=20``; multi-objective studies have no pruning, so
+each trial runs to the full budget), ``TPESampler`` (multi-objective TPE) and
+``RandomSampler``. Printed: median fraction and gap,
+the gap ratio to Optuna NSGA-II with a 90% bootstrap interval, and the hypervolume ratio.
+
 Also printed: the scheduling cost per evaluation of the engine (no-op trials; goal <= 1 ms),
 and the fraction of wall time 2 gloo ranks spend in trials (10-100 ms sleeps) under ASHA and
 under synchronous schedules (goal ASHA >= 0.9).
@@ -483,6 +501,159 @@ def quality(quick: bool, seeds: int) -> list[str]:
     return lines
 
 
+# -- several objectives: ZDT1 with noise that shrinks with the budget ------------------------
+ZDT1_SPACE = {f"x{i}": {"param_type": "FLOAT", "param_range": (0.0, 1.0)} for i in (1, 2, 3)}
+ZDT1_MAX_BUDGET = 27
+ZDT1_REFERENCE = (1.1, 11.0)
+ZDT1_TRUE_HV = 1.1 * 11.0 - 1 / 3  # the box minus the area under f2 = 1 - sqrt(f1)
+
+
+def zdt1(x1: float, x2: float, x3: float) -> tuple[float, float]:
+    g = 1 + 9 * (x2 + x3) / 2
+    return x1, g * (1 - math.sqrt(x1 / g))
+
+
+def zdt1_observed(params: dict[str, float], units: int, rng: random.Random) -> tuple[float, float]:
+    sigma = 0.2 * (1 - math.log(units) / math.log(ZDT1_MAX_BUDGET))
+    f1, f2 = zdt1(params["x1"], params["x2"], params["x3"])
+    return f1 + rng.gauss(0, sigma), f2 + rng.gauss(0, sigma)
+
+
+def hypervolume_2d(points: list[tuple[float, float]], reference: tuple[float, float]) -> float:
+    """Area dominated by ``points`` (both objectives minimised) inside the box up to
+    ``reference``: a sweep by ``f1``, one horizontal slab per point that improves ``f2``."""
+    area, best_f2 = 0.0, reference[1]
+    for f1, f2 in sorted(p for p in points if p[0] < reference[0] and p[1] < reference[1]):
+        if f2 < best_f2:
+            area += (reference[0] - f1) * (best_f2 - f2)
+            best_f2 = f2
+    return area
+
+
+class _ObjectivesPersistent(Persistent):
+    """`Persistent`, passing the search's objectives on to the sampler."""
+
+    def use_objectives(self, objectives: Any) -> None:
+        if hasattr(self.inner, "use_objectives"):
+            self.inner.use_objectives(objectives)
+
+
+def _mo_ato(method: str, seed: int, total: int) -> list[tuple[float, float]]:
+    import optuna
+
+    rng = random.Random(seed)
+    full: list[tuple[float, float]] = []
+    if method == "NSGA-II + Hyperband":
+        inner: Any = OptunaSampler(optuna.samplers.NSGAIISampler(population_size=20, seed=seed))
+    elif method == "TPE + Hyperband":
+        inner = OptunaSampler(optuna.samplers.TPESampler(seed=seed))
+    else:
+        inner = RandomSampler(seed=seed)
+    budget = Budget(total, ZDT1_MAX_BUDGET, "min")
+    sampler = _ObjectivesPersistent(inner, budget)
+
+    def trial(config: Any) -> dict[str, float]:
+        ctx = trial_context()
+        params = {name: float(config[name]) for name in ZDT1_SPACE}
+        try:
+            budget.spend(ctx.budget - (ctx.previous_budget or 0))
+        except Exhausted:
+            return {"f1": math.nan, "f2": math.nan}
+        f1, f2 = zdt1_observed(params, ctx.budget, rng)
+        if ctx.budget == ZDT1_MAX_BUDGET:
+            full.append((f1, f2))
+        return {"f1": f1, "f2": f2}
+
+    while not budget.exhausted:
+        search = Search(
+            ADict(x1=0.0, x2=0.0, x3=0.0),
+            ZDT1_SPACE,
+            sampler=sampler,
+            schedule=HyperbandSchedule(ZDT1_MAX_BUDGET, ETA),
+            mode={"f1": "min", "f2": "min"},
+            progress=False,
+            checkpoint_root=tempfile.gettempdir(),
+        )
+        try:
+            search.main(trial)()
+        except Exception as exc:  # a pass whose every full-budget trial met the spent budget
+            if type(exc).__name__ != "NoAnswerError":
+                raise
+    return full
+
+
+def _mo_optuna(method: str, seed: int, total: int) -> list[tuple[float, float]]:
+    import optuna
+
+    rng = random.Random(seed)
+    if method == "NSGA-II":
+        sampler: Any = optuna.samplers.NSGAIISampler(population_size=20, seed=seed)
+    elif method == "TPE":
+        sampler = optuna.samplers.TPESampler(seed=seed)
+    else:
+        sampler = optuna.samplers.RandomSampler(seed=seed)
+    study = optuna.create_study(directions=["minimize", "minimize"], sampler=sampler)
+    full: list[tuple[float, float]] = []
+
+    def objective(trial: Any) -> tuple[float, float]:
+        params = {name: trial.suggest_float(name, 0.0, 1.0) for name in ZDT1_SPACE}
+        values = zdt1_observed(params, ZDT1_MAX_BUDGET, rng)
+        full.append(values)
+        return values
+
+    study.optimize(objective, n_trials=total // ZDT1_MAX_BUDGET)
+    return full
+
+
+def multi_objective(quick: bool, seeds: int) -> list[str]:
+    """The ``zdt1`` task (module docstring): hypervolume of each method's front."""
+    total = ZDT1_MAX_BUDGET * (30 if quick else 60)
+    methods: dict[str, Callable[[int], list[tuple[float, float]]]] = {
+        "ato random + Hyperband": functools.partial(_mo_ato, "random + Hyperband", total=total),
+        "ato NSGA-II + Hyperband": functools.partial(_mo_ato, "NSGA-II + Hyperband", total=total),
+        "ato TPE + Hyperband": functools.partial(_mo_ato, "TPE + Hyperband", total=total),
+        "Optuna NSGA-II": functools.partial(_mo_optuna, "NSGA-II", total=total),
+        "Optuna TPE": functools.partial(_mo_optuna, "TPE", total=total),
+        "Optuna Random": functools.partial(_mo_optuna, "Random", total=total),
+    }
+    print(
+        f"\nzdt1 (two objectives): hypervolume of the full-budget front / the true front's, "
+        f"budget {total} units/run, {seeds} seeds"
+    )
+    fractions: dict[str, list[float]] = {}
+    for label, run in methods.items():
+        fractions[label] = [
+            hypervolume_2d(run(seed), ZDT1_REFERENCE) / ZDT1_TRUE_HV for seed in range(seeds)
+        ]
+    peer = fractions["Optuna NSGA-II"]
+    peer_gap = [1 - f for f in peer]
+    lines = [
+        f"**zdt1** — hypervolume fraction of the true front's, {seeds} seeds, budget {total} "
+        f"units per run\n",
+        "| method | median HV fraction | median gap | gap ratio to Optuna NSGA-II [90% CI] "
+        "| HV ratio |",
+        "|---|---|---|---|---|",
+    ]
+    print(
+        f"  {'method':<26} {'HV fraction':>11} {'gap':>8} {'gap ratio':>9} {'90% CI':>13} {'HV ratio':>8}"
+    )
+    for label, values in fractions.items():
+        gaps = [1 - f for f in values]
+        median, gap = statistics.median(values), statistics.median(gaps)
+        ratio = gap / statistics.median(peer_gap)
+        low, high = ratio_interval(gaps, peer_gap)
+        hv_ratio = median / statistics.median(peer)
+        print(
+            f"  {label:<26} {median:11.4f} {gap:8.4f} {ratio:9.2f} [{low:5.2f}, {high:5.2f}] "
+            f"{hv_ratio:8.3f}"
+        )
+        lines.append(
+            f"| {label} | {median:.4f} | {gap:.4f} | {ratio:.2f} [{low:.2f}, {high:.2f}] "
+            f"| {hv_ratio:.3f} |"
+        )
+    return lines
+
+
 # -- scheduling overhead --------------------------------------------------------------------
 def overhead() -> list[str]:
     space = {"x": {"param_type": "FLOAT", "param_range": (0.0, 1.0)}}
@@ -597,6 +768,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller budgets (3 seeds)")
     parser.add_argument("--seeds", type=int, default=None, help="seeds per method (default 10)")
+    parser.add_argument(
+        "--only-multi-objective", action="store_true", help="run the zdt1 task only"
+    )
     args, _ = parser.parse_known_args()
     seeds = args.seeds or (3 if args.quick else 10)
     if seeds < 2:
@@ -611,8 +785,11 @@ def main() -> None:
 
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     started = time.perf_counter()
-    lines = quality(args.quick, seeds)
-    lines += ["", *overhead(), *busy()]
+    if args.only_multi_objective:
+        lines = multi_objective(args.quick, seeds)
+    else:
+        lines = quality(args.quick, seeds)
+        lines += ["", *multi_objective(args.quick, seeds), "", *overhead(), *busy()]
     print(
         f"\nbench_search_quality: {time.perf_counter() - started:.0f} s on "
         f"{platform.machine()} {platform.processor() or ''} ({os.cpu_count()} CPUs), "

@@ -3,12 +3,14 @@
 Usage:
     torchrun --standalone --nproc-per-node=2 search_dist_worker.py asha OUT_DIR
     torchrun ... search_dist_worker.py hyperband OUT_DIR DB_FILE SEARCH_ID STOP_AT [resume]
+    torchrun ... search_dist_worker.py objectives OUT_DIR
 
 ``asha``: random sampling + ASHA over the ranks; each rank writes the jobs it ran with start/end
 times and the result. ``hyperband``: random sampling + Hyperband tracked in the SQLite file
 DB_FILE; with STOP_AT >= 0 a rank raises KeyboardInterrupt when it reaches a trial with id >=
 STOP_AT at rung 0 (both ranks then stop inside the same rung, as on Ctrl-C) and writes
-``interrupted``; with ``resume`` the search resumes SEARCH_ID.
+``interrupted``; with ``resume`` the search resumes SEARCH_ID. ``objectives``: two objectives
+and a constraint (`objectives_search`), random sampling + Hyperband, rank 0 drawing the points.
 """
 
 from __future__ import annotations
@@ -106,12 +108,46 @@ def hyperband(
     return {"interrupted": False, "calls": calls, "result": _plain(result.to_dict())}
 
 
+def objectives_train(config) -> dict:
+    """Two objectives (loss down, cost down) and a constraint (lr <= 0.03), budget-dependent."""
+    loss = abs(math.log10(config.lr) + 2) + (0.1 if config.optim == "sgd" else 0.0)
+    return {
+        "loss": loss + 1 / config.__budget__,
+        "cost": config.lr * 10 + (0.5 if config.optim == "adam" else 0.0),
+        "over": config.lr - 0.03,
+    }
+
+
+def objectives_search(executor=None) -> Search:
+    """The search of the ``objectives`` mode (also run in one process by the test)."""
+    sampler = RandomSampler(seed=6)
+    sampler.replicable = False  # rank 0 draws and sends each rung
+    return Search(
+        ADict(lr=0.1, optim="sgd"),
+        SPACES,
+        sampler=sampler,
+        schedule=HyperbandSchedule(max_budget=9, reduction_factor=3),
+        mode={"loss": "min", "cost": "min"},
+        constraint_keys=["over"],
+        executor=executor,
+        progress=False,
+        checkpoint_root=os.path.join(os.environ.get("TMPDIR", "/tmp"), "ato-objectives"),
+    )
+
+
+def objectives(rank: int) -> dict:
+    result = objectives_search(TorchDistributedExecutor()).main(objectives_train)()
+    return {"result": _plain(result.to_dict())}
+
+
 def main() -> None:
     mode, out_dir = sys.argv[1], sys.argv[2]
     rank = int(os.environ["RANK"])
     dist.init_process_group("gloo")
     if mode == "asha":
         payload = asha(out_dir, rank)
+    elif mode == "objectives":
+        payload = objectives(rank)
     else:
         db_file, search_id, stop_at = sys.argv[3], sys.argv[4], int(sys.argv[5])
         payload = hyperband(out_dir, rank, db_file, search_id, stop_at, "resume" in sys.argv[6:])

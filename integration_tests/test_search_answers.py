@@ -210,3 +210,69 @@ def test_a_second_process_resuming_the_same_search_is_refused(db_url: str, tmp_p
     runs = _runs(config, "twin")
     assert int(out.split()[-1]) in {r.id for r in runs}
     assert all(r.status == "completed" for r in runs)  # the refused process opened no run
+
+
+def _two_objectives(calls: list[tuple[int, Any]] | None = None, stop_at: int = -1):
+    """Loss falls with lr near 1e-2 and with budget, cost grows with lr; constraint lr <= 0.05."""
+
+    def train(config: Any) -> dict[str, float]:
+        ctx = trial_context()
+        if calls is not None and len(calls) == stop_at:
+            raise KeyboardInterrupt
+        if calls is not None:
+            calls.append((ctx.trial_id, ctx.budget))
+        loss = abs(math.log10(config.lr) + 2) + 1 / ctx.budget
+        return {"loss": loss, "cost": config.lr * 100, "over": config.lr - 0.05}
+
+    return train
+
+
+def _two_objective_search(config: ADict, tmp_path: pathlib.Path, **options: Any) -> Search:
+    return Search(
+        config,
+        SPACES,
+        sampler=RandomSampler(seed=4),
+        schedule=HyperbandSchedule(9, 3),
+        tracker=SQLLogger(config),
+        mode={"loss": "min", "cost": "min"},
+        constraint_keys=["over"],
+        progress=False,
+        checkpoint_root=tmp_path,
+        **options,
+    )
+
+
+def test_a_multi_objective_search_and_the_tracker_agree_on_the_front(
+    db_url: str, tmp_path: pathlib.Path
+) -> None:
+    config = _config(db_url)
+    result = _two_objective_search(config, tmp_path, search_id="mo").main(_two_objectives())()
+    answer = SQLFinder(config).find_search_answer("mo")
+    assert [e.run_id for e in answer.front] == [m.run_id for m in result.front]
+    assert answer.run_id == result.run_id and answer.budget == 9 == result.budget
+    assert [e.values for e in answer.front] == [
+        (m.metric.loss, m.metric.cost, m.metric.over) for m in result.front
+    ]
+    assert all(m.metric.over <= 0 for m in result.front)
+    tagged = [r.id for r in _runs(config, "mo") if "final" in r.tags]
+    assert tagged == [result.run_id]
+
+
+def test_a_resumed_multi_objective_search_reads_every_value_back(
+    db_url: str, tmp_path: pathlib.Path
+) -> None:
+    config = _config(db_url)
+    reference = _two_objective_search(ADict(config), tmp_path / "ref").main(_two_objectives())()
+    calls: list[tuple[int, Any]] = []
+    with pytest.raises(KeyboardInterrupt):
+        _two_objective_search(config, tmp_path, search_id="mo-r").main(
+            _two_objectives(calls, stop_at=12)
+        )()
+    resumed_calls: list[tuple[int, Any]] = []
+    resumed = _two_objective_search(config, tmp_path, search_id="mo-r", resume=True).main(
+        _two_objectives(resumed_calls)
+    )()
+    assert not set(calls) & set(resumed_calls)
+    assert [(m.trial_id, m.metric) for m in resumed.front] == [
+        (m.trial_id, m.metric) for m in reference.front
+    ]

@@ -107,3 +107,25 @@ def test_distributed_search_resumes_with_the_same_decisions(tmp_path: pathlib.Pa
     for run in runs:
         assert any(tag.startswith("trial:") for tag in run.tags)
         assert any(tag.startswith("budget:") for tag in run.tags)
+
+
+def test_a_multi_objective_search_over_two_ranks_answers_as_one_process(
+    tmp_path: pathlib.Path,
+) -> None:
+    sys.path.insert(0, str(WORKER.parent))
+    try:
+        from search_dist_worker import _plain, objectives_search, objectives_train
+    finally:
+        sys.path.remove(str(WORKER.parent))
+    _torchrun("objectives", str(tmp_path))
+    ranks = _outputs(tmp_path, "objectives")
+    assert ranks[0]["result"] == ranks[1]["result"]
+    alone = _plain(objectives_search().main(objectives_train)().to_dict())
+    got = ranks[0]["result"]
+
+    def front(result: dict) -> list:
+        return [(m["trial_id"], m["metric"], m["budget"]) for m in result["front"]]
+
+    assert front(got) == front(alone) and front(got)
+    assert (got["trial_id"], got["metric"]) == (alone["trial_id"], alone["metric"])
+    assert all(m["metric"]["over"] <= 0 for m in got["front"])

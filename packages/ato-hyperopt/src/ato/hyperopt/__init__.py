@@ -33,10 +33,18 @@ from .errors import (
 from .executors import Executor, InProcessExecutor, TorchDistributedExecutor
 from .facts import SearchRunFacts
 from .hyperband import DistributedHyperBand, HyperBand
+from .objectives import Objectives, Score
 from .protocols import ScopeLike, SearchRunLogger, TrialLogger
 from .recording import Records
 from .result import SearchResult
-from .samplers import GridSampler, OptunaSampler, RandomSampler, Sampler
+from .samplers import (
+    GridSampler,
+    ObjectivesSampler,
+    OptunaSampler,
+    RandomSampler,
+    Sampler,
+    optuna_constraints,
+)
 from .schedules import (
     ASHASchedule,
     AsyncSchedule,
@@ -70,6 +78,8 @@ __all__ = [
     "MAX_GRID_SIZE",
     "NewKeyWarning",
     "NoAnswerError",
+    "Objectives",
+    "ObjectivesSampler",
     "OptunaSampler",
     "OutsideTrialError",
     "OverriddenBySearchWarning",
@@ -78,6 +88,7 @@ __all__ = [
     "Sampler",
     "Schedule",
     "ScopeLike",
+    "Score",
     "Search",
     "SearchRunFacts",
     "SearchRunLogger",
@@ -97,6 +108,7 @@ __all__ = [
     "TrialTimeout",
     "check_trial_time",
     "current_logger",
+    "optuna_constraints",
     "remove_old_searches",
     "trial_context",
 ]

@@ -11,6 +11,8 @@ strings ato-tracker stores, and a resumed search reads such loggers' runs back w
 - ``trial:<trial_id>``, ``rung:<rung>``, ``budget:<budget>``, ``bracket:<bracket>``,
   ``mode:<mode>``, ``metric_key:<metric_key>``, each only when the fact is known (the
   [`HyperBand`][ato.hyperopt.HyperBand] preset records the seed's two tags only);
+- with several objectives, ``objective:<mode>:<key>`` per objective in order (instead of
+  ``mode:`` and ``metric_key:``), and ``constraint:<key>`` per constraint key;
 - ``final`` on the run holding the search's answer (added when the search ends).
 """
 
@@ -43,6 +45,10 @@ class SearchRunFacts:
         metric_key: the user's metric key (the search logs its value under
             ``search/<metric_key>``); None for the seed's records.
         answer: True for the run holding the search's answer.
+        objectives: ``((mode, key), ...)`` of a search with several objectives (then ``mode``
+            and ``metric_key`` are None); empty otherwise.
+        constraint_keys: the search's constraint keys (values logged under
+            ``search/<key>``, feasible when ``<= 0``).
     """
 
     search_id: str
@@ -53,6 +59,8 @@ class SearchRunFacts:
     mode: str | None = None
     metric_key: str | None = None
     answer: bool = False
+    objectives: tuple[tuple[str, str], ...] = ()
+    constraint_keys: tuple[str, ...] = ()
 
     def tags(self) -> list[str]:
         """The tags ato-tracker stores for these facts (see the module docstring)."""
@@ -66,6 +74,8 @@ class SearchRunFacts:
         )
         tags = [f"search:{self.search_id}", f"round:{self.rung}"]
         tags += [f"{name}:{value}" for name, value in optional if value is not None]
+        tags += [f"objective:{mode}:{key}" for mode, key in self.objectives]
+        tags += [f"constraint:{key}" for key in self.constraint_keys]
         return [*tags, ANSWER_TAG] if self.answer else tags
 
     @classmethod
@@ -75,10 +85,16 @@ class SearchRunFacts:
         runs of searches made before ``search/<metric_key>`` existed."""
         tags = [str(tag) for tag in tags]
         values: dict[str, str] = {}
+        objectives: list[tuple[str, str]] = []
+        constraints: list[str] = []
         for tag in tags:
             name, sep, value = tag.partition(":")
             if sep:
                 values.setdefault(name, value)
+            if name == "objective" and value.partition(":")[1]:
+                objectives.append((value.partition(":")[0], value.partition(":")[2]))
+            elif name == "constraint" and value:
+                constraints.append(value)
         search, trial, rung = values.get("search"), values.get("trial"), values.get("rung")
         if search is None or trial is None or rung is None:
             return None
@@ -93,6 +109,8 @@ class SearchRunFacts:
                 mode=values.get("mode"),
                 metric_key=values.get("metric_key"),
                 answer=ANSWER_TAG in tags,
+                objectives=tuple(objectives),
+                constraint_keys=tuple(constraints),
             )
         except ValueError:  # not written by ato-hyperopt (e.g. an imported study's trial names)
             return None

@@ -20,7 +20,7 @@ Where the runs come from (duck-typed, no import of ato-tracker unless it is used
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import SearchSettingError
@@ -34,12 +34,22 @@ class PastRun:
     run_id: Any
     metric: float
     failed: bool
+    #: ``{stored key: last value}`` of the keys of a search with several objectives or
+    #: constraints (its ``score_keys`` without the ``search/`` prefix); empty otherwise.
+    values: dict[str, float] = field(default_factory=dict)
 
 
 def load_history(
-    tracker: Any, base_config: Any, search_id: str, metric_key: str, worst: float
+    tracker: Any,
+    base_config: Any,
+    search_id: str,
+    metric_key: str,
+    worst: float,
+    score_keys: tuple[str, ...] = (),
 ) -> dict[tuple[int, int], PastRun]:
-    """``{(trial id, rung): PastRun}`` of the finished runs of search ``search_id``.
+    """``{(trial id, rung): PastRun}`` of the finished runs of search ``search_id``; with
+    ``score_keys`` (``search/<key>`` of each objective and constraint) a completed run's
+    ``values`` hold the last value of each, and its ``metric`` is the first objective's.
 
     Raises:
         SearchSettingError: no tracker, or runs cannot be read back from it.
@@ -59,6 +69,12 @@ def load_history(
             values = [_metric(m) for m in getattr(run, "metrics", None) or []]
             own = facts.metric_key is not None
             stored = SEARCH_KEY_PREFIX + metric_key if own else metric_key
+            if score_keys:
+                last = {k: v for k, v, _ in values if k in score_keys}
+                named = {k[len(SEARCH_KEY_PREFIX) :]: v for k, v in last.items()}
+                metric = last.get(score_keys[0], math.nan)
+                history[key] = PastRun(getattr(run, "id", None), metric, False, named)
+                continue
             mine = [v for k, v, _ in values if k == stored]
             metric = mine[-1] if mine else math.nan
             history[key] = PastRun(getattr(run, "id", None), metric, False)

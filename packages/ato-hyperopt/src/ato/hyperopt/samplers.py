@@ -15,6 +15,11 @@ no base class needed). The search calls, in one process (rank 0 in a distributed
    it finished the top rung). Every trial gets exactly one ``STOPPED``/``COMPLETED`` tell; a
    trial still open when the search ends is told ``STOPPED`` with its last metric.
 
+In a search with several objectives or constraints ``metric`` is a
+[`Score`][ato.hyperopt.Score] (NaN everywhere for a failed trial) and ``mode`` the first
+objective's; a sampler that wants every objective defines ``use_objectives(objectives)``,
+called with the search's [`Objectives`][ato.hyperopt.Objectives] before ``setup``.
+
 Calls come in a deterministic order for synchronous schedules, so a sampler that is
 deterministic given its seed and this call sequence reproduces a search exactly (this is what
 resuming relies on). A sampler may set ``replicable = True`` when it proposes the same points
@@ -29,6 +34,7 @@ import random
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from .errors import SearchSettingError
+from .objectives import Metric, Objectives, Score
 from .searchspace import MAX_GRID_SIZE, Param, SearchSpace
 
 __all__ = [
@@ -38,8 +44,10 @@ __all__ = [
     "GridSampler",
     "OptunaSampler",
     "RandomSampler",
+    "ObjectivesSampler",
     "ReplicableSampler",
     "Sampler",
+    "optuna_constraints",
 ]
 
 #: ``state`` values passed to ``Sampler.tell``.
@@ -56,9 +64,18 @@ class Sampler(Protocol):
     def ask(self, trial_id: int) -> dict[str, Any] | None:
         """A new configuration ``{dotted name: value}`` for trial ``trial_id``, or None."""
 
-    def tell(self, trial_id: int, rung: int, budget: Any, metric: float, state: str) -> None:
+    def tell(self, trial_id: int, rung: int, budget: Any, metric: Metric, state: str) -> None:
         """The metric of trial ``trial_id`` at ``rung`` (trained with ``budget``); ``state``
         says whether the trial goes on."""
+
+
+@runtime_checkable
+class ObjectivesSampler(Protocol):
+    """A sampler that takes every objective of a search with several objectives or
+    constraints (called before ``setup``)."""
+
+    def use_objectives(self, objectives: Objectives) -> None:
+        """Receive the search's objectives and constraint keys."""
 
 
 @runtime_checkable
@@ -102,7 +119,7 @@ class GridSampler:
     def ask(self, trial_id: int) -> dict[str, Any] | None:
         return dict(self.points[trial_id]) if trial_id < len(self.points) else None
 
-    def tell(self, trial_id: int, rung: int, budget: Any, metric: float, state: str) -> None:
+    def tell(self, trial_id: int, rung: int, budget: Any, metric: Metric, state: str) -> None:
         """The grid does not learn from results."""
 
 
@@ -136,7 +153,7 @@ class RandomSampler:
             raise SearchSettingError("RandomSampler.ask() before setup(); pass it to a Search")
         return self._space.sample(self._rng)
 
-    def tell(self, trial_id: int, rung: int, budget: Any, metric: float, state: str) -> None:
+    def tell(self, trial_id: int, rung: int, budget: Any, metric: Metric, state: str) -> None:
         """Random search does not learn from results."""
 
 
@@ -152,6 +169,15 @@ class OptunaSampler:
     pruned trials' last intermediate values, as with Optuna's own pruners). Under ASHA a trial
     is open until it is finished or the search ends, so the model learns from top-rung results
     during the search.
+
+    With several objectives the study gets one direction per objective and a trial is told
+    its objective values (Optuna's multi-objective samplers: ``NSGAIISampler``,
+    ``NSGAIIISampler``, ``TPESampler``); Optuna takes no intermediate values
+    for such studies, so nothing is reported per rung and a stopped trial is told ``PRUNED``.
+    Constraint values are set on the trial before it is told: with ``Trial.set_constraint``
+    (Optuna >= 5.0, whose samplers then prefer feasible trials by themselves) and as its user
+    attribute ``"constraints"``; with Optuna < 5, pass ``constraints_func=optuna_constraints``
+    to the Optuna sampler (see [`optuna_constraints`][ato.hyperopt.optuna_constraints]).
 
     Args:
         sampler: an ``optuna.samplers.BaseSampler`` instance, e.g. ``TPESampler(seed=0)``.
@@ -177,14 +203,22 @@ class OptunaSampler:
         self.sampler = sampler
         self.study: Any = None
         self._space: SearchSpace | None = None
+        self._objectives: Objectives | None = None
         # trial id -> (its open Optuna trial, the rungs already reported to it)
         self._trials: dict[int, tuple[Any, set[int]]] = {}
+
+    def use_objectives(self, objectives: Objectives) -> None:
+        """Take the search's objectives (one study direction each) and constraint keys."""
+        self._objectives = objectives
 
     def setup(self, space: SearchSpace, mode: str) -> None:
         import optuna
 
-        direction: Literal["minimize", "maximize"] = "minimize" if mode == "min" else "maximize"
-        self.study = optuna.create_study(direction=direction, sampler=self.sampler)
+        modes = self._objectives.modes if self._objectives is not None else (mode,)
+        directions: list[Literal["minimize", "maximize"]] = [
+            "minimize" if m == "min" else "maximize" for m in modes
+        ]
+        self.study = optuna.create_study(directions=directions, sampler=self.sampler)
         self._space, self._trials = space, {}
 
     def ask(self, trial_id: int) -> dict[str, Any] | None:
@@ -198,13 +232,16 @@ class OptunaSampler:
         self._trials[trial_id] = (trial, set())
         return self._space.ordered(point)
 
-    def tell(self, trial_id: int, rung: int, budget: Any, metric: float, state: str) -> None:
+    def tell(self, trial_id: int, rung: int, budget: Any, metric: Metric, state: str) -> None:
         """Report ``metric`` at step ``rung`` (once per rung, finite metrics only); close the
         Optuna trial unless ``state`` is ``CONTINUE``. Trials it did not propose are ignored."""
-        import optuna
-
         if trial_id not in self._trials:
             return
+        if isinstance(metric, Score):
+            self._tell_score(trial_id, rung, metric, state)
+            return
+        import optuna
+
         trial, reported = self._trials[trial_id]
         if math.isfinite(metric) and rung not in reported:
             trial.report(metric, step=rung)
@@ -219,6 +256,51 @@ class OptunaSampler:
             self.study.tell(trial, metric, state=states.COMPLETE)
         else:
             self.study.tell(trial, state=states.PRUNED)
+
+    def _tell_score(self, trial_id: int, rung: int, score: Score, state: str) -> None:
+        import optuna
+
+        trial, reported = self._trials[trial_id]
+        single = len(score.values) == 1
+        if single and score.completed and rung not in reported:
+            trial.report(score.values[0], step=rung)  # one objective with constraints
+            reported.add(rung)
+        if state == CONTINUE:
+            return
+        del self._trials[trial_id]
+        states = optuna.trial.TrialState
+        if not score.completed:
+            self.study.tell(trial, state=states.FAIL)
+            return
+        if score.constraints:
+            self._constrain(trial, score.constraints)
+        values = score.values[0] if single else list(score.values)
+        if state == COMPLETED:
+            self.study.tell(trial, values, state=states.COMPLETE)
+        else:
+            self.study.tell(trial, state=states.PRUNED)
+
+    def _constrain(self, trial: Any, constraints: tuple[float, ...]) -> None:
+        """Store the constraint values on the Optuna trial: as its ``"constraints"`` user
+        attribute, and with ``Trial.set_constraint`` (Optuna >= 5, read by its samplers)."""
+        trial.set_user_attr(CONSTRAINTS_ATTR, list(constraints))
+        if hasattr(trial, "set_constraint"):
+            keys = self._objectives.constraint_keys if self._objectives else ()
+            for pos, value in enumerate(constraints):
+                trial.set_constraint(keys[pos] if pos < len(keys) else str(pos), value)
+
+
+#: The Optuna user attribute holding a trial's constraint values.
+CONSTRAINTS_ATTR = "constraints"
+
+
+def optuna_constraints(trial: Any) -> list[float]:
+    """The constraint values [`OptunaSampler`][ato.hyperopt.OptunaSampler] stored on an Optuna
+    ``FrozenTrial`` (its user attribute ``"constraints"``; empty when it has none). With
+    Optuna < 5.0 pass it as ``constraints_func`` to ``NSGAIISampler``, ``NSGAIIISampler``,
+    ``TPESampler`` or ``GPSampler``, which then prefer feasible trials (values ``<= 0``); Optuna
+    >= 5.0 reads the values the adapter sets with ``Trial.set_constraint`` without it."""
+    return [float(c) for c in trial.user_attrs.get(CONSTRAINTS_ATTR, [])]
 
 
 def _suggest(trial: Any, param: Param) -> Any:

@@ -14,7 +14,11 @@ A *rung* is one level of budget; ``config.__num_halved__`` is the rung index.
 
 Synchronous schedules hand out a whole rung at a time (a barrier between rungs); ASHA hands
 out one job whenever a worker is free. Every schedule ranks by metric (NaN and failures
-last), ties going to the trial sampled first.
+last), ties going to the trial sampled first. In a search with several objectives or
+constraints the metrics are [`Score`][ato.hyperopt.Score] values, ranked in NSGA-II's
+order (non-dominated sorting under constrained domination, then crowding distance; see
+``ato.hyperopt.objectives``): the rung's top ``1 / eta`` in that order is promoted, as in
+MO-ASHA (Schmucker et al., 2021).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from .checks import check_positive_int
 from .errors import SearchSettingError
 from .metric import rank_key
+from .objectives import Metric, Score, rank_scores
 from .samplers import COMPLETED, CONTINUE, STOPPED
 
 __all__ = [
@@ -65,11 +70,11 @@ class TrialSource(Protocol):
     def new_trial(self) -> int | None:
         """Sample a new configuration; its trial id, or None when the sampler is exhausted."""
 
-    def report(self, job: Job, metric: float, state: str) -> None:
+    def report(self, job: Job, metric: Metric, state: str) -> None:
         """Pass a result on to the sampler (``state`` as in ``Sampler.tell``)."""
 
 
-Batches = Generator[list[Job], list[float], None]
+Batches = Generator[list[Job], list[Metric], None]
 
 
 @runtime_checkable
@@ -116,7 +121,7 @@ class AsyncSchedule(Protocol):
         """A job for a free worker, ``WAIT``, or None when the search is over."""
         ...
 
-    def report(self, job: Job, metric: float) -> None:
+    def report(self, job: Job, metric: Metric) -> None:
         """Record the metric of a finished job."""
         ...
 
@@ -129,8 +134,14 @@ class AsyncSchedule(Protocol):
 Schedule = SyncSchedule | AsyncSchedule
 
 
-def _order(results: list[tuple[int, float]], mode: str) -> list[tuple[int, float]]:
-    return sorted(results, key=lambda r: (rank_key(r[1], mode), r[0]))
+def _order(results: list[tuple[int, Metric]], mode: str) -> list[tuple[int, Metric]]:
+    """Best first: by metric for floats, in NSGA-II order for scores; ties to the lower id."""
+    scores = [(trial, m) for trial, m in results if isinstance(m, Score)]
+    if scores:
+        return list(rank_scores(scores))
+    plain: list[tuple[int, float]] = [(t, m) for t, m in results if not isinstance(m, Score)]
+    plain.sort(key=lambda r: (rank_key(r[1], mode), r[0]))
+    return [(trial, metric) for trial, metric in plain]
 
 
 def _budget(value: Fraction) -> int | float:
@@ -394,8 +405,9 @@ class HyperbandSchedule:
                 survivors = [trial for trial, _ in ranked[:kept]]
                 previous = budget
 
-    def _consider(self, best: tuple[int, float], rung: int, budget: Any, mode: str) -> None:
-        key = rank_key(best[1], mode)
+    def _consider(self, best: tuple[int, Metric], rung: int, budget: Any, mode: str) -> None:
+        # scores have no total order across brackets: the first bracket's best stands
+        key = 0.0 if isinstance(best[1], Score) else rank_key(best[1], mode)
         if self._best is None or key < self._best[0]:
             self._best = (key, best[0], rung, budget)
 
@@ -451,12 +463,14 @@ class ASHASchedule:
 
     def reset(self) -> None:
         """Forget every result (the search calls it when it starts)."""
-        self.results: list[dict[int, float]] = [{} for _ in self.rung_budgets]
+        self.results: list[dict[int, Metric]] = [{} for _ in self.rung_budgets]
         self.promoted: list[set[int]] = [set() for _ in self.rung_budgets]
         # Per rung, sorted (rank_key, trial) pairs: of every result, and of the results that
         # may still be promoted (not promoted yet, finite metric).
         self._ranked: list[list[tuple[float, int]]] = [[] for _ in self.rung_budgets]
         self._waiting: list[list[tuple[float, int]]] = [[] for _ in self.rung_budgets]
+        # Per rung, with several objectives: the scores in NSGA-II order (None: stale).
+        self._score_order: list[list[tuple[int, Score]] | None] = [None for _ in self.rung_budgets]
         self.started = 0
         self.running: set[tuple[int, int]] = set()
         self._source: TrialSource | None = None
@@ -474,11 +488,26 @@ class ASHASchedule:
     def promotable(self, rung: int) -> int | None:
         """The best not-yet-promoted trial of ``rung`` within its top ``floor(n / eta)``
         (never one with an infinite metric): the best waiting trial, if its rank among the
-        ``n`` results is below ``floor(n / eta)``; O(log n)."""
+        ``n`` results is below ``floor(n / eta)``; O(log n). With scores, the first trial in
+        NSGA-II order that is among the top ``floor(n / eta)``, completed and not promoted
+        (MO-ASHA's NSGA-II selection); O(n^2)."""
+        scored = self._scored(rung)
+        if scored:
+            top = scored[: len(scored) // self.eta]
+            waiting_ = [t for t, m in top if t not in self.promoted[rung] and m.completed]
+            return waiting_[0] if waiting_ else None
         waiting, ranked = self._waiting[rung], self._ranked[rung]
         if not waiting or bisect.bisect_left(ranked, waiting[0]) >= len(ranked) // self.eta:
             return None
         return waiting[0][1]
+
+    def _scored(self, rung: int) -> list[tuple[int, Score]]:
+        """The scores of ``rung`` in NSGA-II order (computed once per new result)."""
+        cached = self._score_order[rung]
+        if cached is None:
+            scores = [(t, m) for t, m in self.results[rung].items() if isinstance(m, Score)]
+            cached = self._score_order[rung] = rank_scores(scores)
+        return cached
 
     def _started(self, method: str) -> TrialSource:
         if self._source is None:
@@ -498,7 +527,8 @@ class ASHASchedule:
             trial = self.promotable(k)
             if trial is not None:
                 self.promoted[k].add(trial)
-                del self._waiting[k][0]  # the promoted trial is the best waiting one
+                if self._waiting[k]:  # the promoted trial is the best waiting one
+                    del self._waiting[k][0]
                 return self._launch(
                     Job(trial, k + 1, self.rung_budgets[k + 1], self.rung_budgets[k])
                 )
@@ -514,7 +544,7 @@ class ASHASchedule:
         self.running.add((job.trial_id, job.rung))
         return job
 
-    def report(self, job: Job, metric: float) -> None:
+    def report(self, job: Job, metric: Metric) -> None:
         """Record the metric of a finished job.
 
         Raises:
@@ -526,11 +556,16 @@ class ASHASchedule:
         top = job.rung == self.top_rung
         source.report(job, metric, COMPLETED if top else CONTINUE)
 
-    def _record(self, rung: int, trial: int, metric: float) -> None:
+    def _record(self, rung: int, trial: int, metric: Metric) -> None:
         """Store ``metric`` as ``trial``'s result at ``rung`` (replacing an earlier one)."""
+        if isinstance(metric, Score):  # ranked when asked (promotable)
+            self.results[rung][trial] = metric
+            self._score_order[rung] = None
+            return
         results, ranked, waiting = self.results[rung], self._ranked[rung], self._waiting[rung]
-        if trial in results:
-            old = (rank_key(results[trial], self._mode), trial)
+        earlier = results.get(trial)
+        if earlier is not None and not isinstance(earlier, Score):
+            old = (rank_key(earlier, self._mode), trial)
             del ranked[bisect.bisect_left(ranked, old)]
             place = bisect.bisect_left(waiting, old)
             if waiting[place : place + 1] == [old]:
@@ -541,9 +576,9 @@ class ASHASchedule:
         if trial not in self.promoted[rung] and not math.isinf(metric):
             bisect.insort(waiting, key)
 
-    def open_trials(self) -> dict[int, tuple[int, float]]:
+    def open_trials(self) -> dict[int, tuple[int, Metric]]:
         """``{trial id: (rung, metric)}`` of trials that never finished the top rung."""
-        last: dict[int, tuple[int, float]] = {}
+        last: dict[int, tuple[int, Metric]] = {}
         for k, results in enumerate(self.results[: self.top_rung]):
             for trial, metric in results.items():
                 last[trial] = (k, metric)
@@ -552,6 +587,9 @@ class ASHASchedule:
     def answer(self) -> tuple[int, int, Any]:
         """Best trial at the highest rung that has results (ties: the earlier trial)."""
         for k in range(self.top_rung, -1, -1):
+            scored = self._scored(k)
+            if scored:
+                return scored[0][0], k, self.rung_budgets[k]
             if self._ranked[k]:
                 return self._ranked[k][0][1], k, self.rung_budgets[k]
         return 0, -1, None

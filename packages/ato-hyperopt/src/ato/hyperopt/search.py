@@ -29,12 +29,12 @@ import logging
 import pathlib
 import sys
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from ato.adict import ADict
 
-from .answer import Evaluation, find_answer, rank_trials
+from .answer import Evaluation, find_answer, find_front, rank_trials
 from .base import HyperOpt
 from .checkpoints import check_keep, prune_checkpoints
 from .configs import to_adict
@@ -54,10 +54,11 @@ from .interrupts import Interrupts
 from .keys import BUDGET, TRIAL_ID
 from .lock import SearchLock
 from .metric import rank_key, worst
+from .objectives import Metric, Objectives, Score, pareto_front
 from .progress import RoundProgress
 from .recording import FULL_RECORDS, Records
 from .result import SearchResult
-from .samplers import CONTINUE, STOPPED, ReplicableSampler, Sampler
+from .samplers import CONTINUE, STOPPED, ObjectivesSampler, ReplicableSampler, Sampler
 from .schedules import AsyncSchedule, Job, Schedule, SyncSchedule
 from .tagging import tag_answer
 from .timeouts import Deadline, TimeLimit, check_seconds
@@ -95,7 +96,12 @@ class Search(HyperOpt):
             ``search/<metric_key>`` at ``step=rung`` (never under ``metric_key`` itself, which
             stays the trial's own). The answer's run is marked (tagged ``final``) when the
             search ends (see ``ato.hyperopt.tagging``).
-        mode: ``'max'`` or ``'min'``.
+        mode: ``'max'`` or ``'min'``; for several objectives one per ``metric_key`` (a
+            sequence), or ``{key: mode}`` naming the objectives (see
+            `ato.hyperopt.objectives`: the answer is then a Pareto front).
+        constraint_keys: keys of constraint values each trial returns next to its
+            objectives (``{key: number}``); a trial is feasible when every one is ``<= 0``,
+            infeasible trials are never the answer and rank below feasible ones.
         executor: None (in-process), a
             [`TorchDistributedExecutor`][ato.hyperopt.TorchDistributedExecutor] or any
             [`Executor`][ato.hyperopt.Executor].
@@ -110,8 +116,9 @@ class Search(HyperOpt):
             deleted; ``"all"`` keeps them; see ``ato.hyperopt.checkpoints``),
             ``final_evaluation`` (default False; True evaluates the answer's trial once more
             at the final budget, as ato-hyperopt 3.0 always did, and answers with that evaluation
-            when it completes), ``on_error``, ``metric_key``, ``progress`` as for
-            [`HyperOpt`][ato.hyperopt.HyperOpt].
+            when it completes), ``on_error``, ``progress`` as for
+            [`HyperOpt`][ato.hyperopt.HyperOpt], ``metric_key`` (a key, or a sequence of keys
+            for several objectives).
         trial_timeout: seconds one evaluation (a trial at one rung) may run; a trial running
             longer is stopped, recorded as failed (``__error__`` ``TrialTimeout: ...``; its
             tracker run ``failed`` with the metric ``timeout``) and the search goes on.
@@ -141,7 +148,8 @@ class Search(HyperOpt):
         sampler: Sampler,
         schedule: Schedule,
         tracker: Any = None,
-        mode: str = "max",
+        mode: str | Sequence[str] | Mapping[str, str] = "max",
+        constraint_keys: Sequence[str] = (),
         executor: Executor | None = None,
         search_id: str | None = None,
         resume: bool = False,
@@ -154,6 +162,10 @@ class Search(HyperOpt):
         **options: Any,
     ) -> None:
         _check_parts(sampler, schedule)
+        #: The search's objectives and constraint keys (see `ato.hyperopt.objectives`).
+        self.objectives = Objectives.parse(
+            options.pop("metric_key", "metric"), mode, constraint_keys
+        )
         self.trial_timeout = check_seconds("trial_timeout", trial_timeout)
         self.timeout = check_seconds("timeout", timeout)
         if resume and not search_id:
@@ -172,9 +184,10 @@ class Search(HyperOpt):
             config_or_scope,
             search_spaces,
             tracker,
-            mode,
+            self.objectives.modes[0],
             search_id=search_id,
             executor=executor,
+            metric_key=self.objectives.keys[0],
             **options,
         )
 
@@ -226,6 +239,7 @@ class Search(HyperOpt):
                 search_id,
                 SEARCH_KEY_PREFIX + self.metric_key,
                 self._target.fingerprint_source(),
+                self._score_keys(),
             )
             history = self._history(search_id)
             interrupts = Interrupts()
@@ -276,13 +290,24 @@ class Search(HyperOpt):
             )
         return str(gathered[0][0])
 
+    def _score_keys(self) -> tuple[str, ...]:
+        """The keys a search with several objectives or constraints logs each value under."""
+        if not self.objectives.several:
+            return ()
+        return tuple(SEARCH_KEY_PREFIX + key for key in self.objectives.stored_keys)
+
     def _history(self, search_id: str) -> dict[tuple[int, int], PastRun]:
         if not self.resume:
             return {}
         history = None
         if self.is_root:
             history = load_history(
-                self.tracker, self.config, search_id, self.metric_key, worst(self.mode)
+                self.tracker,
+                self.config,
+                search_id,
+                self.metric_key,
+                worst(self.mode),
+                self._score_keys(),
             )
         return dict(self.share_from_root(history))
 
@@ -299,6 +324,9 @@ class Search(HyperOpt):
         )
 
     def _best_text(self, outcomes: list[TrialOutcome]) -> str:
+        if self.objectives.several:
+            scored = [(o, o.score) for o in outcomes if o.score is not None]
+            return f"{len(pareto_front(scored))} non-dominated of {len(outcomes)}"
         best = min(outcomes, key=lambda o: rank_key(o.metric, self.mode))
         point = {k: ADict.get_path(best.config, k, None) for k in self.space.names}
         return f"metric={best.metric:.6g} {point}"
@@ -311,7 +339,7 @@ class _Book:
         self._sampler, self._names = search.sampler, set(search.space.names)
         self._ordered = search.space.ordered
         self.values: dict[int, dict[str, Any]] = {}
-        self._open: dict[int, tuple[Job, float]] = {}
+        self._open: dict[int, tuple[Job, Metric]] = {}
 
     def new_trial(self) -> int | None:
         trial_id = len(self.values)
@@ -327,7 +355,7 @@ class _Book:
         self.values[trial_id] = self._ordered(point)
         return trial_id
 
-    def report(self, job: Job, metric: float, state: str) -> None:
+    def report(self, job: Job, metric: Metric, state: str) -> None:
         self._sampler.tell(job.trial_id, job.rung, job.budget, metric, state)
         if state == CONTINUE:
             self._open[job.trial_id] = (job, metric)
@@ -383,11 +411,14 @@ class _Execution:
             kwargs,
             interrupt_status=search.records.interrupt_status,
             time_limit=self.time_limit,
+            objectives=search.objectives,
         )
 
     def run(self) -> ADict:
         search = self.search
         if self.book is not None:
+            if isinstance(search.sampler, ObjectivesSampler):
+                search.sampler.use_objectives(search.objectives)
             search.sampler.setup(search.space, search.mode)
         try:
             if isinstance(search.schedule, SyncSchedule):
@@ -415,7 +446,7 @@ class _Execution:
             self.values.update(values)
             outcomes = self._run_batch(jobs)
             if batches is not None:
-                jobs = _next(batches, [o.metric for o in outcomes])
+                jobs = _next(batches, [self._ranked(o) for o in outcomes])
 
     def _payload(self, jobs: list[Job] | None) -> tuple[list[Job], dict[int, Any]] | None:
         if jobs is None or self.timed_out:
@@ -491,7 +522,7 @@ class _Execution:
         top = [-1]
 
         def done(item: Any, outcome: TrialOutcome) -> None:
-            schedule.report(item[0], outcome.metric)
+            schedule.report(item[0], self._ranked(outcome))
             if item[0].rung > top[0]:  # one line per rung reached (there is no rung barrier)
                 top[0] = item[0].rung
                 self.progress.say(
@@ -519,6 +550,22 @@ class _Execution:
             self._record([(job, o) for job, _, o in everything if job.rung == rung])
         self.progress.close()
 
+    def _ranked(self, outcome: TrialOutcome) -> Metric:
+        """What the schedule ranks ``outcome`` by: its metric, or with several objectives or
+        constraints its `Score` (NaN everywhere when it failed)."""
+        score = self._score(outcome)
+        return outcome.metric if score is None else score
+
+    def _score(self, outcome: TrialOutcome) -> Score | None:
+        """``outcome``'s `Score` in a search with several objectives or constraints (NaN
+        everywhere when it failed); None otherwise."""
+        objectives = self.search.objectives
+        if not objectives.several:
+            return None
+        if outcome.score is None or outcome.error is not None:
+            return objectives.failed()
+        return outcome.score
+
     # -- one job ---------------------------------------------------------------------------
     def _run_job(self, job: Job, is_answer: bool = False) -> TrialOutcome:
         search = self.search
@@ -529,7 +576,12 @@ class _Execution:
         if past is not None:
             config = to_adict(search._target.build(values, job.rung, extra))
             error = "failed in an earlier execution of this search" if past.failed else None
-            return TrialOutcome(config=config, metric=past.metric, error=error, run_id=past.run_id)
+            score = None
+            if search.objectives.several and not past.failed:
+                score = search.objectives.from_values(past.values)
+            return TrialOutcome(
+                config=config, metric=past.metric, error=error, run_id=past.run_id, score=score
+            )
         if self.num_run and not is_answer and self.deadline.passed():
             config = to_adict(search._target.build(values, job.rung, extra))
             error = "not run: the search timeout had passed"
@@ -553,15 +605,20 @@ class _Execution:
 
     def _facts(self, job: Job) -> SearchRunFacts:
         """What the tracker records about ``job``'s run (the search-run contract)."""
-        search = self.search
+        objectives = self.search.objectives
+        several = len(objectives.keys) > 1
         return SearchRunFacts(
             self.search_id,
             job.rung,
             trial_id=job.trial_id,
             bracket=job.bracket,
             budget=job.budget,
-            mode=search.mode,
-            metric_key=search.metric_key,
+            mode=None if several else objectives.modes[0],
+            metric_key=None if several else objectives.keys[0],
+            objectives=tuple(zip(objectives.modes, objectives.keys, strict=True))
+            if several
+            else (),
+            constraint_keys=objectives.constraint_keys,
         )
 
     # -- the answer ------------------------------------------------------------------------
@@ -569,7 +626,13 @@ class _Execution:
         search = self.search
         evaluations = [
             Evaluation(
-                key[0], key[1], self.jobs[key].budget, o.metric, o.error is not None, o.run_id
+                key[0],
+                key[1],
+                self.jobs[key].budget,
+                o.metric,
+                o.error is not None,
+                o.run_id,
+                self._score(o),
             )
             for key, o in self.outcomes.items()
         ]
@@ -596,12 +659,32 @@ class _Execution:
             search_id=self.search_id,
             run_id=outcome.run_id,
         )
+        if search.objectives.several:
+            result.metric = self._named(answer.score)
+            result.front = [self._front_entry(e) for e in find_front(evaluations)]
         if search.records.result_facts:
             result.trial_id = answer.trial_id
             result.budget = answer.budget
             result.timed_out = self.timed_out
-        self.progress.say(_summary(self.search_id, answer, self.outcomes.values()))
+        front = f" (picked from a Pareto front of {len(result.front)})" if "front" in result else ""
+        self.progress.say(_summary(self.search_id, answer, self.outcomes.values()) + front)
         return result
+
+    def _named(self, score: Score | None) -> ADict:
+        """``{key: value}`` of every objective and constraint of ``score``."""
+        assert score is not None  # noqa: S101 - evaluations of such searches carry scores
+        keys = self.search.objectives.stored_keys
+        return ADict(zip(keys, (*score.values, *score.constraints), strict=True))
+
+    def _front_entry(self, evaluation: Evaluation) -> ADict:
+        outcome = self.outcomes[(evaluation.trial_id, evaluation.rung)]
+        return ADict(
+            trial_id=evaluation.trial_id,
+            budget=evaluation.budget,
+            run_id=evaluation.run_id,
+            metric=self._named(evaluation.score),
+            config=outcome.config,
+        )
 
     def _evaluate_again(self, answer: Evaluation) -> Evaluation:
         """``final_evaluation=True``: the answer's trial once more at the final budget; that
@@ -622,6 +705,7 @@ class _Execution:
             outcome.metric,
             outcome.error is not None,
             outcome.run_id,
+            self._score(outcome),
         )
         return again if again.completed else answer
 
@@ -629,10 +713,14 @@ class _Execution:
         outcomes = list(self.outcomes.values())
         failed = [o.error for o in outcomes if o.error is not None]
         first = f"; the first error: {failed[0]}" if failed else ""
+        if self.search.objectives.several:
+            what, other = "feasible with finite values", "were infeasible or returned NaN/inf"
+        else:
+            what, other = "with a finite metric", "returned NaN or an infinite value"
         return NoAnswerError(
             f"search {self.search_id} has no answer: none of its {len(outcomes)} evaluations "
-            f"completed with a finite metric ({len(failed)} failed, "
-            f"{len(outcomes) - len(failed)} returned NaN or an infinite value{first})",
+            f"completed {what} ({len(failed)} failed, "
+            f"{len(outcomes) - len(failed)} {other}{first})",
             self.search_id,
             list(self.logs),
         )
@@ -653,7 +741,7 @@ def _summary(search_id: str, answer: Evaluation, outcomes: Any) -> str:
     )
 
 
-def _next(batches: Any, metrics: list[float] | None) -> list[Job] | None:
+def _next(batches: Any, metrics: list[Metric] | None) -> list[Job] | None:
     if batches is None:
         return None
     try:

@@ -31,6 +31,7 @@ import threading
 from typing import Any
 
 from .facts import SearchRunFacts
+from .objectives import Score
 from .protocols import SearchRunLogger
 from .timeouts import guarded
 
@@ -56,12 +57,20 @@ class TrialRecorder:
         metric_key: key the trial metric is logged under.
         fingerprints: an object with a ``fingerprints`` mapping (an ato Scope) whose code
             fingerprints are stored with each run, or None.
+        score_keys: keys the values of a `Score` are logged under (objectives then
+            constraints), for searches with several objectives or constraints.
     """
 
     def __init__(
-        self, tracker: Any, search_id: str, metric_key: str, fingerprints: Any = None
+        self,
+        tracker: Any,
+        search_id: str,
+        metric_key: str,
+        fingerprints: Any = None,
+        score_keys: tuple[str, ...] = (),
     ) -> None:
         self._tracker = tracker
+        self.score_keys = score_keys
         self._fingerprints = fingerprints
         self.search_id = search_id
         self.metric_key = metric_key
@@ -104,15 +113,22 @@ class TrialRecorder:
         rung: int,
         failed: bool,
         status: str | None = None,
+        score: Score | None = None,
     ) -> None:
         """Log the metric (unless it is missing or NaN) at ``step=rung`` and close the
-        run as ``status`` (default ``failed`` or ``completed``)."""
+        run as ``status`` (default ``failed`` or ``completed``). With a ``score`` every value
+        of it (NaN left out) is logged under ``score_keys`` instead."""
         if logger is None:
             return
         self._restore_current()
         if self._fingerprints is not None and hasattr(logger, "log_fingerprints"):
             logger.log_fingerprints(self._fingerprints)
-        if metric is not None and not math.isnan(metric) and not failed:
+        if score is not None and not failed:
+            values = (*score.values, *score.constraints)
+            for key, value in zip(self.score_keys, values, strict=True):
+                if not math.isnan(value):
+                    logger.log_metric(key, value, rung)
+        elif metric is not None and not math.isnan(metric) and not failed:
             logger.log_metric(self.metric_key, metric, rung)
         logger.finish(status=status or ("failed" if failed else "completed"))
 

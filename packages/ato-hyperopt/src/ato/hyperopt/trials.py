@@ -16,6 +16,7 @@ from .errors import TrialResultError, TrialTimeout
 from .facts import SearchRunFacts
 from .keys import ERROR, METRIC, NUM_HALVED, RUN_ID
 from .metric import as_metric, worst
+from .objectives import Objectives, Score
 from .targets import ConfigTarget, ScopeTarget, TrialFn
 from .timeouts import TimeLimit, check_trial_time
 from .tracking import TrialRecorder
@@ -40,6 +41,8 @@ class TrialOutcome:
             trial that returned a non-number).
         exception: the exception itself, kept only in the process that ran the trial.
         skipped: True if the job was not run because the search's ``timeout`` had passed.
+        score: every objective and constraint value, in a search with several objectives or
+            constraints (``metric`` is then the first objective); None otherwise or if failed.
     """
 
     config: ADict
@@ -49,6 +52,7 @@ class TrialOutcome:
     fatal: bool = False
     exception: BaseException | None = field(default=None, repr=False, compare=False)
     skipped: bool = False
+    score: Score | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -83,6 +87,8 @@ class TrialRunner:
         interrupt_status: the status a run gets when KeyboardInterrupt/SystemExit stops its
             trial (``'killed'``; the seed's presets: ``'failed'``).
         time_limit: a per-evaluation time limit (see `ato.hyperopt.timeouts`), or None.
+        objectives: the search's objectives; with several objectives or constraints a trial
+            returns ``{key: number}`` (see `ato.hyperopt.objectives`). None: one metric.
     """
 
     target: ConfigTarget | ScopeTarget
@@ -94,6 +100,7 @@ class TrialRunner:
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     interrupt_status: str = "failed"
     time_limit: TimeLimit | None = None
+    objectives: Objectives | None = None
 
     def run(
         self,
@@ -130,8 +137,14 @@ class TrialRunner:
 
         where = f"trial {dict(values)!r} (round {rung})"
         limit = self.time_limit or TimeLimit(None)
+        score = None
         try:
-            metric = as_metric(limit.call(call), where)
+            returned = limit.call(call)
+            if self.objectives is not None and self.objectives.several:
+                score = self.objectives.score_of(returned, where)
+                metric = score.values[0]
+            else:
+                metric = as_metric(returned, where)
         except TrialTimeout as exc:
             logger.warning("%s stopped: %s; recorded with the worst metric", where, exc)
             limit.close(
@@ -149,10 +162,12 @@ class TrialRunner:
                 opening,
             )
             raise
-        recorder.finish(state["logger"], metric, rung, failed=False)
+        recorder.finish(state["logger"], metric, rung, failed=False, score=score)
         if math.isnan(metric):
             logger.warning("%s returned NaN; it ranks last", where)
-        return TrialOutcome(config=state["config"], metric=metric, run_id=state["run_id"])
+        return TrialOutcome(
+            config=state["config"], metric=metric, run_id=state["run_id"], score=score
+        )
 
 
 def _failed(

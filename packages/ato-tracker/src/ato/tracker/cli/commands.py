@@ -24,7 +24,7 @@ from ..read.names import hint
 from ..read.overview import RunRow
 from ..read.results import MetricSummary, ProjectSummary, Run
 from ..storage.engine import run_transaction
-from ..storage.search_runs import is_answer, search_id_of, search_tag
+from ..storage.search_runs import SEARCH_PREFIX, is_answer, search_id_of, search_tag
 from ..write.marks import mark_run
 from . import export, listing
 from .records import (
@@ -412,12 +412,51 @@ def _best_of_search(ctx: Context, search: str, metric: str | None, modes: Modes)
                 + hint(metric, known, "metrics")
             )
         raise RunNotFoundError(f"search {search!r} has no answer: {answer.reason}")
+    if answer.front:
+        _print_front(ctx, search, runs, answer)
+        return
     run = next(r for r in runs if r.id == answer.run_id)
     where = [f"budget {format_number(answer.budget)}" if answer.budget is not None else ""]
     where.append(f"bracket {answer.bracket}" if answer.bracket is not None else "")
     detail = ", ".join(part for part in [answer.mode, *where] if part)
     title = f"Answer of search {search!r} by {answer.key} ({detail})"
     _print_best(ctx, run, answer.key, answer.mode, title, by="last", answer=answer)
+
+
+def _print_front(ctx: Context, search: str, runs: Sequence[Run], answer: SearchAnswer) -> None:
+    """The Pareto front of a search with several objectives or constraints: one row per
+    member (objective and constraint values), the picked answer marked."""
+    members = [next(r for r in runs if r.id == e.run_id) for e in answer.front]
+    summaries = ctx.finder.get_metric_summaries([r.id for r in members])
+    keys = [SEARCH_PREFIX + key for _, key in answer.objectives]
+    keys += [SEARCH_PREFIX + key for key in answer.constraint_keys]
+    directions = ", ".join(f"{key} {mode}" for mode, key in answer.objectives)
+    budget = f" at budget {format_number(answer.budget)}" if answer.budget is not None else ""
+    title = (
+        f"Pareto front of search {search!r} ({directions}){budget}: {len(members)} runs; "
+        f"answer (nearest the ideal point)"
+    )
+    data = {
+        "search": search,
+        "objectives": [{"key": key, "mode": mode} for mode, key in answer.objectives],
+        "constraints": list(answer.constraint_keys),
+        "answer": answer.run_id,
+        "budget": json_number(answer.budget),
+        "front": [
+            {
+                "trial": e.trial,
+                "final": e.final,
+                "values": dict(zip(keys, (json_number(v) for v in e.values), strict=True)),
+                "run": run_record(run, summaries.get(run.id, {})),
+            }
+            for e, run in zip(answer.front, members, strict=True)
+        ],
+    }
+    table = render_runs_table(members, keys, summaries, marked=[answer.run_id or 0])
+    if not ctx.as_json:
+        headline = Text.assemble(literal(f"{title}: "), (f"run {answer.run_id}", "bold"))
+        ctx.console.print(headline, soft_wrap=True)
+    ctx.emit(data, table)
 
 
 def _print_best(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from ato.adict.modes import check_mode
 
@@ -42,6 +42,9 @@ class Evaluation:
         budget: the ``budget:`` tag, else the config's ``__budget__``, else ``None``.
         value: the ranked value (last one logged under the ranked key), ``None`` if not logged.
         final: whether the run carries the ``final`` tag.
+        values: in a search with several objectives or constraints, the last value of each
+            objective then each constraint (``search/<key>``), ``None`` where not logged;
+            empty otherwise.
     """
 
     run_id: int
@@ -52,11 +55,22 @@ class Evaluation:
     budget: float | None
     value: float | None
     final: bool
+    values: tuple[float | None, ...] = ()
 
     @property
     def completed(self) -> bool:
         """Status ``completed`` and a finite value: the only evaluations that can be the answer."""
         return self.status == COMPLETED and self.value is not None and math.isfinite(self.value)
+
+    def feasible(self, num_objectives: int) -> bool:
+        """Completed, every value finite and every constraint value (the values after the
+        first ``num_objectives``) ``<= 0``."""
+        numbers = [v for v in self.values if v is not None and math.isfinite(v)]
+        return (
+            self.completed
+            and len(numbers) == len(self.values)
+            and all(c <= 0 for c in numbers[num_objectives:])
+        )
 
     @property
     def level(self) -> float:
@@ -79,6 +93,11 @@ class SearchAnswer:
             current layout (else the older layout's fallback was used).
         reason: why there is no answer (``''`` when there is one).
         evaluations: every run of the search as read.
+        objectives: ``((mode, key), ...)`` of a search with several objectives or constraints
+            (from its ``objective:`` or ``mode:``/``metric_key:`` tags); empty otherwise.
+        constraint_keys: its constraint keys.
+        front: the Pareto front of such a search (the answer is one of its members); empty
+            otherwise.
     """
 
     run_id: int | None
@@ -93,6 +112,9 @@ class SearchAnswer:
     contract: bool
     reason: str
     evaluations: tuple[Evaluation, ...]
+    objectives: tuple[tuple[str, str], ...] = ()
+    constraint_keys: tuple[str, ...] = ()
+    front: tuple[Evaluation, ...] = ()
 
     @property
     def found(self) -> bool:
@@ -120,6 +142,10 @@ def search_answer(
             ranking by its own key (``search/<key>`` or ``<key>``), else guessed from the key
             (`ato.tracker.read.modes.default_mode`).
 
+    With several objectives or constraints (and neither ``metric`` nor ``mode`` given) the
+    answer is a Pareto front and its picked member, by the rule of ato-hyperopt's
+    ``ato.hyperopt.objectives`` (see `ato.tracker.answers`).
+
     Returns:
         A `SearchAnswer`; ``run_id`` is ``None`` when no evaluation completed with a finite
         value of the key (or no key is known), with the reason in ``reason``.
@@ -129,6 +155,9 @@ def search_answer(
     """
     if mode is not None:
         check_mode(mode, InvalidModeError)
+    objectives, constraints = _declared(runs)
+    if metric is None and mode is None and (len(objectives) > 1 or constraints):
+        return _front_answer(runs, summaries, objectives, constraints)
     contract = any(parse_tags(run.tags).contract for run in runs)
     key, own_mode = _ranked_key(runs, summaries, metric, contract)
     mode = mode or own_mode or (default_mode(key) if key else "max")
@@ -136,6 +165,17 @@ def search_answer(
     pick = _pick(evaluations, mode, contract)
     if pick is None:
         return _no_answer(evaluations, key, mode, contract)
+    return _found(pick, key, mode, contract, evaluations)
+
+
+def _found(
+    pick: Evaluation,
+    key: str | None,
+    mode: str,
+    contract: bool,
+    evaluations: tuple[Evaluation, ...],
+) -> SearchAnswer:
+    """The answer held by ``pick``."""
     return SearchAnswer(
         run_id=pick.run_id,
         value=pick.value,
@@ -253,17 +293,22 @@ def _no_answer(
     if key is None:
         reason = "its runs logged no metric to rank by; pass the metric key"
     else:
-        counts: dict[str, int] = defaultdict(int)
-        for e in evaluations:
-            counts[_state(e)] += 1
-        listed = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
         reason = (
             f"no evaluation completed with a finite value of {key!r} "
-            f"({len(evaluations)} runs: {listed or 'none'})"
+            f"{_counted(evaluations, _state)}"
         )
     return SearchAnswer(
         None, None, key, mode, None, None, None, None, False, contract, reason, tuple(evaluations)
     )
+
+
+def _counted(evaluations: Sequence[Evaluation], state: Callable[[Evaluation], str]) -> str:
+    """``(N runs: 2 completed, 1 failed)``: the evaluations counted by ``state``."""
+    counts: dict[str, int] = defaultdict(int)
+    for evaluation in evaluations:
+        counts[state(evaluation)] += 1
+    listed = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    return f"({len(evaluations)} runs: {listed or 'none'})"
 
 
 def _state(evaluation: Evaluation) -> str:
@@ -297,3 +342,103 @@ def _config_value(run: Run, keys: Iterable[str]) -> str | None:
 
 def _first(values: Iterable[str | None]) -> str | None:
     return next((value for value in values if value), None)
+
+
+def _declared(runs: Sequence[Run]) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """The objectives and constraint keys the runs' tags declare (the first run that has
+    them); one objective from ``mode:``/``metric_key:`` when only constraints are declared."""
+    for run in runs:
+        facts = parse_tags(run.tags)
+        if facts.objectives:
+            return facts.objectives, facts.constraint_keys
+        if facts.constraint_keys and facts.mode and facts.metric_key:
+            return ((facts.mode, facts.metric_key),), facts.constraint_keys
+    return (), ()
+
+
+def _front_answer(
+    runs: Sequence[Run],
+    summaries: Summaries,
+    objectives: tuple[tuple[str, str], ...],
+    constraints: tuple[str, ...],
+) -> SearchAnswer:
+    """The Pareto front at the largest level a feasible completed evaluation reached, and the
+    member nearest the ideal point after scaling each objective to [0, 1] over the front
+    (ties: trial order, then run id)."""
+    keys = [SEARCH_PREFIX + key for _, key in objectives] + [SEARCH_PREFIX + k for k in constraints]
+    evaluations = tuple(_scored(run, summaries.get(run.id, {}), keys) for run in runs)
+    size = len(objectives)
+    feasible = [e for e in evaluations if e.feasible(size)]
+    mode = objectives[0][0]
+    if not feasible:
+        reason = (
+            f"no evaluation completed feasible with finite values of {', '.join(keys)} "
+            f"{_counted(evaluations, _front_state)}"
+        )
+        none = _no_answer(evaluations, keys[0], mode, True)
+        return replace(none, reason=reason, objectives=objectives, constraint_keys=constraints)
+    top = max(e.level for e in feasible)
+    at_top = sorted(
+        (e for e in feasible if e.level == top), key=lambda e: (_trial_order(e), e.run_id)
+    )
+    signs = [1.0 if m == "min" else -1.0 for m, _ in objectives]
+    points = [
+        tuple(s * float(v or 0.0) for s, v in zip(signs, e.values[:size], strict=True))
+        for e in at_top
+    ]
+    front = [
+        e for e, p in zip(at_top, points, strict=True) if not any(_dominates(q, p) for q in points)
+    ]
+    front_points = [p for p, e in zip(points, at_top, strict=True) if e in front]
+    pick = front[_nearest_ideal(front_points)]
+    found = _found(pick, keys[0], mode, True, evaluations)
+    return replace(found, objectives=objectives, constraint_keys=constraints, front=tuple(front))
+
+
+def _front_state(evaluation: Evaluation) -> str:
+    """The run's status, telling completed runs without finite values or infeasible apart."""
+    if evaluation.status != COMPLETED:
+        return evaluation.status
+    if any(v is None or not math.isfinite(v) for v in evaluation.values):
+        return "completed without finite values"
+    return "completed infeasible"
+
+
+def _scored(run: Run, summaries: Mapping[str, MetricSummary], keys: Sequence[str]) -> Evaluation:
+    base = _evaluation(run, summaries, keys[0])
+    values = tuple(float(summaries[k].last) if k in summaries else None for k in keys)
+    return Evaluation(
+        base.run_id,
+        base.status,
+        base.trial,
+        base.bracket,
+        base.rung,
+        base.budget,
+        base.value,
+        base.final,
+        values,
+    )
+
+
+def _dominates(a: Sequence[float], b: Sequence[float]) -> bool:
+    """``a`` is no worse than ``b`` everywhere and better somewhere (smaller is better)."""
+    return all(x <= y for x, y in zip(a, b, strict=True)) and any(
+        x < y for x, y in zip(a, b, strict=True)
+    )
+
+
+def _nearest_ideal(points: Sequence[Sequence[float]]) -> int:
+    """Position of the point nearest (0, ..., 0) after scaling each coordinate to [0, 1]
+    over ``points`` (a coordinate equal everywhere scales to 0); the first on ties."""
+    lows = [min(col) for col in zip(*points, strict=True)]
+    highs = [max(col) for col in zip(*points, strict=True)]
+
+    def distance(point: Sequence[float]) -> float:
+        return math.sqrt(
+            sum(
+                ((x - lo) / (hi - lo) if hi > lo else 0.0) ** 2
+                for x, lo, hi in zip(point, lows, highs, strict=True)
+            )
+        )
+
+    return min(range(len(points)), key=lambda i: (distance(points[i]), i))

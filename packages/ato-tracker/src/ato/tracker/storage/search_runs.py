@@ -17,6 +17,8 @@ protocol) without importing the tracker; `build_tags` stores them as these tags,
 | ``bracket:<s>``        | the Hyperband bracket                                        |
 | ``mode:<max|min>``     | the search's direction                                       |
 | ``metric_key:<key>``   | the user's key; the search logs its value under ``search/<key>`` |
+| ``objective:<mode>:<key>`` | one per objective, in order, of a search with several objectives (instead of ``mode:``/``metric_key:``); values under ``search/<key>`` |
+| ``constraint:<key>``   | one per constraint; values under ``search/<key>``, feasible when ``<= 0`` |
 | ``final``              | the run holding the search's answer (added when it ends)     |
 
 `parse_tags` reads them back (also from runs written before this module existed: older
@@ -51,16 +53,29 @@ ANSWER_TAG = "final"
 SEARCH_PREFIX = "search/"
 _SEARCH = "search"
 #: Tags that only searches of the current layout write (``answers`` tells layouts apart by them).
-_CONTRACT_NAMES = ("bracket", "mode")
+_CONTRACT_NAMES = ("bracket", "mode", "objective")
 #: Names of every ``name:value`` tag of the contract, older layouts' included.
 _FACT_NAMES = frozenset(
-    {_SEARCH, "round", "trial", "trial_id", "rung", "budget", "bracket", "mode", "metric_key"}
+    {
+        _SEARCH,
+        "round",
+        "trial",
+        "trial_id",
+        "rung",
+        "budget",
+        "bracket",
+        "mode",
+        "metric_key",
+        "objective",
+        "constraint",
+    }
 )
 
 
 class SearchFacts(Protocol):
     """The facts of one evaluation, as ato-hyperopt's ``SearchRunFacts`` (or a `SearchRun`)
-    carries them."""
+    carries them. ``objectives`` (``((mode, key), ...)``) and ``constraint_keys`` are read
+    when present (ato-hyperopt before multi-objective search did not have them)."""
 
     @property
     def search_id(self) -> str | None: ...
@@ -95,8 +110,10 @@ class SearchRun:
         mode: the ``mode:`` tag as written.
         metric_key: the ``metric_key:`` tag.
         answer: whether the run carries the ``final`` tag.
-        contract: whether the run carries a ``bracket:`` or ``mode:`` tag (the current layout
-            of ato-hyperopt; older searches did not write them).
+        contract: whether the run carries a ``bracket:``, ``mode:`` or ``objective:`` tag
+            (the current layout of ato-hyperopt; older searches did not write them).
+        objectives: ``((mode, key), ...)`` from the ``objective:`` tags, in order.
+        constraint_keys: the keys of the ``constraint:`` tags, in order.
     """
 
     search_id: str | None = None
@@ -108,6 +125,8 @@ class SearchRun:
     metric_key: str | None = None
     answer: bool = False
     contract: bool = False
+    objectives: tuple[tuple[str, str], ...] = ()
+    constraint_keys: tuple[str, ...] = ()
 
 
 def search_tag(search_id: str) -> str:
@@ -137,6 +156,8 @@ def build_tags(facts: SearchFacts) -> list[str]:
     )
     tags = [search_tag(facts.search_id)]
     tags += [f"{name}:{value}" for name, value in optional if value is not None]
+    tags += [f"objective:{mode}:{key}" for mode, key in getattr(facts, "objectives", ())]
+    tags += [f"constraint:{key}" for key in getattr(facts, "constraint_keys", ())]
     return [*tags, ANSWER_TAG] if facts.answer else tags
 
 
@@ -145,10 +166,17 @@ def parse_tags(tags: Iterable[str]) -> SearchRun:
     `SearchRun` of Nones). ``name:value`` tags only; the first tag of a name wins."""
     tags = list(tags)
     values: dict[str, str] = {}
+    objectives: list[tuple[str, str]] = []
+    constraints: list[str] = []
     for tag in tags:
         name, sep, value = tag.partition(":")
         if sep and name and name not in values:
             values[name] = value
+        mode, colon, key = value.partition(":")
+        if name == "objective" and colon and key:
+            objectives.append((mode, key))
+        elif name == "constraint" and value:
+            constraints.append(value)
     return SearchRun(
         search_id=values.get(_SEARCH),
         rung=whole_number(values.get("rung", values.get("round"))),
@@ -159,6 +187,8 @@ def parse_tags(tags: Iterable[str]) -> SearchRun:
         metric_key=values.get("metric_key"),
         answer=ANSWER_TAG in tags,
         contract=any(name in values for name in _CONTRACT_NAMES),
+        objectives=tuple(objectives),
+        constraint_keys=tuple(constraints),
     )
 
 
