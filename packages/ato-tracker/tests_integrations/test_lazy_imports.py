@@ -42,3 +42,58 @@ def test_an_integration_imports_its_own_framework_only(
     imported = _imported_after(f"import ato.tracker.integrations.{module}")
     assert own <= imported
     assert imported == _imported_after(framework)
+
+
+def _import_error(module: str, blocked: tuple[str, ...]) -> str:
+    """What importing integration ``module`` raises where ``blocked`` cannot be imported
+    (``sys.modules[name] = None``, as Python does for a module that is absent)."""
+    code = (
+        "import sys\n"
+        f"for name in {blocked!r}:\n"
+        "    sys.modules[name] = None\n"
+        "try:\n"
+        f"    import ato.tracker.integrations.{module}\n"
+        "except Exception as error:\n"
+        "    print(type(error).__name__, error, sep=': ')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+@pytest.mark.parametrize(
+    ("module", "blocked", "package"),
+    [
+        ("lightning", ("lightning", "pytorch_lightning"), "lightning"),
+        ("transformers", ("transformers",), "transformers"),
+        ("keras", ("keras",), "keras"),
+        ("xgboost", ("xgboost",), "xgboost"),
+        ("lightgbm", ("lightgbm",), "lightgbm"),
+        ("optuna", ("optuna",), "optuna"),
+    ],
+)
+def test_a_missing_framework_is_a_missing_dependency_naming_the_extra(
+    module: str, blocked: tuple[str, ...], package: str
+) -> None:
+    assert _import_error(module, blocked) == (
+        f"MissingDependencyError: ato.tracker.integrations.{module} needs {package}, which is "
+        f"not installed; install it with: pip install 'ato-tracker[{module}]'"
+    )
+
+
+def test_lightning_falls_back_to_pytorch_lightning() -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['lightning'] = None\n"
+        "from ato.tracker.integrations.lightning import AtoLogger\n"
+        "print(AtoLogger.__mro__[1].__module__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "pytorch_lightning.loggers.logger"
+
+
+def test_a_framework_missing_a_dependency_of_its_own_says_which() -> None:
+    """Lightning is installed but torch cannot be imported: torch's error, not a wrong hint
+    to install Lightning."""
+    assert _import_error("lightning", ("torch",)).startswith(
+        "ModuleNotFoundError: import of torch halted; None in sys.modules"
+    )
