@@ -140,9 +140,7 @@ def test_a_copy_of_a_started_run_in_another_process_says_what_to_do(
     blob.write_bytes(pickle.dumps(logger))
     script = textwrap.dedent(
         f"""
-        import hashlib
-import pickle
-import shutil
+        import pickle
         from ato.tracker import RunStateError
         logger = pickle.loads(open({str(blob)!r}, "rb").read())
         try:
@@ -223,34 +221,34 @@ class _ArtifactsSeen(pl.Callback):
 
 def _fit_with_log_model(
     url: str, project: str, folder: Path, log_model: Any, **options: Any
-) -> tuple[Any, _ArtifactsSeen]:
+) -> tuple[Any, _ArtifactsSeen, Any]:
     logger = AtoLogger(url, project, log_model=log_model, **options)
     seen = _ArtifactsSeen(url)
     checkpoint = pl.callbacks.ModelCheckpoint(monitor="val_loss", save_top_k=1)
     _trainer(folder, logger, max_epochs=3, callbacks=[checkpoint, seen]).fit(LoggingModel())
     logger.finish()
     (run,) = [r for r in _runs(url, project) if r.id == logger.version]
-    return run, seen
+    return run, seen, checkpoint
 
 
 def test_log_model_false_records_no_checkpoint(
     sqlite_url: str, project: str, tmp_path: Path
 ) -> None:
-    run, seen = _fit_with_log_model(sqlite_url, project, tmp_path, False)
+    run, seen, _ = _fit_with_log_model(sqlite_url, project, tmp_path, False)
     assert (run.artifacts, seen.counts) == ([], [0, 0, 0])
 
 
 def test_log_model_true_records_the_kept_checkpoint_when_training_ends(
     sqlite_url: str, project: str, tmp_path: Path
 ) -> None:
-    run, seen = _fit_with_log_model(sqlite_url, project, tmp_path, True)
+    run, seen, checkpoint = _fit_with_log_model(sqlite_url, project, tmp_path, True)
     assert seen.counts == [0, 0, 0]  # none while training
     (artifact,) = run.artifacts
     kept = sorted(p.name for p in (tmp_path / project / f"version_{run.id}").rglob("*.ckpt"))
     assert [artifact.name] == kept
-    assert artifact.metadata.to_dict() == {
+    assert artifact.metadata == {
         "monitor": "val_loss",
-        "score": artifact.metadata["score"],
+        "score": float(checkpoint.best_model_score),
         "best": True,
     }
 
@@ -258,7 +256,7 @@ def test_log_model_true_records_the_kept_checkpoint_when_training_ends(
 def test_log_model_all_records_every_checkpoint_as_it_is_saved(
     sqlite_url: str, project: str, tmp_path: Path
 ) -> None:
-    run, seen = _fit_with_log_model(sqlite_url, project, tmp_path, "all")
+    run, seen, _ = _fit_with_log_model(sqlite_url, project, tmp_path, "all")
     # ModelCheckpoint saves after validation, which ends each epoch after on_train_epoch_end
     assert seen.counts == [0, 1, 2]
     names = [a.name for a in sorted(run.artifacts, key=lambda a: a.id)]
@@ -268,8 +266,8 @@ def test_log_model_all_records_every_checkpoint_as_it_is_saved(
 def test_checkpoints_are_stored_in_the_artifact_store_unless_referenced(
     sqlite_url: str, project: str, tmp_path: Path
 ) -> None:
-    stored, _ = _fit_with_log_model(sqlite_url, project, tmp_path / "a", True)
-    referenced, _ = _fit_with_log_model(
+    stored, _, _ = _fit_with_log_model(sqlite_url, project, tmp_path / "a", True)
+    referenced, _, _ = _fit_with_log_model(
         sqlite_url, project, tmp_path / "b", True, copy_checkpoints=False
     )
     finder = SQLFinder.from_url(sqlite_url)
