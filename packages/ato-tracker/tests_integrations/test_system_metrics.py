@@ -134,33 +134,31 @@ def _system_keys(url: str, project: str) -> list[set[str]]:
     return [{m.key for m in run.metrics if m.key.startswith("system/")} for run in runs]
 
 
+# (ATO_SYSTEM_METRICS, the system_metrics= argument (None: not given), system keys expected)
+SETTINGS = {
+    "an interval given": (None, INTERVAL, True),
+    "the environment switch": (str(INTERVAL), None, True),
+    "False over the environment": (str(INTERVAL), False, False),
+}
+
+
+@pytest.mark.parametrize("setting", sorted(SETTINGS))
 @pytest.mark.parametrize("framework", sorted(TRAININGS))
-def test_system_metrics_given_as_an_interval_are_recorded(
-    framework: str, sqlite_url: str, project: str, tmp_path: Path, monkeypatch: Any
+def test_system_metrics_are_recorded_when_asked_and_only_then(
+    framework: str, setting: str, sqlite_url: str, project: str, tmp_path: Path, monkeypatch: Any
 ) -> None:
-    monkeypatch.delenv("ATO_SYSTEM_METRICS", raising=False)
-    TRAININGS[framework](sqlite_url, project, tmp_path, system_metrics=INTERVAL)
+    environment, argument, expected = SETTINGS[setting]
+    if environment is None:
+        monkeypatch.delenv("ATO_SYSTEM_METRICS", raising=False)
+    else:
+        monkeypatch.setenv("ATO_SYSTEM_METRICS", environment)
+    options = {} if argument is None else {"system_metrics": argument}
+    TRAININGS[framework](sqlite_url, project, tmp_path, **options)
     for keys in _system_keys(sqlite_url, project):
-        assert keys >= HOST_KEYS
-
-
-@pytest.mark.parametrize("framework", sorted(TRAININGS))
-def test_the_environment_switch_turns_system_metrics_on(
-    framework: str, sqlite_url: str, project: str, tmp_path: Path, monkeypatch: Any
-) -> None:
-    monkeypatch.setenv("ATO_SYSTEM_METRICS", str(INTERVAL))
-    TRAININGS[framework](sqlite_url, project, tmp_path)
-    for keys in _system_keys(sqlite_url, project):
-        assert keys >= HOST_KEYS
-
-
-@pytest.mark.parametrize("framework", sorted(TRAININGS))
-def test_system_metrics_false_wins_over_the_environment(
-    framework: str, sqlite_url: str, project: str, tmp_path: Path, monkeypatch: Any
-) -> None:
-    monkeypatch.setenv("ATO_SYSTEM_METRICS", str(INTERVAL))
-    TRAININGS[framework](sqlite_url, project, tmp_path, system_metrics=False)
-    assert set().union(*_system_keys(sqlite_url, project)) == set()
+        if expected:
+            assert keys >= HOST_KEYS
+        else:
+            assert keys == set()
 
 
 def test_optuna_gives_each_trial_the_samples_of_its_own_time(
