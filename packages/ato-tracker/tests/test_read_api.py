@@ -160,7 +160,7 @@ def test_read_only_finder_reads_and_cannot_write(table: Any):
         "completed",
         "failed",
     }
-    shown = SQLFinder.from_url(url, read_only=True).display_url
+    shown = SQLFinder.from_url(url, read_only=True).database.shown_sqlalchemy_url
     assert shown == Database.from_url(url).shown_sqlalchemy_url
 
 

@@ -8,7 +8,7 @@ import inspect
 import pytest
 
 from ato.adict import ADict
-from ato.tracker import RunStateError, SQLFinder, SQLLogger, structural_hash
+from ato.tracker import RunStateError, SQLFinder, SQLLogger, TrackerConfigError, structural_hash
 
 
 @dataclasses.dataclass
@@ -77,3 +77,42 @@ def test_run_signature_advertises_config_for_callers_that_probe_it(make_config):
     params = inspect.signature(SQLLogger(make_config()).run).parameters
     assert list(params) == ["tags", "config", "start_time"]
     assert params["start_time"].kind is inspect.Parameter.KEYWORD_ONLY  # for importers only
+
+
+def test_update_config_adds_keys_to_the_started_run_and_rehashes_it(make_config):
+    logger = SQLLogger(make_config())
+    run_id = logger.run(config={"lr": 0.1, "model": {"depth": 2}})
+    stored = logger.update_config({"model": {"depth": 3, "width": 8}, "seed": 7})
+    logger.finish()
+    expected = {"lr": 0.1, "model": {"depth": 3, "width": 8}, "seed": 7}
+    assert stored == expected
+    run = SQLFinder(logger.config).find_run(run_id)
+    assert run.config.to_dict() == expected
+    assert run.structural_hash == structural_hash(expected)
+
+
+def test_update_config_takes_dataclasses_and_also_works_after_finish(make_config):
+    logger = SQLLogger(make_config())
+    run_id = logger.run(config={})
+    logger.finish()
+    logger.update_config(Trial(lr=0.5, depth=1))
+    assert SQLFinder(logger.config).find_run(run_id).config.to_dict() == {"lr": 0.5, "depth": 1}
+
+
+def test_update_config_hides_a_database_password(make_config):
+    logger = SQLLogger(make_config())
+    run_id = logger.run(config={})
+    logger.update_config({"experiment": {"sql": {"db_path": "postgresql://u:s3cret@h/db"}}})
+    logger.finish()
+    config = SQLFinder(logger.config).find_run(run_id).config
+    assert config.experiment.sql.db_path == "postgresql://u:***@h/db"
+
+
+def test_update_config_needs_a_run_and_a_mapping(make_config):
+    logger = SQLLogger(make_config())
+    with pytest.raises(RunStateError, match=r"update_config\(\) needs a run"):
+        logger.update_config({"lr": 0.1})
+    logger.run(config={})
+    with pytest.raises(TrackerConfigError, match=r"update_config takes a mapping.*got list"):
+        logger.update_config([1, 2])
+    logger.finish()

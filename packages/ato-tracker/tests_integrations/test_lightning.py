@@ -4,7 +4,9 @@ prefixes, tuners), plus hyperparameters, checkpoints and statuses."""
 
 from __future__ import annotations
 
+import hashlib
 import pickle
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -19,7 +21,7 @@ import torch
 from lightning.pytorch.demos.boring_classes import BoringModel
 from lightning.pytorch.tuner import Tuner
 
-from ato.tracker import SQLFinder, SQLLogger, TrackerConfigError
+from ato.tracker import SQLFinder, SQLLogger, TrackerConfigError, structural_hash
 from ato.tracker.integrations.lightning import AtoLogger
 
 
@@ -90,7 +92,7 @@ def test_fit_and_test_log_the_expected_keys_at_the_expected_steps(
     assert logger.name == project
 
 
-def test_hyperparameters_are_kept_as_config_or_provenance(
+def test_hyperparameters_are_the_run_s_config_before_and_after_it_started(
     sqlite_url: str, project: str, tmp_path: Path
 ) -> None:
     early = AtoLogger(sqlite_url, project)
@@ -108,7 +110,8 @@ def test_hyperparameters_are_kept_as_config_or_provenance(
         "optimizer": {"name": "sgd"},
         "device": "device(type='cpu')",  # other objects as text
     }
-    assert second.provenance["hyperparams"].to_dict() == {"lr": 0.5, "hidden": 8}
+    assert second.config.to_dict() == {"lr": 0.5, "hidden": 8}
+    assert "hyperparams" not in second.provenance
 
 
 def test_logger_and_trainer_survive_pickling_and_keep_logging(
@@ -186,6 +189,97 @@ def test_tuners_leave_the_logger_in_place(sqlite_url: str, project: str, tmp_pat
     runs = _runs(sqlite_url, project)
     assert [r.id for r in runs] == [logger.version]
     assert ("train_loss", 0) in _series(runs[0])
+
+
+def test_hyperparameters_logged_after_model_checkpoint_started_the_run_are_its_config(
+    db_url: str, project: str, tmp_path: Path
+) -> None:
+    """ModelCheckpoint asks for ``version`` (which starts the run) before Lightning logs the
+    hyperparameters: they still land in the run's config, exactly, and only there."""
+    logger = AtoLogger(db_url, project)
+    checkpoint = pl.callbacks.ModelCheckpoint(monitor="val_loss", save_top_k=1)
+    _trainer(tmp_path, logger, callbacks=[checkpoint]).fit(LoggingModel(lr=0.25, hidden=16))
+    logger.finish()
+    (run,) = _runs(db_url, project)
+    assert run.config.to_dict() == {"lr": 0.25, "hidden": 16}
+    assert run.structural_hash == structural_hash({"lr": 0.25, "hidden": 16})
+    assert "hyperparams" not in run.provenance
+    assert Path(checkpoint.best_model_path).parent.parent.name == f"version_{run.id}"
+
+
+class _ArtifactsSeen(pl.Callback):
+    """How many artifacts the run has at the end of each training epoch."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.counts: list[int] = []
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: Any) -> None:
+        run_id = trainer.logger.version
+        self.counts.append(len(SQLFinder.from_url(self.url).get_artifacts(run_id)))
+
+
+def _fit_with_log_model(
+    url: str, project: str, folder: Path, log_model: Any, **options: Any
+) -> tuple[Any, _ArtifactsSeen, Any]:
+    logger = AtoLogger(url, project, log_model=log_model, **options)
+    seen = _ArtifactsSeen(url)
+    checkpoint = pl.callbacks.ModelCheckpoint(monitor="val_loss", save_top_k=1)
+    _trainer(folder, logger, max_epochs=3, callbacks=[checkpoint, seen]).fit(LoggingModel())
+    logger.finish()
+    (run,) = [r for r in _runs(url, project) if r.id == logger.version]
+    return run, seen, checkpoint
+
+
+def test_log_model_false_records_no_checkpoint(
+    sqlite_url: str, project: str, tmp_path: Path
+) -> None:
+    run, seen, _ = _fit_with_log_model(sqlite_url, project, tmp_path, False)
+    assert (run.artifacts, seen.counts) == ([], [0, 0, 0])
+
+
+def test_log_model_true_records_the_kept_checkpoint_when_training_ends(
+    sqlite_url: str, project: str, tmp_path: Path
+) -> None:
+    run, seen, checkpoint = _fit_with_log_model(sqlite_url, project, tmp_path, True)
+    assert seen.counts == [0, 0, 0]  # none while training
+    (artifact,) = run.artifacts
+    kept = sorted(p.name for p in (tmp_path / project / f"version_{run.id}").rglob("*.ckpt"))
+    assert [artifact.name] == kept
+    assert artifact.metadata == {
+        "monitor": "val_loss",
+        "score": float(checkpoint.best_model_score),
+        "best": True,
+    }
+
+
+def test_log_model_all_records_every_checkpoint_as_it_is_saved(
+    sqlite_url: str, project: str, tmp_path: Path
+) -> None:
+    run, seen, _ = _fit_with_log_model(sqlite_url, project, tmp_path, "all")
+    # ModelCheckpoint saves after validation, which ends each epoch after on_train_epoch_end
+    assert seen.counts == [0, 1, 2]
+    names = [a.name for a in sorted(run.artifacts, key=lambda a: a.id)]
+    assert names == [f"epoch={e}-step={4 * (e + 1)}.ckpt" for e in range(3)]
+
+
+def test_checkpoints_are_stored_in_the_artifact_store_unless_referenced(
+    sqlite_url: str, project: str, tmp_path: Path
+) -> None:
+    stored, _, _ = _fit_with_log_model(sqlite_url, project, tmp_path / "a", True)
+    referenced, _, _ = _fit_with_log_model(
+        sqlite_url, project, tmp_path / "b", True, copy_checkpoints=False
+    )
+    finder = SQLFinder.from_url(sqlite_url)
+    (copy,) = stored.artifacts
+    (reference,) = referenced.artifacts
+    original = Path(copy.path).read_bytes()
+    assert (copy.stored, reference.stored) == (True, False)
+    assert copy.sha256 == hashlib.sha256(original).hexdigest()
+    assert copy.size == len(original)
+    assert reference.sha256 == hashlib.sha256(Path(reference.path).read_bytes()).hexdigest()
+    shutil.rmtree(tmp_path / "a")  # the checkpoint folder is gone; the stored copy is not
+    assert finder.artifact_file(stored.id, copy.name).read_bytes() == original
 
 
 def test_checkpoints_are_recorded_as_artifacts(

@@ -23,12 +23,7 @@ the search-run contract):
   it completed with a finite value; otherwise the rule above picks one.
 """
 
-from .read.answers import (
-    Evaluation,
-    SearchAnswer,
-    guess_search_metric,
-    running_answers,
-    search_answer,
-)
+from .read import answers as _rule
+from .read.answers import *  # noqa: F403 - every public name of the rule
 
-__all__ = ["Evaluation", "SearchAnswer", "guess_search_metric", "running_answers", "search_answer"]
+__all__ = _rule.__all__

@@ -6,28 +6,7 @@ ato-hyperopt never imports it: it passes the facts through its ``SearchRunLogger
 `SQLLogger` stores them here.
 """
 
-from .storage.search_runs import (
-    ANSWER_TAG,
-    SEARCH_PREFIX,
-    SearchFacts,
-    SearchRun,
-    build_tags,
-    contract_tags,
-    is_answer,
-    parse_tags,
-    search_id_of,
-    search_tag,
-)
+from .storage import search_runs as _contract
+from .storage.search_runs import *  # noqa: F403 - every public name of the contract
 
-__all__ = [
-    "ANSWER_TAG",
-    "SEARCH_PREFIX",
-    "SearchFacts",
-    "SearchRun",
-    "build_tags",
-    "contract_tags",
-    "is_answer",
-    "parse_tags",
-    "search_id_of",
-    "search_tag",
-]
+__all__ = _contract.__all__

@@ -21,9 +21,8 @@ module                                      what it gives                       
 
 Each module imports its framework when it is itself imported, never before: importing
 ``ato.tracker`` or this package imports no framework, so import the module you use. Importing
-``lightning`` or ``transformers`` without its framework raises
-`ato.tracker.MissingDependencyError` naming the extra to install; the other modules raise the
-framework's own ``ImportError``. The modules use only the public API of
+one whose framework is not installed raises `ato.tracker.MissingDependencyError` naming the
+extra to install. Each takes ``system_metrics=`` (see `ato.tracker.SQLLogger`). The modules use only the public API of
 [`ato.tracker`][ato.tracker] (a [`SQLLogger`][ato.tracker.SQLLogger] per run), and write from
 one process only when training runs on several (rank 0, the main process).
 """

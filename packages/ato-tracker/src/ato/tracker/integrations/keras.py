@@ -17,13 +17,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
-
-import keras
+from typing import TYPE_CHECKING, Any
 
 from ato.tracker import SQLLogger
 
-from .trainrun import BestStep, TrainingRun
+from .frameworks import import_framework
+from .trainrun import TrainingRun
+
+if TYPE_CHECKING:
+    import keras
+else:
+    keras = import_framework("keras", extra="keras", integration=__name__)
 
 __all__ = ["AtoCallback", "metric_key"]
 
@@ -56,10 +60,15 @@ class AtoCallback(keras.callbacks.Callback):
         mode: ``'min'``/``'max'`` for ``monitor``; default ``max`` for accuracy, AUC,
             precision, recall, F1 and IoU metrics (as Keras's ``EarlyStopping`` guesses),
             else ``min``.
+        system_metrics: sample CPU, memory, disk, network (and GPU) metrics under
+            ``system/`` while the run is active: ``True`` (every 10 s), seconds between
+            samples, ``False``; ``None``: the ``ATO_SYSTEM_METRICS`` environment variable
+            decides. Without ``logger`` only (a logger has its own setting).
 
     Raises:
-        TrackerConfigError: ``logger`` given together with ``db``/``project``, or a bad
-            ``mode``.
+        TrackerConfigError: ``logger`` given together with ``db``/``project`` or
+            ``system_metrics``, or a bad ``mode``.
+        MissingDependencyError: (at import) Keras is not installed.
     """
 
     def __init__(
@@ -72,17 +81,16 @@ class AtoCallback(keras.callbacks.Callback):
         tags: Any = None,
         monitor: str | None = None,
         mode: str | None = None,
+        system_metrics: bool | float | None = None,
     ) -> None:
         super().__init__()
-        self.run = TrainingRun("keras", logger, db, project, tags, config)
+        self.run = TrainingRun(
+            "keras", logger, db, project, tags, config, system_metrics, None, mode
+        )
         self.monitor = monitor
-        self.mode = mode
-        self._best = BestStep(None, mode)
-        self._keys: dict[str, str] = {}
 
     def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
         """Start the run with the fit parameters, model and optimizer."""
-        self._best = BestStep(None, self.mode)
         self.run.start(self._params())
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
@@ -90,7 +98,7 @@ class AtoCallback(keras.callbacks.Callback):
         if not logs:
             return
         log = self.run.logger.log_metric
-        keys = self._keys
+        keys = self.run.keys
         for name, value in logs.items():
             key = keys.get(name)
             if key is None:
@@ -99,11 +107,10 @@ class AtoCallback(keras.callbacks.Callback):
         monitor = self.monitor or ("val_loss" if "val_loss" in logs else "loss")
         if monitor in logs:
             higher = any(part in monitor for part in _MAXIMISED)
-            self._best.offer(keys[monitor], float(logs[monitor]), epoch, higher)
+            self.run.best.offer(keys[monitor], float(logs[monitor]), epoch, higher)
 
     def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
         """Log the best epoch and finish the run."""
-        self._best.log(self.run.logger)
         self.run.finish()
 
     def _params(self) -> dict[str, Any]:

@@ -25,7 +25,10 @@ from typing import Any
 
 from ato.tracker import SQLLogger
 
-from .trainrun import BestStep, TrainingRun
+from .frameworks import require_installed
+from .trainrun import TrainingRun
+
+require_installed("lightgbm", "lightgbm", __name__)  # checked, not imported: no base class
 
 __all__ = ["AtoLightGBMCallback", "ato_callback"]
 
@@ -34,7 +37,34 @@ ORDER = 25
 
 
 class AtoLightGBMCallback:
-    """The callable `ato_callback` returns (arguments there)."""
+    """A LightGBM callback recording each training as an ato run (see the module docstring);
+    `ato_callback` is its short name.
+
+    Args:
+        logger: an `SQLLogger`; when its run is running the metrics go there (the run stays
+            open), else a run is started and finished by the callback. ``None``: a logger for
+            ``project`` in ``db``.
+        db: SQLAlchemy URL or SQLite path (default ``sqlite:///experiments.db``), without
+            ``logger``.
+        project: project name (default ``'lightgbm'``), without ``logger``.
+        config: your own config, stored with the run beside ``lightgbm``.
+        tags: tags of the runs started by the callback.
+        monitor: ``'<dataset>/<metric>'`` whose best round is recorded; default the first
+            metric of the first validation set.
+        mode: ``'min'``/``'max'`` for ``monitor``; default LightGBM's direction for it.
+        system_metrics: sample CPU, memory, disk, network (and GPU) metrics under
+            ``system/`` while the run is active: ``True`` (every 10 s), seconds between
+            samples, ``False``; ``None``: the ``ATO_SYSTEM_METRICS`` environment variable
+            decides. Without ``logger`` only (a logger has its own setting).
+
+    The callback is a callable for ``callbacks=[...]`` and a context manager (its exit
+    finishes the run: ``failed`` when an exception escapes).
+
+    Raises:
+        TrackerConfigError: ``logger`` given together with ``db``/``project`` or
+            ``system_metrics``, or a bad ``mode``.
+        MissingDependencyError: (at import) LightGBM is not installed.
+    """
 
     order = ORDER
     before_iteration = False
@@ -49,14 +79,13 @@ class AtoLightGBMCallback:
         tags: Any = None,
         monitor: str | None = None,
         mode: str | None = None,
+        system_metrics: bool | float | None = None,
     ) -> None:
-        self.run = TrainingRun("lightgbm", logger, db, project, tags, config)
-        self.monitor = monitor
-        self.mode = mode
-        self._best = BestStep(monitor, mode)
+        self.run = TrainingRun(
+            "lightgbm", logger, db, project, tags, config, system_metrics, monitor, mode
+        )
         self._booster: Any = None
         self._train_name = "training"
-        self._keys: dict[tuple[str, str], str] = {}
 
     def __call__(self, env: Any) -> None:
         """Log round ``env.iteration``'s evaluation results (start the run at the first
@@ -65,8 +94,8 @@ class AtoLightGBMCallback:
             self._begin(env)
         log = self.run.logger.log_metric
         step = env.iteration
-        keys = self._keys
-        best = self._best
+        keys = self.run.keys
+        best = self.run.best
         for result in env.evaluation_result_list or ():
             dataset, metric, value = result[0], result[1], result[2]
             key = keys.get((dataset, metric))
@@ -81,7 +110,6 @@ class AtoLightGBMCallback:
     def _begin(self, env: Any) -> None:
         if self.run.run_id is not None:  # the previous training stopped early
             self.finish()
-        self._best = BestStep(self.monitor, self.mode)
         self._booster = env.model
         self._train_name = getattr(env.model, "_train_data_name", "training")
         self.run.start(_json_params(env.params))
@@ -93,16 +121,16 @@ class AtoLightGBMCallback:
         if self.run.run_id is None:
             return
         step, value = self._booster_best()
-        self._best.log(self.run.logger, step, value)
-        self.run.finish(status)
+        self.run.finish(status, step, value)
         self._booster = None
 
     def _booster_best(self) -> tuple[int | None, float | None]:
         booster = self._booster
         best = getattr(booster, "best_iteration", 0) or 0
-        if best <= 0 or self._best.key is None:
+        key = self.run.best.key
+        if best <= 0 or key is None:
             return None, None
-        dataset, _, metric = self._best.key.rpartition("/")
+        dataset, _, metric = key.rpartition("/")
         score = getattr(booster, "best_score", {}).get(dataset, {}).get(metric)
         return best - 1, None if score is None else float(score)
 
@@ -118,42 +146,8 @@ class AtoLightGBMCallback:
         self.finish("completed" if kind is None else "failed")
 
 
-def ato_callback(
-    logger: SQLLogger | None = None,
-    *,
-    db: str | None = None,
-    project: str | None = None,
-    config: Any = None,
-    tags: Any = None,
-    monitor: str | None = None,
-    mode: str | None = None,
-) -> AtoLightGBMCallback:
-    """A LightGBM callback recording each training as an ato run (see the module docstring).
-
-    Args:
-        logger: an `SQLLogger`; when its run is running the metrics go there (the run stays
-            open), else a run is started and finished by the callback. ``None``: a logger for
-            ``project`` in ``db``.
-        db: SQLAlchemy URL or SQLite path (default ``sqlite:///experiments.db``), without
-            ``logger``.
-        project: project name (default ``'lightgbm'``), without ``logger``.
-        config: your own config, stored with the run beside ``lightgbm``.
-        tags: tags of the runs started by the callback.
-        monitor: ``'<dataset>/<metric>'`` whose best round is recorded; default the first
-            metric of the first validation set.
-        mode: ``'min'``/``'max'`` for ``monitor``; default LightGBM's direction for it.
-
-    Returns:
-        A callable for ``callbacks=[...]``, also a context manager (its exit finishes the
-        run: ``failed`` when an exception escapes).
-
-    Raises:
-        TrackerConfigError: ``logger`` given together with ``db``/``project``, or a bad
-            ``mode``.
-    """
-    return AtoLightGBMCallback(
-        logger, db=db, project=project, config=config, tags=tags, monitor=monitor, mode=mode
-    )
+#: ``ato_callback(...)``: the callback (arguments at `AtoLightGBMCallback`), by its short name.
+ato_callback = AtoLightGBMCallback
 
 
 def _json_params(params: Mapping[str, Any]) -> dict[str, Any]:

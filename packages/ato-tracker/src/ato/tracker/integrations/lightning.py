@@ -28,21 +28,21 @@ import sys
 import uuid
 from argparse import Namespace
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from ato.tracker import MissingDependencyError, RunStateError, SQLLogger, TrackerConfigError
+from ato.tracker import RunStateError, SQLLogger, TrackerConfigError
 
-try:
+from .frameworks import import_framework
+
+if TYPE_CHECKING:
     from lightning.pytorch.loggers.logger import Logger as _LightningLogger
-except ImportError:  # pragma: no cover - exercised only where lightning is missing
-    try:
-        from pytorch_lightning.loggers.logger import (  # type: ignore[assignment]
-            Logger as _LightningLogger,
-        )
-    except ImportError as error:
-        raise MissingDependencyError(
-            "lightning", "lightning", "ato.tracker.integrations.lightning"
-        ) from error
+else:
+    _LightningLogger = import_framework(
+        "lightning.pytorch.loggers.logger",
+        "pytorch_lightning.loggers.logger",
+        extra="lightning",
+        integration=__name__,
+    ).Logger
 
 __all__ = ["AtoLogger"]
 
@@ -82,21 +82,33 @@ class AtoLogger(_LightningLogger):
         tags: labels stored with the run (a string or a list of strings).
         prefix: put before every metric name, joined by ``-`` (Lightning's convention):
             ``prefix="fold1"`` logs ``train_loss`` as ``fold1-train_loss``.
-        log_model: checkpoints of ``ModelCheckpoint`` recorded as artifacts of the run
-            (type ``'checkpoint'``, metadata: the monitored score and whether it is the best):
-            ``False`` none; ``True`` the kept ones when training ends (every one as it is
-            saved when ``save_top_k == -1``); ``'all'`` every one as it is saved.
+        log_model: which checkpoints of ``ModelCheckpoint`` become artifacts of the run
+            (type ``'checkpoint'``, metadata: the monitor, its score and whether it is the
+            best), as MLflow's Lightning logger does: ``False`` none; ``True`` the ones
+            ``ModelCheckpoint`` kept, when training ends (with ``save_top_k == -1`` every one
+            as it is saved, since all are kept); ``'all'`` every one as it is saved (a file
+            saved again under the same name, e.g. ``last.ckpt``, is recorded again).
+        copy_checkpoints: ``True`` (default) stores each recorded checkpoint: the file is
+            copied into the database's artifact store (SHA-256 addressed; it survives deleting
+            the checkpoint folder and ``ato runs get RUN NAME`` fetches it). ``False``
+            references it: only its path, size and SHA-256 are recorded (for big checkpoints
+            on shared storage). A server database without an artifact store
+            (``artifact_root=``/``$ATO_ARTIFACT_ROOT``) can only reference; a warning says so.
         save_dir: the root of the checkpoint folder ``save_dir/project/version_<run id>``;
             ``None`` uses the Trainer's ``default_root_dir``.
+        system_metrics: sample CPU, memory, disk, network (and GPU) metrics under
+            ``system/`` while the run is active: ``True`` (every 10 s), seconds between
+            samples, ``False``; ``None``: the ``ATO_SYSTEM_METRICS`` environment variable
+            decides.
         **logger_options: passed to `ato.tracker.SQLLogger.from_url` (``batch_size``,
-            ``flush_interval``, timeouts, ...).
+            ``flush_interval``, timeouts, ``artifact_root``...).
 
     The run is created on first use (``experiment``, ``version``, the first metrics), once.
-    Metrics are stored at Lightning's global step. Hyperparameters given by Lightning before
-    the run starts become the run's config; those given after it started (Lightning asks for
-    ``version`` when it sets up checkpointing, before it logs hyperparameters) are stored in
-    the run's provenance under ``hyperparams``, as the tracker cannot change a started run's
-    config. ``finalize("success")`` only flushes, so that ``trainer.test`` after
+    Metrics are stored at Lightning's global step. Hyperparameters are the run's config:
+    those given before the run starts are stored when it starts, those given after (Lightning
+    asks for ``version`` when ``ModelCheckpoint`` sets up, before it logs hyperparameters)
+    are added to it with `ato.tracker.SQLLogger.update_config` (top-level keys replace).
+    ``finalize("success")`` only flushes, so that ``trainer.test`` after
     ``trainer.fit`` adds to the same run; the run is finished ``'completed'`` by `finish`, at
     interpreter exit, or at once in a multiprocessing child (whose exit skips exit handlers).
     ``finalize("failed")`` finishes it ``'failed'``; a SIGTERM (``"finished"``) ``'killed'``.
@@ -107,8 +119,10 @@ class AtoLogger(_LightningLogger):
     spawned processes).
 
     Raises:
-        TrackerConfigError: ``prefix`` is not a string or ``log_model`` is not True, False or
-            ``'all'``.
+        TrackerConfigError: ``prefix`` is not a string, ``log_model`` is not True, False or
+            ``'all'``, or ``system_metrics`` is not a sampling setting (when the run starts).
+        MissingDependencyError: (at import) neither ``lightning`` nor ``pytorch_lightning``
+            is installed; (when the run starts) system metrics are asked for without psutil.
     """
 
     LOGGER_JOIN_CHAR = "-"
@@ -121,7 +135,9 @@ class AtoLogger(_LightningLogger):
         tags: Any = None,
         prefix: str = "",
         log_model: bool | Literal["all"] = False,
+        copy_checkpoints: bool = True,
         save_dir: str | os.PathLike[str] | None = None,
+        system_metrics: bool | float | None = None,
         **logger_options: Any,
     ) -> None:
         super().__init__()
@@ -137,7 +153,8 @@ class AtoLogger(_LightningLogger):
         self._prefix = prefix
         self._log_model = log_model
         self._save_dir = None if save_dir is None else os.fspath(save_dir)
-        self._options = logger_options
+        self._copy_checkpoints = bool(copy_checkpoints)
+        self._options = {**logger_options, "system_metrics": system_metrics}
         self._hparams: dict[str, Any] = {}
         self._run_id: int | None = None
         self._pid: int | None = None  # the process that started the run
@@ -212,17 +229,16 @@ class AtoLogger(_LightningLogger):
             logger.log_metric(name, value.item() if hasattr(value, "item") else value, step)
 
     def log_hyperparams(self, params: Any, *args: Any, **kwargs: Any) -> None:
-        """Keep ``params`` (a dict, ``argparse.Namespace``, dataclass or OmegaConf config;
-        nested values stay nested, other objects are stored as text) as the run's config, or
-        in its provenance (``hyperparams``) once the run has started."""
+        """Store ``params`` (a dict, ``argparse.Namespace``, dataclass or OmegaConf config;
+        nested values stay nested, other objects are stored as text) in the run's config:
+        kept until the run starts, added to it (`ato.tracker.SQLLogger.update_config`) once
+        it has."""
         if _global_rank() > 0:
             return
-        merged = {**self._hparams, **_plain(params)}
-        if self._run_id is None and self._token not in _LIVE:
-            self._hparams = merged
-            return
-        self._hparams = merged
-        self.experiment.add_provenance("hyperparams", merged)
+        new = _plain(params)
+        self._hparams = {**self._hparams, **new}
+        if self._run_id is not None or self._token in _LIVE:
+            self.experiment.update_config(new)
 
     def after_save_checkpoint(self, checkpoint_callback: Any) -> None:
         """Record the checkpoints of ``checkpoint_callback`` (a ``ModelCheckpoint``) as
@@ -290,7 +306,9 @@ class AtoLogger(_LightningLogger):
                 "score": None if score is None else float(score),
                 "best": path == best,
             }
-            logger.log_artifact(None, path, "checkpoint", metadata)
+            logger.log_artifact(
+                path, data_type="checkpoint", metadata=metadata, copy=self._copy_checkpoints
+            )
             self._logged_checkpoints[path] = modified
 
 

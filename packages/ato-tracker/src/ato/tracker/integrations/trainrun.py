@@ -26,7 +26,7 @@ BEST_PREFIX = "best/"
 
 
 class TrainingRun:
-    """The run one training callback writes.
+    """The run one training callback writes, and the best step of its monitored metric.
 
     Args:
         framework: the framework's name (``'keras'``...), for provenance and messages.
@@ -37,9 +37,20 @@ class TrainingRun:
         tags: tags of a run this callback starts (a list of strings or one string).
         config: the user's config (mapping, ADict, dataclass...) stored with a run this
             callback starts, with the framework's parameters added under ``framework``.
+        system_metrics: for the logger made here: ``True`` (every 10 s), seconds between
+            samples, ``False``, or ``None`` (the ``ATO_SYSTEM_METRICS`` environment variable
+            decides); see `ato.tracker.SQLLogger`.
+        monitor: the metric key whose best step is recorded (``None``: the first key
+            `BestStep.offer` is given).
+        mode: ``'min'``/``'max'`` for ``monitor``; ``None``: the framework's direction.
+
+    Attributes:
+        best: the `BestStep` of the current training (new at each `start`).
+        keys: the callback's cache of metric keys by framework name (its own to fill).
 
     Raises:
-        TrackerConfigError: both ``logger`` and ``db``/``project`` are given.
+        TrackerConfigError: ``logger`` is given together with ``db``/``project`` or
+            ``system_metrics`` (the logger has its own), or ``mode`` is not min/max.
     """
 
     def __init__(
@@ -50,18 +61,31 @@ class TrainingRun:
         project: str | None = None,
         tags: Any = None,
         config: Any = None,
+        system_metrics: bool | float | None = None,
+        monitor: str | None = None,
+        mode: str | None = None,
     ) -> None:
         if logger is not None and (db is not None or project is not None):
             raise TrackerConfigError(
                 f"the {framework} callback takes either logger= or db=/project=, not both; "
                 "the logger already names its database and project"
             )
+        if logger is not None and system_metrics is not None:
+            raise TrackerConfigError(
+                f"the {framework} callback takes system_metrics= only without logger=; give "
+                "it to the logger instead: SQLLogger(..., system_metrics=True)"
+            )
         self.framework = framework
         self._logger = logger
         self._db = db or DEFAULT_DB
         self._project = project or framework
+        self._system_metrics = system_metrics
         self.tags = tags
         self.config = config
+        self.monitor = monitor
+        self.mode = mode
+        self.best = BestStep(monitor, mode)
+        self.keys: dict[Any, str] = {}
         self.owns_run = False
         self.run_id: int | None = None
 
@@ -69,12 +93,15 @@ class TrainingRun:
     def logger(self) -> SQLLogger:
         """The `SQLLogger` written with (made on first use when none was given)."""
         if self._logger is None:
-            self._logger = SQLLogger.from_url(self._db, self._project)
+            self._logger = SQLLogger.from_url(
+                self._db, self._project, system_metrics=self._system_metrics
+            )
         return self._logger
 
     def start(self, params: Mapping[str, Any]) -> int:
         """Start the run (or join the logger's running run) with the framework's ``params``
-        (JSON-like); returns the run id."""
+        (JSON-like); the best step starts anew. Returns the run id."""
+        self.best = BestStep(self.monitor, self.mode)
         logger = self.logger
         current = logger.get_current_run() if logger.get_current_run_id() is not None else None
         if current is not None and current.status == RUNNING:
@@ -88,10 +115,15 @@ class TrainingRun:
         self.owns_run = True
         return self.run_id
 
-    def finish(self, status: str = "completed") -> None:
-        """Flush; finish the run as ``status`` if this callback started it."""
+    def finish(
+        self, status: str = "completed", best_step: int | None = None, best: float | None = None
+    ) -> None:
+        """Log the best step (``best_step``/``best`` when the framework reported them, e.g.
+        its early stopping, else the best seen), then flush, and finish the run as
+        ``status`` if this callback started it. Harmless when no run is open."""
         if self.run_id is None:
             return
+        self.best.log(self.logger, best_step, best)
         if self.owns_run:
             self.logger.finish(status)
         else:

@@ -23,16 +23,18 @@ import numbers
 import os
 import weakref
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ato.tracker import MissingDependencyError, SQLLogger
+from ato.tracker import SQLLogger
 
-try:
+from .frameworks import import_framework
+
+if TYPE_CHECKING:
     from transformers import TrainerCallback
-except ImportError as error:  # pragma: no cover - exercised only where transformers is missing
-    raise MissingDependencyError(
-        "transformers", "transformers", "ato.tracker.integrations.transformers"
-    ) from error
+else:
+    TrainerCallback = import_framework(
+        "transformers", extra="transformers", integration=__name__
+    ).TrainerCallback
 
 __all__ = ["AtoCallback"]
 
@@ -49,9 +51,20 @@ class AtoCallback(TrainerCallback):
         project: the project name.
         tags: labels stored with the run (a string or a list of strings).
         log_checkpoints: record each checkpoint folder the Trainer saves
-            (``output_dir/checkpoint-<step>``) as an artifact of type ``'checkpoint'``.
+            (``output_dir/checkpoint-<step>``) as it is saved, file by file, as artifacts of
+            type ``'checkpoint'`` named ``checkpoint-<step>/<file>``.
+        copy_checkpoints: ``True`` (default) stores the recorded files: copied into the
+            database's artifact store (SHA-256 addressed; they survive the Trainer's
+            ``save_total_limit`` deleting the folder, and ``ato runs get RUN NAME`` fetches
+            them). ``False`` references them: path, size and SHA-256 only. A server database
+            without an artifact store (``artifact_root=``/``$ATO_ARTIFACT_ROOT``) can only
+            reference; a warning says so.
+        system_metrics: sample CPU, memory, disk, network (and GPU) metrics under
+            ``system/`` while the run is active: ``True`` (every 10 s), seconds between
+            samples, ``False``; ``None``: the ``ATO_SYSTEM_METRICS`` environment variable
+            decides.
         **logger_options: passed to `ato.tracker.SQLLogger.from_url` (``batch_size``,
-            ``flush_interval``, timeouts, ...).
+            ``flush_interval``, timeouts, ``artifact_root``...).
 
     The run starts at ``on_train_begin`` (or at the first ``on_log``, for an
     ``evaluate()`` without training) with the config ``{"training_args": ...,
@@ -78,13 +91,16 @@ class AtoCallback(TrainerCallback):
         *,
         tags: Any = None,
         log_checkpoints: bool = False,
+        copy_checkpoints: bool = True,
+        system_metrics: bool | float | None = None,
         **logger_options: Any,
     ) -> None:
         self._db_url = str(db_url)
         self._project = project
         self._tags = tags
         self._log_checkpoints = bool(log_checkpoints)
-        self._options = logger_options
+        self._copy_checkpoints = bool(copy_checkpoints)
+        self._options = {**logger_options, "system_metrics": system_metrics}
         self._config: dict[str, Any] | None = None
         self._last: dict[str, tuple[int, Any]] = {}  # key -> (step, value) stored last
         self.logger: SQLLogger | None = None
@@ -129,7 +145,9 @@ class AtoCallback(TrainerCallback):
         folder = os.path.join(args.output_dir, f"checkpoint-{state.global_step}")
         if os.path.isdir(folder):
             metadata = {"step": state.global_step, "best": state.best_model_checkpoint == folder}
-            self._start().log_artifact(None, folder, "checkpoint", metadata)
+            self._start().log_artifact(
+                folder, data_type="checkpoint", metadata=metadata, copy=self._copy_checkpoints
+            )
 
     def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
         """Finish the run ``'completed'`` (main process only)."""

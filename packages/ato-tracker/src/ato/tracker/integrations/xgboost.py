@@ -16,14 +16,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
-
-import xgboost
+from typing import TYPE_CHECKING, Any
 
 from ato.tracker import SQLLogger
 from ato.tracker.importers.params import typed
 
-from .trainrun import BestStep, TrainingRun
+from .frameworks import import_framework
+from .trainrun import TrainingRun
+
+if TYPE_CHECKING:
+    import xgboost
+else:
+    xgboost = import_framework("xgboost", extra="xgboost", integration=__name__)
 
 __all__ = ["AtoCallback"]
 
@@ -57,10 +61,15 @@ class AtoCallback(xgboost.callback.TrainingCallback):
             did not set one; default the last metric of the last dataset.
         mode: ``'min'``/``'max'`` for ``monitor``; default from the metric's name (``auc``,
             ``map``, ``ndcg``, ``aucpr``, ``pre`` are maximised, others minimised).
+        system_metrics: sample CPU, memory, disk, network (and GPU) metrics under
+            ``system/`` while the run is active: ``True`` (every 10 s), seconds between
+            samples, ``False``; ``None``: the ``ATO_SYSTEM_METRICS`` environment variable
+            decides. Without ``logger`` only (a logger has its own setting).
 
     Raises:
-        TrackerConfigError: ``logger`` given together with ``db``/``project``, or a bad
-            ``mode``.
+        TrackerConfigError: ``logger`` given together with ``db``/``project`` or
+            ``system_metrics``, or a bad ``mode``.
+        MissingDependencyError: (at import) XGBoost is not installed.
     """
 
     def __init__(
@@ -74,18 +83,16 @@ class AtoCallback(xgboost.callback.TrainingCallback):
         tags: Any = None,
         monitor: str | None = None,
         mode: str | None = None,
+        system_metrics: bool | float | None = None,
     ) -> None:
         super().__init__()
-        self.run = TrainingRun("xgboost", logger, db, project, tags, config)
+        self.run = TrainingRun(
+            "xgboost", logger, db, project, tags, config, system_metrics, monitor, mode
+        )
         self.params = None if params is None else dict(params)
-        self.monitor = monitor
-        self.mode = mode
-        self._best = BestStep(monitor, mode)
-        self._keys: dict[tuple[str, str], str] = {}
 
     def before_training(self, model: Any) -> Any:
         """Start the run with the training parameters; returns ``model`` unchanged."""
-        self._best = BestStep(self.monitor, self.mode)
         params = self.params if self.params is not None else booster_params(model)
         self.run.start(params)
         return model
@@ -93,8 +100,8 @@ class AtoCallback(xgboost.callback.TrainingCallback):
     def after_iteration(self, model: Any, epoch: int, evals_log: Mapping[str, Any]) -> bool:
         """Log round ``epoch``'s latest evaluation results; never asks to stop (False)."""
         log = self.run.logger.log_metric
-        keys = self._keys
-        watched = self.monitor
+        keys = self.run.keys
+        watched = self.run.monitor
         latest: tuple[str, str, float] | None = None
         for dataset, metrics in evals_log.items():
             for metric, history in metrics.items():
@@ -109,14 +116,13 @@ class AtoCallback(xgboost.callback.TrainingCallback):
                     latest = (key, metric, value)
         if latest is not None:  # the monitored metric, by default the last one logged
             key, metric, value = latest
-            self._best.offer(key, float(value), epoch, _maximised(metric))
+            self.run.best.offer(key, float(value), epoch, _maximised(metric))
         return False
 
     def after_training(self, model: Any) -> Any:
         """Log the best round and finish the run; returns ``model`` unchanged."""
         step, value = _early_stopping_best(model)
-        self._best.log(self.run.logger, step, value)
-        self.run.finish()
+        self.run.finish("completed", step, value)
         return model
 
 

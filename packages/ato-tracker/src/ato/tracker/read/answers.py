@@ -21,6 +21,8 @@ from ..storage.statuses import RunStatus
 from .modes import default_mode
 from .results import MetricSummary, Run
 
+__all__ = ["Evaluation", "SearchAnswer", "guess_search_metric", "running_answers", "search_answer"]
+
 COMPLETED = RunStatus.COMPLETED
 _BUDGET_KEYS = ("__budget__",)
 _RUNG_KEYS = ("__num_halved__", "__rung__")

@@ -143,6 +143,11 @@ class SQLFinder:
             schema revision is not this ato-tracker's (``ato db upgrade``).
         sqlalchemy.exc.DBAPIError: the database cannot be opened or read.
 
+    Attributes:
+        database: the [`Database`][ato.tracker.Database] read; its ``shown_sqlalchemy_url``
+            is the URL to show (any password replaced by ``***``).
+        engine: the SQLAlchemy engine reading it.
+
     Every method returns plain objects from `ato.tracker.read.results` that stay usable after
     the call: not-found cases return ``None`` (single objects) or ``[]`` (lists).
     """
@@ -219,11 +224,6 @@ class SQLFinder:
             url, read_only=True, crash_timeout=crash_timeout, artifact_root=artifact_root
         )
 
-    @property
-    def display_url(self) -> str:
-        """The database URL with any password replaced by ``***`` (the form to show)."""
-        return self.database.shown_sqlalchemy_url
-
     def find_project(self, name: str) -> Project | None:
         """The project called ``name``, or ``None``."""
         with self.engine.connect() as conn:
@@ -283,7 +283,7 @@ class SQLFinder:
             )
         if self.artifact_root is None:
             raise ArtifactNotFoundError(
-                f"no artifact store is configured for {self.display_url}; set "
+                f"no artifact store is configured for {self.database.shown_sqlalchemy_url}; set "
                 f"${artifact_store.ARTIFACT_ROOT_ENV} (or artifact_root=) to its directory"
             )
         return artifact_store.stored_file(self.artifact_root, found.sha256)

@@ -251,6 +251,7 @@ class SQLLogger:
         self.heartbeat_interval = heartbeat_interval
         self._heartbeat: Heartbeat | None = None
         self._provenance: dict[str, Any] = {}
+        self._run_config: dict[str, Any] = {}
         self._session: Session | None = None
 
     # -- runs ---------------------------------------------------------------------------
@@ -336,6 +337,7 @@ class SQLLogger:
             (_runs.c.structural_hash, values["structural_hash"]),
         )
         self._run_id = _insert_once(self.engine, _runs, stmt, match)
+        self._run_config = stored
         self._run_dir = None
         self._active = True
         self._buffer.start_timer()
@@ -372,6 +374,44 @@ class SQLLogger:
         self._provenance = {**self._provenance, str(name): to_json_value(data)}
         stmt = update(_runs).where(_runs.c.id == run_id).values(provenance=self._provenance)
         retry_disconnects(lambda: run_transaction(self.engine, lambda conn: conn.execute(stmt)))
+
+    def update_config(self, values: Any) -> dict[str, Any]:
+        """Add ``values`` to the current run's config, for parameters known only after the run
+        started (Lightning logs its hyperparameters after asking for the run's id): each
+        top-level key of ``values`` is set, replacing the value the config had for it, as W&B's
+        ``run.config.update`` does; the other keys stay. The structural hash (by which runs of
+        the same configuration are found) is computed again. Also after the run finished.
+
+        Args:
+            values: a mapping, ADict, OmegaConf config or dataclass instance (normalized as
+                `run`'s ``config``; a database password in it is hidden the same way).
+
+        Returns:
+            The run's whole config as now stored.
+
+        Raises:
+            RunStateError: no run was started.
+            TrackerConfigError: ``values`` is not a mapping (e.g. a list).
+            ConfigTooLargeError: on MySQL/MariaDB, the config grew past what the server
+                accepts in one statement.
+        """
+        run_id = self._require_run("update_config")
+        added = to_json_value(values)
+        if not isinstance(added, dict):
+            raise TrackerConfigError(
+                f"update_config takes a mapping, ADict, OmegaConf config or dataclass, got "
+                f"{type(values).__name__}; give the values under names, e.g. {{'lr': 0.1}}"
+            )
+        config = {**self._run_config, **redact_db_password(added)}
+        _check_config_size(self.engine, config)
+        stmt = (
+            update(_runs)
+            .where(_runs.c.id == run_id)
+            .values(config=config, structural_hash=structural_hash(config))
+        )
+        retry_disconnects(lambda: run_transaction(self.engine, lambda conn: conn.execute(stmt)))
+        self._run_config = config
+        return config
 
     def add_tags(self, tags: Any, run_id: int | None = None) -> list[str]:
         """Add ``tags`` to an existing run (default: the run started last by this logger), also
