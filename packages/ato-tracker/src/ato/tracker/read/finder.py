@@ -561,7 +561,8 @@ class SQLFinder:
             MissingDependencyError: pandas is not installed (``pip install 'ato-tracker[pandas]'``).
         """
         dataframes.import_pandas("SQLFinder.runs_frame")
-        runs = self.get_runs_in_project(project_name, with_metrics=False)
+        with self.engine.connect() as conn:  # light rows: no ADicts, artifacts, provenance
+            runs = overview.project_run_rows(conn, project_name, crash_timeout=self.crash_timeout)
         summaries = self.get_metric_summaries([run.id for run in runs])
         columns, rows = frames.run_rows(runs, summaries, params, metrics)
         return frames.runs_frame(columns, rows)
