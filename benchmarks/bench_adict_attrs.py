@@ -17,6 +17,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ato.adict import ADict
+from timing import record_goal
+
 from ato.adict.core import _SCALARS, _convert, _guard
 
 REPEAT = 41
@@ -129,6 +131,7 @@ def main() -> None:
         ratio = shipped[op] / base[op]
         verdict = "met" if ratio <= goal else "MISSED"
         print(f"ADict {op}: {ratio:.2f}x dict (goal <= {goal}x, {verdict})")
+        record_goal(f"ADict attribute {op} / dict", ratio, goal)
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ def read_pages(
         rows = [_summary(*row) for row in conn.execute(stmt.limit(limit))]
         if rows:
             pages[run_id] = {summary.key: summary for summary in rows}
-    if limit is not None and len(run_ids) > 1:
+    if limit is not None:
         shown = set(sorted({key for page in pages.values() for key in page})[:limit])
         pages = {
             run_id: {key: row for key, row in page.items() if key in shown}
