@@ -16,9 +16,9 @@ import timeit
 from collections.abc import Callable
 from typing import Any
 
-from ato.adict import ADict
 from timing import record_goal
 
+from ato.adict import ADict
 from ato.adict.core import _SCALARS, _convert, _guard
 
 REPEAT = 41
