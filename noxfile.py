@@ -363,8 +363,12 @@ def bench(session: nox.Session) -> None:
         *["lightning", "transformers", "accelerate>=1.1", "keras", "xgboost-cpu", "lightgbm"],
     )
     session.env["KERAS_BACKEND"] = "torch"
+    results = pathlib.Path(session.create_tmp()) / "goals.jsonl"
+    results.unlink(missing_ok=True)
+    session.env["ATO_BENCH_RESULTS"] = str(results)  # each script's goal rows
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         session.run("python", str(script), *session.posargs)
+    session.run("python", str(ROOT / "benchmarks" / "goal_table.py"))
 
 
 # Core modules whose tests must kill >= 90% of their mutants (``nox -s mutation``).

@@ -15,6 +15,8 @@ import argparse
 import random
 import time
 
+from timing import record_goal
+
 from ato.hyperopt import ASHASchedule
 from ato.hyperopt.schedules import Job
 
@@ -71,6 +73,9 @@ def main() -> None:
         print(f"  {n:>7,} trials: {cost:8.1f} us")
     growth = costs[sizes[-1]] / costs[sizes[0]]
     verdict = "met" if growth <= GOAL_GROWTH else "MISSED"
+    record_goal(
+        f"ASHA cost per evaluation, {sizes[-1]:,} / {sizes[0]:,} trials", growth, GOAL_GROWTH
+    )
     print(
         f"  growth {sizes[0]:,} -> {sizes[-1]:,} trials: {growth:.2f}x "
         f"(goal <= {GOAL_GROWTH:.0f}x, {verdict})"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -16,3 +18,20 @@ def median_ms(fn: Callable[[], object], repeats: int = 20) -> float:
         fn()
         samples.append((time.perf_counter() - start) * 1000)
     return statistics.median(samples)
+
+
+RESULTS_ENV = "ATO_BENCH_RESULTS"
+"""Environment variable naming a JSON-lines file each script appends its goal rows to
+(``nox -s bench`` sets it and prints them as one table at the end, see ``bench_summary.py``)."""
+
+
+def record_goal(goal: str, value: float, limit: float, unit: str = "x") -> None:
+    """Note one goal's measured ``value`` beside its ``limit`` (met when ``value <= limit``;
+    ``unit``: ``'x'`` for a ratio to a peer or baseline, else e.g. ``'ms'``) in the file named
+    by `RESULTS_ENV`; nothing when it is unset (a script run by hand prints its own lines)."""
+    path = os.environ.get(RESULTS_ENV)
+    if not path:
+        return
+    row = {"goal": goal, "value": value, "limit": limit, "unit": unit}
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(json.dumps(row) + "\n")

@@ -172,6 +172,40 @@ def test_a_running_run_gains_a_point_without_reload(served: Any, page: Any, make
     _clean(page)
 
 
+def test_a_run_page_fetches_only_the_series_on_screen_and_only_when_they_grew(
+    served: Any, page: Any, make_logger: Any
+):
+    filled, server = served
+    logger = make_logger(filled.url, "vision")
+    run_id = logger.run(tags=["many-keys"])
+    keys = [f"k{i:02d}" for i in range(40)]
+    for key in keys:
+        logger.log_metric(key, 1.0, 0)
+    logger.flush()
+    fetched: list[str] = []
+    page.page.on(
+        "request",
+        lambda r: fetched.append(r.url.rsplit("/", 1)[1]) if "/metrics/" in r.url else None,
+    )
+    p = page.goto(f"{server.base}/runs/{run_id}")
+    _series(p, "k00")
+    first = sorted(set(fetched))
+    assert first == keys[: len(first)] and 1 <= len(first) < 10  # the charts on screen
+    p.wait_for_timeout(4500)  # two polls: nothing new was logged
+    assert sorted(set(fetched)) == first and len(fetched) == len(first)
+    logger.log_metric("k01", 0.5, 1)
+    logger.flush()
+    p.wait_for_function(
+        "() => window.__atoCharts.k01.series[0].x.length === 2", timeout=TIMEOUT_MS
+    )
+    assert fetched.count("k01") == 2 and fetched.count("k00") == 1  # only the grown series
+    p.evaluate("() => document.querySelector('[data-key=\"k39\"]').scrollIntoView()")
+    _series(p, "k39")
+    assert "k39" in fetched and "k20" not in fetched  # scrolled past, never on screen
+    logger.finish()
+    _clean(page)
+
+
 def test_xss_canaries_stay_inert(served: Any, page: Any, kit: Any):
     filled, server = served
     xss_run = filled.runs["xss"]

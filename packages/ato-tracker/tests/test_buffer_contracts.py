@@ -161,7 +161,6 @@ def test_a_buffer_records_its_database_url_with_the_password(tmp_path) -> None:
     engine = create_engine("postgresql+psycopg://user:secret@db.example/exp")
     buffer = MetricBuffer(engine, 10, 1.0, spool_dir=tmp_path)
     assert buffer.db_url == "postgresql+psycopg://user:secret@db.example/exp"
-    assert buffer.inline is False  # a server: the logging thread never writes itself
 
 
 def test_every_buffer_gets_its_own_positive_63_bit_writer_id(
@@ -178,7 +177,15 @@ def test_every_buffer_gets_its_own_positive_63_bit_writer_id(
 
 
 # -- append: when a flush is due, and who writes it ------------------------------------------------
-def test_append_numbers_rows_from_one_and_writes_a_full_batch_in_the_calling_thread(
+def settled(buffer: MetricBuffer) -> bool:
+    """Whether the flush thread wrote every buffered row within 10 s."""
+    deadline = time.monotonic() + 10
+    while buffer.pending and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return not buffer.pending
+
+
+def test_append_numbers_rows_from_one_and_leaves_a_full_batch_to_the_flush_thread(
     small_rig: Rig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     buffer, run_id = small_rig.buffer, small_rig.run_id
@@ -193,21 +200,25 @@ def test_append_numbers_rows_from_one_and_writes_a_full_batch_in_the_calling_thr
     buffer.append(run_id, "loss", 0.5, 0, T0)
     buffer.append(run_id, "loss", 0.25, 1, T0 + 1)
     assert [row[5] for row in buffer.pending] == [1, 2]
-    assert small_rig.stored() == []
-    buffer.append(run_id, "loss", 0.125, 2, T0 + 2)  # the batch is full: written before return
-    assert threads == [threading.current_thread()]
-    assert not buffer.pending
+    assert small_rig.stored() == [] and buffer._timer is not None
+    assert not buffer._timer.is_alive()  # nothing woke a flush thread yet
+    buffer.append(run_id, "loss", 0.125, 2, T0 + 2)  # the batch is full
+    assert settled(buffer)
+    assert [thread.name for thread in threads] == ["ato-tracker-flush"]
     writer = buffer.writer_id
     assert small_rig.stored() == [(0, 0.5, 1, writer), (1, 0.25, 2, writer), (2, 0.125, 3, writer)]
 
 
-def test_append_writes_once_the_flush_interval_has_passed_and_not_before(rig: Rig) -> None:
+def test_append_wakes_the_flush_thread_once_the_flush_interval_has_passed_and_not_before(
+    rig: Rig,
+) -> None:
     buffer, run_id = rig.buffer, rig.run_id
     buffer.append(run_id, "loss", 1.0, 0, time.time())
     assert len(buffer.pending) == 1 and rig.stored() == []
+    assert buffer._timer is not None and not buffer._timer.is_alive()
     rig.clock = buffer.flush_due  # the interval has passed on the monotonic clock
     buffer.append(run_id, "loss", 2.0, 1, time.time() - 3600)  # the wall clock plays no part
-    assert not buffer.pending and rig.steps() == [0, 1]
+    assert settled(buffer) and rig.steps() == [0, 1]
     assert buffer.flush_due == rig.clock + 3600  # an interval from now
 
 
@@ -232,6 +243,43 @@ def test_a_flush_due_while_another_flush_runs_is_left_to_the_flush_thread(
     assert buffer._timer is timer
 
 
+def test_appends_after_a_batch_left_to_the_flush_thread_wait_for_the_next_batch(
+    small_rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the flush thread writes, the logging thread does not wake it again on every
+    append: the next flush is due a whole batch later."""
+    buffer = small_rig.buffer
+    due: list[int] = []  # buffered rows at each flush_due_rows call
+    real = MetricBuffer.flush_due_rows
+
+    def counted(self: MetricBuffer) -> None:
+        due.append(len(self.pending))
+        real(self)
+
+    monkeypatch.setattr(MetricBuffer, "flush_due_rows", counted)
+
+    def log(*steps: int) -> None:
+        for step in steps:
+            buffer.append(small_rig.run_id, "loss", float(step), step, T0 + step)
+
+    assert buffer.wake_at == 3
+    with buffer._flush_lock:  # the flush thread waits for it: another flush is writing
+        log(0, 1, 2)
+        assert due == [3] and buffer.wake_at == 6
+        log(3, 4)
+        assert due == [3]
+        log(5)
+        assert due == [3, 6] and buffer.wake_at == 9
+    assert settled(buffer)
+    assert buffer.wake_at == 3  # a flush makes a batch due again
+    assert small_rig.steps() == [0, 1, 2, 3, 4, 5]
+    log(6, 7)
+    assert due == [3, 6]
+    log(8)
+    assert due == [3, 6, 3] and settled(buffer)
+    assert small_rig.steps() == list(range(9))
+
+
 def test_a_fresh_buffer_starts_its_flush_thread_when_a_flush_is_due_during_another(
     tmp_path,
 ) -> None:
@@ -246,30 +294,25 @@ def test_a_fresh_buffer_starts_its_flush_thread_when_a_flush_is_due_during_anoth
     engine.dispose()
 
 
-def test_the_logging_thread_never_waits_for_the_flush_lock(small_rig: Rig) -> None:
-    """Another flush may take the lock between the check and the flush: the inline flush then
-    gives up at once (timeout 0) and leaves the rows to the flush thread."""
+def test_the_logging_thread_never_takes_the_flush_lock(small_rig: Rig) -> None:
     buffer = small_rig.buffer
-    me = threading.current_thread()
-    timeouts: list[float] = []
+    takers: list[str] = []
+    real_lock = buffer._flush_lock
 
-    class RacingLock:
+    class SpiedLock:
         def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
-            if not blocking:
-                return True  # free when checked...
-            if threading.current_thread() is me:
-                timeouts.append(timeout)
-            return False  # ...taken by another flush before this one
+            takers.append(threading.current_thread().name)
+            return real_lock.acquire(blocking, timeout)
 
         def release(self) -> None:
-            pass
+            real_lock.release()
 
-    real_lock, buffer._flush_lock = buffer._flush_lock, RacingLock()  # type: ignore[assignment]
+    buffer._flush_lock = SpiedLock()  # type: ignore[assignment]
     try:
-        small_rig.log(0, 1, 2)
-        buffer.flush_due_rows()
-        assert timeouts == [0]
-        assert len(buffer.pending) == 3
+        for step in range(3):
+            buffer.append(small_rig.run_id, "loss", 1.0, step, T0)
+        assert settled(buffer)
+        assert takers == ["ato-tracker-flush"]
     finally:
         buffer._flush_lock = real_lock
 
@@ -728,7 +771,7 @@ def test_a_forked_child_starts_with_an_empty_buffer_of_its_own(
 ) -> None:
     buffer = rig.buffer
     rig.log(0, 1)
-    buffer.spooled, buffer.spilled_seq = True, 2
+    buffer.spooled, buffer.spilled_seq, buffer.wake_at = True, 2, 2000
     parent_id, parent_wake, parent_lock = buffer.writer_id, buffer._wake, buffer._flush_lock
     parent_wake.set()
     monkeypatch.setattr(buffer_module, "_live_buffers", {buffer})
@@ -738,6 +781,7 @@ def test_a_forked_child_starts_with_an_empty_buffer_of_its_own(
     finally:
         parent_lock.release()
     assert not buffer.pending and buffer.writer_id != parent_id
+    assert buffer.wake_at == 1000  # a batch of the child's own rows makes a flush due
     assert isinstance(buffer.writer_id, int) and 0 < buffer.writer_id < 2**63
     assert buffer.next_seq() == 1 and buffer.next_seq() == 2
     assert not buffer.spooled and buffer.spilled_seq == 0

@@ -122,3 +122,63 @@ def test_show_reads_only_the_summaries_it_shows(
 ):
     show(capsys, *many_keys, *options)
     assert sum(summary_rows_fetched) <= shown + 1  # the shown rows and one count
+
+
+# -- runs compare: the same page of keys over the union of the runs' keys ----------------
+
+
+@pytest.fixture
+def other_run(make_config: Callable[..., Any], many_keys: tuple[str, int]) -> int:
+    """A second run beside ``many_keys`` logging ``A`` (before every key of the first run),
+    ``m/0003`` = -3 (shared) and ``z`` (after every key); its id."""
+    logger = SQLLogger(make_config(), batch_size=5000)
+    run_id = logger.run()
+    for key, value in (("A", 1.0), ("m/0003", -3.0), ("z", 2.0)):
+        logger.log_metric(key, value, step=0)
+    logger.finish("completed")
+    logger.close()
+    return run_id
+
+
+def compare(capsys: pytest.CaptureFixture[str], url: str, *options: str) -> str:
+    code = main(["--db", url, "runs", "compare", *options])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    return captured.out
+
+
+def test_compare_shows_the_first_keys_of_both_runs_and_counts_the_rest(
+    capsys, many_keys, other_run
+):
+    url, first = many_keys
+    out = compare(capsys, url, str(first), str(other_run), "--max-keys", "6")
+    assert metric_rows(out) == ["A", "Loss", "loss", "m/0000", "m/0001", "m/0002"]
+    assert f"6 of {KEYS + 5:,} metric keys shown" in out
+    record = json.loads(
+        compare(capsys, url, str(first), str(other_run), "--json", "--keys", "m/000")
+    )
+    assert list(record["metrics"]) == [f"m/{i:04d}" for i in range(10)]
+    assert record["metrics"]["m/0003"] == {
+        str(first): {"last": 3.0, "best": 3.0},
+        str(other_run): {"last": -3.0, "best": -3.0},
+    }
+    assert record["metric_keys"] == 10
+
+
+def test_compare_all_keys_and_json_show_every_key(capsys, many_keys, other_run):
+    url, first = many_keys
+    out = compare(capsys, url, str(first), str(other_run), "--all-keys")
+    assert len(metric_rows(out)) == KEYS + 5
+    assert metric_rows(out)[-1] == "z"
+    assert "metric keys shown" not in out
+    record = json.loads(compare(capsys, url, str(first), str(other_run), "--json"))
+    assert len(record["metrics"]) == record["metric_keys"] == KEYS + 5
+
+
+def test_compare_reads_only_the_summaries_it_shows(
+    capsys, many_keys, other_run, summary_rows_fetched
+):
+    url, first = many_keys
+    out = compare(capsys, url, str(first), str(other_run))
+    assert len(metric_rows(out)) == DEFAULT_KEYS
+    assert sum(summary_rows_fetched) <= 2 * DEFAULT_KEYS + 1  # each run's page and one count

@@ -189,11 +189,13 @@ class ADict(dict["Any", "Any"]):  # strings: typing is not imported at run time
         if key.__class__ is str and key[:2] == "__":
             _guard(self, key)
 
-    def __setattr__(self, key: str, value: Any) -> None:
-        if value.__class__ not in _SCALARS:
-            value = _convert(value, self.__class__)
-        _dict_set(self, key, value)
-        if key[:2] == "__":
+    def __setattr__(
+        self, key: str, value: Any, _set: Any = _dict_set, _s: Any = _SCALARS, _type: Any = type
+    ) -> None:
+        # The hot path of ``cfg.x = v``: helpers as locals, ``type()`` (a specialised call),
+        # and a substring test for the protocol-key guard (no slice is built).
+        _set(self, key, value if _type(value) in _s else _convert(value, self.__class__))
+        if "__" in key:
             _guard(self, key)
 
     # -- misses -------------------------------------------------------------------------

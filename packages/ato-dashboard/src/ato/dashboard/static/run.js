@@ -1,13 +1,25 @@
 /* Page "/runs/{id}": facts, one chart per metric key, config tree, artifacts, fingerprints.
    Data: /api/runs/{id} and /api/runs/{id}/metrics/{key}. While the run is "running" the page
-   polls both every couple of seconds. */
+   polls the run every couple of seconds. A chart's series is fetched only while its place is
+   on screen (or near it), and fetched again only when the run's summary counts more values
+   of its key than the copy the page holds. */
 "use strict";
 (async () => {
   const { app, el, clear, getJSON, showError, fmtNum, fmtValue, fmtTime, fmtDuration,
     statusBadge, table, lineChart, poll, relativeTimes } = ato;
   const runId = app.dataset.runId;
   const $ = (id) => document.getElementById(id);
-  const seriesCache = new Map();
+  const seriesCache = new Map(); // key -> { count: values in the copy, data: the series }
+  const slots = new Map(); // key -> the chart's place on the page
+  const onScreen = new Set(); // keys whose place is on (or near) the screen
+  const watcher = new IntersectionObserver((entries) => {
+    const shown = [];
+    for (const entry of entries) {
+      const key = entry.target.dataset.key;
+      if (entry.isIntersecting) { onScreen.add(key); shown.push(key); } else onScreen.delete(key);
+    }
+    if (shown.length) show(shown).catch((error) => console.warn(error));
+  }, { rootMargin: "300px" });
   let run;
 
   function facts() {
@@ -115,33 +127,63 @@
     ]));
   }
 
-  async function loadSeries() {
-    await Promise.all(run.metric_keys.map(async (key) => {
-      seriesCache.set(key, await getJSON(`/api/runs/${runId}/metrics/${encodeURIComponent(key)}`));
+  /* The series of ``keys`` the page has no current copy of (by the run's value counts). */
+  async function loadSeries(keys) {
+    await Promise.all(keys.map(async (key) => {
+      const count = run.metrics[key] ? run.metrics[key].count : null;
+      const held = seriesCache.get(key);
+      if (held && count !== null && held.count === count) return;
+      const data = await getJSON(`/api/runs/${runId}/metrics/${encodeURIComponent(key)}`);
+      seriesCache.set(key, { count: data.total, data });
     }));
   }
 
-  function drawCharts() {
+  async function show(keys) {
+    await loadSeries(keys);
+    for (const key of keys) drawChart(key);
+  }
+
+  /* One empty place per metric key, each fetched and drawn once it comes on screen. */
+  function layoutCharts() {
     const target = clear($("charts"));
-    const byTime = $("x-axis").value === "time";
+    watcher.disconnect();
+    slots.clear();
+    onScreen.clear();
     if (!run.metric_keys.length) { target.append(el("p", { cls: "muted", text: "no metrics logged" })); return; }
     for (const key of run.metric_keys) {
-      const s = seriesCache.get(key);
-      if (!s) continue;
-      const x = byTime ? relativeTimes(s.time) : s.step.map((step, i) => (step === null ? i : step));
-      const odd = Object.entries(s.non_finite).filter(([, n]) => n).map(([kind, n]) => `${n} ${kind}`);
-      const note = (s.downsampled ? ` (${s.value.length} of ${s.total} points)` : "") +
-        (odd.length ? ` · not drawn: ${odd.join(", ")}` : "");
-      lineChart(target, key, key + note, [{ label: key, x, y: s.value }],
-        { xLabel: byTime ? "seconds since first value" : "step", logY: $("log-y").checked });
+      const slot = el("div", { cls: "chart-slot", "data-key": key });
+      slot.style.minHeight = "290px";
+      target.append(slot);
+      slots.set(key, slot);
+      watcher.observe(slot);
     }
   }
 
+  function drawChart(key) {
+    const slot = slots.get(key);
+    const held = seriesCache.get(key);
+    if (!slot || !held) return;
+    const s = held.data;
+    const byTime = $("x-axis").value === "time";
+    const x = byTime ? relativeTimes(s.time) : s.step.map((step, i) => (step === null ? i : step));
+    const odd = Object.entries(s.non_finite).filter(([, n]) => n).map(([kind, n]) => `${n} ${kind}`);
+    const note = (s.downsampled ? ` (${s.value.length} of ${s.total} points)` : "") +
+      (odd.length ? ` · not drawn: ${odd.join(", ")}` : "");
+    lineChart(clear(slot), key, key + note, [{ label: key, x, y: s.value }],
+      { xLabel: byTime ? "seconds since first value" : "step", logY: $("log-y").checked });
+  }
+
+  function drawCharts() {
+    for (const key of slots.keys()) drawChart(key);
+  }
+
+  let laidOut = "";
   async function refresh() {
     run = await getJSON(`/api/runs/${runId}`);
-    await loadSeries();
     facts();
-    drawCharts();
+    const keys = JSON.stringify(run.metric_keys);
+    if (keys !== laidOut) { laidOut = keys; layoutCharts(); }
+    await show([...onScreen]);
     return run.live;
   }
 

@@ -98,6 +98,11 @@ def runs_list(parser: argparse.ArgumentParser) -> None:
 def runs_show(parser: argparse.ArgumentParser) -> None:
     """``ato runs show ID``: which metric keys to show."""
     parser.add_argument("run_id", type=int, metavar="ID")
+    _metric_keys(parser)
+
+
+def _metric_keys(parser: argparse.ArgumentParser) -> None:
+    """``--keys``, ``--max-keys``, ``--all-keys``: which metric keys a run table shows."""
     parser.add_argument(
         "--keys",
         metavar="PATTERN",
@@ -137,6 +142,7 @@ def runs_compare(parser: argparse.ArgumentParser) -> None:
     """``ato runs compare ID ID [ID ...]``."""
     parser.add_argument("run_ids", type=int, nargs="+", metavar="ID")
     parser.add_argument("--mode", type=modes, default=Modes(), help=_MODE_HELP)
+    _metric_keys(parser)
 
 
 def runs_metrics(parser: argparse.ArgumentParser) -> None:

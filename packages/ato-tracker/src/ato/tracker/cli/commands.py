@@ -501,11 +501,24 @@ def _print_best(
     ctx.emit(data, table)
 
 
-def compare_runs(ctx: Context, run_ids: Sequence[int], modes: Modes) -> None:
+def compare_runs(
+    ctx: Context,
+    run_ids: Sequence[int],
+    modes: Modes,
+    pattern: str | None = None,
+    max_keys: int | None = None,
+    all_keys: bool = False,
+) -> None:
     """``ato runs compare ID ID [ID ...]``: config differences and, per metric, last and best
-    values in the metric's own direction, with the best run marked."""
+    values in the metric's own direction, with the best run marked. The metric keys shown are
+    chosen as by `show_run` among every key the runs logged (``--json``: ``metric_keys``
+    counts the matching keys)."""
     runs = [ctx.load_run(run_id) for run_id in run_ids]
-    summaries = ctx.finder.get_metric_summaries([run.id for run in runs])
+    if max_keys is None and not all_keys and not ctx.as_json:
+        max_keys = DEFAULT_KEYS
+    summaries, total = ctx.finder.get_metric_summary_pages(
+        [run.id for run in runs], pattern, max_keys
+    )
     diff = config_diff(runs)
     keys = all_metric_keys(summaries.get(run.id, {}) for run in runs)
     data = {
@@ -527,8 +540,11 @@ def compare_runs(ctx: Context, run_ids: Sequence[int], modes: Modes) -> None:
             }
             for key in keys
         },
+        "metric_keys": total,
     }
-    ctx.emit(data, render_comparison(runs, summaries, modes))
+    renderable = render_comparison(runs, summaries, modes)
+    note = _keys_note(len(keys), total, pattern)
+    ctx.emit(data, Group(renderable, literal(note)) if note else renderable)
 
 
 def export_metrics(ctx: Context, run_id: int, keys: Sequence[str] | None, fmt: str) -> None:

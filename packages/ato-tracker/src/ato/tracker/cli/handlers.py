@@ -101,7 +101,9 @@ def runs_compare(args: argparse.Namespace, out: IO[str]) -> int:
     """
     if len(args.run_ids) < 2:
         raise UsageError("compare needs at least two run ids")
-    commands.compare_runs(_context(args, out), args.run_ids, args.mode)
+    commands.compare_runs(
+        _context(args, out), args.run_ids, args.mode, args.keys, args.max_keys, args.all_keys
+    )
     return EXIT_OK
 
 

@@ -437,6 +437,19 @@ class SQLFinder:
         with self.engine.connect() as conn:
             return summaries.read_page(conn, run_id, pattern, limit)
 
+    def get_metric_summary_pages(
+        self, run_ids: Sequence[int], pattern: str | None = None, limit: int | None = None
+    ) -> tuple[dict[int, dict[str, MetricSummary]], int]:
+        """`get_metric_summary_page` for runs side by side (``ato runs compare``): per run id,
+        its summaries of the first ``limit`` keys in key order among every key the runs logged
+        that matches ``pattern``, and the number of distinct matching keys, as
+        ``({run_id: {key: MetricSummary}}, total)``. Runs without a shown key are absent."""
+        ids = [run_id for run_id in run_ids if queries.in_id_range(run_id)]
+        if not ids:
+            return {}, 0
+        with self.engine.connect() as conn:
+            return summaries.read_pages(conn, ids, pattern, limit)
+
     def list_project_summaries(self) -> list[ProjectSummary]:
         """Every project with its number of runs and last activity (latest start or end
         time of a run), by id."""
@@ -548,7 +561,8 @@ class SQLFinder:
             MissingDependencyError: pandas is not installed (``pip install 'ato-tracker[pandas]'``).
         """
         dataframes.import_pandas("SQLFinder.runs_frame")
-        runs = self.get_runs_in_project(project_name, with_metrics=False)
+        with self.engine.connect() as conn:  # light rows: no ADicts, artifacts, provenance
+            runs = overview.project_run_rows(conn, project_name, crash_timeout=self.crash_timeout)
         summaries = self.get_metric_summaries([run.id for run in runs])
         columns, rows = frames.run_rows(runs, summaries, params, metrics)
         return frames.runs_frame(columns, rows)

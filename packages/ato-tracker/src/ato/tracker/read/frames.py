@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .dataframes import import_pandas
+from .overview import RunRow
 from .results import MetricSummary, Run
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ def flat_params(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def param_keys(runs: Iterable[Run]) -> list[str]:
+def param_keys(runs: Iterable[Run | RunRow]) -> list[str]:
     """Every dotted config key of ``runs``, in order of first appearance."""
     keys: dict[str, None] = {}
     for run in runs:
@@ -47,7 +48,7 @@ def param_keys(runs: Iterable[Run]) -> list[str]:
 
 
 def run_rows(
-    runs: Sequence[Run],
+    runs: Sequence[Run | RunRow],
     summaries: Mapping[int, Mapping[str, MetricSummary]],
     params: Sequence[str] | None = None,
     metrics: Sequence[str] | None = None,
@@ -56,7 +57,8 @@ def run_rows(
     """Column names and one ``{column: value}`` row per run.
 
     Args:
-        runs: the runs, in row order.
+        runs: the runs, in row order (full runs or light rows: only their id, status,
+            times, tags and config are read).
         summaries: per run id, per metric key (as from ``SQLFinder.get_metric_summaries``).
         params: dotted config keys to include (``None``: every key of any run).
         metrics: metric keys to include (``None``: every key any run logged, sorted).

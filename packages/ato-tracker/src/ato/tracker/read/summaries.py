@@ -43,15 +43,41 @@ def read_page(
     ``ato.tracker.read.keypatterns``; ``None``: every key), the first ``limit`` of them in key order
     (code point order on every backend; ``None``: all), and how many keys match in all. Reads
     only the rows it returns plus one count."""
+    pages, total = read_pages(conn, [run_id], pattern, limit)
+    return pages.get(run_id, {}), total
+
+
+def read_pages(
+    conn: Connection, run_ids: Sequence[int], pattern: str | None, limit: int | None
+) -> tuple[dict[int, dict[str, MetricSummary]], int]:
+    """`read_page` for several runs side by side: per run id, its summaries of the first
+    ``limit`` keys (in key order) of the union of the runs' matching keys, and how many
+    distinct keys match in all. A key among the union's first ``limit`` is among each run's
+    first ``limit``, so each run reads at most ``limit`` rows plus one count in all; runs
+    without a shown key are absent."""
     s = _summaries.c
-    where = s.run_id == run_id
-    if pattern is not None:
-        where = and_(where, key_matches(s.key, pattern, conn.dialect.name))
-    total = conn.execute(select(func.count()).select_from(_summaries).where(where)).scalar_one()
     order = s.key.collate("C") if conn.dialect.name == "postgresql" else s.key
-    stmt = select(*_columns()).where(where).order_by(order).limit(limit)
-    summaries = [_summary(*row) for row in conn.execute(stmt)]
-    return {summary.key: summary for summary in summaries}, total
+    pages: dict[int, dict[str, MetricSummary]] = {}
+    for run_id in run_ids:
+        stmt = select(*_columns()).where(_matching(conn, [run_id], pattern)).order_by(order)
+        rows = [_summary(*row) for row in conn.execute(stmt.limit(limit))]
+        if rows:
+            pages[run_id] = {summary.key: summary for summary in rows}
+    if limit is not None:
+        shown = set(sorted({key for page in pages.values() for key in page})[:limit])
+        pages = {
+            run_id: {key: row for key, row in page.items() if key in shown}
+            for run_id, page in pages.items()
+        }
+    count = select(func.count(s.key.distinct())).where(_matching(conn, run_ids, pattern))
+    return pages, int(conn.execute(count).scalar_one())
+
+
+def _matching(conn: Connection, run_ids: Sequence[int], pattern: str | None) -> Any:
+    """The summary rows of the runs ``run_ids`` whose key matches ``pattern``."""
+    s = _summaries.c
+    where = s.run_id.in_(list(run_ids))
+    return where if pattern is None else and_(where, key_matches(s.key, pattern, conn.dialect.name))
 
 
 def _columns() -> list[Any]:

@@ -117,10 +117,10 @@ class MetricBuffer:
         self.pending: deque[MetricRow] = deque()
         self.rejected: list[RejectedMetric] = []
         self.writer = MetricWriter(engine.dialect)
-        self.inline = engine.dialect.name == "sqlite"
         self.writer_id = new_writer_id()
         self.next_seq = itertools.count(1).__next__
         self.flush_due = monotonic() + flush_interval  # a step of the wall clock moves nothing
+        self.wake_at = batch_size  # the number of buffered rows that makes a flush due
         self.failing_since: float | None = None
         self.spooled = False  # this buffer's spool file may hold rows
         self.spilled_seq = 0  # rows up to this seq are saved in the spool file already
@@ -154,29 +154,21 @@ class MetricBuffer:
         """Buffer one validated row; flush when due (see `flush_due_rows`)."""
         pending = self.pending
         pending.append((run_id, key, value, step, now, self.next_seq()))
-        if len(pending) >= self.batch_size or monotonic() >= self.flush_due:
+        if len(pending) >= self.wake_at or monotonic() >= self.flush_due:
             self.flush_due_rows()
 
     def flush_due_rows(self) -> None:
-        """A flush is due: on a server, wake the flush thread (the caller never waits on the
-        network). On SQLite - a local file - the caller writes the rows itself when no other
-        flush is running (a background thread inserting while the caller computes would
-        contend for the GIL on every row), else it wakes the flush thread too."""
-        if self.inline and getattr(_helper_thread, "appends_only", False):
-            # A helper thread's rows (system metrics) wait for the caller's next flush or the
-            # flush thread's next tick: written here, they would contend with the caller.
-            if self._timer is None or not self._timer.is_alive():
-                self.start_timer()
-            return
-        if self.inline and self._flush_lock.acquire(blocking=False):
-            self._flush_lock.release()
-            try:
-                self.flush(lock_timeout=0)
-                return
-            except Exception:  # noqa: S110 - busy or failing: the flush thread retries and reports
-                pass
+        """A flush is due: wake the flush thread, which writes the rows; the caller never
+        writes a batch itself, not even into a local SQLite file (its worst ``log_metric``
+        call would take as long as a batch's transaction). The next size-triggered flush is
+        then due a batch later, so that the appends made while the thread writes stay on
+        the fast path instead of each waking it again. A helper thread's rows (see
+        `appends_only`) wake nobody: they wait for the next wake or the thread's next tick."""
         if self._timer is None or not self._timer.is_alive():
             self.start_timer()
+        if getattr(_helper_thread, "appends_only", False):
+            return
+        self.wake_at = len(self.pending) + self.batch_size
         self._wake.set()
 
     def flush(self, *, lock_timeout: float = -1) -> int:
@@ -204,6 +196,7 @@ class MetricBuffer:
         self._wake.clear()
         try:
             self.flush_due = monotonic() + self.flush_interval
+            self.wake_at = self.batch_size
             try:
                 if self.spooled:
                     self._replay_spool()
@@ -443,8 +436,8 @@ _stranded: set[MetricBuffer] = set()
 
 
 def appends_only() -> None:
-    """Mark the calling thread as a helper that appends rows but never writes them inline on
-    SQLite (see `MetricBuffer.flush_due_rows`); the system metrics sampler is one."""
+    """Mark the calling thread as a helper that appends rows but never wakes the flush thread
+    (see `MetricBuffer.flush_due_rows`); the system metrics sampler is one."""
     _helper_thread.appends_only = True
 
 
@@ -472,6 +465,7 @@ def _forget_inherited_rows() -> None:
     own rows."""
     for buffer in list(_live_buffers):
         buffer.pending.clear()
+        buffer.wake_at = buffer.batch_size
         buffer._flush_lock = threading.Lock()
         buffer._flusher = None
         buffer._wake = threading.Event()

@@ -588,9 +588,8 @@ class SQLLogger:
     ) -> None:
         """Buffer one metric value of the active run.
 
-        Never waits on a database server: the row is buffered and a background thread writes
-        it (with SQLite, a local file, a full batch is written by the calling thread when no
-        other flush is running).
+        Never waits on the database: the row is buffered and a background thread writes
+        it, on every backend.
         Everything is checked here against what every backend stores (see
         ``ato.tracker.write.validation``), so a logged row is never refused later.
 
@@ -628,7 +627,7 @@ class SQLLogger:
         pending = buffer.pending  # inline MetricBuffer.append: this is the hot path
         row = (self._run_id, key, number, step, now if timestamp is None else timestamp)
         pending.append((*row, buffer.next_seq()))  # type: ignore[arg-type]
-        if len(pending) >= buffer.batch_size or monotonic() >= buffer.flush_due:
+        if len(pending) >= buffer.wake_at or monotonic() >= buffer.flush_due:
             buffer.flush_due_rows()
 
     def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:

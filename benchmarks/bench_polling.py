@@ -1,0 +1,104 @@
+"""A writer while a dashboard polls the same SQLite file (issue 30).
+
+A run logs ``N`` values (two keys) until they are durable, once alone and once while another
+process serves the dashboard and asks for the run and its ``loss`` series every 0.1 s (what
+some twenty open run pages polling every 2 s would ask). Printed: both times, their ratio
+(goal <= 1.3x) and the size of the write-ahead log at the end of each. Medians of interleaved
+repeats.
+
+Usage: python benchmarks/bench_polling.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from timing import record_goal
+
+from ato.tracker import SQLLogger
+
+GOAL_RATIO = 1.3
+POLL_S = 0.1
+
+
+def poll(db: str, run_id: int) -> None:
+    """Ask the dashboard for run ``run_id`` and its ``loss`` series every `POLL_S` until
+    killed (run in a child process)."""
+    from starlette.testclient import TestClient
+
+    from ato.dashboard import create_app
+
+    with TestClient(create_app(db)) as client:
+        while True:
+            client.get(f"/api/runs/{run_id}").raise_for_status()
+            client.get(f"/api/runs/{run_id}/metrics/loss")
+            time.sleep(POLL_S)
+
+
+def write(db: Path, n: int, polled: bool) -> tuple[float, int]:
+    """Seconds to log ``n`` values until durable, and the WAL's size in bytes at the end."""
+    logger = SQLLogger({"experiment": {"project_name": "bench", "sql": {"db_path": str(db)}}})
+    run_id = logger.run()
+    logger.log_metric("loss", 1.0, 0)
+    logger.flush()
+    poller = None
+    if polled:
+        argv = [sys.executable, __file__, "--poll", str(db), str(run_id)]
+        poller = subprocess.Popen(argv, stderr=subprocess.DEVNULL)
+        time.sleep(3)  # the server is up and polling
+    start = time.perf_counter()
+    for step in range(1, n // 2):
+        logger.log_metric("loss", 1.0 / step, step)
+        logger.log_metric("acc", step / n, step)
+    logger.flush()
+    elapsed = time.perf_counter() - start
+    if poller is not None:
+        poller.kill()
+        poller.wait()
+    wal = db.with_name(db.name + "-wal")
+    size = wal.stat().st_size if wal.exists() else 0
+    logger.finish()
+    logger.close()
+    return elapsed, size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="60,000 values, 1 repeat")
+    parser.add_argument("--poll", nargs=2, metavar=("DB", "RUN"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.poll:
+        poll(args.poll[0], int(args.poll[1]))
+        return
+    n, repeats = (60_000, 1) if args.quick else (300_000, 3)
+    logging.disable(logging.WARNING)
+    times: dict[bool, list[float]] = {False: [], True: []}
+    wal: dict[bool, int] = {}
+    with tempfile.TemporaryDirectory(prefix="ato-bench-polling-") as name:
+        for i in range(repeats):
+            for polled in (False, True):
+                seconds, wal[polled] = write(Path(name) / f"w{i}{int(polled)}.db", n, polled)
+                times[polled].append(seconds)
+    alone, polled = statistics.median(times[False]), statistics.median(times[True])
+    ratio = polled / alone
+    verdict = "met" if ratio <= GOAL_RATIO else "MISSED"
+    print(f"writer of {n:,} values into SQLite, until durable (median of {repeats}):")
+    print(
+        f"  alone                       : {alone:7.2f} s   WAL at the end {wal[False] / 2**20:6.1f} MiB"
+    )
+    print(
+        f"  dashboard polling every {POLL_S:g} s: {polled:7.2f} s   WAL at the end {wal[True] / 2**20:6.1f} MiB"
+    )
+    print(f"  ratio polled / alone        : {ratio:7.2f}   (goal <= {GOAL_RATIO}x, {verdict})")
+    record_goal("writer under a polling dashboard / alone (SQLite)", ratio, GOAL_RATIO)
+
+
+if __name__ == "__main__":
+    main()
