@@ -30,10 +30,10 @@ from .errors import (
     TrialResultError,
     TrialTimeout,
 )
-from .executors import Executor, InProcessExecutor, TorchDistributedExecutor
+from .executors import DatabaseExecutor, Executor, InProcessExecutor, TorchDistributedExecutor
 from .facts import SearchRunFacts
 from .hyperband import DistributedHyperBand, HyperBand
-from .protocols import ScopeLike, SearchRunLogger, TrialLogger
+from .protocols import JobPlan, JobQueue, ScopeLike, SearchRunLogger, TrialLogger
 from .recording import Records
 from .result import SearchResult
 from .samplers import GridSampler, OptunaSampler, RandomSampler, Sampler
@@ -56,6 +56,7 @@ __all__ = [
     "AsyncSchedule",
     "ConfigPathError",
     "ConfigTypeError",
+    "DatabaseExecutor",
     "DistributedHyperBand",
     "DistributedMixIn",
     "DistributedSetupError",
@@ -67,6 +68,8 @@ __all__ = [
     "HyperoptError",
     "HyperbandSchedule",
     "InProcessExecutor",
+    "JobPlan",
+    "JobQueue",
     "MAX_GRID_SIZE",
     "NewKeyWarning",
     "NoAnswerError",
