@@ -164,8 +164,8 @@ class _Replica:
         stream = self.streams[where[0]]
         if stream.batch < where[1]:
             stream.advance()
-        if not any((j.trial_id, j.rung) == key for j in stream.jobs):
-            _check_same(None, job)
+        mine = next((j for j in stream.jobs if (j.trial_id, j.rung) == key), None)
+        _check_same(mine, job)
 
     def _replay_finished(self, job: dict[str, Any]) -> None:
         key = (job["trial_id"], job["rung"])
@@ -246,7 +246,8 @@ def _bracket(
 
 
 def _check_same(mine: Any, job: dict[str, Any]) -> None:
-    if isinstance(mine, Job) and (mine.trial_id, mine.rung) == (job["trial_id"], job["rung"]):
+    recorded = (job["trial_id"], job["rung"], job["payload"]["budget"])
+    if isinstance(mine, Job) and (mine.trial_id, mine.rung, mine.budget) == recorded:
         return
     raise SearchSettingError(
         f"this worker's schedule would not have created job {job['job_key']} (it decided "
