@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -122,6 +123,7 @@ class SearchJobQueue:
         self.heartbeat_interval = self.heartbeat_timeout / 4
         self.max_attempts = max_attempts
         self._engine: Engine | None = None
+        self._next_take_back = 0.0  # time.monotonic() of this worker's next look for them
 
     @property
     def engine(self) -> Engine:
@@ -154,7 +156,8 @@ class SearchJobQueue:
     def plan(self, search_id: str, decide: Callable[[Plan], T]) -> T:
         """Run ``decide(plan)`` holding the lock of ``search_id`` (one transaction, retried on
         lock contention: ``decide`` may be called again). Claims whose heartbeat is older
-        than ``heartbeat_timeout`` are taken back first.
+        than ``heartbeat_timeout`` are taken back first (a worker looks for them at most once
+        per ``heartbeat_interval``).
 
         Raises:
             KeyError: the search has no ``search_queues`` row (call `open_search`).
@@ -165,12 +168,16 @@ class SearchJobQueue:
             if seq is None:
                 raise KeyError(f"search {search_id!r} is not in the job queue; open it first")
             plan = Plan(conn, search_id, seq, self)
-            plan.take_back_stale_claims()
+            if time.monotonic() >= self._next_take_back:  # at most once per heartbeat interval
+                plan.take_back_stale_claims()
             result = decide(plan)
             plan.save_seq()
             return result
 
-        return run_transaction(self.engine, work)
+        result = run_transaction(self.engine, work)
+        if time.monotonic() >= self._next_take_back:
+            self._next_take_back = time.monotonic() + self.heartbeat_interval
+        return result
 
     # -- a claimed job ------------------------------------------------------------------
     def heartbeat(self, search_id: str, job_key: str) -> bool:
