@@ -67,7 +67,7 @@ class _ReplayBook:
         """The next trial id (values: the recorded ones, else the sampler's), or None."""
         trial_id = len(self.values)
         recorded = self.recorded.pop(trial_id, None)
-        asked = self._book.new_trial()
+        asked: int | None = self._book.new_trial()
         if recorded is not None:
             self.values[trial_id] = recorded
             return trial_id

@@ -30,9 +30,9 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Table, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..storage.clock import database_now, read_database_now
@@ -49,8 +49,8 @@ QUEUED, CLAIMED, DONE, FAILED = "queued", "claimed", "done", "failed"
 #: The states of a job, in the order a job goes through them.
 JOB_STATES = (QUEUED, CLAIMED, DONE, FAILED)
 
-_jobs = SearchJobRecord.__table__
-_queues = SearchQueueRecord.__table__
+_jobs = cast(Table, SearchJobRecord.__table__)
+_queues = cast(Table, SearchQueueRecord.__table__)
 _JOB_COLUMNS = (
     "job_key", "trial_id", "rung", "bracket", "payload", "state", "claimed_by", "attempts",
     "result", "created_seq", "done_seq",
