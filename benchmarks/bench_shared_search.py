@@ -14,7 +14,8 @@
 - Correctness on the way: every job done exactly once, all workers return one answer.
 
 Servers: ``ATO_BENCH_POSTGRES_URL`` / ``ATO_BENCH_MYSQL_URL`` (else ``ATO_TEST_POSTGRES_URL``
-/ ``ATO_TEST_MYSQL_URL``); every tracker table there is dropped first.
+/ ``ATO_TEST_MYSQL_URL``); every tracker table there is dropped first, and Optuna creates its
+own tables there (they stay: give databases that serve benchmarks only, or drop them after).
 
 Run: ``python benchmarks/bench_shared_search.py [--workers N] [--trials N] [--small N]``.
 """
