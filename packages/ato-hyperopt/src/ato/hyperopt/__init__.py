@@ -30,11 +30,11 @@ from .errors import (
     TrialResultError,
     TrialTimeout,
 )
-from .executors import Executor, InProcessExecutor, TorchDistributedExecutor
+from .executors import DatabaseExecutor, Executor, InProcessExecutor, TorchDistributedExecutor
 from .facts import SearchRunFacts
 from .hyperband import DistributedHyperBand, HyperBand
 from .objectives import Objectives, Score
-from .protocols import ScopeLike, SearchRunLogger, TrialLogger
+from .protocols import JobPlan, JobQueue, ScopeLike, SearchRunLogger, TrialLogger
 from .recording import Records
 from .result import SearchResult
 from .samplers import (
@@ -64,6 +64,7 @@ __all__ = [
     "AsyncSchedule",
     "ConfigPathError",
     "ConfigTypeError",
+    "DatabaseExecutor",
     "DistributedHyperBand",
     "DistributedMixIn",
     "DistributedSetupError",
@@ -75,6 +76,8 @@ __all__ = [
     "HyperoptError",
     "HyperbandSchedule",
     "InProcessExecutor",
+    "JobPlan",
+    "JobQueue",
     "MAX_GRID_SIZE",
     "NewKeyWarning",
     "NoAnswerError",
