@@ -38,6 +38,7 @@ PUBLIC_TRACKER_MODULES = frozenset(
         "ato.tracker.hydra",  # the Hydra callback (named in Hydra configs)
         "ato.tracker.cli",  # main(): the ``ato`` command's tracker subcommands
         "ato.tracker.search_runs",  # the search-run contract: tags built and parsed
+        "ato.tracker.search_jobs",  # the job queue of shared-database searches
         "ato.tracker.testing",  # the pytest plugin: database fixtures
         "ato.tracker.integrations",  # framework integrations, one module each
         "ato.tracker.integrations.lightning",

@@ -31,10 +31,10 @@ from .errors import (
     TrialResultError,
     TrialTimeout,
 )
-from .executors import Executor, InProcessExecutor, TorchDistributedExecutor
+from .executors import DatabaseExecutor, Executor, InProcessExecutor, TorchDistributedExecutor
 from .facts import SearchRunFacts
 from .hyperband import DistributedHyperBand, HyperBand
-from .protocols import ScopeLike, SearchRunLogger, TrialLogger
+from .protocols import JobPlan, JobQueue, ScopeLike, SearchRunLogger, TrialLogger
 from .ray_executor import RayExecutor
 from .recording import Records
 from .result import SearchResult
@@ -58,6 +58,7 @@ __all__ = [
     "AsyncSchedule",
     "ConfigPathError",
     "ConfigTypeError",
+    "DatabaseExecutor",
     "DistributedHyperBand",
     "DistributedMixIn",
     "DistributedSetupError",
@@ -69,6 +70,8 @@ __all__ = [
     "HyperoptError",
     "HyperbandSchedule",
     "InProcessExecutor",
+    "JobPlan",
+    "JobQueue",
     "MAX_GRID_SIZE",
     "NewKeyWarning",
     "NoAnswerError",

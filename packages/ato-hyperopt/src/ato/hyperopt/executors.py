@@ -2,6 +2,9 @@
 
 - [`InProcessExecutor`][ato.hyperopt.InProcessExecutor] (the default): one process, one trial
   at a time.
+- [`DatabaseExecutor`][ato.hyperopt.DatabaseExecutor]: any number of processes, started
+  anywhere and at any time, share one search through a tracker database: each claims jobs
+  from the search's job queue (see `ato.hyperopt.shared`).
 - [`TorchDistributedExecutor`][ato.hyperopt.TorchDistributedExecutor]: every rank of a
   ``torch.distributed`` process group runs the same program and calls the search. A
   synchronous schedule deals each rung's jobs out round-robin and all-gathers the outcomes (a
@@ -34,8 +37,15 @@ from typing import Any, Protocol
 
 from .checks import check_positive_int
 from .errors import DistributedSetupError, SearchSettingError, TrialFailedError
+from .protocols import JobQueue
 
-__all__ = ["BACKENDS", "Executor", "InProcessExecutor", "TorchDistributedExecutor"]
+__all__ = [
+    "BACKENDS",
+    "DatabaseExecutor",
+    "Executor",
+    "InProcessExecutor",
+    "TorchDistributedExecutor",
+]
 
 #: Values of the ``backend`` argument of the distributed presets.
 BACKENDS = ("pytorch",)
@@ -128,6 +138,49 @@ class InProcessExecutor:
             done(item, outcome)
             if fatal:
                 return mine
+
+
+class DatabaseExecutor(InProcessExecutor):
+    """Trials shared by every process that runs the same search id against one database.
+
+    Start the same script (same search space, sampler settings and schedule) in as many
+    processes as you like, on one machine or many, at any time: each process is a worker
+    that claims the search's next job from ``queue``, runs it and records its result exactly
+    once; the search ends in every worker when no job is left, and each returns the same
+    answer. Every schedule works: ASHA without barriers; successive halving and Hyperband with
+    their rung barriers, where a worker that would wait starts the next Hyperband bracket.
+    A worker that dies loses its claim after the queue's heartbeat timeout and the job is
+    retried by another; SIGTERM/SIGUSR1 release the running job (see `ato.hyperopt.shared`).
+
+    Towards the collectives each worker is alone (rank 0 of a world of 1).
+
+    Args:
+        queue: a [`JobQueue`][ato.hyperopt.JobQueue], such as
+            ``ato.tracker.search_jobs.SearchJobQueue(url)``.
+        poll_interval: seconds a worker first sleeps when it must wait for running jobs
+            (doubling up to ``max_poll_interval``).
+        max_poll_interval: the longest such sleep, seconds.
+
+    Raises:
+        SearchSettingError: ``queue`` lacks a method of ``JobQueue`` or an interval is not
+            positive.
+    """
+
+    def __init__(
+        self, queue: Any, *, poll_interval: float = 0.02, max_poll_interval: float = 1.0
+    ) -> None:
+        if not isinstance(queue, JobQueue):
+            raise SearchSettingError(
+                f"DatabaseExecutor needs a job queue such as "
+                f"ato.tracker.search_jobs.SearchJobQueue(url), got {type(queue).__name__}"
+            )
+        if not 0 < poll_interval <= max_poll_interval:
+            raise SearchSettingError(
+                f"need 0 < poll_interval <= max_poll_interval, got {poll_interval!r} and "
+                f"{max_poll_interval!r}"
+            )
+        self.queue = queue
+        self.poll_interval, self.max_poll_interval = poll_interval, max_poll_interval
 
 
 class TorchDistributedExecutor:

@@ -31,17 +31,26 @@ from .errors import SearchInterrupted
 __all__ = ["Interrupts"]
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
+#: Also handled in a worker of a shared search: SLURM's usual warning before preemption
+#: (``sbatch --signal=USR1@60``).
+PREEMPTION_SIGNALS = (signal.SIGUSR1,) if hasattr(signal, "SIGUSR1") else ()
 
 
 class Interrupts:
     """The stop flag a search's signal handler sets.
 
+    Args:
+        preemption: also handle SIGUSR1 (a worker of a shared search: the job scheduler warns
+            of preemption; the running trial stops and its job goes back to the queue).
+
     Attributes:
-        received: the name of the first signal received (``"SIGINT"``, ``"SIGTERM"``), or None.
+        received: the name of the first signal received (``"SIGINT"``, ``"SIGTERM"``,
+            ``"SIGUSR1"``), or None.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, preemption: bool = False) -> None:
         self.received: str | None = None
+        self.signals = SIGNALS + (PREEMPTION_SIGNALS if preemption else ())
 
     def error(self) -> SearchInterrupted | None:
         """The exception that stops the search, or None while no signal was received."""
@@ -63,7 +72,7 @@ class Interrupts:
         if threading.current_thread() is not threading.main_thread():
             yield
             return
-        previous = {s: signal.getsignal(s) for s in SIGNALS}
+        previous = {s: signal.getsignal(s) for s in self.signals}
         for signum, handler in previous.items():
             if handler is not signal.SIG_IGN:
                 signal.signal(signum, self._handle)

@@ -9,11 +9,13 @@ tests, at run time with ``isinstance`` and statically with mypy). The protocols 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from .facts import SearchRunFacts
 
-__all__ = ["ScopeLike", "SearchRunLogger", "Tracker", "TrialLogger"]
+__all__ = ["JobPlan", "JobQueue", "ScopeLike", "SearchRunLogger", "Tracker", "TrialLogger"]
+
+T = TypeVar("T")
 
 
 @runtime_checkable
@@ -85,3 +87,65 @@ class SearchRunLogger(TrialLogger, Protocol):
 #: A tracker given to a search: a logger, or a factory called with each trial's config (for
 #: example the ``SQLLogger`` class) that returns one.
 Tracker = TrialLogger | Callable[[Any], TrialLogger]
+
+
+@runtime_checkable
+class JobPlan(Protocol):
+    """A scheduling decision in progress, made while the search's lock is held (see
+    [`JobQueue.plan`][ato.hyperopt.JobQueue.plan]). ``seq`` is the stamp of the search's latest
+    event."""
+
+    seq: int
+
+    def events(self, since: int) -> list[tuple[int, str, dict[str, Any]]]:
+        """The events after stamp ``since``, in order: ``(seq, 'created' | 'finished', job)``."""
+        ...
+
+    def add(self, jobs: list[Mapping[str, Any]], *, claim: bool) -> list[dict[str, Any]]:
+        """Create ``jobs`` with the next stamps (claimed by this worker when ``claim``)."""
+        ...
+
+
+@runtime_checkable
+class JobQueue(Protocol):
+    """The job queue of a search shared by several processes through one database
+    (ato-tracker's ``ato.tracker.search_jobs.SearchJobQueue``).
+
+    A job is a dict with ``job_key``, ``trial_id``, ``rung``, ``bracket``, ``payload`` (JSON:
+    the trial's values, budgets, batch), ``state`` (``queued``/``claimed``/``done``/
+    ``failed``), ``claimed_by``, ``attempts``, ``result`` (``{'metric': text, 'error', 'run_id'}``
+    once finished), ``created_seq`` and ``done_seq``. Every job created or finished gets the
+    next stamp of its search under the search's lock, so all workers see one order of events.
+    """
+
+    worker_id: str
+    heartbeat_interval: float
+
+    def open_search(self, search_id: str) -> None:
+        """Register ``search_id`` (idempotent, safe from many processes at once)."""
+        ...
+
+    def claim(self, search_id: str) -> dict[str, Any] | None:
+        """Atomically claim the oldest queued job, or None."""
+        ...
+
+    def plan(self, search_id: str, decide: Callable[[Any], T]) -> T:
+        """Run ``decide(plan)`` (``plan`` a [`JobPlan`][ato.hyperopt.JobPlan]) under the search's
+        lock, after taking back claims whose heartbeat stopped; ``decide`` may run again."""
+        ...
+
+    def heartbeat(self, search_id: str, job_key: str) -> bool:
+        """Refresh this worker's claim; False if it was lost."""
+        ...
+
+    def complete(self, search_id: str, job_key: str, result: Mapping[str, Any]) -> bool:
+        """Record the job's result once; False if this worker no longer holds the claim."""
+        ...
+
+    def release(self, search_id: str, job_key: str) -> bool:
+        """Queue this worker's claimed job again (the worker is stopping)."""
+        ...
+
+    def finish_search(self, search_id: str, answer_run: Any) -> bool:
+        """Record the search's end; True for the first worker to call it."""
+        ...

@@ -369,30 +369,40 @@ class HyperbandSchedule:
     def batches(self, source: TrialSource, mode: str) -> Batches:
         self._best, self._fallback = None, (0, -1, None)
         for s in range(self.s_max, -1, -1):
-            rungs = self._bracket_rungs(s)
-            survivors: list[int] = []
-            for _ in range(rungs[0][0]):
-                trial = source.new_trial()
-                if trial is None:
-                    break
-                survivors.append(trial)
-            if not survivors:
+            if not (yield from self.bracket_batches(s, source, mode)):
                 return
-            previous = None
-            for i, (_, budget) in enumerate(rungs):
-                jobs = [Job(t, i, budget, previous, bracket=s) for t in survivors]
-                metrics = yield jobs
-                ranked = _order(list(zip(survivors, metrics, strict=True)), mode)
-                top = i == len(rungs) - 1
-                kept = max(1, len(ranked) // self.eta)
-                for j, (trial, metric) in enumerate(ranked):
-                    state = COMPLETED if top else (CONTINUE if j < kept else STOPPED)
-                    source.report(Job(trial, i, budget, previous, s), metric, state)
-                self._fallback = (ranked[0][0], i, budget)
-                if top:
-                    self._consider(ranked[0], i, budget, mode)
-                survivors = [trial for trial, _ in ranked[:kept]]
-                previous = budget
+
+    def bracket_batches(
+        self, s: int, source: TrialSource, mode: str
+    ) -> Generator[list[Job], list[float], bool]:
+        """Bracket ``s`` alone: yield each of its rungs' jobs and receive their metrics
+        (brackets are independent, so a shared search may run several at once); returns
+        False when the sampler gave no configuration for it."""
+        rungs = self._bracket_rungs(s)
+        survivors: list[int] = []
+        for _ in range(rungs[0][0]):
+            trial = source.new_trial()
+            if trial is None:
+                break
+            survivors.append(trial)
+        if not survivors:
+            return False
+        previous = None
+        for i, (_, budget) in enumerate(rungs):
+            jobs = [Job(t, i, budget, previous, bracket=s) for t in survivors]
+            metrics = yield jobs
+            ranked = _order(list(zip(survivors, metrics, strict=True)), mode)
+            top = i == len(rungs) - 1
+            kept = max(1, len(ranked) // self.eta)
+            for j, (trial, metric) in enumerate(ranked):
+                state = COMPLETED if top else (CONTINUE if j < kept else STOPPED)
+                source.report(Job(trial, i, budget, previous, s), metric, state)
+            self._fallback = (ranked[0][0], i, budget)
+            if top:
+                self._consider(ranked[0], i, budget, mode)
+            survivors = [trial for trial, _ in ranked[:kept]]
+            previous = budget
+        return True
 
     def _consider(self, best: tuple[int, float], rung: int, budget: Any, mode: str) -> None:
         key = rank_key(best[1], mode)

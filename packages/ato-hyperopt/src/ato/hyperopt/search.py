@@ -47,7 +47,7 @@ from .errors import (
     SearchSettingError,
     TrialFailedError,
 )
-from .executors import QUEUE_STOP, QUEUE_WAIT, Executor
+from .executors import QUEUE_STOP, QUEUE_WAIT, DatabaseExecutor, Executor
 from .facts import ANSWER_TAG, SEARCH_KEY_PREFIX, SearchRunFacts
 from .history import PastRun, load_history
 from .interrupts import Interrupts
@@ -67,6 +67,10 @@ from .trials import TrialOutcome, TrialRunner
 __all__ = ["ANSWER_TAG", "Search"]
 
 _log = logging.getLogger("ato.hyperopt")
+_SHARED_HINT = (
+    "ato.hyperopt: this worker of shared search {search_id} stopped; its running job went back "
+    "to the queue. Start the script again (same search_id) to add a worker."
+)
 
 
 class Search(HyperOpt):
@@ -220,30 +224,42 @@ class Search(HyperOpt):
         deadline = Deadline(self.timeout)
         self._target.prepare(list(self.space.names))
         search_id = self._agree_on_search()
-        with self._locked(search_id):
+        shared = isinstance(self.executor, DatabaseExecutor)
+        with self._locked(search_id, shared):
             recorder = TrialRecorder(
                 self.tracker,
                 search_id,
                 SEARCH_KEY_PREFIX + self.metric_key,
                 self._target.fingerprint_source(),
             )
-            history = self._history(search_id)
-            interrupts = Interrupts()
+            history = {} if shared else self._history(search_id)
+            interrupts = Interrupts(preemption=shared)
             execution = _Execution(
                 self, func, args, kwargs, search_id, recorder, history, deadline, interrupts
             )
+            run = execution.run
+            if shared:
+                from .shared import SharedWorker
+
+                run = SharedWorker(execution, functools.partial(_Book, self)).run
             try:
                 with interrupts.installed():
-                    return execution.run()
+                    return run()
             except KeyboardInterrupt as exc:
-                if self.is_root:
+                if shared:
+                    print(_SHARED_HINT.format(search_id=search_id), file=sys.stderr)
+                elif self.is_root:
                     print(self._resume_hint(search_id), file=sys.stderr)
                 reason = str(exc) or type(exc).__name__
                 raise SearchInterrupted(f"search {search_id} stopped: {reason}") from None
 
     @contextlib.contextmanager
-    def _locked(self, search_id: str) -> Iterator[None]:
-        """Hold the search's lock (rank 0 takes it) while the search runs."""
+    def _locked(self, search_id: str, shared: bool = False) -> Iterator[None]:
+        """Hold the search's lock (rank 0 takes it) while the search runs; a shared search
+        (``DatabaseExecutor``) is coordinated by its database instead."""
+        if shared:
+            yield
+            return
         lock = SearchLock(self.checkpoint_root / search_id)
         refused = None
         if self.is_root:

@@ -14,6 +14,8 @@
     ato runs mark RUN --status S                             # e.g. killed, for a crashed run
     ato runs export [PROJECT] [--format csv|json] [--params K,..]
     ato projects                                             # projects with run counts
+    ato search status ID                                     # a shared search's jobs, workers
+    ato search workers N -- COMMAND [ARGS...]                # N local workers of a search
     ato db upgrade | ato db current | ato db history         # the schema revision
     ato sync [--spool-dir DIR]      # write metrics saved while the database was unreachable
     ato import optuna --storage URL --study NAME [--metric-key KEY]

@@ -242,3 +242,19 @@ def import_tensorboard(parser: argparse.ArgumentParser) -> None:
     """``ato import tensorboard DIR``."""
     parser.add_argument("logdir", metavar="DIR", help="the log directory")
     _progress(parser)
+
+
+def search_status(parser: argparse.ArgumentParser) -> None:
+    """``ato search status ID``."""
+    parser.add_argument("search_id", metavar="ID", help="the search id (Search(search_id=...))")
+
+
+def search_workers(parser: argparse.ArgumentParser) -> None:
+    """``ato search workers N -- COMMAND [ARGS...]``."""
+    parser.add_argument("count", type=int, metavar="N", help="number of worker processes")
+    parser.add_argument(
+        "command",
+        nargs=argparse.REMAINDER,
+        metavar="-- COMMAND",
+        help="the script that runs the search (the same search_id in every worker)",
+    )

@@ -250,3 +250,21 @@ def import_tensorboard(args: argparse.Namespace, out: IO[str]) -> int:
         args.logdir, db_url_of(args), project=args.project, show_progress=_progress(args)
     )
     return _report(report, args, out)
+
+
+def search_status(args: argparse.Namespace, out: IO[str]) -> int:
+    """``ato search status ID``."""
+    from .searches import show_status
+
+    show_status(db_url_of(args), args.search_id, bool(args.json), console(out), out)
+    return EXIT_OK
+
+
+def search_workers(args: argparse.Namespace, out: IO[str]) -> int:
+    """``ato search workers N -- COMMAND``."""
+    from .searches import run_workers
+
+    command = list(args.command)
+    if command[:1] == ["--"]:
+        command = command[1:]
+    return run_workers(args.count, command, console(out))

@@ -66,6 +66,7 @@ class Group:
 GROUPS: dict[str, Group] = {
     "runs": Group("list, show, compare, export runs; find the best run", "action", "ACTION"),
     "db": Group("schema revision of the database; upgrade it", "action", "ACTION"),
+    "search": Group("shared-database searches: watch one, start local workers", "action", "ACTION"),
     "import": Group(
         "import Optuna studies, MLflow runs or TensorBoard logs into --db", "source", "SOURCE"
     ),
@@ -164,6 +165,18 @@ COMMANDS: tuple[Command, ...] = (
         arguments.runs_export,
     ),
     Command(("projects",), "projects with run counts", handlers.projects),
+    Command(
+        ("search", "status"),
+        "a shared search: jobs by state, each worker's progress",
+        handlers.search_status,
+        arguments.search_status,
+    ),
+    Command(
+        ("search", "workers"),
+        "start N local worker processes of a shared search's script",
+        handlers.search_workers,
+        arguments.search_workers,
+    ),
     Command(
         ("db", "upgrade"),
         "upgrade the database to the newest schema revision (SQLite: backup copy first)",

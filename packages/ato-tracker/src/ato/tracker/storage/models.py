@@ -1,5 +1,5 @@
 """SQLAlchemy 2.0 declarative schema: projects, experiments (runs), metrics, metric summaries,
-artifacts, fingerprints.
+artifacts, fingerprints, and the job queues of searches shared by several workers.
 
 Every timestamp column uses `UTCDateTime`: values are written as UTC and always read
 back as timezone-aware UTC ``datetime`` objects, also on SQLite and MySQL, which store no
@@ -144,7 +144,7 @@ def name_collation(dialect: Dialect) -> str:
 
 
 class Base(DeclarativeBase):
-    """Declarative base of the tracker schema (``Base.metadata`` holds all six tables)."""
+    """Declarative base of the tracker schema (``Base.metadata`` holds all eight tables)."""
 
 
 class ProjectRecord(Base):
@@ -286,4 +286,56 @@ class FingerprintRecord(Base):
     __table_args__ = (
         Index("ix_fingerprints_trace", "trace_id", "trace_type"),
         Index("ix_fingerprints_run_id", "run_id"),
+    )
+
+
+class SearchQueueRecord(Base):
+    """One search run by workers that share this database (revision 0008): ``seq`` is the
+    stamp of its latest scheduling event (a job created or finished), taken under a lock of
+    this row, so every worker replays the events in one order; ``answer_run`` is the run the
+    first worker to see the search end tagged as its answer."""
+
+    __tablename__ = "search_queues"
+
+    search_id: Mapped[str] = mapped_column(Name(), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    answer_run: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class SearchJobRecord(Base):
+    """One job of a shared search (revision 0008): trial ``trial_id`` at ``rung``.
+
+    ``state`` is ``queued``, ``claimed`` (by worker ``claimed_by``, alive while its
+    ``heartbeat``, in the database's clock, is recent), ``done`` or ``failed``; ``attempts``
+    counts claims. ``payload`` holds what the search needs to run and replay the job (the
+    trial's values, budgets, batch); ``result`` its metric, error and run id.
+    ``created_seq``/``done_seq`` are the search's event stamps of its creation and its end.
+    """
+
+    __tablename__ = "search_jobs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    search_id: Mapped[str] = mapped_column(Name())
+    job_key: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    trial_id: Mapped[int] = mapped_column(Integer)
+    rung: Mapped[int] = mapped_column(Integer)
+    bracket: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[Any] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(STATUS_LENGTH))
+    claimed_by: Mapped[str | None] = mapped_column(String(KEY_LENGTH), nullable=True)
+    heartbeat: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    result: Mapped[Any] = mapped_column(JSON, nullable=True)
+    created_seq: Mapped[int] = mapped_column(BigInteger)
+    done_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    __table_args__ = (
+        Index("uq_search_jobs_key", "search_id", "job_key", unique=True),
+        Index("ix_search_jobs_state", "search_id", "state", "id"),
+        Index("ix_search_jobs_created", "search_id", "created_seq"),
+        Index("ix_search_jobs_done", "search_id", "done_seq"),
     )

@@ -1,0 +1,241 @@
+"""A search shared by worker processes through one database (issue 25), on SQLite, PostgreSQL
+and MariaDB: no job lost or evaluated twice, ASHA's promotions valid (Li et al., MLSys 2020,
+Algorithm 2), every worker returns the same answer, which is the answer rule's over the
+stored jobs and the run tagged ``final``; a worker killed with SIGKILL mid-trial loses its
+claim and the trial is retried; SIGTERM releases the running job; 8 SQLite workers never show
+``database is locked``."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from typing import Any
+
+from ato.hyperopt import HyperbandSchedule
+from ato.hyperopt.answer import Evaluation, find_answer
+from ato.hyperopt.metric import rank_key
+from ato.tracker import SQLFinder
+from ato.tracker.search_jobs import SearchJobQueue
+
+WORKER = pathlib.Path(__file__).with_name("shared_search_worker.py")
+ETA = 3
+
+
+def _settings(db_url: str, tmp_path: pathlib.Path, **more: Any) -> dict[str, Any]:
+    return {
+        "url": db_url,
+        "search_id": f"shared-{uuid.uuid4().hex[:8]}",
+        "schedule": "asha",
+        "trials": 30,
+        "seconds": [0.0, 0.02],
+        "heartbeat_timeout": 30.0,
+        "root": str(tmp_path / "searches"),
+        "calls": str(tmp_path / "calls.txt"),
+        "out": str(tmp_path / "answer"),
+        **more,
+    }
+
+
+def _start(settings: dict[str, Any], count: int) -> list[subprocess.Popen[str]]:
+    return [
+        subprocess.Popen(
+            [sys.executable, str(WORKER), json.dumps(settings)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(count)
+    ]
+
+
+def _wait(workers: list[subprocess.Popen[str]]) -> list[tuple[int, str]]:
+    ended = []
+    for worker in workers:
+        _, err = worker.communicate(timeout=300)
+        ended.append((worker.returncode, err))
+    return ended
+
+
+def _answers(tmp_path: pathlib.Path) -> list[dict[str, Any]]:
+    return [json.loads(p.read_text()) for p in sorted(tmp_path.glob("answer.*.json"))]
+
+
+def _calls(settings: dict[str, Any]) -> list[tuple[int, int, int, str]]:
+    lines = pathlib.Path(settings["calls"]).read_text().split()
+    return [
+        (int(lines[i]), int(lines[i + 1]), int(lines[i + 2]), lines[i + 3])
+        for i in range(0, len(lines), 4)
+    ]
+
+
+def _check_asha_promotions(jobs: list[dict[str, Any]]) -> int:
+    """Every promotion to rung k+1 took a trial that was, when the job was created, in the top
+    floor(n_k / eta) of the n_k results finished at rung k (ASHA's rule); returns how many
+    promotions were checked."""
+    checked = 0
+    for job in jobs:
+        if job["rung"] == 0:
+            continue
+        below = [
+            j
+            for j in jobs
+            if j["rung"] == job["rung"] - 1
+            and j["done_seq"] is not None
+            and j["done_seq"] < job["created_seq"]
+        ]
+        ranked = sorted(
+            below, key=lambda j: (rank_key(float(j["result"]["metric"]), "max"), j["trial_id"])
+        )
+        top = {j["trial_id"] for j in ranked[: len(ranked) // ETA]}
+        assert job["trial_id"] in top, f"promotion of {job['job_key']} is not in the top 1/eta"
+        checked += 1
+    return checked
+
+
+def _rule_answer(jobs: list[dict[str, Any]]) -> Evaluation | None:
+    return find_answer(
+        [
+            Evaluation(
+                j["trial_id"],
+                j["rung"],
+                j["payload"]["budget"],
+                float(j["result"]["metric"]),
+                j["result"]["error"] is not None,
+                j["result"]["run_id"],
+            )
+            for j in jobs
+        ],
+        "max",
+    )
+
+
+def _check_complete(
+    settings: dict[str, Any], answers: list[dict[str, Any]], workers: int
+) -> list[dict[str, Any]]:
+    """Every job done once, every worker's answer the rule's and the run tagged final."""
+    queue = SearchJobQueue(settings["url"])
+    jobs = queue.jobs(settings["search_id"])
+    assert Counter(j["state"] for j in jobs) == {"done": len(jobs)}
+    assert len({j["job_key"] for j in jobs}) == len(jobs)
+    assert len(answers) == workers
+    rule = _rule_answer(jobs)
+    assert rule is not None
+    for answer in answers:
+        assert (answer["trial_id"], answer["metric"], answer["run_id"]) == (
+            rule.trial_id,
+            rule.metric,
+            rule.run_id,
+        )
+        assert answer["evaluations"] == len(jobs)
+    finder = SQLFinder(settings["url"])
+    final = [r.id for r in finder.get_runs_in_project("shared") if "final" in r.tags]
+    assert final == [rule.run_id]
+    status = queue.status(settings["search_id"])
+    assert (status.finished, status.answer_run) == (True, rule.run_id)
+    assert sum(w.done for w in status.workers) == len(jobs)
+    return jobs
+
+
+def test_asha_workers_share_one_search(db_url: str, tmp_path: pathlib.Path) -> None:
+    settings = _settings(db_url, tmp_path)
+    ended = _wait(_start(settings, 4))
+    assert [code for code, _ in ended] == [0, 0, 0, 0], ended
+    jobs = _check_complete(settings, _answers(tmp_path), 4)
+    assert sum(j["rung"] == 0 for j in jobs) == 30
+    assert _check_asha_promotions(jobs) == len(jobs) - 30
+    starts = Counter((t, r) for t, r, _, what in _calls(settings) if what == "start")
+    assert set(starts.values()) == {1} and len(starts) == len(jobs)
+    assert all(j["attempts"] == 1 for j in jobs)
+
+
+def test_hyperband_workers_run_every_bracket(db_url: str, tmp_path: pathlib.Path) -> None:
+    settings = _settings(db_url, tmp_path, schedule="hyperband")
+    ended = _wait(_start(settings, 3))
+    assert [code for code, _ in ended] == [0, 0, 0], ended
+    jobs = _check_complete(settings, _answers(tmp_path), 3)
+    sizes = Counter((j["bracket"], j["rung"]) for j in jobs)
+    expected = {}
+    for s, rungs in zip(range(2, -1, -1), HyperbandSchedule(9, 3, 1).brackets(), strict=True):
+        for i, (n, _) in enumerate(rungs):
+            expected[(s, i)] = n
+    assert dict(sizes) == expected
+    starts = Counter((t, r) for t, r, _, what in _calls(settings) if what == "start")
+    assert set(starts.values()) == {1}
+
+
+def test_successive_halving_workers_wait_at_the_barrier(
+    db_url: str, tmp_path: pathlib.Path
+) -> None:
+    settings = _settings(db_url, tmp_path, schedule="sh", trials=9)
+    ended = _wait(_start(settings, 3))
+    assert [code for code, _ in ended] == [0, 0, 0], ended
+    jobs = _check_complete(settings, _answers(tmp_path), 3)
+    assert Counter(j["rung"] for j in jobs) == {0: 9, 1: 3, 2: 1}
+
+
+def _wait_for_start_by(settings: dict[str, Any], pid: int, timeout: float = 60) -> tuple[int, int]:
+    """The (trial, rung) worker ``pid`` started and has not finished yet."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if pathlib.Path(settings["calls"]).exists():
+            calls = _calls(settings)
+            started = {(t, r) for t, r, p, what in calls if p == pid and what == "start"}
+            done = {(t, r) for t, r, p, what in calls if p == pid and what == "done"}
+            if started - done:
+                return min(started - done)
+        time.sleep(0.02)
+    raise AssertionError(f"worker {pid} started no trial")
+
+
+def test_a_killed_worker_loses_its_claim_and_the_trial_is_retried(
+    db_url: str, tmp_path: pathlib.Path
+) -> None:
+    settings = _settings(db_url, tmp_path, trials=12, seconds=[0.3, 0.3], heartbeat_timeout=1.0)
+    workers = _start(settings, 3)
+    victim = workers[0]
+    job = _wait_for_start_by(settings, victim.pid)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    ended = _wait(workers[1:])
+    assert [code for code, _ in ended] == [0, 0], ended
+    jobs = _check_complete(settings, _answers(tmp_path), 2)
+    retried = next(j for j in jobs if (j["trial_id"], j["rung"]) == job)
+    assert retried["attempts"] == 2
+    assert retried["claimed_by"].split(":")[1] != str(victim.pid)
+    starts = Counter((t, r) for t, r, _, what in _calls(settings) if what == "start")
+    assert starts[job] == 2
+    assert all(n == 1 for key, n in starts.items() if key != job)
+
+
+def test_sigterm_releases_the_running_job(db_url: str, tmp_path: pathlib.Path) -> None:
+    settings = _settings(db_url, tmp_path, trials=12, seconds=[0.3, 0.3])
+    workers = _start(settings, 2)
+    leaver = workers[0]
+    job = _wait_for_start_by(settings, leaver.pid)
+    leaver.send_signal(signal.SIGTERM)
+    _, err = leaver.communicate(timeout=60)
+    assert leaver.returncode != 0 and "went back to the queue" in err
+    ended = _wait(workers[1:])
+    assert [code for code, _ in ended] == [0], ended
+    jobs = _check_complete(settings, _answers(tmp_path), 1)
+    released = next(j for j in jobs if (j["trial_id"], j["rung"]) == job)
+    assert released["attempts"] == 1
+    assert released["claimed_by"].split(":")[1] != str(leaver.pid)
+    finder = SQLFinder(settings["url"])
+    statuses = Counter(r.status for r in finder.get_runs_in_project("shared"))
+    assert statuses == {"completed": len(jobs), "killed": 1}
+
+
+def test_eight_sqlite_workers_never_report_a_locked_database(tmp_path: pathlib.Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    settings = _settings(url, tmp_path, trials=60, seconds=[0.0, 0.0])
+    ended = _wait(_start(settings, 8))
+    assert [code for code, _ in ended] == [0] * 8, ended
+    assert not any("locked" in err.lower() for _, err in ended)
+    _check_complete(settings, _answers(tmp_path), 8)

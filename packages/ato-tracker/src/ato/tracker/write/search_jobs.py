@@ -1,0 +1,464 @@
+"""The job queue of a search shared by several worker processes (tables ``search_queues`` and
+``search_jobs``, revision 0008).
+
+A worker takes a job in one of two ways:
+
+- **claim** (`SearchJobQueue.claim`): the oldest ``queued`` job (a rung batch of a synchronous
+  schedule, a job released by a stopped worker or taken back from a dead one), locked with
+  ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL and MySQL/MariaDB, so concurrent
+  workers never wait on each other's row and never get the same job; SQLite serializes the
+  claim with ``BEGIN IMMEDIATE`` (processes on one machine).
+- **plan** (`SearchJobQueue.plan`): a scheduling decision made while holding the lock of the
+  search's ``search_queues`` row (``SELECT ... FOR UPDATE``; SQLite ``BEGIN IMMEDIATE``). Every
+  job created or finished gets the next value of the row's ``seq``, under that lock, so the
+  events of a search have one order that every worker replays identically.
+
+Finishing a job (`SearchJobQueue.complete`) takes the same lock and succeeds only for the
+worker still holding the claim: a result is recorded exactly once. A claimed job carries a
+heartbeat in the database's clock (`ato.tracker.storage.clock`); a plan first takes back the
+claims whose heartbeat is older than ``heartbeat_timeout`` (queued again, or ``failed`` after
+``max_attempts`` claims), as Optuna's heartbeat and ``RetryFailedTrialCallback`` do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..storage.clock import database_now, read_database_now
+from ..storage.database import Database
+from ..storage.engine import run_transaction
+from ..storage.models import SearchJobRecord, SearchQueueRecord, utcnow
+from ..storage.schema import SQLITE_IMMEDIATE
+
+__all__ = ["JOB_STATES", "Plan", "SearchJobQueue", "SearchStatus", "WorkerStatus"]
+
+T = TypeVar("T")
+
+QUEUED, CLAIMED, DONE, FAILED = "queued", "claimed", "done", "failed"
+#: The states of a job, in the order a job goes through them.
+JOB_STATES = (QUEUED, CLAIMED, DONE, FAILED)
+
+_jobs = SearchJobRecord.__table__
+_queues = SearchQueueRecord.__table__
+_JOB_COLUMNS = (
+    "job_key", "trial_id", "rung", "bracket", "payload", "state", "claimed_by", "attempts",
+    "result", "created_seq", "done_seq",
+)  # fmt: skip
+
+
+def default_worker_id() -> str:
+    """``<host>:<pid>:<4 random hex digits>``: unique per process, readable in status tables."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:4]}"
+
+
+@dataclass(frozen=True)
+class WorkerStatus:
+    """What one worker did in a search: ``done``/``failed`` jobs it finished, the job it holds
+    (``running``, a job key or None) and its latest heartbeat (database clock, or None)."""
+
+    worker: str
+    done: int
+    failed: int
+    running: str | None
+    heartbeat: Any
+
+
+@dataclass(frozen=True)
+class SearchStatus:
+    """A shared search at a glance: job counts by state (every key of `JOB_STATES`), one
+    `WorkerStatus` per worker that claimed a job, whether a worker saw it end, and the run
+    holding its answer."""
+
+    search_id: str
+    counts: dict[str, int]
+    workers: list[WorkerStatus] = field(default_factory=list)
+    finished: bool = False
+    answer_run: int | None = None
+
+
+class SearchJobQueue:
+    """The job queue of shared searches in a tracker database, seen by one worker.
+
+    Args:
+        url_or_logger: a database URL (or SQLite path), a `Database`, or an object with a
+            ``database`` attribute (``SQLLogger``, ``SQLFinder``).
+        worker: this worker's name (default ``<host>:<pid>:<random>``); unique per process.
+        heartbeat_timeout: seconds after which a claim whose heartbeat stopped is taken back
+            (a worker heartbeats every ``heartbeat_timeout / 4`` seconds).
+        max_attempts: claims a job gets; a job whose worker died this many times is
+            ``failed``.
+
+    Raises:
+        ValueError: ``heartbeat_timeout`` is not positive or ``max_attempts`` is below 1.
+    """
+
+    def __init__(
+        self,
+        url_or_logger: Any,
+        *,
+        worker: str | None = None,
+        heartbeat_timeout: float = 60.0,
+        max_attempts: int = 3,
+    ) -> None:
+        if not heartbeat_timeout > 0:
+            raise ValueError(
+                f"heartbeat_timeout must be positive seconds, got {heartbeat_timeout!r}"
+            )
+        if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
+            raise ValueError(f"max_attempts must be an int >= 1, got {max_attempts!r}")
+        self.database = _database_of(url_or_logger)
+        self.worker_id = worker or default_worker_id()
+        self.heartbeat_timeout = float(heartbeat_timeout)
+        self.heartbeat_interval = self.heartbeat_timeout / 4
+        self.max_attempts = max_attempts
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        """The engine (SQLite transactions start with ``BEGIN IMMEDIATE``), made on first use."""
+        if self._engine is None:
+            engine = self.database.engine()
+            if engine.dialect.name == "sqlite":
+                engine = engine.execution_options(**{SQLITE_IMMEDIATE: True})
+            self._engine = engine
+        return self._engine
+
+    # -- taking jobs ---------------------------------------------------------------------
+    def open_search(self, search_id: str) -> None:
+        """Create the search's ``search_queues`` row if it is missing (safe from any number
+        of workers at once)."""
+
+        def work(conn: Connection) -> None:
+            if _lock_search(conn, search_id, lock=False) is None:
+                now = utcnow()
+                conn.execute(insert(_queues).values(search_id=search_id, seq=0, created_at=now))
+
+        with contextlib.suppress(IntegrityError):  # another worker created it first
+            run_transaction(self.engine, work)
+
+    def claim(self, search_id: str) -> dict[str, Any] | None:
+        """Claim the oldest queued job of ``search_id``; the job (see `job_dict`) or None."""
+
+        def work(conn: Connection) -> dict[str, Any] | None:
+            row = conn.execute(
+                select(_jobs.c.id)
+                .where(_jobs.c.search_id == search_id, _jobs.c.state == QUEUED)
+                .order_by(_jobs.c.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
+            if row is None:
+                return None
+            conn.execute(
+                update(_jobs)
+                .where(_jobs.c.id == row.id)
+                .values(
+                    state=CLAIMED,
+                    claimed_by=self.worker_id,
+                    heartbeat=database_now(conn.dialect),
+                    attempts=_jobs.c.attempts + 1,
+                )
+            )
+            job = conn.execute(select(*_job_columns()).where(_jobs.c.id == row.id)).one()
+            return job_dict(job)
+
+        return run_transaction(self.engine, work)
+
+    def plan(self, search_id: str, decide: Callable[[Plan], T]) -> T:
+        """Run ``decide(plan)`` holding the lock of ``search_id`` (one transaction, retried on
+        lock contention: ``decide`` may be called again). Claims whose heartbeat is older
+        than ``heartbeat_timeout`` are taken back first.
+
+        Raises:
+            KeyError: the search has no ``search_queues`` row (call `open_search`).
+        """
+
+        def work(conn: Connection) -> T:
+            seq = _lock_search(conn, search_id, lock=True)
+            if seq is None:
+                raise KeyError(f"search {search_id!r} is not in the job queue; open it first")
+            plan = Plan(conn, search_id, seq, self)
+            plan.take_back_stale_claims()
+            result = decide(plan)
+            plan.save_seq()
+            return result
+
+        return run_transaction(self.engine, work)
+
+    # -- a claimed job ------------------------------------------------------------------
+    def heartbeat(self, search_id: str, job_key: str) -> bool:
+        """Refresh the heartbeat of this worker's claim; False if the claim was lost (taken
+        back after a missed heartbeat)."""
+
+        def work(conn: Connection) -> bool:
+            done = conn.execute(
+                update(_jobs)
+                .where(*self._mine(search_id, job_key))
+                .values(heartbeat=database_now(conn.dialect))
+            )
+            return done.rowcount == 1
+
+        return run_transaction(self.engine, work)
+
+    def complete(self, search_id: str, job_key: str, result: Mapping[str, Any]) -> bool:
+        """Record ``result`` (``metric`` as text, ``error``, ``run_id``) of this worker's job
+        (``done``, or ``failed`` when ``result['error']`` is set). True if recorded; False when
+        the claim was lost, in which case nothing is written (exactly once)."""
+        state = FAILED if result.get("error") is not None else DONE
+
+        def work(conn: Connection) -> bool:
+            seq = _lock_search(conn, search_id, lock=True)
+            if seq is None:
+                return False
+            done = conn.execute(
+                update(_jobs)
+                .where(*self._mine(search_id, job_key))
+                .values(state=state, result=dict(result), done_seq=seq + 1, finished_at=utcnow())
+            )
+            if done.rowcount != 1:
+                return False
+            conn.execute(
+                update(_queues).where(_queues.c.search_id == search_id).values(seq=seq + 1)
+            )
+            return True
+
+        return run_transaction(self.engine, work)
+
+    def release(self, search_id: str, job_key: str) -> bool:
+        """Put this worker's claimed job back in the queue (SIGTERM/SIGUSR1: the trial saved a
+        checkpoint and another worker continues it); the claim does not count as an
+        attempt. True if it was released."""
+
+        def work(conn: Connection) -> bool:
+            done = conn.execute(
+                update(_jobs)
+                .where(*self._mine(search_id, job_key))
+                .values(
+                    state=QUEUED, claimed_by=None, heartbeat=None, attempts=_jobs.c.attempts - 1
+                )
+            )
+            return done.rowcount == 1
+
+        return run_transaction(self.engine, work)
+
+    def _mine(self, search_id: str, job_key: str) -> tuple[Any, ...]:
+        return (
+            _jobs.c.search_id == search_id,
+            _jobs.c.job_key == job_key,
+            _jobs.c.state == CLAIMED,
+            _jobs.c.claimed_by == self.worker_id,
+        )
+
+    # -- the end and the view --------------------------------------------------------------
+    def finish_search(self, search_id: str, answer_run: int | None) -> bool:
+        """Record that the search ended with its answer in ``answer_run``; True for the first
+        worker to call it (the one that tags the answer), False afterwards."""
+
+        def work(conn: Connection) -> bool:
+            done = conn.execute(
+                update(_queues)
+                .where(_queues.c.search_id == search_id, _queues.c.finished_at.is_(None))
+                .values(finished_at=utcnow(), answer_run=answer_run)
+            )
+            return done.rowcount == 1
+
+        return run_transaction(self.engine, work)
+
+    def jobs(self, search_id: str) -> list[dict[str, Any]]:
+        """Every job of ``search_id`` (see `job_dict`), in creation order."""
+        with self.database.read_engine().connect() as conn:
+            rows = conn.execute(
+                select(*_job_columns())
+                .where(_jobs.c.search_id == search_id)
+                .order_by(_jobs.c.created_seq, _jobs.c.id)
+            )
+            return [job_dict(row) for row in rows]
+
+    def status(self, search_id: str) -> SearchStatus:
+        """Counts by state and per-worker progress of ``search_id``.
+
+        Raises:
+            KeyError: no shared search has this id.
+        """
+        with self.database.read_engine().connect() as conn:
+            head = conn.execute(
+                select(_queues.c.finished_at, _queues.c.answer_run).where(
+                    _queues.c.search_id == search_id
+                )
+            ).first()
+            if head is None:
+                raise KeyError(search_id)
+            counts = dict.fromkeys(JOB_STATES, 0)
+            for state, count in conn.execute(
+                select(_jobs.c.state, func.count())
+                .where(_jobs.c.search_id == search_id)
+                .group_by(_jobs.c.state)
+            ):
+                counts[state] = int(count)
+            workers = _worker_rows(conn, search_id)
+        return SearchStatus(
+            search_id, counts, workers, head.finished_at is not None, head.answer_run
+        )
+
+
+class Plan:
+    """A scheduling decision in progress: the search's lock is held (see
+    `SearchJobQueue.plan`). ``seq`` is the stamp of the latest event."""
+
+    def __init__(self, conn: Connection, search_id: str, seq: int, queue: SearchJobQueue) -> None:
+        self._conn, self._queue = conn, queue
+        self.search_id, self.seq = search_id, seq
+        self._first_seq = seq
+
+    def events(self, since: int) -> list[tuple[int, str, dict[str, Any]]]:
+        """The events after stamp ``since`` in order: ``(seq, 'created' | 'finished', job)``."""
+        c = _jobs.c
+        rows = self._conn.execute(
+            select(*_job_columns()).where(
+                c.search_id == self.search_id,
+                or_(c.created_seq > since, and_(c.done_seq.is_not(None), c.done_seq > since)),
+            )
+        )
+        events: list[tuple[int, str, dict[str, Any]]] = []
+        for row in rows:
+            job = job_dict(row)
+            if row.created_seq > since:
+                events.append((row.created_seq, "created", job))
+            if row.done_seq is not None and row.done_seq > since:
+                events.append((row.done_seq, "finished", job))
+        events.sort(key=lambda event: event[0])
+        return events
+
+    def add(self, jobs: list[Mapping[str, Any]], *, claim: bool) -> list[dict[str, Any]]:
+        """Create ``jobs`` (each with ``job_key``, ``trial_id``, ``rung``, ``bracket``,
+        ``payload``) with the next stamps, in order; claimed by this worker when ``claim``,
+        else queued. Returns them as `job_dict` gives them."""
+        rows = []
+        now = utcnow()
+        for job in jobs:
+            self.seq += 1
+            rows.append(
+                {
+                    "search_id": self.search_id,
+                    "job_key": job["job_key"],
+                    "trial_id": job["trial_id"],
+                    "rung": job["rung"],
+                    "bracket": job["bracket"],
+                    "payload": job["payload"],
+                    "state": CLAIMED if claim else QUEUED,
+                    "claimed_by": self._queue.worker_id if claim else None,
+                    "heartbeat": None,
+                    "attempts": 1 if claim else 0,
+                    "created_seq": self.seq,
+                    "created_at": now,
+                }
+            )
+        if rows:
+            self._conn.execute(insert(_jobs), rows)
+            if claim:  # the heartbeat in the database's clock, like every other one
+                keys = [row["job_key"] for row in rows]
+                self._conn.execute(
+                    update(_jobs)
+                    .where(_jobs.c.search_id == self.search_id, _jobs.c.job_key.in_(keys))
+                    .values(heartbeat=database_now(self._conn.dialect))
+                )
+        return [
+            {**{k: row[k] for k in _JOB_COLUMNS if k in row}, "result": None, "done_seq": None}
+            for row in rows
+        ]
+
+    def take_back_stale_claims(self) -> None:
+        """Queue again the claims whose heartbeat is older than the queue's
+        ``heartbeat_timeout`` (``failed`` once they had ``max_attempts`` claims)."""
+        c, queue = _jobs.c, self._queue
+        cutoff = read_database_now(self._conn) - timedelta(seconds=queue.heartbeat_timeout)
+        stale = self._conn.execute(
+            select(c.id, c.attempts, c.claimed_by).where(
+                c.search_id == self.search_id, c.state == CLAIMED, c.heartbeat < cutoff
+            )
+        ).all()
+        for row in stale:
+            if row.attempts >= queue.max_attempts:
+                self.seq += 1
+                error = (
+                    f"WorkerLost: the worker running it stopped heartbeating "
+                    f"{row.attempts} times (last: {row.claimed_by})"
+                )
+                values: dict[str, Any] = {
+                    "state": FAILED,
+                    "result": {"metric": None, "error": error, "run_id": None},
+                    "done_seq": self.seq,
+                    "finished_at": utcnow(),
+                }
+            else:
+                values = {"state": QUEUED, "claimed_by": None, "heartbeat": None}
+            self._conn.execute(update(_jobs).where(c.id == row.id).values(**values))
+
+    def save_seq(self) -> None:
+        """Store the latest stamp in the search's row (called by `SearchJobQueue.plan`)."""
+        if self.seq != self._first_seq:
+            self._conn.execute(
+                update(_queues).where(_queues.c.search_id == self.search_id).values(seq=self.seq)
+            )
+
+
+def job_dict(row: Any) -> dict[str, Any]:
+    """A job row as a plain dict: ``job_key``, ``trial_id``, ``rung``, ``bracket``,
+    ``payload``, ``state``, ``claimed_by``, ``attempts``, ``result``, ``created_seq``,
+    ``done_seq``."""
+    return {name: getattr(row, name) for name in _JOB_COLUMNS}
+
+
+def _job_columns() -> list[Any]:
+    return [_jobs.c[name] for name in _JOB_COLUMNS]
+
+
+def _lock_search(conn: Connection, search_id: str, *, lock: bool) -> int | None:
+    """The search's ``seq`` (its row locked ``FOR UPDATE`` when ``lock``), None if missing."""
+    query = select(_queues.c.seq).where(_queues.c.search_id == search_id)
+    seq = conn.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+    return None if seq is None else int(seq)
+
+
+def _worker_rows(conn: Connection, search_id: str) -> list[WorkerStatus]:
+    c = _jobs.c
+    per: dict[str, dict[str, Any]] = {}
+    rows = conn.execute(
+        select(c.claimed_by, c.state, c.job_key, c.heartbeat).where(
+            c.search_id == search_id, c.claimed_by.is_not(None)
+        )
+    )
+    for worker, state, key, beat in rows:
+        entry = per.setdefault(worker, {"done": 0, "failed": 0, "running": None, "beat": None})
+        if state in (DONE, FAILED):
+            entry[state] += 1
+        elif state == CLAIMED:
+            entry["running"], entry["beat"] = key, beat
+    return [
+        WorkerStatus(name, e["done"], e["failed"], e["running"], e["beat"])
+        for name, e in sorted(per.items())
+    ]
+
+
+def _database_of(url_or_logger: Any) -> Database:
+    if isinstance(url_or_logger, Database):
+        return url_or_logger
+    database = getattr(url_or_logger, "database", None)
+    if isinstance(database, Database):
+        return database
+    if isinstance(url_or_logger, (str, os.PathLike)):
+        return Database.from_url(os.fspath(url_or_logger))
+    raise TypeError(
+        f"SearchJobQueue needs a database URL, a Database or an SQLLogger/SQLFinder, got "
+        f"{type(url_or_logger).__name__}"
+    )
