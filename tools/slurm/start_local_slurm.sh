@@ -22,11 +22,13 @@ conf=/etc/slurm/slurm.conf
 host="$(hostname -s)"
 
 stop_daemons() {
+    local pid
     for name in slurmd slurmctld; do
-        if [[ -f "$state/$name.pid" ]] && kill -0 "$(cat "$state/$name.pid")" 2>/dev/null; then
-            kill "$(cat "$state/$name.pid")"
+        pid="$(cat "$state/$name.pid" 2>/dev/null || true)"
+        if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+            kill "$pid"
             for _ in $(seq 50); do
-                kill -0 "$(cat "$state/$name.pid")" 2>/dev/null || break
+                kill -0 "$pid" 2>/dev/null || break
                 sleep 0.1
             done
         fi
