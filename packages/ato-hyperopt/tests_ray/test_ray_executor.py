@@ -16,6 +16,7 @@ import ray
 from ato.adict import ADict
 from ato.hyperopt import (
     ASHASchedule,
+    HyperbandSchedule,
     RandomSampler,
     RayExecutor,
     Search,
@@ -77,32 +78,63 @@ def _tracker(url: str) -> Any:
     return lambda config: SQLLogger.from_url(url, "ray-search")
 
 
-def test_asha_on_ray_matches_one_process_and_records_each_run_from_a_worker(
-    tmp_path: pathlib.Path,
-) -> None:
+def _without_run_id(entry: ADict) -> ADict:
+    return ADict({k: v for k, v in entry.items() if k != "__run_id__"})
+
+
+def _finished_runs(url: str, search_id: str) -> list[Any]:
+    runs = SQLFinder(url).get_search_runs(search_id)
+    assert {run.status for run in runs} == {"completed"}
+    return runs
+
+
+def _pids(url: str, runs: list[Any]) -> set[int]:
+    finder = SQLFinder(url)
+    return {int(finder.get_metric_series(run.id, "pid").points[0].value) for run in runs}
+
+
+def test_hyperband_on_ray_takes_the_decisions_of_one_process(tmp_path: pathlib.Path) -> None:
     url = f"sqlite:///{tmp_path / 'runs.db'}"
-    alone = _search(tmp_path, _asha(), search_id="alone").main(score)()
+    alone = _search(tmp_path, HyperbandSchedule(4, 2, 1), search_id="alone").main(score)()
     on_ray = _search(
         tmp_path,
-        _asha(),
+        HyperbandSchedule(4, 2, 1),
         search_id="on-ray",
         tracker=_tracker(url),
         executor=RayExecutor(max_concurrent=2),
     ).main(score)()
 
-    assert on_ray.config.lr == alone.config.lr
-    assert on_ray.metric == alone.metric
-    assert on_ray.budget == alone.budget == 4
-    evaluations = sum(len(rung) for rung in on_ray.logs)
-    assert evaluations == sum(len(rung) for rung in alone.logs)
-
-    finder = SQLFinder(url)
-    runs = finder.get_search_runs("on-ray")
-    assert len(runs) == evaluations
-    assert {run.status for run in runs} == {"completed"}
-    pids = {int(finder.get_metric_series(run.id, "pid").points[0].value) for run in runs}
-    assert os.getpid() not in pids  # every evaluation ran in a Ray worker process
+    # a synchronous schedule decides the same at any speed
+    assert [[_without_run_id(e) for e in rung] for rung in on_ray.logs] == alone.logs
+    assert (on_ray.config.lr, on_ray.metric, on_ray.budget) == (
+        alone.config.lr,
+        alone.metric,
+        alone.budget,
+    )
+    runs = _finished_runs(url, "on-ray")
+    assert len(runs) == sum(len(rung) for rung in on_ray.logs)
+    assert os.getpid() not in _pids(url, runs)  # every evaluation ran in a Ray worker
     assert on_ray.run_id in {run.id for run in runs}
+
+
+def test_asha_on_ray_runs_every_trial_and_answers_by_the_rule(tmp_path: pathlib.Path) -> None:
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    result = _search(
+        tmp_path,
+        _asha(),
+        search_id="asha-ray",
+        tracker=_tracker(url),
+        executor=RayExecutor(max_concurrent=2),
+    ).main(score)()
+
+    entries = [entry for rung in result.logs for entry in rung]
+    assert sum(entry.__num_halved__ == 0 for entry in entries) == 8  # max_trials
+    top = max(entry.__budget__ for entry in entries)
+    best = max(entries, key=lambda e: (e.__budget__ == top, e.__metric__))
+    assert (result.config.lr, result.metric, result.budget) == (best.lr, best.__metric__, top)
+    runs = _finished_runs(url, "asha-ray")
+    assert len(runs) == len(entries)
+    assert os.getpid() not in _pids(url, runs)
 
 
 def test_a_rung_batch_runs_its_jobs_at_once(tmp_path: pathlib.Path) -> None:

@@ -177,6 +177,7 @@ class RayExecutor(InProcessExecutor):
             if interrupts is not None and interrupts.received is not None:
                 ray.cancel(ref)
                 raise SearchInterrupted(f"received signal {interrupts.received}")
+        outcome: TrialOutcome
         try:
             outcome, exception = ray.get(ref)
         except ray.exceptions.RayError as exc:  # the worker died past its retries, ...
