@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import os
 import pathlib
+import signal
 import sys
+import threading
 import time
 from typing import Any
 
@@ -20,6 +22,7 @@ from ato.hyperopt import (
     RandomSampler,
     RayExecutor,
     Search,
+    SearchInterrupted,
     SearchSettingError,
     SuccessiveHalvingSchedule,
     current_logger,
@@ -195,3 +198,46 @@ def test_concurrency_defaults_to_the_cluster_cpus_per_task() -> None:
     assert RayExecutor().concurrency() == 2
     assert RayExecutor(num_cpus=2).concurrency() == 1
     assert RayExecutor(max_concurrent=5).concurrency() == 5
+
+
+def test_sigterm_in_the_driver_cancels_running_tasks_and_closes_their_runs(
+    tmp_path: pathlib.Path,
+) -> None:
+    def long(config: Any) -> float:
+        current_logger().log_metric("started", 1.0, 0)
+        for _ in range(1200):  # 60 s of Python steps: Ray's cancel lands between two of them
+            time.sleep(0.05)
+        return float(config.lr)
+
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    schedule = SuccessiveHalvingSchedule(reduction_factor=2, num_configs=2)
+    search = _search(
+        tmp_path,
+        schedule,
+        search_id="stopped",
+        tracker=_tracker(url),
+        executor=RayExecutor(max_concurrent=2),
+    )
+    finder = SQLFinder(url)
+
+    def stop_when_both_run() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            runs = finder.get_search_runs("stopped") if (tmp_path / "runs.db").exists() else []
+            if len(runs) == 2 and all(
+                finder.get_metric_series(r.id, "started").total for r in runs
+            ):
+                break
+            time.sleep(0.1)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=stop_when_both_run, daemon=True).start()
+    started = time.monotonic()
+    with pytest.raises(SearchInterrupted, match="SIGTERM"):
+        search.main(long)()
+    assert time.monotonic() - started < 45  # not the 60 s the trials would take
+    deadline = time.monotonic() + 30
+    while {run.status for run in finder.get_search_runs("stopped")} != {"killed"}:
+        assert time.monotonic() < deadline, [r.status for r in finder.get_search_runs("stopped")]
+        time.sleep(0.2)
+    assert len(finder.get_search_runs("stopped")) == 2

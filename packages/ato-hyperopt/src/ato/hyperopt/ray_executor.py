@@ -13,7 +13,9 @@ the search's progress live. ``trial_context()`` and ``current_logger()`` work in
 
 A task whose worker process dies is retried by Ray (``max_retries``); after the last retry the
 evaluation is recorded as failed and the search goes on. Ctrl-C or SIGTERM in the driver
-cancels the running tasks (their runs are closed ``killed``) and stops the search.
+cancels the running tasks (their runs are closed ``killed``) and stops the search; Ray raises
+the cancellation in a task between two Python steps, so a trial blocked in one long C call
+stops when that call returns.
 
 Importing this module does not import Ray; the executor imports it on first use.
 """
