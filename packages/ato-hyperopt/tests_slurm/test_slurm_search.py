@@ -32,7 +32,6 @@ from ato.hyperopt import (
     check_trial_time,
     trial_context,
 )
-from ato.hyperopt.answer import Evaluation, find_answer
 from ato.hyperopt.slurm import submit_workers
 from ato.tracker import SQLFinder, SQLLogger
 from ato.tracker.search_jobs import SearchJobQueue
@@ -166,27 +165,11 @@ def test_a_preempted_worker_is_requeued_and_the_search_completes_once(
     assert Counter(j["state"] for j in stored) == {"done": len(stored)}
     assert len({j["job_key"] for j in stored}) == len(stored)
     assert sum(j["rung"] == 0 for j in stored) == TRIALS
-    rule = find_answer(
-        [
-            Evaluation(
-                j["trial_id"],
-                j["rung"],
-                j["payload"]["budget"],
-                float(j["result"]["metric"]),
-                j["result"]["error"] is not None,
-                j["result"]["run_id"],
-            )
-            for j in stored
-        ],
-        "max",
-    )
-    assert rule is not None
+    # the tracker's own copy of the answer rule, over the runs the workers recorded
+    answer = SQLFinder(settings["url"]).find_search_answer(settings["search_id"])
+    assert answer.run_id is not None and answer.tagged_final
     for result in results:
-        assert (result["trial_id"], result["metric"], result["run_id"]) == (
-            rule.trial_id,
-            rule.metric,
-            rule.run_id,
-        )
+        assert (result["metric"], result["run_id"]) == (answer.value, answer.run_id)
         assert result["evaluations"] == len(stored)
 
     rows = _calls(pathlib.Path(settings["calls"]))
@@ -201,7 +184,7 @@ def test_a_preempted_worker_is_requeued_and_the_search_completes_once(
     statuses = Counter(run.status for run in runs)
     assert statuses["completed"] == len(stored)
     assert sum(statuses.values()) == len(stored) + 1  # the interrupted evaluation's run
-    assert [run.id for run in runs if "final" in run.tags] == [rule.run_id]
+    assert [run.id for run in runs if "final" in run.tags] == [answer.run_id]
 
     log = jobs[0].paths.stderr.read_text()
     assert "Caught signal SIGUSR2 on " in log and "this job is preempted" in log
