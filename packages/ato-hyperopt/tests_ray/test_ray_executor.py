@@ -180,6 +180,12 @@ def test_a_logger_object_as_tracker_is_refused(tmp_path: pathlib.Path) -> None:
         search.main(score)()
 
 
+def test_a_trial_argument_that_cannot_be_pickled_is_refused(tmp_path: pathlib.Path) -> None:
+    search = _search(tmp_path, _asha(), executor=RayExecutor(max_concurrent=1))
+    with pytest.raises(SearchSettingError, match="cannot be sent to a Ray task"):
+        search.main(lambda config, lock: 1.0)(threading.Lock())
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

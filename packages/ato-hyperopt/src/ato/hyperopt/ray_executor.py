@@ -109,6 +109,7 @@ class RayExecutor(InProcessExecutor):
         if runtime_env:
             self.options["runtime_env"] = dict(runtime_env)
         self.init_kwargs = dict(init_kwargs or {})
+        self._task: Any = None  # the Ray remote function, made on first use
         self._running: set[Any] = set()
         self._lock = threading.Lock()
 
@@ -151,10 +152,19 @@ class RayExecutor(InProcessExecutor):
         """
         ray = self._ray()
         _check_sendable(runner)
-        task = ray.remote(**self.options)(_evaluate_here)
-        ref = task.remote(
-            runner, context, dict(values), facts, None if extra is None else dict(extra)
-        )
+        with self._lock:
+            if self._task is None:
+                self._task = ray.remote(**self.options)(_evaluate_here)
+        try:
+            ref = self._task.remote(
+                runner, context, dict(values), facts, None if extra is None else dict(extra)
+            )
+        except (TypeError, pickle.PicklingError) as exc:
+            raise SearchSettingError(
+                f"the trial cannot be sent to a Ray task ({type(exc).__name__}: {exc}); the "
+                f"trial function, its arguments, the config and the tracker factory must be "
+                f"picklable by cloudpickle"
+            ) from exc
         with self._lock:
             self._running.add(ref)
         try:
