@@ -47,7 +47,10 @@ def test_the_3_0_fixture_file_upgrades_to_0004(tmp_path):
     with pytest.raises(SchemaOutdatedError):
         SQLFinder(url, must_exist=True).list_projects()
     result = migrate.upgrade(url)
-    assert (result.before, result.applied) == ("0002", ["0003", "0004", "0005", "0006", "0007", "0008"])
+    assert (result.before, result.applied) == (
+        "0002",
+        ["0003", "0004", "0005", "0006", "0007", "0008"],
+    )
     ids = [
         run_id
         for (run_id,) in create_engine(url)
@@ -87,7 +90,10 @@ def test_a_server_database_at_0002_with_runs_upgrades(server, request):
     finally:
         engine.dispose()
     result = migrate.upgrade(url)
-    assert (result.before, result.applied) == ("0002", ["0003", "0004", "0005", "0006", "0007", "0008"])
+    assert (result.before, result.applied) == (
+        "0002",
+        ["0003", "0004", "0005", "0006", "0007", "0008"],
+    )
     runs = SQLFinder(url, must_exist=True).get_runs_in_project("old")
     assert [run.status for run in runs] == ["completed", "crashed"]  # silent since January
     assert runs[0].config.lr == 0.1

@@ -105,6 +105,14 @@ class JobPlan(Protocol):
         """Create ``jobs`` with the next stamps (claimed by this worker when ``claim``)."""
         ...
 
+    def claim(self) -> dict[str, Any] | None:
+        """Claim the oldest queued job, or None."""
+        ...
+
+    def complete(self, job_key: str, result: Mapping[str, Any]) -> bool:
+        """Record this worker's result with the next stamp; False if the claim was lost."""
+        ...
+
 
 @runtime_checkable
 class JobQueue(Protocol):

@@ -164,8 +164,8 @@ class _Replica:
         stream = self.streams[where[0]]
         if stream.batch < where[1]:
             stream.advance()
-        if not any((j.trial_id, j.rung) == key for j in stream.jobs):
-            _check_same(None, job)
+        mine = next((j for j in stream.jobs if (j.trial_id, j.rung) == key), None)
+        _check_same(mine, job)
 
     def _replay_finished(self, job: dict[str, Any]) -> None:
         key = (job["trial_id"], job["rung"])
@@ -246,7 +246,8 @@ def _bracket(
 
 
 def _check_same(mine: Any, job: dict[str, Any]) -> None:
-    if isinstance(mine, Job) and (mine.trial_id, mine.rung) == (job["trial_id"], job["rung"]):
+    recorded = (job["trial_id"], job["rung"], job["payload"]["budget"])
+    if isinstance(mine, Job) and (mine.trial_id, mine.rung, mine.budget) == recorded:
         return
     raise SearchSettingError(
         f"this worker's schedule would not have created job {job['job_key']} (it decided "
@@ -283,6 +284,8 @@ class SharedWorker:
         self.executor, self.queue = executor, executor.queue
         self.dirty = False
         self.mine = 0
+        #: ASHA: (job key, result) of the last job, recorded with the next decision
+        self.pending: tuple[str, dict[str, Any]] | None = None
 
     def run(self) -> ADict:
         """Work until the search has no job left; the search's answer.
@@ -302,13 +305,16 @@ class SharedWorker:
     def _work(self) -> None:
         pause = self.executor.poll_interval
         while True:
-            self.execution.time_limit.interrupts.check()
-            if self.execution._out_of_time():
+            if self.execution.time_limit.interrupts.received or self.execution._out_of_time():
+                self._flush()
+                self.execution.time_limit.interrupts.check()
                 return
-            job = self.queue.claim(self.search_id)
+            # ASHA decides a job for each free worker; a synchronous schedule queues whole
+            # rungs, which workers claim without the search's lock (SKIP LOCKED)
+            job = None if self.replica.asha else self.queue.claim(self.search_id)
             if job is None:
                 step = self.queue.plan(self.search_id, self._decide)
-                self.dirty = False
+                self.dirty, self.pending = False, None
                 if step == STOP:
                     return
                 if step in (WAIT, QUEUED_BATCH):
@@ -320,10 +326,22 @@ class SharedWorker:
             pause = self.executor.poll_interval
             self._run_claimed(job)
 
+    def _flush(self) -> None:
+        """Record the result still held back for the next decision."""
+        if self.pending is not None:
+            self.queue.complete(self.search_id, *self.pending)
+            self.pending = None
+
     def _decide(self, plan: Any) -> Any:
         if self.dirty:  # an earlier attempt decided but did not commit
             self.replica = _Replica(self.search, self.make_book)
         self.dirty = True
+        if self.pending is not None:  # ASHA: the last result, in the same transaction
+            plan.complete(*self.pending)
+        if self.replica.asha:
+            queued = plan.claim()  # released, or taken back from a dead worker
+            if queued is not None:
+                return queued
         self.replica.replay(plan.events(self.replica.seq))
         step = self.replica.decide(plan)
         self.replica.seq = plan.seq
@@ -347,7 +365,10 @@ class SharedWorker:
             "error": outcome.error,
             "run_id": outcome.run_id,
         }
-        self.queue.complete(self.search_id, key, result)
+        if self.replica.asha and not outcome.fatal:
+            self.pending = (key, result)
+        else:
+            self.queue.complete(self.search_id, key, result)
         self.mine += 1
         self.execution.progress.trial_done(1)
         if outcome.fatal and outcome.exception is not None:

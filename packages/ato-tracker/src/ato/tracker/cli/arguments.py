@@ -253,7 +253,7 @@ def search_workers(parser: argparse.ArgumentParser) -> None:
     """``ato search workers N -- COMMAND [ARGS...]``."""
     parser.add_argument("count", type=int, metavar="N", help="number of worker processes")
     parser.add_argument(
-        "command",
+        "worker_command",
         nargs=argparse.REMAINDER,
         metavar="-- COMMAND",
         help="the script that runs the search (the same search_id in every worker)",

@@ -264,7 +264,7 @@ def search_workers(args: argparse.Namespace, out: IO[str]) -> int:
     """``ato search workers N -- COMMAND``."""
     from .searches import run_workers
 
-    command = list(args.command)
+    command = list(args.worker_command)
     if command[:1] == ["--"]:
         command = command[1:]
     return run_workers(args.count, command, console(out))

@@ -149,30 +149,7 @@ class SearchJobQueue:
     def claim(self, search_id: str) -> dict[str, Any] | None:
         """Claim the oldest queued job of ``search_id``; the job (see `job_dict`) or None."""
 
-        def work(conn: Connection) -> dict[str, Any] | None:
-            row = conn.execute(
-                select(_jobs.c.id)
-                .where(_jobs.c.search_id == search_id, _jobs.c.state == QUEUED)
-                .order_by(_jobs.c.id)
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            ).first()
-            if row is None:
-                return None
-            conn.execute(
-                update(_jobs)
-                .where(_jobs.c.id == row.id)
-                .values(
-                    state=CLAIMED,
-                    claimed_by=self.worker_id,
-                    heartbeat=database_now(conn.dialect),
-                    attempts=_jobs.c.attempts + 1,
-                )
-            )
-            job = conn.execute(select(*_job_columns()).where(_jobs.c.id == row.id)).one()
-            return job_dict(job)
-
-        return run_transaction(self.engine, work)
+        return run_transaction(self.engine, lambda conn: _claim(conn, search_id, self.worker_id))
 
     def plan(self, search_id: str, decide: Callable[[Plan], T]) -> T:
         """Run ``decide(plan)`` holding the lock of ``search_id`` (one transaction, retried on
@@ -214,18 +191,12 @@ class SearchJobQueue:
         """Record ``result`` (``metric`` as text, ``error``, ``run_id``) of this worker's job
         (``done``, or ``failed`` when ``result['error']`` is set). True if recorded; False when
         the claim was lost, in which case nothing is written (exactly once)."""
-        state = FAILED if result.get("error") is not None else DONE
 
         def work(conn: Connection) -> bool:
             seq = _lock_search(conn, search_id, lock=True)
-            if seq is None:
-                return False
-            done = conn.execute(
-                update(_jobs)
-                .where(*self._mine(search_id, job_key))
-                .values(state=state, result=dict(result), done_seq=seq + 1, finished_at=utcnow())
-            )
-            if done.rowcount != 1:
+            if seq is None or not _record(
+                conn, search_id, self.worker_id, job_key, result, seq + 1
+            ):
                 return False
             conn.execute(
                 update(_queues).where(_queues.c.search_id == search_id).values(seq=seq + 1)
@@ -377,6 +348,20 @@ class Plan:
             for row in rows
         ]
 
+    def claim(self) -> dict[str, Any] | None:
+        """Claim the oldest queued job inside this decision (see `SearchJobQueue.claim`)."""
+        return _claim(self._conn, self.search_id, self._queue.worker_id)
+
+    def complete(self, job_key: str, result: Mapping[str, Any]) -> bool:
+        """Record this worker's result inside this decision (see `SearchJobQueue.complete`),
+        with the next stamp; False (nothing written) when the claim was lost."""
+        if not _record(
+            self._conn, self.search_id, self._queue.worker_id, job_key, result, self.seq + 1
+        ):
+            return False
+        self.seq += 1
+        return True
+
     def take_back_stale_claims(self) -> None:
         """Queue again the claims whose heartbeat is older than the queue's
         ``heartbeat_timeout`` (``failed`` once they had ``max_attempts`` claims)."""
@@ -410,6 +395,54 @@ class Plan:
             self._conn.execute(
                 update(_queues).where(_queues.c.search_id == self.search_id).values(seq=self.seq)
             )
+
+
+def _claim(conn: Connection, search_id: str, worker: str) -> dict[str, Any] | None:
+    """Claim the oldest queued job of ``search_id`` for ``worker`` (``SKIP LOCKED``)."""
+    row = conn.execute(
+        select(_jobs.c.id)
+        .where(_jobs.c.search_id == search_id, _jobs.c.state == QUEUED)
+        .order_by(_jobs.c.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    ).first()
+    if row is None:
+        return None
+    conn.execute(
+        update(_jobs)
+        .where(_jobs.c.id == row.id)
+        .values(
+            state=CLAIMED,
+            claimed_by=worker,
+            heartbeat=database_now(conn.dialect),
+            attempts=_jobs.c.attempts + 1,
+        )
+    )
+    return job_dict(conn.execute(select(*_job_columns()).where(_jobs.c.id == row.id)).one())
+
+
+def _record(
+    conn: Connection,
+    search_id: str,
+    worker: str,
+    job_key: str,
+    result: Mapping[str, Any],
+    seq: int,
+) -> bool:
+    """Store ``result`` of ``worker``'s claimed job with stamp ``seq``; False if not claimed."""
+    c = _jobs.c
+    state = FAILED if result.get("error") is not None else DONE
+    done = conn.execute(
+        update(_jobs)
+        .where(
+            c.search_id == search_id,
+            c.job_key == job_key,
+            c.state == CLAIMED,
+            c.claimed_by == worker,
+        )
+        .values(state=state, result=dict(result), done_seq=seq, finished_at=utcnow())
+    )
+    return done.rowcount == 1
 
 
 def job_dict(row: Any) -> dict[str, Any]:
