@@ -2,11 +2,12 @@
 
 The one-node cluster of ``tools/slurm/start_local_slurm.sh`` (slurmctld, slurmd, munge) runs
 two workers submitted as a job array by ``ato.hyperopt.slurm.submit_workers``. One worker is
-preempted mid-trial the way SLURM warns a job (``scancel --signal=USR2``): submitit's handler
-requeues the job, the search gives the running job back to the queue, the other worker goes
-on, and the requeued worker joins the search again. Every (trial, rung) is recorded exactly
-once, both workers return the answer rule's answer, and the interrupted trial's run is the
-only one not completed.
+preempted mid-trial, once the way SLURM warns a job (``scancel --signal=USR2``: submitit's
+handler resubmits the worker and requeues the job) and once by ``scontrol requeue`` (SIGTERM,
+then SLURM starts the job's script again). Either way the search gives the running job back to
+the queue, the other worker goes on, and the requeued worker joins the search again. Every
+(trial, rung) is recorded exactly once, both workers return the answer rule's answer, and the
+interrupted trial's run is the only one not completed.
 """
 
 from __future__ import annotations
@@ -135,8 +136,16 @@ def _results(jobs: list[Any], timeout: float = 150) -> list[dict[str, Any]]:
     return [job.result() for job in jobs]
 
 
+@pytest.mark.parametrize(
+    "preempt",
+    [
+        ["scancel", "--signal=USR2"],  # SLURM's warning: submitit checkpoints and requeues
+        ["scontrol", "requeue"],  # SLURM requeues the job itself (SIGTERM, then a restart)
+    ],
+    ids=["scancel-usr2", "scontrol-requeue"],
+)
 def test_a_preempted_worker_is_requeued_and_the_search_completes_once(
-    slurm: None, tmp_path: pathlib.Path
+    slurm: None, tmp_path: pathlib.Path, preempt: list[str]
 ) -> None:
     settings = {
         "url": f"sqlite:///{tmp_path / 'tracker.db'}",
@@ -156,7 +165,7 @@ def test_a_preempted_worker_is_requeued_and_the_search_completes_once(
         out=None,
     )
     preempted = _running_trial_of(pathlib.Path(settings["calls"]), "0")
-    subprocess.run(["scancel", "--signal=USR2", jobs[0].job_id], check=True)
+    subprocess.run([*preempt, jobs[0].job_id], check=True)
     _wait_for_requeue(jobs[0].job_id)  # it starts again after cred_expire (slurm.conf.in)
     results = _results(jobs)
 
@@ -187,6 +196,9 @@ def test_a_preempted_worker_is_requeued_and_the_search_completes_once(
     assert [run.id for run in runs if "final" in run.tags] == [answer.run_id]
 
     log = jobs[0].paths.stderr.read_text()
-    assert "Caught signal SIGUSR2 on " in log and "this job is preempted" in log
-    assert "ato.hyperopt: worker 0 starts (attempt 2)" in log
+    if preempt[0] == "scancel":  # submitit resubmitted the worker as its next attempt
+        assert "Caught signal SIGUSR2 on " in log and "this job is preempted" in log
+        assert "ato.hyperopt: worker 0 starts (attempt 2)" in log
+    else:  # SLURM ran the job's script again: the same submission, from the start
+        assert log.count("ato.hyperopt: worker 0 starts (attempt 1)") == 2
     assert _job_field(jobs[0].job_id, "Restarts") == "1"
