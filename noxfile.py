@@ -3,7 +3,9 @@
 ``nox`` (no arguments) runs the default sessions: one test session per package and supported
 Python (``tests-adict`` runs all of them, ``tests-adict-3.12`` one), the integration tests, lint,
 typecheck, build and docs. Not in the default run: ``demo``, ``bench`` (the side-by-side
-benchmarks) and ``bump`` (set one version everywhere).
+benchmarks), ``bump`` (set one version everywhere), ``ray`` (the RayExecutor on a local Ray)
+and ``slurm`` (a search on a real one-node SLURM cluster this machine starts; needs root):
+each of the last two takes over three minutes here, most of it installing.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ TEST_PEERS: dict[str, list[str]] = {
     # numpy in dumps; OmegaConf reads ato's YAML; attrs/pydantic for ato.adict.interop
     "adict": ["numpy", "omegaconf", "attrs", "pydantic"],
     "tracker": ["omegaconf", "pandas", "psutil"],  # psutil: system metrics
-    "hyperopt": ["omegaconf", "tqdm", "optuna"],
+    "hyperopt": ["omegaconf", "tqdm", "optuna", "submitit"],  # submitit: ato.hyperopt.slurm
     "dashboard": ["playwright", "httpx"],  # a real browser (Debian's chromium) + TestClient
 }
 
@@ -161,6 +163,7 @@ TYPECHECK_DEPS = [
     "mypy>=1.11",
     "pytest>=8",  # ato.tracker.testing is a pytest plugin
     "optuna",  # ato-hyperopt's OptunaSampler is checked against Optuna's own types
+    "submitit",  # ato.hyperopt.slurm
     "keras",  # ato-tracker's integrations subclass the frameworks' callback classes
     "xgboost-cpu",
     "lightgbm",
@@ -461,6 +464,30 @@ def integrations(session: nox.Session) -> None:
     )
     tests_dir = str(PACKAGES_DIR / "ato-tracker" / "tests_integrations")
     session.run(*PYTEST, tests_dir, *session.posargs)
+
+
+@nox.session(python=SERVER_PYTHON)
+def ray(session: nox.Session) -> None:
+    """ato-hyperopt's ``RayExecutor`` on a real local Ray (``ray.init(num_cpus=2)``), each
+    evaluation a Ray task recording its own run in a real tracker database. Ray has wheels for
+    every Python in PYTHONS; it runs on SERVER_PYTHON only, as starting Ray takes a while."""
+    session.install(
+        *TEST_TOOLS, _pkg("ato-adict"), _pkg("ato-tracker"), _pkg("ato-hyperopt") + "[ray]"
+    )
+    tests_dir = str(PACKAGES_DIR / "ato-hyperopt" / "tests_ray")
+    session.run(*PYTEST, tests_dir, *session.posargs)
+
+
+@nox.session(python=SERVER_PYTHON)
+def slurm(session: nox.Session) -> None:
+    """A shared-database search on a real one-node SLURM cluster (Debian's slurm-wlm and munge,
+    started by tools/slurm/start_local_slurm.sh; needs root): two workers submitted through
+    ``ato.hyperopt.slurm.submit_workers``, one preempted with USR2 and requeued."""
+    session.install(
+        *TEST_TOOLS, _pkg("ato-adict"), _pkg("ato-tracker"), _pkg("ato-hyperopt") + "[slurm]"
+    )
+    tests_dir = str(PACKAGES_DIR / "ato-hyperopt" / "tests_slurm")
+    session.run(*PYTEST, "-p", "no:logging", tests_dir, *session.posargs)
 
 
 # The default run tests every package on the oldest and newest supported CPython and on

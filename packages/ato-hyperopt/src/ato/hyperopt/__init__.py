@@ -1,8 +1,9 @@
 """ato.hyperopt: multi-fidelity hyperparameter search.
 
 [`Search`][ato.hyperopt.Search] composes a sampler (grid, random, any Optuna sampler, or your
-own), a schedule (one successive-halving bracket, Hyperband, ASHA) and an executor (in-process
-or ``torch.distributed``). [`HyperBand`][ato.hyperopt.HyperBand] and
+own), a schedule (one successive-halving bracket, Hyperband, ASHA) and an executor (in-process,
+``torch.distributed``, or Ray tasks; ``ato.hyperopt.slurm`` submits workers to SLURM).
+[`HyperBand`][ato.hyperopt.HyperBand] and
 [`DistributedHyperBand`][ato.hyperopt.DistributedHyperBand] are presets with the seed's
 behaviour. Works on an ato-scope ``Scope`` or on a config object (ADict, dict, OmegaConf
 ``DictConfig``, dataclass instance), optionally recording every trial as a tracker run.
@@ -35,6 +36,7 @@ from .facts import SearchRunFacts
 from .hyperband import DistributedHyperBand, HyperBand
 from .objectives import Objectives, Score
 from .protocols import JobPlan, JobQueue, ScopeLike, SearchRunLogger, TrialLogger
+from .ray_executor import RayExecutor
 from .recording import Records
 from .result import SearchResult
 from .samplers import (
@@ -87,6 +89,7 @@ __all__ = [
     "OutsideTrialError",
     "OverriddenBySearchWarning",
     "RandomSampler",
+    "RayExecutor",
     "Records",
     "Sampler",
     "Schedule",

@@ -12,9 +12,15 @@
   thread and answers requests that every rank (rank 0's main thread included) posts to a
   ``torch.distributed.TCPStore`` whenever it is free, so no rank waits for a rung to finish.
 
+- [`RayExecutor`][ato.hyperopt.RayExecutor] (``ato.hyperopt.ray_executor``): one process
+  drives the search, each evaluation runs as a Ray task on a Ray cluster.
+
 An executor follows [`Executor`][ato.hyperopt.Executor]: rank bookkeeping, three
 collectives (``all_gather_object``, ``broadcast_object_from_root``, ``shard``) and
-``run_queue``. These are the only definitions of the collectives: a search (and the
+``run_queue``. Two methods are optional: ``run_batch(num_items, work) -> {pos: outcome}``
+runs this process's share of a rung batch itself (e.g. all at once) instead of one position
+after another, and ``evaluate(runner, context, values, facts, extra) -> TrialOutcome`` runs
+one evaluation elsewhere (see ``RayExecutor``) instead of in the calling thread. These are the only definitions of the collectives: a search (and the
 ``DistributedMixIn`` of the seed's custom strategies) calls its executor's.
 """
 

@@ -474,13 +474,7 @@ class _Execution:
         search = self.search
         k = len(self.logs)
         self.progress.start_round(k, self.num_rounds, len(jobs))
-        mine: dict[int, TrialOutcome] = {}
-        for pos in search.shard(len(jobs)):
-            outcome = self._run_job(jobs[pos], is_answer)
-            mine[pos] = outcome
-            self.progress.trial_done(search.world_size)
-            if outcome.fatal:
-                break
+        mine = self._run_mine(jobs, is_answer)
         outcomes = _merge(search.all_gather_object(mine), len(jobs), mine)
         if self.deadline.seconds is not None and not is_answer:
             self._agree_on_timeout(any(o.skipped for o in outcomes))
@@ -495,6 +489,26 @@ class _Execution:
             where=_where(jobs[0]) if search.records.engine_messages else None,
         )
         return outcomes
+
+    def _run_mine(self, jobs: list[Job], is_answer: bool) -> dict[int, TrialOutcome]:
+        """This process's share of a rung batch: one job after another, or all at once
+        through an executor that runs many (``run_batch``, e.g. the ``RayExecutor``)."""
+        search = self.search
+
+        def one(pos: int) -> TrialOutcome:
+            outcome = self._run_job(jobs[pos], is_answer)
+            self.progress.trial_done(search.world_size)
+            return outcome
+
+        run_batch = getattr(search.executor, "run_batch", None)
+        if run_batch is not None:
+            return dict(run_batch(len(jobs), one))
+        mine: dict[int, TrialOutcome] = {}
+        for pos in search.shard(len(jobs)):
+            mine[pos] = outcome = one(pos)
+            if outcome.fatal:
+                break
+        return mine
 
     def _out_of_time(self) -> bool:
         """True (and remembered) once the search's ``timeout`` passed, by this rank's clock,
@@ -613,6 +627,10 @@ class _Execution:
             is_answer=is_answer,
             search_dir=search.checkpoint_root / self.search_id,
         )
+        evaluate = getattr(search.executor, "evaluate", None)
+        if evaluate is not None:  # elsewhere (e.g. a Ray task)
+            outcome: TrialOutcome = evaluate(self.runner, context, values, self._facts(job), extra)
+            return outcome
         token = set_context(context)
         try:
             return self.runner.run(values, self._facts(job), extra)

@@ -84,6 +84,12 @@ class TrialRecorder:
         self._token_thread = 0
 
     @property
+    def shares_logger(self) -> bool:
+        """True when every trial is recorded through one logger object (not a factory), which
+        cannot be sent to another process."""
+        return self._tracker is not None and not self._is_factory
+
+    @property
     def enabled(self) -> bool:
         """True when trials are recorded (a tracker was given)."""
         return self._tracker is not None
