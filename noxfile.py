@@ -2,10 +2,10 @@
 
 ``nox`` (no arguments) runs the default sessions: one test session per package and supported
 Python (``tests-adict`` runs all of them, ``tests-adict-3.12`` one), the integration tests, lint,
-typecheck, build and docs. Not in the default run: ``demo``, ``bench`` (the side-by-side
-benchmarks), ``bump`` (set one version everywhere), ``ray`` (the RayExecutor on a local Ray)
-and ``slurm`` (a search on a real one-node SLURM cluster this machine starts; needs root):
-each of the last two takes over three minutes here, most of it installing.
+typecheck, build, docs, ``ray`` (the RayExecutor on a local Ray) and ``slurm`` (a search on a
+real one-node SLURM cluster this machine starts; needs root). Not in the default run: ``demo``,
+``bench`` (the side-by-side benchmarks), ``mutation``, ``screenshots`` and ``bump`` (set one
+version everywhere).
 """
 
 from __future__ import annotations
@@ -490,17 +490,26 @@ def slurm(session: nox.Session) -> None:
     session.run(*PYTEST, "-p", "no:logging", tests_dir, *session.posargs)
 
 
-# The default run tests every package on the oldest and newest supported CPython and on
-# SERVER_PYTHON (the real PostgreSQL/MariaDB and browser tests, and the torch build on disk);
-# the others (3.12) run with ``nox -s tests-<package>`` or ``nox -s tests-<package>-3.12``.
-# This keeps a full default run within its time budget on a 2-core machine.
-DEFAULT_TEST_PYTHONS = sorted({PYTHONS[0], SERVER_PYTHON, PYTHONS[-1]}, key=PYTHONS.index)
+# The default run tests every package on the oldest and newest supported CPython, and the
+# packages with server or browser tests (SERVER_PACKAGES) also on SERVER_PYTHON (the real
+# PostgreSQL/MariaDB and browser tests, and the torch build on disk); the others run with
+# ``nox -s tests-<package>`` or ``nox -s tests-<package>-3.12``. This keeps a full default
+# run, with its Ray and SLURM sessions, within its time budget on a 2-core machine.
+SERVER_PACKAGES = ("tracker", "hyperopt", "dashboard")
+
+
+def _default_pythons(short: str) -> list[str]:
+    chosen = {PYTHONS[0], PYTHONS[-1]} | ({SERVER_PYTHON} if short in SERVER_PACKAGES else set())
+    return sorted(chosen, key=PYTHONS.index)
+
 
 nox.options.sessions = [
-    *[f"tests-{s}-{py}" for s in PACKAGES for py in DEFAULT_TEST_PYTHONS],
+    *[f"tests-{s}-{py}" for s in PACKAGES for py in _default_pythons(s)],
     "tests-importers",
     "integrations",
     "integration",
+    "ray",
+    "slurm",
     "lint",
     "typecheck",
     "build",
