@@ -190,6 +190,13 @@ def api_search(request: Request) -> Response:
 
 
 @admitted
+def api_search_workers(request: Request) -> Response:
+    """``/api/searches/{search_id}/workers``: see `ato.dashboard.search.search_workers`."""
+    with database(request).reading() as finder:
+        return document(search.search_workers(finder, request.path_params["search_id"]))
+
+
+@admitted
 def api_analysis(request: Request) -> Response:
     """``/api/searches/{search_id}/analysis/{view}``: see `ato.dashboard.analysis`."""
     p = request.path_params
@@ -308,6 +315,7 @@ ROUTES: list[BaseRoute] = [
     Route("/api/runs/{run_id}/artifacts/{name:path}", api_artifact, name="api_artifact"),
     Route("/api/compare", api_compare, name="api_compare"),
     Route("/api/searches/{search_id:path}/analysis/{view}", api_analysis, name="api_analysis"),
+    Route("/api/searches/{search_id:path}/workers", api_search_workers, name="api_search_workers"),
     Route("/api/searches/{search_id:path}", api_search, name="api_search"),
     Mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static"),
 ]

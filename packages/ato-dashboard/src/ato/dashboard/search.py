@@ -151,3 +151,38 @@ def _count(values: Any) -> dict[str, int]:
     for value in values:
         counts[value] += 1
     return dict(counts)
+
+
+def search_workers(finder: SQLFinder, search_id: str) -> dict[str, Any]:
+    """``/api/searches/{search_id}/workers``: the live progress of a search shared through the
+    database (ato-hyperopt's ``DatabaseExecutor``): ``shared`` (False, and nothing else, for a
+    search run in one process or over torch.distributed), ``finished``, ``answer_run``,
+    ``counts`` (jobs by state) and ``workers``: one entry per worker with ``worker``,
+    ``done``, ``failed``, ``running`` (the job it holds, or None) and ``heartbeat`` (ISO 8601,
+    the database's clock, or None).
+
+    Raises:
+        NotFoundError: no worker shared the search and no run carries its tag.
+    """
+    status = finder.get_search_status(search_id)
+    if status is None:
+        if not finder.get_search_runs(search_id):
+            raise NotFoundError(f"no run is tagged {search_runs.search_tag(search_id)}")
+        return {"search_id": search_id, "shared": False}
+    return {
+        "search_id": search_id,
+        "shared": True,
+        "finished": status.finished,
+        "answer_run": status.answer_run,
+        "counts": status.counts,
+        "workers": [
+            {
+                "worker": w.worker,
+                "done": w.done,
+                "failed": w.failed,
+                "running": w.running,
+                "heartbeat": None if w.heartbeat is None else w.heartbeat.isoformat(),
+            }
+            for w in status.workers
+        ],
+    }

@@ -5,7 +5,7 @@
    budget), the answer highlighted. Data: /api/searches/{id}?metric=&mode=. Charts are SVG. */
 "use strict";
 (async () => {
-  const { app, el, clear, getJSON, showError, fmtNum, fmtValue, statusBadge, runLink, table, PALETTE } = ato;
+  const { app, el, clear, getJSON, showError, fmtNum, fmtValue, statusBadge, runLink, table, poll, PALETTE } = ato;
   const searchId = app.dataset.searchId;
   const $ = (id) => document.getElementById(id);
   const SVG = "http://www.w3.org/2000/svg";
@@ -221,7 +221,29 @@
     best(data); rungsTable(data); roundsChart(data); paramCharts(data); trialsTable(data);
   }
 
+  /* A search shared through the database: job counts and one row per worker; while it runs,
+     both these and the trials above are polled, until the search ends. */
+  async function workers() {
+    const data = await getJSON(`/api/searches/${encodeURIComponent(searchId)}/workers`);
+    if (!data.shared) return false;
+    $("workers-section").hidden = false;
+    const counts = Object.entries(data.counts).map(([s, n]) => `${n} ${s}`).join(", ");
+    $("workers-summary").textContent = `${data.finished ? "finished" : "running"} · jobs: ${counts}` +
+      (data.answer_run === null ? "" : ` · answer in run ${data.answer_run}`);
+    table($("workers"), ["worker", "done", "failed", "running job", "heartbeat (UTC)"],
+      data.workers.map((w) => [w.worker, String(w.done), String(w.failed), w.running || "–",
+        w.heartbeat ? w.heartbeat.replace("T", " ").slice(0, 19) : "–"]));
+    return !data.finished;
+  }
+
   try { await load(null, null); } catch (error) { showError($("rounds-chart"), error); return; }
+  workers().then((live) => {
+    if (live) poll(async () => {
+      const still = await workers();
+      await load($("metric").value, $("mode").value);  // new trials and rungs as workers finish them
+      return still;
+    });
+  }).catch((error) => showError($("workers"), error));
   const reload = () => load($("metric").value, $("mode").value).catch((error) => showError($("rounds-chart"), error));
   $("metric").addEventListener("change", () => load($("metric").value, null).catch((error) => showError($("rounds-chart"), error)));
   $("mode").addEventListener("change", reload);

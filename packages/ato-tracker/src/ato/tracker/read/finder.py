@@ -21,7 +21,17 @@ from ..storage.models import FingerprintRecord, MetricRecord, ProjectRecord, Run
 from ..storage.schema import HEAD_REVISION
 from ..storage.settings import read_settings
 from ..storage.values import NAN, NEG_INF, POS_INF
-from . import curves, dataframes, frames, overview, queries, series, status, summaries
+from . import (
+    curves,
+    dataframes,
+    frames,
+    overview,
+    queries,
+    search_jobs,
+    series,
+    status,
+    summaries,
+)
 from .answers import SearchAnswer, search_answer
 from .overview import RunRow
 from .results import (
@@ -502,6 +512,16 @@ class SQLFinder:
                 conn, where, with_metrics=False, crash_timeout=self.crash_timeout
             )
         return [run for run in runs if tag in run.tags]
+
+    def get_search_status(self, search_id: str) -> search_jobs.SearchStatus | None:
+        """The progress of a search shared through this database (run with ato-hyperopt's
+        ``DatabaseExecutor``): job counts by state (``queued``, ``claimed``, ``done``,
+        ``failed``), one `WorkerStatus` per worker that claimed a job (jobs done and failed,
+        the job it holds, its latest heartbeat in the database's clock), whether the search
+        ended and the run holding its answer. ``None`` for a search no worker shared through
+        the database."""
+        with self.engine.connect() as conn:
+            return search_jobs.read_search_status(conn, search_id)
 
     def find_final(self, search_id: str, project_name: str | None = None) -> Run | None:
         """The answer of search ``search_id``: its run tagged ``final`` (the final

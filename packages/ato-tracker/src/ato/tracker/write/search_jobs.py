@@ -28,13 +28,22 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, Engine, Table, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Engine, Table, and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ..read.search_jobs import (
+    CLAIMED,
+    DONE,
+    FAILED,
+    JOB_STATES,
+    QUEUED,
+    SearchStatus,
+    WorkerStatus,
+    read_search_status,
+)
 from ..storage.clock import database_now, read_database_now
 from ..storage.database import Database
 from ..storage.engine import run_transaction
@@ -44,10 +53,6 @@ from ..storage.schema import SQLITE_IMMEDIATE
 __all__ = ["JOB_STATES", "Plan", "SearchJobQueue", "SearchStatus", "WorkerStatus"]
 
 T = TypeVar("T")
-
-QUEUED, CLAIMED, DONE, FAILED = "queued", "claimed", "done", "failed"
-#: The states of a job, in the order a job goes through them.
-JOB_STATES = (QUEUED, CLAIMED, DONE, FAILED)
 
 _jobs = cast(Table, SearchJobRecord.__table__)
 _queues = cast(Table, SearchQueueRecord.__table__)
@@ -60,31 +65,6 @@ _JOB_COLUMNS = (
 def default_worker_id() -> str:
     """``<host>:<pid>:<4 random hex digits>``: unique per process, readable in status tables."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:4]}"
-
-
-@dataclass(frozen=True)
-class WorkerStatus:
-    """What one worker did in a search: ``done``/``failed`` jobs it finished, the job it holds
-    (``running``, a job key or None) and its latest heartbeat (database clock, or None)."""
-
-    worker: str
-    done: int
-    failed: int
-    running: str | None
-    heartbeat: Any
-
-
-@dataclass(frozen=True)
-class SearchStatus:
-    """A shared search at a glance: job counts by state (every key of `JOB_STATES`), one
-    `WorkerStatus` per worker that claimed a job, whether a worker saw it end, and the run
-    holding its answer."""
-
-    search_id: str
-    counts: dict[str, int]
-    workers: list[WorkerStatus] = field(default_factory=list)
-    finished: bool = False
-    answer_run: int | None = None
 
 
 class SearchJobQueue:
@@ -269,24 +249,10 @@ class SearchJobQueue:
             KeyError: no shared search has this id.
         """
         with self.database.read_engine().connect() as conn:
-            head = conn.execute(
-                select(_queues.c.finished_at, _queues.c.answer_run).where(
-                    _queues.c.search_id == search_id
-                )
-            ).first()
-            if head is None:
-                raise KeyError(search_id)
-            counts = dict.fromkeys(JOB_STATES, 0)
-            for state, count in conn.execute(
-                select(_jobs.c.state, func.count())
-                .where(_jobs.c.search_id == search_id)
-                .group_by(_jobs.c.state)
-            ):
-                counts[state] = int(count)
-            workers = _worker_rows(conn, search_id)
-        return SearchStatus(
-            search_id, counts, workers, head.finished_at is not None, head.answer_run
-        )
+            found = read_search_status(conn, search_id)
+        if found is None:
+            raise KeyError(search_id)
+        return found
 
 
 class Plan:
@@ -468,26 +434,6 @@ def _lock_search(conn: Connection, search_id: str, *, lock: bool) -> int | None:
     query = select(_queues.c.seq).where(_queues.c.search_id == search_id)
     seq = conn.execute(query.with_for_update() if lock else query).scalar_one_or_none()
     return None if seq is None else int(seq)
-
-
-def _worker_rows(conn: Connection, search_id: str) -> list[WorkerStatus]:
-    c = _jobs.c
-    per: dict[str, dict[str, Any]] = {}
-    rows = conn.execute(
-        select(c.claimed_by, c.state, c.job_key, c.heartbeat).where(
-            c.search_id == search_id, c.claimed_by.is_not(None)
-        )
-    )
-    for worker, state, key, beat in rows:
-        entry = per.setdefault(worker, {"done": 0, "failed": 0, "running": None, "beat": None})
-        if state in (DONE, FAILED):
-            entry[state] += 1
-        elif state == CLAIMED:
-            entry["running"], entry["beat"] = key, beat
-    return [
-        WorkerStatus(name, e["done"], e["failed"], e["running"], e["beat"])
-        for name, e in sorted(per.items())
-    ]
 
 
 def _database_of(url_or_logger: Any) -> Database:
