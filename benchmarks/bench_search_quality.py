@@ -345,7 +345,7 @@ def make_tasks(quick: bool) -> list[Task]:
         Task(
             name="counting ones, 8 categorical + 8 continuous (R = 81, 9u samples)",
             max_budget=81,
-            total_budget=2000 if quick else 4000,
+            total_budget=1500 if quick else 3000,
             mode="min",
             spaces={
                 **{
@@ -363,7 +363,7 @@ def make_tasks(quick: bool) -> list[Task]:
         Task(
             name="multi-fidelity Hartmann-6, biased + noisy (R = 81)",
             max_budget=81,
-            total_budget=2000 if quick else 4000,
+            total_budget=1500 if quick else 3000,
             mode="min",
             spaces={f"x{i}": {"param_type": "FLOAT", "param_range": (0.0, 1.0)} for i in range(6)},
             score_name="regret",
@@ -604,6 +604,12 @@ ATO_METHODS = [
     "grid + SH",
 ]
 OPTUNA_METHODS = ["TPE + Hyperband", "Random + SH"]
+PEER_ORDER = [
+    "Optuna TPE + Hyperband",
+    "Optuna Random + SH",
+    "DEHB DE + Hyperband",
+    "SMAC3 MF facade (RF + Hyperband)",
+]
 PEERS: list[tuple[str, list[str], Callable[[Task, str, int], Budget], str]] = [
     ("Optuna", OPTUNA_METHODS, run_optuna, "optuna"),
     ("DEHB", ["DE + Hyperband"], run_dehb, "dehb"),
@@ -645,7 +651,7 @@ def available(module: str) -> str | None:
 
 
 def run_methods(
-    task: Task, seeds: int, only: set[str] | None
+    task: Task, seeds: int, only: set[str] | None, first_seed: int = 0
 ) -> tuple[dict[str, list[float]], dict[str, tuple[float, float, float]]]:
     """Every method on every seed: scores, and (budget used, evaluations/search, s/run)."""
     results: dict[str, list[float]] = {}
@@ -663,7 +669,7 @@ def run_methods(
             if method == "grid + SH" and task.grid_spaces() is None:
                 continue
             started = time.perf_counter()
-            budgets = [runner(task, method, seed) for seed in range(seeds)]
+            budgets = [runner(task, method, seed) for seed in range(first_seed, first_seed + seeds)]
             seconds = (time.perf_counter() - started) / seeds
             results[label] = [b.best[1] if b.best else math.inf for b in budgets]
             per_search = statistics.mean(
@@ -680,7 +686,45 @@ def _ratio(ours: list[float], peer: list[float]) -> str:
     return f"{ratio:.2f} [{low:.2f}, {high:.2f}]"
 
 
-def quality(quick: bool, seeds: int, tasks: set[str] | None, only: set[str] | None) -> list[str]:
+def measured(
+    task: Task,
+    seeds: int,
+    only: set[str] | None,
+    save: str | None,
+    merge: list[str] | None,
+    first_seed: int = 0,
+) -> tuple[dict[str, list[float]], dict[str, tuple[float, float, float]]]:
+    """Run the methods, or read them from ``merge`` files (written by ``--save``, e.g. by
+    processes that ran parts of the table side by side); with ``save``, add them to it."""
+    if merge:
+        results: dict[str, list[float]] = {}
+        facts: dict[str, tuple[float, float, float]] = {}
+        for path in merge:
+            part = json.loads(pathlib.Path(path).read_text()).get(task.name, {})
+            for label, entry in part.items():  # files holding other seeds add up
+                results[label] = results.get(label, []) + entry["scores"]
+                facts[label] = tuple(entry["facts"])
+        return results, facts
+    results, facts = run_methods(task, seeds, only, first_seed)
+    if save:
+        out = pathlib.Path(save)
+        stored = json.loads(out.read_text()) if out.exists() else {}
+        stored[task.name] = {
+            label: {"scores": results[label], "facts": list(facts[label])} for label in results
+        }
+        out.write_text(json.dumps(stored, indent=1))
+    return results, facts
+
+
+def quality(
+    quick: bool,
+    seeds: int,
+    tasks: set[str] | None,
+    only: set[str] | None,
+    save: str | None = None,
+    merge: list[str] | None = None,
+    first_seed: int = 0,
+) -> list[str]:
     lines = []
     for task in make_tasks(quick):
         if tasks and not any(word in task.name for word in tasks):
@@ -689,7 +733,11 @@ def quality(quick: bool, seeds: int, tasks: set[str] | None, only: set[str] | No
             f"\n{task.name}: {task.score_name} of the chosen config (lower is better), "
             f"budget {task.total_budget} units/run, {seeds} seeds"
         )
-        results, facts = run_methods(task, seeds, only)
+        results, facts = measured(task, seeds, only, save, merge, first_seed)
+        if not results:
+            continue
+        order = [*(k for k in results if k.startswith("ato")), *PEER_ORDER]
+        results = {k: results[k] for k in dict.fromkeys(order) if k in results}
         reference = results.get("Optuna TPE + Hyperband")
         print(
             f"  {'method':<36} {'median':>9} {'90% CI of median':>21} {'IQR':>21} "
@@ -862,6 +910,11 @@ def main() -> None:
     parser.add_argument(
         "--skip-engine", action="store_true", help="only search quality (no overhead, busy)"
     )
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds start here")
+    parser.add_argument("--save", default=None, help="add the scores to this JSON file")
+    parser.add_argument(
+        "--merge", nargs="*", default=None, help="print the tables of --save files, run nothing"
+    )
     args, _ = parser.parse_known_args()
     seeds = args.seeds or (3 if args.quick else 10)
     if seeds < 2:
@@ -877,7 +930,8 @@ def main() -> None:
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     started = time.perf_counter()
     tasks = set(args.tasks) if args.tasks else None
-    lines = quality(args.quick, seeds, tasks, set(args.methods) if args.methods else None)
+    only = set(args.methods) if args.methods else None
+    lines = quality(args.quick, seeds, tasks, only, args.save, args.merge, args.first_seed)
     if not args.skip_engine:
         lines += ["", *overhead(), *busy()]
     print(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 from types import SimpleNamespace
 from typing import Any
 
@@ -99,3 +100,20 @@ class FakeStream:
 
     def flush(self) -> None:
         pass
+
+
+class ThreadGroup:
+    """An all-gather between threads, standing in for torch.distributed."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.barrier = threading.Barrier(size)
+        self.slots: list[Any] = [None] * size
+
+    def gather(self, rank: int, obj: Any) -> list[Any]:
+        self.barrier.wait()
+        self.slots[rank] = obj
+        self.barrier.wait()
+        out = list(self.slots)
+        self.barrier.wait()
+        return out

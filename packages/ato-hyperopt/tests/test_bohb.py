@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from helpers import FakeLogger
+from helpers import FakeLogger, ThreadGroup
 
 from ato.adict import ADict
 from ato.hyperopt import (
@@ -254,27 +254,11 @@ def test_resumed_search_makes_the_same_decisions() -> None:
 
 
 # -- two ranks simulated by threads ---------------------------------------------------------
-class _ThreadGroup:
-    """An all-gather between threads, standing in for torch.distributed."""
-
-    def __init__(self, size: int) -> None:
-        self.barrier = threading.Barrier(size)
-        self.slots: list = [None] * size
-
-    def gather(self, rank: int, obj: Any) -> list:
-        self.barrier.wait()
-        self.slots[rank] = obj
-        self.barrier.wait()
-        out = list(self.slots)
-        self.barrier.wait()
-        return out
-
-
 class _ThreadExecutor(TorchDistributedExecutor):
     """torch.distributed's executor with its collectives between threads (the work queue
     runs over a shared in-memory store)."""
 
-    def __init__(self, rank: int, group: _ThreadGroup, store: Any) -> None:
+    def __init__(self, rank: int, group: ThreadGroup, store: Any) -> None:
         super().__init__(rank, 2, store=store)
         self.group = group
 
@@ -288,7 +272,7 @@ class _ThreadExecutor(TorchDistributedExecutor):
 def _two_ranks(make_schedule: Any, tmp_path: Any) -> tuple[dict, list]:
     import torch.distributed as dist
 
-    group, store = _ThreadGroup(2), dist.HashStore()
+    group, store = ThreadGroup(2), dist.HashStore()
     results: dict[int, Any] = {}
     samplers: list[BOHBSampler] = []
     errors: list[BaseException] = []

@@ -7,6 +7,7 @@ import threading
 from collections import Counter
 
 import pytest
+from helpers import ThreadGroup as _ThreadGroup
 
 from ato.adict import ADict
 from ato.hyperopt import (
@@ -52,23 +53,6 @@ def test_world_size_two_without_a_process_group_is_a_clear_error() -> None:
 def test_bad_distribution_settings(kwargs: dict, fragment: str) -> None:
     with pytest.raises(SearchSettingError, match=fragment):
         DistributedHyperBand(ADict(), {"x": X}, halving_rate=0.5, num_min_samples=2, **kwargs)
-
-
-class _ThreadGroup:
-    """An all-gather between threads, standing in for torch.distributed."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.barrier = threading.Barrier(size)
-        self.slots: list = [None] * size
-
-    def gather(self, rank: int, obj):
-        self.barrier.wait()
-        self.slots[rank] = obj
-        self.barrier.wait()
-        out = list(self.slots)
-        self.barrier.wait()
-        return out
 
 
 def _run_ranks(
