@@ -765,7 +765,7 @@ def quality(
                 f"| {label} | {median:.4f} [{low:.4f}, {high:.4f}] | [{q1:.4f}, {q3:.4f}] | "
                 f"{ratio} | {used:.0f} | {per_search:.1f} |"
             )
-        lines += ["", *verdicts(results, task)]
+        lines += ["", *verdicts(results, task), ""]
     return lines
 
 
