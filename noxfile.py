@@ -362,6 +362,7 @@ def bench(session: nox.Session) -> None:
         *["mlflow-skinny", "alembic", "optuna"],  # peers: bench_tracker, bench_hyperopt
         "httpx",  # bench_dashboard's HTTP client
         "scikit-learn",  # bench_search_quality: the digits MLP task
+        *["dehb", "smac"],  # bench_search_quality: DEHB and SMAC3's multi-fidelity facade
         # bench_integrations: every framework of ato.tracker.integrations
         *["lightning", "transformers", "accelerate>=1.1", "keras", "xgboost-cpu", "lightgbm"],
     )

@@ -1,4 +1,5 @@
-"""Search quality of ato.hyperopt against Optuna, at equal compute budget (issue 13).
+"""Search quality of ato.hyperopt against Optuna, DEHB and SMAC3 at equal compute budget
+(issues 13, 27).
 
 Tasks (multi-fidelity: the budget of an evaluation is a number of resource units):
 
@@ -16,6 +17,15 @@ Tasks (multi-fidelity: the budget of an evaluation is a number of resource units
   coefficients move the optima); we add Gaussian noise of standard deviation ``1 - z`` (1 at
   budget 1, 0 at budget 81), so low budgets are also *noisy*. Score: simple regret
   ``f(1, x) - 0.397887`` of the chosen point.
+- ``counting ones``: the mixed task of Falkner et al., "BOHB", ICML 2018, section 5.1: 8
+  categorical parameters in {0, 1} and 8 continuous ones in [0, 1];
+  ``f(x) = -(sum x_cat + sum over x_cont of the mean of s Bernoulli(x_cont) draws)`` with
+  ``s = 9u`` samples at budget ``u`` in 1..81 (the paper's 9..729), so the noise shrinks with
+  the budget; optimum -16 (all ones). Score: normalized regret ``(16 - E f) / 16``.
+- ``Hartmann-6``: the multi-fidelity Hartmann-6 of Kandasamy et al. 2017 (BOCA, appendix):
+  the weights ``alpha = (1, 1.2, 3, 3.2)`` become ``alpha - 0.1 (1 - z)`` (biased), with
+  ``z = log(u) / log(81)`` as for Branin, plus Gaussian noise of standard deviation
+  ``0.1 (1 - z)``; x in [0, 1]^6, minimum -3.32237. Score: ``f(1, x) - f*``.
 
 Protocol, the same for every method: a method may spend ``B`` resource units per run (a
 promoted ato trial continues from its state and pays only the extra units; an Optuna trial
@@ -26,16 +36,21 @@ after pass (Li et al.'s outer loop) with the same sampler until ``B`` is spent; 
 its one bracket once. Each method runs on ``--seeds`` seeds (default 10; the seed is the
 sampler's and the MLP initialisation's).
 
-Methods: ato ``RandomSampler`` + ``HyperbandSchedule``, ``RandomSampler`` + ``ASHASchedule``,
-``OptunaSampler(TPESampler)`` + ``HyperbandSchedule``, ``GridSampler`` + the seed's
-``SuccessiveHalvingSchedule``; Optuna ``TPESampler`` + ``HyperbandPruner`` and
-``RandomSampler`` + ``SuccessiveHalvingPruner`` (defaults, in-memory storage). All use
-reduction factor 3 and minimum budget 1.
+Methods: ato ``BOHBSampler`` + ``HyperbandSchedule`` / ``ASHASchedule``, ``RandomSampler`` +
+``HyperbandSchedule`` / ``ASHASchedule``, ``OptunaSampler(TPESampler)`` +
+``HyperbandSchedule``, ``GridSampler`` + the seed's ``SuccessiveHalvingSchedule`` (where a
+grid fits the budget); Optuna ``TPESampler`` + ``HyperbandPruner`` and ``RandomSampler`` +
+``SuccessiveHalvingPruner`` (defaults, in-memory storage); DEHB (``dehb`` package, ask/tell,
+one worker) and SMAC3's ``MultiFidelityFacade`` (random forest + Hyperband intensifier,
+ask/tell). DEHB and SMAC3 do not continue a trial from a lower budget: each of their
+evaluations trains from scratch and pays its whole budget. All use reduction factor 3 and
+minimum budget 1. A peer whose package does not import is left out with the reason printed.
 
-Printed per task and method: median and interquartile range over seeds, the ratio of medians
-to Optuna TPE + HyperbandPruner with a 90% bootstrap interval (seeds resampled), so "within
-noise" can be read off: an interval containing 1; and, for ato's methods, the trial evaluations
-one search (one Hyperband pass) ran.
+Printed per task and method: median over seeds with its 90% bootstrap interval, interquartile
+range, the ratio of medians to Optuna TPE + HyperbandPruner with a 90% bootstrap interval
+(seeds resampled), so "within noise" can be read off: an interval containing 1; for ato's
+methods, the trial evaluations one search (one Hyperband pass) ran. Then ato BOHB + Hyperband
+and the best ato method against each peer (DEHB, SMAC3, Optuna, ato random + ASHA).
 
 Multi-objective task (``zdt1``, `multi_objective`): ZDT1 with three variables (Zitzler, Deb &
 Thiele, "Comparison of Multiobjective Evolutionary Algorithms: Empirical Results", Evolutionary
@@ -59,7 +74,8 @@ Also printed: the scheduling cost per evaluation of the engine (no-op trials; go
 and the fraction of wall time 2 gloo ranks spend in trials (10-100 ms sleeps) under ASHA and
 under synchronous schedules (goal ASHA >= 0.9).
 
-Run: ``python benchmarks/bench_search_quality.py [--quick] [--seeds N]``.
+Run: ``python benchmarks/bench_search_quality.py [--quick] [--seeds N] [--tasks WORD ...]
+[--methods LABEL ...] [--skip-engine]``.
 """
 
 from __future__ import annotations
@@ -70,6 +86,7 @@ import json
 import logging
 import math
 import os
+import pathlib
 import platform
 import random
 import socket
@@ -86,6 +103,7 @@ from typing import Any
 from ato.adict import ADict
 from ato.hyperopt import (
     ASHASchedule,
+    BOHBSampler,
     GridSampler,
     HyperbandSchedule,
     OptunaSampler,
@@ -145,21 +163,26 @@ class Task:
     # advance(state, params, from_units, to_units, seed, rng) -> (value, test score, state)
     advance: Callable[..., tuple[float, float, Any]]
 
-    def grid_spaces(self) -> dict[str, dict[str, Any]]:
-        """The finest grid (same number of points per axis) whose successive-halving bracket
-        (with continuation) fits the budget."""
+    def grid_spaces(self) -> dict[str, dict[str, Any]] | None:
+        """The finest grid (same number of points per numeric axis) whose successive-halving
+        bracket (with continuation) fits the budget; None when even 2 points do not fit."""
         best = None
         for points in range(2, 200):
-            spaces = {k: {**v, "num_samples": points} for k, v in self.spaces.items()}
+            spaces = {
+                k: v if v["param_type"] == "CATEGORY" else {**v, "num_samples": points}
+                for k, v in self.spaces.items()
+            }
             if grid_bracket_cost(spaces, self.max_budget) > self.total_budget:
                 break
             best = spaces
-        assert best is not None
         return best
 
     def suggest(self, trial: Any) -> dict[str, Any]:
         params: dict[str, Any] = {}
         for name, spec in self.spaces.items():
+            if spec["param_type"] == "CATEGORY":
+                params[name] = trial.suggest_categorical(name, spec["categories"])
+                continue
             log = spec.get("space_type") == "LOG"
             low, high = spec["param_range"]
             if spec["param_type"] == "INTEGER":
@@ -247,6 +270,68 @@ def branin_advance(
     return value, regret, None
 
 
+ONES_CATEGORICAL, ONES_CONTINUOUS = 8, 8
+# Hartmann-6 (Dixon & Szegoe 1978): weights, exponents, centres; minimum at HARTMANN6_ARGMIN
+HARTMANN_ALPHA = (1.0, 1.2, 3.0, 3.2)
+HARTMANN_A = (
+    (10.0, 3.0, 17.0, 3.5, 1.7, 8.0),
+    (0.05, 10.0, 17.0, 0.1, 8.0, 14.0),
+    (3.0, 3.5, 1.7, 10.0, 17.0, 8.0),
+    (17.0, 8.0, 0.05, 10.0, 0.1, 14.0),
+)
+HARTMANN_P = (
+    (0.1312, 0.1696, 0.5569, 0.0124, 0.8283, 0.5886),
+    (0.2329, 0.4135, 0.8307, 0.3736, 0.1004, 0.9991),
+    (0.2348, 0.1451, 0.3522, 0.2883, 0.3047, 0.6650),
+    (0.4047, 0.8828, 0.8732, 0.5743, 0.1091, 0.0381),
+)
+HARTMANN6_ARGMIN = (0.20169, 0.150011, 0.476874, 0.275332, 0.311652, 0.6573)
+
+
+def counting_ones_advance(
+    state: Any, params: dict[str, Any], start: int, stop: int, seed: int, budget: Budget, rng: Any
+) -> tuple[float, float, Any]:
+    """Falkner et al. 2018, section 5.1: ``f(x) = -(sum of the categorical x_i in {0, 1} + sum
+    over the continuous x_j in [0, 1] of the mean of 9u Bernoulli(x_j) draws)`` at budget
+    ``u`` in 1..81 (the paper's 9..729 samples); minimum -16."""
+    import numpy as np
+
+    budget.spend(stop - start)
+    samples = 9 * stop
+    probabilities = [params[f"cont{j}"] for j in range(ONES_CONTINUOUS)]
+    draws = np.random.default_rng(rng.getrandbits(64)).binomial(samples, probabilities)
+    value = -float(sum(params[f"cat{i}"] for i in range(ONES_CATEGORICAL)))
+    value -= float(draws.sum()) / samples
+    expected = sum(params[f"cat{i}"] for i in range(ONES_CATEGORICAL)) + sum(
+        params[f"cont{j}"] for j in range(ONES_CONTINUOUS)
+    )
+    size = ONES_CATEGORICAL + ONES_CONTINUOUS
+    return value, (size - expected) / size, None
+
+
+def hartmann6(z: float, x: list[float]) -> float:
+    """Multi-fidelity Hartmann-6 of Kandasamy et al. 2017 (BOCA, appendix): the weights
+    ``alpha`` become ``alpha - 0.1 (1 - z)``; at ``z = 1`` the Hartmann-6 function."""
+    total = 0.0
+    for alpha, a_row, p_row in zip(HARTMANN_ALPHA, HARTMANN_A, HARTMANN_P, strict=True):
+        inner = sum(a * (xi - p) ** 2 for a, xi, p in zip(a_row, x, p_row, strict=True))
+        total += (alpha - 0.1 * (1 - z)) * math.exp(-inner)
+    return -total
+
+
+HARTMANN6_MIN = hartmann6(1.0, list(HARTMANN6_ARGMIN))
+
+
+def hartmann_advance(
+    state: Any, params: dict[str, Any], start: int, stop: int, seed: int, budget: Budget, rng: Any
+) -> tuple[float, float, Any]:
+    budget.spend(stop - start)
+    z = math.log(stop) / math.log(budget.max_budget)
+    x = [params[f"x{i}"] for i in range(6)]
+    value = hartmann6(z, x) + rng.gauss(0.0, 0.1 * (1.0 - z))
+    return value, hartmann6(1.0, x) - HARTMANN6_MIN, None
+
+
 def make_tasks(quick: bool) -> list[Task]:
     log_float = {"param_type": "FLOAT", "space_type": "LOG"}
     return [
@@ -274,6 +359,33 @@ def make_tasks(quick: bool) -> list[Task]:
             },
             score_name="regret",
             advance=branin_advance,
+        ),
+        Task(
+            name="counting ones, 8 categorical + 8 continuous (R = 81, 9u samples)",
+            max_budget=81,
+            total_budget=1500 if quick else 3000,
+            mode="min",
+            spaces={
+                **{
+                    f"cat{i}": {"param_type": "CATEGORY", "categories": [0, 1]}
+                    for i in range(ONES_CATEGORICAL)
+                },
+                **{
+                    f"cont{j}": {"param_type": "FLOAT", "param_range": (0.0, 1.0)}
+                    for j in range(ONES_CONTINUOUS)
+                },
+            },
+            score_name="normalized regret",
+            advance=counting_ones_advance,
+        ),
+        Task(
+            name="multi-fidelity Hartmann-6, biased + noisy (R = 81)",
+            max_budget=81,
+            total_budget=1500 if quick else 3000,
+            mode="min",
+            spaces={f"x{i}": {"param_type": "FLOAT", "param_range": (0.0, 1.0)} for i in range(6)},
+            score_name="regret",
+            advance=hartmann_advance,
         ),
     ]
 
@@ -319,6 +431,8 @@ def run_ato(task: Task, method: str, seed: int) -> Budget:
             import optuna
 
             inner: Any = OptunaSampler(optuna.samplers.TPESampler(seed=seed))
+        elif method.startswith("bohb"):
+            inner = BOHBSampler(seed=seed)
         else:
             inner = RandomSampler(seed=seed)
         sampler = Persistent(inner, budget)
@@ -363,7 +477,7 @@ def run_ato(task: Task, method: str, seed: int) -> Budget:
 def _schedule(task: Task, method: str, spaces: dict[str, Any]) -> Any:
     if method == "grid + SH":
         return SuccessiveHalvingSchedule(1 / ETA, 1, max_budget=task.max_budget)
-    if method == "random + ASHA":
+    if method.endswith("ASHA"):
         return ASHASchedule(task.max_budget, ETA, max_trials=10**6)
     return HyperbandSchedule(task.max_budget, ETA)
 
@@ -408,8 +522,117 @@ def run_optuna(task: Task, method: str, seed: int) -> Budget:
     return budget
 
 
-ATO_METHODS = ["random + hyperband", "random + ASHA", "tpe + hyperband", "grid + SH"]
+# -- DEHB and SMAC3 -------------------------------------------------------------------------
+def config_space(task: Task, seed: int) -> Any:
+    """The task's search space as a ConfigSpace space (what DEHB and SMAC3 take)."""
+    from ConfigSpace import Categorical, ConfigurationSpace, Float, Integer
+
+    space = ConfigurationSpace(seed=seed)
+    for name, spec in task.spaces.items():
+        if spec["param_type"] == "CATEGORY":
+            space.add(Categorical(name, list(spec["categories"])))
+            continue
+        kind = Integer if spec["param_type"] == "INTEGER" else Float
+        space.add(kind(name, tuple(spec["param_range"]), log=spec.get("space_type") == "LOG"))
+    return space
+
+
+def _evaluate_from_scratch(
+    task: Task, params: dict[str, Any], units: int, seed: int, budget: Budget, rng: Any
+) -> float:
+    """One evaluation that trains ``units`` from nothing (DEHB and SMAC3 do not continue
+    trials), paying every unit; returns the value to minimise."""
+    value, test, _ = task.advance(None, params, 0, units, seed, budget, rng)
+    if units == task.max_budget:
+        budget.full_budget_result(value, test)
+    return -value if task.mode == "max" else value
+
+
+def run_dehb(task: Task, method: str, seed: int) -> Budget:
+    """DEHB (Awad et al., IJCAI 2021) through its ask/tell interface, one worker."""
+    from dehb import DEHB
+
+    budget = Budget(task.total_budget, task.max_budget, task.mode)
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory() as out:
+        dehb = DEHB(
+            cs=config_space(task, seed),
+            min_fidelity=1,
+            max_fidelity=task.max_budget,
+            eta=ETA,
+            n_workers=1,
+            output_path=out,
+            seed=seed,
+            log_level="ERROR",
+        )
+        while not budget.exhausted:
+            job = dehb.ask()
+            params = dict(job["config"])
+            units = round(job["fidelity"])
+            try:
+                fitness = _evaluate_from_scratch(task, params, units, seed, budget, rng)
+            except Exhausted:
+                break
+            dehb.tell(job, {"fitness": fitness, "cost": units})
+    return budget
+
+
+def run_smac(task: Task, method: str, seed: int) -> Budget:
+    """SMAC3's multi-fidelity facade (random forest + Hyperband intensifier) through
+    ask/tell (Lindauer et al., JMLR 23(54), 2022)."""
+    from smac import MultiFidelityFacade, Scenario
+    from smac.runhistory.dataclasses import TrialValue
+
+    budget = Budget(task.total_budget, task.max_budget, task.mode)
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory() as out:
+        scenario = Scenario(
+            config_space(task, seed),
+            deterministic=True,
+            n_trials=10**6,
+            min_budget=1,
+            max_budget=task.max_budget,
+            seed=seed,
+            output_directory=pathlib.Path(out) / "smac",
+        )
+        smac = MultiFidelityFacade(
+            scenario,
+            lambda config, seed=0, budget=1: 0.0,  # never called: ask/tell drives the loop
+            intensifier=MultiFidelityFacade.get_intensifier(scenario, eta=ETA),
+            overwrite=True,
+            logging_level=40,
+        )
+        while not budget.exhausted:
+            info = smac.ask()
+            units = round(info.budget)
+            try:
+                cost = _evaluate_from_scratch(task, dict(info.config), units, seed, budget, rng)
+            except Exhausted:
+                break
+            smac.tell(info, TrialValue(cost=cost))
+    return budget
+
+
+ATO_METHODS = [
+    "bohb + hyperband",
+    "bohb + ASHA",
+    "random + hyperband",
+    "random + ASHA",
+    "tpe + hyperband",
+    "grid + SH",
+]
 OPTUNA_METHODS = ["TPE + Hyperband", "Random + SH"]
+PEER_ORDER = [
+    "Optuna TPE + Hyperband",
+    "Optuna Random + SH",
+    "DEHB DE + Hyperband",
+    "SMAC3 MF facade (RF + Hyperband)",
+]
+PEERS: list[tuple[str, list[str], Callable[[Task, str, int], Budget], str]] = [
+    ("Optuna", OPTUNA_METHODS, run_optuna, "optuna"),
+    ("DEHB", ["DE + Hyperband"], run_dehb, "dehb"),
+    ("SMAC3", ["MF facade (RF + Hyperband)"], run_smac, "smac"),
+]
 
 
 def _stats(values: list[float]) -> tuple[float, float, float]:
@@ -429,75 +652,158 @@ def ratio_interval(ours: list[float], peer: list[float], draws: int = 2000) -> t
     return ratios[int(0.05 * draws)], ratios[int(0.95 * draws) - 1]
 
 
-def quality(quick: bool, seeds: int) -> list[str]:
+def median_interval(values: list[float], draws: int = 2000) -> tuple[float, float]:
+    """90% bootstrap interval of the median of ``values`` (seeds resampled)."""
+    rng = random.Random(0)
+    medians = sorted(statistics.median(rng.choices(values, k=len(values))) for _ in range(draws))
+    return medians[int(0.05 * draws)], medians[int(0.95 * draws) - 1]
+
+
+def available(module: str) -> str | None:
+    """None when ``module`` imports, else why it does not."""
+    try:
+        __import__(module)
+    except Exception as exc:  # an import error or a broken dependency: the peer is left out
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def run_methods(
+    task: Task, seeds: int, only: set[str] | None, first_seed: int = 0
+) -> tuple[dict[str, list[float]], dict[str, tuple[float, float, float]]]:
+    """Every method on every seed: scores, and (budget used, evaluations/search, s/run)."""
+    results: dict[str, list[float]] = {}
+    facts: dict[str, tuple[float, float, float]] = {}
+    groups = [("ato", ATO_METHODS, run_ato, "ato.hyperopt"), *PEERS]
+    for lib, methods, runner, module in groups:
+        missing = available(module)
+        if missing:
+            print(f"  {lib}: not run ({missing})")
+            continue
+        for method in methods:
+            label = f"{lib} {method}"
+            if only and label not in only:
+                continue
+            if method == "grid + SH" and task.grid_spaces() is None:
+                continue
+            started = time.perf_counter()
+            budgets = [runner(task, method, seed) for seed in range(first_seed, first_seed + seeds)]
+            seconds = (time.perf_counter() - started) / seeds
+            results[label] = [b.best[1] if b.best else math.inf for b in budgets]
+            per_search = statistics.mean(
+                b.evaluations / b.searches if b.searches else math.nan for b in budgets
+            )
+            facts[label] = (statistics.mean(b.used for b in budgets), per_search, seconds)
+    return results, facts
+
+
+def _ratio(ours: list[float], peer: list[float]) -> str:
+    peer_median = statistics.median(peer)
+    ratio = statistics.median(ours) / peer_median if peer_median > 0 else math.nan
+    low, high = ratio_interval(ours, peer)
+    return f"{ratio:.2f} [{low:.2f}, {high:.2f}]"
+
+
+def measured(
+    task: Task,
+    seeds: int,
+    only: set[str] | None,
+    save: str | None,
+    merge: list[str] | None,
+    first_seed: int = 0,
+) -> tuple[dict[str, list[float]], dict[str, tuple[float, float, float]]]:
+    """Run the methods, or read them from ``merge`` files (written by ``--save``, e.g. by
+    processes that ran parts of the table side by side); with ``save``, add them to it."""
+    if merge:
+        results: dict[str, list[float]] = {}
+        facts: dict[str, tuple[float, float, float]] = {}
+        for path in merge:
+            part = json.loads(pathlib.Path(path).read_text()).get(task.name, {})
+            for label, entry in part.items():  # files holding other seeds add up
+                results[label] = results.get(label, []) + entry["scores"]
+                facts[label] = tuple(entry["facts"])
+        return results, facts
+    results, facts = run_methods(task, seeds, only, first_seed)
+    if save:
+        out = pathlib.Path(save)
+        stored = json.loads(out.read_text()) if out.exists() else {}
+        stored[task.name] = {
+            label: {"scores": results[label], "facts": list(facts[label])} for label in results
+        }
+        out.write_text(json.dumps(stored, indent=1))
+    return results, facts
+
+
+def quality(
+    quick: bool,
+    seeds: int,
+    tasks: set[str] | None,
+    only: set[str] | None,
+    save: str | None = None,
+    merge: list[str] | None = None,
+    first_seed: int = 0,
+) -> list[str]:
     lines = []
     for task in make_tasks(quick):
+        if tasks and not any(word in task.name for word in tasks):
+            continue
         print(
             f"\n{task.name}: {task.score_name} of the chosen config (lower is better), "
             f"budget {task.total_budget} units/run, {seeds} seeds"
         )
-        results: dict[str, list[float]] = {}
-        used: dict[str, float] = {}
-        per_search: dict[str, float] = {}
-        times: dict[str, float] = {}
-        for lib, methods, runner in (
-            ("ato", ATO_METHODS, run_ato),
-            ("Optuna", OPTUNA_METHODS, run_optuna),
-        ):
-            for method in methods:
-                label = f"{lib} {method}"
-                started = time.perf_counter()
-                budgets = [runner(task, method, seed) for seed in range(seeds)]
-                times[label] = (time.perf_counter() - started) / seeds
-                results[label] = [b.best[1] if b.best else math.inf for b in budgets]
-                used[label] = statistics.mean(b.used for b in budgets)
-                per_search[label] = statistics.mean(
-                    b.evaluations / b.searches if b.searches else math.nan for b in budgets
-                )
-        peer = statistics.median(results["Optuna TPE + Hyperband"])
-        header = (
-            f"  {'method':<26} {'median':>9} {'IQR':>21} {'ratio':>7} {'90% CI':>13} "
-            f"{'budget used':>12} {'evals/search':>12} {'s/run':>6}"
+        results, facts = measured(task, seeds, only, save, merge, first_seed)
+        if not results:
+            continue
+        order = [*(k for k in results if k.startswith("ato")), *PEER_ORDER]
+        results = {k: results[k] for k in dict.fromkeys(order) if k in results}
+        reference = results.get("Optuna TPE + Hyperband")
+        print(
+            f"  {'method':<36} {'median':>9} {'90% CI of median':>21} {'IQR':>21} "
+            f"{'/ Optuna TPE+HB [90% CI]':>25} {'used':>6} {'evals/search':>12} {'s/run':>6}"
         )
-        print(header)
         lines.append(
             f"**{task.name}** — {task.score_name}, {seeds} seeds, budget "
             f"{task.total_budget} units per run\n"
         )
         lines.append(
-            "| method | median | IQR | ratio to Optuna TPE+HB [90% bootstrap CI] | budget used "
-            "| evaluations per search |"
+            "| method | median [90% bootstrap CI] | IQR | ratio to Optuna TPE+HB [90% CI] "
+            "| budget used | evaluations per search |"
         )
         lines.append("|---|---|---|---|---|---|")
         for label, values in results.items():
             median, q1, q3 = _stats(values)
-            ratio = median / peer if peer > 0 else math.nan
-            low, high = ratio_interval(values, results["Optuna TPE + Hyperband"])
+            low, high = median_interval(values)
+            ratio = _ratio(values, reference) if reference else "-"
+            used, per_search, seconds = facts[label]
             print(
-                f"  {label:<26} {median:9.4f} [{q1:9.4f}, {q3:9.4f}] {ratio:7.2f} "
-                f"[{low:5.2f}, {high:5.2f}] {used[label]:12.0f} {per_search[label]:12.1f} "
-                f"{times[label]:6.2f}"
+                f"  {label:<36} {median:9.4f} [{low:9.4f}, {high:9.4f}] [{q1:9.4f}, {q3:9.4f}] "
+                f"{ratio:>25} {used:6.0f} {per_search:12.1f} {seconds:6.2f}"
             )
             lines.append(
-                f"| {label} | {median:.4f} | [{q1:.4f}, {q3:.4f}] | {ratio:.2f} "
-                f"[{low:.2f}, {high:.2f}] | {used[label]:.0f} | {per_search[label]:.1f} |"
+                f"| {label} | {median:.4f} [{low:.4f}, {high:.4f}] | [{q1:.4f}, {q3:.4f}] | "
+                f"{ratio} | {used:.0f} | {per_search:.1f} |"
             )
-        best_label = min(
-            (k for k in results if k.startswith("ato")), key=lambda k: statistics.median(results[k])
+        lines += ["", *verdicts(results, task), ""]
+    return lines
+
+
+def verdicts(results: dict[str, list[float]], task: Task) -> list[str]:
+    """ato BOHB + Hyperband and the best ato method against each peer (ratio of median
+    scores with a 90% bootstrap interval; <= 1 means ato at least as good)."""
+    ours = [k for k in results if k.startswith("ato")]
+    if not ours:
+        return []
+    best = min(ours, key=lambda k: statistics.median(results[k]))
+    peers = [k for k in results if not k.startswith("ato")] + [
+        k for k in ("ato random + ASHA",) if k in results
+    ]
+    lines = []
+    for label in dict.fromkeys(k for k in ("ato bohb + hyperband", best) if k in results):
+        text = f"{label} / " + "; / ".join(
+            f"{peer} = {_ratio(results[label], results[peer])}" for peer in peers if peer != label
         )
-        best = statistics.median(results[best_label])
-        sh = statistics.median(results["Optuna Random + SH"])
-        low, high = ratio_interval(results[best_label], results["Optuna TPE + Hyperband"])
-        sh_low, sh_high = ratio_interval(results[best_label], results["Optuna Random + SH"])
-        verdict = (
-            f"best ato ({best_label}) / Optuna TPE+Hyperband = "
-            f"{best / peer if peer > 0 else math.nan:.2f} [90% CI {low:.2f}, {high:.2f}] "
-            f"(median {task.score_name}; <= 1 means ato at least as good); "
-            f"/ Optuna Random+SH = {best / sh if sh > 0 else math.nan:.2f} "
-            f"[{sh_low:.2f}, {sh_high:.2f}]"
-        )
-        print("  " + verdict)
-        lines.append(f"\n{verdict}\n")
+        print("  " + text)
+        lines.append(f"- {text}")
     return lines
 
 
@@ -771,6 +1077,18 @@ def main() -> None:
     parser.add_argument(
         "--only-multi-objective", action="store_true", help="run the zdt1 task only"
     )
+    parser.add_argument(
+        "--tasks", nargs="*", default=None, help="run the tasks whose name holds one of these"
+    )
+    parser.add_argument("--methods", nargs="*", default=None, help="labels of methods to run")
+    parser.add_argument(
+        "--skip-engine", action="store_true", help="only search quality (no overhead, busy)"
+    )
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds start here")
+    parser.add_argument("--save", default=None, help="add the scores to this JSON file")
+    parser.add_argument(
+        "--merge", nargs="*", default=None, help="print the tables of --save files, run nothing"
+    )
     args, _ = parser.parse_known_args()
     seeds = args.seeds or (3 if args.quick else 10)
     if seeds < 2:
@@ -788,8 +1106,13 @@ def main() -> None:
     if args.only_multi_objective:
         lines = multi_objective(args.quick, seeds)
     else:
-        lines = quality(args.quick, seeds)
-        lines += ["", *multi_objective(args.quick, seeds), "", *overhead(), *busy()]
+        tasks = set(args.tasks) if args.tasks else None
+        only = set(args.methods) if args.methods else None
+        lines = quality(args.quick, seeds, tasks, only, args.save, args.merge, args.first_seed)
+        if args.merge is None:
+            lines += ["", *multi_objective(args.quick, seeds)]
+        if not args.skip_engine:
+            lines += ["", *overhead(), *busy()]
     print(
         f"\nbench_search_quality: {time.perf_counter() - started:.0f} s on "
         f"{platform.machine()} {platform.processor() or ''} ({os.cpu_count()} CPUs), "

@@ -1,15 +1,16 @@
 """One rank of a Search over gloo (launched by test_search_distributed.py with torchrun).
 
 Usage:
-    torchrun --standalone --nproc-per-node=2 search_dist_worker.py asha OUT_DIR
-    torchrun ... search_dist_worker.py hyperband OUT_DIR DB_FILE SEARCH_ID STOP_AT [resume]
+    torchrun --standalone --nproc-per-node=2 search_dist_worker.py asha OUT_DIR [bohb]
+    torchrun ... search_dist_worker.py hyperband OUT_DIR DB_FILE SEARCH_ID STOP_AT [resume] [bohb]
     torchrun ... search_dist_worker.py objectives OUT_DIR
 
 ``asha``: random sampling + ASHA over the ranks; each rank writes the jobs it ran with start/end
 times and the result. ``hyperband``: random sampling + Hyperband tracked in the SQLite file
 DB_FILE; with STOP_AT >= 0 a rank raises KeyboardInterrupt when it reaches a trial with id >=
 STOP_AT at rung 0 (both ranks then stop inside the same rung, as on Ctrl-C) and writes
-``interrupted``; with ``resume`` the search resumes SEARCH_ID. ``objectives``: two objectives
+``interrupted``; with ``resume`` the search resumes SEARCH_ID. With ``bohb`` the sampler is
+``BOHBSampler`` instead of ``RandomSampler`` (same seed). ``objectives``: two objectives
 and a constraint (`objectives_search`), random sampling + Hyperband, rank 0 drawing the points.
 """
 
@@ -26,6 +27,7 @@ import torch.distributed as dist
 from ato.adict import ADict
 from ato.hyperopt import (
     ASHASchedule,
+    BOHBSampler,
     HyperbandSchedule,
     RandomSampler,
     Search,
@@ -45,7 +47,11 @@ def objective(config) -> float:
     return -abs(math.log10(config.lr) + 2) + bonus + 0.05 * math.log(config.__budget__)
 
 
-def asha(out_dir: str, rank: int) -> dict:
+def _sampler(seed: int, bohb: bool) -> RandomSampler | BOHBSampler:
+    return BOHBSampler(seed=seed) if bohb else RandomSampler(seed=seed)
+
+
+def asha(out_dir: str, rank: int, bohb: bool = False) -> dict:
     jobs = []
 
     def train(config) -> float:
@@ -58,7 +64,7 @@ def asha(out_dir: str, rank: int) -> dict:
     search = Search(
         ADict(lr=0.1, optim="sgd"),
         SPACES,
-        sampler=RandomSampler(seed=0),
+        sampler=_sampler(0, bohb),
         schedule=ASHASchedule(max_budget=27, reduction_factor=3, max_trials=40),
         executor=TorchDistributedExecutor(),
         progress=False,
@@ -69,7 +75,13 @@ def asha(out_dir: str, rank: int) -> dict:
 
 
 def hyperband(
-    out_dir: str, rank: int, db_file: str, search_id: str, stop_at: int, resume: bool
+    out_dir: str,
+    rank: int,
+    db_file: str,
+    search_id: str,
+    stop_at: int,
+    resume: bool,
+    bohb: bool = False,
 ) -> dict:
     from ato.tracker import SQLLogger
 
@@ -86,10 +98,11 @@ def hyperband(
         optim="sgd",
         experiment=ADict(project_name="dist-resume", sql=ADict(db_path=f"sqlite:///{db_file}")),
     )
-    sampler = RandomSampler(seed=4)
+    sampler = _sampler(4, bohb)
     # the reference run lets every rank draw the same seeded points itself; the interrupted
-    # and resumed runs have rank 0 draw them and send each rung to the other rank
-    sampler.replicable = search_id == "reference"
+    # and resumed runs have rank 0 draw them and send each rung to the other rank (BOHB, which
+    # learns, always runs on rank 0 only)
+    sampler.replicable = search_id == "reference" and not bohb
     search = Search(
         config,
         SPACES,
@@ -144,13 +157,15 @@ def main() -> None:
     mode, out_dir = sys.argv[1], sys.argv[2]
     rank = int(os.environ["RANK"])
     dist.init_process_group("gloo")
+    bohb = "bohb" in sys.argv[3:]
     if mode == "asha":
-        payload = asha(out_dir, rank)
+        payload = asha(out_dir, rank, bohb)
     elif mode == "objectives":
         payload = objectives(rank)
     else:
         db_file, search_id, stop_at = sys.argv[3], sys.argv[4], int(sys.argv[5])
-        payload = hyperband(out_dir, rank, db_file, search_id, stop_at, "resume" in sys.argv[6:])
+        resume = "resume" in sys.argv[6:]
+        payload = hyperband(out_dir, rank, db_file, search_id, stop_at, resume, bohb)
     with open(os.path.join(out_dir, f"{mode}-rank{rank}.json"), "w", encoding="utf-8") as fh:
         json.dump(payload, fh)
     dist.destroy_process_group()

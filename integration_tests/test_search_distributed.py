@@ -1,4 +1,5 @@
-"""Search over two gloo processes: ASHA's work queue, and resuming an interrupted tracked search."""
+"""Search over two gloo processes: ASHA's work queue, and resuming an interrupted tracked search,
+with the random sampler and with BOHBSampler."""
 
 from __future__ import annotations
 
@@ -32,10 +33,10 @@ def _outputs(out_dir: pathlib.Path, mode: str) -> list[dict]:
     return [json.loads((out_dir / f"{mode}-rank{r}.json").read_text()) for r in range(WORLD_SIZE)]
 
 
-@pytest.fixture(scope="module")
-def asha_outputs(tmp_path_factory) -> list[dict]:
+@pytest.fixture(scope="module", params=["random", "bohb"])
+def asha_outputs(request, tmp_path_factory) -> list[dict]:
     out_dir = tmp_path_factory.mktemp("asha")
-    _torchrun("asha", str(out_dir))
+    _torchrun("asha", str(out_dir), request.param)
     return _outputs(out_dir, "asha")
 
 
@@ -60,16 +61,19 @@ def test_asha_keeps_both_ranks_working_without_a_rung_barrier(asha_outputs: list
     assert first_rung1_start < last_rung0_end  # promotions began before rung 0 was complete
 
 
-def test_distributed_search_resumes_with_the_same_decisions(tmp_path: pathlib.Path) -> None:
+@pytest.mark.parametrize("sampler", ["random", "bohb"])
+def test_distributed_search_resumes_with_the_same_decisions(
+    tmp_path: pathlib.Path, sampler: str
+) -> None:
     db = tmp_path / "runs.db"
-    _torchrun("hyperband", str(tmp_path), str(db), "reference", "-1")
+    _torchrun("hyperband", str(tmp_path), str(db), "reference", "-1", sampler)
     reference = _outputs(tmp_path, "hyperband")
     # bracket s=2 has trials 0-8, bracket s=1 starts trials 9-13 at rung 0 (rank 0: 9, 11, 13;
     # rank 1: 10, 12): each rank finishes one of them, then both stop inside that rung
-    _torchrun("hyperband", str(tmp_path), str(db), "cut", "11")
+    _torchrun("hyperband", str(tmp_path), str(db), "cut", "11", sampler)
     interrupted = _outputs(tmp_path, "hyperband")
     assert all(out["interrupted"] for out in interrupted)
-    _torchrun("hyperband", str(tmp_path), str(db), "cut", "-1", "resume")
+    _torchrun("hyperband", str(tmp_path), str(db), "cut", "-1", "resume", sampler)
     resumed = _outputs(tmp_path, "hyperband")
 
     assert resumed[0]["result"] == resumed[1]["result"]

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import copy
+import threading
 from types import SimpleNamespace
 from typing import Any
 
@@ -99,3 +101,22 @@ class FakeStream:
 
     def flush(self) -> None:
         pass
+
+
+class ThreadGroup:
+    """An all-gather between threads, standing in for torch.distributed: every rank receives
+    its own copy of each object, as torch's object collectives send pickles, so no two ranks
+    share (and race on) one mutable object."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.barrier = threading.Barrier(size)
+        self.slots: list[Any] = [None] * size
+
+    def gather(self, rank: int, obj: Any) -> list[Any]:
+        self.barrier.wait()
+        self.slots[rank] = obj
+        self.barrier.wait()
+        out = copy.deepcopy(self.slots)
+        self.barrier.wait()
+        return out

@@ -3,11 +3,11 @@ merging logic with two ranks simulated by threads (a real gloo run is in integra
 
 from __future__ import annotations
 
-import copy
 import threading
 from collections import Counter
 
 import pytest
+from helpers import ThreadGroup as _ThreadGroup
 
 from ato.adict import ADict
 from ato.hyperopt import (
@@ -53,25 +53,6 @@ def test_world_size_two_without_a_process_group_is_a_clear_error() -> None:
 def test_bad_distribution_settings(kwargs: dict, fragment: str) -> None:
     with pytest.raises(SearchSettingError, match=fragment):
         DistributedHyperBand(ADict(), {"x": X}, halving_rate=0.5, num_min_samples=2, **kwargs)
-
-
-class _ThreadGroup:
-    """An all-gather between threads, standing in for torch.distributed: every rank receives
-    its own copy of each object, as torch's object collectives send pickles, so no two ranks
-    share (and race on) one mutable object."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.barrier = threading.Barrier(size)
-        self.slots: list = [None] * size
-
-    def gather(self, rank: int, obj):
-        self.barrier.wait()
-        self.slots[rank] = obj
-        self.barrier.wait()
-        out = copy.deepcopy(self.slots)
-        self.barrier.wait()
-        return out
 
 
 def _run_ranks(

@@ -1,9 +1,9 @@
 """ato.hyperopt: multi-fidelity hyperparameter search.
 
-[`Search`][ato.hyperopt.Search] composes a sampler (grid, random, any Optuna sampler, or your
-own), a schedule (one successive-halving bracket, Hyperband, ASHA) and an executor (in-process,
-``torch.distributed``, or Ray tasks; ``ato.hyperopt.slurm`` submits workers to SLURM).
-[`HyperBand`][ato.hyperopt.HyperBand] and
+[`Search`][ato.hyperopt.Search] composes a sampler (grid, random, BOHB, any Optuna sampler, or
+your own), a schedule (one successive-halving bracket, Hyperband, ASHA) and an executor
+(in-process, ``torch.distributed``, the shared database, or Ray tasks; ``ato.hyperopt.slurm``
+submits workers to SLURM). [`HyperBand`][ato.hyperopt.HyperBand] and
 [`DistributedHyperBand`][ato.hyperopt.DistributedHyperBand] are presets with the seed's
 behaviour. Works on an ato-scope ``Scope`` or on a config object (ADict, dict, OmegaConf
 ``DictConfig``, dataclass instance), optionally recording every trial as a tracker run.
@@ -12,6 +12,7 @@ behaviour. Works on an ato-scope ``Scope`` or on a config object (ADict, dict, O
 from __future__ import annotations
 
 from .base import DistributedMixIn, GridSpaceMixIn, HyperOpt
+from .bohb import BOHBSampler
 from .checkpoints import remove_old_searches
 from .context import TrialContext, trial_context
 from .errors import (
@@ -64,6 +65,7 @@ __all__ = [
     "ANSWER_TAG",
     "ASHASchedule",
     "AsyncSchedule",
+    "BOHBSampler",
     "ConfigPathError",
     "ConfigTypeError",
     "DatabaseExecutor",
