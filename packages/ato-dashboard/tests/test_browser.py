@@ -195,9 +195,7 @@ def test_a_run_page_fetches_only_the_series_on_screen_and_only_when_they_grew(
     assert sorted(set(fetched)) == first and len(fetched) == len(first)
     logger.log_metric("k01", 0.5, 1)
     logger.flush()
-    p.wait_for_function(
-        "() => window.__atoCharts.k01.series[0].x.length === 2", timeout=TIMEOUT_MS
-    )
+    p.wait_for_function("() => window.__atoCharts.k01.series[0].x.length === 2", timeout=TIMEOUT_MS)
     assert fetched.count("k01") == 2 and fetched.count("k00") == 1  # only the grown series
     p.evaluate("() => document.querySelector('[data-key=\"k39\"]').scrollIntoView()")
     _series(p, "k39")

@@ -4,9 +4,9 @@ conftest)."""
 
 from __future__ import annotations
 
+import copy
 import itertools
 import math
-import copy
 import threading
 from types import SimpleNamespace
 from typing import Any

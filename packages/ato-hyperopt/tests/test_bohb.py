@@ -317,3 +317,27 @@ def test_two_ranks_with_asha_share_one_model_on_rank_0(tmp_path: Any) -> None:
     counts = {b: len(seen) for b, seen in fed[0].observations.items()}
     assert counts[1] == 30
     assert sum(len(log) for log in results[0].logs) == sum(counts.values())
+
+
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        ({"mode": {"acc": "max", "ms": "min"}}, "objectives ['acc', 'ms'] and constraints []"),
+        ({"mode": "max", "metric_key": "acc", "constraint_keys": ["c"]}, "constraints ['c']"),
+    ],
+)
+def test_several_objectives_or_constraints_are_refused_before_any_trial(
+    options: dict, named: str
+) -> None:
+    ran: list[Any] = []
+    search = Search(
+        ADict(lr=0.1, optim="sgd", width=8),
+        SPACES,
+        sampler=BOHBSampler(seed=0),
+        schedule=HyperbandSchedule(max_budget=9, reduction_factor=3),
+        progress=False,
+        **options,
+    )
+    with pytest.raises(SearchSettingError, match=r"BOHBSampler models one objective") as error:
+        search.main(lambda config: ran.append(config) or {"acc": 1.0, "ms": 1.0, "c": 0.0})()
+    assert named in str(error.value) and ran == []

@@ -32,6 +32,7 @@ from typing import Any
 from .checks import check_positive_int
 from .errors import SearchSettingError
 from .metric import rank_key
+from .objectives import Objectives
 from .searchspace import Param, SearchSpace
 
 __all__ = ["BOHBSampler", "KernelDensity", "split_good_bad"]
@@ -216,6 +217,20 @@ class BOHBSampler:
         self.observations: dict[Any, dict[int, tuple[list[float], float]]] = {}
         #: budget whose model made each trial's configuration (None: drawn at random)
         self.proposed_from: dict[int, Any] = {}
+
+    def use_objectives(self, objectives: Objectives) -> None:
+        """Check the search ranks by one objective: BOHB's density model splits observations
+        into good and bad by one value.
+
+        Raises:
+            SearchSettingError: the search has several objectives or constraints.
+        """
+        if objectives.several:
+            raise SearchSettingError(
+                f"BOHBSampler models one objective, but the search has objectives "
+                f"{list(objectives.keys)} and constraints {list(objectives.constraint_keys)}; "
+                f"use OptunaSampler (TPE, NSGA-II) or RandomSampler for several"
+            )
 
     def setup(self, space: SearchSpace, mode: str) -> None:
         np = _numpy()
