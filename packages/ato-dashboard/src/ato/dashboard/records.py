@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -16,6 +17,8 @@ SEARCH_KEYS = frozenset({"__num_halved__", "__budget__", "__rung__", "__trial_id
 #: (is NaN, is positive) of a non-finite float -> its JSON text.
 NON_FINITE_TEXT = {(True, False): "nan", (False, True): "inf", (False, False): "-inf"}
 _MISSING = object()  # a key a config lacks
+#: A config key's value in a run that lacks the key (see `group_label`).
+MISSING = _MISSING
 _LEAF_TYPES = frozenset({str, int, float, bool, list, type(None)})  # never a mapping
 _LOWER_IS_BETTER = re.compile(r"loss|err|mse|mae|rmse|perplexity|nll|cost|regret|time", re.I)
 
@@ -113,6 +116,16 @@ def config_columns(
             missing[path] = [i for i, value in enumerate(column) if value is marker]
             columns[path] = [None if value is marker else value for value in column]
     return dict(sorted(columns.items())), missing
+
+
+def group_label(value: Any) -> str:
+    """A config value as the text that names its group: texts as they are, other values as
+    JSON (``0.1``, ``true``, ``[1, 2]``), ``'(missing)'`` for `MISSING`."""
+    if value is _MISSING:
+        return "(missing)"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True)
 
 
 def differing_keys(flats: Sequence[Mapping[str, Any]]) -> list[str]:

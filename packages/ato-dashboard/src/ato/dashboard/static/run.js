@@ -115,25 +115,72 @@
     ]));
   }
 
+  /* Keys logged once are shown as values, not charts; "system/" keys (CPU, memory, GPU from
+     the tracker's system monitor) get their own charts on a wall-time axis. */
+  const isSystem = (key) => key.startsWith("system/");
+  const isSingle = (key) => run.metrics[key] && run.metrics[key].count === 1;
+
   async function loadSeries() {
-    await Promise.all(run.metric_keys.map(async (key) => {
+    await Promise.all(run.metric_keys.filter((key) => !isSingle(key)).map(async (key) => {
       seriesCache.set(key, await getJSON(`/api/runs/${runId}/metrics/${encodeURIComponent(key)}`));
     }));
   }
 
+  /* Exponential moving average with TensorBoard's debiasing (Kingma & Ba, 2015, Adam's bias
+     correction): s_t = w s_(t-1) + (1 - w) v_t, shown as s_t / (1 - w^t); gaps stay gaps. */
+  function ema(values, weight) {
+    let last = 0, n = 0;
+    return values.map((v) => {
+      if (v === null || !Number.isFinite(v)) return null;
+      last = last * weight + (1 - weight) * v;
+      n += 1;
+      return last / (1 - weight ** n);
+    });
+  }
+
+  function valueCards() {
+    const target = clear($("values"));
+    const single = run.metric_keys.filter(isSingle);
+    $("values-section").hidden = !single.length;
+    for (const key of single) {
+      const m = run.metrics[key];
+      target.append(el("div", { cls: "value-card", "data-key": key },
+        el("span", { text: key }), el("b", { text: fmtNum(m.last) }),
+        el("span", { text: m.last_step === null ? "no step" : `step ${m.last_step}` })));
+    }
+  }
+
   function drawCharts() {
+    valueCards();
     const target = clear($("charts"));
+    const system = clear($("system-charts"));
     const byTime = $("x-axis").value === "time";
+    const weight = Number($("smoothing").value);
+    $("smoothing-value").textContent = weight.toFixed(2);
+    const curves = run.metric_keys.filter((key) => !isSingle(key));
+    $("system-section").hidden = !curves.some(isSystem);
     if (!run.metric_keys.length) { target.append(el("p", { cls: "muted", text: "no metrics logged" })); return; }
-    for (const key of run.metric_keys) {
+    for (const key of curves) {
       const s = seriesCache.get(key);
       if (!s) continue;
-      const x = byTime ? relativeTimes(s.time) : s.step.map((step, i) => (step === null ? i : step));
       const odd = Object.entries(s.non_finite).filter(([, n]) => n).map(([kind, n]) => `${n} ${kind}`);
       const note = (s.downsampled ? ` (${s.value.length} of ${s.total} points)` : "") +
         (odd.length ? ` · not drawn: ${odd.join(", ")}` : "");
-      lineChart(target, key, key + note, [{ label: key, x, y: s.value }],
-        { xLabel: byTime ? "seconds since first value" : "step", logY: $("log-y").checked });
+      if (isSystem(key)) {
+        lineChart(system, key, key + note, [{ label: key, x: s.time, y: s.value }],
+          { xLabel: "wall time", wallTime: true, logY: false });
+        continue;
+      }
+      const x = byTime ? relativeTimes(s.time) : s.step.map((step, i) => (step === null ? i : step));
+      const lines = [{ label: key, x, y: s.value }];
+      if (weight > 0) lines.push({ label: `${key} (EMA ${weight.toFixed(2)})`, x, y: ema(s.value, weight) });
+      lineChart(target, key, key + note, lines, {
+        xLabel: byTime ? "seconds since first value" : "step", logY: $("log-y").checked,
+        colors: weight > 0 ? ["rgba(31,119,180,0.3)", "#1f77b4"] : undefined,
+      });
+    }
+    if (!curves.filter((key) => !isSystem(key)).length) {
+      target.append(el("p", { cls: "muted", text: "no curves: every metric was logged once (see the values above)" }));
     }
   }
 
@@ -154,5 +201,6 @@
   } catch (error) { showError($("facts"), error); return; }
   $("x-axis").addEventListener("change", drawCharts);
   $("log-y").addEventListener("change", drawCharts);
+  $("smoothing").addEventListener("input", drawCharts);
   if (run.live) poll(refresh);
 })();
