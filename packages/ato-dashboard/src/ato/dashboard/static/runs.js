@@ -47,10 +47,8 @@
   /* The filter in the box and the status picker make one filter expression. */
   function fullFilter() {
     const status = $("f-status").value;
-    const parts = [];
-    if (state.filter.trim()) parts.push(`(${state.filter.trim()})`);
-    if (status) parts.push(`status = '${status}'`);
-    return parts.join(" and ");
+    if (!status) return state.filter;  // as typed, so error positions match the box
+    return state.filter.trim() ? `(${state.filter}) and status = '${status}'` : `status = '${status}'`;
   }
 
   async function load() {
