@@ -267,7 +267,9 @@ def table_bench(tmp: Path, n_runs: int, postgres: str | None) -> None:
         try:
             for name, params, _ in TABLE_VIEWS:
 
-                def view(params: dict[str, str] = params) -> None:
+                def view(
+                    params: dict[str, str] = params, http: httpx.Client = http, base: str = base
+                ) -> None:
                     response = http.get(f"{base}/api/projects/bench/table", params=params)
                     assert response.status_code == 200, response.text
                     assert len(response.json()["runs"]["id"]) == 50
@@ -276,10 +278,14 @@ def table_bench(tmp: Path, n_runs: int, postgres: str | None) -> None:
                 target = 300 if name == "first page" else 500
                 peer = mlflow_ms.get(name)
                 versus = (
-                    f"MLflow {peer:8.1f} ms   ratio {ms / peer:5.2f}" if peer else "MLflow: no equal"
+                    f"MLflow {peer:8.1f} ms   ratio {ms / peer:5.2f}"
+                    if peer
+                    else "MLflow: no equal"
                 )
                 print(f"{backend:10} {name:28} ato {ms:7.1f} ms (target <= {target})   {versus}")
-            print(f"{backend:10} server peak memory: {peak_rss_mb(process.pid):.0f} MiB (target <= 1024)")
+            print(
+                f"{backend:10} server peak memory: {peak_rss_mb(process.pid):.0f} MiB (target <= 1024)"
+            )
         finally:
             process.terminate()
             process.wait()

@@ -3,8 +3,9 @@
     python examples/dashboard/screenshots.py experiments.db docs/images
 
 Serves the dashboard over the given database on a free local port, opens the projects page,
-the first project's runs, the best run of its newest search, a comparison of that search's
-three best finalists, and the search page, and writes ``dashboard-<page>.png`` files.
+the first project's runs (also filtered and sorted by the query language), the best run of its
+newest search, a comparison of that search's twelve best evaluations, the runs grouped by their
+hidden size, and the search page, and writes ``dashboard-<page>.png`` files.
 Run by ``nox -s screenshots`` on the demo's database.
 """
 
@@ -15,6 +16,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import uvicorn
@@ -23,7 +25,12 @@ from playwright.sync_api import sync_playwright
 from ato.dashboard import create_app
 
 CHROMIUM = "/usr/bin/chromium"
-LONG_PAGES = {"runs", "search"}  # one screen of these is enough to show them
+LONG_PAGES = {
+    "runs",
+    "runs-filtered",
+    "search",
+    "groups",
+}  # one screen of these is enough to show them
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -57,12 +64,16 @@ def pages(base: str) -> dict[str, str]:
         key=lambda t: t["metric"],
         reverse=search["mode"] == "max",
     )
-    compare = ",".join(str(t["run_id"]) for t in finalists[:3])
+    compare = ",".join(str(t["run_id"]) for t in finalists[:12])
+    metric = search["metric"]
+    filtered = quote(f"metrics.{metric} > 0.9 and params.model.hidden >= 32", safe="")
     return {
         "projects": "/",
         "runs": f"/projects/{name}",
         "run": f"/runs/{search['best']['run_id']}",
+        "runs-filtered": f"/projects/{name}?filter={filtered}&sort=metrics.{metric}",
         "compare": f"/compare?runs={compare}",
+        "groups": f"/groups/{name}?by=model.hidden&metric={quote(metric, safe='')}",
         "search": f"/searches/{search_id}",
     }
 

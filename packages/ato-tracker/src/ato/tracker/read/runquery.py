@@ -49,13 +49,13 @@ _projects = cast(Table, ProjectRecord.__table__)
 _summaries = cast(Table, MetricSummaryRecord.__table__)
 #: Run fields a runs table sorts by (besides ``params.<key>`` and ``metrics.<key>``).
 SORT_FIELDS = runfilter.ATTRIBUTES
-_NUMBER_TYPES = {
+_NUMBER_TYPES: dict[str, tuple[str, ...]] = {
     "sqlite": ("integer", "real"),
     "postgresql": ("number",),
     "mysql": ("INTEGER", "DOUBLE", "DECIMAL", "UNSIGNED INTEGER"),
 }
-_STRING_TYPES = {"sqlite": ("text",), "postgresql": ("string",), "mysql": ("STRING",)}
-_BOOL_TYPES = {"sqlite": ("true", "false"), "postgresql": ("boolean",), "mysql": ("BOOLEAN",)}
+_STRING_TYPES: dict[str, tuple[str, ...]] = {"sqlite": ("text",), "postgresql": ("string",), "mysql": ("STRING",)}
+_BOOL_TYPES: dict[str, tuple[str, ...]] = {"sqlite": ("true", "false"), "postgresql": ("boolean",), "mysql": ("BOOLEAN",)}
 _SQL_OPS = {
     "=": lambda a, b: a == b,
     "!=": lambda a, b: a != b,
@@ -110,7 +110,7 @@ class Context:
 
     def is_type(self, key: str, types: dict[str, tuple[str, ...]]) -> ColumnElement[bool]:
         """Whether config ``key`` holds a JSON value of one of ``types[backend]``."""
-        return self.json_type(key).in_(types[self.dialect])
+        return cast(ColumnElement[bool], self.json_type(key).in_(types[self.dialect]))
 
     # ---- run attributes -----------------------------------------------------------------
 
@@ -257,7 +257,7 @@ def _bad(node: Comparison, message: str) -> RunFilterError:
 def _param(node: Comparison, ctx: Context) -> ColumnElement[bool]:
     key = node.field.key
     if node.op in ("is null", "is not null"):
-        present = ctx.json_type(key).is_not(None)
+        present = cast(ColumnElement[bool], ctx.json_type(key).is_not(None))
         return not_(present) if node.op == "is null" else present
     if node.op in ("in", "not in"):
         one = [_param(Comparison(node.field, "=", (v,), node.position), ctx) for v in node.values]
@@ -343,10 +343,11 @@ def _attribute(node: Comparison, ctx: Context) -> ColumnElement[bool]:
     name = node.field.key
     column = ctx.attribute(name)
     if node.op in ("is null", "is not null"):
-        return column.is_(None) if node.op == "is null" else column.is_not(None)
+        present = cast(ColumnElement[bool], column.is_not(None))
+        return not_(present) if node.op == "is null" else present
     values = [_attribute_value(node, name, v) for v in node.values]
     if node.op in ("in", "not in"):
-        matched = column.in_(values)
+        matched = cast(ColumnElement[bool], column.in_(values))
         return not_(matched) if node.op == "not in" else matched
     if node.op.endswith("like"):
         if name != "status":
