@@ -54,8 +54,16 @@ _NUMBER_TYPES: dict[str, tuple[str, ...]] = {
     "postgresql": ("number",),
     "mysql": ("INTEGER", "DOUBLE", "DECIMAL", "UNSIGNED INTEGER"),
 }
-_STRING_TYPES: dict[str, tuple[str, ...]] = {"sqlite": ("text",), "postgresql": ("string",), "mysql": ("STRING",)}
-_BOOL_TYPES: dict[str, tuple[str, ...]] = {"sqlite": ("true", "false"), "postgresql": ("boolean",), "mysql": ("BOOLEAN",)}
+_STRING_TYPES: dict[str, tuple[str, ...]] = {
+    "sqlite": ("text",),
+    "postgresql": ("string",),
+    "mysql": ("STRING",),
+}
+_BOOL_TYPES: dict[str, tuple[str, ...]] = {
+    "sqlite": ("true", "false"),
+    "postgresql": ("boolean",),
+    "mysql": ("BOOLEAN",),
+}
 _SQL_OPS = {
     "=": lambda a, b: a == b,
     "!=": lambda a, b: a != b,
