@@ -189,10 +189,6 @@ def api_search(request: Request) -> Response:
         )
 
 
-def _flag(text: str | None) -> bool:
-    return text in ("1", "true", "yes")
-
-
 def _keys(text: str | None) -> list[str] | None:
     """``'a,b'`` -> ``['a', 'b']``; ``None`` when absent (the default grouping)."""
     if text is None:
