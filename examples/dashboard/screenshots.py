@@ -4,8 +4,8 @@
 
 Serves the dashboard over the given database on a free local port, opens the projects page,
 the first project's runs (also filtered and sorted by the query language), the best run of its
-newest search, a comparison of that search's twelve best evaluations, the runs grouped by their
-hidden size, and the search page, and writes ``dashboard-<page>.png`` files.
+newest search, a comparison of that search's twenty best evaluations, its evaluations grouped
+by budget (the learning curves' mean and spread per budget), and the search page, and writes ``dashboard-<page>.png`` files.
 Run by ``nox -s screenshots`` on the demo's database.
 """
 
@@ -60,11 +60,11 @@ def pages(base: str) -> dict[str, str]:
     search_id = next(search for search in reversed(runs["search_id"]) if search)
     search = httpx.get(f"{base}/api/searches/{search_id}").json()
     finalists = sorted(
-        (t for r in search["rounds"][-2:] for t in r["trials"] if t["metric"] is not None),
+        (t for r in search["rounds"] for t in r["trials"] if t["metric"] is not None),
         key=lambda t: t["metric"],
         reverse=search["mode"] == "max",
     )
-    compare = ",".join(str(t["run_id"]) for t in finalists[:12])
+    compare = ",".join(str(t["run_id"]) for t in finalists[:20])
     metric = search["metric"]
     filtered = quote(f"metrics.{metric} > 0.9 and params.model.hidden >= 32", safe="")
     return {
@@ -73,7 +73,7 @@ def pages(base: str) -> dict[str, str]:
         "run": f"/runs/{search['best']['run_id']}",
         "runs-filtered": f"/projects/{name}?filter={filtered}&sort=metrics.{metric}",
         "compare": f"/compare?runs={compare}",
-        "groups": f"/groups/{name}?by=model.hidden&metric={quote(metric, safe='')}",
+        "groups": f"/groups/{name}?by=__budget__&metric=val_accuracy",
         "search": f"/searches/{search_id}",
     }
 

@@ -60,7 +60,8 @@
   function keysPicker() {
     const box = clear($("group-keys"));
     const chosen = new Set(data.by);
-    for (const key of data.candidate_keys) {
+    const keys = [...data.candidate_keys, ...data.by.filter((k) => !data.candidate_keys.includes(k))];
+    for (const key of keys) {
       const input = el("input", { type: "checkbox", value: key, checked: chosen.has(key) });
       input.addEventListener("change", () => {
         const now = data.by.filter((k) => k !== key);
@@ -71,7 +72,7 @@
       });
       box.append(el("label", { cls: "pick" }, input, key));
     }
-    if (!data.candidate_keys.length) box.append(el("span", { cls: "muted", text: "every run has the same config" }));
+    if (!keys.length) box.append(el("span", { cls: "muted", text: "every run has the same config" }));
   }
 
   function metricPicker() {
@@ -142,8 +143,11 @@
       title: `${state.metric}: mean and ${state.spread === "std" ? "± std" : "min – max"} per group`,
       width: Math.max(300, (holder.clientWidth || 900) - 14), height: 320,
       scales: { x: { time: false } }, axes: [{ label: "step" }, { size: 60 }],
-      series, bands, legend: { show: true }, cursor: { drag: { x: true, y: false } },
+      series, bands, legend: { show: false }, cursor: { drag: { x: true, y: false } },
     }, joined, holder);
+    holder.append(el("div", { cls: "legend" }, curves.map((g, c) => el("span", { cls: "key" },
+      el("i", { style: `background:${palette[c]}` }),
+      `${label(g.values)} (n=${g.count}${g.used < g.count ? `, ${g.used} drawn` : ""})`))));
     window.__atoCharts.groups = { series: described, plot };
   }
 
