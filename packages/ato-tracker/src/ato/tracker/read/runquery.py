@@ -116,6 +116,21 @@ class Context:
         """Config ``key`` as a double where it is a JSON number, else NULL."""
         return case((self.is_type(key, _NUMBER_TYPES), self.json_text(key).cast(Double)))
 
+    def param_rank(self, key: str) -> Any:
+        """``0`` where config ``key`` is a number, ``1`` a text, ``2`` another JSON value,
+        ``3`` absent: sorts numbers before texts, missing last (one JSON read per run)."""
+        kinds = dict.fromkeys(_NUMBER_TYPES[self.dialect], 0)
+        kinds.update(dict.fromkeys(_STRING_TYPES[self.dialect], 1))
+        kinds["~"] = 3
+        return case(kinds, value=func.coalesce(self.json_type(key), "~"), else_=2)
+
+    def param_sort_keys(self, key: str) -> list[Any]:
+        """What orders runs of one `param_rank`: SQLite's ``json_extract`` gives numbers as
+        numbers and texts as texts (one read); elsewhere the number, then the text."""
+        if self.dialect == "sqlite":
+            return [func.json_extract(_runs.c.config, _json_path(key))]
+        return [self.json_number(key), self.json_text(key)]
+
     def is_type(self, key: str, types: dict[str, tuple[str, ...]]) -> ColumnElement[bool]:
         """Whether config ``key`` holds a JSON value of one of ``types[backend]``."""
         return cast(ColumnElement[bool], self.json_type(key).in_(types[self.dialect]))
@@ -286,7 +301,8 @@ def _param(node: Comparison, ctx: Context) -> ColumnElement[bool]:
     if isinstance(value, str):
         compared = _SQL_OPS[node.op](ctx.json_text(key), value)
         return and_(ctx.is_type(key, _STRING_TYPES), compared)
-    return and_(ctx.is_type(key, _NUMBER_TYPES), _SQL_OPS[node.op](ctx.json_number(key), value))
+    number = ctx.json_text(key).cast(Double)  # read only where the guard holds
+    return and_(ctx.is_type(key, _NUMBER_TYPES), _SQL_OPS[node.op](number, value))
 
 
 def _like(
@@ -434,12 +450,8 @@ def page_statement(
         keys = [s.c.last_value]
     elif sort_by.startswith("params."):
         key = sort_by.removeprefix("params.")
-        number = ctx.json_number(key)
-        text = case((ctx.is_type(key, _STRING_TYPES), ctx.json_text(key)))
-        other = case((ctx.json_type(key).is_not(None), ctx.json_text(key)))
-        rank = case((number.is_not(None), 0), (text.is_not(None), 1), (other.is_not(None), 2))
-        ordered = [_direction(k, descending) for k in (number, text, other, r.id)]
-        return _paged(stmt.order_by(rank.is_(None), rank, *ordered), offset, limit)
+        ordered = [_direction(k, descending) for k in (*ctx.param_sort_keys(key), r.id)]
+        return _paged(stmt.order_by(ctx.param_rank(key), *ordered), offset, limit)
     elif sort_by != "id":
         keys = [ctx.attribute(sort_by)]
     if keys:  # a run field or a metric
