@@ -111,6 +111,10 @@ def test_id_filters_and_pages(runs: Any):
     assert page.runs[1].status == "failed"
     assert page.metrics["acc"].last == [math.inf, 0.5]
     assert page.metrics["loss"].last[0] is None
+    beyond = finder.query_runs("q", "id > 0", offset=10)  # no page: counted apart
+    assert beyond is not None and (beyond.total, beyond.runs) == (5, [])
+    nothing = finder.query_runs("q", "id < 0")
+    assert nothing is not None and (nothing.total, nothing.runs) == (0, [])
     assert math.isnan(page.metrics["loss"].last[1])
 
 

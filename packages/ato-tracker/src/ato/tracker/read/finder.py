@@ -685,13 +685,21 @@ class SQLFinder:
             now = read_database_now(conn)
             ctx = runquery.Context.of(conn, now, self.crash_timeout)
             where = runquery.condition(tree, ctx)
-            total = conn.execute(runquery.count_statement(project.id, where)).scalar_one()
-            stmt = runquery.page_statement(
-                project.id, where, ctx, sort_by, descending, offset, limit
-            )
-            rows = runquery.page_rows(
-                conn.execute(stmt).all(), project_name, self.crash_timeout, now
-            )
+            page = (project.id, where, ctx, sort_by, descending, offset, limit)
+            if tree is None:  # counting the project's runs is an index scan: count, then page
+                total = conn.execute(runquery.count_statement(project.id, where)).scalar_one()
+                stored = conn.execute(runquery.page_statement(*page)).all()
+            else:  # filter once: the page's ids with the number of matches, then their rows
+                ids = conn.execute(runquery.page_statement(*page, counted=True)).all()
+                total = ids[0][1] if ids else 0
+                if not ids and offset:
+                    total = conn.execute(runquery.count_statement(project.id, where)).scalar_one()
+                by_id = {
+                    row[0]: row
+                    for row in conn.execute(runquery.rows_statement([i for i, _ in ids]))
+                }
+                stored = [by_id[i] for i, _ in ids]
+            rows = runquery.page_rows(stored, project_name, self.crash_timeout, now)
             found = summaries.read(conn, [row.id for row in rows]) if with_summaries else {}
         return RunsPage(project_name, total, offset, rows, _summary_columns(rows, found))
 

@@ -432,15 +432,23 @@ def page_statement(
     descending: bool,
     offset: int,
     limit: int | None,
+    *,
+    counted: bool = False,
 ) -> Select[Any]:
     """The page's runs: ``(id, status, start_time, end_time, tags, config,
     structural_hash, heartbeat)`` rows of project ``project_id`` matching ``where``, sorted by
     ``sort_by`` (values missing last in either direction, ties by id in the same direction),
-    ``offset``/``limit`` applied."""
+    ``offset``/``limit`` applied. ``counted``: ``(id, number of matching runs)`` rows instead,
+    which filters once where a count and a page would filter twice (`rows_statement` then
+    reads the page's runs)."""
     r = _runs.c
-    stmt = select(
-        r.id, r.status, r.start_time, r.end_time, r.tags, r.config, r.structural_hash, r.heartbeat
-    ).where(r.project_id == project_id, where)
+    columns = (
+        [r.id, func.count().over().label("total")]
+        if counted
+        else [r.id, r.status, r.start_time, r.end_time, r.tags, r.config, r.structural_hash,
+              r.heartbeat]
+    )  # fmt: skip
+    stmt = select(*columns).where(r.project_id == project_id, where)
     keys: list[Any] = []
     if sort_by.startswith("metrics."):
         s = _summaries.alias("sort_summary")
@@ -468,6 +476,14 @@ def _paged(stmt: Select[Any], offset: int, limit: int | None) -> Select[Any]:
     if offset:
         stmt = stmt.offset(offset)
     return stmt.limit(limit) if limit is not None else stmt
+
+
+def rows_statement(ids: Sequence[int]) -> Select[Any]:
+    """The rows of `page_statement` for the runs ``ids`` (any order)."""
+    r = _runs.c
+    return select(
+        r.id, r.status, r.start_time, r.end_time, r.tags, r.config, r.structural_hash, r.heartbeat
+    ).where(r.id.in_(list(ids)))
 
 
 def count_statement(project_id: int, where: ColumnElement[bool]) -> Select[Any]:
