@@ -12,11 +12,17 @@
    halving search (budgets 1, 3, 9, 27: 2,963 runs, 4 parameters, a learning curve per run):
    every view <= 500 ms; parameter importance (PED-ANOVA, computed afresh) <= 2 s, and
    again from its cache.
+5. The server-side runs table at 100,000 runs x 20 params x 5 metric keys
+   (``GET /api/projects/{name}/table``, a ``python -m ato.dashboard`` process): the first page
+   (target <= 300 ms), a sort by a metric, a sort by a param, a filter, a filter with a sort
+   (each target <= 500 ms), and the server's peak resident memory (target <= 1 GB). Peer:
+   MLflow's ``search_runs`` for the same page (``max_results=50``, same ``order_by`` and an
+   equivalent ``filter_string`` where MLflow has one) on the same data; ratios ato / MLflow.
 
 Both databases are filled with bulk SQL inserts (MLflow's through its own schema, created by
 MLflow), since logging 10,000 runs call by call would take many minutes in either tool.
 
-Usage: python benchmarks/bench_dashboard.py [--quick]
+Usage: python benchmarks/bench_dashboard.py [--quick] [--table-runs N] [--postgres URL]
 """
 
 from __future__ import annotations
@@ -61,7 +67,7 @@ def _config(i: int) -> dict:
     return {"model": model, "optim": optim}
 
 
-def fill_ato(path: Path, n_runs: int, series_points: int) -> int:
+def fill_ato(path: Path, n_runs: int, series_points: int, steps: int = STEPS) -> int:
     engine = create_engine(f"sqlite:///{path}")
     Base.metadata.create_all(engine)
     engine.dispose()
@@ -82,7 +88,7 @@ def fill_ato(path: Path, n_runs: int, series_points: int) -> int:
             (
                 (i, f"m{k}", 1.0 / (step + 1 + k + i % 7), step, STAMP)
                 for i in range(1, n_runs + 1)
-                for step in range(STEPS)
+                for step in range(steps)
                 for k in range(METRICS)
             ),
         )
@@ -163,7 +169,7 @@ def _fill_summaries(path: Path) -> None:
     engine.dispose()
 
 
-def fill_mlflow(path: Path, n_runs: int) -> tuple[object, str]:
+def fill_mlflow(path: Path, n_runs: int, steps: int = STEPS) -> tuple[object, str]:
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=f"sqlite:///{path}")
@@ -198,7 +204,7 @@ def fill_mlflow(path: Path, n_runs: int) -> tuple[object, str]:
             (
                 (f"m{k}", 1.0 / (step + 1 + k + i % 7), now + step, u, step)
                 for i, u in enumerate(uuids, start=1)
-                for step in range(STEPS)
+                for step in range(steps)
                 for k in range(METRICS)
             ),
         )
@@ -206,7 +212,7 @@ def fill_mlflow(path: Path, n_runs: int) -> tuple[object, str]:
             "INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) "
             "VALUES (?, ?, ?, ?, 0, ?)",
             (
-                (f"m{k}", 1.0 / (STEPS + k + i % 7), now + STEPS - 1, STEPS - 1, u)
+                (f"m{k}", 1.0 / (steps + k + i % 7), now + steps - 1, steps - 1, u)
                 for i, u in enumerate(uuids, start=1)
                 for k in range(METRICS)
             ),
@@ -256,13 +262,140 @@ def startup_s(db: Path, repeats: int) -> float:
     return statistics.median(samples)
 
 
+def start_process(db: str) -> tuple[subprocess.Popen[bytes], str]:
+    """``python -m ato.dashboard`` over ``db`` on a free port, once it answers."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ato.dashboard", "--db", db, "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    while True:
+        try:
+            if httpx.get(f"{base}/api/projects").status_code == 200:
+                return process, base
+        except httpx.TransportError:
+            time.sleep(0.05)
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The process's peak resident memory (``VmHWM``, Linux) in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return math.nan
+
+
+#: (name, table request parameters, MLflow search_runs arguments or None when it has no equal).
+TABLE_VIEWS = [
+    ("first page", {}, {}),
+    ("sort by a metric", {"sort": "metrics.m0", "desc": "0"}, {"order_by": ["metrics.m0 ASC"]}),
+    ("sort by a param", {"sort": "params.model.p3"}, {"order_by": ["params.`model.p3` DESC"]}),
+    ("filter on a metric", {"filter": "metrics.m2 > 0.1"}, {"filter_string": "metrics.m2 > 0.1"}),
+    (
+        "filter param+metric, sorted",
+        {"filter": "params.optim.p12 = 'choice3' and metrics.m1 < 0.12", "sort": "metrics.m1"},
+        {
+            "filter_string": "params.`optim.p12` = 'choice3' and metrics.m1 < 0.12",
+            "order_by": ["metrics.m1 DESC"],
+        },
+    ),
+    ("numeric param filter", {"filter": "params.model.p1 < 3 and params.model.p4 >= 5"}, None),
+]
+
+
+def table_bench(tmp: Path, n_runs: int, postgres: str | None, reuse: bool = False) -> None:
+    """Section 4: the server-side runs table at ``n_runs`` runs, against MLflow (ato's views
+    are timed and printed first, then MLflow's, then the ratios)."""
+    if not reuse:
+        print(f"filling databases: {n_runs:,} runs x {PARAMS} params x {METRICS} metric keys")
+        fill_ato(tmp / "table.db", n_runs, 10, steps=2)
+        fill_mlflow(tmp / "table-mlflow.db", n_runs, steps=2)
+    targets = [("SQLite", str(tmp / "table.db"))]
+    if postgres:
+        copy_to_server(tmp / "table.db", postgres)
+        targets.append(("PostgreSQL", postgres))
+    ato_ms: dict[tuple[str, str], float] = {}
+    for backend, db in targets:
+        process, base = start_process(db)
+        http = httpx.Client(timeout=120)
+        try:
+            for name, params, _ in TABLE_VIEWS:
+
+                def view(
+                    params: dict[str, str] = params, http: httpx.Client = http, base: str = base
+                ) -> None:
+                    response = http.get(f"{base}/api/projects/bench/table", params=params)
+                    assert response.status_code == 200, response.text
+                    assert len(response.json()["runs"]["id"]) == 50
+
+                ms = ato_ms[backend, name] = median_ms(view, 5)
+                target = 300 if name == "first page" else 500
+                print(f"{backend:10} {name:28} ato {ms:7.1f} ms (target <= {target})", flush=True)
+            peak = peak_rss_mb(process.pid)
+            print(f"{backend:10} server peak memory: {peak:.0f} MiB (target <= 1024)", flush=True)
+        finally:
+            process.terminate()
+            process.wait()
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp / 'table-mlflow.db'}")
+    experiment = client.get_experiment_by_name("bench").experiment_id
+    for name, _, peer in TABLE_VIEWS:
+        if peer is None:
+            print(f"MLflow     {name:28} (no equal: MLflow params are texts)")
+            continue
+        ms = median_ms(
+            lambda peer=peer: client.search_runs([experiment], max_results=50, **peer), 3
+        )
+        ratios = "   ".join(
+            f"{backend} ato/MLflow {ato_ms[backend, name] / ms:.3f}" for backend, _ in targets
+        )
+        print(f"MLflow     {name:28} search_runs {ms:8.1f} ms   {ratios}", flush=True)
+
+
+def copy_to_server(path: Path, url: str) -> None:
+    """The SQLite benchmark database's rows copied into the (emptied) server database ``url``."""
+    from sqlalchemy import delete
+
+    source = create_engine(f"sqlite:///{path}")
+    target = create_engine(url)
+    Base.metadata.drop_all(target)
+    Base.metadata.create_all(target)
+    with source.connect() as read, target.begin() as write:
+        for table in Base.metadata.sorted_tables:
+            write.execute(delete(table))
+            rows = read.execute(table.select()).mappings()
+            batch: list[dict[str, object]] = []
+            for row in rows:
+                batch.append(dict(row))
+                if len(batch) == 20_000:
+                    write.execute(insert(table), batch)
+                    batch = []
+            if batch:
+                write.execute(insert(table), batch)
+    source.dispose()
+    target.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="1,000 runs and 100,000 points")
+    parser.add_argument("--table-runs", type=int, default=None, help="runs of section 4")
+    parser.add_argument("--postgres", default=None, help="also run section 4 on this database")
+    parser.add_argument("--only-table", action="store_true", help="run section 4 only")
+    parser.add_argument("--reuse", default=None, help="section 4 on the databases in this folder")
     args = parser.parse_args()
+    table_runs = args.table_runs or (10_000 if args.quick else 100_000)
     n_runs, points = (1_000, 100_000) if args.quick else (10_000, 1_000_000)
     logging.disable(logging.WARNING)
     tmp = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
+    if args.only_table or args.reuse:
+        table_bench(
+            Path(args.reuse) if args.reuse else tmp, table_runs, args.postgres, bool(args.reuse)
+        )
+        return
     print(
         f"filling databases: {n_runs} runs x {PARAMS} params x {METRICS} metrics, {points} points"
     )
@@ -314,6 +447,7 @@ def main() -> None:
         note = "cached; " if view == "importance" else ""
         print(f"  {view:<11} {ms:8.1f} ms   ({note}target <= 500 ms)")
     print(f"  importance afresh (PED-ANOVA) {cold_ms:8.1f} ms   (target <= 2,000 ms)")
+    table_bench(tmp, table_runs, args.postgres)
 
 
 if __name__ == "__main__":

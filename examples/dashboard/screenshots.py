@@ -3,9 +3,11 @@
     python examples/dashboard/screenshots.py experiments.db docs/images
 
 Serves the dashboard over the given database on a free local port, opens the projects page,
-the first project's runs, the best run of its newest search, a comparison of that search's
-three best finalists, the search page and its analysis page, and writes
-``dashboard-<page>.png`` files, plus one ``dashboard-analysis-<view>.png`` per analysis view.
+the first project's runs (also filtered and sorted by the query language), the best run of its
+newest search, a comparison of that search's twenty best evaluations, its evaluations grouped
+by budget (the learning curves' mean and spread per budget), the search page and its analysis
+page, and writes ``dashboard-<page>.png`` files, plus one ``dashboard-analysis-<view>.png`` per
+analysis view.
 Run by ``nox -s screenshots`` on the demo's database.
 """
 
@@ -17,6 +19,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import uvicorn
@@ -25,7 +28,7 @@ from playwright.sync_api import sync_playwright
 from ato.dashboard import create_app
 
 CHROMIUM = "/usr/bin/chromium"
-LONG_PAGES = {"runs", "search", "analysis"}  # one screen of these is enough to show them
+LONG_PAGES = {"runs", "runs-filtered", "search", "groups", "analysis"}  # one screen shows them
 #: The analysis page's views: file name -> the section holding it.
 ANALYSIS_VIEWS = {
     "history": "#history-section",
@@ -63,16 +66,20 @@ def pages(base: str) -> dict[str, str]:
     search_id = next(search for search in reversed(runs["search_id"]) if search)
     search = httpx.get(f"{base}/api/searches/{search_id}").json()
     finalists = sorted(
-        (t for r in search["rounds"][-2:] for t in r["trials"] if t["metric"] is not None),
+        (t for r in search["rounds"] for t in r["trials"] if t["metric"] is not None),
         key=lambda t: t["metric"],
         reverse=search["mode"] == "max",
     )
-    compare = ",".join(str(t["run_id"]) for t in finalists[:3])
+    compare = ",".join(str(t["run_id"]) for t in finalists[:20])
+    metric = search["metric"]
+    filtered = quote(f"metrics.{metric} > 0.9 and params.model.hidden >= 32", safe="")
     return {
         "projects": "/",
         "runs": f"/projects/{name}",
         "run": f"/runs/{search['best']['run_id']}",
+        "runs-filtered": f"/projects/{name}?filter={filtered}&sort=metrics.{metric}",
         "compare": f"/compare?runs={compare}",
+        "groups": f"/groups/{name}?by=__budget__&metric=val_accuracy",
         "search": f"/searches/{search_id}",
         "analysis": f"/searches/{search_id}/analysis",
     }

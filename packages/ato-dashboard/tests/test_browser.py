@@ -35,6 +35,7 @@ def test_every_page_renders_without_console_errors(served: Any, page: Any, kit: 
         f"/runs/{runs['fast']}": ".chart .u-over",
         f"/compare?runs={runs['fast']},{runs['deep']}": ".chart .u-over",
         f"/searches/{kit.search_id}": "#rounds-chart circle",
+        "/groups/vision": ".chart .u-over",
     }
     for path, selector in checks.items():
         p = page.goto(server.base + path)
@@ -79,24 +80,16 @@ def test_sort_and_filter_the_runs_table(served: Any, page: Any, kit: Any):
     p = page.goto(f"{server.base}/projects/vision")
     p.wait_for_selector("#runs tbody tr", timeout=TIMEOUT_MS)
     assert len(_row_ids(p)) == 10
+    runs = filled.runs
+    trials = sorted(run_id for name, run_id in runs.items() if name.startswith("trial-"))
+    p.click("th[data-key='m:loss']")  # metrics sort largest first; runs without one last
+    _wait_rows(p, [runs["fast"], runs["slow"], runs["deep"], *trials[::-1]])
     p.click("th[data-key='m:loss']")
-    first = _row_ids(p)
-    p.click("th[data-key='m:loss']")
-    second = _row_ids(p)
-    last_loss = {name: filled.loss[name][-1][1] for name in ("fast", "slow", "deep")}
-    ranked = sorted(("fast", "slow", "deep"), key=lambda n: last_loss[n])
-    ours = [filled.runs[n] for n in ranked]
-    # runs without the metric always sort last; among ours the order flips with each click
-    assert [i for i in second if i in ours] == list(reversed([i for i in first if i in ours]))
-    assert {tuple(ours), tuple(reversed(ours))} == {
-        tuple(i for i in first if i in ours),
-        tuple(i for i in second if i in ours),
-    }
-    assert first[: len(ours)] == [i for i in first if i in ours]
-    p.click("th[data-key='p:optim.lr']")  # parameters sort ascending first
-    by_lr = [filled.runs[n] for n in ("slow", "deep", "fast")]  # lr 0.001, 0.01, 0.1
-    rows = _row_ids(p)
-    assert len(rows) == 10 and [i for i in rows if i in by_lr] == by_lr
+    _wait_rows(p, [runs["deep"], runs["slow"], runs["fast"], *trials])
+    p.click("th[data-key='p:optim.lr']")  # parameters sort ascending first, ties by id
+    lr = {run_id: float(name.split("-")[-1]) for name, run_id in runs.items() if "trial" in name}
+    lr.update({runs["fast"]: 0.1, runs["slow"]: 0.001, runs["deep"]: 0.01})
+    _wait_rows(p, sorted(lr, key=lambda run_id: (lr[run_id], run_id)))
     lr_cells = p.evaluate(
         """() => {
             const heads = [...document.querySelectorAll('#runs thead th')];
@@ -106,27 +99,136 @@ def test_sort_and_filter_the_runs_table(served: Any, page: Any, kit: Any):
     )
     assert lr_cells == sorted(lr_cells, key=float)
     p.select_option("#f-status", "failed")
-    assert _row_ids(p) == [filled.runs["slow"]]
+    _wait_rows(p, [filled.runs["slow"]])
     p.select_option("#f-status", "")
-    p.fill("#f-text", "model.depth=8")
-    assert _row_ids(p) == [filled.runs["deep"]]
-    lr = p.evaluate(
-        "async () => (await (await fetch('/api/projects/vision/runs')).json()).params['optim.lr']"
+    _filter(p, "params.model.depth = 8")
+    _wait_rows(p, [filled.runs["deep"]])
+    _filter(p, "tag = 'ablation'")
+    _wait_rows(p, [filled.runs["slow"], filled.runs["deep"]])  # still sorted by optim.lr
+    _filter(p, f"tags.search = '{kit.search_id}'")
+    p.wait_for_function("() => document.querySelectorAll('#runs tbody tr').length === 7")
+    _clean(page)
+
+
+def _filter(p: Any, text: str) -> None:
+    p.fill("#f-filter", text)
+    p.press("#f-filter", "Enter")
+
+
+def _wait_rows(p: Any, ids: list[int]) -> None:
+    p.wait_for_function(
+        "ids => JSON.stringify([...document.querySelectorAll('#runs tbody tr')]"
+        ".map(r => Number(r.dataset.runId))) === JSON.stringify(ids)",
+        arg=ids,
+        timeout=TIMEOUT_MS,
     )
-    ids = p.evaluate(
-        "async () => (await (await fetch('/api/projects/vision/runs')).json()).runs.id"
+
+
+def test_a_bad_filter_shows_its_position_and_the_view_is_in_the_url(served: Any, page: Any):
+    filled, server = served
+    p = page.goto(f"{server.base}/projects/vision")
+    p.wait_for_selector("#runs tbody tr", timeout=TIMEOUT_MS)
+    _filter(p, "params.optim.lr <")
+    p.wait_for_selector("#filter-error:not([hidden])", timeout=TIMEOUT_MS)
+    message = p.inner_text("#filter-error")
+    assert "position 17: expected a value" in message and message.rstrip().endswith("^")
+    _filter(p, "params.optim.lr <= 0.01 and metrics.accuracy > 0")
+    _wait_rows(p, [filled.runs["deep"], filled.runs["slow"]])
+    p.click("th[data-key='m:accuracy']")  # metrics sort largest first
+    _wait_rows(p, [filled.runs["deep"], filled.runs["slow"]])
+    p.click("th[data-key='m:accuracy']")
+    _wait_rows(p, [filled.runs["slow"], filled.runs["deep"]])
+    assert "sort=metrics.accuracy" in p.url and "desc=0" in p.url and "filter=" in p.url
+    shared = p.url
+    again = page.goto(shared)  # the same view from the link alone
+    _wait_rows(again, [filled.runs["slow"], filled.runs["deep"]])
+    assert again.input_value("#f-filter") == "params.optim.lr <= 0.01 and metrics.accuracy > 0"
+    assert [e for e in page.errors if "400" not in e] == []  # the bad filter's 400, logged
+    page.errors.clear()
+    _clean(page)
+
+
+def test_many_runs_compare_legend_filters_and_highlights(served: Any, page: Any):
+    filled, server = served
+    ids = sorted(filled.runs.values())
+    p = page.goto(f"{server.base}/compare?runs={','.join(map(str, ids))}")
+    curves = _series(p, "loss")
+    assert [c["label"] for c in curves] == [f"run {i}" for i in ids]
+    assert curves[ids.index(filled.runs["deep"])]["y"] == [v for _, v in filled.loss["deep"]]
+    assert p.eval_on_selector_all(".legend-item", "items => items.length") == 11
+    p.fill("#legend-search", "ablation")
+    shown = p.eval_on_selector_all(
+        ".legend-item:not([hidden])", "items => items.map(i => Number(i.dataset.runId))"
     )
-    with_lr = sorted(i for i, v in zip(ids, lr, strict=True) if v == 0.001)
-    assert filled.runs["slow"] in with_lr
-    for written in ("optim.lr=1e-3", "OPTIM.LR=0.001", "optim.lr=1e-03"):  # a number, any form
-        p.fill("#f-text", written)
-        assert sorted(_row_ids(p)) == with_lr, written
-    p.fill("#f-text", "")
-    p.select_option("#f-tag", "ablation")
-    assert sorted(_row_ids(p)) == sorted([filled.runs["slow"], filled.runs["deep"]])
-    p.select_option("#f-tag", "")
-    p.select_option("#f-search", kit.search_id)
-    assert len(_row_ids(p)) == 7
+    assert shown == sorted([filled.runs["slow"], filled.runs["deep"]])
+    visible = p.evaluate("() => window.__atoCharts.loss.plot.series.slice(1).map(s => s.show)")
+    assert visible == [i in shown for i in ids]
+    p.hover(f".legend-item[data-run-id='{filled.runs['deep']}']")
+    focused = p.evaluate(
+        "() => window.__atoCharts.loss.plot.series.slice(1).map(s => s.alpha ?? 1)"
+    )
+    at = ids.index(filled.runs["deep"])
+    assert focused[at] == 1 and all(a < 1 for i, a in enumerate(focused) if i != at and visible[i])
+    _clean(page)
+
+
+def test_groups_page_draws_mean_and_band_per_group(served: Any, page: Any):
+    filled, server = served
+    query = "filter=tag%20in%20('ablation'%2C%20'baseline')&by=model.depth&metric=loss"
+    p = page.goto(f"{server.base}/groups/vision?{query}")
+    p.wait_for_function("() => window.__atoCharts && window.__atoCharts.groups", timeout=TIMEOUT_MS)
+    groups = p.evaluate("() => window.__atoCharts.groups.series")
+    assert [(g["label"], g["count"]) for g in groups] == [
+        ("model.depth=2", 2),
+        ("model.depth=8", 1),
+    ]
+    two = groups[0]
+    fast, slow = filled.loss["fast"], filled.loss["slow"]
+    assert two["x"] == list(range(30))
+    for step in range(30):
+        assert two["mean"][step] == pytest.approx((fast[step][1] + slow[step][1]) / 2, rel=1e-15)
+        assert two["high"][step] - two["mean"][step] == pytest.approx(
+            abs(fast[step][1] - slow[step][1]) / 2**0.5, rel=1e-12
+        )
+    p.select_option("#spread", "minmax")
+    p.wait_for_function(
+        "() => window.__atoCharts.groups.series[0].high[0] === 1", timeout=TIMEOUT_MS
+    )
+    assert "spread=minmax" in p.url
+    assert p.inner_text("tr.group-row[data-group='0'] td:nth-child(2)") == "2"
+    p.click("tr.group-row[data-group='0']")
+    members = p.eval_on_selector_all(
+        "tr.member-row[data-run-id]", "rows => rows.map(r => Number(r.dataset.runId))"
+    )
+    assert members == [filled.runs["fast"], filled.runs["slow"]]
+    _clean(page)
+
+
+def test_run_page_values_smoothing_and_system_metrics(served: Any, page: Any, make_logger: Any):
+    filled, server = served
+    logger = make_logger(filled.url, "vision")
+    run_id = logger.run()
+    for step, value in enumerate([1.0, 0.0, 1.0, 0.0]):
+        logger.log_metric("noisy", value, step)
+    for step in range(3):
+        logger.log_metric("system/cpu_percent", 10.0 * step, step)
+    logger.log_metric("test_acc", 0.875, 9)
+    logger.finish()
+    p = page.goto(f"{server.base}/runs/{run_id}")
+    p.wait_for_selector(".value-card[data-key='test_acc']", timeout=TIMEOUT_MS)
+    assert p.inner_text(".value-card[data-key='test_acc'] b") == "0.875"
+    assert p.query_selector(".chart[data-chart='test_acc']") is None
+    (cpu,) = _series(p, "system/cpu_percent")
+    assert p.query_selector("#system-charts .chart[data-chart='system/cpu_percent']")
+    assert cpu["y"] == [0.0, 10.0, 20.0] and cpu["x"][0] > 1.7e9  # epoch seconds: wall time
+    p.eval_on_selector(
+        "#smoothing", "el => { el.value = '0.5'; el.dispatchEvent(new Event('input')); }"
+    )
+    p.wait_for_function("() => window.__atoCharts.noisy.series.length === 2", timeout=TIMEOUT_MS)
+    raw, smooth = _series(p, "noisy")
+    assert raw["y"] == [1.0, 0.0, 1.0, 0.0]
+    # debiased EMA, w = 0.5: 1, 1/3, 5/7, 1/3
+    assert smooth["y"] == pytest.approx([1.0, 1 / 3, 5 / 7, 1 / 3], rel=1e-15)
     _clean(page)
 
 

@@ -30,9 +30,9 @@ from starlette.templating import Jinja2Templates
 
 from ato.tracker import search_runs
 
-from . import admission, analysis, data, search
+from . import admission, analysis, data, search, table
 from .database import ReadOnlyDatabase
-from .errors import DashboardError, NotFoundError
+from .errors import BadRequestError, DashboardError, FilterError, NotFoundError
 from .version import __version__
 
 log = logging.getLogger("ato.dashboard")
@@ -204,6 +204,84 @@ def api_analysis(request: Request) -> Response:
         return document(analysis.view(finder, p["search_id"], p["view"], request.query_params))
 
 
+def _keys(text: str | None) -> list[str] | None:
+    """``'a,b'`` -> ``['a', 'b']``; ``None`` when absent (the default grouping)."""
+    if text is None:
+        return None
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+@admitted
+def api_table(request: Request) -> Response:
+    """``/api/projects/{name}/table?filter=&sort=&desc=&offset=&limit=``: see
+    `ato.dashboard.table.table_page`."""
+    q = request.query_params
+    offset = admission.int_param(q.get("offset"), "offset", 0, 0, admission.MAX_RUN_ID)
+    limit = admission.int_param(q.get("limit"), "limit", table.DEFAULT_PAGE, 1, table.MAX_PAGE)
+    with database(request).reading() as finder:
+        return document(
+            table.table_page(
+                finder,
+                request.path_params["name"],
+                filter_text=q.get("filter"),
+                sort_by=q.get("sort") or "id",
+                descending=q.get("desc", "1") != "0",
+                offset=offset,
+                limit=limit,
+            )
+        )
+
+
+@admitted
+def api_groups(request: Request) -> Response:
+    """``/api/projects/{name}/groups?by=a,b&filter=``: see `ato.dashboard.table.groups`."""
+    q = request.query_params
+    with database(request).reading() as finder:
+        return document(
+            table.groups(
+                finder,
+                request.path_params["name"],
+                filter_text=q.get("filter"),
+                by=_keys(q.get("by")),
+            )
+        )
+
+
+@admitted
+def api_group_series(request: Request) -> Response:
+    """``/api/projects/{name}/group-series?key=&by=&filter=``: see
+    `ato.dashboard.table.group_series`."""
+    q = request.query_params
+    key = q.get("key")
+    if not key:
+        raise BadRequestError("pass the metric to draw as ?key=<metric key>")
+    with database(request).reading() as finder:
+        return document(
+            table.group_series(
+                finder,
+                request.path_params["name"],
+                key,
+                filter_text=q.get("filter"),
+                by=_keys(q.get("by")),
+            )
+        )
+
+
+@admitted
+def api_compare_series(request: Request) -> Response:
+    """``/api/compare/series?runs=...&key=...``: see `ato.dashboard.data.compare_series`."""
+    q = request.query_params
+    ids = data.parse_run_ids(q.get("runs"))
+    max_points = admission.int_param(
+        q.get("max_points"), "max_points", data.COMPARE_MAX_POINTS, 4, admission.MAX_POINTS_LIMIT
+    )
+    key = q.get("key")
+    if not key:
+        raise BadRequestError("pass the metric to draw as ?key=<metric key>")
+    with database(request).reading() as finder:
+        return document(data.compare_series(finder, ids, key, max_points))
+
+
 # ---- HTML pages (existence checked here so an unknown id is a 404 page) ---------------
 
 
@@ -221,7 +299,7 @@ def project(request: Request) -> Response:
     with database(request).reading() as finder:
         if finder.find_project(name) is None:
             raise NotFoundError(f"no project named {name!r}")
-    return page("project.html", request, title=name, project=name)
+    return page("project.html", request, title=name, project=name, max_compare=data.MAX_COMPARE)
 
 
 @admitted
@@ -242,6 +320,16 @@ def compare(request: Request) -> Response:
     with database(request).reading() as finder:
         data.compare(finder, ids)  # raises NotFoundError for an unknown id
     return page("compare.html", request, title="Compare runs", run_ids=ids)
+
+
+@admitted
+def groups_page(request: Request) -> Response:
+    """A project's runs in groups."""
+    name = request.path_params["name"]
+    with database(request).reading() as finder:
+        if finder.find_project(name) is None:
+            raise NotFoundError(f"no project named {name!r}")
+    return page("groups.html", request, title=f"{name} groups", project=name)
 
 
 def existing_search(request: Request) -> str:
@@ -284,6 +372,9 @@ def error_response(request: Request, status: int, message: str) -> Response:
 def on_dashboard_error(request: Request, exc: Exception) -> Response:
     """A `DashboardError`: its own status and message."""
     assert isinstance(exc, DashboardError)  # noqa: S101 - invariant, narrows the type
+    if isinstance(exc, FilterError) and request.url.path.startswith("/api/"):
+        body = {"error": str(exc), "status": exc.status, "position": exc.position}
+        return JSON(body, status_code=exc.status)
     return error_response(request, exc.status, str(exc))
 
 
@@ -307,15 +398,20 @@ ROUTES: list[BaseRoute] = [
     Route("/runs/{run_id}", run, name="run"),
     Route("/compare", compare, name="compare"),
     Route("/searches/{search_id:path}/analysis", analysis_page, name="analysis"),
+    Route("/groups/{name:path}", groups_page, name="groups"),
     Route("/searches/{search_id:path}", search_page, name="search"),
     Route("/api/projects", api_projects, name="api_projects"),
     Route("/api/projects/{name:path}/runs", api_runs, name="api_runs"),
+    Route("/api/projects/{name:path}/table", api_table, name="api_table"),
+    Route("/api/projects/{name:path}/groups", api_groups, name="api_groups"),
+    Route("/api/projects/{name:path}/group-series", api_group_series, name="api_group_series"),
     Route("/api/runs/{run_id}", api_run, name="api_run"),
     Route("/api/runs/{run_id}/metrics/{key:path}", api_series, name="api_series"),
     Route("/api/runs/{run_id}/artifacts/{name:path}", api_artifact, name="api_artifact"),
     Route("/api/compare", api_compare, name="api_compare"),
     Route("/api/searches/{search_id:path}/analysis/{view}", api_analysis, name="api_analysis"),
     Route("/api/searches/{search_id:path}/workers", api_search_workers, name="api_search_workers"),
+    Route("/api/compare/series", api_compare_series, name="api_compare_series"),
     Route("/api/searches/{search_id:path}", api_search, name="api_search"),
     Mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static"),
 ]

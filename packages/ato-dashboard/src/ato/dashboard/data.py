@@ -30,7 +30,9 @@ from .admission import MAX_POINTS_LIMIT, is_run_id
 from .errors import BadRequestError, NotFoundError
 
 DEFAULT_MAX_POINTS = 2000
-MAX_COMPARE = 12
+MAX_COMPARE = 100
+#: Points per run of a compare chart (100 runs x 500 points stay light in a browser).
+COMPARE_MAX_POINTS = 500
 
 
 def projects(finder: SQLFinder) -> dict[str, Any]:
@@ -274,7 +276,7 @@ def parse_run_ids(text: str | None) -> list[int]:
 
     Raises:
         BadRequestError: empty, not comma-separated run ids (ASCII digits below 2^31), or
-            more than 12 ids.
+            more than ``MAX_COMPARE`` (100) ids.
     """
     parts = [part.strip() for part in (text or "").split(",") if part.strip()]
     if not parts:
@@ -333,3 +335,36 @@ def compare(finder: SQLFinder, run_ids: Sequence[int], *, all_keys: bool = False
         "config": {key: [flat.get(key, marker) for flat in flats] for key in keys},
         "all_keys": all_keys,
     }
+
+
+def compare_series(
+    finder: SQLFinder, run_ids: Sequence[int], key: str, max_points: int = COMPARE_MAX_POINTS
+) -> dict[str, Any]:
+    """``/api/compare/series?runs=...&key=...``: metric ``key`` of every run of ``run_ids``
+    that logged it, each downsampled as `series` does: ``{'key', 'runs': [{'run_id',
+    'total', 'downsampled', 'step', 'value', 'time'}]}`` in the order of ``run_ids``; runs
+    that never logged ``key`` are left out.
+
+    Raises:
+        NotFoundError: one of the runs does not exist.
+    """
+    found = {run.id for run in finder.find_runs(run_ids, with_metrics=False)}
+    unknown = [run_id for run_id in run_ids if run_id not in found]
+    if unknown:
+        raise NotFoundError(f"no run with id {', '.join(map(str, unknown))}")
+    curves = []
+    for run_id in run_ids:
+        got = finder.get_metric_series(run_id, key, max_points)
+        if not got.points:
+            continue
+        curves.append(
+            {
+                "run_id": run_id,
+                "total": got.total,
+                "downsampled": got.total > len(got.points),
+                "step": [p.step for p in got.points],
+                "value": [records.json_number(p.value) for p in got.points],
+                "time": [p.timestamp.timestamp() for p in got.points],
+            }
+        )
+    return {"key": key, "runs": curves}

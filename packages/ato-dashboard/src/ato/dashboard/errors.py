@@ -21,6 +21,15 @@ class BadRequestError(DashboardError, ValueError):
     status = 400
 
 
+class FilterError(BadRequestError):
+    """A run filter that does not parse (HTTP 400); ``position`` is the 0-based offset of the
+    offending token in the filter text (``None`` when not at one place)."""
+
+    def __init__(self, message: str, position: int | None) -> None:
+        super().__init__(message)
+        self.position = position
+
+
 class DatabaseUnavailableError(DashboardError, RuntimeError):
     """The database file does not exist, cannot be read, or is not a tracker database
     (HTTP 409: the request is fine, the database is not)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,6 +19,8 @@ NON_FINITE_TEXT = {(True, False): "nan", (False, True): "inf", (False, False): "
 #: A positive numeric parameter spanning this factor or more is drawn (and analysed) on a log scale.
 LOG_RATIO = 8.0
 _MISSING = object()  # a key a config lacks
+#: A config key's value in a run that lacks the key (see `group_label`).
+MISSING = _MISSING
 _LEAF_TYPES = frozenset({str, int, float, bool, list, type(None)})  # never a mapping
 _LOWER_IS_BETTER = re.compile(r"loss|err|mse|mae|rmse|perplexity|nll|cost|regret|time", re.I)
 
@@ -115,6 +118,16 @@ def config_columns(
             missing[path] = [i for i, value in enumerate(column) if value is marker]
             columns[path] = [None if value is marker else value for value in column]
     return dict(sorted(columns.items())), missing
+
+
+def group_label(value: Any) -> str:
+    """A config value as the text that names its group: texts as they are, other values as
+    JSON (``0.1``, ``true``, ``[1, 2]``), ``'(missing)'`` for `MISSING`."""
+    if value is _MISSING:
+        return "(missing)"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True)
 
 
 def differing_keys(flats: Sequence[Mapping[str, Any]]) -> list[str]:

@@ -99,6 +99,16 @@ class ArtifactPathError(TrackerError, ValueError):
         super().__init__(f"artifact {what} {shown} {problem}")
 
 
+class RunFilterError(TrackerError, ValueError):
+    """A run filter (``params.lr < 0.01 and metrics.acc > 0.9``) that cannot be parsed or
+    asks for something no run can have; ``position`` is the 0-based character offset of the
+    offending token in the filter text (``None`` when the problem is not at one place)."""
+
+    def __init__(self, message: str, position: int | None = None) -> None:
+        super().__init__(message)
+        self.position = position
+
+
 class DatabaseTimeoutError(TrackerError, TimeoutError):
     """The database server did not answer within the statement timeout; the connection was
     aborted (the work is retried later or saved to the spool, see ``docs/tracker.md``)."""

@@ -89,7 +89,8 @@ const ato = (() => {
   const WHOLE_INCRS = [];
   for (let e = 0; e < 16; e++) [1, 2, 5].forEach((m) => WHOLE_INCRS.push(m * 10 ** e));
 
-  /* One uPlot line chart. series: [{label, x: [], y: []}] (x ascending per series). */
+  /* One uPlot line chart. series: [{label, x: [], y: []}] (x ascending per series); opts: xLabel,
+     logY, wallTime (x in epoch seconds on a date axis), colors, legend (false: none). */
   function lineChart(container, id, title, series, opts) {
     const logY = !!opts.logY;
     const clean = series.map((s) => ({
@@ -104,18 +105,27 @@ const ato = (() => {
     const width = Math.max(300, (holder.clientWidth || 640) - 14);
     const options = {
       title, width, height: 260,
-      scales: { x: { time: false }, y: logY ? { distr: 3 } : {} },
+      scales: { x: { time: !!opts.wallTime }, y: logY ? { distr: 3 } : {} },
       axes: [opts.xLabel === "step" ? { label: "step", incrs: WHOLE_INCRS } : { label: opts.xLabel },
         { size: 60 }],
       series: [{ label: opts.xLabel }].concat(clean.map((s, i) => ({
-        label: s.label, stroke: PALETTE[i % PALETTE.length], width: 1.5, spanGaps: true,
-        points: { show: s.x.length <= 60 },
+        label: s.label, stroke: (opts.colors || PALETTE)[i % (opts.colors || PALETTE).length],
+        width: 1.5, spanGaps: true, points: { show: s.x.length <= 60 },
       }))),
-      cursor: { drag: { x: true, y: false } },
+      cursor: { drag: { x: true, y: false }, focus: { prox: 12 } },
+      focus: { alpha: 0.2 },
+      legend: { show: opts.legend !== false },
     };
     const plot = new uPlot(options, joined, holder);
     window.__atoCharts[id] = { series: clean, plot };
     return plot;
+  }
+
+  /* n distinct colours: the palette, then hues spaced by the golden angle. */
+  function colors(n) {
+    const out = PALETTE.slice(0, n);
+    for (let i = out.length; i < n; i++) out.push(`hsl(${Math.round((i * 137.508) % 360)}, 65%, ${i % 2 ? 38 : 50}%)`);
+    return out;
   }
 
   function poll(fn) {
@@ -136,5 +146,5 @@ const ato = (() => {
   }
 
   return { app, el, clear, getJSON, showError, fmtNum, fmtValue, fmtTime, fmtDuration,
-    statusBadge, runLink, table, lineChart, poll, relativeTimes, PALETTE };
+    statusBadge, runLink, table, lineChart, poll, relativeTimes, PALETTE, colors };
 })();

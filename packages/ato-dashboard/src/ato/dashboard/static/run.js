@@ -1,4 +1,6 @@
-/* Page "/runs/{id}": facts, one chart per metric key, config tree, artifacts, fingerprints.
+/* Page "/runs/{id}": facts, one chart per metric key (a key logged once is a value card; system/
+   keys are charted against wall time; an EMA smooths the others), config tree, artifacts,
+   fingerprints.
    Data: /api/runs/{id} and /api/runs/{id}/metrics/{key}. While the run is "running" the page
    polls the run every couple of seconds. A chart's series is fetched only while its place is
    on screen (or near it), and fetched again only when the run's summary counts more values
@@ -127,6 +129,11 @@
     ]));
   }
 
+  /* Keys logged once are shown as values, not charts; "system/" keys (CPU, memory, GPU from
+     the tracker's system monitor) get their own charts on a wall-time axis. */
+  const isSystem = (key) => key.startsWith("system/");
+  const isSingle = (key) => run.metrics[key] && run.metrics[key].count === 1;
+
   /* The series of ``keys`` the page has no current copy of (by the run's value counts). */
   async function loadSeries(keys) {
     await Promise.all(keys.map(async (key) => {
@@ -143,19 +150,51 @@
     for (const key of keys) drawChart(key);
   }
 
-  /* One empty place per metric key, each fetched and drawn once it comes on screen. */
+  /* Exponential moving average with TensorBoard's debiasing (Kingma & Ba, 2015, Adam's bias
+     correction): s_t = w s_(t-1) + (1 - w) v_t, shown as s_t / (1 - w^t); gaps stay gaps. */
+  function ema(values, weight) {
+    let last = 0, n = 0;
+    return values.map((v) => {
+      if (v === null || !Number.isFinite(v)) return null;
+      last = last * weight + (1 - weight) * v;
+      n += 1;
+      return last / (1 - weight ** n);
+    });
+  }
+
+  function valueCards() {
+    const target = clear($("values"));
+    const single = run.metric_keys.filter(isSingle);
+    $("values-section").hidden = !single.length;
+    for (const key of single) {
+      const m = run.metrics[key];
+      target.append(el("div", { cls: "value-card", "data-key": key },
+        el("span", { text: key }), el("b", { text: fmtNum(m.last) }),
+        el("span", { text: m.last_step === null ? "no step" : `step ${m.last_step}` })));
+    }
+  }
+
+  const curveKeys = () => run.metric_keys.filter((key) => !isSingle(key));
+
+  /* One empty place per curve, each fetched and drawn once it comes on screen. */
   function layoutCharts() {
     const target = clear($("charts"));
+    const system = clear($("system-charts"));
     watcher.disconnect();
     slots.clear();
     onScreen.clear();
+    const curves = curveKeys();
+    $("system-section").hidden = !curves.some(isSystem);
     if (!run.metric_keys.length) { target.append(el("p", { cls: "muted", text: "no metrics logged" })); return; }
-    for (const key of run.metric_keys) {
+    for (const key of curves) {
       const slot = el("div", { cls: "chart-slot", "data-key": key });
       slot.style.minHeight = "290px";
-      target.append(slot);
+      (isSystem(key) ? system : target).append(slot);
       slots.set(key, slot);
       watcher.observe(slot);
+    }
+    if (!curves.filter((key) => !isSystem(key)).length) {
+      target.append(el("p", { cls: "muted", text: "no curves: every metric was logged once (see the values above)" }));
     }
   }
 
@@ -164,16 +203,27 @@
     const held = seriesCache.get(key);
     if (!slot || !held) return;
     const s = held.data;
-    const byTime = $("x-axis").value === "time";
-    const x = byTime ? relativeTimes(s.time) : s.step.map((step, i) => (step === null ? i : step));
     const odd = Object.entries(s.non_finite).filter(([, n]) => n).map(([kind, n]) => `${n} ${kind}`);
     const note = (s.downsampled ? ` (${s.value.length} of ${s.total} points)` : "") +
       (odd.length ? ` · not drawn: ${odd.join(", ")}` : "");
-    lineChart(clear(slot), key, key + note, [{ label: key, x, y: s.value }],
-      { xLabel: byTime ? "seconds since first value" : "step", logY: $("log-y").checked });
+    if (isSystem(key)) {
+      lineChart(clear(slot), key, key + note, [{ label: key, x: s.time, y: s.value }],
+        { xLabel: "wall time", wallTime: true, logY: false });
+      return;
+    }
+    const byTime = $("x-axis").value === "time";
+    const weight = Number($("smoothing").value);
+    const x = byTime ? relativeTimes(s.time) : s.step.map((step, i) => (step === null ? i : step));
+    const lines = [{ label: key, x, y: s.value }];
+    if (weight > 0) lines.push({ label: `${key} (EMA ${weight.toFixed(2)})`, x, y: ema(s.value, weight) });
+    lineChart(clear(slot), key, key + note, lines, {
+      xLabel: byTime ? "seconds since first value" : "step", logY: $("log-y").checked,
+      colors: weight > 0 ? ["rgba(31,119,180,0.3)", "#1f77b4"] : undefined,
+    });
   }
 
   function drawCharts() {
+    $("smoothing-value").textContent = Number($("smoothing").value).toFixed(2);
     for (const key of slots.keys()) drawChart(key);
   }
 
@@ -181,7 +231,8 @@
   async function refresh() {
     run = await getJSON(`/api/runs/${runId}`);
     facts();
-    const keys = JSON.stringify(run.metric_keys);
+    valueCards();
+    const keys = JSON.stringify([run.metric_keys, curveKeys()]);
     if (keys !== laidOut) { laidOut = keys; layoutCharts(); }
     await show([...onScreen]);
     return run.live;
@@ -196,5 +247,6 @@
   } catch (error) { showError($("facts"), error); return; }
   $("x-axis").addEventListener("change", drawCharts);
   $("log-y").addEventListener("change", drawCharts);
+  $("smoothing").addEventListener("input", drawCharts);
   if (run.live) poll(refresh);
 })();

@@ -1,205 +1,233 @@
-/* Page "/projects/{name}": the runs table. Data: /api/projects/{name}/runs.
-   Columns: id, status, start, duration, tags, one column per metric (last or best value)
-   and config parameters (default: the keys whose values differ between runs). */
+/* Page "/projects/{name}": the runs table, filtered, sorted and paged by the server
+   (/api/projects/{name}/table), so it stays quick at 100,000 runs. The view lives in the
+   page's URL (?filter=&sort=&desc=&page=&size=&cols=&view=) so it can be shared: reloading
+   or opening the link shows the same runs, order and columns. */
 "use strict";
 (async () => {
-  const { app, el, clear, getJSON, showError, fmtNum, fmtValue, fmtTime, fmtDuration,
-    statusBadge, runLink } = ato;
-  const PAGE_SIZE = 100;
+  const { app, el, clear, getJSON, fmtNum, fmtValue, fmtTime, fmtDuration, statusBadge,
+    runLink } = ato;
   const project = app.dataset.project;
+  const MAX_COMPARE = Number(app.dataset.maxCompare || 100);
   const tableNode = document.getElementById("runs");
   const $ = (id) => document.getElementById(id);
-  let data;
-  try {
-    data = await getJSON(`/api/projects/${encodeURIComponent(project)}/runs`);
-  } catch (error) { showError(tableNode.parentElement, error); return; }
-  data.runs = rowsOf(data);
+  const STATUSES = ["completed", "running", "crashed", "failed", "killed", "pruned"];
 
-  /* The JSON holds columns (entry i of each list is run i); the table works on one object per
-     run whose params and metrics read its entry of the columns. */
-  function rowsOf(body) {
-    const cols = body.runs;
-    const missing = new Map(Object.entries(body.params_missing).map(([k, ids]) => [k, new Set(ids)]));
-    return cols.id.map((id, i) => ({
-      id, i, status: cols.status[i], start_time: cols.start_time[i], end_time: cols.end_time[i],
-      duration_s: cols.duration_s[i], tags: cols.tags[i], search_id: cols.search_id[i],
-      search_tag: cols.search_tag[i], contract_tags: cols.contract_tags[i], rung: cols.rung[i],
-      budget: cols.budget[i], trial: cols.trial[i],
-      param: (key) => (key in body.params && !missing.get(key)?.has(i) ? body.params[key][i] : undefined),
-    }));
-  }
-
+  /* The view, read from and written to the URL. */
+  const url = new URL(window.location.href);
+  const q = url.searchParams;
   const state = {
-    sortKey: "id", sortDir: -1, page: 0, selected: new Set(),
-    params: new Set(data.differing_param_keys.length ? data.differing_param_keys :
-      data.param_keys.slice(0, 8)),
-    metricView: "last",
+    filter: q.get("filter") || "",
+    sort: q.get("sort") || "id",
+    desc: q.get("desc") !== "0",
+    page: Math.max(0, Number(q.get("page") || 1) - 1) || 0,
+    size: [25, 50, 100, 250].includes(Number(q.get("size"))) ? Number(q.get("size")) : 50,
+    cols: q.has("cols") ? q.get("cols").split(",").filter(Boolean) : null,
+    view: q.get("view") === "best" ? "best" : "last",
+    selected: new Set(),
   };
+  let data = null;
+  let request = 0;
 
-  function fillSelect(select, values) {
-    for (const v of values) select.append(el("option", { value: v, text: v }));
+  function writeUrl() {
+    const next = new URLSearchParams();
+    if (state.filter) next.set("filter", state.filter);
+    if (state.sort !== "id") next.set("sort", state.sort);
+    if (!state.desc) next.set("desc", "0");
+    if (state.page) next.set("page", String(state.page + 1));
+    if (state.size !== 50) next.set("size", String(state.size));
+    if (state.cols) next.set("cols", state.cols.join(","));
+    if (state.view !== "last") next.set("view", state.view);
+    if ($("f-status").value) next.set("status", $("f-status").value);
+    const text = next.toString();
+    window.history.replaceState(null, "", text ? `?${text}` : window.location.pathname);
+    $("groups-link").href = `/groups/${encodeURIComponent(project)}` +
+      (state.filter ? `?filter=${encodeURIComponent(state.filter)}` : "");
   }
-  fillSelect($("f-status"), data.statuses);
-  const tags = new Set(); const searches = new Set();
-  for (const run of data.runs) {
-    for (const tag of run.tags) if (!run.contract_tags.includes(tag)) tags.add(tag);
-    if (run.search_id !== null) searches.add(run.search_id);
-  }
-  fillSelect($("f-tag"), [...tags].sort());
-  fillSelect($("f-search"), [...searches].sort());
 
-  const picker = $("column-picker");
-  for (const key of data.param_keys) {
-    const box = el("input", { type: "checkbox", value: key, checked: state.params.has(key) });
-    box.addEventListener("change", () => {
-      if (box.checked) state.params.add(key); else state.params.delete(key);
-      render();
+  /* The filter in the box and the status picker make one filter expression. */
+  function fullFilter() {
+    const status = $("f-status").value;
+    if (!status) return state.filter;  // as typed, so error positions match the box
+    return state.filter.trim() ? `(${state.filter}) and status = '${status}'` : `status = '${status}'`;
+  }
+
+  async function load() {
+    const mine = ++request;
+    const params = new URLSearchParams({
+      sort: state.sort, desc: state.desc ? "1" : "0", offset: String(state.page * state.size),
+      limit: String(state.size),
     });
-    picker.append(el("label", { cls: "pick" }, box, key));
+    const filter = fullFilter();
+    if (filter) params.set("filter", filter);
+    $("count").textContent = "loading…";
+    try {
+      const body = await getJSON(`/api/projects/${encodeURIComponent(project)}/table?${params}`);
+      if (mine !== request) return;
+      data = body;
+      showFilterError(null);
+      render();
+    } catch (error) {
+      if (mine !== request) return;
+      showFilterError(error);
+    }
+    writeUrl();
   }
 
-  /* Infinite values arrive as the texts "inf"/"-inf" and sort beyond every number; "nan"
-     sorts with the runs that lack the metric. */
-  const NON_FINITE = { inf: Infinity, "-inf": -Infinity, nan: null };
-  function sortable(value) {
-    return typeof value === "string" && value in NON_FINITE ? NON_FINITE[value] : value;
+  function showFilterError(error) {
+    const box = $("filter-error");
+    box.hidden = !error;
+    box.textContent = error ? String(error.message || error) : "";
+    $("f-filter").classList.toggle("bad", !!error);
+    if (error) $("count").textContent = "";
   }
 
-  function metricValue(run, key) {
-    return data.metrics[key][state.metricView === "last" ? "last" : "best"][run.i];
+  /* Columns: run fields, then the metrics, then the chosen config keys. */
+  function chosenColumns() {
+    if (state.cols) return state.cols;
+    const params = differing(data).slice(0, 8).map((k) => `params.${k}`);
+    return [...data.metric_keys.map((k) => `metrics.${k}`), ...params];
+  }
+
+  function differing(body) {
+    return body.param_keys.filter((key) => {
+      const column = body.params[key];
+      return new Set(column.map((v) => JSON.stringify(v))).size > 1;
+    });
+  }
+
+  function metricCell(key, i) {
+    const m = data.metrics[key];
+    if (!m) return null;
+    if (state.view === "last") return m.last[i];
+    return /loss|err|mse|mae|rmse|perplexity|nll|cost|regret|time/i.test(key) ? m.min[i] : m.max[i];
   }
 
   function columns() {
+    const runs = data.runs;
     const cols = [
-      { key: "id", label: "run", get: (r) => r.id, show: (r) => runLink(r.id) },
-      { key: "status", label: "status", get: (r) => r.status, show: (r) => statusBadge(r.status) },
-      { key: "start", label: "start", get: (r) => r.start_time, show: (r) => fmtTime(r.start_time) },
-      { key: "duration", label: "duration", get: (r) => r.duration_s, show: (r) => fmtDuration(r.duration_s) },
-      { key: "tags", label: "tags", cls: "tags-col", get: (r) => r.tags.join(" "), show: (r) => tagCell(r) },
+      { key: "id", sort: "id", label: "run", show: (i) => runLink(runs.id[i]) },
+      { key: "status", sort: "status", label: "status", show: (i) => statusBadge(runs.status[i]) },
+      { key: "start", sort: "start_time", label: "start", show: (i) => fmtTime(runs.start_time[i]) },
+      { key: "duration", sort: "duration", label: "duration", show: (i) => fmtDuration(runs.duration_s[i]) },
+      { key: "tags", label: "tags", cls: "tags-col", show: (i) => tagCell(i) },
     ];
-    for (const key of data.metric_keys) {
-      const label = state.metricView === "last" ? key : `${key} (${data.metric_modes[key]})`;
-      cols.push({ key: `m:${key}`, label, cls: "num metric", get: (r) => sortable(metricValue(r, key)),
-        show: (r) => fmtNum(metricValue(r, key)) });
-    }
-    for (const key of data.param_keys) {
-      if (!state.params.has(key)) continue;
-      cols.push({ key: `p:${key}`, label: key, cls: "param", get: (r) => r.param(key),
-        show: (r) => fmtValue(r.param(key)) });
+    for (const name of chosenColumns()) {
+      if (name.startsWith("metrics.")) {
+        const key = name.slice(8);
+        cols.push({ key: `m:${key}`, sort: name, label: state.view === "last" ? key : `${key} (best)`,
+          cls: "num metric", show: (i) => fmtNum(metricCell(key, i)) });
+      } else if (name.startsWith("params.")) {
+        const key = name.slice(7);
+        cols.push({ key: `p:${key}`, sort: name, label: key, cls: "param",
+          show: (i) => (key in data.params ? fmtValue(data.params[key][i] ?? undefined) : "") });
+      }
     }
     return cols;
   }
 
-  function tagCell(run) {
-    const items = run.tags.map((tag) => {
-      if (tag === run.search_tag) {
-        return el("a", { cls: "tag", href: `/searches/${encodeURIComponent(run.search_id)}`, text: tag });
+  function tagCell(i) {
+    const tags = data.runs.tags[i];
+    const items = tags.map((tag) => {
+      if (tag === data.runs.search_tag[i]) {
+        return el("a", { cls: "tag", href: `/searches/${encodeURIComponent(data.runs.search_id[i])}`, text: tag });
       }
       return el("span", { cls: "tag", text: tag });
     });
-    return el("span", { cls: "tags", title: run.tags.join(" ") }, items);
+    return el("span", { cls: "tags", title: tags.join(" ") }, items);
   }
 
-  function searchable(run) {
-    return [run.id, run.status, ...run.tags,
-      ...data.param_keys.filter((k) => run.param(k) !== undefined)
-        .map((k) => `${k}=${fmtValue(run.param(k))}`)].join(" ").toLowerCase();
-  }
-  const haystacks = new Map(data.runs.map((run) => [run.id, searchable(run)]));
-
-  const paramByLowerName = new Map(data.param_keys.map((k) => [k.toLowerCase(), k]));
-  /* A word "key=number" matches a run whose param equals that number, however it is
-     written (1e-05, 1e-5 and 0.00001 alike); any other word is found in the run's text. */
-  function matches(run, word) {
-    const eq = word.indexOf("=");
-    if (eq > 0 && word.slice(eq + 1).trim() !== "") {
-      const wanted = Number(word.slice(eq + 1));
-      const value = run.param(paramByLowerName.get(word.slice(0, eq)));
-      if (Number.isFinite(wanted) && typeof value === "number" && value === wanted) return true;
+  function picker() {
+    const box = clear($("column-picker"));
+    const chosen = new Set(chosenColumns());
+    const names = [...data.metric_keys.map((k) => `metrics.${k}`), ...data.param_keys.map((k) => `params.${k}`)];
+    for (const name of chosen) if (!names.includes(name)) names.push(name);
+    for (const name of names) {
+      const input = el("input", { type: "checkbox", value: name, checked: chosen.has(name) });
+      input.addEventListener("change", () => {
+        const now = chosenColumns().filter((n) => n !== name);
+        if (input.checked) now.push(name);
+        state.cols = now;
+        render();
+        writeUrl();
+      });
+      box.append(el("label", { cls: "pick" }, input, name));
     }
-    return haystacks.get(run.id).includes(word);
-  }
-
-  function filtered() {
-    const status = $("f-status").value, tag = $("f-tag").value, search = $("f-search").value;
-    const words = $("f-text").value.toLowerCase().split(/\s+/).filter(Boolean);
-    return data.runs.filter((run) =>
-      (!status || run.status === status) &&
-      (!tag || run.tags.includes(tag)) &&
-      (!search || run.search_id === search) &&
-      words.every((w) => matches(run, w)));
-  }
-
-  function compareValues(a, b) {
-    const missingA = a === null || a === undefined, missingB = b === null || b === undefined;
-    if (missingA || missingB) return missingA === missingB ? 0 : missingA ? 1 : -1;
-    if (typeof a === "number" && typeof b === "number") return a === b ? 0 : a - b;
-    return String(a).localeCompare(String(b), undefined, { numeric: true });
   }
 
   function render() {
     const cols = columns();
-    const col = cols.find((c) => c.key === state.sortKey) || cols[0];
-    const rows = filtered().sort((a, b) => {
-      const order = compareValues(col.get(a), col.get(b));
-      const missing = col.get(a) == null || col.get(b) == null;
-      return (missing ? order : order * state.sortDir) || (a.id - b.id) * state.sortDir;
-    });
-    const pages = Math.max(1, Math.ceil(rows.length / PAGE_SIZE));
-    state.page = Math.min(state.page, pages - 1);
-    const shown = rows.slice(state.page * PAGE_SIZE, (state.page + 1) * PAGE_SIZE);
-
     clear(tableNode);
     const head = el("tr", {}, el("th", { cls: "select" }, ""));
     for (const c of cols) {
-      const arrow = c.key === state.sortKey ? (state.sortDir > 0 ? " ▲" : " ▼") : "";
-      head.append(el("th", { cls: `sortable ${c.cls || ""}`, "data-key": c.key, title: "sort",
-        onclick: () => {
-          if (state.sortKey === c.key) state.sortDir = -state.sortDir;
-          else { state.sortKey = c.key; state.sortDir = c.key.startsWith("m:") || c.key === "id" ? -1 : 1; }
-          render();
-        } }, c.label + arrow));
+      const arrow = c.sort === state.sort ? (state.desc ? " ▼" : " ▲") : "";
+      head.append(el("th", { cls: `${c.sort ? "sortable" : ""} ${c.cls || ""}`, "data-key": c.key,
+        title: c.sort ? `sort by ${c.sort}` : null,
+        onclick: c.sort ? () => {
+          if (state.sort === c.sort) state.desc = !state.desc;
+          else { state.sort = c.sort; state.desc = c.key.startsWith("m:") || c.key === "id"; }
+          state.page = 0;
+          load();
+        } : null }, c.label + arrow));
     }
     tableNode.append(el("thead", {}, head));
     const body = el("tbody");
-    for (const run of shown) {
-      const box = el("input", { type: "checkbox", cls: "pick-run", "data-run-id": run.id,
-        checked: state.selected.has(run.id) });
+    data.runs.id.forEach((id, i) => {
+      const box = el("input", { type: "checkbox", cls: "pick-run", "data-run-id": id,
+        checked: state.selected.has(id) });
       box.addEventListener("change", () => {
-        if (box.checked) state.selected.add(run.id); else state.selected.delete(run.id);
+        if (box.checked) state.selected.add(id); else state.selected.delete(id);
         updateCompare();
       });
-      body.append(el("tr", { "data-run-id": run.id }, el("td", { cls: "select" }, box),
-        cols.map((c) => el("td", { cls: c.cls || "" }, c.show(run)))));
-    }
+      body.append(el("tr", { "data-run-id": id }, el("td", { cls: "select" }, box),
+        cols.map((c) => el("td", { cls: c.cls || "" }, c.show(i)))));
+    });
     tableNode.append(body);
-    $("count").textContent = `${rows.length} of ${data.runs.length} runs`;
+    const pages = Math.max(1, Math.ceil(data.total / state.size));
+    const first = data.total ? data.offset + 1 : 0;
+    $("count").textContent = `${first}–${data.offset + data.runs.id.length} of ${data.total.toLocaleString("en")} runs`;
     const pager = clear($("pager"));
     if (pages > 1) {
+      const go = (page) => () => { state.page = page; load(); };
       pager.append(
-        el("button", { type: "button", disabled: state.page === 0, onclick: () => { state.page--; render(); } }, "◀ previous"),
-        el("span", { text: ` page ${state.page + 1} of ${pages} ` }),
-        el("button", { type: "button", disabled: state.page >= pages - 1, onclick: () => { state.page++; render(); } }, "next ▶"));
+        el("button", { type: "button", id: "first-page", disabled: state.page === 0, onclick: go(0) }, "⏮"),
+        el("button", { type: "button", id: "prev-page", disabled: state.page === 0, onclick: go(state.page - 1) }, "◀ previous"),
+        el("span", { text: ` page ${state.page + 1} of ${pages.toLocaleString("en")} ` }),
+        el("button", { type: "button", id: "next-page", disabled: state.page >= pages - 1, onclick: go(state.page + 1) }, "next ▶"),
+        el("button", { type: "button", id: "last-page", disabled: state.page >= pages - 1, onclick: go(pages - 1) }, "⏭"));
     }
+    $("empty").hidden = data.total !== 0;
+    picker();
     updateCompare();
   }
 
   function updateCompare() {
     const button = $("compare"), n = state.selected.size;
-    button.disabled = n < 2 || n > data.max_compare;
-    button.textContent = n > data.max_compare
-      ? `compare at most ${data.max_compare} (${n} selected)` : `compare selected (${n})`;
+    button.disabled = n < 2 || n > MAX_COMPARE;
+    button.textContent = n > MAX_COMPARE
+      ? `compare at most ${MAX_COMPARE} (${n} selected)` : `compare selected (${n})`;
   }
+
+  for (const s of STATUSES) $("f-status").append(el("option", { value: s, text: s }));
+  if (q.get("status")) $("f-status").value = q.get("status");
+  $("f-filter").value = state.filter;
+  $("f-size").value = String(state.size);
+  $("f-metric-view").value = state.view;
   $("compare").addEventListener("click", () => {
     const ids = [...state.selected].sort((a, b) => a - b).join(",");
     window.location.href = `/compare?runs=${ids}`;
   });
-  for (const id of ["f-status", "f-tag", "f-search", "f-text"]) {
-    $(id).addEventListener("input", () => { state.page = 0; render(); });
-  }
-  $("f-metric-view").addEventListener("change", (e) => { state.metricView = e.target.value; render(); });
-  if (data.runs.length === 0) {
-    tableNode.parentElement.append(el("p", { cls: "empty", text: "This project has no runs." }));
-  }
-  render();
+  $("select-page").addEventListener("click", () => {
+    for (const id of data.runs.id) if (state.selected.size < MAX_COMPARE) state.selected.add(id);
+    render();
+  });
+  $("filter-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    state.filter = $("f-filter").value;
+    state.page = 0;
+    load();
+  });
+  $("f-status").addEventListener("change", () => { state.page = 0; load(); });
+  $("f-size").addEventListener("change", (e) => { state.size = Number(e.target.value); state.page = 0; load(); });
+  $("f-metric-view").addEventListener("change", (e) => { state.view = e.target.value; render(); writeUrl(); });
+  await load();
 })();

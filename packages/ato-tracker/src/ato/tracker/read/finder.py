@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from ..errors import ArtifactNotFoundError, TrackerConfigError, TrackerError
 from ..storage import artifact_store, search_runs
+from ..storage.clock import read_database_now
 from ..storage.database import Database
 from ..storage.models import FingerprintRecord, MetricRecord, ProjectRecord, RunRecord
 from ..storage.schema import HEAD_REVISION
@@ -27,6 +28,8 @@ from . import (
     frames,
     overview,
     queries,
+    runfilter,
+    runquery,
     search_jobs,
     series,
     status,
@@ -659,6 +662,73 @@ class SQLFinder:
             columns = _reordered(columns, order)
         return RunsPage(project_name, total, offset, rows, columns if with_summaries else {})
 
+    def query_runs(
+        self,
+        project_name: str,
+        filter: str | None = None,
+        *,
+        sort_by: str = "id",
+        descending: bool = False,
+        offset: int = 0,
+        limit: int | None = 100,
+        with_summaries: bool = True,
+    ) -> RunsPage | None:
+        """A page of the runs of ``project_name`` matching a filter, filtered, counted, sorted
+        and paged by the database (reads the page's runs and their summaries only, so it stays
+        fast at 100,000 runs). ``None`` if there is no such project.
+
+        Args:
+            project_name: the project (exact name).
+            filter: a filter such as ``"params.lr < 0.01 and metrics.acc > 0.9 and
+                tags.x = 'y'"`` (grammar in ``docs/dashboard.md`` and
+                ``ato.tracker.read.runfilter``), parsed into SQL, never evaluated; ``None``
+                or blank: every run.
+            sort_by: ``'id'`` (default), ``'status'``, ``'start_time'``, ``'end_time'``,
+                ``'duration'`` (seconds), ``'params.<dotted config key>'`` (numbers before
+                texts) or ``'metrics.<key>'`` (the value logged last). Runs without a value
+                (and NaN) come last in either direction; ties by id in the same direction.
+            descending: largest first.
+            offset: number of matching runs to skip (int >= 0).
+            limit: at most this many runs (int >= 0; ``None``: all).
+            with_summaries: also read the metric summaries of the page's runs.
+
+        Returns:
+            A [`RunsPage`][ato.tracker.RunsPage] (``total``: all matching runs).
+
+        Raises:
+            RunFilterError: the filter does not parse or compares a field in a way it does
+                not support; the message and ``position`` point at the offending token.
+            ValueError: ``sort_by`` names no field, or ``offset``/``limit`` is negative.
+        """
+        if offset < 0 or (limit is not None and limit < 0):
+            raise ValueError(f"offset and limit must be >= 0, got offset={offset}, limit={limit}")
+        runquery.check_sort(sort_by)
+        tree = runfilter.parse_filter(filter or "")
+        with self.engine.connect() as conn:
+            project = queries.find_project(conn, project_name)
+            if project is None:
+                return None
+            now = read_database_now(conn)
+            ctx = runquery.Context.of(conn, now, self.crash_timeout)
+            where = runquery.condition(tree, ctx)
+            page = (project.id, where, ctx, sort_by, descending, offset, limit)
+            if tree is None:  # counting the project's runs is an index scan: count, then page
+                total = conn.execute(runquery.count_statement(project.id, where)).scalar_one()
+                stored = conn.execute(runquery.page_statement(*page)).all()
+            else:  # filter once: the page's ids with the number of matches, then their rows
+                ids = conn.execute(runquery.page_statement(*page, counted=True)).all()
+                total = ids[0][1] if ids else 0
+                if not ids and offset:
+                    total = conn.execute(runquery.count_statement(project.id, where)).scalar_one()
+                by_id = {
+                    row[0]: row
+                    for row in conn.execute(runquery.rows_statement([i for i, _ in ids]))
+                }
+                stored = [by_id[i] for i, _ in ids]
+            rows = runquery.page_rows(stored, project_name, self.crash_timeout, now)
+            found = summaries.read(conn, [row.id for row in rows]) if with_summaries else {}
+        return RunsPage(project_name, total, offset, rows, _summary_columns(rows, found))
+
     def get_metric_series(
         self, run_id: int, key: str, max_points: int | None = None
     ) -> MetricSeries:
@@ -824,6 +894,22 @@ def _metric_columns(stored: Iterable[Any], rows: Sequence[RunRow]) -> dict[str, 
         column.last[i] = last if last is not None else non_finite.get(last_class)
         column.min[i] = low if not low_inf else _INF * low_inf
         column.max[i] = high if not high_inf else _INF * high_inf
+    return columns
+
+
+def _summary_columns(
+    rows: Sequence[RunRow], found: dict[int, dict[str, MetricSummary]]
+) -> dict[str, MetricColumns]:
+    """Per metric key, the summaries ``found`` of ``rows`` as columns aligned with them."""
+    keys = sorted({key for per_run in found.values() for key in per_run})
+    columns = {
+        key: MetricColumns([None] * len(rows), [None] * len(rows), [None] * len(rows))
+        for key in keys
+    }
+    for i, row in enumerate(rows):
+        for key, summary in found.get(row.id, {}).items():
+            column = columns[key]
+            column.last[i], column.min[i], column.max[i] = summary.last, summary.min, summary.max
     return columns
 
 

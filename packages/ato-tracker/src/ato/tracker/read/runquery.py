@@ -1,0 +1,511 @@
+"""Runs tables in SQL: a run filter (`ato.tracker.read.runfilter`'s tree) and a sort turned
+into one SQLAlchemy statement per page, so a project of 100,000 runs is filtered, counted,
+sorted and paged by the database, and only the page's rows reach Python.
+
+Config values are read from the stored JSON with each backend's own functions (SQLite
+``json_extract``/``json_type``, PostgreSQL ``json_extract_path``/``json_typeof``, MySQL and
+MariaDB ``JSON_EXTRACT``/``JSON_TYPE``); every value from a filter is a bound parameter.
+A comparison with a number matches only runs whose value is a JSON number (``true`` is not
+1), one with a text only JSON strings; a run that lacks the key matches no comparison but
+``is null``. Metrics compare their last value (NaN matches nothing).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Double,
+    Select,
+    String,
+    Table,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    literal_column,
+    not_,
+    or_,
+    select,
+    true,
+)
+
+from ..errors import RunFilterError
+from ..storage.models import MetricSummaryRecord, ProjectRecord, RunRecord
+from ..storage.statuses import RunStatus
+from . import runfilter
+from .overview import RunRow
+from .runfilter import BoolOp, Comparison, Node, Not
+from .status import effective_status
+
+_runs = cast(Table, RunRecord.__table__)
+_projects = cast(Table, ProjectRecord.__table__)
+_summaries = cast(Table, MetricSummaryRecord.__table__)
+#: Run fields a runs table sorts by (besides ``params.<key>`` and ``metrics.<key>``).
+SORT_FIELDS = runfilter.ATTRIBUTES
+_NUMBER_TYPES: dict[str, tuple[str, ...]] = {
+    "sqlite": ("integer", "real"),
+    "postgresql": ("number",),
+    "mysql": ("INTEGER", "DOUBLE", "DECIMAL", "UNSIGNED INTEGER"),
+}
+_STRING_TYPES: dict[str, tuple[str, ...]] = {
+    "sqlite": ("text",),
+    "postgresql": ("string",),
+    "mysql": ("STRING",),
+}
+_BOOL_TYPES: dict[str, tuple[str, ...]] = {
+    "sqlite": ("true", "false"),
+    "postgresql": ("boolean",),
+    "mysql": ("BOOLEAN",),
+}
+_SQL_OPS = {
+    "=": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+class Context:
+    """What compiling a filter needs to know: the backend (``'sqlite'``, ``'postgresql'``,
+    ``'mysql'``) and the moment before which a silent ``running`` run reads as crashed."""
+
+    def __init__(self, dialect: str, crashed_before: datetime) -> None:
+        self.dialect = "mysql" if dialect in ("mysql", "mariadb") else dialect
+        self.crashed_before = crashed_before
+
+    @classmethod
+    def of(cls, conn: Connection, now: datetime, crash_timeout: float) -> Context:
+        """The context of ``conn`` at database time ``now`` (aware UTC)."""
+        return cls(conn.dialect.name, now - timedelta(seconds=crash_timeout))
+
+    # ---- config values ------------------------------------------------------------------
+
+    def json_type(self, key: str) -> Any:
+        """The JSON type name of config ``key`` (dotted) per run, NULL when absent.
+
+        Raises:
+            RunFilterError: see `_json_path` (checked on every backend alike).
+        """
+        config = _runs.c.config
+        path = _json_path(key)
+        if self.dialect == "postgresql":
+            return func.json_typeof(func.json_extract_path(config, *key.split(".")))
+        if self.dialect == "mysql":
+            return func.json_type(func.json_extract(config, path))
+        return func.json_type(config, path)
+
+    def json_text(self, key: str) -> Any:
+        """Config ``key`` as text (strings unquoted), NULL when absent."""
+        config = _runs.c.config
+        if self.dialect == "postgresql":
+            return func.json_extract_path_text(config, *key.split("."))
+        if self.dialect == "mysql":
+            return func.json_unquote(func.json_extract(config, _json_path(key)))
+        return func.json_extract(config, _json_path(key)).cast(String)
+
+    def json_number(self, key: str) -> Any:
+        """Config ``key`` as a double where it is a JSON number, else NULL."""
+        return case((self.is_type(key, _NUMBER_TYPES), self.json_text(key).cast(Double)))
+
+    def param_rank(self, key: str) -> Any:
+        """``0`` where config ``key`` is a number, ``1`` a text, ``2`` another JSON value,
+        ``3`` absent: sorts numbers before texts, missing last (one JSON read per run)."""
+        kinds = dict.fromkeys(_NUMBER_TYPES[self.dialect], 0)
+        kinds.update(dict.fromkeys(_STRING_TYPES[self.dialect], 1))
+        kinds["~"] = 3
+        return case(kinds, value=func.coalesce(self.json_type(key), "~"), else_=2)
+
+    def param_sort_keys(self, key: str) -> list[Any]:
+        """What orders runs of one `param_rank`: SQLite's ``json_extract`` gives numbers as
+        numbers and texts as texts (one read); elsewhere the number, then the text."""
+        if self.dialect == "sqlite":
+            return [func.json_extract(_runs.c.config, _json_path(key))]
+        return [self.json_number(key), self.json_text(key)]
+
+    def is_type(self, key: str, types: dict[str, tuple[str, ...]]) -> ColumnElement[bool]:
+        """Whether config ``key`` holds a JSON value of one of ``types[backend]``."""
+        return cast(ColumnElement[bool], self.json_type(key).in_(types[self.dialect]))
+
+    # ---- run attributes -----------------------------------------------------------------
+
+    def status(self) -> Any:
+        """The status readers show: ``crashed`` for a silent ``running`` run."""
+        r = _runs.c
+        silent = func.coalesce(r.heartbeat, r.start_time) < literal(
+            self.crashed_before, r.start_time.type
+        )
+        return case(
+            (and_(r.status == RunStatus.RUNNING.value, silent), RunStatus.CRASHED.value),
+            else_=r.status,
+        )
+
+    def duration(self) -> Any:
+        """Seconds from start to end (NULL while a run has no end)."""
+        r = _runs.c
+        if self.dialect == "postgresql":
+            return func.extract("epoch", r.end_time - r.start_time)
+        if self.dialect == "mysql":
+            micro = func.timestampdiff(literal_column("MICROSECOND"), r.start_time, r.end_time)
+            return micro / 1e6
+        return (func.julianday(r.end_time) - func.julianday(r.start_time)) * 86400.0
+
+    def attribute(self, name: str) -> Any:
+        r = _runs.c
+        if name == "status":
+            return self.status()
+        if name == "duration":
+            return self.duration()
+        return {"id": r.id, "start_time": r.start_time, "end_time": r.end_time}[name]
+
+    # ---- tags ---------------------------------------------------------------------------
+
+    def has_tag(self, tag: str) -> ColumnElement[bool]:
+        """Whether the run's tag list holds exactly ``tag``."""
+        tags = _runs.c.tags
+        if self.dialect == "postgresql":
+            element = func.json_array_elements_text(tags).table_valued("value")
+            return exists(select(literal(1)).select_from(element).where(element.c.value == tag))
+        if self.dialect == "mysql":
+            return func.json_contains(tags, json.dumps(tag)) == 1
+        element = func.json_each(tags).table_valued("value")
+        return exists(select(literal(1)).select_from(element).where(element.c.value == tag))
+
+    def tag_like(self, pattern: str, *, ignore_case: bool = False) -> ColumnElement[bool]:
+        """Whether one of the run's tags matches the SQL ``LIKE`` ``pattern`` (``\\``
+        escapes ``%``, ``_`` and itself)."""
+        tags = _runs.c.tags
+        if self.dialect == "mysql":
+            source = func.lower(tags) if ignore_case else tags
+            wanted = pattern.lower() if ignore_case else pattern
+            return func.json_search(source, "one", wanted).is_not(None)
+        function = func.json_array_elements_text if self.dialect == "postgresql" else func.json_each
+        element = function(tags).table_valued("value")
+        value = element.c.value
+        return exists(
+            select(literal(1)).select_from(element).where(like(value, pattern, ignore_case))
+        )
+
+
+def like(
+    column: Any, pattern: str, ignore_case: bool = False, dialect: str = ""
+) -> ColumnElement[bool]:
+    """``column LIKE pattern`` with ``\\`` as the escape character, case-sensitive on every
+    backend (SQLite's ``LIKE`` ignores ASCII case: there it is a ``GLOB``), or case-folded on
+    both sides for ``ignore_case`` (``ILIKE``, which only PostgreSQL has)."""
+    if ignore_case:
+        return cast(ColumnElement[bool], func.lower(column).like(pattern.lower(), escape="\\"))
+    if dialect == "sqlite":
+        return cast(ColumnElement[bool], column.op("GLOB", is_comparison=True)(_glob(pattern)))
+    return cast(ColumnElement[bool], column.like(pattern, escape="\\"))
+
+
+def _glob(pattern: str) -> str:
+    """A ``LIKE`` pattern (``%``, ``_``, ``\\`` escapes) as the same SQLite ``GLOB``."""
+    out = []
+    chars = iter(pattern)
+    for char in chars:
+        if char == "\\":
+            char = next(chars, "\\")
+            out.append(f"[{char}]" if char in "*?[" else char)
+        elif char == "%":
+            out.append("*")
+        elif char == "_":
+            out.append("?")
+        else:
+            out.append(f"[{char}]" if char in "*?[" else char)
+    return "".join(out)
+
+
+def _json_path(key: str) -> str:
+    """``'model.lr'`` -> ``'$."model"."lr"'`` (SQLite and MySQL path syntax).
+
+    Raises:
+        RunFilterError: a part of the key holds a double quote or backslash (no path can
+            name it) or is empty.
+    """
+    parts = key.split(".")
+    for part in parts:
+        if not part or '"' in part or "\\" in part:
+            raise RunFilterError(
+                f"config key {key!r} cannot be read: its parts must be non-empty and hold "
+                "no double quote or backslash"
+            )
+    return "$" + "".join(f'."{part}"' for part in parts)
+
+
+# ---- filter -> SQL ----------------------------------------------------------------------
+
+
+def condition(node: Node | None, ctx: Context) -> ColumnElement[bool]:
+    """The SQL condition (on the experiments table) of a parsed filter; ``true()`` for none.
+
+    Raises:
+        RunFilterError: a comparison no field of its kind supports (``metrics.acc like 'a'``,
+            ``status < 3``...), with the position of the comparison.
+    """
+    if node is None:
+        return true()
+    if isinstance(node, BoolOp):
+        parts = [condition(part, ctx) for part in node.parts]
+        return and_(*parts) if node.op == "and" else or_(*parts)
+    if isinstance(node, Not):
+        return not_(condition(node.part, ctx))
+    return _comparison(node, ctx)
+
+
+def _comparison(node: Comparison, ctx: Context) -> ColumnElement[bool]:
+    kind = node.field.kind
+    if kind == "params":
+        return _param(node, ctx)
+    if kind == "metrics":
+        return _metric(node)
+    if kind in ("tags", "tag"):
+        return _tag(node, ctx)
+    return _attribute(node, ctx)
+
+
+def _bad(node: Comparison, message: str) -> RunFilterError:
+    return RunFilterError(f"bad filter at position {node.position}: {message}", node.position)
+
+
+def _param(node: Comparison, ctx: Context) -> ColumnElement[bool]:
+    key = node.field.key
+    if node.op in ("is null", "is not null"):
+        present = cast(ColumnElement[bool], ctx.json_type(key).is_not(None))
+        return not_(present) if node.op == "is null" else present
+    if node.op in ("in", "not in"):
+        one = [_param(Comparison(node.field, "=", (v,), node.position), ctx) for v in node.values]
+        matched = or_(*one)
+        return (
+            and_(ctx.json_type(key).is_not(None), not_(matched)) if node.op == "not in" else matched
+        )
+    value = node.values[0]
+    if node.op.endswith("like"):
+        return _like(ctx.json_text(key), node, ctx.is_type(key, _STRING_TYPES), ctx)
+    if isinstance(value, bool):
+        if node.op not in ("=", "!="):
+            raise _bad(node, f"true/false compare only with = or !=, not {node.op!r}")
+        text = ctx.json_text(key)
+        truth = {"postgresql": "true", "mysql": "true", "sqlite": "1"}[ctx.dialect]
+        wanted = text == (truth if value else ("false" if ctx.dialect != "sqlite" else "0"))
+        return and_(ctx.is_type(key, _BOOL_TYPES), wanted if node.op == "=" else not_(wanted))
+    if isinstance(value, str):
+        compared = _SQL_OPS[node.op](ctx.json_text(key), value)
+        return and_(ctx.is_type(key, _STRING_TYPES), compared)
+    number = ctx.json_text(key).cast(Double)  # read only where the guard holds
+    return and_(ctx.is_type(key, _NUMBER_TYPES), _SQL_OPS[node.op](number, value))
+
+
+def _like(
+    column: Any, node: Comparison, guard: ColumnElement[bool], ctx: Context
+) -> ColumnElement[bool]:
+    pattern = node.values[0]
+    op = node.op.removeprefix("not ")
+    assert isinstance(pattern, str)  # noqa: S101 - the parser only takes quoted patterns
+    matched = like(column, pattern, op == "ilike", ctx.dialect)
+    return and_(guard, not_(matched) if node.op.startswith("not ") else matched)
+
+
+def _metric(node: Comparison) -> ColumnElement[bool]:
+    s = _summaries.c
+    key = node.field.key
+    logged = and_(s.run_id == _runs.c.id, s.key == key)
+    if node.op in ("is null", "is not null"):
+        present = exists(select(literal(1)).where(logged))
+        return not_(present) if node.op == "is null" else present
+    values = node.values
+    if any(isinstance(v, (str, bool)) for v in values):
+        raise _bad(node, f"metrics.{key} compares with numbers only")
+    if node.op.endswith("like"):
+        raise _bad(node, f"metrics.{key} compares with numbers: like/ilike do not apply")
+    last = s.last_value
+    if node.op in ("in", "not in"):
+        matched = last.in_(list(values))
+        return exists(
+            select(literal(1)).where(logged, not_(matched) if node.op == "not in" else matched)
+        )
+    return exists(select(literal(1)).where(logged, _SQL_OPS[node.op](last, values[0])))
+
+
+def _tag(node: Comparison, ctx: Context) -> ColumnElement[bool]:
+    name = node.field.key
+    prefix = f"{name}:" if node.field.kind == "tags" else ""
+    if node.op in ("is null", "is not null"):
+        if not prefix:
+            raise _bad(node, "use tags.<name> is null (a bare tag is never null)")
+        present = ctx.tag_like(_escape_like(prefix) + "%")
+        return not_(present) if node.op == "is null" else present
+    if any(not isinstance(v, str) for v in node.values):
+        raise _bad(node, "tags compare with quoted texts: tags.x = '1', not tags.x = 1")
+    texts = [prefix + str(v) for v in node.values]
+    if node.op in ("=", "!=", "in", "not in"):
+        matched = or_(*(ctx.has_tag(text) for text in texts))
+        if node.op in ("=", "in"):
+            return matched
+        if not prefix:
+            return not_(matched)
+        return and_(ctx.tag_like(_escape_like(prefix) + "%"), not_(matched))
+    if node.op.endswith("like"):
+        ignore_case = node.op.endswith("ilike")
+        matched = ctx.tag_like(
+            _escape_like(prefix) + texts[0][len(prefix) :], ignore_case=ignore_case
+        )
+        return not_(matched) if node.op.startswith("not ") else matched
+    raise _bad(node, f"tags compare with =, !=, in, like or ilike, not {node.op!r}")
+
+
+def _attribute(node: Comparison, ctx: Context) -> ColumnElement[bool]:
+    name = node.field.key
+    column = ctx.attribute(name)
+    if node.op in ("is null", "is not null"):
+        present = cast(ColumnElement[bool], column.is_not(None))
+        return not_(present) if node.op == "is null" else present
+    values = [_attribute_value(node, name, v) for v in node.values]
+    if node.op in ("in", "not in"):
+        matched = cast(ColumnElement[bool], column.in_(values))
+        return not_(matched) if node.op == "not in" else matched
+    if node.op.endswith("like"):
+        if name != "status":
+            raise _bad(node, f"like/ilike apply to status only, not {name}")
+        return _like(column, node, true(), ctx)
+    if name == "status" and node.op not in ("=", "!="):
+        raise _bad(node, f"status compares with =, !=, in or like, not {node.op!r}")
+    return cast(ColumnElement[bool], _SQL_OPS[node.op](column, values[0]))
+
+
+def _attribute_value(node: Comparison, name: str, value: Any) -> Any:
+    if name == "status":
+        if not isinstance(value, str):
+            raise _bad(node, "status compares with a quoted status: status = 'completed'")
+        return value
+    if name in ("start_time", "end_time"):
+        if not isinstance(value, str):
+            raise _bad(node, f"{name} compares with an ISO 8601 time: {name} > '2026-01-31'")
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise _bad(
+                node, f"{value!r} is not an ISO 8601 time (2026-01-31 or 2026-01-31T12:00)"
+            ) from None
+        return moment
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _bad(node, f"{name} compares with a number")
+    return value
+
+
+def _escape_like(text: str) -> str:
+    """``text`` matched literally by a `like` pattern."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# ---- sorting and paging -----------------------------------------------------------------
+
+
+def check_sort(sort_by: str) -> None:
+    """Raises ``ValueError`` unless ``sort_by`` is a run field, ``params.<key>`` or
+    ``metrics.<key>``."""
+    if sort_by in SORT_FIELDS:
+        return
+    for prefix in ("params.", "metrics."):
+        if sort_by.startswith(prefix) and len(sort_by) > len(prefix):
+            return
+    raise ValueError(
+        f"cannot sort runs by {sort_by!r}: use one of {', '.join(SORT_FIELDS)}, "
+        "'params.<dotted config key>' or 'metrics.<metric key>'"
+    )
+
+
+def page_statement(
+    project_id: int,
+    where: ColumnElement[bool],
+    ctx: Context,
+    sort_by: str,
+    descending: bool,
+    offset: int,
+    limit: int | None,
+    *,
+    counted: bool = False,
+) -> Select[Any]:
+    """The page's runs: ``(id, status, start_time, end_time, tags, config,
+    structural_hash, heartbeat)`` rows of project ``project_id`` matching ``where``, sorted by
+    ``sort_by`` (values missing last in either direction, ties by id in the same direction),
+    ``offset``/``limit`` applied. ``counted``: ``(id, number of matching runs)`` rows instead,
+    which filters once where a count and a page would filter twice (`rows_statement` then
+    reads the page's runs)."""
+    r = _runs.c
+    columns = (
+        [r.id, func.count().over().label("total")]
+        if counted
+        else [r.id, r.status, r.start_time, r.end_time, r.tags, r.config, r.structural_hash,
+              r.heartbeat]
+    )  # fmt: skip
+    stmt = select(*columns).where(r.project_id == project_id, where)
+    keys: list[Any] = []
+    if sort_by.startswith("metrics."):
+        s = _summaries.alias("sort_summary")
+        stmt = stmt.outerjoin(
+            s, and_(s.c.run_id == r.id, s.c.key == sort_by.removeprefix("metrics."))
+        )
+        keys = [s.c.last_value]
+    elif sort_by.startswith("params."):
+        key = sort_by.removeprefix("params.")
+        ordered = [_direction(k, descending) for k in (*ctx.param_sort_keys(key), r.id)]
+        return _paged(stmt.order_by(ctx.param_rank(key), *ordered), offset, limit)
+    elif sort_by != "id":
+        keys = [ctx.attribute(sort_by)]
+    if keys:  # a run field or a metric
+        value = keys[0]
+        stmt = stmt.order_by(value.is_(None), _direction(value, descending))
+    return _paged(stmt.order_by(_direction(r.id, descending)), offset, limit)
+
+
+def _direction(column: Any, descending: bool) -> Any:
+    return column.desc() if descending else column.asc()
+
+
+def _paged(stmt: Select[Any], offset: int, limit: int | None) -> Select[Any]:
+    if offset:
+        stmt = stmt.offset(offset)
+    return stmt.limit(limit) if limit is not None else stmt
+
+
+def rows_statement(ids: Sequence[int]) -> Select[Any]:
+    """The rows of `page_statement` for the runs ``ids`` (any order)."""
+    r = _runs.c
+    return select(
+        r.id, r.status, r.start_time, r.end_time, r.tags, r.config, r.structural_hash, r.heartbeat
+    ).where(r.id.in_(list(ids)))
+
+
+def count_statement(project_id: int, where: ColumnElement[bool]) -> Select[Any]:
+    """How many runs of project ``project_id`` match ``where``."""
+    r = _runs.c
+    return select(func.count()).select_from(_runs).where(r.project_id == project_id, where)
+
+
+def page_rows(
+    rows: Sequence[Any], project_name: str, crash_timeout: float, now: datetime
+) -> list[RunRow]:
+    """The rows of `page_statement` as `RunRow`s (status as readers see it)."""
+    return [
+        RunRow(
+            row[0],
+            project_name,
+            effective_status(row[1], row[7], row[2], crash_timeout, now),
+            row[2],
+            row[3],
+            row[4] if type(row[4]) is list else list(row[4] or []),
+            row[5] or {},
+            row[6],
+        )
+        for row in rows
+    ]
