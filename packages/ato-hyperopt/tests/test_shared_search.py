@@ -219,3 +219,21 @@ def test_a_worker_with_other_settings_is_refused(
     _, _, errors = _run(queue, lambda: ASHASchedule(9, 3, 3, max_trials=4), 1)
     assert len(errors) == 1 and isinstance(errors[0], SearchSettingError)
     assert "every worker of a shared search must run the same" in str(errors[0])
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"mode": {"acc": "max", "ms": "min"}}, {"mode": "max", "constraint_keys": ["c"]}],
+    ids=["two-objectives", "a-constraint"],
+)
+def test_several_objectives_are_refused_by_the_shared_executor(options: dict) -> None:
+    with pytest.raises(SearchSettingError, match="cannot be shared through the database yet"):
+        Search(
+            ADict(x=0.0),
+            SPACES,
+            sampler=RandomSampler(seed=0),
+            schedule=HyperbandSchedule(max_budget=9, reduction_factor=3),
+            executor=DatabaseExecutor(MemoryQueue().worker("w")),
+            progress=False,
+            **options,
+        )

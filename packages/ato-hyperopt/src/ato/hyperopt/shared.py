@@ -43,6 +43,7 @@ from .errors import NoAnswerError, SearchSettingError
 from .executors import DatabaseExecutor
 from .keys import BUDGET, ERROR, METRIC, NUM_HALVED, RUN_ID, TRIAL_ID
 from .metric import worst
+from .objectives import Metric
 from .result import SearchResult
 from .schedules import WAIT, AsyncSchedule, HyperbandSchedule, Job
 from .tagging import tag_answer
@@ -73,7 +74,7 @@ class _ReplayBook:
             return trial_id
         return asked
 
-    def report(self, job: Job, metric: float, state: str) -> None:
+    def report(self, job: Job, metric: Metric, state: str) -> None:
         """Pass a result on to the sampler."""
         self._book.report(job, metric, state)
 
