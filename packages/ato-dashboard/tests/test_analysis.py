@@ -263,3 +263,39 @@ def test_an_older_search_is_analysed_by_rung(filled: Any, kit: Any):
     response = client.get(f"{root}/contour")
     assert response.status_code == 400
     assert response.json()["error"] == "this search varies 1 parameter(s): nothing to draw for y"
+
+
+def test_a_search_with_two_objectives_draws_no_single_objective_answer_path(db_url: str) -> None:
+    """Trial 0 is best on ``f1`` alone, but the front at budget 9 is trials 1 and 2 and the
+    pick (nearest the ideal point) is trial 1: the history must not draw a running best of
+    ``f1`` that ends elsewhere than the search's answer."""
+    from ato.adict import ADict
+    from ato.tracker import SQLLogger
+    from ato.tracker.search_runs import SearchRun
+
+    logger = SQLLogger(ADict(experiment=ADict(project_name="mo", sql=ADict(db_path=db_url))))
+    layout = [
+        (0, 0, 3, 0.0, 9.0),
+        (1, 1, 9, 0.2, 1.0),
+        (2, 1, 9, 1.0, 0.0),
+    ]  # trial, rung, budget, f1, f2
+    ids = {}
+    for trial, rung, budget, f1, f2 in layout:
+        facts = SearchRun(
+            search_id="mo",
+            rung=rung,
+            trial_id=str(trial),
+            bracket=0,
+            budget=budget,
+            objectives=(("min", "f1"), ("min", "f2")),
+        )
+        ids[trial] = logger.start_search_run(facts, {"x": float(trial)})
+        logger.log_metric("search/f1", f1, rung)
+        logger.log_metric("search/f2", f2, rung)
+        logger.finish()
+    logger.close()
+    client = TestClient(create_app(db_url), base_url=BASE, raise_server_exceptions=False)
+    body = _get(client, "/api/searches/mo/analysis/history")
+    assert body["objectives"] == 2 and body["answer"]["run_id"] == ids[1]
+    assert body["answer_path"]["run_id"] == [None, None, None]
+    assert body["evaluations"]["value"] == [0.0, 0.2, 1.0]  # the first objective, search/f1

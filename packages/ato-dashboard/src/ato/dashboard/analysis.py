@@ -122,7 +122,7 @@ def view(finder: SQLFinder, search_id: str, name: str, query: Query) -> dict[str
         "levels": _level_counts(data),
         "params": data.params,
         "answer": _answer(answer),
-        "objectives": 1,
+        "objectives": max(1, len(answer.objectives)),
         **handler(finder, data, query),
     }
 
@@ -151,9 +151,12 @@ def _level_counts(data: SearchData) -> list[dict[str, Any]]:
 def history(finder: SQLFinder, data: SearchData, query: Query) -> dict[str, Any]:
     """Evaluations in run-id order (``number`` 1, 2, ...), per level the best value so far
     after each completed evaluation there, and the answer after each evaluation: the
-    tracker's rule over the evaluations up to it (``null`` before the first completed one).
-    ``cumulative_budget`` adds up the budgets evaluated so far (``null`` for rung levels)."""
+    tracker's rule over the evaluations up to it (``null`` before the first completed one;
+    ``null`` throughout for a search with several objectives, whose answer is picked from a
+    Pareto front, not by a running best). ``cumulative_budget`` adds up the budgets evaluated
+    so far (``null`` for rung levels)."""
     trials, answer = data.trials, data.answer
+    several = len(answer.objectives) > 1 or bool(answer.constraint_keys)
     sign = 1.0 if answer.mode == "max" else -1.0
     best: dict[float, dict[str, list[Any]]] = defaultdict(lambda: {"number": [], "best": []})
     spent, cumulative = 0.0, []
@@ -169,7 +172,8 @@ def history(finder: SQLFinder, data: SearchData, query: Query) -> dict[str, Any]
                 value = line["best"][-1]
             line["number"].append(number)
             line["best"].append(value)
-        holder = by_run[held] if held is not None else None
+        holder = by_run[held] if held is not None and not several else None
+        held = None if several else held
         path["run_id"].append(held)
         path["value"].append(None if holder is None else holder["metric"])
         path["level"].append(None if holder is None else holder["level"])

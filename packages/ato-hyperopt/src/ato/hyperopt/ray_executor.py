@@ -52,7 +52,8 @@ class RayExecutor(InProcessExecutor):
             ``ray.init(...)`` yourself for other options).
         max_concurrent: how many evaluations run at once (default: the cluster's CPUs
             divided by ``num_cpus``, at least 1).
-        num_cpus, num_gpus: resources of each task (Ray's ``num_cpus``/``num_gpus``).
+        num_cpus: CPUs of each task (Ray's ``num_cpus``).
+        num_gpus: GPUs of each task (Ray's ``num_gpus``).
         resources: custom Ray resources of each task, e.g. ``{"large_memory": 1}``.
         max_retries: how many times Ray reruns a task whose worker process died.
         runtime_env: Ray's ``runtime_env`` of each task (e.g. ``{"pip": [...]}``).

@@ -40,7 +40,8 @@ class SearchWorker:
     Args:
         fn: the worker function; it must be picklable (a module-level function, or one
             defined in the submitting script).
-        args, kwargs: passed to ``fn`` on every attempt.
+        args: positional arguments passed to ``fn`` on every attempt.
+        kwargs: keyword arguments passed to ``fn`` on every attempt.
     """
 
     def __init__(
@@ -100,7 +101,8 @@ def submit_workers(
             builds the search with ``executor=DatabaseExecutor(...)`` and a fixed
             ``search_id`` and runs it.
         num_workers: how many copies run (>= 1).
-        args, kwargs: passed to ``worker`` in every copy.
+        args: positional arguments passed to ``worker`` in every copy.
+        kwargs: keyword arguments passed to ``worker`` in every copy.
         folder: where submitit writes each job's script, pickles and logs (``%j`` becomes
             the job id, ``<array id>_<index>`` in an array).
         cluster: ``None`` (SLURM when ``sbatch`` is found, else local processes),
@@ -109,8 +111,9 @@ def submit_workers(
         name: the job name.
         partition: the SLURM partition (``--partition``), None for the cluster's default.
         timeout_min: time limit of each job, minutes.
-        cpus_per_task, gpus_per_node, mem_gb: resources of each job (None: the cluster's
-            default).
+        cpus_per_task: CPUs of each job (None: the cluster's default).
+        gpus_per_node: GPUs of each job (None: the cluster's default).
+        mem_gb: memory of each job, GiB (None: the cluster's default).
         slurm_additional_parameters: more ``sbatch`` options, e.g. ``{"account": "lab",
             "qos": "low"}``.
         max_num_timeout: how many times a job that reaches its time limit is requeued (0:
