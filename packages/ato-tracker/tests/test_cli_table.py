@@ -53,6 +53,8 @@ def test_every_command_parses_to_its_own_table_row():
         "import optuna": ["--storage", "sqlite://", "--study", "s"],
         "import mlflow": ["--from", "mlruns"],
         "import tensorboard": ["logs"],
+        "search status": ["s1"],
+        "search workers": ["2", "--", "python", "worker.py"],
     }
     for command in COMMANDS:
         args = parser.parse_args([*command.words, *minimal.get(command.name, [])])
