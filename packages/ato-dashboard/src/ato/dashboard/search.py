@@ -169,20 +169,4 @@ def search_workers(finder: SQLFinder, search_id: str) -> dict[str, Any]:
         if not finder.get_search_runs(search_id):
             raise NotFoundError(f"no run is tagged {search_runs.search_tag(search_id)}")
         return {"search_id": search_id, "shared": False}
-    return {
-        "search_id": search_id,
-        "shared": True,
-        "finished": status.finished,
-        "answer_run": status.answer_run,
-        "counts": status.counts,
-        "workers": [
-            {
-                "worker": w.worker,
-                "done": w.done,
-                "failed": w.failed,
-                "running": w.running,
-                "heartbeat": None if w.heartbeat is None else w.heartbeat.isoformat(),
-            }
-            for w in status.workers
-        ],
-    }
+    return {"shared": True, **status.to_dict()}

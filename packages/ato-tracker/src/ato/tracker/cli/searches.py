@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..errors import UsageError
-from ..write.search_jobs import JOB_STATES, SearchJobQueue, SearchStatus
+from ..write.search_jobs import JOB_STATES, SearchJobQueue
 
 #: Environment variables each worker started by ``ato search workers`` gets.
 WORKER_INDEX_ENV, WORKER_COUNT_ENV = "ATO_SEARCH_WORKER", "ATO_SEARCH_WORKERS"
@@ -34,7 +34,7 @@ def show_status(db_url: str, search_id: str, as_json: bool, console: Console, ou
             f"are listed; see `ato runs list --search ID` for the others)"
         ) from None
     if as_json:
-        json.dump(status_dict(status), out, indent=2, default=str)
+        json.dump(status.to_dict(), out, indent=2, default=str)
         out.write("\n")
         return
     counts = ", ".join(f"{status.counts[s]} {s}" for s in JOB_STATES)
@@ -46,26 +46,6 @@ def show_status(db_url: str, search_id: str, as_json: bool, console: Console, ou
         beat = "" if w.heartbeat is None else w.heartbeat.strftime("%Y-%m-%d %H:%M:%S")
         table.add_row(w.worker, str(w.done), str(w.failed), w.running or "", beat)
     console.print(table)
-
-
-def status_dict(status: SearchStatus) -> dict[str, Any]:
-    """``status`` as JSON-ready data (``ato search status --json``)."""
-    return {
-        "search_id": status.search_id,
-        "finished": status.finished,
-        "answer_run": status.answer_run,
-        "counts": status.counts,
-        "workers": [
-            {
-                "worker": w.worker,
-                "done": w.done,
-                "failed": w.failed,
-                "running": w.running,
-                "heartbeat": None if w.heartbeat is None else w.heartbeat.isoformat(),
-            }
-            for w in status.workers
-        ],
-    }
 
 
 def run_workers(count: int, command: Sequence[str], console: Console) -> int:

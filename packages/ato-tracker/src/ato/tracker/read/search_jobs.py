@@ -46,6 +46,27 @@ class SearchStatus:
     finished: bool = False
     answer_run: int | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``search_id``, ``finished``, ``answer_run``, ``counts`` and ``workers``
+        (``worker``, ``done``, ``failed``, ``running``, ``heartbeat`` as ISO 8601 or None);
+        what ``ato search status --json`` prints and the dashboard serves."""
+        return {
+            "search_id": self.search_id,
+            "finished": self.finished,
+            "answer_run": self.answer_run,
+            "counts": self.counts,
+            "workers": [
+                {
+                    "worker": w.worker,
+                    "done": w.done,
+                    "failed": w.failed,
+                    "running": w.running,
+                    "heartbeat": None if w.heartbeat is None else w.heartbeat.isoformat(),
+                }
+                for w in self.workers
+            ],
+        }
+
 
 def read_search_status(conn: Connection, search_id: str) -> SearchStatus | None:
     """The progress of shared search ``search_id``; None when no worker opened it."""
