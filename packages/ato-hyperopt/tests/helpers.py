@@ -120,3 +120,30 @@ class ThreadGroup:
         out = copy.deepcopy(self.slots)
         self.barrier.wait()
         return out
+
+
+class MemoryStore:
+    """The part of a ``torch.distributed.Store`` the ASHA work queue uses (``add``, ``set``,
+    ``check``, ``get``), in memory and thread-safe: ranks simulated by threads share one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[str, bytes] = {}
+
+    def add(self, key: str, amount: int) -> int:
+        with self._lock:
+            value = int(self._values.get(key, b"0")) + amount
+            self._values[key] = str(value).encode()
+            return value
+
+    def set(self, key: str, value: bytes) -> None:
+        with self._lock:
+            self._values[key] = bytes(value)
+
+    def check(self, keys: list[str]) -> bool:
+        with self._lock:
+            return all(key in self._values for key in keys)
+
+    def get(self, key: str) -> bytes:
+        with self._lock:
+            return self._values[key]

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from helpers import FakeLogger, ThreadGroup
+from helpers import FakeLogger, MemoryStore, ThreadGroup
 
 from ato.adict import ADict
 from ato.hyperopt import (
@@ -270,9 +270,7 @@ class _ThreadExecutor(TorchDistributedExecutor):
 
 
 def _two_ranks(make_schedule: Any, tmp_path: Any) -> tuple[dict, list]:
-    import torch.distributed as dist
-
-    group, store = ThreadGroup(2), dist.HashStore()
+    group, store = ThreadGroup(2), MemoryStore()
     results: dict[int, Any] = {}
     samplers: list[BOHBSampler] = []
     errors: list[BaseException] = []

@@ -319,9 +319,9 @@ class TorchDistributedExecutor:
         return mine
 
     def _queue_store(self, search_id: str) -> Any:
-        dist = _torch_dist()
         store = self.store
-        if store is None:
+        if store is None:  # a store given by the caller needs no torch import here
+            dist = _torch_dist()
             where = None
             if self.is_root:
                 host = os.environ.get("MASTER_ADDR", "127.0.0.1")
