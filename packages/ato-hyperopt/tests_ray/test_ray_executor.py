@@ -242,7 +242,7 @@ def test_sigterm_in_the_driver_cancels_running_tasks_and_closes_their_runs(
     with pytest.raises(SearchInterrupted, match="SIGTERM"):
         search.main(long)()
     assert time.monotonic() - started < 45  # not the 60 s the trials would take
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # Ray delivers the cancel late on a loaded machine
     while {run.status for run in finder.get_search_runs("stopped")} != {"killed"}:
         assert time.monotonic() < deadline, [r.status for r in finder.get_search_runs("stopped")]
         time.sleep(0.2)
