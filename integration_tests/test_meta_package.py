@@ -46,6 +46,8 @@ def test_meta_pins_each_library_exactly_at_its_version() -> None:
         "mysql",
         "dashboard",
         "optuna",
+        "slurm",
+        "ray",
         "pandas",
         "all",
     }
