@@ -55,16 +55,20 @@ def prune_checkpoints(
 ) -> list[pathlib.Path]:
     """Delete the ``trial-<id>`` folders of ``search_dir`` except those of the first ``keep``
     trials of ``ranked_trials`` (best first); ``keep=None`` deletes nothing. Folders that
-    vanish meanwhile (another rank on a shared disk) are skipped.
+    vanish meanwhile (another rank on a shared disk), or ``search_dir`` itself, are skipped.
 
     Returns:
         The folders deleted.
     """
-    if keep is None or not search_dir.is_dir():
+    if keep is None:
+        return []
+    try:  # the folder itself may vanish meanwhile: another rank released the search's lock
+        folders = sorted(search_dir.glob(f"{_PREFIX}*"))
+    except FileNotFoundError:
         return []
     kept = {trial_dir(search_dir, t).name for t in ranked_trials[:keep]}
     removed = []
-    for folder in sorted(search_dir.glob(f"{_PREFIX}*")):
+    for folder in folders:
         if folder.is_dir() and folder.name not in kept:
             _remove(folder)
             removed.append(folder)
