@@ -90,7 +90,7 @@ def load(finder: SQLFinder, search_id: str, query: Query) -> SearchData:
         check_mode(mode, BadRequestError)
     found = finder.get_search(search_id, metric=metric, mode=mode)
     if found is None:
-        raise NotFoundError(f"no run is tagged {search_runs.search_tag(search_id)}")
+        raise search.no_search(search_id)
     if metric is not None and metric not in found.metric_keys:
         raise NotFoundError(f"no trial of search {search_id} logged a metric {metric!r}")
     trials, params = search.trial_records(found)

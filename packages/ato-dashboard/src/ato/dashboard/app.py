@@ -28,8 +28,6 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from ato.tracker import search_runs
-
 from . import admission, analysis, data, search, table
 from .database import ReadOnlyDatabase
 from .errors import BadRequestError, DashboardError, FilterError, NotFoundError
@@ -341,7 +339,7 @@ def existing_search(request: Request) -> str:
     search_id: str = request.path_params["search_id"]
     with database(request).reading() as finder:
         if not finder.get_search_runs(search_id):
-            raise NotFoundError(f"no run is tagged {search_runs.search_tag(search_id)}")
+            raise search.no_search(search_id)
     return search_id
 
 

@@ -25,6 +25,11 @@ from . import records
 from .errors import BadRequestError, NotFoundError
 
 
+def no_search(search_id: str) -> NotFoundError:
+    """The 404 for a search id that no run carries (``search:<id>``)."""
+    return NotFoundError(f"no run is tagged {search_runs.search_tag(search_id)}")
+
+
 def search_detail(
     finder: SQLFinder, search_id: str, *, metric: str | None = None, mode: str | None = None
 ) -> dict[str, Any]:
@@ -45,7 +50,7 @@ def search_detail(
         check_mode(mode, BadRequestError)
     found = finder.get_search(search_id, metric=metric, mode=mode)
     if found is None:
-        raise NotFoundError(f"no run is tagged {search_runs.search_tag(search_id)}")
+        raise no_search(search_id)
     runs, keys, answer = found.runs, found.metric_keys, found.answer
     if metric is not None and metric not in keys:
         raise NotFoundError(f"no trial of search {search_id} logged a metric {metric!r}")
@@ -167,6 +172,6 @@ def search_workers(finder: SQLFinder, search_id: str) -> dict[str, Any]:
     status = finder.get_search_status(search_id)
     if status is None:
         if not finder.get_search_runs(search_id):
-            raise NotFoundError(f"no run is tagged {search_runs.search_tag(search_id)}")
+            raise no_search(search_id)
         return {"search_id": search_id, "shared": False}
     return {"shared": True, **status.to_dict()}
