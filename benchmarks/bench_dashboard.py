@@ -347,7 +347,9 @@ def table_bench(tmp: Path, n_runs: int, postgres: str | None, reuse: bool = Fals
             print(f"MLflow     {name:28} (no equal: MLflow params are texts)")
             continue
         ms = median_ms(
-            lambda peer=peer: client.search_runs([experiment], max_results=50, **peer), 3
+            lambda peer=peer: client.search_runs([experiment], max_results=50, **peer),
+            3,
+            budget_s=30,
         )
         ratios = "   ".join(
             f"{backend} ato/MLflow {ato_ms[backend, name] / ms:.3f}" for backend, _ in targets

@@ -9,14 +9,25 @@ import time
 from collections.abc import Callable
 
 
-def median_ms(fn: Callable[[], object], repeats: int = 20) -> float:
-    """Median wall time of ``fn()`` in milliseconds over ``repeats`` calls, after one warm-up."""
+def median_ms(fn: Callable[[], object], repeats: int = 20, budget_s: float | None = None) -> float:
+    """Median wall time of ``fn()`` in milliseconds over ``repeats`` calls, after one warm-up.
+
+    ``budget_s`` (seconds) bounds a slow peer: once the calls so far have taken that long, no
+    more are made (the median is of the samples taken; when the warm-up alone takes longer, its
+    time is the answer), so one slow peer cannot hold a whole ``nox -s bench`` for an hour.
+    """
+    began = time.perf_counter()
     fn()
+    warm_up = time.perf_counter() - began
+    if budget_s is not None and warm_up > budget_s:
+        return warm_up * 1000
     samples = []
     for _ in range(repeats):
         start = time.perf_counter()
         fn()
         samples.append((time.perf_counter() - start) * 1000)
+        if budget_s is not None and time.perf_counter() - began > budget_s:
+            break
     return statistics.median(samples)
 
 
