@@ -47,10 +47,9 @@ nox.options.reuse_existing_virtualenvs = False
 
 # The CPythons every package supports (its classifiers say the same); tests run on each.
 PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
-# ato-dashboard's browser tests (marker ``browser``, chromium via Playwright) take about a
-# minute per Python here and tests-dashboard about three minutes in all on one Python: on all
-# four the default ``nox`` would pass its 30-minute budget on this 2-core machine. So they run
-# on SERVER_PYTHON only; the dashboard's other tests run on every Python in PYTHONS.
+# The server (PostgreSQL/MariaDB) and browser variants of the package tests take minutes per
+# interpreter on this 2-core machine, so they run on SERVER_PYTHON only; the other tests run
+# on every Python in PYTHONS.
 
 
 def _link_pyenv_pythons() -> None:
@@ -84,7 +83,12 @@ def _pkg(folder: str) -> str:
 LIBRARIES = [_pkg(folder) for folder, _, _ in PACKAGES.values()]  # the libraries, not the meta
 
 
-SERVER_PYTHON = "3.11"  # the interpreter whose test sessions also run the server variants
+# The interpreter whose package test sessions also run the PostgreSQL/MariaDB and browser
+# variants: the newest, so the default run needs no third interpreter for them.
+SERVER_PYTHON = PYTHONS[-1]
+# The interpreter of the sessions that need torch (the CPU build on this machine's disk is for
+# 3.11 only) and of the Ray and SLURM sessions that run beside them.
+TORCH_PYTHON = "3.11"
 
 
 def _make_test_session(short: str) -> None:
@@ -429,7 +433,7 @@ def mutation(session: nox.Session) -> None:
 IMPORTER_EXTRAS = "[postgres,mysql,optuna,mlflow,tensorboard]"
 
 
-@nox.session(name="tests-importers", python=SERVER_PYTHON)
+@nox.session(name="tests-importers", python=TORCH_PYTHON)
 def tests_importers(session: nox.Session) -> None:
     """ato-tracker's importers (``ato import``) on data written by Optuna, MLflow and
     TensorBoard themselves, on SQLite, PostgreSQL and MariaDB."""
@@ -447,7 +451,7 @@ INTEGRATION_EXTRAS = [
 ]
 
 
-@nox.session(python=SERVER_PYTHON)
+@nox.session(python=TORCH_PYTHON)
 def integrations(session: nox.Session) -> None:
     """ato-tracker's framework integrations (``ato.tracker.integrations``) against the real
     frameworks on CPU, offline: Lightning, Hugging Face transformers, Keras 3 on torch,
@@ -467,11 +471,11 @@ def integrations(session: nox.Session) -> None:
     session.run(*PYTEST, tests_dir, *session.posargs)
 
 
-@nox.session(python=SERVER_PYTHON)
+@nox.session(python=TORCH_PYTHON)
 def ray(session: nox.Session) -> None:
     """ato-hyperopt's ``RayExecutor`` on a real local Ray (``ray.init(num_cpus=2)``), each
     evaluation a Ray task recording its own run in a real tracker database. Ray has wheels for
-    every Python in PYTHONS; it runs on SERVER_PYTHON only, as starting Ray takes a while."""
+    every Python in PYTHONS; it runs on TORCH_PYTHON only, as starting Ray takes a while."""
     session.install(
         *TEST_TOOLS, _pkg("ato-adict"), _pkg("ato-tracker"), _pkg("ato-hyperopt") + "[ray]"
     )
@@ -479,7 +483,7 @@ def ray(session: nox.Session) -> None:
     session.run(*PYTEST, tests_dir, *session.posargs)
 
 
-@nox.session(python=SERVER_PYTHON)
+@nox.session(python=TORCH_PYTHON)
 def slurm(session: nox.Session) -> None:
     """A shared-database search on a real one-node SLURM cluster (Debian's slurm-wlm and munge,
     started by tools/slurm/start_local_slurm.sh; needs root): two workers submitted through
@@ -491,21 +495,15 @@ def slurm(session: nox.Session) -> None:
     session.run(*PYTEST, "-p", "no:logging", tests_dir, *session.posargs)
 
 
-# The default run tests every package on the oldest and newest supported CPython, and the
-# packages with server or browser tests (SERVER_PACKAGES) also on SERVER_PYTHON (the real
-# PostgreSQL/MariaDB and browser tests, and the torch build on disk); the others run with
-# ``nox -s tests-<package>`` or ``nox -s tests-<package>-3.12``. This keeps a full default
+# The default run tests every package on the oldest and newest supported CPython; the newest
+# (SERVER_PYTHON) also runs the real PostgreSQL/MariaDB and browser tests. The middle ones run
+# with ``nox -s tests-<package>`` or ``nox -s tests-<package>-3.12``. This keeps a full default
 # run, with its Ray and SLURM sessions, within its time budget on a 2-core machine.
-SERVER_PACKAGES = ("tracker", "hyperopt", "dashboard")
-
-
-def _default_pythons(short: str) -> list[str]:
-    chosen = {PYTHONS[0], PYTHONS[-1]} | ({SERVER_PYTHON} if short in SERVER_PACKAGES else set())
-    return sorted(chosen, key=PYTHONS.index)
+DEFAULT_PYTHONS = [PYTHONS[0], PYTHONS[-1]]
 
 
 nox.options.sessions = [
-    *[f"tests-{s}-{py}" for s in PACKAGES for py in _default_pythons(s)],
+    *[f"tests-{s}-{py}" for s in PACKAGES for py in DEFAULT_PYTHONS],
     "tests-importers",
     "integrations",
     "integration",
