@@ -270,11 +270,11 @@ class OptunaSampler:
         """
         if self._space is None:
             raise SearchSettingError("OptunaSampler.adopt() before setup(); pass it to a Search")
-        fixed = {
-            param.name: _internal(param, point[param.name])
-            for param in self._space.params
-            if param.name in point
-        }
+        params = {param.name: param for param in self._space.params}
+        unfit = [k for k, v in point.items() if k not in params or not _fits(params[k], v)]
+        if unfit:
+            raise self._not_held(trial_id, point, f"{sorted(unfit)} are not in it")
+        fixed = {name: _internal(params[name], value) for name, value in point.items()}
         self.study.enqueue_trial(fixed)
         trial = self.study.ask()
         got: dict[str, Any] = {}
@@ -283,12 +283,16 @@ class OptunaSampler:
                 got[param.name] = _suggest(trial, param)
         taken = {p.name: _internal(p, got[p.name]) for p in self._space.params if p.name in got}
         if set(got) != set(point) or taken != fixed:
-            raise SearchSettingError(
-                f"trial {trial_id} of the shared search has the configuration {point!r}, which "
-                f"this worker's search space does not hold (Optuna took {got!r}): every worker "
-                f"must run the same search space"
-            )
+            raise self._not_held(trial_id, point, f"its conditions give {got!r}")
         self._trials[trial_id] = (trial, set())
+
+    @staticmethod
+    def _not_held(trial_id: int, point: dict[str, Any], why: str) -> SearchSettingError:
+        return SearchSettingError(
+            f"trial {trial_id} of the shared search has the configuration {point!r}, which "
+            f"this worker's search space does not hold ({why}): every worker must run the "
+            f"same search space"
+        )
 
     def tell(self, trial_id: int, rung: int, budget: Any, metric: Metric, state: str) -> None:
         """Report ``metric`` at step ``rung`` (once per rung, finite metrics only); close the
@@ -360,6 +364,19 @@ def optuna_constraints(trial: Any) -> list[float]:
     ``TPESampler`` or ``GPSampler``, which then prefer feasible trials (values ``<= 0``); Optuna
     >= 5.0 reads the values the adapter sets with ``Trial.set_constraint`` without it."""
     return [float(c) for c in trial.user_attrs.get(CONSTRAINTS_ATTR, [])]
+
+
+def _fits(param: Param, value: Any) -> bool:
+    """Whether ``value`` is one of ``param``'s values (a stored list matches a tuple
+    category)."""
+    if param.kind == "CATEGORY":
+        return any(
+            c == value or (isinstance(c, tuple) and list(c) == value) for c in param.categories
+        )
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if param.kind == "INTEGER" and not isinstance(value, int):
+        return False
+    return number and param.low <= value <= param.high
 
 
 def _plain(param: Param) -> bool:
