@@ -4,7 +4,11 @@ Usage: ``python shared_search_worker.py SETTINGS_JSON``. Settings: ``url``, ``se
 ``schedule`` (``asha``/``hyperband``/``sh``), ``trials``, ``seconds`` (``[low, high]``: each
 evaluation sleeps a length drawn from its (trial, rung)), ``heartbeat_timeout``, ``root``
 (checkpoint root), ``calls`` (a file each evaluation appends ``start``/``done`` lines to),
-``out`` (where this worker writes its answer as JSON).
+``out`` (where this worker writes its answer as JSON). Optional: ``sampler`` (``random``,
+seeded; ``tpe``, Optuna's TPE unseeded; ``bohb``, BOHB unseeded), ``objectives`` (``one``;
+``two``: ``acc`` max and ``ms`` min with the constraint ``c``), ``timeout`` (the search's),
+``resume``, ``max_attempts``. The answer JSON also holds the answer's front and what this
+worker's sampler was told (``seen``).
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ from typing import Any
 from ato.adict import ADict
 from ato.hyperopt import (
     ASHASchedule,
+    BOHBSampler,
     DatabaseExecutor,
     HyperbandSchedule,
+    OptunaSampler,
     RandomSampler,
     Search,
     SuccessiveHalvingSchedule,
@@ -38,11 +44,48 @@ def value(x: float, budget: float) -> float:
     return round(-((x - 0.3) ** 2) + 0.001 * budget, 12)
 
 
+def values(x: float, budget: float) -> dict[str, float]:
+    """Two objectives (``acc`` max, best near x = 0.3; ``ms`` min, smaller x) and a
+    constraint ``c`` (feasible when x >= 0.05)."""
+    return {"acc": value(x, budget), "ms": round(10 * x, 12), "c": round(0.05 - x, 12)}
+
+
+def make_sampler(kind: str) -> Any:
+    if kind == "tpe":
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        return OptunaSampler(optuna.samplers.TPESampler(n_startup_trials=4))  # unseeded
+    if kind == "bohb":
+        return BOHBSampler()  # unseeded
+    return RandomSampler(seed=7)
+
+
+def seen(sampler: Any) -> Any:
+    """What the sampler of this worker was told, as JSON."""
+    if isinstance(sampler, OptunaSampler):
+        return [
+            {
+                "x": t.params["x"],
+                "state": t.state.name,
+                "steps": {str(k): v for k, v in sorted(t.intermediate_values.items())},
+                "values": t.values,
+            }
+            for t in sampler.study.trials
+        ]
+    if isinstance(sampler, BOHBSampler):
+        return {
+            "observations": {str(b): sorted(o) for b, o in sampler.observations.items()},
+            "modelled": sum(b is not None for b in sampler.proposed_from.values()),
+        }
+    return None
+
+
 def main(settings: dict[str, Any]) -> None:
     low, high = settings.get("seconds", [0.0, 0.0])
     calls = settings["calls"]
 
-    def trial(config: Any) -> float:
+    def trial(config: Any) -> Any:
         ctx = trial_context()
         with open(calls, "a") as f:
             f.write(f"{ctx.trial_id} {ctx.rung} {os.getpid()} start\n")
@@ -53,9 +96,15 @@ def main(settings: dict[str, Any]) -> None:
             check_trial_time()  # where SIGTERM/SIGUSR1 stop the trial
         with open(calls, "a") as f:
             f.write(f"{ctx.trial_id} {ctx.rung} {os.getpid()} done\n")
+        if settings.get("objectives", "one") == "two":
+            return values(config.x, ctx.budget)
         return value(config.x, ctx.budget)
 
-    queue = SearchJobQueue(settings["url"], heartbeat_timeout=settings["heartbeat_timeout"])
+    queue = SearchJobQueue(
+        settings["url"],
+        heartbeat_timeout=settings["heartbeat_timeout"],
+        max_attempts=settings.get("max_attempts", 3),
+    )
     kind = settings["schedule"]
     if kind == "asha":
         schedule: Any = ASHASchedule(9, 3, 1, max_trials=settings["trials"])
@@ -68,25 +117,35 @@ def main(settings: dict[str, Any]) -> None:
     config = ADict(
         x=0.0, experiment=ADict(project_name="shared", sql=ADict(db_path=settings["url"]))
     )
+    objectives: dict[str, Any] = {}
+    if settings.get("objectives", "one") == "two":
+        objectives = {"mode": {"acc": "max", "ms": "min"}, "constraint_keys": ["c"]}
+    sampler = make_sampler(settings.get("sampler", "random"))
     search = Search(
         config,
         SPACES,
-        sampler=RandomSampler(seed=7),
+        sampler=sampler,
         schedule=schedule,
         tracker=SQLLogger,
         executor=DatabaseExecutor(queue),
         search_id=settings["search_id"],
         checkpoint_root=settings["root"],
         progress=False,
+        timeout=settings.get("timeout"),
+        resume=settings.get("resume", False),
+        **objectives,
     )
     result = search.main(trial)()
-    answer = {
+    answer: dict[str, Any] = {
         "trial_id": result.trial_id,
         "metric": result.metric,
         "budget": result.budget,
         "run_id": result.run_id,
         "x": result.config.x,
         "evaluations": sum(len(rung) for rung in result.logs),
+        "timed_out": result.timed_out,
+        "front": [[m.trial_id, m.run_id, dict(m.metric)] for m in result.get("front", [])],
+        "seen": seen(sampler),
     }
     with open(f"{settings['out']}.{os.getpid()}.json", "w") as f:
         json.dump(answer, f)

@@ -139,3 +139,51 @@ def test_a_completed_trial_gets_its_metric_as_the_value() -> None:
     assert trial.state.name == "COMPLETE" and trial.value == 0.2
     assert trial.intermediate_values == {0: 0.3, 1: 0.2}
     assert sampler.study.best_value == 0.2
+
+
+# -- adopting another worker's trial (shared searches) ------------------------------------------
+MIXED = {
+    "lr": {"param_type": "FLOAT", "param_range": (1e-3, 1.0), "space_type": "LOG"},
+    "layers": {"param_type": "INTEGER", "param_range": (1, 4)},
+    "shape": {"param_type": "CATEGORY", "categories": [(8, 8), (16, 4)]},  # Optuna holds indices
+}
+
+
+def test_an_adopted_point_is_the_optuna_trial_and_is_told_like_an_own_one() -> None:
+    sampler = OptunaSampler(optuna.samplers.TPESampler(seed=0))
+    sampler.setup(SearchSpace(MIXED), "max")
+    stored = {"lr": 0.0123456789, "layers": 3, "shape": [16, 4]}  # as JSON gives it back
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sampler.adopt(5, stored)
+    (trial,) = sampler.study.trials
+    assert trial.params == {"lr": 0.0123456789, "layers": 3, "shape": 1}
+    sampler.tell(5, 0, 1, 0.5, COMPLETED)
+    assert sampler.study.trials[0].value == 0.5
+    assert sampler.ask(6) is not None and len(sampler.study.trials) == 2
+
+
+def test_a_point_outside_this_workers_space_is_refused() -> None:
+    sampler = OptunaSampler(optuna.samplers.RandomSampler(seed=0))
+    sampler.setup(SearchSpace(LR), "max")
+    with pytest.raises(SearchSettingError, match="must run the same search space"):
+        sampler.adopt(0, {"lr": 5.0})  # outside (1e-3, 1): Optuna would draw another
+    with pytest.raises(SearchSettingError, match="must run the same search space"):
+        sampler.adopt(1, {"lr": 0.1, "momentum": 0.9})
+    with pytest.raises(SearchSettingError, match="adopt\\(\\) before setup"):
+        OptunaSampler(optuna.samplers.RandomSampler()).adopt(0, {"lr": 0.1})
+
+
+def test_bohb_observes_an_adopted_point_but_does_not_count_it_as_its_proposal() -> None:
+    from ato.hyperopt import BOHBSampler
+    from ato.hyperopt.bohb import encode
+
+    sampler = BOHBSampler(seed=0)
+    with pytest.raises(SearchSettingError, match="adopt\\(\\) before setup"):
+        sampler.adopt(0, {"lr": 0.1})
+    space = SearchSpace(LR)
+    sampler.setup(space, "max")
+    sampler.adopt(3, {"lr": 0.1})
+    sampler.tell(3, 0, 1, 0.7, CONTINUE)
+    assert sampler.observations == {1: {3: (encode(space, {"lr": 0.1}), 0.7)}}
+    assert sampler.proposed_from == {}

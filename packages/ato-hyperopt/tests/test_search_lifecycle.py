@@ -194,6 +194,7 @@ def test_the_same_search_resumed_from_two_processes_refuses_the_second(tmp_path)
     _, err = second.communicate(timeout=300)
     assert second.returncode != 0 and not (second_dir / "started").exists()
     assert f"SearchLockedError: search 'twin' is running in process {first.pid}" in err
+    assert "several processes at once, give each executor=DatabaseExecutor(" in err
     (first_dir / "go").touch()
     out, err = first.communicate(timeout=300)
     assert first.returncode == 0 and "finished" in out, err

@@ -1,6 +1,9 @@
 """DatabaseExecutor over any JobQueue (here an in-memory one, no tracker): worker threads
 share one search, each job runs once, every worker returns the same answer, a seeded
-sampler never hands one point to two workers, and a worker with other settings is refused."""
+sampler never hands one point to two workers, and a worker with other settings is refused.
+Several objectives and constraints are shared (each job stores its score) and answer as one
+process does; an unseeded Optuna sampler and BOHB adopt the other workers' trials and learn
+from every result, also when the search is resumed by new workers."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from ato.hyperopt import (
     DatabaseExecutor,
     HyperbandSchedule,
     JobQueue,
+    OptunaSampler,
     RandomSampler,
     Search,
     SearchSettingError,
@@ -126,36 +130,54 @@ class Plan:
         return True
 
 
-def _run(
-    queue: MemoryQueue,
-    schedule: Callable[[], Any],
-    workers: int,
-    seed: Callable[[int], int] = lambda i: 3,
-) -> tuple[list[Any], list[tuple[int, int]], list[BaseException]]:
-    results: list[Any] = []
-    calls: list[tuple[int, int]] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
+def _trial(calls: list[tuple[int, int]], lock: threading.Lock) -> Callable[[Any], float]:
     def trial(config: Any) -> float:
         ctx = trial_context()
         with lock:
             calls.append((ctx.trial_id, ctx.rung))
         return -((config.x - 0.3) ** 2) + 0.001 * ctx.budget
 
+    return trial
+
+
+def _run(
+    queue: MemoryQueue,
+    schedule: Callable[[], Any],
+    workers: int,
+    seed: Callable[[int], int] = lambda i: 3,
+    *,
+    sampler: Callable[[int], Any] | None = None,
+    trial: Callable[[list[tuple[int, int]], threading.Lock], Callable[[Any], Any]] = _trial,
+    samplers: list[Any] | None = None,
+    **options: Any,
+) -> tuple[list[Any], list[tuple[int, int]], list[BaseException]]:
+    """Run ``workers`` threads of one search over ``queue``; their results, the (trial, rung)
+    of every call of the trial function and the errors raised. ``samplers`` (if given)
+    receives each worker's sampler."""
+    results: list[Any] = []
+    calls: list[tuple[int, int]] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+    func = trial(calls, lock)
+
     def work(i: int, tmp: str = "") -> None:
+        mine = sampler(i) if sampler is not None else RandomSampler(seed=seed(i))
+        if samplers is not None:
+            with lock:
+                samplers.append(mine)
         search = Search(
             ADict(x=0.0),
             SPACES,
-            sampler=RandomSampler(seed=seed(i)),
+            sampler=mine,
             schedule=schedule(),
             executor=DatabaseExecutor(queue.worker(f"w{i}")),
             search_id="mem",
             checkpoint_root=tmp,
             progress=False,
+            **options,
         )
         try:
-            result = search.main(trial)()
+            result = search.main(func)()
         except BaseException as exc:
             errors.append(exc)
             return
@@ -221,19 +243,164 @@ def test_a_worker_with_other_settings_is_refused(
     assert "every worker of a shared search must run the same" in str(errors[0])
 
 
-@pytest.mark.parametrize(
-    "options",
-    [{"mode": {"acc": "max", "ms": "min"}}, {"mode": "max", "constraint_keys": ["c"]}],
-    ids=["two-objectives", "a-constraint"],
-)
-def test_several_objectives_are_refused_by_the_shared_executor(options: dict) -> None:
-    with pytest.raises(SearchSettingError, match="cannot be shared through the database yet"):
-        Search(
-            ADict(x=0.0),
-            SPACES,
-            sampler=RandomSampler(seed=0),
-            schedule=HyperbandSchedule(max_budget=9, reduction_factor=3),
-            executor=DatabaseExecutor(MemoryQueue().worker("w")),
-            progress=False,
-            **options,
+def _scored(calls: list[tuple[int, int]], lock: threading.Lock) -> Callable[[Any], Any]:
+    """Two objectives (``acc`` max near x = 0.3, ``ms`` min) and a constraint ``c``
+    (feasible when x >= 0.1), deterministic in (x, budget)."""
+
+    def trial(config: Any) -> dict[str, float]:
+        ctx = trial_context()
+        with lock:
+            calls.append((ctx.trial_id, ctx.rung))
+        acc = -((config.x - 0.3) ** 2) + 0.001 * ctx.budget
+        return {"acc": acc, "ms": 10 * config.x, "c": 0.1 - config.x}
+
+    return trial
+
+
+OBJECTIVES = [
+    {"mode": {"acc": "max", "ms": "min"}, "constraint_keys": ["c"]},
+    {"mode": "max", "metric_key": "acc", "constraint_keys": ["c"]},
+]
+
+
+def _front(result: Any) -> list[tuple[int, Any, dict[str, float]]]:
+    return [(m.trial_id, m.budget, dict(m.metric)) for m in result.front]
+
+
+@pytest.mark.parametrize("options", OBJECTIVES, ids=["two-objectives", "one-constrained"])
+def test_a_shared_search_with_several_objectives_answers_as_one_process(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, options: dict[str, Any]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    queue = MemoryQueue()
+    schedule = lambda: HyperbandSchedule(9, 3, 1)  # noqa: E731
+    results, calls, errors = _run(queue, schedule, 3, trial=_scored, **options)
+    assert errors == []
+    assert Counter(calls).most_common(1)[0][1] == 1
+    keys = [*options["mode"], "c"] if isinstance(options["mode"], dict) else ["acc", "c"]
+    assert all(len(job["result"]["score"]) == len(keys) for job in queue.jobs.values())
+    one: list[tuple[int, int]] = []
+    alone = Search(
+        ADict(x=0.0),
+        SPACES,
+        sampler=RandomSampler(seed=3),
+        schedule=schedule(),
+        progress=False,
+        checkpoint_root="alone",
+        **options,
+    ).main(_scored(one, threading.Lock()))()
+    assert sorted(calls) == sorted(one)  # the same decisions, given the same results
+    for result in results:
+        assert (result.trial_id, result.budget, dict(result.metric)) == (
+            alone.trial_id,
+            alone.budget,
+            dict(alone.metric),
         )
+        assert _front(result) == _front(alone) and len(alone.front) >= 1
+        assert all(m.metric.c <= 0 for m in result.front)
+
+
+def test_asha_shares_a_multi_objective_search(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ato.hyperopt.answer import Evaluation, find_answer, find_front
+    from ato.hyperopt.objectives import Objectives
+    from ato.hyperopt.shared import score_of
+
+    monkeypatch.chdir(tmp_path)
+    queue = MemoryQueue()
+    schedule = lambda: ASHASchedule(9, 3, 1, max_trials=24)  # noqa: E731
+    results, calls, errors = _run(queue, schedule, 3, trial=_scored, **OBJECTIVES[0])
+    assert errors == [] and len(results) == 3
+    assert Counter(calls).most_common(1)[0][1] == 1
+    objectives = Objectives(("acc", "ms"), ("max", "min"), ("c",))
+    evaluations = [
+        Evaluation(
+            j["trial_id"],
+            j["rung"],
+            j["payload"]["budget"],
+            float(j["result"]["metric"]),
+            False,
+            None,
+            score_of(j, objectives),
+        )
+        for j in queue.jobs.values()
+    ]
+    answer = find_answer(evaluations, "max")
+    front = [(e.trial_id, e.budget) for e in find_front(evaluations)]
+    assert answer is not None and front
+    for result in results:
+        assert (result.trial_id, result.budget) == (answer.trial_id, answer.budget)
+        assert [(m.trial_id, m.budget) for m in result.front] == front
+
+
+def test_an_unseeded_optuna_sampler_is_shared_by_adoption(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    monkeypatch.chdir(tmp_path)
+    queue = MemoryQueue()
+    samplers: list[Any] = []
+    results, calls, errors = _run(
+        queue,
+        lambda: ASHASchedule(9, 3, 1, max_trials=16),
+        3,
+        sampler=lambda i: OptunaSampler(optuna.samplers.TPESampler(n_startup_trials=4)),
+        samplers=samplers,
+    )
+    assert errors == [] and len(results) == 3
+    assert Counter(calls).most_common(1)[0][1] == 1  # no job evaluated twice
+    assert len({(r.trial_id, r.metric) for r in results}) == 1
+    jobs = list(queue.jobs.values())
+    xs = {j["trial_id"]: j["payload"]["values"]["x"] for j in jobs if j["rung"] == 0}
+    assert len(xs) == 16 and len(set(xs.values())) == 16
+    steps: dict[float, dict[int, float]] = {x: {} for x in xs.values()}
+    for job in jobs:
+        steps[xs[job["trial_id"]]][job["rung"]] = float(job["result"]["metric"])
+    for sampler in samplers:  # every worker's study holds every trial with every result
+        seen = {t.params["x"]: dict(t.intermediate_values) for t in sampler.study.trials}
+        assert seen == steps
+
+
+def test_bohb_workers_resume_a_shared_search_and_learn_from_every_result(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ato.hyperopt import BOHBSampler
+
+    monkeypatch.chdir(tmp_path)
+    queue = MemoryQueue()
+    schedule = lambda: ASHASchedule(9, 3, 1, max_trials=30)  # noqa: E731
+
+    def stopping(calls: list[tuple[int, int]], lock: threading.Lock) -> Callable[[Any], float]:
+        def trial(config: Any) -> float:  # SIGTERM's effect: stop once 8 calls were made
+            with lock:
+                if len(calls) >= 8:
+                    raise KeyboardInterrupt("stop")
+                ctx = trial_context()
+                calls.append((ctx.trial_id, ctx.rung))
+            return -((config.x - 0.3) ** 2) + 0.001 * ctx.budget
+
+        return trial
+
+    _, first, errors = _run(queue, schedule, 2, sampler=lambda i: BOHBSampler(), trial=stopping)
+    assert len(errors) == 2 and all(isinstance(e, KeyboardInterrupt) for e in errors)
+    assert len(first) == 8 and not queue.finished
+    samplers: list[Any] = []
+    results, calls, errors = _run(
+        queue, schedule, 2, sampler=lambda i: BOHBSampler(), samplers=samplers, resume=True
+    )
+    assert errors == [] and len(results) == 2
+    assert not set(first) & set(calls) and Counter(calls).most_common(1)[0][1] == 1
+    jobs = list(queue.jobs.values())
+    assert all(j["state"] == "done" for j in jobs) and len(jobs) == len(first) + len(calls)
+    seen: dict[Any, list[int]] = {}
+    for job in jobs:
+        seen.setdefault(job["payload"]["budget"], []).append(job["trial_id"])
+    for sampler in samplers:  # each worker's model holds every worker's results
+        assert {b: sorted(o) for b, o in sampler.observations.items()} == {
+            b: sorted(t) for b, t in seen.items()
+        }
+    assert sum(b is not None for s in samplers for b in s.proposed_from.values()) > 0
+    assert len({(r.trial_id, r.metric) for r in results}) == 1

@@ -1,8 +1,8 @@
 """The job queue of shared searches (ato.tracker.search_jobs, revision 0008) on SQLite,
 PostgreSQL and MariaDB: claims are exclusive and oldest first, a result is recorded once and
 only by the claim's holder, stale claims come back (then fail after the retry limit),
-released jobs are claimable again, events have one order, and threads claiming at once never
-share a job."""
+released jobs are claimable again, events have one order, a result keeps its score (texts;
+a float NaN is refused), and threads claiming at once never share a job."""
 
 from __future__ import annotations
 
@@ -69,6 +69,24 @@ def test_a_result_is_recorded_once_by_the_claims_holder(db_url: str) -> None:
         1,
         2,
     )
+
+
+def test_a_result_keeps_a_score_of_texts_and_refuses_a_float_nan(db_url: str) -> None:
+    a = _queue(db_url, "a")
+    _add(a, [_job(0), _job(1)])
+    a.claim(SEARCH)
+    with pytest.raises(ValueError, match=r"result\['score'\]\[1\] is nan: .*as text"):
+        a.complete(SEARCH, "trial-0/rung-0", {"metric": "0.5", "score": [0.5, float("nan")]})
+    score = ["0.5", "nan", "-inf", "1e-300"]  # objectives then constraints, as ato.hyperopt
+    result = {"metric": "0.5", "error": None, "run_id": 3, "score": score}
+    assert a.complete(SEARCH, "trial-0/rung-0", result) is True
+    a.claim(SEARCH)
+    with pytest.raises(ValueError, match=r"result\['metric'\] is inf"):
+        a.plan(SEARCH, lambda plan: plan.complete("trial-1/rung-0", {"metric": float("inf")}))
+    done = [j for j in a.jobs(SEARCH) if j["state"] == "done"]
+    assert [j["result"] for j in done] == [result]
+    events = a.plan(SEARCH, lambda plan: plan.events(0))
+    assert [e[2]["result"] for e in events if e[1] == "finished"] == [result]
 
 
 def test_events_come_in_stamp_order(db_url: str) -> None:

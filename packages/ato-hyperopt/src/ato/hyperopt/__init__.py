@@ -41,6 +41,7 @@ from .ray_executor import RayExecutor
 from .recording import Records
 from .result import SearchResult
 from .samplers import (
+    AdoptingSampler,
     GridSampler,
     ObjectivesSampler,
     OptunaSampler,
@@ -62,6 +63,7 @@ from .timeouts import check_trial_time
 from .tracking import current_logger
 
 __all__ = [
+    "AdoptingSampler",
     "ANSWER_TAG",
     "ASHASchedule",
     "AsyncSchedule",

@@ -160,10 +160,15 @@ class BOHBSampler:
     reaches the top budget. The algorithm and its defaults are those of Falkner et al. (ICML
     2018); see ``ato.hyperopt.bohb``. Needs numpy (``pip install "ato-hyperopt[bohb]"``).
 
+    In a search shared through the database each worker keeps its own model, fed by every
+    worker's results; the configurations other workers proposed are adopted (``adopt``), so
+    the workers' draws need not agree.
+
     Args:
         seed: seeds the random configurations (the same stream as ``RandomSampler(seed)``) and
             the model's draws. With a seed and a synchronous schedule a search is reproducible
-            and resumes with the same decisions.
+            and resumes with the same decisions (in one process or over torch.distributed; a
+            shared search's decisions depend on which worker makes them).
         min_points_in_model: N_min, the fewest observations a density is fitted to (default:
             number of parameters + 1). A budget is used once it has N_min + 2 observations.
         top_fraction: q, the share of a budget's observations that are good (default 0.15).
@@ -266,10 +271,23 @@ class BOHBSampler:
         self.proposed_from[trial_id] = budget
         return point
 
+    def adopt(self, trial_id: int, point: dict[str, Any]) -> None:
+        """Take ``point`` (proposed by another worker of a shared search) as trial
+        ``trial_id``'s configuration: its results become observations like those of the
+        sampler's own trials (it is not in ``proposed_from``, which lists this sampler's own
+        proposals).
+
+        Raises:
+            SearchSettingError: before ``setup``.
+        """
+        if self._space is None:
+            raise SearchSettingError("BOHBSampler.adopt() before setup(); pass it to a Search")
+        self._asked[trial_id] = dict(point)
+
     def tell(self, trial_id: int, rung: int, budget: Any, metric: float, state: str) -> None:
         """Record ``metric`` as the observation of the trial's configuration at ``budget``
-        (at ``rung`` when the schedule has no budgets). Trials it did not propose are
-        ignored."""
+        (at ``rung`` when the schedule has no budgets). Trials it did not propose (or adopt)
+        are ignored."""
         point = self._asked.get(trial_id)
         if point is None or self._space is None:
             return

@@ -10,8 +10,9 @@ A lock left by a process that died (SIGKILL, power loss) is *stale*: when its pi
 runs on this host, the next search moves it aside and takes the lock. A lock written on
 another host is never taken as stale (its pid cannot be checked from here); the error says
 which file to delete. The lock guards searches that share a checkpoint folder (one machine,
-or a shared disk). Where the folder cannot be written (a read-only disk), the search logs a
-warning and runs without the lock.
+or a shared disk). A search shared through the database (``DatabaseExecutor``) takes no lock:
+any number of processes run it at once. Where the folder cannot be written (a read-only
+disk), the search logs a warning and runs without the lock.
 """
 
 from __future__ import annotations
@@ -158,5 +159,8 @@ class SearchLock:
         return (
             f"search {self.search_dir.name!r} is running in process {pid} on {host or '?'} "
             f"(lock file {self.path}); a search runs in one process at a time. Wait for it to "
-            f"end, or, if that process is gone, delete the lock file and resume again"
+            f"end, or, if that process is gone, delete the lock file and resume again. To run "
+            f"one search from several processes at once, give each "
+            f"executor=DatabaseExecutor(SearchJobQueue(url)) (docs/hyperopt.md, 'Running on a "
+            f"cluster')"
         )

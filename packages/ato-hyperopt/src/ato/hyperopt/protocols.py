@@ -121,8 +121,10 @@ class JobQueue(Protocol):
 
     A job is a dict with ``job_key``, ``trial_id``, ``rung``, ``bracket``, ``payload`` (JSON:
     the trial's values, budgets, batch), ``state`` (``queued``/``claimed``/``done``/
-    ``failed``), ``claimed_by``, ``attempts``, ``result`` (``{'metric': text, 'error', 'run_id'}``
-    once finished), ``created_seq`` and ``done_seq``. Every job created or finished gets the
+    ``failed``), ``claimed_by``, ``attempts``, ``result`` (JSON, once finished: ``{'metric':
+    text, 'error', 'run_id'}``, plus ``'score': [text, ...]``, the objective then constraint
+    values, in a search with several objectives or constraints), ``created_seq`` and
+    ``done_seq``. Every job created or finished gets the
     next stamp of its search under the search's lock, so all workers see one order of events.
     """
 

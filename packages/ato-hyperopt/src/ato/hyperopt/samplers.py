@@ -25,6 +25,16 @@ deterministic given its seed and this call sequence reproduces a search exactly 
 resuming relies on). A sampler may set ``replicable = True`` when it proposes the same points
 in every process whatever it is told (the grid, a seeded random sampler): a distributed search
 then runs the synchronous schedule on every rank instead of sending each rung from rank 0.
+
+**Shared searches** (``DatabaseExecutor``): each trial's configuration is stored with its job
+when the worker that decided it creates the job, and every other worker's sampler is given
+that configuration, never a point of its own. A sampler with ``adopt(trial_id, point)`` (see
+``AdoptingSampler``: ``OptunaSampler``, ``BOHBSampler``) is handed the stored point instead of
+being asked, and is then told the trial's results like those of its own trials, so its random
+state need not agree between workers (an unseeded or model-based sampler works). A sampler
+without ``adopt`` (the grid, ``RandomSampler``) is asked for the trial all the same, so that a
+seeded one stays in step and never proposes a point another worker already got; the stored
+point is used either way. A custom sampler that learns from results should define ``adopt``.
 """
 
 from __future__ import annotations
@@ -40,6 +50,7 @@ from .searchspace import MAX_GRID_SIZE, Param, SearchSpace
 __all__ = [
     "COMPLETED",
     "CONTINUE",
+    "AdoptingSampler",
     "STOPPED",
     "GridSampler",
     "OptunaSampler",
@@ -76,6 +87,17 @@ class ObjectivesSampler(Protocol):
 
     def use_objectives(self, objectives: Objectives) -> None:
         """Receive the search's objectives and constraint keys."""
+
+
+@runtime_checkable
+class AdoptingSampler(Protocol):
+    """A sampler that can take a configuration proposed elsewhere (by another worker of a
+    shared search) as one of its trials (see the module docstring)."""
+
+    def adopt(self, trial_id: int, point: dict[str, Any]) -> None:
+        """Take ``point`` (``{dotted name: value}``, active parameters only) as the
+        configuration of trial ``trial_id``, in place of ``ask(trial_id)``: later ``tell``
+        calls for the trial report on it."""
 
 
 @runtime_checkable
@@ -183,6 +205,11 @@ class OptunaSampler:
         sampler: an ``optuna.samplers.BaseSampler`` instance, e.g. ``TPESampler(seed=0)``.
             Seed it to make the search reproducible (and resumable with the same decisions).
 
+    In a search shared through the database, every worker keeps its own study: the trials
+    other workers created are added to it with their stored parameters (``adopt``: Optuna's
+    ``enqueue_trial`` then ``ask``) and told their results, so each worker's sampler learns
+    from every worker's results and the sampler need not be seeded.
+
     Attributes:
         study: the in-memory ``optuna.Study`` of the search (None until ``setup``).
 
@@ -232,9 +259,45 @@ class OptunaSampler:
         self._trials[trial_id] = (trial, set())
         return self._space.ordered(point)
 
+    def adopt(self, trial_id: int, point: dict[str, Any]) -> None:
+        """Add ``point`` (proposed by another worker of a shared search) to the study as the
+        running trial ``trial_id``: enqueued, then asked, so the Optuna trial holds exactly
+        these parameters.
+
+        Raises:
+            SearchSettingError: before ``setup``, or ``point`` does not fit this search space
+                (workers run different search spaces).
+        """
+        if self._space is None:
+            raise SearchSettingError("OptunaSampler.adopt() before setup(); pass it to a Search")
+        params = {param.name: param for param in self._space.params}
+        unfit = [k for k, v in point.items() if k not in params or not _fits(params[k], v)]
+        if unfit:
+            raise self._not_held(trial_id, point, f"{sorted(unfit)} are not in it")
+        fixed = {name: _internal(params[name], value) for name, value in point.items()}
+        self.study.enqueue_trial(fixed)
+        trial = self.study.ask()
+        got: dict[str, Any] = {}
+        for param in self._space.params:
+            if param.is_active(got):
+                got[param.name] = _suggest(trial, param)
+        taken = {p.name: _internal(p, got[p.name]) for p in self._space.params if p.name in got}
+        if set(got) != set(point) or taken != fixed:
+            raise self._not_held(trial_id, point, f"its conditions give {got!r}")
+        self._trials[trial_id] = (trial, set())
+
+    @staticmethod
+    def _not_held(trial_id: int, point: dict[str, Any], why: str) -> SearchSettingError:
+        return SearchSettingError(
+            f"trial {trial_id} of the shared search has the configuration {point!r}, which "
+            f"this worker's search space does not hold ({why}): every worker must run the "
+            f"same search space"
+        )
+
     def tell(self, trial_id: int, rung: int, budget: Any, metric: Metric, state: str) -> None:
         """Report ``metric`` at step ``rung`` (once per rung, finite metrics only); close the
-        Optuna trial unless ``state`` is ``CONTINUE``. Trials it did not propose are ignored."""
+        Optuna trial unless ``state`` is ``CONTINUE``. Trials it did not propose (or adopt) are
+        ignored."""
         if trial_id not in self._trials:
             return
         if isinstance(metric, Score):
@@ -303,13 +366,41 @@ def optuna_constraints(trial: Any) -> list[float]:
     return [float(c) for c in trial.user_attrs.get(CONSTRAINTS_ATTR, [])]
 
 
+def _fits(param: Param, value: Any) -> bool:
+    """Whether ``value`` is one of ``param``'s values (a stored list matches a tuple
+    category)."""
+    if param.kind == "CATEGORY":
+        return any(
+            c == value or (isinstance(c, tuple) and list(c) == value) for c in param.categories
+        )
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if param.kind == "INTEGER" and not isinstance(value, int):
+        return False
+    return number and param.low <= value <= param.high
+
+
+def _plain(param: Param) -> bool:
+    """Whether Optuna can hold ``param``'s categories as they are (else by their index)."""
+    return all(isinstance(c, (type(None), bool, int, float, str)) for c in param.categories)
+
+
+def _internal(param: Param, value: Any) -> Any:
+    """``value`` of ``param`` as `_suggest` asks Optuna for it (a category's index when the
+    categories are not plain values; a stored list matches a tuple category)."""
+    if param.kind != "CATEGORY" or _plain(param):
+        return value
+    for index, category in enumerate(param.categories):
+        if category == value or (isinstance(category, tuple) and list(category) == value):
+            return index
+    return value
+
+
 def _suggest(trial: Any, param: Param) -> Any:
     if param.kind == "FLOAT":
         return trial.suggest_float(param.name, float(param.low), float(param.high), log=param.log)
     if param.kind == "INTEGER":
         return trial.suggest_int(param.name, param.low, param.high, log=param.log)
-    plain = all(isinstance(c, (type(None), bool, int, float, str)) for c in param.categories)
-    if plain:
+    if _plain(param):
         return trial.suggest_categorical(param.name, list(param.categories))
     index = trial.suggest_categorical(param.name, list(range(len(param.categories))))
     return param.categories[index]

@@ -385,7 +385,7 @@ class HyperbandSchedule:
 
     def bracket_batches(
         self, s: int, source: TrialSource, mode: str
-    ) -> Generator[list[Job], list[float], bool]:
+    ) -> Generator[list[Job], list[Metric], bool]:
         """Bracket ``s`` alone: yield each of its rungs' jobs and receive their metrics
         (brackets are independent, so a shared search may run several at once); returns
         False when the sampler gave no configuration for it."""

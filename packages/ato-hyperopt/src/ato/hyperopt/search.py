@@ -194,12 +194,6 @@ class Search(HyperOpt):
             metric_key=self.objectives.keys[0],
             **options,
         )
-        if self.objectives.several and isinstance(self.executor, DatabaseExecutor):
-            raise SearchSettingError(
-                "a search with several objectives or constraints cannot be shared through the "
-                "database yet (DatabaseExecutor records one metric per job); run it in one "
-                "process, over torch.distributed or with RayExecutor"
-            )
 
     def planned_rounds(self) -> int:
         """Number of rung batches the search will run, when known before it starts (for the

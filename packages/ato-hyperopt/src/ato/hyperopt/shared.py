@@ -5,10 +5,13 @@ The database holds the search's jobs (see [`JobQueue`][ato.hyperopt.JobQueue]). 
 created and every job finished gets the next stamp of the search under the search's lock, so
 the events have one order. Each worker keeps a **replica** of the schedule and the sampler and
 replays the events in that order: a ``created`` event makes the replica take the same
-decision again (``next_job()`` of ASHA, the next rung batch of a synchronous schedule; the
-sampler is asked for the trial as well, so a seeded sampler stays in step and never proposes
-a point another worker already got, but the trial's values are the recorded ones), a
-``finished`` event reports the result (to the schedule and, through it, to the sampler). A
+decision again (``next_job()`` of ASHA, the next rung batch of a synchronous schedule); the
+trial's values are always the recorded ones: a sampler with ``adopt`` (Optuna's, BOHB) is
+handed them instead of being asked, any other is asked as well, so a seeded one stays in step
+and never proposes a point another worker already got (see ``ato.hyperopt.samplers``). A
+``finished`` event reports the result (to the schedule and, through it, to the sampler): its
+metric, or with several objectives or constraints its `Score`, which the job's result holds
+as ``score`` (the objective then constraint values, as text). A
 decision is made only while holding the lock and after replaying every earlier event, so all
 replicas agree; a worker whose decision did not commit rebuilds its replica from the events.
 Each replay step costs what the schedule's own step costs (ASHA: O(log n)), so a job's
@@ -36,15 +39,16 @@ from typing import Any
 
 from ato.adict import ADict
 
-from .answer import Evaluation, find_answer, rank_trials
+from .answer import Evaluation, find_answer, find_front, rank_trials
 from .checkpoints import prune_checkpoints
 from .configs import to_adict
 from .errors import NoAnswerError, SearchSettingError
 from .executors import DatabaseExecutor
 from .keys import BUDGET, ERROR, METRIC, NUM_HALVED, RUN_ID, TRIAL_ID
 from .metric import worst
-from .objectives import Metric
+from .objectives import Metric, Objectives, Score
 from .result import SearchResult
+from .samplers import AdoptingSampler, ObjectivesSampler
 from .schedules import WAIT, AsyncSchedule, HyperbandSchedule, Job
 from .tagging import tag_answer
 
@@ -56,11 +60,11 @@ QUEUED_BATCH = "queued"
 
 class _ReplayBook:
     """The trial table of a replica (around the search's own, ``book``): a trial created by
-    another worker gets its recorded values (the sampler is asked all the same, to stay in
-    step)."""
+    another worker gets its recorded values, adopted by a ``sampler`` that can (else the
+    sampler is asked all the same, to stay in step)."""
 
-    def __init__(self, book: Any) -> None:
-        self._book = book
+    def __init__(self, book: Any, sampler: Any) -> None:
+        self._book, self._sampler = book, sampler
         self.values: dict[int, dict[str, Any]] = book.values
         self.recorded: dict[int, dict[str, Any]] = {}
 
@@ -68,6 +72,10 @@ class _ReplayBook:
         """The next trial id (values: the recorded ones, else the sampler's), or None."""
         trial_id = len(self.values)
         recorded = self.recorded.pop(trial_id, None)
+        if recorded is not None and isinstance(self._sampler, AdoptingSampler):
+            self._sampler.adopt(trial_id, recorded)
+            self.values[trial_id] = recorded
+            return trial_id
         asked: int | None = self._book.new_trial()
         if recorded is not None:
             self.values[trial_id] = recorded
@@ -83,11 +91,11 @@ class _ReplayBook:
 class _Stream:
     """One generator of rung batches (a successive-halving bracket) and its current batch."""
 
-    batches: Generator[list[Job], list[float], Any]
+    batches: Generator[list[Job], list[Metric], Any]
     number: int
     batch: int = -1
     jobs: list[Job] = field(default_factory=list)
-    metrics: dict[tuple[int, int], float] = field(default_factory=dict)
+    metrics: dict[tuple[int, int], Metric] = field(default_factory=dict)
     over: bool = False
 
     def ready(self) -> bool:
@@ -114,7 +122,9 @@ class _Replica:
 
     def __init__(self, search: Any, make_book: Callable[[], Any]) -> None:
         self.search, self.mode = search, search.mode
-        self.book = _ReplayBook(make_book())
+        self.book = _ReplayBook(make_book(), search.sampler)
+        if isinstance(search.sampler, ObjectivesSampler):
+            search.sampler.use_objectives(search.objectives)
         search.sampler.setup(search.space, search.mode)
         self.seq = 0
         self.values: dict[int, dict[str, Any]] = {}
@@ -123,7 +133,7 @@ class _Replica:
         schedule = search.schedule
         self.asha = isinstance(schedule, AsyncSchedule)
         self.streams: list[_Stream] = []
-        self._factories: list[Callable[[], Generator[list[Job], list[float], Any]]] = []
+        self._factories: list[Callable[[], Generator[list[Job], list[Metric], Any]]] = []
         if self.asha:
             schedule.start(self.book, self.mode)
         elif isinstance(schedule, HyperbandSchedule):
@@ -171,7 +181,7 @@ class _Replica:
     def _replay_finished(self, job: dict[str, Any]) -> None:
         key = (job["trial_id"], job["rung"])
         self.finished[key] = job
-        metric = metric_of(job, self.mode)
+        metric = ranked_of(job, self.search.objectives)
         if self.asha:
             self.search.schedule.report(job_of(job), metric)
         else:
@@ -242,7 +252,7 @@ class _Replica:
 
 def _bracket(
     schedule: HyperbandSchedule, s: int, book: _ReplayBook, mode: str
-) -> Callable[[], Generator[list[Job], list[float], Any]]:
+) -> Callable[[], Generator[list[Job], list[Metric], Any]]:
     return lambda: schedule.bracket_batches(s, book, mode)
 
 
@@ -261,6 +271,30 @@ def metric_of(job: dict[str, Any], mode: str) -> float:
     """The metric of a finished job (the worst value for ``mode`` when it has none)."""
     text = (job.get("result") or {}).get("metric")
     return worst(mode) if text is None else float(text)
+
+
+def ranked_of(job: dict[str, Any], objectives: Objectives) -> Metric:
+    """What a finished job is ranked by: its metric, or in a search with several objectives
+    or constraints its `Score` (see `score_of`)."""
+    if not objectives.several:
+        return metric_of(job, objectives.modes[0])
+    return score_of(job, objectives)
+
+
+def score_of(job: dict[str, Any], objectives: Objectives) -> Score:
+    """The `Score` of a finished job of a search with several objectives or constraints
+    (its result's ``score`` texts; NaN everywhere when it failed or has none)."""
+    result = job.get("result") or {}
+    texts = result.get("score")
+    if result.get("error") is not None or not texts:
+        return objectives.failed()
+    return objectives.from_values(dict(zip(objectives.stored_keys, map(float, texts), strict=True)))
+
+
+def score_texts(score: Score) -> list[str]:
+    """A `Score` as a job's result stores it: the objective then constraint values, as
+    ``repr`` text (JSON has no NaN or infinity)."""
+    return [repr(float(v)) for v in (*score.values, *score.constraints)]
 
 
 def job_of(job: dict[str, Any]) -> Job:
@@ -299,6 +333,8 @@ class SharedWorker:
         self.replica = _Replica(self.search, self.make_book)
         try:
             self._work()
+            if self.execution.timed_out:  # stopped early: answer with every result so far
+                self.queue.plan(self.search_id, self._catch_up)
             return self._answer()
         finally:
             self.execution.progress.close()
@@ -348,6 +384,10 @@ class SharedWorker:
         self.replica.seq = plan.seq
         return step
 
+    def _catch_up(self, plan: Any) -> None:
+        """Replay the events this worker has not seen yet (no decision)."""
+        self.replica.replay(plan.events(self.replica.seq))
+
     def _run_claimed(self, row: dict[str, Any]) -> None:
         job = job_of(row)
         self.execution.values[job.trial_id] = row["payload"]["values"]
@@ -361,11 +401,13 @@ class SharedWorker:
         if outcome.skipped:
             self.queue.release(self.search_id, key)
             return
-        result = {
+        result: dict[str, Any] = {
             "metric": repr(float(outcome.metric)),
             "error": outcome.error,
             "run_id": outcome.run_id,
         }
+        if outcome.score is not None and outcome.error is None:
+            result["score"] = score_texts(outcome.score)
         if self.replica.asha and not outcome.fatal:
             self.pending = (key, result)
         else:
@@ -398,6 +440,7 @@ class SharedWorker:
     def _answer(self) -> SearchResult:
         search, replica = self.search, self.replica
         finished = replica.finished
+        several = search.objectives.several
         evaluations = [
             Evaluation(
                 t,
@@ -406,6 +449,7 @@ class SharedWorker:
                 metric_of(job, search.mode),
                 job["result"].get("error") is not None,
                 job["result"].get("run_id"),
+                score_of(job, search.objectives) if several else None,
             )
             for (t, r), job in sorted(finished.items())
         ]
@@ -422,9 +466,7 @@ class SharedWorker:
                 self.search_id,
                 logs,
             )
-        job = finished[(answer.trial_id, answer.rung)]
-        extra = self._extra(job_of(job))
-        config = to_adict(search._target.build(replica.values[answer.trial_id], answer.rung, extra))
+        config = self._config(answer)
         timed_out = self.execution.timed_out
         if not timed_out and self.queue.finish_search(self.search_id, answer.run_id):
             tag_answer(search.tracker, config, answer.run_id)
@@ -439,6 +481,18 @@ class SharedWorker:
             search_id=self.search_id,
             run_id=answer.run_id,
         )
+        if several:  # as a one-process search answers (search._Execution._finish)
+            result.metric = self.execution._named(answer.score)
+            result.front = [
+                ADict(
+                    trial_id=e.trial_id,
+                    budget=e.budget,
+                    run_id=e.run_id,
+                    metric=self.execution._named(e.score),
+                    config=self._config(e),
+                )
+                for e in find_front(evaluations)
+            ]
         if search.records.result_facts:
             result.trial_id = answer.trial_id
             result.budget = answer.budget
@@ -449,6 +503,14 @@ class SharedWorker:
             f"metric={answer.metric:.6g}"
         )
         return result
+
+    def _config(self, evaluation: Evaluation) -> ADict:
+        """The config of a finished evaluation, as its trial got it."""
+        job = self.replica.finished[(evaluation.trial_id, evaluation.rung)]
+        values = self.replica.values[evaluation.trial_id]
+        return to_adict(
+            self.search._target.build(values, evaluation.rung, self._extra(job_of(job)))
+        )
 
     def _extra(self, job: Job) -> dict[str, Any] | None:
         if not self.search.records.trial_keys:

@@ -23,6 +23,7 @@ claims whose heartbeat is older than ``heartbeat_timeout`` (queued again, or ``f
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import socket
 import time
@@ -175,9 +176,17 @@ class SearchJobQueue:
         return run_transaction(self.engine, work)
 
     def complete(self, search_id: str, job_key: str, result: Mapping[str, Any]) -> bool:
-        """Record ``result`` (``metric`` as text, ``error``, ``run_id``) of this worker's job
-        (``done``, or ``failed`` when ``result['error']`` is set). True if recorded; False when
-        the claim was lost, in which case nothing is written (exactly once)."""
+        """Record ``result`` (JSON: ``metric`` as text, ``error``, ``run_id``; a search with
+        several objectives or constraints adds ``score``, its values as texts) of this
+        worker's job (``done``, or ``failed`` when ``result['error']`` is set). True if
+        recorded; False when the claim was lost, in which case nothing is written (exactly
+        once).
+
+        Raises:
+            ValueError: ``result`` holds a NaN or infinite float, which JSON columns cannot
+                store on every backend (store such numbers as text, e.g. ``repr(value)``).
+        """
+        _check_json_numbers(result, "result")
 
         def work(conn: Connection) -> bool:
             seq = _lock_search(conn, search_id, lock=True)
@@ -328,6 +337,7 @@ class Plan:
     def complete(self, job_key: str, result: Mapping[str, Any]) -> bool:
         """Record this worker's result inside this decision (see `SearchJobQueue.complete`),
         with the next stamp; False (nothing written) when the claim was lost."""
+        _check_json_numbers(result, "result")
         if not _record(
             self._conn, self.search_id, self._queue.worker_id, job_key, result, self.seq + 1
         ):
@@ -416,6 +426,25 @@ def _record(
         .values(state=state, result=dict(result), done_seq=seq, finished_at=utcnow())
     )
     return done.rowcount == 1
+
+
+def _check_json_numbers(value: Any, where: str) -> None:
+    """Refuse a NaN or infinite float anywhere in ``value`` (JSON has no such numbers).
+
+    Raises:
+        ValueError: naming the path of the number in ``value``.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(
+            f"{where} is {value!r}: a job's JSON cannot hold NaN or infinity; store the number "
+            f"as text (repr(value)), as ato.hyperopt does"
+        )
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _check_json_numbers(item, f"{where}[{key!r}]")
+    elif isinstance(value, (list, tuple)):
+        for pos, item in enumerate(value):
+            _check_json_numbers(item, f"{where}[{pos}]")
 
 
 def job_dict(row: Any) -> dict[str, Any]:
