@@ -63,6 +63,21 @@ class StoreOnlyBound(ADict):
         _set(self, key, value)
 
 
+class FrameOnlyBound(ADict):
+    """Bound: a Python ``__setattr__`` that does nothing: the cost of calling Python code from
+    the interpreter's attribute store (``slot_tp_setattro`` -> a new frame) and nothing else."""
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        pass
+
+
+class CStoreBound(ADict):
+    """Bound: ``__setattr__`` is ``dict.__setitem__`` itself (C, no Python frame): no conversion
+    of nested mappings and no protocol-key guard on attribute writes."""
+
+    __setattr__ = dict.__setitem__  # type: ignore[assignment]
+
+
 class NoGetattrBound(dict):  # type: ignore[type-arg]
     """Bound: the mapping as its own ``__dict__`` without ADict's ``__getattr__``."""
 
@@ -79,6 +94,8 @@ VARIANTS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "startswith": StartsWith,
     "first character": FirstChar,
     "bound: store only": StoreOnlyBound,
+    "bound: Python frame only": FrameOnlyBound,
+    "bound: C store, no checks": CStoreBound,
     "bound: no __getattr__": NoGetattrBound,
 }
 
@@ -122,10 +139,10 @@ def main() -> None:
     best = measure()
     base = best["dict"]
     print(f"Python {sys.version.split()[0]}; best of {REPEAT} x {NUMBER:,}; ns/op (ratio to dict)")
-    print(f"{'variant':<24}{'set':>20}{'get':>20}")
+    print(f"{'variant':<28}{'set':>20}{'get':>20}")
     for name, res in best.items():
         cells = "".join(f"{res[op]:>11.0f} ({res[op] / base[op]:.2f}x)" for op in GOALS)
-        print(f"{name:<24}{cells}")
+        print(f"{name:<28}{cells}")
     shipped = best["ADict (shipped)"]
     for op, goal in GOALS.items():
         ratio = shipped[op] / base[op]

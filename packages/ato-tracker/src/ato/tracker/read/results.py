@@ -7,7 +7,7 @@ database session that produced them has closed.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -119,11 +119,50 @@ class MetricSummary:
         return self.max if check_mode(mode) == "max" else self.min
 
 
+class ADictField:
+    """A field of a frozen dataclass that reads as an ``ato.adict.ADict`` built, when first
+    read, from the plain mapping it was given (then kept: every later read returns the same
+    ADict). Installed on the class after ``@dataclass`` made it (see `Run`).
+
+    Loading a project's runs therefore builds no ADict for a run whose config is never read.
+    That matters beyond the building itself: an ADict is its own ``__dict__`` (that is what
+    makes its attribute reads fast), so each one is a reference cycle that only Python's cyclic
+    garbage collector can free, and thousands of them make the collector's passes longer.
+
+    A value that is a plain ``dict`` or ``None`` (read as an empty ADict) is converted; any
+    other value (an ADict, or a mapping of the caller's) is returned as given.
+
+    Args:
+        name: the field's name; the built ADict is kept in the instance under ``_<name>_adict``.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.built = f"_{name}_adict"
+
+    def __get__(self, obj: object | None, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        state = obj.__dict__
+        value = state[self.name]
+        if value is not None and value.__class__ is not dict:
+            return value
+        built = state.get(self.built)
+        if built is None:  # setdefault: threads reading at once all get the first one stored
+            built = state.setdefault(self.built, ADict(value or {}))
+        return built
+
+    def __set__(self, obj: object, value: Mapping[str, Any] | None) -> None:
+        obj.__dict__[self.name] = value
+        obj.__dict__.pop(self.built, None)
+
+
 @dataclass(frozen=True)
 class Run:
     """A run with everything recorded for it.
 
-    ``config`` is an ``ato.adict.ADict`` (attribute access: ``run.config.model.lr``);
+    ``config`` is an ``ato.adict.ADict`` (attribute access: ``run.config.model.lr``), built
+    when first read (see `ADictField`; so is ``provenance``);
     ``tags`` a list of strings; ``status`` e.g. ``'running'``, ``'completed'``, ``'failed'``,
     ``'killed'`` or ``'crashed'`` (stored as running, but its writer stopped sending
     heartbeats: see ``ato.tracker.read.status``); ``start_time``/``end_time`` aware UTC
@@ -196,6 +235,10 @@ class Run:
         if rows:
             frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
         return frame
+
+
+for _name in ("config", "provenance"):  # plain JSON data until first read
+    setattr(Run, _name, ADictField(_name))
 
 
 # ---- Results of the read API shared by the ``ato`` command, the dashboard and users ----------
