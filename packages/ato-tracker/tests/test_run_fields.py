@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+import threading
 from datetime import datetime, timezone
 
 import pytest
@@ -21,7 +22,7 @@ def _run(config, **more) -> Run:
 def test_a_plain_config_reads_as_one_adict_built_on_first_read():
     source = {"model": {"lr": 0.1}, "layers": [{"w": 2}]}
     run = _run(source)
-    assert "_config_adict" not in vars(run)  # nothing built yet
+    assert vars(run)["_config_adict"] is None  # nothing built yet
     config = run.config
     assert type(config) is ADict and config.model.lr == 0.1 and config.layers[0].w == 2
     assert run.config is config  # kept: later reads return the same ADict
@@ -69,3 +70,20 @@ def test_runs_stay_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         run.config = ADict()  # type: ignore[misc]
     assert isinstance(Run.config, ADictField) and isinstance(Run.provenance, ADictField)
+
+
+def test_threads_reading_a_config_at_once_get_the_same_adict():
+    runs = [_run({"k": {"v": i}}) for i in range(200)]
+    barrier = threading.Barrier(4)
+    seen: list[list[int]] = []
+
+    def read() -> None:
+        barrier.wait()
+        seen.append([id(run.config) for run in runs])
+
+    threads = [threading.Thread(target=read) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(seen) == 4 and all(ids == seen[0] for ids in seen)

@@ -7,6 +7,7 @@ database session that produced them has closed.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -132,29 +133,41 @@ class ADictField:
     A value that is a plain ``dict`` or ``None`` (read as an empty ADict) is converted; any
     other value (an ADict, or a mapping of the caller's) is returned as given.
 
+    The value and the ADict built from it are kept as the instance attributes
+    ``_<name>_source`` and ``_<name>_adict``.
+
     Args:
-        name: the field's name; the built ADict is kept in the instance under ``_<name>_adict``.
+        name: the field's name.
     """
+
+    _building = threading.Lock()  # threads reading one field at once get one ADict
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self.source = f"_{name}_source"
         self.built = f"_{name}_adict"
 
     def __get__(self, obj: object | None, owner: type | None = None) -> Any:
         if obj is None:
             return self
-        state = obj.__dict__
-        value = state[self.name]
+        value = getattr(obj, self.source)
         if value is not None and value.__class__ is not dict:
             return value
-        built = state.get(self.built)
-        if built is None:  # setdefault: threads reading at once all get the first one stored
-            built = state.setdefault(self.built, ADict(value or {}))
+        built = getattr(obj, self.built, None)
+        if built is None:
+            with self._building:
+                built = getattr(obj, self.built, None)
+                if built is None:
+                    built = ADict(value or {})
+                    _set_attribute(obj, self.built, built)
         return built
 
     def __set__(self, obj: object, value: Mapping[str, Any] | None) -> None:
-        obj.__dict__[self.name] = value
-        obj.__dict__.pop(self.built, None)
+        _set_attribute(obj, self.source, value)
+        _set_attribute(obj, self.built, None)
+
+
+_set_attribute = object.__setattr__  # frozen dataclasses refuse setattr(); this is theirs
 
 
 @dataclass(frozen=True)
