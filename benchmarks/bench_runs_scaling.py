@@ -67,11 +67,13 @@ def measure(db: Path, size: int) -> dict[str, float]:
         {"experiment": {"project_name": "bench", "sql": {"db_path": f"sqlite:///{db}"}}}
     )
     repeats = repeats_for(size)
-    runs = finder.get_runs_in_project("bench")
-    assert len(runs) == size and len(runs[-1].metrics) == 5 * STEPS, (len(runs), size)
-    del runs
+
+    def load_all() -> None:
+        runs = finder.get_runs_in_project("bench")
+        assert len(runs) == size and len(runs[-1].metrics) == 5 * STEPS, (len(runs), size)
+
     result = {
-        "get_runs_in_project": median_s(lambda: finder.get_runs_in_project("bench"), repeats),
+        "get_runs_in_project": median_s(load_all, repeats),
         "runs_frame": median_s(lambda: finder.runs_frame("bench"), repeats),
         "ato runs list": process_s(ato_list(db)[0], repeats),
     }
