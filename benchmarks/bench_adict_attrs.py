@@ -7,6 +7,19 @@ timing is the best of many short runs, interleaved so that machine load hits all
 each ratio is to the plain dict of the same run. The "bound" rows are not usable designs: they
 drop conversion of nested mappings and the protocol-key guard, or the "did you mean" error of
 a missing attribute, to show what the rest of the cost is made of.
+
+What the rows showed on CPython 3.10-3.13 (issue 30): calling a Python ``__setattr__`` at all
+("Python frame only", a body of ``pass``) costs 1.6-2.0x a dict store; the store itself, which
+must bypass ADict's own ``__setitem__``, is a call of the slot wrapper ``dict.__setitem__`` (no
+vectorcall: it packs its arguments into tuples twice), which alone brings "store only" to 3.1x
+on 3.11 (quiet machine; 3.4-4.4x under load). A method descriptor with a fast call
+(``dict.setdefault``) would cost half as much, but no such method stores unconditionally. The
+conversion test and the protocol-key test add little on top. So no Python-level ``__setattr__``
+that stores reaches 2.5x; "C store, no checks" (``__setattr__ = dict.__setitem__``, 2.2x on
+3.10/3.11, up to 3.0x on 3.12/3.13) and no ``__setattr__`` at all (CPython stores into the
+instance dict directly, about 1.2x) give up converting assigned mappings and the protocol-key
+guard, which the tests require. Meeting the set goal with both kept needs a C-level
+``__setattr__`` (an extension module).
 """
 
 from __future__ import annotations
@@ -63,6 +76,21 @@ class StoreOnlyBound(ADict):
         _set(self, key, value)
 
 
+class FrameOnlyBound(ADict):
+    """Bound: a Python ``__setattr__`` that does nothing: the cost of calling Python code from
+    the interpreter's attribute store (``slot_tp_setattro`` -> a new frame) and nothing else."""
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        pass
+
+
+class CStoreBound(ADict):
+    """Bound: ``__setattr__`` is ``dict.__setitem__`` itself (C, no Python frame): no conversion
+    of nested mappings and no protocol-key guard on attribute writes."""
+
+    __setattr__ = dict.__setitem__  # type: ignore[assignment]
+
+
 class NoGetattrBound(dict):  # type: ignore[type-arg]
     """Bound: the mapping as its own ``__dict__`` without ADict's ``__getattr__``."""
 
@@ -79,6 +107,8 @@ VARIANTS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "startswith": StartsWith,
     "first character": FirstChar,
     "bound: store only": StoreOnlyBound,
+    "bound: Python frame only": FrameOnlyBound,
+    "bound: C store, no checks": CStoreBound,
     "bound: no __getattr__": NoGetattrBound,
 }
 
@@ -122,10 +152,10 @@ def main() -> None:
     best = measure()
     base = best["dict"]
     print(f"Python {sys.version.split()[0]}; best of {REPEAT} x {NUMBER:,}; ns/op (ratio to dict)")
-    print(f"{'variant':<24}{'set':>20}{'get':>20}")
+    print(f"{'variant':<28}{'set':>20}{'get':>20}")
     for name, res in best.items():
         cells = "".join(f"{res[op]:>11.0f} ({res[op] / base[op]:.2f}x)" for op in GOALS)
-        print(f"{name:<24}{cells}")
+        print(f"{name:<28}{cells}")
     shipped = best["ADict (shipped)"]
     for op, goal in GOALS.items():
         ratio = shipped[op] / base[op]

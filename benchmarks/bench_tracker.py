@@ -135,6 +135,11 @@ def bench_queries(tmp: Path, runs: int, per_run: int) -> None:
         f"(target <= 200 ms); raw fetch of the metric rows alone: {raw_rows:.1f} ms"
     )
     record_goal(f"get_runs_in_project, {runs:,} runs x 20 metrics", full, 200, "ms")
+    read_all = median_ms(lambda: [run.config for run in finder.get_runs_in_project("bench")], 5)
+    print(
+        f"  the same, then reading every run's config (ADicts built on first read): "
+        f"{read_all:8.1f} ms"
+    )
     frame = median_ms(lambda: finder.runs_frame("bench"), 5)
     print(f"runs_frame, {runs:,} runs x 20 metrics: {frame:8.1f} ms (target <= 200 ms)")
     record_goal(f"runs_frame, {runs:,} runs x 20 metrics", frame, 200, "ms")

@@ -51,6 +51,26 @@ def test_attribute_and_item_access_agree():
     assert cfg["epochs"] == 10 and cfg.batch == 32
 
 
+def test_construct_from_a_plain_dict_converts_nested_values_and_leaves_the_source_alone():
+    inner, child, items, marker = {"k": 1}, ADict(c=2), [{"d": 3}, 4], object()
+    source = {"s": "x", "n": None, "inner": inner, "child": child, "items": items, "o": marker}
+    cfg = ADict(source)
+    assert list(cfg) == list(source) and cfg == source
+    assert type(cfg.inner) is ADict and cfg.inner == inner and cfg.inner is not inner
+    assert cfg.child is child  # an ADict value is kept, not copied
+    assert type(cfg["items"][0]) is ADict and cfg["items"] is not items
+    assert cfg.o is marker and cfg.s == "x" and cfg.n is None
+    assert source == {
+        "s": "x",
+        "n": None,
+        "inner": {"k": 1},
+        "child": child,
+        "items": [{"d": 3}, 4],
+        "o": marker,
+    }
+    assert type(source["inner"]) is dict and type(items[0]) is dict
+
+
 def test_nested_mappings_become_adicts_including_inside_lists_and_tuples():
     cfg = ADict(model={"enc": {"depth": 2}}, heads=[{"n": 1}, 3], pair=({"k": 1}, "x"))
     assert type(cfg.model) is ADict and cfg.model.enc.depth == 2

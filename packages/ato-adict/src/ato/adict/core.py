@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 _dict_set = dict.__setitem__
 _dict_get = dict.__getitem__
 _dict_contains = dict.__contains__
+_dict_update = dict.update
+_dict_items = dict.items
 _obj_setattr = object.__setattr__
 _SCALARS = frozenset({int, float, str, bool, type(None), bytes, complex})
 
@@ -109,6 +111,16 @@ def _convert(value: Any, cls: type[ADict]) -> Any:
     return value
 
 
+def _adopt(obj: ADict, source: dict[Any, Any], cls: type[ADict]) -> None:
+    """Fill the new ``obj`` with the items of the plain ``dict`` ``source``: one C-level copy,
+    then only the values that are not scalars are converted (a config read from JSON holds
+    mostly scalars, and loading a project's runs builds thousands of configs)."""
+    _dict_update(obj, source)
+    for key, value in _dict_items(source):
+        if value.__class__ not in _SCALARS:
+            _dict_set(obj, key, _convert(value, cls))
+
+
 def _missing_key(key: Any, mapping: Iterable[Any], where: str = "this ADict") -> ConfigKeyError:
     """The error for a missing ``key``, with close matches among the keys of ``mapping``."""
     return ConfigKeyError(f"key {key!r} is not in {where}.{suggest_keys(key, mapping)}")
@@ -162,7 +174,9 @@ class ADict(dict["Any", "Any"]):  # strings: typing is not imported at run time
 
             _obj_setattr(self, "__class__", with_default(type(self), kwargs.pop("default")))
         cls = self.__class__
-        if args:
+        if args and args[0].__class__ is dict:
+            _adopt(self, args[0], cls)
+        elif args:
             for key, value in _source_items(args[0], "ADict()"):
                 _dict_set(self, key, _convert(value, cls))
         for key, value in kwargs.items():

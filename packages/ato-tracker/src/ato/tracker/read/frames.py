@@ -26,13 +26,16 @@ RUN_COLUMNS = ("run_id", "status", "start_time", "end_time", "tags")
 STATS = ("last", "min", "max")
 
 
+_LEAVES = frozenset({str, int, float, bool, type(None)})  # JSON scalars: never flattened
+
+
 def flat_params(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     """``{'model': {'lr': 0.1}}`` -> ``{'model.lr': 0.1}``; lists stay values, an empty
     mapping stays ``{}`` under its own path."""
     flat: dict[str, Any] = {}
     for key, value in dict.items(config) if isinstance(config, dict) else config.items():
         path = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
+        if value.__class__ not in _LEAVES and isinstance(value, Mapping) and value:
             flat.update(flat_params(value, f"{path}."))
         else:
             flat[path] = value
@@ -41,9 +44,13 @@ def flat_params(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def param_keys(runs: Iterable[Run | RunRow]) -> list[str]:
     """Every dotted config key of ``runs``, in order of first appearance."""
+    return _keys_of(flat_params(run.config) for run in runs)
+
+
+def _keys_of(flats: Iterable[dict[str, Any]]) -> list[str]:
     keys: dict[str, None] = {}
-    for run in runs:
-        keys.update(dict.fromkeys(flat_params(run.config)))
+    for flat in flats:
+        keys.update(dict.fromkeys(flat))
     return list(keys)
 
 
@@ -67,7 +74,8 @@ def run_rows(
 
     Missing params and metrics are ``None``; non-finite metric values are ``nan``.
     """
-    param_list = list(params) if params is not None else param_keys(runs)
+    flats = [flat_params(run.config) for run in runs]  # once per run, not per use
+    param_list = list(params) if params is not None else _keys_of(flats)
     if metrics is None:
         metric_list = sorted({key for per_run in summaries.values() for key in per_run})
     else:
@@ -81,8 +89,7 @@ def run_rows(
         *(c for _, _, c in metric_columns),
     ]
     rows = []
-    for run in runs:
-        flat = flat_params(run.config)
+    for run, flat in zip(runs, flats, strict=True):
         per_key = summaries.get(run.id, {})
         row: dict[str, Any] = {
             "run_id": run.id,

@@ -25,8 +25,6 @@ from sqlalchemy import (
     true,
 )
 
-from ato.adict import ADict
-
 from ..storage.clock import read_database_now
 from ..storage.models import (
     ArtifactRecord,
@@ -95,7 +93,7 @@ def load_runs(
             id=row.id,
             project_id=row.project_id,
             project_name=row.project_name,
-            config=ADict(row.config or {}),
+            config=row.config,  # plain JSON data: an ADict when first read (ADictField)
             structural_hash=row.structural_hash,
             tags=list(row.tags or []),
             status=effective_status(row.status, row.heartbeat, row.start_time, crash_timeout, now),
@@ -104,7 +102,7 @@ def load_runs(
             metrics=metrics.get(row.id, []),
             artifacts=artifacts.get(row.id, []),
             fingerprints=fingerprints.get(row.id, []),
-            provenance=ADict(row.provenance or {}),
+            provenance=row.provenance,
             heartbeat=row.heartbeat,
         )
         for row in rows
@@ -267,21 +265,30 @@ def _batches(ids: Sequence[int]) -> Iterable[Sequence[int]]:
         yield ids[start : start + IN_BATCH]
 
 
+#: Rows fetched at a time by the loaders of child rows: each chunk's row objects are gone
+#: before the next is fetched, so they never pile up for the cyclic garbage collector.
+FETCH_CHUNK = 1000
+_new_tuple = tuple.__new__  # Metric(...) is a Python-level __new__; this is the same tuple in C
+
+
 def _load_metrics(conn: Connection, ids: Sequence[int]) -> dict[int, list[Metric]]:
-    grouped: dict[int, list[Metric]] = defaultdict(list)
+    grouped: dict[int, list[Metric]] = {}
     c = _metrics.c
+    current_id: int | None = None
+    current: list[Metric] = []
     for batch in _batches(ids):
         stmt = select(c.run_id, c.key, c.value, c.value_class, c.step, c.timestamp).where(
             c.run_id.in_(batch)
         )
-        for run_id, key, value, value_class, step, timestamp in conn.execute(
-            stmt.order_by(c.id)
-        ).all():
-            if value_class:
-                value = load_value(value, value_class)
-            elif value is None:
-                value = load_value(None, None)
-            grouped[run_id].append(Metric(key, value, step, timestamp))
+        for chunk in conn.execute(stmt.order_by(c.id)).partitions(FETCH_CHUNK):
+            for run_id, key, value, value_class, step, timestamp in chunk:
+                if value_class:
+                    value = load_value(value, value_class)
+                elif value is None:
+                    value = load_value(None, None)
+                if run_id != current_id:  # a run's rows mostly come one after another
+                    current_id, current = run_id, grouped.setdefault(run_id, [])
+                current.append(_new_tuple(Metric, (key, value, step, timestamp)))
     return grouped
 
 
@@ -293,8 +300,9 @@ def _load_children(
     grouped: dict[int, list[T]] = defaultdict(list)
     for batch in _batches(ids):
         stmt = select(table).where(table.c.run_id.in_(batch)).order_by(table.c.id)
-        for row in conn.execute(stmt).all():
-            grouped[row.run_id].append(make(row))
+        for chunk in conn.execute(stmt).partitions(FETCH_CHUNK):
+            for row in chunk:
+                grouped[row.run_id].append(make(row))
     return grouped
 
 

@@ -7,7 +7,8 @@ database session that produced them has closed.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -119,11 +120,62 @@ class MetricSummary:
         return self.max if check_mode(mode) == "max" else self.min
 
 
+class ADictField:
+    """A field of a frozen dataclass that reads as an ``ato.adict.ADict`` built, when first
+    read, from the plain mapping it was given (then kept: every later read returns the same
+    ADict). Installed on the class after ``@dataclass`` made it (see `Run`).
+
+    Loading a project's runs therefore builds no ADict for a run whose config is never read.
+    That matters beyond the building itself: an ADict is its own ``__dict__`` (that is what
+    makes its attribute reads fast), so each one is a reference cycle that only Python's cyclic
+    garbage collector can free, and thousands of them make the collector's passes longer.
+
+    A value that is a plain ``dict`` or ``None`` (read as an empty ADict) is converted; any
+    other value (an ADict, or a mapping of the caller's) is returned as given.
+
+    The value and the ADict built from it are kept as the instance attributes
+    ``_<name>_source`` and ``_<name>_adict``.
+
+    Args:
+        name: the field's name.
+    """
+
+    _building = threading.Lock()  # threads reading one field at once get one ADict
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.source = f"_{name}_source"
+        self.built = f"_{name}_adict"
+
+    def __get__(self, obj: object | None, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        value = getattr(obj, self.source)
+        if value is not None and value.__class__ is not dict:
+            return value
+        built = getattr(obj, self.built, None)
+        if built is None:
+            with self._building:
+                built = getattr(obj, self.built, None)
+                if built is None:
+                    built = ADict(value or {})
+                    _set_attribute(obj, self.built, built)
+        return built
+
+    def __set__(self, obj: object, value: Mapping[str, Any] | None) -> None:
+        _set_attribute(obj, self.source, value)
+        _set_attribute(obj, self.built, None)
+
+
+_set_attribute = object.__setattr__  # frozen dataclasses refuse setattr(); this is theirs
+
+
 @dataclass(frozen=True)
 class Run:
     """A run with everything recorded for it.
 
-    ``config`` is an ``ato.adict.ADict`` (attribute access: ``run.config.model.lr``);
+    ``config`` is an ``ato.adict.ADict`` (attribute access: ``run.config.model.lr``), built
+    when first read (see `ADictField`; so is ``provenance``);
     ``tags`` a list of strings; ``status`` e.g. ``'running'``, ``'completed'``, ``'failed'``,
     ``'killed'`` or ``'crashed'`` (stored as running, but its writer stopped sending
     heartbeats: see ``ato.tracker.read.status``); ``start_time``/``end_time`` aware UTC
@@ -196,6 +248,10 @@ class Run:
         if rows:
             frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
         return frame
+
+
+for _name in ("config", "provenance"):  # plain JSON data until first read
+    setattr(Run, _name, ADictField(_name))
 
 
 # ---- Results of the read API shared by the ``ato`` command, the dashboard and users ----------

@@ -54,12 +54,29 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+_UTC = timezone.utc
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """``value`` as an aware UTC ``datetime``: a naive one is taken to be UTC already, an aware
+    one is converted; ``None`` stays ``None``."""
+    if value is None:
+        return None
+    zone = value.tzinfo
+    if zone is _UTC:
+        return value
+    if zone is None:
+        return value.replace(tzinfo=_UTC)
+    return value.astimezone(_UTC)
+
+
 class _SQLiteDateTime(sqlite.DATETIME):
     """SQLite ``DATETIME`` text read with the C-level ``datetime.fromisoformat`` (several times
-    faster than SQLAlchemy's regular expression), falling back to it for other text shapes."""
+    faster than SQLAlchemy's regular expression), falling back to it for other text shapes.
+    Reads aware UTC: the text is naive UTC."""
 
     def result_processor(self, dialect: Dialect, coltype: object) -> Any:
-        """SQLAlchemy hook: the function turning stored text into a ``datetime``."""
+        """SQLAlchemy hook: the function turning stored text into an aware UTC ``datetime``."""
         fallback = super().result_processor(dialect, coltype)
         parse = datetime.fromisoformat
 
@@ -69,7 +86,7 @@ class _SQLiteDateTime(sqlite.DATETIME):
             try:
                 return parse(value + "+00:00")  # stored as naive UTC text
             except (TypeError, ValueError):
-                return fallback(value) if fallback else value
+                return as_utc(fallback(value) if fallback else value)
 
         return process
 
@@ -107,14 +124,26 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        """SQLAlchemy hook: a stored value as an aware UTC ``datetime``."""
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        if value.tzinfo is timezone.utc:
-            return value
-        return value.astimezone(timezone.utc)
+        """SQLAlchemy hook: a stored value as an aware UTC ``datetime`` (see `as_utc`)."""
+        return as_utc(value)
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        """SQLAlchemy hook: one function from the driver's value to aware UTC.
+
+        It does what the column type's own processor followed by `process_result_value` does,
+        in one Python call per value instead of three (a table of runs reads tens of
+        thousands of timestamps). On SQLite the text parser already reads aware UTC.
+        """
+        inner = self.impl_instance.result_processor(dialect, coltype)
+        if isinstance(self.impl_instance, _SQLiteDateTime):
+            return inner
+        if inner is None:
+            return as_utc
+
+        def process(value: Any) -> datetime | None:
+            return as_utc(inner(value))
+
+        return process
 
 
 class Name(TypeDecorator[str]):
