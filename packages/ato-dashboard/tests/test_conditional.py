@@ -1,6 +1,7 @@
 """Conditional answers about a run (``ETag`` / ``If-None-Match`` -> 304) on every backend: the
 same tag while the run is unchanged, a new one (and a fresh document) after any write to it;
-documents kept for several pages polling one run; `ato.dashboard.caching` on its own."""
+documents kept for several pages polling one run, and answered without reading for
+`caching.FRESH_FOR_S`; `ato.dashboard.caching` on its own (on a clock the tests move)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ def live(db_url: str) -> tuple[SQLLogger, int, TestClient]:
     for step in range(5):
         logger.log_metric("loss", 1.0 / (step + 1), step)
     logger.flush()
-    return logger, run_id, TestClient(create_app(db_url), base_url=BASE)
+    app = create_app(db_url)
+    app.state.documents = caching.RunDocuments(fresh_for=0)  # every request reads the stamp
+    return logger, run_id, TestClient(app, base_url=BASE)
 
 
 def _paths(run_id: int) -> list[str]:
@@ -104,7 +107,7 @@ def test_the_document_store_keeps_the_latest_documents():
         def get_run_stamp(self, run_id: int) -> str:
             return self.stamp
 
-    finder, store, built = Finder(), caching.RunDocuments(size=2), []
+    finder, store, built = Finder(), caching.RunDocuments(size=2, fresh_for=0), []
 
     def build(text: str):
         return lambda: (built.append(text), text.encode())[1]
@@ -122,6 +125,42 @@ def test_the_document_store_keeps_the_latest_documents():
     assert status == 200 and new_tag != etag and built[-1] == "x2"
     with pytest.raises(ValueError, match="at least 1"):
         caching.RunDocuments(size=0)
+    with pytest.raises(ValueError, match=">= 0"):
+        caching.RunDocuments(fresh_for=-1)
+
+
+def test_a_fresh_document_is_answered_without_reading_the_stamp():
+    class Finder:
+        stamp, reads = "a", 0
+
+        def get_run_stamp(self, run_id: int) -> str:
+            self.reads += 1
+            return self.stamp
+
+    now = [100.0]
+    finder, built = Finder(), []
+    store = caching.RunDocuments(fresh_for=1.0, clock=lambda: now[0])
+
+    def answer(tag: str | None = None) -> tuple[int, str | None, bytes]:
+        return store.answer(finder, 1, "/x", tag, lambda: (built.append(1), b"doc")[1])  # type: ignore[arg-type]
+
+    _, first, _ = answer()
+    finder.stamp = "b"  # the run changed; within a second the kept document still answers
+    now[0] += 0.5
+    assert answer() == (200, first, b"doc") and answer(first) == (304, first, b"")
+    assert (finder.reads, len(built)) == (1, 1)
+    now[0] += 0.5  # a second after it was built: the stamp is read again
+    status, second, _ = answer(first)
+    assert status == 200 and second != first and (finder.reads, len(built)) == (2, 2)
+    now[0] += 2  # unchanged run: read the stamp, keep the document, nothing built
+    assert answer(second) == (304, second, b"") and (finder.reads, len(built)) == (3, 2)
+    now[0] += 0.5
+    assert answer(second) == (304, second, b"") and finder.reads == 3
+
+
+def test_the_app_keeps_documents_for_a_second_by_default(tmp_path: Any):
+    app = create_app(str(tmp_path / "never-opened.db"))
+    assert app.state.documents.fresh_for == caching.FRESH_FOR_S == 1.0
 
 
 def test_tags_depend_on_the_document_and_compare_weakly():

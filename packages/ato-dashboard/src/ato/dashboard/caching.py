@@ -12,12 +12,19 @@ it.
 
 The stamp is read before the document is built: a write landing in between makes the document
 newer than its tag, never older, and the next poll sees a new stamp and reads again.
+
+A document built less than `FRESH_FOR_S` seconds ago (half the pages' poll interval) is
+answered as it is, under its own tag, without asking the database anything: however many pages
+poll a run that is being written, its documents are read at most once per that time. A page
+alone, polling every 2 s, never sees such a document; several pages may see one that far behind
+the database (the "micro-caching" of HTTP reverse proxies).
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -28,6 +35,8 @@ from .version import __version__
 
 #: Documents kept (the latest requests, by path and query).
 CACHED_DOCUMENTS = 64
+#: Seconds a built document is answered without asking the database (half the 2 s poll).
+FRESH_FOR_S = 1.0
 #: How a browser may keep an answer: store it, but ask again (conditionally) before using it.
 REVALIDATE = "private, no-cache"
 
@@ -37,13 +46,29 @@ class RunDocuments:
 
     Args:
         size: how many documents to keep (the least recently used go first; >= 1).
+        fresh_for: seconds a built document is answered without reading the run's stamp
+            (>= 0; 0: every request reads it).
+        clock: the monotonic clock, in seconds (tests pass their own).
+
+    Raises:
+        ValueError: ``size < 1`` or ``fresh_for < 0``.
     """
 
-    def __init__(self, size: int = CACHED_DOCUMENTS) -> None:
+    def __init__(
+        self,
+        size: int = CACHED_DOCUMENTS,
+        *,
+        fresh_for: float = FRESH_FOR_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if size < 1:
             raise ValueError(f"size must be at least 1, got {size}")
+        if not fresh_for >= 0:
+            raise ValueError(f"fresh_for must be a number of seconds >= 0, got {fresh_for!r}")
         self.size = size
-        self._kept: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
+        self.fresh_for = fresh_for
+        self.clock = clock
+        self._kept: OrderedDict[str, tuple[str, bytes, float]] = OrderedDict()
         self._lock = threading.Lock()
 
     def answer(
@@ -61,35 +86,40 @@ class RunDocuments:
             run_id: the run the document is about.
             where: the request's path and query (``/api/runs/3?x=1``): what the document is.
             if_none_match: the request's ``If-None-Match`` header, if any.
-            build: renders the document (JSON bytes); called only when no kept one is current.
+            build: renders the document (JSON bytes); called only when no kept one is current
+                (built under the run's current stamp, or less than ``fresh_for`` seconds ago).
 
         Returns:
-            ``(304, etag, b"")`` when ``if_none_match`` names the current ETag; else
-            ``(200, etag, body)``; ``(200, None, body)`` for a run that does not exist, as far
-            as the stamp saw (``build`` then raises its own not-found error, or answers a run
-            created meanwhile).
+            ``(304, etag, b"")`` when ``if_none_match`` names the ETag of the document that
+            would be answered; else ``(200, etag, body)``; ``(200, None, body)`` for a run
+            that does not exist, as far as the stamp saw (``build`` then raises its own
+            not-found error, or answers a run created meanwhile).
 
         Raises:
             Whatever ``finder.get_run_stamp`` and ``build`` raise.
         """
+        now = self.clock()
+        with self._lock:
+            kept = self._kept.get(where)
+        if kept is not None and now - kept[2] < self.fresh_for:
+            return _reply(kept[0], kept[1], if_none_match)
         stamp = finder.get_run_stamp(run_id)
         if stamp is None:
             return 200, None, build()
         etag = entity_tag(stamp, where)
-        if if_none_match is not None and matches(if_none_match, etag):
-            return 304, etag, b""
+        body = kept[1] if kept is not None and kept[0] == etag else build()
         with self._lock:
-            kept = self._kept.get(where)
-            if kept is not None and kept[0] == etag:
-                self._kept.move_to_end(where)
-                return 200, etag, kept[1]
-        body = build()
-        with self._lock:
-            self._kept[where] = (etag, body)
+            self._kept[where] = (etag, body, now)
             self._kept.move_to_end(where)
             while len(self._kept) > self.size:
                 self._kept.popitem(last=False)
-        return 200, etag, body
+        return _reply(etag, body, if_none_match)
+
+
+def _reply(etag: str, body: bytes, if_none_match: str | None) -> tuple[int, str, bytes]:
+    if if_none_match is not None and matches(if_none_match, etag):
+        return 304, etag, b""
+    return 200, etag, body
 
 
 def entity_tag(stamp: str, where: str) -> str:
