@@ -430,3 +430,41 @@ def test_sqlites_merge_clause_binds_no_parameters():
         _assigned_columns(clause, "DO UPDATE SET")
         == [c.name for c in MetricSummaryRecord.__table__.columns][2:]
     )
+
+
+@pytest.mark.parametrize("staged", [False, True], ids=["python-fold", "sql-fold"])
+@pytest.mark.parametrize("stored", [0, 2, 4])
+def test_a_fold_merges_a_fully_stored_batch_recomputes_a_partial_one_and_skips_a_stored_one(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, staged: bool, stored: int
+):
+    """Both folds on SQLite itself (the mutation run has no servers): all rows new -> merged
+    into the kept summary; some -> the keys recomputed from the metric rows; none -> nothing."""
+    logger = SQLLogger(_config(sqlite_url))
+    run_id = logger.run()
+    logger.log_metric("loss", 10.0, 0)  # the kept summary the batch merges into
+    logger.finish()
+    rows = _rows(run_id, "loss", [4.0, 2.0, 8.0, 6.0], first_seq=100)
+    recomputed: list[set[tuple[int, str]]] = []
+    real = fold.recompute
+    monkeypatch.setattr(fold, "recompute", lambda c, p: (recomputed.append(set(p)), real(c, p)))
+    engine = get_engine(sqlite_url)
+    with engine.begin() as conn:
+        if staged:
+            conn.exec_driver_sql(sqlite_batch.STAGING)
+            sqlite_batch.stage(conn, rows)
+            fold.fold_staged(conn, rows, stored)
+            conn.exec_driver_sql(sqlite_batch.CLEAR_STAGED)
+        else:
+            fold.fold(conn, rows, stored)
+    summary = _summaries(sqlite_url, [run_id])[run_id]["loss"]
+    assert recomputed == ([{(run_id, "loss")}] if stored == 2 else [])
+    if stored == 4:
+        assert _as_dict(summary) == {
+            "count": 5,
+            "min": 2.0,
+            "max": 10.0,
+            "last": 6.0,
+            "last_step": 3,
+        }
+    else:  # nothing merged; a recomputation reads the metric rows, which hold only the first
+        assert (summary.count, summary.last) == (1, 10.0)
