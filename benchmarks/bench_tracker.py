@@ -3,6 +3,10 @@
 1. Write throughput: ``SQLLogger.log_metric`` into SQLite, timed until the rows are durable
    (``flush()`` returned), against raw ``sqlite3`` ``executemany`` of the same rows into the same
    schema with the same pragmas and batch size. Target: >= 100,000 metrics/s and >= 50 % of raw.
+   The same on PostgreSQL (``ATO_BENCH_POSTGRES_URL``, else ``ATO_TEST_POSTGRES_URL``; skipped
+   without either): ato against raw psycopg ``executemany`` and ``COPY`` of the same rows into
+   the same table, one committed transaction per 5,000 rows (the server's own durability,
+   ``synchronous_commit`` as configured, for both). Goal: >= 0.8x raw on each backend.
 2. ``find_best_run`` over 1,000,000 metric rows in 1,000 runs (target <= 50 ms), next to the
    same query in raw SQL.
 3. ``get_runs_in_project`` for 1,000 runs (target <= 200 ms).
@@ -14,13 +18,14 @@
    ``find_best_run`` on a smaller dataset populated identically for both (MLflow ranks by each
    run's latest value, ato by the best value in the history).
 
-Usage: python benchmarks/bench_tracker.py [--quick]
+Usage: python benchmarks/bench_tracker.py [--quick] [--writes]
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sqlite3
 import statistics
 import tempfile
@@ -86,6 +91,81 @@ def bench_write(tmp: Path, n: int, repeats: int) -> float:
     print(f"  ratio ato / raw                  : {ato_rate / raw_rate:12.2f}  (goal >= 0.80)")
     record_goal("raw sqlite3 rate / ato durable write rate", raw_rate / ato_rate, 1 / 0.8)
     return ato_rate
+
+
+def ato_write_url(url: str, n: int) -> float:
+    """Seconds for ``SQLLogger.log_metric`` of ``n`` values into ``url`` until flushed."""
+    logger = SQLLogger({"experiment": {"project_name": "bench-write", "sql": {"db_path": url}}})
+    logger.run()
+    start = time.perf_counter()
+    for step in range(n):
+        logger.log_metric("loss", step * 0.5, step)
+    logger.flush()
+    elapsed = time.perf_counter() - start
+    logger.finish()
+    return elapsed
+
+
+def _raw_rows(url: str, n: int) -> tuple[str, list[tuple[object, ...]]]:
+    """A run made by ato (untimed; the rows need one) and ``n`` rows of it for a raw insert;
+    returns the driver's connection URL and the rows."""
+    logger = SQLLogger({"experiment": {"project_name": "bench-write", "sql": {"db_path": url}}})
+    run_id = logger.run()
+    logger.finish()
+    stamp = datetime.now(timezone.utc)
+    return url.replace("+psycopg", ""), [(run_id, "loss", s * 0.5, s, stamp) for s in range(n)]
+
+
+def raw_pg_executemany(url: str, n: int, batch: int = 5000) -> float:
+    import psycopg
+
+    dsn, rows = _raw_rows(url, n)
+    sql = (
+        "INSERT INTO metrics (run_id, key, value, value_class, step, timestamp) "
+        "VALUES (%s, %s, %s, 0, %s, %s)"
+    )
+    with psycopg.connect(dsn) as con:
+        start = time.perf_counter()
+        for offset in range(0, n, batch):
+            with con.transaction(), con.cursor() as cur:
+                cur.executemany(sql, rows[offset : offset + batch])
+        return time.perf_counter() - start
+
+
+def raw_pg_copy(url: str, n: int, batch: int = 5000) -> float:
+    import psycopg
+
+    dsn, rows = _raw_rows(url, n)
+    sql = "COPY metrics (run_id, key, value, value_class, step, timestamp) FROM STDIN"
+    with psycopg.connect(dsn) as con:
+        start = time.perf_counter()
+        for offset in range(0, n, batch):
+            with con.transaction(), con.cursor() as cur, cur.copy(sql) as copy:
+                for run_id, key, value, step, stamp in rows[offset : offset + batch]:
+                    copy.write_row((run_id, key, value, 0, step, stamp))
+        return time.perf_counter() - start
+
+
+def bench_write_postgres(n: int, repeats: int) -> None:
+    url = os.environ.get("ATO_BENCH_POSTGRES_URL") or os.environ.get("ATO_TEST_POSTGRES_URL")
+    if not url:
+        print("\nPostgreSQL writes: skipped (no ATO_BENCH_POSTGRES_URL in the environment)")
+        return
+    times: dict[str, list[float]] = {"ato": [], "executemany": [], "copy": []}
+    for _ in range(repeats):  # interleaved, so that a growing table weighs on each alike
+        times["ato"].append(ato_write_url(url, n))
+        times["executemany"].append(raw_pg_executemany(url, n))
+        times["copy"].append(raw_pg_copy(url, n))
+    dispose_engines()
+    rate = {name: n / statistics.median(seconds) for name, seconds in times.items()}
+    print(f"\nwrite {n:,} metrics into PostgreSQL, until committed (median of {repeats}):")
+    print(f"  ato SQLLogger.log_metric + flush : {rate['ato']:12,.0f} metrics/s")
+    print(f"  raw psycopg executemany          : {rate['executemany']:12,.0f} metrics/s")
+    print(f"  raw psycopg COPY                 : {rate['copy']:12,.0f} metrics/s")
+    for raw in ("executemany", "copy"):
+        ratio = rate["ato"] / rate[raw]
+        print(f"  ratio ato / raw {raw:<17}: {ratio:12.2f}  (goal >= 0.80)")
+        record_goal(f"raw psycopg {raw} rate / ato durable write rate", 1 / ratio, 1 / 0.8)
 
 
 def populate(db: Path, runs: int, per_run: int, project: str = "bench") -> None:
@@ -236,6 +316,7 @@ def bench_mlflow_search(tmp: Path, runs: int, per_run: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    parser.add_argument("--writes", action="store_true", help="only the write rates (section 1)")
     args = parser.parse_args()
     n, repeats, runs, per_run = (20_000, 1, 100, 1000) if args.quick else (200_000, 3, 1000, 1000)
     n_per_row, peer_runs = (200, 20) if args.quick else (2_000, 100)
@@ -243,6 +324,9 @@ def main() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="ato-bench-tracker-") as tmp:
         ato_rate = bench_write(Path(tmp), n, repeats)
+        bench_write_postgres(n, repeats)
+        if args.writes:
+            return
         bench_mlflow_write(Path(tmp), n, n_per_row, repeats, ato_rate)
         bench_queries(Path(tmp), runs, per_run)
         bench_mlflow_search(Path(tmp), peer_runs, per_run)

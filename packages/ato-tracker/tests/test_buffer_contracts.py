@@ -952,3 +952,12 @@ def test_sqlite_stores_the_value_and_its_class_like_the_servers(rig: Rig) -> Non
     with sqlite3.connect(rig.path) as con:
         stored = con.execute("SELECT value, value_class FROM metrics ORDER BY id").fetchall()
     assert stored == STORED
+
+
+@pytest.mark.parametrize(("n", "left"), [(0, [1, 2, 3]), (2, [3]), (3, [])])
+def test_drop_oldest_removes_exactly_the_oldest_rows(n: int, left: list[int]):
+    from collections import deque
+
+    rows: deque[Any] = deque([(1,), (2,), (3,)])
+    buffer_module.drop_oldest(rows, n)
+    assert [row[0] for row in rows] == left

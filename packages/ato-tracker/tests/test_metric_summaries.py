@@ -25,7 +25,7 @@ from ato.tracker.storage import migrate
 from ato.tracker.storage.database import dispose_engines, get_engine
 from ato.tracker.storage.models import MetricSummaryRecord
 from ato.tracker.storage.values import store_value
-from ato.tracker.write import fold
+from ato.tracker.write import fold, sqlite_batch
 from ato.tracker.write.buffer import new_writer_id
 from ato.tracker.write.inserts import MetricWriter, write_isolating
 
@@ -362,7 +362,7 @@ def test_recomputing_from_the_metric_rows_gives_the_summaries_kept_at_write_time
 @pytest.mark.parametrize("keys", [1, 2, 5])
 def test_a_batch_is_written_by_a_few_statements_whatever_its_keys(db_url: str, keys: int):
     """One flush of a batch (rows of several keys, whose summaries are merged by one upsert)
-    runs a bounded number of statements, not one per row: a bound parameter in MySQL's
+    runs a bounded number of statements, not one per row (SQLite: one per 166 rows staged): a bound parameter in MySQL's
     ON DUPLICATE KEY UPDATE once made PyMySQL refuse the batch, which was then written row
     by row (60,009 statements for 10,000 rows of two keys)."""
     from sqlalchemy import event
@@ -380,7 +380,91 @@ def test_a_batch_is_written_by_a_few_statements_whatever_its_keys(db_url: str, k
     finally:
         event.remove(logger.engine, "before_cursor_execute", counter)
     logger.finish()
-    assert len(statements) <= 12, statements[:20]
+    staging = 0  # SQLite stages the rows with one multi-row insert per 166 rows
+    if db_url.startswith("sqlite"):
+        staging = math.ceil(300 * keys / sqlite_batch.ROWS_PER_STATEMENT)
+    assert len(statements) <= 12 + staging, statements[:20]
     stored = _summaries(db_url, [run_id])[run_id]
     assert sorted(stored) == [f"key{k}" for k in range(keys)]
     assert all(stored[f"key{k}"].count == 300 for k in range(keys))
+
+
+def test_sqlites_fold_in_sql_equals_the_fold_in_python_of_the_other_backends(sqlite_url: str):
+    """SQLite folds a staged batch by one statement (`fold.fold_staged`); PostgreSQL and
+    MariaDB merge the rows of `fold.batch_summaries`: both give the same summary columns, for
+    every kind of value, two runs sharing keys, rows interleaved as training logs them."""
+    run_ids = []
+    for _ in range(2):
+        logger = SQLLogger(_config(sqlite_url))
+        run_ids.append(logger.run())
+        logger.finish()
+    rows: list[Any] = []
+    for i in range(max(map(len, SERIES.values()))):
+        for key, values in SERIES.items():
+            for sign, run_id in zip((1.0, -1.0), run_ids, strict=True):
+                if i < len(values):
+                    step = None if key == "one" else i
+                    seq = len(rows) + 1
+                    rows.append((run_id, key, sign * values[i], step, 1_700_000_000.5 + i, seq))
+    engine = get_engine(sqlite_url)
+    writer = MetricWriter(engine.dialect)
+    assert write_isolating(engine, writer, rows, new_writer_id()) == len(rows)
+    table = MetricSummaryRecord.__table__
+    with engine.connect() as conn:
+        stored = {(r.run_id, r.key): r._asdict() for r in conn.execute(select(table))}
+    expected = {(r["run_id"], r["key"]): r for r in fold.batch_summaries(rows)}
+    assert stored.keys() == expected.keys()
+    for pair, want in expected.items():
+        got = stored[pair]
+        for column, value in want.items():
+            assert got[column] == value or (value != value and got[column] != got[column]), (
+                pair,
+                column,
+            )
+
+
+def test_sqlites_merge_clause_binds_no_parameters():
+    clause = fold._sqlite_on_conflict()
+    assert clause.startswith("ON CONFLICT") and "?" not in clause
+    assert (
+        _assigned_columns(clause, "DO UPDATE SET")
+        == [c.name for c in MetricSummaryRecord.__table__.columns][2:]
+    )
+
+
+@pytest.mark.parametrize("staged", [False, True], ids=["python-fold", "sql-fold"])
+@pytest.mark.parametrize("stored", [0, 2, 4])
+def test_a_fold_merges_a_fully_stored_batch_recomputes_a_partial_one_and_skips_a_stored_one(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, staged: bool, stored: int
+):
+    """Both folds on SQLite itself (the mutation run has no servers): all rows new -> merged
+    into the kept summary; some -> the keys recomputed from the metric rows; none -> nothing."""
+    logger = SQLLogger(_config(sqlite_url))
+    run_id = logger.run()
+    logger.log_metric("loss", 10.0, 0)  # the kept summary the batch merges into
+    logger.finish()
+    rows = _rows(run_id, "loss", [4.0, 2.0, 8.0, 6.0], first_seq=100)
+    recomputed: list[set[tuple[int, str]]] = []
+    real = fold.recompute
+    monkeypatch.setattr(fold, "recompute", lambda c, p: (recomputed.append(set(p)), real(c, p)))
+    engine = get_engine(sqlite_url)
+    with engine.begin() as conn:
+        if staged:
+            conn.exec_driver_sql(sqlite_batch.STAGING)
+            sqlite_batch.stage(conn, rows)
+            fold.fold_staged(conn, rows, stored)
+            conn.exec_driver_sql(sqlite_batch.CLEAR_STAGED)
+        else:
+            fold.fold(conn, rows, stored)
+    summary = _summaries(sqlite_url, [run_id])[run_id]["loss"]
+    assert recomputed == ([{(run_id, "loss")}] if stored == 2 else [])
+    if stored == 4:
+        assert _as_dict(summary) == {
+            "count": 5,
+            "min": 2.0,
+            "max": 10.0,
+            "last": 6.0,
+            "last_step": 3,
+        }
+    else:  # nothing merged; a recomputation reads the metric rows, which hold only the first
+        assert (summary.count, summary.last) == (1, 10.0)

@@ -28,7 +28,9 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from . import admission, analysis, data, search, table
+from ato.tracker import SQLFinder
+
+from . import admission, analysis, caching, data, search, table
 from .database import ReadOnlyDatabase
 from .errors import BadRequestError, DashboardError, FilterError, NotFoundError
 from .version import __version__
@@ -53,13 +55,18 @@ SECURITY_HEADERS = {
 templates = Jinja2Templates(directory=PACKAGE_DIR / "templates")
 
 
+def render_json(content: Any) -> bytes:
+    """``content`` as JSON with orjson (NaN and infinities as ``null``, datetimes in ISO 8601,
+    other objects as text)."""
+    return orjson.dumps(content, default=str, option=orjson.OPT_NON_STR_KEYS)
+
+
 class JSON(JSONResponse):
-    """A JSON response that never caches and never emits NaN (not valid JSON)."""
+    """A JSON response that never emits NaN (not valid JSON)."""
 
     def render(self, content: Any) -> bytes:
-        """Serialise ``content`` with orjson (NaN and infinities as ``null``, datetimes in
-        ISO 8601, other objects as text)."""
-        return orjson.dumps(content, default=str, option=orjson.OPT_NON_STR_KEYS)
+        """Serialise ``content`` with `render_json`."""
+        return render_json(content)
 
 
 Endpoint = Callable[[Request], Response]
@@ -104,6 +111,26 @@ def document(content: Any) -> Response:
     return JSON(content, headers={"Cache-Control": "no-store", **SECURITY_HEADERS})
 
 
+def run_document(request: Request, run_id: int, build: Callable[[SQLFinder], Any]) -> Response:
+    """A JSON endpoint's answer about run ``run_id``, built by ``build`` from the finder only
+    when the run changed since the document was last built (see `ato.dashboard.caching`):
+    ``304 Not Modified`` to a request whose ``If-None-Match`` names the current ETag."""
+    where = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    documents: caching.RunDocuments = request.app.state.documents
+    with database(request).reading() as finder:
+        status, etag, body = documents.answer(
+            finder,
+            run_id,
+            where,
+            request.headers.get("if-none-match"),
+            lambda: render_json(build(finder)),
+        )
+    headers = caching.headers_for(etag, SECURITY_HEADERS)
+    if status == 304:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
 # ---- JSON endpoints -----------------------------------------------------------------
 
 
@@ -128,8 +155,7 @@ def api_runs(request: Request) -> Response:
 def api_run(request: Request) -> Response:
     """``/api/runs/{run_id}``: see `ato.dashboard.data.run_detail`."""
     run_id = admission.run_id(request.path_params["run_id"])
-    with database(request).reading() as finder:
-        return document(data.run_detail(finder, run_id))
+    return run_document(request, run_id, lambda finder: data.run_detail(finder, run_id))
 
 
 @admitted
@@ -143,8 +169,10 @@ def api_series(request: Request) -> Response:
         admission.MAX_POINTS_LIMIT,
     )
     run_id = admission.run_id(request.path_params["run_id"])
-    with database(request).reading() as finder:
-        return document(data.series(finder, run_id, request.path_params["key"], max_points))
+    key = request.path_params["key"]
+    return run_document(
+        request, run_id, lambda finder: data.series(finder, run_id, key, max_points)
+    )
 
 
 @admitted
@@ -459,4 +487,5 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
     )
     app.state.db = db
+    app.state.documents = caching.RunDocuments()
     return app

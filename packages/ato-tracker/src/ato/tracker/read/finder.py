@@ -23,6 +23,7 @@ from ..storage.schema import HEAD_REVISION
 from ..storage.settings import read_settings
 from ..storage.values import NAN, NEG_INF, POS_INF
 from . import (
+    changes,
     curves,
     dataframes,
     frames,
@@ -258,6 +259,21 @@ class SQLFinder:
             return queries.load_run(
                 conn, run_id, with_metrics=with_metrics, crash_timeout=self.crash_timeout
             )
+
+    def get_run_stamp(self, run_id: int) -> str | None:
+        """A short text that changes whenever anything readers see of run ``run_id`` changes
+        (its status, as derived with this finder's ``crash_timeout``, end time, tags, config,
+        provenance, metric summaries, artifacts or fingerprints), or ``None`` when there is no
+        such run. One cheap query: poll it to learn whether re-reading the run is worth it
+        (see ``ato.tracker.read.changes``).
+
+        Raises:
+            sqlalchemy.exc.DBAPIError: the database cannot be read.
+        """
+        if not queries.in_id_range(run_id):
+            return None
+        with self.engine.connect() as conn:
+            return changes.run_stamp(conn, run_id, self.crash_timeout)
 
     def get_artifacts(self, run_id: int) -> list[Artifact]:
         """The artifacts of run ``run_id`` in logging order (``[]`` for none or no such run);

@@ -26,7 +26,8 @@ of the process becomes 1 (see `ato.tracker.write.exits`).
 
 The statement is compiled once per dialect; rows go to the driver's ``executemany`` as
 ready-made tuples, skipping SQLAlchemy's per-row parameter processing (on SQLite into a
-connection-private staging table, moved into ``metrics`` by one statement, see `_sqlite_insert`).
+connection-private staging table, moved into ``metrics`` by one statement, see
+`ato.tracker.write.sqlite_batch`).
 """
 
 from __future__ import annotations
@@ -220,8 +221,7 @@ class MetricBuffer:
         while pending:
             rows = list(itertools.islice(pending, self.batch_size))
             written += write_isolating(self.engine, self.writer, rows, self.writer_id, self._reject)
-            for _ in rows:
-                pending.popleft()
+            drop_oldest(pending, len(rows))
         return written
 
     def _replay_spool(self) -> None:
@@ -316,8 +316,7 @@ class MetricBuffer:
         for run_id, _, _ in ends:
             self.run_ends.pop(run_id, None)
         if locked:
-            for _ in buffered:
-                self.pending.popleft()
+            drop_oldest(self.pending, len(buffered))
         elif rows:
             self.spilled_seq = rows[-1][5]
         self.spooled = True
@@ -390,6 +389,13 @@ class MetricBuffer:
         spilled = self.spilled_seq
         unsaved = any(row[5] > spilled for row in list(self.pending))
         return not self.closed or unsaved or bool(self.run_ends)
+
+
+def drop_oldest(rows: deque[MetricRow], n: int) -> None:
+    """Remove the ``n`` oldest of ``rows`` (``n <= len(rows)``) in one C loop, no Python code
+    per row: the flush thread holds the GIL only briefly, so the thread that logs never waits
+    long for it."""
+    deque(itertools.islice(iter(rows.popleft, None), n), maxlen=0)
 
 
 def _short(error: BaseException) -> str:

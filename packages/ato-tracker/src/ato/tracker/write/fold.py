@@ -37,6 +37,7 @@ from sqlalchemy.engine import Dialect
 
 from ..storage.models import MetricRecord, MetricSummaryRecord
 from ..storage.values import DBL_MAX, NEG_INF, POS_INF, store_value
+from . import sqlite_batch
 from .rows import MetricRow
 
 _summaries = cast(Table, MetricSummaryRecord.__table__)
@@ -54,6 +55,25 @@ def fold(conn: Connection, rows: Sequence[MetricRow], stored: int) -> None:
         conn.execute(_merge_statement(conn.dialect), batch_summaries(rows))
     elif stored:
         recompute(conn, {(row[0], row[1]) for row in rows})
+
+
+def fold_staged(conn: Connection, rows: Sequence[MetricRow], stored: int) -> None:
+    """`fold` on SQLite, where ``rows`` are also staged in ``temp.ato_staged_metrics`` (see
+    `ato.tracker.write.sqlite_batch`): the summaries are computed and merged by one statement,
+    with no Python code per row."""
+    if stored == len(rows):
+        conn.exec_driver_sql(sqlite_batch.fold_sql(_sqlite_on_conflict()))
+    elif stored:
+        recompute(conn, {(row[0], row[1]) for row in rows})
+
+
+@functools.lru_cache(maxsize=1)
+def _sqlite_on_conflict() -> str:
+    """The ``ON CONFLICT ... DO UPDATE SET ...`` clause of SQLite's merge (`_merged`, which
+    binds no parameters), as SQL text."""
+    dialect = sqlite.dialect()
+    upsert = str(_merge_statement(dialect).compile(dialect=dialect))
+    return upsert[upsert.index("ON CONFLICT") :]
 
 
 def batch_summaries(rows: Iterable[MetricRow]) -> list[dict[str, Any]]:

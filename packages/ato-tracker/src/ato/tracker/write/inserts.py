@@ -10,7 +10,6 @@ refuses for its data is split in halves until the refused rows are isolated.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -23,8 +22,8 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from ..storage.engine import run_transaction
 from ..storage.models import MetricRecord
-from ..storage.values import DBL_MAX, FINITE, NAN, NEG_INF, POS_INF, store_value
-from . import fold
+from ..storage.values import store_value
+from . import fold, sqlite_batch
 from .rows import MetricRow
 
 _log = logging.getLogger("ato.tracker")
@@ -88,7 +87,7 @@ class MetricWriter:
     Timestamps are converted the way `ato.tracker.storage.models.UTCDateTime` would: an aware
     UTC ``datetime`` for PostgreSQL and a naive UTC one for MySQL; on SQLite the insert
     statement itself makes the exact text SQLAlchemy's SQLite ``DATETIME`` stores
-    (``YYYY-MM-DD HH:MM:SS.ffffff``, see `_sqlite_insert`). Values become
+    (``YYYY-MM-DD HH:MM:SS.ffffff``, see `ato.tracker.write.sqlite_batch`). Values become
     ``(value, value_class)`` pairs (see `ato.tracker.storage.values`).
 
     Args:
@@ -123,11 +122,11 @@ class MetricWriter:
             sqlalchemy.exc.DBAPIError: the driver rejected the insert.
         """
         if self.sqlite:  # the buffered tuples go to the driver as they are
-            conn.exec_driver_sql(_SQLITE_STAGING)
-            conn.exec_driver_sql(_SQLITE_STAGE_ROWS, cast(Any, rows))
-            result = conn.exec_driver_sql(_sqlite_insert(writer_id))
-            conn.exec_driver_sql(_SQLITE_CLEAR_STAGED)
-            fold.fold(conn, rows, result.rowcount)
+            conn.exec_driver_sql(sqlite_batch.STAGING)
+            sqlite_batch.stage(conn, rows)
+            result = conn.exec_driver_sql(sqlite_batch.insert_sql(writer_id))
+            fold.fold_staged(conn, rows, result.rowcount)
+            conn.exec_driver_sql(sqlite_batch.CLEAR_STAGED)
             return
         stored_before = _stored_already(conn, rows, writer_id) if self.mysql else 0
         convert = self.convert_time
@@ -164,43 +163,6 @@ def _stored_already(conn: Connection, rows: list[MetricRow], writer_id: int) -> 
         .with_for_update()
     )
     return sum(1 for seq in conn.execute(stmt).scalars() if seq in seqs)
-
-
-# SQLite stages a batch in a connection-private table with nameless ``?`` placeholders (the
-# DB-API's qmark style; numbered ``?1`` ones bound from a sequence are deprecated since Python
-# 3.12.0), then moves it into ``metrics`` with one INSERT ... SELECT that reads each column once.
-_SQLITE_STAGING = (
-    "CREATE TEMP TABLE IF NOT EXISTS ato_staged_metrics (run_id, key, value, step, unix_time, seq)"
-)
-_SQLITE_STAGE_ROWS = "INSERT INTO temp.ato_staged_metrics VALUES (?, ?, ?, ?, ?, ?)"
-_SQLITE_CLEAR_STAGED = "DELETE FROM temp.ato_staged_metrics"
-
-
-@functools.lru_cache(maxsize=64)
-def _sqlite_insert(writer_id: int) -> str:
-    """SQLite's move of the staged tuples ``(run_id, key, value, step, unix_time, seq)`` into
-    ``metrics``: SQLite computes the value class, the stand-ins for infinities (NaN arrives as
-    NULL: SQLite binds NaN so) and the ``DATETIME`` text itself (``YYYY-MM-DD HH:MM:SS.ffffff``
-    in UTC, the text SQLAlchemy's SQLite ``DATETIME`` stores), so no Python code runs per row.
-    ``writer_id`` is an ``int``, inlined as a literal. The time is rounded to whole
-    microseconds first, as ``datetime.fromtimestamp`` does for the other backends
-    (``1700000000.123`` is stored as ``.123000``, not truncated to ``.122999``). ``WHERE true``
-    keeps SQLite from reading the ``ON`` of ``ON CONFLICT`` as a join constraint (its
-    documented upsert ambiguity)."""
-    big = repr(DBL_MAX)
-    micros = "CAST(ROUND(unix_time * 1000000) AS INTEGER)"
-    return (
-        "INSERT INTO metrics (run_id, key, value, value_class, step, timestamp, writer, seq) "  # noqa: S608 - constants and an int only
-        "SELECT run_id, key, "
-        f"CASE WHEN value > {big} THEN {big} WHEN value < -{big} THEN -{big} ELSE value END, "
-        f"CASE WHEN value IS NULL THEN {NAN} WHEN value > {big} THEN {POS_INF} "
-        f"WHEN value < -{big} THEN {NEG_INF} ELSE {FINITE} END, "
-        "step, "
-        f"strftime('%Y-%m-%d %H:%M:%S', {micros} / 1000000, 'unixepoch') || "
-        f"printf('.%06d', {micros} % 1000000), "
-        f"{int(writer_id)}, seq FROM temp.ato_staged_metrics WHERE true ORDER BY rowid "
-        "ON CONFLICT (run_id, writer, seq) DO NOTHING"
-    )
 
 
 def _insert_skipping_stored(dialect: Dialect) -> Any:

@@ -625,8 +625,8 @@ class SQLLogger:
             timestamp = check_timestamp(key, timestamp)
         buffer = self._buffer
         pending = buffer.pending  # inline MetricBuffer.append: this is the hot path
-        row = (self._run_id, key, number, step, now if timestamp is None else timestamp)
-        pending.append((*row, buffer.next_seq()))  # type: ignore[arg-type]
+        stamp = now if timestamp is None else timestamp
+        pending.append((self._run_id, key, number, step, stamp, buffer.next_seq()))  # type: ignore[arg-type]
         if len(pending) >= buffer.wake_at or monotonic() >= buffer.flush_due:
             buffer.flush_due_rows()
 
