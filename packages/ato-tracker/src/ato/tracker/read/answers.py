@@ -6,6 +6,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 from ato.adict.modes import check_mode
 
@@ -19,15 +20,48 @@ from ..storage.search_runs import (
 )
 from ..storage.statuses import RunStatus
 from .modes import default_mode
-from .results import MetricSummary, Run
+from .results import MetricSummary
 
-__all__ = ["Evaluation", "SearchAnswer", "guess_search_metric", "running_answers", "search_answer"]
+__all__ = [
+    "Evaluation",
+    "SearchAnswer",
+    "SearchRunRecord",
+    "guess_search_metric",
+    "running_answers",
+    "search_answer",
+]
 
 COMPLETED = RunStatus.COMPLETED
 _BUDGET_KEYS = ("__budget__",)
 _RUNG_KEYS = ("__num_halved__", "__rung__")
 
 Summaries = Mapping[int, Mapping[str, MetricSummary]]
+
+
+class SearchRunRecord(Protocol):
+    """What the rule reads of a run: its id, status, tags and config. A full
+    [`Run`][ato.tracker.Run] and a light [`RunRow`][ato.tracker.RunRow] both fit."""
+
+    @property
+    def id(self) -> int:
+        """The run's id."""
+        ...
+
+    @property
+    def status(self) -> str:
+        """The run's status as readers see it (``crashed`` derived)."""
+        ...
+
+    @property
+    def tags(self) -> Sequence[str]:
+        """The run's tags."""
+        ...
+
+    @property
+    def config(self) -> Mapping[str, Any]:
+        """The run's config (only its top-level ``__budget__``/``__num_halved__``/``__rung__``
+        are read, for older searches)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -125,7 +159,7 @@ class SearchAnswer:
 
 
 def search_answer(
-    runs: Sequence[Run],
+    runs: Sequence[SearchRunRecord],
     summaries: Summaries,
     metric: str | None = None,
     mode: str | None = None,
@@ -133,7 +167,8 @@ def search_answer(
     """The answer of the search whose runs are ``runs`` (see the module docstring).
 
     Args:
-        runs: the search's runs (``Run`` objects; metrics need not be loaded).
+        runs: the search's runs (``Run`` objects, metrics need not be loaded, or light
+            ``RunRow`` objects: any `SearchRunRecord`).
         summaries: ``{run_id: {key: MetricSummary}}`` of those runs, as from
             `SQLFinder.get_metric_summaries`.
         metric: key to rank by, each evaluation's last value of it. ``None``: the search's own
@@ -211,7 +246,7 @@ def running_answers(answer: SearchAnswer) -> list[int | None]:
     return path
 
 
-def guess_search_metric(runs: Sequence[Run], summaries: Summaries) -> str | None:
+def guess_search_metric(runs: Sequence[SearchRunRecord], summaries: Summaries) -> str | None:
     """The metric key of an older search: the key most runs logged at the step of their
     round (ato-hyperopt logged it once, at ``step=round``), fewest values per run first;
     ``None`` when the runs logged nothing."""
@@ -227,7 +262,7 @@ def guess_search_metric(runs: Sequence[Run], summaries: Summaries) -> str | None
 
 
 def _ranked_key(
-    runs: Sequence[Run], summaries: Summaries, metric: str | None, contract: bool
+    runs: Sequence[SearchRunRecord], summaries: Summaries, metric: str | None, contract: bool
 ) -> tuple[str | None, str | None]:
     """The key to rank by and, when it is the search's own key, the search's direction."""
     if not contract:
@@ -252,7 +287,9 @@ def _logged_search_key(summaries: Summaries) -> str | None:
     return keys[0] if keys else None
 
 
-def _evaluation(run: Run, summaries: Mapping[str, MetricSummary], key: str | None) -> Evaluation:
+def _evaluation(
+    run: SearchRunRecord, summaries: Mapping[str, MetricSummary], key: str | None
+) -> Evaluation:
     facts = parse_tags(run.tags)
     summary = summaries.get(key) if key else None
     return Evaluation(
@@ -320,21 +357,21 @@ def _state(evaluation: Evaluation) -> str:
     return "completed without a value" if evaluation.value is None else "completed with NaN/inf"
 
 
-def _rung(run: Run, facts: SearchRun) -> int:
+def _rung(run: SearchRunRecord, facts: SearchRun) -> int:
     rung = facts.rung
     if rung is None:
         rung = whole_number(_config_value(run, _RUNG_KEYS))
     return rung if rung is not None else 0
 
 
-def _budget(run: Run, facts: SearchRun) -> float | None:
+def _budget(run: SearchRunRecord, facts: SearchRun) -> float | None:
     budget = facts.budget
     if budget is None:
         budget = finite_number(_config_value(run, _BUDGET_KEYS))
     return budget
 
 
-def _config_value(run: Run, keys: Iterable[str]) -> str | None:
+def _config_value(run: SearchRunRecord, keys: Iterable[str]) -> str | None:
     for key in keys:
         value = run.config.get(key)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -346,7 +383,9 @@ def _first(values: Iterable[str | None]) -> str | None:
     return next((value for value in values if value), None)
 
 
-def _declared(runs: Sequence[Run]) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+def _declared(
+    runs: Sequence[SearchRunRecord],
+) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
     """The objectives and constraint keys the runs' tags declare (the first run that has
     them); one objective from ``mode:``/``metric_key:`` when only constraints are declared."""
     for run in runs:
@@ -359,7 +398,7 @@ def _declared(runs: Sequence[Run]) -> tuple[tuple[tuple[str, str], ...], tuple[s
 
 
 def _front_answer(
-    runs: Sequence[Run],
+    runs: Sequence[SearchRunRecord],
     summaries: Summaries,
     objectives: tuple[tuple[str, str], ...],
     constraints: tuple[str, ...],
@@ -406,7 +445,9 @@ def _front_state(evaluation: Evaluation) -> str:
     return "completed infeasible"
 
 
-def _scored(run: Run, summaries: Mapping[str, MetricSummary], keys: Sequence[str]) -> Evaluation:
+def _scored(
+    run: SearchRunRecord, summaries: Mapping[str, MetricSummary], keys: Sequence[str]
+) -> Evaluation:
     base = _evaluation(run, summaries, keys[0])
     values = tuple(float(summaries[k].last) if k in summaries else None for k in keys)
     return Evaluation(
