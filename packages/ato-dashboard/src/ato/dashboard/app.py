@@ -29,6 +29,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from . import admission, analysis, data, search, table
+from .cache import ViewCache
 from .database import ReadOnlyDatabase
 from .errors import BadRequestError, DashboardError, FilterError, NotFoundError
 from .version import __version__
@@ -198,8 +199,11 @@ def api_search_workers(request: Request) -> Response:
 def api_analysis(request: Request) -> Response:
     """``/api/searches/{search_id}/analysis/{view}``: see `ato.dashboard.analysis`."""
     p = request.path_params
+    cache: ViewCache = request.app.state.views
     with database(request).reading() as finder:
-        return document(analysis.view(finder, p["search_id"], p["view"], request.query_params))
+        return document(
+            analysis.view(finder, p["search_id"], p["view"], request.query_params, cache)
+        )
 
 
 def _keys(text: str | None) -> list[str] | None:
@@ -338,7 +342,7 @@ def existing_search(request: Request) -> str:
     """
     search_id: str = request.path_params["search_id"]
     with database(request).reading() as finder:
-        if not finder.get_search_runs(search_id):
+        if finder.get_search_rows(search_id) is None:
             raise search.no_search(search_id)
     return search_id
 
@@ -459,4 +463,6 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
     )
     app.state.db = db
+    #: Analysis documents per search state (see `ato.dashboard.cache`).
+    app.state.views = ViewCache()
     return app

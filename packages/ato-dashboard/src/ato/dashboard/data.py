@@ -341,7 +341,8 @@ def compare_series(
     finder: SQLFinder, run_ids: Sequence[int], key: str, max_points: int = COMPARE_MAX_POINTS
 ) -> dict[str, Any]:
     """``/api/compare/series?runs=...&key=...``: metric ``key`` of every run of ``run_ids``
-    that logged it, each downsampled as `series` does: ``{'key', 'runs': [{'run_id',
+    that logged it, each downsampled as `series` does (read for all runs at once,
+    [`SQLFinder.get_metric_series_many`][ato.tracker.SQLFinder.get_metric_series_many]): ``{'key', 'runs': [{'run_id',
     'total', 'downsampled', 'step', 'value', 'time'}]}`` in the order of ``run_ids``; runs
     that never logged ``key`` are left out.
 
@@ -353,10 +354,7 @@ def compare_series(
     if unknown:
         raise NotFoundError(f"no run with id {', '.join(map(str, unknown))}")
     curves = []
-    for run_id in run_ids:
-        got = finder.get_metric_series(run_id, key, max_points)
-        if not got.points:
-            continue
+    for run_id, got in finder.get_metric_series_many(run_ids, key, max_points).items():
         curves.append(
             {
                 "run_id": run_id,

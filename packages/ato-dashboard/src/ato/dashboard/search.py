@@ -7,7 +7,8 @@ it ranks by under ``search/<key>``. Older searches tagged ``round:<k>`` and logg
 itself at ``step=k``; both forms are read. A trial that survives a rung appears again in the next
 one: it is recognised by its ``trial_id`` tag or, without one, by its config minus the keys the
 search sets itself (``__num_halved__``, ``__budget__``...). The answer is the one
-``ato runs best --search`` names: [`SQLFinder.get_search`][ato.tracker.SQLFinder.get_search].
+``ato runs best --search`` names; the search is read lightly, through
+[`SQLFinder.get_search_rows`][ato.tracker.SQLFinder.get_search_rows].
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections import defaultdict
 from typing import Any
 
 from ato.adict.modes import check_mode
-from ato.tracker import Evaluation, Run, SearchAnswer, SearchTrials, SQLFinder, search_runs
+from ato.tracker import Evaluation, RunRow, SearchAnswer, SearchRows, SQLFinder, search_runs
 
 from . import records
 from .errors import BadRequestError, NotFoundError
@@ -48,7 +49,7 @@ def search_detail(
     """
     if mode is not None:
         check_mode(mode, BadRequestError)
-    found = finder.get_search(search_id, metric=metric, mode=mode)
+    found = finder.get_search_rows(search_id, metric=metric, mode=mode)
     if found is None:
         raise no_search(search_id)
     runs, keys, answer = found.runs, found.metric_keys, found.answer
@@ -74,7 +75,7 @@ def search_detail(
     }
 
 
-def trial_records(found: SearchTrials) -> tuple[list[dict[str, Any]], list[str]]:
+def trial_records(found: SearchRows) -> tuple[list[dict[str, Any]], list[str]]:
     """One record per run of ``found`` (``run_id``, ``status``, ``bracket``, ``round``,
     ``rung``, ``budget``, ``trial``, ``final``, ``metric``: the ranked value or ``None``, and
     ``params``) and the searched parameters: the dotted config keys whose values differ
@@ -90,8 +91,8 @@ def trial_records(found: SearchTrials) -> tuple[list[dict[str, Any]], list[str]]
     return trials, params
 
 
-def _trial(run: Run, evaluation: Evaluation) -> dict[str, Any]:
-    flat = records.flatten(records.plain_config(run))
+def _trial(run: RunRow, evaluation: Evaluation) -> dict[str, Any]:
+    flat = records.flatten(run.config)
     identity = evaluation.trial
     if identity is None:
         searched = {k: v for k, v in flat.items() if k not in records.SEARCH_KEYS}
