@@ -153,3 +153,18 @@ def test_many_series_are_each_downsampled_as_one_series_is(db_url: str, max_poin
             assert a.value == b.value or (math.isnan(a.value) and math.isnan(b.value))
     with pytest.raises(ValueError, match="at least 4"):
         finder.get_metric_series_many(runs, "loss", 3)
+
+
+def test_the_front_is_the_brute_force_non_dominated_set() -> None:
+    """The sorted filter of ``answers._non_dominated`` against checking every pair, on random
+    points with ties and duplicates in two and three dimensions."""
+    import random
+
+    from ato.tracker.read.answers import _dominates, _non_dominated
+
+    rng = random.Random(0)
+    for size in (2, 3):
+        for n in (1, 5, 40, 300):
+            points = [tuple(float(rng.randint(0, 6)) for _ in range(size)) for _ in range(n)]
+            brute = [i for i, p in enumerate(points) if not any(_dominates(q, p) for q in points)]
+            assert _non_dominated(points) == brute

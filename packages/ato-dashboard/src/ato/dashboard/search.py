@@ -81,20 +81,22 @@ def trial_records(found: SearchRows) -> tuple[list[dict[str, Any]], list[str]]:
     ``params``) and the searched parameters: the dotted config keys whose values differ
     between the runs, without the keys a search sets itself."""
     runs, answer = found.runs, found.answer
-    trials = [
-        _trial(run, evaluation) for run, evaluation in zip(runs, answer.evaluations, strict=True)
+    columns, missing = records.config_columns([run.config for run in runs])  # one pass
+    params = [
+        key for key in records.differing_columns(columns, missing) if key not in records.SEARCH_KEYS
     ]
-    flats = [trial.pop("_flat") for trial in trials]
-    params = [key for key in records.differing_keys(flats) if key not in records.SEARCH_KEYS]
-    for trial, flat in zip(trials, flats, strict=True):
-        trial["params"] = {key: flat.get(key) for key in params}
+    trials = []
+    for i, (run, evaluation) in enumerate(zip(runs, answer.evaluations, strict=True)):
+        trial = _trial(run, evaluation)
+        trial["params"] = {key: columns[key][i] for key in params}
+        trials.append(trial)
     return trials, params
 
 
 def _trial(run: RunRow, evaluation: Evaluation) -> dict[str, Any]:
-    flat = records.flatten(run.config)
     identity = evaluation.trial
-    if identity is None:
+    if identity is None:  # an older search: the trial is its config minus the search's keys
+        flat = records.flatten(run.config)
         searched = {k: v for k, v in flat.items() if k not in records.SEARCH_KEYS}
         text = json.dumps(searched, sort_keys=True, default=str)
         identity = "config:" + hashlib.sha256(text.encode()).hexdigest()[:12]
@@ -108,7 +110,6 @@ def _trial(run: RunRow, evaluation: Evaluation) -> dict[str, Any]:
         "trial": identity,
         "final": evaluation.final,
         "metric": None if evaluation.value is None else records.json_number(evaluation.value),
-        "_flat": flat,
     }
 
 
