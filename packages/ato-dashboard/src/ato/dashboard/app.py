@@ -275,7 +275,11 @@ def api_compare_series(request: Request) -> Response:
     q = request.query_params
     ids = data.parse_run_ids(q.get("runs"))
     max_points = admission.int_param(
-        q.get("max_points"), "max_points", data.COMPARE_MAX_POINTS, 4, admission.MAX_POINTS_LIMIT
+        q.get("max_points"),
+        "max_points",
+        data.compare_points(len(ids)),
+        4,
+        admission.MAX_POINTS_LIMIT,
     )
     key = q.get("key")
     if not key:
