@@ -766,7 +766,7 @@ class SQLFinder:
     ) -> dict[int, MetricSeries]:
         """Metric ``key`` of each of the runs ``run_ids``, each downsampled exactly as
         [`get_metric_series`][ato.tracker.SQLFinder.get_metric_series] does (the same points),
-        but read in two statements per 500 runs instead of a few hundred per run (see
+        on one connection, the series short enough to come back whole read together (see
         ``ato.tracker.read.manyseries``): for charts of many runs, such as a compare page.
 
         Args:
