@@ -245,9 +245,19 @@ def screenshots(session: nox.Session) -> None:
     session.install(*LIBRARIES, "scikit-learn", "optuna", "playwright", "httpx")
     if not (ROOT / "experiments.db").exists():
         session.run("python", str(ROOT / "examples" / "digits" / "train.py"))
+    if not _has_project(ROOT / "experiments.db", "digits-pareto"):  # a search with two objectives
+        session.run("python", str(ROOT / "examples" / "digits" / "pareto.py"))
     script = ROOT / "examples" / "dashboard" / "screenshots.py"
     session.chdir(ROOT)  # a relative path: the pages show sqlite:///experiments.db
     session.run("python", str(script), "experiments.db", str(ROOT / "docs" / "images"))
+
+
+def _has_project(db: pathlib.Path, name: str) -> bool:
+    """Whether the tracker database ``db`` (SQLite) holds a project ``name``."""
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(db)) as con:
+        return con.execute("SELECT 1 FROM projects WHERE name = ?", (name,)).fetchone() is not None
 
 
 # Sphinx cross-reference roles; mkdocstrings prints them as raw text.

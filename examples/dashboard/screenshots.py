@@ -7,7 +7,8 @@ the first project's runs (also filtered and sorted by the query language), the b
 newest search, a comparison of that search's twenty best evaluations, its evaluations grouped
 by budget (the learning curves' mean and spread per budget), the search page and its analysis
 page, and writes ``dashboard-<page>.png`` files, plus one ``dashboard-analysis-<view>.png`` per
-analysis view.
+analysis view, and ``dashboard-analysis-front.png``: the Pareto-front view of the newest search
+of project ``digits-pareto`` (``examples/digits/pareto.py``, two objectives).
 Run by ``nox -s screenshots`` on the demo's database.
 """
 
@@ -37,6 +38,7 @@ ANALYSIS_VIEWS = {
     "slice-contour": "#slice-section",
     "curves": "#curves-section",
 }
+FRONT_PROJECT = "digits-pareto"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -96,6 +98,19 @@ def shoot_views(page: Any, out: Path) -> None:
         print(f"wrote {target} ({selector})")
 
 
+def shoot_front(page: Any, base: str, out: Path) -> None:
+    """The Pareto-front section of the newest search with two objectives (``pareto.py``)."""
+    response = httpx.get(f"{base}/api/projects/{FRONT_PROJECT}/runs")
+    if response.status_code == 404:
+        sys.exit(f"no project {FRONT_PROJECT}: run examples/digits/pareto.py on this database")
+    search_id = next(s for s in reversed(response.json()["runs"]["search_id"]) if s)
+    page.goto(f"{base}/searches/{quote(search_id, safe='')}/analysis", wait_until="networkidle")
+    page.wait_for_function("() => window.__atoAnalysis && window.__atoAnalysis.drawnFront")
+    target = out / "dashboard-analysis-front.png"
+    page.locator("#front-section").screenshot(path=str(target))
+    print(f"wrote {target} (#front-section of search {search_id})")
+
+
 def main(db: str, out_dir: str) -> None:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -113,6 +128,7 @@ def main(db: str, out_dir: str) -> None:
             print(f"wrote {target} ({path})")
             if name == "analysis":
                 shoot_views(page, out)
+        shoot_front(page, base, out)
         browser.close()
     server.should_exit = True
     if errors:

@@ -1,8 +1,9 @@
 """``/api/searches/{search_id}/analysis/{view}``: why a search found what it found.
 
-Every view reads the search once through [`SQLFinder.get_search`][ato.tracker.SQLFinder.get_search]
-(its runs, their metric summaries and the answer by the tracker's rule, ``ato.tracker.answers``)
-and is budget-aware: values measured at different budgets (epochs, samples) are never mixed in
+Every view reads the search once, lightly, through
+[`SQLFinder.get_search_rows`][ato.tracker.SQLFinder.get_search_rows] (its runs' configs, tags
+and statuses, their metric summaries and the answer by the tracker's rule,
+``ato.tracker.answers``; no metric rows, artifacts or fingerprints) and is budget-aware: values measured at different budgets (epochs, samples) are never mixed in
 one ranking. A search's *levels* are its budgets, or its rungs when it recorded no budget.
 
 Views (query parameters in brackets; ``metric`` and ``mode`` as for the search page):
@@ -19,6 +20,12 @@ Views (query parameters in brackets; ``metric`` and ``mode`` as for the search p
 - ``importance`` [``budget``, ``method``]: see `ato.dashboard.importance`.
 - ``curves`` [``key``, ``max_points``]: the learning curve of every evaluation, with its
   outcome (promoted to a larger budget, stopped, failed, running).
+- ``front`` [``x``, ``y``, ``budget``]: for a search with two or more objectives, two of them
+  against each other, the search's Pareto front and its pick (see `front`).
+
+With a `ato.dashboard.cache.ViewCache` (the app keeps one), a document is computed once per
+search state (`SQLFinder.get_search_state`): asking again for an unchanged search costs one
+aggregate query.
 
 Bad parameters raise `BadRequestError` (HTTP 400) naming the allowed values.
 """
@@ -33,10 +40,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ato.adict.modes import check_mode
-from ato.tracker import SearchAnswer, SearchTrials, SQLFinder, search_runs
+from ato.tracker import SearchAnswer, SearchRows, SearchState, SQLFinder, search_runs
 from ato.tracker.answers import running_answers
 
 from . import admission, importance, records, search
+from .cache import ViewCache
 from .errors import BadRequestError, NotFoundError
 
 #: Cells per numeric axis of the contour grid.
@@ -54,7 +62,7 @@ class SearchData:
     whether levels are budgets (``'budget'``) or rungs (``'rung'``)."""
 
     search_id: str
-    found: SearchTrials
+    found: SearchRows
     trials: list[dict[str, Any]]
     params: list[str]
     level_kind: str
@@ -78,6 +86,18 @@ def _completed(trial: Mapping[str, Any]) -> bool:
     return trial["status"] == "completed" and trial["metric"] is not None
 
 
+def ranking(query: Query) -> tuple[str | None, str | None]:
+    """The ``metric`` and ``mode`` of ``query`` (``None`` when absent or empty).
+
+    Raises:
+        BadRequestError: ``mode`` is not ``'max'``/``'min'``.
+    """
+    metric, mode = query.get("metric") or None, query.get("mode") or None
+    if mode is not None:
+        check_mode(mode, BadRequestError)
+    return metric, mode
+
+
 def load(finder: SQLFinder, search_id: str, query: Query) -> SearchData:
     """The search ``search_id`` ranked by ``query``'s ``metric`` and ``mode``.
 
@@ -85,10 +105,8 @@ def load(finder: SQLFinder, search_id: str, query: Query) -> SearchData:
         NotFoundError: no run carries the search's tag, or no trial logged ``metric``.
         BadRequestError: ``mode`` is not ``'max'``/``'min'``.
     """
-    metric, mode = query.get("metric") or None, query.get("mode") or None
-    if mode is not None:
-        check_mode(mode, BadRequestError)
-    found = finder.get_search(search_id, metric=metric, mode=mode)
+    metric, mode = ranking(query)
+    found = finder.get_search_rows(search_id, metric=metric, mode=mode)
     if found is None:
         raise search.no_search(search_id)
     if metric is not None and metric not in found.metric_keys:
@@ -100,8 +118,15 @@ def load(finder: SQLFinder, search_id: str, query: Query) -> SearchData:
     return SearchData(search_id, found, trials, params, kind)
 
 
-def view(finder: SQLFinder, search_id: str, name: str, query: Query) -> dict[str, Any]:
-    """The JSON document of analysis view ``name`` (see the module docstring).
+def view(
+    finder: SQLFinder,
+    search_id: str,
+    name: str,
+    query: Query,
+    cache: ViewCache | None = None,
+) -> dict[str, Any]:
+    """The JSON document of analysis view ``name`` (see the module docstring), from ``cache``
+    when the search has not changed since it was computed.
 
     Raises:
         NotFoundError: no such view, search or metric.
@@ -110,10 +135,30 @@ def view(finder: SQLFinder, search_id: str, name: str, query: Query) -> dict[str
     handler = VIEWS.get(name)
     if handler is None:
         raise NotFoundError(f"no analysis view {name!r}: the views are {', '.join(VIEWS)}")
-    data = load(finder, search_id, query)
+
+    def render(data: SearchData) -> dict[str, Any]:
+        return _document(finder, data, name, query)
+
+    if cache is None:
+        return render(load(finder, search_id, query))
+    return cache.document(
+        finder,
+        search_id,
+        ranking(query),
+        (name, tuple(sorted(query.items()))),
+        lambda: _with_state(load(finder, search_id, query)),
+        render,
+    )
+
+
+def _with_state(data: SearchData) -> tuple[SearchState, SearchData]:
+    return data.found.state, data
+
+
+def _document(finder: SQLFinder, data: SearchData, name: str, query: Query) -> dict[str, Any]:
     answer = data.answer
     return {
-        "search_id": search_id,
+        "search_id": data.search_id,
         "view": name,
         "metric": answer.key,
         "mode": answer.mode,
@@ -123,7 +168,7 @@ def view(finder: SQLFinder, search_id: str, name: str, query: Query) -> dict[str
         "params": data.params,
         "answer": _answer(answer),
         "objectives": max(1, len(answer.objectives)),
-        **handler(finder, data, query),
+        **VIEWS[name](finder, data, query),
     }
 
 
@@ -443,6 +488,94 @@ def _outcome(trial: Mapping[str, Any], promoted: set[int]) -> str:
     return "stopped" if trial["status"] in _STOPPED else "failed"
 
 
+# ---- Pareto front --------------------------------------------------------------------
+
+
+def front(finder: SQLFinder, data: SearchData, query: Query) -> dict[str, Any]:
+    """Two objectives ``x`` and ``y`` (objective keys, default the first two) of a search with
+    several, at one level (``budget``, default the level of the search's front): one point per
+    completed evaluation there with finite values of both (``run_id``, ``trial``, ``x``,
+    ``y``, ``feasible``: every value finite and every constraint ``<= 0``, ``front``: a member
+    of the search's Pareto front, and each constraint's value in ``constraints``), the front's
+    members sorted by ``x`` then ``y`` (``front_line``, the line joining them), and the
+    search's pick (``answer``). Front and pick are the tracker's (``ato.tracker.answers``, as
+    ``ato runs best --search`` prints them): the non-dominated feasible completed evaluations
+    at the largest level one reached, over all objectives (with more than two, the chart shows
+    their projection), and the member nearest the ideal point.
+
+    Raises:
+        NotFoundError: the search has fewer than two objectives.
+        BadRequestError: ``metric`` or ``mode`` given (the front ranks by the search's own
+            objectives), ``x``/``y`` not two different objective keys, or an unknown budget.
+    """
+    if query.get("metric") or query.get("mode"):
+        raise BadRequestError(
+            "the front view ranks by the search's own objectives: leave out metric and mode"
+        )
+    answer = data.answer
+    keys = [key for _, key in answer.objectives]
+    if len(keys) < 2:
+        raise NotFoundError(f"search {data.search_id} has one objective: no Pareto front to draw")
+    kx, ky = _objective(query, "x", keys, 0), _objective(query, "y", keys, 1)
+    if kx == ky:
+        raise BadRequestError(f"x and y must be two different objectives, got {kx!r} twice")
+    members = {e.run_id for e in answer.front}
+    front_level = next((t["level"] for t in data.trials if t["run_id"] in members), None)
+    level = chosen_level(data, query) if query.get("budget") or front_level is None else front_level
+    ix, iy = keys.index(kx), keys.index(ky)
+    size = len(keys)
+    by_run = {e.run_id: e for e in answer.evaluations}
+    rows = []
+    for trial in data.trials:
+        e = by_run[trial["run_id"]]
+        if trial["level"] != level or not e.completed:
+            continue
+        vx, vy = records.json_number(e.values[ix]), records.json_number(e.values[iy])
+        if vx is None or vy is None:
+            continue
+        rows.append((trial, e, vx, vy))
+    on_front = sorted(
+        ((vx, vy, t["run_id"]) for t, _, vx, vy in rows if t["run_id"] in members),
+    )
+    return {
+        "objective_keys": keys,
+        "modes": {key: mode for mode, key in answer.objectives},
+        "constraint_keys": list(answer.constraint_keys),
+        "x": kx,
+        "y": ky,
+        "budget": level,
+        "front_budget": front_level,
+        "count": len(rows),
+        "points": {
+            "run_id": [t["run_id"] for t, _, _, _ in rows],
+            "trial": [t["trial"] for t, _, _, _ in rows],
+            "x": [vx for _, _, vx, _ in rows],
+            "y": [vy for _, _, _, vy in rows],
+            "feasible": [e.feasible(size) for _, e, _, _ in rows],
+            "front": [t["run_id"] in members for t, _, _, _ in rows],
+            "constraints": {
+                key: [records.json_number(e.values[size + j]) for _, e, _, _ in rows]
+                for j, key in enumerate(answer.constraint_keys)
+            },
+        },
+        "front_line": {
+            "run_id": [run_id for _, _, run_id in on_front],
+            "x": [vx for vx, _, _ in on_front],
+            "y": [vy for _, vy, _ in on_front],
+        },
+        "front_size": len(members),
+    }
+
+
+def _objective(query: Query, name: str, keys: list[str], default: int) -> str:
+    key = query.get(name) or keys[default]
+    if key not in keys:
+        raise BadRequestError(
+            f"{name} must be one of the search's objectives ({', '.join(keys)}), got {key[:60]!r}"
+        )
+    return key
+
+
 VIEWS: dict[str, Callable[[SQLFinder, SearchData, Query], dict[str, Any]]] = {
     "history": history,
     "parallel": parallel,
@@ -450,4 +583,5 @@ VIEWS: dict[str, Callable[[SQLFinder, SearchData, Query], dict[str, Any]]] = {
     "contour": contour,
     "importance": importance_view,
     "curves": curves,
+    "front": front,
 }

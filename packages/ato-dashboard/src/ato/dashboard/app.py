@@ -31,6 +31,7 @@ from starlette.templating import Jinja2Templates
 from ato.tracker import SQLFinder
 
 from . import admission, analysis, caching, data, search, table
+from .cache import ViewCache
 from .database import ReadOnlyDatabase
 from .errors import BadRequestError, DashboardError, FilterError, NotFoundError
 from .version import __version__
@@ -226,8 +227,11 @@ def api_search_workers(request: Request) -> Response:
 def api_analysis(request: Request) -> Response:
     """``/api/searches/{search_id}/analysis/{view}``: see `ato.dashboard.analysis`."""
     p = request.path_params
+    cache: ViewCache = request.app.state.views
     with database(request).reading() as finder:
-        return document(analysis.view(finder, p["search_id"], p["view"], request.query_params))
+        return document(
+            analysis.view(finder, p["search_id"], p["view"], request.query_params, cache)
+        )
 
 
 def _keys(text: str | None) -> list[str] | None:
@@ -299,7 +303,11 @@ def api_compare_series(request: Request) -> Response:
     q = request.query_params
     ids = data.parse_run_ids(q.get("runs"))
     max_points = admission.int_param(
-        q.get("max_points"), "max_points", data.COMPARE_MAX_POINTS, 4, admission.MAX_POINTS_LIMIT
+        q.get("max_points"),
+        "max_points",
+        data.compare_points(len(ids)),
+        4,
+        admission.MAX_POINTS_LIMIT,
     )
     key = q.get("key")
     if not key:
@@ -366,7 +374,7 @@ def existing_search(request: Request) -> str:
     """
     search_id: str = request.path_params["search_id"]
     with database(request).reading() as finder:
-        if not finder.get_search_runs(search_id):
+        if finder.get_search_rows(search_id) is None:
             raise search.no_search(search_id)
     return search_id
 
@@ -488,4 +496,6 @@ def create_app(
     )
     app.state.db = db
     app.state.documents = caching.RunDocuments()
+    #: Analysis documents per search state (see `ato.dashboard.cache`).
+    app.state.views = ViewCache()
     return app

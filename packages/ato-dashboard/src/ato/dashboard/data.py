@@ -31,8 +31,14 @@ from .errors import BadRequestError, NotFoundError
 
 DEFAULT_MAX_POINTS = 2000
 MAX_COMPARE = 100
-#: Points per run of a compare chart (100 runs x 500 points stay light in a browser).
-COMPARE_MAX_POINTS = 500
+#: Points per run of a compare chart: at most 500, fewer for many runs so that a chart holds
+#: about `COMPARE_POINT_BUDGET` points (100 runs: 200 points each), at least 100.
+COMPARE_MAX_POINTS, COMPARE_MIN_POINTS, COMPARE_POINT_BUDGET = 500, 100, 20_000
+
+
+def compare_points(runs: int) -> int:
+    """Default points per run of a compare chart of ``runs`` runs (see `COMPARE_MAX_POINTS`)."""
+    return max(COMPARE_MIN_POINTS, min(COMPARE_MAX_POINTS, COMPARE_POINT_BUDGET // max(1, runs)))
 
 
 def projects(finder: SQLFinder) -> dict[str, Any]:
@@ -338,25 +344,25 @@ def compare(finder: SQLFinder, run_ids: Sequence[int], *, all_keys: bool = False
 
 
 def compare_series(
-    finder: SQLFinder, run_ids: Sequence[int], key: str, max_points: int = COMPARE_MAX_POINTS
+    finder: SQLFinder, run_ids: Sequence[int], key: str, max_points: int | None = None
 ) -> dict[str, Any]:
     """``/api/compare/series?runs=...&key=...``: metric ``key`` of every run of ``run_ids``
-    that logged it, each downsampled as `series` does: ``{'key', 'runs': [{'run_id',
+    that logged it, each downsampled as `series` does (read for all runs at once,
+    [`SQLFinder.get_metric_series_many`][ato.tracker.SQLFinder.get_metric_series_many]): ``{'key', 'runs': [{'run_id',
     'total', 'downsampled', 'step', 'value', 'time'}]}`` in the order of ``run_ids``; runs
-    that never logged ``key`` are left out.
+    that never logged ``key`` are left out. ``max_points`` per run: by default
+    `compare_points` of the number of runs.
 
     Raises:
         NotFoundError: one of the runs does not exist.
     """
+    max_points = max_points or compare_points(len(run_ids))
     found = {run.id for run in finder.find_runs(run_ids, with_metrics=False)}
     unknown = [run_id for run_id in run_ids if run_id not in found]
     if unknown:
         raise NotFoundError(f"no run with id {', '.join(map(str, unknown))}")
     curves = []
-    for run_id in run_ids:
-        got = finder.get_metric_series(run_id, key, max_points)
-        if not got.points:
-            continue
+    for run_id, got in finder.get_metric_series_many(run_ids, key, max_points).items():
         curves.append(
             {
                 "run_id": run_id,

@@ -7,7 +7,8 @@ it ranks by under ``search/<key>``. Older searches tagged ``round:<k>`` and logg
 itself at ``step=k``; both forms are read. A trial that survives a rung appears again in the next
 one: it is recognised by its ``trial_id`` tag or, without one, by its config minus the keys the
 search sets itself (``__num_halved__``, ``__budget__``...). The answer is the one
-``ato runs best --search`` names: [`SQLFinder.get_search`][ato.tracker.SQLFinder.get_search].
+``ato runs best --search`` names; the search is read lightly, through
+[`SQLFinder.get_search_rows`][ato.tracker.SQLFinder.get_search_rows].
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections import defaultdict
 from typing import Any
 
 from ato.adict.modes import check_mode
-from ato.tracker import Evaluation, Run, SearchAnswer, SearchTrials, SQLFinder, search_runs
+from ato.tracker import Evaluation, RunRow, SearchAnswer, SearchRows, SQLFinder, search_runs
 
 from . import records
 from .errors import BadRequestError, NotFoundError
@@ -48,7 +49,7 @@ def search_detail(
     """
     if mode is not None:
         check_mode(mode, BadRequestError)
-    found = finder.get_search(search_id, metric=metric, mode=mode)
+    found = finder.get_search_rows(search_id, metric=metric, mode=mode)
     if found is None:
         raise no_search(search_id)
     runs, keys, answer = found.runs, found.metric_keys, found.answer
@@ -74,26 +75,28 @@ def search_detail(
     }
 
 
-def trial_records(found: SearchTrials) -> tuple[list[dict[str, Any]], list[str]]:
+def trial_records(found: SearchRows) -> tuple[list[dict[str, Any]], list[str]]:
     """One record per run of ``found`` (``run_id``, ``status``, ``bracket``, ``round``,
     ``rung``, ``budget``, ``trial``, ``final``, ``metric``: the ranked value or ``None``, and
     ``params``) and the searched parameters: the dotted config keys whose values differ
     between the runs, without the keys a search sets itself."""
     runs, answer = found.runs, found.answer
-    trials = [
-        _trial(run, evaluation) for run, evaluation in zip(runs, answer.evaluations, strict=True)
+    columns, missing = records.config_columns([run.config for run in runs])  # one pass
+    params = [
+        key for key in records.differing_columns(columns, missing) if key not in records.SEARCH_KEYS
     ]
-    flats = [trial.pop("_flat") for trial in trials]
-    params = [key for key in records.differing_keys(flats) if key not in records.SEARCH_KEYS]
-    for trial, flat in zip(trials, flats, strict=True):
-        trial["params"] = {key: flat.get(key) for key in params}
+    trials = []
+    for i, (run, evaluation) in enumerate(zip(runs, answer.evaluations, strict=True)):
+        trial = _trial(run, evaluation)
+        trial["params"] = {key: columns[key][i] for key in params}
+        trials.append(trial)
     return trials, params
 
 
-def _trial(run: Run, evaluation: Evaluation) -> dict[str, Any]:
-    flat = records.flatten(records.plain_config(run))
+def _trial(run: RunRow, evaluation: Evaluation) -> dict[str, Any]:
     identity = evaluation.trial
-    if identity is None:
+    if identity is None:  # an older search: the trial is its config minus the search's keys
+        flat = records.flatten(run.config)
         searched = {k: v for k, v in flat.items() if k not in records.SEARCH_KEYS}
         text = json.dumps(searched, sort_keys=True, default=str)
         identity = "config:" + hashlib.sha256(text.encode()).hexdigest()[:12]
@@ -107,7 +110,6 @@ def _trial(run: Run, evaluation: Evaluation) -> dict[str, Any]:
         "trial": identity,
         "final": evaluation.final,
         "metric": None if evaluation.value is None else records.json_number(evaluation.value),
-        "_flat": flat,
     }
 
 

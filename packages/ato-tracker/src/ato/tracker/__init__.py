@@ -51,6 +51,7 @@ from .read.results import (
     Run,
     SearchInfo,
 )
+from .read.searchrows import SearchRows, SearchState
 from .search_runs import search_id_of
 from .storage.artifact_store import check_name as check_artifact_name
 from .storage.database import Database
@@ -104,6 +105,8 @@ __all__ = [
     "SchemaUpgradeError",
     "SearchAnswer",
     "SearchInfo",
+    "SearchRows",
+    "SearchState",
     "SearchTrials",
     "SQLFinder",
     "SQLLogger",

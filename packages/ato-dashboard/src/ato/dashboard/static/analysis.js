@@ -1,5 +1,6 @@
 /* Page "/searches/{id}/analysis": optimisation history, parallel coordinates with brushing,
-   parameter importance, slice and contour for a chosen pair, learning curves by outcome.
+   parameter importance, slice and contour for a chosen pair, learning curves by outcome, and
+   for searches with several objectives the Pareto front.
    Each view comes from /api/searches/{id}/analysis/{view}; charts are SVG drawn here. The
    documents are kept in window.__atoAnalysis[view] (the browser tests compare them with the
    database). */
@@ -315,6 +316,56 @@
     return d;
   }
 
+  // ---- Pareto front (searches with several objectives) ---------------------------------
+  const FRONT = { front: "#1f77b4", feasible: "#8c9bb0", infeasible: "#ff7f0e" };
+  function frontChart(d) {
+    const target = clear($("front"));
+    const p = d.points, n = p.run_id.length;
+    $("front-count").textContent = `${n} completed evaluations at ${levelName(d, d.budget)} · front: ${d.front_size} ` +
+      `evaluations at ${d.front_budget === null ? "no budget (none feasible)" : levelName(d, d.front_budget)}`;
+    if (!n) { target.append(el("p", { cls: "muted", text: `no completed evaluation with both objectives at ${levelName(d, d.budget)}` })); return; }
+    const label = (k) => `${k} (${d.modes[k]})`;
+    const { root, x, y } = frame(760, 420, numericAxis(p.x), numericAxis(p.y), label(d.x), label(d.y));
+    const line = d.front_line;
+    if (line.x.length) root.append(svg("path", { d: pathOf(line.x.map((v, i) => [x.f(v), y.f(line.y[i])])), class: "front-line" }));
+    const order = [...Array(n).keys()].sort((a, b) => p.front[a] - p.front[b]);  // front on top
+    for (const i of order) {
+      const cx = x.f(p.x[i]), cy = y.f(p.y[i]), id = p.run_id[i];
+      const cons = Object.entries(p.constraints).map(([k, v]) => `, ${k} = ${fmtNum(v[i])}`).join("");
+      const title = svg("title", {}, `run ${id} (trial ${p.trial[i]}): ${d.x} = ${fmtNum(p.x[i])}, ${d.y} = ${fmtNum(p.y[i])}${cons}`);
+      let mark;
+      if (!p.feasible[i]) {
+        mark = svg("path", { d: `M${cx - 4},${cy - 4}L${cx + 4},${cy + 4}M${cx - 4},${cy + 4}L${cx + 4},${cy - 4}`, class: "front-dot infeasible" });
+      } else {
+        mark = svg("circle", { cx, cy, r: p.front[i] ? 5 : 3.5, class: p.front[i] ? "front-dot member" : "front-dot feasible" });
+      }
+      mark.setAttribute("data-run-id", id);
+      mark.append(title);
+      root.append(mark);
+      if (id === d.answer?.run_id) root.append(svg("circle", { cx, cy, r: 10, class: "front-pick", "data-run-id": id }));
+    }
+    target.append(root);
+    legend($("front-legend"), [[FRONT.front, `Pareto front (${line.x.length} shown)`], [FRONT.feasible, "feasible, dominated"],
+      [FRONT.infeasible, "infeasible (constraint > 0)"], ["#d62728", "answer"]]);
+  }
+
+  async function frontLoad(first) {
+    // metric and mode left out: the front ranks by the search's own objectives
+    const extra = { metric: "", mode: "", x: $("front-x").value, y: $("front-y").value, budget: first ? "" : $("front-budget").value };
+    const d = await fetchView("front", extra);
+    if (first) {
+      for (const [id, at] of [["front-x", d.x], ["front-y", d.y]]) {
+        const s = clear($(id));
+        for (const k of d.objective_keys) s.append(el("option", { value: k, text: k, selected: k === at }));
+      }
+      const levels = clear($("front-budget"));
+      for (const l of d.levels) levels.append(el("option", { value: String(l.level), text: fmtNum(l.level), selected: l.level === d.budget }));
+      for (const e of document.querySelectorAll(".front-level-kind")) e.textContent = d.level_kind;
+    }
+    frontChart(d);
+    shown.drawnFront = `${d.x}|${d.y}@${d.budget}`;
+  }
+
   // ---- controls ----------------------------------------------------------------------
   const budget = () => $("budget").value;
   const pair = () => ({ x: $("param-x").value, y: $("param-y").value });
@@ -359,7 +410,9 @@
   async function all() {
     const d = await history();
     fillControls(d);
-    await Promise.all([perLevel(), curves()]);
+    const several = d.objectives > 1;
+    $("front-section").hidden = !several;
+    await Promise.all([perLevel(), curves(), several ? frontLoad(true).catch((error) => showError($("front"), error)) : null]);
   }
 
   const guard = (fn, target) => () => fn().catch((error) => showError($(target), error));
@@ -372,5 +425,13 @@
   $("param-x").addEventListener("change", guard(perLevel, "slice"));
   $("param-y").addEventListener("change", guard(perLevel, "contour"));
   $("curve-key").addEventListener("change", guard(curves, "curves"));
+  // choosing the other axis's objective swaps the two (x and y must differ)
+  for (const [id, other, was] of [["front-x", "front-y", "x"], ["front-y", "front-x", "y"]]) {
+    $(id).addEventListener("change", guard(async () => {
+      if ($(id).value === $(other).value) $(other).value = shown.front[was];
+      await frontLoad(false);
+    }, "front"));
+  }
+  $("front-budget").addEventListener("change", guard(() => frontLoad(false), "front"));
   shown.ready = true;
 })();

@@ -6,6 +6,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 from ato.adict.modes import check_mode
 
@@ -19,15 +20,48 @@ from ..storage.search_runs import (
 )
 from ..storage.statuses import RunStatus
 from .modes import default_mode
-from .results import MetricSummary, Run
+from .results import MetricSummary
 
-__all__ = ["Evaluation", "SearchAnswer", "guess_search_metric", "running_answers", "search_answer"]
+__all__ = [
+    "Evaluation",
+    "SearchAnswer",
+    "SearchRunRecord",
+    "guess_search_metric",
+    "running_answers",
+    "search_answer",
+]
 
 COMPLETED = RunStatus.COMPLETED
 _BUDGET_KEYS = ("__budget__",)
 _RUNG_KEYS = ("__num_halved__", "__rung__")
 
 Summaries = Mapping[int, Mapping[str, MetricSummary]]
+
+
+class SearchRunRecord(Protocol):
+    """What the rule reads of a run: its id, status, tags and config. A full
+    [`Run`][ato.tracker.Run] and a light [`RunRow`][ato.tracker.RunRow] both fit."""
+
+    @property
+    def id(self) -> int:
+        """The run's id."""
+        ...
+
+    @property
+    def status(self) -> str:
+        """The run's status as readers see it (``crashed`` derived)."""
+        ...
+
+    @property
+    def tags(self) -> Sequence[str]:
+        """The run's tags."""
+        ...
+
+    @property
+    def config(self) -> Mapping[str, Any]:
+        """The run's config (only its top-level ``__budget__``/``__num_halved__``/``__rung__``
+        are read, for older searches)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -125,7 +159,7 @@ class SearchAnswer:
 
 
 def search_answer(
-    runs: Sequence[Run],
+    runs: Sequence[SearchRunRecord],
     summaries: Summaries,
     metric: str | None = None,
     mode: str | None = None,
@@ -133,7 +167,8 @@ def search_answer(
     """The answer of the search whose runs are ``runs`` (see the module docstring).
 
     Args:
-        runs: the search's runs (``Run`` objects; metrics need not be loaded).
+        runs: the search's runs (``Run`` objects, metrics need not be loaded, or light
+            ``RunRow`` objects: any `SearchRunRecord`).
         summaries: ``{run_id: {key: MetricSummary}}`` of those runs, as from
             `SQLFinder.get_metric_summaries`.
         metric: key to rank by, each evaluation's last value of it. ``None``: the search's own
@@ -157,13 +192,17 @@ def search_answer(
     """
     if mode is not None:
         check_mode(mode, InvalidModeError)
-    objectives, constraints = _declared(runs)
+    facts = [parse_tags(run.tags) for run in runs]  # once per run: the costly part
+    objectives, constraints = _declared(facts)
     if metric is None and mode is None and (len(objectives) > 1 or constraints):
-        return _front_answer(runs, summaries, objectives, constraints)
-    contract = any(parse_tags(run.tags).contract for run in runs)
-    key, own_mode = _ranked_key(runs, summaries, metric, contract)
+        return _front_answer(runs, facts, summaries, objectives, constraints)
+    contract = any(f.contract for f in facts)
+    key, own_mode = _ranked_key(runs, facts, summaries, metric, contract)
     mode = mode or own_mode or (default_mode(key) if key else "max")
-    evaluations = tuple(_evaluation(run, summaries.get(run.id, {}), key) for run in runs)
+    evaluations = tuple(
+        _evaluation(run, f, summaries.get(run.id, {}), key)
+        for run, f in zip(runs, facts, strict=True)
+    )
     pick = _pick(evaluations, mode, contract)
     if pick is None:
         return _no_answer(evaluations, key, mode, contract)
@@ -211,7 +250,7 @@ def running_answers(answer: SearchAnswer) -> list[int | None]:
     return path
 
 
-def guess_search_metric(runs: Sequence[Run], summaries: Summaries) -> str | None:
+def guess_search_metric(runs: Sequence[SearchRunRecord], summaries: Summaries) -> str | None:
     """The metric key of an older search: the key most runs logged at the step of their
     round (ato-hyperopt logged it once, at ``step=round``), fewest values per run first;
     ``None`` when the runs logged nothing."""
@@ -227,12 +266,15 @@ def guess_search_metric(runs: Sequence[Run], summaries: Summaries) -> str | None
 
 
 def _ranked_key(
-    runs: Sequence[Run], summaries: Summaries, metric: str | None, contract: bool
+    runs: Sequence[SearchRunRecord],
+    facts: Sequence[SearchRun],
+    summaries: Summaries,
+    metric: str | None,
+    contract: bool,
 ) -> tuple[str | None, str | None]:
     """The key to rank by and, when it is the search's own key, the search's direction."""
     if not contract:
         return metric or guess_search_metric(runs, summaries), None
-    facts = [parse_tags(run.tags) for run in runs]
     own = _first(f.metric_key for f in facts)
     own_mode = _first(f.mode for f in facts if f.mode in ("max", "min"))
     if metric is None:
@@ -252,8 +294,12 @@ def _logged_search_key(summaries: Summaries) -> str | None:
     return keys[0] if keys else None
 
 
-def _evaluation(run: Run, summaries: Mapping[str, MetricSummary], key: str | None) -> Evaluation:
-    facts = parse_tags(run.tags)
+def _evaluation(
+    run: SearchRunRecord,
+    facts: SearchRun,
+    summaries: Mapping[str, MetricSummary],
+    key: str | None,
+) -> Evaluation:
     summary = summaries.get(key) if key else None
     return Evaluation(
         run_id=run.id,
@@ -320,21 +366,21 @@ def _state(evaluation: Evaluation) -> str:
     return "completed without a value" if evaluation.value is None else "completed with NaN/inf"
 
 
-def _rung(run: Run, facts: SearchRun) -> int:
+def _rung(run: SearchRunRecord, facts: SearchRun) -> int:
     rung = facts.rung
     if rung is None:
         rung = whole_number(_config_value(run, _RUNG_KEYS))
     return rung if rung is not None else 0
 
 
-def _budget(run: Run, facts: SearchRun) -> float | None:
+def _budget(run: SearchRunRecord, facts: SearchRun) -> float | None:
     budget = facts.budget
     if budget is None:
         budget = finite_number(_config_value(run, _BUDGET_KEYS))
     return budget
 
 
-def _config_value(run: Run, keys: Iterable[str]) -> str | None:
+def _config_value(run: SearchRunRecord, keys: Iterable[str]) -> str | None:
     for key in keys:
         value = run.config.get(key)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -346,11 +392,12 @@ def _first(values: Iterable[str | None]) -> str | None:
     return next((value for value in values if value), None)
 
 
-def _declared(runs: Sequence[Run]) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+def _declared(
+    parsed: Sequence[SearchRun],
+) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
     """The objectives and constraint keys the runs' tags declare (the first run that has
     them); one objective from ``mode:``/``metric_key:`` when only constraints are declared."""
-    for run in runs:
-        facts = parse_tags(run.tags)
+    for facts in parsed:
         if facts.objectives:
             return facts.objectives, facts.constraint_keys
         if facts.constraint_keys and facts.mode and facts.metric_key:
@@ -359,7 +406,8 @@ def _declared(runs: Sequence[Run]) -> tuple[tuple[tuple[str, str], ...], tuple[s
 
 
 def _front_answer(
-    runs: Sequence[Run],
+    runs: Sequence[SearchRunRecord],
+    facts: Sequence[SearchRun],
     summaries: Summaries,
     objectives: tuple[tuple[str, str], ...],
     constraints: tuple[str, ...],
@@ -368,7 +416,9 @@ def _front_answer(
     member nearest the ideal point after scaling each objective to [0, 1] over the front
     (ties: trial order, then run id)."""
     keys = [SEARCH_PREFIX + key for _, key in objectives] + [SEARCH_PREFIX + k for k in constraints]
-    evaluations = tuple(_scored(run, summaries.get(run.id, {}), keys) for run in runs)
+    evaluations = tuple(
+        _scored(run, f, summaries.get(run.id, {}), keys) for run, f in zip(runs, facts, strict=True)
+    )
     size = len(objectives)
     feasible = [e for e in evaluations if e.feasible(size)]
     mode = objectives[0][0]
@@ -388,11 +438,9 @@ def _front_answer(
         tuple(s * float(v or 0.0) for s, v in zip(signs, e.values[:size], strict=True))
         for e in at_top
     ]
-    front = [
-        e for e, p in zip(at_top, points, strict=True) if not any(_dominates(q, p) for q in points)
-    ]
-    front_points = [p for p, e in zip(points, at_top, strict=True) if e in front]
-    pick = front[_nearest_ideal(front_points)]
+    members = _non_dominated(points)
+    front = [at_top[i] for i in members]
+    pick = front[_nearest_ideal([points[i] for i in members])]
     found = _found(pick, keys[0], mode, True, evaluations)
     return replace(found, objectives=objectives, constraint_keys=constraints, front=tuple(front))
 
@@ -406,8 +454,13 @@ def _front_state(evaluation: Evaluation) -> str:
     return "completed infeasible"
 
 
-def _scored(run: Run, summaries: Mapping[str, MetricSummary], keys: Sequence[str]) -> Evaluation:
-    base = _evaluation(run, summaries, keys[0])
+def _scored(
+    run: SearchRunRecord,
+    facts: SearchRun,
+    summaries: Mapping[str, MetricSummary],
+    keys: Sequence[str],
+) -> Evaluation:
+    base = _evaluation(run, facts, summaries, keys[0])
     values = tuple(float(summaries[k].last) if k in summaries else None for k in keys)
     return Evaluation(
         base.run_id,
@@ -420,6 +473,40 @@ def _scored(run: Run, summaries: Mapping[str, MetricSummary], keys: Sequence[str
         base.final,
         values,
     )
+
+
+def _non_dominated(points: Sequence[tuple[float, ...]]) -> list[int]:
+    """Positions (ascending) of the points no other point dominates (smaller is better).
+
+    A point can only be dominated by one before it in lexicographic order, and then also by
+    a non-dominated one before it (dominance is transitive), so after sorting each point is
+    checked against the non-dominated points found so far only: about ``n * front size``
+    comparisons instead of ``n * n`` (Kung, Luccio and Preparata, "On finding the maxima of a
+    set of vectors", JACM 22(4), 1975)."""
+    order = sorted(range(len(points)), key=lambda i: points[i])
+    if points and len(points[0]) == 2:
+        return _non_dominated_2d(points, order)
+    kept: list[int] = []
+    for i in order:
+        if not any(_dominates(points[j], points[i]) for j in kept):
+            kept.append(i)
+    return sorted(kept)
+
+
+def _non_dominated_2d(points: Sequence[tuple[float, ...]], order: list[int]) -> list[int]:
+    """`_non_dominated` for two coordinates, in one pass over the sorted points: every point
+    kept so far has a smaller or equal first coordinate, so a point is dominated exactly when
+    a kept one has a smaller second coordinate, or an equal one and a smaller first."""
+    kept: list[int] = []
+    best: tuple[float, ...] | None = None  # the kept point with the smallest second coordinate
+    for i in order:
+        x, y = points[i]
+        if best is not None and (best[1] < y or (best[1] == y and best[0] < x)):
+            continue
+        kept.append(i)
+        if best is None or y < best[1]:
+            best = points[i]
+    return sorted(kept)
 
 
 def _dominates(a: Sequence[float], b: Sequence[float]) -> bool:

@@ -27,6 +27,7 @@ from . import (
     curves,
     dataframes,
     frames,
+    manyseries,
     overview,
     queries,
     runfilter,
@@ -50,6 +51,7 @@ from .results import (
     Run,
     SearchInfo,
 )
+from .searchrows import SearchRows, SearchState, search_rows, search_state
 
 if TYPE_CHECKING:
     import pandas
@@ -775,6 +777,29 @@ class SQLFinder:
             points, total = series.downsampled_series(conn, run_id, key, max_points)
         return MetricSeries(run_id, key, points, total)
 
+    def get_metric_series_many(
+        self, run_ids: Sequence[int], key: str, max_points: int | None = None
+    ) -> dict[int, MetricSeries]:
+        """Metric ``key`` of each of the runs ``run_ids``, each downsampled exactly as
+        [`get_metric_series`][ato.tracker.SQLFinder.get_metric_series] does (the same points),
+        on one connection, the series short enough to come back whole read together (see
+        ``ato.tracker.read.manyseries``): for charts of many runs, such as a compare page.
+
+        Args:
+            run_ids: the runs (ints; unknown ids and runs without ``key`` are left out).
+            key: the metric key (exact match).
+            max_points: ``None`` for every value, else at most this many points per run
+                (int >= 4).
+
+        Returns:
+            ``{run_id: MetricSeries}`` in the order of ``run_ids``.
+
+        Raises:
+            ValueError: ``max_points`` is below 4.
+        """
+        with self.engine.connect() as conn:
+            return manyseries.downsampled_many(conn, run_ids, key, max_points)
+
     def get_metric_curves(
         self, run_ids: Sequence[int], key: str, max_points: int | None = None
     ) -> dict[int, MetricSeries]:
@@ -885,6 +910,44 @@ class SQLFinder:
         answer = search_answer(runs, found, metric, mode)
         keys = sorted({key for per_run in found.values() for key in per_run})
         return SearchTrials(search_id, runs, found, keys, answer)
+
+    def get_search_rows(
+        self,
+        search_id: str,
+        project_name: str | None = None,
+        *,
+        metric: str | None = None,
+        mode: str | None = None,
+    ) -> SearchRows | None:
+        """Search ``search_id`` read lightly: what its pages show and nothing more (runs as
+        [`RunRow`][ato.tracker.RunRow]s: config, tags and status, without metric rows,
+        artifacts, code fingerprints or provenance), with the same answer as
+        [`get_search`][ato.tracker.SQLFinder.get_search] and the search's
+        [`SearchState`][ato.tracker.SearchState]. ``None`` when no run carries the tag.
+
+        Args:
+            search_id, project_name, metric, mode: as for `get_search`.
+
+        Returns:
+            A [`SearchRows`][ato.tracker.SearchRows].
+
+        Raises:
+            InvalidModeError: ``mode`` is not ``'max'``/``'min'``.
+        """
+        with self.engine.connect() as conn:
+            return search_rows(conn, search_id, project_name, self.crash_timeout, metric, mode)
+
+    def get_search_state(
+        self, search_id: str, project_name: str | None = None
+    ) -> SearchState | None:
+        """A small fingerprint of search ``search_id``'s stored runs (one aggregate statement,
+        no rows read into Python; see ``ato.tracker.read.searchrows``): equal to the
+        ``state`` of an earlier [`get_search_rows`][ato.tracker.SQLFinder.get_search_rows]
+        exactly when reading the search again would give the same rows, summaries and answer,
+        so a cache of what was drawn from them stays valid. ``None`` when no run can belong to
+        the search."""
+        with self.engine.connect() as conn:
+            return search_state(conn, search_id, project_name, self.crash_timeout)
 
     def _load_one(self, conn: Connection, run_id: int) -> Run | None:
         return queries.load_run(conn, run_id, crash_timeout=self.crash_timeout)
