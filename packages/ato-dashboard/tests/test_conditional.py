@@ -1,7 +1,7 @@
 """Conditional answers about a run (``ETag`` / ``If-None-Match`` -> 304) on every backend: the
 same tag while the run is unchanged, a new one (and a fresh document) after any write to it;
 documents kept for several pages polling one run, and answered without reading for
-`caching.FRESH_FOR_S`; `ato.dashboard.caching` on its own (on a clock the tests move)."""
+`run_cache.FRESH_FOR_S`; `ato.dashboard.run_cache` on its own (on a clock the tests move)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from ato.dashboard import caching, create_app, data
+from ato.dashboard import create_app, data, run_cache
 from ato.tracker import SQLLogger
 
 BASE = "http://127.0.0.1"
@@ -28,7 +28,7 @@ def live(db_url: str) -> tuple[SQLLogger, int, TestClient]:
         logger.log_metric("loss", 1.0 / (step + 1), step)
     logger.flush()
     app = create_app(db_url)
-    app.state.documents = caching.RunDocuments(fresh_for=0)  # every request reads the stamp
+    app.state.documents = run_cache.RunDocuments(fresh_for=0)  # every request reads the stamp
     return logger, run_id, TestClient(app, base_url=BASE)
 
 
@@ -72,7 +72,7 @@ def test_if_none_match_lists_are_honoured(live: Any):
     strong = etag.removeprefix("W/")
     for header in (f'"other", {etag}', strong, f" {etag} "):
         assert client.get(path, headers={"If-None-Match": header}).status_code == 304, header
-    for header in ('"other"', "*", ""):  # "*" is answered in full: see caching.matches
+    for header in ('"other"', "*", ""):  # "*" is answered in full: see run_cache.matches
         assert client.get(path, headers={"If-None-Match": header}).status_code == 200, header
 
 
@@ -107,13 +107,13 @@ def test_the_document_store_keeps_the_latest_documents():
         def get_run_stamp(self, run_id: int) -> str:
             return self.stamp
 
-    finder, store, built = Finder(), caching.RunDocuments(size=2, fresh_for=0), []
+    finder, store, built = Finder(), run_cache.RunDocuments(size=2, fresh_for=0), []
 
     def build(text: str):
         return lambda: (built.append(text), text.encode())[1]
 
     status, etag, body = store.answer(finder, 1, "/x", None, build("x"))  # type: ignore[arg-type]
-    assert (status, body) == (200, b"x") and etag == caching.entity_tag("a", "/x")
+    assert (status, body) == (200, b"x") and etag == run_cache.entity_tag("a", "/x")
     assert store.answer(finder, 1, "/x", etag, build("x")) == (304, etag, b"")  # type: ignore[arg-type]
     store.answer(finder, 1, "/y", None, build("y"))  # type: ignore[arg-type]
     store.answer(finder, 1, "/x", None, build("x"))  # type: ignore[arg-type]  # kept
@@ -124,9 +124,9 @@ def test_the_document_store_keeps_the_latest_documents():
     status, new_tag, _ = store.answer(finder, 1, "/x", etag, build("x2"))  # type: ignore[arg-type]
     assert status == 200 and new_tag != etag and built[-1] == "x2"
     with pytest.raises(ValueError, match="at least 1"):
-        caching.RunDocuments(size=0)
+        run_cache.RunDocuments(size=0)
     with pytest.raises(ValueError, match=">= 0"):
-        caching.RunDocuments(fresh_for=-1)
+        run_cache.RunDocuments(fresh_for=-1)
 
 
 def test_a_fresh_document_is_answered_without_reading_the_stamp():
@@ -139,7 +139,7 @@ def test_a_fresh_document_is_answered_without_reading_the_stamp():
 
     now = [100.0]
     finder, built = Finder(), []
-    store = caching.RunDocuments(fresh_for=1.0, clock=lambda: now[0])
+    store = run_cache.RunDocuments(fresh_for=1.0, clock=lambda: now[0])
 
     def answer(tag: str | None = None) -> tuple[int, str | None, bytes]:
         return store.answer(finder, 1, "/x", tag, lambda: (built.append(1), b"doc")[1])  # type: ignore[arg-type]
@@ -160,13 +160,13 @@ def test_a_fresh_document_is_answered_without_reading_the_stamp():
 
 def test_the_app_keeps_documents_for_a_second_by_default(tmp_path: Any):
     app = create_app(str(tmp_path / "never-opened.db"))
-    assert app.state.documents.fresh_for == caching.FRESH_FOR_S == 1.0
+    assert app.state.documents.fresh_for == run_cache.FRESH_FOR_S == 1.0
 
 
 def test_tags_depend_on_the_document_and_compare_weakly():
-    assert caching.entity_tag("s", "/a") != caching.entity_tag("s", "/b")
-    assert caching.entity_tag("s", "/a") != caching.entity_tag("t", "/a")
-    tag = caching.entity_tag("s", "/a")
+    assert run_cache.entity_tag("s", "/a") != run_cache.entity_tag("s", "/b")
+    assert run_cache.entity_tag("s", "/a") != run_cache.entity_tag("t", "/a")
+    tag = run_cache.entity_tag("s", "/a")
     assert tag.startswith('W/"') and tag.endswith('"')
-    assert caching.matches(tag.removeprefix("W/"), tag) and not caching.matches('"x"', tag)
-    assert caching.headers_for(None, {"A": "1"}) == {"A": "1", "Cache-Control": "no-store"}
+    assert run_cache.matches(tag.removeprefix("W/"), tag) and not run_cache.matches('"x"', tag)
+    assert run_cache.headers_for(None, {"A": "1"}) == {"A": "1", "Cache-Control": "no-store"}

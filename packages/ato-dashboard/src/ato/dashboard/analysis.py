@@ -23,7 +23,7 @@ Views (query parameters in brackets; ``metric`` and ``mode`` as for the search p
 - ``front`` [``x``, ``y``, ``budget``]: for a search with two or more objectives, two of them
   against each other, the search's Pareto front and its pick (see `front`).
 
-With a `ato.dashboard.cache.ViewCache` (the app keeps one), a document is computed once per
+With a `ato.dashboard.search_cache.ViewCache` (the app keeps one), a document is computed once per
 search state (`SQLFinder.get_search_state`): asking again for an unchanged search costs one
 aggregate query.
 
@@ -44,8 +44,8 @@ from ato.tracker import SearchAnswer, SearchRows, SearchState, SQLFinder, search
 from ato.tracker.answers import running_answers
 
 from . import admission, importance, records, search
-from .cache import ViewCache
 from .errors import BadRequestError, NotFoundError
+from .search_cache import ViewCache
 
 #: Cells per numeric axis of the contour grid.
 GRID = 24

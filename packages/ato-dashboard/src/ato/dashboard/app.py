@@ -30,10 +30,10 @@ from starlette.templating import Jinja2Templates
 
 from ato.tracker import SQLFinder
 
-from . import admission, analysis, caching, data, search, table
-from .cache import ViewCache
+from . import admission, analysis, data, run_cache, search, table
 from .database import ReadOnlyDatabase
 from .errors import BadRequestError, DashboardError, FilterError, NotFoundError
+from .search_cache import ViewCache
 from .version import __version__
 
 log = logging.getLogger("ato.dashboard")
@@ -114,10 +114,10 @@ def document(content: Any) -> Response:
 
 def run_document(request: Request, run_id: int, build: Callable[[SQLFinder], Any]) -> Response:
     """A JSON endpoint's answer about run ``run_id``, built by ``build`` from the finder only
-    when the run changed since the document was last built (see `ato.dashboard.caching`):
+    when the run changed since the document was last built (see `ato.dashboard.run_cache`):
     ``304 Not Modified`` to a request whose ``If-None-Match`` names the current ETag."""
     where = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    documents: caching.RunDocuments = request.app.state.documents
+    documents: run_cache.RunDocuments = request.app.state.documents
     with database(request).reading() as finder:
         status, etag, body = documents.answer(
             finder,
@@ -126,7 +126,7 @@ def run_document(request: Request, run_id: int, build: Callable[[SQLFinder], Any
             request.headers.get("if-none-match"),
             lambda: render_json(build(finder)),
         )
-    headers = caching.headers_for(etag, SECURITY_HEADERS)
+    headers = run_cache.headers_for(etag, SECURITY_HEADERS)
     if status == 304:
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/json", headers=headers)
@@ -495,7 +495,7 @@ def create_app(
         exception_handlers=EXCEPTION_HANDLERS,
     )
     app.state.db = db
-    app.state.documents = caching.RunDocuments()
-    #: Analysis documents per search state (see `ato.dashboard.cache`).
+    app.state.documents = run_cache.RunDocuments()
+    #: Analysis documents per search state (see `ato.dashboard.search_cache`).
     app.state.views = ViewCache()
     return app
