@@ -23,6 +23,7 @@ min/max pyramid of visualization systems (a level of detail), one level deep.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 from typing import Any, cast
@@ -33,13 +34,17 @@ from sqlalchemy import (
     Connection,
     Double,
     Integer,
+    String,
     Table,
     and_,
     bindparam,
+    case,
     func,
+    literal_column,
     or_,
     select,
 )
+from sqlalchemy.engine import Dialect
 
 from ..storage.models import LOD_WIDTH, MetricRecord, MetricSummaryRecord, SeriesBlockRecord
 
@@ -58,16 +63,13 @@ MIN_VALUES_PER_BLOCK = 8
 
 @dataclass
 class _Part:
-    """The values of one bucket's part (partial block or inner blocks): count, NaN count, the
-    extremes, and for a partial block the ids of the first rows holding them."""
+    """The values of one bucket's part (a partial block, or its inner blocks): count, NaN
+    count and extremes."""
 
     count: int = 0
     nans: int = 0
     low: float | None = None
     high: float | None = None
-    low_id: int | None = None
-    high_id: int | None = None
-    nan_id: int | None = None
 
 
 def edges(first: int, last: int, buckets: int) -> list[int]:
@@ -96,15 +98,14 @@ def extreme_ids(
     its first NaN, and the number of values in all buckets, for the series' steps ``first`` to
     ``last`` cut into ``buckets`` buckets as `edges` cuts them;
     ``None`` when the blocks disagree with the rows (a write committed between two reads)."""
-    series = and_(_m.run_id == run_id, _m.key == key)
     spans = [
         (low, high, -(-low // LOD_WIDTH), high // LOD_WIDTH)
         for low, high in itertools.pairwise(edges(first, last, buckets))
     ]
-    raw = _raw_parts(conn, series, spans)
+    raw = _raw_parts(conn, run_id, key, spans, (first, last, buckets))
     inner = _inner_parts(conn, run_id, key, spans, (first, last, buckets))
-    ids: set[int] = set()
-    walks: list[tuple[int, int, int, float | None]] = []  # (first block, end block, kind, value)
+    block_walks: list[tuple[int, int, int, float | None]] = []  # (block range, kind, value)
+    row_walks: list[tuple[int, int, int, float | None]] = []  # (step range, kind, value)
     total = 0
     for b, (low, high, b0, b1) in enumerate(spans):
         if low == high:
@@ -120,13 +121,20 @@ def extreme_ids(
         for kind, value in wanted:
             holder = next(part for part in present if _holds(part, kind, value))
             if holder is parts[1]:
-                walks.append((b0, b1, kind, value))
+                block_walks.append((b0, b1, kind, value))
             else:
-                ids.add(cast(int, _found_id(holder, kind)))
-    walked = _walk_inner(conn, series, run_id, key, walks)
-    if walked is None:
-        return None
-    return ids | walked, total
+                row_walks.append((*_raw_range(low, high, b0, b1, holder is parts[2]), kind, value))
+    found = _walk(conn, run_id, key, block_walks, row_walks)
+    return None if found is None else (found, total)
+
+
+def _raw_range(low: int, high: int, b0: int, b1: int, tail: bool) -> tuple[int, int]:
+    """The steps of a bucket's head (or ``tail``) partial block; a bucket without a whole
+    block inside splits `LOD_WIDTH` steps after its start (as `_raw_parts` does)."""
+    if b0 < b1:
+        return (b1 * LOD_WIDTH, high) if tail else (low, b0 * LOD_WIDTH)
+    split = min(low + LOD_WIDTH, high)
+    return (split, high) if tail else (low, split)
 
 
 def _holds(part: _Part, kind: int, value: float | None) -> bool:
@@ -135,53 +143,40 @@ def _holds(part: _Part, kind: int, value: float | None) -> bool:
     return (part.low if kind == _MIN else part.high) == value
 
 
-def _found_id(part: _Part, kind: int) -> int | None:
-    return part.nan_id if kind == _NAN else part.low_id if kind == _MIN else part.high_id
-
-
 def _raw_parts(
-    conn: Connection, series: ColumnElement[bool], spans: list[tuple[int, int, int, int]]
+    conn: Connection,
+    run_id: int,
+    key: str,
+    spans: list[tuple[int, int, int, int]],
+    buckets: tuple[int, int, int],
 ) -> dict[tuple[int, int], _Part]:
-    """Per (bucket, 0 = head / 1 = tail) partial block: its values, from the index entries."""
-    ranges: list[tuple[int, int, int, int]] = []  # (bucket, side, low, high)
-    for b, (low, high, b0, b1) in enumerate(spans):
+    """Per (bucket, 0 = head / 1 = tail) partial block: its count, NaN count and extremes,
+    aggregated from the index entries (`_RANGES` ranges per statement). A row is in the tail
+    when it lies `LOD_WIDTH` steps or more after its bucket's start."""
+    ranges: list[tuple[int, int]] = []
+    for low, high, b0, b1 in spans:
         if low == high:
             continue
-        if b0 >= b1:  # no whole block inside: the bucket is one raw part
-            ranges.append((b, 0, low, high))
+        if b0 >= b1:  # no whole block inside: the bucket is raw
+            ranges.append((low, high))
             continue
         if low < b0 * LOD_WIDTH:
-            ranges.append((b, 0, low, b0 * LOD_WIDTH))
+            ranges.append((low, b0 * LOD_WIDTH))
         if b1 * LOD_WIDTH < high:
-            ranges.append((b, 1, b1 * LOD_WIDTH, high))
+            ranges.append((b1 * LOD_WIDTH, high))
+    first, last, count = buckets
     parts: dict[tuple[int, int], _Part] = {}
     for start in range(0, len(ranges), _RANGES):
         chunk = ranges[start : start + _RANGES]
-        where = or_(*(and_(series, _m.step >= lo, _m.step < hi) for _, _, lo, hi in chunk))
-        stmt = select(_m.id, _m.step, _m.value).where(where).order_by(_m.step, _m.id)
-        rows = conn.execute(stmt).all()
-        position = 0
-        for b, side, _, hi in chunk:  # rows come in step order, as the ranges do
-            part = parts[(b, side)] = _Part()
-            while position < len(rows) and rows[position][1] < hi:
-                row_id, _, value = rows[position]
-                _add(part, int(row_id), value)
-                position += 1
+        params: dict[str, Any] = {
+            "run_id": run_id, "key": key, "first": first, "width": last - first + 1,
+            "count": count, "lod": LOD_WIDTH,
+        }  # fmt: skip
+        for i in range(_RANGES):  # unused ranges are empty
+            params[f"r{i}_low"], params[f"r{i}_high"] = chunk[i] if i < len(chunk) else (0, 0)
+        for b, side, n, finite, low, high in _execute(conn, "raw", params):
+            parts[(int(b), int(side))] = _Part(int(n), int(n) - int(finite), low, high)
     return parts
-
-
-def _add(part: _Part, row_id: int, value: float | None) -> None:
-    """One row (read in step order) into ``part``: the first row holding an extreme wins."""
-    part.count += 1
-    if value is None:
-        part.nans += 1
-        if part.nan_id is None:
-            part.nan_id = row_id
-        return
-    if part.low is None or value < part.low:
-        part.low, part.low_id = value, row_id
-    if part.high is None or value > cast(float, part.high):
-        part.high, part.high_id = value, row_id
 
 
 def _inner_parts(
@@ -226,37 +221,38 @@ def _inner_parts(
     }
 
 
-def _walk_inner(
+def _walk(
     conn: Connection,
-    series: ColumnElement[bool],
     run_id: int,
     key: str,
-    walks: list[tuple[int, int, int, float | None]],
+    block_walks: list[tuple[int, int, int, float | None]],
+    row_walks: list[tuple[int, int, int, float | None]],
 ) -> set[int] | None:
-    """For each walk (first block, end block, kind, value): the id of the first row holding
-    the value (or a NaN) in the blocks: first the block, then the row within it (``None`` if
-    one is not found: the blocks disagree with the rows)."""
-    block_walk = _block_walks(run_id, key)
+    """The id of the first row holding each walk's value (or a NaN): for ``block_walks``
+    (block range, kind, value) first the block, then the row within it; for ``row_walks``
+    (step range, kind, value) the row. ``None`` if one is not found (the blocks disagree with
+    the rows)."""
+    series = {"run_id": run_id, "key": key}
     blocks = _run_walks(
         conn,
-        block_walk,
-        [{"low": b0, "high": b1, "kind": kind, "value": value} for b0, b1, kind, value in walks],
+        "block",
+        series,
+        [{"low": lo, "high": hi, "kind": kind, "value": v} for lo, hi, kind, v in block_walks],
         {"low": 0, "high": 0, "kind": _MIN, "value": None},
     )
     if None in blocks:
         return None
-    row_walk = _row_walks(series)
+    steps = row_walks + [
+        (block * LOD_WIDTH, (block + 1) * LOD_WIDTH, kind, value)
+        for block, (_, _, kind, value) in zip(blocks, block_walks, strict=True)
+    ]
     rows = _run_walks(
         conn,
-        row_walk,
+        "row",
+        series,
         [
-            {
-                "low": block * LOD_WIDTH,
-                "high": (block + 1) * LOD_WIDTH,
-                "value": value,
-                "nan": int(kind == _NAN),
-            }
-            for block, (_, _, kind, value) in zip(blocks, walks, strict=True)
+            {"low": lo, "high": hi, "value": value, "nan": int(kind == _NAN)}
+            for lo, hi, kind, value in steps
         ],
         {"low": 0, "high": 0, "value": None, "nan": 0},
     )
@@ -264,7 +260,11 @@ def _walk_inner(
 
 
 def _run_walks(
-    conn: Connection, statement: Any, walks: list[dict[str, Any]], empty: dict[str, Any]
+    conn: Connection,
+    kind: str,
+    series: dict[str, Any],
+    walks: list[dict[str, Any]],
+    empty: dict[str, Any],
 ) -> list[Any]:
     """The results of ``walks`` (parameters of one walk each), `_WALKS` per statement."""
     found: list[Any] = []
@@ -272,12 +272,71 @@ def _run_walks(
         chunk = walks[start : start + _WALKS]
         padded = chunk + [empty] * (_WALKS - len(chunk))
         params = {f"w{i}_{name}": v for i, walk in enumerate(padded) for name, v in walk.items()}
-        row = conn.execute(statement, params).one()
+        row = _execute(conn, kind, {**series, **params}).one()
         found += list(row[: len(chunk)])
     return found
 
 
-def _block_walks(run_id: int, key: str) -> Any:
+def _execute(conn: Connection, kind: str, params: dict[str, Any]) -> Any:
+    """Run statement ``kind`` (`_statements`) with ``params`` through the driver: the
+    statements are large (a hundred subqueries or ranges) and the same every time, so they are
+    compiled once per dialect instead of built and looked up in SQLAlchemy's cache per call."""
+    sql, names, defaults = _compiled(conn.dialect, kind)
+    given = {**defaults, **params}
+    args = tuple(given[name] for name in names) if names is not None else given
+    return conn.exec_driver_sql(sql, args)  # type: ignore[arg-type]
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(dialect: Dialect, kind: str) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
+    """The SQL of statement ``kind`` for ``dialect``, for a positional driver the order of
+    its parameters (``None``: named), and the values of the parameters SQLAlchemy added
+    (``LIMIT 1``)."""
+    compiled = _statements()[kind].compile(dialect=dialect)
+    names = tuple(compiled.positiontup or ()) if compiled.positional else None
+    return str(compiled), names, dict(compiled.params)
+
+
+def _statements() -> dict[str, Any]:
+    """The statements `_execute` runs; every parameter is named (``run_id``, ``key`` and
+    those of each walk or range)."""
+    series = and_(
+        _m.run_id == bindparam("run_id", type_=Integer), _m.key == bindparam("key", type_=String)
+    )
+    blocks = and_(
+        _b.run_id == bindparam("run_id", type_=Integer), _b.key == bindparam("key", type_=String)
+    )
+    ranges = or_(
+        *(
+            and_(
+                series,
+                _m.step >= bindparam(f"r{i}_low", type_=BigInteger),
+                _m.step < bindparam(f"r{i}_high", type_=BigInteger),
+            )
+            for i in range(_RANGES)
+        )
+    )
+    first = bindparam("first", type_=BigInteger)
+    width = bindparam("width", type_=BigInteger)
+    count = bindparam("count", type_=BigInteger)
+    bucket = ((_m.step - first) * count) // width  # as ato.tracker.read.series._bucket
+    bucket_start = first + (bucket * width + (count - 1)) // count
+    tail = case((_m.step - bucket_start >= bindparam("lod", type_=BigInteger), 1), else_=0)
+    raw = (
+        select(
+            bucket, tail, func.count(), func.count(_m.value), func.min(_m.value), func.max(_m.value)
+        )
+        .where(ranges)
+        .group_by(literal_column("1"), literal_column("2"))  # by position: no repeated params
+    )
+    return {
+        "raw": raw,
+        "block": _block_walks(blocks),
+        "row": _row_walks(series),
+    }
+
+
+def _block_walks(blocks: ColumnElement[bool]) -> Any:
     """`_WALKS` walks along the blocks: walk ``i`` takes ``w<i>_low``/``_high`` (a block
     range), ``_kind`` (min, max or NaN) and ``_value``, and gives the first block in the range
     holding that extreme (or a NaN)."""
@@ -286,15 +345,14 @@ def _block_walks(run_id: int, key: str) -> Any:
         kind = bindparam(f"w{i}_kind", type_=Integer)
         value = bindparam(f"w{i}_value", type_=Double)
         holds = or_(
-            and_(kind == _MIN, _b.min_value == value),
-            and_(kind == _MAX, _b.max_value == value),
-            and_(kind == _NAN, _b.nan_count > 0),
+            and_(kind == literal_column(str(_MIN)), _b.min_value == value),
+            and_(kind == literal_column(str(_MAX)), _b.max_value == value),
+            and_(kind == literal_column(str(_NAN)), _b.nan_count > literal_column("0")),
         )
         return (
             select(_b.block)
             .where(
-                _b.run_id == run_id,
-                _b.key == key,
+                blocks,
                 _b.block >= bindparam(f"w{i}_low", type_=BigInteger),
                 _b.block < bindparam(f"w{i}_high", type_=BigInteger),
                 holds,
@@ -311,10 +369,10 @@ def _row_walks(series: ColumnElement[bool]) -> Any:
     """`_WALKS` walks along the steps: walk ``i`` takes ``w<i>_low``/``_high`` (a step
     range), ``_value`` and ``_nan`` (1: look for a NaN), and gives the id of the first row in
     the range holding the value. ``value + 0``: see ``ato.tracker.read.series._walks``."""
-    unindexed = _m.value + 0
+    unindexed = _m.value + literal_column("0")
 
     def walk(i: int) -> Any:
-        nan = and_(_m.value.is_(None), bindparam(f"w{i}_nan", type_=Integer) == 1)
+        nan = and_(_m.value.is_(None), bindparam(f"w{i}_nan", type_=Integer) == literal_column("1"))
         return (
             select(_m.id)
             .where(
