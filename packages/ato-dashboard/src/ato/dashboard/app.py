@@ -142,9 +142,11 @@ def api_series(request: Request) -> Response:
         4,
         admission.MAX_POINTS_LIMIT,
     )
+    since_step = admission.step_param(request.query_params.get("since_step"), "since_step")
     run_id = admission.run_id(request.path_params["run_id"])
     with database(request).reading() as finder:
-        return document(data.series(finder, run_id, request.path_params["key"], max_points))
+        key = request.path_params["key"]
+        return document(data.series(finder, run_id, key, max_points, since_step=since_step))
 
 
 @admitted
