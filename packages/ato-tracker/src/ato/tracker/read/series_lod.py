@@ -115,7 +115,9 @@ def extreme_ids(
         total += sum(part.count for part in present)
         lows = [part.low for part in present if part.low is not None]
         highs = [part.high for part in present if part.high is not None]
-        wanted = [(_NAN, None)] if any(part.nans for part in present) else []
+        wanted: list[tuple[int, float | None]] = []
+        if any(part.nans for part in present):
+            wanted.append((_NAN, None))
         if lows:
             wanted += [(_MIN, min(lows)), (_MAX, max(highs))]
         for kind, value in wanted:
@@ -284,7 +286,7 @@ def _execute(conn: Connection, kind: str, params: dict[str, Any]) -> Any:
     sql, names, defaults = _compiled(conn.dialect, kind)
     given = {**defaults, **params}
     args = tuple(given[name] for name in names) if names is not None else given
-    return conn.exec_driver_sql(sql, args)  # type: ignore[arg-type]
+    return conn.exec_driver_sql(sql, args)
 
 
 @functools.lru_cache(maxsize=16)

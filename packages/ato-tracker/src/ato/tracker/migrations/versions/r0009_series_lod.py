@@ -61,6 +61,7 @@ def _backfill() -> sa.Select[tuple[object, ...]]:
     """Per run, key and block of ``metrics`` rows with a step: the block's columns."""
     m = sa.table("metrics", *map(sa.column, ("run_id", "key", "value", "step"))).c
     # Inlined, not bound: PostgreSQL has no bigint >> bigint, and GROUP BY must repeat it.
+    block: sa.ColumnElement[object]
     if op.get_bind().dialect.name in ("mysql", "mariadb"):  # >> is unsigned there
         block = sa.func.floor(m.step / sa.literal_column(str(1 << SHIFT), sa.Integer()))
     else:
