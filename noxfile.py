@@ -375,7 +375,7 @@ def bench(session: nox.Session) -> None:
         "numpy",  # torch.distributed object collectives (bench_hyperopt) need it
         *["mlflow-skinny", "alembic", "optuna"],  # peers: bench_tracker, bench_hyperopt
         "httpx",  # bench_dashboard's HTTP client
-        "psycopg[binary]>=3.1",  # bench_tracker's PostgreSQL write rates (ato and raw)
+        "psycopg[binary]>=3.1",  # PostgreSQL: bench_tracker's write rates, bench_series
         "scikit-learn",  # bench_search_quality: the digits MLP task
         *["dehb", "smac"],  # bench_search_quality: DEHB and SMAC3's multi-fidelity facade
         # bench_integrations: every framework of ato.tracker.integrations

@@ -130,6 +130,27 @@ def test_run_detail_and_series_match_the_database(api: tuple[Any, TestClient]):
     assert small["step"][0] == 0 and small["step"][-1] == 29
 
 
+def test_since_step_returns_only_the_points_after_it(api: tuple[Any, TestClient]):
+    filled, c = api
+    run_id = filled.runs["deep"]
+    loss = filled.loss["deep"]  # (step, value) for steps 0..29
+    url = f"/api/runs/{run_id}/metrics/loss"
+    later = c.get(url, params={"since_step": 26}).json()
+    assert later["since_step"] == 26 and later["total"] == 3 and later["downsampled"] is False
+    assert later["step"] == [27, 28, 29] and later["value"] == [v for s, v in loss if s > 26]
+    assert len(later["time"]) == 3 and later["non_finite"] == {"nan": 0, "inf": 0, "-inf": 0}
+    nothing = c.get(url, params={"since_step": 29}).json()
+    assert nothing["total"] == 0 and nothing["step"] == nothing["value"] == nothing["time"] == []
+    whole = c.get(url, params={"since_step": -1}).json()
+    assert whole["step"] == list(range(30)) and whole["total"] == 30
+    small = c.get(url, params={"since_step": 9, "max_points": 6}).json()
+    assert small["total"] == 20 and small["downsampled"] is True and len(small["step"]) <= 6
+    assert small["step"][0] == 10 and small["step"][-1] == 29
+    assert c.get(url).json()["since_step"] is None
+    missing = c.get(f"/api/runs/{run_id}/metrics/nope", params={"since_step": 3})
+    assert missing.status_code == 404 and "has no metric 'nope'" in missing.json()["error"]
+
+
 def test_compare_lists_config_differences(api: tuple[Any, TestClient]):
     filled, c = api
     ids = f"{filled.runs['fast']},{filled.runs['deep']}"
@@ -179,6 +200,9 @@ def test_search_with_trial_budget_and_rung_tags(sqlite_url: str):
         ("/api/runs/1/metrics/nope", 404, "has no metric 'nope'"),
         ("/api/runs/1/metrics/loss?max_points=2", 400, "at least 4"),
         ("/api/runs/1/metrics/loss?max_points=x", 400, "whole number"),
+        ("/api/runs/1/metrics/loss?since_step=x", 400, "since_step must be a whole number"),
+        ("/api/runs/1/metrics/loss?since_step=1.5", 400, "optionally after '-'"),
+        ("/api/runs/1/metrics/loss?since_step=9223372036854775808", 400, "64-bit"),
         ("/api/compare?runs=1,x", 400, "whole numbers"),
         ("/api/compare", 400, "?runs=1,2,3"),
         ("/api/compare?runs=1,999999", 404, "999999"),

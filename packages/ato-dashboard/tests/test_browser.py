@@ -260,15 +260,21 @@ def test_a_running_run_gains_a_point_without_reload(served: Any, page: Any, make
     for step in range(3):
         logger.log_metric("loss", 1.0 / (step + 1), step)
     logger.flush()
+    asked: list[str] = []
+    page.page.on("request", lambda r: asked.append(r.url) if "/metrics/" in r.url else None)
     p = page.goto(f"{server.base}/runs/{run_id}")
     assert len(_series(p, "loss")[0]["x"]) == 3
     assert p.is_visible("#live")
     logger.log_metric("loss", 0.125, 3)
+    logger.log_metric("loss", 0.1, 4)
     logger.flush()
     p.wait_for_function(
-        "() => window.__atoCharts.loss.series[0].x.length === 4", timeout=TIMEOUT_MS
+        "() => window.__atoCharts.loss.series[0].x.length === 5", timeout=TIMEOUT_MS
     )
-    assert _series(p, "loss")[0]["y"][-1] == 0.125
+    line = _series(p, "loss")[0]
+    assert line["x"] == [0, 1, 2, 3, 4] and line["y"] == [1.0, 0.5, 1 / 3, 0.125, 0.1]
+    # the poll asked only for the steps after the last one the page held
+    assert [url.rsplit("/", 1)[1] for url in asked] == ["loss", "loss?since_step=2"]
     logger.finish()
     p.wait_for_selector("#live", state="hidden", timeout=TIMEOUT_MS)
     _clean(page)
@@ -288,7 +294,9 @@ def test_a_run_page_fetches_only_the_series_on_screen_and_only_when_they_grew(
     fetched: list[str] = []
     page.page.on(
         "request",
-        lambda r: fetched.append(r.url.rsplit("/", 1)[1]) if "/metrics/" in r.url else None,
+        lambda r: (
+            fetched.append(r.url.rsplit("/", 1)[1].split("?")[0]) if "/metrics/" in r.url else None
+        ),
     )
     p = page.goto(f"{server.base}/runs/{run_id}")
     _series(p, "k00")

@@ -39,6 +39,7 @@ SINCE_ATO2 = [
     "0006",
     "0007",
     "0008",
+    "0009",
 ]  # the revisions an ato 2.x database goes through to the head
 FIXTURES = {"ato2": (ATO2, "legacy_cls", "0001"), "ato30": (ATO30, "cls30", "0002")}
 

@@ -124,5 +124,23 @@ def int_param(text: str | None, name: str, default: int, low: int, high: int) ->
     return int(text)
 
 
+def step_param(text: str | None, name: str) -> int | None:
+    """An optional metric step (a signed 64-bit whole number, as ``metrics.step`` holds):
+    ``None`` when absent or empty.
+
+    Raises:
+        BadRequestError: not an optional ``-`` and ASCII digits, or outside the 64-bit range.
+    """
+    if text is None or text == "":
+        return None
+    digits = text[1:] if text.startswith("-") else text
+    if not _DIGITS.fullmatch(digits) or not -(2**63) <= int(text) < 2**63:
+        raise BadRequestError(
+            f"{name} must be a whole number (ASCII digits, optionally after '-') within the "
+            f"64-bit range of steps, got {_shown(text)!r}"
+        )
+    return int(text)
+
+
 def _shown(text: str) -> str:
     return text if len(text) <= _SHOWN else f"{text[:_SHOWN]}... ({len(text):,} characters)"

@@ -169,10 +169,13 @@ def api_series(request: Request) -> Response:
         4,
         admission.MAX_POINTS_LIMIT,
     )
+    since_step = admission.step_param(request.query_params.get("since_step"), "since_step")
     run_id = admission.run_id(request.path_params["run_id"])
     key = request.path_params["key"]
     return run_document(
-        request, run_id, lambda finder: data.series(finder, run_id, key, max_points)
+        request,
+        run_id,
+        lambda finder: data.series(finder, run_id, key, max_points, since_step=since_step),
     )
 
 

@@ -243,13 +243,22 @@ def _load_run(finder: SQLFinder, run_id: int) -> Run:
 
 
 def series(
-    finder: SQLFinder, run_id: int, key: str, max_points: int = DEFAULT_MAX_POINTS
+    finder: SQLFinder,
+    run_id: int,
+    key: str,
+    max_points: int = DEFAULT_MAX_POINTS,
+    *,
+    since_step: int | None = None,
 ) -> dict[str, Any]:
     """``/api/runs/{id}/metrics/{key}``: the series as columns ``step``, ``value`` and
     ``time`` (seconds since the Unix epoch), downsampled to at most ``max_points`` keeping the
     first and last point, every bucket's extremes and its first NaN; ``total`` counts the
     logged values. NaN and infinities are ``null`` in ``value`` (gaps in a chart), counted by
     kind in ``non_finite`` (``{'nan': n, 'inf': n, '-inf': n}``).
+
+    With ``since_step`` (an int), only the values logged at a step greater than it (empty
+    columns and ``total`` 0 when there is none yet): what a live chart holding the series up
+    to that step lacks. ``since_step`` is echoed (``null`` without it).
 
     Raises:
         NotFoundError: no run ``run_id``, or it never logged ``key``.
@@ -260,14 +269,17 @@ def series(
             f"max_points must be at least 4 and at most {MAX_POINTS_LIMIT:,}, got {max_points}"
         )
     run = _load_run(finder, run_id)
-    found = finder.get_metric_series(run_id, key, max_points)
+    found = finder.get_metric_series(run_id, key, max_points, since_step=since_step)
     points, total = found.points, found.total
-    if not points:
+    if not points and (
+        since_step is None or key not in finder.get_metric_summaries([run_id]).get(run_id, {})
+    ):
         raise NotFoundError(f"run {run_id} has no metric {key!r}")
     return {
         "run_id": run_id,
         "key": key,
         "status": run.status,
+        "since_step": since_step,
         "total": total,
         "downsampled": total > len(points),
         "step": [p.step for p in points],

@@ -4,7 +4,8 @@
    Data: /api/runs/{id} and /api/runs/{id}/metrics/{key}. While the run is "running" the page
    polls the run every couple of seconds. A chart's series is fetched only while its place is
    on screen (or near it), and fetched again only when the run's summary counts more values
-   of its key than the copy the page holds. */
+   of its key than the copy the page holds: then only the points after its last step
+   (?since_step=), merged into the copy. */
 "use strict";
 (async () => {
   const { app, el, clear, getJSON, showError, fmtNum, fmtValue, fmtTime, fmtDuration,
@@ -134,15 +135,37 @@
   const isSystem = (key) => key.startsWith("system/");
   const isSingle = (key) => run.metrics[key] && run.metrics[key].count === 1;
 
-  /* The series of ``keys`` the page has no current copy of (by the run's value counts). */
+  /* The series of ``keys`` the page has no current copy of (by the run's value counts). A
+     copy that ends at a step is completed with the points after that step (?since_step=),
+     unless those do not make up the count (a value logged late at an earlier step) or the
+     copy has grown past MAX_HELD points: then the whole series is fetched again. */
+  const MAX_HELD = 4000;
   async function loadSeries(keys) {
     await Promise.all(keys.map(async (key) => {
       const count = run.metrics[key] ? run.metrics[key].count : null;
       const held = seriesCache.get(key);
       if (held && count !== null && held.count === count) return;
-      const data = await getJSON(`/api/runs/${runId}/metrics/${encodeURIComponent(key)}`);
+      const url = `/api/runs/${runId}/metrics/${encodeURIComponent(key)}`;
+      const last = held && held.data.step.length ? held.data.step[held.data.step.length - 1] : null;
+      if (last !== null && held.data.step.length < MAX_HELD) {
+        const more = await getJSON(`${url}?since_step=${last}`);
+        if (count === null || held.count + more.total >= count) {
+          seriesCache.set(key, { count: held.count + more.total, data: merged(held.data, more) });
+          return;
+        }
+      }
+      const data = await getJSON(url);
       seriesCache.set(key, { count: data.total, data });
     }));
+  }
+
+  /* A held series followed by the points logged after its last step. */
+  function merged(data, more) {
+    const nonFinite = {};
+    for (const kind of Object.keys(data.non_finite)) nonFinite[kind] = data.non_finite[kind] + more.non_finite[kind];
+    return { ...data, status: more.status, total: data.total + more.total,
+      downsampled: data.downsampled || more.downsampled, non_finite: nonFinite,
+      step: data.step.concat(more.step), value: data.value.concat(more.value), time: data.time.concat(more.time) };
   }
 
   async function show(keys) {

@@ -5,8 +5,9 @@ become ordinary 3.0 rows.
   left unset: ``created_at``/``start_time``/``timestamp`` (now, UTC), ``tags`` (``[]``),
   ``status`` (``'running'``), ``structural_hash`` (of the config, as ``SQLLogger`` computes
   it) and ``data_type`` (``'unknown'``, as ``ato db upgrade`` fills old artifacts).
-* After a session flush that added, changed or deleted metric rows, the summaries of those
-  ``(run, key)`` pairs (``ato.tracker.write.fold``) are recomputed in the same transaction.
+* After a session flush that added, changed or deleted metric rows, the summaries and series
+  blocks of those ``(run, key)`` pairs (``ato.tracker.write.fold``) are recomputed in the same
+  transaction.
 """
 
 from __future__ import annotations

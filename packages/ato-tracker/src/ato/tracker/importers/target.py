@@ -26,6 +26,7 @@ from ..storage.models import (
     MetricSummaryRecord,
     ProjectRecord,
     RunRecord,
+    SeriesBlockRecord,
 )
 from ..storage.statuses import RunStatus
 from ..write.logger import SQLLogger
@@ -39,7 +40,13 @@ _runs = cast(Table, RunRecord.__table__)
 _projects = cast(Table, ProjectRecord.__table__)
 _RUN_TABLES = [
     cast(Table, record.__table__)
-    for record in (MetricRecord, MetricSummaryRecord, ArtifactRecord, FingerprintRecord)
+    for record in (
+        MetricRecord,
+        MetricSummaryRecord,
+        SeriesBlockRecord,
+        ArtifactRecord,
+        FingerprintRecord,
+    )
 ]
 
 
@@ -152,7 +159,7 @@ def imported_runs(engine: Engine, project_id: int) -> dict[str, tuple[int, bool]
 
 
 def delete_runs(engine: Engine, run_ids: list[int]) -> None:
-    """Delete the runs ``run_ids`` with their metrics, summaries, artifacts and fingerprints,
+    """Delete the runs ``run_ids`` with their metrics, summaries, series blocks, artifacts and fingerprints,
     in one transaction."""
     if not run_ids:
         return

@@ -748,7 +748,12 @@ class SQLFinder:
         return RunsPage(project_name, total, offset, rows, _summary_columns(rows, found))
 
     def get_metric_series(
-        self, run_id: int, key: str, max_points: int | None = None
+        self,
+        run_id: int,
+        key: str,
+        max_points: int | None = None,
+        *,
+        since_step: int | None = None,
     ) -> MetricSeries:
         """The values of metric ``key`` of run ``run_id`` in step order, downsampled in the
         database to at most ``max_points`` points keeping each bucket's extremes (min/max per
@@ -760,11 +765,15 @@ class SQLFinder:
             run_id: the run's id (int).
             key: the metric key (exact match).
             max_points: ``None`` for every value, else an upper bound (int >= 4).
+            since_step: ``None`` for the whole series; else (int) only the values logged at a
+                step greater than ``since_step`` (values without a step are left out), as a
+                live chart asks for the points after the last one it holds.
 
         Returns:
             A [`MetricSeries`][ato.tracker.MetricSeries]: the kept points (NaN and +-inf as
-            logged; steps as logged; timestamps aware UTC) and ``total`` values logged. An
-            unknown run or key gives ``points == []`` and ``total == 0``.
+            logged; steps as logged; timestamps aware UTC) and ``total`` values logged (after
+            ``since_step`` when given). An unknown run or key gives ``points == []`` and
+            ``total == 0``.
 
         Raises:
             ValueError: ``max_points`` is below 4.
@@ -774,7 +783,7 @@ class SQLFinder:
         if not queries.in_id_range(run_id):
             return MetricSeries(run_id, key, [], 0)
         with self.engine.connect() as conn:
-            points, total = series.downsampled_series(conn, run_id, key, max_points)
+            points, total = series.downsampled_series(conn, run_id, key, max_points, since_step)
         return MetricSeries(run_id, key, points, total)
 
     def get_metric_series_many(

@@ -17,6 +17,12 @@ stopping at the first entry holding the extreme, finds each extreme's row, so on
 downsampling reads each index entry a bounded number of times, however many values are tied:
 a seek into the ``(run_id, key, value)`` index instead would read every row of the series
 holding the extreme, all of them for a constant series (quadratic time for flat series).
+
+A long series with dense steps (buckets of 256 steps or more, 8 values or more per 64 steps)
+is read instead from its level of detail, kept at write time: per 64 steps its count, NaN
+count and extremes (`ato.tracker.read.series_lod`), which gives the same points from about
+``n / 64 + 64 * buckets`` entries. Its total is checked against the series' summary; when they
+disagree (a write committed between the reads) the index pass above runs instead.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from sqlalchemy import (
 
 from ..storage.models import MetricRecord
 from ..storage.values import FINITE, load_value
+from . import series_lod
 from .results import Metric
 
 MIN_POINTS = 4
@@ -81,13 +88,21 @@ def metric_series(
 
 
 def downsampled_series(
-    conn: Connection, run_id: int, key: str, max_points: int | None = None
+    conn: Connection,
+    run_id: int,
+    key: str,
+    max_points: int | None = None,
+    since_step: int | None = None,
 ) -> Series:
     """[`metric_series`][ato.tracker.read.series.metric_series] together with the number of values
-    logged (counted by the same pass). Same arguments and errors."""
+    logged (counted by the same pass). Same arguments and errors, and ``since_step``: ``None``
+    for the whole series, else (an int) only the values logged at a step greater than it
+    (values without a step are then left out), downsampled and counted on their own."""
     if max_points is not None and max_points < MIN_POINTS:
         raise ValueError(f"max_points must be at least {MIN_POINTS}, got {max_points}")
     where = and_(_c.run_id == run_id, _c.key == key)
+    if since_step is not None:
+        where = and_(where, _c.step > since_step)
     if max_points is None or _at_most(conn, where, max_points):
         points = _rows(conn, select(*_columns()).where(where).order_by(*_STEP_ORDER))
         return Series(points, len(points))
@@ -97,7 +112,20 @@ def downsampled_series(
         return _by_id(conn, where, buckets)
     first_step, last_step = steps
     ends = {_id_at(conn, where, first_step, last=False), _id_at(conn, where, last_step, last=True)}
-    if conn.dialect.name == "sqlite":
+    # The blocks and the summary count the whole series: read them for the whole series only.
+    expected = (
+        series_lod.worth_it(conn, run_id, key, first_step, last_step, buckets)
+        if since_step is None
+        else 0
+    )
+    found = (
+        series_lod.extreme_ids(conn, run_id, key, first_step, last_step, buckets)
+        if expected
+        else None
+    )
+    if found is not None and found[1] == expected:
+        ids, total = found
+    elif conn.dialect.name == "sqlite":
         ids, total = _sqlite_extreme_ids(conn, run_id, key, first_step, last_step, buckets)
     else:
         ids, total = _extreme_ids(conn, where, _c.step, first_step, last_step, buckets)
@@ -106,7 +134,8 @@ def downsampled_series(
 
 def _at_most(conn: Connection, where: ColumnElement[bool], n: int) -> bool:
     """Whether the series has at most ``n`` values (reads at most ``n + 1`` index entries)."""
-    probe = select(_c.id).where(where).limit(n + 1).subquery()
+    # In index order: a plan that stops after n + 1 entries, never a bitmap of the series.
+    probe = select(_c.id).where(where).order_by(_c.step).limit(n + 1).subquery()
     return int(conn.execute(select(func.count()).select_from(probe)).scalar_one()) <= n
 
 
@@ -114,9 +143,13 @@ def _step_range(conn: Connection, where: ColumnElement[bool]) -> tuple[int, int]
     """The smallest and largest step (two index seeks), or ``None`` when a value has none."""
     if conn.execute(select(_c.id).where(where, _c.step.is_(None)).limit(1)).first():
         return None
-    low = conn.execute(select(func.min(_c.step)).where(where)).scalar_one()
-    high = conn.execute(select(func.max(_c.step)).where(where)).scalar_one()
-    return int(low), int(high)
+    # ORDER BY ... LIMIT 1, not min()/max(): PostgreSQL plans those as a scan of the run's
+    # rows when its statistics predate the run (as they do while it is logged).
+    ends = [
+        conn.execute(select(_c.step).where(where).order_by(order).limit(1)).scalar_one()
+        for order in (_c.step, _c.step.desc())
+    ]
+    return int(ends[0]), int(ends[1])
 
 
 def _id_at(conn: Connection, where: ColumnElement[bool], step: int, *, last: bool) -> int:
@@ -168,13 +201,6 @@ def _walks(where: ColumnElement[bool], column: ColumnElement[Any]) -> Any:
         )
 
     return select(*(walk(i) for i in range(_WALKS_PER_STATEMENT)))
-
-
-def _edges(first: int, last: int, buckets: int) -> list[int]:
-    """The ``buckets + 1`` bucket boundaries of [first, last] (see `_bucket`): bucket ``b``
-    holds the positions from ``edges[b]`` up to, not including, ``edges[b + 1]``."""
-    width = last - first + 1
-    return [first - (-(i * width) // buckets) for i in range(buckets + 1)]  # ceil division
 
 
 def _extreme_ids(
@@ -258,7 +284,7 @@ def _walked_extreme_ids(
         .where(where)
         .group_by(bucket)
     )
-    edges = _edges(first, last, buckets)
+    edges = series_lod.edges(first, last, buckets)
     walks: list[dict[str, Any]] = []  # the parameters of each walk (see `_walks`)
     total = 0
     for b, lo, hi, count, finite in conn.execute(agg):
@@ -306,7 +332,7 @@ def _sqlite_extreme_ids(
     """[`_extreme_ids`][ato.tracker.read.series._extreme_ids] for SQLite, whose ``GROUP BY`` over
     an expression sorts every row: one index range per bucket instead (in process, so the
     statements cost microseconds), then a walk within the bucket for each extreme's row."""
-    edges = _edges(first, last, buckets)
+    edges = series_lod.edges(first, last, buckets)
     # The driver's cursor directly: a few thousand tiny statements, each a few microseconds.
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     ids: set[int] = set()

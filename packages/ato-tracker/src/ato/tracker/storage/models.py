@@ -1,5 +1,6 @@
 """SQLAlchemy 2.0 declarative schema: projects, experiments (runs), metrics, metric summaries,
-artifacts, fingerprints, and the job queues of searches shared by several workers.
+series blocks (a coarse level of detail of each series), artifacts, fingerprints, and the job
+queues of searches shared by several workers.
 
 Every timestamp column uses `UTCDateTime`: values are written as UTC and always read
 back as timezone-aware UTC ``datetime`` objects, also on SQLite and MySQL, which store no
@@ -274,6 +275,36 @@ class MetricSummaryRecord(Base):
     last_timestamp: Mapped[datetime] = mapped_column(UTCDateTime())
 
     # SQLite: the table is its primary key's B-tree (one lookup per row, not two).
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - SQLAlchemy's own attribute
+
+
+#: A level-of-detail block of a metric series holds the steps ``block * LOD_WIDTH`` up to, not
+#: including, ``(block + 1) * LOD_WIDTH``: ``block = step >> LOD_SHIFT`` (floor division, also
+#: for negative steps).
+LOD_SHIFT = 6
+LOD_WIDTH = 1 << LOD_SHIFT
+
+
+class SeriesBlockRecord(Base):
+    """Per run, metric key and block of `LOD_WIDTH` steps: how many values were logged in it,
+    how many of them are NaN and their extremes (stored values, as in ``metric_summaries``;
+    NULL when the block logged only NaN). Values logged without a step have no block.
+
+    Kept inside the transaction of every metric write, exactly once like the summaries (see
+    ``ato.tracker.write.fold``), so that a long series is downsampled from one row per block
+    instead of every logged value (``ato.tracker.read.series``). Added by revision 0009.
+    """
+
+    __tablename__ = "metric_series_lod"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("experiments.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(Name(), primary_key=True)
+    block: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    value_count: Mapped[int] = mapped_column(BigInteger)
+    nan_count: Mapped[int] = mapped_column(BigInteger)
+    min_value: Mapped[float | None] = mapped_column(Double, nullable=True)
+    max_value: Mapped[float | None] = mapped_column(Double, nullable=True)
+
     __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - SQLAlchemy's own attribute
 
 

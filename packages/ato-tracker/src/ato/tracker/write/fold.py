@@ -9,6 +9,7 @@ insert really stored, never a retried row that was stored before.
 A fold merges in SQL (``INSERT ... ON CONFLICT DO UPDATE`` / ``ON DUPLICATE KEY UPDATE``), so
 concurrent writers to the same run and key add up correctly on PostgreSQL and MariaDB. When a
 retried batch was stored only in part, the batch's keys are recomputed from ``metrics``.
+The series' level of detail (`ato.tracker.write.series_blocks`) is folded by the same rule.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from ..storage.models import MetricRecord, MetricSummaryRecord
 from ..storage.values import DBL_MAX, NEG_INF, POS_INF, store_value
 from . import sqlite_batch
 from .rows import MetricRow
+from .series_blocks import fold_blocks, recompute_blocks
 
 _summaries = cast(Table, MetricSummaryRecord.__table__)
 _metrics = cast(Table, MetricRecord.__table__)
@@ -53,6 +55,7 @@ def fold(conn: Connection, rows: Sequence[MetricRow], stored: int) -> None:
     the caller's transaction."""
     if stored == len(rows):
         conn.execute(_merge_statement(conn.dialect), batch_summaries(rows))
+        fold_blocks(conn, rows)  # the series' level of detail
     elif stored:
         recompute(conn, {(row[0], row[1]) for row in rows})
 
@@ -157,8 +160,10 @@ def _merged(new: Any) -> dict[str, Any]:
 
 
 def recompute(conn: Connection, pairs: Iterable[tuple[int, str]]) -> None:
-    """Rebuild the summaries of the ``(run_id, key)`` pairs from their ``metrics`` rows."""
+    """Rebuild the summaries and the series' blocks (`ato.tracker.write.series_blocks`) of the
+    ``(run_id, key)`` pairs from their ``metrics`` rows."""
     ordered = sorted(pairs)
+    recompute_blocks(conn, ordered)
     for start in range(0, len(ordered), _BATCH):
         chunk = ordered[start : start + _BATCH]
         conn.execute(
