@@ -40,7 +40,7 @@ from ..storage.models import MetricRecord, MetricSummaryRecord
 from ..storage.values import DBL_MAX, NEG_INF, POS_INF, store_value
 from . import sqlite_batch
 from .rows import MetricRow
-from .series_blocks import fold_blocks, recompute_blocks
+from .series_blocks import fold_blocks, recompute_blocks, sqlite_blocks_on_conflict
 
 _summaries = cast(Table, MetricSummaryRecord.__table__)
 _metrics = cast(Table, MetricRecord.__table__)
@@ -63,9 +63,10 @@ def fold(conn: Connection, rows: Sequence[MetricRow], stored: int) -> None:
 def fold_staged(conn: Connection, rows: Sequence[MetricRow], stored: int) -> None:
     """`fold` on SQLite, where ``rows`` are also staged in ``temp.ato_staged_metrics`` (see
     `ato.tracker.write.sqlite_batch`): the summaries are computed and merged by one statement,
-    with no Python code per row."""
+    with no Python code per row, and so are the series' blocks."""
     if stored == len(rows):
         conn.exec_driver_sql(sqlite_batch.fold_sql(_sqlite_on_conflict()))
+        conn.exec_driver_sql(sqlite_batch.blocks_sql(sqlite_blocks_on_conflict()))
     elif stored:
         recompute(conn, {(row[0], row[1]) for row in rows})
 

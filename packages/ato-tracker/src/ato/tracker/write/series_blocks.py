@@ -92,6 +92,15 @@ def _merge_statement(dialect: Dialect) -> Any:
     )
 
 
+@functools.lru_cache(maxsize=1)
+def sqlite_blocks_on_conflict() -> str:
+    """The ``ON CONFLICT ... DO UPDATE SET ...`` clause of SQLite's block merge (`_merged`,
+    which binds no parameters), as SQL text for `ato.tracker.write.sqlite_batch.blocks_sql`."""
+    dialect = sqlite.dialect()
+    upsert = str(_merge_statement(dialect).compile(dialect=dialect))
+    return upsert[upsert.index("ON CONFLICT") :]
+
+
 def _merged(new: Any) -> dict[str, Any]:
     """SET clauses merging ``new`` into the stored block; each reads only its own column (so
     MySQL's left-to-right assignment gives the same result), and a NULL extreme (a block of

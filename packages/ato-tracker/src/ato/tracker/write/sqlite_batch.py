@@ -4,7 +4,8 @@ The buffered tuples ``(run_id, key, value, step, unix_time, seq)`` go to the dri
 are, into a connection-private staging table (`stage`; nameless ``?`` placeholders, the DB-API's
 qmark style; numbered ``?1`` ones bound from a sequence are deprecated since Python 3.12.0). One
 ``INSERT ... SELECT`` then moves them into ``metrics`` (`insert_sql`) and, when it stored every
-row, one more folds them into ``metric_summaries`` (`fold_sql`, see `ato.tracker.write.fold`).
+row, one more folds them into ``metric_summaries`` (`fold_sql`, see `ato.tracker.write.fold`)
+and one into the series' blocks (`blocks_sql`, see `ato.tracker.write.series_blocks`).
 SQLite computes the stored pair ``(value, value_class)`` (see `ato.tracker.storage.values`;
 NaN arrives as NULL: SQLite binds NaN so) and the ``DATETIME`` text itself, so no Python code
 runs per row, and the driver releases the GIL for each whole statement: the thread that logs
@@ -19,6 +20,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Connection
 
+from ..storage.models import LOD_SHIFT
 from ..storage.values import DBL_MAX, FINITE, NAN, NEG_INF, POS_INF
 from .rows import MetricRow
 
@@ -116,5 +118,21 @@ def fold_sql(on_conflict: str) -> str:
         f"max(CASE WHEN value < -{_BIG} THEN 1 ELSE 0 END) AS neg_inf, max(rowid) AS last_row "
         "FROM temp.ato_staged_metrics GROUP BY run_id, key) AS g "
         "JOIN temp.ato_staged_metrics AS s ON s.rowid = g.last_row WHERE true "
+        f"{on_conflict}"
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def blocks_sql(on_conflict: str) -> str:
+    """The staged rows that have a step, as one ``metric_series_lod`` row per run, key and
+    block (count, NaN count, extremes of the stored values: infinities as their stand-ins, as
+    `ato.tracker.write.series_blocks.batch_blocks` counts them), inserted or merged into the
+    stored block by ``on_conflict`` (the blocks' ``ON CONFLICT ... DO UPDATE`` clause)."""
+    value, block = stored_value("value"), f"step >> {LOD_SHIFT}"
+    return (
+        "INSERT INTO metric_series_lod (run_id, key, block, value_count, nan_count, "  # noqa: S608 - constants only
+        "min_value, max_value) "
+        f"SELECT run_id, key, {block}, count(*), sum(value IS NULL), min({value}), max({value}) "
+        f"FROM temp.ato_staged_metrics WHERE step IS NOT NULL GROUP BY run_id, key, {block} "
         f"{on_conflict}"
     )
