@@ -394,10 +394,13 @@ def bench(session: nox.Session) -> None:
 MUTATION_TARGETS: dict[str, list[str]] = {
     "adict": ["src/ato/adict/core.py"],
     "scope": ["src/ato/scope/cli.py"],
-    # the metric write path: buffer, inserts, spool file, stored value encoding, metric summaries
+    # the metric write path: buffer, inserts (SQLite's staged batch), spool file, stored value
+    # encoding, metric summaries and the series' blocks
     "tracker": [
         "src/ato/tracker/write/buffer.py",
         "src/ato/tracker/write/inserts.py",
+        "src/ato/tracker/write/sqlite_batch.py",
+        "src/ato/tracker/write/series_blocks.py",
         "src/ato/tracker/write/spool.py",
         "src/ato/tracker/storage/values.py",
         "src/ato/tracker/write/fold.py",
