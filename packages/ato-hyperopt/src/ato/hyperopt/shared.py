@@ -27,7 +27,10 @@ system) and the claim is released, so another worker continues the trial.
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import math
+import statistics
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -285,8 +288,10 @@ class SharedWorker:
         self.executor, self.queue = executor, executor.queue
         self.dirty = False
         self.mine = 0
-        #: ASHA: (job key, result) of the last job, recorded with the next decision
-        self.pending: tuple[str, dict[str, Any]] | None = None
+        #: seconds of this worker's latest jobs (how long a waiting worker pauses at most)
+        self._job_seconds: collections.deque[float] = collections.deque(maxlen=16)
+        #: ASHA: (job, result) of the last job, recorded with the next decision
+        self.pending: tuple[dict[str, Any], dict[str, Any]] | None = None
 
     def run(self) -> ADict:
         """Work until the search has no job left; the search's answer.
@@ -304,7 +309,6 @@ class SharedWorker:
             self.execution.progress.close()
 
     def _work(self) -> None:
-        pause = self.executor.poll_interval
         while True:
             if self.execution.time_limit.interrupts.received or self.execution._out_of_time():
                 self._flush()
@@ -318,34 +322,64 @@ class SharedWorker:
                 self.dirty, self.pending = False, None
                 if step == STOP:
                     return
+                if step == WAIT:
+                    self._wait()
                 if step in (WAIT, QUEUED_BATCH):
-                    if step == WAIT:
-                        time.sleep(pause)
-                        pause = min(pause * 2, self.executor.max_poll_interval)
                     continue
                 job = step
-            pause = self.executor.poll_interval
+            started = time.monotonic()
             self._run_claimed(job)
+            self._job_seconds.append(time.monotonic() - started)
+
+    def _wait(self) -> None:
+        """Sleep until the search changed since this worker's last decision (a job finished,
+        was created or queued again), looking again after ``poll_interval`` seconds, then
+        twice as long each time up to the longest pause (``max_poll_interval``, or a quarter
+        of this worker's typical job when that is shorter: a short job's result is awaited
+        only briefly). A look is one small read without the search's lock (the queue's
+        ``changed_since``); a queue without it, and every ``heartbeat_interval`` (claims of
+        dead workers are taken back by a decision), end the wait at the first pause."""
+        executor, interrupts = self.executor, self.execution.time_limit.interrupts
+        changed = getattr(self.queue, "changed_since", None)
+        typical = statistics.median(self._job_seconds) / 4 if self._job_seconds else math.inf
+        longest = max(executor.poll_interval, min(executor.max_poll_interval, typical))
+        pause = executor.poll_interval
+        until = time.monotonic() + self.queue.heartbeat_interval
+        while True:
+            time.sleep(pause)
+            if changed is None or interrupts.received or time.monotonic() >= until:
+                return
+            if self.execution._out_of_time() or changed(self.search_id, self.replica.seq):
+                return
+            pause = min(pause * 2, longest)
 
     def _flush(self) -> None:
         """Record the result still held back for the next decision."""
         if self.pending is not None:
-            self.queue.complete(self.search_id, *self.pending)
+            row, result = self.pending
+            self.queue.complete(self.search_id, row["job_key"], result)
             self.pending = None
 
     def _decide(self, plan: Any) -> Any:
         if self.dirty:  # an earlier attempt decided but did not commit
             self.replica = _Replica(self.search, self.make_book)
         self.dirty = True
+        replica = self.replica
+        elsewhere = plan.seq != replica.seq  # events of other workers since the last decision
         if self.pending is not None:  # ASHA: the last result, in the same transaction
-            plan.complete(*self.pending)
-        if self.replica.asha:
+            row, result = self.pending
+            if plan.complete(row["job_key"], result) and not elsewhere:  # no query needed
+                state = "failed" if result.get("error") is not None else "done"
+                done = {**row, "state": state, "result": result, "done_seq": plan.seq}
+                replica.replay([(plan.seq, "finished", done)])
+        if replica.asha:
             queued = plan.claim()  # released, or taken back from a dead worker
             if queued is not None:
                 return queued
-        self.replica.replay(plan.events(self.replica.seq))
-        step = self.replica.decide(plan)
-        self.replica.seq = plan.seq
+        if elsewhere:  # read only the events after this replica's last one
+            replica.replay(plan.events(replica.seq))
+        step = replica.decide(plan)
+        replica.seq = plan.seq
         return step
 
     def _run_claimed(self, row: dict[str, Any]) -> None:
@@ -367,7 +401,7 @@ class SharedWorker:
             "run_id": outcome.run_id,
         }
         if self.replica.asha and not outcome.fatal:
-            self.pending = (key, result)
+            self.pending = (row, result)
         else:
             self.queue.complete(self.search_id, key, result)
         self.mine += 1
