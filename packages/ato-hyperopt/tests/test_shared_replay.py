@@ -22,8 +22,10 @@ from ato.hyperopt import (
     HyperbandSchedule,
     RandomSampler,
     Search,
+    SearchSettingError,
     trial_context,
 )
+from ato.hyperopt.ahead import PlanAhead
 from ato.hyperopt.search import _Book
 from ato.hyperopt.shared import SharedWorker, _Replica
 
@@ -91,8 +93,9 @@ def test_replaying_in_pieces_equals_replaying_at_once(name: str, data: st.DataOb
         assert _state(pieces) == _state(late)
 
 
+@pytest.mark.parametrize("plan_ahead", [True, False], ids=["plan-ahead", "when-free"])
 def test_a_worker_joining_late_ends_in_the_state_of_the_others(
-    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+    plan_ahead: bool, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
     replicas: list[_Replica] = []
@@ -114,7 +117,7 @@ def test_a_worker_joining_late_ends_in_the_state_of_the_others(
             SPACES,
             sampler=RandomSampler(seed=3),
             schedule=SCHEDULES["asha"](),
-            executor=DatabaseExecutor(queue.worker(name)),
+            executor=DatabaseExecutor(queue.worker(name), plan_ahead=plan_ahead),
             search_id="mem",
             progress=False,
         )
@@ -142,7 +145,7 @@ def test_a_worker_joining_late_ends_in_the_state_of_the_others(
 class WatchingWorker(Worker):
     """A worker of the memory queue with ``changed_since``, counting its looks and plans."""
 
-    def __init__(self, store: MemoryQueue, name: str, looked: threading.Event) -> None:
+    def __init__(self, store: MemoryQueue, name: str, looked: threading.Event | None) -> None:
         super().__init__(store, name)
         self.looks = self.plans = 0
         self.looked = looked
@@ -150,7 +153,7 @@ class WatchingWorker(Worker):
     def changed_since(self, search_id: str, seq: int) -> bool:
         with self.store.lock:
             self.looks += 1
-            if self.looks >= 3:
+            if self.looks >= 3 and self.looked is not None:
                 self.looked.set()
             queued = any(job["state"] == "queued" for job in self.store.jobs.values())
             return self.store.seq > seq or queued
@@ -160,12 +163,13 @@ class WatchingWorker(Worker):
         return super().plan(search_id, decide)
 
 
+@pytest.mark.parametrize("plan_ahead", [True, False], ids=["plan-ahead", "when-free"])
 def test_a_waiting_worker_looks_without_deciding_until_a_job_finishes(
-    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+    plan_ahead: bool, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
     queue, looked = MemoryQueue(), threading.Event()
-    workers = [WatchingWorker(queue, name, looked) for name in ("runs", "waits")]
+    workers = [WatchingWorker(queue, "runs", None), WatchingWorker(queue, "waits", looked)]
     started = threading.Event()
     results: list[Any] = []
 
@@ -180,7 +184,9 @@ def test_a_waiting_worker_looks_without_deciding_until_a_job_finishes(
             SPACES,
             sampler=RandomSampler(seed=3),
             schedule=ASHASchedule(9, 3, 1, max_trials=1),
-            executor=DatabaseExecutor(worker, poll_interval=0.001, max_poll_interval=0.002),
+            executor=DatabaseExecutor(
+                worker, poll_interval=0.001, max_poll_interval=0.002, plan_ahead=plan_ahead
+            ),
             search_id="mem",
             progress=False,
         )
@@ -196,3 +202,59 @@ def test_a_waiting_worker_looks_without_deciding_until_a_job_finishes(
     assert len(results) == 2
     assert workers[1].looks >= 3
     assert workers[1].plans == 2  # WAIT, then (after the result) STOP: no decision between
+
+
+def _planner(decide: Callable[[list[Any]], Any], beats: list[str] | None = None) -> PlanAhead:
+    def wait(pause: Callable[[float], bool]) -> None:
+        pause(0.001)
+
+    return PlanAhead(decide, wait, (beats if beats is not None else []).append, 0.01)
+
+
+def test_the_planner_decides_ahead_and_records_the_results_handed_over() -> None:
+    seen: list[list[Any]] = []
+    steps = iter([{"job_key": "a"}, "wait", {"job_key": "b"}, "stop"])
+
+    def decide(results: list[Any]) -> Any:
+        seen.append([job["job_key"] for job, _ in results])
+        return next(steps)
+
+    ahead = _planner(decide)
+    ahead.start()
+    assert ahead.take(lambda: False) == {"job_key": "a"}
+    ahead.done({"job_key": "a"}, {"metric": "1"})
+    assert ahead.take(lambda: False) == {"job_key": "b"}
+    assert ahead.take(lambda: False) == "stop"
+    assert ahead.close() == (None, [])
+    assert seen[0] == [] and ["a"] in seen[1:]  # a's result went with a later decision
+
+
+def test_a_planner_holding_a_job_heartbeats_it_and_gives_it_back_when_closed() -> None:
+    beats: list[str] = []
+    ahead = _planner(lambda results: {"job_key": "held"}, beats)
+    ahead.start()
+    first = ahead.take(lambda: False)
+    ahead.done(first, {"metric": "2"})
+    for _ in range(500):  # the next job waits in the slot, heartbeaten
+        if beats:
+            break
+        threading.Event().wait(0.01)
+    assert beats and set(beats) == {"held"}
+    held, results = ahead.close()
+    assert held == {"job_key": "held"}
+    assert results == [] or results == [(first, {"metric": "2"})]
+
+
+def test_a_planner_error_reaches_the_worker_and_a_signal_stops_the_wait() -> None:
+    def fail(results: list[Any]) -> Any:
+        raise SearchSettingError("other settings")
+
+    ahead = _planner(fail)
+    ahead.start()
+    with pytest.raises(SearchSettingError, match="other settings"):
+        ahead.take(lambda: False)
+    ahead.close()
+    waiting = _planner(lambda results: "wait")
+    waiting.start()
+    assert waiting.take(lambda: True) is None  # interrupted: no job
+    assert waiting.close() == (None, [])
