@@ -374,6 +374,7 @@ def bench(session: nox.Session) -> None:
         TORCH,
         "numpy",  # torch.distributed object collectives (bench_hyperopt) need it
         *["mlflow-skinny", "alembic", "optuna"],  # peers: bench_tracker, bench_hyperopt
+        *["psycopg[binary]>=3.1", "PyMySQL>=1.1"],  # bench_shared_search's servers
         "httpx",  # bench_dashboard's HTTP client
         "psycopg[binary]>=3.1",  # PostgreSQL: bench_tracker's write rates, bench_series
         "scikit-learn",  # bench_search_quality: the digits MLP task

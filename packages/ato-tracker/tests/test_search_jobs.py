@@ -147,6 +147,44 @@ def test_a_released_job_is_claimable_and_keeps_its_attempts(db_url: str) -> None
     assert (job["claimed_by"], job["attempts"]) == ("b", 1)
 
 
+def test_a_claim_answers_the_job_as_stored(db_url: str) -> None:
+    a = _queue(db_url, "a")
+    _add(a, [_job(0)])
+    claimed = a.claim(SEARCH)
+    assert claimed == a.jobs(SEARCH)[0]
+    assert (claimed["state"], claimed["claimed_by"], claimed["attempts"]) == ("claimed", "a", 1)
+    (made,) = _add(a, [_job(1)], claim=True)
+    assert made == a.jobs(SEARCH)[1]
+    beats = {w.worker: w.heartbeat for w in a.status(SEARCH).workers}
+    assert beats["a"] is not None  # a job created claimed has a heartbeat at once
+
+
+def test_a_plan_claims_only_what_is_queued(db_url: str) -> None:
+    a, b = _queue(db_url, "a"), _queue(db_url, "b")
+    assert a.plan(SEARCH, lambda plan: (plan.queued, plan.claim())) == (False, None)
+    _add(a, [_job(0)])
+    job = b.plan(SEARCH, lambda plan: (plan.queued, plan.claim()))
+    assert job[0] is True and (job[1]["job_key"], job[1]["claimed_by"]) == ("trial-0/rung-0", "b")
+    assert a.plan(SEARCH, lambda plan: plan.claim()) is None
+    b.release(SEARCH, "trial-0/rung-0")  # queued again without a new event
+    assert a.plan(SEARCH, lambda plan: plan.claim())["claimed_by"] == "a"
+
+
+def test_changed_since_sees_new_events_and_queued_jobs(db_url: str) -> None:
+    a, b = _queue(db_url, "a"), _queue(db_url, "b")
+    assert a.changed_since(SEARCH, 0) is False
+    _add(a, [_job(0)], claim=True)
+    assert a.changed_since(SEARCH, 0) is True and a.changed_since(SEARCH, 1) is False
+    a.complete(SEARCH, "trial-0/rung-0", {"metric": "1", "error": None, "run_id": None})
+    assert b.changed_since(SEARCH, 1) is True and b.changed_since(SEARCH, 2) is False
+    _add(a, [_job(1)], claim=True)
+    a.release(SEARCH, "trial-1/rung-0")
+    assert b.changed_since(SEARCH, 3) is True  # a queued job is work, though no new event
+    b.claim(SEARCH)
+    assert b.changed_since(SEARCH, 3) is False
+    assert b.changed_since("missing", 0) is True
+
+
 def test_status_counts_jobs_and_workers(db_url: str) -> None:
     a, b = _queue(db_url, "a"), _queue(db_url, "b")
     _add(a, [_job(0), _job(1), _job(2), _job(3)])

@@ -160,6 +160,10 @@ class DatabaseExecutor(InProcessExecutor):
         poll_interval: seconds a worker first sleeps when it must wait for running jobs
             (doubling up to ``max_poll_interval``).
         max_poll_interval: the longest such sleep, seconds.
+        plan_ahead: ASHA: decide the worker's next job in a thread while its current job
+            runs (one job claimed ahead per worker, see `ato.hyperopt.ahead`), so a worker
+            goes from one trial to the next without waiting for the database. False decides
+            only when the worker is free (a decision then sees the worker's last result).
 
     Raises:
         SearchSettingError: ``queue`` lacks a method of ``JobQueue`` or an interval is not
@@ -167,7 +171,12 @@ class DatabaseExecutor(InProcessExecutor):
     """
 
     def __init__(
-        self, queue: Any, *, poll_interval: float = 0.02, max_poll_interval: float = 1.0
+        self,
+        queue: Any,
+        *,
+        poll_interval: float = 0.02,
+        max_poll_interval: float = 1.0,
+        plan_ahead: bool = True,
     ) -> None:
         if not isinstance(queue, JobQueue):
             raise SearchSettingError(
@@ -181,6 +190,7 @@ class DatabaseExecutor(InProcessExecutor):
             )
         self.queue = queue
         self.poll_interval, self.max_poll_interval = poll_interval, max_poll_interval
+        self.plan_ahead = bool(plan_ahead)
 
 
 class TorchDistributedExecutor:

@@ -126,6 +126,10 @@ class JobQueue(Protocol):
     values, in a search with several objectives or constraints), ``created_seq`` and
     ``done_seq``. Every job created or finished gets the
     next stamp of its search under the search's lock, so all workers see one order of events.
+
+    Optional: ``changed_since(search_id, seq) -> bool``, True when the search has an event
+    stamped after ``seq`` or a queued job; a worker that must wait for running jobs then looks
+    with it (a read without the search's lock) instead of deciding again after each pause.
     """
 
     worker_id: str

@@ -30,7 +30,10 @@ system) and the claim is released, so another worker continues the trial.
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import math
+import statistics
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -39,6 +42,7 @@ from typing import Any
 
 from ato.adict import ADict
 
+from .ahead import STOP, PlanAhead
 from .answer import Evaluation, find_answer, find_front, rank_trials
 from .checkpoints import prune_checkpoints
 from .configs import to_adict
@@ -54,7 +58,6 @@ from .tagging import tag_answer
 
 __all__ = ["SharedWorker"]
 
-STOP = "stop"
 QUEUED_BATCH = "queued"
 
 
@@ -319,8 +322,10 @@ class SharedWorker:
         self.executor, self.queue = executor, executor.queue
         self.dirty = False
         self.mine = 0
-        #: ASHA: (job key, result) of the last job, recorded with the next decision
-        self.pending: tuple[str, dict[str, Any]] | None = None
+        #: seconds of this worker's latest jobs (how long a waiting worker pauses at most)
+        self._job_seconds: collections.deque[float] = collections.deque(maxlen=16)
+        #: ASHA: (job, result) of finished jobs, recorded with the next decision
+        self.pending: list[tuple[dict[str, Any], dict[str, Any]]] = []
 
     def run(self) -> ADict:
         """Work until the search has no job left; the search's answer.
@@ -340,9 +345,11 @@ class SharedWorker:
             self.execution.progress.close()
 
     def _work(self) -> None:
-        pause = self.executor.poll_interval
+        if self.replica.asha and self.executor.plan_ahead:
+            self._work_ahead()
+            return
         while True:
-            if self.execution.time_limit.interrupts.received or self.execution._out_of_time():
+            if self._stopping():
                 self._flush()
                 self.execution.time_limit.interrupts.check()
                 return
@@ -351,56 +358,130 @@ class SharedWorker:
             job = None if self.replica.asha else self.queue.claim(self.search_id)
             if job is None:
                 step = self.queue.plan(self.search_id, self._decide)
-                self.dirty, self.pending = False, None
+                self.dirty, self.pending = False, []
                 if step == STOP:
                     return
+                if step == WAIT:
+                    self._wait()
                 if step in (WAIT, QUEUED_BATCH):
-                    if step == WAIT:
-                        time.sleep(pause)
-                        pause = min(pause * 2, self.executor.max_poll_interval)
                     continue
                 job = step
-            pause = self.executor.poll_interval
-            self._run_claimed(job)
+            done = self._run_claimed(job)
+            if done is not None:
+                self.pending = [done]
+
+    def _work_ahead(self) -> None:
+        """ASHA, deciding the next job while the current one runs (see `ato.hyperopt.ahead`)."""
+        interrupts = self.execution.time_limit.interrupts
+        ahead = PlanAhead(self._decide_ahead, self._wait, self._beat, self.queue.heartbeat_interval)
+        ahead.start()
+        try:
+            while not self._stopping():
+                job = ahead.take(lambda: interrupts.received is not None)
+                if job == STOP:
+                    return
+                if job is None:
+                    continue
+                if self._stopping():
+                    self.queue.release(self.search_id, job["job_key"])
+                    break
+                done = self._run_claimed(job)
+                if done is not None:
+                    ahead.done(*done)
+        finally:
+            left, self.pending = ahead.close()
+            if left is not None:
+                self.queue.release(self.search_id, left["job_key"])
+            self._flush()
+        interrupts.check()
+
+    def _decide_ahead(self, results: list[tuple[dict[str, Any], dict[str, Any]]]) -> Any:
+        """One decision of the planner thread, recording ``results`` first."""
+        self.pending = results
+        step = self.queue.plan(self.search_id, self._decide)
+        self.dirty, self.pending = False, []
+        return step
+
+    def _stopping(self) -> bool:
+        """True once a signal came or the search's time is up: no new job starts."""
+        return bool(self.execution.time_limit.interrupts.received) or self.execution._out_of_time()
+
+    def _wait(self, pause: Callable[[float], bool] | None = None) -> None:
+        """Wait until the search changed since this worker's last decision (a job finished,
+        was created or queued again), looking again after ``poll_interval`` seconds, then
+        twice as long each time up to the longest pause (``max_poll_interval``, or a quarter
+        of this worker's typical job when that is shorter: a short job's result is awaited
+        only briefly). A look is one small read without the search's lock (the queue's
+        ``changed_since``); a queue without it, and every ``heartbeat_interval`` (claims of
+        dead workers are taken back by a decision), end the wait at the first pause.
+        ``pause(seconds)`` (default: sleep) returns True to end the wait at once."""
+        executor, interrupts = self.executor, self.execution.time_limit.interrupts
+        changed = getattr(self.queue, "changed_since", None)
+        typical = statistics.median(self._job_seconds) / 4 if self._job_seconds else math.inf
+        longest = max(executor.poll_interval, min(executor.max_poll_interval, typical))
+        step = executor.poll_interval
+        until = time.monotonic() + self.queue.heartbeat_interval
+        while True:
+            if pause is not None and pause(step):
+                return
+            if pause is None:
+                time.sleep(step)
+            if changed is None or interrupts.received or time.monotonic() >= until:
+                return
+            if self.execution._out_of_time() or changed(self.search_id, self.replica.seq):
+                return
+            step = min(step * 2, longest)
 
     def _flush(self) -> None:
-        """Record the result still held back for the next decision."""
-        if self.pending is not None:
-            self.queue.complete(self.search_id, *self.pending)
-            self.pending = None
+        """Record the results still held back for the next decision."""
+        for row, result in self.pending:
+            self.queue.complete(self.search_id, row["job_key"], result)
+        self.pending = []
 
     def _decide(self, plan: Any) -> Any:
         if self.dirty:  # an earlier attempt decided but did not commit
             self.replica = _Replica(self.search, self.make_book)
         self.dirty = True
-        if self.pending is not None:  # ASHA: the last result, in the same transaction
-            plan.complete(*self.pending)
-        if self.replica.asha:
+        replica = self.replica
+        elsewhere = plan.seq != replica.seq  # events of other workers since the last decision
+        mine = []  # ASHA: the results held back, recorded in the same transaction
+        for row, result in self.pending:
+            if plan.complete(row["job_key"], result):
+                state = "failed" if result.get("error") is not None else "done"
+                mine.append((plan.seq, "finished", {**row, "state": state, "result": result}))
+        if mine and not elsewhere:  # no query needed: the replica saw every other event
+            replica.replay([(seq, kind, {**job, "done_seq": seq}) for seq, kind, job in mine])
+        if replica.asha:
             queued = plan.claim()  # released, or taken back from a dead worker
             if queued is not None:
                 return queued
-        self.replica.replay(plan.events(self.replica.seq))
-        step = self.replica.decide(plan)
-        self.replica.seq = plan.seq
+        if elsewhere:  # read only the events after this replica's last one
+            replica.replay(plan.events(replica.seq))
+        step = replica.decide(plan)
+        replica.seq = plan.seq
         return step
 
     def _catch_up(self, plan: Any) -> None:
         """Replay the events this worker has not seen yet (no decision)."""
         self.replica.replay(plan.events(self.replica.seq))
 
-    def _run_claimed(self, row: dict[str, Any]) -> None:
+    def _run_claimed(self, row: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """Run a claimed job; its ``(job, result)`` when the result is held back for the next
+        decision (ASHA), None when it was recorded now or the job was put back."""
         job = job_of(row)
         self.execution.values[job.trial_id] = row["payload"]["values"]
         key = row["job_key"]
+        started = time.monotonic()
         with self._heartbeat(key):
             try:
                 outcome = self.execution._run_job(job)
             except BaseException:  # SIGTERM/SIGUSR1/Ctrl-C: another worker continues it
                 self.queue.release(self.search_id, key)
                 raise
+        self._job_seconds.append(time.monotonic() - started)
         if outcome.skipped:
             self.queue.release(self.search_id, key)
-            return
+            return None
         result: dict[str, Any] = {
             "metric": repr(float(outcome.metric)),
             "error": outcome.error,
@@ -408,14 +489,19 @@ class SharedWorker:
         }
         if outcome.score is not None and outcome.error is None:
             result["score"] = score_texts(outcome.score)
-        if self.replica.asha and not outcome.fatal:
-            self.pending = (key, result)
-        else:
-            self.queue.complete(self.search_id, key, result)
         self.mine += 1
         self.execution.progress.trial_done(1)
+        if self.replica.asha and not outcome.fatal:
+            return row, result
+        self.queue.complete(self.search_id, key, result)
         if outcome.fatal and outcome.exception is not None:
             raise outcome.exception
+        return None
+
+    def _beat(self, key: str) -> None:
+        """Refresh the claim of ``key`` (a missed beat: the next one tries again)."""
+        with contextlib.suppress(Exception):
+            self.queue.heartbeat(self.search_id, key)
 
     @contextlib.contextmanager
     def _heartbeat(self, key: str) -> Iterator[None]:

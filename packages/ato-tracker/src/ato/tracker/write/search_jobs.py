@@ -32,7 +32,18 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, Engine, Table, and_, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Integer,
+    Table,
+    exists,
+    insert,
+    literal_column,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from ..read.search_jobs import (
@@ -57,6 +68,7 @@ T = TypeVar("T")
 
 _jobs = cast(Table, SearchJobRecord.__table__)
 _queues = cast(Table, SearchQueueRecord.__table__)
+_KINDS = ("created", "finished")
 _JOB_COLUMNS = (
     "job_key", "trial_id", "rung", "bracket", "payload", "state", "claimed_by", "attempts",
     "result", "created_seq", "done_seq",
@@ -145,10 +157,10 @@ class SearchJobQueue:
         """
 
         def work(conn: Connection) -> T:
-            seq = _lock_search(conn, search_id, lock=True)
-            if seq is None:
+            locked = _lock_for_plan(conn, search_id)
+            if locked is None:
                 raise KeyError(f"search {search_id!r} is not in the job queue; open it first")
-            plan = Plan(conn, search_id, seq, self)
+            plan = Plan(conn, search_id, locked[0], self, queued=locked[1])
             if time.monotonic() >= self._next_take_back:  # at most once per heartbeat interval
                 plan.take_back_stale_claims()
             result = decide(plan)
@@ -159,6 +171,20 @@ class SearchJobQueue:
         if time.monotonic() >= self._next_take_back:
             self._next_take_back = time.monotonic() + self.heartbeat_interval
         return result
+
+    def changed_since(self, search_id: str, seq: int) -> bool:
+        """True when ``search_id`` has an event stamped after ``seq`` or a queued job (or is
+        not in the queue): what a worker waiting for work looks at. One small read that takes
+        no lock (SQLite: no ``BEGIN IMMEDIATE``), so waiting workers never delay deciding
+        ones."""
+        c = _jobs.c
+        queued = exists().where(c.search_id == search_id, c.state == QUEUED)
+        query = select(_queues.c.seq, queued.label("queued")).where(
+            _queues.c.search_id == search_id
+        )
+        with self.database.engine().connect() as conn:
+            row = conn.execute(query).first()
+        return row is None or int(row.seq) > seq or bool(row.queued)
 
     # -- a claimed job ------------------------------------------------------------------
     def heartbeat(self, search_id: str, job_key: str) -> bool:
@@ -266,29 +292,40 @@ class SearchJobQueue:
 
 class Plan:
     """A scheduling decision in progress: the search's lock is held (see
-    `SearchJobQueue.plan`). ``seq`` is the stamp of the latest event."""
+    `SearchJobQueue.plan`). ``seq`` is the stamp of the latest event; ``queued`` is False when
+    the search had no queued job as the lock was taken (`claim` then asks nothing)."""
 
-    def __init__(self, conn: Connection, search_id: str, seq: int, queue: SearchJobQueue) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        search_id: str,
+        seq: int,
+        queue: SearchJobQueue,
+        *,
+        queued: bool = True,
+    ) -> None:
         self._conn, self._queue = conn, queue
         self.search_id, self.seq = search_id, seq
         self._first_seq = seq
+        self.queued = queued
 
     def events(self, since: int) -> list[tuple[int, str, dict[str, Any]]]:
-        """The events after stamp ``since`` in order: ``(seq, 'created' | 'finished', job)``."""
+        """The events after stamp ``since`` in order: ``(seq, 'created' | 'finished', job)``.
+
+        One query of two index range scans (``created_seq > since``, ``done_seq > since``), so
+        a worker reads only what happened since its last decision, however long the search.
+        """
         c = _jobs.c
-        rows = self._conn.execute(
-            select(*_job_columns()).where(
-                c.search_id == self.search_id,
-                or_(c.created_seq > since, and_(c.done_seq.is_not(None), c.done_seq > since)),
-            )
+        created = select(*_job_columns(), literal_column("0", Integer).label("kind")).where(
+            c.search_id == self.search_id, c.created_seq > since
         )
-        events: list[tuple[int, str, dict[str, Any]]] = []
-        for row in rows:
-            job = job_dict(row)
-            if row.created_seq > since:
-                events.append((row.created_seq, "created", job))
-            if row.done_seq is not None and row.done_seq > since:
-                events.append((row.done_seq, "finished", job))
+        finished = select(*_job_columns(), literal_column("1", Integer).label("kind")).where(
+            c.search_id == self.search_id, c.done_seq > since
+        )
+        events = [
+            (row.done_seq if row.kind else row.created_seq, _KINDS[row.kind], job_dict(row))
+            for row in self._conn.execute(union_all(created, finished))
+        ]
         events.sort(key=lambda event: event[0])
         return events
 
@@ -310,29 +347,28 @@ class Plan:
                     "payload": job["payload"],
                     "state": CLAIMED if claim else QUEUED,
                     "claimed_by": self._queue.worker_id if claim else None,
-                    "heartbeat": None,
                     "attempts": 1 if claim else 0,
                     "created_seq": self.seq,
                     "created_at": now,
                 }
             )
-        if rows:
-            self._conn.execute(insert(_jobs), rows)
-            if claim:  # the heartbeat in the database's clock, like every other one
-                keys = [row["job_key"] for row in rows]
-                self._conn.execute(
-                    update(_jobs)
-                    .where(_jobs.c.search_id == self.search_id, _jobs.c.job_key.in_(keys))
-                    .values(heartbeat=database_now(self._conn.dialect))
-                )
+        if rows:  # a claim's heartbeat in the database's clock, like every other one
+            beat = database_now(self._conn.dialect) if claim else None
+            self._conn.execute(insert(_jobs).values(heartbeat=beat), rows)
         return [
             {**{k: row[k] for k in _JOB_COLUMNS if k in row}, "result": None, "done_seq": None}
             for row in rows
         ]
 
     def claim(self) -> dict[str, Any] | None:
-        """Claim the oldest queued job inside this decision (see `SearchJobQueue.claim`)."""
-        return _claim(self._conn, self.search_id, self._queue.worker_id)
+        """Claim the oldest queued job inside this decision (see `SearchJobQueue.claim`); no
+        query when the search had none as the lock was taken (a job released meanwhile is
+        claimed by the next decision)."""
+        if not self.queued:
+            return None
+        job = _claim(self._conn, self.search_id, self._queue.worker_id)
+        self.queued = job is not None
+        return job
 
     def complete(self, job_key: str, result: Mapping[str, Any]) -> bool:
         """Record this worker's result inside this decision (see `SearchJobQueue.complete`),
@@ -370,6 +406,7 @@ class Plan:
                 }
             else:
                 values = {"state": QUEUED, "claimed_by": None, "heartbeat": None}
+                self.queued = True
             self._conn.execute(update(_jobs).where(c.id == row.id).values(**values))
 
     def save_seq(self) -> None:
@@ -381,9 +418,10 @@ class Plan:
 
 
 def _claim(conn: Connection, search_id: str, worker: str) -> dict[str, Any] | None:
-    """Claim the oldest queued job of ``search_id`` for ``worker`` (``SKIP LOCKED``)."""
+    """Claim the oldest queued job of ``search_id`` for ``worker`` (``SKIP LOCKED``): the row
+    is read and locked by one statement and claimed by a second."""
     row = conn.execute(
-        select(_jobs.c.id)
+        select(_jobs.c.id, *_job_columns())
         .where(_jobs.c.search_id == search_id, _jobs.c.state == QUEUED)
         .order_by(_jobs.c.id)
         .limit(1)
@@ -401,7 +439,7 @@ def _claim(conn: Connection, search_id: str, worker: str) -> dict[str, Any] | No
             attempts=_jobs.c.attempts + 1,
         )
     )
-    return job_dict(conn.execute(select(*_job_columns()).where(_jobs.c.id == row.id)).one())
+    return {**job_dict(row), "state": CLAIMED, "claimed_by": worker, "attempts": row.attempts + 1}
 
 
 def _record(
@@ -456,6 +494,19 @@ def job_dict(row: Any) -> dict[str, Any]:
 
 def _job_columns() -> list[Any]:
     return [_jobs.c[name] for name in _JOB_COLUMNS]
+
+
+def _lock_for_plan(conn: Connection, search_id: str) -> tuple[int, bool] | None:
+    """The search's ``seq`` and whether it has a queued job, its row locked ``FOR UPDATE``
+    (one statement); None if the search is missing."""
+    c = _jobs.c
+    queued = exists().where(c.search_id == search_id, c.state == QUEUED)
+    row = conn.execute(
+        select(_queues.c.seq, queued.label("queued"))
+        .where(_queues.c.search_id == search_id)
+        .with_for_update()
+    ).first()
+    return None if row is None else (int(row.seq), bool(row.queued))
 
 
 def _lock_search(conn: Connection, search_id: str, *, lock: bool) -> int | None:
