@@ -25,6 +25,7 @@ from ..storage.models import (
     MetricRecord,
     MetricSummaryRecord,
     ProjectRecord,
+    RunParamRecord,
     RunRecord,
 )
 from ..storage.statuses import RunStatus
@@ -39,7 +40,13 @@ _runs = cast(Table, RunRecord.__table__)
 _projects = cast(Table, ProjectRecord.__table__)
 _RUN_TABLES = [
     cast(Table, record.__table__)
-    for record in (MetricRecord, MetricSummaryRecord, ArtifactRecord, FingerprintRecord)
+    for record in (
+        MetricRecord,
+        MetricSummaryRecord,
+        ArtifactRecord,
+        FingerprintRecord,
+        RunParamRecord,
+    )
 ]
 
 
@@ -152,8 +159,8 @@ def imported_runs(engine: Engine, project_id: int) -> dict[str, tuple[int, bool]
 
 
 def delete_runs(engine: Engine, run_ids: list[int]) -> None:
-    """Delete the runs ``run_ids`` with their metrics, summaries, artifacts and fingerprints,
-    in one transaction."""
+    """Delete the runs ``run_ids`` with their metrics, summaries, artifacts, fingerprints and
+    config rows (``run_params``), in one transaction."""
     if not run_ids:
         return
     with engine.begin() as conn:

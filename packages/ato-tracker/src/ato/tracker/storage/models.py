@@ -1,5 +1,5 @@
 """SQLAlchemy 2.0 declarative schema: projects, experiments (runs), metrics, metric summaries,
-artifacts, fingerprints, and the job queues of searches shared by several workers.
+run parameters, artifacts, fingerprints, and the job queues of searches shared by several workers.
 
 Every timestamp column uses `UTCDateTime`: values are written as UTC and always read
 back as timezone-aware UTC ``datetime`` objects, also on SQLite and MySQL, which store no
@@ -138,13 +138,27 @@ class Name(TypeDecorator[str]):
         return dialect.type_descriptor(String(KEY_LENGTH))
 
 
+class ExactText(TypeDecorator[str]):
+    """A text of any length compared byte for byte on every backend, as `Name` is: MySQL and
+    MariaDB get a ``LONGTEXT`` in the binary no-pad collation (their ``TEXT`` holds 64 KiB)."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """SQLAlchemy hook: a binary no-pad ``LONGTEXT`` on MySQL/MariaDB."""
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.LONGTEXT(collation=name_collation(dialect)))
+        return self.impl_instance
+
+
 def name_collation(dialect: Dialect) -> str:
     """The exact (binary, no-pad) collation for names on a MySQL or MariaDB ``dialect``."""
     return MARIADB_NAME_COLLATION if getattr(dialect, "is_mariadb", False) else MYSQL_NAME_COLLATION
 
 
 class Base(DeclarativeBase):
-    """Declarative base of the tracker schema (``Base.metadata`` holds all eight tables)."""
+    """Declarative base of the tracker schema (``Base.metadata`` holds all nine tables)."""
 
 
 class ProjectRecord(Base):
@@ -246,6 +260,27 @@ class MetricSummaryRecord(Base):
 
     # SQLite: the table is its primary key's B-tree (one lookup per row, not two).
     __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - SQLAlchemy's own attribute
+
+
+class RunParamRecord(Base):
+    """One entry of a run's config (revision 0009): its dotted ``key``, ``kind`` (number,
+    string, bool, other) and value as a double or a text, so that runs tables filter and sort
+    by a parameter through the ``(key, kind, num_value)`` index and the primary key instead of
+    reading every run's JSON. Written with the config in the same transaction; the layout is
+    `ato.tracker.storage.run_params`'s."""
+
+    __tablename__ = "run_params"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("experiments.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(Name(), primary_key=True)
+    kind: Mapped[int] = mapped_column(SmallInteger)
+    num_value: Mapped[float | None] = mapped_column(Double, nullable=True)
+    text_value: Mapped[str | None] = mapped_column(ExactText(), nullable=True)
+
+    __table_args__ = (
+        Index("ix_run_params_key_number", "key", "kind", "num_value"),
+        {"sqlite_with_rowid": False},
+    )
 
 
 class ArtifactRecord(Base):

@@ -38,7 +38,7 @@ from ..errors import NotATrackerDatabaseError, SchemaError, SchemaOutdatedError,
 from .models import Base
 
 #: The newest schema revision, the one this ato-tracker reads and writes (the migrations' head).
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 #: Revision of databases written by ato 2.x.
 ATO2_REVISION = "0001"
 #: Revision of databases written by ato-tracker 3.0.0 (which stored no version).
@@ -47,9 +47,12 @@ VERSION_TABLE = "ato_schema_version"
 TRACKER_TABLES = tuple(Base.metadata.tables)
 SUMMARY_TABLE = "metric_summaries"  # added by revision 0006: older databases lack it
 SEARCH_TABLES = ("search_queues", "search_jobs")  # added by revision 0008
+PARAMS_TABLE = "run_params"  # added by revision 0009
 #: The tables every tracker database has, whatever its revision.
 CORE_TABLES = tuple(
-    name for name in TRACKER_TABLES if name != SUMMARY_TABLE and name not in SEARCH_TABLES
+    name
+    for name in TRACKER_TABLES
+    if name not in (SUMMARY_TABLE, PARAMS_TABLE) and name not in SEARCH_TABLES
 )
 
 #: Execution option asking a SQLite connection to start its transactions with BEGIN IMMEDIATE.
@@ -158,7 +161,9 @@ def _revision_after_3_0(inspector: Inspector) -> str:
     artifacts = {column["name"] for column in inspector.get_columns("artifacts")}
     if "sha256" not in artifacts:
         return "0006"
-    return "0008" if inspector.has_table(SEARCH_TABLES[1]) else "0007"
+    if not inspector.has_table(SEARCH_TABLES[1]):
+        return "0007"
+    return "0009" if inspector.has_table(PARAMS_TABLE) else "0008"
 
 
 def head_if_current(engine: Engine, url: str) -> bool:
