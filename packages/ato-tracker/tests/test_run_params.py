@@ -128,18 +128,34 @@ def test_keys_no_row_can_hold_are_refused(sqlite_url: str) -> None:
 
 
 def test_rows_follow_the_module_table() -> None:
-    config = {"x": {"y": [1], "z": None, "": 3, 'q"': 4}, "big": 10**400, "k" * 256: 1, "t": "s"}
-    assert run_params.rows(7, config) == [
-        {"run_id": 7, "key": "x", "kind": run_params.OTHER, "num_value": None, "text_value": None},
-        {"run_id": 7, "key": "x.y", "kind": run_params.OTHER, "num_value": None,
-         "text_value": None},
-        {"run_id": 7, "key": "x.z", "kind": run_params.OTHER, "num_value": None,
-         "text_value": None},
-        {"run_id": 7, "key": "big", "kind": run_params.OTHER, "num_value": None,
-         "text_value": None},
-        {"run_id": 7, "key": "t", "kind": run_params.STRING, "num_value": None, "text_value": "s"},
+    config = {"x": {"y": [1], "z": None, "": 3, 'q"': 4}, "big": 10**400, "k" * 256: 1, "t": "s",
+              "b": False, "n": 3}  # fmt: skip
+    rows = run_params.rows(7, config)
+    assert all(row["run_id"] == 7 for row in rows)
+    got = [tuple(row[c] for c in run_params.COLUMNS[1:]) for row in rows]
+    other = (run_params.OTHER, None, None, None)
+    assert got == [
+        ("x", *other), ("x.y", *other), ("x.z", *other), ("big", *other),
+        ("t", run_params.STRING, None, "s", "s"), ("b", run_params.BOOL, 0, None, None),
+        ("n", run_params.NUMBER, 3.0, None, None),
     ]  # fmt: skip
     assert run_params.rows(7, None) == []
+
+
+def test_long_texts_compare_in_full(db_url: str) -> None:
+    long = "x" * 199
+    configs = {"a": long + "y", "b": long + "yz", "c": long, "d": long[:-1]}
+    logger = SQLLogger.from_url(db_url, "p")
+    ids = {}
+    for name, text in configs.items():
+        ids[name] = logger.run(config={"s": text})
+        logger.finish()
+    finder = SQLFinder(db_url)
+    for name, text in configs.items():
+        assert _names(finder, ids, f"params.s = '{text}'") == name
+        assert _names(finder, ids, f"params.s != '{text}'") == "abcd".replace(name, "")
+    assert _names(finder, ids, f"params.s like '{long}%'") == "abc"
+    assert _names(finder, ids, "", sort_by="params.s") == "dcab"
 
 
 def _stored_rows(url: str) -> list[tuple[Any, ...]]:

@@ -4,8 +4,8 @@ sorted and paged by the database, and only the page's rows reach Python.
 
 Config values are read from ``run_params`` (revision 0009: each run's config flattened into
 one row per dotted key, with its kind and its value as a number or a text, see
-`ato.tracker.storage.run_params`), through its primary key ``(run_id, key)`` and its index
-``(key, kind, num_value)``, never from the JSON of every run; every value from a filter is a
+`ato.tracker.storage.run_params`), through its primary key ``(run_id, key)`` and its indexes
+``(key, kind, num_value)`` and ``(key, text_prefix)``, never from the JSON of every run; every value from a filter is a
 bound parameter. A comparison with a number matches only runs whose value is a JSON number
 (``true`` is not 1), one with a text only JSON strings; a run that lacks the key matches no
 comparison but ``is null``. Metrics compare their last value (NaN matches nothing).
@@ -37,7 +37,12 @@ from sqlalchemy import (
 
 from ..errors import RunFilterError
 from ..storage import run_params
-from ..storage.models import MetricSummaryRecord, ProjectRecord, RunRecord
+from ..storage.models import (
+    TEXT_PREFIX_LENGTH,
+    MetricSummaryRecord,
+    ProjectRecord,
+    RunRecord,
+)
 from ..storage.statuses import RunStatus
 from . import runfilter
 from .overview import RunRow
@@ -223,14 +228,26 @@ def _param(node: Comparison, ctx: Context) -> ColumnElement[bool]:
             key, p.kind == run_params.BOOL, _SQL_OPS[node.op](p.num_value, int(value))
         )
     if isinstance(value, str):
-        return _has_param(key, p.kind == run_params.STRING, _SQL_OPS[node.op](p.text_value, value))
+        return _text_param(key, node.op, value)
     return _has_param(key, p.kind == run_params.NUMBER, _SQL_OPS[node.op](p.num_value, value))
+
+
+def _text_param(key: str, op: str, value: str) -> ColumnElement[bool]:
+    """Config ``key`` holds a text ``op`` ``value``; ``=`` and ``!=`` with a text shorter
+    than ``text_prefix`` compare the indexed prefix alone (equal exactly when it is)."""
+    p = _params.c
+    if op in ("=", "!=") and len(value) < TEXT_PREFIX_LENGTH:
+        return _has_param(key, _SQL_OPS[op](p.text_prefix, value))
+    if op == "=":
+        return _has_param(key, p.text_prefix == value[:TEXT_PREFIX_LENGTH], p.text_value == value)
+    return _has_param(key, p.kind == run_params.STRING, _SQL_OPS[op](p.text_value, value))
 
 
 def _has_param(key: str, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
     """Whether the run has config ``key`` with a value meeting ``conditions`` (on
     ``run_params``): the ids of the runs that do, read once through the ``(key, kind,
-    num_value)`` index or the table, rather than a lookup per run."""
+    num_value)`` or ``(key, text_prefix)`` index or the table, rather than a lookup per
+    run."""
     p = _params.c
     matching = select(p.run_id).where(p.key == key, *conditions)
     return cast(ColumnElement[bool], _runs.c.id.in_(matching))
@@ -365,20 +382,22 @@ def page_statement(
     limit: int | None,
     *,
     counted: bool = False,
+    ids: bool = False,
 ) -> Select[Any]:
     """The page's runs: ``(id, status, start_time, end_time, tags, config,
     structural_hash, heartbeat)`` rows of project ``project_id`` matching ``where``, sorted by
     ``sort_by`` (values missing last in either direction, ties by id in the same direction),
     ``offset``/``limit`` applied. ``counted``: ``(id, number of matching runs)`` rows instead,
-    which filters once where a count and a page would filter twice (`rows_statement` then
-    reads the page's runs)."""
+    which filters once where a count and a page would filter twice; ``ids``: ``(id,)`` rows,
+    so that sorting all runs reads no run row (`rows_statement` then reads the page's runs)."""
     r = _runs.c
-    columns = (
-        [r.id, func.count().over().label("total")]
-        if counted
-        else [r.id, r.status, r.start_time, r.end_time, r.tags, r.config, r.structural_hash,
-              r.heartbeat]
-    )  # fmt: skip
+    if counted:
+        columns = [r.id, func.count().over().label("total")]
+    elif ids:
+        columns = [r.id]
+    else:
+        columns = [r.id, r.status, r.start_time, r.end_time, r.tags, r.config,
+                   r.structural_hash, r.heartbeat]  # fmt: skip
     stmt = select(*columns).where(r.project_id == project_id, where)
     keys: list[Any] = []
     if sort_by.startswith("metrics."):

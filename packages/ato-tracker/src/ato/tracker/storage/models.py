@@ -38,6 +38,7 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 from .values import FINITE
 
 KEY_LENGTH = 255
+TEXT_PREFIX_LENGTH = 200
 STATUS_LENGTH = 32
 HASH_LENGTH = 128
 SHA256_LENGTH = 64
@@ -136,6 +137,23 @@ class Name(TypeDecorator[str]):
                 mysql.VARCHAR(KEY_LENGTH, collation=name_collation(dialect))
             )
         return dialect.type_descriptor(String(KEY_LENGTH))
+
+
+class TextPrefix(Name):
+    """A ``VARCHAR(200)`` compared byte for byte, as `Name` is: the indexed first
+    `TEXT_PREFIX_LENGTH` characters of a longer text (short enough for every backend's index
+    entry limit: PostgreSQL's B-tree refuses entries over about 2.7 kB)."""
+
+    impl = String(TEXT_PREFIX_LENGTH)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """SQLAlchemy hook: a binary no-pad ``VARCHAR(200)`` on MySQL/MariaDB."""
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(
+                mysql.VARCHAR(TEXT_PREFIX_LENGTH, collation=name_collation(dialect))
+            )
+        return dialect.type_descriptor(String(TEXT_PREFIX_LENGTH))
 
 
 class ExactText(TypeDecorator[str]):
@@ -264,9 +282,10 @@ class MetricSummaryRecord(Base):
 
 class RunParamRecord(Base):
     """One entry of a run's config (revision 0009): its dotted ``key``, ``kind`` (number,
-    string, bool, other) and value as a double or a text, so that runs tables filter and sort
-    by a parameter through the ``(key, kind, num_value)`` index and the primary key instead of
-    reading every run's JSON. Written with the config in the same transaction; the layout is
+    string, bool, other) and value as a double or a text (with the text's first 200
+    characters, ``text_prefix``), so that runs tables filter and sort by a parameter through
+    the ``(key, kind, num_value)`` and ``(key, text_prefix)`` indexes and the primary key
+    instead of reading every run's JSON. Written with the config in the same transaction; the layout is
     `ato.tracker.storage.run_params`'s."""
 
     __tablename__ = "run_params"
@@ -276,9 +295,11 @@ class RunParamRecord(Base):
     kind: Mapped[int] = mapped_column(SmallInteger)
     num_value: Mapped[float | None] = mapped_column(Double, nullable=True)
     text_value: Mapped[str | None] = mapped_column(ExactText(), nullable=True)
+    text_prefix: Mapped[str | None] = mapped_column(TextPrefix(), nullable=True)
 
     __table_args__ = (
         Index("ix_run_params_key_number", "key", "kind", "num_value"),
+        Index("ix_run_params_key_text", "key", "text_prefix"),
         {"sqlite_with_rowid": False},
     )
 

@@ -14,6 +14,10 @@ object        `OTHER` (3)        NULL            NULL
 array, null   `OTHER` (3)        NULL            NULL
 ============  =================  ==============  ==============
 
+``text_prefix`` holds a string's first `TEXT_PREFIX_LENGTH` characters (NULL for the other
+kinds): indexed as ``(key, text_prefix)``, it answers ``= 'a text'`` of a shorter text from
+the index alone (a stored text equals it exactly when its prefix does).
+
 Objects get a row of their own (``params.model is not null`` holds) and their entries rows
 below them; arrays are values, not descended into. An entry a filter key cannot name is
 left out with everything under it: a name that is empty or holds ``.``, ``"`` or ``\\``, or
@@ -33,14 +37,14 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, delete, insert
 
 from ..errors import RunFilterError
-from .models import KEY_LENGTH, RunParamRecord
+from .models import KEY_LENGTH, TEXT_PREFIX_LENGTH, RunParamRecord
 
 NUMBER = 0
 STRING = 1
 BOOL = 2
 OTHER = 3
 #: Columns of one row, in the order `rows` gives them.
-COLUMNS = ("run_id", "key", "kind", "num_value", "text_value")
+COLUMNS = ("run_id", "key", "kind", "num_value", "text_value", "text_prefix")
 TABLE = cast(Table, RunParamRecord.__table__)
 
 
@@ -62,7 +66,14 @@ def rows(run_id: int, config: Any) -> list[dict[str, Any]]:
     if not isinstance(config, Mapping):
         return []
     return [
-        {"run_id": run_id, "key": key, "kind": kind, "num_value": number, "text_value": text}
+        {
+            "run_id": run_id,
+            "key": key,
+            "kind": kind,
+            "num_value": number,
+            "text_value": text,
+            "text_prefix": None if text is None else text[:TEXT_PREFIX_LENGTH],
+        }
         for key, kind, number, text in entries(config)
     ]
 

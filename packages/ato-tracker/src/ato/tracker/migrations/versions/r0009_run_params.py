@@ -6,11 +6,12 @@ Create Date: 2026-12-06
 
 - New table ``run_params``, one row per run and dotted config key a filter can name:
   ``kind`` (0 number, 1 string, 2 bool, 3 other), ``num_value`` (numbers; 1/0 for bools)
-  and ``text_value`` (strings), primary key ``(run_id, key)`` and an index on
-  ``(key, kind, num_value)`` (layout: ``ato.tracker.storage.run_params``). Every run written
-  from now on gets its rows in the transaction that stores its config; runs tables
-  (``SQLFinder.query_runs``, the dashboard) filter and sort by parameters through it
-  instead of reading each run's JSON.
+  and ``text_value`` (strings) with its first 200 characters ``text_prefix``, primary key
+  ``(run_id, key)``, indexes on ``(key, kind, num_value)`` and ``(key, text_prefix)``
+  (layout: ``ato.tracker.storage.run_params``). Every run written from now on gets its
+  rows in the transaction that stores its config; runs tables (``SQLFinder.query_runs``,
+  the dashboard) filter and sort by parameters through it instead of reading each run's
+  JSON.
 - Old runs get their rows from their stored config, read in chunks of ids.
 
 Each step checks whether it is already done, so that rerunning after an interruption on
@@ -43,14 +44,16 @@ def upgrade() -> None:
         op.create_table(
             TABLE,
             sa.Column("run_id", sa.Integer(), sa.ForeignKey("experiments.id"), nullable=False),
-            sa.Column("key", _name_type(), nullable=False),
+            sa.Column("key", _name_type(255), nullable=False),
             sa.Column("kind", sa.SmallInteger(), nullable=False),
             sa.Column("num_value", sa.Double(), nullable=True),
             sa.Column("text_value", _text_type(), nullable=True),
+            sa.Column("text_prefix", _name_type(200), nullable=True),
             sa.PrimaryKeyConstraint("run_id", "key"),
             sqlite_with_rowid=False,
         )
         op.create_index("ix_run_params_key_number", TABLE, ["key", "kind", "num_value"])
+        op.create_index("ix_run_params_key_text", TABLE, ["key", "text_prefix"])
     params = sa.table(TABLE, *map(sa.column, run_params.COLUMNS))
     op.execute(params.delete())
     _backfill(bind, params)
@@ -80,10 +83,10 @@ def _backfill(bind: sa.Connection, params: Any) -> None:
         last = chunk[-1][0]
 
 
-def _name_type() -> sa.types.TypeEngine[str]:
-    """``VARCHAR(255)``, with the exact collation of revision 0003 on MySQL/MariaDB."""
+def _name_type(length: int) -> sa.types.TypeEngine[str]:
+    """``VARCHAR(length)``, with the exact collation of revision 0003 on MySQL/MariaDB."""
     collation = _exact_collation()
-    return sa.String(255) if collation is None else mysql.VARCHAR(255, collation=collation)
+    return sa.String(length) if collation is None else mysql.VARCHAR(length, collation=collation)
 
 
 def _text_type() -> sa.types.TypeEngine[str]:
