@@ -399,26 +399,41 @@ def page_statement(
         columns = [r.id, r.status, r.start_time, r.end_time, r.tags, r.config,
                    r.structural_hash, r.heartbeat]  # fmt: skip
     stmt = select(*columns).where(r.project_id == project_id, where)
-    keys: list[Any] = []
-    if sort_by.startswith("metrics."):
-        s = _summaries.alias("sort_summary")
-        stmt = stmt.outerjoin(
-            s, and_(s.c.run_id == r.id, s.c.key == sort_by.removeprefix("metrics."))
-        )
-        keys = [s.c.last_value]
-    elif sort_by.startswith("params."):
+    stmt, keys = _sort_keys(stmt, ctx, sort_by)
+    if counted:  # count and sort keys in a subquery, sorted outside: the count needs every
+        # match, and PostgreSQL then plans for all of them rather than for an early stop
+        labelled = [key.label(f"sort_{i}") for i, (key, _) in enumerate(keys)]
+        matched = stmt.add_columns(*labelled).subquery("matched")
+        order = [
+            _direction(matched.c[f"sort_{i}"], descending) if directed else matched.c[f"sort_{i}"]
+            for i, (_, directed) in enumerate(keys)
+        ]
+        return _paged(select(matched.c.id, matched.c.total).order_by(*order), offset, limit)
+    order = [_direction(key, descending) if directed else key for key, directed in keys]
+    return _paged(stmt.order_by(*order), offset, limit)
+
+
+def _sort_keys(stmt: Select[Any], ctx: Context, sort_by: str) -> tuple[Select[Any], list[Any]]:
+    """``stmt`` joined to what ``sort_by`` reads, and the ``(expression, directed)`` sort
+    keys: values missing last in either direction (undirected keys), ties by id."""
+    r = _runs.c
+    if sort_by == "id":
+        return stmt, [(r.id, True)]
+    if sort_by.startswith("params."):
         key = sort_by.removeprefix("params.")
         run_params.check_key(key)
         p = _params.alias("sort_param")
         stmt = stmt.outerjoin(p, and_(p.c.run_id == r.id, p.c.key == key))
-        ordered = [_direction(k, descending) for k in (p.c.num_value, p.c.text_value, r.id)]
-        return _paged(stmt.order_by(_param_rank(p), *ordered), offset, limit)
-    elif sort_by != "id":
-        keys = [ctx.attribute(sort_by)]
-    if keys:  # a run field or a metric
-        value = keys[0]
-        stmt = stmt.order_by(value.is_(None), _direction(value, descending))
-    return _paged(stmt.order_by(_direction(r.id, descending)), offset, limit)
+        keys = [(_param_rank(p), False), (p.c.num_value, True), (p.c.text_value, True)]
+        return stmt, [*keys, (r.id, True)]
+    if sort_by.startswith("metrics."):
+        s = _summaries.alias("sort_summary")
+        key = sort_by.removeprefix("metrics.")
+        stmt = stmt.outerjoin(s, and_(s.c.run_id == r.id, s.c.key == key))
+        value = s.c.last_value
+    else:
+        value = ctx.attribute(sort_by)
+    return stmt, [(value.is_(None), False), (value, True), (r.id, True)]
 
 
 def _param_rank(p: Any) -> Any:

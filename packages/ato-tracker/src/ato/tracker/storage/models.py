@@ -298,8 +298,8 @@ class RunParamRecord(Base):
     text_prefix: Mapped[str | None] = mapped_column(TextPrefix(), nullable=True)
 
     __table_args__ = (
-        Index("ix_run_params_key_number", "key", "kind", "num_value"),
-        Index("ix_run_params_key_text", "key", "text_prefix"),
+        Index("ix_run_params_key_number", "key", "kind", "num_value", "run_id"),
+        Index("ix_run_params_key_text", "key", "text_prefix", "run_id"),
         {"sqlite_with_rowid": False},
     )
 

@@ -52,8 +52,8 @@ def upgrade() -> None:
             sa.PrimaryKeyConstraint("run_id", "key"),
             sqlite_with_rowid=False,
         )
-        op.create_index("ix_run_params_key_number", TABLE, ["key", "kind", "num_value"])
-        op.create_index("ix_run_params_key_text", TABLE, ["key", "text_prefix"])
+        op.create_index("ix_run_params_key_number", TABLE, ["key", "kind", "num_value", "run_id"])
+        op.create_index("ix_run_params_key_text", TABLE, ["key", "text_prefix", "run_id"])
     params = sa.table(TABLE, *map(sa.column, run_params.COLUMNS))
     op.execute(params.delete())
     _backfill(bind, params)
