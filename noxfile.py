@@ -361,6 +361,7 @@ def bench(session: nox.Session) -> None:
         "numpy",  # torch.distributed object collectives (bench_hyperopt) need it
         *["mlflow-skinny", "alembic", "optuna"],  # peers: bench_tracker, bench_hyperopt
         "httpx",  # bench_dashboard's HTTP client
+        "psycopg[binary]>=3.1",  # bench_dashboard on PostgreSQL ($ATO_BENCH_POSTGRES_URL)
         "scikit-learn",  # bench_search_quality: the digits MLP task
         *["dehb", "smac"],  # bench_search_quality: DEHB and SMAC3's multi-fidelity facade
         # bench_integrations: every framework of ato.tracker.integrations
