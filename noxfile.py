@@ -376,7 +376,7 @@ def bench(session: nox.Session) -> None:
         *["mlflow-skinny", "alembic", "optuna"],  # peers: bench_tracker, bench_hyperopt
         *["psycopg[binary]>=3.1", "PyMySQL>=1.1"],  # bench_shared_search's servers
         "httpx",  # bench_dashboard's HTTP client
-        "psycopg[binary]>=3.1",  # PostgreSQL: bench_tracker's write rates, bench_series
+        "psycopg[binary]>=3.1",  # PostgreSQL: bench_tracker, bench_series, bench_dashboard
         "scikit-learn",  # bench_search_quality: the digits MLP task
         *["dehb", "smac"],  # bench_search_quality: DEHB and SMAC3's multi-fidelity facade
         # bench_integrations: every framework of ato.tracker.integrations

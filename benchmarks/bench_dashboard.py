@@ -18,16 +18,26 @@
    of 3 metric keys, in sequence) over 100 runs x 3 keys x 5,000 steps (1,000 with
    ``--quick``): target <= 1 s.
 5. The server-side runs table at 100,000 runs x 20 params x 5 metric keys
-   (``GET /api/projects/{name}/table``, a ``python -m ato.dashboard`` process): the first page
-   (target <= 300 ms), a sort by a metric, a sort by a param, a filter, a filter with a sort
+   (``GET /api/projects/{name}/table``, a ``python -m ato.dashboard`` process) on SQLite and
+   PostgreSQL (``--postgres URL`` or ``$ATO_BENCH_POSTGRES_URL``; skipped with a printed line
+   when neither is set): the first page (target <= 300 ms), a sort by a metric, a sort by a
+   param, a filter on a metric, on a param, on a param and a metric (sorted), on two params
    (each target <= 500 ms), and the server's peak resident memory (target <= 1 GB). Peer:
    MLflow's ``search_runs`` for the same page (``max_results=50``, same ``order_by`` and an
-   equivalent ``filter_string`` where MLflow has one) on the same data; ratios ato / MLflow.
+   equivalent ``filter_string`` where MLflow has one) on the same data (SQLite); ratios
+   ato / MLflow.
+6. fasttrackml#860's realistic large set (50 experiments x 1,500 runs x 1,500 metric keys, a
+   few points each), scaled to what a run of this script can build (default 50 x 150 x 150,
+   3 points: ``--large-scale E,R,K``), written through the tracker's bulk path: the project
+   page and a 100-run compare, each target <= 1 s. The scale used is printed.
+
+Goals are recorded with ``timing.record_goal``.
 
 Both databases are filled with bulk SQL inserts (MLflow's through its own schema, created by
 MLflow), since logging 10,000 runs call by call would take many minutes in either tool.
 
 Usage: python benchmarks/bench_dashboard.py [--quick] [--table-runs N] [--postgres URL]
+       [--only-table | --only-large] [--large-scale E,R,K]
 """
 
 from __future__ import annotations
@@ -36,6 +46,7 @@ import argparse
 import json
 import logging
 import math
+import os
 import random
 import socket
 import sqlite3
@@ -47,6 +58,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
@@ -55,8 +67,11 @@ from sqlalchemy import create_engine, insert, true
 from timing import median_ms, record_goal
 
 from ato.dashboard import analysis, create_app, importance
+from ato.tracker.storage import run_params
 from ato.tracker.storage.models import Base, MetricSummaryRecord
 from ato.tracker.write import fold
+from ato.tracker.write.inserts import MetricWriter
+from ato.tracker.write.rows import MetricRow
 
 PARAMS = 20
 METRICS = 5
@@ -110,9 +125,24 @@ def fill_ato(path: Path, n_runs: int, series_points: int, steps: int = STEPS) ->
         )
         _fill_search(con, series_run + 1)
         _fill_front_search(con)
+        _fill_params(con)
     con.close()
     _fill_summaries(path)
     return series_run
+
+
+def _fill_params(con: sqlite3.Connection) -> None:
+    """The ``run_params`` rows of every run (revision 0010), from the configs just inserted,
+    as `SQLLogger.run` writes them (``ato.tracker.storage.run_params``)."""
+    con.executemany(
+        "INSERT INTO run_params (run_id, key, kind, num_value, text_value, text_prefix) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            tuple(row.values())
+            for run_id, config in con.execute("SELECT id, config FROM experiments").fetchall()
+            for row in run_params.rows(run_id, json.loads(config))
+        ),
+    )
 
 
 def _fill_search(con: sqlite3.Connection, first_id: int) -> None:
@@ -370,6 +400,11 @@ TABLE_VIEWS = [
     ("sort by a param", {"sort": "params.model.p3"}, {"order_by": ["params.`model.p3` DESC"]}),
     ("filter on a metric", {"filter": "metrics.m2 > 0.1"}, {"filter_string": "metrics.m2 > 0.1"}),
     (
+        "filter on a param",
+        {"filter": "params.optim.p12 = 'choice3'"},
+        {"filter_string": "params.`optim.p12` = 'choice3'"},
+    ),
+    (
         "filter param+metric, sorted",
         {"filter": "params.optim.p12 = 'choice3' and metrics.m1 < 0.12", "sort": "metrics.m1"},
         {
@@ -377,12 +412,18 @@ TABLE_VIEWS = [
             "order_by": ["metrics.m1 DESC"],
         },
     ),
-    ("numeric param filter", {"filter": "params.model.p1 < 3 and params.model.p4 >= 5"}, None),
+    (
+        "two-param filter",
+        {"filter": "params.optim.p11 = 'choice1' and params.optim.p13 = 'choice3'"},
+        {"filter_string": "params.`optim.p11` = 'choice1' and params.`optim.p13` = 'choice3'"},
+    ),
+    ("two numeric params filter", {"filter": "params.model.p1 < 3 and params.model.p4 >= 5"}, None),
 ]
+PG_ENV = "ATO_BENCH_POSTGRES_URL"
 
 
 def table_bench(tmp: Path, n_runs: int, postgres: str | None, reuse: bool = False) -> None:
-    """Section 4: the server-side runs table at ``n_runs`` runs, against MLflow (ato's views
+    """Section 5: the server-side runs table at ``n_runs`` runs, against MLflow (ato's views
     are timed and printed first, then MLflow's, then the ratios)."""
     if not reuse:
         print(f"filling databases: {n_runs:,} runs x {PARAMS} params x {METRICS} metric keys")
@@ -392,6 +433,8 @@ def table_bench(tmp: Path, n_runs: int, postgres: str | None, reuse: bool = Fals
     if postgres:
         copy_to_server(tmp / "table.db", postgres)
         targets.append(("PostgreSQL", postgres))
+    else:
+        print(f"PostgreSQL: skipped (set {PG_ENV} or pass --postgres URL)")
     ato_ms: dict[tuple[str, str], float] = {}
     for backend, db in targets:
         process, base = start_process(db)
@@ -409,8 +452,10 @@ def table_bench(tmp: Path, n_runs: int, postgres: str | None, reuse: bool = Fals
                 ms = ato_ms[backend, name] = median_ms(view, 5)
                 target = 300 if name == "first page" else 500
                 print(f"{backend:10} {name:28} ato {ms:7.1f} ms (target <= {target})", flush=True)
+                record_goal(f"runs table {name}, {n_runs:,} runs ({backend})", ms, target, "ms")
             peak = peak_rss_mb(process.pid)
             print(f"{backend:10} server peak memory: {peak:.0f} MiB (target <= 1024)", flush=True)
+            record_goal(f"runs table server peak memory ({backend})", peak, 1024, "MiB")
         finally:
             process.terminate()
             process.wait()
@@ -431,6 +476,120 @@ def table_bench(tmp: Path, n_runs: int, postgres: str | None, reuse: bool = Fals
             f"{backend} ato/MLflow {ato_ms[backend, name] / ms:.3f}" for backend, _ in targets
         )
         print(f"MLflow     {name:28} search_runs {ms:8.1f} ms   {ratios}", flush=True)
+        for backend, _ in targets:
+            ratio = ato_ms[backend, name] / ms
+            record_goal(f"runs table {name} ({backend}) / MLflow search_runs (SQLite)", ratio, 1.0)
+
+
+#: fasttrackml#860's realistic large set: experiments x runs each x metric keys (few points).
+LARGE_FULL = (50, 1_500, 1_500)
+LARGE_POINTS = 3
+
+
+def _large_config(r: int) -> dict[str, object]:
+    extra = {f"h{k}": k * r % 11 for k in range(6)}
+    return {"lr": 10 ** -(1 + r % 4), "seed": r % 5, "model": {"depth": r % 7},
+            "opt": ("adam", "sgd")[r % 2], **extra}  # fmt: skip
+
+
+def build_large(url: str, experiments: int, runs: int, keys: int, points: int) -> list[int]:
+    """A database of ``experiments`` projects (``e0``...) of ``runs`` runs each, every run with
+    a 10-key config and ``keys`` metric keys of ``points`` points, written through the
+    tracker's bulk path: runs (with their ``run_params`` rows) in one transaction per
+    project, metrics through `MetricWriter` (the buffer's exactly-once insert with the summary
+    fold in the same transaction), 50,000 rows per transaction. Returns project ``e0``'s run
+    ids."""
+    engine = create_engine(url)
+    Base.metadata.drop_all(engine)
+    Base.metadata.create_all(engine)
+    runs_table = Base.metadata.tables["experiments"]
+    writer = MetricWriter(engine.dialect)
+    stamp = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    first: list[int] = []
+    for e in range(experiments):
+        with engine.begin() as conn:
+            project = conn.execute(
+                insert(Base.metadata.tables["projects"]).values(name=f"e{e}", created_at=stamp)
+            ).inserted_primary_key[0]
+            ids = []
+            for r in range(runs):
+                config = _large_config(r)
+                run_id = conn.execute(
+                    insert(runs_table).values(
+                        project_id=project,
+                        config=config,
+                        structural_hash=str(r % 5),
+                        tags=[],
+                        status="completed",
+                        start_time=stamp,
+                        end_time=stamp,
+                    )
+                ).inserted_primary_key[0]
+                run_params.store(conn, run_id, config)
+                ids.append(run_id)
+        first = first or ids
+        batch: list[MetricRow] = []
+        seq = 0
+        for run_id in ids:
+            for k in range(keys):
+                for step in range(points):
+                    seq += 1
+                    value = 1.0 / (1 + step + k % 13 + run_id % 7)
+                    batch.append((run_id, f"k{k}", value, step, 1.7e9 + step, seq))
+            if len(batch) >= 50_000 or run_id == ids[-1]:
+                with engine.begin() as conn:
+                    writer.write(conn, batch, e + 1)
+                batch = []
+    engine.dispose()
+    return first
+
+
+def large_bench(tmp: Path, scale: tuple[int, int, int], postgres: str | None) -> None:
+    """Section 6: fasttrackml's large set, scaled to ``scale`` (experiments, runs each,
+    metric keys), on SQLite and PostgreSQL: the project page (its HTML and the runs table's
+    first page) and a 100-run compare (the compare JSON and one metric's curves of the 100
+    runs), each target <= 1 s."""
+    experiments, runs, keys = scale
+    full = LARGE_FULL
+    print(
+        f"large set: {experiments} experiments x {runs:,} runs x {keys:,} metric keys x "
+        f"{LARGE_POINTS} points ({experiments * runs * keys * LARGE_POINTS:,} metric rows; "
+        f"fasttrackml#860's full set is {full[0]} x {full[1]:,} x {full[2]:,}: this is "
+        f"1/{full[1] // runs} of its runs and 1/{full[2] // keys} of its keys)",
+        flush=True,
+    )
+    targets = [("SQLite", f"sqlite:///{tmp / 'large.db'}")]
+    if postgres:
+        targets.append(("PostgreSQL", postgres))
+    for backend, url in targets:
+        start = time.perf_counter()
+        ids = build_large(url, experiments, runs, keys, LARGE_POINTS)
+        print(f"{backend:10} built in {time.perf_counter() - start:.0f} s", flush=True)
+        process, base = start_process(url.removeprefix("sqlite:///"))
+        http = httpx.Client(timeout=120)
+        compared = ",".join(map(str, ids[:100]))
+
+        def project_page(http: httpx.Client = http, base: str = base) -> None:
+            assert http.get(f"{base}/projects/e0").status_code == 200
+            table = http.get(f"{base}/api/projects/e0/table")
+            assert table.status_code == 200 and len(table.json()["runs"]["id"]) == 50
+
+        def compare(http: httpx.Client = http, base: str = base, compared: str = compared) -> None:
+            body = http.get(f"{base}/api/compare", params={"runs": compared}).json()
+            assert len(body["runs"]) == 100 and len(body["metric_keys"]) == keys
+            series = http.get(f"{base}/api/compare/series", params={"runs": compared, "key": "k0"})
+            assert series.status_code == 200, series.text
+
+        try:
+            for name, fn in (("project page", project_page), ("100-run compare", compare)):
+                ms = median_ms(fn, 5)
+                print(f"{backend:10} large set {name:16} {ms:7.1f} ms (target <= 1000)", flush=True)
+                record_goal(
+                    f"large set {experiments}x{runs}x{keys} {name} ({backend})", ms, 1000, "ms"
+                )
+        finally:
+            process.terminate()
+            process.wait()
 
 
 def copy_to_server(path: Path, url: str) -> None:
@@ -484,14 +643,29 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="1,000 runs and 100,000 points")
     parser.add_argument("--table-runs", type=int, default=None, help="runs of section 4")
-    parser.add_argument("--postgres", default=None, help="also run section 4 on this database")
-    parser.add_argument("--only-table", action="store_true", help="run section 4 only")
-    parser.add_argument("--reuse", default=None, help="section 4 on the databases in this folder")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get(PG_ENV),
+        help=f"also run sections 5 and 6 on this (emptied) database; default ${PG_ENV}",
+    )
+    parser.add_argument("--only-table", action="store_true", help="run section 5 only")
+    parser.add_argument("--only-large", action="store_true", help="run section 6 only")
+    parser.add_argument("--reuse", default=None, help="section 5 on the databases in this folder")
+    parser.add_argument(
+        "--large-scale",
+        default=None,
+        help="section 6's experiments,runs,keys (default 50,150,150; --quick 10,100,100)",
+    )
     args = parser.parse_args()
+    default_scale = "10,100,100" if args.quick else "50,150,150"
+    experiments, runs, keys = (int(n) for n in (args.large_scale or default_scale).split(","))
     table_runs = args.table_runs or (10_000 if args.quick else 100_000)
     n_runs, points = (1_000, 100_000) if args.quick else (10_000, 1_000_000)
     logging.disable(logging.WARNING)
     tmp = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
+    if args.only_large:
+        large_bench(tmp, (experiments, runs, keys), args.postgres)
+        return
     if args.only_table or args.reuse:
         table_bench(
             Path(args.reuse) if args.reuse else tmp, table_runs, args.postgres, bool(args.reuse)
@@ -562,6 +736,7 @@ def main() -> None:
     record_goal(f"analysis importance afresh, {SEARCH_TRIALS:,} trials", cold_ms, 2000, "ms")
     compare_bench(tmp, 1_000 if args.quick else 5_000)
     table_bench(tmp, table_runs, args.postgres)
+    large_bench(tmp, (experiments, runs, keys), args.postgres)
 
 
 if __name__ == "__main__":

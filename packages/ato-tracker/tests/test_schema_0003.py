@@ -67,7 +67,7 @@ def test_a_0002_database_with_data_upgrades_to_0003_without_loss(db_url):
     _database_at_0002_with_rows(db_url)
     assert migrate.current(db_url).revision == "0002"
     result = migrate.upgrade(db_url)
-    assert result.applied == ["0003", "0004", "0005", "0006", "0007", "0008", "0009"]
+    assert result.applied == ["0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010"]
     (old,) = SQLFinder(db_url).get_runs_in_project("MNIST_x")
     values = old.metric_values("Loss")
     assert values[0] == 0.5 and math.isnan(values[1]) and values[2] == -1.25

@@ -49,7 +49,7 @@ def test_the_3_0_fixture_file_upgrades_to_0004(tmp_path):
     result = migrate.upgrade(url)
     assert (result.before, result.applied) == (
         "0002",
-        ["0003", "0004", "0005", "0006", "0007", "0008", "0009"],
+        ["0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010"],
     )
     ids = [
         run_id
@@ -92,7 +92,7 @@ def test_a_server_database_at_0002_with_runs_upgrades(server, request):
     result = migrate.upgrade(url)
     assert (result.before, result.applied) == (
         "0002",
-        ["0003", "0004", "0005", "0006", "0007", "0008", "0009"],
+        ["0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010"],
     )
     runs = SQLFinder(url, must_exist=True).get_runs_in_project("old")
     assert [run.status for run in runs] == ["completed", "crashed"]  # silent since January

@@ -43,7 +43,7 @@ def test_a_0004_database_with_a_series_upgrades_and_reads_back(db_url: str):
     assert INDEX not in _indexes(db_url) and migrate.current(db_url).revision == "0004"
 
     result = migrate.upgrade(db_url)
-    assert result.applied == ["0005", "0006", "0007", "0008", "0009"]
+    assert result.applied == ["0005", "0006", "0007", "0008", "0009", "0010"]
     assert INDEX in _indexes(db_url)
     with get_engine(db_url).connect() as conn:
         after = downsampled_series(conn, run_id, "loss", 100)

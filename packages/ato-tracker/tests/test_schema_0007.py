@@ -31,7 +31,7 @@ def test_a_0006_database_with_artifacts_upgrades_and_reads_back(db_url: str):
     engine.dispose()
     assert "sha256" not in _columns(db_url) and migrate.current(db_url).revision == "0006"
 
-    assert migrate.upgrade(db_url).applied == ["0007", "0008", "0009"]
+    assert migrate.upgrade(db_url).applied == ["0007", "0008", "0009", "0010"]
     assert {"name", "size", "sha256", "stored"} <= _columns(db_url)
     (artifact,) = SQLFinder(db_url).get_artifacts(run_id)
     assert (artifact.name, artifact.path, artifact.metadata) == (

@@ -40,6 +40,7 @@ SINCE_ATO2 = [
     "0007",
     "0008",
     "0009",
+    "0010",
 ]  # the revisions an ato 2.x database goes through to the head
 FIXTURES = {"ato2": (ATO2, "legacy_cls", "0001"), "ato30": (ATO30, "cls30", "0002")}
 
@@ -122,6 +123,11 @@ def _assert_reads_back(url: str, project: str, expected: dict[int, dict[str, Any
     assert len({run.structural_hash for run in runs}) == 1
     best = finder.find_best_run(project, "acc", mode="max")
     assert best is not None and best.id == 1
+    # revision 0010 filled run_params from the stored configs: parameter filters and sorts
+    page = finder.query_runs(
+        project, "params.lr < 0.06 and params.model.name = 'resnet18'", sort_by="params.lr"
+    )
+    assert page is not None and [row.id for row in page.runs] == [3, 2]
 
 
 # -- the chain ---------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from ..storage.models import (
     MetricRecord,
     MetricSummaryRecord,
     ProjectRecord,
+    RunParamRecord,
     RunRecord,
     SeriesBlockRecord,
 )
@@ -43,9 +44,10 @@ _RUN_TABLES = [
     for record in (
         MetricRecord,
         MetricSummaryRecord,
-        SeriesBlockRecord,
         ArtifactRecord,
         FingerprintRecord,
+        RunParamRecord,
+        SeriesBlockRecord,
     )
 ]
 
@@ -159,8 +161,8 @@ def imported_runs(engine: Engine, project_id: int) -> dict[str, tuple[int, bool]
 
 
 def delete_runs(engine: Engine, run_ids: list[int]) -> None:
-    """Delete the runs ``run_ids`` with their metrics, summaries, series blocks, artifacts and fingerprints,
-    in one transaction."""
+    """Delete the runs ``run_ids`` with their metrics, summaries, series blocks, artifacts,
+    fingerprints and config rows (``run_params``), in one transaction."""
     if not run_ids:
         return
     with engine.begin() as conn:

@@ -732,17 +732,17 @@ class SQLFinder:
             page = (project.id, where, ctx, sort_by, descending, offset, limit)
             if tree is None:  # counting the project's runs is an index scan: count, then page
                 total = conn.execute(runquery.count_statement(project.id, where)).scalar_one()
-                stored = conn.execute(runquery.page_statement(*page)).all()
+                if sort_by == "id":
+                    stored = conn.execute(runquery.page_statement(*page)).all()
+                else:  # sort the ids alone (no run row read), then read the page's rows
+                    ids = conn.execute(runquery.page_statement(*page, ids=True)).scalars().all()
+                    stored = _rows_of(conn, ids)
             else:  # filter once: the page's ids with the number of matches, then their rows
                 ids = conn.execute(runquery.page_statement(*page, counted=True)).all()
                 total = ids[0][1] if ids else 0
                 if not ids and offset:
                     total = conn.execute(runquery.count_statement(project.id, where)).scalar_one()
-                by_id = {
-                    row[0]: row
-                    for row in conn.execute(runquery.rows_statement([i for i, _ in ids]))
-                }
-                stored = [by_id[i] for i, _ in ids]
+                stored = _rows_of(conn, [i for i, _ in ids])
             rows = runquery.page_rows(stored, project_name, self.crash_timeout, now)
             found = summaries.read(conn, [row.id for row in rows]) if with_summaries else {}
         return RunsPage(project_name, total, offset, rows, _summary_columns(rows, found))
@@ -983,6 +983,12 @@ def _metric_columns(stored: Iterable[Any], rows: Sequence[RunRow]) -> dict[str, 
         column.min[i] = low if not low_inf else _INF * low_inf
         column.max[i] = high if not high_inf else _INF * high_inf
     return columns
+
+
+def _rows_of(conn: Connection, ids: Sequence[int]) -> list[Any]:
+    """The `runquery.rows_statement` rows of the runs ``ids``, in that order."""
+    by_id = {row[0]: row for row in conn.execute(runquery.rows_statement(ids))}
+    return [by_id[i] for i in ids]
 
 
 def _summary_columns(

@@ -2,12 +2,13 @@
 into one SQLAlchemy statement per page, so a project of 100,000 runs is filtered, counted,
 sorted and paged by the database, and only the page's rows reach Python.
 
-Config values are read from the stored JSON with each backend's own functions (SQLite
-``json_extract``/``json_type``, PostgreSQL ``json_extract_path``/``json_typeof``, MySQL and
-MariaDB ``JSON_EXTRACT``/``JSON_TYPE``); every value from a filter is a bound parameter.
-A comparison with a number matches only runs whose value is a JSON number (``true`` is not
-1), one with a text only JSON strings; a run that lacks the key matches no comparison but
-``is null``. Metrics compare their last value (NaN matches nothing).
+Config values are read from ``run_params`` (revision 0010: each run's config flattened into
+one row per dotted key, with its kind and its value as a number or a text, see
+`ato.tracker.storage.run_params`), through its primary key ``(run_id, key)`` and its indexes
+``(key, kind, num_value)`` and ``(key, text_prefix)``, never from the JSON of every run; every value from a filter is a
+bound parameter. A comparison with a number matches only runs whose value is a JSON number
+(``true`` is not 1), one with a text only JSON strings; a run that lacks the key matches no
+comparison but ``is null``. Metrics compare their last value (NaN matches nothing).
 """
 
 from __future__ import annotations
@@ -20,9 +21,7 @@ from typing import Any, cast
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    Double,
     Select,
-    String,
     Table,
     and_,
     case,
@@ -37,7 +36,13 @@ from sqlalchemy import (
 )
 
 from ..errors import RunFilterError
-from ..storage.models import MetricSummaryRecord, ProjectRecord, RunRecord
+from ..storage import run_params
+from ..storage.models import (
+    TEXT_PREFIX_LENGTH,
+    MetricSummaryRecord,
+    ProjectRecord,
+    RunRecord,
+)
 from ..storage.statuses import RunStatus
 from . import runfilter
 from .overview import RunRow
@@ -49,21 +54,7 @@ _projects = cast(Table, ProjectRecord.__table__)
 _summaries = cast(Table, MetricSummaryRecord.__table__)
 #: Run fields a runs table sorts by (besides ``params.<key>`` and ``metrics.<key>``).
 SORT_FIELDS = runfilter.ATTRIBUTES
-_NUMBER_TYPES: dict[str, tuple[str, ...]] = {
-    "sqlite": ("integer", "real"),
-    "postgresql": ("number",),
-    "mysql": ("INTEGER", "DOUBLE", "DECIMAL", "UNSIGNED INTEGER"),
-}
-_STRING_TYPES: dict[str, tuple[str, ...]] = {
-    "sqlite": ("text",),
-    "postgresql": ("string",),
-    "mysql": ("STRING",),
-}
-_BOOL_TYPES: dict[str, tuple[str, ...]] = {
-    "sqlite": ("true", "false"),
-    "postgresql": ("boolean",),
-    "mysql": ("BOOLEAN",),
-}
+_params = run_params.TABLE
 _SQL_OPS = {
     "=": lambda a, b: a == b,
     "!=": lambda a, b: a != b,
@@ -86,54 +77,6 @@ class Context:
     def of(cls, conn: Connection, now: datetime, crash_timeout: float) -> Context:
         """The context of ``conn`` at database time ``now`` (aware UTC)."""
         return cls(conn.dialect.name, now - timedelta(seconds=crash_timeout))
-
-    # ---- config values ------------------------------------------------------------------
-
-    def json_type(self, key: str) -> Any:
-        """The JSON type name of config ``key`` (dotted) per run, NULL when absent.
-
-        Raises:
-            RunFilterError: see `_json_path` (checked on every backend alike).
-        """
-        config = _runs.c.config
-        path = _json_path(key)
-        if self.dialect == "postgresql":
-            return func.json_typeof(func.json_extract_path(config, *key.split(".")))
-        if self.dialect == "mysql":
-            return func.json_type(func.json_extract(config, path))
-        return func.json_type(config, path)
-
-    def json_text(self, key: str) -> Any:
-        """Config ``key`` as text (strings unquoted), NULL when absent."""
-        config = _runs.c.config
-        if self.dialect == "postgresql":
-            return func.json_extract_path_text(config, *key.split("."))
-        if self.dialect == "mysql":
-            return func.json_unquote(func.json_extract(config, _json_path(key)))
-        return func.json_extract(config, _json_path(key)).cast(String)
-
-    def json_number(self, key: str) -> Any:
-        """Config ``key`` as a double where it is a JSON number, else NULL."""
-        return case((self.is_type(key, _NUMBER_TYPES), self.json_text(key).cast(Double)))
-
-    def param_rank(self, key: str) -> Any:
-        """``0`` where config ``key`` is a number, ``1`` a text, ``2`` another JSON value,
-        ``3`` absent: sorts numbers before texts, missing last (one JSON read per run)."""
-        kinds = dict.fromkeys(_NUMBER_TYPES[self.dialect], 0)
-        kinds.update(dict.fromkeys(_STRING_TYPES[self.dialect], 1))
-        kinds["~"] = 3
-        return case(kinds, value=func.coalesce(self.json_type(key), "~"), else_=2)
-
-    def param_sort_keys(self, key: str) -> list[Any]:
-        """What orders runs of one `param_rank`: SQLite's ``json_extract`` gives numbers as
-        numbers and texts as texts (one read); elsewhere the number, then the text."""
-        if self.dialect == "sqlite":
-            return [func.json_extract(_runs.c.config, _json_path(key))]
-        return [self.json_number(key), self.json_text(key)]
-
-    def is_type(self, key: str, types: dict[str, tuple[str, ...]]) -> ColumnElement[bool]:
-        """Whether config ``key`` holds a JSON value of one of ``types[backend]``."""
-        return cast(ColumnElement[bool], self.json_type(key).in_(types[self.dialect]))
 
     # ---- run attributes -----------------------------------------------------------------
 
@@ -225,23 +168,6 @@ def _glob(pattern: str) -> str:
     return "".join(out)
 
 
-def _json_path(key: str) -> str:
-    """``'model.lr'`` -> ``'$."model"."lr"'`` (SQLite and MySQL path syntax).
-
-    Raises:
-        RunFilterError: a part of the key holds a double quote or backslash (no path can
-            name it) or is empty.
-    """
-    parts = key.split(".")
-    for part in parts:
-        if not part or '"' in part or "\\" in part:
-            raise RunFilterError(
-                f"config key {key!r} cannot be read: its parts must be non-empty and hold "
-                "no double quote or backslash"
-            )
-    return "$" + "".join(f'."{part}"' for part in parts)
-
-
 # ---- filter -> SQL ----------------------------------------------------------------------
 
 
@@ -279,30 +205,52 @@ def _bad(node: Comparison, message: str) -> RunFilterError:
 
 def _param(node: Comparison, ctx: Context) -> ColumnElement[bool]:
     key = node.field.key
+    run_params.check_key(key)
     if node.op in ("is null", "is not null"):
-        present = cast(ColumnElement[bool], ctx.json_type(key).is_not(None))
+        present = _has_param(key)
         return not_(present) if node.op == "is null" else present
     if node.op in ("in", "not in"):
         one = [_param(Comparison(node.field, "=", (v,), node.position), ctx) for v in node.values]
         matched = or_(*one)
-        return (
-            and_(ctx.json_type(key).is_not(None), not_(matched)) if node.op == "not in" else matched
-        )
+        return and_(_has_param(key), not_(matched)) if node.op == "not in" else matched
     value = node.values[0]
+    p = _params.c
     if node.op.endswith("like"):
-        return _like(ctx.json_text(key), node, ctx.is_type(key, _STRING_TYPES), ctx)
+        op = node.op.removeprefix("not ")
+        assert isinstance(value, str)  # noqa: S101 - the parser only takes quoted patterns
+        matched = like(p.text_value, value, op == "ilike", ctx.dialect)
+        negated = node.op.startswith("not ")
+        return _has_param(key, p.kind == run_params.STRING, not_(matched) if negated else matched)
     if isinstance(value, bool):
         if node.op not in ("=", "!="):
             raise _bad(node, f"true/false compare only with = or !=, not {node.op!r}")
-        text = ctx.json_text(key)
-        truth = {"postgresql": "true", "mysql": "true", "sqlite": "1"}[ctx.dialect]
-        wanted = text == (truth if value else ("false" if ctx.dialect != "sqlite" else "0"))
-        return and_(ctx.is_type(key, _BOOL_TYPES), wanted if node.op == "=" else not_(wanted))
+        return _has_param(
+            key, p.kind == run_params.BOOL, _SQL_OPS[node.op](p.num_value, int(value))
+        )
     if isinstance(value, str):
-        compared = _SQL_OPS[node.op](ctx.json_text(key), value)
-        return and_(ctx.is_type(key, _STRING_TYPES), compared)
-    number = ctx.json_text(key).cast(Double)  # read only where the guard holds
-    return and_(ctx.is_type(key, _NUMBER_TYPES), _SQL_OPS[node.op](number, value))
+        return _text_param(key, node.op, value)
+    return _has_param(key, p.kind == run_params.NUMBER, _SQL_OPS[node.op](p.num_value, value))
+
+
+def _text_param(key: str, op: str, value: str) -> ColumnElement[bool]:
+    """Config ``key`` holds a text ``op`` ``value``; ``=`` and ``!=`` with a text shorter
+    than ``text_prefix`` compare the indexed prefix alone (equal exactly when it is)."""
+    p = _params.c
+    if op in ("=", "!=") and len(value) < TEXT_PREFIX_LENGTH:
+        return _has_param(key, _SQL_OPS[op](p.text_prefix, value))
+    if op == "=":
+        return _has_param(key, p.text_prefix == value[:TEXT_PREFIX_LENGTH], p.text_value == value)
+    return _has_param(key, p.kind == run_params.STRING, _SQL_OPS[op](p.text_value, value))
+
+
+def _has_param(key: str, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Whether the run has config ``key`` with a value meeting ``conditions`` (on
+    ``run_params``): the ids of the runs that do, read once through the ``(key, kind,
+    num_value)`` or ``(key, text_prefix)`` index or the table, rather than a lookup per
+    run."""
+    p = _params.c
+    matching = select(p.run_id).where(p.key == key, *conditions)
+    return cast(ColumnElement[bool], _runs.c.id.in_(matching))
 
 
 def _like(
@@ -434,38 +382,69 @@ def page_statement(
     limit: int | None,
     *,
     counted: bool = False,
+    ids: bool = False,
 ) -> Select[Any]:
     """The page's runs: ``(id, status, start_time, end_time, tags, config,
     structural_hash, heartbeat)`` rows of project ``project_id`` matching ``where``, sorted by
     ``sort_by`` (values missing last in either direction, ties by id in the same direction),
     ``offset``/``limit`` applied. ``counted``: ``(id, number of matching runs)`` rows instead,
-    which filters once where a count and a page would filter twice (`rows_statement` then
-    reads the page's runs)."""
+    which filters once where a count and a page would filter twice; ``ids``: ``(id,)`` rows,
+    so that sorting all runs reads no run row (`rows_statement` then reads the page's runs)."""
     r = _runs.c
-    columns = (
-        [r.id, func.count().over().label("total")]
-        if counted
-        else [r.id, r.status, r.start_time, r.end_time, r.tags, r.config, r.structural_hash,
-              r.heartbeat]
-    )  # fmt: skip
+    if counted:
+        columns = [r.id, func.count().over().label("total")]
+    elif ids:
+        columns = [r.id]
+    else:
+        columns = [r.id, r.status, r.start_time, r.end_time, r.tags, r.config,
+                   r.structural_hash, r.heartbeat]  # fmt: skip
     stmt = select(*columns).where(r.project_id == project_id, where)
-    keys: list[Any] = []
+    stmt, keys = _sort_keys(stmt, ctx, sort_by)
+    if counted:  # count and sort keys in a subquery, sorted outside: the count needs every
+        # match, and PostgreSQL then plans for all of them rather than for an early stop
+        labelled = [key.label(f"sort_{i}") for i, (key, _) in enumerate(keys)]
+        matched = stmt.add_columns(*labelled).subquery("matched")
+        order = [
+            _direction(matched.c[f"sort_{i}"], descending) if directed else matched.c[f"sort_{i}"]
+            for i, (_, directed) in enumerate(keys)
+        ]
+        return _paged(select(matched.c.id, matched.c.total).order_by(*order), offset, limit)
+    order = [_direction(key, descending) if directed else key for key, directed in keys]
+    return _paged(stmt.order_by(*order), offset, limit)
+
+
+def _sort_keys(stmt: Select[Any], ctx: Context, sort_by: str) -> tuple[Select[Any], list[Any]]:
+    """``stmt`` joined to what ``sort_by`` reads, and the ``(expression, directed)`` sort
+    keys: values missing last in either direction (undirected keys), ties by id."""
+    r = _runs.c
+    if sort_by == "id":
+        return stmt, [(r.id, True)]
+    if sort_by.startswith("params."):
+        key = sort_by.removeprefix("params.")
+        run_params.check_key(key)
+        p = _params.alias("sort_param")
+        stmt = stmt.outerjoin(p, and_(p.c.run_id == r.id, p.c.key == key))
+        keys = [(_param_rank(p), False), (p.c.num_value, True), (p.c.text_value, True)]
+        return stmt, [*keys, (r.id, True)]
     if sort_by.startswith("metrics."):
         s = _summaries.alias("sort_summary")
-        stmt = stmt.outerjoin(
-            s, and_(s.c.run_id == r.id, s.c.key == sort_by.removeprefix("metrics."))
-        )
-        keys = [s.c.last_value]
-    elif sort_by.startswith("params."):
-        key = sort_by.removeprefix("params.")
-        ordered = [_direction(k, descending) for k in (*ctx.param_sort_keys(key), r.id)]
-        return _paged(stmt.order_by(ctx.param_rank(key), *ordered), offset, limit)
-    elif sort_by != "id":
-        keys = [ctx.attribute(sort_by)]
-    if keys:  # a run field or a metric
-        value = keys[0]
-        stmt = stmt.order_by(value.is_(None), _direction(value, descending))
-    return _paged(stmt.order_by(_direction(r.id, descending)), offset, limit)
+        key = sort_by.removeprefix("metrics.")
+        stmt = stmt.outerjoin(s, and_(s.c.run_id == r.id, s.c.key == key))
+        value = s.c.last_value
+    else:
+        value = ctx.attribute(sort_by)
+    return stmt, [(value.is_(None), False), (value, True), (r.id, True)]
+
+
+def _param_rank(p: Any) -> Any:
+    """``0`` where the sorted config key is a number, ``1`` a text, ``2`` another JSON value
+    (bools by their ``num_value`` 0/1 after it), ``3`` absent: numbers before texts, missing
+    last, in either direction."""
+    kind = p.c.kind
+    return case(
+        (kind == run_params.NUMBER, 0), (kind == run_params.STRING, 1), (kind.is_(None), 3),
+        else_=2,
+    )  # fmt: skip
 
 
 def _direction(column: Any, descending: bool) -> Any:

@@ -1,6 +1,6 @@
 """SQLAlchemy 2.0 declarative schema: projects, experiments (runs), metrics, metric summaries,
-series blocks (a coarse level of detail of each series), artifacts, fingerprints, and the job
-queues of searches shared by several workers.
+series blocks (a coarse level of detail of each series), run parameters, artifacts,
+fingerprints, and the job queues of searches shared by several workers.
 
 Every timestamp column uses `UTCDateTime`: values are written as UTC and always read
 back as timezone-aware UTC ``datetime`` objects, also on SQLite and MySQL, which store no
@@ -39,6 +39,7 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 from .values import FINITE
 
 KEY_LENGTH = 255
+TEXT_PREFIX_LENGTH = 200
 STATUS_LENGTH = 32
 HASH_LENGTH = 128
 SHA256_LENGTH = 64
@@ -168,13 +169,44 @@ class Name(TypeDecorator[str]):
         return dialect.type_descriptor(String(KEY_LENGTH))
 
 
+class TextPrefix(Name):
+    """A ``VARCHAR(200)`` compared byte for byte, as `Name` is: the indexed first
+    `TEXT_PREFIX_LENGTH` characters of a longer text (short enough for every backend's index
+    entry limit: PostgreSQL's B-tree refuses entries over about 2.7 kB)."""
+
+    impl = String(TEXT_PREFIX_LENGTH)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """SQLAlchemy hook: a binary no-pad ``VARCHAR(200)`` on MySQL/MariaDB."""
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(
+                mysql.VARCHAR(TEXT_PREFIX_LENGTH, collation=name_collation(dialect))
+            )
+        return dialect.type_descriptor(String(TEXT_PREFIX_LENGTH))
+
+
+class ExactText(TypeDecorator[str]):
+    """A text of any length compared byte for byte on every backend, as `Name` is: MySQL and
+    MariaDB get a ``LONGTEXT`` in the binary no-pad collation (their ``TEXT`` holds 64 KiB)."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        """SQLAlchemy hook: a binary no-pad ``LONGTEXT`` on MySQL/MariaDB."""
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.LONGTEXT(collation=name_collation(dialect)))
+        return self.impl_instance
+
+
 def name_collation(dialect: Dialect) -> str:
     """The exact (binary, no-pad) collation for names on a MySQL or MariaDB ``dialect``."""
     return MARIADB_NAME_COLLATION if getattr(dialect, "is_mariadb", False) else MYSQL_NAME_COLLATION
 
 
 class Base(DeclarativeBase):
-    """Declarative base of the tracker schema (``Base.metadata`` holds all eight tables)."""
+    """Declarative base of the tracker schema (``Base.metadata`` holds all nine tables)."""
 
 
 class ProjectRecord(Base):
@@ -306,6 +338,30 @@ class SeriesBlockRecord(Base):
     max_value: Mapped[float | None] = mapped_column(Double, nullable=True)
 
     __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - SQLAlchemy's own attribute
+
+
+class RunParamRecord(Base):
+    """One entry of a run's config (revision 0010): its dotted ``key``, ``kind`` (number,
+    string, bool, other) and value as a double or a text (with the text's first 200
+    characters, ``text_prefix``), so that runs tables filter and sort by a parameter through
+    the ``(key, kind, num_value)`` and ``(key, text_prefix)`` indexes and the primary key
+    instead of reading every run's JSON. Written with the config in the same transaction; the layout is
+    `ato.tracker.storage.run_params`'s."""
+
+    __tablename__ = "run_params"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("experiments.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(Name(), primary_key=True)
+    kind: Mapped[int] = mapped_column(SmallInteger)
+    num_value: Mapped[float | None] = mapped_column(Double, nullable=True)
+    text_value: Mapped[str | None] = mapped_column(ExactText(), nullable=True)
+    text_prefix: Mapped[str | None] = mapped_column(TextPrefix(), nullable=True)
+
+    __table_args__ = (
+        Index("ix_run_params_key_number", "key", "kind", "num_value", "run_id"),
+        Index("ix_run_params_key_text", "key", "text_prefix", "run_id"),
+        {"sqlite_with_rowid": False},
+    )
 
 
 class ArtifactRecord(Base):

@@ -38,7 +38,7 @@ from ..errors import NotATrackerDatabaseError, SchemaError, SchemaOutdatedError,
 from .models import Base
 
 #: The newest schema revision, the one this ato-tracker reads and writes (the migrations' head).
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0010"
 #: Revision of databases written by ato 2.x.
 ATO2_REVISION = "0001"
 #: Revision of databases written by ato-tracker 3.0.0 (which stored no version).
@@ -48,11 +48,12 @@ TRACKER_TABLES = tuple(Base.metadata.tables)
 SUMMARY_TABLE = "metric_summaries"  # added by revision 0006: older databases lack it
 SEARCH_TABLES = ("search_queues", "search_jobs")  # added by revision 0008
 LOD_TABLE = "metric_series_lod"  # added by revision 0009
+PARAMS_TABLE = "run_params"  # added by revision 0010
 #: The tables every tracker database has, whatever its revision.
 CORE_TABLES = tuple(
     name
     for name in TRACKER_TABLES
-    if name not in (SUMMARY_TABLE, LOD_TABLE) and name not in SEARCH_TABLES
+    if name not in (SUMMARY_TABLE, LOD_TABLE, PARAMS_TABLE) and name not in SEARCH_TABLES
 )
 
 #: Execution option asking a SQLite connection to start its transactions with BEGIN IMMEDIATE.
@@ -163,7 +164,9 @@ def _revision_after_3_0(inspector: Inspector) -> str:
         return "0006"
     if not inspector.has_table(SEARCH_TABLES[1]):
         return "0007"
-    return "0009" if inspector.has_table(LOD_TABLE) else "0008"
+    if not inspector.has_table(LOD_TABLE):
+        return "0008"
+    return "0010" if inspector.has_table(PARAMS_TABLE) else "0009"
 
 
 def head_if_current(engine: Engine, url: str) -> bool:

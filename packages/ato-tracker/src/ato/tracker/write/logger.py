@@ -7,7 +7,7 @@ import json
 import logging
 import os
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,7 +31,7 @@ from ..errors import (
 from ..read import queries
 from ..read.results import Project, Run
 from ..read.status import HEARTBEAT_INTERVAL_S
-from ..storage import artifact_store, search_runs
+from ..storage import artifact_store, run_params, search_runs
 from ..storage.clock import database_now
 from ..storage.database import Database
 from ..storage.engine import retry_disconnects, run_transaction
@@ -336,7 +336,13 @@ class SQLLogger:
             (_runs.c.start_time, now),
             (_runs.c.structural_hash, values["structural_hash"]),
         )
-        self._run_id = _insert_once(self.engine, _runs, stmt, match)
+        self._run_id = _insert_once(
+            self.engine,
+            _runs,
+            stmt,
+            match,
+            lambda conn, run_id: run_params.store(conn, run_id, stored),
+        )
         self._run_config = stored
         self._run_dir = None
         self._active = True
@@ -409,7 +415,12 @@ class SQLLogger:
             .where(_runs.c.id == run_id)
             .values(config=config, structural_hash=structural_hash(config))
         )
-        retry_disconnects(lambda: run_transaction(self.engine, lambda conn: conn.execute(stmt)))
+
+        def write(conn: Connection) -> None:
+            conn.execute(stmt)
+            run_params.store(conn, run_id, config, replace=True)
+
+        retry_disconnects(lambda: run_transaction(self.engine, write))
         self._run_config = config
         return config
 
@@ -937,12 +948,16 @@ def _merge_tags(conn: Connection, run_id: int, new: list[str]) -> list[str]:
 
 
 def _insert_once(
-    engine: Engine, table: Table, stmt: Insert, match: tuple[tuple[Any, Any], ...]
+    engine: Engine,
+    table: Table,
+    stmt: Insert,
+    match: tuple[tuple[Any, Any], ...],
+    then: Callable[[Connection, int], None],
 ) -> int:
-    """Run the single-row INSERT ``stmt`` into ``table``, retried when the connection drops;
-    before a retry, a row whose ``(column, value)`` pairs ``match`` (values unique to this
-    insert, such as its microsecond time stamp) is taken as stored by the lost attempt.
-    Returns the row's id."""
+    """Run the single-row INSERT ``stmt`` into ``table``, then ``then(conn, new id)`` in the
+    same transaction, retried when the connection drops; before a retry, a row whose
+    ``(column, value)`` pairs ``match`` (values unique to this insert, such as its
+    microsecond time stamp) is taken as stored by the lost attempt. Returns the row's id."""
     attempts = 0
 
     def attempt(conn: Connection) -> int:
@@ -952,7 +967,9 @@ def _insert_once(
             ).scalar()
             if found is not None:
                 return int(found)
-        return _new_id(conn, stmt)
+        new = _new_id(conn, stmt)
+        then(conn, new)
+        return new
 
     def once() -> int:
         nonlocal attempts
