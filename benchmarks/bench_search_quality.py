@@ -74,7 +74,8 @@ Also printed: the scheduling cost per evaluation of the engine (no-op trials; go
 and the fraction of wall time 2 gloo ranks spend in trials (10-100 ms sleeps) under ASHA and
 under synchronous schedules (goal ASHA >= 0.9).
 
-SMAC3 is told its results with ``save=False`` (it would otherwise rewrite its run history as
+SMAC3's random forest runs with ``n_jobs=1`` (see `smac_forest`) and is told its results
+with ``save=False`` (it would otherwise rewrite its run history as
 JSON after each one; nothing reads it here and its decisions do not depend on it). Seeds are
 independent and deterministic, so ``--jobs N`` runs N seeds at once in separate processes
 (same scores, less wall time; the ``s/run`` column is then the wall time over the seeds).
@@ -604,6 +605,31 @@ def run_dehb(task: Task, method: str, seed: int) -> Budget:
     return budget
 
 
+def smac_forest(scenario: Any) -> Any:
+    """The facade's own random forest (``HyperparameterOptimizationFacade.get_model``'s
+    arguments and defaults, smac 2.x) built with ``n_jobs=1``: its default ``-1`` spreads 10
+    small trees over joblib threads on every core, which on a shared 2-CPU machine spent a
+    third of a run waiting in joblib's polling loop, and made a run depend on the machine's
+    number of cores. The algorithm is the same (each tree gets the same seed); the trees'
+    predictions are summed in another order, so a run's decisions can differ by rounding, as
+    they would on a machine with another number of cores."""
+    from smac.model.random_forest import RandomForest
+
+    return RandomForest(
+        log_y=True,
+        n_trees=10,
+        bootstrapping=True,
+        ratio_features=1.0,
+        min_samples_split=2,
+        min_samples_leaf=1,
+        max_depth=2**20,
+        configspace=scenario.configspace,
+        instance_features=scenario.instance_features,
+        seed=scenario.seed,
+        n_jobs=1,
+    )
+
+
 def run_smac(task: Task, method: str, seed: int) -> Budget:
     """SMAC3's multi-fidelity facade (random forest + Hyperband intensifier) through
     ask/tell (Lindauer et al., JMLR 23(54), 2022)."""
@@ -626,6 +652,7 @@ def run_smac(task: Task, method: str, seed: int) -> Budget:
             scenario,
             lambda config, seed=0, budget=1: 0.0,  # never called: ask/tell drives the loop
             intensifier=MultiFidelityFacade.get_intensifier(scenario, eta=ETA),
+            model=smac_forest(scenario),
             overwrite=True,
             logging_level=40,
         )
