@@ -36,7 +36,8 @@ after pass (Li et al.'s outer loop) with the same sampler until ``B`` is spent; 
 its one bracket once. Each method runs on ``--seeds`` seeds (default 10; the seed is the
 sampler's and the MLP initialisation's).
 
-Methods: ato ``BOHBSampler`` + ``HyperbandSchedule`` / ``ASHASchedule``, ``RandomSampler`` +
+Methods: ato ``BOHBSampler`` (its defaults: asked one trial at a time, each result passed on
+at once) + ``HyperbandSchedule`` / ``ASHASchedule``, ``RandomSampler`` +
 ``HyperbandSchedule`` / ``ASHASchedule``, ``OptunaSampler(TPESampler)`` +
 ``HyperbandSchedule``, ``GridSampler`` + the seed's ``SuccessiveHalvingSchedule`` (where a
 grid fits the budget); Optuna ``TPESampler`` + ``HyperbandPruner`` and ``RandomSampler`` +
