@@ -461,7 +461,10 @@ def run_ato(task: Task, method: str, seed: int) -> Budget:
             inner = BOHBSampler(seed=seed)
         else:
             inner = RandomSampler(seed=seed)
-        wrapper = SequentialPersistent if getattr(inner, "sequential", False) else Persistent
+        # one trial at a time under a synchronous schedule only: ASHA asks each new trial when
+        # a worker is free anyway, and stops at the first None (the budget spent)
+        sequential = getattr(inner, "sequential", False) and not method.endswith("ASHA")
+        wrapper = SequentialPersistent if sequential else Persistent
         sampler = wrapper(inner, budget)
     states: dict[int, Any] = {}
 
