@@ -36,7 +36,8 @@ after pass (Li et al.'s outer loop) with the same sampler until ``B`` is spent; 
 its one bracket once. Each method runs on ``--seeds`` seeds (default 10; the seed is the
 sampler's and the MLP initialisation's).
 
-Methods: ato ``BOHBSampler`` + ``HyperbandSchedule`` / ``ASHASchedule``, ``RandomSampler`` +
+Methods: ato ``BOHBSampler`` (its defaults: asked one trial at a time, each result passed on
+at once) + ``HyperbandSchedule`` / ``ASHASchedule``, ``RandomSampler`` +
 ``HyperbandSchedule`` / ``ASHASchedule``, ``OptunaSampler(TPESampler)`` +
 ``HyperbandSchedule``, ``GridSampler`` + the seed's ``SuccessiveHalvingSchedule`` (where a
 grid fits the budget); Optuna ``TPESampler`` + ``HyperbandPruner`` and ``RandomSampler`` +
@@ -74,8 +75,15 @@ Also printed: the scheduling cost per evaluation of the engine (no-op trials; go
 and the fraction of wall time 2 gloo ranks spend in trials (10-100 ms sleeps) under ASHA and
 under synchronous schedules (goal ASHA >= 0.9).
 
-Run: ``python benchmarks/bench_search_quality.py [--quick] [--seeds N] [--tasks WORD ...]
-[--methods LABEL ...] [--skip-engine]``.
+SMAC3's random forest runs with ``n_jobs=1`` (see `smac_forest`) and is told its results
+with ``save=False`` (it would otherwise rewrite its run history as
+JSON after each one; nothing reads it here and its decisions do not depend on it). Seeds are
+independent and deterministic, so ``--jobs N`` runs N seeds at once in separate processes
+(same scores, less wall time; the ``s/run`` column is then the wall time over the seeds).
+
+Run: ``python benchmarks/bench_search_quality.py [--quick] [--seeds N] [--jobs N]
+[--tasks WORD ...] [--methods LABEL ...] [--skip-engine]`` (``--tasks`` without ``zdt1``
+leaves the multi-objective task out).
 """
 
 from __future__ import annotations
@@ -418,6 +426,24 @@ class Persistent:
         self.inner.tell(self.offset + trial_id, rung, budget, metric, state)
 
 
+@dataclass
+class SequentialPersistent(Persistent):
+    """`Persistent` for a sampler asked one trial at a time (``BOHBSampler``'s
+    ``sequential``): results reach it through ``observe`` as they arrive, and it always
+    proposes a configuration (a trial run after the budget is spent costs nothing and returns
+    the worst value)."""
+
+    sequential: bool = True
+
+    def ask(self, trial_id: int) -> dict[str, Any] | None:
+        self.asked = max(self.asked, self.offset + trial_id + 1)
+        point: dict[str, Any] | None = self.inner.ask(self.offset + trial_id)
+        return point
+
+    def observe(self, trial_id: int, rung: int, budget: Any, metric: float) -> None:
+        self.inner.observe(self.offset + trial_id, rung, budget, metric)
+
+
 def run_ato(task: Task, method: str, seed: int) -> Budget:
     budget = Budget(task.total_budget, task.max_budget, task.mode)
     rng = random.Random(seed)
@@ -435,11 +461,17 @@ def run_ato(task: Task, method: str, seed: int) -> Budget:
             inner = BOHBSampler(seed=seed)
         else:
             inner = RandomSampler(seed=seed)
-        sampler = Persistent(inner, budget)
+        # one trial at a time under a synchronous schedule only: ASHA asks each new trial when
+        # a worker is free anyway, and stops at the first None (the budget spent)
+        sequential = getattr(inner, "sequential", False) and not method.endswith("ASHA")
+        wrapper = SequentialPersistent if sequential else Persistent
+        sampler = wrapper(inner, budget)
     states: dict[int, Any] = {}
 
     def trial(config: Any) -> float:
         ctx = trial_context()
+        if budget.exhausted:  # planned before the budget ran out: not run
+            return worst
         budget.evaluations += 1
         key = sampler.offset + ctx.trial_id
         start = ctx.previous_budget or 0
@@ -577,6 +609,31 @@ def run_dehb(task: Task, method: str, seed: int) -> Budget:
     return budget
 
 
+def smac_forest(scenario: Any) -> Any:
+    """The facade's own random forest (``HyperparameterOptimizationFacade.get_model``'s
+    arguments and defaults, smac 2.x) built with ``n_jobs=1``: its default ``-1`` spreads 10
+    small trees over joblib threads on every core, which on a shared 2-CPU machine spent a
+    third of a run waiting in joblib's polling loop, and made a run depend on the machine's
+    number of cores. The algorithm is the same (each tree gets the same seed); the trees'
+    predictions are summed in another order, so a run's decisions can differ by rounding, as
+    they would on a machine with another number of cores."""
+    from smac.model.random_forest import RandomForest
+
+    return RandomForest(
+        log_y=True,
+        n_trees=10,
+        bootstrapping=True,
+        ratio_features=1.0,
+        min_samples_split=2,
+        min_samples_leaf=1,
+        max_depth=2**20,
+        configspace=scenario.configspace,
+        instance_features=scenario.instance_features,
+        seed=scenario.seed,
+        n_jobs=1,
+    )
+
+
 def run_smac(task: Task, method: str, seed: int) -> Budget:
     """SMAC3's multi-fidelity facade (random forest + Hyperband intensifier) through
     ask/tell (Lindauer et al., JMLR 23(54), 2022)."""
@@ -599,6 +656,7 @@ def run_smac(task: Task, method: str, seed: int) -> Budget:
             scenario,
             lambda config, seed=0, budget=1: 0.0,  # never called: ask/tell drives the loop
             intensifier=MultiFidelityFacade.get_intensifier(scenario, eta=ETA),
+            model=smac_forest(scenario),
             overwrite=True,
             logging_level=40,
         )
@@ -609,7 +667,10 @@ def run_smac(task: Task, method: str, seed: int) -> Budget:
                 cost = _evaluate_from_scratch(task, dict(info.config), units, seed, budget, rng)
             except Exhausted:
                 break
-            smac.tell(info, TrialValue(cost=cost))
+            # save=False: SMAC would otherwise rewrite its whole run history and intensifier
+            # state as JSON after every result (quadratic in the run's length); the output
+            # is not read, and the optimizer's decisions do not depend on it
+            smac.tell(info, TrialValue(cost=cost), save=False)
     return budget
 
 
@@ -668,10 +729,38 @@ def available(module: str) -> str | None:
     return None
 
 
+def _run_seeds(
+    runner: Callable[[Task, str, int], Budget], task: Task, method: str, seeds: range, jobs: int
+) -> list[Budget]:
+    """``runner`` on each seed, in ``jobs`` processes at once (each seed is independent and
+    deterministic, so the scores do not depend on ``jobs``; only the wall time does)."""
+    if jobs <= 1:
+        return [runner(task, method, seed) for seed in seeds]
+    import concurrent.futures
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")  # no forked threads of numpy/torch
+    with concurrent.futures.ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=quiet_logs
+    ) as pool:
+        return list(pool.map(runner, [task] * len(seeds), [method] * len(seeds), seeds))
+
+
+def quiet_logs() -> None:
+    """Only errors from ato's and Optuna's loggers (in the main process and each worker)."""
+    logging.getLogger("ato.hyperopt").setLevel(logging.ERROR)
+    try:
+        import optuna
+    except ImportError:
+        return
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+
+
 def run_methods(
-    task: Task, seeds: int, only: set[str] | None, first_seed: int = 0
+    task: Task, seeds: int, only: set[str] | None, first_seed: int = 0, jobs: int = 1
 ) -> tuple[dict[str, list[float]], dict[str, tuple[float, float, float]]]:
-    """Every method on every seed: scores, and (budget used, evaluations/search, s/run)."""
+    """Every method on every seed: scores, and (budget used, evaluations/search, s/run: the
+    wall time of all seeds over their number, so with ``jobs > 1`` less than one run's)."""
     results: dict[str, list[float]] = {}
     facts: dict[str, tuple[float, float, float]] = {}
     groups = [("ato", ATO_METHODS, run_ato, "ato.hyperopt"), *PEERS]
@@ -687,7 +776,7 @@ def run_methods(
             if method == "grid + SH" and task.grid_spaces() is None:
                 continue
             started = time.perf_counter()
-            budgets = [runner(task, method, seed) for seed in range(first_seed, first_seed + seeds)]
+            budgets = _run_seeds(runner, task, method, range(first_seed, first_seed + seeds), jobs)
             seconds = (time.perf_counter() - started) / seeds
             results[label] = [b.best[1] if b.best else math.inf for b in budgets]
             per_search = statistics.mean(
@@ -711,6 +800,7 @@ def measured(
     save: str | None,
     merge: list[str] | None,
     first_seed: int = 0,
+    jobs: int = 1,
 ) -> tuple[dict[str, list[float]], dict[str, tuple[float, float, float]]]:
     """Run the methods, or read them from ``merge`` files (written by ``--save``, e.g. by
     processes that ran parts of the table side by side); with ``save``, add them to it."""
@@ -723,7 +813,7 @@ def measured(
                 results[label] = results.get(label, []) + entry["scores"]
                 facts[label] = tuple(entry["facts"])
         return results, facts
-    results, facts = run_methods(task, seeds, only, first_seed)
+    results, facts = run_methods(task, seeds, only, first_seed, jobs)
     if save:
         out = pathlib.Path(save)
         stored = json.loads(out.read_text()) if out.exists() else {}
@@ -742,6 +832,7 @@ def quality(
     save: str | None = None,
     merge: list[str] | None = None,
     first_seed: int = 0,
+    jobs: int = 1,
 ) -> list[str]:
     lines = []
     for task in make_tasks(quick):
@@ -751,7 +842,7 @@ def quality(
             f"\n{task.name}: {task.score_name} of the chosen config (lower is better), "
             f"budget {task.total_budget} units/run, {seeds} seeds"
         )
-        results, facts = measured(task, seeds, only, save, merge, first_seed)
+        results, facts = measured(task, seeds, only, save, merge, first_seed, jobs)
         if not results:
             continue
         order = [*(k for k in results if k.startswith("ato")), *PEER_ORDER]
@@ -1078,13 +1169,19 @@ def main() -> None:
         "--only-multi-objective", action="store_true", help="run the zdt1 task only"
     )
     parser.add_argument(
-        "--tasks", nargs="*", default=None, help="run the tasks whose name holds one of these"
+        "--tasks",
+        nargs="*",
+        default=None,
+        help="run the tasks whose name holds one of these (zdt1 for the multi-objective one)",
     )
     parser.add_argument("--methods", nargs="*", default=None, help="labels of methods to run")
     parser.add_argument(
         "--skip-engine", action="store_true", help="only search quality (no overhead, busy)"
     )
     parser.add_argument("--first-seed", type=int, default=0, help="seeds start here")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="seeds run in this many processes at once"
+    )
     parser.add_argument("--save", default=None, help="add the scores to this JSON file")
     parser.add_argument(
         "--merge", nargs="*", default=None, help="print the tables of --save files, run nothing"
@@ -1098,18 +1195,19 @@ def main() -> None:
     # epochs 20-80x slower. Every method trains the same models, so this is neutral.
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")
-    logging.getLogger("ato.hyperopt").setLevel(logging.ERROR)
+    quiet_logs()
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.ERROR)
     started = time.perf_counter()
     if args.only_multi_objective:
         lines = multi_objective(args.quick, seeds)
     else:
         tasks = set(args.tasks) if args.tasks else None
         only = set(args.methods) if args.methods else None
-        lines = quality(args.quick, seeds, tasks, only, args.save, args.merge, args.first_seed)
-        if args.merge is None:
+        lines = quality(
+            args.quick, seeds, tasks, only, args.save, args.merge, args.first_seed, args.jobs
+        )
+        if args.merge is None and (tasks is None or any(word in "zdt1" for word in tasks)):
             lines += ["", *multi_objective(args.quick, seeds)]
         if not args.skip_engine:
             lines += ["", *overhead(), *busy()]

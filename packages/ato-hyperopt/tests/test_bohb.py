@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -65,13 +64,22 @@ def _ready(sampler: BOHBSampler, spaces: dict = XY, mode: str = "min") -> BOHBSa
 # -- the pieces -----------------------------------------------------------------------------
 def test_split_keeps_the_best_and_the_worst_with_at_least_n_min_each() -> None:
     metrics = [0.5, 0.9, 0.1, math.nan, 0.7]
-    assert split_good_bad(metrics, "max", 2, 0.15) == ([1, 4], [4, 0, 2, 3])
-    assert split_good_bad(metrics, "min", 2, 0.15) == ([2, 0], [0, 4, 1, 3])
+    assert split_good_bad(metrics, "max", 2, 0.15) == ([1, 4], [0, 2, 3])
+    assert split_good_bad(metrics, "min", 2, 0.15) == ([2, 0], [4, 1, 3])
     assert split_good_bad([float(i) for i in range(20)], "min", 2, 0.15) == (
         [0, 1, 2],
         list(range(3, 20)),
     )
     assert split_good_bad([1.0, 1.0, 1.0, 0.0], "max", 1, 0.5) == ([0, 1], [2, 3])
+
+
+def test_split_is_eq_3_the_bad_set_is_the_rest_and_overlaps_only_below_two_n_min() -> None:
+    # Falkner et al. 2018, Eq. 3: N_g = max(N_min, n - N_l); floor(0.85 n) would put the
+    # third best of ten (and of up to 2 N_min / q observations) in both sets
+    good, bad = split_good_bad([float(i) for i in range(10)], "min", 3, 0.15)
+    assert (good, bad) == ([0, 1, 2], list(range(3, 10)))
+    good, bad = split_good_bad([float(i) for i in range(5)], "min", 3, 0.15)
+    assert (good, bad) == ([0, 1, 2], [2, 3, 4])  # n < 2 N_min: both sets need N_min points
 
 
 def test_continuous_density_uses_the_normal_reference_bandwidth() -> None:
@@ -185,6 +193,7 @@ def test_results_of_trials_it_did_not_propose_and_repeated_tells_count_once() ->
         ({"min_points_in_model": 0}, "min_points_in_model"),
         ({"bandwidth_factor": 0}, "bandwidth_factor"),
         ({"min_bandwidth": True}, "min_bandwidth"),
+        ({"sequential": 1}, "sequential must be True or False, got 1"),
     ],
 )
 def test_bad_settings_are_clear_errors(kwargs: dict, fragment: str) -> None:
@@ -208,10 +217,67 @@ def test_hyperband_search_is_deterministic_with_a_seed_and_learns_from_every_run
     counts = {b: len(seen) for b, seen in first.observations.items()}
     # Li et al.'s R=27, eta=3 table: every evaluation at each budget, trial counted once
     assert counts == {1: 27, 3: 9 + 12, 9: 3 + 4 + 6, 27: 1 + 1 + 2 + 4}
+    # one list of logs per rung batch, whether the rung was asked at once or trial by trial
+    assert [len(log) for log in result.logs] == [27, 9, 3, 1, 12, 4, 1, 6, 2, 4]
+    # bracket s=3 (27 trials at budget 1) already uses budget 1's model once it has
+    # N_min + 2 = 7 results: the trials after the 7th are model-based 2/3 of the time
+    first_bracket = [first.proposed_from[t] for t in range(27)]
+    assert set(first_bracket[:7]) == {None} and first_bracket.count(1) >= 10
+    assert result.metric > 0.35
+
+
+def test_not_sequential_asks_a_whole_rung_before_any_result() -> None:
+    sampler = BOHBSampler(seed=4, sequential=False)
+    result = _search(HyperbandSchedule(27, 3), sampler).main(objective)()
+    assert [len(log) for log in result.logs] == [27, 9, 3, 1, 12, 4, 1, 6, 2, 4]
     # bracket s=3 asks its 27 trials before any result; later brackets use the largest budget
     # with N_min + 2 = 7 observations, never the top one (it has 8 only at the very end)
-    assert Counter(first.proposed_from.values()) == {None: 36, 3: 6, 9: 7}
-    assert result.metric > 0.35
+    assert [sampler.proposed_from[t] for t in range(27)] == [None] * 27
+    assert set(sampler.proposed_from.values()) == {None, 3, 9}
+
+
+class _Recorder:
+    """A sampler that logs the order of asks and results (random points)."""
+
+    replicable = False
+
+    def __init__(self, sequential: bool, give_up_at: int = -1) -> None:
+        self.sequential, self.give_up_at = sequential, give_up_at
+        self.events: list[tuple[str, int]] = []
+        self._inner = RandomSampler(seed=0)
+
+    def setup(self, space: Any, mode: str) -> None:
+        self._inner.setup(space, mode)
+
+    def ask(self, trial_id: int) -> dict[str, Any] | None:
+        self.events.append(("ask", trial_id))
+        return None if trial_id == self.give_up_at else self._inner.ask(trial_id)
+
+    def observe(self, trial_id: int, rung: int, budget: Any, metric: float) -> None:
+        self.events.append(("observe", trial_id))
+
+    def tell(self, trial_id: int, rung: int, budget: Any, metric: float, state: str) -> None:
+        if rung == 0:
+            self.events.append(("tell", trial_id))
+
+
+def test_a_sequential_sampler_is_asked_when_each_trial_starts_and_sees_each_result() -> None:
+    sequential, at_once = _Recorder(True), _Recorder(False)
+    for sampler in (sequential, at_once):
+        _search(HyperbandSchedule(9, 3), sampler).main(objective)()
+    first_rung = [e for e in sequential.events if e[0] != "tell"][:18]
+    assert first_rung == [(kind, t) for t in range(9) for kind in ("ask", "observe")]
+    # a sampler that does not ask for it (sequential False) gets a rung's asks first and no
+    # observe; the tells after each rung are the same either way
+    assert at_once.events[:9] == [("ask", t) for t in range(9)]
+    assert not any(kind == "observe" for kind, _ in at_once.events)
+    tells = [e for e in sequential.events if e[0] == "tell"]
+    assert tells == [e for e in at_once.events if e[0] == "tell"]
+
+
+def test_a_sequential_sampler_that_runs_out_inside_a_rung_is_a_clear_error() -> None:
+    with pytest.raises(SearchSettingError, match="no configuration for trial 3"):
+        _search(HyperbandSchedule(9, 3), _Recorder(True, give_up_at=3)).main(objective)()
 
 
 def test_asha_search_in_one_process_feeds_every_rung() -> None:
@@ -301,7 +367,10 @@ def _two_ranks(make_schedule: Any, tmp_path: Any) -> tuple[dict, list]:
 
 
 def test_two_ranks_with_hyperband_take_the_single_process_decisions(tmp_path: Any) -> None:
-    single = _search(HyperbandSchedule(9, 3), BOHBSampler(seed=3)).main(objective)()
+    # several ranks ask a rung at once: the decisions of one process with sequential=False
+    single = _search(HyperbandSchedule(9, 3), BOHBSampler(seed=3, sequential=False)).main(
+        objective
+    )()
     results, _ = _two_ranks(lambda: HyperbandSchedule(9, 3), tmp_path)
     assert _strip(results[0].logs) == _strip(single.logs)
     assert results[0].config == results[1].config == single.config

@@ -10,11 +10,19 @@ observations.
 For every budget ``b`` the sampler keeps ``D_b``: the configurations evaluated at ``b`` (any
 rung, finished or not) with their metrics. To propose a configuration it draws a random one
 with probability ``random_fraction``; otherwise it takes the largest budget with
-``|D_b| >= N_min + 2``, splits ``D_b`` into the best ``max(N_min, floor(q |D_b|))`` and the
-worst ``max(N_min, floor((1 - q) |D_b|))`` observations, fits a product-kernel density
-``l(x)`` to the good ones and ``g(x)`` to the bad ones, draws ``N_s`` candidates from ``l``
-with its bandwidths widened by ``bandwidth_factor`` and returns the candidate with the largest
-``l(x) / g(x)``. Without such a budget it draws a random configuration.
+``|D_b| >= N_min + 2``, splits ``D_b`` into the best ``N_l = max(N_min, floor(q |D_b|))`` and
+the worst ``N_g = max(N_min, |D_b| - N_l)`` observations (the paper's Eq. 3: the two sets
+overlap only while ``|D_b| < 2 N_min``), fits a product-kernel density ``l(x)`` to the good
+ones and ``g(x)`` to the bad ones, draws ``N_s`` candidates from ``l`` with its bandwidths
+widened by ``bandwidth_factor`` and returns the candidate with the largest ``l(x) / g(x)``.
+Without such a budget it draws a random configuration.
+
+Configurations are proposed one at a time, each with every result known so far: the paper
+(section 4.2, "Parallelization") and HpBandSter sample a successive-halving run's new
+configurations as workers become free, so in one process the first rung of a bracket, the
+first bracket's too, already uses the results of its earlier configurations (once ``N_min + 2``
+exist). A search in one process does this through ``observe`` (results passed on as they
+arrive, before the rung's ranking); see `BOHBSampler`.
 
 The densities are written here with numpy rather than taken from statsmodels'
 ``KDEMultivariate`` (which HpBandSter uses): it counts a categorical parameter's levels from
@@ -62,14 +70,15 @@ def split_good_bad(
         top_fraction: q, the share of observations that are good (0 < q < 1).
 
     Returns:
-        ``(good, bad)``: the best ``max(N_min, floor(q n))`` indices, best first, and the worst
-        ``max(N_min, floor((1 - q) n))`` indices, worst last; they overlap when ``n < 2 N_min``.
-        Ties keep the order of ``metrics``.
+        ``(good, bad)``: the best ``N_l = max(N_min, floor(q n))`` indices, best first, and the
+        worst ``N_g = max(N_min, n - N_l)`` indices, worst last (Falkner et al. 2018, Eq. 3):
+        every observation is in one set, and the sets overlap only when ``n < 2 N_min``. Ties
+        keep the order of ``metrics``.
     """
     order = sorted(range(len(metrics)), key=lambda i: (rank_key(metrics[i], mode), i))
     n = len(metrics)
     num_good = max(min_points, math.floor(top_fraction * n))
-    num_bad = max(min_points, math.floor((1 - top_fraction) * n))
+    num_bad = max(min_points, n - num_good)
     return order[:num_good], order[n - num_bad :]
 
 
@@ -177,6 +186,14 @@ class BOHBSampler:
         bandwidth_factor: b_w, widening of ``l(x)``'s bandwidths when drawing (default 3).
         min_bandwidth: smallest bandwidth (default 1e-3), which keeps exploring when the good
             points coincide.
+        sequential: True (default): in a search run by one process, the search asks for each
+            new configuration of a synchronous rung when its evaluation starts and passes every
+            result on through ``observe`` at once, so later configurations of the same rung
+            (the whole first bracket included) come from a model of the earlier ones, as in
+            the paper's section 4.2 and HpBandSter. False: a rung's new configurations are all
+            asked before any of them runs (what a distributed search, ``torch.distributed``,
+            Ray or shared database workers, always does). ASHA asks each new configuration
+            when a worker is free either way.
 
     Raises:
         SearchSettingError: a setting out of range; (in ``setup``) numpy is not installed.
@@ -195,6 +212,7 @@ class BOHBSampler:
         random_fraction: float = 1 / 3,
         bandwidth_factor: float = 3.0,
         min_bandwidth: float = 1e-3,
+        sequential: bool = True,
     ) -> None:
         if min_points_in_model is not None:
             check_positive_int("min_points_in_model", min_points_in_model)
@@ -210,6 +228,10 @@ class BOHBSampler:
         self.random_fraction = random_fraction
         self.bandwidth_factor = bandwidth_factor
         self.min_bandwidth = min_bandwidth
+        if not isinstance(sequential, bool):
+            raise SearchSettingError(f"sequential must be True or False, got {sequential!r}")
+        #: Ask for each configuration of a rung when it starts (see ``sequential`` above).
+        self.sequential = sequential
         self._space: SearchSpace | None = None
         self._reset()
 
@@ -293,6 +315,12 @@ class BOHBSampler:
             return
         key = rung if budget is None else budget
         self.observations.setdefault(key, {})[trial_id] = (encode(self._space, point), metric)
+
+    def observe(self, trial_id: int, rung: int, budget: Any, metric: float) -> None:
+        """Record a result as soon as it exists, before the schedule has ranked its rung (the
+        search calls it in one process when ``sequential``); the later ``tell`` of the same
+        evaluation replaces it."""
+        self.tell(trial_id, rung, budget, metric, "observed")
 
     # -- the model ------------------------------------------------------------------------
     def _propose(self, budget: Any) -> dict[str, Any] | None:

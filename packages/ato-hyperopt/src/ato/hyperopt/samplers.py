@@ -20,6 +20,13 @@ In a search with several objectives or constraints ``metric`` is a
 objective's; a sampler that wants every objective defines ``use_objectives(objectives)``,
 called with the search's [`Objectives`][ato.hyperopt.Objectives] before ``setup``.
 
+A sampler that learns from each result may set ``sequential = True`` and define
+``observe(trial_id, rung, budget, metric)``: a search run by one process with a synchronous
+schedule then asks for each trial's configuration when the trial starts (not when its rung is
+planned; ``ask`` must then return a configuration) and calls ``observe`` with each result as
+soon as it exists, before the rung's ``tell`` calls (BOHB's sequential sampling; see
+`ato.hyperopt.bohb`). Distributed, Ray and shared-database searches ask a rung at once.
+
 Calls come in a deterministic order for synchronous schedules, so a sampler that is
 deterministic given its seed and this call sequence reproduces a search exactly (this is what
 resuming relies on). A sampler may set ``replicable = True`` when it proposes the same points
@@ -58,6 +65,7 @@ __all__ = [
     "ObjectivesSampler",
     "ReplicableSampler",
     "Sampler",
+    "SequentialSampler",
     "optuna_constraints",
 ]
 
@@ -98,6 +106,19 @@ class AdoptingSampler(Protocol):
         """Take ``point`` (``{dotted name: value}``, active parameters only) as the
         configuration of trial ``trial_id``, in place of ``ask(trial_id)``: later ``tell``
         calls for the trial report on it."""
+
+
+@runtime_checkable
+class SequentialSampler(Protocol):
+    """A sampler that wants each configuration asked when its trial starts and each result
+    as soon as it exists (``sequential`` True; see the module docstring), such as
+    [`BOHBSampler`][ato.hyperopt.BOHBSampler]."""
+
+    sequential: bool
+
+    def observe(self, trial_id: int, rung: int, budget: Any, metric: Metric) -> None:
+        """The metric of trial ``trial_id`` at ``rung``, before the schedule ranked the rung
+        (its ``tell`` follows)."""
 
 
 @runtime_checkable

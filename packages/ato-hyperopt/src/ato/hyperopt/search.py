@@ -58,7 +58,14 @@ from .objectives import Metric, Objectives, Score, pareto_front
 from .progress import RoundProgress
 from .recording import FULL_RECORDS, Records
 from .result import SearchResult
-from .samplers import CONTINUE, STOPPED, ObjectivesSampler, ReplicableSampler, Sampler
+from .samplers import (
+    CONTINUE,
+    STOPPED,
+    ObjectivesSampler,
+    ReplicableSampler,
+    Sampler,
+    SequentialSampler,
+)
 from .schedules import AsyncSchedule, Job, Schedule, SyncSchedule
 from .tagging import tag_answer
 from .timeouts import Deadline, TimeLimit, check_seconds
@@ -349,19 +356,62 @@ class Search(HyperOpt):
 
 
 class _Book:
-    """Rank 0's table of trials: asks the sampler for new ones, passes results on to it."""
+    """Rank 0's table of trials: asks the sampler for new ones, passes results on to it.
 
-    def __init__(self, search: Search) -> None:
+    With ``deferred`` (one process, a sampler whose ``sequential`` is True and that has
+    ``observe``), ``new_trial`` only reserves an id: the sampler is asked in `config` when the
+    trial's first job starts, and told each result at once through `observe`, so a rung's
+    later configurations come from a model of its earlier results (BOHB, Falkner et al. 2018,
+    section 4.2; HpBandSter's ``BaseIteration.get_next_run`` fills a rung as workers free up).
+    """
+
+    def __init__(self, search: Search, deferred: bool = False) -> None:
         self._sampler, self._names = search.sampler, set(search.space.names)
         self._ordered = search.space.ordered
         self.values: dict[int, dict[str, Any]] = {}
         self._open: dict[int, tuple[Job, Metric]] = {}
+        self.deferred = deferred
+        self._next_id = 0
+        self._reserved: set[int] = set()
 
     def new_trial(self) -> int | None:
-        trial_id = len(self.values)
+        trial_id = self._next_id
+        if self.deferred:
+            self._reserved.add(trial_id)
+            self._next_id += 1
+            return trial_id
         point = self._sampler.ask(trial_id)
         if point is None:
             return None
+        self._next_id += 1
+        self._keep(trial_id, point)
+        return trial_id
+
+    def config(self, trial_id: int) -> dict[str, Any]:
+        """The values of ``trial_id``, asking the sampler now if the trial was reserved.
+
+        Raises:
+            SearchSettingError: the sampler returned no configuration for a reserved trial
+                (a sampler that is ``sequential`` must always have one).
+        """
+        if trial_id in self._reserved:
+            point = self._sampler.ask(trial_id)
+            if point is None:
+                raise SearchSettingError(
+                    f"the sampler returned no configuration for trial {trial_id}, which the "
+                    f"schedule had already planned: a sampler with sequential=True must "
+                    f"always propose one (set sequential=False to ask a rung at once)"
+                )
+            self._reserved.discard(trial_id)
+            self._keep(trial_id, point)
+        return self.values[trial_id]
+
+    def observe(self, job: Job, metric: Metric) -> None:
+        """Pass a result on to the sampler as soon as it exists (deferred books only)."""
+        if self.deferred and isinstance(self._sampler, SequentialSampler):
+            self._sampler.observe(job.trial_id, job.rung, job.budget, metric)
+
+    def _keep(self, trial_id: int, point: dict[str, Any]) -> None:
         unknown = set(point) - self._names
         if unknown:
             raise SearchSettingError(
@@ -369,7 +419,6 @@ class _Book:
                 f"{sorted(unknown)}"
             )
         self.values[trial_id] = self._ordered(point)
-        return trial_id
 
     def report(self, job: Job, metric: Metric, state: str) -> None:
         self._sampler.tell(job.trial_id, job.rung, job.budget, metric, state)
@@ -410,7 +459,11 @@ class _Execution:
         self.replicated = isinstance(search.sampler, ReplicableSampler) and bool(
             search.sampler.replicable and isinstance(search.schedule, SyncSchedule)
         )
-        self.book = _Book(search) if search.is_root or self.replicated else None
+        self.book = (
+            _Book(search, deferred=self._defers(search))
+            if search.is_root or self.replicated
+            else None
+        )
         self.values: dict[int, dict[str, Any]] = {}
         self.logs: list[list[ADict]] = []
         self.outcomes: dict[tuple[int, int], TrialOutcome] = {}
@@ -428,6 +481,20 @@ class _Execution:
             interrupt_status=search.records.interrupt_status,
             time_limit=self.time_limit,
             objectives=search.objectives,
+        )
+
+    @staticmethod
+    def _defers(search: Search) -> bool:
+        """Whether new trials are asked for one at a time, when they start (see `_Book`): a
+        synchronous schedule in one process, no batch executor, a sampler that wants it."""
+        sampler = search.sampler
+        return (
+            isinstance(sampler, SequentialSampler)
+            and sampler.sequential is True
+            and isinstance(search.schedule, SyncSchedule)
+            and search.world_size == 1
+            and not isinstance(search.executor, DatabaseExecutor)
+            and getattr(search.executor, "run_batch", None) is None
         )
 
     def run(self) -> ADict:
@@ -468,7 +535,8 @@ class _Execution:
         if jobs is None or self.timed_out:
             return None
         assert self.book is not None  # noqa: S101 - invariant, narrows the type
-        return jobs, {j.trial_id: self.book.values[j.trial_id] for j in jobs}
+        known = self.book.values  # a deferred trial's values exist once its job starts
+        return jobs, {j.trial_id: known[j.trial_id] for j in jobs if j.trial_id in known}
 
     def _run_batch(self, jobs: list[Job], is_answer: bool = False) -> list[TrialOutcome]:
         search = self.search
@@ -497,6 +565,8 @@ class _Execution:
 
         def one(pos: int) -> TrialOutcome:
             outcome = self._run_job(jobs[pos], is_answer)
+            if self.book is not None and not outcome.skipped and not is_answer:
+                self.book.observe(jobs[pos], self._ranked(outcome))
             self.progress.trial_done(search.world_size)
             return outcome
 
@@ -599,7 +669,10 @@ class _Execution:
     # -- one job ---------------------------------------------------------------------------
     def _run_job(self, job: Job, is_answer: bool = False) -> TrialOutcome:
         search = self.search
-        values = self.values[job.trial_id]
+        values = self.values.get(job.trial_id)
+        if values is None and self.book is not None:  # a deferred trial: ask the sampler now
+            values = self.values[job.trial_id] = self.book.config(job.trial_id)
+        assert values is not None  # noqa: S101 - every job's values came from rank 0
         records = search.records
         extra = {BUDGET: job.budget, TRIAL_ID: job.trial_id} if records.trial_keys else None
         past = self.history.get((job.trial_id, job.rung))
