@@ -387,6 +387,12 @@ class _Book:
         self._keep(trial_id, point)
         return trial_id
 
+    def adopt(self, trial_id: int, point: dict[str, Any]) -> None:
+        """Keep ``point`` as the values of ``trial_id``, proposed elsewhere (another worker of
+        a shared search); the next new trial comes after it."""
+        self.values[trial_id] = point
+        self._next_id = max(self._next_id, trial_id + 1)
+
     def config(self, trial_id: int) -> dict[str, Any]:
         """The values of ``trial_id``, asking the sampler now if the trial was reserved.
 

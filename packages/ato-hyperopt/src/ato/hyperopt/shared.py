@@ -77,11 +77,11 @@ class _ReplayBook:
         recorded = self.recorded.pop(trial_id, None)
         if recorded is not None and isinstance(self._sampler, AdoptingSampler):
             self._sampler.adopt(trial_id, recorded)
-            self.values[trial_id] = recorded
+            self._book.adopt(trial_id, recorded)
             return trial_id
         asked: int | None = self._book.new_trial()
         if recorded is not None:
-            self.values[trial_id] = recorded
+            self._book.adopt(trial_id, recorded)
             return trial_id
         return asked
 
