@@ -935,7 +935,10 @@ class SQLFinder:
         [`SearchState`][ato.tracker.SearchState]. ``None`` when no run carries the tag.
 
         Args:
-            search_id, project_name, metric, mode: as for `get_search`.
+            search_id: the search's id (its runs carry ``search:<id>``).
+            project_name: only runs of this project; ``None``: any project.
+            metric: the key the answer ranks by, as for `get_search`.
+            mode: ``'max'`` or ``'min'``, as for `get_search`.
 
         Returns:
             A [`SearchRows`][ato.tracker.SearchRows].
