@@ -214,7 +214,8 @@ def list_runs(ctx: Context, options: ListOptions) -> None:
     if any(run.id in answers for run in runs):
         notes.append(
             f"{ANSWER_MARK} the search's answer "
-            "(the best completed evaluation at the largest budget reached)"
+            "(the best completed evaluation at the largest budget reached; with several "
+            "objectives, the member of its Pareto front nearest the ideal point)"
         )
     if len(page) < len(listed.rows):
         notes.append(_hidden_note(len(page), len(listed.rows), options.sort))
