@@ -127,7 +127,7 @@ def _tokenize(text: str) -> list[_Token]:
     while position < len(text):
         match = _TOKEN.match(text, position)
         if match is None:
-            raise _error(text, position, f"unexpected character {text[position]!r}")
+            raise _error(text, position, _bad_character(text[position]))
         kind = match.lastgroup or ""
         if kind != "space":
             word = match.group()
@@ -310,6 +310,14 @@ class _Parser:
             raise _error(self.text, field.position,
                          f"unknown attribute {field.key!r}: use one of {', '.join(ATTRIBUTES)}")  # fmt: skip
         return field
+
+
+def _bad_character(char: str) -> str:
+    """What is wrong where the tokenizer stopped at ``char``: a quote that opens a text or a
+    name no quote closes, or a character the language has no use for."""
+    if char in "'\"`":
+        return f"unterminated text: the {char} here is never closed (add a closing {char})"
+    return f"unexpected character {char!r}"
 
 
 def _unquote(token: str) -> str:
