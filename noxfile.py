@@ -402,6 +402,7 @@ MUTATION_TARGETS: dict[str, list[str]] = {
         "src/ato/tracker/write/inserts.py",
         "src/ato/tracker/write/sqlite_batch.py",
         "src/ato/tracker/write/series_blocks.py",
+        "src/ato/tracker/write/upserts.py",
         "src/ato/tracker/write/spool.py",
         "src/ato/tracker/storage/values.py",
         "src/ato/tracker/write/fold.py",

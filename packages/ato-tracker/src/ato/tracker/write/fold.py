@@ -33,12 +33,12 @@ from sqlalchemy import (
     select,
     tuple_,
 )
-from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 
 from ..storage.models import MetricRecord, MetricSummaryRecord
 from ..storage.values import DBL_MAX, NEG_INF, POS_INF, store_value
-from . import sqlite_batch
+from . import sqlite_batch, upserts
 from .rows import MetricRow
 from .series_blocks import fold_blocks, recompute_blocks, sqlite_blocks_on_conflict
 
@@ -73,11 +73,8 @@ def fold_staged(conn: Connection, rows: Sequence[MetricRow], stored: int) -> Non
 
 @functools.lru_cache(maxsize=1)
 def _sqlite_on_conflict() -> str:
-    """The ``ON CONFLICT ... DO UPDATE SET ...`` clause of SQLite's merge (`_merged`, which
-    binds no parameters), as SQL text."""
-    dialect = sqlite.dialect()
-    upsert = str(_merge_statement(dialect).compile(dialect=dialect))
-    return upsert[upsert.index("ON CONFLICT") :]
+    """The ``ON CONFLICT`` clause of SQLite's merge (`_merged` binds no parameters)."""
+    return upserts.sqlite_on_conflict(_merge_statement(sqlite.dialect()))
 
 
 def batch_summaries(rows: Iterable[MetricRow]) -> list[dict[str, Any]]:
@@ -122,12 +119,7 @@ def _summary_row(last: MetricRow, logged: list[float]) -> dict[str, Any]:
 def _merge_statement(dialect: Dialect) -> Any:
     """An upsert adding a batch's summary to the stored one (see `_merged`); built once per
     dialect, as every flush runs it."""
-    if dialect.name in ("mysql", "mariadb"):
-        stmt = mysql.insert(_summaries)
-        return stmt.on_duplicate_key_update(_merged(stmt.inserted))
-    module = postgresql if dialect.name == "postgresql" else sqlite
-    stmt = module.insert(_summaries)
-    return stmt.on_conflict_do_update(index_elements=["run_id", "key"], set_=_merged(stmt.excluded))
+    return upserts.merge_statement(_summaries, dialect, ("run_id", "key"), _merged)
 
 
 # Inlined, not bound: PyMySQL's executemany fails on a bound parameter in ON DUPLICATE KEY

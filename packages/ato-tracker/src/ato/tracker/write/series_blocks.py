@@ -28,11 +28,12 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 
 from ..storage.models import LOD_SHIFT, LOD_WIDTH, MetricRecord, SeriesBlockRecord
 from ..storage.values import DBL_MAX
+from . import upserts
 from .rows import MetricRow
 
 _blocks = cast(Table, SeriesBlockRecord.__table__)
@@ -82,23 +83,14 @@ def batch_blocks(rows: Iterable[MetricRow]) -> list[dict[str, Any]]:
 @functools.lru_cache(maxsize=8)
 def _merge_statement(dialect: Dialect) -> Any:
     """An upsert adding a batch's block to the stored one; built once per dialect."""
-    if dialect.name in ("mysql", "mariadb"):
-        stmt = mysql.insert(_blocks)
-        return stmt.on_duplicate_key_update(_merged(stmt.inserted))
-    module = postgresql if dialect.name == "postgresql" else sqlite
-    stmt = module.insert(_blocks)
-    return stmt.on_conflict_do_update(
-        index_elements=["run_id", "key", "block"], set_=_merged(stmt.excluded)
-    )
+    return upserts.merge_statement(_blocks, dialect, ("run_id", "key", "block"), _merged)
 
 
 @functools.lru_cache(maxsize=1)
 def sqlite_blocks_on_conflict() -> str:
-    """The ``ON CONFLICT ... DO UPDATE SET ...`` clause of SQLite's block merge (`_merged`,
-    which binds no parameters), as SQL text for `ato.tracker.write.sqlite_batch.blocks_sql`."""
-    dialect = sqlite.dialect()
-    upsert = str(_merge_statement(dialect).compile(dialect=dialect))
-    return upsert[upsert.index("ON CONFLICT") :]
+    """The ``ON CONFLICT`` clause of SQLite's block merge, for
+    `ato.tracker.write.sqlite_batch.blocks_sql` (`_merged` binds no parameters)."""
+    return upserts.sqlite_on_conflict(_merge_statement(sqlite.dialect()))
 
 
 def _merged(new: Any) -> dict[str, Any]:
