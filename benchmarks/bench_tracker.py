@@ -48,15 +48,8 @@ def config(db: Path, project: str = "bench") -> dict:
 
 
 def ato_write(db: Path, n: int) -> float:
-    logger = SQLLogger(config(db))
-    logger.run()
-    start = time.perf_counter()
-    for step in range(n):
-        logger.log_metric("loss", step * 0.5, step)
-    logger.flush()
-    elapsed = time.perf_counter() - start
-    logger.finish()
-    return elapsed
+    """Seconds for ``SQLLogger.log_metric`` of ``n`` values into the SQLite file ``db``."""
+    return ato_write_url(f"sqlite:///{db}", n)
 
 
 def raw_write(db: Path, n: int, batch: int = 5000) -> float:
