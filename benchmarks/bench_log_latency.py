@@ -1,11 +1,13 @@
 """How long one ``SQLLogger.log_metric`` call blocks the training loop (issue 30).
 
 A loop logs ``N`` values into a healthy SQLite file (default settings: batches of 5,000 rows)
-and times every call on its own. Printed: p50, p99 and the worst call, next to the same loop
-appending to a plain list (the floor), and the rate until the rows are durable. On a loaded machine the floor's own worst call
-shows how long the scheduler alone stalls a thread. Goal: the
-worst call <= 1 ms while the database is healthy (the batch is written by the flush thread,
-never by the caller).
+and times every call on its own. Printed: p50, p99 and the worst call, next to two floors: the
+same loop appending to a plain list, and appending to a list while a plain thread writes each
+5,000 rows to SQLite with ``sqlite3.executemany`` (what any in-process background writer costs
+the loop: the thread's turns holding the GIL). On a loaded machine the floors' own worst calls
+show how long the scheduler alone stalls a thread. Also the rate until the rows are durable.
+Goal: the worst call <= 1 ms while the database is healthy (the batch is written by the flush
+thread, never by the caller).
 
 Usage: python benchmarks/bench_log_latency.py [--quick]
 """
@@ -14,7 +16,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import queue
+import sqlite3
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -55,6 +60,37 @@ def floor(n: int) -> list[int]:
     return calls
 
 
+def thread_floor(n: int, db: Path, batch: int = 5_000) -> list[int]:
+    """The list-append loop while a plain thread stores every ``batch`` rows with
+    ``executemany`` and a commit: the stalls a background writer thread causes by itself."""
+    batches: queue.Queue[list[tuple[str, float, int]] | None] = queue.Queue()
+
+    def write() -> None:
+        con = sqlite3.connect(db)
+        con.execute("CREATE TABLE m (key TEXT, value REAL, step INTEGER)")
+        while (rows := batches.get()) is not None:
+            con.executemany("INSERT INTO m VALUES (?, ?, ?)", rows)
+            con.commit()
+        con.close()
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    clock = time.perf_counter_ns
+    sink: list[tuple[str, float, int]] = []
+    calls: list[int] = []
+    for step in range(n):
+        before = clock()
+        sink.append(("loss", step * 0.5, step))
+        if len(sink) == batch:
+            batches.put(sink)
+            sink = []
+        calls.append(clock() - before)
+    batches.put(sink)
+    batches.put(None)
+    writer.join()
+    return calls
+
+
 def _quantile(values: list[int], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1e3
@@ -68,10 +104,16 @@ def main() -> None:
     logging.disable(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="ato-bench-latency-") as name:
         calls, elapsed = latencies(n, Path(name) / "latency.db")
+        threaded = thread_floor(n, Path(name) / "floor.db")
     base = floor(n)
     print(f"log_metric into SQLite, {n:,} calls, each timed (microseconds):")
     print(f"  {'':<22}{'p50':>10}{'p99':>10}{'p99.99':>10}{'max':>12}{'> 1 ms':>8}")
-    for label, values in (("log_metric", calls), ("list.append (floor)", base)):
+    rows = (
+        ("log_metric", calls),
+        ("list.append (floor)", base),
+        ("+ sqlite3 thread", threaded),
+    )
+    for label, values in rows:
         cells = [_quantile(values, q) for q in (0.5, 0.99, 0.9999)]
         slow = sum(value > 1_000_000 for value in values)
         print(
