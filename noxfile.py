@@ -412,6 +412,7 @@ MUTATION_TARGETS: dict[str, list[str]] = {
         "src/ato/hyperopt/hyperband.py",
         "src/ato/hyperopt/space.py",
         "src/ato/hyperopt/schedules.py",
+        "src/ato/hyperopt/rung_ranking.py",
         "src/ato/hyperopt/samplers.py",
     ],
 }
