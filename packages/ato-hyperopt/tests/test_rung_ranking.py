@@ -62,3 +62,17 @@ def test_rung_ranking_answers_as_a_sorted_list(
         assert len(ranking) == len(reference.keys)
         assert ranking.promotable() == reference.promotable()
         assert ranking.best() == reference.best()
+
+
+def test_rankings_of_the_same_results_are_equal_whatever_their_order() -> None:
+    keys = [(0.5, 0), (-1.0, 1), (2.0, 2), (0.0, 3), (1.0, 4)]
+    forward, backward, other = RungRanking(2), RungRanking(2), RungRanking(2)
+    for key in keys:
+        forward.add(key, waiting=True)
+    for key in reversed(keys):
+        backward.add(key, waiting=True)
+    for key in keys:
+        other.add(key, waiting=key[1] != 3)
+    assert forward == backward
+    assert forward != other  # trial 3 is not waiting there
+    assert forward != RungRanking(3)

@@ -44,6 +44,16 @@ class RungRanking:
     def __len__(self) -> int:
         return len(self._top) + len(self._rest)
 
+    def __eq__(self, other: object) -> bool:
+        """The same keys, the same of them waiting, whatever order they came in; O(n log n)."""
+        if not isinstance(other, RungRanking):
+            return NotImplemented
+        return self.eta == other.eta and self._contents() == other._contents()
+
+    def _contents(self) -> tuple[list[Key], list[Key]]:
+        keys = sorted([*map(_negated, self._top), *self._rest])
+        return keys, sorted(self._waiting)
+
     def add(self, key: Key, waiting: bool) -> None:
         """Rank a new result ``key``; ``waiting``: it may be promoted later. O(log n)."""
         if self._top and key < _negated(self._top[0]):
