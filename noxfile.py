@@ -374,6 +374,7 @@ def bench(session: nox.Session) -> None:
         TORCH,
         "numpy",  # torch.distributed object collectives (bench_hyperopt) need it
         *["mlflow-skinny", "alembic", "optuna"],  # peers: bench_tracker, bench_hyperopt
+        *["trackio", "aim", "wandb"],  # bench_tracker's write peers (tracker_peers.py)
         *["psycopg[binary]>=3.1", "PyMySQL>=1.1"],  # bench_shared_search's servers
         "httpx",  # bench_dashboard's HTTP client
         "psycopg[binary]>=3.1",  # PostgreSQL: bench_tracker, bench_series, bench_dashboard
@@ -383,6 +384,7 @@ def bench(session: nox.Session) -> None:
         *["lightning", "transformers", "accelerate>=1.1", "keras", "xgboost-cpu", "lightgbm"],
     )
     session.env["KERAS_BACKEND"] = "torch"
+    session.env["WANDB_MODE"] = "offline"  # W&B as a peer: no login, no network
     results = pathlib.Path(session.create_tmp()) / "goals.jsonl"
     results.unlink(missing_ok=True)
     session.env["ATO_BENCH_RESULTS"] = str(results)  # each script's goal rows
@@ -412,6 +414,7 @@ MUTATION_TARGETS: dict[str, list[str]] = {
         "src/ato/hyperopt/hyperband.py",
         "src/ato/hyperopt/space.py",
         "src/ato/hyperopt/schedules.py",
+        "src/ato/hyperopt/rung_ranking.py",
         "src/ato/hyperopt/samplers.py",
     ],
 }

@@ -67,7 +67,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="100 -> 1,000 trials")
     args = parser.parse_args()
     sizes = [100, 300, 1_000] if args.quick else [100, 300, 1_000, 3_000, 10_000]
-    costs = {n: min(per_evaluation_us(n, seed) for seed in range(REPEATS)) for n in sizes}
+    samples: dict[int, list[float]] = {n: [] for n in sizes}
+    for seed in range(REPEATS):  # sizes interleaved: a spell of load weighs on each alike
+        for n in sizes:
+            samples[n].append(per_evaluation_us(n, seed))
+    costs = {n: min(values) for n, values in samples.items()}
     print(f"ASHASchedule (R=81, eta=3, {WORKERS} workers): scheduling cost per evaluation")
     for n, cost in costs.items():
         print(f"  {n:>7,} trials: {cost:8.1f} us")

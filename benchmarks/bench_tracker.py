@@ -17,8 +17,12 @@
    Best-run query: ``search_runs(order_by=["metrics.acc DESC"], max_results=1)`` against
    ``find_best_run`` on a smaller dataset populated identically for both (MLflow ranks by each
    run's latest value, ato by the best value in the history).
+5. Peers Trackio, Aim and W&B (offline), each where it installs (see ``tracker_peers``): the
+   same rows logged until durable, on a smaller N (each peer spends 0.1-1 ms a call) with ato
+   on the same N, interleaved; the rate, ato / peer, and how long each log call blocks the
+   caller (mean, p50, p99, max). Goal: ato's durable rate at least each peer's.
 
-Usage: python benchmarks/bench_tracker.py [--quick] [--writes]
+Usage: python benchmarks/bench_tracker.py [--quick] [--writes | --peers]
 """
 
 from __future__ import annotations
@@ -31,10 +35,13 @@ import statistics
 import tempfile
 import time
 from datetime import datetime, timezone
+from importlib import metadata
 from pathlib import Path
 
 from sqlalchemy import create_engine
 from timing import median_ms, record_goal
+from tracker_peers import PEERS, close_wandb, timed
+from tracker_peers import ato as ato_writer
 
 from ato.tracker import SQLFinder, SQLLogger
 from ato.tracker.storage.database import dispose_engines
@@ -191,6 +198,8 @@ def bench_queries(tmp: Path, runs: int, per_run: int) -> None:
     raw = median_ms(lambda: con.execute(raw_sql).fetchone())
     print(f"find_best_run over {runs * per_run:,} rows (median, incl. loading the run):")
     print(f"  mode=max : {best_max:8.2f} ms   mode=min : {best_min:8.2f} ms   (target <= 50 ms)")
+    for mode, ms in (("max", best_max), ("min", best_min)):
+        record_goal(f"find_best_run mode={mode}, {runs * per_run:,} rows", ms, 50, "ms")
     print(f"  raw SQL MAX over the project (value only): {raw:8.3f} ms")
     light = median_ms(lambda: finder.get_runs_in_project("bench", with_metrics=False), 5)
     print(f"get_runs_in_project, {runs:,} runs, with_metrics=False: {light:8.1f} ms")
@@ -259,6 +268,61 @@ def bench_mlflow_write(tmp: Path, n: int, n_per_row: int, repeats: int, ato_rate
     print(f"  {f'log_batch x {MLFLOW_MAX_BATCH:,}, {n:,} rows':<33}: {batch:12,.0f} metrics/s")
     print(f"  ratio ato / MLflow log_metric    : {ato_rate / per_row:12.1f}")
     print(f"  ratio ato / MLflow log_batch     : {ato_rate / batch:12.1f}")
+    record_goal("MLflow log_batch rate / ato durable write rate", batch / ato_rate, 1.0)
+
+
+def _peer_runs(
+    tmp: Path, n: int, repeats: int
+) -> tuple[dict[str, list[float]], dict[str, list[int]]]:
+    """Seconds until durable per repetition and every call's nanoseconds, per tracker that
+    ran (ato first, then each peer, interleaved); a peer that fails is left out, saying why."""
+    seconds: dict[str, list[float]] = {"ato": []}
+    calls: dict[str, list[int]] = {"ato": []}
+    left_out: set[str] = set()
+    for index in range(repeats):
+        for name, make in (("ato", ato_writer), *PEERS.items()):
+            if name in left_out:
+                continue
+            try:
+                took, each = timed(make(tmp, index), n)
+            except Exception as error:  # a peer not installed, not importable, or failing
+                if name == "ato":
+                    raise
+                print(f"  peer {name}: left out ({type(error).__name__}: {error})")
+                left_out.add(name)
+                continue
+            seconds.setdefault(name, []).append(took)
+            calls.setdefault(name, []).extend(each)
+    close_wandb()
+    return seconds, calls
+
+
+def _version(name: str) -> str:
+    return "" if name == "ato" else metadata.version(name)
+
+
+def bench_peer_writes(tmp: Path, n: int, repeats: int) -> None:
+    print(f"\npeers: write {n:,} metrics until durable (median of {repeats}, interleaved),")
+    print("and how long each log call blocks the caller (microseconds):")
+    seconds, calls = _peer_runs(tmp, n, repeats)
+    rates = {name: n / statistics.median(values) for name, values in seconds.items()}
+    print(
+        f"  {'tracker':<16}{'metrics/s':>11}{'ato/peer':>10}"
+        f"{'mean':>9}{'p50':>9}{'p99':>9}{'max':>10}"
+    )
+    for name, rate in rates.items():
+        ordered = sorted(calls[name])
+        mean, p50 = statistics.fmean(ordered) / 1e3, ordered[len(ordered) // 2] / 1e3
+        p99, worst = ordered[int(0.99 * len(ordered))] / 1e3, ordered[-1] / 1e3
+        label = f"{name} {_version(name)}".strip()
+        print(
+            f"  {label:<16}{rate:>11,.0f}{rates['ato'] / rate:>10.1f}"
+            f"{mean:>9.1f}{p50:>9.1f}{p99:>9.1f}{worst:>10.1f}"
+        )
+        if name != "ato":
+            record_goal(
+                f"{name} durable write rate / ato's ({n:,} metrics)", rate / rates["ato"], 1.0
+            )
 
 
 def mlflow_populate(tmp: Path, runs: int, per_run: int):
@@ -309,18 +373,25 @@ def bench_mlflow_search(tmp: Path, runs: int, per_run: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
-    parser.add_argument("--writes", action="store_true", help="only the write rates (section 1)")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--writes", action="store_true", help="only the write rates (section 1)")
+    only.add_argument("--peers", action="store_true", help="only the peers' writes (section 5)")
     args = parser.parse_args()
     n, repeats, runs, per_run = (20_000, 1, 100, 1000) if args.quick else (200_000, 3, 1000, 1000)
     n_per_row, peer_runs = (200, 20) if args.quick else (2_000, 100)
+    peer_n = 2_000 if args.quick else 20_000
     for name in ("mlflow", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="ato-bench-tracker-") as tmp:
+        if args.peers:
+            bench_peer_writes(Path(tmp), peer_n, repeats)
+            return
         ato_rate = bench_write(Path(tmp), n, repeats)
         bench_write_postgres(n, repeats)
         if args.writes:
             return
         bench_mlflow_write(Path(tmp), n, n_per_row, repeats, ato_rate)
+        bench_peer_writes(Path(tmp), peer_n, repeats)
         bench_queries(Path(tmp), runs, per_run)
         bench_mlflow_search(Path(tmp), peer_runs, per_run)
         dispose_engines()

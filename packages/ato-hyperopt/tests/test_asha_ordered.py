@@ -1,4 +1,4 @@
-"""ASHA keeps each rung's results in sorted lists updated on every report (issue 30): its
+"""ASHA ranks each rung's results incrementally (heaps split at the top 1 / eta, issue 30): its
 decisions are those of the straightforward rule of Li et al. (MLSys 2020, Algorithm 2) that
 re-sorts every rung on every request, over many random runs of jobs, workers and metrics."""
 

@@ -63,7 +63,7 @@ def _state(replica: _Replica) -> tuple[Any, ...]:
     )
     if replica.asha:
         s = search.schedule
-        return (*common, s.results, s.promoted, s.started, s.running, s._ranked, s._waiting)
+        return (*common, s.results, s.promoted, s.started, s.running, s._ranking)
     streams = [(t.number, t.batch, t.jobs, t.metrics, t.over) for t in replica.streams]
     return (*common, streams)
 

@@ -23,7 +23,6 @@ MO-ASHA (Schmucker et al., 2021).
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Generator
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from .checks import check_positive_int
 from .errors import SearchSettingError
 from .metric import rank_key
 from .objectives import Metric, Score, rank_scores
+from .rung_ranking import RungRanking
 from .samplers import COMPLETED, CONTINUE, STOPPED
 
 __all__ = [
@@ -475,10 +475,7 @@ class ASHASchedule:
         """Forget every result (the search calls it when it starts)."""
         self.results: list[dict[int, Metric]] = [{} for _ in self.rung_budgets]
         self.promoted: list[set[int]] = [set() for _ in self.rung_budgets]
-        # Per rung, sorted (rank_key, trial) pairs: of every result, and of the results that
-        # may still be promoted (not promoted yet, finite metric).
-        self._ranked: list[list[tuple[float, int]]] = [[] for _ in self.rung_budgets]
-        self._waiting: list[list[tuple[float, int]]] = [[] for _ in self.rung_budgets]
+        self._ranking = [RungRanking(self.eta) for _ in self.rung_budgets]
         # Per rung, with several objectives: the scores in NSGA-II order (None: stale).
         self._score_order: list[list[tuple[int, Score]] | None] = [None for _ in self.rung_budgets]
         self.started = 0
@@ -498,7 +495,7 @@ class ASHASchedule:
     def promotable(self, rung: int) -> int | None:
         """The best not-yet-promoted trial of ``rung`` within its top ``floor(n / eta)``
         (never one with an infinite metric): the best waiting trial, if its rank among the
-        ``n`` results is below ``floor(n / eta)``; O(log n). With scores, the first trial in
+        ``n`` results is below ``floor(n / eta)``; O(1). With scores, the first trial in
         NSGA-II order that is among the top ``floor(n / eta)``, completed and not promoted
         (MO-ASHA's NSGA-II selection); O(n^2)."""
         scored = self._scored(rung)
@@ -506,10 +503,7 @@ class ASHASchedule:
             top = scored[: len(scored) // self.eta]
             waiting_ = [t for t, m in top if t not in self.promoted[rung] and m.completed]
             return waiting_[0] if waiting_ else None
-        waiting, ranked = self._waiting[rung], self._ranked[rung]
-        if not waiting or bisect.bisect_left(ranked, waiting[0]) >= len(ranked) // self.eta:
-            return None
-        return waiting[0][1]
+        return self._ranking[rung].promotable()
 
     def _scored(self, rung: int) -> list[tuple[int, Score]]:
         """The scores of ``rung`` in NSGA-II order (computed once per new result)."""
@@ -537,8 +531,7 @@ class ASHASchedule:
             trial = self.promotable(k)
             if trial is not None:
                 self.promoted[k].add(trial)
-                if self._waiting[k]:  # the promoted trial is the best waiting one
-                    del self._waiting[k][0]
+                self._ranking[k].promote(trial)
                 return self._launch(
                     Job(trial, k + 1, self.rung_budgets[k + 1], self.rung_budgets[k])
                 )
@@ -572,19 +565,13 @@ class ASHASchedule:
             self.results[rung][trial] = metric
             self._score_order[rung] = None
             return
-        results, ranked, waiting = self.results[rung], self._ranked[rung], self._waiting[rung]
+        results, ranking = self.results[rung], self._ranking[rung]
         earlier = results.get(trial)
         if earlier is not None and not isinstance(earlier, Score):
-            old = (rank_key(earlier, self._mode), trial)
-            del ranked[bisect.bisect_left(ranked, old)]
-            place = bisect.bisect_left(waiting, old)
-            if waiting[place : place + 1] == [old]:
-                del waiting[place]
+            ranking.discard((rank_key(earlier, self._mode), trial))
         results[trial] = metric
-        key = (rank_key(metric, self._mode), trial)
-        bisect.insort(ranked, key)
-        if trial not in self.promoted[rung] and not math.isinf(metric):
-            bisect.insort(waiting, key)
+        waiting = trial not in self.promoted[rung] and not math.isinf(metric)
+        ranking.add((rank_key(metric, self._mode), trial), waiting)
 
     def open_trials(self) -> dict[int, tuple[int, Metric]]:
         """``{trial id: (rung, metric)}`` of trials that never finished the top rung."""
@@ -600,6 +587,7 @@ class ASHASchedule:
             scored = self._scored(k)
             if scored:
                 return scored[0][0], k, self.rung_budgets[k]
-            if self._ranked[k]:
-                return self._ranked[k][0][1], k, self.rung_budgets[k]
+            best = self._ranking[k].best()
+            if best is not None:
+                return best[1], k, self.rung_budgets[k]
         return 0, -1, None
