@@ -23,7 +23,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from ..storage.engine import run_transaction
 from ..storage.models import MetricRecord
 from ..storage.values import store_value
-from . import fold, sqlite_batch
+from . import fold, postgres_batch, series_blocks, sqlite_batch
 from .rows import MetricRow
 
 _log = logging.getLogger("ato.tracker")
@@ -113,6 +113,18 @@ class MetricWriter:
 
         self.sqlite = dialect.name == "sqlite"
         self.mysql = dialect.name in ("mysql", "mariadb")
+        # PostgreSQL through psycopg 3 copies the batch into a staging table (other drivers
+        # have no COPY this code can reach, and keep the executemany below).
+        self.copy = dialect.name == "postgresql" and dialect.driver == "psycopg"
+        staged = postgres_batch if self.copy else sqlite_batch
+        self.staged_folds = (
+            (
+                staged.fold_sql(fold.on_conflict(dialect)),
+                staged.blocks_sql(series_blocks.blocks_on_conflict(dialect)),
+            )
+            if self.sqlite or self.copy
+            else ()
+        )
 
     def write(self, conn: Connection, rows: list[MetricRow], writer_id: int) -> None:
         """Insert ``rows`` (`MetricRow` tuples) of writer ``writer_id`` on ``conn``,
@@ -124,9 +136,12 @@ class MetricWriter:
         if self.sqlite:  # the buffered tuples go to the driver as they are
             conn.exec_driver_sql(sqlite_batch.STAGING)
             sqlite_batch.stage(conn, rows)
-            result = conn.exec_driver_sql(sqlite_batch.insert_sql(writer_id))
-            fold.fold_staged(conn, rows, result.rowcount)
+            self._store_staged(conn, rows, sqlite_batch.insert_sql(writer_id))
             conn.exec_driver_sql(sqlite_batch.CLEAR_STAGED)
+            return
+        if self.copy:  # so do they here, by COPY; the staging table empties at commit
+            postgres_batch.stage(conn, rows)
+            self._store_staged(conn, rows, postgres_batch.insert_sql(writer_id))
             return
         stored_before = _stored_already(conn, rows, writer_id) if self.mysql else 0
         convert = self.convert_time
@@ -146,6 +161,11 @@ class MetricWriter:
         # MySQL drivers count a duplicate as a changed row, hence the locking read before.
         stored = len(rows) - stored_before if self.mysql else result.rowcount
         fold.fold(conn, rows, stored)
+
+    def _store_staged(self, conn: Connection, rows: list[MetricRow], insert_sql: str) -> None:
+        """Move the staged ``rows`` into ``metrics`` by ``insert_sql`` and fold the batch."""
+        result = conn.exec_driver_sql(insert_sql)
+        fold.fold_staged(conn, rows, result.rowcount, self.staged_folds)
 
 
 def _stored_already(conn: Connection, rows: list[MetricRow], writer_id: int) -> int:
