@@ -140,6 +140,7 @@ class MetricWriter:
             conn.exec_driver_sql(sqlite_batch.CLEAR_STAGED)
             return
         if self.copy:  # so do they here, by COPY; the staging table empties at commit
+            conn.exec_driver_sql(postgres_batch.STAGING)
             postgres_batch.stage(conn, rows)
             self._store_staged(conn, rows, postgres_batch.insert_sql(writer_id))
             return

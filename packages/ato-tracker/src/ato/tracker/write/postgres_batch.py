@@ -41,15 +41,14 @@ COPY_TYPES = ("int8", "text", "float8", "int8", "float8", "int8")
 
 
 def stage(conn: Connection, rows: Sequence[MetricRow]) -> None:
-    """Create the staging table if this session has none and copy ``rows`` into it, inside
-    ``conn``'s transaction (``conn`` must run on psycopg 3).
+    """Copy ``rows`` into the staging table (made by `STAGING`), inside ``conn``'s
+    transaction (``conn`` must run on psycopg 3).
 
     Raises:
         sqlalchemy.exc.DBAPIError: the server refused the copy (its data, e.g. a NUL in a key:
             `sqlalchemy.exc.DataError`) or the connection failed (then invalidated, as
             SQLAlchemy does for its own statements).
     """
-    conn.exec_driver_sql(STAGING)
     driver = conn.connection.driver_connection
     try:
         with driver.cursor() as cursor, cursor.copy(COPY) as copy:  # type: ignore[union-attr]
