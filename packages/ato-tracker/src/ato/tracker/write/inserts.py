@@ -5,7 +5,10 @@ Every row carries its writer's random id and its own sequence number; the ``metr
 a unique index on ``(run_id, writer, seq)`` and the insert skips rows already stored (``ON
 CONFLICT DO NOTHING`` on SQLite and PostgreSQL, a no-op ``ON DUPLICATE KEY UPDATE`` on
 MySQL/MariaDB, which unlike ``INSERT IGNORE`` keeps rejecting bad data). A batch the database
-refuses for its data is split in halves until the refused rows are isolated.
+refuses for its data is split in halves until the refused rows are isolated. SQLite
+(`ato.tracker.write.sqlite_batch`) and PostgreSQL through psycopg 3
+(`ato.tracker.write.postgres_batch`) stage a batch and store and fold it in SQL; the other
+drivers get one ``executemany``.
 """
 
 from __future__ import annotations
@@ -82,12 +85,14 @@ def _write_once(
 
 
 class MetricWriter:
-    """Writes metric rows exactly once with the driver's ``executemany`` for one SQL dialect.
+    """Writes metric rows exactly once for one SQL dialect: staged (SQLite; PostgreSQL through
+    psycopg 3, by ``COPY``), else with the driver's ``executemany``.
 
     Timestamps are converted the way `ato.tracker.storage.models.UTCDateTime` would: an aware
     UTC ``datetime`` for PostgreSQL and a naive UTC one for MySQL; on SQLite the insert
     statement itself makes the exact text SQLAlchemy's SQLite ``DATETIME`` stores
-    (``YYYY-MM-DD HH:MM:SS.ffffff``, see `ato.tracker.write.sqlite_batch`). Values become
+    (``YYYY-MM-DD HH:MM:SS.ffffff``, see `ato.tracker.write.sqlite_batch`), on PostgreSQL
+    through psycopg 3 the ``timestamptz`` (see `ato.tracker.write.postgres_batch`). Values become
     ``(value, value_class)`` pairs (see `ato.tracker.storage.values`).
 
     Args:
