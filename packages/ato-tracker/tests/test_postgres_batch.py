@@ -4,9 +4,11 @@ executemany path give the same metric rows, summaries and series blocks, exactly
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import sys
+import types
 from datetime import datetime, timezone
 from typing import Any
 
@@ -239,3 +241,162 @@ def test_a_copy_on_a_lost_connection_raises_a_dbapi_error_and_invalidates_it(pos
             postgres_batch.stage(conn, [(run_id, "loss", 1.0, 0, T0, 1)])
         assert caught.value.connection_invalidated and conn.invalidated
         assert caught.value.statement == postgres_batch.COPY
+
+
+# Without a server (the mutation run has none): what `stage` hands psycopg, and the SQL text.
+
+
+class _Copy:
+    def __init__(self, fail: BaseException | None) -> None:
+        self.types: Any = None
+        self.rows: list[Any] = []
+        self.fail = fail
+
+    def set_types(self, types: Any) -> None:
+        self.types = types
+
+    def write_row(self, row: Any) -> None:
+        if self.fail is not None:
+            raise self.fail
+        self.rows.append(row)
+
+
+class _Driver:
+    """A psycopg connection's part `stage` uses: ``cursor().copy(sql)``, context managers."""
+
+    def __init__(self, fail: BaseException | None = None) -> None:
+        self.copies: list[tuple[str, _Copy]] = []
+        self.fail = fail
+
+    def cursor(self) -> Any:
+        return contextlib.nullcontext(self)
+
+    def copy(self, sql: str) -> Any:
+        self.copies.append((sql, _Copy(self.fail)))
+        return contextlib.nullcontext(self.copies[-1][1])
+
+
+class _DriverError(Exception):
+    pass
+
+
+class _Conn:
+    def __init__(self, driver: _Driver, disconnect: bool) -> None:
+        self.connection = types.SimpleNamespace(driver_connection=driver)
+        self.dialect = types.SimpleNamespace(
+            loaded_dbapi=types.SimpleNamespace(Error=_DriverError),
+            dbapi_exception_translation_map={},
+            is_disconnect=lambda error, connection, cursor: (
+                disconnect and connection is driver and cursor is None
+            ),
+        )
+        self.invalidated_by: list[BaseException] = []
+
+    def invalidate(self, error: BaseException) -> None:
+        self.invalidated_by.append(error)
+
+
+def test_stage_copies_the_buffered_tuples_as_they_are_in_binary_with_their_types():
+    rows = [(1, "loss", NAN, None, 1.5, 7), (2, "acc", -INF, -3, 2.5, 8)]
+    driver = _Driver()
+    conn = _Conn(driver, disconnect=False)
+    postgres_batch.stage(conn, rows)  # type: ignore[arg-type]
+    [(sql, copy)] = driver.copies
+    assert sql == (
+        "COPY pg_temp.ato_staged_metrics (run_id, key, value, step, unix_time, seq) "
+        "FROM STDIN (FORMAT BINARY)"
+    )
+    assert copy.types == ("int8", "text", "float8", "int8", "float8", "int8")
+    assert copy.rows == rows and all(a is b for a, b in zip(copy.rows, rows, strict=True))
+    assert conn.invalidated_by == []
+
+
+@pytest.mark.parametrize("disconnect", [False, True])
+def test_a_driver_error_in_the_copy_becomes_sqlalchemys_and_a_lost_connection_invalid(
+    disconnect: bool,
+):
+    failure = _DriverError("boom")
+    conn = _Conn(_Driver(fail=failure), disconnect=disconnect)
+    with pytest.raises(DBAPIError) as caught:
+        postgres_batch.stage(conn, [(1, "loss", 1.0, 0, 1.0, 1)])  # type: ignore[arg-type]
+    assert caught.value.orig is failure and caught.value.__cause__ is failure
+    assert caught.value.statement == postgres_batch.COPY and caught.value.params is None
+    assert caught.value.connection_invalidated is disconnect
+    assert conn.invalidated_by == ([failure] if disconnect else [])
+
+
+def test_an_error_outside_the_driver_passes_through_stage_unchanged():
+    conn = _Conn(_Driver(fail=OverflowError("int too big")), disconnect=True)
+    with pytest.raises(OverflowError):
+        postgres_batch.stage(conn, [(1, "loss", 1.0, 0, 1.0, 1)])  # type: ignore[arg-type]
+    assert conn.invalidated_by == []
+
+
+BIG_SQL = "CAST(1.7976931348623157e+308 AS DOUBLE PRECISION)"
+NAN_SQL = "CAST('NaN' AS DOUBLE PRECISION)"
+
+
+def test_the_value_encoding_in_sql_tests_nan_first_then_beyond_the_largest_double():
+    """PostgreSQL's NaN equals NaN and ranks above every number: it must be tested first."""
+    assert postgres_batch.stored_value("v") == (
+        f"CASE WHEN v = {NAN_SQL} THEN NULL WHEN v > {BIG_SQL} THEN {BIG_SQL} "
+        f"WHEN v < -{BIG_SQL} THEN -{BIG_SQL} ELSE v END"
+    )
+    assert postgres_batch.value_class("v") == (
+        f"CASE WHEN v = {NAN_SQL} THEN 1 WHEN v > {BIG_SQL} THEN 2 "
+        f"WHEN v < -{BIG_SQL} THEN 3 ELSE 0 END"
+    )
+
+
+def test_the_time_in_sql_is_whole_seconds_plus_microseconds_rounded_like_python():
+    assert postgres_batch.timestamp("t") == (
+        "(to_timestamp(trunc(t)) + round((t - trunc(t)) * 1000000) * INTERVAL '1 microsecond')"
+    )
+
+
+def test_the_move_into_metrics_keeps_write_order_and_skips_stored_rows():
+    sql = postgres_batch.insert_sql(42)
+    assert sql.startswith(
+        "INSERT INTO metrics (run_id, key, value, value_class, step, timestamp, writer, seq) "
+        f"SELECT run_id, key, {postgres_batch.stored_value('value')}, "
+        f"{postgres_batch.value_class('value')}, step, {postgres_batch.timestamp('unix_time')}"
+        ", 42, seq FROM pg_temp.ato_staged_metrics ORDER BY ord "
+    )
+    assert sql.endswith("ON CONFLICT (run_id, writer, seq) DO NOTHING")
+
+
+def test_the_folds_group_the_staged_rows_and_end_with_their_merge_clause():
+    fold_sql = postgres_batch.fold_sql("ON CONFLICT (x) DO NOTHING")
+    assert fold_sql.endswith(
+        "max(ord) AS last_row FROM pg_temp.ato_staged_metrics GROUP BY run_id, key) AS g "
+        "JOIN pg_temp.ato_staged_metrics AS s ON s.ord = g.last_row ON CONFLICT (x) DO NOTHING"
+    )
+    kind = postgres_batch.value_class("value")
+    assert f"max(CASE WHEN {kind} = 2 THEN 1 ELSE 0 END) AS pos_inf, " in fold_sql
+    assert f"max(CASE WHEN {kind} = 3 THEN 1 ELSE 0 END) AS neg_inf, " in fold_sql
+    blocks_sql = postgres_batch.blocks_sql("ON CONFLICT (y) DO NOTHING")
+    value = postgres_batch.stored_value("value")
+    assert blocks_sql == (
+        "INSERT INTO metric_series_lod (run_id, key, block, value_count, nan_count, "
+        f"min_value, max_value) SELECT run_id, key, step >> 6, count(*), count(*) - "
+        f"count({value}), min({value}), max({value}) FROM pg_temp.ato_staged_metrics "
+        "WHERE step IS NOT NULL GROUP BY run_id, key, step >> 6 ON CONFLICT (y) DO NOTHING"
+    )
+
+
+def test_the_staging_table_empties_at_commit_and_orders_rows_as_copied():
+    assert postgres_batch.STAGING.startswith("CREATE TEMP TABLE IF NOT EXISTS ato_staged_metrics ")
+    assert "ord BIGINT GENERATED ALWAYS AS IDENTITY, " in postgres_batch.STAGING
+    assert postgres_batch.STAGING.endswith(" ON COMMIT DELETE ROWS")
+
+
+def test_only_psycopg_3_copies_and_its_folds_use_postgresqls_merge_clauses():
+    from sqlalchemy.engine import make_url
+
+    writer = MetricWriter(make_url("postgresql+psycopg://").get_dialect()())
+    assert writer.copy
+    fold_sql, blocks_sql = writer.staged_folds
+    assert fold_sql.startswith("INSERT INTO metric_summaries ") and "pg_temp." in fold_sql
+    assert fold_sql.endswith("last_timestamp = excluded.last_timestamp")
+    assert blocks_sql.startswith("INSERT INTO metric_series_lod ") and "pg_temp." in blocks_sql
+    assert "ON CONFLICT (run_id, key, block) DO UPDATE SET value_count = " in blocks_sql
