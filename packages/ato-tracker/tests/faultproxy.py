@@ -188,6 +188,14 @@ class FaultProxy:
             link.drop_next_reply = True
 
 
+def commit_statement(url: str) -> bytes:
+    """The bytes on the wire of ``url``'s server that only a client's ``COMMIT`` statement
+    holds, for `FaultProxy.drop_reply_to` and `FaultProxy.pause_on`: PostgreSQL ends a query's
+    text with NUL, MySQL's COM_QUERY puts its command byte 0x03 before it. A statement that
+    merely names the word (``ON COMMIT DELETE ROWS``) does not match."""
+    return b"COMMIT\x00" if make_url(url).get_backend_name() == "postgresql" else b"\x03COMMIT"
+
+
 def wait_until(condition: Any, timeout: float = 10.0) -> bool:
     """Poll ``condition()`` every 20 ms until it is true or ``timeout`` seconds passed."""
     deadline = time.monotonic() + timeout

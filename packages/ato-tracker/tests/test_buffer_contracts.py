@@ -846,7 +846,9 @@ def folds(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, list[Any], int]]:
 def test_postgresql_gets_named_parameters_with_aware_utc_times_and_encoded_values(
     folds: list[tuple[Any, list[Any], int]],
 ) -> None:
-    writer = MetricWriter(_dialect("postgresql+psycopg://"))
+    """Through a driver other than psycopg 3 (which copies, see test_postgres_batch)."""
+    writer = MetricWriter(_dialect("postgresql+psycopg2://"))
+    assert not writer.copy and writer.staged_folds == ()
     driver = Driver(rowcount=3)  # one of the rows was stored before
     writer.write(driver, ROWS, 77)  # type: ignore[arg-type]
     [(sql, params)] = driver.calls

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from faultproxy import commit_statement
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
@@ -81,7 +82,7 @@ def test_a_hung_server_never_blocks_log_metric_and_flush_is_time_bounded(
     {
         "pause": fault_proxy.pause,
         "pause_on_insert": lambda: fault_proxy.pause_on(b"INSERT"),
-        "pause_on_commit": lambda: fault_proxy.pause_on(b"COMMIT"),
+        "pause_on_commit": lambda: fault_proxy.pause_on(commit_statement(server_db_url)),
     }[fault]()
     latencies: list[float] = []
 
@@ -137,7 +138,7 @@ def test_a_lost_commit_reply_stores_every_row_exactly_once(
     run_id = logger.run()
     for step in range(1000):
         logger.log_metric("loss", step / 1000, step)
-    fault_proxy.drop_reply_to(b"COMMIT", times=drops)
+    fault_proxy.drop_reply_to(commit_statement(server_db_url), times=drops)
     for _ in range(drops + 1):  # a flush retries once on a new connection, then raises
         try:
             logger.flush()
@@ -238,7 +239,8 @@ def test_rows_both_committed_and_spooled_are_stored_once(fault_proxy, server_db_
     run_id = logger.run()
     for step in range(1000):
         logger.log_metric("loss", 1.0, step)
-    fault_proxy.drop_reply_to(b"COMMIT", then_refuse=True)  # committed, then the server is gone
+    fault_proxy.drop_reply_to(commit_statement(server_db_url), then_refuse=True)  # committed,
+    # then the server is gone
     logger.finish()  # cannot reach the server: rows and the run's end go to the spool
     assert len(_stored(server_db_url, run_id)) == 1000
     fault_proxy.accept()

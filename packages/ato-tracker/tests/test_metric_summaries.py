@@ -424,7 +424,7 @@ def test_sqlites_fold_in_sql_equals_the_fold_in_python_of_the_other_backends(sql
 
 
 def test_sqlites_merge_clause_binds_no_parameters():
-    clause = fold._sqlite_on_conflict()
+    clause = fold.on_conflict(sqlite.dialect())
     assert clause.startswith("ON CONFLICT") and "?" not in clause
     assert (
         _assigned_columns(clause, "DO UPDATE SET")
@@ -452,7 +452,7 @@ def test_a_fold_merges_a_fully_stored_batch_recomputes_a_partial_one_and_skips_a
         if staged:
             conn.exec_driver_sql(sqlite_batch.STAGING)
             sqlite_batch.stage(conn, rows)
-            fold.fold_staged(conn, rows, stored)
+            fold.fold_staged(conn, rows, stored, MetricWriter(conn.dialect).staged_folds)
             conn.exec_driver_sql(sqlite_batch.CLEAR_STAGED)
         else:
             fold.fold(conn, rows, stored)

@@ -27,7 +27,8 @@ of the process becomes 1 (see `ato.tracker.write.exits`).
 The statement is compiled once per dialect; rows go to the driver's ``executemany`` as
 ready-made tuples, skipping SQLAlchemy's per-row parameter processing (on SQLite into a
 connection-private staging table, moved into ``metrics`` by one statement, see
-`ato.tracker.write.sqlite_batch`).
+`ato.tracker.write.sqlite_batch`; on PostgreSQL through psycopg 3 the same by one ``COPY``,
+see `ato.tracker.write.postgres_batch`).
 """
 
 from __future__ import annotations

@@ -33,14 +33,13 @@ from sqlalchemy import (
     select,
     tuple_,
 )
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 
 from ..storage.models import MetricRecord, MetricSummaryRecord
 from ..storage.values import DBL_MAX, NEG_INF, POS_INF, store_value
-from . import sqlite_batch, upserts
+from . import upserts
 from .rows import MetricRow
-from .series_blocks import fold_blocks, recompute_blocks, sqlite_blocks_on_conflict
+from .series_blocks import fold_blocks, recompute_blocks
 
 _summaries = cast(Table, MetricSummaryRecord.__table__)
 _metrics = cast(Table, MetricRecord.__table__)
@@ -60,21 +59,25 @@ def fold(conn: Connection, rows: Sequence[MetricRow], stored: int) -> None:
         recompute(conn, {(row[0], row[1]) for row in rows})
 
 
-def fold_staged(conn: Connection, rows: Sequence[MetricRow], stored: int) -> None:
-    """`fold` on SQLite, where ``rows`` are also staged in ``temp.ato_staged_metrics`` (see
-    `ato.tracker.write.sqlite_batch`): the summaries are computed and merged by one statement,
-    with no Python code per row, and so are the series' blocks."""
+def fold_staged(
+    conn: Connection, rows: Sequence[MetricRow], stored: int, folds: Sequence[str]
+) -> None:
+    """`fold` where ``rows`` are also staged in a table the ``folds`` read (the ``fold_sql``
+    and ``blocks_sql`` of `ato.tracker.write.sqlite_batch` or
+    `ato.tracker.write.postgres_batch`): the summaries are computed and merged by one
+    statement, with no Python code per row, and so are the series' blocks."""
     if stored == len(rows):
-        conn.exec_driver_sql(sqlite_batch.fold_sql(_sqlite_on_conflict()))
-        conn.exec_driver_sql(sqlite_batch.blocks_sql(sqlite_blocks_on_conflict()))
+        for statement in folds:
+            conn.exec_driver_sql(statement)
     elif stored:
         recompute(conn, {(row[0], row[1]) for row in rows})
 
 
-@functools.lru_cache(maxsize=1)
-def _sqlite_on_conflict() -> str:
-    """The ``ON CONFLICT`` clause of SQLite's merge (`_merged` binds no parameters)."""
-    return upserts.sqlite_on_conflict(_merge_statement(sqlite.dialect()))
+@functools.lru_cache(maxsize=8)
+def on_conflict(dialect: Dialect) -> str:
+    """The ``ON CONFLICT`` clause of the summaries' merge on SQLite or PostgreSQL, for a
+    staged batch's ``fold_sql`` (`_merged` binds no parameters)."""
+    return upserts.on_conflict(_merge_statement(dialect), dialect)
 
 
 def batch_summaries(rows: Iterable[MetricRow]) -> list[dict[str, Any]]:

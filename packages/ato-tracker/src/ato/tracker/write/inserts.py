@@ -5,7 +5,10 @@ Every row carries its writer's random id and its own sequence number; the ``metr
 a unique index on ``(run_id, writer, seq)`` and the insert skips rows already stored (``ON
 CONFLICT DO NOTHING`` on SQLite and PostgreSQL, a no-op ``ON DUPLICATE KEY UPDATE`` on
 MySQL/MariaDB, which unlike ``INSERT IGNORE`` keeps rejecting bad data). A batch the database
-refuses for its data is split in halves until the refused rows are isolated.
+refuses for its data is split in halves until the refused rows are isolated. SQLite
+(`ato.tracker.write.sqlite_batch`) and PostgreSQL through psycopg 3
+(`ato.tracker.write.postgres_batch`) stage a batch and store and fold it in SQL; the other
+drivers get one ``executemany``.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from ..storage.engine import run_transaction
 from ..storage.models import MetricRecord
 from ..storage.values import store_value
-from . import fold, sqlite_batch
+from . import fold, postgres_batch, series_blocks, sqlite_batch
 from .rows import MetricRow
 
 _log = logging.getLogger("ato.tracker")
@@ -82,12 +85,14 @@ def _write_once(
 
 
 class MetricWriter:
-    """Writes metric rows exactly once with the driver's ``executemany`` for one SQL dialect.
+    """Writes metric rows exactly once for one SQL dialect: staged (SQLite; PostgreSQL through
+    psycopg 3, by ``COPY``), else with the driver's ``executemany``.
 
     Timestamps are converted the way `ato.tracker.storage.models.UTCDateTime` would: an aware
     UTC ``datetime`` for PostgreSQL and a naive UTC one for MySQL; on SQLite the insert
     statement itself makes the exact text SQLAlchemy's SQLite ``DATETIME`` stores
-    (``YYYY-MM-DD HH:MM:SS.ffffff``, see `ato.tracker.write.sqlite_batch`). Values become
+    (``YYYY-MM-DD HH:MM:SS.ffffff``, see `ato.tracker.write.sqlite_batch`), on PostgreSQL
+    through psycopg 3 the ``timestamptz`` (see `ato.tracker.write.postgres_batch`). Values become
     ``(value, value_class)`` pairs (see `ato.tracker.storage.values`).
 
     Args:
@@ -113,6 +118,18 @@ class MetricWriter:
 
         self.sqlite = dialect.name == "sqlite"
         self.mysql = dialect.name in ("mysql", "mariadb")
+        # PostgreSQL through psycopg 3 copies the batch into a staging table (other drivers
+        # have no COPY this code can reach, and keep the executemany below).
+        self.copy = dialect.name == "postgresql" and dialect.driver == "psycopg"
+        staged = postgres_batch if self.copy else sqlite_batch
+        self.staged_folds = (
+            (
+                staged.fold_sql(fold.on_conflict(dialect)),
+                staged.blocks_sql(series_blocks.blocks_on_conflict(dialect)),
+            )
+            if self.sqlite or self.copy
+            else ()
+        )
 
     def write(self, conn: Connection, rows: list[MetricRow], writer_id: int) -> None:
         """Insert ``rows`` (`MetricRow` tuples) of writer ``writer_id`` on ``conn``,
@@ -124,9 +141,13 @@ class MetricWriter:
         if self.sqlite:  # the buffered tuples go to the driver as they are
             conn.exec_driver_sql(sqlite_batch.STAGING)
             sqlite_batch.stage(conn, rows)
-            result = conn.exec_driver_sql(sqlite_batch.insert_sql(writer_id))
-            fold.fold_staged(conn, rows, result.rowcount)
+            self._store_staged(conn, rows, sqlite_batch.insert_sql(writer_id))
             conn.exec_driver_sql(sqlite_batch.CLEAR_STAGED)
+            return
+        if self.copy:  # so do they here, by COPY; the staging table empties at commit
+            conn.exec_driver_sql(postgres_batch.STAGING)
+            postgres_batch.stage(conn, rows)
+            self._store_staged(conn, rows, postgres_batch.insert_sql(writer_id))
             return
         stored_before = _stored_already(conn, rows, writer_id) if self.mysql else 0
         convert = self.convert_time
@@ -146,6 +167,11 @@ class MetricWriter:
         # MySQL drivers count a duplicate as a changed row, hence the locking read before.
         stored = len(rows) - stored_before if self.mysql else result.rowcount
         fold.fold(conn, rows, stored)
+
+    def _store_staged(self, conn: Connection, rows: list[MetricRow], insert_sql: str) -> None:
+        """Move the staged ``rows`` into ``metrics`` by ``insert_sql`` and fold the batch."""
+        result = conn.exec_driver_sql(insert_sql)
+        fold.fold_staged(conn, rows, result.rowcount, self.staged_folds)
 
 
 def _stored_already(conn: Connection, rows: list[MetricRow], writer_id: int) -> int:

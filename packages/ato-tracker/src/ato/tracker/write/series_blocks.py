@@ -28,7 +28,6 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Dialect
 
 from ..storage.models import LOD_SHIFT, LOD_WIDTH, MetricRecord, SeriesBlockRecord
@@ -86,11 +85,12 @@ def _merge_statement(dialect: Dialect) -> Any:
     return upserts.merge_statement(_blocks, dialect, ("run_id", "key", "block"), _merged)
 
 
-@functools.lru_cache(maxsize=1)
-def sqlite_blocks_on_conflict() -> str:
-    """The ``ON CONFLICT`` clause of SQLite's block merge, for
-    `ato.tracker.write.sqlite_batch.blocks_sql` (`_merged` binds no parameters)."""
-    return upserts.sqlite_on_conflict(_merge_statement(sqlite.dialect()))
+@functools.lru_cache(maxsize=8)
+def blocks_on_conflict(dialect: Dialect) -> str:
+    """The ``ON CONFLICT`` clause of the block merge on SQLite or PostgreSQL, for the
+    ``blocks_sql`` of `ato.tracker.write.sqlite_batch` and `ato.tracker.write.postgres_batch`
+    (`_merged` binds no parameters)."""
+    return upserts.on_conflict(_merge_statement(dialect), dialect)
 
 
 def _merged(new: Any) -> dict[str, Any]:

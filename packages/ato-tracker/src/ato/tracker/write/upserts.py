@@ -27,10 +27,9 @@ def merge_statement(
     return stmt.on_conflict_do_update(index_elements=list(keys), set_=merged(stmt.excluded))
 
 
-def sqlite_on_conflict(statement: Any) -> str:
-    """The ``ON CONFLICT ... DO UPDATE SET ...`` clause of a SQLite `merge_statement` as SQL
-    text, for an ``INSERT ... SELECT`` written by hand (its SET clauses must bind no
-    parameters)."""
-    dialect = sqlite.dialect()
+def on_conflict(statement: Any, dialect: Dialect) -> str:
+    """The ``ON CONFLICT ... DO UPDATE SET ...`` clause of a SQLite or PostgreSQL
+    `merge_statement` as SQL text of ``dialect``, for an ``INSERT ... SELECT`` written by hand
+    (its SET clauses must bind no parameters)."""
     upsert = str(statement.compile(dialect=dialect))
     return upsert[upsert.index("ON CONFLICT") :]
