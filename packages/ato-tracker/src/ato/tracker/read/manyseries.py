@@ -43,11 +43,7 @@ def downsampled_many(
     if max_points is not None and max_points < one.MIN_POINTS:
         raise ValueError(f"max_points must be at least {one.MIN_POINTS}, got {max_points}")
     ids = [run_id for run_id in dict.fromkeys(run_ids) if in_id_range(run_id)]
-    counts = {
-        run_id: per_key[key].count
-        for run_id, per_key in summaries.read(conn, ids).items()
-        if key in per_key
-    }
+    counts = summaries.counts(conn, ids, key)
     found: dict[int, MetricSeries] = {}
     short = [i for i in ids if i in counts and (max_points is None or counts[i] <= max_points)]
     whole = set(short)
