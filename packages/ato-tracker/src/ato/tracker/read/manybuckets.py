@@ -3,7 +3,7 @@ index pass of `ato.tracker.read.series`, for a compare chart of 100 runs).
 
 `ato.tracker.read.series` downsamples one series with a few statements per bucket on SQLite
 (about 300 for 200 points) and a few per series elsewhere: a chart of 100 runs cost some
-30,000 statements, 2.4 s for 100 runs x 5,000 steps. Here, for all runs together:
+30,000 statements, 2.4 s per key for 100 runs x 5,000 steps. Here, for all runs together:
 
 1. One statement gives each series' first and last step, the first row at the first step, the
    last row at the last step, and whether it holds a NaN (index seeks only). A series with a
@@ -12,12 +12,14 @@ index pass of `ato.tracker.read.series`, for a compare chart of 100 runs).
    bucket numbers joined to the runs' first step and width, the edges of
    `ato.tracker.read.series_lod.edges`) and finds, per bucket, the row holding its minimum,
    the row holding its maximum and (for a series with NaN) its first NaN row, each a
-   correlated subquery over the bucket's part of the ``(run_id, key, step, value)`` index.
+   correlated subquery over the bucket's part of the ``(run_id, key, step, value)`` index,
+   and returns those rows (and the series' first and last) in the same statement.
 
 The rows are the ones the index pass keeps: the first along the steps holding the extreme
 (ties on one step: the lowest id). SQLite takes each from one pass over the bucket (a
 ``min()``/``max()`` aggregate's bare column is read from the first row holding the extreme
-in scan order, here index order); PostgreSQL from a top-one sort of the bucket by value, step
+in scan order, here index order: SQLite's implementation, which its documentation calls an
+arbitrary one of the tied rows, so the tests check ties against the index pass); PostgreSQL from a top-one sort of the bucket by value, step
 and id. The NaN row is the one the index pass keeps on that backend: the lowest id on SQLite,
 the first along the steps elsewhere. MySQL/MariaDB plan a bound taken from an outer row as a
 scan of the whole series, so their series are left to the caller (no statement runs).
