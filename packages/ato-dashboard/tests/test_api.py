@@ -162,6 +162,25 @@ def test_compare_lists_config_differences(api: tuple[Any, TestClient]):
     assert "experiment.project_name" in everything["config_keys"]
 
 
+def test_compare_shows_the_first_metric_keys_matching_its_filter(api: tuple[Any, TestClient]):
+    filled, c = api
+    ids = f"{filled.runs['fast']},{filled.runs['deep']}"
+    body = c.get("/api/compare", params={"runs": ids}).json()
+    assert body["metric_keys"] == ["accuracy", "loss"] and body["metric_key_count"] == 2
+    assert set(body["runs"][0]["metrics"]) == {"accuracy", "loss"}
+    one = c.get("/api/compare", params={"runs": ids, "metric_limit": "1"}).json()
+    assert one["metric_keys"] == ["accuracy"] and one["metric_key_count"] == 2
+    assert [set(run["metrics"]) for run in one["runs"]] == [{"accuracy"}, {"accuracy"}]
+    glob = c.get("/api/compare", params={"runs": ids, "metrics": "*oss"}).json()
+    assert glob["metric_keys"] == ["loss"] and glob["metric_key_count"] == 1
+    none = c.get("/api/compare", params={"runs": ids, "metrics": "nothing"}).json()
+    assert none["metric_keys"] == [] and none["metric_key_count"] == 0
+    assert none["runs"][0]["metrics"] == {}
+    for bad in ("0", "101", "x"):
+        wrong = c.get("/api/compare", params={"runs": ids, "metric_limit": bad})
+        assert wrong.status_code == 400 and "metric_limit" in wrong.json()["error"]
+
+
 def test_search_rounds_links_and_best(api: tuple[Any, TestClient]):
     filled, c = api
     body = c.get(f"/api/searches/{KIT.search_id}").json()

@@ -197,11 +197,19 @@ def api_artifact(request: Request) -> Response:
 
 @admitted
 def api_compare(request: Request) -> Response:
-    """``/api/compare?runs=...``: see `ato.dashboard.data.compare`."""
-    ids = data.parse_run_ids(request.query_params.get("runs"))
-    all_keys = request.query_params.get("all") in ("1", "true", "yes")
+    """``/api/compare?runs=...&metrics=<pattern>&metric_limit=N``: see
+    `ato.dashboard.data.compare`."""
+    q = request.query_params
+    ids = data.parse_run_ids(q.get("runs"))
+    all_keys = q.get("all") in ("1", "true", "yes")
+    limit = admission.int_param(
+        q.get("metric_limit"), "metric_limit", data.COMPARE_KEYS, 1, data.MAX_COMPARE_KEYS
+    )
+    pattern = q.get("metrics") or None
     with database(request).reading() as finder:
-        return document(data.compare(finder, ids, all_keys=all_keys))
+        return document(
+            data.compare(finder, ids, all_keys=all_keys, metric_pattern=pattern, metric_limit=limit)
+        )
 
 
 @admitted

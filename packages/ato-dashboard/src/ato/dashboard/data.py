@@ -36,6 +36,11 @@ MAX_COMPARE = 100
 COMPARE_MAX_POINTS, COMPARE_MIN_POINTS, COMPARE_POINT_BUDGET = 500, 100, 20_000
 
 
+#: Metric keys a compare page shows at once (summary columns and charts), the first in key
+#: order among those matching its filter; at most `MAX_COMPARE_KEYS`.
+COMPARE_KEYS, MAX_COMPARE_KEYS = 12, 100
+
+
 def compare_points(runs: int) -> int:
     """Default points per run of a compare chart of ``runs`` runs (see `COMPARE_MAX_POINTS`)."""
     return max(COMPARE_MIN_POINTS, min(COMPARE_MAX_POINTS, COMPARE_POINT_BUDGET // max(1, runs)))
@@ -312,10 +317,22 @@ def parse_run_ids(text: str | None) -> list[int]:
     return ids
 
 
-def compare(finder: SQLFinder, run_ids: Sequence[int], *, all_keys: bool = False) -> dict[str, Any]:
-    """``/api/compare?runs=...``: the runs' summaries, the union of their metric keys and a
-    config table (only keys whose values differ, without ato's bookkeeping keys - see
-    `ato.tracker.is_bookkeeping` - unless ``all_keys``).
+def compare(
+    finder: SQLFinder,
+    run_ids: Sequence[int],
+    *,
+    all_keys: bool = False,
+    metric_pattern: str | None = None,
+    metric_limit: int = COMPARE_KEYS,
+) -> dict[str, Any]:
+    """``/api/compare?runs=...``: the runs' summaries of the metric keys shown, those keys,
+    how many keys match in all, and a config table (only keys whose values differ, without
+    ato's bookkeeping keys - see `ato.tracker.is_bookkeeping` - unless ``all_keys``).
+
+    The keys shown are the first ``metric_limit`` (in key order) of the runs' keys matching
+    ``metric_pattern`` (a glob with ``*``/``?``, else a key prefix; ``None``: every key), so
+    the page reads a few rows per run however many keys the runs logged
+    (`SQLFinder.get_metric_summary_pages`): ``metric_keys`` and ``metric_key_count``.
 
     Raises:
         NotFoundError: one of the runs does not exist.
@@ -325,7 +342,9 @@ def compare(finder: SQLFinder, run_ids: Sequence[int], *, all_keys: bool = False
     if unknown:
         raise NotFoundError(f"no run with id {', '.join(map(str, unknown))}")
     runs = [loaded[run_id] for run_id in run_ids]
-    summaries = finder.get_metric_summaries(list(run_ids))
+    summaries, key_count = finder.get_metric_summary_pages(
+        list(run_ids), metric_pattern, metric_limit
+    )
     flats = [records.flatten(records.plain_config(run)) for run in runs]
     if all_keys:
         keys = sorted(set().union(*flats))
@@ -349,6 +368,8 @@ def compare(finder: SQLFinder, run_ids: Sequence[int], *, all_keys: bool = False
             for run in runs
         ],
         "metric_keys": sorted({key for per_run in summaries.values() for key in per_run}),
+        "metric_key_count": key_count,
+        "metric_pattern": metric_pattern or "",
         "config_keys": keys,
         "config": {key: [flat.get(key, marker) for flat in flats] for key in keys},
         "all_keys": all_keys,
@@ -369,12 +390,15 @@ def compare_series(
         NotFoundError: one of the runs does not exist.
     """
     max_points = max_points or compare_points(len(run_ids))
-    found = {run.id for run in finder.find_runs(run_ids, with_metrics=False)}
-    unknown = [run_id for run_id in run_ids if run_id not in found]
-    if unknown:
-        raise NotFoundError(f"no run with id {', '.join(map(str, unknown))}")
+    many = finder.get_metric_series_many(run_ids, key, max_points)
+    without = [run_id for run_id in run_ids if run_id not in many]  # or unknown: loaded
+    if without:
+        found = {run.id for run in finder.find_runs(without, with_metrics=False)}
+        unknown = [run_id for run_id in without if run_id not in found]
+        if unknown:
+            raise NotFoundError(f"no run with id {', '.join(map(str, unknown))}")
     curves = []
-    for run_id, got in finder.get_metric_series_many(run_ids, key, max_points).items():
+    for run_id, got in many.items():
         curves.append(
             {
                 "run_id": run_id,

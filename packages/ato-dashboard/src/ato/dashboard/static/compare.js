@@ -1,7 +1,8 @@
 /* Page "/compare?runs=1,2,3" (up to 100 runs): summaries, overlaid curves per metric key
    with a searchable legend (hover an entry or a curve to highlight it), and a config diff
    that shows only the keys whose values differ.
-   Data: /api/compare?runs=... and /api/compare/series?runs=...&key=... (one request per key). */
+   Data: /api/compare?runs=...&metrics=... (the first keys matching the metric filter, with
+   the runs' summaries) and /api/compare/series?runs=...&key=... (one request per key shown). */
 "use strict";
 (async () => {
   const { app, el, clear, getJSON, showError, fmtNum, fmtValue, fmtTime, fmtDuration,
@@ -95,11 +96,21 @@
     });
   }
 
+  function shownKeys() {
+    const n = data.metric_keys.length;
+    $("metric-count").textContent = n < data.metric_key_count
+      ? `showing ${n} of ${data.metric_key_count} metric keys: filter to see others`
+      : `${n} metric key${n === 1 ? "" : "s"}`;
+  }
+
   async function load(allKeys) {
-    data = await getJSON(`/api/compare?runs=${encodeURIComponent(ids)}${allKeys ? "&all=1" : ""}`);
+    const pattern = $("metric-filter").value.trim();
+    data = await getJSON(`/api/compare?runs=${encodeURIComponent(ids)}${allKeys ? "&all=1" : ""}` +
+      (pattern ? `&metrics=${encodeURIComponent(pattern)}` : ""));
     palette = colors(data.runs.length);
+    series.clear();
     await loadSeries();
-    summary(); diff(); legend(); charts();
+    summary(); diff(); legend(); charts(); shownKeys();
     const live = data.runs.some((r) => r.live);
     $("live").hidden = !live;
     return live;
@@ -112,4 +123,5 @@
   $("log-y").addEventListener("change", charts);
   $("legend-search").addEventListener("input", applyLegend);
   $("all-keys").addEventListener("change", (e) => load(e.target.checked).catch((error) => showError($("diff"), error)));
+  $("metric-filter").addEventListener("change", () => load($("all-keys").checked).catch((error) => showError($("charts"), error)));
 })();

@@ -83,12 +83,24 @@ def edges(first: int, last: int, buckets: int) -> list[int]:
 def worth_it(conn: Connection, run_id: int, key: str, first: int, last: int, buckets: int) -> int:
     """The series' value count when its level of detail should be read (its buckets span
     `MIN_BLOCKS_PER_BUCKET` blocks or more and its steps are dense enough), else 0."""
-    if last - first + 1 < MIN_BLOCKS_PER_BUCKET * LOD_WIDTH * buckets:
+    if not wide_enough(first, last, buckets):
         return 0
     stmt = select(_s.value_count).where(_s.run_id == run_id, _s.key == key)
     count = conn.execute(stmt).scalar()
+    return int(count) if count is not None and dense_enough(count, first, last) else 0
+
+
+def wide_enough(first: int, last: int, buckets: int) -> bool:
+    """Whether ``buckets`` buckets over the steps ``first``..``last`` each span
+    `MIN_BLOCKS_PER_BUCKET` blocks or more."""
+    return last - first + 1 >= MIN_BLOCKS_PER_BUCKET * LOD_WIDTH * buckets
+
+
+def dense_enough(count: int, first: int, last: int) -> bool:
+    """Whether ``count`` values over the steps ``first``..``last`` are `MIN_VALUES_PER_BLOCK`
+    or more per block they span."""
     blocks = (last // LOD_WIDTH) - (first // LOD_WIDTH) + 1
-    return int(count) if count is not None and count >= MIN_VALUES_PER_BLOCK * blocks else 0
+    return count >= MIN_VALUES_PER_BLOCK * blocks
 
 
 def extreme_ids(

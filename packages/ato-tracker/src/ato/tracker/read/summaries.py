@@ -36,6 +36,18 @@ def read(conn: Connection, run_ids: Sequence[int]) -> dict[int, dict[str, Metric
     return dict(result)
 
 
+def counts(conn: Connection, run_ids: Sequence[int], key: str) -> dict[int, int]:
+    """Per run of ``run_ids`` that logged metric ``key``: how many values it logged (one
+    primary-key row per run; runs without ``key`` are absent)."""
+    s = _summaries.c
+    found: dict[int, int] = {}
+    for start in range(0, len(run_ids), _BATCH):
+        batch = list(run_ids[start : start + _BATCH])
+        stmt = select(s.run_id, s.value_count).where(s.run_id.in_(batch), s.key == key)
+        found.update((int(run_id), int(n)) for run_id, n in conn.execute(stmt))
+    return found
+
+
 def read_page(
     conn: Connection, run_id: int, pattern: str | None, limit: int | None
 ) -> tuple[dict[str, MetricSummary], int]:
