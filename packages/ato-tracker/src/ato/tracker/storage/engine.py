@@ -9,8 +9,8 @@ fails with a lock error is retried with exponential backoff (see ``run_transacti
 
 Server engines are time-bounded (see ``ato.tracker.storage.settings.Timeouts``): the driver gets a
 connect timeout (libpq also TCP keepalives and a TCP user timeout), and every transaction of ``run_transaction`` - including the pool's
-liveness ping - runs under a watchdog that shuts the connection's socket down when the
-statement timeout passes, so a server that stops answering without closing the connection
+liveness ping of a connection that sat idle - runs under a watchdog (one thread per process)
+that shuts the connection's socket down when the statement timeout passes, so a server that stops answering without closing the connection
 (frozen, or behind a hung proxy) cannot block a caller for longer.
 
 Readers (``Database.read_engine``) open a SQLite file read-only (``mode=ro``, waiting up to
@@ -25,6 +25,7 @@ when it is installed (a runs table parses thousands of documents), else with the
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import socket
@@ -39,7 +40,7 @@ from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.pool import NullPool, StaticPool
 
 from ..errors import DatabaseTimeoutError
@@ -53,6 +54,9 @@ T = TypeVar("T")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 MAX_ATTEMPTS = 8
 FIRST_BACKOFF_S = 0.05
+#: Seconds a pooled server connection may sit unused before its checkout pings it.
+PING_IDLE_S = 1.0
+_CHECKED_IN = "ato_checked_in"  # the pool record's time.monotonic() of its last checkin
 #: Attempts in all of a call repeated by `retry_disconnects` when its connection drops.
 DISCONNECT_ATTEMPTS = 4
 # Execution options of the tracker's engines (per-engine state on the engine itself).
@@ -74,14 +78,8 @@ def create_tracker_engine(
         connect_args = _server_connect_args(parsed, timeouts)
         if read_only:
             connect_args.update(_read_only_session_args(parsed))
-        engine = create_engine(
-            url,
-            pool_pre_ping=True,
-            connect_args=connect_args,
-            execution_options=options,
-            **reading,
-        )
-        _bound_pings(engine, timeouts.statement)
+        engine = create_engine(url, connect_args=connect_args, execution_options=options, **reading)
+        _ping_idle_connections(engine, timeouts.statement)
         return engine
     in_memory = parsed.database in (None, "", ":memory:")
     kwargs: dict[str, Any] = {
@@ -169,39 +167,105 @@ def _server_connect_args(url: URL, timeouts: Timeouts) -> dict[str, Any]:
     return {key: value for key, value in args.items() if key not in url.query}
 
 
-def _bound_pings(engine: Engine, seconds: float) -> None:
-    """Run the pool's liveness ping (``pool_pre_ping``) under the watchdog too."""
-    dialect = engine.dialect
-    ping = dialect.do_ping
+def _ping_idle_connections(engine: Engine, seconds: float) -> None:
+    """Ping a pooled connection at checkout when it sat in the pool longer than
+    ``PING_IDLE_S`` (where servers and proxies drop connections: restarts, idle timeouts),
+    under the watchdog (``seconds``); a dead one is replaced by the pool. A connection used
+    moments ago is not pinged (SQLAlchemy's ``pool_pre_ping`` pings at every checkout: one
+    more round trip per transaction); one that dropped since fails its first statement, as
+    one dropping right after a ping does."""
 
-    def bounded_ping(dbapi_connection: Any) -> bool:
-        with _watchdog(dbapi_connection, seconds, engine):
-            return ping(dbapi_connection)
+    @event.listens_for(engine, "checkin")
+    def checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_CHECKED_IN] = time.monotonic()
 
-    setattr(dialect, "do_ping", bounded_ping)  # noqa: B010 - an instance override, on purpose
+    @event.listens_for(engine, "checkout")
+    def checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop(_CHECKED_IN, None)
+        if since is None or time.monotonic() - since < PING_IDLE_S:
+            return  # a new connection, or one in use moments ago
+        try:
+            with _watchdog(dbapi_connection, seconds, engine):
+                alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise DisconnectionError(f"the pooled connection is dead: {error}") from error
+        if not alive:
+            raise DisconnectionError("the pooled connection is dead")
 
 
 @contextmanager
 def _watchdog(dbapi_connection: Any, seconds: float, engine: Engine) -> Iterator[None]:
     """Abort ``dbapi_connection`` if the block takes longer than ``seconds``; the driver's
     resulting error becomes ``DatabaseTimeoutError``."""
-    fired = threading.Event()
-
-    def abort() -> None:
-        fired.set()
-        abort_connection(dbapi_connection)
-
-    timer = threading.Timer(seconds, abort)
-    timer.daemon = True
-    timer.start()
+    watch = _WATCHDOG.arm(dbapi_connection, seconds)
     try:
         yield
     except Exception as error:
-        if fired.is_set():
+        if watch.fired:
             raise DatabaseTimeoutError(_shown_url(engine), seconds) from error
         raise
     finally:
-        timer.cancel()
+        _WATCHDOG.disarm(watch)
+
+
+class _Watch:
+    """One armed deadline of the `_Watchdog`: the connection it aborts and whether it did."""
+
+    __slots__ = ("connection", "deadline", "fired")
+
+    def __init__(self, connection: Any, deadline: float) -> None:
+        self.connection, self.deadline, self.fired = connection, deadline, False
+
+
+class _Watchdog:
+    """One daemon thread that aborts the connections whose deadline (``time.monotonic()``)
+    passed, for every transaction of the process: arming and disarming a deadline costs a
+    lock and a set operation, where a thread per transaction costs a thread start (about a
+    millisecond on a loaded machine). The thread wakes at its nearest deadline, or when a
+    nearer one is armed: about once per statement timeout while transactions end in time."""
+
+    def __init__(self) -> None:
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)  # a child starts its own thread
+
+    def _reset(self) -> None:
+        self._cond = threading.Condition()
+        self._watches: set[_Watch] = set()
+        self._thread: threading.Thread | None = None
+        self._wake_at = math.inf  # time.monotonic() the thread wakes at
+
+    def arm(self, connection: Any, seconds: float) -> _Watch:
+        """Abort ``connection`` in ``seconds`` unless `disarm` comes first."""
+        watch = _Watch(connection, time.monotonic() + seconds)
+        with self._cond:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="ato-tracker-watchdog", daemon=True
+                )
+                self._thread.start()
+            self._watches.add(watch)
+            if watch.deadline < self._wake_at:
+                self._cond.notify()
+        return watch
+
+    def disarm(self, watch: _Watch) -> None:
+        """Forget ``watch`` (its block ended)."""
+        with self._cond:
+            self._watches.discard(watch)
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                for watch in [w for w in self._watches if w.deadline <= now]:
+                    self._watches.discard(watch)
+                    watch.fired = True
+                    abort_connection(watch.connection)
+                self._wake_at = min((w.deadline for w in self._watches), default=math.inf)
+                self._cond.wait(None if self._wake_at == math.inf else self._wake_at - now)
+
+
+_WATCHDOG = _Watchdog()
 
 
 def abort_connection(dbapi_connection: Any) -> None:
