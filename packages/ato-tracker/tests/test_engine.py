@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import subprocess
-import threading
 import sys
+import threading
 
 import pytest
 from sqlalchemy import create_engine
