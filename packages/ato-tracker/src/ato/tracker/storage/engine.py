@@ -9,9 +9,9 @@ fails with a lock error is retried with exponential backoff (see ``run_transacti
 
 Server engines are time-bounded (see ``ato.tracker.storage.settings.Timeouts``): the driver gets a
 connect timeout (libpq also TCP keepalives and a TCP user timeout), and every transaction of ``run_transaction`` - including the pool's
-liveness ping of a connection that sat idle - runs under a watchdog (one thread per process)
-that shuts the connection's socket down when the statement timeout passes, so a server that stops answering without closing the connection
-(frozen, or behind a hung proxy) cannot block a caller for longer.
+liveness ping - runs under a watchdog (one thread per process) that shuts the connection's
+socket down when the statement timeout passes, so a server that stops answering without
+closing the connection (frozen, or behind a hung proxy) cannot block a caller for longer.
 
 Readers (``Database.read_engine``) open a SQLite file read-only (``mode=ro``, waiting up to
 ``SQLITE_BUSY_TIMEOUT_MS`` for a writer's lock like writers do), and ``immutable`` when the
@@ -40,7 +40,7 @@ from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool, StaticPool
 
 from ..errors import DatabaseTimeoutError
@@ -54,9 +54,6 @@ T = TypeVar("T")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 MAX_ATTEMPTS = 8
 FIRST_BACKOFF_S = 0.05
-#: Seconds a pooled server connection may sit unused before its checkout pings it.
-PING_IDLE_S = 1.0
-_CHECKED_IN = "ato_checked_in"  # the pool record's time.monotonic() of its last checkin
 #: Attempts in all of a call repeated by `retry_disconnects` when its connection drops.
 DISCONNECT_ATTEMPTS = 4
 # Execution options of the tracker's engines (per-engine state on the engine itself).
@@ -78,8 +75,14 @@ def create_tracker_engine(
         connect_args = _server_connect_args(parsed, timeouts)
         if read_only:
             connect_args.update(_read_only_session_args(parsed))
-        engine = create_engine(url, connect_args=connect_args, execution_options=options, **reading)
-        _ping_idle_connections(engine, timeouts.statement)
+        engine = create_engine(
+            url,
+            pool_pre_ping=True,
+            connect_args=connect_args,
+            execution_options=options,
+            **reading,
+        )
+        _bound_pings(engine, timeouts.statement)
         return engine
     in_memory = parsed.database in (None, "", ":memory:")
     kwargs: dict[str, Any] = {
@@ -167,30 +170,16 @@ def _server_connect_args(url: URL, timeouts: Timeouts) -> dict[str, Any]:
     return {key: value for key, value in args.items() if key not in url.query}
 
 
-def _ping_idle_connections(engine: Engine, seconds: float) -> None:
-    """Ping a pooled connection at checkout when it sat in the pool longer than
-    ``PING_IDLE_S`` (where servers and proxies drop connections: restarts, idle timeouts),
-    under the watchdog (``seconds``); a dead one is replaced by the pool. A connection used
-    moments ago is not pinged (SQLAlchemy's ``pool_pre_ping`` pings at every checkout: one
-    more round trip per transaction); one that dropped since fails its first statement, as
-    one dropping right after a ping does."""
+def _bound_pings(engine: Engine, seconds: float) -> None:
+    """Run the pool's liveness ping (``pool_pre_ping``) under the watchdog too."""
+    dialect = engine.dialect
+    ping = dialect.do_ping
 
-    @event.listens_for(engine, "checkin")
-    def checked_in(_dbapi_connection: Any, record: Any) -> None:
-        record.info[_CHECKED_IN] = time.monotonic()
+    def bounded_ping(dbapi_connection: Any) -> bool:
+        with _watchdog(dbapi_connection, seconds, engine):
+            return ping(dbapi_connection)
 
-    @event.listens_for(engine, "checkout")
-    def checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        since = record.info.pop(_CHECKED_IN, None)
-        if since is None or time.monotonic() - since < PING_IDLE_S:
-            return  # a new connection, or one in use moments ago
-        try:
-            with _watchdog(dbapi_connection, seconds, engine):
-                alive = engine.dialect.do_ping(dbapi_connection)
-        except Exception as error:
-            raise DisconnectionError(f"the pooled connection is dead: {error}") from error
-        if not alive:
-            raise DisconnectionError("the pooled connection is dead")
+    setattr(dialect, "do_ping", bounded_ping)  # noqa: B010 - an instance override, on purpose
 
 
 @contextmanager
