@@ -490,7 +490,7 @@ class SQLLogger:
             InvalidStatusError: ``status`` is not ``'killed'``, ``'failed'`` or
                 ``'completed'``.
         """
-        keep = (search_runs.search_tag(facts.search_id), "trial:", "rung:")
+        keep = (search_runs.search_tag(""), "trial:", "rung:")  # the prefixes of these tags
         tags = [t for t in search_runs.build_tags(facts) if t.startswith(keep)]
         return run_transaction(
             self.engine, lambda conn: marks.mark_running_tagged(conn, tags, status)
