@@ -314,7 +314,9 @@ def _studies_hold_every_trial(answers: list[dict[str, Any]], jobs: list[dict[str
 def test_cma_es_workers_share_one_search_by_adoption(tmp_path: pathlib.Path) -> None:
     pytest.importorskip("cmaes")  # Optuna's CmaEsSampler needs it (the nox session has it)
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
-    settings = _settings(url, tmp_path, sampler="cmaes", trials=16, seconds=[0.0, 0.01])
+    # 30 trials: CMA-ES samples (and numbers generations) once a trial completed the top
+    # rung, after about 13 of ASHA's evaluations; the trials created later get generations
+    settings = _settings(url, tmp_path, sampler="cmaes", trials=30, seconds=[0.0, 0.01])
     ended = _wait(_start(settings, 2))
     assert [code for code, _ in ended] == [0] * 2, ended
     answers = _answers(tmp_path)
