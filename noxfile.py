@@ -206,7 +206,14 @@ def integration(session: nox.Session) -> None:
     targets = [str(w) for name, w in wheels.items() if name != "ato"]
     targets.append(f"{wheels['ato']}[all]")  # the meta-package with every extra
     session.install(
-        *TEST_TOOLS, *targets, "omegaconf", "hydra-core", "scikit-learn", "httpx", "mypy"
+        *TEST_TOOLS,
+        *targets,
+        "omegaconf",
+        "hydra-core",
+        "scikit-learn",
+        "httpx",
+        "mypy",
+        "cmaes",  # Optuna's CmaEsSampler in test_shared_search
     )
     session.chdir(tempfile.mkdtemp(prefix="ato-integration-"))
     tests_dir = str(ROOT / "integration_tests")

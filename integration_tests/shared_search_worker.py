@@ -5,7 +5,9 @@ Usage: ``python shared_search_worker.py SETTINGS_JSON``. Settings: ``url``, ``se
 evaluation sleeps a length drawn from its (trial, rung)), ``heartbeat_timeout``, ``root``
 (checkpoint root), ``calls`` (a file each evaluation appends ``start``/``done`` lines to),
 ``out`` (where this worker writes its answer as JSON). Optional: ``sampler`` (``random``,
-seeded; ``tpe``, Optuna's TPE unseeded; ``bohb``, BOHB unseeded), ``objectives`` (``one``;
+seeded; ``tpe``, Optuna's TPE unseeded; ``cmaes``, Optuna's CMA-ES unseeded, over ``x`` and
+a second parameter ``y`` (CMA-ES needs two or more), pruned trials counted, population 4;
+``nsga2``, Optuna's NSGA-II unseeded, population 4; ``bohb``, BOHB unseeded), ``objectives`` (``one``;
 ``two``: ``acc`` max and ``ms`` min with the constraint ``c``), ``timeout`` (the search's),
 ``resume``, ``max_attempts``. The answer JSON also holds the answer's front and what this
 worker's sampler was told (``seen``).
@@ -37,6 +39,8 @@ from ato.tracker import SQLLogger
 from ato.tracker.search_jobs import SearchJobQueue
 
 SPACES = {"x": dict(param_type="FLOAT", param_range=(0.0, 1.0))}
+#: CMA-ES samples two or more parameters jointly (one alone falls back to random sampling)
+SPACES_2D = {**SPACES, "y": dict(param_type="FLOAT", param_range=(0.0, 1.0))}
 
 
 def value(x: float, budget: float) -> float:
@@ -56,6 +60,17 @@ def make_sampler(kind: str) -> Any:
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         return OptunaSampler(optuna.samplers.TPESampler(n_startup_trials=4))  # unseeded
+    if kind == "cmaes":
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        cma = optuna.samplers.CmaEsSampler(popsize=4, consider_pruned_trials=True)
+        return OptunaSampler(cma)  # unseeded
+    if kind == "nsga2":
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        return OptunaSampler(optuna.samplers.NSGAIISampler(population_size=4))  # unseeded
     if kind == "bohb":
         return BOHBSampler()  # unseeded
     return RandomSampler(seed=7)
@@ -70,6 +85,7 @@ def seen(sampler: Any) -> Any:
                 "state": t.state.name,
                 "steps": {str(k): v for k, v in sorted(t.intermediate_values.items())},
                 "values": t.values,
+                "generation": _generation(t.system_attrs),
             }
             for t in sampler.study.trials
         ]
@@ -79,6 +95,12 @@ def seen(sampler: Any) -> Any:
             "modelled": sum(b is not None for b in sampler.proposed_from.values()),
         }
     return None
+
+
+def _generation(attrs: dict[str, Any]) -> int | None:
+    """The CMA-ES or NSGA-II generation Optuna's sampler gave a trial (None: it gave none)."""
+    found = [v for k, v in attrs.items() if k.endswith(":generation")]
+    return int(found[0]) if found else None
 
 
 def main(settings: dict[str, Any]) -> None:
@@ -123,7 +145,7 @@ def main(settings: dict[str, Any]) -> None:
     sampler = make_sampler(settings.get("sampler", "random"))
     search = Search(
         config,
-        SPACES,
+        SPACES_2D if settings.get("sampler") == "cmaes" else SPACES,
         sampler=sampler,
         schedule=schedule,
         tracker=SQLLogger,

@@ -23,6 +23,8 @@ import uuid
 from collections import Counter
 from typing import Any
 
+import pytest
+
 from ato.hyperopt import HyperbandSchedule
 from ato.hyperopt.answer import Evaluation, find_answer, find_front
 from ato.hyperopt.metric import rank_key
@@ -295,6 +297,64 @@ def test_unseeded_tpe_workers_each_learn_from_every_result(
     assert len(steps) == 16  # 16 trials, 16 different points
     for answer in answers:  # each worker's study: every trial, at its stored point, told all
         assert {t["x"]: t["steps"] for t in answer["seen"]} == steps
+
+
+def _studies_hold_every_trial(answers: list[dict[str, Any]], jobs: list[dict[str, Any]]) -> None:
+    """Each worker's Optuna study holds every trial of the search, at its stored point, in
+    the generation its proposer gave it (adopted trials count in their generation: a
+    worker's CMA-ES or NSGA-II learns from every worker's trials, not only its own)."""
+    stored = sorted(j["payload"]["values"]["x"] for j in jobs if j["rung"] == 0)
+    generations = [{t["x"]: t["generation"] for t in answer["seen"]} for answer in answers]
+    for answer in answers:
+        assert sorted(t["x"] for t in answer["seen"]) == stored
+    assert all(numbered == generations[0] for numbered in generations)
+    assert any(generation is not None for generation in generations[0].values())
+
+
+def test_cma_es_workers_share_one_search_by_adoption(tmp_path: pathlib.Path) -> None:
+    pytest.importorskip("cmaes")  # Optuna's CmaEsSampler needs it (the nox session has it)
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    # 30 trials: CMA-ES samples (and numbers generations) once a trial completed the top
+    # rung, after about 13 of ASHA's evaluations; the trials created later get generations
+    settings = _settings(url, tmp_path, sampler="cmaes", trials=30, seconds=[0.0, 0.01])
+    ended = _wait(_start(settings, 2))
+    assert [code for code, _ in ended] == [0] * 2, ended
+    answers = _answers(tmp_path)
+    jobs = _check_complete(settings, answers, 2)
+    starts = Counter((t, r) for t, r, _, what in _calls(settings) if what == "start")
+    assert set(starts.values()) == {1} and len(starts) == len(jobs)  # nothing run twice
+    _studies_hold_every_trial(answers, jobs)
+    assert all(set(j["payload"]["values"]) == {"x", "y"} for j in jobs)
+    for answer in answers:  # each study told every result
+        assert {t["x"]: t["steps"] for t in answer["seen"]} == _seen_steps(jobs)
+
+
+def test_nsga_ii_workers_answer_with_the_front_of_every_result(tmp_path: pathlib.Path) -> None:
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    settings = _settings(
+        url, tmp_path, sampler="nsga2", objectives="two", schedule="hyperband", seconds=[0, 0.01]
+    )
+    ended = _wait(_start(settings, 2))
+    assert [code for code, _ in ended] == [0] * 2, ended
+    jobs = SearchJobQueue(url).jobs(settings["search_id"])
+    assert Counter(j["state"] for j in jobs) == {"done": 22}
+    objectives = Objectives(("acc", "ms"), ("max", "min"), ("c",))
+    evaluations = _evaluations(jobs, objectives)
+    rule, front = find_answer(evaluations, "max"), find_front(evaluations)
+    assert rule is not None and front
+    answers = _answers(tmp_path)
+    assert len(answers) == 2
+    _studies_hold_every_trial(answers, jobs)
+    highest = {  # per trial (by x), the objective values of its highest rung's result
+        j["payload"]["values"]["x"]: [float(v) for v in j["result"]["score"][:2]]
+        for j in sorted(jobs, key=lambda j: j["rung"])
+    }
+    for answer in answers:
+        assert (answer["trial_id"], answer["run_id"]) == (rule.trial_id, rule.run_id)
+        assert [(t, r) for t, r, _ in answer["front"]] == [(e.trial_id, e.run_id) for e in front]
+        completed = {t["x"]: t["values"] for t in answer["seen"] if t["state"] == "COMPLETE"}
+        assert len(completed) == 5  # hyperband(9, 3): one per bracket's last rung
+        assert all(values == highest[x] for x, values in completed.items())
 
 
 def test_two_objectives_and_a_constraint_answer_with_the_trackers_front(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 
 import pytest
 from sqlalchemy import create_engine
@@ -92,3 +93,27 @@ def test_a_read_only_finder_does_not_create_folders(tmp_path):
     with pytest.raises(DatabaseNotFoundError):
         SQLFinder(f"sqlite:///{db}", must_exist=True)
     assert not db.parent.exists()
+
+
+class _Blocked:
+    """A DB-API connection stand-in: ``interrupt()`` (how the watchdog aborts sqlite3) is
+    recorded and wakes the block waiting on it."""
+
+    def __init__(self) -> None:
+        self.aborted = threading.Event()
+
+    def interrupt(self) -> None:
+        self.aborted.set()
+
+
+def test_one_watchdog_thread_aborts_only_the_blocks_past_their_deadline():
+    watchdog = engine_module._WATCHDOG
+    slow, quick = _Blocked(), _Blocked()
+    finished = watchdog.arm(quick, 60.0)
+    late = watchdog.arm(slow, 0.0)  # nearer than the armed one: the thread wakes for it
+    assert slow.aborted.wait(30)  # the thread's own deadline, not this test's
+    watchdog.disarm(late)
+    watchdog.disarm(finished)
+    assert late.fired and not finished.fired and not quick.aborted.is_set()
+    names = [t.name for t in threading.enumerate()]
+    assert names.count("ato-tracker-watchdog") == 1

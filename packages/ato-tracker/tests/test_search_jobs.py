@@ -105,6 +105,20 @@ def test_events_come_in_stamp_order(db_url: str) -> None:
     assert a.plan(SEARCH, lambda plan: (plan.seq, plan.events(3)[0][0])) == (4, 4)
 
 
+def test_stamps_stay_one_gapless_order_whatever_a_decision_uses(db_url: str) -> None:
+    """A plan reserves as many stamps as the worker's previous one used (with the lock, where
+    the dialect has UPDATE ... RETURNING); a decision using fewer, more or none stores its
+    own count, and the other worker's stamps follow on."""
+    a, b = _queue(db_url, "a"), _queue(db_url, "b")
+    for count in (2, 2, 1, 3, 0, 1):  # the same as before, fewer, more, none
+        _add(a, [_job(10 * len(a.jobs(SEARCH)) + i) for i in range(count)], claim=True)
+        _add(b, [_job(1000 + len(b.jobs(SEARCH)))], claim=True)
+    stamps = [j["created_seq"] for j in a.jobs(SEARCH)]
+    assert stamps == list(range(1, 16))
+    assert a.plan(SEARCH, lambda plan: plan.seq) == 15
+    assert (a.changed_since(SEARCH, 14), a.changed_since(SEARCH, 15)) == (True, False)
+
+
 def test_a_stale_claim_is_taken_back_then_failed_after_the_retry_limit(db_url: str) -> None:
     a = _queue(db_url, "a", heartbeat_timeout=0.2, max_attempts=2)
     b = _queue(db_url, "b", heartbeat_timeout=0.2, max_attempts=2)

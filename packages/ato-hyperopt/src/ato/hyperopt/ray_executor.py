@@ -13,9 +13,12 @@ the search's progress live. ``trial_context()`` and ``current_logger()`` work in
 
 A task whose worker process dies is retried by Ray (``max_retries``); after the last retry the
 evaluation is recorded as failed and the search goes on. Ctrl-C or SIGTERM in the driver
-cancels the running tasks (their runs are closed ``killed``) and stops the search; Ray raises
-the cancellation in a task between two Python steps, so a trial blocked in one long C call
-stops when that call returns.
+cancels the running tasks and stops the search: Ray raises the cancellation in a task between
+two Python steps, and the task closes its run ``killed``. A task still running
+``cancel_grace`` seconds later (a trial blocked in one long C call, or a cancellation that a
+loaded machine delivers late) is cancelled by force (Ray kills its worker process), and the
+driver closes its run ``killed`` through the tracker (``mark_search_runs`` of ato-tracker's
+``SQLLogger``).
 
 Importing this module does not import Ray; the executor imports it on first use.
 """
@@ -58,10 +61,12 @@ class RayExecutor(InProcessExecutor):
         max_retries: how many times Ray reruns a task whose worker process died.
         runtime_env: Ray's ``runtime_env`` of each task (e.g. ``{"pip": [...]}``).
         init_kwargs: more ``ray.init`` arguments when this executor starts Ray.
+        cancel_grace: seconds a cancelled task gets to stop by itself before it is
+            cancelled by force (see the module docstring).
 
     Raises:
-        SearchSettingError: a bad ``max_concurrent``, ``num_cpus``, ``num_gpus`` or
-            ``max_retries``; when the search runs: Ray is not installed, or the search's
+        SearchSettingError: a bad ``max_concurrent``, ``num_cpus``, ``num_gpus``,
+            ``max_retries`` or ``cancel_grace``; when the search runs: Ray is not installed, or the search's
             tracker is a logger object rather than a factory (a connection cannot be sent to
             a task).
     """
@@ -77,6 +82,7 @@ class RayExecutor(InProcessExecutor):
         max_retries: int = 3,
         runtime_env: Mapping[str, Any] | None = None,
         init_kwargs: Mapping[str, Any] | None = None,
+        cancel_grace: float = 10.0,
     ) -> None:
         if max_concurrent is not None and (
             isinstance(max_concurrent, bool) or not isinstance(max_concurrent, int)
@@ -98,6 +104,9 @@ class RayExecutor(InProcessExecutor):
             )
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
             raise SearchSettingError(f"max_retries must be an int >= 0, got {max_retries!r}")
+        if isinstance(cancel_grace, bool) or not cancel_grace >= 0:
+            raise SearchSettingError(f"cancel_grace must be seconds >= 0, got {cancel_grace!r}")
+        self.cancel_grace = float(cancel_grace)
         self.address = address
         self.max_concurrent = max_concurrent
         self.options: dict[str, Any] = {
@@ -169,7 +178,7 @@ class RayExecutor(InProcessExecutor):
         with self._lock:
             self._running.add(ref)
         try:
-            return self._wait(ray, ref, runner, values, facts)
+            return self._wait(ray, ref, runner, values, facts, extra)
         finally:
             with self._lock:
                 self._running.discard(ref)
@@ -181,6 +190,7 @@ class RayExecutor(InProcessExecutor):
         runner: TrialRunner,
         values: Mapping[str, Any],
         facts: SearchRunFacts,
+        extra: Mapping[str, Any] | None,
     ) -> TrialOutcome:
         interrupts = runner.time_limit.interrupts if runner.time_limit is not None else None
         while True:
@@ -188,12 +198,14 @@ class RayExecutor(InProcessExecutor):
             if ready:
                 break
             if interrupts is not None and interrupts.received is not None:
-                ray.cancel(ref)
+                self._stop(ray, ref, runner, values, facts, extra)
                 raise SearchInterrupted(f"received signal {interrupts.received}")
         outcome: TrialOutcome
         try:
             outcome, exception = ray.get(ref)
         except ray.exceptions.RayError as exc:  # the worker died past its retries, ...
+            if isinstance(exc, ray.exceptions.TaskCancelledError):  # by `cancel_running`
+                self._close_run(runner, values, facts, extra)
             return TrialOutcome(
                 config=_values_only(values, facts.rung),
                 metric=worst(runner.mode),
@@ -201,6 +213,35 @@ class RayExecutor(InProcessExecutor):
             )
         outcome.exception = exception
         return outcome
+
+    def _stop(
+        self,
+        ray: Any,
+        ref: Any,
+        runner: TrialRunner,
+        values: Mapping[str, Any],
+        facts: SearchRunFacts,
+        extra: Mapping[str, Any] | None,
+    ) -> None:
+        """Cancel the task of ``ref``, by force after ``cancel_grace`` seconds still running,
+        then close its run ``killed`` if the task did not."""
+        ray.cancel(ref)
+        stopped, _ = ray.wait([ref], timeout=self.cancel_grace)
+        if not stopped:
+            ray.cancel(ref, force=True)
+        self._close_run(runner, values, facts, extra)
+
+    @staticmethod
+    def _close_run(
+        runner: TrialRunner,
+        values: Mapping[str, Any],
+        facts: SearchRunFacts,
+        extra: Mapping[str, Any] | None,
+    ) -> None:
+        """Close the run of a cancelled task ``killed`` unless it is closed already (Ray may
+        report a task cancelled before its process closed the run, or killed it first)."""
+        config = runner.target.build(values, facts.rung, None if extra is None else dict(extra))
+        runner.recorder.mark_killed(config, facts)
 
     def cancel_running(self) -> None:
         """Cancel every task still running (after an error or an interrupt in the driver)."""

@@ -200,6 +200,16 @@ class RandomSampler:
         """Random search does not learn from results."""
 
 
+def _keeps_generations(sampler: Any) -> bool:
+    """True for Optuna samplers that mark each trial with a generation when they sample it
+    (``CmaEsSampler``, genetic ones: ``BaseGASampler``), and count a generation's trials by
+    that mark."""
+    import optuna
+
+    kinds = [getattr(optuna.samplers, n, None) for n in ("CmaEsSampler", "BaseGASampler")]
+    return isinstance(sampler, tuple(k for k in kinds if isinstance(k, type)))
+
+
 class OptunaSampler:
     """Any Optuna sampler (TPE, CMA-ES, GP, QMC, ...) through Optuna's ask-and-tell interface.
 
@@ -283,7 +293,10 @@ class OptunaSampler:
     def adopt(self, trial_id: int, point: dict[str, Any]) -> None:
         """Add ``point`` (proposed by another worker of a shared search) to the study as the
         running trial ``trial_id``: enqueued, then asked, so the Optuna trial holds exactly
-        these parameters.
+        these parameters. A sampler that numbers its trials by generation (CMA-ES, NSGA-II,
+        NSGA-III) first samples the trial as it samples one it proposes, which gives the
+        trial its generation (the sampled values are dropped: the stored ones win); else
+        it would count only the trials this worker proposed.
 
         Raises:
             SearchSettingError: before ``setup``, or ``point`` does not fit this search space
@@ -298,6 +311,8 @@ class OptunaSampler:
         fixed = {name: _internal(params[name], value) for name, value in point.items()}
         self.study.enqueue_trial(fixed)
         trial = self.study.ask()
+        if _keeps_generations(self.sampler):
+            trial.relative_params  # noqa: B018 - Optuna's lazy relative sampling, run now
         got: dict[str, Any] = {}
         for param in self._space.params:
             if param.is_active(got):

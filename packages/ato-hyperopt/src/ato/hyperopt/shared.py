@@ -34,9 +34,8 @@ import collections
 import contextlib
 import math
 import statistics
-import threading
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +43,7 @@ from ato.adict import ADict
 
 from .ahead import STOP, PlanAhead
 from .answer import Evaluation, find_answer, find_front, rank_trials
+from .beats import ClaimBeats
 from .checkpoints import prune_checkpoints
 from .configs import to_adict
 from .errors import NoAnswerError, SearchSettingError
@@ -336,8 +336,12 @@ class SharedWorker:
         """
         self.queue.open_search(self.search_id)
         self.replica = _Replica(self.search, self.make_book)
+        self._beats = ClaimBeats(self._beat, self.queue.heartbeat_interval)
         try:
-            self._work()
+            try:
+                self._work()
+            finally:
+                self._beats.close()
             if self.execution.timed_out:  # stopped early: answer with every result so far
                 self.queue.plan(self.search_id, self._catch_up)
             return self._answer()
@@ -472,7 +476,7 @@ class SharedWorker:
         self.execution.values[job.trial_id] = row["payload"]["values"]
         key = row["job_key"]
         started = time.monotonic()
-        with self._heartbeat(key):
+        with self._beats.running(key):
             try:
                 outcome = self.execution._run_job(job)
             except BaseException:  # SIGTERM/SIGUSR1/Ctrl-C: another worker continues it
@@ -502,25 +506,6 @@ class SharedWorker:
         """Refresh the claim of ``key`` (a missed beat: the next one tries again)."""
         with contextlib.suppress(Exception):
             self.queue.heartbeat(self.search_id, key)
-
-    @contextlib.contextmanager
-    def _heartbeat(self, key: str) -> Iterator[None]:
-        stop = threading.Event()
-
-        def beat() -> None:
-            while not stop.wait(self.queue.heartbeat_interval):
-                try:
-                    self.queue.heartbeat(self.search_id, key)
-                except Exception:  # noqa: S112 - a missed beat: the next one tries again
-                    continue
-
-        thread = threading.Thread(target=beat, name="ato-hyperopt-heartbeat", daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            thread.join()
 
     # -- the answer -------------------------------------------------------------------------
     def _answer(self) -> SearchResult:

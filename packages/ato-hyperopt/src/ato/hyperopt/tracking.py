@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextvars
 import inspect
+import logging
 import math
 import threading
 from typing import Any
@@ -34,6 +35,8 @@ from .facts import SearchRunFacts
 from .objectives import Score
 from .protocols import SearchRunLogger
 from .timeouts import guarded
+
+_log = logging.getLogger("ato.hyperopt")
 
 _CURRENT: contextvars.ContextVar[Any] = contextvars.ContextVar("ato_hyperopt_logger", default=None)
 
@@ -146,6 +149,38 @@ class TrialRecorder:
         self._restore_current()
         logger.log_metric("timeout", seconds, rung)
         logger.finish(status="failed")
+
+    def mark_killed(self, config: Any, facts: SearchRunFacts) -> bool:
+        """Close as ``killed`` the run of the evaluation ``facts`` describes when its process
+        was killed before it could (a Ray task cancelled by force), through a logger the
+        factory builds for ``config`` and its ``mark_search_runs(facts, status)``
+        (ato-tracker's ``SQLLogger``). True if a run was closed; a tracker without that
+        method, or an error, is a warning: the run then reads as crashed once its
+        heartbeat is old."""
+        if not self._is_factory:
+            return False
+        try:
+            logger = self._tracker(config)
+        except Exception as exc:
+            _log.warning("could not close the killed run of %s: %s", facts, exc)
+            return False
+        try:
+            mark = getattr(logger, "mark_search_runs", None)
+            if not callable(mark):
+                _log.warning(
+                    "the tracker has no mark_search_runs(facts, status): the killed run of "
+                    "trial %s (rung %s) stays 'running' until it reads as crashed",
+                    facts.trial_id,
+                    facts.rung,
+                )
+                return False
+            return bool(mark(facts, "killed"))
+        except Exception as exc:
+            _log.warning("could not close the killed run of %s: %s", facts, exc)
+            return False
+        finally:
+            if callable(getattr(logger, "close", None)):
+                logger.close()
 
     def _restore_current(self) -> None:
         """Make the logger current before the trial (an outer trial's) current again. A trial

@@ -9,9 +9,9 @@ fails with a lock error is retried with exponential backoff (see ``run_transacti
 
 Server engines are time-bounded (see ``ato.tracker.storage.settings.Timeouts``): the driver gets a
 connect timeout (libpq also TCP keepalives and a TCP user timeout), and every transaction of ``run_transaction`` - including the pool's
-liveness ping - runs under a watchdog that shuts the connection's socket down when the
-statement timeout passes, so a server that stops answering without closing the connection
-(frozen, or behind a hung proxy) cannot block a caller for longer.
+liveness ping - runs under a watchdog (one thread per process) that shuts the connection's
+socket down when the statement timeout passes, so a server that stops answering without
+closing the connection (frozen, or behind a hung proxy) cannot block a caller for longer.
 
 Readers (``Database.read_engine``) open a SQLite file read-only (``mode=ro``, waiting up to
 ``SQLITE_BUSY_TIMEOUT_MS`` for a writer's lock like writers do), and ``immutable`` when the
@@ -25,6 +25,7 @@ when it is installed (a runs table parses thousands of documents), else with the
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import socket
@@ -185,23 +186,75 @@ def _bound_pings(engine: Engine, seconds: float) -> None:
 def _watchdog(dbapi_connection: Any, seconds: float, engine: Engine) -> Iterator[None]:
     """Abort ``dbapi_connection`` if the block takes longer than ``seconds``; the driver's
     resulting error becomes ``DatabaseTimeoutError``."""
-    fired = threading.Event()
-
-    def abort() -> None:
-        fired.set()
-        abort_connection(dbapi_connection)
-
-    timer = threading.Timer(seconds, abort)
-    timer.daemon = True
-    timer.start()
+    watch = _WATCHDOG.arm(dbapi_connection, seconds)
     try:
         yield
     except Exception as error:
-        if fired.is_set():
+        if watch.fired:
             raise DatabaseTimeoutError(_shown_url(engine), seconds) from error
         raise
     finally:
-        timer.cancel()
+        _WATCHDOG.disarm(watch)
+
+
+class _Watch:
+    """One armed deadline of the `_Watchdog`: the connection it aborts and whether it did."""
+
+    __slots__ = ("connection", "deadline", "fired")
+
+    def __init__(self, connection: Any, deadline: float) -> None:
+        self.connection, self.deadline, self.fired = connection, deadline, False
+
+
+class _Watchdog:
+    """One daemon thread that aborts the connections whose deadline (``time.monotonic()``)
+    passed, for every transaction of the process: arming and disarming a deadline costs a
+    lock and a set operation, where a thread per transaction costs a thread start (about a
+    millisecond on a loaded machine). The thread wakes at its nearest deadline, or when a
+    nearer one is armed: about once per statement timeout while transactions end in time."""
+
+    def __init__(self) -> None:
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)  # a child starts its own thread
+
+    def _reset(self) -> None:
+        self._cond = threading.Condition()
+        self._watches: set[_Watch] = set()
+        self._thread: threading.Thread | None = None
+        self._wake_at = math.inf  # time.monotonic() the thread wakes at
+
+    def arm(self, connection: Any, seconds: float) -> _Watch:
+        """Abort ``connection`` in ``seconds`` unless `disarm` comes first."""
+        watch = _Watch(connection, time.monotonic() + seconds)
+        with self._cond:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="ato-tracker-watchdog", daemon=True
+                )
+                self._thread.start()
+            self._watches.add(watch)
+            if watch.deadline < self._wake_at:
+                self._cond.notify()
+        return watch
+
+    def disarm(self, watch: _Watch) -> None:
+        """Forget ``watch`` (its block ended)."""
+        with self._cond:
+            self._watches.discard(watch)
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                for watch in [w for w in self._watches if w.deadline <= now]:
+                    self._watches.discard(watch)
+                    watch.fired = True
+                    abort_connection(watch.connection)
+                self._wake_at = min((w.deadline for w in self._watches), default=math.inf)
+                self._cond.wait(None if self._wake_at == math.inf else self._wake_at - now)
+
+
+_WATCHDOG = _Watchdog()
 
 
 def abort_connection(dbapi_connection: Any) -> None:

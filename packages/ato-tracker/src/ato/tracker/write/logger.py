@@ -53,6 +53,7 @@ from ..storage.statuses import RunStatus, stored
 from . import (
     artifacts,
     exits,  # noqa: F401 - installs the exit and fork hooks of the buffers
+    marks,
     signals,
 )
 from . import (
@@ -478,6 +479,22 @@ class SQLLogger:
             RunNotFoundError: no run has id ``run_id``.
         """
         return self.add_tags([search_runs.ANSWER_TAG], run_id=run_id)
+
+    def mark_search_runs(self, facts: search_runs.SearchFacts, status: str) -> list[int]:
+        """Store ``status`` for the runs of one search evaluation (``facts``: its search,
+        trial and rung, as `start_search_run` tags them) that are still ``running``: what a
+        search's driver does for an evaluation whose process it killed (a Ray task cancelled
+        by force), which could not close its run. Returns their ids.
+
+        Raises:
+            InvalidStatusError: ``status`` is not ``'killed'``, ``'failed'`` or
+                ``'completed'``.
+        """
+        keep = (search_runs.search_tag(""), "trial:", "rung:")  # the prefixes of these tags
+        tags = [t for t in search_runs.build_tags(facts) if t.startswith(keep)]
+        return run_transaction(
+            self.engine, lambda conn: marks.mark_running_tagged(conn, tags, status)
+        )
 
     @contextmanager
     def start_run(self, tags: Any = None, config: Any = None) -> Iterator[ActiveRun]:

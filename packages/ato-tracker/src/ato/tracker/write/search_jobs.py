@@ -117,6 +117,8 @@ class SearchJobQueue:
         self.max_attempts = max_attempts
         self._engine: Engine | None = None
         self._next_take_back = 0.0  # time.monotonic() of this worker's next look for them
+        #: stamps reserved with the lock of the next plan: as many as the last one used
+        self._stamps_guess = 0
 
     @property
     def engine(self) -> Engine:
@@ -150,21 +152,27 @@ class SearchJobQueue:
         """Run ``decide(plan)`` holding the lock of ``search_id`` (one transaction, retried on
         lock contention: ``decide`` may be called again). Claims whose heartbeat is older
         than ``heartbeat_timeout`` are taken back first (a worker looks for them at most once
-        per ``heartbeat_interval``).
+        per ``heartbeat_interval``). Where the dialect has ``UPDATE ... RETURNING``
+        (PostgreSQL, SQLite >= 3.35), the statement that takes the lock also advances the
+        search's ``seq`` by as many stamps as this worker's previous decision used (an ASHA
+        decision: one result and one job), so a decision that uses as many stores its stamps
+        without a statement of its own; any other number is stored by one more ``UPDATE``.
 
         Raises:
             KeyError: the search has no ``search_queues`` row (call `open_search`).
         """
 
         def work(conn: Connection) -> T:
-            locked = _lock_for_plan(conn, search_id)
+            locked = _lock_for_plan(conn, search_id, self._stamps_guess)
             if locked is None:
                 raise KeyError(f"search {search_id!r} is not in the job queue; open it first")
-            plan = Plan(conn, search_id, locked[0], self, queued=locked[1])
+            seq, queued, stored = locked
+            plan = Plan(conn, search_id, seq, self, queued=queued, stored=stored)
             if time.monotonic() >= self._next_take_back:  # at most once per heartbeat interval
                 plan.take_back_stale_claims()
             result = decide(plan)
             plan.save_seq()
+            self._stamps_guess = plan.stamps_used
             return result
 
         result = run_transaction(self.engine, work)
@@ -293,7 +301,9 @@ class SearchJobQueue:
 class Plan:
     """A scheduling decision in progress: the search's lock is held (see
     `SearchJobQueue.plan`). ``seq`` is the stamp of the latest event; ``queued`` is False when
-    the search had no queued job as the lock was taken (`claim` then asks nothing)."""
+    the search had no queued job as the lock was taken (`claim` then asks nothing);
+    ``stored`` is the ``seq`` the search's row holds already (``seq`` plus the stamps
+    reserved with the lock; default ``seq``)."""
 
     def __init__(
         self,
@@ -303,11 +313,18 @@ class Plan:
         queue: SearchJobQueue,
         *,
         queued: bool = True,
+        stored: int | None = None,
     ) -> None:
         self._conn, self._queue = conn, queue
         self.search_id, self.seq = search_id, seq
         self._first_seq = seq
+        self._stored = seq if stored is None else stored
         self.queued = queued
+
+    @property
+    def stamps_used(self) -> int:
+        """The stamps this decision gave to events so far."""
+        return self.seq - self._first_seq
 
     def events(self, since: int) -> list[tuple[int, str, dict[str, Any]]]:
         """The events after stamp ``since`` in order: ``(seq, 'created' | 'finished', job)``.
@@ -410,8 +427,9 @@ class Plan:
             self._conn.execute(update(_jobs).where(c.id == row.id).values(**values))
 
     def save_seq(self) -> None:
-        """Store the latest stamp in the search's row (called by `SearchJobQueue.plan`)."""
-        if self.seq != self._first_seq:
+        """Store the latest stamp in the search's row unless it holds it already (called by
+        `SearchJobQueue.plan`)."""
+        if self.seq != self._stored:
             self._conn.execute(
                 update(_queues).where(_queues.c.search_id == self.search_id).values(seq=self.seq)
             )
@@ -496,17 +514,22 @@ def _job_columns() -> list[Any]:
     return [_jobs.c[name] for name in _JOB_COLUMNS]
 
 
-def _lock_for_plan(conn: Connection, search_id: str) -> tuple[int, bool] | None:
-    """The search's ``seq`` and whether it has a queued job, its row locked ``FOR UPDATE``
-    (one statement); None if the search is missing."""
+def _lock_for_plan(conn: Connection, search_id: str, reserve: int) -> tuple[int, bool, int] | None:
+    """Lock the search's row (one statement) and return its ``seq`` before this decision,
+    whether the search has a queued job, and the ``seq`` the row now holds: advanced by
+    ``reserve`` stamps by ``UPDATE ... RETURNING`` where the dialect has it, else locked by
+    ``SELECT ... FOR UPDATE`` and unchanged. None if the search is missing."""
     c = _jobs.c
-    queued = exists().where(c.search_id == search_id, c.state == QUEUED)
-    row = conn.execute(
-        select(_queues.c.seq, queued.label("queued"))
-        .where(_queues.c.search_id == search_id)
-        .with_for_update()
-    ).first()
-    return None if row is None else (int(row.seq), bool(row.queued))
+    queued = exists().where(c.search_id == search_id, c.state == QUEUED).label("queued")
+    where = _queues.c.search_id == search_id
+    if reserve > 0 and conn.dialect.update_returning:
+        advanced = update(_queues).where(where).values(seq=_queues.c.seq + reserve)
+        row = conn.execute(advanced.returning(_queues.c.seq, queued)).first()
+        if row is None:
+            return None
+        return int(row.seq) - reserve, bool(row.queued), int(row.seq)
+    row = conn.execute(select(_queues.c.seq, queued).where(where).with_for_update()).first()
+    return None if row is None else (int(row.seq), bool(row.queued), int(row.seq))
 
 
 def _lock_search(conn: Connection, search_id: str, *, lock: bool) -> int | None:
