@@ -78,6 +78,21 @@ def test_save_writes_a_private_file_with_one_header_and_a_line_per_entry(tmp_pat
     assert stat.S_IMODE(path.parent.stat().st_mode) & 0o077 == 0  # the directory is private
 
 
+def test_a_forked_child_saves_although_a_parent_thread_held_the_lock_at_the_fork(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fork hook gives the child a lock of its own: the parent's thread that held the
+    old one is not in the child and would never release it."""
+    held = spool._write_lock
+    monkeypatch.setattr(spool, "_write_lock", held)
+    with held:
+        spool._new_write_lock_in_child()
+        path = tmp_path / "f.jsonl"
+        assert spool.save(path, "sqlite:////x.db", 7, [(1, "loss", 0.5, 0, T0, 1)]) == 1
+    spooled = spool.read(path)
+    assert spooled is not None and spooled.rows == [(1, "loss", 0.5, 0, T0, 1)]
+
+
 def test_save_of_run_ends_alone_counts_no_rows(tmp_path: Path) -> None:
     path = tmp_path / "f.jsonl"
     assert spool.save(path, "sqlite:////x.db", 7, [], [(3, "killed", T0)]) == 0
