@@ -885,7 +885,52 @@ def test_rows_kept_in_memory_are_reported_written_once_and_a_later_outage_is_rep
                 buffer.flush()
             rig.clock += 11
     errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
-    assert len(errors) == 1 and str(rig.spool_dir) in errors[0]
+    assert len(errors) == 1 and errors[0].startswith(
+        "ato.tracker: 1 buffered metrics could be kept neither in the database (unreachable) "
+        f"nor in the spool file {buffer.spool_file} ("
+    )
+
+
+def test_rows_kept_in_memory_at_interpreter_shutdown_stay_kept_until_a_spill_saves_them(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No thread can start at interpreter shutdown: close still raises that the rows are
+    kept in memory (not the thread's error); a later spill that succeeds lets them go."""
+    buffer = rig.buffer
+
+    def no_threads() -> None:
+        raise RuntimeError("can't create new thread at interpreter shutdown")
+
+    monkeypatch.setattr(buffer, "start_timer", no_threads)
+    rig.spool_dir.write_text("")  # a file where the spool directory should be
+    rig.down = True
+    rig.log(0, 1)
+    with pytest.raises(MetricsNotStoredError):
+        buffer.close()
+    assert buffer in buffer_module._stranded
+    rig.spool_dir.unlink()
+    assert buffer.spill() == 2
+    assert buffer not in buffer_module._stranded and rig.spooled_steps() == [0, 1]
+
+
+def test_a_replay_that_fails_is_tried_again_by_the_next_flush_past_a_damaged_file(
+    rig: Rig,
+) -> None:
+    buffer = rig.buffer
+    rig.log(0, 1, 2)
+    rig.down = True
+    for _ in range(2):  # the outage outlasts spool_after: the rows go to the spool file
+        with pytest.raises(OperationalError):
+            buffer.flush()
+        rig.clock += 11
+    assert not buffer.pending and rig.spooled_steps() == [0, 1, 2]
+    with pytest.raises(OperationalError):
+        buffer.flush()  # the replay fails as well
+    damaged = buffer.spool_file.with_name(buffer.spool_file.name.split(".")[0] + ".0.jsonl")
+    damaged.write_text("")  # claimed by a replay that died before it wrote a line back
+    rig.down = False
+    assert buffer.flush() == 0
+    assert rig.steps() == [0, 1, 2] and not buffer.spool_file.exists()
 
 
 # -- what the writer sends to each kind of database -----------------------------------------------

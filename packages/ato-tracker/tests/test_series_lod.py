@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from alembic import command
 from sqlalchemy import Connection, create_engine, select, text
+from test_metric_summaries import MERGE_DIALECTS, _assigned_columns
 from test_series_ties import _work
 
 from ato.tracker import SQLLogger
@@ -412,3 +413,29 @@ def test_the_block_of_a_step_is_a_floor_division_on_mysql_and_mariadb(backend: s
         assert str(series_blocks.block_of(step, other).compile(dialect=other)) == (
             "metrics.step >> 6"
         )
+
+
+@MERGE_DIALECTS
+def test_the_block_merge_of_each_backend_updates_every_block_column(make_dialect, marker):
+    """Each backend's upsert of a block adds counts and merges extremes into the stored block,
+    keyed by run, key and block (PostgreSQL quotes no name, so each must be a column's)."""
+    dialect = make_dialect()
+    sql = str(series_blocks._merge_statement(dialect).compile(dialect=dialect))
+    marker = marker.replace(") DO UPDATE SET", ", block) DO UPDATE SET")  # no-op on MySQL
+    assert marker in sql
+    expected = ["value_count", "nan_count", "min_value", "max_value"]
+    assert _assigned_columns(sql, marker) == expected
+
+
+def test_sqlites_block_merge_clause_binds_no_parameters():
+    """`sqlite_batch.blocks_sql` appends the clause to hand-written SQL: it must be the ON
+    CONFLICT part of SQLite's block merge and bind nothing."""
+    from sqlalchemy.dialects import sqlite
+
+    from ato.tracker.write import upserts
+
+    clause = series_blocks.sqlite_blocks_on_conflict()
+    assert (
+        clause.startswith('ON CONFLICT (run_id, "key", block) DO UPDATE SET') and "?" not in clause
+    )
+    assert upserts.sqlite_on_conflict(series_blocks._merge_statement(sqlite.dialect())) == clause
