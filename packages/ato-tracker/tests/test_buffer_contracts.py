@@ -933,6 +933,25 @@ def test_a_replay_that_fails_is_tried_again_by_the_next_flush_past_a_damaged_fil
     assert rig.steps() == [0, 1, 2] and not buffer.spool_file.exists()
 
 
+def test_a_run_end_the_flush_thread_recorded_during_a_spill_is_no_error(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A spill at exit runs beside the flush thread, which may record (and forget) the run
+    end the spill is saving; the spill then forgets it without a KeyError."""
+    buffer = rig.buffer
+    real = spool.save
+
+    def save_while_the_flush_thread_records_the_end(*args: Any) -> int:
+        saved = real(*args)
+        buffer.run_ends.clear()
+        return saved
+
+    monkeypatch.setattr(spool, "save", save_while_the_flush_thread_records_the_end)
+    rig.log(0)
+    assert buffer.spill((rig.run_id, "completed", T0)) == 1
+    assert buffer.run_ends == {} and rig.spooled_steps() == [0]
+
+
 # -- what the writer sends to each kind of database -----------------------------------------------
 class Driver:
     """A connection that records what the writer hands to the driver: the insert's rows

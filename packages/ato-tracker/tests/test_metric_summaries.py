@@ -365,6 +365,20 @@ def test_recomputing_from_the_metric_rows_gives_the_summaries_kept_at_write_time
             assert _same(_as_dict(again[run_id][key]), _as_dict(kept[run_id][key])), key
 
 
+def test_reading_the_summaries_of_many_run_ids_reads_each_batch_of_them(sqlite_url: str):
+    """Run ids are read in batches of 5,000: a run past the first batch is found too."""
+    logger = SQLLogger(_config(sqlite_url))
+    run_id = logger.run()
+    logger.log_metric("loss", 0.5, 0)
+    logger.finish()
+    ids = [run_id + 1 + i for i in range(5200)]  # no such runs
+    for at in (5000, 5199):
+        wanted = [*ids[:at], run_id, *ids[at:]]
+        with get_engine(sqlite_url).connect() as conn:
+            read = summaries.read(conn, wanted)
+        assert list(read) == [run_id] and read[run_id]["loss"].last == 0.5, at
+
+
 @pytest.mark.parametrize("keys", [1, 2, 5])
 def test_a_batch_is_written_by_a_few_statements_whatever_its_keys(db_url: str, keys: int):
     """One flush of a batch (rows of several keys, whose summaries are merged by one upsert)

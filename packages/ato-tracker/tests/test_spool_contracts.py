@@ -341,6 +341,32 @@ def test_replay_of_a_file_another_sync_deleted_still_succeeds(db, tmp_path: Path
     assert len(_stored(url)) == 1
 
 
+def test_a_failed_replay_gives_the_file_its_name_back_even_if_another_replay_took_the_claim(
+    db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The replay's error propagates, not an error of its clean-up, also when another
+    replay deleted the claimed file right after it was linked back."""
+    url, first, _, _, engine = db
+    path = tmp_path / "f.jsonl"
+    spooled = _saved(path, url, 5, [(first, "loss", 1.0, 0, T0, 1)])
+    real_link = os.link
+
+    def link_then_taken(source: Any, target: Any) -> None:
+        real_link(source, target)
+        os.unlink(source)
+
+    def refused(*args: Any) -> int:
+        raise OSError("database unreachable")
+
+    monkeypatch.setattr(spool, "write_isolating", refused)
+    monkeypatch.setattr(spool.os, "link", link_then_taken)
+    with pytest.raises(OSError, match="database unreachable"):
+        spool.replay(engine, spooled)
+    monkeypatch.undo()
+    assert spool.writer_files(path) == [path]
+    assert spool.replay(engine, spooled) == (1, 0)
+
+
 def test_a_run_end_is_recorded_in_utc_whatever_the_local_zone(
     db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
