@@ -372,9 +372,12 @@ def test_both_folds_keep_blocks_equal_to_the_logged_values_across_merged_batches
     assert _stored(sqlite_url) == expected
 
 
-def test_a_recomputed_series_leaves_the_blocks_of_other_runs_and_keys_alone(db_url: str):
-    """A retry stored only in part rebuilds the blocks of its own run and key from the rows;
-    the same key of another run and another key of the same run keep theirs."""
+def test_a_recomputed_series_leaves_the_blocks_of_other_runs_and_keys_alone(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    """A retry stored only in part rebuilds the blocks of its own run and key from the rows,
+    in the retry's one transaction (not split as if its data were refused); the same key of
+    another run and another key of the same run keep theirs."""
     logger = SQLLogger(_config(db_url))
     runs = []
     for sign in (1.0, -1.0):
@@ -382,20 +385,29 @@ def test_a_recomputed_series_leaves_the_blocks_of_other_runs_and_keys_alone(db_u
         for step in range(0, 200, 3):
             logger.log_metric("loss", sign * step, step)
             logger.log_metric("acc", sign * step / 2, step + 1)
+        logger.log_metric("loss", 1.0)  # no step: no block
         logger.finish()
     engine = get_engine(db_url)
     writer, writer_id = MetricWriter(engine.dialect), new_writer_id()
-    rows = [(runs[0], "loss", 0.5 * s, 300 + s, 1.7e9 + s, s + 1) for s in range(100)]
+    batches: list[int] = []
+    real = MetricWriter.write
+    monkeypatch.setattr(
+        MetricWriter,
+        "write",
+        lambda self, c, rows, w: (batches.append(len(rows)), real(self, c, rows, w)),
+    )
+    retried = {300 + s: math.nan if s % 7 == 0 else 0.5 * s for s in range(100)}
+    rows = [(runs[0], "loss", v, step, 1.7e9 + step, step) for step, v in retried.items()]
     write_isolating(engine, writer, rows[:30], writer_id)
     before = [row for row in _stored(db_url) if (row[0], row[1]) != (runs[0], "loss")]
     assert write_isolating(engine, writer, rows, writer_id) == 100  # 70 new: recomputed
+    assert batches == [30, 100]
     after = _stored(db_url)
     assert after == _from_rows(db_url)
     assert [row for row in after if (row[0], row[1]) != (runs[0], "loss")] == before
     loss = [row[2:] for row in after if (row[0], row[1]) == (runs[0], "loss")]
-    assert loss == _expected(
-        {**{s: [float(s)] for s in range(0, 200, 3)}, **{300 + s: [0.5 * s] for s in range(100)}}
-    )
+    logged = {s: [float(s)] for s in range(0, 200, 3)}
+    assert loss == _expected({**logged, **{step: [v] for step, v in retried.items()}})
 
 
 @pytest.mark.parametrize("backend", ["mysql", "mariadb"])
