@@ -791,6 +791,167 @@ def test_a_forked_child_starts_with_an_empty_buffer_of_its_own(
     assert buffer._wake is not parent_wake and not buffer._wake.is_set()
 
 
+def test_a_forked_child_flushes_its_own_rows_and_leaves_the_parents_outage_to_the_parent(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The parent was flushing in this thread at the fork, kept a run end it could not record
+    and rows no store could take: the child's flush is not taken for a signal's, records no
+    end of the parent's, reports no stranded rows written, and its spill saves its own end."""
+    buffer = rig.buffer
+    rig.log(0, 1)
+    buffer.run_ends[rig.run_id] = (rig.run_id, "failed", T0)
+    buffer.stranded = True
+    buffer_module._stranded.add(buffer)
+    buffer._flusher = threading.get_ident()
+    monkeypatch.setattr(buffer_module, "_live_buffers", {buffer})
+    buffer_module._forget_inherited_rows()
+    assert buffer not in buffer_module._stranded
+    rig.log(5)
+    with caplog.at_level(logging.WARNING, logger="ato.tracker"):
+        assert buffer.flush() == 1
+    assert rig.steps() == [5] and _messages(caplog) == []
+    with sqlite3.connect(rig.path) as con:
+        ends = con.execute(
+            "SELECT end_time FROM experiments WHERE id = ?", (rig.run_id,)
+        ).fetchall()
+    assert ends == [(None,)]
+    assert buffer.spill((rig.run_id, "completed", T0 + 1)) == 0
+    spooled = spool.read(buffer.spool_file)
+    assert spooled is not None and spooled.finishes == [(rig.run_id, "completed", T0 + 1)]
+
+
+class _Wakes(threading.Event):
+    """A flush thread's wake event that counts who set it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.count = 0
+
+    def set(self) -> None:
+        self.count += 1
+        super().set()
+
+
+def test_a_helper_threads_appends_wake_no_flush_but_the_logging_threads_do(
+    small_rig: Rig,
+) -> None:
+    """Rows of a thread marked `appends_only` (the system metrics sampler) wait for the
+    next wake, however many they are; the logging thread's full batch wakes the flush thread."""
+    buffer = small_rig.buffer
+    wakes = buffer._wake = _Wakes()
+
+    def helper() -> None:
+        buffer_module.appends_only()
+        for step in range(7):
+            buffer.append(small_rig.run_id, "cpu", float(step), step, T0 + step)
+
+    thread = threading.Thread(target=helper)
+    thread.start()
+    thread.join()
+    assert wakes.count == 0 and len(buffer.pending) == 7
+    buffer.append(small_rig.run_id, "loss", 1.0, 0, T0)
+    assert wakes.count == 1
+    small_rig.stop_thread()
+
+
+def test_rows_kept_in_memory_are_reported_written_once_and_a_later_outage_is_reported_again(
+    rig: Rig, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Neither the database nor the spool file took the rows (close raised); once the
+    database is back the flush says it wrote them and the buffer is no longer kept alive for
+    them, and the next outage the spool cannot take is logged again."""
+    buffer = rig.buffer
+    rig.spool_dir.write_text("")  # a file where the spool directory should be
+    rig.down = True
+    rig.log(0, 1, 2)
+    with pytest.raises(MetricsNotStoredError):
+        buffer.close()
+    assert buffer in buffer_module._stranded
+    rig.stop_thread()
+    rig.down = False
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="ato.tracker"):
+        assert buffer.flush() == 3
+    assert _messages(caplog) == [
+        f"ato.tracker: {rig.url} is reachable again; wrote the 3 metrics kept in memory"
+    ]
+    assert rig.steps() == [0, 1, 2] and buffer not in buffer_module._stranded
+    caplog.clear()
+    rig.down = True
+    rig.log(3)
+    with caplog.at_level(logging.WARNING, logger="ato.tracker"):
+        for _ in range(3):  # the outage starts, outlasts spool_after, goes on
+            with pytest.raises(OperationalError):
+                buffer.flush()
+            rig.clock += 11
+    errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert len(errors) == 1 and errors[0].startswith(
+        "ato.tracker: 1 buffered metrics could be kept neither in the database (unreachable) "
+        f"nor in the spool file {buffer.spool_file} ("
+    )
+
+
+def test_rows_kept_in_memory_at_interpreter_shutdown_stay_kept_until_a_spill_saves_them(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No thread can start at interpreter shutdown: close still raises that the rows are
+    kept in memory (not the thread's error); a later spill that succeeds lets them go."""
+    buffer = rig.buffer
+
+    def no_threads() -> None:
+        raise RuntimeError("can't create new thread at interpreter shutdown")
+
+    monkeypatch.setattr(buffer, "start_timer", no_threads)
+    rig.spool_dir.write_text("")  # a file where the spool directory should be
+    rig.down = True
+    rig.log(0, 1)
+    with pytest.raises(MetricsNotStoredError):
+        buffer.close()
+    assert buffer in buffer_module._stranded
+    rig.spool_dir.unlink()
+    assert buffer.spill() == 2
+    assert buffer not in buffer_module._stranded and rig.spooled_steps() == [0, 1]
+
+
+def test_a_replay_that_fails_is_tried_again_by_the_next_flush_past_a_damaged_file(
+    rig: Rig,
+) -> None:
+    buffer = rig.buffer
+    rig.log(0, 1, 2)
+    rig.down = True
+    for _ in range(2):  # the outage outlasts spool_after: the rows go to the spool file
+        with pytest.raises(OperationalError):
+            buffer.flush()
+        rig.clock += 11
+    assert not buffer.pending and rig.spooled_steps() == [0, 1, 2]
+    with pytest.raises(OperationalError):
+        buffer.flush()  # the replay fails as well
+    damaged = buffer.spool_file.with_name(buffer.spool_file.name.split(".")[0] + ".0.jsonl")
+    damaged.write_text("")  # claimed by a replay that died before it wrote a line back
+    rig.down = False
+    assert buffer.flush() == 0
+    assert rig.steps() == [0, 1, 2] and not buffer.spool_file.exists()
+
+
+def test_a_run_end_the_flush_thread_recorded_during_a_spill_is_no_error(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A spill at exit runs beside the flush thread, which may record (and forget) the run
+    end the spill is saving; the spill then forgets it without a KeyError."""
+    buffer = rig.buffer
+    real = spool.save
+
+    def save_while_the_flush_thread_records_the_end(*args: Any) -> int:
+        saved = real(*args)
+        buffer.run_ends.clear()
+        return saved
+
+    monkeypatch.setattr(spool, "save", save_while_the_flush_thread_records_the_end)
+    rig.log(0)
+    assert buffer.spill((rig.run_id, "completed", T0)) == 1
+    assert buffer.run_ends == {} and rig.spooled_steps() == [0]
+
+
 # -- what the writer sends to each kind of database -----------------------------------------------
 class Driver:
     """A connection that records what the writer hands to the driver: the insert's rows

@@ -25,7 +25,7 @@ from ato.tracker.storage import migrate
 from ato.tracker.storage.database import dispose_engines, get_engine
 from ato.tracker.storage.models import MetricSummaryRecord
 from ato.tracker.storage.values import store_value
-from ato.tracker.write import fold, sqlite_batch
+from ato.tracker.write import fold, sqlite_batch, upserts
 from ato.tracker.write.buffer import new_writer_id
 from ato.tracker.write.inserts import MetricWriter, write_isolating
 
@@ -258,18 +258,24 @@ def _assigned_columns(sql: str, marker: str) -> list[str]:
     return re.findall(r", [`\"]?(\w+)[`\"]? = ", ", " + sql.split(marker, 1)[1].strip())
 
 
-@pytest.mark.parametrize(
-    ("dialect", "marker"),
+#: Each backend's dialect, made afresh by each test (the merge statement is built once per
+#: dialect object), and the clause its upserts merge with.
+MERGE_DIALECTS = pytest.mark.parametrize(
+    ("make_dialect", "marker"),
     [
-        (sqlite.dialect(), 'ON CONFLICT (run_id, "key") DO UPDATE SET'),
-        (postgresql.dialect(), "ON CONFLICT (run_id, key) DO UPDATE SET"),
-        (mysql.dialect(), "ON DUPLICATE KEY UPDATE"),
-        (mysql.dialect(is_mariadb=True), "ON DUPLICATE KEY UPDATE"),
-        (create_engine("mariadb+pymysql://u@h/db").dialect, "ON DUPLICATE KEY UPDATE"),
+        (sqlite.dialect, 'ON CONFLICT (run_id, "key") DO UPDATE SET'),
+        (postgresql.dialect, "ON CONFLICT (run_id, key) DO UPDATE SET"),
+        (mysql.dialect, "ON DUPLICATE KEY UPDATE"),
+        (lambda: mysql.dialect(is_mariadb=True), "ON DUPLICATE KEY UPDATE"),
+        (lambda: create_engine("mariadb+pymysql://u@h/db").dialect, "ON DUPLICATE KEY UPDATE"),
     ],
     ids=["sqlite", "postgresql", "mysql", "mariadb-as-mysql", "mariadb"],
 )
-def test_the_merge_statement_of_each_backend_updates_every_summary_column(dialect, marker):
+
+
+@MERGE_DIALECTS
+def test_the_merge_statement_of_each_backend_updates_every_summary_column(make_dialect, marker):
+    dialect = make_dialect()
     sql = str(fold._merge_statement(dialect).compile(dialect=dialect))
     assert marker in sql
     expected = [c.name for c in MetricSummaryRecord.__table__.columns][2:]  # not the key
@@ -359,6 +365,20 @@ def test_recomputing_from_the_metric_rows_gives_the_summaries_kept_at_write_time
             assert _same(_as_dict(again[run_id][key]), _as_dict(kept[run_id][key])), key
 
 
+def test_reading_the_summaries_of_many_run_ids_reads_each_batch_of_them(sqlite_url: str):
+    """Run ids are read in batches of 5,000: a run past the first batch is found too."""
+    logger = SQLLogger(_config(sqlite_url))
+    run_id = logger.run()
+    logger.log_metric("loss", 0.5, 0)
+    logger.finish()
+    ids = [run_id + 1 + i for i in range(5200)]  # no such runs
+    for at in (5000, 5199):
+        wanted = [*ids[:at], run_id, *ids[at:]]
+        with get_engine(sqlite_url).connect() as conn:
+            read = summaries.read(conn, wanted)
+        assert list(read) == [run_id] and read[run_id]["loss"].last == 0.5, at
+
+
 @pytest.mark.parametrize("keys", [1, 2, 5])
 def test_a_batch_is_written_by_a_few_statements_whatever_its_keys(db_url: str, keys: int):
     """One flush of a batch (rows of several keys, whose summaries are merged by one upsert)
@@ -423,9 +443,67 @@ def test_sqlites_fold_in_sql_equals_the_fold_in_python_of_the_other_backends(sql
             )
 
 
+#: Per key, two batches: the second lowers the minimum, raises the maximum, neither, gives a
+#: NaN-only key its first finite values, logs NaN only, brings infinities, or none after them.
+MERGED: dict[str, tuple[list[float], list[float]]] = {
+    "lower_min": ([2.0, 5.0], [1.0, 3.0]),
+    "higher_max": ([2.0, 5.0], [6.0, 3.0]),
+    "inside": ([1.0, 9.0], [4.0]),
+    "nan_then_finite": ([NAN], [3.0, -1.0]),
+    "finite_then_nan": ([3.0, -1.0], [NAN]),
+    "infinities_later": ([1.0], [INF, -INF, 2.0]),
+    "infinities_first": ([INF, -INF], [1.0]),
+}
+
+
+@pytest.mark.parametrize("staged", [False, True], ids=["python-fold", "sql-fold"])
+def test_both_folds_merge_a_later_batch_into_the_kept_summaries(sqlite_url: str, staged: bool):
+    """A second batch merged into the summaries the first one left: count, extremes (and
+    the infinities among them) and last value equal what all the logged values say, for two
+    runs. Run on SQLite for both folds (the mutation run has no servers)."""
+    run_ids = []
+    for _ in range(2):
+        logger = SQLLogger(_config(sqlite_url))
+        run_ids.append(logger.run())
+        logger.finish()
+    engine = get_engine(sqlite_url)
+    seq = 0
+    for batch in (0, 1):
+        rows: list[Any] = []
+        for key, batches in MERGED.items():
+            for sign, run_id in zip((1.0, -1.0), run_ids, strict=True):
+                for value in batches[batch]:
+                    seq += 1
+                    rows.append((run_id, key, sign * value, seq, 1_700_000_000.0 + seq, seq))
+        with engine.begin() as conn:
+            if staged:
+                conn.exec_driver_sql(sqlite_batch.STAGING)
+                sqlite_batch.stage(conn, rows)
+                fold.fold_staged(conn, rows, len(rows))
+                conn.exec_driver_sql(sqlite_batch.CLEAR_STAGED)
+            else:
+                fold.fold(conn, rows, len(rows))
+    kept = _summaries(sqlite_url, run_ids)
+    seq = 0
+    steps: dict[tuple[int, str], list[int]] = {}
+    for batch in (0, 1):
+        for key, batches in MERGED.items():
+            for run_id in run_ids:
+                for _ in batches[batch]:
+                    seq += 1
+                    steps.setdefault((run_id, key), []).append(seq)
+    for sign, run_id in zip((1.0, -1.0), run_ids, strict=True):
+        for key, (first, second) in MERGED.items():
+            values = [sign * v for v in first + second]
+            want = _expected(values, steps[run_id, key])
+            assert _same(_as_dict(kept[run_id][key]), want), (run_id, key)
+
+
 def test_sqlites_merge_clause_binds_no_parameters():
     clause = fold.on_conflict(sqlite.dialect())
     assert clause.startswith("ON CONFLICT") and "?" not in clause
+    # the ON CONFLICT part of SQLite's merge statement, whatever dialect object built it
+    assert upserts.sqlite_on_conflict(fold._merge_statement(sqlite.dialect())) == clause
     assert (
         _assigned_columns(clause, "DO UPDATE SET")
         == [c.name for c in MetricSummaryRecord.__table__.columns][2:]

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from alembic import command
 from sqlalchemy import Connection, create_engine, select, text
+from test_metric_summaries import MERGE_DIALECTS, _assigned_columns
 from test_series_ties import _work
 
 from ato.tracker import SQLLogger
@@ -310,3 +311,143 @@ def test_revision_0009_computes_the_blocks_of_old_rows(db_url: str):
     engine.dispose()
     assert migrate.upgrade(db_url).applied == ["0009", "0010"]
     assert _stored(db_url) == before and len(before) == 7 and before[0][0] == run_id
+
+
+def _fold(url: str, rows: list[Any], staged: bool) -> None:
+    """Fold ``rows`` (all newly stored) into the blocks the way SQLite's writes do (one
+    statement over the staged rows) or the way PostgreSQL's and MariaDB's do (the blocks of
+    `series_blocks.batch_blocks` merged by an upsert), on SQLite itself."""
+    from ato.tracker.write import fold, sqlite_batch
+
+    with get_engine(url).begin() as conn:
+        if staged:
+            conn.exec_driver_sql(sqlite_batch.STAGING)
+            sqlite_batch.stage(conn, rows)
+            fold.fold_staged(conn, rows, len(rows))
+            conn.exec_driver_sql(sqlite_batch.CLEAR_STAGED)
+        else:
+            fold.fold(conn, rows, len(rows))
+
+
+@pytest.mark.parametrize("staged", [False, True], ids=["python-fold", "sql-fold"])
+def test_both_folds_keep_blocks_equal_to_the_logged_values_across_merged_batches(
+    sqlite_url: str, staged: bool
+):
+    """Two batches of two runs and two keys: NaN, infinities, no step, negative and late
+    steps; the second batch lowers one block's minimum, raises another's maximum and gives a
+    block of NaN only its first finite value. Both folds keep exactly the blocks the values
+    say (the mutation run has no servers, so the Python fold is checked on SQLite)."""
+    logger = SQLLogger(_config(sqlite_url))
+    runs = []
+    for _ in range(2):
+        runs.append(logger.run())
+        logger.finish()
+    nan, inf = math.nan, math.inf
+    first = [  # (key, step, value)
+        ("loss", 0, nan), ("loss", 1, 2.0), ("loss", 2, 5.0), ("loss", None, 9.0),
+        ("loss", 3, 3.0), ("loss", 70, 7.0), ("loss", 71, 1.0), ("loss", 72, 4.0),
+        ("loss", -3, -inf), ("loss", -2, 0.5), ("loss", 130, inf), ("loss", 131, -1.0),
+        ("acc", 200, nan), ("acc", 201, nan), ("acc", 5, 0.25),
+    ]  # fmt: skip
+    second = [
+        ("loss", 4, 0.5), ("loss", 5, 3.5), ("loss", 6, nan), ("loss", 73, 8.0),
+        ("loss", 74, 4.0), ("acc", 202, 4.0), ("acc", None, -7.0), ("acc", 203, nan),
+    ]  # fmt: skip
+    logged: dict[tuple[int, str], dict[int, list[float]]] = {}
+    seq = 0
+    for batch in (first, second):
+        rows = []
+        for sign, run_id in zip((1.0, -2.0), runs, strict=True):
+            for key, step, value in batch:
+                seq += 1
+                rows.append((run_id, key, sign * value, step, 1.7e9 + seq, seq))
+                if step is not None:
+                    logged.setdefault((run_id, key), {}).setdefault(step, []).append(sign * value)
+        _fold(sqlite_url, rows, staged)
+    expected = sorted(
+        (run_id, key, *block)
+        for (run_id, key), values in logged.items()
+        for block in _expected(values)
+    )
+    assert _stored(sqlite_url) == expected
+
+
+def test_a_recomputed_series_leaves_the_blocks_of_other_runs_and_keys_alone(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+):
+    """A retry stored only in part rebuilds the blocks of its own run and key from the rows,
+    in the retry's one transaction (not split as if its data were refused); the same key of
+    another run and another key of the same run keep theirs."""
+    logger = SQLLogger(_config(db_url))
+    runs = []
+    for sign in (1.0, -1.0):
+        runs.append(logger.run())
+        for step in range(0, 200, 3):
+            logger.log_metric("loss", sign * step, step)
+            logger.log_metric("acc", sign * step / 2, step + 1)
+        logger.log_metric("loss", 1.0)  # no step: no block
+        logger.finish()
+    engine = get_engine(db_url)
+    writer, writer_id = MetricWriter(engine.dialect), new_writer_id()
+    batches: list[int] = []
+    real = MetricWriter.write
+    monkeypatch.setattr(
+        MetricWriter,
+        "write",
+        lambda self, c, rows, w: (batches.append(len(rows)), real(self, c, rows, w)),
+    )
+    retried = {300 + s: math.nan if s % 7 == 0 else 0.5 * s for s in range(100)}
+    rows = [(runs[0], "loss", v, step, 1.7e9 + step, step) for step, v in retried.items()]
+    write_isolating(engine, writer, rows[:30], writer_id)
+    before = [row for row in _stored(db_url) if (row[0], row[1]) != (runs[0], "loss")]
+    assert write_isolating(engine, writer, rows, writer_id) == 100  # 70 new: recomputed
+    assert batches == [30, 100]
+    after = _stored(db_url)
+    assert after == _from_rows(db_url)
+    assert [row for row in after if (row[0], row[1]) != (runs[0], "loss")] == before
+    loss = [row[2:] for row in after if (row[0], row[1]) == (runs[0], "loss")]
+    logged = {s: [float(s)] for s in range(0, 200, 3)}
+    assert loss == _expected({**logged, **{step: [v] for step, v in retried.items()}})
+
+
+@pytest.mark.parametrize("backend", ["mysql", "mariadb"])
+def test_the_block_of_a_step_is_a_floor_division_on_mysql_and_mariadb(backend: str):
+    """MySQL's ``>>`` shifts unsigned (a negative step would land in a huge block), so its
+    blocks are ``floor(step / LOD_WIDTH)``; the other backends shift by `LOD_SHIFT`."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    step = series_blocks._metrics.c.step
+    dialect = create_engine(f"{backend}+pymysql://u@h/db").dialect
+    assert dialect.name == backend
+    shown = str(series_blocks.block_of(step, dialect).compile(dialect=dialect))
+    assert shown == f"floor(metrics.step / {LOD_WIDTH})"
+    for other in (sqlite.dialect(), postgresql.dialect()):
+        assert str(series_blocks.block_of(step, other).compile(dialect=other)) == (
+            "metrics.step >> 6"
+        )
+
+
+@MERGE_DIALECTS
+def test_the_block_merge_of_each_backend_updates_every_block_column(make_dialect, marker):
+    """Each backend's upsert of a block adds counts and merges extremes into the stored block,
+    keyed by run, key and block (PostgreSQL quotes no name, so each must be a column's)."""
+    dialect = make_dialect()
+    sql = str(series_blocks._merge_statement(dialect).compile(dialect=dialect))
+    marker = marker.replace(") DO UPDATE SET", ", block) DO UPDATE SET")  # no-op on MySQL
+    assert marker in sql
+    expected = ["value_count", "nan_count", "min_value", "max_value"]
+    assert _assigned_columns(sql, marker) == expected
+
+
+def test_sqlites_block_merge_clause_binds_no_parameters():
+    """`sqlite_batch.blocks_sql` appends the clause to hand-written SQL: it must be the ON
+    CONFLICT part of SQLite's block merge and bind nothing."""
+    from sqlalchemy.dialects import sqlite
+
+    from ato.tracker.write import upserts
+
+    clause = series_blocks.sqlite_blocks_on_conflict()
+    assert (
+        clause.startswith('ON CONFLICT (run_id, "key", block) DO UPDATE SET') and "?" not in clause
+    )
+    assert upserts.sqlite_on_conflict(series_blocks._merge_statement(sqlite.dialect())) == clause

@@ -78,6 +78,21 @@ def test_save_writes_a_private_file_with_one_header_and_a_line_per_entry(tmp_pat
     assert stat.S_IMODE(path.parent.stat().st_mode) & 0o077 == 0  # the directory is private
 
 
+def test_a_forked_child_saves_although_a_parent_thread_held_the_lock_at_the_fork(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fork hook gives the child a lock of its own: the parent's thread that held the
+    old one is not in the child and would never release it."""
+    held = spool._write_lock
+    monkeypatch.setattr(spool, "_write_lock", held)
+    with held:
+        spool._new_write_lock_in_child()
+        path = tmp_path / "f.jsonl"
+        assert spool.save(path, "sqlite:////x.db", 7, [(1, "loss", 0.5, 0, T0, 1)]) == 1
+    spooled = spool.read(path)
+    assert spooled is not None and spooled.rows == [(1, "loss", 0.5, 0, T0, 1)]
+
+
 def test_save_of_run_ends_alone_counts_no_rows(tmp_path: Path) -> None:
     path = tmp_path / "f.jsonl"
     assert spool.save(path, "sqlite:////x.db", 7, [], [(3, "killed", T0)]) == 0
@@ -168,6 +183,57 @@ def test_pending_files_of_a_missing_directory_are_none(tmp_path: Path) -> None:
     assert spool.pending_files(tmp_path / "nowhere", "sqlite:////x.db") == []
 
 
+def test_a_writers_files_are_the_ones_failed_replays_claimed_then_its_own(tmp_path: Path) -> None:
+    path = spool.spool_path(tmp_path, "sqlite:////x.db", 7)
+    stem = path.name.split(".")[0]
+    claimed = [tmp_path / f"{stem}.0badc0de.jsonl", tmp_path / f"{stem}.1badc0de.jsonl"]
+    other = spool.spool_path(tmp_path, "sqlite:////x.db", 8)
+    for file in [*claimed, other]:
+        file.write_text("")
+    assert spool.writer_files(path) == claimed  # its own file is not there (yet)
+    path.write_text("")
+    assert spool.writer_files(path) == [*claimed, path]
+
+
+def test_a_spool_file_locked_too_long_by_another_process_is_named_in_the_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fcntl = pytest.importorskip("fcntl")
+    path = tmp_path / "f.jsonl"
+    other = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)  # its own open file: its own lock
+    fcntl.flock(other, fcntl.LOCK_EX)
+    monkeypatch.setattr(spool, "LOCK_WAIT_S", 0.01)
+    try:
+        with pytest.raises(TimeoutError) as info:
+            spool.save(path, "sqlite:////x.db", 7, [(1, "loss", 0.5, 0, T0, 1)])
+    finally:
+        os.close(other)
+    assert str(info.value) == (f"the spool file {path} stayed locked by another process for 0.01 s")
+    assert path.read_text() == ""  # nothing appended
+
+
+def test_save_appends_to_the_file_at_the_path_when_a_replay_claimed_the_one_it_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file opened was renamed away by a replay before the lock was ours: the row goes
+    to the file at the path, not into the claimed one."""
+    path = tmp_path / "f.jsonl"
+    spool.save(path, "sqlite:////x.db", 7, [(1, "loss", 0.5, 0, T0, 1)])
+    claimed = tmp_path / "f.claimed.jsonl"
+    real = spool._lock
+
+    def lock_after_a_replay_claimed(fd: int, at: Path, deadline: float) -> None:
+        if path.exists() and not claimed.exists():
+            os.rename(path, claimed)
+        real(fd, at, deadline)
+
+    monkeypatch.setattr(spool, "_lock", lock_after_a_replay_claimed)
+    assert spool.save(path, "sqlite:////x.db", 7, [(1, "loss", 0.25, 1, T0, 2)]) == 1
+    now, before = spool.read(path), spool.read(claimed)
+    assert now is not None and now.rows == [(1, "loss", 0.25, 1, T0, 2)]
+    assert before is not None and before.rows == [(1, "loss", 0.5, 0, T0, 1)]
+
+
 # -- replay ------------------------------------------------------------------------------------------------
 @pytest.fixture
 def db(tmp_path: Path):  # type: ignore[no-untyped-def]
@@ -238,6 +304,17 @@ def test_replay_writes_the_rows_once_records_new_ends_and_deletes_the_file(
     assert len(_stored(url)) == 7
 
 
+def test_replay_of_a_file_emptied_since_it_was_read_writes_nothing_and_deletes_it(
+    db, tmp_path: Path
+) -> None:
+    url, first, _, _, engine = db
+    path = tmp_path / "f.jsonl"
+    spooled = _saved(path, url, 99, [(first, "loss", 1.0, 0, T0, 1)], [(first, "failed", T0)])
+    path.write_text("")  # no longer a spool file when the replay claims it
+    assert spool.replay(engine, spooled) == (0, 0)
+    assert not path.exists() and _stored(url) == []
+
+
 def test_replay_skips_a_row_the_database_refuses_and_writes_the_rest(
     db, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -262,6 +339,32 @@ def test_replay_of_a_file_another_sync_deleted_still_succeeds(db, tmp_path: Path
     path.unlink()
     assert spool.replay(engine, spooled) == (1, 0)
     assert len(_stored(url)) == 1
+
+
+def test_a_failed_replay_gives_the_file_its_name_back_even_if_another_replay_took_the_claim(
+    db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The replay's error propagates, not an error of its clean-up, also when another
+    replay deleted the claimed file right after it was linked back."""
+    url, first, _, _, engine = db
+    path = tmp_path / "f.jsonl"
+    spooled = _saved(path, url, 5, [(first, "loss", 1.0, 0, T0, 1)])
+    real_link = os.link
+
+    def link_then_taken(source: Any, target: Any) -> None:
+        real_link(source, target)
+        os.unlink(source)
+
+    def refused(*args: Any) -> int:
+        raise OSError("database unreachable")
+
+    monkeypatch.setattr(spool, "write_isolating", refused)
+    monkeypatch.setattr(spool.os, "link", link_then_taken)
+    with pytest.raises(OSError, match="database unreachable"):
+        spool.replay(engine, spooled)
+    monkeypatch.undo()
+    assert spool.writer_files(path) == [path]
+    assert spool.replay(engine, spooled) == (1, 0)
 
 
 def test_a_run_end_is_recorded_in_utc_whatever_the_local_zone(
