@@ -304,7 +304,7 @@ def test_compare_of_identical_configs_says_so(capsys, sqlite_url):
     second = _record(sqlite_url, "p", {"lr": 1}, [], {}, "completed")
     code, out, _ = ato(capsys, "--db", sqlite_url, "runs", "compare", str(first), str(second))
     assert code == 0
-    assert "(identical configs)" in out
+    assert "(identical configs; ato's __x__ keys such as __budget__ are not compared)" in out
 
 
 def test_compare_needs_two_runs(capsys, db):
@@ -443,3 +443,24 @@ def test_a_file_that_is_not_sqlite_is_reported(capsys, tmp_path):
     assert code == 2 and out == ""
     assert err.startswith(f"ato: error: cannot read {path}: file is not a database")
     assert path.read_text() == "not a database\n" * 100
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "table"])
+def test_output_piped_into_a_reader_that_stops_early_ends_quietly(sqlite_url, fmt):
+    # `ato runs metrics 1 | head -2`: the reader exits while ato still writes; 30,000 rows
+    # are far more than a pipe's buffer, so a write fails after the reader has gone.
+    run_id = _record(sqlite_url, "p", {}, [], {"loss": [i / 7 for i in range(30_000)]}, "completed")
+    env = {key: value for key, value in os.environ.items() if key != "ATO_DB"}
+    command = [sys.executable, "-m", "ato.tracker.cli", "--db", sqlite_url, "runs", "metrics"]
+    proc = subprocess.Popen(
+        [*command, str(run_id), "--format", fmt],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline()  # the reader takes one line, then goes away
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 1
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Collection, Sequence
 from typing import IO
@@ -15,9 +16,11 @@ from .registry import EXTERNAL, Command, add_commands
 
 __all__ = ["EXIT_NOT_FOUND", "EXIT_OK", "EXIT_USAGE", "PIPE_WIDTH", "build_parser", "main"]
 
+EXIT_READER_GONE = 1  # the output's reader closed the pipe (see _reader_gone)
+
 _EPILOG = f"""\
 exit codes: 0 success, {EXIT_NOT_FOUND} unknown run/project/metric/param or no run logged the
-metric, {EXIT_USAGE} usage error or unusable database (e.g. a SQLite file that does not exist, a
+metric or the output's reader gone (`| head`), {EXIT_USAGE} usage error or unusable database (e.g. a SQLite file that does not exist, a
 database of an older schema revision: run `ato db upgrade`, or a failed upgrade)."""
 
 
@@ -55,8 +58,10 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None) ->
     """Run ``ato`` with ``argv`` (default ``sys.argv[1:]``) and return the exit code.
 
     Output goes to ``stdout`` (default ``sys.stdout``), errors to ``sys.stderr`` as
-    ``ato: error: <message>``. Exit codes: 0 success; 1 unknown run or project, or no run
-    logged the metric; 2 usage error, missing SQLite file, or a database that cannot be read.
+    ``ato: error: <message>``. Exit codes: 0 success; 1 unknown run or project, no run
+    logged the metric, or the reader of the output closed it early (``ato ... | head``: no
+    traceback then, as Python's documentation of SIGPIPE advises); 2 usage error, missing
+    SQLite file, or a database that cannot be read.
     """
     words = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(externals=[name for name in EXTERNAL if name in words])
@@ -72,6 +77,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None) ->
     command: Command = args.command
     try:
         return command.handler(args, out)
+    except BrokenPipeError:
+        return _reader_gone(out)
     except Exception as error:
         failure = command.failure(error, db_url_of(args))
         if failure is None:
@@ -79,3 +86,13 @@ def main(argv: Sequence[str] | None = None, *, stdout: IO[str] | None = None) ->
         message, code = failure
         sys.stderr.write(f"{parser.prog}: error: {message}\n")
         return code
+
+
+def _reader_gone(out: IO[str]) -> int:
+    """The pipe's reader exited (``| head``). Point the process's stdout at ``os.devnull`` so
+    the interpreter's final flush does not fail again (the advice of Python's ``signal``
+    documentation, "Note on SIGPIPE"), and exit 1 quietly."""
+    if out is sys.stdout:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return EXIT_READER_GONE
