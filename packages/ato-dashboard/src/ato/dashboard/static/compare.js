@@ -26,7 +26,7 @@
   function diff() {
     const t = $("diff");
     if (!data.config_keys.length) {
-      clear(t).append(el("caption", { text: "the configs are identical" }));
+      clear(t).append(el("caption", { text: "the configs are identical (ato's own __x__ keys, such as a search's __budget__, are not compared)" }));
       return;
     }
     table(t, ["key", ...data.runs.map((r) => `run ${r.id}`)],

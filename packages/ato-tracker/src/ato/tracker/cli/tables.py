@@ -145,6 +145,10 @@ def render_run(run: Run, summaries: Mapping[str, MetricSummary]) -> Group:
     return Group(*parts)
 
 
+# ato's own __x__ keys (a search's __budget__, ...) are never compared; say so, since they differ.
+IDENTICAL_CONFIGS = "(identical configs; ato's __x__ keys such as __budget__ are not compared)"
+
+
 def render_comparison(
     runs: Sequence[Run],
     summaries: Mapping[int, Mapping[str, MetricSummary]],
@@ -164,7 +168,7 @@ def render_comparison(
             literal(key), *[literal(NO_VALUE if v is MISSING else format_value(v)) for v in values]
         )
     if not diff:
-        config.add_row(Text("(identical configs)", style="dim"), *["" for _ in runs])
+        config.add_row(Text(IDENTICAL_CONFIGS, style="dim"), *["" for _ in runs])
     metrics = Table("Metric", "Best", title=f"Metrics (last / best; {ANSWER_MARK} = best run)")
     for name in header:
         metrics.add_column(f"{name} last", justify="right")
