@@ -1,9 +1,10 @@
 """Every check of the ato monorepo runs through nox.
 
-``nox`` (no arguments) runs the default sessions: one test session per package and supported
-Python (``tests-adict`` runs all of them, ``tests-adict-3.12`` one), the integration tests, lint,
-typecheck, build, docs, ``ray`` (the RayExecutor on a local Ray) and ``slurm`` (a search on a
-real one-node SLURM cluster this machine starts; needs root). Not in the default run: ``demo``,
+``nox`` (no arguments) runs the default sessions: each package's tests on the oldest and the
+newest supported Python (``DEFAULT_PYTHONS``; ``tests-adict`` runs every supported Python,
+``tests-adict-3.12`` one), the importers and framework integrations, the integration tests,
+lint, typecheck, build, docs, ``ray`` (the RayExecutor on a local Ray) and ``slurm`` (a search on
+a real one-node SLURM cluster this machine starts; needs root). Not in the default run: ``demo``,
 ``bench`` (the side-by-side benchmarks), ``mutation``, ``screenshots`` and ``bump`` (set one
 version everywhere).
 """
