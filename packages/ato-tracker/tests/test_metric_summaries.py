@@ -479,7 +479,7 @@ def test_both_folds_merge_a_later_batch_into_the_kept_summaries(sqlite_url: str,
             if staged:
                 conn.exec_driver_sql(sqlite_batch.STAGING)
                 sqlite_batch.stage(conn, rows)
-                fold.fold_staged(conn, rows, len(rows))
+                fold.fold_staged(conn, rows, len(rows), MetricWriter(conn.dialect).staged_folds)
                 conn.exec_driver_sql(sqlite_batch.CLEAR_STAGED)
             else:
                 fold.fold(conn, rows, len(rows))
@@ -503,7 +503,7 @@ def test_sqlites_merge_clause_binds_no_parameters():
     clause = fold.on_conflict(sqlite.dialect())
     assert clause.startswith("ON CONFLICT") and "?" not in clause
     # the ON CONFLICT part of SQLite's merge statement, whatever dialect object built it
-    assert upserts.sqlite_on_conflict(fold._merge_statement(sqlite.dialect())) == clause
+    assert upserts.on_conflict(fold._merge_statement(sqlite.dialect()), sqlite.dialect()) == clause
     assert (
         _assigned_columns(clause, "DO UPDATE SET")
         == [c.name for c in MetricSummaryRecord.__table__.columns][2:]

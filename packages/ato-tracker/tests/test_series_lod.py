@@ -323,7 +323,7 @@ def _fold(url: str, rows: list[Any], staged: bool) -> None:
         if staged:
             conn.exec_driver_sql(sqlite_batch.STAGING)
             sqlite_batch.stage(conn, rows)
-            fold.fold_staged(conn, rows, len(rows))
+            fold.fold_staged(conn, rows, len(rows), MetricWriter(conn.dialect).staged_folds)
             conn.exec_driver_sql(sqlite_batch.CLEAR_STAGED)
         else:
             fold.fold(conn, rows, len(rows))
@@ -446,8 +446,9 @@ def test_sqlites_block_merge_clause_binds_no_parameters():
 
     from ato.tracker.write import upserts
 
-    clause = series_blocks.sqlite_blocks_on_conflict()
+    clause = series_blocks.blocks_on_conflict(sqlite.dialect())
     assert (
         clause.startswith('ON CONFLICT (run_id, "key", block) DO UPDATE SET') and "?" not in clause
     )
-    assert upserts.sqlite_on_conflict(series_blocks._merge_statement(sqlite.dialect())) == clause
+    merge = series_blocks._merge_statement(sqlite.dialect())
+    assert upserts.on_conflict(merge, sqlite.dialect()) == clause
