@@ -76,3 +76,13 @@ def test_rankings_of_the_same_results_are_equal_whatever_their_order() -> None:
     assert forward == backward
     assert forward != other  # trial 3 is not waiting there
     assert forward != RungRanking(3)
+
+
+def test_rankings_of_different_results_are_not_equal() -> None:
+    first, second = RungRanking(2), RungRanking(2)
+    first.add((0.5, 0), waiting=False)
+    second.add((0.7, 0), waiting=False)  # trial 0 scored otherwise; neither waits
+    assert first != second
+    second.discard((0.7, 0))
+    second.add((0.5, 0), waiting=False)
+    assert first == second
