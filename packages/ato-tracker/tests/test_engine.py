@@ -117,3 +117,31 @@ def test_one_watchdog_thread_aborts_only_the_blocks_past_their_deadline():
     assert late.fired and not finished.fired and not quick.aborted.is_set()
     names = [t.name for t in threading.enumerate()]
     assert names.count("ato-tracker-watchdog") == 1
+
+
+def test_the_json_loader_of_readers_is_no_closure_and_reads_what_orjson_refuses(monkeypatch):
+    """psycopg caches a JSON loader by its code and, for a closure, logs "may cause a resource
+    leak" on every connection and caches nothing; the loader is a module-level function."""
+    import json
+    import math
+    import sys
+    import types
+
+    from ato.tracker.storage import engine as engine_module
+
+    class RefusedError(ValueError):
+        pass
+
+    def strict_loads(text: str) -> object:
+        if "NaN" in text or "Infinity" in text:
+            raise RefusedError(text)
+        return json.loads(text)
+
+    fake = types.SimpleNamespace(loads=strict_loads, JSONDecodeError=RefusedError)
+    monkeypatch.setitem(sys.modules, "orjson", fake)
+    loader = engine_module._json_loader()
+    assert loader is not json.loads and not getattr(loader, "__closure__", None)
+    assert loader('{"a": [1, 2]}') == {"a": [1, 2]}
+    assert math.isnan(loader('{"a": NaN}')["a"]) and loader("[Infinity]") == [math.inf]
+    monkeypatch.setitem(sys.modules, "orjson", None)  # not installed: the standard library
+    assert engine_module._json_loader() is json.loads

@@ -139,17 +139,22 @@ def _json_loader() -> Callable[[str], Any]:
     the standard library for what orjson refuses: ``NaN``/``Infinity``, which ``json.dumps``
     writes for such floats, and integers beyond 64 bits), else the standard library."""
     try:
-        import orjson
+        import orjson  # noqa: F401 - only whether it is installed
     except ImportError:
         return json.loads
+    return _orjson_or_json_loads
 
-    def load(text: str) -> Any:
-        try:
-            return orjson.loads(text)
-        except orjson.JSONDecodeError:
-            return json.loads(text)
 
-    return load
+def _orjson_or_json_loads(text: str) -> Any:
+    # A module-level function, not a closure: psycopg caches its JSON loader by the function's
+    # code and logs "using a closure in a dumps/loads function may cause a resource leak"
+    # (and caches nothing) for a closure.
+    import orjson
+
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def _server_connect_args(url: URL, timeouts: Timeouts) -> dict[str, Any]:
