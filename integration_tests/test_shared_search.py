@@ -23,8 +23,6 @@ import uuid
 from collections import Counter
 from typing import Any
 
-import pytest
-
 from ato.hyperopt import HyperbandSchedule
 from ato.hyperopt.answer import Evaluation, find_answer, find_front
 from ato.hyperopt.metric import rank_key
@@ -312,7 +310,8 @@ def _studies_hold_every_trial(answers: list[dict[str, Any]], jobs: list[dict[str
 
 
 def test_cma_es_workers_share_one_search_by_adoption(tmp_path: pathlib.Path) -> None:
-    pytest.importorskip("cmaes")  # Optuna's CmaEsSampler needs it (the nox session has it)
+    import cmaes  # noqa: F401 - Optuna's CmaEsSampler needs it; the integration session installs it
+
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
     # 30 trials: CMA-ES samples (and numbers generations) once a trial completed the top
     # rung, after about 13 of ASHA's evaluations; the trials created later get generations

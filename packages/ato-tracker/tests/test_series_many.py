@@ -67,8 +67,8 @@ def test_long_series_read_together_keep_the_points_of_each_alone(
 
 
 def test_long_series_cost_the_same_statements_for_two_runs_or_ten(db_url: str) -> None:
-    if db_url.startswith("mysql"):
-        pytest.skip("MySQL/MariaDB downsample one series at a time")
+    """SQLite and PostgreSQL downsample every run in one statement; MySQL/MariaDB plan that
+    statement as a scan of the whole series, so they read one series at a time."""
     wave = [(math.cos(i / 3.0), i) for i in range(300)]
     runs = [_log(db_url, wave) for _ in range(10)]
     finder = SQLFinder(db_url, must_exist=True)
@@ -86,4 +86,7 @@ def test_long_series_cost_the_same_statements_for_two_runs_or_ten(db_url: str) -
             counted.append(len(statements))
     finally:
         event.remove(Engine, "after_cursor_execute", count)
-    assert counted[0] == counted[1] <= 6, counted
+    if db_url.startswith("mysql"):
+        assert counted[0] < counted[1], counted
+    else:
+        assert counted[0] == counted[1] <= 6, counted

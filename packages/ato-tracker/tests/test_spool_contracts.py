@@ -5,6 +5,7 @@ only run ends not recorded yet. On SQLite; the server variants are in test_fault
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -198,7 +199,6 @@ def test_a_writers_files_are_the_ones_failed_replays_claimed_then_its_own(tmp_pa
 def test_a_spool_file_locked_too_long_by_another_process_is_named_in_the_timeout(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fcntl = pytest.importorskip("fcntl")
     path = tmp_path / "f.jsonl"
     other = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)  # its own open file: its own lock
     fcntl.flock(other, fcntl.LOCK_EX)
