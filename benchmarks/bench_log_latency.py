@@ -28,6 +28,7 @@ from timing import record_goal
 from ato.tracker import SQLLogger
 
 GOAL_WORST_MS = 1.0
+BATCH = 5_000  # rows per batch, as SQLLogger's default
 
 
 def latencies(n: int, db: Path) -> tuple[list[int], float]:
@@ -48,45 +49,41 @@ def latencies(n: int, db: Path) -> tuple[list[int], float]:
     return calls, elapsed
 
 
-def floor(n: int) -> list[int]:
-    """The same loop appending to a list: what timing a call costs by itself."""
+def floor(n: int, batches: queue.Queue[list[tuple[str, float, int]]] | None = None) -> list[int]:
+    """The same loop appending to a list: what timing a call costs by itself. With
+    ``batches``, every 5,000 rows are handed to it (a writer thread's queue)."""
     clock = time.perf_counter_ns
     sink: list[tuple[str, float, int]] = []
     calls: list[int] = []
     for step in range(n):
         before = clock()
         sink.append(("loss", step * 0.5, step))
+        if batches is not None and len(sink) == BATCH:
+            batches.put(sink)
+            sink = []
         calls.append(clock() - before)
+    if batches is not None and sink:
+        batches.put(sink)
     return calls
 
 
-def thread_floor(n: int, db: Path, batch: int = 5_000) -> list[int]:
-    """The list-append loop while a plain thread stores every ``batch`` rows with
+def thread_floor(n: int, db: Path) -> list[int]:
+    """The list-append loop while a plain thread stores every ``BATCH`` rows with
     ``executemany`` and a commit: the stalls a background writer thread causes by itself."""
-    batches: queue.Queue[list[tuple[str, float, int]] | None] = queue.Queue()
+    batches: queue.Queue[list[tuple[str, float, int]]] = queue.Queue()
 
     def write() -> None:
         con = sqlite3.connect(db)
         con.execute("CREATE TABLE m (key TEXT, value REAL, step INTEGER)")
-        while (rows := batches.get()) is not None:
+        while rows := batches.get():
             con.executemany("INSERT INTO m VALUES (?, ?, ?)", rows)
             con.commit()
         con.close()
 
     writer = threading.Thread(target=write)
     writer.start()
-    clock = time.perf_counter_ns
-    sink: list[tuple[str, float, int]] = []
-    calls: list[int] = []
-    for step in range(n):
-        before = clock()
-        sink.append(("loss", step * 0.5, step))
-        if len(sink) == batch:
-            batches.put(sink)
-            sink = []
-        calls.append(clock() - before)
-    batches.put(sink)
-    batches.put(None)
+    calls = floor(n, batches)
+    batches.put([])  # an empty batch: the writer ends
     writer.join()
     return calls
 
