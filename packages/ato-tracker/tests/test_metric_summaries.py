@@ -456,6 +456,20 @@ MERGED: dict[str, tuple[list[float], list[float]]] = {
 }
 
 
+def _fold(url: str, rows: list[Any], staged: bool) -> None:
+    """Fold ``rows`` (all newly stored) into the summaries and blocks the way SQLite's writes
+    do (one statement over the staged rows) or the way PostgreSQL's and MariaDB's do (computed in
+    Python and merged by an upsert), on SQLite itself."""
+    with get_engine(url).begin() as conn:
+        if staged:
+            conn.exec_driver_sql(sqlite_batch.STAGING)
+            sqlite_batch.stage(conn, rows)
+            fold.fold_staged(conn, rows, len(rows), MetricWriter(conn.dialect).staged_folds)
+            conn.exec_driver_sql(sqlite_batch.CLEAR_STAGED)
+        else:
+            fold.fold(conn, rows, len(rows))
+
+
 @pytest.mark.parametrize("staged", [False, True], ids=["python-fold", "sql-fold"])
 def test_both_folds_merge_a_later_batch_into_the_kept_summaries(sqlite_url: str, staged: bool):
     """A second batch merged into the summaries the first one left: count, extremes (and
@@ -466,7 +480,6 @@ def test_both_folds_merge_a_later_batch_into_the_kept_summaries(sqlite_url: str,
         logger = SQLLogger(_config(sqlite_url))
         run_ids.append(logger.run())
         logger.finish()
-    engine = get_engine(sqlite_url)
     seq = 0
     for batch in (0, 1):
         rows: list[Any] = []
@@ -475,14 +488,7 @@ def test_both_folds_merge_a_later_batch_into_the_kept_summaries(sqlite_url: str,
                 for value in batches[batch]:
                     seq += 1
                     rows.append((run_id, key, sign * value, seq, 1_700_000_000.0 + seq, seq))
-        with engine.begin() as conn:
-            if staged:
-                conn.exec_driver_sql(sqlite_batch.STAGING)
-                sqlite_batch.stage(conn, rows)
-                fold.fold_staged(conn, rows, len(rows), MetricWriter(conn.dialect).staged_folds)
-                conn.exec_driver_sql(sqlite_batch.CLEAR_STAGED)
-            else:
-                fold.fold(conn, rows, len(rows))
+        _fold(sqlite_url, rows, staged)
     kept = _summaries(sqlite_url, run_ids)
     seq = 0
     steps: dict[tuple[int, str], list[int]] = {}

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from alembic import command
 from sqlalchemy import Connection, create_engine, select, text
-from test_metric_summaries import MERGE_DIALECTS, _assigned_columns
+from test_metric_summaries import MERGE_DIALECTS, _assigned_columns, _fold
 from test_series_ties import _work
 
 from ato.tracker import SQLLogger
@@ -311,22 +311,6 @@ def test_revision_0009_computes_the_blocks_of_old_rows(db_url: str):
     engine.dispose()
     assert migrate.upgrade(db_url).applied == ["0009", "0010"]
     assert _stored(db_url) == before and len(before) == 7 and before[0][0] == run_id
-
-
-def _fold(url: str, rows: list[Any], staged: bool) -> None:
-    """Fold ``rows`` (all newly stored) into the blocks the way SQLite's writes do (one
-    statement over the staged rows) or the way PostgreSQL's and MariaDB's do (the blocks of
-    `series_blocks.batch_blocks` merged by an upsert), on SQLite itself."""
-    from ato.tracker.write import fold, sqlite_batch
-
-    with get_engine(url).begin() as conn:
-        if staged:
-            conn.exec_driver_sql(sqlite_batch.STAGING)
-            sqlite_batch.stage(conn, rows)
-            fold.fold_staged(conn, rows, len(rows), MetricWriter(conn.dialect).staged_folds)
-            conn.exec_driver_sql(sqlite_batch.CLEAR_STAGED)
-        else:
-            fold.fold(conn, rows, len(rows))
 
 
 @pytest.mark.parametrize("staged", [False, True], ids=["python-fold", "sql-fold"])
